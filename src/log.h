@@ -1,0 +1,30 @@
+/*
+ * One small logger.  Library code logs at most warnings and progress;
+ * only main decides what is an error worth printing and the exit status.
+ * Messages go to stderr; under systemd (JOURNAL_STREAM set) each line
+ * carries its syslog priority ("<4>") so journald keeps the level.
+ */
+#ifndef IPAM_LOG_H
+#define IPAM_LOG_H
+
+enum ipam_log_level {
+	IPAM_LOG_ERROR = 3,
+	IPAM_LOG_WARNING = 4,
+	IPAM_LOG_NOTICE = 5,
+	IPAM_LOG_INFO = 6,
+	IPAM_LOG_DEBUG = 7,
+};
+
+void ipam_log_init(const char *progname);
+void ipam_log_set_level(enum ipam_log_level level);
+enum ipam_log_level ipam_log_get_level(void);
+void ipam_log(enum ipam_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_error(...) ipam_log(IPAM_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) ipam_log(IPAM_LOG_WARNING, __VA_ARGS__)
+#define log_notice(...) ipam_log(IPAM_LOG_NOTICE, __VA_ARGS__)
+#define log_info(...) ipam_log(IPAM_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) ipam_log(IPAM_LOG_DEBUG, __VA_ARGS__)
+
+#endif

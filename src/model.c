@@ -1,0 +1,294 @@
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "strbuf.h"
+#include "banned.h"
+
+static const char *const method_names[] = {
+	[IPAM_METHOD_GPO] = "gpo",
+	[IPAM_METHOD_MANUAL] = "manual",
+};
+
+static const char *const manage_names[] = {
+	[IPAM_MANAGE_UNSPECIFIED] = "unspecified",
+	[IPAM_MANAGE_UNMANAGED] = "unmanaged",
+	[IPAM_MANAGE_MANAGED] = "managed",
+};
+
+static const struct {
+	enum ipam_role role;
+	const char *name;
+} role_names[] = {
+	{IPAM_ROLE_DC, "dc"},
+	{IPAM_ROLE_DNS, "dns"},
+	{IPAM_ROLE_DHCP, "dhcp"},
+	{IPAM_ROLE_NPS, "nps"},
+};
+
+const char *ipam_method_name(enum ipam_method m)
+{
+	return m == IPAM_METHOD_GPO || m == IPAM_METHOD_MANUAL
+		       ? method_names[m]
+		       : "unset";
+}
+
+int ipam_method_parse(const char *s, enum ipam_method *out)
+{
+	if (!strcmp(s, "gpo"))
+		*out = IPAM_METHOD_GPO;
+	else if (!strcmp(s, "manual"))
+		*out = IPAM_METHOD_MANUAL;
+	else
+		return -1;
+	return 0;
+}
+
+const char *ipam_manageability_name(enum ipam_manageability m)
+{
+	return m >= IPAM_MANAGE_UNSPECIFIED && m <= IPAM_MANAGE_MANAGED
+		       ? manage_names[m]
+		       : "unset";
+}
+
+int ipam_manageability_parse(const char *s, enum ipam_manageability *out)
+{
+	int i;
+
+	for (i = IPAM_MANAGE_UNSPECIFIED; i <= IPAM_MANAGE_MANAGED; i++) {
+		if (!strcmp(s, manage_names[i])) {
+			*out = (enum ipam_manageability)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *ipam_auth_name(enum ipam_auth a)
+{
+	switch (a) {
+	case IPAM_AUTH_KERBEROS:
+		return "kerberos";
+	case IPAM_AUTH_SIMPLE:
+		return "simple";
+	default:
+		return "unset";
+	}
+}
+
+const char *ipam_role_name(enum ipam_role r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (role_names[i].role == r)
+			return role_names[i].name;
+	return "?";
+}
+
+int ipam_role_parse(const char *s, enum ipam_role *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++) {
+		if (!strcmp(s, role_names[i].name)) {
+			*out = role_names[i].role;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void ipam_roles_format(struct strbuf *sb, unsigned roles, const char *sep)
+{
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++) {
+		if (!(roles & role_names[i].role))
+			continue;
+		if (!first)
+			strbuf_addstr(sb, sep);
+		strbuf_addstr(sb, role_names[i].name);
+		first = 0;
+	}
+}
+
+const struct ipam_domain *ipam_desired_find_domain(const struct ipam_desired *d,
+						   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_domains; i++)
+		if (!strcasecmp(d->domains[i].name, name))
+			return &d->domains[i];
+	return NULL;
+}
+
+const struct ipam_server *ipam_desired_find_server(const struct ipam_desired *d,
+						   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_servers; i++)
+		if (!strcasecmp(d->servers[i].name, name))
+			return &d->servers[i];
+	return NULL;
+}
+
+static void set_opt(struct ipam_node *map, const char *key,
+		    const struct ipam_str *s)
+{
+	if (s->value)
+		ipam_node_set_str(map, key, s->value);
+}
+
+/*
+ * A connection block.  The effective one of a domain shows only the keys
+ * its auth method uses; the global block shows all, as it is the base.
+ */
+static struct ipam_node *connection_node(const struct ipam_connection *c,
+					 bool effective)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+	bool krb = !effective || c->auth == IPAM_AUTH_KERBEROS;
+	bool simple = !effective || c->auth == IPAM_AUTH_SIMPLE;
+
+	ipam_node_set_str(m, "auth", ipam_auth_name(c->auth));
+	set_opt(m, "ldapUri", &c->ldap_uri);
+	if (krb) {
+		set_opt(m, "keytab", &c->keytab);
+		set_opt(m, "principal", &c->principal);
+		set_opt(m, "ccache", &c->ccache);
+	}
+	if (simple) {
+		set_opt(m, "user", &c->user);
+		set_opt(m, "passwordFile", &c->password_file);
+		set_opt(m, "passwordEnv", &c->password_env);
+	}
+	set_opt(m, "caFile", &c->ca_file);
+	ipam_node_set(m, "timeout", ipam_node_int(c->timeout));
+	return m;
+}
+
+struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
+{
+	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *prov, *users, *seq, *defaults, *safety;
+	size_t i;
+
+	ipam_node_set(root, "version", ipam_node_int(d->version));
+	set_opt(root, "ipamServer", &d->ipam_server);
+	set_opt(root, "database", &d->database);
+
+	prov = ipam_node_new(IPAM_NODE_MAP);
+	ipam_node_set_str(prov, "method", ipam_method_name(d->method));
+	set_opt(prov, "gpoPrefix", &d->gpo_prefix);
+	users = ipam_node_new(IPAM_NODE_SEQ);
+	for (i = 0; i < d->nr_delegated; i++)
+		ipam_node_push(users, ipam_node_str(d->delegated_users[i].value));
+	ipam_node_set(prov, "delegatedGpoUsers", users);
+	ipam_node_set(root, "provisioning", prov);
+
+	ipam_node_set(root, "connection", connection_node(&d->conn, false));
+
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	for (i = 0; i < d->nr_domains; i++) {
+		const struct ipam_domain *dom = &d->domains[i];
+		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+
+		ipam_node_set_str(m, "domain", dom->name);
+		ipam_node_set(m, "dc", ipam_node_bool(dom->dc));
+		ipam_node_set(m, "dns", ipam_node_bool(dom->dns));
+		ipam_node_set(m, "dhcp", ipam_node_bool(dom->dhcp));
+		ipam_node_set(m, "connection",
+			      connection_node(&dom->effective, true));
+		ipam_node_push(seq, m);
+	}
+	ipam_node_set(root, "discovery", seq);
+
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	for (i = 0; i < d->nr_servers; i++) {
+		const struct ipam_server *s = &d->servers[i];
+		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+
+		ipam_node_set_str(m, "name", s->name);
+		if (s->roles_set) {
+			struct ipam_node *roles = ipam_node_new(IPAM_NODE_SEQ);
+			unsigned r;
+
+			for (r = IPAM_ROLE_DC; r <= IPAM_ROLE_NPS; r <<= 1)
+				if (s->roles & r)
+					ipam_node_push(roles,
+						       ipam_node_str(ipam_role_name(
+							       (enum ipam_role)r)));
+			ipam_node_set(m, "roles", roles);
+		}
+		ipam_node_set_str(m, "manageability",
+				  ipam_manageability_name(s->manageability));
+		set_opt(m, "owner", &s->owner);
+		set_opt(m, "description", &s->description);
+		ipam_node_push(seq, m);
+	}
+	ipam_node_set(root, "servers", seq);
+
+	defaults = ipam_node_new(IPAM_NODE_MAP);
+	ipam_node_set_str(defaults, "manageability",
+			  ipam_manageability_name(d->default_manageability));
+	ipam_node_set(root, "defaults", defaults);
+	safety = ipam_node_new(IPAM_NODE_MAP);
+	ipam_node_set(safety, "maxRemovals", ipam_node_int(d->max_removals));
+	ipam_node_set(root, "safety", safety);
+	return root;
+}
+
+static void str_release(struct ipam_str *s)
+{
+	free(s->value);
+	s->value = NULL;
+}
+
+void ipam_connection_release(struct ipam_connection *c)
+{
+	str_release(&c->ldap_uri);
+	str_release(&c->keytab);
+	str_release(&c->principal);
+	str_release(&c->ccache);
+	str_release(&c->user);
+	str_release(&c->password_file);
+	str_release(&c->password_env);
+	str_release(&c->ca_file);
+}
+
+void ipam_desired_free(struct ipam_desired *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->nr_domains; i++) {
+		free(d->domains[i].name);
+		ipam_connection_release(&d->domains[i].conn);
+		ipam_connection_release(&d->domains[i].effective);
+	}
+	free(d->domains);
+	for (i = 0; i < d->nr_servers; i++) {
+		free(d->servers[i].name);
+		str_release(&d->servers[i].owner);
+		str_release(&d->servers[i].description);
+	}
+	free(d->servers);
+	for (i = 0; i < d->nr_delegated; i++)
+		str_release(&d->delegated_users[i]);
+	free(d->delegated_users);
+	ipam_connection_release(&d->conn);
+	str_release(&d->ipam_server);
+	str_release(&d->database);
+	str_release(&d->gpo_prefix);
+	for (i = 0; i < d->nr_files; i++)
+		free(d->files[i]);
+	free(d->files);
+	free(d);
+}

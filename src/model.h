@@ -1,0 +1,139 @@
+/*
+ * The desired state: what the YAML says, normalised, with every value
+ * remembering where it was written.  A plain value, built by config.c and
+ * read by every later stage.
+ */
+#ifndef IPAM_MODEL_H
+#define IPAM_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "node.h"
+
+enum ipam_method {
+	IPAM_METHOD_UNSET = 0,
+	IPAM_METHOD_GPO,
+	IPAM_METHOD_MANUAL,
+};
+
+enum ipam_manageability {
+	IPAM_MANAGE_UNSET = 0,
+	IPAM_MANAGE_UNSPECIFIED,
+	IPAM_MANAGE_UNMANAGED,
+	IPAM_MANAGE_MANAGED,
+};
+
+enum ipam_role {
+	IPAM_ROLE_DC = 1 << 0,
+	IPAM_ROLE_DNS = 1 << 1,
+	IPAM_ROLE_DHCP = 1 << 2,
+	IPAM_ROLE_NPS = 1 << 3,
+};
+
+enum ipam_auth {
+	IPAM_AUTH_UNSET = 0,
+	IPAM_AUTH_KERBEROS,
+	IPAM_AUTH_SIMPLE,
+};
+
+/* A string value and where it was written (value NULL when unset). */
+struct ipam_str {
+	char *value;
+	struct ipam_pos pos;
+};
+
+struct ipam_connection {
+	enum ipam_auth auth;
+	struct ipam_pos auth_pos;
+	struct ipam_str ldap_uri;      /* per discovery domain only */
+	struct ipam_str keytab;        /* kerberos */
+	struct ipam_str principal;     /* kerberos */
+	struct ipam_str ccache;        /* kerberos */
+	struct ipam_str user;          /* simple: UPN or DN */
+	struct ipam_str password_file; /* simple */
+	struct ipam_str password_env;  /* simple */
+	struct ipam_str ca_file;
+	int timeout; /* seconds; 0 = unset */
+	struct ipam_pos timeout_pos;
+	struct ipam_pos pos; /* the mapping itself; line 0 = absent */
+};
+
+struct ipam_domain {
+	char *name; /* lower case */
+	struct ipam_pos pos;
+	size_t decl; /* declaration order, across files */
+	bool dc, dns, dhcp;
+	struct ipam_connection conn;      /* as written under the domain */
+	struct ipam_connection effective; /* global merged with the above */
+};
+
+struct ipam_server {
+	char *name; /* lower case FQDN */
+	struct ipam_pos pos;
+	size_t decl; /* declaration order, across files */
+	unsigned roles;    /* IPAM_ROLE_* declared; 0 = from discovery */
+	bool roles_set;
+	struct ipam_pos roles_pos;
+	enum ipam_manageability manageability;
+	struct ipam_pos manageability_pos;
+	struct ipam_str owner;
+	struct ipam_str description;
+	const struct ipam_domain *domain; /* discovery domain it is under */
+};
+
+struct ipam_desired {
+	/* Files read, in merge order; positions point into these names. */
+	char **files;
+	size_t nr_files;
+
+	int version;
+	struct ipam_pos version_pos;
+	struct ipam_str ipam_server;
+	struct ipam_str database;
+
+	enum ipam_method method;
+	struct ipam_pos method_pos;
+	struct ipam_str gpo_prefix;
+	struct ipam_str *delegated_users;
+	size_t nr_delegated, alloc_delegated;
+
+	struct ipam_connection conn;
+
+	struct ipam_domain *domains;
+	size_t nr_domains, alloc_domains;
+	struct ipam_server *servers;
+	size_t nr_servers, alloc_servers;
+
+	enum ipam_manageability default_manageability;
+	struct ipam_pos default_manageability_pos;
+	long long max_removals;
+	struct ipam_pos max_removals_pos;
+};
+
+#define IPAM_DEFAULT_MAX_REMOVALS 10
+#define IPAM_DEFAULT_TIMEOUT 30
+
+const char *ipam_method_name(enum ipam_method m);
+int ipam_method_parse(const char *s, enum ipam_method *out);
+const char *ipam_manageability_name(enum ipam_manageability m);
+int ipam_manageability_parse(const char *s, enum ipam_manageability *out);
+const char *ipam_auth_name(enum ipam_auth a);
+const char *ipam_role_name(enum ipam_role r);
+int ipam_role_parse(const char *s, enum ipam_role *out);
+/* Roles as "dc,dns" (sb) in canonical order. */
+void ipam_roles_format(struct strbuf *sb, unsigned roles, const char *sep);
+
+const struct ipam_domain *ipam_desired_find_domain(const struct ipam_desired *d,
+						   const char *name);
+const struct ipam_server *ipam_desired_find_server(const struct ipam_desired *d,
+						   const char *name);
+
+/* The normalised desired state as a tree (for show-desired). */
+struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d);
+
+void ipam_connection_release(struct ipam_connection *c);
+void ipam_desired_free(struct ipam_desired *d);
+
+#endif

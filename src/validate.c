@@ -1,0 +1,379 @@
+#include "validate.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scalar.h"
+#include "strbuf.h"
+#include "banned.h"
+
+bool ipam_gpo_prefix_valid(const char *p)
+{
+	size_t n = strlen(p), i;
+
+	if (n < 1 || n > 64 || !isalnum((unsigned char)p[0]))
+		return false;
+	for (i = 1; i < n; i++)
+		if (!isalnum((unsigned char)p[i]) && p[i] != '-' && p[i] != '_')
+			return false;
+	return true;
+}
+
+static void lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+static bool is_env_name(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return false;
+	for (s++; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* An account name: no control characters and none AD forbids. */
+static bool is_account_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 256)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || strchr("\"/[]:;|=,+*?<>", *s))
+			return false;
+	return true;
+}
+
+static void check_absolute(struct ipam_diags *diags, const struct ipam_str *s,
+			   const char *key)
+{
+	if (s->value && s->value[0] != '/')
+		ipam_diag_error(diags, &s->pos,
+				"'%s' must be an absolute path, got '%s'", key,
+				s->value);
+}
+
+/* Checks of the values as written, wherever the connection block is. */
+static void check_connection_fields(struct ipam_diags *diags,
+				    const struct ipam_connection *c)
+{
+	check_absolute(diags, &c->keytab, "keytab");
+	check_absolute(diags, &c->password_file, "passwordFile");
+	check_absolute(diags, &c->ca_file, "caFile");
+	if (c->password_env.value && !is_env_name(c->password_env.value))
+		ipam_diag_error(diags, &c->password_env.pos,
+				"'passwordEnv' must name an environment "
+				"variable (letters, digits, '_'), got '%s'",
+				c->password_env.value);
+	if (c->ldap_uri.value && strncmp(c->ldap_uri.value, "ldap://", 7) &&
+	    strncmp(c->ldap_uri.value, "ldaps://", 8))
+		ipam_diag_error(diags, &c->ldap_uri.pos,
+				"'ldapUri' must start with ldap:// (StartTLS) "
+				"or ldaps://, got '%s'",
+				c->ldap_uri.value);
+	if (c->user.value && !is_account_name(c->user.value) &&
+	    !strchr(c->user.value, '='))
+		ipam_diag_error(diags, &c->user.pos,
+				"'user' must be a UPN, DOMAIN\\name or a DN, "
+				"got '%s'",
+				c->user.value);
+}
+
+static void merge_str(struct ipam_str *dst, const struct ipam_str *over,
+		      const struct ipam_str *base)
+{
+	const struct ipam_str *src = over->value ? over : base;
+
+	dst->value = src->value ? xstrdup(src->value) : NULL;
+	dst->pos = src->pos;
+}
+
+static void merge_connection(struct ipam_connection *eff,
+			     const struct ipam_connection *over,
+			     const struct ipam_connection *base)
+{
+	memset(eff, 0, sizeof(*eff));
+	eff->auth = over->auth ? over->auth : base->auth;
+	eff->auth_pos = over->auth ? over->auth_pos : base->auth_pos;
+	if (!eff->auth)
+		eff->auth = IPAM_AUTH_KERBEROS;
+	merge_str(&eff->ldap_uri, &over->ldap_uri, &base->ldap_uri);
+	merge_str(&eff->keytab, &over->keytab, &base->keytab);
+	merge_str(&eff->principal, &over->principal, &base->principal);
+	merge_str(&eff->ccache, &over->ccache, &base->ccache);
+	merge_str(&eff->user, &over->user, &base->user);
+	merge_str(&eff->password_file, &over->password_file,
+		  &base->password_file);
+	merge_str(&eff->password_env, &over->password_env,
+		  &base->password_env);
+	merge_str(&eff->ca_file, &over->ca_file, &base->ca_file);
+	eff->timeout = over->timeout ? over->timeout : base->timeout;
+	if (!eff->timeout)
+		eff->timeout = IPAM_DEFAULT_TIMEOUT;
+	eff->pos = over->pos.line ? over->pos : base->pos;
+}
+
+/* Rules on the connection a domain ends up with. */
+static void check_effective(struct ipam_diags *diags,
+			    const struct ipam_domain *dom)
+{
+	const struct ipam_connection *c = &dom->effective;
+	const struct ipam_pos *where = c->pos.line ? &c->pos : &dom->pos;
+
+	if (c->auth != IPAM_AUTH_SIMPLE) {
+		if (c->password_file.value || c->password_env.value)
+			ipam_diag_warn(diags,
+				       c->password_file.value
+					       ? &c->password_file.pos
+					       : &c->password_env.pos,
+				       "domain '%s' uses auth 'kerberos': the "
+				       "password is not used",
+				       dom->name);
+		return;
+	}
+	if (!c->user.value)
+		ipam_diag_error(diags, where,
+				"domain '%s': auth 'simple' needs 'user' (a "
+				"UPN or DN to bind as)",
+				dom->name);
+	if (!c->password_file.value && !c->password_env.value)
+		ipam_diag_error(diags, where,
+				"domain '%s': auth 'simple' needs "
+				"'passwordFile' or 'passwordEnv'",
+				dom->name);
+	else if (c->password_file.value && c->password_env.value)
+		ipam_diag_error(diags, &c->password_env.pos,
+				"domain '%s': set one of 'passwordFile' and "
+				"'passwordEnv', not both",
+				dom->name);
+}
+
+static int cmp_domain(const void *a, const void *b)
+{
+	const struct ipam_domain *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->decl < y->decl ? -1 : x->decl > y->decl;
+}
+
+static int cmp_server(const void *a, const void *b)
+{
+	const struct ipam_server *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->decl < y->decl ? -1 : x->decl > y->decl;
+}
+
+static void validate_domains(struct ipam_desired *d, struct ipam_diags *diags)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_domains; i++) {
+		struct ipam_domain *dom = &d->domains[i];
+
+		if (!ipam_is_fqdn(dom->name))
+			ipam_diag_error(diags, &dom->pos,
+					"'%s' is not a valid DNS domain name "
+					"(two or more labels of letters, "
+					"digits and '-')",
+					dom->name);
+		lower(dom->name);
+		check_connection_fields(diags, &dom->conn);
+		merge_connection(&dom->effective, &dom->conn, &d->conn);
+		check_effective(diags, dom);
+	}
+	if (d->nr_domains > 1)
+		qsort(d->domains, d->nr_domains, sizeof(*d->domains),
+		      cmp_domain);
+	for (i = 1; i < d->nr_domains; i++) {
+		const struct ipam_domain *a = &d->domains[i - 1];
+		const struct ipam_domain *b = &d->domains[i];
+
+		if (strcmp(a->name, b->name))
+			continue;
+		ipam_diag_error(diags, &b->pos,
+				"discovery domain '%s' is declared twice "
+				"(also at %s:%d:%d)",
+				b->name, a->pos.file, a->pos.line, a->pos.col);
+	}
+}
+
+/* The discovery domain a server belongs to: the longest matching suffix. */
+static const struct ipam_domain *domain_of(const struct ipam_desired *d,
+					   const char *name)
+{
+	const struct ipam_domain *best = NULL;
+	size_t n = strlen(name), i;
+
+	for (i = 0; i < d->nr_domains; i++) {
+		const char *dn = d->domains[i].name;
+		size_t m = strlen(dn);
+
+		if (n > m + 1 && name[n - m - 1] == '.' &&
+		    !strcmp(name + n - m, dn) &&
+		    (!best || m > strlen(best->name)))
+			best = &d->domains[i];
+	}
+	return best;
+}
+
+static void validate_servers(struct ipam_desired *d, struct ipam_diags *diags)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_servers; i++) {
+		struct ipam_server *s = &d->servers[i];
+
+		if (!ipam_is_fqdn(s->name)) {
+			ipam_diag_error(diags, &s->pos,
+					"'%s' is not a fully qualified server "
+					"name (host.domain, letters, digits "
+					"and '-')",
+					s->name);
+		}
+		lower(s->name);
+		if (!s->manageability)
+			s->manageability = d->default_manageability;
+	}
+	if (d->nr_servers > 1)
+		qsort(d->servers, d->nr_servers, sizeof(*d->servers),
+		      cmp_server);
+	for (i = 0; i < d->nr_servers; i++) {
+		struct ipam_server *s = &d->servers[i];
+
+		if (i && !strcmp(d->servers[i - 1].name, s->name)) {
+			const struct ipam_pos *p = &d->servers[i - 1].pos;
+
+			ipam_diag_error(diags, &s->pos,
+					"server '%s' is declared twice (also "
+					"at %s:%d:%d)",
+					s->name, p->file, p->line, p->col);
+			continue;
+		}
+		s->domain = domain_of(d, s->name);
+		if (s->domain || !ipam_is_fqdn(s->name))
+			continue;
+		if (!s->roles_set)
+			ipam_diag_error(diags, &s->pos,
+					"server '%s' is in no discovery domain "
+					"and declares no roles: a server that "
+					"is not discovered (such as an NPS "
+					"server) needs 'roles'",
+					s->name);
+		else
+			ipam_diag_error(diags, &s->pos,
+					"server '%s' is in no discovery "
+					"domain: add its domain to "
+					"'discovery'",
+					s->name);
+	}
+}
+
+static void validate_provisioning(struct ipam_desired *d,
+				  struct ipam_diags *diags)
+{
+	size_t i, j;
+
+	if (d->method == IPAM_METHOD_GPO && !d->gpo_prefix.value)
+		ipam_diag_error(diags, &d->method_pos,
+				"provisioning method 'gpo' needs 'gpoPrefix' "
+				"(the GPOs are named <prefix>_DHCP, "
+				"<prefix>_DNS and <prefix>_DC_NPS)");
+	if (d->gpo_prefix.value && !ipam_gpo_prefix_valid(d->gpo_prefix.value))
+		ipam_diag_error(diags, &d->gpo_prefix.pos,
+				"gpoPrefix '%s' cannot form valid GPO names: "
+				"use 1 to 64 letters, digits, '-' or '_', "
+				"starting with a letter or digit",
+				d->gpo_prefix.value);
+	for (i = 0; i < d->nr_delegated; i++) {
+		const struct ipam_str *u = &d->delegated_users[i];
+
+		if (!is_account_name(u->value)) {
+			ipam_diag_error(diags, &u->pos,
+					"'%s' is not a valid account name",
+					u->value);
+			continue;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcasecmp(d->delegated_users[j].value, u->value))
+				continue;
+			ipam_diag_error(diags, &u->pos,
+					"delegated GPO user '%s' is listed "
+					"twice (also at line %d, column %d)",
+					u->value, d->delegated_users[j].pos.line,
+					d->delegated_users[j].pos.col);
+			break;
+		}
+	}
+}
+
+/* "scheme:" in front, as in postgres://; a plain path has none. */
+static bool has_scheme(const char *v)
+{
+	const char *p = v;
+
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	       *p == '.')
+		p++;
+	return p > v && *p == ':';
+}
+
+static void validate_database(const struct ipam_desired *d,
+			      struct ipam_diags *diags)
+{
+	const char *v = d->database.value;
+
+	if (!v)
+		return;
+	if (!strncmp(v, "sqlite:", 7)) {
+		if (!v[7])
+			ipam_diag_error(diags, &d->database.pos,
+					"'database' needs a path after "
+					"'sqlite:'");
+	} else if (has_scheme(v)) {
+		ipam_diag_error(diags, &d->database.pos,
+				"unsupported database '%s': use sqlite:PATH",
+				v);
+	}
+}
+
+void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags)
+{
+	if (!d->default_manageability)
+		d->default_manageability = IPAM_MANAGE_UNSPECIFIED;
+	if (d->max_removals < 0)
+		d->max_removals = IPAM_DEFAULT_MAX_REMOVALS;
+	if (!d->conn.auth)
+		d->conn.auth = IPAM_AUTH_KERBEROS;
+	if (!d->conn.timeout)
+		d->conn.timeout = IPAM_DEFAULT_TIMEOUT;
+
+	if (d->ipam_server.value) {
+		if (!ipam_is_fqdn(d->ipam_server.value))
+			ipam_diag_error(diags, &d->ipam_server.pos,
+					"ipamServer '%s' is not a fully "
+					"qualified name (host.domain)",
+					d->ipam_server.value);
+		lower(d->ipam_server.value);
+	}
+	validate_provisioning(d, diags);
+	validate_database(d, diags);
+	check_connection_fields(diags, &d->conn);
+	if (d->conn.ldap_uri.value)
+		ipam_diag_error(diags, &d->conn.ldap_uri.pos,
+				"'ldapUri' names one domain's controller: set "
+				"it under that discovery entry's "
+				"'connection'");
+	validate_domains(d, diags);
+	validate_servers(d, diags);
+}

@@ -1,0 +1,338 @@
+/* The ipamctl binary end to end: the validation corpus, options, exit
+ * statuses, and the state database commands. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "json.h"
+#include "testutil.h"
+
+/* Run ipamctl in cwd (NULL: here) with the arguments up to a NULL. */
+static struct run_result runv(const char *cwd, ...)
+{
+	char *argv[16] = {(char *)ipamctl_path()};
+	struct run_result r;
+	size_t n = 1;
+	va_list ap;
+	const char *a;
+
+	va_start(ap, cwd);
+	while ((a = va_arg(ap, const char *)) && n < 15)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	assert_int_equal(run_cmd(&r, cwd, NULL, argv), 0);
+	return r;
+}
+
+#define RUN(...) runv(__VA_ARGS__, (const char *)NULL)
+
+static int is_fixture(const char *dir, const char *name)
+{
+	size_t n = strlen(name);
+	char *p;
+	struct stat st;
+	int isdir;
+
+	if (name[0] == '.')
+		return 0;
+	if (n > 5 && !strcmp(name + n - 5, ".yaml"))
+		return 1;
+	p = xasprintf("%s/%s", dir, name);
+	isdir = !stat(p, &st) && S_ISDIR(st.st_mode);
+	free(p);
+	return isdir;
+}
+
+static void test_invalid_corpus(void **state)
+{
+	char *base = xasprintf("%s/desired", fixtures_dir());
+	char *dir = xasprintf("%s/invalid", base);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int count = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		struct run_result r;
+		char *rel, *exp_path, *expected;
+
+		if (!is_fixture(dir, de->d_name))
+			continue;
+		rel = xasprintf("invalid/%s", de->d_name);
+		exp_path = xasprintf("%s/%s.expected", base, rel);
+		expected = slurp(exp_path, NULL);
+		if (!expected)
+			fail_msg("%s has no .expected file", rel);
+		r = RUN(base, "validate", "-c", rel);
+		if (r.status != 1 || strcmp(r.out, expected))
+			fail_msg("%s: exit %d, stdout:\n%s\nexpected:\n%s", rel,
+				 r.status, r.out, expected);
+		assert_non_null(strstr(r.err, "is invalid"));
+		run_result_free(&r);
+		free(expected);
+		free(exp_path);
+		free(rel);
+		count++;
+	}
+	closedir(d);
+	assert_true(count >= 30);
+	free(dir);
+	free(base);
+}
+
+static void test_valid_corpus_and_examples(void **state)
+{
+	const char *dirs[] = {"desired/valid", "../../examples"};
+	size_t i;
+	int count = 0;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		char *dir = xasprintf("%s/%s", fixtures_dir(), dirs[i]);
+		DIR *d = opendir(dir);
+		struct dirent *de;
+
+		assert_non_null(d);
+		while ((de = readdir(d))) {
+			struct run_result r;
+			char *want;
+
+			if (!is_fixture(dir, de->d_name))
+				continue;
+			r = RUN(dir, "validate", "-c", de->d_name);
+			want = xasprintf("%s: valid (", de->d_name);
+			if (r.status != 0 || strncmp(r.out, want, strlen(want)))
+				fail_msg("%s/%s: exit %d\n%s%s", dir,
+					 de->d_name, r.status, r.out, r.err);
+			free(want);
+			run_result_free(&r);
+			count++;
+		}
+		closedir(d);
+		free(dir);
+	}
+	assert_true(count >= 6);
+}
+
+static void test_options_and_exit_status(void **state)
+{
+	static const char *const cmds[] = {"validate", "show-desired", "db"};
+	struct run_result r;
+	size_t i;
+
+	(void)state;
+	r = RUN(NULL, "--version");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "ipamctl " IPAM_VERSION "\n");
+	run_result_free(&r);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *want = xasprintf("usage: ipamctl %s", cmds[i]);
+
+		r = RUN(NULL, cmds[i], "--help");
+		assert_int_equal(r.status, 0);
+		assert_non_null(strstr(r.out, want));
+		assert_non_null(strstr(r.out, "--config PATH"));
+		run_result_free(&r);
+		free(want);
+	}
+	r = RUN(NULL, "frobnicate");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "unknown command 'frobnicate'"));
+	run_result_free(&r);
+	r = RUN(NULL, "validate", "--no-such-option");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "usage: ipamctl validate"));
+	run_result_free(&r);
+	r = RUN(NULL, "validate", "-o", "xml");
+	assert_int_equal(r.status, 1);
+	run_result_free(&r);
+	r = RUN(NULL, "validate", "-c", "/nonexistent/x.yaml");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "/nonexistent/x.yaml"));
+	run_result_free(&r);
+	r = RUN(NULL);
+	assert_int_equal(r.status, 1);
+	run_result_free(&r);
+}
+
+static void test_validate_json(void **state)
+{
+	char *base = xasprintf("%s/desired", fixtures_dir());
+	struct ipam_node *n = NULL;
+	struct run_result r;
+
+	(void)state;
+	r = RUN(base, "validate", "-o", "json", "-c", "invalid/duplicate-key.yaml");
+	assert_int_equal(r.status, 1);
+	assert_int_equal(ipam_json_parse(&n, "out", r.out, strlen(r.out)), 0);
+	assert_int_equal(n->kind, IPAM_NODE_MAP);
+	assert_string_equal(n->keys[1]->str, "valid");
+	assert_false(n->items[1]->boolean);
+	assert_non_null(strstr(r.out, "\"line\": 9"));
+	assert_non_null(strstr(r.out, "duplicate key 'dc'"));
+	ipam_node_free(n);
+	run_result_free(&r);
+	free(base);
+}
+
+static void test_show_desired_json(void **state)
+{
+	char *path = xasprintf("%s/desired/valid/full.yaml", fixtures_dir());
+	struct ipam_node *n = NULL;
+	struct run_result r;
+
+	(void)state;
+	r = RUN(NULL, "show-desired", "-o", "json", "-c", path);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(ipam_json_parse(&n, "out", r.out, strlen(r.out)), 0);
+	assert_string_equal(n->keys[0]->str, "version");
+	assert_int_equal(n->items[0]->num, 1);
+	/* normalised: lower case, sorted */
+	assert_non_null(strstr(r.out, "\"ipamServer\": \"ipam1.corp.example.test\""));
+	assert_true(strstr(r.out, "branch.example.test") <
+		    strstr(r.out, "\"domain\": \"corp.example.test\""));
+	ipam_node_free(n);
+	run_result_free(&r);
+	free(path);
+}
+
+static void test_db_init_info_and_lock(void **state)
+{
+	char *dir = tmpdir_make();
+	char *gpo = xasprintf("%s/gpo.yaml", dir);
+	char *manual = xasprintf("%s/manual.yaml", dir);
+	char *bad = xasprintf("%s/bad.yaml", dir);
+	char *dbpath = xasprintf("%s/state/state.db", dir);
+	char *db = xasprintf("sqlite:%s", dbpath);
+	struct run_result r;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(write_file(gpo, "version: 1\n"
+					 "ipamServer: ipam1.corp.example.test\n"
+					 "provisioning:\n"
+					 "  method: gpo\n"
+					 "  gpoPrefix: IPAM\n"),
+			 0);
+	assert_int_equal(write_file(manual,
+				    "version: 1\n"
+				    "ipamServer: ipam1.corp.example.test\n"
+				    "provisioning:\n"
+				    "  method: manual\n"),
+			 0);
+	assert_int_equal(write_file(bad, "version: 1\nprovisioning: {method: "
+					 "gpo}\n"),
+			 0);
+
+	/* invalid desired state: nothing is written */
+	r = RUN(NULL, "db", "init", "-c", bad, "--db", db);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "bad.yaml:2:24: provisioning method "
+				      "'gpo' needs 'gpoPrefix'"));
+	assert_int_not_equal(stat(dbpath, &st), 0);
+	run_result_free(&r);
+
+	r = RUN(NULL, "db", "init", "-c", gpo, "--db", db);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "initialised state database"));
+	assert_non_null(strstr(r.out, "provisioning method gpo, GPO prefix "
+				      "IPAM, fixed since 20"));
+	run_result_free(&r);
+
+	r = RUN(NULL, "db", "info", "--db", db);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "schema version:      1"));
+	assert_non_null(strstr(r.out, "provisioning method: gpo (fixed since"));
+	assert_non_null(strstr(r.out, "GPO prefix:          IPAM"));
+	assert_non_null(strstr(r.out, "  servers            0\n"));
+	run_result_free(&r);
+
+	r = RUN(NULL, "db", "info", "--db", db, "-o", "json");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"provisioningMethod\": \"gpo\""));
+	run_result_free(&r);
+
+	/* the other method is refused, with the way out */
+	r = RUN(NULL, "db", "init", "-c", manual, "--db", db);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "manual.yaml:4:11: provisioning method "
+				      "'manual' conflicts with the state "
+				      "database"));
+	assert_non_null(strstr(r.err, "fixed to 'gpo' since 20"));
+	assert_non_null(strstr(r.err, "ipamctl db init --force"));
+	run_result_free(&r);
+	r = RUN(NULL, "db", "migrate", "-c", manual, "--db", db);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "conflicts with the state database"));
+	run_result_free(&r);
+	/* the same method again is fine and changes nothing */
+	r = RUN(NULL, "db", "init", "-c", gpo, "--db", db);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "already initialised"));
+	run_result_free(&r);
+
+	/* --force re-creates it with the new method */
+	r = RUN(NULL, "db", "init", "--force", "-c", manual, "--db", db);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "provisioning method manual"));
+	run_result_free(&r);
+	r = RUN(NULL, "db", "info", "--db", db);
+	assert_non_null(strstr(r.out, "provisioning method: manual"));
+	assert_non_null(strstr(r.out, "GPO prefix:          -"));
+	run_result_free(&r);
+
+	r = RUN(NULL, "db", "migrate", "--db", db);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "is up to date (schema version 1)"));
+	run_result_free(&r);
+
+	free(db);
+	free(dbpath);
+	free(bad);
+	free(manual);
+	free(gpo);
+	tmpdir_remove(dir);
+}
+
+static void test_db_info_without_database(void **state)
+{
+	char *dir = tmpdir_make();
+	char *db = xasprintf("sqlite:%s/none.db", dir);
+	struct run_result r;
+
+	(void)state;
+	r = RUN(NULL, "db", "info", "--db", db);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "no state database at"));
+	assert_non_null(strstr(r.err, "ipamctl db init"));
+	run_result_free(&r);
+	free(db);
+	tmpdir_remove(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_invalid_corpus),
+		cmocka_unit_test(test_valid_corpus_and_examples),
+		cmocka_unit_test(test_options_and_exit_status),
+		cmocka_unit_test(test_validate_json),
+		cmocka_unit_test(test_show_desired_json),
+		cmocka_unit_test(test_db_init_info_and_lock),
+		cmocka_unit_test(test_db_info_without_database),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,32 @@
+/* Helpers shared by the unit tests: running the ipamctl binary, temporary
+ * directories, reading files. */
+#ifndef IPAM_TESTUTIL_H
+#define IPAM_TESTUTIL_H
+
+#include <stddef.h>
+
+struct run_result {
+	int status; /* exit status, or 128 + signal */
+	char *out;
+	char *err;
+};
+
+/* Run argv (argv[0] a path) in cwd (NULL: inherit) with extra environment
+ * assignments env (NULL-terminated, may be NULL), stdin from /dev/null. */
+int run_cmd(struct run_result *r, const char *cwd, char *const env[],
+	    char *const argv[]);
+void run_result_free(struct run_result *r);
+
+/* mkdtemp under $TMPDIR; removed (recursively) by tmpdir_remove. */
+char *tmpdir_make(void);
+void tmpdir_remove(char *dir);
+
+/* Whole file into a malloc'd NUL-terminated buffer; NULL if unreadable. */
+char *slurp(const char *path, size_t *len);
+int write_file(const char *path, const char *text);
+
+/* $IPAM_TEST_FIXTURES and $IPAMCTL set by ctest. */
+const char *fixtures_dir(void);
+const char *ipamctl_path(void);
+
+#endif
