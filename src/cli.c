@@ -67,7 +67,7 @@ static const char global_help[] =
 	"                      $XDG_STATE_HOME/ipamctl/state.db otherwise)\n"
 	"  -o, --output FMT    text or json (some commands: yaml, markdown)\n"
 	"  -v, --verbose       more detail on stderr (repeat for debug)\n"
-	"  -q, --quiet         only errors on stderr\n"
+	"  -q, --quiet         only warnings and errors on stderr\n"
 	"  -h, --help          this help\n";
 
 void cli_usage(const struct command *cmd, int to_stderr)
