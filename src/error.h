@@ -17,6 +17,8 @@ enum {
 	IPAM_ECONFLICT = -7, /* refused: conflicts with recorded state */
 	IPAM_EDB = -8,       /* state database */
 	IPAM_ELIMIT = -9,    /* a bound on input size or count was hit */
+	IPAM_EAUTH = -10,    /* credentials rejected */
+	IPAM_ETIMEOUT = -11, /* a remote peer did not answer in time */
 };
 
 /* Set the last error; records the call site for -vv output. */
