@@ -1,0 +1,110 @@
+/*
+ * LDAP adapter: the only module that includes <ldap.h>.  One connection to
+ * one domain controller: found from the configured URI or from the DNS SRV
+ * record _ldap._tcp.dc._msdcs.<domain>; always TLS for simple binds (LDAPS,
+ * or ldap:// upgraded with StartTLS, the certificate checked against the
+ * CA file); SASL GSSAPI (Kerberos) from a keytab or a credential cache.
+ * Searches are paged (RFC 2696) and delivered entry by entry, so memory
+ * stays bounded at any directory size; referrals are never chased.
+ * Errors name the server, the operation and the base DN.
+ */
+#ifndef IPAM_LDAPCONN_H
+#define IPAM_LDAPCONN_H
+
+#include <stddef.h>
+
+#include "model.h"
+#include "strbuf.h"
+
+struct ipam_ldap;
+
+struct ipam_ldap_opts {
+	const char *domain;   /* DNS domain: SRV lookup, messages */
+	const char *uri;      /* ldap:// or ldaps://; NULL: DNS SRV */
+	enum ipam_auth auth;
+	const char *user;     /* simple: UPN, DOMAIN\name or DN */
+	const char *password; /* simple: the secret itself (caller reads it) */
+	const char *ca_file;  /* NULL: the system's CAs */
+	const char *keytab;   /* kerberos: NULL = the credential cache */
+	const char *principal; /* kerberos: NULL = the keytab's first */
+	const char *ccache;   /* kerberos: NULL = the default cache */
+	int timeout;          /* seconds, for connect and each operation */
+};
+
+/*
+ * Connect, secure and bind.  IPAM_EIO when no DC answers (every SRV target
+ * is tried in priority order), IPAM_ETIMEOUT when one stopped answering,
+ * IPAM_EINVAL for a refused configuration (simple bind without TLS, a
+ * certificate that does not verify), IPAM_EAUTH for rejected credentials:
+ * callers tell "unreachable" from "bind failed" by the code.
+ */
+int ipam_ldap_connect(struct ipam_ldap **out, const struct ipam_ldap_opts *o);
+void ipam_ldap_close(struct ipam_ldap *l);
+
+/* The URI actually connected to, and the RootDSE naming contexts. */
+const char *ipam_ldap_uri(const struct ipam_ldap *l);
+const char *ipam_ldap_default_nc(const struct ipam_ldap *l);
+const char *ipam_ldap_config_nc(const struct ipam_ldap *l);
+const char *ipam_ldap_root_domain_nc(const struct ipam_ldap *l);
+
+/* One attribute value: bytes, NUL-terminated for convenience. */
+struct ipam_ldap_value {
+	const char *data;
+	size_t len;
+};
+
+struct ipam_ldap_attr {
+	const char *name;
+	const struct ipam_ldap_value *values;
+	size_t nr;
+};
+
+/* An entry, valid only during the callback. */
+struct ipam_ldap_entry {
+	const char *dn;
+	const struct ipam_ldap_attr *attrs;
+	size_t nr;
+};
+
+/* The values of attr (case-insensitive name), NULL and *nr = 0 if absent. */
+const struct ipam_ldap_value *
+ipam_ldap_entry_values(const struct ipam_ldap_entry *e, const char *attr,
+		       size_t *nr);
+/* The first value of attr as a string, or NULL. */
+const char *ipam_ldap_entry_str(const struct ipam_ldap_entry *e,
+				const char *attr);
+
+enum ipam_ldap_scope {
+	IPAM_LDAP_BASE,
+	IPAM_LDAP_ONELEVEL,
+	IPAM_LDAP_SUBTREE,
+};
+
+/* Return nonzero from the callback to stop the search (it is returned). */
+typedef int (*ipam_ldap_entry_fn)(void *ctx, const struct ipam_ldap_entry *e);
+
+/*
+ * Paged search.  attrs is NULL-terminated.  Values larger than 1 MiB and
+ * entries with more than 10,000 values are refused (IPAM_ELIMIT).  A base
+ * that does not exist gives IPAM_ENOTFOUND; a server that stops answering
+ * IPAM_ETIMEOUT or IPAM_EIO.
+ */
+int ipam_ldap_search(struct ipam_ldap *l, const char *base,
+		     enum ipam_ldap_scope scope, const char *filter,
+		     const char *const attrs[], ipam_ldap_entry_fn fn,
+		     void *ctx);
+
+/* RFC 4515: escape a value for use inside a search filter. */
+void ipam_ldap_escape_filter(struct strbuf *out, const char *value,
+			     size_t len);
+/* RFC 4514: escape a value for use as an attribute value in a DN. */
+void ipam_ldap_escape_dn(struct strbuf *out, const char *value);
+/* "corp.example.test" -> "DC=corp,DC=example,DC=test" (escaped). */
+void ipam_ldap_domain_dn(struct strbuf *out, const char *domain);
+
+/* objectGUID bytes -> "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (MS-DTYP). */
+int ipam_ldap_guid_text(struct strbuf *out, const char *bytes, size_t len);
+/* objectSid bytes -> "S-1-5-21-…"; IPAM_EINVAL when malformed. */
+int ipam_ldap_sid_text(struct strbuf *out, const char *bytes, size_t len);
+
+#endif
