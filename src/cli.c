@@ -122,6 +122,14 @@ int cli_parse_global_only(struct cli *cli, const struct command *cmd,
 	return 0;
 }
 
+int cli_config_available(const struct cli *cli)
+{
+	struct stat st;
+
+	return cli->config || getenv("IPAMCTL_CONFIG") ||
+	       !stat(cli_config_path(cli), &st);
+}
+
 const char *cli_config_path(const struct cli *cli)
 {
 	const char *env = getenv("IPAMCTL_CONFIG");
@@ -173,4 +181,28 @@ int cli_db_path(struct cli *cli, const struct ipam_desired *d,
 		return ipam_db_path_from_uri(out, d->database.value);
 	ipam_db_default_path(out);
 	return 0;
+}
+
+/* Open the state database for a command that changes it: it must exist,
+ * be of this ipamctl's schema, and agree with d's provisioning settings. */
+int cli_open_db(struct cli *cli, const struct ipam_desired *d,
+		struct ipam_db **out)
+{
+	struct strbuf path = STRBUF_INIT;
+	int version, err;
+
+	*out = NULL;
+	err = cli_db_path(cli, d, &path);
+	if (!err)
+		err = ipam_db_open(out, path.buf, 0);
+	if (!err)
+		err = ipam_db_check_schema(*out, &version, 1);
+	if (!err)
+		err = ipam_db_check_settings(*out, d);
+	if (err) {
+		ipam_db_close(*out);
+		*out = NULL;
+	}
+	strbuf_release(&path);
+	return err;
 }

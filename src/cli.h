@@ -76,12 +76,22 @@ void cli_print_diags(FILE *f, const struct ipam_diags *diags);
 /* The state database path: --db, the config's database, or the default. */
 int cli_db_path(struct cli *cli, const struct ipam_desired *d,
 		struct strbuf *out);
+/* A desired state is named (-c, $IPAMCTL_CONFIG) or the default exists:
+ * read-only commands use it only then. */
+int cli_config_available(const struct cli *cli);
+struct ipam_db;
+/* Open the state database for a command that changes it: it must exist,
+ * be of this ipamctl's schema, and agree with d's provisioning settings. */
+int cli_open_db(struct cli *cli, const struct ipam_desired *d,
+		struct ipam_db **out);
 
 int cmd_validate(struct cli *cli, int argc, char **argv);
 int cmd_show_desired(struct cli *cli, int argc, char **argv);
 int cmd_db(struct cli *cli, int argc, char **argv);
+int cmd_discover(struct cli *cli, int argc, char **argv);
+int cmd_inventory(struct cli *cli, int argc, char **argv);
 
 extern const struct command cmd_validate_def, cmd_show_desired_def,
-	cmd_db_def;
+	cmd_db_def, cmd_discover_def, cmd_inventory_def;
 
 #endif

@@ -33,15 +33,6 @@ const struct command cmd_db_def = {
 	.run = cmd_db,
 };
 
-/* info and migrate read the config only when one is named or present. */
-static int config_available(const struct cli *cli)
-{
-	struct stat st;
-
-	return cli->config || getenv("IPAMCTL_CONFIG") ||
-	       !stat(cli_config_path(cli), &st);
-}
-
 static int db_init(struct cli *cli, int force)
 {
 	struct ipam_desired *d = NULL;
@@ -173,7 +164,7 @@ static int db_info_or_migrate(struct cli *cli, int migrate)
 	size_t nr = 0;
 	int version, from, err, ret = IPAM_EXIT_ERROR;
 
-	if (config_available(cli) && cli_load_desired(cli, &d))
+	if (cli_config_available(cli) && cli_load_desired(cli, &d))
 		goto out;
 	err = cli_db_path(cli, d, &path);
 	if (!err)
@@ -200,19 +191,7 @@ static int db_info_or_migrate(struct cli *cli, int migrate)
 		ret = IPAM_EXIT_OK;
 		goto out;
 	}
-	err = ipam_db_schema_version(db, &version);
-	if (!err && version < 1)
-		err = ipam_error_set(IPAM_EDB,
-				     "state database '%s' is not initialised: "
-				     "run 'ipamctl db init'",
-				     path.buf);
-	if (!err && version > ipam_db_latest_version())
-		err = ipam_error_set(IPAM_EDB,
-				     "state database '%s' has schema version "
-				     "%d, newer than this ipamctl knows (%d): "
-				     "upgrade ipamctl",
-				     path.buf, version,
-				     ipam_db_latest_version());
+	err = ipam_db_check_schema(db, &version, 0);
 	if (!err)
 		err = ipam_db_get_settings(db, &s);
 	if (!err)

@@ -8,7 +8,9 @@
 
 #include <stddef.h>
 
+#include "inventory.h"
 #include "model.h"
+#include "observed.h"
 #include "strbuf.h"
 
 struct ipam_db;
@@ -30,6 +32,11 @@ const char *ipam_db_path(const struct ipam_db *db);
 int ipam_db_remove_files(const char *path);
 
 int ipam_db_schema_version(struct ipam_db *db, int *version);
+/*
+ * The schema is one this ipamctl can use: initialised, not newer than it
+ * knows, and (need_current) not older either.  The error says what to run.
+ */
+int ipam_db_check_schema(struct ipam_db *db, int *version, int need_current);
 int ipam_db_latest_version(void);
 /* Apply pending migrations, each in its own transaction. */
 int ipam_db_migrate(struct ipam_db *db, int *from, int *to);
@@ -61,5 +68,37 @@ struct ipam_db_count {
 /* Row counts of the main tables (static table names). */
 int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out,
 		   size_t *nr);
+
+/* A run of a command: started now, by this host and process. */
+int ipam_db_run_begin(struct ipam_db *db, const char *command,
+		      long long *run_id);
+/* outcome: succeeded, no_changes, failed, refused or interrupted;
+ * summary: JSON text or NULL. */
+int ipam_db_run_end(struct ipam_db *db, long long run_id, const char *outcome,
+		    const char *summary);
+
+/* The whole inventory, sorted by name, with addresses and the latest
+ * overall access status. */
+int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out);
+/*
+ * Store a discovery run in one transaction: the domains' verdicts, the
+ * planned rows with their addresses and history lines, and the purge of
+ * collected data of servers turned unmanaged.
+ */
+int ipam_db_inventory_store(struct ipam_db *db, long long run_id,
+			    const struct ipam_desired *d,
+			    const struct ipam_observed *obs,
+			    const struct ipam_inv_plan *plan);
+
+struct ipam_db_history {
+	char *at;
+	long long run_id;
+	char *change;
+};
+
+/* A server's history of changes, oldest first. */
+int ipam_db_server_history(struct ipam_db *db, const char *name,
+			   struct ipam_db_history **out, size_t *nr);
+void ipam_db_history_free(struct ipam_db_history *h, size_t nr);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * ipamctl: Windows Server IPAM "Group Policy based provisioning", as code.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 static const struct command *const commands[] = {
 	&cmd_validate_def,
 	&cmd_show_desired_def,
+	&cmd_discover_def,
+	&cmd_inventory_def,
 	&cmd_db_def,
 };
 
@@ -48,6 +51,9 @@ int main(int argc, char **argv)
 	int c;
 
 	ipam_log_init("ipamctl");
+	/* A peer closing a socket (LDAP, SMB, a closed pipe) is an error to
+	 * report, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
 	opterr = 0;
 	/* "+": stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORTOPTS, opts,

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,8 @@
 #include "db.h"
 #include "error.h"
 #include "testutil.h"
+
+#include <sys/socket.h>
 
 struct fx {
 	char *dir;
@@ -264,6 +267,137 @@ static void test_uri_and_default_path(void **state)
 	strbuf_release(&sb);
 }
 
+/* One observed domain with one server, and the plan to store it. */
+static void store_round(struct ipam_db *db, struct ipam_desired *d,
+			const char *addr, long long *run_id)
+{
+	struct ipam_observed obs = {0};
+	struct ipam_inventory prev = {0};
+	struct ipam_inv_plan plan;
+	struct ipam_obs_domain *od;
+	struct ipam_obs_server *s;
+
+	obs.domains = xcalloc(1, sizeof(*obs.domains));
+	obs.nr_domains = 1;
+	od = &obs.domains[0];
+	od->name = xstrdup("corp.example.test");
+	ipam_obs_set_status(&od->dc, IPAM_VERDICT_COMPLETE, NULL);
+	ipam_obs_set_status(&od->dns, IPAM_VERDICT_COMPLETE, NULL);
+	ipam_obs_set_status(&od->dhcp, IPAM_VERDICT_OFF, "off");
+	s = ipam_obs_get(od, "dc1.corp.example.test");
+	s->roles = IPAM_ROLE_DC | IPAM_ROLE_DNS;
+	s->in_ad = true;
+	s->guid = xstrdup("0106a77a-002f-4910-915d-47678ff6420c");
+	s->sid = xstrdup("S-1-5-21-1-2-3-1000");
+	s->dn = xstrdup("CN=DC1,OU=Domain Controllers,DC=corp,DC=example,"
+			"DC=test");
+	s->addrs = xcalloc(2, sizeof(*s->addrs));
+	s->addrs[0].family = AF_INET;
+	snprintf(s->addrs[0].text, sizeof(s->addrs[0].text), "%s", addr);
+	s->addrs[1].family = AF_INET6;
+	snprintf(s->addrs[1].text, sizeof(s->addrs[1].text), "2001:db8::1");
+	s->nr_addrs = 2;
+	assert_int_equal(ipam_db_run_begin(db, "discover", run_id), 0);
+	assert_int_equal(ipam_db_inventory_load(db, &prev), 0);
+	ipam_inventory_plan(&plan, &prev, &obs, d);
+	assert_int_equal(ipam_db_inventory_store(db, *run_id, d, &obs, &plan),
+			 0);
+	assert_int_equal(ipam_db_run_end(db, *run_id, "succeeded", "{}"), 0);
+	ipam_inv_plan_release(&plan);
+	ipam_inventory_release(&prev);
+	ipam_obs_domain_release(od);
+	free(obs.domains);
+}
+
+static void test_inventory_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db = NULL;
+	struct ipam_desired *d = desired("method: manual");
+	struct ipam_inventory inv = {0};
+	struct ipam_db_history *h = NULL;
+	size_t nr = 0;
+	long long run1, run2;
+	char *s, *sql;
+
+	assert_int_equal(ipam_db_open(&db, f->path, IPAM_DB_CREATE), 0);
+	assert_int_equal(ipam_db_migrate(db, NULL, NULL), 0);
+	store_round(db, d, "10.0.0.1", &run1);
+	assert_int_equal(ipam_db_inventory_load(db, &inv), 0);
+	assert_int_equal(inv.nr, 1);
+	assert_string_equal(inv.servers[0].name, "dc1.corp.example.test");
+	assert_string_equal(inv.servers[0].domain, "corp.example.test");
+	assert_int_equal(inv.servers[0].roles, IPAM_ROLE_DC | IPAM_ROLE_DNS);
+	assert_int_equal(inv.servers[0].status, IPAM_INV_NEW);
+	assert_int_equal(inv.servers[0].nr_addrs, 2);
+	assert_string_equal(inv.servers[0].addrs[0].text, "10.0.0.1");
+	assert_string_equal(inv.servers[0].addrs[1].text, "2001:db8::1");
+	assert_int_equal(inv.servers[0].addrs[1].family, AF_INET6);
+	assert_string_equal(inv.servers[0].sid, "S-1-5-21-1-2-3-1000");
+	assert_non_null(inv.servers[0].first_seen);
+	assert_null(inv.servers[0].access);
+
+	/* collected data exists for it; turning unmanaged purges it */
+	sql = xasprintf("INSERT INTO access_status(server_id, checked_at, "
+			"overall, dhcp_rpc, dhcp_audit_share, dns_rpc, "
+			"event_log, recommended_action) VALUES (%lld, "
+			"'2026-01-01T00:00:00Z', 'Blocked', 'Not applicable', "
+			"'Not applicable', 'Blocked', 'Blocked', 'Unblock IPAM "
+			"Access')",
+			inv.servers[0].id);
+	s = sqlite_query(f->path, sql);
+	free(s);
+	free(sql);
+	ipam_inventory_release(&inv);
+	assert_int_equal(ipam_db_inventory_load(db, &inv), 0);
+	assert_string_equal(inv.servers[0].access, "Blocked");
+	ipam_inventory_release(&inv);
+
+	ipam_desired_free(d);
+	{
+		const char *text =
+			"version: 1\nipamServer: ipam1.corp.example.test\n"
+			"provisioning: {method: manual}\n"
+			"discovery: [{domain: corp.example.test}]\n"
+			"servers: [{name: dc1.corp.example.test, "
+			"manageability: unmanaged}]\n";
+		struct ipam_source src = {"d.yaml", text, strlen(text)};
+		struct ipam_diags diags = {0};
+
+		d = NULL;
+		assert_int_equal(ipam_config_load_sources(&d, &src, 1, &diags),
+				 0);
+		ipam_diags_free(&diags);
+	}
+	store_round(db, d, "10.0.0.2", &run2);
+	assert_int_equal(ipam_db_inventory_load(db, &inv), 0);
+	assert_int_equal(inv.servers[0].status, IPAM_INV_CHANGED);
+	assert_int_equal(inv.servers[0].manageability, IPAM_MANAGE_UNMANAGED);
+	assert_string_equal(inv.servers[0].addrs[0].text, "10.0.0.2");
+	assert_null(inv.servers[0].access); /* purged */
+	assert_int_equal(ipam_db_server_history(db, "DC1.corp.example.test", &h,
+						&nr),
+			 0);
+	assert_int_equal(nr, 2);
+	assert_string_equal(h[0].change, "discovered: dc,dns");
+	assert_int_equal(h[0].run_id, run1);
+	assert_string_equal(h[1].change,
+			    "addresses: 10.0.0.1, 2001:db8::1 -> 10.0.0.2, "
+			    "2001:db8::1; manageability: unspecified -> "
+			    "unmanaged");
+	assert_int_equal(h[1].run_id, run2);
+	ipam_db_history_free(h, nr);
+	ipam_inventory_release(&inv);
+	s = sqlite_query(f->path, "SELECT group_concat(outcome) FROM runs");
+	assert_string_equal(s, "succeeded,succeeded");
+	free(s);
+	s = sqlite_query(f->path, "SELECT last_status FROM domains");
+	assert_string_equal(s, "complete");
+	free(s);
+	ipam_db_close(db);
+	ipam_desired_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +415,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counts_and_removal, setup,
 						teardown),
 		cmocka_unit_test(test_uri_and_default_path),
+		cmocka_unit_test_setup_teardown(test_inventory_round_trip,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

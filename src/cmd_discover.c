@@ -1,0 +1,401 @@
+/* ipamctl discover: run discovery and update the inventory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "db.h"
+#include "discover.h"
+#include "error.h"
+#include "inventory.h"
+#include "json.h"
+#include "log.h"
+#include "strbuf.h"
+#include "banned.h"
+
+const struct command cmd_discover_def = {
+	.name = "discover",
+	.summary = "discover DCs, DNS and DHCP servers; update the inventory",
+	.usage =
+		"discover [-c PATH] [--domain D] [-o text|json]\n\n"
+		"Discovers the servers of every discovery domain (or of D): "
+		"domain\n"
+		"controllers over LDAP, DNS servers from the NS records of the "
+		"zone, DHCP\n"
+		"servers authorized in AD that answer a DHCPINFORM (UDP port 68: "
+		"run as\n"
+		"root), and the servers the desired state declares.  Updates the "
+		"inventory\n"
+		"of the state database and prints a summary per domain.  A domain "
+		"whose\n"
+		"discovery is incomplete changes nothing in the inventory.  Exit "
+		"status 1\n"
+		"when a domain is incomplete or a declared server fails its "
+		"checks (a\n"
+		"listed server that was not discovered is reported, not an "
+		"error).",
+	.run = cmd_discover,
+};
+
+static const unsigned all_roles[] = {IPAM_ROLE_DC, IPAM_ROLE_DNS,
+				     IPAM_ROLE_DHCP, IPAM_ROLE_NPS};
+
+static const char *verdict_name(enum ipam_verdict v)
+{
+	switch (v) {
+	case IPAM_VERDICT_OFF:
+		return "off";
+	case IPAM_VERDICT_COMPLETE:
+		return "complete";
+	default:
+		return "incomplete";
+	}
+}
+
+static size_t count_role(const struct ipam_obs_domain *od, unsigned role)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < od->nr_servers; i++)
+		if (od->servers[i].roles & role)
+			n++;
+	return n;
+}
+
+/* Inventory outcome per status for one domain. */
+static void domain_counts(const struct ipam_inv_plan *p, const char *domain,
+			  size_t counts[IPAM_INV_NR_STATUS])
+{
+	size_t i;
+
+	memset(counts, 0, sizeof(size_t) * IPAM_INV_NR_STATUS);
+	for (i = 0; i < p->nr; i++)
+		if (p->updates[i].row.domain &&
+		    !strcasecmp(p->updates[i].row.domain, domain))
+			counts[p->updates[i].row.status]++;
+}
+
+static const struct ipam_inv_update *plan_row(const struct ipam_inv_plan *p,
+					      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr; i++)
+		if (!strcasecmp(p->updates[i].row.name, name))
+			return &p->updates[i];
+	return NULL;
+}
+
+static void print_text(const struct ipam_observed *obs,
+		       const struct ipam_inv_plan *plan)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < obs->nr_domains; i++) {
+		const struct ipam_obs_domain *od = &obs->domains[i];
+		const char *reason = ipam_obs_domain_reason(od);
+		size_t c[IPAM_INV_NR_STATUS];
+		struct strbuf sb = STRBUF_INIT;
+
+		printf("%s: %s", od->name, reason ? "INCOMPLETE" : "complete");
+		if (od->server_uri)
+			printf(" (%s)", od->server_uri);
+		printf("\n");
+		for (k = 0; k < 4; k++) {
+			const struct ipam_role_status *s =
+				ipam_obs_role_status(od, all_roles[k]);
+
+			/* "off" without a reason: nothing was declared. */
+			if (s->verdict == IPAM_VERDICT_COMPLETE ||
+			    (s->verdict == IPAM_VERDICT_OFF && !s->reason))
+				continue;
+			printf("  %-8s %s%s%s\n",
+			       all_roles[k] == IPAM_ROLE_NPS
+				       ? "declared"
+				       : ipam_role_name((enum ipam_role)
+							       all_roles[k]),
+			       verdict_name(s->verdict), s->reason ? ": " : "",
+			       s->reason ? s->reason : "");
+		}
+		printf("  found: %zu DC, %zu DNS, %zu DHCP, %zu NPS (%zu "
+		       "server%s)\n",
+		       count_role(od, IPAM_ROLE_DC), count_role(od, IPAM_ROLE_DNS),
+		       count_role(od, IPAM_ROLE_DHCP),
+		       count_role(od, IPAM_ROLE_NPS), od->nr_servers,
+		       od->nr_servers == 1 ? "" : "s");
+		for (j = 0; j < od->nr_servers; j++) {
+			const struct ipam_obs_server *s = &od->servers[j];
+
+			strbuf_reset(&sb);
+			ipam_roles_format(&sb, s->roles, ",");
+			strbuf_addstr(&sb, "  ");
+			ipam_addrs_format(&sb, s->addrs, s->nr_addrs);
+			printf("    %-34s %s\n", s->name, sb.buf);
+		}
+		if (reason) {
+			printf("  inventory: not changed (the domain is "
+			       "incomplete)\n");
+		} else {
+			domain_counts(plan, od->name, c);
+			printf("  inventory: %zu new, %zu changed, %zu "
+			       "unchanged, %zu gone, %zu declared not found\n",
+			       c[IPAM_INV_NEW], c[IPAM_INV_CHANGED],
+			       c[IPAM_INV_UNCHANGED], c[IPAM_INV_GONE],
+			       c[IPAM_INV_NOT_FOUND]);
+		}
+		for (j = 0; j < od->nr_excluded; j++) {
+			strbuf_reset(&sb);
+			ipam_roles_format(&sb, od->excluded[j].role, ",");
+			printf("  excluded %s (%s): %s\n", od->excluded[j].name,
+			       sb.buf, od->excluded[j].reason);
+		}
+		for (j = 0; j < od->nr_warnings; j++)
+			printf("  warning: %s\n", od->warnings[j]);
+		for (j = 0; j < od->nr_errors; j++)
+			printf("  error: %s\n", od->errors[j]);
+		strbuf_release(&sb);
+	}
+	for (i = 0; i < plan->nr_not_found; i++)
+		printf("declared, not found: %s\n", plan->not_found[i]);
+}
+
+static struct ipam_node *roles_node(unsigned roles)
+{
+	struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
+	size_t k;
+
+	for (k = 0; k < 4; k++)
+		if (roles & all_roles[k])
+			ipam_node_push(seq, ipam_node_str(ipam_role_name(
+						    (enum ipam_role)all_roles[k])));
+	return seq;
+}
+
+static struct ipam_node *strv_node(char *const *v, size_t n)
+{
+	struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ipam_node_push(seq, ipam_node_str(v[i]));
+	return seq;
+}
+
+static void set_opt(struct ipam_node *m, const char *k, const char *v)
+{
+	ipam_node_set(m, k, v ? ipam_node_str(v) : ipam_node_new(IPAM_NODE_NULL));
+}
+
+/*
+ * A domain's outcome.  full adds every server, excluded server, error and
+ * warning (for -o json); without it, verdicts and counts only: what the
+ * run record keeps, small at any directory size.
+ */
+static struct ipam_node *domain_node(const struct ipam_obs_domain *od,
+				     const struct ipam_inv_plan *plan,
+				     bool full)
+{
+	static const char *const role_keys[] = {"dc", "dns", "dhcp",
+						"declared"};
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *roles = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *servers = ipam_node_new(IPAM_NODE_SEQ);
+	struct ipam_node *excluded = ipam_node_new(IPAM_NODE_SEQ);
+	struct ipam_node *inv = ipam_node_new(IPAM_NODE_MAP);
+	size_t c[IPAM_INV_NR_STATUS], j, k;
+
+	ipam_node_set_str(m, "domain", od->name);
+	ipam_node_set(m, "complete", ipam_node_bool(ipam_obs_domain_complete(od)));
+	set_opt(m, "server", od->server_uri);
+	for (k = 0; k < 4; k++) {
+		const struct ipam_role_status *s =
+			ipam_obs_role_status(od, all_roles[k]);
+		struct ipam_node *r = ipam_node_new(IPAM_NODE_MAP);
+
+		ipam_node_set_str(r, "status", verdict_name(s->verdict));
+		set_opt(r, "reason", s->reason);
+		ipam_node_set(roles, role_keys[k], r);
+	}
+	ipam_node_set(m, "roles", roles);
+	domain_counts(plan, od->name, c);
+	for (k = 0; k < IPAM_INV_NR_STATUS; k++)
+		ipam_node_set(inv, ipam_inv_status_name((enum ipam_inv_status)k),
+			      ipam_node_int((long long)c[k]));
+	ipam_node_set(m, "inventory", inv);
+	if (!full) {
+		struct ipam_node *found = ipam_node_new(IPAM_NODE_MAP);
+
+		for (k = 0; k < 4; k++)
+			ipam_node_set(found,
+				      k < 3 ? role_keys[k] : "nps",
+				      ipam_node_int((long long)count_role(
+					      od, all_roles[k])));
+		ipam_node_set(m, "found", found);
+		ipam_node_set(m, "excluded",
+			      ipam_node_int((long long)od->nr_excluded));
+		ipam_node_set(m, "errors", strv_node(od->errors, od->nr_errors));
+		ipam_node_free(servers);
+		ipam_node_free(excluded);
+		return m;
+	}
+	for (j = 0; j < od->nr_servers; j++) {
+		const struct ipam_obs_server *s = &od->servers[j];
+		const struct ipam_inv_update *u = plan_row(plan, s->name);
+		struct ipam_node *n = ipam_node_new(IPAM_NODE_MAP);
+		struct ipam_node *addrs = ipam_node_new(IPAM_NODE_SEQ);
+
+		ipam_node_set_str(n, "name", s->name);
+		ipam_node_set(n, "roles", roles_node(s->roles));
+		ipam_node_set(n, "declared", ipam_node_bool(s->declared));
+		for (k = 0; k < s->nr_addrs; k++)
+			ipam_node_push(addrs, ipam_node_str(s->addrs[k].text));
+		ipam_node_set(n, "addresses", addrs);
+		set_opt(n, "operatingSystem", s->os_name);
+		set_opt(n, "operatingSystemVersion", s->os_version);
+		set_opt(n, "objectGUID", s->guid);
+		set_opt(n, "objectSid", s->sid);
+		set_opt(n, "dn", s->dn);
+		set_opt(n, "note", s->note);
+		set_opt(n, "inventory",
+			u ? ipam_inv_status_name(u->row.status) : NULL);
+		ipam_node_push(servers, n);
+	}
+	ipam_node_set(m, "servers", servers);
+	for (j = 0; j < od->nr_excluded; j++) {
+		struct ipam_node *n = ipam_node_new(IPAM_NODE_MAP);
+
+		ipam_node_set_str(n, "name", od->excluded[j].name);
+		ipam_node_set(n, "roles", roles_node(od->excluded[j].role));
+		ipam_node_set_str(n, "reason", od->excluded[j].reason);
+		ipam_node_push(excluded, n);
+	}
+	ipam_node_set(m, "excluded", excluded);
+	ipam_node_set(m, "errors", strv_node(od->errors, od->nr_errors));
+	ipam_node_set(m, "warnings", strv_node(od->warnings, od->nr_warnings));
+	return m;
+}
+
+static struct ipam_node *summary_node(long long run_id,
+				      const struct ipam_observed *obs,
+				      const struct ipam_inv_plan *plan,
+				      bool ok, bool full)
+{
+	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *domains = ipam_node_new(IPAM_NODE_SEQ);
+	size_t i;
+
+	ipam_node_set(root, "run", ipam_node_int(run_id));
+	ipam_node_set(root, "ok", ipam_node_bool(ok));
+	for (i = 0; i < obs->nr_domains; i++)
+		ipam_node_push(domains,
+			       domain_node(&obs->domains[i], plan, full));
+	ipam_node_set(root, "domains", domains);
+	ipam_node_set(root, "declaredNotFound",
+		      strv_node(plan->not_found, plan->nr_not_found));
+	return root;
+}
+
+int cmd_discover(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"domain", required_argument, NULL, 'D'},
+		CLI_GLOBAL_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	struct ipam_discover_opts dopts;
+	struct ipam_desired *d = NULL;
+	struct ipam_observed *obs = NULL;
+	struct ipam_inventory prev = {0};
+	struct ipam_inv_plan plan = {0};
+	struct ipam_db *db = NULL;
+	struct ipam_node *summary = NULL;
+	struct strbuf out = STRBUF_INIT;
+	long long run_id = 0;
+	int c, err, ok = 1, ret = IPAM_EXIT_ERROR;
+	size_t i;
+
+	ipam_discover_opts_init(&dopts);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "D:" CLI_GLOBAL_SHORTOPTS, opts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			cli_usage(&cmd_discover_def, 0);
+			return IPAM_EXIT_OK;
+		}
+		if (c == 'D') {
+			dopts.only_domain = optarg;
+			continue;
+		}
+		if (c == '?' || c == ':')
+			return cli_usage_error(&cmd_discover_def,
+					       "bad option '%s'",
+					       argv[optind - 1]);
+		if (cli_global_option(cli, c, optarg))
+			return IPAM_EXIT_ERROR;
+	}
+	if (optind < argc)
+		return cli_usage_error(&cmd_discover_def,
+				       "unexpected argument '%s'", argv[optind]);
+	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
+		return cli_usage_error(&cmd_discover_def,
+				       "discover writes text or json");
+	if (cli_load_desired(cli, &d))
+		goto out;
+	err = cli_open_db(cli, d, &db);
+	if (err)
+		goto fail;
+	dopts.progress = isatty(STDERR_FILENO) && cli->verbosity >= 0;
+	err = ipam_db_run_begin(db, "discover", &run_id);
+	if (!err)
+		err = ipam_discover(&obs, d, &dopts);
+	if (!err)
+		err = ipam_db_inventory_load(db, &prev);
+	if (err)
+		goto fail;
+	ipam_inventory_plan(&plan, &prev, obs, d);
+	for (i = 0; i < obs->nr_domains; i++)
+		if (!ipam_obs_domain_complete(&obs->domains[i]) ||
+		    obs->domains[i].nr_errors)
+			ok = 0;
+	err = ipam_db_inventory_store(db, run_id, d, obs, &plan);
+	if (err)
+		goto fail;
+	summary = summary_node(run_id, obs, &plan, ok, false);
+	if (!ipam_json_write(&out, summary, 0))
+		ipam_db_run_end(db, run_id, ok ? "succeeded" : "failed",
+				out.buf);
+	if (cli->output == IPAM_OUT_JSON) {
+		ipam_node_free(summary);
+		summary = summary_node(run_id, obs, &plan, ok, true);
+		strbuf_reset(&out);
+		if (!ipam_json_write(&out, summary, IPAM_JSON_PRETTY))
+			fputs(out.buf, stdout);
+	} else {
+		print_text(obs, &plan);
+	}
+	for (i = 0; i < obs->nr_domains; i++) {
+		const char *reason = ipam_obs_domain_reason(&obs->domains[i]);
+
+		if (reason)
+			log_error("discovery of '%s' is incomplete: %s",
+				  obs->domains[i].name, reason);
+	}
+	ret = ok ? IPAM_EXIT_OK : IPAM_EXIT_ERROR;
+	goto out;
+fail:
+	log_error("%s", ipam_error_last());
+	if (db && run_id)
+		ipam_db_run_end(db, run_id, "failed", NULL);
+out:
+	strbuf_release(&out);
+	ipam_node_free(summary);
+	ipam_inv_plan_release(&plan);
+	ipam_inventory_release(&prev);
+	ipam_observed_free(obs);
+	ipam_db_close(db);
+	ipam_desired_free(d);
+	return ret;
+}

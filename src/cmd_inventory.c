@@ -1,0 +1,335 @@
+/* ipamctl inventory [show NAME]: the server inventory, as the IPAM
+ * console shows it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "db.h"
+#include "error.h"
+#include "inventory.h"
+#include "json.h"
+#include "log.h"
+#include "strbuf.h"
+#include "banned.h"
+
+#define NOT_CHECKED "Not checked"
+
+const struct command cmd_inventory_def = {
+	.name = "inventory",
+	.summary = "list the server inventory, or show one server",
+	.usage = "inventory [--role R] [--manageability M] [-o text|json]\n"
+		 "       ipamctl inventory show NAME [-o text|json]\n\n"
+		 "Lists the servers of the state database's inventory: name, "
+		 "domain, roles,\n"
+		 "manageability, addresses, operating system, IPAM access "
+		 "status, status\n"
+		 "since the last discovery and when last seen.  R is dc, dns, "
+		 "dhcp or nps;\n"
+		 "M is managed, unmanaged or unspecified.  'show' prints one "
+		 "server in full\n"
+		 "with its history of changes.",
+	.run = cmd_inventory,
+};
+
+static struct ipam_node *str_or_null(const char *s)
+{
+	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
+}
+
+static struct ipam_node *server_node(const struct ipam_inv_server *s)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *roles = ipam_node_new(IPAM_NODE_SEQ);
+	struct ipam_node *addrs = ipam_node_new(IPAM_NODE_SEQ);
+	unsigned r;
+	size_t i;
+
+	ipam_node_set_str(m, "name", s->name);
+	ipam_node_set(m, "domain", str_or_null(s->domain));
+	for (r = IPAM_ROLE_DC; r <= IPAM_ROLE_NPS; r <<= 1)
+		if (s->roles & r)
+			ipam_node_push(roles, ipam_node_str(ipam_role_name(
+						      (enum ipam_role)r)));
+	ipam_node_set(m, "roles", roles);
+	ipam_node_set(m, "declared", ipam_node_bool(s->declared));
+	ipam_node_set_str(m, "manageability",
+			  ipam_manageability_name(s->manageability));
+	for (i = 0; i < s->nr_addrs; i++)
+		ipam_node_push(addrs, ipam_node_str(s->addrs[i].text));
+	ipam_node_set(m, "addresses", addrs);
+	ipam_node_set(m, "operatingSystem", str_or_null(s->os_name));
+	ipam_node_set(m, "operatingSystemVersion", str_or_null(s->os_version));
+	ipam_node_set_str(m, "accessStatus",
+			  s->access ? s->access : NOT_CHECKED);
+	ipam_node_set_str(m, "status", ipam_inv_status_name(s->status));
+	ipam_node_set(m, "statusDetail", str_or_null(s->status_detail));
+	ipam_node_set(m, "owner", str_or_null(s->owner));
+	ipam_node_set(m, "description", str_or_null(s->description));
+	ipam_node_set(m, "objectGUID", str_or_null(s->guid));
+	ipam_node_set(m, "objectSid", str_or_null(s->sid));
+	ipam_node_set(m, "dn", str_or_null(s->dn));
+	ipam_node_set(m, "firstSeen", str_or_null(s->first_seen));
+	ipam_node_set(m, "lastSeen", str_or_null(s->last_seen));
+	return m;
+}
+
+static int print_node(struct ipam_node *n)
+{
+	struct strbuf out = STRBUF_INIT;
+	int err = ipam_json_write(&out, n, IPAM_JSON_PRETTY);
+
+	if (!err)
+		fputs(out.buf, stdout);
+	strbuf_release(&out);
+	ipam_node_free(n);
+	return err;
+}
+
+#define NR_COLUMNS 9
+
+/* A text table: every cell kept, then printed with each column as wide as
+ * its widest cell. */
+struct table {
+	char **cells;
+	size_t nr, alloc;
+	size_t width[NR_COLUMNS];
+};
+
+static void table_add(struct table *t, const char *cell)
+{
+	size_t col = t->nr % NR_COLUMNS, len = strlen(cell);
+
+	ALLOC_GROW(t->cells, t->nr + 1, t->alloc);
+	t->cells[t->nr++] = xstrdup(cell);
+	if (len > t->width[col])
+		t->width[col] = len;
+}
+
+static void table_print(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++) {
+		size_t col = i % NR_COLUMNS;
+
+		if (col == NR_COLUMNS - 1)
+			printf("%s\n", t->cells[i]);
+		else
+			printf("%-*s  ", (int)t->width[col], t->cells[i]);
+		free(t->cells[i]);
+	}
+	free(t->cells);
+}
+
+static void list_text(const struct ipam_inventory *inv, unsigned role,
+		      enum ipam_manageability manage)
+{
+	static const char *const head[NR_COLUMNS] = {
+		"NAME",		    "DOMAIN",	   "ROLES",
+		"MANAGEABILITY",    "ADDRESSES",   "OPERATING SYSTEM",
+		"IPAM ACCESS",	    "STATUS",	   "LAST SEEN",
+	};
+	struct table t = {0};
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, shown = 0;
+
+	for (i = 0; i < NR_COLUMNS; i++)
+		table_add(&t, head[i]);
+	for (i = 0; i < inv->nr; i++) {
+		const struct ipam_inv_server *s = &inv->servers[i];
+
+		if ((role && !(s->roles & role)) ||
+		    (manage && s->manageability != manage))
+			continue;
+		table_add(&t, s->name);
+		table_add(&t, s->domain ? s->domain : "-");
+		strbuf_reset(&sb);
+		ipam_roles_format(&sb, s->roles, ",");
+		table_add(&t, sb.len ? sb.buf : "-");
+		table_add(&t, ipam_manageability_name(s->manageability));
+		strbuf_reset(&sb);
+		ipam_addrs_format(&sb, s->addrs, s->nr_addrs);
+		table_add(&t, sb.len ? sb.buf : "-");
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "%s%s%s", s->os_name ? s->os_name : "-",
+			    s->os_version ? " " : "",
+			    s->os_version ? s->os_version : "");
+		table_add(&t, sb.buf);
+		table_add(&t, s->access ? s->access : NOT_CHECKED);
+		table_add(&t, ipam_inv_status_name(s->status));
+		table_add(&t, s->last_seen ? s->last_seen : "-");
+		shown++;
+	}
+	table_print(&t);
+	printf("%zu server%s\n", shown, shown == 1 ? "" : "s");
+	strbuf_release(&sb);
+}
+
+static int show_one(struct cli *cli, struct ipam_db *db,
+		    const struct ipam_inventory *inv, const char *name)
+{
+	const struct ipam_inv_server *s = ipam_inventory_find(inv, name);
+	struct ipam_db_history *h = NULL;
+	size_t nr = 0, i;
+	struct strbuf sb = STRBUF_INIT;
+	int err;
+
+	if (!s)
+		return ipam_error_set(IPAM_ENOTFOUND,
+				      "'%s' is not in the inventory", name);
+	err = ipam_db_server_history(db, s->name, &h, &nr);
+	if (err)
+		return err;
+	if (cli->output == IPAM_OUT_JSON) {
+		struct ipam_node *n = server_node(s);
+		struct ipam_node *hist = ipam_node_new(IPAM_NODE_SEQ);
+
+		for (i = 0; i < nr; i++) {
+			struct ipam_node *e = ipam_node_new(IPAM_NODE_MAP);
+
+			ipam_node_set_str(e, "at", h[i].at);
+			ipam_node_set(e, "run", ipam_node_int(h[i].run_id));
+			ipam_node_set_str(e, "change", h[i].change);
+			ipam_node_push(hist, e);
+		}
+		ipam_node_set(n, "history", hist);
+		err = print_node(n);
+		goto out;
+	}
+	ipam_roles_format(&sb, s->roles, ", ");
+	printf("name:             %s\n", s->name);
+	printf("domain:           %s\n", s->domain ? s->domain : "-");
+	printf("roles:            %s%s\n", sb.len ? sb.buf : "-",
+	       s->declared ? " (declared)" : "");
+	printf("manageability:    %s\n",
+	       ipam_manageability_name(s->manageability));
+	strbuf_reset(&sb);
+	ipam_addrs_format(&sb, s->addrs, s->nr_addrs);
+	printf("addresses:        %s\n", sb.len ? sb.buf : "-");
+	printf("operating system: %s%s%s\n", s->os_name ? s->os_name : "-",
+	       s->os_version ? " " : "", s->os_version ? s->os_version : "");
+	printf("IPAM access:      %s\n", s->access ? s->access : NOT_CHECKED);
+	printf("status:           %s%s%s\n", ipam_inv_status_name(s->status),
+	       s->status_detail ? " (" : "",
+	       s->status_detail ? s->status_detail : "");
+	if (s->status_detail)
+		printf(")\n");
+	printf("owner:            %s\n", s->owner ? s->owner : "-");
+	printf("description:      %s\n",
+	       s->description ? s->description : "-");
+	printf("objectGUID:       %s\n", s->guid ? s->guid : "-");
+	printf("objectSid:        %s\n", s->sid ? s->sid : "-");
+	printf("DN:               %s\n", s->dn ? s->dn : "-");
+	printf("first seen:       %s\n", s->first_seen ? s->first_seen : "-");
+	printf("last seen:        %s\n", s->last_seen ? s->last_seen : "-");
+	printf("history:\n");
+	for (i = 0; i < nr; i++)
+		printf("  %s  run %lld  %s\n", h[i].at, h[i].run_id,
+		       h[i].change);
+out:
+	strbuf_release(&sb);
+	ipam_db_history_free(h, nr);
+	return err;
+}
+
+int cmd_inventory(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"role", required_argument, NULL, 'R'},
+		{"manageability", required_argument, NULL, 'M'},
+		CLI_GLOBAL_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	enum ipam_manageability manage = IPAM_MANAGE_UNSET;
+	struct ipam_desired *d = NULL;
+	struct ipam_inventory inv = {0};
+	struct ipam_db *db = NULL;
+	struct strbuf path = STRBUF_INIT;
+	enum ipam_role role = 0;
+	const char *show = NULL;
+	int c, err, ret = IPAM_EXIT_ERROR;
+	size_t i;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "R:M:" CLI_GLOBAL_SHORTOPTS, opts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			cli_usage(&cmd_inventory_def, 0);
+			return IPAM_EXIT_OK;
+		}
+		if (c == 'R') {
+			if (ipam_role_parse(optarg, &role))
+				return cli_usage_error(&cmd_inventory_def,
+						       "unknown role '%s' (dc, "
+						       "dns, dhcp, nps)",
+						       optarg);
+			continue;
+		}
+		if (c == 'M') {
+			if (ipam_manageability_parse(optarg, &manage))
+				return cli_usage_error(&cmd_inventory_def,
+						       "unknown manageability "
+						       "'%s' (managed, "
+						       "unmanaged, unspecified)",
+						       optarg);
+			continue;
+		}
+		if (c == '?' || c == ':')
+			return cli_usage_error(&cmd_inventory_def,
+					       "bad option '%s'",
+					       argv[optind - 1]);
+		if (cli_global_option(cli, c, optarg))
+			return IPAM_EXIT_ERROR;
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind], "show") || optind + 2 != argc)
+			return cli_usage_error(&cmd_inventory_def,
+					       "unexpected argument '%s'",
+					       argv[optind]);
+		show = argv[optind + 1];
+	}
+	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
+		return cli_usage_error(&cmd_inventory_def,
+				       "inventory writes text or json");
+	/* Reading needs no desired state, but uses its database if named. */
+	if (cli_config_available(cli) && cli_load_desired(cli, &d))
+		goto out;
+	err = cli_db_path(cli, d, &path);
+	if (!err)
+		err = ipam_db_open(&db, path.buf, 0);
+	if (!err)
+		err = ipam_db_inventory_load(db, &inv);
+	if (err)
+		goto fail;
+	if (show) {
+		err = show_one(cli, db, &inv, show);
+		if (err)
+			goto fail;
+	} else if (cli->output == IPAM_OUT_JSON) {
+		struct ipam_node *list = ipam_node_new(IPAM_NODE_SEQ);
+
+		for (i = 0; i < inv.nr; i++) {
+			const struct ipam_inv_server *s = &inv.servers[i];
+
+			if ((role && !(s->roles & role)) ||
+			    (manage && s->manageability != manage))
+				continue;
+			ipam_node_push(list, server_node(s));
+		}
+		print_node(list);
+	} else {
+		list_text(&inv, role, manage);
+	}
+	ret = IPAM_EXIT_OK;
+	goto out;
+fail:
+	log_error("%s", ipam_error_last());
+out:
+	ipam_inventory_release(&inv);
+	ipam_db_close(db);
+	ipam_desired_free(d);
+	strbuf_release(&path);
+	return ret;
+}

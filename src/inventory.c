@@ -1,0 +1,414 @@
+#include "inventory.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "strbuf.h"
+#include "banned.h"
+
+static const char *const status_names[] = {
+	[IPAM_INV_NEW] = "new",
+	[IPAM_INV_CHANGED] = "changed",
+	[IPAM_INV_UNCHANGED] = "unchanged",
+	[IPAM_INV_GONE] = "gone",
+	[IPAM_INV_NOT_FOUND] = "declared_not_found",
+};
+
+const char *ipam_inv_status_name(enum ipam_inv_status s)
+{
+	return s < IPAM_INV_NR_STATUS ? status_names[s] : "?";
+}
+
+int ipam_inv_status_parse(const char *s, enum ipam_inv_status *out)
+{
+	int i;
+
+	for (i = 0; i < IPAM_INV_NR_STATUS; i++) {
+		if (!strcmp(s, status_names[i])) {
+			*out = (enum ipam_inv_status)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const struct ipam_inv_server *
+ipam_inventory_find(const struct ipam_inventory *inv, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < inv->nr; i++)
+		if (!strcasecmp(inv->servers[i].name, name))
+			return &inv->servers[i];
+	return NULL;
+}
+
+void ipam_inv_server_release(struct ipam_inv_server *s)
+{
+	free(s->name);
+	free(s->domain);
+	free(s->owner);
+	free(s->description);
+	free(s->os_name);
+	free(s->os_version);
+	free(s->guid);
+	free(s->sid);
+	free(s->dn);
+	free(s->addrs);
+	free(s->first_seen);
+	free(s->last_seen);
+	free(s->status_detail);
+	free(s->access);
+	memset(s, 0, sizeof(*s));
+}
+
+void ipam_inventory_release(struct ipam_inventory *inv)
+{
+	size_t i;
+
+	for (i = 0; i < inv->nr; i++)
+		ipam_inv_server_release(&inv->servers[i]);
+	free(inv->servers);
+	memset(inv, 0, sizeof(*inv));
+}
+
+void ipam_addrs_format(struct strbuf *sb, const struct ipam_addr *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "", a[i].text);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int addrs_eq(const struct ipam_addr *a, size_t na,
+		    const struct ipam_addr *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i].text, b[i].text))
+			return 0;
+	return 1;
+}
+
+/* The stored roles that this run could not see again: the roles whose
+ * discovery was off or incomplete keep what the inventory knew. */
+static unsigned unverified_roles(const struct ipam_obs_domain *od)
+{
+	static const unsigned roles[] = {IPAM_ROLE_DC, IPAM_ROLE_DNS,
+					 IPAM_ROLE_DHCP, IPAM_ROLE_NPS};
+	unsigned keep = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (ipam_obs_role_status(od, roles[i])->verdict !=
+		    IPAM_VERDICT_COMPLETE)
+			keep |= roles[i];
+	return keep;
+}
+
+struct diff {
+	struct strbuf text;
+};
+
+static void diff_add(struct diff *df, const char *field, const char *before,
+		     const char *after)
+{
+	strbuf_addf(&df->text, "%s%s: %s -> %s", df->text.len ? "; " : "",
+		    field, before && *before ? before : "(none)",
+		    after && *after ? after : "(none)");
+}
+
+static void diff_str(struct diff *df, const char *field, const char *before,
+		     const char *after)
+{
+	if (!str_eq(before, after))
+		diff_add(df, field, before, after);
+}
+
+static void diff_roles(struct diff *df, unsigned before, unsigned after)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+	if (before == after)
+		return;
+	ipam_roles_format(&a, before, ",");
+	ipam_roles_format(&b, after, ",");
+	diff_add(df, "roles", a.buf, b.buf);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+static void diff_addrs(struct diff *df, const struct ipam_inv_server *p,
+		       const struct ipam_inv_server *n)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+	if (addrs_eq(p->addrs, p->nr_addrs, n->addrs, n->nr_addrs))
+		return;
+	ipam_addrs_format(&a, p->addrs, p->nr_addrs);
+	ipam_addrs_format(&b, n->addrs, n->nr_addrs);
+	diff_add(df, "addresses", a.buf, b.buf);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+/* Field by field, what changed from p to n ("" when nothing). */
+static char *describe_changes(const struct ipam_inv_server *p,
+			      const struct ipam_inv_server *n)
+{
+	struct diff df = {STRBUF_INIT};
+
+	diff_str(&df, "domain", p->domain, n->domain);
+	diff_roles(&df, p->roles, n->roles);
+	if (p->declared != n->declared)
+		diff_add(&df, "declared", p->declared ? "yes" : "no",
+			 n->declared ? "yes" : "no");
+	diff_addrs(&df, p, n);
+	diff_str(&df, "operating system", p->os_name, n->os_name);
+	diff_str(&df, "version", p->os_version, n->os_version);
+	diff_str(&df, "GUID", p->guid, n->guid);
+	diff_str(&df, "SID", p->sid, n->sid);
+	diff_str(&df, "DN", p->dn, n->dn);
+	if (p->manageability != n->manageability)
+		diff_add(&df, "manageability",
+			 ipam_manageability_name(p->manageability),
+			 ipam_manageability_name(n->manageability));
+	diff_str(&df, "owner", p->owner, n->owner);
+	diff_str(&df, "description", p->description, n->description);
+	return strbuf_detach(&df.text, NULL);
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	return strcmp(((const struct ipam_addr *)a)->text,
+		      ((const struct ipam_addr *)b)->text);
+}
+
+static struct ipam_inv_update *add_update(struct ipam_inv_plan *p)
+{
+	struct ipam_inv_update *u;
+
+	ALLOC_GROW(p->updates, p->nr + 1, p->alloc);
+	u = &p->updates[p->nr++];
+	memset(u, 0, sizeof(*u));
+	return u;
+}
+
+/* The desired-state fields of a row: manageability, owner, description. */
+static void apply_desired(struct ipam_inv_server *row,
+			  const struct ipam_desired *d)
+{
+	const struct ipam_server *ds = ipam_desired_find_server(d, row->name);
+
+	free(row->owner);
+	free(row->description);
+	row->manageability = ds ? ds->manageability : d->default_manageability;
+	row->owner = dup_or_null(ds ? ds->owner.value : NULL);
+	row->description = dup_or_null(ds ? ds->description.value : NULL);
+}
+
+static void copy_row(struct ipam_inv_server *dst,
+		     const struct ipam_inv_server *src)
+{
+	*dst = *src;
+	dst->name = dup_or_null(src->name);
+	dst->domain = dup_or_null(src->domain);
+	dst->owner = dup_or_null(src->owner);
+	dst->description = dup_or_null(src->description);
+	dst->os_name = dup_or_null(src->os_name);
+	dst->os_version = dup_or_null(src->os_version);
+	dst->guid = dup_or_null(src->guid);
+	dst->sid = dup_or_null(src->sid);
+	dst->dn = dup_or_null(src->dn);
+	dst->first_seen = dup_or_null(src->first_seen);
+	dst->last_seen = dup_or_null(src->last_seen);
+	dst->status_detail = dup_or_null(src->status_detail);
+	dst->access = dup_or_null(src->access);
+	dst->addrs = xcalloc(src->nr_addrs + 1, sizeof(*dst->addrs));
+	if (src->nr_addrs)
+		memcpy(dst->addrs, src->addrs,
+		       src->nr_addrs * sizeof(*src->addrs));
+}
+
+static void set_status(struct ipam_inv_plan *p, struct ipam_inv_update *u,
+		       enum ipam_inv_status st, const char *detail)
+{
+	u->row.status = st;
+	free(u->row.status_detail);
+	u->row.status_detail = dup_or_null(detail);
+	p->counts[st]++;
+}
+
+static void plan_seen(struct ipam_inv_plan *p, const struct ipam_inventory *prev,
+		      const struct ipam_obs_domain *od,
+		      const struct ipam_obs_server *s,
+		      const struct ipam_desired *d)
+{
+	const struct ipam_inv_server *old = ipam_inventory_find(prev, s->name);
+	struct ipam_inv_update *u = add_update(p);
+	struct ipam_inv_server *row = &u->row;
+
+	row->id = old ? old->id : 0;
+	row->name = xstrdup(s->name);
+	row->domain = xstrdup(od->name);
+	row->roles = s->roles | (old ? old->roles & unverified_roles(od) : 0);
+	row->declared = s->declared;
+	row->os_name = dup_or_null(s->os_name);
+	row->os_version = dup_or_null(s->os_version);
+	row->guid = dup_or_null(s->guid);
+	row->sid = dup_or_null(s->sid);
+	row->dn = dup_or_null(s->dn);
+	row->addrs = xcalloc(s->nr_addrs + 1, sizeof(*row->addrs));
+	if (s->nr_addrs)
+		memcpy(row->addrs, s->addrs, s->nr_addrs * sizeof(*s->addrs));
+	row->nr_addrs = s->nr_addrs;
+	/* The order the database returns them in, so equal compares equal. */
+	qsort(row->addrs, row->nr_addrs, sizeof(*row->addrs), cmp_addr);
+	apply_desired(row, d);
+	u->seen = true;
+	if (!old) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, s->declared ? "declared, verified: "
+					       : "discovered: ");
+		ipam_roles_format(&sb, row->roles, ",");
+		u->change = strbuf_detach(&sb, NULL);
+		set_status(p, u, IPAM_INV_NEW, NULL);
+		return;
+	}
+	row->first_seen = dup_or_null(old->first_seen);
+	u->change = describe_changes(old, row);
+	if (old->status == IPAM_INV_GONE || old->status == IPAM_INV_NOT_FOUND) {
+		char *again = xasprintf("discovered again%s%s",
+					*u->change ? "; " : "", u->change);
+
+		free(u->change);
+		u->change = again;
+	}
+	u->purge = old->manageability != IPAM_MANAGE_UNMANAGED &&
+		   row->manageability == IPAM_MANAGE_UNMANAGED;
+	if (*u->change) {
+		set_status(p, u, IPAM_INV_CHANGED, u->change);
+	} else {
+		free(u->change);
+		u->change = NULL;
+		set_status(p, u, IPAM_INV_UNCHANGED, NULL);
+	}
+}
+
+/* Every stored role of the server was discovered completely this run. */
+static bool fully_seen_roles(const struct ipam_obs_domain *od, unsigned roles)
+{
+	return (roles & unverified_roles(od)) == 0;
+}
+
+static void plan_unseen(struct ipam_inv_plan *p,
+			const struct ipam_obs_domain *od,
+			const struct ipam_inv_server *old,
+			const struct ipam_desired *d)
+{
+	const struct ipam_server *ds = ipam_desired_find_server(d, old->name);
+	bool was_gone = old->status == IPAM_INV_GONE ||
+			old->status == IPAM_INV_NOT_FOUND;
+	bool gone_now = !was_gone && fully_seen_roles(od, old->roles);
+	struct ipam_inv_server row;
+	struct ipam_inv_update *u;
+	char *change;
+
+	copy_row(&row, old);
+	apply_desired(&row, d);
+	change = describe_changes(old, &row);
+	/* Not seen but not provably gone: only the desired-state fields
+	 * (manageability above all) follow the desired state; a server
+	 * already gone is left as it is. */
+	if (!gone_now && (was_gone || !*change)) {
+		free(change);
+		ipam_inv_server_release(&row);
+		return;
+	}
+	u = add_update(p);
+	u->row = row;
+	u->purge = old->manageability != IPAM_MANAGE_UNMANAGED &&
+		   row.manageability == IPAM_MANAGE_UNMANAGED;
+	if (!gone_now) {
+		u->change = change;
+		set_status(p, u, IPAM_INV_CHANGED, change);
+		return;
+	}
+	u->change = xasprintf("%s%s%s",
+			      ds ? "declared, not found"
+				 : "no longer discovered",
+			      *change ? "; " : "", change);
+	free(change);
+	set_status(p, u, ds ? IPAM_INV_NOT_FOUND : IPAM_INV_GONE, u->change);
+}
+
+void ipam_inventory_plan(struct ipam_inv_plan *out,
+			 const struct ipam_inventory *prev,
+			 const struct ipam_observed *obs,
+			 const struct ipam_desired *d)
+{
+	size_t i, j;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < obs->nr_domains; i++) {
+		const struct ipam_obs_domain *od = &obs->domains[i];
+
+		/* A domain that could not be seen whole changes nothing:
+		 * failed discovery must not become removals or half rows. */
+		if (!ipam_obs_domain_complete(od))
+			continue;
+		for (j = 0; j < od->nr_servers; j++)
+			plan_seen(out, prev, od, &od->servers[j], d);
+		for (j = 0; j < prev->nr; j++) {
+			const struct ipam_inv_server *old = &prev->servers[j];
+
+			if (strcasecmp(old->domain ? old->domain : "",
+				       od->name) ||
+			    ipam_obs_find(od, old->name))
+				continue;
+			plan_unseen(out, od, old, d);
+		}
+		/* Listed servers of this domain that nothing found. */
+		for (j = 0; j < d->nr_servers; j++) {
+			const struct ipam_server *ds = &d->servers[j];
+
+			if (!ds->domain || strcasecmp(ds->domain->name, od->name) ||
+			    ipam_obs_find(od, ds->name) ||
+			    ipam_inventory_find(prev, ds->name))
+				continue;
+			ALLOC_GROW(out->not_found, out->nr_not_found + 1,
+				   out->alloc_not_found);
+			out->not_found[out->nr_not_found++] = xstrdup(ds->name);
+		}
+	}
+}
+
+void ipam_inv_plan_release(struct ipam_inv_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr; i++) {
+		ipam_inv_server_release(&p->updates[i].row);
+		free(p->updates[i].change);
+	}
+	free(p->updates);
+	for (i = 0; i < p->nr_not_found; i++)
+		free(p->not_found[i]);
+	free(p->not_found);
+	memset(p, 0, sizeof(*p));
+}
