@@ -92,8 +92,8 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	return IPAM_EXIT_ERROR;
 }
 
-int cli_parse_global_only(struct cli *cli, const struct command *cmd,
-			  int argc, char **argv)
+int cli_parse_global_only(struct cli *cli, const struct command *cmd, int argc,
+			  char **argv)
 {
 	static const struct option opts[] = {CLI_GLOBAL_LONGOPTS,
 					     {NULL, 0, NULL, 0}};

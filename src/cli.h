@@ -25,11 +25,11 @@ enum ipam_output {
 };
 
 struct cli {
-	const char *config;  /* -c; NULL = IPAMCTL_CONFIG or the default */
-	const char *db_uri;  /* --db */
+	const char *config; /* -c; NULL = IPAMCTL_CONFIG or the default */
+	const char *db_uri; /* --db */
 	enum ipam_output output;
 	int output_set;
-	int verbosity;       /* -v count minus -q count */
+	int verbosity; /* -v count minus -q count */
 };
 
 struct command {
@@ -42,13 +42,15 @@ struct command {
 /* Options every command accepts (getopt_long), after its own. */
 #define CLI_GLOBAL_SHORTOPTS "c:o:vqh"
 extern const struct option cli_global_options[];
-#define CLI_GLOBAL_LONGOPTS                                                  \
-	{"config", required_argument, NULL, 'c'},                            \
-		{"db", required_argument, NULL, 0x100},                      \
-		{"output", required_argument, NULL, 'o'},                    \
-		{"verbose", no_argument, NULL, 'v'},                         \
-		{"quiet", no_argument, NULL, 'q'},                           \
-		{"help", no_argument, NULL, 'h'}
+#define CLI_GLOBAL_LONGOPTS                                                    \
+	{"config", required_argument, NULL, 'c'},                              \
+		{"db", required_argument, NULL, 0x100},                        \
+		{"output", required_argument, NULL, 'o'},                      \
+		{"verbose", no_argument, NULL, 'v'},                           \
+		{"quiet", no_argument, NULL, 'q'},                             \
+	{                                                                      \
+		"help", no_argument, NULL, 'h'                                 \
+	}
 
 /*
  * Handle a global option returned by getopt_long: 0 when handled,
@@ -61,8 +63,8 @@ void cli_usage(const struct command *cmd, int to_stderr);
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Parse a command's options: only the global ones. */
-int cli_parse_global_only(struct cli *cli, const struct command *cmd,
-			  int argc, char **argv);
+int cli_parse_global_only(struct cli *cli, const struct command *cmd, int argc,
+			  char **argv);
 
 /* The path of the desired state: -c, $IPAMCTL_CONFIG, or /etc/ipamctl. */
 const char *cli_config_path(const struct cli *cli);
@@ -91,7 +93,7 @@ int cmd_db(struct cli *cli, int argc, char **argv);
 int cmd_discover(struct cli *cli, int argc, char **argv);
 int cmd_inventory(struct cli *cli, int argc, char **argv);
 
-extern const struct command cmd_validate_def, cmd_show_desired_def,
-	cmd_db_def, cmd_discover_def, cmd_inventory_def;
+extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
+	cmd_discover_def, cmd_inventory_def;
 
 #endif

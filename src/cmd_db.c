@@ -17,18 +17,21 @@ const struct command cmd_db_def = {
 	.summary = "create, inspect or upgrade the state database",
 	.usage =
 		"db init [--force] | db info | db migrate\n\n"
-		"  init      create the state database, apply the migrations and "
+		"  init      create the state database, apply the migrations "
+		"and "
 		"record the\n"
 		"            provisioning method and GPO prefix of the desired "
 		"state (-c),\n"
 		"            which are fixed from then on.  On an existing "
 		"database it only\n"
-		"            migrates, and refuses a different method or prefix.\n"
+		"            migrates, and refuses a different method or "
+		"prefix.\n"
 		"  --force   with init: delete the existing database first "
 		"(its inventory,\n"
 		"            runs and history are lost); the way to change the "
 		"method\n"
-		"  info      schema version, provisioning settings, row counts\n"
+		"  info      schema version, provisioning settings, row "
+		"counts\n"
 		"  migrate   apply pending schema migrations",
 	.run = cmd_db,
 };

@@ -24,13 +24,17 @@ const struct command cmd_discover_def = {
 		"domain\n"
 		"controllers over LDAP, DNS servers from the NS records of the "
 		"zone, DHCP\n"
-		"servers authorized in AD that answer a DHCPINFORM (UDP port 68: "
+		"servers authorized in AD that answer a DHCPINFORM (UDP port "
+		"68: "
 		"run as\n"
-		"root), and the servers the desired state declares.  Updates the "
+		"root), and the servers the desired state declares.  Updates "
+		"the "
 		"inventory\n"
-		"of the state database and prints a summary per domain.  A domain "
+		"of the state database and prints a summary per domain.  A "
+		"domain "
 		"whose\n"
-		"discovery is incomplete changes nothing in the inventory.  Exit "
+		"discovery is incomplete changes nothing in the inventory.  "
+		"Exit "
 		"status 1\n"
 		"when a domain is incomplete or a declared server fails its "
 		"checks (a\n"
@@ -114,14 +118,15 @@ static void print_text(const struct ipam_observed *obs,
 			printf("  %-8s %s%s%s\n",
 			       all_roles[k] == IPAM_ROLE_NPS
 				       ? "declared"
-				       : ipam_role_name((enum ipam_role)
-							       all_roles[k]),
+				       : ipam_role_name(
+						 (enum ipam_role)all_roles[k]),
 			       verdict_name(s->verdict), s->reason ? ": " : "",
 			       s->reason ? s->reason : "");
 		}
 		printf("  found: %zu DC, %zu DNS, %zu DHCP, %zu NPS (%zu "
 		       "server%s)\n",
-		       count_role(od, IPAM_ROLE_DC), count_role(od, IPAM_ROLE_DNS),
+		       count_role(od, IPAM_ROLE_DC),
+		       count_role(od, IPAM_ROLE_DNS),
 		       count_role(od, IPAM_ROLE_DHCP),
 		       count_role(od, IPAM_ROLE_NPS), od->nr_servers,
 		       od->nr_servers == 1 ? "" : "s");
@@ -168,8 +173,9 @@ static struct ipam_node *roles_node(unsigned roles)
 
 	for (k = 0; k < 4; k++)
 		if (roles & all_roles[k])
-			ipam_node_push(seq, ipam_node_str(ipam_role_name(
-						    (enum ipam_role)all_roles[k])));
+			ipam_node_push(seq,
+				       ipam_node_str(ipam_role_name(
+					       (enum ipam_role)all_roles[k])));
 	return seq;
 }
 
@@ -185,7 +191,8 @@ static struct ipam_node *strv_node(char *const *v, size_t n)
 
 static void set_opt(struct ipam_node *m, const char *k, const char *v)
 {
-	ipam_node_set(m, k, v ? ipam_node_str(v) : ipam_node_new(IPAM_NODE_NULL));
+	ipam_node_set(m, k,
+		      v ? ipam_node_str(v) : ipam_node_new(IPAM_NODE_NULL));
 }
 
 /*
@@ -207,7 +214,8 @@ static struct ipam_node *domain_node(const struct ipam_obs_domain *od,
 	size_t c[IPAM_INV_NR_STATUS], j, k;
 
 	ipam_node_set_str(m, "domain", od->name);
-	ipam_node_set(m, "complete", ipam_node_bool(ipam_obs_domain_complete(od)));
+	ipam_node_set(m, "complete",
+		      ipam_node_bool(ipam_obs_domain_complete(od)));
 	set_opt(m, "server", od->server_uri);
 	for (k = 0; k < 4; k++) {
 		const struct ipam_role_status *s =
@@ -221,21 +229,22 @@ static struct ipam_node *domain_node(const struct ipam_obs_domain *od,
 	ipam_node_set(m, "roles", roles);
 	domain_counts(plan, od->name, c);
 	for (k = 0; k < IPAM_INV_NR_STATUS; k++)
-		ipam_node_set(inv, ipam_inv_status_name((enum ipam_inv_status)k),
+		ipam_node_set(inv,
+			      ipam_inv_status_name((enum ipam_inv_status)k),
 			      ipam_node_int((long long)c[k]));
 	ipam_node_set(m, "inventory", inv);
 	if (!full) {
 		struct ipam_node *found = ipam_node_new(IPAM_NODE_MAP);
 
 		for (k = 0; k < 4; k++)
-			ipam_node_set(found,
-				      k < 3 ? role_keys[k] : "nps",
+			ipam_node_set(found, k < 3 ? role_keys[k] : "nps",
 				      ipam_node_int((long long)count_role(
 					      od, all_roles[k])));
 		ipam_node_set(m, "found", found);
 		ipam_node_set(m, "excluded",
 			      ipam_node_int((long long)od->nr_excluded));
-		ipam_node_set(m, "errors", strv_node(od->errors, od->nr_errors));
+		ipam_node_set(m, "errors",
+			      strv_node(od->errors, od->nr_errors));
 		ipam_node_free(servers);
 		ipam_node_free(excluded);
 		return m;
@@ -279,8 +288,8 @@ static struct ipam_node *domain_node(const struct ipam_obs_domain *od,
 
 static struct ipam_node *summary_node(long long run_id,
 				      const struct ipam_observed *obs,
-				      const struct ipam_inv_plan *plan,
-				      bool ok, bool full)
+				      const struct ipam_inv_plan *plan, bool ok,
+				      bool full)
 {
 	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
 	struct ipam_node *domains = ipam_node_new(IPAM_NODE_SEQ);
@@ -338,7 +347,8 @@ int cmd_discover(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(&cmd_discover_def,
-				       "unexpected argument '%s'", argv[optind]);
+				       "unexpected argument '%s'",
+				       argv[optind]);
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
 		return cli_usage_error(&cmd_discover_def,
 				       "discover writes text or json");

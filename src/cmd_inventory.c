@@ -126,9 +126,9 @@ static void list_text(const struct ipam_inventory *inv, unsigned role,
 		      enum ipam_manageability manage)
 {
 	static const char *const head[NR_COLUMNS] = {
-		"NAME",		    "DOMAIN",	   "ROLES",
-		"MANAGEABILITY",    "ADDRESSES",   "OPERATING SYSTEM",
-		"IPAM ACCESS",	    "STATUS",	   "LAST SEEN",
+		"NAME",		 "DOMAIN",    "ROLES",
+		"MANAGEABILITY", "ADDRESSES", "OPERATING SYSTEM",
+		"IPAM ACCESS",	 "STATUS",    "LAST SEEN",
 	};
 	struct table t = {0};
 	struct strbuf sb = STRBUF_INIT;
@@ -216,8 +216,7 @@ static int show_one(struct cli *cli, struct ipam_db *db,
 	if (s->status_detail)
 		printf(")\n");
 	printf("owner:            %s\n", s->owner ? s->owner : "-");
-	printf("description:      %s\n",
-	       s->description ? s->description : "-");
+	printf("description:      %s\n", s->description ? s->description : "-");
 	printf("objectGUID:       %s\n", s->guid ? s->guid : "-");
 	printf("objectSid:        %s\n", s->sid ? s->sid : "-");
 	printf("DN:               %s\n", s->dn ? s->dn : "-");
@@ -269,11 +268,12 @@ int cmd_inventory(struct cli *cli, int argc, char **argv)
 		}
 		if (c == 'M') {
 			if (ipam_manageability_parse(optarg, &manage))
-				return cli_usage_error(&cmd_inventory_def,
-						       "unknown manageability "
-						       "'%s' (managed, "
-						       "unmanaged, unspecified)",
-						       optarg);
+				return cli_usage_error(
+					&cmd_inventory_def,
+					"unknown manageability "
+					"'%s' (managed, "
+					"unmanaged, unspecified)",
+					optarg);
 			continue;
 		}
 		if (c == '?' || c == ':')

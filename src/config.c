@@ -34,13 +34,16 @@ struct decoder {
 
 static const char *const root_keys[] = {
 	"version",   "ipamServer", "database", "provisioning", "connection",
-	"discovery", "servers",    "defaults", "safety",       NULL,
+	"discovery", "servers",	   "defaults", "safety",       NULL,
 };
 static const char *const provisioning_keys[] = {
-	"method", "gpoPrefix", "delegatedGpoUsers", NULL,
+	"method",
+	"gpoPrefix",
+	"delegatedGpoUsers",
+	NULL,
 };
 static const char *const connection_keys[] = {
-	"auth",         "ldapUri",     "keytab", "principal", "ccache", "user",
+	"auth",		"ldapUri",     "keytab", "principal", "ccache", "user",
 	"passwordFile", "passwordEnv", "caFile", "timeout",   NULL,
 };
 static const char *const discovery_keys[] = {
@@ -253,14 +256,14 @@ static int get_enum(struct decoder *dc, const struct ipam_node *n,
 static int is_secret_key(const char *k)
 {
 	static const char *const words[] = {"password", "passwd", "secret",
-					    "token", "apikey", "credential"};
+					    "token",	"apikey", "credential"};
 	struct strbuf low = STRBUF_INIT;
 	size_t i;
 	int secret = 0;
 
 	for (i = 0; k[i]; i++)
-		strbuf_addch(&low, k[i] >= 'A' && k[i] <= 'Z' ? k[i] + 32
-							     : k[i]);
+		strbuf_addch(&low,
+			     k[i] >= 'A' && k[i] <= 'Z' ? k[i] + 32 : k[i]);
 	if (low.len > 4 && (!strcmp(low.buf + low.len - 4, "file") ||
 			    !strcmp(low.buf + low.len - 3, "env")))
 		goto out;
@@ -365,7 +368,7 @@ static int next_entry(const struct ipam_node *map, const char *ok, size_t *i,
 	return 0;
 }
 
-#define FOR_EACH_KEY(map, ok, i, key, val)                                   \
+#define FOR_EACH_KEY(map, ok, i, key, val)                                     \
 	for ((i) = 0; next_entry((map), (ok), &(i), &(key), &(val)); (i)++)
 
 static void require(struct decoder *dc, const struct ipam_node *map,
@@ -380,11 +383,9 @@ static void require(struct decoder *dc, const struct ipam_node *map,
  * The mapping n as the value of key, with its keys checked: NULL when n is
  * not a mapping (diagnosed), else *ok says which entries to use (free it).
  */
-static const struct ipam_node *checked_map(struct decoder *dc,
-					   const struct ipam_node *n,
-					   const char *key,
-					   const char *const known[],
-					   const char *where, char **ok)
+static const struct ipam_node *
+checked_map(struct decoder *dc, const struct ipam_node *n, const char *key,
+	    const char *const known[], const char *where, char **ok)
 {
 	const struct ipam_node *map = want_kind(dc, n, IPAM_NODE_MAP, key);
 
@@ -473,7 +474,8 @@ static void decode_provisioning(struct decoder *dc, const struct ipam_node *n)
 			const char *m;
 
 			has_method = 1;
-			if (!get_enum(dc, val, key, methods, &m, &d->method_pos))
+			if (!get_enum(dc, val, key, methods, &m,
+				      &d->method_pos))
 				ipam_method_parse(m, &d->method);
 		} else if (!strcmp(key, "gpoPrefix")) {
 			get_string(dc, val, key, &d->gpo_prefix);
@@ -573,8 +575,7 @@ static void decode_roles(struct decoder *dc, const struct ipam_node *n,
 }
 
 static int get_manageability(struct decoder *dc, const struct ipam_node *n,
-			     enum ipam_manageability *out,
-			     struct ipam_pos *pos)
+			     enum ipam_manageability *out, struct ipam_pos *pos)
 {
 	static const char *const values[] = {"managed", "unmanaged",
 					     "unspecified", NULL};
@@ -733,10 +734,11 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 			if (get_int(dc, val, key, &v, &pos))
 				continue;
 			if (v != 1)
-				ipam_diag_error(dc->diags, &pos,
-						"unsupported version %lld: this "
-						"ipamctl reads version 1",
-						v);
+				ipam_diag_error(
+					dc->diags, &pos,
+					"unsupported version %lld: this "
+					"ipamctl reads version 1",
+					v);
 			else if (!d->version) {
 				d->version = 1;
 				d->version_pos = pos;
@@ -761,8 +763,7 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 
 			for (j = 0; seq && j < seq->nr; j++)
 				decode_server(dc, seq->items[j]);
-		} else if (!strcmp(key, "defaults") ||
-			   !strcmp(key, "safety")) {
+		} else if (!strcmp(key, "defaults") || !strcmp(key, "safety")) {
 			decode_simple_map(dc, val, key);
 		}
 	}
@@ -814,9 +815,10 @@ int ipam_config_load_sources(struct ipam_desired **out,
 			continue;
 		}
 		if (!roots[i]) {
-			ipam_diag_error(diags, &top,
-					"file is empty: expected the desired "
-					"state (version, discovery, servers, …)");
+			ipam_diag_error(
+				diags, &top,
+				"file is empty: expected the desired "
+				"state (version, discovery, servers, …)");
 			dc.unreadable = 1;
 		} else
 			decode_root(&dc, roots[i]);
@@ -912,8 +914,9 @@ static int list_dir(const char *path, char ***names, size_t *nr)
 	*names = NULL;
 	*nr = 0;
 	if (!dir)
-		return ipam_error_set(IPAM_EIO, "cannot open directory '%s': %s",
-				      path, strerror(errno));
+		return ipam_error_set(IPAM_EIO,
+				      "cannot open directory '%s': %s", path,
+				      strerror(errno));
 	while ((de = readdir(dir))) {
 		if (!is_yaml_name(de->d_name))
 			continue;

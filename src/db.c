@@ -132,7 +132,7 @@ static const char *const migrations[] = {
 
 static const char *const count_tables[] = {
 	"domains", "servers", "server_addresses", "server_history",
-	"runs",    "actions", "access_status",
+	"runs",	   "actions", "access_status",
 };
 
 static int db_error(struct ipam_db *db, int code, const char *what)
@@ -237,8 +237,9 @@ int ipam_db_open(struct ipam_db **out, const char *path, int flags)
 		/* Create it ourselves so that it is private from the start. */
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
-			return ipam_error_set(IPAM_EIO, "cannot create '%s': %s",
-					      path, strerror(errno));
+			return ipam_error_set(IPAM_EIO,
+					      "cannot create '%s': %s", path,
+					      strerror(errno));
 		if (fd >= 0)
 			close(fd);
 	}
@@ -375,7 +376,8 @@ int ipam_db_migrate(struct ipam_db *db, int *from, int *to)
 				    "applied_at) VALUES (%d, ",
 				    v + 1);
 			strbuf_addstr(&sql, NOW_SQL);
-			strbuf_addf(&sql, "); PRAGMA user_version = %d;", v + 1);
+			strbuf_addf(&sql, "); PRAGMA user_version = %d;",
+				    v + 1);
 			err = exec_sql(db, sql.buf);
 			strbuf_release(&sql);
 		}
@@ -524,15 +526,14 @@ int ipam_db_check_settings(struct ipam_db *db, const struct ipam_desired *d)
 	return err;
 }
 
-int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out,
-		   size_t *nr)
+int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out, size_t *nr)
 {
 	size_t n = sizeof(count_tables) / sizeof(count_tables[0]), i;
 	struct ipam_db_count *c = xcalloc(n, sizeof(*c));
 
 	for (i = 0; i < n; i++) {
-		char *sql = xasprintf("SELECT count(*) FROM %s",
-				      count_tables[i]);
+		char *sql =
+			xasprintf("SELECT count(*) FROM %s", count_tables[i]);
 		sqlite3_stmt *st;
 		int rc;
 
@@ -627,7 +628,8 @@ static unsigned roles_parse(const char *text)
 	if (!text)
 		return 0;
 	copy = xstrdup(text);
-	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+	for (p = strtok_r(copy, ",", &save); p;
+	     p = strtok_r(NULL, ",", &save)) {
 		enum ipam_role r;
 
 		if (!ipam_role_parse(p, &r))
@@ -665,8 +667,8 @@ static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		long long id = sqlite3_column_int64(st, 0), *key = &id;
-		long long **hit = bsearch(&key, by_id, inv->nr, sizeof(*by_id),
-					  cmp_id);
+		long long **hit =
+			bsearch(&key, by_id, inv->nr, sizeof(*by_id), cmp_id);
 		struct ipam_inv_server *s;
 		const char *text = (const char *)sqlite3_column_text(st, 2);
 
@@ -696,16 +698,17 @@ int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out)
 	int rc, err;
 
 	memset(out, 0, sizeof(*out));
-	err = prepare(db, &st,
-		      "SELECT s.id, s.name, d.name, s.roles, s.declared, "
-		      "s.manageability, s.owner, s.description, s.os_name, "
-		      "s.os_version, s.object_guid, s.object_sid, s.dn, "
-		      "s.first_seen, s.last_seen, s.status, s.status_detail, "
-		      "(SELECT a.overall FROM access_status a WHERE "
-		      "a.server_id = s.id ORDER BY a.checked_at DESC, a.id DESC "
-		      "LIMIT 1) "
-		      "FROM servers s LEFT JOIN domains d ON d.id = s.domain_id "
-		      "ORDER BY s.name");
+	err = prepare(
+		db, &st,
+		"SELECT s.id, s.name, d.name, s.roles, s.declared, "
+		"s.manageability, s.owner, s.description, s.os_name, "
+		"s.os_version, s.object_guid, s.object_sid, s.dn, "
+		"s.first_seen, s.last_seen, s.status, s.status_detail, "
+		"(SELECT a.overall FROM access_status a WHERE "
+		"a.server_id = s.id ORDER BY a.checked_at DESC, a.id DESC "
+		"LIMIT 1) "
+		"FROM servers s LEFT JOIN domains d ON d.id = s.domain_id "
+		"ORDER BY s.name");
 	if (err)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -718,7 +721,8 @@ int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out)
 		s->id = sqlite3_column_int64(st, 0);
 		s->name = column_dup(st, 1);
 		s->domain = column_dup(st, 2);
-		s->roles = roles_parse((const char *)sqlite3_column_text(st, 3));
+		s->roles =
+			roles_parse((const char *)sqlite3_column_text(st, 3));
 		s->declared = sqlite3_column_int(st, 4) != 0;
 		text = (const char *)sqlite3_column_text(st, 5);
 		if (!text || ipam_manageability_parse(text, &s->manageability))
@@ -759,7 +763,8 @@ static int store_domain(struct ipam_db *db, const struct ipam_domain *dom,
 	err = prepare(db, &st,
 		      "INSERT INTO domains(name, discover_dc, discover_dns, "
 		      "discover_dhcp, last_discovery_at, last_status, "
-		      "last_reason) VALUES (?1, ?2, ?3, ?4, " NOW_SQL ", ?5, ?6) "
+		      "last_reason) VALUES (?1, ?2, ?3, ?4, " NOW_SQL
+		      ", ?5, ?6) "
 		      "ON CONFLICT(name) DO UPDATE SET "
 		      "discover_dc = excluded.discover_dc, "
 		      "discover_dns = excluded.discover_dns, "
@@ -790,24 +795,26 @@ static int store_server(struct ipam_db *db, long long run_id,
 
 	ipam_roles_format(&roles, r->roles, ",");
 	if (!id)
-		err = prepare(db, &st,
-			      "INSERT INTO servers(domain_id, roles, declared, "
-			      "manageability, owner, description, os_name, "
-			      "os_version, object_guid, object_sid, dn, status, "
-			      "status_detail, name, first_seen, last_seen) "
-			      "VALUES ((SELECT id FROM domains WHERE name = ?1), "
-			      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-			      "?13, ?14, " NOW_SQL ", " NOW_SQL ")");
+		err = prepare(
+			db, &st,
+			"INSERT INTO servers(domain_id, roles, declared, "
+			"manageability, owner, description, os_name, "
+			"os_version, object_guid, object_sid, dn, status, "
+			"status_detail, name, first_seen, last_seen) "
+			"VALUES ((SELECT id FROM domains WHERE name = ?1), "
+			"?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+			"?13, ?14, " NOW_SQL ", " NOW_SQL ")");
 	else
-		err = prepare(db, &st,
-			      "UPDATE servers SET domain_id = (SELECT id FROM "
-			      "domains WHERE name = ?1), roles = ?2, declared = "
-			      "?3, manageability = ?4, owner = ?5, description "
-			      "= ?6, os_name = ?7, os_version = ?8, object_guid "
-			      "= ?9, object_sid = ?10, dn = ?11, status = ?12, "
-			      "status_detail = ?13, last_seen = CASE WHEN ?15 "
-			      "THEN " NOW_SQL " ELSE last_seen END, first_seen = "
-			      "coalesce(first_seen, " NOW_SQL ") WHERE id = ?14");
+		err = prepare(
+			db, &st,
+			"UPDATE servers SET domain_id = (SELECT id FROM "
+			"domains WHERE name = ?1), roles = ?2, declared = "
+			"?3, manageability = ?4, owner = ?5, description "
+			"= ?6, os_name = ?7, os_version = ?8, object_guid "
+			"= ?9, object_sid = ?10, dn = ?11, status = ?12, "
+			"status_detail = ?13, last_seen = CASE WHEN ?15 "
+			"THEN " NOW_SQL " ELSE last_seen END, first_seen = "
+			"coalesce(first_seen, " NOW_SQL ") WHERE id = ?14");
 	if (err)
 		goto out;
 	bind_text(st, 1, r->domain);
@@ -836,8 +843,9 @@ static int store_server(struct ipam_db *db, long long run_id,
 		id = sqlite3_last_insert_rowid(db->h);
 
 	if (u->seen) {
-		err = prepare(db, &st,
-			      "DELETE FROM server_addresses WHERE server_id = ?1");
+		err = prepare(
+			db, &st,
+			"DELETE FROM server_addresses WHERE server_id = ?1");
 		if (err)
 			goto out;
 		sqlite3_bind_int64(st, 1, id);
@@ -859,9 +867,10 @@ static int store_server(struct ipam_db *db, long long run_id,
 			goto out;
 	}
 	if (u->change) {
-		err = prepare(db, &st,
-			      "INSERT INTO server_history(server_id, run_id, at, "
-			      "change) VALUES (?1, ?2, " NOW_SQL ", ?3)");
+		err = prepare(
+			db, &st,
+			"INSERT INTO server_history(server_id, run_id, at, "
+			"change) VALUES (?1, ?2, " NOW_SQL ", ?3)");
 		if (err)
 			goto out;
 		sqlite3_bind_int64(st, 1, id);
@@ -897,10 +906,9 @@ int ipam_db_inventory_store(struct ipam_db *db, long long run_id,
 	if (err)
 		return err;
 	for (i = 0; !err && i < obs->nr_domains; i++)
-		err = store_domain(db,
-				   ipam_desired_find_domain(d,
-							    obs->domains[i].name),
-				   &obs->domains[i]);
+		err = store_domain(
+			db, ipam_desired_find_domain(d, obs->domains[i].name),
+			&obs->domains[i]);
 	for (i = 0; !err && i < plan->nr; i++)
 		err = store_server(db, run_id, &plan->updates[i]);
 	if (!err)

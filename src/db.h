@@ -42,9 +42,9 @@ int ipam_db_latest_version(void);
 int ipam_db_migrate(struct ipam_db *db, int *from, int *to);
 
 struct ipam_db_settings {
-	char *method;     /* NULL when not recorded yet */
+	char *method;	  /* NULL when not recorded yet */
 	char *gpo_prefix; /* NULL when none */
-	char *fixed_at;   /* UTC, ISO 8601 */
+	char *fixed_at;	  /* UTC, ISO 8601 */
 };
 
 int ipam_db_get_settings(struct ipam_db *db, struct ipam_db_settings *out);
@@ -66,8 +66,7 @@ struct ipam_db_count {
 };
 
 /* Row counts of the main tables (static table names). */
-int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out,
-		   size_t *nr);
+int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out, size_t *nr);
 
 /* A run of a command: started now, by this host and process. */
 int ipam_db_run_begin(struct ipam_db *db, const char *command,

@@ -10,22 +10,22 @@
 
 /* One dhcpServers value: i<ip>$rcn=<rdn>$f0x00000000$s<name>$ */
 struct ipam_dhcp_auth {
-	char *ip;   /* "255.0.0.1" means no IPv4 */
+	char *ip; /* "255.0.0.1" means no IPv4 */
 	char *rdn;
 	char *name; /* lower case */
 };
 
 /* Lenient parse (unknown fields skipped, any order); IPAM_EINVAL when
  * neither a name nor an address can be found. */
-int ipam_dhcp_parse_servers_value(struct ipam_dhcp_auth *out,
-				  const char *value, size_t len);
+int ipam_dhcp_parse_servers_value(struct ipam_dhcp_auth *out, const char *value,
+				  size_t len);
 void ipam_dhcp_auth_release(struct ipam_dhcp_auth *a);
 
 struct ipam_dhcp_probe {
 	const char *server_ip; /* in: IPv4 address to ask */
-	int answered;          /* out: a DHCPACK came back */
-	int tries;             /* out: requests sent */
-	int rtt_ms;            /* out: time to the answer */
+	int answered;	       /* out: a DHCPACK came back */
+	int tries;	       /* out: requests sent */
+	int rtt_ms;	       /* out: time to the answer */
 	char reply_from[16];   /* out: source address of the answer */
 	char server_id[16];    /* out: option 54 of the answer, or "" */
 	char error[160];       /* out: why not, when !answered */
@@ -40,9 +40,8 @@ struct ipam_dhcp_probe {
  * probes ran (whatever they found), IPAM_EIO when the socket could not be
  * set up (message in the last error).
  */
-int ipam_dhcp_inform(struct ipam_dhcp_probe *probes, size_t n,
-		     int client_port, int server_port, int timeout_ms,
-		     int tries);
+int ipam_dhcp_inform(struct ipam_dhcp_probe *probes, size_t n, int client_port,
+		     int server_port, int timeout_ms, int tries);
 
 /* Does this host run a DHCP server (something bound to UDP port 67)?
  * IPAM skips DHCP discovery then. */

@@ -38,9 +38,9 @@ struct ipam_diags {
 void ipam_diags_add(struct ipam_diags *d, enum ipam_diag_severity sev,
 		    const struct ipam_pos *pos, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-#define ipam_diag_error(d, pos, ...)                                         \
+#define ipam_diag_error(d, pos, ...)                                           \
 	ipam_diags_add((d), IPAM_DIAG_ERROR, (pos), __VA_ARGS__)
-#define ipam_diag_warn(d, pos, ...)                                          \
+#define ipam_diag_warn(d, pos, ...)                                            \
 	ipam_diags_add((d), IPAM_DIAG_WARNING, (pos), __VA_ARGS__)
 
 /* Sort by file, line, column, then message; drop exact duplicates. */

@@ -19,16 +19,20 @@
 #include "strbuf.h"
 #include "banned.h"
 
-#define DC_FILTER                                                            \
-	"(&(objectCategory=computer)"                                        \
+#define DC_FILTER                                                              \
+	"(&(objectCategory=computer)"                                          \
 	"(userAccountControl:1.2.840.113556.1.4.803:=8192))"
 
 /* Names looked up per LDAP search when pairing servers with computers. */
 #define LOOKUP_BATCH 32
 
 static const char *const computer_attrs[] = {
-	"cn",		   "dNSHostName", "operatingSystem",
-	"operatingSystemVersion", "objectGUID",  "objectSid",
+	"cn",
+	"dNSHostName",
+	"operatingSystem",
+	"operatingSystemVersion",
+	"objectGUID",
+	"objectSid",
 	NULL,
 };
 
@@ -38,7 +42,7 @@ struct run {
 	const struct ipam_domain *dom;
 	struct ipam_obs_domain *od;
 	struct ipam_ldap *ldap; /* NULL when no DC could be bound */
-	char *ldap_reason;      /* why not */
+	char *ldap_reason;	/* why not */
 };
 
 void ipam_discover_opts_init(struct ipam_discover_opts *o)
@@ -257,8 +261,8 @@ static void connect_ldap(struct run *r)
 		err = ipam_secret_read(&pw, c->password_file.value,
 				       c->password_env.value);
 		if (err) {
-			r->ldap_reason = xasprintf("bind failed: %s",
-						   ipam_error_last());
+			r->ldap_reason =
+				xasprintf("bind failed: %s", ipam_error_last());
 			goto out;
 		}
 		lo.password = pw.buf;
@@ -442,8 +446,8 @@ static void discover_dhcp(struct run *r, int local_dhcp)
 		return;
 	}
 	if (!r->ldap) {
-		ipam_obs_set_status(&r->od->dhcp, IPAM_VERDICT_INCOMPLETE,
-				    "%s", r->ldap_reason);
+		ipam_obs_set_status(&r->od->dhcp, IPAM_VERDICT_INCOMPLETE, "%s",
+				    r->ldap_reason);
 		return;
 	}
 	progress(r, "DHCP authorizations");
@@ -530,8 +534,8 @@ static int on_computer(void *ctx, const struct ipam_ldap_entry *e)
 {
 	struct lookup *lk = ctx;
 	char *name = entry_fqdn(e, lk->r->dom->name);
-	struct ipam_obs_server *s = name ? ipam_obs_find(lk->r->od, name)
-					 : NULL;
+	struct ipam_obs_server *s =
+		name ? ipam_obs_find(lk->r->od, name) : NULL;
 
 	/* Only the names asked for are taken, whatever the server sent. */
 	if (s && !s->in_ad)
@@ -553,9 +557,8 @@ static int lookup_computers(struct run *r)
 	while (i < r->od->nr_servers && !err) {
 		strbuf_reset(&filter);
 		strbuf_addstr(&filter, "(&(objectCategory=computer)(|");
-		for (in_batch = 0; i < r->od->nr_servers &&
-				   in_batch < LOOKUP_BATCH;
-		     i++) {
+		for (in_batch = 0;
+		     i < r->od->nr_servers && in_batch < LOOKUP_BATCH; i++) {
 			const char *name = r->od->servers[i].name;
 
 			if (r->od->servers[i].in_ad)
@@ -684,8 +687,7 @@ out:
  * DomainDnsZones, ForestDnsZones, then the legacy System container. */
 static void read_zone(struct run *r)
 {
-	static const char *const attrs[] = {"dnsRecord", "dNSTombstoned",
-					    NULL};
+	static const char *const attrs[] = {"dnsRecord", "dNSTombstoned", NULL};
 	struct zone_read z = {r, NULL, r->od->nr_servers, 0};
 	struct strbuf zone = STRBUF_INIT, base = STRBUF_INIT;
 	const char *containers[3];
@@ -773,8 +775,9 @@ static void resolve_addresses(struct run *r)
 						    "DNS failure resolving "
 						    "'%s': %s",
 						    s->name,
-						    reason[i] ? reason[i]
-							      : "lookup failed");
+						    reason[i]
+							    ? reason[i]
+							    : "lookup failed");
 			continue;
 		}
 		free(s->addrs);
@@ -820,8 +823,8 @@ static void verify_declared(struct run *r)
 				problem = "does not resolve in DNS";
 		}
 		if (problem) {
-			ipam_obs_error(r->od, "declared server '%s' %s", s->name,
-				       problem);
+			ipam_obs_error(r->od, "declared server '%s' %s",
+				       s->name, problem);
 			ipam_obs_exclude(r->od, s->name, s->roles, "%s",
 					 problem);
 			ipam_obs_server_release(s);
@@ -853,17 +856,15 @@ static void discover_domain(struct ipam_obs_domain *od,
 	int err;
 
 	od->name = xstrdup(dom->name);
-	ipam_obs_set_status(&od->dc,
-			    dom->dc ? IPAM_VERDICT_COMPLETE : IPAM_VERDICT_OFF,
-			    dom->dc ? NULL : "switched off in the desired state");
-	ipam_obs_set_status(&od->dns,
-			    dom->dns ? IPAM_VERDICT_COMPLETE : IPAM_VERDICT_OFF,
-			    dom->dns ? NULL : "switched off in the desired state");
-	ipam_obs_set_status(&od->dhcp,
-			    dom->dhcp ? IPAM_VERDICT_COMPLETE
-				      : IPAM_VERDICT_OFF,
-			    dom->dhcp ? NULL
-				      : "switched off in the desired state");
+	ipam_obs_set_status(
+		&od->dc, dom->dc ? IPAM_VERDICT_COMPLETE : IPAM_VERDICT_OFF,
+		dom->dc ? NULL : "switched off in the desired state");
+	ipam_obs_set_status(
+		&od->dns, dom->dns ? IPAM_VERDICT_COMPLETE : IPAM_VERDICT_OFF,
+		dom->dns ? NULL : "switched off in the desired state");
+	ipam_obs_set_status(
+		&od->dhcp, dom->dhcp ? IPAM_VERDICT_COMPLETE : IPAM_VERDICT_OFF,
+		dom->dhcp ? NULL : "switched off in the desired state");
 	ipam_obs_set_status(&od->declared,
 			    has_declared(d, dom) ? IPAM_VERDICT_COMPLETE
 						 : IPAM_VERDICT_OFF,
@@ -881,11 +882,10 @@ static void discover_domain(struct ipam_obs_domain *od,
 		err = lookup_computers(&r);
 		timed(&r, "looking up computer objects", t);
 		if (err && od->declared.verdict == IPAM_VERDICT_COMPLETE)
-			ipam_obs_set_status(&od->declared,
-					    IPAM_VERDICT_INCOMPLETE,
-					    "%s looking up computer objects: %s",
-					    ldap_failure(err),
-					    ipam_error_last());
+			ipam_obs_set_status(
+				&od->declared, IPAM_VERDICT_INCOMPLETE,
+				"%s looking up computer objects: %s",
+				ldap_failure(err), ipam_error_last());
 		else if (err)
 			ipam_obs_warn(od, "cannot look up computer objects: %s",
 				      ipam_error_last());
@@ -977,7 +977,7 @@ void ipam_observed_check_collisions(struct ipam_observed *o)
 
 		if (strcmp(a->addr, b->addr) || a->server == b->server)
 			continue;
-		declared = b->server->declared ? b
+		declared = b->server->declared	 ? b
 			   : a->server->declared ? a
 						 : NULL;
 		if (declared)

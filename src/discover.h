@@ -15,10 +15,10 @@
 
 struct ipam_discover_opts {
 	const char *only_domain; /* NULL: every discovery domain */
-	bool progress;           /* report steps on stderr */
-	int dhcp_client_port;    /* 68 */
-	int dhcp_server_port;    /* 67 */
-	int dhcp_timeout_ms;     /* per try */
+	bool progress;		 /* report steps on stderr */
+	int dhcp_client_port;	 /* 68 */
+	int dhcp_server_port;	 /* 67 */
+	int dhcp_timeout_ms;	 /* per try */
 	int dhcp_tries;
 };
 

@@ -8,21 +8,21 @@
 
 enum {
 	IPAM_OK = 0,
-	IPAM_ERROR = -1,   /* generic failure */
-	IPAM_ENOMEM = -2,  /* out of memory */
-	IPAM_EIO = -3,     /* file or network I/O */
-	IPAM_EINVAL = -4,  /* invalid input or usage */
+	IPAM_ERROR = -1,  /* generic failure */
+	IPAM_ENOMEM = -2, /* out of memory */
+	IPAM_EIO = -3,	  /* file or network I/O */
+	IPAM_EINVAL = -4, /* invalid input or usage */
 	IPAM_ENOTFOUND = -5,
 	IPAM_EEXISTS = -6,
 	IPAM_ECONFLICT = -7, /* refused: conflicts with recorded state */
-	IPAM_EDB = -8,       /* state database */
+	IPAM_EDB = -8,	     /* state database */
 	IPAM_ELIMIT = -9,    /* a bound on input size or count was hit */
 	IPAM_EAUTH = -10,    /* credentials rejected */
 	IPAM_ETIMEOUT = -11, /* a remote peer did not answer in time */
 };
 
 /* Set the last error; records the call site for -vv output. */
-#define ipam_error_set(code, ...)                                           \
+#define ipam_error_set(code, ...)                                              \
 	ipam_error_set_at(__FILE__, __LINE__, (code), __VA_ARGS__)
 int ipam_error_set_at(const char *file, int line, int code, const char *fmt,
 		      ...) __attribute__((format(printf, 4, 5)));

@@ -253,7 +253,8 @@ static void set_status(struct ipam_inv_plan *p, struct ipam_inv_update *u,
 	p->counts[st]++;
 }
 
-static void plan_seen(struct ipam_inv_plan *p, const struct ipam_inventory *prev,
+static void plan_seen(struct ipam_inv_plan *p,
+		      const struct ipam_inventory *prev,
 		      const struct ipam_obs_domain *od,
 		      const struct ipam_obs_server *s,
 		      const struct ipam_desired *d)
@@ -349,10 +350,9 @@ static void plan_unseen(struct ipam_inv_plan *p,
 		set_status(p, u, IPAM_INV_CHANGED, change);
 		return;
 	}
-	u->change = xasprintf("%s%s%s",
-			      ds ? "declared, not found"
-				 : "no longer discovered",
-			      *change ? "; " : "", change);
+	u->change = xasprintf(
+		"%s%s%s", ds ? "declared, not found" : "no longer discovered",
+		*change ? "; " : "", change);
 	free(change);
 	set_status(p, u, ds ? IPAM_INV_NOT_FOUND : IPAM_INV_GONE, u->change);
 }
@@ -387,7 +387,8 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 		for (j = 0; j < d->nr_servers; j++) {
 			const struct ipam_server *ds = &d->servers[j];
 
-			if (!ds->domain || strcasecmp(ds->domain->name, od->name) ||
+			if (!ds->domain ||
+			    strcasecmp(ds->domain->name, od->name) ||
 			    ipam_obs_find(od, ds->name) ||
 			    ipam_inventory_find(prev, ds->name))
 				continue;

@@ -57,8 +57,8 @@ void ipam_inventory_release(struct ipam_inventory *inv);
 
 struct ipam_inv_update {
 	struct ipam_inv_server row; /* what to store (row.id 0: insert) */
-	bool seen;  /* found in this run: last_seen (and first_seen) now */
-	bool purge; /* turned unmanaged: drop its collected data */
+	bool seen;    /* found in this run: last_seen (and first_seen) now */
+	bool purge;   /* turned unmanaged: drop its collected data */
 	char *change; /* for the history; NULL when nothing changed */
 };
 
@@ -84,7 +84,6 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 void ipam_inv_plan_release(struct ipam_inv_plan *p);
 
 /* "a, b" of the addresses (sb appended). */
-void ipam_addrs_format(struct strbuf *sb, const struct ipam_addr *a,
-		       size_t n);
+void ipam_addrs_format(struct strbuf *sb, const struct ipam_addr *a, size_t n);
 
 #endif

@@ -44,8 +44,8 @@ static json_t *to_json(const struct ipam_node *n)
 				return NULL;
 			}
 			item = to_json(n->items[i]);
-			if (!item || json_object_setn_new(j, k->str, k->len,
-							  item)) {
+			if (!item ||
+			    json_object_setn_new(j, k->str, k->len, item)) {
 				json_decref(j);
 				return NULL;
 			}
@@ -56,8 +56,7 @@ static json_t *to_json(const struct ipam_node *n)
 	}
 }
 
-int ipam_json_write(struct strbuf *out, const struct ipam_node *root,
-		    int flags)
+int ipam_json_write(struct strbuf *out, const struct ipam_node *root, int flags)
 {
 	json_t *j = to_json(root);
 	size_t jflags = JSON_ENCODE_ANY;

@@ -19,16 +19,16 @@
 struct ipam_ldap;
 
 struct ipam_ldap_opts {
-	const char *domain;   /* DNS domain: SRV lookup, messages */
-	const char *uri;      /* ldap:// or ldaps://; NULL: DNS SRV */
+	const char *domain; /* DNS domain: SRV lookup, messages */
+	const char *uri;    /* ldap:// or ldaps://; NULL: DNS SRV */
 	enum ipam_auth auth;
-	const char *user;     /* simple: UPN, DOMAIN\name or DN */
-	const char *password; /* simple: the secret itself (caller reads it) */
-	const char *ca_file;  /* NULL: the system's CAs */
-	const char *keytab;   /* kerberos: NULL = the credential cache */
+	const char *user;      /* simple: UPN, DOMAIN\name or DN */
+	const char *password;  /* simple: the secret itself (caller reads it) */
+	const char *ca_file;   /* NULL: the system's CAs */
+	const char *keytab;    /* kerberos: NULL = the credential cache */
 	const char *principal; /* kerberos: NULL = the keytab's first */
-	const char *ccache;   /* kerberos: NULL = the default cache */
-	int timeout;          /* seconds, for connect and each operation */
+	const char *ccache;    /* kerberos: NULL = the default cache */
+	int timeout;	       /* seconds, for connect and each operation */
 };
 
 /*
@@ -95,8 +95,7 @@ int ipam_ldap_search(struct ipam_ldap *l, const char *base,
 		     void *ctx);
 
 /* RFC 4515: escape a value for use inside a search filter. */
-void ipam_ldap_escape_filter(struct strbuf *out, const char *value,
-			     size_t len);
+void ipam_ldap_escape_filter(struct strbuf *out, const char *value, size_t len);
 /* RFC 4514: escape a value for use as an attribute value in a DN. */
 void ipam_ldap_escape_dn(struct strbuf *out, const char *value);
 /* "corp.example.test" -> "DC=corp,DC=example,DC=test" (escaped). */

@@ -32,8 +32,8 @@ enum ipam_log_level ipam_log_get_level(void)
 void ipam_log(enum ipam_log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {
-		[IPAM_LOG_ERROR] = "error",   [IPAM_LOG_WARNING] = "warning",
-		[IPAM_LOG_NOTICE] = NULL,     [IPAM_LOG_INFO] = NULL,
+		[IPAM_LOG_ERROR] = "error", [IPAM_LOG_WARNING] = "warning",
+		[IPAM_LOG_NOTICE] = NULL,   [IPAM_LOG_INFO] = NULL,
 		[IPAM_LOG_DEBUG] = "debug",
 	};
 	va_list ap;

@@ -21,10 +21,10 @@ enum ipam_log_level ipam_log_get_level(void);
 void ipam_log(enum ipam_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define log_error(...) ipam_log(IPAM_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) ipam_log(IPAM_LOG_WARNING, __VA_ARGS__)
+#define log_error(...)	ipam_log(IPAM_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)	ipam_log(IPAM_LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) ipam_log(IPAM_LOG_NOTICE, __VA_ARGS__)
-#define log_info(...) ipam_log(IPAM_LOG_INFO, __VA_ARGS__)
-#define log_debug(...) ipam_log(IPAM_LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)	ipam_log(IPAM_LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	ipam_log(IPAM_LOG_DEBUG, __VA_ARGS__)
 
 #endif

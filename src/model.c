@@ -30,9 +30,8 @@ static const struct {
 
 const char *ipam_method_name(enum ipam_method m)
 {
-	return m == IPAM_METHOD_GPO || m == IPAM_METHOD_MANUAL
-		       ? method_names[m]
-		       : "unset";
+	return m == IPAM_METHOD_GPO || m == IPAM_METHOD_MANUAL ? method_names[m]
+							       : "unset";
 }
 
 int ipam_method_parse(const char *s, enum ipam_method *out)
@@ -188,7 +187,8 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	set_opt(prov, "gpoPrefix", &d->gpo_prefix);
 	users = ipam_node_new(IPAM_NODE_SEQ);
 	for (i = 0; i < d->nr_delegated; i++)
-		ipam_node_push(users, ipam_node_str(d->delegated_users[i].value));
+		ipam_node_push(users,
+			       ipam_node_str(d->delegated_users[i].value));
 	ipam_node_set(prov, "delegatedGpoUsers", users);
 	ipam_node_set(root, "provisioning", prov);
 
@@ -221,9 +221,10 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 
 			for (r = IPAM_ROLE_DC; r <= IPAM_ROLE_NPS; r <<= 1)
 				if (s->roles & r)
-					ipam_node_push(roles,
-						       ipam_node_str(ipam_role_name(
-							       (enum ipam_role)r)));
+					ipam_node_push(
+						roles,
+						ipam_node_str(ipam_role_name(
+							(enum ipam_role)r)));
 			ipam_node_set(m, "roles", roles);
 		}
 		ipam_node_set_str(m, "manageability",

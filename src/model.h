@@ -48,10 +48,10 @@ struct ipam_connection {
 	enum ipam_auth auth;
 	struct ipam_pos auth_pos;
 	struct ipam_str ldap_uri;      /* per discovery domain only */
-	struct ipam_str keytab;        /* kerberos */
+	struct ipam_str keytab;	       /* kerberos */
 	struct ipam_str principal;     /* kerberos */
-	struct ipam_str ccache;        /* kerberos */
-	struct ipam_str user;          /* simple: UPN or DN */
+	struct ipam_str ccache;	       /* kerberos */
+	struct ipam_str user;	       /* simple: UPN or DN */
 	struct ipam_str password_file; /* simple */
 	struct ipam_str password_env;  /* simple */
 	struct ipam_str ca_file;
@@ -65,15 +65,15 @@ struct ipam_domain {
 	struct ipam_pos pos;
 	size_t decl; /* declaration order, across files */
 	bool dc, dns, dhcp;
-	struct ipam_connection conn;      /* as written under the domain */
+	struct ipam_connection conn;	  /* as written under the domain */
 	struct ipam_connection effective; /* global merged with the above */
 };
 
 struct ipam_server {
 	char *name; /* lower case FQDN */
 	struct ipam_pos pos;
-	size_t decl; /* declaration order, across files */
-	unsigned roles;    /* IPAM_ROLE_* declared; 0 = from discovery */
+	size_t decl;	/* declaration order, across files */
+	unsigned roles; /* IPAM_ROLE_* declared; 0 = from discovery */
 	bool roles_set;
 	struct ipam_pos roles_pos;
 	enum ipam_manageability manageability;
@@ -113,7 +113,7 @@ struct ipam_desired {
 };
 
 #define IPAM_DEFAULT_MAX_REMOVALS 10
-#define IPAM_DEFAULT_TIMEOUT 30
+#define IPAM_DEFAULT_TIMEOUT	  30
 
 const char *ipam_method_name(enum ipam_method m);
 int ipam_method_parse(const char *s, enum ipam_method *out);

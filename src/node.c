@@ -53,7 +53,8 @@ void ipam_node_set(struct ipam_node *map, const char *key,
 
 	ALLOC_GROW(map->items, map->nr + 1, map->alloc);
 	if (map->alloc != old)
-		map->keys = xrealloc(map->keys, map->alloc * sizeof(*map->keys));
+		map->keys =
+			xrealloc(map->keys, map->alloc * sizeof(*map->keys));
 	map->keys[map->nr] = ipam_node_str(key);
 	map->items[map->nr++] = value;
 }

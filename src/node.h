@@ -36,17 +36,17 @@ struct ipam_node {
 	enum ipam_node_kind kind;
 	struct ipam_pos pos;
 	enum ipam_scalar_style style;
-	char *tag;       /* explicit tag as written, or NULL */
-	char *str;       /* STR; NUL-terminated, len excludes NUL */
+	char *tag; /* explicit tag as written, or NULL */
+	char *str; /* STR; NUL-terminated, len excludes NUL */
 	size_t len;
-	long long num;   /* INT */
-	bool boolean;    /* BOOL */
+	long long num; /* INT */
+	bool boolean;  /* BOOL */
 	/* SEQ: items[0..nr); MAP: keys[i] -> items[i]. */
 	struct ipam_node **keys;
 	struct ipam_node **items;
 	size_t nr, alloc;
 	struct ipam_node *target; /* ALIAS: the anchored node (not owned) */
-	size_t weight;            /* nodes this one stands for, aliases expanded */
+	size_t weight; /* nodes this one stands for, aliases expanded */
 };
 
 struct ipam_node *ipam_node_new(enum ipam_node_kind kind);

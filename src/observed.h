@@ -14,8 +14,8 @@
 
 /* Whether discovery of one role in one domain can be trusted. */
 enum ipam_verdict {
-	IPAM_VERDICT_OFF,        /* switched off (config, or by rule) */
-	IPAM_VERDICT_COMPLETE,   /* every source answered */
+	IPAM_VERDICT_OFF,	 /* switched off (config, or by rule) */
+	IPAM_VERDICT_COMPLETE,	 /* every source answered */
 	IPAM_VERDICT_INCOMPLETE, /* a source failed: reason says which */
 };
 
@@ -25,11 +25,11 @@ struct ipam_role_status {
 };
 
 struct ipam_obs_server {
-	char *name;           /* lower-case FQDN */
-	unsigned roles;       /* IPAM_ROLE_* found or declared */
-	bool declared;        /* listed with roles in the desired state */
-	bool in_ad;           /* its computer object was found */
-	bool zone_addrs;      /* addresses read from the AD-integrated zone */
+	char *name;	 /* lower-case FQDN */
+	unsigned roles;	 /* IPAM_ROLE_* found or declared */
+	bool declared;	 /* listed with roles in the desired state */
+	bool in_ad;	 /* its computer object was found */
+	bool zone_addrs; /* addresses read from the AD-integrated zone */
 	struct ipam_addr *addrs;
 	size_t nr_addrs;
 	char *os_name, *os_version;

@@ -20,8 +20,7 @@ int ipam_scalar_bool(const char *s, bool *out)
 		*out = true;
 		return 0;
 	}
-	if (!strcmp(s, "false") || !strcmp(s, "False") ||
-	    !strcmp(s, "FALSE")) {
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
 		*out = false;
 		return 0;
 	}
@@ -76,9 +75,8 @@ static bool is_float(const char *s)
 	bool digits = false;
 
 	if (!strcmp(s, ".inf") || !strcmp(s, ".Inf") || !strcmp(s, ".INF") ||
-	    !strcmp(s, "+.inf") || !strcmp(s, "+.Inf") ||
-	    !strcmp(s, "+.INF") || !strcmp(s, "-.inf") ||
-	    !strcmp(s, "-.Inf") || !strcmp(s, "-.INF") ||
+	    !strcmp(s, "+.inf") || !strcmp(s, "+.Inf") || !strcmp(s, "+.INF") ||
+	    !strcmp(s, "-.inf") || !strcmp(s, "-.Inf") || !strcmp(s, "-.INF") ||
 	    !strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN"))
 		return true;
 	/* [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )? */
@@ -185,10 +183,11 @@ int ipam_edit_distance(const char *a, const char *b, int cap)
 
 		cur[0] = (int)i;
 		for (j = 1; j <= lb; j++) {
-			int cost = tolower((unsigned char)a[i - 1]) ==
-						   tolower((unsigned char)b[j - 1])
-					   ? 0
-					   : 1;
+			int cost =
+				tolower((unsigned char)a[i - 1]) ==
+						tolower((unsigned char)b[j - 1])
+					? 0
+					: 1;
 			int v = prev[j] + 1;
 
 			if (cur[j - 1] + 1 < v)

@@ -21,7 +21,8 @@ static int read_file(struct strbuf *out, const char *file)
 
 	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return ipam_error_set(errno == ENOENT ? IPAM_ENOTFOUND : IPAM_EIO,
+		return ipam_error_set(errno == ENOENT ? IPAM_ENOTFOUND
+						      : IPAM_EIO,
 				      "cannot open password file '%s': %s",
 				      file, strerror(errno));
 	if (!fstat(fd, &st) && (st.st_mode & 0077))
@@ -32,9 +33,9 @@ static int read_file(struct strbuf *out, const char *file)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			err = ipam_error_set(IPAM_EIO,
-					     "cannot read password file '%s': %s",
-					     file, strerror(errno));
+			err = ipam_error_set(
+				IPAM_EIO, "cannot read password file '%s': %s",
+				file, strerror(errno));
 			break;
 		}
 		if (!r)
@@ -74,10 +75,11 @@ int ipam_secret_read(struct strbuf *out, const char *file, const char *env)
 				      "is not set",
 				      env);
 	if (strlen(v) > IPAM_SECRET_MAX)
-		return ipam_error_set(IPAM_ELIMIT,
-				      "environment variable '%s' is longer than "
-				      "%d bytes",
-				      env, IPAM_SECRET_MAX);
+		return ipam_error_set(
+			IPAM_ELIMIT,
+			"environment variable '%s' is longer than "
+			"%d bytes",
+			env, IPAM_SECRET_MAX);
 	strbuf_addstr(out, v);
 	return 0;
 }

@@ -17,7 +17,10 @@ struct strbuf {
 };
 
 extern char strbuf_slopbuf[];
-#define STRBUF_INIT {0, 0, strbuf_slopbuf}
+#define STRBUF_INIT                                                            \
+	{                                                                      \
+		0, 0, strbuf_slopbuf                                           \
+	}
 
 void strbuf_init(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);
@@ -42,15 +45,15 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Grow an array of *nr elements to hold at least need. */
-#define ALLOC_GROW(arr, need, alloc)                                        \
-	do {                                                                \
-		if ((need) > (alloc)) {                                     \
-			size_t na_ = (alloc) ? (alloc) * 2 : 8;             \
-			if (na_ < (need))                                   \
-				na_ = (need);                               \
-			(arr) = xrealloc((arr), na_ * sizeof(*(arr)));      \
-			(alloc) = na_;                                      \
-		}                                                           \
+#define ALLOC_GROW(arr, need, alloc)                                           \
+	do {                                                                   \
+		if ((need) > (alloc)) {                                        \
+			size_t na_ = (alloc) ? (alloc)*2 : 8;                  \
+			if (na_ < (need))                                      \
+				na_ = (need);                                  \
+			(arr) = xrealloc((arr), na_ * sizeof(*(arr)));         \
+			(alloc) = na_;                                         \
+		}                                                              \
 	} while (0)
 
 #endif

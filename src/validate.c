@@ -110,8 +110,7 @@ static void merge_connection(struct ipam_connection *eff,
 	merge_str(&eff->user, &over->user, &base->user);
 	merge_str(&eff->password_file, &over->password_file,
 		  &base->password_file);
-	merge_str(&eff->password_env, &over->password_env,
-		  &base->password_env);
+	merge_str(&eff->password_env, &over->password_env, &base->password_env);
 	merge_str(&eff->ca_file, &over->ca_file, &base->ca_file);
 	eff->timeout = over->timeout ? over->timeout : base->timeout;
 	if (!eff->timeout)
@@ -310,7 +309,8 @@ static void validate_provisioning(struct ipam_desired *d,
 			ipam_diag_error(diags, &u->pos,
 					"delegated GPO user '%s' is listed "
 					"twice (also at line %d, column %d)",
-					u->value, d->delegated_users[j].pos.line,
+					u->value,
+					d->delegated_users[j].pos.line,
 					d->delegated_users[j].pos.col);
 			break;
 		}

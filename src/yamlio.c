@@ -15,8 +15,8 @@ struct anchor {
 };
 
 struct frame {
-	struct ipam_node *node;    /* an open sequence or mapping */
-	struct ipam_node *key;     /* mapping: key waiting for its value */
+	struct ipam_node *node; /* an open sequence or mapping */
+	struct ipam_node *key;	/* mapping: key waiting for its value */
 };
 
 struct builder {
@@ -96,22 +96,20 @@ static int check_utf8(const char *file, const unsigned char *s, size_t len,
 		}
 		i += n;
 		continue;
-bad:
-		{
-			struct ipam_pos p = {file, line, col};
+	bad : {
+		struct ipam_pos p = {file, line, col};
 
-			ipam_diag_error(diags, &p,
-					"invalid UTF-8 byte 0x%02x: the "
-					"desired state must be UTF-8 text",
-					c);
-			return IPAM_EINVAL;
-		}
+		ipam_diag_error(diags, &p,
+				"invalid UTF-8 byte 0x%02x: the "
+				"desired state must be UTF-8 text",
+				c);
+		return IPAM_EINVAL;
+	}
 	}
 	return 0;
 }
 
-static void add_anchor(struct builder *b, const char *name,
-		       struct ipam_node *n)
+static void add_anchor(struct builder *b, const char *name, struct ipam_node *n)
 {
 	ALLOC_GROW(b->anchors, b->nr_anchors + 1, b->anchors_alloc);
 	b->anchors[b->nr_anchors].name = xstrdup(name);
@@ -154,9 +152,9 @@ static void attach(struct builder *b, struct ipam_node *n)
 
 		ALLOC_GROW(f->node->items, f->node->nr + 1, f->node->alloc);
 		if (old != f->node->alloc)
-			f->node->keys = xrealloc(f->node->keys,
-						 f->node->alloc *
-							 sizeof(*f->node->keys));
+			f->node->keys = xrealloc(
+				f->node->keys,
+				f->node->alloc * sizeof(*f->node->keys));
 		f->node->keys[f->node->nr] = f->key;
 		f->node->items[f->node->nr++] = n;
 		f->key = NULL;

@@ -13,8 +13,8 @@
 #include "node.h"
 #include "strbuf.h"
 
-#define IPAM_YAML_MAX_DEPTH 64
-#define IPAM_YAML_MAX_NODES 4000000
+#define IPAM_YAML_MAX_DEPTH	      64
+#define IPAM_YAML_MAX_NODES	      4000000
 #define IPAM_YAML_MAX_ALIAS_EXPANSION 100000
 
 /*

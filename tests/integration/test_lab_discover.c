@@ -53,8 +53,8 @@ static void run_ipamctl(struct lab_run *res, ...)
 static char *copy_lab_config(const char *dir, const char *name,
 			     const char *extra)
 {
-	char *src = xasprintf("%s/ipamctl.yaml",
-			      lab_need_env("IPAM_LAB_CONFIG"));
+	char *src =
+		xasprintf("%s/ipamctl.yaml", lab_need_env("IPAM_LAB_CONFIG"));
 	char *dst = xasprintf("%s/%s", dir, name), *text;
 	char *path;
 	size_t len;
@@ -141,10 +141,13 @@ static void ldapsearch(int forest, const char *base, const char *filter,
 	char ca[4096];
 	const char *env[] = {ca, NULL};
 	const char *argv[32] = {
-		"ldapsearch", "-LLL", "-x", "-ZZ", "-o", "ldif-wrap=no", "-H",
-		lab_need_forest(forest, "LDAP_URI"), "-D",
-		lab_need_forest(forest, "ADMIN_USER"), "-y",
-		lab_need_forest(forest, "ADMIN_PASSWORD_FILE"), "-b", base,
+		"ldapsearch", "-LLL",
+		"-x",	      "-ZZ",
+		"-o",	      "ldif-wrap=no",
+		"-H",	      lab_need_forest(forest, "LDAP_URI"),
+		"-D",	      lab_need_forest(forest, "ADMIN_USER"),
+		"-y",	      lab_need_forest(forest, "ADMIN_PASSWORD_FILE"),
+		"-b",	      base,
 		filter};
 	struct lab_run_opts opts = {.env = env, .timeout_ms = 30000};
 	size_t n = 15, i;
@@ -245,8 +248,8 @@ static char **truth_dhcp(int forest, size_t *n)
 	static const char *const attrs[] = {"dhcpServers", NULL};
 	const char *domain = lab_need_forest(forest, "DOMAIN");
 	char *dn = lab_domain_dn(domain);
-	char *base = xasprintf("CN=NetServices,CN=Services,CN=Configuration,%s",
-			       dn);
+	char *base =
+		xasprintf("CN=NetServices,CN=Services,CN=Configuration,%s", dn);
 	struct lab_run res;
 	char **values, **v = NULL;
 	size_t count = 0, i;
@@ -314,8 +317,7 @@ static char **truth_addrs(const char *name)
 
 /* ---- what ipamctl stored ---- */
 
-static const struct ipam_node *get(const struct ipam_node *map,
-				   const char *key)
+static const struct ipam_node *get(const struct ipam_node *map, const char *key)
 {
 	size_t i;
 
@@ -416,7 +418,8 @@ static void test_discovery_matches_ground_truth(void **state)
 		size_t i;
 
 		for (i = 0; dcs[i]; i++)
-			assert_string_not_equal(dcs[i], "dc4.corp.example.test");
+			assert_string_not_equal(dcs[i],
+						"dc4.corp.example.test");
 		for (i = 0; dhcp[i]; i++) {
 			assert_string_not_equal(dhcp[i],
 						"dhcp2.corp.example.test");
@@ -446,9 +449,8 @@ static void test_discovery_matches_ground_truth(void **state)
 
 		assert_non_null(get(s, "objectSid"));
 		assert_int_equal(get(s, "objectSid")->kind, IPAM_NODE_STR);
-		assert_int_equal(strncmp(get(s, "objectSid")->str, "S-1-5-21-",
-					 9),
-				 0);
+		assert_int_equal(
+			strncmp(get(s, "objectSid")->str, "S-1-5-21-", 9), 0);
 		assert_int_equal(get(s, "objectGUID")->kind, IPAM_NODE_STR);
 		assert_int_equal(strlen(get(s, "objectGUID")->str), 36);
 		assert_true(get(s, "addresses")->nr >= 1);
@@ -524,11 +526,11 @@ static void test_kerberos_from_ccache(void **state)
 	const char *env[] = {ccenv, NULL};
 	char *pw = lab_read_file(lab_need_forest(1, "ADMIN_PASSWORD_FILE"),
 				 4096, NULL);
-	char *principal = xasprintf("Administrator@%s",
-				    lab_need_forest(1, "REALM"));
+	char *principal =
+		xasprintf("Administrator@%s", lab_need_forest(1, "REALM"));
 	const char *kinit[] = {"kinit", principal, NULL};
-	struct lab_run_opts opts = {.env = env, .input = pw,
-				    .input_len = strlen(pw)};
+	struct lab_run_opts opts = {
+		.env = env, .input = pw, .input_len = strlen(pw)};
 	char *dir = xasprintf("%s/krb", f->dir), *file, *text;
 	struct lab_run res;
 	struct ipam_node *inv;
@@ -716,12 +718,18 @@ static void test_hostile_name_cannot_change_queries(void **state)
 	char *del = dhcp_root_change("delete", hostile);
 	char ca[4096];
 	const char *env[] = {ca, NULL};
-	const char *argv[] = {"ldapmodify", "-x", "-ZZ", "-H",
-			      lab_need_forest(1, "LDAP_URI"), "-D",
-			      lab_need_forest(1, "ADMIN_USER"), "-y",
-			      lab_need_forest(1, "ADMIN_PASSWORD_FILE"), NULL};
-	struct lab_run_opts opts = {.env = env, .input = add,
-				    .input_len = strlen(add)};
+	const char *argv[] = {"ldapmodify",
+			      "-x",
+			      "-ZZ",
+			      "-H",
+			      lab_need_forest(1, "LDAP_URI"),
+			      "-D",
+			      lab_need_forest(1, "ADMIN_USER"),
+			      "-y",
+			      lab_need_forest(1, "ADMIN_PASSWORD_FILE"),
+			      NULL};
+	struct lab_run_opts opts = {
+		.env = env, .input = add, .input_len = strlen(add)};
 	struct lab_run res;
 	struct ipam_node *inv;
 	size_t i;
@@ -759,8 +767,8 @@ int main(void)
 			test_discovery_matches_ground_truth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_run_unchanged,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_address_collision_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_address_collision_reported,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_listed_but_not_found_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kerberos_from_ccache,
@@ -770,8 +778,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_hostile_name_cannot_change_queries, setup,
 			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_stopped_dc_removes_nothing, setup, resume_branch),
+		cmocka_unit_test_setup_teardown(test_stopped_dc_removes_nothing,
+						setup, resume_branch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,7 +172,8 @@ static void test_validate_json(void **state)
 	struct run_result r;
 
 	(void)state;
-	r = RUN(base, "validate", "-o", "json", "-c", "invalid/duplicate-key.yaml");
+	r = RUN(base, "validate", "-o", "json", "-c",
+		"invalid/duplicate-key.yaml");
 	assert_int_equal(r.status, 1);
 	assert_int_equal(ipam_json_parse(&n, "out", r.out, strlen(r.out)), 0);
 	assert_int_equal(n->kind, IPAM_NODE_MAP);
@@ -198,7 +199,8 @@ static void test_show_desired_json(void **state)
 	assert_string_equal(n->keys[0]->str, "version");
 	assert_int_equal(n->items[0]->num, 1);
 	/* normalised: lower case, sorted */
-	assert_non_null(strstr(r.out, "\"ipamServer\": \"ipam1.corp.example.test\""));
+	assert_non_null(
+		strstr(r.out, "\"ipamServer\": \"ipam1.corp.example.test\""));
 	assert_true(strstr(r.out, "branch.example.test") <
 		    strstr(r.out, "\"domain\": \"corp.example.test\""));
 	ipam_node_free(n);

@@ -10,11 +10,11 @@
 #include "error.h"
 #include "testutil.h"
 
-#define BASE                                                                 \
-	"version: 1\n"                                                       \
-	"ipamServer: ipam1.corp.example.test\n"                              \
-	"provisioning:\n"                                                    \
-	"  method: gpo\n"                                                    \
+#define BASE                                                                   \
+	"version: 1\n"                                                         \
+	"ipamServer: ipam1.corp.example.test\n"                                \
+	"provisioning:\n"                                                      \
+	"  method: gpo\n"                                                      \
 	"  gpoPrefix: IPAM\n"
 
 static struct ipam_desired *load_ok(const struct ipam_source *src, size_t n)
@@ -48,13 +48,17 @@ static char *load_err(const struct ipam_source *src, size_t n)
 	return strbuf_detach(&sb, NULL);
 }
 
-#define SRC(name, text) {(name), (text), sizeof(text) - 1}
+#define SRC(name, text)                                                        \
+	{                                                                      \
+		(name), (text), sizeof(text) - 1                               \
+	}
 
 static void test_defaults_filled(void **state)
 {
 	const struct ipam_source src[] = {
-		SRC("a.yaml", BASE "discovery:\n  - domain: Corp.Example.Test\n"
-				   "servers:\n  - name: DHCP1.corp.example.test\n"),
+		SRC("a.yaml",
+		    BASE "discovery:\n  - domain: Corp.Example.Test\n"
+			 "servers:\n  - name: DHCP1.corp.example.test\n"),
 	};
 	struct ipam_desired *d = load_ok(src, 1);
 
@@ -65,7 +69,8 @@ static void test_defaults_filled(void **state)
 	assert_int_equal(d->default_manageability, IPAM_MANAGE_UNSPECIFIED);
 	assert_int_equal(d->nr_domains, 1);
 	assert_string_equal(d->domains[0].name, "corp.example.test");
-	assert_true(d->domains[0].dc && d->domains[0].dns && d->domains[0].dhcp);
+	assert_true(d->domains[0].dc && d->domains[0].dns &&
+		    d->domains[0].dhcp);
 	assert_int_equal(d->domains[0].effective.auth, IPAM_AUTH_KERBEROS);
 	assert_int_equal(d->domains[0].effective.timeout, IPAM_DEFAULT_TIMEOUT);
 	assert_string_equal(d->servers[0].name, "dhcp1.corp.example.test");
@@ -115,7 +120,8 @@ static void test_merge_in_order(void **state)
 static void test_cross_file_duplicates_name_both_places(void **state)
 {
 	const struct ipam_source src[] = {
-		SRC("a.yaml", BASE "discovery:\n  - domain: corp.example.test\n"),
+		SRC("a.yaml",
+		    BASE "discovery:\n  - domain: corp.example.test\n"),
 		SRC("b.yaml", "ipamServer: ipam2.corp.example.test\n"
 			      "discovery:\n  - domain: CORP.example.test\n"),
 	};
@@ -135,11 +141,12 @@ static void test_cross_file_duplicates_name_both_places(void **state)
 static void test_all_errors_in_one_run(void **state)
 {
 	const struct ipam_source src[] = {
-		SRC("a.yaml", BASE "discovery:\n  - domain: corp.example.test\n"
-				   "    dhcp: maybe\n"
-				   "servers:\n  - name: bad_name.corp.example.test\n"
-				   "  - name: x.corp.example.test\n"
-				   "    manageability: yes\n"),
+		SRC("a.yaml",
+		    BASE "discovery:\n  - domain: corp.example.test\n"
+			 "    dhcp: maybe\n"
+			 "servers:\n  - name: bad_name.corp.example.test\n"
+			 "  - name: x.corp.example.test\n"
+			 "    manageability: yes\n"),
 		SRC("b.yaml", "safety: {maxRemovals: many}\n"),
 	};
 	char *msg = load_err(src, 2);
@@ -152,7 +159,8 @@ static void test_all_errors_in_one_run(void **state)
 		"qualified server name (host.domain, letters, digits and '-')\n"
 		"a.yaml:12:20: 'manageability' must be one of managed, "
 		"unmanaged, unspecified; got 'yes'\n"
-		"b.yaml:1:23: 'maxRemovals' must be an integer, got a string\n");
+		"b.yaml:1:23: 'maxRemovals' must be an integer, got a "
+		"string\n");
 	free(msg);
 }
 
@@ -196,9 +204,9 @@ static void test_unreadable_paths(void **state)
 	char *dir = tmpdir_make();
 
 	(void)state;
-	assert_int_equal(ipam_config_load(&d, "/nonexistent/ipamctl.yaml",
-					  &diags),
-			 IPAM_EIO);
+	assert_int_equal(
+		ipam_config_load(&d, "/nonexistent/ipamctl.yaml", &diags),
+		IPAM_EIO);
 	assert_non_null(strstr(ipam_error_last(), "/nonexistent/ipamctl.yaml"));
 	assert_int_equal(ipam_config_load(&d, dir, &diags), IPAM_EINVAL);
 	assert_non_null(strstr(ipam_error_last(), "no *.yaml or *.yml files"));
@@ -214,7 +222,8 @@ int main(void)
 		cmocka_unit_test(test_merge_in_order),
 		cmocka_unit_test(test_cross_file_duplicates_name_both_places),
 		cmocka_unit_test(test_all_errors_in_one_run),
-		cmocka_unit_test(test_parse_error_in_one_file_skips_cross_file_rules),
+		cmocka_unit_test(
+			test_parse_error_in_one_file_skips_cross_file_rules),
 		cmocka_unit_test(test_load_directory_sorted),
 		cmocka_unit_test(test_unreadable_paths),
 	};

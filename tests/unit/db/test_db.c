@@ -43,9 +43,10 @@ static int teardown(void **state)
 
 static struct ipam_desired *desired(const char *method_and_prefix)
 {
-	char *text = xasprintf("version: 1\nipamServer: ipam1.corp.example.test\n"
-			       "provisioning: {%s}\n",
-			       method_and_prefix);
+	char *text =
+		xasprintf("version: 1\nipamServer: ipam1.corp.example.test\n"
+			  "provisioning: {%s}\n",
+			  method_and_prefix);
 	struct ipam_source src = {"d.yaml", text, strlen(text)};
 	struct ipam_diags diags = {0};
 	struct ipam_desired *d = NULL;
@@ -375,9 +376,9 @@ static void test_inventory_round_trip(void **state)
 	assert_int_equal(inv.servers[0].manageability, IPAM_MANAGE_UNMANAGED);
 	assert_string_equal(inv.servers[0].addrs[0].text, "10.0.0.2");
 	assert_null(inv.servers[0].access); /* purged */
-	assert_int_equal(ipam_db_server_history(db, "DC1.corp.example.test", &h,
-						&nr),
-			 0);
+	assert_int_equal(
+		ipam_db_server_history(db, "DC1.corp.example.test", &h, &nr),
+		0);
 	assert_int_equal(nr, 2);
 	assert_string_equal(h[0].change, "discovered: dc,dns");
 	assert_int_equal(h[0].run_id, run1);

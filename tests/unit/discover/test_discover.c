@@ -20,14 +20,15 @@ static void test_dc_version_rule(void **state)
 	assert_true(ipam_dc_eligible("Windows Server 2019 Datacenter",
 				     "10.0 (17763)", &why));
 	assert_null(why);
-	assert_true(ipam_dc_eligible("Windows Server 2008", "6.0 (6001)", &why));
-	assert_true(ipam_dc_eligible("Windows Server 2012 R2", "6.3 (9600)",
-				     &why));
-	assert_false(ipam_dc_eligible("Windows Server 2003", "5.2 (3790)",
-				      &why));
+	assert_true(
+		ipam_dc_eligible("Windows Server 2008", "6.0 (6001)", &why));
+	assert_true(
+		ipam_dc_eligible("Windows Server 2012 R2", "6.3 (9600)", &why));
+	assert_false(
+		ipam_dc_eligible("Windows Server 2003", "5.2 (3790)", &why));
 	assert_non_null(strstr(why, "older than 6.0"));
-	assert_false(ipam_dc_eligible("Windows 2000 Server", "5.0 (2195)",
-				      &why));
+	assert_false(
+		ipam_dc_eligible("Windows 2000 Server", "5.0 (2195)", &why));
 	assert_false(ipam_dc_eligible("Windows Server 2019", NULL, &why));
 	assert_false(ipam_dc_eligible("Windows Server 2019", "garbage", &why));
 	/* Samba, or no OS at all: kept, and said so */

@@ -403,9 +403,9 @@ static size_t dns_record(unsigned char *buf, unsigned type,
 	buf[1] = (unsigned char)(len >> 8);
 	buf[2] = (unsigned char)(type & 0xff);
 	buf[3] = (unsigned char)(type >> 8);
-	buf[4] = 5;	    /* version */
-	buf[5] = 0xf0;	    /* rank: zone */
-	buf[15] = 0x84;	    /* TTL 900 s, big-endian */
+	buf[4] = 5;	/* version */
+	buf[5] = 0xf0;	/* rank: zone */
+	buf[15] = 0x84; /* TTL 900 s, big-endian */
 	buf[14] = 0x03;
 	memcpy(buf + 24, data, len);
 	return 24 + len;

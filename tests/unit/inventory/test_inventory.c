@@ -13,11 +13,11 @@
 #include "config.h"
 #include "inventory.h"
 
-#define DESIRED_HEAD                                                         \
-	"version: 1\n"                                                       \
-	"ipamServer: ipam1.corp.example.test\n"                              \
-	"provisioning: {method: gpo, gpoPrefix: IPAM}\n"                     \
-	"discovery:\n"                                                       \
+#define DESIRED_HEAD                                                           \
+	"version: 1\n"                                                         \
+	"ipamServer: ipam1.corp.example.test\n"                                \
+	"provisioning: {method: gpo, gpoPrefix: IPAM}\n"                       \
+	"discovery:\n"                                                         \
 	"  - domain: corp.example.test\n"
 
 static struct ipam_desired *desired(const char *servers_yaml)

@@ -66,9 +66,11 @@ static void test_fqdn(void **state)
 	assert_false(ipam_is_fqdn("dc1.corp.example.test)(cn=*"));
 	assert_false(ipam_is_fqdn(""));
 	/* 63 characters is the longest label. */
-	assert_true(ipam_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	assert_true(ipam_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				 "aaaaaaaaaaaaaaaaaa"
 				 ".test"));
-	assert_false(ipam_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	assert_false(ipam_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				  "aaaaaaaaaaaaaaaaaaaa"
 				  ".test"));
 }
 

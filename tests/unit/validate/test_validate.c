@@ -9,10 +9,13 @@
 #include "config.h"
 #include "validate.h"
 
-#define SRC(text) {"v.yaml", (text), sizeof(text) - 1}
-#define BASE                                                                 \
-	"version: 1\n"                                                       \
-	"ipamServer: ipam1.corp.example.test\n"                              \
+#define SRC(text)                                                              \
+	{                                                                      \
+		"v.yaml", (text), sizeof(text) - 1                             \
+	}
+#define BASE                                                                   \
+	"version: 1\n"                                                         \
+	"ipamServer: ipam1.corp.example.test\n"                                \
 	"provisioning: {method: gpo, gpoPrefix: IPAM}\n"
 
 static char *messages(const struct ipam_source *src, struct ipam_desired **out)
@@ -42,27 +45,27 @@ static void test_gpo_prefix_rule(void **state)
 	assert_false(ipam_gpo_prefix_valid("IPAM/1"));
 	assert_false(ipam_gpo_prefix_valid("IPAM*"));
 	assert_false(ipam_gpo_prefix_valid("IPAM)(cn=*"));
-	assert_true(ipam_gpo_prefix_valid(
-		"A123456789012345678901234567890123456789012345678901234567890123"));
-	assert_false(ipam_gpo_prefix_valid(
-		"A1234567890123456789012345678901234567890123456789012345678901234"));
+	assert_true(ipam_gpo_prefix_valid("A12345678901234567890123456789012345"
+					  "6789012345678901234567890123"));
+	assert_false(ipam_gpo_prefix_valid("A1234567890123456789012345678901234"
+					   "567890123456789012345678901234"));
 }
 
 static void test_effective_connection_merges(void **state)
 {
-	const struct ipam_source src = SRC(
-		BASE "connection:\n"
-		     "  auth: simple\n"
-		     "  user: ipamctl@corp.example.test\n"
-		     "  passwordFile: /etc/ipamctl/pw\n"
-		     "  caFile: /etc/ipamctl/ca.pem\n"
-		     "  timeout: 7\n"
-		     "discovery:\n"
-		     "  - domain: corp.example.test\n"
-		     "  - domain: branch.example.test\n"
-		     "    connection:\n"
-		     "      ldapUri: ldaps://dc1.branch.example.test\n"
-		     "      passwordFile: /etc/ipamctl/branch-pw\n");
+	const struct ipam_source src =
+		SRC(BASE "connection:\n"
+			 "  auth: simple\n"
+			 "  user: ipamctl@corp.example.test\n"
+			 "  passwordFile: /etc/ipamctl/pw\n"
+			 "  caFile: /etc/ipamctl/ca.pem\n"
+			 "  timeout: 7\n"
+			 "discovery:\n"
+			 "  - domain: corp.example.test\n"
+			 "  - domain: branch.example.test\n"
+			 "    connection:\n"
+			 "      ldapUri: ldaps://dc1.branch.example.test\n"
+			 "      passwordFile: /etc/ipamctl/branch-pw\n");
 	struct ipam_desired *d = NULL;
 	char *msg = messages(&src, &d);
 	const struct ipam_domain *branch, *corp;
@@ -89,28 +92,28 @@ static void test_effective_connection_merges(void **state)
 }
 
 /* Two nested discovery domains and a server in each. */
-#define NESTED                                                               \
-	BASE "discovery:\n"                                                   \
-	     "  - domain: corp.example.test\n"                                \
-	     "  - domain: sub.corp.example.test\n"                            \
-	     "servers:\n"                                                     \
-	     "  - name: dns1.sub.corp.example.test\n"                         \
+#define NESTED                                                                 \
+	BASE "discovery:\n"                                                    \
+	     "  - domain: corp.example.test\n"                                 \
+	     "  - domain: sub.corp.example.test\n"                             \
+	     "servers:\n"                                                      \
+	     "  - name: dns1.sub.corp.example.test\n"                          \
 	     "  - name: dns2.corp.example.test\n"
 
 static void test_server_domain_longest_suffix(void **state)
 {
-	const struct ipam_source src = SRC(
-		NESTED "  - name: xcorp.example.test.other.test\n"
-		     "    roles: [nps]\n");
+	const struct ipam_source src =
+		SRC(NESTED "  - name: xcorp.example.test.other.test\n"
+			   "    roles: [nps]\n");
 	struct ipam_desired *d = NULL;
 	char *msg = messages(&src, &d);
 
 	(void)state;
 	/* "xcorp.example.test.other.test" is not under corp.example.test */
-	assert_string_equal(msg,
-			    "v.yaml:10:11: server 'xcorp.example.test.other.test' "
-			    "is in no discovery domain: add its domain to "
-			    "'discovery'\n");
+	assert_string_equal(
+		msg, "v.yaml:10:11: server 'xcorp.example.test.other.test' "
+		     "is in no discovery domain: add its domain to "
+		     "'discovery'\n");
 	assert_null(d);
 	free(msg);
 }
@@ -123,23 +126,25 @@ static void test_server_domains_assigned(void **state)
 
 	(void)state;
 	assert_string_equal(msg, "");
-	assert_string_equal(ipam_desired_find_server(d, "dns1.sub.corp.example.test")
-				    ->domain->name,
-			    "sub.corp.example.test");
-	assert_string_equal(ipam_desired_find_server(d, "dns2.corp.example.test")
-				    ->domain->name,
-			    "corp.example.test");
+	assert_string_equal(
+		ipam_desired_find_server(d, "dns1.sub.corp.example.test")
+			->domain->name,
+		"sub.corp.example.test");
+	assert_string_equal(
+		ipam_desired_find_server(d, "dns2.corp.example.test")
+			->domain->name,
+		"corp.example.test");
 	ipam_desired_free(d);
 	free(msg);
 }
 
 static void test_kerberos_with_password_warns(void **state)
 {
-	const struct ipam_source src = SRC(
-		BASE "connection:\n"
-		     "  passwordEnv: PW\n"
-		     "discovery:\n"
-		     "  - domain: corp.example.test\n");
+	const struct ipam_source src =
+		SRC(BASE "connection:\n"
+			 "  passwordEnv: PW\n"
+			 "discovery:\n"
+			 "  - domain: corp.example.test\n");
 	struct ipam_desired *d = NULL;
 	char *msg = messages(&src, &d);
 
@@ -154,18 +159,19 @@ static void test_kerberos_with_password_warns(void **state)
 
 static void test_secret_key_variants(void **state)
 {
-	const struct ipam_source src = SRC(
-		BASE "connection:\n"
-		     "  Password: x\n"
-		     "  clientSecret: y\n"
-		     "  secretFile: /etc/ipamctl/s\n");
+	const struct ipam_source src =
+		SRC(BASE "connection:\n"
+			 "  Password: x\n"
+			 "  clientSecret: y\n"
+			 "  secretFile: /etc/ipamctl/s\n");
 	struct ipam_desired *d = NULL;
 	char *msg = messages(&src, &d);
 
 	(void)state;
 	assert_null(d);
 	assert_non_null(strstr(msg, "v.yaml:5:3: inline secret 'Password'"));
-	assert_non_null(strstr(msg, "v.yaml:6:3: inline secret 'clientSecret'"));
+	assert_non_null(
+		strstr(msg, "v.yaml:6:3: inline secret 'clientSecret'"));
 	/* a *File key names a file: unknown here, but not a secret */
 	assert_non_null(strstr(msg, "v.yaml:7:3: unknown key 'secretFile'"));
 	free(msg);
