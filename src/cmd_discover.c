@@ -365,6 +365,7 @@ int cmd_discover(struct cli *cli, int argc, char **argv)
 		err = ipam_db_inventory_load(db, &prev);
 	if (err)
 		goto fail;
+	ipam_inventory_check_collisions(obs, &prev);
 	ipam_inventory_plan(&plan, &prev, obs, d);
 	for (i = 0; i < obs->nr_domains; i++)
 		if (!ipam_obs_domain_complete(&obs->domains[i]) ||

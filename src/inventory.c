@@ -399,6 +399,59 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 	}
 }
 
+static bool observed_anywhere(const struct ipam_observed *obs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < obs->nr_domains; i++)
+		if (ipam_obs_find(&obs->domains[i], name))
+			return true;
+	return false;
+}
+
+void ipam_inventory_check_collisions(struct ipam_observed *obs,
+				     const struct ipam_inventory *prev)
+{
+	size_t i, j, k, m;
+
+	for (i = 0; i < prev->nr; i++) {
+		const struct ipam_inv_server *old = &prev->servers[i];
+
+		if (old->status == IPAM_INV_GONE ||
+		    old->status == IPAM_INV_NOT_FOUND ||
+		    observed_anywhere(obs, old->name))
+			continue;
+		for (j = 0; j < obs->nr_domains; j++) {
+			struct ipam_obs_domain *od = &obs->domains[j];
+
+			for (k = 0; k < od->nr_servers; k++) {
+				const struct ipam_obs_server *s =
+					&od->servers[k];
+
+				if (!s->declared)
+					continue;
+				for (m = 0; m < s->nr_addrs; m++) {
+					size_t a;
+
+					for (a = 0; a < old->nr_addrs; a++) {
+						if (strcmp(s->addrs[m].text,
+							   old->addrs[a].text))
+							continue;
+						ipam_obs_error(
+							od,
+							"address collision: "
+							"'%s' and '%s' (in the "
+							"inventory) both have "
+							"the address %s",
+							s->name, old->name,
+							s->addrs[m].text);
+					}
+				}
+			}
+		}
+	}
+}
+
 void ipam_inv_plan_release(struct ipam_inv_plan *p)
 {
 	size_t i;

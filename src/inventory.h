@@ -83,6 +83,14 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 			 const struct ipam_desired *d);
 void ipam_inv_plan_release(struct ipam_inv_plan *p);
 
+/*
+ * A declared server whose address is also that of a stored server this
+ * run did not see (another domain, one skipped with --domain): an error
+ * naming both in the declared server's domain, as IPAM refuses it.
+ */
+void ipam_inventory_check_collisions(struct ipam_observed *obs,
+				     const struct ipam_inventory *prev);
+
 /* "a, b" of the addresses (sb appended). */
 void ipam_addrs_format(struct strbuf *sb, const struct ipam_addr *a, size_t n);
 

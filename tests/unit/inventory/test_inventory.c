@@ -302,6 +302,37 @@ static void test_gone_server_comes_back(void **state)
 	ipam_desired_free(d);
 }
 
+static void test_collision_with_stored_server(void **state)
+{
+	struct ipam_observed obs = {0};
+	struct ipam_inventory prev = {0};
+	struct ipam_obs_domain *od = obs_domain(&obs);
+
+	(void)state;
+	/* stored, not seen this run (say, its domain was skipped) */
+	prev_server(&prev, 7, "app2.branch.example.test", IPAM_ROLE_DNS,
+		    "192.0.2.30", IPAM_MANAGE_UNSPECIFIED, IPAM_INV_UNCHANGED);
+	/* stored and gone: its address is free */
+	prev_server(&prev, 8, "old.branch.example.test", IPAM_ROLE_DNS,
+		    "192.0.2.31", IPAM_MANAGE_UNSPECIFIED, IPAM_INV_GONE);
+	obs_server(od, "app1.corp.example.test", IPAM_ROLE_NPS, "192.0.2.30");
+	od->servers[0].declared = true;
+	obs_server(od, "app3.corp.example.test", IPAM_ROLE_NPS, "192.0.2.31");
+	od->servers[1].declared = true;
+	/* a discovered server sharing an address is not this rule's */
+	obs_server(od, "dc1.corp.example.test", IPAM_ROLE_DC, "192.0.2.30");
+	ipam_inventory_check_collisions(&obs, &prev);
+	assert_int_equal(od->nr_errors, 1);
+	assert_string_equal(
+		od->errors[0],
+		"address collision: 'app1.corp.example.test' and "
+		"'app2.branch.example.test' (in the inventory) both "
+		"have the address 192.0.2.30");
+	ipam_inventory_release(&prev);
+	ipam_obs_domain_release(&obs.domains[0]);
+	free(obs.domains);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_role_switched_off_keeps_role),
 		cmocka_unit_test(test_unmanaged_purges_and_declared_not_found),
 		cmocka_unit_test(test_gone_server_comes_back),
+		cmocka_unit_test(test_collision_with_stored_server),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
