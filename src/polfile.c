@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "utf8.h"
 
 #include "banned.h"
 
@@ -29,48 +30,6 @@ static bool gpo_valid(enum ipam_pol_gpo gpo)
 }
 
 /* ---- UTF-8 <-> UTF-16LE ---------------------------------------------- */
-
-/*
- * Decode one UTF-8 sequence at s (n bytes available) into *cp; returns its
- * length or 0 when malformed (RFC 3629: shortest form only, no surrogates,
- * nothing above U+10FFFF).
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t c;
-	size_t len, i;
-
-	if (!n)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xE0) == 0xC0) {
-		len = 2;
-		c = s[0] & 0x1F;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		len = 3;
-		c = s[0] & 0x0F;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-	    (len == 4 && c < 0x10000) || c > 0x10FFFF ||
-	    (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return len;
-}
 
 static void put_u16(struct strbuf *out, uint16_t v)
 {
@@ -106,7 +65,7 @@ int ipam_pol_utf8_to_utf16le(struct strbuf *out, const char *s, size_t len)
 
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_decode(p + i, len - i, &cp);
+		size_t n = ipam_utf8_decode(p + i, len - i, &cp);
 
 		if (!n || cp == 0) {
 			out->len = start;
@@ -850,7 +809,7 @@ static int xml_attr(struct strbuf *out, const char *s)
 
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_decode(p + i, len - i, &cp);
+		size_t n = ipam_utf8_decode(p + i, len - i, &cp);
 
 		if (!n || cp < 0x20 || cp == 0x7F || cp == 0xFFFE ||
 		    cp == 0xFFFF)

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "scalar.h"
+#include "utf8.h"
 #include "banned.h"
 
 struct anchor {
@@ -49,62 +50,29 @@ static int check_utf8(const char *file, const unsigned char *s, size_t len,
 	int line = 1, col = 1;
 
 	while (i < len) {
-		unsigned char c = s[i];
-		size_t n, k;
+		struct ipam_pos p = {file, line, col};
 		uint32_t cp;
+		size_t n = ipam_utf8_decode(s + i, len - i, &cp);
 
-		if (c < 0x80) {
-			if (c == 0) {
-				struct ipam_pos p = {file, line, col};
-
-				ipam_diag_error(diags, &p,
-						"NUL byte in input: "
-						"not a text file");
-				return IPAM_EINVAL;
-			}
-			n = 1;
-			cp = c;
-		} else if ((c & 0xE0) == 0xC0) {
-			n = 2;
-			cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			n = 3;
-			cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			n = 4;
-			cp = c & 0x07;
-		} else {
-			goto bad;
+		if (!n) {
+			ipam_diag_error(diags, &p,
+					"invalid UTF-8 byte 0x%02x: the "
+					"desired state must be UTF-8 text",
+					s[i]);
+			return IPAM_EINVAL;
 		}
-		if (i + n > len)
-			goto bad;
-		for (k = 1; k < n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
+		if (!cp) {
+			ipam_diag_error(diags, &p,
+					"NUL byte in input: not a text file");
+			return IPAM_EINVAL;
 		}
-		/* Overlong forms, surrogates and values past U+10FFFF. */
-		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-		    (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			goto bad;
-		if (c == '\n') {
+		if (cp == '\n') {
 			line++;
 			col = 1;
 		} else if (!(i == 0 && cp == 0xFEFF)) {
 			col++;
 		}
 		i += n;
-		continue;
-	bad : {
-		struct ipam_pos p = {file, line, col};
-
-		ipam_diag_error(diags, &p,
-				"invalid UTF-8 byte 0x%02x: the "
-				"desired state must be UTF-8 text",
-				c);
-		return IPAM_EINVAL;
-	}
 	}
 	return 0;
 }
