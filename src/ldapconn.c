@@ -19,6 +19,8 @@
 
 #include "dns.h"
 #include "error.h"
+#include "sigpipe.h"
+#include "utf8.h"
 #include "banned.h"
 
 /*
@@ -101,45 +103,6 @@ static void add_clean(struct strbuf *sb, const char *s, size_t max)
 	}
 	if (s[i])
 		strbuf_addstr(sb, "...");
-}
-
-/*
- * libldap writes with write(2): a peer that went away (a refused connect,
- * a DC that closed the session before our unbind) raises SIGPIPE, which
- * kills a program that did not ask for it.  Every entry point holds
- * SIGPIPE blocked and swallows one it caused, leaving the caller's
- * disposition alone.
- */
-struct sigpipe_guard {
-	sigset_t old;
-	int pending; /* already pending before: not ours to swallow */
-};
-
-static void sigpipe_block(struct sigpipe_guard *g)
-{
-	sigset_t set, pend;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigemptyset(&pend);
-	sigpending(&pend);
-	g->pending = sigismember(&pend, SIGPIPE) == 1;
-	pthread_sigmask(SIG_BLOCK, &set, &g->old);
-}
-
-static void sigpipe_restore(struct sigpipe_guard *g)
-{
-	static const struct timespec now = {0, 0};
-	sigset_t set, pend;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigemptyset(&pend);
-	if (!g->pending && sigpending(&pend) == 0 &&
-	    sigismember(&pend, SIGPIPE) == 1)
-		while (sigtimedwait(&set, NULL, &now) < 0 && errno == EINTR)
-			;
-	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
 static int map_code(int lrc)
@@ -795,7 +758,7 @@ static int rootdse_entry(void *ctx, const struct ipam_ldap_entry *e)
 static int search(struct ipam_ldap *l, const char *base,
 		  enum ipam_ldap_scope scope, const char *filter,
 		  const char *const attrs[], ipam_ldap_entry_fn fn, void *ctx,
-		  int paged);
+		  int paged, LDAPControl *extra);
 
 static int read_rootdse(struct ipam_ldap *l)
 {
@@ -805,7 +768,7 @@ static int read_rootdse(struct ipam_ldap *l)
 	int rc;
 
 	rc = search(l, "", IPAM_LDAP_BASE, "(objectClass=*)", attrs,
-		    rootdse_entry, l, 0);
+		    rootdse_entry, l, 0, NULL);
 	if (rc)
 		return ipam_error_prefix(rc, "reading the rootDSE");
 	if (!l->default_nc)
@@ -933,7 +896,7 @@ out:
 int ipam_ldap_connect(struct ipam_ldap **out, const struct ipam_ldap_opts *o)
 {
 	int timeout = o->timeout > 0 ? o->timeout : IPAM_DEFAULT_TIMEOUT;
-	struct sigpipe_guard g;
+	struct ipam_sigpipe g;
 	int page_size, rc;
 
 	*out = NULL;
@@ -945,24 +908,24 @@ int ipam_ldap_connect(struct ipam_ldap **out, const struct ipam_ldap_opts *o)
 				      "ldap: simple bind as '%s' needs a "
 				      "password",
 				      o->user ? o->user : "");
-	sigpipe_block(&g);
+	ipam_sigpipe_block(&g);
 	if (o->uri)
 		rc = connect_one(out, o->uri, o, timeout, page_size);
 	else
 		rc = connect_srv(out, o, timeout, page_size);
-	sigpipe_restore(&g);
+	ipam_sigpipe_restore(&g);
 	return rc;
 }
 
 void ipam_ldap_close(struct ipam_ldap *l)
 {
-	struct sigpipe_guard g;
+	struct ipam_sigpipe g;
 
 	if (!l)
 		return;
-	sigpipe_block(&g);
+	ipam_sigpipe_block(&g);
 	close_handle(l);
-	sigpipe_restore(&g);
+	ipam_sigpipe_restore(&g);
 	free(l->uri);
 	free(l->default_nc);
 	free(l->config_nc);
@@ -1204,7 +1167,7 @@ static int read_results(struct search_state *s, int msgid,
 static int search(struct ipam_ldap *l, const char *base,
 		  enum ipam_ldap_scope scope, const char *filter,
 		  const char *const attrs[], ipam_ldap_entry_fn fn, void *ctx,
-		  int paged)
+		  int paged, LDAPControl *extra)
 {
 	static const int scopes[] = {
 		[IPAM_LDAP_BASE] = LDAP_SCOPE_BASE,
@@ -1214,8 +1177,9 @@ static int search(struct ipam_ldap *l, const char *base,
 	struct search_state s = {.l = l, .base = base, .fn = fn, .ctx = ctx};
 	struct timeval tv = {.tv_sec = l->timeout};
 	struct berval cookie = {0, NULL};
-	LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL};
+	LDAPControl *page = NULL, *ctrls[3] = {NULL, NULL, NULL};
 	int lrc, msgid, rc = 0;
+	size_t nc;
 
 	if (!l->ld) {
 		rc = ipam_error_set(IPAM_EIO,
@@ -1231,6 +1195,7 @@ static int search(struct ipam_ldap *l, const char *base,
 		goto out;
 	}
 	do {
+		nc = 0;
 		if (paged) {
 			lrc = ldap_create_page_control(l->ld, l->page_size,
 						       &cookie, 1, &page);
@@ -1239,15 +1204,17 @@ static int search(struct ipam_ldap *l, const char *base,
 					       base, "");
 				goto out;
 			}
-			ctrls[0] = page;
+			ctrls[nc++] = page;
 		}
+		if (extra)
+			ctrls[nc++] = extra;
+		ctrls[nc] = NULL;
 		lrc = ldap_search_ext(l->ld, base, scopes[scope], filter,
 				      (char **)attrs, 0, ctrls, NULL, &tv, 0,
 				      &msgid);
 		if (page)
 			ldap_control_free(page);
 		page = NULL;
-		ctrls[0] = NULL;
 		ber_memfree(cookie.bv_val);
 		cookie.bv_val = NULL;
 		cookie.bv_len = 0;
@@ -1271,49 +1238,13 @@ int ipam_ldap_search(struct ipam_ldap *l, const char *base,
 		     const char *const attrs[], ipam_ldap_entry_fn fn,
 		     void *ctx)
 {
-	struct sigpipe_guard g;
+	struct ipam_sigpipe g;
 	int rc;
 
-	sigpipe_block(&g);
-	rc = search(l, base, scope, filter, attrs, fn, ctx, 1);
-	sigpipe_restore(&g);
+	ipam_sigpipe_block(&g);
+	rc = search(l, base, scope, filter, attrs, fn, ctx, 1, NULL);
+	ipam_sigpipe_restore(&g);
 	return rc;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0
- * when it is not one (overlong, surrogate, beyond U+10FFFF, truncated).
- */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2;
-		cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3;
-		cp = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-		return 0;
-	return len;
 }
 
 static void add_hex_escape(struct strbuf *out, unsigned char c)
@@ -1344,7 +1275,7 @@ void ipam_ldap_escape_filter(struct strbuf *out, const char *value, size_t len)
 			i++;
 			continue;
 		}
-		n = utf8_len(s + i, len - i);
+		n = ipam_utf8_decode(s + i, len - i, NULL);
 		if (n == 0) {
 			add_hex_escape(out, c);
 			i++;
@@ -1381,7 +1312,7 @@ void ipam_ldap_escape_dn(struct strbuf *out, const char *value)
 			i++;
 			continue;
 		}
-		n = utf8_len(s + i, len - i);
+		n = ipam_utf8_decode(s + i, len - i, NULL);
 		if (n == 0) {
 			add_hex_escape(out, c);
 			i++;
@@ -1460,4 +1391,549 @@ int ipam_ldap_sid_text(struct strbuf *out, const char *bytes, size_t len)
 		strbuf_addf(out, "-%" PRIu32, sub);
 	}
 	return 0;
+}
+
+/* Bounds on what we send (see the header). */
+#define MAX_MODS	 1000
+#define MAX_REQUEST_LEN	 MAX_PDU_LEN
+#define MAX_TREE_ENTRIES 10000
+#define MAX_TREE_DEPTH	 32
+#define SD_FLAGS_ALL	 0xF
+/* LDAP_SERVER_SD_FLAGS_OID, which <ldap.h> does not name. */
+#define SD_FLAGS_OID "1.2.840.113556.1.4.801"
+
+/*
+ * A refused write, in our codes.  Insufficient access is not IPAM_EAUTH:
+ * that code means "your credentials were rejected" and belongs to the
+ * bind; here the bind succeeded and the server's words say what is
+ * missing.
+ */
+static int map_write_code(int lrc)
+{
+	switch (lrc) {
+	/* A reconciler adding a value that is there, or deleting one that is
+	 * not, wants to tell that from a real error. */
+	case LDAP_ALREADY_EXISTS:
+	case LDAP_TYPE_OR_VALUE_EXISTS:
+		return IPAM_EEXISTS;
+	case LDAP_NO_SUCH_ATTRIBUTE:
+		return IPAM_ENOTFOUND;
+	case LDAP_UNDEFINED_TYPE:
+	case LDAP_INAPPROPRIATE_MATCHING:
+	case LDAP_CONSTRAINT_VIOLATION:
+	case LDAP_INVALID_SYNTAX:
+	case LDAP_NAMING_VIOLATION:
+	case LDAP_OBJECT_CLASS_VIOLATION:
+	case LDAP_NOT_ALLOWED_ON_NONLEAF:
+	case LDAP_NOT_ALLOWED_ON_RDN:
+	case LDAP_NO_OBJECT_CLASS_MODS:
+	case LDAP_UNWILLING_TO_PERFORM:
+		return IPAM_EINVAL;
+	case LDAP_INSUFFICIENT_ACCESS:
+	case LDAP_INVALID_CREDENTIALS:
+	case LDAP_INAPPROPRIATE_AUTH:
+	case LDAP_AFFECTS_MULTIPLE_DSAS:
+		return IPAM_EIO;
+	default:
+		return map_code(lrc) == IPAM_ERROR ? IPAM_EIO : map_code(lrc);
+	}
+}
+
+static int write_fail(struct ipam_ldap *l, int lrc, const char *op,
+		      const char *dn, const char *diag)
+{
+	return ldap_fail(l->ld, l->uri, map_write_code(lrc), lrc, op, dn, diag);
+}
+
+/* Wait for the result of one write request and turn it into our code. */
+static int write_result(struct ipam_ldap *l, int msgid, const char *op,
+			const char *dn)
+{
+	struct timeval tv = {.tv_sec = l->timeout};
+	LDAPMessage *msg = NULL;
+	char *diag = NULL, *matched = NULL;
+	int err = LDAP_SUCCESS, type, lrc, rc = 0;
+
+	type = ldap_result(l->ld, msgid, LDAP_MSG_ALL, &tv, &msg);
+	if (type == 0) {
+		/* The server may still apply it: the caller must re-read. */
+		ldap_abandon_ext(l->ld, msgid, NULL, NULL);
+		return ldap_fail(l->ld, l->uri, IPAM_ETIMEOUT, LDAP_TIMEOUT, op,
+				 dn, "");
+	}
+	if (type < 0)
+		return write_fail(l, handle_errno(l->ld), op, dn, NULL);
+	lrc = ldap_parse_result(l->ld, msg, &err, &matched, &diag, NULL, NULL,
+				1);
+	if (lrc != LDAP_SUCCESS)
+		rc = ldap_fail(l->ld, l->uri, IPAM_EIO, lrc, op, dn, NULL);
+	else if (err != LDAP_SUCCESS)
+		rc = write_fail(l, err, op, dn, diag ? diag : "");
+	if (diag)
+		ldap_memfree(diag);
+	if (matched)
+		ldap_memfree(matched);
+	return rc;
+}
+
+static int check_write(struct ipam_ldap *l, const char *op, const char *dn)
+{
+	if (!dn || !dn[0])
+		return ipam_error_set(IPAM_EINVAL, "ldap %s on %s: no DN", op,
+				      l->uri);
+	if (!l->ld)
+		return ipam_error_set(IPAM_EIO,
+				      "ldap %s '%s' on %s: not connected", op,
+				      dn, l->uri);
+	return 0;
+}
+
+/* libldap's LDAPMod array for mods, in one allocation of arrays. */
+struct mod_arrays {
+	LDAPMod *mods;
+	LDAPMod **pmods;
+	struct berval *bv;
+	struct berval **pbv;
+};
+
+static void mod_arrays_release(struct mod_arrays *m)
+{
+	free(m->mods);
+	free(m->pmods);
+	free(m->bv);
+	free(m->pbv);
+}
+
+static int build_mods(struct mod_arrays *m, struct ipam_ldap *l, const char *op,
+		      const char *dn, const struct ipam_ldap_mod *mods,
+		      size_t n, int adding)
+{
+	static const int ops[] = {
+		[IPAM_LDAP_MOD_ADD] = LDAP_MOD_ADD,
+		[IPAM_LDAP_MOD_REPLACE] = LDAP_MOD_REPLACE,
+		[IPAM_LDAP_MOD_DELETE] = LDAP_MOD_DELETE,
+	};
+	size_t i, j, k, p, total = 0, bytes = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (!mods || n == 0)
+		return ipam_error_set(IPAM_EINVAL,
+				      "ldap %s '%s' on %s: nothing to write",
+				      op, dn, l->uri);
+	if (n > MAX_MODS)
+		return ipam_error_set(IPAM_ELIMIT,
+				      "ldap %s '%s' on %s: more than %d "
+				      "modifications",
+				      op, dn, l->uri, MAX_MODS);
+	for (i = 0; i < n; i++) {
+		const struct ipam_ldap_mod *md = &mods[i];
+
+		if (!md->attr || !md->attr[0] ||
+		    (md->op != IPAM_LDAP_MOD_ADD &&
+		     md->op != IPAM_LDAP_MOD_REPLACE &&
+		     md->op != IPAM_LDAP_MOD_DELETE) ||
+		    (adding && md->op != IPAM_LDAP_MOD_ADD) ||
+		    (md->op == IPAM_LDAP_MOD_ADD && md->nr == 0) ||
+		    (md->nr && !md->values))
+			return ipam_error_set(IPAM_EINVAL,
+					      "ldap %s '%s' on %s: invalid "
+					      "modification of '%s'",
+					      op, dn, l->uri,
+					      md->attr ? md->attr : "");
+		if (md->nr > MAX_ENTRY_VALUES - total)
+			return ipam_error_set(IPAM_ELIMIT,
+					      "ldap %s '%s' on %s: more than "
+					      "%d values",
+					      op, dn, l->uri, MAX_ENTRY_VALUES);
+		total += md->nr;
+		for (j = 0; j < md->nr; j++) {
+			if (md->values[j].len > MAX_VALUE_LEN)
+				return ipam_error_set(
+					IPAM_ELIMIT,
+					"ldap %s '%s' on %s: value of '%s' "
+					"is larger than 1 MiB",
+					op, dn, l->uri, md->attr);
+			bytes += md->values[j].len;
+			if (bytes > MAX_REQUEST_LEN)
+				return ipam_error_set(
+					IPAM_ELIMIT,
+					"ldap %s '%s' on %s: request larger "
+					"than %d MiB",
+					op, dn, l->uri,
+					MAX_REQUEST_LEN / (1024 * 1024));
+		}
+	}
+	m->mods = xcalloc(n, sizeof(*m->mods));
+	m->pmods = xcalloc(n + 1, sizeof(*m->pmods));
+	m->bv = xcalloc(total ? total : 1, sizeof(*m->bv));
+	m->pbv = xcalloc(total + n, sizeof(*m->pbv));
+	for (i = 0, k = 0, p = 0; i < n; i++) {
+		const struct ipam_ldap_mod *md = &mods[i];
+		LDAPMod *lm = &m->mods[i];
+
+		lm->mod_op = ops[md->op] | LDAP_MOD_BVALUES;
+		/* libldap only reads what these point at. */
+		lm->mod_type = (char *)md->attr;
+		lm->mod_bvalues = md->nr ? &m->pbv[p] : NULL;
+		for (j = 0; j < md->nr; j++, k++) {
+			m->bv[k].bv_val = (char *)md->values[j].data;
+			m->bv[k].bv_len = md->values[j].len;
+			m->pbv[p++] = &m->bv[k];
+		}
+		if (md->nr)
+			m->pbv[p++] = NULL;
+		m->pmods[i] = lm;
+	}
+	return 0;
+}
+
+/* add or modify, with extra (may be NULL) as a server control. */
+static int write_entry(struct ipam_ldap *l, const char *op, const char *dn,
+		       const struct ipam_ldap_mod *mods, size_t n, int adding,
+		       LDAPControl *extra)
+{
+	LDAPControl *ctrls[2] = {extra, NULL};
+	struct mod_arrays m;
+	int lrc, msgid, rc;
+
+	rc = check_write(l, op, dn);
+	if (rc)
+		return rc;
+	rc = build_mods(&m, l, op, dn, mods, n, adding);
+	if (rc)
+		goto out;
+	if (adding)
+		lrc = ldap_add_ext(l->ld, dn, m.pmods, extra ? ctrls : NULL,
+				   NULL, &msgid);
+	else
+		lrc = ldap_modify_ext(l->ld, dn, m.pmods, extra ? ctrls : NULL,
+				      NULL, &msgid);
+	if (lrc != LDAP_SUCCESS)
+		rc = write_fail(l, lrc, op, dn, NULL);
+	else
+		rc = write_result(l, msgid, op, dn);
+out:
+	mod_arrays_release(&m);
+	return rc;
+}
+
+int ipam_ldap_add(struct ipam_ldap *l, const char *dn,
+		  const struct ipam_ldap_mod *mods, size_t n)
+{
+	struct ipam_sigpipe g;
+	int rc;
+
+	ipam_sigpipe_block(&g);
+	rc = write_entry(l, "add", dn, mods, n, 1, NULL);
+	ipam_sigpipe_restore(&g);
+	return rc;
+}
+
+int ipam_ldap_modify(struct ipam_ldap *l, const char *dn,
+		     const struct ipam_ldap_mod *mods, size_t n)
+{
+	struct ipam_sigpipe g;
+	int rc;
+
+	ipam_sigpipe_block(&g);
+	rc = write_entry(l, "modify", dn, mods, n, 0, NULL);
+	ipam_sigpipe_restore(&g);
+	return rc;
+}
+
+static int delete_one(struct ipam_ldap *l, const char *dn)
+{
+	int lrc, msgid, rc;
+
+	rc = check_write(l, "delete", dn);
+	if (rc)
+		return rc;
+	lrc = ldap_delete_ext(l->ld, dn, NULL, NULL, &msgid);
+	if (lrc != LDAP_SUCCESS)
+		return write_fail(l, lrc, "delete", dn, NULL);
+	return write_result(l, msgid, "delete", dn);
+}
+
+int ipam_ldap_delete(struct ipam_ldap *l, const char *dn)
+{
+	struct ipam_sigpipe g;
+	int rc;
+
+	ipam_sigpipe_block(&g);
+	rc = delete_one(l, dn);
+	ipam_sigpipe_restore(&g);
+	return rc;
+}
+
+/* The DNs of a subtree, with their depth (RDN count). */
+struct tree_dn {
+	char *dn;
+	size_t depth;
+};
+
+struct tree {
+	struct ipam_ldap *l;
+	const char *base;
+	struct tree_dn *v;
+	size_t nr, alloc;
+};
+
+static size_t dn_depth(const char *dn)
+{
+	size_t n = 1;
+
+	for (; *dn; dn++) {
+		if (*dn == '\\' && dn[1])
+			dn++;
+		else if (*dn == ',')
+			n++;
+	}
+	return n;
+}
+
+static int tree_entry(void *ctx, const struct ipam_ldap_entry *e)
+{
+	struct tree *t = ctx;
+
+	if (t->nr >= MAX_TREE_ENTRIES)
+		return ipam_error_set(IPAM_ELIMIT,
+				      "ldap delete tree '%s' on %s: more than "
+				      "%d entries, nothing deleted",
+				      t->base, t->l->uri, MAX_TREE_ENTRIES);
+	ALLOC_GROW(t->v, t->nr + 1, t->alloc);
+	t->v[t->nr].dn = xstrdup(e->dn);
+	t->v[t->nr].depth = dn_depth(e->dn);
+	t->nr++;
+	return 0;
+}
+
+/* Deepest first, so every child goes before its parent. */
+static int deeper_first(const void *a, const void *b)
+{
+	const struct tree_dn *x = a, *y = b;
+
+	if (x->depth != y->depth)
+		return x->depth > y->depth ? -1 : 1;
+	return strcmp(x->dn, y->dn);
+}
+
+static int delete_tree(struct ipam_ldap *l, const char *dn)
+{
+	static const char *const no_attrs[] = {LDAP_NO_ATTRS, NULL};
+	struct tree t = {.l = l, .base = dn};
+	size_t i, top;
+	int rc;
+
+	rc = check_write(l, "delete tree", dn);
+	if (rc)
+		return rc;
+	rc = search(l, dn, IPAM_LDAP_SUBTREE, "(objectClass=*)", no_attrs,
+		    tree_entry, &t, 1, NULL);
+	if (rc)
+		goto out;
+	if (t.nr == 0) {
+		rc = ipam_error_set(IPAM_ENOTFOUND,
+				    "ldap delete tree '%s' on %s: No such "
+				    "object",
+				    dn, l->uri);
+		goto out;
+	}
+	top = t.v[0].depth;
+	for (i = 1; i < t.nr; i++)
+		if (t.v[i].depth < top)
+			top = t.v[i].depth;
+	for (i = 0; i < t.nr; i++) {
+		if (t.v[i].depth - top >= MAX_TREE_DEPTH) {
+			rc = ipam_error_set(IPAM_ELIMIT,
+					    "ldap delete tree '%s' on %s: "
+					    "deeper than %d levels, nothing "
+					    "deleted",
+					    dn, l->uri, MAX_TREE_DEPTH);
+			goto out;
+		}
+	}
+	qsort(t.v, t.nr, sizeof(*t.v), deeper_first);
+	for (i = 0; i < t.nr; i++) {
+		rc = delete_one(l, t.v[i].dn);
+		/* Gone meanwhile (another rollback): what we wanted. */
+		if (rc == IPAM_ENOTFOUND && i + 1 < t.nr)
+			rc = 0;
+		if (rc)
+			goto out;
+	}
+out:
+	for (i = 0; i < t.nr; i++)
+		free(t.v[i].dn);
+	free(t.v);
+	return rc;
+}
+
+int ipam_ldap_delete_tree(struct ipam_ldap *l, const char *dn)
+{
+	struct ipam_sigpipe g;
+	int rc;
+
+	ipam_sigpipe_block(&g);
+	rc = delete_tree(l, dn);
+	ipam_sigpipe_restore(&g);
+	return rc;
+}
+
+int ipam_ldap_sd_flags_value(struct strbuf *out, int sd_flags)
+{
+	if (sd_flags <= 0 || (sd_flags & ~SD_FLAGS_ALL))
+		return ipam_error_set(IPAM_EINVAL,
+				      "security descriptor flags %#x: not a "
+				      "nonzero mix of owner 1, group 2, "
+				      "DACL 4, SACL 8",
+				      (unsigned)sd_flags);
+	/* SEQUENCE (3 bytes) { INTEGER (1 byte) flags }: < 0x80, so short. */
+	strbuf_addch(out, 0x30);
+	strbuf_addch(out, 0x03);
+	strbuf_addch(out, 0x02);
+	strbuf_addch(out, 0x01);
+	strbuf_addch(out, sd_flags);
+	return 0;
+}
+
+/* The LDAP_SERVER_SD_FLAGS control, critical: never the whole SD by
+ * surprise from a server that ignores it. */
+static int sd_control(LDAPControl **out, struct ipam_ldap *l, const char *op,
+		      const char *dn, int sd_flags)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct berval bv;
+	int lrc, rc;
+
+	*out = NULL;
+	rc = ipam_ldap_sd_flags_value(&v, sd_flags);
+	if (rc) {
+		rc = ipam_error_prefix(rc, "ldap %s '%s' on %s", op, dn,
+				       l->uri);
+		goto out;
+	}
+	bv.bv_val = v.buf;
+	bv.bv_len = v.len;
+	lrc = ldap_control_create(SD_FLAGS_OID, 1, &bv, 1, out);
+	if (lrc != LDAP_SUCCESS)
+		rc = ldap_fail(l->ld, l->uri, 0, lrc, op, dn, "");
+out:
+	strbuf_release(&v);
+	return rc;
+}
+
+struct sd_read {
+	struct strbuf *out;
+	int entries, found;
+};
+
+static int sd_entry(void *ctx, const struct ipam_ldap_entry *e)
+{
+	struct sd_read *r = ctx;
+	const struct ipam_ldap_value *v;
+	size_t nr;
+
+	r->entries++;
+	v = ipam_ldap_entry_values(e, "nTSecurityDescriptor", &nr);
+	if (nr == 1 && !r->found) {
+		strbuf_add(r->out, v->data, v->len);
+		r->found = 1;
+	}
+	return 0;
+}
+
+static int read_sd(struct strbuf *out, struct ipam_ldap *l, const char *dn,
+		   int sd_flags)
+{
+	static const char *const attrs[] = {"nTSecurityDescriptor", NULL};
+	static const char op[] = "read security descriptor";
+	struct strbuf got = STRBUF_INIT;
+	struct sd_read r = {.out = &got};
+	LDAPControl *ctrl = NULL;
+	int rc;
+
+	rc = check_write(l, op, dn);
+	if (!rc)
+		rc = sd_control(&ctrl, l, op, dn, sd_flags);
+	if (rc)
+		goto out;
+	rc = search(l, dn, IPAM_LDAP_BASE, "(objectClass=*)", attrs, sd_entry,
+		    &r, 0, ctrl);
+	if (rc)
+		goto out;
+	if (!r.entries) {
+		rc = ipam_error_set(IPAM_ENOTFOUND,
+				    "ldap %s '%s' on %s: No such object", op,
+				    dn, l->uri);
+		goto out;
+	}
+	if (!r.found) {
+		/* AD leaves out what the bind may not read (no READ_CONTROL).
+		 */
+		rc = ipam_error_set(IPAM_EIO,
+				    "ldap %s '%s' on %s: the server returned "
+				    "no nTSecurityDescriptor (no right to "
+				    "read it?)",
+				    op, dn, l->uri);
+		goto out;
+	}
+	strbuf_add(out, got.buf, got.len);
+out:
+	if (ctrl)
+		ldap_control_free(ctrl);
+	strbuf_release(&got);
+	return rc;
+}
+
+int ipam_ldap_read_sd(struct strbuf *out, struct ipam_ldap *l, const char *dn,
+		      int sd_flags)
+{
+	struct ipam_sigpipe g;
+	int rc;
+
+	ipam_sigpipe_block(&g);
+	rc = read_sd(out, l, dn, sd_flags);
+	ipam_sigpipe_restore(&g);
+	return rc;
+}
+
+static int write_sd(struct ipam_ldap *l, const char *dn, const void *sd,
+		    size_t len, int sd_flags)
+{
+	static const char op[] = "write security descriptor";
+	struct ipam_ldap_value v = {.data = sd, .len = len};
+	struct ipam_ldap_mod mod = {.op = IPAM_LDAP_MOD_REPLACE,
+				    .attr = "nTSecurityDescriptor",
+				    .values = &v,
+				    .nr = 1};
+	LDAPControl *ctrl = NULL;
+	int rc;
+
+	rc = check_write(l, op, dn);
+	if (rc)
+		return rc;
+	/* A self-relative descriptor has at least its 20-byte header. */
+	if (!sd || len < 20)
+		return ipam_error_set(IPAM_EINVAL,
+				      "ldap %s '%s' on %s: descriptor of %zu "
+				      "bytes",
+				      op, dn, l->uri, sd ? len : 0);
+	rc = sd_control(&ctrl, l, op, dn, sd_flags);
+	if (!rc)
+		rc = write_entry(l, op, dn, &mod, 1, 0, ctrl);
+	if (ctrl)
+		ldap_control_free(ctrl);
+	return rc;
+}
+
+int ipam_ldap_write_sd(struct ipam_ldap *l, const char *dn, const void *sd,
+		       size_t len, int sd_flags)
+{
+	struct ipam_sigpipe g;
+	int rc;
+
+	ipam_sigpipe_block(&g);
+	rc = write_sd(l, dn, sd, len, sd_flags);
+	ipam_sigpipe_restore(&g);
+	return rc;
 }

@@ -106,4 +106,59 @@ int ipam_ldap_guid_text(struct strbuf *out, const char *bytes, size_t len);
 /* objectSid bytes -> "S-1-5-21-…"; IPAM_EINVAL when malformed. */
 int ipam_ldap_sid_text(struct strbuf *out, const char *bytes, size_t len);
 
+/*
+ * Writes.  DNs are used as given: build them with ipam_ldap_escape_dn.
+ * Values are bytes (each at most 1 MiB), at most 1000 mods a request.
+ * Errors name the operation, the DN and the server and keep the server's
+ * words; codes: IPAM_ENOTFOUND (no such object), IPAM_EEXISTS (the entry
+ * already exists), IPAM_EINVAL (the schema, a constraint or the request
+ * refused), IPAM_ETIMEOUT, IPAM_EIO (busy, unavailable, insufficient
+ * access, anything else), IPAM_ELIMIT (a bound above).
+ */
+enum ipam_ldap_mod_op {
+	IPAM_LDAP_MOD_ADD,
+	IPAM_LDAP_MOD_REPLACE,
+	IPAM_LDAP_MOD_DELETE,
+};
+
+struct ipam_ldap_mod {
+	int op; /* enum ipam_ldap_mod_op */
+	const char *attr;
+	/* DELETE with nr 0 removes the attribute; REPLACE with nr 0 too. */
+	const struct ipam_ldap_value *values;
+	size_t nr;
+};
+
+/* Create dn; every mod must be an IPAM_LDAP_MOD_ADD with values. */
+int ipam_ldap_add(struct ipam_ldap *l, const char *dn,
+		  const struct ipam_ldap_mod *mods, size_t n);
+int ipam_ldap_modify(struct ipam_ldap *l, const char *dn,
+		     const struct ipam_ldap_mod *mods, size_t n);
+/* One leaf entry. */
+int ipam_ldap_delete(struct ipam_ldap *l, const char *dn);
+/*
+ * dn and everything below it, deepest first (a rollback of a GPO container
+ * with its CN=User and CN=Machine).  Nothing is deleted when the tree has
+ * more than 10,000 entries or is deeper than 32 levels (IPAM_ELIMIT);
+ * children that vanish meanwhile are fine.
+ */
+int ipam_ldap_delete_tree(struct ipam_ldap *l, const char *dn);
+
+/* LDAP_SERVER_SD_FLAGS (MS-ADTS 3.1.1.3.4.1.11): which parts to read or
+ * write; with DACL alone a write needs only WRITE_DAC. */
+#define IPAM_LDAP_SD_OWNER 1
+#define IPAM_LDAP_SD_GROUP 2
+#define IPAM_LDAP_SD_DACL  4
+#define IPAM_LDAP_SD_SACL  8
+
+/* The control's value, BER SEQUENCE { INTEGER flags }: 30 03 02 01 04
+ * for the DACL.  IPAM_EINVAL unless flags is a nonzero mix of the above. */
+int ipam_ldap_sd_flags_value(struct strbuf *out, int sd_flags);
+/* The raw nTSecurityDescriptor of dn, holding the parts sd_flags asks for. */
+int ipam_ldap_read_sd(struct strbuf *out, struct ipam_ldap *l, const char *dn,
+		      int sd_flags);
+/* Replace the parts sd_flags names with those of sd (self-relative). */
+int ipam_ldap_write_sd(struct ipam_ldap *l, const char *dn, const void *sd,
+		       size_t len, int sd_flags);
+
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "sigpipe.h"
 #include "banned.h"
 
 /*
@@ -343,8 +344,7 @@ static void add_clean(struct strbuf *sb, const char *s, size_t max)
  * leaving the caller's disposition alone (as the LDAP adapter does).
  */
 struct guard {
-	sigset_t old;
-	int pending;
+	struct ipam_sigpipe sig;
 	const char *env_name;
 	char *env_old;
 	int env_set;
@@ -352,15 +352,9 @@ struct guard {
 
 static void guard_enter(struct guard *g, const struct ipam_smb *s)
 {
-	sigset_t set, pend;
 	const char *old;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigemptyset(&pend);
-	sigpending(&pend);
-	g->pending = sigismember(&pend, SIGPIPE) == 1;
-	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+	ipam_sigpipe_block(&g->sig);
 	g->env_set = 0;
 	g->env_old = NULL;
 	if (s && s->kerberos && s->ccache) {
@@ -374,9 +368,6 @@ static void guard_enter(struct guard *g, const struct ipam_smb *s)
 
 static void guard_leave(struct guard *g)
 {
-	static const struct timespec now = {0, 0};
-	sigset_t set, pend;
-
 	if (g->env_set) {
 		if (g->env_old)
 			setenv(g->env_name, g->env_old, 1);
@@ -385,14 +376,7 @@ static void guard_leave(struct guard *g)
 		free(g->env_old);
 		g->env_set = 0;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigemptyset(&pend);
-	if (!g->pending && sigpending(&pend) == 0 &&
-	    sigismember(&pend, SIGPIPE) == 1)
-		while (sigtimedwait(&set, NULL, &now) < 0 && errno == EINTR)
-			;
-	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+	ipam_sigpipe_restore(&g->sig);
 }
 
 /* --- files in the private directory ---------------------------------- */

@@ -3,7 +3,9 @@
  * and LDAPS, Kerberos from a credential cache and from a keytab, paged
  * searches that agree with ldapsearch, and every failure mapped to the
  * code the header promises (unreachable, timeout, bad credentials, a
- * certificate that does not verify, a base that does not exist).
+ * certificate that does not verify, a base that does not exist).  Writes:
+ * add, modify, delete, delete of a tree, security descriptors with the
+ * SD flags control, each checked with ldapsearch or samba-tool.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,6 +23,7 @@
 
 #include "error.h"
 #include "ldapconn.h"
+#include "sd.h"
 #include "strbuf.h"
 
 static const char *const corp_computers[] = {"APP1", "APP2",  "DC1",   "DC2",
@@ -780,6 +783,422 @@ static void test_srv_lookup_no_records(void **state)
 	admin_free(&a);
 }
 
+/* Writes.  Every object made here has a random name under CN=Users. */
+
+#define VAL(s)                                                                 \
+	{                                                                      \
+		(s), sizeof(s) - 1                                             \
+	}
+
+static void rand_tag(char *buf, size_t size)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(buf, size, "%06lx",
+		 ((unsigned long)ts.tv_nsec ^ (unsigned long)getpid() << 8 ^
+		  (unsigned long)ts.tv_sec) &
+			 0xffffffUL);
+}
+
+/* ldapsearch -s base on dn: its exit status (32: no such object). */
+static int ldapsearch_base(int forest, const char *dn, const char *attr,
+			   struct lab_run *res)
+{
+	char ca_env[4096];
+	const char *env[] = {ca_env, "LDAPTLS_REQCERT=demand", NULL};
+	const char *argv[] = {"ldapsearch",
+			      "-LLL",
+			      "-x",
+			      "-ZZ",
+			      "-o",
+			      "ldif-wrap=no",
+			      "-H",
+			      lab_need_forest(forest, "LDAP_URI"),
+			      "-D",
+			      lab_need_forest(forest, "ADMIN_USER"),
+			      "-y",
+			      lab_need_forest(forest, "ADMIN_PASSWORD_FILE"),
+			      "-s",
+			      "base",
+			      "-b",
+			      dn,
+			      "(objectClass=*)",
+			      attr,
+			      NULL};
+	struct lab_run_opts opts = {.env = env, .timeout_ms = 30000};
+
+	snprintf(ca_env, sizeof(ca_env), "LDAPTLS_CACERT=%s",
+		 lab_need_forest(forest, "CA"));
+	lab_must_run(argv, &opts, res);
+	if (res->timed_out)
+		fail_msg("%s", lab_run_describe(res, "ldapsearch"));
+	return res->exit_code;
+}
+
+/* The values of attr on dn, by ldapsearch (the entry must exist). */
+static char **witness_values(const char *dn, const char *attr)
+{
+	struct lab_run res;
+	char prefix[128];
+	char **v;
+
+	if (ldapsearch_base(1, dn, attr, &res) != 0)
+		fail_msg("%s: %s", dn, lab_run_describe(&res, "ldapsearch"));
+	snprintf(prefix, sizeof(prefix), "%s: ", attr);
+	v = lab_collect_lines(res.out, prefix, NULL);
+	assert_non_null(v);
+	lab_run_free(&res);
+	return v;
+}
+
+static void assert_gone(const char *dn)
+{
+	struct lab_run res;
+
+	if (ldapsearch_base(1, dn, "cn", &res) != 32)
+		fail_msg("%s still there: %s", dn,
+			 lab_run_describe(&res, "ldapsearch"));
+	lab_run_free(&res);
+}
+
+static void assert_message(const char *want)
+{
+	if (strncmp(ipam_error_last(), want, strlen(want)) != 0)
+		fail_msg("message '%s', want '%s...'", ipam_error_last(), want);
+}
+
+static void must_write(int rc, const char *what)
+{
+	if (rc != 0)
+		fail_msg("%s: rc %d: %s", what, rc, ipam_error_last());
+}
+
+static void add_container(struct ipam_ldap *l, const char *dn)
+{
+	static const struct ipam_ldap_value oc[] = {VAL("container")};
+	const struct ipam_ldap_mod mods[] = {
+		{IPAM_LDAP_MOD_ADD, "objectClass", oc, 1},
+	};
+
+	must_write(ipam_ldap_add(l, dn, mods, 1), dn);
+}
+
+static void test_write_group(void **state)
+{
+	static const struct ipam_ldap_value oc[] = {VAL("group")};
+	static const struct ipam_ldap_value type[] = {VAL("-2147483640")};
+	static const struct ipam_ldap_value first[] = {VAL("first words")};
+	static const struct ipam_ldap_mod too_many[1001];
+	struct admin a;
+	struct ipam_ldap *l;
+	char tag[16], name[32], dn[512], member[512], want[1200];
+	struct ipam_ldap_value sam = {name, 0}, mem = {member, 0};
+	struct ipam_ldap_mod mods[3] = {
+		{IPAM_LDAP_MOD_ADD, "objectClass", oc, 1},
+		{IPAM_LDAP_MOD_ADD, "sAMAccountName", &sam, 1},
+		{IPAM_LDAP_MOD_ADD, "groupType", type, 1},
+	};
+	struct ipam_ldap_mod mod = {IPAM_LDAP_MOD_ADD, "member", &mem, 1};
+	char **v;
+	int rc;
+
+	(void)state;
+	admin_init(&a, 1, "LDAP_URI");
+	l = must_connect(&a.o);
+	rand_tag(tag, sizeof(tag));
+	snprintf(name, sizeof(name), "ipamctl-test-%s", tag);
+	sam.len = strlen(name);
+	snprintf(dn, sizeof(dn), "CN=%s,CN=Users,%s", name, a.dn);
+	snprintf(member, sizeof(member), "CN=IPAM1,CN=Computers,%s", a.dn);
+	mem.len = strlen(member);
+
+	must_write(ipam_ldap_add(l, dn, mods, 3), "add group");
+	v = witness_values(dn, "sAMAccountName");
+	lab_assert_set(v, (const char *const[]){name, NULL}, "sAMAccountName");
+	lab_strv_free(v);
+	v = witness_values(dn, "groupType");
+	lab_assert_set(v, (const char *const[]){"-2147483640", NULL},
+		       "groupType");
+	lab_strv_free(v);
+
+	/* The same DN again. */
+	rc = ipam_ldap_add(l, dn, mods, 3);
+	assert_int_equal(rc, IPAM_EEXISTS);
+	snprintf(want, sizeof(want), "ldap add '%s' on %s: Already exists", dn,
+		 a.o.uri);
+	assert_message(want);
+
+	must_write(ipam_ldap_modify(l, dn, &mod, 1), "add member");
+	v = witness_values(dn, "member");
+	if (!v[0] || v[1] || strcasecmp(v[0], member) != 0)
+		fail_msg("member: '%s'", v[0] ? v[0] : "(none)");
+	lab_strv_free(v);
+
+	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_REPLACE, "description",
+				     first, 1};
+	must_write(ipam_ldap_modify(l, dn, &mod, 1), "replace description");
+	v = witness_values(dn, "description");
+	lab_assert_set(v, (const char *const[]){"first words", NULL},
+		       "description");
+	lab_strv_free(v);
+	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_DELETE, "description", NULL,
+				     0};
+	must_write(ipam_ldap_modify(l, dn, &mod, 1), "delete description");
+	v = witness_values(dn, "description");
+	lab_assert_set(v, (const char *const[]){NULL}, "description gone");
+	lab_strv_free(v);
+
+	/* Refused before anything is sent. */
+	assert_int_equal(ipam_ldap_modify(l, dn, too_many, 1001), IPAM_ELIMIT);
+	assert_int_equal(ipam_ldap_modify(l, dn, mods, 0), IPAM_EINVAL);
+	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_ADD, "description", NULL, 0};
+	assert_int_equal(ipam_ldap_modify(l, dn, &mod, 1), IPAM_EINVAL);
+	/* An add takes only additions. */
+	mods[1].op = IPAM_LDAP_MOD_REPLACE;
+	assert_int_equal(ipam_ldap_add(l, dn, mods, 3), IPAM_EINVAL);
+
+	/* The schema's refusal, with the server's words.  Samba answers "no
+	 * such attribute" (16) for an attribute the schema lacks, where
+	 * Windows says undefinedAttributeType (17); 16 maps to
+	 * IPAM_ENOTFOUND so that deleting an absent value reads as such. */
+	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_REPLACE, "noSuchAttrIpam",
+				     first, 1};
+	rc = ipam_ldap_modify(l, dn, &mod, 1);
+	if (rc != IPAM_ENOTFOUND)
+		fail_msg("rc %d: %s", rc, ipam_error_last());
+	snprintf(want, sizeof(want),
+		 "ldap modify '%s' on %s: No such attribute", dn, a.o.uri);
+	assert_message(want);
+	/* Adding a member twice, or removing one that is not there: told
+	 * apart from real errors, for an idempotent reconciler. */
+	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_ADD, "description", first,
+				     1};
+	must_write(ipam_ldap_modify(l, dn, &mod, 1), "add description");
+	assert_int_equal(ipam_ldap_modify(l, dn, &mod, 1), IPAM_EEXISTS);
+	mod.op = IPAM_LDAP_MOD_DELETE;
+	must_write(ipam_ldap_modify(l, dn, &mod, 1), "delete description");
+	assert_int_equal(ipam_ldap_modify(l, dn, &mod, 1), IPAM_ENOTFOUND);
+
+	must_write(ipam_ldap_delete(l, dn), "delete group");
+	assert_gone(dn);
+	rc = ipam_ldap_delete(l, dn);
+	assert_int_equal(rc, IPAM_ENOTFOUND);
+	snprintf(want, sizeof(want), "ldap delete '%s' on %s: No such object",
+		 dn, a.o.uri);
+	assert_message(want);
+	ipam_ldap_close(l);
+	admin_free(&a);
+}
+
+static int grab_sid(void *ctx, const struct ipam_ldap_entry *e)
+{
+	const struct ipam_ldap_value *v;
+	size_t nr;
+
+	v = ipam_ldap_entry_values(e, "objectSid", &nr);
+	assert_int_equal(nr, 1);
+	assert_int_equal(ipam_sid_from_bin(ctx, NULL, v->data, v->len), 0);
+	return 0;
+}
+
+/* Inherited ACEs come back from the server; they are not ours to write. */
+static void drop_inherited(struct ipam_sd *sd)
+{
+	size_t i, j;
+
+	for (i = 0, j = 0; i < sd->dacl->count; i++) {
+		if (sd->dacl->aces[i].flags & IPAM_ACE_ID)
+			ipam_ace_clear(&sd->dacl->aces[i]);
+		else
+			sd->dacl->aces[j++] = sd->dacl->aces[i];
+	}
+	sd->dacl->count = j;
+}
+
+static struct ipam_sd *read_dacl(struct ipam_ldap *l, const char *dn)
+{
+	struct strbuf raw = STRBUF_INIT;
+	struct ipam_sd *sd = NULL;
+
+	must_write(ipam_ldap_read_sd(&raw, l, dn, IPAM_LDAP_SD_DACL),
+		   "read sd");
+	if (ipam_sd_parse(&sd, raw.buf, raw.len) != 0)
+		fail_msg("parse sd of %s: %s", dn, ipam_error_last());
+	strbuf_release(&raw);
+	/* DACL only, as asked. */
+	assert_false(sd->has_owner);
+	assert_false(sd->has_group);
+	assert_null(sd->sacl);
+	assert_non_null(sd->dacl);
+	return sd;
+}
+
+static void test_write_sd(void **state)
+{
+	static const char *const sid_attrs[] = {"objectSid", NULL};
+	struct admin a;
+	struct ipam_ldap *l;
+	struct ipam_sd *sd;
+	struct ipam_ace ace = {.type = IPAM_ACE_ALLOWED,
+			       .mask = IPAM_SD_MASK_GPO_READ};
+	struct strbuf bin = STRBUF_INIT, sid = STRBUF_INIT;
+	char tag[16], dn[512], computer[512], want[256], pw_env[4200];
+	char objectdn[600];
+	const char *env[] = {pw_env, NULL};
+	const char *argv[] = {"samba-tool", "dsacl",
+			      "get",	    objectdn,
+			      "-H",	    lab_need_forest(1, "LDAP_URI"),
+			      "-U",	    lab_need_forest(1, "ADMIN_USER"),
+			      NULL};
+	struct lab_run_opts opts = {.env = env, .timeout_ms = 60000};
+	struct lab_run res;
+
+	(void)state;
+	admin_init(&a, 1, "LDAP_URI");
+	l = must_connect(&a.o);
+	rand_tag(tag, sizeof(tag));
+	snprintf(dn, sizeof(dn), "CN=ipamctl-sd-%s,CN=Users,%s", tag, a.dn);
+	add_container(l, dn);
+	snprintf(computer, sizeof(computer), "CN=IPAM1,CN=Computers,%s", a.dn);
+	must_write(ipam_ldap_search(l, computer, IPAM_LDAP_BASE,
+				    "(objectClass=*)", sid_attrs, grab_sid,
+				    &ace.sid),
+		   "computer's SID");
+	ipam_sid_format(&sid, &ace.sid);
+
+	sd = read_dacl(l, dn);
+	drop_inherited(sd);
+	assert_int_equal(ipam_sd_ace_add(sd, &ace), 1);
+	assert_int_equal(ipam_sd_write(&bin, sd), 0);
+	ipam_sd_free(sd);
+	must_write(
+		ipam_ldap_write_sd(l, dn, bin.buf, bin.len, IPAM_LDAP_SD_DACL),
+		"write sd");
+
+	/* Samba's own view of it. */
+	snprintf(pw_env, sizeof(pw_env), "PASSWD_FILE=%s",
+		 lab_need_forest(1, "ADMIN_PASSWORD_FILE"));
+	snprintf(objectdn, sizeof(objectdn), "--objectdn=%s", dn);
+	lab_must_succeed(argv, &opts, &res);
+	snprintf(want, sizeof(want), "(A;;RPLCLORC;;;%s)", sid.buf);
+	if (!strstr(res.out, want))
+		fail_msg("dsacl lacks %s:\n%s", want, res.out);
+	lab_run_free(&res);
+
+	/* And ours, read again. */
+	sd = read_dacl(l, dn);
+	assert_true(ipam_sd_ace_find(sd, &ace) >= 0);
+	ipam_sd_free(sd);
+
+	/* Refused flags, a missing object. */
+	assert_int_equal(ipam_ldap_write_sd(l, dn, bin.buf, bin.len, 0x10),
+			 IPAM_EINVAL);
+	must_write(ipam_ldap_delete(l, dn), "delete");
+	strbuf_reset(&bin);
+	assert_int_equal(ipam_ldap_read_sd(&bin, l, dn, IPAM_LDAP_SD_DACL),
+			 IPAM_ENOTFOUND);
+	assert_int_equal(bin.len, 0);
+
+	strbuf_release(&sid);
+	strbuf_release(&bin);
+	ipam_ldap_close(l);
+	admin_free(&a);
+}
+
+/* A GPO-like container with CN=User and CN=Machine (and one more level). */
+static void test_delete_tree(void **state)
+{
+	struct admin a;
+	struct ipam_ldap *l;
+	char tag[16], top[512], user[600], machine[600], deep[700];
+	char want[1200];
+	const char *all[4];
+	size_t i;
+	int rc;
+
+	(void)state;
+	/* Tiny pages: the tree is gathered over several of them. */
+	setenv("IPAM_LDAP_PAGE_SIZE", "1", 1);
+	admin_init(&a, 1, "LDAP_URI");
+	l = must_connect(&a.o);
+	unsetenv("IPAM_LDAP_PAGE_SIZE");
+	rand_tag(tag, sizeof(tag));
+	snprintf(top, sizeof(top), "CN=ipamctl-tree-%s,CN=Users,%s", tag, a.dn);
+	snprintf(user, sizeof(user), "CN=User,%s", top);
+	snprintf(machine, sizeof(machine), "CN=Machine,%s", top);
+	snprintf(deep, sizeof(deep), "CN=x,%s", machine);
+	all[0] = top;
+	all[1] = user;
+	all[2] = machine;
+	all[3] = deep;
+	for (i = 0; i < 4; i++)
+		add_container(l, all[i]);
+
+	/* Not a leaf: a plain delete is refused. */
+	rc = ipam_ldap_delete(l, top);
+	if (rc != IPAM_EINVAL)
+		fail_msg("rc %d: %s", rc, ipam_error_last());
+
+	must_write(ipam_ldap_delete_tree(l, top), "delete tree");
+	for (i = 0; i < 4; i++)
+		assert_gone(all[i]);
+
+	rc = ipam_ldap_delete_tree(l, top);
+	assert_int_equal(rc, IPAM_ENOTFOUND);
+	snprintf(want, sizeof(want), "ldap search '%s' on %s: No such object",
+		 top, a.o.uri);
+	if (!strstr(ipam_error_last(), want))
+		fail_msg("message '%s', want '%s'", ipam_error_last(), want);
+	ipam_ldap_close(l);
+	admin_free(&a);
+}
+
+static int grab_cn(void *ctx, const struct ipam_ldap_entry *e)
+{
+	const char *cn = ipam_ldap_entry_str(e, "cn");
+
+	assert_non_null(cn);
+	strbuf_addstr(ctx, cn);
+	return 0;
+}
+
+/* A name with every character a DN must escape, made and found as is. */
+static void test_escaped_dn(void **state)
+{
+	static const char *const attrs[] = {"cn", NULL};
+	struct admin a;
+	struct ipam_ldap *l;
+	struct strbuf dn = STRBUF_INIT, cn = STRBUF_INIT;
+	char tag[16], value[128];
+	char **v;
+
+	(void)state;
+	admin_init(&a, 1, "LDAP_URI");
+	l = must_connect(&a.o);
+	rand_tag(tag, sizeof(tag));
+	snprintf(value, sizeof(value), "a,b+c\"d;<x>=\\ %s", tag);
+	strbuf_addstr(&dn, "CN=");
+	ipam_ldap_escape_dn(&dn, value);
+	strbuf_addf(&dn, ",CN=Users,%s", a.dn);
+
+	add_container(l, dn.buf);
+	v = witness_values(dn.buf, "cn");
+	lab_assert_set(v, (const char *const[]){value, NULL}, "cn");
+	lab_strv_free(v);
+	must_write(ipam_ldap_search(l, dn.buf, IPAM_LDAP_BASE,
+				    "(objectClass=*)", attrs, grab_cn, &cn),
+		   "search");
+	assert_string_equal(cn.buf, value);
+
+	must_write(ipam_ldap_delete(l, dn.buf), "delete");
+	assert_gone(dn.buf);
+	strbuf_release(&cn);
+	strbuf_release(&dn);
+	ipam_ldap_close(l);
+	admin_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -802,6 +1221,10 @@ int main(void)
 		cmocka_unit_test(test_kerberos_over_ldaps_refused_by_samba),
 		cmocka_unit_test(test_srv_lookup),
 		cmocka_unit_test(test_srv_lookup_no_records),
+		cmocka_unit_test(test_write_group),
+		cmocka_unit_test(test_write_sd),
+		cmocka_unit_test(test_delete_tree),
+		cmocka_unit_test(test_escaped_dn),
 	};
 
 	return cmocka_run_group_tests_name("ldapconn", tests, NULL, NULL);

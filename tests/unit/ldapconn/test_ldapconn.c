@@ -386,6 +386,45 @@ static void test_close_null(void **state)
 	ipam_ldap_close(NULL);
 }
 
+static void check_sd_flags(int flags, unsigned char last)
+{
+	const unsigned char want[] = {0x30, 0x03, 0x02, 0x01, last};
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(ipam_ldap_sd_flags_value(&sb, flags), 0);
+	assert_int_equal(sb.len, sizeof(want));
+	assert_memory_equal(sb.buf, want, sizeof(want));
+	strbuf_release(&sb);
+}
+
+/* BER SEQUENCE { INTEGER flags } of the LDAP_SERVER_SD_FLAGS control. */
+static void test_sd_flags_value(void **state)
+{
+	static const int bad[] = {0, -1, 16, 0x14, 0x100, -4};
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	(void)state;
+	check_sd_flags(IPAM_LDAP_SD_DACL, 0x04);
+	check_sd_flags(IPAM_LDAP_SD_OWNER | IPAM_LDAP_SD_GROUP |
+			       IPAM_LDAP_SD_DACL,
+		       0x07);
+	check_sd_flags(IPAM_LDAP_SD_OWNER, 0x01);
+	check_sd_flags(IPAM_LDAP_SD_SACL, 0x08);
+	check_sd_flags(0xF, 0x0F);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ipam_ldap_sd_flags_value(&sb, bad[i]),
+				 IPAM_EINVAL);
+		assert_int_equal(sb.len, 0);
+	}
+	/* Appends, like every other output buffer here. */
+	strbuf_addstr(&sb, "x");
+	assert_int_equal(ipam_ldap_sd_flags_value(&sb, 4), 0);
+	assert_int_equal(sb.len, 6);
+	assert_memory_equal(sb.buf, "x\x30\x03\x02\x01\x04", 6);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_entry_lookup),
 		cmocka_unit_test(test_connect_refuses_config),
 		cmocka_unit_test(test_close_null),
+		cmocka_unit_test(test_sd_flags_value),
 	};
 
 	return cmocka_run_group_tests_name("ldapconn", tests, NULL, NULL);
