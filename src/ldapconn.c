@@ -1257,6 +1257,25 @@ static void add_hex_escape(struct strbuf *out, unsigned char c)
 }
 
 /*
+ * One character of a value that needs no escape of its own: a UTF-8
+ * character is copied; a control byte, or a byte that does not start
+ * valid UTF-8, becomes \XX.  Returns the bytes consumed (n > 0).
+ */
+static size_t add_text_char(struct strbuf *out, const unsigned char *s,
+			    size_t n)
+{
+	size_t len =
+		s[0] < 0x20 || s[0] == 0x7f ? 0 : ipam_utf8_decode(s, n, NULL);
+
+	if (!len) {
+		add_hex_escape(out, s[0]);
+		return 1;
+	}
+	strbuf_add(out, s, len);
+	return len;
+}
+
+/*
  * RFC 4515 3: '*', '(', ')', '\' and NUL must become \XX.  Control bytes
  * and bytes that are not UTF-8 are escaped too, so binary values (GUIDs,
  * SIDs) can be matched; well-formed UTF-8 stays as it is.
@@ -1264,25 +1283,17 @@ static void add_hex_escape(struct strbuf *out, unsigned char c)
 void ipam_ldap_escape_filter(struct strbuf *out, const char *value, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)value;
-	size_t i = 0, n;
+	size_t i = 0;
 
 	while (i < len) {
 		unsigned char c = s[i];
 
-		if (c == '*' || c == '(' || c == ')' || c == '\\' || c < 0x20 ||
-		    c == 0x7f) {
+		if (c == '*' || c == '(' || c == ')' || c == '\\') {
 			add_hex_escape(out, c);
 			i++;
 			continue;
 		}
-		n = ipam_utf8_decode(s + i, len - i, NULL);
-		if (n == 0) {
-			add_hex_escape(out, c);
-			i++;
-			continue;
-		}
-		strbuf_add(out, s + i, n);
-		i += n;
+		i += add_text_char(out, s + i, len - i);
 	}
 }
 
@@ -1295,7 +1306,7 @@ void ipam_ldap_escape_filter(struct strbuf *out, const char *value, size_t len)
 void ipam_ldap_escape_dn(struct strbuf *out, const char *value)
 {
 	const unsigned char *s = (const unsigned char *)value;
-	size_t len = strlen(value), i = 0, n;
+	size_t len = strlen(value), i = 0;
 
 	while (i < len) {
 		unsigned char c = s[i];
@@ -1307,19 +1318,7 @@ void ipam_ldap_escape_dn(struct strbuf *out, const char *value)
 			i++;
 			continue;
 		}
-		if (c < 0x20 || c == 0x7f) {
-			add_hex_escape(out, c);
-			i++;
-			continue;
-		}
-		n = ipam_utf8_decode(s + i, len - i, NULL);
-		if (n == 0) {
-			add_hex_escape(out, c);
-			i++;
-			continue;
-		}
-		strbuf_add(out, s + i, n);
-		i += n;
+		i += add_text_char(out, s + i, len - i);
 	}
 }
 

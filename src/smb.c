@@ -1303,30 +1303,6 @@ static int remove_one(struct ipam_smb *s, const char *url, const char *unc,
 	return 0;
 }
 
-int ipam_smb_remove(struct ipam_smb *s, const char *path)
-{
-	struct ipam_smb_stat st;
-	struct target t;
-	int rc, e;
-
-	rc = target_init(&t, s, path);
-	if (rc)
-		goto out;
-	if (t.p.nr < 2) {
-		rc = ipam_error_set(IPAM_EINVAL,
-				    "smb remove '%s': a share is not removed",
-				    t.unc.buf);
-		goto out;
-	}
-	if (do_stat(&st, &e, s, t.url.buf) < 0)
-		rc = smb_fail(0, "remove", t.unc.buf, e);
-	else
-		rc = remove_one(s, t.url.buf, t.unc.buf, st.is_dir);
-out:
-	target_release(&t);
-	return rc;
-}
-
 static int remove_tree(struct ipam_smb *s, const char *url, const char *unc,
 		       int depth)
 {
@@ -1358,7 +1334,8 @@ static int remove_tree(struct ipam_smb *s, const char *url, const char *unc,
 	return rc;
 }
 
-int ipam_smb_remove_tree(struct ipam_smb *s, const char *path)
+/* Remove path: a file, an empty folder, or (recursive) a whole tree. */
+static int remove_path(struct ipam_smb *s, const char *path, int recursive)
 {
 	struct ipam_smb_stat st;
 	struct target t;
@@ -1375,13 +1352,23 @@ int ipam_smb_remove_tree(struct ipam_smb *s, const char *path)
 	}
 	if (do_stat(&st, &e, s, t.url.buf) < 0)
 		rc = smb_fail(0, "remove", t.unc.buf, e);
-	else if (st.is_dir)
+	else if (st.is_dir && recursive)
 		rc = remove_tree(s, t.url.buf, t.unc.buf, 0);
 	else
-		rc = remove_one(s, t.url.buf, t.unc.buf, 0);
+		rc = remove_one(s, t.url.buf, t.unc.buf, st.is_dir);
 out:
 	target_release(&t);
 	return rc;
+}
+
+int ipam_smb_remove(struct ipam_smb *s, const char *path)
+{
+	return remove_path(s, path, 0);
+}
+
+int ipam_smb_remove_tree(struct ipam_smb *s, const char *path)
+{
+	return remove_path(s, path, 1);
 }
 
 /* --- security descriptors (smbcacls) ------------------------------- */
