@@ -92,8 +92,10 @@ int cmd_show_desired(struct cli *cli, int argc, char **argv);
 int cmd_db(struct cli *cli, int argc, char **argv);
 int cmd_discover(struct cli *cli, int argc, char **argv);
 int cmd_inventory(struct cli *cli, int argc, char **argv);
+int cmd_gpo(struct cli *cli, int argc, char **argv);
+int cmd_provision(struct cli *cli, int argc, char **argv);
 
 extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
-	cmd_discover_def, cmd_inventory_def;
+	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def;
 
 #endif

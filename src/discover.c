@@ -9,13 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "connect.h"
 #include "dhcp.h"
 #include "dns.h"
 #include "error.h"
 #include "ldapconn.h"
 #include "log.h"
 #include "scalar.h"
-#include "secret.h"
 #include "strbuf.h"
 #include "banned.h"
 
@@ -246,42 +246,17 @@ static const char *ldap_failure(int err)
 
 static void connect_ldap(struct run *r)
 {
-	const struct ipam_connection *c = &r->dom->effective;
-	struct ipam_ldap_opts lo = {0};
-	struct strbuf pw = STRBUF_INIT;
-	int err = 0;
+	int err;
 
-	lo.domain = r->dom->name;
-	lo.uri = c->ldap_uri.value;
-	lo.auth = c->auth;
-	lo.ca_file = c->ca_file.value;
-	lo.timeout = c->timeout;
-	if (c->auth == IPAM_AUTH_SIMPLE) {
-		lo.user = c->user.value;
-		err = ipam_secret_read(&pw, c->password_file.value,
-				       c->password_env.value);
-		if (err) {
-			r->ldap_reason =
-				xasprintf("bind failed: %s", ipam_error_last());
-			goto out;
-		}
-		lo.password = pw.buf;
-	} else {
-		lo.keytab = c->keytab.value;
-		lo.principal = c->principal.value;
-		lo.ccache = c->ccache.value;
-	}
 	progress(r, "connecting to a domain controller");
-	err = ipam_ldap_connect(&r->ldap, &lo);
+	err = ipam_connect_ldap(&r->ldap, r->dom);
 	if (err) {
 		r->ldap = NULL;
 		r->ldap_reason = xasprintf("%s: %s", ldap_failure(err),
 					   ipam_error_last());
-		goto out;
+		return;
 	}
 	r->od->server_uri = xstrdup(ipam_ldap_uri(r->ldap));
-out:
-	ipam_secret_wipe(&pw);
 }
 
 static void discover_dcs(struct run *r)

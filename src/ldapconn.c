@@ -68,7 +68,8 @@ struct ipam_ldap {
 	char *root_nc;
 	int timeout;
 	int page_size;
-	int tls; /* TLS in place (LDAPS or StartTLS) */
+	int tls;       /* TLS in place (LDAPS or StartTLS) */
+	size_t writes; /* write requests sent */
 };
 
 /* One attribute held while its entry is being delivered. */
@@ -1487,6 +1488,11 @@ static int check_write(struct ipam_ldap *l, const char *op, const char *dn)
 	return 0;
 }
 
+size_t ipam_ldap_writes(const struct ipam_ldap *l)
+{
+	return l->writes;
+}
+
 /* libldap's LDAPMod array for mods, in one allocation of arrays. */
 struct mod_arrays {
 	LDAPMod *mods;
@@ -1601,6 +1607,7 @@ static int write_entry(struct ipam_ldap *l, const char *op, const char *dn,
 	rc = build_mods(&m, l, op, dn, mods, n, adding);
 	if (rc)
 		goto out;
+	l->writes++;
 	if (adding)
 		lrc = ldap_add_ext(l->ld, dn, m.pmods, extra ? ctrls : NULL,
 				   NULL, &msgid);
@@ -1647,6 +1654,7 @@ static int delete_one(struct ipam_ldap *l, const char *dn)
 	rc = check_write(l, "delete", dn);
 	if (rc)
 		return rc;
+	l->writes++;
 	lrc = ldap_delete_ext(l->ld, dn, NULL, NULL, &msgid);
 	if (lrc != LDAP_SUCCESS)
 		return write_fail(l, lrc, "delete", dn, NULL);

@@ -41,6 +41,9 @@ struct ipam_ldap_opts {
 int ipam_ldap_connect(struct ipam_ldap **out, const struct ipam_ldap_opts *o);
 void ipam_ldap_close(struct ipam_ldap *l);
 
+/* Write requests (add, modify, delete, descriptor) sent so far. */
+size_t ipam_ldap_writes(const struct ipam_ldap *l);
+
 /* The URI actually connected to, and the RootDSE naming contexts. */
 const char *ipam_ldap_uri(const struct ipam_ldap *l);
 const char *ipam_ldap_default_nc(const struct ipam_ldap *l);
