@@ -301,8 +301,9 @@ int ipam_gplink_set(struct strbuf *out, const char *gplink, const char *dn,
 	while (next_link(&p, &l)) {
 		if (link_is(&l, dn) && !found) {
 			strbuf_addch(out, '[');
-			strbuf_add(out, l.dn - (l.dn - l.start - 1),
-				   (size_t)(l.dn - l.start - 1) + l.dn_len);
+			/* "LDAP://dn" as it was written */
+			strbuf_add(out, l.start + 1,
+				   (size_t)(l.dn + l.dn_len - l.start - 1));
 			strbuf_addf(out, ";%u]", options);
 			found = true;
 			continue;
