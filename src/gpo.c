@@ -2616,6 +2616,14 @@ int ipam_gpo_lookup_computers(struct ipam_gpo_session *s,
 /* ---- provisioning
  * ------------------------------------------------------------ */
 
+static const char *const undo_what[] = {
+	[UNDO_LDAP_TREE] = "deleted",
+	[UNDO_SMB_TREE] = "removed SYSVOL folder",
+	[UNDO_MEMBER] = "group",
+	[UNDO_LINK] = "unlinked",
+	[UNDO_DNS_ACE] = "IPAMUG's ACE removed from",
+};
+
 static void undo_one(struct ipam_gpo_session *s, const struct undo *u)
 {
 	int rc = 0;
@@ -2660,10 +2668,13 @@ static void undo_one(struct ipam_gpo_session *s, const struct undo *u)
 	}
 	}
 	if (rc && rc != IPAM_ENOTFOUND)
-		log_error("%s: rollback of %s failed: %s", s->dom->name,
-			  u->target, ipam_error_last());
+		log_error("%s: rollback: %s %s failed: %s", s->dom->name,
+			  undo_what[u->kind], u->target, ipam_error_last());
 	else
-		log_notice("%s: rolled back %s", s->dom->name, u->target);
+		log_notice("%s: rolled back: %s %s%s%s", s->dom->name,
+			   undo_what[u->kind], u->target,
+			   u->kind == UNDO_MEMBER ? " loses " : "",
+			   u->kind == UNDO_MEMBER ? u->arg : "");
 }
 
 int ipam_gpo_provision(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
@@ -2689,7 +2700,6 @@ int ipam_gpo_provision(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	if (rc && s->nr_undo) {
 		char *msg = xstrdup(ipam_error_last());
 
-		log_error("%s: %s", s->dom->name, msg);
 		log_notice("%s: rolling back the %zu step(s) this run made",
 			   s->dom->name, s->nr_undo);
 		for (size_t i = s->nr_undo; i-- > 0;)

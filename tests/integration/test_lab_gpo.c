@@ -1,0 +1,2354 @@
+/*
+ * ipamctl provision, gpo show and gpo filter against both forests of the
+ * lab.  Every expectation is checked with tools independent of ipamctl:
+ * samba-tool (gpo listall/getlink/show/aclcheck/dellink), ldapsearch,
+ * smbclient, xmllint and Samba's Python bindings (security descriptors
+ * read as ACEs, Registry.pol decoded by Samba's offline parser,
+ * tombstones of what a rolled-back run created); `gpo show -o json` only
+ * where ipamctl's own report is what is tested.
+ *
+ * In order, against one lab (the tests share its state):
+ *  (a) a provision of corp that fails mid-way (the DC's smbd frozen with
+ *      SIGSTOP, so SYSVOL times out after LDAP writes) exits 1 and leaves
+ *      nothing: no IPAMUG, no IPAM1_* GPO, no stray SYSVOL folder;
+ *  (b) provision of corp and branch: group, GPOs, links, DACLs, folder
+ *      ACLs (aclcheck), settings files, versions, DC-side grants;
+ *  (c) a second provision changes nothing at all;
+ *  (d) gpo filter adds and removes computers in IPAM1_DHCP's filtering;
+ *  (e) a deleted link is reported by a dry run that writes nothing, and
+ *      restored by a real run.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <signal.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "json.h"
+#include "labtest.h"
+#include "node.h"
+#include "strbuf.h"
+
+#define NGPO 3
+enum { GPO_DHCP, GPO_DNS, GPO_DC_NPS };
+
+static const char *const gpo_name[NGPO] = {"IPAM1_DHCP", "IPAM1_DNS",
+					   "IPAM1_DC_NPS"};
+static const char *const gpo_role[NGPO] = {"dhcp", "dns", "dc_nps"};
+
+#define APPLY_GUID "edacfd8f-ffb3-11d1-b41d-00a0c968f939"
+#define AU_SID	   "S-1-5-11"
+#define ELR_SID	   "S-1-5-32-573"
+#define MARK	   "ipamctl/1;"
+#define FW_KEY	   "Software\\Policies\\Microsoft\\WindowsFirewall\\FirewallRules"
+#define FW_PREFIX  "v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|"
+
+/* ACEs as the Python helper prints them: type flags mask object SID. */
+#define ACE_READ  "A 0x02 0x00020094 - " /* (A;CI;RPLCLORC;;;…) */
+#define ACE_APPLY "OA 0x02 0x00000100 " APPLY_GUID " " /* (OA;CI;CR;…) */
+#define ACE_EDIT  "A 0x02 0x000f00ff - " /* (A;CI;RPWPCCDCLCLORCWOWDSDDTSW) */
+#define ACE_DNS	  "A 0x02 0x00020014 - " /* (A;CI;LCRPRC;;;…) */
+
+/*
+ * The firewall rules each GPO must carry in Machine\Registry.pol: the
+ * access-settings table of ../shared/reference/ad-formats.md ("Windows
+ * access settings IPAM needs") -- DHCP: DHCP Server (RPC-In), (RPCSS-In),
+ * File and Printer Sharing (NB-Session-In), (SMB-In); DNS: DNS Service
+ * RPC and RPC Endpoint Mapper; all: Remote Event Log Management (RPC),
+ * (RPC-EPMAP); DHCP and DNS: Remote Service Management (RPC), (RPC-EPMAP)
+ * -- with the Windows rule ids (the registry value names) that
+ * src/polfile.c's ipam_pol_fw_rules() tables use for them.
+ */
+struct fw_rule {
+	const char *id, *name, *lport;
+};
+
+#define FW_EVT_RPC                                                             \
+	{                                                                      \
+		"RemoteEventLogSvc-In-TCP",                                    \
+			"Remote Event Log Management (RPC)", "RPC"             \
+	}
+#define FW_EVT_EPMAP                                                           \
+	{                                                                      \
+		"RemoteEventLogSvc-RPCSS-In-TCP",                              \
+			"Remote Event Log Management (RPC-EPMAP)", "RPC-EPMap" \
+	}
+#define FW_SVC_RPC                                                             \
+	{                                                                      \
+		"RemoteSvcAdmin-In-TCP", "Remote Service Management (RPC)",    \
+			"RPC"                                                  \
+	}
+#define FW_SVC_EPMAP                                                           \
+	{                                                                      \
+		"RemoteSvcAdmin-RPCSS-In-TCP",                                 \
+			"Remote Service Management (RPC-EPMAP)", "RPC-EPMap"   \
+	}
+
+static const struct fw_rule fw_dhcp[] = {
+	{"Microsoft-Windows-DHCP-ClientSvc-RPC-TCP-In", "DHCP Server (RPC-In)",
+	 "RPC"},
+	{"Microsoft-Windows-DHCP-ClientSvc-RPCSS-TCP-In",
+	 "DHCP Server (RPCSS-In)", "RPC-EPMap"},
+	{"FPS-NB_Session-In-TCP", "File and Printer Sharing (NB-Session-In)",
+	 "139"},
+	{"FPS-SMB-In-TCP", "File and Printer Sharing (SMB-In)", "445"},
+	FW_EVT_RPC,
+	FW_EVT_EPMAP,
+	FW_SVC_RPC,
+	FW_SVC_EPMAP,
+	{NULL, NULL, NULL},
+};
+static const struct fw_rule fw_dns[] = {
+	{"DNSSrv-RPC-TCP-In", "RPC (TCP, Incoming)", "RPC"},
+	{"DNSSrv-RPCEPMAP-TCP-In", "RPC Endpoint Mapper (TCP, Incoming)",
+	 "RPC-EPMap"},
+	FW_EVT_RPC,
+	FW_EVT_EPMAP,
+	FW_SVC_RPC,
+	FW_SVC_EPMAP,
+	{NULL, NULL, NULL},
+};
+static const struct fw_rule fw_dc_nps[] = {
+	FW_EVT_RPC,
+	FW_EVT_EPMAP,
+	{NULL, NULL, NULL},
+};
+static const struct fw_rule *const fw_rules[NGPO] = {fw_dhcp, fw_dns,
+						     fw_dc_nps};
+
+/*
+ * gPCMachineExtensionNames (ad-formats.md, "Group Policy objects"): one
+ * [{CSE}{tool}] per extension whose file the GPO holds, sorted by GUID --
+ * Preferences Local Users and Groups (all three), Registry.pol (all
+ * three), Preferences Network Shares (_DHCP), Preferences Registry (_DNS).
+ * The Registry CSE's tool is the "Windows Firewall with Advanced Security"
+ * snap-in {B05566AC-…}, as GPMC lists it for firewall rules (the choice
+ * src/polfile.c documents; ad-formats.md's table gives the generic
+ * administrative-templates tool {D02B1F72-…} for Registry.pol).
+ */
+#define EXT_GROUPS                                                             \
+	"[{17D89FEC-5C44-4972-B12D-241CAEF74509}"                              \
+	"{79F92669-4224-476C-9C5C-6EFB4D87DF4A}]"
+#define EXT_POL                                                                \
+	"[{35378EAC-683F-11D2-A89A-00C04FBBCFA2}"                              \
+	"{B05566AC-FE9C-4368-BE01-7A4CBB6CBA11}]"
+#define EXT_SHARES                                                             \
+	"[{6A4C88C6-C502-4F74-8F60-2CB23EDC24E2}"                              \
+	"{BFCBBEB0-9DF4-4C0C-A728-434EA66A0373}]"
+#define EXT_REG                                                                \
+	"[{B087BE9D-ED37-454F-AF9C-04291E351182}"                              \
+	"{BEE07A6A-EC9F-4659-B8C9-0B1937907C83}]"
+
+static const char *const gpo_ext[NGPO] = {
+	EXT_GROUPS EXT_POL EXT_SHARES,
+	EXT_GROUPS EXT_POL EXT_REG,
+	EXT_GROUPS EXT_POL,
+};
+
+/* The settings files, relative to the GPO folder, and who has them. */
+enum { F_GPT, F_POL, F_GROUPS, F_SHARES, F_REG, NFILES };
+static const char *const file_path[NFILES] = {
+	"GPT.INI",
+	"Machine\\Registry.pol",
+	"Machine\\Preferences\\Groups\\Groups.xml",
+	"Machine\\Preferences\\NetworkShares\\NetworkShares.xml",
+	"Machine\\Preferences\\Registry\\Registry.xml",
+};
+static const char *const file_local[NFILES] = {
+	"GPT.INI", "Registry.pol", "Groups.xml", "NetworkShares.xml",
+	"Registry.xml"};
+static const bool file_in[NGPO][NFILES] = {
+	{true, true, true, true, false},
+	{true, true, true, false, true},
+	{true, true, true, false, false},
+};
+
+/* Per forest (index 1 corp, 2 branch): what the tests learn on the way. */
+struct forest {
+	const char *domain;
+	char *dn;
+	char *guid[NGPO]; /* "{…}" from samba-tool gpo listall */
+	char *gpo_dn[NGPO];
+	char *ipamug_sid;
+};
+
+static struct forest F[3];
+static char *tmpdir;
+static char *config;
+
+/* ---- running things ----------------------------------------------------- */
+
+static const char *ipamctl(void)
+{
+	return lab_need_env("IPAMCTL");
+}
+
+/* ipamctl with the arguments up to NULL. */
+static void run_ipamctl(struct lab_run *res, ...)
+{
+	const char *argv[32] = {ipamctl()};
+	struct lab_run_opts opts = {.timeout_ms = 180000};
+	size_t n = 1;
+	const char *a;
+	va_list ap;
+
+	va_start(ap, res);
+	while ((a = va_arg(ap, const char *)) && n < 31)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	lab_must_run(argv, &opts, res);
+}
+
+/* samba-tool <args> -H ldap://dc1 -U admin, password from its file. */
+static void samba_tool(int f, const char *const args[], struct lab_run *res)
+{
+	const char *argv[32], *env[2];
+	char pw[4096];
+	struct lab_run_opts o = {.env = env, .timeout_ms = 120000};
+	size_t n = 0;
+
+	snprintf(pw, sizeof(pw), "PASSWD_FILE=%s",
+		 lab_need_forest(f, "ADMIN_PASSWORD_FILE"));
+	env[0] = pw;
+	env[1] = NULL;
+	argv[n++] = "samba-tool";
+	while (*args && n < 26)
+		argv[n++] = *args++;
+	argv[n++] = "-H";
+	argv[n++] = lab_need_forest(f, "LDAP_URI");
+	argv[n++] = "-U";
+	argv[n++] = lab_need_forest(f, "ADMIN_USER");
+	argv[n] = NULL;
+	lab_must_run(argv, &o, res);
+}
+
+static void samba_tool_ok(int f, const char *const args[], struct lab_run *res)
+{
+	samba_tool(f, args, res);
+	if (res->exit_code != 0 || res->timed_out)
+		fail_msg("%s", lab_run_describe(res, "samba-tool"));
+}
+
+/* ldapsearch -s scope -b base filter attrs..., must succeed. */
+static void ldap_search(int f, const char *base, const char *scope,
+			const char *filter, const char *const attrs[],
+			struct lab_run *res)
+{
+	char ca[4096];
+	const char *env[] = {ca, NULL};
+	const char *argv[40] = {
+		"ldapsearch", "-LLL",
+		"-x",	      "-ZZ",
+		"-o",	      "ldif-wrap=no",
+		"-H",	      lab_need_forest(f, "LDAP_URI"),
+		"-D",	      lab_need_forest(f, "ADMIN_USER"),
+		"-y",	      lab_need_forest(f, "ADMIN_PASSWORD_FILE"),
+		"-s",	      scope,
+		"-b",	      base,
+		filter};
+	struct lab_run_opts opts = {.env = env, .timeout_ms = 60000};
+	size_t n = 17, i;
+
+	snprintf(ca, sizeof(ca), "LDAPTLS_CACERT=%s", lab_need_forest(f, "CA"));
+	for (i = 0; attrs[i] && n < 39; i++)
+		argv[n++] = attrs[i];
+	argv[n] = NULL;
+	lab_must_succeed(argv, &opts, res);
+}
+
+static void smbclient(int f, const char *command, struct lab_run *res)
+{
+	char service[512];
+	const char *argv[] = {
+		"smbclient", service, "-A", lab_need_forest(f, "SMB_AUTH_FILE"),
+		"-c",	     command, NULL};
+	struct lab_run_opts o = {.timeout_ms = 60000};
+
+	snprintf(service, sizeof(service), "//%s/sysvol",
+		 lab_need_forest(f, "DC"));
+	lab_must_run(argv, &o, res);
+}
+
+/*
+ * Samba's Python bindings as an independent reader.  Modes:
+ *   pol FILE            Registry.pol entries: key TAB value TAB type TAB data
+ *   gpp FILE            preferences XML: root, items, Properties, Members
+ *   sid URL AUTH FILTER dn TAB objectSid of every match in the domain
+ *   aces URL AUTH DN    the DACL, one ACE a line: type flags mask obj SID
+ *   tombstones URL AUTH deleted objects: class TAB name TAB sid TAB parent
+ */
+static const char py_script[] =
+	"import sys\n"
+	"mode = sys.argv[1]\n"
+	"if mode == 'pol':\n"
+	"    from samba.gp_parse.gp_pol import GPPolParser\n"
+	"    p = GPPolParser()\n"
+	"    p.parse(open(sys.argv[2], 'rb').read())\n"
+	"    for e in p.pol_file.entries:\n"
+	"        d = e.data\n"
+	"        if isinstance(d, bytes):\n"
+	"            d = 'hex:' + d.hex()\n"
+	"        elif isinstance(d, str):\n"
+	"            d = d.rstrip('\\x00')\n"
+	"        print('%s\\t%s\\t%d\\t%s' % (e.keyname, e.valuename, e.type, "
+	"d))\n"
+	"    sys.exit(0)\n"
+	"if mode == 'gpp':\n"
+	"    import xml.etree.ElementTree as ET\n"
+	"    r = ET.parse(sys.argv[2]).getroot()\n"
+	"    print('root\\t%s\\t%s' % (r.tag, r.get('clsid')))\n"
+	"    for it in r:\n"
+	"        print('item\\t%s\\t%s\\t%s' % (it.tag, it.get('clsid'), "
+	"it.get('name')))\n"
+	"        pr = it.find('Properties')\n"
+	"        if pr is None:\n"
+	"            continue\n"
+	"        for k in sorted(pr.attrib):\n"
+	"            print('prop\\t%s\\t%s' % (k, pr.get(k)))\n"
+	"        for m in pr.iter('Member'):\n"
+	"            print('member\\t%s\\t%s\\t%s' % (m.get('name'), "
+	"m.get('action'), m.get('sid')))\n"
+	"    sys.exit(0)\n"
+	"from samba.samdb import SamDB\n"
+	"from samba.param import LoadParm\n"
+	"from samba.credentials import Credentials\n"
+	"from samba.dcerpc import security\n"
+	"from samba.ndr import ndr_unpack\n"
+	"import ldb\n"
+	"url, auth = sys.argv[2:4]\n"
+	"args = sys.argv[4:]\n"
+	"lp = LoadParm(); lp.load_default()\n"
+	"c = Credentials(); c.guess(lp); c.parse_file(auth)\n"
+	"db = SamDB(url=url, credentials=c, lp=lp)\n"
+	"base = str(db.domain_dn())\n"
+	"def sid(v):\n"
+	"    return str(ndr_unpack(security.dom_sid, v))\n"
+	"if mode == 'sid':\n"
+	"    for m in db.search(base=base, scope=ldb.SCOPE_SUBTREE, "
+	"expression=args[0], attrs=['objectSid']):\n"
+	"        print('%s\\t%s' % (m.dn, sid(m['objectSid'][0])))\n"
+	"elif mode == 'aces':\n"
+	"    r = db.search(base=args[0], scope=ldb.SCOPE_BASE, "
+	"attrs=['nTSecurityDescriptor'], controls=['sd_flags:1:7'])\n"
+	"    sd = ndr_unpack(security.descriptor, "
+	"r[0]['nTSecurityDescriptor'][0])\n"
+	"    names = {0: 'A', 1: 'D', 5: 'OA', 6: 'OD'}\n"
+	"    for a in sd.dacl.aces:\n"
+	"        obj = '-'\n"
+	"        if a.type in (5, 6) and a.object.flags & 1:\n"
+	"            obj = str(a.object.type)\n"
+	"        print('%s 0x%02x 0x%08x %s %s' % (names.get(a.type, "
+	"str(a.type)), a.flags, a.access_mask, obj, a.trustee))\n"
+	"elif mode == 'tombstones':\n"
+	"    r = db.search(base='CN=Deleted Objects,' + base, "
+	"scope=ldb.SCOPE_ONELEVEL, expression='(isDeleted=TRUE)', "
+	"attrs=['objectClass', 'sAMAccountName', 'objectSid', "
+	"'lastKnownParent', 'name'], controls=['show_deleted:1', "
+	"'show_recycled:1'])\n"
+	"    for m in r:\n"
+	"        nm = m.get('sAMAccountName', m.get('name'))\n"
+	"        print('%s\\t%s\\t%s\\t%s' % (m['objectClass'][-1], "
+	"nm[0] if nm else '-', sid(m['objectSid'][0]) if 'objectSid' in m "
+	"else '-', m['lastKnownParent'][0] if 'lastKnownParent' in m else "
+	"'-'))\n"
+	"else:\n"
+	"    sys.exit('unknown mode ' + mode)\n";
+
+/* The helper against forest f (0: a local mode, arg is a file). */
+static void py(int f, const char *mode, const char *arg, struct lab_run *res)
+{
+	const char *argv[8] = {"/usr/bin/python3", "-c", py_script, mode};
+	struct lab_run_opts o = {.timeout_ms = 60000};
+	size_t n = 4;
+
+	if (f) {
+		argv[n++] = lab_need_forest(f, "LDAP_URI");
+		argv[n++] = lab_need_forest(f, "SMB_AUTH_FILE");
+	}
+	if (arg)
+		argv[n++] = arg;
+	argv[n] = NULL;
+	lab_must_succeed(argv, &o, res);
+}
+
+/* ---- small text helpers ------------------------------------------------- */
+
+static bool strv_has(char *const *v, const char *s)
+{
+	for (; v && *v; v++)
+		if (!strcmp(*v, s))
+			return true;
+	return false;
+}
+
+static bool strv_has_ci(char *const *v, const char *s)
+{
+	for (; v && *v; v++)
+		if (!strcasecmp(*v, s))
+			return true;
+	return false;
+}
+
+static size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static void strv_push(char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 2) * sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+	(*v)[*n] = NULL;
+}
+
+static char *join(char *const *v)
+{
+	char *s = lab_strv_join(v, "\n  ");
+
+	return s ? s : xstrdup("");
+}
+
+/* strcasestr, which glibc has only with _GNU_SOURCE. */
+static char *ci_strstr(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (!strncasecmp(hay, needle, n))
+			return (char *)hay;
+	return n ? NULL : (char *)hay;
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static char *b64decode(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1);
+	size_t o = 0, i;
+	unsigned acc = 0;
+	int bits = 0;
+
+	for (i = 0; i < len; i++) {
+		int v = b64val((unsigned char)s[i]);
+
+		if (v < 0)
+			continue;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Values of attr (case-insensitive) in LDIF text, base64 decoded. */
+static char **ldif_values(const char *text, const char *attr)
+{
+	size_t alen = strlen(attr), n = 0;
+	const char *p = text;
+	char **v = NULL;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (len > alen && !strncasecmp(p, attr, alen) &&
+		    p[alen] == ':') {
+			char *val;
+
+			if (len > alen + 1 && p[alen + 1] == ':') {
+				const char *b = p + alen + 2;
+
+				while (*b == ' ')
+					b++;
+				val = b64decode(b, len - (size_t)(b - p));
+			} else {
+				const char *b = p + alen + 1;
+
+				if (*b == ' ')
+					b++;
+				val = xstrndup(b, len - (size_t)(b - p));
+			}
+			strv_push(&v, &n, val);
+			free(val);
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	return v;
+}
+
+/* The first value of attr of the entry dn, or NULL. */
+static char *ldap_get(int f, const char *dn, const char *attr)
+{
+	const char *attrs[] = {attr, NULL};
+	struct lab_run res;
+	char **v, *s;
+
+	ldap_search(f, dn, "base", "(objectClass=*)", attrs, &res);
+	v = ldif_values(res.out, attr);
+	s = v[0] ? xstrdup(v[0]) : NULL;
+	lab_strv_free(v);
+	lab_run_free(&res);
+	return s;
+}
+
+static char **ldap_all(int f, const char *dn, const char *attr)
+{
+	const char *attrs[] = {attr, NULL};
+	struct lab_run res;
+	char **v;
+
+	ldap_search(f, dn, "base", "(objectClass=*)", attrs, &res);
+	v = ldif_values(res.out, attr);
+	lab_run_free(&res);
+	return v;
+}
+
+/* DNs of the entries matching filter under base. */
+static char **ldap_dns(int f, const char *base, const char *scope,
+		       const char *filter)
+{
+	static const char *const attrs[] = {"1.1", NULL};
+	struct lab_run res;
+	char **v;
+
+	ldap_search(f, base, scope, filter, attrs, &res);
+	v = ldif_values(res.out, "dn");
+	lab_run_free(&res);
+	return v;
+}
+
+/* The value after "key   : " on the first line starting with key. */
+static char *field(const char *text, const char *key)
+{
+	char **all = lab_lines(text, NULL), *s = NULL;
+	size_t i;
+
+	for (i = 0; all && all[i] && !s; i++) {
+		const char *p = all[i];
+
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, key, strlen(key)))
+			continue;
+		p += strlen(key);
+		while (*p == ' ')
+			p++;
+		if (*p != ':')
+			continue;
+		p++;
+		while (*p == ' ')
+			p++;
+		s = xstrdup(p);
+	}
+	lab_strv_free(all);
+	return s;
+}
+
+/* ---- the lab's objects -------------------------------------------------- */
+
+static char *ipamug_dn(int f)
+{
+	return xasprintf("CN=IPAMUG,CN=Users,%s", F[f].dn);
+}
+
+static char *elr_dn(int f)
+{
+	return xasprintf("CN=Event Log Readers,CN=Builtin,%s", F[f].dn);
+}
+
+static char *dns_dn(int f)
+{
+	return xasprintf("CN=MicrosoftDNS,CN=System,%s", F[f].dn);
+}
+
+static char *policies_dn(int f)
+{
+	return xasprintf("CN=Policies,CN=System,%s", F[f].dn);
+}
+
+/* SIDs of the objects matching filter ("dn\tsid" lines). */
+static char **sids_of(int f, const char *filter)
+{
+	struct lab_run res;
+	char **lines, **v = NULL;
+	size_t n = 0, i;
+
+	py(f, "sid", filter, &res);
+	lines = lab_lines(res.out, NULL);
+	for (i = 0; lines && lines[i]; i++) {
+		const char *tab = strchr(lines[i], '\t');
+
+		if (tab)
+			strv_push(&v, &n, tab + 1);
+	}
+	lab_strv_free(lines);
+	lab_run_free(&res);
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	return v;
+}
+
+static char *sid_of(int f, const char *filter)
+{
+	char **v = sids_of(f, filter), *s;
+
+	if (strv_len(v) != 1)
+		fail_msg("%zu objects match %s in %s", strv_len(v), filter,
+			 F[f].domain);
+	s = xstrdup(v[0]);
+	lab_strv_free(v);
+	return s;
+}
+
+/* The DACL of dn as ACE lines (sorted). */
+static char **aces(int f, const char *dn)
+{
+	struct lab_run res;
+	char **v;
+
+	py(f, "aces", dn, &res);
+	v = lab_lines(res.out, NULL);
+	lab_run_free(&res);
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	return v;
+}
+
+static void expect_ace(char **acl, const char *prefix, const char *sid,
+		       bool present, const char *what)
+{
+	char *line = xasprintf("%s%s", prefix, sid);
+
+	if (strv_has(acl, line) != present) {
+		char *all = join(acl);
+
+		fail_msg("%s: ACE '%s' %s; the DACL:\n  %s", what, line,
+			 present ? "missing" : "present", all);
+	}
+	free(line);
+}
+
+/* Any apply ACE (OA … edacfd8f…) for sid? */
+static bool has_apply(char **acl, const char *sid)
+{
+	for (; *acl; acl++) {
+		size_t len = strlen(*acl), slen = strlen(sid);
+
+		if (len > slen && !strncmp(*acl, "OA ", 3) &&
+		    strstr(*acl, APPLY_GUID) && (*acl)[len - slen - 1] == ' ' &&
+		    !strcmp(*acl + len - slen, sid))
+			return true;
+	}
+	return false;
+}
+
+/* samba-tool gpo listall: GUIDs by display name; counts IPAM1_* GPOs. */
+static size_t list_ipam_gpos(int f, char *guid[NGPO], size_t count[NGPO])
+{
+	static const char *const args[] = {"gpo", "listall", NULL};
+	struct lab_run res;
+	char *cur = NULL;
+	size_t k, total = 0;
+
+	samba_tool_ok(f, args, &res);
+	for (k = 0; k < NGPO; k++) {
+		if (guid)
+			guid[k] = NULL;
+		if (count)
+			count[k] = 0;
+	}
+	/* in order: a display name follows its GPO line */
+	{
+		const char *p = res.out;
+
+		while (p && *p) {
+			const char *eol = strchr(p, '\n');
+			char *line = xstrndup(p, eol ? (size_t)(eol - p)
+						     : strlen(p));
+			char *v;
+
+			if (!strncmp(line, "GPO ", 4)) {
+				free(cur);
+				cur = field(line, "GPO");
+			} else if (!strncmp(line, "display name", 12) && cur) {
+				v = field(line, "display name");
+				if (v && !strncmp(v, "IPAM1_", 6))
+					total++;
+				for (k = 0; v && k < NGPO; k++) {
+					if (strcmp(v, gpo_name[k]))
+						continue;
+					if (count)
+						count[k]++;
+					if (guid && !guid[k])
+						guid[k] = xstrdup(cur);
+				}
+				free(v);
+			}
+			free(line);
+			p = eol ? eol + 1 : NULL;
+		}
+	}
+	free(cur);
+	lab_run_free(&res);
+	return total;
+}
+
+/* Fill F[f].guid and gpo_dn from listall; fail unless each is there
+ * exactly once. */
+static void need_gpos(int f)
+{
+	size_t count[NGPO], k;
+	char *g[NGPO];
+
+	list_ipam_gpos(f, g, count);
+	for (k = 0; k < NGPO; k++) {
+		if (count[k] != 1)
+			fail_msg("%s: %zu GPOs named %s (samba-tool gpo "
+				 "listall)",
+				 F[f].domain, count[k], gpo_name[k]);
+		free(F[f].guid[k]);
+		free(F[f].gpo_dn[k]);
+		F[f].guid[k] = g[k];
+		F[f].gpo_dn[k] = xasprintf("CN=%s,CN=Policies,CN=System,%s",
+					   g[k], F[f].dn);
+	}
+}
+
+/* samba-tool gpo getlink <domain DN>: options by GUID (upper case). */
+static char *link_options(int f, const char *guid)
+{
+	const char *args[] = {"gpo", "getlink", F[f].dn, NULL};
+	struct lab_run res;
+	const char *p;
+	char *cur = NULL, *found = NULL;
+
+	samba_tool_ok(f, args, &res);
+	for (p = res.out; p && *p && !found;) {
+		const char *eol = strchr(p, '\n');
+		char *line = xstrndup(p, eol ? (size_t)(eol - p) : strlen(p));
+		char *v;
+
+		if ((v = field(line, "GPO"))) {
+			free(cur);
+			cur = v;
+		} else if ((v = field(line, "Options"))) {
+			if (cur && !strcasecmp(cur, guid))
+				found = v;
+			else
+				free(v);
+		}
+		free(line);
+		p = eol ? eol + 1 : NULL;
+	}
+	free(cur);
+	lab_run_free(&res);
+	return found;
+}
+
+static void aclcheck_ok(int f)
+{
+	static const char *const args[] = {"gpo", "aclcheck", NULL};
+	struct lab_run res;
+
+	samba_tool(f, args, &res);
+	if (res.exit_code != 0 || strstr(res.out, "ERROR") ||
+	    strstr(res.err, "ERROR"))
+		fail_msg("%s: %s", F[f].domain,
+			 lab_run_describe(&res, "samba-tool gpo aclcheck"));
+	lab_run_free(&res);
+}
+
+static char *share_dir(int f, int k)
+{
+	return xasprintf("%s\\Policies\\%s", F[f].domain, F[f].guid[k]);
+}
+
+/* The GPO folder's settings files into a fresh local directory; the
+ * names of those that are not there (NOT_FOUND) in *missing. */
+static char *fetch_files(int f, int k, char ***missing)
+{
+	static unsigned serial;
+	char *dir = xasprintf("%s/f%d-%s-%u", tmpdir, f, gpo_role[k], serial++);
+	char *share = share_dir(f, k);
+	struct strbuf cmd = STRBUF_INIT;
+	struct lab_run res;
+	size_t i, n = 0;
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	strbuf_addf(&cmd, "lcd %s", dir);
+	for (i = 0; i < NFILES; i++)
+		strbuf_addf(&cmd, "; get \"%s\\%s\" %s", share, file_path[i],
+			    file_local[i]);
+	smbclient(f, cmd.buf, &res);
+	*missing = NULL;
+	for (i = 0; i < NFILES; i++) {
+		char *local = xasprintf("%s/%s", dir, file_local[i]);
+		struct stat st;
+
+		if (stat(local, &st)) {
+			char *needle = xasprintf("%s\\%s", share, file_path[i]);
+
+			/* absent, not unreadable */
+			if (!ci_strstr(res.out, needle) ||
+			    !(strstr(res.out, "NOT_FOUND") ||
+			      strstr(res.out, "NO_SUCH_FILE")))
+				fail_msg("%s: %s neither fetched nor "
+					 "reported missing: %s",
+					 F[f].domain, file_path[i],
+					 lab_run_describe(&res, "smbclient"));
+			strv_push(missing, &n, file_path[i]);
+			free(needle);
+		}
+		free(local);
+	}
+	if (!*missing)
+		*missing = xcalloc(1, sizeof(**missing));
+	lab_run_free(&res);
+	strbuf_release(&cmd);
+	free(share);
+	return dir;
+}
+
+/* ---- freezing the corp DC's smbd --------------------------------------- */
+
+static pid_t frozen[64];
+static volatile sig_atomic_t nfrozen;
+
+static void thaw(void)
+{
+	sig_atomic_t i;
+
+	for (i = 0; i < nfrozen; i++)
+		kill(frozen[i], SIGCONT);
+	nfrozen = 0;
+}
+
+static void thaw_on_signal(int sig)
+{
+	thaw();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static pid_t samba_pid(const char *name)
+{
+	char *path = xasprintf("%s/pids", lab_need_env("IPAM_LAB_DIR"));
+	char *text = lab_read_file(path, 1 << 16, NULL);
+	char *key = xasprintf("%s ", name), *p;
+	pid_t pid = 0;
+
+	assert_non_null(text);
+	p = strstr(text, key);
+	if (p)
+		pid = (pid_t)strtol(p + strlen(key), NULL, 10);
+	free(key);
+	free(text);
+	free(path);
+	if (pid <= 1)
+		fail_msg("no %s in $IPAM_LAB_DIR/pids", name);
+	return pid;
+}
+
+struct proc {
+	pid_t pid, ppid;
+	char comm[64];
+	char state;
+};
+
+static size_t read_procs(struct proc **out)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	struct proc *v = NULL;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char *path, *text, *open, *close;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		path = xasprintf("/proc/%s/stat", e->d_name);
+		text = lab_read_file(path, 4096, NULL);
+		free(path);
+		if (!text)
+			continue;
+		open = strchr(text, '(');
+		close = strrchr(text, ')');
+		if (open && close && close > open && close[1] == ' ') {
+			v = xrealloc(v, (n + 1) * sizeof(*v));
+			v[n].pid = (pid_t)strtol(text, NULL, 10);
+			snprintf(v[n].comm, sizeof(v[n].comm), "%.*s",
+				 (int)(close - open - 1), open + 1);
+			v[n].state = close[2];
+			v[n].ppid = (pid_t)strtol(close + 4, NULL, 10);
+			n++;
+		}
+		free(text);
+	}
+	closedir(d);
+	*out = v;
+	return n;
+}
+
+static bool descends_from(const struct proc *v, size_t n, pid_t pid, pid_t root)
+{
+	size_t depth, i;
+
+	for (depth = 0; depth < 64 && pid > 1; depth++) {
+		if (pid == root)
+			return true;
+		for (i = 0; i < n && v[i].pid != pid; i++)
+			;
+		if (i == n)
+			return false;
+		pid = v[i].ppid;
+	}
+	return false;
+}
+
+/* SIGSTOP every smbd under the corp samba: SMB to the DC stops
+ * answering (TCP still connects), LDAP keeps working. */
+static void freeze_corp_smbd(void)
+{
+	pid_t root = samba_pid("samba-corp");
+	struct proc *v;
+	size_t n = read_procs(&v), i;
+
+	signal(SIGTERM, thaw_on_signal);
+	signal(SIGINT, thaw_on_signal);
+	for (i = 0; i < n; i++) {
+		if (strncmp(v[i].comm, "smbd", 4) ||
+		    !descends_from(v, n, v[i].pid, root) ||
+		    nfrozen >=
+			    (sig_atomic_t)(sizeof(frozen) / sizeof(frozen[0])))
+			continue;
+		if (kill(v[i].pid, SIGSTOP) == 0)
+			frozen[nfrozen++] = v[i].pid;
+	}
+	free(v);
+	if (nfrozen == 0)
+		fail_msg("no smbd process under samba-corp (pid %ld)",
+			 (long)root);
+	/* stopped for real before ipamctl starts */
+	for (int tries = 0; tries < 50; tries++) {
+		bool all = true;
+		sig_atomic_t k;
+
+		n = read_procs(&v);
+		for (k = 0; k < nfrozen; k++)
+			for (i = 0; i < n; i++)
+				if (v[i].pid == frozen[k] && v[i].state != 'T')
+					all = false;
+		free(v);
+		if (all)
+			return;
+		usleep(20000);
+	}
+	fail_msg("smbd did not stop");
+}
+
+/* ---- ipamctl's report --------------------------------------------------- */
+
+static const struct ipam_node *jkey(const struct ipam_node *map,
+				    const char *key)
+{
+	size_t i;
+
+	for (i = 0; map && map->kind == IPAM_NODE_MAP && i < map->nr; i++)
+		if (!strcmp(map->keys[i]->str, key))
+			return map->items[i];
+	return NULL;
+}
+
+/* "a.b.c" through maps; fails naming the path when absent. */
+static const struct ipam_node *jpath(const struct ipam_node *n,
+				     const char *path, const char *ctx)
+{
+	const char *p = path;
+
+	while (n && *p) {
+		const char *dot = strchr(p, '.');
+		char *key = xstrndup(p, dot ? (size_t)(dot - p) : strlen(p));
+
+		n = jkey(n, key);
+		free(key);
+		p = dot ? dot + 1 : p + strlen(p);
+	}
+	if (!n)
+		fail_msg("%s: no '%s' in gpo show -o json", ctx, path);
+	return n;
+}
+
+static void jbool(const struct ipam_node *n, const char *path, bool want,
+		  const char *ctx)
+{
+	const struct ipam_node *v = jpath(n, path, ctx);
+
+	if (v->kind != IPAM_NODE_BOOL || v->boolean != want)
+		fail_msg("%s: gpo show: %s is %s, expected %s", ctx, path,
+			 v->kind == IPAM_NODE_BOOL
+				 ? (v->boolean ? "true" : "false")
+				 : "not a boolean",
+			 want ? "true" : "false");
+}
+
+static void jint(const struct ipam_node *n, const char *path, long long want,
+		 const char *ctx)
+{
+	const struct ipam_node *v = jpath(n, path, ctx);
+
+	if (v->kind != IPAM_NODE_INT || v->num != want)
+		fail_msg("%s: gpo show: %s is %lld (kind %d), expected %lld",
+			 ctx, path, v->num, (int)v->kind, want);
+}
+
+static void jstr_ci(const struct ipam_node *n, const char *path,
+		    const char *want, const char *ctx)
+{
+	const struct ipam_node *v = jpath(n, path, ctx);
+
+	if (v->kind != IPAM_NODE_STR || strcasecmp(v->str, want))
+		fail_msg("%s: gpo show: %s is '%s', expected '%s'", ctx, path,
+			 v->kind == IPAM_NODE_STR ? v->str : "(not a string)",
+			 want);
+}
+
+/* gpo show --domain -o json of forest f: the root (free it) and *dom. */
+/* The output validates against schemas/gpo-show.schema.json
+ * (python3-jsonschema, Draft 2020-12). */
+static void schema_ok(const char *json, size_t len)
+{
+	static const char script[] =
+		"import json, sys, jsonschema\n"
+		"s = json.load(open(sys.argv[1]))\n"
+		"jsonschema.Draft202012Validator.check_schema(s)\n"
+		"jsonschema.Draft202012Validator(s).validate("
+		"json.load(open(sys.argv[2])))\n";
+	char schema[4096], path[4096];
+	const char *argv[] = {
+		"/usr/bin/python3", "-c", script, schema, path, NULL};
+	struct lab_run_opts o = {.timeout_ms = 60000};
+	struct lab_run res;
+	FILE *f;
+
+	snprintf(schema, sizeof(schema),
+		 "%s/../../../schemas/gpo-show.schema.json",
+		 lab_need_env("IPAM_LAB_FIXTURES"));
+	snprintf(path, sizeof(path), "%s/gpo-show.json", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(json, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	lab_must_succeed(argv, &o, &res);
+	lab_run_free(&res);
+}
+
+static struct ipam_node *gpo_show(int f, const struct ipam_node **dom)
+{
+	struct ipam_node *root = NULL;
+	const struct ipam_node *doms;
+	struct lab_run res;
+	size_t i;
+
+	run_ipamctl(&res, "gpo", "show", "--domain", F[f].domain, "-c", config,
+		    "-o", "json", NULL);
+	if (res.exit_code)
+		fail_msg("%s", lab_run_describe(&res, "ipamctl gpo show"));
+	if (ipam_json_parse(&root, "gpo show", res.out, res.out_len))
+		fail_msg("%s", lab_run_describe(&res, "ipamctl gpo show "
+						      "(not JSON)"));
+	schema_ok(res.out, res.out_len);
+	lab_run_free(&res);
+	doms = jpath(root, "domains", F[f].domain);
+	*dom = NULL;
+	for (i = 0; doms->kind == IPAM_NODE_SEQ && i < doms->nr; i++) {
+		const struct ipam_node *d = jkey(doms->items[i], "domain");
+
+		if (d && d->kind == IPAM_NODE_STR &&
+		    !strcasecmp(d->str, F[f].domain))
+			*dom = doms->items[i];
+	}
+	if (!*dom)
+		fail_msg("gpo show: no domain %s", F[f].domain);
+	return root;
+}
+
+static const struct ipam_node *show_gpo(const struct ipam_node *dom, int k)
+{
+	const struct ipam_node *gpos = jpath(dom, "gpos", gpo_name[k]);
+	size_t i;
+
+	for (i = 0; gpos->kind == IPAM_NODE_SEQ && i < gpos->nr; i++) {
+		const struct ipam_node *r = jkey(gpos->items[i], "role");
+
+		if (r && r->kind == IPAM_NODE_STR &&
+		    !strcmp(r->str, gpo_role[k]))
+			return gpos->items[i];
+	}
+	fail_msg("gpo show: no GPO of role %s", gpo_role[k]);
+	return NULL;
+}
+
+/* The SIDs of the filtering list of a GPO in gpo show, sorted. */
+static char **show_filtering(const struct ipam_node *g, char ***names)
+{
+	const struct ipam_node *fl = jpath(g, "filtering", "filtering");
+	char **v = NULL, **nm = NULL;
+	size_t n = 0, m = 0, i;
+
+	if (fl->kind != IPAM_NODE_SEQ)
+		fail_msg("gpo show: filtering is not a list");
+	for (i = 0; i < fl->nr; i++) {
+		const struct ipam_node *s = jkey(fl->items[i], "sid");
+		const struct ipam_node *name = jkey(fl->items[i], "name");
+
+		if (!s || s->kind != IPAM_NODE_STR)
+			fail_msg("gpo show: filtering entry without sid");
+		strv_push(&v, &n, s->str);
+		strv_push(&nm, &m,
+			  name && name->kind == IPAM_NODE_STR ? name->str : "");
+	}
+	if (!v) {
+		v = xcalloc(1, sizeof(*v));
+		nm = xcalloc(1, sizeof(*nm));
+	}
+	if (names)
+		*names = nm;
+	else
+		lab_strv_free(nm);
+	return v;
+}
+
+/* Change lines of provision's text output for domain ("D: + …"). */
+static char **change_lines(const char *out, const char *domain)
+{
+	static const char kinds[] = "+~-";
+	char **v = NULL;
+	size_t n = 0, i;
+	char **all = lab_lines(out, NULL);
+
+	for (i = 0; all && all[i]; i++) {
+		size_t dl = strlen(domain);
+		const char *l = all[i];
+
+		while (*l == ' ')
+			l++;
+		if (!strncasecmp(l, domain, dl) && l[dl] == ':' &&
+		    l[dl + 1] == ' ' && l[dl + 2] && strchr(kinds, l[dl + 2]) &&
+		    l[dl + 3] == ' ')
+			strv_push(&v, &n, l);
+	}
+	lab_strv_free(all);
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	return v;
+}
+
+static void provision_ok(int f, bool dry_run, struct lab_run *res)
+{
+	if (dry_run)
+		run_ipamctl(res, "provision", "--domain", F[f].domain, "-c",
+			    config, "--dry-run", NULL);
+	else
+		run_ipamctl(res, "provision", "--domain", F[f].domain, "-c",
+			    config, NULL);
+	if (res->exit_code != 0 || res->timed_out)
+		fail_msg("%s", lab_run_describe(res, dry_run ? "ipamctl "
+							       "provision "
+							       "--dry-run"
+							     : "ipamctl "
+							       "provision"));
+}
+
+/* ---- cleaning up after ourselves ---------------------------------------- */
+
+/* Remove every IPAM1_* GPO (with its links) and IPAMUG: earlier runs on a
+ * lab kept up by hand.  Best effort. */
+static void remove_leftovers(int f)
+{
+	static const char *const listall[] = {"gpo", "listall", NULL};
+	struct lab_run res;
+	char *cur = NULL;
+	const char *p;
+	char **del = NULL, **ug;
+	size_t n = 0, i;
+
+	samba_tool(f, listall, &res);
+	for (p = res.out; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		char *line = xstrndup(p, eol ? (size_t)(eol - p) : strlen(p));
+		char *v;
+
+		if (!strncmp(line, "GPO ", 4)) {
+			free(cur);
+			cur = field(line, "GPO");
+		} else if ((v = field(line, "display name"))) {
+			if (cur && !strncmp(v, "IPAM1_", 6))
+				strv_push(&del, &n, cur);
+			free(v);
+		}
+		free(line);
+		p = eol ? eol + 1 : NULL;
+	}
+	free(cur);
+	lab_run_free(&res);
+	for (i = 0; del && del[i]; i++) {
+		const char *args[] = {"gpo", "del", del[i], NULL};
+
+		samba_tool(f, args, &res);
+		lab_run_free(&res);
+	}
+	lab_strv_free(del);
+	ug = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	if (ug[0]) {
+		static const char *const args[] = {"group", "delete", "IPAMUG",
+						   NULL};
+
+		samba_tool(f, args, &res);
+		lab_run_free(&res);
+	}
+	lab_strv_free(ug);
+}
+
+static int setup(void **state)
+{
+	struct lab_run res;
+	int f;
+
+	(void)state;
+	config = xstrdup(lab_need_env("IPAM_LAB_CONFIG"));
+	tmpdir = lab_mkdtemp();
+	assert_non_null(tmpdir);
+	for (f = 1; f <= 2; f++) {
+		F[f].domain = lab_need_forest(f, "DOMAIN");
+		F[f].dn = lab_domain_dn(F[f].domain);
+		remove_leftovers(f);
+	}
+	run_ipamctl(&res, "db", "init", "-c", config, NULL);
+	if (res.exit_code)
+		fail_msg("%s", lab_run_describe(&res, "ipamctl db init"));
+	lab_run_free(&res);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	int f, k;
+
+	(void)state;
+	thaw();
+	for (f = 1; f <= 2; f++) {
+		if (!lab_env("IPAM_GPOTEST_KEEP"))
+			remove_leftovers(f);
+		for (k = 0; k < NGPO; k++) {
+			free(F[f].guid[k]);
+			free(F[f].gpo_dn[k]);
+		}
+		free(F[f].ipamug_sid);
+		free(F[f].dn);
+	}
+	lab_rm_rf(tmpdir);
+	free(tmpdir);
+	free(config);
+	return 0;
+}
+
+static int thaw_teardown(void **state)
+{
+	(void)state;
+	thaw();
+	return 0;
+}
+
+/* ---- (a) rollback ------------------------------------------------------- */
+
+/* GPO folders under Policies (names starting with '{'), sorted. */
+static char **policy_folders(int f)
+{
+	char *cmd = xasprintf("ls \"%s\\Policies\\*\"", F[f].domain);
+	struct lab_run res;
+	char **lines, **v = NULL;
+	size_t n = 0, i;
+
+	smbclient(f, cmd, &res);
+	if (res.exit_code)
+		fail_msg("%s", lab_run_describe(&res, "smbclient ls"));
+	lines = lab_lines(res.out, NULL);
+	for (i = 0; lines && lines[i]; i++) {
+		const char *l = lines[i];
+		size_t len;
+
+		while (*l == ' ')
+			l++;
+		if (*l != '{')
+			continue;
+		len = strcspn(l, "}");
+		if (l[len] != '}')
+			continue;
+		{
+			char *name = xstrndup(l, len + 1);
+
+			for (char *c = name; *c; c++)
+				*c = (char)toupper((unsigned char)*c);
+			strv_push(&v, &n, name);
+			free(name);
+		}
+	}
+	lab_strv_free(lines);
+	lab_run_free(&res);
+	free(cmd);
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	return v;
+}
+
+/* CNs of the groupPolicyContainers, upper case. */
+static char **policy_containers(int f)
+{
+	static const char *const attrs[] = {"cn", NULL};
+	char *base = policies_dn(f);
+	struct lab_run res;
+	char **v;
+	size_t i;
+
+	ldap_search(f, base, "one", "(objectClass=groupPolicyContainer)", attrs,
+		    &res);
+	v = ldif_values(res.out, "cn");
+	for (i = 0; v[i]; i++)
+		for (char *c = v[i]; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+	lab_run_free(&res);
+	free(base);
+	return v;
+}
+
+static size_t count_tombstones(const char *text, const char *prefix,
+			       char ***sids)
+{
+	char **lines = lab_lines(text, NULL);
+	size_t n = 0, m = 0, i;
+
+	for (i = 0; lines && lines[i]; i++)
+		if (!strncmp(lines[i], prefix, strlen(prefix))) {
+			if (sids) {
+				char **fields = NULL, *p = lines[i];
+				size_t nf = 0;
+
+				while (p) {
+					char *tab = strchr(p, '\t');
+					char *fv = xstrndup(
+						p, tab ? (size_t)(tab - p)
+						       : strlen(p));
+
+					strv_push(&fields, &nf, fv);
+					free(fv);
+					p = tab ? tab + 1 : NULL;
+				}
+				if (nf >= 3)
+					strv_push(sids, &m, fields[2]);
+				lab_strv_free(fields);
+			}
+			n++;
+		}
+	lab_strv_free(lines);
+	return n;
+}
+
+static void test_a_failure_mid_way_rolls_back(void **state)
+{
+	const int f = 1;
+	char **folders_before, **folders_after, **containers;
+	char **ug_before = NULL, **ug_after = NULL, **ug, **gpcs, **elr;
+	char **dnsacl, *elrdn, *dnsdn;
+	struct lab_run res, tomb;
+	size_t ug_n0, ug_n1, gpc_n0, gpc_n1, i;
+	time_t t0;
+
+	(void)state;
+	folders_before = policy_folders(f);
+	py(f, "tombstones", NULL, &tomb);
+	ug_n0 = count_tombstones(tomb.out, "group\tIPAMUG\t", &ug_before);
+	gpc_n0 = count_tombstones(tomb.out, "groupPolicyContainer\t", NULL);
+	lab_run_free(&tomb);
+
+	freeze_corp_smbd();
+	t0 = time(NULL);
+	run_ipamctl(&res, "provision", "--domain", F[f].domain, "-c", config,
+		    NULL);
+	thaw();
+	if (res.exit_code != 1 || res.timed_out || res.err_len == 0)
+		fail_msg("expected exit 1 with an error on stderr: %s",
+			 lab_run_describe(&res, "ipamctl provision (smbd "
+						"frozen)"));
+	printf("provision with smbd frozen: exit 1 after %lds; "
+	       "stderr: %s",
+	       (long)(time(NULL) - t0), res.err);
+
+	/* Nothing left: no IPAMUG, no IPAM1_* GPO (listall, and no
+	 * container of that name), no stray folder in SYSVOL. */
+	ug = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	if (ug[0])
+		fail_msg("IPAMUG left behind (%s) after the failed run: %s",
+			 ug[0], lab_run_describe(&res, "provision"));
+	lab_strv_free(ug);
+	if (list_ipam_gpos(f, NULL, NULL))
+		fail_msg("IPAM1_* GPO left behind after the failed run: %s",
+			 lab_run_describe(&res, "provision"));
+	{
+		char *base = policies_dn(f);
+
+		gpcs = ldap_dns(f, base, "sub", "(displayName=IPAM1_*)");
+		if (gpcs[0])
+			fail_msg("container left behind: %s", gpcs[0]);
+		lab_strv_free(gpcs);
+		free(base);
+	}
+	folders_after = policy_folders(f);
+	lab_assert_set(folders_after, (const char *const *)folders_before,
+		       "SYSVOL Policies folders before and after the failed "
+		       "run");
+	containers = policy_containers(f);
+	lab_assert_set(folders_after, (const char *const *)containers,
+		       "SYSVOL Policies folders against the GPO containers");
+
+	/* It did get mid-way: IPAMUG was created (and deleted again) --
+	 * its tombstone is the proof that the rollback ran. */
+	py(f, "tombstones", NULL, &tomb);
+	ug_n1 = count_tombstones(tomb.out, "group\tIPAMUG\t", &ug_after);
+	gpc_n1 = count_tombstones(tomb.out, "groupPolicyContainer\t", NULL);
+	printf("rolled back: %zu IPAMUG group(s), %zu GPO "
+	       "container(s)\n",
+	       ug_n1 - ug_n0, gpc_n1 - gpc_n0);
+	if (ug_n1 <= ug_n0)
+		fail_msg("no IPAMUG was created and removed: the failure came "
+			 "before any write, so no rollback was exercised "
+			 "(tombstones:\n%s)\n%s",
+			 tomb.out, lab_run_describe(&res, "ipamctl provision"));
+	/* and the DC-side grants of that IPAMUG are gone too */
+	elrdn = elr_dn(f);
+	dnsdn = dns_dn(f);
+	elr = ldap_all(f, elrdn, "member");
+	dnsacl = aces(f, dnsdn);
+	for (i = 0; ug_after[i]; i++) {
+		if (strv_has(ug_before, ug_after[i]))
+			continue;
+		for (char **a = dnsacl; *a; a++)
+			if (strstr(*a, ug_after[i]))
+				fail_msg("%s keeps an ACE of the rolled-back "
+					 "IPAMUG: %s",
+					 dnsdn, *a);
+	}
+	for (i = 0; elr[i]; i++)
+		if (ci_strstr(elr[i], "CN=IPAMUG"))
+			fail_msg("Event Log Readers holds %s", elr[i]);
+	lab_strv_free(elr);
+	lab_strv_free(dnsacl);
+	free(elrdn);
+	free(dnsdn);
+	lab_run_free(&tomb);
+	lab_strv_free(ug_before);
+	lab_strv_free(ug_after);
+	lab_strv_free(folders_before);
+	lab_strv_free(folders_after);
+	lab_strv_free(containers);
+	lab_run_free(&res);
+}
+
+/* ---- (b) provision ------------------------------------------------------ */
+
+static void check_registry_pol(int f, int k, const char *file)
+{
+	const struct fw_rule *r;
+	struct lab_run res;
+	char **lines, **names = NULL, **want = NULL;
+	size_t n = 0, m = 0, i;
+	char ctx[128];
+
+	snprintf(ctx, sizeof(ctx), "%s %s Registry.pol", F[f].domain,
+		 gpo_name[k]);
+	py(0, "pol", file, &res);
+	lines = lab_lines(res.out, NULL);
+	for (i = 0; lines && lines[i]; i++) {
+		char *l = lines[i], *t1 = strchr(l, '\t');
+		char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		char *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
+
+		if (!t3)
+			fail_msg("%s: bad line '%s'", ctx, l);
+		*t1 = *t2 = *t3 = '\0';
+		if (strcasecmp(l, FW_KEY))
+			fail_msg("%s: unexpected key '%s'", ctx, l);
+		if (strcmp(t2 + 1, "1"))
+			fail_msg("%s: %s is of type %s, not REG_SZ", ctx,
+				 t1 + 1, t2 + 1);
+		strv_push(&names, &n, t1 + 1);
+		for (r = fw_rules[k]; r->id; r++) {
+			char *lport, *name;
+
+			if (strcmp(r->id, t1 + 1))
+				continue;
+			lport = xasprintf("|LPort=%s|", r->lport);
+			name = xasprintf("|Name=%s|", r->name);
+			if (strncmp(t3 + 1, FW_PREFIX, strlen(FW_PREFIX)) ||
+			    !strstr(t3 + 1, lport) || !strstr(t3 + 1, name) ||
+			    t3[1 + strlen(t3 + 1) - 1] != '|')
+				fail_msg("%s: rule %s is '%s' (want %s…%s "
+					 "and %s)",
+					 ctx, r->id, t3 + 1, FW_PREFIX, lport,
+					 name);
+			free(lport);
+			free(name);
+		}
+	}
+	for (r = fw_rules[k]; r->id; r++)
+		strv_push(&want, &m, r->id);
+	if (!names)
+		names = xcalloc(1, sizeof(*names));
+	/* the firewall rule ids, exactly (as a multiset) */
+	lab_assert_set(names, (const char *const *)want, ctx);
+	lab_strv_free(names);
+	lab_strv_free(want);
+	lab_strv_free(lines);
+	lab_run_free(&res);
+}
+
+static void xmllint_ok(const char *file)
+{
+	const char *argv[] = {"xmllint", "--noout", file, NULL};
+	struct lab_run res;
+
+	lab_must_succeed(argv, NULL, &res);
+	lab_run_free(&res);
+}
+
+static void check_gpp(int f, int k, int which, const char *file)
+{
+	const char *sid = F[f].ipamug_sid;
+	struct lab_run res;
+	char *need[4] = {NULL, NULL, NULL, NULL};
+	size_t i;
+
+	xmllint_ok(file);
+	py(0, "gpp", file, &res);
+	switch (which) {
+	case F_GROUPS:
+		/* IPAMUG added to the local Event Log Readers (all three)
+		 * and DHCP Users (_DHCP) */
+		need[0] = xstrdup("root\tGroups\t"
+				  "{3125E937-EB16-4b4c-9934-544FC6D24D26}");
+		need[1] = xasprintf("prop\tgroupSid\t%s", ELR_SID);
+		need[2] = xasprintf("\tADD\t%s", sid);
+		if (k == GPO_DHCP)
+			need[3] = xstrdup("prop\tgroupName\tDHCP Users");
+		/* adding the member without clearing the others */
+		if (strstr(res.out, "prop\tdeleteAllUsers\t1") ||
+		    strstr(res.out, "prop\tdeleteAllGroups\t1") ||
+		    strstr(res.out, "prop\tremoveAccounts\t1"))
+			fail_msg("%s %s Groups.xml clears members:\n%s",
+				 F[f].domain, gpo_name[k], res.out);
+		break;
+	case F_SHARES:
+		need[0] = xstrdup("root\tNetworkShareSettings\t"
+				  "{520870D8-A6E7-47e8-A8D8-E6A4E76EAEC2}");
+		need[1] = xstrdup("prop\tname\tdhcpaudit");
+		break;
+	case F_REG:
+		/* read for IPAMUG in the DNS Server event log CustomSD */
+		need[0] = xstrdup("root\tRegistrySettings\t"
+				  "{A3CCFC41-DFDB-43a5-8D26-0FE8B954DA51}");
+		need[1] = xstrdup("prop\tname\tCustomSD");
+		need[2] = xasprintf("(A;;0x1;;;%s)", sid);
+		need[3] = xstrdup("prop\tkey\tSYSTEM\\CurrentControlSet\\"
+				  "Services\\EventLog\\DNS Server");
+		break;
+	}
+	for (i = 0; i < 4; i++) {
+		if (need[i] && !ci_strstr(res.out, need[i]))
+			fail_msg("%s %s %s: no '%s' in\n%s", F[f].domain,
+				 gpo_name[k], file_path[which], need[i],
+				 res.out);
+		free(need[i]);
+	}
+	lab_run_free(&res);
+}
+
+static void check_gpo(int f, int k)
+{
+	static const char *const attrs[] = {"objectClass",
+					    "displayName",
+					    "adminDescription",
+					    "gPCFunctionalityVersion",
+					    "versionNumber",
+					    "flags",
+					    "gPCFileSysPath",
+					    "gPCMachineExtensionNames",
+					    NULL};
+	const char *dn = F[f].gpo_dn[k];
+	char ctx[128], *v, *path, *dir, *gpt, *ver_s, **missing, **acl;
+	char **children;
+	struct lab_run res;
+	long version;
+	size_t i;
+
+	snprintf(ctx, sizeof(ctx), "%s %s %s", F[f].domain, gpo_name[k],
+		 F[f].guid[k]);
+
+	/* the container */
+	ldap_search(f, dn, "base", "(objectClass=*)", attrs, &res);
+	{
+		char **oc = ldif_values(res.out, "objectClass");
+		char **dsc = ldif_values(res.out, "adminDescription");
+		char **fv = ldif_values(res.out, "gPCFunctionalityVersion");
+		char **vn = ldif_values(res.out, "versionNumber");
+		char **fl = ldif_values(res.out, "flags");
+		char **fsp = ldif_values(res.out, "gPCFileSysPath");
+		char **ext = ldif_values(res.out, "gPCMachineExtensionNames");
+		char *want_fsp =
+			xasprintf("\\\\%s\\SysVol\\%s\\Policies\\%s",
+				  F[f].domain, F[f].domain, F[f].guid[k]);
+
+		if (!strv_has(oc, "groupPolicyContainer"))
+			fail_msg("%s: not a groupPolicyContainer", ctx);
+		if (!dsc[0] || strncmp(dsc[0], MARK, strlen(MARK)))
+			fail_msg("%s: adminDescription '%s' is not ipamctl's "
+				 "mark",
+				 ctx, dsc[0] ? dsc[0] : "(none)");
+		if (!fv[0] || strcmp(fv[0], "2"))
+			fail_msg("%s: gPCFunctionalityVersion %s", ctx,
+				 fv[0] ? fv[0] : "(none)");
+		if (!vn[0] || strcmp(vn[0], "1"))
+			fail_msg("%s: versionNumber %s, expected 1", ctx,
+				 vn[0] ? vn[0] : "(none)");
+		if (fl[0] && strcmp(fl[0], "0"))
+			fail_msg("%s: flags %s (a side disabled)", ctx, fl[0]);
+		if (!fsp[0] || strcasecmp(fsp[0], want_fsp))
+			fail_msg("%s: gPCFileSysPath %s, expected %s", ctx,
+				 fsp[0] ? fsp[0] : "(none)", want_fsp);
+		if (!ext[0] || strcasecmp(ext[0], gpo_ext[k]))
+			fail_msg("%s: gPCMachineExtensionNames %s, expected "
+				 "%s",
+				 ctx, ext[0] ? ext[0] : "(none)", gpo_ext[k]);
+		lab_strv_free(oc);
+		lab_strv_free(dsc);
+		lab_strv_free(fv);
+		lab_strv_free(vn);
+		lab_strv_free(fl);
+		lab_strv_free(fsp);
+		lab_strv_free(ext);
+		free(want_fsp);
+	}
+	lab_run_free(&res);
+	children = ldap_dns(f, dn, "one", "(objectClass=container)");
+	assert_int_equal(strv_len(children), 2);
+	{
+		char *u = xasprintf("CN=User,%s", dn);
+		char *m = xasprintf("CN=Machine,%s", dn);
+
+		if (!strv_has_ci(children, u) || !strv_has_ci(children, m))
+			fail_msg("%s: children %s, %s", ctx, children[0],
+				 children[1]);
+		free(u);
+		free(m);
+	}
+	lab_strv_free(children);
+
+	/* linked, enabled, not enforced, on the domain head */
+	v = link_options(f, F[f].guid[k]);
+	if (!v || strcmp(v, "NONE"))
+		fail_msg("%s: link on %s: %s", ctx, F[f].dn,
+			 v ? v : "not linked");
+	free(v);
+
+	/* the DACL, as samba-tool gpo show renders it, and ACE by ACE */
+	{
+		const char *args[] = {"gpo", "show", F[f].guid[k], NULL};
+		char *sddl, *edit;
+
+		samba_tool_ok(f, args, &res);
+		sddl = field(res.out, "ACL");
+		v = field(res.out, "display name");
+		if (!v || strcmp(v, gpo_name[k]))
+			fail_msg("%s: gpo show display name %s", ctx, v);
+		free(v);
+		if (!sddl || !strstr(sddl, "(A;CI;RPLCLORC;;;AU)") ||
+		    strstr(sddl, "(OA;CI;CR;" APPLY_GUID ";;AU)"))
+			fail_msg("%s: Authenticated Users must read and not "
+				 "apply: %s",
+				 ctx, sddl ? sddl : "(no ACL)");
+		edit = xasprintf("(A;CI;RPWPCCDCLCLORCWOWDSDDTSW;;;%s)",
+				 F[f].ipamug_sid);
+		if (!strstr(sddl, edit))
+			fail_msg("%s: no %s in %s", ctx, edit, sddl);
+		free(edit);
+		free(sddl);
+		lab_run_free(&res);
+	}
+	acl = aces(f, dn);
+	expect_ace(acl, ACE_READ, AU_SID, true, ctx);
+	if (has_apply(acl, AU_SID))
+		fail_msg("%s: Authenticated Users can apply", ctx);
+	expect_ace(acl, ACE_EDIT, F[f].ipamug_sid, true, ctx);
+	/* filtering starts empty: nobody applies the GPO */
+	for (i = 0; acl[i]; i++)
+		if (strstr(acl[i], APPLY_GUID))
+			fail_msg("%s: apply ACE %s on a fresh GPO", ctx,
+				 acl[i]);
+	lab_strv_free(acl);
+
+	/* the settings files */
+	dir = fetch_files(f, k, &missing);
+	for (i = 0; i < NFILES; i++) {
+		bool absent = strv_has(missing, file_path[i]);
+
+		if (absent == file_in[k][i])
+			fail_msg("%s: %s is %s", ctx, file_path[i],
+				 absent ? "missing" : "there, unexpected");
+	}
+	path = xasprintf("%s/GPT.INI", dir);
+	gpt = lab_need_file(path, NULL);
+	free(path);
+	ver_s = ci_strstr(gpt, "Version=");
+	if (!strstr(gpt, "[General]") || !ver_s)
+		fail_msg("%s: GPT.INI '%s'", ctx, gpt);
+	version = strtol(ver_s + 8, NULL, 10);
+	v = ldap_get(f, dn, "versionNumber");
+	if (!v || strtol(v, NULL, 10) != version || version != 1)
+		fail_msg("%s: GPT.INI Version %ld, versionNumber %s "
+			 "(both must be 1)",
+			 ctx, version, v ? v : "(none)");
+	free(v);
+	free(gpt);
+	path = xasprintf("%s/Registry.pol", dir);
+	check_registry_pol(f, k, path);
+	free(path);
+	for (i = F_GROUPS; i < NFILES; i++) {
+		if (!file_in[k][i])
+			continue;
+		path = xasprintf("%s/%s", dir, file_local[i]);
+		check_gpp(f, k, (int)i, path);
+		free(path);
+	}
+	lab_strv_free(missing);
+	free(dir);
+}
+
+static void check_domain(int f, bool has_server)
+{
+	static const char *const attrs[] = {"groupType", "adminDescription",
+					    "member", NULL};
+	char *ug = ipamug_dn(f), *elr = elr_dn(f), *dns = dns_dn(f);
+	char **dns_list, **members, **elr_members, **acl;
+	struct lab_run res;
+	int k;
+
+	/* IPAMUG: CN=Users, universal security, marked, the server in it */
+	dns_list = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	if (strv_len(dns_list) != 1 || strcasecmp(dns_list[0], ug))
+		fail_msg("%s: IPAMUG at %s, expected %s", F[f].domain,
+			 dns_list[0] ? dns_list[0] : "(nowhere)", ug);
+	lab_strv_free(dns_list);
+	ldap_search(f, ug, "base", "(objectClass=group)", attrs, &res);
+	{
+		char **gt = ldif_values(res.out, "groupType");
+		char **dsc = ldif_values(res.out, "adminDescription");
+
+		/* 0x80000008 as LDAP's signed integer */
+		if (!gt[0] || strcmp(gt[0], "-2147483640"))
+			fail_msg("%s: IPAMUG groupType %s", F[f].domain,
+				 gt[0] ? gt[0] : "(none)");
+		if (!dsc[0] || strncmp(dsc[0], MARK, strlen(MARK)))
+			fail_msg("%s: IPAMUG adminDescription '%s'",
+				 F[f].domain, dsc[0] ? dsc[0] : "(none)");
+		lab_strv_free(gt);
+		lab_strv_free(dsc);
+	}
+	members = ldif_values(res.out, "member");
+	lab_run_free(&res);
+	if (has_server) {
+		char *server = xasprintf("CN=IPAM1,CN=Computers,%s", F[f].dn);
+
+		if (strv_len(members) != 1 || strcasecmp(members[0], server))
+			fail_msg("%s: IPAMUG members [%s], expected %s",
+				 F[f].domain, join(members), server);
+		free(server);
+	} else if (members[0]) {
+		fail_msg("%s: IPAMUG members [%s], expected none", F[f].domain,
+			 join(members));
+	}
+	lab_strv_free(members);
+	free(F[f].ipamug_sid);
+	F[f].ipamug_sid = sid_of(f, "(sAMAccountName=IPAMUG)");
+
+	/* DC side: Event Log Readers, and read on CN=MicrosoftDNS */
+	elr_members = ldap_all(f, elr, "member");
+	if (!strv_has_ci(elr_members, ug))
+		fail_msg("%s: %s not in %s (members: %s)", F[f].domain, ug, elr,
+			 join(elr_members));
+	lab_strv_free(elr_members);
+	acl = aces(f, dns);
+	expect_ace(acl, ACE_DNS, F[f].ipamug_sid, true, dns);
+	lab_strv_free(acl);
+
+	need_gpos(f);
+	for (k = 0; k < NGPO; k++)
+		check_gpo(f, k);
+	aclcheck_ok(f);
+	free(ug);
+	free(elr);
+	free(dns);
+}
+
+/* What gpo show -o json reports after provisioning. */
+static void check_show(int f, bool has_server)
+{
+	const struct ipam_node *dom, *g;
+	struct ipam_node *root = gpo_show(f, &dom);
+	const char *d = F[f].domain;
+	char *ug = ipamug_dn(f);
+	int k;
+
+	if (!F[f].ipamug_sid)
+		F[f].ipamug_sid = sid_of(f, "(sAMAccountName=IPAMUG)");
+
+	jstr_ci(dom, "dn", F[f].dn, d);
+	jstr_ci(dom, "netbios", lab_need_forest(f, "NETBIOS"), d);
+	jstr_ci(dom, "dc", lab_need_forest(f, "DC"), d);
+	{
+		/* the domain SID: IPAMUG's without its RID */
+		char *dsid = xstrdup(F[f].ipamug_sid);
+
+		*strrchr(dsid, '-') = '\0';
+		jstr_ci(dom, "sid", dsid, d);
+		free(dsid);
+	}
+	jstr_ci(dom, "ipamServer.name", "ipam1.corp.example.test", d);
+	jbool(dom, "ipamServer.found", has_server, d);
+	if (has_server) {
+		char *sdn = xasprintf("CN=IPAM1,CN=Computers,%s", F[f].dn);
+		char *ssid = sid_of(f, "(dNSHostName=ipam1.corp.example.test)");
+		const struct ipam_node *m = jpath(dom, "ipamug.members", d);
+
+		jstr_ci(dom, "ipamServer.dn", sdn, d);
+		jstr_ci(dom, "ipamServer.sid", ssid, d);
+		if (m->kind != IPAM_NODE_SEQ || m->nr != 1 ||
+		    m->items[0]->kind != IPAM_NODE_STR ||
+		    strcasecmp(m->items[0]->str, sdn))
+			fail_msg("%s: gpo show: ipamug.members is not [%s]", d,
+				 sdn);
+		free(sdn);
+		free(ssid);
+	} else {
+		const struct ipam_node *m = jpath(dom, "ipamug.members", d);
+
+		if (jpath(dom, "ipamServer.dn", d)->kind != IPAM_NODE_NULL ||
+		    m->kind != IPAM_NODE_SEQ || m->nr != 0)
+			fail_msg("%s: gpo show: an IPAM server that is not "
+				 "there",
+				 d);
+	}
+	jbool(dom, "ipamug.exists", true, d);
+	jbool(dom, "ipamug.owned", true, d);
+	jstr_ci(dom, "ipamug.dn", ug, d);
+	jstr_ci(dom, "ipamug.sid", F[f].ipamug_sid, d);
+	{
+		const struct ipam_node *mk = jpath(dom, "ipamug.mark", d);
+
+		if (mk->kind != IPAM_NODE_STR ||
+		    strncmp(mk->str, MARK, strlen(MARK)))
+			fail_msg("%s: gpo show: ipamug.mark", d);
+	}
+	jbool(dom, "ipamug.holdsIpamServer", has_server, d);
+	jbool(dom, "dcGrants.eventLogReaders", true, d);
+	{
+		char *dns = dns_dn(f);
+
+		jstr_ci(dom, "dcGrants.dnsContainer", dns, d);
+		free(dns);
+	}
+	jbool(dom, "dcGrants.dnsAcl", true, d);
+	for (k = 0; k < NGPO; k++) {
+		char **filt;
+
+		g = show_gpo(dom, k);
+		jstr_ci(g, "name", gpo_name[k], gpo_name[k]);
+		jbool(g, "exists", true, gpo_name[k]);
+		jbool(g, "owned", true, gpo_name[k]);
+		jstr_ci(g, "guid", F[f].guid[k], gpo_name[k]);
+		jint(g, "version.ad", 1, gpo_name[k]);
+		jint(g, "version.gptIni", 1, gpo_name[k]);
+		jbool(g, "link.linked", true, gpo_name[k]);
+		jbool(g, "link.enabled", true, gpo_name[k]);
+		jbool(g, "link.enforced", false, gpo_name[k]);
+		/* the issue: no apply for Authenticated Users */
+		jbool(g, "authenticatedUsers.read", true, gpo_name[k]);
+		jbool(g, "authenticatedUsers.apply", false, gpo_name[k]);
+		jbool(g, "daclCurrent", true, gpo_name[k]);
+		jbool(g, "folderAcl.consistent", true, gpo_name[k]);
+		jbool(g, "settings.current", true, gpo_name[k]);
+		jbool(g, "extensionsCurrent", true, gpo_name[k]);
+		jstr_ci(g, "machineExtensionNames", gpo_ext[k], gpo_name[k]);
+		jint(g, "flags", 0, gpo_name[k]);
+		jint(g, "functionalityVersion", 2, gpo_name[k]);
+		jstr_ci(g, "dn", F[f].gpo_dn[k], gpo_name[k]);
+		filt = show_filtering(g, NULL);
+		if (filt[0])
+			fail_msg("%s %s: filtering [%s] on a fresh GPO", d,
+				 gpo_name[k], join(filt));
+		lab_strv_free(filt);
+	}
+	free(ug);
+	ipam_node_free(root);
+}
+
+static void test_b_provision_both_forests(void **state)
+{
+	struct lab_run res;
+	char **changes;
+	int f;
+
+	(void)state;
+	for (f = 1; f <= 2; f++) {
+		provision_ok(f, false, &res);
+		changes = change_lines(res.out, F[f].domain);
+		if (!changes[0])
+			fail_msg("no '%s: + …' change lines: %s", F[f].domain,
+				 lab_run_describe(&res, "provision"));
+		printf("provision %s: %zu changes\n%s%s", F[f].domain,
+		       strv_len(changes), res.out, res.err);
+		lab_strv_free(changes);
+		/* branch has no ipam1 computer: a warning naming it */
+		if (f == 2 && !(ci_strstr(res.err, "warning") &&
+				strstr(res.err, "ipam1.corp.example.test")))
+			fail_msg("no warning about the missing IPAM server "
+				 "computer: %s",
+				 lab_run_describe(&res, "provision branch"));
+		lab_run_free(&res);
+	}
+	for (f = 1; f <= 2; f++) {
+		check_domain(f, f == 1);
+		check_show(f, f == 1);
+	}
+}
+
+/* ---- (c) idempotence ---------------------------------------------------- */
+
+/* Everything a provision could touch, as text: USNs and times in AD,
+ * the GPO folders' listings and GPT.INI, the DACLs. */
+static char *snapshot(int f)
+{
+	static const char *const gpo_attrs[] = {"uSNChanged",
+						"whenChanged",
+						"versionNumber",
+						"gPCMachineExtensionNames",
+						"flags",
+						"displayName",
+						"adminDescription",
+						NULL};
+	static const char *const other_attrs[] = {"uSNChanged", "whenChanged",
+						  "member", NULL};
+	struct strbuf sb = STRBUF_INIT;
+	struct lab_run res;
+	char *base = policies_dn(f), *gplink;
+	int k;
+
+	ldap_search(f, base, "sub", "(objectClass=*)", gpo_attrs, &res);
+	strbuf_addf(&sb, "== CN=Policies\n%s", res.out);
+	lab_run_free(&res);
+	ldap_search(f, F[f].dn, "sub",
+		    "(|(cn=IPAMUG)(cn=Event Log Readers)(cn=MicrosoftDNS))",
+		    other_attrs, &res);
+	strbuf_addf(&sb, "== IPAMUG, ELR, MicrosoftDNS\n%s", res.out);
+	lab_run_free(&res);
+	gplink = ldap_get(f, F[f].dn, "gPLink");
+	strbuf_addf(&sb, "== gPLink\n%s\n", gplink ? gplink : "(none)");
+	free(gplink);
+	for (k = 0; k < NGPO; k++) {
+		char *share = share_dir(f, k);
+		char *cmd = xasprintf("recurse ON; ls \"%s\\*\"; "
+				      "get \"%s\\GPT.INI\" -",
+				      share, share);
+		char **lines, **acl;
+		size_t i;
+
+		smbclient(f, cmd, &res);
+		strbuf_addf(&sb, "== %s folder\n", gpo_name[k]);
+		lines = lab_lines(res.out, NULL);
+		for (i = 0; lines && lines[i]; i++)
+			if (!strstr(lines[i], "blocks of size") &&
+			    !strstr(lines[i], "getting file") &&
+			    strncmp(lines[i], "  .. ", 5))
+				strbuf_addf(&sb, "%s\n", lines[i]);
+		lab_strv_free(lines);
+		lab_run_free(&res);
+		acl = aces(f, F[f].gpo_dn[k]);
+		strbuf_addf(&sb, "== %s DACL\n", gpo_name[k]);
+		for (i = 0; acl[i]; i++)
+			strbuf_addf(&sb, "%s\n", acl[i]);
+		lab_strv_free(acl);
+		free(cmd);
+		free(share);
+	}
+	free(base);
+	return strbuf_detach(&sb, NULL);
+}
+
+static void test_c_second_provision_changes_nothing(void **state)
+{
+	struct lab_run res;
+	char *before[3], *after, **changes;
+	int f;
+
+	(void)state;
+	for (f = 1; f <= 2; f++) {
+		need_gpos(f);
+		before[f] = snapshot(f);
+	}
+	sleep(1); /* SMB times have one-second steps */
+	for (f = 1; f <= 2; f++) {
+		provision_ok(f, false, &res);
+		changes = change_lines(res.out, F[f].domain);
+		if (changes[0] || !strstr(res.out, "nothing to do"))
+			fail_msg("second run of %s: %s", F[f].domain,
+				 lab_run_describe(&res, "provision"));
+		lab_strv_free(changes);
+		lab_run_free(&res);
+	}
+	for (f = 1; f <= 2; f++) {
+		int k;
+
+		after = snapshot(f);
+		if (strcmp(before[f], after))
+			fail_msg("the second provision of %s changed "
+				 "something.\nbefore:\n%s\nafter:\n%s",
+				 F[f].domain, before[f], after);
+		for (k = 0; k < NGPO; k++) {
+			char *v = ldap_get(f, F[f].gpo_dn[k], "versionNumber");
+
+			assert_non_null(v);
+			assert_string_equal(v, "1");
+			free(v);
+		}
+		free(after);
+		free(before[f]);
+	}
+}
+
+/* ---- (d) security filtering --------------------------------------------- */
+
+static void filter_run(const char *what, ...)
+{
+	const char *argv[32] = {ipamctl(),  "gpo",	 "filter",
+				"--domain", F[1].domain, "--gpo",
+				"dhcp",	    "-c",	 config};
+	struct lab_run_opts opts = {.timeout_ms = 180000};
+	struct lab_run res;
+	size_t n = 9;
+	const char *a;
+	va_list ap;
+
+	va_start(ap, what);
+	while ((a = va_arg(ap, const char *)) && n < 31)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	lab_must_run(argv, &opts, &res);
+	if (res.exit_code || res.timed_out)
+		fail_msg("%s", lab_run_describe(&res, what));
+	lab_run_free(&res);
+}
+
+/* Filtering of IPAM1_DHCP in corp by gpo show: SIDs, names. */
+static void expect_show_filtering(const char *const *sids,
+				  const char *const *names)
+{
+	const struct ipam_node *dom, *g;
+	struct ipam_node *root = gpo_show(1, &dom);
+	char **got, **got_names;
+	size_t i;
+
+	g = show_gpo(dom, GPO_DHCP);
+	got = show_filtering(g, &got_names);
+	lab_assert_set(got, sids, "gpo show filtering of IPAM1_DHCP");
+	for (i = 0; names[i]; i++) {
+		bool found = false;
+
+		for (char **p = got_names; *p; p++)
+			if (ci_strstr(*p, names[i]))
+				found = true;
+		if (!found)
+			fail_msg("gpo show filtering: no name like %s in [%s]",
+				 names[i], join(got_names));
+	}
+	jbool(g, "authenticatedUsers.apply", false, "IPAM1_DHCP");
+	jbool(g, "folderAcl.consistent", true, "IPAM1_DHCP");
+	lab_strv_free(got);
+	lab_strv_free(got_names);
+	ipam_node_free(root);
+}
+
+static void test_d_filtering(void **state)
+{
+	const int f = 1;
+	char *dhcp1, *dns1, **start, **acl, **others[NGPO];
+	const char *dn;
+	int k;
+
+	(void)state;
+	need_gpos(f);
+	dn = F[f].gpo_dn[GPO_DHCP];
+	dhcp1 = sid_of(f, "(dNSHostName=dhcp1.corp.example.test)");
+	dns1 = sid_of(f, "(sAMAccountName=DNS1$)");
+	start = aces(f, dn);
+	for (k = 0; k < NGPO; k++)
+		others[k] = k == GPO_DHCP ? NULL : aces(f, F[f].gpo_dn[k]);
+
+	/* a dry run writes nothing */
+	filter_run("gpo filter --dry-run", "--add", "dhcp1.corp.example.test",
+		   "--dry-run", NULL);
+	acl = aces(f, dn);
+	lab_assert_set(acl, (const char *const *)start,
+		       "IPAM1_DHCP DACL after gpo filter --dry-run");
+	lab_strv_free(acl);
+
+	/* a name that is no computer: exit 1 naming it, nothing written
+	 * (not even the valid name given with it) */
+	{
+		const char *argv[] = {ipamctl(),
+				      "gpo",
+				      "filter",
+				      "--domain",
+				      F[f].domain,
+				      "--gpo",
+				      "dhcp",
+				      "-c",
+				      config,
+				      "--add",
+				      "dhcp1.corp.example.test",
+				      "--add",
+				      "nosuch.corp.example.test",
+				      NULL};
+		struct lab_run_opts opts = {.timeout_ms = 180000};
+		struct lab_run res;
+
+		lab_must_run(argv, &opts, &res);
+		if (res.exit_code != 1 ||
+		    !strstr(res.err, "nosuch.corp.example.test"))
+			fail_msg("%s",
+				 lab_run_describe(&res, "gpo filter --add "
+							"nosuch"));
+		lab_run_free(&res);
+		acl = aces(f, dn);
+		lab_assert_set(acl, (const char *const *)start,
+			       "IPAM1_DHCP DACL after a failed gpo filter");
+		lab_strv_free(acl);
+	}
+
+	/* add two computers: by FQDN and by sAMAccountName */
+	filter_run("gpo filter --add", "--add", "dhcp1.corp.example.test",
+		   "--add", "DNS1$", NULL);
+	acl = aces(f, dn);
+	expect_ace(acl, ACE_READ, dhcp1, true, "after --add");
+	expect_ace(acl, ACE_APPLY, dhcp1, true, "after --add");
+	expect_ace(acl, ACE_READ, dns1, true, "after --add");
+	expect_ace(acl, ACE_APPLY, dns1, true, "after --add");
+	expect_ace(acl, ACE_READ, AU_SID, true, "after --add");
+	if (has_apply(acl, AU_SID))
+		fail_msg("after --add: Authenticated Users can apply");
+	/* nothing else changed in the DACL */
+	assert_int_equal(strv_len(acl), strv_len(start) + 4);
+	for (char **p = start; *p; p++)
+		if (!strv_has(acl, *p))
+			fail_msg("after --add: ACE %s lost", *p);
+	lab_strv_free(acl);
+	aclcheck_ok(f);
+	{
+		const char *sids[] = {dhcp1, dns1, NULL};
+		const char *names[] = {"DHCP1", "DNS1", NULL};
+
+		expect_show_filtering(sids, names);
+	}
+
+	/* the same again: already so, nothing written */
+	{
+		char *usn0 = ldap_get(f, dn, "uSNChanged"), *usn1;
+
+		filter_run("gpo filter --add (again)", "--add", "DNS1$", NULL);
+		usn1 = ldap_get(f, dn, "uSNChanged");
+		if (!usn0 || !usn1 || strcmp(usn0, usn1))
+			fail_msg("adding a computer already in the filtering "
+				 "wrote the GPO (uSNChanged %s -> %s)",
+				 usn0, usn1);
+		free(usn0);
+		free(usn1);
+	}
+
+	/* remove one: gone, the other stays */
+	filter_run("gpo filter --remove", "--remove", "dhcp1.corp.example.test",
+		   NULL);
+	acl = aces(f, dn);
+	expect_ace(acl, ACE_READ, dhcp1, false, "after --remove dhcp1");
+	expect_ace(acl, ACE_APPLY, dhcp1, false, "after --remove dhcp1");
+	expect_ace(acl, ACE_READ, dns1, true, "after --remove dhcp1");
+	expect_ace(acl, ACE_APPLY, dns1, true, "after --remove dhcp1");
+	lab_strv_free(acl);
+	aclcheck_ok(f);
+	{
+		const char *sids[] = {dns1, NULL};
+		const char *names[] = {"DNS1", NULL};
+
+		expect_show_filtering(sids, names);
+	}
+
+	/* remove the other: back to the DACL it started with */
+	filter_run("gpo filter --remove", "--remove", "DNS1$", NULL);
+	acl = aces(f, dn);
+	lab_assert_set(acl, (const char *const *)start,
+		       "IPAM1_DHCP DACL after removing both");
+	lab_strv_free(acl);
+	aclcheck_ok(f);
+	{
+		const char *none[] = {NULL};
+
+		expect_show_filtering(none, none);
+	}
+	/* the other GPOs were never touched */
+	for (k = 0; k < NGPO; k++) {
+		if (!others[k])
+			continue;
+		acl = aces(f, F[f].gpo_dn[k]);
+		lab_assert_set(acl, (const char *const *)others[k],
+			       "DACL of a GPO gpo filter did not name");
+		lab_strv_free(acl);
+		lab_strv_free(others[k]);
+	}
+	lab_strv_free(start);
+	free(dhcp1);
+	free(dns1);
+}
+
+/* ---- (e) drift: a deleted link ----------------------------------------- */
+
+static void test_e_dry_run_reports_deleted_link(void **state)
+{
+	const int f = 1;
+	struct lab_run res;
+	char *gplink_before, *gplink_after, *v, **changes, *snap0, *snap1;
+
+	(void)state;
+	need_gpos(f);
+	{
+		const char *args[] = {"gpo", "dellink", F[f].dn,
+				      F[f].guid[GPO_DNS], NULL};
+
+		samba_tool_ok(f, args, &res);
+		lab_run_free(&res);
+	}
+	v = link_options(f, F[f].guid[GPO_DNS]);
+	if (v)
+		fail_msg("samba-tool gpo dellink left the link (%s)", v);
+	gplink_before = ldap_get(f, F[f].dn, "gPLink");
+	snap0 = snapshot(f);
+
+	/* the dry run names the link and writes nothing */
+	provision_ok(f, true, &res);
+	changes = change_lines(res.out, F[f].domain);
+	if (strv_len(changes) != 1 || !ci_strstr(changes[0], "link") ||
+	    !strstr(changes[0], gpo_name[GPO_DNS]))
+		fail_msg("expected one change, the link of IPAM1_DNS: %s",
+			 lab_run_describe(&res, "provision --dry-run"));
+	printf("dry run after dellink:\n%s", res.out);
+	lab_strv_free(changes);
+	lab_run_free(&res);
+	gplink_after = ldap_get(f, F[f].dn, "gPLink");
+	if (strcmp(gplink_before ? gplink_before : "",
+		   gplink_after ? gplink_after : ""))
+		fail_msg("the dry run changed gPLink: %s -> %s", gplink_before,
+			 gplink_after);
+	v = link_options(f, F[f].guid[GPO_DNS]);
+	if (v)
+		fail_msg("the dry run linked IPAM1_DNS (%s)", v);
+	snap1 = snapshot(f);
+	if (strcmp(snap0, snap1))
+		fail_msg("the dry run changed something.\nbefore:\n%s\n"
+			 "after:\n%s",
+			 snap0, snap1);
+	free(snap1);
+
+	/* the real run restores it, and only it */
+	provision_ok(f, false, &res);
+	changes = change_lines(res.out, F[f].domain);
+	if (strv_len(changes) != 1 || !strstr(changes[0], gpo_name[GPO_DNS]))
+		fail_msg("expected one change, the link of IPAM1_DNS: %s",
+			 lab_run_describe(&res, "provision"));
+	lab_strv_free(changes);
+	lab_run_free(&res);
+	v = link_options(f, F[f].guid[GPO_DNS]);
+	if (!v || strcmp(v, "NONE"))
+		fail_msg("IPAM1_DNS link after the real run: %s",
+			 v ? v : "none");
+	free(v);
+	v = ldap_get(f, F[f].gpo_dn[GPO_DNS], "versionNumber");
+	if (!v || strcmp(v, "1"))
+		fail_msg("relinking changed IPAM1_DNS's version to %s", v);
+	free(v);
+	/* and then there is nothing to do */
+	provision_ok(f, true, &res);
+	changes = change_lines(res.out, F[f].domain);
+	if (changes[0] || !strstr(res.out, "nothing to do"))
+		fail_msg("%s", lab_run_describe(&res, "provision --dry-run "
+						      "after the repair"));
+	lab_strv_free(changes);
+	lab_run_free(&res);
+	aclcheck_ok(f);
+	free(gplink_before);
+	free(gplink_after);
+	free(snap0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_a_failure_mid_way_rolls_back,
+					  thaw_teardown),
+		cmocka_unit_test(test_b_provision_both_forests),
+		cmocka_unit_test(test_c_second_provision_changes_nothing),
+		cmocka_unit_test(test_d_filtering),
+		cmocka_unit_test(test_e_dry_run_reports_deleted_link),
+	};
+
+	return cmocka_run_group_tests_name("lab_gpo", tests, setup, teardown);
+}
