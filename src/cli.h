@@ -94,8 +94,13 @@ int cmd_discover(struct cli *cli, int argc, char **argv);
 int cmd_inventory(struct cli *cli, int argc, char **argv);
 int cmd_gpo(struct cli *cli, int argc, char **argv);
 int cmd_provision(struct cli *cli, int argc, char **argv);
+int cmd_plan(struct cli *cli, int argc, char **argv);
+int cmd_apply(struct cli *cli, int argc, char **argv);
+int cmd_drift(struct cli *cli, int argc, char **argv);
+int cmd_history(struct cli *cli, int argc, char **argv);
 
 extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
-	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def;
+	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def,
+	cmd_plan_def, cmd_apply_def, cmd_drift_def, cmd_history_def;
 
 #endif

@@ -16,7 +16,7 @@ const struct command cmd_db_def = {
 	.name = "db",
 	.summary = "create, inspect or upgrade the state database",
 	.usage =
-		"db init [--force] | db info | db migrate\n\n"
+		"db init [--force] | db info | db migrate | db unlock\n\n"
 		"  init      create the state database, apply the migrations "
 		"and "
 		"record the\n"
@@ -32,7 +32,10 @@ const struct command cmd_db_def = {
 		"method\n"
 		"  info      schema version, provisioning settings, row "
 		"counts\n"
-		"  migrate   apply pending schema migrations",
+		"  migrate   apply pending schema migrations\n"
+		"  unlock    remove the reconciler lock of a plan/apply "
+		"that is gone\n"
+		"            (one on another host: check it is, first)",
 	.run = cmd_db,
 };
 
@@ -221,6 +224,41 @@ out:
 	return ret;
 }
 
+/* Remove a reconciler lock left by a process that is gone. */
+static int db_unlock(struct cli *cli)
+{
+	struct ipam_desired *d = NULL;
+	struct ipam_db *db = NULL;
+	struct strbuf path = STRBUF_INIT, holder = STRBUF_INIT;
+	int version, err, ret = IPAM_EXIT_ERROR;
+
+	if (cli_config_available(cli) && cli_load_desired(cli, &d))
+		goto out;
+	err = cli_db_path(cli, d, &path);
+	if (!err)
+		err = ipam_db_open(&db, path.buf, 0);
+	if (!err)
+		err = ipam_db_check_schema(db, &version, 1);
+	if (!err)
+		err = ipam_db_lock_break(db, &holder);
+	if (err) {
+		log_error("%s", ipam_error_last());
+		goto out;
+	}
+	if (holder.len)
+		printf("removed the lock of %s held by %s\n", path.buf,
+		       holder.buf);
+	else
+		printf("%s was not locked\n", path.buf);
+	ret = IPAM_EXIT_OK;
+out:
+	ipam_db_close(db);
+	ipam_desired_free(d);
+	strbuf_release(&path);
+	strbuf_release(&holder);
+	return ret;
+}
+
 int cmd_db(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -269,5 +307,7 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 		return db_info_or_migrate(cli, 0);
 	if (!strcmp(sub, "migrate"))
 		return db_info_or_migrate(cli, 1);
+	if (!strcmp(sub, "unlock"))
+		return db_unlock(cli);
 	return cli_usage_error(&cmd_db_def, "unknown db subcommand '%s'", sub);
 }

@@ -1,6 +1,8 @@
 #include "db.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -9,9 +11,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "diff.h"
 #include "error.h"
+#include "polfile.h"
 #include "banned.h"
 
 struct ipam_db {
@@ -126,13 +132,64 @@ static const char *const migrations[] = {
 	"  reasons TEXT);"
 	"CREATE INDEX access_status_by_server"
 	"  ON access_status(server_id, checked_at);",
+
+	/* 2: reconciling: what was applied per domain, the reconciler lock */
+	"CREATE TABLE applied_domains ("
+	"  domain TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  applied_at TEXT NOT NULL,"
+	"  config_digest TEXT,"
+	"  grp INTEGER NOT NULL DEFAULT 0 CHECK (grp IN (0,1)),"
+	"  group_member INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (group_member IN (0,1)),"
+	"  elr INTEGER NOT NULL DEFAULT 0 CHECK (elr IN (0,1)),"
+	"  dns_ace INTEGER NOT NULL DEFAULT 0 CHECK (dns_ace IN (0,1)))"
+	"  WITHOUT ROWID;"
+	"CREATE TABLE applied_gpos ("
+	"  domain TEXT NOT NULL COLLATE NOCASE,"
+	"  role TEXT NOT NULL CHECK (role IN ('dhcp','dns','dc_nps')),"
+	"  guid TEXT NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  linked INTEGER NOT NULL DEFAULT 0 CHECK (linked IN (0,1)),"
+	"  settings_current INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (settings_current IN (0,1)),"
+	"  dacl_current INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (dacl_current IN (0,1)),"
+	"  PRIMARY KEY (domain, role),"
+	"  FOREIGN KEY (domain) REFERENCES applied_domains(domain)"
+	"    ON DELETE CASCADE) WITHOUT ROWID;"
+	"CREATE TABLE applied_filter ("
+	"  domain TEXT NOT NULL COLLATE NOCASE,"
+	"  role TEXT NOT NULL,"
+	"  sid TEXT NOT NULL,"
+	"  PRIMARY KEY (domain, role, sid),"
+	"  FOREIGN KEY (domain, role) REFERENCES applied_gpos(domain, role)"
+	"    ON DELETE CASCADE) WITHOUT ROWID;"
+	"CREATE TABLE reconcile_lock ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  started_at TEXT NOT NULL);",
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-static const char *const count_tables[] = {
-	"domains", "servers", "server_addresses", "server_history",
-	"runs",	   "actions", "access_status",
+/* The tables "db info" counts, with the schema version that made each. */
+static const struct {
+	const char *name;
+	int since;
+} count_tables[] = {
+	{"domains", 1},
+	{"servers", 1},
+	{"server_addresses", 1},
+	{"server_history", 1},
+	{"runs", 1},
+	{"actions", 1},
+	{"access_status", 1},
+	{"applied_domains", 2},
+	{"applied_gpos", 2},
+	{"applied_filter", 2},
 };
 
 static int db_error(struct ipam_db *db, int code, const char *what)
@@ -528,15 +585,24 @@ int ipam_db_check_settings(struct ipam_db *db, const struct ipam_desired *d)
 
 int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out, size_t *nr)
 {
-	size_t n = sizeof(count_tables) / sizeof(count_tables[0]), i;
-	struct ipam_db_count *c = xcalloc(n, sizeof(*c));
+	size_t max = sizeof(count_tables) / sizeof(count_tables[0]), i, n = 0;
+	struct ipam_db_count *c;
+	int version, err;
 
-	for (i = 0; i < n; i++) {
-		char *sql =
-			xasprintf("SELECT count(*) FROM %s", count_tables[i]);
+	/* "db info" works on a database that still needs "db migrate". */
+	err = ipam_db_schema_version(db, &version);
+	if (err)
+		return err;
+	c = xcalloc(max, sizeof(*c));
+	for (i = 0; i < max; i++) {
+		char *sql;
 		sqlite3_stmt *st;
 		int rc;
 
+		if (count_tables[i].since > version)
+			continue;
+		sql = xasprintf("SELECT count(*) FROM %s",
+				count_tables[i].name);
 		rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
 		free(sql);
 		if (rc) {
@@ -544,9 +610,10 @@ int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out, size_t *nr)
 			return db_error(db, IPAM_EDB, "cannot count rows in");
 		}
 		rc = sqlite3_step(st);
-		c[i].table = count_tables[i];
-		c[i].rows = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+		c[n].table = count_tables[i].name;
+		c[n].rows = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 		sqlite3_finalize(st);
+		n++;
 	}
 	*out = c;
 	*nr = n;
@@ -579,14 +646,21 @@ static int step_done(struct ipam_db *db, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
+/* This host's name, as runs and the reconciler lock record it. */
+static void this_host(char *buf, size_t size)
+{
+	memset(buf, 0, size);
+	gethostname(buf, size - 1);
+}
+
 int ipam_db_run_begin(struct ipam_db *db, const char *command,
 		      long long *run_id)
 {
-	char host[256] = "";
+	char host[256];
 	sqlite3_stmt *st;
 	int err;
 
-	gethostname(host, sizeof(host) - 1);
+	this_host(host, sizeof(host));
 	err = prepare(db, &st,
 		      "INSERT INTO runs(command, started_at, host, pid, "
 		      "outcome) VALUES (?1, " NOW_SQL ", ?2, ?3, 'running')");
@@ -960,4 +1034,737 @@ void ipam_db_history_free(struct ipam_db_history *h, size_t nr)
 		free(h[i].change);
 	}
 	free(h);
+}
+
+/* ---- what was applied ---- */
+
+/* The role text of each enum ipam_pol_gpo in applied_gpos. */
+static const char *const gpo_roles[IPAM_GPO_COUNT] = {
+	[IPAM_POL_GPO_DHCP] = "dhcp",
+	[IPAM_POL_GPO_DNS] = "dns",
+	[IPAM_POL_GPO_DC_NPS] = "dc_nps",
+};
+
+static int gpo_role_parse(const char *text)
+{
+	int i;
+
+	for (i = 0; text && i < IPAM_GPO_COUNT; i++)
+		if (!strcmp(text, gpo_roles[i]))
+			return i;
+	return -1;
+}
+
+static int cmp_applied_gpo(const void *a, const void *b)
+{
+	const struct ipam_applied_gpo *x = a, *y = b;
+
+	return (x->gpo > y->gpo) - (x->gpo < y->gpo);
+}
+
+/* A GPO's filter entries, sorted; fst is reset and reused. */
+static int load_applied_filter(struct ipam_db *db, sqlite3_stmt *fst,
+			       const char *domain, struct ipam_applied_gpo *g)
+{
+	size_t alloc = 0;
+	int rc;
+
+	sqlite3_reset(fst);
+	bind_text(fst, 1, domain);
+	bind_text(fst, 2, gpo_roles[g->gpo]);
+	while ((rc = sqlite3_step(fst)) == SQLITE_ROW) {
+		char *sid = column_dup(fst, 0);
+
+		if (!sid)
+			continue;
+		ALLOC_GROW(g->filter_sids, g->nr_filter + 1, alloc);
+		g->filter_sids[g->nr_filter++] = sid;
+	}
+	if (rc != SQLITE_DONE)
+		return db_error(db, IPAM_EDB,
+				"cannot read applied filters from");
+	return 0;
+}
+
+/* A domain's GPOs in role order, with their filter entries. */
+static int load_applied_gpos(struct ipam_db *db, sqlite3_stmt *gst,
+			     sqlite3_stmt *fst, struct ipam_applied_domain *ad)
+{
+	size_t k;
+	int rc, err = 0;
+
+	sqlite3_reset(gst);
+	bind_text(gst, 1, ad->domain);
+	while ((rc = sqlite3_step(gst)) == SQLITE_ROW) {
+		int gpo = gpo_role_parse(
+			(const char *)sqlite3_column_text(gst, 0));
+		struct ipam_applied_gpo *g;
+
+		/* The CHECK and the primary key make both impossible. */
+		if (gpo < 0 || ad->nr_gpos >= IPAM_GPO_COUNT)
+			continue;
+		g = &ad->gpos[ad->nr_gpos++];
+		memset(g, 0, sizeof(*g));
+		g->gpo = gpo;
+		g->guid = column_dup(gst, 1);
+		g->version = (uint32_t)sqlite3_column_int64(gst, 2);
+		g->linked = sqlite3_column_int(gst, 3) != 0;
+		g->settings_current = sqlite3_column_int(gst, 4) != 0;
+		g->dacl_current = sqlite3_column_int(gst, 5) != 0;
+	}
+	if (rc != SQLITE_DONE)
+		return db_error(db, IPAM_EDB, "cannot read applied GPOs from");
+	qsort(ad->gpos, ad->nr_gpos, sizeof(ad->gpos[0]), cmp_applied_gpo);
+	for (k = 0; !err && k < ad->nr_gpos; k++)
+		err = load_applied_filter(db, fst, ad->domain, &ad->gpos[k]);
+	return err;
+}
+
+int ipam_db_applied_load(struct ipam_db *db, struct ipam_applied *out)
+{
+	sqlite3_stmt *st = NULL, *gst = NULL, *fst = NULL;
+	size_t alloc = 0, i;
+	int rc, err;
+
+	memset(out, 0, sizeof(*out));
+	err = prepare(db, &st,
+		      "SELECT domain, config_digest, grp, group_member, elr, "
+		      "dns_ace FROM applied_domains ORDER BY domain");
+	if (err)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ipam_applied_domain *ad;
+
+		ALLOC_GROW(out->domains, out->nr + 1, alloc);
+		ad = &out->domains[out->nr++];
+		memset(ad, 0, sizeof(*ad));
+		ad->domain = column_dup(st, 0);
+		ad->config_digest = column_dup(st, 1);
+		ad->group = sqlite3_column_int(st, 2) != 0;
+		ad->group_member = sqlite3_column_int(st, 3) != 0;
+		ad->elr = sqlite3_column_int(st, 4) != 0;
+		ad->dns_ace = sqlite3_column_int(st, 5) != 0;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_error(db, IPAM_EDB, "cannot read applied state from");
+		goto out;
+	}
+	err = prepare(db, &gst,
+		      "SELECT role, guid, version, linked, settings_current, "
+		      "dacl_current FROM applied_gpos WHERE domain = ?1");
+	if (!err)
+		err = prepare(db, &fst,
+			      "SELECT sid FROM applied_filter WHERE domain = "
+			      "?1 AND role = ?2 ORDER BY sid");
+	for (i = 0; !err && i < out->nr; i++)
+		err = load_applied_gpos(db, gst, fst, &out->domains[i]);
+out:
+	sqlite3_finalize(fst);
+	sqlite3_finalize(gst);
+	sqlite3_finalize(st);
+	if (err)
+		ipam_applied_release(out);
+	return err;
+}
+
+/* Run sql with ?1 bound to a domain name. */
+static int exec_for_domain(struct ipam_db *db, const char *sql,
+			   const char *domain)
+{
+	sqlite3_stmt *st;
+	int err = prepare(db, &st, sql);
+
+	if (err)
+		return err;
+	bind_text(st, 1, domain);
+	return step_done(db, st, "cannot record applied state in");
+}
+
+static int store_applied_gpo(struct ipam_db *db, const char *domain,
+			     const struct ipam_applied_gpo *g)
+{
+	sqlite3_stmt *st;
+	size_t j;
+	int err;
+
+	err = prepare(db, &st,
+		      "INSERT INTO applied_gpos(domain, role, guid, version, "
+		      "linked, settings_current, dacl_current) VALUES "
+		      "(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	if (err)
+		return err;
+	bind_text(st, 1, domain);
+	bind_text(st, 2, gpo_roles[g->gpo]);
+	bind_text(st, 3, g->guid);
+	sqlite3_bind_int64(st, 4, g->version);
+	sqlite3_bind_int(st, 5, g->linked);
+	sqlite3_bind_int(st, 6, g->settings_current);
+	sqlite3_bind_int(st, 7, g->dacl_current);
+	err = step_done(db, st, "cannot record an applied GPO in");
+	for (j = 0; !err && j < g->nr_filter; j++) {
+		err = prepare(db, &st,
+			      "INSERT OR IGNORE INTO applied_filter(domain, "
+			      "role, sid) VALUES (?1, ?2, ?3)");
+		if (err)
+			break;
+		bind_text(st, 1, domain);
+		bind_text(st, 2, gpo_roles[g->gpo]);
+		bind_text(st, 3, g->filter_sids[j]);
+		err = step_done(db, st, "cannot record a filter entry in");
+	}
+	return err;
+}
+
+static int check_applied(const struct ipam_applied_domain *ad)
+{
+	size_t k, j;
+
+	if (!ad->domain || !*ad->domain)
+		return ipam_error_set(IPAM_EINVAL,
+				      "applied state names no domain");
+	if (ad->nr_gpos > IPAM_GPO_COUNT)
+		return ipam_error_set(IPAM_EINVAL,
+				      "applied state of '%s' has %zu GPOs",
+				      ad->domain, ad->nr_gpos);
+	for (k = 0; k < ad->nr_gpos; k++) {
+		const struct ipam_applied_gpo *g = &ad->gpos[k];
+
+		if (g->gpo < 0 || g->gpo >= IPAM_GPO_COUNT)
+			return ipam_error_set(IPAM_EINVAL,
+					      "applied state of '%s': unknown "
+					      "GPO %d",
+					      ad->domain, g->gpo);
+		if (!g->guid)
+			return ipam_error_set(IPAM_EINVAL,
+					      "applied state of '%s': the %s "
+					      "GPO has no GUID",
+					      ad->domain, gpo_roles[g->gpo]);
+		for (j = 0; j < g->nr_filter; j++)
+			if (!g->filter_sids[j])
+				return ipam_error_set(
+					IPAM_EINVAL,
+					"applied state of '%s': a filter "
+					"entry of the %s GPO has no SID",
+					ad->domain, gpo_roles[g->gpo]);
+	}
+	return 0;
+}
+
+int ipam_db_applied_store(struct ipam_db *db, long long run_id,
+			  const struct ipam_applied_domain *ad)
+{
+	sqlite3_stmt *st;
+	size_t k;
+	int err;
+
+	err = check_applied(ad);
+	if (err)
+		return err;
+	err = exec_sql(db, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	/* Children first: the cascades need foreign_keys, this does not. */
+	err = exec_for_domain(
+		db, "DELETE FROM applied_filter WHERE domain = ?1", ad->domain);
+	if (!err)
+		err = exec_for_domain(
+			db, "DELETE FROM applied_gpos WHERE domain = ?1",
+			ad->domain);
+	if (!err)
+		err = exec_for_domain(
+			db, "DELETE FROM applied_domains WHERE domain = ?1",
+			ad->domain);
+	if (!err)
+		err = prepare(db, &st,
+			      "INSERT INTO applied_domains(domain, run_id, "
+			      "applied_at, config_digest, grp, group_member, "
+			      "elr, dns_ace) VALUES (?1, ?2, " NOW_SQL
+			      ", ?3, ?4, ?5, ?6, ?7)");
+	if (!err) {
+		bind_text(st, 1, ad->domain);
+		if (run_id > 0)
+			sqlite3_bind_int64(st, 2, run_id);
+		else
+			sqlite3_bind_null(st, 2);
+		bind_text(st, 3, ad->config_digest);
+		sqlite3_bind_int(st, 4, ad->group);
+		sqlite3_bind_int(st, 5, ad->group_member);
+		sqlite3_bind_int(st, 6, ad->elr);
+		sqlite3_bind_int(st, 7, ad->dns_ace);
+		err = step_done(db, st, "cannot record applied state in");
+	}
+	for (k = 0; !err && k < ad->nr_gpos; k++)
+		err = store_applied_gpo(db, ad->domain, &ad->gpos[k]);
+	if (!err)
+		err = exec_sql(db, "COMMIT");
+	if (!err)
+		return 0;
+	ipam_error_prefix(err, "recording what was applied to '%s'",
+			  ad->domain);
+	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+/* ---- the reconciler lock ---- */
+
+#define LOCK_POLL_MS 200
+
+struct lock_holder {
+	char *host, *command, *since;
+	long long pid;
+};
+
+static void holder_release(struct lock_holder *h)
+{
+	free(h->host);
+	free(h->command);
+	free(h->since);
+	memset(h, 0, sizeof(*h));
+}
+
+/*
+ * A holder is gone only when it ran on this host and its pid is no longer
+ * there; a process on another host cannot be checked from here.  (A zombie
+ * still counts as running until its parent reaps it.)
+ */
+static int holder_gone(const struct lock_holder *h, const char *host)
+{
+	if (!h->host || strcmp(h->host, host))
+		return 0;
+	if (h->pid <= 0 || h->pid > INT_MAX)
+		return 1;
+	return kill((pid_t)h->pid, 0) && errno == ESRCH;
+}
+
+/* The holder's runs that never ended: they never will. */
+static int interrupt_runs(struct ipam_db *db, const struct lock_holder *h)
+{
+	sqlite3_stmt *st;
+	int err;
+
+	err = prepare(db, &st,
+		      "UPDATE runs SET outcome = 'interrupted', ended_at = "
+		      "" NOW_SQL " WHERE outcome = 'running' AND host = ?1 "
+		      "AND pid = ?2");
+	if (err)
+		return err;
+	bind_text(st, 1, h->host);
+	sqlite3_bind_int64(st, 2, h->pid);
+	return step_done(db, st, "cannot mark interrupted runs in");
+}
+
+/*
+ * One attempt, in one IMMEDIATE transaction so that two processes cannot
+ * both see the lock free: *taken, or h says who holds it.
+ */
+static int lock_try(struct ipam_db *db, const char *command, const char *host,
+		    struct lock_holder *h, int *taken)
+{
+	long long pid = (long long)getpid();
+	sqlite3_stmt *st;
+	int rc, held, err;
+
+	*taken = 0;
+	err = exec_sql(db, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	err = prepare(db, &st,
+		      "SELECT host, pid, command, started_at FROM "
+		      "reconcile_lock WHERE id = 1");
+	if (err)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		h->host = column_dup(st, 0);
+		h->pid = sqlite3_column_int64(st, 1);
+		h->command = column_dup(st, 2);
+		h->since = column_dup(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		err = db_error(db, IPAM_EDB, "cannot read the lock of");
+		goto out;
+	}
+	held = rc == SQLITE_ROW;
+	if (held && h->host && !strcmp(h->host, host) && h->pid == pid) {
+		/* Ours already: taking it again is no conflict. */
+		*taken = 1;
+		goto out;
+	}
+	if (held && !holder_gone(h, host))
+		goto out;
+	if (held)
+		err = interrupt_runs(db, h);
+	if (!err)
+		err = prepare(db, &st,
+			      "INSERT OR REPLACE INTO reconcile_lock(id, host, "
+			      "pid, command, started_at) VALUES (1, ?1, ?2, "
+			      "?3, " NOW_SQL ")");
+	if (!err) {
+		bind_text(st, 1, host);
+		sqlite3_bind_int64(st, 2, pid);
+		bind_text(st, 3, command);
+		err = step_done(db, st, "cannot take the lock of");
+	}
+	if (!err)
+		*taken = 1;
+out:
+	if (!err)
+		err = exec_sql(db, "COMMIT");
+	if (err) {
+		*taken = 0;
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return err;
+}
+
+static long long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000LL +
+	       (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static void sleep_ms(long long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s)
+{
+	long long limit = timeout_s > 0 ? timeout_s * 1000LL : 0, left;
+	struct lock_holder h = {0};
+	struct timespec start;
+	char host[256];
+	int taken, err;
+
+	this_host(host, sizeof(host));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		holder_release(&h);
+		err = lock_try(db, command, host, &h, &taken);
+		if (err || taken)
+			break;
+		left = limit - elapsed_ms(&start);
+		if (left <= 0) {
+			err = ipam_error_set(
+				IPAM_ECONFLICT,
+				"state database '%s' is locked by %s (pid %lld "
+				"on %s) since %s; waited %d s. Wait for it to "
+				"finish, or allow longer with --lock-timeout "
+				"SECONDS; if that process is gone (one on "
+				"another host cannot be checked from here), "
+				"remove the lock with 'ipamctl db unlock'",
+				db->path, h.command ? h.command : "?", h.pid,
+				h.host ? h.host : "?", h.since ? h.since : "?",
+				timeout_s > 0 ? timeout_s : 0);
+			break;
+		}
+		sleep_ms(left < LOCK_POLL_MS ? left : LOCK_POLL_MS);
+	}
+	holder_release(&h);
+	if (err && err != IPAM_ECONFLICT)
+		ipam_error_prefix(err, "taking the reconciler lock");
+	return err;
+}
+
+int ipam_db_unlock(struct ipam_db *db)
+{
+	char host[256];
+	sqlite3_stmt *st;
+	int err;
+
+	this_host(host, sizeof(host));
+	err = prepare(db, &st,
+		      "DELETE FROM reconcile_lock WHERE id = 1 AND host = ?1 "
+		      "AND pid = ?2");
+	if (err)
+		return err;
+	bind_text(st, 1, host);
+	sqlite3_bind_int64(st, 2, (long long)getpid());
+	return step_done(db, st, "cannot release the lock of");
+}
+
+int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder)
+{
+	sqlite3_stmt *st;
+	int err, rc;
+
+	strbuf_reset(holder);
+	err = prepare(db, &st,
+		      "SELECT command, pid, host, started_at FROM "
+		      "reconcile_lock WHERE id = 1");
+	if (err)
+		return err;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		strbuf_addf(holder, "%s (pid %lld on %s) since %s",
+			    (const char *)sqlite3_column_text(st, 0),
+			    (long long)sqlite3_column_int64(st, 1),
+			    (const char *)sqlite3_column_text(st, 2),
+			    (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, IPAM_EDB, "cannot read the lock of");
+	if (rc == SQLITE_DONE)
+		return 0;
+	err = prepare(db, &st, "DELETE FROM reconcile_lock WHERE id = 1");
+	if (err)
+		return err;
+	return step_done(db, st, "cannot remove the lock of");
+}
+
+/* ---- the journal ---- */
+
+/* Step an UPDATE; IPAM_ENOTFOUND (message from the caller) if it matched
+ * no row. */
+static int step_update(struct ipam_db *db, sqlite3_stmt *st, const char *what,
+		       int *changed)
+{
+	int err = step_done(db, st, what);
+
+	*changed = err ? 0 : sqlite3_changes(db->h);
+	return err;
+}
+
+int ipam_db_run_set_source(struct ipam_db *db, long long run_id,
+			   const char *git_commit, const char *config_digest)
+{
+	sqlite3_stmt *st;
+	int changed, err;
+
+	err = prepare(db, &st,
+		      "UPDATE runs SET git_commit = ?1, config_digest = ?2 "
+		      "WHERE id = ?3");
+	if (err)
+		return err;
+	bind_text(st, 1, git_commit);
+	bind_text(st, 2, config_digest);
+	sqlite3_bind_int64(st, 3, run_id);
+	err = step_update(db, st, "cannot record the run's source in",
+			  &changed);
+	if (!err && !changed)
+		err = ipam_error_set(IPAM_ENOTFOUND,
+				     "no run %lld in state database '%s'",
+				     run_id, db->path);
+	return err;
+}
+
+int ipam_db_action_add(struct ipam_db *db, long long run_id, int seq,
+		       const char *kind, const char *target, const char *domain,
+		       const char *detail)
+{
+	sqlite3_stmt *st;
+	int err;
+
+	err = prepare(db, &st,
+		      "INSERT INTO actions(run_id, seq, kind, target, domain, "
+		      "detail, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		      "'pending')");
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, seq);
+	bind_text(st, 3, kind);
+	bind_text(st, 4, target);
+	bind_text(st, 5, domain);
+	bind_text(st, 6, detail);
+	return step_done(db, st, "cannot journal an action in");
+}
+
+int ipam_db_action_set(struct ipam_db *db, long long run_id, int seq,
+		       const char *state, const char *error)
+{
+	static const char *const states[] = {"started", "done", "failed",
+					     "skipped"};
+	sqlite3_stmt *st;
+	size_t i;
+	int changed, err;
+
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (state && !strcmp(state, states[i]))
+			break;
+	if (i == sizeof(states) / sizeof(states[0]))
+		return ipam_error_set(IPAM_EINVAL,
+				      "unknown action state '%s': use started, "
+				      "done, failed or skipped",
+				      state ? state : "(null)");
+	err = prepare(db, &st,
+		      "UPDATE actions SET state = ?3, "
+		      "started_at = CASE WHEN ?3 = 'started' THEN " NOW_SQL
+		      " ELSE started_at END, "
+		      "ended_at = CASE WHEN ?3 IN ('done','failed','skipped') "
+		      "THEN " NOW_SQL " ELSE ended_at END, "
+		      "error = ?4 WHERE run_id = ?1 AND seq = ?2");
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, seq);
+	bind_text(st, 3, state);
+	bind_text(st, 4, error);
+	err = step_update(db, st, "cannot journal an action in", &changed);
+	if (!err && !changed)
+		err = ipam_error_set(IPAM_ENOTFOUND,
+				     "no action %d in run %lld of state "
+				     "database '%s'",
+				     seq, run_id, db->path);
+	return err;
+}
+
+#define RUN_COLUMNS                                                            \
+	"SELECT id, command, started_at, ended_at, host, pid, git_commit, "    \
+	"config_digest, outcome, summary FROM runs "
+
+static void run_from_row(struct ipam_db_run *r, sqlite3_stmt *st)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->command = column_dup(st, 1);
+	r->started_at = column_dup(st, 2);
+	r->ended_at = column_dup(st, 3);
+	r->host = column_dup(st, 4);
+	r->pid = sqlite3_column_int64(st, 5);
+	r->git_commit = column_dup(st, 6);
+	r->config_digest = column_dup(st, 7);
+	r->outcome = column_dup(st, 8);
+	r->summary = column_dup(st, 9);
+}
+
+int ipam_db_runs_list(struct ipam_db *db, size_t limit,
+		      struct ipam_db_run **out, size_t *nr)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, err;
+
+	*out = NULL;
+	*nr = 0;
+	err = prepare(db, &st, RUN_COLUMNS "ORDER BY id DESC LIMIT ?1");
+	if (err)
+		return err;
+	/* A negative LIMIT is none. */
+	sqlite3_bind_int64(
+		st, 1,
+		limit && limit <= (size_t)LLONG_MAX ? (long long)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(*out, *nr + 1, alloc);
+		memset(&(*out)[*nr], 0, sizeof(**out));
+		run_from_row(&(*out)[(*nr)++], st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		ipam_db_runs_free(*out, *nr);
+		*out = NULL;
+		*nr = 0;
+		return db_error(db, IPAM_EDB, "cannot read runs from");
+	}
+	return 0;
+}
+
+int ipam_db_run_get(struct ipam_db *db, long long id, struct ipam_db_run *out)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	memset(out, 0, sizeof(*out));
+	err = prepare(db, &st, RUN_COLUMNS "WHERE id = ?1");
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		run_from_row(out, st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return ipam_error_set(IPAM_ENOTFOUND,
+				      "no run %lld in state database '%s'", id,
+				      db->path);
+	if (rc != SQLITE_ROW)
+		return db_error(db, IPAM_EDB, "cannot read runs from");
+	return 0;
+}
+
+int ipam_db_run_actions(struct ipam_db *db, long long run_id,
+			struct ipam_db_action_row **out, size_t *nr)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, err;
+
+	*out = NULL;
+	*nr = 0;
+	err = prepare(db, &st,
+		      "SELECT seq, kind, target, domain, detail, state, "
+		      "started_at, ended_at, error FROM actions WHERE run_id "
+		      "= ?1 ORDER BY seq");
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ipam_db_action_row *a;
+
+		ALLOC_GROW(*out, *nr + 1, alloc);
+		a = &(*out)[(*nr)++];
+		a->seq = sqlite3_column_int(st, 0);
+		a->kind = column_dup(st, 1);
+		a->target = column_dup(st, 2);
+		a->domain = column_dup(st, 3);
+		a->detail = column_dup(st, 4);
+		a->state = column_dup(st, 5);
+		a->started_at = column_dup(st, 6);
+		a->ended_at = column_dup(st, 7);
+		a->error = column_dup(st, 8);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		ipam_db_actions_free(*out, *nr);
+		*out = NULL;
+		*nr = 0;
+		return db_error(db, IPAM_EDB, "cannot read the journal from");
+	}
+	return 0;
+}
+
+void ipam_db_run_release(struct ipam_db_run *r)
+{
+	if (!r)
+		return;
+	free(r->command);
+	free(r->started_at);
+	free(r->ended_at);
+	free(r->host);
+	free(r->git_commit);
+	free(r->config_digest);
+	free(r->outcome);
+	free(r->summary);
+	memset(r, 0, sizeof(*r));
+}
+
+void ipam_db_runs_free(struct ipam_db_run *v, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; v && i < nr; i++)
+		ipam_db_run_release(&v[i]);
+	free(v);
+}
+
+void ipam_db_actions_free(struct ipam_db_action_row *v, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; v && i < nr; i++) {
+		free(v[i].kind);
+		free(v[i].target);
+		free(v[i].domain);
+		free(v[i].detail);
+		free(v[i].state);
+		free(v[i].started_at);
+		free(v[i].ended_at);
+		free(v[i].error);
+	}
+	free(v);
 }

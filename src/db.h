@@ -100,4 +100,68 @@ int ipam_db_server_history(struct ipam_db *db, const char *name,
 			   struct ipam_db_history **out, size_t *nr);
 void ipam_db_history_free(struct ipam_db_history *h, size_t nr);
 
+/* ---- reconciling (schema version 2) ----------------------------------- */
+
+struct ipam_applied;
+struct ipam_applied_domain;
+
+/* What ipamctl last applied, per domain (empty when nothing was). */
+int ipam_db_applied_load(struct ipam_db *db, struct ipam_applied *out);
+/* Replace what is recorded for ad->domain with ad, in one transaction
+ * (its GPOs and their filter entries included). */
+int ipam_db_applied_store(struct ipam_db *db, long long run_id,
+			  const struct ipam_applied_domain *ad);
+
+/*
+ * The reconciler lock of this database: one plan/apply/reconcile at a
+ * time.  Waits up to timeout_s seconds (0: not at all) while a live
+ * process holds it.  A lock held by a process that no longer runs on this
+ * host is stale: it is taken over (and that process's runs still marked
+ * 'running' become 'interrupted').  Held at the timeout: IPAM_ECONFLICT,
+ * the message naming the holder (host, pid, command, since when).
+ */
+int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s);
+/* Release the lock if this process holds it. */
+int ipam_db_unlock(struct ipam_db *db);
+/* Remove the lock whoever holds it (`ipamctl db unlock`, for a holder on
+ * another host that is gone); holder gets who held it, "" if nobody. */
+int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder);
+
+/* The desired state a run worked from. */
+int ipam_db_run_set_source(struct ipam_db *db, long long run_id,
+			   const char *git_commit, const char *config_digest);
+
+/* The journal of a run: one row per plan action (seq from 1). */
+int ipam_db_action_add(struct ipam_db *db, long long run_id, int seq,
+		       const char *kind, const char *target, const char *domain,
+		       const char *detail);
+/* state: started, done, failed or skipped; error NULL unless failed. */
+int ipam_db_action_set(struct ipam_db *db, long long run_id, int seq,
+		       const char *state, const char *error);
+
+struct ipam_db_run {
+	long long id;
+	char *command, *started_at, *ended_at, *host;
+	long long pid;
+	char *git_commit, *config_digest, *outcome, *summary;
+};
+
+struct ipam_db_action_row {
+	int seq;
+	char *kind, *target, *domain, *detail, *state;
+	char *started_at, *ended_at, *error;
+};
+
+/* The latest runs, newest first (limit 0: all). */
+int ipam_db_runs_list(struct ipam_db *db, size_t limit,
+		      struct ipam_db_run **out, size_t *nr);
+/* One run; IPAM_ENOTFOUND when there is none with that id. */
+int ipam_db_run_get(struct ipam_db *db, long long id, struct ipam_db_run *out);
+/* Its journal, by seq. */
+int ipam_db_run_actions(struct ipam_db *db, long long run_id,
+			struct ipam_db_action_row **out, size_t *nr);
+void ipam_db_run_release(struct ipam_db_run *r);
+void ipam_db_runs_free(struct ipam_db_run *v, size_t nr);
+void ipam_db_actions_free(struct ipam_db_action_row *v, size_t nr);
+
 #endif

@@ -450,7 +450,7 @@ static int parse_entry(struct ipam_pol *pol, struct reader *r)
 {
 	char *key = NULL, *value = NULL;
 	size_t at = r->pos;
-	uint32_t type, size;
+	uint32_t type = 0, size = 0;
 	int rc;
 
 	if ((rc = expect_char(r, '[')) || (rc = read_name(r, &key)) ||

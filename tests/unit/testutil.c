@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "config.h"
 #include "strbuf.h"
 
 extern char **environ;
@@ -153,4 +155,16 @@ const char *ipamctl_path(void)
 	const char *p = getenv("IPAMCTL");
 
 	return p ? p : "ipamctl";
+}
+
+struct ipam_desired *desired_from_text(const char *text)
+{
+	struct ipam_source src = {"d.yaml", text, strlen(text)};
+	struct ipam_diags diags = {0};
+	struct ipam_desired *d = NULL;
+
+	if (ipam_config_load_sources(&d, &src, 1, &diags))
+		cli_print_diags(stderr, &diags);
+	ipam_diags_free(&diags);
+	return d;
 }

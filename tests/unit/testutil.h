@@ -25,6 +25,11 @@ void tmpdir_remove(char *dir);
 char *slurp(const char *path, size_t *len);
 int write_file(const char *path, const char *text);
 
+struct ipam_desired;
+/* The desired state of YAML text (named d.yaml in positions); NULL (and
+ * the diagnostics on stderr) when it does not load. */
+struct ipam_desired *desired_from_text(const char *text);
+
 /* $IPAM_TEST_FIXTURES and $IPAMCTL set by ctest. */
 const char *fixtures_dir(void);
 const char *ipamctl_path(void);

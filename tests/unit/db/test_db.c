@@ -11,10 +11,14 @@
 
 #include "config.h"
 #include "db.h"
+#include "diff.h"
 #include "error.h"
 #include "testutil.h"
 
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 
 struct fx {
 	char *dir;
@@ -47,12 +51,9 @@ static struct ipam_desired *desired(const char *method_and_prefix)
 		xasprintf("version: 1\nipamServer: ipam1.corp.example.test\n"
 			  "provisioning: {%s}\n",
 			  method_and_prefix);
-	struct ipam_source src = {"d.yaml", text, strlen(text)};
-	struct ipam_diags diags = {0};
-	struct ipam_desired *d = NULL;
+	struct ipam_desired *d = desired_from_text(text);
 
-	assert_int_equal(ipam_config_load_sources(&d, &src, 1, &diags), 0);
-	ipam_diags_free(&diags);
+	assert_non_null(d);
 	free(text);
 	return d;
 }
@@ -82,6 +83,15 @@ static char *sqlite_query(const char *path, const char *sql)
 {
 	return sqlite_run(path, sql, 1);
 }
+
+#define TABLES_SQL                                                             \
+	"SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master " \
+	"WHERE type='table' ORDER BY name)"
+
+/* The tables of schema version 1, as migration 1 alone makes them. */
+#define V1_TABLES                                                              \
+	"access_status,actions,domains,runs,schema_migrations,"                \
+	"server_addresses,server_history,servers,settings"
 
 static void test_open_requires_existing_without_create(void **state)
 {
@@ -122,15 +132,14 @@ static void test_migrations_from_zero(void **state)
 	free(s);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1");
+	assert_string_equal(s, "1,2");
 	free(s);
-	s = sqlite_query(f->path,
-			 "SELECT group_concat(name, ',') FROM (SELECT name "
-			 "FROM sqlite_master WHERE type='table' ORDER BY "
-			 "name)");
-	assert_string_equal(s, "access_status,actions,domains,runs,"
-			       "schema_migrations,server_addresses,"
-			       "server_history,servers,settings");
+	s = sqlite_query(f->path, TABLES_SQL);
+	assert_string_equal(s, "access_status,actions,applied_domains,"
+			       "applied_filter,applied_gpos,domains,"
+			       "reconcile_lock,runs,schema_migrations,"
+			       "server_addresses,server_history,servers,"
+			       "settings");
 	free(s);
 }
 
@@ -399,6 +408,593 @@ static void test_inventory_round_trip(void **state)
 	ipam_desired_free(d);
 }
 
+/* ---- schema version 2: reconciling ---- */
+
+static struct ipam_db *open_migrated(const char *path)
+{
+	struct ipam_db *db = NULL;
+
+	assert_int_equal(ipam_db_open(&db, path, IPAM_DB_CREATE), 0);
+	assert_int_equal(ipam_db_migrate(db, NULL, NULL), 0);
+	return db;
+}
+
+static char *sid_a[] = {"S-1-5-21-7-7-7-1105", "S-1-5-21-7-7-7-1104"};
+static char *sid_b[] = {"S-1-5-21-7-7-7-2001", "S-1-5-21-7-7-7-1000",
+			"S-1-5-21-7-7-7-2001"};
+static char *sid_c[] = {"S-1-5-21-7-7-7-3000"};
+
+/* zeta: its DC_NPS GPO before its DHCP GPO, filters unsorted, a dup. */
+static void applied_zeta(struct ipam_applied_domain *ad)
+{
+	memset(ad, 0, sizeof(*ad));
+	ad->domain = "zeta.example.test";
+	ad->config_digest = "digest-1";
+	ad->group = true;
+	ad->group_member = true;
+	ad->dns_ace = true;
+	ad->gpos[0].gpo = IPAM_POL_GPO_DC_NPS;
+	ad->gpos[0].guid = "{3C4A7E6B-0000-4000-8000-000000000003}";
+	ad->gpos[0].version = 0x00010002u;
+	ad->gpos[0].linked = true;
+	ad->gpos[0].settings_current = true;
+	ad->gpos[0].filter_sids = sid_a;
+	ad->gpos[0].nr_filter = 2;
+	ad->gpos[1].gpo = IPAM_POL_GPO_DHCP;
+	ad->gpos[1].guid = "{3C4A7E6B-0000-4000-8000-000000000001}";
+	ad->gpos[1].version = 0xfffffffeu;
+	ad->gpos[1].dacl_current = true;
+	ad->gpos[1].filter_sids = sid_b;
+	ad->gpos[1].nr_filter = 3;
+	ad->nr_gpos = 2;
+}
+
+static void test_applied_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_applied a = {0};
+	struct ipam_applied_domain zeta, corp = {0}, again;
+	const struct ipam_applied_gpo *g;
+	long long run;
+	char *s, *sql;
+
+	assert_int_equal(ipam_db_applied_load(db, &a), 0);
+	assert_int_equal(a.nr, 0);
+	ipam_applied_release(&a);
+
+	assert_int_equal(ipam_db_run_begin(db, "apply", &run), 0);
+	applied_zeta(&zeta);
+	assert_int_equal(ipam_db_applied_store(db, run, &zeta), 0);
+	corp.domain = "corp.example.test";
+	corp.elr = true;
+	assert_int_equal(ipam_db_applied_store(db, 0, &corp), 0);
+
+	assert_int_equal(ipam_db_applied_load(db, &a), 0);
+	assert_int_equal(a.nr, 2);
+	/* sorted by domain */
+	assert_string_equal(a.domains[0].domain, "corp.example.test");
+	assert_null(a.domains[0].config_digest);
+	assert_false(a.domains[0].group);
+	assert_true(a.domains[0].elr);
+	assert_int_equal(a.domains[0].nr_gpos, 0);
+	assert_string_equal(a.domains[1].domain, "zeta.example.test");
+	assert_string_equal(a.domains[1].config_digest, "digest-1");
+	assert_true(a.domains[1].group);
+	assert_true(a.domains[1].group_member);
+	assert_false(a.domains[1].elr);
+	assert_true(a.domains[1].dns_ace);
+	/* GPOs in role order, filter SIDs sorted and unique */
+	assert_int_equal(a.domains[1].nr_gpos, 2);
+	g = &a.domains[1].gpos[0];
+	assert_int_equal(g->gpo, IPAM_POL_GPO_DHCP);
+	assert_string_equal(g->guid, "{3C4A7E6B-0000-4000-8000-000000000001}");
+	assert_int_equal(g->version, 0xfffffffeu);
+	assert_false(g->linked);
+	assert_false(g->settings_current);
+	assert_true(g->dacl_current);
+	assert_int_equal(g->nr_filter, 2);
+	assert_string_equal(g->filter_sids[0], "S-1-5-21-7-7-7-1000");
+	assert_string_equal(g->filter_sids[1], "S-1-5-21-7-7-7-2001");
+	g = &a.domains[1].gpos[1];
+	assert_int_equal(g->gpo, IPAM_POL_GPO_DC_NPS);
+	assert_int_equal(g->version, 0x00010002u);
+	assert_true(g->linked);
+	assert_true(g->settings_current);
+	assert_false(g->dacl_current);
+	assert_int_equal(g->nr_filter, 2);
+	assert_string_equal(g->filter_sids[0], "S-1-5-21-7-7-7-1104");
+	assert_string_equal(g->filter_sids[1], "S-1-5-21-7-7-7-1105");
+	assert_non_null(ipam_applied_find(&a, "zeta.example.test"));
+	ipam_applied_release(&a);
+
+	sql = xasprintf("SELECT domain, run_id = %lld, "
+			"length(applied_at), role FROM applied_domains JOIN "
+			"applied_gpos USING (domain) ORDER BY role",
+			run);
+	s = sqlite_query(f->path, sql);
+	assert_string_equal(s, "zeta.example.test|1|20|dc_nps\n"
+			       "zeta.example.test|1|20|dhcp");
+	free(s);
+	free(sql);
+	s = sqlite_query(f->path, "SELECT coalesce(run_id, 'null') FROM "
+				  "applied_domains WHERE domain = "
+				  "'CORP.example.test'");
+	assert_string_equal(s, "null");
+	free(s);
+
+	/* storing again replaces everything of that domain (any case) */
+	memset(&again, 0, sizeof(again));
+	again.domain = "ZETA.example.test";
+	again.config_digest = "digest-2";
+	again.gpos[0].gpo = IPAM_POL_GPO_DNS;
+	again.gpos[0].guid = "{3C4A7E6B-0000-4000-8000-000000000002}";
+	again.gpos[0].version = 7;
+	again.gpos[0].filter_sids = sid_c;
+	again.gpos[0].nr_filter = 1;
+	again.nr_gpos = 1;
+	assert_int_equal(ipam_db_applied_store(db, run, &again), 0);
+	s = sqlite_query(f->path,
+			 "SELECT (SELECT count(*) FROM applied_domains), "
+			 "(SELECT count(*) FROM applied_gpos), "
+			 "(SELECT count(*) FROM applied_filter)");
+	assert_string_equal(s, "2|1|1");
+	free(s);
+
+	/* a failure half-way leaves what was recorded as it was */
+	applied_zeta(&zeta);
+	zeta.gpos[1].gpo = IPAM_POL_GPO_DC_NPS; /* twice: primary key */
+	assert_int_equal(ipam_db_applied_store(db, run, &zeta), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "recording what was applied "
+						  "to 'zeta.example.test'"));
+	zeta.gpos[1].gpo = 7;
+	assert_int_equal(ipam_db_applied_store(db, run, &zeta), IPAM_EINVAL);
+	zeta.gpos[1].gpo = IPAM_POL_GPO_DHCP;
+	zeta.gpos[1].guid = NULL;
+	assert_int_equal(ipam_db_applied_store(db, run, &zeta), IPAM_EINVAL);
+	assert_non_null(strstr(ipam_error_last(), "dhcp GPO has no GUID"));
+
+	assert_int_equal(ipam_db_applied_load(db, &a), 0);
+	assert_int_equal(a.nr, 2);
+	assert_string_equal(a.domains[1].domain, "ZETA.example.test");
+	assert_string_equal(a.domains[1].config_digest, "digest-2");
+	assert_false(a.domains[1].group);
+	assert_int_equal(a.domains[1].nr_gpos, 1);
+	assert_int_equal(a.domains[1].gpos[0].gpo, IPAM_POL_GPO_DNS);
+	assert_int_equal(a.domains[1].gpos[0].version, 7);
+	assert_int_equal(a.domains[1].gpos[0].nr_filter, 1);
+	assert_string_equal(a.domains[1].gpos[0].filter_sids[0],
+			    "S-1-5-21-7-7-7-3000");
+	ipam_applied_release(&a);
+	ipam_db_close(db);
+
+	/* the schema itself: roles are checked, deletes cascade */
+	s = sqlite_run(f->path,
+		       "INSERT INTO applied_gpos(domain, role, guid, version) "
+		       "VALUES ('corp.example.test', 'nps', '{x}', 1)",
+		       0);
+	assert_non_null(strstr(s, "CHECK constraint failed"));
+	free(s);
+	s = sqlite_query(f->path,
+			 "PRAGMA foreign_keys=ON; DELETE FROM applied_domains;"
+			 "SELECT (SELECT count(*) FROM applied_gpos), "
+			 "(SELECT count(*) FROM applied_filter)");
+	assert_string_equal(s, "0|0");
+	free(s);
+}
+
+static void test_runs_and_journal(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db_run *runs = NULL, r;
+	struct ipam_db_action_row *acts = NULL;
+	char host[256] = "";
+	size_t nr = 0;
+	long long r1, r2;
+
+	gethostname(host, sizeof(host) - 1);
+	assert_int_equal(ipam_db_run_begin(db, "plan", &r1), 0);
+	assert_int_equal(ipam_db_run_end(db, r1, "no_changes", "{}"), 0);
+	assert_int_equal(ipam_db_run_begin(db, "apply", &r2), 0);
+	assert_int_equal(
+		ipam_db_run_set_source(db, r2, "0123456789abcdef", "digest"),
+		0);
+	assert_int_equal(ipam_db_run_set_source(db, 9999, NULL, "x"),
+			 IPAM_ENOTFOUND);
+	assert_non_null(strstr(ipam_error_last(), "no run 9999"));
+
+	assert_int_equal(ipam_db_action_add(db, r2, 2, "filter_add",
+					    "dhcp1.corp.example.test",
+					    "corp.example.test", "IPAM_DHCP"),
+			 0);
+	assert_int_equal(ipam_db_action_add(db, r2, 1, "gpo_create",
+					    "IPAM_DHCP", "corp.example.test",
+					    NULL),
+			 0);
+	assert_int_equal(ipam_db_action_add(db, r2, 3, "gpo_link", "IPAM_DHCP",
+					    NULL, NULL),
+			 0);
+	assert_int_equal(
+		ipam_db_action_add(db, r2, 1, "gpo_create", "X", NULL, NULL),
+		IPAM_EDB);
+	assert_int_equal(ipam_db_action_set(db, r2, 1, "started", NULL), 0);
+	assert_int_equal(ipam_db_action_set(db, r2, 1, "done", NULL), 0);
+	assert_int_equal(ipam_db_action_set(db, r2, 2, "started", NULL), 0);
+	assert_int_equal(
+		ipam_db_action_set(db, r2, 2, "failed", "insufficient access"),
+		0);
+	assert_int_equal(ipam_db_action_set(db, r2, 3, "skipped", NULL), 0);
+	assert_int_equal(ipam_db_action_set(db, r2, 3, "pending", NULL),
+			 IPAM_EINVAL);
+	assert_int_equal(ipam_db_action_set(db, r2, 4, "done", NULL),
+			 IPAM_ENOTFOUND);
+	assert_non_null(strstr(ipam_error_last(), "no action 4 in run"));
+
+	assert_int_equal(ipam_db_run_actions(db, r2, &acts, &nr), 0);
+	assert_int_equal(nr, 3);
+	assert_int_equal(acts[0].seq, 1);
+	assert_string_equal(acts[0].kind, "gpo_create");
+	assert_string_equal(acts[0].target, "IPAM_DHCP");
+	assert_string_equal(acts[0].domain, "corp.example.test");
+	assert_null(acts[0].detail);
+	assert_string_equal(acts[0].state, "done");
+	assert_non_null(acts[0].started_at);
+	assert_non_null(acts[0].ended_at);
+	assert_null(acts[0].error);
+	assert_int_equal(acts[1].seq, 2);
+	assert_string_equal(acts[1].detail, "IPAM_DHCP");
+	assert_string_equal(acts[1].state, "failed");
+	assert_string_equal(acts[1].error, "insufficient access");
+	assert_non_null(acts[1].ended_at);
+	assert_int_equal(acts[2].seq, 3);
+	assert_null(acts[2].domain);
+	assert_string_equal(acts[2].state, "skipped");
+	assert_null(acts[2].started_at);
+	assert_non_null(acts[2].ended_at);
+	ipam_db_actions_free(acts, nr);
+	assert_int_equal(ipam_db_run_actions(db, r1, &acts, &nr), 0);
+	assert_int_equal(nr, 0);
+	ipam_db_actions_free(acts, nr);
+
+	assert_int_equal(ipam_db_runs_list(db, 0, &runs, &nr), 0);
+	assert_int_equal(nr, 2);
+	assert_int_equal(runs[0].id, r2); /* newest first */
+	assert_string_equal(runs[0].command, "apply");
+	assert_string_equal(runs[0].outcome, "running");
+	assert_null(runs[0].ended_at);
+	assert_string_equal(runs[0].git_commit, "0123456789abcdef");
+	assert_string_equal(runs[0].config_digest, "digest");
+	assert_string_equal(runs[0].host, host);
+	assert_int_equal(runs[0].pid, getpid());
+	assert_int_equal(runs[1].id, r1);
+	assert_string_equal(runs[1].outcome, "no_changes");
+	assert_string_equal(runs[1].summary, "{}");
+	assert_non_null(runs[1].ended_at);
+	assert_null(runs[1].git_commit);
+	ipam_db_runs_free(runs, nr);
+	assert_int_equal(ipam_db_runs_list(db, 1, &runs, &nr), 0);
+	assert_int_equal(nr, 1);
+	assert_int_equal(runs[0].id, r2);
+	ipam_db_runs_free(runs, nr);
+
+	assert_int_equal(ipam_db_run_get(db, r1, &r), 0);
+	assert_int_equal(r.id, r1);
+	assert_string_equal(r.command, "plan");
+	assert_non_null(r.started_at);
+	ipam_db_run_release(&r);
+	assert_int_equal(ipam_db_run_get(db, 12345, &r), IPAM_ENOTFOUND);
+	assert_non_null(strstr(ipam_error_last(), "no run 12345"));
+	ipam_db_run_release(&r);
+	ipam_db_close(db);
+}
+
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000LL +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * The other process: opens the database, begins an "apply" run, takes the
+ * lock, closes the database (the lock is a row: it outlives the
+ * connection) and tells the parent the run's id.  Then it either waits
+ * for the parent's word and exits still holding the lock (release_ms < 0)
+ * or releases it after release_ms.  No cmocka here: it is a copy of the
+ * test process.
+ */
+static pid_t lock_child(const char *path, int release_ms, int *ready_fd,
+			int *go_fd)
+{
+	int ready[2], go[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ipam_db *db = NULL;
+		long long run = -1;
+		int ok;
+		char c;
+
+		close(ready[0]);
+		close(go[1]);
+		ok = !ipam_db_open(&db, path, 0) &&
+		     !ipam_db_run_begin(db, "apply", &run) &&
+		     !ipam_db_lock(db, "apply", 0);
+		if (ok && release_ms >= 0) {
+			struct timespec ts = {release_ms / 1000,
+					      (release_ms % 1000) * 1000000L};
+
+			if (write(ready[1], &run, sizeof(run)) != sizeof(run))
+				_exit(3);
+			nanosleep(&ts, NULL);
+			ok = !ipam_db_unlock(db);
+			ipam_db_close(db);
+			_exit(ok ? 0 : 2);
+		}
+		ipam_db_close(db);
+		if (!ok)
+			run = -1;
+		if (write(ready[1], &run, sizeof(run)) != sizeof(run))
+			_exit(3);
+		if (read(go[0], &c, 1) < 0)
+			_exit(3);
+		_exit(ok ? 0 : 1);
+	}
+	close(ready[1]);
+	close(go[0]);
+	*ready_fd = ready[0];
+	*go_fd = go[1];
+	return pid;
+}
+
+static void reap(pid_t pid, int ready_fd, int go_fd)
+{
+	int status = -1;
+
+	if (go_fd >= 0)
+		assert_int_equal(write(go_fd, "x", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(ready_fd);
+	if (go_fd >= 0)
+		close(go_fd);
+}
+
+static void test_lock_two_processes(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db = open_migrated(f->path);
+	char host[256] = "", *want, *s, *sql;
+	struct timespec t0;
+	long long child_run = 0, my_run;
+	int ready, go;
+	pid_t pid;
+
+	gethostname(host, sizeof(host) - 1);
+	ipam_db_close(db); /* no connection crosses the fork */
+	pid = lock_child(f->path, -1, &ready, &go);
+	assert_int_equal(read(ready, &child_run, sizeof(child_run)),
+			 sizeof(child_run));
+	assert_true(child_run > 0);
+
+	assert_int_equal(ipam_db_open(&db, f->path, 0), 0);
+	assert_int_equal(ipam_db_run_begin(db, "plan", &my_run), 0);
+	/* held by a live process: refused at once with timeout 0 ... */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ipam_db_lock(db, "plan", 0), IPAM_ECONFLICT);
+	assert_true(ms_since(&t0) < 1000);
+	want = xasprintf("is locked by apply (pid %lld on %s) since 20",
+			 (long long)pid, host);
+	assert_non_null(strstr(ipam_error_last(), want));
+	free(want);
+	assert_non_null(strstr(ipam_error_last(), f->path));
+	/* ... unlocking does not release another process's lock ... */
+	assert_int_equal(ipam_db_unlock(db), 0);
+	/* ... and after timeout_s of waiting */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ipam_db_lock(db, "plan", 1), IPAM_ECONFLICT);
+	assert_true(ms_since(&t0) >= 1000);
+	assert_non_null(strstr(ipam_error_last(), "; waited 1 s. "));
+	assert_non_null(strstr(ipam_error_last(), "--lock-timeout"));
+	assert_non_null(strstr(ipam_error_last(), "'ipamctl db unlock'"));
+	s = sqlite_query(f->path, "SELECT group_concat(outcome) FROM runs "
+				  "ORDER BY id");
+	assert_string_equal(s, "running,running");
+	free(s);
+
+	/* the holder exits without unlocking: its lock is stale */
+	reap(pid, ready, go);
+	assert_int_equal(ipam_db_lock(db, "plan", 0), 0);
+	sql = xasprintf("SELECT outcome, ended_at IS NOT NULL FROM runs "
+			"WHERE id = %lld",
+			child_run);
+	s = sqlite_query(f->path, sql);
+	assert_string_equal(s, "interrupted|1");
+	free(s);
+	free(sql);
+	sql = xasprintf("SELECT outcome FROM runs WHERE id = %lld", my_run);
+	s = sqlite_query(f->path, sql);
+	assert_string_equal(s, "running");
+	free(s);
+	free(sql);
+	want = xasprintf("%s|%lld|plan", host, (long long)getpid());
+	s = sqlite_query(f->path,
+			 "SELECT host, pid, command FROM reconcile_lock");
+	assert_string_equal(s, want);
+	free(s);
+	free(want);
+	/* taking it again is fine; one unlock releases it */
+	assert_int_equal(ipam_db_lock(db, "plan", 0), 0);
+	assert_int_equal(ipam_db_unlock(db), 0);
+	s = sqlite_query(f->path, "SELECT count(*) FROM reconcile_lock");
+	assert_string_equal(s, "0");
+	free(s);
+	assert_int_equal(ipam_db_unlock(db), 0);
+	ipam_db_close(db);
+}
+
+static void test_lock_waits_for_release(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db = open_migrated(f->path);
+	long long child_run = 0;
+	struct timespec t0;
+	int ready, go;
+	pid_t pid;
+	char *s;
+
+	ipam_db_close(db);
+	pid = lock_child(f->path, 400, &ready, &go);
+	assert_int_equal(read(ready, &child_run, sizeof(child_run)),
+			 sizeof(child_run));
+	assert_true(child_run > 0);
+	assert_int_equal(ipam_db_open(&db, f->path, 0), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ipam_db_lock(db, "apply", 30), 0);
+	assert_true(ms_since(&t0) < 30000);
+	close(go);
+	reap(pid, ready, -1);
+	s = sqlite_query(f->path, "SELECT command FROM reconcile_lock");
+	assert_string_equal(s, "apply");
+	free(s);
+	/* released properly: the child's run was not interrupted */
+	s = sqlite_query(f->path, "SELECT outcome FROM runs");
+	assert_string_equal(s, "running");
+	free(s);
+	assert_int_equal(ipam_db_unlock(db), 0);
+	ipam_db_close(db);
+}
+
+static void test_lock_other_host(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db;
+	char host[256] = "", *sql, *s;
+	int status = -1;
+	pid_t dead = fork();
+
+	/* a pid that no longer runs here (forked before any connection) */
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, &status, 0), dead);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	db = open_migrated(f->path);
+	gethostname(host, sizeof(host) - 1);
+
+	/* on another host it cannot be checked: it is not stale */
+	sql = xasprintf("INSERT INTO reconcile_lock VALUES (1, "
+			"'elsewhere.example.test', %lld, 'reconcile', "
+			"'2026-01-01T00:00:00Z')",
+			(long long)dead);
+	s = sqlite_query(f->path, sql);
+	free(s);
+	free(sql);
+	assert_int_equal(ipam_db_lock(db, "apply", 0), IPAM_ECONFLICT);
+	sql = xasprintf("locked by reconcile (pid %lld on "
+			"elsewhere.example.test) since 2026-01-01T00:00:00Z",
+			(long long)dead);
+	assert_non_null(strstr(ipam_error_last(), sql));
+	free(sql);
+	assert_int_equal(ipam_db_unlock(db), 0);
+	s = sqlite_query(f->path, "SELECT count(*) FROM reconcile_lock");
+	assert_string_equal(s, "1");
+	free(s);
+
+	/* the same pid on this host is gone: taken over */
+	sql = xasprintf("UPDATE reconcile_lock SET host = '%s'", host);
+	s = sqlite_query(f->path, sql);
+	free(s);
+	free(sql);
+	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	assert_int_equal(ipam_db_unlock(db), 0);
+	ipam_db_close(db);
+}
+
+static void test_migrate_from_version_1(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_desired *d = desired("method: manual");
+	struct ipam_inventory inv = {0};
+	struct ipam_db_count *c = NULL;
+	struct ipam_applied a = {0};
+	struct ipam_applied_domain ad;
+	int from = -1, to = -1, v;
+	size_t nr = 0, i;
+	long long run;
+	char *s;
+
+	/* Some data, then back to version 1: migration 2 only adds tables,
+	 * so dropping them gives what migration 1 alone made. */
+	store_round(db, d, "10.0.0.1", &run);
+	ipam_db_close(db);
+	s = sqlite_query(f->path, "DROP TABLE applied_filter;"
+				  "DROP TABLE applied_gpos;"
+				  "DROP TABLE applied_domains;"
+				  "DROP TABLE reconcile_lock;"
+				  "DELETE FROM schema_migrations WHERE "
+				  "version > 1;"
+				  "PRAGMA user_version = 1;");
+	free(s);
+	s = sqlite_query(f->path, TABLES_SQL);
+	assert_string_equal(s, V1_TABLES);
+	free(s);
+
+	assert_int_equal(ipam_db_open(&db, f->path, 0), 0);
+	assert_int_equal(ipam_db_check_schema(db, &v, 1), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "ipamctl db migrate"));
+	assert_int_equal(ipam_db_check_schema(db, &v, 0), 0);
+	assert_int_equal(v, 1);
+	/* "db info" still counts what version 1 has */
+	assert_int_equal(ipam_db_counts(db, &c, &nr), 0);
+	assert_int_equal(nr, 7);
+	for (i = 0; i < nr; i++)
+		assert_null(strstr(c[i].table, "applied"));
+	free(c);
+
+	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
+	assert_int_equal(from, 1);
+	assert_int_equal(to, 2);
+	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
+	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
+				  "schema_migrations");
+	assert_string_equal(s, "1,2");
+	free(s);
+	assert_int_equal(ipam_db_counts(db, &c, &nr), 0);
+	assert_int_equal(nr, 10);
+	assert_string_equal(c[7].table, "applied_domains");
+	free(c);
+
+	/* the data of version 1 is still there, the new functions work */
+	assert_int_equal(ipam_db_inventory_load(db, &inv), 0);
+	assert_int_equal(inv.nr, 1);
+	assert_string_equal(inv.servers[0].name, "dc1.corp.example.test");
+	ipam_inventory_release(&inv);
+	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	assert_int_equal(ipam_db_run_begin(db, "apply", &run), 0);
+	assert_int_equal(ipam_db_action_add(db, run, 1, "group", "IPAMUG",
+					    "corp.example.test", NULL),
+			 0);
+	applied_zeta(&ad);
+	assert_int_equal(ipam_db_applied_store(db, run, &ad), 0);
+	assert_int_equal(ipam_db_applied_load(db, &a), 0);
+	assert_int_equal(a.nr, 1);
+	assert_int_equal(a.domains[0].nr_gpos, 2);
+	ipam_applied_release(&a);
+	assert_int_equal(ipam_db_unlock(db), 0);
+	ipam_db_close(db);
+	ipam_desired_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +1013,18 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_uri_and_default_path),
 		cmocka_unit_test_setup_teardown(test_inventory_round_trip,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_applied_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_runs_and_journal, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_two_processes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_waits_for_release,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_other_host, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_version_1,
 						setup, teardown),
 	};
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "testutil.h"
 #include "inventory.h"
 
 #define DESIRED_HEAD                                                           \
@@ -23,12 +24,9 @@
 static struct ipam_desired *desired(const char *servers_yaml)
 {
 	char *text = xasprintf("%s%s", DESIRED_HEAD, servers_yaml);
-	struct ipam_source src = {"d.yaml", text, strlen(text)};
-	struct ipam_diags diags = {0};
-	struct ipam_desired *d = NULL;
+	struct ipam_desired *d = desired_from_text(text);
 
-	assert_int_equal(ipam_config_load_sources(&d, &src, 1, &diags), 0);
-	ipam_diags_free(&diags);
+	assert_non_null(d);
 	free(text);
 	return d;
 }

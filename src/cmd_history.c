@@ -1,0 +1,225 @@
+/* ipamctl history [show RUN]: the runs recorded in the state database. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "db.h"
+#include "error.h"
+#include "json.h"
+#include "log.h"
+#include "strbuf.h"
+#include "banned.h"
+
+const struct command cmd_history_def = {
+	.name = "history",
+	.summary = "list recorded runs; show one with its actions",
+	.usage = "history [--limit N] [-o text|json]\n"
+		 "       history show RUN [-o text|json]\n\n"
+		 "Every command that reads AD or changes state is a run: when, "
+		 "where, from\n"
+		 "which desired state (config digest, git commit), its outcome "
+		 "and counts.\n"
+		 "`history show` adds the journal of an apply: each action, "
+		 "its state\n"
+		 "(done, failed, skipped), times and error.",
+	.run = cmd_history,
+};
+
+static struct ipam_node *opt(const char *s)
+{
+	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
+}
+
+static struct ipam_node *run_node(const struct ipam_db_run *r)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *summary = NULL;
+
+	ipam_node_set(m, "id", ipam_node_int(r->id));
+	ipam_node_set_str(m, "command", r->command);
+	ipam_node_set(m, "started_at", opt(r->started_at));
+	ipam_node_set(m, "ended_at", opt(r->ended_at));
+	ipam_node_set(m, "host", opt(r->host));
+	ipam_node_set(m, "pid", ipam_node_int(r->pid));
+	ipam_node_set(m, "git_commit", opt(r->git_commit));
+	ipam_node_set(m, "config_digest", opt(r->config_digest));
+	ipam_node_set_str(m, "outcome", r->outcome);
+	if (r->summary && !ipam_json_parse(&summary, "summary", r->summary,
+					   strlen(r->summary)))
+		ipam_node_set(m, "summary", summary);
+	else
+		ipam_node_set(m, "summary", opt(r->summary));
+	return m;
+}
+
+static int emit(struct ipam_node *n)
+{
+	struct strbuf out = STRBUF_INIT;
+	int rc = ipam_json_write(&out, n, IPAM_JSON_PRETTY);
+
+	if (!rc)
+		fputs(out.buf, stdout);
+	strbuf_release(&out);
+	ipam_node_free(n);
+	return rc;
+}
+
+static int show(struct cli *cli, struct ipam_db *db, const char *arg)
+{
+	struct ipam_db_run r = {0};
+	struct ipam_db_action_row *a = NULL;
+	size_t n = 0;
+	char *end;
+	long long id;
+	int rc;
+
+	errno = 0;
+	id = strtoll(arg, &end, 10);
+	if (errno || *end || id <= 0)
+		return ipam_error_set(IPAM_EINVAL, "'%s' is not a run id", arg);
+	rc = ipam_db_run_get(db, id, &r);
+	if (!rc)
+		rc = ipam_db_run_actions(db, id, &a, &n);
+	if (rc)
+		goto out;
+	if (cli->output == IPAM_OUT_JSON) {
+		struct ipam_node *m = run_node(&r), *seq;
+
+		seq = ipam_node_new(IPAM_NODE_SEQ);
+		for (size_t i = 0; i < n; i++) {
+			struct ipam_node *x = ipam_node_new(IPAM_NODE_MAP);
+
+			ipam_node_set(x, "seq", ipam_node_int(a[i].seq));
+			ipam_node_set_str(x, "kind", a[i].kind);
+			ipam_node_set_str(x, "target", a[i].target);
+			ipam_node_set(x, "domain", opt(a[i].domain));
+			ipam_node_set(x, "detail", opt(a[i].detail));
+			ipam_node_set_str(x, "state", a[i].state);
+			ipam_node_set(x, "started_at", opt(a[i].started_at));
+			ipam_node_set(x, "ended_at", opt(a[i].ended_at));
+			ipam_node_set(x, "error", opt(a[i].error));
+			ipam_node_push(seq, x);
+		}
+		ipam_node_set(m, "actions", seq);
+		rc = emit(m);
+		goto out;
+	}
+	printf("run %lld: %s, %s\n", r.id, r.command, r.outcome);
+	printf("  started  %s on %s (pid %lld)\n", r.started_at,
+	       r.host ? r.host : "?", r.pid);
+	printf("  ended    %s\n", r.ended_at ? r.ended_at : "-");
+	printf("  config   %s%s%s\n", r.config_digest ? r.config_digest : "-",
+	       r.git_commit ? ", commit " : "",
+	       r.git_commit ? r.git_commit : "");
+	if (r.summary)
+		printf("  summary  %s\n", r.summary);
+	for (size_t i = 0; i < n; i++) {
+		printf("  %3d %-8s %-14s %s%s%s%s\n", a[i].seq, a[i].state,
+		       a[i].kind, a[i].domain ? a[i].domain : "",
+		       a[i].domain ? " " : "", a[i].target,
+		       a[i].error ? "" : "");
+		if (a[i].error)
+			printf("      error: %s\n", a[i].error);
+	}
+out:
+	ipam_db_actions_free(a, n);
+	ipam_db_run_release(&r);
+	return rc;
+}
+
+int cmd_history(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"limit", required_argument, NULL, 0x200},
+		CLI_GLOBAL_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	struct ipam_desired *d = NULL;
+	struct ipam_db *db = NULL;
+	struct ipam_db_run *runs = NULL;
+	struct strbuf path = STRBUF_INIT;
+	size_t nr = 0, limit = 20;
+	int c, rc = 0, ret = IPAM_EXIT_ERROR;
+	char *end;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS, opts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			cli_usage(&cmd_history_def, 0);
+			return IPAM_EXIT_OK;
+		}
+		if (c == 0x200) {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 0)
+				return cli_usage_error(&cmd_history_def,
+						       "--limit wants a count");
+			limit = (size_t)v;
+			continue;
+		}
+		if (c == '?' || c == ':')
+			return cli_usage_error(&cmd_history_def,
+					       "bad option '%s'",
+					       argv[optind - 1]);
+		if (cli_global_option(cli, c, optarg))
+			return IPAM_EXIT_ERROR;
+	}
+	if (optind < argc && strcmp(argv[optind], "show"))
+		return cli_usage_error(&cmd_history_def,
+				       "unknown subcommand '%s'", argv[optind]);
+	if (optind < argc && optind + 2 != argc)
+		return cli_usage_error(&cmd_history_def,
+				       "history show takes one run id");
+	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
+		return cli_usage_error(&cmd_history_def,
+				       "history writes text or json");
+	if (cli_config_available(cli) && cli_load_desired(cli, &d))
+		goto out;
+	/* Reading needs no desired state, but uses its database if named. */
+	rc = cli_db_path(cli, d, &path);
+	if (!rc)
+		rc = ipam_db_open(&db, path.buf, 0);
+	if (rc)
+		goto fail;
+	if (optind < argc) {
+		rc = show(cli, db, argv[optind + 1]);
+		if (rc)
+			goto fail;
+		ret = IPAM_EXIT_OK;
+		goto out;
+	}
+	rc = ipam_db_runs_list(db, limit, &runs, &nr);
+	if (rc)
+		goto fail;
+	if (cli->output == IPAM_OUT_JSON) {
+		struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
+
+		for (size_t i = 0; i < nr; i++)
+			ipam_node_push(seq, run_node(&runs[i]));
+		emit(seq);
+	} else {
+		printf("%5s  %-20s  %-9s  %-10s  %-12s  %s\n", "run", "started",
+		       "command", "outcome", "config", "summary");
+		for (size_t i = 0; i < nr; i++)
+			printf("%5lld  %-20s  %-9s  %-10s  %-12.12s  %s\n",
+			       runs[i].id, runs[i].started_at, runs[i].command,
+			       runs[i].outcome,
+			       runs[i].config_digest ? runs[i].config_digest
+						     : "-",
+			       runs[i].summary ? runs[i].summary : "");
+	}
+	ret = IPAM_EXIT_OK;
+	goto out;
+fail:
+	log_error("%s", ipam_error_last());
+out:
+	strbuf_release(&path);
+	ipam_db_runs_free(runs, nr);
+	ipam_db_close(db);
+	ipam_desired_free(d);
+	return ret;
+}

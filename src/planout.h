@@ -1,0 +1,27 @@
+/*
+ * A plan for people and machines: Terraform-like text, JSON
+ * (schemas/plan.schema.json) and Markdown for merge-request comments.
+ */
+#ifndef IPAM_PLANOUT_H
+#define IPAM_PLANOUT_H
+
+#include <stdio.h>
+
+#include "node.h"
+#include "reconcile.h"
+
+#define IPAM_PLAN_FORMAT_VERSION 1
+
+/* The JSON form; drift_only keeps drift actions and notes only. */
+struct ipam_node *ipam_plan_to_node(const struct ipam_reconcile *r,
+				    bool drift_only);
+void ipam_plan_print_text(FILE *f, const struct ipam_reconcile *r,
+			  bool drift_only);
+void ipam_plan_print_markdown(FILE *f, const struct ipam_reconcile *r,
+			      bool drift_only);
+
+/* "the GPO name" of an action (prefix + suffix), or NULL. */
+const char *ipam_plan_gpo_name(const struct ipam_reconcile *r, int gpo,
+			       char *buf, size_t len);
+
+#endif

@@ -1,0 +1,424 @@
+/*
+ * The diff: desired state + discovery + GPO state + what was last applied
+ * in, ordered actions out.  Pure, so plain structs stand in for AD.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "testutil.h"
+#include "diff.h"
+
+#define DOMAIN "corp.example.test"
+#define DSID   "S-1-5-21-1-2-3"
+
+#define DESIRED_HEAD                                                           \
+	"version: 1\n"                                                         \
+	"ipamServer: ipam1.corp.example.test\n"                                \
+	"provisioning: {method: gpo, gpoPrefix: IPAM}\n"                       \
+	"discovery:\n"                                                         \
+	"  - domain: corp.example.test\n"
+
+struct world {
+	struct ipam_desired *d;
+	struct ipam_observed obs;
+	struct ipam_inventory prev;
+	struct ipam_inv_plan inv_plan;
+	struct ipam_gpo_state *st;
+	struct ipam_applied applied;
+	struct ipam_plan plan;
+};
+
+static struct ipam_desired *desired(const char *servers_yaml)
+{
+	char *text = xasprintf("%s%s", DESIRED_HEAD, servers_yaml);
+	struct ipam_desired *d = desired_from_text(text);
+
+	assert_non_null(d);
+	free(text);
+	return d;
+}
+
+static void obs_init(struct world *w, bool complete)
+{
+	struct ipam_obs_domain *od;
+
+	w->obs.domains = xcalloc(1, sizeof(*w->obs.domains));
+	w->obs.nr_domains = 1;
+	od = &w->obs.domains[0];
+	od->name = xstrdup(DOMAIN);
+	ipam_obs_set_status(&od->dc, IPAM_VERDICT_COMPLETE, NULL);
+	if (complete)
+		ipam_obs_set_status(&od->dns, IPAM_VERDICT_COMPLETE, NULL);
+	else
+		ipam_obs_set_status(&od->dns, IPAM_VERDICT_INCOMPLETE,
+				    "NS query timed out");
+	ipam_obs_set_status(&od->dhcp, IPAM_VERDICT_COMPLETE, NULL);
+	ipam_obs_set_status(&od->declared, IPAM_VERDICT_OFF, NULL);
+}
+
+/* A server found by discovery, with its computer account's SID. */
+static void found(struct world *w, const char *name, unsigned roles,
+		  const char *rid)
+{
+	struct ipam_obs_server *s = ipam_obs_get(&w->obs.domains[0], name);
+
+	s->roles |= roles;
+	s->in_ad = true;
+	s->sid = xasprintf(DSID "-%s", rid);
+}
+
+/* A stored inventory row (a previous run saw it). */
+static void stored(struct world *w, const char *name, unsigned roles,
+		   const char *rid, enum ipam_manageability m)
+{
+	struct ipam_inv_server *s;
+
+	ALLOC_GROW(w->prev.servers, w->prev.nr + 1, w->prev.alloc);
+	s = &w->prev.servers[w->prev.nr++];
+	memset(s, 0, sizeof(*s));
+	s->id = (long long)w->prev.nr;
+	s->name = xstrdup(name);
+	s->domain = xstrdup(DOMAIN);
+	s->roles = roles;
+	s->manageability = m;
+	s->status = IPAM_INV_UNCHANGED;
+	s->sid = xasprintf(DSID "-%s", rid);
+}
+
+static void trustee(struct ipam_gpo_trustees *t, const char *sid)
+{
+	ALLOC_GROW(t->v, t->nr + 1, t->alloc);
+	t->v[t->nr].sid = xstrdup(sid);
+	t->v[t->nr].name = NULL;
+	t->nr++;
+}
+
+/* GPO state: everything in place and current when ready, else nothing. */
+static struct ipam_gpo_state *gpo_state(bool ready)
+{
+	struct ipam_gpo_state *st = xcalloc(1, sizeof(*st));
+	static const char *const guids[] = {
+		"{11111111-1111-4111-8111-111111111111}",
+		"{22222222-2222-4222-8222-222222222222}",
+		"{33333333-3333-4333-8333-333333333333}"};
+
+	st->domain = xstrdup(DOMAIN);
+	st->domain_dn = xstrdup("DC=corp,DC=example,DC=test");
+	st->domain_sid = xstrdup(DSID);
+	st->netbios = xstrdup("CORP");
+	st->dc = xstrdup("dc1." DOMAIN);
+	st->prefix = xstrdup("IPAM");
+	st->ipam_server = xstrdup("ipam1." DOMAIN);
+	st->server_found = true;
+	st->server_dn = xstrdup("CN=IPAM1,CN=Computers,DC=corp");
+	st->server_sid = xstrdup(DSID "-1001");
+	st->gplink = xstrdup("");
+	for (int k = 0; k < IPAM_GPO_COUNT; k++) {
+		st->gpos[k].kind = (enum ipam_pol_gpo)k;
+		st->gpos[k].name = xasprintf(
+			"IPAM%s", ipam_pol_gpo_suffix((enum ipam_pol_gpo)k));
+	}
+	if (!ready)
+		return st;
+	st->ipamug.exists = st->ipamug.owned = st->ipamug.has_server = true;
+	st->ipamug.dn = xstrdup("CN=IPAMUG,CN=Users,DC=corp");
+	st->ipamug.sid = xstrdup(DSID "-1113");
+	st->elr_member = st->dns_ace = true;
+	st->dns_container = xstrdup("CN=MicrosoftDNS,CN=System,DC=corp");
+	for (int k = 0; k < IPAM_GPO_COUNT; k++) {
+		struct ipam_gpo_obs *g = &st->gpos[k];
+
+		g->exists = g->owned = true;
+		g->same_name = 1;
+		g->guid = xstrdup(guids[k]);
+		g->dn = xasprintf("CN=%s,CN=Policies", guids[k]);
+		g->version = g->gpt_version = 1;
+		g->gpt_present = true;
+		g->machine_ext = xstrdup("[x]");
+		g->ext_current = g->settings_current = true;
+		g->dacl_current = g->folder_consistent = true;
+		g->linked = true;
+		g->au_read = true;
+	}
+	return st;
+}
+
+/* What an apply of exactly st would have recorded. */
+static void applied_as(struct world *w)
+{
+	struct ipam_applied_domain *ad;
+
+	w->applied.domains = xcalloc(1, sizeof(*w->applied.domains));
+	w->applied.nr = 1;
+	ad = &w->applied.domains[0];
+	ad->domain = xstrdup(DOMAIN);
+	ad->group = ad->group_member = ad->elr = ad->dns_ace = true;
+	for (int k = 0; k < IPAM_GPO_COUNT; k++) {
+		struct ipam_applied_gpo *g = &ad->gpos[ad->nr_gpos++];
+		const struct ipam_gpo_obs *o = &w->st->gpos[k];
+
+		g->gpo = k;
+		g->guid = xstrdup(o->guid);
+		g->version = o->version;
+		g->linked = g->settings_current = g->dacl_current = true;
+		g->filter_sids = xcalloc(o->filtering.nr + 1, sizeof(char *));
+		for (size_t i = 0; i < o->filtering.nr; i++)
+			g->filter_sids[g->nr_filter++] =
+				xstrdup(o->filtering.v[i].sid);
+	}
+}
+
+static void run_diff(struct world *w)
+{
+	struct ipam_gpo_state *states[1] = {w->st};
+	struct ipam_diff_input in = {0};
+
+	ipam_inventory_plan(&w->inv_plan, &w->prev, &w->obs, w->d);
+	in.d = w->d;
+	in.obs = &w->obs;
+	in.inventory = &w->prev;
+	in.inv_plan = &w->inv_plan;
+	in.gpo = states;
+	in.applied = &w->applied;
+	ipam_diff(&w->plan, &in);
+}
+
+static void world_free(struct world *w)
+{
+	ipam_plan_release(&w->plan);
+	ipam_applied_release(&w->applied);
+	ipam_gpo_state_free(w->st);
+	ipam_inv_plan_release(&w->inv_plan);
+	ipam_inventory_release(&w->prev);
+	for (size_t i = 0; i < w->obs.nr_domains; i++)
+		ipam_obs_domain_release(&w->obs.domains[i]);
+	free(w->obs.domains);
+	ipam_desired_free(w->d);
+}
+
+/* "kind target" of each action, in order, joined by "; ". */
+static char *actions(const struct ipam_plan *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < p->nr; i++)
+		strbuf_addf(&sb, "%s%c%s %s%s", i ? "; " : "",
+			    (char)p->actions[i].op,
+			    ipam_act_kind_name(p->actions[i].kind),
+			    p->actions[i].target,
+			    p->actions[i].origin == IPAM_ORIGIN_DRIFT
+				    ? " (drift)"
+				    : "");
+	return strbuf_detach(&sb, NULL);
+}
+
+static void test_fresh_domain(void **state)
+{
+	struct world w = {0};
+	char *got;
+
+	(void)state;
+	w.d = desired("servers:\n"
+		      "  - name: dhcp1.corp.example.test\n"
+		      "    manageability: managed\n"
+		      "  - name: dc1.corp.example.test\n"
+		      "    manageability: managed\n");
+	obs_init(&w, true);
+	found(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201");
+	found(&w, "dc1.corp.example.test", IPAM_ROLE_DC | IPAM_ROLE_DNS,
+	      "1000");
+	found(&w, "dns9.corp.example.test", IPAM_ROLE_DNS, "1209");
+	w.st = gpo_state(false);
+	run_diff(&w);
+	got = actions(&w.plan);
+	/* Creates, updates, links, filter adds: in that order; dc1 (DC and
+	 * DNS) in _DNS and _DC_NPS, dhcp1 in _DHCP, dns9 (unspecified by
+	 * default) nowhere. */
+	assert_string_equal(
+		got, "+group IPAMUG; +group_member ipam1.corp.example.test; "
+		     "+dc_grants IPAMUG; "
+		     "+gpo_create IPAM_DHCP; +gpo_create IPAM_DNS; "
+		     "+gpo_create IPAM_DC_NPS; "
+		     "~gpo_settings IPAM_DHCP; ~gpo_security IPAM_DHCP; "
+		     "~gpo_settings IPAM_DNS; ~gpo_security IPAM_DNS; "
+		     "~gpo_settings IPAM_DC_NPS; ~gpo_security IPAM_DC_NPS; "
+		     "+gpo_link IPAM_DHCP; +gpo_link IPAM_DNS; "
+		     "+gpo_link IPAM_DC_NPS; "
+		     "+filter_add dhcp1.corp.example.test; "
+		     "+filter_add dc1.corp.example.test; "
+		     "+filter_add dc1.corp.example.test");
+	assert_int_equal(w.plan.drift, 0);
+	assert_int_equal(w.plan.removals, 0);
+	/* A filter add points at the YAML line that made the server
+	 * managed. */
+	for (size_t i = 0; i < w.plan.nr; i++)
+		if (w.plan.actions[i].kind == IPAM_ACT_FILTER_ADD &&
+		    !strcmp(w.plan.actions[i].target,
+			    "dhcp1.corp.example.test")) {
+			assert_string_equal(w.plan.actions[i].pos.file,
+					    "d.yaml");
+			assert_int_equal(w.plan.actions[i].pos.line, 8);
+			assert_string_equal(w.plan.actions[i].sid,
+					    DSID "-1201");
+			assert_int_equal(w.plan.actions[i].gpo,
+					 IPAM_POL_GPO_DHCP);
+		}
+	free(got);
+	world_free(&w);
+}
+
+static void test_converged_is_empty(void **state)
+{
+	struct world w = {0};
+
+	(void)state;
+	w.d = desired("servers:\n"
+		      "  - name: dhcp1.corp.example.test\n"
+		      "    manageability: managed\n");
+	obs_init(&w, true);
+	found(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201");
+	w.st = gpo_state(true);
+	trustee(&w.st->gpos[IPAM_POL_GPO_DHCP].filtering, DSID "-1201");
+	applied_as(&w);
+	run_diff(&w);
+	assert_int_equal(w.plan.nr, 0);
+	assert_int_equal(w.plan.nr_notes, 0);
+	world_free(&w);
+}
+
+static void test_drift(void **state)
+{
+	struct world w = {0};
+	char *got;
+
+	(void)state;
+	w.d = desired("servers:\n"
+		      "  - name: dhcp1.corp.example.test\n"
+		      "    manageability: managed\n");
+	obs_init(&w, true);
+	found(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201");
+	w.st = gpo_state(true);
+	trustee(&w.st->gpos[IPAM_POL_GPO_DHCP].filtering, DSID "-1201");
+	applied_as(&w);
+	/* Behind ipamctl's back: the _DNS link deleted, a _DHCP settings
+	 * file edited, dhcp1's filter entry removed, the DNS ACL entry
+	 * removed, and someone's computer added to _DC_NPS's filtering. */
+	w.st->gpos[IPAM_POL_GPO_DNS].linked = false;
+	w.st->gpos[IPAM_POL_GPO_DHCP].settings_current = false;
+
+	free(w.st->gpos[IPAM_POL_GPO_DHCP].filtering.v[0].sid);
+	free(w.st->gpos[IPAM_POL_GPO_DHCP].filtering.v);
+	memset(&w.st->gpos[IPAM_POL_GPO_DHCP].filtering, 0,
+	       sizeof(w.st->gpos[IPAM_POL_GPO_DHCP].filtering));
+	w.st->dns_ace = false;
+	trustee(&w.st->gpos[IPAM_POL_GPO_DC_NPS].filtering, DSID "-4242");
+	run_diff(&w);
+	got = actions(&w.plan);
+	assert_string_equal(got, "+dc_grants IPAMUG (drift); "
+				 "~gpo_settings IPAM_DHCP (drift); "
+				 "+gpo_link IPAM_DNS (drift); "
+				 "+filter_add dhcp1.corp.example.test (drift)");
+	assert_int_equal(w.plan.drift, 4);
+	/* The hand-added entry is reported, not removed. */
+	assert_int_equal(w.plan.nr_notes, 1);
+	assert_non_null(strstr(w.plan.notes[0], "drift: " DSID "-4242"));
+	assert_non_null(strstr(w.plan.notes[0], "left alone"));
+	free(got);
+	world_free(&w);
+}
+
+static void test_unmanaged_removed_unless_incomplete(void **state)
+{
+	for (int complete = 1; complete >= 0; complete--) {
+		struct world w = {0};
+		char *got;
+
+		(void)state;
+		w.d = desired("servers:\n"
+			      "  - name: dhcp1.corp.example.test\n"
+			      "    manageability: unmanaged\n");
+		obs_init(&w, complete);
+		found(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201");
+		stored(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201",
+		       IPAM_MANAGE_MANAGED);
+		w.st = gpo_state(true);
+		trustee(&w.st->gpos[IPAM_POL_GPO_DHCP].filtering, DSID "-1201");
+		applied_as(&w);
+		run_diff(&w);
+		got = actions(&w.plan);
+		if (complete) {
+			assert_string_equal(
+				got, "~manageability dhcp1.corp.example.test; "
+				     "-filter_remove dhcp1.corp.example.test; "
+				     "-purge dhcp1.corp.example.test");
+			assert_int_equal(w.plan.removals, 2);
+			assert_int_equal(w.plan.nr_skipped, 0);
+		} else {
+			/* Seen incompletely: no removal, listed as skipped;
+			 * the inventory is not touched either. */
+			assert_string_equal(got, "");
+			assert_int_equal(w.plan.nr_skipped, 1);
+			assert_non_null(strstr(w.plan.skipped[0].reason,
+					       "NS query timed out"));
+			assert_int_equal(w.plan.nr_incomplete, 1);
+		}
+		free(got);
+		world_free(&w);
+	}
+}
+
+static void test_foreign_gpo_left_alone(void **state)
+{
+	struct world w = {0};
+
+	(void)state;
+	w.d = desired("");
+	obs_init(&w, true);
+	w.st = gpo_state(true);
+	w.st->gpos[IPAM_POL_GPO_DNS].owned = false;
+	w.st->gpos[IPAM_POL_GPO_DNS].linked = false;
+	w.st->gpos[IPAM_POL_GPO_DNS].settings_current = false;
+	applied_as(&w);
+	run_diff(&w);
+	assert_int_equal(w.plan.nr, 0);
+	assert_int_equal(w.plan.nr_notes, 1);
+	assert_non_null(strstr(w.plan.notes[0], "not created by ipamctl"));
+	world_free(&w);
+}
+
+static void test_roles_to_gpos(void **state)
+{
+	(void)state;
+	assert_int_equal(ipam_gpos_for_roles(IPAM_ROLE_DHCP),
+			 1u << IPAM_POL_GPO_DHCP);
+	assert_int_equal(ipam_gpos_for_roles(IPAM_ROLE_DNS),
+			 1u << IPAM_POL_GPO_DNS);
+	assert_int_equal(ipam_gpos_for_roles(IPAM_ROLE_NPS),
+			 1u << IPAM_POL_GPO_DC_NPS);
+	assert_int_equal(ipam_gpos_for_roles(IPAM_ROLE_DC | IPAM_ROLE_DHCP),
+			 (1u << IPAM_POL_GPO_DC_NPS) |
+				 (1u << IPAM_POL_GPO_DHCP));
+	assert_int_equal(ipam_gpos_for_roles(0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fresh_domain),
+		cmocka_unit_test(test_converged_is_empty),
+		cmocka_unit_test(test_drift),
+		cmocka_unit_test(test_unmanaged_removed_unless_incomplete),
+		cmocka_unit_test(test_foreign_gpo_left_alone),
+		cmocka_unit_test(test_roles_to_gpos),
+	};
+
+	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);
+}
