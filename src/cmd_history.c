@@ -204,13 +204,20 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	} else {
 		printf("%5s  %-20s  %-9s  %-10s  %-12s  %s\n", "run", "started",
 		       "command", "outcome", "config", "summary");
-		for (size_t i = 0; i < nr; i++)
-			printf("%5lld  %-20s  %-9s  %-10s  %-12.12s  %s\n",
+		for (size_t i = 0; i < nr; i++) {
+			const char *sum =
+				runs[i].summary ? runs[i].summary : "";
+			int len = (int)strcspn(sum, "\n");
+
+			/* One line a run: the summary cut to fit. */
+			printf("%5lld  %-20s  %-9s  %-10s  %-12.12s  %.*s%s\n",
 			       runs[i].id, runs[i].started_at, runs[i].command,
 			       runs[i].outcome,
 			       runs[i].config_digest ? runs[i].config_digest
 						     : "-",
-			       runs[i].summary ? runs[i].summary : "");
+			       len > 100 ? 97 : len, sum,
+			       len > 100 ? "..." : "");
+		}
 	}
 	ret = IPAM_EXIT_OK;
 	goto out;

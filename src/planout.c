@@ -217,13 +217,14 @@ void ipam_plan_print_text(FILE *f, const struct ipam_reconcile *r,
 				}
 				strbuf_reset(&sb);
 				source_text(&sb, &a->pos);
-				fprintf(f, "%s  %c %-14s %s%s%s%s%s\n",
+				fprintf(f, "%s  %c %-14s %s%s%s%s%s%s\n",
 					g >= 0 ? "  " : "", (char)a->op,
 					ipam_act_kind_name(a->kind), a->target,
 					a->before ? " (" : "",
 					a->before ? a->before : "",
 					a->before ? " -> " : "",
-					a->before ? a->after : "");
+					a->before ? a->after : "",
+					a->before ? ")" : "");
 				fprintf(f, "%s      %s%s%s%s\n",
 					g >= 0 ? "  " : "", a->reason,
 					a->origin == IPAM_ORIGIN_DRIFT &&

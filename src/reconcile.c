@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "db.h"
 #include "discover.h"
@@ -98,6 +99,14 @@ static int fingerprint(struct ipam_reconcile *r)
 	return rc;
 }
 
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int ipam_reconcile_prepare(struct ipam_reconcile *r,
 			   const struct ipam_desired *d, struct ipam_db *db,
 			   const struct ipam_reconcile_opts *o)
@@ -106,6 +115,7 @@ int ipam_reconcile_prepare(struct ipam_reconcile *r,
 	struct ipam_gpo_opts go = {0};
 	struct ipam_diff_input in = {0};
 	size_t n = d->nr_domains;
+	double t0;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -147,7 +157,10 @@ int ipam_reconcile_prepare(struct ipam_reconcile *r,
 	in.gpo_errors = (const char *const *)r->gpo_errors;
 	in.applied = &r->applied;
 	in.config_digest = r->config_digest;
+	t0 = cpu_seconds();
 	ipam_diff(&r->plan, &in);
+	log_info("diff: %zu actions in %.1f ms of CPU", r->plan.nr,
+		 (cpu_seconds() - t0) * 1e3);
 	return fingerprint(r);
 }
 

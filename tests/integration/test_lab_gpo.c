@@ -16,7 +16,14 @@
  *  (c) a second provision changes nothing at all;
  *  (d) gpo filter adds and removes computers in IPAM1_DHCP's filtering;
  *  (e) a deleted link is reported by a dry run that writes nothing, and
- *      restored by a real run.
+ *      restored by a real run;
+ *  (f) a GPO named IPAM1_DNS made by samba-tool (no mark) stops a provision
+ *      of a clean branch (exit 1, the GPO untouched, what the run made
+ *      rolled back); --adopt takes it over, a second run has nothing to do;
+ *  (g) a rollback (corp's smbd frozen) leaves alone an IPAMUG made by hand;
+ *  (h) gpo filter --add-file/--remove-file, and a file naming an unknown
+ *      computer writes nothing.
+ * (f), (g) and (h) start from a lab cleaned of IPAMUG and IPAM1_* GPOs.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -1966,6 +1973,31 @@ static void test_b_provision_both_forests(void **state)
 
 /* ---- (c) idempotence ---------------------------------------------------- */
 
+/* The GPO folder {guid}, recursively listed (names, sizes, times), and
+ * its GPT.INI. */
+static void add_folder_text(struct strbuf *sb, int f, const char *guid)
+{
+	char *share = xasprintf("%s\\Policies\\%s", F[f].domain, guid);
+	char *cmd = xasprintf("recurse ON; ls \"%s\\*\"; "
+			      "get \"%s\\GPT.INI\" -",
+			      share, share);
+	struct lab_run res;
+	char **lines;
+	size_t i;
+
+	smbclient(f, cmd, &res);
+	lines = lab_lines(res.out, NULL);
+	for (i = 0; lines && lines[i]; i++)
+		if (!strstr(lines[i], "blocks of size") &&
+		    !strstr(lines[i], "getting file") &&
+		    strncmp(lines[i], "  .. ", 5))
+			strbuf_addf(sb, "%s\n", lines[i]);
+	lab_strv_free(lines);
+	lab_run_free(&res);
+	free(cmd);
+	free(share);
+}
+
 /* Everything a provision could touch, as text: USNs and times in AD,
  * the GPO folders' listings and GPT.INI, the DACLs. */
 static char *snapshot(int f)
@@ -1997,30 +2029,16 @@ static char *snapshot(int f)
 	strbuf_addf(&sb, "== gPLink\n%s\n", gplink ? gplink : "(none)");
 	free(gplink);
 	for (k = 0; k < NGPO; k++) {
-		char *share = share_dir(f, k);
-		char *cmd = xasprintf("recurse ON; ls \"%s\\*\"; "
-				      "get \"%s\\GPT.INI\" -",
-				      share, share);
-		char **lines, **acl;
+		char **acl;
 		size_t i;
 
-		smbclient(f, cmd, &res);
 		strbuf_addf(&sb, "== %s folder\n", gpo_name[k]);
-		lines = lab_lines(res.out, NULL);
-		for (i = 0; lines && lines[i]; i++)
-			if (!strstr(lines[i], "blocks of size") &&
-			    !strstr(lines[i], "getting file") &&
-			    strncmp(lines[i], "  .. ", 5))
-				strbuf_addf(&sb, "%s\n", lines[i]);
-		lab_strv_free(lines);
-		lab_run_free(&res);
+		add_folder_text(&sb, f, F[f].guid[k]);
 		acl = aces(f, F[f].gpo_dn[k]);
 		strbuf_addf(&sb, "== %s DACL\n", gpo_name[k]);
 		for (i = 0; acl[i]; i++)
 			strbuf_addf(&sb, "%s\n", acl[i]);
 		lab_strv_free(acl);
-		free(cmd);
-		free(share);
 	}
 	free(base);
 	return strbuf_detach(&sb, NULL);
@@ -2339,6 +2357,580 @@ static void test_e_dry_run_reports_deleted_link(void **state)
 	free(snap0);
 }
 
+/* ---- (f) a GPO of the right name made by someone else ------------------- */
+
+static char *gpo_dn_of(int f, const char *guid)
+{
+	return xasprintf("CN=%s,CN=Policies,CN=System,%s", guid, F[f].dn);
+}
+
+/* Version= of the GPT.INI of the GPO folder {guid}; -1 when unreadable. */
+static long gpt_ini_version(int f, const char *guid)
+{
+	char *cmd = xasprintf("get \"%s\\Policies\\%s\\GPT.INI\" -",
+			      F[f].domain, guid);
+	struct lab_run res;
+	const char *v;
+	long version = -1;
+
+	smbclient(f, cmd, &res);
+	v = ci_strstr(res.out, "Version=");
+	if (res.exit_code == 0 && v)
+		version = strtol(v + 8, NULL, 10);
+	lab_run_free(&res);
+	free(cmd);
+	return version;
+}
+
+/* One GPO as text: its container and children (USNs, times, every
+ * attribute a provision writes), its DACL, its folder and GPT.INI. */
+static char *gpo_snapshot(int f, const char *guid)
+{
+	static const char *const attrs[] = {"uSNChanged",
+					    "whenChanged",
+					    "versionNumber",
+					    "adminDescription",
+					    "displayName",
+					    "flags",
+					    "gPCFunctionalityVersion",
+					    "gPCFileSysPath",
+					    "gPCMachineExtensionNames",
+					    "gPCUserExtensionNames",
+					    NULL};
+	char *dn = gpo_dn_of(f, guid);
+	struct strbuf sb = STRBUF_INIT;
+	struct lab_run res;
+	char **acl;
+	size_t i;
+
+	ldap_search(f, dn, "sub", "(objectClass=*)", attrs, &res);
+	strbuf_addf(&sb, "== container\n%s", res.out);
+	lab_run_free(&res);
+	acl = aces(f, dn);
+	strbuf_addf(&sb, "== DACL\n");
+	for (i = 0; acl[i]; i++)
+		strbuf_addf(&sb, "%s\n", acl[i]);
+	lab_strv_free(acl);
+	strbuf_addf(&sb, "== folder\n");
+	add_folder_text(&sb, f, guid);
+	free(dn);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* The lines of a not in b ("- "), and of b not in a ("+ "). */
+static char *line_diff(const char *a, const char *b)
+{
+	char **la = lab_lines(a, NULL), **lb = lab_lines(b, NULL);
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; la && la[i]; i++)
+		if (!strv_has(lb, la[i]))
+			strbuf_addf(&sb, "- %s\n", la[i]);
+	for (i = 0; lb && lb[i]; i++)
+		if (!strv_has(la, lb[i]))
+			strbuf_addf(&sb, "+ %s\n", lb[i]);
+	lab_strv_free(la);
+	lab_strv_free(lb);
+	return strbuf_detach(&sb, NULL);
+}
+
+static long ldap_long(int f, const char *dn, const char *attr)
+{
+	char *v = ldap_get(f, dn, attr);
+	long n;
+
+	if (!v)
+		fail_msg("%s: no %s", dn, attr);
+	n = strtol(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+static size_t count_gpc_tombstones(int f, size_t *ipamug)
+{
+	struct lab_run tomb;
+	size_t n;
+
+	py(f, "tombstones", NULL, &tomb);
+	n = count_tombstones(tomb.out, "groupPolicyContainer\t", NULL);
+	if (ipamug)
+		*ipamug = count_tombstones(tomb.out, "group\tIPAMUG\t", NULL);
+	lab_run_free(&tomb);
+	return n;
+}
+
+/* What a failed provision must have left as it found it: the GPO folders
+ * (and a container for each), gPLink, the members of the domain's Event
+ * Log Readers, the DACL of CN=MicrosoftDNS. */
+struct around {
+	char **folders, *gplink, **elr, **dnsacl;
+};
+
+static void around_take(int f, struct around *a)
+{
+	char *elr = elr_dn(f), *dns = dns_dn(f);
+
+	a->folders = policy_folders(f);
+	a->gplink = ldap_get(f, F[f].dn, "gPLink");
+	a->elr = ldap_all(f, elr, "member");
+	a->dnsacl = aces(f, dns);
+	free(elr);
+	free(dns);
+}
+
+static void around_free(struct around *a)
+{
+	lab_strv_free(a->folders);
+	free(a->gplink);
+	lab_strv_free(a->elr);
+	lab_strv_free(a->dnsacl);
+}
+
+static void around_same(int f, const struct around *before, const char *what)
+{
+	struct around now;
+	char **containers, ctx[256];
+
+	around_take(f, &now);
+	snprintf(ctx, sizeof(ctx),
+		 "%s: SYSVOL Policies folders before and "
+		 "after %s",
+		 F[f].domain, what);
+	lab_assert_set(now.folders, (const char *const *)before->folders, ctx);
+	containers = policy_containers(f);
+	snprintf(ctx, sizeof(ctx),
+		 "%s: SYSVOL Policies folders against the "
+		 "GPO containers after %s",
+		 F[f].domain, what);
+	lab_assert_set(now.folders, (const char *const *)containers, ctx);
+	lab_strv_free(containers);
+	if (strcmp(before->gplink ? before->gplink : "",
+		   now.gplink ? now.gplink : ""))
+		fail_msg("%s: %s changed gPLink: %s -> %s", F[f].domain, what,
+			 before->gplink, now.gplink);
+	snprintf(ctx, sizeof(ctx),
+		 "%s: members of Event Log Readers before "
+		 "and after %s",
+		 F[f].domain, what);
+	lab_assert_set(now.elr, (const char *const *)before->elr, ctx);
+	snprintf(ctx, sizeof(ctx),
+		 "%s: DACL of CN=MicrosoftDNS before and "
+		 "after %s",
+		 F[f].domain, what);
+	lab_assert_set(now.dnsacl, (const char *const *)before->dnsacl, ctx);
+	around_free(&now);
+}
+
+static void test_f_foreign_gpo_refused_then_adopted(void **state)
+{
+	const int f = 2;
+	const char *const dom = F[f].domain;
+	struct lab_run res;
+	struct around before;
+	char *g[NGPO], *foreign, *fdn, *snap0, *snap1, *v, **acl0, **acl,
+		**changes, **ug;
+	size_t count[NGPO], gpc0, gpc1, ug0, ug1;
+	long ver0, ver1;
+	int k;
+
+	(void)state;
+	remove_leftovers(f);
+	{
+		const char *args[] = {"gpo", "create", gpo_name[GPO_DNS], NULL};
+
+		samba_tool_ok(f, args, &res);
+		lab_run_free(&res);
+	}
+	list_ipam_gpos(f, g, count);
+	if (count[GPO_DHCP] || count[GPO_DNS] != 1 || count[GPO_DC_NPS])
+		fail_msg("%s: IPAM1_* GPOs after a clean-up and samba-tool "
+			 "gpo create IPAM1_DNS: %zu %zu %zu",
+			 dom, count[GPO_DHCP], count[GPO_DNS],
+			 count[GPO_DC_NPS]);
+	foreign = g[GPO_DNS];
+	fdn = gpo_dn_of(f, foreign);
+	/* what makes it foreign, and what adoption must change */
+	v = ldap_get(f, fdn, "adminDescription");
+	if (v)
+		fail_msg("samba-tool gave %s an adminDescription: %s", fdn, v);
+	acl0 = aces(f, fdn);
+	if (!has_apply(acl0, AU_SID))
+		fail_msg("%s: samba-tool's GPO does not let Authenticated "
+			 "Users apply it; the adoption check below would "
+			 "prove nothing",
+			 fdn);
+	ver0 = ldap_long(f, fdn, "versionNumber");
+	snap0 = gpo_snapshot(f, foreign);
+	around_take(f, &before);
+	gpc0 = count_gpc_tombstones(f, &ug0);
+
+	/* refused: exit 1 naming it, nothing of this run left */
+	run_ipamctl(&res, "provision", "--domain", dom, "-c", config, NULL);
+	if (res.exit_code != 1 || res.timed_out ||
+	    !strstr(res.err, gpo_name[GPO_DNS]) ||
+	    !strstr(res.err, "not created by ipamctl"))
+		fail_msg("expected exit 1 with an error naming IPAM1_DNS, "
+			 "'not created by ipamctl': %s",
+			 lab_run_describe(&res, "ipamctl provision (a "
+						"foreign IPAM1_DNS)"));
+	gpc1 = count_gpc_tombstones(f, &ug1);
+	printf("provision with a foreign IPAM1_DNS: exit 1; rolled back %zu "
+	       "GPO container(s), %zu IPAMUG; stderr: %s",
+	       gpc1 - gpc0, ug1 - ug0, res.err);
+	lab_run_free(&res);
+
+	/* the foreign GPO as it was, to the USN */
+	snap1 = gpo_snapshot(f, foreign);
+	if (strcmp(snap0, snap1)) {
+		printf("the foreign GPO before:\n%s\nafter:\n%s", snap0, snap1);
+		fail_msg("the refused provision changed the foreign GPO:\n%s",
+			 line_diff(snap0, snap1));
+	}
+	free(snap1);
+	v = ldap_get(f, fdn, "adminDescription");
+	if (v)
+		fail_msg("the refused provision marked %s: %s", fdn, v);
+	acl = aces(f, fdn);
+	lab_assert_set(acl, (const char *const *)acl0,
+		       "DACL of the foreign GPO after the refused provision");
+	lab_strv_free(acl);
+	assert_int_equal(ldap_long(f, fdn, "versionNumber"), ver0);
+
+	/* and nothing that was not there before */
+	{
+		char *g2[NGPO];
+
+		list_ipam_gpos(f, g2, count);
+		if (count[GPO_DHCP] || count[GPO_DC_NPS] ||
+		    count[GPO_DNS] != 1 || strcasecmp(g2[GPO_DNS], foreign))
+			fail_msg("%s: after the refused provision: %zu "
+				 "IPAM1_DHCP, %zu IPAM1_DNS (%s, was %s), %zu "
+				 "IPAM1_DC_NPS",
+				 dom, count[GPO_DHCP], count[GPO_DNS],
+				 g2[GPO_DNS], foreign, count[GPO_DC_NPS]);
+		for (k = 0; k < NGPO; k++)
+			free(g2[k]);
+	}
+	ug = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	if (ug[0])
+		fail_msg("IPAMUG left behind (%s) after the refused provision",
+			 ug[0]);
+	lab_strv_free(ug);
+	around_same(f, &before, "the refused provision");
+	v = link_options(f, foreign);
+	if (v)
+		fail_msg("the refused provision linked the foreign GPO (%s)",
+			 v);
+	aclcheck_ok(f);
+
+	/* --adopt: the same GPO, marked, given the settings */
+	run_ipamctl(&res, "provision", "--domain", dom, "-c", config, "--adopt",
+		    NULL);
+	if (res.exit_code != 0 || res.timed_out)
+		fail_msg("%s", lab_run_describe(&res, "ipamctl provision "
+						      "--adopt"));
+	changes = change_lines(res.out, dom);
+	{
+		bool adopted = false;
+
+		for (char **c = changes; *c; c++)
+			if (strstr(*c, gpo_name[GPO_DNS]) &&
+			    ci_strstr(*c, "adopt"))
+				adopted = true;
+		if (!adopted)
+			fail_msg("no change line adopting IPAM1_DNS: %s",
+				 lab_run_describe(&res, "provision --adopt"));
+	}
+	printf("provision --adopt %s: %zu changes\n%s", dom, strv_len(changes),
+	       res.out);
+	lab_strv_free(changes);
+	lab_run_free(&res);
+	need_gpos(f);
+	if (strcasecmp(F[f].guid[GPO_DNS], foreign))
+		fail_msg("IPAM1_DNS is %s after --adopt, not the adopted %s",
+			 F[f].guid[GPO_DNS], foreign);
+	v = ldap_get(f, fdn, "adminDescription");
+	if (!v || strncmp(v, MARK, strlen(MARK)))
+		fail_msg("adopted %s: adminDescription '%s' is not ipamctl's "
+			 "mark",
+			 fdn, v ? v : "(none)");
+	free(v);
+	ver1 = ldap_long(f, fdn, "versionNumber");
+	if (ver1 <= ver0)
+		fail_msg("adopting IPAM1_DNS wrote its settings without a "
+			 "version bump (%ld -> %ld)",
+			 ver0, ver1);
+	if (gpt_ini_version(f, foreign) != ver1)
+		fail_msg("adopted IPAM1_DNS: GPT.INI Version %ld, "
+			 "versionNumber %ld",
+			 gpt_ini_version(f, foreign), ver1);
+	acl = aces(f, fdn);
+	expect_ace(acl, ACE_READ, AU_SID, true, "adopted IPAM1_DNS");
+	if (has_apply(acl, AU_SID))
+		fail_msg("adopted IPAM1_DNS: Authenticated Users can still "
+			 "apply it");
+	lab_strv_free(acl);
+	aclcheck_ok(f);
+	/* everything else as a fresh provision leaves it */
+	check_domain(f, false);
+	check_show(f, false);
+
+	/* a second run: nothing to do */
+	provision_ok(f, false, &res);
+	changes = change_lines(res.out, dom);
+	if (changes[0] || !strstr(res.out, "nothing to do"))
+		fail_msg("%s", lab_run_describe(&res, "provision after the "
+						      "adoption"));
+	lab_strv_free(changes);
+	lab_run_free(&res);
+	assert_int_equal(ldap_long(f, fdn, "versionNumber"), ver1);
+
+	around_free(&before);
+	lab_strv_free(acl0);
+	free(snap0);
+	free(fdn);
+	for (k = 0; k < NGPO; k++)
+		free(g[k]);
+}
+
+/* ---- (g) a rollback spares what the run did not create ------------------ */
+
+static void test_g_rollback_spares_hand_made_ipamug(void **state)
+{
+	const int f = 1;
+	struct lab_run res;
+	struct around before;
+	char *ugdn, *sid0, *sid1, *v, **members0, **members, **ug, **gpcs;
+	size_t gpc0, gpc1, ug0, ug1;
+
+	(void)state;
+	remove_leftovers(f);
+	{
+		static const char *const args[] = {"group",
+						   "add",
+						   "IPAMUG",
+						   "--group-scope=Universal",
+						   "--group-type=Security",
+						   NULL};
+
+		samba_tool_ok(f, args, &res);
+		lab_run_free(&res);
+	}
+	ugdn = ipamug_dn(f);
+	sid0 = sid_of(f, "(sAMAccountName=IPAMUG)");
+	v = ldap_get(f, ugdn, "adminDescription");
+	if (v)
+		fail_msg("samba-tool gave IPAMUG an adminDescription: %s", v);
+	members0 = ldap_all(f, ugdn, "member");
+	around_take(f, &before);
+	gpc0 = count_gpc_tombstones(f, &ug0);
+
+	freeze_corp_smbd();
+	run_ipamctl(&res, "provision", "--domain", F[f].domain, "-c", config,
+		    NULL);
+	thaw();
+	if (res.exit_code != 1 || res.timed_out || res.err_len == 0)
+		fail_msg("expected exit 1 with an error on stderr: %s",
+			 lab_run_describe(&res, "ipamctl provision (smbd "
+						"frozen, IPAMUG by hand)"));
+	printf("provision with smbd frozen, IPAMUG by hand: stderr: %s",
+	       res.err);
+
+	/* it did get mid-way: a GPO container was created and removed */
+	gpc1 = count_gpc_tombstones(f, &ug1);
+	if (gpc1 <= gpc0)
+		fail_msg("no GPO container was created and removed: the "
+			 "failure came before the run made anything, so no "
+			 "rollback was exercised\n%s",
+			 lab_run_describe(&res, "ipamctl provision"));
+
+	/* IPAMUG: the same group, still not ipamctl's, its members back */
+	ug = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	if (strv_len(ug) != 1 || strcasecmp(ug[0], ugdn))
+		fail_msg("the hand-made IPAMUG is gone after the rollback "
+			 "(found: %s)\n%s",
+			 ug[0] ? ug[0] : "nothing",
+			 lab_run_describe(&res, "ipamctl provision"));
+	lab_strv_free(ug);
+	if (ug1 != ug0)
+		fail_msg("an IPAMUG was deleted by the rollback (%zu "
+			 "tombstones, were %zu)",
+			 ug1, ug0);
+	sid1 = sid_of(f, "(sAMAccountName=IPAMUG)");
+	assert_string_equal(sid1, sid0);
+	v = ldap_get(f, ugdn, "adminDescription");
+	if (v)
+		fail_msg("the hand-made IPAMUG got an adminDescription: %s", v);
+	members = ldap_all(f, ugdn, "member");
+	lab_assert_set(members, (const char *const *)members0,
+		       "members of the hand-made IPAMUG before and after the "
+		       "rolled-back provision");
+	lab_strv_free(members);
+
+	/* and what the run made is gone */
+	if (list_ipam_gpos(f, NULL, NULL))
+		fail_msg("IPAM1_* GPO left behind after the failed run");
+	{
+		char *base = policies_dn(f);
+
+		gpcs = ldap_dns(f, base, "sub", "(displayName=IPAM1_*)");
+		if (gpcs[0])
+			fail_msg("container left behind: %s", gpcs[0]);
+		lab_strv_free(gpcs);
+		free(base);
+	}
+	around_same(f, &before, "the rolled-back provision");
+	lab_run_free(&res);
+	around_free(&before);
+	lab_strv_free(members0);
+	free(sid0);
+	free(sid1);
+	free(ugdn);
+	/* the next test wants no foreign IPAMUG */
+	remove_leftovers(f);
+}
+
+/* ---- (h) security filtering from files ---------------------------------- */
+
+static char *write_names(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+
+	assert_int_equal(lab_write_file(path, text, strlen(text)), 0);
+	return path;
+}
+
+static void test_h_filtering_from_files(void **state)
+{
+	const int f = 1;
+	struct lab_run res;
+	char *dhcp2, *app1, *add, *bad, *rem, *usn0, *usn1, **start, **acl,
+		**others[NGPO];
+	const char *dn;
+	int k;
+
+	(void)state;
+	remove_leftovers(f);
+	provision_ok(f, false, &res);
+	lab_run_free(&res);
+	need_gpos(f);
+	dn = F[f].gpo_dn[GPO_DHCP];
+	dhcp2 = sid_of(f, "(dNSHostName=dhcp2.corp.example.test)");
+	app1 = sid_of(f, "(sAMAccountName=APP1$)");
+	start = aces(f, dn);
+	for (k = 0; k < NGPO; k++)
+		others[k] = k == GPO_DHCP ? NULL : aces(f, F[f].gpo_dn[k]);
+	add = write_names("filter-add.txt",
+			  "# IPAM1_DHCP: two servers\n"
+			  "\n"
+			  "dhcp2.corp.example.test\n"
+			  "   \n"
+			  "\tAPP1$   # by account name\n"
+			  "# nosuch.corp.example.test is commented out\n");
+	bad = write_names("filter-bad.txt", "dhcp2.corp.example.test\n"
+					    "nosuch.corp.example.test\n");
+	rem = write_names("filter-remove.txt",
+			  "# both again, the other way round\n"
+			  "APP1$\n"
+			  "\n"
+			  "  dhcp2.corp.example.test   # trailing comment\n");
+
+	/* an unknown computer in the file: exit 1 naming it, nothing
+	 * written (not even the valid name with it) */
+	usn0 = ldap_get(f, dn, "uSNChanged");
+	run_ipamctl(&res, "gpo", "filter", "--domain", F[f].domain, "--gpo",
+		    "dhcp", "-c", config, "--add-file", bad, NULL);
+	if (res.exit_code != 1 || res.timed_out ||
+	    !strstr(res.err, "nosuch.corp.example.test"))
+		fail_msg("%s", lab_run_describe(&res, "gpo filter --add-file "
+						      "(unknown computer)"));
+	lab_run_free(&res);
+	usn1 = ldap_get(f, dn, "uSNChanged");
+	if (!usn0 || !usn1 || strcmp(usn0, usn1))
+		fail_msg("a failed gpo filter --add-file wrote the GPO "
+			 "(uSNChanged %s -> %s)",
+			 usn0, usn1);
+	free(usn0);
+	free(usn1);
+	acl = aces(f, dn);
+	lab_assert_set(acl, (const char *const *)start,
+		       "IPAM1_DHCP DACL after a failed gpo filter --add-file");
+	lab_strv_free(acl);
+	aclcheck_ok(f);
+
+	/* add both from the file: in one DACL write */
+	run_ipamctl(&res, "gpo", "filter", "--domain", F[f].domain, "--gpo",
+		    "dhcp", "-c", config, "--add-file", add, "-o", "json",
+		    NULL);
+	if (res.exit_code || res.timed_out)
+		fail_msg("%s", lab_run_describe(&res, "gpo filter --add-file"));
+	{
+		struct ipam_node *root = NULL;
+
+		if (ipam_json_parse(&root, "gpo filter", res.out, res.out_len))
+			fail_msg("%s", lab_run_describe(&res, "gpo filter "
+							      "(not JSON)"));
+		jint(root, "added", 2, "gpo filter --add-file");
+		jint(root, "removed", 0, "gpo filter --add-file");
+		jint(root, "ldapWrites", 1, "gpo filter --add-file");
+		ipam_node_free(root);
+	}
+	lab_run_free(&res);
+	acl = aces(f, dn);
+	expect_ace(acl, ACE_READ, dhcp2, true, "after --add-file");
+	expect_ace(acl, ACE_APPLY, dhcp2, true, "after --add-file");
+	expect_ace(acl, ACE_READ, app1, true, "after --add-file");
+	expect_ace(acl, ACE_APPLY, app1, true, "after --add-file");
+	expect_ace(acl, ACE_READ, AU_SID, true, "after --add-file");
+	if (has_apply(acl, AU_SID))
+		fail_msg("after --add-file: Authenticated Users can apply");
+	assert_int_equal(strv_len(acl), strv_len(start) + 4);
+	for (char **p = start; *p; p++)
+		if (!strv_has(acl, *p))
+			fail_msg("after --add-file: ACE %s lost", *p);
+	lab_strv_free(acl);
+	aclcheck_ok(f);
+	{
+		const char *sids[] = {dhcp2, app1, NULL};
+		const char *names[] = {"DHCP2", "APP1", NULL};
+
+		expect_show_filtering(sids, names);
+	}
+
+	/* remove both from the file: back to the DACL it started with */
+	filter_run("gpo filter --remove-file", "--remove-file", rem, NULL);
+	acl = aces(f, dn);
+	expect_ace(acl, ACE_READ, dhcp2, false, "after --remove-file");
+	expect_ace(acl, ACE_APPLY, dhcp2, false, "after --remove-file");
+	expect_ace(acl, ACE_READ, app1, false, "after --remove-file");
+	expect_ace(acl, ACE_APPLY, app1, false, "after --remove-file");
+	lab_assert_set(acl, (const char *const *)start,
+		       "IPAM1_DHCP DACL after --remove-file");
+	lab_strv_free(acl);
+	aclcheck_ok(f);
+	{
+		const char *none[] = {NULL};
+
+		expect_show_filtering(none, none);
+	}
+	for (k = 0; k < NGPO; k++) {
+		if (!others[k])
+			continue;
+		acl = aces(f, F[f].gpo_dn[k]);
+		lab_assert_set(acl, (const char *const *)others[k],
+			       "DACL of a GPO gpo filter did not name");
+		lab_strv_free(acl);
+		lab_strv_free(others[k]);
+	}
+	lab_strv_free(start);
+	free(add);
+	free(bad);
+	free(rem);
+	free(dhcp2);
+	free(app1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2348,6 +2940,10 @@ int main(void)
 		cmocka_unit_test(test_c_second_provision_changes_nothing),
 		cmocka_unit_test(test_d_filtering),
 		cmocka_unit_test(test_e_dry_run_reports_deleted_link),
+		cmocka_unit_test(test_f_foreign_gpo_refused_then_adopted),
+		cmocka_unit_test_teardown(
+			test_g_rollback_spares_hand_made_ipamug, thaw_teardown),
+		cmocka_unit_test(test_h_filtering_from_files),
 	};
 
 	return cmocka_run_group_tests_name("lab_gpo", tests, setup, teardown);
