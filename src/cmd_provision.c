@@ -86,6 +86,7 @@ int cmd_provision(struct cli *cli, int argc, char **argv)
 	const char *domain = NULL;
 	long long run_id = 0;
 	size_t changes = 0;
+	bool locked = false;
 	int c, err, ret = IPAM_EXIT_ERROR;
 
 	optind = 0;
@@ -139,8 +140,11 @@ int cmd_provision(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	err = cli_open_db(cli, d, &db);
+	if (!err)
+		err = ipam_db_lock(db, "provision", 0);
 	if (err)
 		goto fail;
+	locked = true;
 	if (!go.dry_run) {
 		err = ipam_db_run_begin(db, "provision", &run_id);
 		if (err)
@@ -200,6 +204,8 @@ out:
 	strbuf_release(&out);
 	ipam_gpo_state_free(st);
 	ipam_gpo_close(s);
+	if (locked)
+		ipam_db_unlock(db);
 	ipam_db_close(db);
 	ipam_desired_free(d);
 	return ret;

@@ -715,6 +715,20 @@ void ipam_diff(struct ipam_plan *out, const struct ipam_diff_input *in)
 			diff_domain(&c, st, ad);
 		strbuf_release(&why);
 	}
+	/* Domains applied before and no longer desired: said, not pruned
+	 * (their connection settings went with them). */
+	for (size_t i = 0; in->applied && i < in->applied->nr; i++) {
+		const struct ipam_applied_domain *ad = &in->applied->domains[i];
+
+		if (ipam_desired_find_domain(d, ad->domain))
+			continue;
+		ALLOC_GROW(out->notes, out->nr_notes + 1, out->alloc_notes);
+		out->notes[out->nr_notes++] = xasprintf(
+			"%s: no longer in the desired state; its IPAM GPOs, "
+			"IPAMUG and grants are left in place (ipamctl does not "
+			"prune a domain it can no longer reach)",
+			ad->domain);
+	}
 	diff_inventory(out, in, &w);
 	view_release(&w);
 	qsort(out->actions, out->nr, sizeof(*out->actions), cmp_actions);

@@ -394,6 +394,31 @@ static void test_foreign_gpo_left_alone(void **state)
 	world_free(&w);
 }
 
+static void test_domain_no_longer_desired(void **state)
+{
+	struct world w = {0};
+	struct ipam_applied_domain *old;
+
+	(void)state;
+	w.d = desired("");
+	obs_init(&w, true);
+	w.st = gpo_state(true);
+	applied_as(&w);
+	w.applied.domains =
+		xrealloc(w.applied.domains, 2 * sizeof(*w.applied.domains));
+	old = &w.applied.domains[w.applied.nr++];
+	memset(old, 0, sizeof(*old));
+	old->domain = xstrdup("old.example.test");
+	old->group = true;
+	run_diff(&w);
+	/* Never a removal for a domain ipamctl cannot see: a note. */
+	assert_int_equal(w.plan.nr, 0);
+	assert_int_equal(w.plan.nr_notes, 1);
+	assert_non_null(strstr(w.plan.notes[0], "old.example.test: no longer "
+						"in the desired state"));
+	world_free(&w);
+}
+
 static void test_roles_to_gpos(void **state)
 {
 	(void)state;
@@ -417,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_drift),
 		cmocka_unit_test(test_unmanaged_removed_unless_incomplete),
 		cmocka_unit_test(test_foreign_gpo_left_alone),
+		cmocka_unit_test(test_domain_no_longer_desired),
 		cmocka_unit_test(test_roles_to_gpos),
 	};
 
