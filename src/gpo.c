@@ -2117,6 +2117,40 @@ static int filter_edit(struct ipam_sd *sd, const char *const *sids, size_t nr,
 	return 0;
 }
 
+/*
+ * Samba keeps a folder's ACL in its security.NTACL extended attribute:
+ * ext4 holds about 4 KiB of attributes per file (some three dozen
+ * filtered computers), XFS and tmpfs 64 KiB.  Say so when the DC refuses
+ * the folder ACL of a grown DACL (nothing was written to AD yet).
+ */
+static int folder_refused(int rc, const struct ipam_gpo_session *s,
+			  const struct ipam_gpo_obs *g,
+			  const struct ipam_sd *sd)
+{
+	const char *e = ipam_error_last();
+	size_t n = sd->dacl ? sd->dacl->count : 0;
+
+	if (strstr(e, "DISK_FULL"))
+		return ipam_error_prefix(
+			IPAM_ELIMIT,
+			"%s: GPO %s: %s could not store the SYSVOL folder ACL "
+			"of %zu ACEs: Samba keeps it in an extended attribute, "
+			"which its file system limits (ext4: about 4 KiB, some "
+			"36 filtered computers; XFS or tmpfs: 64 KiB); nothing "
+			"was written to AD",
+			s->dom->name, g->name, s->dc, n);
+	if (strstr(e, "ACCESS_DENIED") && dacl_bytes(sd) > 32768)
+		return ipam_error_prefix(
+			IPAM_ELIMIT,
+			"%s: GPO %s: %s refused a SYSVOL folder ACL of %zu "
+			"ACEs "
+			"(%zu bytes in AD), at Samba's 64 KiB limit for ACLs "
+			"stored in extended attributes; nothing was written to "
+			"AD",
+			s->dom->name, g->name, s->dc, n, dacl_bytes(sd));
+	return rc;
+}
+
 int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 			 enum ipam_pol_gpo kind,
 			 struct ipam_gpo_filter_change *fc)
@@ -2217,6 +2251,8 @@ int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	if (s->o.dry_run)
 		goto out;
 	rc = sync_folder(s, g, sd);
+	if (rc)
+		rc = folder_refused(rc, s, g, sd);
 	if (!rc)
 		rc = ipam_sd_write(&before, g->sd);
 	if (!rc)
