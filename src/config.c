@@ -34,7 +34,16 @@ struct decoder {
 
 static const char *const root_keys[] = {
 	"version",   "ipamServer", "database", "provisioning", "connection",
-	"discovery", "servers",	   "defaults", "safety",       NULL,
+	"discovery", "servers",	   "defaults", "safety",       "source",
+	"suspend",   "notify",	   NULL,
+};
+static const char *const source_keys[] = {
+	"repo",	  "ref",    "path",	  "tokenFile", "tokenEnv",
+	"caFile", "sshKey", "knownHosts", "cacheDir",  NULL,
+};
+static const char *const notify_keys[] = {
+	"kind",	     "url",    "events",  "secretFile",
+	"secretEnv", "caFile", "timeout", NULL,
 };
 static const char *const provisioning_keys[] = {
 	"method",
@@ -682,15 +691,15 @@ static int claim_top_key(struct decoder *dc, const char *key,
 	size_t i;
 
 	if (!strcmp(key, "version") || !strcmp(key, "discovery") ||
-	    !strcmp(key, "servers"))
+	    !strcmp(key, "servers") || !strcmp(key, "notify"))
 		return 0;
 	for (i = 0; i < dc->nr_seen; i++) {
 		if (strcmp(dc->seen[i].key, key))
 			continue;
 		ipam_diag_error(dc->diags, &knode->pos,
 				"'%s' is already set in %s:%d:%d (a key other "
-				"than discovery and servers may be set in "
-				"one file only)",
+				"than discovery, servers and notify may be "
+				"set in one file only)",
 				key, dc->seen[i].pos.file, dc->seen[i].pos.line,
 				dc->seen[i].pos.col);
 		return -1;
@@ -701,6 +710,142 @@ static int claim_top_key(struct decoder *dc, const char *key,
 		dc->nr_seen++;
 	}
 	return 0;
+}
+
+static void decode_source(struct decoder *dc, const struct ipam_node *n)
+{
+	struct ipam_source_cfg *c = &dc->d->source;
+	const struct ipam_node *map, *val;
+	const char *key;
+	char *ok;
+	size_t i;
+
+	map = checked_map(dc, n, "source", source_keys, "'source'", &ok);
+	if (!map)
+		return;
+	c->pos = map->pos;
+	FOR_EACH_KEY(map, ok, i, key, val)
+	{
+		struct ipam_str *dst =
+			!strcmp(key, "repo")	     ? &c->repo
+			: !strcmp(key, "ref")	     ? &c->ref
+			: !strcmp(key, "path")	     ? &c->path
+			: !strcmp(key, "tokenFile")  ? &c->token_file
+			: !strcmp(key, "tokenEnv")   ? &c->token_env
+			: !strcmp(key, "caFile")     ? &c->ca_file
+			: !strcmp(key, "sshKey")     ? &c->ssh_key
+			: !strcmp(key, "knownHosts") ? &c->known_hosts
+						     : &c->cache_dir;
+
+		get_string(dc, val, key, dst);
+	}
+	if (!c->repo.value)
+		ipam_diag_error(dc->diags, &c->pos,
+				"'source' needs 'repo' (a git URL or path)");
+	if (c->token_file.value && c->token_env.value)
+		ipam_diag_error(dc->diags, &c->token_env.pos,
+				"'source' takes 'tokenFile' or 'tokenEnv', not "
+				"both");
+	if (c->path.value &&
+	    (c->path.value[0] == '/' || strstr(c->path.value, "..")))
+		ipam_diag_error(dc->diags, &c->path.pos,
+				"'path' must be a directory inside the "
+				"repository, without '..', got '%s'",
+				c->path.value);
+	free(ok);
+}
+
+static void decode_notify(struct decoder *dc, const struct ipam_node *n)
+{
+	static const char *const kinds[] = {"generic", "slack", "teams", NULL};
+	struct ipam_notify_cfg h = {0};
+	const struct ipam_node *map, *val;
+	const char *key, *k;
+	bool has_kind = false;
+	char *ok;
+	size_t i;
+
+	map = checked_map(dc, n, "notify", notify_keys, "a 'notify' entry",
+			  &ok);
+	if (!map)
+		return;
+	h.pos = map->pos;
+	h.events = (1u << IPAM_EVENT_NR) - 1;
+	h.timeout = 5;
+	FOR_EACH_KEY(map, ok, i, key, val)
+	{
+		if (!strcmp(key, "kind")) {
+			has_kind = true;
+			if (!get_enum(dc, val, key, kinds, &k, &h.kind.pos))
+				h.kind.value = xstrdup(k);
+		} else if (!strcmp(key, "url")) {
+			if (!get_string(dc, val, key, &h.url) &&
+			    strncmp(h.url.value, "https://", 8) &&
+			    strncmp(h.url.value, "http://", 7))
+				ipam_diag_error(dc->diags, &h.url.pos,
+						"'url' must be an http:// or "
+						"https:// URL");
+		} else if (!strcmp(key, "events")) {
+			const struct ipam_node *seq =
+				want_kind(dc, val, IPAM_NODE_SEQ, key);
+
+			h.events = 0;
+			h.events_pos = ipam_node_deref(val)->pos;
+			for (size_t j = 0; seq && j < seq->nr; j++) {
+				struct ipam_str e = {0};
+				enum ipam_event ev;
+
+				if (get_string(dc, seq->items[j], key, &e))
+					continue;
+				if (ipam_event_parse(e.value, &ev))
+					ipam_diag_error(
+						dc->diags, &e.pos,
+						"unknown event '%s' (drift, "
+						"applied, apply_failed, "
+						"refused, source_invalid)",
+						e.value);
+				else
+					h.events |= 1u << ev;
+				free(e.value);
+			}
+			if (seq && !seq->nr)
+				ipam_diag_error(dc->diags, &h.events_pos,
+						"'events' must not be empty");
+		} else if (!strcmp(key, "secretFile")) {
+			get_string(dc, val, key, &h.secret_file);
+		} else if (!strcmp(key, "secretEnv")) {
+			get_string(dc, val, key, &h.secret_env);
+		} else if (!strcmp(key, "caFile")) {
+			get_string(dc, val, key, &h.ca_file);
+		} else if (!strcmp(key, "timeout")) {
+			long long t;
+			struct ipam_pos pos;
+
+			if (get_int(dc, val, key, &t, &pos))
+				continue;
+			if (t < 1 || t > 60)
+				ipam_diag_error(dc->diags, &pos,
+						"'timeout' must be between 1 "
+						"and 60 seconds, got %lld",
+						t);
+			else
+				h.timeout = (int)t;
+		}
+	}
+	free(ok);
+	if (!has_kind)
+		ipam_diag_error(dc->diags, &h.pos,
+				"a 'notify' entry needs 'kind' (generic, "
+				"slack or teams)");
+	if (!h.url.value)
+		ipam_diag_error(dc->diags, &h.pos,
+				"a 'notify' entry needs 'url'");
+	if (h.secret_file.value && h.secret_env.value)
+		ipam_diag_error(dc->diags, &h.secret_env.pos,
+				"a 'notify' entry takes 'secretFile' or "
+				"'secretEnv', not both");
+	ALLOC_GROW(dc->d->notify, dc->d->nr_notify + 1, dc->d->alloc_notify);
+	dc->d->notify[dc->d->nr_notify++] = h;
 }
 
 static void decode_root(struct decoder *dc, const struct ipam_node *root)
@@ -765,6 +910,17 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 				decode_server(dc, seq->items[j]);
 		} else if (!strcmp(key, "defaults") || !strcmp(key, "safety")) {
 			decode_simple_map(dc, val, key);
+		} else if (!strcmp(key, "source")) {
+			decode_source(dc, val);
+		} else if (!strcmp(key, "suspend")) {
+			if (!get_bool(dc, val, key, &d->suspend))
+				d->suspend_pos = ipam_node_deref(val)->pos;
+		} else if (!strcmp(key, "notify")) {
+			const struct ipam_node *seq =
+				want_kind(dc, val, IPAM_NODE_SEQ, key);
+
+			for (j = 0; seq && j < seq->nr; j++)
+				decode_notify(dc, seq->items[j]);
 		}
 	}
 	free(ok);

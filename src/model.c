@@ -242,6 +242,42 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	safety = ipam_node_new(IPAM_NODE_MAP);
 	ipam_node_set(safety, "maxRemovals", ipam_node_int(d->max_removals));
 	ipam_node_set(root, "safety", safety);
+	if (d->source.pos.line) {
+		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+
+		set_opt(m, "repo", &d->source.repo);
+		set_opt(m, "ref", &d->source.ref);
+		set_opt(m, "path", &d->source.path);
+		set_opt(m, "tokenFile", &d->source.token_file);
+		set_opt(m, "tokenEnv", &d->source.token_env);
+		set_opt(m, "caFile", &d->source.ca_file);
+		set_opt(m, "sshKey", &d->source.ssh_key);
+		set_opt(m, "knownHosts", &d->source.known_hosts);
+		set_opt(m, "cacheDir", &d->source.cache_dir);
+		ipam_node_set(root, "source", m);
+	}
+	ipam_node_set(root, "suspend", ipam_node_bool(d->suspend));
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	for (i = 0; i < d->nr_notify; i++) {
+		const struct ipam_notify_cfg *h = &d->notify[i];
+		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP), *ev;
+
+		set_opt(m, "kind", &h->kind);
+		set_opt(m, "url", &h->url);
+		ev = ipam_node_new(IPAM_NODE_SEQ);
+		for (int e = 0; e < IPAM_EVENT_NR; e++)
+			if (h->events & (1u << e))
+				ipam_node_push(ev,
+					       ipam_node_str(ipam_event_name(
+						       (enum ipam_event)e)));
+		ipam_node_set(m, "events", ev);
+		set_opt(m, "secretFile", &h->secret_file);
+		set_opt(m, "secretEnv", &h->secret_env);
+		set_opt(m, "caFile", &h->ca_file);
+		ipam_node_set(m, "timeout", ipam_node_int(h->timeout));
+		ipam_node_push(seq, m);
+	}
+	ipam_node_set(root, "notify", seq);
 	return root;
 }
 
@@ -263,12 +299,53 @@ void ipam_connection_release(struct ipam_connection *c)
 	str_release(&c->ca_file);
 }
 
+static const char *const event_names[IPAM_EVENT_NR] = {
+	"drift", "applied", "apply_failed", "refused", "source_invalid",
+};
+
+const char *ipam_event_name(enum ipam_event e)
+{
+	return e < IPAM_EVENT_NR ? event_names[e] : "?";
+}
+
+int ipam_event_parse(const char *s, enum ipam_event *out)
+{
+	for (int i = 0; i < IPAM_EVENT_NR; i++)
+		if (!strcmp(s, event_names[i])) {
+			*out = (enum ipam_event)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void source_release(struct ipam_source_cfg *c)
+{
+	str_release(&c->repo);
+	str_release(&c->ref);
+	str_release(&c->path);
+	str_release(&c->token_file);
+	str_release(&c->token_env);
+	str_release(&c->ca_file);
+	str_release(&c->ssh_key);
+	str_release(&c->known_hosts);
+	str_release(&c->cache_dir);
+}
+
 void ipam_desired_free(struct ipam_desired *d)
 {
 	size_t i;
 
 	if (!d)
 		return;
+	source_release(&d->source);
+	for (i = 0; i < d->nr_notify; i++) {
+		str_release(&d->notify[i].kind);
+		str_release(&d->notify[i].url);
+		str_release(&d->notify[i].secret_file);
+		str_release(&d->notify[i].secret_env);
+		str_release(&d->notify[i].ca_file);
+	}
+	free(d->notify);
 	for (i = 0; i < d->nr_domains; i++) {
 		free(d->domains[i].name);
 		ipam_connection_release(&d->domains[i].conn);

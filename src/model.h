@@ -83,6 +83,41 @@ struct ipam_server {
 	const struct ipam_domain *domain; /* discovery domain it is under */
 };
 
+/* Where `reconcile` fetches the desired state from (a git repository). */
+struct ipam_source_cfg {
+	struct ipam_str repo; /* URL or path */
+	struct ipam_str ref;  /* branch, tag or commit; default main */
+	struct ipam_str path; /* directory in the tree; default the root */
+	struct ipam_str token_file, token_env; /* HTTPS */
+	struct ipam_str ca_file;	       /* HTTPS */
+	struct ipam_str ssh_key, known_hosts;  /* SSH */
+	struct ipam_str cache_dir;
+	struct ipam_pos pos; /* the mapping; line 0 = absent */
+};
+
+/* Events a webhook can ask for (bit 1 << event). */
+enum ipam_event {
+	IPAM_EVENT_DRIFT,
+	IPAM_EVENT_APPLIED,
+	IPAM_EVENT_APPLY_FAILED,
+	IPAM_EVENT_REFUSED,
+	IPAM_EVENT_SOURCE_INVALID,
+	IPAM_EVENT_NR,
+};
+
+const char *ipam_event_name(enum ipam_event e);
+int ipam_event_parse(const char *s, enum ipam_event *out);
+
+struct ipam_notify_cfg {
+	struct ipam_str kind; /* generic, slack, teams */
+	struct ipam_str url;
+	unsigned events; /* bit per enum ipam_event */
+	struct ipam_pos events_pos;
+	struct ipam_str secret_file, secret_env, ca_file;
+	int timeout; /* seconds; 0 = default */
+	struct ipam_pos pos;
+};
+
 struct ipam_desired {
 	/* Files read, in merge order; positions point into these names. */
 	char **files;
@@ -110,6 +145,11 @@ struct ipam_desired {
 	struct ipam_pos default_manageability_pos;
 	long long max_removals;
 	struct ipam_pos max_removals_pos;
+	struct ipam_source_cfg source;
+	bool suspend; /* reconcile plans and reports only */
+	struct ipam_pos suspend_pos;
+	struct ipam_notify_cfg *notify;
+	size_t nr_notify, alloc_notify;
 };
 
 #define IPAM_DEFAULT_MAX_REMOVALS 10

@@ -131,8 +131,8 @@ static void test_cross_file_duplicates_name_both_places(void **state)
 	assert_string_equal(
 		msg,
 		"b.yaml:1:1: 'ipamServer' is already set in a.yaml:2:1 (a key "
-		"other than discovery and servers may be set in one file "
-		"only)\n"
+		"other than discovery, servers and notify may be set in one "
+		"file only)\n"
 		"b.yaml:3:13: discovery domain 'corp.example.test' is declared "
 		"twice (also at a.yaml:7:13)\n");
 	free(msg);
