@@ -295,7 +295,7 @@ static int run(struct cli *cli, struct opts *o, int argc, char **argv)
 	struct strbuf summary = STRBUF_INIT;
 	struct ipam_node *n = NULL;
 	const char *outcome = "failed";
-	long long run_id = 0, limit;
+	long long run_id = 0;
 	bool locked = false, prepared = false;
 	int rc, ret = IPAM_EXIT_ERROR;
 
@@ -361,17 +361,9 @@ static int run(struct cli *cli, struct opts *o, int argc, char **argv)
 		goto record;
 	}
 	/* apply */
-	limit = o->allow_removals >= 0 ? o->allow_removals : d->max_removals;
-	if ((long long)r.plan.removals > limit) {
+	rc = ipam_reconcile_safety(&r, o->allow_removals);
+	if (rc) {
 		outcome = "refused";
-		ipam_error_set(IPAM_ECONFLICT,
-			       "refused: the plan removes %zu thing%s, more "
-			       "than %s %lld; check the plan, then apply "
-			       "with --allow-removals %zu if it is right",
-			       r.plan.removals, r.plan.removals == 1 ? "" : "s",
-			       o->allow_removals >= 0 ? "--allow-removals"
-						      : "safety.maxRemovals",
-			       limit, r.plan.removals);
 		goto fail;
 	}
 	if (!r.plan.nr) {
@@ -403,27 +395,9 @@ fail:
 	log_error("%s", ipam_error_last());
 record:
 	if (db && run_id) {
-		n = ipam_node_new(IPAM_NODE_MAP);
-		ipam_node_set(n, "actions",
-			      ipam_node_int((long long)r.plan.nr));
-		ipam_node_set(n, "create",
-			      ipam_node_int((long long)r.plan.counts[0]));
-		ipam_node_set(n, "update",
-			      ipam_node_int((long long)r.plan.counts[1]));
-		ipam_node_set(n, "remove",
-			      ipam_node_int((long long)r.plan.counts[2]));
-		ipam_node_set(n, "drift",
-			      ipam_node_int((long long)r.plan.drift));
-		if (o->mode == MODE_APPLY) {
-			ipam_node_set(n, "done",
-				      ipam_node_int((long long)res.done));
-			ipam_node_set(n, "failed",
-				      ipam_node_int((long long)res.failed));
-			ipam_node_set(n, "not_done",
-				      ipam_node_int((long long)res.not_done));
-		}
-		if (ret == IPAM_EXIT_ERROR)
-			ipam_node_set_str(n, "error", ipam_error_last());
+		n = ipam_reconcile_summary(
+			&r, o->mode == MODE_APPLY ? &res : NULL,
+			ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
 		if (cli->output == IPAM_OUT_JSON && o->mode == MODE_APPLY) {
 			struct strbuf p = STRBUF_INIT;
 

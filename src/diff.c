@@ -731,7 +731,9 @@ void ipam_diff(struct ipam_plan *out, const struct ipam_diff_input *in)
 	}
 	diff_inventory(out, in, &w);
 	view_release(&w);
-	qsort(out->actions, out->nr, sizeof(*out->actions), cmp_actions);
+	if (out->nr)
+		qsort(out->actions, out->nr, sizeof(*out->actions),
+		      cmp_actions);
 	for (size_t i = 0; i < out->nr; i++) {
 		const struct ipam_action *a = &out->actions[i];
 

@@ -403,7 +403,7 @@ int ipam_gpo_order_like_folder(struct ipam_sd *ds, const struct ipam_sd *fs)
 	bool *used, *maps;
 	size_t n, k = 0;
 
-	if (!acl || !fs->dacl)
+	if (!acl || !acl->count || !fs->dacl)
 		return 0;
 	n = acl->count;
 	mapped = xcalloc(n ? n : 1, sizeof(*mapped));

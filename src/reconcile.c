@@ -314,6 +314,9 @@ int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 
 		if (is_inventory(a->kind))
 			continue;
+		if (!res->error && r->o.stop && r->o.stop())
+			res->error = xstrdup("stopped by a signal before this "
+					     "action");
 		if (res->error) {
 			ipam_db_action_set(db, run_id, seq, "skipped", NULL);
 			res->not_done++;
@@ -345,6 +348,47 @@ out:
 	free(failed_domain);
 	free(dacl_done);
 	return rc;
+}
+
+int ipam_reconcile_safety(const struct ipam_reconcile *r,
+			  long long allow_removals)
+{
+	long long limit =
+		allow_removals >= 0 ? allow_removals : r->d->max_removals;
+
+	if ((long long)r->plan.removals <= limit)
+		return 0;
+	return ipam_error_set(
+		IPAM_ECONFLICT,
+		"refused: the plan removes %zu thing%s, more "
+		"than %s %lld; check the plan, then apply with "
+		"--allow-removals %zu if it is right",
+		r->plan.removals, r->plan.removals == 1 ? "" : "s",
+		allow_removals >= 0 ? "--allow-removals" : "safety.maxRemovals",
+		limit, r->plan.removals);
+}
+
+struct ipam_node *ipam_reconcile_summary(const struct ipam_reconcile *r,
+					 const struct ipam_apply_result *res,
+					 const char *error)
+{
+	struct ipam_node *n = ipam_node_new(IPAM_NODE_MAP);
+
+	ipam_node_set(n, "actions", ipam_node_int((long long)r->plan.nr));
+	ipam_node_set(n, "create", ipam_node_int((long long)r->plan.counts[0]));
+	ipam_node_set(n, "update", ipam_node_int((long long)r->plan.counts[1]));
+	ipam_node_set(n, "remove", ipam_node_int((long long)r->plan.counts[2]));
+	ipam_node_set(n, "drift", ipam_node_int((long long)r->plan.drift));
+	if (res) {
+		ipam_node_set(n, "done", ipam_node_int((long long)res->done));
+		ipam_node_set(n, "failed",
+			      ipam_node_int((long long)res->failed));
+		ipam_node_set(n, "not_done",
+			      ipam_node_int((long long)res->not_done));
+	}
+	if (error)
+		ipam_node_set_str(n, "error", error);
+	return n;
 }
 
 void ipam_apply_result_release(struct ipam_apply_result *res)

@@ -24,6 +24,9 @@ struct ipam_reconcile_opts {
 	const char *source;	/* for the ownership mark: -c PATH or URL */
 	const char *git_commit; /* NULL when not from git */
 	bool progress;		/* discovery progress on stderr */
+	/* Asked between actions: nonzero stops the apply there (a signal
+	 * to stop after the current step).  NULL: never. */
+	int (*stop)(void);
 };
 
 struct ipam_reconcile {
@@ -65,6 +68,17 @@ struct ipam_apply_result {
 int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 			 long long run_id, struct ipam_apply_result *res);
 void ipam_apply_result_release(struct ipam_apply_result *res);
+
+/* safety.maxRemovals (or allow_removals when >= 0): IPAM_ECONFLICT with
+ * the message saying how to proceed when the plan removes more. */
+int ipam_reconcile_safety(const struct ipam_reconcile *r,
+			  long long allow_removals);
+
+/* The run summary recorded in the state database (and printed by apply
+ * -o json): counts, the apply's outcome when res, the error when any. */
+struct ipam_node *ipam_reconcile_summary(const struct ipam_reconcile *r,
+					 const struct ipam_apply_result *res,
+					 const char *error);
 
 void ipam_reconcile_release(struct ipam_reconcile *r);
 
