@@ -98,9 +98,11 @@ int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_drift(struct cli *cli, int argc, char **argv);
 int cmd_history(struct cli *cli, int argc, char **argv);
+int cmd_reconcile(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
 
 extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def,
-	cmd_plan_def, cmd_apply_def, cmd_drift_def, cmd_history_def;
+	cmd_plan_def, cmd_apply_def, cmd_drift_def, cmd_history_def, cmd_reconcile_def, cmd_status_def;
 
 #endif

@@ -837,9 +837,15 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 		ipam_diag_error(dc->diags, &h.pos,
 				"a 'notify' entry needs 'kind' (generic, "
 				"slack or teams)");
-	if (!h.url.value)
+	/* Slack and Teams URLs carry a token: they may come from the
+	 * secret instead, to keep it out of the repository. */
+	if (!h.url.value &&
+	    ((h.kind.value && !strcmp(h.kind.value, "generic")) ||
+	     (!h.secret_file.value && !h.secret_env.value)))
 		ipam_diag_error(dc->diags, &h.pos,
-				"a 'notify' entry needs 'url'");
+				"a 'notify' entry needs 'url' (slack and "
+				"teams may take it from secretFile or "
+				"secretEnv instead)");
 	if (h.secret_file.value && h.secret_env.value)
 		ipam_diag_error(dc->diags, &h.secret_env.pos,
 				"a 'notify' entry takes 'secretFile' or "
@@ -1044,7 +1050,7 @@ static int read_file(const char *path, struct strbuf *sb)
 	return 0;
 }
 
-static int is_yaml_name(const char *name)
+int ipam_config_is_yaml_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -1074,7 +1080,7 @@ static int list_dir(const char *path, char ***names, size_t *nr)
 				      "cannot open directory '%s': %s", path,
 				      strerror(errno));
 	while ((de = readdir(dir))) {
-		if (!is_yaml_name(de->d_name))
+		if (!ipam_config_is_yaml_name(de->d_name))
 			continue;
 		ALLOC_GROW(*names, *nr + 1, alloc);
 		(*names)[(*nr)++] = xasprintf("%s%s%s", path, sep, de->d_name);

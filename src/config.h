@@ -30,6 +30,10 @@ struct ipam_source {
 int ipam_config_load(struct ipam_desired **out, const char *path,
 		     struct ipam_diags *diags);
 
+/* Does a directory entry count as a desired-state file: *.yaml or *.yml,
+ * not hidden.  (The git source applies the same rule to a tree.) */
+int ipam_config_is_yaml_name(const char *name);
+
 /* The same from documents already in memory (merged in the given order). */
 int ipam_config_load_sources(struct ipam_desired **out,
 			     const struct ipam_source *sources, size_t n,

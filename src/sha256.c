@@ -179,3 +179,37 @@ void ipam_sha256_hex(char out[IPAM_SHA256_HEX_LEN + 1], const void *data,
 	}
 	out[IPAM_SHA256_HEX_LEN] = '\0';
 }
+
+void ipam_hmac_sha256(unsigned char out[IPAM_SHA256_LEN], const void *key,
+		      size_t keylen, const void *msg, size_t len)
+{
+	unsigned char k[64], pad[64], inner[IPAM_SHA256_LEN];
+	struct ipam_sha256 ctx;
+	int i;
+
+	/* RFC 2104, section 2: K is hashed when longer than B, then padded
+	 * with zeros to B bytes. */
+	memset(k, 0, sizeof(k));
+	if (keylen > sizeof(k))
+		ipam_sha256(k, key, keylen);
+	else if (keylen)
+		memcpy(k, key, keylen);
+
+	for (i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	ipam_sha256_init(&ctx);
+	ipam_sha256_update(&ctx, pad, sizeof(pad));
+	ipam_sha256_update(&ctx, msg, len);
+	ipam_sha256_final(inner, &ctx);
+
+	for (i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	ipam_sha256_init(&ctx);
+	ipam_sha256_update(&ctx, pad, sizeof(pad));
+	ipam_sha256_update(&ctx, inner, sizeof(inner));
+	ipam_sha256_final(out, &ctx);
+
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(pad, sizeof(pad));
+	explicit_bzero(inner, sizeof(inner));
+}
