@@ -74,6 +74,10 @@ const struct command cmd_status_def = {
 
 /* ---- signals ------------------------------------------------------------ */
 
+/* The command of a run that planned and reported only (--dry-run or
+ * suspend: true): never "last applied". */
+#define REPORT_ONLY "reconcile-report"
+
 /* Seconds a fetch of the desired state may take. */
 #define GIT_TIMEOUT 300
 
@@ -116,6 +120,7 @@ struct loop {
 	long long allow_removals;
 	long long every, jitter_pct;
 	char *last_good; /* commit of the last valid desired state */
+	const char *url; /* the repository of this cycle, or NULL */
 };
 
 struct hooks {
@@ -205,10 +210,14 @@ static bool git_opts(struct ipam_git_opts *go, const struct loop *L)
 	return true;
 }
 
-/* Record a run that ended before planning (the source was bad). */
+static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
+					      size_t nr);
+
+/* Record a run that ended before planning (the source was bad); *good
+ * gets the commit last applied, from the history (NULL if none). */
 static void record_failure(struct loop *L, const struct ipam_desired *d,
 			   const char *commit, const char *error,
-			   long long *run_id)
+			   long long *run_id, char **good)
 {
 	struct ipam_db *db = NULL;
 	struct ipam_node *n;
@@ -238,6 +247,16 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 		}
 		ipam_node_free(n);
 	}
+	{
+		struct ipam_db_run *runs = NULL;
+		const struct ipam_db_run *a;
+		size_t nr = 0;
+
+		if (!ipam_db_runs_list(db, 0, &runs, &nr) &&
+		    (a = last_applied(runs, nr)) && a->git_commit)
+			*good = xstrdup(a->git_commit);
+		ipam_db_runs_free(runs, nr);
+	}
 	strbuf_release(&sum);
 	ipam_db_close(db);
 }
@@ -254,6 +273,7 @@ static int load(struct loop *L, struct ipam_desired **out, char commit[41],
 
 	*out = NULL;
 	commit[0] = '\0';
+	L->url = NULL;
 	if (!git_opts(&go, L)) {
 		if (!cli_load_desired(L->cli, out))
 			return 0;
@@ -261,6 +281,7 @@ static int load(struct loop *L, struct ipam_desired **out, char commit[41],
 			    cli_config_path(L->cli));
 		return IPAM_EINVAL;
 	}
+	L->url = go.url;
 	rc = ipam_git_fetch(&snap, &go);
 	if (rc) {
 		strbuf_addstr(error, ipam_error_last());
@@ -313,18 +334,22 @@ static int cycle(struct loop *L)
 	const char *outcome = "failed";
 	char commit[41];
 	long long run_id = 0;
-	bool locked = false, prepared = false, report_only;
+	bool locked = false, prepared = false, report_only = false;
 	int rc, ret = IPAM_EXIT_ERROR;
 
 	rc = load(L, &d, commit, &err);
 	if (rc) {
 		/* Last known good stays in force: nothing is applied. */
+		char *good = NULL;
+
 		hooks_from(&hooks, L->local);
-		record_failure(L, L->local, commit, err.buf, &run_id);
+		record_failure(L, L->local, commit, err.buf, &run_id, &good);
+		if (!good && L->last_good)
+			good = xstrdup(L->last_good);
 		notify(&hooks, IPAM_EVENT_SOURCE_INVALID, commit, run_id, NULL,
 		       "ipamctl: %s%s%.12s; nothing applied", err.buf,
-		       L->last_good ? "; still in force: " : "",
-		       L->last_good ? L->last_good : "");
+		       good ? "; still in force: " : "", good ? good : "");
+		free(good);
 		goto out;
 	}
 	free(L->last_good);
@@ -345,10 +370,13 @@ static int cycle(struct loop *L)
 	if (rc)
 		goto fail;
 	locked = true;
-	rc = ipam_db_run_begin(db, "reconcile", &run_id);
+	report_only = L->dry_run || d->suspend;
+	rc = ipam_db_run_begin(db, report_only ? REPORT_ONLY : "reconcile",
+			       &run_id);
 	if (rc)
 		goto fail;
-	ro.source = commit[0] && L->repo ? L->repo : cli_config_path(L->cli);
+	/* The mark on what ipamctl creates names the repository. */
+	ro.source = L->url ? L->url : cli_config_path(L->cli);
 	ro.git_commit = commit[0] ? commit : NULL;
 	ro.stop = should_stop;
 	rc = ipam_reconcile_prepare(&r, d, db, &ro);
@@ -365,7 +393,6 @@ static int cycle(struct loop *L)
 		       "ipamctl: drift found: %zu action%s correct changes "
 		       "made in AD behind ipamctl's back",
 		       r.plan.drift, r.plan.drift == 1 ? "" : "s");
-	report_only = L->dry_run || d->suspend;
 	if (report_only) {
 		if (d->suspend)
 			log_notice("suspend: true in the desired state: "
@@ -374,7 +401,7 @@ static int cycle(struct loop *L)
 		ret = r.plan.nr ? IPAM_EXIT_CHANGES : IPAM_EXIT_OK;
 		goto record;
 	}
-	if (should_stop()) {
+	if (r.plan.nr && should_stop()) {
 		outcome = "interrupted";
 		ipam_error_set(IPAM_ERROR, "stopped by a signal before "
 					   "applying");
@@ -632,9 +659,26 @@ int cmd_reconcile(struct cli *cli, int argc, char **argv)
 /* ---- status ----------------------------------------------------------------
  */
 
-static bool is_cycle(const struct ipam_db_run *r)
+static bool applies(const struct ipam_db_run *r)
 {
 	return !strcmp(r->command, "reconcile") || !strcmp(r->command, "apply");
+}
+
+static bool is_cycle(const struct ipam_db_run *r)
+{
+	return applies(r) || !strcmp(r->command, REPORT_ONLY);
+}
+
+/* The last run that applied (or found nothing to apply), newest first. */
+static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
+					      size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (applies(&runs[i]) &&
+		    (!strcmp(runs[i].outcome, "succeeded") ||
+		     !strcmp(runs[i].outcome, "no_changes")))
+			return &runs[i];
+	return NULL;
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)
@@ -663,17 +707,10 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		log_error("%s", ipam_error_last());
 		goto out;
 	}
-	for (size_t i = 0; i < nr; i++) {
-		if (!is_cycle(&runs[i]))
-			continue;
-		if (!attempted)
+	for (size_t i = 0; i < nr && !attempted; i++)
+		if (is_cycle(&runs[i]))
 			attempted = &runs[i];
-		if (!applied && (!strcmp(runs[i].outcome, "succeeded") ||
-				 !strcmp(runs[i].outcome, "no_changes"))) {
-			applied = &runs[i];
-			break;
-		}
-	}
+	applied = last_applied(runs, nr);
 	if (cli->output == IPAM_OUT_JSON) {
 		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
 		const struct ipam_db_run *which[2] = {applied, attempted};
