@@ -509,6 +509,28 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 		diff_filter(c, g, ag);
 		return;
 	}
+	if (g->missing || !g->gpt_present)
+		add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_UPDATE, was, (int)g->kind,
+		    g->name, pos, "%sGPO %s is incomplete (%s%s%s): completed",
+		    was ? "drift: " : "", g->name, g->missing ? g->missing : "",
+		    g->missing && !g->gpt_present ? ", " : "",
+		    g->gpt_present ? "" : "GPT.INI missing");
+	if (g->folder_error) {
+		/* Unknown is not inconsistent: say so, and remove nothing
+		 * in a domain seen only in part. */
+		note(c, "the SYSVOL folder ACL of %s could not be read: %s",
+		     g->name, g->folder_error);
+		if (c->complete) {
+			c->complete = false;
+			ALLOC_GROW(c->p->incomplete, c->p->nr_incomplete + 1,
+				   c->p->alloc_incomplete);
+			c->p->incomplete[c->p->nr_incomplete++] = xasprintf(
+				"%s: the SYSVOL folder ACL of %s could not be "
+				"read",
+				c->dom->name, g->name);
+			c->why_not = c->p->incomplete[c->p->nr_incomplete - 1];
+		}
+	}
 	if (!g->settings_current || !g->ext_current || !g->gpt_present ||
 	    g->gpt_version != g->version) {
 		struct strbuf why = STRBUF_INIT;
@@ -537,7 +559,7 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 		    why.buf);
 		strbuf_release(&why);
 	}
-	if (!g->dacl_current || !g->folder_consistent) {
+	if (!g->dacl_current || (!g->folder_consistent && !g->folder_error)) {
 		bool drift = was && ag->dacl_current;
 
 		add(c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, drift,

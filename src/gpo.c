@@ -860,6 +860,58 @@ static char *norm_sddl(const struct ipam_gpo_session *s, const char *sddl)
 	return strbuf_detach(&sb, NULL);
 }
 
+static void add_missing(struct ipam_gpo_obs *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_missing(struct ipam_gpo_obs *g, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	if (g->missing)
+		strbuf_addf(&sb, "%s, ", g->missing);
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	free(g->missing);
+	g->missing = strbuf_detach(&sb, NULL);
+}
+
+struct children_ctx {
+	bool user, machine;
+};
+
+static int children_cb(void *ctx, const struct ipam_ldap_entry *e)
+{
+	struct children_ctx *c = ctx;
+	const char *cn = ipam_ldap_entry_str(e, "cn");
+
+	if (cn && !strcasecmp(cn, "User"))
+		c->user = true;
+	if (cn && !strcasecmp(cn, "Machine"))
+		c->machine = true;
+	return 0;
+}
+
+/* CN=User and CN=Machine under the container. */
+static int read_children(struct ipam_gpo_session *s, struct ipam_gpo_obs *g)
+{
+	static const char *const attrs[] = {"cn", NULL};
+	struct children_ctx c = {0};
+	int rc;
+
+	rc = ipam_ldap_search(s->ldap, g->dn, IPAM_LDAP_ONELEVEL,
+			      "(objectClass=container)", attrs, children_cb,
+			      &c);
+	if (rc)
+		return rc;
+	if (!c.user)
+		add_missing(g, "CN=User");
+	if (!c.machine)
+		add_missing(g, "CN=Machine");
+	return 0;
+}
+
 static void check_folder(struct ipam_gpo_session *s, struct ipam_gpo_obs *g)
 {
 	struct ipam_sd *fs = NULL;
@@ -874,8 +926,12 @@ static void check_folder(struct ipam_gpo_session *s, struct ipam_gpo_obs *g)
 		goto out;
 	g->folder_want = strbuf_detach(&want, NULL);
 	gpo_path(&path, s, g->guid, NULL);
-	if (ipam_smb_acl_get(&got, s->smb, path.buf))
+	free(g->folder_error);
+	g->folder_error = NULL;
+	if (ipam_smb_acl_get(&got, s->smb, path.buf)) {
+		g->folder_error = xstrdup(ipam_error_last());
 		goto out;
+	}
 	g->folder_sddl = strbuf_detach(&got, NULL);
 	a = norm_sddl(s, g->folder_sddl);
 	b = norm_sddl(s, g->folder_want);
@@ -1039,11 +1095,21 @@ static int read_sysvol(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		       struct ipam_gpo_obs *g)
 {
 	struct strbuf path = STRBUF_INIT, ini = STRBUF_INIT;
-	int rc;
+	int rc, exists = 0;
 
 	rc = need_smb(s);
 	if (rc)
 		return rc;
+	/* No folder at all (a run killed before making it): a missing
+	 * part, to be made with its ACL, not an unreadable one. */
+	gpo_path(&path, s, g->guid, NULL);
+	rc = ipam_smb_exists(&exists, s->smb, path.buf);
+	strbuf_reset(&path);
+	if (!rc && !exists) {
+		add_missing(g, "SYSVOL folder");
+		strbuf_release(&path);
+		return read_settings(s, st, g);
+	}
 	gpo_path(&path, s, g->guid, GPT_INI);
 	rc = ipam_smb_read(&ini, s->smb, path.buf, 64 * 1024);
 	if (!rc)
@@ -1053,6 +1119,16 @@ static int read_sysvol(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		rc = 0;
 	strbuf_release(&path);
 	strbuf_release(&ini);
+	for (size_t i = 0; !rc && i < 2; i++) {
+		static const char *const dirs[] = {"Machine", "User"};
+		struct strbuf p = STRBUF_INIT;
+
+		gpo_path(&p, s, g->guid, dirs[i]);
+		rc = ipam_smb_exists(&exists, s->smb, p.buf);
+		if (!rc && !exists)
+			add_missing(g, "SYSVOL %s\\ folder", dirs[i]);
+		strbuf_release(&p);
+	}
 	if (!rc)
 		rc = read_settings(s, st, g);
 	if (!rc)
@@ -1349,6 +1425,8 @@ int ipam_gpo_read(struct ipam_gpo_state **out, struct ipam_gpo_session *s)
 		g->link_options = opts >= 0 ? (unsigned)opts : 0;
 		rc = read_gpo_sd(s, g);
 		if (!rc)
+			rc = read_children(s, g);
+		if (!rc)
 			rc = read_sysvol(s, st, g);
 	}
 	if (!rc)
@@ -1381,6 +1459,8 @@ static void obs_release(struct ipam_gpo_obs *g)
 	trustees_release(&g->filtering);
 	free(g->folder_sddl);
 	free(g->folder_want);
+	free(g->missing);
+	free(g->folder_error);
 }
 
 void ipam_gpo_state_free(struct ipam_gpo_state *st)
@@ -1689,8 +1769,8 @@ static int write_gpt_ini(struct ipam_gpo_session *s, const char *guid,
 	return rc;
 }
 
-static int make_folder(struct ipam_gpo_session *s, const char *guid,
-		       uint32_t version)
+/* The GPO folder with Machine\ and User\ (existing ones are fine). */
+static int make_dirs(struct ipam_gpo_session *s, const char *guid)
 {
 	static const char *const dirs[] = {"Machine", "User"};
 	int rc = need_smb(s);
@@ -1702,6 +1782,14 @@ static int make_folder(struct ipam_gpo_session *s, const char *guid,
 		rc = ipam_smb_mkdir_p(s->smb, p.buf);
 		strbuf_release(&p);
 	}
+	return rc;
+}
+
+static int make_folder(struct ipam_gpo_session *s, const char *guid,
+		       uint32_t version)
+{
+	int rc = make_dirs(s, guid);
+
 	if (!rc)
 		rc = write_gpt_ini(s, guid, version);
 	return rc;
@@ -1820,17 +1908,41 @@ int ipam_gpo_ensure_gpo(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		g->mark = xstrdup(s->mark);
 		g->owned = true;
 	}
-	if (g->gpt_present || g->planned)
+	if (g->planned || (g->gpt_present && !g->missing))
 		return 0;
-	report(s, IPAM_GPO_UPDATE, "GPO %s: SYSVOL folder and GPT.INI restored",
-	       g->name);
+	/* A run killed while creating it left parts out: complete it. */
+	report(s, IPAM_GPO_UPDATE, "GPO %s: completed (%s%s%s)", g->name,
+	       g->missing ? g->missing : "",
+	       g->missing && !g->gpt_present ? ", " : "",
+	       g->gpt_present ? "" : "GPT.INI");
 	if (s->o.dry_run)
 		return 0;
-	rc = make_folder(s, g->guid, g->version);
+	for (size_t i = 0; i < 2; i++) {
+		struct ipam_ldap_value oc = val("container");
+		struct ipam_ldap_mod m = {IPAM_LDAP_MOD_ADD, "objectClass", &oc,
+					  1};
+		char *child =
+			xasprintf("CN=%s,%s", i ? "Machine" : "User", g->dn);
+
+		rc = ipam_ldap_add(s->ldap, child, &m, 1);
+		free(child);
+		if (rc == IPAM_EEXISTS) {
+			ipam_error_clear();
+			rc = 0;
+		}
+		if (rc)
+			return rc;
+	}
+	rc = g->gpt_present ? make_dirs(s, g->guid)
+			    : make_folder(s, g->guid, g->version);
 	if (rc)
 		return rc;
-	g->gpt_present = true;
-	g->gpt_version = g->version;
+	free(g->missing);
+	g->missing = NULL;
+	if (!g->gpt_present) {
+		g->gpt_present = true;
+		g->gpt_version = g->version;
+	}
 	return 0;
 }
 
@@ -2243,7 +2355,7 @@ int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	if (added || removed)
 		strbuf_addf(&what, "%sfiltering +%zu -%zu",
 			    what.len ? ", " : "", added, removed);
-	if (!what.len && g->folder_consistent)
+	if (!what.len && (g->folder_consistent || g->folder_error))
 		goto out;
 	if (!what.len)
 		strbuf_addstr(&what, "SYSVOL folder ACL made consistent");

@@ -119,6 +119,12 @@ struct ipam_gpo_obs {
 	size_t nr_files;
 	bool settings_current; /* every file current */
 	bool planned;	       /* dry run: would be created by this run */
+	/* Parts a run killed mid-creation can leave out: CN=User,
+	 * CN=Machine, the SYSVOL Machine\ and User\ folders.  NULL: whole. */
+	char *missing;
+	/* Why the SYSVOL folder ACL could not be read (then neither
+	 * folder_consistent nor its opposite is known), or NULL. */
+	char *folder_error;
 };
 
 struct ipam_gpo_state {
