@@ -396,14 +396,7 @@ fail:
 record:
 	/* A plan that could not see everything is not exact: say so in
 	 * the exit status, whatever it applied safely. */
-	if (prepared && r.plan.nr_incomplete && ret != IPAM_EXIT_ERROR) {
-		ipam_error_set(IPAM_ERROR,
-			       "%zu domain%s seen incompletely (removals there "
-			       "skipped): %s%s",
-			       r.plan.nr_incomplete,
-			       r.plan.nr_incomplete == 1 ? "" : "s",
-			       r.plan.incomplete[0],
-			       r.plan.nr_incomplete > 1 ? ", ..." : "");
+	if (prepared && ret != IPAM_EXIT_ERROR && ipam_reconcile_complete(&r)) {
 		log_error("%s", ipam_error_last());
 		ret = IPAM_EXIT_ERROR;
 	}

@@ -368,6 +368,20 @@ int ipam_reconcile_safety(const struct ipam_reconcile *r,
 		limit, r->plan.removals);
 }
 
+int ipam_reconcile_complete(const struct ipam_reconcile *r)
+{
+	const struct ipam_plan *p = &r->plan;
+
+	if (!p->nr_incomplete)
+		return 0;
+	return ipam_error_set(
+		IPAM_ERROR,
+		"%zu domain%s seen incompletely (removals there "
+		"skipped): %s%s",
+		p->nr_incomplete, p->nr_incomplete == 1 ? "" : "s",
+		p->incomplete[0], p->nr_incomplete > 1 ? ", ..." : "");
+}
+
 struct ipam_node *ipam_reconcile_summary(const struct ipam_reconcile *r,
 					 const struct ipam_apply_result *res,
 					 const char *error)

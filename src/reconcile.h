@@ -74,6 +74,10 @@ void ipam_apply_result_release(struct ipam_apply_result *res);
 int ipam_reconcile_safety(const struct ipam_reconcile *r,
 			  long long allow_removals);
 
+/* IPAM_ERROR naming the domains seen incompletely (their removals were
+ * skipped), or 0 when the plan saw everything. */
+int ipam_reconcile_complete(const struct ipam_reconcile *r);
+
 /* The run summary recorded in the state database (and printed by apply
  * -o json): counts, the apply's outcome when res, the error when any. */
 struct ipam_node *ipam_reconcile_summary(const struct ipam_reconcile *r,
