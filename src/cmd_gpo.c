@@ -112,6 +112,11 @@ static void print_state(const struct ipam_gpo_state *st)
 				printf("      %s: %s\n", g->files[i].path,
 				       g->files[i].present ? "differs"
 							   : "missing");
+		for (size_t i = 0; i < g->nr_foreign; i++)
+			printf("      %s: not declared%s%s\n",
+			       g->foreign[i].path,
+			       g->foreign[i].note ? ", " : "",
+			       g->foreign[i].note ? g->foreign[i].note : "");
 	}
 }
 

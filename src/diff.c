@@ -543,6 +543,13 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 					    g->files[i].path,
 					    g->files[i].present ? "edited"
 								: "missing");
+		for (size_t i = 0; i < g->nr_foreign; i++)
+			strbuf_addf(&why, "%s%s not declared%s%s%s",
+				    why.len ? ", " : "", g->foreign[i].path,
+				    g->foreign[i].note ? " (" : "",
+				    g->foreign[i].note ? g->foreign[i].note
+						       : "",
+				    g->foreign[i].note ? ")" : "");
 		if (!g->ext_current)
 			strbuf_addf(&why, "%sgPCMachineExtensionNames differs",
 				    why.len ? ", " : "");

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "ldapconn.h"
 #include "log.h"
+#include "secedit.h"
 #include "smb.h"
 #include "strbuf.h"
 #include "banned.h"
@@ -1026,6 +1027,109 @@ static int render_settings(struct ipam_gpo_session *s,
 	return rc;
 }
 
+/* Bounds on the walk of a GPO folder for files nobody declared. */
+#define FOREIGN_MAX_DEPTH   8
+#define FOREIGN_MAX_ENTRIES 2000
+#define SECEDIT_PATH	    "Machine\\Microsoft\\Windows NT\\SecEdit\\GptTmpl.inf"
+
+static void foreign_release(struct ipam_gpo_obs *g)
+{
+	for (size_t i = 0; i < g->nr_foreign; i++) {
+		free(g->foreign[i].path);
+		free(g->foreign[i].note);
+	}
+	free(g->foreign);
+	g->foreign = NULL;
+	g->nr_foreign = 0;
+}
+
+/* What a security template put into an IPAM GPO does to IPAM's access. */
+static char *secedit_note(struct ipam_gpo_session *s,
+			  const struct ipam_gpo_state *st,
+			  const struct ipam_gpo_obs *g, const char *rel)
+{
+	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT,
+		      note = STRBUF_INIT, name = STRBUF_INIT;
+	struct ipam_inf inf;
+
+	gpo_path(&path, s, g->guid, rel);
+	strbuf_addstr(&note, "security template");
+	if (ipam_smb_read(&data, s->smb, path.buf, IPAM_INF_MAX + 1) ||
+	    ipam_inf_parse(&inf, data.buf, data.len)) {
+		strbuf_addf(&note, ", unreadable: %s", ipam_error_last());
+	} else {
+		size_t at;
+
+		strbuf_addf(&name, "%s\\%s", s->netbios, GROUP_NAME);
+		strbuf_addstr(&note, ": ");
+		at = note.len;
+		ipam_inf_ipam_conflicts(&note, &inf, st->ipamug.sid, name.buf);
+		if (note.len == at)
+			strbuf_addstr(&note, "leaves IPAM's groups alone");
+		ipam_inf_release(&inf);
+	}
+	strbuf_release(&path);
+	strbuf_release(&data);
+	strbuf_release(&name);
+	return strbuf_detach(&note, NULL);
+}
+
+/*
+ * Collect the files under rel (NULL: the GPO folder) that are neither
+ * GPT.INI nor one of set's: a GPO ipamctl owns holds what its desired
+ * state declares and nothing else.
+ */
+static int walk_foreign(struct ipam_gpo_session *s,
+			const struct ipam_gpo_state *st, struct ipam_gpo_obs *g,
+			const struct ipam_pol_set *set, const char *rel,
+			int depth, size_t *seen, size_t *alloc)
+{
+	struct ipam_smb_dirent *d = NULL;
+	struct strbuf path = STRBUF_INIT;
+	size_t nr = 0;
+	int rc;
+
+	gpo_path(&path, s, g->guid, rel);
+	rc = ipam_smb_list(&d, &nr, s->smb, path.buf);
+	strbuf_release(&path);
+	if (rc == IPAM_ENOTFOUND)
+		return 0; /* no folder yet (a half-made GPO), or just removed */
+	if (rc)
+		return rc;
+	*seen += nr;
+	if (*seen > FOREIGN_MAX_ENTRIES || depth > FOREIGN_MAX_DEPTH)
+		rc = ipam_error_set(IPAM_ELIMIT,
+				    "%s: SYSVOL folder of %s holds more than "
+				    "%d entries or %d levels",
+				    s->dom->name, g->name, FOREIGN_MAX_ENTRIES,
+				    FOREIGN_MAX_DEPTH);
+	for (size_t i = 0; !rc && i < nr; i++) {
+		char *child = rel ? xasprintf("%s\\%s", rel, d[i].name)
+				  : xstrdup(d[i].name);
+		bool known = !rel && !strcasecmp(d[i].name, "GPT.INI");
+
+		for (size_t f = 0; !known && f < set->nr; f++)
+			known = !strcasecmp(child, set->files[f].path);
+		if (d[i].is_dir) {
+			rc = walk_foreign(s, st, g, set, child, depth + 1, seen,
+					  alloc);
+		} else if (!known) {
+			struct ipam_gpo_foreign *x;
+
+			ALLOC_GROW(g->foreign, g->nr_foreign + 1, *alloc);
+			x = &g->foreign[g->nr_foreign++];
+			x->note = !strcasecmp(child, SECEDIT_PATH)
+					  ? secedit_note(s, st, g, child)
+					  : NULL;
+			x->path = child;
+			child = NULL;
+		}
+		free(child);
+	}
+	ipam_smb_dirents_free(d, nr);
+	return rc;
+}
+
 static int read_settings(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 			 struct ipam_gpo_obs *g)
 {
@@ -1082,6 +1186,14 @@ static int read_settings(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		if (!f->current)
 			g->settings_current = false;
 	}
+	foreign_release(g);
+	{
+		size_t seen = 0, alloc = 0;
+
+		rc = walk_foreign(s, st, g, &set, NULL, 0, &seen, &alloc);
+	}
+	if (g->nr_foreign)
+		g->settings_current = false;
 out:
 	for (size_t i = 0; i < IPAM_POL_MAX_FILES; i++)
 		strbuf_release(&present[i]);
@@ -1461,6 +1573,7 @@ static void obs_release(struct ipam_gpo_obs *g)
 	free(g->folder_want);
 	free(g->missing);
 	free(g->folder_error);
+	foreign_release(g);
 }
 
 void ipam_gpo_state_free(struct ipam_gpo_state *st)
@@ -1577,6 +1690,15 @@ static struct ipam_node *gpo_node(const struct ipam_gpo_obs *g)
 		ipam_node_push(files, f);
 	}
 	ipam_node_set(x, "files", files);
+	files = ipam_node_new(IPAM_NODE_SEQ);
+	for (size_t i = 0; i < g->nr_foreign; i++) {
+		struct ipam_node *f = ipam_node_new(IPAM_NODE_MAP);
+
+		ipam_node_set_str(f, "path", g->foreign[i].path);
+		ipam_node_set(f, "note", str_or_null(g->foreign[i].note));
+		ipam_node_push(files, f);
+	}
+	ipam_node_set(x, "foreign", files);
 	ipam_node_set(m, "settings", x);
 	return m;
 }
@@ -1999,6 +2121,12 @@ int ipam_gpo_ensure_settings(struct ipam_gpo_session *s,
 			any = true;
 		}
 	}
+	/* What nobody declared goes: the GPO holds its desired state. */
+	for (size_t i = 0; i < g->nr_foreign; i++) {
+		strbuf_addf(&what, "%sremove %s", any ? ", " : "",
+			    g->foreign[i].path);
+		any = true;
+	}
 	bump = any || strcmp(ext.buf, g->machine_ext) || !g->gpt_present ||
 	       g->gpt_version != g->version;
 	fix_attrs = g->functionality_version != 2 || (g->flags & 2);
@@ -2034,6 +2162,15 @@ int ipam_gpo_ensure_settings(struct ipam_gpo_session *s,
 			rc = ipam_smb_write(s->smb, p.buf,
 					    set.files[i].data.buf,
 					    set.files[i].data.len);
+		strbuf_release(&p);
+	}
+	for (size_t i = 0; !rc && i < g->nr_foreign; i++) {
+		struct strbuf p = STRBUF_INIT;
+
+		gpo_path(&p, s, g->guid, g->foreign[i].path);
+		rc = ipam_smb_remove(s->smb, p.buf);
+		if (rc == IPAM_ENOTFOUND)
+			rc = 0;
 		strbuf_release(&p);
 	}
 	if (!rc) {
@@ -2075,6 +2212,7 @@ int ipam_gpo_ensure_settings(struct ipam_gpo_session *s,
 	g->settings_current = true;
 	for (size_t i = 0; i < g->nr_files; i++)
 		g->files[i].current = g->files[i].present = true;
+	foreign_release(g);
 out:
 	for (size_t i = 0; i < IPAM_POL_MAX_FILES; i++)
 		strbuf_release(&present[i]);

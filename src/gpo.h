@@ -86,6 +86,12 @@ struct ipam_gpo_file_state {
 	char sha256[65]; /* of the present file, hex; "" when absent */
 };
 
+/* A file in the GPO's SYSVOL folder that ipamctl does not declare. */
+struct ipam_gpo_foreign {
+	char *path; /* relative to the GPO folder, '\\'-separated */
+	char *note; /* what it does to IPAM's access, or NULL */
+};
+
 struct ipam_gpo_obs {
 	enum ipam_pol_gpo kind;
 	char *name; /* "<prefix>_DHCP" */
@@ -117,7 +123,10 @@ struct ipam_gpo_obs {
 	bool folder_consistent;
 	struct ipam_gpo_file_state files[IPAM_POL_MAX_FILES];
 	size_t nr_files;
-	bool settings_current; /* every file current */
+	/* Files nobody declared (a GptTmpl.inf, a script, ...), sorted. */
+	struct ipam_gpo_foreign *foreign;
+	size_t nr_foreign;
+	bool settings_current; /* every file current, none foreign */
 	bool planned;	       /* dry run: would be created by this run */
 	/* Parts a run killed mid-creation can leave out: CN=User,
 	 * CN=Machine, the SYSVOL Machine\ and User\ folders.  NULL: whole. */

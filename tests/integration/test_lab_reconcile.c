@@ -1647,6 +1647,8 @@ static char *groups_xml(int f, int k)
 			 F[f].domain, F[f].guid[k]);
 }
 
+#define SECEDIT_DIR "Machine\\Microsoft\\Windows NT\\SecEdit"
+
 /* A file of a GPO folder, fetched (NULL when smbclient cannot). */
 static char *fetch(int f, const char *remote, const char *local, size_t *len)
 {
@@ -1670,7 +1672,7 @@ static void test_2_drift_detected_and_corrected(void **state)
 	const int c = 1, b = 2;
 	char *ipam1 = xasprintf("CN=IPAM1,CN=Computers,%s", F[c].dn);
 	char *dnsacl = xasprintf("CN=MicrosoftDNS,CN=System,%s", F[c].dn);
-	char *xml_remote, *xml_local, *orig, *edited, *now, *p;
+	char *xml_remote, *xml_local, *orig, *edited, *now, *p, *inf_remote;
 	char *deleted_guid;
 	size_t orig_len, now_len;
 	struct ipam_node *plan;
@@ -1708,6 +1710,33 @@ static void test_2_drift_detected_and_corrected(void **state)
 		lab_run_free(&res);
 		free(cmd);
 	}
+	/* corp: a security template put into IPAM1_DNS (Restricted Groups
+	 * that empty Event Log Readers; tests/fixtures/secedit) */
+	inf_remote = xasprintf("%s\\Policies\\%s\\" SECEDIT_DIR "\\GptTmpl.inf",
+			       F[c].domain, F[c].guid[GPO_DNS]);
+	{
+		static const char *const dirs[] = {
+			"Machine\\Microsoft", "Machine\\Microsoft\\Windows NT",
+			SECEDIT_DIR};
+		char *local = xasprintf("%s/../secedit/GptTmpl.inf",
+					lab_need_env("IPAM_LAB_FIXTURES"));
+		char *cmd;
+
+		for (size_t i = 0; i < 3; i++) {
+			cmd = xasprintf("mkdir \"%s\\Policies\\%s\\%s\"",
+					F[c].domain, F[c].guid[GPO_DNS],
+					dirs[i]);
+			smbclient(c, cmd, &res); /* may exist already */
+			lab_run_free(&res);
+			free(cmd);
+		}
+		cmd = xasprintf("put \"%s\" \"%s\"", local, inf_remote);
+		smbclient(c, cmd, &res);
+		expect_exit(&res, 0, "smbclient put GptTmpl.inf");
+		lab_run_free(&res);
+		free(cmd);
+		free(local);
+	}
 	/* corp: the IPAM server out of IPAMUG; IPAMUG off the DNS ACL */
 	{
 		static const char *const args[] = {"group", "removemembers",
@@ -1733,6 +1762,16 @@ static void test_2_drift_detected_and_corrected(void **state)
 		lab_run_free(&res);
 	}
 
+	/* gpo show names the template and what it does */
+	run_ipamctl(&res, "gpo", "show", "--domain", F[c].domain, "-c",
+		    cfg[CFG_A], NULL);
+	expect_exit(&res, 0, "ipamctl gpo show");
+	if (!strstr(res.out, "SecEdit\\GptTmpl.inf: not declared, security "
+			     "template: line 8: Restricted Groups replace "
+			     "the members of Event Log Readers"))
+		fail_msg("gpo show does not explain GptTmpl.inf:\n%s", res.out);
+	lab_run_free(&res);
+
 	/* drift: each reported, as drift, and nothing but drift */
 	run_ipamctl(&res, "drift", "-c", cfg[CFG_A], "-o", "json", NULL);
 	expect_exit(&res, 2, "ipamctl drift -o json");
@@ -1745,6 +1784,8 @@ static void test_2_drift_detected_and_corrected(void **state)
 		    SRV[S_DHCP1].name, "drift", "drift after the ACE removal");
 	need_action(plan, "gpo_settings", F[c].domain, "IPAM1_DC_NPS", NULL,
 		    "drift", "drift after the Groups.xml edit");
+	need_action(plan, "gpo_settings", F[c].domain, "IPAM1_DNS", NULL,
+		    "drift", "drift after the GptTmpl.inf put");
 	need_action(plan, "group_member", F[c].domain, NULL,
 		    "ipam1.corp.example.test", "drift",
 		    "drift after removemembers");
@@ -1779,6 +1820,17 @@ static void test_2_drift_detected_and_corrected(void **state)
 			    !strstr(jstr(a, "reason"), "Groups.xml"))
 				fail_msg("the settings drift does not name "
 					 "Groups.xml: %s",
+					 jstr(a, "reason"));
+			/* the template is named with what it does */
+			if (eq_ci(jstr(a, "kind"), "gpo_settings") &&
+			    eq_ci(jstr(a, "gpo"), "IPAM1_DNS") &&
+			    (!strstr(jstr(a, "reason"),
+				     "SecEdit\\GptTmpl.inf not declared") ||
+			     !strstr(jstr(a, "reason"),
+				     "replace the members of Event Log "
+				     "Readers (S-1-5-32-573) without IPAMUG")))
+				fail_msg("the settings drift of IPAM1_DNS does "
+					 "not explain GptTmpl.inf: %s",
 					 jstr(a, "reason"));
 		}
 	}
@@ -1839,6 +1891,19 @@ static void test_2_drift_detected_and_corrected(void **state)
 	if (now_len != orig_len || memcmp(now, orig, orig_len))
 		fail_msg("Groups.xml after apply:\n%s\nbefore the edit:\n%s",
 			 now, orig);
+	{
+		char *cmd = xasprintf("allinfo \"%s\"", inf_remote);
+
+		smbclient(c, cmd, &res);
+		if (!strstr(res.out, "NT_STATUS_OBJECT_NAME_NOT_FOUND") &&
+		    !strstr(res.err, "NT_STATUS_OBJECT_NAME_NOT_FOUND"))
+			fail_msg("GptTmpl.inf still in IPAM1_DNS after "
+				 "apply: %s",
+				 lab_run_describe(&res, "smbclient allinfo"));
+		lab_run_free(&res);
+		free(cmd);
+	}
+	free(inf_remote);
 	free(now);
 	free(orig);
 	free(edited);

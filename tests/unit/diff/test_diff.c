@@ -335,6 +335,43 @@ static void test_drift(void **state)
 	world_free(&w);
 }
 
+/* A file nobody declared in an owned GPO (a security template put there
+ * by hand) is settings drift, named with what it does. */
+static void test_foreign_file_is_drift(void **state)
+{
+	struct world w = {0};
+	struct ipam_gpo_obs *g;
+	char *got;
+
+	(void)state;
+	w.d = desired("");
+	obs_init(&w, true);
+	w.st = gpo_state(true);
+	applied_as(&w);
+	g = &w.st->gpos[IPAM_POL_GPO_DNS];
+	g->foreign = xcalloc(2, sizeof(*g->foreign));
+	g->foreign[0].path = xstrdup("Machine\\Microsoft\\Windows NT\\SecEdit\\"
+				     "GptTmpl.inf");
+	g->foreign[0].note = xstrdup("security template: line 8: Restricted "
+				     "Groups replace the members of Event "
+				     "Log Readers (S-1-5-32-573) without "
+				     "IPAMUG");
+	g->foreign[1].path = xstrdup("Machine\\Scripts\\Startup\\x.cmd");
+	g->nr_foreign = 2;
+	g->settings_current = false;
+	run_diff(&w);
+	got = actions(&w.plan);
+	assert_string_equal(got, "~gpo_settings IPAM_DNS (drift)");
+	assert_non_null(strstr(w.plan.actions[0].reason,
+			       "SecEdit\\GptTmpl.inf not declared (security "
+			       "template: line 8: Restricted Groups replace"));
+	assert_non_null(strstr(w.plan.actions[0].reason,
+			       "Startup\\x.cmd not declared"));
+	assert_int_equal(w.plan.drift, 1);
+	free(got);
+	world_free(&w);
+}
+
 static void test_unmanaged_removed_unless_incomplete(void **state)
 {
 	for (int complete = 1; complete >= 0; complete--) {
@@ -440,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_fresh_domain),
 		cmocka_unit_test(test_converged_is_empty),
 		cmocka_unit_test(test_drift),
+		cmocka_unit_test(test_foreign_file_is_drift),
 		cmocka_unit_test(test_unmanaged_removed_unless_incomplete),
 		cmocka_unit_test(test_foreign_gpo_left_alone),
 		cmocka_unit_test(test_domain_no_longer_desired),
