@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -378,17 +379,13 @@ static bool curl_permanent(CURLcode c)
 	}
 }
 
-static enum attempt attempt_once(CURL *c, CURLU *u, const char *errbuf,
-				 struct strbuf *why)
+/* What one finished attempt means: rc from libcurl, then the HTTP status. */
+static enum attempt classify(CURL *c, CURLcode rc, CURLU *u, const char *errbuf,
+			     struct strbuf *why)
 {
-	struct ipam_sigpipe sp;
-	CURLcode rc;
 	long status = 0;
 
 	strbuf_reset(why);
-	ipam_sigpipe_block(&sp);
-	rc = curl_easy_perform(c);
-	ipam_sigpipe_restore(&sp);
 	if (rc != CURLE_OK) {
 		/* The detailed message helps (TLS problems above all) but is
 		 * not ours: drop it if it quotes a part of the URL. */
@@ -409,12 +406,13 @@ static enum attempt attempt_once(CURL *c, CURLU *u, const char *errbuf,
 	return ATTEMPT_FAIL;
 }
 
-static void sleep_ms(long ms)
+/* Monotonic milliseconds. */
+static long long now_ms(void)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec ts;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int clamp_timeout(int ms)
@@ -480,31 +478,40 @@ static bool add_header(struct curl_slist **list, const char *line)
 	return true;
 }
 
-/* Deliver to one hook; 0 or -1, the failure logged here. */
-static int deliver(const struct ipam_hook *h, const struct ipam_notice *n)
-{
-	const char *kind =
-		(size_t)h->kind < sizeof(kind_names) / sizeof(kind_names[0])
-			? kind_names[h->kind]
-			: "?";
-	const char *event = ipam_event_name(n->event);
-	struct strbuf secret = STRBUF_INIT, where = STRBUF_INIT;
-	struct strbuf body = STRBUF_INIT, ctype = STRBUF_INIT;
-	struct strbuf line = STRBUF_INIT, why = STRBUF_INIT;
-	struct curl_slist *headers = NULL;
+/* One hook's delivery: its request, its attempts, its outcome. */
+struct job {
+	const struct ipam_hook *h;
+	const char *kind, *event;
+	struct strbuf secret, where, body, ctype, line, why;
+	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
-	const char *url = h->url;
-	int attempts = 0, tries, err;
-	enum attempt res = ATTEMPT_FAIL;
-	CURLU *u = NULL;
-	CURL *c = NULL;
+	CURLU *u;
+	CURL *c;
+	int attempts, tries, err;
+	long long retry_at; /* now_ms() of the next attempt; 0: none due */
+	bool done;
+};
 
-	errbuf[0] = '\0';
+static void finish(struct job *j, int err);
+
+/* Build job's request (secret, URL, body, headers, easy handle); on
+ * failure job->err is set and job->done. */
+static void prepare(struct job *j, const struct ipam_notice *n)
+{
+	const struct ipam_hook *h = j->h;
+	const char *url = h->url;
+	int err;
+
+	j->kind = (size_t)h->kind < sizeof(kind_names) / sizeof(kind_names[0])
+			  ? kind_names[h->kind]
+			  : "?";
+	j->event = ipam_event_name(n->event);
+	j->errbuf[0] = '\0';
 	err = curl_ready();
 	if (err)
 		goto out;
 	if (url) {
-		err = url_parse(&u, &where, url);
+		err = url_parse(&j->u, &j->where, url);
 		if (err)
 			goto out;
 	}
@@ -517,113 +524,243 @@ static int deliver(const struct ipam_hook *h, const struct ipam_notice *n)
 						       "holding one");
 			goto out;
 		}
-		err = ipam_secret_read(&secret, h->secret_file, h->secret_env);
+		err = ipam_secret_read(&j->secret, h->secret_file,
+				       h->secret_env);
 		if (err) {
 			err = ipam_error_prefix(err, "hook secret");
 			goto out;
 		}
 		if (!url) {
-			err = url_parse(&u, &where, secret.buf);
+			err = url_parse(&j->u, &j->where, j->secret.buf);
 			if (err) {
 				err = ipam_error_prefix(err, "hook secret");
 				goto out;
 			}
 		}
 	}
-	err = ipam_notify_render(&body, &ctype, h, n);
+	err = ipam_notify_render(&j->body, &j->ctype, h, n);
 	if (err)
 		goto out;
 
-	strbuf_addf(&line, "Content-Type: %s", ctype.buf);
-	if (!add_header(&headers, line.buf))
+	strbuf_addf(&j->line, "Content-Type: %s", j->ctype.buf);
+	if (!add_header(&j->headers, j->line.buf))
 		goto nomem;
-	strbuf_reset(&line);
-	strbuf_addf(&line, "X-Ipamctl-Event: %s", event);
-	if (!add_header(&headers, line.buf))
+	strbuf_reset(&j->line);
+	strbuf_addf(&j->line, "X-Ipamctl-Event: %s", j->event);
+	if (!add_header(&j->headers, j->line.buf))
 		goto nomem;
 	if (h->kind == IPAM_HOOK_GENERIC) {
-		strbuf_reset(&line);
-		strbuf_addstr(&line, "X-Ipamctl-Signature-256: ");
-		ipam_notify_signature(&line, secret.buf, secret.len, body.buf,
-				      body.len);
-		if (!add_header(&headers, line.buf))
+		strbuf_reset(&j->line);
+		strbuf_addstr(&j->line, "X-Ipamctl-Signature-256: ");
+		ipam_notify_signature(&j->line, j->secret.buf, j->secret.len,
+				      j->body.buf, j->body.len);
+		if (!add_header(&j->headers, j->line.buf))
 			goto nomem;
 	}
 	/* No "Expect: 100-continue" wait on larger bodies. */
-	if (!add_header(&headers, "Expect:"))
+	if (!add_header(&j->headers, "Expect:"))
 		goto nomem;
 
-	c = curl_easy_init();
-	if (!c)
+	j->c = curl_easy_init();
+	if (!j->c)
 		goto nomem;
-	err = setup(c, h, u, headers, &body, errbuf);
-	if (err)
-		goto out;
-
-	tries = clamp_retries(h->retries) + 1;
-	for (attempts = 1;; attempts++) {
-		long backoff;
-
-		errbuf[0] = '\0';
-		res = attempt_once(c, u, errbuf, &why);
-		if (res != ATTEMPT_RETRY || attempts == tries)
-			break;
-		backoff = (long)BACKOFF_FIRST_MS << (attempts - 1);
-		if (backoff > BACKOFF_MAX_MS)
-			backoff = BACKOFF_MAX_MS;
-		log_info("notify: %s to %s hook %s: %s; retrying in %ld ms",
-			 event, kind, where.buf, why.buf, backoff);
-		sleep_ms(backoff);
-	}
-	if (res != ATTEMPT_OK)
-		err = ipam_error_set(IPAM_EIO, "%s", why.buf);
+	err = setup(j->c, h, j->u, j->headers, &j->body, j->errbuf);
+	if (!err && curl_easy_setopt(j->c, CURLOPT_PRIVATE, j) != CURLE_OK)
+		err = ipam_error_set(IPAM_ERROR, "curl setup: CURLOPT_PRIVATE");
+	j->tries = clamp_retries(h->retries) + 1;
 	goto out;
-
 nomem:
 	err = ipam_error_set(IPAM_ENOMEM, "out of memory");
 out:
-	if (err && attempts)
+	if (err)
+		finish(j, err);
+}
+
+/* Log job's outcome (err: ipam_error_last() holds why) and mark it done. */
+static void finish(struct job *j, int err)
+{
+	j->err = err;
+	j->done = true;
+	if (err && j->attempts)
 		log_warn("notify: %s to %s hook %s failed after %d attempt%s: "
 			 "%s",
-			 event, kind, where.buf, attempts,
-			 attempts == 1 ? "" : "s", ipam_error_last());
+			 j->event, j->kind, j->where.buf, j->attempts,
+			 j->attempts == 1 ? "" : "s", ipam_error_last());
 	else if (err)
-		log_warn("notify: %s to %s hook %s failed: %s", event, kind,
-			 where.len ? where.buf : "(no valid URL)",
+		log_warn("notify: %s to %s hook %s failed: %s", j->event,
+			 j->kind,
+			 j->where.len ? j->where.buf : "(no valid URL)",
 			 ipam_error_last());
 	else
-		log_info("notify: %s sent to %s hook %s", event, kind,
-			 where.buf);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(headers);
-	curl_url_cleanup(u);
+		log_info("notify: %s sent to %s hook %s", j->event, j->kind,
+			 j->where.buf);
+}
+
+static void job_release(struct job *j)
+{
+	curl_easy_cleanup(j->c);
+	curl_slist_free_all(j->headers);
+	curl_url_cleanup(j->u);
 	/* The signature header holds nothing secret, but the line buffer
 	 * and the URL (when it came from the secret) are wiped too. */
-	ipam_secret_wipe(&line);
-	strbuf_release(&why);
-	strbuf_release(&ctype);
-	strbuf_release(&body);
-	strbuf_release(&where);
-	ipam_secret_wipe(&secret);
-	return err ? -1 : 0;
+	ipam_secret_wipe(&j->line);
+	strbuf_release(&j->why);
+	strbuf_release(&j->ctype);
+	strbuf_release(&j->body);
+	strbuf_release(&j->where);
+	ipam_secret_wipe(&j->secret);
+}
+
+/* Start job's next attempt on m. */
+static void start(CURLM *m, struct job *j)
+{
+	j->errbuf[0] = '\0';
+	j->retry_at = 0;
+	j->attempts++;
+	if (curl_multi_add_handle(m, j->c) != CURLM_OK) {
+		ipam_error_set(IPAM_ERROR, "curl: cannot start a transfer");
+		finish(j, IPAM_ERROR);
+	}
+}
+
+/* An attempt of job ended with rc: done, or a retry after the backoff. */
+static void attempt_done(CURLM *m, struct job *j, CURLcode rc)
+{
+	enum attempt res;
+	long backoff;
+
+	curl_multi_remove_handle(m, j->c);
+	res = classify(j->c, rc, j->u, j->errbuf, &j->why);
+	if (res == ATTEMPT_OK) {
+		finish(j, 0);
+		return;
+	}
+	if (res == ATTEMPT_FAIL || j->attempts >= j->tries) {
+		ipam_error_set(IPAM_EIO, "%s", j->why.buf);
+		finish(j, IPAM_EIO);
+		return;
+	}
+	backoff = (long)BACKOFF_FIRST_MS << (j->attempts - 1);
+	if (backoff > BACKOFF_MAX_MS)
+		backoff = BACKOFF_MAX_MS;
+	log_info("notify: %s to %s hook %s: %s; retrying in %ld ms", j->event,
+		 j->kind, j->where.buf, j->why.buf, backoff);
+	j->retry_at = now_ms() + backoff;
+}
+
+/*
+ * Run every prepared job at once on one multi handle: the time all hooks
+ * take is that of the slowest, not the sum.
+ */
+static void run_jobs(struct job *jobs, size_t nr)
+{
+	struct ipam_sigpipe sp;
+	CURLM *m = curl_multi_init();
+	size_t pending = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (!jobs[i].done)
+			pending++;
+	if (!pending)
+		goto out;
+	if (!m) {
+		for (size_t i = 0; i < nr; i++)
+			if (!jobs[i].done) {
+				ipam_error_set(IPAM_ENOMEM, "out of memory");
+				finish(&jobs[i], IPAM_ENOMEM);
+			}
+		goto out;
+	}
+	ipam_sigpipe_block(&sp);
+	for (size_t i = 0; i < nr; i++)
+		if (!jobs[i].done)
+			start(m, &jobs[i]);
+	for (;;) {
+		long long now, next = 0;
+		int running = 0, left, wait_ms;
+		CURLMsg *msg;
+
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			for (size_t i = 0; i < nr; i++)
+				if (!jobs[i].done) {
+					curl_multi_remove_handle(m, jobs[i].c);
+					ipam_error_set(IPAM_ERROR,
+						       "curl: the transfers "
+						       "failed");
+					finish(&jobs[i], IPAM_ERROR);
+				}
+			break;
+		}
+		while ((msg = curl_multi_info_read(m, &left))) {
+			struct job *j = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&j);
+			if (j)
+				attempt_done(m, j, msg->data.result);
+		}
+		pending = 0;
+		now = now_ms();
+		for (size_t i = 0; i < nr; i++) {
+			struct job *j = &jobs[i];
+
+			if (j->done)
+				continue;
+			pending++;
+			if (j->retry_at && j->retry_at <= now)
+				start(m, j);
+			else if (j->retry_at && (!next || j->retry_at < next))
+				next = j->retry_at;
+		}
+		if (!pending)
+			break;
+		/* Wake for the transfers, or for the next retry that is due. */
+		wait_ms = 1000;
+		if (next && next - now < wait_ms)
+			wait_ms = (int)(next - now);
+		curl_multi_poll(m, NULL, 0, wait_ms > 0 ? wait_ms : 0, NULL);
+	}
+	ipam_sigpipe_restore(&sp);
+out:
+	curl_multi_cleanup(m);
 }
 
 int ipam_notify(const struct ipam_hook *hooks, size_t n,
 		const struct ipam_notice *notice)
 {
+	struct job *jobs;
+	size_t nr = 0;
 	int failed = 0;
-	size_t i;
 
 	if ((unsigned)notice->event >= IPAM_EVENT_NR) {
 		log_warn("notify: unknown event %d not sent",
 			 (int)notice->event);
 		return (int)n;
 	}
-	for (i = 0; i < n; i++) {
+	jobs = xcalloc(n ? n : 1, sizeof(*jobs));
+	for (size_t i = 0; i < n; i++) {
+		struct job *j;
+
 		if (!(hooks[i].events & IPAM_EVENT_BIT(notice->event)))
 			continue;
-		if (deliver(&hooks[i], notice))
-			failed++;
+		j = &jobs[nr++];
+		j->h = &hooks[i];
+		strbuf_init(&j->secret);
+		strbuf_init(&j->where);
+		strbuf_init(&j->body);
+		strbuf_init(&j->ctype);
+		strbuf_init(&j->line);
+		strbuf_init(&j->why);
+		prepare(j, notice);
 	}
+	run_jobs(jobs, nr);
+	for (size_t i = 0; i < nr; i++) {
+		if (jobs[i].err)
+			failed++;
+		job_release(&jobs[i]);
+	}
+	free(jobs);
 	return failed;
 }

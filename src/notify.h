@@ -71,10 +71,12 @@ struct ipam_notice {
 };
 
 /*
- * Send notice to every hook that wants its event, one after the other.
+ * Send notice to every hook that wants its event, all at once (libcurl's
+ * multi interface), and return when each is delivered or given up.
  * Returns the number of hooks that failed; each failure is logged with
- * log_warn.  Time is bounded: per hook at most retries + 1 attempts of at
- * most timeout_ms each, with 0.5 s, 1 s, then 2 s between them.  A retry
+ * log_warn.  Time is bounded by the slowest hook, not the sum: per hook at
+ * most retries + 1 attempts of at most timeout_ms each, with 0.5 s, 1 s,
+ * then 2 s between them.  A retry
  * follows a connection error, a timeout, HTTP 5xx, 408 or 429; other
  * answers outside 2xx fail at once.
  */

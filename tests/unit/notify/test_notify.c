@@ -1095,6 +1095,47 @@ static void test_timeout_bounded(void **state)
 	receiver_stop(&rv);
 }
 
+/* Hooks are served at once: three slow ones cost the time of one, and a
+ * quick one among them is delivered meanwhile. */
+static void test_hooks_concurrent(void **state)
+{
+	static const struct step slow[] = {{200, 3000}}, ok[] = {{200, 0}};
+	struct receiver rv[4];
+	struct ipam_hook h[4];
+	char *url[4], *log;
+	struct capture cap;
+	double t0, dt;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		receiver_start(&rv[i], i < 3 ? slow : ok, 1);
+		url[i] = receiver_url(&rv[i], "/hook");
+		h[i] = hook(IPAM_HOOK_SLACK, url[i]);
+		h[i].timeout_ms = 300;
+		h[i].retries = 1;
+	}
+	capture_start(&cap);
+	t0 = now_s();
+	assert_int_equal(ipam_notify(h, 4, &drift_notice), 3);
+	dt = now_s() - t0;
+	log = capture_stop(&cap);
+	/* Each slow hook: two attempts of 0.3 s and a 0.5 s backoff, 1.1 s;
+	 * one after the other they would take 3.3 s. */
+	assert_true(dt >= 1.0);
+	if (dt >= 2.0)
+		fail_msg("three slow hooks took %.2f s: not concurrent", dt);
+	for (int i = 0; i < 3; i++)
+		assert_true(receiver_count(&rv[i]) >= 1);
+	assert_int_equal(receiver_count(&rv[3]), 1);
+	assert_non_null(strstr(log, "sent to slack hook"));
+	assert_non_null(strstr(log, "failed after 2 attempts: "));
+	free(log);
+	for (int i = 0; i < 4; i++) {
+		free(url[i]);
+		receiver_stop(&rv[i]);
+	}
+}
+
 static void test_connection_refused(void **state)
 {
 	struct sockaddr_in sa;
@@ -1219,6 +1260,7 @@ int main(void)
 		cmocka_unit_test(test_4xx_not_retried),
 		cmocka_unit_test(test_redirect_not_followed),
 		cmocka_unit_test(test_timeout_bounded),
+		cmocka_unit_test(test_hooks_concurrent),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_bad_scheme_refused),
 		cmocka_unit_test(test_https_verified),
