@@ -506,6 +506,14 @@ static int wait_signal(long long secs)
 	return sig < 0 ? 0 : sig;
 }
 
+static long long mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
 static long long next_interval(const struct loop *L)
 {
 	long long spread = L->every * L->jitter_pct / 100;
@@ -553,7 +561,7 @@ int cmd_reconcile(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct loop L = {.cli = cli, .allow_removals = -1};
-	long long v;
+	long long v, due = 0;
 	char *end;
 	int c, ret;
 
@@ -642,17 +650,23 @@ int cmd_reconcile(struct cli *cli, int argc, char **argv)
 	block_signals();
 	ret = cycle(&L);
 	while (L.every && !should_stop()) {
-		long long wait = next_interval(&L);
+		long long now = mono_s();
 		int sig;
 
-		log_notice("next cycle in %lld s", wait);
-		sig = wait_signal(wait);
+		/* A reload keeps the cycle's due time: SIGHUPs must not be
+		 * able to put cycles off. */
+		if (!due) {
+			due = now + next_interval(&L);
+			log_notice("next cycle in %lld s", due - now);
+		}
+		sig = wait_signal(due > now ? due - now : 0);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGHUP) {
 			reload(&L);
 			continue;
 		}
+		due = 0;
 		ret = cycle(&L);
 	}
 	if (L.every)

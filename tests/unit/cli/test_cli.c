@@ -8,7 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "json.h"
@@ -324,6 +329,96 @@ static void test_db_info_without_database(void **state)
 	tmpdir_remove(dir);
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_for(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+static int count_lines_with(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * reconcile --every: SIGHUP re-reads the configuration but keeps the next
+ * cycle's due time (HUPs must not put cycles off); SIGTERM stops it.  The
+ * source is a repository that does not exist, so each cycle fails at once
+ * without a network.
+ */
+static void test_reconcile_hup_keeps_schedule(void **state)
+{
+	char *dir = tmpdir_make(), *cfg, *log, *text;
+	pid_t pid;
+	int status;
+	double t0;
+
+	(void)state;
+	cfg = xasprintf("%s/d.yaml", dir);
+	log = xasprintf("%s/err.log", dir);
+	text = xasprintf("version: 1\n"
+			 "ipamServer: ipam1.corp.example.test\n"
+			 "database: sqlite:%s/state.db\n"
+			 "provisioning:\n"
+			 "  method: gpo\n"
+			 "  gpoPrefix: IPAM1\n"
+			 "source:\n"
+			 "  repo: %s/no-such-repo.git\n"
+			 "  ref: main\n"
+			 "  cacheDir: %s/cache\n",
+			 dir, dir, dir);
+	assert_int_equal(write_file(cfg, text), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execl(ipamctl_path(), "ipamctl", "reconcile", "-c", cfg,
+		      "--every", "3s", (char *)NULL);
+		_exit(127);
+	}
+	t0 = mono_now();
+	/* HUPs every 0.7 s for 4.5 s: the second cycle is due at ~3 s. */
+	while (mono_now() - t0 < 4.5) {
+		sleep_for(0.7);
+		kill(pid, SIGHUP);
+	}
+	kill(pid, SIGTERM);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	free(text);
+	text = slurp(log, NULL);
+	assert_non_null(text);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) != 0)
+		fail_msg("reconcile --every exited %d:\n%s",
+			 WEXITSTATUS(status), text);
+	if (count_lines_with(text, "no repository there") < 2)
+		fail_msg("SIGHUPs put the second cycle off:\n%s", text);
+	assert_true(count_lines_with(text, "SIGHUP: configuration") >= 3);
+	assert_non_null(strstr(text, "stopped"));
+	free(text);
+	free(cfg);
+	free(log);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_show_desired_json),
 		cmocka_unit_test(test_db_init_info_and_lock),
 		cmocka_unit_test(test_db_info_without_database),
+		cmocka_unit_test(test_reconcile_hup_keeps_schedule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
