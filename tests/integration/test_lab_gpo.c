@@ -41,29 +41,19 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "labad.h"
 #include "labtest.h"
 #include "node.h"
 #include "strbuf.h"
 
-#define NGPO 3
 enum { GPO_DHCP, GPO_DNS, GPO_DC_NPS };
 
-static const char *const gpo_name[NGPO] = {"IPAM1_DHCP", "IPAM1_DNS",
-					   "IPAM1_DC_NPS"};
-static const char *const gpo_role[NGPO] = {"dhcp", "dns", "dc_nps"};
+static const char *const gpo_role[LABAD_NGPO] = {"dhcp", "dns", "dc_nps"};
 
-#define APPLY_GUID "edacfd8f-ffb3-11d1-b41d-00a0c968f939"
-#define AU_SID	   "S-1-5-11"
-#define ELR_SID	   "S-1-5-32-573"
-#define MARK	   "ipamctl/1;"
-#define FW_KEY	   "Software\\Policies\\Microsoft\\WindowsFirewall\\FirewallRules"
-#define FW_PREFIX  "v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|"
-
-/* ACEs as the Python helper prints them: type flags mask object SID. */
-#define ACE_READ  "A 0x02 0x00020094 - " /* (A;CI;RPLCLORC;;;…) */
-#define ACE_APPLY "OA 0x02 0x00000100 " APPLY_GUID " " /* (OA;CI;CR;…) */
-#define ACE_EDIT  "A 0x02 0x000f00ff - " /* (A;CI;RPWPCCDCLCLORCWOWDSDDTSW) */
-#define ACE_DNS	  "A 0x02 0x00020014 - " /* (A;CI;LCRPRC;;;…) */
+#define ELR_SID	  "S-1-5-32-573"
+#define MARK	  "ipamctl/1;"
+#define FW_KEY	  "Software\\Policies\\Microsoft\\WindowsFirewall\\FirewallRules"
+#define FW_PREFIX "v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|"
 
 /*
  * The firewall rules each GPO must carry in Machine\Registry.pol: the
@@ -129,8 +119,8 @@ static const struct fw_rule fw_dc_nps[] = {
 	FW_EVT_EPMAP,
 	{NULL, NULL, NULL},
 };
-static const struct fw_rule *const fw_rules[NGPO] = {fw_dhcp, fw_dns,
-						     fw_dc_nps};
+static const struct fw_rule *const fw_rules[LABAD_NGPO] = {fw_dhcp, fw_dns,
+							   fw_dc_nps};
 
 /*
  * gPCMachineExtensionNames (ad-formats.md, "Group Policy objects"): one
@@ -155,7 +145,7 @@ static const struct fw_rule *const fw_rules[NGPO] = {fw_dhcp, fw_dns,
 	"[{B087BE9D-ED37-454F-AF9C-04291E351182}"                              \
 	"{BEE07A6A-EC9F-4659-B8C9-0B1937907C83}]"
 
-static const char *const gpo_ext[NGPO] = {
+static const char *const gpo_ext[LABAD_NGPO] = {
 	EXT_GROUPS EXT_POL EXT_SHARES,
 	EXT_GROUPS EXT_POL EXT_REG,
 	EXT_GROUPS EXT_POL,
@@ -173,423 +163,17 @@ static const char *const file_path[NFILES] = {
 static const char *const file_local[NFILES] = {
 	"GPT.INI", "Registry.pol", "Groups.xml", "NetworkShares.xml",
 	"Registry.xml"};
-static const bool file_in[NGPO][NFILES] = {
+static const bool file_in[LABAD_NGPO][NFILES] = {
 	{true, true, true, true, false},
 	{true, true, true, false, true},
 	{true, true, true, false, false},
 };
 
-/* Per forest (index 1 corp, 2 branch): what the tests learn on the way. */
-struct forest {
-	const char *domain;
-	char *dn;
-	char *guid[NGPO]; /* "{…}" from samba-tool gpo listall */
-	char *gpo_dn[NGPO];
-	char *ipamug_sid;
-};
-
-static struct forest F[3];
+static struct labad_forest F[3];
 static char *tmpdir;
 static char *config;
 
-/* ---- running things ----------------------------------------------------- */
-
-static const char *ipamctl(void)
-{
-	return lab_need_env("IPAMCTL");
-}
-
-/* ipamctl with the arguments up to NULL. */
-static void run_ipamctl(struct lab_run *res, ...)
-{
-	const char *argv[32] = {ipamctl()};
-	struct lab_run_opts opts = {.timeout_ms = 180000};
-	size_t n = 1;
-	const char *a;
-	va_list ap;
-
-	va_start(ap, res);
-	while ((a = va_arg(ap, const char *)) && n < 31)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	lab_must_run(argv, &opts, res);
-}
-
-/* samba-tool <args> -H ldap://dc1 -U admin, password from its file. */
-static void samba_tool(int f, const char *const args[], struct lab_run *res)
-{
-	const char *argv[32], *env[2];
-	char pw[4096];
-	struct lab_run_opts o = {.env = env, .timeout_ms = 120000};
-	size_t n = 0;
-
-	snprintf(pw, sizeof(pw), "PASSWD_FILE=%s",
-		 lab_need_forest(f, "ADMIN_PASSWORD_FILE"));
-	env[0] = pw;
-	env[1] = NULL;
-	argv[n++] = "samba-tool";
-	while (*args && n < 26)
-		argv[n++] = *args++;
-	argv[n++] = "-H";
-	argv[n++] = lab_need_forest(f, "LDAP_URI");
-	argv[n++] = "-U";
-	argv[n++] = lab_need_forest(f, "ADMIN_USER");
-	argv[n] = NULL;
-	lab_must_run(argv, &o, res);
-}
-
-static void samba_tool_ok(int f, const char *const args[], struct lab_run *res)
-{
-	samba_tool(f, args, res);
-	if (res->exit_code != 0 || res->timed_out)
-		fail_msg("%s", lab_run_describe(res, "samba-tool"));
-}
-
-/* ldapsearch -s scope -b base filter attrs..., must succeed. */
-static void ldap_search(int f, const char *base, const char *scope,
-			const char *filter, const char *const attrs[],
-			struct lab_run *res)
-{
-	char ca[4096];
-	const char *env[] = {ca, NULL};
-	const char *argv[40] = {
-		"ldapsearch", "-LLL",
-		"-x",	      "-ZZ",
-		"-o",	      "ldif-wrap=no",
-		"-H",	      lab_need_forest(f, "LDAP_URI"),
-		"-D",	      lab_need_forest(f, "ADMIN_USER"),
-		"-y",	      lab_need_forest(f, "ADMIN_PASSWORD_FILE"),
-		"-s",	      scope,
-		"-b",	      base,
-		filter};
-	struct lab_run_opts opts = {.env = env, .timeout_ms = 60000};
-	size_t n = 17, i;
-
-	snprintf(ca, sizeof(ca), "LDAPTLS_CACERT=%s", lab_need_forest(f, "CA"));
-	for (i = 0; attrs[i] && n < 39; i++)
-		argv[n++] = attrs[i];
-	argv[n] = NULL;
-	lab_must_succeed(argv, &opts, res);
-}
-
-static void smbclient(int f, const char *command, struct lab_run *res)
-{
-	char service[512];
-	const char *argv[] = {
-		"smbclient", service, "-A", lab_need_forest(f, "SMB_AUTH_FILE"),
-		"-c",	     command, NULL};
-	struct lab_run_opts o = {.timeout_ms = 60000};
-
-	snprintf(service, sizeof(service), "//%s/sysvol",
-		 lab_need_forest(f, "DC"));
-	lab_must_run(argv, &o, res);
-}
-
-/*
- * Samba's Python bindings as an independent reader.  Modes:
- *   pol FILE            Registry.pol entries: key TAB value TAB type TAB data
- *   gpp FILE            preferences XML: root, items, Properties, Members
- *   sid URL AUTH FILTER dn TAB objectSid of every match in the domain
- *   aces URL AUTH DN    the DACL, one ACE a line: type flags mask obj SID
- *   tombstones URL AUTH deleted objects: class TAB name TAB sid TAB parent
- */
-static const char py_script[] =
-	"import sys\n"
-	"mode = sys.argv[1]\n"
-	"if mode == 'pol':\n"
-	"    from samba.gp_parse.gp_pol import GPPolParser\n"
-	"    p = GPPolParser()\n"
-	"    p.parse(open(sys.argv[2], 'rb').read())\n"
-	"    for e in p.pol_file.entries:\n"
-	"        d = e.data\n"
-	"        if isinstance(d, bytes):\n"
-	"            d = 'hex:' + d.hex()\n"
-	"        elif isinstance(d, str):\n"
-	"            d = d.rstrip('\\x00')\n"
-	"        print('%s\\t%s\\t%d\\t%s' % (e.keyname, e.valuename, e.type, "
-	"d))\n"
-	"    sys.exit(0)\n"
-	"if mode == 'gpp':\n"
-	"    import xml.etree.ElementTree as ET\n"
-	"    r = ET.parse(sys.argv[2]).getroot()\n"
-	"    print('root\\t%s\\t%s' % (r.tag, r.get('clsid')))\n"
-	"    for it in r:\n"
-	"        print('item\\t%s\\t%s\\t%s' % (it.tag, it.get('clsid'), "
-	"it.get('name')))\n"
-	"        pr = it.find('Properties')\n"
-	"        if pr is None:\n"
-	"            continue\n"
-	"        for k in sorted(pr.attrib):\n"
-	"            print('prop\\t%s\\t%s' % (k, pr.get(k)))\n"
-	"        for m in pr.iter('Member'):\n"
-	"            print('member\\t%s\\t%s\\t%s' % (m.get('name'), "
-	"m.get('action'), m.get('sid')))\n"
-	"    sys.exit(0)\n"
-	"from samba.samdb import SamDB\n"
-	"from samba.param import LoadParm\n"
-	"from samba.credentials import Credentials\n"
-	"from samba.dcerpc import security\n"
-	"from samba.ndr import ndr_unpack\n"
-	"import ldb\n"
-	"url, auth = sys.argv[2:4]\n"
-	"args = sys.argv[4:]\n"
-	"lp = LoadParm(); lp.load_default()\n"
-	"c = Credentials(); c.guess(lp); c.parse_file(auth)\n"
-	"db = SamDB(url=url, credentials=c, lp=lp)\n"
-	"base = str(db.domain_dn())\n"
-	"def sid(v):\n"
-	"    return str(ndr_unpack(security.dom_sid, v))\n"
-	"if mode == 'sid':\n"
-	"    for m in db.search(base=base, scope=ldb.SCOPE_SUBTREE, "
-	"expression=args[0], attrs=['objectSid']):\n"
-	"        print('%s\\t%s' % (m.dn, sid(m['objectSid'][0])))\n"
-	"elif mode == 'aces':\n"
-	"    r = db.search(base=args[0], scope=ldb.SCOPE_BASE, "
-	"attrs=['nTSecurityDescriptor'], controls=['sd_flags:1:7'])\n"
-	"    sd = ndr_unpack(security.descriptor, "
-	"r[0]['nTSecurityDescriptor'][0])\n"
-	"    names = {0: 'A', 1: 'D', 5: 'OA', 6: 'OD'}\n"
-	"    for a in sd.dacl.aces:\n"
-	"        obj = '-'\n"
-	"        if a.type in (5, 6) and a.object.flags & 1:\n"
-	"            obj = str(a.object.type)\n"
-	"        print('%s 0x%02x 0x%08x %s %s' % (names.get(a.type, "
-	"str(a.type)), a.flags, a.access_mask, obj, a.trustee))\n"
-	"elif mode == 'tombstones':\n"
-	"    r = db.search(base='CN=Deleted Objects,' + base, "
-	"scope=ldb.SCOPE_ONELEVEL, expression='(isDeleted=TRUE)', "
-	"attrs=['objectClass', 'sAMAccountName', 'objectSid', "
-	"'lastKnownParent', 'name'], controls=['show_deleted:1', "
-	"'show_recycled:1'])\n"
-	"    for m in r:\n"
-	"        nm = m.get('sAMAccountName', m.get('name'))\n"
-	"        print('%s\\t%s\\t%s\\t%s' % (m['objectClass'][-1], "
-	"nm[0] if nm else '-', sid(m['objectSid'][0]) if 'objectSid' in m "
-	"else '-', m['lastKnownParent'][0] if 'lastKnownParent' in m else "
-	"'-'))\n"
-	"else:\n"
-	"    sys.exit('unknown mode ' + mode)\n";
-
-/* The helper against forest f (0: a local mode, arg is a file). */
-static void py(int f, const char *mode, const char *arg, struct lab_run *res)
-{
-	const char *argv[8] = {"/usr/bin/python3", "-c", py_script, mode};
-	struct lab_run_opts o = {.timeout_ms = 60000};
-	size_t n = 4;
-
-	if (f) {
-		argv[n++] = lab_need_forest(f, "LDAP_URI");
-		argv[n++] = lab_need_forest(f, "SMB_AUTH_FILE");
-	}
-	if (arg)
-		argv[n++] = arg;
-	argv[n] = NULL;
-	lab_must_succeed(argv, &o, res);
-}
-
-/* ---- small text helpers ------------------------------------------------- */
-
-static bool strv_has(char *const *v, const char *s)
-{
-	for (; v && *v; v++)
-		if (!strcmp(*v, s))
-			return true;
-	return false;
-}
-
-static bool strv_has_ci(char *const *v, const char *s)
-{
-	for (; v && *v; v++)
-		if (!strcasecmp(*v, s))
-			return true;
-	return false;
-}
-
-static size_t strv_len(char *const *v)
-{
-	size_t n = 0;
-
-	while (v && v[n])
-		n++;
-	return n;
-}
-
-static void strv_push(char ***v, size_t *n, const char *s)
-{
-	*v = xrealloc(*v, (*n + 2) * sizeof(**v));
-	(*v)[(*n)++] = xstrdup(s);
-	(*v)[*n] = NULL;
-}
-
-static char *join(char *const *v)
-{
-	char *s = lab_strv_join(v, "\n  ");
-
-	return s ? s : xstrdup("");
-}
-
-/* strcasestr, which glibc has only with _GNU_SOURCE. */
-static char *ci_strstr(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay; hay++)
-		if (!strncasecmp(hay, needle, n))
-			return (char *)hay;
-	return n ? NULL : (char *)hay;
-}
-
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static char *b64decode(const char *s, size_t len)
-{
-	char *out = xmalloc(len + 1);
-	size_t o = 0, i;
-	unsigned acc = 0;
-	int bits = 0;
-
-	for (i = 0; i < len; i++) {
-		int v = b64val((unsigned char)s[i]);
-
-		if (v < 0)
-			continue;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* Values of attr (case-insensitive) in LDIF text, base64 decoded. */
-static char **ldif_values(const char *text, const char *attr)
-{
-	size_t alen = strlen(attr), n = 0;
-	const char *p = text;
-	char **v = NULL;
-
-	while (p && *p) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (len > alen && !strncasecmp(p, attr, alen) &&
-		    p[alen] == ':') {
-			char *val;
-
-			if (len > alen + 1 && p[alen + 1] == ':') {
-				const char *b = p + alen + 2;
-
-				while (*b == ' ')
-					b++;
-				val = b64decode(b, len - (size_t)(b - p));
-			} else {
-				const char *b = p + alen + 1;
-
-				if (*b == ' ')
-					b++;
-				val = xstrndup(b, len - (size_t)(b - p));
-			}
-			strv_push(&v, &n, val);
-			free(val);
-		}
-		p = eol ? eol + 1 : NULL;
-	}
-	if (!v)
-		v = xcalloc(1, sizeof(*v));
-	return v;
-}
-
-/* The first value of attr of the entry dn, or NULL. */
-static char *ldap_get(int f, const char *dn, const char *attr)
-{
-	const char *attrs[] = {attr, NULL};
-	struct lab_run res;
-	char **v, *s;
-
-	ldap_search(f, dn, "base", "(objectClass=*)", attrs, &res);
-	v = ldif_values(res.out, attr);
-	s = v[0] ? xstrdup(v[0]) : NULL;
-	lab_strv_free(v);
-	lab_run_free(&res);
-	return s;
-}
-
-static char **ldap_all(int f, const char *dn, const char *attr)
-{
-	const char *attrs[] = {attr, NULL};
-	struct lab_run res;
-	char **v;
-
-	ldap_search(f, dn, "base", "(objectClass=*)", attrs, &res);
-	v = ldif_values(res.out, attr);
-	lab_run_free(&res);
-	return v;
-}
-
-/* DNs of the entries matching filter under base. */
-static char **ldap_dns(int f, const char *base, const char *scope,
-		       const char *filter)
-{
-	static const char *const attrs[] = {"1.1", NULL};
-	struct lab_run res;
-	char **v;
-
-	ldap_search(f, base, scope, filter, attrs, &res);
-	v = ldif_values(res.out, "dn");
-	lab_run_free(&res);
-	return v;
-}
-
-/* The value after "key   : " on the first line starting with key. */
-static char *field(const char *text, const char *key)
-{
-	char **all = lab_lines(text, NULL), *s = NULL;
-	size_t i;
-
-	for (i = 0; all && all[i] && !s; i++) {
-		const char *p = all[i];
-
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, key, strlen(key)))
-			continue;
-		p += strlen(key);
-		while (*p == ' ')
-			p++;
-		if (*p != ':')
-			continue;
-		p++;
-		while (*p == ' ')
-			p++;
-		s = xstrdup(p);
-	}
-	lab_strv_free(all);
-	return s;
-}
-
 /* ---- the lab's objects -------------------------------------------------- */
-
-static char *ipamug_dn(int f)
-{
-	return xasprintf("CN=IPAMUG,CN=Users,%s", F[f].dn);
-}
 
 static char *elr_dn(int f)
 {
@@ -606,68 +190,6 @@ static char *policies_dn(int f)
 	return xasprintf("CN=Policies,CN=System,%s", F[f].dn);
 }
 
-/* SIDs of the objects matching filter ("dn\tsid" lines). */
-static char **sids_of(int f, const char *filter)
-{
-	struct lab_run res;
-	char **lines, **v = NULL;
-	size_t n = 0, i;
-
-	py(f, "sid", filter, &res);
-	lines = lab_lines(res.out, NULL);
-	for (i = 0; lines && lines[i]; i++) {
-		const char *tab = strchr(lines[i], '\t');
-
-		if (tab)
-			strv_push(&v, &n, tab + 1);
-	}
-	lab_strv_free(lines);
-	lab_run_free(&res);
-	if (!v)
-		v = xcalloc(1, sizeof(*v));
-	return v;
-}
-
-static char *sid_of(int f, const char *filter)
-{
-	char **v = sids_of(f, filter), *s;
-
-	if (strv_len(v) != 1)
-		fail_msg("%zu objects match %s in %s", strv_len(v), filter,
-			 F[f].domain);
-	s = xstrdup(v[0]);
-	lab_strv_free(v);
-	return s;
-}
-
-/* The DACL of dn as ACE lines (sorted). */
-static char **aces(int f, const char *dn)
-{
-	struct lab_run res;
-	char **v;
-
-	py(f, "aces", dn, &res);
-	v = lab_lines(res.out, NULL);
-	lab_run_free(&res);
-	if (!v)
-		v = xcalloc(1, sizeof(*v));
-	return v;
-}
-
-static void expect_ace(char **acl, const char *prefix, const char *sid,
-		       bool present, const char *what)
-{
-	char *line = xasprintf("%s%s", prefix, sid);
-
-	if (strv_has(acl, line) != present) {
-		char *all = join(acl);
-
-		fail_msg("%s: ACE '%s' %s; the DACL:\n  %s", what, line,
-			 present ? "missing" : "present", all);
-	}
-	free(line);
-}
-
 /* Any apply ACE (OA … edacfd8f…) for sid? */
 static bool has_apply(char **acl, const char *sid)
 {
@@ -675,127 +197,12 @@ static bool has_apply(char **acl, const char *sid)
 		size_t len = strlen(*acl), slen = strlen(sid);
 
 		if (len > slen && !strncmp(*acl, "OA ", 3) &&
-		    strstr(*acl, APPLY_GUID) && (*acl)[len - slen - 1] == ' ' &&
+		    strstr(*acl, LABAD_APPLY_GUID) &&
+		    (*acl)[len - slen - 1] == ' ' &&
 		    !strcmp(*acl + len - slen, sid))
 			return true;
 	}
 	return false;
-}
-
-/* samba-tool gpo listall: GUIDs by display name; counts IPAM1_* GPOs. */
-static size_t list_ipam_gpos(int f, char *guid[NGPO], size_t count[NGPO])
-{
-	static const char *const args[] = {"gpo", "listall", NULL};
-	struct lab_run res;
-	char *cur = NULL;
-	size_t k, total = 0;
-
-	samba_tool_ok(f, args, &res);
-	for (k = 0; k < NGPO; k++) {
-		if (guid)
-			guid[k] = NULL;
-		if (count)
-			count[k] = 0;
-	}
-	/* in order: a display name follows its GPO line */
-	{
-		const char *p = res.out;
-
-		while (p && *p) {
-			const char *eol = strchr(p, '\n');
-			char *line = xstrndup(p, eol ? (size_t)(eol - p)
-						     : strlen(p));
-			char *v;
-
-			if (!strncmp(line, "GPO ", 4)) {
-				free(cur);
-				cur = field(line, "GPO");
-			} else if (!strncmp(line, "display name", 12) && cur) {
-				v = field(line, "display name");
-				if (v && !strncmp(v, "IPAM1_", 6))
-					total++;
-				for (k = 0; v && k < NGPO; k++) {
-					if (strcmp(v, gpo_name[k]))
-						continue;
-					if (count)
-						count[k]++;
-					if (guid && !guid[k])
-						guid[k] = xstrdup(cur);
-				}
-				free(v);
-			}
-			free(line);
-			p = eol ? eol + 1 : NULL;
-		}
-	}
-	free(cur);
-	lab_run_free(&res);
-	return total;
-}
-
-/* Fill F[f].guid and gpo_dn from listall; fail unless each is there
- * exactly once. */
-static void need_gpos(int f)
-{
-	size_t count[NGPO], k;
-	char *g[NGPO];
-
-	list_ipam_gpos(f, g, count);
-	for (k = 0; k < NGPO; k++) {
-		if (count[k] != 1)
-			fail_msg("%s: %zu GPOs named %s (samba-tool gpo "
-				 "listall)",
-				 F[f].domain, count[k], gpo_name[k]);
-		free(F[f].guid[k]);
-		free(F[f].gpo_dn[k]);
-		F[f].guid[k] = g[k];
-		F[f].gpo_dn[k] = xasprintf("CN=%s,CN=Policies,CN=System,%s",
-					   g[k], F[f].dn);
-	}
-}
-
-/* samba-tool gpo getlink <domain DN>: options by GUID (upper case). */
-static char *link_options(int f, const char *guid)
-{
-	const char *args[] = {"gpo", "getlink", F[f].dn, NULL};
-	struct lab_run res;
-	const char *p;
-	char *cur = NULL, *found = NULL;
-
-	samba_tool_ok(f, args, &res);
-	for (p = res.out; p && *p && !found;) {
-		const char *eol = strchr(p, '\n');
-		char *line = xstrndup(p, eol ? (size_t)(eol - p) : strlen(p));
-		char *v;
-
-		if ((v = field(line, "GPO"))) {
-			free(cur);
-			cur = v;
-		} else if ((v = field(line, "Options"))) {
-			if (cur && !strcasecmp(cur, guid))
-				found = v;
-			else
-				free(v);
-		}
-		free(line);
-		p = eol ? eol + 1 : NULL;
-	}
-	free(cur);
-	lab_run_free(&res);
-	return found;
-}
-
-static void aclcheck_ok(int f)
-{
-	static const char *const args[] = {"gpo", "aclcheck", NULL};
-	struct lab_run res;
-
-	samba_tool(f, args, &res);
-	if (res.exit_code != 0 || strstr(res.out, "ERROR") ||
-	    strstr(res.err, "ERROR"))
-		fail_msg("%s: %s", F[f].domain,
-			 lab_run_describe(&res, "samba-tool gpo aclcheck"));
-	lab_run_free(&res);
 }
 
 static char *share_dir(int f, int k)
@@ -819,7 +226,7 @@ static char *fetch_files(int f, int k, char ***missing)
 	for (i = 0; i < NFILES; i++)
 		strbuf_addf(&cmd, "; get \"%s\\%s\" %s", share, file_path[i],
 			    file_local[i]);
-	smbclient(f, cmd.buf, &res);
+	labad_smbclient(f, cmd.buf, &res);
 	*missing = NULL;
 	for (i = 0; i < NFILES; i++) {
 		char *local = xasprintf("%s/%s", dir, file_local[i]);
@@ -829,14 +236,14 @@ static char *fetch_files(int f, int k, char ***missing)
 			char *needle = xasprintf("%s\\%s", share, file_path[i]);
 
 			/* absent, not unreadable */
-			if (!ci_strstr(res.out, needle) ||
+			if (!labad_ci_strstr(res.out, needle) ||
 			    !(strstr(res.out, "NOT_FOUND") ||
 			      strstr(res.out, "NO_SUCH_FILE")))
 				fail_msg("%s: %s neither fetched nor "
 					 "reported missing: %s",
 					 F[f].domain, file_path[i],
 					 lab_run_describe(&res, "smbclient"));
-			strv_push(missing, &n, file_path[i]);
+			labad_strv_push(missing, &n, file_path[i]);
 			free(needle);
 		}
 		free(local);
@@ -868,25 +275,6 @@ static void thaw_on_signal(int sig)
 	thaw();
 	signal(sig, SIG_DFL);
 	raise(sig);
-}
-
-static pid_t samba_pid(const char *name)
-{
-	char *path = xasprintf("%s/pids", lab_need_env("IPAM_LAB_DIR"));
-	char *text = lab_read_file(path, 1 << 16, NULL);
-	char *key = xasprintf("%s ", name), *p;
-	pid_t pid = 0;
-
-	assert_non_null(text);
-	p = strstr(text, key);
-	if (p)
-		pid = (pid_t)strtol(p + strlen(key), NULL, 10);
-	free(key);
-	free(text);
-	free(path);
-	if (pid <= 1)
-		fail_msg("no %s in $IPAM_LAB_DIR/pids", name);
-	return pid;
 }
 
 struct proc {
@@ -951,7 +339,7 @@ static bool descends_from(const struct proc *v, size_t n, pid_t pid, pid_t root)
  * answering (TCP still connects), LDAP keeps working. */
 static void freeze_corp_smbd(void)
 {
-	pid_t root = samba_pid("samba-corp");
+	pid_t root = labad_samba_pid("samba-corp");
 	struct proc *v;
 	size_t n = read_procs(&v), i;
 
@@ -990,17 +378,6 @@ static void freeze_corp_smbd(void)
 
 /* ---- ipamctl's report --------------------------------------------------- */
 
-static const struct ipam_node *jkey(const struct ipam_node *map,
-				    const char *key)
-{
-	size_t i;
-
-	for (i = 0; map && map->kind == IPAM_NODE_MAP && i < map->nr; i++)
-		if (!strcmp(map->keys[i]->str, key))
-			return map->items[i];
-	return NULL;
-}
-
 /* "a.b.c" through maps; fails naming the path when absent. */
 static const struct ipam_node *jpath(const struct ipam_node *n,
 				     const char *path, const char *ctx)
@@ -1011,7 +388,7 @@ static const struct ipam_node *jpath(const struct ipam_node *n,
 		const char *dot = strchr(p, '.');
 		char *key = xstrndup(p, dot ? (size_t)(dot - p) : strlen(p));
 
-		n = jkey(n, key);
+		n = labad_jkey(n, key);
 		free(key);
 		p = dot ? dot + 1 : p + strlen(p);
 	}
@@ -1055,55 +432,30 @@ static void jstr_ci(const struct ipam_node *n, const char *path,
 }
 
 /* gpo show --domain -o json of forest f: the root (free it) and *dom. */
-/* The output validates against schemas/gpo-show.schema.json
- * (python3-jsonschema, Draft 2020-12). */
-static void schema_ok(const char *json, size_t len)
-{
-	static const char script[] =
-		"import json, sys, jsonschema\n"
-		"s = json.load(open(sys.argv[1]))\n"
-		"jsonschema.Draft202012Validator.check_schema(s)\n"
-		"jsonschema.Draft202012Validator(s).validate("
-		"json.load(open(sys.argv[2])))\n";
-	char schema[4096], path[4096];
-	const char *argv[] = {
-		"/usr/bin/python3", "-c", script, schema, path, NULL};
-	struct lab_run_opts o = {.timeout_ms = 60000};
-	struct lab_run res;
-	FILE *f;
-
-	snprintf(schema, sizeof(schema),
-		 "%s/../../../schemas/gpo-show.schema.json",
-		 lab_need_env("IPAM_LAB_FIXTURES"));
-	snprintf(path, sizeof(path), "%s/gpo-show.json", tmpdir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(json, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-	lab_must_succeed(argv, &o, &res);
-	lab_run_free(&res);
-}
-
 static struct ipam_node *gpo_show(int f, const struct ipam_node **dom)
 {
 	struct ipam_node *root = NULL;
+	char *path;
 	const struct ipam_node *doms;
 	struct lab_run res;
 	size_t i;
 
-	run_ipamctl(&res, "gpo", "show", "--domain", F[f].domain, "-c", config,
-		    "-o", "json", NULL);
+	labad_run_ipamctl(&res, "gpo", "show", "--domain", F[f].domain, "-c",
+			  config, "-o", "json", NULL);
 	if (res.exit_code)
 		fail_msg("%s", lab_run_describe(&res, "ipamctl gpo show"));
 	if (ipam_json_parse(&root, "gpo show", res.out, res.out_len))
 		fail_msg("%s", lab_run_describe(&res, "ipamctl gpo show "
 						      "(not JSON)"));
-	schema_ok(res.out, res.out_len);
+	path = xasprintf("%s/gpo-show.json", tmpdir);
+	labad_schema_ok("gpo-show", res.out, res.out_len, path);
+	free(path);
 	lab_run_free(&res);
 	doms = jpath(root, "domains", F[f].domain);
 	*dom = NULL;
 	for (i = 0; doms->kind == IPAM_NODE_SEQ && i < doms->nr; i++) {
-		const struct ipam_node *d = jkey(doms->items[i], "domain");
+		const struct ipam_node *d =
+			labad_jkey(doms->items[i], "domain");
 
 		if (d && d->kind == IPAM_NODE_STR &&
 		    !strcasecmp(d->str, F[f].domain))
@@ -1116,11 +468,11 @@ static struct ipam_node *gpo_show(int f, const struct ipam_node **dom)
 
 static const struct ipam_node *show_gpo(const struct ipam_node *dom, int k)
 {
-	const struct ipam_node *gpos = jpath(dom, "gpos", gpo_name[k]);
+	const struct ipam_node *gpos = jpath(dom, "gpos", labad_gpo_name[k]);
 	size_t i;
 
 	for (i = 0; gpos->kind == IPAM_NODE_SEQ && i < gpos->nr; i++) {
-		const struct ipam_node *r = jkey(gpos->items[i], "role");
+		const struct ipam_node *r = labad_jkey(gpos->items[i], "role");
 
 		if (r && r->kind == IPAM_NODE_STR &&
 		    !strcmp(r->str, gpo_role[k]))
@@ -1140,14 +492,15 @@ static char **show_filtering(const struct ipam_node *g, char ***names)
 	if (fl->kind != IPAM_NODE_SEQ)
 		fail_msg("gpo show: filtering is not a list");
 	for (i = 0; i < fl->nr; i++) {
-		const struct ipam_node *s = jkey(fl->items[i], "sid");
-		const struct ipam_node *name = jkey(fl->items[i], "name");
+		const struct ipam_node *s = labad_jkey(fl->items[i], "sid");
+		const struct ipam_node *name = labad_jkey(fl->items[i], "name");
 
 		if (!s || s->kind != IPAM_NODE_STR)
 			fail_msg("gpo show: filtering entry without sid");
-		strv_push(&v, &n, s->str);
-		strv_push(&nm, &m,
-			  name && name->kind == IPAM_NODE_STR ? name->str : "");
+		labad_strv_push(&v, &n, s->str);
+		labad_strv_push(&nm, &m,
+				name && name->kind == IPAM_NODE_STR ? name->str
+								    : "");
 	}
 	if (!v) {
 		v = xcalloc(1, sizeof(*v));
@@ -1177,7 +530,7 @@ static char **change_lines(const char *out, const char *domain)
 		if (!strncasecmp(l, domain, dl) && l[dl] == ':' &&
 		    l[dl + 1] == ' ' && l[dl + 2] && strchr(kinds, l[dl + 2]) &&
 		    l[dl + 3] == ' ')
-			strv_push(&v, &n, l);
+			labad_strv_push(&v, &n, l);
 	}
 	lab_strv_free(all);
 	if (!v)
@@ -1188,11 +541,11 @@ static char **change_lines(const char *out, const char *domain)
 static void provision_ok(int f, bool dry_run, struct lab_run *res)
 {
 	if (dry_run)
-		run_ipamctl(res, "provision", "--domain", F[f].domain, "-c",
-			    config, "--dry-run", NULL);
+		labad_run_ipamctl(res, "provision", "--domain", F[f].domain,
+				  "-c", config, "--dry-run", NULL);
 	else
-		run_ipamctl(res, "provision", "--domain", F[f].domain, "-c",
-			    config, NULL);
+		labad_run_ipamctl(res, "provision", "--domain", F[f].domain,
+				  "-c", config, NULL);
 	if (res->exit_code != 0 || res->timed_out)
 		fail_msg("%s", lab_run_describe(res, dry_run ? "ipamctl "
 							       "provision "
@@ -1201,55 +554,7 @@ static void provision_ok(int f, bool dry_run, struct lab_run *res)
 							       "provision"));
 }
 
-/* ---- cleaning up after ourselves ---------------------------------------- */
-
-/* Remove every IPAM1_* GPO (with its links) and IPAMUG: earlier runs on a
- * lab kept up by hand.  Best effort. */
-static void remove_leftovers(int f)
-{
-	static const char *const listall[] = {"gpo", "listall", NULL};
-	struct lab_run res;
-	char *cur = NULL;
-	const char *p;
-	char **del = NULL, **ug;
-	size_t n = 0, i;
-
-	samba_tool(f, listall, &res);
-	for (p = res.out; p && *p;) {
-		const char *eol = strchr(p, '\n');
-		char *line = xstrndup(p, eol ? (size_t)(eol - p) : strlen(p));
-		char *v;
-
-		if (!strncmp(line, "GPO ", 4)) {
-			free(cur);
-			cur = field(line, "GPO");
-		} else if ((v = field(line, "display name"))) {
-			if (cur && !strncmp(v, "IPAM1_", 6))
-				strv_push(&del, &n, cur);
-			free(v);
-		}
-		free(line);
-		p = eol ? eol + 1 : NULL;
-	}
-	free(cur);
-	lab_run_free(&res);
-	for (i = 0; del && del[i]; i++) {
-		const char *args[] = {"gpo", "del", del[i], NULL};
-
-		samba_tool(f, args, &res);
-		lab_run_free(&res);
-	}
-	lab_strv_free(del);
-	ug = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
-	if (ug[0]) {
-		static const char *const args[] = {"group", "delete", "IPAMUG",
-						   NULL};
-
-		samba_tool(f, args, &res);
-		lab_run_free(&res);
-	}
-	lab_strv_free(ug);
-}
+/* ---- setup -------------------------------------------------------------- */
 
 static int setup(void **state)
 {
@@ -1261,11 +566,10 @@ static int setup(void **state)
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
 	for (f = 1; f <= 2; f++) {
-		F[f].domain = lab_need_forest(f, "DOMAIN");
-		F[f].dn = lab_domain_dn(F[f].domain);
-		remove_leftovers(f);
+		labad_forest_init(&F[f], f);
+		labad_remove_leftovers(&F[f]);
 	}
-	run_ipamctl(&res, "db", "init", "-c", config, NULL);
+	labad_run_ipamctl(&res, "db", "init", "-c", config, NULL);
 	if (res.exit_code)
 		fail_msg("%s", lab_run_describe(&res, "ipamctl db init"));
 	lab_run_free(&res);
@@ -1274,19 +578,14 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	int f, k;
+	int f;
 
 	(void)state;
 	thaw();
 	for (f = 1; f <= 2; f++) {
 		if (!lab_env("IPAM_GPOTEST_KEEP"))
-			remove_leftovers(f);
-		for (k = 0; k < NGPO; k++) {
-			free(F[f].guid[k]);
-			free(F[f].gpo_dn[k]);
-		}
-		free(F[f].ipamug_sid);
-		free(F[f].dn);
+			labad_remove_leftovers(&F[f]);
+		labad_forest_release(&F[f]);
 	}
 	lab_rm_rf(tmpdir);
 	free(tmpdir);
@@ -1311,7 +610,7 @@ static char **policy_folders(int f)
 	char **lines, **v = NULL;
 	size_t n = 0, i;
 
-	smbclient(f, cmd, &res);
+	labad_smbclient(f, cmd, &res);
 	if (res.exit_code)
 		fail_msg("%s", lab_run_describe(&res, "smbclient ls"));
 	lines = lab_lines(res.out, NULL);
@@ -1331,7 +630,7 @@ static char **policy_folders(int f)
 
 			for (char *c = name; *c; c++)
 				*c = (char)toupper((unsigned char)*c);
-			strv_push(&v, &n, name);
+			labad_strv_push(&v, &n, name);
 			free(name);
 		}
 	}
@@ -1352,9 +651,9 @@ static char **policy_containers(int f)
 	char **v;
 	size_t i;
 
-	ldap_search(f, base, "one", "(objectClass=groupPolicyContainer)", attrs,
-		    &res);
-	v = ldif_values(res.out, "cn");
+	labad_ldap_search(f, base, "one", "(objectClass=groupPolicyContainer)",
+			  attrs, &res);
+	v = labad_ldif_values(res.out, "cn");
 	for (i = 0; v[i]; i++)
 		for (char *c = v[i]; *c; c++)
 			*c = (char)toupper((unsigned char)*c);
@@ -1381,12 +680,12 @@ static size_t count_tombstones(const char *text, const char *prefix,
 						p, tab ? (size_t)(tab - p)
 						       : strlen(p));
 
-					strv_push(&fields, &nf, fv);
+					labad_strv_push(&fields, &nf, fv);
 					free(fv);
 					p = tab ? tab + 1 : NULL;
 				}
 				if (nf >= 3)
-					strv_push(sids, &m, fields[2]);
+					labad_strv_push(sids, &m, fields[2]);
 				lab_strv_free(fields);
 			}
 			n++;
@@ -1407,15 +706,15 @@ static void test_a_failure_mid_way_rolls_back(void **state)
 
 	(void)state;
 	folders_before = policy_folders(f);
-	py(f, "tombstones", NULL, &tomb);
+	labad_py(f, "tombstones", NULL, &tomb);
 	ug_n0 = count_tombstones(tomb.out, "group\tIPAMUG\t", &ug_before);
 	gpc_n0 = count_tombstones(tomb.out, "groupPolicyContainer\t", NULL);
 	lab_run_free(&tomb);
 
 	freeze_corp_smbd();
 	t0 = time(NULL);
-	run_ipamctl(&res, "provision", "--domain", F[f].domain, "-c", config,
-		    NULL);
+	labad_run_ipamctl(&res, "provision", "--domain", F[f].domain, "-c",
+			  config, NULL);
 	thaw();
 	if (res.exit_code != 1 || res.timed_out || res.err_len == 0)
 		fail_msg("expected exit 1 with an error on stderr: %s",
@@ -1427,18 +726,18 @@ static void test_a_failure_mid_way_rolls_back(void **state)
 
 	/* Nothing left: no IPAMUG, no IPAM1_* GPO (listall, and no
 	 * container of that name), no stray folder in SYSVOL. */
-	ug = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	ug = labad_ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
 	if (ug[0])
 		fail_msg("IPAMUG left behind (%s) after the failed run: %s",
 			 ug[0], lab_run_describe(&res, "provision"));
 	lab_strv_free(ug);
-	if (list_ipam_gpos(f, NULL, NULL))
+	if (labad_list_gpos(f, NULL, NULL))
 		fail_msg("IPAM1_* GPO left behind after the failed run: %s",
 			 lab_run_describe(&res, "provision"));
 	{
 		char *base = policies_dn(f);
 
-		gpcs = ldap_dns(f, base, "sub", "(displayName=IPAM1_*)");
+		gpcs = labad_ldap_dns(f, base, "sub", "(displayName=IPAM1_*)");
 		if (gpcs[0])
 			fail_msg("container left behind: %s", gpcs[0]);
 		lab_strv_free(gpcs);
@@ -1454,7 +753,7 @@ static void test_a_failure_mid_way_rolls_back(void **state)
 
 	/* It did get mid-way: IPAMUG was created (and deleted again) --
 	 * its tombstone is the proof that the rollback ran. */
-	py(f, "tombstones", NULL, &tomb);
+	labad_py(f, "tombstones", NULL, &tomb);
 	ug_n1 = count_tombstones(tomb.out, "group\tIPAMUG\t", &ug_after);
 	gpc_n1 = count_tombstones(tomb.out, "groupPolicyContainer\t", NULL);
 	printf("rolled back: %zu IPAMUG group(s), %zu GPO "
@@ -1468,10 +767,10 @@ static void test_a_failure_mid_way_rolls_back(void **state)
 	/* and the DC-side grants of that IPAMUG are gone too */
 	elrdn = elr_dn(f);
 	dnsdn = dns_dn(f);
-	elr = ldap_all(f, elrdn, "member");
-	dnsacl = aces(f, dnsdn);
+	elr = labad_ldap_all(f, elrdn, "member");
+	dnsacl = labad_aces(f, dnsdn);
 	for (i = 0; ug_after[i]; i++) {
-		if (strv_has(ug_before, ug_after[i]))
+		if (labad_strv_has(ug_before, ug_after[i]))
 			continue;
 		for (char **a = dnsacl; *a; a++)
 			if (strstr(*a, ug_after[i]))
@@ -1480,7 +779,7 @@ static void test_a_failure_mid_way_rolls_back(void **state)
 					 dnsdn, *a);
 	}
 	for (i = 0; elr[i]; i++)
-		if (ci_strstr(elr[i], "CN=IPAMUG"))
+		if (labad_ci_strstr(elr[i], "CN=IPAMUG"))
 			fail_msg("Event Log Readers holds %s", elr[i]);
 	lab_strv_free(elr);
 	lab_strv_free(dnsacl);
@@ -1506,8 +805,8 @@ static void check_registry_pol(int f, int k, const char *file)
 	char ctx[128];
 
 	snprintf(ctx, sizeof(ctx), "%s %s Registry.pol", F[f].domain,
-		 gpo_name[k]);
-	py(0, "pol", file, &res);
+		 labad_gpo_name[k]);
+	labad_py(0, "pol", (const char *const[]){file, NULL}, &res);
 	lines = lab_lines(res.out, NULL);
 	for (i = 0; lines && lines[i]; i++) {
 		char *l = lines[i], *t1 = strchr(l, '\t');
@@ -1522,7 +821,7 @@ static void check_registry_pol(int f, int k, const char *file)
 		if (strcmp(t2 + 1, "1"))
 			fail_msg("%s: %s is of type %s, not REG_SZ", ctx,
 				 t1 + 1, t2 + 1);
-		strv_push(&names, &n, t1 + 1);
+		labad_strv_push(&names, &n, t1 + 1);
 		for (r = fw_rules[k]; r->id; r++) {
 			char *lport, *name;
 
@@ -1542,7 +841,7 @@ static void check_registry_pol(int f, int k, const char *file)
 		}
 	}
 	for (r = fw_rules[k]; r->id; r++)
-		strv_push(&want, &m, r->id);
+		labad_strv_push(&want, &m, r->id);
 	if (!names)
 		names = xcalloc(1, sizeof(*names));
 	/* the firewall rule ids, exactly (as a multiset) */
@@ -1570,7 +869,7 @@ static void check_gpp(int f, int k, int which, const char *file)
 	size_t i;
 
 	xmllint_ok(file);
-	py(0, "gpp", file, &res);
+	labad_py(0, "gpp", (const char *const[]){file, NULL}, &res);
 	switch (which) {
 	case F_GROUPS:
 		/* IPAMUG added to the local Event Log Readers (all three)
@@ -1586,7 +885,7 @@ static void check_gpp(int f, int k, int which, const char *file)
 		    strstr(res.out, "prop\tdeleteAllGroups\t1") ||
 		    strstr(res.out, "prop\tremoveAccounts\t1"))
 			fail_msg("%s %s Groups.xml clears members:\n%s",
-				 F[f].domain, gpo_name[k], res.out);
+				 F[f].domain, labad_gpo_name[k], res.out);
 		break;
 	case F_SHARES:
 		need[0] = xstrdup("root\tNetworkShareSettings\t"
@@ -1604,9 +903,9 @@ static void check_gpp(int f, int k, int which, const char *file)
 		break;
 	}
 	for (i = 0; i < 4; i++) {
-		if (need[i] && !ci_strstr(res.out, need[i]))
+		if (need[i] && !labad_ci_strstr(res.out, need[i]))
 			fail_msg("%s %s %s: no '%s' in\n%s", F[f].domain,
-				 gpo_name[k], file_path[which], need[i],
+				 labad_gpo_name[k], file_path[which], need[i],
 				 res.out);
 		free(need[i]);
 	}
@@ -1631,24 +930,26 @@ static void check_gpo(int f, int k)
 	long version;
 	size_t i;
 
-	snprintf(ctx, sizeof(ctx), "%s %s %s", F[f].domain, gpo_name[k],
+	snprintf(ctx, sizeof(ctx), "%s %s %s", F[f].domain, labad_gpo_name[k],
 		 F[f].guid[k]);
 
 	/* the container */
-	ldap_search(f, dn, "base", "(objectClass=*)", attrs, &res);
+	labad_ldap_search(f, dn, "base", "(objectClass=*)", attrs, &res);
 	{
-		char **oc = ldif_values(res.out, "objectClass");
-		char **dsc = ldif_values(res.out, "adminDescription");
-		char **fv = ldif_values(res.out, "gPCFunctionalityVersion");
-		char **vn = ldif_values(res.out, "versionNumber");
-		char **fl = ldif_values(res.out, "flags");
-		char **fsp = ldif_values(res.out, "gPCFileSysPath");
-		char **ext = ldif_values(res.out, "gPCMachineExtensionNames");
+		char **oc = labad_ldif_values(res.out, "objectClass");
+		char **dsc = labad_ldif_values(res.out, "adminDescription");
+		char **fv =
+			labad_ldif_values(res.out, "gPCFunctionalityVersion");
+		char **vn = labad_ldif_values(res.out, "versionNumber");
+		char **fl = labad_ldif_values(res.out, "flags");
+		char **fsp = labad_ldif_values(res.out, "gPCFileSysPath");
+		char **ext =
+			labad_ldif_values(res.out, "gPCMachineExtensionNames");
 		char *want_fsp =
 			xasprintf("\\\\%s\\SysVol\\%s\\Policies\\%s",
 				  F[f].domain, F[f].domain, F[f].guid[k]);
 
-		if (!strv_has(oc, "groupPolicyContainer"))
+		if (!labad_strv_has(oc, "groupPolicyContainer"))
 			fail_msg("%s: not a groupPolicyContainer", ctx);
 		if (!dsc[0] || strncmp(dsc[0], MARK, strlen(MARK)))
 			fail_msg("%s: adminDescription '%s' is not ipamctl's "
@@ -1679,13 +980,14 @@ static void check_gpo(int f, int k)
 		free(want_fsp);
 	}
 	lab_run_free(&res);
-	children = ldap_dns(f, dn, "one", "(objectClass=container)");
-	assert_int_equal(strv_len(children), 2);
+	children = labad_ldap_dns(f, dn, "one", "(objectClass=container)");
+	assert_int_equal(labad_strv_len(children), 2);
 	{
 		char *u = xasprintf("CN=User,%s", dn);
 		char *m = xasprintf("CN=Machine,%s", dn);
 
-		if (!strv_has_ci(children, u) || !strv_has_ci(children, m))
+		if (!labad_strv_has_ci(children, u) ||
+		    !labad_strv_has_ci(children, m))
 			fail_msg("%s: children %s, %s", ctx, children[0],
 				 children[1]);
 		free(u);
@@ -1694,7 +996,7 @@ static void check_gpo(int f, int k)
 	lab_strv_free(children);
 
 	/* linked, enabled, not enforced, on the domain head */
-	v = link_options(f, F[f].guid[k]);
+	v = labad_link_options(&F[f], F[f].guid[k]);
 	if (!v || strcmp(v, "NONE"))
 		fail_msg("%s: link on %s: %s", ctx, F[f].dn,
 			 v ? v : "not linked");
@@ -1705,14 +1007,14 @@ static void check_gpo(int f, int k)
 		const char *args[] = {"gpo", "show", F[f].guid[k], NULL};
 		char *sddl, *edit;
 
-		samba_tool_ok(f, args, &res);
-		sddl = field(res.out, "ACL");
-		v = field(res.out, "display name");
-		if (!v || strcmp(v, gpo_name[k]))
+		labad_samba_tool_ok(f, args, &res);
+		sddl = labad_field(res.out, "ACL");
+		v = labad_field(res.out, "display name");
+		if (!v || strcmp(v, labad_gpo_name[k]))
 			fail_msg("%s: gpo show display name %s", ctx, v);
 		free(v);
 		if (!sddl || !strstr(sddl, "(A;CI;RPLCLORC;;;AU)") ||
-		    strstr(sddl, "(OA;CI;CR;" APPLY_GUID ";;AU)"))
+		    strstr(sddl, "(OA;CI;CR;" LABAD_APPLY_GUID ";;AU)"))
 			fail_msg("%s: Authenticated Users must read and not "
 				 "apply: %s",
 				 ctx, sddl ? sddl : "(no ACL)");
@@ -1724,14 +1026,14 @@ static void check_gpo(int f, int k)
 		free(sddl);
 		lab_run_free(&res);
 	}
-	acl = aces(f, dn);
-	expect_ace(acl, ACE_READ, AU_SID, true, ctx);
-	if (has_apply(acl, AU_SID))
+	acl = labad_aces(f, dn);
+	labad_expect_ace(acl, LABAD_ACE_READ, LABAD_AU_SID, true, ctx);
+	if (has_apply(acl, LABAD_AU_SID))
 		fail_msg("%s: Authenticated Users can apply", ctx);
-	expect_ace(acl, ACE_EDIT, F[f].ipamug_sid, true, ctx);
+	labad_expect_ace(acl, LABAD_ACE_EDIT, F[f].ipamug_sid, true, ctx);
 	/* filtering starts empty: nobody applies the GPO */
 	for (i = 0; acl[i]; i++)
-		if (strstr(acl[i], APPLY_GUID))
+		if (strstr(acl[i], LABAD_APPLY_GUID))
 			fail_msg("%s: apply ACE %s on a fresh GPO", ctx,
 				 acl[i]);
 	lab_strv_free(acl);
@@ -1739,7 +1041,7 @@ static void check_gpo(int f, int k)
 	/* the settings files */
 	dir = fetch_files(f, k, &missing);
 	for (i = 0; i < NFILES; i++) {
-		bool absent = strv_has(missing, file_path[i]);
+		bool absent = labad_strv_has(missing, file_path[i]);
 
 		if (absent == file_in[k][i])
 			fail_msg("%s: %s is %s", ctx, file_path[i],
@@ -1748,11 +1050,11 @@ static void check_gpo(int f, int k)
 	path = xasprintf("%s/GPT.INI", dir);
 	gpt = lab_need_file(path, NULL);
 	free(path);
-	ver_s = ci_strstr(gpt, "Version=");
+	ver_s = labad_ci_strstr(gpt, "Version=");
 	if (!strstr(gpt, "[General]") || !ver_s)
 		fail_msg("%s: GPT.INI '%s'", ctx, gpt);
 	version = strtol(ver_s + 8, NULL, 10);
-	v = ldap_get(f, dn, "versionNumber");
+	v = labad_ldap_get(f, dn, "versionNumber");
 	if (!v || strtol(v, NULL, 10) != version || version != 1)
 		fail_msg("%s: GPT.INI Version %ld, versionNumber %s "
 			 "(both must be 1)",
@@ -1777,21 +1079,21 @@ static void check_domain(int f, bool has_server)
 {
 	static const char *const attrs[] = {"groupType", "adminDescription",
 					    "member", NULL};
-	char *ug = ipamug_dn(f), *elr = elr_dn(f), *dns = dns_dn(f);
+	char *ug = labad_ipamug_dn(&F[f]), *elr = elr_dn(f), *dns = dns_dn(f);
 	char **dns_list, **members, **elr_members, **acl;
 	struct lab_run res;
 	int k;
 
 	/* IPAMUG: CN=Users, universal security, marked, the server in it */
-	dns_list = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
-	if (strv_len(dns_list) != 1 || strcasecmp(dns_list[0], ug))
+	dns_list = labad_ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	if (labad_strv_len(dns_list) != 1 || strcasecmp(dns_list[0], ug))
 		fail_msg("%s: IPAMUG at %s, expected %s", F[f].domain,
 			 dns_list[0] ? dns_list[0] : "(nowhere)", ug);
 	lab_strv_free(dns_list);
-	ldap_search(f, ug, "base", "(objectClass=group)", attrs, &res);
+	labad_ldap_search(f, ug, "base", "(objectClass=group)", attrs, &res);
 	{
-		char **gt = ldif_values(res.out, "groupType");
-		char **dsc = ldif_values(res.out, "adminDescription");
+		char **gt = labad_ldif_values(res.out, "groupType");
+		char **dsc = labad_ldif_values(res.out, "adminDescription");
 
 		/* 0x80000008 as LDAP's signed integer */
 		if (!gt[0] || strcmp(gt[0], "-2147483640"))
@@ -1803,37 +1105,38 @@ static void check_domain(int f, bool has_server)
 		lab_strv_free(gt);
 		lab_strv_free(dsc);
 	}
-	members = ldif_values(res.out, "member");
+	members = labad_ldif_values(res.out, "member");
 	lab_run_free(&res);
 	if (has_server) {
 		char *server = xasprintf("CN=IPAM1,CN=Computers,%s", F[f].dn);
 
-		if (strv_len(members) != 1 || strcasecmp(members[0], server))
+		if (labad_strv_len(members) != 1 ||
+		    strcasecmp(members[0], server))
 			fail_msg("%s: IPAMUG members [%s], expected %s",
-				 F[f].domain, join(members), server);
+				 F[f].domain, labad_join(members), server);
 		free(server);
 	} else if (members[0]) {
 		fail_msg("%s: IPAMUG members [%s], expected none", F[f].domain,
-			 join(members));
+			 labad_join(members));
 	}
 	lab_strv_free(members);
 	free(F[f].ipamug_sid);
-	F[f].ipamug_sid = sid_of(f, "(sAMAccountName=IPAMUG)");
+	F[f].ipamug_sid = labad_sid_of(f, "(sAMAccountName=IPAMUG)");
 
 	/* DC side: Event Log Readers, and read on CN=MicrosoftDNS */
-	elr_members = ldap_all(f, elr, "member");
-	if (!strv_has_ci(elr_members, ug))
+	elr_members = labad_ldap_all(f, elr, "member");
+	if (!labad_strv_has_ci(elr_members, ug))
 		fail_msg("%s: %s not in %s (members: %s)", F[f].domain, ug, elr,
-			 join(elr_members));
+			 labad_join(elr_members));
 	lab_strv_free(elr_members);
-	acl = aces(f, dns);
-	expect_ace(acl, ACE_DNS, F[f].ipamug_sid, true, dns);
+	acl = labad_aces(f, dns);
+	labad_expect_ace(acl, LABAD_ACE_DNS, F[f].ipamug_sid, true, dns);
 	lab_strv_free(acl);
 
-	need_gpos(f);
-	for (k = 0; k < NGPO; k++)
+	labad_need_gpos(&F[f], false);
+	for (k = 0; k < LABAD_NGPO; k++)
 		check_gpo(f, k);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 	free(ug);
 	free(elr);
 	free(dns);
@@ -1845,11 +1148,11 @@ static void check_show(int f, bool has_server)
 	const struct ipam_node *dom, *g;
 	struct ipam_node *root = gpo_show(f, &dom);
 	const char *d = F[f].domain;
-	char *ug = ipamug_dn(f);
+	char *ug = labad_ipamug_dn(&F[f]);
 	int k;
 
 	if (!F[f].ipamug_sid)
-		F[f].ipamug_sid = sid_of(f, "(sAMAccountName=IPAMUG)");
+		F[f].ipamug_sid = labad_sid_of(f, "(sAMAccountName=IPAMUG)");
 
 	jstr_ci(dom, "dn", F[f].dn, d);
 	jstr_ci(dom, "netbios", lab_need_forest(f, "NETBIOS"), d);
@@ -1866,7 +1169,8 @@ static void check_show(int f, bool has_server)
 	jbool(dom, "ipamServer.found", has_server, d);
 	if (has_server) {
 		char *sdn = xasprintf("CN=IPAM1,CN=Computers,%s", F[f].dn);
-		char *ssid = sid_of(f, "(dNSHostName=ipam1.corp.example.test)");
+		char *ssid = labad_sid_of(
+			f, "(dNSHostName=ipam1.corp.example.test)");
 		const struct ipam_node *m = jpath(dom, "ipamug.members", d);
 
 		jstr_ci(dom, "ipamServer.dn", sdn, d);
@@ -1907,34 +1211,35 @@ static void check_show(int f, bool has_server)
 		free(dns);
 	}
 	jbool(dom, "dcGrants.dnsAcl", true, d);
-	for (k = 0; k < NGPO; k++) {
+	for (k = 0; k < LABAD_NGPO; k++) {
 		char **filt;
 
 		g = show_gpo(dom, k);
-		jstr_ci(g, "name", gpo_name[k], gpo_name[k]);
-		jbool(g, "exists", true, gpo_name[k]);
-		jbool(g, "owned", true, gpo_name[k]);
-		jstr_ci(g, "guid", F[f].guid[k], gpo_name[k]);
-		jint(g, "version.ad", 1, gpo_name[k]);
-		jint(g, "version.gptIni", 1, gpo_name[k]);
-		jbool(g, "link.linked", true, gpo_name[k]);
-		jbool(g, "link.enabled", true, gpo_name[k]);
-		jbool(g, "link.enforced", false, gpo_name[k]);
+		jstr_ci(g, "name", labad_gpo_name[k], labad_gpo_name[k]);
+		jbool(g, "exists", true, labad_gpo_name[k]);
+		jbool(g, "owned", true, labad_gpo_name[k]);
+		jstr_ci(g, "guid", F[f].guid[k], labad_gpo_name[k]);
+		jint(g, "version.ad", 1, labad_gpo_name[k]);
+		jint(g, "version.gptIni", 1, labad_gpo_name[k]);
+		jbool(g, "link.linked", true, labad_gpo_name[k]);
+		jbool(g, "link.enabled", true, labad_gpo_name[k]);
+		jbool(g, "link.enforced", false, labad_gpo_name[k]);
 		/* the issue: no apply for Authenticated Users */
-		jbool(g, "authenticatedUsers.read", true, gpo_name[k]);
-		jbool(g, "authenticatedUsers.apply", false, gpo_name[k]);
-		jbool(g, "daclCurrent", true, gpo_name[k]);
-		jbool(g, "folderAcl.consistent", true, gpo_name[k]);
-		jbool(g, "settings.current", true, gpo_name[k]);
-		jbool(g, "extensionsCurrent", true, gpo_name[k]);
-		jstr_ci(g, "machineExtensionNames", gpo_ext[k], gpo_name[k]);
-		jint(g, "flags", 0, gpo_name[k]);
-		jint(g, "functionalityVersion", 2, gpo_name[k]);
-		jstr_ci(g, "dn", F[f].gpo_dn[k], gpo_name[k]);
+		jbool(g, "authenticatedUsers.read", true, labad_gpo_name[k]);
+		jbool(g, "authenticatedUsers.apply", false, labad_gpo_name[k]);
+		jbool(g, "daclCurrent", true, labad_gpo_name[k]);
+		jbool(g, "folderAcl.consistent", true, labad_gpo_name[k]);
+		jbool(g, "settings.current", true, labad_gpo_name[k]);
+		jbool(g, "extensionsCurrent", true, labad_gpo_name[k]);
+		jstr_ci(g, "machineExtensionNames", gpo_ext[k],
+			labad_gpo_name[k]);
+		jint(g, "flags", 0, labad_gpo_name[k]);
+		jint(g, "functionalityVersion", 2, labad_gpo_name[k]);
+		jstr_ci(g, "dn", F[f].gpo_dn[k], labad_gpo_name[k]);
 		filt = show_filtering(g, NULL);
 		if (filt[0])
 			fail_msg("%s %s: filtering [%s] on a fresh GPO", d,
-				 gpo_name[k], join(filt));
+				 labad_gpo_name[k], labad_join(filt));
 		lab_strv_free(filt);
 	}
 	free(ug);
@@ -1955,10 +1260,10 @@ static void test_b_provision_both_forests(void **state)
 			fail_msg("no '%s: + …' change lines: %s", F[f].domain,
 				 lab_run_describe(&res, "provision"));
 		printf("provision %s: %zu changes\n%s%s", F[f].domain,
-		       strv_len(changes), res.out, res.err);
+		       labad_strv_len(changes), res.out, res.err);
 		lab_strv_free(changes);
 		/* branch has no ipam1 computer: a warning naming it */
-		if (f == 2 && !(ci_strstr(res.err, "warning") &&
+		if (f == 2 && !(labad_ci_strstr(res.err, "warning") &&
 				strstr(res.err, "ipam1.corp.example.test")))
 			fail_msg("no warning about the missing IPAM server "
 				 "computer: %s",
@@ -1985,7 +1290,7 @@ static void add_folder_text(struct strbuf *sb, int f, const char *guid)
 	char **lines;
 	size_t i;
 
-	smbclient(f, cmd, &res);
+	labad_smbclient(f, cmd, &res);
 	lines = lab_lines(res.out, NULL);
 	for (i = 0; lines && lines[i]; i++)
 		if (!strstr(lines[i], "blocks of size") &&
@@ -2017,25 +1322,26 @@ static char *snapshot(int f)
 	char *base = policies_dn(f), *gplink;
 	int k;
 
-	ldap_search(f, base, "sub", "(objectClass=*)", gpo_attrs, &res);
+	labad_ldap_search(f, base, "sub", "(objectClass=*)", gpo_attrs, &res);
 	strbuf_addf(&sb, "== CN=Policies\n%s", res.out);
 	lab_run_free(&res);
-	ldap_search(f, F[f].dn, "sub",
-		    "(|(cn=IPAMUG)(cn=Event Log Readers)(cn=MicrosoftDNS))",
-		    other_attrs, &res);
+	labad_ldap_search(
+		f, F[f].dn, "sub",
+		"(|(cn=IPAMUG)(cn=Event Log Readers)(cn=MicrosoftDNS))",
+		other_attrs, &res);
 	strbuf_addf(&sb, "== IPAMUG, ELR, MicrosoftDNS\n%s", res.out);
 	lab_run_free(&res);
-	gplink = ldap_get(f, F[f].dn, "gPLink");
+	gplink = labad_ldap_get(f, F[f].dn, "gPLink");
 	strbuf_addf(&sb, "== gPLink\n%s\n", gplink ? gplink : "(none)");
 	free(gplink);
-	for (k = 0; k < NGPO; k++) {
+	for (k = 0; k < LABAD_NGPO; k++) {
 		char **acl;
 		size_t i;
 
-		strbuf_addf(&sb, "== %s folder\n", gpo_name[k]);
+		strbuf_addf(&sb, "== %s folder\n", labad_gpo_name[k]);
 		add_folder_text(&sb, f, F[f].guid[k]);
-		acl = aces(f, F[f].gpo_dn[k]);
-		strbuf_addf(&sb, "== %s DACL\n", gpo_name[k]);
+		acl = labad_aces(f, F[f].gpo_dn[k]);
+		strbuf_addf(&sb, "== %s DACL\n", labad_gpo_name[k]);
 		for (i = 0; acl[i]; i++)
 			strbuf_addf(&sb, "%s\n", acl[i]);
 		lab_strv_free(acl);
@@ -2052,7 +1358,7 @@ static void test_c_second_provision_changes_nothing(void **state)
 
 	(void)state;
 	for (f = 1; f <= 2; f++) {
-		need_gpos(f);
+		labad_need_gpos(&F[f], false);
 		before[f] = snapshot(f);
 	}
 	sleep(1); /* SMB times have one-second steps */
@@ -2073,8 +1379,9 @@ static void test_c_second_provision_changes_nothing(void **state)
 			fail_msg("the second provision of %s changed "
 				 "something.\nbefore:\n%s\nafter:\n%s",
 				 F[f].domain, before[f], after);
-		for (k = 0; k < NGPO; k++) {
-			char *v = ldap_get(f, F[f].gpo_dn[k], "versionNumber");
+		for (k = 0; k < LABAD_NGPO; k++) {
+			char *v = labad_ldap_get(f, F[f].gpo_dn[k],
+						 "versionNumber");
 
 			assert_non_null(v);
 			assert_string_equal(v, "1");
@@ -2089,9 +1396,9 @@ static void test_c_second_provision_changes_nothing(void **state)
 
 static void filter_run(const char *what, ...)
 {
-	const char *argv[32] = {ipamctl(),  "gpo",	 "filter",
-				"--domain", F[1].domain, "--gpo",
-				"dhcp",	    "-c",	 config};
+	const char *argv[32] = {labad_ipamctl(), "gpo",	      "filter",
+				"--domain",	 F[1].domain, "--gpo",
+				"dhcp",		 "-c",	      config};
 	struct lab_run_opts opts = {.timeout_ms = 180000};
 	struct lab_run res;
 	size_t n = 9;
@@ -2125,11 +1432,11 @@ static void expect_show_filtering(const char *const *sids,
 		bool found = false;
 
 		for (char **p = got_names; *p; p++)
-			if (ci_strstr(*p, names[i]))
+			if (labad_ci_strstr(*p, names[i]))
 				found = true;
 		if (!found)
 			fail_msg("gpo show filtering: no name like %s in [%s]",
-				 names[i], join(got_names));
+				 names[i], labad_join(got_names));
 	}
 	jbool(g, "authenticatedUsers.apply", false, "IPAM1_DHCP");
 	jbool(g, "folderAcl.consistent", true, "IPAM1_DHCP");
@@ -2141,23 +1448,24 @@ static void expect_show_filtering(const char *const *sids,
 static void test_d_filtering(void **state)
 {
 	const int f = 1;
-	char *dhcp1, *dns1, **start, **acl, **others[NGPO];
+	char *dhcp1, *dns1, **start, **acl, **others[LABAD_NGPO];
 	const char *dn;
 	int k;
 
 	(void)state;
-	need_gpos(f);
+	labad_need_gpos(&F[f], false);
 	dn = F[f].gpo_dn[GPO_DHCP];
-	dhcp1 = sid_of(f, "(dNSHostName=dhcp1.corp.example.test)");
-	dns1 = sid_of(f, "(sAMAccountName=DNS1$)");
-	start = aces(f, dn);
-	for (k = 0; k < NGPO; k++)
-		others[k] = k == GPO_DHCP ? NULL : aces(f, F[f].gpo_dn[k]);
+	dhcp1 = labad_sid_of(f, "(dNSHostName=dhcp1.corp.example.test)");
+	dns1 = labad_sid_of(f, "(sAMAccountName=DNS1$)");
+	start = labad_aces(f, dn);
+	for (k = 0; k < LABAD_NGPO; k++)
+		others[k] =
+			k == GPO_DHCP ? NULL : labad_aces(f, F[f].gpo_dn[k]);
 
 	/* a dry run writes nothing */
 	filter_run("gpo filter --dry-run", "--add", "dhcp1.corp.example.test",
 		   "--dry-run", NULL);
-	acl = aces(f, dn);
+	acl = labad_aces(f, dn);
 	lab_assert_set(acl, (const char *const *)start,
 		       "IPAM1_DHCP DACL after gpo filter --dry-run");
 	lab_strv_free(acl);
@@ -2165,7 +1473,7 @@ static void test_d_filtering(void **state)
 	/* a name that is no computer: exit 1 naming it, nothing written
 	 * (not even the valid name given with it) */
 	{
-		const char *argv[] = {ipamctl(),
+		const char *argv[] = {labad_ipamctl(),
 				      "gpo",
 				      "filter",
 				      "--domain",
@@ -2189,7 +1497,7 @@ static void test_d_filtering(void **state)
 				 lab_run_describe(&res, "gpo filter --add "
 							"nosuch"));
 		lab_run_free(&res);
-		acl = aces(f, dn);
+		acl = labad_aces(f, dn);
 		lab_assert_set(acl, (const char *const *)start,
 			       "IPAM1_DHCP DACL after a failed gpo filter");
 		lab_strv_free(acl);
@@ -2198,21 +1506,22 @@ static void test_d_filtering(void **state)
 	/* add two computers: by FQDN and by sAMAccountName */
 	filter_run("gpo filter --add", "--add", "dhcp1.corp.example.test",
 		   "--add", "DNS1$", NULL);
-	acl = aces(f, dn);
-	expect_ace(acl, ACE_READ, dhcp1, true, "after --add");
-	expect_ace(acl, ACE_APPLY, dhcp1, true, "after --add");
-	expect_ace(acl, ACE_READ, dns1, true, "after --add");
-	expect_ace(acl, ACE_APPLY, dns1, true, "after --add");
-	expect_ace(acl, ACE_READ, AU_SID, true, "after --add");
-	if (has_apply(acl, AU_SID))
+	acl = labad_aces(f, dn);
+	labad_expect_ace(acl, LABAD_ACE_READ, dhcp1, true, "after --add");
+	labad_expect_ace(acl, LABAD_ACE_APPLY, dhcp1, true, "after --add");
+	labad_expect_ace(acl, LABAD_ACE_READ, dns1, true, "after --add");
+	labad_expect_ace(acl, LABAD_ACE_APPLY, dns1, true, "after --add");
+	labad_expect_ace(acl, LABAD_ACE_READ, LABAD_AU_SID, true,
+			 "after --add");
+	if (has_apply(acl, LABAD_AU_SID))
 		fail_msg("after --add: Authenticated Users can apply");
 	/* nothing else changed in the DACL */
-	assert_int_equal(strv_len(acl), strv_len(start) + 4);
+	assert_int_equal(labad_strv_len(acl), labad_strv_len(start) + 4);
 	for (char **p = start; *p; p++)
-		if (!strv_has(acl, *p))
+		if (!labad_strv_has(acl, *p))
 			fail_msg("after --add: ACE %s lost", *p);
 	lab_strv_free(acl);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 	{
 		const char *sids[] = {dhcp1, dns1, NULL};
 		const char *names[] = {"DHCP1", "DNS1", NULL};
@@ -2222,10 +1531,10 @@ static void test_d_filtering(void **state)
 
 	/* the same again: already so, nothing written */
 	{
-		char *usn0 = ldap_get(f, dn, "uSNChanged"), *usn1;
+		char *usn0 = labad_ldap_get(f, dn, "uSNChanged"), *usn1;
 
 		filter_run("gpo filter --add (again)", "--add", "DNS1$", NULL);
-		usn1 = ldap_get(f, dn, "uSNChanged");
+		usn1 = labad_ldap_get(f, dn, "uSNChanged");
 		if (!usn0 || !usn1 || strcmp(usn0, usn1))
 			fail_msg("adding a computer already in the filtering "
 				 "wrote the GPO (uSNChanged %s -> %s)",
@@ -2237,13 +1546,17 @@ static void test_d_filtering(void **state)
 	/* remove one: gone, the other stays */
 	filter_run("gpo filter --remove", "--remove", "dhcp1.corp.example.test",
 		   NULL);
-	acl = aces(f, dn);
-	expect_ace(acl, ACE_READ, dhcp1, false, "after --remove dhcp1");
-	expect_ace(acl, ACE_APPLY, dhcp1, false, "after --remove dhcp1");
-	expect_ace(acl, ACE_READ, dns1, true, "after --remove dhcp1");
-	expect_ace(acl, ACE_APPLY, dns1, true, "after --remove dhcp1");
+	acl = labad_aces(f, dn);
+	labad_expect_ace(acl, LABAD_ACE_READ, dhcp1, false,
+			 "after --remove dhcp1");
+	labad_expect_ace(acl, LABAD_ACE_APPLY, dhcp1, false,
+			 "after --remove dhcp1");
+	labad_expect_ace(acl, LABAD_ACE_READ, dns1, true,
+			 "after --remove dhcp1");
+	labad_expect_ace(acl, LABAD_ACE_APPLY, dns1, true,
+			 "after --remove dhcp1");
 	lab_strv_free(acl);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 	{
 		const char *sids[] = {dns1, NULL};
 		const char *names[] = {"DNS1", NULL};
@@ -2253,21 +1566,21 @@ static void test_d_filtering(void **state)
 
 	/* remove the other: back to the DACL it started with */
 	filter_run("gpo filter --remove", "--remove", "DNS1$", NULL);
-	acl = aces(f, dn);
+	acl = labad_aces(f, dn);
 	lab_assert_set(acl, (const char *const *)start,
 		       "IPAM1_DHCP DACL after removing both");
 	lab_strv_free(acl);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 	{
 		const char *none[] = {NULL};
 
 		expect_show_filtering(none, none);
 	}
 	/* the other GPOs were never touched */
-	for (k = 0; k < NGPO; k++) {
+	for (k = 0; k < LABAD_NGPO; k++) {
 		if (!others[k])
 			continue;
-		acl = aces(f, F[f].gpo_dn[k]);
+		acl = labad_aces(f, F[f].gpo_dn[k]);
 		lab_assert_set(acl, (const char *const *)others[k],
 			       "DACL of a GPO gpo filter did not name");
 		lab_strv_free(acl);
@@ -2287,36 +1600,37 @@ static void test_e_dry_run_reports_deleted_link(void **state)
 	char *gplink_before, *gplink_after, *v, **changes, *snap0, *snap1;
 
 	(void)state;
-	need_gpos(f);
+	labad_need_gpos(&F[f], false);
 	{
 		const char *args[] = {"gpo", "dellink", F[f].dn,
 				      F[f].guid[GPO_DNS], NULL};
 
-		samba_tool_ok(f, args, &res);
+		labad_samba_tool_ok(f, args, &res);
 		lab_run_free(&res);
 	}
-	v = link_options(f, F[f].guid[GPO_DNS]);
+	v = labad_link_options(&F[f], F[f].guid[GPO_DNS]);
 	if (v)
 		fail_msg("samba-tool gpo dellink left the link (%s)", v);
-	gplink_before = ldap_get(f, F[f].dn, "gPLink");
+	gplink_before = labad_ldap_get(f, F[f].dn, "gPLink");
 	snap0 = snapshot(f);
 
 	/* the dry run names the link and writes nothing */
 	provision_ok(f, true, &res);
 	changes = change_lines(res.out, F[f].domain);
-	if (strv_len(changes) != 1 || !ci_strstr(changes[0], "link") ||
-	    !strstr(changes[0], gpo_name[GPO_DNS]))
+	if (labad_strv_len(changes) != 1 ||
+	    !labad_ci_strstr(changes[0], "link") ||
+	    !strstr(changes[0], labad_gpo_name[GPO_DNS]))
 		fail_msg("expected one change, the link of IPAM1_DNS: %s",
 			 lab_run_describe(&res, "provision --dry-run"));
 	printf("dry run after dellink:\n%s", res.out);
 	lab_strv_free(changes);
 	lab_run_free(&res);
-	gplink_after = ldap_get(f, F[f].dn, "gPLink");
+	gplink_after = labad_ldap_get(f, F[f].dn, "gPLink");
 	if (strcmp(gplink_before ? gplink_before : "",
 		   gplink_after ? gplink_after : ""))
 		fail_msg("the dry run changed gPLink: %s -> %s", gplink_before,
 			 gplink_after);
-	v = link_options(f, F[f].guid[GPO_DNS]);
+	v = labad_link_options(&F[f], F[f].guid[GPO_DNS]);
 	if (v)
 		fail_msg("the dry run linked IPAM1_DNS (%s)", v);
 	snap1 = snapshot(f);
@@ -2329,17 +1643,18 @@ static void test_e_dry_run_reports_deleted_link(void **state)
 	/* the real run restores it, and only it */
 	provision_ok(f, false, &res);
 	changes = change_lines(res.out, F[f].domain);
-	if (strv_len(changes) != 1 || !strstr(changes[0], gpo_name[GPO_DNS]))
+	if (labad_strv_len(changes) != 1 ||
+	    !strstr(changes[0], labad_gpo_name[GPO_DNS]))
 		fail_msg("expected one change, the link of IPAM1_DNS: %s",
 			 lab_run_describe(&res, "provision"));
 	lab_strv_free(changes);
 	lab_run_free(&res);
-	v = link_options(f, F[f].guid[GPO_DNS]);
+	v = labad_link_options(&F[f], F[f].guid[GPO_DNS]);
 	if (!v || strcmp(v, "NONE"))
 		fail_msg("IPAM1_DNS link after the real run: %s",
 			 v ? v : "none");
 	free(v);
-	v = ldap_get(f, F[f].gpo_dn[GPO_DNS], "versionNumber");
+	v = labad_ldap_get(f, F[f].gpo_dn[GPO_DNS], "versionNumber");
 	if (!v || strcmp(v, "1"))
 		fail_msg("relinking changed IPAM1_DNS's version to %s", v);
 	free(v);
@@ -2351,7 +1666,7 @@ static void test_e_dry_run_reports_deleted_link(void **state)
 						      "after the repair"));
 	lab_strv_free(changes);
 	lab_run_free(&res);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 	free(gplink_before);
 	free(gplink_after);
 	free(snap0);
@@ -2373,8 +1688,8 @@ static long gpt_ini_version(int f, const char *guid)
 	const char *v;
 	long version = -1;
 
-	smbclient(f, cmd, &res);
-	v = ci_strstr(res.out, "Version=");
+	labad_smbclient(f, cmd, &res);
+	v = labad_ci_strstr(res.out, "Version=");
 	if (res.exit_code == 0 && v)
 		version = strtol(v + 8, NULL, 10);
 	lab_run_free(&res);
@@ -2403,10 +1718,10 @@ static char *gpo_snapshot(int f, const char *guid)
 	char **acl;
 	size_t i;
 
-	ldap_search(f, dn, "sub", "(objectClass=*)", attrs, &res);
+	labad_ldap_search(f, dn, "sub", "(objectClass=*)", attrs, &res);
 	strbuf_addf(&sb, "== container\n%s", res.out);
 	lab_run_free(&res);
-	acl = aces(f, dn);
+	acl = labad_aces(f, dn);
 	strbuf_addf(&sb, "== DACL\n");
 	for (i = 0; acl[i]; i++)
 		strbuf_addf(&sb, "%s\n", acl[i]);
@@ -2425,10 +1740,10 @@ static char *line_diff(const char *a, const char *b)
 	size_t i;
 
 	for (i = 0; la && la[i]; i++)
-		if (!strv_has(lb, la[i]))
+		if (!labad_strv_has(lb, la[i]))
 			strbuf_addf(&sb, "- %s\n", la[i]);
 	for (i = 0; lb && lb[i]; i++)
-		if (!strv_has(la, lb[i]))
+		if (!labad_strv_has(la, lb[i]))
 			strbuf_addf(&sb, "+ %s\n", lb[i]);
 	lab_strv_free(la);
 	lab_strv_free(lb);
@@ -2437,7 +1752,7 @@ static char *line_diff(const char *a, const char *b)
 
 static long ldap_long(int f, const char *dn, const char *attr)
 {
-	char *v = ldap_get(f, dn, attr);
+	char *v = labad_ldap_get(f, dn, attr);
 	long n;
 
 	if (!v)
@@ -2452,7 +1767,7 @@ static size_t count_gpc_tombstones(int f, size_t *ipamug)
 	struct lab_run tomb;
 	size_t n;
 
-	py(f, "tombstones", NULL, &tomb);
+	labad_py(f, "tombstones", NULL, &tomb);
 	n = count_tombstones(tomb.out, "groupPolicyContainer\t", NULL);
 	if (ipamug)
 		*ipamug = count_tombstones(tomb.out, "group\tIPAMUG\t", NULL);
@@ -2472,9 +1787,9 @@ static void around_take(int f, struct around *a)
 	char *elr = elr_dn(f), *dns = dns_dn(f);
 
 	a->folders = policy_folders(f);
-	a->gplink = ldap_get(f, F[f].dn, "gPLink");
-	a->elr = ldap_all(f, elr, "member");
-	a->dnsacl = aces(f, dns);
+	a->gplink = labad_ldap_get(f, F[f].dn, "gPLink");
+	a->elr = labad_ldap_all(f, elr, "member");
+	a->dnsacl = labad_aces(f, dns);
 	free(elr);
 	free(dns);
 }
@@ -2528,21 +1843,22 @@ static void test_f_foreign_gpo_refused_then_adopted(void **state)
 	const char *const dom = F[f].domain;
 	struct lab_run res;
 	struct around before;
-	char *g[NGPO], *foreign, *fdn, *snap0, *snap1, *v, **acl0, **acl,
+	char *g[LABAD_NGPO], *foreign, *fdn, *snap0, *snap1, *v, **acl0, **acl,
 		**changes, **ug;
-	size_t count[NGPO], gpc0, gpc1, ug0, ug1;
+	size_t count[LABAD_NGPO], gpc0, gpc1, ug0, ug1;
 	long ver0, ver1;
 	int k;
 
 	(void)state;
-	remove_leftovers(f);
+	labad_remove_leftovers(&F[f]);
 	{
-		const char *args[] = {"gpo", "create", gpo_name[GPO_DNS], NULL};
+		const char *args[] = {"gpo", "create", labad_gpo_name[GPO_DNS],
+				      NULL};
 
-		samba_tool_ok(f, args, &res);
+		labad_samba_tool_ok(f, args, &res);
 		lab_run_free(&res);
 	}
-	list_ipam_gpos(f, g, count);
+	labad_list_gpos(f, g, count);
 	if (count[GPO_DHCP] || count[GPO_DNS] != 1 || count[GPO_DC_NPS])
 		fail_msg("%s: IPAM1_* GPOs after a clean-up and samba-tool "
 			 "gpo create IPAM1_DNS: %zu %zu %zu",
@@ -2551,11 +1867,11 @@ static void test_f_foreign_gpo_refused_then_adopted(void **state)
 	foreign = g[GPO_DNS];
 	fdn = gpo_dn_of(f, foreign);
 	/* what makes it foreign, and what adoption must change */
-	v = ldap_get(f, fdn, "adminDescription");
+	v = labad_ldap_get(f, fdn, "adminDescription");
 	if (v)
 		fail_msg("samba-tool gave %s an adminDescription: %s", fdn, v);
-	acl0 = aces(f, fdn);
-	if (!has_apply(acl0, AU_SID))
+	acl0 = labad_aces(f, fdn);
+	if (!has_apply(acl0, LABAD_AU_SID))
 		fail_msg("%s: samba-tool's GPO does not let Authenticated "
 			 "Users apply it; the adoption check below would "
 			 "prove nothing",
@@ -2566,9 +1882,10 @@ static void test_f_foreign_gpo_refused_then_adopted(void **state)
 	gpc0 = count_gpc_tombstones(f, &ug0);
 
 	/* refused: exit 1 naming it, nothing of this run left */
-	run_ipamctl(&res, "provision", "--domain", dom, "-c", config, NULL);
+	labad_run_ipamctl(&res, "provision", "--domain", dom, "-c", config,
+			  NULL);
 	if (res.exit_code != 1 || res.timed_out ||
-	    !strstr(res.err, gpo_name[GPO_DNS]) ||
+	    !strstr(res.err, labad_gpo_name[GPO_DNS]) ||
 	    !strstr(res.err, "not created by ipamctl"))
 		fail_msg("expected exit 1 with an error naming IPAM1_DNS, "
 			 "'not created by ipamctl': %s",
@@ -2588,10 +1905,10 @@ static void test_f_foreign_gpo_refused_then_adopted(void **state)
 			 line_diff(snap0, snap1));
 	}
 	free(snap1);
-	v = ldap_get(f, fdn, "adminDescription");
+	v = labad_ldap_get(f, fdn, "adminDescription");
 	if (v)
 		fail_msg("the refused provision marked %s: %s", fdn, v);
-	acl = aces(f, fdn);
+	acl = labad_aces(f, fdn);
 	lab_assert_set(acl, (const char *const *)acl0,
 		       "DACL of the foreign GPO after the refused provision");
 	lab_strv_free(acl);
@@ -2599,9 +1916,9 @@ static void test_f_foreign_gpo_refused_then_adopted(void **state)
 
 	/* and nothing that was not there before */
 	{
-		char *g2[NGPO];
+		char *g2[LABAD_NGPO];
 
-		list_ipam_gpos(f, g2, count);
+		labad_list_gpos(f, g2, count);
 		if (count[GPO_DHCP] || count[GPO_DC_NPS] ||
 		    count[GPO_DNS] != 1 || strcasecmp(g2[GPO_DNS], foreign))
 			fail_msg("%s: after the refused provision: %zu "
@@ -2609,24 +1926,24 @@ static void test_f_foreign_gpo_refused_then_adopted(void **state)
 				 "IPAM1_DC_NPS",
 				 dom, count[GPO_DHCP], count[GPO_DNS],
 				 g2[GPO_DNS], foreign, count[GPO_DC_NPS]);
-		for (k = 0; k < NGPO; k++)
+		for (k = 0; k < LABAD_NGPO; k++)
 			free(g2[k]);
 	}
-	ug = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	ug = labad_ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
 	if (ug[0])
 		fail_msg("IPAMUG left behind (%s) after the refused provision",
 			 ug[0]);
 	lab_strv_free(ug);
 	around_same(f, &before, "the refused provision");
-	v = link_options(f, foreign);
+	v = labad_link_options(&F[f], foreign);
 	if (v)
 		fail_msg("the refused provision linked the foreign GPO (%s)",
 			 v);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 
 	/* --adopt: the same GPO, marked, given the settings */
-	run_ipamctl(&res, "provision", "--domain", dom, "-c", config, "--adopt",
-		    NULL);
+	labad_run_ipamctl(&res, "provision", "--domain", dom, "-c", config,
+			  "--adopt", NULL);
 	if (res.exit_code != 0 || res.timed_out)
 		fail_msg("%s", lab_run_describe(&res, "ipamctl provision "
 						      "--adopt"));
@@ -2635,22 +1952,22 @@ static void test_f_foreign_gpo_refused_then_adopted(void **state)
 		bool adopted = false;
 
 		for (char **c = changes; *c; c++)
-			if (strstr(*c, gpo_name[GPO_DNS]) &&
-			    ci_strstr(*c, "adopt"))
+			if (strstr(*c, labad_gpo_name[GPO_DNS]) &&
+			    labad_ci_strstr(*c, "adopt"))
 				adopted = true;
 		if (!adopted)
 			fail_msg("no change line adopting IPAM1_DNS: %s",
 				 lab_run_describe(&res, "provision --adopt"));
 	}
-	printf("provision --adopt %s: %zu changes\n%s", dom, strv_len(changes),
-	       res.out);
+	printf("provision --adopt %s: %zu changes\n%s", dom,
+	       labad_strv_len(changes), res.out);
 	lab_strv_free(changes);
 	lab_run_free(&res);
-	need_gpos(f);
+	labad_need_gpos(&F[f], false);
 	if (strcasecmp(F[f].guid[GPO_DNS], foreign))
 		fail_msg("IPAM1_DNS is %s after --adopt, not the adopted %s",
 			 F[f].guid[GPO_DNS], foreign);
-	v = ldap_get(f, fdn, "adminDescription");
+	v = labad_ldap_get(f, fdn, "adminDescription");
 	if (!v || strncmp(v, MARK, strlen(MARK)))
 		fail_msg("adopted %s: adminDescription '%s' is not ipamctl's "
 			 "mark",
@@ -2665,13 +1982,14 @@ static void test_f_foreign_gpo_refused_then_adopted(void **state)
 		fail_msg("adopted IPAM1_DNS: GPT.INI Version %ld, "
 			 "versionNumber %ld",
 			 gpt_ini_version(f, foreign), ver1);
-	acl = aces(f, fdn);
-	expect_ace(acl, ACE_READ, AU_SID, true, "adopted IPAM1_DNS");
-	if (has_apply(acl, AU_SID))
+	acl = labad_aces(f, fdn);
+	labad_expect_ace(acl, LABAD_ACE_READ, LABAD_AU_SID, true,
+			 "adopted IPAM1_DNS");
+	if (has_apply(acl, LABAD_AU_SID))
 		fail_msg("adopted IPAM1_DNS: Authenticated Users can still "
 			 "apply it");
 	lab_strv_free(acl);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 	/* everything else as a fresh provision leaves it */
 	check_domain(f, false);
 	check_show(f, false);
@@ -2690,7 +2008,7 @@ static void test_f_foreign_gpo_refused_then_adopted(void **state)
 	lab_strv_free(acl0);
 	free(snap0);
 	free(fdn);
-	for (k = 0; k < NGPO; k++)
+	for (k = 0; k < LABAD_NGPO; k++)
 		free(g[k]);
 }
 
@@ -2705,7 +2023,7 @@ static void test_g_rollback_spares_hand_made_ipamug(void **state)
 	size_t gpc0, gpc1, ug0, ug1;
 
 	(void)state;
-	remove_leftovers(f);
+	labad_remove_leftovers(&F[f]);
 	{
 		static const char *const args[] = {"group",
 						   "add",
@@ -2714,21 +2032,21 @@ static void test_g_rollback_spares_hand_made_ipamug(void **state)
 						   "--group-type=Security",
 						   NULL};
 
-		samba_tool_ok(f, args, &res);
+		labad_samba_tool_ok(f, args, &res);
 		lab_run_free(&res);
 	}
-	ugdn = ipamug_dn(f);
-	sid0 = sid_of(f, "(sAMAccountName=IPAMUG)");
-	v = ldap_get(f, ugdn, "adminDescription");
+	ugdn = labad_ipamug_dn(&F[f]);
+	sid0 = labad_sid_of(f, "(sAMAccountName=IPAMUG)");
+	v = labad_ldap_get(f, ugdn, "adminDescription");
 	if (v)
 		fail_msg("samba-tool gave IPAMUG an adminDescription: %s", v);
-	members0 = ldap_all(f, ugdn, "member");
+	members0 = labad_ldap_all(f, ugdn, "member");
 	around_take(f, &before);
 	gpc0 = count_gpc_tombstones(f, &ug0);
 
 	freeze_corp_smbd();
-	run_ipamctl(&res, "provision", "--domain", F[f].domain, "-c", config,
-		    NULL);
+	labad_run_ipamctl(&res, "provision", "--domain", F[f].domain, "-c",
+			  config, NULL);
 	thaw();
 	if (res.exit_code != 1 || res.timed_out || res.err_len == 0)
 		fail_msg("expected exit 1 with an error on stderr: %s",
@@ -2746,8 +2064,8 @@ static void test_g_rollback_spares_hand_made_ipamug(void **state)
 			 lab_run_describe(&res, "ipamctl provision"));
 
 	/* IPAMUG: the same group, still not ipamctl's, its members back */
-	ug = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
-	if (strv_len(ug) != 1 || strcasecmp(ug[0], ugdn))
+	ug = labad_ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	if (labad_strv_len(ug) != 1 || strcasecmp(ug[0], ugdn))
 		fail_msg("the hand-made IPAMUG is gone after the rollback "
 			 "(found: %s)\n%s",
 			 ug[0] ? ug[0] : "nothing",
@@ -2757,24 +2075,24 @@ static void test_g_rollback_spares_hand_made_ipamug(void **state)
 		fail_msg("an IPAMUG was deleted by the rollback (%zu "
 			 "tombstones, were %zu)",
 			 ug1, ug0);
-	sid1 = sid_of(f, "(sAMAccountName=IPAMUG)");
+	sid1 = labad_sid_of(f, "(sAMAccountName=IPAMUG)");
 	assert_string_equal(sid1, sid0);
-	v = ldap_get(f, ugdn, "adminDescription");
+	v = labad_ldap_get(f, ugdn, "adminDescription");
 	if (v)
 		fail_msg("the hand-made IPAMUG got an adminDescription: %s", v);
-	members = ldap_all(f, ugdn, "member");
+	members = labad_ldap_all(f, ugdn, "member");
 	lab_assert_set(members, (const char *const *)members0,
 		       "members of the hand-made IPAMUG before and after the "
 		       "rolled-back provision");
 	lab_strv_free(members);
 
 	/* and what the run made is gone */
-	if (list_ipam_gpos(f, NULL, NULL))
+	if (labad_list_gpos(f, NULL, NULL))
 		fail_msg("IPAM1_* GPO left behind after the failed run");
 	{
 		char *base = policies_dn(f);
 
-		gpcs = ldap_dns(f, base, "sub", "(displayName=IPAM1_*)");
+		gpcs = labad_ldap_dns(f, base, "sub", "(displayName=IPAM1_*)");
 		if (gpcs[0])
 			fail_msg("container left behind: %s", gpcs[0]);
 		lab_strv_free(gpcs);
@@ -2788,7 +2106,7 @@ static void test_g_rollback_spares_hand_made_ipamug(void **state)
 	free(sid1);
 	free(ugdn);
 	/* the next test wants no foreign IPAMUG */
-	remove_leftovers(f);
+	labad_remove_leftovers(&F[f]);
 }
 
 /* ---- (h) security filtering from files ---------------------------------- */
@@ -2806,21 +2124,22 @@ static void test_h_filtering_from_files(void **state)
 	const int f = 1;
 	struct lab_run res;
 	char *dhcp2, *app1, *add, *bad, *rem, *usn0, *usn1, **start, **acl,
-		**others[NGPO];
+		**others[LABAD_NGPO];
 	const char *dn;
 	int k;
 
 	(void)state;
-	remove_leftovers(f);
+	labad_remove_leftovers(&F[f]);
 	provision_ok(f, false, &res);
 	lab_run_free(&res);
-	need_gpos(f);
+	labad_need_gpos(&F[f], false);
 	dn = F[f].gpo_dn[GPO_DHCP];
-	dhcp2 = sid_of(f, "(dNSHostName=dhcp2.corp.example.test)");
-	app1 = sid_of(f, "(sAMAccountName=APP1$)");
-	start = aces(f, dn);
-	for (k = 0; k < NGPO; k++)
-		others[k] = k == GPO_DHCP ? NULL : aces(f, F[f].gpo_dn[k]);
+	dhcp2 = labad_sid_of(f, "(dNSHostName=dhcp2.corp.example.test)");
+	app1 = labad_sid_of(f, "(sAMAccountName=APP1$)");
+	start = labad_aces(f, dn);
+	for (k = 0; k < LABAD_NGPO; k++)
+		others[k] =
+			k == GPO_DHCP ? NULL : labad_aces(f, F[f].gpo_dn[k]);
 	add = write_names("filter-add.txt",
 			  "# IPAM1_DHCP: two servers\n"
 			  "\n"
@@ -2838,31 +2157,32 @@ static void test_h_filtering_from_files(void **state)
 
 	/* an unknown computer in the file: exit 1 naming it, nothing
 	 * written (not even the valid name with it) */
-	usn0 = ldap_get(f, dn, "uSNChanged");
-	run_ipamctl(&res, "gpo", "filter", "--domain", F[f].domain, "--gpo",
-		    "dhcp", "-c", config, "--add-file", bad, NULL);
+	usn0 = labad_ldap_get(f, dn, "uSNChanged");
+	labad_run_ipamctl(&res, "gpo", "filter", "--domain", F[f].domain,
+			  "--gpo", "dhcp", "-c", config, "--add-file", bad,
+			  NULL);
 	if (res.exit_code != 1 || res.timed_out ||
 	    !strstr(res.err, "nosuch.corp.example.test"))
 		fail_msg("%s", lab_run_describe(&res, "gpo filter --add-file "
 						      "(unknown computer)"));
 	lab_run_free(&res);
-	usn1 = ldap_get(f, dn, "uSNChanged");
+	usn1 = labad_ldap_get(f, dn, "uSNChanged");
 	if (!usn0 || !usn1 || strcmp(usn0, usn1))
 		fail_msg("a failed gpo filter --add-file wrote the GPO "
 			 "(uSNChanged %s -> %s)",
 			 usn0, usn1);
 	free(usn0);
 	free(usn1);
-	acl = aces(f, dn);
+	acl = labad_aces(f, dn);
 	lab_assert_set(acl, (const char *const *)start,
 		       "IPAM1_DHCP DACL after a failed gpo filter --add-file");
 	lab_strv_free(acl);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 
 	/* add both from the file: in one DACL write */
-	run_ipamctl(&res, "gpo", "filter", "--domain", F[f].domain, "--gpo",
-		    "dhcp", "-c", config, "--add-file", add, "-o", "json",
-		    NULL);
+	labad_run_ipamctl(&res, "gpo", "filter", "--domain", F[f].domain,
+			  "--gpo", "dhcp", "-c", config, "--add-file", add,
+			  "-o", "json", NULL);
 	if (res.exit_code || res.timed_out)
 		fail_msg("%s", lab_run_describe(&res, "gpo filter --add-file"));
 	{
@@ -2877,20 +2197,21 @@ static void test_h_filtering_from_files(void **state)
 		ipam_node_free(root);
 	}
 	lab_run_free(&res);
-	acl = aces(f, dn);
-	expect_ace(acl, ACE_READ, dhcp2, true, "after --add-file");
-	expect_ace(acl, ACE_APPLY, dhcp2, true, "after --add-file");
-	expect_ace(acl, ACE_READ, app1, true, "after --add-file");
-	expect_ace(acl, ACE_APPLY, app1, true, "after --add-file");
-	expect_ace(acl, ACE_READ, AU_SID, true, "after --add-file");
-	if (has_apply(acl, AU_SID))
+	acl = labad_aces(f, dn);
+	labad_expect_ace(acl, LABAD_ACE_READ, dhcp2, true, "after --add-file");
+	labad_expect_ace(acl, LABAD_ACE_APPLY, dhcp2, true, "after --add-file");
+	labad_expect_ace(acl, LABAD_ACE_READ, app1, true, "after --add-file");
+	labad_expect_ace(acl, LABAD_ACE_APPLY, app1, true, "after --add-file");
+	labad_expect_ace(acl, LABAD_ACE_READ, LABAD_AU_SID, true,
+			 "after --add-file");
+	if (has_apply(acl, LABAD_AU_SID))
 		fail_msg("after --add-file: Authenticated Users can apply");
-	assert_int_equal(strv_len(acl), strv_len(start) + 4);
+	assert_int_equal(labad_strv_len(acl), labad_strv_len(start) + 4);
 	for (char **p = start; *p; p++)
-		if (!strv_has(acl, *p))
+		if (!labad_strv_has(acl, *p))
 			fail_msg("after --add-file: ACE %s lost", *p);
 	lab_strv_free(acl);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 	{
 		const char *sids[] = {dhcp2, app1, NULL};
 		const char *names[] = {"DHCP2", "APP1", NULL};
@@ -2900,24 +2221,28 @@ static void test_h_filtering_from_files(void **state)
 
 	/* remove both from the file: back to the DACL it started with */
 	filter_run("gpo filter --remove-file", "--remove-file", rem, NULL);
-	acl = aces(f, dn);
-	expect_ace(acl, ACE_READ, dhcp2, false, "after --remove-file");
-	expect_ace(acl, ACE_APPLY, dhcp2, false, "after --remove-file");
-	expect_ace(acl, ACE_READ, app1, false, "after --remove-file");
-	expect_ace(acl, ACE_APPLY, app1, false, "after --remove-file");
+	acl = labad_aces(f, dn);
+	labad_expect_ace(acl, LABAD_ACE_READ, dhcp2, false,
+			 "after --remove-file");
+	labad_expect_ace(acl, LABAD_ACE_APPLY, dhcp2, false,
+			 "after --remove-file");
+	labad_expect_ace(acl, LABAD_ACE_READ, app1, false,
+			 "after --remove-file");
+	labad_expect_ace(acl, LABAD_ACE_APPLY, app1, false,
+			 "after --remove-file");
 	lab_assert_set(acl, (const char *const *)start,
 		       "IPAM1_DHCP DACL after --remove-file");
 	lab_strv_free(acl);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 	{
 		const char *none[] = {NULL};
 
 		expect_show_filtering(none, none);
 	}
-	for (k = 0; k < NGPO; k++) {
+	for (k = 0; k < LABAD_NGPO; k++) {
 		if (!others[k])
 			continue;
-		acl = aces(f, F[f].gpo_dn[k]);
+		acl = labad_aces(f, F[f].gpo_dn[k]);
 		lab_assert_set(acl, (const char *const *)others[k],
 			       "DACL of a GPO gpo filter did not name");
 		lab_strv_free(acl);

@@ -63,35 +63,15 @@
 #include <sqlite3.h>
 
 #include "json.h"
+#include "labad.h"
 #include "labtest.h"
 #include "node.h"
 #include "strbuf.h"
 
-#define NGPO 3
 enum { GPO_DHCP, GPO_DNS, GPO_DC_NPS };
 
-static const char *const gpo_name[NGPO] = {"IPAM1_DHCP", "IPAM1_DNS",
-					   "IPAM1_DC_NPS"};
-
-#define APPLY_GUID "edacfd8f-ffb3-11d1-b41d-00a0c968f939"
-#define AU_SID	   "S-1-5-11"
-
-/* ACEs as the Python helper prints them: type flags mask object SID. */
-#define ACE_READ  "A 0x02 0x00020094 - " /* (A;CI;RPLCLORC;;;…) */
-#define ACE_APPLY "OA 0x02 0x00000100 " APPLY_GUID " " /* (OA;CI;CR;…) */
-#define ACE_EDIT  "A 0x02 0x000f00ff - " /* (A;CI;RPWPCCDCLCLORCWOWDSDDTSW) */
-#define ACE_DNS	  "A 0x02 0x00020014 - " /* (A;CI;LCRPRC;;;…) */
-
 /* Per forest (index 1 corp, 2 branch). */
-struct forest {
-	const char *domain;
-	char *dn;
-	char *guid[NGPO]; /* "{…}" from samba-tool gpo listall */
-	char *gpo_dn[NGPO];
-	char *ipamug_sid;
-};
-
-static struct forest F[3];
+static struct labad_forest F[3];
 
 /* The servers the desired state lists (besides the lab's nps1). */
 enum { S_DHCP1, S_DC1, S_BDC1, S_BDHCP1, NSRV };
@@ -121,368 +101,7 @@ enum { CFG_A, CFG_B, CFG_C, CFG_D, NCFG };
 static char *cfg[NCFG];
 static char *tmpdir, *db_path;
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- running things ----------------------------------------------------- */
-
-static const char *ipamctl(void)
-{
-	return lab_need_env("IPAMCTL");
-}
-
-static void run_ipamctl_v(struct lab_run *res, const char *const *env,
-			  va_list ap)
-{
-	const char *argv[40] = {ipamctl()};
-	struct lab_run_opts opts = {.env = env, .timeout_ms = 180000};
-	size_t n = 1;
-	const char *a;
-
-	while ((a = va_arg(ap, const char *)) && n < 39)
-		argv[n++] = a;
-	argv[n] = NULL;
-	lab_must_run(argv, &opts, res);
-}
-
-/* ipamctl with the arguments up to NULL. */
-static void run_ipamctl(struct lab_run *res, ...)
-{
-	va_list ap;
-
-	va_start(ap, res);
-	run_ipamctl_v(res, NULL, ap);
-	va_end(ap);
-}
-
-/* The same with extra environment ("NAME=value", NULL-terminated). */
-static void run_ipamctl_env(struct lab_run *res, const char *const *env, ...)
-{
-	va_list ap;
-
-	va_start(ap, env);
-	run_ipamctl_v(res, env, ap);
-	va_end(ap);
-}
-
-static void expect_exit(const struct lab_run *res, int code, const char *what)
-{
-	if (res->exit_code != code || res->timed_out)
-		fail_msg("expected exit %d: %s", code,
-			 lab_run_describe(res, what));
-}
-
-/* samba-tool <args> -H ldap://dc1 -U admin, password from its file. */
-static void samba_tool(int f, const char *const args[], struct lab_run *res)
-{
-	const char *argv[32], *env[2];
-	char pw[4096];
-	struct lab_run_opts o = {.env = env, .timeout_ms = 120000};
-	size_t n = 0;
-
-	snprintf(pw, sizeof(pw), "PASSWD_FILE=%s",
-		 lab_need_forest(f, "ADMIN_PASSWORD_FILE"));
-	env[0] = pw;
-	env[1] = NULL;
-	argv[n++] = "samba-tool";
-	while (*args && n < 26)
-		argv[n++] = *args++;
-	argv[n++] = "-H";
-	argv[n++] = lab_need_forest(f, "LDAP_URI");
-	argv[n++] = "-U";
-	argv[n++] = lab_need_forest(f, "ADMIN_USER");
-	argv[n] = NULL;
-	lab_must_run(argv, &o, res);
-}
-
-static void samba_tool_ok(int f, const char *const args[], struct lab_run *res)
-{
-	samba_tool(f, args, res);
-	if (res->exit_code != 0 || res->timed_out)
-		fail_msg("%s", lab_run_describe(res, "samba-tool"));
-}
-
-/* ldapsearch -s scope -b base filter attrs..., must succeed. */
-static void ldap_search(int f, const char *base, const char *scope,
-			const char *filter, const char *const attrs[],
-			struct lab_run *res)
-{
-	char ca[4096];
-	const char *env[] = {ca, NULL};
-	const char *argv[40] = {
-		"ldapsearch", "-LLL",
-		"-x",	      "-ZZ",
-		"-o",	      "ldif-wrap=no",
-		"-H",	      lab_need_forest(f, "LDAP_URI"),
-		"-D",	      lab_need_forest(f, "ADMIN_USER"),
-		"-y",	      lab_need_forest(f, "ADMIN_PASSWORD_FILE"),
-		"-s",	      scope,
-		"-b",	      base,
-		filter};
-	struct lab_run_opts opts = {.env = env, .timeout_ms = 60000};
-	size_t n = 17, i;
-
-	snprintf(ca, sizeof(ca), "LDAPTLS_CACERT=%s", lab_need_forest(f, "CA"));
-	for (i = 0; attrs[i] && n < 39; i++)
-		argv[n++] = attrs[i];
-	argv[n] = NULL;
-	lab_must_succeed(argv, &opts, res);
-}
-
-static void smbclient(int f, const char *command, struct lab_run *res)
-{
-	char service[512];
-	const char *argv[] = {
-		"smbclient", service, "-A", lab_need_forest(f, "SMB_AUTH_FILE"),
-		"-c",	     command, NULL};
-	struct lab_run_opts o = {.timeout_ms = 60000};
-
-	snprintf(service, sizeof(service), "//%s/sysvol",
-		 lab_need_forest(f, "DC"));
-	lab_must_run(argv, &o, res);
-}
-
-/*
- * Samba's Python bindings as an independent reader and as the hand that
- * makes drift.  Modes (URL AUTH first):
- *   sid FILTER            dn TAB objectSid of every match in the domain
- *   aces DN...            each DN's DACL, one ACE a line:
- *                         index TAB type flags mask obj SID
- *   rmace DN SID [GUID]   remove the ACEs of SID (object ACEs of that
- *                         object type only, with GUID) from DN's DACL
- * (rmace rebuilds the ACE list: descriptor.dacl_del_ace of Samba 4.17
- * drops every ACE after the one it removes.)
- */
-static const char py_script[] =
-	"import sys\n"
-	"from samba.samdb import SamDB\n"
-	"from samba.param import LoadParm\n"
-	"from samba.credentials import Credentials\n"
-	"from samba.dcerpc import security\n"
-	"from samba.ndr import ndr_unpack, ndr_pack\n"
-	"import ldb\n"
-	"mode, url, auth = sys.argv[1:4]\n"
-	"args = sys.argv[4:]\n"
-	"lp = LoadParm(); lp.load_default()\n"
-	"c = Credentials(); c.guess(lp); c.parse_file(auth)\n"
-	"db = SamDB(url=url, credentials=c, lp=lp)\n"
-	"base = str(db.domain_dn())\n"
-	"def sid(v):\n"
-	"    return str(ndr_unpack(security.dom_sid, v))\n"
-	"def getsd(dn):\n"
-	"    r = db.search(base=dn, scope=ldb.SCOPE_BASE, "
-	"attrs=['nTSecurityDescriptor'], controls=['sd_flags:1:4'])\n"
-	"    return ndr_unpack(security.descriptor, "
-	"r[0]['nTSecurityDescriptor'][0])\n"
-	"def obj(a):\n"
-	"    if a.type in (5, 6) and a.object.flags & 1:\n"
-	"        return str(a.object.type)\n"
-	"    return '-'\n"
-	"if mode == 'sid':\n"
-	"    for m in db.search(base=base, scope=ldb.SCOPE_SUBTREE, "
-	"expression=args[0], attrs=['objectSid']):\n"
-	"        print('%s\\t%s' % (m.dn, sid(m['objectSid'][0])))\n"
-	"elif mode == 'aces':\n"
-	"    names = {0: 'A', 1: 'D', 5: 'OA', 6: 'OD'}\n"
-	"    for i, dn in enumerate(args):\n"
-	"        for a in getsd(dn).dacl.aces:\n"
-	"            print('%d\\t%s 0x%02x 0x%08x %s %s' % (i, "
-	"names.get(a.type, str(a.type)), a.flags, a.access_mask, obj(a), "
-	"a.trustee))\n"
-	"elif mode == 'rmace':\n"
-	"    dn, who = args[0], args[1]\n"
-	"    sd = getsd(dn)\n"
-	"    def hit(a):\n"
-	"        return str(a.trustee) == who and (len(args) < 3 or "
-	"obj(a) == args[2])\n"
-	"    kept = [a for a in sd.dacl.aces if not hit(a)]\n"
-	"    if len(kept) == len(sd.dacl.aces):\n"
-	"        sys.exit('no ACE of %s on %s' % (who, dn))\n"
-	"    sd.dacl.aces = kept\n"
-	"    sd.dacl.num_aces = len(kept)\n"
-	"    m = ldb.Message()\n"
-	"    m.dn = ldb.Dn(db, dn)\n"
-	"    m['nTSecurityDescriptor'] = ldb.MessageElement(ndr_pack(sd), "
-	"ldb.FLAG_MOD_REPLACE, 'nTSecurityDescriptor')\n"
-	"    db.modify(m, controls=['sd_flags:1:4'])\n"
-	"else:\n"
-	"    sys.exit('unknown mode ' + mode)\n";
-
-/* The helper against forest f with up to four more arguments (NULL). */
-static void py(int f, const char *mode, const char *const args[],
-	       struct lab_run *res)
-{
-	const char *argv[16] = {"/usr/bin/python3",
-				"-c",
-				py_script,
-				mode,
-				lab_need_forest(f, "LDAP_URI"),
-				lab_need_forest(f, "SMB_AUTH_FILE")};
-	struct lab_run_opts o = {.timeout_ms = 60000};
-	size_t n = 6;
-
-	while (args && *args && n < 15)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	lab_must_succeed(argv, &o, res);
-}
-
-/* ---- small text helpers ------------------------------------------------- */
-
-static bool strv_has(char *const *v, const char *s)
-{
-	for (; v && *v; v++)
-		if (!strcmp(*v, s))
-			return true;
-	return false;
-}
-
-static bool strv_has_ci(char *const *v, const char *s)
-{
-	for (; v && *v; v++)
-		if (!strcasecmp(*v, s))
-			return true;
-	return false;
-}
-
-static size_t strv_len(char *const *v)
-{
-	size_t n = 0;
-
-	while (v && v[n])
-		n++;
-	return n;
-}
-
-static void strv_push(char ***v, size_t *n, const char *s)
-{
-	*v = xrealloc(*v, (*n + 2) * sizeof(**v));
-	(*v)[(*n)++] = xstrdup(s);
-	(*v)[*n] = NULL;
-}
-
-static char **strv_new(void)
-{
-	return xcalloc(1, sizeof(char *));
-}
-
-static char *join(char *const *v)
-{
-	char *s = lab_strv_join(v, "\n  ");
-
-	return s ? s : xstrdup("");
-}
-
-/* strcasestr, which glibc has only with _GNU_SOURCE. */
-static char *ci_strstr(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay; hay++)
-		if (!strncasecmp(hay, needle, n))
-			return (char *)hay;
-	return n ? NULL : (char *)hay;
-}
-
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static char *b64decode(const char *s, size_t len)
-{
-	char *out = xmalloc(len + 1);
-	size_t o = 0, i;
-	unsigned acc = 0;
-	int bits = 0;
-
-	for (i = 0; i < len; i++) {
-		int v = b64val((unsigned char)s[i]);
-
-		if (v < 0)
-			continue;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* Values of attr (case-insensitive) in LDIF text, base64 decoded. */
-static char **ldif_values(const char *text, const char *attr)
-{
-	size_t alen = strlen(attr), n = 0;
-	const char *p = text;
-	char **v = NULL;
-
-	while (p && *p) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (len > alen && !strncasecmp(p, attr, alen) &&
-		    p[alen] == ':') {
-			char *val;
-
-			if (len > alen + 1 && p[alen + 1] == ':') {
-				const char *b = p + alen + 2;
-
-				while (*b == ' ')
-					b++;
-				val = b64decode(b, len - (size_t)(b - p));
-			} else {
-				const char *b = p + alen + 1;
-
-				if (*b == ' ')
-					b++;
-				val = xstrndup(b, len - (size_t)(b - p));
-			}
-			strv_push(&v, &n, val);
-			free(val);
-		}
-		p = eol ? eol + 1 : NULL;
-	}
-	return v ? v : strv_new();
-}
-
-static char **ldap_all(int f, const char *dn, const char *attr)
-{
-	const char *attrs[] = {attr, NULL};
-	struct lab_run res;
-	char **v;
-
-	ldap_search(f, dn, "base", "(objectClass=*)", attrs, &res);
-	v = ldif_values(res.out, attr);
-	lab_run_free(&res);
-	return v;
-}
-
-/* The first value of attr of the entry dn, or NULL. */
-static char *ldap_get(int f, const char *dn, const char *attr)
-{
-	char **v = ldap_all(f, dn, attr), *s = v[0] ? xstrdup(v[0]) : NULL;
-
-	lab_strv_free(v);
-	return s;
-}
 
 /* ldapmodify -a with the LDIF on stdin, must succeed. */
 static void ldap_add(int f, const char *ldif)
@@ -505,147 +124,15 @@ static void ldap_add(int f, const char *ldif)
 	lab_run_free(&res);
 }
 
-/* DNs of the entries matching filter under base. */
-static char **ldap_dns(int f, const char *base, const char *scope,
-		       const char *filter)
-{
-	static const char *const attrs[] = {"1.1", NULL};
-	struct lab_run res;
-	char **v;
-
-	ldap_search(f, base, scope, filter, attrs, &res);
-	v = ldif_values(res.out, "dn");
-	lab_run_free(&res);
-	return v;
-}
-
-/* The value after "key   : " on the first line starting with key. */
-static char *field(const char *text, const char *key)
-{
-	char **all = lab_lines(text, NULL), *s = NULL;
-	size_t i;
-
-	for (i = 0; all && all[i] && !s; i++) {
-		const char *p = all[i];
-
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, key, strlen(key)))
-			continue;
-		p += strlen(key);
-		while (*p == ' ')
-			p++;
-		if (*p != ':')
-			continue;
-		p++;
-		while (*p == ' ')
-			p++;
-		s = xstrdup(p);
-	}
-	lab_strv_free(all);
-	return s;
-}
-
 /* ---- the lab's objects -------------------------------------------------- */
-
-static char *ipamug_dn(int f)
-{
-	return xasprintf("CN=IPAMUG,CN=Users,%s", F[f].dn);
-}
-
-static char *sid_of(int f, const char *filter)
-{
-	const char *args[] = {filter, NULL};
-	struct lab_run res;
-	char **lines, *s = NULL;
-
-	py(f, "sid", args, &res);
-	lines = lab_lines(res.out, NULL);
-	if (strv_len(lines) != 1 || !strchr(lines[0], '\t'))
-		fail_msg("%zu objects match %s in %s:\n%s", strv_len(lines),
-			 filter, F[f].domain, res.out);
-	s = xstrdup(strchr(lines[0], '\t') + 1);
-	lab_strv_free(lines);
-	lab_run_free(&res);
-	return s;
-}
-
-/* The DACLs of n DNs in one go: acl[i] the ACE lines of dns[i]. */
-static void aces_of(int f, const char *const dns[], size_t n, char **acl[])
-{
-	const char *args[8];
-	struct lab_run res;
-	char **lines;
-	size_t i, cnt[8] = {0};
-
-	assert_true(n < 8);
-	for (i = 0; i < n; i++) {
-		args[i] = dns[i];
-		acl[i] = NULL;
-	}
-	args[n] = NULL;
-	py(f, "aces", args, &res);
-	lines = lab_lines(res.out, NULL);
-	for (i = 0; lines && lines[i]; i++) {
-		char *tab = strchr(lines[i], '\t');
-		long k = strtol(lines[i], NULL, 10);
-
-		if (!tab || k < 0 || (size_t)k >= n)
-			fail_msg("aces: bad line '%s'", lines[i]);
-		strv_push(&acl[k], &cnt[k], tab + 1);
-	}
-	for (i = 0; i < n; i++)
-		if (!acl[i])
-			acl[i] = strv_new();
-	lab_strv_free(lines);
-	lab_run_free(&res);
-}
-
-static char **aces(int f, const char *dn)
-{
-	const char *dns[] = {dn};
-	char **acl[1];
-
-	aces_of(f, dns, 1, acl);
-	return acl[0];
-}
 
 static void rmace(int f, const char *dn, const char *sid, const char *guid)
 {
 	const char *args[] = {dn, sid, guid, NULL};
 	struct lab_run res;
 
-	py(f, "rmace", args, &res);
+	labad_py(f, "rmace", args, &res);
 	lab_run_free(&res);
-}
-
-static void expect_ace(char **acl, const char *prefix, const char *sid,
-		       bool present, const char *what)
-{
-	char *line = xasprintf("%s%s", prefix, sid);
-
-	if (strv_has(acl, line) != present) {
-		char *all = join(acl);
-
-		fail_msg("%s: ACE '%s' %s; the DACL:\n  %s", what, line,
-			 present ? "missing" : "present", all);
-	}
-	free(line);
-}
-
-/* The SIDs given Apply Group Policy (OA … edacfd8f… SID), sorted. */
-static char **apply_sids(char **acl)
-{
-	char **v = NULL;
-	size_t n = 0;
-
-	for (; *acl; acl++) {
-		const char *sp = strrchr(*acl, ' ');
-
-		if (!strncmp(*acl, "OA ", 3) && strstr(*acl, APPLY_GUID) && sp)
-			strv_push(&v, &n, sp + 1);
-	}
-	return v ? v : strv_new();
 }
 
 /* Any ACE at all naming sid? */
@@ -663,139 +150,32 @@ static bool names_sid(char **acl, const char *sid)
 	return false;
 }
 
-/* samba-tool gpo listall: GUIDs by display name, how many of each, and
- * the number of IPAM1_* GPOs. */
-static size_t list_ipam_gpos(int f, char *guid[NGPO], size_t count[NGPO])
-{
-	static const char *const args[] = {"gpo", "listall", NULL};
-	struct lab_run res;
-	char *cur = NULL;
-	const char *p;
-	size_t k, total = 0;
-
-	samba_tool_ok(f, args, &res);
-	for (k = 0; k < NGPO; k++) {
-		if (guid)
-			guid[k] = NULL;
-		if (count)
-			count[k] = 0;
-	}
-	for (p = res.out; p && *p;) {
-		const char *eol = strchr(p, '\n');
-		char *line = xstrndup(p, eol ? (size_t)(eol - p) : strlen(p));
-		char *v;
-
-		if (!strncmp(line, "GPO ", 4)) {
-			free(cur);
-			cur = field(line, "GPO");
-		} else if (!strncmp(line, "display name", 12) && cur) {
-			v = field(line, "display name");
-			if (v && !strncmp(v, "IPAM1_", 6))
-				total++;
-			for (k = 0; v && k < NGPO; k++) {
-				if (strcmp(v, gpo_name[k]))
-					continue;
-				if (count)
-					count[k]++;
-				if (guid && !guid[k])
-					guid[k] = xstrdup(cur);
-			}
-			free(v);
-		}
-		free(line);
-		p = eol ? eol + 1 : NULL;
-	}
-	free(cur);
-	lab_run_free(&res);
-	return total;
-}
-
-/* Fill F[f].guid and gpo_dn from listall; fail unless each of the three
- * is there exactly once, and no other IPAM1_* GPO. */
-static void need_gpos(int f)
-{
-	size_t count[NGPO], k, total;
-	char *g[NGPO];
-
-	total = list_ipam_gpos(f, g, count);
-	for (k = 0; k < NGPO; k++) {
-		if (count[k] != 1)
-			fail_msg("%s: %zu GPOs named %s (samba-tool gpo "
-				 "listall)",
-				 F[f].domain, count[k], gpo_name[k]);
-		free(F[f].guid[k]);
-		free(F[f].gpo_dn[k]);
-		F[f].guid[k] = g[k];
-		F[f].gpo_dn[k] = xasprintf("CN=%s,CN=Policies,CN=System,%s",
-					   g[k], F[f].dn);
-	}
-	if (total != NGPO)
-		fail_msg("%s: %zu IPAM1_* GPOs (samba-tool gpo listall)",
-			 F[f].domain, total);
-}
-
 /* samba-tool gpo getlink <domain DN>: the options of each of our GPOs'
  * links (NULL: not linked). */
-static void link_options(int f, char *opts[NGPO])
+static void link_options(int f, char *opts[LABAD_NGPO])
 {
 	const char *args[] = {"gpo", "getlink", F[f].dn, NULL};
 	struct lab_run res;
-	const char *p;
-	char *cur = NULL;
-	int k;
 
-	for (k = 0; k < NGPO; k++)
-		opts[k] = NULL;
-	samba_tool_ok(f, args, &res);
-	for (p = res.out; p && *p;) {
-		const char *eol = strchr(p, '\n');
-		char *line = xstrndup(p, eol ? (size_t)(eol - p) : strlen(p));
-		char *v;
-
-		if ((v = field(line, "GPO"))) {
-			free(cur);
-			cur = v;
-		} else if ((v = field(line, "Options"))) {
-			for (k = 0; cur && k < NGPO; k++)
-				if (F[f].guid[k] &&
-				    !strcasecmp(cur, F[f].guid[k]) &&
-				    !opts[k]) {
-					opts[k] = v;
-					v = NULL;
-				}
-			free(v);
-		}
-		free(line);
-		p = eol ? eol + 1 : NULL;
-	}
-	free(cur);
+	labad_samba_tool_ok(f, args, &res);
+	for (int k = 0; k < LABAD_NGPO; k++)
+		opts[k] = F[f].guid[k]
+				  ? labad_getlink_options(res.out, F[f].guid[k])
+				  : NULL;
 	lab_run_free(&res);
 }
 
 static char *link_option(int f, int k)
 {
-	char *o[NGPO], *v;
+	char *o[LABAD_NGPO], *v;
 	int i;
 
 	link_options(f, o);
 	v = o[k];
-	for (i = 0; i < NGPO; i++)
+	for (i = 0; i < LABAD_NGPO; i++)
 		if (i != k)
 			free(o[i]);
 	return v;
-}
-
-static void aclcheck_ok(int f)
-{
-	static const char *const args[] = {"gpo", "aclcheck", NULL};
-	struct lab_run res;
-
-	samba_tool(f, args, &res);
-	if (res.exit_code != 0 || strstr(res.out, "ERROR") ||
-	    strstr(res.err, "ERROR"))
-		fail_msg("%s: %s", F[f].domain,
-			 lab_run_describe(&res, "samba-tool gpo aclcheck"));
-	lab_run_free(&res);
 }
 
 static void dellink(int f, int k)
@@ -803,89 +183,8 @@ static void dellink(int f, int k)
 	const char *args[] = {"gpo", "dellink", F[f].dn, F[f].guid[k], NULL};
 	struct lab_run res;
 
-	samba_tool_ok(f, args, &res);
+	labad_samba_tool_ok(f, args, &res);
 	lab_run_free(&res);
-}
-
-/* ldapdelete -r dn: the entry and everything under it. */
-static void ldap_delete_tree(int f, const char *dn, struct lab_run *res)
-{
-	char ca[4096];
-	const char *env[] = {ca, NULL};
-	const char *argv[] = {"ldapdelete",
-			      "-x",
-			      "-ZZ",
-			      "-H",
-			      lab_need_forest(f, "LDAP_URI"),
-			      "-D",
-			      lab_need_forest(f, "ADMIN_USER"),
-			      "-y",
-			      lab_need_forest(f, "ADMIN_PASSWORD_FILE"),
-			      "-r",
-			      dn,
-			      NULL};
-	struct lab_run_opts opts = {.env = env, .timeout_ms = 60000};
-
-	snprintf(ca, sizeof(ca), "LDAPTLS_CACERT=%s", lab_need_forest(f, "CA"));
-	lab_must_run(argv, &opts, res);
-}
-
-/*
- * Remove every IPAM1_* GPO (links, container, SYSVOL folder) and IPAMUG:
- * earlier runs on a lab kept up by hand.  samba-tool gpo del first; a GPO
- * it cannot delete (a container without its CN=User child, as a run
- * killed in the middle of creating it leaves it) goes with ldapdelete -r
- * and smbclient deltree.  Best effort.
- */
-static void remove_leftovers(int f)
-{
-	static const char *const attrs[] = {"cn", NULL};
-	char *base = xasprintf("CN=Policies,CN=System,%s", F[f].dn);
-	struct lab_run res;
-	char **cns, **ug;
-	size_t i;
-
-	ldap_search(f, base, "one", "(displayName=IPAM1_*)", attrs, &res);
-	cns = ldif_values(res.out, "cn");
-	lab_run_free(&res);
-	for (i = 0; cns[i]; i++) {
-		const char *del[] = {"gpo", "del", cns[i], NULL};
-		const char *unlink_args[] = {"gpo", "dellink", F[f].dn, cns[i],
-					     NULL};
-		char *dn, *cmd;
-
-		samba_tool(f, del, &res);
-		if (res.exit_code == 0) {
-			lab_run_free(&res);
-			continue;
-		}
-		printf("note: samba-tool gpo del %s failed; removing it with "
-		       "ldapdelete -r and smbclient deltree: %s\n",
-		       cns[i], res.err);
-		lab_run_free(&res);
-		samba_tool(f, unlink_args, &res);
-		lab_run_free(&res);
-		dn = xasprintf("CN=%s,%s", cns[i], base);
-		ldap_delete_tree(f, dn, &res);
-		lab_run_free(&res);
-		cmd = xasprintf("deltree \"%s\\Policies\\%s\"", F[f].domain,
-				cns[i]);
-		smbclient(f, cmd, &res);
-		lab_run_free(&res);
-		free(cmd);
-		free(dn);
-	}
-	lab_strv_free(cns);
-	free(base);
-	ug = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
-	if (ug[0]) {
-		static const char *const args[] = {"group", "delete", "IPAMUG",
-						   NULL};
-
-		samba_tool(f, args, &res);
-		lab_run_free(&res);
-	}
-	lab_strv_free(ug);
 }
 
 /* ---- the desired states ------------------------------------------------- */
@@ -910,7 +209,7 @@ static char *write_config(const char *name, unsigned unmanaged, int timeout)
 		const char *eol = strchr(p, '\n');
 		char *l = xstrndup(p, eol ? (size_t)(eol - p) : strlen(p));
 
-		strv_push(&lines, &n, l);
+		labad_strv_push(&lines, &n, l);
 		free(l);
 		p = eol ? eol + 1 : p + strlen(p);
 	}
@@ -988,25 +287,6 @@ static void thaw_on_signal(int sig)
 	raise(sig);
 }
 
-static pid_t samba_pid(const char *name)
-{
-	char *path = xasprintf("%s/pids", lab_need_env("IPAM_LAB_DIR"));
-	char *text = lab_read_file(path, 1 << 16, NULL);
-	char *key = xasprintf("%s ", name), *p;
-	pid_t pid = 0;
-
-	assert_non_null(text);
-	p = strstr(text, key);
-	if (p)
-		pid = (pid_t)strtol(p + strlen(key), NULL, 10);
-	free(key);
-	free(text);
-	free(path);
-	if (pid <= 1)
-		fail_msg("no %s in $IPAM_LAB_DIR/pids", name);
-	return pid;
-}
-
 /* The state letter of /proc/PID/stat, or 0. */
 static char proc_state(pid_t pid)
 {
@@ -1024,7 +304,7 @@ static char proc_state(pid_t pid)
  * Kerberos stop answering; TCP still connects. */
 static void freeze_branch(void)
 {
-	pid_t pid = samba_pid("samba-branch");
+	pid_t pid = labad_samba_pid("samba-branch");
 
 	signal(SIGTERM, thaw_on_signal);
 	signal(SIGINT, thaw_on_signal);
@@ -1072,28 +352,10 @@ static int thaw_teardown(void **state)
 
 /* ---- ipamctl's JSON ----------------------------------------------------- */
 
-static const struct ipam_node *jkey(const struct ipam_node *map,
-				    const char *key)
-{
-	size_t i;
-
-	for (i = 0; map && map->kind == IPAM_NODE_MAP && i < map->nr; i++)
-		if (!strcmp(map->keys[i]->str, key))
-			return map->items[i];
-	return NULL;
-}
-
-static const char *jstr(const struct ipam_node *map, const char *key)
-{
-	const struct ipam_node *v = jkey(map, key);
-
-	return v && v->kind == IPAM_NODE_STR ? v->str : NULL;
-}
-
 static long long jint(const struct ipam_node *map, const char *key,
 		      const char *ctx)
 {
-	const struct ipam_node *v = jkey(map, key);
+	const struct ipam_node *v = labad_jkey(map, key);
 
 	if (!v || v->kind != IPAM_NODE_INT)
 		fail_msg("%s: no integer '%s'", ctx, key);
@@ -1103,21 +365,11 @@ static long long jint(const struct ipam_node *map, const char *key,
 static const struct ipam_node *jseq(const struct ipam_node *map,
 				    const char *key, const char *ctx)
 {
-	const struct ipam_node *v = jkey(map, key);
+	const struct ipam_node *v = labad_jkey(map, key);
 
 	if (!v || v->kind != IPAM_NODE_SEQ)
 		fail_msg("%s: no list '%s'", ctx, key);
 	return v;
-}
-
-static struct ipam_node *parse_json(const char *text, size_t len,
-				    const char *what)
-{
-	struct ipam_node *root = NULL;
-
-	if (ipam_json_parse(&root, what, text, len))
-		fail_msg("%s: not JSON:\n%s", what, text);
-	return root;
 }
 
 static struct ipam_node *parse_json_file(const char *path)
@@ -1128,39 +380,9 @@ static struct ipam_node *parse_json_file(const char *path)
 
 	if (!text)
 		fail_msg("cannot read %s: %s", path, strerror(errno));
-	root = parse_json(text, len, path);
+	root = labad_parse_json(text, len, path);
 	free(text);
 	return root;
-}
-
-/* The file validates against schemas/plan.schema.json. */
-static void schema_ok_file(const char *path)
-{
-	static const char script[] =
-		"import json, sys, jsonschema\n"
-		"s = json.load(open(sys.argv[1]))\n"
-		"jsonschema.Draft202012Validator.check_schema(s)\n"
-		"jsonschema.Draft202012Validator(s).validate("
-		"json.load(open(sys.argv[2])))\n";
-	char schema[4096];
-	const char *argv[] = {
-		"/usr/bin/python3", "-c", script, schema, path, NULL};
-	struct lab_run_opts o = {.timeout_ms = 60000};
-	struct lab_run res;
-
-	snprintf(schema, sizeof(schema), "%s/../../../schemas/plan.schema.json",
-		 lab_need_env("IPAM_LAB_FIXTURES"));
-	lab_must_succeed(argv, &o, &res);
-	lab_run_free(&res);
-}
-
-static void schema_ok(const char *json, size_t len, const char *name)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-
-	assert_int_equal(lab_write_file(path, json, len), 0);
-	schema_ok_file(path);
-	free(path);
 }
 
 static bool eq_ci(const char *a, const char *b)
@@ -1180,11 +402,11 @@ static size_t count_actions(const struct ipam_node *plan, const char *kind,
 	for (i = 0; i < acts->nr; i++) {
 		const struct ipam_node *a = acts->items[i];
 
-		if ((kind && !eq_ci(jstr(a, "kind"), kind)) ||
-		    (domain && !eq_ci(jstr(a, "domain"), domain)) ||
-		    (gpo && !eq_ci(jstr(a, "gpo"), gpo)) ||
-		    (target && !eq_ci(jstr(a, "target"), target)) ||
-		    (origin && !eq_ci(jstr(a, "origin"), origin)))
+		if ((kind && !eq_ci(labad_jstr(a, "kind"), kind)) ||
+		    (domain && !eq_ci(labad_jstr(a, "domain"), domain)) ||
+		    (gpo && !eq_ci(labad_jstr(a, "gpo"), gpo)) ||
+		    (target && !eq_ci(labad_jstr(a, "target"), target)) ||
+		    (origin && !eq_ci(labad_jstr(a, "origin"), origin)))
 			continue;
 		n++;
 	}
@@ -1200,11 +422,13 @@ static char *actions_text(const struct ipam_node *plan)
 
 	for (i = 0; i < acts->nr; i++) {
 		const struct ipam_node *a = acts->items[i];
-		const char *g = jstr(a, "gpo"), *r = jstr(a, "reason");
+		const char *g = labad_jstr(a, "gpo"),
+			   *r = labad_jstr(a, "reason");
 
-		strbuf_addf(&sb, "  %s %s %s %s %s: %s\n", jstr(a, "origin"),
-			    jstr(a, "kind"), jstr(a, "domain"), g ? g : "-",
-			    jstr(a, "target"), r ? r : "");
+		strbuf_addf(&sb, "  %s %s %s %s %s: %s\n",
+			    labad_jstr(a, "origin"), labad_jstr(a, "kind"),
+			    labad_jstr(a, "domain"), g ? g : "-",
+			    labad_jstr(a, "target"), r ? r : "");
 	}
 	return strbuf_detach(&sb, NULL);
 }
@@ -1227,18 +451,20 @@ static void filter_sids_ok(const struct ipam_node *plan, const char *what)
 
 	for (i = 0; i < acts->nr; i++) {
 		const struct ipam_node *a = acts->items[i];
-		const char *k = jstr(a, "kind"), *t = jstr(a, "target");
+		const char *k = labad_jstr(a, "kind"),
+			   *t = labad_jstr(a, "target");
 
 		if (!k || strncmp(k, "filter_", 7))
 			continue;
 		for (int s = 0; s < NSRV; s++)
 			if (eq_ci(t, SRV[s].name) &&
-			    (!jstr(a, "sid") ||
-			     strcmp(jstr(a, "sid"), SRV[s].sid)))
+			    (!labad_jstr(a, "sid") ||
+			     strcmp(labad_jstr(a, "sid"), SRV[s].sid)))
 				fail_msg("%s: %s %s has sid %s, AD says %s",
 					 what, k, t,
-					 jstr(a, "sid") ? jstr(a, "sid")
-							: "null",
+					 labad_jstr(a, "sid")
+						 ? labad_jstr(a, "sid")
+						 : "null",
 					 SRV[s].sid);
 	}
 }
@@ -1273,7 +499,7 @@ static void order_ok(const struct ipam_node *plan, const char *what)
 
 	for (i = 0; i < acts->nr; i++) {
 		const struct ipam_node *a = acts->items[i];
-		int ph = phase(jstr(a, "kind"));
+		int ph = phase(labad_jstr(a, "kind"));
 
 		if (jint(a, "seq", what) != (long long)i + 1)
 			fail_msg("%s: action %zu has seq %lld", what, i + 1,
@@ -1281,7 +507,7 @@ static void order_ok(const struct ipam_node *plan, const char *what)
 		if (ph < last)
 			fail_msg("%s: action %zu (%s) comes after a later "
 				 "phase:\n%s",
-				 what, i + 1, jstr(a, "kind"),
+				 what, i + 1, labad_jstr(a, "kind"),
 				 actions_text(plan));
 		last = ph;
 	}
@@ -1295,18 +521,18 @@ static char *run_outcome(const char *config, pid_t pid, long long *id)
 	char *outcome = NULL;
 	size_t i;
 
-	run_ipamctl(&res, "history", "-c", config, "-o", "json", NULL);
-	expect_exit(&res, 0, "ipamctl history -o json");
-	root = parse_json(res.out, res.out_len, "history -o json");
+	labad_run_ipamctl(&res, "history", "-c", config, "-o", "json", NULL);
+	labad_expect_exit(&res, 0, "ipamctl history -o json");
+	root = labad_parse_json(res.out, res.out_len, "history -o json");
 	if (root->kind != IPAM_NODE_SEQ)
 		fail_msg("history -o json is not a list");
 	for (i = 0; i < root->nr && !outcome; i++) {
 		const struct ipam_node *r = root->items[i];
-		const struct ipam_node *p = jkey(r, "pid");
+		const struct ipam_node *p = labad_jkey(r, "pid");
 
 		if (p && p->kind == IPAM_NODE_INT && p->num == (long long)pid &&
-		    jstr(r, "outcome")) {
-			outcome = xstrdup(jstr(r, "outcome"));
+		    labad_jstr(r, "outcome")) {
+			outcome = xstrdup(labad_jstr(r, "outcome"));
 			if (id)
 				*id = jint(r, "id", "history");
 		}
@@ -1334,20 +560,22 @@ static void gpo_structure_ok(int f, int k)
 {
 	char *user = xasprintf("CN=User,%s", F[f].gpo_dn[k]);
 	char *machine = xasprintf("CN=Machine,%s", F[f].gpo_dn[k]);
-	char **children = ldap_dns(f, F[f].gpo_dn[k], "one", "(objectClass=*)");
+	char **children =
+		labad_ldap_dns(f, F[f].gpo_dn[k], "one", "(objectClass=*)");
 	char *cmd = xasprintf("ls \"%s\\Policies\\%s\\*\"", F[f].domain,
 			      F[f].guid[k]);
 	struct lab_run res;
 	char **lines;
 	bool dir_user = false, dir_machine = false, gpt = false;
 
-	if (strv_len(children) != 2 || !strv_has_ci(children, user) ||
-	    !strv_has_ci(children, machine))
+	if (labad_strv_len(children) != 2 ||
+	    !labad_strv_has_ci(children, user) ||
+	    !labad_strv_has_ci(children, machine))
 		fail_msg("%s %s %s: children [%s], expected CN=User and "
 			 "CN=Machine (as the GPO's creation makes them)",
-			 F[f].domain, gpo_name[k], F[f].guid[k],
-			 join(children));
-	smbclient(f, cmd, &res);
+			 F[f].domain, labad_gpo_name[k], F[f].guid[k],
+			 labad_join(children));
+	labad_smbclient(f, cmd, &res);
 	lines = lab_lines(res.out, NULL);
 	for (size_t i = 0; lines && lines[i]; i++) {
 		const char *l = lines[i];
@@ -1365,7 +593,7 @@ static void gpo_structure_ok(int f, int k)
 		fail_msg("%s %s %s: SYSVOL folder without %s%s%s (a GPO as "
 			 "its creation makes it has User\\, Machine\\ and "
 			 "GPT.INI); smbclient ls (exit %d):\n%s",
-			 F[f].domain, gpo_name[k], F[f].guid[k],
+			 F[f].domain, labad_gpo_name[k], F[f].guid[k],
 			 dir_user ? "" : "User\\ ",
 			 dir_machine ? "" : "Machine\\ ", gpt ? "" : "GPT.INI",
 			 res.exit_code, res.out);
@@ -1388,86 +616,90 @@ static void gpo_structure_ok(int f, int k)
  */
 static void check_domain(int f)
 {
-	char *ug = ipamug_dn(f), **v, *dns_dn, *elr_dn, *opts[NGPO];
-	char **acl[NGPO + 1];
-	const char *dns[NGPO + 1];
+	char *ug = labad_ipamug_dn(&F[f]), **v, *dns_dn, *elr_dn,
+	     *opts[LABAD_NGPO];
+	char **acl[LABAD_NGPO + 1];
+	const char *dns[LABAD_NGPO + 1];
 	char ctx[160];
 	int k;
 
-	v = ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
-	if (strv_len(v) != 1 || strcasecmp(v[0], ug))
+	v = labad_ldap_dns(f, F[f].dn, "sub", "(sAMAccountName=IPAMUG)");
+	if (labad_strv_len(v) != 1 || strcasecmp(v[0], ug))
 		fail_msg("%s: IPAMUG: [%s], expected one at %s", F[f].domain,
-			 join(v), ug);
+			 labad_join(v), ug);
 	lab_strv_free(v);
 	free(F[f].ipamug_sid);
-	F[f].ipamug_sid = sid_of(f, "(sAMAccountName=IPAMUG)");
+	F[f].ipamug_sid = labad_sid_of(f, "(sAMAccountName=IPAMUG)");
 	if (f == 1) {
 		char *server = xasprintf("CN=IPAM1,CN=Computers,%s", F[f].dn);
 
-		v = ldap_all(f, ug, "member");
-		if (!strv_has_ci(v, server))
+		v = labad_ldap_all(f, ug, "member");
+		if (!labad_strv_has_ci(v, server))
 			fail_msg("%s: IPAMUG members [%s], no %s", F[f].domain,
-				 join(v), server);
+				 labad_join(v), server);
 		lab_strv_free(v);
 		free(server);
 	}
 	elr_dn = xasprintf("CN=Event Log Readers,CN=Builtin,%s", F[f].dn);
-	v = ldap_all(f, elr_dn, "member");
-	if (!strv_has_ci(v, ug))
+	v = labad_ldap_all(f, elr_dn, "member");
+	if (!labad_strv_has_ci(v, ug))
 		fail_msg("%s: IPAMUG not in Event Log Readers: [%s]",
-			 F[f].domain, join(v));
+			 F[f].domain, labad_join(v));
 	lab_strv_free(v);
 
-	need_gpos(f);
+	labad_need_gpos(&F[f], true);
 	dns_dn = xasprintf("CN=MicrosoftDNS,CN=System,%s", F[f].dn);
-	for (k = 0; k < NGPO; k++)
+	for (k = 0; k < LABAD_NGPO; k++)
 		dns[k] = F[f].gpo_dn[k];
-	dns[NGPO] = dns_dn;
-	aces_of(f, dns, NGPO + 1, acl);
-	expect_ace(acl[NGPO], ACE_DNS, F[f].ipamug_sid, true, dns_dn);
+	dns[LABAD_NGPO] = dns_dn;
+	labad_aces_of(f, dns, LABAD_NGPO + 1, acl);
+	labad_expect_ace(acl[LABAD_NGPO], LABAD_ACE_DNS, F[f].ipamug_sid, true,
+			 dns_dn);
 	link_options(f, opts);
-	for (k = 0; k < NGPO; k++) {
+	for (k = 0; k < LABAD_NGPO; k++) {
 		const char *want[NSRV + 1];
 		char **got;
 		size_t n = 0;
 
-		snprintf(ctx, sizeof(ctx), "%s %s %s", F[f].domain, gpo_name[k],
-			 F[f].guid[k]);
+		snprintf(ctx, sizeof(ctx), "%s %s %s", F[f].domain,
+			 labad_gpo_name[k], F[f].guid[k]);
 		if (!opts[k] || strcmp(opts[k], "NONE"))
 			fail_msg("%s: link on %s: %s", ctx, F[f].dn,
 				 opts[k] ? opts[k] : "not linked");
 		gpo_structure_ok(f, k);
-		expect_ace(acl[k], ACE_READ, AU_SID, true, ctx);
-		expect_ace(acl[k], ACE_EDIT, F[f].ipamug_sid, true, ctx);
+		labad_expect_ace(acl[k], LABAD_ACE_READ, LABAD_AU_SID, true,
+				 ctx);
+		labad_expect_ace(acl[k], LABAD_ACE_EDIT, F[f].ipamug_sid, true,
+				 ctx);
 		for (int s = 0; s < NSRV; s++) {
 			if (SRV[s].f != f)
 				continue;
 			if (managed[s] && (SRV[s].gpos & (1u << k))) {
 				want[n++] = SRV[s].sid;
-				expect_ace(acl[k], ACE_READ, SRV[s].sid, true,
-					   ctx);
+				labad_expect_ace(acl[k], LABAD_ACE_READ,
+						 SRV[s].sid, true, ctx);
 			} else if (names_sid(acl[k], SRV[s].sid)) {
 				fail_msg("%s: an ACE for %s (%s, %s here):\n  "
 					 "%s",
 					 ctx, SRV[s].name, SRV[s].sid,
 					 managed[s] ? "managed, not wanted"
 						    : "unmanaged",
-					 join(acl[k]));
+					 labad_join(acl[k]));
 			}
 		}
 		want[n] = NULL;
-		got = apply_sids(acl[k]);
+		got = labad_apply_sids(acl[k]);
 		snprintf(ctx, sizeof(ctx),
 			 "%s %s: the SIDs that may apply it (security "
 			 "filtering)",
-			 F[f].domain, gpo_name[k]);
+			 F[f].domain, labad_gpo_name[k]);
 		lab_assert_set(got, want, ctx);
 		lab_strv_free(got);
 		free(opts[k]);
 	}
-	for (k = 0; k <= NGPO; k++)
+	for (k = 0; k <= LABAD_NGPO; k++)
 		lab_strv_free(acl[k]);
-	aclcheck_ok(f);
+	labad_aclcheck_ok(f);
 	free(dns_dn);
 	free(elr_dn);
 	free(ug);
@@ -1481,8 +713,9 @@ static void plan_clean(int c, const char *after)
 
 	snprintf(what, sizeof(what),
 		 "ipamctl plan --detailed-exitcode after %s", after);
-	run_ipamctl(&res, "plan", "-c", cfg[c], "--detailed-exitcode", NULL);
-	expect_exit(&res, 0, what);
+	labad_run_ipamctl(&res, "plan", "-c", cfg[c], "--detailed-exitcode",
+			  NULL);
+	labad_expect_exit(&res, 0, what);
 	lab_run_free(&res);
 }
 
@@ -1498,9 +731,8 @@ static int setup(void **state)
 	assert_non_null(tmpdir);
 	db_path = xasprintf("%s/state.db", tmpdir);
 	for (f = 1; f <= 2; f++) {
-		F[f].domain = lab_need_forest(f, "DOMAIN");
-		F[f].dn = lab_domain_dn(F[f].domain);
-		remove_leftovers(f);
+		labad_forest_init(&F[f], f);
+		labad_remove_leftovers(&F[f]);
 	}
 	/* SIDs, and the DNS role from the zones' NS records (dig) */
 	for (int s = 0; s < NSRV; s++) {
@@ -1509,7 +741,7 @@ static int setup(void **state)
 		const char *argv[] = {"dig", "+short", "NS", domain, NULL};
 		char *fqdn = xasprintf("%s.", SRV[s].name);
 
-		SRV[s].sid = sid_of(SRV[s].f, filter);
+		SRV[s].sid = labad_sid_of(SRV[s].f, filter);
 		lab_must_succeed(argv, NULL, &res);
 		if (lab_has_line(res.out, fqdn))
 			SRV[s].gpos |= 1u << GPO_DNS;
@@ -1525,8 +757,8 @@ static int setup(void **state)
 	cfg[CFG_C] = write_config("C", 1u << S_BDHCP1, 3);
 	cfg[CFG_D] = write_config("D", (1u << S_DHCP1) | (1u << S_BDHCP1), 10);
 	set_managed(0);
-	run_ipamctl(&res, "db", "init", "-c", cfg[CFG_A], NULL);
-	expect_exit(&res, 0, "ipamctl db init");
+	labad_run_ipamctl(&res, "db", "init", "-c", cfg[CFG_A], NULL);
+	labad_expect_exit(&res, 0, "ipamctl db init");
 	lab_run_free(&res);
 	return 0;
 }
@@ -1540,13 +772,8 @@ static int teardown(void **state)
 	release_port68();
 	for (f = 1; f <= 2; f++) {
 		if (!lab_env("IPAM_RECTEST_KEEP"))
-			remove_leftovers(f);
-		for (k = 0; k < NGPO; k++) {
-			free(F[f].guid[k]);
-			free(F[f].gpo_dn[k]);
-		}
-		free(F[f].ipamug_sid);
-		free(F[f].dn);
+			labad_remove_leftovers(&F[f]);
+		labad_forest_release(&F[f]);
 	}
 	for (int s = 0; s < NSRV; s++)
 		free(SRV[s].sid);
@@ -1565,20 +792,21 @@ static void test_1_full_loop(void **state)
 	char *out = xasprintf("%s/plan1.json", tmpdir);
 	struct ipam_node *plan;
 	struct lab_run res;
-	double t0 = now_s();
+	double t0 = labad_now_s();
 	int f, k;
 
 	(void)state;
 	/* the merge-request comment on stdout, the JSON plan in --out */
-	run_ipamctl(&res, "plan", "-c", cfg[CFG_A], "--detailed-exitcode", "-o",
-		    "markdown", "--out", out, NULL);
-	expect_exit(&res, 2, "ipamctl plan --detailed-exitcode (fresh lab)");
+	labad_run_ipamctl(&res, "plan", "-c", cfg[CFG_A], "--detailed-exitcode",
+			  "-o", "markdown", "--out", out, NULL);
+	labad_expect_exit(&res, 2,
+			  "ipamctl plan --detailed-exitcode (fresh lab)");
 	if (strncmp(res.out, "### ipamctl plan", 16))
 		fail_msg("plan -o markdown does not start with '### ipamctl "
 			 "plan':\n%s",
 			 res.out);
 	lab_run_free(&res);
-	schema_ok_file(out);
+	labad_schema_ok_file("plan", out);
 	plan = parse_json_file(out);
 	order_ok(plan, "the first plan");
 	filter_sids_ok(plan, "the first plan");
@@ -1587,25 +815,26 @@ static void test_1_full_loop(void **state)
 			    "first plan");
 		need_action(plan, "dc_grants", F[f].domain, NULL, NULL,
 			    "pending", "first plan");
-		for (k = 0; k < NGPO; k++) {
+		for (k = 0; k < LABAD_NGPO; k++) {
 			need_action(plan, "gpo_create", F[f].domain,
-				    gpo_name[k], gpo_name[k], "pending",
-				    "first plan");
-			need_action(plan, "gpo_link", F[f].domain, gpo_name[k],
-				    gpo_name[k], "pending", "first plan");
+				    labad_gpo_name[k], labad_gpo_name[k],
+				    "pending", "first plan");
+			need_action(plan, "gpo_link", F[f].domain,
+				    labad_gpo_name[k], labad_gpo_name[k],
+				    "pending", "first plan");
 		}
 	}
 	need_action(plan, "group_member", F[1].domain, NULL,
 		    "ipam1.corp.example.test", "pending", "first plan");
 	for (int s = 0; s < NSRV; s++)
-		for (k = 0; k < NGPO; k++)
+		for (k = 0; k < LABAD_NGPO; k++)
 			if (count_actions(plan, "filter_add",
-					  F[SRV[s].f].domain, gpo_name[k],
+					  F[SRV[s].f].domain, labad_gpo_name[k],
 					  SRV[s].name,
 					  NULL) != !!(SRV[s].gpos & (1u << k)))
 				fail_msg("first plan: filter_add of %s on %s: "
 					 "expected %s:\n%s",
-					 SRV[s].name, gpo_name[k],
+					 SRV[s].name, labad_gpo_name[k],
 					 SRV[s].gpos & (1u << k) ? "one"
 								 : "none",
 					 actions_text(plan));
@@ -1616,17 +845,18 @@ static void test_1_full_loop(void **state)
 	ipam_node_free(plan);
 
 	/* no terminal, no --auto-approve: refused, nothing written */
-	run_ipamctl(&res, "apply", "-c", cfg[CFG_A], NULL);
-	expect_exit(&res, 1, "ipamctl apply without a terminal");
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_A], NULL);
+	labad_expect_exit(&res, 1, "ipamctl apply without a terminal");
 	if (!strstr(res.err, "--auto-approve"))
 		fail_msg("%s", lab_run_describe(&res, "ipamctl apply without "
 						      "a terminal"));
 	lab_run_free(&res);
-	if (list_ipam_gpos(1, NULL, NULL) || list_ipam_gpos(2, NULL, NULL))
+	if (labad_list_gpos(1, NULL, NULL) || labad_list_gpos(2, NULL, NULL))
 		fail_msg("apply without --auto-approve made GPOs");
 
-	run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve", NULL);
-	expect_exit(&res, 0, "ipamctl apply --auto-approve");
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 0, "ipamctl apply --auto-approve");
 	if (!strstr(res.out, "Apply complete: "))
 		fail_msg("%s", lab_run_describe(&res, "ipamctl apply"));
 	printf("%s", strstr(res.out, "Apply complete: "));
@@ -1635,7 +865,7 @@ static void test_1_full_loop(void **state)
 	for (f = 1; f <= 2; f++)
 		check_domain(f);
 	free(out);
-	printf("(1) full loop: %.1f s\n", now_s() - t0);
+	printf("(1) full loop: %.1f s\n", labad_now_s() - t0);
 }
 
 /* ---- (2) drift, made with Samba's tools --------------------------------- */
@@ -1657,7 +887,7 @@ static char *fetch(int f, const char *remote, const char *local, size_t *len)
 	char *text;
 
 	unlink(local);
-	smbclient(f, cmd, &res);
+	labad_smbclient(f, cmd, &res);
 	text = lab_read_file(local, 1 << 20, len);
 	if (!text)
 		fail_msg("cannot fetch %s: %s", remote,
@@ -1673,24 +903,24 @@ static void test_2_drift_detected_and_corrected(void **state)
 	char *ipam1 = xasprintf("CN=IPAM1,CN=Computers,%s", F[c].dn);
 	char *dnsacl = xasprintf("CN=MicrosoftDNS,CN=System,%s", F[c].dn);
 	char *xml_remote, *xml_local, *orig, *edited, *now, *p, *inf_remote;
-	char *deleted_guid;
+	char *deleted_guid, *drift_json;
 	size_t orig_len, now_len;
 	struct ipam_node *plan;
 	struct lab_run res;
-	double t0 = now_s();
+	double t0 = labad_now_s();
 	long long run_id = 0;
 
 	(void)state;
-	need_gpos(c);
-	need_gpos(b);
+	labad_need_gpos(&F[c], true);
+	labad_need_gpos(&F[b], true);
 	F[c].ipamug_sid = F[c].ipamug_sid
 				  ? F[c].ipamug_sid
-				  : sid_of(c, "(sAMAccountName=IPAMUG)");
+				  : labad_sid_of(c, "(sAMAccountName=IPAMUG)");
 
 	/* corp: IPAM1_DNS unlinked */
 	dellink(c, GPO_DNS);
 	/* corp: dhcp1's Apply Group Policy ACE off IPAM1_DHCP, by hand */
-	rmace(c, F[c].gpo_dn[GPO_DHCP], SRV[S_DHCP1].sid, APPLY_GUID);
+	rmace(c, F[c].gpo_dn[GPO_DHCP], SRV[S_DHCP1].sid, LABAD_APPLY_GUID);
 	/* corp: IPAM1_DC_NPS's Groups.xml edited over SMB */
 	xml_remote = groups_xml(c, GPO_DC_NPS);
 	xml_local = xasprintf("%s/Groups.xml", tmpdir);
@@ -1705,8 +935,8 @@ static void test_2_drift_detected_and_corrected(void **state)
 		char *cmd =
 			xasprintf("put \"%s\" \"%s\"", xml_local, xml_remote);
 
-		smbclient(c, cmd, &res);
-		expect_exit(&res, 0, "smbclient put Groups.xml");
+		labad_smbclient(c, cmd, &res);
+		labad_expect_exit(&res, 0, "smbclient put Groups.xml");
 		lab_run_free(&res);
 		free(cmd);
 	}
@@ -1726,13 +956,13 @@ static void test_2_drift_detected_and_corrected(void **state)
 			cmd = xasprintf("mkdir \"%s\\Policies\\%s\\%s\"",
 					F[c].domain, F[c].guid[GPO_DNS],
 					dirs[i]);
-			smbclient(c, cmd, &res); /* may exist already */
+			labad_smbclient(c, cmd, &res); /* may exist already */
 			lab_run_free(&res);
 			free(cmd);
 		}
 		cmd = xasprintf("put \"%s\" \"%s\"", local, inf_remote);
-		smbclient(c, cmd, &res);
-		expect_exit(&res, 0, "smbclient put GptTmpl.inf");
+		labad_smbclient(c, cmd, &res);
+		labad_expect_exit(&res, 0, "smbclient put GptTmpl.inf");
 		lab_run_free(&res);
 		free(cmd);
 		free(local);
@@ -1741,13 +971,13 @@ static void test_2_drift_detected_and_corrected(void **state)
 	{
 		static const char *const args[] = {"group", "removemembers",
 						   "IPAMUG", "ipam1$", NULL};
-		char *ug = ipamug_dn(c), **m;
+		char *ug = labad_ipamug_dn(&F[c]), **m;
 
-		samba_tool_ok(c, args, &res);
+		labad_samba_tool_ok(c, args, &res);
 		lab_run_free(&res);
-		m = ldap_all(c, ug, "member");
+		m = labad_ldap_all(c, ug, "member");
 		free(ug);
-		if (strv_has_ci(m, ipam1))
+		if (labad_strv_has_ci(m, ipam1))
 			fail_msg("samba-tool group removemembers left ipam1 "
 				 "in IPAMUG");
 		lab_strv_free(m);
@@ -1758,14 +988,14 @@ static void test_2_drift_detected_and_corrected(void **state)
 	{
 		const char *args[] = {"gpo", "del", deleted_guid, NULL};
 
-		samba_tool_ok(b, args, &res);
+		labad_samba_tool_ok(b, args, &res);
 		lab_run_free(&res);
 	}
 
 	/* gpo show names the template and what it does */
-	run_ipamctl(&res, "gpo", "show", "--domain", F[c].domain, "-c",
-		    cfg[CFG_A], NULL);
-	expect_exit(&res, 0, "ipamctl gpo show");
+	labad_run_ipamctl(&res, "gpo", "show", "--domain", F[c].domain, "-c",
+			  cfg[CFG_A], NULL);
+	labad_expect_exit(&res, 0, "ipamctl gpo show");
 	if (!strstr(res.out, "SecEdit\\GptTmpl.inf: not declared, security "
 			     "template: line 8: Restricted Groups replace "
 			     "the members of Event Log Readers"))
@@ -1773,10 +1003,12 @@ static void test_2_drift_detected_and_corrected(void **state)
 	lab_run_free(&res);
 
 	/* drift: each reported, as drift, and nothing but drift */
-	run_ipamctl(&res, "drift", "-c", cfg[CFG_A], "-o", "json", NULL);
-	expect_exit(&res, 2, "ipamctl drift -o json");
-	schema_ok(res.out, res.out_len, "drift.json");
-	plan = parse_json(res.out, res.out_len, "drift -o json");
+	labad_run_ipamctl(&res, "drift", "-c", cfg[CFG_A], "-o", "json", NULL);
+	labad_expect_exit(&res, 2, "ipamctl drift -o json");
+	drift_json = xasprintf("%s/drift.json", tmpdir);
+	labad_schema_ok("plan", res.out, res.out_len, drift_json);
+	free(drift_json);
+	plan = labad_parse_json(res.out, res.out_len, "drift -o json");
 	lab_run_free(&res);
 	need_action(plan, "gpo_link", F[c].domain, "IPAM1_DNS", "IPAM1_DNS",
 		    "drift", "drift after dellink");
@@ -1801,7 +1033,7 @@ static void test_2_drift_detected_and_corrected(void **state)
 		size_t all = count_actions(plan, NULL, NULL, NULL, NULL, NULL);
 		size_t drift =
 			count_actions(plan, NULL, NULL, NULL, NULL, "drift");
-		const struct ipam_node *sum = jkey(plan, "summary");
+		const struct ipam_node *sum = labad_jkey(plan, "summary");
 
 		if (all != drift ||
 		    jint(sum, "drift", "summary") != (long long)drift)
@@ -1815,30 +1047,31 @@ static void test_2_drift_detected_and_corrected(void **state)
 			const struct ipam_node *a =
 				jseq(plan, "actions", "drift")->items[i];
 
-			if (eq_ci(jstr(a, "kind"), "gpo_settings") &&
-			    eq_ci(jstr(a, "gpo"), "IPAM1_DC_NPS") &&
-			    !strstr(jstr(a, "reason"), "Groups.xml"))
+			if (eq_ci(labad_jstr(a, "kind"), "gpo_settings") &&
+			    eq_ci(labad_jstr(a, "gpo"), "IPAM1_DC_NPS") &&
+			    !strstr(labad_jstr(a, "reason"), "Groups.xml"))
 				fail_msg("the settings drift does not name "
 					 "Groups.xml: %s",
-					 jstr(a, "reason"));
+					 labad_jstr(a, "reason"));
 			/* the template is named with what it does */
-			if (eq_ci(jstr(a, "kind"), "gpo_settings") &&
-			    eq_ci(jstr(a, "gpo"), "IPAM1_DNS") &&
-			    (!strstr(jstr(a, "reason"),
+			if (eq_ci(labad_jstr(a, "kind"), "gpo_settings") &&
+			    eq_ci(labad_jstr(a, "gpo"), "IPAM1_DNS") &&
+			    (!strstr(labad_jstr(a, "reason"),
 				     "SecEdit\\GptTmpl.inf not declared") ||
-			     !strstr(jstr(a, "reason"),
+			     !strstr(labad_jstr(a, "reason"),
 				     "replace the members of Event Log "
 				     "Readers (S-1-5-32-573) without IPAMUG")))
 				fail_msg("the settings drift of IPAM1_DNS does "
 					 "not explain GptTmpl.inf: %s",
-					 jstr(a, "reason"));
+					 labad_jstr(a, "reason"));
 		}
 	}
 	ipam_node_free(plan);
 
 	/* one apply corrects it all */
-	run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve", NULL);
-	expect_exit(&res, 0, "ipamctl apply (drift)");
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 0, "ipamctl apply (drift)");
 	lab_run_free(&res);
 	plan_clean(CFG_A, "correcting the drift");
 	/* its journal: every action done */
@@ -1848,34 +1081,35 @@ static void test_2_drift_detected_and_corrected(void **state)
 		char id[32];
 		long long last = 0;
 
-		run_ipamctl(&res, "history", "-c", cfg[CFG_A], "-o", "json",
-			    NULL);
-		expect_exit(&res, 0, "ipamctl history -o json");
-		run = parse_json(res.out, res.out_len, "history");
+		labad_run_ipamctl(&res, "history", "-c", cfg[CFG_A], "-o",
+				  "json", NULL);
+		labad_expect_exit(&res, 0, "ipamctl history -o json");
+		run = labad_parse_json(res.out, res.out_len, "history");
 		for (size_t i = 0; i < run->nr; i++)
-			if (eq_ci(jstr(run->items[i], "command"), "apply") &&
+			if (eq_ci(labad_jstr(run->items[i], "command"),
+				  "apply") &&
 			    jint(run->items[i], "id", "history") > last)
 				last = jint(run->items[i], "id", "history");
 		ipam_node_free(run);
 		lab_run_free(&res);
 		run_id = last;
 		snprintf(id, sizeof(id), "%lld", run_id);
-		run_ipamctl(&res, "history", "show", id, "-c", cfg[CFG_A], "-o",
-			    "json", NULL);
-		expect_exit(&res, 0, "ipamctl history show -o json");
-		run = parse_json(res.out, res.out_len, "history show");
-		if (!eq_ci(jstr(run, "outcome"), "succeeded"))
+		labad_run_ipamctl(&res, "history", "show", id, "-c", cfg[CFG_A],
+				  "-o", "json", NULL);
+		labad_expect_exit(&res, 0, "ipamctl history show -o json");
+		run = labad_parse_json(res.out, res.out_len, "history show");
+		if (!eq_ci(labad_jstr(run, "outcome"), "succeeded"))
 			fail_msg("%s", lab_run_describe(&res, "history show"));
 		acts = jseq(run, "actions", "history show");
 		if (acts->nr < 7)
 			fail_msg("history show: %zu actions journalled:\n%s",
 				 acts->nr, res.out);
 		for (size_t i = 0; i < acts->nr; i++)
-			if (!eq_ci(jstr(acts->items[i], "state"), "done"))
+			if (!eq_ci(labad_jstr(acts->items[i], "state"), "done"))
 				fail_msg("journal of run %lld: action %zu "
 					 "is %s:\n%s",
 					 run_id, i + 1,
-					 jstr(acts->items[i], "state"),
+					 labad_jstr(acts->items[i], "state"),
 					 res.out);
 		ipam_node_free(run);
 		lab_run_free(&res);
@@ -1894,7 +1128,7 @@ static void test_2_drift_detected_and_corrected(void **state)
 	{
 		char *cmd = xasprintf("allinfo \"%s\"", inf_remote);
 
-		smbclient(c, cmd, &res);
+		labad_smbclient(c, cmd, &res);
 		if (!strstr(res.out, "NT_STATUS_OBJECT_NAME_NOT_FOUND") &&
 		    !strstr(res.err, "NT_STATUS_OBJECT_NAME_NOT_FOUND"))
 			fail_msg("GptTmpl.inf still in IPAM1_DNS after "
@@ -1912,7 +1146,7 @@ static void test_2_drift_detected_and_corrected(void **state)
 	free(deleted_guid);
 	free(ipam1);
 	free(dnsacl);
-	printf("(2) drift: %.1f s\n", now_s() - t0);
+	printf("(2) drift: %.1f s\n", labad_now_s() - t0);
 }
 
 /* ---- (3) an incomplete domain gets no removal --------------------------- */
@@ -1921,10 +1155,10 @@ static bool reason_has(const struct ipam_node *list, const char *domain,
 		       const char *key, const char *needle)
 {
 	for (size_t i = 0; i < list->nr; i++) {
-		const char *d = jstr(list->items[i], "domain");
-		const char *v = jstr(list->items[i], key);
+		const char *d = labad_jstr(list->items[i], "domain");
+		const char *v = labad_jstr(list->items[i], key);
 
-		if (eq_ci(d, domain) && v && ci_strstr(v, needle))
+		if (eq_ci(d, domain) && v && labad_ci_strstr(v, needle))
 			return true;
 	}
 	return false;
@@ -1932,7 +1166,7 @@ static bool reason_has(const struct ipam_node *list, const char *domain,
 
 static void no_removals(const struct ipam_node *plan, const char *what)
 {
-	const struct ipam_node *sum = jkey(plan, "summary");
+	const struct ipam_node *sum = labad_jkey(plan, "summary");
 
 	if (count_actions(plan, "filter_remove", NULL, NULL, NULL, NULL) ||
 	    count_actions(plan, "purge", NULL, NULL, NULL, NULL) ||
@@ -1949,27 +1183,27 @@ static void test_3a_incomplete_discovery_skips_removal(void **state)
 	char **before, **after;
 	struct ipam_node *plan;
 	struct lab_run res;
-	double t0 = now_s();
+	double t0 = labad_now_s();
 
 	(void)state;
-	need_gpos(c);
-	before = aces(c, F[c].gpo_dn[GPO_DHCP]);
-	expect_ace(before, ACE_APPLY, SRV[S_DHCP1].sid, true,
-		   "corp IPAM1_DHCP before");
+	labad_need_gpos(&F[c], true);
+	before = labad_aces(c, F[c].gpo_dn[GPO_DHCP]);
+	labad_expect_ace(before, LABAD_ACE_APPLY, SRV[S_DHCP1].sid, true,
+			 "corp IPAM1_DHCP before");
 
 	/* desired: dhcp1 unmanaged; DHCP discovery cannot probe */
 	hold_port68();
-	run_ipamctl(&res, "plan", "-c", cfg[CFG_B], "--out", out,
-		    "--detailed-exitcode", NULL);
+	labad_run_ipamctl(&res, "plan", "-c", cfg[CFG_B], "--out", out,
+			  "--detailed-exitcode", NULL);
 	/* A plan that could not see everything is not exact: exit 1, the
 	 * plan saved all the same. */
-	expect_exit(&res, 1, "ipamctl plan (UDP 68 taken)");
+	labad_expect_exit(&res, 1, "ipamctl plan (UDP 68 taken)");
 	if (!strstr(res.err, "seen incompletely"))
 		fail_msg("%s", lab_run_describe(&res, "ipamctl plan (UDP 68 "
 						      "taken): no word of the "
 						      "incomplete domain"));
 	lab_run_free(&res);
-	schema_ok_file(out);
+	labad_schema_ok_file("plan", out);
 	plan = parse_json_file(out);
 	no_removals(plan, "plan with DHCP discovery incomplete");
 	if (!reason_has(jseq(plan, "incomplete_domains", "plan"), F[c].domain,
@@ -1981,24 +1215,25 @@ static void test_3a_incomplete_discovery_skips_removal(void **state)
 			"what", "IPAM1_DHCP"))
 		fail_msg("skipped_removals does not name %s in IPAM1_DHCP",
 			 SRV[S_DHCP1].name);
-	if (jint(jkey(plan, "summary"), "skipped_removals", "summary") < 1)
+	if (jint(labad_jkey(plan, "summary"), "skipped_removals", "summary") <
+	    1)
 		fail_msg("summary.skipped_removals is 0");
 	ipam_node_free(plan);
 
 	/* applying that plan removes nothing either */
-	run_ipamctl(&res, "apply", out, "-c", cfg[CFG_B], "--auto-approve",
-		    NULL);
-	expect_exit(&res, 1, "ipamctl apply PLAN (UDP 68 taken)");
+	labad_run_ipamctl(&res, "apply", out, "-c", cfg[CFG_B],
+			  "--auto-approve", NULL);
+	labad_expect_exit(&res, 1, "ipamctl apply PLAN (UDP 68 taken)");
 	lab_run_free(&res);
 	release_port68();
-	after = aces(c, F[c].gpo_dn[GPO_DHCP]);
+	after = labad_aces(c, F[c].gpo_dn[GPO_DHCP]);
 	lab_assert_set(after, (const char *const *)before,
 		       "corp IPAM1_DHCP DACL before and after an apply with "
 		       "DHCP discovery incomplete");
 	lab_strv_free(before);
 	lab_strv_free(after);
 	free(out);
-	printf("(3a) incomplete discovery: %.1f s\n", now_s() - t0);
+	printf("(3a) incomplete discovery: %.1f s\n", labad_now_s() - t0);
 }
 
 static void test_3b_frozen_dc_removes_nothing(void **state)
@@ -2011,18 +1246,18 @@ static void test_3b_frozen_dc_removes_nothing(void **state)
 	char **before, **after;
 	struct ipam_node *plan;
 	struct lab_run res;
-	double t0 = now_s();
+	double t0 = labad_now_s();
 
 	(void)state;
-	need_gpos(b);
-	before = aces(b, F[b].gpo_dn[GPO_DHCP]);
-	expect_ace(before, ACE_APPLY, SRV[S_BDHCP1].sid, true,
-		   "branch IPAM1_DHCP before");
+	labad_need_gpos(&F[b], true);
+	before = labad_aces(b, F[b].gpo_dn[GPO_DHCP]);
+	labad_expect_ace(before, LABAD_ACE_APPLY, SRV[S_BDHCP1].sid, true,
+			 "branch IPAM1_DHCP before");
 
 	/* desired: bdhcp1 unmanaged; the branch DC frozen */
 	freeze_branch();
-	run_ipamctl_env(&res, env, "plan", "-c", cfg[CFG_C], "--out", out,
-			NULL);
+	labad_run_ipamctl_env(&res, env, "plan", "-c", cfg[CFG_C], "--out", out,
+			      NULL);
 	if (res.timed_out || res.exit_code != 1)
 		fail_msg("%s", lab_run_describe(&res, "ipamctl plan (branch "
 						      "DC frozen): exit 1 "
@@ -2030,7 +1265,7 @@ static void test_3b_frozen_dc_removes_nothing(void **state)
 	printf("plan with the branch DC frozen: exit %d\n%s", res.exit_code,
 	       res.err);
 	lab_run_free(&res);
-	schema_ok_file(out);
+	labad_schema_ok_file("plan", out);
 	plan = parse_json_file(out);
 	no_removals(plan, "plan with the branch DC frozen");
 	if (count_actions(plan, NULL, F[b].domain, NULL, NULL, NULL))
@@ -2046,8 +1281,8 @@ static void test_3b_frozen_dc_removes_nothing(void **state)
 			"reason", "incomplete"))
 		fail_msg("incomplete_domains does not list %s", F[b].domain);
 	ipam_node_free(plan);
-	run_ipamctl_env(&res, env, "apply", out, "-c", cfg[CFG_C],
-			"--auto-approve", NULL);
+	labad_run_ipamctl_env(&res, env, "apply", out, "-c", cfg[CFG_C],
+			      "--auto-approve", NULL);
 	thaw();
 	if (res.timed_out || res.exit_code != 1)
 		fail_msg("%s",
@@ -2057,14 +1292,14 @@ static void test_3b_frozen_dc_removes_nothing(void **state)
 	printf("apply with the branch DC frozen: exit %d\n%s", res.exit_code,
 	       res.err);
 	lab_run_free(&res);
-	after = aces(b, F[b].gpo_dn[GPO_DHCP]);
+	after = labad_aces(b, F[b].gpo_dn[GPO_DHCP]);
 	lab_assert_set(after, (const char *const *)before,
 		       "branch IPAM1_DHCP DACL before and after an apply with "
 		       "the branch DC frozen");
 	lab_strv_free(before);
 	lab_strv_free(after);
 	free(out);
-	printf("(3b) frozen DC: %.1f s\n", now_s() - t0);
+	printf("(3b) frozen DC: %.1f s\n", labad_now_s() - t0);
 }
 
 /* ---- (4) safety.maxRemovals --------------------------------------------- */
@@ -2076,17 +1311,19 @@ static void test_4_max_removals(void **state)
 	struct lab_run res;
 	long removals = -1;
 	size_t filter_removes = 0;
-	double t0 = now_s();
+	double t0 = labad_now_s();
 	int f;
 
 	(void)state;
 	for (f = 1; f <= 2; f++) {
-		need_gpos(f);
-		before[f] = aces(f, F[f].gpo_dn[GPO_DHCP]);
+		labad_need_gpos(&F[f], true);
+		before[f] = labad_aces(f, F[f].gpo_dn[GPO_DHCP]);
 	}
 	/* dhcp1 and bdhcp1 unmanaged, maxRemovals 1: refused */
-	run_ipamctl(&res, "apply", "-c", cfg[CFG_D], "--auto-approve", NULL);
-	expect_exit(&res, 1, "ipamctl apply (more removals than allowed)");
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_D], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 1,
+			  "ipamctl apply (more removals than allowed)");
 	plan_line = strstr(res.out, "Plan: ");
 	if (plan_line && (p = strstr(plan_line, " to update, ")))
 		removals = strtol(p + 12, NULL, 10);
@@ -2102,7 +1339,7 @@ static void test_4_max_removals(void **state)
 	printf("refused: %s", res.err);
 	lab_run_free(&res);
 	for (f = 1; f <= 2; f++) {
-		after = aces(f, F[f].gpo_dn[GPO_DHCP]);
+		after = labad_aces(f, F[f].gpo_dn[GPO_DHCP]);
 		lab_assert_set(after, (const char *const *)before[f],
 			       "IPAM1_DHCP DACL before and after a refused "
 			       "apply");
@@ -2111,9 +1348,9 @@ static void test_4_max_removals(void **state)
 	}
 	/* allowed */
 	arg = xasprintf("%ld", removals);
-	run_ipamctl(&res, "apply", "-c", cfg[CFG_D], "--auto-approve",
-		    "--allow-removals", arg, NULL);
-	expect_exit(&res, 0, "ipamctl apply --allow-removals");
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_D], "--auto-approve",
+			  "--allow-removals", arg, NULL);
+	labad_expect_exit(&res, 0, "ipamctl apply --allow-removals");
 	lab_run_free(&res);
 	set_managed((1u << S_DHCP1) | (1u << S_BDHCP1));
 	plan_clean(CFG_D, "apply --allow-removals");
@@ -2121,7 +1358,7 @@ static void test_4_max_removals(void **state)
 		check_domain(f);
 	free(arg);
 	free(want);
-	printf("(4) maxRemovals: %.1f s\n", now_s() - t0);
+	printf("(4) maxRemovals: %.1f s\n", labad_now_s() - t0);
 }
 
 /* ---- (5) a saved plan --------------------------------------------------- */
@@ -2134,51 +1371,52 @@ static void test_5_saved_plan(void **state)
 	char **dhcp_before, **dhcp_after, *v;
 	struct ipam_node *plan;
 	struct lab_run res;
-	double t0 = now_s();
+	double t0 = labad_now_s();
 
 	(void)state;
-	need_gpos(c);
+	labad_need_gpos(&F[c], true);
 	/* back to all managed: a plan with changes, saved */
-	run_ipamctl(&res, "plan", "-c", cfg[CFG_A], "--detailed-exitcode",
-		    "--out", f1, NULL);
-	expect_exit(&res, 2, "ipamctl plan --out");
+	labad_run_ipamctl(&res, "plan", "-c", cfg[CFG_A], "--detailed-exitcode",
+			  "--out", f1, NULL);
+	labad_expect_exit(&res, 2, "ipamctl plan --out");
 	lab_run_free(&res);
 
 	/* AD changes behind its back: stale */
 	dellink(c, GPO_DNS);
-	dhcp_before = aces(c, F[c].gpo_dn[GPO_DHCP]);
-	run_ipamctl(&res, "apply", f1, "-c", cfg[CFG_A], "--auto-approve",
-		    NULL);
-	expect_exit(&res, 1, "ipamctl apply PLAN after a dellink");
+	dhcp_before = labad_aces(c, F[c].gpo_dn[GPO_DHCP]);
+	labad_run_ipamctl(&res, "apply", f1, "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 1, "ipamctl apply PLAN after a dellink");
 	if (!strstr(res.err, "stale"))
 		fail_msg("%s", lab_run_describe(&res, "ipamctl apply PLAN "
 						      "(AD changed)"));
 	lab_run_free(&res);
 	/* the desired state changed: stale too */
-	run_ipamctl(&res, "apply", f1, "-c", cfg[CFG_D], "--auto-approve",
-		    NULL);
-	expect_exit(&res, 1, "ipamctl apply PLAN with another desired state");
+	labad_run_ipamctl(&res, "apply", f1, "-c", cfg[CFG_D], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 1,
+			  "ipamctl apply PLAN with another desired state");
 	if (!strstr(res.err, "stale") || !strstr(res.err, "desired state"))
 		fail_msg("%s", lab_run_describe(&res, "ipamctl apply PLAN "
 						      "(desired state "
 						      "changed)"));
 	lab_run_free(&res);
 	/* neither wrote anything */
-	dhcp_after = aces(c, F[c].gpo_dn[GPO_DHCP]);
+	dhcp_after = labad_aces(c, F[c].gpo_dn[GPO_DHCP]);
 	lab_assert_set(dhcp_after, (const char *const *)dhcp_before,
 		       "corp IPAM1_DHCP DACL after refused stale plans");
-	expect_ace(dhcp_after, ACE_APPLY, SRV[S_DHCP1].sid, false,
-		   "corp IPAM1_DHCP after refused stale plans");
+	labad_expect_ace(dhcp_after, LABAD_ACE_APPLY, SRV[S_DHCP1].sid, false,
+			 "corp IPAM1_DHCP after refused stale plans");
 	v = link_option(c, GPO_DNS);
 	if (v)
 		fail_msg("a refused stale plan linked IPAM1_DNS (%s)", v);
 
 	/* a fresh plan, nothing changed since: applied */
-	run_ipamctl(&res, "plan", "-c", cfg[CFG_A], "--detailed-exitcode",
-		    "--out", f2, NULL);
-	expect_exit(&res, 2, "ipamctl plan --out (again)");
+	labad_run_ipamctl(&res, "plan", "-c", cfg[CFG_A], "--detailed-exitcode",
+			  "--out", f2, NULL);
+	labad_expect_exit(&res, 2, "ipamctl plan --out (again)");
 	lab_run_free(&res);
-	schema_ok_file(f2);
+	labad_schema_ok_file("plan", f2);
 	plan = parse_json_file(f2);
 	need_action(plan, "gpo_link", F[c].domain, "IPAM1_DNS", NULL, NULL,
 		    "saved plan");
@@ -2187,9 +1425,10 @@ static void test_5_saved_plan(void **state)
 	need_action(plan, "filter_add", F[2].domain, "IPAM1_DHCP",
 		    SRV[S_BDHCP1].name, NULL, "saved plan");
 	ipam_node_free(plan);
-	run_ipamctl(&res, "apply", f2, "-c", cfg[CFG_A], "--auto-approve",
-		    NULL);
-	expect_exit(&res, 0, "ipamctl apply PLAN (nothing changed since)");
+	labad_run_ipamctl(&res, "apply", f2, "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 0,
+			  "ipamctl apply PLAN (nothing changed since)");
 	lab_run_free(&res);
 	set_managed(0);
 	plan_clean(CFG_A, "applying a saved plan");
@@ -2199,7 +1438,7 @@ static void test_5_saved_plan(void **state)
 	lab_strv_free(dhcp_after);
 	free(f1);
 	free(f2);
-	printf("(5) saved plan: %.1f s\n", now_s() - t0);
+	printf("(5) saved plan: %.1f s\n", labad_now_s() - t0);
 }
 
 /* ---- (3c) a failed read is no drift ------------------------------------ */
@@ -2224,14 +1463,14 @@ static void test_3c_failed_acl_read_is_no_drift(void **state)
 	const char *env[] = {path, NULL};
 	struct ipam_node *plan;
 	struct lab_run res;
-	double t0 = now_s();
+	double t0 = labad_now_s();
 
 	(void)state;
 	assert_int_equal(mkdir(shim, 0700), 0);
 	assert_int_equal(lab_write_file(exe, script, strlen(script)), 0);
 	assert_int_equal(chmod(exe, 0700), 0);
-	run_ipamctl_env(&res, env, "plan", "-c", cfg[CFG_A],
-			"--detailed-exitcode", "--out", out, NULL);
+	labad_run_ipamctl_env(&res, env, "plan", "-c", cfg[CFG_A],
+			      "--detailed-exitcode", "--out", out, NULL);
 	if (res.timed_out)
 		fail_msg("%s", lab_run_describe(&res, "ipamctl plan (smbcacls "
 						      "failing)"));
@@ -2258,7 +1497,7 @@ static void test_3c_failed_acl_read_is_no_drift(void **state)
 	free(path);
 	free(exe);
 	free(shim);
-	printf("(3c) failed ACL read: %.1f s\n", now_s() - t0);
+	printf("(3c) failed ACL read: %.1f s\n", labad_now_s() - t0);
 }
 
 /* ---- ipamctl in the background ------------------------------------------ */
@@ -2273,8 +1512,8 @@ struct bg {
  * /dev/null, output into files. */
 static void bg_start(struct bg *b, const char *tag)
 {
-	const char *argv[] = {ipamctl(),  "apply",	    "-c",
-			      cfg[CFG_A], "--auto-approve", NULL};
+	const char *argv[] = {labad_ipamctl(), "apply",		 "-c",
+			      cfg[CFG_A],      "--auto-approve", NULL};
 
 	b->out = xasprintf("%s/%s.out", tmpdir, tag);
 	b->err = xasprintf("%s/%s.err", tmpdir, tag);
@@ -2315,10 +1554,10 @@ static bool bg_done(struct bg *b, bool block)
 
 static void bg_wait(struct bg *b, double limit_s)
 {
-	double end = now_s() + limit_s;
+	double end = labad_now_s() + limit_s;
 
 	while (!bg_done(b, false)) {
-		if (now_s() > end) {
+		if (labad_now_s() > end) {
 			kill(-b->pid, SIGKILL);
 			bg_done(b, true);
 			fail_msg("ipamctl (pid %ld) still running after %.0f s",
@@ -2366,12 +1605,12 @@ static void test_6_concurrent_applies(void **state)
 {
 	const int c = 1;
 	struct bg a[2];
-	double t0 = now_s();
+	double t0 = labad_now_s();
 	int win, lose;
 	char *err, *holder;
 
 	(void)state;
-	remove_leftovers(c);
+	labad_remove_leftovers(&F[c]);
 	bg_start(&a[0], "apply-a");
 	bg_start(&a[1], "apply-b");
 	bg_wait(&a[0], 240);
@@ -2398,7 +1637,7 @@ static void test_6_concurrent_applies(void **state)
 	plan_clean(CFG_A, "two applies at once");
 	bg_free(&a[0]);
 	bg_free(&a[1]);
-	printf("(6) two applies: %.1f s\n", now_s() - t0);
+	printf("(6) two applies: %.1f s\n", labad_now_s() - t0);
 }
 
 /* ---- (7) kill -9 -------------------------------------------------------- */
@@ -2467,14 +1706,14 @@ static void killed_apply(struct bg *b, const char *tag, const char *kind,
 	if (db)
 		sqlite3_busy_timeout(db, 2000);
 	bg_start(b, tag);
-	end = now_s() + (kind ? 120 : 0.5);
+	end = labad_now_s() + (kind ? 120 : 0.5);
 	for (;;) {
 		if (bg_done(b, false))
 			fail_msg("ipamctl ended before the kill point (%s): %s",
 				 kind ? kind : "0.5 s", bg_describe(b));
 		if (kind && journal_reached(db, b->pid, kind))
 			break;
-		if (now_s() > end) {
+		if (labad_now_s() > end) {
 			if (!kind)
 				break;
 			bg_kill(b);
@@ -2502,8 +1741,9 @@ static void converge_after(struct bg *killed)
 	long long id = 0;
 	char *o;
 
-	run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve", NULL);
-	expect_exit(&res, 0, "ipamctl apply after a kill -9");
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 0, "ipamctl apply after a kill -9");
 	printf("the next apply: %s",
 	       strstr(res.out, "Apply complete: ")
 		       ? strstr(res.out, "Apply complete: ")
@@ -2523,26 +1763,26 @@ static void test_7_kill_9(void **state)
 {
 	const int c = 1;
 	struct bg k0, k1, k2;
-	double t0 = now_s();
+	double t0 = labad_now_s();
 
 	(void)state;
 	/* during discovery, then in a GPO's creation: both on a clean
 	 * corp (the first wrote nothing); the second takes the first's
 	 * stale lock over */
-	remove_leftovers(c);
+	labad_remove_leftovers(&F[c]);
 	killed_apply(&k0, "kill-discovery", NULL, 0);
 	killed_apply(&k1, "kill-gpo-create", "gpo_create", 20);
 	expect_outcome(cfg[CFG_A], k0.pid, "interrupted");
 	converge_after(&k1);
 
 	/* in a GPO's DACL and SYSVOL folder ACL write */
-	remove_leftovers(c);
+	labad_remove_leftovers(&F[c]);
 	killed_apply(&k2, "kill-gpo-security", "gpo_security", 40);
 	converge_after(&k2);
 	bg_free(&k0);
 	bg_free(&k1);
 	bg_free(&k2);
-	printf("(7) kill -9: %.1f s\n", now_s() - t0);
+	printf("(7) kill -9: %.1f s\n", labad_now_s() - t0);
 }
 
 /* A GUID in braces, upper case, random enough for a scratch GPO. */
@@ -2590,8 +1830,8 @@ static void add_container(int f, const char *name, const char *mark,
 				      guid);
 		struct lab_run res;
 
-		smbclient(f, cmd, &res);
-		expect_exit(&res, 0, "smbclient mkdir");
+		labad_smbclient(f, cmd, &res);
+		labad_expect_exit(&res, 0, "smbclient mkdir");
 		lab_run_free(&res);
 		free(cmd);
 	}
@@ -2614,25 +1854,26 @@ static void test_7b_half_made_gpos_converge(void **state)
 {
 	const int c = 1;
 	struct lab_run res;
-	double t0 = now_s();
+	double t0 = labad_now_s();
 	char *mark;
 
 	(void)state;
-	need_gpos(c);
-	mark = ldap_get(c, F[c].gpo_dn[GPO_DHCP], "adminDescription");
+	labad_need_gpos(&F[c], true);
+	mark = labad_ldap_get(c, F[c].gpo_dn[GPO_DHCP], "adminDescription");
 	if (!mark || strncmp(mark, "ipamctl/1;", 10))
 		fail_msg("IPAM1_DHCP carries no ipamctl mark: %s",
 			 mark ? mark : "(none)");
-	remove_leftovers(c);
-	add_container(c, gpo_name[GPO_DHCP], mark, false);
-	add_container(c, gpo_name[GPO_DNS], mark, true);
-	run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve", NULL);
-	expect_exit(&res, 0, "ipamctl apply (half-made GPOs)");
+	labad_remove_leftovers(&F[c]);
+	add_container(c, labad_gpo_name[GPO_DHCP], mark, false);
+	add_container(c, labad_gpo_name[GPO_DNS], mark, true);
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 0, "ipamctl apply (half-made GPOs)");
 	lab_run_free(&res);
 	plan_clean(CFG_A, "an apply over half-made GPOs");
 	check_domain(c);
 	free(mark);
-	printf("(7b) half-made GPOs: %.1f s\n", now_s() - t0);
+	printf("(7b) half-made GPOs: %.1f s\n", labad_now_s() - t0);
 }
 
 int main(void)
