@@ -107,11 +107,16 @@ static void print_state(const struct ipam_gpo_state *st)
 		       g->ext_current ? "current" : "DIFFER",
 		       g->dacl_current ? "current" : "DIFFERS", g->dacl_size,
 		       g->folder_consistent ? "consistent" : "INCONSISTENT");
-		for (size_t i = 0; i < g->nr_files; i++)
-			if (!g->files[i].current)
-				printf("      %s: %s\n", g->files[i].path,
-				       g->files[i].present ? "differs"
-							   : "missing");
+		for (size_t i = 0; i < g->nr_files; i++) {
+			const struct ipam_gpo_file_state *f = &g->files[i];
+
+			printf("      %s: %s\n", f->path,
+			       f->current   ? "current"
+			       : f->present ? "differs"
+					    : "missing");
+			for (size_t j = 0; j < f->nr_content; j++)
+				printf("        %s\n", f->content[j]);
+		}
 		for (size_t i = 0; i < g->nr_foreign; i++)
 			printf("      %s: not declared%s%s\n",
 			       g->foreign[i].path,

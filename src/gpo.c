@@ -1130,6 +1130,124 @@ static int walk_foreign(struct ipam_gpo_session *s,
 	return rc;
 }
 
+#define MAX_CONTENT_LINES 256
+
+static void content_add(struct ipam_gpo_file_state *f, struct strbuf *line)
+{
+	if (f->nr_content >= MAX_CONTENT_LINES) {
+		strbuf_reset(line);
+		return;
+	}
+	f->content =
+		xrealloc(f->content, (f->nr_content + 2) * sizeof(*f->content));
+	f->content[f->nr_content++] = strbuf_detach(line, NULL);
+	f->content[f->nr_content] = NULL;
+}
+
+static void content_release(struct ipam_gpo_file_state *f)
+{
+	for (size_t i = 0; i < f->nr_content; i++)
+		free(f->content[i]);
+	free(f->content);
+	f->content = NULL;
+	f->nr_content = 0;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* A settings file's content as lines, from its bytes: Registry.pol
+ * entries, preferences items.  A file that does not parse says so. */
+static void read_content(struct ipam_gpo_file_state *f, const struct strbuf *b)
+{
+	struct strbuf line = STRBUF_INIT;
+	size_t plen = strlen(f->path);
+
+	if (plen > 4 && !strcasecmp(f->path + plen - 4, ".pol")) {
+		struct ipam_pol pol = IPAM_POL_INIT;
+
+		if (ipam_pol_parse(&pol, b->buf, b->len)) {
+			strbuf_addf(&line, "unreadable: %s", ipam_error_last());
+			content_add(f, &line);
+		}
+		for (size_t i = 0; i < pol.nr; i++) {
+			const struct ipam_pol_entry *e = &pol.entries[i];
+			bool fw = !strcasecmp(e->key, IPAM_POL_FW_KEY);
+
+			if (fw)
+				strbuf_addf(&line, "firewall rule %s",
+					    e->value);
+			else
+				strbuf_addf(&line, "%s\\%s", e->key, e->value);
+			if ((e->type == IPAM_POL_SZ ||
+			     e->type == IPAM_POL_EXPAND_SZ) &&
+			    !fw) {
+				strbuf_addstr(&line, " = ");
+				ipam_pol_entry_string(&line, e);
+			} else if (e->type == IPAM_POL_DWORD && e->size == 4) {
+				strbuf_addf(&line, " = %u",
+					    (unsigned)e->data[0] |
+						    (unsigned)e->data[1] << 8 |
+						    (unsigned)e->data[2] << 16 |
+						    (unsigned)e->data[3] << 24);
+			}
+			content_add(f, &line);
+		}
+		ipam_pol_release(&pol);
+	} else {
+		struct ipam_gpp_file x = {0};
+
+		if (ipam_gpp_parse(&x, b->buf, b->len)) {
+			strbuf_addf(&line, "unreadable: %s", ipam_error_last());
+			content_add(f, &line);
+		}
+		for (size_t i = 0; i < x.nr; i++) {
+			const struct ipam_gpp_item *it = &x.items[i];
+
+			if (it->tag && !strcmp(it->tag, "Group")) {
+				strbuf_addf(
+					&line, "group %s (%s%s):",
+					or_dash(it->group_name),
+					or_dash(it->action),
+					it->delete_all_users ||
+							it->delete_all_groups
+						? ", clears members"
+						: "");
+				for (size_t m = 0; m < it->nr_members; m++)
+					strbuf_addf(
+						&line, " %s %s%s%s%s",
+						or_dash(it->members[m].action),
+						or_dash(it->members[m].name),
+						it->members[m].sid ? " (" : "",
+						it->members[m].sid
+							? it->members[m].sid
+							: "",
+						it->members[m].sid ? ")" : "");
+			} else if (it->tag && !strcmp(it->tag, "NetShare")) {
+				strbuf_addf(&line, "share %s (%s): %s",
+					    or_dash(it->name),
+					    or_dash(it->action),
+					    or_dash(it->share_path));
+			} else if (it->tag && !strcmp(it->tag, "Registry")) {
+				strbuf_addf(&line,
+					    "registry %s\\%s\\%s (%s): %s",
+					    or_dash(it->hive), or_dash(it->key),
+					    or_dash(it->value_name),
+					    or_dash(it->action),
+					    or_dash(it->value));
+			} else {
+				strbuf_addf(&line, "%s %s", or_dash(it->tag),
+					    or_dash(it->name));
+			}
+			content_add(f, &line);
+		}
+		ipam_gpp_file_release(&x);
+	}
+	strbuf_release(&line);
+}
+
 static int read_settings(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 			 struct ipam_gpo_obs *g)
 {
@@ -1142,6 +1260,8 @@ static int read_settings(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	for (size_t i = 0; i < IPAM_POL_MAX_FILES; i++)
 		strbuf_init(&present[i]);
 	g->settings_current = false;
+	for (size_t i = 0; i < g->nr_files; i++)
+		content_release(&g->files[i]);
 	g->nr_files = 0;
 	rc = ipam_gpt_ext_for_gpo(&ext, g->kind);
 	if (!rc)
@@ -1176,9 +1296,11 @@ static int read_settings(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		f->path = set.files[i].path;
 		f->present = is_present[i];
 		f->sha256[0] = '\0';
-		if (f->present)
+		if (f->present) {
 			ipam_sha256_hex(f->sha256, present[i].buf,
 					present[i].len);
+			read_content(f, &present[i]);
+		}
 		f->current = st->ipamug.sid && f->present &&
 			     present[i].len == set.files[i].data.len &&
 			     !memcmp(present[i].buf, set.files[i].data.buf,
@@ -1574,6 +1696,8 @@ static void obs_release(struct ipam_gpo_obs *g)
 	free(g->missing);
 	free(g->folder_error);
 	foreign_release(g);
+	for (size_t i = 0; i < g->nr_files; i++)
+		content_release(&g->files[i]);
 }
 
 void ipam_gpo_state_free(struct ipam_gpo_state *st)
@@ -1687,6 +1811,15 @@ static struct ipam_node *gpo_node(const struct ipam_gpo_obs *g)
 			      g->files[i].present
 				      ? ipam_node_str(g->files[i].sha256)
 				      : ipam_node_new(IPAM_NODE_NULL));
+		{
+			struct ipam_node *c = ipam_node_new(IPAM_NODE_SEQ);
+
+			for (size_t j = 0; j < g->files[i].nr_content; j++)
+				ipam_node_push(
+					c,
+					ipam_node_str(g->files[i].content[j]));
+			ipam_node_set(f, "content", c);
+		}
 		ipam_node_push(files, f);
 	}
 	ipam_node_set(x, "files", files);

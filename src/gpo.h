@@ -84,6 +84,11 @@ struct ipam_gpo_file_state {
 	bool present;
 	bool current;	 /* byte-equal to what ipamctl renders */
 	char sha256[65]; /* of the present file, hex; "" when absent */
+	/* What the present file says, one line an item (a firewall rule,
+	 * a group and its members, a share, a registry value), as read;
+	 * NULL-terminated, NULL when absent or unreadable. */
+	char **content;
+	size_t nr_content;
 };
 
 /* A file in the GPO's SYSVOL folder that ipamctl does not declare. */

@@ -1143,6 +1143,60 @@ static void check_domain(int f, bool has_server)
 }
 
 /* What gpo show -o json reports after provisioning. */
+/* gpo show's parsed content of a GPO's settings files: Registry.pol
+ * holds exactly the firewall rules of its roles, Groups.xml adds IPAMUG
+ * (by SID) to Event Log Readers. */
+static void show_content_ok(const struct ipam_node *g, int k,
+			    const char *ipamug_sid)
+{
+	const struct ipam_node *files = jpath(g, "settings.files", "gpo show");
+	const char *want[16];
+	char **got = labad_strv_new();
+	size_t n = 0, nr_got = 0;
+	bool pol = false, elr = false;
+	int dhcp_users = 0; /* 1: IPAMUG added, -1: without IPAMUG */
+
+	for (const struct fw_rule *r = fw_rules[k]; r->id && n < 15; r++)
+		want[n++] = r->id;
+	want[n] = NULL;
+	for (size_t i = 0; files->kind == IPAM_NODE_SEQ && i < files->nr; i++) {
+		const char *path = labad_jstr(files->items[i], "path");
+		const struct ipam_node *c =
+			labad_jkey(files->items[i], "content");
+
+		if (!path || !c || c->kind != IPAM_NODE_SEQ)
+			fail_msg("%s: gpo show: a file without content",
+				 labad_gpo_name[k]);
+		for (size_t j = 0; j < c->nr; j++) {
+			const char *l = c->items[j]->str;
+
+			if (strstr(path, "Registry.pol") &&
+			    !strncmp(l, "firewall rule ", 14))
+				labad_strv_push(&got, &nr_got, l + 14);
+			if (strstr(path, "Groups.xml") &&
+			    !strncmp(l, "group Event Log Readers", 23) &&
+			    strstr(l, ipamug_sid))
+				elr = true;
+			if (strstr(path, "Groups.xml") &&
+			    !strncmp(l, "group DHCP Users", 16))
+				dhcp_users = strstr(l, ipamug_sid) ? 1 : -1;
+		}
+		pol |= strstr(path, "Registry.pol") != NULL;
+	}
+	if (!pol || !elr)
+		fail_msg(
+			"%s: gpo show: no Registry.pol (%d) or no IPAMUG %s in "
+			"Event Log Readers in Groups.xml (%d)",
+			labad_gpo_name[k], pol, ipamug_sid, elr);
+	/* DHCP Users only in _DHCP, with IPAMUG */
+	if (dhcp_users != (k == GPO_DHCP ? 1 : 0))
+		fail_msg("%s: gpo show: DHCP Users in Groups.xml: %d",
+			 labad_gpo_name[k], dhcp_users);
+	lab_assert_set(got, want,
+		       "gpo show: the firewall rules of Registry.pol");
+	lab_strv_free(got);
+}
+
 static void check_show(int f, bool has_server)
 {
 	const struct ipam_node *dom, *g;
@@ -1241,6 +1295,7 @@ static void check_show(int f, bool has_server)
 			fail_msg("%s %s: filtering [%s] on a fresh GPO", d,
 				 labad_gpo_name[k], labad_join(filt));
 		lab_strv_free(filt);
+		show_content_ok(g, k, F[f].ipamug_sid);
 	}
 	free(ug);
 	ipam_node_free(root);
