@@ -134,6 +134,13 @@ int cmd_provision(struct cli *cli, int argc, char **argv)
 			  cli_config_path(cli));
 		goto out;
 	}
+	if (dom->remove) {
+		log_error("%s:%d:%d: '%s' is marked 'remove: true': provision "
+			  "will not make what apply is to take out",
+			  dom->remove_pos.file, dom->remove_pos.line,
+			  dom->remove_pos.col, domain);
+		goto out;
+	}
 	if (d->method != IPAM_METHOD_GPO) {
 		log_error("provisioning.method is %s: provision needs gpo",
 			  ipam_method_name(d->method));

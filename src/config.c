@@ -56,7 +56,7 @@ static const char *const connection_keys[] = {
 	"passwordFile", "passwordEnv", "caFile", "timeout",   NULL,
 };
 static const char *const discovery_keys[] = {
-	"domain", "dc", "dns", "dhcp", "connection", NULL,
+	"domain", "dc", "dns", "dhcp", "remove", "connection", NULL,
 };
 static const char *const server_keys[] = {
 	"name", "roles", "manageability", "owner", "description", NULL,
@@ -534,6 +534,9 @@ static void decode_domain(struct decoder *dc, const struct ipam_node *n)
 			get_bool(dc, val, key, &dom.dns);
 		} else if (!strcmp(key, "dhcp")) {
 			get_bool(dc, val, key, &dom.dhcp);
+		} else if (!strcmp(key, "remove")) {
+			if (!get_bool(dc, val, key, &dom.remove))
+				dom.remove_pos = ipam_node_deref(val)->pos;
 		} else if (!strcmp(key, "connection")) {
 			decode_connection(dc, val, &dom.conn,
 					  "a domain's 'connection'");
@@ -545,6 +548,10 @@ static void decode_domain(struct decoder *dc, const struct ipam_node *n)
 		ipam_connection_release(&dom.conn);
 		return;
 	}
+	/* A domain being removed is not discovered: its servers keep what
+	 * the inventory knew. */
+	if (dom.remove)
+		dom.dc = dom.dns = dom.dhcp = false;
 	dom.name = name.value;
 	dom.pos = name.pos;
 	dom.decl = dc->decl++;

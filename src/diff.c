@@ -31,9 +31,14 @@ const char *ipam_act_kind_name(enum ipam_act_kind k)
 }
 
 /* The plan's phases: creates, updates, links, filter adds, filter
- * removes, unlinks and deletes last. */
-static int phase(enum ipam_act_kind k)
+ * removes, unlinks and deletes last -- the GPOs before the grants and
+ * IPAMUG they name. */
+static int phase(enum ipam_act_kind k, enum ipam_act_op op)
 {
+	if (op == IPAM_OP_REMOVE && k == IPAM_ACT_DC_GRANTS)
+		return 8;
+	if (op == IPAM_OP_REMOVE && k == IPAM_ACT_GROUP)
+		return 9;
 	switch (k) {
 	case IPAM_ACT_GROUP:
 	case IPAM_ACT_GROUP_MEMBER:
@@ -52,8 +57,10 @@ static int phase(enum ipam_act_kind k)
 		return 4;
 	case IPAM_ACT_PURGE:
 		return 5;
-	default:
+	case IPAM_ACT_GPO_UNLINK:
 		return 6;
+	default:
+		return 7;
 	}
 }
 
@@ -450,12 +457,30 @@ static void diff_filter(struct ctx *c, const struct ipam_gpo_obs *g,
 					s ? manage_pos(d, inv, s->name) : NULL,
 					"ipamctl put it there; %s", why);
 			}
-		} else if (!s || m != IPAM_MANAGE_UNSPECIFIED) {
-			if (ag)
-				note(c,
-				     "drift: %s is in %s's filtering but "
-				     "ipamctl did not put it there: left alone",
-				     name ? name : sid, g->name);
+		} else if (!s || m != IPAM_MANAGE_UNSPECIFIED ||
+			   s->status == IPAM_INV_GONE) {
+			/* Someone else's entry in a GPO ipamctl owns: its
+			 * filtering is the managed servers of its roles,
+			 * nothing more (an unspecified server's entry is
+			 * left alone: unspecified changes nothing). */
+			const char *who = s ? s->name : name ? name : sid;
+			const char *why =
+				!s ? "not a server in the inventory"
+				: s->status == IPAM_INV_GONE
+					? "no longer discovered"
+					: "its roles do not need this GPO";
+
+			if (!c->complete) {
+				skip(c, what.buf);
+			} else {
+				a = add(c, IPAM_ACT_FILTER_REMOVE,
+					IPAM_OP_REMOVE, ag != NULL,
+					(int)g->kind, who,
+					s ? manage_pos(d, inv, s->name) : NULL,
+					"%s%s was added to %s's filtering by "
+					"someone else (%s)",
+					ag ? "drift: " : "", who, g->name, why);
+			}
 		}
 		if (a)
 			a->sid = xstrdup(sid);
@@ -633,6 +658,72 @@ static void diff_domain(struct ctx *c, const struct ipam_gpo_state *st,
 		diff_gpo(c, st, &st->gpos[k], ad);
 }
 
+/*
+ * remove: true -- what ipamctl made in the domain goes: each GPO it owns
+ * (unlinked, then deleted), the DC grants and IPAMUG when ipamctl made
+ * IPAMUG.  Only with the domain seen completely; what someone else made
+ * is said and left alone.
+ */
+static void diff_remove_domain(struct ctx *c, const struct ipam_gpo_state *st)
+{
+	const struct ipam_pos *pos = &c->dom->remove_pos;
+	struct strbuf what = STRBUF_INIT;
+
+	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
+		const struct ipam_gpo_obs *g = &st->gpos[k];
+
+		if (!g->exists)
+			continue;
+		if (g->same_name > 1 || !g->owned) {
+			note(c,
+			     "GPO %s %s was not created by ipamctl%s: left "
+			     "alone",
+			     g->name, g->guid,
+			     g->same_name > 1 ? " or has a namesake" : "");
+			continue;
+		}
+		strbuf_reset(&what);
+		strbuf_addf(&what, "GPO %s %s (unlink and delete)", g->name,
+			    g->guid);
+		if (!c->complete) {
+			skip(c, what.buf);
+			continue;
+		}
+		if (g->linked)
+			add(c, IPAM_ACT_GPO_UNLINK, IPAM_OP_REMOVE, false,
+			    (int)g->kind, g->name, pos,
+			    "the domain is removed from the desired state "
+			    "(remove: true)");
+		add(c, IPAM_ACT_GPO_DELETE, IPAM_OP_REMOVE, false, (int)g->kind,
+		    g->name, pos,
+		    "the domain is removed from the desired state (remove: "
+		    "true): container and SYSVOL folder %s",
+		    g->guid);
+	}
+	strbuf_release(&what);
+	if (!st->ipamug.exists)
+		return;
+	if (!st->ipamug.owned) {
+		note(c, "IPAMUG was not created by ipamctl: it and its grants "
+			"are left alone");
+		return;
+	}
+	if (!c->complete) {
+		skip(c, "IPAMUG and its DC grants");
+		return;
+	}
+	if (st->elr_member || st->dns_ace)
+		add(c, IPAM_ACT_DC_GRANTS, IPAM_OP_REMOVE, false, -1, "IPAMUG",
+		    pos, "%s%s%s",
+		    st->elr_member ? "IPAMUG out of Event Log "
+				     "Readers"
+				   : "",
+		    st->elr_member && st->dns_ace ? "; " : "",
+		    st->dns_ace ? "its read ACE off the DNS ACL" : "");
+	add(c, IPAM_ACT_GROUP, IPAM_OP_REMOVE, false, -1, "IPAMUG", pos,
+	    "the domain is removed from the desired state (remove: true)");
+}
+
 static void diff_inventory(struct ipam_plan *p,
 			   const struct ipam_diff_input *in,
 			   const struct view *w)
@@ -681,13 +772,84 @@ static void diff_inventory(struct ipam_plan *p,
 	free(prev);
 }
 
+/* Short before/after states of an action, for the plan's JSON and
+ * Markdown, where diff_* did not set more exact ones. */
+static void fill_before_after(struct ipam_action *a)
+{
+	const char *before = NULL, *after = NULL;
+	bool rm = a->op == IPAM_OP_REMOVE;
+
+	switch (a->kind) {
+	case IPAM_ACT_GROUP:
+		before = rm ? "universal security group" : "absent";
+		after = rm ? "absent" : "universal security group";
+		break;
+	case IPAM_ACT_GROUP_MEMBER:
+		before = "not a member of IPAMUG";
+		after = "member of IPAMUG";
+		break;
+	case IPAM_ACT_DC_GRANTS:
+		before = rm ? "granted" : "not granted";
+		after = rm ? "not granted"
+			   : "IPAMUG in Event Log Readers, read on the DNS ACL";
+		break;
+	case IPAM_ACT_GPO_CREATE:
+		before = a->op == IPAM_OP_CREATE ? "absent" : "incomplete";
+		after = "container, CN=User, CN=Machine, SYSVOL folder, "
+			"GPT.INI";
+		break;
+	case IPAM_ACT_GPO_SETTINGS:
+		before = "not as declared";
+		after = "as declared, machine version bumped";
+		break;
+	case IPAM_ACT_GPO_SECURITY:
+		before = "not as declared";
+		after = "Authenticated Users read, IPAMUG and delegated users "
+			"edit, folder ACL = AD ACL";
+		break;
+	case IPAM_ACT_GPO_LINK:
+		before = a->op == IPAM_OP_CREATE ? "not linked"
+						 : "link disabled";
+		after = "linked and enabled on the domain head";
+		break;
+	case IPAM_ACT_FILTER_ADD:
+		before = "not in the security filtering";
+		after = "read and Apply Group Policy";
+		break;
+	case IPAM_ACT_FILTER_REMOVE:
+		before = "read and Apply Group Policy";
+		after = "not in the security filtering";
+		break;
+	case IPAM_ACT_PURGE:
+		before = "collected data kept";
+		after = "collected data purged";
+		break;
+	case IPAM_ACT_GPO_UNLINK:
+		before = "linked on the domain head";
+		after = "not linked";
+		break;
+	case IPAM_ACT_GPO_DELETE:
+		before = "GPO (container and SYSVOL folder)";
+		after = "absent";
+		break;
+	default:
+		break;
+	}
+	if (!a->before && before)
+		a->before = xstrdup(before);
+	if (!a->after && after)
+		a->after = xstrdup(after);
+}
+
 static int cmp_actions(const void *x, const void *y)
 {
 	const struct ipam_action *a = x, *b = y;
 	int r;
 
-	if (phase(a->kind) != phase(b->kind))
-		return phase(a->kind) - phase(b->kind);
+	int pa = phase(a->kind, a->op), pb = phase(b->kind, b->op);
+
+	if (pa != pb)
+		return pa - pb;
 	if ((r = strcmp(a->domain, b->domain)))
 		return r;
 	if (a->gpo != b->gpo)
@@ -740,26 +902,32 @@ void ipam_diff(struct ipam_plan *out, const struct ipam_diff_input *in)
 		c.desired_changed =
 			ad && ad->config_digest && in->config_digest &&
 			strcmp(ad->config_digest, in->config_digest);
-		if (st && d->method == IPAM_METHOD_GPO)
+		if (st && d->method == IPAM_METHOD_GPO && dom->remove)
+			diff_remove_domain(&c, st);
+		else if (st && d->method == IPAM_METHOD_GPO)
 			diff_domain(&c, st, ad);
 		strbuf_release(&why);
 	}
 	/* Domains applied before and no longer desired: said, not pruned
-	 * (their connection settings went with them). */
+	 * (their connection settings went with them); remove: true is the
+	 * way to prune one. */
 	for (size_t i = 0; in->applied && i < in->applied->nr; i++) {
 		const struct ipam_applied_domain *ad = &in->applied->domains[i];
 
-		if (ipam_desired_find_domain(d, ad->domain))
+		if (ipam_desired_find_domain(d, ad->domain) ||
+		    (!ad->nr_gpos && !ad->group))
 			continue;
 		ALLOC_GROW(out->notes, out->nr_notes + 1, out->alloc_notes);
 		out->notes[out->nr_notes++] = xasprintf(
 			"%s: no longer in the desired state; its IPAM GPOs, "
-			"IPAMUG and grants are left in place (ipamctl does not "
-			"prune a domain it can no longer reach)",
+			"IPAMUG and grants are left in place (to take them "
+			"out, declare the domain again with 'remove: true')",
 			ad->domain);
 	}
 	diff_inventory(out, in, &w);
 	view_release(&w);
+	for (size_t i = 0; i < out->nr; i++)
+		fill_before_after(&out->actions[i]);
 	if (out->nr)
 		qsort(out->actions, out->nr, sizeof(*out->actions),
 		      cmp_actions);

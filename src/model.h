@@ -65,6 +65,10 @@ struct ipam_domain {
 	struct ipam_pos pos;
 	size_t decl; /* declaration order, across files */
 	bool dc, dns, dhcp;
+	/* remove: true -- take out what ipamctl made in the domain (its
+	 * GPOs and their links, IPAMUG, the DC grants); not discovered. */
+	bool remove;
+	struct ipam_pos remove_pos;
 	struct ipam_connection conn;	  /* as written under the domain */
 	struct ipam_connection effective; /* global merged with the above */
 };

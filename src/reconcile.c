@@ -226,9 +226,14 @@ static int run_action(struct ipam_reconcile *r, const struct ipam_action *a,
 	st = r->states[di];
 	switch (a->kind) {
 	case IPAM_ACT_GROUP:
+		if (a->op == IPAM_OP_REMOVE)
+			return ipam_gpo_remove_group(s, st);
+		return ipam_gpo_ensure_group(s, st);
 	case IPAM_ACT_GROUP_MEMBER:
 		return ipam_gpo_ensure_group(s, st);
 	case IPAM_ACT_DC_GRANTS:
+		if (a->op == IPAM_OP_REMOVE)
+			return ipam_gpo_remove_dc_grants(s, st);
 		return ipam_gpo_ensure_dc_grants(s, st);
 	case IPAM_ACT_GPO_CREATE:
 		return ipam_gpo_ensure_gpo(s, st, (enum ipam_pol_gpo)a->gpo);

@@ -471,7 +471,7 @@ static void filter_sids_ok(const struct ipam_node *plan, const char *what)
 
 /* Creates, updates, links, filter adds, filter removes, purges, unlinks
  * and deletes last; seq 1, 2, 3… */
-static int phase(const char *kind)
+static int phase(const char *kind, const char *op)
 {
 	static const char *const order[][4] = {
 		{"group", "group_member", "dc_grants", "gpo_create"},
@@ -480,9 +480,15 @@ static int phase(const char *kind)
 		{"filter_add", NULL, NULL, NULL},
 		{"filter_remove", NULL, NULL, NULL},
 		{"purge", NULL, NULL, NULL},
-		{"gpo_unlink", "gpo_delete", NULL, NULL},
+		{"gpo_unlink", NULL, NULL, NULL},
+		{"gpo_delete", NULL, NULL, NULL},
+		{"dc_grants", NULL, NULL, NULL}, /* removed: after the GPOs */
+		{"group", NULL, NULL, NULL},	 /* removed: last */
 	};
 
+	if (kind && op && !strcmp(op, "remove") &&
+	    (!strcmp(kind, "dc_grants") || !strcmp(kind, "group")))
+		return !strcmp(kind, "group") ? 9 : 8;
 	for (size_t i = 0; kind && i < sizeof(order) / sizeof(order[0]); i++)
 		for (size_t j = 0; j < 4 && order[i][j]; j++)
 			if (!strcmp(kind, order[i][j]))
@@ -499,7 +505,7 @@ static void order_ok(const struct ipam_node *plan, const char *what)
 
 	for (i = 0; i < acts->nr; i++) {
 		const struct ipam_node *a = acts->items[i];
-		int ph = phase(labad_jstr(a, "kind"));
+		int ph = phase(labad_jstr(a, "kind"), labad_jstr(a, "op"));
 
 		if (jint(a, "seq", what) != (long long)i + 1)
 			fail_msg("%s: action %zu has seq %lld", what, i + 1,
@@ -897,6 +903,8 @@ static char *fetch(int f, const char *remote, const char *local, size_t *len)
 	return text;
 }
 
+static char *hand_sid; /* the SID test 2 puts in a filter by hand */
+
 static void test_2_drift_detected_and_corrected(void **state)
 {
 	const int c = 1, b = 2;
@@ -983,6 +991,34 @@ static void test_2_drift_detected_and_corrected(void **state)
 		lab_strv_free(m);
 	}
 	rmace(c, dnsacl, F[c].ipamug_sid, NULL);
+	/* corp: a computer ipamctl does not manage (the IPAM server itself)
+	 * put into IPAM1_DC_NPS's security filtering by hand, as GPMC does:
+	 * read and Apply Group Policy, with samba-tool dsacl set */
+	{
+		char *sid = labad_sid_of(c, "(sAMAccountName=IPAM1$)");
+		char *objdn =
+			xasprintf("--objectdn=%s", F[c].gpo_dn[GPO_DC_NPS]);
+		char *read = xasprintf("--sddl=(A;CI;RPLCLORC;;;%s)", sid);
+		char *apply = xasprintf(
+			"--sddl=(OA;CI;CR;" LABAD_APPLY_GUID ";;%s)", sid);
+		const char *a1[] = {"dsacl", "set", objdn, read, NULL};
+		const char *a2[] = {"dsacl", "set", objdn, apply, NULL};
+		char **acl;
+
+		labad_samba_tool_ok(c, a1, &res);
+		lab_run_free(&res);
+		labad_samba_tool_ok(c, a2, &res);
+		lab_run_free(&res);
+		acl = labad_aces(c, F[c].gpo_dn[GPO_DC_NPS]);
+		labad_expect_ace(acl, LABAD_ACE_APPLY, sid, true,
+				 "IPAM1_DC_NPS after dsacl set");
+		lab_strv_free(acl);
+		free(hand_sid);
+		hand_sid = sid;
+		free(objdn);
+		free(read);
+		free(apply);
+	}
 	/* branch: IPAM1_DHCP deleted */
 	deleted_guid = xstrdup(F[b].guid[GPO_DHCP]);
 	{
@@ -1023,6 +1059,8 @@ static void test_2_drift_detected_and_corrected(void **state)
 		    "drift after removemembers");
 	need_action(plan, "dc_grants", F[c].domain, NULL, NULL, "drift",
 		    "drift after the DNS ACL entry removal");
+	need_action(plan, "filter_remove", F[c].domain, "IPAM1_DC_NPS", NULL,
+		    "drift", "drift after the hand-added filter entry");
 	need_action(plan, "gpo_create", F[b].domain, "IPAM1_DHCP", NULL,
 		    "drift", "drift after gpo del");
 	need_action(plan, "filter_add", F[b].domain, "IPAM1_DHCP",
@@ -1115,9 +1153,19 @@ static void test_2_drift_detected_and_corrected(void **state)
 		lab_run_free(&res);
 	}
 
-	/* AD, independently */
+	/* AD, independently: check_domain wants the filtering to be exactly
+	 * the managed servers, so the hand-added entry is gone too */
 	check_domain(c);
 	check_domain(b);
+	{
+		char **acl = labad_aces(c, F[c].gpo_dn[GPO_DC_NPS]);
+
+		if (names_sid(acl, hand_sid))
+			fail_msg("the hand-added entry for %s is still in "
+				 "IPAM1_DC_NPS:\n  %s",
+				 hand_sid, labad_join(acl));
+		lab_strv_free(acl);
+	}
 	if (!strcasecmp(F[b].guid[GPO_DHCP], deleted_guid))
 		fail_msg("branch IPAM1_DHCP still has the deleted GUID %s",
 			 deleted_guid);
@@ -1876,6 +1924,148 @@ static void test_7b_half_made_gpos_converge(void **state)
 	printf("(7b) half-made GPOs: %.1f s\n", labad_now_s() - t0);
 }
 
+/* ---- (8) remove: true takes out what ipamctl made in a domain --------- */
+
+static void test_8_remove_domain(void **state)
+{
+	const int c = 1, b = 2;
+	char *src = xasprintf("%s/ipamctl.yaml", cfg[CFG_A]);
+	char *text = lab_need_file(src, NULL), *line, *dir, *path, *out;
+	char *guids[LABAD_NGPO], *ug_sid, *ug_dn, *elr_dn, *dns_dn, *json;
+	char *domain_line = xasprintf("  - domain: %s\n", F[b].domain);
+	struct ipam_node *plan;
+	struct lab_run res;
+	double t0 = labad_now_s();
+	char **v;
+
+	(void)state;
+	labad_need_gpos(&F[b], true);
+	for (int k = 0; k < LABAD_NGPO; k++)
+		guids[k] = xstrdup(F[b].guid[k]);
+	ug_sid = labad_sid_of(b, "(sAMAccountName=IPAMUG)");
+	ug_dn = labad_ipamug_dn(&F[b]);
+	elr_dn = xasprintf("CN=Event Log Readers,CN=Builtin,%s", F[b].dn);
+	dns_dn = xasprintf("CN=MicrosoftDNS,CN=System,%s", F[b].dn);
+	line = strstr(text, domain_line);
+	if (!line)
+		fail_msg("no '%s' in %s:\n%s", domain_line, src, text);
+	line += strlen(domain_line);
+	out = xasprintf("%.*s    remove: true\n%s", (int)(line - text), text,
+			line);
+	dir = xasprintf("%s/E", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	path = xasprintf("%s/ipamctl.yaml", dir);
+	assert_int_equal(lab_write_file(path, out, strlen(out)), 0);
+
+	/* the plan: unlink and delete the three GPOs, then the grants and
+	 * IPAMUG -- 8 removals, over maxRemovals 1 */
+	labad_run_ipamctl(&res, "plan", "-c", dir, "-o", "json",
+			  "--detailed-exitcode", NULL);
+	labad_expect_exit(&res, 2, "ipamctl plan (remove: true)");
+	json = xasprintf("%s/remove.json", tmpdir);
+	labad_schema_ok("plan", res.out, res.out_len, json);
+	plan = labad_parse_json(res.out, res.out_len, "plan (remove)");
+	lab_run_free(&res);
+	for (int k = 0; k < LABAD_NGPO; k++) {
+		need_action(plan, "gpo_unlink", F[b].domain, labad_gpo_name[k],
+			    NULL, "pending", "remove: true");
+		need_action(plan, "gpo_delete", F[b].domain, labad_gpo_name[k],
+			    NULL, "pending", "remove: true");
+	}
+	need_action(plan, "dc_grants", F[b].domain, NULL, NULL, "pending",
+		    "remove: true");
+	need_action(plan, "group", F[b].domain, NULL, NULL, "pending",
+		    "remove: true");
+	order_ok(plan, "remove: true");
+	if (count_actions(plan, NULL, F[c].domain, NULL, NULL, NULL) ||
+	    count_actions(plan, NULL, NULL, NULL, NULL, NULL) != 8)
+		fail_msg(
+			"remove: true: expected the 8 removals in %s only:\n%s",
+			F[b].domain, actions_text(plan));
+	ipam_node_free(plan);
+
+	/* maxRemovals holds; --allow-removals 8 lets it through */
+	labad_run_ipamctl(&res, "apply", "-c", dir, "--auto-approve", NULL);
+	labad_expect_exit(&res, 1, "ipamctl apply (8 removals, max 1)");
+	if (!strstr(res.err, "--allow-removals"))
+		fail_msg("%s",
+			 lab_run_describe(&res, "apply over maxRemovals"));
+	lab_run_free(&res);
+	if (labad_list_gpos(b, NULL, NULL) != LABAD_NGPO)
+		fail_msg("a refused apply changed the GPOs of %s", F[b].domain);
+	labad_run_ipamctl(&res, "apply", "-c", dir, "--auto-approve",
+			  "--allow-removals", "8", NULL);
+	labad_expect_exit(&res, 0, "ipamctl apply --allow-removals 8");
+	lab_run_free(&res);
+
+	/* AD and SYSVOL, independently */
+	if (labad_list_gpos(b, NULL, NULL) != 0)
+		fail_msg("%s still has IPAM1_* GPOs after remove: true",
+			 F[b].domain);
+	{
+		char *opts[LABAD_NGPO];
+
+		for (int k = 0; k < LABAD_NGPO; k++) {
+			free(F[b].guid[k]);
+			F[b].guid[k] = xstrdup(guids[k]);
+		}
+		link_options(b, opts);
+		for (int k = 0; k < LABAD_NGPO; k++) {
+			if (opts[k])
+				fail_msg("%s: %s %s still linked (%s)",
+					 F[b].domain, labad_gpo_name[k],
+					 guids[k], opts[k]);
+			free(F[b].guid[k]);
+			F[b].guid[k] = NULL;
+		}
+	}
+	for (int k = 0; k < LABAD_NGPO; k++) {
+		char *cmd = xasprintf("ls \"%s\\Policies\\%s\\*\"", F[b].domain,
+				      guids[k]);
+
+		labad_smbclient(b, cmd, &res);
+		if (res.exit_code == 0)
+			fail_msg("the SYSVOL folder of %s is still there: %s",
+				 guids[k], lab_run_describe(&res, "smbclient"));
+		lab_run_free(&res);
+		free(cmd);
+	}
+	v = labad_ldap_dns(b, F[b].dn, "sub", "(sAMAccountName=IPAMUG)");
+	if (labad_strv_len(v))
+		fail_msg("IPAMUG still in %s: %s", F[b].domain, labad_join(v));
+	lab_strv_free(v);
+	v = labad_ldap_all(b, elr_dn, "member");
+	if (labad_strv_has_ci(v, ug_dn))
+		fail_msg("IPAMUG still in Event Log Readers of %s",
+			 F[b].domain);
+	lab_strv_free(v);
+	v = labad_aces(b, dns_dn);
+	if (names_sid(v, ug_sid))
+		fail_msg("an ACE for the removed IPAMUG (%s) on %s:\n  %s",
+			 ug_sid, dns_dn, labad_join(v));
+	lab_strv_free(v);
+	labad_aclcheck_ok(b);
+	/* corp untouched; nothing left to do */
+	check_domain(c);
+	labad_run_ipamctl(&res, "plan", "-c", dir, "--detailed-exitcode", NULL);
+	labad_expect_exit(&res, 0, "ipamctl plan after remove: true");
+	lab_run_free(&res);
+	printf("(8) remove: true: %.1f s\n", labad_now_s() - t0);
+	for (int k = 0; k < LABAD_NGPO; k++)
+		free(guids[k]);
+	free(ug_sid);
+	free(ug_dn);
+	free(elr_dn);
+	free(dns_dn);
+	free(json);
+	free(path);
+	free(dir);
+	free(out);
+	free(domain_line);
+	free(text);
+	free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1893,6 +2083,8 @@ int main(void)
 		cmocka_unit_test(test_6_concurrent_applies),
 		cmocka_unit_test(test_7_kill_9),
 		cmocka_unit_test(test_7b_half_made_gpos_converge),
+		/* last: it takes the branch GPOs out */
+		cmocka_unit_test(test_8_remove_domain),
 	};
 
 	return cmocka_run_group_tests_name("lab_reconcile", tests, setup,

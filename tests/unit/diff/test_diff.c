@@ -270,6 +270,10 @@ static void test_fresh_domain(void **state)
 					    DSID "-1201");
 			assert_int_equal(w.plan.actions[i].gpo,
 					 IPAM_POL_GPO_DHCP);
+			assert_string_equal(w.plan.actions[i].before,
+					    "not in the security filtering");
+			assert_string_equal(w.plan.actions[i].after,
+					    "read and Apply Group Policy");
 		}
 	free(got);
 	world_free(&w);
@@ -312,6 +316,7 @@ static void test_drift(void **state)
 	 * file edited, dhcp1's filter entry removed, the DNS ACL entry
 	 * removed, and someone's computer added to _DC_NPS's filtering. */
 	w.st->gpos[IPAM_POL_GPO_DNS].linked = false;
+	w.st->gpos[IPAM_POL_GPO_DC_NPS].link_options = 1; /* disabled */
 	w.st->gpos[IPAM_POL_GPO_DHCP].settings_current = false;
 
 	free(w.st->gpos[IPAM_POL_GPO_DHCP].filtering.v[0].sid);
@@ -325,13 +330,32 @@ static void test_drift(void **state)
 	assert_string_equal(got, "+dc_grants IPAMUG (drift); "
 				 "~gpo_settings IPAM_DHCP (drift); "
 				 "+gpo_link IPAM_DNS (drift); "
-				 "+filter_add dhcp1.corp.example.test (drift)");
-	assert_int_equal(w.plan.drift, 4);
-	/* The hand-added entry is reported, not removed. */
-	assert_int_equal(w.plan.nr_notes, 1);
-	assert_non_null(strstr(w.plan.notes[0], "drift: " DSID "-4242"));
-	assert_non_null(strstr(w.plan.notes[0], "left alone"));
+				 "~gpo_link IPAM_DC_NPS (drift); "
+				 "+filter_add dhcp1.corp.example.test (drift); "
+				 "-filter_remove " DSID "-4242 (drift)");
+	assert_int_equal(w.plan.drift, 6);
+	assert_int_equal(w.plan.removals, 1);
+	assert_int_equal(w.plan.nr_notes, 0);
+	/* The hand-added entry goes: the filtering of a GPO ipamctl owns is
+	 * the managed servers of its roles. */
+	{
+		const struct ipam_action *a = &w.plan.actions[w.plan.nr - 1];
+
+		assert_string_equal(a->sid, DSID "-4242");
+		assert_int_equal(a->gpo, IPAM_POL_GPO_DC_NPS);
+		assert_non_null(strstr(a->reason, "by someone else"));
+		assert_non_null(strstr(a->reason, "not a server in the"));
+	}
 	free(got);
+	ipam_plan_release(&w.plan);
+	/* The same in a domain seen incompletely: skipped, not removed. */
+	ipam_obs_set_status(&w.obs.domains[0].dns, IPAM_VERDICT_INCOMPLETE,
+			    "NS query timed out");
+	ipam_inv_plan_release(&w.inv_plan);
+	run_diff(&w);
+	assert_int_equal(w.plan.removals, 0);
+	assert_int_equal(w.plan.nr_skipped, 1);
+	assert_non_null(strstr(w.plan.skipped[0].what, DSID "-4242"));
 	world_free(&w);
 }
 
@@ -456,6 +480,64 @@ static void test_domain_no_longer_desired(void **state)
 	world_free(&w);
 }
 
+/* remove: true takes out what ipamctl made -- unlinks, deletes, then the
+ * grants and IPAMUG -- and leaves what it did not make. */
+static void test_remove_domain(void **state)
+{
+	struct world w = {0};
+	char *got;
+
+	(void)state;
+	w.d = desired("    remove: true\n");
+	assert_true(w.d->domains[0].remove);
+	assert_false(w.d->domains[0].dc || w.d->domains[0].dns ||
+		     w.d->domains[0].dhcp);
+	obs_init(&w, true);
+	w.st = gpo_state(true);
+	w.st->gpos[IPAM_POL_GPO_DHCP].owned = false; /* made by hand */
+	w.st->gpos[IPAM_POL_GPO_DC_NPS].linked = false;
+	applied_as(&w);
+	run_diff(&w);
+	got = actions(&w.plan);
+	assert_string_equal(got, "-gpo_unlink IPAM_DNS; "
+				 "-gpo_delete IPAM_DNS; "
+				 "-gpo_delete IPAM_DC_NPS; "
+				 "-dc_grants IPAMUG; -group IPAMUG");
+	assert_int_equal(w.plan.removals, 5);
+	assert_int_equal(w.plan.drift, 0);
+	assert_int_equal(w.plan.nr_notes, 1);
+	assert_non_null(strstr(w.plan.notes[0], "IPAM_DHCP"));
+	assert_non_null(strstr(w.plan.notes[0], "left alone"));
+	/* Each points at the remove key. */
+	for (size_t i = 0; i < w.plan.nr; i++)
+		assert_int_equal(w.plan.actions[i].pos.line, 6);
+	free(got);
+	ipam_plan_release(&w.plan);
+
+	/* Seen incompletely: every removal skipped. */
+	ipam_obs_set_status(&w.obs.domains[0].dns, IPAM_VERDICT_INCOMPLETE,
+			    "NS query timed out");
+	ipam_inv_plan_release(&w.inv_plan);
+	run_diff(&w);
+	assert_int_equal(w.plan.nr, 0);
+	assert_int_equal(w.plan.nr_skipped, 3);
+	assert_int_equal(w.plan.nr_incomplete, 1);
+
+	/* A foreign IPAMUG (and its grants) stays. */
+	ipam_plan_release(&w.plan);
+	ipam_obs_set_status(&w.obs.domains[0].dns, IPAM_VERDICT_COMPLETE, NULL);
+	w.st->ipamug.owned = false;
+	ipam_inv_plan_release(&w.inv_plan);
+	run_diff(&w);
+	got = actions(&w.plan);
+	assert_string_equal(got, "-gpo_unlink IPAM_DNS; "
+				 "-gpo_delete IPAM_DNS; "
+				 "-gpo_delete IPAM_DC_NPS");
+	assert_int_equal(w.plan.nr_notes, 2);
+	free(got);
+	world_free(&w);
+}
+
 static void test_roles_to_gpos(void **state)
 {
 	(void)state;
@@ -481,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_unmanaged_removed_unless_incomplete),
 		cmocka_unit_test(test_foreign_gpo_left_alone),
 		cmocka_unit_test(test_domain_no_longer_desired),
+		cmocka_unit_test(test_remove_domain),
 		cmocka_unit_test(test_roles_to_gpos),
 	};
 
