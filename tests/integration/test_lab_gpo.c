@@ -1099,7 +1099,10 @@ static void check_domain(int f, bool has_server)
 		if (!gt[0] || strcmp(gt[0], "-2147483640"))
 			fail_msg("%s: IPAMUG groupType %s", F[f].domain,
 				 gt[0] ? gt[0] : "(none)");
-		if (!dsc[0] || strncmp(dsc[0], MARK, strlen(MARK)))
+		if (!dsc[0] || strncmp(dsc[0], MARK, strlen(MARK)) ||
+		    !strstr(dsc[0], "; ipamServer=ipam1.corp.example.test;") ||
+		    !strstr(dsc[0], "; gpoPrefix=IPAM1;") ||
+		    !strstr(dsc[0], "; source="))
 			fail_msg("%s: IPAMUG adminDescription '%s'",
 				 F[f].domain, dsc[0] ? dsc[0] : "(none)");
 		lab_strv_free(gt);
@@ -1129,6 +1132,17 @@ static void check_domain(int f, bool has_server)
 		fail_msg("%s: %s not in %s (members: %s)", F[f].domain, ug, elr,
 			 labad_join(elr_members));
 	lab_strv_free(elr_members);
+	/* never Administrators on a DC */
+	{
+		char *adm =
+			xasprintf("CN=Administrators,CN=Builtin,%s", F[f].dn);
+		char **am = labad_ldap_all(f, adm, "member");
+
+		if (labad_strv_has_ci(am, ug))
+			fail_msg("%s: IPAMUG is in %s", F[f].domain, adm);
+		lab_strv_free(am);
+		free(adm);
+	}
 	acl = labad_aces(f, dns);
 	labad_expect_ace(acl, LABAD_ACE_DNS, F[f].ipamug_sid, true, dns);
 	lab_strv_free(acl);
@@ -1142,7 +1156,6 @@ static void check_domain(int f, bool has_server)
 	free(dns);
 }
 
-/* What gpo show -o json reports after provisioning. */
 /* gpo show's parsed content of a GPO's settings files: Registry.pol
  * holds exactly the firewall rules of its roles, Groups.xml adds IPAMUG
  * (by SID) to Event Log Readers. */
@@ -1178,6 +1191,12 @@ static void show_content_ok(const struct ipam_node *g, int k,
 			    strstr(l, ipamug_sid))
 				elr = true;
 			if (strstr(path, "Groups.xml") &&
+			    !strncmp(l, "group Administrators", 20))
+				fail_msg("%s: Groups.xml touches "
+					 "Administrators: "
+					 "%s",
+					 labad_gpo_name[k], l);
+			if (strstr(path, "Groups.xml") &&
 			    !strncmp(l, "group DHCP Users", 16))
 				dhcp_users = strstr(l, ipamug_sid) ? 1 : -1;
 		}
@@ -1197,6 +1216,7 @@ static void show_content_ok(const struct ipam_node *g, int k,
 	lab_strv_free(got);
 }
 
+/* What gpo show -o json reports after provisioning. */
 static void check_show(int f, bool has_server)
 {
 	const struct ipam_node *dom, *g;
@@ -2311,6 +2331,80 @@ static void test_h_filtering_from_files(void **state)
 	free(app1);
 }
 
+/* ---- (i) provisioning.delegatedGpoUsers may edit the GPOs -------------- */
+
+static void test_i_delegated_users(void **state)
+{
+	const int f = 1;
+	const char *mk[] = {"user", "create", "gpodeleg", "--random-password",
+			    NULL};
+	const char *rm[] = {"user", "delete", "gpodeleg", NULL};
+	char *src = xasprintf("%s/ipamctl.yaml", config);
+	char *text = lab_need_file(src, NULL), *at, *out, *dir, *path, *sid;
+	const char *key = "  gpoPrefix: IPAM1\n";
+	struct lab_run res;
+	int k;
+
+	(void)state;
+	labad_need_gpos(&F[f], true);
+	free(F[f].ipamug_sid); /* (g) may have made IPAMUG anew */
+	F[f].ipamug_sid = labad_sid_of(f, "(sAMAccountName=IPAMUG)");
+	labad_samba_tool_ok(f, mk, &res);
+	lab_run_free(&res);
+	sid = labad_sid_of(f, "(sAMAccountName=gpodeleg)");
+	at = strstr(text, key);
+	if (!at)
+		fail_msg("no '%s' in %s", key, src);
+	at += strlen(key);
+	out = xasprintf("%.*s  delegatedGpoUsers: [gpodeleg]\n%s",
+			(int)(at - text), text, at);
+	dir = xasprintf("%s/delegated", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	path = xasprintf("%s/ipamctl.yaml", dir);
+	assert_int_equal(lab_write_file(path, out, strlen(out)), 0);
+
+	/* before: gpodeleg may not edit; after provision: edit, delete,
+	 * modify security on each of the three, and aclcheck clean */
+	for (k = 0; k < LABAD_NGPO; k++) {
+		char **acl = labad_aces(f, F[f].gpo_dn[k]);
+
+		labad_expect_ace(acl, LABAD_ACE_EDIT, sid, false,
+				 "before delegatedGpoUsers");
+		lab_strv_free(acl);
+	}
+	labad_run_ipamctl(&res, "provision", "--domain", F[f].domain, "-c", dir,
+			  NULL);
+	labad_expect_exit(&res, 0, "ipamctl provision (delegatedGpoUsers)");
+	if (!strstr(res.out, "gpodeleg may edit, delete, modify security"))
+		fail_msg("%s", lab_run_describe(&res, "provision, delegated"));
+	lab_run_free(&res);
+	for (k = 0; k < LABAD_NGPO; k++) {
+		char **acl = labad_aces(f, F[f].gpo_dn[k]);
+
+		labad_expect_ace(acl, LABAD_ACE_EDIT, sid, true,
+				 labad_gpo_name[k]);
+		labad_expect_ace(acl, LABAD_ACE_EDIT, F[f].ipamug_sid, true,
+				 labad_gpo_name[k]);
+		lab_strv_free(acl);
+	}
+	labad_aclcheck_ok(f);
+	/* the read side counts it as an editor: a second run is a no-op */
+	labad_run_ipamctl(&res, "provision", "--domain", F[f].domain, "-c", dir,
+			  NULL);
+	labad_expect_exit(&res, 0, "ipamctl provision again (delegated)");
+	if (!strstr(res.out, "nothing to do"))
+		fail_msg("%s", lab_run_describe(&res, "provision again"));
+	lab_run_free(&res);
+	labad_samba_tool_ok(f, rm, &res);
+	lab_run_free(&res);
+	free(sid);
+	free(path);
+	free(dir);
+	free(out);
+	free(text);
+	free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2324,6 +2418,7 @@ int main(void)
 		cmocka_unit_test_teardown(
 			test_g_rollback_spares_hand_made_ipamug, thaw_teardown),
 		cmocka_unit_test(test_h_filtering_from_files),
+		cmocka_unit_test(test_i_delegated_users),
 	};
 
 	return cmocka_run_group_tests_name("lab_gpo", tests, setup, teardown);
