@@ -497,6 +497,7 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 	const struct ipam_pos *pos = &c->in->d->gpo_prefix.pos;
 	bool was = ag && ag->guid;
 	const char *drift_or = c->desired_changed ? "" : "drift: ";
+	struct ipam_action *a;
 
 	(void)st;
 	if (g->same_name > 1) {
@@ -586,9 +587,10 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 				    "%sversion %u in AD but %u in GPT.INI",
 				    why.len ? ", " : "", (unsigned)g->version,
 				    (unsigned)g->gpt_version);
-		add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, drift,
-		    (int)g->kind, g->name, pos, "%s%s", drift ? drift_or : "",
-		    why.buf);
+		a = add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, drift,
+			(int)g->kind, g->name, pos, "%s%s",
+			drift ? drift_or : "", why.buf);
+		a->deletes = g->nr_foreign;
 		strbuf_release(&why);
 	}
 	if (!g->dacl_current || (!g->folder_consistent && !g->folder_error)) {
@@ -941,6 +943,7 @@ void ipam_diff(struct ipam_plan *out, const struct ipam_diff_input *in)
 			out->drift++;
 		if (a->op == IPAM_OP_REMOVE)
 			out->removals++;
+		out->removals += a->deletes;
 	}
 }
 

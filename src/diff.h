@@ -65,6 +65,9 @@ struct ipam_action {
 	char *reason;
 	struct ipam_pos
 		pos; /* where the desired state asks (file NULL: none) */
+	/* Files an update deletes (settings: files nobody declared in an
+	 * owned GPO's folder); they count towards safety.maxRemovals. */
+	size_t deletes;
 };
 
 /* What ipamctl applied last, per domain (from the state database). */
@@ -117,7 +120,8 @@ struct ipam_plan {
 	size_t counts[3]; /* create, update, remove */
 	size_t drift;	  /* actions whose origin is drift */
 	size_t removals;  /* destructive actions: filter removes, unlinks,
-			     deletes, purges */
+			     deletes, purges, and each file a settings
+			     update deletes */
 };
 
 struct ipam_diff_input {

@@ -1106,9 +1106,18 @@ static void test_2_drift_detected_and_corrected(void **state)
 	}
 	ipam_node_free(plan);
 
-	/* one apply corrects it all */
+	/* two removals -- the hand-added entry and GptTmpl.inf -- over
+	 * maxRemovals 1: refused, nothing done; then one apply corrects it
+	 * all */
 	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve",
 			  NULL);
+	labad_expect_exit(&res, 1, "ipamctl apply (drift, 2 removals)");
+	if (!strstr(res.err, "--allow-removals 2"))
+		fail_msg("%s",
+			 lab_run_describe(&res, "apply over maxRemovals"));
+	lab_run_free(&res);
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve",
+			  "--allow-removals", "2", NULL);
 	labad_expect_exit(&res, 0, "ipamctl apply (drift)");
 	lab_run_free(&res);
 	plan_clean(CFG_A, "correcting the drift");

@@ -392,6 +392,9 @@ static void test_foreign_file_is_drift(void **state)
 	assert_non_null(strstr(w.plan.actions[0].reason,
 			       "Startup\\x.cmd not declared"));
 	assert_int_equal(w.plan.drift, 1);
+	/* the files it deletes count towards maxRemovals */
+	assert_int_equal(w.plan.actions[0].deletes, 2);
+	assert_int_equal(w.plan.removals, 2);
 	free(got);
 	world_free(&w);
 }
