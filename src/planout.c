@@ -15,6 +15,11 @@ static const char *op_name(enum ipam_act_op op)
 				      : "remove";
 }
 
+static size_t op_index(enum ipam_act_op op)
+{
+	return op == IPAM_OP_CREATE ? 0 : op == IPAM_OP_UPDATE ? 1 : 2;
+}
+
 const char *ipam_plan_gpo_name(const struct ipam_reconcile *r, int gpo,
 			       char *buf, size_t len)
 {
@@ -30,14 +35,123 @@ static bool shown(const struct ipam_action *a, bool drift_only)
 	return !drift_only || a->origin == IPAM_ORIGIN_DRIFT;
 }
 
-static bool is_drift_note(const char *n)
+/* What a drift action says changed: the drift list and the drift section
+ * say "drift" already. */
+static const char *drift_what(const char *reason)
 {
-	return strstr(n, ": drift: ") != NULL;
+	return strncmp(reason, "drift: ", 7) ? reason : reason + 7;
+}
+
+/*
+ * Drift no action corrects is a note "<domain>: drift: <what>" (the diff
+ * says so in its words); dom gets the domain, *what the rest.
+ */
+static bool drift_note(const char *n, struct strbuf *dom, const char **what)
+{
+	const char *d = strstr(n, ": drift: "), *c = strstr(n, ": ");
+
+	if (!d)
+		return false;
+	if (dom) {
+		strbuf_reset(dom);
+		strbuf_add(dom, n, (size_t)(c - n));
+	}
+	if (what)
+		*what = d + 9;
+	return true;
+}
+
+/* Does name stand alone at p (IPAM1_DNS is not in IPAM1_DNSX)? */
+static bool whole_name(const char *p, size_t len)
+{
+	char c = p[len];
+
+	return !(c == '_' || c == '-' || (c >= '0' && c <= '9') ||
+		 (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'));
+}
+
+/* The GPO a note names, or -1: notes carry no GPO of their own. */
+static int note_gpo(const struct ipam_reconcile *r, const char *what)
+{
+	char gbuf[128];
+
+	for (int g = 0; g < IPAM_GPO_COUNT; g++) {
+		const char *name = ipam_plan_gpo_name(r, g, gbuf, sizeof(gbuf));
+		size_t len = name ? strlen(name) : 0;
+
+		for (const char *p = what; name && (p = strstr(p, name));
+		     p += len)
+			if (whole_name(p, len))
+				return g;
+	}
+	return -1;
+}
+
+/* "before -> after", "new: after" or "was: before"; "" when neither. */
+static void change_text(struct strbuf *sb, const struct ipam_action *a)
+{
+	if (a->before && a->after)
+		strbuf_addf(sb, "%s -> %s", a->before, a->after);
+	else if (a->after)
+		strbuf_addf(sb, "new: %s", a->after);
+	else if (a->before)
+		strbuf_addf(sb, "was: %s", a->before);
 }
 
 static struct ipam_node *opt_str(const char *s)
 {
 	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
+}
+
+static struct ipam_node *drift_entry(const char *domain, const char *gpo,
+				     const char *target, const char *what,
+				     long long corrected_by)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+
+	ipam_node_set_str(m, "domain", domain);
+	ipam_node_set(m, "gpo", opt_str(gpo));
+	ipam_node_set(m, "target", opt_str(target));
+	ipam_node_set_str(m, "what", what);
+	ipam_node_set(m, "corrected_by",
+		      corrected_by > 0 ? ipam_node_int(corrected_by)
+				       : ipam_node_new(IPAM_NODE_NULL));
+	return m;
+}
+
+/* Drift apart from the actions: each drift action (the one correcting
+ * it by seq), then each drift note (nothing corrects it). */
+static struct ipam_node *drift_list(const struct ipam_reconcile *r)
+{
+	const struct ipam_plan *p = &r->plan;
+	struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
+	struct strbuf dom = STRBUF_INIT;
+	char gbuf[128];
+	const char *what;
+
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct ipam_action *a = &p->actions[i];
+
+		if (a->origin != IPAM_ORIGIN_DRIFT)
+			continue;
+		ipam_node_push(seq,
+			       drift_entry(a->domain,
+					   ipam_plan_gpo_name(r, a->gpo, gbuf,
+							      sizeof(gbuf)),
+					   a->target, drift_what(a->reason),
+					   (long long)i + 1));
+	}
+	for (size_t i = 0; i < p->nr_notes; i++) {
+		if (!drift_note(p->notes[i], &dom, &what))
+			continue;
+		ipam_node_push(seq, drift_entry(dom.buf,
+						ipam_plan_gpo_name(
+							r, note_gpo(r, what),
+							gbuf, sizeof(gbuf)),
+						NULL, what, 0));
+	}
+	strbuf_release(&dom);
+	return seq;
 }
 
 struct ipam_node *ipam_plan_to_node(const struct ipam_reconcile *r,
@@ -65,9 +179,7 @@ struct ipam_node *ipam_plan_to_node(const struct ipam_reconcile *r,
 
 		if (!shown(a, drift_only))
 			continue;
-		counts[a->op == IPAM_OP_CREATE	 ? 0
-		       : a->op == IPAM_OP_UPDATE ? 1
-						 : 2]++;
+		counts[op_index(a->op)]++;
 		if (a->origin == IPAM_ORIGIN_DRIFT)
 			drift++;
 		else
@@ -100,9 +212,10 @@ struct ipam_node *ipam_plan_to_node(const struct ipam_reconcile *r,
 		ipam_node_push(seq, m);
 	}
 	ipam_node_set(root, "actions", seq);
+	ipam_node_set(root, "drift", drift_list(r));
 	seq = ipam_node_new(IPAM_NODE_SEQ);
 	for (size_t i = 0; i < p->nr_notes; i++)
-		if (!drift_only || is_drift_note(p->notes[i]))
+		if (!drift_only || drift_note(p->notes[i], NULL, NULL))
 			ipam_node_push(seq, ipam_node_str(p->notes[i]));
 	ipam_node_set(root, "notes", seq);
 	seq = ipam_node_new(IPAM_NODE_SEQ);
@@ -158,9 +271,7 @@ static void summary_line(struct strbuf *sb, const struct ipam_reconcile *r,
 
 		if (!shown(a, drift_only))
 			continue;
-		c[a->op == IPAM_OP_CREATE   ? 0
-		  : a->op == IPAM_OP_UPDATE ? 1
-					    : 2]++;
+		c[op_index(a->op)]++;
 		drift += a->origin == IPAM_ORIGIN_DRIFT;
 	}
 	if (!c[0] && !c[1] && !c[2]) {
@@ -183,29 +294,68 @@ static void source_text(struct strbuf *sb, const struct ipam_pos *pos)
 		strbuf_addf(sb, "%s:%d:%d", pos->file, pos->line, pos->col);
 }
 
-void ipam_plan_print_text(FILE *f, const struct ipam_reconcile *r,
-			  bool drift_only)
+static bool has_origin(const struct ipam_plan *p, enum ipam_act_origin origin)
+{
+	for (size_t i = 0; i < p->nr; i++)
+		if (p->actions[i].origin == origin)
+			return true;
+	return false;
+}
+
+static bool has_drift_notes(const struct ipam_plan *p)
+{
+	for (size_t i = 0; i < p->nr_notes; i++)
+		if (drift_note(p->notes[i], NULL, NULL))
+			return true;
+	return false;
+}
+
+static void text_action(FILE *f, struct strbuf *sb, const struct ipam_action *a,
+			bool in_gpo)
+{
+	const char *ind = in_gpo ? "  " : "";
+
+	strbuf_reset(sb);
+	change_text(sb, a);
+	fprintf(f, "%s  %c %-14s %s%s%s%s\n", ind, (char)a->op,
+		ipam_act_kind_name(a->kind), a->target, sb->len ? " (" : "",
+		sb->buf, sb->len ? ")" : "");
+	strbuf_reset(sb);
+	source_text(sb, &a->pos);
+	fprintf(f, "%s      %s%s%s\n", ind,
+		a->origin == IPAM_ORIGIN_DRIFT ? drift_what(a->reason)
+					       : a->reason,
+		sb->len ? "  at " : "", sb->buf);
+}
+
+/*
+ * The actions of one origin grouped per domain, then per GPO (domain-wide
+ * first); with drift, each domain's uncorrected drift notes after them.
+ */
+static void text_section(FILE *f, const struct ipam_reconcile *r,
+			 enum ipam_act_origin origin)
 {
 	const struct ipam_plan *p = &r->plan;
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, dom = STRBUF_INIT;
+	const char *what;
 	char gbuf[128];
 
 	for (size_t di = 0; di < r->d->nr_domains; di++) {
-		const char *dom = r->d->domains[di].name;
+		const char *dname = r->d->domains[di].name;
 		bool header = false;
 
-		/* Domain-wide actions, then each GPO's. */
 		for (int g = -1; g < IPAM_GPO_COUNT; g++) {
 			bool gheader = false;
 
 			for (size_t i = 0; i < p->nr; i++) {
 				const struct ipam_action *a = &p->actions[i];
 
-				if (a->gpo != g || strcasecmp(a->domain, dom) ||
-				    !shown(a, drift_only))
+				if (a->gpo != g ||
+				    strcasecmp(a->domain, dname) ||
+				    a->origin != origin)
 					continue;
 				if (!header) {
-					fprintf(f, "%s\n", dom);
+					fprintf(f, "%s\n", dname);
 					header = true;
 				}
 				if (g >= 0 && !gheader) {
@@ -215,29 +365,52 @@ void ipam_plan_print_text(FILE *f, const struct ipam_reconcile *r,
 							sizeof(gbuf)));
 					gheader = true;
 				}
-				strbuf_reset(&sb);
-				source_text(&sb, &a->pos);
-				fprintf(f, "%s  %c %-14s %s%s%s%s%s%s\n",
-					g >= 0 ? "  " : "", (char)a->op,
-					ipam_act_kind_name(a->kind), a->target,
-					a->before ? " (" : "",
-					a->before ? a->before : "",
-					a->before ? " -> " : "",
-					a->before ? a->after : "",
-					a->before ? ")" : "");
-				fprintf(f, "%s      %s%s%s%s\n",
-					g >= 0 ? "  " : "", a->reason,
-					a->origin == IPAM_ORIGIN_DRIFT &&
-							!strstr(a->reason,
-								"drift")
-						? " [drift]"
-						: "",
-					sb.len ? "  at " : "", sb.buf);
+				text_action(f, &sb, a, g >= 0);
 			}
 		}
+		for (size_t i = 0;
+		     origin == IPAM_ORIGIN_DRIFT && i < p->nr_notes; i++) {
+			if (!drift_note(p->notes[i], &dom, &what) ||
+			    strcasecmp(dom.buf, dname))
+				continue;
+			if (!header) {
+				fprintf(f, "%s\n", dname);
+				header = true;
+			}
+			fprintf(f, "  ! %s\n", what);
+		}
 	}
-	for (size_t i = 0; i < p->nr_notes; i++)
-		if (!drift_only || is_drift_note(p->notes[i]))
+	/* Drift notes of a domain no longer desired. */
+	for (size_t i = 0; origin == IPAM_ORIGIN_DRIFT && i < p->nr_notes;
+	     i++) {
+		if (drift_note(p->notes[i], &dom, &what) &&
+		    !ipam_desired_find_domain(r->d, dom.buf))
+			fprintf(f, "%s\n  ! %s\n", dom.buf, what);
+	}
+	strbuf_release(&dom);
+	strbuf_release(&sb);
+}
+
+void ipam_plan_print_text(FILE *f, const struct ipam_reconcile *r,
+			  bool drift_only)
+{
+	const struct ipam_plan *p = &r->plan;
+	struct strbuf sb = STRBUF_INIT;
+	bool drift = has_origin(p, IPAM_ORIGIN_DRIFT) || has_drift_notes(p);
+
+	if (drift) {
+		fputs("Drift: AD changed behind ipamctl's back since the last "
+		      "apply\n",
+		      f);
+		text_section(f, r, IPAM_ORIGIN_DRIFT);
+	}
+	if (!drift_only && has_origin(p, IPAM_ORIGIN_PENDING)) {
+		fprintf(f, "%sPending: what the desired state asks for\n",
+			drift ? "\n" : "");
+		text_section(f, r, IPAM_ORIGIN_PENDING);
+	}
+	for (size_t i = 0; !drift_only && i < p->nr_notes; i++)
+		if (!drift_note(p->notes[i], NULL, NULL))
 			fprintf(f, "note: %s\n", p->notes[i]);
 	for (size_t i = 0; i < p->nr_incomplete; i++)
 		fprintf(f, "incomplete: %s\n", p->incomplete[i]);
@@ -245,7 +418,6 @@ void ipam_plan_print_text(FILE *f, const struct ipam_reconcile *r,
 		fprintf(f, "skipped removal: %s: %s (%s)\n",
 			p->skipped[i].domain, p->skipped[i].what,
 			p->skipped[i].reason);
-	strbuf_reset(&sb);
 	summary_line(&sb, r, drift_only);
 	fprintf(f, "%s\n", sb.buf);
 	strbuf_release(&sb);
@@ -266,37 +438,41 @@ static void md_cell(FILE *f, const char *s)
 	}
 }
 
-void ipam_plan_print_markdown(FILE *f, const struct ipam_reconcile *r,
-			      bool drift_only)
+static void md_table(FILE *f, const struct ipam_reconcile *r,
+		     enum ipam_act_origin origin)
 {
 	const struct ipam_plan *p = &r->plan;
 	struct strbuf sb = STRBUF_INIT;
 	char gbuf[128];
 	bool any = false;
 
-	summary_line(&sb, r, drift_only);
-	fprintf(f, "### ipamctl %s\n\n**%s**\n\n",
-		drift_only ? "drift" : "plan", sb.buf);
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct ipam_action *a = &p->actions[i];
 
-		if (!shown(a, drift_only))
+		if (a->origin != origin)
 			continue;
 		if (!any) {
-			fputs("| | domain | GPO | action | target | reason | "
-			      "source |\n|---|---|---|---|---|---|---|\n",
-			      f);
+			fprintf(f,
+				"| | domain | GPO | action | target | change "
+				"| %s | source |\n"
+				"|---|---|---|---|---|---|---|---|\n",
+				origin == IPAM_ORIGIN_DRIFT ? "what changed"
+							    : "reason");
 			any = true;
 		}
 		fprintf(f, "| `%c` | ", (char)a->op);
 		md_cell(f, a->domain);
 		fputs(" | ", f);
 		md_cell(f, ipam_plan_gpo_name(r, a->gpo, gbuf, sizeof(gbuf)));
-		fprintf(f, " | %s%s | ", ipam_act_kind_name(a->kind),
-			a->origin == IPAM_ORIGIN_DRIFT ? " (drift)" : "");
+		fprintf(f, " | %s | ", ipam_act_kind_name(a->kind));
 		md_cell(f, a->target);
 		fputs(" | ", f);
-		md_cell(f, a->reason);
+		strbuf_reset(&sb);
+		change_text(&sb, a);
+		md_cell(f, sb.buf);
+		fputs(" | ", f);
+		md_cell(f, origin == IPAM_ORIGIN_DRIFT ? drift_what(a->reason)
+						       : a->reason);
 		fputs(" | ", f);
 		strbuf_reset(&sb);
 		source_text(&sb, &a->pos);
@@ -307,8 +483,48 @@ void ipam_plan_print_markdown(FILE *f, const struct ipam_reconcile *r,
 		}
 		fputs(" |\n", f);
 	}
-	if (p->nr_incomplete || p->nr_skipped || p->nr_notes)
+	strbuf_release(&sb);
+}
+
+void ipam_plan_print_markdown(FILE *f, const struct ipam_reconcile *r,
+			      bool drift_only)
+{
+	const struct ipam_plan *p = &r->plan;
+	struct strbuf sb = STRBUF_INIT, dom = STRBUF_INIT;
+	bool drift_acts = has_origin(p, IPAM_ORIGIN_DRIFT),
+	     drift_notes = has_drift_notes(p), other_notes = false;
+	const char *what;
+
+	summary_line(&sb, r, drift_only);
+	fprintf(f, "### ipamctl %s\n\n**%s**\n\n",
+		drift_only ? "drift" : "plan", sb.buf);
+	if (drift_acts || drift_notes) {
+		fputs("#### Drift\n\nAD changed behind ipamctl's back since "
+		      "the last apply.\n\n",
+		      f);
+		md_table(f, r, IPAM_ORIGIN_DRIFT);
+		if (drift_acts && drift_notes)
+			fputc('\n', f);
+		for (size_t i = 0; i < p->nr_notes; i++) {
+			if (!drift_note(p->notes[i], &dom, &what))
+				continue;
+			fputs("- not corrected: ", f);
+			md_cell(f, dom.buf);
+			fputs(": ", f);
+			md_cell(f, what);
+			fputc('\n', f);
+		}
 		fputc('\n', f);
+	}
+	if (!drift_only && has_origin(p, IPAM_ORIGIN_PENDING)) {
+		fputs("#### Pending changes\n\nWhat the desired state asks "
+		      "for.\n\n",
+		      f);
+		md_table(f, r, IPAM_ORIGIN_PENDING);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; !drift_only && i < p->nr_notes; i++)
+		other_notes |= !drift_note(p->notes[i], NULL, NULL);
 	for (size_t i = 0; i < p->nr_incomplete; i++) {
 		fputs("- :warning: incomplete: ", f);
 		md_cell(f, p->incomplete[i]);
@@ -323,15 +539,18 @@ void ipam_plan_print_markdown(FILE *f, const struct ipam_reconcile *r,
 		md_cell(f, p->skipped[i].reason);
 		fputs(")\n", f);
 	}
-	for (size_t i = 0; i < p->nr_notes; i++)
-		if (!drift_only || is_drift_note(p->notes[i])) {
+	for (size_t i = 0; other_notes && i < p->nr_notes; i++)
+		if (!drift_note(p->notes[i], NULL, NULL)) {
 			fputs("- note: ", f);
 			md_cell(f, p->notes[i]);
 			fputc('\n', f);
 		}
-	fprintf(f, "\n<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
+	if (p->nr_incomplete || p->nr_skipped || other_notes)
+		fputc('\n', f);
+	fprintf(f, "<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
 		r->o.git_commit ? ", commit `" : "",
 		r->o.git_commit ? r->o.git_commit : "",
 		r->o.git_commit ? "`" : "");
+	strbuf_release(&dom);
 	strbuf_release(&sb);
 }
