@@ -774,8 +774,8 @@ static void diff_inventory(struct ipam_plan *p,
 	free(prev);
 }
 
-/* Short before/after states of an action, for the plan's JSON and
- * Markdown, where diff_* did not set more exact ones. */
+/* Short before/after states of an action, for the plan's outputs, where
+ * diff_* did not set more exact ones. */
 static void fill_before_after(struct ipam_action *a)
 {
 	const char *before = NULL, *after = NULL;
@@ -783,56 +783,49 @@ static void fill_before_after(struct ipam_action *a)
 
 	switch (a->kind) {
 	case IPAM_ACT_GROUP:
-		before = rm ? "universal security group" : "absent";
-		after = rm ? "absent" : "universal security group";
+		before = rm ? "present" : "absent";
+		after = rm ? "deleted" : "present";
 		break;
 	case IPAM_ACT_GROUP_MEMBER:
-		before = "not a member of IPAMUG";
-		after = "member of IPAMUG";
+		before = "not a member";
+		after = "member";
 		break;
 	case IPAM_ACT_DC_GRANTS:
-		before = rm ? "granted" : "not granted";
-		after = rm ? "not granted"
-			   : "IPAMUG in Event Log Readers, read on the DNS ACL";
+		before = rm ? "granted" : "missing";
+		after = rm ? "removed" : "granted";
 		break;
 	case IPAM_ACT_GPO_CREATE:
 		before = a->op == IPAM_OP_CREATE ? "absent" : "incomplete";
-		after = "container, CN=User, CN=Machine, SYSVOL folder, "
-			"GPT.INI";
+		after = a->op == IPAM_OP_CREATE ? "created" : "complete";
 		break;
 	case IPAM_ACT_GPO_SETTINGS:
-		before = "not as declared";
-		after = "as declared, machine version bumped";
-		break;
 	case IPAM_ACT_GPO_SECURITY:
-		before = "not as declared";
-		after = "Authenticated Users read, IPAMUG and delegated users "
-			"edit, folder ACL = AD ACL";
+		before = "differs";
+		after = "as declared";
 		break;
 	case IPAM_ACT_GPO_LINK:
-		before = a->op == IPAM_OP_CREATE ? "not linked"
-						 : "link disabled";
-		after = "linked and enabled on the domain head";
+		before = a->op == IPAM_OP_CREATE ? "not linked" : "disabled";
+		after = "linked, enabled";
 		break;
 	case IPAM_ACT_FILTER_ADD:
-		before = "not in the security filtering";
-		after = "read and Apply Group Policy";
+		before = "not filtered";
+		after = "read + apply";
 		break;
 	case IPAM_ACT_FILTER_REMOVE:
-		before = "read and Apply Group Policy";
-		after = "not in the security filtering";
+		before = "read + apply";
+		after = "not filtered";
 		break;
 	case IPAM_ACT_PURGE:
-		before = "collected data kept";
-		after = "collected data purged";
+		before = "kept";
+		after = "purged";
 		break;
 	case IPAM_ACT_GPO_UNLINK:
-		before = "linked on the domain head";
-		after = "not linked";
+		before = "linked";
+		after = "unlinked";
 		break;
 	case IPAM_ACT_GPO_DELETE:
-		before = "GPO (container and SYSVOL folder)";
-		after = "absent";
+		before = "present";
+		after = "deleted";
 		break;
 	default:
 		break;

@@ -271,9 +271,9 @@ static void test_fresh_domain(void **state)
 			assert_int_equal(w.plan.actions[i].gpo,
 					 IPAM_POL_GPO_DHCP);
 			assert_string_equal(w.plan.actions[i].before,
-					    "not in the security filtering");
+					    "not filtered");
 			assert_string_equal(w.plan.actions[i].after,
-					    "read and Apply Group Policy");
+					    "read + apply");
 		}
 	free(got);
 	world_free(&w);
