@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "gitsrc.h"
 #include "scalar.h"
 #include "strbuf.h"
 #include "validate.h"
@@ -716,7 +717,7 @@ static void decode_source(struct decoder *dc, const struct ipam_node *n)
 {
 	struct ipam_source_cfg *c = &dc->d->source;
 	const struct ipam_node *map, *val;
-	const char *key;
+	const char *key, *why;
 	char *ok;
 	size_t i;
 
@@ -742,6 +743,8 @@ static void decode_source(struct decoder *dc, const struct ipam_node *n)
 	if (!c->repo.value)
 		ipam_diag_error(dc->diags, &c->pos,
 				"'source' needs 'repo' (a git URL or path)");
+	else if ((why = ipam_git_url_secret(c->repo.value)))
+		ipam_diag_error(dc->diags, &c->repo.pos, "'repo': %s", why);
 	if (c->token_file.value && c->token_env.value)
 		ipam_diag_error(dc->diags, &c->token_env.pos,
 				"'source' takes 'tokenFile' or 'tokenEnv', not "

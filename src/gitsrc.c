@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -197,25 +198,70 @@ bad:
 			      url);
 }
 
+static bool is_ssh_scheme(const char *s, size_t n)
+{
+	return (n == 3 && !strncmp(s, "ssh", n)) ||
+	       (n == 7 &&
+		(!strncmp(s, "git+ssh", n) || !strncmp(s, "ssh+git", n)));
+}
+
 /*
- * Which transport a URL takes.  Credentials never live in a URL: a
- * password there would end up in messages and in the cache's name.
+ * Credentials never live in a URL: the URL is in messages, log lines,
+ * the run history, the mark on every object ipamctl creates and the
+ * cache's name.  Checked before anything else looks at the URL, so that
+ * no message repeats it.  tests/schema keeps the JSON Schema's patterns
+ * for source.repo in step with this.
  */
+const char *ipam_git_url_secret(const char *url)
+{
+	const char *p = url, *auth, *end, *at = NULL, *q;
+
+	if (!url)
+		return NULL;
+	if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		       (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
+		       *p == '.')
+			p++;
+	if (p > url && starts_with(p, "://")) {
+		auth = p + 3;
+		end = auth + strcspn(auth, "/");
+		for (q = auth; q < end; q++)
+			if (*q == '@')
+				at = q;
+		if (!at)
+			return NULL;
+		if (!is_ssh_scheme(url, (size_t)(p - url)))
+			return "a user name or token in the URL is refused: "
+			       "put the token in a file or an environment "
+			       "variable named by source.tokenFile or "
+			       "source.tokenEnv";
+		if (memchr(auth, ':', (size_t)(at - auth)))
+			goto ssh_password;
+		return NULL;
+	}
+	/* scp-like: user:password@host:path reads as host "user" to git */
+	end = url + strcspn(url, ":/@");
+	if (end > url && *end == ':' && end[1 + strcspn(end + 1, "/@")] == '@')
+		goto ssh_password;
+	return NULL;
+ssh_password:
+	return "a password in the URL is refused: use an SSH key (sshKey) "
+	       "or ssh-agent";
+}
+
+/* Which transport a URL takes. */
 static int parse_url(struct url_info *u, const char *url)
 {
 	static const char *const ssh_schemes[] = {"ssh://", "git+ssh://",
 						  "ssh+git://"};
-	const char *auth, *slash, *at, *colon;
+	const char *auth, *slash, *at, *colon, *why;
 	size_t i;
 
 	memset(u, 0, sizeof(*u));
+	if ((why = ipam_git_url_secret(url)))
+		return ipam_error_set(IPAM_EINVAL, "git URL: %s", why);
 	if (starts_with(url, "https://")) {
-		auth = url + strlen("https://");
-		slash = strchr(auth, '/');
-		at = memchr(auth, '@',
-			    slash ? (size_t)(slash - auth) : strlen(auth));
-		if (at && memchr(auth, ':', (size_t)(at - auth)))
-			goto password;
 		u->kind = URL_HTTPS;
 		u->url = xstrdup(url);
 		return 0;
@@ -231,8 +277,6 @@ static int parse_url(struct url_info *u, const char *url)
 					      "path",
 					      url);
 		at = memchr(auth, '@', (size_t)(slash - auth));
-		if (at && memchr(auth, ':', (size_t)(at - auth)))
-			goto password;
 		if (at)
 			auth = at + 1;
 		u->kind = URL_SSH;
@@ -285,10 +329,6 @@ static int parse_url(struct url_info *u, const char *url)
 		free(cwd);
 	}
 	return 0;
-password:
-	return ipam_error_set(IPAM_EINVAL,
-			      "git URL: a password in the URL is refused: "
-			      "name a token file or variable instead");
 }
 
 /* ---- deadlines ---- */
@@ -645,8 +685,7 @@ static int cb_credentials(git_credential **out, const char *url,
 			ipam_error_set(IPAM_EAUTH, "the server takes no basic "
 						   "authentication");
 		else if (git_credential_userpass_plaintext_new(
-				 out, user ? user : DEFAULT_TOKEN_USER,
-				 c->token.buf) < 0)
+				 out, DEFAULT_TOKEN_USER, c->token.buf) < 0)
 			git_fail(IPAM_EAUTH, "token credentials");
 		else
 			return 0;

@@ -29,7 +29,9 @@ struct ipam_git_opts {
 	/* the mirrors (bare) live in <cache_dir>/<sha256 of url> */
 	const char *cache_dir;
 	/* HTTPS: a token sent as the password of basic authentication, user
-	 * the URL's (https://oauth2@host/...) or "x-access-token" */
+	 * "x-access-token" (a URL with a user name is refused: a token is
+	 * too easily written there, and the URL is logged and marked on
+	 * what ipamctl creates) */
 	const char *token_file;
 	const char *token_env;
 	/* HTTPS: CA bundle.  libgit2 holds it process-wide: the last one set
@@ -78,6 +80,16 @@ struct ipam_git_snapshot {
  */
 int ipam_git_fetch(struct ipam_git_snapshot *out,
 		   const struct ipam_git_opts *o);
+
+/*
+ * Why url must not be used because it carries a credential, or NULL: any
+ * user information of a scheme:// URL other than SSH (https://TOKEN@host
+ * as much as https://user:password@host), the password of an SSH URL
+ * (ssh://user:pw@host/..., user:pw@host:path); the user of an SSH URL
+ * (git@host:path) is not a secret and stays.  The message does not repeat
+ * the URL.  Pure: the validator of the desired state uses it too.
+ */
+const char *ipam_git_url_secret(const char *url);
 void ipam_git_snapshot_release(struct ipam_git_snapshot *s);
 
 #endif

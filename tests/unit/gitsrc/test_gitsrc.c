@@ -675,9 +675,6 @@ static void test_token_never_in_messages(void **state)
 	assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EIO);
 	assert_contains(ipam_error_last(), "git clone '");
 	assert_null(strstr(ipam_error_last(), TOKEN));
-	o.url = "https://oauth2@127.0.0.1:1/corp/ipam.git";
-	assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EIO);
-	assert_null(strstr(ipam_error_last(), TOKEN));
 	/* a token source that is not there names itself, not a value */
 	o.token_file = NULL;
 	o.token_env = "IPAM_TEST_GIT_NO_SUCH_VARIABLE";
@@ -688,8 +685,76 @@ static void test_token_never_in_messages(void **state)
 		  cache);
 	assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EINVAL);
 	assert_null(strstr(ipam_error_last(), TOKEN));
+	/* so is a token written as the user name, even with a token file:
+	 * nothing is fetched, nothing said names it */
+	opts_init(&o, "https://" TOKEN "@127.0.0.1:1/x.git", "main", NULL,
+		  cache);
+	o.token_file = tokfile;
+	assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EINVAL);
+	assert_null(strstr(ipam_error_last(), TOKEN));
+	assert_null(strstr(ipam_error_site(), TOKEN));
+	assert_contains(ipam_error_last(), "tokenFile or source.tokenEnv");
 	unsetenv("IPAM_TEST_GIT_TOKEN");
 	free(tokfile);
+	free(cache);
+}
+
+static void test_url_secret(void **state)
+{
+	static const char *const refused[] = {
+		"https://" TOKEN "@git.example.test/ipam.git",
+		"https://oauth2@git.example.test/ipam.git",
+		"https://x-access-token:" TOKEN "@git.example.test/x.git",
+		"https://" TOKEN "@git.example.test",
+		"http://" TOKEN "@git.example.test/ipam.git",
+		"HTTPS://" TOKEN "@git.example.test/ipam.git",
+		"https://git.example.test:443@evil.test/ipam.git",
+		"ftp://" TOKEN "@git.example.test/ipam.git",
+		"file://" TOKEN "@localhost/srv/ipam.git",
+		"ssh://git:" TOKEN "@git.example.test/ipam.git",
+		"git+ssh://git:" TOKEN "@git.example.test:2222/ipam.git",
+		"ssh://git@git.example.test:" TOKEN "@x/ipam.git",
+		"deploy:" TOKEN "@git.example.test:corp/ipam.git",
+	};
+	static const char *const kept[] = {
+		"https://git.example.test/ipam.git",
+		"https://git.example.test:8443/corp/ipam.git",
+		"https://git.example.test/corp/user@host.git",
+		"ssh://git@git.example.test/ipam.git",
+		"ssh://git@[::1]:2222/ipam.git",
+		"ssh+git://git.example.test/ipam.git",
+		"git@git.example.test:corp/ipam.git",
+		"git.example.test:corp/ipam.git",
+		"git.example.test:corp/v@2.git",
+		"/srv/git/ipam@2.git",
+		"relative/dir",
+		"file:///srv/git/ipam.git",
+		"",
+	};
+	struct ipam_git_snapshot s;
+	struct ipam_git_opts o;
+	char *cache = new_cache();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const char *why = ipam_git_url_secret(refused[i]);
+
+		if (!why)
+			fail_msg("'%s' is not refused", refused[i]);
+		assert_null(strstr(why, TOKEN));
+		/* the adapter refuses it before anything names it */
+		opts_init(&o, refused[i], "main", NULL, cache);
+		o.known_hosts = "/dev/null";
+		assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EINVAL);
+		assert_null(strstr(ipam_error_last(), TOKEN));
+		assert_contains(ipam_error_last(), why);
+	}
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (ipam_git_url_secret(kept[i]))
+			fail_msg("'%s' is refused: %s", kept[i],
+				 ipam_git_url_secret(kept[i]));
+	assert_null(ipam_git_url_secret(NULL));
 	free(cache);
 }
 
@@ -1198,11 +1263,11 @@ static void test_https_token_and_ca(void **state)
 	assert_file(&s.files[2], head, "config/site.yaml",
 		    "version: 1\n# site, second\n");
 	ipam_git_snapshot_release(&s);
-	/* the user of the URL, not the default one */
+	/* a user in the URL is refused before the server is asked */
 	assert_int_equal(fetch_https(&s, url_oauth, ca, NULL,
 				     "IPAM_TEST_GIT_TOKEN", cache),
-			 0);
-	ipam_git_snapshot_release(&s);
+			 IPAM_EINVAL);
+	assert_contains(ipam_error_last(), "tokenFile");
 	/* a wrong token, no token */
 	assert_int_equal(fetch_https(&s, url, ca, badtok, NULL, cache),
 			 IPAM_EAUTH);
@@ -1251,6 +1316,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_stops_a_silent_server),
 		cmocka_unit_test(test_file_over_the_bound),
 		cmocka_unit_test(test_token_never_in_messages),
+		cmocka_unit_test(test_url_secret),
 		cmocka_unit_test(test_refused_options),
 		cmocka_unit_test(test_ssh_pinned_host_key),
 		cmocka_unit_test(test_https_token_and_ca),
