@@ -9,6 +9,7 @@
 #ifndef IPAM_GITSRC_H
 #define IPAM_GITSRC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Largest number of desired-state files read from one tree. */
@@ -91,5 +92,25 @@ int ipam_git_fetch(struct ipam_git_snapshot *out,
  */
 const char *ipam_git_url_secret(const char *url);
 void ipam_git_snapshot_release(struct ipam_git_snapshot *s);
+
+/* A desired state read from a checkout (-c PATH in a CI job). */
+struct ipam_git_worktree {
+	char commit[41]; /* HEAD's commit id; "" when there is none */
+	/* a desired-state file under the path differs from HEAD: modified,
+	 * staged, deleted, untracked or ignored (the loader reads ignored
+	 * files too) *.yaml / *.yml, by the loader's rule for a directory
+	 * (directly in it, not hidden) or the one file path names */
+	bool dirty;
+};
+
+/*
+ * The git work tree that holds path (a file or a directory), HEAD's
+ * commit and whether the files under path differ from it.  Not in a
+ * work tree (no repository, a bare one, inside .git) or HEAD without a
+ * commit yet: 0 with commit "".  IPAM_EIO when the repository cannot be
+ * read (libgit2 refuses one owned by another user, as git does).  Reads
+ * only: the index is not refreshed on disk.
+ */
+int ipam_git_worktree_head(struct ipam_git_worktree *out, const char *path);
 
 #endif

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -801,6 +802,133 @@ static void test_refused_options(void **state)
 	free(cache);
 }
 
+/* ---- a checkout (plan -c PATH in CI) ---- */
+
+static void assert_head(const char *path, const char *commit, bool dirty)
+{
+	struct ipam_git_worktree w;
+	int err = ipam_git_worktree_head(&w, path);
+
+	if (err)
+		fail_msg("%s: %s", path, ipam_error_last());
+	if (strcmp(w.commit, commit) || w.dirty != dirty)
+		fail_msg("%s: commit '%s'%s, want '%s'%s", path, w.commit,
+			 w.dirty ? " dirty" : "", commit,
+			 dirty ? " dirty" : "");
+}
+
+static void test_worktree_head(void **state)
+{
+	char *bare, *wt, *head, *dir, *file, *p, *q;
+	char *argv[] = {GIT, "rev-parse", "--is-inside-work-tree", NULL};
+	struct run_result r;
+
+	(void)state;
+	new_repo(&bare, &wt, "checkout");
+	put(wt, "root.yaml", "version: 1\n");
+	put(wt, "ipam/a.yaml", "version: 1\n");
+	put(wt, "ipam/b.yml", "servers: []\n");
+	put(wt, "ipam/notes.txt", "notes\n");
+	put(wt, "ipam/sub/deep.yaml", "deep: 1\n");
+	put(wt, ".gitignore", "local.yaml\nscratch/\n");
+	dir = xasprintf("%s/ipam", wt);
+	file = xasprintf("%s/ipam/a.yaml", wt);
+
+	/* a work tree whose HEAD has no commit yet */
+	assert_head(dir, "", false);
+	commit_push(wt, bare, "desired state");
+	head = git_out(wt, "rev-parse", "HEAD");
+	assert_head(dir, head, false);
+	assert_head(file, head, false);
+	assert_head(wt, head, false);
+
+	/* what the loader does not read changes nothing */
+	put(wt, "ipam/notes.txt", "edited\n");
+	put(wt, "ipam/sub/deep.yaml", "deep: 2\n");
+	put(wt, "ipam/.hidden.yaml", "hidden: 1\n");
+	put(wt, "elsewhere.yaml", "x: 1\n");
+	assert_head(dir, head, false);
+	assert_head(file, head, false);
+	git(wt, "checkout", "-q", "--", ".");
+	git(wt, "clean", "-q", "-f", "-d");
+
+	/* modified, then staged with the work tree put back */
+	put(wt, "ipam/a.yaml", "version: 1\n# edited\n");
+	assert_head(dir, head, true);
+	assert_head(file, head, true);
+	assert_head(wt, head, false); /* the root holds root.yaml only */
+	git(wt, "add", "ipam/a.yaml");
+	put(wt, "ipam/a.yaml", "version: 1\n");
+	assert_head(dir, head, true);
+	git(wt, "reset", "-q");
+	assert_head(dir, head, false);
+
+	/* deleted; the other file of the directory is not the one file */
+	p = xasprintf("%s/ipam/b.yml", wt);
+	assert_int_equal(unlink(p), 0);
+	assert_head(dir, head, true);
+	assert_head(file, head, false);
+	git(wt, "checkout", "-q", "--", ".");
+	assert_head(dir, head, false);
+
+	/* untracked, and ignored (the loader reads it all the same) */
+	put(wt, "ipam/c.yaml", "servers: []\n");
+	assert_head(dir, head, true);
+	q = xasprintf("%s/ipam/c.yaml", wt);
+	assert_int_equal(unlink(q), 0);
+	put(wt, "ipam/local.yaml", "servers: []\n");
+	assert_head(dir, head, true);
+	git(wt, "clean", "-q", "-f", "-d", "-x");
+	assert_head(dir, head, false);
+	put(wt, "extra.yaml", "servers: []\n");
+	assert_head(wt, head, true);
+	git(wt, "clean", "-q", "-f", "-d", "-x");
+
+	/* a directory untracked or ignored as a whole */
+	free(dir);
+	dir = xasprintf("%s/new/ipam", wt);
+	put(wt, "new/ipam/x.yaml", "version: 1\n");
+	assert_head(dir, head, true);
+	free(dir);
+	dir = xasprintf("%s/scratch/ipam", wt);
+	put(wt, "scratch/ipam/x.yaml", "version: 1\n");
+	assert_head(dir, head, true);
+	git(wt, "clean", "-q", "-f", "-d", "-x");
+
+	/* a symbolic link to the directory: the commit of where it leads */
+	free(dir);
+	dir = xasprintf("%s/ipam", wt);
+	free(p);
+	p = xasprintf("%s/link-to-ipam", tmp);
+	assert_int_equal(symlink(dir, p), 0);
+	assert_head(p, head, false);
+
+	/* no work tree: a bare repository, its .git, no repository */
+	assert_head(bare, "", false);
+	free(q);
+	q = xasprintf("%s/.git/refs", wt);
+	assert_head(q, "", false);
+	assert_int_equal(run_cmd(&r, tmp, env, argv), 0);
+	if (r.status) /* $TMPDIR is not itself in a work tree */
+		assert_head(tmp, "", false);
+	run_result_free(&r);
+	{
+		struct ipam_git_worktree w;
+
+		assert_int_equal(
+			ipam_git_worktree_head(&w, "/nonexistent/ipam"),
+			IPAM_EIO);
+		assert_string_equal(w.commit, "");
+	}
+	free(p);
+	free(q);
+	free(head);
+	free(dir);
+	free(file);
+	free(bare);
+	free(wt);
+}
+
 /* ---- SSH, against a private sshd when the machine has one ---- */
 
 #define SSHD "/usr/sbin/sshd"
@@ -1318,6 +1446,7 @@ int main(void)
 		cmocka_unit_test(test_token_never_in_messages),
 		cmocka_unit_test(test_url_secret),
 		cmocka_unit_test(test_refused_options),
+		cmocka_unit_test(test_worktree_head),
 		cmocka_unit_test(test_ssh_pinned_host_key),
 		cmocka_unit_test(test_https_token_and_ca),
 	};
