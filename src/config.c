@@ -853,6 +853,14 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 		ipam_diag_error(dc->diags, &h.secret_env.pos,
 				"a 'notify' entry takes 'secretFile' or "
 				"'secretEnv', not both");
+	/* Unsigned, a receiver cannot tell ipamctl from anyone who knows
+	 * the URL: refused here rather than at the first event. */
+	if (h.kind.value && !strcmp(h.kind.value, "generic") &&
+	    !h.secret_file.value && !h.secret_env.value)
+		ipam_diag_error(dc->diags, &h.pos,
+				"a 'generic' notify entry needs 'secretFile' "
+				"or 'secretEnv' (the key of its HMAC-SHA256 "
+				"signature)");
 	ALLOC_GROW(dc->d->notify, dc->d->nr_notify + 1, dc->d->alloc_notify);
 	dc->d->notify[dc->d->nr_notify++] = h;
 }
