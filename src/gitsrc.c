@@ -209,8 +209,8 @@ static bool is_ssh_scheme(const char *s, size_t n)
  * Credentials never live in a URL: the URL is in messages, log lines,
  * the run history, the mark on every object ipamctl creates and the
  * cache's name.  Checked before anything else looks at the URL, so that
- * no message repeats it.  tests/schema keeps the JSON Schema's patterns
- * for source.repo in step with this.
+ * no message repeats it.  schemas/ipamctl.schema.json states the same
+ * rule for source.repo (the fixture corpus checks that they agree).
  */
 const char *ipam_git_url_secret(const char *url)
 {
