@@ -149,7 +149,11 @@ void cli_print_diags(FILE *f, const struct ipam_diags *diags)
 	for (i = 0; i < diags->nr; i++) {
 		strbuf_reset(&sb);
 		ipam_diag_format(&sb, &diags->items[i]);
-		fprintf(f, "%s\n", sb.buf);
+		ipam_log_line(f,
+			      diags->items[i].severity == IPAM_DIAG_WARNING
+				      ? IPAM_LOG_WARNING
+				      : IPAM_LOG_ERROR,
+			      sb.buf);
 	}
 	strbuf_release(&sb);
 }

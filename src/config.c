@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "gitsrc.h"
 #include "scalar.h"
 #include "strbuf.h"
 #include "validate.h"
@@ -723,7 +724,7 @@ static void decode_source(struct decoder *dc, const struct ipam_node *n)
 {
 	struct ipam_source_cfg *c = &dc->d->source;
 	const struct ipam_node *map, *val;
-	const char *key;
+	const char *key, *why;
 	char *ok;
 	size_t i;
 
@@ -749,6 +750,8 @@ static void decode_source(struct decoder *dc, const struct ipam_node *n)
 	if (!c->repo.value)
 		ipam_diag_error(dc->diags, &c->pos,
 				"'source' needs 'repo' (a git URL or path)");
+	else if ((why = ipam_git_url_secret(c->repo.value)))
+		ipam_diag_error(dc->diags, &c->repo.pos, "'repo': %s", why);
 	if (c->token_file.value && c->token_env.value)
 		ipam_diag_error(dc->diags, &c->token_env.pos,
 				"'source' takes 'tokenFile' or 'tokenEnv', not "
@@ -857,6 +860,14 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 		ipam_diag_error(dc->diags, &h.secret_env.pos,
 				"a 'notify' entry takes 'secretFile' or "
 				"'secretEnv', not both");
+	/* Unsigned, a receiver cannot tell ipamctl from anyone who knows
+	 * the URL: refused here rather than at the first event. */
+	if (h.kind.value && !strcmp(h.kind.value, "generic") &&
+	    !h.secret_file.value && !h.secret_env.value)
+		ipam_diag_error(dc->diags, &h.pos,
+				"a 'generic' notify entry needs 'secretFile' "
+				"or 'secretEnv' (the key of its HMAC-SHA256 "
+				"signature)");
 	ALLOC_GROW(dc->d->notify, dc->d->nr_notify + 1, dc->d->alloc_notify);
 	dc->d->notify[dc->d->nr_notify++] = h;
 }

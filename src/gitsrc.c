@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -197,25 +198,70 @@ bad:
 			      url);
 }
 
+static bool is_ssh_scheme(const char *s, size_t n)
+{
+	return (n == 3 && !strncmp(s, "ssh", n)) ||
+	       (n == 7 &&
+		(!strncmp(s, "git+ssh", n) || !strncmp(s, "ssh+git", n)));
+}
+
 /*
- * Which transport a URL takes.  Credentials never live in a URL: a
- * password there would end up in messages and in the cache's name.
+ * Credentials never live in a URL: the URL is in messages, log lines,
+ * the run history, the mark on every object ipamctl creates and the
+ * cache's name.  Checked before anything else looks at the URL, so that
+ * no message repeats it.  schemas/ipamctl.schema.json states the same
+ * rule for source.repo (the fixture corpus checks that they agree).
  */
+const char *ipam_git_url_secret(const char *url)
+{
+	const char *p = url, *auth, *end, *at = NULL, *q;
+
+	if (!url)
+		return NULL;
+	if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		       (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' ||
+		       *p == '.')
+			p++;
+	if (p > url && starts_with(p, "://")) {
+		auth = p + 3;
+		end = auth + strcspn(auth, "/");
+		for (q = auth; q < end; q++)
+			if (*q == '@')
+				at = q;
+		if (!at)
+			return NULL;
+		if (!is_ssh_scheme(url, (size_t)(p - url)))
+			return "a user name or token in the URL is refused: "
+			       "put the token in a file or an environment "
+			       "variable named by source.tokenFile or "
+			       "source.tokenEnv";
+		if (memchr(auth, ':', (size_t)(at - auth)))
+			goto ssh_password;
+		return NULL;
+	}
+	/* scp-like: user:password@host:path reads as host "user" to git */
+	end = url + strcspn(url, ":/@");
+	if (end > url && *end == ':' && end[1 + strcspn(end + 1, "/@")] == '@')
+		goto ssh_password;
+	return NULL;
+ssh_password:
+	return "a password in the URL is refused: use an SSH key (sshKey) "
+	       "or ssh-agent";
+}
+
+/* Which transport a URL takes. */
 static int parse_url(struct url_info *u, const char *url)
 {
 	static const char *const ssh_schemes[] = {"ssh://", "git+ssh://",
 						  "ssh+git://"};
-	const char *auth, *slash, *at, *colon;
+	const char *auth, *slash, *at, *colon, *why;
 	size_t i;
 
 	memset(u, 0, sizeof(*u));
+	if ((why = ipam_git_url_secret(url)))
+		return ipam_error_set(IPAM_EINVAL, "git URL: %s", why);
 	if (starts_with(url, "https://")) {
-		auth = url + strlen("https://");
-		slash = strchr(auth, '/');
-		at = memchr(auth, '@',
-			    slash ? (size_t)(slash - auth) : strlen(auth));
-		if (at && memchr(auth, ':', (size_t)(at - auth)))
-			goto password;
 		u->kind = URL_HTTPS;
 		u->url = xstrdup(url);
 		return 0;
@@ -231,8 +277,6 @@ static int parse_url(struct url_info *u, const char *url)
 					      "path",
 					      url);
 		at = memchr(auth, '@', (size_t)(slash - auth));
-		if (at && memchr(auth, ':', (size_t)(at - auth)))
-			goto password;
 		if (at)
 			auth = at + 1;
 		u->kind = URL_SSH;
@@ -285,10 +329,6 @@ static int parse_url(struct url_info *u, const char *url)
 		free(cwd);
 	}
 	return 0;
-password:
-	return ipam_error_set(IPAM_EINVAL,
-			      "git URL: a password in the URL is refused: "
-			      "name a token file or variable instead");
 }
 
 /* ---- deadlines ---- */
@@ -645,8 +685,7 @@ static int cb_credentials(git_credential **out, const char *url,
 			ipam_error_set(IPAM_EAUTH, "the server takes no basic "
 						   "authentication");
 		else if (git_credential_userpass_plaintext_new(
-				 out, user ? user : DEFAULT_TOKEN_USER,
-				 c->token.buf) < 0)
+				 out, DEFAULT_TOKEN_USER, c->token.buf) < 0)
 			git_fail(IPAM_EAUTH, "token credentials");
 		else
 			return 0;
@@ -1534,6 +1573,147 @@ out:
 	url_info_release(&u);
 	if (err)
 		ipam_git_snapshot_release(out);
+	return err;
+}
+
+/* ---- a checkout ---- */
+
+/* Does the work-tree path file (relative) hold a desired-state file of
+ * rel: rel itself for a file, a *.yaml / *.yml directly in it for a
+ * directory ("" being the root)? */
+static bool desired_file(const char *file, const char *rel, bool is_dir)
+{
+	size_t n = strlen(rel);
+
+	if (!file)
+		return false;
+	if (!is_dir)
+		return !strcmp(file, rel);
+	if (n) {
+		if (strncmp(file, rel, n) || file[n] != '/')
+			return false;
+		file += n + 1;
+	}
+	return !strchr(file, '/') && ipam_config_is_yaml_name(file);
+}
+
+static bool delta_touches(const git_diff_delta *d, const char *rel, bool is_dir)
+{
+	if (!d)
+		return false;
+	return desired_file(d->old_file.path, rel, is_dir) ||
+	       desired_file(d->new_file.path, rel, is_dir);
+}
+
+static int worktree_dirty(bool *dirty, git_repository *repo, const char *rel,
+			  bool is_dir)
+{
+	git_status_options so;
+	git_status_list *list = NULL;
+	char *spec[1] = {(char *)rel};
+	size_t i, n;
+
+	*dirty = false;
+	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
+	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
+		   GIT_STATUS_OPT_INCLUDE_IGNORED |
+		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES |
+		   GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
+	/* Below the root, the walk is bounded by rel and goes into
+	 * untracked and ignored directories (rel may be in one).  At the
+	 * root, those are reported whole, not walked (a build tree can be
+	 * large): only files directly in the root count. */
+	if (*rel) {
+		so.pathspec.strings = spec;
+		so.pathspec.count = 1;
+		so.flags |= GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+			    GIT_STATUS_OPT_RECURSE_IGNORED_DIRS;
+	}
+	if (git_status_list_new(&list, repo, &so) < 0)
+		return git_fail(IPAM_EIO, "git status of '%s'",
+				*rel ? rel : ".");
+	n = git_status_list_entrycount(list);
+	for (i = 0; i < n && !*dirty; i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+
+		*dirty = e->status != GIT_STATUS_CURRENT &&
+			 (delta_touches(e->head_to_index, rel, is_dir) ||
+			  delta_touches(e->index_to_workdir, rel, is_dir));
+	}
+	git_status_list_free(list);
+	return 0;
+}
+
+int ipam_git_worktree_head(struct ipam_git_worktree *out, const char *path)
+{
+	git_repository *repo = NULL;
+	git_oid head;
+	struct stat st;
+	char *real = NULL, *top = NULL;
+	const char *wd, *rel;
+	bool is_dir;
+	size_t n;
+	int r, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	pthread_once(&init_once, init_libgit2);
+	if (init_failed)
+		return ipam_error_set(IPAM_ERROR, "git: libgit2 did not "
+						  "initialise");
+	real = realpath(path, NULL);
+	if (!real || stat(real, &st)) {
+		err = ipam_error_set(IPAM_EIO, "cannot resolve '%s': %s", path,
+				     strerror(errno));
+		goto out;
+	}
+	is_dir = S_ISDIR(st.st_mode);
+	if (!is_dir) {
+		char *slash = strrchr(real, '/');
+
+		*slash = '\0';
+		r = git_repository_open_ext(&repo, *real ? real : "/", 0, NULL);
+		*slash = '/';
+	} else {
+		r = git_repository_open_ext(&repo, real, 0, NULL);
+	}
+	if (r == GIT_ENOTFOUND)
+		goto out;
+	if (r < 0) {
+		err = git_fail(IPAM_EIO, "git repository of '%s'", path);
+		goto out;
+	}
+	wd = git_repository_workdir(repo);
+	if (git_repository_is_bare(repo) || !wd)
+		goto out;
+	r = git_reference_name_to_id(&head, repo, "HEAD");
+	if (r == GIT_ENOTFOUND || r == GIT_EUNBORNBRANCH)
+		goto out;
+	if (r < 0) {
+		err = git_fail(IPAM_EIO, "git HEAD of '%s'", wd);
+		goto out;
+	}
+	/* path relative to the work tree, both with symbolic links
+	 * resolved; not under it (in .git, say): no commit of its own */
+	top = realpath(wd, NULL);
+	if (!top) {
+		err = ipam_error_set(IPAM_EIO, "cannot resolve '%s': %s", wd,
+				     strerror(errno));
+		goto out;
+	}
+	n = strcmp(top, "/") ? strlen(top) : 0;
+	if (strncmp(real, top, n) || (real[n] && real[n] != '/'))
+		goto out;
+	rel = real + n + (real[n] == '/');
+	if (!strcmp(rel, ".git") || !strncmp(rel, ".git/", 5))
+		goto out;
+	if ((err = worktree_dirty(&out->dirty, repo, rel, is_dir)))
+		goto out;
+	git_oid_tostr(out->commit, sizeof(out->commit), &head);
+out:
+	git_repository_free(repo);
+	free(top);
+	free(real);
 	return err;
 }
 

@@ -9,6 +9,7 @@
 #ifndef IPAM_GITSRC_H
 #define IPAM_GITSRC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Largest number of desired-state files read from one tree. */
@@ -29,7 +30,9 @@ struct ipam_git_opts {
 	/* the mirrors (bare) live in <cache_dir>/<sha256 of url> */
 	const char *cache_dir;
 	/* HTTPS: a token sent as the password of basic authentication, user
-	 * the URL's (https://oauth2@host/...) or "x-access-token" */
+	 * "x-access-token" (a URL with a user name is refused: a token is
+	 * too easily written there, and the URL is logged and marked on
+	 * what ipamctl creates) */
 	const char *token_file;
 	const char *token_env;
 	/* HTTPS: CA bundle.  libgit2 holds it process-wide: the last one set
@@ -78,6 +81,36 @@ struct ipam_git_snapshot {
  */
 int ipam_git_fetch(struct ipam_git_snapshot *out,
 		   const struct ipam_git_opts *o);
+
+/*
+ * Why url must not be used because it carries a credential, or NULL: any
+ * user information of a scheme:// URL other than SSH (https://TOKEN@host
+ * as much as https://user:password@host), the password of an SSH URL
+ * (ssh://user:pw@host/..., user:pw@host:path); the user of an SSH URL
+ * (git@host:path) is not a secret and stays.  The message does not repeat
+ * the URL.  Pure: the validator of the desired state uses it too.
+ */
+const char *ipam_git_url_secret(const char *url);
 void ipam_git_snapshot_release(struct ipam_git_snapshot *s);
+
+/* A desired state read from a checkout (-c PATH in a CI job). */
+struct ipam_git_worktree {
+	char commit[41]; /* HEAD's commit id; "" when there is none */
+	/* a desired-state file under the path differs from HEAD: modified,
+	 * staged, deleted, untracked or ignored (the loader reads ignored
+	 * files too) *.yaml / *.yml, by the loader's rule for a directory
+	 * (directly in it, not hidden) or the one file path names */
+	bool dirty;
+};
+
+/*
+ * The git work tree that holds path (a file or a directory), HEAD's
+ * commit and whether the files under path differ from it.  Not in a
+ * work tree (no repository, a bare one, inside .git) or HEAD without a
+ * commit yet: 0 with commit "".  IPAM_EIO when the repository cannot be
+ * read (libgit2 refuses one owned by another user, as git does).  Reads
+ * only: the index is not refreshed on disk.
+ */
+int ipam_git_worktree_head(struct ipam_git_worktree *out, const char *path);
 
 #endif

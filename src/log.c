@@ -1,18 +1,48 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *prog = "ipamctl";
 static enum ipam_log_level threshold = IPAM_LOG_NOTICE;
-static int journald;
+/* stdout, stderr: connected to the journal (they get "<N>" prefixes) */
+static bool journal_out, journal_err;
+
+/*
+ * systemd's rule: JOURNAL_STREAM ("device:inode") is inherited by
+ * children whose output goes elsewhere (a pipe, a file), so it counts for
+ * a descriptor only when it names that descriptor's stream.
+ */
+static bool is_journal_stream(int fd, const char *stream)
+{
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (!stream || *stream < '0' || *stream > '9')
+		return false;
+	dev = strtoull(stream, &end, 10);
+	if (*end != ':' || end[1] < '0' || end[1] > '9')
+		return false;
+	ino = strtoull(end + 1, &end, 10);
+	if (*end || fstat(fd, &st))
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
 
 void ipam_log_init(const char *progname)
 {
+	const char *stream = getenv("JOURNAL_STREAM");
+
 	if (progname)
 		prog = progname;
-	journald = getenv("JOURNAL_STREAM") != NULL;
+	journal_out = is_journal_stream(STDOUT_FILENO, stream);
+	journal_err = is_journal_stream(STDERR_FILENO, stream);
 }
 
 void ipam_log_set_level(enum ipam_log_level level)
@@ -29,6 +59,15 @@ enum ipam_log_level ipam_log_get_level(void)
 	return threshold;
 }
 
+static void priority(FILE *f, enum ipam_log_level level)
+{
+	int fd = fileno(f);
+
+	if ((fd == STDERR_FILENO && journal_err) ||
+	    (fd == STDOUT_FILENO && journal_out))
+		fprintf(f, "<%d>", (int)level);
+}
+
 void ipam_log(enum ipam_log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {
@@ -40,8 +79,7 @@ void ipam_log(enum ipam_log_level level, const char *fmt, ...)
 
 	if (level > threshold)
 		return;
-	if (journald)
-		fprintf(stderr, "<%d>", (int)level);
+	priority(stderr, level);
 	fprintf(stderr, "%s: ", prog);
 	if (names[level])
 		fprintf(stderr, "%s: ", names[level]);
@@ -49,4 +87,10 @@ void ipam_log(enum ipam_log_level level, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void ipam_log_line(FILE *f, enum ipam_log_level level, const char *line)
+{
+	priority(f, level);
+	fprintf(f, "%s\n", line);
 }

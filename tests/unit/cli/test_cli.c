@@ -419,6 +419,156 @@ static void test_reconcile_hup_keeps_schedule(void **state)
 	tmpdir_remove(dir);
 }
 
+/*
+ * ipamctl with stdout and stderr going to files of dir, JOURNAL_STREAM set
+ * to stream ("dev:ino"; NULL: unset); *out and *err the texts.
+ */
+static void run_streams(const char *dir, const char *stream, char **out,
+			char **err, const char *cmd, const char *cfg)
+{
+	char *po = xasprintf("%s/out.log", dir),
+	     *pe = xasprintf("%s/err.log", dir);
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fo = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+			_exit(127);
+		if (stream)
+			setenv("JOURNAL_STREAM", stream, 1);
+		else
+			unsetenv("JOURNAL_STREAM");
+		execl(ipamctl_path(), "ipamctl", cmd, "-c", cfg, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	*out = slurp(po, NULL);
+	*err = slurp(pe, NULL);
+	assert_non_null(*out);
+	assert_non_null(*err);
+	free(po);
+	free(pe);
+}
+
+/* "dev:ino" of a file, as systemd puts it in JOURNAL_STREAM. */
+static char *stream_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return xasprintf("%llu:%llu", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+}
+
+/* text holds prefix + cfg + rest. */
+static void assert_has_line(const char *text, const char *prefix,
+			    const char *cfg, const char *rest)
+{
+	char *want = xasprintf("%s%s%s", prefix, cfg, rest);
+
+	if (!strstr(text, want))
+		fail_msg("'%s' lacks '%s'", text, want);
+	free(want);
+}
+
+/*
+ * journald priorities only on the stream JOURNAL_STREAM names: a child of
+ * a service whose output goes to a file or pipe inherits the variable and
+ * must not write "<3>" there.  The file:line:col diagnostics carry their
+ * own priority (error or warning); a terminal's text is unchanged.
+ */
+static void test_journal_stream_prefixes(void **state)
+{
+	char *dir = tmpdir_make(), *cfg, *other, *err_path, *out_path;
+	char *plain_out, *plain_err, *out, *err, *stream;
+	const char *warn_line, *error_line;
+
+	(void)state;
+	cfg = xasprintf("%s/d.yaml", dir);
+	other = xasprintf("%s/other", dir);
+	err_path = xasprintf("%s/err.log", dir);
+	out_path = xasprintf("%s/out.log", dir);
+	assert_int_equal(write_file(cfg,
+				    "version: 1\n"
+				    "ipamServer: ipam1.corp.example.test\n"
+				    "provisioning: {method: gpo, gpoPrefix: "
+				    "IPAM1}\n"
+				    "connection:\n"
+				    "  passwordEnv: PW\n"
+				    "discovery:\n"
+				    "  - domain: corp.example.test\n"
+				    "servers:\n"
+				    "  - name: dhcp1.corp.example.test\n"
+				    "    manageability: sometimes\n"),
+			 0);
+	assert_int_equal(write_file(other, ""), 0);
+	assert_int_equal(write_file(err_path, ""), 0);
+	assert_int_equal(write_file(out_path, ""), 0);
+	warn_line = ":5:16: warning: domain 'corp.example.test' uses auth "
+		    "'kerberos': the password is not used\n";
+	error_line = ":10:20: 'manageability' must be one of managed, "
+		     "unmanaged, unspecified; got 'sometimes'\n";
+
+	/* no journal: the text as a terminal shows it */
+	run_streams(dir, NULL, &plain_out, &plain_err, "show-desired", cfg);
+	assert_null(strchr(plain_err, '<'));
+	assert_non_null(strstr(plain_err, warn_line));
+	assert_non_null(strstr(plain_err, error_line));
+	assert_non_null(strstr(plain_err, "ipamctl: error: the desired state"));
+
+	/* JOURNAL_STREAM names another file, or is not "dev:ino" */
+	stream = stream_of(other);
+	run_streams(dir, stream, &out, &err, "show-desired", cfg);
+	assert_string_equal(err, plain_err);
+	free(out);
+	free(err);
+	run_streams(dir, "journal", &out, &err, "show-desired", cfg);
+	assert_string_equal(err, plain_err);
+	free(out);
+	free(err);
+	free(stream);
+
+	/* JOURNAL_STREAM names stderr: every line has its priority */
+	stream = stream_of(err_path);
+	run_streams(dir, stream, &out, &err, "show-desired", cfg);
+	assert_has_line(err, "<4>", cfg, warn_line);
+	assert_has_line(err, "<3>", cfg, error_line);
+	assert_has_line(err, "<3>ipamctl: error: the desired state '", cfg,
+			"' is invalid");
+	assert_int_equal(count_lines_with(err, "\n"),
+			 count_lines_with(plain_err, "\n"));
+	free(out);
+	free(err);
+	free(stream);
+
+	/* validate writes the diagnostics to stdout: prefixed when stdout
+	 * is the journal stream, stderr left alone */
+	stream = stream_of(out_path);
+	run_streams(dir, stream, &out, &err, "validate", cfg);
+	assert_has_line(out, "<4>", cfg, warn_line);
+	assert_has_line(out, "<3>", cfg, error_line);
+	assert_null(strchr(err, '<'));
+	free(out);
+	free(err);
+	free(stream);
+
+	free(plain_out);
+	free(plain_err);
+	free(cfg);
+	free(other);
+	free(err_path);
+	free(out_path);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_db_init_info_and_lock),
 		cmocka_unit_test(test_db_info_without_database),
 		cmocka_unit_test(test_reconcile_hup_keeps_schedule),
+		cmocka_unit_test(test_journal_stream_prefixes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -675,9 +676,6 @@ static void test_token_never_in_messages(void **state)
 	assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EIO);
 	assert_contains(ipam_error_last(), "git clone '");
 	assert_null(strstr(ipam_error_last(), TOKEN));
-	o.url = "https://oauth2@127.0.0.1:1/corp/ipam.git";
-	assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EIO);
-	assert_null(strstr(ipam_error_last(), TOKEN));
 	/* a token source that is not there names itself, not a value */
 	o.token_file = NULL;
 	o.token_env = "IPAM_TEST_GIT_NO_SUCH_VARIABLE";
@@ -688,8 +686,76 @@ static void test_token_never_in_messages(void **state)
 		  cache);
 	assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EINVAL);
 	assert_null(strstr(ipam_error_last(), TOKEN));
+	/* so is a token written as the user name, even with a token file:
+	 * nothing is fetched, nothing said names it */
+	opts_init(&o, "https://" TOKEN "@127.0.0.1:1/x.git", "main", NULL,
+		  cache);
+	o.token_file = tokfile;
+	assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EINVAL);
+	assert_null(strstr(ipam_error_last(), TOKEN));
+	assert_null(strstr(ipam_error_site(), TOKEN));
+	assert_contains(ipam_error_last(), "tokenFile or source.tokenEnv");
 	unsetenv("IPAM_TEST_GIT_TOKEN");
 	free(tokfile);
+	free(cache);
+}
+
+static void test_url_secret(void **state)
+{
+	static const char *const refused[] = {
+		"https://" TOKEN "@git.example.test/ipam.git",
+		"https://oauth2@git.example.test/ipam.git",
+		"https://x-access-token:" TOKEN "@git.example.test/x.git",
+		"https://" TOKEN "@git.example.test",
+		"http://" TOKEN "@git.example.test/ipam.git",
+		"HTTPS://" TOKEN "@git.example.test/ipam.git",
+		"https://git.example.test:443@evil.test/ipam.git",
+		"ftp://" TOKEN "@git.example.test/ipam.git",
+		"file://" TOKEN "@localhost/srv/ipam.git",
+		"ssh://git:" TOKEN "@git.example.test/ipam.git",
+		"git+ssh://git:" TOKEN "@git.example.test:2222/ipam.git",
+		"ssh://git@git.example.test:" TOKEN "@x/ipam.git",
+		"deploy:" TOKEN "@git.example.test:corp/ipam.git",
+	};
+	static const char *const kept[] = {
+		"https://git.example.test/ipam.git",
+		"https://git.example.test:8443/corp/ipam.git",
+		"https://git.example.test/corp/user@host.git",
+		"ssh://git@git.example.test/ipam.git",
+		"ssh://git@[::1]:2222/ipam.git",
+		"ssh+git://git.example.test/ipam.git",
+		"git@git.example.test:corp/ipam.git",
+		"git.example.test:corp/ipam.git",
+		"git.example.test:corp/v@2.git",
+		"/srv/git/ipam@2.git",
+		"relative/dir",
+		"file:///srv/git/ipam.git",
+		"",
+	};
+	struct ipam_git_snapshot s;
+	struct ipam_git_opts o;
+	char *cache = new_cache();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const char *why = ipam_git_url_secret(refused[i]);
+
+		if (!why)
+			fail_msg("'%s' is not refused", refused[i]);
+		assert_null(strstr(why, TOKEN));
+		/* the adapter refuses it before anything names it */
+		opts_init(&o, refused[i], "main", NULL, cache);
+		o.known_hosts = "/dev/null";
+		assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EINVAL);
+		assert_null(strstr(ipam_error_last(), TOKEN));
+		assert_contains(ipam_error_last(), why);
+	}
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (ipam_git_url_secret(kept[i]))
+			fail_msg("'%s' is refused: %s", kept[i],
+				 ipam_git_url_secret(kept[i]));
+	assert_null(ipam_git_url_secret(NULL));
 	free(cache);
 }
 
@@ -734,6 +800,133 @@ static void test_refused_options(void **state)
 	assert_int_equal(ipam_git_fetch(&s, &o), IPAM_EIO);
 	assert_contains(ipam_error_last(), "/nonexistent/ca.pem");
 	free(cache);
+}
+
+/* ---- a checkout (plan -c PATH in CI) ---- */
+
+static void assert_head(const char *path, const char *commit, bool dirty)
+{
+	struct ipam_git_worktree w;
+	int err = ipam_git_worktree_head(&w, path);
+
+	if (err)
+		fail_msg("%s: %s", path, ipam_error_last());
+	if (strcmp(w.commit, commit) || w.dirty != dirty)
+		fail_msg("%s: commit '%s'%s, want '%s'%s", path, w.commit,
+			 w.dirty ? " dirty" : "", commit,
+			 dirty ? " dirty" : "");
+}
+
+static void test_worktree_head(void **state)
+{
+	char *bare, *wt, *head, *dir, *file, *p, *q;
+	char *argv[] = {GIT, "rev-parse", "--is-inside-work-tree", NULL};
+	struct run_result r;
+
+	(void)state;
+	new_repo(&bare, &wt, "checkout");
+	put(wt, "root.yaml", "version: 1\n");
+	put(wt, "ipam/a.yaml", "version: 1\n");
+	put(wt, "ipam/b.yml", "servers: []\n");
+	put(wt, "ipam/notes.txt", "notes\n");
+	put(wt, "ipam/sub/deep.yaml", "deep: 1\n");
+	put(wt, ".gitignore", "local.yaml\nscratch/\n");
+	dir = xasprintf("%s/ipam", wt);
+	file = xasprintf("%s/ipam/a.yaml", wt);
+
+	/* a work tree whose HEAD has no commit yet */
+	assert_head(dir, "", false);
+	commit_push(wt, bare, "desired state");
+	head = git_out(wt, "rev-parse", "HEAD");
+	assert_head(dir, head, false);
+	assert_head(file, head, false);
+	assert_head(wt, head, false);
+
+	/* what the loader does not read changes nothing */
+	put(wt, "ipam/notes.txt", "edited\n");
+	put(wt, "ipam/sub/deep.yaml", "deep: 2\n");
+	put(wt, "ipam/.hidden.yaml", "hidden: 1\n");
+	put(wt, "elsewhere.yaml", "x: 1\n");
+	assert_head(dir, head, false);
+	assert_head(file, head, false);
+	git(wt, "checkout", "-q", "--", ".");
+	git(wt, "clean", "-q", "-f", "-d");
+
+	/* modified, then staged with the work tree put back */
+	put(wt, "ipam/a.yaml", "version: 1\n# edited\n");
+	assert_head(dir, head, true);
+	assert_head(file, head, true);
+	assert_head(wt, head, false); /* the root holds root.yaml only */
+	git(wt, "add", "ipam/a.yaml");
+	put(wt, "ipam/a.yaml", "version: 1\n");
+	assert_head(dir, head, true);
+	git(wt, "reset", "-q");
+	assert_head(dir, head, false);
+
+	/* deleted; the other file of the directory is not the one file */
+	p = xasprintf("%s/ipam/b.yml", wt);
+	assert_int_equal(unlink(p), 0);
+	assert_head(dir, head, true);
+	assert_head(file, head, false);
+	git(wt, "checkout", "-q", "--", ".");
+	assert_head(dir, head, false);
+
+	/* untracked, and ignored (the loader reads it all the same) */
+	put(wt, "ipam/c.yaml", "servers: []\n");
+	assert_head(dir, head, true);
+	q = xasprintf("%s/ipam/c.yaml", wt);
+	assert_int_equal(unlink(q), 0);
+	put(wt, "ipam/local.yaml", "servers: []\n");
+	assert_head(dir, head, true);
+	git(wt, "clean", "-q", "-f", "-d", "-x");
+	assert_head(dir, head, false);
+	put(wt, "extra.yaml", "servers: []\n");
+	assert_head(wt, head, true);
+	git(wt, "clean", "-q", "-f", "-d", "-x");
+
+	/* a directory untracked or ignored as a whole */
+	free(dir);
+	dir = xasprintf("%s/new/ipam", wt);
+	put(wt, "new/ipam/x.yaml", "version: 1\n");
+	assert_head(dir, head, true);
+	free(dir);
+	dir = xasprintf("%s/scratch/ipam", wt);
+	put(wt, "scratch/ipam/x.yaml", "version: 1\n");
+	assert_head(dir, head, true);
+	git(wt, "clean", "-q", "-f", "-d", "-x");
+
+	/* a symbolic link to the directory: the commit of where it leads */
+	free(dir);
+	dir = xasprintf("%s/ipam", wt);
+	free(p);
+	p = xasprintf("%s/link-to-ipam", tmp);
+	assert_int_equal(symlink(dir, p), 0);
+	assert_head(p, head, false);
+
+	/* no work tree: a bare repository, its .git, no repository */
+	assert_head(bare, "", false);
+	free(q);
+	q = xasprintf("%s/.git/refs", wt);
+	assert_head(q, "", false);
+	assert_int_equal(run_cmd(&r, tmp, env, argv), 0);
+	if (r.status) /* $TMPDIR is not itself in a work tree */
+		assert_head(tmp, "", false);
+	run_result_free(&r);
+	{
+		struct ipam_git_worktree w;
+
+		assert_int_equal(
+			ipam_git_worktree_head(&w, "/nonexistent/ipam"),
+			IPAM_EIO);
+		assert_string_equal(w.commit, "");
+	}
+	free(p);
+	free(q);
+	free(head);
+	free(dir);
+	free(file);
+	free(bare);
+	free(wt);
 }
 
 /* ---- SSH, against a private sshd when the machine has one ---- */
@@ -1198,11 +1391,11 @@ static void test_https_token_and_ca(void **state)
 	assert_file(&s.files[2], head, "config/site.yaml",
 		    "version: 1\n# site, second\n");
 	ipam_git_snapshot_release(&s);
-	/* the user of the URL, not the default one */
+	/* a user in the URL is refused before the server is asked */
 	assert_int_equal(fetch_https(&s, url_oauth, ca, NULL,
 				     "IPAM_TEST_GIT_TOKEN", cache),
-			 0);
-	ipam_git_snapshot_release(&s);
+			 IPAM_EINVAL);
+	assert_contains(ipam_error_last(), "tokenFile");
 	/* a wrong token, no token */
 	assert_int_equal(fetch_https(&s, url, ca, badtok, NULL, cache),
 			 IPAM_EAUTH);
@@ -1251,7 +1444,9 @@ int main(void)
 		cmocka_unit_test(test_timeout_stops_a_silent_server),
 		cmocka_unit_test(test_file_over_the_bound),
 		cmocka_unit_test(test_token_never_in_messages),
+		cmocka_unit_test(test_url_secret),
 		cmocka_unit_test(test_refused_options),
+		cmocka_unit_test(test_worktree_head),
 		cmocka_unit_test(test_ssh_pinned_host_key),
 		cmocka_unit_test(test_https_token_and_ca),
 	};
