@@ -1329,8 +1329,32 @@ static void test_b_provision_both_forests(void **state)
 
 	(void)state;
 	for (f = 1; f <= 2; f++) {
+		char **planned, **ug;
+
+		/* --dry-run on the clean domain: the same lines, nothing
+		 * written */
+		if (labad_list_gpos(f, NULL, NULL))
+			fail_msg("%s: IPAM1_* GPOs before provision",
+				 F[f].domain);
+		provision_ok(f, true, &res);
+		planned = change_lines(res.out, F[f].domain);
+		lab_run_free(&res);
+		ug = labad_ldap_dns(f, F[f].dn, "sub",
+				    "(sAMAccountName=IPAMUG)");
+		if (!planned[0] || labad_list_gpos(f, NULL, NULL) || ug[0])
+			fail_msg("%s: provision --dry-run planned [%s] and "
+				 "wrote something, or planned nothing",
+				 F[f].domain, labad_join(planned));
+		lab_strv_free(ug);
 		provision_ok(f, false, &res);
 		changes = change_lines(res.out, F[f].domain);
+		if (labad_strv_len(planned) != labad_strv_len(changes))
+			fail_msg("%s: --dry-run said %zu changes, provision "
+				 "made %zu:\n  %s\nvs\n  %s",
+				 F[f].domain, labad_strv_len(planned),
+				 labad_strv_len(changes), labad_join(planned),
+				 labad_join(changes));
+		lab_strv_free(planned);
 		if (!changes[0])
 			fail_msg("no '%s: + …' change lines: %s", F[f].domain,
 				 lab_run_describe(&res, "provision"));
