@@ -161,8 +161,11 @@ static bool same_target(const struct ipam_hook *k,
 	       same_str(k->secret_env, c->secret_env.value);
 }
 
-/* Add the hooks of d's notify: to h, but none to a target h has. */
-static void hooks_add(struct hooks *h, const struct ipam_desired *d)
+/* Add the hooks of d's notify: to h, but none to a target h has; with
+ * only (event bits), just the hooks that want one of them, so that a hook
+ * skipped as a duplicate is one that would have sent the same event. */
+static void hooks_add(struct hooks *h, const struct ipam_desired *d,
+		      unsigned only)
 {
 	size_t have = h->nr;
 
@@ -174,6 +177,8 @@ static void hooks_add(struct hooks *h, const struct ipam_desired *d)
 		struct ipam_hook *k;
 		size_t j;
 
+		if (only && !(c->events & only))
+			continue;
 		for (j = 0; j < have && !same_target(&h->v[j], c); j++)
 			;
 		if (j < have)
@@ -198,7 +203,7 @@ static void hooks_from(struct hooks *h, const struct ipam_desired *d)
 	h->nr = 0;
 	free(h->v);
 	h->v = NULL;
-	hooks_add(h, d);
+	hooks_add(h, d, 0);
 }
 
 static void notify(const struct hooks *h, enum ipam_event ev,
@@ -486,8 +491,10 @@ static int cycle(struct loop *L)
 			good = xstrdup(L->last_good);
 		if (!gd && good && L->url && ci.fetched)
 			gd = reread = reread_good(L, good);
-		hooks_from(&hooks, L->local);
-		hooks_add(&hooks, gd);
+		hooks_add(&hooks, L->local,
+			  IPAM_EVENT_BIT(IPAM_EVENT_SOURCE_INVALID));
+		hooks_add(&hooks, gd,
+			  IPAM_EVENT_BIT(IPAM_EVENT_SOURCE_INVALID));
 		notify(&hooks, IPAM_EVENT_SOURCE_INVALID, &ci, run_id, NULL,
 		       "ipamctl: %s%s%.12s; nothing applied", err.buf,
 		       good ? "; still in force: " : "", good ? good : "");
