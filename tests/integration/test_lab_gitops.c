@@ -54,9 +54,9 @@
  *      SIGINT ends the wait as SIGTERM would;
  *  (8) commit F (dhcp1 unmanaged, suspend: true, another database:) plans
  *      and reports only: exit 2, AD unchanged, a reconcile-report run in
- *      LOCAL's database (the other one never made); commit G (broken):
- *      its failed run lands in the same database, source_invalid to both
- *      webhooks;
+ *      LOCAL's database (the other one never made); commit G (broken),
+ *      with a -c whose webhook is the repository's own URL: its failed
+ *      run lands in the same database, one source_invalid to that URL;
  *  (9) commit H (dhcp1 unmanaged, safety.maxRemovals 0) is refused: exit
  *      1, AD unchanged, a refused run, a "refused" event to its webhook;
  *  (10) every request the receiver got was verified.
@@ -1586,6 +1586,23 @@ static void test_1_valid_commit_applies(void **state)
 		expect_hooks(w, 1, "commit A");
 	}
 	expect_status(sha[C_A], run, sha[C_A], "succeeded", "commit A");
+	/* history's text: the run's line, then who made the commit, why */
+	labad_run_ipamctl(&res, "history", "--db", db_uri, NULL);
+	labad_expect_exit(&res, 0, "ipamctl history");
+	{
+		char *by = xasprintf("       by %s: %s\n", author[C_A],
+				     subject[C_A]);
+		char *id = xasprintf("%.12s  ", sha[C_A]);
+		const char *p = strstr(res.out, id);
+
+		if (!p || !strstr(p, by))
+			fail_msg("ipamctl history should show commit %s and, "
+				 "below it, '%s':\n%s",
+				 id, by, res.out);
+		free(by);
+		free(id);
+	}
+	lab_run_free(&res);
 	free(summary);
 	free(fetched);
 	free(a12);
@@ -2177,7 +2194,7 @@ static void test_8_suspend_and_one_database(void **state)
 	size_t n;
 	const struct run *r;
 	struct stat st;
-	char *before, *after, *g12, *head12, *still, *bad;
+	char *before, *after, *g12, *head12, *still, *bad, *same_cfg;
 	const char *head = sha[C_E] ? sha[C_E] : sha[C_C];
 	long long last = max_run_id(), frun, grun;
 	double t0 = labad_now_s();
@@ -2229,10 +2246,14 @@ static void test_8_suspend_and_one_database(void **state)
 	expect_hooks(NULL, 0, "suspend: true");
 	expect_status(head, 0, sha[C_F], "succeeded", "suspend: true");
 
-	/* a broken commit after it: its run lands in the same database */
+	/* a broken commit after it: its run lands in the same database.
+	 * The local configuration's webhook is the repository's own URL
+	 * this time: it is told once (signed with the local secret) */
+	same_cfg = xasprintf("%s/same-hook.yaml", tmpdir);
+	write_local(same_cfg, "main", "/hook");
 	make_commit(C_G, V_B, "break ipamServer once more", NULL);
 	g12 = abbrev(C_G);
-	labad_run_ipamctl(&res, "reconcile", "-c", local_cfg, NULL);
+	labad_run_ipamctl(&res, "reconcile", "-c", same_cfg, NULL);
 	labad_expect_exit(&res, 1, "ipamctl reconcile (commit G, broken)");
 	lab_run_free(&res);
 	n = load_runs(&v);
@@ -2264,10 +2285,18 @@ static void test_8_suspend_and_one_database(void **state)
 	bad = xasprintf("the desired state at commit %s is invalid", g12);
 	still = xasprintf("; still in force: %s; nothing applied", head12);
 	{
-		expect_source_invalid("/local", sha[C_G], grun, bad, still,
-				      "commit G");
+		struct want w[] = {{.path = "/hook",
+				    .event = "source_invalid",
+				    .secret = local_secret,
+				    .commit = sha[C_G],
+				    .run = grun,
+				    .summary_has = {bad},
+				    .summary_end = still}};
+
+		expect_hooks(w, 1, "commit G, one webhook URL in both lists");
 	}
 	expect_status(head, 0, sha[C_G], "failed", "commit G");
+	free(same_cfg);
 	free(bad);
 	free(still);
 	free(g12);
