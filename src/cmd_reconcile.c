@@ -308,8 +308,8 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 	int version;
 
 	*run_id = 0;
-	if (!L->cli->db_uri && !(L->local && L->local->database.value) &&
-	    !(d && d->database.value) && L->url)
+	if (!L->cli->db_uri && !(L->local && L->local->database.value) && !d &&
+	    L->url)
 		log_warn("the database of the broken commit is unknown (none "
 			 "in --db or -c, no good commit seen yet): the "
 			 "default one is used");
