@@ -66,9 +66,12 @@ const struct command cmd_status_def = {
 	.usage = "status [-c PATH] [-o text|json]\n\n"
 		 "From the run history: the last run that applied (or found "
 		 "nothing to do)\n"
-		 "with its commit and time, and the last attempt, with its "
-		 "outcome and\n"
-		 "error when it failed.",
+		 "with its commit (author, subject) and time, and the last "
+		 "attempt, with its\n"
+		 "outcome and error when it failed.  The database: --db, else "
+		 "-c's database:,\n"
+		 "else the default (reconcile's rule; status reads no "
+		 "repository).",
 	.run = cmd_status,
 };
 
