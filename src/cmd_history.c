@@ -44,6 +44,8 @@ static struct ipam_node *run_node(const struct ipam_db_run *r)
 	ipam_node_set(m, "host", opt(r->host));
 	ipam_node_set(m, "pid", ipam_node_int(r->pid));
 	ipam_node_set(m, "git_commit", opt(r->git_commit));
+	ipam_node_set(m, "git_author", opt(r->git_author));
+	ipam_node_set(m, "git_subject", opt(r->git_subject));
 	ipam_node_set(m, "config_digest", opt(r->config_digest));
 	ipam_node_set_str(m, "outcome", r->outcome);
 	if (r->summary && !ipam_json_parse(&summary, "summary", r->summary,
@@ -113,6 +115,9 @@ static int show(struct cli *cli, struct ipam_db *db, const char *arg)
 	printf("  config   %s%s%s\n", r.config_digest ? r.config_digest : "-",
 	       r.git_commit ? ", commit " : "",
 	       r.git_commit ? r.git_commit : "");
+	if (r.git_author || r.git_subject)
+		printf("  by       %s: %s\n", r.git_author ? r.git_author : "?",
+		       r.git_subject ? r.git_subject : "");
 	if (r.summary)
 		printf("  summary  %s\n", r.summary);
 	for (size_t i = 0; i < n; i++) {
@@ -202,21 +207,31 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 			ipam_node_push(seq, run_node(&runs[i]));
 		emit(seq);
 	} else {
-		printf("%5s  %-20s  %-9s  %-10s  %-12s  %s\n", "run", "started",
-		       "command", "outcome", "config", "summary");
+		printf("%5s  %-20s  %-9s  %-10s  %-12s  %-12s  %s\n", "run",
+		       "started", "command", "outcome", "config", "commit",
+		       "summary");
 		for (size_t i = 0; i < nr; i++) {
 			const char *sum =
 				runs[i].summary ? runs[i].summary : "";
 			int len = (int)strcspn(sum, "\n");
 
-			/* One line a run: the summary cut to fit. */
-			printf("%5lld  %-20s  %-9s  %-10s  %-12.12s  %.*s%s\n",
+			/* One line a run, the summary cut to fit; then who
+			 * made its commit and why, when known. */
+			printf("%5lld  %-20s  %-9s  %-10s  %-12.12s  %-12.12s  "
+			       "%.*s%s\n",
 			       runs[i].id, runs[i].started_at, runs[i].command,
 			       runs[i].outcome,
 			       runs[i].config_digest ? runs[i].config_digest
 						     : "-",
+			       runs[i].git_commit ? runs[i].git_commit : "-",
 			       len > 100 ? 97 : len, sum,
 			       len > 100 ? "..." : "");
+			if (runs[i].git_author || runs[i].git_subject)
+				printf("%5s  by %s: %s\n", "",
+				       runs[i].git_author ? runs[i].git_author
+							  : "?",
+				       runs[i].git_subject ? runs[i].git_subject
+							   : "");
 		}
 	}
 	ret = IPAM_EXIT_OK;

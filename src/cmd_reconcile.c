@@ -66,9 +66,12 @@ const struct command cmd_status_def = {
 	.usage = "status [-c PATH] [-o text|json]\n\n"
 		 "From the run history: the last run that applied (or found "
 		 "nothing to do)\n"
-		 "with its commit and time, and the last attempt, with its "
-		 "outcome and\n"
-		 "error when it failed.",
+		 "with its commit (author, subject) and time, and the last "
+		 "attempt, with its\n"
+		 "outcome and error when it failed.  The database: --db, else "
+		 "-c's database:,\n"
+		 "else the default (reconcile's rule; status reads no "
+		 "repository).",
 	.run = cmd_status,
 };
 
@@ -119,26 +122,71 @@ struct loop {
 	int lock_timeout;
 	long long allow_removals;
 	long long every, jitter_pct;
-	char *last_good; /* commit of the last valid desired state */
+	/* The last valid desired state and its commit ("local" for -c
+	 * files), kept from cycle to cycle by the --every loop. */
+	struct ipam_desired *good;
+	char *last_good;
 	const char *url; /* the repository of this cycle, or NULL */
 };
+
+/* The commit a cycle fetched: id ("" when none), author and subject. */
+struct commit_info {
+	char id[41];
+	char *author, *subject; /* NULL when unknown */
+	bool fetched;		/* the repository answered */
+};
+
+static void commit_info_release(struct commit_info *c)
+{
+	free(c->author);
+	free(c->subject);
+	memset(c, 0, sizeof(*c));
+}
 
 struct hooks {
 	struct ipam_hook *v;
 	size_t nr;
 };
 
-static void hooks_from(struct hooks *h, const struct ipam_desired *d)
+static bool same_str(const char *a, const char *b)
 {
-	h->nr = 0;
-	free(h->v);
-	h->v = NULL;
+	return a && b && !strcmp(a, b);
+}
+
+/* Two hooks that would post to the same place (a Slack or Teams hook
+ * without url: has its secret as the URL). */
+static bool same_target(const struct ipam_hook *k,
+			const struct ipam_notify_cfg *c)
+{
+	if (k->url || c->url.value)
+		return same_str(k->url, c->url.value);
+	return same_str(k->secret_file, c->secret_file.value) ||
+	       same_str(k->secret_env, c->secret_env.value);
+}
+
+/* Add the hooks of d's notify: to h, but none to a target h has; with
+ * only (event bits), just the hooks that want one of them, so that a hook
+ * skipped as a duplicate is one that would have sent the same event. */
+static void hooks_add(struct hooks *h, const struct ipam_desired *d,
+		      unsigned only)
+{
+	size_t have = h->nr;
+
 	if (!d || !d->nr_notify)
 		return;
-	h->v = xcalloc(d->nr_notify, sizeof(*h->v));
+	h->v = xrealloc(h->v, (h->nr + d->nr_notify) * sizeof(*h->v));
 	for (size_t i = 0; i < d->nr_notify; i++) {
 		const struct ipam_notify_cfg *c = &d->notify[i];
-		struct ipam_hook *k = &h->v[h->nr++];
+		struct ipam_hook *k;
+		size_t j;
+
+		if (only && !(c->events & only))
+			continue;
+		for (j = 0; j < have && !same_target(&h->v[j], c); j++)
+			;
+		if (j < have)
+			continue;
+		k = &h->v[h->nr++];
 
 		ipam_hook_init(k);
 		k->kind = !strcmp(c->kind.value, "slack")   ? IPAM_HOOK_SLACK
@@ -153,13 +201,21 @@ static void hooks_from(struct hooks *h, const struct ipam_desired *d)
 	}
 }
 
+static void hooks_from(struct hooks *h, const struct ipam_desired *d)
+{
+	h->nr = 0;
+	free(h->v);
+	h->v = NULL;
+	hooks_add(h, d, 0);
+}
+
 static void notify(const struct hooks *h, enum ipam_event ev,
-		   const char *commit, long long run_id,
+		   const struct commit_info *commit, long long run_id,
 		   const struct ipam_node *details, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
 static void notify(const struct hooks *h, enum ipam_event ev,
-		   const char *commit, long long run_id,
+		   const struct commit_info *commit, long long run_id,
 		   const struct ipam_node *details, const char *fmt, ...)
 {
 	struct ipam_notice n = {0};
@@ -176,7 +232,9 @@ static void notify(const struct hooks *h, enum ipam_event ev,
 	n.event = ev;
 	n.summary = sum.buf;
 	n.details = details;
-	n.commit = commit && *commit ? commit : NULL;
+	n.commit = commit->id[0] ? commit->id : NULL;
+	n.author = n.commit ? commit->author : NULL;
+	n.subject = n.commit ? commit->subject : NULL;
 	n.run = run_id ? run : NULL;
 	ipam_notify(h->v, h->nr, &n);
 	strbuf_release(&sum);
@@ -213,22 +271,54 @@ static bool git_opts(struct ipam_git_opts *go, const struct loop *L)
 static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
 					      size_t nr);
 
+/*
+ * The state database of reconcile and status, one rule for every run
+ * (a cycle's and a broken commit's alike): --db, else the local
+ * configuration's database:, else the repository's desired state's (this
+ * cycle's, or the last good one for a broken commit), else the default.
+ * As the CLI would have it with the local database: given as --db.
+ */
+static struct cli db_cli(const struct cli *cli,
+			 const struct ipam_desired *local)
+{
+	struct cli c = *cli;
+
+	if (!c.db_uri && local && local->database.value)
+		c.db_uri = local->database.value;
+	return c;
+}
+
+static int state_db_path(const struct cli *cli,
+			 const struct ipam_desired *local,
+			 const struct ipam_desired *d, struct strbuf *out)
+{
+	struct cli c = db_cli(cli, local);
+
+	return cli_db_path(&c, d, out);
+}
+
 /* Record a run that ended before planning (the source was bad); *good
- * gets the commit last applied, from the history (NULL if none). */
+ * gets the commit last applied, from the history (NULL if none).  d is
+ * the last good desired state, if known, for the database path. */
 static void record_failure(struct loop *L, const struct ipam_desired *d,
-			   const char *commit, const char *error,
+			   const struct commit_info *ci, const char *error,
 			   long long *run_id, char **good)
 {
 	struct ipam_db *db = NULL;
 	struct ipam_node *n;
 	struct strbuf sum = STRBUF_INIT;
-
 	struct strbuf path = STRBUF_INIT;
 	int version;
 
 	*run_id = 0;
+	if (!L->cli->db_uri && !(L->local && L->local->database.value) && !d &&
+	    L->url)
+		log_warn("the database of the broken commit is unknown (none "
+			 "in --db or -c, no good commit seen yet): the "
+			 "default one is used");
 	/* The desired state is not usable: only the database is needed. */
-	if (cli_db_path(L->cli, d, &path) || ipam_db_open(&db, path.buf, 0) ||
+	if (state_db_path(L->cli, L->local, d, &path) ||
+	    ipam_db_open(&db, path.buf, 0) ||
 	    ipam_db_check_schema(db, &version, 1)) {
 		log_warn("the failed run is not recorded: %s",
 			 ipam_error_last());
@@ -238,7 +328,11 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 	}
 	strbuf_release(&path);
 	if (!ipam_db_run_begin(db, "reconcile", run_id)) {
-		ipam_db_run_set_source(db, *run_id, commit, NULL);
+		ipam_db_run_set_source(db, *run_id, ci->id[0] ? ci->id : NULL,
+				       NULL);
+		if (ci->id[0])
+			ipam_db_run_set_author(db, *run_id, ci->author,
+					       ci->subject);
 		n = ipam_node_new(IPAM_NODE_MAP);
 		ipam_node_set_str(n, "error", error);
 		if (!ipam_json_write(&sum, n, 0)) {
@@ -261,18 +355,65 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 	ipam_db_close(db);
 }
 
-/* The desired state of this cycle: from git, or from -c. */
-static int load(struct loop *L, struct ipam_desired **out, char commit[41],
-		struct strbuf *error)
+/* The desired state of a snapshot; diagnostics to stderr. */
+static int parse_snapshot(struct ipam_desired **out,
+			  const struct ipam_git_snapshot *snap,
+			  struct ipam_diags *diags)
+{
+	struct ipam_source *src;
+	int rc;
+
+	src = xcalloc(snap->nr ? snap->nr : 1, sizeof(*src));
+	for (size_t i = 0; i < snap->nr; i++) {
+		src[i].name = snap->files[i].name;
+		src[i].data = snap->files[i].data;
+		src[i].len = snap->files[i].len;
+	}
+	/* The adapter refuses a tree without YAML files: nr > 0 here. */
+	rc = ipam_config_load_sources(out, src, snap->nr, diags);
+	free(src);
+	return rc;
+}
+
+/*
+ * The desired state of commit good of this cycle's repository, read again
+ * from the git cache (for its notify: when the newest commit is broken);
+ * NULL when it cannot be had.  Messages at notice level only: the cycle
+ * has failed already, this is best effort.
+ */
+static struct ipam_desired *reread_good(struct loop *L, const char *good)
 {
 	struct ipam_git_opts go;
 	struct ipam_git_snapshot snap = {0};
 	struct ipam_diags diags = {0};
-	struct ipam_source *src = NULL;
+	struct ipam_desired *d = NULL;
+
+	if (!git_opts(&go, L))
+		return NULL;
+	go.ref = good;
+	if (ipam_git_fetch(&snap, &go) || parse_snapshot(&d, &snap, &diags)) {
+		log_notice("the last applied commit %.12s cannot be read "
+			   "again (its webhooks are not told): %s",
+			   good, diags.nr ? "invalid" : ipam_error_last());
+		ipam_desired_free(d);
+		d = NULL;
+	}
+	ipam_diags_free(&diags);
+	ipam_git_snapshot_release(&snap);
+	return d;
+}
+
+/* The desired state of this cycle: from git, or from -c. */
+static int load(struct loop *L, struct ipam_desired **out,
+		struct commit_info *ci, struct strbuf *error)
+{
+	struct ipam_git_opts go;
+	struct ipam_git_snapshot snap = {0};
+	struct ipam_diags diags = {0};
 	int rc;
 
 	*out = NULL;
-	commit[0] = '\0';
+	memset(ci, 0, sizeof(*ci));
 	L->url = NULL;
 	if (!git_opts(&go, L)) {
 		if (!cli_load_desired(L->cli, out))
@@ -288,18 +429,14 @@ static int load(struct loop *L, struct ipam_desired **out, char commit[41],
 		log_error("%s", error->buf);
 		return rc;
 	}
-	memcpy(commit, snap.commit, 41);
+	ci->fetched = true;
+	memcpy(ci->id, snap.commit, 41);
+	ci->author = snap.author ? xstrdup(snap.author) : NULL;
+	ci->subject = snap.subject ? xstrdup(snap.subject) : NULL;
 	log_notice("desired state: %s at %.12s (%s: %s)", go.url, snap.commit,
 		   snap.author ? snap.author : "?",
 		   snap.subject ? snap.subject : "");
-	src = xcalloc(snap.nr ? snap.nr : 1, sizeof(*src));
-	for (size_t i = 0; i < snap.nr; i++) {
-		src[i].name = snap.files[i].name;
-		src[i].data = snap.files[i].data;
-		src[i].len = snap.files[i].len;
-	}
-	/* The adapter refuses a tree without YAML files: nr > 0 here. */
-	rc = ipam_config_load_sources(out, src, snap.nr, &diags);
+	rc = parse_snapshot(out, &snap, &diags);
 	cli_print_diags(stderr, &diags);
 	if (rc) {
 		const struct ipam_diag *first =
@@ -315,7 +452,6 @@ static int load(struct loop *L, struct ipam_desired **out, char commit[41],
 		log_error("%s", error->buf);
 	}
 	ipam_diags_free(&diags);
-	free(src);
 	ipam_git_snapshot_release(&snap);
 	return rc;
 }
@@ -332,39 +468,66 @@ static int cycle(struct loop *L)
 	struct strbuf err = STRBUF_INIT, sum = STRBUF_INIT;
 	struct ipam_node *summary = NULL;
 	const char *outcome = "failed";
-	char commit[41];
+	struct commit_info ci;
 	long long run_id = 0;
 	bool locked = false, prepared = false, report_only = false;
 	int rc, ret = IPAM_EXIT_ERROR;
 
-	rc = load(L, &d, commit, &err);
+	rc = load(L, &d, &ci, &err);
 	if (rc) {
-		/* Last known good stays in force: nothing is applied. */
+		/*
+		 * Last known good stays in force: nothing is applied.  Told:
+		 * the local configuration's webhooks and those of the last
+		 * good desired state -- the loop's, or in a one-shot run the
+		 * last applied commit read again from the git cache (not
+		 * when the repository did not answer: that would only wait
+		 * for it again).
+		 */
+		struct ipam_desired *reread = NULL;
+		const struct ipam_desired *gd = L->good;
 		char *good = NULL;
 
-		hooks_from(&hooks, L->local);
-		record_failure(L, L->local, commit, err.buf, &run_id, &good);
+		ipam_desired_free(d);
+		d = NULL;
+		record_failure(L, gd, &ci, err.buf, &run_id, &good);
 		if (!good && L->last_good)
 			good = xstrdup(L->last_good);
-		notify(&hooks, IPAM_EVENT_SOURCE_INVALID, commit, run_id, NULL,
+		if (!gd && good && L->url && ci.fetched)
+			gd = reread = reread_good(L, good);
+		hooks_add(&hooks, L->local,
+			  IPAM_EVENT_BIT(IPAM_EVENT_SOURCE_INVALID));
+		hooks_add(&hooks, gd,
+			  IPAM_EVENT_BIT(IPAM_EVENT_SOURCE_INVALID));
+		notify(&hooks, IPAM_EVENT_SOURCE_INVALID, &ci, run_id, NULL,
 		       "ipamctl: %s%s%.12s; nothing applied", err.buf,
 		       good ? "; still in force: " : "", good ? good : "");
+		free(hooks.v);
+		hooks.v = NULL;
+		ipam_desired_free(reread);
 		free(good);
 		goto out;
 	}
 	free(L->last_good);
-	L->last_good = xstrdup(commit[0] ? commit : "local");
+	L->last_good = xstrdup(ci.id[0] ? ci.id : "local");
+	/* The loop keeps it: its notify: and database serve a later
+	 * broken commit. */
+	ipam_desired_free(L->good);
+	L->good = d;
 	hooks_from(&hooks, d);
 	if (!d->nr_domains) {
 		ipam_error_set(
 			IPAM_EINVAL,
 			"the desired state declares no discovery domain: "
 			"refused (never read as 'remove everything')");
-		notify(&hooks, IPAM_EVENT_REFUSED, commit, 0, NULL,
-		       "ipamctl: %s", ipam_error_last());
+		notify(&hooks, IPAM_EVENT_REFUSED, &ci, 0, NULL, "ipamctl: %s",
+		       ipam_error_last());
 		goto fail;
 	}
-	rc = cli_open_db(L->cli, d, &db);
+	{
+		struct cli c = db_cli(L->cli, L->local);
+
+		rc = cli_open_db(&c, d, &db);
+	}
 	if (!rc)
 		rc = ipam_db_lock(db, "reconcile", L->lock_timeout);
 	if (rc)
@@ -377,19 +540,21 @@ static int cycle(struct loop *L)
 		goto fail;
 	/* The mark on what ipamctl creates names the repository. */
 	ro.source = L->url ? L->url : cli_config_path(L->cli);
-	ro.git_commit = commit[0] ? commit : NULL;
+	ro.git_commit = ci.id[0] ? ci.id : NULL;
 	ro.stop = should_stop;
 	rc = ipam_reconcile_prepare(&r, d, db, &ro);
 	prepared = true;
 	if (!rc)
 		rc = ipam_db_run_set_source(db, run_id, ro.git_commit,
 					    r.config_digest);
+	if (!rc && ro.git_commit)
+		rc = ipam_db_run_set_author(db, run_id, ci.author, ci.subject);
 	if (rc)
 		goto fail;
 	ipam_plan_print_text(stdout, &r, false);
 	fflush(stdout);
 	if (r.plan.drift)
-		notify(&hooks, IPAM_EVENT_DRIFT, commit, run_id, NULL,
+		notify(&hooks, IPAM_EVENT_DRIFT, &ci, run_id, NULL,
 		       "ipamctl: drift found: %zu action%s correct changes "
 		       "made in AD behind ipamctl's back",
 		       r.plan.drift, r.plan.drift == 1 ? "" : "s");
@@ -410,7 +575,7 @@ static int cycle(struct loop *L)
 	rc = ipam_reconcile_safety(&r, L->allow_removals);
 	if (rc) {
 		outcome = "refused";
-		notify(&hooks, IPAM_EVENT_REFUSED, commit, run_id, NULL,
+		notify(&hooks, IPAM_EVENT_REFUSED, &ci, run_id, NULL,
 		       "ipamctl: %s", ipam_error_last());
 		goto fail;
 	}
@@ -419,7 +584,7 @@ static int cycle(struct loop *L)
 	       rc ? "stopped" : "complete", res.done, res.failed, res.not_done);
 	if (rc) {
 		outcome = stop_requested ? "interrupted" : "failed";
-		notify(&hooks, IPAM_EVENT_APPLY_FAILED, commit, run_id, NULL,
+		notify(&hooks, IPAM_EVENT_APPLY_FAILED, &ci, run_id, NULL,
 		       "ipamctl: apply failed: %s (%zu done, %zu not done)",
 		       res.error ? res.error : ipam_error_last(), res.done,
 		       res.not_done);
@@ -427,7 +592,7 @@ static int cycle(struct loop *L)
 	}
 	outcome = r.plan.nr ? "succeeded" : "no_changes";
 	if (r.plan.nr)
-		notify(&hooks, IPAM_EVENT_APPLIED, commit, run_id, NULL,
+		notify(&hooks, IPAM_EVENT_APPLIED, &ci, run_id, NULL,
 		       "ipamctl: applied %zu action%s (%zu to create, %zu to "
 		       "update, %zu to remove)",
 		       r.plan.nr, r.plan.nr == 1 ? "" : "s", r.plan.counts[0],
@@ -447,8 +612,8 @@ record:
 		summary = ipam_reconcile_summary(
 			&r, report_only ? NULL : &res,
 			ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
-		if (commit[0])
-			ipam_node_set_str(summary, "commit", commit);
+		if (ci.id[0])
+			ipam_node_set_str(summary, "commit", ci.id);
 		if (!ipam_json_write(&sum, summary, 0)) {
 			strbuf_rtrim_newline(&sum);
 			ipam_db_run_end(db, run_id, outcome, sum.buf);
@@ -465,7 +630,8 @@ out:
 		ipam_db_unlock(db);
 	ipam_db_close(db);
 	free(hooks.v);
-	ipam_desired_free(d);
+	commit_info_release(&ci);
+	/* d is the loop's now (L->good) */
 	return ret;
 }
 
@@ -672,6 +838,7 @@ int cmd_reconcile(struct cli *cli, int argc, char **argv)
 	if (L.every)
 		log_notice("stopped");
 	free(L.last_good);
+	ipam_desired_free(L.good);
 	ipam_desired_free(L.local);
 	return L.every ? IPAM_EXIT_OK : ret;
 }
@@ -701,6 +868,20 @@ static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
 	return NULL;
 }
 
+static struct ipam_node *opt_str(const char *s)
+{
+	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
+}
+
+/* "                by Name <email>: subject" under a run's line. */
+static void print_author(const struct ipam_db_run *r)
+{
+	if (r->git_author || r->git_subject)
+		printf("                by %s: %s\n",
+		       r->git_author ? r->git_author : "?",
+		       r->git_subject ? r->git_subject : "");
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	struct ipam_desired *d = NULL;
@@ -718,7 +899,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 				       "status writes text or json");
 	if (cli_config_available(cli) && cli_load_desired(cli, &d))
 		goto out;
-	rc = cli_db_path(cli, d, &path);
+	/* reconcile's rule, without a repository to read: status fetches
+	 * nothing */
+	rc = state_db_path(cli, d, NULL, &path);
 	if (!rc)
 		rc = ipam_db_open(&db, path.buf, 0);
 	if (!rc)
@@ -756,6 +939,10 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 				which[k]->git_commit
 					? ipam_node_str(which[k]->git_commit)
 					: ipam_node_new(IPAM_NODE_NULL));
+			ipam_node_set(x, "author",
+				      opt_str(which[k]->git_author));
+			ipam_node_set(x, "subject",
+				      opt_str(which[k]->git_subject));
 			ipam_node_set(m, keys[k], x);
 		}
 		if (!ipam_json_write(&out, m, IPAM_JSON_PRETTY))
@@ -763,24 +950,28 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		strbuf_release(&out);
 		ipam_node_free(m);
 	} else {
-		if (applied)
+		if (applied) {
 			printf("last applied:   run %lld, %s, commit %s\n",
 			       applied->id, applied->started_at,
 			       applied->git_commit ? applied->git_commit
 						   : "(local files)");
-		else
+			print_author(applied);
+		} else {
 			printf("last applied:   none\n");
-		if (attempted)
-			printf("last attempted: run %lld, %s, %s, commit "
-			       "%s%s%s\n",
+		}
+		if (attempted) {
+			printf("last attempted: run %lld, %s, %s, commit %s\n",
 			       attempted->id, attempted->started_at,
 			       attempted->outcome,
 			       attempted->git_commit ? attempted->git_commit
-						     : "(local files)",
-			       attempted->summary ? "\n                " : "",
-			       attempted->summary ? attempted->summary : "");
-		else
+						     : "(local files)");
+			print_author(attempted);
+			if (attempted->summary)
+				printf("                %s\n",
+				       attempted->summary);
+		} else {
 			printf("last attempted: none\n");
+		}
 	}
 	ret = IPAM_EXIT_OK;
 out:

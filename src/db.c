@@ -171,6 +171,10 @@ static const char *const migrations[] = {
 	"  pid INTEGER NOT NULL,"
 	"  command TEXT NOT NULL,"
 	"  started_at TEXT NOT NULL);",
+
+	/* 3: who made the commit a run worked from, and what it says */
+	"ALTER TABLE runs ADD COLUMN git_author TEXT;"
+	"ALTER TABLE runs ADD COLUMN git_subject TEXT;",
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1531,19 +1535,18 @@ static int step_update(struct ipam_db *db, sqlite3_stmt *st, const char *what,
 	return err;
 }
 
-int ipam_db_run_set_source(struct ipam_db *db, long long run_id,
-			   const char *git_commit, const char *config_digest)
+/* UPDATE runs SET <sql: ?1, ?2> WHERE id = ?3. */
+static int run_set_two(struct ipam_db *db, long long run_id, const char *sql,
+		       const char *a, const char *b)
 {
 	sqlite3_stmt *st;
 	int changed, err;
 
-	err = prepare(db, &st,
-		      "UPDATE runs SET git_commit = ?1, config_digest = ?2 "
-		      "WHERE id = ?3");
+	err = prepare(db, &st, sql);
 	if (err)
 		return err;
-	bind_text(st, 1, git_commit);
-	bind_text(st, 2, config_digest);
+	bind_text(st, 1, a);
+	bind_text(st, 2, b);
 	sqlite3_bind_int64(st, 3, run_id);
 	err = step_update(db, st, "cannot record the run's source in",
 			  &changed);
@@ -1552,6 +1555,25 @@ int ipam_db_run_set_source(struct ipam_db *db, long long run_id,
 				     "no run %lld in state database '%s'",
 				     run_id, db->path);
 	return err;
+}
+
+int ipam_db_run_set_source(struct ipam_db *db, long long run_id,
+			   const char *git_commit, const char *config_digest)
+{
+	return run_set_two(
+		db, run_id,
+		"UPDATE runs SET git_commit = ?1, config_digest = ?2 "
+		"WHERE id = ?3",
+		git_commit, config_digest);
+}
+
+int ipam_db_run_set_author(struct ipam_db *db, long long run_id,
+			   const char *author, const char *subject)
+{
+	return run_set_two(db, run_id,
+			   "UPDATE runs SET git_author = ?1, git_subject = ?2 "
+			   "WHERE id = ?3",
+			   author, subject);
 }
 
 int ipam_db_action_add(struct ipam_db *db, long long run_id, int seq,
@@ -1617,7 +1639,25 @@ int ipam_db_action_set(struct ipam_db *db, long long run_id, int seq,
 
 #define RUN_COLUMNS                                                            \
 	"SELECT id, command, started_at, ended_at, host, pid, git_commit, "    \
-	"config_digest, outcome, summary FROM runs "
+	"config_digest, outcome, summary, "
+
+/* The runs of a database not migrated yet still read (history and status
+ * work before `db migrate`): without the columns of version 3. */
+static int prepare_runs(struct ipam_db *db, sqlite3_stmt **st, const char *tail)
+{
+	struct strbuf sql = STRBUF_INIT;
+	int v, err = ipam_db_schema_version(db, &v);
+
+	if (err)
+		return err;
+	strbuf_addstr(&sql, RUN_COLUMNS);
+	strbuf_addstr(&sql, v >= 3 ? "git_author, git_subject FROM runs "
+				   : "NULL, NULL FROM runs ");
+	strbuf_addstr(&sql, tail);
+	err = prepare(db, st, sql.buf);
+	strbuf_release(&sql);
+	return err;
+}
 
 static void run_from_row(struct ipam_db_run *r, sqlite3_stmt *st)
 {
@@ -1631,6 +1671,8 @@ static void run_from_row(struct ipam_db_run *r, sqlite3_stmt *st)
 	r->config_digest = column_dup(st, 7);
 	r->outcome = column_dup(st, 8);
 	r->summary = column_dup(st, 9);
+	r->git_author = column_dup(st, 10);
+	r->git_subject = column_dup(st, 11);
 }
 
 int ipam_db_runs_list(struct ipam_db *db, size_t limit,
@@ -1642,7 +1684,7 @@ int ipam_db_runs_list(struct ipam_db *db, size_t limit,
 
 	*out = NULL;
 	*nr = 0;
-	err = prepare(db, &st, RUN_COLUMNS "ORDER BY id DESC LIMIT ?1");
+	err = prepare_runs(db, &st, "ORDER BY id DESC LIMIT ?1");
 	if (err)
 		return err;
 	/* A negative LIMIT is none. */
@@ -1670,7 +1712,7 @@ int ipam_db_run_get(struct ipam_db *db, long long id, struct ipam_db_run *out)
 	int rc, err;
 
 	memset(out, 0, sizeof(*out));
-	err = prepare(db, &st, RUN_COLUMNS "WHERE id = ?1");
+	err = prepare_runs(db, &st, "WHERE id = ?1");
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, id);
@@ -1740,6 +1782,8 @@ void ipam_db_run_release(struct ipam_db_run *r)
 	free(r->config_digest);
 	free(r->outcome);
 	free(r->summary);
+	free(r->git_author);
+	free(r->git_subject);
 	memset(r, 0, sizeof(*r));
 }
 

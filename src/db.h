@@ -131,6 +131,11 @@ int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder);
 int ipam_db_run_set_source(struct ipam_db *db, long long run_id,
 			   const char *git_commit, const char *config_digest);
 
+/* The author ("Name <email>") and subject of the run's commit (schema
+ * version 3); NULL for either when unknown. */
+int ipam_db_run_set_author(struct ipam_db *db, long long run_id,
+			   const char *author, const char *subject);
+
 /* The journal of a run: one row per plan action (seq from 1). */
 int ipam_db_action_add(struct ipam_db *db, long long run_id, int seq,
 		       const char *kind, const char *target, const char *domain,
@@ -144,6 +149,7 @@ struct ipam_db_run {
 	char *command, *started_at, *ended_at, *host;
 	long long pid;
 	char *git_commit, *config_digest, *outcome, *summary;
+	char *git_author, *git_subject; /* NULL when unknown */
 };
 
 struct ipam_db_action_row {

@@ -194,6 +194,8 @@ static struct ipam_node *generic_body(const struct ipam_notice *n)
 	ipam_node_set_str(root, "event", ipam_event_name(n->event));
 	set_str_or_null(root, "summary", n->summary);
 	set_str_or_null(root, "commit", n->commit);
+	set_str_or_null(root, "commit_author", n->author);
+	set_str_or_null(root, "commit_subject", n->subject);
 	set_str_or_null(root, "run", n->run);
 	if (n->details) {
 		/* An alias borrows the caller's tree: it is not owned, so
@@ -225,23 +227,30 @@ static void add_slack_escaped(struct strbuf *sb, const char *s)
 	}
 }
 
-/* "commit abc, run 42", or "" when neither is known. */
+static void add_text(struct strbuf *sb, const char *s, bool slack)
+{
+	if (slack)
+		add_slack_escaped(sb, s);
+	else
+		strbuf_addstr(sb, s);
+}
+
+/* "commit abc (subject), run 42", or "" when neither is known. */
 static void add_provenance(struct strbuf *sb, const struct ipam_notice *n,
 			   bool slack)
 {
 	if (n->commit) {
 		strbuf_addstr(sb, "commit ");
-		if (slack)
-			add_slack_escaped(sb, n->commit);
-		else
-			strbuf_addstr(sb, n->commit);
+		add_text(sb, n->commit, slack);
+		if (n->subject) {
+			strbuf_addstr(sb, " (");
+			add_text(sb, n->subject, slack);
+			strbuf_addch(sb, ')');
+		}
 	}
 	if (n->run) {
 		strbuf_addstr(sb, n->commit ? ", run " : "run ");
-		if (slack)
-			add_slack_escaped(sb, n->run);
-		else
-			strbuf_addstr(sb, n->run);
+		add_text(sb, n->run, slack);
 	}
 }
 

@@ -67,7 +67,9 @@ struct ipam_notice {
 	const char *summary;		 /* one line, for humans */
 	const struct ipam_node *details; /* a MAP for generic hooks, or NULL */
 	const char *commit;		 /* desired-state commit, or NULL */
-	const char *run;		 /* run id or URL, or NULL */
+	const char *author;  /* its author, "Name <email>", or NULL */
+	const char *subject; /* its subject line, or NULL */
+	const char *run;     /* run id or URL, or NULL */
 };
 
 /*
@@ -86,9 +88,12 @@ int ipam_notify(const struct ipam_hook *hooks, size_t n,
 /*
  * The request body of notice for h (appended to body) and its media type
  * (appended to content_type).  Generic:
- *   {"event", "summary", "commit", "run", "details", "sent_at"}
- * with commit and run null when unknown, details {} when NULL, sent_at
- * ISO 8601 UTC (2024-05-01T12:00:00Z).
+ *   {"event", "summary", "commit", "commit_author", "commit_subject",
+ *    "run", "details", "sent_at"}
+ * with commit (the 40-hex id, as it always was), its author, its subject
+ * and run null when unknown, details {} when NULL, sent_at ISO 8601 UTC
+ * (2024-05-01T12:00:00Z).  Slack and Teams show the subject after the
+ * commit.
  */
 int ipam_notify_render(struct strbuf *body, struct strbuf *content_type,
 		       const struct ipam_hook *h,

@@ -17,9 +17,11 @@
  * each request the test checks the path, X-Ipamctl-Event against the
  * body's "event", X-Ipamctl-Signature-256 against an HMAC-SHA256 of the
  * exact body computed by Python's hmac module with the secret of that
- * hook, and the payload (its keys, event, summary, the 40-hex commit, the
- * run id as recorded in `ipamctl history`, sent_at).  No request may go
- * unexpected or unverified.
+ * hook, and the payload (its keys, event, summary, the 40-hex commit with
+ * the author and subject git log gives it, the run id as recorded in
+ * `ipamctl history`, sent_at).  No request may go unexpected or
+ * unverified.  Runs and `ipamctl status` must carry each commit's author
+ * and subject too.
  *
  * AD is read with samba-tool, ldapsearch and Samba's Python bindings; YAML
  * positions with PyYAML's pure-Python loader.  In order (the cases share
@@ -32,7 +34,8 @@
  *      1, "<B>:ipamctl.yaml:LINE:COL: ..." on stderr at the position PyYAML
  *      finds, AD unchanged (uSNChanged, gPLink), dhcp1 not in the filter, a
  *      failed run for B, status: last applied A, last attempted B (failed),
- *      a source_invalid event naming B to LOCAL's webhook only;
+ *      a source_invalid event naming B to LOCAL's webhook and to that of
+ *      A (the last applied commit, read again from the git cache);
  *  (4) commit C (the fix) with --dry-run: exit 2, AD unchanged, no event,
  *      and status still says A was the last applied;
  *  (5) commit C applies: dhcp1 gets read and apply on IPAM1_DHCP, an
@@ -41,13 +44,22 @@
  *      by hand is reported (drift) and corrected (applied); SIGHUP with the
  *      -c file broken keeps the configuration in use and the loop goes on;
  *      commit D (broken) fails every cycle with a source_invalid event that
- *      says C is still in force; commit E fixes it; SIGTERM in the middle
+ *      says C is still in force, to the loop's webhook and to C's (kept in
+ *      memory); commit E fixes it; SIGTERM in the middle
  *      of a cycle stops the loop once the step ends (exit 0, "stopped",
  *      the run recorded, none left open);
  *  (7) `reconcile --every 1h`: SIGHUP with a valid -c re-reads it (another
  *      ref, another webhook), SIGUSR1 runs a cycle at once (the broken
- *      ref: source_invalid to the new webhook), SIGTERM ends the wait;
- *  (8) every request the receiver got was verified.
+ *      ref: source_invalid to the new webhook and to the kept state's),
+ *      SIGINT ends the wait as SIGTERM would;
+ *  (8) commit F (dhcp1 unmanaged, suspend: true, another database:) plans
+ *      and reports only: exit 2, AD unchanged, a reconcile-report run in
+ *      LOCAL's database (the other one never made); commit G (broken),
+ *      with a -c whose webhook is the repository's own URL: its failed
+ *      run lands in the same database, one source_invalid to that URL;
+ *  (9) commit H (dhcp1 unmanaged, safety.maxRemovals 0) is refused: exit
+ *      1, AD unchanged, a refused run, a "refused" event to its webhook;
+ *  (10) every request the receiver got was verified.
  *
  * Discovery binds UDP 68: the test holds the lab's DHCP client lock too.
  * IPAM_GITOPSTEST_KEEP=1 keeps the GPOs, IPAMUG and the temporary
@@ -91,8 +103,10 @@ enum { GPO_DHCP, GPO_DNS, GPO_DC_NPS };
 static struct labad_forest F[3];
 
 /* The commits, in the order they are made. */
-enum { C_A, C_B, C_C, C_D, C_E, NCOMMIT };
+enum { C_A, C_B, C_C, C_D, C_E, C_F, C_G, C_H, NCOMMIT };
 static char *sha[NCOMMIT];
+/* Their author ("Name <email>") and subject, as git log gives them. */
+static char *author[NCOMMIT], *subject[NCOMMIT];
 
 static char *tmpdir, *db_path, *db_uri;
 static char *bare, *repo_url, *worktree, *cache_dir;
@@ -273,15 +287,42 @@ static long long jint_or(const struct ipam_node *map, const char *key,
 
 struct run {
 	long long id, pid;
-	char *commit, *outcome, *ended;
+	char *commit, *outcome, *ended, *command;
+	char *author, *subject;		/* of the commit, as recorded */
 	long long actions, drift, done; /* -1 when the summary has none */
 	char *error;			/* summary.error */
 };
+
+/* Which of our commits id is (fails when none). */
+static int commit_index(const char *id)
+{
+	for (int i = 0; i < NCOMMIT; i++)
+		if (sha[i] && id && !strcmp(sha[i], id))
+			return i;
+	fail_msg("'%s' is none of the test's commits", id ? id : "(null)");
+	return -1;
+}
+
+/* The run r carries the author and subject of its commit, as git says. */
+static void expect_run_author(const struct run *r, const char *what)
+{
+	int c = commit_index(r->commit);
+
+	if (!r->author || strcmp(r->author, author[c]) || !r->subject ||
+	    strcmp(r->subject, subject[c]))
+		fail_msg("%s: run %lld of commit %.12s records author '%s' and "
+			 "subject '%s', git says '%s' and '%s'",
+			 what, r->id, r->commit, r->author ? r->author : "",
+			 r->subject ? r->subject : "", author[c], subject[c]);
+}
 
 static void runs_free(struct run *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].commit);
+		free(v[i].command);
+		free(v[i].author);
+		free(v[i].subject);
 		free(v[i].outcome);
 		free(v[i].ended);
 		free(v[i].error);
@@ -316,6 +357,15 @@ static size_t load_runs(struct run **out)
 		v[n].id = jint_or(r, "id", -1);
 		v[n].pid = jint_or(r, "pid", -1);
 		v[n].commit = c ? xstrdup(c) : NULL;
+		v[n].command = xstrdup(labad_jstr(r, "command")
+					       ? labad_jstr(r, "command")
+					       : "?");
+		v[n].author = labad_jstr(r, "git_author")
+				      ? xstrdup(labad_jstr(r, "git_author"))
+				      : NULL;
+		v[n].subject = labad_jstr(r, "git_subject")
+				       ? xstrdup(labad_jstr(r, "git_subject"))
+				       : NULL;
 		v[n].outcome = xstrdup(o ? o : "?");
 		v[n].ended = e ? xstrdup(e) : NULL;
 		v[n].actions = jint_or(s, "actions", -1);
@@ -336,10 +386,12 @@ static char *runs_text(const struct run *v, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		strbuf_addf(&sb,
-			    "  run %lld pid %lld %s commit %.12s actions %lld "
-			    "drift %lld done %lld%s%s\n",
-			    v[i].id, v[i].pid, v[i].outcome,
-			    v[i].commit ? v[i].commit : "-", v[i].actions,
+			    "  run %lld pid %lld %s %s commit %.12s (%s: %s) "
+			    "actions %lld drift %lld done %lld%s%s\n",
+			    v[i].id, v[i].pid, v[i].command, v[i].outcome,
+			    v[i].commit ? v[i].commit : "-",
+			    v[i].author ? v[i].author : "-",
+			    v[i].subject ? v[i].subject : "-", v[i].actions,
 			    v[i].drift, v[i].done, v[i].error ? " error: " : "",
 			    v[i].error ? v[i].error : "");
 	return strbuf_detach(&sb, NULL);
@@ -404,11 +456,46 @@ static void expect_status(const char *applied, long long applied_run,
 			 "%s:\n%s",
 			 what, attempted, outcome ? outcome : "(any outcome)",
 			 res.out);
+	/* with the author and subject git gives each commit */
+	{
+		const struct ipam_node *m[2] = {a, t};
+		const char *id[2] = {applied, attempted};
+
+		for (int k = 0; k < 2; k++) {
+			int c = commit_index(id[k]);
+			const char *au = labad_jstr(m[k], "author");
+			const char *su = labad_jstr(m[k], "subject");
+
+			if (!au || strcmp(au, author[c]) || !su ||
+			    strcmp(su, subject[c]))
+				fail_msg("%s: status: %s should be by '%s', "
+					 "subject '%s':\n%s",
+					 what,
+					 k ? "last_attempted" : "last_applied",
+					 author[c], subject[c], res.out);
+		}
+	}
 	ipam_node_free(root);
 	lab_run_free(&res);
 	/* the text form says the same */
 	labad_run_ipamctl(&res, "status", "--db", db_uri, NULL);
 	labad_expect_exit(&res, 0, "ipamctl status");
+	{
+		int ca = commit_index(applied), ct = commit_index(attempted);
+		char *la = xasprintf("commit %s\n                by %s: %s\n",
+				     applied, author[ca], subject[ca]);
+		char *lt = xasprintf("commit %s\n                by %s: %s\n",
+				     attempted, author[ct], subject[ct]);
+		const char *pa = strstr(res.out, "last applied:");
+		const char *pt = strstr(res.out, "last attempted:");
+
+		if (!pa || !pt || !strstr(pa, la) || !strstr(pt, lt))
+			fail_msg("%s: ipamctl status should name each commit's "
+				 "author and subject on the line after it:\n%s",
+				 what, res.out);
+		free(la);
+		free(lt);
+	}
 	want = xasprintf("commit %s", applied);
 	line = line_with(res.out, "last applied:");
 	if (!line || !ends_with(line, want))
@@ -433,8 +520,13 @@ static void expect_status(const char *applied, long long applied_run,
 
 /* Variants of the desired state: A the lab's; B dhcp1 managed, but
  * ipamServer broken (an unclosed flow sequence); C dhcp1 managed; E C with
- * a comment (another commit, the same state). */
-enum { V_A, V_B, V_C, V_E };
+ * a comment (another commit, the same state); F dhcp1 unmanaged with
+ * suspend: true and another database; G dhcp1 unmanaged with
+ * safety.maxRemovals 0. */
+enum { V_A, V_B, V_C, V_E, V_F, V_G };
+
+/* The database commit F names (never created: the local one wins). */
+static char *elsewhere_db;
 
 static char *desired(int v)
 {
@@ -442,7 +534,7 @@ static char *desired(int v)
 		xasprintf("%s/ipamctl.yaml", lab_need_env("IPAM_LAB_CONFIG"));
 	char *text = lab_need_file(src, NULL);
 	struct strbuf out = STRBUF_INIT;
-	bool db = false, srv = false, ipam = false;
+	bool db = false, srv = false, ipam = false, maxrm = v != V_G;
 	const char *p;
 
 	for (p = text; *p;) {
@@ -450,8 +542,14 @@ static char *desired(int v)
 		char *l = xstrndup(p, eol ? (size_t)(eol - p) : strlen(p));
 
 		if (starts_with(l, "database:")) {
-			strbuf_addf(&out, "database: %s\n", db_uri);
+			strbuf_addf(&out, "database: %s%s\n",
+				    v == V_F ? "sqlite:" : "",
+				    v == V_F ? elsewhere_db : db_uri);
 			db = true;
+		} else if (v == V_G && strstr(l, "maxRemovals:")) {
+			strbuf_addf(&out, "%.*smaxRemovals: 0\n",
+				    (int)(strstr(l, "maxRemovals:") - l), l);
+			maxrm = true;
 		} else if (starts_with(l, "ipamServer:") && v == V_B) {
 			strbuf_addstr(&out, "ipamServer: [oops\n");
 			ipam = true;
@@ -462,19 +560,23 @@ static char *desired(int v)
 			if (!strcmp(l, "servers:")) {
 				srv = true;
 				if (v != V_A)
-					strbuf_addstr(&out,
-						      "  - name: " DHCP1 "\n"
-						      "    manageability: "
-						      "managed\n");
+					strbuf_addf(&out,
+						    "  - name: " DHCP1 "\n"
+						    "    manageability: %s\n",
+						    v == V_F || v == V_G
+							    ? "unmanaged"
+							    : "managed");
 			}
 		}
 		free(l);
 		p = eol ? eol + 1 : p + strlen(p);
 	}
-	if (!db || !srv || !ipam)
-		fail_msg("%s: no database (%d), servers (%d) or ipamServer "
-			 "(%d) to change:\n%s",
-			 src, db, srv, ipam, text);
+	if (!db || !srv || !ipam || !maxrm)
+		fail_msg("%s: no database (%d), servers (%d), ipamServer "
+			 "(%d) or safety.maxRemovals (%d) to change:\n%s",
+			 src, db, srv, ipam, maxrm, text);
+	if (v == V_F)
+		strbuf_addstr(&out, "suspend: true\n");
 	strbuf_addf(&out,
 		    "notify:\n"
 		    "  - kind: generic\n"
@@ -537,7 +639,12 @@ static void make_commit(int which, int v, const char *msg, const char *also)
 	}
 	free(sha[which]);
 	sha[which] = head;
-	printf("commit %c %s: %s\n", "ABCDE"[which], head, msg);
+	free(author[which]);
+	free(subject[which]);
+	author[which] =
+		git("-C", worktree, "log", "-1", "--format=%an <%ae>", NULL);
+	subject[which] = git("-C", worktree, "log", "-1", "--format=%s", NULL);
+	printf("commit %c %s: %s\n", "ABCDEFGH"[which], head, msg);
 	free(file);
 	free(text);
 }
@@ -848,8 +955,9 @@ struct want {
 static long long verify_req(const struct req *r, const struct want *w,
 			    const char *what)
 {
-	static const char *const keys[] = {"event", "summary", "commit",
-					   "run",   "details", "sent_at"};
+	static const char *const keys[] = {
+		"event",	  "summary", "commit",	"commit_author",
+		"commit_subject", "run",     "details", "sent_at"};
 	char *ctype = header_value(r->raw, r->head, "Content-Type");
 	char *clen = header_value(r->raw, r->head, "Content-Length");
 	char *sig = header_value(r->raw, r->head, "X-Ipamctl-Signature-256");
@@ -888,7 +996,8 @@ static long long verify_req(const struct req *r, const struct want *w,
 			 r->body);
 	if (root->nr != sizeof(keys) / sizeof(keys[0]))
 		fail_msg("%s: %zu keys in the payload, expected event, "
-			 "summary, commit, run, details, sent_at:\n%s",
+			 "summary, commit, commit_author, commit_subject, run, "
+			 "details, sent_at:\n%s",
 			 ctx, root->nr, r->body);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!labad_jkey(root, keys[i]))
@@ -902,6 +1011,20 @@ static long long verify_req(const struct req *r, const struct want *w,
 	if (!s || !is_hex40(s) || strcmp(s, w->commit))
 		fail_msg("%s: payload commit '%s', expected %s:\n%s", ctx,
 			 s ? s : "(not a string)", w->commit, r->body);
+	{
+		int c = commit_index(w->commit);
+		const char *au = labad_jstr(root, "commit_author");
+		const char *su = labad_jstr(root, "commit_subject");
+
+		if (!au || strcmp(au, author[c]) || !su ||
+		    strcmp(su, subject[c]))
+			fail_msg("%s: payload commit_author '%s' and "
+				 "commit_subject '%s', git says '%s' and "
+				 "'%s':\n%s",
+				 ctx, au ? au : "(not a string)",
+				 su ? su : "(not a string)", author[c],
+				 subject[c], r->body);
+	}
 	s = labad_jstr(root, "run");
 	run = s ? strtoll(s, &end, 10) : 0;
 	if (!s || !*s || *end || run <= 0)
@@ -979,11 +1102,14 @@ static unsigned wait_requests(unsigned n, double limit_s)
 
 /*
  * The requests since the last verified one must be exactly w[0..n), in
- * order (ipamctl has exited: its notifications are delivered, since it
- * waits for each).
+ * order for each path (ipamctl has exited: its notifications are
+ * delivered, since it waits for each; the hooks of one event are sent at
+ * once, so requests to different paths may come in any order).
  */
 static void expect_hooks(const struct want *w, size_t n, const char *what)
 {
+	bool used[16] = {false};
+
 	unsigned got = wait_requests((unsigned)n, n ? 5 : 0);
 
 	sleep_s(0.3); /* anything more on its way */
@@ -994,14 +1120,52 @@ static void expect_hooks(const struct want *w, size_t n, const char *what)
 		fail_msg("%s: the receiver got %u requests, expected %zu:\n%s",
 			 what, got, n, t);
 	}
+	assert_true(n <= sizeof(used) / sizeof(used[0]));
 	for (size_t i = 0; i < n; i++) {
 		struct req r;
+		size_t j;
 
 		req_load(&r, hook_mark + (unsigned)i);
-		verify_req(&r, &w[i], what);
+		for (j = 0; j < n && (used[j] || strcmp(w[j].path, r.path));
+		     j++)
+			;
+		if (j == n) {
+			char *t = reqs_text(hook_mark, hook_mark + got);
+
+			fail_msg("%s: request #%u to %s is none of those "
+				 "expected:\n%s",
+				 what, r.idx, r.path, t);
+		}
+		used[j] = true;
+		verify_req(&r, &w[j], what);
 		req_free(&r);
 	}
 	hook_mark += (unsigned)n;
+}
+
+/* A broken commit's source_invalid, once to the local configuration's
+ * webhook (local_path) and once to /hook, the last good state's, in any
+ * order. */
+static void expect_source_invalid(const char *local_path, const char *commit,
+				  long long run, const char *has,
+				  const char *end, const char *what)
+{
+	struct want w[] = {{.path = local_path,
+			    .event = "source_invalid",
+			    .secret = local_secret,
+			    .commit = commit,
+			    .run = run,
+			    .summary_has = {has},
+			    .summary_end = end},
+			   {.path = "/hook",
+			    .event = "source_invalid",
+			    .secret = hook_secret,
+			    .commit = commit,
+			    .run = run,
+			    .summary_has = {has},
+			    .summary_end = end}};
+
+	expect_hooks(w, 2, what);
 }
 
 /* 32 random bytes in hex and a newline, into a new 0600 file. */
@@ -1181,19 +1345,19 @@ static long long wait_run(struct bg *b, long long min_id, const char *commit,
 	}
 }
 
-/* SIGTERM: it must exit 0 within limit_s, having logged "stopped". */
-static double bg_stop(struct bg *b, double limit_s)
+/* SIGTERM or SIGINT (sig): it must exit 0 within limit_s, having logged
+ * "stopped". */
+static double bg_stop(struct bg *b, int sig, double limit_s)
 {
+	const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
 	double t0 = labad_now_s(), took;
-	char *e, *last;
+	char *e, *last, *why;
 
-	assert_int_equal(kill(b->pid, SIGTERM), 0);
+	assert_int_equal(kill(b->pid, sig), 0);
 	while (!bg_done(b, false)) {
 		if (labad_now_s() - t0 > limit_s) {
-			char *why = xasprintf("still running %.0f s after "
-					      "SIGTERM",
-					      limit_s);
-
+			why = xasprintf("still running %.0f s after %s",
+					limit_s, name);
 			bg_fail(b, why);
 			free(why);
 		}
@@ -1201,17 +1365,20 @@ static double bg_stop(struct bg *b, double limit_s)
 	}
 	took = labad_now_s() - t0;
 	if (b->status != 0) {
-		char *why = xasprintf("exit %d after SIGTERM, expected 0",
-				      b->status);
-
+		why = xasprintf("exit %d after %s, expected 0", b->status,
+				name);
 		bg_fail(b, why);
 		free(why);
 	}
 	e = bg_text(b, true);
 	last = last_line(e);
-	if (strcmp(last, "ipamctl: stopped"))
-		bg_fail(b, "the last line on stderr after SIGTERM is not "
-			   "'ipamctl: stopped'");
+	if (strcmp(last, "ipamctl: stopped")) {
+		why = xasprintf("the last line on stderr after %s is not "
+				"'ipamctl: stopped'",
+				name);
+		bg_fail(b, why);
+		free(why);
+	}
 	free(last);
 	free(e);
 	return took;
@@ -1256,6 +1423,7 @@ static int setup(void **state)
 	assert_non_null(tmpdir);
 	db_path = xasprintf("%s/state.db", tmpdir);
 	db_uri = xasprintf("sqlite:%s", db_path);
+	elsewhere_db = xasprintf("%s/elsewhere.db", tmpdir);
 	bare = xasprintf("%s/desired.git", tmpdir);
 	repo_url = xasprintf("file://%s", bare);
 	worktree = xasprintf("%s/work", tmpdir);
@@ -1303,8 +1471,11 @@ static int teardown(void **state)
 			labad_remove_leftovers(&F[f]);
 		labad_forest_release(&F[f]);
 	}
-	for (int i = 0; i < NCOMMIT; i++)
+	for (int i = 0; i < NCOMMIT; i++) {
 		free(sha[i]);
+		free(author[i]);
+		free(subject[i]);
+	}
 	if (lab_env("IPAM_GITOPSTEST_KEEP"))
 		printf("kept %s\n", tmpdir);
 	else
@@ -1312,6 +1483,7 @@ static int teardown(void **state)
 	free(tmpdir);
 	free(db_path);
 	free(db_uri);
+	free(elsewhere_db);
 	free(bare);
 	free(repo_url);
 	free(worktree);
@@ -1399,6 +1571,7 @@ static void test_1_valid_commit_applies(void **state)
 			 sha[C_A], done, t);
 	}
 	run = r->id;
+	expect_run_author(r, "commit A");
 	runs_free(v, n);
 	/* one event: applied, to the desired state's own webhook */
 	summary = xasprintf("ipamctl: applied %lld action", done);
@@ -1413,6 +1586,23 @@ static void test_1_valid_commit_applies(void **state)
 		expect_hooks(w, 1, "commit A");
 	}
 	expect_status(sha[C_A], run, sha[C_A], "succeeded", "commit A");
+	/* history's text: the run's line, then who made the commit, why */
+	labad_run_ipamctl(&res, "history", "--db", db_uri, NULL);
+	labad_expect_exit(&res, 0, "ipamctl history");
+	{
+		char *by = xasprintf("       by %s: %s\n", author[C_A],
+				     subject[C_A]);
+		char *id = xasprintf("%.12s  ", sha[C_A]);
+		const char *p = strstr(res.out, id);
+
+		if (!p || !strstr(p, by))
+			fail_msg("ipamctl history should show commit %s and, "
+				 "below it, '%s':\n%s",
+				 id, by, res.out);
+		free(by);
+		free(id);
+	}
+	lab_run_free(&res);
 	free(summary);
 	free(fetched);
 	free(a12);
@@ -1525,6 +1715,8 @@ static void test_3_invalid_commit_applies_nothing(void **state)
 			 sha[C_B], where, t);
 	}
 	run = r->id;
+	/* the failed run names who made the broken commit */
+	expect_run_author(r, "commit B");
 	runs_free(v, n);
 	{
 		struct run *w;
@@ -1535,17 +1727,15 @@ static void test_3_invalid_commit_applies_nothing(void **state)
 			      "commit B");
 		runs_free(w, m);
 	}
-	/* one event: source_invalid, to LOCAL's webhook, naming B */
+	/* source_invalid naming B, to LOCAL's webhook and to the one of
+	 * the last applied commit (A, read again from the git cache) */
 	{
-		struct want w[] = {{.path = "/local",
-				    .event = "source_invalid",
-				    .secret = local_secret,
-				    .commit = sha[C_B],
-				    .run = run,
-				    .summary_has = {diag},
-				    .summary_end = "; nothing applied"}};
-
-		expect_hooks(w, 1, "commit B");
+		char *still = xasprintf("; still in force: %.12s; nothing "
+					"applied",
+					sha[C_A]);
+		expect_source_invalid("/local", sha[C_B], run, diag, still,
+				      "commit B");
+		free(still);
 	}
 	free(before);
 	free(after);
@@ -1819,6 +2009,7 @@ static void test_6_every_loop(void **state)
 		long long ids[64];
 		size_t nids = 0;
 		unsigned got = req_count() - hook_mark;
+		long long hook_ids[64];
 		struct want w = {.path = "/loop",
 				 .event = "source_invalid",
 				 .secret = local_secret,
@@ -1826,6 +2017,14 @@ static void test_6_every_loop(void **state)
 				 .runs = ids,
 				 .summary_has = {diag},
 				 .summary_end = still};
+		/* and the webhook of C, the good state the loop keeps */
+		struct want wh = {.path = "/hook",
+				  .event = "source_invalid",
+				  .secret = hook_secret,
+				  .commit = sha[C_D],
+				  .runs = hook_ids,
+				  .summary_has = {diag},
+				  .summary_end = still};
 
 		r = find_run(&v, &n, last, NULL, NULL);
 		for (size_t i = 0; i < n; i++)
@@ -1835,28 +2034,34 @@ static void test_6_every_loop(void **state)
 				ids[nids++] = v[i].id;
 		runs_free(v, n);
 		w.nr_runs = nids;
-		/* one notification per failed cycle, each its own run */
-		if (nids < 2 || got != nids) {
+		wh.nr_runs = nids;
+		memcpy(hook_ids, ids, sizeof(ids));
+		/* two notifications per failed cycle, each its own run */
+		if (nids < 2 || got != 2 * nids) {
 			char *t = reqs_text(hook_mark, hook_mark + got);
 
 			fail_msg("%zu failed cycles of commit D, %u requests "
-				 "(one each expected):\n%s",
+				 "(two each expected: /loop and /hook):\n%s",
 				 nids, got, t);
 		}
 		for (unsigned i = 0; i < got; i++) {
 			struct req q;
-			long long id;
+			struct want *x;
+			long long id, *left;
 
 			req_load(&q, hook_mark + i);
-			id = verify_req(&q, &w, "the loop, commit D");
+			x = !strcmp(q.path, "/hook") ? &wh : &w;
+			left = x == &wh ? hook_ids : ids;
+			id = verify_req(&q, x, "the loop, commit D");
 			for (size_t j = 0; j < nids; j++)
-				if (ids[j] == id)
-					ids[j] = -1; /* once each */
+				if (left[j] == id)
+					left[j] = -1; /* once each */
 			req_free(&q);
 		}
 		for (size_t j = 0; j < nids; j++)
-			if (ids[j] != -1)
-				fail_msg("failed run of D not notified");
+			if (ids[j] != -1 || hook_ids[j] != -1)
+				fail_msg("failed run of D not notified to "
+					 "both webhooks");
 		hook_mark += got;
 	}
 	/* (the loop goes on: later runs of E may be there too) */
@@ -1869,7 +2074,7 @@ static void test_6_every_loop(void **state)
 	fetches = count_of(e, "ipamctl: desired state: ");
 	free(e);
 	wait_stderr(&b, "ipamctl: desired state: ", fetches + 1, 30);
-	took = bg_stop(&b, 30);
+	took = bg_stop(&b, SIGTERM, 30);
 	runs_closed(b.pid, 6, "the --every 2s loop");
 	r = find_run(&v, &n, e_run, NULL, NULL);
 	if (!r || !r->commit || strcmp(r->commit, sha[C_E]) ||
@@ -1954,25 +2159,20 @@ static void test_7_reload_and_run_now(void **state)
 			 where);
 	still = xasprintf("; still in force: %s; nothing applied", head12);
 	{
-		struct want w[] = {{.path = "/reloaded",
-				    .event = "source_invalid",
-				    .secret = local_secret,
-				    .commit = sha[C_B],
-				    .run = run,
-				    .summary_has = {diag},
-				    .summary_end = still}};
-
-		expect_hooks(w, 1, "SIGUSR1 after SIGHUP");
+		/* the re-read -c's webhook, and the one of the good state
+		 * the loop keeps (head's), once each */
+		expect_source_invalid("/reloaded", sha[C_B], run, diag, still,
+				      "SIGUSR1 after SIGHUP");
 	}
-	/* SIGTERM during the wait: at once */
+	/* SIGINT during the wait: at once, as SIGTERM */
 	{
-		double stop = bg_stop(&b, 10);
+		double stop = bg_stop(&b, SIGINT, 10);
 
 		if (stop > 3)
 			bg_fail(&b, "slow to stop in its wait");
 		runs_closed(b.pid, 2, "the --every 1h loop");
 		printf("(7) SIGUSR1 cycle in %.1f s, stopped %.1f s after "
-		       "SIGTERM: %.1f s\n",
+		       "SIGINT: %.1f s\n",
 		       took, stop, labad_now_s() - t0);
 	}
 	bg_free(&b);
@@ -1985,9 +2185,192 @@ static void test_7_reload_and_run_now(void **state)
 	free(cfg);
 }
 
-/* ---- (8) no request went unverified ------------------------------------- */
+/* ---- (8) suspend: true; one database for every run -------------------- */
 
-static void test_8_every_request_verified(void **state)
+static void test_8_suspend_and_one_database(void **state)
+{
+	struct lab_run res;
+	struct run *v;
+	size_t n;
+	const struct run *r;
+	struct stat st;
+	char *before, *after, *g12, *head12, *still, *bad, *same_cfg;
+	const char *head = sha[C_E] ? sha[C_E] : sha[C_C];
+	long long last = max_run_id(), frun, grun;
+	double t0 = labad_now_s();
+
+	(void)state;
+	assert_non_null(head);
+	head12 = xstrndup(head, ABBREV);
+	assert_true(dhcp1_filtered());
+	before = ad_snapshot();
+	/* dhcp1 unmanaged -- but suspended, and naming another database,
+	 * which the local configuration's database: overrides */
+	make_commit(C_F, V_F, "unmanage dhcp1, suspended, another database",
+		    NULL);
+	labad_run_ipamctl(&res, "reconcile", "-c", local_cfg, NULL);
+	labad_expect_exit(&res, 2, "ipamctl reconcile (commit F, suspend)");
+	if (!strstr(res.out, "filter_remove") ||
+	    !labad_ci_strstr(res.out, DHCP1) || strstr(res.out, "Apply "))
+		fail_msg("suspend: true should plan dhcp1's filter_remove and "
+			 "apply nothing:\n%s",
+			 lab_run_describe(&res, "ipamctl reconcile"));
+	if (!strstr(res.err, "suspend: true in the desired state: planned "
+			     "and reported, nothing applied"))
+		fail_msg("no word of suspend: true:\n%s", res.err);
+	lab_run_free(&res);
+	after = ad_snapshot();
+	if (strcmp(before, after))
+		fail_msg("AD changed under suspend: true:\nbefore:\n%s\n"
+			 "after:\n%s",
+			 before, after);
+	assert_true(dhcp1_filtered());
+	/* recorded as report-only, in the local configuration's database */
+	r = find_run(&v, &n, last, sha[C_F], NULL);
+	if (!r || strcmp(r->command, "reconcile-report") ||
+	    strcmp(r->outcome, "succeeded") || r->actions < 1 || r->done >= 0) {
+		char *t = runs_text(v, n);
+
+		fail_msg("expected a reconcile-report run of commit F with "
+			 "actions planned and none done:\n%s",
+			 t);
+	}
+	frun = r->id;
+	expect_run_author(r, "commit F (suspend)");
+	runs_free(v, n);
+	if (!stat(elsewhere_db, &st))
+		fail_msg("%s was made: the repository's database: won over "
+			 "the local one",
+			 elsewhere_db);
+	/* no drift, nothing applied: nothing to tell */
+	expect_hooks(NULL, 0, "suspend: true");
+	expect_status(head, 0, sha[C_F], "succeeded", "suspend: true");
+
+	/* a broken commit after it: its run lands in the same database.
+	 * The local configuration's webhook is the repository's own URL
+	 * this time: it is told once (signed with the local secret) */
+	same_cfg = xasprintf("%s/same-hook.yaml", tmpdir);
+	write_local(same_cfg, "main", "/hook");
+	make_commit(C_G, V_B, "break ipamServer once more", NULL);
+	g12 = abbrev(C_G);
+	labad_run_ipamctl(&res, "reconcile", "-c", same_cfg, NULL);
+	labad_expect_exit(&res, 1, "ipamctl reconcile (commit G, broken)");
+	lab_run_free(&res);
+	n = load_runs(&v);
+	{
+		bool f_there = false, g_there = false;
+
+		for (size_t i = 0; i < n; i++) {
+			f_there |= v[i].id == frun;
+			g_there |= v[i].id > frun && v[i].commit &&
+				   !strcmp(v[i].commit, sha[C_G]) &&
+				   !strcmp(v[i].outcome, "failed");
+		}
+		if (!f_there || !g_there) {
+			char *t = runs_text(v, n);
+
+			fail_msg("the runs of F (a cycle) and G (a broken "
+				 "commit) should both be in %s:\n%s",
+				 db_path, t);
+		}
+	}
+	runs_free(v, n);
+	r = find_run(&v, &n, frun, sha[C_G], "failed");
+	grun = r->id;
+	expect_run_author(r, "commit G (broken)");
+	runs_free(v, n);
+	if (!stat(elsewhere_db, &st))
+		fail_msg("%s was made by the broken commit's run",
+			 elsewhere_db);
+	bad = xasprintf("the desired state at commit %s is invalid", g12);
+	still = xasprintf("; still in force: %s; nothing applied", head12);
+	{
+		struct want w[] = {{.path = "/hook",
+				    .event = "source_invalid",
+				    .secret = local_secret,
+				    .commit = sha[C_G],
+				    .run = grun,
+				    .summary_has = {bad},
+				    .summary_end = still}};
+
+		expect_hooks(w, 1, "commit G, one webhook URL in both lists");
+	}
+	expect_status(head, 0, sha[C_G], "failed", "commit G");
+	free(same_cfg);
+	free(bad);
+	free(still);
+	free(g12);
+	free(head12);
+	free(before);
+	free(after);
+	printf("(8) suspend, then a broken commit, one database: %.1f s\n",
+	       labad_now_s() - t0);
+}
+
+/* ---- (9) a plan over safety.maxRemovals is refused, and told ----------- */
+
+static void test_9_refused(void **state)
+{
+	struct lab_run res;
+	struct run *v;
+	size_t n;
+	const struct run *r;
+	char *before, *after;
+	const char *head = sha[C_E] ? sha[C_E] : sha[C_C];
+	long long last = max_run_id(), run;
+	double t0 = labad_now_s();
+
+	(void)state;
+	assert_true(dhcp1_filtered());
+	before = ad_snapshot();
+	make_commit(C_H, V_G, "unmanage dhcp1 (more removals than allowed)",
+		    NULL);
+	labad_run_ipamctl(&res, "reconcile", "-c", local_cfg, NULL);
+	labad_expect_exit(&res, 1, "ipamctl reconcile (over maxRemovals)");
+	if (!strstr(res.err, "refused: the plan removes") ||
+	    !strstr(res.err, "safety.maxRemovals 0") ||
+	    strstr(res.out, "Apply "))
+		fail_msg("expected a refusal over safety.maxRemovals 0, "
+			 "nothing applied:\n%s",
+			 lab_run_describe(&res, "ipamctl reconcile"));
+	lab_run_free(&res);
+	after = ad_snapshot();
+	if (strcmp(before, after))
+		fail_msg("AD changed under a refused plan:\nbefore:\n%s\n"
+			 "after:\n%s",
+			 before, after);
+	assert_true(dhcp1_filtered());
+	r = find_run(&v, &n, last, sha[C_H], NULL);
+	if (!r || strcmp(r->command, "reconcile") ||
+	    strcmp(r->outcome, "refused")) {
+		char *t = runs_text(v, n);
+
+		fail_msg("expected a refused reconcile run of commit H:\n%s",
+			 t);
+	}
+	run = r->id;
+	expect_run_author(r, "commit H (refused)");
+	runs_free(v, n);
+	{
+		struct want w[] = {{.path = "/hook",
+				    .event = "refused",
+				    .secret = hook_secret,
+				    .commit = sha[C_H],
+				    .run = run,
+				    .summary_has = {"refused: the plan removes",
+						    "safety.maxRemovals 0"}}};
+
+		expect_hooks(w, 1, "commit H (refused)");
+	}
+	expect_status(head, 0, sha[C_H], "refused", "commit H");
+	free(before);
+	free(after);
+	printf("(9) refused over maxRemovals: %.1f s\n", labad_now_s() - t0);
+}
+
+/* ---- (10) no request went unverified ------------------------------------ */
+
+static void test_10_every_request_verified(void **state)
 {
 	unsigned n = req_count();
 	int st;
@@ -2002,7 +2385,7 @@ static void test_8_every_request_verified(void **state)
 	/* and the receiver is still there: no request was refused */
 	if (hook_pid <= 0 || waitpid(hook_pid, &st, WNOHANG) != 0)
 		fail_msg("the webhook receiver died");
-	printf("(8) %u webhook requests, each verified\n", n);
+	printf("(10) %u webhook requests, each verified\n", n);
 }
 
 int main(void)
@@ -2015,7 +2398,9 @@ int main(void)
 		cmocka_unit_test(test_5_fix_applies),
 		cmocka_unit_test(test_6_every_loop),
 		cmocka_unit_test(test_7_reload_and_run_now),
-		cmocka_unit_test(test_8_every_request_verified),
+		cmocka_unit_test(test_8_suspend_and_one_database),
+		cmocka_unit_test(test_9_refused),
+		cmocka_unit_test(test_10_every_request_verified),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

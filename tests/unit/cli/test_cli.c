@@ -259,7 +259,7 @@ static void test_db_init_info_and_lock(void **state)
 
 	r = RUN(NULL, "db", "info", "--db", db);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "schema version:      2"));
+	assert_non_null(strstr(r.out, "schema version:      3"));
 	assert_non_null(strstr(r.out, "provisioning method: gpo (fixed since"));
 	assert_non_null(strstr(r.out, "GPO prefix:          IPAM"));
 	assert_non_null(strstr(r.out, "  servers            0\n"));
@@ -302,7 +302,7 @@ static void test_db_init_info_and_lock(void **state)
 
 	r = RUN(NULL, "db", "migrate", "--db", db);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "is up to date (schema version 2)"));
+	assert_non_null(strstr(r.out, "is up to date (schema version 3)"));
 	run_result_free(&r);
 
 	free(db);
@@ -569,6 +569,121 @@ static void test_journal_stream_prefixes(void **state)
 	tmpdir_remove(dir);
 }
 
+/* reconcile --every in a child, its stderr to log; the source fails at
+ * once (no repository there), so cycles take no time.  Its pid. */
+static pid_t start_failing_loop(const char *dir, const char *log,
+				const char *every, const char *jitter)
+{
+	char *cfg = xasprintf("%s/d.yaml", dir);
+	char *text = xasprintf("version: 1\n"
+			       "ipamServer: ipam1.corp.example.test\n"
+			       "database: sqlite:%s/state.db\n"
+			       "provisioning:\n"
+			       "  method: gpo\n"
+			       "  gpoPrefix: IPAM1\n"
+			       "source:\n"
+			       "  repo: %s/no-such-repo.git\n"
+			       "  ref: main\n"
+			       "  cacheDir: %s/cache\n",
+			       dir, dir, dir);
+	pid_t pid;
+
+	assert_int_equal(write_file(cfg, text), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execl(ipamctl_path(), "ipamctl", "reconcile", "-c", cfg,
+		      "--every", every, "--jitter", jitter, (char *)NULL);
+		_exit(127);
+	}
+	free(text);
+	free(cfg);
+	return pid;
+}
+
+/* The N of each "next cycle in N s" line of text, up to max. */
+static size_t waits_of(const char *text, long *v, size_t max)
+{
+	const char *p = text;
+	size_t n = 0;
+
+	while (n < max && (p = strstr(p, "next cycle in "))) {
+		p += strlen("next cycle in ");
+		v[n++] = strtol(p, NULL, 10);
+	}
+	return n;
+}
+
+/*
+ * --jitter: every wait is within every +- jitter% of it, and the waits do
+ * spread (SIGUSR1 runs a cycle now, each followed by a new wait); and
+ * SIGINT stops the loop as SIGTERM does (exit 0, "stopped").
+ */
+static void test_reconcile_jitter_and_sigint(void **state)
+{
+	static const struct {
+		const char *every, *jitter;
+		long lo, hi;
+	} cases[] = {
+		{"10s", "50%", 5, 15},
+		{"1m", "10", 54, 66},
+		{"20s", "0%", 20, 20},
+	};
+	char *dir = tmpdir_make(), *log = xasprintf("%s/err.log", dir);
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		long v[64];
+		size_t n, distinct = 0;
+		pid_t pid = start_failing_loop(dir, log, cases[c].every,
+					       cases[c].jitter);
+		int status;
+		char *text;
+
+		sleep_for(0.3);
+		for (int i = 0; i < 24; i++) {
+			kill(pid, SIGUSR1);
+			sleep_for(0.08);
+		}
+		sleep_for(0.3);
+		kill(pid, SIGINT);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		text = slurp(log, NULL);
+		assert_non_null(text);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("reconcile --every %s: status %d after "
+				 "SIGINT:\n%s",
+				 cases[c].every, status, text);
+		if (!strstr(text, "ipamctl: stopped"))
+			fail_msg("no 'stopped' after SIGINT:\n%s", text);
+		n = waits_of(text, v, 64);
+		/* SIGUSR1s that came during a cycle fold into one */
+		if (n < 8)
+			fail_msg("--every %s: %zu waits for 24 SIGUSR1s:\n%s",
+				 cases[c].every, n, text);
+		for (size_t i = 0; i < n; i++) {
+			if (v[i] < cases[c].lo || v[i] > cases[c].hi)
+				fail_msg("--every %s --jitter %s: a wait of "
+					 "%ld s, outside %ld..%ld:\n%s",
+					 cases[c].every, cases[c].jitter, v[i],
+					 cases[c].lo, cases[c].hi, text);
+			distinct += i == 0 || v[i] != v[0];
+		}
+		/* 8+ draws of 11 or 13 values all equal: not by chance */
+		if (cases[c].lo != cases[c].hi && distinct < 2)
+			fail_msg("--jitter %s did not spread the waits:\n%s",
+				 cases[c].jitter, text);
+		free(text);
+	}
+	free(log);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_db_info_without_database),
 		cmocka_unit_test(test_reconcile_hup_keeps_schedule),
 		cmocka_unit_test(test_journal_stream_prefixes),
+		cmocka_unit_test(test_reconcile_jitter_and_sigint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,7 +132,7 @@ static void test_migrations_from_zero(void **state)
 	free(s);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2");
+	assert_string_equal(s, "1,2,3");
 	free(s);
 	s = sqlite_query(f->path, TABLES_SQL);
 	assert_string_equal(s, "access_status,actions,applied_domains,"
@@ -603,6 +603,13 @@ static void test_runs_and_journal(void **state)
 	assert_int_equal(ipam_db_run_set_source(db, 9999, NULL, "x"),
 			 IPAM_ENOTFOUND);
 	assert_non_null(strstr(ipam_error_last(), "no run 9999"));
+	assert_int_equal(
+		ipam_db_run_set_author(db, r2, "Ann Example <ann@example.test>",
+				       "make dhcp1 managed 'now'"),
+		0);
+	assert_int_equal(ipam_db_run_set_author(db, 9999, "x", "y"),
+			 IPAM_ENOTFOUND);
+	assert_non_null(strstr(ipam_error_last(), "no run 9999"));
 
 	assert_int_equal(ipam_db_action_add(db, r2, 2, "filter_add",
 					    "dhcp1.corp.example.test",
@@ -665,6 +672,9 @@ static void test_runs_and_journal(void **state)
 	assert_null(runs[0].ended_at);
 	assert_string_equal(runs[0].git_commit, "0123456789abcdef");
 	assert_string_equal(runs[0].config_digest, "digest");
+	assert_string_equal(runs[0].git_author,
+			    "Ann Example <ann@example.test>");
+	assert_string_equal(runs[0].git_subject, "make dhcp1 managed 'now'");
 	assert_string_equal(runs[0].host, host);
 	assert_int_equal(runs[0].pid, getpid());
 	assert_int_equal(runs[1].id, r1);
@@ -672,6 +682,8 @@ static void test_runs_and_journal(void **state)
 	assert_string_equal(runs[1].summary, "{}");
 	assert_non_null(runs[1].ended_at);
 	assert_null(runs[1].git_commit);
+	assert_null(runs[1].git_author);
+	assert_null(runs[1].git_subject);
 	ipam_db_runs_free(runs, nr);
 	assert_int_equal(ipam_db_runs_list(db, 1, &runs, &nr), 0);
 	assert_int_equal(nr, 1);
@@ -682,6 +694,10 @@ static void test_runs_and_journal(void **state)
 	assert_int_equal(r.id, r1);
 	assert_string_equal(r.command, "plan");
 	assert_non_null(r.started_at);
+	assert_null(r.git_author);
+	ipam_db_run_release(&r);
+	assert_int_equal(ipam_db_run_get(db, r2, &r), 0);
+	assert_string_equal(r.git_subject, "make dhcp1 managed 'now'");
 	ipam_db_run_release(&r);
 	assert_int_equal(ipam_db_run_get(db, 12345, &r), IPAM_ENOTFOUND);
 	assert_non_null(strstr(ipam_error_last(), "no run 12345"));
@@ -937,7 +953,9 @@ static void test_migrate_from_version_1(void **state)
 	 * so dropping them gives what migration 1 alone made. */
 	store_round(db, d, "10.0.0.1", &run);
 	ipam_db_close(db);
-	s = sqlite_query(f->path, "DROP TABLE applied_filter;"
+	s = sqlite_query(f->path, "ALTER TABLE runs DROP COLUMN git_author;"
+				  "ALTER TABLE runs DROP COLUMN git_subject;"
+				  "DROP TABLE applied_filter;"
 				  "DROP TABLE applied_gpos;"
 				  "DROP TABLE applied_domains;"
 				  "DROP TABLE reconcile_lock;"
@@ -963,11 +981,11 @@ static void test_migrate_from_version_1(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 1);
-	assert_int_equal(to, 2);
+	assert_int_equal(to, 3);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2");
+	assert_string_equal(s, "1,2,3");
 	free(s);
 	assert_int_equal(ipam_db_counts(db, &c, &nr), 0);
 	assert_int_equal(nr, 10);
@@ -993,6 +1011,72 @@ static void test_migrate_from_version_1(void **state)
 	assert_int_equal(ipam_db_unlock(db), 0);
 	ipam_db_close(db);
 	ipam_desired_free(d);
+}
+
+static void test_migrate_from_version_2(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db_run *runs = NULL;
+	int from = -1, to = -1, v;
+	size_t nr = 0;
+	long long run;
+	char *s;
+
+	/* A run of version 2 (with its commit), then back to version 2:
+	 * migration 3 only adds the two columns. */
+	assert_int_equal(ipam_db_run_begin(db, "reconcile", &run), 0);
+	assert_int_equal(ipam_db_run_set_source(db, run, "feedc0de", "dg"), 0);
+	assert_int_equal(ipam_db_run_end(db, run, "succeeded", "{}"), 0);
+	ipam_db_close(db);
+	s = sqlite_query(f->path, "ALTER TABLE runs DROP COLUMN git_author;"
+				  "ALTER TABLE runs DROP COLUMN git_subject;"
+				  "DELETE FROM schema_migrations WHERE "
+				  "version > 2;"
+				  "PRAGMA user_version = 2;");
+	free(s);
+	s = sqlite_query(f->path, "SELECT count(*) FROM pragma_table_info("
+				  "'runs') WHERE name LIKE 'git_%'");
+	assert_string_equal(s, "1");
+	free(s);
+
+	assert_int_equal(ipam_db_open(&db, f->path, 0), 0);
+	assert_int_equal(ipam_db_check_schema(db, &v, 1), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "ipamctl db migrate"));
+	/* history and status read a database not migrated yet */
+	assert_int_equal(ipam_db_runs_list(db, 0, &runs, &nr), 0);
+	assert_int_equal(nr, 1);
+	assert_string_equal(runs[0].git_commit, "feedc0de");
+	assert_null(runs[0].git_author);
+	assert_null(runs[0].git_subject);
+	ipam_db_runs_free(runs, nr);
+	assert_int_equal(ipam_db_run_set_author(db, run, "a", "b"), IPAM_EDB);
+
+	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
+	assert_int_equal(from, 2);
+	assert_int_equal(to, 3);
+	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
+	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
+				  "schema_migrations");
+	assert_string_equal(s, "1,2,3");
+	free(s);
+	/* the old run is still there, without an author; new ones get it */
+	assert_int_equal(ipam_db_run_set_author(db, run, "Bo <bo@example.test>",
+						"fix: one \"quoted\" word"),
+			 0);
+	assert_int_equal(ipam_db_runs_list(db, 0, &runs, &nr), 0);
+	assert_int_equal(nr, 1);
+	assert_string_equal(runs[0].git_commit, "feedc0de");
+	assert_string_equal(runs[0].outcome, "succeeded");
+	assert_string_equal(runs[0].git_author, "Bo <bo@example.test>");
+	assert_string_equal(runs[0].git_subject, "fix: one \"quoted\" word");
+	ipam_db_runs_free(runs, nr);
+	ipam_db_close(db);
+	s = sqlite_query(f->path, "SELECT git_author || '|' || git_subject "
+				  "FROM runs");
+	assert_string_equal(s, "Bo <bo@example.test>|fix: one \"quoted\" "
+			       "word");
+	free(s);
 }
 
 int main(void)
@@ -1025,6 +1109,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_other_host, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_version_1,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_version_2,
 						setup, teardown),
 	};
 

@@ -700,6 +700,46 @@ static void test_render_teams(void **state)
 	strbuf_release(&sb);
 }
 
+/* The commit's author and subject: beside commit in the generic payload
+ * (commit itself unchanged), after the commit in Slack's text. */
+static void test_render_commit_author(void **state)
+{
+	struct ipam_hook g = hook(IPAM_HOOK_GENERIC, "http://x/");
+	struct ipam_hook sl = hook(IPAM_HOOK_SLACK, "http://x/");
+	struct strbuf sb = STRBUF_INIT, ct = STRBUF_INIT;
+	struct ipam_notice n = drift_notice;
+	struct ipam_node *body;
+
+	(void)state;
+	n.author = "Ann Example <ann@example.test>";
+	n.subject = "make dhcp1 managed <now>";
+	assert_int_equal(ipam_notify_render(&sb, &ct, &g, &n), 0);
+	body = parse_body(sb.buf, sb.len);
+	assert_str_field(body, "commit", drift_notice.commit);
+	assert_str_field(body, "commit_author", n.author);
+	assert_str_field(body, "commit_subject", n.subject);
+	assert_int_equal(body->nr, 8);
+	ipam_node_free(body);
+	strbuf_reset(&sb);
+	assert_int_equal(ipam_notify_render(&sb, &ct, &sl, &n), 0);
+	body = parse_body(sb.buf, sb.len);
+	assert_str_field(body, "text",
+			 "*ipamctl: drift found*\n"
+			 "2 drifted: IPAM1_DNS unlinked\n"
+			 "commit 0123456789abcdef0123456789abcdef01234567 "
+			 "(make dhcp1 managed &lt;now&gt;), run 42");
+	ipam_node_free(body);
+	/* unknown: null, as commit is */
+	strbuf_reset(&sb);
+	assert_int_equal(ipam_notify_render(&sb, &ct, &g, &drift_notice), 0);
+	body = parse_body(sb.buf, sb.len);
+	assert_int_equal(map_get(body, "commit_author")->kind, IPAM_NODE_NULL);
+	assert_int_equal(map_get(body, "commit_subject")->kind, IPAM_NODE_NULL);
+	ipam_node_free(body);
+	strbuf_release(&ct);
+	strbuf_release(&sb);
+}
+
 /* --- delivery -------------------------------------------------------- */
 
 static void test_generic_signed_env(void **state)
@@ -1246,6 +1286,7 @@ int main(void)
 		cmocka_unit_test(test_event_names),
 		cmocka_unit_test(test_url_check),
 		cmocka_unit_test(test_render_generic),
+		cmocka_unit_test(test_render_commit_author),
 		cmocka_unit_test(test_render_slack),
 		cmocka_unit_test(test_render_teams),
 		cmocka_unit_test(test_generic_signed_env),
