@@ -8,6 +8,7 @@
 #include "config.h"
 #include "db.h"
 #include "error.h"
+#include "gitsrc.h"
 #include "log.h"
 #include "strbuf.h"
 #include "banned.h"
@@ -209,4 +210,19 @@ int cli_open_db(struct cli *cli, const struct ipam_desired *d,
 	}
 	strbuf_release(&path);
 	return err;
+}
+
+const char *cli_checkout_commit(char *buf, size_t size, const char *path)
+{
+	struct ipam_git_worktree w;
+
+	if (ipam_git_worktree_head(&w, path)) {
+		log_warn("no git commit recorded for '%s': %s", path,
+			 ipam_error_last());
+		return NULL;
+	}
+	if (!w.commit[0])
+		return NULL;
+	snprintf(buf, size, "%s%s", w.commit, w.dirty ? "+dirty" : "");
+	return buf;
 }

@@ -69,6 +69,13 @@ int cli_parse_global_only(struct cli *cli, const struct command *cmd, int argc,
 /* The path of the desired state: -c, $IPAMCTL_CONFIG, or /etc/ipamctl. */
 const char *cli_config_path(const struct cli *cli);
 /*
+ * The commit of a desired state read from a checkout (-c PATH in a CI
+ * job): HEAD of the work tree that holds path, "+dirty" when its files
+ * differ from HEAD, in buf (48 bytes will do).  Not in a work tree: NULL,
+ * and that is no error (a repository libgit2 will not open: a warning).
+ */
+const char *cli_checkout_commit(char *buf, size_t size, const char *path);
+/*
  * Load and validate the desired state; on problems print them (stderr)
  * and return nonzero.  Warnings are printed and do not fail.
  */
@@ -103,6 +110,7 @@ int cmd_status(struct cli *cli, int argc, char **argv);
 
 extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def,
-	cmd_plan_def, cmd_apply_def, cmd_drift_def, cmd_history_def, cmd_reconcile_def, cmd_status_def;
+	cmd_plan_def, cmd_apply_def, cmd_drift_def, cmd_history_def,
+	cmd_reconcile_def, cmd_status_def;
 
 #endif

@@ -9,7 +9,6 @@
 #include "cli.h"
 #include "db.h"
 #include "error.h"
-#include "gitsrc.h"
 #include "json.h"
 #include "log.h"
 #include "planout.h"
@@ -286,26 +285,6 @@ static void print_plan(struct cli *cli, const struct ipam_reconcile *r,
 	strbuf_release(&out);
 }
 
-/*
- * The commit of a desired state read from a checkout (-c PATH in a CI
- * job): HEAD of the work tree that holds it, "+dirty" when its files
- * differ from HEAD.  Not in a work tree: none, and that is no error.
- */
-static const char *checkout_commit(char *buf, size_t size, const char *path)
-{
-	struct ipam_git_worktree w;
-
-	if (ipam_git_worktree_head(&w, path)) {
-		log_warn("no git commit recorded for '%s': %s", path,
-			 ipam_error_last());
-		return NULL;
-	}
-	if (!w.commit[0])
-		return NULL;
-	snprintf(buf, size, "%s%s", w.commit, w.dirty ? "+dirty" : "");
-	return buf;
-}
-
 static int run(struct cli *cli, struct opts *o, int argc, char **argv)
 {
 	struct ipam_reconcile r = {0};
@@ -344,8 +323,8 @@ static int run(struct cli *cli, struct opts *o, int argc, char **argv)
 	if (rc)
 		goto fail;
 	ro.source = cli_config_path(cli);
-	ro.git_commit =
-		checkout_commit(commit, sizeof(commit), cli_config_path(cli));
+	ro.git_commit = cli_checkout_commit(commit, sizeof(commit),
+					    cli_config_path(cli));
 	ro.progress = isatty(STDERR_FILENO) && cli->verbosity >= 0;
 	rc = ipam_reconcile_prepare(&r, d, db, &ro);
 	prepared = true;

@@ -459,6 +459,7 @@ static int load(struct loop *L, struct ipam_desired **out,
 /* One cycle; returns the exit status it would have alone. */
 static int cycle(struct loop *L)
 {
+	char checkout[48];
 	struct ipam_desired *d = NULL;
 	struct ipam_reconcile r = {0};
 	struct ipam_reconcile_opts ro = {0};
@@ -538,9 +539,14 @@ static int cycle(struct loop *L)
 			       &run_id);
 	if (rc)
 		goto fail;
-	/* The mark on what ipamctl creates names the repository. */
+	/* The mark on what ipamctl creates names the repository.  A local
+	 * -c in a checkout records that checkout's commit, as plan does. */
 	ro.source = L->url ? L->url : cli_config_path(L->cli);
-	ro.git_commit = ci.id[0] ? ci.id : NULL;
+	ro.git_commit =
+		ci.id[0]  ? ci.id
+		: !L->url ? cli_checkout_commit(checkout, sizeof(checkout),
+						cli_config_path(L->cli))
+			  : NULL;
 	ro.stop = should_stop;
 	rc = ipam_reconcile_prepare(&r, d, db, &ro);
 	prepared = true;

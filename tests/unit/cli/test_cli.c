@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "strbuf.h"
 #include "testutil.h"
 
 /* Run ipamctl in cwd (NULL: here) with the arguments up to a NULL. */
@@ -684,6 +685,129 @@ static void test_reconcile_jitter_and_sigint(void **state)
 	tmpdir_remove(dir);
 }
 
+/* git args... in cwd, with a fixed identity and no user settings; its
+ * stdout (malloc'ed). */
+static char *git_run(const char *cwd, ...)
+{
+	static char *const env[] = {
+		"GIT_CONFIG_NOSYSTEM=1",
+		"HOME=/nonexistent",
+		"GIT_AUTHOR_NAME=Ada",
+		"GIT_AUTHOR_EMAIL=ada@example.test",
+		"GIT_COMMITTER_NAME=Ada",
+		"GIT_COMMITTER_EMAIL=ada@example.test",
+		NULL,
+	};
+	char *argv[16] = {"/usr/bin/git"};
+	struct run_result r;
+	size_t n = 1;
+	va_list ap;
+	char *out;
+
+	va_start(ap, cwd);
+	while ((argv[n] = va_arg(ap, char *)) && n < 15)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	assert_int_equal(run_cmd(&r, cwd, env, argv), 0);
+	if (r.status)
+		fail_msg("git %s: %s", argv[1], r.err);
+	out = r.out;
+	r.out = NULL;
+	run_result_free(&r);
+	return out;
+}
+
+/* The "git_commit" of each run in history -o json, joined by ",". */
+static char *history_commits(const char *cfg)
+{
+	struct run_result r = RUN(NULL, "history", "-c", cfg, "-o", "json");
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = r.out;
+
+	assert_int_equal(r.status, 0);
+	while ((p = strstr(p, "\"git_commit\": "))) {
+		const char *v = p + 14, *e;
+
+		if (*v == '"' && (e = strchr(v + 1, '"')))
+			strbuf_addf(&sb, "%s%.*s", sb.len ? "," : "",
+				    (int)(e - v - 1), v + 1);
+		else
+			strbuf_addf(&sb, "%snull", sb.len ? "," : "");
+		p = v;
+	}
+	run_result_free(&r);
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * plan and reconcile with -c in a git checkout (a CI job's) record HEAD's
+ * commit, "+dirty" when the desired state differs from it.  The domain's
+ * DC is a closed port on loopback: each run is incomplete (exit 1) and
+ * still recorded, with no traffic beyond loopback.
+ */
+static void test_checkout_commit_recorded(void **state)
+{
+	char *dir = tmpdir_make(), *cfg, *text, *edited, *head, *want, *got;
+	struct run_result r;
+
+	(void)state;
+	cfg = xasprintf("%s/d.yaml", dir);
+	text = xasprintf("version: 1\n"
+			 "ipamServer: ipam1.corp.example.test\n"
+			 "database: sqlite:%s/state.db\n"
+			 "provisioning:\n"
+			 "  method: manual\n"
+			 "connection:\n"
+			 "  auth: kerberos\n"
+			 "  keytab: %s/none.keytab\n"
+			 "  timeout: 2\n"
+			 "discovery:\n"
+			 "  - domain: corp.example.test\n"
+			 "    dns: false\n"
+			 "    dhcp: false\n"
+			 "    connection:\n"
+			 "      ldapUri: ldap://127.0.0.1:1\n",
+			 dir, dir);
+	assert_int_equal(write_file(cfg, text), 0);
+	free(git_run(dir, "init", "-q", ".", NULL));
+	free(git_run(dir, "add", "d.yaml", NULL));
+	free(git_run(dir, "commit", "-q", "-m", "the desired state", NULL));
+	head = git_run(dir, "rev-parse", "HEAD", NULL);
+	assert_true(strlen(head) >= 40);
+	head[40] = '\0';
+	r = RUN(NULL, "db", "init", "-c", cfg);
+	assert_int_equal(r.status, 0);
+	run_result_free(&r);
+
+	r = RUN(NULL, "plan", "-c", cfg, "-o", "json");
+	assert_int_equal(r.status, 1); /* the DC is unreachable */
+	want = xasprintf("\"git_commit\": \"%s\"", head);
+	assert_non_null(strstr(r.out, want));
+	run_result_free(&r);
+	r = RUN(NULL, "reconcile", "-c", cfg, "--dry-run");
+	assert_int_equal(r.status, 1);
+	run_result_free(&r);
+	/* edited, not committed: +dirty */
+	edited = xasprintf("%s# edited\n", text);
+	assert_int_equal(write_file(cfg, edited), 0);
+	free(edited);
+	r = RUN(NULL, "plan", "-c", cfg);
+	assert_int_equal(r.status, 1);
+	run_result_free(&r);
+	got = history_commits(cfg);
+	free(want);
+	/* newest first: the dirty plan, reconcile, plan */
+	want = xasprintf("%s+dirty,%s,%s", head, head, head);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	free(head);
+	free(text);
+	free(cfg);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_reconcile_hup_keeps_schedule),
 		cmocka_unit_test(test_journal_stream_prefixes),
 		cmocka_unit_test(test_reconcile_jitter_and_sigint),
+		cmocka_unit_test(test_checkout_commit_recorded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
