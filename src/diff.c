@@ -30,11 +30,16 @@ const char *ipam_act_kind_name(enum ipam_act_kind k)
 	return k < IPAM_ACT_NR_KINDS ? kind_names[k] : "?";
 }
 
-/* The plan's phases: creates, updates, links, filter adds, filter
- * removes, unlinks and deletes last -- the GPOs before the grants and
- * IPAMUG they name. */
+/* The plan's phases, in the order apply runs them: the inventory first
+ * (the state database's own: manageability, and the purge of a server
+ * turned unmanaged, in the transaction that stores discovery's outcome),
+ * then in AD creates, updates, links, filter adds, filter removes,
+ * unlinks and deletes last -- the GPOs before the grants and IPAMUG they
+ * name. */
 static int phase(enum ipam_act_kind k, enum ipam_act_op op)
 {
+	if (k == IPAM_ACT_MANAGEABILITY || k == IPAM_ACT_PURGE)
+		return -1;
 	if (op == IPAM_OP_REMOVE && k == IPAM_ACT_DC_GRANTS)
 		return 8;
 	if (op == IPAM_OP_REMOVE && k == IPAM_ACT_GROUP)
@@ -47,7 +52,6 @@ static int phase(enum ipam_act_kind k, enum ipam_act_op op)
 		return 0;
 	case IPAM_ACT_GPO_SETTINGS:
 	case IPAM_ACT_GPO_SECURITY:
-	case IPAM_ACT_MANAGEABILITY:
 		return 1;
 	case IPAM_ACT_GPO_LINK:
 		return 2;
@@ -55,8 +59,6 @@ static int phase(enum ipam_act_kind k, enum ipam_act_op op)
 		return 3;
 	case IPAM_ACT_FILTER_REMOVE:
 		return 4;
-	case IPAM_ACT_PURGE:
-		return 5;
 	case IPAM_ACT_GPO_UNLINK:
 		return 6;
 	default:

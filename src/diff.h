@@ -7,9 +7,11 @@
  * (the desired state moved since the last apply) from *drift* (AD moved
  * behind ipamctl's back).
  *
- * Order: creates, updates, links, filter adds, filter removes, unlinks and
- * deletes last.  A domain whose discovery or GPO read is incomplete gets
- * no removals (they are listed as skipped, with the reason).
+ * Order, as apply runs it: the inventory (manageability, purges: the
+ * state database's own) first, then creates, updates, links, filter adds,
+ * filter removes, unlinks and deletes last.  A domain whose discovery or GPO
+ * read is incomplete gets no removals (they are listed as skipped, with the
+ * reason).
  */
 #ifndef IPAM_DIFF_H
 #define IPAM_DIFF_H

@@ -469,17 +469,17 @@ static void filter_sids_ok(const struct ipam_node *plan, const char *what)
 	}
 }
 
-/* Creates, updates, links, filter adds, filter removes, purges, unlinks
- * and deletes last; seq 1, 2, 3… */
+/* The inventory (manageability, purges), then creates, updates, links,
+ * filter adds, filter removes, unlinks and deletes last; seq 1, 2, 3… */
 static int phase(const char *kind, const char *op)
 {
 	static const char *const order[][4] = {
+		{"manageability", "purge", NULL, NULL},
 		{"group", "group_member", "dc_grants", "gpo_create"},
-		{"gpo_settings", "gpo_security", "manageability", NULL},
+		{"gpo_settings", "gpo_security", NULL, NULL},
 		{"gpo_link", NULL, NULL, NULL},
 		{"filter_add", NULL, NULL, NULL},
 		{"filter_remove", NULL, NULL, NULL},
-		{"purge", NULL, NULL, NULL},
 		{"gpo_unlink", NULL, NULL, NULL},
 		{"gpo_delete", NULL, NULL, NULL},
 		{"dc_grants", NULL, NULL, NULL}, /* removed: after the GPOs */

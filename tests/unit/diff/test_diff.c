@@ -421,8 +421,8 @@ static void test_unmanaged_removed_unless_incomplete(void **state)
 		if (complete) {
 			assert_string_equal(
 				got, "~manageability dhcp1.corp.example.test; "
-				     "-filter_remove dhcp1.corp.example.test; "
-				     "-purge dhcp1.corp.example.test");
+				     "-purge dhcp1.corp.example.test; "
+				     "-filter_remove dhcp1.corp.example.test");
 			assert_int_equal(w.plan.removals, 2);
 			assert_int_equal(w.plan.nr_skipped, 0);
 		} else {
