@@ -203,8 +203,9 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 		ipam_node_set(m, "dc", ipam_node_bool(dom->dc));
 		ipam_node_set(m, "dns", ipam_node_bool(dom->dns));
 		ipam_node_set(m, "dhcp", ipam_node_bool(dom->dhcp));
-		if (dom->remove) /* only when set: digests of others unchanged
-				  */
+		/* Only when set: the digests of other states stay as they
+		 * were. */
+		if (dom->remove)
 			ipam_node_set(m, "remove", ipam_node_bool(true));
 		ipam_node_set(m, "connection",
 			      connection_node(&dom->effective, true));
