@@ -1326,18 +1326,83 @@ static void holder_release(struct lock_holder *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (UTC), or -1. */
+static long long utc_seconds(const char *s)
+{
+	int y, mo, d, h, mi, se;
+	long long yy, era, yoe, doy, doe, days;
+
+	if (!s ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &se) !=
+		    6 ||
+	    mo < 1 || mo > 12 || d < 1 || d > 31)
+		return -1;
+	/* days from the civil date (proleptic Gregorian) */
+	yy = y - (mo <= 2);
+	era = (yy >= 0 ? yy : yy - 399) / 400;
+	yoe = yy - era * 400;
+	doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	days = era * 146097 + doe - 719468;
+	return days * 86400 + h * 3600 + mi * 60 + se;
+}
+
+/* When process pid started, in seconds since the epoch, from /proc (its
+ * stat's starttime after the boot time); -1 when it cannot be told. */
+static long long process_started(long long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0, btime = 0;
+	long tick = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	if (tick <= 0 || !(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the command's ')', field 3 (state) on; starttime is 22 */
+	if (!(p = strrchr(buf, ')')))
+		return -1;
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22 || sscanf(p, "%llu", &start) != 1)
+		return -1;
+	if (!(f = fopen("/proc/stat", "r")))
+		return -1;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "btime %llu", &btime) == 1)
+			break;
+	fclose(f);
+	if (!btime)
+		return -1;
+	return (long long)(btime + start / (unsigned long long)tick);
+}
+
 /*
  * A holder is gone only when it ran on this host and its pid is no longer
- * there; a process on another host cannot be checked from here.  (A zombie
- * still counts as running until its parent reaps it.)
+ * there -- or is there, but as a process that started after the lock was
+ * taken (the pid was reused; two seconds of slack for the clock's
+ * rounding); a process on another host cannot be checked from here.  (A
+ * zombie still counts as running until its parent reaps it.)
  */
 static int holder_gone(const struct lock_holder *h, const char *host)
 {
+	long long since, started;
+
 	if (!h->host || strcmp(h->host, host))
 		return 0;
 	if (h->pid <= 0 || h->pid > INT_MAX)
 		return 1;
-	return kill((pid_t)h->pid, 0) && errno == ESRCH;
+	if (kill((pid_t)h->pid, 0) && errno == ESRCH)
+		return 1;
+	since = utc_seconds(h->since);
+	started = process_started(h->pid);
+	return since >= 0 && started >= 0 && started > since + 2;
 }
 
 /* The holder's runs that never ended: they never will. */

@@ -935,6 +935,58 @@ static void test_lock_other_host(void **state)
 	ipam_db_close(db);
 }
 
+/*
+ * A lock whose pid runs again on this host, but as a process that started
+ * after the lock was taken (the pid was reused), is stale; the same pid
+ * with a lock taken after the process started is held.
+ */
+static void test_lock_reused_pid(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db = open_migrated(f->path);
+	char host[256] = "", *sql, *s, since[32];
+	int pipefd[2], status;
+	time_t later = time(NULL) + 3600;
+	pid_t live;
+
+	gethostname(host, sizeof(host) - 1);
+	/* a live process that is not us */
+	assert_int_equal(pipe(pipefd), 0);
+	live = fork();
+	assert_true(live >= 0);
+	if (live == 0) {
+		char c;
+
+		close(pipefd[1]);
+		(void)!read(pipefd[0], &c, 1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+
+	/* taken long before the process started: its pid was reused */
+	sql = xasprintf("INSERT INTO reconcile_lock VALUES (1, '%s', %lld, "
+			"'reconcile', '2001-01-01T00:00:00Z')",
+			host, (long long)live);
+	s = sqlite_query(f->path, sql);
+	free(s);
+	free(sql);
+	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	assert_int_equal(ipam_db_unlock(db), 0);
+
+	/* taken after it started: that process holds it */
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime(&later));
+	sql = xasprintf("INSERT INTO reconcile_lock VALUES (1, '%s', %lld, "
+			"'reconcile', '%s')",
+			host, (long long)live, since);
+	s = sqlite_query(f->path, sql);
+	free(s);
+	free(sql);
+	assert_int_equal(ipam_db_lock(db, "apply", 0), IPAM_ECONFLICT);
+	close(pipefd[1]);
+	assert_int_equal(waitpid(live, &status, 0), live);
+	ipam_db_close(db);
+}
+
 static void test_migrate_from_version_1(void **state)
 {
 	struct fx *f = *state;
@@ -1106,6 +1158,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lock_waits_for_release,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_reused_pid, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lock_other_host, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_version_1,
