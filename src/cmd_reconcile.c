@@ -467,7 +467,7 @@ static int cycle(struct loop *L)
 	struct ipam_db *db = NULL;
 	struct hooks hooks = {0};
 	struct strbuf err = STRBUF_INIT, sum = STRBUF_INIT;
-	struct ipam_node *summary = NULL;
+	struct ipam_node *summary = NULL, *details = NULL;
 	const char *outcome = "failed";
 	struct commit_info ci;
 	long long run_id = 0;
@@ -499,7 +499,12 @@ static int cycle(struct loop *L)
 			  IPAM_EVENT_BIT(IPAM_EVENT_SOURCE_INVALID));
 		hooks_add(&hooks, gd,
 			  IPAM_EVENT_BIT(IPAM_EVENT_SOURCE_INVALID));
-		notify(&hooks, IPAM_EVENT_SOURCE_INVALID, &ci, run_id, NULL,
+		details = ipam_node_new(IPAM_NODE_MAP);
+		ipam_node_set_str(details, "error", err.buf);
+		ipam_node_set(details, "still_in_force",
+			      good ? ipam_node_str(good)
+				   : ipam_node_new(IPAM_NODE_NULL));
+		notify(&hooks, IPAM_EVENT_SOURCE_INVALID, &ci, run_id, details,
 		       "ipamctl: %s%s%.12s; nothing applied", err.buf,
 		       good ? "; still in force: " : "", good ? good : "");
 		free(hooks.v);
@@ -520,8 +525,10 @@ static int cycle(struct loop *L)
 			IPAM_EINVAL,
 			"the desired state declares no discovery domain: "
 			"refused (never read as 'remove everything')");
-		notify(&hooks, IPAM_EVENT_REFUSED, &ci, 0, NULL, "ipamctl: %s",
-		       ipam_error_last());
+		details = ipam_node_new(IPAM_NODE_MAP);
+		ipam_node_set_str(details, "error", ipam_error_last());
+		notify(&hooks, IPAM_EVENT_REFUSED, &ci, 0, details,
+		       "ipamctl: %s", ipam_error_last());
 		goto fail;
 	}
 	{
@@ -559,11 +566,17 @@ static int cycle(struct loop *L)
 		goto fail;
 	ipam_plan_print_text(stdout, &r, false);
 	fflush(stdout);
-	if (r.plan.drift)
-		notify(&hooks, IPAM_EVENT_DRIFT, &ci, run_id, NULL,
+	if (r.plan.drift) {
+		/* details: the plan's counts and its drift list */
+		details = ipam_reconcile_summary(&r, NULL, NULL);
+		ipam_node_set(details, "changes", ipam_plan_drift_node(&r));
+		notify(&hooks, IPAM_EVENT_DRIFT, &ci, run_id, details,
 		       "ipamctl: drift found: %zu action%s correct changes "
 		       "made in AD behind ipamctl's back",
 		       r.plan.drift, r.plan.drift == 1 ? "" : "s");
+		ipam_node_free(details);
+		details = NULL;
+	}
 	if (report_only) {
 		if (d->suspend)
 			log_notice("suspend: true in the desired state: "
@@ -581,7 +594,10 @@ static int cycle(struct loop *L)
 	rc = ipam_reconcile_safety(&r, L->allow_removals);
 	if (rc) {
 		outcome = "refused";
-		notify(&hooks, IPAM_EVENT_REFUSED, &ci, run_id, NULL,
+		details = ipam_reconcile_summary(&r, NULL, ipam_error_last());
+		ipam_node_set(details, "removals",
+			      ipam_node_int((long long)r.plan.removals));
+		notify(&hooks, IPAM_EVENT_REFUSED, &ci, run_id, details,
 		       "ipamctl: %s", ipam_error_last());
 		goto fail;
 	}
@@ -590,7 +606,9 @@ static int cycle(struct loop *L)
 	       rc ? "stopped" : "complete", res.done, res.failed, res.not_done);
 	if (rc) {
 		outcome = stop_requested ? "interrupted" : "failed";
-		notify(&hooks, IPAM_EVENT_APPLY_FAILED, &ci, run_id, NULL,
+		details = ipam_reconcile_summary(
+			&r, &res, res.error ? res.error : ipam_error_last());
+		notify(&hooks, IPAM_EVENT_APPLY_FAILED, &ci, run_id, details,
 		       "ipamctl: apply failed: %s (%zu done, %zu not done)",
 		       res.error ? res.error : ipam_error_last(), res.done,
 		       res.not_done);
@@ -598,7 +616,9 @@ static int cycle(struct loop *L)
 	}
 	outcome = r.plan.nr ? "succeeded" : "no_changes";
 	if (r.plan.nr)
-		notify(&hooks, IPAM_EVENT_APPLIED, &ci, run_id, NULL,
+		details = ipam_reconcile_summary(&r, &res, NULL);
+	if (r.plan.nr)
+		notify(&hooks, IPAM_EVENT_APPLIED, &ci, run_id, details,
 		       "ipamctl: applied %zu action%s (%zu to create, %zu to "
 		       "update, %zu to remove)",
 		       r.plan.nr, r.plan.nr == 1 ? "" : "s", r.plan.counts[0],
@@ -626,6 +646,7 @@ record:
 		}
 	}
 out:
+	ipam_node_free(details);
 	ipam_node_free(summary);
 	strbuf_release(&sum);
 	strbuf_release(&err);

@@ -121,7 +121,7 @@ static struct ipam_node *drift_entry(const char *domain, const char *gpo,
 
 /* Drift apart from the actions: each drift action (the one correcting
  * it by seq), then each drift note (nothing corrects it). */
-static struct ipam_node *drift_list(const struct ipam_reconcile *r)
+struct ipam_node *ipam_plan_drift_node(const struct ipam_reconcile *r)
 {
 	const struct ipam_plan *p = &r->plan;
 	struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
@@ -212,7 +212,7 @@ struct ipam_node *ipam_plan_to_node(const struct ipam_reconcile *r,
 		ipam_node_push(seq, m);
 	}
 	ipam_node_set(root, "actions", seq);
-	ipam_node_set(root, "drift", drift_list(r));
+	ipam_node_set(root, "drift", ipam_plan_drift_node(r));
 	seq = ipam_node_new(IPAM_NODE_SEQ);
 	for (size_t i = 0; i < p->nr_notes; i++)
 		if (!drift_only || drift_note(p->notes[i], NULL, NULL))

@@ -20,6 +20,10 @@ void ipam_plan_print_text(FILE *f, const struct ipam_reconcile *r,
 void ipam_plan_print_markdown(FILE *f, const struct ipam_reconcile *r,
 			      bool drift_only);
 
+/* The JSON plan's "drift" list alone: what changed behind ipamctl's back,
+ * each with the seq of the action correcting it (null: none does). */
+struct ipam_node *ipam_plan_drift_node(const struct ipam_reconcile *r);
+
 /* "the GPO name" of an action (prefix + suffix), or NULL. */
 const char *ipam_plan_gpo_name(const struct ipam_reconcile *r, int gpo,
 			       char *buf, size_t len);

@@ -951,6 +951,54 @@ struct want {
 	const char *summary_end;    /* suffix, or NULL */
 };
 
+/* An integer member of a map, or -1. */
+static long long jnum(const struct ipam_node *m, const char *key)
+{
+	const struct ipam_node *v = labad_jkey(m, key);
+
+	return v && v->kind == IPAM_NODE_INT ? v->num : -1;
+}
+
+/*
+ * What an event's details say: the plan's counts for drift, refused,
+ * apply_failed and applied (the drift list with drift, the outcome of the
+ * apply with applied and apply_failed, the error with refused and
+ * apply_failed); the error and the commit still in force with
+ * source_invalid.
+ */
+static void details_ok(const struct ipam_node *d, const char *event,
+		       const char *ctx, const char *body)
+{
+	/* refused without a plan: a desired state with no domain */
+	bool plan = strcmp(event, "source_invalid") != 0 &&
+		    (strcmp(event, "refused") || labad_jkey(d, "actions"));
+	const struct ipam_node *v;
+
+	if (plan && jnum(d, "actions") <= 0)
+		fail_msg("%s: details.actions:\n%s", ctx, body);
+	if (!strcmp(event, "drift")) {
+		v = labad_jkey(d, "changes");
+		if (jnum(d, "drift") <= 0 || !v || v->kind != IPAM_NODE_SEQ ||
+		    v->nr == 0 || !labad_jstr(v->items[0], "what"))
+			fail_msg("%s: details.drift and .changes:\n%s", ctx,
+				 body);
+	}
+	if (!strcmp(event, "applied") &&
+	    (jnum(d, "done") != jnum(d, "actions") || jnum(d, "failed") != 0))
+		fail_msg("%s: details.done, .failed:\n%s", ctx, body);
+	if (!strcmp(event, "apply_failed") && jnum(d, "failed") <= 0)
+		fail_msg("%s: details.failed:\n%s", ctx, body);
+	if (!strcmp(event, "refused") && jnum(d, "removals") <= 0)
+		fail_msg("%s: details.removals:\n%s", ctx, body);
+	if ((!strcmp(event, "refused") || !strcmp(event, "apply_failed") ||
+	     !strcmp(event, "source_invalid")) &&
+	    !labad_jstr(d, "error"))
+		fail_msg("%s: details.error:\n%s", ctx, body);
+	if (!strcmp(event, "source_invalid") &&
+	    !labad_jkey(d, "still_in_force"))
+		fail_msg("%s: details.still_in_force:\n%s", ctx, body);
+}
+
 /* Check one request against w; returns its run id. */
 static long long verify_req(const struct req *r, const struct want *w,
 			    const char *what)
@@ -1046,6 +1094,7 @@ static long long verify_req(const struct req *r, const struct want *w,
 	v = labad_jkey(root, "details");
 	if (v->kind != IPAM_NODE_MAP)
 		fail_msg("%s: details is not an object:\n%s", ctx, r->body);
+	details_ok(v, w->event, ctx, r->body);
 	s = labad_jstr(root, "sent_at");
 	{
 		struct tm tm = {0};
