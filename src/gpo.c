@@ -767,6 +767,7 @@ static void decode_dacl(struct ipam_gpo_obs *g, const struct ipam_gpo_state *st,
 			const char *const *editor_sids, size_t nr_editors)
 {
 	const struct ipam_acl *acl = g->sd ? g->sd->dacl : NULL;
+	struct ipam_gpo_trustees explicit_apply = {0};
 	bool ipamug_edit = false;
 	size_t editors_ok = 0;
 
@@ -795,6 +796,8 @@ static void decode_dacl(struct ipam_gpo_obs *g, const struct ipam_gpo_state *st,
 		    !memcmp(&a->object_type, &ipam_guid_apply_group_policy,
 			    sizeof(a->object_type))) {
 			trustees_add(&g->appliers, sid);
+			if (!(a->flags & IPAM_ACE_ID))
+				trustees_add(&explicit_apply, sid);
 			if (!strcmp(sid, AU_SID))
 				g->au_apply = true;
 		}
@@ -808,8 +811,11 @@ static void decode_dacl(struct ipam_gpo_obs *g, const struct ipam_gpo_state *st,
 		}
 		free(sid);
 	}
-	for (size_t i = 0; i < g->appliers.nr; i++) {
-		const char *sid = g->appliers.v[i].sid;
+	/* Filtering: explicit apply and read, AU aside.  An inherited
+	 * apply grant is not the GPO's own and no filter edit can take it
+	 * out. */
+	for (size_t i = 0; i < explicit_apply.nr; i++) {
+		const char *sid = explicit_apply.v[i].sid;
 
 		if (!strcmp(sid, AU_SID))
 			continue;
@@ -819,6 +825,7 @@ static void decode_dacl(struct ipam_gpo_obs *g, const struct ipam_gpo_state *st,
 				break;
 			}
 	}
+	trustees_release(&explicit_apply);
 	for (size_t i = 0; i < nr_editors; i++)
 		for (size_t j = 0; j < g->editors.nr; j++)
 			if (!strcmp(g->editors.v[j].sid, editor_sids[i])) {

@@ -1489,9 +1489,13 @@ int ipam_sd_filter_remove(struct ipam_sd *sd, const struct ipam_sid *sid)
 {
 	struct ipam_ace read, apply;
 
+	/* ipamctl's read ACE exactly (another read grant is not filtering);
+	 * every explicit Apply Group Policy ACE of the SID, whatever its
+	 * flags and other rights, as GPMC or a hand may have written it. */
 	filter_aces(&read, &apply, sid);
 	return remove_if(sd, &read, 0, NULL, NULL) +
-	       remove_if(sd, &apply, 0, NULL, NULL);
+	       remove_if(sd, NULL, IPAM_ACE_ALLOWED_OBJECT, sid,
+			 &ipam_guid_apply_group_policy);
 }
 
 bool ipam_sd_filter_has(const struct ipam_sd *sd, const struct ipam_sid *sid)

@@ -209,7 +209,9 @@ bool ipam_sd_canonical_equal(const struct ipam_sd *a, const struct ipam_sd *b);
 
 /* GPO security filtering: (A;CI;RPLCLORC;;;SID) and
  * (OA;CI;CR;edacfd8f-ffb3-11d1-b41d-00a0c968f939;;SID).  add returns how
- * many ACEs it added, remove how many it removed (0 to 2). */
+ * many ACEs it added; remove takes that read ACE and every explicit Apply
+ * Group Policy object ACE of the SID (any flags or extra rights: entries
+ * made elsewhere) and returns how many ACEs it removed. */
 int ipam_sd_filter_add(struct ipam_sd *sd, const struct ipam_sid *sid);
 int ipam_sd_filter_remove(struct ipam_sd *sd, const struct ipam_sid *sid);
 /* Both ACEs are there. */

@@ -226,6 +226,27 @@ static void test_filter_add_remove(void **state)
 	assert_int_equal(after.len, before.len);
 	assert_memory_equal(after.buf, before.buf, before.len);
 
+	/* An entry written by another tool -- no inheritance flag, more
+	 * rights -- goes too: its apply ACE is what made it filtering; an
+	 * inherited apply ACE is not the GPO's own and stays. */
+	{
+		struct ipam_sd *hand;
+
+		want = xasprintf("O:DAG:DAD:(A;;RPLCLORC;;;" DOMSID "-1105)"
+				 "(OA;;CRRP;" APPLY ";;" DOMSID "-1105)"
+				 "(OA;CIID;CR;" APPLY ";;" DOMSID "-1106)");
+		assert_int_equal(ipam_sd_from_sddl(&hand, want, &dom), 0);
+		assert_int_equal(ipam_sd_filter_remove(hand, &pc), 1);
+		text = sddl_of(hand, &dom);
+		assert_null(strstr(text, "(OA;;CRRP;"));
+		assert_non_null(
+			strstr(text, "(A;;RPLCLORC;;;" DOMSID "-1105)"));
+		assert_non_null(strstr(text, "(OA;CIID;CR;" APPLY));
+		free(text);
+		free(want);
+		ipam_sd_free(hand);
+	}
+
 	/* Filtering to chosen computers: AU keeps read, loses apply. */
 	assert_int_equal(ipam_sd_ace_remove(sd, IPAM_ACE_ALLOWED_OBJECT, &au,
 					    &ipam_guid_apply_group_policy),
