@@ -175,6 +175,12 @@ static const char *const migrations[] = {
 	/* 3: who made the commit a run worked from, and what it says */
 	"ALTER TABLE runs ADD COLUMN git_author TEXT;"
 	"ALTER TABLE runs ADD COLUMN git_subject TEXT;",
+
+	/* 4: which process holds the lock, beyond its pid: its start time
+	 * in clock ticks since boot and the boot it ran in (a pid alone may
+	 * name another process after a reboot or a wrap) */
+	"ALTER TABLE reconcile_lock ADD COLUMN proc_start INTEGER;"
+	"ALTER TABLE reconcile_lock ADD COLUMN boot_id TEXT;",
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1314,8 +1320,9 @@ int ipam_db_applied_store(struct ipam_db *db, long long run_id,
 #define LOCK_POLL_MS 200
 
 struct lock_holder {
-	char *host, *command, *since;
+	char *host, *command, *since, *boot_id;
 	long long pid;
+	long long proc_start; /* -1: not recorded */
 };
 
 static void holder_release(struct lock_holder *h)
@@ -1323,76 +1330,83 @@ static void holder_release(struct lock_holder *h)
 	free(h->host);
 	free(h->command);
 	free(h->since);
+	free(h->boot_id);
 	memset(h, 0, sizeof(*h));
 }
 
-/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (UTC), or -1. */
-static long long utc_seconds(const char *s)
-{
-	int y, mo, d, h, mi, se;
-	long long yy, era, yoe, doy, doe, days;
-
-	if (!s ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &se) !=
-		    6 ||
-	    mo < 1 || mo > 12 || d < 1 || d > 31)
-		return -1;
-	/* days from the civil date (proleptic Gregorian) */
-	yy = y - (mo <= 2);
-	era = (yy >= 0 ? yy : yy - 399) / 400;
-	yoe = yy - era * 400;
-	doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	days = era * 146097 + doe - 719468;
-	return days * 86400 + h * 3600 + mi * 60 + se;
-}
-
-/* When process pid started, in seconds since the epoch, from /proc (its
- * stat's starttime after the boot time); -1 when it cannot be told. */
-static long long process_started(long long pid)
+/* When process pid started, in clock ticks since boot (field 22 of
+ * /proc/PID/stat), or -1 when it cannot be told.  No wall clock: a clock
+ * set forward does not change it. */
+static long long process_start_ticks(long long pid)
 {
 	char path[64], buf[1024], *p;
-	unsigned long long start = 0, btime = 0;
-	long tick = sysconf(_SC_CLK_TCK);
+	unsigned long long start;
 	FILE *f;
 	size_t n;
 	int field;
 
 	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-	if (tick <= 0 || !(f = fopen(path, "r")))
+	if (!(f = fopen(path, "r")))
 		return -1;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	/* after the command's ')', field 3 (state) on; starttime is 22 */
+	/* after the command's ')', field 3 (state) on */
 	if (!(p = strrchr(buf, ')')))
 		return -1;
 	for (field = 2; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
-	if (field != 22 || sscanf(p, "%llu", &start) != 1)
+	if (field != 22 || sscanf(p, "%llu", &start) != 1 ||
+	    start > (unsigned long long)LLONG_MAX)
 		return -1;
-	if (!(f = fopen("/proc/stat", "r")))
-		return -1;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "btime %llu", &btime) == 1)
-			break;
-	fclose(f);
-	if (!btime)
-		return -1;
-	return (long long)(btime + start / (unsigned long long)tick);
+	return (long long)start;
+}
+
+/* This boot's id (/proc/sys/kernel/random/boot_id) in buf, or "". */
+static const char *boot_id(char buf[64])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, 63, f);
+		fclose(f);
+	}
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return buf;
 }
 
 /*
- * A holder is gone only when it ran on this host and its pid is no longer
- * there -- or is there, but as a process that started after the lock was
- * taken (the pid was reused; two seconds of slack for the clock's
- * rounding); a process on another host cannot be checked from here.  (A
- * zombie still counts as running until its parent reaps it.)
+ * Is h our own process's lock?  Same host and pid -- and, where the lock
+ * says so, the same boot and start time (else it is a dead process's
+ * whose pid we happen to have).
+ */
+static int holder_is_us(const struct lock_holder *h, const char *host,
+			long long pid)
+{
+	char boot[64];
+
+	if (!h->host || strcmp(h->host, host) || h->pid != pid)
+		return 0;
+	if (h->boot_id && *boot_id(boot) && strcmp(h->boot_id, boot))
+		return 0;
+	return h->proc_start < 0 || h->proc_start == process_start_ticks(pid);
+}
+
+/*
+ * A holder is gone only when it ran on this host and its process is no
+ * longer there: its pid is free, the host booted since (another boot id),
+ * or the pid now names a process that started at another time (reused);
+ * a process on another host cannot be checked from here.  (A zombie
+ * still counts as running until its parent reaps it.)
  */
 static int holder_gone(const struct lock_holder *h, const char *host)
 {
-	long long since, started;
+	char boot[64];
+	long long started;
 
 	if (!h->host || strcmp(h->host, host))
 		return 0;
@@ -1400,9 +1414,12 @@ static int holder_gone(const struct lock_holder *h, const char *host)
 		return 1;
 	if (kill((pid_t)h->pid, 0) && errno == ESRCH)
 		return 1;
-	since = utc_seconds(h->since);
-	started = process_started(h->pid);
-	return since >= 0 && started >= 0 && started > since + 2;
+	if (h->boot_id && *boot_id(boot) && strcmp(h->boot_id, boot))
+		return 1;
+	if (h->proc_start < 0)
+		return 0;
+	started = process_start_ticks(h->pid);
+	return started >= 0 && started != h->proc_start;
 }
 
 /* The holder's runs that never ended: they never will. */
@@ -1438,8 +1455,8 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 	if (err)
 		return err;
 	err = prepare(db, &st,
-		      "SELECT host, pid, command, started_at FROM "
-		      "reconcile_lock WHERE id = 1");
+		      "SELECT host, pid, command, started_at, proc_start, "
+		      "boot_id FROM reconcile_lock WHERE id = 1");
 	if (err)
 		goto out;
 	rc = sqlite3_step(st);
@@ -1448,6 +1465,10 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 		h->pid = sqlite3_column_int64(st, 1);
 		h->command = column_dup(st, 2);
 		h->since = column_dup(st, 3);
+		h->proc_start = sqlite3_column_type(st, 4) == SQLITE_NULL
+					? -1
+					: sqlite3_column_int64(st, 4);
+		h->boot_id = column_dup(st, 5);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -1455,7 +1476,7 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 		goto out;
 	}
 	held = rc == SQLITE_ROW;
-	if (held && h->host && !strcmp(h->host, host) && h->pid == pid) {
+	if (held && holder_is_us(h, host, pid)) {
 		/* Ours already: taking it again is no conflict. */
 		*taken = 1;
 		goto out;
@@ -1467,12 +1488,23 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 	if (!err)
 		err = prepare(db, &st,
 			      "INSERT OR REPLACE INTO reconcile_lock(id, host, "
-			      "pid, command, started_at) VALUES (1, ?1, ?2, "
-			      "?3, " NOW_SQL ")");
+			      "pid, command, started_at, proc_start, boot_id) "
+			      "VALUES (1, ?1, ?2, ?3, " NOW_SQL ", ?4, ?5)");
 	if (!err) {
+		long long me = process_start_ticks(pid);
+		char boot[64];
+
 		bind_text(st, 1, host);
 		sqlite3_bind_int64(st, 2, pid);
 		bind_text(st, 3, command);
+		if (me >= 0)
+			sqlite3_bind_int64(st, 4, me);
+		else
+			sqlite3_bind_null(st, 4);
+		if (*boot_id(boot))
+			bind_text(st, 5, boot);
+		else
+			sqlite3_bind_null(st, 5);
 		err = step_done(db, st, "cannot take the lock of");
 	}
 	if (!err)

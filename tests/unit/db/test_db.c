@@ -132,7 +132,7 @@ static void test_migrations_from_zero(void **state)
 	free(s);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3");
+	assert_string_equal(s, "1,2,3,4");
 	free(s);
 	s = sqlite_query(f->path, TABLES_SQL);
 	assert_string_equal(s, "access_status,actions,applied_domains,"
@@ -907,7 +907,8 @@ static void test_lock_other_host(void **state)
 	gethostname(host, sizeof(host) - 1);
 
 	/* on another host it cannot be checked: it is not stale */
-	sql = xasprintf("INSERT INTO reconcile_lock VALUES (1, "
+	sql = xasprintf("INSERT INTO reconcile_lock(id, host, pid, command, "
+			"started_at) VALUES (1, "
 			"'elsewhere.example.test', %lld, 'reconcile', "
 			"'2026-01-01T00:00:00Z')",
 			(long long)dead);
@@ -935,21 +936,44 @@ static void test_lock_other_host(void **state)
 	ipam_db_close(db);
 }
 
+/* Field 22 of /proc/PID/stat: the process's start in ticks since boot. */
+static long long start_ticks(pid_t pid)
+{
+	char *path = xasprintf("/proc/%ld/stat", (long)pid), *p;
+	char *text = slurp(path, NULL);
+	long long v = -1;
+	int field = 2;
+
+	assert_non_null(text);
+	p = strrchr(text, ')');
+	assert_non_null(p);
+	for (; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	assert_int_equal(sscanf(p, "%lld", &v), 1);
+	free(text);
+	free(path);
+	return v;
+}
+
 /*
- * A lock whose pid runs again on this host, but as a process that started
- * after the lock was taken (the pid was reused), is stale; the same pid
- * with a lock taken after the process started is held.
+ * A lock whose pid runs here again, but as a process that started at
+ * another time or in another boot, is stale (the pid was reused); with
+ * the holder's own start time and boot it is held.  No wall clock.
  */
 static void test_lock_reused_pid(void **state)
 {
 	struct fx *f = *state;
 	struct ipam_db *db = open_migrated(f->path);
-	char host[256] = "", *sql, *s, since[32];
+	char host[256] = "", *sql, *s, *boot;
 	int pipefd[2], status;
-	time_t later = time(NULL) + 3600;
+	long long ticks;
 	pid_t live;
 
 	gethostname(host, sizeof(host) - 1);
+	boot = slurp("/proc/sys/kernel/random/boot_id", NULL);
+	assert_non_null(boot);
+	boot[strcspn(boot, "\n")] = '\0';
 	/* a live process that is not us */
 	assert_int_equal(pipe(pipefd), 0);
 	live = fork();
@@ -962,28 +986,49 @@ static void test_lock_reused_pid(void **state)
 		_exit(0);
 	}
 	close(pipefd[0]);
+	ticks = start_ticks(live);
 
-	/* taken long before the process started: its pid was reused */
+	/* its pid, another start time: reused, stale */
 	sql = xasprintf("INSERT INTO reconcile_lock VALUES (1, '%s', %lld, "
-			"'reconcile', '2001-01-01T00:00:00Z')",
-			host, (long long)live);
+			"'reconcile', '2026-01-01T00:00:00Z', %lld, '%s')",
+			host, (long long)live, ticks + 1, boot);
 	s = sqlite_query(f->path, sql);
 	free(s);
 	free(sql);
 	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
 	assert_int_equal(ipam_db_unlock(db), 0);
-
-	/* taken after it started: that process holds it */
-	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime(&later));
+	/* its pid and start time, another boot: stale */
 	sql = xasprintf("INSERT INTO reconcile_lock VALUES (1, '%s', %lld, "
-			"'reconcile', '%s')",
-			host, (long long)live, since);
+			"'reconcile', '2026-01-01T00:00:00Z', %lld, "
+			"'00000000-0000-4000-8000-000000000000')",
+			host, (long long)live, ticks);
+	s = sqlite_query(f->path, sql);
+	free(s);
+	free(sql);
+	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	assert_int_equal(ipam_db_unlock(db), 0);
+	/* its pid, start time and boot: held, whatever the dates say */
+	sql = xasprintf("INSERT INTO reconcile_lock VALUES (1, '%s', %lld, "
+			"'reconcile', '2001-01-01T00:00:00Z', %lld, '%s')",
+			host, (long long)live, ticks, boot);
 	s = sqlite_query(f->path, sql);
 	free(s);
 	free(sql);
 	assert_int_equal(ipam_db_lock(db, "apply", 0), IPAM_ECONFLICT);
+	/* and what ipamctl records for itself is its own start and boot */
+	s = sqlite_query(f->path, "DELETE FROM reconcile_lock");
+	free(s);
+	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	sql = xasprintf("%lld|%s", start_ticks(getpid()), boot);
+	s = sqlite_query(f->path, "SELECT proc_start || '|' || boot_id FROM "
+				  "reconcile_lock");
+	assert_string_equal(s, sql);
+	free(s);
+	free(sql);
+	assert_int_equal(ipam_db_unlock(db), 0);
 	close(pipefd[1]);
 	assert_int_equal(waitpid(live, &status, 0), live);
+	free(boot);
 	ipam_db_close(db);
 }
 
@@ -1033,11 +1078,11 @@ static void test_migrate_from_version_1(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 1);
-	assert_int_equal(to, 3);
+	assert_int_equal(to, 4);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3");
+	assert_string_equal(s, "1,2,3,4");
 	free(s);
 	assert_int_equal(ipam_db_counts(db, &c, &nr), 0);
 	assert_int_equal(nr, 10);
@@ -1081,11 +1126,15 @@ static void test_migrate_from_version_2(void **state)
 	assert_int_equal(ipam_db_run_set_source(db, run, "feedc0de", "dg"), 0);
 	assert_int_equal(ipam_db_run_end(db, run, "succeeded", "{}"), 0);
 	ipam_db_close(db);
-	s = sqlite_query(f->path, "ALTER TABLE runs DROP COLUMN git_author;"
-				  "ALTER TABLE runs DROP COLUMN git_subject;"
-				  "DELETE FROM schema_migrations WHERE "
-				  "version > 2;"
-				  "PRAGMA user_version = 2;");
+	s = sqlite_query(f->path,
+			 "ALTER TABLE runs DROP COLUMN git_author;"
+			 "ALTER TABLE runs DROP COLUMN git_subject;"
+			 "ALTER TABLE reconcile_lock DROP COLUMN "
+			 "proc_start;"
+			 "ALTER TABLE reconcile_lock DROP COLUMN boot_id;"
+			 "DELETE FROM schema_migrations WHERE "
+			 "version > 2;"
+			 "PRAGMA user_version = 2;");
 	free(s);
 	s = sqlite_query(f->path, "SELECT count(*) FROM pragma_table_info("
 				  "'runs') WHERE name LIKE 'git_%'");
@@ -1106,11 +1155,11 @@ static void test_migrate_from_version_2(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 2);
-	assert_int_equal(to, 3);
+	assert_int_equal(to, 4);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3");
+	assert_string_equal(s, "1,2,3,4");
 	free(s);
 	/* the old run is still there, without an author; new ones get it */
 	assert_int_equal(ipam_db_run_set_author(db, run, "Bo <bo@example.test>",
