@@ -346,8 +346,12 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 		const struct ipam_db_run *a;
 		size_t nr = 0;
 
+		/* a commit of the repository: a plain id (an apply from a
+		 * local checkout records "<id>+dirty" when edited) */
 		if (!ipam_db_runs_list(db, 0, &runs, &nr) &&
-		    (a = last_applied(runs, nr)) && a->git_commit)
+		    (a = last_applied(runs, nr)) && a->git_commit &&
+		    strlen(a->git_commit) == 40 &&
+		    strspn(a->git_commit, "0123456789abcdef") == 40)
 			*good = xstrdup(a->git_commit);
 		ipam_db_runs_free(runs, nr);
 	}
@@ -377,7 +381,8 @@ static int parse_snapshot(struct ipam_desired **out,
 
 /*
  * The desired state of commit good of this cycle's repository, read again
- * from the git cache (for its notify: when the newest commit is broken);
+ * through the cache -- one more fetch of a mirror just brought up to date
+ * (for its notify: when the newest commit is broken);
  * NULL when it cannot be had.  Messages at notice level only: the cycle
  * has failed already, this is best effort.
  */
@@ -480,7 +485,7 @@ static int cycle(struct loop *L)
 		 * Last known good stays in force: nothing is applied.  Told:
 		 * the local configuration's webhooks and those of the last
 		 * good desired state -- the loop's, or in a one-shot run the
-		 * last applied commit read again from the git cache (not
+		 * last applied commit read again through the cache (not
 		 * when the repository did not answer: that would only wait
 		 * for it again).
 		 */

@@ -995,10 +995,19 @@ void ipam_diff_applied(struct ipam_applied_domain *out,
 	out->domain = xstrdup(st->domain);
 	out->config_digest =
 		in->config_digest ? xstrdup(in->config_digest) : NULL;
-	out->group = st->ipamug.exists;
-	out->group_member = st->ipamug.has_server;
-	out->elr = st->elr_member;
-	out->dns_ace = st->dns_ace;
+	{
+		/* In a domain being removed, a foreign IPAMUG and its grants
+		 * stay and are not ipamctl's to remember: with nothing of its
+		 * own left there, the domain's record is empty. */
+		const struct ipam_domain *dd =
+			ipam_desired_find_domain(in->d, st->domain);
+		bool keep = !(dd && dd->remove) || st->ipamug.owned;
+
+		out->group = st->ipamug.exists && keep;
+		out->group_member = st->ipamug.has_server && keep;
+		out->elr = st->elr_member && keep;
+		out->dns_ace = st->dns_ace && keep;
+	}
 	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
 		const struct ipam_gpo_obs *g = &st->gpos[k];
 		const struct ipam_applied_gpo *pg =

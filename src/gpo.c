@@ -2350,8 +2350,10 @@ int ipam_gpo_ensure_settings(struct ipam_gpo_session *s,
 	g->functionality_version = 2;
 	g->flags &= ~2L;
 	g->settings_current = true;
-	for (size_t i = 0; i < g->nr_files; i++)
+	for (size_t i = 0; i < g->nr_files; i++) {
 		g->files[i].current = g->files[i].present = true;
+		content_release(&g->files[i]); /* what was read is gone */
+	}
 	foreign_release(g);
 out:
 	for (size_t i = 0; i < IPAM_POL_MAX_FILES; i++)

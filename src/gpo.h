@@ -85,8 +85,9 @@ struct ipam_gpo_file_state {
 	bool current;	 /* byte-equal to what ipamctl renders */
 	char sha256[65]; /* of the present file, hex; "" when absent */
 	/* What the present file says, one line an item (a firewall rule,
-	 * a group and its members, a share, a registry value), as read;
-	 * NULL-terminated, NULL when absent or unreadable. */
+	 * a group and its members, a share, a registry value), as read
+	 * (a file that does not parse: one "unreadable: ..." line);
+	 * NULL-terminated, NULL when absent or after ipamctl rewrote it. */
 	char **content;
 	size_t nr_content;
 };

@@ -538,6 +538,24 @@ static void test_remove_domain(void **state)
 				 "-gpo_delete IPAM_DC_NPS");
 	assert_int_equal(w.plan.nr_notes, 2);
 	free(got);
+	/* What an apply of it records: nothing of ipamctl's is left once
+	 * its GPOs are gone (the foreign IPAMUG is not remembered). */
+	{
+		struct ipam_diff_input in = {0};
+		struct ipam_applied_domain ad;
+
+		for (int k = 0; k < IPAM_GPO_COUNT; k++)
+			w.st->gpos[k].owned = false;
+		in.d = w.d;
+		in.obs = &w.obs;
+		in.inventory = &w.prev;
+		in.inv_plan = &w.inv_plan;
+		ipam_diff_applied(&ad, &in, w.st, NULL);
+		assert_int_equal(ad.nr_gpos, 0);
+		assert_false(ad.group || ad.group_member || ad.elr ||
+			     ad.dns_ace);
+		ipam_applied_domain_release(&ad);
+	}
 	world_free(&w);
 }
 
