@@ -355,33 +355,25 @@ static int count_lines_with(const char *text, const char *needle)
 	return n;
 }
 
-/*
- * reconcile --every: SIGHUP re-reads the configuration but keeps the next
- * cycle's due time (HUPs must not put cycles off); SIGTERM stops it.  The
- * source is a repository that does not exist, so each cycle fails at once
- * without a network.
- */
-static void test_reconcile_hup_keeps_schedule(void **state)
+/* reconcile --every in a child, its stderr to log; the source fails at
+ * once (no repository there), so cycles take no time.  Its pid. */
+static pid_t start_failing_loop(const char *dir, const char *log,
+				const char *every, const char *jitter)
 {
-	char *dir = tmpdir_make(), *cfg, *log, *text;
+	char *cfg = xasprintf("%s/d.yaml", dir);
+	char *text = xasprintf("version: 1\n"
+			       "ipamServer: ipam1.corp.example.test\n"
+			       "database: sqlite:%s/state.db\n"
+			       "provisioning:\n"
+			       "  method: gpo\n"
+			       "  gpoPrefix: IPAM1\n"
+			       "source:\n"
+			       "  repo: %s/no-such-repo.git\n"
+			       "  ref: main\n"
+			       "  cacheDir: %s/cache\n",
+			       dir, dir, dir);
 	pid_t pid;
-	int status;
-	double t0;
 
-	(void)state;
-	cfg = xasprintf("%s/d.yaml", dir);
-	log = xasprintf("%s/err.log", dir);
-	text = xasprintf("version: 1\n"
-			 "ipamServer: ipam1.corp.example.test\n"
-			 "database: sqlite:%s/state.db\n"
-			 "provisioning:\n"
-			 "  method: gpo\n"
-			 "  gpoPrefix: IPAM1\n"
-			 "source:\n"
-			 "  repo: %s/no-such-repo.git\n"
-			 "  ref: main\n"
-			 "  cacheDir: %s/cache\n",
-			 dir, dir, dir);
 	assert_int_equal(write_file(cfg, text), 0);
 	fflush(NULL);
 	pid = fork();
@@ -392,9 +384,30 @@ static void test_reconcile_hup_keeps_schedule(void **state)
 		if (fd < 0 || dup2(fd, 2) < 0)
 			_exit(127);
 		execl(ipamctl_path(), "ipamctl", "reconcile", "-c", cfg,
-		      "--every", "3s", (char *)NULL);
+		      "--every", every, "--jitter", jitter, (char *)NULL);
 		_exit(127);
 	}
+	free(text);
+	free(cfg);
+	return pid;
+}
+
+/*
+ * reconcile --every: SIGHUP re-reads the configuration but keeps the next
+ * cycle's due time (HUPs must not put cycles off); SIGTERM stops it.  The
+ * source is a repository that does not exist, so each cycle fails at once
+ * without a network.
+ */
+static void test_reconcile_hup_keeps_schedule(void **state)
+{
+	char *dir = tmpdir_make(), *log, *text;
+	pid_t pid;
+	int status;
+	double t0;
+
+	(void)state;
+	log = xasprintf("%s/err.log", dir);
+	pid = start_failing_loop(dir, log, "3s", "0%");
 	t0 = mono_now();
 	/* HUPs every 0.7 s for 4.5 s: the second cycle is due at ~3 s. */
 	while (mono_now() - t0 < 4.5) {
@@ -403,7 +416,6 @@ static void test_reconcile_hup_keeps_schedule(void **state)
 	}
 	kill(pid, SIGTERM);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	free(text);
 	text = slurp(log, NULL);
 	assert_non_null(text);
 	assert_true(WIFEXITED(status));
@@ -415,7 +427,6 @@ static void test_reconcile_hup_keeps_schedule(void **state)
 	assert_true(count_lines_with(text, "SIGHUP: configuration") >= 3);
 	assert_non_null(strstr(text, "stopped"));
 	free(text);
-	free(cfg);
 	free(log);
 	tmpdir_remove(dir);
 }
@@ -568,43 +579,6 @@ static void test_journal_stream_prefixes(void **state)
 	free(err_path);
 	free(out_path);
 	tmpdir_remove(dir);
-}
-
-/* reconcile --every in a child, its stderr to log; the source fails at
- * once (no repository there), so cycles take no time.  Its pid. */
-static pid_t start_failing_loop(const char *dir, const char *log,
-				const char *every, const char *jitter)
-{
-	char *cfg = xasprintf("%s/d.yaml", dir);
-	char *text = xasprintf("version: 1\n"
-			       "ipamServer: ipam1.corp.example.test\n"
-			       "database: sqlite:%s/state.db\n"
-			       "provisioning:\n"
-			       "  method: gpo\n"
-			       "  gpoPrefix: IPAM1\n"
-			       "source:\n"
-			       "  repo: %s/no-such-repo.git\n"
-			       "  ref: main\n"
-			       "  cacheDir: %s/cache\n",
-			       dir, dir, dir);
-	pid_t pid;
-
-	assert_int_equal(write_file(cfg, text), 0);
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (fd < 0 || dup2(fd, 2) < 0)
-			_exit(127);
-		execl(ipamctl_path(), "ipamctl", "reconcile", "-c", cfg,
-		      "--every", every, "--jitter", jitter, (char *)NULL);
-		_exit(127);
-	}
-	free(text);
-	free(cfg);
-	return pid;
 }
 
 /* The N of each "next cycle in N s" line of text, up to max. */
