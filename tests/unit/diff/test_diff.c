@@ -191,6 +191,21 @@ static void run_diff(struct world *w)
 	ipam_diff(&w->plan, &in);
 }
 
+/* The diff again, on w's world with DNS discovery complete or not. */
+static void rediff(struct world *w, bool dns_complete)
+{
+	ipam_plan_release(&w->plan);
+	if (dns_complete)
+		ipam_obs_set_status(&w->obs.domains[0].dns,
+				    IPAM_VERDICT_COMPLETE, NULL);
+	else
+		ipam_obs_set_status(&w->obs.domains[0].dns,
+				    IPAM_VERDICT_INCOMPLETE,
+				    "NS query timed out");
+	ipam_inv_plan_release(&w->inv_plan);
+	run_diff(w);
+}
+
 static void world_free(struct world *w)
 {
 	ipam_plan_release(&w->plan);
@@ -347,12 +362,8 @@ static void test_drift(void **state)
 		assert_non_null(strstr(a->reason, "not a server in the"));
 	}
 	free(got);
-	ipam_plan_release(&w.plan);
 	/* The same in a domain seen incompletely: skipped, not removed. */
-	ipam_obs_set_status(&w.obs.domains[0].dns, IPAM_VERDICT_INCOMPLETE,
-			    "NS query timed out");
-	ipam_inv_plan_release(&w.inv_plan);
-	run_diff(&w);
+	rediff(&w, false);
 	assert_int_equal(w.plan.removals, 0);
 	assert_int_equal(w.plan.nr_skipped, 1);
 	assert_non_null(strstr(w.plan.skipped[0].what, DSID "-4242"));
@@ -515,23 +526,16 @@ static void test_remove_domain(void **state)
 	for (size_t i = 0; i < w.plan.nr; i++)
 		assert_int_equal(w.plan.actions[i].pos.line, 6);
 	free(got);
-	ipam_plan_release(&w.plan);
 
 	/* Seen incompletely: every removal skipped. */
-	ipam_obs_set_status(&w.obs.domains[0].dns, IPAM_VERDICT_INCOMPLETE,
-			    "NS query timed out");
-	ipam_inv_plan_release(&w.inv_plan);
-	run_diff(&w);
+	rediff(&w, false);
 	assert_int_equal(w.plan.nr, 0);
 	assert_int_equal(w.plan.nr_skipped, 3);
 	assert_int_equal(w.plan.nr_incomplete, 1);
 
 	/* A foreign IPAMUG (and its grants) stays. */
-	ipam_plan_release(&w.plan);
-	ipam_obs_set_status(&w.obs.domains[0].dns, IPAM_VERDICT_COMPLETE, NULL);
 	w.st->ipamug.owned = false;
-	ipam_inv_plan_release(&w.inv_plan);
-	run_diff(&w);
+	rediff(&w, true);
 	got = actions(&w.plan);
 	assert_string_equal(got, "-gpo_unlink IPAM_DNS; "
 				 "-gpo_delete IPAM_DNS; "
