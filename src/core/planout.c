@@ -1,0 +1,556 @@
+#include "planout.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "strbuf.h"
+#include "banned.h"
+
+static const char *op_name(enum ipam_act_op op)
+{
+	return op == IPAM_OP_CREATE   ? "create"
+	       : op == IPAM_OP_UPDATE ? "update"
+				      : "remove";
+}
+
+static size_t op_index(enum ipam_act_op op)
+{
+	return op == IPAM_OP_CREATE ? 0 : op == IPAM_OP_UPDATE ? 1 : 2;
+}
+
+const char *ipam_plan_gpo_name(const struct ipam_plan_doc *r, int gpo,
+			       char *buf, size_t len)
+{
+	if (gpo < 0 || !r->d->gpo_prefix.value)
+		return NULL;
+	snprintf(buf, len, "%s%s", r->d->gpo_prefix.value,
+		 ipam_pol_gpo_suffix((enum ipam_pol_gpo)gpo));
+	return buf;
+}
+
+static bool shown(const struct ipam_action *a, bool drift_only)
+{
+	return !drift_only || a->origin == IPAM_ORIGIN_DRIFT;
+}
+
+/* What a drift action says changed: the drift list and the drift section
+ * say "drift" already. */
+static const char *drift_what(const char *reason)
+{
+	return strncmp(reason, "drift: ", 7) ? reason : reason + 7;
+}
+
+/*
+ * Drift no action corrects is a note "<domain>: drift: <what>" (the diff
+ * says so in its words); dom gets the domain, *what the rest.
+ */
+static bool drift_note(const char *n, struct strbuf *dom, const char **what)
+{
+	const char *d = strstr(n, ": drift: "), *c = strstr(n, ": ");
+
+	if (!d)
+		return false;
+	if (dom) {
+		strbuf_reset(dom);
+		strbuf_add(dom, n, (size_t)(c - n));
+	}
+	if (what)
+		*what = d + 9;
+	return true;
+}
+
+/* Does name stand alone at p (IPAM1_DNS is not in IPAM1_DNSX)? */
+static bool whole_name(const char *p, size_t len)
+{
+	char c = p[len];
+
+	return !(c == '_' || c == '-' || (c >= '0' && c <= '9') ||
+		 (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'));
+}
+
+/* The GPO a note names, or -1: notes carry no GPO of their own. */
+static int note_gpo(const struct ipam_plan_doc *r, const char *what)
+{
+	char gbuf[128];
+
+	for (int g = 0; g < IPAM_GPO_COUNT; g++) {
+		const char *name = ipam_plan_gpo_name(r, g, gbuf, sizeof(gbuf));
+		size_t len = name ? strlen(name) : 0;
+
+		for (const char *p = what; name && (p = strstr(p, name));
+		     p += len)
+			if (whole_name(p, len))
+				return g;
+	}
+	return -1;
+}
+
+/* "before -> after", "new: after" or "was: before"; "" when neither. */
+static void change_text(struct strbuf *sb, const struct ipam_action *a)
+{
+	if (a->before && a->after)
+		strbuf_addf(sb, "%s -> %s", a->before, a->after);
+	else if (a->after)
+		strbuf_addf(sb, "new: %s", a->after);
+	else if (a->before)
+		strbuf_addf(sb, "was: %s", a->before);
+}
+
+static struct ipam_node *opt_str(const char *s)
+{
+	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
+}
+
+static struct ipam_node *drift_entry(const char *domain, const char *gpo,
+				     const char *target, const char *what,
+				     long long corrected_by)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+
+	ipam_node_set_str(m, "domain", domain);
+	ipam_node_set(m, "gpo", opt_str(gpo));
+	ipam_node_set(m, "target", opt_str(target));
+	ipam_node_set_str(m, "what", what);
+	ipam_node_set(m, "corrected_by",
+		      corrected_by > 0 ? ipam_node_int(corrected_by)
+				       : ipam_node_new(IPAM_NODE_NULL));
+	return m;
+}
+
+/* Drift apart from the actions: each drift action (the one correcting
+ * it by seq), then each drift note (nothing corrects it). */
+struct ipam_node *ipam_plan_drift_node(const struct ipam_plan_doc *r)
+{
+	const struct ipam_plan *p = r->plan;
+	struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
+	struct strbuf dom = STRBUF_INIT;
+	char gbuf[128];
+	const char *what;
+
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct ipam_action *a = &p->actions[i];
+
+		if (a->origin != IPAM_ORIGIN_DRIFT)
+			continue;
+		ipam_node_push(seq,
+			       drift_entry(a->domain,
+					   ipam_plan_gpo_name(r, a->gpo, gbuf,
+							      sizeof(gbuf)),
+					   a->target, drift_what(a->reason),
+					   (long long)i + 1));
+	}
+	for (size_t i = 0; i < p->nr_notes; i++) {
+		if (!drift_note(p->notes[i], &dom, &what))
+			continue;
+		ipam_node_push(seq, drift_entry(dom.buf,
+						ipam_plan_gpo_name(
+							r, note_gpo(r, what),
+							gbuf, sizeof(gbuf)),
+						NULL, what, 0));
+	}
+	strbuf_release(&dom);
+	return seq;
+}
+
+struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
+				    bool drift_only)
+{
+	const struct ipam_plan *p = r->plan;
+	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP), *m, *seq;
+	size_t counts[3] = {0}, drift = 0, pending = 0;
+	char gbuf[128], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ipam_node_set(root, "format_version",
+		      ipam_node_int(IPAM_PLAN_FORMAT_VERSION));
+	ipam_node_set_str(root, "generated_at", when);
+	ipam_node_set(root, "git_commit", opt_str(r->git_commit));
+	ipam_node_set_str(root, "config_digest", r->config_digest);
+	ipam_node_set_str(root, "observed_fingerprint", r->fingerprint);
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct ipam_action *a = &p->actions[i];
+		struct ipam_node *src;
+
+		if (!shown(a, drift_only))
+			continue;
+		counts[op_index(a->op)]++;
+		if (a->origin == IPAM_ORIGIN_DRIFT)
+			drift++;
+		else
+			pending++;
+		m = ipam_node_new(IPAM_NODE_MAP);
+		ipam_node_set(m, "seq", ipam_node_int((long long)i + 1));
+		ipam_node_set_str(m, "kind", ipam_act_kind_name(a->kind));
+		ipam_node_set_str(m, "op", op_name(a->op));
+		ipam_node_set_str(m, "origin",
+				  a->origin == IPAM_ORIGIN_DRIFT ? "drift"
+								 : "pending");
+		ipam_node_set_str(m, "domain", a->domain);
+		ipam_node_set(m, "gpo",
+			      opt_str(ipam_plan_gpo_name(r, a->gpo, gbuf,
+							 sizeof(gbuf))));
+		ipam_node_set_str(m, "target", a->target);
+		ipam_node_set(m, "sid", opt_str(a->sid));
+		ipam_node_set(m, "before", opt_str(a->before));
+		ipam_node_set(m, "after", opt_str(a->after));
+		ipam_node_set_str(m, "reason", a->reason);
+		if (a->pos.file) {
+			src = ipam_node_new(IPAM_NODE_MAP);
+			ipam_node_set_str(src, "file", a->pos.file);
+			ipam_node_set(src, "line", ipam_node_int(a->pos.line));
+			ipam_node_set(src, "col", ipam_node_int(a->pos.col));
+		} else {
+			src = ipam_node_new(IPAM_NODE_NULL);
+		}
+		ipam_node_set(m, "source", src);
+		ipam_node_push(seq, m);
+	}
+	ipam_node_set(root, "actions", seq);
+	ipam_node_set(root, "drift", ipam_plan_drift_node(r));
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	for (size_t i = 0; i < p->nr_notes; i++)
+		if (!drift_only || drift_note(p->notes[i], NULL, NULL))
+			ipam_node_push(seq, ipam_node_str(p->notes[i]));
+	ipam_node_set(root, "notes", seq);
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	for (size_t i = 0; i < p->nr_incomplete; i++) {
+		const char *c = strstr(p->incomplete[i], ": ");
+
+		m = ipam_node_new(IPAM_NODE_MAP);
+		if (c) {
+			struct strbuf dom = STRBUF_INIT;
+
+			strbuf_add(&dom, p->incomplete[i],
+				   (size_t)(c - p->incomplete[i]));
+			ipam_node_set_str(m, "domain", dom.buf);
+			ipam_node_set_str(m, "reason", c + 2);
+			strbuf_release(&dom);
+		} else {
+			ipam_node_set_str(m, "domain", p->incomplete[i]);
+			ipam_node_set_str(m, "reason", "incomplete");
+		}
+		ipam_node_push(seq, m);
+	}
+	ipam_node_set(root, "incomplete_domains", seq);
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	for (size_t i = 0; i < p->nr_skipped; i++) {
+		m = ipam_node_new(IPAM_NODE_MAP);
+		ipam_node_set_str(m, "domain", p->skipped[i].domain);
+		ipam_node_set_str(m, "what", p->skipped[i].what);
+		ipam_node_set_str(m, "reason", p->skipped[i].reason);
+		ipam_node_push(seq, m);
+	}
+	ipam_node_set(root, "skipped_removals", seq);
+	m = ipam_node_new(IPAM_NODE_MAP);
+	ipam_node_set(m, "create", ipam_node_int((long long)counts[0]));
+	ipam_node_set(m, "update", ipam_node_int((long long)counts[1]));
+	ipam_node_set(m, "remove", ipam_node_int((long long)counts[2]));
+	ipam_node_set(m, "pending", ipam_node_int((long long)pending));
+	ipam_node_set(m, "drift", ipam_node_int((long long)drift));
+	ipam_node_set(m, "skipped_removals",
+		      ipam_node_int((long long)p->nr_skipped));
+	ipam_node_set(m, "changes",
+		      ipam_node_bool(counts[0] + counts[1] + counts[2] > 0));
+	ipam_node_set(root, "summary", m);
+	return root;
+}
+
+static void summary_line(struct strbuf *sb, const struct ipam_plan_doc *r,
+			 bool drift_only)
+{
+	size_t c[3] = {0}, drift = 0;
+
+	for (size_t i = 0; i < r->plan->nr; i++) {
+		const struct ipam_action *a = &r->plan->actions[i];
+
+		if (!shown(a, drift_only))
+			continue;
+		c[op_index(a->op)]++;
+		drift += a->origin == IPAM_ORIGIN_DRIFT;
+	}
+	if (!c[0] && !c[1] && !c[2]) {
+		strbuf_addstr(sb, drift_only ? "No drift."
+					     : "No changes: AD matches the "
+					       "desired state.");
+		return;
+	}
+	strbuf_addf(sb, "%s: %zu to create, %zu to update, %zu to remove",
+		    drift_only ? "Drift" : "Plan", c[0], c[1], c[2]);
+	if (!drift_only)
+		strbuf_addf(sb, " (%zu drift, %zu pending)", drift,
+			    c[0] + c[1] + c[2] - drift);
+	strbuf_addch(sb, '.');
+}
+
+static void source_text(struct strbuf *sb, const struct ipam_pos *pos)
+{
+	if (pos->file)
+		strbuf_addf(sb, "%s:%d:%d", pos->file, pos->line, pos->col);
+}
+
+static bool has_origin(const struct ipam_plan *p, enum ipam_act_origin origin)
+{
+	for (size_t i = 0; i < p->nr; i++)
+		if (p->actions[i].origin == origin)
+			return true;
+	return false;
+}
+
+static bool has_drift_notes(const struct ipam_plan *p)
+{
+	for (size_t i = 0; i < p->nr_notes; i++)
+		if (drift_note(p->notes[i], NULL, NULL))
+			return true;
+	return false;
+}
+
+static void text_action(FILE *f, struct strbuf *sb, const struct ipam_action *a,
+			bool in_gpo)
+{
+	const char *ind = in_gpo ? "  " : "";
+
+	strbuf_reset(sb);
+	change_text(sb, a);
+	fprintf(f, "%s  %c %-14s %s%s%s%s\n", ind, (char)a->op,
+		ipam_act_kind_name(a->kind), a->target, sb->len ? " (" : "",
+		sb->buf, sb->len ? ")" : "");
+	strbuf_reset(sb);
+	source_text(sb, &a->pos);
+	fprintf(f, "%s      %s%s%s\n", ind,
+		a->origin == IPAM_ORIGIN_DRIFT ? drift_what(a->reason)
+					       : a->reason,
+		sb->len ? "  at " : "", sb->buf);
+}
+
+/*
+ * The actions of one origin grouped per domain, then per GPO (domain-wide
+ * first); with drift, each domain's uncorrected drift notes after them.
+ */
+static void text_section(FILE *f, const struct ipam_plan_doc *r,
+			 enum ipam_act_origin origin)
+{
+	const struct ipam_plan *p = r->plan;
+	struct strbuf sb = STRBUF_INIT, dom = STRBUF_INIT;
+	const char *what;
+	char gbuf[128];
+
+	for (size_t di = 0; di < r->d->nr_domains; di++) {
+		const char *dname = r->d->domains[di].name;
+		bool header = false;
+
+		for (int g = -1; g < IPAM_GPO_COUNT; g++) {
+			bool gheader = false;
+
+			for (size_t i = 0; i < p->nr; i++) {
+				const struct ipam_action *a = &p->actions[i];
+
+				if (a->gpo != g ||
+				    strcasecmp(a->domain, dname) ||
+				    a->origin != origin)
+					continue;
+				if (!header) {
+					fprintf(f, "%s\n", dname);
+					header = true;
+				}
+				if (g >= 0 && !gheader) {
+					fprintf(f, "  %s\n",
+						ipam_plan_gpo_name(
+							r, g, gbuf,
+							sizeof(gbuf)));
+					gheader = true;
+				}
+				text_action(f, &sb, a, g >= 0);
+			}
+		}
+		for (size_t i = 0;
+		     origin == IPAM_ORIGIN_DRIFT && i < p->nr_notes; i++) {
+			if (!drift_note(p->notes[i], &dom, &what) ||
+			    strcasecmp(dom.buf, dname))
+				continue;
+			if (!header) {
+				fprintf(f, "%s\n", dname);
+				header = true;
+			}
+			fprintf(f, "  ! %s\n", what);
+		}
+	}
+	/* Drift notes of a domain no longer desired. */
+	for (size_t i = 0; origin == IPAM_ORIGIN_DRIFT && i < p->nr_notes;
+	     i++) {
+		if (drift_note(p->notes[i], &dom, &what) &&
+		    !ipam_desired_find_domain(r->d, dom.buf))
+			fprintf(f, "%s\n  ! %s\n", dom.buf, what);
+	}
+	strbuf_release(&dom);
+	strbuf_release(&sb);
+}
+
+void ipam_plan_print_text(FILE *f, const struct ipam_plan_doc *r,
+			  bool drift_only)
+{
+	const struct ipam_plan *p = r->plan;
+	struct strbuf sb = STRBUF_INIT;
+	bool drift = has_origin(p, IPAM_ORIGIN_DRIFT) || has_drift_notes(p);
+
+	if (drift) {
+		fputs("Drift: AD changed behind ipamctl's back since the last "
+		      "apply\n",
+		      f);
+		text_section(f, r, IPAM_ORIGIN_DRIFT);
+	}
+	if (!drift_only && has_origin(p, IPAM_ORIGIN_PENDING)) {
+		fprintf(f, "%sPending: what the desired state asks for\n",
+			drift ? "\n" : "");
+		text_section(f, r, IPAM_ORIGIN_PENDING);
+	}
+	for (size_t i = 0; !drift_only && i < p->nr_notes; i++)
+		if (!drift_note(p->notes[i], NULL, NULL))
+			fprintf(f, "note: %s\n", p->notes[i]);
+	for (size_t i = 0; i < p->nr_incomplete; i++)
+		fprintf(f, "incomplete: %s\n", p->incomplete[i]);
+	for (size_t i = 0; i < p->nr_skipped; i++)
+		fprintf(f, "skipped removal: %s: %s (%s)\n",
+			p->skipped[i].domain, p->skipped[i].what,
+			p->skipped[i].reason);
+	summary_line(&sb, r, drift_only);
+	fprintf(f, "%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+/* Markdown table cell: pipes and newlines escaped. */
+static void md_cell(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', f);
+		else if (*s == '<')
+			fputs("&lt;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void md_table(FILE *f, const struct ipam_plan_doc *r,
+		     enum ipam_act_origin origin)
+{
+	const struct ipam_plan *p = r->plan;
+	struct strbuf sb = STRBUF_INIT;
+	char gbuf[128];
+	bool any = false;
+
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct ipam_action *a = &p->actions[i];
+
+		if (a->origin != origin)
+			continue;
+		if (!any) {
+			fprintf(f,
+				"| | domain | GPO | action | target | change "
+				"| %s | source |\n"
+				"|---|---|---|---|---|---|---|---|\n",
+				origin == IPAM_ORIGIN_DRIFT ? "what changed"
+							    : "reason");
+			any = true;
+		}
+		fprintf(f, "| `%c` | ", (char)a->op);
+		md_cell(f, a->domain);
+		fputs(" | ", f);
+		md_cell(f, ipam_plan_gpo_name(r, a->gpo, gbuf, sizeof(gbuf)));
+		fprintf(f, " | %s | ", ipam_act_kind_name(a->kind));
+		md_cell(f, a->target);
+		fputs(" | ", f);
+		strbuf_reset(&sb);
+		change_text(&sb, a);
+		md_cell(f, sb.buf);
+		fputs(" | ", f);
+		md_cell(f, origin == IPAM_ORIGIN_DRIFT ? drift_what(a->reason)
+						       : a->reason);
+		fputs(" | ", f);
+		strbuf_reset(&sb);
+		source_text(&sb, &a->pos);
+		if (sb.len) {
+			fputc('`', f);
+			md_cell(f, sb.buf);
+			fputc('`', f);
+		}
+		fputs(" |\n", f);
+	}
+	strbuf_release(&sb);
+}
+
+void ipam_plan_print_markdown(FILE *f, const struct ipam_plan_doc *r,
+			      bool drift_only)
+{
+	const struct ipam_plan *p = r->plan;
+	struct strbuf sb = STRBUF_INIT, dom = STRBUF_INIT;
+	bool drift_acts = has_origin(p, IPAM_ORIGIN_DRIFT),
+	     drift_notes = has_drift_notes(p), other_notes = false;
+	const char *what;
+
+	summary_line(&sb, r, drift_only);
+	fprintf(f, "### ipamctl %s\n\n**%s**\n\n",
+		drift_only ? "drift" : "plan", sb.buf);
+	if (drift_acts || drift_notes) {
+		fputs("#### Drift\n\nAD changed behind ipamctl's back since "
+		      "the last apply.\n\n",
+		      f);
+		md_table(f, r, IPAM_ORIGIN_DRIFT);
+		if (drift_acts && drift_notes)
+			fputc('\n', f);
+		for (size_t i = 0; i < p->nr_notes; i++) {
+			if (!drift_note(p->notes[i], &dom, &what))
+				continue;
+			fputs("- not corrected: ", f);
+			md_cell(f, dom.buf);
+			fputs(": ", f);
+			md_cell(f, what);
+			fputc('\n', f);
+		}
+		fputc('\n', f);
+	}
+	if (!drift_only && has_origin(p, IPAM_ORIGIN_PENDING)) {
+		fputs("#### Pending changes\n\nWhat the desired state asks "
+		      "for.\n\n",
+		      f);
+		md_table(f, r, IPAM_ORIGIN_PENDING);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; !drift_only && i < p->nr_notes; i++)
+		other_notes |= !drift_note(p->notes[i], NULL, NULL);
+	for (size_t i = 0; i < p->nr_incomplete; i++) {
+		fputs("- :warning: incomplete: ", f);
+		md_cell(f, p->incomplete[i]);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < p->nr_skipped; i++) {
+		fputs("- removal skipped: ", f);
+		md_cell(f, p->skipped[i].domain);
+		fputs(": ", f);
+		md_cell(f, p->skipped[i].what);
+		fputs(" (", f);
+		md_cell(f, p->skipped[i].reason);
+		fputs(")\n", f);
+	}
+	for (size_t i = 0; other_notes && i < p->nr_notes; i++)
+		if (!drift_note(p->notes[i], NULL, NULL)) {
+			fputs("- note: ", f);
+			md_cell(f, p->notes[i]);
+			fputc('\n', f);
+		}
+	if (p->nr_incomplete || p->nr_skipped || other_notes)
+		fputc('\n', f);
+	fprintf(f, "<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
+		r->git_commit ? ", commit `" : "",
+		r->git_commit ? r->git_commit : "",
+		r->git_commit ? "`" : "");
+	strbuf_release(&dom);
+	strbuf_release(&sb);
+}

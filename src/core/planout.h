@@ -1,0 +1,43 @@
+/*
+ * A plan for people and machines: Terraform-like text, JSON
+ * (schemas/plan.schema.json) and Markdown for merge-request comments.
+ */
+#ifndef IPAM_PLANOUT_H
+#define IPAM_PLANOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "node.h"
+#include "diff.h"
+#include "model.h"
+
+#define IPAM_PLAN_FORMAT_VERSION 1
+
+/* What a plan document shows: the plan and what it was computed from. */
+struct ipam_plan_doc {
+	const struct ipam_desired *d;
+	const struct ipam_plan *plan;
+	const char *git_commit;	   /* NULL when not from git */
+	const char *config_digest; /* of the desired state */
+	const char *fingerprint;   /* of what was observed */
+};
+
+/* The JSON form; drift_only keeps drift actions and notes only. */
+struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
+				    bool drift_only);
+void ipam_plan_print_text(FILE *f, const struct ipam_plan_doc *r,
+			  bool drift_only);
+void ipam_plan_print_markdown(FILE *f, const struct ipam_plan_doc *r,
+			      bool drift_only);
+
+/* The JSON plan's "drift" list alone: what changed behind ipamctl's back,
+ * each with the seq of the action correcting it (null: none does). */
+struct ipam_node *ipam_plan_drift_node(const struct ipam_plan_doc *r);
+
+/* "the GPO name" of an action (prefix + suffix), or NULL. */
+const char *ipam_plan_gpo_name(const struct ipam_plan_doc *r, int gpo,
+			       char *buf, size_t len);
+
+#endif

@@ -1,0 +1,453 @@
+#include "reconcile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "db.h"
+#include "discover.h"
+#include "error.h"
+#include "json.h"
+#include "log.h"
+#include "node.h"
+#include "strbuf.h"
+#include "banned.h"
+
+static int digest_node(char out[IPAM_SHA256_HEX_LEN + 1],
+		       const struct ipam_node *n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = ipam_json_write(&sb, n, IPAM_JSON_SORT_KEYS);
+
+	if (!rc)
+		ipam_sha256_hex(out, sb.buf, sb.len);
+	strbuf_release(&sb);
+	return rc;
+}
+
+int ipam_config_digest(char out[IPAM_SHA256_HEX_LEN + 1],
+		       const struct ipam_desired *d)
+{
+	struct ipam_node *n = ipam_desired_to_node(d);
+	int rc = digest_node(out, n);
+
+	ipam_node_free(n);
+	return rc;
+}
+
+/* Replace the value of key in map m with null (texts that vary from one
+ * read to the next without meaning anything: smbcacls prints "DA" or the
+ * full SID). */
+static void blank(struct ipam_node *m, const char *key)
+{
+	for (size_t i = 0; m && m->kind == IPAM_NODE_MAP && i < m->nr; i++)
+		if (!strcmp(m->keys[i]->str, key)) {
+			ipam_node_free(m->items[i]);
+			m->items[i] = ipam_node_new(IPAM_NODE_NULL);
+		}
+}
+
+static struct ipam_node *child(struct ipam_node *m, const char *key)
+{
+	for (size_t i = 0; m && m->kind == IPAM_NODE_MAP && i < m->nr; i++)
+		if (!strcmp(m->keys[i]->str, key))
+			return m->items[i];
+	return NULL;
+}
+
+/* What was observed, as one digest: a saved plan is applied only while
+ * this is unchanged. */
+static int fingerprint(struct ipam_reconcile *r)
+{
+	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *gpos = ipam_node_new(IPAM_NODE_SEQ);
+	struct ipam_node *inv = ipam_node_new(IPAM_NODE_SEQ);
+	int rc;
+
+	for (size_t i = 0; i < r->d->nr_domains; i++) {
+		struct ipam_node *n, *seq;
+
+		if (!r->states[i]) {
+			ipam_node_push(gpos, ipam_node_new(IPAM_NODE_NULL));
+			continue;
+		}
+		n = ipam_gpo_state_to_node(r->states[i]);
+		seq = child(n, "gpos");
+		for (size_t k = 0; seq && k < seq->nr; k++)
+			blank(child(seq->items[k], "folderAcl"), "sddl");
+		ipam_node_push(gpos, n);
+	}
+	for (size_t i = 0; i < r->inv_plan.nr; i++) {
+		const struct ipam_inv_server *s = &r->inv_plan.updates[i].row;
+		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+		struct strbuf roles = STRBUF_INIT;
+
+		ipam_roles_format(&roles, s->roles, ",");
+		ipam_node_set_str(m, "name", s->name);
+		ipam_node_set_str(m, "roles", roles.buf);
+		ipam_node_set_str(m, "sid", s->sid ? s->sid : "");
+		ipam_node_set_str(m, "status", ipam_inv_status_name(s->status));
+		ipam_node_push(inv, m);
+		strbuf_release(&roles);
+	}
+	ipam_node_set(root, "gpo", gpos);
+	ipam_node_set(root, "inventory", inv);
+	rc = digest_node(r->fingerprint, root);
+	ipam_node_free(root);
+	return rc;
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int ipam_reconcile_prepare(struct ipam_reconcile *r,
+			   const struct ipam_desired *d, struct ipam_db *db,
+			   const struct ipam_reconcile_opts *o)
+{
+	struct ipam_discover_opts dopts;
+	struct ipam_gpo_opts go = {0};
+	struct ipam_diff_input in = {0};
+	size_t n = d->nr_domains;
+	double t0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->d = d;
+	if (o)
+		r->o = *o;
+	r->sessions = xcalloc(n ? n : 1, sizeof(*r->sessions));
+	r->states = xcalloc(n ? n : 1, sizeof(*r->states));
+	r->gpo_errors = xcalloc(n ? n : 1, sizeof(*r->gpo_errors));
+	rc = ipam_config_digest(r->config_digest, d);
+	if (rc)
+		return rc;
+	ipam_discover_opts_init(&dopts);
+	dopts.progress = r->o.progress;
+	rc = ipam_discover(&r->obs, d, &dopts);
+	if (!rc)
+		rc = ipam_db_inventory_load(db, &r->prev);
+	if (!rc)
+		rc = ipam_db_applied_load(db, &r->applied);
+	if (rc)
+		return rc;
+	ipam_inventory_check_collisions(r->obs, &r->prev);
+	ipam_inventory_plan(&r->inv_plan, &r->prev, r->obs, d);
+	go.source = r->o.source;
+	for (size_t i = 0; d->method == IPAM_METHOD_GPO && i < n; i++) {
+		const struct ipam_domain *dom = &d->domains[i];
+
+		if (ipam_gpo_open(&r->sessions[i], d, dom, &go) ||
+		    ipam_gpo_read(&r->states[i], r->sessions[i])) {
+			r->gpo_errors[i] = xstrdup(ipam_error_last());
+			log_error("%s", r->gpo_errors[i]);
+		}
+	}
+	in.d = d;
+	in.obs = r->obs;
+	in.inventory = &r->prev;
+	in.inv_plan = &r->inv_plan;
+	in.gpo = r->states;
+	in.gpo_errors = (const char *const *)r->gpo_errors;
+	in.applied = &r->applied;
+	in.config_digest = r->config_digest;
+	t0 = cpu_seconds();
+	ipam_diff(&r->plan, &in);
+	log_info("diff: %zu actions in %.1f ms of CPU", r->plan.nr,
+		 (cpu_seconds() - t0) * 1e3);
+	return fingerprint(r);
+}
+
+static size_t domain_index(const struct ipam_reconcile *r, const char *name)
+{
+	for (size_t i = 0; i < r->d->nr_domains; i++)
+		if (!strcasecmp(r->d->domains[i].name, name))
+			return i;
+	return (size_t)-1;
+}
+
+static bool is_inventory(enum ipam_act_kind k)
+{
+	return k == IPAM_ACT_MANAGEABILITY || k == IPAM_ACT_PURGE;
+}
+
+static bool is_dacl(enum ipam_act_kind k)
+{
+	return k == IPAM_ACT_GPO_SECURITY || k == IPAM_ACT_FILTER_ADD ||
+	       k == IPAM_ACT_FILTER_REMOVE;
+}
+
+/* Every filter change of one GPO, for its single DACL write. */
+static int one_dacl_write(struct ipam_reconcile *r, size_t di, int gpo)
+{
+	const char *dom = r->d->domains[di].name;
+	const char **add = xcalloc(r->plan.nr + 1, sizeof(char *));
+	const char **rem = xcalloc(r->plan.nr + 1, sizeof(char *));
+	struct ipam_gpo_filter_change fc = {0};
+	int rc;
+
+	for (size_t i = 0; i < r->plan.nr; i++) {
+		const struct ipam_action *a = &r->plan.actions[i];
+
+		if (a->gpo != gpo || strcasecmp(a->domain, dom) || !a->sid)
+			continue;
+		if (a->kind == IPAM_ACT_FILTER_ADD)
+			add[fc.nr_add++] = a->sid;
+		else if (a->kind == IPAM_ACT_FILTER_REMOVE)
+			rem[fc.nr_remove++] = a->sid;
+	}
+	fc.add_sids = add;
+	fc.remove_sids = rem;
+	rc = ipam_gpo_ensure_dacl(r->sessions[di], r->states[di],
+				  (enum ipam_pol_gpo)gpo, &fc);
+	free(add);
+	free(rem);
+	return rc;
+}
+
+static int run_action(struct ipam_reconcile *r, const struct ipam_action *a,
+		      bool (*dacl_done)[IPAM_GPO_COUNT])
+{
+	size_t di = domain_index(r, a->domain);
+	struct ipam_gpo_session *s;
+	struct ipam_gpo_state *st;
+
+	if (di == (size_t)-1 || !r->sessions[di] || !r->states[di])
+		return ipam_error_set(IPAM_EINVAL,
+				      "%s: no connection to apply %s",
+				      a->domain, ipam_act_kind_name(a->kind));
+	s = r->sessions[di];
+	st = r->states[di];
+	switch (a->kind) {
+	case IPAM_ACT_GROUP:
+		if (a->op == IPAM_OP_REMOVE)
+			return ipam_gpo_remove_group(s, st);
+		return ipam_gpo_ensure_group(s, st);
+	case IPAM_ACT_GROUP_MEMBER:
+		return ipam_gpo_ensure_group(s, st);
+	case IPAM_ACT_DC_GRANTS:
+		if (a->op == IPAM_OP_REMOVE)
+			return ipam_gpo_remove_dc_grants(s, st);
+		return ipam_gpo_ensure_dc_grants(s, st);
+	case IPAM_ACT_GPO_CREATE:
+		return ipam_gpo_ensure_gpo(s, st, (enum ipam_pol_gpo)a->gpo);
+	case IPAM_ACT_GPO_SETTINGS:
+		return ipam_gpo_ensure_settings(s, st,
+						(enum ipam_pol_gpo)a->gpo);
+	case IPAM_ACT_GPO_LINK:
+		return ipam_gpo_ensure_link(s, st, (enum ipam_pol_gpo)a->gpo);
+	case IPAM_ACT_GPO_UNLINK:
+		return ipam_gpo_remove_link(s, st, (enum ipam_pol_gpo)a->gpo);
+	case IPAM_ACT_GPO_DELETE:
+		return ipam_gpo_remove_gpo(s, st, (enum ipam_pol_gpo)a->gpo);
+	default:
+		break;
+	}
+	if (is_dacl(a->kind)) {
+		if (dacl_done[di][a->gpo])
+			return 0;
+		dacl_done[di][a->gpo] = true;
+		return one_dacl_write(r, di, a->gpo);
+	}
+	return ipam_error_set(IPAM_EINVAL, "unknown action %d", (int)a->kind);
+}
+
+static void record_applied(struct ipam_reconcile *r, struct ipam_db *db,
+			   long long run_id, const bool *failed_domain)
+{
+	struct ipam_diff_input in = {0};
+
+	in.d = r->d;
+	in.obs = r->obs;
+	in.inventory = &r->prev;
+	in.inv_plan = &r->inv_plan;
+	in.config_digest = r->config_digest;
+	for (size_t i = 0; i < r->d->nr_domains; i++) {
+		struct ipam_applied_domain ad;
+
+		if (!r->states[i] || failed_domain[i])
+			continue;
+		ipam_diff_applied(
+			&ad, &in, r->states[i],
+			ipam_applied_find(&r->applied, r->d->domains[i].name));
+		if (ipam_db_applied_store(db, run_id, &ad))
+			log_error("%s", ipam_error_last());
+		ipam_applied_domain_release(&ad);
+	}
+}
+
+int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
+			 long long run_id, struct ipam_apply_result *res)
+{
+	size_t n = r->d->nr_domains;
+	bool(*dacl_done)[IPAM_GPO_COUNT] =
+		xcalloc(n ? n : 1, sizeof(*dacl_done));
+	bool *failed_domain = xcalloc(n ? n : 1, sizeof(bool));
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	for (size_t i = 0; i < r->plan.nr && !rc; i++) {
+		const struct ipam_action *a = &r->plan.actions[i];
+
+		rc = ipam_db_action_add(db, run_id, (int)i + 1,
+					ipam_act_kind_name(a->kind), a->target,
+					a->domain, a->reason);
+	}
+	/* Discovery's outcome first: the inventory, manageability, purges. */
+	if (!rc)
+		rc = ipam_db_inventory_store(db, run_id, r->d, r->obs,
+					     &r->inv_plan);
+	for (size_t i = 0; i < r->plan.nr && !rc; i++)
+		if (is_inventory(r->plan.actions[i].kind)) {
+			rc = ipam_db_action_set(db, run_id, (int)i + 1, "done",
+						NULL);
+			res->done++;
+		}
+	if (rc) {
+		res->error = xstrdup(ipam_error_last());
+		goto out;
+	}
+	for (size_t i = 0; i < r->plan.nr; i++) {
+		const struct ipam_action *a = &r->plan.actions[i];
+		int seq = (int)i + 1;
+
+		if (is_inventory(a->kind))
+			continue;
+		if (!res->error && r->o.stop && r->o.stop())
+			res->error = xstrdup("stopped by a signal before this "
+					     "action");
+		if (res->error) {
+			ipam_db_action_set(db, run_id, seq, "skipped", NULL);
+			res->not_done++;
+			continue;
+		}
+		ipam_db_action_set(db, run_id, seq, "started", NULL);
+		rc = run_action(r, a, dacl_done);
+		if (rc) {
+			size_t di = domain_index(r, a->domain);
+
+			res->error = xasprintf("%s %s: %s",
+					       ipam_act_kind_name(a->kind),
+					       a->target, ipam_error_last());
+			ipam_db_action_set(db, run_id, seq, "failed",
+					   ipam_error_last());
+			res->failed++;
+			if (di != (size_t)-1)
+				failed_domain[di] = true;
+			continue;
+		}
+		ipam_db_action_set(db, run_id, seq, "done", NULL);
+		res->done++;
+	}
+	record_applied(r, db, run_id, failed_domain);
+	rc = res->error ? IPAM_ERROR : 0;
+	if (rc)
+		ipam_error_set(IPAM_ERROR, "%s", res->error);
+out:
+	free(failed_domain);
+	free(dacl_done);
+	return rc;
+}
+
+int ipam_reconcile_safety(const struct ipam_reconcile *r,
+			  long long allow_removals)
+{
+	long long limit =
+		allow_removals >= 0 ? allow_removals : r->d->max_removals;
+
+	if ((long long)r->plan.removals <= limit)
+		return 0;
+	return ipam_error_set(
+		IPAM_ECONFLICT,
+		"refused: the plan removes %zu thing%s, more "
+		"than %s %lld; check the plan, then apply with "
+		"--allow-removals %zu if it is right",
+		r->plan.removals, r->plan.removals == 1 ? "" : "s",
+		allow_removals >= 0 ? "--allow-removals" : "safety.maxRemovals",
+		limit, r->plan.removals);
+}
+
+int ipam_reconcile_complete(const struct ipam_reconcile *r)
+{
+	const struct ipam_plan *p = &r->plan;
+
+	if (!p->nr_incomplete)
+		return 0;
+	return ipam_error_set(
+		IPAM_ERROR,
+		"%zu domain%s seen incompletely (removals there "
+		"skipped): %s%s",
+		p->nr_incomplete, p->nr_incomplete == 1 ? "" : "s",
+		p->incomplete[0], p->nr_incomplete > 1 ? ", ..." : "");
+}
+
+struct ipam_node *ipam_reconcile_summary(const struct ipam_reconcile *r,
+					 const struct ipam_apply_result *res,
+					 const char *error)
+{
+	struct ipam_node *n = ipam_node_new(IPAM_NODE_MAP);
+
+	ipam_node_set(n, "actions", ipam_node_int((long long)r->plan.nr));
+	ipam_node_set(n, "create", ipam_node_int((long long)r->plan.counts[0]));
+	ipam_node_set(n, "update", ipam_node_int((long long)r->plan.counts[1]));
+	ipam_node_set(n, "remove", ipam_node_int((long long)r->plan.counts[2]));
+	ipam_node_set(n, "drift", ipam_node_int((long long)r->plan.drift));
+	if (res) {
+		ipam_node_set(n, "done", ipam_node_int((long long)res->done));
+		ipam_node_set(n, "failed",
+			      ipam_node_int((long long)res->failed));
+		ipam_node_set(n, "not_done",
+			      ipam_node_int((long long)res->not_done));
+	}
+	if (error)
+		ipam_node_set_str(n, "error", error);
+	return n;
+}
+
+void ipam_apply_result_release(struct ipam_apply_result *res)
+{
+	free(res->error);
+	res->error = NULL;
+}
+
+void ipam_reconcile_release(struct ipam_reconcile *r)
+{
+	size_t n = r->d ? r->d->nr_domains : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (r->states)
+			ipam_gpo_state_free(r->states[i]);
+		if (r->sessions)
+			ipam_gpo_close(r->sessions[i]);
+		if (r->gpo_errors)
+			free(r->gpo_errors[i]);
+	}
+	free(r->states);
+	free(r->sessions);
+	free(r->gpo_errors);
+	ipam_observed_free(r->obs);
+	ipam_inventory_release(&r->prev);
+	ipam_inv_plan_release(&r->inv_plan);
+	ipam_applied_release(&r->applied);
+	ipam_plan_release(&r->plan);
+	memset(r, 0, sizeof(*r));
+}
+
+struct ipam_plan_doc ipam_reconcile_doc(const struct ipam_reconcile *r)
+{
+	struct ipam_plan_doc doc = {
+		.d = r->d,
+		.plan = &r->plan,
+		.git_commit = r->o.git_commit,
+		.config_digest = r->config_digest,
+		.fingerprint = r->fingerprint,
+	};
+
+	return doc;
+}

@@ -1,0 +1,35 @@
+/*
+ * The desired state from parsed YAML: node trees (one per file, merged in
+ * order) decoded into a struct ipam_desired, every problem reported as a
+ * diagnostic at the node it concerns.  Unknown keys, wrong types, secrets
+ * written inline and keys set twice across files are caught here; the
+ * rules across values are validate.h's.
+ */
+#ifndef IPAM_DECODE_H
+#define IPAM_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "model.h"
+#include "node.h"
+
+/* Largest desired-state file read. */
+#define IPAM_DECODE_MAX_FILE (64u << 20)
+
+/*
+ * Decode roots[0..n) into d (whose files[] name them).  A NULL root is a
+ * file that could not be read; unreadable says some file failed before
+ * decoding.  Returns 0, or -1 when a file was unusable, in which case the
+ * rules across files were not checked (they would report what is merely
+ * missing from the unreadable file).
+ */
+int ipam_decode(struct ipam_desired *d, struct ipam_node *const *roots,
+		size_t n, bool unreadable, struct ipam_diags *diags);
+
+/* Does a directory entry count as a desired-state file: *.yaml or *.yml,
+ * not hidden.  (The git source applies the same rule to a tree.) */
+int ipam_decode_is_yaml_name(const char *name);
+
+#endif

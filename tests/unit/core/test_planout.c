@@ -1,0 +1,403 @@
+/*
+ * The plan as people and machines read it: text, JSON and Markdown of a
+ * plan built by hand, compared with the golden files beside this test
+ * (IPAM_PLANOUT_REGEN=1 rewrites them), the JSON also checked against
+ * schemas/plan.schema.json with python3-jsonschema.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "json.h"
+#include "model.h"
+#include "planout.h"
+#include "strbuf.h"
+#include "testutil.h"
+
+#define CORP   "corp.example.test"
+#define BRANCH "branch.example.test"
+#define COMMIT "0123456789abcdef0123456789abcdef01234567"
+#define DIGEST                                                                 \
+	"aaaa1111bbbb2222cccc3333dddd4444eeee5555ffff6666aaaa7777bbbb8888"
+#define FPRINT                                                                 \
+	"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef"
+#define WHEN "2026-01-02T03:04:05Z"
+
+static const char desired_text[] = "version: 1\n"
+				   "ipamServer: ipam1.corp.example.test\n"
+				   "provisioning: {method: gpo, gpoPrefix: "
+				   "IPAM1}\n"
+				   "discovery:\n"
+				   "  - domain: corp.example.test\n"
+				   "  - domain: branch.example.test\n";
+
+struct fixture {
+	struct ipam_desired *d;
+	struct ipam_plan plan;
+	struct ipam_plan_doc r;
+};
+
+static struct ipam_action *act(struct ipam_plan *p, enum ipam_act_kind kind,
+			       enum ipam_act_op op, enum ipam_act_origin origin,
+			       const char *domain, int gpo, const char *target,
+			       const char *reason, int line)
+{
+	struct ipam_action *a;
+
+	ALLOC_GROW(p->actions, p->nr + 1, p->alloc);
+	a = &p->actions[p->nr++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	a->op = op;
+	a->origin = origin;
+	a->domain = xstrdup(domain);
+	a->gpo = gpo;
+	a->target = xstrdup(target);
+	a->reason = xstrdup(reason);
+	if (line) {
+		a->pos.file = "d.yaml";
+		a->pos.line = line;
+		a->pos.col = 3;
+	}
+	return a;
+}
+
+static void note(struct ipam_plan *p, const char *text)
+{
+	ALLOC_GROW(p->notes, p->nr_notes + 1, p->alloc_notes);
+	p->notes[p->nr_notes++] = xstrdup(text);
+}
+
+/*
+ * Two domains: in corp, a GPO deleted behind ipamctl's back (drift, put
+ * back), a link disabled by hand (drift), a filter entry someone else
+ * added (drift no action corrects) and pending work with before/after in
+ * each form; branch seen incompletely, its removal skipped.
+ */
+static void full_plan(struct ipam_plan *p)
+{
+	struct ipam_action *a;
+
+	act(p, IPAM_ACT_GROUP, IPAM_OP_CREATE, IPAM_ORIGIN_PENDING, CORP, -1,
+	    "IPAMUG", "IPAMUG does not exist", 2);
+	act(p, IPAM_ACT_GPO_CREATE, IPAM_OP_CREATE, IPAM_ORIGIN_DRIFT, CORP,
+	    IPAM_POL_GPO_DHCP, "IPAM1_DHCP",
+	    "drift: GPO IPAM1_DHCP was deleted since the last apply (it was "
+	    "{0F1E2D3C-0000-4000-8000-00000000AB01})",
+	    3);
+	a = act(p, IPAM_ACT_GPO_CREATE, IPAM_OP_CREATE, IPAM_ORIGIN_PENDING,
+		BRANCH, IPAM_POL_GPO_DC_NPS, "IPAM1_DC_NPS",
+		"GPO IPAM1_DC_NPS does not exist", 3);
+	a->after = xstrdup("version 1");
+	act(p, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, IPAM_ORIGIN_DRIFT, CORP,
+	    IPAM_POL_GPO_DHCP, "IPAM1_DHCP",
+	    "settings of a new GPO: firewall rules, local groups, dhcpaudit "
+	    "share",
+	    3);
+	a = act(p, IPAM_ACT_MANAGEABILITY, IPAM_OP_UPDATE, IPAM_ORIGIN_PENDING,
+		CORP, -1, "dns1.corp.example.test",
+		"manageability set by the desired state", 9);
+	a->before = xstrdup("unspecified");
+	a->after = xstrdup("managed");
+	a = act(p, IPAM_ACT_GPO_LINK, IPAM_OP_UPDATE, IPAM_ORIGIN_DRIFT, CORP,
+		IPAM_POL_GPO_DNS, "IPAM1_DNS",
+		"drift: the link of IPAM1_DNS is disabled | enabled again", 3);
+	a->before = xstrdup("link disabled");
+	a->after = xstrdup("link enabled");
+	a = act(p, IPAM_ACT_FILTER_ADD, IPAM_OP_CREATE, IPAM_ORIGIN_PENDING,
+		CORP, IPAM_POL_GPO_DHCP, "dhcp1.corp.example.test",
+		"managed: read and Apply Group Policy on IPAM1_DHCP", 7);
+	a->sid = xstrdup("S-1-5-21-1-2-3-1105");
+	a = act(p, IPAM_ACT_FILTER_REMOVE, IPAM_OP_REMOVE, IPAM_ORIGIN_PENDING,
+		CORP, IPAM_POL_GPO_DNS, "old1.corp.example.test",
+		"ipamctl put it there; unmanaged <now>", 0);
+	a->sid = xstrdup("S-1-5-21-1-2-3-1110");
+	a = act(p, IPAM_ACT_PURGE, IPAM_OP_REMOVE, IPAM_ORIGIN_PENDING, CORP,
+		-1, "old1.corp.example.test",
+		"unmanaged: its collected data is purged", 11);
+	a->before = xstrdup("42 leases");
+	note(p, CORP ": drift: old9.corp.example.test is in IPAM1_DNS's "
+		     "filtering but ipamctl did not put it there: left alone");
+	note(p,
+	     CORP ": GPO IPAM1_DC_NPS {0F1E2D3C-0000-4000-8000-00000000AB03} "
+		  "was not created by ipamctl: left alone (take it over "
+		  "with ipamctl provision --adopt)");
+	note(p, BRANCH ": drift: S-1-5-21-9-9-9-2001 is in IPAM1_DHCPX's "
+		       "filtering: someone's own GPO");
+	ALLOC_GROW(p->incomplete, p->nr_incomplete + 1, p->alloc_incomplete);
+	p->incomplete[p->nr_incomplete++] =
+		xstrdup(BRANCH ": DNS discovery failed: timed out");
+	ALLOC_GROW(p->skipped, p->nr_skipped + 1, p->alloc_skipped);
+	p->skipped[p->nr_skipped].domain = xstrdup(BRANCH);
+	p->skipped[p->nr_skipped].what =
+		xstrdup("bdns9.branch.example.test from IPAM1_DNS");
+	p->skipped[p->nr_skipped++].reason =
+		xstrdup("DNS discovery failed: timed out");
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = xcalloc(1, sizeof(*fx));
+
+	fx->d = desired_from_text(desired_text);
+	assert_non_null(fx->d);
+	fx->r.d = fx->d;
+	fx->r.plan = &fx->plan;
+	fx->r.git_commit = COMMIT;
+	fx->r.config_digest = DIGEST;
+	fx->r.fingerprint = FPRINT;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	ipam_plan_release(&fx->plan);
+	ipam_desired_free(fx->d);
+	free(fx);
+	return 0;
+}
+
+static char *golden_path(const char *name)
+{
+	return xasprintf("%s/../unit/core/planout/%s", fixtures_dir(), name);
+}
+
+/* got must be the golden file name, byte for byte. */
+static void check_golden(const char *name, const char *got)
+{
+	char *path = golden_path(name), *want;
+	size_t len = 0;
+
+	if (getenv("IPAM_PLANOUT_REGEN"))
+		assert_int_equal(write_file(path, got), 0);
+	want = slurp(path, &len);
+	if (!want)
+		fail_msg("cannot read %s", path);
+	if (len != strlen(got) || memcmp(want, got, len))
+		fail_msg("%s differs; rendered:\n%s", path, got);
+	free(want);
+	free(path);
+}
+
+enum form { TEXT, MARKDOWN };
+
+static char *render(const struct ipam_plan_doc *r, enum form form,
+		    bool drift_only)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	if (form == TEXT)
+		ipam_plan_print_text(f, r, drift_only);
+	else
+		ipam_plan_print_markdown(f, r, drift_only);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* The JSON, generated_at checked for its form and then pinned. */
+static char *render_json(const struct ipam_plan_doc *r, bool drift_only)
+{
+	struct ipam_node *n = ipam_plan_to_node(r, drift_only);
+	struct strbuf sb = STRBUF_INIT;
+	bool pinned = false;
+
+	for (size_t i = 0; i < n->nr; i++) {
+		struct ipam_node *v = n->items[i];
+		unsigned y, mo, dd, h, mi, s;
+		char z;
+
+		if (strcmp(n->keys[i]->str, "generated_at"))
+			continue;
+		assert_int_equal(v->kind, IPAM_NODE_STR);
+		assert_int_equal(sscanf(v->str, "%4u-%2u-%2uT%2u:%2u:%2u%c", &y,
+					&mo, &dd, &h, &mi, &s, &z),
+				 7);
+		assert_int_equal(z, 'Z');
+		ipam_node_free(v);
+		n->items[i] = ipam_node_str(WHEN);
+		pinned = true;
+	}
+	assert_true(pinned);
+	assert_int_equal(ipam_json_write(&sb, n, IPAM_JSON_PRETTY), 0);
+	ipam_node_free(n);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* json validates against schemas/plan.schema.json. */
+static void schema_ok(const char *json)
+{
+	static const char script[] =
+		"import json, sys, jsonschema\n"
+		"s = json.load(open(sys.argv[1]))\n"
+		"jsonschema.Draft202012Validator.check_schema(s)\n"
+		"jsonschema.Draft202012Validator(s).validate("
+		"json.load(open(sys.argv[2])))\n";
+	char *dir = tmpdir_make();
+	char *path = xasprintf("%s/plan.json", dir);
+	char *schema =
+		xasprintf("%s/../../schemas/plan.schema.json", fixtures_dir());
+	char *argv[] = {
+		"/usr/bin/python3", "-c", (char *)script, schema, path, NULL};
+	struct run_result rr;
+
+	assert_int_equal(write_file(path, json), 0);
+	assert_int_equal(run_cmd(&rr, NULL, NULL, argv), 0);
+	if (rr.status != 0)
+		fail_msg("the plan fails schemas/plan.schema.json:\n%s\n%s",
+			 rr.err, json);
+	run_result_free(&rr);
+	free(schema);
+	free(path);
+	tmpdir_remove(dir);
+}
+
+static const struct ipam_node *key(const struct ipam_node *m, const char *k)
+{
+	for (size_t i = 0; m && m->kind == IPAM_NODE_MAP && i < m->nr; i++)
+		if (!strcmp(m->keys[i]->str, k))
+			return m->items[i];
+	fail_msg("no key '%s'", k);
+	return NULL;
+}
+
+/* The full plan (plan) and its drift part (drift) in one form. */
+static void check_form(void **state, enum form form, const char *ext)
+{
+	struct fixture *fx = *state;
+	char *out, *name;
+
+	full_plan(&fx->plan);
+	for (int drift_only = 0; drift_only <= 1; drift_only++) {
+		name = xasprintf("%s.%s", drift_only ? "drift" : "plan", ext);
+		out = render(&fx->r, form, drift_only);
+		check_golden(name, out);
+		free(out);
+		free(name);
+	}
+}
+
+static void test_text(void **state)
+{
+	check_form(state, TEXT, "txt");
+}
+
+static void test_markdown(void **state)
+{
+	check_form(state, MARKDOWN, "md");
+}
+
+static void test_json(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipam_node *n;
+	const struct ipam_node *drift, *acts;
+	char *out;
+
+	full_plan(&fx->plan);
+	out = render_json(&fx->r, false);
+	check_golden("plan.json", out);
+	schema_ok(out);
+	/* drift apart: each drift action by its seq, the notes with none */
+	assert_int_equal(ipam_json_parse(&n, "plan.json", out, strlen(out)), 0);
+	drift = key(n, "drift");
+	acts = key(n, "actions");
+	assert_int_equal(drift->nr, 5);
+	for (size_t i = 0; i < 3; i++) {
+		const struct ipam_node *by =
+			key(drift->items[i], "corrected_by");
+
+		assert_int_equal(by->kind, IPAM_NODE_INT);
+		assert_true(by->num >= 1 && (size_t)by->num <= acts->nr);
+		assert_string_equal(
+			key(acts->items[by->num - 1], "origin")->str, "drift");
+	}
+	assert_int_equal(key(drift->items[3], "corrected_by")->kind,
+			 IPAM_NODE_NULL);
+	assert_string_equal(key(drift->items[3], "gpo")->str, "IPAM1_DNS");
+	/* IPAM1_DHCPX is not IPAM1_DHCP: no GPO of ipamctl's */
+	assert_int_equal(key(drift->items[4], "gpo")->kind, IPAM_NODE_NULL);
+	ipam_node_free(n);
+	free(out);
+
+	/* drift -o json: drift actions only, seq still the plan's */
+	out = render_json(&fx->r, true);
+	check_golden("drift.json", out);
+	schema_ok(out);
+	free(out);
+}
+
+/* Nothing to do: one line, and no section headings. */
+static void test_empty(void **state)
+{
+	struct fixture *fx = *state;
+	char *out;
+
+	fx->r.git_commit = NULL;
+	out = render(&fx->r, TEXT, false);
+	assert_string_equal(out, "No changes: AD matches the desired state.\n");
+	free(out);
+	out = render(&fx->r, TEXT, true);
+	assert_string_equal(out, "No drift.\n");
+	free(out);
+	out = render(&fx->r, MARKDOWN, false);
+	assert_string_equal(out, "### ipamctl plan\n\n"
+				 "**No changes: AD matches the desired "
+				 "state.**\n\n"
+				 "<sub>config `aaaa1111bbbb`</sub>\n");
+	free(out);
+	out = render_json(&fx->r, false);
+	schema_ok(out);
+	assert_non_null(strstr(out, "\"drift\": []"));
+	assert_non_null(strstr(out, "\"git_commit\": null"));
+	free(out);
+}
+
+/* Drift only (no pending work): the drift section and its heading. */
+static void test_drift_only_plan(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipam_action *a;
+	char *out;
+
+	a = act(&fx->plan, IPAM_ACT_FILTER_ADD, IPAM_OP_CREATE,
+		IPAM_ORIGIN_DRIFT, BRANCH, IPAM_POL_GPO_DNS,
+		"bdns1.branch.example.test",
+		"drift: removed from IPAM1_DNS's filtering by hand", 0);
+	a->sid = xstrdup("S-1-5-21-4-5-6-1104");
+	out = render(&fx->r, TEXT, false);
+	assert_string_equal(
+		out, "Drift: AD changed behind ipamctl's back since the last "
+		     "apply\n"
+		     "branch.example.test\n"
+		     "  IPAM1_DNS\n"
+		     "    + filter_add     bdns1.branch.example.test\n"
+		     "        removed from IPAM1_DNS's filtering by hand\n"
+		     "Plan: 1 to create, 0 to update, 0 to remove (1 drift, 0 "
+		     "pending).\n");
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_markdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drift_only_plan, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
