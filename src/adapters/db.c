@@ -17,6 +17,7 @@
 
 #include "applied.h"
 #include "error.h"
+#include "proc.h"
 #include "polfile.h"
 #include "banned.h"
 
@@ -1334,51 +1335,6 @@ static void holder_release(struct lock_holder *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* When process pid started, in clock ticks since boot (field 22 of
- * /proc/PID/stat), or -1 when it cannot be told.  No wall clock: a clock
- * set forward does not change it. */
-static long long process_start_ticks(long long pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start;
-	FILE *f;
-	size_t n;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* after the command's ')', field 3 (state) on */
-	if (!(p = strrchr(buf, ')')))
-		return -1;
-	for (field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (field != 22 || sscanf(p, "%llu", &start) != 1 ||
-	    start > (unsigned long long)LLONG_MAX)
-		return -1;
-	return (long long)start;
-}
-
-/* This boot's id (/proc/sys/kernel/random/boot_id) in buf, or "". */
-static const char *boot_id(char buf[64])
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, 63, f);
-		fclose(f);
-	}
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return buf;
-}
-
 /*
  * Is h our own process's lock?  Same host and pid -- and, where the lock
  * says so, the same boot and start time (else it is a dead process's
@@ -1391,9 +1347,9 @@ static int holder_is_us(const struct lock_holder *h, const char *host,
 
 	if (!h->host || strcmp(h->host, host) || h->pid != pid)
 		return 0;
-	if (h->boot_id && *boot_id(boot) && strcmp(h->boot_id, boot))
+	if (h->boot_id && *ipam_proc_boot_id(boot) && strcmp(h->boot_id, boot))
 		return 0;
-	return h->proc_start < 0 || h->proc_start == process_start_ticks(pid);
+	return h->proc_start < 0 || h->proc_start == ipam_proc_start_ticks(pid);
 }
 
 /*
@@ -1412,13 +1368,13 @@ static int holder_gone(const struct lock_holder *h, const char *host)
 		return 0;
 	if (h->pid <= 0 || h->pid > INT_MAX)
 		return 1;
-	if (kill((pid_t)h->pid, 0) && errno == ESRCH)
+	if (!ipam_proc_exists(h->pid))
 		return 1;
-	if (h->boot_id && *boot_id(boot) && strcmp(h->boot_id, boot))
+	if (h->boot_id && *ipam_proc_boot_id(boot) && strcmp(h->boot_id, boot))
 		return 1;
 	if (h->proc_start < 0)
 		return 0;
-	started = process_start_ticks(h->pid);
+	started = ipam_proc_start_ticks(h->pid);
 	return started >= 0 && started != h->proc_start;
 }
 
@@ -1491,7 +1447,7 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 			      "pid, command, started_at, proc_start, boot_id) "
 			      "VALUES (1, ?1, ?2, ?3, " NOW_SQL ", ?4, ?5)");
 	if (!err) {
-		long long me = process_start_ticks(pid);
+		long long me = ipam_proc_start_ticks(pid);
 		char boot[64];
 
 		bind_text(st, 1, host);
@@ -1501,7 +1457,7 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 			sqlite3_bind_int64(st, 4, me);
 		else
 			sqlite3_bind_null(st, 4);
-		if (*boot_id(boot))
+		if (*ipam_proc_boot_id(boot))
 			bind_text(st, 5, boot);
 		else
 			sqlite3_bind_null(st, 5);

@@ -21,6 +21,8 @@
 #include "decode.h"
 #include "giturl.h"
 #include "error.h"
+#include "proc.h"
+#include "text.h"
 #include "secret.h"
 #include "sha256.h"
 #include "strbuf.h"
@@ -946,22 +948,28 @@ static int ms_left(const struct fetch_ctx *c, int grace_ms)
 	return ms < 0 ? 0 : ms > 1000000000 ? 1000000000 : (int)ms;
 }
 
+struct child_args {
+	struct fetch_ctx *c;
+	const char *path;
+	int first;
+};
+
 /* The child's side: fetch, then "<code>\n<message>" down the pipe. */
-static void __attribute__((noreturn))
-child_fetch(int fd, struct fetch_ctx *c, const char *path, int first)
+static void child_fetch(int fd, void *ctx)
 {
+	struct child_args *a = ctx;
 	struct strbuf sb = STRBUF_INIT;
 	git_repository *repo = NULL;
 	const char *p;
 	ssize_t w;
 	int err;
 
-	if (git_repository_open_bare(&repo, path) < 0)
-		err = git_fail(IPAM_EIO, "git cache '%s'", path);
+	if (git_repository_open_bare(&repo, a->path) < 0)
+		err = git_fail(IPAM_EIO, "git cache '%s'", a->path);
 	else
-		err = fetch(repo, c, path, first);
+		err = fetch(repo, a->c, a->path, a->first);
 	git_repository_free(repo);
-	ipam_secret_wipe(&c->token);
+	ipam_secret_wipe(&a->c->token);
 	strbuf_addf(&sb, "%d\n%s", err, err ? ipam_error_last() : "");
 	for (p = sb.buf; p < sb.buf + sb.len; p += w) {
 		w = write(fd, p, (size_t)(sb.buf + sb.len - p));
@@ -981,53 +989,17 @@ child_fetch(int fd, struct fetch_ctx *c, const char *path, int first)
  */
 static int fetch_bounded(struct fetch_ctx *c, const char *path, int first)
 {
+	struct child_args a = {c, path, first};
 	struct strbuf msg = STRBUF_INIT;
 	const char *step = first ? "clone" : "fetch";
-	int fds[2], status, timed_out = 0, code, err;
-	char buf[4096], *end;
-	pid_t pid;
+	int code, err;
+	char *end;
 
-	if (pipe(fds))
-		return ipam_error_set(IPAM_EIO, "git %s: pipe: %s", step,
-				      strerror(errno));
-	pid = fork();
-	if (pid < 0) {
-		err = errno;
-		close(fds[0]);
-		close(fds[1]);
-		return ipam_error_set(IPAM_EIO, "git %s: fork: %s", step,
-				      strerror(err));
-	}
-	if (!pid) {
-		close(fds[0]);
-		child_fetch(fds[1], c, path, first);
-	}
-	close(fds[1]);
-	for (;;) {
-		struct pollfd pfd = {fds[0], POLLIN, 0};
-		ssize_t n;
-		int r = poll(&pfd, 1, ms_left(c, 1000));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			timed_out = 1;
-			break;
-		}
-		n = read(fds[0], buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (msg.len < 65536)
-			strbuf_add(&msg, buf, (size_t)n);
-	}
-	close(fds[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (timed_out) {
+	err = ipam_proc_call(&msg, 65536, child_fetch, &a,
+			     ipam_proc_now_ms() + ms_left(c, 1000), NULL);
+	if (err == IPAM_EIO) {
+		err = ipam_error_prefix(IPAM_EIO, "git %s", step);
+	} else if (err == IPAM_ETIMEOUT) {
 		sweep_locks(path, 0);
 		err = ipam_error_set(IPAM_ETIMEOUT,
 				     "git %s '%s': no answer within the "
@@ -1371,33 +1343,6 @@ out:
 	return err;
 }
 
-/*
- * Remote text for messages, JSON and the database: control characters
- * become spaces, bytes that are not UTF-8 U+FFFD.
- */
-static char *clean_text(const char *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p), k;
-	uint32_t cp;
-
-	while (n) {
-		k = ipam_utf8_decode(p, n, &cp);
-		if (!k) {
-			strbuf_addstr(&sb, "\xef\xbf\xbd");
-			k = 1;
-		} else if (cp < 0x20 || cp == 0x7f) {
-			strbuf_addch(&sb, ' ');
-		} else {
-			strbuf_add(&sb, p, k);
-		}
-		p += k;
-		n -= k;
-	}
-	return strbuf_detach(&sb, NULL);
-}
-
 static void describe_commit(struct ipam_git_snapshot *s, git_commit *commit)
 {
 	const git_signature *a = git_commit_author(commit);
@@ -1406,8 +1351,8 @@ static void describe_commit(struct ipam_git_snapshot *s, git_commit *commit)
 	git_oid_tostr(s->commit, sizeof(s->commit), git_commit_id(commit));
 	strbuf_addf(&sb, "%s <%s>", a && a->name ? a->name : "",
 		    a && a->email ? a->email : "");
-	s->author = clean_text(sb.buf);
-	s->subject = clean_text(git_commit_summary(commit));
+	s->author = ipam_text_clean(sb.buf, 0);
+	s->subject = ipam_text_clean(git_commit_summary(commit), 0);
 	s->time = (long long)git_commit_time(commit);
 	strbuf_release(&sb);
 }

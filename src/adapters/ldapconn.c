@@ -19,6 +19,7 @@
 
 #include "dns.h"
 #include "error.h"
+#include "text.h"
 #include "sigpipe.h"
 #include "utf8.h"
 #include "banned.h"
@@ -92,20 +93,6 @@ struct search_state {
 	size_t alloc_vals;
 };
 
-/* Remote text goes into our messages: keep it short and printable. */
-static void add_clean(struct strbuf *sb, const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		strbuf_addch(sb, c < 0x20 || c == 0x7f ? '?' : c);
-	}
-	if (s[i])
-		strbuf_addstr(sb, "...");
-}
-
 static int map_code(int lrc)
 {
 	switch (lrc) {
@@ -163,7 +150,7 @@ static int ldap_fail(LDAP *ld, const char *uri, int code, int lrc,
 	/* libldap's word for "GnuTLS said something we did not keep". */
 	if (diag && diag[0] && strcmp(diag, "(unknown error code)") != 0) {
 		strbuf_addstr(&sb, ": ");
-		add_clean(&sb, diag, MAX_DIAG_LEN);
+		ipam_text_add_clean(&sb, diag, MAX_DIAG_LEN);
 	}
 	ipam_error_set(code ? code : map_code(lrc), "%s", sb.buf);
 	if (own)

@@ -167,13 +167,6 @@ static bool mentions_secret_part(const char *msg, CURLU *u)
 
 /* --- payloads ------------------------------------------------------- */
 
-static void set_str_or_null(struct ipam_node *map, const char *key,
-			    const char *s)
-{
-	ipam_node_set(map, key,
-		      s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL));
-}
-
 #define ISO8601_SIZE sizeof("1970-01-01T00:00:00Z")
 
 static void iso8601_now(char out[ISO8601_SIZE])
@@ -192,11 +185,11 @@ static struct ipam_node *generic_body(const struct ipam_notice *n)
 	char when[ISO8601_SIZE];
 
 	ipam_node_set_str(root, "event", ipam_event_name(n->event));
-	set_str_or_null(root, "summary", n->summary);
-	set_str_or_null(root, "commit", n->commit);
-	set_str_or_null(root, "commit_author", n->author);
-	set_str_or_null(root, "commit_subject", n->subject);
-	set_str_or_null(root, "run", n->run);
+	ipam_node_set(root, "summary", ipam_node_str_or_null(n->summary));
+	ipam_node_set(root, "commit", ipam_node_str_or_null(n->commit));
+	ipam_node_set(root, "commit_author", ipam_node_str_or_null(n->author));
+	ipam_node_set(root, "commit_subject", ipam_node_str_or_null(n->subject));
+	ipam_node_set(root, "run", ipam_node_str_or_null(n->run));
 	if (n->details) {
 		/* An alias borrows the caller's tree: it is not owned, so
 		 * freeing root leaves it alone. */

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "proc.h"
+#include "text.h"
 #include "sigpipe.h"
 #include "banned.h"
 
@@ -321,21 +323,6 @@ static int status_code(const char *status)
 	return IPAM_EIO;
 }
 
-static void add_clean(struct strbuf *sb, const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		strbuf_addch(sb, c == '\n'		 ? ' '
-				 : c < 0x20 || c == 0x7f ? '?'
-							 : c);
-	}
-	if (s[i])
-		strbuf_addstr(sb, "...");
-}
-
 /* --- per-call guard: SIGPIPE and the Kerberos cache ------------------ */
 
 /*
@@ -542,140 +529,24 @@ static int make_private_dir(struct ipam_smb *s)
 
 /* --- helper programs ------------------------------------------------- */
 
-struct helper_result {
-	struct strbuf out, err;
-	int status; /* exit status, or 128 + signal */
-};
-
-static void helper_result_release(struct helper_result *r)
-{
-	strbuf_release(&r->out);
-	strbuf_release(&r->err);
-}
-
-static int set_cloexec(int fd)
-{
-	int fl = fcntl(fd, F_GETFD);
-
-	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
- * Run argv (looked up in PATH, no shell), stdin from /dev/null, both
- * outputs captured with a bound, killed after timeout seconds.
+ * Run a Samba client tool: no shell, output captured with a bound,
+ * killed after timeout seconds.
  */
-static int run_helper(struct helper_result *r, const char *const argv[],
+static int run_helper(struct ipam_proc_result *r, const char *const argv[],
 		      int timeout)
 {
-	int po[2] = {-1, -1}, pe[2] = {-1, -1}, rc = 0, st = 0;
-	int64_t deadline = now_ms() + (int64_t)timeout * 1000;
-	pid_t pid;
+	struct ipam_proc_opts o = {
+		.timeout = timeout,
+		.max_output = MAX_HELPER_OUTPUT,
+		.missing_hint = "install Samba's client tools",
+	};
 
-	strbuf_init(&r->out);
-	strbuf_init(&r->err);
-	r->status = -1;
-	if (pipe(po) < 0 || pipe(pe) < 0 || set_cloexec(po[0]) < 0 ||
-	    set_cloexec(pe[0]) < 0) {
-		rc = ipam_error_set(IPAM_EIO, "cannot run %s: pipe: %s",
-				    argv[0], strerror(errno));
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		rc = ipam_error_set(IPAM_EIO, "cannot run %s: fork: %s",
-				    argv[0], strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		if (nul < 0 || dup2(nul, 0) < 0 || dup2(po[1], 1) < 0 ||
-		    dup2(pe[1], 2) < 0)
-			_exit(126);
-		closefrom(3);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	po[1] = pe[1] = -1;
-	while (po[0] >= 0 || pe[0] >= 0) {
-		struct pollfd p[2] = {{.fd = po[0], .events = POLLIN},
-				      {.fd = pe[0], .events = POLLIN}};
-		int64_t left = deadline - now_ms();
-		int n, i;
-
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			rc = ipam_error_set(IPAM_ETIMEOUT,
-					    "%s did not finish in %d s",
-					    argv[0], timeout);
-			goto out;
-		}
-		n = poll(p, 2, (int)left);
-		if (n < 0 && errno != EINTR) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			rc = ipam_error_set(IPAM_EIO, "cannot run %s: poll: %s",
-					    argv[0], strerror(errno));
-			goto out;
-		}
-		for (i = 0; n > 0 && i < 2; i++) {
-			struct strbuf *sb = i ? &r->err : &r->out;
-			int *fd = i ? &pe[0] : &po[0];
-			char buf[4096];
-			ssize_t got;
-
-			if (*fd < 0 || !p[i].revents)
-				continue;
-			got = read(*fd, buf, sizeof(buf));
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0) {
-				close(*fd);
-				*fd = -1;
-				continue;
-			}
-			if (sb->len < MAX_HELPER_OUTPUT)
-				strbuf_add(sb, buf, (size_t)got);
-		}
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			rc = ipam_error_set(IPAM_EIO, "cannot run %s: wait: %s",
-					    argv[0], strerror(errno));
-			goto out;
-		}
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (r->status == 127)
-		rc = ipam_error_set(IPAM_EIO,
-				    "cannot run %s: not found (install "
-				    "Samba's client tools)",
-				    argv[0]);
-out:
-	if (po[0] >= 0)
-		close(po[0]);
-	if (po[1] >= 0)
-		close(po[1]);
-	if (pe[0] >= 0)
-		close(pe[0]);
-	if (pe[1] >= 0)
-		close(pe[1]);
-	return rc;
+	return ipam_proc_run(r, argv, &o);
 }
 
 /* The helper failed: "<prefix>: <status or its words>". */
-static int helper_fail(const struct helper_result *r, const char *prefix)
+static int helper_fail(const struct ipam_proc_result *r, const char *prefix)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *text[2] = {r->err.buf, r->out.buf}, *nt = NULL;
@@ -707,7 +578,7 @@ static int helper_fail(const struct helper_result *r, const char *prefix)
 			t.buf[--t.len] = '\0';
 		if (t.len) {
 			strbuf_addstr(&sb, i ? " (stdout: " : " (stderr: ");
-			add_clean(&sb,
+			ipam_text_add_clean(&sb,
 				  t.len > MAX_DIAG_LEN
 					  ? t.buf + t.len - MAX_DIAG_LEN
 					  : t.buf,
@@ -755,7 +626,7 @@ static void log_fn(void *priv, int level, const char *msg)
 
 static int kinit_keytab(struct ipam_smb *s, const struct ipam_smb_opts *o)
 {
-	struct helper_result r;
+	struct ipam_proc_result r;
 	struct strbuf cc = STRBUF_INIT, pre = STRBUF_INIT;
 	const char *argv[8];
 	int rc;
@@ -780,7 +651,7 @@ static int kinit_keytab(struct ipam_smb *s, const struct ipam_smb_opts *o)
 			rc = IPAM_EAUTH;
 		ipam_error_set(rc, "%s", ipam_error_last());
 	}
-	helper_result_release(&r);
+	ipam_proc_result_release(&r);
 	if (!rc)
 		s->ccache = strbuf_detach(&cc, NULL);
 	strbuf_release(&cc);
@@ -1378,7 +1249,7 @@ int ipam_smb_remove_tree(struct ipam_smb *s, const char *path)
  * goes in an authentication file, never on the command line; with
  * Kerberos, KRB5CCNAME names the cache as for libsmbclient.
  */
-static int smbcacls(struct helper_result *r, struct ipam_smb *s,
+static int smbcacls(struct ipam_proc_result *r, struct ipam_smb *s,
 		    const struct target *t, const char *set_sddl,
 		    const char *op)
 {
@@ -1451,7 +1322,7 @@ out:
 }
 
 /* The SDDL line smbcacls printed: the last line starting "O:" or "D:". */
-static int parse_sddl(struct strbuf *out, const struct helper_result *r,
+static int parse_sddl(struct strbuf *out, const struct ipam_proc_result *r,
 		      const char *unc)
 {
 	const char *s = r->out.buf, *found = NULL;
@@ -1484,7 +1355,7 @@ static int parse_sddl(struct strbuf *out, const struct helper_result *r,
 
 int ipam_smb_acl_get(struct strbuf *sddl, struct ipam_smb *s, const char *path)
 {
-	struct helper_result r;
+	struct ipam_proc_result r;
 	struct target t;
 	int rc;
 
@@ -1495,7 +1366,7 @@ int ipam_smb_acl_get(struct strbuf *sddl, struct ipam_smb *s, const char *path)
 		rc = smbcacls(&r, s, &t, NULL, "acl get");
 	if (!rc)
 		rc = parse_sddl(sddl, &r, t.unc.buf);
-	helper_result_release(&r);
+	ipam_proc_result_release(&r);
 	target_release(&t);
 	return rc;
 }
@@ -1503,7 +1374,7 @@ int ipam_smb_acl_get(struct strbuf *sddl, struct ipam_smb *s, const char *path)
 int ipam_smb_acl_set(struct strbuf *applied, struct ipam_smb *s,
 		     const char *path, const char *sddl)
 {
-	struct helper_result r;
+	struct ipam_proc_result r;
 	struct target t;
 	int rc;
 
@@ -1520,7 +1391,7 @@ int ipam_smb_acl_set(struct strbuf *applied, struct ipam_smb *s,
 		goto out;
 	}
 	rc = smbcacls(&r, s, &t, sddl, "acl set");
-	helper_result_release(&r);
+	ipam_proc_result_release(&r);
 	if (!rc && applied)
 		rc = ipam_smb_acl_get(applied, s, path);
 out:

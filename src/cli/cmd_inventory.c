@@ -32,11 +32,6 @@ const struct command cmd_inventory_def = {
 	.run = cmd_inventory,
 };
 
-static struct ipam_node *str_or_null(const char *s)
-{
-	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
-}
-
 static struct ipam_node *server_node(const struct ipam_inv_server *s)
 {
 	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
@@ -46,7 +41,7 @@ static struct ipam_node *server_node(const struct ipam_inv_server *s)
 	size_t i;
 
 	ipam_node_set_str(m, "name", s->name);
-	ipam_node_set(m, "domain", str_or_null(s->domain));
+	ipam_node_set(m, "domain", ipam_node_str_or_null(s->domain));
 	for (r = IPAM_ROLE_DC; r <= IPAM_ROLE_NPS; r <<= 1)
 		if (s->roles & r)
 			ipam_node_push(roles, ipam_node_str(ipam_role_name(
@@ -58,19 +53,19 @@ static struct ipam_node *server_node(const struct ipam_inv_server *s)
 	for (i = 0; i < s->nr_addrs; i++)
 		ipam_node_push(addrs, ipam_node_str(s->addrs[i].text));
 	ipam_node_set(m, "addresses", addrs);
-	ipam_node_set(m, "operatingSystem", str_or_null(s->os_name));
-	ipam_node_set(m, "operatingSystemVersion", str_or_null(s->os_version));
+	ipam_node_set(m, "operatingSystem", ipam_node_str_or_null(s->os_name));
+	ipam_node_set(m, "operatingSystemVersion", ipam_node_str_or_null(s->os_version));
 	ipam_node_set_str(m, "accessStatus",
 			  s->access ? s->access : NOT_CHECKED);
 	ipam_node_set_str(m, "status", ipam_inv_status_name(s->status));
-	ipam_node_set(m, "statusDetail", str_or_null(s->status_detail));
-	ipam_node_set(m, "owner", str_or_null(s->owner));
-	ipam_node_set(m, "description", str_or_null(s->description));
-	ipam_node_set(m, "objectGUID", str_or_null(s->guid));
-	ipam_node_set(m, "objectSid", str_or_null(s->sid));
-	ipam_node_set(m, "dn", str_or_null(s->dn));
-	ipam_node_set(m, "firstSeen", str_or_null(s->first_seen));
-	ipam_node_set(m, "lastSeen", str_or_null(s->last_seen));
+	ipam_node_set(m, "statusDetail", ipam_node_str_or_null(s->status_detail));
+	ipam_node_set(m, "owner", ipam_node_str_or_null(s->owner));
+	ipam_node_set(m, "description", ipam_node_str_or_null(s->description));
+	ipam_node_set(m, "objectGUID", ipam_node_str_or_null(s->guid));
+	ipam_node_set(m, "objectSid", ipam_node_str_or_null(s->sid));
+	ipam_node_set(m, "dn", ipam_node_str_or_null(s->dn));
+	ipam_node_set(m, "firstSeen", ipam_node_str_or_null(s->first_seen));
+	ipam_node_set(m, "lastSeen", ipam_node_str_or_null(s->last_seen));
 	return m;
 }
 

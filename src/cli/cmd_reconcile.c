@@ -902,11 +902,6 @@ static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
 	return NULL;
 }
 
-static struct ipam_node *opt_str(const char *s)
-{
-	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
-}
-
 /* "                by Name <email>: subject" under a run's line. */
 static void print_author(const struct ipam_db_run *r)
 {
@@ -974,9 +969,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 					? ipam_node_str(which[k]->git_commit)
 					: ipam_node_new(IPAM_NODE_NULL));
 			ipam_node_set(x, "author",
-				      opt_str(which[k]->git_author));
+				      ipam_node_str_or_null(which[k]->git_author));
 			ipam_node_set(x, "subject",
-				      opt_str(which[k]->git_subject));
+				      ipam_node_str_or_null(which[k]->git_subject));
 			ipam_node_set(m, keys[k], x);
 		}
 		if (!ipam_json_write(&out, m, IPAM_JSON_PRETTY))

@@ -98,11 +98,6 @@ static void change_text(struct strbuf *sb, const struct ipam_action *a)
 		strbuf_addf(sb, "was: %s", a->before);
 }
 
-static struct ipam_node *opt_str(const char *s)
-{
-	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
-}
-
 static struct ipam_node *drift_entry(const char *domain, const char *gpo,
 				     const char *target, const char *what,
 				     long long corrected_by)
@@ -110,8 +105,8 @@ static struct ipam_node *drift_entry(const char *domain, const char *gpo,
 	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
 
 	ipam_node_set_str(m, "domain", domain);
-	ipam_node_set(m, "gpo", opt_str(gpo));
-	ipam_node_set(m, "target", opt_str(target));
+	ipam_node_set(m, "gpo", ipam_node_str_or_null(gpo));
+	ipam_node_set(m, "target", ipam_node_str_or_null(target));
 	ipam_node_set_str(m, "what", what);
 	ipam_node_set(m, "corrected_by",
 		      corrected_by > 0 ? ipam_node_int(corrected_by)
@@ -169,7 +164,7 @@ struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
 	ipam_node_set(root, "format_version",
 		      ipam_node_int(IPAM_PLAN_FORMAT_VERSION));
 	ipam_node_set_str(root, "generated_at", when);
-	ipam_node_set(root, "git_commit", opt_str(r->git_commit));
+	ipam_node_set(root, "git_commit", ipam_node_str_or_null(r->git_commit));
 	ipam_node_set_str(root, "config_digest", r->config_digest);
 	ipam_node_set_str(root, "observed_fingerprint", r->fingerprint);
 	seq = ipam_node_new(IPAM_NODE_SEQ);
@@ -193,12 +188,12 @@ struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
 								 : "pending");
 		ipam_node_set_str(m, "domain", a->domain);
 		ipam_node_set(m, "gpo",
-			      opt_str(ipam_plan_gpo_name(r, a->gpo, gbuf,
+			      ipam_node_str_or_null(ipam_plan_gpo_name(r, a->gpo, gbuf,
 							 sizeof(gbuf))));
 		ipam_node_set_str(m, "target", a->target);
-		ipam_node_set(m, "sid", opt_str(a->sid));
-		ipam_node_set(m, "before", opt_str(a->before));
-		ipam_node_set(m, "after", opt_str(a->after));
+		ipam_node_set(m, "sid", ipam_node_str_or_null(a->sid));
+		ipam_node_set(m, "before", ipam_node_str_or_null(a->before));
+		ipam_node_set(m, "after", ipam_node_str_or_null(a->after));
 		ipam_node_set_str(m, "reason", a->reason);
 		if (a->pos.file) {
 			src = ipam_node_new(IPAM_NODE_MAP);

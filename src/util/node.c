@@ -24,6 +24,11 @@ struct ipam_node *ipam_node_str(const char *s)
 	return n;
 }
 
+struct ipam_node *ipam_node_str_or_null(const char *s)
+{
+	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
+}
+
 struct ipam_node *ipam_node_int(long long v)
 {
 	struct ipam_node *n = ipam_node_new(IPAM_NODE_INT);

@@ -51,6 +51,8 @@ struct ipam_node {
 
 struct ipam_node *ipam_node_new(enum ipam_node_kind kind);
 struct ipam_node *ipam_node_str(const char *s);
+/* A string node, or a null node when s is NULL. */
+struct ipam_node *ipam_node_str_or_null(const char *s);
 struct ipam_node *ipam_node_int(long long v);
 struct ipam_node *ipam_node_bool(bool v);
 /* Append to a sequence; takes ownership of item. */
