@@ -1,5 +1,6 @@
 #include "diag.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +60,7 @@ void ipam_diags_sort(struct ipam_diags *d)
 			if (d->items[i].severity == IPAM_DIAG_ERROR)
 				d->errors--;
 			free(d->items[i].message);
-			free((char *)d->items[i].pos.file);
+			free((void *)(uintptr_t)d->items[i].pos.file);
 			continue;
 		}
 		d->items[out++] = d->items[i];
@@ -88,7 +89,7 @@ void ipam_diags_free(struct ipam_diags *d)
 		return;
 	for (i = 0; i < d->nr; i++) {
 		free(d->items[i].message);
-		free((char *)d->items[i].pos.file);
+		free((void *)(uintptr_t)d->items[i].pos.file);
 	}
 	free(d->items);
 	memset(d, 0, sizeof(*d));

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -114,7 +115,7 @@ static void child_exec(const char *const argv[], const struct lab_run_opts *o,
 		if (setenv(name, eq + 1, 1) != 0)
 			_exit(127);
 	}
-	execvp(argv[0], (char *const *)argv);
+	execvp(argv[0], (char *const *)(uintptr_t)argv);
 	dprintf(2, "labutil: exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
