@@ -38,7 +38,7 @@
  *   what both accept and what Windows' own tools use.  On ldaps:// the
  *   bind asks for no SASL layer (Windows accepts that; the message says
  *   what to do when a Samba DC refuses it).
- * - IPAM_LDAP_PAGE_SIZE (1..1000, default 500) sets the RFC 2696 page
+ * - IPAM_LDAPCONN_PAGE_SIZE (1..1000, default 500) sets the RFC 2696 page
  *   size, so tests can prove that paging works with tiny pages.
  */
 
@@ -52,7 +52,7 @@
 #define MAX_KEYTAB_LEN (1024 * 1024)
 
 /*
- * RFC 2696 page size.  AD's MaxPageSize is 1000; IPAM_LDAP_PAGE_SIZE
+ * RFC 2696 page size.  AD's MaxPageSize is 1000; IPAM_LDAPCONN_PAGE_SIZE
  * (1..1000) overrides the default so tests can force many pages.
  */
 #define PAGE_SIZE_DEFAULT 500
@@ -61,7 +61,7 @@
 /* SASL confidentiality (seal) when Kerberos runs without TLS. */
 #define SEAL_MIN_SSF 56
 
-struct ipam_ldap {
+struct ipam_ldapconn {
 	LDAP *ld;
 	char *uri;
 	char *default_nc;
@@ -81,15 +81,15 @@ struct held_attr {
 };
 
 struct search_state {
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	const char *base;
-	ipam_ldap_entry_fn fn;
+	ipam_ldapconn_entry_fn fn;
 	void *ctx;
 	struct held_attr *held;
 	size_t nr_held, alloc_held;
-	struct ipam_ldap_attr *attrs;
+	struct ipam_ldapconn_attr *attrs;
 	size_t alloc_attrs;
-	struct ipam_ldap_value *vals;
+	struct ipam_ldapconn_value *vals;
 	size_t alloc_vals;
 };
 
@@ -189,7 +189,7 @@ static int handle_errno(LDAP *ld)
 
 static int page_size_from_env(int *out)
 {
-	const char *s = getenv("IPAM_LDAP_PAGE_SIZE");
+	const char *s = getenv("IPAM_LDAPCONN_PAGE_SIZE");
 	char *end;
 	long v;
 
@@ -200,7 +200,7 @@ static int page_size_from_env(int *out)
 	v = strtol(s, &end, 10);
 	if (errno || *end || v < 1 || v > PAGE_SIZE_MAX)
 		return ipam_error_set(IPAM_EINVAL,
-				      "IPAM_LDAP_PAGE_SIZE '%s' is not a "
+				      "IPAM_LDAPCONN_PAGE_SIZE '%s' is not a "
 				      "number from 1 to %d",
 				      s, PAGE_SIZE_MAX);
 	*out = (int)v;
@@ -236,7 +236,7 @@ static int set_opt(LDAP *ld, const char *uri, int opt, const void *val,
 }
 
 /* Options every connection gets before it reaches the network. */
-static int setup_handle(struct ipam_ldap *l, const struct ipam_ldap_opts *o)
+static int setup_handle(struct ipam_ldapconn *l, const struct ipam_ldapconn_opts *o)
 {
 	struct timeval tv = {.tv_sec = l->timeout};
 	int version = LDAP_VERSION3;
@@ -334,7 +334,7 @@ out:
  * non-blocking socket otherwise), so we connect that way and wait here,
  * which also tells "unreachable" from a failed handshake.
  */
-static int wait_tcp(struct ipam_ldap *l)
+static int wait_tcp(struct ipam_ldapconn *l)
 {
 	struct pollfd p = {.events = POLLOUT};
 	int err = 0, n;
@@ -360,7 +360,7 @@ static int wait_tcp(struct ipam_ldap *l)
 }
 
 /* TCP, then TLS: LDAPS at once, ldap:// by StartTLS, never without. */
-static int secure(struct ipam_ldap *l, const char *ca_file, int want_tls)
+static int secure(struct ipam_ldapconn *l, const char *ca_file, int want_tls)
 {
 	int lrc, code, rc;
 
@@ -408,7 +408,7 @@ static int secure(struct ipam_ldap *l, const char *ca_file, int want_tls)
 	return 0;
 }
 
-static int bind_simple(struct ipam_ldap *l, const struct ipam_ldap_opts *o)
+static int bind_simple(struct ipam_ldapconn *l, const struct ipam_ldapconn_opts *o)
 {
 	struct berval cred;
 	int lrc;
@@ -619,7 +619,7 @@ static void env_restore(struct saved_env *s)
  * required (SSF >= 56), which is what Samba's default "ldap server require
  * strong auth = yes" demands and what Windows' own tools do.
  */
-static int bind_gssapi(struct ipam_ldap *l, const struct ipam_ldap_opts *o)
+static int bind_gssapi(struct ipam_ldapconn *l, const struct ipam_ldapconn_opts *o)
 {
 	static unsigned cache_seq;
 	struct saved_env cc = {0}, kt = {0};
@@ -718,10 +718,10 @@ out:
 	return rc;
 }
 
-static int copy_first(char **out, const struct ipam_ldap_entry *e,
+static int copy_first(char **out, const struct ipam_ldapconn_entry *e,
 		      const char *attr)
 {
-	const char *v = ipam_ldap_entry_str(e, attr);
+	const char *v = ipam_ldapconn_entry_str(e, attr);
 
 	if (!v || !*v)
 		return ipam_error_set(IPAM_EIO, "the rootDSE lacks %s", attr);
@@ -730,9 +730,9 @@ static int copy_first(char **out, const struct ipam_ldap_entry *e,
 	return 0;
 }
 
-static int rootdse_entry(void *ctx, const struct ipam_ldap_entry *e)
+static int rootdse_entry(void *ctx, const struct ipam_ldapconn_entry *e)
 {
-	struct ipam_ldap *l = ctx;
+	struct ipam_ldapconn *l = ctx;
 	int rc;
 
 	rc = copy_first(&l->default_nc, e, "defaultNamingContext");
@@ -743,19 +743,19 @@ static int rootdse_entry(void *ctx, const struct ipam_ldap_entry *e)
 	return rc;
 }
 
-static int search(struct ipam_ldap *l, const char *base,
-		  enum ipam_ldap_scope scope, const char *filter,
-		  const char *const attrs[], ipam_ldap_entry_fn fn, void *ctx,
+static int search(struct ipam_ldapconn *l, const char *base,
+		  enum ipam_ldapconn_scope scope, const char *filter,
+		  const char *const attrs[], ipam_ldapconn_entry_fn fn, void *ctx,
 		  int paged, LDAPControl *extra);
 
-static int read_rootdse(struct ipam_ldap *l)
+static int read_rootdse(struct ipam_ldapconn *l)
 {
 	static const char *const attrs[] = {"defaultNamingContext",
 					    "configurationNamingContext",
 					    "rootDomainNamingContext", NULL};
 	int rc;
 
-	rc = search(l, "", IPAM_LDAP_BASE, "(objectClass=*)", attrs,
+	rc = search(l, "", IPAM_LDAPCONN_BASE, "(objectClass=*)", attrs,
 		    rootdse_entry, l, 0, NULL);
 	if (rc)
 		return ipam_error_prefix(rc, "reading the rootDSE");
@@ -767,7 +767,7 @@ static int read_rootdse(struct ipam_ldap *l)
 	return 0;
 }
 
-static void close_handle(struct ipam_ldap *l)
+static void close_handle(struct ipam_ldapconn *l)
 {
 	if (l->ld)
 		ldap_unbind_ext_s(l->ld, NULL, NULL);
@@ -775,11 +775,11 @@ static void close_handle(struct ipam_ldap *l)
 }
 
 /* One server: connect, secure, bind, read the rootDSE. */
-static int connect_one(struct ipam_ldap **out, const char *uri,
-		       const struct ipam_ldap_opts *o, int timeout,
+static int connect_one(struct ipam_ldapconn **out, const char *uri,
+		       const struct ipam_ldapconn_opts *o, int timeout,
 		       int page_size)
 {
-	struct ipam_ldap *l = xcalloc(1, sizeof(*l));
+	struct ipam_ldapconn *l = xcalloc(1, sizeof(*l));
 	struct strbuf tcp = STRBUF_INIT;
 	int kerberos = o->auth != IPAM_AUTH_SIMPLE;
 	int lrc, rc;
@@ -812,7 +812,7 @@ static int connect_one(struct ipam_ldap **out, const char *uri,
 out:
 	strbuf_release(&tcp);
 	if (rc) {
-		ipam_ldap_close(l);
+		ipam_ldapconn_close(l);
 		return rc;
 	}
 	*out = l;
@@ -824,7 +824,7 @@ static int worth_another_server(int rc)
 	return rc == IPAM_EIO || rc == IPAM_ETIMEOUT;
 }
 
-static int connect_srv(struct ipam_ldap **out, const struct ipam_ldap_opts *o,
+static int connect_srv(struct ipam_ldapconn **out, const struct ipam_ldapconn_opts *o,
 		       int timeout, int page_size)
 {
 	struct ipam_dns_srv *srv = NULL;
@@ -881,7 +881,7 @@ out:
 	return rc;
 }
 
-int ipam_ldap_connect(struct ipam_ldap **out, const struct ipam_ldap_opts *o)
+int ipam_ldapconn_connect(struct ipam_ldapconn **out, const struct ipam_ldapconn_opts *o)
 {
 	int timeout = o->timeout > 0 ? o->timeout : IPAM_DEFAULT_TIMEOUT;
 	struct ipam_sigpipe g;
@@ -905,7 +905,7 @@ int ipam_ldap_connect(struct ipam_ldap **out, const struct ipam_ldap_opts *o)
 	return rc;
 }
 
-void ipam_ldap_close(struct ipam_ldap *l)
+void ipam_ldapconn_close(struct ipam_ldapconn *l)
 {
 	struct ipam_sigpipe g;
 
@@ -921,28 +921,28 @@ void ipam_ldap_close(struct ipam_ldap *l)
 	free(l);
 }
 
-const char *ipam_ldap_uri(const struct ipam_ldap *l)
+const char *ipam_ldapconn_uri(const struct ipam_ldapconn *l)
 {
 	return l->uri;
 }
 
-const char *ipam_ldap_default_nc(const struct ipam_ldap *l)
+const char *ipam_ldapconn_default_nc(const struct ipam_ldapconn *l)
 {
 	return l->default_nc;
 }
 
-const char *ipam_ldap_config_nc(const struct ipam_ldap *l)
+const char *ipam_ldapconn_config_nc(const struct ipam_ldapconn *l)
 {
 	return l->config_nc;
 }
 
-const char *ipam_ldap_root_domain_nc(const struct ipam_ldap *l)
+const char *ipam_ldapconn_root_domain_nc(const struct ipam_ldapconn *l)
 {
 	return l->root_nc;
 }
 
-const struct ipam_ldap_value *
-ipam_ldap_entry_values(const struct ipam_ldap_entry *e, const char *attr,
+const struct ipam_ldapconn_value *
+ipam_ldapconn_entry_values(const struct ipam_ldapconn_entry *e, const char *attr,
 		       size_t *nr)
 {
 	size_t i;
@@ -957,11 +957,11 @@ ipam_ldap_entry_values(const struct ipam_ldap_entry *e, const char *attr,
 	return NULL;
 }
 
-const char *ipam_ldap_entry_str(const struct ipam_ldap_entry *e,
+const char *ipam_ldapconn_entry_str(const struct ipam_ldapconn_entry *e,
 				const char *attr)
 {
 	size_t nr;
-	const struct ipam_ldap_value *v = ipam_ldap_entry_values(e, attr, &nr);
+	const struct ipam_ldapconn_value *v = ipam_ldapconn_entry_values(e, attr, &nr);
 
 	return nr ? v[0].data : NULL;
 }
@@ -989,7 +989,7 @@ static void search_state_release(struct search_state *s)
 static int deliver_entry(struct search_state *s, LDAPMessage *msg)
 {
 	LDAP *ld = s->l->ld;
-	struct ipam_ldap_entry e = {0};
+	struct ipam_ldapconn_entry e = {0};
 	BerElement *ber = NULL;
 	char *dn = NULL, *a;
 	size_t total = 0, i, j, k;
@@ -1152,15 +1152,15 @@ static int read_results(struct search_state *s, int msgid,
 	return rc;
 }
 
-static int search(struct ipam_ldap *l, const char *base,
-		  enum ipam_ldap_scope scope, const char *filter,
-		  const char *const attrs[], ipam_ldap_entry_fn fn, void *ctx,
+static int search(struct ipam_ldapconn *l, const char *base,
+		  enum ipam_ldapconn_scope scope, const char *filter,
+		  const char *const attrs[], ipam_ldapconn_entry_fn fn, void *ctx,
 		  int paged, LDAPControl *extra)
 {
 	static const int scopes[] = {
-		[IPAM_LDAP_BASE] = LDAP_SCOPE_BASE,
-		[IPAM_LDAP_ONELEVEL] = LDAP_SCOPE_ONELEVEL,
-		[IPAM_LDAP_SUBTREE] = LDAP_SCOPE_SUBTREE,
+		[IPAM_LDAPCONN_BASE] = LDAP_SCOPE_BASE,
+		[IPAM_LDAPCONN_ONELEVEL] = LDAP_SCOPE_ONELEVEL,
+		[IPAM_LDAPCONN_SUBTREE] = LDAP_SCOPE_SUBTREE,
 	};
 	struct search_state s = {.l = l, .base = base, .fn = fn, .ctx = ctx};
 	struct timeval tv = {.tv_sec = l->timeout};
@@ -1176,7 +1176,7 @@ static int search(struct ipam_ldap *l, const char *base,
 				    base, l->uri);
 		goto out;
 	}
-	if ((unsigned)scope > IPAM_LDAP_SUBTREE || !filter || !fn) {
+	if ((unsigned)scope > IPAM_LDAPCONN_SUBTREE || !filter || !fn) {
 		rc = ipam_error_set(IPAM_EINVAL,
 				    "ldap search '%s' on %s: invalid request",
 				    base, l->uri);
@@ -1221,9 +1221,9 @@ out:
 	return rc;
 }
 
-int ipam_ldap_search(struct ipam_ldap *l, const char *base,
-		     enum ipam_ldap_scope scope, const char *filter,
-		     const char *const attrs[], ipam_ldap_entry_fn fn,
+int ipam_ldapconn_search(struct ipam_ldapconn *l, const char *base,
+		     enum ipam_ldapconn_scope scope, const char *filter,
+		     const char *const attrs[], ipam_ldapconn_entry_fn fn,
 		     void *ctx)
 {
 	struct ipam_sigpipe g;
@@ -1268,7 +1268,7 @@ static size_t add_text_char(struct strbuf *out, const unsigned char *s,
  * and bytes that are not UTF-8 are escaped too, so binary values (GUIDs,
  * SIDs) can be matched; well-formed UTF-8 stays as it is.
  */
-void ipam_ldap_escape_filter(struct strbuf *out, const char *value, size_t len)
+void ipam_ldapconn_escape_filter(struct strbuf *out, const char *value, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)value;
 	size_t i = 0;
@@ -1291,7 +1291,7 @@ void ipam_ldap_escape_filter(struct strbuf *out, const char *value, size_t len)
  * grammar allows and some parsers expect.  Control bytes and bytes that
  * are not UTF-8 become \XX.
  */
-void ipam_ldap_escape_dn(struct strbuf *out, const char *value)
+void ipam_ldapconn_escape_dn(struct strbuf *out, const char *value)
 {
 	const unsigned char *s = (const unsigned char *)value;
 	size_t len = strlen(value), i = 0;
@@ -1310,7 +1310,7 @@ void ipam_ldap_escape_dn(struct strbuf *out, const char *value)
 	}
 }
 
-void ipam_ldap_domain_dn(struct strbuf *out, const char *domain)
+void ipam_ldapconn_domain_dn(struct strbuf *out, const char *domain)
 {
 	const char *p = domain, *dot;
 	struct strbuf label = STRBUF_INIT;
@@ -1325,7 +1325,7 @@ void ipam_ldap_domain_dn(struct strbuf *out, const char *domain)
 			strbuf_reset(&label);
 			strbuf_add(&label, p, (size_t)(dot - p));
 			strbuf_addstr(out, first ? "DC=" : ",DC=");
-			ipam_ldap_escape_dn(out, label.buf);
+			ipam_ldapconn_escape_dn(out, label.buf);
 			first = 0;
 		}
 		p = *dot ? dot + 1 : dot;
@@ -1334,7 +1334,7 @@ void ipam_ldap_domain_dn(struct strbuf *out, const char *domain)
 }
 
 /* MS-DTYP 2.3.4: Data1, Data2, Data3 little-endian; Data4 as stored. */
-int ipam_ldap_guid_text(struct strbuf *out, const char *bytes, size_t len)
+int ipam_ldapconn_guid_text(struct strbuf *out, const char *bytes, size_t len)
 {
 	const unsigned char *b = (const unsigned char *)bytes;
 
@@ -1354,7 +1354,7 @@ int ipam_ldap_guid_text(struct strbuf *out, const char *bytes, size_t len)
  * 48-bit big-endian authority (in hex when it does not fit 32 bits,
  * 2.4.2.1), then the little-endian 32-bit sub-authorities.
  */
-int ipam_ldap_sid_text(struct strbuf *out, const char *bytes, size_t len)
+int ipam_ldapconn_sid_text(struct strbuf *out, const char *bytes, size_t len)
 {
 	const unsigned char *b = (const unsigned char *)bytes;
 	uint64_t auth = 0;
@@ -1426,14 +1426,14 @@ static int map_write_code(int lrc)
 	}
 }
 
-static int write_fail(struct ipam_ldap *l, int lrc, const char *op,
+static int write_fail(struct ipam_ldapconn *l, int lrc, const char *op,
 		      const char *dn, const char *diag)
 {
 	return ldap_fail(l->ld, l->uri, map_write_code(lrc), lrc, op, dn, diag);
 }
 
 /* Wait for the result of one write request and turn it into our code. */
-static int write_result(struct ipam_ldap *l, int msgid, const char *op,
+static int write_result(struct ipam_ldapconn *l, int msgid, const char *op,
 			const char *dn)
 {
 	struct timeval tv = {.tv_sec = l->timeout};
@@ -1463,7 +1463,7 @@ static int write_result(struct ipam_ldap *l, int msgid, const char *op,
 	return rc;
 }
 
-static int check_write(struct ipam_ldap *l, const char *op, const char *dn)
+static int check_write(struct ipam_ldapconn *l, const char *op, const char *dn)
 {
 	if (!dn || !dn[0])
 		return ipam_error_set(IPAM_EINVAL, "ldap %s on %s: no DN", op,
@@ -1475,7 +1475,7 @@ static int check_write(struct ipam_ldap *l, const char *op, const char *dn)
 	return 0;
 }
 
-size_t ipam_ldap_writes(const struct ipam_ldap *l)
+size_t ipam_ldapconn_writes(const struct ipam_ldapconn *l)
 {
 	return l->writes;
 }
@@ -1496,14 +1496,14 @@ static void mod_arrays_release(struct mod_arrays *m)
 	free(m->pbv);
 }
 
-static int build_mods(struct mod_arrays *m, struct ipam_ldap *l, const char *op,
-		      const char *dn, const struct ipam_ldap_mod *mods,
+static int build_mods(struct mod_arrays *m, struct ipam_ldapconn *l, const char *op,
+		      const char *dn, const struct ipam_ldapconn_mod *mods,
 		      size_t n, int adding)
 {
 	static const int ops[] = {
-		[IPAM_LDAP_MOD_ADD] = LDAP_MOD_ADD,
-		[IPAM_LDAP_MOD_REPLACE] = LDAP_MOD_REPLACE,
-		[IPAM_LDAP_MOD_DELETE] = LDAP_MOD_DELETE,
+		[IPAM_LDAPCONN_MOD_ADD] = LDAP_MOD_ADD,
+		[IPAM_LDAPCONN_MOD_REPLACE] = LDAP_MOD_REPLACE,
+		[IPAM_LDAPCONN_MOD_DELETE] = LDAP_MOD_DELETE,
 	};
 	size_t i, j, k, p, total = 0, bytes = 0;
 
@@ -1518,14 +1518,14 @@ static int build_mods(struct mod_arrays *m, struct ipam_ldap *l, const char *op,
 				      "modifications",
 				      op, dn, l->uri, MAX_MODS);
 	for (i = 0; i < n; i++) {
-		const struct ipam_ldap_mod *md = &mods[i];
+		const struct ipam_ldapconn_mod *md = &mods[i];
 
 		if (!md->attr || !md->attr[0] ||
-		    (md->op != IPAM_LDAP_MOD_ADD &&
-		     md->op != IPAM_LDAP_MOD_REPLACE &&
-		     md->op != IPAM_LDAP_MOD_DELETE) ||
-		    (adding && md->op != IPAM_LDAP_MOD_ADD) ||
-		    (md->op == IPAM_LDAP_MOD_ADD && md->nr == 0) ||
+		    (md->op != IPAM_LDAPCONN_MOD_ADD &&
+		     md->op != IPAM_LDAPCONN_MOD_REPLACE &&
+		     md->op != IPAM_LDAPCONN_MOD_DELETE) ||
+		    (adding && md->op != IPAM_LDAPCONN_MOD_ADD) ||
+		    (md->op == IPAM_LDAPCONN_MOD_ADD && md->nr == 0) ||
 		    (md->nr && !md->values))
 			return ipam_error_set(IPAM_EINVAL,
 					      "ldap %s '%s' on %s: invalid "
@@ -1560,7 +1560,7 @@ static int build_mods(struct mod_arrays *m, struct ipam_ldap *l, const char *op,
 	m->bv = xcalloc(total ? total : 1, sizeof(*m->bv));
 	m->pbv = xcalloc(total + n, sizeof(*m->pbv));
 	for (i = 0, k = 0, p = 0; i < n; i++) {
-		const struct ipam_ldap_mod *md = &mods[i];
+		const struct ipam_ldapconn_mod *md = &mods[i];
 		LDAPMod *lm = &m->mods[i];
 
 		lm->mod_op = ops[md->op] | LDAP_MOD_BVALUES;
@@ -1580,8 +1580,8 @@ static int build_mods(struct mod_arrays *m, struct ipam_ldap *l, const char *op,
 }
 
 /* add or modify, with extra (may be NULL) as a server control. */
-static int write_entry(struct ipam_ldap *l, const char *op, const char *dn,
-		       const struct ipam_ldap_mod *mods, size_t n, int adding,
+static int write_entry(struct ipam_ldapconn *l, const char *op, const char *dn,
+		       const struct ipam_ldapconn_mod *mods, size_t n, int adding,
 		       LDAPControl *extra)
 {
 	LDAPControl *ctrls[2] = {extra, NULL};
@@ -1610,8 +1610,8 @@ out:
 	return rc;
 }
 
-int ipam_ldap_add(struct ipam_ldap *l, const char *dn,
-		  const struct ipam_ldap_mod *mods, size_t n)
+int ipam_ldapconn_add(struct ipam_ldapconn *l, const char *dn,
+		  const struct ipam_ldapconn_mod *mods, size_t n)
 {
 	struct ipam_sigpipe g;
 	int rc;
@@ -1622,8 +1622,8 @@ int ipam_ldap_add(struct ipam_ldap *l, const char *dn,
 	return rc;
 }
 
-int ipam_ldap_modify(struct ipam_ldap *l, const char *dn,
-		     const struct ipam_ldap_mod *mods, size_t n)
+int ipam_ldapconn_modify(struct ipam_ldapconn *l, const char *dn,
+		     const struct ipam_ldapconn_mod *mods, size_t n)
 {
 	struct ipam_sigpipe g;
 	int rc;
@@ -1634,7 +1634,7 @@ int ipam_ldap_modify(struct ipam_ldap *l, const char *dn,
 	return rc;
 }
 
-static int delete_one(struct ipam_ldap *l, const char *dn)
+static int delete_one(struct ipam_ldapconn *l, const char *dn)
 {
 	int lrc, msgid, rc;
 
@@ -1648,7 +1648,7 @@ static int delete_one(struct ipam_ldap *l, const char *dn)
 	return write_result(l, msgid, "delete", dn);
 }
 
-int ipam_ldap_delete(struct ipam_ldap *l, const char *dn)
+int ipam_ldapconn_delete(struct ipam_ldapconn *l, const char *dn)
 {
 	struct ipam_sigpipe g;
 	int rc;
@@ -1666,7 +1666,7 @@ struct tree_dn {
 };
 
 struct tree {
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	const char *base;
 	struct tree_dn *v;
 	size_t nr, alloc;
@@ -1685,7 +1685,7 @@ static size_t dn_depth(const char *dn)
 	return n;
 }
 
-static int tree_entry(void *ctx, const struct ipam_ldap_entry *e)
+static int tree_entry(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct tree *t = ctx;
 
@@ -1711,7 +1711,7 @@ static int deeper_first(const void *a, const void *b)
 	return strcmp(x->dn, y->dn);
 }
 
-static int delete_tree(struct ipam_ldap *l, const char *dn)
+static int delete_tree(struct ipam_ldapconn *l, const char *dn)
 {
 	static const char *const no_attrs[] = {LDAP_NO_ATTRS, NULL};
 	struct tree t = {.l = l, .base = dn};
@@ -1721,7 +1721,7 @@ static int delete_tree(struct ipam_ldap *l, const char *dn)
 	rc = check_write(l, "delete tree", dn);
 	if (rc)
 		return rc;
-	rc = search(l, dn, IPAM_LDAP_SUBTREE, "(objectClass=*)", no_attrs,
+	rc = search(l, dn, IPAM_LDAPCONN_SUBTREE, "(objectClass=*)", no_attrs,
 		    tree_entry, &t, 1, NULL);
 	if (rc)
 		goto out;
@@ -1762,7 +1762,7 @@ out:
 	return rc;
 }
 
-int ipam_ldap_delete_tree(struct ipam_ldap *l, const char *dn)
+int ipam_ldapconn_delete_tree(struct ipam_ldapconn *l, const char *dn)
 {
 	struct ipam_sigpipe g;
 	int rc;
@@ -1773,7 +1773,7 @@ int ipam_ldap_delete_tree(struct ipam_ldap *l, const char *dn)
 	return rc;
 }
 
-int ipam_ldap_sd_flags_value(struct strbuf *out, int sd_flags)
+int ipam_ldapconn_sd_flags_value(struct strbuf *out, int sd_flags)
 {
 	if (sd_flags <= 0 || (sd_flags & ~SD_FLAGS_ALL))
 		return ipam_error_set(IPAM_EINVAL,
@@ -1792,7 +1792,7 @@ int ipam_ldap_sd_flags_value(struct strbuf *out, int sd_flags)
 
 /* The LDAP_SERVER_SD_FLAGS control, critical: never the whole SD by
  * surprise from a server that ignores it. */
-static int sd_control(LDAPControl **out, struct ipam_ldap *l, const char *op,
+static int sd_control(LDAPControl **out, struct ipam_ldapconn *l, const char *op,
 		      const char *dn, int sd_flags)
 {
 	struct strbuf v = STRBUF_INIT;
@@ -1800,7 +1800,7 @@ static int sd_control(LDAPControl **out, struct ipam_ldap *l, const char *op,
 	int lrc, rc;
 
 	*out = NULL;
-	rc = ipam_ldap_sd_flags_value(&v, sd_flags);
+	rc = ipam_ldapconn_sd_flags_value(&v, sd_flags);
 	if (rc) {
 		rc = ipam_error_prefix(rc, "ldap %s '%s' on %s", op, dn,
 				       l->uri);
@@ -1821,14 +1821,14 @@ struct sd_read {
 	int entries, found;
 };
 
-static int sd_entry(void *ctx, const struct ipam_ldap_entry *e)
+static int sd_entry(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct sd_read *r = ctx;
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	size_t nr;
 
 	r->entries++;
-	v = ipam_ldap_entry_values(e, "nTSecurityDescriptor", &nr);
+	v = ipam_ldapconn_entry_values(e, "nTSecurityDescriptor", &nr);
 	if (nr == 1 && !r->found) {
 		strbuf_add(r->out, v->data, v->len);
 		r->found = 1;
@@ -1836,7 +1836,7 @@ static int sd_entry(void *ctx, const struct ipam_ldap_entry *e)
 	return 0;
 }
 
-static int read_sd(struct strbuf *out, struct ipam_ldap *l, const char *dn,
+static int read_sd(struct strbuf *out, struct ipam_ldapconn *l, const char *dn,
 		   int sd_flags)
 {
 	static const char *const attrs[] = {"nTSecurityDescriptor", NULL};
@@ -1851,7 +1851,7 @@ static int read_sd(struct strbuf *out, struct ipam_ldap *l, const char *dn,
 		rc = sd_control(&ctrl, l, op, dn, sd_flags);
 	if (rc)
 		goto out;
-	rc = search(l, dn, IPAM_LDAP_BASE, "(objectClass=*)", attrs, sd_entry,
+	rc = search(l, dn, IPAM_LDAPCONN_BASE, "(objectClass=*)", attrs, sd_entry,
 		    &r, 0, ctrl);
 	if (rc)
 		goto out;
@@ -1879,7 +1879,7 @@ out:
 	return rc;
 }
 
-int ipam_ldap_read_sd(struct strbuf *out, struct ipam_ldap *l, const char *dn,
+int ipam_ldapconn_read_sd(struct strbuf *out, struct ipam_ldapconn *l, const char *dn,
 		      int sd_flags)
 {
 	struct ipam_sigpipe g;
@@ -1891,12 +1891,12 @@ int ipam_ldap_read_sd(struct strbuf *out, struct ipam_ldap *l, const char *dn,
 	return rc;
 }
 
-static int write_sd(struct ipam_ldap *l, const char *dn, const void *sd,
+static int write_sd(struct ipam_ldapconn *l, const char *dn, const void *sd,
 		    size_t len, int sd_flags)
 {
 	static const char op[] = "write security descriptor";
-	struct ipam_ldap_value v = {.data = sd, .len = len};
-	struct ipam_ldap_mod mod = {.op = IPAM_LDAP_MOD_REPLACE,
+	struct ipam_ldapconn_value v = {.data = sd, .len = len};
+	struct ipam_ldapconn_mod mod = {.op = IPAM_LDAPCONN_MOD_REPLACE,
 				    .attr = "nTSecurityDescriptor",
 				    .values = &v,
 				    .nr = 1};
@@ -1920,7 +1920,7 @@ static int write_sd(struct ipam_ldap *l, const char *dn, const void *sd,
 	return rc;
 }
 
-int ipam_ldap_write_sd(struct ipam_ldap *l, const char *dn, const void *sd,
+int ipam_ldapconn_write_sd(struct ipam_ldapconn *l, const char *dn, const void *sd,
 		       size_t len, int sd_flags)
 {
 	struct ipam_sigpipe g;

@@ -19,7 +19,7 @@ static void check_filter(const char *value, size_t len, const char *want)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	ipam_ldap_escape_filter(&sb, value, len);
+	ipam_ldapconn_escape_filter(&sb, value, len);
 	assert_string_equal(sb.buf, want);
 	strbuf_release(&sb);
 }
@@ -80,7 +80,7 @@ static void test_filter_appends(void **state)
 
 	(void)state;
 	strbuf_addstr(&sb, "(cn=");
-	ipam_ldap_escape_filter(&sb, "a*", 2);
+	ipam_ldapconn_escape_filter(&sb, "a*", 2);
 	strbuf_addch(&sb, ')');
 	assert_string_equal(sb.buf, "(cn=a\\2a)");
 	strbuf_release(&sb);
@@ -95,7 +95,7 @@ static void test_filter_hostile_server_name(void **state)
 
 	(void)state;
 	strbuf_addstr(&sb, "(&(objectCategory=computer)(dNSHostName=");
-	ipam_ldap_escape_filter(&sb, hostile, strlen(hostile));
+	ipam_ldapconn_escape_filter(&sb, hostile, strlen(hostile));
 	strbuf_addstr(&sb, "))");
 	assert_string_equal(sb.buf, "(&(objectCategory=computer)"
 				    "(dNSHostName=x\\29\\28objectClass=\\2a))");
@@ -113,7 +113,7 @@ static void check_dn(const char *value, const char *want)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	ipam_ldap_escape_dn(&sb, value);
+	ipam_ldapconn_escape_dn(&sb, value);
 	assert_string_equal(sb.buf, want);
 	strbuf_release(&sb);
 }
@@ -165,7 +165,7 @@ static void check_domain(const char *domain, const char *want)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	ipam_ldap_domain_dn(&sb, domain);
+	ipam_ldapconn_domain_dn(&sb, domain);
 	assert_string_equal(sb.buf, want);
 	strbuf_release(&sb);
 }
@@ -187,7 +187,7 @@ static void check_guid(const unsigned char *b, size_t len, const char *want)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addstr(&sb, "guid:");
-	assert_int_equal(ipam_ldap_guid_text(&sb, (const char *)b, len), 0);
+	assert_int_equal(ipam_ldapconn_guid_text(&sb, (const char *)b, len), 0);
 	assert_string_equal(sb.buf + 5, want);
 	strbuf_release(&sb);
 }
@@ -210,11 +210,11 @@ static void test_guid_text(void **state)
 	check_guid(zero, sizeof(zero), "00000000-0000-0000-0000-000000000000");
 
 	strbuf_addstr(&sb, "kept");
-	assert_int_equal(ipam_ldap_guid_text(&sb, (const char *)apply, 15),
+	assert_int_equal(ipam_ldapconn_guid_text(&sb, (const char *)apply, 15),
 			 IPAM_EINVAL);
-	assert_int_equal(ipam_ldap_guid_text(&sb, (const char *)apply, 17),
+	assert_int_equal(ipam_ldapconn_guid_text(&sb, (const char *)apply, 17),
 			 IPAM_EINVAL);
-	assert_int_equal(ipam_ldap_guid_text(&sb, "", 0), IPAM_EINVAL);
+	assert_int_equal(ipam_ldapconn_guid_text(&sb, "", 0), IPAM_EINVAL);
 	assert_string_equal(sb.buf, "kept");
 	assert_non_null(strstr(ipam_error_last(), "GUID"));
 	strbuf_release(&sb);
@@ -224,7 +224,7 @@ static void check_sid(const unsigned char *b, size_t len, const char *want)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	assert_int_equal(ipam_ldap_sid_text(&sb, (const char *)b, len), 0);
+	assert_int_equal(ipam_ldapconn_sid_text(&sb, (const char *)b, len), 0);
 	assert_string_equal(sb.buf, want);
 	strbuf_release(&sb);
 }
@@ -234,7 +234,7 @@ static void check_bad_sid(const unsigned char *b, size_t len)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addstr(&sb, "kept");
-	assert_int_equal(ipam_ldap_sid_text(&sb, (const char *)b, len),
+	assert_int_equal(ipam_ldapconn_sid_text(&sb, (const char *)b, len),
 			 IPAM_EINVAL);
 	assert_string_equal(sb.buf, "kept");
 	assert_non_null(strstr(ipam_error_last(), "malformed SID"));
@@ -299,48 +299,48 @@ static void test_sid_malformed(void **state)
 
 static void test_entry_lookup(void **state)
 {
-	static const struct ipam_ldap_value cn[] = {{"DC1", 3}};
-	static const struct ipam_ldap_value spn[] = {
+	static const struct ipam_ldapconn_value cn[] = {{"DC1", 3}};
+	static const struct ipam_ldapconn_value spn[] = {
 		{"HOST/dc1", 8}, {"ldap/dc1.corp.example.test", 26}};
-	static const struct ipam_ldap_value empty[] = {{"", 0}};
-	static const struct ipam_ldap_attr attrs[] = {
+	static const struct ipam_ldapconn_value empty[] = {{"", 0}};
+	static const struct ipam_ldapconn_attr attrs[] = {
 		{"cn", cn, 1},
 		{"servicePrincipalName", spn, 2},
 		{"description", empty, 1},
 	};
-	const struct ipam_ldap_entry e = {"CN=DC1,OU=Domain Controllers", attrs,
+	const struct ipam_ldapconn_entry e = {"CN=DC1,OU=Domain Controllers", attrs,
 					  3};
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	size_t nr = 99;
 
 	(void)state;
-	v = ipam_ldap_entry_values(&e, "SERVICEPRINCIPALNAME", &nr);
+	v = ipam_ldapconn_entry_values(&e, "SERVICEPRINCIPALNAME", &nr);
 	assert_non_null(v);
 	assert_int_equal(nr, 2);
 	assert_string_equal(v[1].data, "ldap/dc1.corp.example.test");
-	assert_string_equal(ipam_ldap_entry_str(&e, "CN"), "DC1");
-	assert_string_equal(ipam_ldap_entry_str(&e, "description"), "");
+	assert_string_equal(ipam_ldapconn_entry_str(&e, "CN"), "DC1");
+	assert_string_equal(ipam_ldapconn_entry_str(&e, "description"), "");
 	nr = 99;
-	assert_null(ipam_ldap_entry_values(&e, "dNSHostName", &nr));
+	assert_null(ipam_ldapconn_entry_values(&e, "dNSHostName", &nr));
 	assert_int_equal(nr, 0);
-	assert_null(ipam_ldap_entry_str(&e, "dNSHostName"));
+	assert_null(ipam_ldapconn_entry_str(&e, "dNSHostName"));
 }
 
 /* Refused before any socket is opened: these need no network. */
-static int refused(const struct ipam_ldap_opts *o)
+static int refused(const struct ipam_ldapconn_opts *o)
 {
-	struct ipam_ldap *l = (struct ipam_ldap *)&l;
+	struct ipam_ldapconn *l = (struct ipam_ldapconn *)&l;
 	int rc;
 
 	ipam_error_clear();
-	rc = ipam_ldap_connect(&l, o);
+	rc = ipam_ldapconn_connect(&l, o);
 	assert_null(l);
 	return rc;
 }
 
 static void test_connect_refuses_config(void **state)
 {
-	struct ipam_ldap_opts o = {.domain = "corp.example.test",
+	struct ipam_ldapconn_opts o = {.domain = "corp.example.test",
 				   .auth = IPAM_AUTH_SIMPLE,
 				   .user = "Administrator@corp.example.test",
 				   .password = "s3cret.Value",
@@ -367,14 +367,14 @@ static void test_connect_refuses_config(void **state)
 	assert_int_equal(refused(&o), IPAM_EINVAL);
 
 	o.password = "s3cret.Value";
-	setenv("IPAM_LDAP_PAGE_SIZE", "0", 1);
+	setenv("IPAM_LDAPCONN_PAGE_SIZE", "0", 1);
 	assert_int_equal(refused(&o), IPAM_EINVAL);
-	assert_non_null(strstr(ipam_error_last(), "IPAM_LDAP_PAGE_SIZE"));
-	setenv("IPAM_LDAP_PAGE_SIZE", "1001", 1);
+	assert_non_null(strstr(ipam_error_last(), "IPAM_LDAPCONN_PAGE_SIZE"));
+	setenv("IPAM_LDAPCONN_PAGE_SIZE", "1001", 1);
 	assert_int_equal(refused(&o), IPAM_EINVAL);
-	setenv("IPAM_LDAP_PAGE_SIZE", "12x", 1);
+	setenv("IPAM_LDAPCONN_PAGE_SIZE", "12x", 1);
 	assert_int_equal(refused(&o), IPAM_EINVAL);
-	unsetenv("IPAM_LDAP_PAGE_SIZE");
+	unsetenv("IPAM_LDAPCONN_PAGE_SIZE");
 
 	/* Never the password, whatever went wrong. */
 	assert_null(strstr(ipam_error_last(), "s3cret"));
@@ -383,7 +383,7 @@ static void test_connect_refuses_config(void **state)
 static void test_close_null(void **state)
 {
 	(void)state;
-	ipam_ldap_close(NULL);
+	ipam_ldapconn_close(NULL);
 }
 
 static void check_sd_flags(int flags, unsigned char last)
@@ -391,7 +391,7 @@ static void check_sd_flags(int flags, unsigned char last)
 	const unsigned char want[] = {0x30, 0x03, 0x02, 0x01, last};
 	struct strbuf sb = STRBUF_INIT;
 
-	assert_int_equal(ipam_ldap_sd_flags_value(&sb, flags), 0);
+	assert_int_equal(ipam_ldapconn_sd_flags_value(&sb, flags), 0);
 	assert_int_equal(sb.len, sizeof(want));
 	assert_memory_equal(sb.buf, want, sizeof(want));
 	strbuf_release(&sb);
@@ -405,21 +405,21 @@ static void test_sd_flags_value(void **state)
 	size_t i;
 
 	(void)state;
-	check_sd_flags(IPAM_LDAP_SD_DACL, 0x04);
-	check_sd_flags(IPAM_LDAP_SD_OWNER | IPAM_LDAP_SD_GROUP |
-			       IPAM_LDAP_SD_DACL,
+	check_sd_flags(IPAM_LDAPCONN_SD_DACL, 0x04);
+	check_sd_flags(IPAM_LDAPCONN_SD_OWNER | IPAM_LDAPCONN_SD_GROUP |
+			       IPAM_LDAPCONN_SD_DACL,
 		       0x07);
-	check_sd_flags(IPAM_LDAP_SD_OWNER, 0x01);
-	check_sd_flags(IPAM_LDAP_SD_SACL, 0x08);
+	check_sd_flags(IPAM_LDAPCONN_SD_OWNER, 0x01);
+	check_sd_flags(IPAM_LDAPCONN_SD_SACL, 0x08);
 	check_sd_flags(0xF, 0x0F);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(ipam_ldap_sd_flags_value(&sb, bad[i]),
+		assert_int_equal(ipam_ldapconn_sd_flags_value(&sb, bad[i]),
 				 IPAM_EINVAL);
 		assert_int_equal(sb.len, 0);
 	}
 	/* Appends, like every other output buffer here. */
 	strbuf_addstr(&sb, "x");
-	assert_int_equal(ipam_ldap_sd_flags_value(&sb, 4), 0);
+	assert_int_equal(ipam_ldapconn_sd_flags_value(&sb, 4), 0);
 	assert_int_equal(sb.len, 6);
 	assert_memory_equal(sb.buf, "x\x30\x03\x02\x01\x04", 6);
 	strbuf_release(&sb);
