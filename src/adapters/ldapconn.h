@@ -13,6 +13,9 @@
 
 #include <stddef.h>
 
+/* Filter values and DN components are escaped with ldapesc.h, which every
+ * caller building a filter or a DN needs. */
+#include "ldapesc.h"
 #include "model.h"
 #include "strbuf.h"
 
@@ -38,7 +41,8 @@ struct ipam_ldapconn_opts {
  * certificate that does not verify), IPAM_EAUTH for rejected credentials:
  * callers tell "unreachable" from "bind failed" by the code.
  */
-int ipam_ldapconn_connect(struct ipam_ldapconn **out, const struct ipam_ldapconn_opts *o);
+int ipam_ldapconn_connect(struct ipam_ldapconn **out,
+			  const struct ipam_ldapconn_opts *o);
 void ipam_ldapconn_close(struct ipam_ldapconn *l);
 
 /* Write requests (add, modify, delete, descriptor) sent so far. */
@@ -71,11 +75,11 @@ struct ipam_ldapconn_entry {
 
 /* The values of attr (case-insensitive name), NULL and *nr = 0 if absent. */
 const struct ipam_ldapconn_value *
-ipam_ldapconn_entry_values(const struct ipam_ldapconn_entry *e, const char *attr,
-		       size_t *nr);
+ipam_ldapconn_entry_values(const struct ipam_ldapconn_entry *e,
+			   const char *attr, size_t *nr);
 /* The first value of attr as a string, or NULL. */
 const char *ipam_ldapconn_entry_str(const struct ipam_ldapconn_entry *e,
-				const char *attr);
+				    const char *attr);
 
 enum ipam_ldapconn_scope {
 	IPAM_LDAPCONN_BASE,
@@ -84,7 +88,8 @@ enum ipam_ldapconn_scope {
 };
 
 /* Return nonzero from the callback to stop the search (it is returned). */
-typedef int (*ipam_ldapconn_entry_fn)(void *ctx, const struct ipam_ldapconn_entry *e);
+typedef int (*ipam_ldapconn_entry_fn)(void *ctx,
+				      const struct ipam_ldapconn_entry *e);
 
 /*
  * Paged search.  attrs is NULL-terminated.  Values larger than 1 MiB and
@@ -93,24 +98,22 @@ typedef int (*ipam_ldapconn_entry_fn)(void *ctx, const struct ipam_ldapconn_entr
  * IPAM_ETIMEOUT or IPAM_EIO.
  */
 int ipam_ldapconn_search(struct ipam_ldapconn *l, const char *base,
-		     enum ipam_ldapconn_scope scope, const char *filter,
-		     const char *const attrs[], ipam_ldapconn_entry_fn fn,
-		     void *ctx);
+			 enum ipam_ldapconn_scope scope, const char *filter,
+			 const char *const attrs[], ipam_ldapconn_entry_fn fn,
+			 void *ctx);
 
-/* RFC 4515: escape a value for use inside a search filter. */
-void ipam_ldapconn_escape_filter(struct strbuf *out, const char *value, size_t len);
-/* RFC 4514: escape a value for use as an attribute value in a DN. */
-void ipam_ldapconn_escape_dn(struct strbuf *out, const char *value);
 /* "corp.example.test" -> "DC=corp,DC=example,DC=test" (escaped). */
 void ipam_ldapconn_domain_dn(struct strbuf *out, const char *domain);
 
-/* objectGUID bytes -> "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (MS-DTYP). */
+/* objectGUID bytes -> "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (MS-DTYP), as
+ * ipam_guid_format writes it. */
 int ipam_ldapconn_guid_text(struct strbuf *out, const char *bytes, size_t len);
-/* objectSid bytes -> "S-1-5-21-…"; IPAM_EINVAL when malformed. */
+/* objectSid bytes -> "S-1-5-21-…", as ipam_sid_format writes it;
+ * IPAM_EINVAL when malformed or followed by other bytes. */
 int ipam_ldapconn_sid_text(struct strbuf *out, const char *bytes, size_t len);
 
 /*
- * Writes.  DNs are used as given: build them with ipam_ldapconn_escape_dn.
+ * Writes.  DNs are used as given: build them with ipam_ldapesc_dn.
  * Values are bytes (each at most 1 MiB), at most 1000 mods a request.
  * Errors name the operation, the DN and the server and keep the server's
  * words; codes: IPAM_ENOTFOUND (no such object), IPAM_EEXISTS (the entry
@@ -134,9 +137,9 @@ struct ipam_ldapconn_mod {
 
 /* Create dn; every mod must be an IPAM_LDAPCONN_MOD_ADD with values. */
 int ipam_ldapconn_add(struct ipam_ldapconn *l, const char *dn,
-		  const struct ipam_ldapconn_mod *mods, size_t n);
+		      const struct ipam_ldapconn_mod *mods, size_t n);
 int ipam_ldapconn_modify(struct ipam_ldapconn *l, const char *dn,
-		     const struct ipam_ldapconn_mod *mods, size_t n);
+			 const struct ipam_ldapconn_mod *mods, size_t n);
 /* One leaf entry. */
 int ipam_ldapconn_delete(struct ipam_ldapconn *l, const char *dn);
 /*
@@ -158,10 +161,10 @@ int ipam_ldapconn_delete_tree(struct ipam_ldapconn *l, const char *dn);
  * for the DACL.  IPAM_EINVAL unless flags is a nonzero mix of the above. */
 int ipam_ldapconn_sd_flags_value(struct strbuf *out, int sd_flags);
 /* The raw nTSecurityDescriptor of dn, holding the parts sd_flags asks for. */
-int ipam_ldapconn_read_sd(struct strbuf *out, struct ipam_ldapconn *l, const char *dn,
-		      int sd_flags);
+int ipam_ldapconn_read_sd(struct strbuf *out, struct ipam_ldapconn *l,
+			  const char *dn, int sd_flags);
 /* Replace the parts sd_flags names with those of sd (self-relative). */
-int ipam_ldapconn_write_sd(struct ipam_ldapconn *l, const char *dn, const void *sd,
-		       size_t len, int sd_flags);
+int ipam_ldapconn_write_sd(struct ipam_ldapconn *l, const char *dn,
+			   const void *sd, size_t len, int sd_flags);
 
 #endif

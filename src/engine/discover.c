@@ -539,7 +539,7 @@ static int lookup_computers(struct run *r)
 			if (r->od->servers[i].in_ad)
 				continue;
 			strbuf_addstr(&filter, "(dNSHostName=");
-			ipam_ldapconn_escape_filter(&filter, name, strlen(name));
+			ipam_ldapesc_filter(&filter, name, strlen(name));
 			strbuf_addch(&filter, ')');
 			in_batch++;
 		}
@@ -676,7 +676,7 @@ static void read_zone(struct run *r)
 	for (i = 0; i < z.n; i++)
 		z.by_name[i] = &r->od->servers[i];
 	qsort(z.by_name, z.n, sizeof(*z.by_name), cmp_server_ptr);
-	ipam_ldapconn_escape_dn(&zone, r->dom->name);
+	ipam_ldapesc_dn(&zone, r->dom->name);
 	containers[0] = ipam_ldapconn_default_nc(r->ldap);
 	containers[1] = ipam_ldapconn_root_domain_nc(r->ldap);
 	containers[2] = ipam_ldapconn_default_nc(r->ldap);

@@ -506,7 +506,7 @@ int ipam_gpo_open(struct ipam_gpo_session **out, const struct ipam_desired *d,
 	if (rc)
 		goto fail;
 	strbuf_addstr(&f, "(&(objectClass=crossRef)(nCName=");
-	ipam_ldapconn_escape_filter(&f, s->domain_dn, strlen(s->domain_dn));
+	ipam_ldapesc_filter(&f, s->domain_dn, strlen(s->domain_dn));
 	strbuf_addstr(&f, "))");
 	{
 		char *base = xasprintf("CN=Partitions,%s",
@@ -647,14 +647,14 @@ static int find_computer(struct ipam_gpo_session *s, const char *name,
 	int rc;
 
 	strbuf_addstr(&f, "(&(objectCategory=computer)(|(dNSHostName=");
-	ipam_ldapconn_escape_filter(&f, name, strlen(name));
+	ipam_ldapesc_filter(&f, name, strlen(name));
 	strbuf_addstr(&f, ")(servicePrincipalName=host/");
-	ipam_ldapconn_escape_filter(&f, name, strlen(name));
+	ipam_ldapesc_filter(&f, name, strlen(name));
 	strbuf_addstr(&f, ")(sAMAccountName=");
 	strbuf_addstr(&v, name);
 	if (!strchr(name, '.') && (!v.len || v.buf[v.len - 1] != '$'))
 		strbuf_addch(&v, '$');
-	ipam_ldapconn_escape_filter(&f, v.buf, v.len);
+	ipam_ldapesc_filter(&f, v.buf, v.len);
 	strbuf_addstr(&f, ")))");
 	rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE, f.buf,
 			      attrs, dn_sid_cb, &c);
@@ -1413,7 +1413,7 @@ static int delegated_sids(struct ipam_gpo_session *s, char ***out, size_t *nr)
 		if (bs)
 			name = bs + 1;
 		strbuf_addstr(&f, "(sAMAccountName=");
-		ipam_ldapconn_escape_filter(&f, name, strlen(name));
+		ipam_ldapesc_filter(&f, name, strlen(name));
 		strbuf_addch(&f, ')');
 		rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
 				      f.buf, attrs, dn_sid_cb, &c);
@@ -1607,7 +1607,7 @@ int ipam_gpo_read(struct ipam_gpo_state **out, struct ipam_gpo_session *s)
 	strbuf_addstr(&f, "(&(objectClass=groupPolicyContainer)(|");
 	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
 		strbuf_addstr(&f, "(displayName=");
-		ipam_ldapconn_escape_filter(&f, st->gpos[k].name,
+		ipam_ldapesc_filter(&f, st->gpos[k].name,
 					strlen(st->gpos[k].name));
 		strbuf_addch(&f, ')');
 	}
@@ -2906,9 +2906,9 @@ int ipam_gpo_lookup_computers(struct ipam_gpo_session *s,
 			size_t len = strlen(n);
 
 			strbuf_addstr(&f, "(dNSHostName=");
-			ipam_ldapconn_escape_filter(&f, n, len);
+			ipam_ldapesc_filter(&f, n, len);
 			strbuf_addstr(&f, ")(sAMAccountName=");
-			ipam_ldapconn_escape_filter(&f, n, len);
+			ipam_ldapesc_filter(&f, n, len);
 			if (!len || n[len - 1] != '$')
 				strbuf_addch(&f, '$');
 			strbuf_addch(&f, ')');

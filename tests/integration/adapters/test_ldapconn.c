@@ -170,7 +170,7 @@ static char **adapter_values(struct ipam_ldapconn *l, const char *base,
 	ALLOC_GROW(c.v, 1, c.alloc);
 	c.v[0] = NULL;
 	rc = ipam_ldapconn_search(l, base, IPAM_LDAPCONN_SUBTREE, filter, attrs,
-			      collect_entry, &c);
+				  collect_entry, &c);
 	if (rc)
 		fail_msg("search %s: %s", filter, ipam_error_last());
 	qsort(c.v, c.nr, sizeof(*c.v), cmp_str);
@@ -265,7 +265,8 @@ static int grab_ids(void *ctx, const struct ipam_ldapconn_entry *e)
 	ids->entries++;
 	v = ipam_ldapconn_entry_values(e, "objectGUID", &nr);
 	assert_int_equal(nr, 1);
-	assert_int_equal(ipam_ldapconn_guid_text(&ids->guid, v->data, v->len), 0);
+	assert_int_equal(ipam_ldapconn_guid_text(&ids->guid, v->data, v->len),
+			 0);
 	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
 	assert_int_equal(nr, 1);
 	assert_int_equal(ipam_ldapconn_sid_text(&ids->sid, v->data, v->len), 0);
@@ -301,8 +302,8 @@ static void test_guid_and_sid(void **state)
 	admin_init(&a, 1, "LDAPS_URI");
 	l = must_connect(&a.o);
 	rc = ipam_ldapconn_search(l, a.dn, IPAM_LDAPCONN_SUBTREE,
-			      "(&(objectCategory=computer)(cn=DC1))", attrs,
-			      grab_ids, &ids);
+				  "(&(objectCategory=computer)(cn=DC1))", attrs,
+				  grab_ids, &ids);
 	if (rc)
 		fail_msg("%s", ipam_error_last());
 	assert_int_equal(ids.entries, 1);
@@ -338,8 +339,8 @@ static void test_stop_early(void **state)
 	l = must_connect(&a.o);
 	unsetenv("IPAM_LDAPCONN_PAGE_SIZE");
 	rc = ipam_ldapconn_search(l, a.dn, IPAM_LDAPCONN_SUBTREE,
-			      "(objectCategory=computer)", attrs, collect_entry,
-			      &c);
+				  "(objectCategory=computer)", attrs,
+				  collect_entry, &c);
 	assert_int_equal(rc, 7);
 	assert_int_equal(c.entries, 2);
 	lab_strv_free(c.v);
@@ -370,8 +371,8 @@ static void test_missing_base(void **state)
 	admin_init(&a, 1, "LDAP_URI");
 	l = must_connect(&a.o);
 	snprintf(base, sizeof(base), "OU=Nowhere,%s", a.dn);
-	rc = ipam_ldapconn_search(l, base, IPAM_LDAPCONN_SUBTREE, "(objectClass=*)",
-			      attrs, never_called, NULL);
+	rc = ipam_ldapconn_search(l, base, IPAM_LDAPCONN_SUBTREE,
+				  "(objectClass=*)", attrs, never_called, NULL);
 	assert_int_equal(rc, IPAM_ENOTFOUND);
 	snprintf(want, sizeof(want), "ldap search '%s' on %s: No such object",
 		 base, a.o.uri);
@@ -411,7 +412,7 @@ static void test_hostile_value(void **state)
 	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		strbuf_reset(&f);
 		strbuf_addstr(&f, "(&(objectCategory=computer)(cn=");
-		ipam_ldapconn_escape_filter(&f, hostile[i], strlen(hostile[i]));
+		ipam_ldapesc_filter(&f, hostile[i], strlen(hostile[i]));
 		strbuf_addstr(&f, "))");
 		if (count_matches(l, a.dn, f.buf) != 0)
 			fail_msg("%s matched", f.buf);
@@ -419,7 +420,7 @@ static void test_hostile_value(void **state)
 	/* Escaping keeps ordinary values working. */
 	strbuf_reset(&f);
 	strbuf_addstr(&f, "(&(objectCategory=computer)(cn=");
-	ipam_ldapconn_escape_filter(&f, "DC1", 3);
+	ipam_ldapesc_filter(&f, "DC1", 3);
 	strbuf_addstr(&f, "))");
 	assert_int_equal(count_matches(l, a.dn, f.buf), 1);
 	strbuf_release(&f);
@@ -634,7 +635,8 @@ static void export_keytab(struct krb *k, int forest)
 	lab_run_free(&res);
 }
 
-static struct ipam_ldapconn_opts kerberos_opts(int forest, const char *uri_field)
+static struct ipam_ldapconn_opts kerberos_opts(int forest,
+					       const char *uri_field)
 {
 	struct ipam_ldapconn_opts o = {
 		.domain = lab_need_forest(forest, "DOMAIN"),
@@ -899,7 +901,8 @@ static void test_write_group(void **state)
 		{IPAM_LDAPCONN_MOD_ADD, "sAMAccountName", &sam, 1},
 		{IPAM_LDAPCONN_MOD_ADD, "groupType", type, 1},
 	};
-	struct ipam_ldapconn_mod mod = {IPAM_LDAPCONN_MOD_ADD, "member", &mem, 1};
+	struct ipam_ldapconn_mod mod = {IPAM_LDAPCONN_MOD_ADD, "member", &mem,
+					1};
 	char **v;
 	int rc;
 
@@ -935,24 +938,26 @@ static void test_write_group(void **state)
 		fail_msg("member: '%s'", v[0] ? v[0] : "(none)");
 	lab_strv_free(v);
 
-	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE, "description",
-				     first, 1};
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
+					 "description", first, 1};
 	must_write(ipam_ldapconn_modify(l, dn, &mod, 1), "replace description");
 	v = witness_values(dn, "description");
 	lab_assert_set(v, (const char *const[]){"first words", NULL},
 		       "description");
 	lab_strv_free(v);
-	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_DELETE, "description", NULL,
-				     0};
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_DELETE,
+					 "description", NULL, 0};
 	must_write(ipam_ldapconn_modify(l, dn, &mod, 1), "delete description");
 	v = witness_values(dn, "description");
 	lab_assert_set(v, (const char *const[]){NULL}, "description gone");
 	lab_strv_free(v);
 
 	/* Refused before anything is sent. */
-	assert_int_equal(ipam_ldapconn_modify(l, dn, too_many, 1001), IPAM_ELIMIT);
+	assert_int_equal(ipam_ldapconn_modify(l, dn, too_many, 1001),
+			 IPAM_ELIMIT);
 	assert_int_equal(ipam_ldapconn_modify(l, dn, mods, 0), IPAM_EINVAL);
-	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_ADD, "description", NULL, 0};
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_ADD, "description",
+					 NULL, 0};
 	assert_int_equal(ipam_ldapconn_modify(l, dn, &mod, 1), IPAM_EINVAL);
 	/* An add takes only additions. */
 	mods[1].op = IPAM_LDAPCONN_MOD_REPLACE;
@@ -962,8 +967,8 @@ static void test_write_group(void **state)
 	 * such attribute" (16) for an attribute the schema lacks, where
 	 * Windows says undefinedAttributeType (17); 16 maps to
 	 * IPAM_ENOTFOUND so that deleting an absent value reads as such. */
-	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE, "noSuchAttrIpam",
-				     first, 1};
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
+					 "noSuchAttrIpam", first, 1};
 	rc = ipam_ldapconn_modify(l, dn, &mod, 1);
 	if (rc != IPAM_ENOTFOUND)
 		fail_msg("rc %d: %s", rc, ipam_error_last());
@@ -972,8 +977,8 @@ static void test_write_group(void **state)
 	assert_message(want);
 	/* Adding a member twice, or removing one that is not there: told
 	 * apart from real errors, for an idempotent reconciler. */
-	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_ADD, "description", first,
-				     1};
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_ADD, "description",
+					 first, 1};
 	must_write(ipam_ldapconn_modify(l, dn, &mod, 1), "add description");
 	assert_int_equal(ipam_ldapconn_modify(l, dn, &mod, 1), IPAM_EEXISTS);
 	mod.op = IPAM_LDAPCONN_MOD_DELETE;
@@ -1062,8 +1067,8 @@ static void test_write_sd(void **state)
 	add_container(l, dn);
 	snprintf(computer, sizeof(computer), "CN=IPAM1,CN=Computers,%s", a.dn);
 	must_write(ipam_ldapconn_search(l, computer, IPAM_LDAPCONN_BASE,
-				    "(objectClass=*)", sid_attrs, grab_sid,
-				    &ace.sid),
+					"(objectClass=*)", sid_attrs, grab_sid,
+					&ace.sid),
 		   "computer's SID");
 	ipam_sid_format(&sid, &ace.sid);
 
@@ -1072,9 +1077,9 @@ static void test_write_sd(void **state)
 	assert_int_equal(ipam_sd_ace_add(sd, &ace), 1);
 	assert_int_equal(ipam_sd_write(&bin, sd), 0);
 	ipam_sd_free(sd);
-	must_write(
-		ipam_ldapconn_write_sd(l, dn, bin.buf, bin.len, IPAM_LDAPCONN_SD_DACL),
-		"write sd");
+	must_write(ipam_ldapconn_write_sd(l, dn, bin.buf, bin.len,
+					  IPAM_LDAPCONN_SD_DACL),
+		   "write sd");
 
 	/* Samba's own view of it. */
 	snprintf(pw_env, sizeof(pw_env), "PASSWD_FILE=%s",
@@ -1096,8 +1101,9 @@ static void test_write_sd(void **state)
 			 IPAM_EINVAL);
 	must_write(ipam_ldapconn_delete(l, dn), "delete");
 	strbuf_reset(&bin);
-	assert_int_equal(ipam_ldapconn_read_sd(&bin, l, dn, IPAM_LDAPCONN_SD_DACL),
-			 IPAM_ENOTFOUND);
+	assert_int_equal(
+		ipam_ldapconn_read_sd(&bin, l, dn, IPAM_LDAPCONN_SD_DACL),
+		IPAM_ENOTFOUND);
 	assert_int_equal(bin.len, 0);
 
 	strbuf_release(&sid);
@@ -1179,7 +1185,7 @@ static void test_escaped_dn(void **state)
 	rand_tag(tag, sizeof(tag));
 	snprintf(value, sizeof(value), "a,b+c\"d;<x>=\\ %s", tag);
 	strbuf_addstr(&dn, "CN=");
-	ipam_ldapconn_escape_dn(&dn, value);
+	ipam_ldapesc_dn(&dn, value);
 	strbuf_addf(&dn, ",CN=Users,%s", a.dn);
 
 	add_container(l, dn.buf);
@@ -1187,7 +1193,7 @@ static void test_escaped_dn(void **state)
 	lab_assert_set(v, (const char *const[]){value, NULL}, "cn");
 	lab_strv_free(v);
 	must_write(ipam_ldapconn_search(l, dn.buf, IPAM_LDAPCONN_BASE,
-				    "(objectClass=*)", attrs, grab_cn, &cn),
+					"(objectClass=*)", attrs, grab_cn, &cn),
 		   "search");
 	assert_string_equal(cn.buf, value);
 
