@@ -2,6 +2,12 @@
  * State database adapter: the only module that includes <sqlite3.h>.
  * Versioned migrations (PRAGMA user_version), WAL, foreign keys, busy
  * timeout.  The provisioning settings recorded at "db init" are fixed.
+ *
+ * This header is the storage interface and names no SQLite type; the
+ * SQLite backend is db.c (open, paths) with one file per job: db_schema.c
+ * (migrations, versions, row counts), db_settings.c, db_inventory.c
+ * (servers and their history), db_runs.c (runs and their journal),
+ * db_applied.c (what was applied) and db_lock.c (the reconciler lock).
  */
 #ifndef IPAM_DB_H
 #define IPAM_DB_H

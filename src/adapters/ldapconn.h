@@ -13,12 +13,15 @@
 
 #include <stddef.h>
 
+/* Filter values and DN components are escaped with ldapesc.h, which every
+ * caller building a filter or a DN needs. */
+#include "ldapesc.h"
 #include "model.h"
 #include "strbuf.h"
 
-struct ipam_ldap;
+struct ipam_ldapconn;
 
-struct ipam_ldap_opts {
+struct ipam_ldapconn_opts {
 	const char *domain; /* DNS domain: SRV lookup, messages */
 	const char *uri;    /* ldap:// or ldaps://; NULL: DNS SRV */
 	enum ipam_auth auth;
@@ -38,53 +41,55 @@ struct ipam_ldap_opts {
  * certificate that does not verify), IPAM_EAUTH for rejected credentials:
  * callers tell "unreachable" from "bind failed" by the code.
  */
-int ipam_ldap_connect(struct ipam_ldap **out, const struct ipam_ldap_opts *o);
-void ipam_ldap_close(struct ipam_ldap *l);
+int ipam_ldapconn_connect(struct ipam_ldapconn **out,
+			  const struct ipam_ldapconn_opts *o);
+void ipam_ldapconn_close(struct ipam_ldapconn *l);
 
 /* Write requests (add, modify, delete, descriptor) sent so far. */
-size_t ipam_ldap_writes(const struct ipam_ldap *l);
+size_t ipam_ldapconn_writes(const struct ipam_ldapconn *l);
 
 /* The URI actually connected to, and the RootDSE naming contexts. */
-const char *ipam_ldap_uri(const struct ipam_ldap *l);
-const char *ipam_ldap_default_nc(const struct ipam_ldap *l);
-const char *ipam_ldap_config_nc(const struct ipam_ldap *l);
-const char *ipam_ldap_root_domain_nc(const struct ipam_ldap *l);
+const char *ipam_ldapconn_uri(const struct ipam_ldapconn *l);
+const char *ipam_ldapconn_default_nc(const struct ipam_ldapconn *l);
+const char *ipam_ldapconn_config_nc(const struct ipam_ldapconn *l);
+const char *ipam_ldapconn_root_domain_nc(const struct ipam_ldapconn *l);
 
 /* One attribute value: bytes, NUL-terminated for convenience. */
-struct ipam_ldap_value {
+struct ipam_ldapconn_value {
 	const char *data;
 	size_t len;
 };
 
-struct ipam_ldap_attr {
+struct ipam_ldapconn_attr {
 	const char *name;
-	const struct ipam_ldap_value *values;
+	const struct ipam_ldapconn_value *values;
 	size_t nr;
 };
 
 /* An entry, valid only during the callback. */
-struct ipam_ldap_entry {
+struct ipam_ldapconn_entry {
 	const char *dn;
-	const struct ipam_ldap_attr *attrs;
+	const struct ipam_ldapconn_attr *attrs;
 	size_t nr;
 };
 
 /* The values of attr (case-insensitive name), NULL and *nr = 0 if absent. */
-const struct ipam_ldap_value *
-ipam_ldap_entry_values(const struct ipam_ldap_entry *e, const char *attr,
-		       size_t *nr);
+const struct ipam_ldapconn_value *
+ipam_ldapconn_entry_values(const struct ipam_ldapconn_entry *e,
+			   const char *attr, size_t *nr);
 /* The first value of attr as a string, or NULL. */
-const char *ipam_ldap_entry_str(const struct ipam_ldap_entry *e,
-				const char *attr);
+const char *ipam_ldapconn_entry_str(const struct ipam_ldapconn_entry *e,
+				    const char *attr);
 
-enum ipam_ldap_scope {
-	IPAM_LDAP_BASE,
-	IPAM_LDAP_ONELEVEL,
-	IPAM_LDAP_SUBTREE,
+enum ipam_ldapconn_scope {
+	IPAM_LDAPCONN_BASE,
+	IPAM_LDAPCONN_ONELEVEL,
+	IPAM_LDAPCONN_SUBTREE,
 };
 
 /* Return nonzero from the callback to stop the search (it is returned). */
-typedef int (*ipam_ldap_entry_fn)(void *ctx, const struct ipam_ldap_entry *e);
+typedef int (*ipam_ldapconn_entry_fn)(void *ctx,
+				      const struct ipam_ldapconn_entry *e);
 
 /*
  * Paged search.  attrs is NULL-terminated.  Values larger than 1 MiB and
@@ -92,25 +97,23 @@ typedef int (*ipam_ldap_entry_fn)(void *ctx, const struct ipam_ldap_entry *e);
  * that does not exist gives IPAM_ENOTFOUND; a server that stops answering
  * IPAM_ETIMEOUT or IPAM_EIO.
  */
-int ipam_ldap_search(struct ipam_ldap *l, const char *base,
-		     enum ipam_ldap_scope scope, const char *filter,
-		     const char *const attrs[], ipam_ldap_entry_fn fn,
-		     void *ctx);
+int ipam_ldapconn_search(struct ipam_ldapconn *l, const char *base,
+			 enum ipam_ldapconn_scope scope, const char *filter,
+			 const char *const attrs[], ipam_ldapconn_entry_fn fn,
+			 void *ctx);
 
-/* RFC 4515: escape a value for use inside a search filter. */
-void ipam_ldap_escape_filter(struct strbuf *out, const char *value, size_t len);
-/* RFC 4514: escape a value for use as an attribute value in a DN. */
-void ipam_ldap_escape_dn(struct strbuf *out, const char *value);
 /* "corp.example.test" -> "DC=corp,DC=example,DC=test" (escaped). */
-void ipam_ldap_domain_dn(struct strbuf *out, const char *domain);
+void ipam_ldapconn_domain_dn(struct strbuf *out, const char *domain);
 
-/* objectGUID bytes -> "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (MS-DTYP). */
-int ipam_ldap_guid_text(struct strbuf *out, const char *bytes, size_t len);
-/* objectSid bytes -> "S-1-5-21-…"; IPAM_EINVAL when malformed. */
-int ipam_ldap_sid_text(struct strbuf *out, const char *bytes, size_t len);
+/* objectGUID bytes -> "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (MS-DTYP), as
+ * ipam_guid_format writes it. */
+int ipam_ldapconn_guid_text(struct strbuf *out, const char *bytes, size_t len);
+/* objectSid bytes -> "S-1-5-21-…", as ipam_sid_format writes it;
+ * IPAM_EINVAL when malformed or followed by other bytes. */
+int ipam_ldapconn_sid_text(struct strbuf *out, const char *bytes, size_t len);
 
 /*
- * Writes.  DNs are used as given: build them with ipam_ldap_escape_dn.
+ * Writes.  DNs are used as given: build them with ipam_ldapesc_dn.
  * Values are bytes (each at most 1 MiB), at most 1000 mods a request.
  * Errors name the operation, the DN and the server and keep the server's
  * words; codes: IPAM_ENOTFOUND (no such object), IPAM_EEXISTS (the entry
@@ -118,50 +121,50 @@ int ipam_ldap_sid_text(struct strbuf *out, const char *bytes, size_t len);
  * refused), IPAM_ETIMEOUT, IPAM_EIO (busy, unavailable, insufficient
  * access, anything else), IPAM_ELIMIT (a bound above).
  */
-enum ipam_ldap_mod_op {
-	IPAM_LDAP_MOD_ADD,
-	IPAM_LDAP_MOD_REPLACE,
-	IPAM_LDAP_MOD_DELETE,
+enum ipam_ldapconn_mod_op {
+	IPAM_LDAPCONN_MOD_ADD,
+	IPAM_LDAPCONN_MOD_REPLACE,
+	IPAM_LDAPCONN_MOD_DELETE,
 };
 
-struct ipam_ldap_mod {
-	int op; /* enum ipam_ldap_mod_op */
+struct ipam_ldapconn_mod {
+	int op; /* enum ipam_ldapconn_mod_op */
 	const char *attr;
 	/* DELETE with nr 0 removes the attribute; REPLACE with nr 0 too. */
-	const struct ipam_ldap_value *values;
+	const struct ipam_ldapconn_value *values;
 	size_t nr;
 };
 
-/* Create dn; every mod must be an IPAM_LDAP_MOD_ADD with values. */
-int ipam_ldap_add(struct ipam_ldap *l, const char *dn,
-		  const struct ipam_ldap_mod *mods, size_t n);
-int ipam_ldap_modify(struct ipam_ldap *l, const char *dn,
-		     const struct ipam_ldap_mod *mods, size_t n);
+/* Create dn; every mod must be an IPAM_LDAPCONN_MOD_ADD with values. */
+int ipam_ldapconn_add(struct ipam_ldapconn *l, const char *dn,
+		      const struct ipam_ldapconn_mod *mods, size_t n);
+int ipam_ldapconn_modify(struct ipam_ldapconn *l, const char *dn,
+			 const struct ipam_ldapconn_mod *mods, size_t n);
 /* One leaf entry. */
-int ipam_ldap_delete(struct ipam_ldap *l, const char *dn);
+int ipam_ldapconn_delete(struct ipam_ldapconn *l, const char *dn);
 /*
  * dn and everything below it, deepest first (a rollback of a GPO container
  * with its CN=User and CN=Machine).  Nothing is deleted when the tree has
  * more than 10,000 entries or is deeper than 32 levels (IPAM_ELIMIT);
  * children that vanish meanwhile are fine.
  */
-int ipam_ldap_delete_tree(struct ipam_ldap *l, const char *dn);
+int ipam_ldapconn_delete_tree(struct ipam_ldapconn *l, const char *dn);
 
 /* LDAP_SERVER_SD_FLAGS (MS-ADTS 3.1.1.3.4.1.11): which parts to read or
  * write; with DACL alone a write needs only WRITE_DAC. */
-#define IPAM_LDAP_SD_OWNER 1
-#define IPAM_LDAP_SD_GROUP 2
-#define IPAM_LDAP_SD_DACL  4
-#define IPAM_LDAP_SD_SACL  8
+#define IPAM_LDAPCONN_SD_OWNER 1
+#define IPAM_LDAPCONN_SD_GROUP 2
+#define IPAM_LDAPCONN_SD_DACL  4
+#define IPAM_LDAPCONN_SD_SACL  8
 
 /* The control's value, BER SEQUENCE { INTEGER flags }: 30 03 02 01 04
  * for the DACL.  IPAM_EINVAL unless flags is a nonzero mix of the above. */
-int ipam_ldap_sd_flags_value(struct strbuf *out, int sd_flags);
+int ipam_ldapconn_sd_flags_value(struct strbuf *out, int sd_flags);
 /* The raw nTSecurityDescriptor of dn, holding the parts sd_flags asks for. */
-int ipam_ldap_read_sd(struct strbuf *out, struct ipam_ldap *l, const char *dn,
-		      int sd_flags);
+int ipam_ldapconn_read_sd(struct strbuf *out, struct ipam_ldapconn *l,
+			  const char *dn, int sd_flags);
 /* Replace the parts sd_flags names with those of sd (self-relative). */
-int ipam_ldap_write_sd(struct ipam_ldap *l, const char *dn, const void *sd,
-		       size_t len, int sd_flags);
+int ipam_ldapconn_write_sd(struct ipam_ldapconn *l, const char *dn,
+			   const void *sd, size_t len, int sd_flags);
 
 #endif

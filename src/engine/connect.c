@@ -9,10 +9,10 @@
 #include "strbuf.h"
 #include "banned.h"
 
-int ipam_connect_ldap(struct ipam_ldap **out, const struct ipam_domain *dom)
+int ipam_connect_ldap(struct ipam_ldapconn **out, const struct ipam_domain *dom)
 {
 	const struct ipam_connection *c = &dom->effective;
-	struct ipam_ldap_opts lo = {0};
+	struct ipam_ldapconn_opts lo = {0};
 	struct strbuf pw = STRBUF_INIT;
 	int rc = 0;
 
@@ -35,7 +35,7 @@ int ipam_connect_ldap(struct ipam_ldap **out, const struct ipam_domain *dom)
 		lo.ccache = c->ccache.value;
 	}
 	if (!rc)
-		rc = ipam_ldap_connect(out, &lo);
+		rc = ipam_ldapconn_connect(out, &lo);
 	ipam_secret_wipe(&pw);
 	return rc;
 }

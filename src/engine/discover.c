@@ -41,7 +41,7 @@ struct run {
 	const struct ipam_discover_opts *o;
 	const struct ipam_domain *dom;
 	struct ipam_obs_domain *od;
-	struct ipam_ldap *ldap; /* NULL when no DC could be bound */
+	struct ipam_ldapconn *ldap; /* NULL when no DC could be bound */
 	char *ldap_reason;	/* why not */
 };
 
@@ -149,9 +149,9 @@ static char *dup_or_null(const char *s)
 
 /* Copy what a computer object says about a server. */
 static void take_computer(struct ipam_obs_server *s,
-			  const struct ipam_ldap_entry *e)
+			  const struct ipam_ldapconn_entry *e)
 {
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	struct strbuf sb = STRBUF_INIT;
 	size_t nr;
 
@@ -159,18 +159,18 @@ static void take_computer(struct ipam_obs_server *s,
 	free(s->os_name);
 	free(s->os_version);
 	free(s->dn);
-	s->os_name = dup_or_null(ipam_ldap_entry_str(e, "operatingSystem"));
+	s->os_name = dup_or_null(ipam_ldapconn_entry_str(e, "operatingSystem"));
 	s->os_version =
-		dup_or_null(ipam_ldap_entry_str(e, "operatingSystemVersion"));
+		dup_or_null(ipam_ldapconn_entry_str(e, "operatingSystemVersion"));
 	s->dn = xstrdup(e->dn);
-	v = ipam_ldap_entry_values(e, "objectGUID", &nr);
-	if (nr && !ipam_ldap_guid_text(&sb, v[0].data, v[0].len)) {
+	v = ipam_ldapconn_entry_values(e, "objectGUID", &nr);
+	if (nr && !ipam_ldapconn_guid_text(&sb, v[0].data, v[0].len)) {
 		free(s->guid);
 		s->guid = strbuf_detach(&sb, NULL);
 	}
 	strbuf_reset(&sb);
-	v = ipam_ldap_entry_values(e, "objectSid", &nr);
-	if (nr && !ipam_ldap_sid_text(&sb, v[0].data, v[0].len)) {
+	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
+	if (nr && !ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len)) {
 		free(s->sid);
 		s->sid = strbuf_detach(&sb, NULL);
 	}
@@ -178,10 +178,10 @@ static void take_computer(struct ipam_obs_server *s,
 }
 
 /* The server name of a computer entry: dNSHostName, else cn.domain. */
-static char *entry_fqdn(const struct ipam_ldap_entry *e, const char *domain)
+static char *entry_fqdn(const struct ipam_ldapconn_entry *e, const char *domain)
 {
-	const char *host = ipam_ldap_entry_str(e, "dNSHostName");
-	const char *cn = ipam_ldap_entry_str(e, "cn");
+	const char *host = ipam_ldapconn_entry_str(e, "dNSHostName");
+	const char *cn = ipam_ldapconn_entry_str(e, "cn");
 
 	if (host)
 		return xstrdup(host);
@@ -190,11 +190,11 @@ static char *entry_fqdn(const struct ipam_ldap_entry *e, const char *domain)
 	return NULL;
 }
 
-static int on_dc(void *ctx, const struct ipam_ldap_entry *e)
+static int on_dc(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct run *r = ctx;
-	const char *os = ipam_ldap_entry_str(e, "operatingSystem");
-	const char *ver = ipam_ldap_entry_str(e, "operatingSystemVersion");
+	const char *os = ipam_ldapconn_entry_str(e, "operatingSystem");
+	const char *ver = ipam_ldapconn_entry_str(e, "operatingSystemVersion");
 	char *name = entry_fqdn(e, r->dom->name);
 	struct ipam_obs_server *s;
 	const char *why;
@@ -256,7 +256,7 @@ static void connect_ldap(struct run *r)
 					   ipam_error_last());
 		return;
 	}
-	r->od->server_uri = xstrdup(ipam_ldap_uri(r->ldap));
+	r->od->server_uri = xstrdup(ipam_ldapconn_uri(r->ldap));
 }
 
 static void discover_dcs(struct run *r)
@@ -273,8 +273,8 @@ static void discover_dcs(struct run *r)
 	}
 	progress(r, "domain controllers");
 	t = now();
-	err = ipam_ldap_search(r->ldap, ipam_ldap_default_nc(r->ldap),
-			       IPAM_LDAP_SUBTREE, DC_FILTER, computer_attrs,
+	err = ipam_ldapconn_search(r->ldap, ipam_ldapconn_default_nc(r->ldap),
+			       IPAM_LDAPCONN_SUBTREE, DC_FILTER, computer_attrs,
 			       on_dc, r);
 	timed(r, "the domain controller search", t);
 	if (err)
@@ -311,13 +311,13 @@ static void add_candidate(struct dhcp_candidates *c, struct ipam_dhcp_auth *a)
 	c->auth[c->nr++] = *a;
 }
 
-static int on_dhcp_class(void *ctx, const struct ipam_ldap_entry *e)
+static int on_dhcp_class(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct dhcp_candidates *c = ctx;
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	size_t nr, i;
 
-	v = ipam_ldap_entry_values(e, "dhcpServers", &nr);
+	v = ipam_ldapconn_entry_values(e, "dhcpServers", &nr);
 	for (i = 0; i < nr; i++) {
 		struct ipam_dhcp_auth a;
 
@@ -427,8 +427,8 @@ static void discover_dhcp(struct run *r, int local_dhcp)
 	}
 	progress(r, "DHCP authorizations");
 	strbuf_addf(&base, "CN=NetServices,CN=Services,%s",
-		    ipam_ldap_config_nc(r->ldap));
-	err = ipam_ldap_search(r->ldap, base.buf, IPAM_LDAP_SUBTREE,
+		    ipam_ldapconn_config_nc(r->ldap));
+	err = ipam_ldapconn_search(r->ldap, base.buf, IPAM_LDAPCONN_SUBTREE,
 			       "(objectClass=dHCPClass)", attrs, on_dhcp_class,
 			       &c);
 	if (err == IPAM_ENOTFOUND)
@@ -505,7 +505,7 @@ struct lookup {
 	struct run *r;
 };
 
-static int on_computer(void *ctx, const struct ipam_ldap_entry *e)
+static int on_computer(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct lookup *lk = ctx;
 	char *name = entry_fqdn(e, lk->r->dom->name);
@@ -539,15 +539,15 @@ static int lookup_computers(struct run *r)
 			if (r->od->servers[i].in_ad)
 				continue;
 			strbuf_addstr(&filter, "(dNSHostName=");
-			ipam_ldap_escape_filter(&filter, name, strlen(name));
+			ipam_ldapesc_filter(&filter, name, strlen(name));
 			strbuf_addch(&filter, ')');
 			in_batch++;
 		}
 		strbuf_addstr(&filter, "))");
 		if (!in_batch)
 			break;
-		err = ipam_ldap_search(r->ldap, ipam_ldap_default_nc(r->ldap),
-				       IPAM_LDAP_SUBTREE, filter.buf,
+		err = ipam_ldapconn_search(r->ldap, ipam_ldapconn_default_nc(r->ldap),
+				       IPAM_LDAPCONN_SUBTREE, filter.buf,
 				       computer_attrs, on_computer, &lk);
 	}
 	strbuf_release(&filter);
@@ -614,11 +614,11 @@ static void add_addr(struct ipam_obs_server *s, const struct ipam_addr *a)
 	s->addrs[s->nr_addrs++] = *a;
 }
 
-static int on_dns_node(void *ctx, const struct ipam_ldap_entry *e)
+static int on_dns_node(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct zone_read *z = ctx;
-	const char *tomb = ipam_ldap_entry_str(e, "dNSTombstoned");
-	const struct ipam_ldap_value *v;
+	const char *tomb = ipam_ldapconn_entry_str(e, "dNSTombstoned");
+	const struct ipam_ldapconn_value *v;
 	struct strbuf name = STRBUF_INIT;
 	struct ipam_obs_server **hit;
 	size_t nr, i;
@@ -640,7 +640,7 @@ static int on_dns_node(void *ctx, const struct ipam_ldap_entry *e)
 		      cmp_name_server);
 	if (!hit)
 		goto out;
-	v = ipam_ldap_entry_values(e, "dnsRecord", &nr);
+	v = ipam_ldapconn_entry_values(e, "dnsRecord", &nr);
 	for (i = 0; i < nr; i++) {
 		struct ipam_addr a;
 
@@ -676,10 +676,10 @@ static void read_zone(struct run *r)
 	for (i = 0; i < z.n; i++)
 		z.by_name[i] = &r->od->servers[i];
 	qsort(z.by_name, z.n, sizeof(*z.by_name), cmp_server_ptr);
-	ipam_ldap_escape_dn(&zone, r->dom->name);
-	containers[0] = ipam_ldap_default_nc(r->ldap);
-	containers[1] = ipam_ldap_root_domain_nc(r->ldap);
-	containers[2] = ipam_ldap_default_nc(r->ldap);
+	ipam_ldapesc_dn(&zone, r->dom->name);
+	containers[0] = ipam_ldapconn_default_nc(r->ldap);
+	containers[1] = ipam_ldapconn_root_domain_nc(r->ldap);
+	containers[2] = ipam_ldapconn_default_nc(r->ldap);
 	progress(r, "reading the zone '%s'", r->dom->name);
 	for (i = 0; i < 3 && err == IPAM_ENOTFOUND; i++) {
 		if (!containers[i])
@@ -690,7 +690,7 @@ static void read_zone(struct run *r)
 			    : i == 1 ? "DC=ForestDnsZones,"
 				     : "CN=System,",
 			    containers[i]);
-		err = ipam_ldap_search(r->ldap, base.buf, IPAM_LDAP_ONELEVEL,
+		err = ipam_ldapconn_search(r->ldap, base.buf, IPAM_LDAPCONN_ONELEVEL,
 				       "(objectClass=dnsNode)", attrs,
 				       on_dns_node, &z);
 	}
@@ -874,7 +874,7 @@ static void discover_domain(struct ipam_obs_domain *od,
 	ipam_obs_domain_sort(od);
 	if (o->progress)
 		fputs("\r\033[K", stderr);
-	ipam_ldap_close(r.ldap);
+	ipam_ldapconn_close(r.ldap);
 	free(r.ldap_reason);
 }
 

@@ -27,7 +27,7 @@
 #define MAX_SETTING  (4u * 1024 * 1024)
 #define DNS_ACE_MASK (IPAM_SD_RIGHT_LC | IPAM_SD_RIGHT_RP | IPAM_SD_RIGHT_RC)
 #define LOOKUP_BATCH 64
-#define SD_ALL	     (IPAM_LDAP_SD_OWNER | IPAM_LDAP_SD_GROUP | IPAM_LDAP_SD_DACL)
+#define SD_ALL	     (IPAM_LDAPCONN_SD_OWNER | IPAM_LDAPCONN_SD_GROUP | IPAM_LDAPCONN_SD_DACL)
 
 /* What a provisioning run created, to be removed again if it fails. */
 enum undo_kind {
@@ -47,7 +47,7 @@ struct ipam_gpo_session {
 	const struct ipam_desired *d;
 	const struct ipam_domain *dom;
 	struct ipam_gpo_opts o;
-	struct ipam_ldap *ldap;
+	struct ipam_ldapconn *ldap;
 	struct ipam_smb *smb;
 	char *dc;
 	char *domain_dn, *domain_sid, *netbios;
@@ -112,9 +112,9 @@ static void undo_release(struct ipam_gpo_session *s)
 	s->nr_undo = s->alloc_undo = 0;
 }
 
-static struct ipam_ldap_value val(const char *s)
+static struct ipam_ldapconn_value val(const char *s)
 {
-	struct ipam_ldap_value v = {s, strlen(s)};
+	struct ipam_ldapconn_value v = {s, strlen(s)};
 
 	return v;
 }
@@ -419,18 +419,18 @@ struct first_ctx {
 	bool bin_sid;
 };
 
-static int first_cb(void *ctx, const struct ipam_ldap_entry *e)
+static int first_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct first_ctx *c = ctx;
 	size_t nr;
-	const struct ipam_ldap_value *v =
-		ipam_ldap_entry_values(e, c->attr, &nr);
+	const struct ipam_ldapconn_value *v =
+		ipam_ldapconn_entry_values(e, c->attr, &nr);
 	struct strbuf sb = STRBUF_INIT;
 
 	if (!nr || c->value)
 		return 0;
 	if (c->bin_sid) {
-		if (ipam_ldap_sid_text(&sb, v[0].data, v[0].len))
+		if (ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 			return 0;
 		c->value = strbuf_detach(&sb, NULL);
 	} else {
@@ -440,14 +440,14 @@ static int first_cb(void *ctx, const struct ipam_ldap_entry *e)
 }
 
 static int read_first(struct ipam_gpo_session *s, char **out, const char *base,
-		      enum ipam_ldap_scope scope, const char *filter,
+		      enum ipam_ldapconn_scope scope, const char *filter,
 		      const char *attr, bool bin_sid)
 {
 	const char *attrs[] = {attr, NULL};
 	struct first_ctx c = {attr, NULL, bin_sid};
 	int rc;
 
-	rc = ipam_ldap_search(s->ldap, base, scope, filter, attrs, first_cb,
+	rc = ipam_ldapconn_search(s->ldap, base, scope, filter, attrs, first_cb,
 			      &c);
 	if (rc) {
 		free(c.value);
@@ -495,9 +495,9 @@ int ipam_gpo_open(struct ipam_gpo_session **out, const struct ipam_desired *d,
 		rc = ipam_error_prefix(rc, "%s", dom->name);
 		goto fail;
 	}
-	s->dc = uri_host(ipam_ldap_uri(s->ldap));
-	s->domain_dn = xstrdup(ipam_ldap_default_nc(s->ldap));
-	rc = read_first(s, &s->domain_sid, s->domain_dn, IPAM_LDAP_BASE,
+	s->dc = uri_host(ipam_ldapconn_uri(s->ldap));
+	s->domain_dn = xstrdup(ipam_ldapconn_default_nc(s->ldap));
+	rc = read_first(s, &s->domain_sid, s->domain_dn, IPAM_LDAPCONN_BASE,
 			"(objectClass=*)", "objectSid", true);
 	if (!rc && (!s->domain_sid ||
 		    ipam_sid_parse(&s->dom_sid, s->domain_sid, NULL)))
@@ -506,13 +506,13 @@ int ipam_gpo_open(struct ipam_gpo_session **out, const struct ipam_desired *d,
 	if (rc)
 		goto fail;
 	strbuf_addstr(&f, "(&(objectClass=crossRef)(nCName=");
-	ipam_ldap_escape_filter(&f, s->domain_dn, strlen(s->domain_dn));
+	ipam_ldapesc_filter(&f, s->domain_dn, strlen(s->domain_dn));
 	strbuf_addstr(&f, "))");
 	{
 		char *base = xasprintf("CN=Partitions,%s",
-				       ipam_ldap_config_nc(s->ldap));
+				       ipam_ldapconn_config_nc(s->ldap));
 
-		rc = read_first(s, &s->netbios, base, IPAM_LDAP_ONELEVEL, f.buf,
+		rc = read_first(s, &s->netbios, base, IPAM_LDAPCONN_ONELEVEL, f.buf,
 				"nETBIOSName", false);
 		free(base);
 	}
@@ -538,7 +538,7 @@ void ipam_gpo_close(struct ipam_gpo_session *s)
 	if (s->smb)
 		ipam_smb_close(s->smb);
 	if (s->ldap)
-		ipam_ldap_close(s->ldap);
+		ipam_ldapconn_close(s->ldap);
 	undo_release(s);
 	free(s->dc);
 	free(s->domain_dn);
@@ -555,7 +555,7 @@ size_t ipam_gpo_changes(const struct ipam_gpo_session *s)
 
 size_t ipam_gpo_ldap_writes(const struct ipam_gpo_session *s)
 {
-	return ipam_ldap_writes(s->ldap);
+	return ipam_ldapconn_writes(s->ldap);
 }
 
 /* ---- read side ---------------------------------------------------------- */
@@ -565,11 +565,11 @@ struct group_ctx {
 	int found;
 };
 
-static int group_cb(void *ctx, const struct ipam_ldap_entry *e)
+static int group_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct group_ctx *c = ctx;
 	struct ipam_gpo_state *st = c->st;
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	struct strbuf sb = STRBUF_INIT;
 	size_t nr;
 	const char *s;
@@ -578,16 +578,16 @@ static int group_cb(void *ctx, const struct ipam_ldap_entry *e)
 		return 0;
 	st->ipamug.exists = true;
 	st->ipamug.dn = xstrdup(e->dn);
-	v = ipam_ldap_entry_values(e, "objectSid", &nr);
-	if (nr && !ipam_ldap_sid_text(&sb, v[0].data, v[0].len))
+	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
+	if (nr && !ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 		st->ipamug.sid = strbuf_detach(&sb, NULL);
-	s = ipam_ldap_entry_str(e, "adminDescription");
+	s = ipam_ldapconn_entry_str(e, "adminDescription");
 	if (s &&
 	    !strncmp(s, IPAM_GPO_MARK_PREFIX, strlen(IPAM_GPO_MARK_PREFIX)))
 		st->ipamug.mark = xstrdup(s);
-	s = ipam_ldap_entry_str(e, "groupType");
+	s = ipam_ldapconn_entry_str(e, "groupType");
 	st->ipamug.group_type = s ? strtol(s, NULL, 10) : 0;
-	v = ipam_ldap_entry_values(e, "member", &nr);
+	v = ipam_ldapconn_entry_values(e, "member", &nr);
 	st->ipamug.members = xcalloc(nr ? nr : 1, sizeof(char *));
 	for (size_t i = 0; i < nr; i++)
 		st->ipamug.members[i] = xstrdup(v[i].data);
@@ -602,7 +602,7 @@ static int read_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 	struct group_ctx c = {st, 0};
 	int rc;
 
-	rc = ipam_ldap_search(s->ldap, s->domain_dn, IPAM_LDAP_SUBTREE,
+	rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
 			      "(&(objectClass=group)(sAMAccountName=" GROUP_NAME
 			      "))",
 			      attrs, group_cb, &c);
@@ -621,18 +621,18 @@ struct dn_sid_ctx {
 	int found;
 };
 
-static int dn_sid_cb(void *ctx, const struct ipam_ldap_entry *e)
+static int dn_sid_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct dn_sid_ctx *c = ctx;
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	struct strbuf sb = STRBUF_INIT;
 	size_t nr;
 
 	if (c->found++)
 		return 0;
 	c->dn = xstrdup(e->dn);
-	v = ipam_ldap_entry_values(e, "objectSid", &nr);
-	if (nr && !ipam_ldap_sid_text(&sb, v[0].data, v[0].len))
+	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
+	if (nr && !ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 		c->sid = strbuf_detach(&sb, NULL);
 	return 0;
 }
@@ -647,16 +647,16 @@ static int find_computer(struct ipam_gpo_session *s, const char *name,
 	int rc;
 
 	strbuf_addstr(&f, "(&(objectCategory=computer)(|(dNSHostName=");
-	ipam_ldap_escape_filter(&f, name, strlen(name));
+	ipam_ldapesc_filter(&f, name, strlen(name));
 	strbuf_addstr(&f, ")(servicePrincipalName=host/");
-	ipam_ldap_escape_filter(&f, name, strlen(name));
+	ipam_ldapesc_filter(&f, name, strlen(name));
 	strbuf_addstr(&f, ")(sAMAccountName=");
 	strbuf_addstr(&v, name);
 	if (!strchr(name, '.') && (!v.len || v.buf[v.len - 1] != '$'))
 		strbuf_addch(&v, '$');
-	ipam_ldap_escape_filter(&f, v.buf, v.len);
+	ipam_ldapesc_filter(&f, v.buf, v.len);
 	strbuf_addstr(&f, ")))");
-	rc = ipam_ldap_search(s->ldap, s->domain_dn, IPAM_LDAP_SUBTREE, f.buf,
+	rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE, f.buf,
 			      attrs, dn_sid_cb, &c);
 	strbuf_release(&f);
 	strbuf_release(&v);
@@ -671,15 +671,15 @@ static int find_computer(struct ipam_gpo_session *s, const char *name,
 	return 0;
 }
 
-static int members_cb(void *ctx, const struct ipam_ldap_entry *e)
+static int members_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct ipam_gpo_state *st = ctx;
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	size_t nr;
 
 	if (!st->elr_dn)
 		st->elr_dn = xstrdup(e->dn);
-	v = ipam_ldap_entry_values(e, "member", &nr);
+	v = ipam_ldapconn_entry_values(e, "member", &nr);
 	for (size_t i = 0; st->ipamug.dn && i < nr; i++)
 		if (!strcasecmp(v[i].data, st->ipamug.dn))
 			st->elr_member = true;
@@ -706,11 +706,11 @@ static int read_dc_grants(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 	struct ipam_sd *sd = NULL;
 	int rc;
 
-	rc = ipam_ldap_search(s->ldap, base, IPAM_LDAP_ONELEVEL,
+	rc = ipam_ldapconn_search(s->ldap, base, IPAM_LDAPCONN_ONELEVEL,
 			      "(objectSid=" ELR_SID ")", attrs, members_cb, st);
 	if (rc)
 		goto out;
-	rc = ipam_ldap_read_sd(&raw, s->ldap, dns, IPAM_LDAP_SD_DACL);
+	rc = ipam_ldapconn_read_sd(&raw, s->ldap, dns, IPAM_LDAPCONN_SD_DACL);
 	if (rc == IPAM_ENOTFOUND) {
 		rc = 0;
 		goto out;
@@ -868,10 +868,10 @@ struct children_ctx {
 	bool user, machine;
 };
 
-static int children_cb(void *ctx, const struct ipam_ldap_entry *e)
+static int children_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct children_ctx *c = ctx;
-	const char *cn = ipam_ldap_entry_str(e, "cn");
+	const char *cn = ipam_ldapconn_entry_str(e, "cn");
 
 	if (cn && !strcasecmp(cn, "User"))
 		c->user = true;
@@ -887,7 +887,7 @@ static int read_children(struct ipam_gpo_session *s, struct ipam_gpo_obs *g)
 	struct children_ctx c = {0};
 	int rc;
 
-	rc = ipam_ldap_search(s->ldap, g->dn, IPAM_LDAP_ONELEVEL,
+	rc = ipam_ldapconn_search(s->ldap, g->dn, IPAM_LDAPCONN_ONELEVEL,
 			      "(objectClass=container)", attrs, children_cb,
 			      &c);
 	if (rc)
@@ -1341,10 +1341,10 @@ struct gpo_ctx {
 	struct ipam_gpo_state *st;
 };
 
-static int gpo_cb(void *ctx, const struct ipam_ldap_entry *e)
+static int gpo_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct gpo_ctx *c = ctx;
-	const char *name = ipam_ldap_entry_str(e, "displayName");
+	const char *name = ipam_ldapconn_entry_str(e, "displayName");
 	const char *v;
 
 	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
@@ -1356,25 +1356,25 @@ static int gpo_cb(void *ctx, const struct ipam_ldap_entry *e)
 			return 0;
 		g->exists = true;
 		g->dn = xstrdup(e->dn);
-		v = ipam_ldap_entry_str(e, "cn");
+		v = ipam_ldapconn_entry_str(e, "cn");
 		g->guid = xstrdup(v ? v : "");
 		for (char *p = g->guid; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
-		v = ipam_ldap_entry_str(e, "gPCFileSysPath");
+		v = ipam_ldapconn_entry_str(e, "gPCFileSysPath");
 		g->file_sys_path = v ? xstrdup(v) : NULL;
-		v = ipam_ldap_entry_str(e, "adminDescription");
+		v = ipam_ldapconn_entry_str(e, "adminDescription");
 		if (v && !strncmp(v, IPAM_GPO_MARK_PREFIX,
 				  strlen(IPAM_GPO_MARK_PREFIX)))
 			g->mark = xstrdup(v);
 		g->owned = ipam_gpo_mark_owned(g->mark, c->st->ipam_server,
 					       c->st->prefix);
-		v = ipam_ldap_entry_str(e, "versionNumber");
+		v = ipam_ldapconn_entry_str(e, "versionNumber");
 		g->version = v ? (uint32_t)strtoul(v, NULL, 10) : 0;
-		v = ipam_ldap_entry_str(e, "flags");
+		v = ipam_ldapconn_entry_str(e, "flags");
 		g->flags = v ? strtol(v, NULL, 10) : 0;
-		v = ipam_ldap_entry_str(e, "gPCFunctionalityVersion");
+		v = ipam_ldapconn_entry_str(e, "gPCFunctionalityVersion");
 		g->functionality_version = v ? strtol(v, NULL, 10) : 0;
-		v = ipam_ldap_entry_str(e, "gPCMachineExtensionNames");
+		v = ipam_ldapconn_entry_str(e, "gPCMachineExtensionNames");
 		g->machine_ext = xstrdup(v ? v : "");
 	}
 	return 0;
@@ -1387,7 +1387,7 @@ static int read_gpo_sd(struct ipam_gpo_session *s, struct ipam_gpo_obs *g)
 
 	ipam_sd_free(g->sd);
 	g->sd = NULL;
-	rc = ipam_ldap_read_sd(&raw, s->ldap, g->dn, SD_ALL);
+	rc = ipam_ldapconn_read_sd(&raw, s->ldap, g->dn, SD_ALL);
 	if (!rc)
 		rc = ipam_sd_parse(&g->sd, raw.buf, raw.len);
 	strbuf_release(&raw);
@@ -1413,9 +1413,9 @@ static int delegated_sids(struct ipam_gpo_session *s, char ***out, size_t *nr)
 		if (bs)
 			name = bs + 1;
 		strbuf_addstr(&f, "(sAMAccountName=");
-		ipam_ldap_escape_filter(&f, name, strlen(name));
+		ipam_ldapesc_filter(&f, name, strlen(name));
 		strbuf_addch(&f, ')');
-		rc = ipam_ldap_search(s->ldap, s->domain_dn, IPAM_LDAP_SUBTREE,
+		rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
 				      f.buf, attrs, dn_sid_cb, &c);
 		strbuf_release(&f);
 		free(c.dn);
@@ -1482,16 +1482,16 @@ static void name_sid(struct ipam_gpo_state *st, const char *sid,
 	}
 }
 
-static int names_cb(void *ctx, const struct ipam_ldap_entry *e)
+static int names_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct names_ctx *c = ctx;
-	const struct ipam_ldap_value *v;
-	const char *name = ipam_ldap_entry_str(e, "sAMAccountName");
+	const struct ipam_ldapconn_value *v;
+	const char *name = ipam_ldapconn_entry_str(e, "sAMAccountName");
 	struct strbuf sb = STRBUF_INIT;
 	size_t nr;
 
-	v = ipam_ldap_entry_values(e, "objectSid", &nr);
-	if (nr && name && !ipam_ldap_sid_text(&sb, v[0].data, v[0].len))
+	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
+	if (nr && name && !ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 		name_sid(c->st, sb.buf, name);
 	strbuf_release(&sb);
 	return 0;
@@ -1524,9 +1524,9 @@ static int resolve_names(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 					continue;
 				if (++in_batch == LOOKUP_BATCH) {
 					strbuf_addch(&f, ')');
-					rc = ipam_ldap_search(
+					rc = ipam_ldapconn_search(
 						s->ldap, s->domain_dn,
-						IPAM_LDAP_SUBTREE, f.buf, attrs,
+						IPAM_LDAPCONN_SUBTREE, f.buf, attrs,
 						names_cb, &c);
 					strbuf_reset(&f);
 					in_batch = 0;
@@ -1535,7 +1535,7 @@ static int resolve_names(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 	}
 	if (!rc && in_batch) {
 		strbuf_addch(&f, ')');
-		rc = ipam_ldap_search(s->ldap, s->domain_dn, IPAM_LDAP_SUBTREE,
+		rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
 				      f.buf, attrs, names_cb, &c);
 	}
 	strbuf_release(&f);
@@ -1597,7 +1597,7 @@ int ipam_gpo_read(struct ipam_gpo_state **out, struct ipam_gpo_session *s)
 	if (!rc)
 		rc = read_dc_grants(s, st);
 	if (!rc)
-		rc = read_first(s, &st->gplink, s->domain_dn, IPAM_LDAP_BASE,
+		rc = read_first(s, &st->gplink, s->domain_dn, IPAM_LDAPCONN_BASE,
 				"(objectClass=*)", "gPLink", false);
 	if (rc)
 		goto out;
@@ -1607,12 +1607,12 @@ int ipam_gpo_read(struct ipam_gpo_state **out, struct ipam_gpo_session *s)
 	strbuf_addstr(&f, "(&(objectClass=groupPolicyContainer)(|");
 	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
 		strbuf_addstr(&f, "(displayName=");
-		ipam_ldap_escape_filter(&f, st->gpos[k].name,
+		ipam_ldapesc_filter(&f, st->gpos[k].name,
 					strlen(st->gpos[k].name));
 		strbuf_addch(&f, ')');
 	}
 	strbuf_addstr(&f, "))");
-	rc = ipam_ldap_search(s->ldap, base, IPAM_LDAP_ONELEVEL, f.buf,
+	rc = ipam_ldapconn_search(s->ldap, base, IPAM_LDAPCONN_ONELEVEL, f.buf,
 			      gpo_attrs, gpo_cb, &(struct gpo_ctx){s, st});
 	for (size_t k = 0; !rc && k < IPAM_GPO_COUNT; k++) {
 		struct ipam_gpo_obs *g = &st->gpos[k];
@@ -1811,17 +1811,17 @@ static struct ipam_gpo_obs *obs_of(struct ipam_gpo_state *st,
 static int modify1(struct ipam_gpo_session *s, const char *dn, int op,
 		   const char *attr, const char *value)
 {
-	struct ipam_ldap_value v = val(value ? value : "");
-	struct ipam_ldap_mod m = {op, attr, &v, value ? 1 : 0};
+	struct ipam_ldapconn_value v = val(value ? value : "");
+	struct ipam_ldapconn_mod m = {op, attr, &v, value ? 1 : 0};
 
-	return ipam_ldap_modify(s->ldap, dn, &m, 1);
+	return ipam_ldapconn_modify(s->ldap, dn, &m, 1);
 }
 
 /* Add a member; already a member is fine. */
 static int add_member(struct ipam_gpo_session *s, const char *group,
 		      const char *member, bool *added)
 {
-	int rc = modify1(s, group, IPAM_LDAP_MOD_ADD, "member", member);
+	int rc = modify1(s, group, IPAM_LDAPCONN_MOD_ADD, "member", member);
 
 	*added = rc == 0;
 	if (rc == IPAM_EEXISTS) {
@@ -1846,7 +1846,7 @@ int ipam_gpo_ensure_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 			st->ipamug.dn = dn;
 			st->ipamug.mark = xstrdup(s->mark);
 		} else {
-			struct ipam_ldap_value oc = val("group"),
+			struct ipam_ldapconn_value oc = val("group"),
 					       sam = val(GROUP_NAME),
 					       gt = val(GROUP_TYPE),
 					       desc = val(
@@ -1854,16 +1854,16 @@ int ipam_gpo_ensure_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 						       "IPAM servers' access "
 						       "(managed by ipamctl)"),
 					       mark = val(s->mark);
-			struct ipam_ldap_mod mods[] = {
-				{IPAM_LDAP_MOD_ADD, "objectClass", &oc, 1},
-				{IPAM_LDAP_MOD_ADD, "sAMAccountName", &sam, 1},
-				{IPAM_LDAP_MOD_ADD, "groupType", &gt, 1},
-				{IPAM_LDAP_MOD_ADD, "description", &desc, 1},
-				{IPAM_LDAP_MOD_ADD, "adminDescription", &mark,
+			struct ipam_ldapconn_mod mods[] = {
+				{IPAM_LDAPCONN_MOD_ADD, "objectClass", &oc, 1},
+				{IPAM_LDAPCONN_MOD_ADD, "sAMAccountName", &sam, 1},
+				{IPAM_LDAPCONN_MOD_ADD, "groupType", &gt, 1},
+				{IPAM_LDAPCONN_MOD_ADD, "description", &desc, 1},
+				{IPAM_LDAPCONN_MOD_ADD, "adminDescription", &mark,
 				 1},
 			};
 
-			rc = ipam_ldap_add(s->ldap, dn, mods, 5);
+			rc = ipam_ldapconn_add(s->ldap, dn, mods, 5);
 			if (!rc)
 				journal(s, UNDO_LDAP_TREE, dn, NULL);
 			free(dn);
@@ -1881,7 +1881,7 @@ int ipam_gpo_ensure_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 		report(s, IPAM_GPO_UPDATE,
 		       "group " GROUP_NAME ": ownership mark (adopted)");
 		if (!s->o.dry_run) {
-			rc = modify1(s, st->ipamug.dn, IPAM_LDAP_MOD_REPLACE,
+			rc = modify1(s, st->ipamug.dn, IPAM_LDAPCONN_MOD_REPLACE,
 				     "adminDescription", s->mark);
 			if (rc)
 				return rc;
@@ -1990,32 +1990,32 @@ static int create_gpo(struct ipam_gpo_session *s, struct ipam_gpo_obs *g)
 		return 0;
 	}
 	{
-		struct ipam_ldap_value oc = val("groupPolicyContainer"),
+		struct ipam_ldapconn_value oc = val("groupPolicyContainer"),
 				       name = val(g->name), path_v = val(fsp),
 				       zero = val("0"), two = val("2"),
 				       mark = val(s->mark);
-		struct ipam_ldap_mod mods[] = {
-			{IPAM_LDAP_MOD_ADD, "objectClass", &oc, 1},
-			{IPAM_LDAP_MOD_ADD, "displayName", &name, 1},
-			{IPAM_LDAP_MOD_ADD, "gPCFileSysPath", &path_v, 1},
-			{IPAM_LDAP_MOD_ADD, "flags", &zero, 1},
-			{IPAM_LDAP_MOD_ADD, "versionNumber", &zero, 1},
-			{IPAM_LDAP_MOD_ADD, "gPCFunctionalityVersion", &two, 1},
-			{IPAM_LDAP_MOD_ADD, "adminDescription", &mark, 1},
+		struct ipam_ldapconn_mod mods[] = {
+			{IPAM_LDAPCONN_MOD_ADD, "objectClass", &oc, 1},
+			{IPAM_LDAPCONN_MOD_ADD, "displayName", &name, 1},
+			{IPAM_LDAPCONN_MOD_ADD, "gPCFileSysPath", &path_v, 1},
+			{IPAM_LDAPCONN_MOD_ADD, "flags", &zero, 1},
+			{IPAM_LDAPCONN_MOD_ADD, "versionNumber", &zero, 1},
+			{IPAM_LDAPCONN_MOD_ADD, "gPCFunctionalityVersion", &two, 1},
+			{IPAM_LDAPCONN_MOD_ADD, "adminDescription", &mark, 1},
 		};
 
-		rc = ipam_ldap_add(s->ldap, dn, mods, 7);
+		rc = ipam_ldapconn_add(s->ldap, dn, mods, 7);
 	}
 	if (!rc)
 		journal(s, UNDO_LDAP_TREE, dn, NULL);
 	for (size_t i = 0; !rc && i < 2; i++) {
-		struct ipam_ldap_value oc = val("container");
-		struct ipam_ldap_mod m = {IPAM_LDAP_MOD_ADD, "objectClass", &oc,
+		struct ipam_ldapconn_value oc = val("container");
+		struct ipam_ldapconn_mod m = {IPAM_LDAPCONN_MOD_ADD, "objectClass", &oc,
 					  1};
 
 		free(child);
 		child = xasprintf("CN=%s,%s", i ? "Machine" : "User", dn);
-		rc = ipam_ldap_add(s->ldap, child, &m, 1);
+		rc = ipam_ldapconn_add(s->ldap, child, &m, 1);
 	}
 	if (!rc) {
 		gpo_path(&path, s, guid, NULL);
@@ -2073,7 +2073,7 @@ int ipam_gpo_ensure_gpo(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		report(s, IPAM_GPO_UPDATE, "GPO %s: ownership mark (adopted)",
 		       g->name);
 		if (!s->o.dry_run) {
-			rc = modify1(s, g->dn, IPAM_LDAP_MOD_REPLACE,
+			rc = modify1(s, g->dn, IPAM_LDAPCONN_MOD_REPLACE,
 				     "adminDescription", s->mark);
 			if (rc)
 				return rc;
@@ -2092,13 +2092,13 @@ int ipam_gpo_ensure_gpo(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	if (s->o.dry_run)
 		return 0;
 	for (size_t i = 0; i < 2; i++) {
-		struct ipam_ldap_value oc = val("container");
-		struct ipam_ldap_mod m = {IPAM_LDAP_MOD_ADD, "objectClass", &oc,
+		struct ipam_ldapconn_value oc = val("container");
+		struct ipam_ldapconn_mod m = {IPAM_LDAPCONN_MOD_ADD, "objectClass", &oc,
 					  1};
 		char *child =
 			xasprintf("CN=%s,%s", i ? "Machine" : "User", g->dn);
 
-		rc = ipam_ldap_add(s->ldap, child, &m, 1);
+		rc = ipam_ldapconn_add(s->ldap, child, &m, 1);
 		free(child);
 		if (rc == IPAM_EEXISTS) {
 			ipam_error_clear();
@@ -2227,28 +2227,28 @@ int ipam_gpo_ensure_settings(struct ipam_gpo_session *s,
 	}
 	if (!rc) {
 		char num[16], flags[24];
-		struct ipam_ldap_value vn, ex = val(ext.buf), two = val("2"),
+		struct ipam_ldapconn_value vn, ex = val(ext.buf), two = val("2"),
 					   fl;
-		struct ipam_ldap_mod mods[4];
+		struct ipam_ldapconn_mod mods[4];
 		size_t n = 0;
 
 		snprintf(num, sizeof(num), "%u", (unsigned)newv);
 		snprintf(flags, sizeof(flags), "%ld", g->flags & ~2L);
 		vn = val(num);
 		fl = val(flags);
-		mods[n++] = (struct ipam_ldap_mod){IPAM_LDAP_MOD_REPLACE,
+		mods[n++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
 						   "versionNumber", &vn, 1};
-		mods[n++] = (struct ipam_ldap_mod){IPAM_LDAP_MOD_REPLACE,
+		mods[n++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
 						   "gPCMachineExtensionNames",
 						   &ex, ext.len ? 1 : 0};
 		if (fix_attrs) {
-			mods[n++] = (struct ipam_ldap_mod){
-				IPAM_LDAP_MOD_REPLACE,
+			mods[n++] = (struct ipam_ldapconn_mod){
+				IPAM_LDAPCONN_MOD_REPLACE,
 				"gPCFunctionalityVersion", &two, 1};
-			mods[n++] = (struct ipam_ldap_mod){
-				IPAM_LDAP_MOD_REPLACE, "flags", &fl, 1};
+			mods[n++] = (struct ipam_ldapconn_mod){
+				IPAM_LDAPCONN_MOD_REPLACE, "flags", &fl, 1};
 		}
-		rc = ipam_ldap_modify(s->ldap, g->dn, mods, n);
+		rc = ipam_ldapconn_modify(s->ldap, g->dn, mods, n);
 	}
 	if (!rc && bump)
 		rc = write_gpt_ini(s, g->guid, newv);
@@ -2280,19 +2280,19 @@ out:
 static int write_gplink(struct ipam_gpo_session *s, const char *old,
 			const char *new)
 {
-	struct ipam_ldap_value o = val(old), n = val(new);
-	struct ipam_ldap_mod mods[2];
+	struct ipam_ldapconn_value o = val(old), n = val(new);
+	struct ipam_ldapconn_mod mods[2];
 	size_t k = 0;
 
 	if (old && *old)
-		mods[k++] = (struct ipam_ldap_mod){IPAM_LDAP_MOD_DELETE,
+		mods[k++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_DELETE,
 						   "gPLink", &o, 1};
 	if (new &&*new)
-		mods[k++] = (struct ipam_ldap_mod){IPAM_LDAP_MOD_ADD, "gPLink",
+		mods[k++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_ADD, "gPLink",
 						   &n, 1};
 	if (!k)
 		return 0;
-	return ipam_ldap_modify(s->ldap, s->domain_dn, mods, k);
+	return ipam_ldapconn_modify(s->ldap, s->domain_dn, mods, k);
 }
 
 int ipam_gpo_ensure_link(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
@@ -2563,8 +2563,8 @@ int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		rc = ipam_sd_write(&after, sd);
 	if (!rc && (before.len != after.len ||
 		    memcmp(before.buf, after.buf, before.len)))
-		rc = ipam_ldap_write_sd(s->ldap, g->dn, after.buf, after.len,
-					IPAM_LDAP_SD_DACL);
+		rc = ipam_ldapconn_write_sd(s->ldap, g->dn, after.buf, after.len,
+					IPAM_LDAPCONN_SD_DACL);
 	if (!rc)
 		rc = read_gpo_sd(s, g);
 	if (rc)
@@ -2606,7 +2606,7 @@ static int edit_dacl(struct ipam_gpo_session *s, const char *dn,
 	int rc, n = 0;
 
 	*changed = false;
-	rc = ipam_ldap_read_sd(&raw, s->ldap, dn, IPAM_LDAP_SD_DACL);
+	rc = ipam_ldapconn_read_sd(&raw, s->ldap, dn, IPAM_LDAPCONN_SD_DACL);
 	if (!rc)
 		rc = ipam_sd_parse(&sd, raw.buf, raw.len);
 	if (rc)
@@ -2643,8 +2643,8 @@ static int edit_dacl(struct ipam_gpo_session *s, const char *dn,
 	}
 	rc = ipam_sd_write(&out, sd);
 	if (!rc)
-		rc = ipam_ldap_write_sd(s->ldap, dn, out.buf, out.len,
-					IPAM_LDAP_SD_DACL);
+		rc = ipam_ldapconn_write_sd(s->ldap, dn, out.buf, out.len,
+					IPAM_LDAPCONN_SD_DACL);
 	*changed = rc == 0;
 out:
 	ipam_sd_free(sd);
@@ -2757,7 +2757,7 @@ int ipam_gpo_remove_gpo(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	report(s, IPAM_GPO_DELETE, "GPO %s %s", g->name, g->guid);
 	if (!s->o.dry_run) {
 		gpo_path(&path, s, g->guid, NULL);
-		rc = ipam_ldap_delete_tree(s->ldap, g->dn);
+		rc = ipam_ldapconn_delete_tree(s->ldap, g->dn);
 		if (!rc)
 			rc = need_smb(s);
 		if (!rc) {
@@ -2797,7 +2797,7 @@ int ipam_gpo_remove_dc_grants(struct ipam_gpo_session *s,
 	if (st->elr_member) {
 		report(s, IPAM_GPO_DELETE, GROUP_NAME " in %s", st->elr_dn);
 		if (!s->o.dry_run) {
-			rc = modify1(s, st->elr_dn, IPAM_LDAP_MOD_DELETE,
+			rc = modify1(s, st->elr_dn, IPAM_LDAPCONN_MOD_DELETE,
 				     "member", st->ipamug.dn);
 			if (rc && rc != IPAM_ENOTFOUND)
 				return rc;
@@ -2831,7 +2831,7 @@ int ipam_gpo_remove_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 		return refuse_foreign(s, GROUP_NAME);
 	report(s, IPAM_GPO_DELETE, "group " GROUP_NAME " (%s)", st->ipamug.dn);
 	if (!s->o.dry_run) {
-		rc = ipam_ldap_delete(s->ldap, st->ipamug.dn);
+		rc = ipam_ldapconn_delete(s->ldap, st->ipamug.dn);
 		if (rc)
 			return rc;
 	}
@@ -2863,17 +2863,17 @@ static bool name_matches(const char *name, const char *dns, const char *sam)
 		!strncasecmp(name, sam, n));
 }
 
-static int lookup_cb(void *ctx, const struct ipam_ldap_entry *e)
+static int lookup_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct lookup_ctx *c = ctx;
-	const char *dns = ipam_ldap_entry_str(e, "dNSHostName");
-	const char *sam = ipam_ldap_entry_str(e, "sAMAccountName");
-	const struct ipam_ldap_value *v;
+	const char *dns = ipam_ldapconn_entry_str(e, "dNSHostName");
+	const char *sam = ipam_ldapconn_entry_str(e, "sAMAccountName");
+	const struct ipam_ldapconn_value *v;
 	struct strbuf sb = STRBUF_INIT;
 	size_t nr;
 
-	v = ipam_ldap_entry_values(e, "objectSid", &nr);
-	if (!nr || ipam_ldap_sid_text(&sb, v[0].data, v[0].len))
+	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
+	if (!nr || ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 		return 0;
 	for (size_t i = 0; i < c->nr; i++)
 		if (name_matches(c->names[i], dns, sam)) {
@@ -2906,15 +2906,15 @@ int ipam_gpo_lookup_computers(struct ipam_gpo_session *s,
 			size_t len = strlen(n);
 
 			strbuf_addstr(&f, "(dNSHostName=");
-			ipam_ldap_escape_filter(&f, n, len);
+			ipam_ldapesc_filter(&f, n, len);
 			strbuf_addstr(&f, ")(sAMAccountName=");
-			ipam_ldap_escape_filter(&f, n, len);
+			ipam_ldapesc_filter(&f, n, len);
 			if (!len || n[len - 1] != '$')
 				strbuf_addch(&f, '$');
 			strbuf_addch(&f, ')');
 		}
 		strbuf_addstr(&f, "))");
-		rc = ipam_ldap_search(s->ldap, s->domain_dn, IPAM_LDAP_SUBTREE,
+		rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
 				      f.buf, attrs, lookup_cb, &c);
 		strbuf_release(&f);
 	}
@@ -2970,7 +2970,7 @@ static void undo_one(struct ipam_gpo_session *s, const struct undo *u)
 
 	switch (u->kind) {
 	case UNDO_LDAP_TREE:
-		rc = ipam_ldap_delete_tree(s->ldap, u->target);
+		rc = ipam_ldapconn_delete_tree(s->ldap, u->target);
 		break;
 	case UNDO_SMB_TREE:
 		rc = need_smb(s);
@@ -2978,14 +2978,14 @@ static void undo_one(struct ipam_gpo_session *s, const struct undo *u)
 			rc = ipam_smb_remove_tree(s->smb, u->target);
 		break;
 	case UNDO_MEMBER:
-		rc = modify1(s, u->target, IPAM_LDAP_MOD_DELETE, "member",
+		rc = modify1(s, u->target, IPAM_LDAPCONN_MOD_DELETE, "member",
 			     u->arg);
 		break;
 	case UNDO_LINK: {
 		char *gl = NULL;
 		struct strbuf nl = STRBUF_INIT;
 
-		rc = read_first(s, &gl, s->domain_dn, IPAM_LDAP_BASE,
+		rc = read_first(s, &gl, s->domain_dn, IPAM_LDAPCONN_BASE,
 				"(objectClass=*)", "gPLink", false);
 		if (!rc && gl) {
 			ipam_gplink_remove(&nl, gl, u->target);

@@ -32,7 +32,7 @@ static const char *const corp_computers[] = {"APP1", "APP2",  "DC1",   "DC2",
 
 /* A forest's admin, simple bind, with its password read from the lab. */
 struct admin {
-	struct ipam_ldap_opts o;
+	struct ipam_ldapconn_opts o;
 	char *password;
 	char *dn;
 };
@@ -61,51 +61,51 @@ static void admin_free(struct admin *a)
 	free(a->dn);
 }
 
-static struct ipam_ldap *must_connect(const struct ipam_ldap_opts *o)
+static struct ipam_ldapconn *must_connect(const struct ipam_ldapconn_opts *o)
 {
-	struct ipam_ldap *l = NULL;
+	struct ipam_ldapconn *l = NULL;
 
 	ipam_error_clear();
-	if (ipam_ldap_connect(&l, o) != 0)
+	if (ipam_ldapconn_connect(&l, o) != 0)
 		fail_msg("connect %s: %s", o->uri ? o->uri : "(SRV)",
 			 ipam_error_last());
 	assert_non_null(l);
 	return l;
 }
 
-static int must_fail(const struct ipam_ldap_opts *o)
+static int must_fail(const struct ipam_ldapconn_opts *o)
 {
-	struct ipam_ldap *l = NULL;
+	struct ipam_ldapconn *l = NULL;
 	int rc;
 
 	ipam_error_clear();
-	rc = ipam_ldap_connect(&l, o);
+	rc = ipam_ldapconn_connect(&l, o);
 	if (rc == 0)
 		fail_msg("connect %s succeeded", o->uri ? o->uri : "(SRV)");
 	assert_null(l);
 	return rc;
 }
 
-static void check_rootdse(const struct ipam_ldap *l, const char *dn)
+static void check_rootdse(const struct ipam_ldapconn *l, const char *dn)
 {
 	char config[512];
 
 	snprintf(config, sizeof(config), "CN=Configuration,%s", dn);
-	assert_string_equal(ipam_ldap_default_nc(l), dn);
-	assert_string_equal(ipam_ldap_root_domain_nc(l), dn);
-	assert_string_equal(ipam_ldap_config_nc(l), config);
+	assert_string_equal(ipam_ldapconn_default_nc(l), dn);
+	assert_string_equal(ipam_ldapconn_root_domain_nc(l), dn);
+	assert_string_equal(ipam_ldapconn_config_nc(l), config);
 }
 
 static void check_simple(int forest, const char *uri_field)
 {
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 
 	admin_init(&a, forest, uri_field);
 	l = must_connect(&a.o);
-	assert_string_equal(ipam_ldap_uri(l), a.o.uri);
+	assert_string_equal(ipam_ldapconn_uri(l), a.o.uri);
 	check_rootdse(l, a.dn);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 
@@ -132,15 +132,15 @@ struct collect {
 	size_t stop_after; /* 0: never stop */
 };
 
-static int collect_entry(void *ctx, const struct ipam_ldap_entry *e)
+static int collect_entry(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct collect *c = ctx;
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	size_t nr, i;
 
 	assert_non_null(e->dn);
 	c->entries++;
-	v = ipam_ldap_entry_values(e, c->attr, &nr);
+	v = ipam_ldapconn_entry_values(e, c->attr, &nr);
 	for (i = 0; i < nr; i++) {
 		/* NUL-terminated, as the header promises. */
 		assert_int_equal(v[i].data[v[i].len], '\0');
@@ -159,7 +159,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Search with the adapter; return the sorted values (NULL-terminated). */
-static char **adapter_values(struct ipam_ldap *l, const char *base,
+static char **adapter_values(struct ipam_ldapconn *l, const char *base,
 			     const char *filter, const char *attr,
 			     size_t *entries)
 {
@@ -169,8 +169,8 @@ static char **adapter_values(struct ipam_ldap *l, const char *base,
 
 	ALLOC_GROW(c.v, 1, c.alloc);
 	c.v[0] = NULL;
-	rc = ipam_ldap_search(l, base, IPAM_LDAP_SUBTREE, filter, attrs,
-			      collect_entry, &c);
+	rc = ipam_ldapconn_search(l, base, IPAM_LDAPCONN_SUBTREE, filter, attrs,
+				  collect_entry, &c);
 	if (rc)
 		fail_msg("search %s: %s", filter, ipam_error_last());
 	qsort(c.v, c.nr, sizeof(*c.v), cmp_str);
@@ -213,15 +213,15 @@ static char **ldapsearch_values(int forest, const char *base,
 static void check_computers(const char *page_size)
 {
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	char **got, **want;
 	size_t entries = 0, n = 0;
 
 	if (page_size)
-		setenv("IPAM_LDAP_PAGE_SIZE", page_size, 1);
+		setenv("IPAM_LDAPCONN_PAGE_SIZE", page_size, 1);
 	admin_init(&a, 1, "LDAP_URI");
 	l = must_connect(&a.o);
-	unsetenv("IPAM_LDAP_PAGE_SIZE");
+	unsetenv("IPAM_LDAPCONN_PAGE_SIZE");
 	got = adapter_values(l, a.dn, "(objectCategory=computer)", "cn",
 			     &entries);
 	want = ldapsearch_values(1, a.dn, "(objectCategory=computer)", "cn");
@@ -233,7 +233,7 @@ static void check_computers(const char *page_size)
 	assert_int_equal(entries, n);
 	lab_strv_free(want);
 	lab_strv_free(got);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 
@@ -256,19 +256,20 @@ struct ids {
 	int entries;
 };
 
-static int grab_ids(void *ctx, const struct ipam_ldap_entry *e)
+static int grab_ids(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	struct ids *ids = ctx;
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	size_t nr;
 
 	ids->entries++;
-	v = ipam_ldap_entry_values(e, "objectGUID", &nr);
+	v = ipam_ldapconn_entry_values(e, "objectGUID", &nr);
 	assert_int_equal(nr, 1);
-	assert_int_equal(ipam_ldap_guid_text(&ids->guid, v->data, v->len), 0);
-	v = ipam_ldap_entry_values(e, "objectSid", &nr);
+	assert_int_equal(ipam_ldapconn_guid_text(&ids->guid, v->data, v->len),
+			 0);
+	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
 	assert_int_equal(nr, 1);
-	assert_int_equal(ipam_ldap_sid_text(&ids->sid, v->data, v->len), 0);
+	assert_int_equal(ipam_ldapconn_sid_text(&ids->sid, v->data, v->len), 0);
 	return 0;
 }
 
@@ -277,7 +278,7 @@ static void test_guid_and_sid(void **state)
 {
 	static const char *const attrs[] = {"objectGUID", "objectSid", NULL};
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	struct ids ids = {STRBUF_INIT, STRBUF_INIT, 0};
 	char pw_env[4200], line[256];
 	const char *env[] = {pw_env, NULL};
@@ -300,9 +301,9 @@ static void test_guid_and_sid(void **state)
 		 lab_need_forest(1, "ADMIN_PASSWORD_FILE"));
 	admin_init(&a, 1, "LDAPS_URI");
 	l = must_connect(&a.o);
-	rc = ipam_ldap_search(l, a.dn, IPAM_LDAP_SUBTREE,
-			      "(&(objectCategory=computer)(cn=DC1))", attrs,
-			      grab_ids, &ids);
+	rc = ipam_ldapconn_search(l, a.dn, IPAM_LDAPCONN_SUBTREE,
+				  "(&(objectCategory=computer)(cn=DC1))", attrs,
+				  grab_ids, &ids);
 	if (rc)
 		fail_msg("%s", ipam_error_last());
 	assert_int_equal(ids.entries, 1);
@@ -318,7 +319,7 @@ static void test_guid_and_sid(void **state)
 	lab_run_free(&res);
 	strbuf_release(&ids.guid);
 	strbuf_release(&ids.sid);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 
@@ -327,19 +328,19 @@ static void test_stop_early(void **state)
 {
 	static const char *const attrs[] = {"cn", NULL};
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	struct collect c = {.attr = "cn", .stop_after = 2};
 	char **again;
 	int rc;
 
 	(void)state;
-	setenv("IPAM_LDAP_PAGE_SIZE", "1", 1);
+	setenv("IPAM_LDAPCONN_PAGE_SIZE", "1", 1);
 	admin_init(&a, 1, "LDAP_URI");
 	l = must_connect(&a.o);
-	unsetenv("IPAM_LDAP_PAGE_SIZE");
-	rc = ipam_ldap_search(l, a.dn, IPAM_LDAP_SUBTREE,
-			      "(objectCategory=computer)", attrs, collect_entry,
-			      &c);
+	unsetenv("IPAM_LDAPCONN_PAGE_SIZE");
+	rc = ipam_ldapconn_search(l, a.dn, IPAM_LDAPCONN_SUBTREE,
+				  "(objectCategory=computer)", attrs,
+				  collect_entry, &c);
 	assert_int_equal(rc, 7);
 	assert_int_equal(c.entries, 2);
 	lab_strv_free(c.v);
@@ -347,11 +348,11 @@ static void test_stop_early(void **state)
 			       NULL);
 	lab_assert_set(again, corp_computers, "search after a stop");
 	lab_strv_free(again);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 
-static int never_called(void *ctx, const struct ipam_ldap_entry *e)
+static int never_called(void *ctx, const struct ipam_ldapconn_entry *e)
 {
 	(void)ctx;
 	fail_msg("unexpected entry %s", e->dn);
@@ -362,7 +363,7 @@ static void test_missing_base(void **state)
 {
 	static const char *const attrs[] = {"cn", NULL};
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	char base[512], want[1024];
 	int rc;
 
@@ -370,18 +371,18 @@ static void test_missing_base(void **state)
 	admin_init(&a, 1, "LDAP_URI");
 	l = must_connect(&a.o);
 	snprintf(base, sizeof(base), "OU=Nowhere,%s", a.dn);
-	rc = ipam_ldap_search(l, base, IPAM_LDAP_SUBTREE, "(objectClass=*)",
-			      attrs, never_called, NULL);
+	rc = ipam_ldapconn_search(l, base, IPAM_LDAPCONN_SUBTREE,
+				  "(objectClass=*)", attrs, never_called, NULL);
 	assert_int_equal(rc, IPAM_ENOTFOUND);
 	snprintf(want, sizeof(want), "ldap search '%s' on %s: No such object",
 		 base, a.o.uri);
 	if (strncmp(ipam_error_last(), want, strlen(want)) != 0)
 		fail_msg("message '%s', want '%s...'", ipam_error_last(), want);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 
-static size_t count_matches(struct ipam_ldap *l, const char *base,
+static size_t count_matches(struct ipam_ldapconn *l, const char *base,
 			    const char *filter)
 {
 	size_t entries = 0;
@@ -397,7 +398,7 @@ static void test_hostile_value(void **state)
 	static const char *const hostile[] = {"*", "x)(objectClass=*",
 					      "*)(|(cn=*", "DC1)(cn=*"};
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	struct strbuf f = STRBUF_INIT;
 	size_t i;
 
@@ -411,7 +412,7 @@ static void test_hostile_value(void **state)
 	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		strbuf_reset(&f);
 		strbuf_addstr(&f, "(&(objectCategory=computer)(cn=");
-		ipam_ldap_escape_filter(&f, hostile[i], strlen(hostile[i]));
+		ipam_ldapesc_filter(&f, hostile[i], strlen(hostile[i]));
 		strbuf_addstr(&f, "))");
 		if (count_matches(l, a.dn, f.buf) != 0)
 			fail_msg("%s matched", f.buf);
@@ -419,11 +420,11 @@ static void test_hostile_value(void **state)
 	/* Escaping keeps ordinary values working. */
 	strbuf_reset(&f);
 	strbuf_addstr(&f, "(&(objectCategory=computer)(cn=");
-	ipam_ldap_escape_filter(&f, "DC1", 3);
+	ipam_ldapesc_filter(&f, "DC1", 3);
 	strbuf_addstr(&f, "))");
 	assert_int_equal(count_matches(l, a.dn, f.buf), 1);
 	strbuf_release(&f);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 
@@ -634,9 +635,10 @@ static void export_keytab(struct krb *k, int forest)
 	lab_run_free(&res);
 }
 
-static struct ipam_ldap_opts kerberos_opts(int forest, const char *uri_field)
+static struct ipam_ldapconn_opts kerberos_opts(int forest,
+					       const char *uri_field)
 {
-	struct ipam_ldap_opts o = {
+	struct ipam_ldapconn_opts o = {
 		.domain = lab_need_forest(forest, "DOMAIN"),
 		.uri = lab_need_forest(forest, uri_field),
 		.auth = IPAM_AUTH_KERBEROS,
@@ -647,7 +649,7 @@ static struct ipam_ldap_opts kerberos_opts(int forest, const char *uri_field)
 	return o;
 }
 
-static void check_kerberos_search(struct ipam_ldap *l, int forest)
+static void check_kerberos_search(struct ipam_ldapconn *l, int forest)
 {
 	char *dn = lab_domain_dn(lab_need_forest(forest, "DOMAIN"));
 	char **v;
@@ -663,8 +665,8 @@ static void check_kerberos_search(struct ipam_ldap *l, int forest)
 static void test_kerberos_ccache(void **state)
 {
 	struct krb k;
-	struct ipam_ldap_opts o = kerberos_opts(1, "LDAP_URI");
-	struct ipam_ldap *l;
+	struct ipam_ldapconn_opts o = kerberos_opts(1, "LDAP_URI");
+	struct ipam_ldapconn *l;
 
 	(void)state;
 	krb_init(&k, 1);
@@ -672,15 +674,15 @@ static void test_kerberos_ccache(void **state)
 	o.ccache = k.ccache;
 	l = must_connect(&o);
 	check_kerberos_search(l, 1);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	krb_free(&k);
 }
 
 static void test_kerberos_keytab(void **state)
 {
 	struct krb k;
-	struct ipam_ldap_opts o = kerberos_opts(1, "LDAP_URI");
-	struct ipam_ldap *l;
+	struct ipam_ldapconn_opts o = kerberos_opts(1, "LDAP_URI");
+	struct ipam_ldapconn *l;
 	int rc;
 
 	(void)state;
@@ -689,11 +691,11 @@ static void test_kerberos_keytab(void **state)
 	o.keytab = k.keytab;
 	l = must_connect(&o);
 	check_kerberos_search(l, 1);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 
 	o.principal = k.principal;
 	l = must_connect(&o);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 
 	/* Kerberos would take the keytab's first entry, not this one. */
 	o.principal = "nobody@CORP.EXAMPLE.TEST";
@@ -706,7 +708,7 @@ static void test_kerberos_keytab(void **state)
 static void test_kerberos_no_credentials(void **state)
 {
 	struct krb k;
-	struct ipam_ldap_opts o = kerberos_opts(1, "LDAP_URI");
+	struct ipam_ldapconn_opts o = kerberos_opts(1, "LDAP_URI");
 	char empty[4300];
 	int rc;
 
@@ -732,7 +734,7 @@ static void test_kerberos_no_credentials(void **state)
 static void test_kerberos_over_ldaps_refused_by_samba(void **state)
 {
 	struct krb k;
-	struct ipam_ldap_opts o = kerberos_opts(1, "LDAPS_URI");
+	struct ipam_ldapconn_opts o = kerberos_opts(1, "LDAPS_URI");
 	int rc;
 
 	(void)state;
@@ -750,7 +752,7 @@ static void test_kerberos_over_ldaps_refused_by_samba(void **state)
 static void test_srv_lookup(void **state)
 {
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	char want[512];
 	int forest;
 
@@ -761,9 +763,9 @@ static void test_srv_lookup(void **state)
 		l = must_connect(&a.o);
 		snprintf(want, sizeof(want), "ldap://%s:389",
 			 lab_need_forest(forest, "DC"));
-		assert_string_equal(ipam_ldap_uri(l), want);
+		assert_string_equal(ipam_ldapconn_uri(l), want);
 		check_rootdse(l, a.dn);
-		ipam_ldap_close(l);
+		ipam_ldapconn_close(l);
 		admin_free(&a);
 	}
 }
@@ -874,32 +876,33 @@ static void must_write(int rc, const char *what)
 		fail_msg("%s: rc %d: %s", what, rc, ipam_error_last());
 }
 
-static void add_container(struct ipam_ldap *l, const char *dn)
+static void add_container(struct ipam_ldapconn *l, const char *dn)
 {
-	static const struct ipam_ldap_value oc[] = {VAL("container")};
-	const struct ipam_ldap_mod mods[] = {
-		{IPAM_LDAP_MOD_ADD, "objectClass", oc, 1},
+	static const struct ipam_ldapconn_value oc[] = {VAL("container")};
+	const struct ipam_ldapconn_mod mods[] = {
+		{IPAM_LDAPCONN_MOD_ADD, "objectClass", oc, 1},
 	};
 
-	must_write(ipam_ldap_add(l, dn, mods, 1), dn);
+	must_write(ipam_ldapconn_add(l, dn, mods, 1), dn);
 }
 
 static void test_write_group(void **state)
 {
-	static const struct ipam_ldap_value oc[] = {VAL("group")};
-	static const struct ipam_ldap_value type[] = {VAL("-2147483640")};
-	static const struct ipam_ldap_value first[] = {VAL("first words")};
-	static const struct ipam_ldap_mod too_many[1001];
+	static const struct ipam_ldapconn_value oc[] = {VAL("group")};
+	static const struct ipam_ldapconn_value type[] = {VAL("-2147483640")};
+	static const struct ipam_ldapconn_value first[] = {VAL("first words")};
+	static const struct ipam_ldapconn_mod too_many[1001];
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	char tag[16], name[32], dn[512], member[512], want[1200];
-	struct ipam_ldap_value sam = {name, 0}, mem = {member, 0};
-	struct ipam_ldap_mod mods[3] = {
-		{IPAM_LDAP_MOD_ADD, "objectClass", oc, 1},
-		{IPAM_LDAP_MOD_ADD, "sAMAccountName", &sam, 1},
-		{IPAM_LDAP_MOD_ADD, "groupType", type, 1},
+	struct ipam_ldapconn_value sam = {name, 0}, mem = {member, 0};
+	struct ipam_ldapconn_mod mods[3] = {
+		{IPAM_LDAPCONN_MOD_ADD, "objectClass", oc, 1},
+		{IPAM_LDAPCONN_MOD_ADD, "sAMAccountName", &sam, 1},
+		{IPAM_LDAPCONN_MOD_ADD, "groupType", type, 1},
 	};
-	struct ipam_ldap_mod mod = {IPAM_LDAP_MOD_ADD, "member", &mem, 1};
+	struct ipam_ldapconn_mod mod = {IPAM_LDAPCONN_MOD_ADD, "member", &mem,
+					1};
 	char **v;
 	int rc;
 
@@ -913,7 +916,7 @@ static void test_write_group(void **state)
 	snprintf(member, sizeof(member), "CN=IPAM1,CN=Computers,%s", a.dn);
 	mem.len = strlen(member);
 
-	must_write(ipam_ldap_add(l, dn, mods, 3), "add group");
+	must_write(ipam_ldapconn_add(l, dn, mods, 3), "add group");
 	v = witness_values(dn, "sAMAccountName");
 	lab_assert_set(v, (const char *const[]){name, NULL}, "sAMAccountName");
 	lab_strv_free(v);
@@ -923,48 +926,50 @@ static void test_write_group(void **state)
 	lab_strv_free(v);
 
 	/* The same DN again. */
-	rc = ipam_ldap_add(l, dn, mods, 3);
+	rc = ipam_ldapconn_add(l, dn, mods, 3);
 	assert_int_equal(rc, IPAM_EEXISTS);
 	snprintf(want, sizeof(want), "ldap add '%s' on %s: Already exists", dn,
 		 a.o.uri);
 	assert_message(want);
 
-	must_write(ipam_ldap_modify(l, dn, &mod, 1), "add member");
+	must_write(ipam_ldapconn_modify(l, dn, &mod, 1), "add member");
 	v = witness_values(dn, "member");
 	if (!v[0] || v[1] || strcasecmp(v[0], member) != 0)
 		fail_msg("member: '%s'", v[0] ? v[0] : "(none)");
 	lab_strv_free(v);
 
-	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_REPLACE, "description",
-				     first, 1};
-	must_write(ipam_ldap_modify(l, dn, &mod, 1), "replace description");
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
+					 "description", first, 1};
+	must_write(ipam_ldapconn_modify(l, dn, &mod, 1), "replace description");
 	v = witness_values(dn, "description");
 	lab_assert_set(v, (const char *const[]){"first words", NULL},
 		       "description");
 	lab_strv_free(v);
-	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_DELETE, "description", NULL,
-				     0};
-	must_write(ipam_ldap_modify(l, dn, &mod, 1), "delete description");
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_DELETE,
+					 "description", NULL, 0};
+	must_write(ipam_ldapconn_modify(l, dn, &mod, 1), "delete description");
 	v = witness_values(dn, "description");
 	lab_assert_set(v, (const char *const[]){NULL}, "description gone");
 	lab_strv_free(v);
 
 	/* Refused before anything is sent. */
-	assert_int_equal(ipam_ldap_modify(l, dn, too_many, 1001), IPAM_ELIMIT);
-	assert_int_equal(ipam_ldap_modify(l, dn, mods, 0), IPAM_EINVAL);
-	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_ADD, "description", NULL, 0};
-	assert_int_equal(ipam_ldap_modify(l, dn, &mod, 1), IPAM_EINVAL);
+	assert_int_equal(ipam_ldapconn_modify(l, dn, too_many, 1001),
+			 IPAM_ELIMIT);
+	assert_int_equal(ipam_ldapconn_modify(l, dn, mods, 0), IPAM_EINVAL);
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_ADD, "description",
+					 NULL, 0};
+	assert_int_equal(ipam_ldapconn_modify(l, dn, &mod, 1), IPAM_EINVAL);
 	/* An add takes only additions. */
-	mods[1].op = IPAM_LDAP_MOD_REPLACE;
-	assert_int_equal(ipam_ldap_add(l, dn, mods, 3), IPAM_EINVAL);
+	mods[1].op = IPAM_LDAPCONN_MOD_REPLACE;
+	assert_int_equal(ipam_ldapconn_add(l, dn, mods, 3), IPAM_EINVAL);
 
 	/* The schema's refusal, with the server's words.  Samba answers "no
 	 * such attribute" (16) for an attribute the schema lacks, where
 	 * Windows says undefinedAttributeType (17); 16 maps to
 	 * IPAM_ENOTFOUND so that deleting an absent value reads as such. */
-	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_REPLACE, "noSuchAttrIpam",
-				     first, 1};
-	rc = ipam_ldap_modify(l, dn, &mod, 1);
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
+					 "noSuchAttrIpam", first, 1};
+	rc = ipam_ldapconn_modify(l, dn, &mod, 1);
 	if (rc != IPAM_ENOTFOUND)
 		fail_msg("rc %d: %s", rc, ipam_error_last());
 	snprintf(want, sizeof(want),
@@ -972,31 +977,31 @@ static void test_write_group(void **state)
 	assert_message(want);
 	/* Adding a member twice, or removing one that is not there: told
 	 * apart from real errors, for an idempotent reconciler. */
-	mod = (struct ipam_ldap_mod){IPAM_LDAP_MOD_ADD, "description", first,
-				     1};
-	must_write(ipam_ldap_modify(l, dn, &mod, 1), "add description");
-	assert_int_equal(ipam_ldap_modify(l, dn, &mod, 1), IPAM_EEXISTS);
-	mod.op = IPAM_LDAP_MOD_DELETE;
-	must_write(ipam_ldap_modify(l, dn, &mod, 1), "delete description");
-	assert_int_equal(ipam_ldap_modify(l, dn, &mod, 1), IPAM_ENOTFOUND);
+	mod = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_ADD, "description",
+					 first, 1};
+	must_write(ipam_ldapconn_modify(l, dn, &mod, 1), "add description");
+	assert_int_equal(ipam_ldapconn_modify(l, dn, &mod, 1), IPAM_EEXISTS);
+	mod.op = IPAM_LDAPCONN_MOD_DELETE;
+	must_write(ipam_ldapconn_modify(l, dn, &mod, 1), "delete description");
+	assert_int_equal(ipam_ldapconn_modify(l, dn, &mod, 1), IPAM_ENOTFOUND);
 
-	must_write(ipam_ldap_delete(l, dn), "delete group");
+	must_write(ipam_ldapconn_delete(l, dn), "delete group");
 	assert_gone(dn);
-	rc = ipam_ldap_delete(l, dn);
+	rc = ipam_ldapconn_delete(l, dn);
 	assert_int_equal(rc, IPAM_ENOTFOUND);
 	snprintf(want, sizeof(want), "ldap delete '%s' on %s: No such object",
 		 dn, a.o.uri);
 	assert_message(want);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 
-static int grab_sid(void *ctx, const struct ipam_ldap_entry *e)
+static int grab_sid(void *ctx, const struct ipam_ldapconn_entry *e)
 {
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_value *v;
 	size_t nr;
 
-	v = ipam_ldap_entry_values(e, "objectSid", &nr);
+	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
 	assert_int_equal(nr, 1);
 	assert_int_equal(ipam_sid_from_bin(ctx, NULL, v->data, v->len), 0);
 	return 0;
@@ -1016,12 +1021,12 @@ static void drop_inherited(struct ipam_sd *sd)
 	sd->dacl->count = j;
 }
 
-static struct ipam_sd *read_dacl(struct ipam_ldap *l, const char *dn)
+static struct ipam_sd *read_dacl(struct ipam_ldapconn *l, const char *dn)
 {
 	struct strbuf raw = STRBUF_INIT;
 	struct ipam_sd *sd = NULL;
 
-	must_write(ipam_ldap_read_sd(&raw, l, dn, IPAM_LDAP_SD_DACL),
+	must_write(ipam_ldapconn_read_sd(&raw, l, dn, IPAM_LDAPCONN_SD_DACL),
 		   "read sd");
 	if (ipam_sd_parse(&sd, raw.buf, raw.len) != 0)
 		fail_msg("parse sd of %s: %s", dn, ipam_error_last());
@@ -1038,7 +1043,7 @@ static void test_write_sd(void **state)
 {
 	static const char *const sid_attrs[] = {"objectSid", NULL};
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	struct ipam_sd *sd;
 	struct ipam_ace ace = {.type = IPAM_ACE_ALLOWED,
 			       .mask = IPAM_SD_MASK_GPO_READ};
@@ -1061,9 +1066,9 @@ static void test_write_sd(void **state)
 	snprintf(dn, sizeof(dn), "CN=ipamctl-sd-%s,CN=Users,%s", tag, a.dn);
 	add_container(l, dn);
 	snprintf(computer, sizeof(computer), "CN=IPAM1,CN=Computers,%s", a.dn);
-	must_write(ipam_ldap_search(l, computer, IPAM_LDAP_BASE,
-				    "(objectClass=*)", sid_attrs, grab_sid,
-				    &ace.sid),
+	must_write(ipam_ldapconn_search(l, computer, IPAM_LDAPCONN_BASE,
+					"(objectClass=*)", sid_attrs, grab_sid,
+					&ace.sid),
 		   "computer's SID");
 	ipam_sid_format(&sid, &ace.sid);
 
@@ -1072,9 +1077,9 @@ static void test_write_sd(void **state)
 	assert_int_equal(ipam_sd_ace_add(sd, &ace), 1);
 	assert_int_equal(ipam_sd_write(&bin, sd), 0);
 	ipam_sd_free(sd);
-	must_write(
-		ipam_ldap_write_sd(l, dn, bin.buf, bin.len, IPAM_LDAP_SD_DACL),
-		"write sd");
+	must_write(ipam_ldapconn_write_sd(l, dn, bin.buf, bin.len,
+					  IPAM_LDAPCONN_SD_DACL),
+		   "write sd");
 
 	/* Samba's own view of it. */
 	snprintf(pw_env, sizeof(pw_env), "PASSWD_FILE=%s",
@@ -1092,17 +1097,18 @@ static void test_write_sd(void **state)
 	ipam_sd_free(sd);
 
 	/* Refused flags, a missing object. */
-	assert_int_equal(ipam_ldap_write_sd(l, dn, bin.buf, bin.len, 0x10),
+	assert_int_equal(ipam_ldapconn_write_sd(l, dn, bin.buf, bin.len, 0x10),
 			 IPAM_EINVAL);
-	must_write(ipam_ldap_delete(l, dn), "delete");
+	must_write(ipam_ldapconn_delete(l, dn), "delete");
 	strbuf_reset(&bin);
-	assert_int_equal(ipam_ldap_read_sd(&bin, l, dn, IPAM_LDAP_SD_DACL),
-			 IPAM_ENOTFOUND);
+	assert_int_equal(
+		ipam_ldapconn_read_sd(&bin, l, dn, IPAM_LDAPCONN_SD_DACL),
+		IPAM_ENOTFOUND);
 	assert_int_equal(bin.len, 0);
 
 	strbuf_release(&sid);
 	strbuf_release(&bin);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 
@@ -1110,7 +1116,7 @@ static void test_write_sd(void **state)
 static void test_delete_tree(void **state)
 {
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	char tag[16], top[512], user[600], machine[600], deep[700];
 	char want[1200];
 	const char *all[4];
@@ -1119,10 +1125,10 @@ static void test_delete_tree(void **state)
 
 	(void)state;
 	/* Tiny pages: the tree is gathered over several of them. */
-	setenv("IPAM_LDAP_PAGE_SIZE", "1", 1);
+	setenv("IPAM_LDAPCONN_PAGE_SIZE", "1", 1);
 	admin_init(&a, 1, "LDAP_URI");
 	l = must_connect(&a.o);
-	unsetenv("IPAM_LDAP_PAGE_SIZE");
+	unsetenv("IPAM_LDAPCONN_PAGE_SIZE");
 	rand_tag(tag, sizeof(tag));
 	snprintf(top, sizeof(top), "CN=ipamctl-tree-%s,CN=Users,%s", tag, a.dn);
 	snprintf(user, sizeof(user), "CN=User,%s", top);
@@ -1136,27 +1142,27 @@ static void test_delete_tree(void **state)
 		add_container(l, all[i]);
 
 	/* Not a leaf: a plain delete is refused. */
-	rc = ipam_ldap_delete(l, top);
+	rc = ipam_ldapconn_delete(l, top);
 	if (rc != IPAM_EINVAL)
 		fail_msg("rc %d: %s", rc, ipam_error_last());
 
-	must_write(ipam_ldap_delete_tree(l, top), "delete tree");
+	must_write(ipam_ldapconn_delete_tree(l, top), "delete tree");
 	for (i = 0; i < 4; i++)
 		assert_gone(all[i]);
 
-	rc = ipam_ldap_delete_tree(l, top);
+	rc = ipam_ldapconn_delete_tree(l, top);
 	assert_int_equal(rc, IPAM_ENOTFOUND);
 	snprintf(want, sizeof(want), "ldap search '%s' on %s: No such object",
 		 top, a.o.uri);
 	if (!strstr(ipam_error_last(), want))
 		fail_msg("message '%s', want '%s'", ipam_error_last(), want);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 
-static int grab_cn(void *ctx, const struct ipam_ldap_entry *e)
+static int grab_cn(void *ctx, const struct ipam_ldapconn_entry *e)
 {
-	const char *cn = ipam_ldap_entry_str(e, "cn");
+	const char *cn = ipam_ldapconn_entry_str(e, "cn");
 
 	assert_non_null(cn);
 	strbuf_addstr(ctx, cn);
@@ -1168,7 +1174,7 @@ static void test_escaped_dn(void **state)
 {
 	static const char *const attrs[] = {"cn", NULL};
 	struct admin a;
-	struct ipam_ldap *l;
+	struct ipam_ldapconn *l;
 	struct strbuf dn = STRBUF_INIT, cn = STRBUF_INIT;
 	char tag[16], value[128];
 	char **v;
@@ -1179,23 +1185,23 @@ static void test_escaped_dn(void **state)
 	rand_tag(tag, sizeof(tag));
 	snprintf(value, sizeof(value), "a,b+c\"d;<x>=\\ %s", tag);
 	strbuf_addstr(&dn, "CN=");
-	ipam_ldap_escape_dn(&dn, value);
+	ipam_ldapesc_dn(&dn, value);
 	strbuf_addf(&dn, ",CN=Users,%s", a.dn);
 
 	add_container(l, dn.buf);
 	v = witness_values(dn.buf, "cn");
 	lab_assert_set(v, (const char *const[]){value, NULL}, "cn");
 	lab_strv_free(v);
-	must_write(ipam_ldap_search(l, dn.buf, IPAM_LDAP_BASE,
-				    "(objectClass=*)", attrs, grab_cn, &cn),
+	must_write(ipam_ldapconn_search(l, dn.buf, IPAM_LDAPCONN_BASE,
+					"(objectClass=*)", attrs, grab_cn, &cn),
 		   "search");
 	assert_string_equal(cn.buf, value);
 
-	must_write(ipam_ldap_delete(l, dn.buf), "delete");
+	must_write(ipam_ldapconn_delete(l, dn.buf), "delete");
 	assert_gone(dn.buf);
 	strbuf_release(&cn);
 	strbuf_release(&dn);
-	ipam_ldap_close(l);
+	ipam_ldapconn_close(l);
 	admin_free(&a);
 }
 

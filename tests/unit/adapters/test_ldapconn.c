@@ -1,7 +1,7 @@
 /*
- * The pure parts of the LDAP adapter: RFC 4515 filter escaping, RFC 4514
- * DN escaping, domain DNs, GUID and SID text, entry lookups, and the
- * configurations refused before any network is touched.
+ * The pure parts of the LDAP adapter: domain DNs, GUID and SID text, entry
+ * lookups, and the configurations refused before any network is touched.
+ * Filter and DN escaping are tests/unit/formats/test_ldapesc.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,157 +15,11 @@
 #include "ldapconn.h"
 #include "strbuf.h"
 
-static void check_filter(const char *value, size_t len, const char *want)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	ipam_ldap_escape_filter(&sb, value, len);
-	assert_string_equal(sb.buf, want);
-	strbuf_release(&sb);
-}
-
-#define FILTER(value, want) check_filter(value, sizeof(value) - 1, want)
-
-static void test_filter_specials(void **state)
-{
-	(void)state;
-	FILTER("plain", "plain");
-	FILTER("", "");
-	FILTER("*", "\\2a");
-	FILTER("(", "\\28");
-	FILTER(")", "\\29");
-	FILTER("\\", "\\5c");
-	FILTER("a*b(c)d\\e", "a\\2ab\\28c\\29d\\5ce");
-	/* RFC 4515's own examples. */
-	FILTER("Parens R Us (for all your parenthetical needs)",
-	       "Parens R Us \\28for all your parenthetical needs\\29");
-	FILTER("\\2a", "\\5c2a");
-	/* Characters special elsewhere are plain here. */
-	FILTER("a=b,c+d&e|f!g~h<i>", "a=b,c+d&e|f!g~h<i>");
-}
-
-static void test_filter_nul_and_binary(void **state)
-{
-	static const char nul[] = {'a', '\0', 'b'};
-	static const char guid[] = {'\x8f', '\xfd', '\xac', '\xed',
-				    '\xb3', '\xff', '\xd1', '\x11'};
-
-	(void)state;
-	check_filter(nul, sizeof(nul), "a\\00b");
-	check_filter(guid, sizeof(guid), "\\8f\\fd\\ac\\ed\\b3\\ff\\d1\\11");
-	FILTER("tab\there\nnl\x7f", "tab\\09here\\0anl\\7f");
-	/* The length is honoured: nothing after it is read. */
-	check_filter("abc*", 3, "abc");
-}
-
-static void test_filter_utf8_kept(void **state)
-{
-	(void)state;
-	FILTER("Gr\xc3\xbc\xc3\x9f"
-	       "e",
-	       "Gr\xc3\xbc\xc3\x9f"
-	       "e");
-	FILTER("\xe6\x9d\xb1\xe4\xba\xac", "\xe6\x9d\xb1\xe4\xba\xac");
-	FILTER("\xf0\x9f\x98\x80*", "\xf0\x9f\x98\x80\\2a");
-	/* Not UTF-8: overlong, surrogate, truncated, stray continuation. */
-	FILTER("\xc0\xaf", "\\c0\\af");
-	FILTER("\xed\xa0\x80", "\\ed\\a0\\80");
-	FILTER("x\xe6\x9d", "x\\e6\\9d");
-	FILTER("\x80y", "\\80y");
-}
-
-static void test_filter_appends(void **state)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	(void)state;
-	strbuf_addstr(&sb, "(cn=");
-	ipam_ldap_escape_filter(&sb, "a*", 2);
-	strbuf_addch(&sb, ')');
-	assert_string_equal(sb.buf, "(cn=a\\2a)");
-	strbuf_release(&sb);
-}
-
-/* A hostile name must stay one value: no filter structure leaks out. */
-static void test_filter_hostile_server_name(void **state)
-{
-	static const char hostile[] = "x)(objectClass=*";
-	struct strbuf sb = STRBUF_INIT;
-	size_t i, open = 0, close = 0;
-
-	(void)state;
-	strbuf_addstr(&sb, "(&(objectCategory=computer)(dNSHostName=");
-	ipam_ldap_escape_filter(&sb, hostile, strlen(hostile));
-	strbuf_addstr(&sb, "))");
-	assert_string_equal(sb.buf, "(&(objectCategory=computer)"
-				    "(dNSHostName=x\\29\\28objectClass=\\2a))");
-	for (i = 0; i < sb.len; i++) {
-		open += sb.buf[i] == '(';
-		close += sb.buf[i] == ')';
-	}
-	assert_int_equal(open, 3);
-	assert_int_equal(close, 3);
-	assert_null(strchr(sb.buf, '*'));
-	strbuf_release(&sb);
-}
-
-static void check_dn(const char *value, const char *want)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	ipam_ldap_escape_dn(&sb, value);
-	assert_string_equal(sb.buf, want);
-	strbuf_release(&sb);
-}
-
-static void test_dn_specials(void **state)
-{
-	(void)state;
-	check_dn("plain", "plain");
-	check_dn("", "");
-	check_dn(",", "\\,");
-	check_dn("+", "\\+");
-	check_dn("\"", "\\\"");
-	check_dn("\\", "\\\\");
-	check_dn("<", "\\<");
-	check_dn(">", "\\>");
-	check_dn(";", "\\;");
-	check_dn("=", "\\=");
-	check_dn("Smith, John+x=\"y\"<z>;\\",
-		 "Smith\\, John\\+x\\=\\\"y\\\"\\<z\\>\\;\\\\");
-	/* Filter specials are not DN specials. */
-	check_dn("a*(b)", "a*(b)");
-}
-
-static void test_dn_leading_trailing(void **state)
-{
-	(void)state;
-	check_dn(" lead", "\\ lead");
-	check_dn("#lead", "\\#lead");
-	check_dn("mid#dle", "mid#dle");
-	check_dn("in side", "in side");
-	check_dn("trail ", "trail\\ ");
-	check_dn(" ", "\\ ");
-	check_dn("  ", "\\ \\ ");
-	check_dn("   ", "\\  \\ ");
-	check_dn("#", "\\#");
-	check_dn(" both ", "\\ both\\ ");
-}
-
-static void test_dn_utf8_and_controls(void **state)
-{
-	(void)state;
-	check_dn("M\xc3\xbcller", "M\xc3\xbcller");
-	check_dn("\xe6\x9d\xb1\xe4\xba\xac", "\xe6\x9d\xb1\xe4\xba\xac");
-	check_dn("a\nb\x01", "a\\0ab\\01");
-	check_dn("bad\xff", "bad\\ff");
-}
-
 static void check_domain(const char *domain, const char *want)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	ipam_ldap_domain_dn(&sb, domain);
+	ipam_ldapconn_domain_dn(&sb, domain);
 	assert_string_equal(sb.buf, want);
 	strbuf_release(&sb);
 }
@@ -187,7 +41,7 @@ static void check_guid(const unsigned char *b, size_t len, const char *want)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addstr(&sb, "guid:");
-	assert_int_equal(ipam_ldap_guid_text(&sb, (const char *)b, len), 0);
+	assert_int_equal(ipam_ldapconn_guid_text(&sb, (const char *)b, len), 0);
 	assert_string_equal(sb.buf + 5, want);
 	strbuf_release(&sb);
 }
@@ -210,11 +64,11 @@ static void test_guid_text(void **state)
 	check_guid(zero, sizeof(zero), "00000000-0000-0000-0000-000000000000");
 
 	strbuf_addstr(&sb, "kept");
-	assert_int_equal(ipam_ldap_guid_text(&sb, (const char *)apply, 15),
+	assert_int_equal(ipam_ldapconn_guid_text(&sb, (const char *)apply, 15),
 			 IPAM_EINVAL);
-	assert_int_equal(ipam_ldap_guid_text(&sb, (const char *)apply, 17),
+	assert_int_equal(ipam_ldapconn_guid_text(&sb, (const char *)apply, 17),
 			 IPAM_EINVAL);
-	assert_int_equal(ipam_ldap_guid_text(&sb, "", 0), IPAM_EINVAL);
+	assert_int_equal(ipam_ldapconn_guid_text(&sb, "", 0), IPAM_EINVAL);
 	assert_string_equal(sb.buf, "kept");
 	assert_non_null(strstr(ipam_error_last(), "GUID"));
 	strbuf_release(&sb);
@@ -224,7 +78,7 @@ static void check_sid(const unsigned char *b, size_t len, const char *want)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	assert_int_equal(ipam_ldap_sid_text(&sb, (const char *)b, len), 0);
+	assert_int_equal(ipam_ldapconn_sid_text(&sb, (const char *)b, len), 0);
 	assert_string_equal(sb.buf, want);
 	strbuf_release(&sb);
 }
@@ -234,7 +88,7 @@ static void check_bad_sid(const unsigned char *b, size_t len)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addstr(&sb, "kept");
-	assert_int_equal(ipam_ldap_sid_text(&sb, (const char *)b, len),
+	assert_int_equal(ipam_ldapconn_sid_text(&sb, (const char *)b, len),
 			 IPAM_EINVAL);
 	assert_string_equal(sb.buf, "kept");
 	assert_non_null(strstr(ipam_error_last(), "malformed SID"));
@@ -259,7 +113,8 @@ static void test_sid_text(void **state)
 	static const unsigned char bare[] = {1, 0, 0, 0, 0, 0, 0, 5};
 	static const unsigned char maxsub[] = {1, 1, 0,	   0,	 0,    0,
 					       0, 5, 0xff, 0xff, 0xff, 0xff};
-	/* An authority beyond 32 bits is written in hex (MS-DTYP 2.4.2.1). */
+	/* An authority beyond 32 bits is written in hex (MS-DTYP 2.4.2.1),
+	 * lower-case, as ipam_sid_format writes every SID. */
 	static const unsigned char big[] = {1, 1,    0x01, 0, 0, 0,
 					    0, 0x2a, 7,	   0, 0, 0};
 
@@ -271,7 +126,7 @@ static void test_sid_text(void **state)
 	check_sid(nobody, sizeof(nobody), "S-1-0-0");
 	check_sid(bare, sizeof(bare), "S-1-5");
 	check_sid(maxsub, sizeof(maxsub), "S-1-5-4294967295");
-	check_sid(big, sizeof(big), "S-1-0x01000000002A-7");
+	check_sid(big, sizeof(big), "S-1-0x01000000002a-7");
 }
 
 static void test_sid_malformed(void **state)
@@ -299,52 +154,53 @@ static void test_sid_malformed(void **state)
 
 static void test_entry_lookup(void **state)
 {
-	static const struct ipam_ldap_value cn[] = {{"DC1", 3}};
-	static const struct ipam_ldap_value spn[] = {
+	static const struct ipam_ldapconn_value cn[] = {{"DC1", 3}};
+	static const struct ipam_ldapconn_value spn[] = {
 		{"HOST/dc1", 8}, {"ldap/dc1.corp.example.test", 26}};
-	static const struct ipam_ldap_value empty[] = {{"", 0}};
-	static const struct ipam_ldap_attr attrs[] = {
+	static const struct ipam_ldapconn_value empty[] = {{"", 0}};
+	static const struct ipam_ldapconn_attr attrs[] = {
 		{"cn", cn, 1},
 		{"servicePrincipalName", spn, 2},
 		{"description", empty, 1},
 	};
-	const struct ipam_ldap_entry e = {"CN=DC1,OU=Domain Controllers", attrs,
-					  3};
-	const struct ipam_ldap_value *v;
+	const struct ipam_ldapconn_entry e = {"CN=DC1,OU=Domain Controllers",
+					      attrs, 3};
+	const struct ipam_ldapconn_value *v;
 	size_t nr = 99;
 
 	(void)state;
-	v = ipam_ldap_entry_values(&e, "SERVICEPRINCIPALNAME", &nr);
+	v = ipam_ldapconn_entry_values(&e, "SERVICEPRINCIPALNAME", &nr);
 	assert_non_null(v);
 	assert_int_equal(nr, 2);
 	assert_string_equal(v[1].data, "ldap/dc1.corp.example.test");
-	assert_string_equal(ipam_ldap_entry_str(&e, "CN"), "DC1");
-	assert_string_equal(ipam_ldap_entry_str(&e, "description"), "");
+	assert_string_equal(ipam_ldapconn_entry_str(&e, "CN"), "DC1");
+	assert_string_equal(ipam_ldapconn_entry_str(&e, "description"), "");
 	nr = 99;
-	assert_null(ipam_ldap_entry_values(&e, "dNSHostName", &nr));
+	assert_null(ipam_ldapconn_entry_values(&e, "dNSHostName", &nr));
 	assert_int_equal(nr, 0);
-	assert_null(ipam_ldap_entry_str(&e, "dNSHostName"));
+	assert_null(ipam_ldapconn_entry_str(&e, "dNSHostName"));
 }
 
 /* Refused before any socket is opened: these need no network. */
-static int refused(const struct ipam_ldap_opts *o)
+static int refused(const struct ipam_ldapconn_opts *o)
 {
-	struct ipam_ldap *l = (struct ipam_ldap *)&l;
+	struct ipam_ldapconn *l = (struct ipam_ldapconn *)&l;
 	int rc;
 
 	ipam_error_clear();
-	rc = ipam_ldap_connect(&l, o);
+	rc = ipam_ldapconn_connect(&l, o);
 	assert_null(l);
 	return rc;
 }
 
 static void test_connect_refuses_config(void **state)
 {
-	struct ipam_ldap_opts o = {.domain = "corp.example.test",
-				   .auth = IPAM_AUTH_SIMPLE,
-				   .user = "Administrator@corp.example.test",
-				   .password = "s3cret.Value",
-				   .timeout = 1};
+	struct ipam_ldapconn_opts o = {
+		.domain = "corp.example.test",
+		.auth = IPAM_AUTH_SIMPLE,
+		.user = "Administrator@corp.example.test",
+		.password = "s3cret.Value",
+		.timeout = 1};
 
 	(void)state;
 	o.uri = "http://dc1.corp.example.test";
@@ -367,14 +223,14 @@ static void test_connect_refuses_config(void **state)
 	assert_int_equal(refused(&o), IPAM_EINVAL);
 
 	o.password = "s3cret.Value";
-	setenv("IPAM_LDAP_PAGE_SIZE", "0", 1);
+	setenv("IPAM_LDAPCONN_PAGE_SIZE", "0", 1);
 	assert_int_equal(refused(&o), IPAM_EINVAL);
-	assert_non_null(strstr(ipam_error_last(), "IPAM_LDAP_PAGE_SIZE"));
-	setenv("IPAM_LDAP_PAGE_SIZE", "1001", 1);
+	assert_non_null(strstr(ipam_error_last(), "IPAM_LDAPCONN_PAGE_SIZE"));
+	setenv("IPAM_LDAPCONN_PAGE_SIZE", "1001", 1);
 	assert_int_equal(refused(&o), IPAM_EINVAL);
-	setenv("IPAM_LDAP_PAGE_SIZE", "12x", 1);
+	setenv("IPAM_LDAPCONN_PAGE_SIZE", "12x", 1);
 	assert_int_equal(refused(&o), IPAM_EINVAL);
-	unsetenv("IPAM_LDAP_PAGE_SIZE");
+	unsetenv("IPAM_LDAPCONN_PAGE_SIZE");
 
 	/* Never the password, whatever went wrong. */
 	assert_null(strstr(ipam_error_last(), "s3cret"));
@@ -383,7 +239,7 @@ static void test_connect_refuses_config(void **state)
 static void test_close_null(void **state)
 {
 	(void)state;
-	ipam_ldap_close(NULL);
+	ipam_ldapconn_close(NULL);
 }
 
 static void check_sd_flags(int flags, unsigned char last)
@@ -391,7 +247,7 @@ static void check_sd_flags(int flags, unsigned char last)
 	const unsigned char want[] = {0x30, 0x03, 0x02, 0x01, last};
 	struct strbuf sb = STRBUF_INIT;
 
-	assert_int_equal(ipam_ldap_sd_flags_value(&sb, flags), 0);
+	assert_int_equal(ipam_ldapconn_sd_flags_value(&sb, flags), 0);
 	assert_int_equal(sb.len, sizeof(want));
 	assert_memory_equal(sb.buf, want, sizeof(want));
 	strbuf_release(&sb);
@@ -405,21 +261,21 @@ static void test_sd_flags_value(void **state)
 	size_t i;
 
 	(void)state;
-	check_sd_flags(IPAM_LDAP_SD_DACL, 0x04);
-	check_sd_flags(IPAM_LDAP_SD_OWNER | IPAM_LDAP_SD_GROUP |
-			       IPAM_LDAP_SD_DACL,
+	check_sd_flags(IPAM_LDAPCONN_SD_DACL, 0x04);
+	check_sd_flags(IPAM_LDAPCONN_SD_OWNER | IPAM_LDAPCONN_SD_GROUP |
+			       IPAM_LDAPCONN_SD_DACL,
 		       0x07);
-	check_sd_flags(IPAM_LDAP_SD_OWNER, 0x01);
-	check_sd_flags(IPAM_LDAP_SD_SACL, 0x08);
+	check_sd_flags(IPAM_LDAPCONN_SD_OWNER, 0x01);
+	check_sd_flags(IPAM_LDAPCONN_SD_SACL, 0x08);
 	check_sd_flags(0xF, 0x0F);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(ipam_ldap_sd_flags_value(&sb, bad[i]),
+		assert_int_equal(ipam_ldapconn_sd_flags_value(&sb, bad[i]),
 				 IPAM_EINVAL);
 		assert_int_equal(sb.len, 0);
 	}
 	/* Appends, like every other output buffer here. */
 	strbuf_addstr(&sb, "x");
-	assert_int_equal(ipam_ldap_sd_flags_value(&sb, 4), 0);
+	assert_int_equal(ipam_ldapconn_sd_flags_value(&sb, 4), 0);
 	assert_int_equal(sb.len, 6);
 	assert_memory_equal(sb.buf, "x\x30\x03\x02\x01\x04", 6);
 	strbuf_release(&sb);
@@ -428,14 +284,6 @@ static void test_sd_flags_value(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_filter_specials),
-		cmocka_unit_test(test_filter_nul_and_binary),
-		cmocka_unit_test(test_filter_utf8_kept),
-		cmocka_unit_test(test_filter_appends),
-		cmocka_unit_test(test_filter_hostile_server_name),
-		cmocka_unit_test(test_dn_specials),
-		cmocka_unit_test(test_dn_leading_trailing),
-		cmocka_unit_test(test_dn_utf8_and_controls),
 		cmocka_unit_test(test_domain_dn),
 		cmocka_unit_test(test_guid_text),
 		cmocka_unit_test(test_sid_text),

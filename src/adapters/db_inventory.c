@@ -1,0 +1,366 @@
+#include "db.h"
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "db_internal.h"
+#include "error.h"
+#include "banned.h"
+
+/* ---- inventory ---- */
+
+static unsigned roles_parse(const char *text)
+{
+	unsigned roles = 0;
+	char *copy, *p, *save = NULL;
+
+	if (!text)
+		return 0;
+	copy = xstrdup(text);
+	for (p = strtok_r(copy, ",", &save); p;
+	     p = strtok_r(NULL, ",", &save)) {
+		enum ipam_role r;
+
+		if (!ipam_role_parse(p, &r))
+			roles |= r;
+	}
+	free(copy);
+	return roles;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	long long x = **(const long long *const *)a;
+	long long y = **(const long long *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Attach addresses to the loaded servers (by id). */
+static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
+{
+	long long **by_id = xcalloc(inv->nr + 1, sizeof(*by_id));
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, err;
+
+	for (i = 0; i < inv->nr; i++)
+		by_id[i] = &inv->servers[i].id;
+	qsort(by_id, inv->nr, sizeof(*by_id), cmp_id);
+	err = ipam_db_sql_prepare(
+		db, &st,
+		"SELECT server_id, family, address FROM "
+		"server_addresses ORDER BY server_id, address");
+	if (err) {
+		free(by_id);
+		return err;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(st, 0), *key = &id;
+		long long **hit =
+			bsearch(&key, by_id, inv->nr, sizeof(*by_id), cmp_id);
+		struct ipam_inv_server *s;
+		const char *text = (const char *)sqlite3_column_text(st, 2);
+
+		if (!hit || !text)
+			continue;
+		s = (struct ipam_inv_server *)((char *)*hit -
+					       offsetof(struct ipam_inv_server,
+							id));
+		s->addrs = xrealloc(s->addrs,
+				    (s->nr_addrs + 1) * sizeof(*s->addrs));
+		s->addrs[s->nr_addrs].family =
+			sqlite3_column_int(st, 1) == 6 ? AF_INET6 : AF_INET;
+		snprintf(s->addrs[s->nr_addrs].text,
+			 sizeof(s->addrs[s->nr_addrs].text), "%s", text);
+		s->nr_addrs++;
+	}
+	sqlite3_finalize(st);
+	free(by_id);
+	if (rc != SQLITE_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read addresses from");
+	return 0;
+}
+
+int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	memset(out, 0, sizeof(*out));
+	err = ipam_db_sql_prepare(
+		db, &st,
+		"SELECT s.id, s.name, d.name, s.roles, s.declared, "
+		"s.manageability, s.owner, s.description, s.os_name, "
+		"s.os_version, s.object_guid, s.object_sid, s.dn, "
+		"s.first_seen, s.last_seen, s.status, s.status_detail, "
+		"(SELECT a.overall FROM access_status a WHERE "
+		"a.server_id = s.id ORDER BY a.checked_at DESC, a.id DESC "
+		"LIMIT 1) "
+		"FROM servers s LEFT JOIN domains d ON d.id = s.domain_id "
+		"ORDER BY s.name");
+	if (err)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ipam_inv_server *s;
+		const char *text;
+
+		ALLOC_GROW(out->servers, out->nr + 1, out->alloc);
+		s = &out->servers[out->nr++];
+		memset(s, 0, sizeof(*s));
+		s->id = sqlite3_column_int64(st, 0);
+		s->name = ipam_db_sql_column_dup(st, 1);
+		s->domain = ipam_db_sql_column_dup(st, 2);
+		s->roles =
+			roles_parse((const char *)sqlite3_column_text(st, 3));
+		s->declared = sqlite3_column_int(st, 4) != 0;
+		text = (const char *)sqlite3_column_text(st, 5);
+		if (!text || ipam_manageability_parse(text, &s->manageability))
+			s->manageability = IPAM_MANAGE_UNSPECIFIED;
+		s->owner = ipam_db_sql_column_dup(st, 6);
+		s->description = ipam_db_sql_column_dup(st, 7);
+		s->os_name = ipam_db_sql_column_dup(st, 8);
+		s->os_version = ipam_db_sql_column_dup(st, 9);
+		s->guid = ipam_db_sql_column_dup(st, 10);
+		s->sid = ipam_db_sql_column_dup(st, 11);
+		s->dn = ipam_db_sql_column_dup(st, 12);
+		s->first_seen = ipam_db_sql_column_dup(st, 13);
+		s->last_seen = ipam_db_sql_column_dup(st, 14);
+		text = (const char *)sqlite3_column_text(st, 15);
+		if (!text || ipam_inv_status_parse(text, &s->status))
+			s->status = IPAM_INV_UNCHANGED;
+		s->status_detail = ipam_db_sql_column_dup(st, 16);
+		s->access = ipam_db_sql_column_dup(st, 17);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		ipam_inventory_release(out);
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the inventory from");
+	}
+	err = load_addresses(db, out);
+	if (err)
+		ipam_inventory_release(out);
+	return err;
+}
+
+static int store_domain(struct ipam_db *db, const struct ipam_domain *dom,
+			const struct ipam_obs_domain *od)
+{
+	const char *reason = ipam_obs_domain_reason(od);
+	sqlite3_stmt *st;
+	int err;
+
+	err = ipam_db_sql_prepare(
+		db, &st,
+		"INSERT INTO domains(name, discover_dc, discover_dns, "
+		"discover_dhcp, last_discovery_at, last_status, "
+		"last_reason) VALUES (?1, ?2, ?3, ?4, " NOW_SQL ", ?5, ?6) "
+		"ON CONFLICT(name) DO UPDATE SET "
+		"discover_dc = excluded.discover_dc, "
+		"discover_dns = excluded.discover_dns, "
+		"discover_dhcp = excluded.discover_dhcp, "
+		"last_discovery_at = excluded.last_discovery_at, "
+		"last_status = excluded.last_status, "
+		"last_reason = excluded.last_reason");
+	if (err)
+		return err;
+	ipam_db_sql_bind_text(st, 1, od->name);
+	sqlite3_bind_int(st, 2, dom ? dom->dc : 1);
+	sqlite3_bind_int(st, 3, dom ? dom->dns : 1);
+	sqlite3_bind_int(st, 4, dom ? dom->dhcp : 1);
+	ipam_db_sql_bind_text(st, 5, reason ? "incomplete" : "complete");
+	ipam_db_sql_bind_text(st, 6, reason);
+	return ipam_db_sql_step_done(db, st, "cannot record a domain in");
+}
+
+static int store_server(struct ipam_db *db, long long run_id,
+			const struct ipam_inv_update *u)
+{
+	const struct ipam_inv_server *r = &u->row;
+	struct strbuf roles = STRBUF_INIT;
+	sqlite3_stmt *st;
+	long long id = r->id;
+	size_t i;
+	int err;
+
+	ipam_roles_format(&roles, r->roles, ",");
+	if (!id)
+		err = ipam_db_sql_prepare(
+			db, &st,
+			"INSERT INTO servers(domain_id, roles, declared, "
+			"manageability, owner, description, os_name, "
+			"os_version, object_guid, object_sid, dn, status, "
+			"status_detail, name, first_seen, last_seen) "
+			"VALUES ((SELECT id FROM domains WHERE name = ?1), "
+			"?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+			"?13, ?14, " NOW_SQL ", " NOW_SQL ")");
+	else
+		err = ipam_db_sql_prepare(
+			db, &st,
+			"UPDATE servers SET domain_id = (SELECT id FROM "
+			"domains WHERE name = ?1), roles = ?2, declared = "
+			"?3, manageability = ?4, owner = ?5, description "
+			"= ?6, os_name = ?7, os_version = ?8, object_guid "
+			"= ?9, object_sid = ?10, dn = ?11, status = ?12, "
+			"status_detail = ?13, last_seen = CASE WHEN ?15 "
+			"THEN " NOW_SQL " ELSE last_seen END, first_seen = "
+			"coalesce(first_seen, " NOW_SQL ") WHERE id = ?14");
+	if (err)
+		goto out;
+	ipam_db_sql_bind_text(st, 1, r->domain);
+	ipam_db_sql_bind_text(st, 2, roles.buf);
+	sqlite3_bind_int(st, 3, r->declared);
+	ipam_db_sql_bind_text(st, 4, ipam_manageability_name(r->manageability));
+	ipam_db_sql_bind_text(st, 5, r->owner);
+	ipam_db_sql_bind_text(st, 6, r->description);
+	ipam_db_sql_bind_text(st, 7, r->os_name);
+	ipam_db_sql_bind_text(st, 8, r->os_version);
+	ipam_db_sql_bind_text(st, 9, r->guid);
+	ipam_db_sql_bind_text(st, 10, r->sid);
+	ipam_db_sql_bind_text(st, 11, r->dn);
+	ipam_db_sql_bind_text(st, 12, ipam_inv_status_name(r->status));
+	ipam_db_sql_bind_text(st, 13, r->status_detail);
+	if (!id) {
+		ipam_db_sql_bind_text(st, 14, r->name);
+	} else {
+		sqlite3_bind_int64(st, 14, id);
+		sqlite3_bind_int(st, 15, u->seen);
+	}
+	err = ipam_db_sql_step_done(db, st, "cannot store a server in");
+	if (err)
+		goto out;
+	if (!id)
+		id = sqlite3_last_insert_rowid(db->h);
+
+	if (u->seen) {
+		err = ipam_db_sql_prepare(
+			db, &st,
+			"DELETE FROM server_addresses WHERE server_id = ?1");
+		if (err)
+			goto out;
+		sqlite3_bind_int64(st, 1, id);
+		err = ipam_db_sql_step_done(db, st,
+					    "cannot store addresses in");
+		for (i = 0; !err && i < r->nr_addrs; i++) {
+			err = ipam_db_sql_prepare(
+				db, &st,
+				"INSERT OR IGNORE INTO server_addresses"
+				"(server_id, family, address) VALUES "
+				"(?1, ?2, ?3)");
+			if (err)
+				break;
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_int(st, 2,
+					 strchr(r->addrs[i].text, ':') ? 6 : 4);
+			ipam_db_sql_bind_text(st, 3, r->addrs[i].text);
+			err = ipam_db_sql_step_done(
+				db, st, "cannot store addresses in");
+		}
+		if (err)
+			goto out;
+	}
+	if (u->change) {
+		err = ipam_db_sql_prepare(
+			db, &st,
+			"INSERT INTO server_history(server_id, run_id, at, "
+			"change) VALUES (?1, ?2, " NOW_SQL ", ?3)");
+		if (err)
+			goto out;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, run_id);
+		ipam_db_sql_bind_text(st, 3, u->change);
+		err = ipam_db_sql_step_done(db, st, "cannot store history in");
+		if (err)
+			goto out;
+	}
+	if (u->purge) {
+		/* Unmanaged: IPAM keeps no collected data for it. */
+		err = ipam_db_sql_prepare(
+			db, &st,
+			"DELETE FROM access_status WHERE server_id = ?1");
+		if (err)
+			goto out;
+		sqlite3_bind_int64(st, 1, id);
+		err = ipam_db_sql_step_done(db, st,
+					    "cannot purge collected data in");
+	}
+out:
+	strbuf_release(&roles);
+	return err;
+}
+
+int ipam_db_inventory_store(struct ipam_db *db, long long run_id,
+			    const struct ipam_desired *d,
+			    const struct ipam_observed *obs,
+			    const struct ipam_inv_plan *plan)
+{
+	size_t i;
+	int err;
+
+	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	for (i = 0; !err && i < obs->nr_domains; i++)
+		err = store_domain(
+			db, ipam_desired_find_domain(d, obs->domains[i].name),
+			&obs->domains[i]);
+	for (i = 0; !err && i < plan->nr; i++)
+		err = store_server(db, run_id, &plan->updates[i]);
+	if (!err)
+		return ipam_db_sql_exec(db, "COMMIT");
+	ipam_error_prefix(err, "storing the inventory");
+	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+int ipam_db_server_history(struct ipam_db *db, const char *name,
+			   struct ipam_db_history **out, size_t *nr)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, err;
+
+	*out = NULL;
+	*nr = 0;
+	err = ipam_db_sql_prepare(
+		db, &st,
+		"SELECT h.at, h.run_id, h.change FROM server_history h "
+		"JOIN servers s ON s.id = h.server_id WHERE s.name = ?1 "
+		"ORDER BY h.id");
+	if (err)
+		return err;
+	ipam_db_sql_bind_text(st, 1, name);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(*out, *nr + 1, alloc);
+		(*out)[*nr].at = ipam_db_sql_column_dup(st, 0);
+		(*out)[*nr].run_id = sqlite3_column_int64(st, 1);
+		(*out)[*nr].change = ipam_db_sql_column_dup(st, 2);
+		(*nr)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		ipam_db_history_free(*out, *nr);
+		*out = NULL;
+		*nr = 0;
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read history from");
+	}
+	return 0;
+}
+
+void ipam_db_history_free(struct ipam_db_history *h, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(h[i].at);
+		free(h[i].change);
+	}
+	free(h);
+}

@@ -1,0 +1,319 @@
+#include "db.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include "db_internal.h"
+#include "error.h"
+#include "banned.h"
+
+/*
+ * Migration N takes the schema from version N-1 to N.  Never edit a
+ * published migration: add a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: the foundation schema */
+	"CREATE TABLE schema_migrations ("
+	"  version INTEGER PRIMARY KEY,"
+	"  applied_at TEXT NOT NULL);"
+	"CREATE TABLE settings ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL,"
+	"  set_at TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE domains ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  discover_dc INTEGER NOT NULL DEFAULT 1 CHECK (discover_dc IN (0,1)),"
+	"  discover_dns INTEGER NOT NULL DEFAULT 1"
+	"    CHECK (discover_dns IN (0,1)),"
+	"  discover_dhcp INTEGER NOT NULL DEFAULT 1"
+	"    CHECK (discover_dhcp IN (0,1)),"
+	"  last_discovery_at TEXT,"
+	"  last_status TEXT CHECK (last_status IN ('complete','incomplete')),"
+	"  last_reason TEXT);"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  command TEXT NOT NULL,"
+	"  started_at TEXT NOT NULL,"
+	"  ended_at TEXT,"
+	"  host TEXT,"
+	"  pid INTEGER,"
+	"  git_commit TEXT,"
+	"  config_digest TEXT,"
+	"  outcome TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN"
+	"    ('running','succeeded','no_changes','failed','refused',"
+	"     'interrupted')),"
+	"  summary TEXT);"
+	"CREATE TABLE servers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  domain_id INTEGER REFERENCES domains(id) ON DELETE SET NULL,"
+	"  roles TEXT NOT NULL DEFAULT '',"
+	"  declared INTEGER NOT NULL DEFAULT 0 CHECK (declared IN (0,1)),"
+	"  manageability TEXT NOT NULL DEFAULT 'unspecified' CHECK"
+	"    (manageability IN ('unspecified','unmanaged','managed')),"
+	"  owner TEXT,"
+	"  description TEXT,"
+	"  os_name TEXT,"
+	"  os_version TEXT,"
+	"  object_guid TEXT,"
+	"  object_sid TEXT,"
+	"  dn TEXT,"
+	"  first_seen TEXT,"
+	"  last_seen TEXT,"
+	"  status TEXT NOT NULL DEFAULT 'new' CHECK (status IN"
+	"    ('new','changed','unchanged','gone','declared_not_found')),"
+	"  status_detail TEXT);"
+	"CREATE INDEX servers_by_domain ON servers(domain_id);"
+	"CREATE TABLE server_addresses ("
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  family INTEGER NOT NULL CHECK (family IN (4,6)),"
+	"  address TEXT NOT NULL,"
+	"  PRIMARY KEY (server_id, address)) WITHOUT ROWID;"
+	"CREATE INDEX server_addresses_by_address"
+	"  ON server_addresses(address);"
+	"CREATE TABLE server_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  at TEXT NOT NULL,"
+	"  change TEXT NOT NULL);"
+	"CREATE INDEX server_history_by_server ON server_history(server_id);"
+	"CREATE TABLE actions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  domain TEXT,"
+	"  detail TEXT,"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"    ('pending','started','done','failed','skipped')),"
+	"  started_at TEXT,"
+	"  ended_at TEXT,"
+	"  error TEXT,"
+	"  UNIQUE (run_id, seq));"
+	"CREATE TABLE access_status ("
+	"  id INTEGER PRIMARY KEY,"
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  checked_at TEXT NOT NULL,"
+	"  overall TEXT NOT NULL CHECK (overall IN"
+	"    ('Not checked','Unblocked','Blocked')),"
+	"  dhcp_rpc TEXT NOT NULL CHECK (dhcp_rpc IN"
+	"    ('Unblocked','Blocked','Not applicable','Not checked')),"
+	"  dhcp_audit_share TEXT NOT NULL CHECK (dhcp_audit_share IN"
+	"    ('Unblocked','Blocked','Not applicable','Not checked')),"
+	"  dns_rpc TEXT NOT NULL CHECK (dns_rpc IN"
+	"    ('Unblocked','Blocked','Not applicable','Not checked')),"
+	"  event_log TEXT NOT NULL CHECK (event_log IN"
+	"    ('Unblocked','Blocked','Not applicable','Not checked')),"
+	"  recommended_action TEXT NOT NULL,"
+	"  reasons TEXT);"
+	"CREATE INDEX access_status_by_server"
+	"  ON access_status(server_id, checked_at);",
+
+	/* 2: reconciling: what was applied per domain, the reconciler lock */
+	"CREATE TABLE applied_domains ("
+	"  domain TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  applied_at TEXT NOT NULL,"
+	"  config_digest TEXT,"
+	"  grp INTEGER NOT NULL DEFAULT 0 CHECK (grp IN (0,1)),"
+	"  group_member INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (group_member IN (0,1)),"
+	"  elr INTEGER NOT NULL DEFAULT 0 CHECK (elr IN (0,1)),"
+	"  dns_ace INTEGER NOT NULL DEFAULT 0 CHECK (dns_ace IN (0,1)))"
+	"  WITHOUT ROWID;"
+	"CREATE TABLE applied_gpos ("
+	"  domain TEXT NOT NULL COLLATE NOCASE,"
+	"  role TEXT NOT NULL CHECK (role IN ('dhcp','dns','dc_nps')),"
+	"  guid TEXT NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  linked INTEGER NOT NULL DEFAULT 0 CHECK (linked IN (0,1)),"
+	"  settings_current INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (settings_current IN (0,1)),"
+	"  dacl_current INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (dacl_current IN (0,1)),"
+	"  PRIMARY KEY (domain, role),"
+	"  FOREIGN KEY (domain) REFERENCES applied_domains(domain)"
+	"    ON DELETE CASCADE) WITHOUT ROWID;"
+	"CREATE TABLE applied_filter ("
+	"  domain TEXT NOT NULL COLLATE NOCASE,"
+	"  role TEXT NOT NULL,"
+	"  sid TEXT NOT NULL,"
+	"  PRIMARY KEY (domain, role, sid),"
+	"  FOREIGN KEY (domain, role) REFERENCES applied_gpos(domain, role)"
+	"    ON DELETE CASCADE) WITHOUT ROWID;"
+	"CREATE TABLE reconcile_lock ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  started_at TEXT NOT NULL);",
+
+	/* 3: who made the commit a run worked from, and what it says */
+	"ALTER TABLE runs ADD COLUMN git_author TEXT;"
+	"ALTER TABLE runs ADD COLUMN git_subject TEXT;",
+
+	/* 4: which process holds the lock, beyond its pid: its start time
+	 * in clock ticks since boot and the boot it ran in (a pid alone may
+	 * name another process after a reboot or a wrap) */
+	"ALTER TABLE reconcile_lock ADD COLUMN proc_start INTEGER;"
+	"ALTER TABLE reconcile_lock ADD COLUMN boot_id TEXT;",
+};
+
+#define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* The tables "db info" counts, with the schema version that made each. */
+static const struct {
+	const char *name;
+	int since;
+} count_tables[] = {
+	{"domains", 1},
+	{"servers", 1},
+	{"server_addresses", 1},
+	{"server_history", 1},
+	{"runs", 1},
+	{"actions", 1},
+	{"access_status", 1},
+	{"applied_domains", 2},
+	{"applied_gpos", 2},
+	{"applied_filter", 2},
+};
+
+int ipam_db_schema_version(struct ipam_db *db, int *version)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL))
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read state database");
+	rc = sqlite3_step(st);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read state database");
+	return 0;
+}
+
+int ipam_db_latest_version(void)
+{
+	return NR_MIGRATIONS;
+}
+
+int ipam_db_check_schema(struct ipam_db *db, int *version, int need_current)
+{
+	int err = ipam_db_schema_version(db, version);
+
+	if (err)
+		return err;
+	if (*version < 1)
+		return ipam_error_set(IPAM_EDB,
+				      "state database '%s' is not initialised: "
+				      "run 'ipamctl db init'",
+				      db->path);
+	if (*version > NR_MIGRATIONS)
+		return ipam_error_set(IPAM_EDB,
+				      "state database '%s' has schema version "
+				      "%d, newer than this ipamctl knows (%d): "
+				      "upgrade ipamctl",
+				      db->path, *version, NR_MIGRATIONS);
+	if (need_current && *version < NR_MIGRATIONS)
+		return ipam_error_set(IPAM_EDB,
+				      "state database '%s' has schema version "
+				      "%d, older than this ipamctl (%d): run "
+				      "'ipamctl db migrate'",
+				      db->path, *version, NR_MIGRATIONS);
+	return 0;
+}
+
+int ipam_db_migrate(struct ipam_db *db, int *from, int *to)
+{
+	int v, err;
+
+	err = ipam_db_schema_version(db, &v);
+	if (err)
+		return err;
+	if (v > NR_MIGRATIONS)
+		return ipam_db_check_schema(db, &v, 0);
+	if (from)
+		*from = v;
+	for (; v < NR_MIGRATIONS; v++) {
+		/* IMMEDIATE: a second ipamctl waits instead of racing. */
+		err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+		if (err)
+			return err;
+		err = ipam_db_schema_version(db, &v);
+		if (err || v >= NR_MIGRATIONS) {
+			ipam_db_sql_exec(db, "ROLLBACK");
+			break;
+		}
+		err = ipam_db_sql_exec(db, migrations[v]);
+		if (!err) {
+			struct strbuf sql = STRBUF_INIT;
+
+			/* NOW_SQL holds '%' signs: keep it out of formats. */
+			strbuf_addf(&sql,
+				    "INSERT INTO schema_migrations(version, "
+				    "applied_at) VALUES (%d, ",
+				    v + 1);
+			strbuf_addstr(&sql, NOW_SQL);
+			strbuf_addf(&sql, "); PRAGMA user_version = %d;",
+				    v + 1);
+			err = ipam_db_sql_exec(db, sql.buf);
+			strbuf_release(&sql);
+		}
+		if (!err)
+			err = ipam_db_sql_exec(db, "COMMIT");
+		if (err) {
+			ipam_error_prefix(err, "migration to schema version %d",
+					  v + 1);
+			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+			return err;
+		}
+	}
+	if (to)
+		return ipam_db_schema_version(db, to);
+	return 0;
+}
+
+int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out, size_t *nr)
+{
+	size_t max = sizeof(count_tables) / sizeof(count_tables[0]), i, n = 0;
+	struct ipam_db_count *c;
+	int version, err;
+
+	/* "db info" works on a database that still needs "db migrate". */
+	err = ipam_db_schema_version(db, &version);
+	if (err)
+		return err;
+	c = xcalloc(max, sizeof(*c));
+	for (i = 0; i < max; i++) {
+		char *sql;
+		sqlite3_stmt *st;
+		int rc;
+
+		if (count_tables[i].since > version)
+			continue;
+		sql = xasprintf("SELECT count(*) FROM %s",
+				count_tables[i].name);
+		rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+		free(sql);
+		if (rc) {
+			free(c);
+			return ipam_db_sql_error(db, IPAM_EDB,
+						 "cannot count rows in");
+		}
+		rc = sqlite3_step(st);
+		c[n].table = count_tables[i].name;
+		c[n].rows = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+		sqlite3_finalize(st);
+		n++;
+	}
+	*out = c;
+	*nr = n;
+	return 0;
+}
