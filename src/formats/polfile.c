@@ -29,7 +29,7 @@ static bool gpo_valid(enum ipam_pol_gpo gpo)
 	       gpo == IPAM_POL_GPO_DC_NPS;
 }
 
-/* ---- UTF-8 <-> UTF-16LE ---------------------------------------------- */
+/* ---- Little-endian fields --------------------------------------------- */
 
 static void put_u16(struct strbuf *out, uint16_t v)
 {
@@ -56,113 +56,6 @@ static uint32_t get_u32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
-}
-
-int ipam_pol_utf8_to_utf16le(struct strbuf *out, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t start = out->len, i = 0;
-
-	while (i < len) {
-		uint32_t cp;
-		size_t n = ipam_utf8_decode(p + i, len - i, &cp);
-
-		if (!n || cp == 0) {
-			out->len = start;
-			out->buf[start] = '\0';
-			return ipam_error_set(IPAM_EINVAL,
-					      "invalid UTF-8 at byte %zu", i);
-		}
-		if (cp >= 0x10000) {
-			cp -= 0x10000;
-			put_u16(out, (uint16_t)(0xD800 | (cp >> 10)));
-			put_u16(out, (uint16_t)(0xDC00 | (cp & 0x3FF)));
-		} else {
-			put_u16(out, (uint16_t)cp);
-		}
-		i += n;
-	}
-	return 0;
-}
-
-static void put_utf8(struct strbuf *out, uint32_t cp)
-{
-	unsigned char b[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		b[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (unsigned char)(0xC0 | (cp >> 6));
-		b[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (unsigned char)(0xE0 | (cp >> 12));
-		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		b[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		b[0] = (unsigned char)(0xF0 | (cp >> 18));
-		b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		b[3] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	strbuf_add(out, b, n);
-}
-
-/*
- * Walk units UTF-16LE code units at p: well-formed pairs only, NUL units
- * allowed only when allow_nul.  Appends UTF-8 to out when out != NULL
- * (a NUL unit becomes a NUL byte).  Returns the offending unit's index + 1,
- * or 0 when well formed.
- */
-static size_t utf16_walk(struct strbuf *out, const unsigned char *p,
-			 size_t units, bool allow_nul)
-{
-	size_t i;
-
-	for (i = 0; i < units; i++) {
-		uint32_t c = get_u16(p + 2 * i);
-
-		if (c == 0 && !allow_nul)
-			return i + 1;
-		if (c >= 0xDC00 && c <= 0xDFFF)
-			return i + 1;
-		if (c >= 0xD800 && c <= 0xDBFF) {
-			uint32_t lo;
-
-			if (i + 1 >= units)
-				return i + 1;
-			lo = get_u16(p + 2 * (i + 1));
-			if (lo < 0xDC00 || lo > 0xDFFF)
-				return i + 1;
-			c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-			i++;
-		}
-		if (out)
-			put_utf8(out, c);
-	}
-	return 0;
-}
-
-int ipam_pol_utf16le_to_utf8(struct strbuf *out, const void *p, size_t len)
-{
-	size_t start = out->len, bad;
-
-	if (len % 2)
-		return ipam_error_set(IPAM_EINVAL,
-				      "UTF-16 string of odd length %zu", len);
-	bad = utf16_walk(out, p, len / 2, false);
-	if (bad) {
-		out->len = start;
-		out->buf[start] = '\0';
-		return ipam_error_set(IPAM_EINVAL,
-				      "invalid UTF-16 at code unit %zu",
-				      bad - 1);
-	}
-	return 0;
 }
 
 /* ---- Registry.pol ----------------------------------------------------- */
@@ -202,14 +95,14 @@ static int check_data(uint32_t type, const unsigned char *data, size_t size)
 	case IPAM_POL_SZ:
 	case IPAM_POL_EXPAND_SZ:
 		if (size < 2 || size % 2 || get_u16(data + size - 2) != 0 ||
-		    utf16_walk(NULL, data, units - 1, false))
+		    !ipam_utf16le_valid(data, units - 1, false))
 			return ipam_error_set(
 				IPAM_EINVAL,
 				"string data is not NUL-terminated UTF-16");
 		return 0;
 	case IPAM_POL_MULTI_SZ:
 		if (size < 2 || size % 2 || get_u16(data + size - 2) != 0 ||
-		    utf16_walk(NULL, data, units, true))
+		    !ipam_utf16le_valid(data, units, true))
 			return ipam_error_set(IPAM_EINVAL,
 					      "multi-string data is not "
 					      "NUL-terminated UTF-16");
@@ -239,7 +132,7 @@ static int check_name(const char *what, const char *s, bool allow_empty)
 
 	if (!*s && !allow_empty)
 		return ipam_error_set(IPAM_EINVAL, "empty %s", what);
-	rc = ipam_pol_utf8_to_utf16le(&tmp, s, strlen(s));
+	rc = ipam_utf8_to_utf16le(&tmp, s, strlen(s));
 	if (rc == 0 && tmp.len / 2 > IPAM_POL_MAX_NAME)
 		rc = ipam_error_set(IPAM_ELIMIT, "%s longer than %u characters",
 				    what, IPAM_POL_MAX_NAME);
@@ -284,7 +177,7 @@ int ipam_pol_add_sz(struct ipam_pol *pol, const char *key, const char *value,
 	if (type != IPAM_POL_SZ && type != IPAM_POL_EXPAND_SZ)
 		return ipam_error_set(IPAM_EINVAL, "type %u is not a string",
 				      (unsigned)type);
-	rc = ipam_pol_utf8_to_utf16le(&w, str, strlen(str));
+	rc = ipam_utf8_to_utf16le(&w, str, strlen(str));
 	if (rc == 0) {
 		put_u16(&w, 0);
 		rc = ipam_pol_add(pol, key, value, type, w.buf, w.len);
@@ -330,7 +223,7 @@ int ipam_pol_add_multi_sz(struct ipam_pol *pol, const char *key,
 			rc = ipam_error_set(IPAM_EINVAL,
 					    "empty string in a multi-string");
 		else
-			rc = ipam_pol_utf8_to_utf16le(&w, items[i],
+			rc = ipam_utf8_to_utf16le(&w, items[i],
 						      strlen(items[i]));
 		put_u16(&w, 0);
 	}
@@ -345,7 +238,7 @@ int ipam_pol_add_multi_sz(struct ipam_pol *pol, const char *key,
 
 static int put_name(struct strbuf *out, const char *s)
 {
-	int rc = ipam_pol_utf8_to_utf16le(out, s, strlen(s));
+	int rc = ipam_utf8_to_utf16le(out, s, strlen(s));
 
 	put_u16(out, 0);
 	return rc;
@@ -436,7 +329,7 @@ static int read_name(struct reader *r, char **out)
 				start, IPAM_POL_MAX_NAME);
 		r->pos += 2;
 	}
-	rc = ipam_pol_utf16le_to_utf8(&sb, r->p + start, units * 2);
+	rc = ipam_utf16le_to_utf8(&sb, r->p + start, units * 2);
 	r->pos += 2;
 	if (rc) {
 		strbuf_release(&sb);
@@ -524,7 +417,7 @@ int ipam_pol_entry_string(struct strbuf *out, const struct ipam_pol_entry *e)
 		return ipam_error_set(IPAM_EINVAL, "'%s\\%s' is not a string",
 				      e->key, e->value);
 	/* check_data guaranteed the terminator. */
-	return ipam_pol_utf16le_to_utf8(out, e->data, e->size - 2);
+	return ipam_utf16le_to_utf8(out, e->data, e->size - 2);
 }
 
 bool ipam_pol_equal(const struct ipam_pol *a, const struct ipam_pol *b)
@@ -1229,7 +1122,7 @@ static int xml_unescape(struct strbuf *out, const struct xml *x, const char *v,
 			}
 			if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
 				return xml_err(x, "bad character reference");
-			put_utf8(out, cp);
+			ipam_utf8_put(out, cp);
 		} else {
 			return xml_err(x, "unknown entity in a value");
 		}

@@ -32,20 +32,6 @@ enum ipam_pol_gpo {
 /* "_DHCP", "_DNS", "_DC_NPS": appended to the GPO prefix. */
 const char *ipam_pol_gpo_suffix(enum ipam_pol_gpo gpo);
 
-/* ---- UTF-8 <-> UTF-16LE ---------------------------------------------- */
-
-/*
- * Append the UTF-16LE form of len bytes of UTF-8 (no terminator added).
- * Rejects malformed UTF-8 (overlong forms, surrogates, > U+10FFFF) and
- * embedded NULs.
- */
-int ipam_pol_utf8_to_utf16le(struct strbuf *out, const char *s, size_t len);
-/*
- * Append the UTF-8 form of len bytes of UTF-16LE.  Rejects an odd length,
- * unpaired surrogates and NUL code units.
- */
-int ipam_pol_utf16le_to_utf8(struct strbuf *out, const void *p, size_t len);
-
 /* ---- Registry.pol (MS-GPREG) ----------------------------------------- */
 
 enum ipam_pol_type {

@@ -118,49 +118,6 @@ static void test_sha256_vectors(void **state)
 	free(a);
 }
 
-/* ---- UTF-8 / UTF-16 ---------------------------------------------------- */
-
-static void test_utf16(void **state)
-{
-	struct strbuf w = STRBUF_INIT, u = STRBUF_INIT;
-	const char *s = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z"; /* aé€😀z */
-	static const unsigned char want[] = {'a',  0,	 0xE9, 0,    0xAC, 0x20,
-					     0x3D, 0xD8, 0x00, 0xDE, 'z',  0};
-	static const char *const bad8[] = {
-		"\xC0\x80",	    /* overlong NUL */
-		"\xED\xA0\x80",	    /* surrogate */
-		"\xF4\x90\x80\x80", /* > U+10FFFF */
-		"\xE2\x82",	    /* truncated */
-		"\x80",		    /* stray continuation */
-	};
-	static const unsigned char lone_hi[] = {0x3D, 0xD8, 'a', 0};
-	static const unsigned char lone_lo[] = {0x00, 0xDE};
-	static const unsigned char hi_end[] = {'a', 0, 0x3D, 0xD8};
-	size_t i;
-
-	(void)state;
-	assert_int_equal(ipam_pol_utf8_to_utf16le(&w, s, strlen(s)), 0);
-	assert_int_equal(w.len, sizeof(want));
-	assert_memory_equal(w.buf, want, sizeof(want));
-	assert_int_equal(ipam_pol_utf16le_to_utf8(&u, w.buf, w.len), 0);
-	assert_string_equal(u.buf, s);
-	for (i = 0; i < sizeof(bad8) / sizeof(bad8[0]); i++) {
-		strbuf_reset(&w);
-		assert_int_equal(
-			ipam_pol_utf8_to_utf16le(&w, bad8[i], strlen(bad8[i])),
-			IPAM_EINVAL);
-		assert_int_equal(w.len, 0);
-	}
-	strbuf_reset(&u);
-	assert_int_equal(ipam_pol_utf16le_to_utf8(&u, lone_hi, 4), IPAM_EINVAL);
-	assert_int_equal(ipam_pol_utf16le_to_utf8(&u, lone_lo, 2), IPAM_EINVAL);
-	assert_int_equal(ipam_pol_utf16le_to_utf8(&u, hi_end, 4), IPAM_EINVAL);
-	assert_int_equal(ipam_pol_utf16le_to_utf8(&u, want, 3), IPAM_EINVAL);
-	assert_int_equal(u.len, 0);
-	strbuf_release(&w);
-	strbuf_release(&u);
-}
-
 /* ---- Registry.pol ------------------------------------------------------ */
 
 static void sample_pol(struct ipam_pol *pol)
@@ -887,7 +844,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256_vectors),
-		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_pol_roundtrip),
 		cmocka_unit_test(test_pol_add_rejects),
 		cmocka_unit_test(test_pol_hostile),
