@@ -1,11 +1,13 @@
 /*
  * The settings files of the three IPAM GPOs (<prefix>_DHCP, <prefix>_DNS,
  * <prefix>_DC_NPS), rendered byte-exact and parsed back for drift
- * detection: Machine\Registry.pol (MS-GPREG) with the firewall rules of
- * the access-settings table, the Group Policy Preferences XML files
- * (MS-GPPREF), GPT.INI, the GPO version arithmetic and
- * gPCMachineExtensionNames.  Pure: no I/O, no globals; output goes to
- * strbufs (Registry.pol holds NULs: use sb.len).
+ * detection.  This module: Machine\Registry.pol (MS-GPREG) with the
+ * firewall rules of the access-settings table, and the whole settings set
+ * of one GPO.  The Group Policy Preferences XML files (MS-GPPREF) are
+ * gpp.h, GPT.INI, the GPO version arithmetic and gPCMachineExtensionNames
+ * gpt.h; this header includes both, so that its users see the whole set.
+ * Pure: no I/O, no globals; output goes to strbufs (Registry.pol holds
+ * NULs: use sb.len).
  *
  * Parsers take untrusted bytes from SYSVOL: they are bounded, validate
  * everything and fail with IPAM_EINVAL (malformed) or IPAM_ELIMIT (a bound
@@ -31,20 +33,8 @@ enum ipam_pol_gpo {
 
 /* "_DHCP", "_DNS", "_DC_NPS": appended to the GPO prefix. */
 const char *ipam_pol_gpo_suffix(enum ipam_pol_gpo gpo);
-
-/* ---- UTF-8 <-> UTF-16LE ---------------------------------------------- */
-
-/*
- * Append the UTF-16LE form of len bytes of UTF-8 (no terminator added).
- * Rejects malformed UTF-8 (overlong forms, surrogates, > U+10FFFF) and
- * embedded NULs.
- */
-int ipam_pol_utf8_to_utf16le(struct strbuf *out, const char *s, size_t len);
-/*
- * Append the UTF-8 form of len bytes of UTF-16LE.  Rejects an odd length,
- * unpaired surrogates and NUL code units.
- */
-int ipam_pol_utf16le_to_utf8(struct strbuf *out, const void *p, size_t len);
+/* gpo is one of the three. */
+bool ipam_pol_gpo_valid(enum ipam_pol_gpo gpo);
 
 /* ---- Registry.pol (MS-GPREG) ----------------------------------------- */
 
@@ -137,141 +127,6 @@ int ipam_pol_fw_rule_string(struct strbuf *out, const struct ipam_fw_rule *r);
 /* The Registry.pol content of gpo, into an empty pol. */
 int ipam_pol_build(struct ipam_pol *out, enum ipam_pol_gpo gpo);
 
-/* ---- Group Policy Preferences XML (MS-GPPREF) ------------------------ */
-
-struct ipam_gpp_params {
-	const char *gpo_guid;	 /* "{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}" */
-	const char *ipamug_name; /* as GPMC writes it: "CORP\IPAMUG" */
-	const char *ipamug_sid;	 /* "S-1-5-21-…" */
-	time_t changed;		 /* written as UTC "YYYY-MM-DD HH:MM:SS" */
-};
-
-/* Local groups ipamctl adds IPAMUG to. */
-#define IPAM_GPP_ELR_NAME   "Event Log Readers (built-in)"
-#define IPAM_GPP_ELR_SID    "S-1-5-32-573"
-#define IPAM_GPP_DHCP_USERS "DHCP Users"
-#define IPAM_GPP_SHARE_NAME "dhcpaudit"
-#define IPAM_GPP_SHARE_PATH "%SystemRoot%\\System32\\dhcp"
-#define IPAM_GPP_CUSTOMSD_KEY                                                  \
-	"SYSTEM\\CurrentControlSet\\Services\\EventLog\\DNS Server"
-
-/*
- * The uid of an item: a GUID derived from the GPO GUID (case-insensitive)
- * and the item's key, so re-rendering gives the same bytes.  out gets
- * "{XXXXXXXX-XXXX-8XXX-XXXX-XXXXXXXXXXXX}" (RFC 9562 version 8).
- */
-int ipam_gpp_item_uid(char out[39], const char *gpo_guid, const char *item_key);
-
-/* The CustomSD ipamctl writes: the Windows default plus IPAMUG read. */
-int ipam_gpp_dns_customsd(struct strbuf *out, const char *ipamug_sid);
-
-/* Machine\Preferences\Groups\Groups.xml (all three GPOs). */
-int ipam_gpp_groups_xml(struct strbuf *out, enum ipam_pol_gpo gpo,
-			const struct ipam_gpp_params *p);
-/* Machine\Preferences\NetworkShares\NetworkShares.xml (_DHCP only). */
-int ipam_gpp_shares_xml(struct strbuf *out, enum ipam_pol_gpo gpo,
-			const struct ipam_gpp_params *p);
-/* Machine\Preferences\Registry\Registry.xml (_DNS only). */
-int ipam_gpp_registry_xml(struct strbuf *out, enum ipam_pol_gpo gpo,
-			  const struct ipam_gpp_params *p);
-
-/*
- * What the tolerant reader extracts from a preferences file: every item
- * (Group, NetShare, Registry) with the attributes drift detection looks
- * at.  Strings are unescaped UTF-8; absent attributes are NULL.
- */
-struct ipam_gpp_member {
-	char *name, *action, *sid;
-};
-
-struct ipam_gpp_item {
-	char *tag; /* "Group", "NetShare", "Registry" */
-	char *clsid, *name, *uid, *changed;
-	char *action; /* Properties/@action */
-	/* Group */
-	char *group_name, *group_sid;
-	bool delete_all_users, delete_all_groups, remove_accounts;
-	struct ipam_gpp_member *members;
-	size_t nr_members;
-	/* NetShare */
-	char *share_path;
-	/* Registry */
-	char *hive, *key, *value_name, *type, *value;
-};
-
-struct ipam_gpp_file {
-	char *root;	  /* root element name */
-	char *root_clsid; /* its clsid */
-	struct ipam_gpp_item *items;
-	size_t nr, alloc;
-};
-
-#define IPAM_GPP_MAX_FILE  (1024u * 1024)
-#define IPAM_GPP_MAX_ITEMS 4096u
-
-/*
- * Parse a preferences file of the shapes ipamctl and GPMC write (any
- * attribute order, optional whitespace, BOM, comments, unknown elements
- * skipped).  Not a general XML parser: no DTDs, no CDATA.
- */
-int ipam_gpp_parse(struct ipam_gpp_file *out, const char *buf, size_t len);
-void ipam_gpp_file_release(struct ipam_gpp_file *f); /* accepts NULL */
-
-/* ---- GPT.INI, versions, extension names ------------------------------- */
-
-/* "[General]\r\nVersion=<v>\r\n", as samba-tool gpo create writes it. */
-int ipam_gpt_ini_write(struct strbuf *out, uint32_t version);
-/* The Version of [General]; tolerant of LF, BOM, other keys. */
-int ipam_gpt_ini_parse(uint32_t *version, const char *buf, size_t len);
-
-static inline uint16_t ipam_gpt_user_version(uint32_t v)
-{
-	return (uint16_t)(v >> 16);
-}
-
-static inline uint16_t ipam_gpt_machine_version(uint32_t v)
-{
-	return (uint16_t)(v & 0xFFFF);
-}
-
-/* v with the machine half incremented, wrapping 0xFFFF to 1 (never 0);
- * the user half is kept. */
-uint32_t ipam_gpt_bump_machine(uint32_t v);
-
-/* One client-side extension and the tools (snap-ins) that wrote it. */
-struct ipam_gpt_ext {
-	const char *cse;
-	const char *const *tools;
-	size_t nr_tools;
-};
-
-/*
- * "[{CSE}{tool}…]…": extensions sorted ascending by GUID and tools within
- * each, case-insensitively as Windows sorts; the same CSE given twice is
- * merged and duplicate tools dropped.  GUIDs must be "{8-4-4-4-12}".
- */
-int ipam_gpt_ext_build(struct strbuf *out, const struct ipam_gpt_ext *exts,
-		       size_t n);
-
-struct ipam_gpt_ext_list {
-	struct ipam_gpt_ext_owned {
-		char cse[39];
-		char (*tools)[39];
-		size_t nr_tools;
-	} * exts;
-	size_t nr;
-};
-
-#define IPAM_GPT_MAX_EXTS  256u
-#define IPAM_GPT_MAX_TOOLS 64u
-
-/* Parse a gPCMachineExtensionNames value ("" is an empty list). */
-int ipam_gpt_ext_parse(struct ipam_gpt_ext_list *out, const char *s);
-void ipam_gpt_ext_list_release(struct ipam_gpt_ext_list *l); /* NULL ok */
-
-/* The gPCMachineExtensionNames of gpo, from the files ipamctl writes. */
-int ipam_gpt_ext_for_gpo(struct strbuf *out, enum ipam_pol_gpo gpo);
-
 /* ---- The whole settings set of one GPO -------------------------------- */
 
 #define IPAM_POL_MAX_FILES 4
@@ -287,9 +142,19 @@ struct ipam_pol_set {
 	size_t nr;
 };
 
+struct ipam_gpp_params; /* gpp.h */
+
 /* Render every settings file of gpo, with its digest. */
 int ipam_pol_render_set(struct ipam_pol_set *out, enum ipam_pol_gpo gpo,
 			const struct ipam_gpp_params *p);
 void ipam_pol_set_release(struct ipam_pol_set *set); /* accepts NULL */
+
+/*
+ * Last, because they use enum ipam_pol_gpo: included from here (the
+ * guard above is set) or first (they include this header, which then
+ * skips them), either order sees the enum before its use.
+ */
+#include "gpp.h"
+#include "gpt.h"
 
 #endif

@@ -1,9 +1,6 @@
 #include "sd.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,357 +60,6 @@ static void add32(struct strbuf *sb, uint32_t v)
 	strbuf_add(sb, b, 4);
 }
 
-/* ---- SIDs ---- */
-
-static size_t sid_size(const struct ipam_sid *sid)
-{
-	return 8 + 4 * (size_t)sid->sub_count;
-}
-
-int ipam_sid_from_bin(struct ipam_sid *out, size_t *used, const void *buf,
-		      size_t len)
-{
-	const unsigned char *p = buf;
-	struct ipam_sid sid;
-	size_t need;
-
-	if (len < 8)
-		return ipam_error_set(IPAM_EINVAL,
-				      "SID: %zu bytes, need at least 8", len);
-	memset(&sid, 0, sizeof(sid));
-	sid.revision = p[0];
-	sid.sub_count = p[1];
-	if (sid.revision != 1)
-		return ipam_error_set(IPAM_EINVAL, "SID: revision %u, want 1",
-				      sid.revision);
-	if (sid.sub_count > IPAM_SID_MAX_SUBAUTH)
-		return ipam_error_set(IPAM_EINVAL,
-				      "SID: %u sub-authorities, at most %d",
-				      sid.sub_count, IPAM_SID_MAX_SUBAUTH);
-	need = sid_size(&sid);
-	if (len < need)
-		return ipam_error_set(IPAM_EINVAL,
-				      "SID: %zu bytes, its %u sub-authorities "
-				      "need %zu",
-				      len, sid.sub_count, need);
-	for (int i = 2; i < 8; i++)
-		sid.authority = (sid.authority << 8) | p[i];
-	for (unsigned i = 0; i < sid.sub_count; i++)
-		sid.sub[i] = get32(p + 8 + 4 * i);
-	*out = sid;
-	if (used)
-		*used = need;
-	return 0;
-}
-
-void ipam_sid_to_bin(struct strbuf *out, const struct ipam_sid *sid)
-{
-	unsigned char h[8];
-
-	h[0] = sid->revision ? sid->revision : 1;
-	h[1] = sid->sub_count;
-	for (int i = 0; i < 6; i++)
-		h[2 + i] = (unsigned char)((sid->authority >> (8 * (5 - i))) &
-					   0xff);
-	strbuf_add(out, h, sizeof(h));
-	for (unsigned i = 0; i < sid->sub_count; i++)
-		add32(out, sid->sub[i]);
-}
-
-void ipam_sid_format(struct strbuf *out, const struct ipam_sid *sid)
-{
-	if (sid->authority <= UINT32_MAX)
-		strbuf_addf(out, "S-%u-%" PRIu64, sid->revision,
-			    sid->authority);
-	else
-		strbuf_addf(out, "S-%u-0x%012" PRIx64, sid->revision,
-			    sid->authority);
-	for (unsigned i = 0; i < sid->sub_count; i++)
-		strbuf_addf(out, "-%" PRIu32, sid->sub[i]);
-}
-
-bool ipam_sid_equal(const struct ipam_sid *a, const struct ipam_sid *b)
-{
-	return ipam_sid_cmp(a, b) == 0;
-}
-
-int ipam_sid_cmp(const struct ipam_sid *a, const struct ipam_sid *b)
-{
-	if (a->revision != b->revision)
-		return a->revision < b->revision ? -1 : 1;
-	if (a->authority != b->authority)
-		return a->authority < b->authority ? -1 : 1;
-	for (unsigned i = 0; i < a->sub_count && i < b->sub_count; i++)
-		if (a->sub[i] != b->sub[i])
-			return a->sub[i] < b->sub[i] ? -1 : 1;
-	if (a->sub_count != b->sub_count)
-		return a->sub_count < b->sub_count ? -1 : 1;
-	return 0;
-}
-
-int ipam_sid_append_rid(struct ipam_sid *out, const struct ipam_sid *domain,
-			uint32_t rid)
-{
-	if (domain->sub_count >= IPAM_SID_MAX_SUBAUTH)
-		return ipam_error_set(IPAM_EINVAL,
-				      "SID: no room for a RID after %u "
-				      "sub-authorities",
-				      domain->sub_count);
-	*out = *domain;
-	out->sub[out->sub_count++] = rid;
-	return 0;
-}
-
-/*
- * SDDL SID aliases as Samba 4.17 knows them.  A non-zero rid makes the
- * alias domain-relative (Samba uses the domain SID for its machine- and
- * forest-relative ones too).
- */
-static const struct sid_alias {
-	const char code[3];
-	const char *sid;
-	uint32_t rid;
-} sid_aliases[] = {
-	{"WD", "S-1-1-0", 0},
-	{"CO", "S-1-3-0", 0},
-	{"CG", "S-1-3-1", 0},
-	{"OW", "S-1-3-4", 0},
-	{"NU", "S-1-5-2", 0},
-	{"IU", "S-1-5-4", 0},
-	{"SU", "S-1-5-6", 0},
-	{"AN", "S-1-5-7", 0},
-	{"ED", "S-1-5-9", 0},
-	{"PS", "S-1-5-10", 0},
-	{"AU", "S-1-5-11", 0},
-	{"RC", "S-1-5-12", 0},
-	{"SY", "S-1-5-18", 0},
-	{"LS", "S-1-5-19", 0},
-	{"NS", "S-1-5-20", 0},
-	{"WR", "S-1-5-33", 0},
-	{"BA", "S-1-5-32-544", 0},
-	{"BU", "S-1-5-32-545", 0},
-	{"BG", "S-1-5-32-546", 0},
-	{"PU", "S-1-5-32-547", 0},
-	{"AO", "S-1-5-32-548", 0},
-	{"SO", "S-1-5-32-549", 0},
-	{"PO", "S-1-5-32-550", 0},
-	{"BO", "S-1-5-32-551", 0},
-	{"RE", "S-1-5-32-552", 0},
-	{"RU", "S-1-5-32-554", 0},
-	{"RD", "S-1-5-32-555", 0},
-	{"NO", "S-1-5-32-556", 0},
-	{"MU", "S-1-5-32-558", 0},
-	{"LU", "S-1-5-32-559", 0},
-	{"IS", "S-1-5-32-568", 0},
-	{"CY", "S-1-5-32-569", 0},
-	{"ER", "S-1-5-32-573", 0},
-	{"CD", "S-1-5-32-574", 0},
-	{"RA", "S-1-5-32-575", 0},
-	{"ES", "S-1-5-32-576", 0},
-	{"MS", "S-1-5-32-577", 0},
-	{"HA", "S-1-5-32-578", 0},
-	{"AA", "S-1-5-32-579", 0},
-	{"RM", "S-1-5-32-580", 0},
-	{"UD", "S-1-5-84-0-0-0-0-0", 0},
-	{"AC", "S-1-15-2-1", 0},
-	{"LW", "S-1-16-4096", 0},
-	{"ME", "S-1-16-8192", 0},
-	{"MP", "S-1-16-8448", 0},
-	{"HI", "S-1-16-12288", 0},
-	{"SI", "S-1-16-16384", 0},
-	{"AS", "S-1-18-1", 0},
-	{"SS", "S-1-18-2", 0},
-	{"RO", NULL, 498},
-	{"LA", NULL, 500},
-	{"LG", NULL, 501},
-	{"DA", NULL, 512},
-	{"DU", NULL, 513},
-	{"DG", NULL, 514},
-	{"DC", NULL, 515},
-	{"DD", NULL, 516},
-	{"CA", NULL, 517},
-	{"SA", NULL, 518},
-	{"EA", NULL, 519},
-	{"PA", NULL, 520},
-	{"CN", NULL, 522},
-	{"AP", NULL, 525},
-	{"KA", NULL, 526},
-	{"EK", NULL, 527},
-	{"RS", NULL, 553},
-};
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Numeric "S-1-…" at s; *end gets the first character after it. */
-static int sid_parse_numeric(struct ipam_sid *out, const char *s,
-			     const char **end)
-{
-	struct ipam_sid sid;
-	const char *p = s;
-	unsigned long long v;
-	char *e;
-
-	memset(&sid, 0, sizeof(sid));
-	if ((p[0] != 'S' && p[0] != 's') || p[1] != '-')
-		goto bad;
-	p += 2;
-	if (!isdigit((unsigned char)*p))
-		goto bad;
-	errno = 0;
-	v = strtoull(p, &e, 10);
-	if (errno || v != 1 || *e != '-')
-		goto bad;
-	sid.revision = 1;
-	p = e + 1;
-	if (!isdigit((unsigned char)*p))
-		goto bad;
-	errno = 0;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		v = strtoull(p + 2, &e, 16);
-	else
-		v = strtoull(p, &e, 10);
-	if (errno || v > 0xFFFFFFFFFFFFull || e == p)
-		goto bad;
-	sid.authority = v;
-	p = e;
-	while (*p == '-' && isdigit((unsigned char)p[1])) {
-		if (sid.sub_count == IPAM_SID_MAX_SUBAUTH)
-			goto bad;
-		errno = 0;
-		v = strtoull(p + 1, &e, 10);
-		if (errno || v > UINT32_MAX)
-			goto bad;
-		sid.sub[sid.sub_count++] = (uint32_t)v;
-		p = e;
-	}
-	*out = sid;
-	*end = p;
-	return 0;
-bad:
-	return ipam_error_set(IPAM_EINVAL, "invalid SID '%.80s'", s);
-}
-
-/* A SID at s (alias or numeric); *end gets what follows it. */
-static int sid_parse_prefix(struct ipam_sid *out, const char *s,
-			    const char **end, const struct ipam_sid *domain)
-{
-	const char *e;
-
-	if ((s[0] == 'S' || s[0] == 's') && s[1] == '-')
-		return sid_parse_numeric(out, s, end);
-	for (size_t i = 0; i < ARRAY_SIZE(sid_aliases); i++) {
-		const struct sid_alias *a = &sid_aliases[i];
-
-		if (s[0] != a->code[0] || s[1] != a->code[1])
-			continue;
-		*end = s + 2;
-		if (!a->rid)
-			return sid_parse_numeric(out, a->sid, &e);
-		if (!domain)
-			return ipam_error_set(IPAM_EINVAL,
-					      "SID alias '%s' needs the domain "
-					      "SID",
-					      a->code);
-		return ipam_sid_append_rid(out, domain, a->rid);
-	}
-	return ipam_error_set(IPAM_EINVAL, "unknown SID alias '%.2s'", s);
-}
-
-int ipam_sid_parse(struct ipam_sid *out, const char *s,
-		   const struct ipam_sid *domain)
-{
-	const char *end;
-	int rc = sid_parse_prefix(out, s, &end, domain);
-
-	if (rc < 0)
-		return rc;
-	if (*end)
-		return ipam_error_set(IPAM_EINVAL, "invalid SID '%.80s'", s);
-	return 0;
-}
-
-void ipam_sid_to_sddl(struct strbuf *out, const struct ipam_sid *sid,
-		      const struct ipam_sid *domain)
-{
-	struct ipam_sid cand;
-	const char *e;
-
-	for (size_t i = 0; i < ARRAY_SIZE(sid_aliases); i++) {
-		const struct sid_alias *a = &sid_aliases[i];
-
-		if (a->rid) {
-			if (!domain ||
-			    ipam_sid_append_rid(&cand, domain, a->rid) < 0)
-				continue;
-		} else if (sid_parse_numeric(&cand, a->sid, &e) < 0) {
-			continue;
-		}
-		if (ipam_sid_equal(&cand, sid)) {
-			strbuf_addstr(out, a->code);
-			return;
-		}
-	}
-	ipam_sid_format(out, sid);
-}
-
-/* ---- GUIDs ---- */
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int ipam_guid_parse(struct ipam_guid *out, const char *s)
-{
-	/* Text order of the bytes: Data1..3 are shown big-endian. */
-	static const int pos[16] = {3, 2, 1,  0,  5,  4,  7,  6,
-				    8, 9, 10, 11, 12, 13, 14, 15};
-	const char *p = s;
-	size_t n = strlen(s);
-	uint8_t text[16];
-	int k = 0;
-
-	if (n == 38 && s[0] == '{' && s[37] == '}') {
-		p = s + 1;
-		n = 36;
-	}
-	if (n != 36)
-		goto bad;
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (p[i] != '-')
-				goto bad;
-			continue;
-		}
-		if (hexval(p[i]) < 0 || hexval(p[i + 1]) < 0)
-			goto bad;
-		text[k++] = (uint8_t)(hexval(p[i]) << 4 | hexval(p[i + 1]));
-		i++;
-	}
-	for (int i = 0; i < 16; i++)
-		out->b[pos[i]] = text[i];
-	return 0;
-bad:
-	return ipam_error_set(IPAM_EINVAL, "invalid GUID '%.40s'", s);
-}
-
-void ipam_guid_format(struct strbuf *out, const struct ipam_guid *g)
-{
-	const uint8_t *b = g->b;
-
-	strbuf_addf(out,
-		    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		    "%02x%02x%02x%02x%02x%02x",
-		    b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9],
-		    b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 /* ---- ACEs and ACLs ---- */
 
 static bool type_is_basic(uint8_t t)
@@ -422,7 +68,7 @@ static bool type_is_basic(uint8_t t)
 	       t == IPAM_ACE_AUDIT || t == IPAM_ACE_ALARM;
 }
 
-static bool type_is_object(uint8_t t)
+bool ipam_ace_type_is_object(uint8_t t)
 {
 	return t == IPAM_ACE_ALLOWED_OBJECT || t == IPAM_ACE_DENIED_OBJECT ||
 	       t == IPAM_ACE_AUDIT_OBJECT || t == IPAM_ACE_ALARM_OBJECT;
@@ -454,11 +100,11 @@ bool ipam_ace_equal(const struct ipam_ace *a, const struct ipam_ace *b)
 	if (a->extra_len != b->extra_len ||
 	    (a->extra_len && memcmp(a->extra, b->extra, a->extra_len)))
 		return false;
-	if (!type_is_basic(a->type) && !type_is_object(a->type))
+	if (!type_is_basic(a->type) && !ipam_ace_type_is_object(a->type))
 		return true; /* opaque: the body is all in extra */
 	if (!ipam_sid_equal(&a->sid, &b->sid))
 		return false;
-	if (!type_is_object(a->type))
+	if (!ipam_ace_type_is_object(a->type))
 		return true;
 	if (a->has_object_type != b->has_object_type ||
 	    a->has_inherited_object_type != b->has_inherited_object_type)
@@ -473,7 +119,7 @@ bool ipam_ace_equal(const struct ipam_ace *a, const struct ipam_ace *b)
 	return true;
 }
 
-static void acl_free(struct ipam_acl *acl)
+void ipam_acl_free(struct ipam_acl *acl)
 {
 	if (!acl)
 		return;
@@ -510,14 +156,14 @@ static int ace_parse(struct ipam_ace *ace, const unsigned char *p, size_t size)
 	memset(ace, 0, sizeof(*ace));
 	ace->type = p[0];
 	ace->flags = p[1];
-	if (type_is_basic(ace->type) || type_is_object(ace->type)) {
+	if (type_is_basic(ace->type) || ipam_ace_type_is_object(ace->type)) {
 		if (size < off + 4)
 			return ipam_error_set(IPAM_EINVAL,
 					      "ACE of %zu bytes has no mask",
 					      size);
 		ace->mask = get32(p + off);
 		off += 4;
-		if (type_is_object(ace->type)) {
+		if (ipam_ace_type_is_object(ace->type)) {
 			uint32_t of;
 
 			if (size < off + 4)
@@ -630,14 +276,14 @@ static int acl_parse(struct ipam_acl **out, const unsigned char *buf,
 	*out = acl;
 	return 0;
 fail:
-	acl_free(acl);
+	ipam_acl_free(acl);
 	return rc;
 }
 
 static bool acl_has_object_ace(const struct ipam_acl *acl)
 {
 	for (size_t i = 0; i < acl->count; i++)
-		if (type_is_object(acl->aces[i].type))
+		if (ipam_ace_type_is_object(acl->aces[i].type))
 			return true;
 	return false;
 }
@@ -646,9 +292,9 @@ static size_t ace_body_size(const struct ipam_ace *ace)
 {
 	size_t n = 0;
 
-	if (type_is_basic(ace->type) || type_is_object(ace->type)) {
-		n = 4 + sid_size(&ace->sid);
-		if (type_is_object(ace->type))
+	if (type_is_basic(ace->type) || ipam_ace_type_is_object(ace->type)) {
+		n = 4 + ipam_sid_size(&ace->sid);
+		if (ipam_ace_type_is_object(ace->type))
 			n += 4 + (ace->has_object_type ? 16 : 0) +
 			     (ace->has_inherited_object_type ? 16 : 0);
 	}
@@ -693,9 +339,10 @@ static int acl_write(struct strbuf *out, const struct ipam_acl *acl)
 		strbuf_addch(out, ace->type);
 		strbuf_addch(out, ace->flags);
 		add16(out, (uint16_t)sz);
-		if (type_is_basic(ace->type) || type_is_object(ace->type)) {
+		if (type_is_basic(ace->type) ||
+		    ipam_ace_type_is_object(ace->type)) {
 			add32(out, ace->mask);
-			if (type_is_object(ace->type)) {
+			if (ipam_ace_type_is_object(ace->type)) {
 				add32(out,
 				      (ace->has_object_type ? 1u : 0u) |
 					      (ace->has_inherited_object_type
@@ -733,8 +380,8 @@ void ipam_sd_free(struct ipam_sd *sd)
 {
 	if (!sd)
 		return;
-	acl_free(sd->dacl);
-	acl_free(sd->sacl);
+	ipam_acl_free(sd->dacl);
+	ipam_acl_free(sd->sacl);
 	free(sd);
 }
 
@@ -767,10 +414,10 @@ static size_t layout_offsets(const struct ipam_sd *sd,
 
 		switch (order[i]) {
 		case PART_OWNER:
-			n = sd->has_owner ? sid_size(&sd->owner) : 0;
+			n = sd->has_owner ? ipam_sid_size(&sd->owner) : 0;
 			break;
 		case PART_GROUP:
-			n = sd->has_group ? sid_size(&sd->group) : 0;
+			n = sd->has_group ? ipam_sid_size(&sd->group) : 0;
 			break;
 		case PART_SACL:
 			n = sd->sacl ? acl_size(sd->sacl) : 0;
@@ -931,394 +578,6 @@ fail:
 	return ipam_error_prefix(rc, "writing security descriptor");
 }
 
-/* ---- SDDL ---- */
-
-struct letter {
-	const char name[3];
-	uint32_t bit;
-};
-
-/* Samba 4.17's output order. */
-static const struct letter rights_letters[] = {
-	{"RP", IPAM_SD_RIGHT_RP}, {"WP", IPAM_SD_RIGHT_WP},
-	{"CR", IPAM_SD_RIGHT_CR}, {"CC", IPAM_SD_RIGHT_CC},
-	{"DC", IPAM_SD_RIGHT_DC}, {"LC", IPAM_SD_RIGHT_LC},
-	{"LO", IPAM_SD_RIGHT_LO}, {"RC", IPAM_SD_RIGHT_RC},
-	{"WO", IPAM_SD_RIGHT_WO}, {"WD", IPAM_SD_RIGHT_WD},
-	{"SD", IPAM_SD_RIGHT_SD}, {"DT", IPAM_SD_RIGHT_DT},
-	{"SW", IPAM_SD_RIGHT_SW}, {"GA", 0x10000000u},
-	{"GR", 0x80000000u},	  {"GW", 0x40000000u},
-	{"GX", 0x20000000u},
-};
-
-/* Accepted on input only (MS-DTYP 2.5.1.1 file rights). */
-static const struct letter file_rights_letters[] = {
-	{"FA", 0x001F01FFu},
-	{"FR", 0x00120089u},
-	{"FW", 0x00120116u},
-	{"FX", 0x001200A0u},
-};
-
-static const struct letter ace_flag_letters[] = {
-	{"OI", IPAM_ACE_OI}, {"CI", IPAM_ACE_CI}, {"NP", IPAM_ACE_NP},
-	{"IO", IPAM_ACE_IO}, {"ID", IPAM_ACE_ID}, {"SA", IPAM_ACE_SA},
-	{"FA", IPAM_ACE_FA},
-};
-
-static const struct {
-	const char *name;
-	uint8_t type;
-} ace_type_names[] = {
-	{"A", IPAM_ACE_ALLOWED},	 {"D", IPAM_ACE_DENIED},
-	{"AU", IPAM_ACE_AUDIT},		 {"AL", IPAM_ACE_ALARM},
-	{"OA", IPAM_ACE_ALLOWED_OBJECT}, {"OD", IPAM_ACE_DENIED_OBJECT},
-	{"OU", IPAM_ACE_AUDIT_OBJECT},	 {"OL", IPAM_ACE_ALARM_OBJECT},
-};
-
-static void rights_to_sddl(struct strbuf *out, uint32_t mask)
-{
-	uint32_t known = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(rights_letters); i++)
-		known |= rights_letters[i].bit;
-	if (mask & ~known) {
-		strbuf_addf(out, "0x%08" PRIx32, mask);
-		return;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(rights_letters); i++)
-		if (mask & rights_letters[i].bit)
-			strbuf_addstr(out, rights_letters[i].name);
-}
-
-static int ace_to_sddl(struct strbuf *out, const struct ipam_ace *ace,
-		       const struct ipam_sid *domain)
-{
-	const char *tname = NULL;
-
-	for (size_t i = 0; i < ARRAY_SIZE(ace_type_names); i++)
-		if (ace_type_names[i].type == ace->type)
-			tname = ace_type_names[i].name;
-	if (!tname)
-		return ipam_error_set(
-			IPAM_EINVAL, "ACE type %u has no SDDL form", ace->type);
-	if (ace->extra_len)
-		return ipam_error_set(IPAM_EINVAL,
-				      "ACE with %zu bytes after its SID has no "
-				      "SDDL form",
-				      ace->extra_len);
-	strbuf_addf(out, "(%s;", tname);
-	for (size_t i = 0; i < ARRAY_SIZE(ace_flag_letters); i++)
-		if (ace->flags & ace_flag_letters[i].bit)
-			strbuf_addstr(out, ace_flag_letters[i].name);
-	if (ace->flags & 0x20)
-		return ipam_error_set(IPAM_EINVAL,
-				      "ACE flag 0x20 has no SDDL form");
-	strbuf_addch(out, ';');
-	rights_to_sddl(out, ace->mask);
-	strbuf_addch(out, ';');
-	if (ace->has_object_type)
-		ipam_guid_format(out, &ace->object_type);
-	strbuf_addch(out, ';');
-	if (ace->has_inherited_object_type)
-		ipam_guid_format(out, &ace->inherited_object_type);
-	strbuf_addch(out, ';');
-	ipam_sid_to_sddl(out, &ace->sid, domain);
-	strbuf_addch(out, ')');
-	return 0;
-}
-
-static int acl_to_sddl(struct strbuf *out, const struct ipam_acl *acl,
-		       uint16_t control, bool sacl,
-		       const struct ipam_sid *domain)
-{
-	uint16_t p = sacl ? IPAM_SD_SACL_PROTECTED : IPAM_SD_DACL_PROTECTED;
-	uint16_t ar =
-		sacl ? IPAM_SD_SACL_AUTO_INH_REQ : IPAM_SD_DACL_AUTO_INH_REQ;
-	uint16_t ai = sacl ? IPAM_SD_SACL_AUTO_INH : IPAM_SD_DACL_AUTO_INH;
-	int rc;
-
-	strbuf_addstr(out, sacl ? "S:" : "D:");
-	if (control & p)
-		strbuf_addch(out, 'P');
-	if (control & ar)
-		strbuf_addstr(out, "AR");
-	if (control & ai)
-		strbuf_addstr(out, "AI");
-	for (size_t i = 0; i < acl->count; i++)
-		if ((rc = ace_to_sddl(out, &acl->aces[i], domain)) < 0)
-			return ipam_error_prefix(rc, "%s ACE %zu",
-						 sacl ? "SACL" : "DACL", i);
-	return 0;
-}
-
-int ipam_sd_to_sddl(struct strbuf *out, const struct ipam_sd *sd,
-		    const struct ipam_sid *domain)
-{
-	size_t start = out->len;
-	int rc = 0;
-
-	if (sd->has_owner) {
-		strbuf_addstr(out, "O:");
-		ipam_sid_to_sddl(out, &sd->owner, domain);
-	}
-	if (sd->has_group) {
-		strbuf_addstr(out, "G:");
-		ipam_sid_to_sddl(out, &sd->group, domain);
-	}
-	if (sd->dacl)
-		rc = acl_to_sddl(out, sd->dacl, sd->control, false, domain);
-	if (rc == 0 && sd->sacl)
-		rc = acl_to_sddl(out, sd->sacl, sd->control, true, domain);
-	if (rc < 0) {
-		out->len = start;
-		out->buf[start] = '\0';
-	}
-	return rc;
-}
-
-static bool match_letter(const struct letter *tab, size_t n, const char *s,
-			 uint32_t *bit)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[0] == tab[i].name[0] && s[1] == tab[i].name[1]) {
-			*bit = tab[i].bit;
-			return true;
-		}
-	return false;
-}
-
-/* Field [s, e) of an ACE as an access mask. */
-static int rights_from_sddl(uint32_t *mask, const char *s, const char *e)
-{
-	uint32_t m = 0, bit;
-
-	if (s < e && isdigit((unsigned char)*s)) {
-		char tmp[16];
-		unsigned long long v;
-		char *end;
-
-		if ((size_t)(e - s) >= sizeof(tmp))
-			goto bad;
-		memcpy(tmp, s, (size_t)(e - s));
-		tmp[e - s] = '\0';
-		errno = 0;
-		v = strtoull(tmp, &end, 0);
-		if (errno || *end || v > UINT32_MAX)
-			goto bad;
-		*mask = (uint32_t)v;
-		return 0;
-	}
-	while (s < e) {
-		if (e - s < 2 ||
-		    (!match_letter(rights_letters, ARRAY_SIZE(rights_letters),
-				   s, &bit) &&
-		     !match_letter(file_rights_letters,
-				   ARRAY_SIZE(file_rights_letters), s, &bit)))
-			goto bad;
-		m |= bit;
-		s += 2;
-	}
-	*mask = m;
-	return 0;
-bad:
-	return ipam_error_set(IPAM_EINVAL, "invalid access rights '%.*s'",
-			      (int)(e - s), s);
-}
-
-static int guid_field(struct ipam_guid *g, bool *has, const char *s,
-		      const char *e)
-{
-	char tmp[40];
-
-	*has = false;
-	if (s == e)
-		return 0;
-	if (e - s != 36)
-		return ipam_error_set(IPAM_EINVAL, "invalid GUID '%.*s'",
-				      (int)(e - s), s);
-	memcpy(tmp, s, 36);
-	tmp[36] = '\0';
-	*has = true;
-	return ipam_guid_parse(g, tmp);
-}
-
-/* One "(…)" ACE at *sp; advances *sp past it. */
-static int ace_from_sddl(struct ipam_ace *ace, const char **sp,
-			 const struct ipam_sid *domain)
-{
-	const char *s = *sp + 1, *f[6], *close;
-	size_t nf = 0;
-	uint32_t bit;
-	bool found = false;
-	int rc;
-
-	memset(ace, 0, sizeof(*ace));
-	close = strchr(s, ')');
-	if (!close)
-		return ipam_error_set(IPAM_EINVAL, "ACE '%.40s' has no ')'",
-				      *sp);
-	f[nf++] = s;
-	for (const char *p = s; p < close; p++) {
-		if (*p != ';')
-			continue;
-		if (nf == 6)
-			goto bad;
-		f[nf++] = p + 1;
-	}
-	if (nf != 6)
-		goto bad;
-		/* field i is [f[i], end(i)) */
-#define FEND(i) ((i) == 5 ? close : f[(i) + 1] - 1)
-	for (size_t i = 0; i < ARRAY_SIZE(ace_type_names); i++) {
-		const char *n = ace_type_names[i].name;
-
-		if ((size_t)(FEND(0) - f[0]) == strlen(n) &&
-		    !memcmp(f[0], n, strlen(n))) {
-			ace->type = ace_type_names[i].type;
-			found = true;
-		}
-	}
-	if (!found)
-		goto bad;
-	for (const char *p = f[1]; p < FEND(1); p += 2) {
-		if (FEND(1) - p < 2 ||
-		    !match_letter(ace_flag_letters,
-				  ARRAY_SIZE(ace_flag_letters), p, &bit))
-			goto bad;
-		ace->flags |= (uint8_t)bit;
-	}
-	if ((rc = rights_from_sddl(&ace->mask, f[2], FEND(2))) < 0)
-		return rc;
-	if ((rc = guid_field(&ace->object_type, &ace->has_object_type, f[3],
-			     FEND(3))) < 0 ||
-	    (rc = guid_field(&ace->inherited_object_type,
-			     &ace->has_inherited_object_type, f[4], FEND(4))) <
-		    0)
-		return rc;
-	if (!type_is_object(ace->type) &&
-	    (ace->has_object_type || ace->has_inherited_object_type))
-		goto bad;
-	{
-		const char *end;
-
-		rc = sid_parse_prefix(&ace->sid, f[5], &end, domain);
-		if (rc < 0)
-			return rc;
-		if (end != close)
-			goto bad;
-	}
-#undef FEND
-	*sp = close + 1;
-	return 0;
-bad:
-	return ipam_error_set(IPAM_EINVAL, "invalid ACE '%.*s'",
-			      (int)(close - *sp + 1), *sp);
-}
-
-static int acl_from_sddl(struct ipam_acl **out, uint16_t *control,
-			 const char **sp, bool sacl,
-			 const struct ipam_sid *domain)
-{
-	const char *s = *sp;
-	struct ipam_acl *acl = xcalloc(1, sizeof(*acl));
-	int rc;
-
-	for (;;) {
-		if (s[0] == 'P') {
-			*control |= sacl ? IPAM_SD_SACL_PROTECTED
-					 : IPAM_SD_DACL_PROTECTED;
-			s++;
-		} else if (s[0] == 'A' && s[1] == 'R') {
-			*control |= sacl ? IPAM_SD_SACL_AUTO_INH_REQ
-					 : IPAM_SD_DACL_AUTO_INH_REQ;
-			s += 2;
-		} else if (s[0] == 'A' && s[1] == 'I') {
-			*control |= sacl ? IPAM_SD_SACL_AUTO_INH
-					 : IPAM_SD_DACL_AUTO_INH;
-			s += 2;
-		} else {
-			break;
-		}
-	}
-	while (*s == '(') {
-		struct ipam_ace ace;
-
-		if (acl->count >= MAX_FIELD) {
-			rc = ipam_error_set(IPAM_ELIMIT, "more than %u ACEs",
-					    MAX_FIELD);
-			goto fail;
-		}
-		if ((rc = ace_from_sddl(&ace, &s, domain)) < 0) {
-			ipam_error_prefix(rc, "ACE %zu", acl->count);
-			goto fail;
-		}
-		ALLOC_GROW(acl->aces, acl->count + 1, acl->alloc);
-		acl->aces[acl->count++] = ace;
-	}
-	*control |= sacl ? IPAM_SD_SACL_PRESENT : IPAM_SD_DACL_PRESENT;
-	*out = acl;
-	*sp = s;
-	return 0;
-fail:
-	acl_free(acl);
-	return rc;
-}
-
-int ipam_sd_from_sddl(struct ipam_sd **out, const char *sddl,
-		      const struct ipam_sid *domain)
-{
-	struct ipam_sd *sd = ipam_sd_new();
-	const char *s = sddl;
-	int rc;
-
-	*out = NULL;
-	while (*s) {
-		char part = s[0];
-
-		if (s[1] != ':')
-			goto bad;
-		s += 2;
-		switch (part) {
-		case 'O':
-		case 'G': {
-			struct ipam_sid *sid =
-				part == 'O' ? &sd->owner : &sd->group;
-			bool *has =
-				part == 'O' ? &sd->has_owner : &sd->has_group;
-
-			if (*has)
-				goto bad;
-			if ((rc = sid_parse_prefix(sid, s, &s, domain)) < 0)
-				goto fail;
-			*has = true;
-			break;
-		}
-		case 'D':
-		case 'S': {
-			struct ipam_acl **acl =
-				part == 'D' ? &sd->dacl : &sd->sacl;
-
-			if (*acl)
-				goto bad;
-			if ((rc = acl_from_sddl(acl, &sd->control, &s,
-						part == 'S', domain)) < 0)
-				goto fail;
-			break;
-		}
-		default:
-			goto bad;
-		}
-	}
-	*out = sd;
-	return 0;
-bad:
-	rc = ipam_error_set(IPAM_EINVAL, "unexpected '%.20s'", s);
-fail:
-	ipam_sd_free(sd);
-	return ipam_error_prefix(rc, "SDDL '%.60s%s'", sddl,
-				 strlen(sddl) > 60 ? "…" : "");
-}
-
 /* ---- Editing ---- */
 
 /* Windows' canonical classes: explicit deny, explicit deny-object, other
@@ -1389,7 +648,8 @@ static int remove_if(struct ipam_sd *sd, const struct ipam_ace *exact,
 			match = ipam_ace_equal(a, exact);
 		else
 			match = !(a->flags & IPAM_ACE_ID) && a->type == type &&
-				(type_is_basic(type) || type_is_object(type)) &&
+				(type_is_basic(type) ||
+				 ipam_ace_type_is_object(type)) &&
 				ipam_sid_equal(&a->sid, sid) &&
 				(!object_type ||
 				 (a->has_object_type &&

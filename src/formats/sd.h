@@ -1,8 +1,8 @@
 /*
- * Security descriptors (MS-DTYP 2.4.6): self-relative binary <-> struct,
- * SDDL text as Samba 4.17 prints it, ACE editing for GPO security
- * filtering, and Samba's mapping of a GPO's AD ACL onto its SYSVOL folder.
- * Pure: no I/O.
+ * Security descriptors (MS-DTYP 2.4.6): self-relative binary <-> struct
+ * (sd.c), SDDL text as Samba 4.17 prints it (sddl.c), ACE editing for GPO
+ * security filtering, and Samba's mapping of a GPO's AD ACL onto its SYSVOL
+ * folder. Pure: no I/O.
  */
 #ifndef IPAM_SD_H
 #define IPAM_SD_H
@@ -11,21 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sid.h"
+
 struct strbuf;
-
-#define IPAM_SID_MAX_SUBAUTH 15
-
-struct ipam_sid {
-	uint8_t revision; /* 1 */
-	uint8_t sub_count;
-	uint64_t authority; /* 48 bits */
-	uint32_t sub[IPAM_SID_MAX_SUBAUTH];
-};
-
-/* A GUID as its 16 wire bytes (Data1..3 little-endian, Data4 as is). */
-struct ipam_guid {
-	uint8_t b[16];
-};
 
 enum {
 	IPAM_ACE_ALLOWED = 0,
@@ -139,31 +127,6 @@ struct ipam_sd {
 	enum ipam_sd_layout layout;
 };
 
-/* SIDs */
-/* "S-1-5-…" or an SDDL alias ("AU", "DA"; domain-relative ones need
- * domain, else they are an error). */
-int ipam_sid_parse(struct ipam_sid *out, const char *s,
-		   const struct ipam_sid *domain);
-/* Binary SID at buf; *used (may be NULL) gets its size. */
-int ipam_sid_from_bin(struct ipam_sid *out, size_t *used, const void *buf,
-		      size_t len);
-void ipam_sid_to_bin(struct strbuf *out, const struct ipam_sid *sid);
-/* "S-1-5-21-…" */
-void ipam_sid_format(struct strbuf *out, const struct ipam_sid *sid);
-/* The SDDL alias when there is one (domain-relative ones only with
- * domain), else the S- form. */
-void ipam_sid_to_sddl(struct strbuf *out, const struct ipam_sid *sid,
-		      const struct ipam_sid *domain);
-bool ipam_sid_equal(const struct ipam_sid *a, const struct ipam_sid *b);
-int ipam_sid_cmp(const struct ipam_sid *a, const struct ipam_sid *b);
-/* out = domain + rid */
-int ipam_sid_append_rid(struct ipam_sid *out, const struct ipam_sid *domain,
-			uint32_t rid);
-
-/* GUIDs: "edacfd8f-ffb3-11d1-b41d-00a0c968f939" (braces accepted). */
-int ipam_guid_parse(struct ipam_guid *out, const char *s);
-void ipam_guid_format(struct strbuf *out, const struct ipam_guid *g);
-
 /* Descriptors */
 /* An empty descriptor: revision 1, self-relative, no parts. */
 struct ipam_sd *ipam_sd_new(void);
@@ -183,9 +146,13 @@ int ipam_sd_from_sddl(struct ipam_sd **out, const char *sddl,
 		      const struct ipam_sid *domain);
 
 /* ACEs */
+/* The object ACE types (OA, OD, OU, OL): they carry object type GUIDs. */
+bool ipam_ace_type_is_object(uint8_t type);
 bool ipam_ace_equal(const struct ipam_ace *a, const struct ipam_ace *b);
 /* Release what an ACE owns (extra). */
 void ipam_ace_clear(struct ipam_ace *ace);
+/* Release an ACL and its ACEs; accepts NULL. */
+void ipam_acl_free(struct ipam_acl *acl);
 /* Index of an identical ACE in the DACL, or -1. */
 long ipam_sd_ace_find(const struct ipam_sd *sd, const struct ipam_ace *ace);
 /*

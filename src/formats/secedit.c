@@ -7,7 +7,6 @@
 #include <strings.h>
 
 #include "error.h"
-#include "polfile.h"
 #include "utf8.h"
 
 #include "banned.h"
@@ -42,7 +41,7 @@ static void trim(const char **b, const char **e)
 static int to_utf8(struct strbuf *text, const unsigned char *p, size_t len)
 {
 	if (len >= 2 && p[0] == 0xFF && p[1] == 0xFE) {
-		if (ipam_pol_utf16le_to_utf8(text, p + 2, len - 2))
+		if (ipam_utf16le_to_utf8(text, p + 2, len - 2))
 			return ipam_error_set(
 				IPAM_EINVAL, "GptTmpl.inf: malformed UTF-16LE");
 		return 0;
@@ -183,7 +182,7 @@ int ipam_inf_write(struct strbuf *out, const struct ipam_inf *inf)
 	}
 	free(done);
 	strbuf_add(out, "\xFF\xFE", 2);
-	rc = ipam_pol_utf8_to_utf16le(out, text.buf, text.len);
+	rc = ipam_utf8_to_utf16le(out, text.buf, text.len);
 	strbuf_release(&text);
 	return rc;
 }

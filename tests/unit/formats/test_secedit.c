@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "error.h"
-#include "polfile.h"
 #include "secedit.h"
 #include "testutil.h"
+#include "utf8.h"
 
 #define DOM	    "S-1-5-21-1004336348-1177238915-682003330"
 #define IPAMUG_SID  DOM "-1105"
@@ -221,7 +221,7 @@ static void test_set_order(void **state)
 		     "\"MACHINE\\SOFTWARE\",0,\"D:PAR(A;CI;KA;;;BA)\"", NULL);
 	assert_int_equal(ipam_inf_write(&out, &inf), 0);
 	assert_int_equal(
-		ipam_pol_utf16le_to_utf8(&text, out.buf + 2, out.len - 2), 0);
+		ipam_utf16le_to_utf8(&text, out.buf + 2, out.len - 2), 0);
 	assert_string_equal(text.buf,
 			    "[Unicode]\r\nUnicode=yes\r\n"
 			    "[Version]\r\nsignature=\"$CHICAGO$\"\r\n"
