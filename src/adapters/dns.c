@@ -129,9 +129,10 @@ int ipam_dns_parse_srv(struct ipam_dns_srv **out, size_t *nr,
 		if (target[0] == '\0' || strcmp(target, ".") == 0)
 			continue;
 		ALLOC_GROW(v, n + 1, alloc);
-		v[n].priority = ns_get16(rd);
-		v[n].weight = ns_get16(rd + 2);
-		v[n].port = ns_get16(rd + 4);
+		/* 16-bit fields: they fit an int */
+		v[n].priority = (int)ns_get16(rd);
+		v[n].weight = (int)ns_get16(rd + 2);
+		v[n].port = (int)ns_get16(rd + 4);
 		v[n].target = xstrdup(target);
 		n++;
 	}

@@ -188,7 +188,8 @@ static struct ipam_node *generic_body(const struct ipam_notice *n)
 	ipam_node_set(root, "summary", ipam_node_str_or_null(n->summary));
 	ipam_node_set(root, "commit", ipam_node_str_or_null(n->commit));
 	ipam_node_set(root, "commit_author", ipam_node_str_or_null(n->author));
-	ipam_node_set(root, "commit_subject", ipam_node_str_or_null(n->subject));
+	ipam_node_set(root, "commit_subject",
+		      ipam_node_str_or_null(n->subject));
 	ipam_node_set(root, "run", ipam_node_str_or_null(n->run));
 	if (n->details) {
 		/* An alias borrows the caller's tree: it is not owned, so

@@ -52,7 +52,7 @@ int ipam_smb_read(struct strbuf *out, struct ipam_smb *s, const char *path,
 		  size_t max);
 /*
  * Write the whole file in place: created or truncated, then written (not
- * a temporary name and a rename; see smb.c for why).
+ * a temporary name and a rename; smb.c says why).
  */
 int ipam_smb_write(struct ipam_smb *s, const char *path, const void *data,
 		   size_t len);

@@ -242,8 +242,14 @@ static int on_start(struct builder *b, yaml_event_t *ev,
 
 static void on_end(struct builder *b)
 {
-	struct ipam_node *n = b->stack[--b->depth].node;
+	struct ipam_node *n;
 	size_t i, w = 1;
+
+	/* libyaml pairs every end event with a start: a stray one is not
+	 * ours to pop */
+	if (!b->depth)
+		return;
+	n = b->stack[--b->depth].node;
 
 	for (i = 0; i < n->nr; i++) {
 		if (n->keys)

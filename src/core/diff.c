@@ -310,32 +310,36 @@ static int cmp_str_ptr(const void *a, const void *b)
 	return strcmp(*x, *y);
 }
 
-/* Filter adds and removes of one GPO. */
 static bool had(const char **v, size_t n, const char *sid)
 {
 	return n && bsearch(&sid, v, n, sizeof(*v), cmp_str_ptr);
 }
 
-static void diff_filter(struct ctx *c, const struct ipam_gpo_obs *g,
-			const struct ipam_applied_gpo *ag)
+/*
+ * One GPO's security filtering: the SIDs it holds (sorted), what the last
+ * apply put there (sorted), and the role bit servers need for it.
+ */
+struct filter {
+	const struct ipam_gpo_obs *g;
+	const struct ipam_applied_gpo *ag;
+	const char **ours_v;
+	size_t nr_ours;
+	unsigned bit;
+};
+
+/* Adds: managed servers of this domain whose roles want this GPO. */
+static void filter_adds(struct ctx *c, const struct filter *f)
 {
 	const struct view *inv = c->inv;
 	const struct ipam_desired *d = c->in->d;
-	unsigned bit = 1u << g->kind;
+	const struct ipam_gpo_obs *g = f->g;
 	const char **have =
 		xcalloc(g->filtering.nr ? g->filtering.nr : 1, sizeof(*have));
-	size_t nr_ours = ag ? ag->nr_filter : 0;
-	const char **ours_v = xcalloc(nr_ours ? nr_ours : 1, sizeof(*ours_v));
-
-	for (size_t i = 0; i < nr_ours; i++)
-		ours_v[i] = ag->filter_sids[i];
-	qsort(ours_v, nr_ours, sizeof(*ours_v), cmp_str_ptr);
 
 	for (size_t i = 0; i < g->filtering.nr; i++)
 		have[i] = g->filtering.v[i].sid;
 	qsort(have, g->filtering.nr, sizeof(*have), cmp_str_ptr);
 
-	/* Managed servers of this domain whose roles want this GPO. */
 	for (size_t i = 0; i < inv->nr; i++) {
 		const struct ipam_inv_server *s = inv->v[i];
 		struct ipam_action *a;
@@ -343,7 +347,7 @@ static void diff_filter(struct ctx *c, const struct ipam_gpo_obs *g,
 
 		if (!s->domain || strcasecmp(s->domain, c->dom->name) ||
 		    manage(d, inv, s) != IPAM_MANAGE_MANAGED ||
-		    !(ipam_gpos_for_roles(s->roles) & bit) ||
+		    !(ipam_gpos_for_roles(s->roles) & f->bit) ||
 		    s->status == IPAM_INV_GONE)
 			continue;
 		if (!s->sid) {
@@ -358,9 +362,10 @@ static void diff_filter(struct ctx *c, const struct ipam_gpo_obs *g,
 		if (there)
 			continue;
 		a = add(c, IPAM_ACT_FILTER_ADD, IPAM_OP_CREATE,
-			had(ours_v, nr_ours, s->sid) && !c->desired_changed,
+			had(f->ours_v, f->nr_ours, s->sid) &&
+				!c->desired_changed,
 			(int)g->kind, s->name, manage_pos(d, inv, s->name),
-			had(ours_v, nr_ours, s->sid)
+			had(f->ours_v, f->nr_ours, s->sid)
 				? "managed: its filter entry in %s was removed "
 				  "since the last apply"
 				: "managed: read and Apply Group Policy on %s",
@@ -368,95 +373,224 @@ static void diff_filter(struct ctx *c, const struct ipam_gpo_obs *g,
 		a->sid = xstrdup(s->sid);
 	}
 	free(have);
-	if (!g->exists) {
-		free(ours_v);
-		return;
+}
+
+/*
+ * An entry ipamctl put there whose server is no longer wanted in it; an
+ * unspecified server still discovered changes nothing.
+ */
+static struct ipam_action *filter_remove_ours(struct ctx *c,
+					      const struct filter *f,
+					      const struct ipam_inv_server *s,
+					      enum ipam_manageability m,
+					      size_t i, const char *what)
+{
+	const struct ipam_desired *d = c->in->d;
+	const char *sid = f->g->filtering.v[i].sid;
+	const char *name = f->g->filtering.v[i].name;
+	const char *why = !s ? "no longer in the inventory"
+			  : s->status == IPAM_INV_GONE ? "no longer discovered"
+			  : m == IPAM_MANAGE_MANAGED
+				  ? "its roles no longer need this GPO"
+				  : "its manageability is unspecified "
+				    "now";
+
+	if (s && m == IPAM_MANAGE_UNSPECIFIED && s->status != IPAM_INV_GONE) {
+		/* unspecified changes nothing */
+		return NULL;
 	}
-	/* Entries that should go. */
-	for (size_t i = 0; i < g->filtering.nr; i++) {
-		const char *sid = g->filtering.v[i].sid;
-		const char *name = g->filtering.v[i].name;
-		const struct ipam_inv_server *s = by_sid(inv, sid);
-		bool ours = had(ours_v, nr_ours, sid);
-		struct ipam_action *a = NULL;
-		struct strbuf what = STRBUF_INIT;
+	if (!c->complete) {
+		skip(c, what);
+		return NULL;
+	}
+	return add(c, IPAM_ACT_FILTER_REMOVE, IPAM_OP_REMOVE, false,
+		   (int)f->g->kind,
+		   s	  ? s->name
+		   : name ? name
+			  : sid,
+		   s ? manage_pos(d, c->inv, s->name) : NULL,
+		   "ipamctl put it there; %s", why);
+}
 
-		strbuf_addf(&what, "%s from %s's filtering",
-			    s	   ? s->name
-			    : name ? name
-				   : sid,
-			    g->name);
-		enum ipam_manageability m =
-			s ? manage(d, inv, s) : IPAM_MANAGE_UNSPECIFIED;
+/*
+ * Someone else's entry in a GPO ipamctl owns: its filtering is the
+ * managed servers of its roles, nothing more (an unspecified server's
+ * entry is left alone: unspecified changes nothing).
+ */
+static struct ipam_action *
+filter_remove_foreign(struct ctx *c, const struct filter *f,
+		      const struct ipam_inv_server *s, size_t i,
+		      const char *what)
+{
+	const struct ipam_desired *d = c->in->d;
+	const char *sid = f->g->filtering.v[i].sid;
+	const char *name = f->g->filtering.v[i].name;
+	const char *who = s ? s->name : name ? name : sid;
+	const char *why = !s ? "not a server in the inventory"
+			  : s->status == IPAM_INV_GONE
+				  ? "no longer discovered"
+				  : "its roles do not need this GPO";
 
-		if (s && m == IPAM_MANAGE_UNMANAGED) {
-			if (!c->complete) {
-				skip(c, what.buf);
-			} else {
-				a = add(c, IPAM_ACT_FILTER_REMOVE,
-					IPAM_OP_REMOVE, false, (int)g->kind,
-					s->name, manage_pos(d, inv, s->name),
-					"unmanaged: out of every IPAM GPO's "
-					"filtering");
-			}
-		} else if (s && m == IPAM_MANAGE_MANAGED &&
-			   s->status != IPAM_INV_GONE &&
-			   (ipam_gpos_for_roles(s->roles) & bit)) {
-			/* wanted */
-		} else if (ours) {
-			const char *why =
-				!s ? "no longer in the inventory"
-				: s->status == IPAM_INV_GONE
-					? "no longer discovered"
-				: m == IPAM_MANAGE_MANAGED
-					? "its roles no longer need this GPO"
-					: "its manageability is unspecified "
-					  "now";
+	if (!c->complete) {
+		skip(c, what);
+		return NULL;
+	}
+	return add(c, IPAM_ACT_FILTER_REMOVE, IPAM_OP_REMOVE, f->ag != NULL,
+		   (int)f->g->kind, who,
+		   s ? manage_pos(d, c->inv, s->name) : NULL,
+		   "%s%s was added to %s's filtering by someone else (%s)",
+		   f->ag ? "drift: " : "", who, f->g->name, why);
+}
 
-			if (s && m == IPAM_MANAGE_UNSPECIFIED &&
-			    s->status != IPAM_INV_GONE) {
-				/* unspecified changes nothing */
-			} else if (!c->complete) {
-				skip(c, what.buf);
-			} else {
-				a = add(c, IPAM_ACT_FILTER_REMOVE,
-					IPAM_OP_REMOVE, false, (int)g->kind,
-					s      ? s->name
-					: name ? name
-					       : sid,
-					s ? manage_pos(d, inv, s->name) : NULL,
-					"ipamctl put it there; %s", why);
-			}
-		} else if (!s || m != IPAM_MANAGE_UNSPECIFIED ||
-			   s->status == IPAM_INV_GONE) {
-			/* Someone else's entry in a GPO ipamctl owns: its
-			 * filtering is the managed servers of its roles,
-			 * nothing more (an unspecified server's entry is
-			 * left alone: unspecified changes nothing). */
-			const char *who = s ? s->name : name ? name : sid;
-			const char *why =
-				!s ? "not a server in the inventory"
-				: s->status == IPAM_INV_GONE
-					? "no longer discovered"
-					: "its roles do not need this GPO";
+/* Whether entry i of the GPO's filtering should go, and why. */
+static void filter_remove(struct ctx *c, const struct filter *f, size_t i)
+{
+	const struct view *inv = c->inv;
+	const struct ipam_desired *d = c->in->d;
+	const struct ipam_gpo_obs *g = f->g;
+	const char *sid = g->filtering.v[i].sid;
+	const char *name = g->filtering.v[i].name;
+	const struct ipam_inv_server *s = by_sid(inv, sid);
+	bool ours = had(f->ours_v, f->nr_ours, sid);
+	struct ipam_action *a = NULL;
+	struct strbuf what = STRBUF_INIT;
+	enum ipam_manageability m;
 
-			if (!c->complete) {
-				skip(c, what.buf);
-			} else {
-				a = add(c, IPAM_ACT_FILTER_REMOVE,
-					IPAM_OP_REMOVE, ag != NULL,
-					(int)g->kind, who,
-					s ? manage_pos(d, inv, s->name) : NULL,
-					"%s%s was added to %s's filtering by "
-					"someone else (%s)",
-					ag ? "drift: " : "", who, g->name, why);
-			}
+	strbuf_addf(&what, "%s from %s's filtering",
+		    s	   ? s->name
+		    : name ? name
+			   : sid,
+		    g->name);
+	m = s ? manage(d, inv, s) : IPAM_MANAGE_UNSPECIFIED;
+
+	if (s && m == IPAM_MANAGE_UNMANAGED) {
+		if (!c->complete) {
+			skip(c, what.buf);
+		} else {
+			a = add(c, IPAM_ACT_FILTER_REMOVE, IPAM_OP_REMOVE,
+				false, (int)g->kind, s->name,
+				manage_pos(d, inv, s->name),
+				"unmanaged: out of every IPAM GPO's "
+				"filtering");
 		}
-		if (a)
-			a->sid = xstrdup(sid);
-		strbuf_release(&what);
+	} else if (s && m == IPAM_MANAGE_MANAGED &&
+		   s->status != IPAM_INV_GONE &&
+		   (ipam_gpos_for_roles(s->roles) & f->bit)) {
+		/* wanted */
+	} else if (ours) {
+		a = filter_remove_ours(c, f, s, m, i, what.buf);
+	} else if (!s || m != IPAM_MANAGE_UNSPECIFIED ||
+		   s->status == IPAM_INV_GONE) {
+		a = filter_remove_foreign(c, f, s, i, what.buf);
 	}
+	if (a)
+		a->sid = xstrdup(sid);
+	strbuf_release(&what);
+}
+
+/* Filter adds and removes of one GPO. */
+static void diff_filter(struct ctx *c, const struct ipam_gpo_obs *g,
+			const struct ipam_applied_gpo *ag)
+{
+	struct filter f = {.g = g, .ag = ag, .bit = 1u << g->kind};
+	const char **ours_v;
+
+	f.nr_ours = ag ? ag->nr_filter : 0;
+	ours_v = xcalloc(f.nr_ours ? f.nr_ours : 1, sizeof(*ours_v));
+	for (size_t i = 0; i < f.nr_ours; i++)
+		ours_v[i] = ag->filter_sids[i];
+	qsort(ours_v, f.nr_ours, sizeof(*ours_v), cmp_str_ptr);
+	f.ours_v = ours_v;
+
+	filter_adds(c, &f);
+	/* Entries that should go. */
+	if (g->exists)
+		for (size_t i = 0; i < g->filtering.nr; i++)
+			filter_remove(c, &f, i);
 	free(ours_v);
+}
+
+/* A GPO that does not exist: every part of it is to be made. */
+static void diff_gpo_new(struct ctx *c, const struct ipam_gpo_obs *g,
+			 const struct ipam_applied_gpo *ag)
+{
+	const struct ipam_pos *pos = &c->in->d->gpo_prefix.pos;
+	bool was = ag && ag->guid;
+
+	add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_CREATE, was, (int)g->kind, g->name,
+	    pos,
+	    was ? "drift: GPO %s was deleted since the last apply "
+		  "(it was %s)"
+		: "GPO %s does not exist%s",
+	    g->name, was ? ag->guid : "");
+	add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, was, (int)g->kind,
+	    g->name, pos,
+	    "settings of a new GPO: firewall rules, local groups%s",
+	    g->kind == IPAM_POL_GPO_DHCP  ? ", dhcpaudit share"
+	    : g->kind == IPAM_POL_GPO_DNS ? ", DNS event log CustomSD"
+					  : "");
+	add(c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, was, (int)g->kind,
+	    g->name, pos, "Authenticated Users read only; IPAMUG may edit");
+	add(c, IPAM_ACT_GPO_LINK, IPAM_OP_CREATE, was, (int)g->kind, g->name,
+	    pos, "link on the domain head");
+	diff_filter(c, g, ag);
+}
+
+/*
+ * The SYSVOL folder ACL could not be read.  Unknown is not inconsistent:
+ * say so, and remove nothing in a domain seen only in part.
+ */
+static void gpo_folder_unknown(struct ctx *c, const struct ipam_gpo_obs *g)
+{
+	note(c, "the SYSVOL folder ACL of %s could not be read: %s", g->name,
+	     g->folder_error);
+	if (c->complete) {
+		c->complete = false;
+		ALLOC_GROW(c->p->incomplete, c->p->nr_incomplete + 1,
+			   c->p->alloc_incomplete);
+		c->p->incomplete[c->p->nr_incomplete++] = xasprintf(
+			"%s: the SYSVOL folder ACL of %s could not be "
+			"read",
+			c->dom->name, g->name);
+		c->why_not = c->p->incomplete[c->p->nr_incomplete - 1];
+	}
+}
+
+/* The settings of an existing GPO differ: say which files and why. */
+static void gpo_settings(struct ctx *c, const struct ipam_gpo_obs *g,
+			 const struct ipam_applied_gpo *ag)
+{
+	const struct ipam_pos *pos = &c->in->d->gpo_prefix.pos;
+	bool was = ag && ag->guid;
+	const char *drift_or = c->desired_changed ? "" : "drift: ";
+	struct strbuf why = STRBUF_INIT;
+	bool drift = was && ag->settings_current;
+	struct ipam_action *a;
+
+	for (size_t i = 0; i < g->nr_files; i++)
+		if (!g->files[i].current)
+			strbuf_addf(&why, "%s%s %s", why.len ? ", " : "",
+				    g->files[i].path,
+				    g->files[i].present ? "edited" : "missing");
+	for (size_t i = 0; i < g->nr_foreign; i++)
+		strbuf_addf(&why, "%s%s not declared%s%s%s",
+			    why.len ? ", " : "", g->foreign[i].path,
+			    g->foreign[i].note ? " (" : "",
+			    g->foreign[i].note ? g->foreign[i].note : "",
+			    g->foreign[i].note ? ")" : "");
+	if (!g->ext_current)
+		strbuf_addf(&why, "%sgPCMachineExtensionNames differs",
+			    why.len ? ", " : "");
+	if (!g->gpt_present)
+		strbuf_addf(&why, "%sGPT.INI missing", why.len ? ", " : "");
+	else if (g->gpt_version != g->version)
+		strbuf_addf(&why, "%sversion %u in AD but %u in GPT.INI",
+			    why.len ? ", " : "", (unsigned)g->version,
+			    (unsigned)g->gpt_version);
+	a = add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, drift, (int)g->kind,
+		g->name, pos, "%s%s", drift ? drift_or : "", why.buf);
+	a->deletes = g->nr_foreign;
+	strbuf_release(&why);
 }
 
 static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
@@ -467,7 +601,6 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 	const struct ipam_pos *pos = &c->in->d->gpo_prefix.pos;
 	bool was = ag && ag->guid;
 	const char *drift_or = c->desired_changed ? "" : "drift: ";
-	struct ipam_action *a;
 
 	(void)st;
 	if (g->same_name > 1) {
@@ -485,24 +618,7 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 		return;
 	}
 	if (!g->exists) {
-		add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_CREATE, was, (int)g->kind,
-		    g->name, pos,
-		    was ? "drift: GPO %s was deleted since the last apply "
-			  "(it was %s)"
-			: "GPO %s does not exist%s",
-		    g->name, was ? ag->guid : "");
-		add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, was, (int)g->kind,
-		    g->name, pos,
-		    "settings of a new GPO: firewall rules, local groups%s",
-		    g->kind == IPAM_POL_GPO_DHCP  ? ", dhcpaudit share"
-		    : g->kind == IPAM_POL_GPO_DNS ? ", DNS event log CustomSD"
-						  : "");
-		add(c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, was, (int)g->kind,
-		    g->name, pos,
-		    "Authenticated Users read only; IPAMUG may edit");
-		add(c, IPAM_ACT_GPO_LINK, IPAM_OP_CREATE, was, (int)g->kind,
-		    g->name, pos, "link on the domain head");
-		diff_filter(c, g, ag);
+		diff_gpo_new(c, g, ag);
 		return;
 	}
 	if (g->missing || !g->gpt_present)
@@ -511,58 +627,11 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 		    was ? "drift: " : "", g->name, g->missing ? g->missing : "",
 		    g->missing && !g->gpt_present ? ", " : "",
 		    g->gpt_present ? "" : "GPT.INI missing");
-	if (g->folder_error) {
-		/* Unknown is not inconsistent: say so, and remove nothing
-		 * in a domain seen only in part. */
-		note(c, "the SYSVOL folder ACL of %s could not be read: %s",
-		     g->name, g->folder_error);
-		if (c->complete) {
-			c->complete = false;
-			ALLOC_GROW(c->p->incomplete, c->p->nr_incomplete + 1,
-				   c->p->alloc_incomplete);
-			c->p->incomplete[c->p->nr_incomplete++] = xasprintf(
-				"%s: the SYSVOL folder ACL of %s could not be "
-				"read",
-				c->dom->name, g->name);
-			c->why_not = c->p->incomplete[c->p->nr_incomplete - 1];
-		}
-	}
+	if (g->folder_error)
+		gpo_folder_unknown(c, g);
 	if (!g->settings_current || !g->ext_current || !g->gpt_present ||
-	    g->gpt_version != g->version) {
-		struct strbuf why = STRBUF_INIT;
-		bool drift = was && ag->settings_current;
-
-		for (size_t i = 0; i < g->nr_files; i++)
-			if (!g->files[i].current)
-				strbuf_addf(&why, "%s%s %s",
-					    why.len ? ", " : "",
-					    g->files[i].path,
-					    g->files[i].present ? "edited"
-								: "missing");
-		for (size_t i = 0; i < g->nr_foreign; i++)
-			strbuf_addf(&why, "%s%s not declared%s%s%s",
-				    why.len ? ", " : "", g->foreign[i].path,
-				    g->foreign[i].note ? " (" : "",
-				    g->foreign[i].note ? g->foreign[i].note
-						       : "",
-				    g->foreign[i].note ? ")" : "");
-		if (!g->ext_current)
-			strbuf_addf(&why, "%sgPCMachineExtensionNames differs",
-				    why.len ? ", " : "");
-		if (!g->gpt_present)
-			strbuf_addf(&why, "%sGPT.INI missing",
-				    why.len ? ", " : "");
-		else if (g->gpt_version != g->version)
-			strbuf_addf(&why,
-				    "%sversion %u in AD but %u in GPT.INI",
-				    why.len ? ", " : "", (unsigned)g->version,
-				    (unsigned)g->gpt_version);
-		a = add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, drift,
-			(int)g->kind, g->name, pos, "%s%s",
-			drift ? drift_or : "", why.buf);
-		a->deletes = g->nr_foreign;
-		strbuf_release(&why);
-	}
+	    g->gpt_version != g->version)
+		gpo_settings(c, g, ag);
 	if (!g->dacl_current || (!g->folder_consistent && !g->folder_error)) {
 		bool drift = was && ag->dacl_current;
 

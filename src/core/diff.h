@@ -12,6 +12,9 @@
  * filter removes, unlinks and deletes last.  A domain whose discovery or GPO
  * read is incomplete gets no removals (they are listed as skipped, with the
  * reason).
+ *
+ * Its types are the plan's and the action's, so are their names:
+ * Prefixes: ipam_plan_, ipam_act_, ipam_gpos_
  */
 #ifndef IPAM_DIFF_H
 #define IPAM_DIFF_H

@@ -170,8 +170,9 @@ void ipam_proc_result_release(struct ipam_proc_result *r)
 	strbuf_release(&r->err);
 }
 
-int ipam_proc_call(struct strbuf *out, size_t max, void (*fn)(int fd, void *ctx),
-		   void *ctx, int64_t deadline_ms, int *status)
+int ipam_proc_call(struct strbuf *out, size_t max,
+		   void (*fn)(int fd, void *ctx), void *ctx,
+		   int64_t deadline_ms, int *status)
 {
 	struct strbuf ignored = STRBUF_INIT;
 	struct strbuf *sbs[2] = {out, &ignored};
@@ -212,7 +213,7 @@ int ipam_proc_call(struct strbuf *out, size_t max, void (*fn)(int fd, void *ctx)
 
 long long ipam_proc_start_ticks(long long pid)
 {
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024], *p, *end;
 	unsigned long long start;
 	FILE *f;
 	size_t n;
@@ -230,8 +231,11 @@ long long ipam_proc_start_ticks(long long pid)
 	for (field = 2; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
-	if (field != 22 || sscanf(p, "%llu", &start) != 1 ||
-	    start > (unsigned long long)LLONG_MAX)
+	if (field != 22 || *p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	start = strtoull(p, &end, 10);
+	if (errno || end == p || start > (unsigned long long)LLONG_MAX)
 		return -1;
 	return (long long)start;
 }

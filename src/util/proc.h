@@ -53,8 +53,9 @@ void ipam_proc_result_release(struct ipam_proc_result *r);
  * was stopped); IPAM_EIO when it could not start.  *status (may be NULL)
  * receives the child's status as ipam_proc_run gives it.
  */
-int ipam_proc_call(struct strbuf *out, size_t max, void (*fn)(int fd, void *ctx),
-		   void *ctx, int64_t deadline_ms, int *status);
+int ipam_proc_call(struct strbuf *out, size_t max,
+		   void (*fn)(int fd, void *ctx), void *ctx,
+		   int64_t deadline_ms, int *status);
 
 /* When process pid started, in clock ticks since boot (field 22 of
  * /proc/PID/stat), or -1 when it cannot be told.  No wall clock: a clock
