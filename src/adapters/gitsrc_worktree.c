@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,7 +49,7 @@ static int worktree_dirty(bool *dirty, git_repository *repo, const char *rel,
 {
 	git_status_options so;
 	git_status_list *list = NULL;
-	char *spec[1] = {(char *)rel};
+	char *spec[1] = {(char *)(uintptr_t)rel};
 	size_t i, n;
 
 	*dirty = false;

@@ -195,7 +195,7 @@ static struct ipam_node *generic_body(const struct ipam_notice *n)
 		/* An alias borrows the caller's tree: it is not owned, so
 		 * freeing root leaves it alone. */
 		details = ipam_node_new(IPAM_NODE_ALIAS);
-		details->target = (struct ipam_node *)n->details;
+		details->target = n->details;
 	} else {
 		details = ipam_node_new(IPAM_NODE_MAP);
 	}

@@ -1,6 +1,7 @@
 #include "diff.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,7 +182,7 @@ static void view_release(struct view *w)
 static const struct ipam_server *view_desired(const struct view *w,
 					      const char *name)
 {
-	struct ipam_server key = {.name = (char *)name};
+	struct ipam_server key = {.name = (char *)(uintptr_t)name};
 	const struct ipam_server *kp = &key, *const * hit;
 
 	hit = bsearch(&kp, w->desired, w->nr_desired, sizeof(*w->desired),
@@ -295,7 +296,7 @@ static enum ipam_manageability manage(const struct ipam_desired *d,
 static const struct ipam_inv_server *by_sid(const struct view *w,
 					    const char *sid)
 {
-	struct ipam_inv_server key = {.sid = (char *)sid};
+	struct ipam_inv_server key = {.sid = (char *)(uintptr_t)sid};
 	const struct ipam_inv_server *kp = &key, *const * hit;
 
 	hit = bsearch(&kp, w->by_sid, w->nr_sid, sizeof(*w->by_sid),

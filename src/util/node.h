@@ -45,7 +45,7 @@ struct ipam_node {
 	struct ipam_node **keys;
 	struct ipam_node **items;
 	size_t nr, alloc;
-	struct ipam_node *target; /* ALIAS: the anchored node (not owned) */
+	const struct ipam_node *target; /* ALIAS: the anchored node (not owned) */
 	size_t weight; /* nodes this one stands for, aliases expanded */
 };
 
