@@ -31,7 +31,7 @@ static void setup(struct fixture *f)
 	memset(f, 0, sizeof(*f));
 	f->g.version = f->g.gpt_version = 5;
 	f->g.gpt_present = true;
-	f->g.machine_ext = strdup(EXT);
+	f->g.machine_ext = xstrdup(EXT);
 	f->g.functionality_version = 2;
 	f->set.nr = 2;
 	f->set.files[0].path = "Machine\\Registry.pol";
@@ -160,7 +160,7 @@ static void test_attrs_and_foreign(void **state)
 	/* A file nobody declared goes, and that is a change. */
 	f.g.flags = 0;
 	f.g.foreign = calloc(1, sizeof(*f.g.foreign));
-	f.g.foreign[0].path = strdup("Machine\\Scripts\\x.cmd");
+	f.g.foreign[0].path = xstrdup("Machine\\Scripts\\x.cmd");
 	f.g.nr_foreign = 1;
 	assert_true(plan(&p, &f, EXT));
 	assert_true(p.bump);

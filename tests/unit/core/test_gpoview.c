@@ -27,35 +27,35 @@ static const struct ipam_node *get(const struct ipam_node *m, const char *key)
 
 static void test_to_node(void **state)
 {
-	struct ipam_gpo_state st = {0};
+	struct ipam_gpo_state *st = xcalloc(1, sizeof(*st));
 	struct ipam_node *n;
 	const struct ipam_node *gpos, *g, *x;
-	char *members[] = {"CN=ipam1,CN=Computers,DC=corp"};
+	static const char *const names[] = {"IPAM1_DHCP", "IPAM1_DNS",
+					    "IPAM1_DC_NPS"};
 
 	(void)state;
-	st.domain = "corp.example.test";
-	st.domain_dn = "DC=corp,DC=example,DC=test";
-	st.domain_sid = "S-1-5-21-1-2-3";
-	st.netbios = "CORP";
-	st.dc = "dc1";
-	st.ipam_server = "ipam1.corp.example.test";
-	st.gplink = "";
-	st.ipamug.exists = true;
-	st.ipamug.members = members;
-	st.ipamug.nr_members = 1;
-	st.gpos[0].kind = IPAM_POL_GPO_DHCP;
-	st.gpos[0].name = "IPAM1_DHCP";
-	st.gpos[1].kind = IPAM_POL_GPO_DNS;
-	st.gpos[1].name = "IPAM1_DNS";
-	st.gpos[1].exists = true;
-	st.gpos[1].guid = "{G}";
-	st.gpos[1].dn = "CN={G}";
-	st.gpos[1].machine_ext = "";
-	st.gpos[1].linked = true;
-	st.gpos[1].link_options = 2;
-	st.gpos[2].kind = IPAM_POL_GPO_DC_NPS;
-	st.gpos[2].name = "IPAM1_DC_NPS";
-	n = ipam_gpoview_to_node(&st);
+	st->domain = xstrdup("corp.example.test");
+	st->domain_dn = xstrdup("DC=corp,DC=example,DC=test");
+	st->domain_sid = xstrdup("S-1-5-21-1-2-3");
+	st->netbios = xstrdup("CORP");
+	st->dc = xstrdup("dc1");
+	st->ipam_server = xstrdup("ipam1.corp.example.test");
+	st->gplink = xstrdup("");
+	st->ipamug.exists = true;
+	st->ipamug.members = xcalloc(1, sizeof(char *));
+	st->ipamug.members[0] = xstrdup("CN=ipam1,CN=Computers,DC=corp");
+	st->ipamug.nr_members = 1;
+	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
+		st->gpos[k].kind = (enum ipam_pol_gpo)k;
+		st->gpos[k].name = xstrdup(names[k]);
+	}
+	st->gpos[1].exists = true;
+	st->gpos[1].guid = xstrdup("{G}");
+	st->gpos[1].dn = xstrdup("CN={G}");
+	st->gpos[1].machine_ext = xstrdup("");
+	st->gpos[1].linked = true;
+	st->gpos[1].link_options = 2;
+	n = ipam_gpoview_to_node(st);
 	assert_string_equal(get(n, "domain")->str, "corp.example.test");
 	/* Unknowns are nulls, not missing keys. */
 	assert_int_equal(get(get(n, "ipamServer"), "dn")->kind, IPAM_NODE_NULL);
@@ -77,6 +77,7 @@ static void test_to_node(void **state)
 			 IPAM_NODE_NULL);
 	assert_string_equal(get(gpos->items[2], "role")->str, "dc_nps");
 	ipam_node_free(n);
+	ipam_gpo_state_free(st);
 }
 
 static void test_content_pol(void **state)
