@@ -179,7 +179,7 @@ static int gpo_show(struct cli *cli, int argc, char **argv)
 			log_error("%s", ipam_error_last());
 			ok = 0;
 		} else if (cli->output == IPAM_OUT_JSON) {
-			ipam_node_push(seq, ipam_gpo_state_to_node(st));
+			ipam_node_push(seq, ipam_gpoview_to_node(st));
 		} else {
 			print_state(st);
 		}

@@ -8,6 +8,10 @@
  * GPT.INI, link, DACL, settings files, SYSVOL folder ACL), the DC-side
  * grants and ipamctl's ownership marks -- into a plain value.
  *
+ * The pure decisions live below, in core/ (gpodacl, gposettings, gpogroup,
+ * gpoview) and formats/ (gplink, gpomark, folderacl); the pieces of the
+ * engine are listed in gpo_internal.h.
+ *
  * Write side: each ipam_gpo_ensure_* / ipam_gpo_remove_* step compares the
  * state with what it should be and writes only the difference (a no-op,
  * and no version bump, when already right), updating the state value as
@@ -23,6 +27,7 @@
 #include <stdint.h>
 
 #include "gpostate.h"
+#include "gpoview.h"
 #include "model.h"
 #include "node.h"
 #include "polfile.h"
@@ -63,8 +68,7 @@ void ipam_gpo_close(struct ipam_gpo_session *s);
 /* ---- Observed state: gpostate.h ------------------------------------- */
 
 int ipam_gpo_read(struct ipam_gpo_state **out, struct ipam_gpo_session *s);
-/* For `gpo show -o json` (schemas/gpo-show.schema.json). */
-struct ipam_node *ipam_gpo_state_to_node(const struct ipam_gpo_state *st);
+/* As a tree for `gpo show -o json`: ipam_gpoview_to_node (gpoview.h). */
 
 /* ---- Write side ----------------------------------------------------------
  * Each returns 0 (done, or nothing to do) or an IPAM_E* with the error
@@ -137,40 +141,5 @@ int ipam_gpo_provision(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 size_t ipam_gpo_changes(const struct ipam_gpo_session *s);
 /* LDAP write requests sent so far in this session. */
 size_t ipam_gpo_ldap_writes(const struct ipam_gpo_session *s);
-
-/* Pure helpers, public for the unit tests. */
-
-/* "[LDAP://dn;opts]…": the options of the link to dn (case-insensitive),
- * or -1 when not linked. */
-long ipam_gplink_find(const char *gplink, const char *dn);
-/* gplink with the link to dn added in front (or its options changed in
- * place when it is there). */
-int ipam_gplink_set(struct strbuf *out, const char *gplink, const char *dn,
-		    unsigned options);
-/* gplink without the link to dn. */
-int ipam_gplink_remove(struct strbuf *out, const char *gplink, const char *dn);
-
-/* The mark text for ipamServer and prefix (and source, if any). */
-void ipam_gpo_mark(struct strbuf *out, const char *ipam_server,
-		   const char *prefix, const char *source);
-/* Does mark say ipamctl, this ipamServer and prefix? */
-bool ipam_gpo_mark_owned(const char *mark, const char *ipam_server,
-			 const char *prefix);
-
-/*
- * Put the ACEs of ds in the order of the folder ACL fs (as smbcacls left
- * it): each ACE of ds goes where its mapped folder ACE is; ACEs that map
- * to nothing (S-1-5-32-554, denies) keep their place after.  Used so that
- * Samba's mapping of the AD DACL matches the folder ACE for ACE.
- */
-int ipam_gpo_order_like_folder(struct ipam_sd *ds, const struct ipam_sd *fs);
-/*
- * Fold explicit ACEs whose folder mapping repeats an earlier one's (the
- * default GPO DACL holds (A;CI;…;;;DA) and (A;;…;;;DA)): the earlier ACE
- * takes the later one's rights and flags, the later one goes.  smbcacls
- * keeps one folder ACE of such a pair, so aclcheck could never pass with
- * both.  Returns how many ACEs went.
- */
-int ipam_gpo_fold_duplicates(struct ipam_sd *ds);
 
 #endif

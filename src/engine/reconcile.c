@@ -73,7 +73,7 @@ static int fingerprint(struct ipam_reconcile *r)
 			ipam_node_push(gpos, ipam_node_new(IPAM_NODE_NULL));
 			continue;
 		}
-		n = ipam_gpo_state_to_node(r->states[i]);
+		n = ipam_gpoview_to_node(r->states[i]);
 		seq = child(n, "gpos");
 		for (size_t k = 0; seq && k < seq->nr; k++)
 			blank(child(seq->items[k], "folderAcl"), "sddl");
