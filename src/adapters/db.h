@@ -8,6 +8,10 @@
  * (migrations, versions, row counts), db_settings.c, db_inventory.c
  * (servers and their history), db_runs.c (runs and their journal),
  * db_applied.c (what was applied) and db_lock.c (the reconciler lock).
+ *
+ * Layer adapters/: one module per library or protocol (sqlite, LDAP,
+ * SMB, git, YAML, JSON, HTTP, DNS, DHCP); only an adapter includes its
+ * library's header.  Uses core/ and below; never prints.
  */
 #ifndef IPAM_DB_H
 #define IPAM_DB_H

@@ -5,6 +5,9 @@
  * there, and the *.yaml / *.yml files of one directory of the commit's tree
  * read into memory, named "<commit>:<path>" so that every file:line:col
  * diagnostic names the commit too.
+ *
+ * Prefixes: ipam_git_
+ *   (libgit2 owns the name git2.h; git_ is its prefix).
  */
 #ifndef IPAM_GITSRC_H
 #define IPAM_GITSRC_H

@@ -3,6 +3,9 @@
  * into an ipam_node tree that keeps every position, and emits a tree as
  * YAML.  Input is bounded: UTF-8 only, nesting depth, node count and alias
  * expansion are limited so a hostile file cannot exhaust memory.
+ *
+ * Prefixes: ipam_yaml_
+ *   (libyaml owns the name yaml.h).
  */
 #ifndef IPAM_YAMLIO_H
 #define IPAM_YAMLIO_H

@@ -15,6 +15,10 @@
  *
  * Its types are the plan's and the action's, so are their names:
  * Prefixes: ipam_plan_, ipam_act_, ipam_gpos_
+ *
+ * Layer core/ (this header is its centre): the pure decisions -- diff,
+ * inventory update, GPO settings and DACL plans, plan rendering.  Uses
+ * model/, formats/, util/; no I/O.
  */
 #ifndef IPAM_DIFF_H
 #define IPAM_DIFF_H

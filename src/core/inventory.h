@@ -4,6 +4,9 @@
  * declared but not found) and the manageability the desired state gives.
  * ipam_inventory_plan() is pure: previous rows + observation + desired
  * state in, the rows to write out.  db.c stores them.
+ *
+ * Prefixes: ipam_inv_, ipam_addrs_
+ *   (the inventory types are struct ipam_inv_*).
  */
 #ifndef IPAM_INVENTORY_H
 #define IPAM_INVENTORY_H

@@ -1,6 +1,9 @@
 /*
  * A plan for people and machines: Terraform-like text, JSON
  * (schemas/plan.schema.json) and Markdown for merge-request comments.
+ *
+ * Prefixes: ipam_plan_
+ *   (it renders the plan).
  */
 #ifndef IPAM_PLANOUT_H
 #define IPAM_PLANOUT_H

@@ -12,6 +12,9 @@
  * Parsers take untrusted bytes from SYSVOL: they are bounded, validate
  * everything and fail with IPAM_EINVAL (malformed) or IPAM_ELIMIT (a bound
  * was hit) rather than guess.
+ *
+ * Prefixes: ipam_pol_
+ *   (the Registry.pol codec).
  */
 #ifndef IPAM_POLFILE_H
 #define IPAM_POLFILE_H

@@ -1,8 +1,15 @@
 /*
  * Security descriptors (MS-DTYP 2.4.6): self-relative binary <-> struct
- * (sd.c), SDDL text as Samba 4.17 prints it (sddl.c), ACE editing for GPO
+ * (sd.c), SDDL text as Samba 4.17 prints it (sd_sddl.c), ACE editing for GPO
  * security filtering, and Samba's mapping of a GPO's AD ACL onto its SYSVOL
  * folder. Pure: no I/O.
+ *
+ * Prefixes: ipam_ace_, ipam_acl_
+ *   (the parts of a descriptor).
+ *
+ * Layer formats/ (this header is its centre): pure Windows and AD codecs
+ * -- SIDs, GUIDs, descriptors, policy files, security templates, gPLink,
+ * keytabs, LDAP escaping, git URLs.  Uses util/ only; no I/O.
  */
 #ifndef IPAM_SD_H
 #define IPAM_SD_H

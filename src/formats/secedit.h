@@ -10,6 +10,9 @@
  *
  * Pure: no I/O.  The parser takes untrusted bytes from SYSVOL: bounded,
  * IPAM_EINVAL with the line number when malformed, IPAM_ELIMIT at a bound.
+ *
+ * Prefixes: ipam_inf_
+ *   (the .inf format of security templates).
  */
 #ifndef IPAM_SECEDIT_H
 #define IPAM_SECEDIT_H

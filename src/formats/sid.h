@@ -17,6 +17,9 @@
  * case in braces where Windows names things with them (a GPO's cn and
  * folder, "{31B2F340-016D-11D2-945F-00C04FB984F9}", GPP item uids,
  * client-side extension GUIDs).  Readers accept either case.
+ *
+ * Prefixes: ipam_guid_
+ *   (GUIDs live beside SIDs).
  */
 #ifndef IPAM_SID_H
 #define IPAM_SID_H

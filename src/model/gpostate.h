@@ -4,6 +4,9 @@
  * link, DACL, settings files, SYSVOL folder ACL), the DC-side grants and
  * ipamctl's ownership marks.  A plain value: the diff and the renderers
  * read it without touching the engine.
+ *
+ * Prefixes: ipam_gpo_
+ *   (the GPO state types are struct ipam_gpo_*).
  */
 #ifndef IPAM_GPOSTATE_H
 #define IPAM_GPOSTATE_H

@@ -1,7 +1,15 @@
 /*
  * The desired state: what the YAML says, normalised, with every value
- * remembering where it was written.  A plain value, built by config.c and
- * read by every later stage.
+ * remembering where it was written.  A plain value, decoded by decode.c
+ * and read by every later stage.
+ *
+ * Prefixes: ipam_desired_, ipam_connection_, ipam_role_, ipam_roles_,
+ *   ipam_manageability_, ipam_method_, ipam_auth_, ipam_event_
+ *   (one per type the desired model defines).
+ *
+ * Layer model/ (this header is its centre): the desired state, the
+ * observed state, the GPO state, what was applied; decoding and
+ * validation.  Uses formats/ and util/; no I/O.
  */
 #ifndef IPAM_MODEL_H
 #define IPAM_MODEL_H

@@ -2,6 +2,9 @@
  * The observed model: what discovery found in each domain, as plain
  * values.  Built by discover.c, read by the inventory and (later) the
  * reconciler; no I/O here.
+ *
+ * Prefixes: ipam_obs_
+ *   (short for the observed model, used on every line of discovery).
  */
 #ifndef IPAM_OBSERVED_H
 #define IPAM_OBSERVED_H

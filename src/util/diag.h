@@ -3,6 +3,9 @@
  * each pointing at file:line:col, printed sorted.  Validation collects
  * into a list instead of stopping at the first error so a user fixes all
  * of them in one edit.
+ *
+ * Prefixes: ipam_diags_
+ *   (the collection of diagnostics).
  */
 #ifndef IPAM_DIAG_H
 #define IPAM_DIAG_H

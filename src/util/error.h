@@ -2,6 +2,10 @@
  * Errors: fallible functions return 0 or a negative IPAM_E* code and leave
  * a message in a thread-local "last error", as libgit2 does.  Callers add
  * context in front of a lower-level message instead of overwriting it.
+ *
+ * Layer util/ (this header is its centre): buffers, errors, diagnostics,
+ * logging, text, hashing, the document tree, secrets and child processes.
+ * It uses libc only; every other layer uses it.
  */
 #ifndef IPAM_ERROR_H
 #define IPAM_ERROR_H

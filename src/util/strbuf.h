@@ -3,6 +3,9 @@
  * (it points at a static "" until something is added) and always
  * NUL-terminated.  Allocation failure aborts: a configuration tool has no
  * sensible way to go on without memory, and every caller stays simple.
+ *
+ * Prefixes: strbuf_, x
+ *   (git's names, kept so that code reads like git's).
  */
 #ifndef IPAM_STRBUF_H
 #define IPAM_STRBUF_H

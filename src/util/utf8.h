@@ -3,6 +3,9 @@
  * nothing above U+10FFFF.  Every module that checks or converts text
  * decodes it here, and the UTF-16LE of Windows files (Registry.pol,
  * security templates) is converted here, on the same decoder.  Pure.
+ *
+ * Prefixes: ipam_utf16le_
+ *   (UTF-16LE, converted through the one UTF-8 decoder).
  */
 #ifndef IPAM_UTF8_H
 #define IPAM_UTF8_H
