@@ -42,9 +42,9 @@ struct cli {
 	int output_set;
 	int verbosity; /* -v count minus -q count */
 
-	const struct command *cmd;    /* the command running */
-	struct ipam_desired *d;	      /* CLI_CONFIG (CLI_CONFIG_IF_ANY) */
-	struct ipam_db *db;	      /* CLI_DB */
+	const struct command *cmd; /* the command running */
+	struct ipam_desired *d;	   /* CLI_CONFIG (CLI_CONFIG_IF_ANY) */
+	struct ipam_db *db;	   /* CLI_DB */
 	struct ipam_discover_progress progress; /* CLI_LAB: on a terminal */
 };
 

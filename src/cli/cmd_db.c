@@ -297,12 +297,10 @@ static int db_check(struct cli *cli, void *opts, int argc, char **argv)
 		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
 				       argv[1]);
 	if (o->force && strcmp(sub, "init"))
-		return cli_usage_error(cli->cmd,
-				       "--force goes with 'db init'");
+		return cli_usage_error(cli->cmd, "--force goes with 'db init'");
 	if (cli->output != IPAM_OUT_TEXT &&
 	    (cli->output != IPAM_OUT_JSON || strcmp(sub, "info")))
-		return cli_usage_error(cli->cmd,
-				       "only 'db info' writes json");
+		return cli_usage_error(cli->cmd, "only 'db info' writes json");
 	return 0;
 }
 

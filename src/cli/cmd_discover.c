@@ -321,8 +321,7 @@ static struct ipam_node *summary_node(long long run_id,
 	return root;
 }
 
-static int discover_option(struct cli *cli, void *opts, int id,
-			   const char *arg)
+static int discover_option(struct cli *cli, void *opts, int id, const char *arg)
 {
 	const char **domain = opts;
 
@@ -426,4 +425,3 @@ out:
 	ipam_observed_free(obs);
 	return ret;
 }
-

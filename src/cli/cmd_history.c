@@ -17,8 +17,7 @@ struct history_opts {
 };
 
 static const struct history_opts history_defaults = {.limit = 20};
-static int history_option(struct cli *cli, void *opts, int id,
-			  const char *arg);
+static int history_option(struct cli *cli, void *opts, int id, const char *arg);
 static int history_check(struct cli *cli, void *opts, int argc, char **argv);
 static int history_run(struct cli *cli, void *opts, int argc, char **argv);
 
@@ -157,8 +156,7 @@ out:
 	return rc;
 }
 
-static int history_option(struct cli *cli, void *opts, int id,
-			  const char *arg)
+static int history_option(struct cli *cli, void *opts, int id, const char *arg)
 {
 	struct history_opts *o = opts;
 	char *end;
@@ -182,16 +180,14 @@ static int history_check(struct cli *cli, void *opts, int argc, char **argv)
 		return cli_usage_error(cli->cmd,
 				       "history show takes one run id");
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
-		return cli_usage_error(cli->cmd,
-				       "history writes text or json");
+		return cli_usage_error(cli->cmd, "history writes text or json");
 	return 0;
 }
 
 static void list_text(const struct ipam_db_run *runs, size_t nr)
 {
-	printf("%5s  %-20s  %-9s  %-10s  %-12s  %-12s  %s\n", "run",
-	       "started", "command", "outcome", "config", "commit",
-	       "summary");
+	printf("%5s  %-20s  %-9s  %-10s  %-12s  %-12s  %s\n", "run", "started",
+	       "command", "outcome", "config", "commit", "summary");
 	for (size_t i = 0; i < nr; i++) {
 		const char *sum = runs[i].summary ? runs[i].summary : "";
 		int len = (int)strcspn(sum, "\n");

@@ -77,11 +77,13 @@ static struct ipam_node *server_node(const struct ipam_inv_server *s)
 		ipam_node_push(addrs, ipam_node_str(s->addrs[i].text));
 	ipam_node_set(m, "addresses", addrs);
 	ipam_node_set(m, "operatingSystem", ipam_node_str_or_null(s->os_name));
-	ipam_node_set(m, "operatingSystemVersion", ipam_node_str_or_null(s->os_version));
+	ipam_node_set(m, "operatingSystemVersion",
+		      ipam_node_str_or_null(s->os_version));
 	ipam_node_set_str(m, "accessStatus",
 			  s->access ? s->access : NOT_CHECKED);
 	ipam_node_set_str(m, "status", ipam_inv_status_name(s->status));
-	ipam_node_set(m, "statusDetail", ipam_node_str_or_null(s->status_detail));
+	ipam_node_set(m, "statusDetail",
+		      ipam_node_str_or_null(s->status_detail));
 	ipam_node_set(m, "owner", ipam_node_str_or_null(s->owner));
 	ipam_node_set(m, "description", ipam_node_str_or_null(s->description));
 	ipam_node_set(m, "objectGUID", ipam_node_str_or_null(s->guid));

@@ -402,9 +402,8 @@ static int plan_steps(struct cli *cli, const struct opts *o,
 	any = o->mode == MODE_DRIFT ? run->r.plan.drift > 0
 				    : run->r.plan.nr > 0;
 	*outcome = any ? "succeeded" : "no_changes";
-	return (o->detailed || o->mode == MODE_DRIFT) && any
-		       ? IPAM_EXIT_CHANGES
-		       : IPAM_EXIT_OK;
+	return (o->detailed || o->mode == MODE_DRIFT) && any ? IPAM_EXIT_CHANGES
+							     : IPAM_EXIT_OK;
 }
 
 static int plan_run(struct cli *cli, void *opts, int argc, char **argv)
@@ -429,8 +428,8 @@ static int plan_run(struct cli *cli, void *opts, int argc, char **argv)
 	run.source = cli_config_path(cli);
 	ret = ipam_run_begin(&run);
 	if (!ret) {
-		run.commit = cli_checkout_commit(commit, sizeof(commit),
-						 run.source);
+		run.commit =
+			cli_checkout_commit(commit, sizeof(commit), run.source);
 		ret = plan_steps(cli, o, &run, &outcome);
 	}
 	if (ret < 0) {

@@ -30,8 +30,7 @@ struct provision_opts {
 
 static int provision_option(struct cli *cli, void *opts, int id,
 			    const char *arg);
-static int provision_check(struct cli *cli, void *opts, int argc,
-			   char **argv);
+static int provision_check(struct cli *cli, void *opts, int argc, char **argv);
 static int provision_ready(struct cli *cli, void *opts);
 static int provision_run(struct cli *cli, void *opts, int argc, char **argv);
 
@@ -118,8 +117,7 @@ static int provision_option(struct cli *cli, void *opts, int id,
 	return 0;
 }
 
-static int provision_check(struct cli *cli, void *opts, int argc,
-			   char **argv)
+static int provision_check(struct cli *cli, void *opts, int argc, char **argv)
 {
 	const struct provision_opts *o = opts;
 
@@ -191,8 +189,8 @@ static void print_done(const struct provision *p)
 }
 
 /* The result: recorded with the run, printed with -o json. */
-static struct ipam_node *result(const struct provision *p,
-				struct printer *pr, bool ok)
+static struct ipam_node *result(const struct provision *p, struct printer *pr,
+				bool ok)
 {
 	struct ipam_node *res = ipam_node_new(IPAM_NODE_MAP);
 

@@ -71,8 +71,7 @@ static const struct cli_option reconcile_options[] = {
 
 static int reconcile_option(struct cli *cli, void *opts, int id,
 			    const char *arg);
-static int reconcile_check(struct cli *cli, void *opts, int argc,
-			   char **argv);
+static int reconcile_check(struct cli *cli, void *opts, int argc, char **argv);
 static int reconcile_run(struct cli *cli, void *opts, int argc, char **argv);
 static int status_check(struct cli *cli, void *opts, int argc, char **argv);
 static int status_run(struct cli *cli, void *opts, int argc, char **argv);
@@ -173,7 +172,6 @@ static int should_stop(void)
 
 /* ---- one cycle ----------------------------------------------------------- */
 
-
 /* The commit a cycle fetched: id ("" when none), author and subject. */
 struct commit_info {
 	char id[41];
@@ -268,8 +266,7 @@ static char *last_good_commit(struct ipam_db *db)
  * gets the commit last applied, from the history (NULL if none).  d is
  * the last good desired state, if known, for the database path. */
 static void record_failure(struct loop *L, const struct ipam_desired *d,
-			   struct ipam_run *run, const char *error,
-			   char **good)
+			   struct ipam_run *run, const char *error, char **good)
 {
 	struct ipam_db *db = NULL;
 	struct strbuf path = STRBUF_INIT;
@@ -502,8 +499,9 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 	       run->res.not_done);
 	if (rc) {
 		*outcome = stop_requested ? "interrupted" : "failed";
-		ipam_run_notify_applied(run, run->res.error ? run->res.error
-							    : ipam_error_last());
+		ipam_run_notify_applied(run, run->res.error
+						     ? run->res.error
+						     : ipam_error_last());
 		return rc;
 	}
 	*outcome = p->nr ? "succeeded" : "no_changes";
@@ -533,8 +531,8 @@ static int cycle_run(struct loop *L, const struct ipam_desired *d,
 			"the desired state declares no discovery domain: "
 			"refused (never read as 'remove everything')");
 		ipam_node_set_str(details, "error", ipam_error_last());
-		ipam_run_notify(&run, IPAM_EVENT_REFUSED, details, "ipamctl: %s",
-				ipam_error_last());
+		ipam_run_notify(&run, IPAM_EVENT_REFUSED, details,
+				"ipamctl: %s", ipam_error_last());
 		ipam_node_free(details);
 		ret = IPAM_EINVAL;
 		goto end;
@@ -554,11 +552,10 @@ static int cycle_run(struct loop *L, const struct ipam_desired *d,
 		ret = ipam_run_begin(&run);
 	if (!ret) {
 		run.commit = ci->id[0] ? ci->id
-			     : !L->url
-				     ? cli_checkout_commit(checkout,
-							   sizeof(checkout),
-							   run.source)
-				     : NULL;
+			     : !L->url ? cli_checkout_commit(checkout,
+							     sizeof(checkout),
+							     run.source)
+				       : NULL;
 		ret = cycle_steps(&run, &outcome);
 	}
 end:
@@ -861,8 +858,8 @@ static void status_text(const struct ipam_db_run *applied,
 			const struct ipam_db_run *attempted)
 {
 	if (applied) {
-		printf("last applied:   run %lld, %s, commit %s\n",
-		       applied->id, applied->started_at,
+		printf("last applied:   run %lld, %s, commit %s\n", applied->id,
+		       applied->started_at,
 		       applied->git_commit ? applied->git_commit
 					   : "(local files)");
 		print_author(applied);
@@ -871,8 +868,7 @@ static void status_text(const struct ipam_db_run *applied,
 	}
 	if (attempted) {
 		printf("last attempted: run %lld, %s, %s, commit %s\n",
-		       attempted->id, attempted->started_at,
-		       attempted->outcome,
+		       attempted->id, attempted->started_at, attempted->outcome,
 		       attempted->git_commit ? attempted->git_commit
 					     : "(local files)");
 		print_author(attempted);

@@ -18,8 +18,8 @@ static const struct command *const commands[] = {
 	&cmd_validate_def,  &cmd_show_desired_def, &cmd_discover_def,
 	&cmd_inventory_def, &cmd_plan_def,	   &cmd_apply_def,
 	&cmd_drift_def,	    &cmd_history_def,	   &cmd_reconcile_def,
-	&cmd_status_def,    &cmd_provision_def,
-	&cmd_gpo_def,	    &cmd_db_def,
+	&cmd_status_def,    &cmd_provision_def,	   &cmd_gpo_def,
+	&cmd_db_def,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -47,8 +47,11 @@ static const struct command *find(const char *name)
 	return NULL;
 }
 
+/* --version only: no -V. */
+enum { OPT_VERSION = CLI_OPT_OWN };
+
 static const struct cli_option main_options[] = {
-	{"version", CLI_NO_ARG, 'V', "the version of ipamctl"},
+	{"version", CLI_NO_ARG, OPT_VERSION, "the version of ipamctl"},
 	{NULL, 0, 0, NULL},
 };
 
@@ -60,10 +63,9 @@ static int parse_global(struct cli *cli, int argc, char **argv, int *next)
 	const char *arg;
 	int id, ret = 0;
 
-	cli_getopt_init(&g, main_options, cli_global_options, true, argc,
-			argv);
+	cli_getopt_init(&g, main_options, cli_global_options, true, argc, argv);
 	while (!ret && (id = cli_getopt_next(&g, &arg)) != CLI_GETOPT_END) {
-		if (id == 'V') {
+		if (id == OPT_VERSION) {
 			printf("ipamctl %s\n", IPAM_VERSION);
 			ret = 1 + IPAM_EXIT_OK;
 		} else if (id == 'h') {

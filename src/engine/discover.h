@@ -26,9 +26,9 @@ struct ipam_discover_progress {
 struct ipam_discover_opts {
 	const char *only_domain; /* NULL: every discovery domain */
 	struct ipam_discover_progress progress;
-	int dhcp_client_port;	 /* 68 */
-	int dhcp_server_port;	 /* 67 */
-	int dhcp_timeout_ms;	 /* per try */
+	int dhcp_client_port; /* 68 */
+	int dhcp_server_port; /* 67 */
+	int dhcp_timeout_ms;  /* per try */
 	int dhcp_tries;
 };
 

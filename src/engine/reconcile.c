@@ -268,7 +268,8 @@ static void record_applied(struct ipam_reconcile *r, struct ipam_db *db,
 			&ad, &in, r->states[i],
 			ipam_applied_find(&r->applied, r->d->domains[i].name));
 		if (ipam_db_applied_store(db, run_id, &ad)) {
-			ALLOC_GROW(res->record_errors, res->nr_record_errors + 1,
+			ALLOC_GROW(res->record_errors,
+				   res->nr_record_errors + 1,
 				   res->alloc_record_errors);
 			res->record_errors[res->nr_record_errors++] =
 				xstrdup(ipam_error_last());

@@ -23,9 +23,8 @@ const char *ipam_run_kind_name(enum ipam_run_kind kind)
 		[IPAM_RUN_GPO_FILTER] = "gpo-filter",
 	};
 
-	return (unsigned)kind < sizeof(names) / sizeof(names[0])
-		       ? names[kind]
-		       : "?";
+	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind]
+								 : "?";
 }
 
 void ipam_run_init(struct ipam_run *run, enum ipam_run_kind kind,

@@ -44,14 +44,14 @@ typedef int (*ipam_run_step_fn)(struct ipam_run *run, void *ctx);
 struct ipam_run {
 	enum ipam_run_kind kind;
 	const struct ipam_desired *d;
-	struct ipam_db *db;   /* NULL: nothing locked, nothing recorded */
-	const char *command;  /* in the history; default: the kind's name */
-	const char *lock_as;  /* the lock's holder; default: the kind's name */
-	bool lock, record;    /* default: true when there is a database */
-	int lock_timeout;     /* seconds to wait for another run */
+	struct ipam_db *db;  /* NULL: nothing locked, nothing recorded */
+	const char *command; /* in the history; default: the kind's name */
+	const char *lock_as; /* the lock's holder; default: the kind's name */
+	bool lock, record;   /* default: true when there is a database */
+	int lock_timeout;    /* seconds to wait for another run */
 	long long allow_removals; /* -1: safety.maxRemovals */
-	bool with_result; /* the summary has the apply's counts (apply and
-			     reconcile that apply) */
+	bool with_result;     /* the summary has the apply's counts (apply and
+				 reconcile that apply) */
 	bool summary_newline; /* provision's record ends its summary with a
 				 newline, as it always has */
 
@@ -115,8 +115,7 @@ int ipam_run_apply(struct ipam_run *run);
  * "refused", "interrupted") and the summary (with error, when not NULL),
  * then release the lock.  Nothing is recorded without a run record.
  */
-int ipam_run_end(struct ipam_run *run, const char *outcome,
-		 const char *error);
+int ipam_run_end(struct ipam_run *run, const char *outcome, const char *error);
 
 /* Free what the steps made; releases the lock if end did not run. */
 void ipam_run_release(struct ipam_run *run);
