@@ -1,19 +1,59 @@
+#include <ctype.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
 #include "db.h"
 #include "error.h"
 #include "gitsrc.h"
+#include "json.h"
 #include "log.h"
+#include "run.h"
 #include "strbuf.h"
 #include "banned.h"
 
 #define DEFAULT_CONFIG "/etc/ipamctl"
+
+const struct cli_option cli_global_options[] = {
+	{"config", CLI_ARG, 'c', "desired state: a file or a directory"},
+	{"db", CLI_ARG, CLI_OPT_DB, "state database, sqlite:PATH"},
+	{"output", CLI_ARG, 'o', "text, json, yaml or markdown"},
+	{"verbose", CLI_NO_ARG, 'v', "more detail on stderr"},
+	{"quiet", CLI_NO_ARG, 'q', "only warnings and errors on stderr"},
+	{"help", CLI_NO_ARG, 'h', "this help"},
+	{NULL, 0, 0, NULL},
+};
+
+static int set_output(struct cli *cli, const char *arg)
+{
+	static const struct {
+		const char *name;
+		enum ipam_output out;
+	} formats[] = {
+		{"text", IPAM_OUT_TEXT},
+		{"json", IPAM_OUT_JSON},
+		{"yaml", IPAM_OUT_YAML},
+		{"markdown", IPAM_OUT_MARKDOWN},
+	};
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcmp(arg, formats[i].name)) {
+			cli->output = formats[i].out;
+			cli->output_set = 1;
+			return 0;
+		}
+	fprintf(stderr,
+		"ipamctl: unknown output format '%s' (text, json, yaml, "
+		"markdown)\n",
+		arg);
+	return -1;
+}
 
 int cli_global_option(struct cli *cli, int opt, const char *arg)
 {
@@ -21,27 +61,11 @@ int cli_global_option(struct cli *cli, int opt, const char *arg)
 	case 'c':
 		cli->config = arg;
 		return 0;
-	case 0x100:
+	case CLI_OPT_DB:
 		cli->db_uri = arg;
 		return 0;
 	case 'o':
-		if (!strcmp(arg, "text"))
-			cli->output = IPAM_OUT_TEXT;
-		else if (!strcmp(arg, "json"))
-			cli->output = IPAM_OUT_JSON;
-		else if (!strcmp(arg, "yaml"))
-			cli->output = IPAM_OUT_YAML;
-		else if (!strcmp(arg, "markdown"))
-			cli->output = IPAM_OUT_MARKDOWN;
-		else {
-			fprintf(stderr,
-				"ipamctl: unknown output format '%s' (text, "
-				"json, yaml, markdown)\n",
-				arg);
-			return -1;
-		}
-		cli->output_set = 1;
-		return 0;
+		return set_output(cli, arg);
 	case 'v':
 		cli->verbosity++;
 		ipam_log_set_level(IPAM_LOG_NOTICE + cli->verbosity);
@@ -53,6 +77,100 @@ int cli_global_option(struct cli *cli, int opt, const char *arg)
 	default:
 		return 1;
 	}
+}
+
+static size_t nr_options(const struct cli_option *o)
+{
+	size_t n = 0;
+
+	while (o && o[n].name)
+		n++;
+	return n;
+}
+
+static void add_options(struct cli_getopt *g, const struct cli_option *o)
+{
+	for (; o && o->name; o++) {
+		struct option *lo = &g->longopts[g->nr++];
+
+		lo->name = o->name;
+		lo->has_arg = o->has_arg ? required_argument : no_argument;
+		lo->flag = NULL;
+		lo->val = o->id;
+		if (o->id < 0x80 && isalpha(o->id)) {
+			strbuf_addch(&g->shortopts, (char)o->id);
+			if (o->has_arg)
+				strbuf_addch(&g->shortopts, ':');
+		}
+	}
+}
+
+void cli_getopt_init(struct cli_getopt *g, const struct cli_option *own,
+		     const struct cli_option *more, bool stop_at_arg, int argc,
+		     char **argv)
+{
+	memset(g, 0, sizeof(*g));
+	strbuf_init(&g->shortopts);
+	/* "+": stop at the first argument (the command name); ":" first
+	 * would change what getopt returns for a missing argument. */
+	if (stop_at_arg)
+		strbuf_addch(&g->shortopts, '+');
+	g->longopts = xcalloc(nr_options(own) + nr_options(more) + 1,
+			      sizeof(*g->longopts));
+	add_options(g, own);
+	add_options(g, more);
+	g->argc = argc;
+	g->argv = argv;
+	optind = 0; /* 0: glibc re-initialises (and permutes) */
+	opterr = 0;
+}
+
+int cli_getopt_next(struct cli_getopt *g, const char **arg)
+{
+	int c = getopt_long(g->argc, g->argv, g->shortopts.buf, g->longopts,
+			    NULL);
+
+	*arg = optarg;
+	g->next = optind;
+	if (c == '?' || c == ':') {
+		g->bad = g->argv[optind - 1];
+		return CLI_GETOPT_BAD;
+	}
+	return c == -1 ? CLI_GETOPT_END : c;
+}
+
+void cli_getopt_release(struct cli_getopt *g)
+{
+	free(g->longopts);
+	g->longopts = NULL;
+	strbuf_release(&g->shortopts);
+}
+
+int cli_parse_options(struct cli *cli, const struct command *cmd, void *opts,
+		      int argc, char **argv, int *first_arg)
+{
+	struct cli_getopt g;
+	const char *arg;
+	int id, ret = 0;
+
+	cli_getopt_init(&g, cmd->options, cli_global_options, false, argc,
+			argv);
+	while (!ret && (id = cli_getopt_next(&g, &arg)) != CLI_GETOPT_END) {
+		if (id == 'h') {
+			cli_usage(cmd, 0);
+			ret = 1;
+		} else if (id == CLI_GETOPT_BAD) {
+			cli_usage_error(cmd, "bad option '%s'", g.bad);
+			ret = -1;
+		} else if ((ret = cli_global_option(cli, id, arg)) == 1) {
+			ret = cmd->option && cmd->option(cli, opts, id, arg)
+				      ? -1
+				      : 0;
+		}
+	}
+	*first_arg = g.next;
+	cli_getopt_release(&g);
+	return ret;
 }
 
 static const char global_help[] =
@@ -93,34 +211,114 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	return IPAM_EXIT_ERROR;
 }
 
-int cli_parse_global_only(struct cli *cli, const struct command *cmd, int argc,
-			  char **argv)
+static int open_db_read(struct cli *cli)
 {
-	static const struct option opts[] = {CLI_GLOBAL_LONGOPTS,
-					     {NULL, 0, NULL, 0}};
-	int c;
+	struct strbuf path = STRBUF_INIT;
+	int rc = cli_db_path(cli, cli->d, &path);
 
-	optind = 0; /* 0: glibc re-initialises (and permutes) */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS, opts,
-				NULL)) != -1) {
-		if (c == 'h') {
-			cli_usage(cmd, 0);
-			return -2;
-		}
-		if (c == '?' || c == ':') {
-			cli_usage_error(cmd, "bad option '%s'",
-					argv[optind - 1]);
-			return -1;
-		}
-		if (cli_global_option(cli, c, optarg))
-			return -1;
+	if (!rc)
+		rc = ipam_db_open(&cli->db, path.buf, 0);
+	strbuf_release(&path);
+	return rc;
+}
+
+/* What the command's flags ask for, before its run; 0 or exit status. */
+static int setup(struct cli *cli, const struct command *cmd, void *opts)
+{
+	if (cmd->setup & CLI_LAB && isatty(STDERR_FILENO) &&
+	    cli->verbosity >= 0)
+		cli->progress.fn = cli_progress;
+	if ((cmd->setup & CLI_CONFIG ||
+	     (cmd->setup & CLI_CONFIG_IF_ANY && cli_config_available(cli))) &&
+	    cli_load_desired(cli, &cli->d))
+		return IPAM_EXIT_ERROR;
+	if (cmd->ready) {
+		int ret = cmd->ready(cli, opts);
+
+		if (ret)
+			return ret;
 	}
-	if (optind < argc) {
-		cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-		return -1;
+	if (cmd->setup & CLI_DB && cli_open_db(cli, cli->d, &cli->db)) {
+		log_error("%s", ipam_error_last());
+		return IPAM_EXIT_ERROR;
+	}
+	if (cmd->setup & CLI_DB_READ && open_db_read(cli)) {
+		log_error("%s", ipam_error_last());
+		return IPAM_EXIT_ERROR;
 	}
 	return 0;
+}
+
+int cli_run_command(struct cli *cli, const struct command *cmd, int argc,
+		    char **argv)
+{
+	void *opts = NULL;
+	int first = argc, ret;
+
+	cli->cmd = cmd;
+	if (cmd->setup & CLI_RAW)
+		return cmd->run(cli, NULL, argc, argv);
+	if (cmd->opts_size) {
+		opts = xcalloc(1, cmd->opts_size);
+		if (cmd->defaults)
+			memcpy(opts, cmd->defaults, cmd->opts_size);
+	}
+	ret = cli_parse_options(cli, cmd, opts, argc, argv, &first);
+	if (ret) {
+		ret = ret > 0 ? IPAM_EXIT_OK : IPAM_EXIT_ERROR;
+		goto out;
+	}
+	if (cmd->check)
+		ret = cmd->check(cli, opts, argc - first, argv + first);
+	else if (first + cmd->max_args < argc)
+		ret = cli_usage_error(cmd, "unexpected argument '%s'",
+				      argv[first + cmd->max_args]);
+	if (!ret)
+		ret = setup(cli, cmd, opts);
+	if (!ret)
+		ret = cmd->run(cli, opts, argc - first, argv + first);
+out:
+	ipam_db_close(cli->db);
+	cli->db = NULL;
+	ipam_desired_free(cli->d);
+	cli->d = NULL;
+	free(opts);
+	return ret;
+}
+
+void cli_print_prepare_errors(const struct ipam_run *run)
+{
+	size_t n = run->prepared && run->r.d ? run->r.d->nr_domains : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (run->r.gpo_errors && run->r.gpo_errors[i])
+			log_error("%s", run->r.gpo_errors[i]);
+}
+
+void cli_print_apply_errors(const struct ipam_run *run)
+{
+	for (size_t i = 0; i < run->res.nr_record_errors; i++)
+		log_error("%s", run->res.record_errors[i]);
+}
+
+void cli_print_json(const struct ipam_node *n)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	if (!ipam_json_write(&out, n, IPAM_JSON_PRETTY))
+		fputs(out.buf, stdout);
+	strbuf_release(&out);
+}
+
+void cli_progress(void *ctx, const char *domain, const char *step)
+{
+	(void)ctx;
+	if (!step) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	fprintf(stderr, "\r\033[K%s: %s", domain, step);
+	fflush(stderr);
 }
 
 int cli_config_available(const struct cli *cli)

@@ -6,10 +6,13 @@
 #ifndef IPAM_CLI_H
 #define IPAM_CLI_H
 
-#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
 
 #include "diag.h"
+#include "discover.h"
 #include "model.h"
+#include "strbuf.h"
 
 enum ipam_exit {
 	IPAM_EXIT_OK = 0,
@@ -24,37 +27,121 @@ enum ipam_output {
 	IPAM_OUT_MARKDOWN,
 };
 
+struct ipam_db;
+struct command;
+struct option;
+
+/*
+ * The shared state of a run of the tool: the global options, and what
+ * main set up for the command (its RUN_SETUP flags).
+ */
 struct cli {
 	const char *config; /* -c; NULL = IPAMCTL_CONFIG or the default */
 	const char *db_uri; /* --db */
 	enum ipam_output output;
 	int output_set;
 	int verbosity; /* -v count minus -q count */
+
+	const struct command *cmd; /* the command running */
+	struct ipam_desired *d;	   /* CLI_CONFIG (CLI_CONFIG_IF_ANY) */
+	struct ipam_db *db;	   /* CLI_DB */
+	struct ipam_discover_progress progress; /* CLI_LAB: on a terminal */
+};
+
+/* One option: --name (and -<id> when id is a letter). */
+struct cli_option {
+	const char *name;
+	int has_arg; /* CLI_NO_ARG or CLI_ARG */
+	int id;	     /* a letter, or CLI_OPT_OWN and up */
+	const char *help;
+};
+
+enum { CLI_NO_ARG = 0, CLI_ARG = 1 };
+
+/* The ids of long-only options: a command's own count up from
+ * CLI_OPT_OWN (an enum in its file). */
+enum { CLI_OPT_DB = 0x100, CLI_OPT_OWN = 0x200 };
+
+/* What main sets up before a command's run, once (git's RUN_SETUP). */
+enum cli_setup {
+	CLI_CONFIG = 1 << 0,	    /* the desired state, in cli->d */
+	CLI_CONFIG_IF_ANY = 1 << 1, /* the same when one is available */
+	CLI_DB = 1 << 2,	    /* the state database (to change) */
+	CLI_LOCK = 1 << 3,	    /* runs take the reconciler lock */
+	CLI_LAB = 1 << 4,	    /* talks to AD: progress on a terminal */
+	CLI_RAW = 1 << 5,	    /* parses its own argv (subcommands) */
+	CLI_DB_READ = 1 << 6,	    /* the state database, to read only */
 };
 
 struct command {
 	const char *name;
 	const char *summary;
 	const char *usage; /* full help text after "usage: ipamctl " */
-	int (*run)(struct cli *cli, int argc, char **argv);
+	unsigned setup;	   /* enum cli_setup */
+	const struct cli_option *options; /* its own, up to {NULL} */
+	int max_args;			  /* positional arguments */
+	/* The command's option values: opts_size bytes, a copy of
+	 * defaults (NULL: zeroes). */
+	size_t opts_size;
+	const void *defaults;
+	/* One of its own options: 0, or nonzero when refused (said). */
+	int (*option)(struct cli *cli, void *opts, int id, const char *arg);
+	/* After parsing, before any set-up: the positional arguments and
+	 * option combinations; 0 or an exit status (said). */
+	int (*check)(struct cli *cli, void *opts, int argc, char **argv);
+	/* After the desired state is loaded, before the database opens. */
+	int (*ready)(struct cli *cli, void *opts);
+	/* The command; its exit status.  CLI_RAW: argc/argv as given. */
+	int (*run)(struct cli *cli, void *opts, int argc, char **argv);
 };
 
-/* Options every command accepts (getopt_long), after its own. */
-#define CLI_GLOBAL_SHORTOPTS "c:o:vqh"
-extern const struct option cli_global_options[];
-#define CLI_GLOBAL_LONGOPTS                                                    \
-	{"config", required_argument, NULL, 'c'},                              \
-		{"db", required_argument, NULL, 0x100},                        \
-		{"output", required_argument, NULL, 'o'},                      \
-		{"verbose", no_argument, NULL, 'v'},                           \
-		{"quiet", no_argument, NULL, 'q'},                             \
-	{                                                                      \
-		"help", no_argument, NULL, 'h'                                 \
-	}
+/* The global options, in every command's table. */
+extern const struct cli_option cli_global_options[];
 
 /*
- * Handle a global option returned by getopt_long: 0 when handled,
- * 1 when it is not a global option, -1 on a bad value (message printed).
+ * Parse argv (argv[0] the command name) with the options of cmd and the
+ * global ones; a command option goes to cmd->option(cli, opts, ...).
+ * *first_arg gets the index of the first positional argument (getopt
+ * puts them last).  Returns 0, 1 when --help was printed, -1 on an
+ * error (said on stderr, with the usage).
+ */
+int cli_parse_options(struct cli *cli, const struct command *cmd, void *opts,
+		      int argc, char **argv, int *first_arg);
+
+/*
+ * The option scanner under cli_parse_options (and main's global options):
+ * getopt_long over a table made of cli_option tables, so that every
+ * command spells and abbreviates its options the same way.
+ */
+struct cli_getopt {
+	struct option *longopts;
+	size_t nr;
+	struct strbuf shortopts;
+	int argc;
+	char **argv;
+	int next;	 /* the index after the last option read */
+	const char *bad; /* the argument of CLI_GETOPT_BAD */
+};
+
+enum { CLI_GETOPT_END = -1, CLI_GETOPT_BAD = -2 };
+
+/* Scan argv[1..] for own then more (either NULL); stop_at_arg: at the
+ * first argument that is no option (else they are moved last). */
+void cli_getopt_init(struct cli_getopt *g, const struct cli_option *own,
+		     const struct cli_option *more, bool stop_at_arg, int argc,
+		     char **argv);
+/* The next option's id (*arg its value), CLI_GETOPT_END, or
+ * CLI_GETOPT_BAD for an unknown option or a missing value. */
+int cli_getopt_next(struct cli_getopt *g, const char **arg);
+void cli_getopt_release(struct cli_getopt *g);
+
+/* Parse, set up (cmd->setup) and run cmd; its exit status. */
+int cli_run_command(struct cli *cli, const struct command *cmd, int argc,
+		    char **argv);
+
+/*
+ * Handle a global option: 0 when handled, 1 when it is not a global
+ * option, -1 on a bad value (message printed).
  */
 int cli_global_option(struct cli *cli, int opt, const char *arg);
 /* Print the command's usage to stdout (help) or stderr (error). */
@@ -62,9 +149,6 @@ void cli_usage(const struct command *cmd, int to_stderr);
 /* Report a usage error for cmd and return IPAM_EXIT_ERROR. */
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Parse a command's options: only the global ones. */
-int cli_parse_global_only(struct cli *cli, const struct command *cmd, int argc,
-			  char **argv);
 
 /* The path of the desired state: -c, $IPAMCTL_CONFIG, or /etc/ipamctl. */
 const char *cli_config_path(const struct cli *cli);
@@ -88,25 +172,22 @@ int cli_db_path(struct cli *cli, const struct ipam_desired *d,
 /* A desired state is named (-c, $IPAMCTL_CONFIG) or the default exists:
  * read-only commands use it only then. */
 int cli_config_available(const struct cli *cli);
-struct ipam_db;
 /* Open the state database for a command that changes it: it must exist,
  * be of this ipamctl's schema, and agree with d's provisioning settings. */
 int cli_open_db(struct cli *cli, const struct ipam_desired *d,
 		struct ipam_db **out);
 
-int cmd_validate(struct cli *cli, int argc, char **argv);
-int cmd_show_desired(struct cli *cli, int argc, char **argv);
-int cmd_db(struct cli *cli, int argc, char **argv);
-int cmd_discover(struct cli *cli, int argc, char **argv);
-int cmd_inventory(struct cli *cli, int argc, char **argv);
-int cmd_gpo(struct cli *cli, int argc, char **argv);
-int cmd_provision(struct cli *cli, int argc, char **argv);
-int cmd_plan(struct cli *cli, int argc, char **argv);
-int cmd_apply(struct cli *cli, int argc, char **argv);
-int cmd_drift(struct cli *cli, int argc, char **argv);
-int cmd_history(struct cli *cli, int argc, char **argv);
-int cmd_reconcile(struct cli *cli, int argc, char **argv);
-int cmd_status(struct cli *cli, int argc, char **argv);
+struct ipam_run;
+struct ipam_node;
+/* What a run's steps could not do but did not fail for (a domain whose
+ * GPOs could not be read; what was applied but not recorded). */
+void cli_print_prepare_errors(const struct ipam_run *run);
+void cli_print_apply_errors(const struct ipam_run *run);
+/* n as indented JSON on stdout. */
+void cli_print_json(const struct ipam_node *n);
+
+/* Print the discovery progress of cli's command (its callback). */
+void cli_progress(void *ctx, const char *domain, const char *step);
 
 extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def,

@@ -12,6 +12,19 @@
 #include "strbuf.h"
 #include "banned.h"
 
+struct db_opts {
+	int force;
+};
+
+static int db_option(struct cli *cli, void *opts, int id, const char *arg);
+static int db_check(struct cli *cli, void *opts, int argc, char **argv);
+static int db_run(struct cli *cli, void *opts, int argc, char **argv);
+
+static const struct cli_option db_options[] = {
+	{"force", CLI_NO_ARG, 'f', "with init: delete the database first"},
+	{NULL, 0, 0, NULL},
+};
+
 const struct command cmd_db_def = {
 	.name = "db",
 	.summary = "create, inspect or upgrade the state database",
@@ -36,7 +49,11 @@ const struct command cmd_db_def = {
 		"  unlock    remove the reconciler lock of a plan/apply "
 		"that is gone\n"
 		"            (one on another host: check it is, first)",
-	.run = cmd_db,
+	.options = db_options,
+	.opts_size = sizeof(struct db_opts),
+	.option = db_option,
+	.check = db_check,
+	.run = db_run,
 };
 
 static int db_init(struct cli *cli, int force)
@@ -259,55 +276,47 @@ out:
 	return ret;
 }
 
-int cmd_db(struct cli *cli, int argc, char **argv)
+static int db_option(struct cli *cli, void *opts, int id, const char *arg)
 {
-	static const struct option opts[] = {
-		{"force", no_argument, NULL, 'f'},
-		CLI_GLOBAL_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
-	const char *sub = NULL;
-	int force = 0, c;
+	struct db_opts *o = opts;
 
-	optind = 0; /* 0: glibc re-initialises (and permutes) */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f" CLI_GLOBAL_SHORTOPTS, opts,
-				NULL)) != -1) {
-		if (c == 'h') {
-			cli_usage(&cmd_db_def, 0);
-			return IPAM_EXIT_OK;
-		}
-		if (c == 'f') {
-			force = 1;
-			continue;
-		}
-		if (c == '?' || c == ':')
-			return cli_usage_error(&cmd_db_def, "bad option '%s'",
-					       argv[optind - 1]);
-		if (cli_global_option(cli, c, optarg))
-			return IPAM_EXIT_ERROR;
-	}
-	if (optind < argc)
-		sub = argv[optind++];
+	(void)cli;
+	(void)arg;
+	o->force = id == 'f';
+	return 0;
+}
+
+static int db_check(struct cli *cli, void *opts, int argc, char **argv)
+{
+	const struct db_opts *o = opts;
+	const char *sub = argc ? argv[0] : NULL;
+
 	if (!sub)
-		return cli_usage_error(&cmd_db_def, "db needs a subcommand");
-	if (optind < argc)
-		return cli_usage_error(&cmd_db_def, "unexpected argument '%s'",
-				       argv[optind]);
-	if (force && strcmp(sub, "init"))
-		return cli_usage_error(&cmd_db_def,
-				       "--force goes with 'db init'");
+		return cli_usage_error(cli->cmd, "db needs a subcommand");
+	if (argc > 1)
+		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
+				       argv[1]);
+	if (o->force && strcmp(sub, "init"))
+		return cli_usage_error(cli->cmd, "--force goes with 'db init'");
 	if (cli->output != IPAM_OUT_TEXT &&
 	    (cli->output != IPAM_OUT_JSON || strcmp(sub, "info")))
-		return cli_usage_error(&cmd_db_def,
-				       "only 'db info' writes json");
+		return cli_usage_error(cli->cmd, "only 'db info' writes json");
+	return 0;
+}
+
+static int db_run(struct cli *cli, void *opts, int argc, char **argv)
+{
+	const struct db_opts *o = opts;
+	const char *sub = argv[0];
+
+	(void)argc;
 	if (!strcmp(sub, "init"))
-		return db_init(cli, force);
+		return db_init(cli, o->force);
 	if (!strcmp(sub, "info"))
 		return db_info_or_migrate(cli, 0);
 	if (!strcmp(sub, "migrate"))
 		return db_info_or_migrate(cli, 1);
 	if (!strcmp(sub, "unlock"))
 		return db_unlock(cli);
-	return cli_usage_error(&cmd_db_def, "unknown db subcommand '%s'", sub);
+	return cli_usage_error(cli->cmd, "unknown db subcommand '%s'", sub);
 }

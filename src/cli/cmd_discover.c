@@ -15,6 +15,16 @@
 #include "strbuf.h"
 #include "banned.h"
 
+static int discover_option(struct cli *cli, void *opts, int id,
+			   const char *arg);
+static int discover_check(struct cli *cli, void *opts, int argc, char **argv);
+static int discover_run(struct cli *cli, void *opts, int argc, char **argv);
+
+static const struct cli_option discover_options[] = {
+	{"domain", CLI_ARG, 'D', "only discovery domain D"},
+	{NULL, 0, 0, NULL},
+};
+
 const struct command cmd_discover_def = {
 	.name = "discover",
 	.summary = "discover DCs, DNS and DHCP servers; update the inventory",
@@ -40,7 +50,12 @@ const struct command cmd_discover_def = {
 		"checks (a\n"
 		"listed server that was not discovered is reported, not an "
 		"error).",
-	.run = cmd_discover,
+	.setup = CLI_CONFIG | CLI_DB | CLI_LAB,
+	.options = discover_options,
+	.opts_size = sizeof(const char *), /* the --domain */
+	.option = discover_option,
+	.check = discover_check,
+	.run = discover_run,
 };
 
 static const unsigned all_roles[] = {IPAM_ROLE_DC, IPAM_ROLE_DNS,
@@ -306,107 +321,107 @@ static struct ipam_node *summary_node(long long run_id,
 	return root;
 }
 
-int cmd_discover(struct cli *cli, int argc, char **argv)
+static int discover_option(struct cli *cli, void *opts, int id, const char *arg)
 {
-	static const struct option opts[] = {
-		{"domain", required_argument, NULL, 'D'},
-		CLI_GLOBAL_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
-	struct ipam_discover_opts dopts;
-	struct ipam_desired *d = NULL;
-	struct ipam_observed *obs = NULL;
-	struct ipam_inventory prev = {0};
-	struct ipam_inv_plan plan = {0};
-	struct ipam_db *db = NULL;
-	struct ipam_node *summary = NULL;
-	struct strbuf out = STRBUF_INIT;
-	long long run_id = 0;
-	int c, err, ok = 1, ret = IPAM_EXIT_ERROR;
-	size_t i;
+	const char **domain = opts;
 
-	ipam_discover_opts_init(&dopts);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "D:" CLI_GLOBAL_SHORTOPTS, opts,
-				NULL)) != -1) {
-		if (c == 'h') {
-			cli_usage(&cmd_discover_def, 0);
-			return IPAM_EXIT_OK;
-		}
-		if (c == 'D') {
-			dopts.only_domain = optarg;
-			continue;
-		}
-		if (c == '?' || c == ':')
-			return cli_usage_error(&cmd_discover_def,
-					       "bad option '%s'",
-					       argv[optind - 1]);
-		if (cli_global_option(cli, c, optarg))
-			return IPAM_EXIT_ERROR;
-	}
-	if (optind < argc)
-		return cli_usage_error(&cmd_discover_def,
-				       "unexpected argument '%s'",
-				       argv[optind]);
+	(void)cli;
+	(void)id;
+	*domain = arg;
+	return 0;
+}
+
+static int discover_check(struct cli *cli, void *opts, int argc, char **argv)
+{
+	(void)opts;
+	if (argc)
+		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
+				       argv[0]);
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
-		return cli_usage_error(&cmd_discover_def,
+		return cli_usage_error(cli->cmd,
 				       "discover writes text or json");
-	if (cli_load_desired(cli, &d))
-		goto out;
-	err = cli_open_db(cli, d, &db);
-	if (err)
-		goto fail;
-	dopts.progress = isatty(STDERR_FILENO) && cli->verbosity >= 0;
-	err = ipam_db_run_begin(db, "discover", &run_id);
-	if (!err)
-		err = ipam_discover(&obs, d, &dopts);
-	if (!err)
-		err = ipam_db_inventory_load(db, &prev);
-	if (err)
-		goto fail;
-	ipam_inventory_check_collisions(obs, &prev);
-	ipam_inventory_plan(&plan, &prev, obs, d);
-	for (i = 0; i < obs->nr_domains; i++)
-		if (!ipam_obs_domain_complete(&obs->domains[i]) ||
-		    obs->domains[i].nr_errors)
-			ok = 0;
-	err = ipam_db_inventory_store(db, run_id, d, obs, &plan);
-	if (err)
-		goto fail;
-	summary = summary_node(run_id, obs, &plan, ok, false);
-	if (!ipam_json_write(&out, summary, 0))
-		ipam_db_run_end(db, run_id, ok ? "succeeded" : "failed",
-				out.buf);
-	if (cli->output == IPAM_OUT_JSON) {
-		ipam_node_free(summary);
-		summary = summary_node(run_id, obs, &plan, ok, true);
-		strbuf_reset(&out);
-		if (!ipam_json_write(&out, summary, IPAM_JSON_PRETTY))
-			fputs(out.buf, stdout);
-	} else {
-		print_text(obs, &plan);
-	}
-	for (i = 0; i < obs->nr_domains; i++) {
+	return 0;
+}
+
+/* Say what discovery could not see. */
+static void report_incomplete(const struct ipam_observed *obs)
+{
+	for (size_t i = 0; i < obs->nr_domains; i++) {
 		const char *reason = ipam_obs_domain_reason(&obs->domains[i]);
 
 		if (reason)
 			log_error("discovery of '%s' is incomplete: %s",
 				  obs->domains[i].name, reason);
 	}
+}
+
+static void print_result(struct cli *cli, long long run_id,
+			 const struct ipam_observed *obs,
+			 const struct ipam_inv_plan *plan, int ok)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct ipam_node *n;
+
+	if (cli->output != IPAM_OUT_JSON) {
+		print_text(obs, plan);
+		return;
+	}
+	n = summary_node(run_id, obs, plan, ok, true);
+	if (!ipam_json_write(&out, n, IPAM_JSON_PRETTY))
+		fputs(out.buf, stdout);
+	ipam_node_free(n);
+	strbuf_release(&out);
+}
+
+static int discover_run(struct cli *cli, void *opts, int argc, char **argv)
+{
+	struct ipam_discover_opts dopts;
+	struct ipam_observed *obs = NULL;
+	struct ipam_inventory prev = {0};
+	struct ipam_inv_plan plan = {0};
+	struct ipam_node *summary = NULL;
+	struct strbuf out = STRBUF_INIT;
+	long long run_id = 0;
+	int err, ok = 1, ret = IPAM_EXIT_ERROR;
+
+	(void)argc;
+	(void)argv;
+	ipam_discover_opts_init(&dopts);
+	dopts.only_domain = *(const char **)opts;
+	dopts.progress = cli->progress;
+	err = ipam_db_run_begin(cli->db, "discover", &run_id);
+	if (!err)
+		err = ipam_discover(&obs, cli->d, &dopts);
+	if (!err)
+		err = ipam_db_inventory_load(cli->db, &prev);
+	if (err)
+		goto fail;
+	ipam_inventory_check_collisions(obs, &prev);
+	ipam_inventory_plan(&plan, &prev, obs, cli->d);
+	for (size_t i = 0; i < obs->nr_domains; i++)
+		if (!ipam_obs_domain_complete(&obs->domains[i]) ||
+		    obs->domains[i].nr_errors)
+			ok = 0;
+	err = ipam_db_inventory_store(cli->db, run_id, cli->d, obs, &plan);
+	if (err)
+		goto fail;
+	summary = summary_node(run_id, obs, &plan, ok, false);
+	if (!ipam_json_write(&out, summary, 0))
+		ipam_db_run_end(cli->db, run_id, ok ? "succeeded" : "failed",
+				out.buf);
+	print_result(cli, run_id, obs, &plan, ok);
+	report_incomplete(obs);
 	ret = ok ? IPAM_EXIT_OK : IPAM_EXIT_ERROR;
 	goto out;
 fail:
 	log_error("%s", ipam_error_last());
-	if (db && run_id)
-		ipam_db_run_end(db, run_id, "failed", NULL);
+	if (run_id)
+		ipam_db_run_end(cli->db, run_id, "failed", NULL);
 out:
 	strbuf_release(&out);
 	ipam_node_free(summary);
 	ipam_inv_plan_release(&plan);
 	ipam_inventory_release(&prev);
 	ipam_observed_free(obs);
-	ipam_db_close(db);
-	ipam_desired_free(d);
 	return ret;
 }

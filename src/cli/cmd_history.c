@@ -12,6 +12,20 @@
 #include "strbuf.h"
 #include "banned.h"
 
+struct history_opts {
+	size_t limit;
+};
+
+static const struct history_opts history_defaults = {.limit = 20};
+static int history_option(struct cli *cli, void *opts, int id, const char *arg);
+static int history_check(struct cli *cli, void *opts, int argc, char **argv);
+static int history_run(struct cli *cli, void *opts, int argc, char **argv);
+
+static const struct cli_option history_options[] = {
+	{"limit", CLI_ARG, CLI_OPT_OWN, "at most N runs"},
+	{NULL, 0, 0, NULL},
+};
+
 const struct command cmd_history_def = {
 	.name = "history",
 	.summary = "list recorded runs; show one with its actions",
@@ -24,7 +38,15 @@ const struct command cmd_history_def = {
 		 "`history show` adds the journal of an apply: each action, "
 		 "its state\n"
 		 "(done, failed, skipped), times and error.",
-	.run = cmd_history,
+	/* Reading needs no desired state, but uses its database if
+	 * named. */
+	.setup = CLI_CONFIG_IF_ANY | CLI_DB_READ,
+	.options = history_options,
+	.opts_size = sizeof(struct history_opts),
+	.defaults = &history_defaults,
+	.option = history_option,
+	.check = history_check,
+	.run = history_run,
 };
 
 static struct ipam_node *opt(const char *s)
@@ -134,71 +156,70 @@ out:
 	return rc;
 }
 
-int cmd_history(struct cli *cli, int argc, char **argv)
+static int history_option(struct cli *cli, void *opts, int id, const char *arg)
 {
-	static const struct option opts[] = {
-		{"limit", required_argument, NULL, 0x200},
-		CLI_GLOBAL_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
-	struct ipam_desired *d = NULL;
-	struct ipam_db *db = NULL;
-	struct ipam_db_run *runs = NULL;
-	struct strbuf path = STRBUF_INIT;
-	size_t nr = 0, limit = 20;
-	int c, rc = 0, ret = IPAM_EXIT_ERROR;
+	struct history_opts *o = opts;
 	char *end;
+	long v;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS, opts,
-				NULL)) != -1) {
-		if (c == 'h') {
-			cli_usage(&cmd_history_def, 0);
-			return IPAM_EXIT_OK;
-		}
-		if (c == 0x200) {
-			long v = strtol(optarg, &end, 10);
+	(void)id;
+	v = strtol(arg, &end, 10);
+	if (*end || v < 0)
+		return cli_usage_error(cli->cmd, "--limit wants a count");
+	o->limit = (size_t)v;
+	return 0;
+}
 
-			if (*end || v < 0)
-				return cli_usage_error(&cmd_history_def,
-						       "--limit wants a count");
-			limit = (size_t)v;
-			continue;
-		}
-		if (c == '?' || c == ':')
-			return cli_usage_error(&cmd_history_def,
-					       "bad option '%s'",
-					       argv[optind - 1]);
-		if (cli_global_option(cli, c, optarg))
-			return IPAM_EXIT_ERROR;
-	}
-	if (optind < argc && strcmp(argv[optind], "show"))
-		return cli_usage_error(&cmd_history_def,
-				       "unknown subcommand '%s'", argv[optind]);
-	if (optind < argc && optind + 2 != argc)
-		return cli_usage_error(&cmd_history_def,
+static int history_check(struct cli *cli, void *opts, int argc, char **argv)
+{
+	(void)opts;
+	if (argc && strcmp(argv[0], "show"))
+		return cli_usage_error(cli->cmd, "unknown subcommand '%s'",
+				       argv[0]);
+	if (argc && argc != 2)
+		return cli_usage_error(cli->cmd,
 				       "history show takes one run id");
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
-		return cli_usage_error(&cmd_history_def,
-				       "history writes text or json");
-	if (cli_config_available(cli) && cli_load_desired(cli, &d))
-		goto out;
-	/* Reading needs no desired state, but uses its database if named. */
-	rc = cli_db_path(cli, d, &path);
-	if (!rc)
-		rc = ipam_db_open(&db, path.buf, 0);
-	if (rc)
-		goto fail;
-	if (optind < argc) {
-		rc = show(cli, db, argv[optind + 1]);
-		if (rc)
-			goto fail;
-		ret = IPAM_EXIT_OK;
-		goto out;
+		return cli_usage_error(cli->cmd, "history writes text or json");
+	return 0;
+}
+
+static void list_text(const struct ipam_db_run *runs, size_t nr)
+{
+	printf("%5s  %-20s  %-9s  %-10s  %-12s  %-12s  %s\n", "run", "started",
+	       "command", "outcome", "config", "commit", "summary");
+	for (size_t i = 0; i < nr; i++) {
+		const char *sum = runs[i].summary ? runs[i].summary : "";
+		int len = (int)strcspn(sum, "\n");
+
+		/* One line a run, the summary cut to fit; then who made
+		 * its commit and why, when known. */
+		printf("%5lld  %-20s  %-9s  %-10s  %-12.12s  %-12.12s  "
+		       "%.*s%s\n",
+		       runs[i].id, runs[i].started_at, runs[i].command,
+		       runs[i].outcome,
+		       runs[i].config_digest ? runs[i].config_digest : "-",
+		       runs[i].git_commit ? runs[i].git_commit : "-",
+		       len > 100 ? 97 : len, sum, len > 100 ? "..." : "");
+		if (runs[i].git_author || runs[i].git_subject)
+			printf("%5s  by %s: %s\n", "",
+			       runs[i].git_author ? runs[i].git_author : "?",
+			       runs[i].git_subject ? runs[i].git_subject : "");
 	}
-	rc = ipam_db_runs_list(db, limit, &runs, &nr);
-	if (rc)
+}
+
+static int history_run(struct cli *cli, void *opts, int argc, char **argv)
+{
+	const struct history_opts *o = opts;
+	struct ipam_db_run *runs = NULL;
+	size_t nr = 0;
+
+	if (argc) {
+		if (show(cli, cli->db, argv[1]))
+			goto fail;
+		return IPAM_EXIT_OK;
+	}
+	if (ipam_db_runs_list(cli->db, o->limit, &runs, &nr))
 		goto fail;
 	if (cli->output == IPAM_OUT_JSON) {
 		struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
@@ -207,41 +228,11 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 			ipam_node_push(seq, run_node(&runs[i]));
 		emit(seq);
 	} else {
-		printf("%5s  %-20s  %-9s  %-10s  %-12s  %-12s  %s\n", "run",
-		       "started", "command", "outcome", "config", "commit",
-		       "summary");
-		for (size_t i = 0; i < nr; i++) {
-			const char *sum =
-				runs[i].summary ? runs[i].summary : "";
-			int len = (int)strcspn(sum, "\n");
-
-			/* One line a run, the summary cut to fit; then who
-			 * made its commit and why, when known. */
-			printf("%5lld  %-20s  %-9s  %-10s  %-12.12s  %-12.12s  "
-			       "%.*s%s\n",
-			       runs[i].id, runs[i].started_at, runs[i].command,
-			       runs[i].outcome,
-			       runs[i].config_digest ? runs[i].config_digest
-						     : "-",
-			       runs[i].git_commit ? runs[i].git_commit : "-",
-			       len > 100 ? 97 : len, sum,
-			       len > 100 ? "..." : "");
-			if (runs[i].git_author || runs[i].git_subject)
-				printf("%5s  by %s: %s\n", "",
-				       runs[i].git_author ? runs[i].git_author
-							  : "?",
-				       runs[i].git_subject ? runs[i].git_subject
-							   : "");
-		}
+		list_text(runs, nr);
 	}
-	ret = IPAM_EXIT_OK;
-	goto out;
+	ipam_db_runs_free(runs, nr);
+	return IPAM_EXIT_OK;
 fail:
 	log_error("%s", ipam_error_last());
-out:
-	strbuf_release(&path);
-	ipam_db_runs_free(runs, nr);
-	ipam_db_close(db);
-	ipam_desired_free(d);
-	return ret;
+	return IPAM_EXIT_ERROR;
 }

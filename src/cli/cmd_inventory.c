@@ -15,6 +15,22 @@
 
 #define NOT_CHECKED "Not checked"
 
+struct inventory_opts {
+	enum ipam_role role;
+	enum ipam_manageability manage;
+};
+
+static int inventory_option(struct cli *cli, void *opts, int id,
+			    const char *arg);
+static int inventory_check(struct cli *cli, void *opts, int argc, char **argv);
+static int inventory_run(struct cli *cli, void *opts, int argc, char **argv);
+
+static const struct cli_option inventory_options[] = {
+	{"role", CLI_ARG, 'R', "only servers of role R"},
+	{"manageability", CLI_ARG, 'M', "only servers of manageability M"},
+	{NULL, 0, 0, NULL},
+};
+
 const struct command cmd_inventory_def = {
 	.name = "inventory",
 	.summary = "list the server inventory, or show one server",
@@ -29,7 +45,14 @@ const struct command cmd_inventory_def = {
 		 "M is managed, unmanaged or unspecified.  'show' prints one "
 		 "server in full\n"
 		 "with its history of changes.",
-	.run = cmd_inventory,
+	/* Reading needs no desired state, but uses its database if
+	 * named. */
+	.setup = CLI_CONFIG_IF_ANY | CLI_DB_READ,
+	.options = inventory_options,
+	.opts_size = sizeof(struct inventory_opts),
+	.option = inventory_option,
+	.check = inventory_check,
+	.run = inventory_run,
 };
 
 static struct ipam_node *server_node(const struct ipam_inv_server *s)
@@ -54,11 +77,13 @@ static struct ipam_node *server_node(const struct ipam_inv_server *s)
 		ipam_node_push(addrs, ipam_node_str(s->addrs[i].text));
 	ipam_node_set(m, "addresses", addrs);
 	ipam_node_set(m, "operatingSystem", ipam_node_str_or_null(s->os_name));
-	ipam_node_set(m, "operatingSystemVersion", ipam_node_str_or_null(s->os_version));
+	ipam_node_set(m, "operatingSystemVersion",
+		      ipam_node_str_or_null(s->os_version));
 	ipam_node_set_str(m, "accessStatus",
 			  s->access ? s->access : NOT_CHECKED);
 	ipam_node_set_str(m, "status", ipam_inv_status_name(s->status));
-	ipam_node_set(m, "statusDetail", ipam_node_str_or_null(s->status_detail));
+	ipam_node_set(m, "statusDetail",
+		      ipam_node_str_or_null(s->status_detail));
 	ipam_node_set(m, "owner", ipam_node_str_or_null(s->owner));
 	ipam_node_set(m, "description", ipam_node_str_or_null(s->description));
 	ipam_node_set(m, "objectGUID", ipam_node_str_or_null(s->guid));
@@ -227,104 +252,67 @@ out:
 	return err;
 }
 
-int cmd_inventory(struct cli *cli, int argc, char **argv)
+static int inventory_option(struct cli *cli, void *opts, int id,
+			    const char *arg)
 {
-	static const struct option opts[] = {
-		{"role", required_argument, NULL, 'R'},
-		{"manageability", required_argument, NULL, 'M'},
-		CLI_GLOBAL_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
-	enum ipam_manageability manage = IPAM_MANAGE_UNSET;
-	struct ipam_desired *d = NULL;
-	struct ipam_inventory inv = {0};
-	struct ipam_db *db = NULL;
-	struct strbuf path = STRBUF_INIT;
-	enum ipam_role role = 0;
-	const char *show = NULL;
-	int c, err, ret = IPAM_EXIT_ERROR;
-	size_t i;
+	struct inventory_opts *o = opts;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "R:M:" CLI_GLOBAL_SHORTOPTS, opts,
-				NULL)) != -1) {
-		if (c == 'h') {
-			cli_usage(&cmd_inventory_def, 0);
-			return IPAM_EXIT_OK;
-		}
-		if (c == 'R') {
-			if (ipam_role_parse(optarg, &role))
-				return cli_usage_error(&cmd_inventory_def,
-						       "unknown role '%s' (dc, "
-						       "dns, dhcp, nps)",
-						       optarg);
-			continue;
-		}
-		if (c == 'M') {
-			if (ipam_manageability_parse(optarg, &manage))
-				return cli_usage_error(
-					&cmd_inventory_def,
-					"unknown manageability "
-					"'%s' (managed, "
-					"unmanaged, unspecified)",
-					optarg);
-			continue;
-		}
-		if (c == '?' || c == ':')
-			return cli_usage_error(&cmd_inventory_def,
-					       "bad option '%s'",
-					       argv[optind - 1]);
-		if (cli_global_option(cli, c, optarg))
-			return IPAM_EXIT_ERROR;
-	}
-	if (optind < argc) {
-		if (strcmp(argv[optind], "show") || optind + 2 != argc)
-			return cli_usage_error(&cmd_inventory_def,
-					       "unexpected argument '%s'",
-					       argv[optind]);
-		show = argv[optind + 1];
-	}
+	if (id == 'R' && ipam_role_parse(arg, &o->role))
+		return cli_usage_error(cli->cmd,
+				       "unknown role '%s' (dc, dns, dhcp, nps)",
+				       arg);
+	if (id == 'M' && ipam_manageability_parse(arg, &o->manage))
+		return cli_usage_error(cli->cmd,
+				       "unknown manageability '%s' (managed, "
+				       "unmanaged, unspecified)",
+				       arg);
+	return 0;
+}
+
+static int inventory_check(struct cli *cli, void *opts, int argc, char **argv)
+{
+	(void)opts;
+	if (argc && (strcmp(argv[0], "show") || argc != 2))
+		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
+				       argv[0]);
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
-		return cli_usage_error(&cmd_inventory_def,
+		return cli_usage_error(cli->cmd,
 				       "inventory writes text or json");
-	/* Reading needs no desired state, but uses its database if named. */
-	if (cli_config_available(cli) && cli_load_desired(cli, &d))
+	return 0;
+}
+
+static int inventory_run(struct cli *cli, void *opts, int argc, char **argv)
+{
+	const struct inventory_opts *o = opts;
+	struct ipam_inventory inv = {0};
+	int err, ret = IPAM_EXIT_ERROR;
+
+	err = ipam_db_inventory_load(cli->db, &inv);
+	if (!err && argc)
+		err = show_one(cli, cli->db, &inv, argv[1]);
+	if (err) {
+		log_error("%s", ipam_error_last());
 		goto out;
-	err = cli_db_path(cli, d, &path);
-	if (!err)
-		err = ipam_db_open(&db, path.buf, 0);
-	if (!err)
-		err = ipam_db_inventory_load(db, &inv);
-	if (err)
-		goto fail;
-	if (show) {
-		err = show_one(cli, db, &inv, show);
-		if (err)
-			goto fail;
+	}
+	if (argc) {
+		/* shown */
 	} else if (cli->output == IPAM_OUT_JSON) {
 		struct ipam_node *list = ipam_node_new(IPAM_NODE_SEQ);
 
-		for (i = 0; i < inv.nr; i++) {
+		for (size_t i = 0; i < inv.nr; i++) {
 			const struct ipam_inv_server *s = &inv.servers[i];
 
-			if ((role && !(s->roles & role)) ||
-			    (manage && s->manageability != manage))
+			if ((o->role && !(s->roles & o->role)) ||
+			    (o->manage && s->manageability != o->manage))
 				continue;
 			ipam_node_push(list, server_node(s));
 		}
 		print_node(list);
 	} else {
-		list_text(&inv, role, manage);
+		list_text(&inv, o->role, o->manage);
 	}
 	ret = IPAM_EXIT_OK;
-	goto out;
-fail:
-	log_error("%s", ipam_error_last());
 out:
 	ipam_inventory_release(&inv);
-	ipam_db_close(db);
-	ipam_desired_free(d);
-	strbuf_release(&path);
 	return ret;
 }

@@ -13,8 +13,50 @@
 #include "log.h"
 #include "planout.h"
 #include "reconcile.h"
+#include "run.h"
 #include "strbuf.h"
 #include "banned.h"
+
+enum mode { MODE_PLAN, MODE_APPLY, MODE_DRIFT };
+
+struct opts {
+	enum mode mode;
+	bool detailed, auto_approve, allow_empty;
+	long long allow_removals; /* -1: safety.maxRemovals */
+	int lock_timeout;
+	const char *out, *in;
+};
+
+static const struct opts plan_defaults = {MODE_PLAN, .allow_removals = -1};
+static const struct opts apply_defaults = {MODE_APPLY, .allow_removals = -1};
+static const struct opts drift_defaults = {MODE_DRIFT, .allow_removals = -1};
+
+enum {
+	OPT_DETAILED = CLI_OPT_OWN,
+	OPT_OUT,
+	OPT_LOCK_TIMEOUT,
+	OPT_AUTO_APPROVE,
+	OPT_ALLOW_REMOVALS,
+	OPT_ALLOW_EMPTY,
+};
+
+static const struct cli_option plan_options[] = {
+	{"detailed-exitcode", CLI_NO_ARG, OPT_DETAILED, "exit 2 on changes"},
+	{"out", CLI_ARG, OPT_OUT, "save the plan (JSON)"},
+	{"lock-timeout", CLI_ARG, OPT_LOCK_TIMEOUT, "seconds to wait"},
+	{"auto-approve", CLI_NO_ARG, OPT_AUTO_APPROVE, "apply unasked"},
+	{"allow-removals", CLI_ARG, OPT_ALLOW_REMOVALS, "accept N removals"},
+	{"allow-empty", CLI_NO_ARG, OPT_ALLOW_EMPTY, "accept no domain"},
+	{NULL, 0, 0, NULL},
+};
+
+/* They talk to AD, record a run and hold the lock while they do. */
+#define PLAN_SETUP (CLI_CONFIG | CLI_DB | CLI_LOCK | CLI_LAB)
+
+static int plan_option(struct cli *cli, void *opts, int id, const char *arg);
+static int plan_check(struct cli *cli, void *opts, int argc, char **argv);
+static int plan_ready(struct cli *cli, void *opts);
+static int plan_run(struct cli *cli, void *opts, int argc, char **argv);
 
 const struct command cmd_plan_def = {
 	.name = "plan",
@@ -39,7 +81,14 @@ const struct command cmd_plan_def = {
 		 "apply FILE`\n"
 		 "  --lock-timeout S     wait up to S seconds for another "
 		 "ipamctl run",
-	.run = cmd_plan,
+	.setup = PLAN_SETUP,
+	.options = plan_options,
+	.opts_size = sizeof(struct opts),
+	.defaults = &plan_defaults,
+	.option = plan_option,
+	.check = plan_check,
+	.ready = plan_ready,
+	.run = plan_run,
 };
 
 const struct command cmd_apply_def = {
@@ -63,7 +112,14 @@ const struct command cmd_apply_def = {
 		"  --allow-removals N  accept up to N removals (default: "
 		"safety.maxRemovals)\n"
 		"  --allow-empty       accept a desired state with no domain",
-	.run = cmd_apply,
+	.setup = PLAN_SETUP,
+	.options = plan_options,
+	.opts_size = sizeof(struct opts),
+	.defaults = &apply_defaults,
+	.option = plan_option,
+	.check = plan_check,
+	.ready = plan_ready,
+	.run = plan_run,
 };
 
 const struct command cmd_drift_def = {
@@ -78,106 +134,90 @@ const struct command cmd_drift_def = {
 		 "versions changed, IPAMUG membership or the DNS ACL entry "
 		 "removed.\n"
 		 "Exit status 2 when there is drift.",
-	.run = cmd_drift,
+	.setup = PLAN_SETUP,
+	.options = plan_options,
+	.opts_size = sizeof(struct opts),
+	.defaults = &drift_defaults,
+	.option = plan_option,
+	.check = plan_check,
+	.ready = plan_ready,
+	.run = plan_run,
 };
 
-enum mode { MODE_PLAN, MODE_APPLY, MODE_DRIFT };
-
-struct opts {
-	enum mode mode;
-	const struct command *def;
-	bool detailed, auto_approve, allow_empty;
-	long long allow_removals; /* -1: safety.maxRemovals */
-	int lock_timeout;
-	const char *out, *in;
-};
-
-static int parse_opts(struct opts *o, struct cli *cli, int argc, char **argv)
+static int plan_option(struct cli *cli, void *opts, int id, const char *arg)
 {
-	static const struct option opts[] = {
-		{"detailed-exitcode", no_argument, NULL, 0x200},
-		{"out", required_argument, NULL, 0x201},
-		{"lock-timeout", required_argument, NULL, 0x202},
-		{"auto-approve", no_argument, NULL, 0x203},
-		{"allow-removals", required_argument, NULL, 0x204},
-		{"allow-empty", no_argument, NULL, 0x205},
-		CLI_GLOBAL_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
+	struct opts *o = opts;
 	char *end;
 	long v;
-	int c;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS, opts,
-				NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			cli_usage(o->def, 0);
-			return 1;
-		case 0x200:
-			o->detailed = true;
-			continue;
-		case 0x201:
-			o->out = optarg;
-			continue;
-		case 0x202:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 0 || v > 86400)
-				return cli_usage_error(o->def,
-						       "--lock-timeout wants "
-						       "seconds (0-86400)") +
-				       1;
-			o->lock_timeout = (int)v;
-			continue;
-		case 0x203:
-			o->auto_approve = true;
-			continue;
-		case 0x204:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 0)
-				return cli_usage_error(o->def,
-						       "--allow-removals "
-						       "wants a count") +
-				       1;
-			o->allow_removals = v;
-			continue;
-		case 0x205:
-			o->allow_empty = true;
-			continue;
-		case '?':
-		case ':':
-			return cli_usage_error(o->def, "bad option '%s'",
-					       argv[optind - 1]) +
-			       1;
-		}
-		if (cli_global_option(cli, c, optarg))
-			return 2;
+	switch (id) {
+	case OPT_DETAILED:
+		o->detailed = true;
+		return 0;
+	case OPT_OUT:
+		o->out = arg;
+		return 0;
+	case OPT_LOCK_TIMEOUT:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || v < 0 || v > 86400)
+			return cli_usage_error(cli->cmd, "--lock-timeout wants "
+							 "seconds (0-86400)");
+		o->lock_timeout = (int)v;
+		return 0;
+	case OPT_AUTO_APPROVE:
+		o->auto_approve = true;
+		return 0;
+	case OPT_ALLOW_REMOVALS:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || v < 0)
+			return cli_usage_error(cli->cmd, "--allow-removals "
+							 "wants a count");
+		o->allow_removals = v;
+		return 0;
+	default: /* OPT_ALLOW_EMPTY */
+		o->allow_empty = true;
+		return 0;
 	}
-	if (o->mode == MODE_APPLY && optind < argc)
-		o->in = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error(o->def, "unexpected argument '%s'",
-				       argv[optind]) +
-		       1;
+}
+
+static int plan_check(struct cli *cli, void *opts, int argc, char **argv)
+{
+	struct opts *o = opts;
+	int i = 0;
+
+	if (o->mode == MODE_APPLY && i < argc)
+		o->in = argv[i++];
+	if (i < argc)
+		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
+				       argv[i]);
 	if (o->mode != MODE_PLAN && (o->detailed || o->out))
-		return cli_usage_error(o->def, "--detailed-exitcode and --out "
-					       "are plan options") +
-		       1;
+		return cli_usage_error(cli->cmd, "--detailed-exitcode and "
+						 "--out are plan options");
 	if (o->mode != MODE_APPLY &&
 	    (o->auto_approve || o->allow_removals >= 0 || o->allow_empty))
-		return cli_usage_error(o->def, "--auto-approve, "
-					       "--allow-removals and "
-					       "--allow-empty are apply "
-					       "options") +
-		       1;
+		return cli_usage_error(cli->cmd, "--auto-approve, "
+						 "--allow-removals and "
+						 "--allow-empty are apply "
+						 "options");
 	if (cli->output == IPAM_OUT_YAML ||
 	    (o->mode == MODE_APPLY && cli->output == IPAM_OUT_MARKDOWN))
-		return cli_usage_error(o->def, "unsupported output format") + 1;
+		return cli_usage_error(cli->cmd, "unsupported output format");
 	return 0;
+}
+
+static int plan_ready(struct cli *cli, void *opts)
+{
+	const struct opts *o = opts;
+
+	if (cli->d->nr_domains || (o->mode == MODE_APPLY && o->allow_empty))
+		return 0;
+	log_error("the desired state declares no discovery domain: "
+		  "refused (an empty desired state is never taken "
+		  "for 'remove everything'; apply --allow-empty if "
+		  "that is meant)");
+	return IPAM_EXIT_ERROR;
 }
 
 static int write_file(const char *path, const char *data, size_t len)
@@ -286,174 +326,127 @@ static void print_plan(struct cli *cli, const struct ipam_reconcile *r,
 	strbuf_release(&out);
 }
 
-static int run(struct cli *cli, struct opts *o, int argc, char **argv)
+/* --out: the plan, for a later `ipamctl apply FILE`. */
+static int save_plan(const char *path, const struct ipam_reconcile *r)
 {
-	struct ipam_reconcile r = {0};
-	struct ipam_reconcile_opts ro = {0};
-	struct ipam_apply_result res = {0};
-	struct ipam_desired *d = NULL;
-	struct ipam_db *db = NULL;
-	struct strbuf summary = STRBUF_INIT;
-	struct ipam_node *n = NULL;
-	const char *outcome = "failed";
-	char commit[48];
-	long long run_id = 0;
-	bool locked = false, prepared = false;
-	int rc, ret = IPAM_EXIT_ERROR;
+	struct ipam_plan_doc doc = ipam_reconcile_doc(r);
+	struct strbuf out = STRBUF_INIT;
+	struct ipam_node *n = ipam_plan_to_node(&doc, false);
+	int rc = ipam_json_write(&out, n, IPAM_JSON_PRETTY);
 
-	o->allow_removals = -1;
-	rc = parse_opts(o, cli, argc, argv);
-	if (rc)
-		return rc == 1 ? IPAM_EXIT_OK : IPAM_EXIT_ERROR;
-	if (cli_load_desired(cli, &d))
-		goto out;
-	if (!d->nr_domains && !(o->mode == MODE_APPLY && o->allow_empty)) {
-		log_error("the desired state declares no discovery domain: "
-			  "refused (an empty desired state is never taken "
-			  "for 'remove everything'; apply --allow-empty if "
-			  "that is meant)");
-		goto out;
-	}
-	rc = cli_open_db(cli, d, &db);
 	if (!rc)
-		rc = ipam_db_lock(db, o->def->name, o->lock_timeout);
-	if (rc)
-		goto fail;
-	locked = true;
-	rc = ipam_db_run_begin(db, o->def->name, &run_id);
-	if (rc)
-		goto fail;
-	ro.source = cli_config_path(cli);
-	ro.git_commit = cli_checkout_commit(commit, sizeof(commit),
-					    cli_config_path(cli));
-	ro.progress = isatty(STDERR_FILENO) && cli->verbosity >= 0;
-	rc = ipam_reconcile_prepare(&r, d, db, &ro);
-	prepared = true;
-	if (!rc)
-		rc = ipam_db_run_set_source(db, run_id, ro.git_commit,
-					    r.config_digest);
-	if (rc)
-		goto fail;
-	if (o->in) {
-		rc = check_saved(o->in, &r);
-		if (rc) {
-			outcome = "refused";
-			goto fail;
-		}
-	}
-	if (o->out) {
-		struct ipam_plan_doc doc = ipam_reconcile_doc(&r);
+		rc = write_file(path, out.buf, out.len);
+	strbuf_release(&out);
+	ipam_node_free(n);
+	return rc;
+}
 
-		n = ipam_plan_to_node(&doc, false);
-		rc = ipam_json_write(&summary, n, IPAM_JSON_PRETTY);
-		if (!rc)
-			rc = write_file(o->out, summary.buf, summary.len);
-		strbuf_reset(&summary);
-		ipam_node_free(n);
-		n = NULL;
-		if (rc)
-			goto fail;
-	}
-	if (o->mode != MODE_APPLY || cli->output != IPAM_OUT_JSON)
-		print_plan(cli, &r, o->mode == MODE_DRIFT);
-	if (o->mode != MODE_APPLY) {
-		bool any = o->mode == MODE_DRIFT ? r.plan.drift > 0
-						 : r.plan.nr > 0;
+/* apply's part: the safety checks, the question, the apply itself. */
+static int apply_plan(struct cli *cli, const struct opts *o,
+		      struct ipam_run *run, const char **outcome)
+{
+	size_t n = run->r.plan.nr;
+	int rc;
 
-		outcome = any ? "succeeded" : "no_changes";
-		ret = (o->detailed || o->mode == MODE_DRIFT) && any
-			      ? IPAM_EXIT_CHANGES
-			      : IPAM_EXIT_OK;
-		goto record;
-	}
-	/* apply */
-	rc = ipam_reconcile_safety(&r, o->allow_removals);
+	rc = ipam_run_safety(run);
 	if (rc) {
-		outcome = "refused";
-		goto fail;
+		*outcome = "refused";
+		return rc;
 	}
-	if (!r.plan.nr) {
+	if (!n) {
 		/* Still record what is applied: a first run on a domain
 		 * that needs nothing starts its drift baseline here. */
-		rc = ipam_reconcile_apply(&r, db, run_id, &res);
-		if (rc)
-			goto fail;
-		outcome = "no_changes";
-		ret = IPAM_EXIT_OK;
-		goto record;
+		rc = ipam_run_apply(run);
+		cli_print_apply_errors(run);
+		if (!rc)
+			*outcome = "no_changes";
+		return rc;
 	}
-	if (!confirm(o, r.plan.nr)) {
-		outcome = "refused";
-		ipam_error_set(IPAM_ECONFLICT, "not applied");
-		goto fail;
+	if (!confirm(o, n)) {
+		*outcome = "refused";
+		return ipam_error_set(IPAM_ECONFLICT, "not applied");
 	}
-	rc = ipam_reconcile_apply(&r, db, run_id, &res);
+	rc = ipam_run_apply(run);
+	cli_print_apply_errors(run);
 	if (cli->output == IPAM_OUT_TEXT)
 		printf("Apply %s: %zu done, %zu failed, %zu not done.\n",
-		       rc ? "stopped" : "complete", res.done, res.failed,
-		       res.not_done);
+		       rc ? "stopped" : "complete", run->res.done,
+		       run->res.failed, run->res.not_done);
+	if (!rc)
+		*outcome = "succeeded";
+	return rc;
+}
+
+/* Everything after the run began; the exit status, *outcome set. */
+static int plan_steps(struct cli *cli, const struct opts *o,
+		      struct ipam_run *run, const char **outcome)
+{
+	bool any;
+	int rc;
+
+	rc = ipam_run_prepare(run);
+	cli_print_prepare_errors(run);
+	if (!rc && o->in) {
+		rc = check_saved(o->in, &run->r);
+		if (rc)
+			*outcome = "refused";
+	}
+	if (!rc && o->out)
+		rc = save_plan(o->out, &run->r);
 	if (rc)
-		goto fail;
-	outcome = "succeeded";
-	ret = IPAM_EXIT_OK;
-	goto record;
-fail:
-	log_error("%s", ipam_error_last());
-record:
-	/* A plan that could not see everything is not exact: say so in
-	 * the exit status, whatever it applied safely. */
-	if (prepared && ret != IPAM_EXIT_ERROR && ipam_reconcile_complete(&r)) {
+		return rc;
+	if (o->mode != MODE_APPLY || cli->output != IPAM_OUT_JSON)
+		print_plan(cli, &run->r, o->mode == MODE_DRIFT);
+	if (o->mode == MODE_APPLY)
+		return apply_plan(cli, o, run, outcome);
+	any = o->mode == MODE_DRIFT ? run->r.plan.drift > 0
+				    : run->r.plan.nr > 0;
+	*outcome = any ? "succeeded" : "no_changes";
+	return (o->detailed || o->mode == MODE_DRIFT) && any ? IPAM_EXIT_CHANGES
+							     : IPAM_EXIT_OK;
+}
+
+static int plan_run(struct cli *cli, void *opts, int argc, char **argv)
+{
+	static const enum ipam_run_kind kinds[] = {
+		[MODE_PLAN] = IPAM_RUN_PLAN,
+		[MODE_APPLY] = IPAM_RUN_APPLY,
+		[MODE_DRIFT] = IPAM_RUN_DRIFT,
+	};
+	const struct opts *o = opts;
+	const char *outcome = "failed";
+	struct ipam_run run;
+	char commit[48];
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	ipam_run_init(&run, kinds[o->mode], cli->d, cli->db);
+	run.lock_timeout = o->lock_timeout;
+	run.allow_removals = o->allow_removals;
+	run.progress = cli->progress;
+	run.source = cli_config_path(cli);
+	ret = ipam_run_begin(&run);
+	if (!ret) {
+		run.commit =
+			cli_checkout_commit(commit, sizeof(commit), run.source);
+		ret = plan_steps(cli, o, &run, &outcome);
+	}
+	if (ret < 0) {
 		log_error("%s", ipam_error_last());
 		ret = IPAM_EXIT_ERROR;
 	}
-	if (db && run_id) {
-		n = ipam_reconcile_summary(
-			&r, o->mode == MODE_APPLY ? &res : NULL,
-			ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
-		if (cli->output == IPAM_OUT_JSON && o->mode == MODE_APPLY) {
-			struct strbuf p = STRBUF_INIT;
-
-			if (!ipam_json_write(&p, n, IPAM_JSON_PRETTY))
-				fputs(p.buf, stdout);
-			strbuf_release(&p);
-		}
-		if (!ipam_json_write(&summary, n, 0)) {
-			while (summary.len &&
-			       summary.buf[summary.len - 1] == '\n')
-				summary.buf[--summary.len] = '\0';
-			ipam_db_run_end(db, run_id, outcome, summary.buf);
-		}
+	/* A plan that could not see everything is not exact: say so in
+	 * the exit status, whatever it applied safely. */
+	if (ret != IPAM_EXIT_ERROR && ipam_run_complete(&run)) {
+		log_error("%s", ipam_error_last());
+		ret = IPAM_EXIT_ERROR;
 	}
-out:
-	ipam_node_free(n);
-	strbuf_release(&summary);
-	ipam_apply_result_release(&res);
-	if (prepared)
-		ipam_reconcile_release(&r);
-	if (locked)
-		ipam_db_unlock(db);
-	ipam_db_close(db);
-	ipam_desired_free(d);
+	ipam_run_end(&run, outcome,
+		     ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
+	if (run.summary && cli->output == IPAM_OUT_JSON &&
+	    o->mode == MODE_APPLY)
+		cli_print_json(run.summary);
+	ipam_run_release(&run);
 	return ret;
-}
-
-int cmd_plan(struct cli *cli, int argc, char **argv)
-{
-	struct opts o = {.mode = MODE_PLAN, .def = &cmd_plan_def};
-
-	return run(cli, &o, argc, argv);
-}
-
-int cmd_apply(struct cli *cli, int argc, char **argv)
-{
-	struct opts o = {.mode = MODE_APPLY, .def = &cmd_apply_def};
-
-	return run(cli, &o, argc, argv);
-}
-
-int cmd_drift(struct cli *cli, int argc, char **argv)
-{
-	struct opts o = {.mode = MODE_DRIFT, .def = &cmd_drift_def};
-
-	return run(cli, &o, argc, argv);
 }

@@ -9,8 +9,30 @@
 #include "gpo.h"
 #include "json.h"
 #include "log.h"
+#include "run.h"
 #include "strbuf.h"
 #include "banned.h"
+
+enum { OPT_DRY_RUN = CLI_OPT_OWN, OPT_ADOPT };
+
+static const struct cli_option provision_options[] = {
+	{"domain", CLI_ARG, 'D', "the discovery domain"},
+	{"dry-run", CLI_NO_ARG, OPT_DRY_RUN, "write nothing"},
+	{"adopt", CLI_NO_ARG, OPT_ADOPT, "take over GPOs of the right names"},
+	{NULL, 0, 0, NULL},
+};
+
+struct provision_opts {
+	const char *domain;
+	bool dry_run, adopt;
+	const struct ipam_domain *dom; /* the domain's desired state */
+};
+
+static int provision_option(struct cli *cli, void *opts, int id,
+			    const char *arg);
+static int provision_check(struct cli *cli, void *opts, int argc, char **argv);
+static int provision_ready(struct cli *cli, void *opts);
+static int provision_run(struct cli *cli, void *opts, int argc, char **argv);
 
 const struct command cmd_provision_def = {
 	.name = "provision",
@@ -38,7 +60,13 @@ const struct command cmd_provision_def = {
 		 "  --adopt    take over an IPAMUG or GPOs of the right names "
 		 "that\n"
 		 "             ipamctl did not create (marks them as its own)",
-	.run = cmd_provision,
+	.setup = CLI_CONFIG | CLI_LOCK | CLI_LAB,
+	.options = provision_options,
+	.opts_size = sizeof(struct provision_opts),
+	.option = provision_option,
+	.check = provision_check,
+	.ready = provision_ready,
+	.run = provision_run,
 };
 
 struct printer {
@@ -65,155 +93,163 @@ static void print_change(void *ctx, enum ipam_gpo_change kind, const char *what)
 	}
 }
 
-int cmd_provision(struct cli *cli, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"domain", required_argument, NULL, 'D'},
-		{"dry-run", no_argument, NULL, 0x200},
-		{"adopt", no_argument, NULL, 0x201},
-		CLI_GLOBAL_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
-	struct ipam_gpo_opts go = {0};
-	struct printer pr = {0};
-	struct ipam_desired *d = NULL;
+/* The run's own steps, on this state. */
+struct provision {
+	struct ipam_gpo_opts go;
 	const struct ipam_domain *dom;
-	struct ipam_gpo_session *s = NULL;
-	struct ipam_gpo_state *st = NULL;
-	struct ipam_db *db = NULL;
-	struct ipam_node *res = NULL;
-	struct strbuf out = STRBUF_INIT;
-	const char *domain = NULL;
-	long long run_id = 0;
-	size_t changes = 0;
-	bool locked = false;
-	int c, err, ret = IPAM_EXIT_ERROR;
+	struct ipam_gpo_session *s;
+	struct ipam_gpo_state *st;
+	size_t changes;
+};
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "D:" CLI_GLOBAL_SHORTOPTS, opts,
-				NULL)) != -1) {
-		if (c == 'h') {
-			cli_usage(&cmd_provision_def, 0);
-			return IPAM_EXIT_OK;
-		}
-		if (c == 'D') {
-			domain = optarg;
-			continue;
-		}
-		if (c == 0x200) {
-			go.dry_run = true;
-			continue;
-		}
-		if (c == 0x201) {
-			go.adopt = true;
-			continue;
-		}
-		if (c == '?' || c == ':')
-			return cli_usage_error(&cmd_provision_def,
-					       "bad option '%s'",
-					       argv[optind - 1]);
-		if (cli_global_option(cli, c, optarg))
-			return IPAM_EXIT_ERROR;
-	}
-	if (optind < argc)
-		return cli_usage_error(&cmd_provision_def,
-				       "unexpected argument '%s'",
-				       argv[optind]);
-	if (!domain)
-		return cli_usage_error(&cmd_provision_def,
-				       "--domain is required");
+static int provision_option(struct cli *cli, void *opts, int id,
+			    const char *arg)
+{
+	struct provision_opts *o = opts;
+
+	(void)cli;
+	if (id == 'D')
+		o->domain = arg;
+	else if (id == OPT_DRY_RUN)
+		o->dry_run = true;
+	else
+		o->adopt = true;
+	return 0;
+}
+
+static int provision_check(struct cli *cli, void *opts, int argc, char **argv)
+{
+	const struct provision_opts *o = opts;
+
+	if (argc)
+		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
+				       argv[0]);
+	if (!o->domain)
+		return cli_usage_error(cli->cmd, "--domain is required");
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
-		return cli_usage_error(&cmd_provision_def,
+		return cli_usage_error(cli->cmd,
 				       "provision writes text or json");
-	if (cli_load_desired(cli, &d))
-		goto out;
-	dom = ipam_desired_find_domain(d, domain);
+	return 0;
+}
+
+static int provision_ready(struct cli *cli, void *opts)
+{
+	struct provision_opts *o = opts;
+	const struct ipam_domain *dom;
+
+	dom = o->dom = ipam_desired_find_domain(cli->d, o->domain);
 	if (!dom) {
-		log_error("'%s' is not a discovery domain of %s", domain,
+		log_error("'%s' is not a discovery domain of %s", o->domain,
 			  cli_config_path(cli));
-		goto out;
+		return IPAM_EXIT_ERROR;
 	}
 	if (dom->remove) {
 		log_error("%s:%d:%d: '%s' is marked 'remove: true': provision "
 			  "will not make what apply is to take out",
 			  dom->remove_pos.file, dom->remove_pos.line,
-			  dom->remove_pos.col, domain);
-		goto out;
+			  dom->remove_pos.col, o->domain);
+		return IPAM_EXIT_ERROR;
 	}
-	if (d->method != IPAM_METHOD_GPO) {
+	if (cli->d->method != IPAM_METHOD_GPO) {
 		log_error("provisioning.method is %s: provision needs gpo",
-			  ipam_method_name(d->method));
-		goto out;
+			  ipam_method_name(cli->d->method));
+		return IPAM_EXIT_ERROR;
 	}
-	err = cli_open_db(cli, d, &db);
+	return 0;
+}
+
+static int provision_prepare(struct ipam_run *run, void *ctx)
+{
+	struct provision *p = ctx;
+	int err = ipam_gpo_open(&p->s, run->d, p->dom, &p->go);
+
+	return err ? err : ipam_gpo_read(&p->st, p->s);
+}
+
+static int provision_apply(struct ipam_run *run, void *ctx)
+{
+	struct provision *p = ctx;
+
+	(void)run;
+	return ipam_gpo_provision(p->s, p->st, &p->changes);
+}
+
+static void print_done(const struct provision *p)
+{
+	const char *name = p->dom->name;
+	size_t n = p->changes;
+
+	if (!n)
+		printf("%s: nothing to do\n", name);
+	else if (p->go.dry_run)
+		printf("%s: %zu change%s to make (dry run: nothing written)\n",
+		       name, n, n == 1 ? "" : "s");
+	else
+		printf("%s: %zu change%s made\n", name, n, n == 1 ? "" : "s");
+}
+
+/* The result: recorded with the run, printed with -o json. */
+static struct ipam_node *result(const struct provision *p, struct printer *pr,
+				bool ok)
+{
+	struct ipam_node *res = ipam_node_new(IPAM_NODE_MAP);
+
+	ipam_node_set_str(res, "domain", p->dom->name);
+	ipam_node_set(res, "dryRun", ipam_node_bool(p->go.dry_run));
+	ipam_node_set(res, "ok", ipam_node_bool(ok));
+	if (!ok)
+		ipam_node_set_str(res, "error", ipam_error_last());
+	ipam_node_set(res, "changes",
+		      pr->changes ? pr->changes : ipam_node_new(IPAM_NODE_SEQ));
+	pr->changes = NULL;
+	return res;
+}
+
+static int provision_run(struct cli *cli, void *opts, int argc, char **argv)
+{
+	const struct provision_opts *o = opts;
+	struct provision p = {.dom = o->dom};
+	struct printer pr = {.domain = o->dom->name};
+	struct ipam_db *db = NULL;
+	struct ipam_run run;
+	int err;
+
+	(void)argc;
+	(void)argv;
+	p.go.dry_run = o->dry_run;
+	p.go.adopt = o->adopt;
+	/* Its own database, not CLI_DB: the JSON result reports a database
+	 * that will not open, too. */
+	err = cli_open_db(cli, cli->d, &db);
+	ipam_run_init(&run, IPAM_RUN_PROVISION, cli->d, db);
+	run.record = db && !o->dry_run;
+	run.summary_newline = true;
+	run.prepare = provision_prepare;
+	run.apply = provision_apply;
+	run.ctx = &p;
 	if (!err)
-		err = ipam_db_lock(db, "provision", 0);
-	if (err)
-		goto fail;
-	locked = true;
-	if (!go.dry_run) {
-		err = ipam_db_run_begin(db, "provision", &run_id);
-		if (err)
-			goto fail;
-	}
-	pr.domain = dom->name;
+		err = ipam_run_begin(&run);
 	pr.text = cli->output == IPAM_OUT_TEXT;
 	if (!pr.text)
 		pr.changes = ipam_node_new(IPAM_NODE_SEQ);
-	go.source = cli_config_path(cli);
-	go.report = print_change;
-	go.report_ctx = &pr;
-	err = ipam_gpo_open(&s, d, dom, &go);
+	p.go.source = cli_config_path(cli);
+	p.go.report = print_change;
+	p.go.report_ctx = &pr;
 	if (!err)
-		err = ipam_gpo_read(&st, s);
+		err = ipam_run_prepare(&run);
 	if (!err)
-		err = ipam_gpo_provision(s, st, &changes);
+		err = ipam_run_apply(&run);
 	if (err)
-		goto fail;
-	if (pr.text) {
-		if (!changes)
-			printf("%s: nothing to do\n", dom->name);
-		else if (go.dry_run)
-			printf("%s: %zu change%s to make (dry run: nothing "
-			       "written)\n",
-			       dom->name, changes, changes == 1 ? "" : "s");
-		else
-			printf("%s: %zu change%s made\n", dom->name, changes,
-			       changes == 1 ? "" : "s");
-	}
-	ret = IPAM_EXIT_OK;
-	goto done;
-fail:
-	log_error("%s", ipam_error_last());
-done:
-	res = ipam_node_new(IPAM_NODE_MAP);
-	ipam_node_set_str(res, "domain", dom->name);
-	ipam_node_set(res, "dryRun", ipam_node_bool(go.dry_run));
-	ipam_node_set(res, "ok", ipam_node_bool(ret == IPAM_EXIT_OK));
-	if (ret != IPAM_EXIT_OK)
-		ipam_node_set_str(res, "error", ipam_error_last());
-	ipam_node_set(res, "changes",
-		      pr.changes ? pr.changes : ipam_node_new(IPAM_NODE_SEQ));
-	pr.changes = NULL;
-	if (!ipam_json_write(&out, res, 0) && run_id)
-		ipam_db_run_end(db, run_id,
-				ret == IPAM_EXIT_OK ? "succeeded" : "failed",
-				out.buf);
-	if (cli->output == IPAM_OUT_JSON) {
-		strbuf_reset(&out);
-		if (!ipam_json_write(&out, res, IPAM_JSON_PRETTY))
-			fputs(out.buf, stdout);
-	}
-out:
-	ipam_node_free(pr.changes);
-	ipam_node_free(res);
-	strbuf_release(&out);
-	ipam_gpo_state_free(st);
-	ipam_gpo_close(s);
-	if (locked)
-		ipam_db_unlock(db);
+		log_error("%s", ipam_error_last());
+	else if (pr.text)
+		print_done(&p);
+	run.summary = result(&p, &pr, !err);
+	ipam_run_end(&run, err ? "failed" : "succeeded", NULL);
+	if (cli->output == IPAM_OUT_JSON)
+		cli_print_json(run.summary);
+	ipam_run_release(&run);
+	ipam_gpo_state_free(p.st);
+	ipam_gpo_close(p.s);
 	ipam_db_close(db);
-	ipam_desired_free(d);
-	return ret;
+	return err ? IPAM_EXIT_ERROR : IPAM_EXIT_OK;
 }

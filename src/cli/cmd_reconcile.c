@@ -23,8 +23,58 @@
 #include "notify.h"
 #include "planout.h"
 #include "reconcile.h"
+#include "run.h"
 #include "strbuf.h"
 #include "banned.h"
+
+struct loop {
+	struct cli *cli;
+	struct ipam_desired *local; /* -c, when there is one */
+	const char *repo, *ref, *path, *cache;
+	bool dry_run;
+	int lock_timeout;
+	long long allow_removals;
+	long long every, jitter_pct;
+	/* The last valid desired state and its commit ("local" for -c
+	 * files), kept from cycle to cycle by the --every loop. */
+	struct ipam_desired *good;
+	char *last_good;
+	const char *url; /* the repository of this cycle, or NULL */
+};
+
+static const struct loop reconcile_defaults = {.allow_removals = -1};
+
+enum {
+	OPT_REPO = CLI_OPT_OWN,
+	OPT_REF,
+	OPT_PATH,
+	OPT_CACHE,
+	OPT_DRY_RUN,
+	OPT_EVERY,
+	OPT_JITTER,
+	OPT_LOCK_TIMEOUT,
+	OPT_ALLOW_REMOVALS,
+};
+
+static const struct cli_option reconcile_options[] = {
+	{"repo", CLI_ARG, OPT_REPO, "the desired state's repository"},
+	{"ref", CLI_ARG, OPT_REF, "its branch, tag or commit"},
+	{"path", CLI_ARG, OPT_PATH, "the folder of the desired state in it"},
+	{"cache", CLI_ARG, OPT_CACHE, "where its mirror is kept"},
+	{"dry-run", CLI_NO_ARG, OPT_DRY_RUN, "plan and report only"},
+	{"every", CLI_ARG, OPT_EVERY, "a cycle every DURATION"},
+	{"jitter", CLI_ARG, OPT_JITTER, "spread the cycles by PCT"},
+	{"lock-timeout", CLI_ARG, OPT_LOCK_TIMEOUT, "seconds to wait"},
+	{"allow-removals", CLI_ARG, OPT_ALLOW_REMOVALS, "accept N removals"},
+	{NULL, 0, 0, NULL},
+};
+
+static int reconcile_option(struct cli *cli, void *opts, int id,
+			    const char *arg);
+static int reconcile_check(struct cli *cli, void *opts, int argc, char **argv);
+static int reconcile_run(struct cli *cli, void *opts, int argc, char **argv);
+static int status_check(struct cli *cli, void *opts, int argc, char **argv);
+static int status_run(struct cli *cli, void *opts, int argc, char **argv);
 
 const struct command cmd_reconcile_def = {
 	.name = "reconcile",
@@ -57,7 +107,13 @@ const struct command cmd_reconcile_def = {
 		"Exit status of a single cycle: 0 applied or nothing to do, "
 		"1 error or\n"
 		"refusal, 2 drift or changes found with --dry-run or suspend.",
-	.run = cmd_reconcile,
+	.setup = CLI_CONFIG_IF_ANY | CLI_LOCK | CLI_LAB,
+	.options = reconcile_options,
+	.opts_size = sizeof(struct loop),
+	.defaults = &reconcile_defaults,
+	.option = reconcile_option,
+	.check = reconcile_check,
+	.run = reconcile_run,
 };
 
 const struct command cmd_status_def = {
@@ -72,7 +128,9 @@ const struct command cmd_status_def = {
 		 "-c's database:,\n"
 		 "else the default (reconcile's rule; status reads no "
 		 "repository).",
-	.run = cmd_status,
+	.setup = CLI_CONFIG_IF_ANY | CLI_DB_READ,
+	.check = status_check,
+	.run = status_run,
 };
 
 /* ---- signals ------------------------------------------------------------ */
@@ -114,21 +172,6 @@ static int should_stop(void)
 
 /* ---- one cycle ----------------------------------------------------------- */
 
-struct loop {
-	struct cli *cli;
-	struct ipam_desired *local; /* -c, when there is one */
-	const char *repo, *ref, *path, *cache;
-	bool dry_run;
-	int lock_timeout;
-	long long allow_removals;
-	long long every, jitter_pct;
-	/* The last valid desired state and its commit ("local" for -c
-	 * files), kept from cycle to cycle by the --every loop. */
-	struct ipam_desired *good;
-	char *last_good;
-	const char *url; /* the repository of this cycle, or NULL */
-};
-
 /* The commit a cycle fetched: id ("" when none), author and subject. */
 struct commit_info {
 	char id[41];
@@ -141,103 +184,6 @@ static void commit_info_release(struct commit_info *c)
 	free(c->author);
 	free(c->subject);
 	memset(c, 0, sizeof(*c));
-}
-
-struct hooks {
-	struct ipam_hook *v;
-	size_t nr;
-};
-
-static bool same_str(const char *a, const char *b)
-{
-	return a && b && !strcmp(a, b);
-}
-
-/* Two hooks that would post to the same place (a Slack or Teams hook
- * without url: has its secret as the URL). */
-static bool same_target(const struct ipam_hook *k,
-			const struct ipam_notify_cfg *c)
-{
-	if (k->url || c->url.value)
-		return same_str(k->url, c->url.value);
-	return same_str(k->secret_file, c->secret_file.value) ||
-	       same_str(k->secret_env, c->secret_env.value);
-}
-
-/* Add the hooks of d's notify: to h, but none to a target h has; with
- * only (event bits), just the hooks that want one of them, so that a hook
- * skipped as a duplicate is one that would have sent the same event. */
-static void hooks_add(struct hooks *h, const struct ipam_desired *d,
-		      unsigned only)
-{
-	size_t have = h->nr;
-
-	if (!d || !d->nr_notify)
-		return;
-	h->v = xrealloc(h->v, (h->nr + d->nr_notify) * sizeof(*h->v));
-	for (size_t i = 0; i < d->nr_notify; i++) {
-		const struct ipam_notify_cfg *c = &d->notify[i];
-		struct ipam_hook *k;
-		size_t j;
-
-		if (only && !(c->events & only))
-			continue;
-		for (j = 0; j < have && !same_target(&h->v[j], c); j++)
-			;
-		if (j < have)
-			continue;
-		k = &h->v[h->nr++];
-
-		ipam_hook_init(k);
-		k->kind = !strcmp(c->kind.value, "slack")   ? IPAM_HOOK_SLACK
-			  : !strcmp(c->kind.value, "teams") ? IPAM_HOOK_TEAMS
-							    : IPAM_HOOK_GENERIC;
-		k->url = c->url.value;
-		k->events = c->events;
-		k->secret_file = c->secret_file.value;
-		k->secret_env = c->secret_env.value;
-		k->ca_file = c->ca_file.value;
-		k->timeout_ms = c->timeout * 1000;
-	}
-}
-
-static void hooks_from(struct hooks *h, const struct ipam_desired *d)
-{
-	h->nr = 0;
-	free(h->v);
-	h->v = NULL;
-	hooks_add(h, d, 0);
-}
-
-static void notify(const struct hooks *h, enum ipam_event ev,
-		   const struct commit_info *commit, long long run_id,
-		   const struct ipam_node *details, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-
-static void notify(const struct hooks *h, enum ipam_event ev,
-		   const struct commit_info *commit, long long run_id,
-		   const struct ipam_node *details, const char *fmt, ...)
-{
-	struct ipam_notice n = {0};
-	struct strbuf sum = STRBUF_INIT;
-	char run[32];
-	va_list ap;
-
-	if (!h->nr)
-		return;
-	va_start(ap, fmt);
-	strbuf_vaddf(&sum, fmt, ap);
-	va_end(ap);
-	snprintf(run, sizeof(run), "%lld", run_id);
-	n.event = ev;
-	n.summary = sum.buf;
-	n.details = details;
-	n.commit = commit->id[0] ? commit->id : NULL;
-	n.author = n.commit ? commit->author : NULL;
-	n.subject = n.commit ? commit->subject : NULL;
-	n.run = run_id ? run : NULL;
-	ipam_notify(h->v, h->nr, &n);
-	strbuf_release(&sum);
 }
 
 /* The git source of this cycle: the CLI's, else the local source:. */
@@ -297,20 +243,35 @@ static int state_db_path(const struct cli *cli,
 	return cli_db_path(&c, d, out);
 }
 
-/* Record a run that ended before planning (the source was bad); *good
+/* The commit last applied, from the history (NULL if none): a commit of
+ * the repository, a plain id (an apply from a local checkout records
+ * "<id>+dirty" when edited). */
+static char *last_good_commit(struct ipam_db *db)
+{
+	struct ipam_db_run *runs = NULL;
+	const struct ipam_db_run *a;
+	char *good = NULL;
+	size_t nr = 0;
+
+	if (!ipam_db_runs_list(db, 0, &runs, &nr) &&
+	    (a = last_applied(runs, nr)) && a->git_commit &&
+	    strlen(a->git_commit) == 40 &&
+	    strspn(a->git_commit, "0123456789abcdef") == 40)
+		good = xstrdup(a->git_commit);
+	ipam_db_runs_free(runs, nr);
+	return good;
+}
+
+/* Record run, which ended before planning (the source was bad); *good
  * gets the commit last applied, from the history (NULL if none).  d is
  * the last good desired state, if known, for the database path. */
 static void record_failure(struct loop *L, const struct ipam_desired *d,
-			   const struct commit_info *ci, const char *error,
-			   long long *run_id, char **good)
+			   struct ipam_run *run, const char *error, char **good)
 {
 	struct ipam_db *db = NULL;
-	struct ipam_node *n;
-	struct strbuf sum = STRBUF_INIT;
 	struct strbuf path = STRBUF_INIT;
 	int version;
 
-	*run_id = 0;
 	if (!L->cli->db_uri && !(L->local && L->local->database.value) && !d &&
 	    L->url)
 		log_warn("the database of the broken commit is unknown (none "
@@ -327,35 +288,16 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 		return;
 	}
 	strbuf_release(&path);
-	if (!ipam_db_run_begin(db, "reconcile", run_id)) {
-		ipam_db_run_set_source(db, *run_id, ci->id[0] ? ci->id : NULL,
-				       NULL);
-		if (ci->id[0])
-			ipam_db_run_set_author(db, *run_id, ci->author,
-					       ci->subject);
-		n = ipam_node_new(IPAM_NODE_MAP);
-		ipam_node_set_str(n, "error", error);
-		if (!ipam_json_write(&sum, n, 0)) {
-			strbuf_rtrim_newline(&sum);
-			ipam_db_run_end(db, *run_id, "failed", sum.buf);
-		}
-		ipam_node_free(n);
+	run->db = db;
+	run->record = true;
+	if (!ipam_run_begin(run)) {
+		ipam_run_record_source(run, NULL);
+		run->summary = ipam_node_new(IPAM_NODE_MAP);
+		ipam_node_set_str(run->summary, "error", error);
+		ipam_run_end(run, "failed", NULL);
 	}
-	{
-		struct ipam_db_run *runs = NULL;
-		const struct ipam_db_run *a;
-		size_t nr = 0;
-
-		/* a commit of the repository: a plain id (an apply from a
-		 * local checkout records "<id>+dirty" when edited) */
-		if (!ipam_db_runs_list(db, 0, &runs, &nr) &&
-		    (a = last_applied(runs, nr)) && a->git_commit &&
-		    strlen(a->git_commit) == 40 &&
-		    strspn(a->git_commit, "0123456789abcdef") == 40)
-			*good = xstrdup(a->git_commit);
-		ipam_db_runs_free(runs, nr);
-	}
-	strbuf_release(&sum);
+	*good = last_good_commit(db);
+	run->db = NULL;
 	ipam_db_close(db);
 }
 
@@ -461,211 +403,202 @@ static int load(struct loop *L, struct ipam_desired **out,
 	return rc;
 }
 
-/* One cycle; returns the exit status it would have alone. */
-static int cycle(struct loop *L)
+/* A run of this cycle, telling hooks, from commit ci. */
+static void run_init(struct ipam_run *run, const struct ipam_desired *d,
+		     struct ipam_db *db, const struct commit_info *ci,
+		     const struct ipam_run_hooks *hooks)
 {
-	char checkout[48];
-	struct ipam_desired *d = NULL;
-	struct ipam_reconcile r = {0};
+	ipam_run_init(run, IPAM_RUN_RECONCILE, d, db);
+	run->hooks = hooks;
+	run->fetched.id = ci->id[0] ? ci->id : NULL;
+	run->fetched.author = ci->author;
+	run->fetched.subject = ci->subject;
+}
+
+/*
+ * The desired state of this cycle is bad.  Last known good stays in
+ * force: nothing is applied.  Told: the local configuration's webhooks
+ * and those of the last good desired state -- the loop's, or in a
+ * one-shot run the last applied commit read again through the cache
+ * (not when the repository did not answer: that would only wait for it
+ * again).
+ */
+static int source_failed(struct loop *L, const struct commit_info *ci,
+			 const char *error)
+{
+	const unsigned ev = IPAM_EVENT_BIT(IPAM_EVENT_SOURCE_INVALID);
+	struct ipam_run_hooks hooks = {0};
+	struct ipam_desired *reread = NULL;
+	const struct ipam_desired *gd = L->good;
+	struct ipam_node *details;
+	struct ipam_run run;
+	char *good = NULL;
+
+	run_init(&run, NULL, NULL, ci, &hooks);
+	run.commit = run.fetched.id;
+	record_failure(L, gd, &run, error, &good);
+	if (!good && L->last_good)
+		good = xstrdup(L->last_good);
+	if (!gd && good && L->url && ci->fetched)
+		gd = reread = reread_good(L, good);
+	ipam_run_hooks_add(&hooks, L->local, ev);
+	ipam_run_hooks_add(&hooks, gd, ev);
+	details = ipam_node_new(IPAM_NODE_MAP);
+	ipam_node_set_str(details, "error", error);
+	ipam_node_set(details, "still_in_force",
+		      good ? ipam_node_str(good)
+			   : ipam_node_new(IPAM_NODE_NULL));
+	ipam_run_notify(&run, IPAM_EVENT_SOURCE_INVALID, details,
+			"ipamctl: %s%s%.12s; nothing applied", error,
+			good ? "; still in force: " : "", good ? good : "");
+	ipam_node_free(details);
+	ipam_run_release(&run);
+	ipam_run_hooks_release(&hooks);
+	ipam_desired_free(reread);
+	free(good);
+	return IPAM_EXIT_ERROR;
+}
+
+/* The cycle once its run began: an exit status, or a negative IPAM_E*
+ * code (the last error) with *outcome set. */
+static int cycle_steps(struct ipam_run *run, const char **outcome)
+{
+	const struct ipam_plan *p = &run->r.plan;
 	struct ipam_plan_doc doc;
-	struct ipam_reconcile_opts ro = {0};
-	struct ipam_apply_result res = {0};
-	struct ipam_db *db = NULL;
-	struct hooks hooks = {0};
-	struct strbuf err = STRBUF_INIT, sum = STRBUF_INIT;
-	struct ipam_node *summary = NULL, *details = NULL;
-	const char *outcome = "failed";
-	struct commit_info ci;
-	long long run_id = 0;
-	bool locked = false, prepared = false, report_only = false;
-	int rc, ret = IPAM_EXIT_ERROR;
+	int rc;
 
-	rc = load(L, &d, &ci, &err);
-	if (rc) {
-		/*
-		 * Last known good stays in force: nothing is applied.  Told:
-		 * the local configuration's webhooks and those of the last
-		 * good desired state -- the loop's, or in a one-shot run the
-		 * last applied commit read again through the cache (not
-		 * when the repository did not answer: that would only wait
-		 * for it again).
-		 */
-		struct ipam_desired *reread = NULL;
-		const struct ipam_desired *gd = L->good;
-		char *good = NULL;
-
-		ipam_desired_free(d);
-		d = NULL;
-		record_failure(L, gd, &ci, err.buf, &run_id, &good);
-		if (!good && L->last_good)
-			good = xstrdup(L->last_good);
-		if (!gd && good && L->url && ci.fetched)
-			gd = reread = reread_good(L, good);
-		hooks_add(&hooks, L->local,
-			  IPAM_EVENT_BIT(IPAM_EVENT_SOURCE_INVALID));
-		hooks_add(&hooks, gd,
-			  IPAM_EVENT_BIT(IPAM_EVENT_SOURCE_INVALID));
-		details = ipam_node_new(IPAM_NODE_MAP);
-		ipam_node_set_str(details, "error", err.buf);
-		ipam_node_set(details, "still_in_force",
-			      good ? ipam_node_str(good)
-				   : ipam_node_new(IPAM_NODE_NULL));
-		notify(&hooks, IPAM_EVENT_SOURCE_INVALID, &ci, run_id, details,
-		       "ipamctl: %s%s%.12s; nothing applied", err.buf,
-		       good ? "; still in force: " : "", good ? good : "");
-		free(hooks.v);
-		hooks.v = NULL;
-		ipam_desired_free(reread);
-		free(good);
-		goto out;
+	rc = ipam_run_prepare(run);
+	cli_print_prepare_errors(run);
+	if (rc)
+		return rc;
+	doc = ipam_reconcile_doc(&run->r);
+	ipam_plan_print_text(stdout, &doc, false);
+	fflush(stdout);
+	ipam_run_notify_drift(run);
+	if (!run->with_result) { /* report only */
+		if (run->d->suspend)
+			log_notice("suspend: true in the desired state: "
+				   "planned and reported, nothing applied");
+		*outcome = p->nr ? "succeeded" : "no_changes";
+		return p->nr ? IPAM_EXIT_CHANGES : IPAM_EXIT_OK;
 	}
-	free(L->last_good);
-	L->last_good = xstrdup(ci.id[0] ? ci.id : "local");
-	/* The loop keeps it: its notify: and database serve a later
-	 * broken commit. */
-	ipam_desired_free(L->good);
-	L->good = d;
-	hooks_from(&hooks, d);
+	if (p->nr && should_stop()) {
+		*outcome = "interrupted";
+		return ipam_error_set(IPAM_ERROR, "stopped by a signal before "
+						  "applying");
+	}
+	rc = ipam_run_safety(run);
+	if (rc) {
+		*outcome = "refused";
+		return rc;
+	}
+	rc = ipam_run_apply(run);
+	cli_print_apply_errors(run);
+	printf("Apply %s: %zu done, %zu failed, %zu not done.\n",
+	       rc ? "stopped" : "complete", run->res.done, run->res.failed,
+	       run->res.not_done);
+	if (rc) {
+		*outcome = stop_requested ? "interrupted" : "failed";
+		ipam_run_notify_applied(run, run->res.error
+						     ? run->res.error
+						     : ipam_error_last());
+		return rc;
+	}
+	*outcome = p->nr ? "succeeded" : "no_changes";
+	ipam_run_notify_applied(run, NULL);
+	return IPAM_EXIT_OK;
+}
+
+/* A cycle with a valid desired state d; its exit status. */
+static int cycle_run(struct loop *L, const struct ipam_desired *d,
+		     const struct commit_info *ci)
+{
+	struct ipam_run_hooks hooks = {0};
+	struct ipam_db *db = NULL;
+	const char *outcome = "failed";
+	struct ipam_run run;
+	struct cli c = db_cli(L->cli, L->local);
+	char checkout[48];
+	int ret;
+
+	ipam_run_hooks_add(&hooks, d, 0);
 	if (!d->nr_domains) {
+		struct ipam_node *details = ipam_node_new(IPAM_NODE_MAP);
+
+		run_init(&run, d, NULL, ci, &hooks);
 		ipam_error_set(
 			IPAM_EINVAL,
 			"the desired state declares no discovery domain: "
 			"refused (never read as 'remove everything')");
-		details = ipam_node_new(IPAM_NODE_MAP);
 		ipam_node_set_str(details, "error", ipam_error_last());
-		notify(&hooks, IPAM_EVENT_REFUSED, &ci, 0, details,
-		       "ipamctl: %s", ipam_error_last());
-		goto fail;
+		ipam_run_notify(&run, IPAM_EVENT_REFUSED, details,
+				"ipamctl: %s", ipam_error_last());
+		ipam_node_free(details);
+		ret = IPAM_EINVAL;
+		goto end;
 	}
-	{
-		struct cli c = db_cli(L->cli, L->local);
-
-		rc = cli_open_db(&c, d, &db);
-	}
-	if (!rc)
-		rc = ipam_db_lock(db, "reconcile", L->lock_timeout);
-	if (rc)
-		goto fail;
-	locked = true;
-	report_only = L->dry_run || d->suspend;
-	rc = ipam_db_run_begin(db, report_only ? REPORT_ONLY : "reconcile",
-			       &run_id);
-	if (rc)
-		goto fail;
+	ret = cli_open_db(&c, d, &db);
+	run_init(&run, d, db, ci, &hooks);
+	run.lock_as = "reconcile";
+	run.command = L->dry_run || d->suspend ? REPORT_ONLY : "reconcile";
+	run.with_result = !(L->dry_run || d->suspend);
+	run.lock_timeout = L->lock_timeout;
+	run.allow_removals = L->allow_removals;
+	run.stop = should_stop;
 	/* The mark on what ipamctl creates names the repository.  A local
 	 * -c in a checkout records that checkout's commit, as plan does. */
-	ro.source = L->url ? L->url : cli_config_path(L->cli);
-	ro.git_commit =
-		ci.id[0]  ? ci.id
-		: !L->url ? cli_checkout_commit(checkout, sizeof(checkout),
-						cli_config_path(L->cli))
-			  : NULL;
-	ro.stop = should_stop;
-	rc = ipam_reconcile_prepare(&r, d, db, &ro);
-	prepared = true;
-	if (!rc)
-		rc = ipam_db_run_set_source(db, run_id, ro.git_commit,
-					    r.config_digest);
-	if (!rc && ro.git_commit)
-		rc = ipam_db_run_set_author(db, run_id, ci.author, ci.subject);
-	if (rc)
-		goto fail;
-	doc = ipam_reconcile_doc(&r);
-	ipam_plan_print_text(stdout, &doc, false);
-	fflush(stdout);
-	if (r.plan.drift) {
-		/* details: the plan's counts and its drift list */
-		details = ipam_reconcile_summary(&r, NULL, NULL);
-		ipam_node_set(details, "changes", ipam_plan_drift_node(&doc));
-		notify(&hooks, IPAM_EVENT_DRIFT, &ci, run_id, details,
-		       "ipamctl: drift found: %zu action%s correct changes "
-		       "made in AD behind ipamctl's back",
-		       r.plan.drift, r.plan.drift == 1 ? "" : "s");
-		ipam_node_free(details);
-		details = NULL;
+	run.source = L->url ? L->url : cli_config_path(L->cli);
+	if (!ret)
+		ret = ipam_run_begin(&run);
+	if (!ret) {
+		run.commit = ci->id[0] ? ci->id
+			     : !L->url ? cli_checkout_commit(checkout,
+							     sizeof(checkout),
+							     run.source)
+				       : NULL;
+		ret = cycle_steps(&run, &outcome);
 	}
-	if (report_only) {
-		if (d->suspend)
-			log_notice("suspend: true in the desired state: "
-				   "planned and reported, nothing applied");
-		outcome = r.plan.nr ? "succeeded" : "no_changes";
-		ret = r.plan.nr ? IPAM_EXIT_CHANGES : IPAM_EXIT_OK;
-		goto record;
-	}
-	if (r.plan.nr && should_stop()) {
-		outcome = "interrupted";
-		ipam_error_set(IPAM_ERROR, "stopped by a signal before "
-					   "applying");
-		goto fail;
-	}
-	rc = ipam_reconcile_safety(&r, L->allow_removals);
-	if (rc) {
-		outcome = "refused";
-		details = ipam_reconcile_summary(&r, NULL, ipam_error_last());
-		ipam_node_set(details, "removals",
-			      ipam_node_int((long long)r.plan.removals));
-		notify(&hooks, IPAM_EVENT_REFUSED, &ci, run_id, details,
-		       "ipamctl: %s", ipam_error_last());
-		goto fail;
-	}
-	rc = ipam_reconcile_apply(&r, db, run_id, &res);
-	printf("Apply %s: %zu done, %zu failed, %zu not done.\n",
-	       rc ? "stopped" : "complete", res.done, res.failed, res.not_done);
-	if (rc) {
-		outcome = stop_requested ? "interrupted" : "failed";
-		details = ipam_reconcile_summary(
-			&r, &res, res.error ? res.error : ipam_error_last());
-		notify(&hooks, IPAM_EVENT_APPLY_FAILED, &ci, run_id, details,
-		       "ipamctl: apply failed: %s (%zu done, %zu not done)",
-		       res.error ? res.error : ipam_error_last(), res.done,
-		       res.not_done);
-		goto fail;
-	}
-	outcome = r.plan.nr ? "succeeded" : "no_changes";
-	if (r.plan.nr)
-		details = ipam_reconcile_summary(&r, &res, NULL);
-	if (r.plan.nr)
-		notify(&hooks, IPAM_EVENT_APPLIED, &ci, run_id, details,
-		       "ipamctl: applied %zu action%s (%zu to create, %zu to "
-		       "update, %zu to remove)",
-		       r.plan.nr, r.plan.nr == 1 ? "" : "s", r.plan.counts[0],
-		       r.plan.counts[1], r.plan.counts[2]);
-	ret = IPAM_EXIT_OK;
-	goto record;
-fail:
-	log_error("%s", ipam_error_last());
-record:
-	/* A plan that could not see everything is not exact: say so in
-	 * the exit status, whatever it applied safely. */
-	if (prepared && ret != IPAM_EXIT_ERROR && ipam_reconcile_complete(&r)) {
+end:
+	if (ret < 0) {
 		log_error("%s", ipam_error_last());
 		ret = IPAM_EXIT_ERROR;
 	}
-	if (db && run_id) {
-		summary = ipam_reconcile_summary(
-			&r, report_only ? NULL : &res,
-			ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
-		if (ci.id[0])
-			ipam_node_set_str(summary, "commit", ci.id);
-		if (!ipam_json_write(&sum, summary, 0)) {
-			strbuf_rtrim_newline(&sum);
-			ipam_db_run_end(db, run_id, outcome, sum.buf);
-		}
+	/* A plan that could not see everything is not exact: say so in
+	 * the exit status, whatever it applied safely. */
+	if (ret != IPAM_EXIT_ERROR && ipam_run_complete(&run)) {
+		log_error("%s", ipam_error_last());
+		ret = IPAM_EXIT_ERROR;
 	}
-out:
-	ipam_node_free(details);
-	ipam_node_free(summary);
-	strbuf_release(&sum);
-	strbuf_release(&err);
-	ipam_apply_result_release(&res);
-	if (prepared)
-		ipam_reconcile_release(&r);
-	if (locked)
-		ipam_db_unlock(db);
+	ipam_run_end(&run, outcome,
+		     ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
+	ipam_run_release(&run);
 	ipam_db_close(db);
-	free(hooks.v);
+	ipam_run_hooks_release(&hooks);
+	return ret;
+}
+
+/* One cycle; returns the exit status it would have alone. */
+static int cycle(struct loop *L)
+{
+	struct ipam_desired *d = NULL;
+	struct strbuf err = STRBUF_INIT;
+	struct commit_info ci;
+	int ret;
+
+	if (load(L, &d, &ci, &err)) {
+		ipam_desired_free(d);
+		ret = source_failed(L, &ci, err.buf);
+	} else {
+		free(L->last_good);
+		L->last_good = xstrdup(ci.id[0] ? ci.id : "local");
+		/* The loop keeps it: its notify: and database serve a
+		 * later broken commit. */
+		ipam_desired_free(L->good);
+		L->good = d;
+		ret = cycle_run(L, d, &ci);
+	}
+	strbuf_release(&err);
 	commit_info_release(&ci);
-	/* d is the loop's now (L->good) */
 	return ret;
 }
 
@@ -745,136 +678,127 @@ static void reload(struct loop *L)
 	log_notice("SIGHUP: configuration %s re-read", cli_config_path(L->cli));
 }
 
-int cmd_reconcile(struct cli *cli, int argc, char **argv)
+static int reconcile_option(struct cli *cli, void *opts, int id,
+			    const char *arg)
 {
-	static const struct option opts[] = {
-		{"repo", required_argument, NULL, 0x200},
-		{"ref", required_argument, NULL, 0x201},
-		{"path", required_argument, NULL, 0x202},
-		{"cache", required_argument, NULL, 0x203},
-		{"dry-run", no_argument, NULL, 0x204},
-		{"every", required_argument, NULL, 0x205},
-		{"jitter", required_argument, NULL, 0x206},
-		{"lock-timeout", required_argument, NULL, 0x207},
-		{"allow-removals", required_argument, NULL, 0x208},
-		CLI_GLOBAL_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
-	struct loop L = {.cli = cli, .allow_removals = -1};
-	long long v, due = 0;
+	struct loop *L = opts;
 	char *end;
-	int c, ret;
+	long long v;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS, opts,
-				NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			cli_usage(&cmd_reconcile_def, 0);
-			return IPAM_EXIT_OK;
-		case 0x200:
-			L.repo = optarg;
-			continue;
-		case 0x201:
-			L.ref = optarg;
-			continue;
-		case 0x202:
-			L.path = optarg;
-			continue;
-		case 0x203:
-			L.cache = optarg;
-			continue;
-		case 0x204:
-			L.dry_run = true;
-			continue;
-		case 0x205:
-			if (parse_duration(optarg, &L.every))
-				return cli_usage_error(&cmd_reconcile_def,
-						       "--every wants a "
-						       "duration such as 90s, "
-						       "15m or 2h (at most 7 "
-						       "days)");
-			continue;
-		case 0x206:
-			errno = 0;
-			v = strtoll(optarg, &end, 10);
-			if (errno || v < 0 || v > 50 ||
-			    (*end && strcmp(end, "%")))
-				return cli_usage_error(&cmd_reconcile_def,
-						       "--jitter wants a "
-						       "percentage (0-50%%)");
-			L.jitter_pct = v;
-			continue;
-		case 0x207:
-		case 0x208:
-			errno = 0;
-			v = strtoll(optarg, &end, 10);
-			if (errno || *end || v < 0 || (c == 0x207 && v > 86400))
-				return cli_usage_error(&cmd_reconcile_def,
-						       "bad value '%s'",
-						       optarg);
-			if (c == 0x207)
-				L.lock_timeout = (int)v;
-			else
-				L.allow_removals = v;
-			continue;
-		case '?':
-		case ':':
-			return cli_usage_error(&cmd_reconcile_def,
-					       "bad option '%s'",
-					       argv[optind - 1]);
-		}
-		if (cli_global_option(cli, c, optarg))
-			return IPAM_EXIT_ERROR;
+	switch (id) {
+	case OPT_REPO:
+		L->repo = arg;
+		return 0;
+	case OPT_REF:
+		L->ref = arg;
+		return 0;
+	case OPT_PATH:
+		L->path = arg;
+		return 0;
+	case OPT_CACHE:
+		L->cache = arg;
+		return 0;
+	case OPT_DRY_RUN:
+		L->dry_run = true;
+		return 0;
+	case OPT_EVERY:
+		if (parse_duration(arg, &L->every))
+			return cli_usage_error(cli->cmd,
+					       "--every wants a duration such "
+					       "as 90s, 15m or 2h (at most 7 "
+					       "days)");
+		return 0;
+	case OPT_JITTER:
+		errno = 0;
+		v = strtoll(arg, &end, 10);
+		if (errno || v < 0 || v > 50 || (*end && strcmp(end, "%")))
+			return cli_usage_error(cli->cmd, "--jitter wants a "
+							 "percentage (0-50%%)");
+		L->jitter_pct = v;
+		return 0;
+	default: /* OPT_LOCK_TIMEOUT, OPT_ALLOW_REMOVALS */
+		errno = 0;
+		v = strtoll(arg, &end, 10);
+		if (errno || *end || v < 0 ||
+		    (id == OPT_LOCK_TIMEOUT && v > 86400))
+			return cli_usage_error(cli->cmd, "bad value '%s'", arg);
+		if (id == OPT_LOCK_TIMEOUT)
+			L->lock_timeout = (int)v;
+		else
+			L->allow_removals = v;
+		return 0;
 	}
-	if (optind < argc)
-		return cli_usage_error(&cmd_reconcile_def,
-				       "unexpected argument '%s'",
-				       argv[optind]);
-	if (L.jitter_pct && !L.every)
-		return cli_usage_error(&cmd_reconcile_def,
-				       "--jitter goes with --every");
+}
+
+static int reconcile_check(struct cli *cli, void *opts, int argc, char **argv)
+{
+	const struct loop *L = opts;
+
+	if (argc)
+		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
+				       argv[0]);
+	if (L->jitter_pct && !L->every)
+		return cli_usage_error(cli->cmd, "--jitter goes with --every");
 	if (cli->output != IPAM_OUT_TEXT)
-		return cli_usage_error(&cmd_reconcile_def,
+		return cli_usage_error(cli->cmd,
 				       "reconcile writes text (its runs are "
 				       "in `ipamctl history -o json`)");
-	/* The local configuration: the desired state itself, or (with
-	 * source:) where to fetch it from and whom to notify. */
-	if (cli_config_available(cli) && cli_load_desired(cli, &L.local))
-		return IPAM_EXIT_ERROR;
-	if (!L.local && !L.repo) {
-		log_error("no desired state: give -c PATH or --repo URL");
-		return IPAM_EXIT_ERROR;
-	}
-	block_signals();
-	ret = cycle(&L);
-	while (L.every && !should_stop()) {
+	return 0;
+}
+
+/* --every: a cycle each interval until a signal says stop. */
+static int loop(struct loop *L, int ret)
+{
+	long long due = 0;
+
+	while (L->every && !should_stop()) {
 		long long now = mono_s();
 		int sig;
 
 		/* A reload keeps the cycle's due time: SIGHUPs must not be
 		 * able to put cycles off. */
 		if (!due) {
-			due = now + next_interval(&L);
+			due = now + next_interval(L);
 			log_notice("next cycle in %lld s", due - now);
 		}
 		sig = wait_signal(due > now ? due - now : 0);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGHUP) {
-			reload(&L);
+			reload(L);
 			continue;
 		}
 		due = 0;
-		ret = cycle(&L);
+		ret = cycle(L);
 	}
-	if (L.every)
+	return ret;
+}
+
+static int reconcile_run(struct cli *cli, void *opts, int argc, char **argv)
+{
+	struct loop *L = opts;
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	/* The local configuration: the desired state itself, or (with
+	 * source:) where to fetch it from and whom to notify.  The loop
+	 * owns it: SIGHUP replaces it. */
+	L->cli = cli;
+	L->local = cli->d;
+	cli->d = NULL;
+	if (!L->local && !L->repo) {
+		log_error("no desired state: give -c PATH or --repo URL");
+		return IPAM_EXIT_ERROR;
+	}
+	block_signals();
+	ret = loop(L, cycle(L));
+	if (L->every)
 		log_notice("stopped");
-	free(L.last_good);
-	ipam_desired_free(L.good);
-	ipam_desired_free(L.local);
-	return L.every ? IPAM_EXIT_OK : ret;
+	free(L->last_good);
+	ipam_desired_free(L->good);
+	ipam_desired_free(L->local);
+	return L->every ? IPAM_EXIT_OK : ret;
 }
 
 /* ---- status ----------------------------------------------------------------
@@ -911,33 +835,75 @@ static void print_author(const struct ipam_db_run *r)
 		       r->git_subject ? r->git_subject : "");
 }
 
-int cmd_status(struct cli *cli, int argc, char **argv)
+static struct ipam_node *status_run_node(const struct ipam_db_run *r)
 {
-	struct ipam_desired *d = NULL;
-	struct ipam_db *db = NULL;
+	struct ipam_node *x;
+
+	if (!r)
+		return ipam_node_new(IPAM_NODE_NULL);
+	x = ipam_node_new(IPAM_NODE_MAP);
+	ipam_node_set(x, "run", ipam_node_int(r->id));
+	ipam_node_set_str(x, "command", r->command);
+	ipam_node_set_str(x, "started_at", r->started_at);
+	ipam_node_set_str(x, "outcome", r->outcome);
+	ipam_node_set(x, "commit",
+		      r->git_commit ? ipam_node_str(r->git_commit)
+				    : ipam_node_new(IPAM_NODE_NULL));
+	ipam_node_set(x, "author", ipam_node_str_or_null(r->git_author));
+	ipam_node_set(x, "subject", ipam_node_str_or_null(r->git_subject));
+	return x;
+}
+
+static void status_text(const struct ipam_db_run *applied,
+			const struct ipam_db_run *attempted)
+{
+	if (applied) {
+		printf("last applied:   run %lld, %s, commit %s\n", applied->id,
+		       applied->started_at,
+		       applied->git_commit ? applied->git_commit
+					   : "(local files)");
+		print_author(applied);
+	} else {
+		printf("last applied:   none\n");
+	}
+	if (attempted) {
+		printf("last attempted: run %lld, %s, %s, commit %s\n",
+		       attempted->id, attempted->started_at, attempted->outcome,
+		       attempted->git_commit ? attempted->git_commit
+					     : "(local files)");
+		print_author(attempted);
+		if (attempted->summary)
+			printf("                %s\n", attempted->summary);
+	} else {
+		printf("last attempted: none\n");
+	}
+}
+
+static int status_check(struct cli *cli, void *opts, int argc, char **argv)
+{
+	(void)opts;
+	if (argc)
+		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
+				       argv[0]);
+	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
+		return cli_usage_error(cli->cmd, "status writes text or json");
+	return 0;
+}
+
+/* The database: reconcile's rule (CLI_DB_READ: --db, -c's database:,
+ * the default), without a repository to read: status fetches nothing. */
+static int status_run(struct cli *cli, void *opts, int argc, char **argv)
+{
 	struct ipam_db_run *runs = NULL;
 	const struct ipam_db_run *applied = NULL, *attempted = NULL;
-	struct strbuf path = STRBUF_INIT;
 	size_t nr = 0;
-	int rc, ret = IPAM_EXIT_ERROR;
 
-	if (cli_parse_global_only(cli, &cmd_status_def, argc, argv))
-		return IPAM_EXIT_ERROR;
-	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
-		return cli_usage_error(&cmd_status_def,
-				       "status writes text or json");
-	if (cli_config_available(cli) && cli_load_desired(cli, &d))
-		goto out;
-	/* reconcile's rule, without a repository to read: status fetches
-	 * nothing */
-	rc = state_db_path(cli, d, NULL, &path);
-	if (!rc)
-		rc = ipam_db_open(&db, path.buf, 0);
-	if (!rc)
-		rc = ipam_db_runs_list(db, 0, &runs, &nr);
-	if (rc) {
+	(void)opts;
+	(void)argc;
+	(void)argv;
+	if (ipam_db_runs_list(cli->db, 0, &runs, &nr)) {
 		log_error("%s", ipam_error_last());
-		goto out;
+		return IPAM_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < nr && !attempted; i++)
 		if (is_cycle(&runs[i]))
@@ -945,68 +911,14 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	applied = last_applied(runs, nr);
 	if (cli->output == IPAM_OUT_JSON) {
 		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
-		const struct ipam_db_run *which[2] = {applied, attempted};
-		const char *keys[2] = {"last_applied", "last_attempted"};
-		struct strbuf out = STRBUF_INIT;
 
-		for (int k = 0; k < 2; k++) {
-			struct ipam_node *x;
-
-			if (!which[k]) {
-				ipam_node_set(m, keys[k],
-					      ipam_node_new(IPAM_NODE_NULL));
-				continue;
-			}
-			x = ipam_node_new(IPAM_NODE_MAP);
-			ipam_node_set(x, "run", ipam_node_int(which[k]->id));
-			ipam_node_set_str(x, "command", which[k]->command);
-			ipam_node_set_str(x, "started_at",
-					  which[k]->started_at);
-			ipam_node_set_str(x, "outcome", which[k]->outcome);
-			ipam_node_set(
-				x, "commit",
-				which[k]->git_commit
-					? ipam_node_str(which[k]->git_commit)
-					: ipam_node_new(IPAM_NODE_NULL));
-			ipam_node_set(x, "author",
-				      ipam_node_str_or_null(which[k]->git_author));
-			ipam_node_set(x, "subject",
-				      ipam_node_str_or_null(which[k]->git_subject));
-			ipam_node_set(m, keys[k], x);
-		}
-		if (!ipam_json_write(&out, m, IPAM_JSON_PRETTY))
-			fputs(out.buf, stdout);
-		strbuf_release(&out);
+		ipam_node_set(m, "last_applied", status_run_node(applied));
+		ipam_node_set(m, "last_attempted", status_run_node(attempted));
+		cli_print_json(m);
 		ipam_node_free(m);
 	} else {
-		if (applied) {
-			printf("last applied:   run %lld, %s, commit %s\n",
-			       applied->id, applied->started_at,
-			       applied->git_commit ? applied->git_commit
-						   : "(local files)");
-			print_author(applied);
-		} else {
-			printf("last applied:   none\n");
-		}
-		if (attempted) {
-			printf("last attempted: run %lld, %s, %s, commit %s\n",
-			       attempted->id, attempted->started_at,
-			       attempted->outcome,
-			       attempted->git_commit ? attempted->git_commit
-						     : "(local files)");
-			print_author(attempted);
-			if (attempted->summary)
-				printf("                %s\n",
-				       attempted->summary);
-		} else {
-			printf("last attempted: none\n");
-		}
+		status_text(applied, attempted);
 	}
-	ret = IPAM_EXIT_OK;
-out:
 	ipam_db_runs_free(runs, nr);
-	ipam_db_close(db);
-	ipam_desired_free(d);
-	strbuf_release(&path);
-	return ret;
+	return IPAM_EXIT_OK;
 }

@@ -9,6 +9,9 @@
 #include "yamlio.h"
 #include "banned.h"
 
+static int check(struct cli *cli, void *opts, int argc, char **argv);
+static int run(struct cli *cli, void *opts, int argc, char **argv);
+
 const struct command cmd_show_desired_def = {
 	.name = "show-desired",
 	.summary = "print the merged, normalised desired state",
@@ -18,26 +21,34 @@ const struct command cmd_show_desired_def = {
 		 "names in lower case, lists sorted, each discovery domain "
 		 "with its effective\n"
 		 "connection.  The output validates as a desired state itself.",
-	.run = cmd_show_desired,
+	.setup = CLI_CONFIG,
+	.check = check,
+	.run = run,
 };
 
-int cmd_show_desired(struct cli *cli, int argc, char **argv)
+static int check(struct cli *cli, void *opts, int argc, char **argv)
 {
-	struct ipam_desired *d = NULL;
-	struct strbuf out = STRBUF_INIT;
-	struct ipam_node *tree;
-	int r, err;
-
-	r = cli_parse_global_only(cli, &cmd_show_desired_def, argc, argv);
-	if (r)
-		return r == -2 ? IPAM_EXIT_OK : IPAM_EXIT_ERROR;
+	(void)opts;
+	if (argc)
+		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
+				       argv[0]);
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_YAML &&
 	    cli->output != IPAM_OUT_JSON)
-		return cli_usage_error(&cmd_show_desired_def,
+		return cli_usage_error(cli->cmd,
 				       "show-desired writes yaml or json");
-	if (cli_load_desired(cli, &d))
-		return IPAM_EXIT_ERROR;
-	tree = ipam_desired_to_node(d);
+	return 0;
+}
+
+static int run(struct cli *cli, void *opts, int argc, char **argv)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct ipam_node *tree;
+	int err;
+
+	(void)opts;
+	(void)argc;
+	(void)argv;
+	tree = ipam_desired_to_node(cli->d);
 	if (cli->output == IPAM_OUT_JSON)
 		err = ipam_json_write(&out, tree, IPAM_JSON_PRETTY);
 	else
@@ -48,6 +59,5 @@ int cmd_show_desired(struct cli *cli, int argc, char **argv)
 		fputs(out.buf, stdout);
 	strbuf_release(&out);
 	ipam_node_free(tree);
-	ipam_desired_free(d);
 	return err ? IPAM_EXIT_ERROR : IPAM_EXIT_OK;
 }

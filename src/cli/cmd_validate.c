@@ -11,6 +11,9 @@
 #include "strbuf.h"
 #include "banned.h"
 
+static int check(struct cli *cli, void *opts, int argc, char **argv);
+static int run(struct cli *cli, void *opts, int argc, char **argv);
+
 const struct command cmd_validate_def = {
 	.name = "validate",
 	.summary = "check the desired state and print every problem",
@@ -20,7 +23,8 @@ const struct command cmd_validate_def = {
 		 "'file:line:col: message', sorted.  Exit status 1 when there "
 		 "is an error.\n"
 		 "Reads only: nothing is written anywhere.",
-	.run = cmd_validate,
+	.check = check,
+	.run = run,
 };
 
 static void print_json(const char *path, const struct ipam_diags *diags,
@@ -62,19 +66,29 @@ static void print_json(const char *path, const struct ipam_diags *diags,
 	ipam_node_free(root);
 }
 
-int cmd_validate(struct cli *cli, int argc, char **argv)
+static int check(struct cli *cli, void *opts, int argc, char **argv)
+{
+	(void)opts;
+	if (argc)
+		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
+				       argv[0]);
+	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
+		return cli_usage_error(cli->cmd,
+				       "validate writes text or json");
+	return 0;
+}
+
+/* Not CLI_CONFIG: the problems are this command's output. */
+static int run(struct cli *cli, void *opts, int argc, char **argv)
 {
 	struct ipam_diags diags = {0};
 	struct ipam_desired *d = NULL;
 	const char *path;
 	int r, err;
 
-	r = cli_parse_global_only(cli, &cmd_validate_def, argc, argv);
-	if (r)
-		return r == -2 ? IPAM_EXIT_OK : IPAM_EXIT_ERROR;
-	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
-		return cli_usage_error(&cmd_validate_def,
-				       "validate writes text or json");
+	(void)opts;
+	(void)argc;
+	(void)argv;
 	path = cli_config_path(cli);
 	err = ipam_config_load(&d, path, &diags);
 	if (err && err != IPAM_EINVAL) {

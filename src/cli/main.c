@@ -18,8 +18,8 @@ static const struct command *const commands[] = {
 	&cmd_validate_def,  &cmd_show_desired_def, &cmd_discover_def,
 	&cmd_inventory_def, &cmd_plan_def,	   &cmd_apply_def,
 	&cmd_drift_def,	    &cmd_history_def,	   &cmd_reconcile_def,
-	&cmd_status_def,    &cmd_provision_def,
-	&cmd_gpo_def,	    &cmd_db_def,
+	&cmd_status_def,    &cmd_provision_def,	   &cmd_gpo_def,
+	&cmd_db_def,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -39,68 +39,84 @@ static void usage(FILE *f)
 		   "(plan --detailed-exitcode)\n");
 }
 
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+/* --version only: no -V. */
+enum { OPT_VERSION = CLI_OPT_OWN };
+
+static const struct cli_option main_options[] = {
+	{"version", CLI_NO_ARG, OPT_VERSION, "the version of ipamctl"},
+	{NULL, 0, 0, NULL},
+};
+
+/* The global options before the command: 0 to go on, else 1 + the exit
+ * status (help, version, a bad option). */
+static int parse_global(struct cli *cli, int argc, char **argv, int *next)
+{
+	struct cli_getopt g;
+	const char *arg;
+	int id, ret = 0;
+
+	cli_getopt_init(&g, main_options, cli_global_options, true, argc, argv);
+	while (!ret && (id = cli_getopt_next(&g, &arg)) != CLI_GETOPT_END) {
+		if (id == OPT_VERSION) {
+			printf("ipamctl %s\n", IPAM_VERSION);
+			ret = 1 + IPAM_EXIT_OK;
+		} else if (id == 'h') {
+			usage(stdout);
+			ret = 1 + IPAM_EXIT_OK;
+		} else if (id == CLI_GETOPT_BAD) {
+			fprintf(stderr, "ipamctl: bad option '%s'\n", g.bad);
+			usage(stderr);
+			ret = 1 + IPAM_EXIT_ERROR;
+		} else if (cli_global_option(cli, id, arg)) {
+			ret = 1 + IPAM_EXIT_ERROR;
+		}
+	}
+	*next = g.next;
+	cli_getopt_release(&g);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_LONGOPTS,
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
+	const struct command *cmd;
 	struct cli cli = {0};
-	size_t i;
-	int c;
+	int i, ret;
 
 	ipam_log_init("ipamctl");
 	/* A peer closing a socket (LDAP, SMB, a closed pipe) is an error to
 	 * report, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
-	opterr = 0;
-	/* "+": stop at the command name; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORTOPTS, opts,
-				NULL)) != -1) {
-		if (c == 'V') {
-			printf("ipamctl %s\n", IPAM_VERSION);
-			return IPAM_EXIT_OK;
-		}
-		if (c == 'h') {
-			usage(stdout);
-			return IPAM_EXIT_OK;
-		}
-		if (c == '?' || c == ':') {
-			fprintf(stderr, "ipamctl: bad option '%s'\n",
-				argv[optind - 1]);
-			usage(stderr);
-			return IPAM_EXIT_ERROR;
-		}
-		if (cli_global_option(&cli, c, optarg))
-			return IPAM_EXIT_ERROR;
-	}
-	if (optind >= argc) {
+	ret = parse_global(&cli, argc, argv, &i);
+	if (ret)
+		return ret - 1;
+	if (i >= argc) {
 		usage(stderr);
 		return IPAM_EXIT_ERROR;
 	}
-	if (!strcmp(argv[optind], "help")) {
-		if (optind + 1 < argc) {
-			for (i = 0; i < NR_COMMANDS; i++)
-				if (!strcmp(commands[i]->name,
-					    argv[optind + 1])) {
-					cli_usage(commands[i], 0);
-					return IPAM_EXIT_OK;
-				}
-		}
-		usage(stdout);
+	if (!strcmp(argv[i], "help")) {
+		cmd = i + 1 < argc ? find(argv[i + 1]) : NULL;
+		if (cmd)
+			cli_usage(cmd, 0);
+		else
+			usage(stdout);
 		return IPAM_EXIT_OK;
 	}
-	if (!strcmp(argv[optind], "version")) {
+	if (!strcmp(argv[i], "version")) {
 		printf("ipamctl %s\n", IPAM_VERSION);
 		return IPAM_EXIT_OK;
 	}
-	for (i = 0; i < NR_COMMANDS; i++) {
-		if (strcmp(commands[i]->name, argv[optind]))
-			continue;
-		return commands[i]->run(&cli, argc - optind, argv + optind);
-	}
-	fprintf(stderr, "ipamctl: unknown command '%s'\n", argv[optind]);
+	cmd = find(argv[i]);
+	if (cmd)
+		return cli_run_command(&cli, cmd, argc - i, argv + i);
+	fprintf(stderr, "ipamctl: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return IPAM_EXIT_ERROR;
 }

@@ -10,6 +10,8 @@
 
 #include "decode.h"
 #include "error.h"
+#include "json.h"
+#include "node.h"
 #include "strbuf.h"
 #include "validate.h"
 #include "yamlio.h"
@@ -191,4 +193,18 @@ out:
 	free(src);
 	free(names);
 	return err;
+}
+
+int ipam_config_digest(char out[IPAM_SHA256_HEX_LEN + 1],
+		       const struct ipam_desired *d)
+{
+	struct ipam_node *n = ipam_desired_to_node(d);
+	struct strbuf sb = STRBUF_INIT;
+	int rc = ipam_json_write(&sb, n, IPAM_JSON_SORT_KEYS);
+
+	if (!rc)
+		ipam_sha256_hex(out, sb.buf, sb.len);
+	strbuf_release(&sb);
+	ipam_node_free(n);
+	return rc;
 }

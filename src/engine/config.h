@@ -11,6 +11,7 @@
 #include "decode.h"
 #include "diag.h"
 #include "model.h"
+#include "sha256.h"
 
 /* One input document: a name for messages and its bytes. */
 struct ipam_source {
@@ -32,5 +33,10 @@ int ipam_config_load(struct ipam_desired **out, const char *path,
 int ipam_config_load_sources(struct ipam_desired **out,
 			     const struct ipam_source *sources, size_t n,
 			     struct ipam_diags *diags);
+
+/* SHA-256 of the normalised desired state (as show-desired -o json): what
+ * a run records and a saved plan is checked against. */
+int ipam_config_digest(char out[IPAM_SHA256_HEX_LEN + 1],
+		       const struct ipam_desired *d);
 
 #endif

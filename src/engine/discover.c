@@ -74,15 +74,16 @@ static void timed(const struct run *r, const char *step, double since)
 
 static void progress(const struct run *r, const char *fmt, ...)
 {
+	struct strbuf step = STRBUF_INIT;
 	va_list ap;
 
-	if (!r->o->progress)
+	if (!r->o->progress.fn)
 		return;
-	fprintf(stderr, "\r\033[K%s: ", r->dom->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	strbuf_vaddf(&step, fmt, ap);
 	va_end(ap);
-	fflush(stderr);
+	r->o->progress.fn(r->o->progress.ctx, r->dom->name, step.buf);
+	strbuf_release(&step);
 }
 
 /* "10.0 (17763)" -> 10, 0; 0 on success. */
@@ -872,8 +873,8 @@ static void discover_domain(struct ipam_obs_domain *od,
 	resolve_addresses(&r);
 	verify_declared(&r);
 	ipam_obs_domain_sort(od);
-	if (o->progress)
-		fputs("\r\033[K", stderr);
+	if (o->progress.fn)
+		o->progress.fn(o->progress.ctx, dom->name, NULL);
 	ipam_ldapconn_close(r.ldap);
 	free(r.ldap_reason);
 }

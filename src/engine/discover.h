@@ -13,12 +13,22 @@
 #include "model.h"
 #include "observed.h"
 
+/*
+ * Where discovery says what it is doing: fn(ctx, domain, step) before each
+ * step, and fn(ctx, domain, NULL) when the domain is done.  fn NULL: say
+ * nothing.  The caller decides how (and whether) it is shown.
+ */
+struct ipam_discover_progress {
+	void (*fn)(void *ctx, const char *domain, const char *step);
+	void *ctx;
+};
+
 struct ipam_discover_opts {
 	const char *only_domain; /* NULL: every discovery domain */
-	bool progress;		 /* report steps on stderr */
-	int dhcp_client_port;	 /* 68 */
-	int dhcp_server_port;	 /* 67 */
-	int dhcp_timeout_ms;	 /* per try */
+	struct ipam_discover_progress progress;
+	int dhcp_client_port; /* 68 */
+	int dhcp_server_port; /* 67 */
+	int dhcp_timeout_ms;  /* per try */
 	int dhcp_tries;
 };
 

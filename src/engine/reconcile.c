@@ -10,6 +10,7 @@
 #include "discover.h"
 #include "error.h"
 #include "json.h"
+#include "config.h"
 #include "log.h"
 #include "node.h"
 #include "strbuf.h"
@@ -24,16 +25,6 @@ static int digest_node(char out[IPAM_SHA256_HEX_LEN + 1],
 	if (!rc)
 		ipam_sha256_hex(out, sb.buf, sb.len);
 	strbuf_release(&sb);
-	return rc;
-}
-
-int ipam_config_digest(char out[IPAM_SHA256_HEX_LEN + 1],
-		       const struct ipam_desired *d)
-{
-	struct ipam_node *n = ipam_desired_to_node(d);
-	int rc = digest_node(out, n);
-
-	ipam_node_free(n);
 	return rc;
 }
 
@@ -146,7 +137,6 @@ int ipam_reconcile_prepare(struct ipam_reconcile *r,
 		if (ipam_gpo_open(&r->sessions[i], d, dom, &go) ||
 		    ipam_gpo_read(&r->states[i], r->sessions[i])) {
 			r->gpo_errors[i] = xstrdup(ipam_error_last());
-			log_error("%s", r->gpo_errors[i]);
 		}
 	}
 	in.d = d;
@@ -259,7 +249,8 @@ static int run_action(struct ipam_reconcile *r, const struct ipam_action *a,
 }
 
 static void record_applied(struct ipam_reconcile *r, struct ipam_db *db,
-			   long long run_id, const bool *failed_domain)
+			   long long run_id, const bool *failed_domain,
+			   struct ipam_apply_result *res)
 {
 	struct ipam_diff_input in = {0};
 
@@ -276,8 +267,13 @@ static void record_applied(struct ipam_reconcile *r, struct ipam_db *db,
 		ipam_diff_applied(
 			&ad, &in, r->states[i],
 			ipam_applied_find(&r->applied, r->d->domains[i].name));
-		if (ipam_db_applied_store(db, run_id, &ad))
-			log_error("%s", ipam_error_last());
+		if (ipam_db_applied_store(db, run_id, &ad)) {
+			ALLOC_GROW(res->record_errors,
+				   res->nr_record_errors + 1,
+				   res->alloc_record_errors);
+			res->record_errors[res->nr_record_errors++] =
+				xstrdup(ipam_error_last());
+		}
 		ipam_applied_domain_release(&ad);
 	}
 }
@@ -345,7 +341,7 @@ int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 		ipam_db_action_set(db, run_id, seq, "done", NULL);
 		res->done++;
 	}
-	record_applied(r, db, run_id, failed_domain);
+	record_applied(r, db, run_id, failed_domain, res);
 	rc = res->error ? IPAM_ERROR : 0;
 	if (rc)
 		ipam_error_set(IPAM_ERROR, "%s", res->error);
@@ -414,6 +410,11 @@ void ipam_apply_result_release(struct ipam_apply_result *res)
 {
 	free(res->error);
 	res->error = NULL;
+	for (size_t i = 0; i < res->nr_record_errors; i++)
+		free(res->record_errors[i]);
+	free(res->record_errors);
+	res->record_errors = NULL;
+	res->nr_record_errors = res->alloc_record_errors = 0;
 }
 
 void ipam_reconcile_release(struct ipam_reconcile *r)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "diff.h"
+#include "discover.h"
 #include "gpo.h"
 #include "inventory.h"
 #include "model.h"
@@ -24,7 +25,7 @@ struct ipam_db;
 struct ipam_reconcile_opts {
 	const char *source;	/* for the ownership mark: -c PATH or URL */
 	const char *git_commit; /* NULL when not from git */
-	bool progress;		/* discovery progress on stderr */
+	struct ipam_discover_progress progress; /* of discovery */
 	/* Asked between actions: nonzero stops the apply there (a signal
 	 * to stop after the current step).  NULL: never. */
 	int (*stop)(void);
@@ -46,10 +47,6 @@ struct ipam_reconcile {
 	char fingerprint[IPAM_SHA256_HEX_LEN + 1]; /* of what was observed */
 };
 
-/* SHA-256 of the normalised desired state (as show-desired -o json). */
-int ipam_config_digest(char out[IPAM_SHA256_HEX_LEN + 1],
-		       const struct ipam_desired *d);
-
 int ipam_reconcile_prepare(struct ipam_reconcile *r,
 			   const struct ipam_desired *d, struct ipam_db *db,
 			   const struct ipam_reconcile_opts *o);
@@ -57,6 +54,10 @@ int ipam_reconcile_prepare(struct ipam_reconcile *r,
 struct ipam_apply_result {
 	size_t done, failed, not_done; /* actions */
 	char *error;		       /* the first failure, or NULL */
+	/* What was applied but could not be recorded (per domain): the
+	 * caller reports them; they do not fail the apply. */
+	char **record_errors;
+	size_t nr_record_errors, alloc_record_errors;
 };
 
 /*
@@ -64,7 +65,9 @@ struct ipam_apply_result {
  * manageability changes and purges), then the AD actions in plan order,
  * each journalled under run_id; a GPO's DACL changes (base grants and
  * every filter entry) in one write.  Stops at the first failure.  Then
- * records what is applied per domain.
+ * records what is applied per domain (failures in res->record_errors).
+ * A domain whose GPO state could not be read has its reason in
+ * r->gpo_errors after prepare: the caller reports those.
  */
 int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 			 long long run_id, struct ipam_apply_result *res);
