@@ -47,7 +47,7 @@ static const char *const kind_names[] = {
 	[IPAM_HOOK_TEAMS] = "teams",
 };
 
-void ipam_hook_init(struct ipam_hook *h)
+void ipam_notify_hook_init(struct ipam_hook *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->kind = IPAM_HOOK_GENERIC;
@@ -336,7 +336,7 @@ void ipam_notify_signature(struct strbuf *out, const void *key, size_t keylen,
 	unsigned char md[IPAM_SHA256_LEN];
 	int i;
 
-	ipam_hmac_sha256(md, key, keylen, body, len);
+	ipam_sha256_hmac(md, key, keylen, body, len);
 	strbuf_addstr(out, "sha256=");
 	for (i = 0; i < IPAM_SHA256_LEN; i++) {
 		strbuf_addch(out, hex[md[i] >> 4]);

@@ -60,7 +60,7 @@ struct ipam_hook {
 };
 
 /* Zero h and set the defaults (timeout, retries, every event). */
-void ipam_hook_init(struct ipam_hook *h);
+void ipam_notify_hook_init(struct ipam_hook *h);
 
 struct ipam_notice {
 	enum ipam_event event;

@@ -2,6 +2,13 @@
  * The command-line tool: a table of commands, each saying what set-up it
  * needs, sharing the global options.  Only this layer prints errors and
  * chooses the exit status.
+ *
+ * Prefixes: cli_
+ *   (git's builtin style: the tool's own helpers, not a library's).
+ *
+ * Layer cli/ (this header is its centre): main, the command table and the
+ * one option parser, one cmd_*.c per command.  Uses every layer below;
+ * the only layer that prints or exits.
  */
 #ifndef IPAM_CLI_H
 #define IPAM_CLI_H

@@ -107,7 +107,7 @@ static int parse_version(const char *v, int *major, int *minor)
 	return 0;
 }
 
-int ipam_dc_eligible(const char *os_name, const char *os_version,
+int ipam_discover_dc_eligible(const char *os_name, const char *os_version,
 		     const char **why)
 {
 	int major, minor;
@@ -200,7 +200,7 @@ static int on_dc(void *ctx, const struct ipam_ldapconn_entry *e)
 	struct ipam_obs_server *s;
 	const char *why;
 
-	if (!name || !ipam_is_fqdn(name)) {
+	if (!name || !ipam_scalar_is_fqdn(name)) {
 		ipam_obs_exclude(r->od, name ? name : e->dn, IPAM_ROLE_DC,
 				 "its dNSHostName is not a valid DNS name");
 		free(name);
@@ -211,7 +211,7 @@ static int on_dc(void *ctx, const struct ipam_ldapconn_entry *e)
 			      "domain controller '%s' has a DNS name outside "
 			      "'%s'",
 			      name, r->dom->name);
-	if (!ipam_dc_eligible(os, ver, &why)) {
+	if (!ipam_discover_dc_eligible(os, ver, &why)) {
 		ipam_obs_exclude(r->od, name, IPAM_ROLE_DC,
 				 "operatingSystemVersion '%s': %s",
 				 ver ? ver : "", why);
@@ -354,7 +354,7 @@ static void probe_dhcp(struct run *r, struct dhcp_candidates *c)
 	for (i = 0; i < c->nr; i++) {
 		const struct ipam_dhcp_auth *a = &c->auth[i];
 
-		if (!ipam_is_fqdn(a->name)) {
+		if (!ipam_scalar_is_fqdn(a->name)) {
 			ipam_obs_exclude(r->od, a->name, IPAM_ROLE_DHCP,
 					 "authorized under a name that is not "
 					 "a valid DNS name");
@@ -467,7 +467,7 @@ static void discover_dns(struct run *r)
 	for (i = 0; i < nr; i++) {
 		struct ipam_obs_server *s;
 
-		if (!ipam_is_fqdn(ns[i])) {
+		if (!ipam_scalar_is_fqdn(ns[i])) {
 			ipam_obs_exclude(r->od, ns[i], IPAM_ROLE_DNS,
 					 "NS target is not a valid DNS name");
 			continue;
@@ -908,7 +908,7 @@ int ipam_discover(struct ipam_observed **out, const struct ipam_desired *d,
 		discover_domain(&obs->domains[obs->nr_domains++], d, dom, o,
 				local_dhcp);
 	}
-	ipam_observed_check_collisions(obs);
+	ipam_discover_check_collisions(obs);
 	*out = obs;
 	return 0;
 }
@@ -927,7 +927,7 @@ static int cmp_owner(const void *a, const void *b)
 	return c ? c : strcmp(x->server->name, y->server->name);
 }
 
-void ipam_observed_check_collisions(struct ipam_observed *o)
+void ipam_discover_check_collisions(struct ipam_observed *o)
 {
 	struct addr_owner *all = NULL;
 	size_t nr = 0, alloc = 0, i, j, k;

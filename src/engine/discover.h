@@ -48,11 +48,11 @@ int ipam_discover(struct ipam_observed **out, const struct ipam_desired *d,
  * Windows (Samba) is kept and said so.  Returns 1 to keep, 0 to exclude;
  * *why receives a static explanation for an exclusion or a kept oddity.
  */
-int ipam_dc_eligible(const char *os_name, const char *os_version,
+int ipam_discover_dc_eligible(const char *os_name, const char *os_version,
 		     const char **why);
 
 /* Every server address used by two servers, as "a and b share x" lines
  * in each domain's errors (when one of them is declared) or warnings. */
-void ipam_observed_check_collisions(struct ipam_observed *o);
+void ipam_discover_check_collisions(struct ipam_observed *o);
 
 #endif

@@ -406,7 +406,7 @@ struct ipam_node *ipam_reconcile_summary(const struct ipam_reconcile *r,
 	return n;
 }
 
-void ipam_apply_result_release(struct ipam_apply_result *res)
+void ipam_reconcile_result_release(struct ipam_apply_result *res)
 {
 	free(res->error);
 	res->error = NULL;

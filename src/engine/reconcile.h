@@ -71,7 +71,7 @@ struct ipam_apply_result {
  */
 int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 			 long long run_id, struct ipam_apply_result *res);
-void ipam_apply_result_release(struct ipam_apply_result *res);
+void ipam_reconcile_result_release(struct ipam_apply_result *res);
 
 /* safety.maxRemovals (or allow_removals when >= 0): IPAM_ECONFLICT with
  * the message saying how to proceed when the plan removes more. */

@@ -159,7 +159,7 @@ void ipam_run_release(struct ipam_run *run)
 	run->locked = false;
 	ipam_node_free(run->summary);
 	run->summary = NULL;
-	ipam_apply_result_release(&run->res);
+	ipam_reconcile_result_release(&run->res);
 	if (run->prepared)
 		ipam_reconcile_release(&run->r);
 	run->prepared = false;
@@ -202,7 +202,7 @@ void ipam_run_hooks_add(struct ipam_run_hooks *h, const struct ipam_desired *d,
 			continue;
 		k = &h->v[h->nr++];
 
-		ipam_hook_init(k);
+		ipam_notify_hook_init(k);
 		k->kind = !strcmp(c->kind.value, "slack")   ? IPAM_HOOK_SLACK
 			  : !strcmp(c->kind.value, "teams") ? IPAM_HOOK_TEAMS
 							    : IPAM_HOOK_GENERIC;

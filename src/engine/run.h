@@ -8,6 +8,10 @@
  *
  * The caller decides what is printed: no step prints; each returns 0 or
  * a negative IPAM_E* code with the last error set.
+ *
+ * Layer engine/ (this header is its centre): what composes adapters --
+ * loading the desired state, connecting, discovery, the GPO engine,
+ * reconcile and this lifecycle.  Uses adapters/ and below; never prints.
  */
 #ifndef IPAM_RUN_H
 #define IPAM_RUN_H

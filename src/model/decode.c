@@ -232,7 +232,7 @@ static int get_enum(struct decoder *dc, const struct ipam_node *n,
 			strbuf_release(&list);
 			return 0;
 		}
-		d = ipam_edit_distance(values[i], s.value, 2);
+		d = ipam_scalar_edit_distance(values[i], s.value, 2);
 		if (d < best_d && d * 3 <= (int)strlen(values[i])) {
 			best_d = d;
 			best = values[i];
@@ -338,7 +338,7 @@ static void check_map(struct decoder *dc, const struct ipam_node *map,
 			continue;
 		}
 		for (j = 0; known[j]; j++) {
-			int d = ipam_edit_distance(known[j], k->str, 2);
+			int d = ipam_scalar_edit_distance(known[j], k->str, 2);
 
 			if (d < best_d && d * 3 <= (int)strlen(known[j])) {
 				best_d = d;

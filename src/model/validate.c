@@ -9,7 +9,7 @@
 #include "strbuf.h"
 #include "banned.h"
 
-bool ipam_gpo_prefix_valid(const char *p)
+bool ipam_validate_gpo_prefix(const char *p)
 {
 	size_t n = strlen(p), i;
 
@@ -180,7 +180,7 @@ static void validate_domains(struct ipam_desired *d, struct ipam_diags *diags)
 	for (i = 0; i < d->nr_domains; i++) {
 		struct ipam_domain *dom = &d->domains[i];
 
-		if (!ipam_is_fqdn(dom->name))
+		if (!ipam_scalar_is_fqdn(dom->name))
 			ipam_diag_error(diags, &dom->pos,
 					"'%s' is not a valid DNS domain name "
 					"(two or more labels of letters, "
@@ -233,7 +233,7 @@ static void validate_servers(struct ipam_desired *d, struct ipam_diags *diags)
 	for (i = 0; i < d->nr_servers; i++) {
 		struct ipam_server *s = &d->servers[i];
 
-		if (!ipam_is_fqdn(s->name)) {
+		if (!ipam_scalar_is_fqdn(s->name)) {
 			ipam_diag_error(diags, &s->pos,
 					"'%s' is not a fully qualified server "
 					"name (host.domain, letters, digits "
@@ -260,7 +260,7 @@ static void validate_servers(struct ipam_desired *d, struct ipam_diags *diags)
 			continue;
 		}
 		s->domain = domain_of(d, s->name);
-		if (s->domain || !ipam_is_fqdn(s->name))
+		if (s->domain || !ipam_scalar_is_fqdn(s->name))
 			continue;
 		if (!s->roles_set)
 			ipam_diag_error(diags, &s->pos,
@@ -288,7 +288,7 @@ static void validate_provisioning(struct ipam_desired *d,
 				"provisioning method 'gpo' needs 'gpoPrefix' "
 				"(the GPOs are named <prefix>_DHCP, "
 				"<prefix>_DNS and <prefix>_DC_NPS)");
-	if (d->gpo_prefix.value && !ipam_gpo_prefix_valid(d->gpo_prefix.value))
+	if (d->gpo_prefix.value && !ipam_validate_gpo_prefix(d->gpo_prefix.value))
 		ipam_diag_error(diags, &d->gpo_prefix.pos,
 				"gpoPrefix '%s' cannot form valid GPO names: "
 				"use 1 to 64 letters, digits, '-' or '_', "
@@ -359,7 +359,7 @@ void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags)
 		d->conn.timeout = IPAM_DEFAULT_TIMEOUT;
 
 	if (d->ipam_server.value) {
-		if (!ipam_is_fqdn(d->ipam_server.value))
+		if (!ipam_scalar_is_fqdn(d->ipam_server.value))
 			ipam_diag_error(diags, &d->ipam_server.pos,
 					"ipamServer '%s' is not a fully "
 					"qualified name (host.domain)",

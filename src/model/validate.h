@@ -15,6 +15,6 @@
 void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags);
 
 /* 1 to 64 letters, digits, '-' or '_', starting with a letter or digit. */
-bool ipam_gpo_prefix_valid(const char *prefix);
+bool ipam_validate_gpo_prefix(const char *prefix);
 
 #endif

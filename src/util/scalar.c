@@ -125,7 +125,7 @@ enum ipam_scalar_type ipam_scalar_resolve(const char *s)
 	return IPAM_SCALAR_STRING;
 }
 
-bool ipam_is_fqdn(const char *s)
+bool ipam_scalar_is_fqdn(const char *s)
 {
 	size_t total = strlen(s), labels = 0;
 	const char *p = s, *last = s;
@@ -160,7 +160,7 @@ bool ipam_is_fqdn(const char *s)
 	return false;
 }
 
-int ipam_edit_distance(const char *a, const char *b, int cap)
+int ipam_scalar_edit_distance(const char *a, const char *b, int cap)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j;
 	int *prev2, *prev, *cur, d;

@@ -27,9 +27,9 @@ int ipam_scalar_int(const char *s, long long *out);
  * letters, digits and hyphens (1 to 63 characters, no hyphen at either
  * end), at most 253 characters, no trailing dot, last label not numeric.
  */
-bool ipam_is_fqdn(const char *s);
+bool ipam_scalar_is_fqdn(const char *s);
 
 /* Damerau-Levenshtein distance, capped at cap + 1. */
-int ipam_edit_distance(const char *a, const char *b, int cap);
+int ipam_scalar_edit_distance(const char *a, const char *b, int cap);
 
 #endif

@@ -180,7 +180,7 @@ void ipam_sha256_hex(char out[IPAM_SHA256_HEX_LEN + 1], const void *data,
 	out[IPAM_SHA256_HEX_LEN] = '\0';
 }
 
-void ipam_hmac_sha256(unsigned char out[IPAM_SHA256_LEN], const void *key,
+void ipam_sha256_hmac(unsigned char out[IPAM_SHA256_LEN], const void *key,
 		      size_t keylen, const void *msg, size_t len)
 {
 	unsigned char k[64], pad[64], inner[IPAM_SHA256_LEN];

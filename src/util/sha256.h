@@ -36,7 +36,7 @@ void ipam_sha256_hex(char out[IPAM_SHA256_HEX_LEN + 1], const void *data,
  * key.  Keys longer than the block are hashed first, as the RFC says.
  * Intermediate key material is wiped before returning.
  */
-void ipam_hmac_sha256(unsigned char out[IPAM_SHA256_LEN], const void *key,
+void ipam_sha256_hmac(unsigned char out[IPAM_SHA256_LEN], const void *key,
 		      size_t keylen, const void *msg, size_t len);
 
 #endif

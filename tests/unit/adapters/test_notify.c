@@ -517,7 +517,7 @@ static struct ipam_hook hook(enum ipam_hook_kind kind, const char *url)
 {
 	struct ipam_hook h;
 
-	ipam_hook_init(&h);
+	ipam_notify_hook_init(&h);
 	h.kind = kind;
 	h.url = url;
 	return h;

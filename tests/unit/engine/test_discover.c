@@ -17,24 +17,24 @@ static void test_dc_version_rule(void **state)
 	const char *why;
 
 	(void)state;
-	assert_true(ipam_dc_eligible("Windows Server 2019 Datacenter",
+	assert_true(ipam_discover_dc_eligible("Windows Server 2019 Datacenter",
 				     "10.0 (17763)", &why));
 	assert_null(why);
 	assert_true(
-		ipam_dc_eligible("Windows Server 2008", "6.0 (6001)", &why));
+		ipam_discover_dc_eligible("Windows Server 2008", "6.0 (6001)", &why));
 	assert_true(
-		ipam_dc_eligible("Windows Server 2012 R2", "6.3 (9600)", &why));
+		ipam_discover_dc_eligible("Windows Server 2012 R2", "6.3 (9600)", &why));
 	assert_false(
-		ipam_dc_eligible("Windows Server 2003", "5.2 (3790)", &why));
+		ipam_discover_dc_eligible("Windows Server 2003", "5.2 (3790)", &why));
 	assert_non_null(strstr(why, "older than 6.0"));
 	assert_false(
-		ipam_dc_eligible("Windows 2000 Server", "5.0 (2195)", &why));
-	assert_false(ipam_dc_eligible("Windows Server 2019", NULL, &why));
-	assert_false(ipam_dc_eligible("Windows Server 2019", "garbage", &why));
+		ipam_discover_dc_eligible("Windows 2000 Server", "5.0 (2195)", &why));
+	assert_false(ipam_discover_dc_eligible("Windows Server 2019", NULL, &why));
+	assert_false(ipam_discover_dc_eligible("Windows Server 2019", "garbage", &why));
 	/* Samba, or no OS at all: kept, and said so */
-	assert_true(ipam_dc_eligible("Samba", "4.17.12-Debian", &why));
+	assert_true(ipam_discover_dc_eligible("Samba", "4.17.12-Debian", &why));
 	assert_non_null(strstr(why, "not a Windows DC"));
-	assert_true(ipam_dc_eligible(NULL, NULL, &why));
+	assert_true(ipam_discover_dc_eligible(NULL, NULL, &why));
 	assert_non_null(why);
 }
 
@@ -67,7 +67,7 @@ static void test_collisions(void **state)
 	add(a, "nps1.corp.example.test", "192.0.2.20", true);
 	add(b, "x.branch.example.test", "192.0.2.20", false);
 	add(b, "y.branch.example.test", "192.0.2.99", false);
-	ipam_observed_check_collisions(o);
+	ipam_discover_check_collisions(o);
 	/* a declared server's collision is an error in its domain */
 	assert_int_equal(a->nr_errors, 1);
 	assert_string_equal(a->errors[0],

@@ -36,18 +36,18 @@ static char *messages(const struct ipam_source *src, struct ipam_desired **out)
 static void test_gpo_prefix_rule(void **state)
 {
 	(void)state;
-	assert_true(ipam_gpo_prefix_valid("IPAM"));
-	assert_true(ipam_gpo_prefix_valid("ipam-prod_2"));
-	assert_true(ipam_gpo_prefix_valid("9"));
-	assert_false(ipam_gpo_prefix_valid(""));
-	assert_false(ipam_gpo_prefix_valid("_IPAM"));
-	assert_false(ipam_gpo_prefix_valid("IPAM 1"));
-	assert_false(ipam_gpo_prefix_valid("IPAM/1"));
-	assert_false(ipam_gpo_prefix_valid("IPAM*"));
-	assert_false(ipam_gpo_prefix_valid("IPAM)(cn=*"));
-	assert_true(ipam_gpo_prefix_valid("A12345678901234567890123456789012345"
+	assert_true(ipam_validate_gpo_prefix("IPAM"));
+	assert_true(ipam_validate_gpo_prefix("ipam-prod_2"));
+	assert_true(ipam_validate_gpo_prefix("9"));
+	assert_false(ipam_validate_gpo_prefix(""));
+	assert_false(ipam_validate_gpo_prefix("_IPAM"));
+	assert_false(ipam_validate_gpo_prefix("IPAM 1"));
+	assert_false(ipam_validate_gpo_prefix("IPAM/1"));
+	assert_false(ipam_validate_gpo_prefix("IPAM*"));
+	assert_false(ipam_validate_gpo_prefix("IPAM)(cn=*"));
+	assert_true(ipam_validate_gpo_prefix("A12345678901234567890123456789012345"
 					  "6789012345678901234567890123"));
-	assert_false(ipam_gpo_prefix_valid("A1234567890123456789012345678901234"
+	assert_false(ipam_validate_gpo_prefix("A1234567890123456789012345678901234"
 					   "567890123456789012345678901234"));
 }
 

@@ -51,25 +51,25 @@ static void test_int_values(void **state)
 static void test_fqdn(void **state)
 {
 	(void)state;
-	assert_true(ipam_is_fqdn("corp.example.test"));
-	assert_true(ipam_is_fqdn("DC1.Corp.Example.Test"));
-	assert_true(ipam_is_fqdn("a.b"));
-	assert_true(ipam_is_fqdn("x-1.y2"));
-	assert_false(ipam_is_fqdn("localhost"));
-	assert_false(ipam_is_fqdn("corp.example.test."));
-	assert_false(ipam_is_fqdn(".corp.example.test"));
-	assert_false(ipam_is_fqdn("corp..test"));
-	assert_false(ipam_is_fqdn("-a.test"));
-	assert_false(ipam_is_fqdn("a-.test"));
-	assert_false(ipam_is_fqdn("a_b.test"));
-	assert_false(ipam_is_fqdn("10.0.0.1"));
-	assert_false(ipam_is_fqdn("dc1.corp.example.test)(cn=*"));
-	assert_false(ipam_is_fqdn(""));
+	assert_true(ipam_scalar_is_fqdn("corp.example.test"));
+	assert_true(ipam_scalar_is_fqdn("DC1.Corp.Example.Test"));
+	assert_true(ipam_scalar_is_fqdn("a.b"));
+	assert_true(ipam_scalar_is_fqdn("x-1.y2"));
+	assert_false(ipam_scalar_is_fqdn("localhost"));
+	assert_false(ipam_scalar_is_fqdn("corp.example.test."));
+	assert_false(ipam_scalar_is_fqdn(".corp.example.test"));
+	assert_false(ipam_scalar_is_fqdn("corp..test"));
+	assert_false(ipam_scalar_is_fqdn("-a.test"));
+	assert_false(ipam_scalar_is_fqdn("a-.test"));
+	assert_false(ipam_scalar_is_fqdn("a_b.test"));
+	assert_false(ipam_scalar_is_fqdn("10.0.0.1"));
+	assert_false(ipam_scalar_is_fqdn("dc1.corp.example.test)(cn=*"));
+	assert_false(ipam_scalar_is_fqdn(""));
 	/* 63 characters is the longest label. */
-	assert_true(ipam_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	assert_true(ipam_scalar_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 				 "aaaaaaaaaaaaaaaaaa"
 				 ".test"));
-	assert_false(ipam_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	assert_false(ipam_scalar_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 				  "aaaaaaaaaaaaaaaaaaaa"
 				  ".test"));
 }
@@ -77,13 +77,13 @@ static void test_fqdn(void **state)
 static void test_edit_distance(void **state)
 {
 	(void)state;
-	assert_int_equal(ipam_edit_distance("gpoPrefix", "gpoPrefix", 2), 0);
-	assert_int_equal(ipam_edit_distance("gpoPrefix", "gpoPrefx", 2), 1);
-	assert_int_equal(ipam_edit_distance("managed", "manged", 2), 1);
+	assert_int_equal(ipam_scalar_edit_distance("gpoPrefix", "gpoPrefix", 2), 0);
+	assert_int_equal(ipam_scalar_edit_distance("gpoPrefix", "gpoPrefx", 2), 1);
+	assert_int_equal(ipam_scalar_edit_distance("managed", "manged", 2), 1);
 	/* a transposition is one edit */
-	assert_int_equal(ipam_edit_distance("owner", "onwer", 2), 1);
+	assert_int_equal(ipam_scalar_edit_distance("owner", "onwer", 2), 1);
 	/* capped */
-	assert_int_equal(ipam_edit_distance("servers", "discovery", 2), 3);
+	assert_int_equal(ipam_scalar_edit_distance("servers", "discovery", 2), 3);
 }
 
 int main(void)

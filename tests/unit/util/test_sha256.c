@@ -48,7 +48,7 @@ static void hmac_is(const void *key, size_t keylen, const void *msg, size_t len,
 	unsigned char md[IPAM_SHA256_LEN];
 	char hex[IPAM_SHA256_HEX_LEN + 1];
 
-	ipam_hmac_sha256(md, key, keylen, msg, len);
+	ipam_sha256_hmac(md, key, keylen, msg, len);
 	to_hex(hex, md, sizeof(md));
 	/* Test case 5 checks the output truncated to 128 bits. */
 	if (strlen(expect) < IPAM_SHA256_HEX_LEN)
