@@ -432,7 +432,8 @@ static int emit_node(yaml_emitter_t *em, const struct ipam_node *n)
 			style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 		break;
 	}
-	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(uintptr_t)text,
+	yaml_scalar_event_initialize(&ev, NULL, NULL,
+				     (yaml_char_t *)(uintptr_t)text,
 				     (int)strlen(text), 1, 1, style);
 	return yaml_emitter_emit(em, &ev) ? 0 : -1;
 }

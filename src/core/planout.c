@@ -188,8 +188,8 @@ struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
 								 : "pending");
 		ipam_node_set_str(m, "domain", a->domain);
 		ipam_node_set(m, "gpo",
-			      ipam_node_str_or_null(ipam_plan_gpo_name(r, a->gpo, gbuf,
-							 sizeof(gbuf))));
+			      ipam_node_str_or_null(ipam_plan_gpo_name(
+				      r, a->gpo, gbuf, sizeof(gbuf))));
 		ipam_node_set_str(m, "target", a->target);
 		ipam_node_set(m, "sid", ipam_node_str_or_null(a->sid));
 		ipam_node_set(m, "before", ipam_node_str_or_null(a->before));
@@ -544,8 +544,7 @@ void ipam_plan_print_markdown(FILE *f, const struct ipam_plan_doc *r,
 		fputc('\n', f);
 	fprintf(f, "<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
 		r->git_commit ? ", commit `" : "",
-		r->git_commit ? r->git_commit : "",
-		r->git_commit ? "`" : "");
+		r->git_commit ? r->git_commit : "", r->git_commit ? "`" : "");
 	strbuf_release(&dom);
 	strbuf_release(&sb);
 }

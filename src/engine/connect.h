@@ -13,7 +13,8 @@ struct ipam_ldapconn;
 struct ipam_smb;
 
 /* LDAP to dom: its ldapUri, else a DC from DNS SRV. */
-int ipam_connect_ldap(struct ipam_ldapconn **out, const struct ipam_domain *dom);
+int ipam_connect_ldap(struct ipam_ldapconn **out,
+		      const struct ipam_domain *dom);
 /* SMB to server (a DC of dom) with dom's credentials. */
 int ipam_connect_smb(struct ipam_smb **out, const struct ipam_domain *dom,
 		     const char *server);

@@ -42,7 +42,7 @@ struct run {
 	const struct ipam_domain *dom;
 	struct ipam_obs_domain *od;
 	struct ipam_ldapconn *ldap; /* NULL when no DC could be bound */
-	char *ldap_reason;	/* why not */
+	char *ldap_reason;	    /* why not */
 };
 
 void ipam_discover_opts_init(struct ipam_discover_opts *o)
@@ -108,7 +108,7 @@ static int parse_version(const char *v, int *major, int *minor)
 }
 
 int ipam_discover_dc_eligible(const char *os_name, const char *os_version,
-		     const char **why)
+			      const char **why)
 {
 	int major, minor;
 
@@ -161,8 +161,8 @@ static void take_computer(struct ipam_obs_server *s,
 	free(s->os_version);
 	free(s->dn);
 	s->os_name = dup_or_null(ipam_ldapconn_entry_str(e, "operatingSystem"));
-	s->os_version =
-		dup_or_null(ipam_ldapconn_entry_str(e, "operatingSystemVersion"));
+	s->os_version = dup_or_null(
+		ipam_ldapconn_entry_str(e, "operatingSystemVersion"));
 	s->dn = xstrdup(e->dn);
 	v = ipam_ldapconn_entry_values(e, "objectGUID", &nr);
 	if (nr && !ipam_ldapconn_guid_text(&sb, v[0].data, v[0].len)) {
@@ -275,8 +275,8 @@ static void discover_dcs(struct run *r)
 	progress(r, "domain controllers");
 	t = now();
 	err = ipam_ldapconn_search(r->ldap, ipam_ldapconn_default_nc(r->ldap),
-			       IPAM_LDAPCONN_SUBTREE, DC_FILTER, computer_attrs,
-			       on_dc, r);
+				   IPAM_LDAPCONN_SUBTREE, DC_FILTER,
+				   computer_attrs, on_dc, r);
 	timed(r, "the domain controller search", t);
 	if (err)
 		ipam_obs_set_status(&r->od->dc, IPAM_VERDICT_INCOMPLETE,
@@ -430,8 +430,8 @@ static void discover_dhcp(struct run *r, int local_dhcp)
 	strbuf_addf(&base, "CN=NetServices,CN=Services,%s",
 		    ipam_ldapconn_config_nc(r->ldap));
 	err = ipam_ldapconn_search(r->ldap, base.buf, IPAM_LDAPCONN_SUBTREE,
-			       "(objectClass=dHCPClass)", attrs, on_dhcp_class,
-			       &c);
+				   "(objectClass=dHCPClass)", attrs,
+				   on_dhcp_class, &c);
 	if (err == IPAM_ENOTFOUND)
 		err = 0; /* no NetServices container: nothing authorized */
 	if (err)
@@ -547,9 +547,10 @@ static int lookup_computers(struct run *r)
 		strbuf_addstr(&filter, "))");
 		if (!in_batch)
 			break;
-		err = ipam_ldapconn_search(r->ldap, ipam_ldapconn_default_nc(r->ldap),
-				       IPAM_LDAPCONN_SUBTREE, filter.buf,
-				       computer_attrs, on_computer, &lk);
+		err = ipam_ldapconn_search(r->ldap,
+					   ipam_ldapconn_default_nc(r->ldap),
+					   IPAM_LDAPCONN_SUBTREE, filter.buf,
+					   computer_attrs, on_computer, &lk);
 	}
 	strbuf_release(&filter);
 	return err;
@@ -691,9 +692,9 @@ static void read_zone(struct run *r)
 			    : i == 1 ? "DC=ForestDnsZones,"
 				     : "CN=System,",
 			    containers[i]);
-		err = ipam_ldapconn_search(r->ldap, base.buf, IPAM_LDAPCONN_ONELEVEL,
-				       "(objectClass=dnsNode)", attrs,
-				       on_dns_node, &z);
+		err = ipam_ldapconn_search(
+			r->ldap, base.buf, IPAM_LDAPCONN_ONELEVEL,
+			"(objectClass=dnsNode)", attrs, on_dns_node, &z);
 	}
 	if (err == IPAM_ENOTFOUND)
 		log_info("%s: the zone is not AD-integrated: every name goes "

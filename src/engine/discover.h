@@ -49,7 +49,7 @@ int ipam_discover(struct ipam_observed **out, const struct ipam_desired *d,
  * *why receives a static explanation for an exclusion or a kept oddity.
  */
 int ipam_discover_dc_eligible(const char *os_name, const char *os_version,
-		     const char **why);
+			      const char **why);
 
 /* Every server address used by two servers, as "a and b share x" lines
  * in each domain's errors (when one of them is declared) or warnings. */

@@ -137,7 +137,7 @@ int ipam_gpo_read_first(struct ipam_gpo_session *s, char **out,
 	int rc;
 
 	rc = ipam_ldapconn_search(s->ldap, base, scope, filter, attrs, first_cb,
-			      &c);
+				  &c);
 	if (rc) {
 		free(c.value);
 		return rc;
@@ -167,8 +167,8 @@ int ipam_gpo_modify1(struct ipam_gpo_session *s, const char *dn, int op,
 int ipam_gpo_add_member(struct ipam_gpo_session *s, const char *group,
 			const char *member, bool *added)
 {
-	int rc =
-		ipam_gpo_modify1(s, group, IPAM_LDAPCONN_MOD_ADD, "member", member);
+	int rc = ipam_gpo_modify1(s, group, IPAM_LDAPCONN_MOD_ADD, "member",
+				  member);
 
 	*added = rc == 0;
 	if (rc == IPAM_EEXISTS) {
@@ -228,8 +228,8 @@ int ipam_gpo_open(struct ipam_gpo_session **out, const struct ipam_desired *d,
 	s->dc = uri_host(ipam_ldapconn_uri(s->ldap));
 	s->domain_dn = xstrdup(ipam_ldapconn_default_nc(s->ldap));
 	rc = ipam_gpo_read_first(s, &s->domain_sid, s->domain_dn,
-				 IPAM_LDAPCONN_BASE, "(objectClass=*)", "objectSid",
-				 true);
+				 IPAM_LDAPCONN_BASE, "(objectClass=*)",
+				 "objectSid", true);
 	if (!rc && (!s->domain_sid ||
 		    ipam_sid_parse(&s->dom_sid, s->domain_sid, NULL)))
 		rc = ipam_error_set(IPAM_EIO, "%s: no domain SID on %s",

@@ -86,8 +86,9 @@ int ipam_gpo_lookup_computers(struct ipam_gpo_session *s,
 			strbuf_addch(&f, ')');
 		}
 		strbuf_addstr(&f, "))");
-		rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
-				      f.buf, attrs, lookup_cb, &c);
+		rc = ipam_ldapconn_search(s->ldap, s->domain_dn,
+					  IPAM_LDAPCONN_SUBTREE, f.buf, attrs,
+					  lookup_cb, &c);
 		strbuf_release(&f);
 	}
 	/* Names not found that way: by SPN host/<name>, one at a time. */

@@ -80,8 +80,8 @@ static int write_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		rc = ipam_sd_write(&after, sd);
 	if (!rc && (before.len != after.len ||
 		    memcmp(before.buf, after.buf, before.len)))
-		rc = ipam_ldapconn_write_sd(s->ldap, g->dn, after.buf, after.len,
-					IPAM_LDAPCONN_SD_DACL);
+		rc = ipam_ldapconn_write_sd(s->ldap, g->dn, after.buf,
+					    after.len, IPAM_LDAPCONN_SD_DACL);
 	if (!rc)
 		rc = ipam_gpo_read_sd(s, g);
 	if (!rc) {
@@ -208,7 +208,7 @@ int ipam_gpo_edit_dacl(struct ipam_gpo_session *s, const char *dn,
 	rc = ipam_sd_write(&out, sd);
 	if (!rc)
 		rc = ipam_ldapconn_write_sd(s->ldap, dn, out.buf, out.len,
-					IPAM_LDAPCONN_SD_DACL);
+					    IPAM_LDAPCONN_SD_DACL);
 	*changed = rc == 0;
 out:
 	ipam_sd_free(sd);

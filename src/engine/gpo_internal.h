@@ -34,7 +34,9 @@
 #define MAX_SETTING  (4u * 1024 * 1024)
 #define DNS_ACE_MASK (IPAM_SD_RIGHT_LC | IPAM_SD_RIGHT_RP | IPAM_SD_RIGHT_RC)
 #define LOOKUP_BATCH 64
-#define SD_ALL	     (IPAM_LDAPCONN_SD_OWNER | IPAM_LDAPCONN_SD_GROUP | IPAM_LDAPCONN_SD_DACL)
+#define SD_ALL                                                                 \
+	(IPAM_LDAPCONN_SD_OWNER | IPAM_LDAPCONN_SD_GROUP |                     \
+	 IPAM_LDAPCONN_SD_DACL)
 
 /* What a provisioning run created, to be removed again if it fails. */
 enum undo_kind {

@@ -46,8 +46,9 @@ static void undo_one(struct ipam_gpo_session *s, const struct undo *u,
 		char *gl = NULL;
 		struct strbuf nl = STRBUF_INIT;
 
-		rc = ipam_gpo_read_first(s, &gl, s->domain_dn, IPAM_LDAPCONN_BASE,
-					 "(objectClass=*)", "gPLink", false);
+		rc = ipam_gpo_read_first(s, &gl, s->domain_dn,
+					 IPAM_LDAPCONN_BASE, "(objectClass=*)",
+					 "gPLink", false);
 		if (!rc && gl) {
 			ipam_gplink_remove(&nl, gl, u->target);
 			rc = ipam_gpo_write_gplink(s, gl, nl.buf);

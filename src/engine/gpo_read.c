@@ -99,10 +99,10 @@ int ipam_gpo_read_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 	struct group_ctx c = {st, 0};
 	int rc;
 
-	rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
-			      "(&(objectClass=group)(sAMAccountName=" GROUP_NAME
-			      "))",
-			      attrs, group_cb, &c);
+	rc = ipam_ldapconn_search(
+		s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
+		"(&(objectClass=group)(sAMAccountName=" GROUP_NAME "))", attrs,
+		group_cb, &c);
 	if (rc)
 		return rc;
 	st->ipamug.owned = ipam_gpomark_owned(st->ipamug.mark, st->ipam_server,
@@ -152,8 +152,8 @@ int ipam_gpo_find_computer(struct ipam_gpo_session *s, const char *name,
 		strbuf_addch(&v, '$');
 	ipam_ldapesc_filter(&f, v.buf, v.len);
 	strbuf_addstr(&f, ")))");
-	rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE, f.buf,
-			      attrs, dn_sid_cb, &c);
+	rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
+				  f.buf, attrs, dn_sid_cb, &c);
 	strbuf_release(&f);
 	strbuf_release(&v);
 	if (rc) {
@@ -185,8 +185,9 @@ int ipam_gpo_delegated_sids(struct ipam_gpo_session *s, char ***out, size_t *nr)
 		strbuf_addstr(&f, "(sAMAccountName=");
 		ipam_ldapesc_filter(&f, name, strlen(name));
 		strbuf_addch(&f, ')');
-		rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
-				      f.buf, attrs, dn_sid_cb, &c);
+		rc = ipam_ldapconn_search(s->ldap, s->domain_dn,
+					  IPAM_LDAPCONN_SUBTREE, f.buf, attrs,
+					  dn_sid_cb, &c);
 		strbuf_release(&f);
 		free(c.dn);
 		if (!rc && !c.sid)
@@ -242,7 +243,8 @@ static int read_dc_grants(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 	int rc;
 
 	rc = ipam_ldapconn_search(s->ldap, base, IPAM_LDAPCONN_ONELEVEL,
-			      "(objectSid=" ELR_SID ")", attrs, members_cb, st);
+				  "(objectSid=" ELR_SID ")", attrs, members_cb,
+				  st);
 	if (rc)
 		goto out;
 	rc = ipam_ldapconn_read_sd(&raw, s->ldap, dns, IPAM_LDAPCONN_SD_DACL);
@@ -316,8 +318,8 @@ static int read_children(struct ipam_gpo_session *s, struct ipam_gpo_obs *g)
 	int rc;
 
 	rc = ipam_ldapconn_search(s->ldap, g->dn, IPAM_LDAPCONN_ONELEVEL,
-			      "(objectClass=container)", attrs, children_cb,
-			      &c);
+				  "(objectClass=container)", attrs, children_cb,
+				  &c);
 	if (rc)
 		return rc;
 	if (!c.user)
@@ -452,8 +454,8 @@ static int resolve_names(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 					strbuf_addch(&f, ')');
 					rc = ipam_ldapconn_search(
 						s->ldap, s->domain_dn,
-						IPAM_LDAPCONN_SUBTREE, f.buf, attrs,
-						names_cb, &c);
+						IPAM_LDAPCONN_SUBTREE, f.buf,
+						attrs, names_cb, &c);
 					strbuf_reset(&f);
 					in_batch = 0;
 				}
@@ -461,8 +463,9 @@ static int resolve_names(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 	}
 	if (!rc && in_batch) {
 		strbuf_addch(&f, ')');
-		rc = ipam_ldapconn_search(s->ldap, s->domain_dn, IPAM_LDAPCONN_SUBTREE,
-				      f.buf, attrs, names_cb, &c);
+		rc = ipam_ldapconn_search(s->ldap, s->domain_dn,
+					  IPAM_LDAPCONN_SUBTREE, f.buf, attrs,
+					  names_cb, &c);
 	}
 	strbuf_release(&f);
 	return rc;
@@ -536,12 +539,12 @@ int ipam_gpo_read(struct ipam_gpo_state **out, struct ipam_gpo_session *s)
 	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
 		strbuf_addstr(&f, "(displayName=");
 		ipam_ldapesc_filter(&f, st->gpos[k].name,
-					strlen(st->gpos[k].name));
+				    strlen(st->gpos[k].name));
 		strbuf_addch(&f, ')');
 	}
 	strbuf_addstr(&f, "))");
 	rc = ipam_ldapconn_search(s->ldap, base, IPAM_LDAPCONN_ONELEVEL, f.buf,
-			      gpo_attrs, gpo_cb, &(struct gpo_ctx){s, st});
+				  gpo_attrs, gpo_cb, &(struct gpo_ctx){s, st});
 	for (size_t k = 0; !rc && k < IPAM_GPO_COUNT; k++) {
 		struct ipam_gpo_obs *g = &st->gpos[k];
 		long opts;

@@ -107,8 +107,8 @@ int ipam_gpo_remove_dc_grants(struct ipam_gpo_session *s,
 				st->elr_dn);
 		if (!s->o.dry_run) {
 			rc = ipam_gpo_modify1(s, st->elr_dn,
-					      IPAM_LDAPCONN_MOD_DELETE, "member",
-					      st->ipamug.dn);
+					      IPAM_LDAPCONN_MOD_DELETE,
+					      "member", st->ipamug.dn);
 			if (rc && rc != IPAM_ENOTFOUND)
 				return rc;
 		}

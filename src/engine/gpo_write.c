@@ -38,13 +38,13 @@ static int create_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 	}
 	{
 		struct ipam_ldapconn_value oc = ipam_gpo_val("group"),
-				       sam = ipam_gpo_val(GROUP_NAME),
-				       gt = ipam_gpo_val(GROUP_TYPE),
-				       desc = ipam_gpo_val(
-					       "IPAM Users Group: "
-					       "IPAM servers' access "
-					       "(managed by ipamctl)"),
-				       mark = ipam_gpo_val(s->mark);
+					   sam = ipam_gpo_val(GROUP_NAME),
+					   gt = ipam_gpo_val(GROUP_TYPE),
+					   desc = ipam_gpo_val(
+						   "IPAM Users Group: "
+						   "IPAM servers' access "
+						   "(managed by ipamctl)"),
+					   mark = ipam_gpo_val(s->mark);
 		struct ipam_ldapconn_mod mods[] = {
 			{IPAM_LDAPCONN_MOD_ADD, "objectClass", &oc, 1},
 			{IPAM_LDAPCONN_MOD_ADD, "sAMAccountName", &sam, 1},
@@ -74,7 +74,8 @@ static int adopt_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 	ipam_gpo_report(s, IPAM_GPO_UPDATE,
 			"group " GROUP_NAME ": ownership mark (adopted)");
 	if (!s->o.dry_run) {
-		rc = ipam_gpo_modify1(s, st->ipamug.dn, IPAM_LDAPCONN_MOD_REPLACE,
+		rc = ipam_gpo_modify1(s, st->ipamug.dn,
+				      IPAM_LDAPCONN_MOD_REPLACE,
 				      "adminDescription", s->mark);
 		if (rc)
 			return rc;
@@ -160,19 +161,20 @@ static int create_gpo(struct ipam_gpo_session *s, struct ipam_gpo_obs *g)
 	}
 	{
 		struct ipam_ldapconn_value oc = ipam_gpo_val(
-					       "groupPolicyContainer"),
-				       name = ipam_gpo_val(g->name),
-				       path_v = ipam_gpo_val(fsp),
-				       zero = ipam_gpo_val("0"),
-				       two = ipam_gpo_val("2"),
-				       mark = ipam_gpo_val(s->mark);
+						   "groupPolicyContainer"),
+					   name = ipam_gpo_val(g->name),
+					   path_v = ipam_gpo_val(fsp),
+					   zero = ipam_gpo_val("0"),
+					   two = ipam_gpo_val("2"),
+					   mark = ipam_gpo_val(s->mark);
 		struct ipam_ldapconn_mod mods[] = {
 			{IPAM_LDAPCONN_MOD_ADD, "objectClass", &oc, 1},
 			{IPAM_LDAPCONN_MOD_ADD, "displayName", &name, 1},
 			{IPAM_LDAPCONN_MOD_ADD, "gPCFileSysPath", &path_v, 1},
 			{IPAM_LDAPCONN_MOD_ADD, "flags", &zero, 1},
 			{IPAM_LDAPCONN_MOD_ADD, "versionNumber", &zero, 1},
-			{IPAM_LDAPCONN_MOD_ADD, "gPCFunctionalityVersion", &two, 1},
+			{IPAM_LDAPCONN_MOD_ADD, "gPCFunctionalityVersion", &two,
+			 1},
 			{IPAM_LDAPCONN_MOD_ADD, "adminDescription", &mark, 1},
 		};
 
@@ -182,8 +184,8 @@ static int create_gpo(struct ipam_gpo_session *s, struct ipam_gpo_obs *g)
 		ipam_gpo_journal(s, UNDO_LDAP_TREE, dn, NULL);
 	for (size_t i = 0; !rc && i < 2; i++) {
 		struct ipam_ldapconn_value oc = ipam_gpo_val("container");
-		struct ipam_ldapconn_mod m = {IPAM_LDAPCONN_MOD_ADD, "objectClass", &oc,
-					  1};
+		struct ipam_ldapconn_mod m = {IPAM_LDAPCONN_MOD_ADD,
+					      "objectClass", &oc, 1};
 
 		free(child);
 		child = xasprintf("CN=%s,%s", i ? "Machine" : "User", dn);
@@ -245,7 +247,8 @@ int ipam_gpo_ensure_gpo(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		ipam_gpo_report(s, IPAM_GPO_UPDATE,
 				"GPO %s: ownership mark (adopted)", g->name);
 		if (!s->o.dry_run) {
-			rc = ipam_gpo_modify1(s, g->dn, IPAM_LDAPCONN_MOD_REPLACE,
+			rc = ipam_gpo_modify1(s, g->dn,
+					      IPAM_LDAPCONN_MOD_REPLACE,
 					      "adminDescription", s->mark);
 			if (rc)
 				return rc;
@@ -265,8 +268,8 @@ int ipam_gpo_ensure_gpo(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		return 0;
 	for (size_t i = 0; i < 2; i++) {
 		struct ipam_ldapconn_value oc = ipam_gpo_val("container");
-		struct ipam_ldapconn_mod m = {IPAM_LDAPCONN_MOD_ADD, "objectClass", &oc,
-					  1};
+		struct ipam_ldapconn_mod m = {IPAM_LDAPCONN_MOD_ADD,
+					      "objectClass", &oc, 1};
 		char *child =
 			xasprintf("CN=%s,%s", i ? "Machine" : "User", g->dn);
 
@@ -304,7 +307,7 @@ static int write_container(struct ipam_gpo_session *s,
 {
 	char num[16], flags[24];
 	struct ipam_ldapconn_value vn, ex = ipam_gpo_val(ext->buf),
-				   two = ipam_gpo_val("2"), fl;
+				       two = ipam_gpo_val("2"), fl;
 	struct ipam_ldapconn_mod mods[4];
 	size_t n = 0;
 
@@ -313,16 +316,16 @@ static int write_container(struct ipam_gpo_session *s,
 	vn = ipam_gpo_val(num);
 	fl = ipam_gpo_val(flags);
 	mods[n++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
-					   "versionNumber", &vn, 1};
+					       "versionNumber", &vn, 1};
 	mods[n++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
-					   "gPCMachineExtensionNames", &ex,
-					   ext->len ? 1 : 0};
+					       "gPCMachineExtensionNames", &ex,
+					       ext->len ? 1 : 0};
 	if (p->fix_attrs) {
-		mods[n++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
-						   "gPCFunctionalityVersion",
-						   &two, 1};
-		mods[n++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_REPLACE,
-						   "flags", &fl, 1};
+		mods[n++] = (struct ipam_ldapconn_mod){
+			IPAM_LDAPCONN_MOD_REPLACE, "gPCFunctionalityVersion",
+			&two, 1};
+		mods[n++] = (struct ipam_ldapconn_mod){
+			IPAM_LDAPCONN_MOD_REPLACE, "flags", &fl, 1};
 	}
 	return ipam_ldapconn_modify(s->ldap, g->dn, mods, n);
 }
@@ -393,10 +396,10 @@ int ipam_gpo_write_gplink(struct ipam_gpo_session *s, const char *old,
 
 	if (old && *old)
 		mods[k++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_DELETE,
-						   "gPLink", &o, 1};
+						       "gPLink", &o, 1};
 	if (new &&*new)
-		mods[k++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_ADD, "gPLink",
-						   &n, 1};
+		mods[k++] = (struct ipam_ldapconn_mod){IPAM_LDAPCONN_MOD_ADD,
+						       "gPLink", &n, 1};
 	if (!k)
 		return 0;
 	return ipam_ldapconn_modify(s->ldap, s->domain_dn, mods, k);

@@ -96,4 +96,3 @@ void ipam_gpo_state_free(struct ipam_gpo_state *st)
 		ipam_gpo_obs_release(&st->gpos[k]);
 	free(st);
 }
-

@@ -288,7 +288,8 @@ static void validate_provisioning(struct ipam_desired *d,
 				"provisioning method 'gpo' needs 'gpoPrefix' "
 				"(the GPOs are named <prefix>_DHCP, "
 				"<prefix>_DNS and <prefix>_DC_NPS)");
-	if (d->gpo_prefix.value && !ipam_validate_gpo_prefix(d->gpo_prefix.value))
+	if (d->gpo_prefix.value &&
+	    !ipam_validate_gpo_prefix(d->gpo_prefix.value))
 		ipam_diag_error(diags, &d->gpo_prefix.pos,
 				"gpoPrefix '%s' cannot form valid GPO names: "
 				"use 1 to 64 letters, digits, '-' or '_', "

@@ -45,8 +45,9 @@ struct ipam_node {
 	struct ipam_node **keys;
 	struct ipam_node **items;
 	size_t nr, alloc;
-	const struct ipam_node *target; /* ALIAS: the anchored node (not owned) */
-	size_t weight; /* nodes this one stands for, aliases expanded */
+	const struct ipam_node
+		*target; /* ALIAS: the anchored node (not owned) */
+	size_t weight;	 /* nodes this one stands for, aliases expanded */
 };
 
 struct ipam_node *ipam_node_new(enum ipam_node_kind kind);

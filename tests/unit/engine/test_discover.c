@@ -18,19 +18,21 @@ static void test_dc_version_rule(void **state)
 
 	(void)state;
 	assert_true(ipam_discover_dc_eligible("Windows Server 2019 Datacenter",
-				     "10.0 (17763)", &why));
+					      "10.0 (17763)", &why));
 	assert_null(why);
-	assert_true(
-		ipam_discover_dc_eligible("Windows Server 2008", "6.0 (6001)", &why));
-	assert_true(
-		ipam_discover_dc_eligible("Windows Server 2012 R2", "6.3 (9600)", &why));
-	assert_false(
-		ipam_discover_dc_eligible("Windows Server 2003", "5.2 (3790)", &why));
+	assert_true(ipam_discover_dc_eligible("Windows Server 2008",
+					      "6.0 (6001)", &why));
+	assert_true(ipam_discover_dc_eligible("Windows Server 2012 R2",
+					      "6.3 (9600)", &why));
+	assert_false(ipam_discover_dc_eligible("Windows Server 2003",
+					       "5.2 (3790)", &why));
 	assert_non_null(strstr(why, "older than 6.0"));
+	assert_false(ipam_discover_dc_eligible("Windows 2000 Server",
+					       "5.0 (2195)", &why));
 	assert_false(
-		ipam_discover_dc_eligible("Windows 2000 Server", "5.0 (2195)", &why));
-	assert_false(ipam_discover_dc_eligible("Windows Server 2019", NULL, &why));
-	assert_false(ipam_discover_dc_eligible("Windows Server 2019", "garbage", &why));
+		ipam_discover_dc_eligible("Windows Server 2019", NULL, &why));
+	assert_false(ipam_discover_dc_eligible("Windows Server 2019", "garbage",
+					       &why));
 	/* Samba, or no OS at all: kept, and said so */
 	assert_true(ipam_discover_dc_eligible("Samba", "4.17.12-Debian", &why));
 	assert_non_null(strstr(why, "not a Windows DC"));

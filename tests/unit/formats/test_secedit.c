@@ -220,8 +220,8 @@ static void test_set_order(void **state)
 	ipam_inf_set(&inf, "Registry Keys",
 		     "\"MACHINE\\SOFTWARE\",0,\"D:PAR(A;CI;KA;;;BA)\"", NULL);
 	assert_int_equal(ipam_inf_write(&out, &inf), 0);
-	assert_int_equal(
-		ipam_utf16le_to_utf8(&text, out.buf + 2, out.len - 2), 0);
+	assert_int_equal(ipam_utf16le_to_utf8(&text, out.buf + 2, out.len - 2),
+			 0);
 	assert_string_equal(text.buf,
 			    "[Unicode]\r\nUnicode=yes\r\n"
 			    "[Version]\r\nsignature=\"$CHICAGO$\"\r\n"

@@ -45,10 +45,12 @@ static void test_gpo_prefix_rule(void **state)
 	assert_false(ipam_validate_gpo_prefix("IPAM/1"));
 	assert_false(ipam_validate_gpo_prefix("IPAM*"));
 	assert_false(ipam_validate_gpo_prefix("IPAM)(cn=*"));
-	assert_true(ipam_validate_gpo_prefix("A12345678901234567890123456789012345"
-					  "6789012345678901234567890123"));
-	assert_false(ipam_validate_gpo_prefix("A1234567890123456789012345678901234"
-					   "567890123456789012345678901234"));
+	assert_true(
+		ipam_validate_gpo_prefix("A12345678901234567890123456789012345"
+					 "6789012345678901234567890123"));
+	assert_false(
+		ipam_validate_gpo_prefix("A1234567890123456789012345678901234"
+					 "567890123456789012345678901234"));
 }
 
 static void test_effective_connection_merges(void **state)

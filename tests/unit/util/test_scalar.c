@@ -66,24 +66,29 @@ static void test_fqdn(void **state)
 	assert_false(ipam_scalar_is_fqdn("dc1.corp.example.test)(cn=*"));
 	assert_false(ipam_scalar_is_fqdn(""));
 	/* 63 characters is the longest label. */
-	assert_true(ipam_scalar_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-				 "aaaaaaaaaaaaaaaaaa"
-				 ".test"));
-	assert_false(ipam_scalar_is_fqdn("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-				  "aaaaaaaaaaaaaaaaaaaa"
-				  ".test"));
+	assert_true(ipam_scalar_is_fqdn(
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaa"
+		".test"));
+	assert_false(ipam_scalar_is_fqdn(
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaa"
+		".test"));
 }
 
 static void test_edit_distance(void **state)
 {
 	(void)state;
-	assert_int_equal(ipam_scalar_edit_distance("gpoPrefix", "gpoPrefix", 2), 0);
-	assert_int_equal(ipam_scalar_edit_distance("gpoPrefix", "gpoPrefx", 2), 1);
+	assert_int_equal(ipam_scalar_edit_distance("gpoPrefix", "gpoPrefix", 2),
+			 0);
+	assert_int_equal(ipam_scalar_edit_distance("gpoPrefix", "gpoPrefx", 2),
+			 1);
 	assert_int_equal(ipam_scalar_edit_distance("managed", "manged", 2), 1);
 	/* a transposition is one edit */
 	assert_int_equal(ipam_scalar_edit_distance("owner", "onwer", 2), 1);
 	/* capped */
-	assert_int_equal(ipam_scalar_edit_distance("servers", "discovery", 2), 3);
+	assert_int_equal(ipam_scalar_edit_distance("servers", "discovery", 2),
+			 3);
 }
 
 int main(void)
