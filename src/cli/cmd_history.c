@@ -143,10 +143,9 @@ static int show(struct cli *cli, struct ipam_db *db, const char *arg)
 	if (r.summary)
 		printf("  summary  %s\n", r.summary);
 	for (size_t i = 0; i < n; i++) {
-		printf("  %3d %-8s %-14s %s%s%s%s\n", a[i].seq, a[i].state,
+		printf("  %3d %-8s %-14s %s%s%s\n", a[i].seq, a[i].state,
 		       a[i].kind, a[i].domain ? a[i].domain : "",
-		       a[i].domain ? " " : "", a[i].target,
-		       a[i].error ? "" : "");
+		       a[i].domain ? " " : "", a[i].target);
 		if (a[i].error)
 			printf("      error: %s\n", a[i].error);
 	}

@@ -11,7 +11,7 @@
 #include "gpostate.h"
 
 /* groupType of a universal security group (0x80000008). */
-#define IPAM_GPOGROUP_TYPE -2147483640L
+#define IPAM_GPOGROUP_TYPE (-2147483640L)
 
 enum ipam_gpogroup_step {
 	IPAM_GPOGROUP_CREATE = 1,     /* IPAMUG does not exist */

@@ -25,9 +25,17 @@ enum {
 	IPAM_ETIMEOUT = -11, /* a remote peer did not answer in time */
 };
 
-/* Set the last error; records the call site for -vv output. */
+/* Set the last error; records the call site for -vv output.  Returns
+ * code.  Under clang's static analyzer the macro says so itself: the
+ * analyzer cannot see into error.c and would otherwise follow
+ * "return ipam_error_set(...)" as if it could return 0. */
+#ifdef __clang_analyzer__
+#define ipam_error_set(code, ...)                                              \
+	(ipam_error_set_at(__FILE__, __LINE__, (code), __VA_ARGS__), (code))
+#else
 #define ipam_error_set(code, ...)                                              \
 	ipam_error_set_at(__FILE__, __LINE__, (code), __VA_ARGS__)
+#endif
 int ipam_error_set_at(const char *file, int line, int code, const char *fmt,
 		      ...) __attribute__((format(printf, 4, 5)));
 
