@@ -317,10 +317,12 @@ static void print_plan(struct cli *cli, const struct ipam_reconcile *r,
 		ipam_node_free(n);
 		break;
 	case IPAM_OUT_MARKDOWN:
-		ipam_plan_print_markdown(stdout, &doc, drift_only);
+		ipam_plan_render_markdown(&out, &doc, drift_only);
+		fputs(out.buf, stdout);
 		break;
 	default:
-		ipam_plan_print_text(stdout, &doc, drift_only);
+		ipam_plan_render_text(&out, &doc, drift_only);
+		fputs(out.buf, stdout);
 		break;
 	}
 	strbuf_release(&out);

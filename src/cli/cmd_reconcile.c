@@ -465,6 +465,7 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 {
 	const struct ipam_plan *p = &run->r.plan;
 	struct ipam_plan_doc doc;
+	struct strbuf text = STRBUF_INIT;
 	int rc;
 
 	rc = ipam_run_prepare(run);
@@ -472,7 +473,9 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 	if (rc)
 		return rc;
 	doc = ipam_reconcile_doc(&run->r);
-	ipam_plan_print_text(stdout, &doc, false);
+	ipam_plan_render_text(&text, &doc, false);
+	fputs(text.buf, stdout);
+	strbuf_release(&text);
 	fflush(stdout);
 	ipam_run_notify_drift(run);
 	if (!run->with_result) { /* report only */

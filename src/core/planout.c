@@ -1,5 +1,6 @@
 #include "planout.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -156,10 +157,9 @@ struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
 	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP), *m, *seq;
 	size_t counts[3] = {0}, drift = 0, pending = 0;
 	char gbuf[128], when[32];
-	time_t now = time(NULL);
 	struct tm tm;
 
-	gmtime_r(&now, &tm);
+	gmtime_r(&r->generated_at, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	ipam_node_set(root, "format_version",
 		      ipam_node_int(IPAM_PLAN_FORMAT_VERSION));
@@ -305,29 +305,29 @@ static bool has_drift_notes(const struct ipam_plan *p)
 	return false;
 }
 
-static void text_action(FILE *f, struct strbuf *sb, const struct ipam_action *a,
-			bool in_gpo)
+static void text_action(struct strbuf *f, struct strbuf *sb,
+			const struct ipam_action *a, bool in_gpo)
 {
 	const char *ind = in_gpo ? "  " : "";
 
 	strbuf_reset(sb);
 	change_text(sb, a);
-	fprintf(f, "%s  %c %-14s %s%s%s%s\n", ind, (char)a->op,
-		ipam_act_kind_name(a->kind), a->target, sb->len ? " (" : "",
-		sb->buf, sb->len ? ")" : "");
+	strbuf_addf(f, "%s  %c %-14s %s%s%s%s\n", ind, (char)a->op,
+		    ipam_act_kind_name(a->kind), a->target, sb->len ? " (" : "",
+		    sb->buf, sb->len ? ")" : "");
 	strbuf_reset(sb);
 	source_text(sb, &a->pos);
-	fprintf(f, "%s      %s%s%s\n", ind,
-		a->origin == IPAM_ORIGIN_DRIFT ? drift_what(a->reason)
-					       : a->reason,
-		sb->len ? "  at " : "", sb->buf);
+	strbuf_addf(f, "%s      %s%s%s\n", ind,
+		    a->origin == IPAM_ORIGIN_DRIFT ? drift_what(a->reason)
+						   : a->reason,
+		    sb->len ? "  at " : "", sb->buf);
 }
 
 /*
  * The actions of one origin grouped per domain, then per GPO (domain-wide
  * first); with drift, each domain's uncorrected drift notes after them.
  */
-static void text_section(FILE *f, const struct ipam_plan_doc *r,
+static void text_section(struct strbuf *f, const struct ipam_plan_doc *r,
 			 enum ipam_act_origin origin)
 {
 	const struct ipam_plan *p = r->plan;
@@ -350,14 +350,14 @@ static void text_section(FILE *f, const struct ipam_plan_doc *r,
 				    a->origin != origin)
 					continue;
 				if (!header) {
-					fprintf(f, "%s\n", dname);
+					strbuf_addf(f, "%s\n", dname);
 					header = true;
 				}
 				if (g >= 0 && !gheader) {
-					fprintf(f, "  %s\n",
-						ipam_plan_gpo_name(
-							r, g, gbuf,
-							sizeof(gbuf)));
+					strbuf_addf(f, "  %s\n",
+						    ipam_plan_gpo_name(
+							    r, g, gbuf,
+							    sizeof(gbuf)));
 					gheader = true;
 				}
 				text_action(f, &sb, a, g >= 0);
@@ -369,10 +369,10 @@ static void text_section(FILE *f, const struct ipam_plan_doc *r,
 			    strcasecmp(dom.buf, dname))
 				continue;
 			if (!header) {
-				fprintf(f, "%s\n", dname);
+				strbuf_addf(f, "%s\n", dname);
 				header = true;
 			}
-			fprintf(f, "  ! %s\n", what);
+			strbuf_addf(f, "  ! %s\n", what);
 		}
 	}
 	/* Drift notes of a domain no longer desired. */
@@ -380,60 +380,59 @@ static void text_section(FILE *f, const struct ipam_plan_doc *r,
 	     i++) {
 		if (drift_note(p->notes[i], &dom, &what) &&
 		    !ipam_desired_find_domain(r->d, dom.buf))
-			fprintf(f, "%s\n  ! %s\n", dom.buf, what);
+			strbuf_addf(f, "%s\n  ! %s\n", dom.buf, what);
 	}
 	strbuf_release(&dom);
 	strbuf_release(&sb);
 }
 
-void ipam_plan_print_text(FILE *f, const struct ipam_plan_doc *r,
-			  bool drift_only)
+void ipam_plan_render_text(struct strbuf *f, const struct ipam_plan_doc *r,
+			   bool drift_only)
 {
 	const struct ipam_plan *p = r->plan;
 	struct strbuf sb = STRBUF_INIT;
 	bool drift = has_origin(p, IPAM_ORIGIN_DRIFT) || has_drift_notes(p);
 
 	if (drift) {
-		fputs("Drift: AD changed behind ipamctl's back since the last "
-		      "apply\n",
-		      f);
+		strbuf_addstr(f, "Drift: AD changed behind ipamctl's back "
+				 "since the last apply\n");
 		text_section(f, r, IPAM_ORIGIN_DRIFT);
 	}
 	if (!drift_only && has_origin(p, IPAM_ORIGIN_PENDING)) {
-		fprintf(f, "%sPending: what the desired state asks for\n",
-			drift ? "\n" : "");
+		strbuf_addf(f, "%sPending: what the desired state asks for\n",
+			    drift ? "\n" : "");
 		text_section(f, r, IPAM_ORIGIN_PENDING);
 	}
 	for (size_t i = 0; !drift_only && i < p->nr_notes; i++)
 		if (!drift_note(p->notes[i], NULL, NULL))
-			fprintf(f, "note: %s\n", p->notes[i]);
+			strbuf_addf(f, "note: %s\n", p->notes[i]);
 	for (size_t i = 0; i < p->nr_incomplete; i++)
-		fprintf(f, "incomplete: %s\n", p->incomplete[i]);
+		strbuf_addf(f, "incomplete: %s\n", p->incomplete[i]);
 	for (size_t i = 0; i < p->nr_skipped; i++)
-		fprintf(f, "skipped removal: %s: %s (%s)\n",
-			p->skipped[i].domain, p->skipped[i].what,
-			p->skipped[i].reason);
+		strbuf_addf(f, "skipped removal: %s: %s (%s)\n",
+			    p->skipped[i].domain, p->skipped[i].what,
+			    p->skipped[i].reason);
 	summary_line(&sb, r, drift_only);
-	fprintf(f, "%s\n", sb.buf);
+	strbuf_addf(f, "%s\n", sb.buf);
 	strbuf_release(&sb);
 }
 
 /* Markdown table cell: pipes and newlines escaped. */
-static void md_cell(FILE *f, const char *s)
+static void md_cell(struct strbuf *f, const char *s)
 {
 	for (; s && *s; s++) {
 		if (*s == '|')
-			fputs("\\|", f);
+			strbuf_addstr(f, "\\|");
 		else if (*s == '\n' || *s == '\r')
-			fputc(' ', f);
+			strbuf_addch(f, ' ');
 		else if (*s == '<')
-			fputs("&lt;", f);
+			strbuf_addstr(f, "&lt;");
 		else
-			fputc(*s, f);
+			strbuf_addch(f, *s);
 	}
 }
 
-static void md_table(FILE *f, const struct ipam_plan_doc *r,
+static void md_table(struct strbuf *f, const struct ipam_plan_doc *r,
 		     enum ipam_act_origin origin)
 {
 	const struct ipam_plan *p = r->plan;
@@ -447,7 +446,8 @@ static void md_table(FILE *f, const struct ipam_plan_doc *r,
 		if (a->origin != origin)
 			continue;
 		if (!any) {
-			fprintf(f,
+			strbuf_addf(
+				f,
 				"| | domain | GPO | action | target | change "
 				"| %s | source |\n"
 				"|---|---|---|---|---|---|---|---|\n",
@@ -455,34 +455,34 @@ static void md_table(FILE *f, const struct ipam_plan_doc *r,
 							    : "reason");
 			any = true;
 		}
-		fprintf(f, "| `%c` | ", (char)a->op);
+		strbuf_addf(f, "| `%c` | ", (char)a->op);
 		md_cell(f, a->domain);
-		fputs(" | ", f);
+		strbuf_addstr(f, " | ");
 		md_cell(f, ipam_plan_gpo_name(r, a->gpo, gbuf, sizeof(gbuf)));
-		fprintf(f, " | %s | ", ipam_act_kind_name(a->kind));
+		strbuf_addf(f, " | %s | ", ipam_act_kind_name(a->kind));
 		md_cell(f, a->target);
-		fputs(" | ", f);
+		strbuf_addstr(f, " | ");
 		strbuf_reset(&sb);
 		change_text(&sb, a);
 		md_cell(f, sb.buf);
-		fputs(" | ", f);
+		strbuf_addstr(f, " | ");
 		md_cell(f, origin == IPAM_ORIGIN_DRIFT ? drift_what(a->reason)
 						       : a->reason);
-		fputs(" | ", f);
+		strbuf_addstr(f, " | ");
 		strbuf_reset(&sb);
 		source_text(&sb, &a->pos);
 		if (sb.len) {
-			fputc('`', f);
+			strbuf_addch(f, '`');
 			md_cell(f, sb.buf);
-			fputc('`', f);
+			strbuf_addch(f, '`');
 		}
-		fputs(" |\n", f);
+		strbuf_addstr(f, " |\n");
 	}
 	strbuf_release(&sb);
 }
 
-void ipam_plan_print_markdown(FILE *f, const struct ipam_plan_doc *r,
-			      bool drift_only)
+void ipam_plan_render_markdown(struct strbuf *f, const struct ipam_plan_doc *r,
+			       bool drift_only)
 {
 	const struct ipam_plan *p = r->plan;
 	struct strbuf sb = STRBUF_INIT, dom = STRBUF_INIT;
@@ -491,60 +491,59 @@ void ipam_plan_print_markdown(FILE *f, const struct ipam_plan_doc *r,
 	const char *what;
 
 	summary_line(&sb, r, drift_only);
-	fprintf(f, "### ipamctl %s\n\n**%s**\n\n",
-		drift_only ? "drift" : "plan", sb.buf);
+	strbuf_addf(f, "### ipamctl %s\n\n**%s**\n\n",
+		    drift_only ? "drift" : "plan", sb.buf);
 	if (drift_acts || drift_notes) {
-		fputs("#### Drift\n\nAD changed behind ipamctl's back since "
-		      "the last apply.\n\n",
-		      f);
+		strbuf_addstr(f, "#### Drift\n\nAD changed behind ipamctl's "
+				 "back since the last apply.\n\n");
 		md_table(f, r, IPAM_ORIGIN_DRIFT);
 		if (drift_acts && drift_notes)
-			fputc('\n', f);
+			strbuf_addch(f, '\n');
 		for (size_t i = 0; i < p->nr_notes; i++) {
 			if (!drift_note(p->notes[i], &dom, &what))
 				continue;
-			fputs("- not corrected: ", f);
+			strbuf_addstr(f, "- not corrected: ");
 			md_cell(f, dom.buf);
-			fputs(": ", f);
+			strbuf_addstr(f, ": ");
 			md_cell(f, what);
-			fputc('\n', f);
+			strbuf_addch(f, '\n');
 		}
-		fputc('\n', f);
+		strbuf_addch(f, '\n');
 	}
 	if (!drift_only && has_origin(p, IPAM_ORIGIN_PENDING)) {
-		fputs("#### Pending changes\n\nWhat the desired state asks "
-		      "for.\n\n",
-		      f);
+		strbuf_addstr(f, "#### Pending changes\n\nWhat the desired "
+				 "state asks for.\n\n");
 		md_table(f, r, IPAM_ORIGIN_PENDING);
-		fputc('\n', f);
+		strbuf_addch(f, '\n');
 	}
 	for (size_t i = 0; !drift_only && i < p->nr_notes; i++)
 		other_notes |= !drift_note(p->notes[i], NULL, NULL);
 	for (size_t i = 0; i < p->nr_incomplete; i++) {
-		fputs("- :warning: incomplete: ", f);
+		strbuf_addstr(f, "- :warning: incomplete: ");
 		md_cell(f, p->incomplete[i]);
-		fputc('\n', f);
+		strbuf_addch(f, '\n');
 	}
 	for (size_t i = 0; i < p->nr_skipped; i++) {
-		fputs("- removal skipped: ", f);
+		strbuf_addstr(f, "- removal skipped: ");
 		md_cell(f, p->skipped[i].domain);
-		fputs(": ", f);
+		strbuf_addstr(f, ": ");
 		md_cell(f, p->skipped[i].what);
-		fputs(" (", f);
+		strbuf_addstr(f, " (");
 		md_cell(f, p->skipped[i].reason);
-		fputs(")\n", f);
+		strbuf_addstr(f, ")\n");
 	}
 	for (size_t i = 0; other_notes && i < p->nr_notes; i++)
 		if (!drift_note(p->notes[i], NULL, NULL)) {
-			fputs("- note: ", f);
+			strbuf_addstr(f, "- note: ");
 			md_cell(f, p->notes[i]);
-			fputc('\n', f);
+			strbuf_addch(f, '\n');
 		}
 	if (p->nr_incomplete || p->nr_skipped || other_notes)
-		fputc('\n', f);
-	fprintf(f, "<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
-		r->git_commit ? ", commit `" : "",
-		r->git_commit ? r->git_commit : "", r->git_commit ? "`" : "");
+		strbuf_addch(f, '\n');
+	strbuf_addf(f, "<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
+		    r->git_commit ? ", commit `" : "",
+		    r->git_commit ? r->git_commit : "",
+		    r->git_commit ? "`" : "");
 	strbuf_release(&dom);
 	strbuf_release(&sb);
 }

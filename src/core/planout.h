@@ -1,5 +1,6 @@
 /*
- * A plan for people and machines: Terraform-like text, JSON
+ * A plan for people and machines, rendered into a buffer (the caller
+ * prints it): Terraform-like text, JSON
  * (schemas/plan.schema.json) and Markdown for merge-request comments.
  *
  * Prefixes: ipam_plan_
@@ -10,9 +11,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
+#include <time.h>
 
 #include "node.h"
+#include "strbuf.h"
 #include "diff.h"
 #include "model.h"
 
@@ -25,15 +27,16 @@ struct ipam_plan_doc {
 	const char *git_commit;	   /* NULL when not from git */
 	const char *config_digest; /* of the desired state */
 	const char *fingerprint;   /* of what was observed */
+	time_t generated_at;	   /* when the plan was made */
 };
 
 /* The JSON form; drift_only keeps drift actions and notes only. */
 struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
 				    bool drift_only);
-void ipam_plan_print_text(FILE *f, const struct ipam_plan_doc *r,
-			  bool drift_only);
-void ipam_plan_print_markdown(FILE *f, const struct ipam_plan_doc *r,
-			      bool drift_only);
+void ipam_plan_render_text(struct strbuf *out, const struct ipam_plan_doc *r,
+			   bool drift_only);
+void ipam_plan_render_markdown(struct strbuf *out,
+			       const struct ipam_plan_doc *r, bool drift_only);
 
 /* The JSON plan's "drift" list alone: what changed behind ipamctl's back,
  * each with the seq of the action correcting it (null: none does). */

@@ -448,6 +448,7 @@ struct ipam_plan_doc ipam_reconcile_doc(const struct ipam_reconcile *r)
 		.git_commit = r->o.git_commit,
 		.config_digest = r->config_digest,
 		.fingerprint = r->fingerprint,
+		.generated_at = time(NULL),
 	};
 
 	return doc;
