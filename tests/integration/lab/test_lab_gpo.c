@@ -63,7 +63,7 @@ static const char *const gpo_role[LABAD_NGPO] = {"dhcp", "dns", "dc_nps"};
  * RPC and RPC Endpoint Mapper; all: Remote Event Log Management (RPC),
  * (RPC-EPMAP); DHCP and DNS: Remote Service Management (RPC), (RPC-EPMAP)
  * -- with the Windows rule ids (the registry value names) that
- * src/polfile.c's ipam_pol_fw_rules() tables use for them.
+ * src/formats/polfile.c's ipam_pol_fw_rules() tables use for them.
  */
 struct fw_rule {
 	const char *id, *name, *lport;
@@ -129,7 +129,7 @@ static const struct fw_rule *const fw_rules[LABAD_NGPO] = {fw_dhcp, fw_dns,
  * three), Preferences Network Shares (_DHCP), Preferences Registry (_DNS).
  * The Registry CSE's tool is the "Windows Firewall with Advanced Security"
  * snap-in {B05566AC-…}, as GPMC lists it for firewall rules (the choice
- * src/polfile.c documents; ad-formats.md's table gives the generic
+ * src/formats/polfile.c documents; ad-formats.md's table gives the generic
  * administrative-templates tool {D02B1F72-…} for Registry.pol).
  */
 #define EXT_GROUPS                                                             \
