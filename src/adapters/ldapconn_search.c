@@ -337,7 +337,7 @@ int ipam_ldapconn_search(struct ipam_ldapconn *l, const char *base,
 	return rc;
 }
 /*
- * Attribute values as text, in the one form formats/sd.c writes: so a SID
+ * Attribute values as text, in the one form formats/sid.c writes: so a SID
  * or a GUID read here compares equal, as a string, to one from a
  * security descriptor.
  */

@@ -3,7 +3,7 @@
  * run found, with a status between runs (new, changed, unchanged, gone,
  * declared but not found) and the manageability the desired state gives.
  * ipam_inventory_plan() is pure: previous rows + observation + desired
- * state in, the rows to write out.  db.c stores them.
+ * state in, the rows to write out.  db_inventory.c stores them.
  *
  * Prefixes: ipam_inv_, ipam_addrs_
  *   (the inventory types are struct ipam_inv_*).
