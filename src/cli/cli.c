@@ -173,7 +173,7 @@ int cli_parse_options(struct cli *cli, const struct command *cmd, void *opts,
 	return ret;
 }
 
-static const char global_help[] =
+const char cli_global_help[] =
 	"\nglobal options:\n"
 	"  -c, --config PATH   desired state: a file, or a directory of "
 	"*.yaml/*.yml\n"
@@ -195,7 +195,7 @@ void cli_usage(const struct command *cmd, int to_stderr)
 
 	fprintf(f, "usage: ipamctl %s\n", cmd->usage);
 	if (!to_stderr)
-		fputs(global_help, f);
+		fputs(cli_global_help, f);
 }
 
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)

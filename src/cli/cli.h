@@ -80,13 +80,21 @@ enum cli_setup {
 	CLI_DB_READ = 1 << 6,	    /* the state database, to read only */
 };
 
+/* A subcommand of a command that parses its own argv (gpo show): for the
+ * manual and the shell completion, which cannot see into its run. */
+struct cli_subcommand {
+	const char *name;
+	const struct command *cmd; /* its options; NULL: the command's own */
+};
+
 struct command {
 	const char *name;
 	const char *summary;
 	const char *usage; /* full help text after "usage: ipamctl " */
 	unsigned setup;	   /* enum cli_setup */
-	const struct cli_option *options; /* its own, up to {NULL} */
-	int max_args;			  /* positional arguments */
+	const struct cli_option *options;	  /* its own, up to {NULL} */
+	const struct cli_subcommand *subcommands; /* up to {NULL}; or NULL */
+	int max_args;				  /* positional arguments */
 	/* The command's option values: opts_size bytes, a copy of
 	 * defaults (NULL: zeroes). */
 	size_t opts_size;
@@ -102,8 +110,9 @@ struct command {
 	int (*run)(struct cli *cli, void *opts, int argc, char **argv);
 };
 
-/* The global options, in every command's table. */
+/* The global options, in every command's table, and their help. */
 extern const struct cli_option cli_global_options[];
+extern const char cli_global_help[];
 
 /*
  * Parse argv (argv[0] the command name) with the options of cmd and the
@@ -195,6 +204,29 @@ void cli_print_json(const struct ipam_node *n);
 
 /* Print the discovery progress of cli's command (its callback). */
 void cli_progress(void *ctx, const char *domain, const char *step);
+
+/*
+ * The manual and the completion read the same table --help prints from:
+ * the commands in order, and main's own options (--version).
+ */
+struct cli_table {
+	const struct command *const *cmds;
+	size_t nr;
+	const struct cli_option *main_options;
+};
+
+/* Whether cmd documents o: its synopsis (the usage up to the first
+ * blank line) names --o->name, or names none of its table's options.
+ * plan, apply and drift share one table and refuse each other's. */
+bool cli_option_documented(const struct command *cmd,
+			   const struct cli_option *o);
+/* ipamctl help --man: the manual's SYNOPSIS, COMMANDS and GLOBAL OPTIONS
+ * sections in roff (doc/ adds the prose around them). */
+void cli_man_page(FILE *f, const struct cli_table *t);
+/* ipamctl __complete WHAT [ARGS]: words for the shell completion, one a
+ * line; never an error (a missing database is no servers). */
+int cli_complete(struct cli *cli, const struct cli_table *t, int argc,
+		 char **argv);
 
 extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def,

@@ -41,12 +41,20 @@ static const char gpo_usage[] =
 	"of servers; this command is for repairs and trials.";
 
 static int gpo_run(struct cli *cli, void *opts, int argc, char **argv);
+static const struct command gpo_show_cmd, gpo_filter_cmd;
+
+static const struct cli_subcommand gpo_subcommands[] = {
+	{"show", &gpo_show_cmd},
+	{"filter", &gpo_filter_cmd},
+	{NULL, NULL},
+};
 
 const struct command cmd_gpo_def = {
 	.name = "gpo",
 	.summary = "show the IPAM GPOs; change their security filtering",
 	.usage = gpo_usage,
 	.setup = CLI_RAW,
+	.subcommands = gpo_subcommands,
 	.run = gpo_run,
 };
 

@@ -31,6 +31,11 @@ static const struct cli_option inventory_options[] = {
 	{NULL, 0, 0, NULL},
 };
 
+static const struct cli_subcommand inventory_subcommands[] = {
+	{"show", NULL},
+	{NULL, NULL},
+};
+
 const struct command cmd_inventory_def = {
 	.name = "inventory",
 	.summary = "list the server inventory, or show one server",
@@ -49,6 +54,7 @@ const struct command cmd_inventory_def = {
 	 * named. */
 	.setup = CLI_CONFIG_IF_ANY | CLI_DB_READ,
 	.options = inventory_options,
+	.subcommands = inventory_subcommands,
 	.opts_size = sizeof(struct inventory_opts),
 	.option = inventory_option,
 	.check = inventory_check,

@@ -84,6 +84,10 @@ static int parse_global(struct cli *cli, int argc, char **argv, int *next)
 	return ret;
 }
 
+/* Hidden: "help --man" (doc/ builds ipamctl(1) from it) and
+ * "__complete" (contrib/completion/ipamctl.bash). */
+static const struct cli_table table = {commands, NR_COMMANDS, main_options};
+
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
@@ -101,6 +105,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return IPAM_EXIT_ERROR;
 	}
+	if (!strcmp(argv[i], "help") && i + 1 < argc &&
+	    !strcmp(argv[i + 1], "--man")) {
+		cli_man_page(stdout, &table);
+		return IPAM_EXIT_OK;
+	}
+	if (!strcmp(argv[i], "__complete"))
+		return cli_complete(&cli, &table, argc - i, argv + i);
 	if (!strcmp(argv[i], "help")) {
 		cmd = i + 1 < argc ? find(argv[i + 1]) : NULL;
 		if (cmd)
