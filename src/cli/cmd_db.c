@@ -92,8 +92,8 @@ static void note_created(struct ipam_db *db, const char *path,
 		 "its mark)",
 		 path, s->method, s->gpo_prefix ? " and GPO prefix '" : "",
 		 s->gpo_prefix ? s->gpo_prefix : "", s->gpo_prefix ? "'" : "");
-	ipam_node_set_str(sum, "created", "no database at its path "
-					  "(--if-missing)");
+	ipam_node_set_str(sum, "created",
+			  "no database at its path (--if-missing)");
 	ipam_node_set_str(sum, "database", path);
 	ipam_node_set_str(sum, "provisioningMethod", s->method);
 	ipam_node_set(sum, "gpoPrefix",
@@ -105,8 +105,8 @@ static void note_created(struct ipam_db *db, const char *path,
 	if (!err)
 		err = ipam_db_run_end(db, run_id, "succeeded", text.buf);
 	if (err)
-		log_warn("the creation of '%s' is not in its history: %s",
-			 path, ipam_error_last());
+		log_warn("the creation of '%s' is not in its history: %s", path,
+			 ipam_error_last());
 	strbuf_release(&text);
 	ipam_node_free(sum);
 }
@@ -141,8 +141,7 @@ static int db_init(struct cli *cli, const struct db_opts *o)
 		goto out;
 	}
 	if (o->if_missing && errno != ENOENT) {
-		log_error("state database '%s': %s", path.buf,
-			  strerror(errno));
+		log_error("state database '%s': %s", path.buf, strerror(errno));
 		goto out;
 	}
 	if (o->force && existed) {
