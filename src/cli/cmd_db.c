@@ -1,4 +1,5 @@
 /* ipamctl db init|info|migrate: the state database. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,10 @@
 
 struct db_opts {
 	int force;
+	int if_missing;
 };
+
+enum { OPT_IF_MISSING = CLI_OPT_OWN };
 
 static int db_option(struct cli *cli, void *opts, int id, const char *arg);
 static int db_check(struct cli *cli, void *opts, int argc, char **argv);
@@ -22,6 +26,8 @@ static int db_run(struct cli *cli, void *opts, int argc, char **argv);
 
 static const struct cli_option db_options[] = {
 	{"force", CLI_NO_ARG, 'f', "with init: delete the database first"},
+	{"if-missing", CLI_NO_ARG, OPT_IF_MISSING,
+	 "with init: only create a database that is not there"},
 	{NULL, 0, 0, NULL},
 };
 
@@ -29,10 +35,10 @@ const struct command cmd_db_def = {
 	.name = "db",
 	.summary = "create, inspect or upgrade the state database",
 	.usage =
-		"db init [--force] | db info | db migrate | db unlock\n\n"
+		"db init [--force | --if-missing] | db info | db migrate | "
+		"db unlock\n\n"
 		"  init      create the state database, apply the migrations "
-		"and "
-		"record the\n"
+		"and record the\n"
 		"            provisioning method and GPO prefix of the desired "
 		"state (-c),\n"
 		"            which are fixed from then on.  On an existing "
@@ -43,6 +49,13 @@ const struct command cmd_db_def = {
 		"(its inventory,\n"
 		"            runs and history are lost); the way to change the "
 		"method\n"
+		"  --if-missing\n"
+		"            with init: create the database only when no file "
+		"is at its path,\n"
+		"            with a warning and a run in the history; leave an "
+		"existing one\n"
+		"            untouched (a service's first start: "
+		"ExecStartPre=)\n"
 		"  info      schema version, provisioning settings, row "
 		"counts\n"
 		"  migrate   apply pending schema migrations\n"
@@ -56,7 +69,49 @@ const struct command cmd_db_def = {
 	.run = db_run,
 };
 
-static int db_init(struct cli *cli, int force)
+/*
+ * db init --if-missing made the database: say so loudly, on stderr (the
+ * journal, at warning priority, under a unit) and as a run in the
+ * history, since on a host that had a database before this is the moment
+ * its inventory and history were lost.  A failure to record the run is a
+ * warning too: the database itself is good.
+ */
+static void note_created(struct ipam_db *db, const char *path,
+			 const struct ipam_db_settings *s)
+{
+	struct ipam_node *sum = ipam_node_new(IPAM_NODE_MAP);
+	struct strbuf text = STRBUF_INIT;
+	long long run_id;
+	int err;
+
+	log_warn("no state database at '%s': created it (db init "
+		 "--if-missing) with provisioning method '%s'%s%s%s from the "
+		 "desired state, fixed from now on; if this host had a "
+		 "database before, its inventory, run history and record of "
+		 "what was applied are gone (what ipamctl made in AD keeps "
+		 "its mark)",
+		 path, s->method, s->gpo_prefix ? " and GPO prefix '" : "",
+		 s->gpo_prefix ? s->gpo_prefix : "", s->gpo_prefix ? "'" : "");
+	ipam_node_set_str(sum, "created",
+			  "no database at its path (--if-missing)");
+	ipam_node_set_str(sum, "database", path);
+	ipam_node_set_str(sum, "provisioningMethod", s->method);
+	ipam_node_set(sum, "gpoPrefix",
+		      s->gpo_prefix ? ipam_node_str(s->gpo_prefix)
+				    : ipam_node_new(IPAM_NODE_NULL));
+	err = ipam_json_write(&text, sum, 0);
+	if (!err)
+		err = ipam_db_run_begin(db, "db init", &run_id);
+	if (!err)
+		err = ipam_db_run_end(db, run_id, "succeeded", text.buf);
+	if (err)
+		log_warn("the creation of '%s' is not in its history: %s", path,
+			 ipam_error_last());
+	strbuf_release(&text);
+	ipam_node_free(sum);
+}
+
+static int db_init(struct cli *cli, const struct db_opts *o)
 {
 	struct ipam_desired *d = NULL;
 	struct ipam_db *db = NULL;
@@ -75,7 +130,21 @@ static int db_init(struct cli *cli, int force)
 	if (err)
 		goto fail;
 	existed = !stat(path.buf, &st);
-	if (force && existed) {
+	/* Only "no such file" is missing: a file that is there, readable
+	 * or not, a database or not, is for the command that opens it to
+	 * judge, never replaced. */
+	if (o->if_missing && existed) {
+		log_info("state database %s is there: left as it is "
+			 "(--if-missing)",
+			 path.buf);
+		ret = IPAM_EXIT_OK;
+		goto out;
+	}
+	if (o->if_missing && errno != ENOENT) {
+		log_error("state database '%s': %s", path.buf, strerror(errno));
+		goto out;
+	}
+	if (o->force && existed) {
 		err = ipam_db_remove_files(path.buf);
 		if (err)
 			goto fail;
@@ -111,6 +180,8 @@ static int db_init(struct cli *cli, int force)
 	if (s.gpo_prefix)
 		printf(", GPO prefix %s", s.gpo_prefix);
 	printf(", fixed since %s)\n", s.fixed_at);
+	if (o->if_missing)
+		note_created(db, path.buf, &s);
 	ret = IPAM_EXIT_OK;
 	goto out;
 fail:
@@ -282,7 +353,10 @@ static int db_option(struct cli *cli, void *opts, int id, const char *arg)
 
 	(void)cli;
 	(void)arg;
-	o->force = id == 'f';
+	if (id == 'f')
+		o->force = 1;
+	else if (id == OPT_IF_MISSING)
+		o->if_missing = 1;
 	return 0;
 }
 
@@ -298,6 +372,12 @@ static int db_check(struct cli *cli, void *opts, int argc, char **argv)
 				       argv[1]);
 	if (o->force && strcmp(sub, "init"))
 		return cli_usage_error(cli->cmd, "--force goes with 'db init'");
+	if (o->if_missing && strcmp(sub, "init"))
+		return cli_usage_error(cli->cmd,
+				       "--if-missing goes with 'db init'");
+	if (o->force && o->if_missing)
+		return cli_usage_error(cli->cmd, "--force and --if-missing "
+						 "exclude each other");
 	if (cli->output != IPAM_OUT_TEXT &&
 	    (cli->output != IPAM_OUT_JSON || strcmp(sub, "info")))
 		return cli_usage_error(cli->cmd, "only 'db info' writes json");
@@ -311,7 +391,7 @@ static int db_run(struct cli *cli, void *opts, int argc, char **argv)
 
 	(void)argc;
 	if (!strcmp(sub, "init"))
-		return db_init(cli, o->force);
+		return db_init(cli, o);
 	if (!strcmp(sub, "info"))
 		return db_info_or_migrate(cli, 0);
 	if (!strcmp(sub, "migrate"))
