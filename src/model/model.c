@@ -258,6 +258,16 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 		set_opt(m, "sshKey", &d->source.ssh_key);
 		set_opt(m, "knownHosts", &d->source.known_hosts);
 		set_opt(m, "cacheDir", &d->source.cache_dir);
+		if (d->source.verify.pos.line) {
+			const struct ipam_verify_cfg *v = &d->source.verify;
+			struct ipam_node *vm = ipam_node_new(IPAM_NODE_MAP);
+
+			ipam_node_set_str(vm, "mode",
+					  ipam_verify_mode_name(v->mode));
+			set_opt(vm, "allowedSigners", &v->allowed_signers);
+			set_opt(vm, "keyring", &v->keyring);
+			ipam_node_set(m, "verify", vm);
+		}
 		ipam_node_set(root, "source", m);
 	}
 	ipam_node_set(root, "suspend", ipam_node_bool(d->suspend));
@@ -303,6 +313,13 @@ void ipam_connection_release(struct ipam_connection *c)
 	str_release(&c->ca_file);
 }
 
+const char *ipam_verify_mode_name(enum ipam_verify_mode m)
+{
+	return m == IPAM_VERIFY_SSH	  ? "ssh"
+	       : m == IPAM_VERIFY_OPENPGP ? "openpgp"
+					  : "none";
+}
+
 static const char *const event_names[IPAM_EVENT_NR] = {
 	"drift", "applied", "apply_failed", "refused", "source_invalid",
 };
@@ -333,6 +350,8 @@ static void source_release(struct ipam_source_cfg *c)
 	str_release(&c->ssh_key);
 	str_release(&c->known_hosts);
 	str_release(&c->cache_dir);
+	str_release(&c->verify.allowed_signers);
+	str_release(&c->verify.keyring);
 }
 
 void ipam_desired_free(struct ipam_desired *d)
