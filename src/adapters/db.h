@@ -146,6 +146,12 @@ int ipam_db_run_set_source(struct ipam_db *db, long long run_id,
 int ipam_db_run_set_author(struct ipam_db *db, long long run_id,
 			   const char *author, const char *subject);
 
+/* Who signed the run's commit, as source.verify found it good: the
+ * signer (SSH principal or OpenPGP user id) and the key (schema
+ * version 5). */
+int ipam_db_run_set_signer(struct ipam_db *db, long long run_id,
+			   const char *signer, const char *key);
+
 /* The journal of a run: one row per plan action (seq from 1). */
 int ipam_db_action_add(struct ipam_db *db, long long run_id, int seq,
 		       const char *kind, const char *target, const char *domain,
@@ -160,6 +166,8 @@ struct ipam_db_run {
 	long long pid;
 	char *git_commit, *config_digest, *outcome, *summary;
 	char *git_author, *git_subject; /* NULL when unknown */
+	/* NULL unless source.verify found the commit's signature good */
+	char *git_signer, *git_signer_key;
 };
 
 struct ipam_db_action_row {

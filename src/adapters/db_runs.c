@@ -108,6 +108,16 @@ int ipam_db_run_set_author(struct ipam_db *db, long long run_id,
 			   author, subject);
 }
 
+int ipam_db_run_set_signer(struct ipam_db *db, long long run_id,
+			   const char *signer, const char *key)
+{
+	return run_set_two(
+		db, run_id,
+		"UPDATE runs SET git_signer = ?1, git_signer_key = ?2 "
+		"WHERE id = ?3",
+		signer, key);
+}
+
 int ipam_db_action_add(struct ipam_db *db, long long run_id, int seq,
 		       const char *kind, const char *target, const char *domain,
 		       const char *detail)
@@ -176,7 +186,7 @@ int ipam_db_action_set(struct ipam_db *db, long long run_id, int seq,
 	"config_digest, outcome, summary, "
 
 /* The runs of a database not migrated yet still read (history and status
- * work before `db migrate`): without the columns of version 3. */
+ * work before `db migrate`): without the columns of versions 3 and 5. */
 static int prepare_runs(struct ipam_db *db, sqlite3_stmt **st, const char *tail)
 {
 	struct strbuf sql = STRBUF_INIT;
@@ -185,7 +195,9 @@ static int prepare_runs(struct ipam_db *db, sqlite3_stmt **st, const char *tail)
 	if (err)
 		return err;
 	strbuf_addstr(&sql, RUN_COLUMNS);
-	strbuf_addstr(&sql, v >= 3 ? "git_author, git_subject FROM runs "
+	strbuf_addstr(&sql,
+		      v >= 3 ? "git_author, git_subject, " : "NULL, NULL, ");
+	strbuf_addstr(&sql, v >= 5 ? "git_signer, git_signer_key FROM runs "
 				   : "NULL, NULL FROM runs ");
 	strbuf_addstr(&sql, tail);
 	err = ipam_db_sql_prepare(db, st, sql.buf);
@@ -207,6 +219,8 @@ static void run_from_row(struct ipam_db_run *r, sqlite3_stmt *st)
 	r->summary = ipam_db_sql_column_dup(st, 9);
 	r->git_author = ipam_db_sql_column_dup(st, 10);
 	r->git_subject = ipam_db_sql_column_dup(st, 11);
+	r->git_signer = ipam_db_sql_column_dup(st, 12);
+	r->git_signer_key = ipam_db_sql_column_dup(st, 13);
 }
 
 int ipam_db_runs_list(struct ipam_db *db, size_t limit,
@@ -320,6 +334,8 @@ void ipam_db_run_release(struct ipam_db_run *r)
 	free(r->summary);
 	free(r->git_author);
 	free(r->git_subject);
+	free(r->git_signer);
+	free(r->git_signer_key);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -161,6 +161,11 @@ static const char *const migrations[] = {
 	 * name another process after a reboot or a wrap) */
 	"ALTER TABLE reconcile_lock ADD COLUMN proc_start INTEGER;"
 	"ALTER TABLE reconcile_lock ADD COLUMN boot_id TEXT;",
+
+	/* 5: who signed the commit a run worked from, when source.verify
+	 * checked it: the principal or user id, and the key */
+	"ALTER TABLE runs ADD COLUMN git_signer TEXT;"
+	"ALTER TABLE runs ADD COLUMN git_signer_key TEXT;",
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

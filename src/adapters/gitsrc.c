@@ -255,6 +255,14 @@ int ipam_git_fetch(struct ipam_git_snapshot *out, const struct ipam_git_opts *o)
 	if ((err = ipam_git_resolve(&commit, repo, ref, u.url)))
 		goto out;
 	ipam_git_describe_commit(out, commit);
+	if (o->verify != IPAM_VERIFY_NONE) {
+		err = ipam_git_verify_commit(&out->sig, repo,
+					     git_commit_id(commit), o);
+		/* a commit refused is not read: its files are not to be
+		 * acted on, and need not even parse */
+		if (err || !out->sig.good)
+			goto out;
+	}
 	err = ipam_git_read_files(out, repo, commit, path.buf);
 out:
 	git_commit_free(commit);
@@ -284,5 +292,6 @@ void ipam_git_snapshot_release(struct ipam_git_snapshot *s)
 	free(s->files);
 	free(s->author);
 	free(s->subject);
+	ipam_git_signature_release(&s->sig);
 	memset(s, 0, sizeof(*s));
 }

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "model.h"
+
 /* Largest number of desired-state files read from one tree. */
 #define IPAM_GIT_MAX_FILES 1024
 /* Largest total of their sizes (each is bounded by IPAM_DECODE_MAX_FILE). */
@@ -52,7 +54,29 @@ struct ipam_git_opts {
 	 * network part runs in a child process killed at the deadline:
 	 * libgit2 1.5 has no network timeouts of its own. */
 	int timeout;
+	/* The commit's signature must verify (IPAM_VERIFY_NONE: not
+	 * checked), as git verify-commit does with gpg.format ssh or
+	 * openpgp: against allowed_signers (ssh-keygen -Y) or keyring
+	 * (gpgv), absolute paths of the host's files. */
+	enum ipam_verify_mode verify;
+	const char *allowed_signers;
+	const char *keyring;
 };
+
+/* What the signature of a commit says, against a policy. */
+struct ipam_git_signature {
+	bool checked; /* a policy was given and applied */
+	bool good;    /* signed, intact, by a signer the policy lists */
+	/* Who signed: the principal of allowed_signers (ssh) or the key's
+	 * user id (openpgp); NULL when unsigned or not listed. */
+	char *signer;
+	/* The key: "SHA256:..." (ssh) or its fingerprint (openpgp, the key
+	 * id when only that is known); NULL when unsigned. */
+	char *key;
+	char *reason; /* why it is not good; NULL when good */
+};
+
+void ipam_git_signature_release(struct ipam_git_signature *s);
 
 struct ipam_git_file {
 	char *name; /* "<abbreviated commit>:<path in the tree>" */
@@ -67,6 +91,10 @@ struct ipam_git_snapshot {
 	long long time; /* commit time, seconds since the epoch */
 	struct ipam_git_file *files; /* sorted by name */
 	size_t nr;
+	/* With a verify policy: the commit's signature.  A commit that is
+	 * not good has no files read (nr 0): only the signature's verdict
+	 * and who made the commit are known of it. */
+	struct ipam_git_signature sig;
 };
 
 /*
@@ -84,6 +112,47 @@ struct ipam_git_snapshot {
  */
 int ipam_git_fetch(struct ipam_git_snapshot *out,
 		   const struct ipam_git_opts *o);
+
+/*
+ * Verify commit (an id or a ref) of the repository at repo_path against
+ * o's policy (o->verify, o->allowed_signers, o->keyring): out says
+ * whether it is good, who signed and why not.  0 when the verdict was
+ * reached, good or not; an error when it could not be (the repository,
+ * the commit, a missing tool or file, a timeout).  Runs ssh-keygen or
+ * gpgv without a shell; the signed data goes through a private temporary
+ * directory, never argv.
+ */
+int ipam_git_verify(struct ipam_git_signature *out, const char *repo_path,
+		    const char *commit, const struct ipam_git_opts *o);
+
+/* ---- the pure parts of verifying, for the tests ---- */
+
+/* Which kind of signature an armored one is, by its first line:
+ * IPAM_VERIFY_SSH, IPAM_VERIFY_OPENPGP, else IPAM_VERIFY_NONE. */
+enum ipam_verify_mode ipam_git_signature_kind(const char *sig, size_t len);
+
+/* The first principal `ssh-keygen -Y find-principals` printed (a new
+ * string), or NULL when none. */
+char *ipam_git_ssh_principal(const char *out);
+
+/*
+ * The verdict of `ssh-keygen -Y verify` (or check-novalidate) from its
+ * output (stdout and stderr together) and exit status: out->good, the
+ * key's "SHA256:..." fingerprint when printed, the reason when not good.
+ */
+void ipam_git_ssh_verdict(struct ipam_git_signature *out, const char *text,
+			  int status);
+
+/*
+ * The verdict of gpgv from its --status-fd lines and exit status: good
+ * only with a GOODSIG and a VALIDSIG and none of BADSIG, ERRSIG,
+ * NO_PUBKEY, EXPSIG, EXPKEYSIG, REVKEYSIG, with exit status 0; the
+ * signer is GOODSIG's user id (or BADSIG's), the key VALIDSIG's primary
+ * fingerprint (else ERRSIG's fingerprint, else the key id).  keyring
+ * names the keyring in the reason.
+ */
+void ipam_git_gpgv_verdict(struct ipam_git_signature *out, const char *status,
+			   int exit_status, const char *keyring);
 
 void ipam_git_snapshot_release(struct ipam_git_snapshot *s);
 

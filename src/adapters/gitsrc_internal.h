@@ -3,7 +3,8 @@
  * libgit2 error bridge and the steps ipam_git_fetch runs (gitsrc.c).
  * Host keys, credentials and the remote callbacks are gitsrc_auth.c; the
  * cache and the (bounded) fetch gitsrc_cache.c; resolving the ref and
- * reading the tree gitsrc_tree.c; a checkout's HEAD gitsrc_worktree.c.
+ * reading the tree gitsrc_tree.c; a checkout's HEAD gitsrc_worktree.c;
+ * commit signatures gitsrc_verify.c.
  * Only these files include <git2.h>.
  */
 #ifndef IPAM_GITSRC_INTERNAL_H
@@ -69,5 +70,10 @@ int ipam_git_normalise_path(struct strbuf *out, const char *path);
 int ipam_git_read_files(struct ipam_git_snapshot *s, git_repository *repo,
 			git_commit *commit, const char *path);
 void ipam_git_describe_commit(struct ipam_git_snapshot *s, git_commit *commit);
+
+/* gitsrc_verify.c: commit id's signature against o's policy (o->verify
+ * set); 0 with the verdict in out, good or not. */
+int ipam_git_verify_commit(struct ipam_git_signature *out, git_repository *repo,
+			   const git_oid *id, const struct ipam_git_opts *o);
 
 #endif

@@ -68,6 +68,8 @@ static struct ipam_node *run_node(const struct ipam_db_run *r)
 	ipam_node_set(m, "git_commit", opt(r->git_commit));
 	ipam_node_set(m, "git_author", opt(r->git_author));
 	ipam_node_set(m, "git_subject", opt(r->git_subject));
+	ipam_node_set(m, "git_signer", opt(r->git_signer));
+	ipam_node_set(m, "git_signer_key", opt(r->git_signer_key));
 	ipam_node_set(m, "config_digest", opt(r->config_digest));
 	ipam_node_set_str(m, "outcome", r->outcome);
 	if (r->summary && !ipam_json_parse(&summary, "summary", r->summary,
@@ -140,6 +142,9 @@ static int show(struct cli *cli, struct ipam_db *db, const char *arg)
 	if (r.git_author || r.git_subject)
 		printf("  by       %s: %s\n", r.git_author ? r.git_author : "?",
 		       r.git_subject ? r.git_subject : "");
+	if (r.git_signer)
+		printf("  signed   %s (key %s)\n", r.git_signer,
+		       r.git_signer_key ? r.git_signer_key : "?");
 	if (r.summary)
 		printf("  summary  %s\n", r.summary);
 	for (size_t i = 0; i < n; i++) {
@@ -204,6 +209,11 @@ static void list_text(const struct ipam_db_run *runs, size_t nr)
 			printf("%5s  by %s: %s\n", "",
 			       runs[i].git_author ? runs[i].git_author : "?",
 			       runs[i].git_subject ? runs[i].git_subject : "");
+		if (runs[i].git_signer)
+			printf("%5s  signed by %s (key %s)\n", "",
+			       runs[i].git_signer,
+			       runs[i].git_signer_key ? runs[i].git_signer_key
+						      : "?");
 	}
 }
 

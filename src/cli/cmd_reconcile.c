@@ -40,6 +40,12 @@ struct loop {
 	struct ipam_desired *good;
 	char *last_good;
 	const char *url; /* the repository of this cycle, or NULL */
+	/* A one-shot cycle's last applied commit (id and desired state,
+	 * read again through the cache) once looked up for its signature
+	 * policy: it serves a broken commit's notice too.  Per cycle. */
+	struct ipam_desired *applied;
+	char *applied_id;
+	bool applied_looked_up;
 };
 
 static const struct loop reconcile_defaults = {.allow_removals = -1};
@@ -172,17 +178,20 @@ static int should_stop(void)
 
 /* ---- one cycle ----------------------------------------------------------- */
 
-/* The commit a cycle fetched: id ("" when none), author and subject. */
+/* The commit a cycle fetched: id ("" when none), author and subject,
+ * and what its signature said when a policy checked it. */
 struct commit_info {
 	char id[41];
 	char *author, *subject; /* NULL when unknown */
 	bool fetched;		/* the repository answered */
+	struct ipam_git_signature sig;
 };
 
 static void commit_info_release(struct commit_info *c)
 {
 	free(c->author);
 	free(c->subject);
+	ipam_git_signature_release(&c->sig);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -216,6 +225,15 @@ static bool git_opts(struct ipam_git_opts *go, const struct loop *L)
 
 static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
 					      size_t nr);
+
+/* Hold the fetch to policy v (NULL or no mode: nothing checked). */
+static void git_policy(struct ipam_git_opts *go,
+		       const struct ipam_verify_cfg *v)
+{
+	go->verify = v ? v->mode : IPAM_VERIFY_NONE;
+	go->allowed_signers = v ? v->allowed_signers.value : NULL;
+	go->keyring = v ? v->keyring.value : NULL;
+}
 
 /*
  * The state database of reconcile and status, one rule for every run
@@ -350,6 +368,109 @@ static struct ipam_desired *reread_good(struct loop *L, const char *good)
 	return d;
 }
 
+/*
+ * The last applied commit (from the history of the state database) and
+ * its desired state read again through the cache, for a cycle that has
+ * no last good state of its own (a one-shot run, the loop's first
+ * cycle); looked up once per cycle.
+ */
+static const struct ipam_desired *applied_state(struct loop *L)
+{
+	struct ipam_db *db = NULL;
+	struct strbuf path = STRBUF_INIT;
+	int version;
+
+	if (L->applied_looked_up)
+		return L->applied;
+	L->applied_looked_up = true;
+	if (!state_db_path(L->cli, L->local, NULL, &path) &&
+	    !ipam_db_open(&db, path.buf, 0) &&
+	    !ipam_db_check_schema(db, &version, 0))
+		L->applied_id = last_good_commit(db);
+	ipam_db_close(db);
+	strbuf_release(&path);
+	if (L->applied_id)
+		L->applied = reread_good(L, L->applied_id);
+	return L->applied;
+}
+
+/*
+ * The signature policy a fetched commit is held to: the local
+ * configuration's source.verify, else that of the last good desired
+ * state (the loop's, else the last applied commit's); NULL when neither
+ * has one, and then a commit that asks for signed commits is held to
+ * its own policy (load).  Never the new commit's own when a trusted one
+ * exists: a commit must not be able to switch verification off, or
+ * swap the keys, for itself; a commit that passes changes the policy
+ * for the ones after it.
+ */
+static const struct ipam_verify_cfg *trusted_policy(struct loop *L,
+						    const char **whose)
+{
+	const struct ipam_desired *prev;
+
+	if (L->local && L->local->source.verify.mode) {
+		*whose = "the local configuration";
+		return &L->local->source.verify;
+	}
+	prev = L->good ? L->good : applied_state(L);
+	if (prev && prev->source.verify.mode) {
+		*whose = L->good ? "the last good commit"
+				 : "the last applied commit";
+		return &prev->source.verify;
+	}
+	*whose = "the commit itself";
+	return NULL;
+}
+
+/* Keep what sig (moved into ci) says; IPAM_EAUTH with the reason in
+ * error when the commit is refused. */
+static int signature_verdict(struct commit_info *ci,
+			     struct ipam_git_signature *sig, const char *whose,
+			     struct strbuf *error)
+{
+	if (!sig->checked)
+		return 0;
+	ipam_git_signature_release(&ci->sig);
+	ci->sig = *sig;
+	memset(sig, 0, sizeof(*sig));
+	if (ci->sig.good) {
+		log_notice("commit %.12s is signed by %s (key %s)", ci->id,
+			   ci->sig.signer, ci->sig.key ? ci->sig.key : "?");
+		return 0;
+	}
+	strbuf_addf(error,
+		    "commit %.12s refused by the signature policy of %s: %s",
+		    ci->id, whose, ci->sig.reason);
+	if (ci->sig.signer)
+		strbuf_addf(error, " (signer %s)", ci->sig.signer);
+	log_error("%s", error->buf);
+	return IPAM_EAUTH;
+}
+
+/* No trusted policy yet, and commit ci asks for signed commits: it is
+ * held to its own policy before it is trusted (fetched again, with it;
+ * the mirror is up to date). */
+static int verify_own(struct ipam_git_opts *go, const struct ipam_desired *d,
+		      struct commit_info *ci, struct strbuf *error)
+{
+	struct ipam_git_snapshot snap = {0};
+	int rc;
+
+	git_policy(go, &d->source.verify);
+	go->ref = ci->id;
+	rc = ipam_git_fetch(&snap, go);
+	if (rc) {
+		strbuf_addstr(error, ipam_error_last());
+		log_error("%s", error->buf);
+	} else {
+		rc = signature_verdict(ci, &snap.sig,
+				       "the commit's own source.verify", error);
+	}
+	ipam_git_snapshot_release(&snap);
+	return rc;
+}
+
 /* The desired state of this cycle: from git, or from -c. */
 static int load(struct loop *L, struct ipam_desired **out,
 		struct commit_info *ci, struct strbuf *error)
@@ -357,6 +478,8 @@ static int load(struct loop *L, struct ipam_desired **out,
 	struct ipam_git_opts go;
 	struct ipam_git_snapshot snap = {0};
 	struct ipam_diags diags = {0};
+	const struct ipam_verify_cfg *policy;
+	const char *whose;
 	int rc;
 
 	*out = NULL;
@@ -370,6 +493,8 @@ static int load(struct loop *L, struct ipam_desired **out,
 		return IPAM_EINVAL;
 	}
 	L->url = go.url;
+	policy = trusted_policy(L, &whose);
+	git_policy(&go, policy);
 	rc = ipam_git_fetch(&snap, &go);
 	if (rc) {
 		strbuf_addstr(error, ipam_error_last());
@@ -383,9 +508,14 @@ static int load(struct loop *L, struct ipam_desired **out,
 	log_notice("desired state: %s at %.12s (%s: %s)", go.url, snap.commit,
 		   snap.author ? snap.author : "?",
 		   snap.subject ? snap.subject : "");
+	rc = signature_verdict(ci, &snap.sig, whose, error);
+	if (rc)
+		goto out;
 	rc = parse_snapshot(out, &snap, &diags);
 	cli_print_diags(stderr, &diags);
-	if (rc) {
+	if (!rc && !policy && (*out)->source.verify.mode)
+		rc = verify_own(&go, *out, ci, error);
+	else if (rc) {
 		const struct ipam_diag *first =
 			diags.nr ? &diags.items[0] : NULL;
 
@@ -398,6 +528,7 @@ static int load(struct loop *L, struct ipam_desired **out,
 		}
 		log_error("%s", error->buf);
 	}
+out:
 	ipam_diags_free(&diags);
 	ipam_git_snapshot_release(&snap);
 	return rc;
@@ -413,6 +544,10 @@ static void run_init(struct ipam_run *run, const struct ipam_desired *d,
 	run->fetched.id = ci->id[0] ? ci->id : NULL;
 	run->fetched.author = ci->author;
 	run->fetched.subject = ci->subject;
+	if (ci->sig.good) {
+		run->fetched.signer = ci->sig.signer;
+		run->fetched.signer_key = ci->sig.key;
+	}
 }
 
 /*
@@ -439,7 +574,9 @@ static int source_failed(struct loop *L, const struct commit_info *ci,
 	record_failure(L, gd, &run, error, &good);
 	if (!good && L->last_good)
 		good = xstrdup(L->last_good);
-	if (!gd && good && L->url && ci->fetched)
+	if (!gd && good && L->applied_id && !strcmp(good, L->applied_id))
+		gd = L->applied; /* read already (NULL: it could not be) */
+	else if (!gd && good && L->url && ci->fetched)
 		gd = reread = reread_good(L, good);
 	ipam_run_hooks_add(&hooks, L->local, ev);
 	ipam_run_hooks_add(&hooks, gd, ev);
@@ -448,6 +585,15 @@ static int source_failed(struct loop *L, const struct commit_info *ci,
 	ipam_node_set(details, "still_in_force",
 		      good ? ipam_node_str(good)
 			   : ipam_node_new(IPAM_NODE_NULL));
+	if (ci->sig.checked && !ci->sig.good) {
+		/* who signed it (null: unsigned, or a key not allowed) and
+		 * why it is refused */
+		ipam_node_set(details, "signer",
+			      ipam_node_str_or_null(ci->sig.signer));
+		ipam_node_set(details, "signer_key",
+			      ipam_node_str_or_null(ci->sig.key));
+		ipam_node_set_str(details, "signature", ci->sig.reason);
+	}
 	ipam_run_notify(&run, IPAM_EVENT_SOURCE_INVALID, details,
 			"ipamctl: %s%s%.12s; nothing applied", error,
 			good ? "; still in force: " : "", good ? good : "");
@@ -602,6 +748,11 @@ static int cycle(struct loop *L)
 	}
 	strbuf_release(&err);
 	commit_info_release(&ci);
+	ipam_desired_free(L->applied);
+	free(L->applied_id);
+	L->applied = NULL;
+	L->applied_id = NULL;
+	L->applied_looked_up = false;
 	return ret;
 }
 
@@ -829,13 +980,17 @@ static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
 	return NULL;
 }
 
-/* "                by Name <email>: subject" under a run's line. */
+/* "                by Name <email>: subject" under a run's line, and
+ * who signed the commit when source.verify checked it. */
 static void print_author(const struct ipam_db_run *r)
 {
 	if (r->git_author || r->git_subject)
 		printf("                by %s: %s\n",
 		       r->git_author ? r->git_author : "?",
 		       r->git_subject ? r->git_subject : "");
+	if (r->git_signer)
+		printf("                signed by %s (key %s)\n", r->git_signer,
+		       r->git_signer_key ? r->git_signer_key : "?");
 }
 
 static struct ipam_node *status_run_node(const struct ipam_db_run *r)
@@ -854,6 +1009,9 @@ static struct ipam_node *status_run_node(const struct ipam_db_run *r)
 				    : ipam_node_new(IPAM_NODE_NULL));
 	ipam_node_set(x, "author", ipam_node_str_or_null(r->git_author));
 	ipam_node_set(x, "subject", ipam_node_str_or_null(r->git_subject));
+	ipam_node_set(x, "signer", ipam_node_str_or_null(r->git_signer));
+	ipam_node_set(x, "signer_key",
+		      ipam_node_str_or_null(r->git_signer_key));
 	return x;
 }
 

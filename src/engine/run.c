@@ -72,6 +72,10 @@ int ipam_run_record_source(struct ipam_run *run, const char *config_digest)
 		rc = ipam_db_run_set_author(run->db, run->id,
 					    run->fetched.author,
 					    run->fetched.subject);
+	if (!rc && run->fetched.signer)
+		rc = ipam_db_run_set_signer(run->db, run->id,
+					    run->fetched.signer,
+					    run->fetched.signer_key);
 	return rc;
 }
 
@@ -223,15 +227,23 @@ void ipam_run_hooks_release(struct ipam_run_hooks *h)
 }
 
 void ipam_run_notify(const struct ipam_run *run, enum ipam_event ev,
-		     const struct ipam_node *details, const char *fmt, ...)
+		     struct ipam_node *details, const char *fmt, ...)
 {
 	struct ipam_notice n = {0};
+	struct ipam_node *own = NULL;
 	struct strbuf sum = STRBUF_INIT;
 	char id[32];
 	va_list ap;
 
 	if (!run->hooks || !run->hooks->nr)
 		return;
+	if (run->fetched.signer) {
+		if (!details)
+			details = own = ipam_node_new(IPAM_NODE_MAP);
+		ipam_node_set_str(details, "signer", run->fetched.signer);
+		ipam_node_set(details, "signer_key",
+			      ipam_node_str_or_null(run->fetched.signer_key));
+	}
 	va_start(ap, fmt);
 	strbuf_vaddf(&sum, fmt, ap);
 	va_end(ap);
@@ -245,6 +257,7 @@ void ipam_run_notify(const struct ipam_run *run, enum ipam_event ev,
 	n.run = run->id ? id : NULL;
 	ipam_notify(run->hooks->v, run->hooks->nr, &n);
 	strbuf_release(&sum);
+	ipam_node_free(own);
 }
 
 void ipam_run_notify_drift(const struct ipam_run *run)

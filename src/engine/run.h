@@ -67,6 +67,9 @@ struct ipam_run {
 	const char *commit;
 	struct {
 		const char *id, *author, *subject;
+		/* who signed it, when source.verify found it good (else
+		 * NULL): recorded with the run, told in every notice */
+		const char *signer, *signer_key;
 	} fetched;
 
 	const struct ipam_run_hooks *hooks; /* NULL: no notices */
@@ -97,7 +100,8 @@ void ipam_run_init(struct ipam_run *run, enum ipam_run_kind kind,
 int ipam_run_begin(struct ipam_run *run);
 
 /* Record the source of the run: its commit (and with a fetched commit
- * its author) and the digest of the desired state (NULL: unknown). */
+ * its author, and its signer when verified) and the digest of the
+ * desired state (NULL: unknown). */
 int ipam_run_record_source(struct ipam_run *run, const char *config_digest);
 
 /* The caller's prepare, or the reconciler's: discover, read, diff, then
@@ -131,9 +135,11 @@ void ipam_run_hooks_add(struct ipam_run_hooks *h, const struct ipam_desired *d,
 			unsigned only);
 void ipam_run_hooks_release(struct ipam_run_hooks *h);
 
-/* Tell the hooks ev, with a summary line and details (may be NULL). */
+/* Tell the hooks ev, with a summary line and details (a map, or NULL);
+ * the commit's verified signer goes into details as "signer" and
+ * "signer_key" (so details, the caller's, gains those keys). */
 void ipam_run_notify(const struct ipam_run *run, enum ipam_event ev,
-		     const struct ipam_node *details, const char *fmt, ...)
+		     struct ipam_node *details, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* Tell the hooks about the drift the plan found (none: nothing). */

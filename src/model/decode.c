@@ -32,8 +32,14 @@ static const char *const root_keys[] = {
 	"suspend",   "notify",	   NULL,
 };
 static const char *const source_keys[] = {
-	"repo",	  "ref",    "path",	  "tokenFile", "tokenEnv",
-	"caFile", "sshKey", "knownHosts", "cacheDir",  NULL,
+	"repo",	  "ref",	"path",	    "tokenFile", "tokenEnv", "caFile",
+	"sshKey", "knownHosts", "cacheDir", "verify",	 NULL,
+};
+static const char *const verify_keys[] = {
+	"mode",
+	"allowedSigners",
+	"keyring",
+	NULL,
 };
 static const char *const notify_keys[] = {
 	"kind",	     "url",    "events",  "secretFile",
@@ -713,6 +719,40 @@ static int claim_top_key(struct decoder *dc, const char *key,
 	return 0;
 }
 
+/* source.verify: the mode and the one file it reads; which file goes
+ * with which mode is validate's (it names both places). */
+static void decode_verify(struct decoder *dc, const struct ipam_node *n,
+			  struct ipam_verify_cfg *v)
+{
+	static const char *const modes[] = {"ssh", "openpgp", NULL};
+	const struct ipam_node *map, *val;
+	const char *key, *m;
+	char *ok;
+	size_t i;
+
+	map = checked_map(dc, n, "verify", verify_keys, "'verify'", &ok);
+	if (!map)
+		return;
+	v->pos = map->pos;
+	FOR_EACH_KEY(map, ok, i, key, val)
+	{
+		if (!strcmp(key, "mode")) {
+			/* present, even when its value is refused: validate
+			 * then does not call it missing */
+			v->mode_pos = ipam_node_deref(val)->pos;
+			if (!get_enum(dc, val, key, modes, &m, &v->mode_pos))
+				v->mode = !strcmp(m, "ssh")
+						  ? IPAM_VERIFY_SSH
+						  : IPAM_VERIFY_OPENPGP;
+		} else if (!strcmp(key, "allowedSigners")) {
+			get_string(dc, val, key, &v->allowed_signers);
+		} else {
+			get_string(dc, val, key, &v->keyring);
+		}
+	}
+	free(ok);
+}
+
 static void decode_source(struct decoder *dc, const struct ipam_node *n)
 {
 	struct ipam_source_cfg *c = &dc->d->source;
@@ -727,16 +767,21 @@ static void decode_source(struct decoder *dc, const struct ipam_node *n)
 	c->pos = map->pos;
 	FOR_EACH_KEY(map, ok, i, key, val)
 	{
-		struct ipam_str *dst =
-			!strcmp(key, "repo")	     ? &c->repo
-			: !strcmp(key, "ref")	     ? &c->ref
-			: !strcmp(key, "path")	     ? &c->path
-			: !strcmp(key, "tokenFile")  ? &c->token_file
-			: !strcmp(key, "tokenEnv")   ? &c->token_env
-			: !strcmp(key, "caFile")     ? &c->ca_file
-			: !strcmp(key, "sshKey")     ? &c->ssh_key
-			: !strcmp(key, "knownHosts") ? &c->known_hosts
-						     : &c->cache_dir;
+		struct ipam_str *dst;
+
+		if (!strcmp(key, "verify")) {
+			decode_verify(dc, val, &c->verify);
+			continue;
+		}
+		dst = !strcmp(key, "repo")	   ? &c->repo
+		      : !strcmp(key, "ref")	   ? &c->ref
+		      : !strcmp(key, "path")	   ? &c->path
+		      : !strcmp(key, "tokenFile")  ? &c->token_file
+		      : !strcmp(key, "tokenEnv")   ? &c->token_env
+		      : !strcmp(key, "caFile")	   ? &c->ca_file
+		      : !strcmp(key, "sshKey")	   ? &c->ssh_key
+		      : !strcmp(key, "knownHosts") ? &c->known_hosts
+						   : &c->cache_dir;
 
 		get_string(dc, val, key, dst);
 	}

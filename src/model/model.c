@@ -172,6 +172,33 @@ static struct ipam_node *connection_node(const struct ipam_connection *c,
 	return m;
 }
 
+/* source:, as written (verify only when given: the digests of other
+ * states stay as they were). */
+static struct ipam_node *source_node(const struct ipam_source_cfg *c)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+
+	set_opt(m, "repo", &c->repo);
+	set_opt(m, "ref", &c->ref);
+	set_opt(m, "path", &c->path);
+	set_opt(m, "tokenFile", &c->token_file);
+	set_opt(m, "tokenEnv", &c->token_env);
+	set_opt(m, "caFile", &c->ca_file);
+	set_opt(m, "sshKey", &c->ssh_key);
+	set_opt(m, "knownHosts", &c->known_hosts);
+	set_opt(m, "cacheDir", &c->cache_dir);
+	if (c->verify.pos.line) {
+		struct ipam_node *v = ipam_node_new(IPAM_NODE_MAP);
+
+		ipam_node_set_str(v, "mode",
+				  ipam_verify_mode_name(c->verify.mode));
+		set_opt(v, "allowedSigners", &c->verify.allowed_signers);
+		set_opt(v, "keyring", &c->verify.keyring);
+		ipam_node_set(m, "verify", v);
+	}
+	return m;
+}
+
 struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 {
 	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
@@ -246,20 +273,8 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	safety = ipam_node_new(IPAM_NODE_MAP);
 	ipam_node_set(safety, "maxRemovals", ipam_node_int(d->max_removals));
 	ipam_node_set(root, "safety", safety);
-	if (d->source.pos.line) {
-		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
-
-		set_opt(m, "repo", &d->source.repo);
-		set_opt(m, "ref", &d->source.ref);
-		set_opt(m, "path", &d->source.path);
-		set_opt(m, "tokenFile", &d->source.token_file);
-		set_opt(m, "tokenEnv", &d->source.token_env);
-		set_opt(m, "caFile", &d->source.ca_file);
-		set_opt(m, "sshKey", &d->source.ssh_key);
-		set_opt(m, "knownHosts", &d->source.known_hosts);
-		set_opt(m, "cacheDir", &d->source.cache_dir);
-		ipam_node_set(root, "source", m);
-	}
+	if (d->source.pos.line)
+		ipam_node_set(root, "source", source_node(&d->source));
 	ipam_node_set(root, "suspend", ipam_node_bool(d->suspend));
 	seq = ipam_node_new(IPAM_NODE_SEQ);
 	for (i = 0; i < d->nr_notify; i++) {
@@ -303,6 +318,13 @@ void ipam_connection_release(struct ipam_connection *c)
 	str_release(&c->ca_file);
 }
 
+const char *ipam_verify_mode_name(enum ipam_verify_mode m)
+{
+	return m == IPAM_VERIFY_SSH	  ? "ssh"
+	       : m == IPAM_VERIFY_OPENPGP ? "openpgp"
+					  : "none";
+}
+
 static const char *const event_names[IPAM_EVENT_NR] = {
 	"drift", "applied", "apply_failed", "refused", "source_invalid",
 };
@@ -333,6 +355,8 @@ static void source_release(struct ipam_source_cfg *c)
 	str_release(&c->ssh_key);
 	str_release(&c->known_hosts);
 	str_release(&c->cache_dir);
+	str_release(&c->verify.allowed_signers);
+	str_release(&c->verify.keyring);
 }
 
 void ipam_desired_free(struct ipam_desired *d)

@@ -4,7 +4,8 @@
  * and read by every later stage.
  *
  * Prefixes: ipam_desired_, ipam_connection_, ipam_role_, ipam_roles_,
- *   ipam_manageability_, ipam_method_, ipam_auth_, ipam_event_
+ *   ipam_manageability_, ipam_method_, ipam_auth_, ipam_event_,
+ *   ipam_verify_
  *   (one per type the desired model defines).
  *
  * Layer model/ (this header is its centre): the desired state, the
@@ -95,6 +96,23 @@ struct ipam_server {
 	const struct ipam_domain *domain; /* discovery domain it is under */
 };
 
+/* How a fetched commit's signature is checked (source.verify). */
+enum ipam_verify_mode {
+	IPAM_VERIFY_NONE = 0, /* no verify: mapping: commits are not checked */
+	IPAM_VERIFY_SSH,     /* ssh-keygen -Y verify, an allowed_signers file */
+	IPAM_VERIFY_OPENPGP, /* gpgv, a keyring file */
+};
+
+struct ipam_verify_cfg {
+	enum ipam_verify_mode mode;
+	struct ipam_pos mode_pos;
+	struct ipam_str allowed_signers; /* ssh */
+	struct ipam_str keyring;	 /* openpgp */
+	struct ipam_pos pos;		 /* the mapping; line 0 = absent */
+};
+
+const char *ipam_verify_mode_name(enum ipam_verify_mode m);
+
 /* Where `reconcile` fetches the desired state from (a git repository). */
 struct ipam_source_cfg {
 	struct ipam_str repo; /* URL or path */
@@ -104,7 +122,8 @@ struct ipam_source_cfg {
 	struct ipam_str ca_file;	       /* HTTPS */
 	struct ipam_str ssh_key, known_hosts;  /* SSH */
 	struct ipam_str cache_dir;
-	struct ipam_pos pos; /* the mapping; line 0 = absent */
+	struct ipam_verify_cfg verify; /* commits must be signed */
+	struct ipam_pos pos;	       /* the mapping; line 0 = absent */
 };
 
 /* Events a webhook can ask for (bit 1 << event). */

@@ -348,6 +348,53 @@ static void validate_database(const struct ipam_desired *d,
 	}
 }
 
+/*
+ * source.verify: a mode, the file of that mode, not the other's.  An
+ * absolute path, as every file a desired state names on the host: the
+ * file is the host's (never read from the repository, whose commits it
+ * judges), and reconcile runs from wherever its timer starts it.
+ */
+static void validate_verify(const struct ipam_verify_cfg *v,
+			    struct ipam_diags *diags)
+{
+	const struct ipam_str *want = NULL, *other = NULL;
+	const char *want_key = "", *other_key = "";
+
+	if (!v->pos.line)
+		return;
+	check_absolute(diags, &v->allowed_signers, "allowedSigners");
+	check_absolute(diags, &v->keyring, "keyring");
+	if (v->mode == IPAM_VERIFY_SSH) {
+		want = &v->allowed_signers;
+		want_key = "allowedSigners";
+		other = &v->keyring;
+		other_key = "keyring";
+	} else if (v->mode == IPAM_VERIFY_OPENPGP) {
+		want = &v->keyring;
+		want_key = "keyring";
+		other = &v->allowed_signers;
+		other_key = "allowedSigners";
+	} else {
+		if (!v->mode_pos.line)
+			ipam_diag_error(diags, &v->pos,
+					"'verify' needs 'mode' (ssh or "
+					"openpgp)");
+		return;
+	}
+	if (!want->value)
+		ipam_diag_error(diags, &v->pos,
+				"'verify' with mode %s needs '%s' (%s)",
+				ipam_verify_mode_name(v->mode), want_key,
+				v->mode == IPAM_VERIFY_SSH
+					? "an OpenSSH allowed_signers file"
+					: "a keyring file for gpgv");
+	if (other->value)
+		ipam_diag_error(diags, &other->pos,
+				"'%s' goes with mode %s, not %s", other_key,
+				v->mode == IPAM_VERIFY_SSH ? "openpgp" : "ssh",
+				ipam_verify_mode_name(v->mode));
+}
+
 void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags)
 {
 	if (!d->default_manageability)
@@ -377,4 +424,5 @@ void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags)
 				"'connection'");
 	validate_domains(d, diags);
 	validate_servers(d, diags);
+	validate_verify(&d->source.verify, diags);
 }

@@ -132,7 +132,7 @@ static void test_migrations_from_zero(void **state)
 	free(s);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4");
+	assert_string_equal(s, "1,2,3,4,5");
 	free(s);
 	s = sqlite_query(f->path, TABLES_SQL);
 	assert_string_equal(s, "access_status,actions,applied_domains,"
@@ -1052,6 +1052,8 @@ static void test_migrate_from_version_1(void **state)
 	ipam_db_close(db);
 	s = sqlite_query(f->path, "ALTER TABLE runs DROP COLUMN git_author;"
 				  "ALTER TABLE runs DROP COLUMN git_subject;"
+				  "ALTER TABLE runs DROP COLUMN git_signer;"
+				  "ALTER TABLE runs DROP COLUMN git_signer_key;"
 				  "DROP TABLE applied_filter;"
 				  "DROP TABLE applied_gpos;"
 				  "DROP TABLE applied_domains;"
@@ -1078,11 +1080,11 @@ static void test_migrate_from_version_1(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 1);
-	assert_int_equal(to, 4);
+	assert_int_equal(to, 5);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4");
+	assert_string_equal(s, "1,2,3,4,5");
 	free(s);
 	assert_int_equal(ipam_db_counts(db, &c, &nr), 0);
 	assert_int_equal(nr, 10);
@@ -1114,7 +1116,7 @@ static void test_migrate_from_version_2(void **state)
 {
 	struct fx *f = *state;
 	struct ipam_db *db = open_migrated(f->path);
-	struct ipam_db_run *runs = NULL;
+	struct ipam_db_run *runs = NULL, one;
 	int from = -1, to = -1, v;
 	size_t nr = 0;
 	long long run;
@@ -1129,6 +1131,8 @@ static void test_migrate_from_version_2(void **state)
 	s = sqlite_query(f->path,
 			 "ALTER TABLE runs DROP COLUMN git_author;"
 			 "ALTER TABLE runs DROP COLUMN git_subject;"
+			 "ALTER TABLE runs DROP COLUMN git_signer;"
+			 "ALTER TABLE runs DROP COLUMN git_signer_key;"
 			 "ALTER TABLE reconcile_lock DROP COLUMN "
 			 "proc_start;"
 			 "ALTER TABLE reconcile_lock DROP COLUMN boot_id;"
@@ -1150,16 +1154,18 @@ static void test_migrate_from_version_2(void **state)
 	assert_string_equal(runs[0].git_commit, "feedc0de");
 	assert_null(runs[0].git_author);
 	assert_null(runs[0].git_subject);
+	assert_null(runs[0].git_signer);
 	ipam_db_runs_free(runs, nr);
 	assert_int_equal(ipam_db_run_set_author(db, run, "a", "b"), IPAM_EDB);
+	assert_int_equal(ipam_db_run_set_signer(db, run, "a", "b"), IPAM_EDB);
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 2);
-	assert_int_equal(to, 4);
+	assert_int_equal(to, 5);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4");
+	assert_string_equal(s, "1,2,3,4,5");
 	free(s);
 	/* the old run is still there, without an author; new ones get it */
 	assert_int_equal(ipam_db_run_set_author(db, run, "Bo <bo@example.test>",
@@ -1171,7 +1177,17 @@ static void test_migrate_from_version_2(void **state)
 	assert_string_equal(runs[0].outcome, "succeeded");
 	assert_string_equal(runs[0].git_author, "Bo <bo@example.test>");
 	assert_string_equal(runs[0].git_subject, "fix: one \"quoted\" word");
+	assert_null(runs[0].git_signer);
+	assert_null(runs[0].git_signer_key);
 	ipam_db_runs_free(runs, nr);
+	/* version 5: who signed it, when source.verify checked */
+	assert_int_equal(ipam_db_run_set_signer(db, run, "alice@example.test",
+						"SHA256:AEF1TiOjyhmX4ofF"),
+			 0);
+	assert_int_equal(ipam_db_run_get(db, run, &one), 0);
+	assert_string_equal(one.git_signer, "alice@example.test");
+	assert_string_equal(one.git_signer_key, "SHA256:AEF1TiOjyhmX4ofF");
+	ipam_db_run_release(&one);
 	ipam_db_close(db);
 	s = sqlite_query(f->path, "SELECT git_author || '|' || git_subject "
 				  "FROM runs");
