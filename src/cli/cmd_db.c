@@ -31,6 +31,12 @@ static const struct cli_option db_options[] = {
 	{NULL, 0, 0, NULL},
 };
 
+/* For completion and the manual: db's subcommands share its options. */
+static const struct cli_subcommand db_subcommands[] = {
+	{"init", NULL},	  {"info", NULL}, {"migrate", NULL},
+	{"unlock", NULL}, {NULL, NULL},
+};
+
 const struct command cmd_db_def = {
 	.name = "db",
 	.summary = "create, inspect or upgrade the state database",
@@ -63,6 +69,7 @@ const struct command cmd_db_def = {
 		"that is gone\n"
 		"            (one on another host: check it is, first)",
 	.options = db_options,
+	.subcommands = db_subcommands,
 	.opts_size = sizeof(struct db_opts),
 	.option = db_option,
 	.check = db_check,

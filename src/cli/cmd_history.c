@@ -26,6 +26,11 @@ static const struct cli_option history_options[] = {
 	{NULL, 0, 0, NULL},
 };
 
+static const struct cli_subcommand history_subcommands[] = {
+	{"show", NULL},
+	{NULL, NULL},
+};
+
 const struct command cmd_history_def = {
 	.name = "history",
 	.summary = "list recorded runs; show one with its actions",
@@ -42,6 +47,7 @@ const struct command cmd_history_def = {
 	 * named. */
 	.setup = CLI_CONFIG_IF_ANY | CLI_DB_READ,
 	.options = history_options,
+	.subcommands = history_subcommands,
 	.opts_size = sizeof(struct history_opts),
 	.defaults = &history_defaults,
 	.option = history_option,
