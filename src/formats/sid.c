@@ -208,6 +208,32 @@ static const struct sid_alias {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * The hex authority is exactly 12 digits (MS-DTYP 2.4.2.1), not as many
+ * as strtoull takes: in SDDL the SID may be followed by "D:", and D is a
+ * hex digit.
+ */
+static bool hex_authority(unsigned long long *out, const char *p)
+{
+	unsigned long long v = 0;
+
+	for (int i = 0; i < 12; i++) {
+		int d;
+
+		if (p[i] >= '0' && p[i] <= '9')
+			d = p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			d = p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			d = p[i] - 'A' + 10;
+		else
+			return false;
+		v = (v << 4) | (unsigned long long)d;
+	}
+	*out = v;
+	return true;
+}
+
 /* Numeric "S-1-…" at s; *end gets the first character after it.  Sets
  * no error: callers decide whether a mismatch is one. */
 static bool sid_scan(struct ipam_sid *out, const char *s, const char **end)
@@ -231,15 +257,18 @@ static bool sid_scan(struct ipam_sid *out, const char *s, const char **end)
 	p = e + 1;
 	if (!isdigit((unsigned char)*p))
 		return false;
-	errno = 0;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		v = strtoull(p + 2, &e, 16);
-	else
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		if (!hex_authority(&v, p + 2))
+			return false;
+		p += 2 + 12;
+	} else {
+		errno = 0;
 		v = strtoull(p, &e, 10);
-	if (errno || v > 0xFFFFFFFFFFFFull || e == p)
-		return false;
+		if (errno || v > 0xFFFFFFFFFFFFull)
+			return false;
+		p = e;
+	}
 	sid.authority = v;
-	p = e;
 	while (*p == '-' && isdigit((unsigned char)p[1])) {
 		if (sid.sub_count == IPAM_SID_MAX_SUBAUTH)
 			return false;

@@ -435,6 +435,43 @@ static void test_sddl_text(void **state)
 	}
 }
 
+/*
+ * A SID whose identifier authority is 2^32 or more prints as "0x" and 12
+ * hex digits; an SDDL letter after it ("D:") is a hex digit too, so the
+ * round trip holds only when the reader takes exactly 12 (finding 10).
+ */
+static void test_sddl_large_authority(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"O:S-1-9999999999D:AI", "O:S-1-0x0002540be3ffD:AI"},
+		{"O:S-1-0x0002540BE3FFD:AI", "O:S-1-0x0002540be3ffD:AI"},
+		{"G:S-1-0xffffffffffff-5D:(A;;RP;;;S-1-0x0000000abcde)",
+		 "G:S-1-0xffffffffffff-5D:(A;;RP;;;S-1-703710)"},
+		{"O:S-1-4294967296-1D:", "O:S-1-0x000100000000-1D:"},
+	};
+	struct ipam_sid dom = domsid();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct ipam_sd *sd = from_sddl(cases[i].in);
+		char *got = sddl_of(sd, &dom);
+		char *again;
+
+		if (strcmp(got, cases[i].out))
+			fail_msg("'%s': got '%s', want '%s'", cases[i].in, got,
+				 cases[i].out);
+		ipam_sd_free(sd);
+		sd = from_sddl(got);
+		again = sddl_of(sd, &dom);
+		assert_string_equal(again, got);
+		free(again);
+		free(got);
+		ipam_sd_free(sd);
+	}
+}
+
 /* ACL revision 4 with an object ACE, else 2 (unless read as more). */
 static void test_acl_revision(void **state)
 {
@@ -776,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_apply_guid),
 		cmocka_unit_test(test_sddl_text),
+		cmocka_unit_test(test_sddl_large_authority),
 		cmocka_unit_test(test_acl_revision),
 		cmocka_unit_test(test_windows_layout),
 		cmocka_unit_test(test_opaque_aces),

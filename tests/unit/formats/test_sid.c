@@ -139,6 +139,15 @@ static void test_sid_prefix(void **state)
 	assert_string_equal(end, "-");
 	assert_int_equal(ipam_sid_parse_prefix(&s, "ZZ", &end, NULL),
 			 IPAM_EINVAL);
+	/* A hex authority is exactly 12 digits: what follows a SID in
+	 * SDDL may be a hex digit ("D:"). */
+	assert_int_equal(
+		ipam_sid_parse_prefix(&s, "S-1-0x0002540be3ffD:AI", &end, NULL),
+		0);
+	assert_string_equal(end, "D:AI");
+	assert_true(s.authority == 9999999999ull && s.sub_count == 0);
+	assert_int_equal(ipam_sid_parse(&s, "S-1-0x2540be3ff", NULL),
+			 IPAM_EINVAL);
 }
 
 static void test_sid_text_valid(void **state)
