@@ -267,12 +267,8 @@ static void probe_fail(struct probe_state *s, const char *fmt, ...)
 	s->done = 1;
 }
 
-/*
- * The message type of a well-formed BOOTREPLY carrying our cookie and
- * chaddr, with its option 54 in *server_id; 0 for anything else.
- */
-static int parse_reply(const uint8_t *pkt, size_t len, uint32_t *xid,
-		       struct in_addr *server_id)
+int ipam_dhcp_parse_reply(const uint8_t *pkt, size_t len, uint32_t *xid,
+			  struct in_addr *server_id)
 {
 	size_t o = BOOTP_OPTIONS;
 	int type = 0, ended = 0;
@@ -323,7 +319,7 @@ static void handle_reply(struct probe_state **by_xid, size_t n,
 	uint32_t xid = 0;
 	int type;
 
-	type = parse_reply(pkt, len, &xid, &server_id);
+	type = ipam_dhcp_parse_reply(pkt, len, &xid, &server_id);
 	if (type != DHCPACK && type != DHCPNAK)
 		return;
 	hit = bsearch(&xid, by_xid, n, sizeof(*by_xid), xid_key_cmp);

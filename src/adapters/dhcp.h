@@ -6,7 +6,9 @@
 #ifndef IPAM_DHCP_H
 #define IPAM_DHCP_H
 
+#include <netinet/in.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* One dhcpServers value: i<ip>$rcn=<rdn>$f0x00000000$s<name>$ */
 struct ipam_dhcp_auth {
@@ -42,6 +44,14 @@ struct ipam_dhcp_probe {
  */
 int ipam_dhcp_inform(struct ipam_dhcp_probe *probes, size_t n, int client_port,
 		     int server_port, int timeout_ms, int tries);
+
+/*
+ * The message type of a well-formed BOOTREPLY carrying the probe's cookie
+ * and chaddr, with its option 54 in *server_id; 0 for anything else
+ * (what arrives on the probe's socket is untrusted).
+ */
+int ipam_dhcp_parse_reply(const uint8_t *pkt, size_t len, uint32_t *xid,
+			  struct in_addr *server_id);
 
 /* Does this host run a DHCP server (something bound to UDP port 67)?
  * IPAM skips DHCP discovery then. */
