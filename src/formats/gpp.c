@@ -399,11 +399,14 @@ void ipam_gpp_file_release(struct ipam_gpp_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* The first Properties of an item wins (GPMC writes one); *taken says
+ * whether there was one, action or not. */
 static void take_properties(struct ipam_gpp_item *it,
-			    const struct ipam_xml_tag *t)
+			    const struct ipam_xml_tag *t, bool *taken)
 {
-	if (it->action) /* first Properties wins; GPMC writes one */
+	if (*taken)
 		return;
+	*taken = true;
 	it->action = dup_attr(t, "action");
 	if (!strcmp(it->tag, "Group")) {
 		it->group_name = dup_attr(t, "groupName");
@@ -431,7 +434,7 @@ int ipam_gpp_parse(struct ipam_gpp_file *out, const char *buf, size_t len)
 	size_t stack_len[IPAM_XML_MAX_DEPTH];
 	size_t depth = 0, members_alloc = 0;
 	struct ipam_gpp_item *cur = NULL;
-	bool done = false;
+	bool done = false, props_taken = false;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -483,6 +486,7 @@ int ipam_gpp_parse(struct ipam_gpp_file *out, const char *buf, size_t len)
 			cur = &out->items[out->nr++];
 			memset(cur, 0, sizeof(*cur));
 			members_alloc = 0;
+			props_taken = false;
 			cur->tag = xstrndup(t.name, t.nlen);
 			cur->clsid = dup_attr(&t, "clsid");
 			cur->name = dup_attr(&t, "name");
@@ -490,7 +494,7 @@ int ipam_gpp_parse(struct ipam_gpp_file *out, const char *buf, size_t len)
 			cur->changed = dup_attr(&t, "changed");
 		} else if (cur && depth == 2 &&
 			   ipam_xml_tag_is(&t, "Properties")) {
-			take_properties(cur, &t);
+			take_properties(cur, &t, &props_taken);
 		} else if (cur && depth == 4 && ipam_xml_tag_is(&t, "Member") &&
 			   stack_len[3] == 7 &&
 			   !memcmp(stack[3], "Members", 7) &&

@@ -286,6 +286,29 @@ static void test_gpp_reader(void **state)
 	strbuf_release(&deep);
 }
 
+/*
+ * The first Properties of an item wins even when it has no action
+ * attribute; a second one replaced (and leaked) its values (found by
+ * tests/fuzz/fuzz_gpp).
+ */
+static void test_gpp_properties_twice(void **state)
+{
+	static const char doc[] =
+		"<Groups><Group name=\"G\">"
+		"<Properties groupName=\"first\" groupSid=\"S-1-5-32-573\"/>"
+		"<Properties action=\"U\" groupName=\"second\"/>"
+		"</Group></Groups>";
+	struct ipam_gpp_file f;
+
+	(void)state;
+	assert_int_equal(ipam_gpp_parse(&f, doc, sizeof(doc) - 1), 0);
+	assert_int_equal(f.nr, 1);
+	assert_string_equal(f.items[0].group_name, "first");
+	assert_string_equal(f.items[0].group_sid, "S-1-5-32-573");
+	assert_null(f.items[0].action);
+	ipam_gpp_file_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_gpp_escaping),
 		cmocka_unit_test(test_gpp_uid),
 		cmocka_unit_test(test_gpp_reader),
+		cmocka_unit_test(test_gpp_properties_twice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
