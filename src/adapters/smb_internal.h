@@ -16,7 +16,7 @@
 #include "strbuf.h"
 
 struct ipam_smb {
-	struct _SMBCCTX *ctx; /* libsmbclient's SMBCCTX */
+	void *ctx; /* libsmbclient's SMBCCTX (its header stays in smb*.c) */
 	char *server;
 	char *dir;	/* private directory */
 	char *conf;	/* its smb.conf */

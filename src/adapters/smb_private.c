@@ -113,7 +113,7 @@ void ipam_smb_private_dir_remove(const char *dir)
 /* Is the owner of the private directory dfd (with status st) gone? */
 static int owner_gone(int dfd, const struct stat *st)
 {
-	char buf[64];
+	char buf[64], *end;
 	long long pid = 0, ticks = -1;
 	ssize_t n = -1;
 	int fd;
@@ -123,8 +123,16 @@ static int owner_gone(int dfd, const struct stat *st)
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 	}
-	if (n <= 0 ||
-	    (buf[n] = '\0', sscanf(buf, "%lld %lld", &pid, &ticks) < 1))
+	if (n > 0) {
+		buf[n] = '\0';
+		errno = 0;
+		pid = strtoll(buf, &end, 10);
+		if (errno || end == buf)
+			pid = 0;
+		else
+			ticks = strtoll(end, NULL, 10);
+	}
+	if (pid <= 0) /* none, or unreadable: judged by its age */
 		return time(NULL) - st->st_mtime > ORPHAN_AGE;
 	if (!ipam_proc_exists(pid))
 		return 1;
