@@ -42,8 +42,11 @@
  *   SDDL text) can never pass with it.  Samba's smbcacls --sddl --set
  *   keeps the protected flag and the GUIDs (it still sorts and drops
  *   duplicates: the header says what that asks of the AD DACL), so it is
- *   run (smb_tools.c), without a shell, its password in a 0600 authentication
- * file in the private directory, removed after the run.
+ *   run (smb_tools.c), without a shell, its password in an anonymous
+ *   memory file it reads as /dev/fd/3: nothing on disk a kill could leave.
+ * - The private directory (smb_private.c) is 0700, its files 0600 (umask
+ *   077 around every call), and holds an owner file: each connection
+ *   first sweeps the directories whose owner is gone.
  * - Files are written in place (created or truncated), not to a temporary
  *   name renamed over the old one: a GPO folder whose ACL holds the
  *   mask-0 Apply-Group-Policy object ACE makes every new child unwritable,
@@ -274,6 +277,9 @@ void ipam_smb_guard_enter(struct ipam_smb_guard *g, const struct ipam_smb *s)
 	const char *old;
 
 	ipam_sigpipe_block(&g->sig);
+	/* Samba creates its tdb files 0644: nothing it writes is for
+	 * others (a child inherits this too). */
+	g->umask_old = umask(077);
 	g->env_set = 0;
 	g->env_old = NULL;
 	if (s && s->kerberos && s->ccache) {
@@ -295,121 +301,8 @@ void ipam_smb_guard_leave(struct ipam_smb_guard *g)
 		free(g->env_old);
 		g->env_set = 0;
 	}
+	umask(g->umask_old);
 	ipam_sigpipe_restore(&g->sig);
-}
-
-/* --- files in the private directory ---------------------------------- */
-
-int ipam_smb_write_private(const char *path, const char *data, size_t len)
-{
-	int fd, rc = 0;
-	size_t off = 0;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0)
-		return ipam_error_set(IPAM_EIO, "cannot create '%s': %s", path,
-				      strerror(errno));
-	if (fchmod(fd, 0600) < 0)
-		rc = -1;
-	while (!rc && off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			rc = -1;
-		else
-			off += (size_t)n;
-	}
-	if (close(fd) < 0)
-		rc = -1;
-	if (rc) {
-		rc = ipam_error_set(IPAM_EIO, "cannot write '%s': %s", path,
-				    strerror(errno));
-		unlink(path);
-	}
-	return rc;
-}
-
-static int remove_private_dir(const char *dir)
-{
-	static const char *const names[] = {"smb.conf",
-					    "ccache",
-					    "auth",
-					    "gencache.tdb",
-					    "private/secrets.tdb",
-					    NULL};
-	struct strbuf sb = STRBUF_INIT;
-	size_t i;
-
-	/* Samba may leave caches of its own: remove what we know, then any
-	 * plain file, then the directory. */
-	for (i = 0; names[i]; i++) {
-		strbuf_reset(&sb);
-		strbuf_addf(&sb, "%s/%s", dir, names[i]);
-		unlink(sb.buf);
-	}
-	strbuf_reset(&sb);
-	strbuf_addf(&sb, "%s/private", dir);
-	rmdir(sb.buf);
-	strbuf_reset(&sb);
-	strbuf_addf(&sb, "%s/ncalrpc", dir);
-	rmdir(sb.buf);
-	strbuf_release(&sb);
-	if (rmdir(dir) == 0)
-		return 0;
-	/* Unknown leftovers: leave the directory rather than guess. */
-	return -1;
-}
-
-static int make_private_dir(struct ipam_smb *s)
-{
-	const char *tmp = getenv("TMPDIR");
-	struct strbuf sb = STRBUF_INIT;
-	char *d;
-	int rc;
-
-	if (!tmp || tmp[0] != '/' || strchr(tmp, '\n'))
-		tmp = "/tmp";
-	strbuf_addf(&sb, "%s/ipamctl-smb-XXXXXX", tmp);
-	d = strbuf_detach(&sb, NULL);
-	if (!mkdtemp(d)) {
-		rc = ipam_error_set(IPAM_EIO,
-				    "smb: cannot make a private directory "
-				    "'%s': %s",
-				    d, strerror(errno));
-		free(d);
-		return rc;
-	}
-	s->dir = d;
-	strbuf_addf(&sb, "%s/private", d);
-	if (mkdir(sb.buf, 0700) < 0) {
-		rc = ipam_error_set(IPAM_EIO, "smb: cannot make '%s': %s",
-				    sb.buf, strerror(errno));
-		strbuf_release(&sb);
-		return rc;
-	}
-	strbuf_reset(&sb);
-	strbuf_addf(&sb,
-		    "# ipamctl: private client configuration\n"
-		    "[global]\n"
-		    "lock directory = %s\n"
-		    "state directory = %s\n"
-		    "cache directory = %s\n"
-		    "private dir = %s/private\n"
-		    "ncalrpc dir = %s/ncalrpc\n"
-		    "client min protocol = SMB2_02\n"
-		    "client max protocol = SMB3\n"
-		    "client signing = required\n"
-		    "client ipc signing = required\n"
-		    "disable netbios = yes\n"
-		    "log level = 0\n",
-		    d, d, d, d, d);
-	s->conf = xasprintf("%s/smb.conf", d);
-	rc = ipam_smb_write_private(s->conf, sb.buf, sb.len);
-	strbuf_release(&sb);
-	return rc;
 }
 
 /* --- connection -------------------------------------------------------- */
@@ -585,7 +478,7 @@ int ipam_smb_connect(struct ipam_smb **out, const struct ipam_smb_opts *o)
 	s = xcalloc(1, sizeof(*s));
 	s->server = xstrdup(o->server);
 	s->timeout = o->timeout > 0 ? o->timeout : DEFAULT_TIMEOUT;
-	rc = make_private_dir(s);
+	rc = ipam_smb_private_dir_make(s);
 	if (!rc)
 		rc = set_credentials(s, o);
 	if (!rc)
@@ -612,7 +505,7 @@ void ipam_smb_close(struct ipam_smb *s)
 		ipam_smb_guard_leave(&g);
 	}
 	if (s->dir)
-		remove_private_dir(s->dir);
+		ipam_smb_private_dir_remove(s->dir);
 	if (s->password) {
 		explicit_bzero(s->password, strlen(s->password));
 		free(s->password);

@@ -8,15 +8,15 @@
 #ifndef IPAM_SMB_INTERNAL_H
 #define IPAM_SMB_INTERNAL_H
 
-#include <libsmbclient.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "sigpipe.h"
 #include "smb.h"
 #include "strbuf.h"
 
 struct ipam_smb {
-	SMBCCTX *ctx;
+	void *ctx; /* libsmbclient's SMBCCTX (its header stays in smb*.c) */
 	char *server;
 	char *dir;	/* private directory */
 	char *conf;	/* its smb.conf */
@@ -73,6 +73,7 @@ struct ipam_smb_guard {
 	const char *env_name;
 	char *env_old;
 	int env_set;
+	mode_t umask_old; /* 077 during the call: no file readable by others */
 };
 
 /* s may be NULL: then only SIGPIPE is guarded. */
@@ -81,6 +82,21 @@ void ipam_smb_guard_leave(struct ipam_smb_guard *g);
 
 /* Create path 0600 (it must not exist) holding data; removed on failure. */
 int ipam_smb_write_private(const char *path, const char *data, size_t len);
+
+/*
+ * Make s->dir (0700, under $TMPDIR or /tmp, with an owner file naming
+ * this process) and s->conf in it, after sweeping the directories of ours
+ * whose owner is gone (a run killed before it could clean up).
+ */
+int ipam_smb_private_dir_make(struct ipam_smb *s);
+/* Remove the private directory dir and what Samba left in it. */
+void ipam_smb_private_dir_remove(const char *dir);
+/* Remove the private directories under tmp whose owner is gone. */
+void ipam_smb_private_dir_sweep(const char *tmp);
+
+/* The text of an authentication file for user and password. */
+int ipam_smb_authfile_text(struct strbuf *sb, const char *user,
+			   const char *password);
 
 /* kinit from o->keytab into a cache in the private directory. */
 int ipam_smb_kinit_keytab(struct ipam_smb *s, const struct ipam_smb_opts *o);

@@ -1,8 +1,11 @@
+#define _GNU_SOURCE /* memfd_create */
 #include "smb.h"
 #include "smb_internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -52,13 +55,11 @@ static int status_code(const char *status)
 	return IPAM_EIO;
 }
 
-int ipam_smb_write_authfile(const char *path, const char *user,
-			    const char *password)
+int ipam_smb_authfile_text(struct strbuf *sb, const char *user,
+			   const char *password)
 {
-	struct strbuf sb = STRBUF_INIT;
 	const char *bs;
 	size_t plen;
-	int rc;
 
 	if (!user || !*user || !password)
 		return ipam_error_set(IPAM_EINVAL,
@@ -86,14 +87,25 @@ int ipam_smb_write_authfile(const char *path, const char *user,
 				      user);
 	bs = strchr(user, '\\');
 	if (bs) {
-		strbuf_addstr(&sb, "domain = ");
-		strbuf_add(&sb, user, (size_t)(bs - user));
-		strbuf_addf(&sb, "\nusername = %s\n", bs + 1);
+		strbuf_addstr(sb, "domain = ");
+		strbuf_add(sb, user, (size_t)(bs - user));
+		strbuf_addf(sb, "\nusername = %s\n", bs + 1);
 	} else {
-		strbuf_addf(&sb, "username = %s\n", user);
+		strbuf_addf(sb, "username = %s\n", user);
 	}
-	strbuf_addf(&sb, "password = %s\n", password);
-	rc = ipam_smb_write_private(path, sb.buf, sb.len);
+	strbuf_addf(sb, "password = %s\n", password);
+	return 0;
+}
+
+int ipam_smb_write_authfile(const char *path, const char *user,
+			    const char *password)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc;
+
+	rc = ipam_smb_authfile_text(&sb, user, password);
+	if (!rc)
+		rc = ipam_smb_write_private(path, sb.buf, sb.len);
 	explicit_bzero(sb.buf, sb.len);
 	strbuf_release(&sb);
 	return rc;
@@ -104,12 +116,13 @@ int ipam_smb_write_authfile(const char *path, const char *user,
  * killed after timeout seconds.
  */
 static int run_helper(struct ipam_proc_result *r, const char *const argv[],
-		      int timeout)
+		      int timeout, int pass_fd)
 {
 	struct ipam_proc_opts o = {
 		.timeout = timeout,
 		.max_output = MAX_HELPER_OUTPUT,
 		.missing_hint = "install Samba's client tools",
+		.pass_fd = pass_fd,
 	};
 
 	return ipam_proc_run(r, argv, &o);
@@ -179,7 +192,13 @@ int ipam_smb_kinit_keytab(struct ipam_smb *s, const struct ipam_smb_opts *o)
 	argv[5] = cc.buf;
 	argv[6] = o->principal;
 	argv[7] = NULL;
-	rc = run_helper(&r, argv, s->timeout);
+	{
+		struct ipam_smb_guard g;
+
+		ipam_smb_guard_enter(&g, NULL);
+		rc = run_helper(&r, argv, s->timeout, 0);
+		ipam_smb_guard_leave(&g);
+	}
 	if (!rc && r.status != 0) {
 		strbuf_addf(&pre,
 			    "smb connect '\\\\%s': kerberos as '%s' from "
@@ -201,21 +220,60 @@ int ipam_smb_kinit_keytab(struct ipam_smb *s, const struct ipam_smb_opts *o)
 /* --- security descriptors (smbcacls) ------------------------------- */
 
 /*
+ * The authentication file as an anonymous memory file (close-on-exec; the
+ * child gets it as /dev/fd/3): a regular file to the tool, which may
+ * fstat it, yet nothing on disk for a kill to leave behind.  Its
+ * descriptor in *fd.
+ */
+static int auth_memfd(int *fd, const struct ipam_smb *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t off = 0;
+	int rc;
+
+	*fd = -1;
+	rc = ipam_smb_authfile_text(&sb, s->authname, s->password);
+	if (!rc && (*fd = memfd_create("ipamctl-smb-auth", MFD_CLOEXEC)) < 0)
+		rc = ipam_error_set(IPAM_EIO, "smb: memfd_create: %s",
+				    strerror(errno));
+	while (!rc && off < sb.len) {
+		ssize_t n = write(*fd, sb.buf + off, sb.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = ipam_error_set(IPAM_EIO,
+					    "smb: writing credentials: %s",
+					    strerror(errno));
+		else
+			off += (size_t)n;
+	}
+	explicit_bzero(sb.buf, sb.len);
+	strbuf_release(&sb);
+	if (rc && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+/*
  * smbcacls --sddl [--set=SDDL] -- //server/share dir\file.  The password
- * goes in an authentication file, never on the command line; with
- * Kerberos, KRB5CCNAME names the cache as for libsmbclient.
+ * goes in an authentication file (a memory file, above), never on the
+ * command line; with Kerberos, KRB5CCNAME names the cache as for
+ * libsmbclient.
  */
 static int smbcacls(struct ipam_proc_result *r, struct ipam_smb *s,
 		    const struct ipam_smb_target *t, const char *set_sddl,
 		    const char *op)
 {
-	struct strbuf conf = STRBUF_INIT, auth = STRBUF_INIT;
+	struct strbuf conf = STRBUF_INIT;
 	struct strbuf service = STRBUF_INIT, file = STRBUF_INIT;
 	struct strbuf set = STRBUF_INIT, pre = STRBUF_INIT;
 	const char *argv[12];
 	struct ipam_smb_guard g;
 	size_t i, n = 0;
-	int rc = 0, authfile = 0;
+	int rc = 0, authfd = -1;
 
 	strbuf_init(&r->out);
 	strbuf_init(&r->err);
@@ -236,13 +294,11 @@ static int smbcacls(struct ipam_proc_result *r, struct ipam_smb *s,
 		/* Else it prompts for a password it then does not use. */
 		argv[n++] = "--no-pass";
 	} else {
-		strbuf_addf(&auth, "%s/auth", s->dir);
-		rc = ipam_smb_write_authfile(auth.buf, s->authname,
-					     s->password);
+		rc = auth_memfd(&authfd, s);
 		if (rc)
 			goto out;
-		authfile = 1;
-		strbuf_addf(&pre, "--authentication-file=%s", auth.buf);
+		strbuf_addf(&pre, "--authentication-file=/dev/fd/%d",
+			    IPAM_PROC_PASS_FD);
 		argv[n++] = pre.buf;
 	}
 	if (set_sddl) {
@@ -254,7 +310,7 @@ static int smbcacls(struct ipam_proc_result *r, struct ipam_smb *s,
 	argv[n++] = file.buf;
 	argv[n] = NULL;
 	ipam_smb_guard_enter(&g, s);
-	rc = run_helper(r, argv, s->timeout * 2 + 5);
+	rc = run_helper(r, argv, s->timeout * 2 + 5, authfd);
 	ipam_smb_guard_leave(&g);
 	if (!rc && r->status != 0) {
 		struct strbuf m = STRBUF_INIT;
@@ -266,10 +322,9 @@ static int smbcacls(struct ipam_proc_result *r, struct ipam_smb *s,
 		rc = ipam_error_prefix(rc, "smb %s '%s'", op, t->unc.buf);
 	}
 out:
-	if (authfile)
-		unlink(auth.buf);
+	if (authfd >= 0)
+		close(authfd);
 	strbuf_release(&conf);
-	strbuf_release(&auth);
 	strbuf_release(&service);
 	strbuf_release(&file);
 	strbuf_release(&set);

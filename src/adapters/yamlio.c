@@ -25,8 +25,10 @@ struct builder {
 	struct ipam_diags *diags;
 	struct frame *stack;
 	size_t depth, stack_alloc;
-	struct anchor *anchors;
+	struct anchor *anchors; /* one per name: the latest definition */
 	size_t nr_anchors, anchors_alloc;
+	size_t *slots;	 /* open addressing: anchor index + 1, 0 free */
+	size_t nr_slots; /* a power of two, over twice nr_anchors */
 	size_t nodes;
 	size_t expanded;
 	struct ipam_node *root;
@@ -77,23 +79,66 @@ static int check_utf8(const char *file, const unsigned char *s, size_t len,
 	return 0;
 }
 
+/*
+ * Anchors are found by hash: a document of N anchors and N aliases costs
+ * N lookups, not N scans.
+ */
+static size_t hash_name(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
+}
+
+/* The slot of name: its anchor's, or the free one where it would go. */
+static size_t *anchor_slot(struct builder *b, const char *name)
+{
+	size_t mask = b->nr_slots - 1, i = hash_name(name) & mask;
+
+	while (b->slots[i] && strcmp(b->anchors[b->slots[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return &b->slots[i];
+}
+
+static void grow_slots(struct builder *b)
+{
+	size_t i;
+
+	b->nr_slots = b->nr_slots ? b->nr_slots * 2 : 64;
+	free(b->slots);
+	b->slots = xcalloc(b->nr_slots, sizeof(*b->slots));
+	for (i = 0; i < b->nr_anchors; i++)
+		*anchor_slot(b, b->anchors[i].name) = i + 1;
+}
+
 static void add_anchor(struct builder *b, const char *name, struct ipam_node *n)
 {
+	size_t *slot;
+
+	if (2 * (b->nr_anchors + 1) > b->nr_slots)
+		grow_slots(b);
+	slot = anchor_slot(b, name);
+	/* The latest definition wins, as YAML says anchors may be reused. */
+	if (*slot) {
+		b->anchors[*slot - 1].node = n;
+		return;
+	}
 	ALLOC_GROW(b->anchors, b->nr_anchors + 1, b->anchors_alloc);
 	b->anchors[b->nr_anchors].name = xstrdup(name);
 	b->anchors[b->nr_anchors].node = n;
-	b->nr_anchors++;
+	*slot = ++b->nr_anchors;
 }
 
 static struct ipam_node *find_anchor(struct builder *b, const char *name)
 {
-	size_t i;
+	size_t *slot;
 
-	/* The latest definition wins, as YAML says anchors may be reused. */
-	for (i = b->nr_anchors; i > 0; i--)
-		if (!strcmp(b->anchors[i - 1].name, name))
-			return b->anchors[i - 1].node;
-	return NULL;
+	if (!b->nr_slots)
+		return NULL;
+	slot = anchor_slot(b, name);
+	return *slot ? b->anchors[*slot - 1].node : NULL;
 }
 
 static size_t add_weight(size_t a, size_t b)
@@ -355,6 +400,7 @@ int ipam_yaml_parse(struct ipam_node **out, const char *file, const char *buf,
 	for (i = 0; i < b.nr_anchors; i++)
 		free(b.anchors[i].name);
 	free(b.anchors);
+	free(b.slots);
 	free(b.stack);
 	if (err) {
 		ipam_node_free(b.root);

@@ -69,7 +69,9 @@ static int read_file(const char *path, struct strbuf *sb)
 	ssize_t r;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO's open would wait for a writer forever.  The
+	 * fstat of what was opened decides (no race with a stat before). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return ipam_error_set(IPAM_EIO, "cannot open '%s': %s", path,
 				      strerror(errno));
@@ -78,6 +80,7 @@ static int read_file(const char *path, struct strbuf *sb)
 		return ipam_error_set(IPAM_EIO, "'%s' is not a regular file",
 				      path);
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if ((unsigned long long)st.st_size > IPAM_DECODE_MAX_FILE) {
 		close(fd);
 		return ipam_error_set(IPAM_ELIMIT,

@@ -297,8 +297,13 @@ static const char *key_text(const struct ipam_node *k)
 static void check_map(struct decoder *dc, const struct ipam_node *map,
 		      const char *const known[], const char *where, char *ok)
 {
+	const char **texts = xcalloc(map->nr ? map->nr : 1, sizeof(*texts));
+	size_t *first = xcalloc(map->nr ? map->nr : 1, sizeof(*first));
 	size_t i, j;
 
+	for (i = 0; i < map->nr; i++)
+		texts[i] = key_text(map->keys[i]);
+	ipam_scalar_first_equal(first, texts, map->nr, false);
 	for (i = 0; i < map->nr; i++) {
 		const struct ipam_node *k = ipam_node_deref(map->keys[i]);
 		const char *best = NULL;
@@ -311,20 +316,16 @@ static void check_map(struct decoder *dc, const struct ipam_node *map,
 					describe(k));
 			continue;
 		}
-		for (j = 0; j < i; j++) {
-			const char *prev = key_text(map->keys[j]);
-
-			if (prev && !strcmp(prev, k->str))
-				break;
-		}
+		j = first[i];
 		if (j < i) {
-			const struct ipam_pos *first =
+			const struct ipam_pos *first_pos =
 				&ipam_node_deref(map->keys[j])->pos;
 
 			ipam_diag_error(dc->diags, &k->pos,
 					"duplicate key '%s' (first at line %d, "
 					"column %d)",
-					k->str, first->line, first->col);
+					k->str, first_pos->line,
+					first_pos->col);
 			continue;
 		}
 		for (j = 0; known[j]; j++)
@@ -361,6 +362,8 @@ static void check_map(struct decoder *dc, const struct ipam_node *map,
 					"unknown key '%s' in %s", k->str,
 					where);
 	}
+	free(texts);
+	free(first);
 }
 
 /* Advance *i to the next usable entry of a checked mapping. */

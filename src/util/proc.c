@@ -121,7 +121,14 @@ int ipam_proc_run(struct ipam_proc_result *r, const char *const argv[],
 		if (nul < 0 || dup2(nul, 0) < 0 || dup2(po[1], 1) < 0 ||
 		    dup2(pe[1], 2) < 0)
 			_exit(126);
-		closefrom(3);
+		/* pass_fd > 2 is untouched by the dup2s above; dup2 onto
+		 * itself would keep its close-on-exec flag, hence F_SETFD. */
+		if (o->pass_fd > 2 &&
+		    ((o->pass_fd != IPAM_PROC_PASS_FD &&
+		      dup2(o->pass_fd, IPAM_PROC_PASS_FD) < 0) ||
+		     fcntl(IPAM_PROC_PASS_FD, F_SETFD, 0) < 0))
+			_exit(126);
+		closefrom(o->pass_fd > 2 ? IPAM_PROC_PASS_FD + 1 : 3);
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);

@@ -32,7 +32,13 @@ struct ipam_proc_opts {
 	/* What to say when argv[0] is not installed (exit 127), e.g.
 	 * "install Samba's client tools"; NULL: nothing more. */
 	const char *missing_hint;
+	/* > 2: handed to the child as descriptor IPAM_PROC_PASS_FD (the
+	 * rest above 2 stay closed), so a tool that wants a file name for a
+	 * secret reads /dev/fd/3 and nothing is written to disk; 0: none. */
+	int pass_fd;
 };
+
+#define IPAM_PROC_PASS_FD 3
 
 /*
  * Run argv (looked up in PATH, no shell) and wait for it.  0 when it ran

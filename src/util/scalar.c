@@ -5,7 +5,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "strbuf.h"
 #include "banned.h"
 
 bool ipam_scalar_is_null(const char *s)
@@ -209,4 +211,52 @@ int ipam_scalar_edit_distance(const char *a, const char *b, int cap)
 	free(prev);
 	free(cur);
 	return d > cap ? cap + 1 : d;
+}
+
+struct indexed {
+	const char *s;
+	size_t i;
+};
+
+static int cmp_indexed(const struct indexed *a, const struct indexed *b,
+		       bool nocase)
+{
+	int c = nocase ? strcasecmp(a->s, b->s) : strcmp(a->s, b->s);
+
+	if (c)
+		return c;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static int cmp_case(const void *a, const void *b)
+{
+	return cmp_indexed(a, b, false);
+}
+
+static int cmp_nocase(const void *a, const void *b)
+{
+	return cmp_indexed(a, b, true);
+}
+
+void ipam_scalar_first_equal(size_t *first, const char *const *strs, size_t n,
+			     bool nocase)
+{
+	struct indexed *v = xcalloc(n ? n : 1, sizeof(*v));
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		first[i] = i;
+		if (strs[i]) {
+			v[m].s = strs[i];
+			v[m++].i = i;
+		}
+	}
+	/* Sorted by text, then index: each run of equals starts with the
+	 * first of them. */
+	qsort(v, m, sizeof(*v), nocase ? cmp_nocase : cmp_case);
+	for (i = 1; i < m; i++)
+		if (!(nocase ? strcasecmp(v[i].s, v[i - 1].s)
+			     : strcmp(v[i].s, v[i - 1].s)))
+			first[v[i].i] = first[v[i - 1].i];
+	free(v);
 }

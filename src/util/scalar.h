@@ -6,6 +6,7 @@
 #define IPAM_SCALAR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum ipam_scalar_type {
 	IPAM_SCALAR_STRING,
@@ -31,5 +32,14 @@ bool ipam_scalar_is_fqdn(const char *s);
 
 /* Damerau-Levenshtein distance, capped at cap + 1. */
 int ipam_scalar_edit_distance(const char *a, const char *b, int cap);
+
+/*
+ * For each of the n strings (NULL: none), the index of the first one equal
+ * to it (itself when it is the first), compared with strcmp or, when
+ * nocase, strcasecmp: duplicate checks in O(n log n), not a scan per
+ * entry.  first has room for n.
+ */
+void ipam_scalar_first_equal(size_t *first, const char *const *strs, size_t n,
+			     bool nocase);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * The pure parts of the SMB adapter: URLs and UNC names of GPO paths
  * (braces, spaces, both separators), the paths refused before any network
- * is touched, and the authentication file handed to smbcacls.
+ * is touched, and the authentication file handed to smbcacls: never on
+ * disk, never in argv, and a run killed meanwhile leaves no secret behind.
  */
+#define _GNU_SOURCE /* strndup, nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,12 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "error.h"
 #include "smb.h"
+#include "smb_internal.h"
 #include "strbuf.h"
 #include "testutil.h"
 
@@ -187,6 +194,188 @@ static void test_connect_refuses_before_network(void **state)
 	ipam_smb_dirents_free(NULL, 0);
 }
 
+#define PASSWORD "S3cret-pw-never-on-disk"
+
+/* What a walk of the temporary directory found. */
+static struct {
+	int files, with_secret, readable, dirs;
+} seen;
+
+static int look(const char *path, const struct stat *st, int type,
+		struct FTW *f)
+{
+	(void)f;
+	if (type == FTW_D || type == FTW_DP) {
+		seen.dirs++;
+		if (st->st_mode & 077)
+			seen.readable++;
+		return 0;
+	}
+	seen.files++;
+	if (st->st_mode & 077)
+		seen.readable++;
+	if (S_ISREG(st->st_mode)) {
+		size_t len;
+		char *text = slurp(path, &len);
+
+		if (text && memmem(text, len, PASSWORD, strlen(PASSWORD)))
+			seen.with_secret++;
+		free(text);
+	}
+	return 0;
+}
+
+static void walk(const char *dir)
+{
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(nftw(dir, look, 16, FTW_PHYS), 0);
+}
+
+/* Wait (at most 20 s) for path to exist. */
+static int wait_for(const char *path)
+{
+	for (int i = 0; i < 2000; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+
+		if (access(path, F_OK) == 0)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+static long long read_pid(const char *path)
+{
+	size_t len;
+	char *text = slurp(path, &len);
+	long long pid = text ? atoll(text) : -1;
+
+	free(text);
+	return pid;
+}
+
+/* The child: what ipamctl does for a folder ACL, until it is killed. */
+static void acl_get_in_child(void)
+{
+	struct ipam_smb *s = xcalloc(1, sizeof(*s));
+	struct strbuf sb = STRBUF_INIT;
+
+	s->server = xstrdup("dc1.corp.example.test");
+	s->authname = xstrdup("CORP\\ipam");
+	s->password = xstrdup(PASSWORD);
+	s->timeout = 30;
+	if (ipam_smb_private_dir_make(s) == 0)
+		ipam_smb_acl_get(&sb, s, "sysvol/corp.example.test/Policies");
+	_exit(0);
+}
+
+/*
+ * A fake smbcacls first in PATH records its command line and what the
+ * authentication file held, leaves a cache file as Samba would, and
+ * sleeps; the process running it is killed with SIGKILL.  The password
+ * reached the tool, yet was never in argv nor in any file under the
+ * temporary directory, nothing there was readable by others, and the next
+ * connection's sweep removes the dead run's directory.
+ */
+static void test_secret_after_kill(void **state)
+{
+	char *root = tmpdir_make(), path[4200], tmp[4096], rec[4096];
+	char *old_path = xstrdup(getenv("PATH")), *old_tmp = NULL, *text;
+	struct ipam_smb *s;
+	long long tool, sleeper;
+	size_t len;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	assert_non_null(root);
+	if (getenv("TMPDIR"))
+		old_tmp = xstrdup(getenv("TMPDIR"));
+	snprintf(tmp, sizeof(tmp), "%s/tmp", root);
+	snprintf(rec, sizeof(rec), "%s/rec", root);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	assert_int_equal(mkdir(rec, 0700), 0);
+	snprintf(path, sizeof(path), "%s/smbcacls", root);
+	text = xasprintf("#!/bin/sh\n"
+			 "for a; do case $a in\n"
+			 "--authentication-file=*) f=${a#*=};;\n"
+			 "--configfile=*) c=${a#*=};;\n"
+			 "esac; done\n"
+			 "cat \"$f\" >%s/auth\n"
+			 ": >\"${c%%/*}/gencache.tdb\"\n"
+			 "sleep 30 & echo $! >%s/sleep\n"
+			 "echo $$ >%s/pid.tmp && mv %s/pid.tmp %s/pid\n"
+			 "wait\n",
+			 rec, rec, rec, rec, rec);
+	assert_int_equal(write_file(path, text), 0);
+	free(text);
+	assert_int_equal(chmod(path, 0700), 0);
+	text = xasprintf("%s:%s", root, old_path);
+	setenv("PATH", text, 1);
+	free(text);
+	setenv("TMPDIR", tmp, 1);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		acl_get_in_child();
+	snprintf(path, sizeof(path), "%s/pid", rec);
+	assert_int_equal(wait_for(path), 0);
+	tool = read_pid(path);
+	snprintf(path, sizeof(path), "%s/sleep", rec);
+	sleeper = read_pid(path);
+
+	/* It got the password, but not through argv. */
+	snprintf(path, sizeof(path), "%s/auth", rec);
+	text = slurp(path, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "password = " PASSWORD "\n"));
+	free(text);
+	snprintf(path, sizeof(path), "/proc/%lld/cmdline", tool);
+	text = slurp(path, &len);
+	assert_non_null(text);
+	assert_null(memmem(text, len, PASSWORD, strlen(PASSWORD)));
+	assert_non_null(memmem(text, len, "--authentication-file=",
+			       strlen("--authentication-file=")));
+	free(text);
+
+	/* While it runs: no secret on disk, nothing for others. */
+	walk(tmp);
+	assert_int_equal(seen.with_secret, 0);
+	assert_int_equal(seen.readable, 0);
+	assert_true(seen.files >= 3); /* smb.conf, owner, gencache.tdb */
+
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	kill((pid_t)tool, SIGKILL);
+	kill((pid_t)sleeper, SIGKILL);
+	walk(tmp);
+	assert_int_equal(seen.with_secret, 0);
+	assert_true(seen.dirs > 1); /* the killed run's directory is left */
+
+	/* The next run sweeps it (and makes its own, then removes it). */
+	s = xcalloc(1, sizeof(*s));
+	assert_int_equal(ipam_smb_private_dir_make(s), 0);
+	walk(tmp);
+	assert_int_equal(seen.dirs, 3); /* tmp, ours, ours/private */
+	assert_int_equal(seen.readable, 0);
+	ipam_smb_private_dir_remove(s->dir);
+	walk(tmp);
+	assert_int_equal(seen.dirs, 1);
+	free(s->dir);
+	free(s->conf);
+	free(s);
+
+	setenv("PATH", old_path, 1);
+	if (old_tmp)
+		setenv("TMPDIR", old_tmp, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old_path);
+	free(old_tmp);
+	tmpdir_remove(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_refused_servers),
 		cmocka_unit_test(test_authfile),
 		cmocka_unit_test(test_connect_refuses_before_network),
+		cmocka_unit_test(test_secret_after_kill),
 	};
 
 	return cmocka_run_group_tests_name("smb", tests, NULL, NULL);

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -215,6 +217,34 @@ static void test_unreadable_paths(void **state)
 	tmpdir_remove(dir);
 }
 
+/* A FIFO given with -c or found in a directory is refused by name, at
+ * once: the alarm fails the test rather than let it hang. */
+static void test_fifo_refused(void **state)
+{
+	struct ipam_diags diags = {0};
+	struct ipam_desired *d = NULL;
+	char *dir = tmpdir_make();
+	char *fifo = xasprintf("%s/10-pipe.yaml", dir);
+	char *base = xasprintf("%s/00-base.yaml", dir);
+
+	(void)state;
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	assert_int_equal(ipam_config_load(&d, fifo, &diags), IPAM_EIO);
+	assert_non_null(strstr(ipam_error_last(), fifo));
+	assert_non_null(strstr(ipam_error_last(), "not a regular file"));
+	assert_int_equal(write_file(base, BASE), 0);
+	assert_int_equal(ipam_config_load(&d, dir, &diags), IPAM_EIO);
+	assert_non_null(strstr(ipam_error_last(), fifo));
+	alarm(0);
+	assert_null(d);
+	unlink(fifo);
+	unlink(base);
+	free(fifo);
+	free(base);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +256,7 @@ int main(void)
 			test_parse_error_in_one_file_skips_cross_file_rules),
 		cmocka_unit_test(test_load_directory_sorted),
 		cmocka_unit_test(test_unreadable_paths),
+		cmocka_unit_test(test_fifo_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

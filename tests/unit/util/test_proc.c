@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -129,6 +130,34 @@ static void test_run_stdin_and_descriptors(void **state)
 	assert_int_equal(r.status, 1);
 	ipam_proc_result_release(&r);
 	close(fd);
+}
+
+/* A descriptor handed over arrives as 3 and is readable by name; others
+ * above 2 stay closed. */
+static void test_run_pass_fd(void **state)
+{
+	const char *argv[] = {"sh", "-c",
+			      "cat /dev/fd/3; ls /proc/self/fd | sort -n | "
+			      "tr '\\n' ' '",
+			      NULL};
+	struct ipam_proc_opts o = {.timeout = 10};
+	struct ipam_proc_result r;
+	int p[2], high;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	high = fcntl(p[0], F_DUPFD_CLOEXEC, 20);
+	assert_true(high >= 20);
+	assert_int_equal(write(p[1], "secret\n", 7), 7);
+	close(p[1]);
+	o.pass_fd = high;
+	assert_int_equal(ipam_proc_run(&r, argv, &o), 0);
+	assert_int_equal(r.status, 0);
+	/* 0-2, 3, and the one ls itself opens on /proc/self/fd */
+	assert_string_equal(r.out.buf, "secret\n0 1 2 3 4 ");
+	ipam_proc_result_release(&r);
+	close(high);
+	close(p[0]);
 }
 
 static void write_hello(int fd, void *ctx)
@@ -259,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_run_timeout_kills),
 		cmocka_unit_test(test_run_missing_program),
 		cmocka_unit_test(test_run_stdin_and_descriptors),
+		cmocka_unit_test(test_run_pass_fd),
 		cmocka_unit_test(test_call_collects_output),
 		cmocka_unit_test(test_call_deadline_kills),
 		cmocka_unit_test(test_identity_of_self),
