@@ -112,7 +112,8 @@ int ipam_run_prepare(struct ipam_run *run);
  * removes more; the hooks are told (refused). */
 int ipam_run_safety(struct ipam_run *run);
 
-/* IPAM_ERROR when a domain was seen incompletely: the plan is not exact. */
+/* IPAM_ECONFLICT when something not ipamctl's stands in the way, IPAM_ERROR
+ * when a domain was seen incompletely: the plan is not exact. */
 int ipam_run_complete(const struct ipam_run *run);
 
 /* The caller's apply, or the reconciler's (journalled under the run). */
