@@ -30,7 +30,8 @@
  *  (4) a plan removing more than safety.maxRemovals is refused (exit 1, AD
  *      unchanged), and applies with --allow-removals N;
  *  (5) a saved plan is refused as stale once AD or the desired state
- *      changed, and applies when nothing did;
+ *      changed, or when an action in it was edited, and applies when
+ *      nothing did;
  *  (6) two applies at once: one applies, the other exits 1 naming the lock
  *      holder; no GPO made twice;
  *  (7) kill -9 of a fresh apply on a clean domain during discovery, during
@@ -1431,11 +1432,32 @@ static void test_4_max_removals(void **state)
 
 /* ---- (5) a saved plan --------------------------------------------------- */
 
+/* A copy of the saved plan at from with its first action's target
+ * changed, as a hand edit would. */
+static void edited_plan(const char *from, const char *to)
+{
+	static const char key[] = "\"target\": \"";
+	size_t len;
+	char *text = lab_read_file(from, 1 << 24, &len), *p = NULL, *q = NULL;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!text || !(p = strstr(text, key)) ||
+	    !(q = strchr(p + sizeof(key) - 1, '"')))
+		fail_msg("no action target in %s", from);
+	strbuf_add(&sb, text, (size_t)(p - text) + sizeof(key) - 1);
+	strbuf_addstr(&sb, "edited.example.test");
+	strbuf_addstr(&sb, q);
+	assert_int_equal(lab_write_file(to, sb.buf, sb.len), 0);
+	strbuf_release(&sb);
+	free(text);
+}
+
 static void test_5_saved_plan(void **state)
 {
 	const int c = 1;
 	char *f1 = xasprintf("%s/plan5.json", tmpdir);
 	char *f2 = xasprintf("%s/plan5b.json", tmpdir);
+	char *f3 = xasprintf("%s/plan5c.json", tmpdir);
 	char **dhcp_before, **dhcp_after, *v;
 	struct ipam_node *plan;
 	struct lab_run res;
@@ -1493,6 +1515,21 @@ static void test_5_saved_plan(void **state)
 	need_action(plan, "filter_add", F[2].domain, "IPAM1_DHCP",
 		    SRV[S_BDHCP1].name, NULL, "saved plan");
 	ipam_node_free(plan);
+	/* its first action's target edited: not what was reviewed */
+	edited_plan(f2, f3);
+	labad_run_ipamctl(&res, "apply", f3, "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 1, "ipamctl apply PLAN (an action edited)");
+	if (!strstr(res.err, "action 1's target") ||
+	    !strstr(res.err, "edited.example.test"))
+		fail_msg("%s", lab_run_describe(&res, "ipamctl apply PLAN "
+						      "(an action edited): "
+						      "no word of the "
+						      "difference"));
+	lab_run_free(&res);
+	v = link_option(c, GPO_DNS);
+	if (v)
+		fail_msg("a refused edited plan linked IPAM1_DNS (%s)", v);
 	labad_run_ipamctl(&res, "apply", f2, "-c", cfg[CFG_A], "--auto-approve",
 			  NULL);
 	labad_expect_exit(&res, 0,
@@ -1506,6 +1543,7 @@ static void test_5_saved_plan(void **state)
 	lab_strv_free(dhcp_after);
 	free(f1);
 	free(f2);
+	free(f3);
 	printf("(5) saved plan: %.1f s\n", labad_now_s() - t0);
 }
 
