@@ -40,7 +40,9 @@
  *      normal apply converges, no GPO or IPAMUG twice; and (7b) what a run
  *      killed between a GPO's container and its children, or in making
  *      its SYSVOL folder, leaves (made by hand, so that these points are
- *      hit every time) is made whole.
+ *      hit every time) is made whole; (7c) a GPO IPAM1_DNS made by hand
+ *      before the first apply is a conflict: plan --detailed-exitcode,
+ *      drift and apply exit 1 naming it, and apply writes nothing there.
  *
  * Discovery binds UDP 68: the test holds the lab's DHCP client lock too.
  * IPAM_RECTEST_KEEP=1 keeps the GPOs and IPAMUG at the end.
@@ -1333,6 +1335,11 @@ static void test_3b_frozen_dc_removes_nothing(void **state)
 						      "expected"));
 	printf("plan with the branch DC frozen: exit %d\n%s", res.exit_code,
 	       res.err);
+	if (strstr(res.out, "AD matches") ||
+	    !strstr(res.out, "skipped removal: "))
+		fail_msg("%s", lab_run_describe(&res, "ipamctl plan (branch "
+						      "DC frozen): skipped "
+						      "removals not listed"));
 	lab_run_free(&res);
 	labad_schema_ok_file("plan", out);
 	plan = parse_json_file(out);
@@ -1349,6 +1356,12 @@ static void test_3b_frozen_dc_removes_nothing(void **state)
 	if (!reason_has(jseq(plan, "incomplete_domains", "plan"), F[b].domain,
 			"reason", "incomplete"))
 		fail_msg("incomplete_domains does not list %s", F[b].domain);
+	if (!reason_has(jseq(plan, "skipped_removals", "plan"), F[b].domain,
+			"what", SRV[S_BDHCP1].name) ||
+	    !reason_has(jseq(plan, "skipped_removals", "plan"), F[b].domain,
+			"what", "IPAM1_DHCP"))
+		fail_msg("skipped_removals does not name %s in IPAM1_DHCP",
+			 SRV[S_BDHCP1].name);
 	ipam_node_free(plan);
 	labad_run_ipamctl_env(&res, env, "apply", out, "-c", cfg[CFG_C],
 			      "--auto-approve", NULL);
@@ -1982,6 +1995,58 @@ static void test_7b_half_made_gpos_converge(void **state)
 	printf("(7b) half-made GPOs: %.1f s\n", labad_now_s() - t0);
 }
 
+/* ---- (7c) a hand-made GPO of an IPAM name is a conflict ---------------- */
+
+/* ipamctl CMD on CFG_A must exit 1 naming the conflict. */
+static void expect_conflict(const char *cmd, const char *extra)
+{
+	struct lab_run res;
+	char *what = xasprintf("ipamctl %s (a hand-made IPAM1_DNS)", cmd);
+
+	labad_run_ipamctl(&res, cmd, "-c", cfg[CFG_A], extra, NULL);
+	labad_expect_exit(&res, 1, what);
+	if (!strstr(res.err, "conflict") || !strstr(res.err, "IPAM1_DNS") ||
+	    strstr(res.out, "AD matches") || strstr(res.out, "No drift."))
+		fail_msg("%s", lab_run_describe(&res, what));
+	printf("%s: %s", what, res.err);
+	lab_run_free(&res);
+	free(what);
+}
+
+static void test_7c_hand_made_gpo_conflict(void **state)
+{
+	const int c = 1;
+	const char *args[] = {"gpo", "create", labad_gpo_name[GPO_DNS], NULL};
+	size_t count[LABAD_NGPO];
+	struct lab_run res;
+	double t0 = labad_now_s();
+
+	(void)state;
+	/* before the first apply in corp: someone's own GPO named IPAM1_DNS */
+	labad_remove_leftovers(&F[c]);
+	labad_samba_tool_ok(c, args, &res);
+	lab_run_free(&res);
+	expect_conflict("plan", "--detailed-exitcode");
+	expect_conflict("drift", NULL);
+	expect_conflict("apply", "--auto-approve");
+	/* nothing was written in corp */
+	labad_list_gpos(c, NULL, count);
+	if (count[GPO_DHCP] || count[GPO_DNS] != 1 || count[GPO_DC_NPS])
+		fail_msg("IPAM1_* GPOs in %s after an apply refused for a "
+			 "conflict: %zu %zu %zu",
+			 F[c].domain, count[GPO_DHCP], count[GPO_DNS],
+			 count[GPO_DC_NPS]);
+	/* resolved (the GPO gone): converges */
+	labad_remove_leftovers(&F[c]);
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 0, "ipamctl apply (conflict resolved)");
+	lab_run_free(&res);
+	plan_clean(CFG_A, "an apply after the conflict was resolved");
+	check_domain(c);
+	printf("(7c) hand-made GPO: %.1f s\n", labad_now_s() - t0);
+}
+
 /* ---- (8) remove: true takes out what ipamctl made in a domain --------- */
 
 static void test_8_remove_domain(void **state)
@@ -2141,6 +2206,7 @@ int main(void)
 		cmocka_unit_test(test_6_concurrent_applies),
 		cmocka_unit_test(test_7_kill_9),
 		cmocka_unit_test(test_7b_half_made_gpos_converge),
+		cmocka_unit_test(test_7c_hand_made_gpo_conflict),
 		/* last: it takes the branch GPOs out */
 		cmocka_unit_test(test_8_remove_domain),
 	};
