@@ -83,6 +83,9 @@ struct ipam_run {
 	/* Filled by the steps. */
 	long long id; /* the run record, 0 when none */
 	bool locked, prepared, applied;
+	/* The dead holder whose lock begin took over ("apply (pid 42 on
+	 * host) since ..."), NULL when none: the caller warns. */
+	char *took_over;
 	struct ipam_reconcile r;
 	struct ipam_apply_result res;
 	/* The summary recorded by end: the caller's when it set one before,

@@ -1892,6 +1892,20 @@ static void test_7_kill_9(void **state)
 	killed_apply(&k0, "kill-discovery", NULL, 0);
 	killed_apply(&k1, "kill-gpo-create", "gpo_create", 20);
 	expect_outcome(cfg[CFG_A], k0.pid, "interrupted");
+	/* and says whose lock it took over */
+	{
+		char *err = bg_text(&k1, true);
+		char *want = xasprintf("took over the reconciler lock of apply "
+				       "(pid %ld on ",
+				       (long)k0.pid);
+
+		if (!strstr(err, want))
+			fail_msg("the apply that took the stale lock over "
+				 "did not warn '%s...': %s",
+				 want, err);
+		free(want);
+		free(err);
+	}
 	converge_after(&k1);
 
 	/* in a GPO's DACL and SYSVOL folder ACL write */
