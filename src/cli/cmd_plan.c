@@ -247,7 +247,7 @@ static int write_file(const char *path, const char *data, size_t len)
 }
 
 static const struct ipam_node *node_get(const struct ipam_node *m,
-				       const char *key)
+					const char *key)
 {
 	for (size_t i = 0; m && m->kind == IPAM_NODE_MAP && i < m->nr; i++)
 		if (!strcmp(m->keys[i]->str, key))
@@ -324,8 +324,7 @@ static int read_saved(struct ipam_node **root, const char *path)
 }
 
 /* A scalar as the message shows it. */
-static const char *scalar_text(const struct ipam_node *n, char *buf,
-			       size_t len)
+static const char *scalar_text(const struct ipam_node *n, char *buf, size_t len)
 {
 	if (!n)
 		return "(absent)";
@@ -392,15 +391,14 @@ static int action_same(const char *path, size_t i,
 
 		if (!strcmp(key, "source") || scalar_same(v, fresh->items[k]))
 			continue;
-		return ipam_error_set(IPAM_ECONFLICT,
-				      "the saved plan '%s' differs from the "
-				      "plan now: action %zu's %s is '%s' in "
-				      "the file, '%s' now; refused (what is "
-				      "applied must be what was reviewed)",
-				      path, i + 1, key,
-				      scalar_text(v, b1, sizeof(b1)),
-				      scalar_text(fresh->items[k], b2,
-						  sizeof(b2)));
+		return ipam_error_set(
+			IPAM_ECONFLICT,
+			"the saved plan '%s' differs from the "
+			"plan now: action %zu's %s is '%s' in "
+			"the file, '%s' now; refused (what is "
+			"applied must be what was reviewed)",
+			path, i + 1, key, scalar_text(v, b1, sizeof(b1)),
+			scalar_text(fresh->items[k], b2, sizeof(b2)));
 	}
 	return 0;
 }

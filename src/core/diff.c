@@ -952,10 +952,10 @@ static void skip_unread(struct ctx *c, const struct ipam_applied_domain *ad)
 				  : IPAM_MANAGE_UNSPECIFIED;
 			bool gone = !s || s->status == IPAM_INV_GONE;
 
-			if (!gone && (m == IPAM_MANAGE_UNSPECIFIED ||
-				      (m == IPAM_MANAGE_MANAGED &&
-				       (ipam_gpos_for_roles(s->roles) &
-					(1u << k)))))
+			if (!gone &&
+			    (m == IPAM_MANAGE_UNSPECIFIED ||
+			     (m == IPAM_MANAGE_MANAGED &&
+			      (ipam_gpos_for_roles(s->roles) & (1u << k)))))
 				continue; /* wanted, or nothing changes */
 			strbuf_reset(&what);
 			strbuf_addf(&what, "%s from %s%s's filtering",

@@ -593,8 +593,7 @@ void ipam_plan_render_markdown(struct strbuf *f, const struct ipam_plan_doc *r,
 			md_cell(f, p->notes[i]);
 			strbuf_addch(f, '\n');
 		}
-	if (p->nr_incomplete || p->nr_skipped || p->nr_conflicts ||
-	    other_notes)
+	if (p->nr_incomplete || p->nr_skipped || p->nr_conflicts || other_notes)
 		strbuf_addch(f, '\n');
 	strbuf_addf(f, "<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
 		    r->git_commit ? ", commit `" : "",

@@ -485,10 +485,11 @@ static void test_5_bad_saved_plan_file(void **state)
 				  "--auto-approve", NULL);
 		if (res.timed_out || res.exit_code != 1 ||
 		    !strstr(res.err, bad[i][0]) || !strstr(res.err, bad[i][1]))
-			fail_msg("%s", lab_run_describe(&res, "ipamctl apply "
-							      "with a bad "
-							      "saved plan: exit "
-							      "1 naming it"));
+			fail_msg("%s",
+				 lab_run_describe(&res, "ipamctl apply "
+							"with a bad "
+							"saved plan: exit "
+							"1 naming it"));
 		lab_run_free(&res);
 	}
 	after = history();
