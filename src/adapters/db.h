@@ -127,10 +127,13 @@ int ipam_db_applied_store(struct ipam_db *db, long long run_id,
  * time.  Waits up to timeout_s seconds (0: not at all) while a live
  * process holds it.  A lock held by a process that no longer runs on this
  * host is stale: it is taken over (and that process's runs still marked
- * 'running' become 'interrupted').  Held at the timeout: IPAM_ECONFLICT,
- * the message naming the holder (host, pid, command, since when).
+ * 'running' become 'interrupted'), and took_over (when not NULL) says
+ * whose it was -- command, pid, host, since when -- for the caller to
+ * warn; it is left as it was when no lock was taken over.  Held at the
+ * timeout: IPAM_ECONFLICT, the message naming the holder.
  */
-int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s);
+int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s,
+		 struct strbuf *took_over);
 /* Release the lock if this process holds it. */
 int ipam_db_unlock(struct ipam_db *db);
 /* Remove the lock whoever holds it (`ipamctl db unlock`, for a holder on

@@ -10,6 +10,7 @@
 #include "db_internal.h"
 #include "error.h"
 #include "proc.h"
+#include "strbuf.h"
 #include "banned.h"
 
 /* ---- the reconciler lock ---- */
@@ -97,7 +98,7 @@ static int interrupt_runs(struct ipam_db *db, const struct lock_holder *h)
  * both see the lock free: *taken, or h says who holds it.
  */
 static int lock_try(struct ipam_db *db, const char *command, const char *host,
-		    struct lock_holder *h, int *taken)
+		    struct lock_holder *h, int *taken, struct strbuf *took_over)
 {
 	long long pid = (long long)getpid();
 	sqlite3_stmt *st;
@@ -140,6 +141,12 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 		goto out;
 	if (held)
 		err = interrupt_runs(db, h);
+	if (held && !err && took_over) {
+		strbuf_reset(took_over);
+		strbuf_addf(took_over, "%s (pid %lld on %s) since %s",
+			    h->command ? h->command : "?", h->pid,
+			    h->host ? h->host : "?", h->since ? h->since : "?");
+	}
 	if (!err)
 		err = ipam_db_sql_prepare(
 			db, &st,
@@ -191,7 +198,8 @@ static void sleep_ms(long long ms)
 	nanosleep(&ts, NULL);
 }
 
-int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s)
+int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s,
+		 struct strbuf *took_over)
 {
 	long long limit = timeout_s > 0 ? timeout_s * 1000LL : 0, left;
 	struct lock_holder h = {0};
@@ -203,7 +211,7 @@ int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		holder_release(&h);
-		err = lock_try(db, command, host, &h, &taken);
+		err = lock_try(db, command, host, &h, &taken, took_over);
 		if (err || taken)
 			break;
 		left = limit - elapsed_ms(&start);

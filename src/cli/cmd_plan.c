@@ -1,9 +1,11 @@
 /* ipamctl plan | apply | drift: the reconciler's commands. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -57,6 +59,7 @@ static int plan_option(struct cli *cli, void *opts, int id, const char *arg);
 static int plan_check(struct cli *cli, void *opts, int argc, char **argv);
 static int plan_ready(struct cli *cli, void *opts);
 static int plan_run(struct cli *cli, void *opts, int argc, char **argv);
+static int read_saved(struct ipam_node **root, const char *path);
 
 const struct command cmd_plan_def = {
 	.name = "plan",
@@ -204,6 +207,17 @@ static int plan_check(struct cli *cli, void *opts, int argc, char **argv)
 	if (cli->output == IPAM_OUT_YAML ||
 	    (o->mode == MODE_APPLY && cli->output == IPAM_OUT_MARKDOWN))
 		return cli_usage_error(cli->cmd, "unsupported output format");
+	/* A file that is no saved plan is said before anything else is
+	 * done: no lock, no run recorded, no word to AD. */
+	if (o->in) {
+		struct ipam_node *root;
+
+		if (read_saved(&root, o->in)) {
+			log_error("%s", ipam_error_last());
+			return IPAM_EXIT_ERROR;
+		}
+		ipam_node_free(root);
+	}
 	return 0;
 }
 
@@ -232,42 +246,200 @@ static int write_file(const char *path, const char *data, size_t len)
 	return 0;
 }
 
-static const char *node_str(const struct ipam_node *m, const char *key)
+static const struct ipam_node *node_get(const struct ipam_node *m,
+					const char *key)
 {
 	for (size_t i = 0; m && m->kind == IPAM_NODE_MAP && i < m->nr; i++)
-		if (!strcmp(m->keys[i]->str, key) &&
-		    m->items[i]->kind == IPAM_NODE_STR)
-			return m->items[i]->str;
+		if (!strcmp(m->keys[i]->str, key))
+			return m->items[i];
 	return NULL;
 }
 
-/* A saved plan still holds: same desired state, same observations. */
-static int check_saved(const char *path, const struct ipam_reconcile *r)
+static const char *node_str(const struct ipam_node *m, const char *key)
+{
+	const struct ipam_node *v = node_get(m, key);
+
+	return v && v->kind == IPAM_NODE_STR ? v->str : NULL;
+}
+
+/* A saved plan is a few hundred kilobytes; more is not one of ours. */
+#define SAVED_PLAN_MAX (64u << 20)
+
+/*
+ * The saved plan's JSON.  Opened without blocking and checked to be a
+ * regular file first: a FIFO would hang the open or the read, a device
+ * such as /dev/zero would never end.
+ */
+static int read_saved(struct ipam_node **root, const char *path)
 {
 	struct strbuf buf = STRBUF_INIT;
-	struct ipam_node *root = NULL;
-	FILE *f = fopen(path, "r");
-	const char *cd, *fp;
 	char chunk[8192];
-	size_t n;
-	int rc = 0;
+	struct stat sb;
+	ssize_t n;
+	int fd, rc = 0;
 
-	if (!f)
+	*root = NULL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
 		return ipam_error_set(IPAM_EIO, "cannot read plan '%s': %s",
 				      path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		strbuf_add(&buf, chunk, n);
-	fclose(f);
-	rc = ipam_json_parse(&root, path, buf.buf, buf.len);
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode))
+		rc = ipam_error_set(IPAM_EINVAL,
+				    "plan '%s' is not a regular file", path);
+	else if ((unsigned long long)sb.st_size > SAVED_PLAN_MAX)
+		rc = ipam_error_set(IPAM_EINVAL,
+				    "plan '%s' is larger than %u MiB: not a "
+				    "saved ipamctl plan",
+				    path, SAVED_PLAN_MAX >> 20);
+	while (!rc && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = ipam_error_set(IPAM_EIO,
+					    "cannot read plan '%s': %s", path,
+					    strerror(errno));
+		else if (buf.len + (size_t)n > SAVED_PLAN_MAX)
+			rc = ipam_error_set(IPAM_EINVAL,
+					    "plan '%s' is larger than %u MiB: "
+					    "not a saved ipamctl plan",
+					    path, SAVED_PLAN_MAX >> 20);
+		else
+			strbuf_add(&buf, chunk, (size_t)n);
+	}
+	close(fd);
+	if (!rc)
+		rc = ipam_json_parse(root, path, buf.buf, buf.len);
 	strbuf_release(&buf);
+	if (!rc && (!node_str(*root, "config_digest") ||
+		    !node_str(*root, "observed_fingerprint") ||
+		    !node_get(*root, "actions") ||
+		    node_get(*root, "actions")->kind != IPAM_NODE_SEQ))
+		rc = ipam_error_set(IPAM_EINVAL,
+				    "'%s' is not a saved ipamctl plan", path);
+	if (rc) {
+		ipam_node_free(*root);
+		*root = NULL;
+	}
+	return rc;
+}
+
+/* A scalar as the message shows it. */
+static const char *scalar_text(const struct ipam_node *n, char *buf, size_t len)
+{
+	if (!n)
+		return "(absent)";
+	switch (n->kind) {
+	case IPAM_NODE_STR:
+		return n->str;
+	case IPAM_NODE_INT:
+		snprintf(buf, len, "%lld", n->num);
+		return buf;
+	case IPAM_NODE_BOOL:
+		return n->boolean ? "true" : "false";
+	case IPAM_NODE_NULL:
+		return "null";
+	default:
+		return "(not a scalar)";
+	}
+}
+
+static bool scalar_same(const struct ipam_node *a, const struct ipam_node *b)
+{
+	if (!a || !b || a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case IPAM_NODE_STR:
+		return a->len == b->len && !memcmp(a->str, b->str, a->len);
+	case IPAM_NODE_INT:
+		return a->num == b->num;
+	case IPAM_NODE_BOOL:
+		return a->boolean == b->boolean;
+	case IPAM_NODE_NULL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Whether a saved action is the fresh one, field by field; "source" (where
+ * the desired state asks for it: a path that differs between checkouts) is
+ * provenance, not part of what is done.  0, or the first difference.
+ */
+static int action_same(const char *path, size_t i,
+		       const struct ipam_node *saved,
+		       const struct ipam_node *fresh)
+{
+	char b1[32], b2[32];
+
+	if (!saved || saved->kind != IPAM_NODE_MAP)
+		return ipam_error_set(IPAM_ECONFLICT,
+				      "the saved plan '%s' was edited: action "
+				      "%zu is not an object",
+				      path, i + 1);
+	for (size_t k = 0; k < saved->nr; k++)
+		if (strcmp(saved->keys[k]->str, "source") &&
+		    !node_get(fresh, saved->keys[k]->str))
+			return ipam_error_set(
+				IPAM_ECONFLICT,
+				"the saved plan '%s' was edited: action %zu "
+				"has '%s', which no action has",
+				path, i + 1, saved->keys[k]->str);
+	for (size_t k = 0; k < fresh->nr; k++) {
+		const char *key = fresh->keys[k]->str;
+		const struct ipam_node *v = node_get(saved, key);
+
+		if (!strcmp(key, "source") || scalar_same(v, fresh->items[k]))
+			continue;
+		return ipam_error_set(
+			IPAM_ECONFLICT,
+			"the saved plan '%s' differs from the "
+			"plan now: action %zu's %s is '%s' in "
+			"the file, '%s' now; refused (what is "
+			"applied must be what was reviewed)",
+			path, i + 1, key, scalar_text(v, b1, sizeof(b1)),
+			scalar_text(fresh->items[k], b2, sizeof(b2)));
+	}
+	return 0;
+}
+
+/* The saved actions are exactly those the plan now holds. */
+static int check_actions(const char *path, const struct ipam_node *root,
+			 const struct ipam_reconcile *r)
+{
+	struct ipam_plan_doc doc = ipam_reconcile_doc(r);
+	struct ipam_node *now = ipam_plan_to_node(&doc, false);
+	const struct ipam_node *saved = node_get(root, "actions"),
+			       *fresh = node_get(now, "actions");
+	int rc = 0;
+
+	if (saved->nr != fresh->nr)
+		rc = ipam_error_set(IPAM_ECONFLICT,
+				    "the saved plan '%s' differs from the "
+				    "plan now: %zu action%s in the file, %zu "
+				    "now; refused (what is applied must be "
+				    "what was reviewed)",
+				    path, saved->nr, saved->nr == 1 ? "" : "s",
+				    fresh->nr);
+	for (size_t i = 0; !rc && i < fresh->nr; i++)
+		rc = action_same(path, i, saved->items[i], fresh->items[i]);
+	ipam_node_free(now);
+	return rc;
+}
+
+/* A saved plan still holds: same desired state, same observations, and
+ * the same actions as those computed now. */
+static int check_saved(const char *path, const struct ipam_reconcile *r)
+{
+	struct ipam_node *root;
+	const char *cd, *fp;
+	int rc = read_saved(&root, path);
+
 	if (rc)
 		return rc;
 	cd = node_str(root, "config_digest");
 	fp = node_str(root, "observed_fingerprint");
-	if (!cd || !fp)
-		rc = ipam_error_set(IPAM_EINVAL,
-				    "'%s' is not a saved ipamctl plan", path);
-	else if (strcmp(cd, r->config_digest))
+	if (strcmp(cd, r->config_digest))
 		rc = ipam_error_set(IPAM_ECONFLICT,
 				    "the saved plan '%s' is stale: the desired "
 				    "state changed since it was made (config "
@@ -279,6 +451,8 @@ static int check_saved(const char *path, const struct ipam_reconcile *r)
 				    "inventory changed since it was made; make "
 				    "a new plan",
 				    path);
+	else
+		rc = check_actions(path, root, r);
 	ipam_node_free(root);
 	return rc;
 }
@@ -429,6 +603,10 @@ static int plan_run(struct cli *cli, void *opts, int argc, char **argv)
 	run.progress = cli->progress;
 	run.source = cli_config_path(cli);
 	ret = ipam_run_begin(&run);
+	if (run.took_over)
+		log_warn("took over the reconciler lock of %s, which is no "
+			 "longer running; its run is marked interrupted",
+			 run.took_over);
 	if (!ret) {
 		run.commit =
 			cli_checkout_commit(commit, sizeof(commit), run.source);

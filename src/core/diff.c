@@ -253,6 +253,18 @@ static void skip(struct ctx *c, const char *what)
 	s->reason = xstrdup(c->why_not ? c->why_not : "domain incomplete");
 }
 
+static void conflict(struct ctx *c, const char *what, const char *reason)
+{
+	struct ipam_plan *p = c->p;
+	struct ipam_conflict *k;
+
+	ALLOC_GROW(p->conflicts, p->nr_conflicts + 1, p->alloc_conflicts);
+	k = &p->conflicts[p->nr_conflicts++];
+	k->domain = xstrdup(c->dom->name);
+	k->what = xstrdup(what);
+	k->reason = xstrdup(reason);
+}
+
 static void note(struct ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -603,12 +615,21 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 	bool was = ag && ag->guid;
 	const char *drift_or = c->desired_changed ? "" : "drift: ";
 
+	struct strbuf what = STRBUF_INIT;
+
 	(void)st;
+	/* Left alone, and said as a conflict: the GPO the desired state
+	 * needs cannot be made while someone else's holds its name. */
 	if (g->same_name > 1) {
 		note(c,
 		     "%zu GPOs are named %s: ipamctl leaves them alone "
 		     "until only one remains",
 		     g->same_name, g->name);
+		strbuf_addf(&what, "%zu GPOs named %s", g->same_name, g->name);
+		conflict(c, what.buf,
+			 "ipamctl cannot tell which is its own: delete the "
+			 "extra ones");
+		strbuf_release(&what);
 		return;
 	}
 	if (g->exists && !g->owned) {
@@ -616,6 +637,12 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 		     "GPO %s %s was not created by ipamctl: left alone (take "
 		     "it over with ipamctl provision --adopt)",
 		     g->name, g->guid);
+		strbuf_addf(&what, "GPO %s %s", g->name, g->guid);
+		conflict(c, what.buf,
+			 "not created by ipamctl, so never changed by it: "
+			 "take it over with ipamctl provision --adopt, or "
+			 "delete or rename it");
+		strbuf_release(&what);
 		return;
 	}
 	if (!g->exists) {
@@ -894,6 +921,70 @@ static int cmp_actions(const void *x, const void *y)
 	return strcmp(a->target, b->target);
 }
 
+/*
+ * The GPO state could not be read: what the last apply put in place is
+ * all there is to go by.  The removals the desired state asks of it are
+ * listed as skipped, so that nobody takes the plan for complete.
+ */
+static void skip_unread(struct ctx *c, const struct ipam_applied_domain *ad)
+{
+	const char *prefix = c->in->d->gpo_prefix.value;
+	struct strbuf what = STRBUF_INIT;
+
+	for (size_t k = 0; ad && k < IPAM_GPO_COUNT; k++) {
+		const struct ipam_applied_gpo *ag = &ad->gpos[k];
+		const char *sfx = ipam_pol_gpo_suffix((enum ipam_pol_gpo)k);
+
+		if (!ag->guid)
+			continue;
+		if (c->dom->remove) {
+			strbuf_reset(&what);
+			strbuf_addf(&what, "GPO %s%s %s (unlink and delete)",
+				    prefix ? prefix : "", sfx, ag->guid);
+			skip(c, what.buf);
+			continue;
+		}
+		for (size_t i = 0; i < ag->nr_filter; i++) {
+			const struct ipam_inv_server *s =
+				by_sid(c->inv, ag->filter_sids[i]);
+			enum ipam_manageability m =
+				s ? manage(c->in->d, c->inv, s)
+				  : IPAM_MANAGE_UNSPECIFIED;
+			bool gone = !s || s->status == IPAM_INV_GONE;
+
+			if (!gone &&
+			    (m == IPAM_MANAGE_UNSPECIFIED ||
+			     (m == IPAM_MANAGE_MANAGED &&
+			      (ipam_gpos_for_roles(s->roles) & (1u << k)))))
+				continue; /* wanted, or nothing changes */
+			strbuf_reset(&what);
+			strbuf_addf(&what, "%s from %s%s's filtering",
+				    s ? s->name : ag->filter_sids[i],
+				    prefix ? prefix : "", sfx);
+			skip(c, what.buf);
+		}
+	}
+	if (ad && ad->group && c->dom->remove)
+		skip(c, "IPAMUG and its DC grants");
+	strbuf_release(&what);
+}
+
+/* A conflict leaves the whole domain as it is: none of its actions. */
+static void drop_domain_actions(struct ipam_plan *p, size_t from)
+{
+	for (size_t i = from; i < p->nr; i++) {
+		struct ipam_action *a = &p->actions[i];
+
+		free(a->domain);
+		free(a->target);
+		free(a->sid);
+		free(a->before);
+		free(a->after);
+		free(a->reason);
+	}
+	p->nr = from;
+}
+
 void ipam_diff(struct ipam_plan *out, const struct ipam_diff_input *in)
 {
 	const struct ipam_desired *d = in->d;
@@ -909,6 +1000,7 @@ void ipam_diff(struct ipam_plan *out, const struct ipam_diff_input *in)
 		const struct ipam_gpo_state *st = in->gpo ? in->gpo[i] : NULL;
 		struct ctx c = {out, in, &w, dom, i, true, NULL, false};
 		struct strbuf why = STRBUF_INIT;
+		size_t nr_actions = out->nr, nr_conflicts = out->nr_conflicts;
 
 		for (size_t j = 0; in->obs && j < in->obs->nr_domains; j++)
 			if (!strcasecmp(in->obs->domains[j].name, dom->name))
@@ -941,6 +1033,10 @@ void ipam_diff(struct ipam_plan *out, const struct ipam_diff_input *in)
 			diff_remove_domain(&c, st);
 		else if (st && d->method == IPAM_METHOD_GPO)
 			diff_domain(&c, st, ad);
+		else if (d->method == IPAM_METHOD_GPO)
+			skip_unread(&c, ad);
+		if (out->nr_conflicts > nr_conflicts)
+			drop_domain_actions(out, nr_actions);
 		strbuf_release(&why);
 	}
 	/* Domains applied before and no longer desired: said, not pruned
@@ -984,17 +1080,14 @@ void ipam_plan_release(struct ipam_plan *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nr; i++) {
-		struct ipam_action *a = &p->actions[i];
-
-		free(a->domain);
-		free(a->target);
-		free(a->sid);
-		free(a->before);
-		free(a->after);
-		free(a->reason);
-	}
+	drop_domain_actions(p, 0);
 	free(p->actions);
+	for (size_t i = 0; i < p->nr_conflicts; i++) {
+		free(p->conflicts[i].domain);
+		free(p->conflicts[i].what);
+		free(p->conflicts[i].reason);
+	}
+	free(p->conflicts);
 	for (size_t i = 0; i < p->nr_skipped; i++) {
 		free(p->skipped[i].domain);
 		free(p->skipped[i].what);

@@ -11,7 +11,10 @@
  * state database's own) first, then creates, updates, links, filter adds,
  * filter removes, unlinks and deletes last.  A domain whose discovery or GPO
  * read is incomplete gets no removals (they are listed as skipped, with the
- * reason).
+ * reason; with no GPO state at all, those the last apply's record implies).
+ * An object ipamctl does not own standing where it would put its own (a
+ * GPO of an IPAM name made by hand) is a conflict: the domain gets no
+ * action at all until someone resolves it.
  *
  * Its types are the plan's and the action's, so are their names:
  * Prefixes: ipam_plan_, ipam_act_, ipam_gpos_
@@ -87,11 +90,21 @@ struct ipam_skipped {
 	char *reason;
 };
 
+/* Something not ipamctl's in the way of the desired state: the plan
+ * cannot be carried out in that domain until a person resolves it. */
+struct ipam_conflict {
+	char *domain;
+	char *what;
+	char *reason; /* and how to resolve it */
+};
+
 struct ipam_plan {
 	struct ipam_action *actions;
 	size_t nr, alloc;
 	struct ipam_skipped *skipped;
 	size_t nr_skipped, alloc_skipped;
+	struct ipam_conflict *conflicts;
+	size_t nr_conflicts, alloc_conflicts;
 	/* Domains whose discovery or GPO read was incomplete, with why. */
 	char **incomplete;
 	size_t nr_incomplete, alloc_incomplete;

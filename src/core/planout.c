@@ -242,6 +242,15 @@ struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
 		ipam_node_push(seq, m);
 	}
 	ipam_node_set(root, "skipped_removals", seq);
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	for (size_t i = 0; i < p->nr_conflicts; i++) {
+		m = ipam_node_new(IPAM_NODE_MAP);
+		ipam_node_set_str(m, "domain", p->conflicts[i].domain);
+		ipam_node_set_str(m, "what", p->conflicts[i].what);
+		ipam_node_set_str(m, "reason", p->conflicts[i].reason);
+		ipam_node_push(seq, m);
+	}
+	ipam_node_set(root, "conflicts", seq);
 	m = ipam_node_new(IPAM_NODE_MAP);
 	ipam_node_set(m, "create", ipam_node_int((long long)counts[0]));
 	ipam_node_set(m, "update", ipam_node_int((long long)counts[1]));
@@ -250,6 +259,11 @@ struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
 	ipam_node_set(m, "drift", ipam_node_int((long long)drift));
 	ipam_node_set(m, "skipped_removals",
 		      ipam_node_int((long long)p->nr_skipped));
+	ipam_node_set(m, "conflicts",
+		      ipam_node_int((long long)p->nr_conflicts));
+	ipam_node_set(m, "removals", ipam_node_int((long long)p->removals));
+	ipam_node_set(m, "max_removals",
+		      ipam_node_int((long long)r->d->max_removals));
 	ipam_node_set(m, "changes",
 		      ipam_node_bool(counts[0] + counts[1] + counts[2] > 0));
 	ipam_node_set(root, "summary", m);
@@ -268,6 +282,28 @@ static void summary_line(struct strbuf *sb, const struct ipam_plan_doc *r,
 			continue;
 		c[op_index(a->op)]++;
 		drift += a->origin == IPAM_ORIGIN_DRIFT;
+	}
+	if (!c[0] && !c[1] && !c[2] && r->plan->nr_conflicts) {
+		/* Never the all-clear while something stands in the way. */
+		strbuf_addf(sb,
+			    "No %s, but %zu conflict%s must be resolved "
+			    "first.",
+			    drift_only ? "drift found" : "changes planned",
+			    r->plan->nr_conflicts,
+			    r->plan->nr_conflicts == 1 ? "" : "s");
+		return;
+	}
+	if (!c[0] && !c[1] && !c[2] &&
+	    (r->plan->nr_skipped || r->plan->nr_incomplete)) {
+		strbuf_addf(sb,
+			    "No %s in what could be read: %zu domain%s seen "
+			    "incompletely, %zu removal%s skipped.",
+			    drift_only ? "drift" : "changes",
+			    r->plan->nr_incomplete,
+			    r->plan->nr_incomplete == 1 ? "" : "s",
+			    r->plan->nr_skipped,
+			    r->plan->nr_skipped == 1 ? "" : "s");
+		return;
 	}
 	if (!c[0] && !c[1] && !c[2]) {
 		strbuf_addstr(sb, drift_only ? "No drift."
@@ -412,6 +448,16 @@ void ipam_plan_render_text(struct strbuf *f, const struct ipam_plan_doc *r,
 		strbuf_addf(f, "skipped removal: %s: %s (%s)\n",
 			    p->skipped[i].domain, p->skipped[i].what,
 			    p->skipped[i].reason);
+	for (size_t i = 0; i < p->nr_conflicts; i++)
+		strbuf_addf(f, "conflict: %s: %s: %s\n", p->conflicts[i].domain,
+			    p->conflicts[i].what, p->conflicts[i].reason);
+	if (!drift_only && (long long)p->removals > r->d->max_removals)
+		strbuf_addf(f,
+			    "warning: %zu removal%s, more than "
+			    "safety.maxRemovals %lld: apply will refuse "
+			    "without --allow-removals %zu\n",
+			    p->removals, p->removals == 1 ? "" : "s",
+			    r->d->max_removals, p->removals);
 	summary_line(&sb, r, drift_only);
 	strbuf_addf(f, "%s\n", sb.buf);
 	strbuf_release(&sb);
@@ -532,13 +578,22 @@ void ipam_plan_render_markdown(struct strbuf *f, const struct ipam_plan_doc *r,
 		md_cell(f, p->skipped[i].reason);
 		strbuf_addstr(f, ")\n");
 	}
+	for (size_t i = 0; i < p->nr_conflicts; i++) {
+		strbuf_addstr(f, "- :x: conflict: ");
+		md_cell(f, p->conflicts[i].domain);
+		strbuf_addstr(f, ": ");
+		md_cell(f, p->conflicts[i].what);
+		strbuf_addstr(f, " (");
+		md_cell(f, p->conflicts[i].reason);
+		strbuf_addstr(f, ")\n");
+	}
 	for (size_t i = 0; other_notes && i < p->nr_notes; i++)
 		if (!drift_note(p->notes[i], NULL, NULL)) {
 			strbuf_addstr(f, "- note: ");
 			md_cell(f, p->notes[i]);
 			strbuf_addch(f, '\n');
 		}
-	if (p->nr_incomplete || p->nr_skipped || other_notes)
+	if (p->nr_incomplete || p->nr_skipped || p->nr_conflicts || other_notes)
 		strbuf_addch(f, '\n');
 	strbuf_addf(f, "<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
 		    r->git_commit ? ", commit `" : "",

@@ -288,6 +288,13 @@ int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
+	/* A conflicted domain is left as it is, its record too. */
+	for (size_t i = 0; i < r->plan.nr_conflicts; i++) {
+		size_t di = domain_index(r, r->plan.conflicts[i].domain);
+
+		if (di != (size_t)-1)
+			failed_domain[di] = true;
+	}
 	for (size_t i = 0; i < r->plan.nr && !rc; i++) {
 		const struct ipam_action *a = &r->plan.actions[i];
 
@@ -373,6 +380,16 @@ int ipam_reconcile_complete(const struct ipam_reconcile *r)
 {
 	const struct ipam_plan *p = &r->plan;
 
+	if (p->nr_conflicts)
+		return ipam_error_set(
+			IPAM_ECONFLICT,
+			"%zu conflict%s (nothing is done in %s until "
+			"resolved): %s: %s: %s%s",
+			p->nr_conflicts, p->nr_conflicts == 1 ? "" : "s",
+			p->nr_conflicts == 1 ? "its domain" : "their domains",
+			p->conflicts[0].domain, p->conflicts[0].what,
+			p->conflicts[0].reason,
+			p->nr_conflicts > 1 ? "; ..." : "");
 	if (!p->nr_incomplete)
 		return 0;
 	return ipam_error_set(

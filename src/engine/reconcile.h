@@ -78,8 +78,10 @@ void ipam_reconcile_result_release(struct ipam_apply_result *res);
 int ipam_reconcile_safety(const struct ipam_reconcile *r,
 			  long long allow_removals);
 
-/* IPAM_ERROR naming the domains seen incompletely (their removals were
- * skipped), or 0 when the plan saw everything. */
+/* IPAM_ECONFLICT naming the first conflict (an object ipamctl does not
+ * own in the way: its domain was left alone), else IPAM_ERROR naming the
+ * domains seen incompletely (their removals were skipped), or 0 when the
+ * plan saw everything and nothing stood in its way. */
 int ipam_reconcile_complete(const struct ipam_reconcile *r);
 
 /* The run summary recorded in the state database (and printed by apply

@@ -48,7 +48,13 @@ int ipam_run_begin(struct ipam_run *run)
 	if (!run->db)
 		return 0;
 	if (run->lock) {
-		rc = ipam_db_lock(run->db, run->lock_as, run->lock_timeout);
+		struct strbuf took = STRBUF_INIT;
+
+		rc = ipam_db_lock(run->db, run->lock_as, run->lock_timeout,
+				  &took);
+		if (!rc && took.len)
+			run->took_over = strbuf_detach(&took, NULL);
+		strbuf_release(&took);
 		if (rc)
 			return rc;
 		run->locked = true;
@@ -161,6 +167,8 @@ void ipam_run_release(struct ipam_run *run)
 	if (run->locked)
 		ipam_db_unlock(run->db);
 	run->locked = false;
+	free(run->took_over);
+	run->took_over = NULL;
 	ipam_node_free(run->summary);
 	run->summary = NULL;
 	ipam_reconcile_result_release(&run->res);

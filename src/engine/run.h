@@ -83,6 +83,9 @@ struct ipam_run {
 	/* Filled by the steps. */
 	long long id; /* the run record, 0 when none */
 	bool locked, prepared, applied;
+	/* The dead holder whose lock begin took over ("apply (pid 42 on
+	 * host) since ..."), NULL when none: the caller warns. */
+	char *took_over;
 	struct ipam_reconcile r;
 	struct ipam_apply_result res;
 	/* The summary recorded by end: the caller's when it set one before,
@@ -112,7 +115,8 @@ int ipam_run_prepare(struct ipam_run *run);
  * removes more; the hooks are told (refused). */
 int ipam_run_safety(struct ipam_run *run);
 
-/* IPAM_ERROR when a domain was seen incompletely: the plan is not exact. */
+/* IPAM_ECONFLICT when something not ipamctl's stands in the way, IPAM_ERROR
+ * when a domain was seen incompletely: the plan is not exact. */
 int ipam_run_complete(const struct ipam_run *run);
 
 /* The caller's apply, or the reconciler's (journalled under the run). */

@@ -19,7 +19,9 @@
  *  (4) a desired state with no discovery domain: plan and apply refuse it
  *      (exit 1, saying why); apply --allow-empty accepts it and removes
  *      nothing: the GPOs are still there, and the full desired state's
- *      plan is still empty.
+ *      plan is still empty;
+ *  (5) apply FILE with no file, a FIFO or /dev/zero exits 1 at once naming
+ *      the file, with no run recorded.
  * At the end the GPOs and IPAMUG this test made are removed.
  *
  * Discovery binds UDP 68: the test holds the lab's DHCP client lock too.
@@ -450,6 +452,57 @@ static void test_4_empty_desired_state(void **state)
 		   "plan --detailed-exitcode after apply --allow-empty");
 }
 
+/* ---- (5) apply FILE: no saved plan, no run ----------------------------- */
+
+/* ipamctl history's output: one line per run recorded. */
+static char *history(void)
+{
+	struct lab_run res;
+	char *out;
+
+	labad_run_ipamctl(&res, "history", "-c", cfg, NULL);
+	labad_expect_exit(&res, 0, "ipamctl history");
+	out = xstrdup(res.out);
+	lab_run_free(&res);
+	return out;
+}
+
+static void test_5_bad_saved_plan_file(void **state)
+{
+	char *fifo = xasprintf("%s/plan.fifo", tmpdir);
+	const char *const bad[][2] = {
+		{"/nonexistent.json", "No such file"},
+		{fifo, "not a regular file"},
+		{"/dev/zero", "not a regular file"},
+	};
+	char *before = history(), *after;
+	struct lab_run res;
+
+	(void)state;
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		labad_run_ipamctl(&res, "apply", bad[i][0], "-c", cfg,
+				  "--auto-approve", NULL);
+		if (res.timed_out || res.exit_code != 1 ||
+		    !strstr(res.err, bad[i][0]) || !strstr(res.err, bad[i][1]))
+			fail_msg("%s",
+				 lab_run_describe(&res, "ipamctl apply "
+							"with a bad "
+							"saved plan: exit "
+							"1 naming it"));
+		lab_run_free(&res);
+	}
+	after = history();
+	if (strcmp(before, after))
+		fail_msg("a bad saved plan recorded a run:\nbefore:\n%s\n"
+			 "after:\n%s",
+			 before, after);
+	unlink(fifo);
+	free(fifo);
+	free(before);
+	free(after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_2_lock_timeout),
 		cmocka_unit_test(test_3_yes_applies),
 		cmocka_unit_test(test_4_empty_desired_state),
+		cmocka_unit_test(test_5_bad_saved_plan_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -30,7 +30,8 @@
  *  (4) a plan removing more than safety.maxRemovals is refused (exit 1, AD
  *      unchanged), and applies with --allow-removals N;
  *  (5) a saved plan is refused as stale once AD or the desired state
- *      changed, and applies when nothing did;
+ *      changed, or when an action in it was edited, and applies when
+ *      nothing did;
  *  (6) two applies at once: one applies, the other exits 1 naming the lock
  *      holder; no GPO made twice;
  *  (7) kill -9 of a fresh apply on a clean domain during discovery, during
@@ -39,7 +40,9 @@
  *      normal apply converges, no GPO or IPAMUG twice; and (7b) what a run
  *      killed between a GPO's container and its children, or in making
  *      its SYSVOL folder, leaves (made by hand, so that these points are
- *      hit every time) is made whole.
+ *      hit every time) is made whole; (7c) a GPO IPAM1_DNS made by hand
+ *      before the first apply is a conflict: plan --detailed-exitcode,
+ *      drift and apply exit 1 naming it, and apply writes nothing there.
  *
  * Discovery binds UDP 68: the test holds the lab's DHCP client lock too.
  * IPAM_RECTEST_KEEP=1 keeps the GPOs and IPAMUG at the end.
@@ -1332,6 +1335,11 @@ static void test_3b_frozen_dc_removes_nothing(void **state)
 						      "expected"));
 	printf("plan with the branch DC frozen: exit %d\n%s", res.exit_code,
 	       res.err);
+	if (strstr(res.out, "AD matches") ||
+	    !strstr(res.out, "skipped removal: "))
+		fail_msg("%s", lab_run_describe(&res, "ipamctl plan (branch "
+						      "DC frozen): skipped "
+						      "removals not listed"));
 	lab_run_free(&res);
 	labad_schema_ok_file("plan", out);
 	plan = parse_json_file(out);
@@ -1348,6 +1356,12 @@ static void test_3b_frozen_dc_removes_nothing(void **state)
 	if (!reason_has(jseq(plan, "incomplete_domains", "plan"), F[b].domain,
 			"reason", "incomplete"))
 		fail_msg("incomplete_domains does not list %s", F[b].domain);
+	if (!reason_has(jseq(plan, "skipped_removals", "plan"), F[b].domain,
+			"what", SRV[S_BDHCP1].name) ||
+	    !reason_has(jseq(plan, "skipped_removals", "plan"), F[b].domain,
+			"what", "IPAM1_DHCP"))
+		fail_msg("skipped_removals does not name %s in IPAM1_DHCP",
+			 SRV[S_BDHCP1].name);
 	ipam_node_free(plan);
 	labad_run_ipamctl_env(&res, env, "apply", out, "-c", cfg[CFG_C],
 			      "--auto-approve", NULL);
@@ -1431,11 +1445,32 @@ static void test_4_max_removals(void **state)
 
 /* ---- (5) a saved plan --------------------------------------------------- */
 
+/* A copy of the saved plan at from with its first action's target
+ * changed, as a hand edit would. */
+static void edited_plan(const char *from, const char *to)
+{
+	static const char key[] = "\"target\": \"";
+	size_t len;
+	char *text = lab_read_file(from, 1 << 24, &len), *p = NULL, *q = NULL;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!text || !(p = strstr(text, key)) ||
+	    !(q = strchr(p + sizeof(key) - 1, '"')))
+		fail_msg("no action target in %s", from);
+	strbuf_add(&sb, text, (size_t)(p - text) + sizeof(key) - 1);
+	strbuf_addstr(&sb, "edited.example.test");
+	strbuf_addstr(&sb, q);
+	assert_int_equal(lab_write_file(to, sb.buf, sb.len), 0);
+	strbuf_release(&sb);
+	free(text);
+}
+
 static void test_5_saved_plan(void **state)
 {
 	const int c = 1;
 	char *f1 = xasprintf("%s/plan5.json", tmpdir);
 	char *f2 = xasprintf("%s/plan5b.json", tmpdir);
+	char *f3 = xasprintf("%s/plan5c.json", tmpdir);
 	char **dhcp_before, **dhcp_after, *v;
 	struct ipam_node *plan;
 	struct lab_run res;
@@ -1493,6 +1528,21 @@ static void test_5_saved_plan(void **state)
 	need_action(plan, "filter_add", F[2].domain, "IPAM1_DHCP",
 		    SRV[S_BDHCP1].name, NULL, "saved plan");
 	ipam_node_free(plan);
+	/* its first action's target edited: not what was reviewed */
+	edited_plan(f2, f3);
+	labad_run_ipamctl(&res, "apply", f3, "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 1, "ipamctl apply PLAN (an action edited)");
+	if (!strstr(res.err, "action 1's target") ||
+	    !strstr(res.err, "edited.example.test"))
+		fail_msg("%s", lab_run_describe(&res, "ipamctl apply PLAN "
+						      "(an action edited): "
+						      "no word of the "
+						      "difference"));
+	lab_run_free(&res);
+	v = link_option(c, GPO_DNS);
+	if (v)
+		fail_msg("a refused edited plan linked IPAM1_DNS (%s)", v);
 	labad_run_ipamctl(&res, "apply", f2, "-c", cfg[CFG_A], "--auto-approve",
 			  NULL);
 	labad_expect_exit(&res, 0,
@@ -1506,6 +1556,7 @@ static void test_5_saved_plan(void **state)
 	lab_strv_free(dhcp_after);
 	free(f1);
 	free(f2);
+	free(f3);
 	printf("(5) saved plan: %.1f s\n", labad_now_s() - t0);
 }
 
@@ -1841,6 +1892,20 @@ static void test_7_kill_9(void **state)
 	killed_apply(&k0, "kill-discovery", NULL, 0);
 	killed_apply(&k1, "kill-gpo-create", "gpo_create", 20);
 	expect_outcome(cfg[CFG_A], k0.pid, "interrupted");
+	/* and says whose lock it took over */
+	{
+		char *err = bg_text(&k1, true);
+		char *want = xasprintf("took over the reconciler lock of apply "
+				       "(pid %ld on ",
+				       (long)k0.pid);
+
+		if (!strstr(err, want))
+			fail_msg("the apply that took the stale lock over "
+				 "did not warn '%s...': %s",
+				 want, err);
+		free(want);
+		free(err);
+	}
 	converge_after(&k1);
 
 	/* in a GPO's DACL and SYSVOL folder ACL write */
@@ -1942,6 +2007,58 @@ static void test_7b_half_made_gpos_converge(void **state)
 	check_domain(c);
 	free(mark);
 	printf("(7b) half-made GPOs: %.1f s\n", labad_now_s() - t0);
+}
+
+/* ---- (7c) a hand-made GPO of an IPAM name is a conflict ---------------- */
+
+/* ipamctl CMD on CFG_A must exit 1 naming the conflict. */
+static void expect_conflict(const char *cmd, const char *extra)
+{
+	struct lab_run res;
+	char *what = xasprintf("ipamctl %s (a hand-made IPAM1_DNS)", cmd);
+
+	labad_run_ipamctl(&res, cmd, "-c", cfg[CFG_A], extra, NULL);
+	labad_expect_exit(&res, 1, what);
+	if (!strstr(res.err, "conflict") || !strstr(res.err, "IPAM1_DNS") ||
+	    strstr(res.out, "AD matches") || strstr(res.out, "No drift."))
+		fail_msg("%s", lab_run_describe(&res, what));
+	printf("%s: %s", what, res.err);
+	lab_run_free(&res);
+	free(what);
+}
+
+static void test_7c_hand_made_gpo_conflict(void **state)
+{
+	const int c = 1;
+	const char *args[] = {"gpo", "create", labad_gpo_name[GPO_DNS], NULL};
+	size_t count[LABAD_NGPO];
+	struct lab_run res;
+	double t0 = labad_now_s();
+
+	(void)state;
+	/* before the first apply in corp: someone's own GPO named IPAM1_DNS */
+	labad_remove_leftovers(&F[c]);
+	labad_samba_tool_ok(c, args, &res);
+	lab_run_free(&res);
+	expect_conflict("plan", "--detailed-exitcode");
+	expect_conflict("drift", NULL);
+	expect_conflict("apply", "--auto-approve");
+	/* nothing was written in corp */
+	labad_list_gpos(c, NULL, count);
+	if (count[GPO_DHCP] || count[GPO_DNS] != 1 || count[GPO_DC_NPS])
+		fail_msg("IPAM1_* GPOs in %s after an apply refused for a "
+			 "conflict: %zu %zu %zu",
+			 F[c].domain, count[GPO_DHCP], count[GPO_DNS],
+			 count[GPO_DC_NPS]);
+	/* resolved (the GPO gone): converges */
+	labad_remove_leftovers(&F[c]);
+	labad_run_ipamctl(&res, "apply", "-c", cfg[CFG_A], "--auto-approve",
+			  NULL);
+	labad_expect_exit(&res, 0, "ipamctl apply (conflict resolved)");
+	lab_run_free(&res);
+	plan_clean(CFG_A, "an apply after the conflict was resolved");
+	check_domain(c);
+	printf("(7c) hand-made GPO: %.1f s\n", labad_now_s() - t0);
 }
 
 /* ---- (8) remove: true takes out what ipamctl made in a domain --------- */
@@ -2103,6 +2220,7 @@ int main(void)
 		cmocka_unit_test(test_6_concurrent_applies),
 		cmocka_unit_test(test_7_kill_9),
 		cmocka_unit_test(test_7b_half_made_gpos_converge),
+		cmocka_unit_test(test_7c_hand_made_gpo_conflict),
 		/* last: it takes the branch GPOs out */
 		cmocka_unit_test(test_8_remove_domain),
 	};

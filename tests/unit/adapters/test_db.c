@@ -742,7 +742,7 @@ static pid_t lock_child(const char *path, int release_ms, int *ready_fd,
 		close(go[1]);
 		ok = !ipam_db_open(&db, path, 0) &&
 		     !ipam_db_run_begin(db, "apply", &run) &&
-		     !ipam_db_lock(db, "apply", 0);
+		     !ipam_db_lock(db, "apply", 0, NULL);
 		if (ok && release_ms >= 0) {
 			struct timespec ts = {release_ms / 1000,
 					      (release_ms % 1000) * 1000000L};
@@ -789,6 +789,7 @@ static void test_lock_two_processes(void **state)
 	struct fx *f = *state;
 	struct ipam_db *db = open_migrated(f->path);
 	char host[256] = "", *want, *s, *sql;
+	struct strbuf took = STRBUF_INIT;
 	struct timespec t0;
 	long long child_run = 0, my_run;
 	int ready, go;
@@ -805,7 +806,7 @@ static void test_lock_two_processes(void **state)
 	assert_int_equal(ipam_db_run_begin(db, "plan", &my_run), 0);
 	/* held by a live process: refused at once with timeout 0 ... */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(ipam_db_lock(db, "plan", 0), IPAM_ECONFLICT);
+	assert_int_equal(ipam_db_lock(db, "plan", 0, NULL), IPAM_ECONFLICT);
 	assert_true(ms_since(&t0) < 1000);
 	want = xasprintf("is locked by apply (pid %lld on %s) since 20",
 			 (long long)pid, host);
@@ -816,7 +817,7 @@ static void test_lock_two_processes(void **state)
 	assert_int_equal(ipam_db_unlock(db), 0);
 	/* ... and after timeout_s of waiting */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(ipam_db_lock(db, "plan", 1), IPAM_ECONFLICT);
+	assert_int_equal(ipam_db_lock(db, "plan", 1, NULL), IPAM_ECONFLICT);
 	assert_true(ms_since(&t0) >= 1000);
 	assert_non_null(strstr(ipam_error_last(), "; waited 1 s. "));
 	assert_non_null(strstr(ipam_error_last(), "--lock-timeout"));
@@ -826,9 +827,14 @@ static void test_lock_two_processes(void **state)
 	assert_string_equal(s, "running,running");
 	free(s);
 
-	/* the holder exits without unlocking: its lock is stale */
+	/* the holder exits without unlocking: its lock is stale, taken
+	 * over, and the caller told whose it was */
 	reap(pid, ready, go);
-	assert_int_equal(ipam_db_lock(db, "plan", 0), 0);
+	assert_int_equal(ipam_db_lock(db, "plan", 0, &took), 0);
+	want = xasprintf("(pid %lld on %s) since ", (long long)pid, host);
+	assert_non_null(strstr(took.buf, want));
+	free(want);
+	strbuf_release(&took);
 	sql = xasprintf("SELECT outcome, ended_at IS NOT NULL FROM runs "
 			"WHERE id = %lld",
 			child_run);
@@ -848,7 +854,7 @@ static void test_lock_two_processes(void **state)
 	free(s);
 	free(want);
 	/* taking it again is fine; one unlock releases it */
-	assert_int_equal(ipam_db_lock(db, "plan", 0), 0);
+	assert_int_equal(ipam_db_lock(db, "plan", 0, NULL), 0);
 	assert_int_equal(ipam_db_unlock(db), 0);
 	s = sqlite_query(f->path, "SELECT count(*) FROM reconcile_lock");
 	assert_string_equal(s, "0");
@@ -874,7 +880,7 @@ static void test_lock_waits_for_release(void **state)
 	assert_true(child_run > 0);
 	assert_int_equal(ipam_db_open(&db, f->path, 0), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(ipam_db_lock(db, "apply", 30), 0);
+	assert_int_equal(ipam_db_lock(db, "apply", 30, NULL), 0);
 	assert_true(ms_since(&t0) < 30000);
 	close(go);
 	reap(pid, ready, -1);
@@ -915,7 +921,7 @@ static void test_lock_other_host(void **state)
 	s = sqlite_query(f->path, sql);
 	free(s);
 	free(sql);
-	assert_int_equal(ipam_db_lock(db, "apply", 0), IPAM_ECONFLICT);
+	assert_int_equal(ipam_db_lock(db, "apply", 0, NULL), IPAM_ECONFLICT);
 	sql = xasprintf("locked by reconcile (pid %lld on "
 			"elsewhere.example.test) since 2026-01-01T00:00:00Z",
 			(long long)dead);
@@ -931,7 +937,7 @@ static void test_lock_other_host(void **state)
 	s = sqlite_query(f->path, sql);
 	free(s);
 	free(sql);
-	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	assert_int_equal(ipam_db_lock(db, "apply", 0, NULL), 0);
 	assert_int_equal(ipam_db_unlock(db), 0);
 	ipam_db_close(db);
 }
@@ -995,7 +1001,7 @@ static void test_lock_reused_pid(void **state)
 	s = sqlite_query(f->path, sql);
 	free(s);
 	free(sql);
-	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	assert_int_equal(ipam_db_lock(db, "apply", 0, NULL), 0);
 	assert_int_equal(ipam_db_unlock(db), 0);
 	/* its pid and start time, another boot: stale */
 	sql = xasprintf("INSERT INTO reconcile_lock VALUES (1, '%s', %lld, "
@@ -1005,7 +1011,7 @@ static void test_lock_reused_pid(void **state)
 	s = sqlite_query(f->path, sql);
 	free(s);
 	free(sql);
-	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	assert_int_equal(ipam_db_lock(db, "apply", 0, NULL), 0);
 	assert_int_equal(ipam_db_unlock(db), 0);
 	/* its pid, start time and boot: held, whatever the dates say */
 	sql = xasprintf("INSERT INTO reconcile_lock VALUES (1, '%s', %lld, "
@@ -1014,11 +1020,11 @@ static void test_lock_reused_pid(void **state)
 	s = sqlite_query(f->path, sql);
 	free(s);
 	free(sql);
-	assert_int_equal(ipam_db_lock(db, "apply", 0), IPAM_ECONFLICT);
+	assert_int_equal(ipam_db_lock(db, "apply", 0, NULL), IPAM_ECONFLICT);
 	/* and what ipamctl records for itself is its own start and boot */
 	s = sqlite_query(f->path, "DELETE FROM reconcile_lock");
 	free(s);
-	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	assert_int_equal(ipam_db_lock(db, "apply", 0, NULL), 0);
 	sql = xasprintf("%lld|%s", start_ticks(getpid()), boot);
 	s = sqlite_query(f->path, "SELECT proc_start || '|' || boot_id FROM "
 				  "reconcile_lock");
@@ -1096,7 +1102,7 @@ static void test_migrate_from_version_1(void **state)
 	assert_int_equal(inv.nr, 1);
 	assert_string_equal(inv.servers[0].name, "dc1.corp.example.test");
 	ipam_inventory_release(&inv);
-	assert_int_equal(ipam_db_lock(db, "apply", 0), 0);
+	assert_int_equal(ipam_db_lock(db, "apply", 0, NULL), 0);
 	assert_int_equal(ipam_db_run_begin(db, "apply", &run), 0);
 	assert_int_equal(ipam_db_action_add(db, run, 1, "group", "IPAMUG",
 					    "corp.example.test", NULL),

@@ -466,7 +466,80 @@ static void test_foreign_gpo_left_alone(void **state)
 	assert_int_equal(w.plan.nr, 0);
 	assert_int_equal(w.plan.nr_notes, 1);
 	assert_non_null(strstr(w.plan.notes[0], "not created by ipamctl"));
+	/* not a mere note: a conflict, which no exit status passes */
+	assert_int_equal(w.plan.nr_conflicts, 1);
+	assert_string_equal(w.plan.conflicts[0].domain, DOMAIN);
+	assert_non_null(strstr(w.plan.conflicts[0].what, "GPO IPAM_DNS {"));
+	assert_non_null(strstr(w.plan.conflicts[0].reason, "--adopt"));
 	world_free(&w);
+}
+
+/* A hand-made GPO of an IPAM name before the first apply: a conflict, and
+ * nothing at all is done in its domain (not even the other GPOs). */
+static void test_hand_made_gpo_conflict(void **state)
+{
+	struct world w = {0};
+
+	(void)state;
+	w.d = desired("");
+	obs_init(&w, true);
+	w.st = gpo_state(false);
+	w.st->gpos[IPAM_POL_GPO_DNS].exists = true;
+	w.st->gpos[IPAM_POL_GPO_DNS].same_name = 1;
+	w.st->gpos[IPAM_POL_GPO_DNS].guid =
+		xstrdup("{44444444-4444-4444-8444-444444444444}");
+	run_diff(&w);
+	assert_int_equal(w.plan.nr, 0);
+	assert_int_equal(w.plan.nr_conflicts, 1);
+	assert_non_null(strstr(w.plan.conflicts[0].what, "IPAM_DNS"));
+	world_free(&w);
+}
+
+/* The GPO state unreadable (the DC down): the removals the desired state
+ * asks for are still listed as skipped, from the last apply's record. */
+static void test_unread_state_lists_skipped(void **state)
+{
+	static const char *const yaml[] = {
+		"servers:\n"
+		"  - name: dhcp1.corp.example.test\n"
+		"    manageability: unmanaged\n",
+		"    remove: true\n",
+	};
+
+	for (int rm = 0; rm < 2; rm++) {
+		struct world w = {0};
+
+		(void)state;
+		w.d = desired(yaml[rm]);
+		obs_init(&w, true);
+		stored(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201",
+		       IPAM_MANAGE_MANAGED);
+		w.st = gpo_state(true);
+		trustee(&w.st->gpos[IPAM_POL_GPO_DHCP].filtering, DSID "-1201");
+		applied_as(&w);
+		ipam_gpo_state_free(w.st);
+		w.st = NULL;
+		run_diff(&w);
+		assert_int_equal(w.plan.nr_incomplete, 1);
+		/* nothing in AD (a purge is the state database's own) */
+		for (size_t i = 0; i < w.plan.nr; i++)
+			assert_true(w.plan.actions[i].op != IPAM_OP_REMOVE ||
+				    w.plan.actions[i].kind == IPAM_ACT_PURGE);
+		if (!rm) {
+			assert_int_equal(w.plan.nr_skipped, 1);
+			assert_string_equal(w.plan.skipped[0].what,
+					    "dhcp1.corp.example.test from "
+					    "IPAM_DHCP's filtering");
+		} else {
+			/* three GPOs, IPAMUG */
+			assert_int_equal(w.plan.nr_skipped, 4);
+			assert_non_null(strstr(w.plan.skipped[0].what,
+					       "(unlink and delete)"));
+		}
+		assert_non_null(strstr(w.plan.skipped[0].reason,
+				       "GPO state unreadable"));
+		world_free(&w);
+	}
 }
 
 static void test_domain_no_longer_desired(void **state)
@@ -587,6 +660,8 @@ int main(void)
 		cmocka_unit_test(test_foreign_file_is_drift),
 		cmocka_unit_test(test_unmanaged_removed_unless_incomplete),
 		cmocka_unit_test(test_foreign_gpo_left_alone),
+		cmocka_unit_test(test_hand_made_gpo_conflict),
+		cmocka_unit_test(test_unread_state_lists_skipped),
 		cmocka_unit_test(test_domain_no_longer_desired),
 		cmocka_unit_test(test_remove_domain),
 		cmocka_unit_test(test_roles_to_gpos),

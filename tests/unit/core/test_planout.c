@@ -133,6 +133,12 @@ static void full_plan(struct ipam_plan *p)
 	ALLOC_GROW(p->incomplete, p->nr_incomplete + 1, p->alloc_incomplete);
 	p->incomplete[p->nr_incomplete++] =
 		xstrdup(BRANCH ": DNS discovery failed: timed out");
+	ALLOC_GROW(p->conflicts, p->nr_conflicts + 1, p->alloc_conflicts);
+	p->conflicts[p->nr_conflicts].domain = xstrdup(CORP);
+	p->conflicts[p->nr_conflicts].what = xstrdup(
+		"GPO IPAM1_DC_NPS {0F1E2D3C-0000-4000-8000-00000000AB03}");
+	p->conflicts[p->nr_conflicts++].reason =
+		xstrdup("not created by ipamctl, so never changed by it");
 	ALLOC_GROW(p->skipped, p->nr_skipped + 1, p->alloc_skipped);
 	p->skipped[p->nr_skipped].domain = xstrdup(BRANCH);
 	p->skipped[p->nr_skipped].what =
@@ -361,6 +367,59 @@ static void test_empty(void **state)
 	free(out);
 }
 
+/* Nothing to do but removals skipped, or a conflict: never "AD matches". */
+static void test_empty_not_clean(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipam_plan *p = &fx->plan;
+	char *out;
+
+	ALLOC_GROW(p->skipped, p->nr_skipped + 1, p->alloc_skipped);
+	p->skipped[p->nr_skipped].domain = xstrdup(BRANCH);
+	p->skipped[p->nr_skipped].what =
+		xstrdup("bdhcp1.branch.example.test from IPAM1_DHCP's "
+			"filtering");
+	p->skipped[p->nr_skipped++].reason =
+		xstrdup(BRANCH ": GPO state unreadable");
+	out = render(&fx->r, TEXT, false);
+	assert_null(strstr(out, "AD matches"));
+	assert_non_null(strstr(out, "skipped removal: " BRANCH
+				    ": bdhcp1.branch.example.test from "));
+	assert_non_null(strstr(out, "1 removal skipped"));
+	free(out);
+	ALLOC_GROW(p->conflicts, p->nr_conflicts + 1, p->alloc_conflicts);
+	p->conflicts[p->nr_conflicts].domain = xstrdup(CORP);
+	p->conflicts[p->nr_conflicts].what = xstrdup("GPO IPAM1_DNS {x}");
+	p->conflicts[p->nr_conflicts++].reason = xstrdup("not ipamctl's");
+	out = render(&fx->r, TEXT, true);
+	assert_null(strstr(out, "No drift."));
+	assert_non_null(strstr(out, "conflict: " CORP ": GPO IPAM1_DNS {x}"));
+	assert_non_null(strstr(out, "1 conflict must be resolved"));
+	free(out);
+}
+
+/* More removals than safety.maxRemovals: plan says apply will refuse. */
+static void test_max_removals_warning(void **state)
+{
+	struct fixture *fx = *state;
+	char *out, *want;
+
+	fx->plan.removals = (size_t)fx->d->max_removals + 1;
+	want = xasprintf("warning: %zu removals, more than safety.maxRemovals "
+			 "%lld: apply will refuse without --allow-removals "
+			 "%zu\n",
+			 fx->plan.removals, fx->d->max_removals,
+			 fx->plan.removals);
+	out = render(&fx->r, TEXT, false);
+	assert_non_null(strstr(out, want));
+	free(out);
+	out = render_json(&fx->r, false);
+	schema_ok(out);
+	assert_non_null(strstr(out, "\"max_removals\": "));
+	free(out);
+	free(want);
+}
+
 /* Drift only (no pending work): the drift section and its heading. */
 static void test_drift_only_plan(void **state)
 {
@@ -393,6 +452,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_markdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_not_clean, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_max_removals_warning,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drift_only_plan, setup,
 						teardown),
 	};
