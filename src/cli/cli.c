@@ -295,6 +295,14 @@ void cli_print_prepare_errors(const struct ipam_run *run)
 			log_error("%s", run->r.gpo_errors[i]);
 }
 
+void cli_print_took_over(const struct ipam_run *run)
+{
+	if (run->took_over)
+		log_warn("took over the reconciler lock of %s, which is no "
+			 "longer running; its run is marked interrupted",
+			 run->took_over);
+}
+
 void cli_print_apply_errors(const struct ipam_run *run)
 {
 	for (size_t i = 0; i < run->res.nr_record_errors; i++)

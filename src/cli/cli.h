@@ -198,6 +198,8 @@ struct ipam_node;
 /* What a run's steps could not do but did not fail for (a domain whose
  * GPOs could not be read; what was applied but not recorded). */
 void cli_print_prepare_errors(const struct ipam_run *run);
+/* The warning that begin took over a dead holder's lock, if it did. */
+void cli_print_took_over(const struct ipam_run *run);
 void cli_print_apply_errors(const struct ipam_run *run);
 /* n as indented JSON on stdout. */
 void cli_print_json(const struct ipam_node *n);

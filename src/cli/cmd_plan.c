@@ -603,10 +603,7 @@ static int plan_run(struct cli *cli, void *opts, int argc, char **argv)
 	run.progress = cli->progress;
 	run.source = cli_config_path(cli);
 	ret = ipam_run_begin(&run);
-	if (run.took_over)
-		log_warn("took over the reconciler lock of %s, which is no "
-			 "longer running; its run is marked interrupted",
-			 run.took_over);
+	cli_print_took_over(&run);
 	if (!ret) {
 		run.commit =
 			cli_checkout_commit(commit, sizeof(commit), run.source);

@@ -227,8 +227,10 @@ static int provision_run(struct cli *cli, void *opts, int argc, char **argv)
 	run.prepare = provision_prepare;
 	run.apply = provision_apply;
 	run.ctx = &p;
-	if (!err)
+	if (!err) {
 		err = ipam_run_begin(&run);
+		cli_print_took_over(&run);
+	}
 	pr.text = cli->output == IPAM_OUT_TEXT;
 	if (!pr.text)
 		pr.changes = ipam_node_new(IPAM_NODE_SEQ);

@@ -309,6 +309,7 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 	run->db = db;
 	run->record = true;
 	if (!ipam_run_begin(run)) {
+		cli_print_took_over(run);
 		ipam_run_record_source(run, NULL);
 		run->summary = ipam_node_new(IPAM_NODE_MAP);
 		ipam_node_set_str(run->summary, "error", error);
@@ -697,8 +698,10 @@ static int cycle_run(struct loop *L, const struct ipam_desired *d,
 	/* The mark on what ipamctl creates names the repository.  A local
 	 * -c in a checkout records that checkout's commit, as plan does. */
 	run.source = L->url ? L->url : cli_config_path(L->cli);
-	if (!ret)
+	if (!ret) {
 		ret = ipam_run_begin(&run);
+		cli_print_took_over(&run);
+	}
 	if (!ret) {
 		run.commit = ci->id[0] ? ci->id
 			     : !L->url ? cli_checkout_commit(checkout,
