@@ -68,17 +68,6 @@ void ipam_gpo_undo_release(struct ipam_gpo_session *s)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-int ipam_gpo_sid_text(struct strbuf *out, const struct ipam_ldapconn_value *v)
-{
-	struct ipam_sid sid;
-	int rc;
-
-	rc = ipam_sid_from_bin(&sid, NULL, v->data, v->len);
-	if (!rc)
-		ipam_sid_format(out, &sid);
-	return rc;
-}
-
 void ipam_gpo_path(struct strbuf *out, const struct ipam_gpo_session *s,
 		   const char *guid, const char *rel)
 {
@@ -119,7 +108,7 @@ static int first_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 	if (!nr || c->value)
 		return 0;
 	if (c->bin_sid) {
-		if (ipam_gpo_sid_text(&sb, &v[0]))
+		if (ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 			return 0;
 		c->value = strbuf_detach(&sb, NULL);
 	} else {

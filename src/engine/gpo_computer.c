@@ -45,7 +45,7 @@ static int lookup_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 	size_t nr;
 
 	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
-	if (!nr || ipam_gpo_sid_text(&sb, &v[0]))
+	if (!nr || ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 		return 0;
 	for (size_t i = 0; i < c->nr; i++)
 		if (name_matches(c->names[i], dns, sam)) {

@@ -89,8 +89,6 @@ static inline struct ipam_ldapconn_value ipam_gpo_val(const char *s)
 	return v;
 }
 
-/* "S-1-5-…" of a binary objectSid value. */
-int ipam_gpo_sid_text(struct strbuf *out, const struct ipam_ldapconn_value *v);
 /* "sysvol/<domain>/Policies/{GUID}" plus rel ('\\' or '/'-separated). */
 void ipam_gpo_path(struct strbuf *out, const struct ipam_gpo_session *s,
 		   const char *guid, const char *rel);

@@ -77,7 +77,7 @@ static int group_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 	st->ipamug.exists = true;
 	st->ipamug.dn = xstrdup(e->dn);
 	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
-	if (nr && !ipam_gpo_sid_text(&sb, &v[0]))
+	if (nr && !ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 		st->ipamug.sid = strbuf_detach(&sb, NULL);
 	s = ipam_ldapconn_entry_str(e, "adminDescription");
 	if (ipam_gpomark_is(s))
@@ -129,7 +129,7 @@ static int dn_sid_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 		return 0;
 	c->dn = xstrdup(e->dn);
 	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
-	if (nr && !ipam_gpo_sid_text(&sb, &v[0]))
+	if (nr && !ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 		c->sid = strbuf_detach(&sb, NULL);
 	return 0;
 }
@@ -419,7 +419,7 @@ static int names_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 	size_t nr;
 
 	v = ipam_ldapconn_entry_values(e, "objectSid", &nr);
-	if (nr && name && !ipam_gpo_sid_text(&sb, &v[0]))
+	if (nr && name && !ipam_ldapconn_sid_text(&sb, v[0].data, v[0].len))
 		name_sid(c->st, sb.buf, name);
 	strbuf_release(&sb);
 	return 0;
