@@ -28,7 +28,6 @@
 #include "strbuf.h"
 
 #define GROUP_NAME   "IPAMUG"
-#define GROUP_TYPE   "-2147483640" /* 0x80000008: universal, security */
 #define ELR_SID	     "S-1-5-32-573"
 #define GPT_INI	     "GPT.INI"
 #define MAX_SETTING  (4u * 1024 * 1024)

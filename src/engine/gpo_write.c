@@ -37,14 +37,19 @@ static int create_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 		return 0;
 	}
 	{
+		/* groupType as LDAP text, from the one constant the
+		 * decision compares with */
+		char gtype[24];
 		struct ipam_ldapconn_value oc = ipam_gpo_val("group"),
-					   sam = ipam_gpo_val(GROUP_NAME),
-					   gt = ipam_gpo_val(GROUP_TYPE),
+					   sam = ipam_gpo_val(GROUP_NAME), gt,
 					   desc = ipam_gpo_val(
 						   "IPAM Users Group: "
 						   "IPAM servers' access "
 						   "(managed by ipamctl)"),
 					   mark = ipam_gpo_val(s->mark);
+
+		snprintf(gtype, sizeof(gtype), "%ld", IPAM_GPOGROUP_TYPE);
+		gt = ipam_gpo_val(gtype);
 		struct ipam_ldapconn_mod mods[] = {
 			{IPAM_LDAPCONN_MOD_ADD, "objectClass", &oc, 1},
 			{IPAM_LDAPCONN_MOD_ADD, "sAMAccountName", &sam, 1},

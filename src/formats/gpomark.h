@@ -11,7 +11,7 @@
 
 #include "strbuf.h"
 
-/* Every mark starts so (the same text as IPAM_GPO_MARK_PREFIX). */
+/* Every mark starts so. */
 #define IPAM_GPOMARK_PREFIX "ipamctl/1;"
 
 /* The mark text for ipamServer and prefix (and source, if any). */

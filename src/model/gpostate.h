@@ -21,9 +21,6 @@ struct ipam_sd;
 
 #define IPAM_GPO_COUNT 3
 
-/* The ownership mark, in adminDescription of what ipamctl creates. */
-#define IPAM_GPO_MARK_PREFIX "ipamctl/1;"
-
 /* The largest ACL AD stores: AclSize is 16 bits. */
 #define IPAM_GPO_ACL_MAX 65535u
 
