@@ -112,11 +112,5 @@ int ipam_smb_acl_set(struct strbuf *applied, struct ipam_smb *s,
 int ipam_smb_url(struct strbuf *out, const char *server, const char *path);
 /* "\\server\share\dir\file" for messages, or IPAM_EINVAL. */
 int ipam_smb_unc(struct strbuf *out, const char *server, const char *path);
-/*
- * An smbclient/smbcacls authentication file at path, created 0600 (it
- * must not exist).  IPAM_EINVAL for values the format cannot carry.
- */
-int ipam_smb_write_authfile(const char *path, const char *user,
-			    const char *password);
 
 #endif

@@ -97,20 +97,6 @@ int ipam_smb_authfile_text(struct strbuf *sb, const char *user,
 	return 0;
 }
 
-int ipam_smb_write_authfile(const char *path, const char *user,
-			    const char *password)
-{
-	struct strbuf sb = STRBUF_INIT;
-	int rc;
-
-	rc = ipam_smb_authfile_text(&sb, user, password);
-	if (!rc)
-		rc = ipam_smb_write_private(path, sb.buf, sb.len);
-	explicit_bzero(sb.buf, sb.len);
-	strbuf_release(&sb);
-	return rc;
-}
-
 /*
  * Run a Samba client tool: no shell, output captured with a bound,
  * killed after timeout seconds.

@@ -126,6 +126,20 @@ static void test_refused_servers(void **state)
 	strbuf_release(&sb);
 }
 
+/* The authentication file's text (smbcacls reads it from a descriptor),
+ * and the 0600, never-over-an-existing-file writer of the private files. */
+static int write_authfile(const char *path, const char *user,
+			  const char *password)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = ipam_smb_authfile_text(&sb, user, password);
+
+	if (!rc)
+		rc = ipam_smb_write_private(path, sb.buf, sb.len);
+	strbuf_release(&sb);
+	return rc;
+}
+
 static void test_authfile(void **state)
 {
 	char *dir = tmpdir_make(), *text, path[4096];
@@ -135,10 +149,10 @@ static void test_authfile(void **state)
 	(void)state;
 	assert_non_null(dir);
 	snprintf(path, sizeof(path), "%s/auth", dir);
-	assert_int_equal(ipam_smb_write_authfile(path,
-						 "Administrator@corp."
-						 "example.test",
-						 "S3cret=pass word!"),
+	assert_int_equal(write_authfile(path,
+					"Administrator@corp."
+					"example.test",
+					"S3cret=pass word!"),
 			 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -148,10 +162,10 @@ static void test_authfile(void **state)
 				  "password = S3cret=pass word!\n");
 	free(text);
 	/* Never over an existing file (or a planted symlink). */
-	assert_int_equal(ipam_smb_write_authfile(path, "a", "b"), IPAM_EIO);
+	assert_int_equal(write_authfile(path, "a", "b"), IPAM_EIO);
 	unlink(path);
 
-	assert_int_equal(ipam_smb_write_authfile(path, "CORP\\ipam", "pw"), 0);
+	assert_int_equal(write_authfile(path, "CORP\\ipam", "pw"), 0);
 	text = slurp(path, &len);
 	assert_string_equal(text, "domain = CORP\nusername = ipam\n"
 				  "password = pw\n");
@@ -159,14 +173,11 @@ static void test_authfile(void **state)
 	unlink(path);
 
 	/* What the format cannot carry is refused, and nothing written. */
-	assert_int_equal(ipam_smb_write_authfile(path, "a%b", "pw"),
-			 IPAM_EINVAL);
-	assert_int_equal(ipam_smb_write_authfile(path, "a", "p\nw"),
-			 IPAM_EINVAL);
-	assert_int_equal(ipam_smb_write_authfile(path, "a", " pw"),
-			 IPAM_EINVAL);
+	assert_int_equal(write_authfile(path, "a%b", "pw"), IPAM_EINVAL);
+	assert_int_equal(write_authfile(path, "a", "p\nw"), IPAM_EINVAL);
+	assert_int_equal(write_authfile(path, "a", " pw"), IPAM_EINVAL);
 	assert_null(strstr(ipam_error_last(), " pw"));
-	assert_int_equal(ipam_smb_write_authfile(path, "", "pw"), IPAM_EINVAL);
+	assert_int_equal(write_authfile(path, "", "pw"), IPAM_EINVAL);
 	assert_int_not_equal(stat(path, &st), 0);
 	tmpdir_remove(dir);
 }
