@@ -1,0 +1,150 @@
+#include "access.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+static const char *const status_names[] = {
+	[IPAM_ACCESS_NOT_CHECKED] = "Not checked",
+	[IPAM_ACCESS_UNBLOCKED] = "Unblocked",
+	[IPAM_ACCESS_BLOCKED] = "Blocked",
+	[IPAM_ACCESS_NOT_APPLICABLE] = "Not applicable",
+};
+
+static const char *const detail_names[] = {
+	[IPAM_ACCESS_DHCP_RPC] = "DHCP RPC",
+	[IPAM_ACCESS_DHCP_AUDIT_SHARE] = "DHCP audit share",
+	[IPAM_ACCESS_DNS_RPC] = "DNS RPC",
+	[IPAM_ACCESS_EVENT_LOG] = "Event log",
+};
+
+static const char *const detail_keys[] = {
+	[IPAM_ACCESS_DHCP_RPC] = "dhcp_rpc",
+	[IPAM_ACCESS_DHCP_AUDIT_SHARE] = "dhcp_audit_share",
+	[IPAM_ACCESS_DNS_RPC] = "dns_rpc",
+	[IPAM_ACCESS_EVENT_LOG] = "event_log",
+};
+
+static const char *const action_names[] = {
+	[IPAM_ACCESS_ACTION_NONE] = "",
+	[IPAM_ACCESS_ACTION_UNBLOCKED] = "IPAM Access Unblocked",
+	[IPAM_ACCESS_ACTION_UNBLOCK] = "Unblock IPAM Access",
+	[IPAM_ACCESS_ACTION_SET_MANAGEABILITY] = "Set Manageability Status",
+};
+
+#define NR(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *ipam_access_status_name(enum ipam_access_status s)
+{
+	return (unsigned)s < NR(status_names) ? status_names[s] : "?";
+}
+
+int ipam_access_status_parse(const char *s, enum ipam_access_status *out)
+{
+	for (size_t i = 0; s && i < NR(status_names); i++)
+		if (!strcmp(s, status_names[i])) {
+			*out = (enum ipam_access_status)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *ipam_access_detail_name(enum ipam_access_detail d)
+{
+	return (unsigned)d < NR(detail_names) ? detail_names[d] : "?";
+}
+
+const char *ipam_access_detail_key(enum ipam_access_detail d)
+{
+	return (unsigned)d < NR(detail_keys) ? detail_keys[d] : "?";
+}
+
+const char *ipam_access_action_name(enum ipam_access_action a)
+{
+	return (unsigned)a < NR(action_names) ? action_names[a] : "?";
+}
+
+int ipam_access_action_parse(const char *s, enum ipam_access_action *out)
+{
+	for (size_t i = 0; s && i < NR(action_names); i++)
+		if (!strcmp(s, action_names[i])) {
+			*out = (enum ipam_access_action)i;
+			return 0;
+		}
+	return -1;
+}
+
+bool ipam_access_applies(enum ipam_access_detail d, unsigned roles)
+{
+	switch (d) {
+	case IPAM_ACCESS_DHCP_RPC:
+	case IPAM_ACCESS_DHCP_AUDIT_SHARE:
+		return roles & IPAM_ROLE_DHCP;
+	case IPAM_ACCESS_DNS_RPC:
+		return roles & IPAM_ROLE_DNS;
+	case IPAM_ACCESS_EVENT_LOG:
+		return roles != 0;
+	default:
+		return false;
+	}
+}
+
+void ipam_access_set(struct ipam_access *a, enum ipam_access_detail d,
+		     enum ipam_access_status s, const char *reason)
+{
+	free(a->detail[d].reason);
+	a->detail[d].status = s;
+	a->detail[d].reason = reason ? xstrdup(reason) : NULL;
+}
+
+void ipam_access_settle(struct ipam_access *a, unsigned roles,
+			enum ipam_manageability m)
+{
+	bool any_blocked = false, all_unblocked = true, any = false;
+
+	for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++) {
+		struct ipam_access_result *r = &a->detail[d];
+
+		if (!ipam_access_applies((enum ipam_access_detail)d, roles)) {
+			ipam_access_set(a, (enum ipam_access_detail)d,
+					IPAM_ACCESS_NOT_APPLICABLE, NULL);
+			continue;
+		}
+		any = true;
+		if (r->status == IPAM_ACCESS_BLOCKED)
+			any_blocked = true;
+		if (r->status != IPAM_ACCESS_UNBLOCKED)
+			all_unblocked = false;
+	}
+	if (any_blocked)
+		a->overall = IPAM_ACCESS_BLOCKED;
+	else if (any && all_unblocked)
+		a->overall = IPAM_ACCESS_UNBLOCKED;
+	else
+		a->overall = IPAM_ACCESS_NOT_CHECKED;
+
+	switch (m) {
+	case IPAM_MANAGE_MANAGED:
+		a->action = a->overall == IPAM_ACCESS_UNBLOCKED
+				    ? IPAM_ACCESS_ACTION_UNBLOCKED
+				    : IPAM_ACCESS_ACTION_UNBLOCK;
+		break;
+	case IPAM_MANAGE_UNMANAGED:
+		a->action = IPAM_ACCESS_ACTION_NONE;
+		break;
+	default:
+		a->action = IPAM_ACCESS_ACTION_SET_MANAGEABILITY;
+		break;
+	}
+}
+
+void ipam_access_release(struct ipam_access *a)
+{
+	if (!a)
+		return;
+	for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++) {
+		free(a->detail[d].reason);
+		a->detail[d].reason = NULL;
+	}
+}
