@@ -13,6 +13,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "plancheck.h"
 #include "planout.h"
 #include "reconcile.h"
 #include "run.h"
@@ -246,22 +247,6 @@ static int write_file(const char *path, const char *data, size_t len)
 	return 0;
 }
 
-static const struct ipam_node *node_get(const struct ipam_node *m,
-					const char *key)
-{
-	for (size_t i = 0; m && m->kind == IPAM_NODE_MAP && i < m->nr; i++)
-		if (!strcmp(m->keys[i]->str, key))
-			return m->items[i];
-	return NULL;
-}
-
-static const char *node_str(const struct ipam_node *m, const char *key)
-{
-	const struct ipam_node *v = node_get(m, key);
-
-	return v && v->kind == IPAM_NODE_STR ? v->str : NULL;
-}
-
 /* A saved plan is a few hundred kilobytes; more is not one of ours. */
 #define SAVED_PLAN_MAX (64u << 20)
 
@@ -310,12 +295,8 @@ static int read_saved(struct ipam_node **root, const char *path)
 	if (!rc)
 		rc = ipam_json_parse(root, path, buf.buf, buf.len);
 	strbuf_release(&buf);
-	if (!rc && (!node_str(*root, "config_digest") ||
-		    !node_str(*root, "observed_fingerprint") ||
-		    !node_get(*root, "actions") ||
-		    node_get(*root, "actions")->kind != IPAM_NODE_SEQ))
-		rc = ipam_error_set(IPAM_EINVAL,
-				    "'%s' is not a saved ipamctl plan", path);
+	if (!rc)
+		rc = ipam_plancheck_shape(*root, path);
 	if (rc) {
 		ipam_node_free(*root);
 		*root = NULL;
@@ -323,136 +304,20 @@ static int read_saved(struct ipam_node **root, const char *path)
 	return rc;
 }
 
-/* A scalar as the message shows it. */
-static const char *scalar_text(const struct ipam_node *n, char *buf, size_t len)
-{
-	if (!n)
-		return "(absent)";
-	switch (n->kind) {
-	case IPAM_NODE_STR:
-		return n->str;
-	case IPAM_NODE_INT:
-		snprintf(buf, len, "%lld", n->num);
-		return buf;
-	case IPAM_NODE_BOOL:
-		return n->boolean ? "true" : "false";
-	case IPAM_NODE_NULL:
-		return "null";
-	default:
-		return "(not a scalar)";
-	}
-}
-
-static bool scalar_same(const struct ipam_node *a, const struct ipam_node *b)
-{
-	if (!a || !b || a->kind != b->kind)
-		return false;
-	switch (a->kind) {
-	case IPAM_NODE_STR:
-		return a->len == b->len && !memcmp(a->str, b->str, a->len);
-	case IPAM_NODE_INT:
-		return a->num == b->num;
-	case IPAM_NODE_BOOL:
-		return a->boolean == b->boolean;
-	case IPAM_NODE_NULL:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * Whether a saved action is the fresh one, field by field; "source" (where
- * the desired state asks for it: a path that differs between checkouts) is
- * provenance, not part of what is done.  0, or the first difference.
- */
-static int action_same(const char *path, size_t i,
-		       const struct ipam_node *saved,
-		       const struct ipam_node *fresh)
-{
-	char b1[32], b2[32];
-
-	if (!saved || saved->kind != IPAM_NODE_MAP)
-		return ipam_error_set(IPAM_ECONFLICT,
-				      "the saved plan '%s' was edited: action "
-				      "%zu is not an object",
-				      path, i + 1);
-	for (size_t k = 0; k < saved->nr; k++)
-		if (strcmp(saved->keys[k]->str, "source") &&
-		    !node_get(fresh, saved->keys[k]->str))
-			return ipam_error_set(
-				IPAM_ECONFLICT,
-				"the saved plan '%s' was edited: action %zu "
-				"has '%s', which no action has",
-				path, i + 1, saved->keys[k]->str);
-	for (size_t k = 0; k < fresh->nr; k++) {
-		const char *key = fresh->keys[k]->str;
-		const struct ipam_node *v = node_get(saved, key);
-
-		if (!strcmp(key, "source") || scalar_same(v, fresh->items[k]))
-			continue;
-		return ipam_error_set(
-			IPAM_ECONFLICT,
-			"the saved plan '%s' differs from the "
-			"plan now: action %zu's %s is '%s' in "
-			"the file, '%s' now; refused (what is "
-			"applied must be what was reviewed)",
-			path, i + 1, key, scalar_text(v, b1, sizeof(b1)),
-			scalar_text(fresh->items[k], b2, sizeof(b2)));
-	}
-	return 0;
-}
-
-/* The saved actions are exactly those the plan now holds. */
-static int check_actions(const char *path, const struct ipam_node *root,
-			 const struct ipam_reconcile *r)
-{
-	struct ipam_plan_doc doc = ipam_reconcile_doc(r);
-	struct ipam_node *now = ipam_plan_to_node(&doc, false);
-	const struct ipam_node *saved = node_get(root, "actions"),
-			       *fresh = node_get(now, "actions");
-	int rc = 0;
-
-	if (saved->nr != fresh->nr)
-		rc = ipam_error_set(IPAM_ECONFLICT,
-				    "the saved plan '%s' differs from the "
-				    "plan now: %zu action%s in the file, %zu "
-				    "now; refused (what is applied must be "
-				    "what was reviewed)",
-				    path, saved->nr, saved->nr == 1 ? "" : "s",
-				    fresh->nr);
-	for (size_t i = 0; !rc && i < fresh->nr; i++)
-		rc = action_same(path, i, saved->items[i], fresh->items[i]);
-	ipam_node_free(now);
-	return rc;
-}
-
 /* A saved plan still holds: same desired state, same observations, and
  * the same actions as those computed now. */
 static int check_saved(const char *path, const struct ipam_reconcile *r)
 {
-	struct ipam_node *root;
-	const char *cd, *fp;
+	struct ipam_plan_doc doc = ipam_reconcile_doc(r);
+	struct ipam_node *root, *now;
 	int rc = read_saved(&root, path);
 
 	if (rc)
 		return rc;
-	cd = node_str(root, "config_digest");
-	fp = node_str(root, "observed_fingerprint");
-	if (strcmp(cd, r->config_digest))
-		rc = ipam_error_set(IPAM_ECONFLICT,
-				    "the saved plan '%s' is stale: the desired "
-				    "state changed since it was made (config "
-				    "%.12s, now %.12s); make a new plan",
-				    path, cd, r->config_digest);
-	else if (strcmp(fp, r->fingerprint))
-		rc = ipam_error_set(IPAM_ECONFLICT,
-				    "the saved plan '%s' is stale: AD or the "
-				    "inventory changed since it was made; make "
-				    "a new plan",
-				    path);
-	else
-		rc = check_actions(path, root, r);
+	now = ipam_plan_to_node(&doc, false);
+	rc = ipam_plancheck_saved(path, root, now, r->config_digest,
+				  r->fingerprint);
+	ipam_node_free(now);
 	ipam_node_free(root);
 	return rc;
 }
