@@ -73,8 +73,10 @@ void ipam_remedy_ps_quote(struct strbuf *out, const char *s)
 		strbuf_addch(out, ')');
 }
 
-/* s in a comment: unsafe characters as \xNN or \uNNNN, a byte that is
- * not UTF-8 as \xNN. */
+/* s in a comment, escaped as everything printed is (util/text.h): \n,
+ * \r, \t, \xNN for the other C0 controls, DEL and bytes that are not
+ * UTF-8, \uNNNN for C1 controls; here also for the separators and
+ * bidirectional controls of unsafe(). */
 static void comment_text(struct strbuf *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -84,13 +86,17 @@ static void comment_text(struct strbuf *out, const char *s)
 	for (size_t i = 0; i < n; i += k) {
 		k = ipam_utf8_decode(p + i, n - i, &cp);
 		if (!k) {
-			strbuf_addf(out, "\\x%02X", p[i]);
+			strbuf_addf(out, "\\x%02x", p[i]);
 			k = 1;
-		} else if (unsafe(cp)) {
-			strbuf_addf(out, cp < 0x100 ? "\\x%02X" : "\\u%04X",
-				    (unsigned)cp);
-		} else {
+		} else if (!unsafe(cp)) {
 			strbuf_add(out, p + i, k);
+		} else if (cp == '\n' || cp == '\r' || cp == '\t') {
+			strbuf_addstr(out, cp == '\n'	? "\\n"
+					   : cp == '\r' ? "\\r"
+							: "\\t");
+		} else {
+			strbuf_addf(out, cp < 0x80 ? "\\x%02x" : "\\u%04x",
+				    (unsigned)cp);
 		}
 	}
 }

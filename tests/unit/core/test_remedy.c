@@ -232,9 +232,9 @@ static void test_hostile_names(void **state)
 			       "$domain = 'corp.example.test''; Stop-Computer; "
 			       "'''\n"));
 	assert_non_null(strstr(out, "$member = 'CO''RP\\IPAMUG'\n"));
-	assert_non_null(strstr(out, "# o'hara\\x0A\\u202ERemove-Item"));
-	assert_non_null(strstr(out, "(logon failure\\x0A$(evil))"));
-	assert_non_null(strstr(out, "account IPAM1$\\x0D\\x0Ax.\n"));
+	assert_non_null(strstr(out, "# o'hara\\n\\u202eRemove-Item"));
+	assert_non_null(strstr(out, "(logon failure\\n$(evil))"));
+	assert_non_null(strstr(out, "account IPAM1$\\r\\nx.\n"));
 	/* every line is a comment or one of the commands it should be */
 	for (char *line = out; *line;) {
 		char *nl = strchr(line, '\n');

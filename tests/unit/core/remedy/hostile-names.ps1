@@ -1,10 +1,10 @@
-# o'hara\x0A\u202ERemove-Item C:\.corp.example.test: IPAM access Blocked (Unblock IPAM Access)
-# Run on o'hara\x0A\u202ERemove-Item C:\.corp.example.test in an elevated PowerShell (a local administrator).
-# These are the settings the IPAM GPOs carry; IPAMUG must hold the IPAM server's account IPAM1$\x0D\x0Ax.
+# o'hara\n\u202eRemove-Item C:\.corp.example.test: IPAM access Blocked (Unblock IPAM Access)
+# Run on o'hara\n\u202eRemove-Item C:\.corp.example.test in an elevated PowerShell (a local administrator).
+# These are the settings the IPAM GPOs carry; IPAMUG must hold the IPAM server's account IPAM1$\r\nx.
 $domain = 'corp.example.test''; Stop-Computer; '''
 $member = 'CO''RP\IPAMUG'
 
-# DHCP audit share: Blocked (logon failure\x0A$(evil))
+# DHCP audit share: Blocked (logon failure\n$(evil))
 # The share dhcpaudit on the DHCP audit-log folder, read for IPAMUG, over SMB.
 # firewall: File and Printer Sharing (NB-Session-In), File and Printer Sharing (SMB-In)
 Enable-NetFirewallRule -Name 'FPS-NB_Session-In-TCP', 'FPS-SMB-In-TCP'
