@@ -130,7 +130,11 @@ const struct command cmd_status_def = {
 		 "nothing to do)\n"
 		 "with its commit (author, subject) and time, and the last "
 		 "attempt, with its\n"
-		 "outcome and error when it failed.  The database: --db, else "
+		 "outcome and error when it failed, and the managed servers "
+		 "whose last\n"
+		 "IPAM access check said Blocked (ipamctl verify for the "
+		 "reasons).\n"
+		 "The database: --db, else "
 		 "-c's database:,\n"
 		 "else the default (reconcile's rule; status reads no "
 		 "repository).",
@@ -1056,17 +1060,35 @@ static int status_check(struct cli *cli, void *opts, int argc, char **argv)
 
 /* The database: reconcile's rule (CLI_DB_READ: --db, -c's database:,
  * the default), without a repository to read: status fetches nothing. */
+/* The blocked managed servers of the inventory, for status: the
+ * inventory (names in it) into inv, the count returned. */
+static int status_blocked(struct cli *cli, struct ipam_inventory *inv,
+			  const char ***names, size_t *nr)
+{
+	*names = NULL;
+	*nr = 0;
+	if (ipam_db_inventory_load(cli->db, inv))
+		return -1;
+	*nr = ipam_plan_blocked_servers(names, inv);
+	return 0;
+}
+
 static int status_run(struct cli *cli, void *opts, int argc, char **argv)
 {
 	struct ipam_db_run *runs = NULL;
 	const struct ipam_db_run *applied = NULL, *attempted = NULL;
-	size_t nr = 0;
+	struct ipam_inventory inv = {0};
+	const char **blocked = NULL;
+	size_t nr = 0, nr_blocked = 0;
 
 	(void)opts;
 	(void)argc;
 	(void)argv;
-	if (ipam_db_runs_list(cli->db, 0, &runs, &nr)) {
+	if (ipam_db_runs_list(cli->db, 0, &runs, &nr) ||
+	    status_blocked(cli, &inv, &blocked, &nr_blocked)) {
 		log_error("%s", ipam_error_last());
+		ipam_db_runs_free(runs, nr);
+		ipam_inventory_release(&inv);
 		return IPAM_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < nr && !attempted; i++)
@@ -1075,14 +1097,25 @@ static int status_run(struct cli *cli, void *opts, int argc, char **argv)
 	applied = last_applied(runs, nr);
 	if (cli->output == IPAM_OUT_JSON) {
 		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+		struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
 
 		ipam_node_set(m, "last_applied", status_run_node(applied));
 		ipam_node_set(m, "last_attempted", status_run_node(attempted));
+		for (size_t i = 0; i < nr_blocked; i++)
+			ipam_node_push(seq, ipam_node_str(blocked[i]));
+		ipam_node_set(m, "blocked_servers", seq);
 		cli_print_json(m);
 		ipam_node_free(m);
 	} else {
+		struct strbuf sb = STRBUF_INIT;
+
 		status_text(applied, attempted);
+		ipam_plan_blocked_text(&sb, blocked, nr_blocked);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
 	}
+	free(blocked);
+	ipam_inventory_release(&inv);
 	ipam_db_runs_free(runs, nr);
 	return IPAM_EXIT_OK;
 }

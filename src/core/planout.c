@@ -6,7 +6,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "access.h"
 #include "strbuf.h"
+#include "text.h"
 #include "banned.h"
 
 static const char *op_name(enum ipam_act_op op)
@@ -150,8 +152,8 @@ struct ipam_node *ipam_plan_drift_node(const struct ipam_plan_doc *r)
 	return seq;
 }
 
-struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
-				    bool drift_only)
+static struct ipam_node *plan_node(const struct ipam_plan_doc *r,
+				   bool drift_only)
 {
 	const struct ipam_plan *p = r->plan;
 	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP), *m, *seq;
@@ -458,6 +460,8 @@ void ipam_plan_render_text(struct strbuf *f, const struct ipam_plan_doc *r,
 			    "without --allow-removals %zu\n",
 			    p->removals, p->removals == 1 ? "" : "s",
 			    r->d->max_removals, p->removals);
+	if (!drift_only)
+		ipam_plan_blocked_text(f, r->blocked, r->nr_blocked);
 	summary_line(&sb, r, drift_only);
 	strbuf_addf(f, "%s\n", sb.buf);
 	strbuf_release(&sb);
@@ -525,6 +529,74 @@ static void md_table(struct strbuf *f, const struct ipam_plan_doc *r,
 		strbuf_addstr(f, " |\n");
 	}
 	strbuf_release(&sb);
+}
+
+/* ---- blocked managed servers (issue 13) --------------------------------- */
+
+size_t ipam_plan_blocked_servers(const char ***out,
+				 const struct ipam_inventory *inv)
+{
+	size_t nr = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < inv->nr; i++) {
+		const struct ipam_inv_server *s = &inv->servers[i];
+
+		if (s->manageability != IPAM_MANAGE_MANAGED || !s->access ||
+		    strcmp(s->access,
+			   ipam_access_status_name(IPAM_ACCESS_BLOCKED)))
+			continue;
+		*out = xrealloc(*out, (nr + 1) * sizeof(**out));
+		(*out)[nr++] = s->name;
+	}
+	return nr;
+}
+
+/* The names are from AD and the inventory: made safe to print. */
+void ipam_plan_blocked_text(struct strbuf *sb, const char *const *names,
+			    size_t nr)
+{
+	if (!nr)
+		return;
+	strbuf_addf(sb, "IPAM access blocked on %zu managed server%s: ", nr,
+		    nr == 1 ? "" : "s");
+	for (size_t i = 0; i < nr; i++) {
+		strbuf_addstr(sb, i ? ", " : "");
+		ipam_text_add_clean(sb, names[i], 0);
+	}
+	strbuf_addstr(sb, " (ipamctl verify for the reasons)\n");
+}
+
+static void blocked_markdown(struct strbuf *f, const struct ipam_plan_doc *r)
+{
+	if (!r->nr_blocked)
+		return;
+	strbuf_addf(f,
+		    ":no_entry: IPAM access blocked on %zu managed server%s: ",
+		    r->nr_blocked, r->nr_blocked == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nr_blocked; i++) {
+		char *name = ipam_text_clean(r->blocked[i], 0);
+
+		strbuf_addstr(f, i ? ", " : "");
+		md_cell(f, name);
+		free(name);
+	}
+	strbuf_addstr(f, " (`ipamctl verify` for the reasons)\n\n");
+}
+
+/* The JSON form: the plan, then the blocked managed servers. */
+struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
+				    bool drift_only)
+{
+	struct ipam_node *root = plan_node(r, drift_only), *seq;
+
+	if (drift_only)
+		return root;
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	for (size_t i = 0; i < r->nr_blocked; i++)
+		ipam_node_push(seq, ipam_node_str(r->blocked[i]));
+	ipam_node_set(root, "blocked_servers", seq);
+	return root;
 }
 
 void ipam_plan_render_markdown(struct strbuf *f, const struct ipam_plan_doc *r,
@@ -595,6 +667,8 @@ void ipam_plan_render_markdown(struct strbuf *f, const struct ipam_plan_doc *r,
 		}
 	if (p->nr_incomplete || p->nr_skipped || p->nr_conflicts || other_notes)
 		strbuf_addch(f, '\n');
+	if (!drift_only)
+		blocked_markdown(f, r);
 	strbuf_addf(f, "<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
 		    r->git_commit ? ", commit `" : "",
 		    r->git_commit ? r->git_commit : "",

@@ -16,6 +16,7 @@
 #include "node.h"
 #include "strbuf.h"
 #include "diff.h"
+#include "inventory.h"
 #include "model.h"
 
 #define IPAM_PLAN_FORMAT_VERSION 1
@@ -28,6 +29,9 @@ struct ipam_plan_doc {
 	const char *config_digest; /* of the desired state */
 	const char *fingerprint;   /* of what was observed */
 	time_t generated_at;	   /* when the plan was made */
+	/* Managed servers whose last access check said Blocked. */
+	const char *const *blocked;
+	size_t nr_blocked;
 };
 
 /* The JSON form; drift_only keeps drift actions and notes only. */
@@ -41,6 +45,18 @@ void ipam_plan_render_markdown(struct strbuf *out,
 /* The JSON plan's "drift" list alone: what changed behind ipamctl's back,
  * each with the seq of the action correcting it (null: none does). */
 struct ipam_node *ipam_plan_drift_node(const struct ipam_plan_doc *r);
+
+/*
+ * The managed servers of inv whose latest access status is Blocked, in
+ * inventory order: their count, *out a malloc'd array (free() it; NULL
+ * when none) of names that point into inv.
+ */
+size_t ipam_plan_blocked_servers(const char ***out,
+				 const struct ipam_inventory *inv);
+/* "IPAM access blocked on 2 managed servers: a, b (ipamctl verify for
+ * the reasons)" and a newline; nothing when nr is 0. */
+void ipam_plan_blocked_text(struct strbuf *sb, const char *const *names,
+			    size_t nr);
 
 /* "the GPO name" of an action (prefix + suffix), or NULL. */
 const char *ipam_plan_gpo_name(const struct ipam_plan_doc *r, int gpo,

@@ -128,6 +128,7 @@ int ipam_reconcile_prepare(struct ipam_reconcile *r,
 		rc = ipam_db_applied_load(db, &r->applied);
 	if (rc)
 		return rc;
+	r->nr_blocked = ipam_plan_blocked_servers(&r->blocked, &r->prev);
 	ipam_inventory_check_collisions(r->obs, &r->prev);
 	ipam_inventory_plan(&r->inv_plan, &r->prev, r->obs, d);
 	go.source = r->o.source;
@@ -450,6 +451,7 @@ void ipam_reconcile_release(struct ipam_reconcile *r)
 	free(r->sessions);
 	free(r->gpo_errors);
 	ipam_observed_free(r->obs);
+	free(r->blocked);
 	ipam_inventory_release(&r->prev);
 	ipam_inv_plan_release(&r->inv_plan);
 	ipam_applied_release(&r->applied);
@@ -466,6 +468,8 @@ struct ipam_plan_doc ipam_reconcile_doc(const struct ipam_reconcile *r)
 		.config_digest = r->config_digest,
 		.fingerprint = r->fingerprint,
 		.generated_at = time(NULL),
+		.blocked = r->blocked,
+		.nr_blocked = r->nr_blocked,
 	};
 
 	return doc;

@@ -45,6 +45,10 @@ struct ipam_reconcile {
 	struct ipam_plan plan;
 	char config_digest[IPAM_SHA256_HEX_LEN + 1];
 	char fingerprint[IPAM_SHA256_HEX_LEN + 1]; /* of what was observed */
+	/* Managed servers of prev whose last access check said Blocked
+	 * (names in prev), for the plan's text. */
+	const char **blocked;
+	size_t nr_blocked;
 };
 
 int ipam_reconcile_prepare(struct ipam_reconcile *r,

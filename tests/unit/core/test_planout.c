@@ -37,6 +37,11 @@ static const char desired_text[] = "version: 1\n"
 				   "  - domain: corp.example.test\n"
 				   "  - domain: branch.example.test\n";
 
+/* Managed servers whose last access check said Blocked (from the
+ * inventory in real runs: see test_blocked_servers). */
+static const char *const blocked_names[] = {"dhcp1.corp.example.test",
+					    "dns1.corp.example.test"};
+
 struct fixture {
 	struct ipam_desired *d;
 	struct ipam_plan plan;
@@ -282,6 +287,8 @@ static void check_form(void **state, enum form form, const char *ext)
 	char *out, *name;
 
 	full_plan(&fx->plan);
+	fx->r.blocked = blocked_names;
+	fx->r.nr_blocked = 2;
 	for (int drift_only = 0; drift_only <= 1; drift_only++) {
 		name = xasprintf("%s.%s", drift_only ? "drift" : "plan", ext);
 		out = render(&fx->r, form, drift_only);
@@ -309,6 +316,8 @@ static void test_json(void **state)
 	char *out;
 
 	full_plan(&fx->plan);
+	fx->r.blocked = blocked_names;
+	fx->r.nr_blocked = 2;
 	out = render_json(&fx->r, false);
 	check_golden("plan.json", out);
 	schema_ok(out);
@@ -331,6 +340,7 @@ static void test_json(void **state)
 	assert_string_equal(key(drift->items[3], "gpo")->str, "IPAM1_DNS");
 	/* IPAM1_DHCPX is not IPAM1_DHCP: no GPO of ipamctl's */
 	assert_int_equal(key(drift->items[4], "gpo")->kind, IPAM_NODE_NULL);
+	assert_int_equal(key(n, "blocked_servers")->nr, 2);
 	ipam_node_free(n);
 	free(out);
 
@@ -445,6 +455,78 @@ static void test_drift_only_plan(void **state)
 	free(out);
 }
 
+/*
+ * The blocked managed servers: from the inventory rows (managed, latest
+ * access Blocked), named on one line with their control characters made
+ * harmless.
+ */
+static void test_blocked_servers(void **state)
+{
+	struct ipam_inv_server rows[] = {
+		{.name = "a.corp.example.test",
+		 .manageability = IPAM_MANAGE_MANAGED,
+		 .access = "Blocked"},
+		{.name = "b.corp.example.test",
+		 .manageability = IPAM_MANAGE_UNMANAGED,
+		 .access = "Blocked"},
+		{.name = "c.corp.example.test",
+		 .manageability = IPAM_MANAGE_MANAGED,
+		 .access = "Unblocked"},
+		{.name = "d.corp.example.test",
+		 .manageability = IPAM_MANAGE_MANAGED},
+		{.name = "e\x1b[2J\n.corp.example.test",
+		 .manageability = IPAM_MANAGE_MANAGED,
+		 .access = "Blocked"},
+	};
+	struct ipam_inventory inv = {rows, 5, 5};
+	struct strbuf sb = STRBUF_INIT;
+	const char **names;
+	size_t nr;
+
+	(void)state;
+	nr = ipam_plan_blocked_servers(&names, &inv);
+	assert_int_equal(nr, 2);
+	assert_string_equal(names[0], "a.corp.example.test");
+	ipam_plan_blocked_text(&sb, names, nr);
+	assert_null(strchr(sb.buf, '\x1b'));
+	assert_int_equal(strchr(sb.buf, '\n') - sb.buf, (long)sb.len - 1);
+	assert_non_null(strstr(sb.buf, "IPAM access blocked on 2 managed "
+				       "servers: a.corp.example.test, e"));
+	assert_non_null(strstr(sb.buf, " (ipamctl verify for the reasons)"));
+	free(names);
+
+	/* one: singular; none: nothing */
+	strbuf_reset(&sb);
+	ipam_plan_blocked_text(&sb, blocked_names, 1);
+	assert_string_equal(sb.buf, "IPAM access blocked on 1 managed server: "
+				    "dhcp1.corp.example.test (ipamctl verify "
+				    "for the reasons)\n");
+	strbuf_reset(&sb);
+	ipam_plan_blocked_text(&sb, NULL, 0);
+	assert_int_equal(sb.len, 0);
+	inv.nr = 0;
+	assert_int_equal(ipam_plan_blocked_servers(&names, &inv), 0);
+	assert_null(names);
+	strbuf_release(&sb);
+}
+
+/* drift shows no blocked servers: they are not drift. */
+static void test_blocked_not_in_drift(void **state)
+{
+	struct fixture *fx = *state;
+	char *out;
+
+	full_plan(&fx->plan);
+	fx->r.blocked = blocked_names;
+	fx->r.nr_blocked = 2;
+	out = render(&fx->r, TEXT, true);
+	assert_null(strstr(out, "blocked"));
+	free(out);
+	out = render(&fx->r, MARKDOWN, true);
+	assert_null(strstr(out, "blocked"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +540,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drift_only_plan, setup,
 						teardown),
+		cmocka_unit_test(test_blocked_servers),
+		cmocka_unit_test_setup_teardown(test_blocked_not_in_drift,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
