@@ -201,7 +201,8 @@ struct ctx {
 	bool desired_changed; /* config differs from the last apply's */
 };
 
-static char *vfmt(const char *fmt, va_list ap)
+static __attribute__((format(printf, 1, 0))) char *vfmt(const char *fmt,
+							va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT;
 

@@ -69,7 +69,8 @@ struct ipam_obs_server *ipam_obs_get(struct ipam_obs_domain *d,
 	return s;
 }
 
-static char *vformat(const char *fmt, va_list ap)
+static __attribute__((format(printf, 1, 0))) char *vformat(const char *fmt,
+							   va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT;
 
