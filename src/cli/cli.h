@@ -136,7 +136,8 @@ struct cli_getopt {
 	int argc;
 	char **argv;
 	int next;	 /* the index after the last option read */
-	const char *bad; /* the argument of CLI_GETOPT_BAD */
+	const char *bad; /* CLI_GETOPT_BAD: what is wrong, a message */
+	struct strbuf why;
 };
 
 enum { CLI_GETOPT_END = -1, CLI_GETOPT_BAD = -2 };
