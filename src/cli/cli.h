@@ -204,6 +204,12 @@ void cli_print_took_over(const struct ipam_run *run);
 void cli_print_apply_errors(const struct ipam_run *run);
 /* n as indented JSON on stdout. */
 void cli_print_json(const struct ipam_node *n);
+/*
+ * Text output to stdout through the printing rule (text.h): values from
+ * YAML, AD, DNS, DHCP or git are escaped; a format that ends with its
+ * only newline(s) keeps a value's newline from making a line of its own.
+ */
+int cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print the discovery progress of cli's command (its callback). */
 void cli_progress(void *ctx, const char *domain, const char *step);

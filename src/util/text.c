@@ -145,14 +145,37 @@ int ipam_text_fputs(FILE *f, const char *s)
 
 int ipam_text_printf(FILE *f, const char *fmt, ...)
 {
-	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
+	ret = ipam_text_vprintf(f, fmt, ap);
 	va_end(ap);
-	ret = ipam_text_fputs(f, sb.buf);
+	return ret;
+}
+
+int ipam_text_vprintf(FILE *f, const char *fmt, va_list ap)
+{
+	struct strbuf sb = STRBUF_INIT, esc = STRBUF_INIT;
+	size_t flen = strlen(fmt), tail = 0;
+	int ret;
+
+	strbuf_vaddf(&sb, fmt, ap);
+	while (tail < flen && fmt[flen - 1 - tail] == '\n')
+		tail++;
+	if (memchr(fmt, '\n', flen - tail) || tail > sb.len) {
+		/* Newlines inside the format: a value's cannot be told from
+		 * them, so every newline stays. */
+		ipam_text_add_escaped_n(&esc, sb.buf, sb.len, true);
+	} else {
+		/* The format's newlines are its last characters: those stay,
+		 * a value's newline is escaped like any control. */
+		ipam_text_add_escaped_n(&esc, sb.buf, sb.len - tail, false);
+		while (tail--)
+			strbuf_addch(&esc, '\n');
+	}
+	ret = fputs(esc.buf, f);
+	strbuf_release(&esc);
 	strbuf_release(&sb);
 	return ret;
 }

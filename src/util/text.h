@@ -18,6 +18,7 @@
 #ifndef IPAM_TEXT_H
 #define IPAM_TEXT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -51,12 +52,17 @@ char *ipam_text_escaped(const char *s);
 bool ipam_text_needs_escape(const char *s, size_t len);
 
 /*
- * The print boundary of text output: write s (lines of text) to f with
- * every line escaped, newlines kept; ipam_text_printf formats first.
- * Returns what fputs returns.
+ * The print boundary of text output.  ipam_text_fputs writes s (lines of
+ * text) to f with every line escaped, newlines kept.  ipam_text_printf
+ * formats, then escapes: the newlines that end fmt stay, and when fmt has
+ * no other newline a value's newline is escaped too (a line stays one
+ * line); a format with newlines inside keeps every newline.  Both return
+ * what fputs returns.
  */
 int ipam_text_fputs(FILE *f, const char *s);
 int ipam_text_printf(FILE *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+int ipam_text_vprintf(FILE *f, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 #endif
