@@ -330,6 +330,15 @@ static void test_db_info_without_database(void **state)
 	assert_non_null(strstr(r.err, "ipamctl db init"));
 	run_result_free(&r);
 	free(db);
+	/* --db naming a directory: said so, not sqlite's "unable to open
+	 * database file" */
+	db = xasprintf("sqlite:%s", dir);
+	r = RUN(NULL, "db", "info", "--db", db);
+	assert_int_equal(r.status, 1);
+	assert_null(strstr(r.err, "unable to open"));
+	assert_non_null(strstr(r.err, "is a directory: name a file"));
+	run_result_free(&r);
+	free(db);
 	tmpdir_remove(dir);
 }
 
