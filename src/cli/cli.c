@@ -339,17 +339,6 @@ void cli_print_json(const struct ipam_node *n)
 	strbuf_release(&out);
 }
 
-int cli_printf(const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = ipam_text_vprintf(stdout, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 void cli_progress(void *ctx, const char *domain, const char *step)
 {
 	(void)ctx;

@@ -20,6 +20,7 @@
 #include "discover.h"
 #include "model.h"
 #include "strbuf.h"
+#include "text.h"
 
 enum ipam_exit {
 	IPAM_EXIT_OK = 0,
@@ -209,7 +210,7 @@ void cli_print_json(const struct ipam_node *n);
  * YAML, AD, DNS, DHCP or git are escaped; a format that ends with its
  * only newline(s) keeps a value's newline from making a line of its own.
  */
-int cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define cli_printf(...) ipam_text_printf(stdout, __VA_ARGS__)
 
 /* Print the discovery progress of cli's command (its callback). */
 void cli_progress(void *ctx, const char *domain, const char *step);
