@@ -923,6 +923,11 @@ static void test_controls_escaped_in_inventory(void **state)
 				      ".corp.example.test\n"));
 	assert_non_null(strstr(r.out, "DN:               CN=EV\\x1b[2J,DC="));
 	run_result_free(&r);
+	/* completion leaves the name out rather than print it */
+	r = RUN(dir, "-c", cfg, "--db", db, "__complete", "servers");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "");
+	run_result_free(&r);
 	/* JSON keeps the exact text, escaped by JSON's own rule */
 	r = RUN(dir, "inventory", "-c", cfg, "--db", db, "-o", "json");
 	assert_int_equal(r.status, 0);
