@@ -1,6 +1,7 @@
 #include "db.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -63,6 +64,51 @@ int ipam_db_path_from_uri(struct strbuf *out, const char *uri)
 	return 0;
 }
 
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Why there is no database at path (stat failed with err): its directory
+ * named when that is what is missing or not a directory.
+ */
+static int no_database(const char *path, int err)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct stat st;
+	int ret;
+
+	if (slash)
+		*slash = '\0';
+	if (slash && slash != dir && stat(dir, &st) && errno == ENOENT)
+		ret = ipam_error_set(IPAM_ENOTFOUND,
+				     "no state database at '%s': its "
+				     "directory '%s' does not exist; run "
+				     "'ipamctl db init'",
+				     path, dir);
+	else if (slash && slash != dir && stat(dir, &st))
+		ret = ipam_error_set(IPAM_EIO, "cannot use '%s': '%s': %s",
+				     path, dir, strerror(errno));
+	else if (slash && slash != dir && !S_ISDIR(st.st_mode))
+		ret = ipam_error_set(IPAM_EINVAL,
+				     "no state database at '%s': '%s' is not "
+				     "a directory",
+				     path, dir);
+	else if (err == ENOENT)
+		ret = ipam_error_set(IPAM_ENOTFOUND,
+				     "no state database at '%s': run "
+				     "'ipamctl db init'",
+				     path);
+	else
+		ret = ipam_error_set(IPAM_EIO, "cannot use '%s': %s", path,
+				     strerror(err));
+	free(dir);
+	return ret;
+}
+
 /* mkdir -p for the database's directory (0700: it holds the inventory). */
 static int make_parent(const char *path)
 {
@@ -77,6 +123,11 @@ static int make_parent(const char *path)
 			err = ipam_error_set(IPAM_EIO,
 					     "cannot create directory '%s': %s",
 					     dir, strerror(errno));
+		else if (!is_dir(dir))
+			err = ipam_error_set(IPAM_EIO,
+					     "cannot create '%s': '%s' is not "
+					     "a directory",
+					     path, dir);
 		*p = '/';
 		if (err)
 			break;
@@ -107,14 +158,24 @@ int ipam_db_open(struct ipam_db **out, const char *path, int flags)
 	int err;
 
 	*out = NULL;
-	if (stat(path, &st)) {
+	if (!stat(path, &st)) {
+		/* sqlite says only "unable to open database file" */
+		if (S_ISDIR(st.st_mode))
+			return ipam_error_set(IPAM_EINVAL,
+					      "state database '%s' is a "
+					      "directory: name a file (such "
+					      "as '%s/state.db')",
+					      path, path);
+		if (!S_ISREG(st.st_mode))
+			return ipam_error_set(IPAM_EINVAL,
+					      "state database '%s' is not a "
+					      "regular file",
+					      path);
+	} else {
 		int fd;
 
 		if (!(flags & IPAM_DB_CREATE))
-			return ipam_error_set(IPAM_ENOTFOUND,
-					      "no state database at '%s': run "
-					      "'ipamctl db init'",
-					      path);
+			return no_database(path, errno);
 		err = make_parent(path);
 		if (err)
 			return err;

@@ -56,6 +56,26 @@ static json_t *to_json(const struct ipam_node *n)
 	}
 }
 
+/*
+ * jansson escapes C0 controls but passes DEL and C1 controls (U+0080 to
+ * U+009F, whose U+009B a terminal may take for CSI) through raw.  They
+ * can only stand inside strings, and in UTF-8 a C1 code point is always
+ * 0xC2 then 0x80..0x9F, so they are escaped here byte by byte.
+ */
+static void add_json_text(struct strbuf *out, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+
+	for (; *p; p++) {
+		if (*p == 0x7f)
+			strbuf_addstr(out, "\\u007F");
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			strbuf_addf(out, "\\u00%02X", (unsigned)*++p);
+		else
+			strbuf_addch(out, (char)*p);
+	}
+}
+
 int ipam_json_write(struct strbuf *out, const struct ipam_node *root, int flags)
 {
 	json_t *j = to_json(root);
@@ -75,7 +95,7 @@ int ipam_json_write(struct strbuf *out, const struct ipam_node *root, int flags)
 	json_decref(j);
 	if (!text)
 		return ipam_error_set(IPAM_ENOMEM, "cannot write JSON");
-	strbuf_addstr(out, text);
+	add_json_text(out, text);
 	strbuf_addch(out, '\n');
 	free(text);
 	return 0;

@@ -68,7 +68,15 @@ static int check_utf8(const char *file, const unsigned char *s, size_t len,
 					"NUL byte in input: not a text file");
 			return IPAM_EINVAL;
 		}
-		if (cp == '\n') {
+		/* Line breaks as libyaml counts them, so that these positions
+		 * agree with the parser's: CR LF is one, CR alone one, and
+		 * (YAML 1.1) NEL, LS and PS too. */
+		if (cp == '\r' && i + 1 < len && s[i + 1] == '\n') {
+			n++;
+			cp = '\n';
+		}
+		if (cp == '\n' || cp == '\r' || cp == 0x85 || cp == 0x2028 ||
+		    cp == 0x2029) {
 			line++;
 			col = 1;
 		} else if (!(i == 0 && cp == 0xFEFF)) {

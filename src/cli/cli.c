@@ -16,6 +16,7 @@
 #include "log.h"
 #include "run.h"
 #include "strbuf.h"
+#include "text.h"
 #include "banned.h"
 
 #define DEFAULT_CONFIG "/etc/ipamctl"
@@ -48,10 +49,10 @@ static int set_output(struct cli *cli, const char *arg)
 			cli->output_set = 1;
 			return 0;
 		}
-	fprintf(stderr,
-		"ipamctl: unknown output format '%s' (text, json, yaml, "
-		"markdown)\n",
-		arg);
+	ipam_text_printf(stderr,
+			 "ipamctl: unknown output format '%s' (text, json, "
+			 "yaml, markdown)\n",
+			 arg);
 	return -1;
 }
 
@@ -111,10 +112,12 @@ void cli_getopt_init(struct cli_getopt *g, const struct cli_option *own,
 {
 	memset(g, 0, sizeof(*g));
 	strbuf_init(&g->shortopts);
-	/* "+": stop at the first argument (the command name); ":" first
-	 * would change what getopt returns for a missing argument. */
+	strbuf_init(&g->why);
+	/* "+": stop at the first argument (the command name); ":" then:
+	 * a missing argument is ':', told apart from an unknown option. */
 	if (stop_at_arg)
 		strbuf_addch(&g->shortopts, '+');
+	strbuf_addch(&g->shortopts, ':');
 	g->longopts = xcalloc(nr_options(own) + nr_options(more) + 1,
 			      sizeof(*g->longopts));
 	add_options(g, own);
@@ -133,7 +136,20 @@ int cli_getopt_next(struct cli_getopt *g, const char **arg)
 	*arg = optarg;
 	g->next = optind;
 	if (c == '?' || c == ':') {
-		g->bad = g->argv[optind - 1];
+		const char *a = g->argv[optind - 1];
+
+		strbuf_reset(&g->why);
+		if (c == '?' && !strncmp(a, "--", 2))
+			strbuf_addf(&g->why, "bad option '%s'", a);
+		else if (c == '?')
+			strbuf_addf(&g->why, "bad option '-%c'", optopt);
+		else if (!strncmp(a, "--", 2))
+			strbuf_addf(&g->why, "option '%.*s' needs an argument",
+				    (int)strcspn(a, "="), a);
+		else
+			strbuf_addf(&g->why, "option '-%c' needs an argument",
+				    optopt);
+		g->bad = g->why.buf;
 		return CLI_GETOPT_BAD;
 	}
 	return c == -1 ? CLI_GETOPT_END : c;
@@ -144,6 +160,7 @@ void cli_getopt_release(struct cli_getopt *g)
 	free(g->longopts);
 	g->longopts = NULL;
 	strbuf_release(&g->shortopts);
+	strbuf_release(&g->why);
 }
 
 int cli_parse_options(struct cli *cli, const struct command *cmd, void *opts,
@@ -160,7 +177,7 @@ int cli_parse_options(struct cli *cli, const struct command *cmd, void *opts,
 			cli_usage(cmd, 0);
 			ret = 1;
 		} else if (id == CLI_GETOPT_BAD) {
-			cli_usage_error(cmd, "bad option '%s'", g.bad);
+			cli_usage_error(cmd, "%s", g.bad);
 			ret = -1;
 		} else if ((ret = cli_global_option(cli, id, arg)) == 1) {
 			ret = cmd->option && cmd->option(cli, opts, id, arg)
@@ -200,13 +217,17 @@ void cli_usage(const struct command *cmd, int to_stderr)
 
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 {
+	struct strbuf msg = STRBUF_INIT, line = STRBUF_INIT;
 	va_list ap;
 
-	fputs("ipamctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	strbuf_addstr(&line, "ipamctl: ");
+	ipam_text_add_escaped_n(&line, msg.buf, msg.len, false);
+	fprintf(stderr, "%s\n", line.buf);
+	strbuf_release(&line);
+	strbuf_release(&msg);
 	cli_usage(cmd, 1);
 	return IPAM_EXIT_ERROR;
 }
@@ -325,7 +346,9 @@ void cli_progress(void *ctx, const char *domain, const char *step)
 		fputs("\r\033[K", stderr);
 		return;
 	}
-	fprintf(stderr, "\r\033[K%s: %s", domain, step);
+	/* The only escape sequences here are ours. */
+	fputs("\r\033[K", stderr);
+	ipam_text_printf(stderr, "%s: %s", domain, step);
 	fflush(stderr);
 }
 

@@ -20,6 +20,7 @@
 #include "discover.h"
 #include "model.h"
 #include "strbuf.h"
+#include "text.h"
 
 enum ipam_exit {
 	IPAM_EXIT_OK = 0,
@@ -136,7 +137,8 @@ struct cli_getopt {
 	int argc;
 	char **argv;
 	int next;	 /* the index after the last option read */
-	const char *bad; /* the argument of CLI_GETOPT_BAD */
+	const char *bad; /* CLI_GETOPT_BAD: what is wrong, a message */
+	struct strbuf why;
 };
 
 enum { CLI_GETOPT_END = -1, CLI_GETOPT_BAD = -2 };
@@ -203,6 +205,12 @@ void cli_print_took_over(const struct ipam_run *run);
 void cli_print_apply_errors(const struct ipam_run *run);
 /* n as indented JSON on stdout. */
 void cli_print_json(const struct ipam_node *n);
+/*
+ * Text output to stdout through the printing rule (text.h): values from
+ * YAML, AD, DNS, DHCP or git are escaped; a format that ends with its
+ * only newline(s) keeps a value's newline from making a line of its own.
+ */
+#define cli_printf(...) ipam_text_printf(stdout, __VA_ARGS__)
 
 /* Print the discovery progress of cli's command (its callback). */
 void cli_progress(void *ctx, const char *domain, const char *step);

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "log.h"
 #include "strbuf.h"
+#include "text.h"
 #include "banned.h"
 
 static const struct command *find_command(const struct cli_table *t,
@@ -123,7 +124,10 @@ static void complete_data(struct cli *cli, bool domains)
 			const char *s = domains ? inv.servers[i].domain
 						: inv.servers[i].name;
 
-			if (!s)
+			/* A name with controls (from AD) is not offered: it
+			 * would reach the terminal raw, and its escaped form
+			 * names nothing. */
+			if (!s || ipam_text_needs_escape(s, strlen(s)))
 				continue;
 			ALLOC_GROW(v, nr + 1, alloc);
 			v[nr++] = s;

@@ -177,16 +177,16 @@ static int db_init(struct cli *cli, const struct db_opts *o)
 	if (err)
 		goto fail;
 	if (existed && from == to)
-		printf("state database %s is already initialised (schema "
-		       "version %d, provisioning method %s",
-		       path.buf, to, s.method);
+		cli_printf("state database %s is already initialised (schema "
+			   "version %d, provisioning method %s",
+			   path.buf, to, s.method);
 	else
-		printf("initialised state database %s (schema version %d, "
-		       "provisioning method %s",
-		       path.buf, to, s.method);
+		cli_printf("initialised state database %s (schema version %d, "
+			   "provisioning method %s",
+			   path.buf, to, s.method);
 	if (s.gpo_prefix)
-		printf(", GPO prefix %s", s.gpo_prefix);
-	printf(", fixed since %s)\n", s.fixed_at);
+		cli_printf(", GPO prefix %s", s.gpo_prefix);
+	cli_printf(", fixed since %s)\n", s.fixed_at);
 	if (o->if_missing)
 		note_created(db, path.buf, &s);
 	ret = IPAM_EXIT_OK;
@@ -207,20 +207,20 @@ static void print_info_text(const char *path, int version,
 {
 	size_t i;
 
-	printf("database:            %s\n", path);
-	printf("schema version:      %d (this ipamctl: %d)\n", version,
-	       ipam_db_latest_version());
+	cli_printf("database:            %s\n", path);
+	cli_printf("schema version:      %d (this ipamctl: %d)\n", version,
+		   ipam_db_latest_version());
 	if (s->method)
-		printf("provisioning method: %s (fixed since %s)\n", s->method,
-		       s->fixed_at);
+		cli_printf("provisioning method: %s (fixed since %s)\n",
+			   s->method, s->fixed_at);
 	else
-		printf("provisioning method: not recorded (run 'ipamctl db "
-		       "init')\n");
-	printf("GPO prefix:          %s\n",
-	       s->gpo_prefix ? s->gpo_prefix : "-");
-	printf("rows:\n");
+		cli_printf("provisioning method: not recorded (run 'ipamctl db "
+			   "init')\n");
+	cli_printf("GPO prefix:          %s\n",
+		   s->gpo_prefix ? s->gpo_prefix : "-");
+	cli_printf("rows:\n");
 	for (i = 0; i < nr; i++)
-		printf("  %-18s %lld\n", counts[i].table, counts[i].rows);
+		cli_printf("  %-18s %lld\n", counts[i].table, counts[i].rows);
 }
 
 static void print_info_json(const char *path, int version,
@@ -282,13 +282,13 @@ static int db_info_or_migrate(struct cli *cli, int migrate)
 		if (err)
 			goto fail;
 		if (from == version)
-			printf("state database %s is up to date (schema "
-			       "version %d)\n",
-			       path.buf, version);
+			cli_printf("state database %s is up to date (schema "
+				   "version %d)\n",
+				   path.buf, version);
 		else
-			printf("migrated state database %s from schema "
-			       "version %d to %d\n",
-			       path.buf, from, version);
+			cli_printf("migrated state database %s from schema "
+				   "version %d to %d\n",
+				   path.buf, from, version);
 		ret = IPAM_EXIT_OK;
 		goto out;
 	}
@@ -341,10 +341,10 @@ static int db_unlock(struct cli *cli)
 		goto out;
 	}
 	if (holder.len)
-		printf("removed the lock of %s held by %s\n", path.buf,
-		       holder.buf);
+		cli_printf("removed the lock of %s held by %s\n", path.buf,
+			   holder.buf);
 	else
-		printf("%s was not locked\n", path.buf);
+		cli_printf("%s was not locked\n", path.buf);
 	ret = IPAM_EXIT_OK;
 out:
 	ipam_db_close(db);

@@ -118,10 +118,11 @@ static void print_text(const struct ipam_observed *obs,
 		size_t c[IPAM_INV_NR_STATUS];
 		struct strbuf sb = STRBUF_INIT;
 
-		printf("%s: %s", od->name, reason ? "INCOMPLETE" : "complete");
+		cli_printf("%s: %s", od->name,
+			   reason ? "INCOMPLETE" : "complete");
 		if (od->server_uri)
-			printf(" (%s)", od->server_uri);
-		printf("\n");
+			cli_printf(" (%s)", od->server_uri);
+		cli_printf("\n");
 		for (k = 0; k < 4; k++) {
 			const struct ipam_role_status *s =
 				ipam_obs_role_status(od, all_roles[k]);
@@ -130,21 +131,22 @@ static void print_text(const struct ipam_observed *obs,
 			if (s->verdict == IPAM_VERDICT_COMPLETE ||
 			    (s->verdict == IPAM_VERDICT_OFF && !s->reason))
 				continue;
-			printf("  %-8s %s%s%s\n",
-			       all_roles[k] == IPAM_ROLE_NPS
-				       ? "declared"
-				       : ipam_role_name(
-						 (enum ipam_role)all_roles[k]),
-			       verdict_name(s->verdict), s->reason ? ": " : "",
-			       s->reason ? s->reason : "");
+			cli_printf(
+				"  %-8s %s%s%s\n",
+				all_roles[k] == IPAM_ROLE_NPS
+					? "declared"
+					: ipam_role_name(
+						  (enum ipam_role)all_roles[k]),
+				verdict_name(s->verdict), s->reason ? ": " : "",
+				s->reason ? s->reason : "");
 		}
-		printf("  found: %zu DC, %zu DNS, %zu DHCP, %zu NPS (%zu "
-		       "server%s)\n",
-		       count_role(od, IPAM_ROLE_DC),
-		       count_role(od, IPAM_ROLE_DNS),
-		       count_role(od, IPAM_ROLE_DHCP),
-		       count_role(od, IPAM_ROLE_NPS), od->nr_servers,
-		       od->nr_servers == 1 ? "" : "s");
+		cli_printf("  found: %zu DC, %zu DNS, %zu DHCP, %zu NPS (%zu "
+			   "server%s)\n",
+			   count_role(od, IPAM_ROLE_DC),
+			   count_role(od, IPAM_ROLE_DNS),
+			   count_role(od, IPAM_ROLE_DHCP),
+			   count_role(od, IPAM_ROLE_NPS), od->nr_servers,
+			   od->nr_servers == 1 ? "" : "s");
 		for (j = 0; j < od->nr_servers; j++) {
 			const struct ipam_obs_server *s = &od->servers[j];
 
@@ -152,33 +154,35 @@ static void print_text(const struct ipam_observed *obs,
 			ipam_roles_format(&sb, s->roles, ",");
 			strbuf_addstr(&sb, "  ");
 			ipam_addrs_format(&sb, s->addrs, s->nr_addrs);
-			printf("    %-34s %s\n", s->name, sb.buf);
+			cli_printf("    %-34s %s\n", s->name, sb.buf);
 		}
 		if (reason) {
-			printf("  inventory: not changed (the domain is "
-			       "incomplete)\n");
+			cli_printf("  inventory: not changed (the domain is "
+				   "incomplete)\n");
 		} else {
 			domain_counts(plan, od->name, c);
-			printf("  inventory: %zu new, %zu changed, %zu "
-			       "unchanged, %zu gone, %zu declared not found\n",
-			       c[IPAM_INV_NEW], c[IPAM_INV_CHANGED],
-			       c[IPAM_INV_UNCHANGED], c[IPAM_INV_GONE],
-			       c[IPAM_INV_NOT_FOUND]);
+			cli_printf(
+				"  inventory: %zu new, %zu changed, %zu "
+				"unchanged, %zu gone, %zu declared not found\n",
+				c[IPAM_INV_NEW], c[IPAM_INV_CHANGED],
+				c[IPAM_INV_UNCHANGED], c[IPAM_INV_GONE],
+				c[IPAM_INV_NOT_FOUND]);
 		}
 		for (j = 0; j < od->nr_excluded; j++) {
 			strbuf_reset(&sb);
 			ipam_roles_format(&sb, od->excluded[j].role, ",");
-			printf("  excluded %s (%s): %s\n", od->excluded[j].name,
-			       sb.buf, od->excluded[j].reason);
+			cli_printf("  excluded %s (%s): %s\n",
+				   od->excluded[j].name, sb.buf,
+				   od->excluded[j].reason);
 		}
 		for (j = 0; j < od->nr_warnings; j++)
-			printf("  warning: %s\n", od->warnings[j]);
+			cli_printf("  warning: %s\n", od->warnings[j]);
 		for (j = 0; j < od->nr_errors; j++)
-			printf("  error: %s\n", od->errors[j]);
+			cli_printf("  error: %s\n", od->errors[j]);
 		strbuf_release(&sb);
 	}
 	for (i = 0; i < plan->nr_not_found; i++)
-		printf("declared, not found: %s\n", plan->not_found[i]);
+		cli_printf("declared, not found: %s\n", plan->not_found[i]);
 }
 
 static struct ipam_node *roles_node(unsigned roles)

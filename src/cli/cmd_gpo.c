@@ -65,78 +65,83 @@ static const char *yes(bool b)
 
 static void print_trustees(const char *label, const struct ipam_gpo_trustees *t)
 {
-	printf("    %-10s", label);
+	cli_printf("    %-10s", label);
 	if (!t->nr)
-		printf(" (none)");
+		cli_printf(" (none)");
 	for (size_t i = 0; i < t->nr; i++)
-		printf("%s %s", i ? "," : "",
-		       t->v[i].name ? t->v[i].name : t->v[i].sid);
-	printf("\n");
+		cli_printf("%s %s", i ? "," : "",
+			   t->v[i].name ? t->v[i].name : t->v[i].sid);
+	cli_printf("\n");
 }
 
 static void print_state(const struct ipam_gpo_state *st)
 {
-	printf("%s (%s, %s, via %s)\n", st->domain, st->netbios, st->domain_dn,
-	       st->dc);
+	cli_printf("%s (%s, %s, via %s)\n", st->domain, st->netbios,
+		   st->domain_dn, st->dc);
 	if (st->ipamug.exists)
-		printf("  IPAMUG: %s %s%s; holds %s: %s\n", st->ipamug.dn,
-		       st->ipamug.sid ? st->ipamug.sid : "",
-		       st->ipamug.owned ? " (ipamctl's)" : " (not ipamctl's)",
-		       st->ipam_server, yes(st->ipamug.has_server));
+		cli_printf("  IPAMUG: %s %s%s; holds %s: %s\n", st->ipamug.dn,
+			   st->ipamug.sid ? st->ipamug.sid : "",
+			   st->ipamug.owned ? " (ipamctl's)"
+					    : " (not ipamctl's)",
+			   st->ipam_server, yes(st->ipamug.has_server));
 	else
-		printf("  IPAMUG: absent\n");
+		cli_printf("  IPAMUG: absent\n");
 	if (!st->server_found)
-		printf("  IPAM server %s: no computer account here\n",
-		       st->ipam_server);
-	printf("  DC grants: Event Log Readers %s; DNS ACL %s\n",
-	       yes(st->elr_member),
-	       st->dns_container ? yes(st->dns_ace) : "n/a (no MicrosoftDNS)");
+		cli_printf("  IPAM server %s: no computer account here\n",
+			   st->ipam_server);
+	cli_printf("  DC grants: Event Log Readers %s; DNS ACL %s\n",
+		   yes(st->elr_member),
+		   st->dns_container ? yes(st->dns_ace)
+				     : "n/a (no MicrosoftDNS)");
 	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
 		const struct ipam_gpo_obs *g = &st->gpos[k];
 
 		if (!g->exists) {
-			printf("  %s: absent\n", g->name);
+			cli_printf("  %s: absent\n", g->name);
 			continue;
 		}
-		printf("  %s %s%s\n", g->name, g->guid,
-		       g->owned ? " (ipamctl's)" : " (not ipamctl's)");
+		cli_printf("  %s %s%s\n", g->name, g->guid,
+			   g->owned ? " (ipamctl's)" : " (not ipamctl's)");
 		if (g->same_name > 1)
-			printf("    WARNING: %zu GPOs carry this name\n",
-			       g->same_name);
-		printf("    version   %u (GPT.INI %s%s), link %s\n",
-		       (unsigned)g->version, g->gpt_present ? "" : "missing",
-		       g->gpt_present
-			       ? (g->gpt_version == g->version ? "same"
-							       : "DIFFERS")
-			       : "",
-		       !g->linked	     ? "none"
-		       : g->link_options & 1 ? "disabled"
-					     : "enabled");
-		printf("    Authenticated Users: read %s, apply %s\n",
-		       yes(g->au_read), yes(g->au_apply));
+			cli_printf("    WARNING: %zu GPOs carry this name\n",
+				   g->same_name);
+		cli_printf("    version   %u (GPT.INI %s%s), link %s\n",
+			   (unsigned)g->version,
+			   g->gpt_present ? "" : "missing",
+			   g->gpt_present
+				   ? (g->gpt_version == g->version ? "same"
+								   : "DIFFERS")
+				   : "",
+			   !g->linked		 ? "none"
+			   : g->link_options & 1 ? "disabled"
+						 : "enabled");
+		cli_printf("    Authenticated Users: read %s, apply %s\n",
+			   yes(g->au_read), yes(g->au_apply));
 		print_trustees("edit:", &g->editors);
 		print_trustees("filtering:", &g->filtering);
-		printf("    settings  %s; extensions %s; DACL %s (%zu "
-		       "bytes); folder ACL %s\n",
-		       g->settings_current ? "current" : "DIFFER",
-		       g->ext_current ? "current" : "DIFFER",
-		       g->dacl_current ? "current" : "DIFFERS", g->dacl_size,
-		       g->folder_consistent ? "consistent" : "INCONSISTENT");
+		cli_printf(
+			"    settings  %s; extensions %s; DACL %s (%zu "
+			"bytes); folder ACL %s\n",
+			g->settings_current ? "current" : "DIFFER",
+			g->ext_current ? "current" : "DIFFER",
+			g->dacl_current ? "current" : "DIFFERS", g->dacl_size,
+			g->folder_consistent ? "consistent" : "INCONSISTENT");
 		for (size_t i = 0; i < g->nr_files; i++) {
 			const struct ipam_gpo_file_state *f = &g->files[i];
 
-			printf("      %s: %s\n", f->path,
-			       f->current   ? "current"
-			       : f->present ? "differs"
-					    : "missing");
+			cli_printf("      %s: %s\n", f->path,
+				   f->current	? "current"
+				   : f->present ? "differs"
+						: "missing");
 			for (size_t j = 0; j < f->nr_content; j++)
-				printf("        %s\n", f->content[j]);
+				cli_printf("        %s\n", f->content[j]);
 		}
 		for (size_t i = 0; i < g->nr_foreign; i++)
-			printf("      %s: not declared%s%s\n",
-			       g->foreign[i].path,
-			       g->foreign[i].note ? ", " : "",
-			       g->foreign[i].note ? g->foreign[i].note : "");
+			cli_printf("      %s: not declared%s%s\n",
+				   g->foreign[i].path,
+				   g->foreign[i].note ? ", " : "",
+				   g->foreign[i].note ? g->foreign[i].note
+						      : "");
 	}
 }
 
@@ -272,7 +277,7 @@ static void print_quiet(void *ctx, enum ipam_gpo_change kind, const char *what)
 {
 	const char *domain = ctx;
 
-	printf("%s: %c %s\n", domain, (char)kind, what);
+	cli_printf("%s: %c %s\n", domain, (char)kind, what);
 }
 
 enum {
@@ -443,8 +448,8 @@ static void filter_print(const struct cli *cli, const struct filter *f)
 
 	if (cli->output != IPAM_OUT_JSON) {
 		if (!f->fc.added && !f->fc.removed)
-			printf("%s: %s: filtering already as asked\n", dom,
-			       g->name);
+			cli_printf("%s: %s: filtering already as asked\n", dom,
+				   g->name);
 		return;
 	}
 	m = ipam_node_new(IPAM_NODE_MAP);

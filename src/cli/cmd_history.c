@@ -138,27 +138,29 @@ static int show(struct cli *cli, struct ipam_db *db, const char *arg)
 		rc = emit(m);
 		goto out;
 	}
-	printf("run %lld: %s, %s\n", r.id, r.command, r.outcome);
-	printf("  started  %s on %s (pid %lld)\n", r.started_at,
-	       r.host ? r.host : "?", r.pid);
-	printf("  ended    %s\n", r.ended_at ? r.ended_at : "-");
-	printf("  config   %s%s%s\n", r.config_digest ? r.config_digest : "-",
-	       r.git_commit ? ", commit " : "",
-	       r.git_commit ? r.git_commit : "");
+	cli_printf("run %lld: %s, %s\n", r.id, r.command, r.outcome);
+	cli_printf("  started  %s on %s (pid %lld)\n", r.started_at,
+		   r.host ? r.host : "?", r.pid);
+	cli_printf("  ended    %s\n", r.ended_at ? r.ended_at : "-");
+	cli_printf("  config   %s%s%s\n",
+		   r.config_digest ? r.config_digest : "-",
+		   r.git_commit ? ", commit " : "",
+		   r.git_commit ? r.git_commit : "");
 	if (r.git_author || r.git_subject)
-		printf("  by       %s: %s\n", r.git_author ? r.git_author : "?",
-		       r.git_subject ? r.git_subject : "");
+		cli_printf("  by       %s: %s\n",
+			   r.git_author ? r.git_author : "?",
+			   r.git_subject ? r.git_subject : "");
 	if (r.git_signer)
-		printf("  signed   %s (key %s)\n", r.git_signer,
-		       r.git_signer_key ? r.git_signer_key : "?");
+		cli_printf("  signed   %s (key %s)\n", r.git_signer,
+			   r.git_signer_key ? r.git_signer_key : "?");
 	if (r.summary)
-		printf("  summary  %s\n", r.summary);
+		cli_printf("  summary  %s\n", r.summary);
 	for (size_t i = 0; i < n; i++) {
-		printf("  %3d %-8s %-14s %s%s%s\n", a[i].seq, a[i].state,
-		       a[i].kind, a[i].domain ? a[i].domain : "",
-		       a[i].domain ? " " : "", a[i].target);
+		cli_printf("  %3d %-8s %-14s %s%s%s\n", a[i].seq, a[i].state,
+			   a[i].kind, a[i].domain ? a[i].domain : "",
+			   a[i].domain ? " " : "", a[i].target);
 		if (a[i].error)
-			printf("      error: %s\n", a[i].error);
+			cli_printf("      error: %s\n", a[i].error);
 	}
 out:
 	ipam_db_actions_free(a, n);
@@ -196,30 +198,33 @@ static int history_check(struct cli *cli, void *opts, int argc, char **argv)
 
 static void list_text(const struct ipam_db_run *runs, size_t nr)
 {
-	printf("%5s  %-20s  %-9s  %-10s  %-12s  %-12s  %s\n", "run", "started",
-	       "command", "outcome", "config", "commit", "summary");
+	cli_printf("%5s  %-20s  %-9s  %-10s  %-12s  %-12s  %s\n", "run",
+		   "started", "command", "outcome", "config", "commit",
+		   "summary");
 	for (size_t i = 0; i < nr; i++) {
 		const char *sum = runs[i].summary ? runs[i].summary : "";
 		int len = (int)strcspn(sum, "\n");
 
 		/* One line a run, the summary cut to fit; then who made
 		 * its commit and why, when known. */
-		printf("%5lld  %-20s  %-9s  %-10s  %-12.12s  %-12.12s  "
-		       "%.*s%s\n",
-		       runs[i].id, runs[i].started_at, runs[i].command,
-		       runs[i].outcome,
-		       runs[i].config_digest ? runs[i].config_digest : "-",
-		       runs[i].git_commit ? runs[i].git_commit : "-",
-		       len > 100 ? 97 : len, sum, len > 100 ? "..." : "");
+		cli_printf("%5lld  %-20s  %-9s  %-10s  %-12.12s  %-12.12s  "
+			   "%.*s%s\n",
+			   runs[i].id, runs[i].started_at, runs[i].command,
+			   runs[i].outcome,
+			   runs[i].config_digest ? runs[i].config_digest : "-",
+			   runs[i].git_commit ? runs[i].git_commit : "-",
+			   len > 100 ? 97 : len, sum, len > 100 ? "..." : "");
 		if (runs[i].git_author || runs[i].git_subject)
-			printf("%5s  by %s: %s\n", "",
-			       runs[i].git_author ? runs[i].git_author : "?",
-			       runs[i].git_subject ? runs[i].git_subject : "");
+			cli_printf(
+				"%5s  by %s: %s\n", "",
+				runs[i].git_author ? runs[i].git_author : "?",
+				runs[i].git_subject ? runs[i].git_subject : "");
 		if (runs[i].git_signer)
-			printf("%5s  signed by %s (key %s)\n", "",
-			       runs[i].git_signer,
-			       runs[i].git_signer_key ? runs[i].git_signer_key
-						      : "?");
+			cli_printf("%5s  signed by %s (key %s)\n", "",
+				   runs[i].git_signer,
+				   runs[i].git_signer_key
+					   ? runs[i].git_signer_key
+					   : "?");
 	}
 }
 

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "strbuf.h"
+#include "text.h"
 #include "banned.h"
 
 #define NOT_CHECKED "Not checked"
@@ -114,8 +115,8 @@ static int print_node(struct ipam_node *n)
 
 #define NR_COLUMNS 9
 
-/* A text table: every cell kept, then printed with each column as wide as
- * its widest cell. */
+/* A text table: every cell kept (escaped: it is measured as printed), then
+ * printed with each column as wide as its widest cell. */
 struct table {
 	char **cells;
 	size_t nr, alloc;
@@ -124,10 +125,11 @@ struct table {
 
 static void table_add(struct table *t, const char *cell)
 {
-	size_t col = t->nr % NR_COLUMNS, len = strlen(cell);
+	char *text = ipam_text_escaped(cell);
+	size_t col = t->nr % NR_COLUMNS, len = strlen(text);
 
 	ALLOC_GROW(t->cells, t->nr + 1, t->alloc);
-	t->cells[t->nr++] = xstrdup(cell);
+	t->cells[t->nr++] = text;
 	if (len > t->width[col])
 		t->width[col] = len;
 }
@@ -140,9 +142,9 @@ static void table_print(struct table *t)
 		size_t col = i % NR_COLUMNS;
 
 		if (col == NR_COLUMNS - 1)
-			printf("%s\n", t->cells[i]);
+			cli_printf("%s\n", t->cells[i]);
 		else
-			printf("%-*s  ", (int)t->width[col], t->cells[i]);
+			cli_printf("%-*s  ", (int)t->width[col], t->cells[i]);
 		free(t->cells[i]);
 	}
 	free(t->cells);
@@ -188,7 +190,7 @@ static void list_text(const struct ipam_inventory *inv, unsigned role,
 		shown++;
 	}
 	table_print(&t);
-	printf("%zu server%s\n", shown, shown == 1 ? "" : "s");
+	cli_printf("%zu server%s\n", shown, shown == 1 ? "" : "s");
 	strbuf_release(&sb);
 }
 
@@ -224,34 +226,39 @@ static int show_one(struct cli *cli, struct ipam_db *db,
 		goto out;
 	}
 	ipam_roles_format(&sb, s->roles, ", ");
-	printf("name:             %s\n", s->name);
-	printf("domain:           %s\n", s->domain ? s->domain : "-");
-	printf("roles:            %s%s\n", sb.len ? sb.buf : "-",
-	       s->declared ? " (declared)" : "");
-	printf("manageability:    %s\n",
-	       ipam_manageability_name(s->manageability));
+	cli_printf("name:             %s\n", s->name);
+	cli_printf("domain:           %s\n", s->domain ? s->domain : "-");
+	cli_printf("roles:            %s%s\n", sb.len ? sb.buf : "-",
+		   s->declared ? " (declared)" : "");
+	cli_printf("manageability:    %s\n",
+		   ipam_manageability_name(s->manageability));
 	strbuf_reset(&sb);
 	ipam_addrs_format(&sb, s->addrs, s->nr_addrs);
-	printf("addresses:        %s\n", sb.len ? sb.buf : "-");
-	printf("operating system: %s%s%s\n", s->os_name ? s->os_name : "-",
-	       s->os_version ? " " : "", s->os_version ? s->os_version : "");
-	printf("IPAM access:      %s\n", s->access ? s->access : NOT_CHECKED);
-	printf("status:           %s%s%s\n", ipam_inv_status_name(s->status),
-	       s->status_detail ? " (" : "",
-	       s->status_detail ? s->status_detail : "");
+	cli_printf("addresses:        %s\n", sb.len ? sb.buf : "-");
+	cli_printf("operating system: %s%s%s\n", s->os_name ? s->os_name : "-",
+		   s->os_version ? " " : "",
+		   s->os_version ? s->os_version : "");
+	cli_printf("IPAM access:      %s\n",
+		   s->access ? s->access : NOT_CHECKED);
+	cli_printf("status:           %s%s%s\n",
+		   ipam_inv_status_name(s->status),
+		   s->status_detail ? " (" : "",
+		   s->status_detail ? s->status_detail : "");
 	if (s->status_detail)
-		printf(")\n");
-	printf("owner:            %s\n", s->owner ? s->owner : "-");
-	printf("description:      %s\n", s->description ? s->description : "-");
-	printf("objectGUID:       %s\n", s->guid ? s->guid : "-");
-	printf("objectSid:        %s\n", s->sid ? s->sid : "-");
-	printf("DN:               %s\n", s->dn ? s->dn : "-");
-	printf("first seen:       %s\n", s->first_seen ? s->first_seen : "-");
-	printf("last seen:        %s\n", s->last_seen ? s->last_seen : "-");
-	printf("history:\n");
+		cli_printf(")\n");
+	cli_printf("owner:            %s\n", s->owner ? s->owner : "-");
+	cli_printf("description:      %s\n",
+		   s->description ? s->description : "-");
+	cli_printf("objectGUID:       %s\n", s->guid ? s->guid : "-");
+	cli_printf("objectSid:        %s\n", s->sid ? s->sid : "-");
+	cli_printf("DN:               %s\n", s->dn ? s->dn : "-");
+	cli_printf("first seen:       %s\n",
+		   s->first_seen ? s->first_seen : "-");
+	cli_printf("last seen:        %s\n", s->last_seen ? s->last_seen : "-");
+	cli_printf("history:\n");
 	for (i = 0; i < nr; i++)
-		printf("  %s  run %lld  %s\n", h[i].at, h[i].run_id,
-		       h[i].change);
+		cli_printf("  %s  run %lld  %s\n", h[i].at, h[i].run_id,
+			   h[i].change);
 out:
 	strbuf_release(&sb);
 	ipam_db_history_free(h, nr);

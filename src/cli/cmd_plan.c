@@ -18,6 +18,7 @@
 #include "reconcile.h"
 #include "run.h"
 #include "strbuf.h"
+#include "text.h"
 #include "banned.h"
 
 enum mode { MODE_PLAN, MODE_APPLY, MODE_DRIFT };
@@ -357,11 +358,11 @@ static void print_plan(struct cli *cli, const struct ipam_reconcile *r,
 		break;
 	case IPAM_OUT_MARKDOWN:
 		ipam_plan_render_markdown(&out, &doc, drift_only);
-		fputs(out.buf, stdout);
+		ipam_text_fputs(stdout, out.buf);
 		break;
 	default:
 		ipam_plan_render_text(&out, &doc, drift_only);
-		fputs(out.buf, stdout);
+		ipam_text_fputs(stdout, out.buf);
 		break;
 	}
 	strbuf_release(&out);
@@ -410,9 +411,9 @@ static int apply_plan(struct cli *cli, const struct opts *o,
 	rc = ipam_run_apply(run);
 	cli_print_apply_errors(run);
 	if (cli->output == IPAM_OUT_TEXT)
-		printf("Apply %s: %zu done, %zu failed, %zu not done.\n",
-		       rc ? "stopped" : "complete", run->res.done,
-		       run->res.failed, run->res.not_done);
+		cli_printf("Apply %s: %zu done, %zu failed, %zu not done.\n",
+			   rc ? "stopped" : "complete", run->res.done,
+			   run->res.failed, run->res.not_done);
 	if (!rc)
 		*outcome = "succeeded";
 	return rc;

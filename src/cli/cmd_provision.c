@@ -81,7 +81,7 @@ static void print_change(void *ctx, enum ipam_gpo_change kind, const char *what)
 	char k[2] = {(char)kind, 0};
 
 	if (p->text) {
-		printf("%s: %c %s\n", p->domain, (char)kind, what);
+		cli_printf("%s: %c %s\n", p->domain, (char)kind, what);
 		fflush(stdout);
 	}
 	if (p->changes) {
@@ -180,12 +180,14 @@ static void print_done(const struct provision *p)
 	size_t n = p->changes;
 
 	if (!n)
-		printf("%s: nothing to do\n", name);
+		cli_printf("%s: nothing to do\n", name);
 	else if (p->go.dry_run)
-		printf("%s: %zu change%s to make (dry run: nothing written)\n",
-		       name, n, n == 1 ? "" : "s");
+		cli_printf(
+			"%s: %zu change%s to make (dry run: nothing written)\n",
+			name, n, n == 1 ? "" : "s");
 	else
-		printf("%s: %zu change%s made\n", name, n, n == 1 ? "" : "s");
+		cli_printf("%s: %zu change%s made\n", name, n,
+			   n == 1 ? "" : "s");
 }
 
 /* The result: recorded with the run, printed with -o json. */

@@ -25,6 +25,7 @@
 #include "reconcile.h"
 #include "run.h"
 #include "strbuf.h"
+#include "text.h"
 #include "banned.h"
 
 struct loop {
@@ -625,7 +626,7 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 		return rc;
 	doc = ipam_reconcile_doc(&run->r);
 	ipam_plan_render_text(&text, &doc, false);
-	fputs(text.buf, stdout);
+	ipam_text_fputs(stdout, text.buf);
 	strbuf_release(&text);
 	fflush(stdout);
 	ipam_run_notify_drift(run);
@@ -648,9 +649,9 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 	}
 	rc = ipam_run_apply(run);
 	cli_print_apply_errors(run);
-	printf("Apply %s: %zu done, %zu failed, %zu not done.\n",
-	       rc ? "stopped" : "complete", run->res.done, run->res.failed,
-	       run->res.not_done);
+	cli_printf("Apply %s: %zu done, %zu failed, %zu not done.\n",
+		   rc ? "stopped" : "complete", run->res.done, run->res.failed,
+		   run->res.not_done);
 	if (rc) {
 		*outcome = stop_requested ? "interrupted" : "failed";
 		ipam_run_notify_applied(run, run->res.error
@@ -992,12 +993,13 @@ static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
 static void print_author(const struct ipam_db_run *r)
 {
 	if (r->git_author || r->git_subject)
-		printf("                by %s: %s\n",
-		       r->git_author ? r->git_author : "?",
-		       r->git_subject ? r->git_subject : "");
+		cli_printf("                by %s: %s\n",
+			   r->git_author ? r->git_author : "?",
+			   r->git_subject ? r->git_subject : "");
 	if (r->git_signer)
-		printf("                signed by %s (key %s)\n", r->git_signer,
-		       r->git_signer_key ? r->git_signer_key : "?");
+		cli_printf("                signed by %s (key %s)\n",
+			   r->git_signer,
+			   r->git_signer_key ? r->git_signer_key : "?");
 }
 
 static struct ipam_node *status_run_node(const struct ipam_db_run *r)
@@ -1026,24 +1028,25 @@ static void status_text(const struct ipam_db_run *applied,
 			const struct ipam_db_run *attempted)
 {
 	if (applied) {
-		printf("last applied:   run %lld, %s, commit %s\n", applied->id,
-		       applied->started_at,
-		       applied->git_commit ? applied->git_commit
-					   : "(local files)");
+		cli_printf("last applied:   run %lld, %s, commit %s\n",
+			   applied->id, applied->started_at,
+			   applied->git_commit ? applied->git_commit
+					       : "(local files)");
 		print_author(applied);
 	} else {
-		printf("last applied:   none\n");
+		cli_printf("last applied:   none\n");
 	}
 	if (attempted) {
-		printf("last attempted: run %lld, %s, %s, commit %s\n",
-		       attempted->id, attempted->started_at, attempted->outcome,
-		       attempted->git_commit ? attempted->git_commit
-					     : "(local files)");
+		cli_printf("last attempted: run %lld, %s, %s, commit %s\n",
+			   attempted->id, attempted->started_at,
+			   attempted->outcome,
+			   attempted->git_commit ? attempted->git_commit
+						 : "(local files)");
 		print_author(attempted);
 		if (attempted->summary)
-			printf("                %s\n", attempted->summary);
+			cli_printf("                %s\n", attempted->summary);
 	} else {
-		printf("last attempted: none\n");
+		cli_printf("last attempted: none\n");
 	}
 }
 

@@ -110,12 +110,12 @@ static int run(struct cli *cli, void *opts, int argc, char **argv)
 			log_error("'%s' is invalid: %zu error%s", path,
 				  diags.errors, diags.errors == 1 ? "" : "s");
 		else if (cli->verbosity >= 0)
-			printf("%s: valid (%zu discovery domain%s, %zu "
-			       "server%s, %zu file%s)\n",
-			       path, d->nr_domains,
-			       d->nr_domains == 1 ? "" : "s", d->nr_servers,
-			       d->nr_servers == 1 ? "" : "s", d->nr_files,
-			       d->nr_files == 1 ? "" : "s");
+			cli_printf("%s: valid (%zu discovery domain%s, %zu "
+				   "server%s, %zu file%s)\n",
+				   path, d->nr_domains,
+				   d->nr_domains == 1 ? "" : "s", d->nr_servers,
+				   d->nr_servers == 1 ? "" : "s", d->nr_files,
+				   d->nr_files == 1 ? "" : "s");
 	}
 	r = diags.errors ? IPAM_EXIT_ERROR : IPAM_EXIT_OK;
 	ipam_diags_free(&diags);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "text.h"
 #include "banned.h"
 
 #ifndef IPAM_VERSION
@@ -72,7 +73,7 @@ static int parse_global(struct cli *cli, int argc, char **argv, int *next)
 			usage(stdout);
 			ret = 1 + IPAM_EXIT_OK;
 		} else if (id == CLI_GETOPT_BAD) {
-			fprintf(stderr, "ipamctl: bad option '%s'\n", g.bad);
+			ipam_text_printf(stderr, "ipamctl: %s\n", g.bad);
 			usage(stderr);
 			ret = 1 + IPAM_EXIT_ERROR;
 		} else if (cli_global_option(cli, id, arg)) {
@@ -127,7 +128,7 @@ int main(int argc, char **argv)
 	cmd = find(argv[i]);
 	if (cmd)
 		return cli_run_command(&cli, cmd, argc - i, argv + i);
-	fprintf(stderr, "ipamctl: unknown command '%s'\n", argv[i]);
+	ipam_text_printf(stderr, "ipamctl: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return IPAM_EXIT_ERROR;
 }

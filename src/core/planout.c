@@ -1,5 +1,6 @@
 #include "planout.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,27 @@ static bool has_drift_notes(const struct ipam_plan *p)
 	return false;
 }
 
+/*
+ * One line of the text plan, its newline added: the whole line escaped
+ * (text.h), so whatever a name, reason or note from YAML, AD, DNS or DHCP
+ * holds stays visible text on this line.  The formats' own text has
+ * nothing to escape.
+ */
+static void text_line(struct strbuf *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void text_line(struct strbuf *f, const char *fmt, ...)
+{
+	struct strbuf line = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	ipam_text_add_escaped_n(f, line.buf, line.len, false);
+	strbuf_addch(f, '\n');
+	strbuf_release(&line);
+}
+
 static void text_action(struct strbuf *f, struct strbuf *sb,
 			const struct ipam_action *a, bool in_gpo)
 {
@@ -350,15 +372,15 @@ static void text_action(struct strbuf *f, struct strbuf *sb,
 
 	strbuf_reset(sb);
 	change_text(sb, a);
-	strbuf_addf(f, "%s  %c %-14s %s%s%s%s\n", ind, (char)a->op,
-		    ipam_act_kind_name(a->kind), a->target, sb->len ? " (" : "",
-		    sb->buf, sb->len ? ")" : "");
+	text_line(f, "%s  %c %-14s %s%s%s%s", ind, (char)a->op,
+		  ipam_act_kind_name(a->kind), a->target, sb->len ? " (" : "",
+		  sb->buf, sb->len ? ")" : "");
 	strbuf_reset(sb);
 	source_text(sb, &a->pos);
-	strbuf_addf(f, "%s      %s%s%s\n", ind,
-		    a->origin == IPAM_ORIGIN_DRIFT ? drift_what(a->reason)
-						   : a->reason,
-		    sb->len ? "  at " : "", sb->buf);
+	text_line(f, "%s      %s%s%s", ind,
+		  a->origin == IPAM_ORIGIN_DRIFT ? drift_what(a->reason)
+						 : a->reason,
+		  sb->len ? "  at " : "", sb->buf);
 }
 
 /*
@@ -388,14 +410,14 @@ static void text_section(struct strbuf *f, const struct ipam_plan_doc *r,
 				    a->origin != origin)
 					continue;
 				if (!header) {
-					strbuf_addf(f, "%s\n", dname);
+					text_line(f, "%s", dname);
 					header = true;
 				}
 				if (g >= 0 && !gheader) {
-					strbuf_addf(f, "  %s\n",
-						    ipam_plan_gpo_name(
-							    r, g, gbuf,
-							    sizeof(gbuf)));
+					text_line(f, "  %s",
+						  ipam_plan_gpo_name(
+							  r, g, gbuf,
+							  sizeof(gbuf)));
 					gheader = true;
 				}
 				text_action(f, &sb, a, g >= 0);
@@ -407,18 +429,20 @@ static void text_section(struct strbuf *f, const struct ipam_plan_doc *r,
 			    strcasecmp(dom.buf, dname))
 				continue;
 			if (!header) {
-				strbuf_addf(f, "%s\n", dname);
+				text_line(f, "%s", dname);
 				header = true;
 			}
-			strbuf_addf(f, "  ! %s\n", what);
+			text_line(f, "  ! %s", what);
 		}
 	}
 	/* Drift notes of a domain no longer desired. */
 	for (size_t i = 0; origin == IPAM_ORIGIN_DRIFT && i < p->nr_notes;
 	     i++) {
 		if (drift_note(p->notes[i], &dom, &what) &&
-		    !ipam_desired_find_domain(r->d, dom.buf))
-			strbuf_addf(f, "%s\n  ! %s\n", dom.buf, what);
+		    !ipam_desired_find_domain(r->d, dom.buf)) {
+			text_line(f, "%s", dom.buf);
+			text_line(f, "  ! %s", what);
+		}
 	}
 	strbuf_release(&dom);
 	strbuf_release(&sb);
@@ -437,22 +461,23 @@ void ipam_plan_render_text(struct strbuf *f, const struct ipam_plan_doc *r,
 		text_section(f, r, IPAM_ORIGIN_DRIFT);
 	}
 	if (!drift_only && has_origin(p, IPAM_ORIGIN_PENDING)) {
-		strbuf_addf(f, "%sPending: what the desired state asks for\n",
-			    drift ? "\n" : "");
+		if (drift)
+			strbuf_addch(f, '\n');
+		strbuf_addstr(f, "Pending: what the desired state asks for\n");
 		text_section(f, r, IPAM_ORIGIN_PENDING);
 	}
 	for (size_t i = 0; !drift_only && i < p->nr_notes; i++)
 		if (!drift_note(p->notes[i], NULL, NULL))
-			strbuf_addf(f, "note: %s\n", p->notes[i]);
+			text_line(f, "note: %s", p->notes[i]);
 	for (size_t i = 0; i < p->nr_incomplete; i++)
-		strbuf_addf(f, "incomplete: %s\n", p->incomplete[i]);
+		text_line(f, "incomplete: %s", p->incomplete[i]);
 	for (size_t i = 0; i < p->nr_skipped; i++)
-		strbuf_addf(f, "skipped removal: %s: %s (%s)\n",
-			    p->skipped[i].domain, p->skipped[i].what,
-			    p->skipped[i].reason);
+		text_line(f, "skipped removal: %s: %s (%s)",
+			  p->skipped[i].domain, p->skipped[i].what,
+			  p->skipped[i].reason);
 	for (size_t i = 0; i < p->nr_conflicts; i++)
-		strbuf_addf(f, "conflict: %s: %s: %s\n", p->conflicts[i].domain,
-			    p->conflicts[i].what, p->conflicts[i].reason);
+		text_line(f, "conflict: %s: %s: %s", p->conflicts[i].domain,
+			  p->conflicts[i].what, p->conflicts[i].reason);
 	if (!drift_only && (long long)p->removals > r->d->max_removals)
 		strbuf_addf(f,
 			    "warning: %zu removal%s, more than "
@@ -463,23 +488,25 @@ void ipam_plan_render_text(struct strbuf *f, const struct ipam_plan_doc *r,
 	if (!drift_only)
 		ipam_plan_blocked_text(f, r->blocked, r->nr_blocked);
 	summary_line(&sb, r, drift_only);
-	strbuf_addf(f, "%s\n", sb.buf);
+	text_line(f, "%s", sb.buf);
 	strbuf_release(&sb);
 }
 
-/* Markdown table cell: pipes and newlines escaped. */
+/* Markdown table cell: pipes and '<' made text, controls escaped by the
+ * printing rule (text.h), so a cell stays in its row. */
 static void md_cell(struct strbuf *f, const char *s)
 {
+	const char *run = s;
+
 	for (; s && *s; s++) {
-		if (*s == '|')
-			strbuf_addstr(f, "\\|");
-		else if (*s == '\n' || *s == '\r')
-			strbuf_addch(f, ' ');
-		else if (*s == '<')
-			strbuf_addstr(f, "&lt;");
-		else
-			strbuf_addch(f, *s);
+		if (*s != '|' && *s != '<')
+			continue;
+		ipam_text_add_escaped_n(f, run, (size_t)(s - run), false);
+		strbuf_addstr(f, *s == '|' ? "\\|" : "&lt;");
+		run = s + 1;
 	}
+	if (s)
+		ipam_text_add_escaped_n(f, run, (size_t)(s - run), false);
 }
 
 static void md_table(struct strbuf *f, const struct ipam_plan_doc *r,
@@ -562,7 +589,7 @@ void ipam_plan_blocked_text(struct strbuf *sb, const char *const *names,
 		    nr == 1 ? "" : "s");
 	for (size_t i = 0; i < nr; i++) {
 		strbuf_addstr(sb, i ? ", " : "");
-		ipam_text_add_clean(sb, names[i], 0);
+		ipam_text_add_escaped(sb, names[i]);
 	}
 	strbuf_addstr(sb, " (ipamctl verify for the reasons)\n");
 }
@@ -575,11 +602,8 @@ static void blocked_markdown(struct strbuf *f, const struct ipam_plan_doc *r)
 		    ":no_entry: IPAM access blocked on %zu managed server%s: ",
 		    r->nr_blocked, r->nr_blocked == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nr_blocked; i++) {
-		char *name = ipam_text_clean(r->blocked[i], 0);
-
 		strbuf_addstr(f, i ? ", " : "");
-		md_cell(f, name);
-		free(name);
+		md_cell(f, r->blocked[i]);
 	}
 	strbuf_addstr(f, " (`ipamctl verify` for the reasons)\n\n");
 }
@@ -669,10 +693,13 @@ void ipam_plan_render_markdown(struct strbuf *f, const struct ipam_plan_doc *r,
 		strbuf_addch(f, '\n');
 	if (!drift_only)
 		blocked_markdown(f, r);
-	strbuf_addf(f, "<sub>config `%.12s`%s%s%s</sub>\n", r->config_digest,
-		    r->git_commit ? ", commit `" : "",
-		    r->git_commit ? r->git_commit : "",
-		    r->git_commit ? "`" : "");
+	strbuf_addf(f, "<sub>config `%.12s`", r->config_digest);
+	if (r->git_commit) {
+		strbuf_addstr(f, ", commit `");
+		md_cell(f, r->git_commit);
+		strbuf_addch(f, '`');
+	}
+	strbuf_addstr(f, "</sub>\n");
 	strbuf_release(&dom);
 	strbuf_release(&sb);
 }

@@ -1,5 +1,7 @@
 #include "decode.h"
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,7 +176,9 @@ static int get_string(struct decoder *dc, const struct ipam_node *n,
 	}
 	free(out->value);
 	out->value = xstrdup(v->str);
-	out->pos = v->pos;
+	/* Where the value is used: an alias's own place, not its anchor's
+	 * (one value used twice is then cited at two places). */
+	out->pos = n->pos;
 	return 0;
 }
 
@@ -196,14 +200,64 @@ static int get_bool(struct decoder *dc, const struct ipam_node *n,
 	return 0;
 }
 
+/*
+ * Written as an integer (YAML 1.2 core: decimal with a sign, 0o octal, 0x
+ * hex), whatever its size: the value of a plain scalar or a !!int one.
+ */
+static bool int_shaped(const struct ipam_node *n)
+{
+	const char *s = n->str, *digits = "0123456789";
+
+	if (n->style != IPAM_SCALAR_PLAIN &&
+	    !(n->tag && !strcmp(n->tag, TAG_PREFIX "int")))
+		return false;
+	if (n->tag && strcmp(n->tag, TAG_PREFIX "int"))
+		return false;
+	if (!strncmp(s, "0o", 2)) {
+		s += 2;
+		digits = "01234567";
+	} else if (!strncmp(s, "0x", 2)) {
+		s += 2;
+		digits = "0123456789abcdefABCDEF";
+	} else if (*s == '-' || *s == '+') {
+		s++;
+	}
+	return *s && strspn(s, digits) == strlen(s);
+}
+
+/* An integer; min and max (what the caller accepts) only name the range
+ * when the text is an integer too large for any. */
 static int get_int(struct decoder *dc, const struct ipam_node *n,
-		   const char *key, long long *out, struct ipam_pos *pos)
+		   const char *key, long long min, long long max,
+		   long long *out, struct ipam_pos *pos)
 {
 	const struct ipam_node *v = ipam_node_deref(n);
 	enum ipam_scalar_type t;
 
 	if (check_tag(dc, v))
 		return -1;
+	if (v->kind == IPAM_NODE_STR && int_shaped(v) &&
+	    ipam_scalar_int(v->str, out)) {
+		if (min == max)
+			ipam_diag_error(dc->diags, &v->pos,
+					"'%s' is out of range: %s (it must be "
+					"%lld)",
+					key, v->str, min);
+		else
+			ipam_diag_error(dc->diags, &v->pos,
+					"'%s' is out of range: %s (it must be "
+					"between %lld and %lld)",
+					key, v->str, min, max);
+		return -1;
+	}
+	if (v->kind == IPAM_NODE_STR && v->tag &&
+	    !strcmp(v->tag, TAG_PREFIX "int") && ipam_scalar_int(v->str, out)) {
+		ipam_diag_error(dc->diags, &v->pos,
+				"'%s' must be an integer: the value '%s' is "
+				"not one (tagged !!int)",
+				key, v->str);
+		return -1;
+	}
 	if (v->kind != IPAM_NODE_STR || scalar_type(v, &t) ||
 	    t != IPAM_SCALAR_INT || ipam_scalar_int(v->str, out)) {
 		ipam_diag_error(dc->diags, &v->pos,
@@ -450,7 +504,8 @@ static void decode_connection(struct decoder *dc, const struct ipam_node *n,
 		} else if (!strcmp(key, "timeout")) {
 			long long t;
 
-			if (!get_int(dc, val, key, &t, &c->timeout_pos)) {
+			if (!get_int(dc, val, key, 1, 3600, &t,
+				     &c->timeout_pos)) {
 				if (t < 1 || t > 3600)
 					ipam_diag_error(dc->diags,
 							&c->timeout_pos,
@@ -556,7 +611,8 @@ static void decode_domain(struct decoder *dc, const struct ipam_node *n)
 	if (dom.remove)
 		dom.dc = dom.dns = dom.dhcp = false;
 	dom.name = name.value;
-	dom.pos = name.pos;
+	/* An entry that is an alias is cited where the alias stands. */
+	dom.pos = n->kind == IPAM_NODE_ALIAS ? n->pos : name.pos;
 	dom.decl = dc->decl++;
 	ALLOC_GROW(dc->d->domains, dc->d->nr_domains + 1, dc->d->alloc_domains);
 	dc->d->domains[dc->d->nr_domains++] = dom;
@@ -643,7 +699,8 @@ static void decode_server(struct decoder *dc, const struct ipam_node *n)
 		return;
 	}
 	s.name = name.value;
-	s.pos = name.pos;
+	/* An entry that is an alias is cited where the alias stands. */
+	s.pos = n->kind == IPAM_NODE_ALIAS ? n->pos : name.pos;
 	s.decl = dc->decl++;
 	ALLOC_GROW(dc->d->servers, dc->d->nr_servers + 1, dc->d->alloc_servers);
 	dc->d->servers[dc->d->nr_servers++] = s;
@@ -677,7 +734,7 @@ static void decode_simple_map(struct decoder *dc, const struct ipam_node *n,
 			long long v;
 			struct ipam_pos pos;
 
-			if (get_int(dc, val, key, &v, &pos))
+			if (get_int(dc, val, key, 0, LLONG_MAX, &v, &pos))
 				continue;
 			if (v < 0)
 				ipam_diag_error(dc->diags, &pos,
@@ -872,7 +929,7 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 			long long t;
 			struct ipam_pos pos;
 
-			if (get_int(dc, val, key, &t, &pos))
+			if (get_int(dc, val, key, 1, 60, &t, &pos))
 				continue;
 			if (t < 1 || t > 60)
 				ipam_diag_error(dc->diags, &pos,
@@ -941,7 +998,7 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 			struct ipam_pos pos;
 
 			dc->version_seen = 1;
-			if (get_int(dc, val, key, &v, &pos))
+			if (get_int(dc, val, key, 1, 1, &v, &pos))
 				continue;
 			if (v != 1)
 				ipam_diag_error(

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "banned.h"
 
 void ipam_diags_add(struct ipam_diags *d, enum ipam_diag_severity sev,
@@ -72,13 +73,15 @@ void ipam_diag_format(struct strbuf *out, const struct ipam_diag *diag)
 {
 	const struct ipam_pos *p = &diag->pos;
 
+	/* A file name and a message may quote anything a YAML file holds. */
+	ipam_text_add_escaped(out, p->file);
 	if (p->file && p->line)
-		strbuf_addf(out, "%s:%d:%d: ", p->file, p->line, p->col);
+		strbuf_addf(out, ":%d:%d: ", p->line, p->col);
 	else if (p->file)
-		strbuf_addf(out, "%s: ", p->file);
+		strbuf_addstr(out, ": ");
 	if (diag->severity == IPAM_DIAG_WARNING)
 		strbuf_addstr(out, "warning: ");
-	strbuf_addstr(out, diag->message);
+	ipam_text_add_escaped(out, diag->message);
 }
 
 void ipam_diags_free(struct ipam_diags *d)

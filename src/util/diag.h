@@ -48,7 +48,8 @@ void ipam_diags_add(struct ipam_diags *d, enum ipam_diag_severity sev,
 
 /* Sort by file, line, column, then message; drop exact duplicates. */
 void ipam_diags_sort(struct ipam_diags *d);
-/* "file:line:col: message" (warnings: "file:line:col: warning: message"). */
+/* "file:line:col: message" (warnings: "file:line:col: warning: message"),
+ * file and message escaped (text.h): one line of visible text. */
 void ipam_diag_format(struct strbuf *out, const struct ipam_diag *diag);
 void ipam_diags_free(struct ipam_diags *d);
 

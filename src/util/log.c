@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "strbuf.h"
+#include "text.h"
+
 static const char *prog = "ipamctl";
 static enum ipam_log_level threshold = IPAM_LOG_NOTICE;
 /* stdout, stderr: connected to the journal (they get "<N>" prefixes) */
@@ -75,22 +78,31 @@ void ipam_log(enum ipam_log_level level, const char *fmt, ...)
 		[IPAM_LOG_NOTICE] = NULL,   [IPAM_LOG_INFO] = NULL,
 		[IPAM_LOG_DEBUG] = "debug",
 	};
+	struct strbuf msg = STRBUF_INIT, line = STRBUF_INIT;
 	va_list ap;
 
 	if (level > threshold)
 		return;
-	priority(stderr, level);
-	fprintf(stderr, "%s: ", prog);
-	if (names[level])
-		fprintf(stderr, "%s: ", names[level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	strbuf_addf(&line, "%s: ", prog);
+	if (names[level])
+		strbuf_addf(&line, "%s: ", names[level]);
+	/* A message is one line, whatever its values hold. */
+	ipam_text_add_escaped_n(&line, msg.buf, msg.len, false);
+	priority(stderr, level);
+	fprintf(stderr, "%s\n", line.buf);
+	strbuf_release(&line);
+	strbuf_release(&msg);
 }
 
 void ipam_log_line(FILE *f, enum ipam_log_level level, const char *line)
 {
+	struct strbuf sb = STRBUF_INIT;
+
+	ipam_text_add_escaped(&sb, line);
 	priority(f, level);
-	fprintf(f, "%s\n", line);
+	fprintf(f, "%s\n", sb.buf);
+	strbuf_release(&sb);
 }

@@ -4,6 +4,9 @@
  * Messages go to stderr; under systemd (JOURNAL_STREAM naming the device
  * and inode of stderr, or of stdout for what goes there) each line
  * carries its syslog priority ("<4>") so journald keeps the level.
+ * Every message is escaped by text.h's rule on its way out: whatever a
+ * value from YAML, AD, DNS, DHCP or git holds, it stays visible text on
+ * the message's one line.
  */
 #ifndef IPAM_LOG_H
 #define IPAM_LOG_H
@@ -24,7 +27,7 @@ enum ipam_log_level ipam_log_get_level(void);
 void ipam_log(enum ipam_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A line that is a message of its own (a file:line:col diagnostic) to f
- * (stdout or stderr) as it is, with its priority when f goes to the
+ * (stdout or stderr), escaped, with its priority when f goes to the
  * journal; whatever the level threshold. */
 void ipam_log_line(FILE *f, enum ipam_log_level level, const char *line);
 

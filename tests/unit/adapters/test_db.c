@@ -103,6 +103,54 @@ static void test_open_requires_existing_without_create(void **state)
 	assert_null(db);
 }
 
+/* What is wrong with a path that names no database, said in its terms:
+ * a directory, a missing or non-directory parent, a device. */
+static void test_open_names_the_path_problem(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *db = NULL;
+	char *want, *file, *under;
+
+	/* f->path's directory does not exist yet */
+	assert_int_equal(ipam_db_open(&db, f->path, 0), IPAM_ENOTFOUND);
+	want = xasprintf("no state database at '%s': its directory "
+			 "'%s/sub/dir' does not exist; run 'ipamctl db init'",
+			 f->path, f->dir);
+	assert_string_equal(ipam_error_last(), want);
+	free(want);
+	/* a directory, with or without IPAM_DB_CREATE */
+	assert_int_equal(ipam_db_open(&db, f->dir, 0), IPAM_EINVAL);
+	want = xasprintf("state database '%s' is a directory: name a file "
+			 "(such as '%s/state.db')",
+			 f->dir, f->dir);
+	assert_string_equal(ipam_error_last(), want);
+	assert_int_equal(ipam_db_open(&db, f->dir, IPAM_DB_CREATE),
+			 IPAM_EINVAL);
+	assert_string_equal(ipam_error_last(), want);
+	free(want);
+	/* a parent that is a file */
+	file = xasprintf("%s/plain", f->dir);
+	under = xasprintf("%s/state.db", file);
+	assert_int_equal(write_file(file, "x"), 0);
+	assert_int_equal(ipam_db_open(&db, under, 0), IPAM_EINVAL);
+	want = xasprintf("no state database at '%s': '%s' is not a directory",
+			 under, file);
+	assert_string_equal(ipam_error_last(), want);
+	free(want);
+	assert_int_not_equal(ipam_db_open(&db, under, IPAM_DB_CREATE), 0);
+	want = xasprintf("cannot create '%s': '%s' is not a directory", under,
+			 file);
+	assert_string_equal(ipam_error_last(), want);
+	free(want);
+	/* not a regular file */
+	assert_int_equal(ipam_db_open(&db, "/dev/null", 0), IPAM_EINVAL);
+	assert_string_equal(ipam_error_last(), "state database '/dev/null' is "
+					       "not a regular file");
+	assert_null(db);
+	free(under);
+	free(file);
+}
+
 static void test_migrations_from_zero(void **state)
 {
 	struct fx *f = *state;
@@ -1208,6 +1256,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_open_requires_existing_without_create, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_open_names_the_path_problem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations_from_zero,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_constraints, setup,

@@ -16,7 +16,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "db.h"
+#include "inventory.h"
 #include "json.h"
+#include "observed.h"
 #include "strbuf.h"
 #include "testutil.h"
 
@@ -325,6 +328,15 @@ static void test_db_info_without_database(void **state)
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "no state database at"));
 	assert_non_null(strstr(r.err, "ipamctl db init"));
+	run_result_free(&r);
+	free(db);
+	/* --db naming a directory: said so, not sqlite's "unable to open
+	 * database file" */
+	db = xasprintf("sqlite:%s", dir);
+	r = RUN(NULL, "db", "info", "--db", db);
+	assert_int_equal(r.status, 1);
+	assert_null(strstr(r.err, "unable to open"));
+	assert_non_null(strstr(r.err, "is a directory: name a file"));
 	run_result_free(&r);
 	free(db);
 	tmpdir_remove(dir);
@@ -782,6 +794,153 @@ static void test_checkout_commit_recorded(void **state)
 	tmpdir_remove(dir);
 }
 
+/* Escaped: ESC, BEL and CR from the input, as the printing rule writes
+ * them (a backslash, then the rest). */
+#define E_OSC "\\x1b]0;pwned\\x07"
+#define E_CR  "\\r"
+
+/* No byte of out would act on a terminal. */
+static void assert_inert(const char *out)
+{
+	assert_null(strpbrk(out, "\x1b\x07\r"));
+}
+
+/*
+ * A YAML key and a server name full of controls (set the terminal's
+ * title, return to the line's start): validate's diagnostics on stdout
+ * and the errors on stderr show them as visible escapes.
+ */
+static void test_controls_escaped_in_diagnostics(void **state)
+{
+	char *dir = tmpdir_make();
+	char *cfg = xasprintf("%s/c.yaml", dir);
+	char *odd = xasprintf("%s/\x1b]0;pwned\x07.yaml", dir);
+	char *want;
+	struct run_result r;
+
+	(void)state;
+	assert_int_equal(
+		write_file(cfg,
+			   "version: 1\n"
+			   "ipamServer: ipam1.corp.example.test\n"
+			   "provisioning: {method: gpo, gpoPrefix: IPAM}\n"
+			   "discovery:\n"
+			   "  - domain: corp.example.test\n"
+			   "servers:\n"
+			   "  - name: \"dc1\\e]0;pwned\\a\\rX.corp.test\"\n"
+			   "\"ba\\ed\\rkey\": 1\n"),
+		0);
+	r = RUN(dir, "validate", "-c", "c.yaml");
+	assert_int_equal(r.status, 1);
+	assert_inert(r.out);
+	assert_inert(r.err);
+	assert_string_equal(r.out,
+			    "c.yaml:7:11: 'dc1" E_OSC E_CR "X.corp.test' is "
+			    "not a fully qualified server name (host.domain, "
+			    "letters, digits and '-')\n"
+			    "c.yaml:8:1: unknown key 'ba\\x1bd" E_CR
+			    "key' in the desired state\n");
+	run_result_free(&r);
+	/* an error message naming a file, through the logger */
+	r = RUN(dir, "validate", "-c", odd);
+	assert_int_equal(r.status, 1);
+	assert_inert(r.err);
+	want = xasprintf("%s/" E_OSC ".yaml", dir);
+	assert_non_null(strstr(r.err, want));
+	free(want);
+	run_result_free(&r);
+	/* a usage error quoting an argument */
+	r = RUN(dir, "validate", "-o", "x\x1b[2K\r");
+	assert_int_equal(r.status, 1);
+	assert_inert(r.err);
+	assert_non_null(strstr(r.err, "format 'x\\x1b[2K\\r'"));
+	run_result_free(&r);
+	tmpdir_remove(dir);
+	free(odd);
+	free(cfg);
+}
+
+/* A server in the inventory whose name, operating system and DN (from AD)
+ * hold controls: the inventory's text, listed and shown, escapes them. */
+static void test_controls_escaped_in_inventory(void **state)
+{
+	static const char yaml[] = "version: 1\n"
+				   "ipamServer: ipam1.corp.example.test\n"
+				   "provisioning: {method: manual}\n"
+				   "discovery:\n"
+				   "  - domain: corp.example.test\n";
+	static const char name[] = "ev\x1b]0;pwned\x07il\r.corp.example.test";
+	char *dir = tmpdir_make();
+	char *cfg = xasprintf("%s/c.yaml", dir);
+	char *dbpath = xasprintf("%s/state.db", dir);
+	char *db = xasprintf("sqlite:%s", dbpath);
+	struct ipam_desired *d = desired_from_text(yaml);
+	struct ipam_observed obs = {0};
+	struct ipam_inventory prev = {0};
+	struct ipam_inv_plan plan;
+	struct ipam_obs_server *s;
+	struct ipam_db *h = NULL;
+	struct run_result r;
+	long long run_id;
+
+	(void)state;
+	assert_int_equal(write_file(cfg, yaml), 0);
+	r = RUN(dir, "db", "init", "-c", cfg, "--db", db);
+	assert_int_equal(r.status, 0);
+	run_result_free(&r);
+	obs.domains = xcalloc(1, sizeof(*obs.domains));
+	obs.nr_domains = 1;
+	obs.domains[0].name = xstrdup("corp.example.test");
+	ipam_obs_set_status(&obs.domains[0].dc, IPAM_VERDICT_COMPLETE, NULL);
+	ipam_obs_set_status(&obs.domains[0].dns, IPAM_VERDICT_COMPLETE, NULL);
+	ipam_obs_set_status(&obs.domains[0].dhcp, IPAM_VERDICT_OFF, "off");
+	s = ipam_obs_get(&obs.domains[0], name);
+	s->roles = IPAM_ROLE_DNS;
+	s->in_ad = true;
+	s->dn = xstrdup("CN=EV\x1b[2J,DC=corp,DC=example,DC=test");
+	assert_int_equal(ipam_db_open(&h, dbpath, 0), 0);
+	assert_int_equal(ipam_db_run_begin(h, "discover", &run_id), 0);
+	assert_int_equal(ipam_db_inventory_load(h, &prev), 0);
+	ipam_inventory_plan(&plan, &prev, &obs, d);
+	assert_int_equal(ipam_db_inventory_store(h, run_id, d, &obs, &plan), 0);
+	assert_int_equal(ipam_db_run_end(h, run_id, "succeeded", "{}"), 0);
+	ipam_db_close(h);
+	ipam_inv_plan_release(&plan);
+	ipam_inventory_release(&prev);
+	ipam_obs_domain_release(&obs.domains[0]);
+	free(obs.domains);
+
+	r = RUN(dir, "inventory", "-c", cfg, "--db", db);
+	assert_int_equal(r.status, 0);
+	assert_inert(r.out);
+	assert_non_null(strstr(r.out, "\nev" E_OSC "il" E_CR ".corp.example."
+				      "test  corp.example.test  "));
+	run_result_free(&r);
+	r = RUN(dir, "inventory", "-c", cfg, "--db", db, "show", name);
+	assert_int_equal(r.status, 0);
+	assert_inert(r.out);
+	assert_non_null(strstr(r.out, "name:             ev" E_OSC "il" E_CR
+				      ".corp.example.test\n"));
+	assert_non_null(strstr(r.out, "DN:               CN=EV\\x1b[2J,DC="));
+	run_result_free(&r);
+	/* completion leaves the name out rather than print it */
+	r = RUN(dir, "-c", cfg, "--db", db, "__complete", "servers");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "");
+	run_result_free(&r);
+	/* JSON keeps the exact text, escaped by JSON's own rule */
+	r = RUN(dir, "inventory", "-c", cfg, "--db", db, "-o", "json");
+	assert_int_equal(r.status, 0);
+	assert_inert(r.out);
+	assert_non_null(strstr(r.out, "ev\\u001B]0;pwned\\u0007il\\r.corp"));
+	run_result_free(&r);
+	ipam_desired_free(d);
+	tmpdir_remove(dir);
+	free(db);
+	free(dbpath);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -796,6 +955,8 @@ int main(void)
 		cmocka_unit_test(test_journal_stream_prefixes),
 		cmocka_unit_test(test_reconcile_jitter_and_sigint),
 		cmocka_unit_test(test_checkout_commit_recorded),
+		cmocka_unit_test(test_controls_escaped_in_diagnostics),
+		cmocka_unit_test(test_controls_escaped_in_inventory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,7 +119,14 @@ static void test_missing_argument(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&cli, &s, &err, &first, ARGV("--limit")), -1);
-	assert_string_equal(err, "ipamctl: bad option '--limit'\n"
+	assert_string_equal(err, "ipamctl: option '--limit' needs an argument\n"
+				 "usage: ipamctl test [--domain D] [--limit "
+				 "N] [--dry-run]\n");
+	free(err);
+	/* a short option (global or the command's) said as it was given */
+	assert_int_equal(parse(&cli, &s, &err, &first, ARGV("-D", "x", "-c")),
+			 -1);
+	assert_string_equal(err, "ipamctl: option '-c' needs an argument\n"
 				 "usage: ipamctl test [--domain D] [--limit "
 				 "N] [--dry-run]\n");
 	free(err);
@@ -145,6 +152,18 @@ static void test_unknown_option(void **state)
 	assert_int_equal(parse(&cli, &s, &err, &first, ARGV("--dry-run=yes")),
 			 -1);
 	assert_string_equal(err, "ipamctl: bad option '--dry-run=yes'\n"
+				 "usage: ipamctl test [--domain D] [--limit "
+				 "N] [--dry-run]\n");
+	free(err);
+	/* an unknown short option, and one whose name holds controls */
+	assert_int_equal(parse(&cli, &s, &err, &first, ARGV("-Z")), -1);
+	assert_string_equal(err, "ipamctl: bad option '-Z'\n"
+				 "usage: ipamctl test [--domain D] [--limit "
+				 "N] [--dry-run]\n");
+	free(err);
+	assert_int_equal(
+		parse(&cli, &s, &err, &first, ARGV("--\x1b]0;t\x07\r")), -1);
+	assert_string_equal(err, "ipamctl: bad option '--\\x1b]0;t\\x07\\r'\n"
 				 "usage: ipamctl test [--domain D] [--limit "
 				 "N] [--dry-run]\n");
 	free(err);

@@ -430,6 +430,50 @@ static void test_max_removals_warning(void **state)
 	free(want);
 }
 
+/*
+ * A server name, a reason and a note holding ESC, BEL, CR and a newline
+ * (from AD, DNS or YAML): in text and Markdown each is visible escapes on
+ * its own line, nothing reaches the terminal; JSON keeps the exact text.
+ */
+static void test_controls_escaped(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipam_action *a;
+	char *out;
+
+	a = act(&fx->plan, IPAM_ACT_FILTER_ADD, IPAM_OP_CREATE,
+		IPAM_ORIGIN_PENDING, CORP, IPAM_POL_GPO_DNS,
+		"ev\x1b]0;pwned\x07il\r.corp.example.test",
+		"managed\nfake: line", 4);
+	a->after = xstrdup("x\x1b[2Ky");
+	a->before = xstrdup("del\x7f c1\xc2\x9b");
+	out = render_json(&fx->r, false);
+	assert_non_null(strstr(out, "ev\\u001B]0;pwned\\u0007il\\r.corp"));
+	/* DEL and C1 too, which the JSON grammar would let through raw */
+	assert_non_null(strstr(out, "\"del\\u007F c1\\u009B\""));
+	free(out);
+	note(&fx->plan, "note \xc2\x9b"
+			"31m and \x9b"
+			"2J");
+	out = render(&fx->r, TEXT, false);
+	assert_null(strpbrk(out, "\x1b\x07\r"));
+	assert_null(strstr(out, "\xc2\x9b"));
+	assert_null(strstr(out, "\x9b"));
+	assert_non_null(strstr(
+		out, "    + filter_add     ev\\x1b]0;pwned\\x07il\\r.corp."
+		     "example.test (del\\x7f c1\\u009b -> x\\x1b[2Ky)\n"
+		     "        managed\\nfake: line  at d.yaml:4:3\n"));
+	assert_non_null(strstr(out, "note: note \\u009b31m and \\x9b2J\n"));
+	free(out);
+	out = render(&fx->r, MARKDOWN, false);
+	assert_null(strpbrk(out, "\x1b\x07\r"));
+	assert_non_null(
+		strstr(out, "| ev\\x1b]0;pwned\\x07il\\r.corp."
+			    "example.test | del\\x7f c1\\u009b -> x\\x1b[2Ky | "
+			    "managed\\nfake: line |"));
+	free(out);
+}
+
 /* Drift only (no pending work): the drift section and its heading. */
 static void test_drift_only_plan(void **state)
 {
@@ -538,6 +582,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_max_removals_warning,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_controls_escaped, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_drift_only_plan, setup,
 						teardown),
 		cmocka_unit_test(test_blocked_servers),

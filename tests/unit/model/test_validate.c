@@ -179,6 +179,139 @@ static void test_secret_key_variants(void **state)
 	free(msg);
 }
 
+/* The message of a document of one file, d freed. */
+static char *messages_of(const char *text, size_t len)
+{
+	const struct ipam_source src = {"v.yaml", text, len};
+	struct ipam_desired *d = NULL;
+	char *msg = messages(&src, &d);
+
+	ipam_desired_free(d);
+	return msg;
+}
+
+#define MSG(text) messages_of((text), sizeof(text) - 1)
+
+/* An integer too large for any is out of range, with the key's range;
+ * a !!int tag on words says the words are no integer. */
+static void test_integer_messages(void **state)
+{
+	char *msg;
+
+	(void)state;
+	msg = MSG(BASE "safety:\n  maxRemovals: 9223372036854775808\n");
+	assert_string_equal(msg, "v.yaml:5:16: 'maxRemovals' is out of range: "
+				 "9223372036854775808 (it must be between 0 "
+				 "and 9223372036854775807)\n");
+	free(msg);
+	msg = MSG(BASE "safety:\n  maxRemovals: 0x10000000000000000\n");
+	assert_string_equal(msg, "v.yaml:5:16: 'maxRemovals' is out of range: "
+				 "0x10000000000000000 (it must be between 0 "
+				 "and 9223372036854775807)\n");
+	free(msg);
+	msg = MSG(BASE "connection:\n  timeout: -99999999999999999999\n");
+	assert_string_equal(msg, "v.yaml:5:12: 'timeout' is out of range: "
+				 "-99999999999999999999 (it must be between "
+				 "1 and 3600)\n");
+	free(msg);
+	msg = MSG(BASE "safety:\n  maxRemovals: !!int ten\n");
+	assert_string_equal(msg, "v.yaml:5:16: 'maxRemovals' must be an "
+				 "integer: the value 'ten' is not one (tagged "
+				 "!!int)\n");
+	free(msg);
+	/* unchanged: a float, a quoted number, and a tagged integer */
+	msg = MSG(BASE "safety:\n  maxRemovals: 1.5\n");
+	assert_string_equal(msg, "v.yaml:5:16: 'maxRemovals' must be an "
+				 "integer, got a number\n");
+	free(msg);
+	msg = MSG(BASE "safety:\n  maxRemovals: \"5\"\n");
+	assert_string_equal(msg, "v.yaml:5:16: 'maxRemovals' must be an "
+				 "integer, got a string\n");
+	free(msg);
+	msg = MSG(BASE "safety:\n  maxRemovals: !!int \"7\"\n");
+	assert_string_equal(msg, "");
+	free(msg);
+}
+
+/* One value used twice through an alias is cited at the alias and at the
+ * anchor, whether the alias stands for the name or the whole entry. */
+static void test_alias_positions(void **state)
+{
+	char *msg;
+
+	(void)state;
+	msg = MSG(BASE "discovery:\n"
+		       "  - domain: corp.example.test\n"
+		       "servers:\n"
+		       "  - &s\n"
+		       "    name: dns1.corp.example.test\n"
+		       "  - *s\n");
+	assert_string_equal(msg, "v.yaml:9:5: server 'dns1.corp.example.test' "
+				 "is declared twice (also at v.yaml:8:11)\n");
+	free(msg);
+	msg = MSG(BASE "discovery:\n"
+		       "  - domain: corp.example.test\n"
+		       "servers:\n"
+		       "  - name: &n dns1.corp.example.test\n"
+		       "  - name: *n\n");
+	assert_string_equal(msg, "v.yaml:8:11: server 'dns1.corp.example.test' "
+				 "is declared twice (also at v.yaml:7:11)\n");
+	free(msg);
+	msg = MSG(BASE "discovery:\n"
+		       "  - &d\n"
+		       "    domain: corp.example.test\n"
+		       "  - *d\n");
+	assert_string_equal(msg, "v.yaml:7:5: discovery domain "
+				 "'corp.example.test' is declared twice (also "
+				 "at v.yaml:6:13)\n");
+	free(msg);
+}
+
+/* Line ends CR LF, CR alone (and LF): a bad byte, and a key libyaml
+ * reports, are cited at the same line a reader counts. */
+static void test_line_ends(void **state)
+{
+	char *msg;
+
+	(void)state;
+	msg = MSG("version: 1\ripamServer: ipam1.corp.example.test\r"
+		  "provisioning: {method: manual}\rowner: \"a\xff"
+		  "b\"\r");
+	assert_string_equal(msg, "v.yaml:4:10: invalid UTF-8 byte 0xff: the "
+				 "desired state must be UTF-8 text\n");
+	free(msg);
+	msg = MSG("version: 1\r\nipamServer: ipam1.corp.example.test\r\n"
+		  "provisioning: {method: manual}\r\nowner: \"a\xff"
+		  "b\"\r\n");
+	assert_string_equal(msg, "v.yaml:4:10: invalid UTF-8 byte 0xff: the "
+				 "desired state must be UTF-8 text\n");
+	free(msg);
+	msg = MSG("version: 1\ripamServer: ipam1.corp.example.test\r\n"
+		  "provisioning: {method: manual}\nx: 1\r\r\ny: \"\xff\"\r");
+	assert_string_equal(msg, "v.yaml:6:5: invalid UTF-8 byte 0xff: the "
+				 "desired state must be UTF-8 text\n");
+	free(msg);
+	/* the parser's own count agrees */
+	msg = MSG("version: 1\ripamServer: ipam1.corp.example.test\r\n"
+		  "provisioning: {method: manual}\nx: 1\r\r\ny: 2\r");
+	assert_string_equal(msg, "v.yaml:4:1: unknown key 'x' in the desired "
+				 "state\n"
+				 "v.yaml:6:1: unknown key 'y' in the desired "
+				 "state\n");
+	free(msg);
+}
+
+/* A key quoting ESC, BEL and CR: the diagnostic shows them escaped. */
+static void test_key_with_controls(void **state)
+{
+	char *msg = MSG(BASE "\"k\\e]0;t\\a\\r\": 1\n");
+
+	(void)state;
+	assert_string_equal(msg, "v.yaml:4:1: unknown key "
+				 "'k\\x1b]0;t\\x07\\r' in the desired state\n");
+	free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +321,10 @@ int main(void)
 		cmocka_unit_test(test_server_domains_assigned),
 		cmocka_unit_test(test_kerberos_with_password_warns),
 		cmocka_unit_test(test_secret_key_variants),
+		cmocka_unit_test(test_integer_messages),
+		cmocka_unit_test(test_alias_positions),
+		cmocka_unit_test(test_line_ends),
+		cmocka_unit_test(test_key_with_controls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

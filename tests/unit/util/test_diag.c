@@ -45,10 +45,28 @@ static void test_sorted_deduplicated_formatted(void **state)
 	ipam_diags_free(NULL);
 }
 
+/* A diagnostic quoting a YAML key or a file name full of controls stays
+ * one line of visible text. */
+static void test_format_escapes(void **state)
+{
+	struct ipam_diags d = {0};
+	struct ipam_pos pos = {"e\x1b[2Jvil.yaml", 4, 1};
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	ipam_diag_error(&d, &pos, "unknown key '%s'", "k\x1b]0;t\x07\r\n");
+	ipam_diag_format(&sb, &d.items[0]);
+	assert_string_equal(sb.buf, "e\\x1b[2Jvil.yaml:4:1: unknown key "
+				    "'k\\x1b]0;t\\x07\\r\\n'");
+	strbuf_release(&sb);
+	ipam_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sorted_deduplicated_formatted),
+		cmocka_unit_test(test_format_escapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,6 @@
 #include <setjmp.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +87,72 @@ static void test_null_and_append(void **state)
 	free(s);
 }
 
+static void check_esc(const char *in, size_t len, bool keep, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	ipam_text_add_escaped_n(&sb, in, len, keep);
+	assert_string_equal(sb.buf, want);
+	/* idempotent: what was escaped has nothing left to escape */
+	assert_false(ipam_text_needs_escape(sb.buf, sb.len) &&
+		     !(keep && strchr(sb.buf, '\n')));
+	strbuf_release(&sb);
+}
+
+#define ESC(in, keep, want) check_esc((in), sizeof(in) - 1, (keep), (want))
+
+/* The printing rule: every control and bad byte a visible escape. */
+static void test_escape_rule(void **state)
+{
+	char *s;
+
+	(void)state;
+	ESC("plain, caf\xc3\xa9 \\ back", false, "plain, caf\xc3\xa9 \\ back");
+	ESC("a\nb\tc\rd", false, "a\\nb\\tc\\rd");
+	/* a title-setting OSC and a colour: nothing reaches the terminal */
+	ESC("x\x1b]0;pwned\x07y\x1b[31m", false,
+	    "x\\x1b]0;pwned\\x07y\\x1b[31m");
+	ESC("del\x7f nul\0!", false, "del\\x7f nul\\x00!");
+	/* C1 (8-bit CSI, NEL) as code points; U+00A0 kept */
+	ESC("c1\xc2\x9b\xc2\x85 nb\xc2\xa0", false,
+	    "c1\\u009b\\u0085 nb\xc2\xa0");
+	/* bytes that are not UTF-8: a raw 8-bit CSI, a cut sequence, an
+	 * overlong form */
+	ESC("a\x9b"
+	    "b\xe2\x82",
+	    false, "a\\x9bb\\xe2\\x82");
+	ESC("\xc0\xaf", false, "\\xc0\\xaf");
+	/* lines: newlines kept, everything else escaped */
+	ESC("one\x1b\ntwo\r\n", true, "one\\x1b\ntwo\\r\n");
+	s = ipam_text_escaped("n\x1b"
+			      "ame");
+	assert_string_equal(s, "n\\x1bame");
+	free(s);
+	s = ipam_text_escaped(NULL);
+	assert_string_equal(s, "");
+	free(s);
+	assert_false(ipam_text_needs_escape("ok \\x1b", 7));
+	assert_true(ipam_text_needs_escape("\x1b", 1));
+	assert_true(ipam_text_needs_escape("\xff", 1));
+}
+
+/* The print boundary: ipam_text_printf through a file. */
+static void test_print_boundary(void **state)
+{
+	FILE *f = tmpfile();
+	char buf[128];
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	ipam_text_printf(f, "server %s: %d\n", "e\x1b]2;t\x07\rvil", 7);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	assert_string_equal(buf, "server e\\x1b]2;t\\x07\\rvil: 7\n");
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -92,6 +160,8 @@ int main(void)
 		cmocka_unit_test(test_invalid_utf8_replaced),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_null_and_append),
+		cmocka_unit_test(test_escape_rule),
+		cmocka_unit_test(test_print_boundary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
