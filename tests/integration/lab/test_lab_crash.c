@@ -32,8 +32,9 @@
  *      GPO container and a container for each folder, gPLink naming each
  *      IPAM1 GPO once and nothing missing, GPT.INI's version the
  *      container's versionNumber, `samba-tool gpo aclcheck`'s comparison
- *      clean on every GPO, IPAMUG once.  A k that fails is reported with
- *      its write and what was wrong, and the next k goes on.
+ *      clean, IPAMUG once (what the baseline had, other tests' leftovers
+ *      included, left out).  A k that fails is reported with its write
+ *      and what was wrong, and the next k goes on.
  *  (3) At the end samba-tool itself: gpo listall (each GPO once) and gpo
  *      aclcheck, both forests.
  *

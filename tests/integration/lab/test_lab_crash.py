@@ -18,7 +18,9 @@ AD, libsmb for SYSVOL) and, for the ACL check, the very functions of
              and no other IPAM1_* one; a SYSVOL folder for each container
              and a container for each folder; gPLink naming each IPAM1 GPO
              once and no missing GPO; GPT.INI's version the container's
-             versionNumber; aclcheck clean on every GPO; IPAMUG once
+             versionNumber; aclcheck clean; IPAMUG once (what the baseline
+             had is left out of the comparisons: other tests' leftovers
+             are not this test's to judge)
   quit
 
 Each answer is zero or more lines, then "END ok" or "END fail"; a failed
@@ -72,6 +74,7 @@ class Forest:
         self.gpc0 = set(self.containers())
         self.dir0 = set(self.folders())
         self.gplink0 = self.read(self.base, 'gPLink')
+        self.link0 = set(self.linked(self.gplink0))
         self.dns_sd0 = self.read(self.dns_dn, 'nTSecurityDescriptor',
                                  ['sd_flags:1:4'])
 
@@ -98,6 +101,13 @@ class Forest:
         return {e['name'].upper(): e['name']
                 for e in self.conn.list(self.folder)
                 if e['attrib'] & ATTR_DIRECTORY}
+
+    @staticmethod
+    def linked(gplink):
+        """The GUIDs (upper case, braced) a gPLink value names, in order."""
+        text = (gplink or b'').decode()
+        return [g.upper() for g in
+                re.findall(r'CN=(\{[^}]*\}),CN=Policies', text, re.I)]
 
     def ipamug(self):
         return self.db.search(base=self.base, scope=ldb.SCOPE_SUBTREE,
@@ -143,22 +153,23 @@ class Forest:
                 p.append('%d GPOs named %s' % (names.count(n), n))
         for n in sorted(set(names) - set(NAMES)):
             p.append('a GPO named %s' % n)
+        # what the lab had before (other tests' leftovers included) is
+        # not this test's to judge
         dirs = self.folders()
-        for cn in sorted(set(gpc) - set(dirs)):
+        for cn in sorted(set(gpc) - set(dirs) - self.gpc0):
             p.append('container %s (%s) has no SYSVOL folder' %
                      (cn, gpc[cn]))
-        for up in sorted(set(dirs) - set(gpc)):
+        for up in sorted(set(dirs) - set(gpc) - self.dir0):
             p.append('SYSVOL folder %s has no container' % dirs[up])
-        link = (self.read(self.base, 'gPLink') or b'').decode()
-        linked = [g.upper() for g in
-                  re.findall(r'CN=(\{[^}]*\}),CN=Policies', link, re.I)]
-        for cn in sorted(set(linked) - set(gpc)):
+        linked = self.linked(self.read(self.base, 'gPLink'))
+        for cn in sorted(set(linked) - set(gpc) - self.link0):
             p.append('gPLink names %s, which does not exist' % cn)
         for cn, name in sorted(gpc.items()):
             if name in NAMES and linked.count(cn) != 1:
                 p.append('%s (%s) linked %d times' %
                          (name, cn, linked.count(cn)))
-        gpos = get_gpo_info(self.db, None)
+        gpos = [m for m in get_gpo_info(self.db, None)
+                if str(m['name'][0]).upper() not in self.gpc0]
         p += self.versions(gpos, gpc, dirs)
         p += self.aclcheck(gpos)
         n = len(self.ipamug())
@@ -170,7 +181,7 @@ class Forest:
         p = []
         for m in gpos:
             cn = str(m['name'][0]).upper()
-            if gpc.get(cn) not in NAMES or cn not in dirs:
+            if cn not in dirs:
                 continue
             path = '%s\\%s\\GPT.INI' % (self.folder, dirs[cn])
             try:
@@ -186,8 +197,8 @@ class Forest:
         return p
 
     def aclcheck(self, gpos):
-        """samba-tool gpo aclcheck's comparison, every GPO, no stop at the
-        first difference."""
+        """samba-tool gpo aclcheck's comparison, on every GPO made since
+        the baseline, no stop at the first difference."""
         p = []
         for m in gpos:
             unc = str(m['gPCFileSysPath'][0])
