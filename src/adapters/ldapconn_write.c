@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "fault.h"
 #include "ldapconn_internal.h"
 #include "sigpipe.h"
 #include "banned.h"
@@ -240,6 +241,7 @@ int ipam_ldapconn_write_entry(struct ipam_ldapconn *l, const char *op,
 		rc = write_fail(l, lrc, op, dn, NULL);
 	else
 		rc = write_result(l, msgid, op, dn);
+	ipam_fault_point(adding ? "ldap add" : "ldap modify", dn);
 out:
 	mod_arrays_release(&m);
 	return rc;
@@ -279,8 +281,11 @@ static int delete_one(struct ipam_ldapconn *l, const char *dn)
 	l->writes++;
 	lrc = ldap_delete_ext(l->ld, dn, NULL, NULL, &msgid);
 	if (lrc != LDAP_SUCCESS)
-		return write_fail(l, lrc, "delete", dn, NULL);
-	return write_result(l, msgid, "delete", dn);
+		rc = write_fail(l, lrc, "delete", dn, NULL);
+	else
+		rc = write_result(l, msgid, "delete", dn);
+	ipam_fault_point("ldap delete", dn);
+	return rc;
 }
 
 int ipam_ldapconn_delete(struct ipam_ldapconn *l, const char *dn)

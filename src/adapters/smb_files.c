@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "fault.h"
 #include "banned.h"
 
 /*
@@ -110,6 +111,7 @@ int ipam_smb_write(struct ipam_smb *s, const char *path, const void *data,
 	if (f && smbc_getFunctionClose(s->ctx)(s->ctx, f) < 0 && !e)
 		e = errno ? errno : EIO;
 	ipam_smb_guard_leave(&g);
+	ipam_fault_point("smb write", t.unc.buf);
 	if (e)
 		rc = ipam_smb_fail(0, "write", t.unc.buf, e);
 out:
@@ -203,6 +205,7 @@ int ipam_smb_mkdir_p(struct ipam_smb *s, const char *path)
 		r = smbc_getFunctionMkdir(s->ctx)(s->ctx, url.buf, 0755);
 		e = errno ? errno : EIO;
 		ipam_smb_guard_leave(&g);
+		ipam_fault_point("smb mkdir", unc.buf);
 		if (r < 0 && e != EEXIST)
 			rc = ipam_smb_fail(0, "mkdir", unc.buf, e);
 	}
@@ -316,6 +319,7 @@ static int remove_one(struct ipam_smb *s, const char *url, const char *unc,
 		   : smbc_getFunctionUnlink(s->ctx)(s->ctx, url);
 	e = errno ? errno : EIO;
 	ipam_smb_guard_leave(&g);
+	ipam_fault_point(is_dir ? "smb rmdir" : "smb unlink", unc);
 	if (r < 0)
 		return ipam_smb_fail(0, "remove", unc, e);
 	return 0;

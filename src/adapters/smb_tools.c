@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fault.h"
 #include "proc.h"
 #include "text.h"
 #include "banned.h"
@@ -388,6 +389,7 @@ int ipam_smb_acl_set(struct strbuf *applied, struct ipam_smb *s,
 		goto out;
 	}
 	rc = smbcacls(&r, s, &t, sddl, "acl set");
+	ipam_fault_point("smb acl set", t.unc.buf);
 	ipam_proc_result_release(&r);
 	if (!rc && applied)
 		rc = ipam_smb_acl_get(applied, s, path);

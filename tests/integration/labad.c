@@ -327,6 +327,25 @@ bool labad_strv_has_ci(char *const *v, const char *s)
 	return false;
 }
 
+char **labad_lines(const char *text)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	while (text && *text) {
+		size_t len = strcspn(text, "\n");
+		char *line = xstrndup(text, len);
+
+		if (len && line[len - 1] == '\r')
+			line[len - 1] = '\0';
+		if (line[0])
+			labad_strv_push(&v, &n, line);
+		free(line);
+		text += len + (text[len] == '\n');
+	}
+	return v ? v : labad_strv_new();
+}
+
 char *labad_join(char *const *v)
 {
 	char *s = lab_strv_join(v, "\n  ");

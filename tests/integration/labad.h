@@ -111,6 +111,9 @@ size_t labad_strv_len(char *const *v);
 /* Does v hold s (exactly; _ci: ignoring case)? */
 bool labad_strv_has(char *const *v, const char *s);
 bool labad_strv_has_ci(char *const *v, const char *s);
+/* Every line of text in order (lab_lines() sorts them), without its CR;
+ * empty lines dropped. */
+char **labad_lines(const char *text);
 /* v joined with "\n  ", for messages ("" when empty). */
 char *labad_join(char *const *v);
 /* strcasestr (glibc has it only with _GNU_SOURCE): into hay, or NULL. */
