@@ -7,7 +7,8 @@
  *   - MS-EVEN: the corp DC lets BUILTIN\Event Log Readers read its logs
  *     (IPAMUG goes in there, as the IPAM GPO provisioning does), the branch
  *     DC only its administrators;
- *   - MS-DNSP answers ipam1$; MS-DHCPM is served by no lab host;
+ *   - MS-DNSP answers ipam1$ on both DCs (the branch one through the
+ *     two-way forest trust); MS-DHCPM is served by no lab host;
  *   - the fixture servers on TEST-NET-1 are unreachable at once.
  * The test changes IPAMUG of corp (made when missing) and puts it back as
  * it found it.
@@ -348,6 +349,83 @@ static void test_dns_rpc(void **state)
 	}
 }
 
+/* A ticket for forest f's Administrator in <dir>/admin-<f>.cc (password on
+ * stdin); the cache's name into cc. */
+static void kinit_admin(int f, char *cc, size_t cc_size)
+{
+	char principal[256], env_cc[4300], *pw;
+	const char *argv[] = {"kinit", principal, NULL};
+	const char *env[] = {env_cc, NULL};
+	struct lab_run_opts o = {.env = env, .timeout_ms = 30000};
+	struct lab_run res;
+	size_t len;
+
+	snprintf(cc, cc_size, "FILE:%s/admin-%d.cc", acc.dir, f);
+	snprintf(env_cc, sizeof(env_cc), "KRB5CCNAME=%s", cc);
+	snprintf(principal, sizeof(principal), "Administrator@%s",
+		 lab_need_forest(f, "REALM"));
+	pw = lab_need_file(lab_need_forest(f, "ADMIN_PASSWORD_FILE"), &len);
+	o.input = pw;
+	o.input_len = len;
+	lab_must_succeed(argv, &o, &res);
+	lab_run_free(&res);
+	free(pw);
+}
+
+/* The forest trust: listed and valid both ways (samba-tool with both
+ * admins' tickets), and ipam1$ of corp reaches the branch DC's SMB. */
+static void test_forest_trust(void **state)
+{
+	char ccc[4300], bcc[4300], local[4400], remote[4400], service[512];
+	char dc[512];
+	const char *list[] = {"samba-tool", "domain", "trust", "list",
+			      dc,	    local,    NULL};
+	const char *validate[] = {"samba-tool",
+				  "domain",
+				  "trust",
+				  "validate",
+				  "branch.example.test",
+				  dc,
+				  local,
+				  remote,
+				  NULL};
+	const char *netlogon[] = {
+		"smbclient", service, "--use-kerberos=required", "-N", "-c",
+		"ls",	     NULL};
+	struct lab_run res;
+
+	(void)state;
+	if (!trusted())
+		skip();
+	kinit_admin(CORP, ccc, sizeof(ccc));
+	kinit_admin(BRANCH, bcc, sizeof(bcc));
+	/* The local DC by name: with an address Kerberos has no SPN. */
+	snprintf(dc, sizeof(dc), "--local-dc-ipaddress=%s",
+		 lab_need_forest(CORP, "DC"));
+	snprintf(local, sizeof(local), "--local-dc-use-krb5-ccache=%s", ccc);
+	snprintf(remote, sizeof(remote), "--use-krb5-ccache=%s", bcc);
+	lab_must_succeed(list, NULL, &res);
+	if (!said(&res, "Type[Forest]") || !said(&res, "Direction[BOTH]") ||
+	    !said(&res, "Name[branch.example.test]"))
+		fail_msg("%s", lab_run_describe(&res, "trust list"));
+	lab_run_free(&res);
+	lab_must_succeed(validate, NULL, &res);
+	expect_said(&res,
+		    "OK: LocalValidation: DC[\\\\dc2.branch.example.test]",
+		    "trust validate");
+	expect_said(&res, "OK: RemoteValidation: DC[\\\\dc1.corp.example.test]",
+		    "trust validate");
+	lab_run_free(&res);
+
+	kinit_ipam();
+	snprintf(service, sizeof(service), "//%s/netlogon",
+		 lab_need_forest(BRANCH, "DC"));
+	as_ipam(netlogon, &res);
+	if (res.exit_code != 0 || !said(&res, "blocks of size"))
+		fail_msg("%s", lab_run_describe(&res, "smbclient netlogon"));
+	lab_run_free(&res);
+}
+
 /* dhcpm_bind.py HOST how arg: its one line. */
 static void dhcpm(const char *host, const char *how, const char *arg,
 		  struct lab_run *res)
@@ -437,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_dns_rpc),
 		cmocka_unit_test(test_dhcpm_not_served),
 		cmocka_unit_test(test_unreachable_fast),
+		cmocka_unit_test(test_forest_trust),
 	};
 
 	return cmocka_run_group_tests_name("lab_access_env", tests, setup,
