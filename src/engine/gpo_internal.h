@@ -9,7 +9,8 @@
  *   gpo_write.c     write side: group, GPO, settings, link
  *   gpo_dacl.c      the GPO DACL and the DC-side grants
  *   gpo_remove.c    removal
- *   gpo_computer.c  computer accounts by name (for filtering)
+ *   gpo_computer.c  computer accounts by name (for filtering), the IPAM
+ *                   server in another (trusted) domain
  *   gpo_provision.c provisioning and its rollback
  */
 #ifndef IPAM_GPO_INTERNAL_H
@@ -125,6 +126,19 @@ int ipam_gpo_delegated_sids(struct ipam_gpo_session *s, char ***out,
  * how many accounts matched. */
 int ipam_gpo_find_computer(struct ipam_gpo_session *s, const char *name,
 			   char **dn, char **sid, int *count);
+
+/* ---- gpo_computer.c -------------------------------------------------------
+ */
+
+/*
+ * When st's IPAM server has no account in the session's domain and lives
+ * in another discovery domain: st->foreign_domain, whether this domain
+ * trusts it (trustedDomain objects), and when it does, the account's SID
+ * from there (st->server_found, server_dn its foreign security principal
+ * here).  A failure to reach the other domain is only a warning.
+ */
+int ipam_gpo_find_foreign_server(struct ipam_gpo_session *s,
+				 struct ipam_gpo_state *st);
 
 /* ---- gpo_sysvol.c ---------------------------------------------------------
  */

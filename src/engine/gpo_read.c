@@ -523,7 +523,9 @@ int ipam_gpo_read(struct ipam_gpo_state **out, struct ipam_gpo_session *s)
 	if (rc)
 		goto out;
 	st->server_found = st->server_dn != NULL;
-	rc = ipam_gpo_read_group(s, st);
+	rc = ipam_gpo_find_foreign_server(s, st);
+	if (!rc)
+		rc = ipam_gpo_read_group(s, st);
 	if (!rc)
 		rc = read_dc_grants(s, st);
 	if (!rc)

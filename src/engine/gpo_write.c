@@ -110,18 +110,34 @@ int ipam_gpo_ensure_group(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 			 s->dom->name, st->ipamug.dn, st->ipamug.group_type);
 	if (steps & IPAM_GPOGROUP_NO_SERVER)
 		log_warn("%s: the IPAM server %s has no computer account in "
-			 "this domain; " GROUP_NAME
-			 " stays without it (add it through a trust as a "
-			 "foreign security principal)",
-			 s->dom->name, st->ipam_server);
-	if (!(steps & IPAM_GPOGROUP_ADD_SERVER))
+			 "%s%s; " GROUP_NAME " stays without it",
+			 s->dom->name, st->ipam_server,
+			 st->foreign_domain ? st->foreign_domain
+					    : "this domain",
+			 st->foreign_domain ? ""
+					    : " (add it through a trust as a "
+					      "foreign security principal)");
+	if (steps & IPAM_GPOGROUP_NO_TRUST)
+		log_warn("%s: the IPAM server %s is in %s, which this domain "
+			 "does not trust; " GROUP_NAME " stays without it",
+			 s->dom->name, st->ipam_server, st->foreign_domain);
+	if (!(steps & (IPAM_GPOGROUP_ADD_SERVER | IPAM_GPOGROUP_ADD_FOREIGN)))
 		return 0;
 	ipam_gpo_report(s, IPAM_GPO_CREATE, "%s in group " GROUP_NAME,
 			st->server_dn);
 	st->ipamug.has_server = true;
 	if (s->o.dry_run)
 		return 0;
-	rc = ipam_gpo_add_member(s, st->ipamug.dn, st->server_dn, &added);
+	if (steps & IPAM_GPOGROUP_ADD_FOREIGN) {
+		/* By SID: the DC makes the foreign security principal. */
+		char *member = xasprintf("<SID=%s>", st->server_sid);
+
+		rc = ipam_gpo_add_member(s, st->ipamug.dn, member, &added);
+		free(member);
+	} else {
+		rc = ipam_gpo_add_member(s, st->ipamug.dn, st->server_dn,
+					 &added);
+	}
 	if (!rc && added)
 		ipam_gpo_journal(s, UNDO_MEMBER, st->ipamug.dn, st->server_dn);
 	return rc;

@@ -83,6 +83,7 @@ void ipam_gpo_state_free(struct ipam_gpo_state *st)
 	free(st->ipam_server);
 	free(st->server_dn);
 	free(st->server_sid);
+	free(st->foreign_domain);
 	free(st->ipamug.dn);
 	free(st->ipamug.sid);
 	free(st->ipamug.mark);

@@ -104,6 +104,13 @@ struct ipam_gpo_state {
 	char *ipam_server;
 	bool server_found;
 	char *server_dn, *server_sid;
+	/* The IPAM server's account lives in this other discovery domain
+	 * (NULL: here, or nowhere we know); foreign_trusted: this domain
+	 * trusts that one.  Then server_found means it was found there:
+	 * server_sid is its SID, server_dn its foreign security principal
+	 * here (which IPAMUG's member refers to once it holds it). */
+	char *foreign_domain;
+	bool foreign_trusted;
 	struct {
 		bool exists, owned;
 		char *dn, *sid, *mark;

@@ -165,7 +165,7 @@ static const char *const fixture_names[] = {
 	"ipam1.corp.example.test",
 	"app1.corp.example.test",
 	"app2.corp.example.test",
-	"dc1.branch.example.test",
+	"dc2.branch.example.test",
 	"bdhcp1.branch.example.test",
 	"bsrv1.branch.example.test",
 	/* authorized for DHCP, no DNS record: NXDOMAIN */

@@ -64,7 +64,7 @@ static void test_ns_corp(void **state)
 static void test_ns_branch(void **state)
 {
 	static const char *const want[] = {"bdc2.branch.example.test.",
-					   "dc1.branch.example.test.", NULL};
+					   "dc2.branch.example.test.", NULL};
 
 	(void)state;
 	assert_string_equal(lab_need_forest(2, "DOMAIN"),
@@ -87,7 +87,7 @@ static void test_a_records(void **state)
 		/* the collision pair */
 		{"app1.corp.example.test", "192.0.2.30"},
 		{"app2.corp.example.test", "192.0.2.30"},
-		{"dc1.branch.example.test", "127.0.0.3"},
+		{"dc2.branch.example.test", "127.0.0.3"},
 		{"bdhcp1.branch.example.test", "198.51.100.20"},
 	};
 	size_t i;

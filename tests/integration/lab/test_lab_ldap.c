@@ -14,10 +14,10 @@
 static const char *const corp_computers[] = {"APP1", "APP2",  "DC1",   "DC2",
 					     "DC3",  "DC4",   "DHCP1", "DHCP2",
 					     "DNS1", "IPAM1", "NPS1",  NULL};
-static const char *const branch_computers[] = {"BDC2", "BDHCP1", "BSRV1", "DC1",
+static const char *const branch_computers[] = {"BDC2", "BDHCP1", "BSRV1", "DC2",
 					       NULL};
 static const char *const corp_dcs[] = {"DC1", "DC2", "DC3", "DC4", NULL};
-static const char *const branch_dcs[] = {"BDC2", "DC1", NULL};
+static const char *const branch_dcs[] = {"BDC2", "DC2", NULL};
 
 static const char *const corp_dhcp_objects[] = {
 	"DhcpRoot", "dhcp1.corp.example.test", "dhcp2.corp.example.test",

@@ -8,7 +8,7 @@
  *
  * The desired state is the lab's ($IPAM_LAB_CONFIG, never modified),
  * copied into a temporary directory with its own state database,
- * safety.maxRemovals 1, and four servers listed: dhcp1 and dc1 of corp, dc1
+ * safety.maxRemovals 1, and four servers listed: dhcp1 and dc1 of corp, dc2
  * and bdhcp1 of branch, managed (some made unmanaged by later cases).  In
  * order, against one lab (the cases share its state):
  *  (1) plan --detailed-exitcode exits 2 (its JSON valid against the schema,
@@ -90,7 +90,7 @@ struct server {
 static struct server SRV[NSRV] = {
 	{1, "dhcp1.corp.example.test", false, 1u << GPO_DHCP, NULL},
 	{1, "dc1.corp.example.test", true, 1u << GPO_DC_NPS, NULL},
-	{2, "dc1.branch.example.test", true, 1u << GPO_DC_NPS, NULL},
+	{2, "dc2.branch.example.test", true, 1u << GPO_DC_NPS, NULL},
 	{2, "bdhcp1.branch.example.test", false, 1u << GPO_DHCP, NULL},
 };
 
