@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "banned.h"
 
 /* NT status codes seen from the probes, with what they mean for access. */
@@ -141,12 +142,12 @@ static void first_line(struct strbuf *out, const char *text, size_t max)
 	e = p + strcspn(p, "\n");
 	while (e > p && (e[-1] == ' ' || e[-1] == '\r'))
 		e--;
-	if ((size_t)(e - p) > max)
-		e = p + max;
-	for (; p < e; p++)
-		strbuf_addch(out, (unsigned char)*p < 0x20 || *p == 0x7f
-					  ? '?'
-					  : *p);
+	{
+		char *line = xstrndup(p, (size_t)(e - p));
+
+		ipam_text_add_clean(out, line, max);
+		free(line);
+	}
 }
 
 /* What a Python errno in impacket's answer says. */
