@@ -70,9 +70,10 @@ static char *write_config(void)
 			skipping = !strncmp(p, "identity:", 9);
 		if (!strncmp(p, "database:", 9))
 			strbuf_addf(&out, "database: sqlite:%s\n", db_path);
-		else if (!strncmp(p, "  manageability: unspecified", 28) &&
-			 (size_t)28 == len)
-			strbuf_addstr(&out, "  manageability: managed\n");
+		else if (len > 26 && !strncmp(p + len - 26,
+					      "manageability: unspecified", 26))
+			strbuf_addf(&out, "%.*smanageability: managed\n",
+				    (int)(len - 26), p);
 		else if (!skipping) {
 			strbuf_add(&out, p, len);
 			strbuf_addch(&out, '\n');
