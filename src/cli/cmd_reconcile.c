@@ -25,6 +25,8 @@
 #include "reconcile.h"
 #include "run.h"
 #include "strbuf.h"
+#include "text.h"
+#include "verify.h"
 #include "banned.h"
 
 struct loop {
@@ -606,6 +608,31 @@ static int source_failed(struct loop *L, const struct commit_info *ci,
 	return IPAM_EXIT_ERROR;
 }
 
+/* The access refresh after the cycle's plan or apply: reported, never
+ * failing the cycle. */
+static void cycle_verify(const struct ipam_run *run)
+{
+	struct ipam_verify v;
+	int rc = ipam_verify_cycle(&v, run);
+
+	if (rc < 0) {
+		log_warn("verify: %s (access status not refreshed)",
+			 ipam_error_last());
+	} else if (rc == 0) {
+		printf("Access: %zu unblocked, %zu blocked",
+		       v.counts[IPAM_ACCESS_UNBLOCKED],
+		       v.counts[IPAM_ACCESS_BLOCKED]);
+		for (size_t i = 0, n = 0; i < v.nr; i++)
+			if (v.v[i].access.overall == IPAM_ACCESS_BLOCKED)
+				printf("%s%s", n++ ? ", " : " (blocked: ",
+				       v.v[i].name);
+		printf("%s.\n", v.counts[IPAM_ACCESS_BLOCKED] ? ")" : "");
+		for (size_t i = 0; i < v.nr_warnings; i++)
+			log_warn("verify: %s", v.warnings[i]);
+	}
+	ipam_verify_release(&v);
+}
+
 /* The cycle once its run began: an exit status, or a negative IPAM_E*
  * code (the last error) with *outcome set. */
 static int cycle_steps(struct ipam_run *run, const char **outcome)
@@ -630,6 +657,7 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 			log_notice("suspend: true in the desired state: "
 				   "planned and reported, nothing applied");
 		*outcome = p->nr ? "succeeded" : "no_changes";
+		cycle_verify(run);
 		return p->nr ? IPAM_EXIT_CHANGES : IPAM_EXIT_OK;
 	}
 	if (p->nr && should_stop()) {
@@ -656,6 +684,7 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 	}
 	*outcome = p->nr ? "succeeded" : "no_changes";
 	ipam_run_notify_applied(run, NULL);
+	cycle_verify(run);
 	return IPAM_EXIT_OK;
 }
 
@@ -1054,12 +1083,32 @@ static int status_check(struct cli *cli, void *opts, int argc, char **argv)
 	return 0;
 }
 
+/* The managed servers whose latest access check says Blocked. */
+static struct ipam_node *blocked_servers(struct ipam_db *db)
+{
+	struct ipam_inventory inv = {0};
+	struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
+
+	if (ipam_db_inventory_load(db, &inv)) {
+		log_warn("%s", ipam_error_last());
+		return seq;
+	}
+	for (size_t i = 0; i < inv.nr; i++)
+		if (inv.servers[i].manageability == IPAM_MANAGE_MANAGED &&
+		    inv.servers[i].access &&
+		    !strcmp(inv.servers[i].access, "Blocked"))
+			ipam_node_push(seq, ipam_node_str(inv.servers[i].name));
+	ipam_inventory_release(&inv);
+	return seq;
+}
+
 /* The database: reconcile's rule (CLI_DB_READ: --db, -c's database:,
  * the default), without a repository to read: status fetches nothing. */
 static int status_run(struct cli *cli, void *opts, int argc, char **argv)
 {
 	struct ipam_db_run *runs = NULL;
 	const struct ipam_db_run *applied = NULL, *attempted = NULL;
+	struct ipam_node *blocked;
 	size_t nr = 0;
 
 	(void)opts;
@@ -1073,15 +1122,26 @@ static int status_run(struct cli *cli, void *opts, int argc, char **argv)
 		if (is_cycle(&runs[i]))
 			attempted = &runs[i];
 	applied = last_applied(runs, nr);
+	blocked = blocked_servers(cli->db);
 	if (cli->output == IPAM_OUT_JSON) {
 		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
 
 		ipam_node_set(m, "last_applied", status_run_node(applied));
 		ipam_node_set(m, "last_attempted", status_run_node(attempted));
+		ipam_node_set(m, "blocked_servers", blocked);
 		cli_print_json(m);
 		ipam_node_free(m);
 	} else {
 		status_text(applied, attempted);
+		printf("blocked managed servers: ");
+		for (size_t i = 0; i < blocked->nr; i++) {
+			char *c = ipam_text_clean(blocked->items[i]->str, 0);
+
+			printf("%s%s", i ? ", " : "", c);
+			free(c);
+		}
+		printf("%s\n", blocked->nr ? "" : "none");
+		ipam_node_free(blocked);
 	}
 	ipam_db_runs_free(runs, nr);
 	return IPAM_EXIT_OK;

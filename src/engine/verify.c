@@ -11,6 +11,7 @@
 #include "inventory.h"
 #include "probe.h"
 #include "proc.h"
+#include "run.h"
 #include "strbuf.h"
 #include "banned.h"
 
@@ -331,6 +332,38 @@ out:
 	ipam_probe_identity_close(id);
 	ipam_inventory_release(&inv);
 	return rc;
+}
+
+int ipam_verify_cycle(struct ipam_verify *out, const struct ipam_run *run)
+{
+	struct ipam_verify_opts o = {.run_id = run->id, .store = true};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!run->d->identity.keytab.value && !run->d->identity.ccache.value)
+		return 1;
+	rc = ipam_verify_run(out, run->d, run->db, &o);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < out->nr; i++) {
+		const struct ipam_verify_server *s = &out->v[i];
+		struct ipam_node *details;
+
+		if (!s->changed)
+			continue;
+		details = ipam_verify_access_node(&s->access);
+		ipam_node_set_str(details, "server", s->name);
+		ipam_node_set(details, "domain",
+			      ipam_node_str_or_null(s->domain));
+		ipam_node_set_str(details, "previous",
+				  ipam_access_status_name(s->previous));
+		ipam_run_notify(run, IPAM_EVENT_ACCESS_CHANGED, details,
+				"ipamctl: IPAM access to %s: %s -> %s", s->name,
+				ipam_access_status_name(s->previous),
+				ipam_access_status_name(s->access.overall));
+		ipam_node_free(details);
+	}
+	return 0;
 }
 
 void ipam_verify_release(struct ipam_verify *v)

@@ -63,6 +63,18 @@ int ipam_verify_run(struct ipam_verify *out, const struct ipam_desired *d,
 		    struct ipam_db *db, const struct ipam_verify_opts *o);
 void ipam_verify_release(struct ipam_verify *v);
 
+struct ipam_run;
+
+/*
+ * The access refresh of a reconcile cycle (IPAM's ServerDiscovery task
+ * does it): verify every managed server as run (its record, its
+ * database), then tell run's hooks access_changed for each server that
+ * turned Unblocked <-> Blocked, with the reasons.  1 (nothing done) when
+ * the desired state names no identity keytab or ccache; a failure is the
+ * caller's to report, it does not undo what the cycle applied.
+ */
+int ipam_verify_cycle(struct ipam_verify *out, const struct ipam_run *run);
+
 /* The result as verify -o json prints it (schemas/verify.schema.json). */
 struct ipam_node *ipam_verify_to_node(const struct ipam_verify *v);
 /* One server's access as a map: overall, details {status, reason},
