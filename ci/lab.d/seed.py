@@ -4,13 +4,14 @@
 Opens the DC's sam.ldb directly with Samba's own Python bindings, as the
 system session, and
   - sets the Administrator password from a file (so it never appears on a
-    command line),
+    command line), and any other account's the same way (--password
+    SAM=FILE, after the LDIF: the IPAM server's computer account),
   - adds the entries of LDIF files,
   - adds A / NS records to the domain's AD-integrated DNS zone from a
     "name type data" list.
 
 Usage: seed.py --smbconf FILE --admin-password-file FILE
-               [--ldif FILE]... [--dns FILE]
+               [--ldif FILE]... [--dns FILE] [--password SAM=FILE]...
 """
 
 import argparse
@@ -106,6 +107,8 @@ def main():
     ap.add_argument("--admin-password-file", required=True)
     ap.add_argument("--ldif", action="append", default=[])
     ap.add_argument("--dns")
+    ap.add_argument("--password", action="append", default=[],
+                    metavar="SAM=FILE")
     args = ap.parse_args()
 
     lp = LoadParm()
@@ -123,6 +126,13 @@ def main():
         if args.dns:
             n = add_dns(samdb, args.dns, zone)
             print("seed: %s: %d records in %s" % (args.dns, n, zone))
+        for spec in args.password:
+            sam, sep, path = spec.partition("=")
+            if not sep or not sam or not path:
+                die("--password: expected SAM=FILE, got '%s'" % spec)
+            samdb.setpassword("(sAMAccountName=%s)" % ldb.binary_encode(sam),
+                              read_secret(path))
+            print("seed: password of %s set" % sam)
     except Exception:
         samdb.transaction_cancel()
         raise

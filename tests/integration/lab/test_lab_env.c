@@ -2,7 +2,7 @@
  * The lab environment as `ci/lab exec` hands it to tests: every documented
  * IPAM_LAB_* variable is set, the process runs in the lab's namespace,
  * secrets are 0600 files, and the ipamctl config references them instead of
- * holding them.
+ * holding them; the IPAM server's keytab gives ipam1$ a ticket.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +28,10 @@ static void test_variables(void **state)
 					     "IPAM_LAB_AUDIT_USER",
 					     "IPAM_LAB_AUDIT_HOST",
 					     "IPAM_LAB_AUDIT_PASSWORD_FILE",
+					     "IPAM_LAB_IPAM_PRINCIPAL",
+					     "IPAM_LAB_IPAM_KEYTAB",
+					     "IPAM_LAB_IPAM_PASSWORD_FILE",
+					     "IPAM_LAB_IPAM_SERVER",
 					     NULL};
 	char upn[256];
 	size_t i;
@@ -49,6 +53,42 @@ static void test_variables(void **state)
 			 lab_need_forest(n, "DOMAIN"));
 		assert_string_equal(lab_need_forest(n, "ADMIN_USER"), upn);
 	}
+	/* The IPAM server's computer account, the probes' identity. */
+	assert_string_equal(lab_need_env("IPAM_LAB_IPAM_PRINCIPAL"),
+			    "IPAM1$@CORP.EXAMPLE.TEST");
+	assert_string_equal(lab_need_env("IPAM_LAB_IPAM_SERVER"),
+			    "ipam1.corp.example.test");
+}
+
+/* The keytab is the identity's secret: 0600, and it gives a ticket. */
+static void test_ipam_keytab(void **state)
+{
+	const char *keytab = lab_need_env("IPAM_LAB_IPAM_KEYTAB");
+	const char *principal = lab_need_env("IPAM_LAB_IPAM_PRINCIPAL");
+	const char *kinit[] = {"kinit", "-k", "-t", keytab, principal, NULL};
+	const char *klist[] = {"klist", NULL};
+	char *dir = lab_mkdtemp(), cc[4200], want[512];
+	const char *env[] = {cc, NULL};
+	struct lab_run_opts o = {.env = env, .timeout_ms = 30000};
+	struct lab_run res;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(dir);
+	if (stat(keytab, &st) != 0)
+		fail_msg("%s: %s", keytab, strerror(errno));
+	if ((st.st_mode & 0777) != 0600)
+		fail_msg("%s: mode %o, want 600", keytab, st.st_mode & 0777);
+	snprintf(cc, sizeof(cc), "KRB5CCNAME=FILE:%s/cc", dir);
+	lab_must_succeed(kinit, &o, &res);
+	lab_run_free(&res);
+	lab_must_succeed(klist, &o, &res);
+	snprintf(want, sizeof(want), "Default principal: %s", principal);
+	if (!lab_has_line(res.out, want))
+		fail_msg("klist: no '%s' in %s", want, res.out);
+	lab_run_free(&res);
+	lab_rm_rf(dir);
+	free(dir);
 }
 
 static void test_in_lab_namespace(void **state)
@@ -118,6 +158,7 @@ static void test_secrets(void **state)
 
 	(void)state;
 	check_secret(lab_need_env("IPAM_LAB_AUDIT_PASSWORD_FILE"));
+	check_secret(lab_need_env("IPAM_LAB_IPAM_PASSWORD_FILE"));
 	for (n = 1; n <= 2; n++) {
 		const char *pwfile = lab_need_forest(n, "ADMIN_PASSWORD_FILE");
 		char *pw;
@@ -146,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_variables),
 		cmocka_unit_test(test_in_lab_namespace),
 		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_ipam_keytab),
 	};
 
 	return cmocka_run_group_tests_name("lab_env", tests, NULL, NULL);
