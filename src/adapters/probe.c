@@ -261,7 +261,7 @@ void ipam_probe_eventlog(struct ipam_access_result *r,
 {
 	struct strbuf env = STRBUF_INIT, cc = STRBUF_INIT, conf = STRBUF_INIT,
 		      target = STRBUF_INIT;
-	const char *argv[10];
+	const char *argv[11];
 
 	strbuf_addf(&env, "KRB5CCNAME=%s", id->ccache);
 	strbuf_addf(&cc, "--use-krb5-ccache=%s", id->ccache);
@@ -273,14 +273,44 @@ void ipam_probe_eventlog(struct ipam_access_result *r,
 	argv[3] = target.buf;
 	argv[4] = cc.buf;
 	argv[5] = conf.buf;
-	argv[6] = "-c";
-	argv[7] = "eventlog_numrecord System";
-	argv[8] = NULL;
+	argv[6] = "--use-kerberos=required";
+	argv[7] = "-N";
+	argv[8] = "-c";
+	argv[9] = "eventlog_numrecord System";
+	argv[10] = NULL;
 	run_tool(r, id, IPAM_PROBEMAP_EVENTLOG, argv, SAMBA_HINT);
 	strbuf_release(&env);
 	strbuf_release(&cc);
 	strbuf_release(&conf);
 	strbuf_release(&target);
+}
+
+/*
+ * The service ticket for cifs/host, into the identity's cache: impacket
+ * 0.10's own TGS-REQ gets KRB_AP_ERR_INAPP_CKSUM from a Samba 4.17 KDC,
+ * and it uses a ticket it finds in the cache.  Best effort: when it
+ * fails, the probe says why.
+ */
+static void fetch_service_ticket(const struct ipam_probe_identity *id,
+				 const char *host)
+{
+	struct strbuf env = STRBUF_INIT, spn = STRBUF_INIT;
+	struct ipam_proc_opts o = {.timeout = id->timeout};
+	struct ipam_proc_result r;
+	const char *argv[5];
+
+	strbuf_addf(&env, "KRB5CCNAME=%s", id->ccache);
+	strbuf_addf(&spn, "cifs/%s", host);
+	argv[0] = "env";
+	argv[1] = env.buf;
+	argv[2] = "kvno";
+	argv[3] = spn.buf;
+	argv[4] = NULL;
+	if (ipam_proc_run(&r, argv, &o))
+		ipam_error_clear();
+	ipam_proc_result_release(&r);
+	strbuf_release(&env);
+	strbuf_release(&spn);
 }
 
 void ipam_probe_dhcpm(struct ipam_access_result *r,
@@ -289,6 +319,7 @@ void ipam_probe_dhcpm(struct ipam_access_result *r,
 	struct strbuf env = STRBUF_INIT;
 	const char *argv[5];
 
+	fetch_service_ticket(id, host);
 	/* impacket wants the cache's path, without "FILE:" */
 	strbuf_addf(&env, "KRB5CCNAME=%s", id->ccache_path);
 	argv[0] = "env";

@@ -413,8 +413,39 @@ static void test_1_statuses(void **state)
 
 /* ---- (2) no secret in a probe's argv ---------------------------------- */
 
-/* Every process's argv, NULs made spaces, appended to seen (one a line). */
-static void scan_cmdlines(struct strbuf *seen)
+/* The parent of pid (field 4 of /proc/PID/stat), or -1. */
+static long parent_of(long pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold spaces and parens */
+	return p ? strtol(p + 4, NULL, 10) : -1;
+}
+
+static bool descends_from(long pid, long root)
+{
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		if (pid == root)
+			return true;
+		pid = parent_of(pid);
+	}
+	return false;
+}
+
+/* The argv of root and every process below it, NULs made spaces,
+ * appended to seen (one a line): other tests' processes are not ours. */
+static void scan_cmdlines(struct strbuf *seen, long root)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -425,7 +456,8 @@ static void scan_cmdlines(struct strbuf *seen)
 		ssize_t n;
 		int fd;
 
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+		    !descends_from(strtol(e->d_name, NULL, 10), root))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -472,7 +504,7 @@ static void test_2_no_secret_in_argv(void **state)
 		_exit(127);
 	}
 	while (waitpid(pid, &st, WNOHANG) == 0) {
-		scan_cmdlines(&seen);
+		scan_cmdlines(&seen, (long)pid);
 		usleep(2000);
 	}
 	/* the probes were seen, so the scan looked at them */
