@@ -221,7 +221,11 @@ void ipam_access_hints(struct ipam_access *a, unsigned roles, const char *sid,
 		     k++)
 			if (want & (1u << k))
 				gpo_hint(&sb, st, (enum ipam_pol_gpo)k, sid);
-		if (st && (!st->ipamug.exists || !st->ipamug.has_server))
+		if (st && !st->server_found)
+			strbuf_addstr(&sb, "; IPAMUG cannot hold the IPAM "
+					   "server: it has no account in this "
+					   "forest (a trust is needed)");
+		else if (st && (!st->ipamug.exists || !st->ipamug.has_server))
 			strbuf_addstr(&sb, st->ipamug.exists
 						   ? "; IPAMUG does not hold the "
 						     "IPAM server (apply pending)"
