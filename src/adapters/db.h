@@ -128,9 +128,8 @@ int ipam_db_access_store(struct ipam_db *db, long long run_id,
 int ipam_db_access_latest(struct ipam_db *db, const char *server,
 			  struct ipam_db_access *out);
 /* The newest limit checks of server (0: all), oldest first. */
-int ipam_db_access_history(struct ipam_db *db, const char *server,
-			   size_t limit, struct ipam_db_access **out,
-			   size_t *nr);
+int ipam_db_access_history(struct ipam_db *db, const char *server, size_t limit,
+			   struct ipam_db_access **out, size_t *nr);
 void ipam_db_access_release(struct ipam_db_access *r);
 void ipam_db_access_free(struct ipam_db_access *v, size_t nr);
 

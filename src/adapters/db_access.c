@@ -47,8 +47,8 @@ static void decode_reasons(struct ipam_access *a, const char *text)
 		if (k->kind != IPAM_NODE_STR || v->kind != IPAM_NODE_STR)
 			continue;
 		for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++)
-			if (!strcmp(k->str, ipam_access_detail_key(
-						    (enum ipam_access_detail)d)))
+			if (!strcmp(k->str, ipam_access_detail_key((
+						    enum ipam_access_detail)d)))
 				ipam_access_set(a, (enum ipam_access_detail)d,
 						a->detail[d].status, v->str);
 	}
@@ -86,7 +86,8 @@ int ipam_db_access_store(struct ipam_db *db, long long run_id,
 			ipam_access_status_name(a->detail[d].status));
 	ipam_db_sql_bind_text(st, 8, ipam_access_action_name(a->action));
 	ipam_db_sql_bind_text(st, 9, reasons.buf);
-	err = ipam_db_sql_step_done(db, st, "cannot store the access status in");
+	err = ipam_db_sql_step_done(db, st,
+				    "cannot store the access status in");
 	st = NULL; /* finalized */
 	if (!err && sqlite3_changes(db->h) != 1)
 		err = ipam_error_set(IPAM_ENOTFOUND,
@@ -114,15 +115,14 @@ static void read_row(struct ipam_db_access *r, sqlite3_stmt *st)
 		if (!ipam_access_status_parse(
 			    (const char *)sqlite3_column_text(st, 3 + d), &s))
 			r->access.detail[d].status = s;
-	if (!ipam_access_action_parse(
-		    (const char *)sqlite3_column_text(st, 7), &act))
+	if (!ipam_access_action_parse((const char *)sqlite3_column_text(st, 7),
+				      &act))
 		r->access.action = act;
 	decode_reasons(&r->access, (const char *)sqlite3_column_text(st, 8));
 }
 
-int ipam_db_access_history(struct ipam_db *db, const char *server,
-			   size_t limit, struct ipam_db_access **out,
-			   size_t *nr)
+int ipam_db_access_history(struct ipam_db *db, const char *server, size_t limit,
+			   struct ipam_db_access **out, size_t *nr)
 {
 	sqlite3_stmt *st;
 	size_t alloc = 0;

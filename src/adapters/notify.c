@@ -37,8 +37,10 @@ static const char *const event_titles[IPAM_EVENT_NR] = {
 
 /* MessageCard themeColor: amber for drift, green, red. */
 static const char *const event_colors[IPAM_EVENT_NR] = {
-	[IPAM_EVENT_DRIFT] = "E8A317",		[IPAM_EVENT_APPLIED] = "2EB886",
-	[IPAM_EVENT_APPLY_FAILED] = "D00000",	[IPAM_EVENT_REFUSED] = "D00000",
+	[IPAM_EVENT_DRIFT] = "E8A317",
+	[IPAM_EVENT_APPLIED] = "2EB886",
+	[IPAM_EVENT_APPLY_FAILED] = "D00000",
+	[IPAM_EVENT_REFUSED] = "D00000",
 	[IPAM_EVENT_SOURCE_INVALID] = "D00000",
 	[IPAM_EVENT_ACCESS_CHANGED] = "E8A317",
 };

@@ -40,8 +40,8 @@ static int kinit(struct ipam_probe_identity *id, const char *keytab)
 		.timeout = id->timeout,
 		.missing_hint = "install krb5-user",
 	};
-	const char *argv[] = {"kinit",	   "-k",	 "-t",		keytab,
-			      "-c",	   id->ccache, id->principal, NULL};
+	const char *argv[] = {"kinit", "-k",	   "-t",	  keytab,
+			      "-c",    id->ccache, id->principal, NULL};
 	int rc = ipam_proc_run(&r, argv, &o);
 
 	if (!rc && r.status != 0) {
@@ -56,8 +56,9 @@ static int kinit(struct ipam_probe_identity *id, const char *keytab)
 				    msg.len ? msg.buf : "kinit failed");
 		strbuf_release(&msg);
 	} else if (rc) {
-		rc = ipam_error_prefix(rc, "verify: kinit for the identity "
-					   "'%s'",
+		rc = ipam_error_prefix(rc,
+				       "verify: kinit for the identity "
+				       "'%s'",
 				       id->principal);
 	}
 	ipam_proc_result_release(&r);
@@ -119,8 +120,8 @@ static int try_connect(const struct addrinfo *ai, int64_t deadline)
 	int fd, e = 0;
 	socklen_t len = sizeof(e);
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-					   SOCK_CLOEXEC,
+	fd = socket(ai->ai_family,
+		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    ai->ai_protocol);
 	if (fd < 0)
 		return errno;
@@ -155,8 +156,8 @@ out:
 	return e;
 }
 
-int ipam_probe_tcp(struct strbuf *addr, struct strbuf *reason,
-		   const char *host, int port, int timeout)
+int ipam_probe_tcp(struct strbuf *addr, struct strbuf *reason, const char *host,
+		   int port, int timeout)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
 	int64_t deadline = ipam_proc_now_ms() + (int64_t)timeout * 1000;
@@ -181,8 +182,8 @@ int ipam_probe_tcp(struct strbuf *addr, struct strbuf *reason,
 					    ->sin_addr;
 
 		if (ai->ai_family == AF_INET6)
-			((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port =
-				htons((uint16_t)port);
+			((struct sockaddr_in6 *)(void *)ai->ai_addr)
+				->sin6_port = htons((uint16_t)port);
 		else
 			((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port =
 				htons((uint16_t)port);
@@ -256,8 +257,7 @@ void ipam_probe_dns(struct ipam_access_result *r,
 }
 
 void ipam_probe_eventlog(struct ipam_access_result *r,
-			 const struct ipam_probe_identity *id,
-			 const char *host)
+			 const struct ipam_probe_identity *id, const char *host)
 {
 	struct strbuf env = STRBUF_INIT, cc = STRBUF_INIT, conf = STRBUF_INIT,
 		      target = STRBUF_INIT;

@@ -50,8 +50,8 @@ void ipam_probe_identity_close(struct ipam_probe_identity *id);
  * address in addr, 0 with the reason in reason ("unreachable (network
  * unreachable to 192.0.2.10:445)", "timed out after 10 s (...)").
  */
-int ipam_probe_tcp(struct strbuf *addr, struct strbuf *reason,
-		   const char *host, int port, int timeout);
+int ipam_probe_tcp(struct strbuf *addr, struct strbuf *reason, const char *host,
+		   int port, int timeout);
 
 void ipam_probe_dns(struct ipam_access_result *r,
 		    const struct ipam_probe_identity *id, const char *host);

@@ -71,8 +71,9 @@ static void share_child(int fd, void *ctx)
 	for (i = 0; i < nr && !is_audit_log(&d[i]); i++)
 		;
 	if (i == nr) {
-		strbuf_addf(&out, "error: no DhcpSrvLog-*.log in \\\\%s\\%s "
-				  "to read (%zu entries listed)",
+		strbuf_addf(&out,
+			    "error: no DhcpSrvLog-*.log in \\\\%s\\%s "
+			    "to read (%zu entries listed)",
 			    p->server, p->share, nr);
 		goto out;
 	}

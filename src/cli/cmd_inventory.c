@@ -212,8 +212,7 @@ static bool access_changed_at(const struct ipam_db_access *h, size_t i)
 	return false;
 }
 
-static struct ipam_node *access_json(const struct ipam_db_access *h,
-				     size_t nr)
+static struct ipam_node *access_json(const struct ipam_db_access *h, size_t nr)
 {
 	struct ipam_node *m, *changes = ipam_node_new(IPAM_NODE_SEQ);
 
@@ -225,9 +224,8 @@ static struct ipam_node *access_json(const struct ipam_db_access *h,
 		m = ipam_verify_access_node(&h[nr - 1].access);
 		ipam_node_set_str(m, "checkedAt", h[nr - 1].checked_at);
 		ipam_node_set(m, "run",
-			      h[nr - 1].run_id
-				      ? ipam_node_int(h[nr - 1].run_id)
-				      : ipam_node_str_or_null(NULL));
+			      h[nr - 1].run_id ? ipam_node_int(h[nr - 1].run_id)
+					       : ipam_node_str_or_null(NULL));
 	}
 	for (size_t i = 0; i < nr; i++) {
 		struct ipam_node *c;

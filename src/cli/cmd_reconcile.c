@@ -624,8 +624,8 @@ static void cycle_verify(const struct ipam_run *run)
 		       v.counts[IPAM_ACCESS_BLOCKED]);
 		for (size_t i = 0, n = 0; i < v.nr; i++)
 			if (v.v[i].access.overall == IPAM_ACCESS_BLOCKED)
-				printf("%s%s", n++ ? ", " : " (blocked: ",
-				       v.v[i].name);
+				printf("%s%s",
+				       n++ ? ", " : " (blocked: ", v.v[i].name);
 		printf("%s.\n", v.counts[IPAM_ACCESS_BLOCKED] ? ")" : "");
 		for (size_t i = 0; i < v.nr_warnings; i++)
 			log_warn("verify: %s", v.warnings[i]);

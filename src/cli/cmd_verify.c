@@ -29,14 +29,14 @@ struct verify_opts {
 	bool detailed;
 };
 
-static int verify_option(struct cli *cli, void *opts, int id,
-			 const char *arg);
+static int verify_option(struct cli *cli, void *opts, int id, const char *arg);
 static int verify_check(struct cli *cli, void *opts, int argc, char **argv);
 static int verify_run(struct cli *cli, void *opts, int argc, char **argv);
 
 const struct command cmd_verify_def = {
 	.name = "verify",
-	.summary = "probe the managed servers' IPAM access as the IPAM identity",
+	.summary =
+		"probe the managed servers' IPAM access as the IPAM identity",
 	.usage = "verify [-c PATH] [--domain D] [--server NAME] "
 		 "[--detailed-exitcode] [-o text|json]\n\n"
 		 "The IPAM access status of each managed server of the "
@@ -70,8 +70,7 @@ const struct command cmd_verify_def = {
 	.run = verify_run,
 };
 
-static int verify_option(struct cli *cli, void *opts, int id,
-			 const char *arg)
+static int verify_option(struct cli *cli, void *opts, int id, const char *arg)
 {
 	struct verify_opts *o = opts;
 
@@ -171,8 +170,9 @@ static struct ipam_node *summary(const struct ipam_verify *v)
 	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
 	struct ipam_node *blocked = ipam_node_new(IPAM_NODE_SEQ);
 
-	ipam_node_set(m, "unblocked",
-		      ipam_node_int((long long)v->counts[IPAM_ACCESS_UNBLOCKED]));
+	ipam_node_set(
+		m, "unblocked",
+		ipam_node_int((long long)v->counts[IPAM_ACCESS_UNBLOCKED]));
 	ipam_node_set(m, "blocked",
 		      ipam_node_int((long long)v->counts[IPAM_ACCESS_BLOCKED]));
 	for (size_t i = 0; i < v->nr; i++)
@@ -185,8 +185,8 @@ static struct ipam_node *summary(const struct ipam_verify *v)
 static int verify_run(struct cli *cli, void *opts, int argc, char **argv)
 {
 	const struct verify_opts *o = opts;
-	struct verify_step p = {.vo = {.domain = o->domain,
-				       .server = o->server}};
+	struct verify_step p = {
+		.vo = {.domain = o->domain, .server = o->server}};
 	struct ipam_db *db = NULL;
 	struct ipam_run run;
 	int err;

@@ -177,12 +177,14 @@ static void gpo_hint(struct strbuf *sb, const struct ipam_gpo_state *st,
 	if (!g || !g->exists)
 		strbuf_addf(sb, "; %s does not exist (apply pending)", name);
 	else if (!g->linked)
-		strbuf_addf(sb, "; %s is not linked to the domain (apply "
-				"pending)",
+		strbuf_addf(sb,
+			    "; %s is not linked to the domain (apply "
+			    "pending)",
 			    name);
 	else if (sid && !in_filtering(g, sid))
-		strbuf_addf(sb, "; not in the security filtering of %s (apply "
-				"pending)",
+		strbuf_addf(sb,
+			    "; not in the security filtering of %s (apply "
+			    "pending)",
 			    name);
 }
 
@@ -226,11 +228,12 @@ void ipam_access_hints(struct ipam_access *a, unsigned roles, const char *sid,
 					   "server: it has no account in this "
 					   "forest (a trust is needed)");
 		else if (st && (!st->ipamug.exists || !st->ipamug.has_server))
-			strbuf_addstr(&sb, st->ipamug.exists
-						   ? "; IPAMUG does not hold the "
-						     "IPAM server (apply pending)"
-						   : "; IPAMUG does not exist "
-						     "(apply pending)");
+			strbuf_addstr(&sb,
+				      st->ipamug.exists
+					      ? "; IPAMUG does not hold the "
+						"IPAM server (apply pending)"
+					      : "; IPAMUG does not exist "
+						"(apply pending)");
 		if ((d == IPAM_ACCESS_DNS_RPC || d == IPAM_ACCESS_EVENT_LOG) &&
 		    (roles & IPAM_ROLE_DNS) && !(roles & IPAM_ROLE_DC))
 			strbuf_addstr(&sb, "; a DNS server that is not a DC: "
@@ -239,8 +242,8 @@ void ipam_access_hints(struct ipam_access *a, unsigned roles, const char *sid,
 		free(r->reason);
 		r->reason = NULL;
 		if (sb.len)
-			r->reason = xstrdup(sb.buf[0] == ';' ? sb.buf + 2
-							       : sb.buf);
+			r->reason =
+				xstrdup(sb.buf[0] == ';' ? sb.buf + 2 : sb.buf);
 		strbuf_release(&sb);
 	}
 }

@@ -93,8 +93,8 @@ void ipam_probemap_account(struct strbuf *out, const char *principal)
 	strbuf_reset(out);
 	if (!principal)
 		return;
-	strbuf_add(out, principal, at ? (size_t)(at - principal)
-				       : strlen(principal));
+	strbuf_add(out, principal,
+		   at ? (size_t)(at - principal) : strlen(principal));
 }
 
 void ipam_probemap_connect(struct strbuf *out, int e, const char *addr,
@@ -116,12 +116,14 @@ void ipam_probemap_connect(struct strbuf *out, int e, const char *addr,
 		break;
 	case ETIMEDOUT:
 		if (secs > 0)
-			strbuf_addf(out, "timed out after %d s (connect to "
-					 "%s:%d)",
+			strbuf_addf(out,
+				    "timed out after %d s (connect to "
+				    "%s:%d)",
 				    secs, addr, port);
 		else
-			strbuf_addf(out, "unreachable (connect to %s:%d timed "
-					 "out)",
+			strbuf_addf(out,
+				    "unreachable (connect to %s:%d timed "
+				    "out)",
 				    addr, port);
 		break;
 	default:
@@ -189,8 +191,9 @@ static int proved(struct strbuf *sb, enum ipam_probemap_tool tool,
 		p = strstr(text, "ok dhcpsrv: ");
 		if (!p)
 			return 0;
-		strbuf_addf(sb, "DHCP server RPC answered, %lld scopes "
-				"(MS-DHCPM)",
+		strbuf_addf(sb,
+			    "DHCP server RPC answered, %lld scopes "
+			    "(MS-DHCPM)",
 			    strtoll(p + 12, NULL, 10));
 		return 1;
 	default:
@@ -226,7 +229,8 @@ void ipam_probemap_result(struct ipam_access_result *r,
 		for (; is_name_char(*krb); krb++)
 			strbuf_addch(&sb, *krb);
 		strbuf_addch(&sb, ')');
-	} else if (tool == IPAM_PROBEMAP_DHCPM && (words = python_errno(text))) {
+	} else if (tool == IPAM_PROBEMAP_DHCPM &&
+		   (words = python_errno(text))) {
 		strbuf_addstr(&sb, words);
 	} else if (st.len) {
 		strbuf_addf(&sb, "failed (%s)", st.buf);

@@ -14,7 +14,7 @@
 #include "strbuf.h"
 
 enum ipam_probemap_tool {
-	IPAM_PROBEMAP_DNS,     /* samba-tool dns serverinfo (MS-DNSP) */
+	IPAM_PROBEMAP_DNS,	/* samba-tool dns serverinfo (MS-DNSP) */
 	IPAM_PROBEMAP_EVENTLOG, /* rpcclient eventlog_numrecord (MS-EVEN) */
 	IPAM_PROBEMAP_DHCPM,	/* probe-dhcpm (MS-DHCPM) */
 	IPAM_PROBEMAP_SHARE,	/* the dhcpaudit share over SMB */

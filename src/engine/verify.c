@@ -47,7 +47,7 @@ static void block_all(struct ipam_verify_server *s, const char *reason)
 					IPAM_ACCESS_BLOCKED, reason);
 }
 
-static void probe_server(struct ipam_verify_server *s, const char *fallback,
+static void probe_server(struct ipam_verify_server *s,
 			 const struct ipam_probe_identity *id)
 {
 	struct strbuf addr = STRBUF_INIT, reason = STRBUF_INIT;
@@ -57,8 +57,8 @@ static void probe_server(struct ipam_verify_server *s, const char *fallback,
 
 	up = ipam_probe_tcp(&addr, &reason, s->name, SMB_PORT, id->timeout);
 	/* a name the probe host cannot resolve: the address discovery saw */
-	if (!up && !addr.len && fallback)
-		up = ipam_probe_tcp(&addr, &reason, fallback, SMB_PORT,
+	if (!up && !addr.len && s->known_addr)
+		up = ipam_probe_tcp(&addr, &reason, s->known_addr, SMB_PORT,
 				    id->timeout);
 	if (addr.len)
 		s->addr = xstrdup(addr.buf);
@@ -80,15 +80,9 @@ out:
 	strbuf_release(&reason);
 }
 
-struct work {
-	struct pool *pool;
-	char **fallback; /* per server: an address from the inventory */
-};
-
 static void *worker(void *arg)
 {
-	struct work *w = arg;
-	struct pool *p = w->pool;
+	struct pool *p = arg;
 
 	for (;;) {
 		size_t i;
@@ -101,28 +95,27 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (i >= p->v->nr)
 			break;
-		probe_server(&p->v->v[i], w->fallback[i], p->id);
+		probe_server(&p->v->v[i], p->id);
 	}
 	return NULL;
 }
 
 /* Probe the managed servers of v, concurrency at a time. */
-static void probe_all(struct ipam_verify *v, char **fallback,
+static void probe_all(struct ipam_verify *v,
 		      const struct ipam_probe_identity *id, int concurrency)
 {
 	struct pool p = {.v = v, .id = id};
-	struct work w = {.pool = &p, .fallback = fallback};
 	pthread_t *t = xcalloc((size_t)concurrency, sizeof(*t));
 	int started = 0;
 
 	pthread_mutex_init(&p.mu, NULL);
 	for (int i = 0; i < concurrency && (size_t)i < v->nr; i++) {
-		if (pthread_create(&t[i], NULL, worker, &w))
+		if (pthread_create(&t[i], NULL, worker, &p))
 			break;
 		started++;
 	}
 	if (!started) /* no thread: this one does the work */
-		worker(&w);
+		worker(&p);
 	for (int i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	pthread_mutex_destroy(&p.mu);
@@ -159,8 +152,8 @@ static void hint_domain(struct ipam_verify *v, const struct ipam_desired *d,
 	for (size_t i = 0; i < v->nr; i++) {
 		struct ipam_verify_server *srv = &v->v[i];
 
-		if (srv->manageability != IPAM_MANAGE_MANAGED ||
-		    !srv->domain || strcasecmp(srv->domain, domain))
+		if (srv->manageability != IPAM_MANAGE_MANAGED || !srv->domain ||
+		    strcasecmp(srv->domain, domain))
 			continue;
 		ipam_access_hints(&srv->access, srv->roles, srv->sid,
 				  rc ? NULL : st);
@@ -217,14 +210,12 @@ static int open_identity(struct ipam_probe_identity **id, struct ipam_verify *v,
 	return rc;
 }
 
-static void add_server(struct ipam_verify *v, char ***fallback,
-		       size_t *alloc_fb, const struct ipam_inv_server *s)
+static void add_server(struct ipam_verify *v, const struct ipam_inv_server *s)
 {
 	struct ipam_verify_server *o;
 	struct strbuf a = STRBUF_INIT;
 
 	ALLOC_GROW(v->v, v->nr + 1, v->alloc);
-	ALLOC_GROW(*fallback, v->nr + 1, *alloc_fb);
 	o = &v->v[v->nr];
 	memset(o, 0, sizeof(*o));
 	o->name = xstrdup(s->name);
@@ -234,7 +225,7 @@ static void add_server(struct ipam_verify *v, char ***fallback,
 	o->manageability = s->manageability;
 	if (s->nr_addrs)
 		ipam_addrs_format(&a, s->addrs, 1);
-	(*fallback)[v->nr] = a.len ? strbuf_detach(&a, NULL) : NULL;
+	o->known_addr = a.len ? strbuf_detach(&a, NULL) : NULL;
 	strbuf_release(&a);
 	v->nr++;
 }
@@ -254,8 +245,8 @@ static int settle_store(struct ipam_verify *v, struct ipam_db *db,
 			: IPAM_ENOTFOUND;
 		if (rc && rc != IPAM_ENOTFOUND)
 			return rc;
-		s->previous = rc ? IPAM_ACCESS_NOT_CHECKED
-				 : prev.access.overall;
+		s->previous =
+			rc ? IPAM_ACCESS_NOT_CHECKED : prev.access.overall;
 		s->changed = (s->previous == IPAM_ACCESS_BLOCKED &&
 			      s->access.overall == IPAM_ACCESS_UNBLOCKED) ||
 			     (s->previous == IPAM_ACCESS_UNBLOCKED &&
@@ -283,8 +274,7 @@ int ipam_verify_run(struct ipam_verify *out, const struct ipam_desired *d,
 {
 	struct ipam_inventory inv = {0};
 	struct ipam_probe_identity *id = NULL;
-	char **fallback = NULL;
-	size_t alloc_fb = 0, managed = 0;
+	size_t managed = 0;
 	int64_t t0;
 	int rc;
 
@@ -294,7 +284,7 @@ int ipam_verify_run(struct ipam_verify *out, const struct ipam_desired *d,
 		return rc;
 	for (size_t i = 0; i < inv.nr; i++)
 		if (selected(&inv.servers[i], o)) {
-			add_server(out, &fallback, &alloc_fb, &inv.servers[i]);
+			add_server(out, &inv.servers[i]);
 			managed += inv.servers[i].manageability ==
 				   IPAM_MANAGE_MANAGED;
 		}
@@ -310,7 +300,8 @@ int ipam_verify_run(struct ipam_verify *out, const struct ipam_desired *d,
 			     : ipam_error_set(IPAM_ENOTFOUND,
 					      "'%s' is not in the inventory%s",
 					      o->server,
-					      o->domain ? " of that domain" : "");
+					      o->domain ? " of that domain"
+							: "");
 		goto out;
 	}
 	if (managed) {
@@ -318,7 +309,7 @@ int ipam_verify_run(struct ipam_verify *out, const struct ipam_desired *d,
 		if (rc)
 			goto out;
 		t0 = ipam_proc_now_ms();
-		probe_all(out, fallback, id,
+		probe_all(out, id,
 			  d->identity.concurrency ? d->identity.concurrency
 						  : IPAM_IDENTITY_CONCURRENCY);
 		out->ms = ipam_proc_now_ms() - t0;
@@ -326,9 +317,6 @@ int ipam_verify_run(struct ipam_verify *out, const struct ipam_desired *d,
 	}
 	rc = settle_store(out, db, o);
 out:
-	for (size_t i = 0; i < out->nr; i++)
-		free(fallback[i]);
-	free(fallback);
 	ipam_probe_identity_close(id);
 	ipam_inventory_release(&inv);
 	return rc;
@@ -375,6 +363,7 @@ void ipam_verify_release(struct ipam_verify *v)
 		free(v->v[i].domain);
 		free(v->v[i].sid);
 		free(v->v[i].addr);
+		free(v->v[i].known_addr);
 		ipam_access_release(&v->v[i].access);
 	}
 	free(v->v);
@@ -398,15 +387,15 @@ struct ipam_node *ipam_verify_access_node(const struct ipam_access *a)
 				  ipam_access_status_name(a->detail[d].status));
 		ipam_node_set(x, "reason",
 			      ipam_node_str_or_null(a->detail[d].reason));
-		ipam_node_set(det,
-			      ipam_access_detail_key((enum ipam_access_detail)d),
-			      x);
+		ipam_node_set(
+			det, ipam_access_detail_key((enum ipam_access_detail)d),
+			x);
 	}
 	ipam_node_set(m, "details", det);
-	ipam_node_set(m, "recommendedAction",
-		      ipam_node_str_or_null(
-			      a->action ? ipam_access_action_name(a->action)
-					: NULL));
+	ipam_node_set(
+		m, "recommendedAction",
+		ipam_node_str_or_null(
+			a->action ? ipam_access_action_name(a->action) : NULL));
 	return m;
 }
 
@@ -441,13 +430,14 @@ struct ipam_node *ipam_verify_to_node(const struct ipam_verify *v)
 		ipam_node_push(seq, m);
 	}
 	ipam_node_set(root, "servers", seq);
-	ipam_node_set(counts, "unblocked",
-		      ipam_node_int((long long)v->counts[IPAM_ACCESS_UNBLOCKED]));
+	ipam_node_set(
+		counts, "unblocked",
+		ipam_node_int((long long)v->counts[IPAM_ACCESS_UNBLOCKED]));
 	ipam_node_set(counts, "blocked",
 		      ipam_node_int((long long)v->counts[IPAM_ACCESS_BLOCKED]));
-	ipam_node_set(counts, "notChecked",
-		      ipam_node_int(
-			      (long long)v->counts[IPAM_ACCESS_NOT_CHECKED]));
+	ipam_node_set(
+		counts, "notChecked",
+		ipam_node_int((long long)v->counts[IPAM_ACCESS_NOT_CHECKED]));
 	ipam_node_set(root, "counts", counts);
 	for (size_t i = 0; i < v->nr_warnings; i++)
 		ipam_node_push(w, ipam_node_str(v->warnings[i]));

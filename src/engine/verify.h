@@ -26,7 +26,9 @@ struct ipam_verify_server {
 	char *sid; /* from the inventory; NULL when unknown */
 	unsigned roles;
 	enum ipam_manageability manageability;
-	char *addr; /* the address port 445 was tried on, or NULL */
+	char *addr;	  /* the address port 445 was tried on, or NULL */
+	char *known_addr; /* the inventory's first address: tried when the
+			     name does not resolve */
 	struct ipam_access access;
 	/* The overall status of the check before (Not checked: none) and
 	 * whether this one turned Unblocked <-> Blocked. */
@@ -42,7 +44,7 @@ struct ipam_verify {
 	/* What could not be told (a domain's GPO state unreadable). */
 	char **warnings;
 	size_t nr_warnings, alloc_warnings;
-	long long ms; /* wall time of the probes */
+	long long ms;	  /* wall time of the probes */
 	size_t counts[4]; /* by overall enum ipam_access_status */
 };
 

@@ -919,8 +919,8 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 
 /* An integer in [lo, hi] into *out (left alone when refused). */
 static void get_bounded(struct decoder *dc, const struct ipam_node *n,
-			const char *key, long long lo, long long hi,
-			int *out, struct ipam_pos *pos)
+			const char *key, long long lo, long long hi, int *out,
+			struct ipam_pos *pos)
 {
 	long long t;
 
@@ -942,8 +942,7 @@ static void decode_identity(struct decoder *dc, const struct ipam_node *n)
 	char *ok;
 	size_t i;
 
-	map = checked_map(dc, n, "identity", identity_keys, "'identity'",
-			  &ok);
+	map = checked_map(dc, n, "identity", identity_keys, "'identity'", &ok);
 	if (!map)
 		return;
 	c->pos = map->pos;

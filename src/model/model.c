@@ -212,12 +212,13 @@ static struct ipam_node *identity_node(const struct ipam_desired *d)
 		ipam_node_set_str(m, "principal", p.buf);
 	strbuf_release(&p);
 	set_opt(m, "ccache", &c->ccache);
-	ipam_node_set(m, "timeout",
-		      ipam_node_int(c->timeout ? c->timeout
-					       : IPAM_IDENTITY_TIMEOUT));
+	ipam_node_set(
+		m, "timeout",
+		ipam_node_int(c->timeout ? c->timeout : IPAM_IDENTITY_TIMEOUT));
 	ipam_node_set(m, "concurrency",
-		      ipam_node_int(c->concurrency ? c->concurrency
-						   : IPAM_IDENTITY_CONCURRENCY));
+		      ipam_node_int(c->concurrency
+					    ? c->concurrency
+					    : IPAM_IDENTITY_CONCURRENCY));
 	return m;
 }
 
@@ -369,8 +370,8 @@ const char *ipam_verify_mode_name(enum ipam_verify_mode m)
 }
 
 static const char *const event_names[IPAM_EVENT_NR] = {
-	"drift",	  "applied",	    "apply_failed",
-	"refused",	  "source_invalid", "access_changed",
+	"drift",   "applied",	     "apply_failed",
+	"refused", "source_invalid", "access_changed",
 };
 
 const char *ipam_event_name(enum ipam_event e)

@@ -132,7 +132,7 @@ struct ipam_source_cfg {
  * connection's account: that one passes everywhere and proves nothing.
  */
 struct ipam_identity_cfg {
-	struct ipam_str keytab;	   /* absolute path; verify needs it or ccache */
+	struct ipam_str keytab; /* absolute path; verify needs it or ccache */
 	struct ipam_str principal; /* NULL: derived from ipamServer */
 	struct ipam_str ccache;	   /* a ready cache instead of the keytab */
 	int timeout;		   /* per probe, seconds; 0 = default */

@@ -450,8 +450,8 @@ static void check_not_admin(struct ipam_diags *diags,
 	const struct ipam_str *admin[] = {&c->user, &c->principal};
 
 	for (size_t i = 0; i < 2; i++) {
-		if (!admin[i]->value || !same_account(principal,
-						      admin[i]->value))
+		if (!admin[i]->value ||
+		    !same_account(principal, admin[i]->value))
 			continue;
 		ipam_diag_error(diags,
 				id->principal.value ? &id->principal.pos
@@ -473,8 +473,7 @@ static void check_not_admin(struct ipam_diags *diags,
 				id->keytab.value, where);
 }
 
-static void validate_identity(struct ipam_desired *d,
-			      struct ipam_diags *diags)
+static void validate_identity(struct ipam_desired *d, struct ipam_diags *diags)
 {
 	const struct ipam_identity_cfg *id = &d->identity;
 	struct strbuf p = STRBUF_INIT;

@@ -98,8 +98,8 @@ static char *write_config(void)
 /* A fresh ticket for ipam1$ in our own cache (a group change shows). */
 static void kinit_identity(void)
 {
-	const char *argv[] = {"kinit", "-k", "-t", keytab, "-c", ccache,
-			      principal, NULL};
+	const char *argv[] = {"kinit", "-k",   "-t",	  keytab,
+			      "-c",    ccache, principal, NULL};
 	struct lab_run res;
 
 	lab_must_succeed(argv, NULL, &res);
@@ -145,8 +145,7 @@ static bool eventlog_reads(const char *host, char **out)
 			   "eventlog_numrecord System", NULL};
 
 	snprintf(target, sizeof(target), "ncacn_np:%s", host);
-	return as_identity(out, t) == 0 &&
-	       strstr(*out, "number of records");
+	return as_identity(out, t) == 0 && strstr(*out, "number of records");
 }
 
 static bool dns_answers(const char *host, char **out)
@@ -210,9 +209,8 @@ static void expect_detail(const struct ipam_node *s, const char *detail,
 
 	if (!got || strcmp(got, want) || !why ||
 	    (reason_has && !strstr(why, reason_has)))
-		fail_msg("%s %s: %s (%s), want %s (%s)",
-			 labad_jstr(s, "name"), detail, got ? got : "-",
-			 why ? why : "no reason", want,
+		fail_msg("%s %s: %s (%s), want %s (%s)", labad_jstr(s, "name"),
+			 detail, got ? got : "-", why ? why : "no reason", want,
 			 reason_has ? reason_has : "any reason");
 }
 
@@ -245,8 +243,8 @@ static void expect_reasons_everywhere(const struct ipam_node *v)
 		}
 		assert_string_equal(labad_jstr(s, "overall"),
 				    blocked ? "Blocked"
-				    : all	? "Unblocked"
-						: "Not checked");
+				    : all   ? "Unblocked"
+					    : "Not checked");
 		assert_string_equal(labad_jstr(s, "recommendedAction"),
 				    all && !blocked ? "IPAM Access Unblocked"
 						    : "Unblock IPAM Access");
@@ -386,10 +384,9 @@ static void test_1_statuses(void **state)
 		for (size_t i = 0; i < inv->nr; i++)
 			if (!strcasecmp(labad_jstr(inv->items[i], "name"),
 					corp))
-				assert_string_equal(
-					labad_jstr(inv->items[i],
-						   "accessStatus"),
-					"Unblocked");
+				assert_string_equal(labad_jstr(inv->items[i],
+							       "accessStatus"),
+						    "Unblocked");
 		ipam_node_free(inv);
 	}
 	lab_run_free(&res);
@@ -569,8 +566,7 @@ static void test_3_membership(void **state)
 	lab_run_free(&res);
 	v = verify_json(NULL);
 	expect_detail(server(v, corp), "event_log", "Unblocked", NULL);
-	expect_detail(server(v, audit), "dhcp_audit_share", "Unblocked",
-		      NULL);
+	expect_detail(server(v, audit), "dhcp_audit_share", "Unblocked", NULL);
 	ipam_node_free(v);
 	kinit_identity();
 	assert_true(share_reads(audit, &out));

@@ -54,7 +54,8 @@ static void test_dns(void **state)
 	       "unreachable (network unreachable) "
 	       "(NT_STATUS_NETWORK_UNREACHABLE)");
 	expect(IPAM_PROBEMAP_DNS, "dns-unsuccessful.txt", 255,
-	       IPAM_ACCESS_BLOCKED, "RPC bind refused (NT_STATUS_UNSUCCESSFUL)");
+	       IPAM_ACCESS_BLOCKED,
+	       "RPC bind refused (NT_STATUS_UNSUCCESSFUL)");
 }
 
 static void test_eventlog(void **state)
@@ -126,7 +127,8 @@ static void test_dhcpm(void **state)
 			     "error: Kerberos SessionError: "
 			     "KRB_AP_ERR_INAPP_CKSUM(Inappropriate)\n",
 			     "IPAM1$");
-	assert_string_equal(r.reason, "Kerberos error (KRB_AP_ERR_INAPP_CKSUM)");
+	assert_string_equal(r.reason,
+			    "Kerberos error (KRB_AP_ERR_INAPP_CKSUM)");
 	free(r.reason);
 }
 
@@ -163,9 +165,8 @@ static void test_ntstatus_and_connect(void **state)
 	ipam_probemap_ntstatus(&sb, "no status here");
 	assert_string_equal(sb.buf, "");
 	ipam_probemap_connect(&sb, ENETUNREACH, "192.0.2.10", 445, 10);
-	assert_string_equal(sb.buf,
-			    "unreachable (network unreachable to "
-			    "192.0.2.10:445)");
+	assert_string_equal(sb.buf, "unreachable (network unreachable to "
+				    "192.0.2.10:445)");
 	ipam_probemap_connect(&sb, ECONNREFUSED, "127.0.0.9", 445, 10);
 	assert_string_equal(sb.buf, "unreachable (connection refused on 445)");
 	ipam_probemap_connect(&sb, ETIMEDOUT, "10.0.0.1", 445, 10);
