@@ -232,56 +232,60 @@ static void run_tool(struct ipam_access_result *r,
 	ipam_proc_result_release(&pr);
 }
 
-void ipam_probe_dns(struct ipam_access_result *r,
-		    const struct ipam_probe_identity *id, const char *host)
+/*
+ * A Samba client tool as the identity: env KRB5CCNAME=<cache> TOOL
+ * ARGS... --use-krb5-ccache=<cache> --configfile=<private smb.conf>.  The
+ * tools of 4.17 take the cache from the variable for SMB (the option alone
+ * is not enough for rpcclient), the option for the DCE/RPC binding.
+ */
+static void run_samba_tool(struct ipam_access_result *r,
+			   const struct ipam_probe_identity *id,
+			   enum ipam_probemap_tool tool,
+			   const char *const args[])
 {
 	struct strbuf env = STRBUF_INIT, cc = STRBUF_INIT, conf = STRBUF_INIT;
-	const char *argv[10];
+	const char *argv[16];
+	size_t n = 0;
 
 	strbuf_addf(&env, "KRB5CCNAME=%s", id->ccache);
 	strbuf_addf(&cc, "--use-krb5-ccache=%s", id->ccache);
 	strbuf_addf(&conf, "--configfile=%s", id->conf);
-	argv[0] = "env";
-	argv[1] = env.buf;
-	argv[2] = "samba-tool";
-	argv[3] = "dns";
-	argv[4] = "serverinfo";
-	argv[5] = host;
-	argv[6] = cc.buf;
-	argv[7] = conf.buf;
-	argv[8] = NULL;
-	run_tool(r, id, IPAM_PROBEMAP_DNS, argv, SAMBA_HINT);
+	argv[n++] = "env";
+	argv[n++] = env.buf;
+	for (; *args && n < 13; args++)
+		argv[n++] = *args;
+	argv[n++] = cc.buf;
+	argv[n++] = conf.buf;
+	argv[n] = NULL;
+	run_tool(r, id, tool, argv, SAMBA_HINT);
 	strbuf_release(&env);
 	strbuf_release(&cc);
 	strbuf_release(&conf);
 }
 
+void ipam_probe_dns(struct ipam_access_result *r,
+		    const struct ipam_probe_identity *id, const char *host)
+{
+	const char *args[] = {"samba-tool", "dns", "serverinfo", host, NULL};
+
+	run_samba_tool(r, id, IPAM_PROBEMAP_DNS, args);
+}
+
 void ipam_probe_eventlog(struct ipam_access_result *r,
 			 const struct ipam_probe_identity *id, const char *host)
 {
-	struct strbuf env = STRBUF_INIT, cc = STRBUF_INIT, conf = STRBUF_INIT,
-		      target = STRBUF_INIT;
-	const char *argv[11];
+	struct strbuf target = STRBUF_INIT;
+	const char *args[] = {"rpcclient",
+			      NULL, /* ncacn_np:host */
+			      "--use-kerberos=required",
+			      "-N",
+			      "-c",
+			      "eventlog_numrecord System",
+			      NULL};
 
-	strbuf_addf(&env, "KRB5CCNAME=%s", id->ccache);
-	strbuf_addf(&cc, "--use-krb5-ccache=%s", id->ccache);
-	strbuf_addf(&conf, "--configfile=%s", id->conf);
 	strbuf_addf(&target, "ncacn_np:%s", host);
-	argv[0] = "env";
-	argv[1] = env.buf;
-	argv[2] = "rpcclient";
-	argv[3] = target.buf;
-	argv[4] = cc.buf;
-	argv[5] = conf.buf;
-	argv[6] = "--use-kerberos=required";
-	argv[7] = "-N";
-	argv[8] = "-c";
-	argv[9] = "eventlog_numrecord System";
-	argv[10] = NULL;
-	run_tool(r, id, IPAM_PROBEMAP_EVENTLOG, argv, SAMBA_HINT);
-	strbuf_release(&env);
-	strbuf_release(&cc);
-	strbuf_release(&conf);
+	args[1] = target.buf;
+	run_samba_tool(r, id, IPAM_PROBEMAP_EVENTLOG, args);
 	strbuf_release(&target);
 }
 

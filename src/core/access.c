@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diff.h"
 #include "gpostate.h"
 #include "strbuf.h"
 
@@ -188,22 +189,15 @@ static void gpo_hint(struct strbuf *sb, const struct ipam_gpo_state *st,
 			    name);
 }
 
-/* The GPOs detail d needs for a server with roles (bits of ipam_pol_gpo). */
+/* The GPOs detail d needs for a server with roles (bits of ipam_pol_gpo):
+ * the event log needs those of all its roles. */
 static unsigned gpos_for(enum ipam_access_detail d, unsigned roles)
 {
-	unsigned g = 0;
-
 	if (d == IPAM_ACCESS_DHCP_RPC || d == IPAM_ACCESS_DHCP_AUDIT_SHARE)
 		return 1u << IPAM_POL_GPO_DHCP;
 	if (d == IPAM_ACCESS_DNS_RPC)
 		return 1u << IPAM_POL_GPO_DNS;
-	if (roles & IPAM_ROLE_DHCP)
-		g |= 1u << IPAM_POL_GPO_DHCP;
-	if (roles & IPAM_ROLE_DNS)
-		g |= 1u << IPAM_POL_GPO_DNS;
-	if (roles & (IPAM_ROLE_DC | IPAM_ROLE_NPS))
-		g |= 1u << IPAM_POL_GPO_DC_NPS;
-	return g;
+	return ipam_gpos_for_roles(roles);
 }
 
 void ipam_access_hints(struct ipam_access *a, unsigned roles, const char *sid,
