@@ -326,7 +326,7 @@ static void test_1_statuses(void **state)
 	struct ipam_node *v;
 	const struct ipam_node *s;
 	struct lab_run res;
-	char *out = NULL;
+	char *out = NULL, *json_path = xasprintf("%s/inventory.json", tmpdir);
 	double secs;
 	bool ok;
 
@@ -377,6 +377,7 @@ static void test_1_statuses(void **state)
 	/* inventory: the overall status; inventory show: the details */
 	labad_run_ipamctl(&res, "inventory", "-c", cfg, "-o", "json", NULL);
 	labad_expect_exit(&res, 0, "inventory -o json");
+	labad_schema_ok("inventory", res.out, res.out_len, json_path);
 	{
 		struct ipam_node *inv =
 			labad_parse_json(res.out, res.out_len, "inventory");
@@ -393,6 +394,7 @@ static void test_1_statuses(void **state)
 	labad_run_ipamctl(&res, "inventory", "show", audit, "-c", cfg, "-o",
 			  "json", NULL);
 	labad_expect_exit(&res, 0, "inventory show -o json");
+	labad_schema_ok("inventory", res.out, res.out_len, json_path);
 	{
 		struct ipam_node *one =
 			labad_parse_json(res.out, res.out_len, "show");
@@ -406,6 +408,7 @@ static void test_1_statuses(void **state)
 	}
 	lab_run_free(&res);
 	ipam_node_free(v);
+	free(json_path);
 }
 
 /* ---- (2) no secret in a probe's argv ---------------------------------- */
