@@ -219,6 +219,13 @@ static void run_tool(struct ipam_access_result *r,
 		free(r->reason);
 		r->status = IPAM_ACCESS_BLOCKED;
 		r->reason = xasprintf("timed out after %d s", id->timeout);
+	} else if (rc && pr.status == 127) {
+		/* argv[0] is env: name the tool it did not find */
+		free(r->reason);
+		r->status = IPAM_ACCESS_NOT_CHECKED;
+		r->reason = xasprintf("not checked: %s is not installed (%s)",
+				      argv[2], hint);
+		ipam_error_clear();
 	} else if (rc) {
 		free(r->reason);
 		r->status = IPAM_ACCESS_NOT_CHECKED;
