@@ -18,7 +18,11 @@
  *  (3) ipam1$ taken out of IPAMUG by hand (samba-tool group
  *      removemembers): the next verify says the share and the corp DC's
  *      event log are Blocked, access denied; apply then verify: Unblocked
- *      again.
+ *      again;
+ *  (4) the same change seen by a reconcile cycle (suspend: true, so it
+ *      does not put ipam1$ back first): a signed generic webhook gets
+ *      access_changed for the corp DC, Unblocked -> Blocked, with the
+ *      reasons; `status` names the blocked servers.
  * At the end the GPOs and IPAMUG this test made are removed.
  */
 #include <dirent.h>
@@ -38,6 +42,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -53,12 +60,12 @@ static const char *keytab, *principal;
 
 /* The lab's desired state with our database, every server managed, the
  * identity ipam1$ from the lab's keytab. */
-static char *write_config(void)
+static char *write_config(const char *name, const char *extra)
 {
 	char *src =
 		xasprintf("%s/ipamctl.yaml", lab_need_env("IPAM_LAB_CONFIG"));
 	char *text = lab_need_file(src, NULL);
-	char *dir = xasprintf("%s/config", tmpdir), *path;
+	char *dir = xasprintf("%s/%s", tmpdir, name), *path;
 	struct strbuf out = STRBUF_INIT;
 	bool skipping = false;
 
@@ -83,6 +90,7 @@ static char *write_config(void)
 	strbuf_addf(&out,
 		    "identity:\n  keytab: %s\n  principal: %s\n  timeout: 10\n",
 		    keytab, principal);
+	strbuf_addstr(&out, extra);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	path = xasprintf("%s/ipamctl.yaml", dir);
 	assert_int_equal(lab_write_file(path, out.buf, out.len), 0);
@@ -288,7 +296,7 @@ static int setup(void **state)
 		labad_forest_init(&F[f], f);
 		labad_remove_leftovers(&F[f]);
 	}
-	cfg = write_config();
+	cfg = write_config("config", "");
 	labad_run_ipamctl(&res, "db", "init", "-c", cfg, NULL);
 	labad_expect_exit(&res, 0, "ipamctl db init");
 	lab_run_free(&res);
@@ -576,12 +584,131 @@ static void test_3_membership(void **state)
 	free(out);
 }
 
+/* ---- (4) access_changed from a reconcile cycle ------------------------ */
+
+/* A webhook receiver on 127.0.0.1 in a child: each request's body, one a
+ * line, appended to path, answered 200; killed by the caller. */
+static pid_t receiver(int *port, const char *path)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid > 0) {
+		close(fd);
+		return pid;
+	}
+	alarm(300);
+	for (;;) {
+		static char buf[1 << 16];
+		size_t n = 0;
+		char *body;
+		long clen = -1;
+		int c = accept(fd, NULL, NULL);
+		FILE *out;
+
+		if (c < 0)
+			continue;
+		for (;;) {
+			ssize_t k = read(c, buf + n, sizeof(buf) - 1 - n);
+
+			if (k <= 0)
+				break;
+			n += (size_t)k;
+			buf[n] = '\0';
+			body = strstr(buf, "\r\n\r\n");
+			if (body && clen < 0) {
+				char *cl = strstr(buf, "Content-Length:");
+
+				clen = cl ? strtol(cl + 15, NULL, 10) : 0;
+			}
+			if (body &&
+			    (long)(n - (size_t)(body + 4 - buf)) >= clen)
+				break;
+		}
+		body = strstr(buf, "\r\n\r\n");
+		out = fopen(path, "a");
+		if (out && body)
+			fprintf(out, "%s\n", body + 4);
+		if (out)
+			fclose(out);
+		dprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+			   "Connection: close\r\n\r\n");
+		close(c);
+	}
+}
+
+static void test_4_access_changed_event(void **state)
+{
+	const char *corp = lab_need_forest(1, "DC");
+	char *got = xasprintf("%s/hook.txt", tmpdir);
+	char *secret = xasprintf("%s/hook.secret", tmpdir);
+	char *extra, *hook_cfg, *text;
+	struct lab_run res;
+	int port, st;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(lab_write_file(secret, "s3cret-hook-key", 15), 0);
+	pid = receiver(&port, got);
+	extra = xasprintf("suspend: true\n"
+			  "notify:\n"
+			  "  - kind: generic\n"
+			  "    url: http://127.0.0.1:%d/hook\n"
+			  "    secretFile: %s\n"
+			  "    events: [access_changed]\n",
+			  port, secret);
+	hook_cfg = write_config("hook", extra);
+	set_membership(false);
+	labad_run_ipamctl(&res, "reconcile", "-c", hook_cfg, NULL);
+	/* report only: 2 with the drift the removal is */
+	if (res.exit_code != 0 && res.exit_code != 2)
+		fail_msg("%s", lab_run_describe(&res, "ipamctl reconcile"));
+	if (!strstr(res.out, "Access: "))
+		fail_msg("reconcile did not refresh the access status:\n%s",
+			 res.out);
+	lab_run_free(&res);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	text = lab_need_file(got, NULL);
+	if (!strstr(text, "\"event\":\"access_changed\"") ||
+	    !strstr(text, corp) ||
+	    !strstr(text, "\"previous\":\"Unblocked\"") ||
+	    !strstr(text, "access denied for IPAM1$"))
+		fail_msg("no access_changed for %s with its reasons:\n%s", corp,
+			 text);
+	free(text);
+	labad_run_ipamctl(&res, "status", "-c", cfg, NULL);
+	labad_expect_exit(&res, 0, "ipamctl status");
+	if (!strstr(res.out, "blocked managed servers: ") ||
+	    !strstr(strstr(res.out, "blocked managed servers: "), corp))
+		fail_msg("status should name %s as blocked:\n%s", corp,
+			 res.out);
+	lab_run_free(&res);
+	set_membership(true);
+	free(extra);
+	free(hook_cfg);
+	free(secret);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_1_statuses),
 		cmocka_unit_test(test_2_no_secret_in_argv),
 		cmocka_unit_test(test_3_membership),
+		cmocka_unit_test(test_4_access_changed_event),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
