@@ -95,7 +95,9 @@ _ipamctl()
 	if [[ $prev == -* && $argopts == *" $prev "* ]]; then
 		case $prev in
 		-D | --domain) _ipamctl_reply < <(_ipamctl_ask domains) ;;
-		--add | --remove) _ipamctl_reply < <(_ipamctl_ask servers) ;;
+		--add | --remove | -S | --server)
+			_ipamctl_reply < <(_ipamctl_ask servers)
+			;;
 		-o | --output)
 			_ipamctl_reply text json yaml markdown
 			;;

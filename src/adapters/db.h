@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "access.h"
 #include "inventory.h"
 #include "model.h"
 #include "observed.h"
@@ -109,6 +110,28 @@ struct ipam_db_history {
 int ipam_db_server_history(struct ipam_db *db, const char *name,
 			   struct ipam_db_history **out, size_t *nr);
 void ipam_db_history_free(struct ipam_db_history *h, size_t nr);
+
+/* ---- access status (verify) --------------------------------------------- */
+
+/* One access check of a server, as stored. */
+struct ipam_db_access {
+	char *checked_at; /* UTC, ISO 8601 */
+	long long run_id; /* 0: none */
+	struct ipam_access access;
+};
+
+/* Store a check of server (by name; IPAM_ENOTFOUND when not in the
+ * inventory) with its statuses, action and reasons. */
+int ipam_db_access_store(struct ipam_db *db, long long run_id,
+			 const char *server, const struct ipam_access *a);
+/* The latest check of server; IPAM_ENOTFOUND (no error set) when none. */
+int ipam_db_access_latest(struct ipam_db *db, const char *server,
+			  struct ipam_db_access *out);
+/* The newest limit checks of server (0: all), oldest first. */
+int ipam_db_access_history(struct ipam_db *db, const char *server, size_t limit,
+			   struct ipam_db_access **out, size_t *nr);
+void ipam_db_access_release(struct ipam_db_access *r);
+void ipam_db_access_free(struct ipam_db_access *v, size_t nr);
 
 /* ---- reconciling (schema version 2) ----------------------------------- */
 

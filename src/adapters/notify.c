@@ -32,13 +32,17 @@ static const char *const event_titles[IPAM_EVENT_NR] = {
 	[IPAM_EVENT_APPLY_FAILED] = "apply failed",
 	[IPAM_EVENT_REFUSED] = "plan refused by a safety rule",
 	[IPAM_EVENT_SOURCE_INVALID] = "desired-state source invalid",
+	[IPAM_EVENT_ACCESS_CHANGED] = "IPAM access changed",
 };
 
 /* MessageCard themeColor: amber for drift, green, red. */
 static const char *const event_colors[IPAM_EVENT_NR] = {
-	[IPAM_EVENT_DRIFT] = "E8A317",		[IPAM_EVENT_APPLIED] = "2EB886",
-	[IPAM_EVENT_APPLY_FAILED] = "D00000",	[IPAM_EVENT_REFUSED] = "D00000",
+	[IPAM_EVENT_DRIFT] = "E8A317",
+	[IPAM_EVENT_APPLIED] = "2EB886",
+	[IPAM_EVENT_APPLY_FAILED] = "D00000",
+	[IPAM_EVENT_REFUSED] = "D00000",
 	[IPAM_EVENT_SOURCE_INVALID] = "D00000",
+	[IPAM_EVENT_ACCESS_CHANGED] = "E8A317",
 };
 
 static const char *const kind_names[] = {

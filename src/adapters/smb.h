@@ -106,6 +106,30 @@ int ipam_smb_acl_get(struct strbuf *sddl, struct ipam_smb *s, const char *path);
 int ipam_smb_acl_set(struct strbuf *applied, struct ipam_smb *s,
 		     const char *path, const char *sddl);
 
+/*
+ * A private directory (0700, swept like the connections' when its owner
+ * is gone) with a client smb.conf for Samba's tools (*conf, "-s"): the
+ * access probes keep their ticket cache and Samba's caches there.  Free
+ * both with ipam_smb_private_dir_free(dir) and free(conf).
+ */
+int ipam_smb_private_dir_new(char **dir, char **conf);
+/* Remove the directory and what is in it; frees dir (NULL: nothing). */
+void ipam_smb_private_dir_free(char *dir);
+
+/*
+ * The DHCP audit share probe, as the Windows IPAM server does it: list
+ * \\server\share and read a DhcpSrvLog-*.log (the first bytes), with
+ * Kerberos from ccache ("FILE:...") as principal.  Runs libsmbclient in
+ * a child process (each probe its own, so that probes of several servers
+ * run at once and the Kerberos cache variable is the child's alone),
+ * stopped after timeout seconds.  0 and *ok = 1 with what was read in
+ * what ("read DhcpSrvLog-Mon.log"), or *ok = 0 with the failure in what
+ * (naming its NT status); IPAM_E* only when the child could not run.
+ */
+int ipam_smb_probe_share(int *ok, struct strbuf *what, const char *server,
+			 const char *share, const char *ccache,
+			 const char *principal, int timeout);
+
 /* Building blocks, public for the unit tests. */
 
 /* "smb://server/share/a%20b/%7BGUID%7D" (percent-encoded), or IPAM_EINVAL. */

@@ -236,3 +236,28 @@ int ipam_smb_private_dir_make(struct ipam_smb *s)
 	strbuf_release(&sb);
 	return rc;
 }
+
+int ipam_smb_private_dir_new(char **dir, char **conf)
+{
+	struct ipam_smb s = {0};
+	int rc = ipam_smb_private_dir_make(&s);
+
+	if (rc) {
+		if (s.dir)
+			ipam_smb_private_dir_remove(s.dir);
+		free(s.dir);
+		free(s.conf);
+		return rc;
+	}
+	*dir = s.dir;
+	*conf = s.conf;
+	return 0;
+}
+
+void ipam_smb_private_dir_free(char *dir)
+{
+	if (!dir)
+		return;
+	ipam_smb_private_dir_remove(dir);
+	free(dir);
+}

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "strbuf.h"
 #include "text.h"
+#include "verify.h"
 #include "banned.h"
 
 #define NOT_CHECKED "Not checked"
@@ -194,12 +195,109 @@ static void list_text(const struct ipam_inventory *inv, unsigned role,
 	strbuf_release(&sb);
 }
 
+/* How many checks inventory show reads back for the access changes. */
+#define ACCESS_HISTORY_MAX 200
+
+/* The checks of h where the overall status or a detail's status differs
+ * from the check before (the first check is one). */
+static bool access_changed_at(const struct ipam_db_access *h, size_t i)
+{
+	if (!i)
+		return true;
+	if (h[i].access.overall != h[i - 1].access.overall)
+		return true;
+	for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++)
+		if (h[i].access.detail[d].status !=
+		    h[i - 1].access.detail[d].status)
+			return true;
+	return false;
+}
+
+static struct ipam_node *access_json(const struct ipam_db_access *h, size_t nr)
+{
+	struct ipam_node *m, *changes = ipam_node_new(IPAM_NODE_SEQ);
+
+	if (!nr) {
+		m = ipam_node_new(IPAM_NODE_MAP);
+		ipam_node_set_str(m, "overall", NOT_CHECKED);
+		ipam_node_set(m, "checkedAt", ipam_node_str_or_null(NULL));
+	} else {
+		m = ipam_verify_access_node(&h[nr - 1].access);
+		ipam_node_set_str(m, "checkedAt", h[nr - 1].checked_at);
+		ipam_node_set(m, "run",
+			      h[nr - 1].run_id ? ipam_node_int(h[nr - 1].run_id)
+					       : ipam_node_str_or_null(NULL));
+	}
+	for (size_t i = 0; i < nr; i++) {
+		struct ipam_node *c;
+
+		if (!access_changed_at(h, i))
+			continue;
+		c = ipam_verify_access_node(&h[i].access);
+		ipam_node_set_str(c, "checkedAt", h[i].checked_at);
+		ipam_node_set(c, "run",
+			      h[i].run_id ? ipam_node_int(h[i].run_id)
+					  : ipam_node_str_or_null(NULL));
+		ipam_node_push(changes, c);
+	}
+	ipam_node_set(m, "changes", changes);
+	return m;
+}
+
+static void print_access(const struct ipam_db_access *h, size_t nr)
+{
+	const struct ipam_access *a;
+
+	if (!nr) {
+		cli_printf("IPAM access:      %s\n", NOT_CHECKED);
+		return;
+	}
+	a = &h[nr - 1].access;
+	cli_printf("IPAM access:      %s", ipam_access_status_name(a->overall));
+	if (a->action)
+		cli_printf(" (%s)", ipam_access_action_name(a->action));
+	cli_printf(", checked %s, run %lld\n", h[nr - 1].checked_at,
+		   h[nr - 1].run_id);
+	for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++) {
+		const struct ipam_access_result *r = &a->detail[d];
+		char *why = r->reason ? ipam_text_clean(r->reason, 0) : NULL;
+
+		cli_printf("  %-16s %s%s%s\n",
+			   ipam_access_detail_name((enum ipam_access_detail)d),
+			   ipam_access_status_name(r->status), why ? ": " : "",
+			   why ? why : "");
+		free(why);
+	}
+	cli_printf("access changes:\n");
+	for (size_t i = 0; i < nr; i++) {
+		const char *sep = " (";
+
+		if (!access_changed_at(h, i))
+			continue;
+		cli_printf("  %s  run %lld  %s", h[i].checked_at, h[i].run_id,
+			   ipam_access_status_name(h[i].access.overall));
+		for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++) {
+			if (h[i].access.detail[d].status ==
+			    IPAM_ACCESS_NOT_APPLICABLE)
+				continue;
+			cli_printf("%s%s %s", sep,
+				   ipam_access_detail_name(
+					   (enum ipam_access_detail)d),
+				   ipam_access_status_name(
+					   h[i].access.detail[d].status));
+			sep = ", ";
+		}
+		cli_printf("%s\n", strcmp(sep, ", ") ? "" : ")");
+	}
+}
+
 static int show_one(struct cli *cli, struct ipam_db *db,
 		    const struct ipam_inventory *inv, const char *name)
 {
 	const struct ipam_inv_server *s = ipam_inventory_find(inv, name);
 	struct ipam_db_history *h = NULL;
-	size_t nr = 0, i;
+	struct ipam_db_access *ah = NULL;
+	size_t nr = 0, anr = 0, i;
 	struct strbuf sb = STRBUF_INIT;
 	int err;
 
@@ -207,8 +305,11 @@ static int show_one(struct cli *cli, struct ipam_db *db,
 		return ipam_error_set(IPAM_ENOTFOUND,
 				      "'%s' is not in the inventory", name);
 	err = ipam_db_server_history(db, s->name, &h, &nr);
+	if (!err)
+		err = ipam_db_access_history(db, s->name, ACCESS_HISTORY_MAX,
+					     &ah, &anr);
 	if (err)
-		return err;
+		goto out;
 	if (cli->output == IPAM_OUT_JSON) {
 		struct ipam_node *n = server_node(s);
 		struct ipam_node *hist = ipam_node_new(IPAM_NODE_SEQ);
@@ -222,6 +323,7 @@ static int show_one(struct cli *cli, struct ipam_db *db,
 			ipam_node_push(hist, e);
 		}
 		ipam_node_set(n, "history", hist);
+		ipam_node_set(n, "access", access_json(ah, anr));
 		err = print_node(n);
 		goto out;
 	}
@@ -238,8 +340,6 @@ static int show_one(struct cli *cli, struct ipam_db *db,
 	cli_printf("operating system: %s%s%s\n", s->os_name ? s->os_name : "-",
 		   s->os_version ? " " : "",
 		   s->os_version ? s->os_version : "");
-	cli_printf("IPAM access:      %s\n",
-		   s->access ? s->access : NOT_CHECKED);
 	cli_printf("status:           %s%s%s\n",
 		   ipam_inv_status_name(s->status),
 		   s->status_detail ? " (" : "",
@@ -255,6 +355,7 @@ static int show_one(struct cli *cli, struct ipam_db *db,
 	cli_printf("first seen:       %s\n",
 		   s->first_seen ? s->first_seen : "-");
 	cli_printf("last seen:        %s\n", s->last_seen ? s->last_seen : "-");
+	print_access(ah, anr);
 	cli_printf("history:\n");
 	for (i = 0; i < nr; i++)
 		cli_printf("  %s  run %lld  %s\n", h[i].at, h[i].run_id,
@@ -262,6 +363,7 @@ static int show_one(struct cli *cli, struct ipam_db *db,
 out:
 	strbuf_release(&sb);
 	ipam_db_history_free(h, nr);
+	ipam_db_access_free(ah, anr);
 	return err;
 }
 

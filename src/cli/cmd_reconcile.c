@@ -26,6 +26,7 @@
 #include "run.h"
 #include "strbuf.h"
 #include "text.h"
+#include "verify.h"
 #include "banned.h"
 
 struct loop {
@@ -611,6 +612,31 @@ static int source_failed(struct loop *L, const struct commit_info *ci,
 	return IPAM_EXIT_ERROR;
 }
 
+/* The access refresh after the cycle's plan or apply: reported, never
+ * failing the cycle. */
+static void cycle_verify(const struct ipam_run *run)
+{
+	struct ipam_verify v;
+	int rc = ipam_verify_cycle(&v, run);
+
+	if (rc < 0) {
+		log_warn("verify: %s (access status not refreshed)",
+			 ipam_error_last());
+	} else if (rc == 0) {
+		printf("Access: %zu unblocked, %zu blocked",
+		       v.counts[IPAM_ACCESS_UNBLOCKED],
+		       v.counts[IPAM_ACCESS_BLOCKED]);
+		for (size_t i = 0, n = 0; i < v.nr; i++)
+			if (v.v[i].access.overall == IPAM_ACCESS_BLOCKED)
+				printf("%s%s",
+				       n++ ? ", " : " (blocked: ", v.v[i].name);
+		printf("%s.\n", v.counts[IPAM_ACCESS_BLOCKED] ? ")" : "");
+		for (size_t i = 0; i < v.nr_warnings; i++)
+			log_warn("verify: %s", v.warnings[i]);
+	}
+	ipam_verify_release(&v);
+}
+
 /* The cycle once its run began: an exit status, or a negative IPAM_E*
  * code (the last error) with *outcome set. */
 static int cycle_steps(struct ipam_run *run, const char **outcome)
@@ -635,6 +661,7 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 			log_notice("suspend: true in the desired state: "
 				   "planned and reported, nothing applied");
 		*outcome = p->nr ? "succeeded" : "no_changes";
+		cycle_verify(run);
 		return p->nr ? IPAM_EXIT_CHANGES : IPAM_EXIT_OK;
 	}
 	if (p->nr && should_stop()) {
@@ -661,6 +688,7 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 	}
 	*outcome = p->nr ? "succeeded" : "no_changes";
 	ipam_run_notify_applied(run, NULL);
+	cycle_verify(run);
 	return IPAM_EXIT_OK;
 }
 

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diff.h"
+#include "gpostate.h"
 #include "strbuf.h"
 
 static const char *const status_names[] = {
@@ -146,5 +148,96 @@ void ipam_access_release(struct ipam_access *a)
 	for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++) {
 		free(a->detail[d].reason);
 		a->detail[d].reason = NULL;
+	}
+}
+
+/* The GPO a role's access comes from. */
+static const struct ipam_gpo_obs *gpo_of(const struct ipam_gpo_state *st,
+					 enum ipam_pol_gpo kind)
+{
+	for (size_t i = 0; i < IPAM_GPO_COUNT; i++)
+		if (st->gpos[i].kind == kind)
+			return &st->gpos[i];
+	return NULL;
+}
+
+static bool in_filtering(const struct ipam_gpo_obs *g, const char *sid)
+{
+	for (size_t i = 0; i < g->filtering.nr; i++)
+		if (!strcmp(g->filtering.v[i].sid, sid))
+			return true;
+	return false;
+}
+
+static void gpo_hint(struct strbuf *sb, const struct ipam_gpo_state *st,
+		     enum ipam_pol_gpo kind, const char *sid)
+{
+	const struct ipam_gpo_obs *g = gpo_of(st, kind);
+	const char *name = g && g->name ? g->name : ipam_pol_gpo_suffix(kind);
+
+	if (!g || !g->exists)
+		strbuf_addf(sb, "; %s does not exist (apply pending)", name);
+	else if (!g->linked)
+		strbuf_addf(sb,
+			    "; %s is not linked to the domain (apply "
+			    "pending)",
+			    name);
+	else if (sid && !in_filtering(g, sid))
+		strbuf_addf(sb,
+			    "; not in the security filtering of %s (apply "
+			    "pending)",
+			    name);
+}
+
+/* The GPOs detail d needs for a server with roles (bits of ipam_pol_gpo):
+ * the event log needs those of all its roles. */
+static unsigned gpos_for(enum ipam_access_detail d, unsigned roles)
+{
+	if (d == IPAM_ACCESS_DHCP_RPC || d == IPAM_ACCESS_DHCP_AUDIT_SHARE)
+		return 1u << IPAM_POL_GPO_DHCP;
+	if (d == IPAM_ACCESS_DNS_RPC)
+		return 1u << IPAM_POL_GPO_DNS;
+	return ipam_gpos_for_roles(roles);
+}
+
+void ipam_access_hints(struct ipam_access *a, unsigned roles, const char *sid,
+		       const struct ipam_gpo_state *st)
+{
+	for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++) {
+		struct ipam_access_result *r = &a->detail[d];
+		struct strbuf sb = STRBUF_INIT;
+		unsigned want;
+
+		if (r->status != IPAM_ACCESS_BLOCKED)
+			continue;
+		if (r->reason)
+			strbuf_addstr(&sb, r->reason);
+		want = gpos_for((enum ipam_access_detail)d, roles);
+		for (int k = IPAM_POL_GPO_DHCP; st && k <= IPAM_POL_GPO_DC_NPS;
+		     k++)
+			if (want & (1u << k))
+				gpo_hint(&sb, st, (enum ipam_pol_gpo)k, sid);
+		if (st && !st->server_found)
+			strbuf_addstr(&sb, "; IPAMUG cannot hold the IPAM "
+					   "server: it has no account in this "
+					   "forest (a trust is needed)");
+		else if (st && (!st->ipamug.exists || !st->ipamug.has_server))
+			strbuf_addstr(&sb,
+				      st->ipamug.exists
+					      ? "; IPAMUG does not hold the "
+						"IPAM server (apply pending)"
+					      : "; IPAMUG does not exist "
+						"(apply pending)");
+		if ((d == IPAM_ACCESS_DNS_RPC || d == IPAM_ACCESS_EVENT_LOG) &&
+		    (roles & IPAM_ROLE_DNS) && !(roles & IPAM_ROLE_DC))
+			strbuf_addstr(&sb, "; a DNS server that is not a DC: "
+					   "the IPAM server needs local "
+					   "Administrators there");
+		free(r->reason);
+		r->reason = NULL;
+		if (sb.len)
+			r->reason =
+				xstrdup(sb.buf[0] == ';' ? sb.buf + 2 : sb.buf);
+		strbuf_release(&sb);
 	}
 }

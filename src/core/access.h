@@ -78,4 +78,18 @@ void ipam_access_set(struct ipam_access *a, enum ipam_access_detail d,
 		     enum ipam_access_status s, const char *reason);
 void ipam_access_release(struct ipam_access *a);
 
+struct ipam_gpo_state;
+
+/*
+ * What ipamctl knows itself about why a server is blocked, added to the
+ * reasons of its Blocked details (after what the probe said, "; "
+ * between): the GPO of a role the detail needs missing, not linked, or
+ * its security filtering without the server (sid, as the inventory has
+ * it; NULL: unknown), IPAMUG without the IPAM server, and a DNS server
+ * that is not a DC (the IPAM server needs local Administrators there).
+ * st NULL: only what the roles say.
+ */
+void ipam_access_hints(struct ipam_access *a, unsigned roles, const char *sid,
+		       const struct ipam_gpo_state *st);
+
 #endif

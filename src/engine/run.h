@@ -32,6 +32,7 @@ enum ipam_run_kind {
 	IPAM_RUN_RECONCILE,
 	IPAM_RUN_PROVISION,
 	IPAM_RUN_GPO_FILTER,
+	IPAM_RUN_VERIFY, /* access probes only: changes nothing in AD */
 };
 
 /* The webhooks a run tells (none: nothing is sent). */

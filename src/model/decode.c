@@ -31,7 +31,10 @@ struct decoder {
 static const char *const root_keys[] = {
 	"version",   "ipamServer", "database", "provisioning", "connection",
 	"discovery", "servers",	   "defaults", "safety",       "source",
-	"suspend",   "notify",	   NULL,
+	"suspend",   "notify",	   "identity", NULL,
+};
+static const char *const identity_keys[] = {
+	"keytab", "principal", "ccache", "timeout", "concurrency", NULL,
 };
 static const char *const source_keys[] = {
 	"repo",	  "ref",	"path",	    "tokenFile", "tokenEnv", "caFile",
@@ -910,7 +913,8 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 						dc->diags, &e.pos,
 						"unknown event '%s' (drift, "
 						"applied, apply_failed, "
-						"refused, source_invalid)",
+						"refused, source_invalid, "
+						"access_changed)",
 						e.value);
 				else
 					h.events |= 1u << ev;
@@ -968,6 +972,57 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 				"signature)");
 	ALLOC_GROW(dc->d->notify, dc->d->nr_notify + 1, dc->d->alloc_notify);
 	dc->d->notify[dc->d->nr_notify++] = h;
+}
+
+/* An integer in [lo, hi] into *out (left alone when refused). */
+static void get_bounded(struct decoder *dc, const struct ipam_node *n,
+			const char *key, long long lo, long long hi, int *out,
+			struct ipam_pos *pos)
+{
+	long long t;
+
+	if (get_int(dc, n, key, &t, pos))
+		return;
+	if (t < lo || t > hi)
+		ipam_diag_error(dc->diags, pos,
+				"'%s' must be between %lld and %lld, got %lld",
+				key, lo, hi, t);
+	else
+		*out = (int)t;
+}
+
+static void decode_identity(struct decoder *dc, const struct ipam_node *n)
+{
+	struct ipam_identity_cfg *c = &dc->d->identity;
+	const struct ipam_node *map, *val;
+	const char *key;
+	char *ok;
+	size_t i;
+
+	map = checked_map(dc, n, "identity", identity_keys, "'identity'", &ok);
+	if (!map)
+		return;
+	c->pos = map->pos;
+	FOR_EACH_KEY(map, ok, i, key, val)
+	{
+		if (!strcmp(key, "keytab"))
+			get_string(dc, val, key, &c->keytab);
+		else if (!strcmp(key, "principal"))
+			get_string(dc, val, key, &c->principal);
+		else if (!strcmp(key, "ccache"))
+			get_string(dc, val, key, &c->ccache);
+		else if (!strcmp(key, "timeout"))
+			get_bounded(dc, val, key, 1, 300, &c->timeout,
+				    &c->timeout_pos);
+		else
+			get_bounded(dc, val, key, 1, 64, &c->concurrency,
+				    &c->concurrency_pos);
+	}
+	if (c->keytab.value && c->ccache.value)
+		ipam_diag_error(dc->diags, &c->ccache.pos,
+				"'identity' takes 'keytab' or 'ccache', not "
+				"both");
+	free(ok);
 }
 
 static void decode_root(struct decoder *dc, const struct ipam_node *root)
@@ -1043,6 +1098,8 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 
 			for (j = 0; seq && j < seq->nr; j++)
 				decode_notify(dc, seq->items[j]);
+		} else if (!strcmp(key, "identity")) {
+			decode_identity(dc, val);
 		}
 	}
 	free(ok);

@@ -199,6 +199,47 @@ static struct ipam_node *source_node(const struct ipam_source_cfg *c)
 	return m;
 }
 
+/* identity:, as written, with the principal it ends up with. */
+static struct ipam_node *identity_node(const struct ipam_desired *d)
+{
+	const struct ipam_identity_cfg *c = &d->identity;
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+	struct strbuf p = STRBUF_INIT;
+
+	set_opt(m, "keytab", &c->keytab);
+	ipam_identity_principal(&p, d);
+	if (p.len)
+		ipam_node_set_str(m, "principal", p.buf);
+	strbuf_release(&p);
+	set_opt(m, "ccache", &c->ccache);
+	ipam_node_set(
+		m, "timeout",
+		ipam_node_int(c->timeout ? c->timeout : IPAM_IDENTITY_TIMEOUT));
+	ipam_node_set(m, "concurrency",
+		      ipam_node_int(c->concurrency
+					    ? c->concurrency
+					    : IPAM_IDENTITY_CONCURRENCY));
+	return m;
+}
+
+void ipam_identity_principal(struct strbuf *out, const struct ipam_desired *d)
+{
+	const char *s = d->ipam_server.value, *dot;
+
+	strbuf_reset(out);
+	if (d->identity.principal.value) {
+		strbuf_addstr(out, d->identity.principal.value);
+		return;
+	}
+	if (!s || !(dot = strchr(s, '.')) || dot == s || !dot[1])
+		return;
+	for (const char *p = s; p < dot; p++)
+		strbuf_addch(out, *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	strbuf_addstr(out, "$@");
+	for (const char *p = dot + 1; *p; p++)
+		strbuf_addch(out, *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+}
+
 struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 {
 	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
@@ -276,6 +317,9 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	if (d->source.pos.line)
 		ipam_node_set(root, "source", source_node(&d->source));
 	ipam_node_set(root, "suspend", ipam_node_bool(d->suspend));
+	/* Only when given: the digests of other states stay as they were. */
+	if (d->identity.pos.line)
+		ipam_node_set(root, "identity", identity_node(d));
 	seq = ipam_node_new(IPAM_NODE_SEQ);
 	for (i = 0; i < d->nr_notify; i++) {
 		const struct ipam_notify_cfg *h = &d->notify[i];
@@ -326,7 +370,8 @@ const char *ipam_verify_mode_name(enum ipam_verify_mode m)
 }
 
 static const char *const event_names[IPAM_EVENT_NR] = {
-	"drift", "applied", "apply_failed", "refused", "source_invalid",
+	"drift",   "applied",	     "apply_failed",
+	"refused", "source_invalid", "access_changed",
 };
 
 const char *ipam_event_name(enum ipam_event e)
@@ -366,6 +411,9 @@ void ipam_desired_free(struct ipam_desired *d)
 	if (!d)
 		return;
 	source_release(&d->source);
+	str_release(&d->identity.keytab);
+	str_release(&d->identity.principal);
+	str_release(&d->identity.ccache);
 	for (i = 0; i < d->nr_notify; i++) {
 		str_release(&d->notify[i].kind);
 		str_release(&d->notify[i].url);

@@ -5,7 +5,7 @@
  *
  * Prefixes: ipam_desired_, ipam_connection_, ipam_role_, ipam_roles_,
  *   ipam_manageability_, ipam_method_, ipam_auth_, ipam_event_,
- *   ipam_verify_
+ *   ipam_verify_, ipam_identity_
  *   (one per type the desired model defines).
  *
  * Layer model/ (this header is its centre): the desired state, the
@@ -126,6 +126,25 @@ struct ipam_source_cfg {
 	struct ipam_pos pos;	       /* the mapping; line 0 = absent */
 };
 
+/*
+ * The IPAM identity (identity:): the IPAM server's computer account, as
+ * which `verify` probes the managed servers.  Never the administrative
+ * connection's account: that one passes everywhere and proves nothing.
+ */
+struct ipam_identity_cfg {
+	struct ipam_str keytab; /* absolute path; verify needs it or ccache */
+	struct ipam_str principal; /* NULL: derived from ipamServer */
+	struct ipam_str ccache;	   /* a ready cache instead of the keytab */
+	int timeout;		   /* per probe, seconds; 0 = default */
+	struct ipam_pos timeout_pos;
+	int concurrency; /* servers probed at once; 0 = default */
+	struct ipam_pos concurrency_pos;
+	struct ipam_pos pos; /* the mapping; line 0 = absent */
+};
+
+#define IPAM_IDENTITY_TIMEOUT	  10
+#define IPAM_IDENTITY_CONCURRENCY 8
+
 /* Events a webhook can ask for (bit 1 << event). */
 enum ipam_event {
 	IPAM_EVENT_DRIFT,
@@ -133,6 +152,7 @@ enum ipam_event {
 	IPAM_EVENT_APPLY_FAILED,
 	IPAM_EVENT_REFUSED,
 	IPAM_EVENT_SOURCE_INVALID,
+	IPAM_EVENT_ACCESS_CHANGED, /* a managed server Unblocked <-> Blocked */
 	IPAM_EVENT_NR,
 };
 
@@ -181,6 +201,7 @@ struct ipam_desired {
 	struct ipam_pos suspend_pos;
 	struct ipam_notify_cfg *notify;
 	size_t nr_notify, alloc_notify;
+	struct ipam_identity_cfg identity;
 };
 
 #define IPAM_DEFAULT_MAX_REMOVALS 10
@@ -203,6 +224,13 @@ const struct ipam_server *ipam_desired_find_server(const struct ipam_desired *d,
 
 /* The normalised desired state as a tree (for show-desired). */
 struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d);
+
+/*
+ * The identity's principal: identity.principal, or derived from
+ * ipamServer, "IPAM1$@CORP.EXAMPLE.TEST" for ipam1.corp.example.test (the
+ * short name and the domain upper-cased).  "" when neither is known.
+ */
+void ipam_identity_principal(struct strbuf *out, const struct ipam_desired *d);
 
 void ipam_connection_release(struct ipam_connection *c);
 void ipam_desired_free(struct ipam_desired *d);

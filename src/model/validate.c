@@ -407,6 +407,107 @@ static void validate_verify(const struct ipam_verify_cfg *v,
 				ipam_verify_mode_name(v->mode));
 }
 
+/* The account part of a UPN, DOMAIN\\name or principal, lower-cased and
+ * with its realm or domain: "administrator@corp.example.test". */
+static char *account_key(const char *s)
+{
+	const char *bs = strchr(s, '\\');
+	char *k;
+
+	if (bs && !strchr(s, '@'))
+		k = xasprintf("%s@%.*s", bs + 1, (int)(bs - s), s);
+	else
+		k = xstrdup(s);
+	lower(k);
+	return k;
+}
+
+/* Does the account a equal b, the NetBIOS domain of a DOMAIN\\name
+ * matching any realm whose first label it is? */
+static bool same_account(const char *a, const char *b)
+{
+	char *x = account_key(a), *y = account_key(b);
+	const char *ax = strchr(x, '@'), *ay = strchr(y, '@');
+	bool same = !strcmp(x, y);
+
+	if (!same && ax && ay && ax - x == ay - y &&
+	    !strncmp(x, y, (size_t)(ax - x))) {
+		size_t nx = strcspn(ax + 1, "."), ny = strcspn(ay + 1, ".");
+
+		same = nx == ny && !strncmp(ax + 1, ay + 1, nx) &&
+		       (!ax[1 + nx] || !ay[1 + ny]);
+	}
+	free(x);
+	free(y);
+	return same;
+}
+
+static void check_not_admin(struct ipam_diags *diags,
+			    const struct ipam_identity_cfg *id,
+			    const char *principal,
+			    const struct ipam_connection *c, const char *where)
+{
+	const struct ipam_str *admin[] = {&c->user, &c->principal};
+
+	for (size_t i = 0; i < 2; i++) {
+		if (!admin[i]->value ||
+		    !same_account(principal, admin[i]->value))
+			continue;
+		ipam_diag_error(diags,
+				id->principal.value ? &id->principal.pos
+						    : &id->pos,
+				"the identity '%s' is the administrative "
+				"account of %s (%s:%d:%d): verify must probe "
+				"as the IPAM server's computer account, which "
+				"proves the access IPAM has",
+				principal, where, admin[i]->pos.file,
+				admin[i]->pos.line, admin[i]->pos.col);
+		return;
+	}
+	if (id->keytab.value && c->keytab.value &&
+	    !strcmp(id->keytab.value, c->keytab.value))
+		ipam_diag_error(diags, &id->keytab.pos,
+				"the identity's keytab '%s' is the one of the "
+				"administrative connection of %s: give the "
+				"IPAM server's own keytab",
+				id->keytab.value, where);
+}
+
+static void validate_identity(struct ipam_desired *d, struct ipam_diags *diags)
+{
+	const struct ipam_identity_cfg *id = &d->identity;
+	struct strbuf p = STRBUF_INIT;
+
+	if (!id->pos.line)
+		return;
+	check_absolute(diags, &id->keytab, "keytab");
+	check_absolute(diags, &id->ccache, "ccache");
+	if (id->principal.value && (!is_account_name(id->principal.value) ||
+				    !strchr(id->principal.value, '@')))
+		ipam_diag_error(diags, &id->principal.pos,
+				"'principal' must be NAME@REALM, got '%s'",
+				id->principal.value);
+	ipam_identity_principal(&p, d);
+	if (!p.len) {
+		if (d->ipam_server.value)
+			ipam_diag_error(diags, &id->pos,
+					"'identity' needs 'principal': none "
+					"follows from ipamServer '%s'",
+					d->ipam_server.value);
+		goto out;
+	}
+	check_not_admin(diags, id, p.buf, &d->conn, "'connection'");
+	for (size_t i = 0; i < d->nr_domains; i++) {
+		struct strbuf w = STRBUF_INIT;
+
+		strbuf_addf(&w, "domain '%s'", d->domains[i].name);
+		check_not_admin(diags, id, p.buf, &d->domains[i].conn, w.buf);
+		strbuf_release(&w);
+	}
+out:
+	strbuf_release(&p);
+}
+
 void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags)
 {
 	if (!d->default_manageability)
@@ -437,4 +538,5 @@ void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags)
 	validate_domains(d, diags);
 	validate_servers(d, diags);
 	validate_verify(&d->source.verify, diags);
+	validate_identity(d, diags);
 }
