@@ -981,7 +981,7 @@ static void get_bounded(struct decoder *dc, const struct ipam_node *n,
 {
 	long long t;
 
-	if (get_int(dc, n, key, &t, pos))
+	if (get_int(dc, n, key, lo, hi, &t, pos))
 		return;
 	if (t < lo || t > hi)
 		ipam_diag_error(dc->diags, pos,

@@ -309,83 +309,84 @@ static void test_key_with_controls(void **state)
 	(void)state;
 	assert_string_equal(msg, "v.yaml:4:1: unknown key "
 				 "'k\\x1b]0;t\\x07\\r' in the desired state\n");
-	static void test_identity_principal_derived(void **state)
-	{
-		const struct ipam_source src =
-			SRC(BASE "identity:\n"
-				 "  keytab: /etc/ipamctl/ipam1.keytab\n");
-		struct ipam_desired *d = NULL;
-		struct strbuf p = STRBUF_INIT;
-		char *msg = messages(&src, &d);
+	free(msg);
+}
 
-		(void)state;
-		assert_string_equal(msg, "");
-		assert_non_null(d);
-		ipam_identity_principal(&p, d);
-		assert_string_equal(p.buf, "IPAM1$@CORP.EXAMPLE.TEST");
-		assert_int_equal(d->identity.timeout, 0); /* default: 10 s */
-		assert_string_equal(d->identity.keytab.value,
-				    "/etc/ipamctl/ipam1.keytab");
-		strbuf_release(&p);
-		ipam_desired_free(d);
-		free(msg);
-	}
+static void test_identity_principal_derived(void **state)
+{
+	const struct ipam_source src =
+		SRC(BASE "identity:\n"
+			 "  keytab: /etc/ipamctl/ipam1.keytab\n");
+	struct ipam_desired *d = NULL;
+	struct strbuf p = STRBUF_INIT;
+	char *msg = messages(&src, &d);
 
-	static void test_identity_not_the_admin(void **state)
-	{
-		/* the same account written as DOMAIN\name and as a principal */
-		const struct ipam_source src =
-			SRC(BASE "connection:\n"
-				 "  auth: simple\n"
-				 "  user: CORP\\svc-ipam\n"
-				 "  passwordFile: /etc/ipamctl/pw\n"
-				 "identity:\n"
-				 "  keytab: /etc/ipamctl/svc.keytab\n"
-				 "  principal: SVC-IPAM@CORP.EXAMPLE.TEST\n");
-		const struct ipam_source ok =
-			SRC(BASE "connection:\n"
-				 "  auth: kerberos\n"
-				 "  keytab: /etc/ipamctl/admin.keytab\n"
-				 "  principal: admin@CORP.EXAMPLE.TEST\n"
-				 "identity:\n"
-				 "  keytab: /etc/ipamctl/admin.keytab\n");
-		struct ipam_desired *d = NULL;
-		char *msg = messages(&src, &d);
+	(void)state;
+	assert_string_equal(msg, "");
+	assert_non_null(d);
+	ipam_identity_principal(&p, d);
+	assert_string_equal(p.buf, "IPAM1$@CORP.EXAMPLE.TEST");
+	assert_int_equal(d->identity.timeout, 0); /* default: 10 s */
+	assert_string_equal(d->identity.keytab.value,
+			    "/etc/ipamctl/ipam1.keytab");
+	strbuf_release(&p);
+	ipam_desired_free(d);
+	free(msg);
+}
 
-		(void)state;
-		assert_null(d);
-		assert_non_null(strstr(msg,
-				       "v.yaml:10:14: the identity "
-				       "'SVC-IPAM@CORP.EXAMPLE.TEST' is the "
-				       "administrative account of 'connection' "
-				       "(v.yaml:6:9)"));
-		free(msg);
-		/* another principal, but the administrative keytab */
-		msg = messages(&ok, &d);
-		assert_null(d);
-		assert_non_null(strstr(msg,
-				       "v.yaml:9:11: the identity's keytab "
-				       "'/etc/ipamctl/admin.keytab' is the one "
-				       "of the administrative connection"));
-		free(msg);
-	}
+static void test_identity_not_the_admin(void **state)
+{
+	/* the same account written as DOMAIN\name and as a principal */
+	const struct ipam_source src =
+		SRC(BASE "connection:\n"
+			 "  auth: simple\n"
+			 "  user: CORP\\svc-ipam\n"
+			 "  passwordFile: /etc/ipamctl/pw\n"
+			 "identity:\n"
+			 "  keytab: /etc/ipamctl/svc.keytab\n"
+			 "  principal: SVC-IPAM@CORP.EXAMPLE.TEST\n");
+	const struct ipam_source ok =
+		SRC(BASE "connection:\n"
+			 "  auth: kerberos\n"
+			 "  keytab: /etc/ipamctl/admin.keytab\n"
+			 "  principal: admin@CORP.EXAMPLE.TEST\n"
+			 "identity:\n"
+			 "  keytab: /etc/ipamctl/admin.keytab\n");
+	struct ipam_desired *d = NULL;
+	char *msg = messages(&src, &d);
 
-	int main(void)
-	{
-		const struct CMUnitTest tests[] = {
-			cmocka_unit_test(test_gpo_prefix_rule),
-			cmocka_unit_test(test_effective_connection_merges),
-			cmocka_unit_test(test_server_domain_longest_suffix),
-			cmocka_unit_test(test_server_domains_assigned),
-			cmocka_unit_test(test_kerberos_with_password_warns),
-			cmocka_unit_test(test_secret_key_variants),
-			cmocka_unit_test(test_integer_messages),
-			cmocka_unit_test(test_alias_positions),
-			cmocka_unit_test(test_line_ends),
-			cmocka_unit_test(test_key_with_controls),
-			cmocka_unit_test(test_identity_principal_derived),
-			cmocka_unit_test(test_identity_not_the_admin),
-		};
+	(void)state;
+	assert_null(d);
+	assert_non_null(strstr(msg, "v.yaml:10:14: the identity "
+				    "'SVC-IPAM@CORP.EXAMPLE.TEST' is the "
+				    "administrative account of 'connection' "
+				    "(v.yaml:6:9)"));
+	free(msg);
+	/* another principal, but the administrative keytab */
+	msg = messages(&ok, &d);
+	assert_null(d);
+	assert_non_null(strstr(msg, "v.yaml:9:11: the identity's keytab "
+				    "'/etc/ipamctl/admin.keytab' is the one "
+				    "of the administrative connection"));
+	free(msg);
+}
 
-		return cmocka_run_group_tests(tests, NULL, NULL);
-	}
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gpo_prefix_rule),
+		cmocka_unit_test(test_effective_connection_merges),
+		cmocka_unit_test(test_server_domain_longest_suffix),
+		cmocka_unit_test(test_server_domains_assigned),
+		cmocka_unit_test(test_kerberos_with_password_warns),
+		cmocka_unit_test(test_secret_key_variants),
+		cmocka_unit_test(test_integer_messages),
+		cmocka_unit_test(test_alias_positions),
+		cmocka_unit_test(test_line_ends),
+		cmocka_unit_test(test_key_with_controls),
+		cmocka_unit_test(test_identity_principal_derived),
+		cmocka_unit_test(test_identity_not_the_admin),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
