@@ -8,25 +8,28 @@
 #include "db.h"
 #include "error.h"
 #include "log.h"
+#include "remedy.h"
 #include "run.h"
 #include "strbuf.h"
 #include "text.h"
 #include "verify.h"
 #include "banned.h"
 
-enum { OPT_DETAILED = CLI_OPT_OWN };
+enum { OPT_DETAILED = CLI_OPT_OWN, OPT_REMEDY };
 
 static const struct cli_option verify_options[] = {
 	{"domain", CLI_ARG, 'D', "only the servers of this domain"},
 	{"server", CLI_ARG, 'S', "only this server"},
 	{"detailed-exitcode", CLI_NO_ARG, OPT_DETAILED,
 	 "exit 2 when a managed server is blocked"},
+	{"remedy", CLI_NO_ARG, OPT_REMEDY,
+	 "print the PowerShell that unblocks each blocked server"},
 	{NULL, 0, 0, NULL},
 };
 
 struct verify_opts {
 	const char *domain, *server;
-	bool detailed;
+	bool detailed, remedy;
 };
 
 static int verify_option(struct cli *cli, void *opts, int id, const char *arg);
@@ -38,7 +41,8 @@ const struct command cmd_verify_def = {
 	.summary =
 		"probe the managed servers' IPAM access as the IPAM identity",
 	.usage = "verify [-c PATH] [--domain D] [--server NAME] "
-		 "[--detailed-exitcode] [-o text|json]\n\n"
+		 "[--detailed-exitcode] [--remedy]\n"
+		 "       [-o text|json]\n\n"
 		 "The IPAM access status of each managed server of the "
 		 "inventory, as the\n"
 		 "Windows IPAM server checks it, measured: as the IPAM "
@@ -61,7 +65,13 @@ const struct command cmd_verify_def = {
 		 "  --server NAME        only this server\n"
 		 "  --detailed-exitcode  0 every managed server Unblocked, 2 "
 		 "some\n"
-		 "                       Blocked, 1 error",
+		 "                       Blocked, 1 error\n"
+		 "  --remedy             after the probes, print for each "
+		 "managed server\n"
+		 "                       the PowerShell that unblocks what "
+		 "is blocked\n"
+		 "                       (run on that server as a local "
+		 "administrator)",
 	.setup = CLI_CONFIG | CLI_LAB,
 	.options = verify_options,
 	.opts_size = sizeof(struct verify_opts),
@@ -79,6 +89,8 @@ static int verify_option(struct cli *cli, void *opts, int id, const char *arg)
 		o->domain = arg;
 	else if (id == 'S')
 		o->server = arg;
+	else if (id == OPT_REMEDY)
+		o->remedy = true;
 	else
 		o->detailed = true;
 	return 0;
@@ -86,12 +98,16 @@ static int verify_option(struct cli *cli, void *opts, int id, const char *arg)
 
 static int verify_check(struct cli *cli, void *opts, int argc, char **argv)
 {
-	(void)opts;
+	const struct verify_opts *o = opts;
+
 	if (argc)
 		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
 				       argv[0]);
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
 		return cli_usage_error(cli->cmd, "verify writes text or json");
+	if (o->remedy && cli->output != IPAM_OUT_TEXT)
+		return cli_usage_error(cli->cmd,
+				       "--remedy writes PowerShell: no -o");
 	return 0;
 }
 
@@ -109,12 +125,9 @@ static int verify_prepare(struct ipam_run *run, void *ctx)
 	return ipam_verify_run(&p->v, run->d, run->db, &p->vo);
 }
 
-static void print_clean(const char *s)
+static const char *dash(const char *s)
 {
-	char *c = ipam_text_clean(s ? s : "-", 0);
-
-	fputs(c, stdout);
-	free(c);
+	return s ? s : "-";
 }
 
 static void print_text(const struct ipam_verify *v)
@@ -126,43 +139,75 @@ static void print_text(const struct ipam_verify *v)
 		const struct ipam_access *a = &s->access;
 
 		managed += s->manageability == IPAM_MANAGE_MANAGED;
-		print_clean(s->name);
-		printf("  %s", ipam_access_status_name(a->overall));
-		if (a->action) {
-			printf("  (");
-			print_clean(ipam_access_action_name(a->action));
-			printf(")");
-		}
+		cli_printf("%s  %s", dash(s->name),
+			   ipam_access_status_name(a->overall));
+		if (a->action)
+			cli_printf("  (%s)",
+				   ipam_access_action_name(a->action));
 		if (s->changed)
-			printf("  was %s",
-			       ipam_access_status_name(s->previous));
-		printf("\n");
+			cli_printf("  was %s",
+				   ipam_access_status_name(s->previous));
+		cli_printf("\n");
 		if (s->manageability != IPAM_MANAGE_MANAGED)
 			continue;
 		for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++) {
 			const struct ipam_access_result *r = &a->detail[d];
 
-			printf("  %-17s %-*s",
-			       ipam_access_detail_name(
-				       (enum ipam_access_detail)d),
-			       r->reason ? 15 : 0,
-			       ipam_access_status_name(r->status));
-			if (r->reason) {
-				printf(" ");
-				print_clean(r->reason);
-			}
-			printf("\n");
+			cli_printf("  %-17s %-*s%s%s\n",
+				   ipam_access_detail_name(
+					   (enum ipam_access_detail)d),
+				   r->reason ? 15 : 0,
+				   ipam_access_status_name(r->status),
+				   r->reason ? " " : "",
+				   r->reason ? r->reason : "");
 		}
 	}
-	printf("%zu managed server%s: %zu unblocked, %zu blocked", managed,
-	       managed == 1 ? "" : "s", v->counts[IPAM_ACCESS_UNBLOCKED],
-	       v->counts[IPAM_ACCESS_BLOCKED]);
-	if (v->principal) {
-		printf(" (as ");
-		print_clean(v->principal);
-		printf(", %lld.%01lld s)", v->ms / 1000, v->ms % 1000 / 100);
+	cli_printf("%zu managed server%s: %zu unblocked, %zu blocked", managed,
+		   managed == 1 ? "" : "s", v->counts[IPAM_ACCESS_UNBLOCKED],
+		   v->counts[IPAM_ACCESS_BLOCKED]);
+	if (v->principal)
+		cli_printf(" (as %s, %lld.%01lld s)", v->principal,
+			   v->ms / 1000, v->ms % 1000 / 100);
+	cli_printf("\n");
+}
+
+/*
+ * The PowerShell that unblocks each managed server (core/remedy): data
+ * from AD and the probes is quoted and escaped by the renderer, so the
+ * script is printed as it is (its tabs and newlines are its own).
+ */
+static void print_remedy(const struct ipam_verify *v,
+			 const struct ipam_desired *d)
+{
+	struct strbuf out = STRBUF_INIT, account = STRBUF_INIT;
+	const char *at = v->principal ? strchr(v->principal, '@') : NULL;
+
+	if (v->principal)
+		strbuf_add(&account, v->principal,
+			   at ? (size_t)(at - v->principal)
+			      : strlen(v->principal));
+	for (size_t i = 0; i < v->nr; i++) {
+		const struct ipam_verify_server *s = &v->v[i];
+		struct ipam_remedy_server r = {
+			.name = s->name,
+			.domain = s->domain,
+			.roles = s->roles,
+			.is_dc = (s->roles & IPAM_ROLE_DC) != 0,
+			.access = &s->access,
+			.ipam_account = account.len ? account.buf : NULL,
+			.by_gpo = d->method == IPAM_METHOD_GPO,
+		};
+
+		if (s->manageability != IPAM_MANAGE_MANAGED)
+			continue;
+		strbuf_addstr(&out, out.len ? "\n" : "");
+		ipam_remedy_render(&out, &r);
 	}
-	printf("\n");
+	if (!out.len)
+		strbuf_addstr(&out, "# no managed server to unblock\n");
+	fputs(out.buf, stdout);
+	strbuf_release(&account);
+	strbuf_release(&out);
 }
 
 static struct ipam_node *summary(const struct ipam_verify *v)
@@ -216,6 +261,8 @@ static int verify_run(struct cli *cli, void *opts, int argc, char **argv)
 				ipam_node_set(n, "run", ipam_node_int(run.id));
 			cli_print_json(n);
 			ipam_node_free(n);
+		} else if (o->remedy) {
+			print_remedy(&p.v, cli->d);
 		} else {
 			print_text(&p.v);
 		}

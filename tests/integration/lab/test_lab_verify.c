@@ -572,6 +572,19 @@ static void test_3_membership(void **state)
 	assert_false(eventlog_reads(corp, &out));
 	free(out);
 
+	/* --remedy: the PowerShell for what is blocked on the file server
+	 * (its share), and the exit status of a blocked server */
+	labad_run_ipamctl(&res, "verify", "-c", cfg, "--server", audit,
+			  "--remedy", "--detailed-exitcode", NULL);
+	labad_expect_exit(&res, 2, "ipamctl verify --remedy");
+	if (!strstr(res.out, "# DHCP audit share: Blocked (access denied "
+			     "for IPAM1$") ||
+	    !strstr(res.out, "New-SmbShare -Name 'dhcpaudit'") ||
+	    strstr(res.out, "# DNS RPC: Blocked"))
+		fail_msg("verify --remedy should unblock the share of %s:\n%s",
+			 audit, res.out);
+	lab_run_free(&res);
+
 	labad_run_ipamctl(&res, "apply", "-c", cfg, "--auto-approve", NULL);
 	labad_expect_exit(&res, 0, "ipamctl apply");
 	lab_run_free(&res);
