@@ -10,6 +10,10 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 
 #include "cli.h"
 #include "config.h"
@@ -167,4 +171,30 @@ struct ipam_desired *desired_from_text(const char *text)
 		cli_print_diags(stderr, &diags);
 	ipam_diags_free(&diags);
 	return d;
+}
+
+char *sqlite_run(const char *path, const char *sql, int want_ok)
+{
+	char *const argv[] = {"/usr/bin/sqlite3", (char *)path, (char *)sql,
+			      NULL};
+	struct run_result r;
+	char *out;
+	size_t n;
+
+	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
+	if (want_ok && r.status)
+		fail_msg("sqlite3 %s: %s", sql, r.err);
+	if (!want_ok)
+		assert_int_not_equal(r.status, 0);
+	out = xstrdup(want_ok ? r.out : r.err);
+	run_result_free(&r);
+	n = strlen(out);
+	if (n && out[n - 1] == '\n')
+		out[n - 1] = '\0';
+	return out;
+}
+
+char *sqlite_query(const char *path, const char *sql)
+{
+	return sqlite_run(path, sql, 1);
 }

@@ -30,6 +30,16 @@ struct ipam_desired;
  * the diagnostics on stderr) when it does not load. */
 struct ipam_desired *desired_from_text(const char *text);
 
+/*
+ * SQL through the sqlite3 command-line shell, an independent look at a
+ * state database: its output with the last newline dropped.  With want_ok
+ * the shell must succeed (the test fails with its error text), else it
+ * must fail and its error text is returned.
+ */
+char *sqlite_run(const char *path, const char *sql, int want_ok);
+/* sqlite_run(path, sql, 1). */
+char *sqlite_query(const char *path, const char *sql);
+
 /* $IPAM_TEST_FIXTURES and $IPAMCTL set by ctest. */
 const char *fixtures_dir(void);
 const char *ipamctl_path(void);

@@ -58,32 +58,6 @@ static struct ipam_desired *desired(const char *method_and_prefix)
 	return d;
 }
 
-/* Run SQL through the sqlite3 command-line shell, an independent look at
- * the file; returns its output (or, when it fails, its error text). */
-static char *sqlite_run(const char *path, const char *sql, int want_ok)
-{
-	char *const argv[] = {"/usr/bin/sqlite3", (char *)path, (char *)sql,
-			      NULL};
-	struct run_result r;
-	char *out;
-
-	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
-	if (want_ok)
-		assert_int_equal(r.status, 0);
-	else
-		assert_int_not_equal(r.status, 0);
-	out = xstrdup(want_ok ? r.out : r.err);
-	run_result_free(&r);
-	if (out[0] && out[strlen(out) - 1] == '\n')
-		out[strlen(out) - 1] = '\0';
-	return out;
-}
-
-static char *sqlite_query(const char *path, const char *sql)
-{
-	return sqlite_run(path, sql, 1);
-}
-
 #define TABLES_SQL                                                             \
 	"SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master " \
 	"WHERE type='table' ORDER BY name)"

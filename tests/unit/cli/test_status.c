@@ -16,18 +16,6 @@
 #include "strbuf.h"
 #include "testutil.h"
 
-static void sqlite(const char *db, const char *sql)
-{
-	char *const argv[] = {"/usr/bin/sqlite3", (char *)db, (char *)sql,
-			      NULL};
-	struct run_result r;
-
-	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
-	if (r.status)
-		fail_msg("sqlite3: %s", r.err);
-	run_result_free(&r);
-}
-
 static struct run_result status(const char *db, const char *output)
 {
 	char *const argv[] = {
@@ -83,18 +71,19 @@ static void test_status_blocked(void **state)
 	/* dhcp1 Blocked after an Unblocked; dns2 Blocked then Unblocked;
 	 * old3 Blocked but unmanaged; esc4 Blocked, a name with a terminal
 	 * escape in it */
-	sqlite(db, "INSERT INTO servers(id, name, manageability) VALUES"
-		   " (1, 'dhcp1.corp.example.test', 'managed'),"
-		   " (2, 'dns2.corp.example.test', 'managed'),"
-		   " (3, 'old3.corp.example.test', 'unmanaged'),"
-		   " (4, 'esc4' || char(27) || '[2J.corp.example.test',"
-		   " 'managed');");
-	sqlite(db, CHECK("1", "1", "Unblocked"));
-	sqlite(db, CHECK("1", "2", "Blocked"));
-	sqlite(db, CHECK("2", "1", "Blocked"));
-	sqlite(db, CHECK("2", "2", "Unblocked"));
-	sqlite(db, CHECK("3", "2", "Blocked"));
-	sqlite(db, CHECK("4", "2", "Blocked"));
+	free(sqlite_query(db,
+			  "INSERT INTO servers(id, name, manageability) VALUES"
+			  " (1, 'dhcp1.corp.example.test', 'managed'),"
+			  " (2, 'dns2.corp.example.test', 'managed'),"
+			  " (3, 'old3.corp.example.test', 'unmanaged'),"
+			  " (4, 'esc4' || char(27) || '[2J.corp.example.test',"
+			  " 'managed');"));
+	free(sqlite_query(db, CHECK("1", "1", "Unblocked")));
+	free(sqlite_query(db, CHECK("1", "2", "Blocked")));
+	free(sqlite_query(db, CHECK("2", "1", "Blocked")));
+	free(sqlite_query(db, CHECK("2", "2", "Unblocked")));
+	free(sqlite_query(db, CHECK("3", "2", "Blocked")));
+	free(sqlite_query(db, CHECK("4", "2", "Blocked")));
 
 	r = status(db, "text");
 	assert_non_null(strstr(r.out,

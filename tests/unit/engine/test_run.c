@@ -24,22 +24,6 @@ struct fx {
 	int fail_prepare, fail_apply;
 };
 
-static char *sqlite_query(const char *path, const char *sql)
-{
-	char *const argv[] = {"/usr/bin/sqlite3", (char *)path, (char *)sql,
-			      NULL};
-	struct run_result r;
-	char *out;
-
-	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
-	assert_int_equal(r.status, 0);
-	out = xstrdup(r.out);
-	run_result_free(&r);
-	if (out[0] && out[strlen(out) - 1] == '\n')
-		out[strlen(out) - 1] = '\0';
-	return out;
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));

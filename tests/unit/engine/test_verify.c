@@ -21,17 +21,6 @@ struct fx {
 	struct ipam_desired *d;
 };
 
-static void sql(const char *path, const char *text)
-{
-	char *const argv[] = {"/usr/bin/sqlite3", (char *)path, (char *)text,
-			      NULL};
-	struct run_result r;
-
-	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
-	assert_int_equal(r.status, 0);
-	run_result_free(&r);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -44,12 +33,14 @@ static int setup(void **state)
 	assert_non_null(f->d);
 	assert_int_equal(ipam_db_open(&f->db, f->path, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(f->db, NULL, NULL), 0);
-	sql(f->path, "INSERT INTO servers (name, roles, manageability, status) "
-		     "VALUES ('dc1.corp.example.test', 'dc,dns', "
-		     "'unspecified', 'unchanged'), "
-		     "('old.corp.example.test', 'dns', 'managed', 'gone'), "
-		     "('dhcp9.corp.example.test', 'dhcp', 'unmanaged', "
-		     "'unchanged')");
+	free(sqlite_query(
+		f->path,
+		"INSERT INTO servers (name, roles, manageability, status) "
+		"VALUES ('dc1.corp.example.test', 'dc,dns', "
+		"'unspecified', 'unchanged'), "
+		"('old.corp.example.test', 'dns', 'managed', 'gone'), "
+		"('dhcp9.corp.example.test', 'dhcp', 'unmanaged', "
+		"'unchanged')"));
 	*state = f;
 	return 0;
 }
@@ -122,8 +113,9 @@ static void test_refusals(void **state)
 	assert_non_null(strstr(ipam_error_last(), "unmanaged"));
 	ipam_verify_release(&v);
 	/* a managed server to probe and no identity: said, nothing run */
-	sql(f->path, "UPDATE servers SET manageability = 'managed' "
-		     "WHERE name = 'dc1.corp.example.test'");
+	free(sqlite_query(f->path,
+			  "UPDATE servers SET manageability = 'managed' "
+			  "WHERE name = 'dc1.corp.example.test'"));
 	o.server = NULL;
 	assert_int_equal(ipam_verify_run(&v, f->d, f->db, &o), IPAM_EINVAL);
 	assert_non_null(strstr(ipam_error_last(), "identity.keytab"));
