@@ -281,14 +281,26 @@ static int store_server(struct ipam_db *db, long long run_id,
 	}
 	if (u->purge) {
 		/* Unmanaged: IPAM keeps no collected data for it. */
-		err = ipam_db_sql_prepare(
-			db, &st,
-			"DELETE FROM access_status WHERE server_id = ?1");
-		if (err)
-			goto out;
-		sqlite3_bind_int64(st, 1, id);
-		err = ipam_db_sql_step_done(db, st,
-					    "cannot purge collected data in");
+		static const char *const purge[] = {
+			"DELETE FROM access_status WHERE server_id = ?1",
+			"DELETE FROM collect_server_status WHERE server_id = "
+			"?1",
+			"DELETE FROM dhcp_audit_files WHERE server_id = ?1",
+			"DELETE FROM dhcp_events WHERE server_id = ?1",
+			"DELETE FROM dns_zones WHERE server_id = ?1",
+			"DELETE FROM availability WHERE server_id = ?1",
+			"DELETE FROM availability_history WHERE server_id = ?1",
+		};
+
+		for (size_t k = 0; !err && k < sizeof(purge) / sizeof(*purge);
+		     k++) {
+			err = ipam_db_sql_prepare(db, &st, purge[k]);
+			if (err)
+				goto out;
+			sqlite3_bind_int64(st, 1, id);
+			err = ipam_db_sql_step_done(
+				db, st, "cannot purge collected data in");
+		}
 	}
 out:
 	strbuf_release(&roles);

@@ -166,6 +166,160 @@ static const char *const migrations[] = {
 	 * checked it: the principal or user id, and the key */
 	"ALTER TABLE runs ADD COLUMN git_signer TEXT;"
 	"ALTER TABLE runs ADD COLUMN git_signer_key TEXT;",
+
+	/* 6: what the collection tasks gather from managed servers.  Every
+	 * row hangs off the managed server it was collected from, so that
+	 * turning the server unmanaged purges it (db_inventory.c). */
+	"CREATE TABLE collect_tasks ("
+	"  task TEXT PRIMARY KEY,"
+	"  last_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  last_started_at TEXT,"
+	"  last_ended_at TEXT,"
+	"  last_outcome TEXT CHECK (last_outcome IN"
+	"    ('succeeded','partial','failed')),"
+	"  last_summary TEXT) WITHOUT ROWID;"
+	"CREATE TABLE collect_server_status ("
+	"  task TEXT NOT NULL,"
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  at TEXT NOT NULL,"
+	"  ok INTEGER NOT NULL CHECK (ok IN (0,1)),"
+	"  detail TEXT,"
+	"  PRIMARY KEY (task, server_id)) WITHOUT ROWID;"
+	/* Where the audit task stopped in each log file: the bytes and lines
+	 * imported, the head that tells the same file from one the server
+	 * overwrote, the column header the rest of the file is read with. */
+	"CREATE TABLE dhcp_audit_files ("
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  offset INTEGER NOT NULL,"
+	"  line INTEGER NOT NULL,"
+	"  head_len INTEGER NOT NULL,"
+	"  head_sha256 TEXT NOT NULL,"
+	"  generation INTEGER NOT NULL DEFAULT 1,"
+	"  columns TEXT,"
+	"  size INTEGER,"
+	"  read_at TEXT NOT NULL,"
+	"  PRIMARY KEY (server_id, name)) WITHOUT ROWID;"
+	/* One audit-log line: at is UTC (seconds since the epoch), local_time
+	 * the server's clock as written (ISO 8601, no zone); ip, host_key
+	 * (lower case, no trailing dot) and client_id (lower-case hex, no
+	 * separators) are what tracking searches. */
+	"CREATE TABLE dhcp_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  at INTEGER NOT NULL,"
+	"  local_time TEXT NOT NULL,"
+	"  family INTEGER NOT NULL CHECK (family IN (4,6)),"
+	"  event_id INTEGER NOT NULL,"
+	"  description TEXT,"
+	"  ip TEXT,"
+	"  host TEXT,"
+	"  host_key TEXT,"
+	"  client_id TEXT,"
+	"  user_name TEXT,"
+	"  transaction_id TEXT,"
+	"  qresult TEXT,"
+	"  probation_time TEXT,"
+	"  correlation_id TEXT,"
+	"  dhcid TEXT,"
+	"  vendor_class_hex TEXT,"
+	"  vendor_class_ascii TEXT,"
+	"  user_class_hex TEXT,"
+	"  user_class_ascii TEXT,"
+	"  relay_agent TEXT,"
+	"  dns_reg_error TEXT,"
+	"  error_code TEXT,"
+	"  subnet_prefix TEXT,"
+	"  file TEXT NOT NULL,"
+	"  generation INTEGER NOT NULL,"
+	"  line INTEGER NOT NULL);"
+	"CREATE INDEX dhcp_events_by_ip ON dhcp_events(ip, at);"
+	"CREATE INDEX dhcp_events_by_client ON dhcp_events(client_id, at);"
+	"CREATE INDEX dhcp_events_by_host ON dhcp_events(host_key, at);"
+	"CREATE INDEX dhcp_events_by_at ON dhcp_events(at);"
+	"CREATE INDEX dhcp_events_by_server ON dhcp_events(server_id);",
+
+	/* 7: the zones and records the dns task reads.
+	 * The AD-integrated zones, read through a managed DNS server's
+	 * domain: partition 'domain' (DomainDnsZones), 'forest'
+	 * (ForestDnsZones) or 'legacy' (CN=MicrosoftDNS,CN=System). */
+	"CREATE TABLE dns_zones ("
+	"  id INTEGER PRIMARY KEY,"
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  domain TEXT NOT NULL COLLATE NOCASE,"
+	"  name TEXT NOT NULL COLLATE NOCASE,"
+	"  partition TEXT NOT NULL CHECK (partition IN"
+	"    ('domain','forest','legacy')),"
+	"  dn TEXT NOT NULL,"
+	"  reverse INTEGER NOT NULL DEFAULT 0 CHECK (reverse IN (0,1)),"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  collected_at TEXT NOT NULL,"
+	"  record_count INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (domain, partition, name));"
+	/* One record: name relative to the zone ('@' the apex), type the
+	 * DNS type number, data its presentation form (unknown types:
+	 * RFC 3597's \# LEN HEX). */
+	"CREATE TABLE dns_records ("
+	"  zone_id INTEGER NOT NULL REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL COLLATE NOCASE,"
+	"  type INTEGER NOT NULL,"
+	"  data TEXT NOT NULL,"
+	"  ttl INTEGER NOT NULL,"
+	"  aging INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (zone_id, name, type, data)) WITHOUT ROWID;"
+	"CREATE TABLE dns_record_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  zone_id INTEGER NOT NULL REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  at TEXT NOT NULL,"
+	"  change TEXT NOT NULL CHECK (change IN "
+	"('added','removed','changed')),"
+	"  name TEXT NOT NULL,"
+	"  type INTEGER NOT NULL,"
+	"  old_data TEXT,"
+	"  new_data TEXT,"
+	"  old_ttl INTEGER,"
+	"  new_ttl INTEGER);"
+	"CREATE INDEX dns_record_history_by_zone"
+	"  ON dns_record_history(zone_id, at);"
+	"CREATE INDEX dns_record_history_by_at ON dns_record_history(at);",
+
+	/* 8: what the zones and availability tasks measure.
+	 * Zone monitoring: servers is a JSON list of what each hosting server
+	 * answered ({server, answered, authoritative, serial, reason}). */
+	"CREATE TABLE zone_status ("
+	"  zone_id INTEGER PRIMARY KEY REFERENCES dns_zones(id)"
+	"    ON DELETE CASCADE,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  checked_at TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('OK','Warning','Critical')),"
+	"  reason TEXT,"
+	"  servers TEXT);"
+	/* Service availability: the state now and since when, and each
+	 * change of state. */
+	"CREATE TABLE availability ("
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  service TEXT NOT NULL CHECK (service IN ('dhcp','dns')),"
+	"  state TEXT NOT NULL CHECK (state IN ('up','down')),"
+	"  since TEXT NOT NULL,"
+	"  checked_at TEXT NOT NULL,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  rtt_ms INTEGER,"
+	"  reason TEXT,"
+	"  PRIMARY KEY (server_id, service)) WITHOUT ROWID;"
+	"CREATE TABLE availability_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  service TEXT NOT NULL,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  at TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  reason TEXT);"
+	"CREATE INDEX availability_history_by_server"
+	"  ON availability_history(server_id, service, at);"
+	"CREATE INDEX availability_history_by_at ON availability_history(at);",
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -185,6 +339,15 @@ static const struct {
 	{"applied_domains", 2},
 	{"applied_gpos", 2},
 	{"applied_filter", 2},
+	{"collect_tasks", 6},
+	{"dhcp_audit_files", 6},
+	{"dhcp_events", 6},
+	{"dns_zones", 7},
+	{"dns_records", 7},
+	{"dns_record_history", 7},
+	{"zone_status", 8},
+	{"availability", 8},
+	{"availability_history", 8},
 };
 
 int ipam_db_schema_version(struct ipam_db *db, int *version)

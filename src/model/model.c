@@ -370,8 +370,8 @@ const char *ipam_verify_mode_name(enum ipam_verify_mode m)
 }
 
 static const char *const event_names[IPAM_EVENT_NR] = {
-	"drift",   "applied",	     "apply_failed",
-	"refused", "source_invalid", "access_changed",
+	"drift",	  "applied",	    "apply_failed",	 "refused",
+	"source_invalid", "access_changed", "collection_failed",
 };
 
 const char *ipam_event_name(enum ipam_event e)
@@ -387,6 +387,38 @@ int ipam_event_parse(const char *s, enum ipam_event *out)
 			return 0;
 		}
 	return -1;
+}
+
+static const struct {
+	const char *name;
+	long long interval;
+} tasks[IPAM_TASK_NR] = {
+	[IPAM_TASK_DISCOVERY] = {"discovery", 3600},
+	[IPAM_TASK_ACCESS] = {"access", 3600},
+	[IPAM_TASK_AVAILABILITY] = {"availability", 900},
+	[IPAM_TASK_ZONES] = {"zones", 1800},
+	[IPAM_TASK_DNS] = {"dns", 6 * 3600},
+	[IPAM_TASK_AUDIT] = {"audit", 3600},
+};
+
+const char *ipam_task_name(enum ipam_task t)
+{
+	return t < IPAM_TASK_NR ? tasks[t].name : "?";
+}
+
+int ipam_task_parse(const char *s, enum ipam_task *out)
+{
+	for (int i = 0; i < IPAM_TASK_NR; i++)
+		if (!strcmp(s, tasks[i].name)) {
+			*out = (enum ipam_task)i;
+			return 0;
+		}
+	return -1;
+}
+
+long long ipam_task_default_interval(enum ipam_task t)
+{
+	return t < IPAM_TASK_NR ? tasks[t].interval : 0;
 }
 
 static void source_release(struct ipam_source_cfg *c)
@@ -426,12 +458,14 @@ void ipam_desired_free(struct ipam_desired *d)
 		free(d->domains[i].name);
 		ipam_connection_release(&d->domains[i].conn);
 		ipam_connection_release(&d->domains[i].effective);
+		str_release(&d->domains[i].time_zone);
 	}
 	free(d->domains);
 	for (i = 0; i < d->nr_servers; i++) {
 		free(d->servers[i].name);
 		str_release(&d->servers[i].owner);
 		str_release(&d->servers[i].description);
+		str_release(&d->servers[i].time_zone);
 	}
 	free(d->servers);
 	for (i = 0; i < d->nr_delegated; i++)

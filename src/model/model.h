@@ -5,7 +5,7 @@
  *
  * Prefixes: ipam_desired_, ipam_connection_, ipam_role_, ipam_roles_,
  *   ipam_manageability_, ipam_method_, ipam_auth_, ipam_event_,
- *   ipam_verify_, ipam_identity_
+ *   ipam_verify_, ipam_identity_, ipam_task_, ipam_collection_
  *   (one per type the desired model defines).
  *
  * Layer model/ (this header is its centre): the desired state, the
@@ -80,6 +80,9 @@ struct ipam_domain {
 	struct ipam_pos remove_pos;
 	struct ipam_connection conn;	  /* as written under the domain */
 	struct ipam_connection effective; /* global merged with the above */
+	/* timeZone: the IANA name its servers' audit logs are written in
+	 * (NULL: UTC). */
+	struct ipam_str time_zone;
 };
 
 struct ipam_server {
@@ -93,6 +96,9 @@ struct ipam_server {
 	struct ipam_pos manageability_pos;
 	struct ipam_str owner;
 	struct ipam_str description;
+	/* timeZone: the IANA name (Europe/Berlin) of the local time its DHCP
+	 * audit log is written in; NULL: its domain's, else UTC. */
+	struct ipam_str time_zone;
 	const struct ipam_domain *domain; /* discovery domain it is under */
 };
 
@@ -145,6 +151,39 @@ struct ipam_identity_cfg {
 #define IPAM_IDENTITY_TIMEOUT	  10
 #define IPAM_IDENTITY_CONCURRENCY 8
 
+/*
+ * IPAM's scheduled tasks (collection.intervals): discovery and access
+ * (ServerDiscovery), availability (ServerAvailability), zones
+ * (ServiceMonitoring), dns (ServerConfiguration: the zones and records)
+ * and audit (Audit: the DHCP audit logs, IP address tracking).
+ */
+enum ipam_task {
+	IPAM_TASK_DISCOVERY,
+	IPAM_TASK_ACCESS,
+	IPAM_TASK_AVAILABILITY,
+	IPAM_TASK_ZONES,
+	IPAM_TASK_DNS,
+	IPAM_TASK_AUDIT,
+	IPAM_TASK_NR,
+};
+
+/* "discovery", "access", "availability", "zones", "dns", "audit". */
+const char *ipam_task_name(enum ipam_task t);
+int ipam_task_parse(const char *s, enum ipam_task *out);
+/* The default interval of t, in seconds. */
+long long ipam_task_default_interval(enum ipam_task t);
+
+/* collection: how often each task runs, how long history is kept. */
+struct ipam_collection_cfg {
+	long long interval[IPAM_TASK_NR]; /* seconds; 0 = the default */
+	struct ipam_pos interval_pos[IPAM_TASK_NR];
+	int retain_days; /* 0 = IPAM_COLLECTION_RETAIN_DAYS */
+	struct ipam_pos retain_days_pos;
+	struct ipam_pos pos; /* the mapping; line 0 = absent */
+};
+
+#define IPAM_COLLECTION_RETAIN_DAYS 365
+
 /* Events a webhook can ask for (bit 1 << event). */
 enum ipam_event {
 	IPAM_EVENT_DRIFT,
@@ -153,6 +192,7 @@ enum ipam_event {
 	IPAM_EVENT_REFUSED,
 	IPAM_EVENT_SOURCE_INVALID,
 	IPAM_EVENT_ACCESS_CHANGED, /* a managed server Unblocked <-> Blocked */
+	IPAM_EVENT_COLLECTION_FAILED, /* a collection task failed somewhere */
 	IPAM_EVENT_NR,
 };
 
@@ -202,6 +242,7 @@ struct ipam_desired {
 	struct ipam_notify_cfg *notify;
 	size_t nr_notify, alloc_notify;
 	struct ipam_identity_cfg identity;
+	struct ipam_collection_cfg collection;
 };
 
 #define IPAM_DEFAULT_MAX_REMOVALS 10

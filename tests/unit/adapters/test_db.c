@@ -63,6 +63,14 @@ static struct ipam_desired *desired(const char *method_and_prefix)
 	"WHERE type='table' ORDER BY name)"
 
 /* The tables of schema version 1, as migration 1 alone makes them. */
+/* What migrations 6 to 8 made, dropped to go back to version 5. */
+#define DROP_V6_TO_V8                                                          \
+	"DROP TABLE availability_history; DROP TABLE availability;"            \
+	"DROP TABLE zone_status; DROP TABLE dns_record_history;"               \
+	"DROP TABLE dns_records; DROP TABLE dns_zones;"                        \
+	"DROP TABLE dhcp_events; DROP TABLE dhcp_audit_files;"                 \
+	"DROP TABLE collect_server_status; DROP TABLE collect_tasks;"
+
 #define V1_TABLES                                                              \
 	"access_status,actions,domains,runs,schema_migrations,"                \
 	"server_addresses,server_history,servers,settings"
@@ -154,14 +162,17 @@ static void test_migrations_from_zero(void **state)
 	free(s);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8");
 	free(s);
 	s = sqlite_query(f->path, TABLES_SQL);
 	assert_string_equal(s, "access_status,actions,applied_domains,"
-			       "applied_filter,applied_gpos,domains,"
-			       "reconcile_lock,runs,schema_migrations,"
-			       "server_addresses,server_history,servers,"
-			       "settings");
+			       "applied_filter,applied_gpos,availability,"
+			       "availability_history,collect_server_status,"
+			       "collect_tasks,dhcp_audit_files,dhcp_events,"
+			       "dns_record_history,dns_records,dns_zones,"
+			       "domains,reconcile_lock,runs,"
+			       "schema_migrations,server_addresses,"
+			       "server_history,servers,settings,zone_status");
 	free(s);
 }
 
@@ -1078,17 +1089,18 @@ static void test_migrate_from_version_1(void **state)
 	 * so dropping them gives what migration 1 alone made. */
 	store_round(db, d, "10.0.0.1", &run);
 	ipam_db_close(db);
-	s = sqlite_query(f->path, "ALTER TABLE runs DROP COLUMN git_author;"
-				  "ALTER TABLE runs DROP COLUMN git_subject;"
-				  "ALTER TABLE runs DROP COLUMN git_signer;"
-				  "ALTER TABLE runs DROP COLUMN git_signer_key;"
-				  "DROP TABLE applied_filter;"
-				  "DROP TABLE applied_gpos;"
-				  "DROP TABLE applied_domains;"
-				  "DROP TABLE reconcile_lock;"
-				  "DELETE FROM schema_migrations WHERE "
-				  "version > 1;"
-				  "PRAGMA user_version = 1;");
+	s = sqlite_query(f->path, DROP_V6_TO_V8
+			 "ALTER TABLE runs DROP COLUMN git_author;"
+			 "ALTER TABLE runs DROP COLUMN git_subject;"
+			 "ALTER TABLE runs DROP COLUMN git_signer;"
+			 "ALTER TABLE runs DROP COLUMN git_signer_key;"
+			 "DROP TABLE applied_filter;"
+			 "DROP TABLE applied_gpos;"
+			 "DROP TABLE applied_domains;"
+			 "DROP TABLE reconcile_lock;"
+			 "DELETE FROM schema_migrations WHERE "
+			 "version > 1;"
+			 "PRAGMA user_version = 1;");
 	free(s);
 	s = sqlite_query(f->path, TABLES_SQL);
 	assert_string_equal(s, V1_TABLES);
@@ -1108,14 +1120,14 @@ static void test_migrate_from_version_1(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 1);
-	assert_int_equal(to, 5);
+	assert_int_equal(to, 8);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8");
 	free(s);
 	assert_int_equal(ipam_db_counts(db, &c, &nr), 0);
-	assert_int_equal(nr, 10);
+	assert_int_equal(nr, 19);
 	assert_string_equal(c[7].table, "applied_domains");
 	free(c);
 
@@ -1156,7 +1168,7 @@ static void test_migrate_from_version_2(void **state)
 	assert_int_equal(ipam_db_run_set_source(db, run, "feedc0de", "dg"), 0);
 	assert_int_equal(ipam_db_run_end(db, run, "succeeded", "{}"), 0);
 	ipam_db_close(db);
-	s = sqlite_query(f->path,
+	s = sqlite_query(f->path, DROP_V6_TO_V8
 			 "ALTER TABLE runs DROP COLUMN git_author;"
 			 "ALTER TABLE runs DROP COLUMN git_subject;"
 			 "ALTER TABLE runs DROP COLUMN git_signer;"
@@ -1189,11 +1201,11 @@ static void test_migrate_from_version_2(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 2);
-	assert_int_equal(to, 5);
+	assert_int_equal(to, 8);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8");
 	free(s);
 	/* the old run is still there, without an author; new ones get it */
 	assert_int_equal(ipam_db_run_set_author(db, run, "Bo <bo@example.test>",

@@ -1,0 +1,95 @@
+/*
+ * The state database's side of the audit task and IP address tracking:
+ * where each audit-log file was read up to, the events imported (in
+ * batches, each committed together with the file's new position so that
+ * a crash or a failure never imports a line twice or loses one), the
+ * tracking search, and the pruning of old events.
+ *
+ * Prefixes: ipam_db_audit_, ipam_db_events_, ipam_db_track_
+ */
+#ifndef IPAM_DB_EVENTS_H
+#define IPAM_DB_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+#include "dhcplog.h"
+
+/* Where the import of one file of one server stopped. */
+struct ipam_db_audit_cursor {
+	long long offset;     /* bytes imported: the end of a complete line */
+	long long line;	      /* lines consumed (the next is line + 1) */
+	long long head_len;   /* bytes the head hash covers */
+	char head_sha256[65]; /* hex SHA-256 of the file's first head_len */
+	long long generation; /* 1, then +1 each time it was overwritten */
+	char *columns;	      /* the column line; NULL before it was seen */
+	long long size;	      /* the file's size when read */
+};
+
+/* The cursor of file on server: 0, or IPAM_ENOTFOUND when never read. */
+int ipam_db_audit_cursor_get(struct ipam_db *db, const char *server,
+			     const char *file,
+			     struct ipam_db_audit_cursor *out);
+void ipam_db_audit_cursor_release(struct ipam_db_audit_cursor *c);
+
+/* One event to store: the parsed line, its UTC time and its local time
+ * ("2026-11-02T08:01:15"). */
+struct ipam_db_event_in {
+	const struct ipam_dhcplog_event *e;
+	long long at;
+	const char *local_time;
+};
+
+struct ipam_db_events_batch;
+
+/*
+ * Start a batch for file of server (a transaction); IPAM_ENOTFOUND when
+ * the server is not in the inventory.
+ */
+int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
+			 const char *server, long long run_id, const char *file,
+			 long long generation);
+int ipam_db_events_add(struct ipam_db_events_batch *b,
+		       const struct ipam_db_event_in *ev);
+/* Store the cursor and commit everything added; the batch is freed. */
+int ipam_db_events_commit(struct ipam_db_events_batch *b,
+			  const struct ipam_db_audit_cursor *cursor);
+/* Roll back and free (NULL is fine). */
+void ipam_db_events_abort(struct ipam_db_events_batch *b);
+
+enum ipam_db_track_by {
+	IPAM_TRACK_IP,
+	IPAM_TRACK_CLIENT, /* MAC or DUID, normalized */
+	IPAM_TRACK_HOST,   /* host name, any case, trailing dot or not */
+};
+
+struct ipam_db_track_query {
+	enum ipam_db_track_by by;
+	const char *value;
+	long long from, to; /* UTC seconds, inclusive; to 0: no end */
+	size_t limit;	    /* 0: no limit */
+};
+
+/* One event found, newest first. */
+struct ipam_db_track_row {
+	long long at;
+	char *local_time, *server;
+	int family, event_id;
+	char *description, *ip, *client_id, *host, *user_name;
+	char *file;
+	long long line;
+};
+
+int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
+		  struct ipam_db_track_row **out, size_t *nr);
+void ipam_db_track_free(struct ipam_db_track_row *v, size_t nr);
+
+/*
+ * Delete events older than before (UTC seconds), at most batch rows per
+ * transaction, until none is left; *deleted counts them.
+ */
+int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
+			 long long *deleted);
+
+#endif
