@@ -3,7 +3,7 @@
  * where each audit-log file was read up to, the events imported (in
  * batches, each committed together with the file's new position so that
  * a crash or a failure never imports a line twice or loses one), the
- * tracking search, and the pruning of old events.
+ * tracking search.  Pruning old events is db_prune.h's.
  *
  * Prefixes: ipam_db_audit_, ipam_db_events_, ipam_db_track_
  */
@@ -84,12 +84,5 @@ struct ipam_db_track_row {
 int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 		  struct ipam_db_track_row **out, size_t *nr);
 void ipam_db_track_free(struct ipam_db_track_row *v, size_t nr);
-
-/*
- * Delete events older than before (UTC seconds), at most batch rows per
- * transaction, until none is left; *deleted counts them.
- */
-int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
-			 long long *deleted);
 
 #endif

@@ -27,6 +27,7 @@
 
 struct ipam_db;
 struct ipam_probe_identity;
+struct ipam_run_hooks;
 
 /* What one server gave the task. */
 struct ipam_collect_server {
@@ -108,6 +109,20 @@ int ipam_collect_zones(struct ipam_collect_result *out,
 		       const struct ipam_collect_ctx *c);
 int ipam_collect_availability(struct ipam_collect_result *out,
 			      const struct ipam_collect_ctx *c);
+
+/*
+ * Run collection task t (availability, zones, dns or audit) as a run of
+ * its own, "collect <task>" in the history: opens the identity when the
+ * task reads as it, runs the task, stores each server's outcome
+ * (collect_server_status) and the task's last run (collect_tasks), ends
+ * the run with the summary, and tells hooks collection_failed when the
+ * task or a server failed.  Returns the task's error; out holds what was
+ * done either way.  Discovery and access are not run here: IPAM_EINVAL.
+ */
+int ipam_collect_run_task(struct ipam_collect_result *out, enum ipam_task t,
+			  const struct ipam_desired *d, struct ipam_db *db,
+			  const struct ipam_collect_opts *o,
+			  const struct ipam_run_hooks *hooks);
 
 /* Result building (collect.c). */
 void ipam_collect_server_add(struct ipam_collect_result *r, const char *name,
