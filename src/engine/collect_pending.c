@@ -22,13 +22,6 @@ int ipam_collect_audit(struct ipam_collect_result *out,
 	return pending(out, IPAM_TASK_AUDIT);
 }
 
-int ipam_collect_dns(struct ipam_collect_result *out,
-		     const struct ipam_collect_ctx *c)
-{
-	(void)c;
-	return pending(out, IPAM_TASK_DNS);
-}
-
 int ipam_collect_zones(struct ipam_collect_result *out,
 		       const struct ipam_collect_ctx *c)
 {
