@@ -276,6 +276,99 @@ static void test_views_and_retain(void **state)
 	strbuf_release(&sb);
 }
 
+/* ipamctl dns zones|records|history -o json on what was stored: each
+ * validates against schemas/dns.schema.json (python3-jsonschema), and the
+ * text views say the same. */
+static void schema_ok(struct fx *f, const char *json)
+{
+	static const char script[] =
+		"import json, sys, jsonschema\n"
+		"s = json.load(open(sys.argv[1]))\n"
+		"jsonschema.Draft202012Validator.check_schema(s)\n"
+		"jsonschema.Draft202012Validator(s).validate("
+		"json.load(open(sys.argv[2])))\n";
+	char *path = xasprintf("%s/out.json", f->dir);
+	char *schema =
+		xasprintf("%s/../../schemas/dns.schema.json", fixtures_dir());
+	char *argv[] = {
+		"/usr/bin/python3", "-c", (char *)script, schema, path, NULL};
+	struct run_result rr;
+
+	assert_int_equal(write_file(path, json), 0);
+	assert_int_equal(run_cmd(&rr, NULL, NULL, argv), 0);
+	if (rr.status != 0)
+		fail_msg("fails schemas/dns.schema.json:\n%s\n%s", rr.err,
+			 json);
+	run_result_free(&rr);
+	free(schema);
+	free(path);
+}
+
+static char *ipamctl(struct fx *f, int want, const char *a, const char *b,
+		     const char *c, const char *d)
+{
+	char *db = xasprintf("sqlite:%s", f->path);
+	char *argv[] = {(char *)ipamctl_path(), "--db", db, "dns", (char *)a,
+			(char *)b, (char *)c, (char *)d, NULL};
+	struct run_result rr;
+	char *out;
+
+	assert_int_equal(run_cmd(&rr, NULL, NULL, argv), 0);
+	if (rr.status != want)
+		fail_msg("ipamctl dns %s %s: exit %d\n%s%s", a, b ? b : "",
+			 rr.status, rr.out, rr.err);
+	out = want ? xasprintf("%s", rr.err) : xasprintf("%s", rr.out);
+	run_result_free(&rr);
+	free(db);
+	return out;
+}
+
+static void test_cli_views(void **state)
+{
+	struct fx *f = *state;
+	const struct ipam_db_dns_record r[] = {
+		SOA("1"),
+		{"@", 2, "dc1.corp.example.test.", 900, 0},
+		{"txt", 16, "\"a\\\"b\" \"c\"", 600, 0},
+		{"x", 99, "\\# 2 0A0B", 900, 3800000},
+	};
+	const struct ipam_db_dns_record r2[] = {SOA("2"), r[1], r[2]};
+	struct ipam_db_dns_changes c;
+	char *out;
+
+	store(f, r, 4, 0, &c);
+	store(f, r2, 3, 0, &c);
+	out = ipamctl(f, 0, "zones", "-o", "json", NULL);
+	schema_ok(f, out);
+	assert_non_null(strstr(out, "\"status\": \"Not checked\""));
+	assert_non_null(strstr(out, "\"servers\": [\n        "
+				    "\"dc1.corp.example.test\""));
+	free(out);
+	out = ipamctl(f, 0, "records", "--zone=corp.example.test", "-o",
+		      "json");
+	schema_ok(f, out);
+	free(out);
+	out = ipamctl(f, 0, "history", "--zone=corp.example.test", "-o",
+		      "json");
+	schema_ok(f, out);
+	assert_non_null(strstr(out, "\"type\": \"TYPE99\""));
+	free(out);
+	out = ipamctl(f, 0, "records", "--zone=corp.example.test",
+		      "--type=txt", NULL);
+	assert_string_equal(out, "NAME                             TYPE       "
+				 "TTL  DATA\n"
+				 "txt                              TXT        "
+				 "600  \"a\\\"b\" \"c\"\n");
+	free(out);
+	out = ipamctl(f, 1, "records", "--zone=nope.test", NULL, NULL);
+	assert_non_null(strstr(out, "zone 'nope.test' has not been "
+				    "collected"));
+	free(out);
+	out = ipamctl(f, 1, "records", NULL, NULL, NULL);
+	assert_non_null(strstr(out, "needs --zone"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +377,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_server, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_views_and_retain, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cli_views, setup,
 						teardown),
 	};
 
