@@ -72,11 +72,10 @@ static const char hist_added[] =
 		  "NULL, n.data, NULL, n.ttl FROM temp.dns_new n "
 		  "WHERE NOT " IN_OLD("n") " AND NOT " IN_CHG("n");
 
-static const char hist_removed[] =
-	HIST_COLS "SELECT ?1, ?2, " NOW_SQL ", 'removed', r.name, r.type, "
-		  "r.data, NULL, r.ttl, NULL FROM dns_records r "
-		  "WHERE r.zone_id = ?1 AND NOT " IN_NEW(
-			  "r") " AND NOT " IN_CHG("r");
+static const char hist_removed[] = HIST_COLS
+	"SELECT ?1, ?2, " NOW_SQL ", 'removed', r.name, r.type, "
+	"r.data, NULL, r.ttl, NULL FROM dns_records r "
+	"WHERE r.zone_id = ?1 AND NOT " IN_NEW("r") " AND NOT " IN_CHG("r");
 
 static const char apply_delete[] =
 	"DELETE FROM dns_records WHERE zone_id = ?1 AND NOT " IN_NEW(
@@ -131,7 +130,8 @@ static int zone_row(struct ipam_db *db, const struct ipam_db_dns_zone *z,
 	server = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ipam_db_sql_error(db, IPAM_EDB, "cannot read servers in");
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read servers in");
 	if (!server)
 		return ipam_error_set(IPAM_ENOTFOUND,
 				      "server '%s' is not in the inventory",
@@ -464,9 +464,8 @@ static const char *col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-int ipam_db_dns_records(struct ipam_db *db, const char *zone,
-			const char *name, unsigned type,
-			ipam_db_dns_record_fn fn, void *ctx)
+int ipam_db_dns_records(struct ipam_db *db, const char *zone, const char *name,
+			unsigned type, ipam_db_dns_record_fn fn, void *ctx)
 {
 	struct strbuf rel = STRBUF_INIT;
 	sqlite3_stmt *st;

@@ -92,7 +92,7 @@ struct ipam_db_dns_history_row {
 	const char *zone, *at, *change, *name;
 	const char *old_data, *new_data; /* NULL when none */
 	unsigned type;
-	long long run_id; /* 0: none */
+	long long run_id;	    /* 0: none */
 	long long old_ttl, new_ttl; /* -1: none */
 };
 
@@ -107,9 +107,8 @@ typedef int (*ipam_db_dns_history_fn)(void *ctx,
  * apex) and type (0: all), by name, type and data.  IPAM_ENOTFOUND when
  * no zone of that name is stored.
  */
-int ipam_db_dns_records(struct ipam_db *db, const char *zone,
-			const char *name, unsigned type,
-			ipam_db_dns_record_fn fn, void *ctx);
+int ipam_db_dns_records(struct ipam_db *db, const char *zone, const char *name,
+			unsigned type, ipam_db_dns_record_fn fn, void *ctx);
 
 /* The history of zone, newest first, at most limit rows (0: all);
  * IPAM_ENOTFOUND when no zone of that name is stored. */

@@ -122,9 +122,9 @@ static int dns_check(struct cli *cli, void *opts, int argc, char **argv)
 	const struct dns_opts *o = opts;
 	bool zones;
 
-	if (argc != 1 || (strcmp(argv[0], "zones") &&
-			  strcmp(argv[0], "records") &&
-			  strcmp(argv[0], "history")))
+	if (argc != 1 ||
+	    (strcmp(argv[0], "zones") && strcmp(argv[0], "records") &&
+	     strcmp(argv[0], "history")))
 		return cli_usage_error(cli->cmd,
 				       "dns wants one of zones, records, "
 				       "history");
@@ -317,9 +317,9 @@ static int on_change(void *ctx, const struct ipam_db_dns_history_row *h)
 		ipam_node_set(m, "newData", str_or_null(h->new_data));
 		ipam_node_set(m, "oldTtl", ttl_or_null(h->old_ttl));
 		ipam_node_set(m, "newTtl", ttl_or_null(h->new_ttl));
-		ipam_node_set(m, "run", h->run_id ? ipam_node_int(h->run_id)
-						  : ipam_node_new(
-							    IPAM_NODE_NULL));
+		ipam_node_set(m, "run",
+			      h->run_id ? ipam_node_int(h->run_id)
+					: ipam_node_new(IPAM_NODE_NULL));
 		ipam_node_push(l->seq, m);
 	} else if (!strcmp(h->change, "changed")) {
 		cli_printf("%-20s %-8s %-24s %-6s %s (ttl %lld) -> %s "
@@ -339,8 +339,8 @@ static int on_change(void *ctx, const struct ipam_db_dns_history_row *h)
 
 static int listing(struct cli *cli, const struct dns_opts *o, bool history)
 {
-	struct listing l = {.cli = cli, .type = STRBUF_INIT,
-			    .history = history};
+	struct listing l = {
+		.cli = cli, .type = STRBUF_INIT, .history = history};
 	struct ipam_node *m = NULL;
 	int rc;
 

@@ -286,9 +286,8 @@ static int read_domain(struct domain_read *d)
 	int rc = 0;
 
 	ipam_ldapconn_domain_dn(&dn, d->domain);
-	for (size_t p = 0; p < sizeof(partitions) / sizeof(partitions[0]) &&
-			   !rc;
-	     p++) {
+	for (size_t p = 0;
+	     p < sizeof(partitions) / sizeof(partitions[0]) && !rc; p++) {
 		strbuf_reset(&base);
 		strbuf_addstr(&base, partitions[p].head);
 		strbuf_addstr(&base,
@@ -305,8 +304,8 @@ static int connect_as_identity(struct ipam_ldapconn **l,
 			       const struct ipam_collect_target *t)
 {
 	struct strbuf uri = STRBUF_INIT;
-	const struct ipam_domain *dom = ipam_desired_find_domain(c->d,
-								 t->domain);
+	const struct ipam_domain *dom =
+		ipam_desired_find_domain(c->d, t->domain);
 	struct ipam_ldapconn_opts lo = {
 		.domain = t->domain,
 		.auth = IPAM_AUTH_KERBEROS,
@@ -346,14 +345,14 @@ static void collect_domain(struct ipam_collect_result *out,
 	}
 	if (i == n || !why) {
 		for (size_t k = 0; k < n; k++)
-			ipam_collect_server_add(out, s[k]->name, false, "%s",
-						why && why[k]
-							? why[k]
-							: "out of memory");
+			ipam_collect_server_add(
+				out, s[k]->name, false, "%s",
+				why && why[k] ? why[k] : "out of memory");
 		goto out;
 	}
 	for (size_t k = 0; k < i; k++)
-		ipam_collect_warn(out, "%s: %s; the zones of %s were read "
+		ipam_collect_warn(out,
+				  "%s: %s; the zones of %s were read "
 				  "through %s",
 				  s[k]->name, why[k], d.domain, s[i]->name);
 	d.server = s[i]->name;
@@ -423,9 +422,8 @@ int ipam_collect_dns(struct ipam_collect_result *out,
 	}
 	qsort(v, n, sizeof(*v), by_domain_dc_name);
 	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && !strcasecmp(v[j]->domain,
-						      v[i]->domain);
-		     j++)
+		for (j = i + 1;
+		     j < n && !strcasecmp(v[j]->domain, v[i]->domain); j++)
 			;
 		collect_domain(out, c, v + i, j - i);
 	}

@@ -9,7 +9,7 @@
 #include "error.h"
 #include "banned.h"
 
-#define MAX_NAME 255 /* wire octets (RFC 1035 3.1) */
+#define MAX_NAME  255 /* wire octets (RFC 1035 3.1) */
 #define MAX_LABEL 63
 
 struct cursor {
@@ -232,8 +232,7 @@ static int decode_data(struct cursor *c, struct strbuf *out, unsigned type)
 	}
 }
 
-int ipam_dnsrecord_decode(struct ipam_dnsrecord *r, const void *buf,
-			  size_t len)
+int ipam_dnsrecord_decode(struct ipam_dnsrecord *r, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	struct cursor c = {0};
@@ -295,10 +294,10 @@ static const struct {
 	unsigned type;
 	const char *name;
 } types[] = {
-	{IPAM_DNSRECORD_A, "A"},     {IPAM_DNSRECORD_NS, "NS"},
+	{IPAM_DNSRECORD_A, "A"},	 {IPAM_DNSRECORD_NS, "NS"},
 	{IPAM_DNSRECORD_CNAME, "CNAME"}, {IPAM_DNSRECORD_SOA, "SOA"},
-	{IPAM_DNSRECORD_PTR, "PTR"}, {IPAM_DNSRECORD_MX, "MX"},
-	{IPAM_DNSRECORD_TXT, "TXT"}, {IPAM_DNSRECORD_AAAA, "AAAA"},
+	{IPAM_DNSRECORD_PTR, "PTR"},	 {IPAM_DNSRECORD_MX, "MX"},
+	{IPAM_DNSRECORD_TXT, "TXT"},	 {IPAM_DNSRECORD_AAAA, "AAAA"},
 	{IPAM_DNSRECORD_SRV, "SRV"},
 };
 

@@ -51,7 +51,10 @@ struct ipam_dnsrecord {
 	struct strbuf data; /* presentation form */
 };
 
-#define IPAM_DNSRECORD_INIT {.data = STRBUF_INIT}
+#define IPAM_DNSRECORD_INIT                                                    \
+	{                                                                      \
+		.data = STRBUF_INIT                                            \
+	}
 
 /*
  * Decode one dnsRecord value into r (its data replaced).  IPAM_EINVAL,

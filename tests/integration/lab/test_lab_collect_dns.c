@@ -232,8 +232,8 @@ static char *samba_record(const char *line)
  * children one level down; a child with children, or with no records
  * shown (a delegation's NS hides there), is asked for itself.
  */
-static void samba_walk(int f, const char *zone, const char *name,
-		       char ***set, size_t *nr)
+static void samba_walk(int f, const char *zone, const char *name, char ***set,
+		       size_t *nr)
 {
 	const char *args[] = {"query", zone, name, "ALL", NULL};
 	struct lab_run res;
@@ -262,10 +262,10 @@ static void samba_walk(int f, const char *zone, const char *name,
 			bool self = !strncmp(l, "Name=,", 6);
 
 			free(owner);
-			owner = self			? xasprintf("%s", name)
-				: !strcmp(name, "@") ? xasprintf("%s", child)
-						     : xasprintf("%s.%s", child,
-								 name);
+			owner = self ? xasprintf("%s", name)
+				: !strcmp(name, "@")
+					? xasprintf("%s", child)
+					: xasprintf("%s.%s", child, name);
 			if (!self && (kids || !recs))
 				labad_strv_push(&todo, &ntodo, owner);
 			continue;
@@ -364,8 +364,8 @@ static char **dig(int f, const char *zone, const char *name, const char *type)
 	char server[64], *fqdn = !strcmp(name, "@")
 					 ? xasprintf("%s.", zone)
 					 : xasprintf("%s.%s.", name, zone);
-	const char *argv[] = {"dig",	  "+noall",  "+answer", "+norecurse",
-			      server,	  fqdn,	     type,	NULL};
+	const char *argv[] = {"dig",  "+noall", "+answer", "+norecurse",
+			      server, fqdn,	type,	   NULL};
 	struct lab_run res;
 	char **lines, **v = labad_strv_new();
 	size_t n = 0;
@@ -379,8 +379,8 @@ static char **dig(int f, const char *zone, const char *name, const char *type)
 		int off = 0;
 
 		if (lines[i][0] == ';' ||
-		    sscanf(lines[i], "%511s %lld %15s %15s %n", owner, &ttl, cls,
-			   t, &off) != 4)
+		    sscanf(lines[i], "%511s %lld %15s %15s %n", owner, &ttl,
+			   cls, t, &off) != 4)
 			continue;
 		if (strcasecmp(owner, fqdn) || strcmp(t, type))
 			continue; /* a CNAME's target, say */
@@ -435,7 +435,8 @@ static void check_zone(int f, const char *zone)
 			labad_strv_push(&txt, &ntxt, ours[i]);
 		}
 	}
-	expect_same(txt, theirs, "ipamctl dns records and samba-tool dns query");
+	expect_same(txt, theirs,
+		    "ipamctl dns records and samba-tool dns query");
 	/* dig, for each name and type */
 	for (size_t i = 0; i < nr; i++) {
 		char name[256], type[16], key[300];
@@ -453,9 +454,11 @@ static void check_zone(int f, const char *zone)
 			char n2[256], t2[16];
 			int off = 0;
 
-			if (sscanf(ours[k], "%255s %15s %n", n2, t2, &off) == 2 &&
+			if (sscanf(ours[k], "%255s %15s %n", n2, t2, &off) ==
+				    2 &&
 			    !strcmp(n2, name) && !strcmp(t2, type))
-				labad_strv_push(&want, &nw, ours[k] + strlen(n2) + 1);
+				labad_strv_push(&want, &nw,
+						ours[k] + strlen(n2) + 1);
 		}
 		got = dig(f, zone, name, type);
 		expect_same(got, want, "ipamctl dns records and dig");
@@ -564,8 +567,7 @@ static void add_tombstone(void)
 		.env = env, .input = ldif, .input_len = sizeof(ldif) - 1};
 	struct lab_run res;
 
-	snprintf(ca, sizeof(ca), "LDAPTLS_CACERT=%s",
-		 lab_need_forest(1, "CA"));
+	snprintf(ca, sizeof(ca), "LDAPTLS_CACERT=%s", lab_need_forest(1, "CA"));
 	lab_must_succeed(argv, &o, &res);
 	lab_run_free(&res);
 }
@@ -619,10 +621,10 @@ static long long last_collect_run(void)
 
 static void test_2_history(void **state)
 {
-	const char *add[] = {"add", "corp.example.test", "fx-new", "A",
-			     "192.0.2.77", NULL};
-	const char *del[] = {"delete", "corp.example.test", "fx-mx", "MX",
-			     "mail.corp.example.test 10", NULL};
+	const char *add[] = {"add", "corp.example.test", "fx-new",
+			     "A",   "192.0.2.77",	 NULL};
+	const char *del[] = {"delete", "corp.example.test",	    "fx-mx",
+			     "MX",     "mail.corp.example.test 10", NULL};
 	struct ipam_node *n, *h;
 	size_t nr;
 	char **recs;
@@ -665,7 +667,7 @@ static void cleanup_lab(void)
 	const char *nodes[] = {"fx-tomb", "fx-new"};
 
 	for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++) {
-		const char *del[] = {"delete",	    "corp.example.test",
+		const char *del[] = {"delete",	  "corp.example.test",
 				     added[i][0], added[i][1],
 				     added[i][2], NULL};
 
@@ -690,8 +692,8 @@ static int setup(void **state)
 {
 	struct lab_run res;
 	const char *zone[] = {"zonecreate", REVERSE, NULL};
-	const char *ptr[] = {"add", REVERSE, "10", "PTR",
-			     "dhcp1.corp.example.test", NULL};
+	const char *ptr[] = {
+		"add", REVERSE, "10", "PTR", "dhcp1.corp.example.test", NULL};
 
 	(void)state;
 	keytab = lab_need_env("IPAM_LAB_IPAM_KEYTAB");

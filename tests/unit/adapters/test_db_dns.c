@@ -60,10 +60,13 @@ static const struct ipam_db_dns_zone corp = {
 };
 
 #define SOA(serial)                                                            \
-	{"@", 6,                                                               \
-	 "dc1.corp.example.test. hostmaster.corp.example.test. " serial        \
-	 " 900 600 86400 3600",                                                \
-	 3600, 0}
+	{                                                                      \
+		"@", 6,                                                        \
+			"dc1.corp.example.test. "                              \
+			"hostmaster.corp.example.test. " serial                \
+			" 900 600 86400 3600",                                 \
+			3600, 0                                                \
+	}
 
 static void store(struct fx *f, const struct ipam_db_dns_record *r, size_t n,
 		  long long run, struct ipam_db_dns_changes *c)
@@ -86,13 +89,13 @@ static void test_diff_to_history(void **state)
 		{"dc1", 1, "127.0.0.2", 900, 0}, /* twice: counts once */
 	};
 	const struct ipam_db_dns_record v2[] = {
-		SOA("2"),				     /* changed */
-		{"@", 2, "dc1.corp.example.test.", 900, 0},  /* same */
-		{"DC1", 1, "127.0.0.2", 1200, 0},	     /* TTL changed */
-		{"app", 1, "192.0.2.30", 900, 0},	     /* same */
-		{"app", 1, "192.0.2.32", 900, 0},	     /* .31 -> .32 */
+		SOA("2"),				      /* changed */
+		{"@", 2, "dc1.corp.example.test.", 900, 0},   /* same */
+		{"DC1", 1, "127.0.0.2", 1200, 0},	      /* TTL changed */
+		{"app", 1, "192.0.2.30", 900, 0},	      /* same */
+		{"app", 1, "192.0.2.32", 900, 0},	      /* .31 -> .32 */
 		{"www", 5, "dc1.corp.example.test.", 900, 0}, /* changed */
-		{"new", 16, "\"hello\"", 900, 3800000},	     /* added */
+		{"new", 16, "\"hello\"", 900, 3800000},	      /* added */
 	};
 	struct ipam_db_dns_changes c;
 	long long run;
@@ -115,7 +118,8 @@ static void test_diff_to_history(void **state)
 	out = sqlite_query(f->path,
 			   "SELECT change, name, type, ifnull(old_data, '-'), "
 			   "ifnull(new_data, '-'), ifnull(old_ttl, '-'), "
-			   "ifnull(new_ttl, '-'), run_id = " "(SELECT max(id) "
+			   "ifnull(new_ttl, '-'), run_id = "
+			   "(SELECT max(id) "
 			   "FROM runs) FROM dns_record_history "
 			   "ORDER BY change, name, type");
 	assert_string_equal(
@@ -131,9 +135,8 @@ static void test_diff_to_history(void **state)
 		     "removed|app|1|192.0.2.31|-|900|-|1\n"
 		     "removed|gone|1|192.0.2.9|-|900|-|1");
 	free(out);
-	out = sqlite_query(f->path,
-			   "SELECT name, type, data, ttl, aging FROM "
-			   "dns_records ORDER BY name, type, data");
+	out = sqlite_query(f->path, "SELECT name, type, data, ttl, aging FROM "
+				    "dns_records ORDER BY name, type, data");
 	assert_string_equal(out, "@|2|dc1.corp.example.test.|900|0\n"
 				 "@|6|dc1.corp.example.test. "
 				 "hostmaster.corp.example.test. 2 900 600 "
@@ -231,9 +234,8 @@ static void test_views_and_retain(void **state)
 	assert_string_equal(z[1].reason, "dns1 does not answer");
 	assert_string_equal(z[1].server, "dc1.corp.example.test");
 	ipam_db_dns_zones_free(z, nr);
-	assert_int_equal(ipam_db_dns_zones(f->db, "branch.example.test", &z,
-					   &nr),
-			 0);
+	assert_int_equal(
+		ipam_db_dns_zones(f->db, "branch.example.test", &z, &nr), 0);
 	assert_int_equal(nr, 0);
 	ipam_db_dns_zones_free(z, nr);
 
@@ -308,8 +310,15 @@ static char *ipamctl(struct fx *f, int want, const char *a, const char *b,
 		     const char *c, const char *d)
 {
 	char *db = xasprintf("sqlite:%s", f->path);
-	char *argv[] = {(char *)ipamctl_path(), "--db", db, "dns", (char *)a,
-			(char *)b, (char *)c, (char *)d, NULL};
+	char *argv[] = {(char *)ipamctl_path(),
+			"--db",
+			db,
+			"dns",
+			(char *)a,
+			(char *)b,
+			(char *)c,
+			(char *)d,
+			NULL};
 	struct run_result rr;
 	char *out;
 
@@ -353,8 +362,8 @@ static void test_cli_views(void **state)
 	schema_ok(f, out);
 	assert_non_null(strstr(out, "\"type\": \"TYPE99\""));
 	free(out);
-	out = ipamctl(f, 0, "records", "--zone=corp.example.test",
-		      "--type=txt", NULL);
+	out = ipamctl(f, 0, "records", "--zone=corp.example.test", "--type=txt",
+		      NULL);
 	assert_string_equal(out, "NAME                             TYPE       "
 				 "TTL  DATA\n"
 				 "txt                              TXT        "

@@ -68,14 +68,13 @@ static void test_recorded_types(void **state)
 	expect("ns", IPAM_DNSRECORD_NS, "dc1.corp.example.test.", 900, 1);
 	expect("a", IPAM_DNSRECORD_A, "127.0.0.2", 900, 1);
 	expect("aaaa", IPAM_DNSRECORD_AAAA, "2001:db8::1", 900, 5);
-	expect("cname", IPAM_DNSRECORD_CNAME, "dc1.corp.example.test.", 900,
-	       6);
+	expect("cname", IPAM_DNSRECORD_CNAME, "dc1.corp.example.test.", 900, 6);
 	expect("mx", IPAM_DNSRECORD_MX, "10 mail.corp.example.test.", 900, 3);
 	/* priority weight port target, as dig prints it */
 	expect("srv", IPAM_DNSRECORD_SRV, "10 20 389 dc1.corp.example.test.",
 	       900, 2);
-	expect("txt", IPAM_DNSRECORD_TXT, "\"hello world\" \"a\\\"b\" \"second\"",
-	       900, 4);
+	expect("txt", IPAM_DNSRECORD_TXT,
+	       "\"hello world\" \"a\\\"b\" \"second\"", 900, 4);
 	expect("ptr", IPAM_DNSRECORD_PTR, "dhcp1.corp.example.test.", 900, 2);
 }
 
@@ -133,9 +132,9 @@ static void test_type_names(void **state)
  * read past; a few breakages are named. */
 static void test_broken(void **state)
 {
-	static const char *const names[] = {"soa", "ns",  "a",	 "aaaa",
-					    "cname", "mx", "srv", "txt",
-					    "ptr",   "tombstone", "unknown"};
+	static const char *const names[] = {
+		"soa", "ns",  "a",   "aaaa",	  "cname",  "mx",
+		"srv", "txt", "ptr", "tombstone", "unknown"};
 	struct ipam_dnsrecord r = IPAM_DNSRECORD_INIT;
 	size_t len;
 	unsigned char *b;
@@ -190,9 +189,9 @@ static void test_broken(void **state)
 static void test_escapes(void **state)
 {
 	static const unsigned char v[] = {
-		9,    0,    5,	  0, 5,	  0xf0, 0,   0, 1, 0, 0, 0,
-		0,    0,    3,	  0x84, 0, 0,	  0,   0, 0, 0, 0, 0,
-		7,    1,    5,	  'a', '.', 0x07, '"', 0xe9, 0,
+		9, 0, 5, 0, 5,	  0xf0, 0,   0,	   1,	0,    0,
+		0, 0, 0, 3, 0x84, 0,	0,   0,	   0,	0,    0,
+		0, 0, 7, 1, 5,	  'a',	'.', 0x07, '"', 0xe9, 0,
 	};
 	struct ipam_dnsrecord r = IPAM_DNSRECORD_INIT;
 
