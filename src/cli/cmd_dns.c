@@ -10,7 +10,6 @@
 #include "db_dns.h"
 #include "dnsrecord.h"
 #include "error.h"
-#include "json.h"
 #include "log.h"
 #include "strbuf.h"
 #include "banned.h"
@@ -150,18 +149,6 @@ static struct ipam_node *str_or_null(const char *s)
 	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
 }
 
-static int emit(struct ipam_node *n)
-{
-	struct strbuf out = STRBUF_INIT;
-	int rc = ipam_json_write(&out, n, IPAM_JSON_PRETTY);
-
-	if (!rc)
-		fputs(out.buf, stdout);
-	strbuf_release(&out);
-	ipam_node_free(n);
-	return rc;
-}
-
 /* An NS target as a host name: without the root's dot. */
 static void host_of(struct strbuf *out, const char *ns)
 {
@@ -237,7 +224,8 @@ static int zones(struct cli *cli, const struct dns_opts *o)
 		for (size_t i = 0; i < nr; i++)
 			ipam_node_push(seq, zone_node(&v[i]));
 		ipam_node_set(m, "zones", seq);
-		rc = emit(m);
+		cli_print_json(m);
+		ipam_node_free(m);
 	} else {
 		zones_text(v, nr);
 	}
@@ -355,9 +343,8 @@ static int listing(struct cli *cli, const struct dns_opts *o, bool history)
 		     : ipam_db_dns_records(cli->db, o->zone, o->name, o->type,
 					   on_record, &l);
 	if (!rc && m)
-		rc = emit(m);
-	else
-		ipam_node_free(m);
+		cli_print_json(m);
+	ipam_node_free(m);
 	if (!rc)
 		header(&l);
 	strbuf_release(&l.type);
