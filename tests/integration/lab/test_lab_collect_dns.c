@@ -20,7 +20,10 @@
  *      next collect counts them, `dns history` shows the addition, the
  *      removal and the SOA's new serial, with the run that
  *      `ipamctl history` lists as "collect dns"; the tombstoned node is
- *      not a record.
+ *      not a record;
+ *  (3) collect through a managed DNS server that does not answer (dc2 of
+ *      corp, on TEST-NET): that server failed with the reason, exit 1,
+ *      and the zones collected before are all still there.
  * The records and the zone the test made are removed at the end.
  */
 #include <arpa/inet.h>
@@ -307,29 +310,77 @@ static struct ipam_node *ipamctl_json(const char *schema, const char *a,
 	return n;
 }
 
-static struct ipam_node *collect(void)
+static const struct ipam_node *task_of(const struct ipam_node *n);
+
+/* collect --task dns [--server server]: exit want, its JSON. */
+static struct ipam_node *collect_on(const char *server, int want)
 {
 	struct lab_run res;
 	struct ipam_node *n;
 
 	labad_run_ipamctl(&res, "collect", "--task", "dns", "-c", cfg, "-o",
-			  "json", NULL);
-	labad_expect_exit(&res, 0, "ipamctl collect --task dns");
+			  "json", server ? "--server" : NULL, server, NULL);
+	labad_expect_exit(&res, want, "ipamctl collect --task dns");
 	n = labad_parse_json(res.out, res.out_len, "collect -o json");
 	lab_run_free(&res);
 	return n;
 }
 
-/* The counts of the dns task in collect's JSON (one task or a list). */
-static long long count_of(const struct ipam_node *n, const char *name)
+static struct ipam_node *collect(void)
 {
-	const struct ipam_node *t = n, *c;
+	return collect_on(NULL, 0);
+}
+
+/* What collect said of server: its detail; fails unless ok is as said. */
+static const char *server_said(const struct ipam_node *n, const char *server,
+			       bool ok)
+{
+	const struct ipam_node *seq = labad_jkey(task_of(n), "servers");
+
+	for (size_t i = 0; seq && i < seq->nr; i++) {
+		const struct ipam_node *s = seq->items[i];
+
+		if (strcasecmp(labad_jstr(s, "name"), server))
+			continue;
+		if (labad_jkey(s, "ok")->boolean != ok)
+			fail_msg("collect: %s ok is not %d: %s", server, ok,
+				 labad_jstr(s, "detail"));
+		return labad_jstr(s, "detail");
+	}
+	fail_msg("collect says nothing of %s", server);
+	return NULL;
+}
+
+static bool warned(const struct ipam_node *n, const char *a, const char *b)
+{
+	const struct ipam_node *seq = labad_jkey(task_of(n), "warnings");
+
+	for (size_t i = 0; seq && i < seq->nr; i++)
+		if (strstr(seq->items[i]->str, a) &&
+		    strstr(seq->items[i]->str, b))
+			return true;
+	return false;
+}
+
+/* The dns task in collect's JSON (one task or a list). */
+static const struct ipam_node *task_of(const struct ipam_node *n)
+{
+	const struct ipam_node *t = n;
 
 	if (n->kind == IPAM_NODE_MAP && labad_jkey(n, "tasks"))
 		t = labad_jkey(n, "tasks");
 	if (t->kind == IPAM_NODE_SEQ)
 		t = t->nr ? t->items[0] : NULL;
-	c = labad_jkey(labad_jkey(t, "counts"), name);
+	if (!t)
+		fail_msg("collect -o json has no task");
+	return t;
+}
+
+static long long count_of(const struct ipam_node *n, const char *name)
+{
+	const struct ipam_node *c;
+
+	c = labad_jkey(labad_jkey(task_of(n), "counts"), name);
 	if (!c || c->kind != IPAM_NODE_INT)
 		fail_msg("collect -o json has no count '%s'", name);
 	return c->num;
@@ -510,6 +561,13 @@ static void test_1_records_match(void **state)
 	    count_of(n, "records") < 60)
 		fail_msg("collect read %lld zones, %lld records",
 			 count_of(n, "zones"), count_of(n, "records"));
+	/* each forest read through its real DC; branch's bdc2 (a TEST-NET
+	 * fixture, first by name) tried first and told as a warning */
+	server_said(n, lab_need_forest(1, "DC"), true);
+	server_said(n, lab_need_forest(2, "DC"), true);
+	if (!warned(n, "bdc2.branch.example.test",
+		    "read through dc2.branch.example.test"))
+		fail_msg("collect did not tell that bdc2 did not answer");
 	ipam_node_free(n);
 	z = ipamctl_json("dns", "zones", NULL, NULL);
 	for (size_t i = 0; i < NZONES; i++) {
@@ -660,6 +718,31 @@ static void test_2_history(void **state)
 	check_zone(1, "corp.example.test");
 }
 
+/* A managed DNS server that does not answer (dc2.corp, a fixture on
+ * TEST-NET) is a failure of that server, and what was collected before
+ * stays. */
+static void test_3_failing_server(void **state)
+{
+	struct ipam_node *n;
+	const char *why;
+	size_t before, after;
+	char **recs;
+
+	(void)state;
+	recs = ipamctl_records("corp.example.test", &before);
+	lab_strv_free(recs);
+	n = collect_on("dc2.corp.example.test", 1);
+	why = server_said(n, "dc2.corp.example.test", false);
+	if (!why || !strstr(why, "ldap"))
+		fail_msg("dc2's failure without its reason: %s",
+			 why ? why : "(none)");
+	assert_int_equal(count_of(n, "zones"), 0);
+	ipam_node_free(n);
+	recs = ipamctl_records("corp.example.test", &after);
+	assert_int_equal(after, before);
+	lab_strv_free(recs);
+}
+
 static void cleanup_lab(void)
 {
 	struct lab_run res;
@@ -755,6 +838,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_1_records_match),
 		cmocka_unit_test(test_2_history),
+		cmocka_unit_test(test_3_failing_server),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
