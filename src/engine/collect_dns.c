@@ -9,12 +9,14 @@
  *   legacy  CN=MicrosoftDNS,CN=System,<domain DN>
  * Each dnsZone's dnsNode children carry the records (dnsRecord, decoded
  * by formats/dnsrecord).  Left out: RootDNSServers (root hints, not a
- * zone), the internal "..TrustAnchors"/"..InProgress" zones, tombstoned
+ * zone), the internal zones whose names start with ".." ("..TrustAnchors",
+ * "..InProgress-…", "..Deleted-…" of a zone being deleted), tombstoned
  * nodes (dNSTombstoned TRUE, or nothing but type-0 records).
  *
  * Memory is one zone's records at a time; a zone is stored (by difference,
  * db_dns) as soon as it was read whole, so a server that stops answering
- * half-way keeps what was stored before and after.  Zones that vanished
+ * half-way leaves the zones read before it stopped stored, and the others
+ * as the last collect left them.  Zones that vanished
  * from AD are removed only after a complete read of their partition.
  */
 #include "collect.h"
