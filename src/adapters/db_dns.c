@@ -381,7 +381,8 @@ int ipam_db_dns_zones(struct ipam_db *db, const char *domain,
 		z->status = ipam_db_sql_column_dup(st, 8);
 		z->reason = ipam_db_sql_column_dup(st, 9);
 		z->checked_at = ipam_db_sql_column_dup(st, 10);
-		err = zone_ns(db, sqlite3_column_int64(st, 11), z);
+		z->id = sqlite3_column_int64(st, 11);
+		err = zone_ns(db, z->id, z);
 		if (err)
 			break;
 	}

@@ -67,6 +67,7 @@ int ipam_db_dns_retain_zones(struct ipam_db *db, const char *domain,
 /* ---- views ------------------------------------------------------------ */
 
 struct ipam_db_dns_zone_row {
+	long long id; /* dns_zones.id (zone_status.zone_id) */
 	char *domain, *name, *partition, *dn, *server, *collected_at;
 	bool reverse;
 	long long records;
