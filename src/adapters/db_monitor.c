@@ -39,7 +39,7 @@ static int avail_current(struct ipam_db *db, const char *server,
 		err = ipam_error_set(IPAM_ENOTFOUND,
 				     "'%s' is not in the inventory", server);
 	} else {
-		err = ipam_db_sql_error(db, IPAM_EIO, "cannot read");
+		err = ipam_db_sql_error(db, IPAM_EDB, "cannot read");
 	}
 	sqlite3_finalize(st);
 	return err;
@@ -169,7 +169,7 @@ int ipam_db_monitor_avail_list(struct ipam_db *db, const char *domain,
 		a->run_id = sqlite3_column_int64(st, 8);
 	}
 	if (rc != SQLITE_DONE) {
-		err = ipam_db_sql_error(db, IPAM_EIO,
+		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read availability from");
 		ipam_db_monitor_avail_free(v, n);
 		v = NULL;
@@ -254,7 +254,7 @@ static int zone_ns(struct ipam_db *db, struct ipam_db_monitor_zone *z)
 	}
 	err = rc == SQLITE_DONE
 		      ? 0
-		      : ipam_db_sql_error(db, IPAM_EIO,
+		      : ipam_db_sql_error(db, IPAM_EDB,
 					  "cannot read NS records from");
 	sqlite3_finalize(st);
 	sort_unique(z->ns, &z->nr_ns);
@@ -291,7 +291,7 @@ int ipam_db_monitor_zones(struct ipam_db *db, struct ipam_db_monitor_zone **out,
 		z->server = ipam_db_sql_column_dup(st, 3);
 	}
 	if (rc != SQLITE_DONE)
-		err = ipam_db_sql_error(db, IPAM_EIO, "cannot read zones from");
+		err = ipam_db_sql_error(db, IPAM_EDB, "cannot read zones from");
 	sqlite3_finalize(st);
 	for (size_t i = 0; !err && i < n; i++)
 		err = zone_ns(db, &v[i]);
@@ -356,7 +356,7 @@ static int glue_in(struct ipam_db *db, const char *zone, const char *rel,
 		inet_ntop(fam, bin, a->text, sizeof(a->text));
 	}
 	err = rc == SQLITE_DONE ? 0
-				: ipam_db_sql_error(db, IPAM_EIO,
+				: ipam_db_sql_error(db, IPAM_EDB,
 						    "cannot read records from");
 	sqlite3_finalize(st);
 	return err;
@@ -456,7 +456,7 @@ int ipam_db_monitor_zone_status_list(struct ipam_db *db, const char *domain,
 		z->servers_json = ipam_db_sql_column_dup(st, 5);
 	}
 	if (rc != SQLITE_DONE) {
-		err = ipam_db_sql_error(db, IPAM_EIO,
+		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read zone status from");
 		ipam_db_monitor_zone_status_free(v, n);
 		v = NULL;
