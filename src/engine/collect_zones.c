@@ -1,10 +1,10 @@
 /*
  * The zones task: zone monitoring as the product does it.  For each
  * forward zone the dns task collected through a managed DNS server in
- * scope, the servers hosting it are the NS records at its apex; each is
- * found at the address the collected zones hold for it (glue), else
- * through the resolver, and asked directly (RD=0) for the zone's SOA and
- * NS.  Each must answer both with NOERROR and the AA bit, and the SOA
+ * scope or of such a server's domain, the servers hosting it are the NS records
+ * at its apex; each is found at the address the collected zones hold for it
+ * (glue), else through the resolver, and asked directly (RD=0) for the zone's
+ * SOA and NS.  Each must answer both with NOERROR and the AA bit, and the SOA
  * serials must agree:
  *
  *   OK        every listed server answers authoritatively, one serial;
@@ -19,6 +19,7 @@
  * when its zones could not be read or stored.
  */
 #include "collect.h"
+#include "collect_zones.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -41,27 +42,27 @@
 #define ZONE_TIMEOUT_MS	  3000
 #define RESOLVE_TIMEOUT_S 3
 
-/* One listed server of one zone, and what it answered. */
-struct probe {
-	const struct ipam_db_monitor_zone *z;
-	const char *ns;
-	char addr[46]; /* "" when it could not be resolved */
-	bool answered, authoritative, has_serial;
-	unsigned long serial;
-	char reason[240]; /* "" when all is well */
-};
+/* A zone is a server's to monitor when it was collected through the
+ * server or belongs to the server's domain (the dns task may read a
+ * domain's zones through one of its DNS servers). */
+static bool zone_for(const struct ipam_db_monitor_zone *z,
+		     const struct ipam_collect_target *t)
+{
+	return !strcasecmp(z->server, t->name) ||
+	       (t->domain && z->domain && !strcasecmp(z->domain, t->domain));
+}
 
 static bool zone_wanted(const struct ipam_db_monitor_zone *z,
 			const struct ipam_collect_target *t, size_t nt)
 {
 	for (size_t i = 0; i < nt; i++)
-		if (!strcasecmp(z->server, t[i].name))
+		if (zone_for(z, &t[i]))
 			return true;
 	return false;
 }
 
 /* The reason for an unanswered query, as the status tells it. */
-static void no_answer(struct probe *p, const char *what,
+static void no_answer(struct ipam_collect_zones_probe *p, const char *what,
 		      const struct ipam_dns_query *q)
 {
 	if (!strncmp(q->error, "no answer ", 10))
@@ -75,7 +76,7 @@ static void no_answer(struct probe *p, const char *what,
 }
 
 /* Ask p's server one question; false with p->reason when it fails. */
-static bool ask(struct probe *p, int type, const char *what,
+static bool ask(struct ipam_collect_zones_probe *p, int type, const char *what,
 		struct ipam_dns_query *q)
 {
 	char rb[16];
@@ -111,7 +112,7 @@ static bool ask(struct probe *p, int type, const char *what,
 	return true;
 }
 
-static void probe_one(struct probe *p)
+static void probe_one(struct ipam_collect_zones_probe *p)
 {
 	struct ipam_dns_query q;
 
@@ -141,7 +142,7 @@ static void probe_one(struct probe *p)
 }
 
 struct pool {
-	struct probe *p;
+	struct ipam_collect_zones_probe *p;
 	size_t nr, next;
 	pthread_mutex_t mu;
 };
@@ -162,7 +163,8 @@ static void *worker(void *arg)
 	}
 }
 
-static void probe_all(struct probe *p, size_t nr, int concurrency)
+static void probe_all(struct ipam_collect_zones_probe *p, size_t nr,
+		      int concurrency)
 {
 	struct pool pl = {.p = p, .nr = nr};
 	pthread_t *t = xcalloc((size_t)concurrency, sizeof(*t));
@@ -183,7 +185,8 @@ static void probe_all(struct probe *p, size_t nr, int concurrency)
 }
 
 /* Addresses: the glue the collected zones hold, else the resolver. */
-static int resolve(struct ipam_db *db, struct probe *p, size_t nr)
+static int resolve(struct ipam_db *db, struct ipam_collect_zones_probe *p,
+		   size_t nr)
 {
 	const char **names = xcalloc(nr + 1, sizeof(*names));
 	size_t *which = xcalloc(nr + 1, sizeof(*which)), n = 0;
@@ -211,7 +214,7 @@ static int resolve(struct ipam_db *db, struct probe *p, size_t nr)
 		err = ipam_dns_resolve_many(names, n, res, nres, status, why,
 					    RESOLVE_TIMEOUT_S);
 		for (size_t k = 0; k < n; k++) {
-			struct probe *x = &p[which[k]];
+			struct ipam_collect_zones_probe *x = &p[which[k]];
 
 			if (!err && !status[k] && nres[k])
 				snprintf(x->addr, sizeof(x->addr), "%s",
@@ -235,7 +238,8 @@ static int resolve(struct ipam_db *db, struct probe *p, size_t nr)
 	return err;
 }
 
-static struct ipam_node *servers_node(const struct probe *p, size_t nr)
+static struct ipam_node *servers_node(const struct ipam_collect_zones_probe *p,
+				      size_t nr)
 {
 	struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
 
@@ -261,8 +265,9 @@ static struct ipam_node *servers_node(const struct probe *p, size_t nr)
 	return seq;
 }
 
-/* The zone's status from its servers' probes; reason in *why. */
-static const char *judge(struct strbuf *why, const struct probe *p, size_t nr)
+const char *ipam_collect_zones_judge(struct strbuf *why,
+				     const struct ipam_collect_zones_probe *p,
+				     size_t nr)
 {
 	bool critical = !nr, differ = false;
 
@@ -308,8 +313,9 @@ static void iso_time(char *buf, size_t size, long long t)
 static int settle(struct ipam_collect_result *out,
 		  const struct ipam_collect_ctx *ctx,
 		  const struct ipam_db_monitor_zone *zones, size_t nz,
-		  const struct probe *p, size_t np, long long (*tally)[3],
-		  const struct ipam_collect_target *t, size_t nt)
+		  const struct ipam_collect_zones_probe *p, size_t np,
+		  long long (*tally)[3], const struct ipam_collect_target *t,
+		  size_t nt)
 {
 	char at[32];
 	int err = 0;
@@ -317,7 +323,7 @@ static int settle(struct ipam_collect_result *out,
 	iso_time(at, sizeof(at), ctx->o->now ? ctx->o->now : time(NULL));
 	for (size_t z = 0, at_p = 0; z < nz && !err; z++) {
 		struct strbuf why = STRBUF_INIT, js = STRBUF_INIT;
-		const struct probe *zp = p + at_p;
+		const struct ipam_collect_zones_probe *zp = p + at_p;
 		size_t n = 0;
 		struct ipam_node *sn;
 		const char *status;
@@ -328,7 +334,7 @@ static int settle(struct ipam_collect_result *out,
 		while (at_p + n < np && zp[n].z == &zones[z])
 			n++;
 		at_p += n;
-		status = judge(&why, zp, n);
+		status = ipam_collect_zones_judge(&why, zp, n);
 		idx = status[0] == 'O' ? 0 : status[0] == 'W' ? 1 : 2;
 		ipam_collect_count(out,
 				   idx == 0   ? "ok"
@@ -336,7 +342,7 @@ static int settle(struct ipam_collect_result *out,
 					      : "critical",
 				   1);
 		for (size_t s = 0; s < nt; s++)
-			if (!strcasecmp(zones[z].server, t[s].name))
+			if (zone_for(&zones[z], &t[s]))
 				tally[s][idx]++;
 		sn = servers_node(zp, n);
 		err = ipam_json_write(&js, sn, IPAM_JSON_SORT_KEYS);
@@ -365,8 +371,8 @@ static void report(struct ipam_collect_result *out,
 		else if (!n)
 			ipam_collect_server_add(
 				out, t[s].name, true,
-				"no forward zones collected (the dns task "
-				"collects them)");
+				"no forward zones of its domain collected "
+				"(the dns task collects them)");
 		else
 			ipam_collect_server_add(
 				out, t[s].name, true,
@@ -382,7 +388,7 @@ int ipam_collect_zones(struct ipam_collect_result *out,
 {
 	struct ipam_collect_target *t = NULL;
 	struct ipam_db_monitor_zone *zones = NULL;
-	struct probe *p = NULL;
+	struct ipam_collect_zones_probe *p = NULL;
 	long long(*tally)[3] = NULL;
 	size_t nt = 0, nz = 0, np = 0, alloc = 0;
 	int64_t t0 = ipam_proc_now_ms();
