@@ -22,9 +22,3 @@ int ipam_collect_audit(struct ipam_collect_result *out,
 	return pending(out, IPAM_TASK_AUDIT);
 }
 
-int ipam_collect_dns(struct ipam_collect_result *out,
-		     const struct ipam_collect_ctx *c)
-{
-	(void)c;
-	return pending(out, IPAM_TASK_DNS);
-}
