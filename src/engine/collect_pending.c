@@ -21,4 +21,3 @@ int ipam_collect_audit(struct ipam_collect_result *out,
 	(void)c;
 	return pending(out, IPAM_TASK_AUDIT);
 }
-
