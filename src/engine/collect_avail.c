@@ -20,12 +20,11 @@
  * not be asked at all (no address, the probe socket refused).
  */
 #include "collect.h"
+#include "collect_pool.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "db.h"
 #include "db_monitor.h"
@@ -138,56 +137,9 @@ static void check_dns_one(struct check *c)
 	ipam_dns_query_release(&q);
 }
 
-struct pool {
-	struct check *c;
-	size_t nr, next;
-	pthread_mutex_t mu;
-};
-
-static void *dns_worker(void *arg)
+static void check_dns_item(void *item)
 {
-	struct pool *p = arg;
-
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&p->mu);
-		i = p->next++;
-		pthread_mutex_unlock(&p->mu);
-		if (i >= p->nr)
-			return NULL;
-		check_dns_one(&p->c[i]);
-	}
-}
-
-static void check_dns(struct check *c, size_t nr, int concurrency)
-{
-	struct pool p = {.c = c, .nr = nr};
-	pthread_t *t = xcalloc((size_t)concurrency, sizeof(*t));
-	int started = 0;
-
-	pthread_mutex_init(&p.mu, NULL);
-	for (int i = 0; i < concurrency && (size_t)i < nr; i++) {
-		if (pthread_create(&t[i], NULL, dns_worker, &p))
-			break;
-		started++;
-	}
-	if (!started)
-		dns_worker(&p);
-	for (int i = 0; i < started; i++)
-		pthread_join(t[i], NULL);
-	pthread_mutex_destroy(&p.mu);
-	free(t);
-}
-
-static void iso_time(char *buf, size_t size, long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) ||
-	    !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, size, "1970-01-01T00:00:00Z");
+	check_dns_one(item);
 }
 
 /* Store the checks and tell the result, one entry a server. */
@@ -198,7 +150,7 @@ static int settle(struct ipam_collect_result *out,
 	char at[32];
 	int err = 0;
 
-	iso_time(at, sizeof(at), ctx->o->now ? ctx->o->now : time(NULL));
+	ipam_collect_pool_time(at, sizeof(at), ctx->o->now);
 	for (size_t s = 0; s < nt; s++) {
 		struct strbuf sum = STRBUF_INIT;
 		bool ok = true;
@@ -260,7 +212,7 @@ int ipam_collect_availability(struct ipam_collect_result *out,
 				(struct check){.t = &t[i], .service = "dns"};
 	}
 	check_dhcp(dhcp, nd);
-	check_dns(dns, nn, conc);
+	ipam_collect_pool_run(dns, sizeof(*dns), nn, conc, check_dns_item);
 	all = xcalloc(nd + nn + 1, sizeof(*all));
 	memcpy(all, dhcp, nd * sizeof(*all));
 	memcpy(all + nd, dns, nn * sizeof(*all));

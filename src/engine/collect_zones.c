@@ -19,15 +19,14 @@
  * when its zones could not be read or stored.
  */
 #include "collect.h"
+#include "collect_pool.h"
 #include "collect_zones.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "db_monitor.h"
 #include "dns.h"
@@ -141,47 +140,9 @@ static void probe_one(struct ipam_collect_zones_probe *p)
 	ipam_dns_query_release(&q);
 }
 
-struct pool {
-	struct ipam_collect_zones_probe *p;
-	size_t nr, next;
-	pthread_mutex_t mu;
-};
-
-static void *worker(void *arg)
+static void probe_item(void *item)
 {
-	struct pool *pl = arg;
-
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&pl->mu);
-		i = pl->next++;
-		pthread_mutex_unlock(&pl->mu);
-		if (i >= pl->nr)
-			return NULL;
-		probe_one(&pl->p[i]);
-	}
-}
-
-static void probe_all(struct ipam_collect_zones_probe *p, size_t nr,
-		      int concurrency)
-{
-	struct pool pl = {.p = p, .nr = nr};
-	pthread_t *t = xcalloc((size_t)concurrency, sizeof(*t));
-	int started = 0;
-
-	pthread_mutex_init(&pl.mu, NULL);
-	for (int i = 0; i < concurrency && (size_t)i < nr; i++) {
-		if (pthread_create(&t[i], NULL, worker, &pl))
-			break;
-		started++;
-	}
-	if (!started)
-		worker(&pl);
-	for (int i = 0; i < started; i++)
-		pthread_join(t[i], NULL);
-	pthread_mutex_destroy(&pl.mu);
-	free(t);
+	probe_one(item);
 }
 
 /* Addresses: the glue the collected zones hold, else the resolver. */
@@ -299,16 +260,6 @@ const char *ipam_collect_zones_judge(struct strbuf *why,
 	return critical ? "Critical" : differ ? "Warning" : "OK";
 }
 
-static void iso_time(char *buf, size_t size, long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) ||
-	    !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, size, "1970-01-01T00:00:00Z");
-}
-
 /* Judge and store each zone; count its status for its server. */
 static int settle(struct ipam_collect_result *out,
 		  const struct ipam_collect_ctx *ctx,
@@ -320,7 +271,7 @@ static int settle(struct ipam_collect_result *out,
 	char at[32];
 	int err = 0;
 
-	iso_time(at, sizeof(at), ctx->o->now ? ctx->o->now : time(NULL));
+	ipam_collect_pool_time(at, sizeof(at), ctx->o->now);
 	for (size_t z = 0, at_p = 0; z < nz && !err; z++) {
 		struct strbuf why = STRBUF_INIT, js = STRBUF_INIT;
 		const struct ipam_collect_zones_probe *zp = p + at_p;
@@ -417,7 +368,7 @@ int ipam_collect_zones(struct ipam_collect_result *out,
 	if (!err && np)
 		err = resolve(ctx->db, p, np);
 	if (!err) {
-		probe_all(p, np, conc);
+		ipam_collect_pool_run(p, sizeof(*p), np, conc, probe_item);
 		err = settle(out, ctx, zones, nz, p, np, tally, t, nt);
 	}
 	report(out, t, nt, tally, err);
