@@ -21,17 +21,3 @@ int ipam_collect_audit(struct ipam_collect_result *out,
 	(void)c;
 	return pending(out, IPAM_TASK_AUDIT);
 }
-
-int ipam_collect_zones(struct ipam_collect_result *out,
-		       const struct ipam_collect_ctx *c)
-{
-	(void)c;
-	return pending(out, IPAM_TASK_ZONES);
-}
-
-int ipam_collect_availability(struct ipam_collect_result *out,
-			      const struct ipam_collect_ctx *c)
-{
-	(void)c;
-	return pending(out, IPAM_TASK_AVAILABILITY);
-}
