@@ -122,7 +122,7 @@ static int commit_batch(struct file_import *fi)
 	const char *columns = ipam_dhcplog_columns(fi->p);
 	struct ipam_db_audit_cursor cur = {
 		.offset = fi->start + (long long)ipam_dhcplog_consumed(fi->p),
-		.line = fi->base_line + (long long)ipam_dhcplog_lines(fi->p),
+		.line = (long long)ipam_dhcplog_lines(fi->p),
 		.head_len = fi->head_len,
 		.generation = fi->generation,
 		.columns = columns ? xstrdup(columns) : NULL,
