@@ -15,7 +15,7 @@
 
 struct ipam_db_task_row {
 	char *task;
-	long long last_run_id; /* 0: none */
+	long long last_run_id;		       /* 0: none */
 	char *last_started_at, *last_ended_at; /* ISO 8601 UTC, or NULL */
 	char *last_outcome; /* succeeded, partial, failed; NULL: never ran */
 	char *last_summary;

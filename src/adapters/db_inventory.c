@@ -179,6 +179,34 @@ static int store_domain(struct ipam_db *db, const struct ipam_domain *dom,
 	return ipam_db_sql_step_done(db, st, "cannot record a domain in");
 }
 
+/* Everything collected from server id: access checks, task outcomes,
+ * audit events and cursors, zones (their records, history and status
+ * cascade), availability. */
+static int purge_collected(struct ipam_db *db, long long id)
+{
+	static const char *const purge[] = {
+		"DELETE FROM access_status WHERE server_id = ?1",
+		"DELETE FROM collect_server_status WHERE server_id = ?1",
+		"DELETE FROM dhcp_audit_files WHERE server_id = ?1",
+		"DELETE FROM dhcp_events WHERE server_id = ?1",
+		"DELETE FROM dns_zones WHERE server_id = ?1",
+		"DELETE FROM availability WHERE server_id = ?1",
+		"DELETE FROM availability_history WHERE server_id = ?1",
+	};
+	sqlite3_stmt *st;
+	int err = 0;
+
+	for (size_t k = 0; !err && k < sizeof(purge) / sizeof(*purge); k++) {
+		err = ipam_db_sql_prepare(db, &st, purge[k]);
+		if (err)
+			return err;
+		sqlite3_bind_int64(st, 1, id);
+		err = ipam_db_sql_step_done(db, st,
+					    "cannot purge collected data in");
+	}
+	return err;
+}
+
 static int store_server(struct ipam_db *db, long long run_id,
 			const struct ipam_inv_update *u)
 {
@@ -281,26 +309,7 @@ static int store_server(struct ipam_db *db, long long run_id,
 	}
 	if (u->purge) {
 		/* Unmanaged: IPAM keeps no collected data for it. */
-		static const char *const purge[] = {
-			"DELETE FROM access_status WHERE server_id = ?1",
-			"DELETE FROM collect_server_status WHERE server_id = "
-			"?1",
-			"DELETE FROM dhcp_audit_files WHERE server_id = ?1",
-			"DELETE FROM dhcp_events WHERE server_id = ?1",
-			"DELETE FROM dns_zones WHERE server_id = ?1",
-			"DELETE FROM availability WHERE server_id = ?1",
-			"DELETE FROM availability_history WHERE server_id = ?1",
-		};
-
-		for (size_t k = 0; !err && k < sizeof(purge) / sizeof(*purge);
-		     k++) {
-			err = ipam_db_sql_prepare(db, &st, purge[k]);
-			if (err)
-				goto out;
-			sqlite3_bind_int64(st, 1, id);
-			err = ipam_db_sql_step_done(
-				db, st, "cannot purge collected data in");
-		}
+		err = purge_collected(db, id);
 	}
 out:
 	strbuf_release(&roles);

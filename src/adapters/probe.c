@@ -50,14 +50,14 @@ static int kinit(struct ipam_probe_identity *id, const char *keytab)
 		strbuf_add(&msg, r.err.buf, r.err.len);
 		strbuf_rtrim_newline(&msg);
 		rc = ipam_error_set(IPAM_EAUTH,
-				    "verify: no ticket for the identity '%s' "
+				    "no ticket for the identity '%s' "
 				    "from keytab '%s': %s",
 				    id->principal, keytab,
 				    msg.len ? msg.buf : "kinit failed");
 		strbuf_release(&msg);
 	} else if (rc) {
 		rc = ipam_error_prefix(rc,
-				       "verify: kinit for the identity "
+				       "kinit for the identity "
 				       "'%s'",
 				       id->principal);
 	}

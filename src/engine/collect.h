@@ -61,6 +61,8 @@ struct ipam_collect_opts {
 	const char *server; /* only this server */
 	long long run_id;   /* the run recorded with what is stored */
 	long long now;	    /* UTC seconds the task runs at (0: time()) */
+	int lock_timeout;   /* ipam_collect_run_task: seconds to wait for
+			       the reconciler lock */
 };
 
 /* What a task works with: the desired state, the database, the IPAM

@@ -22,6 +22,7 @@ const char *ipam_run_kind_name(enum ipam_run_kind kind)
 		[IPAM_RUN_PROVISION] = "provision",
 		[IPAM_RUN_GPO_FILTER] = "gpo-filter",
 		[IPAM_RUN_VERIFY] = "verify",
+		[IPAM_RUN_COLLECT] = "collect",
 	};
 
 	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind]

@@ -32,7 +32,8 @@ enum ipam_run_kind {
 	IPAM_RUN_RECONCILE,
 	IPAM_RUN_PROVISION,
 	IPAM_RUN_GPO_FILTER,
-	IPAM_RUN_VERIFY, /* access probes only: changes nothing in AD */
+	IPAM_RUN_VERIFY,  /* access probes only: changes nothing in AD */
+	IPAM_RUN_COLLECT, /* a collection task: reads, changes nothing */
 };
 
 /* The webhooks a run tells (none: nothing is sent). */
