@@ -167,10 +167,16 @@ static int fail_reason(struct strbuf *reason, int code,
 
 	ipam_probemap_result(&r, IPAM_PROBEMAP_SHARE, 1, msg, id->account);
 	strbuf_reset(reason);
-	if (r.reason && strncmp(r.reason, "failed (", 8))
-		strbuf_addf(reason, "%s: %s", r.reason, msg);
-	else
+	if (r.reason && strncmp(r.reason, "failed (", 8)) {
+		/* the NT status is the message's own */
+		char *st = strstr(r.reason, " (NT_STATUS_");
+
+		strbuf_addf(reason, "%.*s: %s",
+			    st ? (int)(st - r.reason) : (int)strlen(r.reason),
+			    r.reason, msg);
+	} else {
 		strbuf_addstr(reason, msg);
+	}
 	free(r.reason);
 	return ipam_error_set(code, "%s", reason->buf);
 }
@@ -299,7 +305,8 @@ static ssize_t read_head(struct ipam_smb *s, SMBCFILE *f, char *buf,
 	return (ssize_t)got;
 }
 
-/* Stream the file from the offset the parent sends; 0, or errno. */
+/* Stream the file from the offset the parent sends; 0, errno, or -1
+ * when the parent stopped listening. */
 static int stream_file(int fd, const struct audit_job *j, struct ipam_smb *s,
 		       SMBCFILE *f, long long size)
 {
@@ -312,7 +319,7 @@ static int stream_file(int fd, const struct audit_job *j, struct ipam_smb *s,
 		return errno;
 	if (frame(fd, 'H', &size, sizeof(size), buf, (size_t)n) < 0 ||
 	    read_all(j->back, &off, sizeof(off)) < 0 || off < 0 || off > size)
-		_exit(0); /* the parent stopped */
+		return -1;
 	if (smb_seek(s, f, off) < 0)
 		return errno;
 	for (left = size - off; left > 0; left -= n) {
@@ -325,7 +332,7 @@ static int stream_file(int fd, const struct audit_job *j, struct ipam_smb *s,
 		if (n == 0) /* shorter than when opened */
 			break;
 		if (frame(fd, 'D', buf, (size_t)n, NULL, 0) < 0)
-			_exit(0);
+			return -1;
 	}
 	return 0;
 }
@@ -357,14 +364,23 @@ static void read_child(int fd, void *ctx)
 		ipam_smb_guard_leave(&g);
 		if (!e)
 			e = stream_file(fd, j, s, f, (long long)st.st_size);
-		if (e)
+		if (e > 0)
 			rc = ipam_smb_fail(0, "read", t.unc.buf, e);
 	}
 	if (rc)
 		frame(fd, 'X', ipam_error_last(), strlen(ipam_error_last()),
 		      NULL, 0);
-	else
+	else if (!e)
 		frame(fd, 'E', NULL, 0, NULL, 0);
+	if (f) {
+		ipam_smb_guard_enter(&g, s);
+		smbc_getFunctionClose(s->ctx)(s->ctx, f);
+		ipam_smb_guard_leave(&g);
+	}
+	if (s)
+		ipam_smb_target_release(&t);
+	ipam_smb_close(s);
+	strbuf_release(&path);
 	_exit(0);
 }
 
