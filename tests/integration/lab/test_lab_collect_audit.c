@@ -10,7 +10,7 @@
  *      smbclient, parsed here and turned into UTC by glibc with the
  *      server's zone; the local time is as the log wrote it;
  *  (2) new events appended to a log over SMB (as the share's
- *      administrator, smbclient reput) with a malformed line and an
+ *      administrator, Samba's Python bindings) with a malformed line and an
  *      incomplete last line: the next collect imports only the complete
  *      new lines, reports the malformed one as SERVER:FILE:LINE;
  *  (3) the incomplete line finished and a weekday file overwritten with
@@ -156,20 +156,56 @@ static void put_file(const char *local, const char *name)
 	smb_admin_ok("put %s %s", local, name);
 }
 
-/* Append data to the share's file: the local copy grows, smbclient's
- * reput writes what the remote file lacks. */
+/*
+ * Append to a file of the share as the DHCP server does: written at its
+ * end over SMB, by Samba's Python bindings as the share's administrator
+ * (smbclient 4.17's reput writes the missing tail at offset 0).
+ */
+static const char append_py[] =
+	"import sys\n"
+	"from samba.samba3 import libsmb_samba_internal as libsmb\n"
+	"from samba.samba3 import param as s3param\n"
+	"from samba import credentials\n"
+	"host, share, auth, name, local = sys.argv[1:6]\n"
+	"kv = dict(l.split(' = ', 1) for l in open(auth).read().splitlines()\n"
+	"          if ' = ' in l)\n"
+	"lp = s3param.get_context()\n"
+	"lp.load_default()\n"
+	"c = credentials.Credentials()\n"
+	"c.guess(lp)\n"
+	"c.set_username(kv['username'])\n"
+	"c.set_password(kv['password'])\n"
+	"c.set_domain(kv['domain'])\n"
+	"conn = libsmb.Conn(host, share, lp, c)\n"
+	"size = [e['size'] for e in conn.list('', name)][0]\n"
+	"data = open(local, 'rb').read()\n"
+	"f = conn.create(name, DesiredAccess=0x00120196, CreateDisposition=1)\n"
+	"conn.write(f, data, size)\n"
+	"conn.close(f)\n";
+
 static void append(const char *name, const char *data)
 {
 	size_t len;
 	char *text = fetch(name, &len);
 	char *local = xasprintf("%s/append", tmpdir);
 	struct strbuf sb = STRBUF_INIT;
+	const char *argv[] = {"/usr/bin/python3",
+			      "-c",
+			      append_py,
+			      host,
+			      lab_need_env("IPAM_LAB_AUDIT_SHARE"),
+			      lab_need_env("IPAM_LAB_AUDIT_ADMIN_AUTH_FILE"),
+			      name,
+			      local,
+			      NULL};
+	struct lab_run res;
 
 	strbuf_add(&sb, text, len);
 	strbuf_addstr(&sb, data);
 	unlink(local);
-	assert_int_equal(lab_write_file(local, sb.buf, sb.len), 0);
-	smb_admin_ok("reput %s %s", local, name);
+	assert_int_equal(lab_write_file(local, data, strlen(data)), 0);
+	lab_must_succeed(argv, NULL, &res);
+	lab_run_free(&res);
 	free(text);
 	text = fetch(name, &len);
 	assert_int_equal(len, sb.len);
@@ -481,6 +517,10 @@ struct counts {
 	long long events, files, rewritten, malformed;
 };
 
+/* What each collect of this test counted, for the history. */
+static struct counts collects[8];
+static size_t nr_collects;
+
 static const struct ipam_node *task_node(const struct ipam_node *n)
 {
 	const char *t;
@@ -558,6 +598,8 @@ static void collect(struct counts *n, char **warnings)
 	n->files = count_of(t, "files");
 	n->rewritten = count_of(t, "rewritten");
 	n->malformed = count_of(t, "malformed");
+	assert_true(nr_collects < 8);
+	collects[nr_collects++] = *n;
 	w = labad_jkey(t, "warnings");
 	for (size_t i = 0; w && i < w->nr; i++)
 		strbuf_addf(&sb, "%s\n", w->items[i]->str);
@@ -766,19 +808,38 @@ static void test_3_overwrite(void **state)
 static void test_4_history(void **state)
 {
 	struct lab_run res;
-	const char *p;
-	size_t runs = 0;
+	struct ipam_node *h;
+	size_t k = 0;
 
 	(void)state;
-	labad_run_ipamctl(&res, "history", "-c", cfg, NULL);
-	labad_expect_exit(&res, 0, "ipamctl history");
-	for (p = res.out; (p = strstr(p, "collect audit")); p++)
-		runs++;
-	if (runs < 4 || !strstr(res.out, "events 3, files 5, rewritten 0, "
-					 "malformed 1"))
-		fail_msg("history should show the 4 audit collects with "
-			 "their counts:\n%s",
-			 res.out);
+	labad_run_ipamctl(&res, "history", "-c", cfg, "-o", "json", NULL);
+	labad_expect_exit(&res, 0, "ipamctl history -o json");
+	h = labad_parse_json(res.out, res.out_len, "history -o json");
+	assert_int_equal(h->kind, IPAM_NODE_SEQ);
+	/* newest first: the collects of this test in reverse */
+	for (size_t i = 0; i < h->nr; i++) {
+		const struct ipam_node *run = h->items[i];
+		const struct ipam_node *sum = labad_jkey(run, "summary");
+		const struct counts *want;
+		struct counts got;
+
+		if (strcmp(labad_jstr(run, "command"), "collect audit"))
+			continue;
+		if (k == nr_collects)
+			fail_msg("history has more audit collects than %zu",
+				 nr_collects);
+		want = &collects[nr_collects - 1 - k++];
+		got.events = count_of(sum, "events");
+		got.files = count_of(sum, "files");
+		got.rewritten = count_of(sum, "rewritten");
+		got.malformed = count_of(sum, "malformed");
+		expect_counts(&got, want->events, want->files, want->rewritten,
+			      want->malformed);
+	}
+	if (k != nr_collects)
+		fail_msg("history shows %zu audit collects, want %zu", k,
+			 nr_collects);
+	ipam_node_free(h);
 	lab_run_free(&res);
 }
 
