@@ -39,6 +39,11 @@
 
 #define LIST_OUT_MAX (1024 * 1024)
 #define FRAME_HDR    5
+/* The child reads this much at a time (libsmbclient pipelines the SMB2
+ * reads of one call) and the pipe holds as much, so that the network
+ * and the caller's work overlap; both bounds stay the same whatever the
+ * file's size. */
+#define READ_AHEAD (1024 * 1024)
 
 struct audit_job {
 	const struct ipam_probe_identity *id;
@@ -310,7 +315,7 @@ static ssize_t read_head(struct ipam_smb *s, SMBCFILE *f, char *buf,
 static int stream_file(int fd, const struct audit_job *j, struct ipam_smb *s,
 		       SMBCFILE *f, long long size)
 {
-	static char buf[IPAM_SMB_AUDIT_CHUNK];
+	static char buf[READ_AHEAD];
 	long long off, left;
 	ssize_t n;
 
@@ -331,8 +336,14 @@ static int stream_file(int fd, const struct audit_job *j, struct ipam_smb *s,
 			return errno;
 		if (n == 0) /* shorter than when opened */
 			break;
-		if (frame(fd, 'D', buf, (size_t)n, NULL, 0) < 0)
-			return -1;
+		for (ssize_t at = 0; at < n; at += IPAM_SMB_AUDIT_CHUNK) {
+			size_t k = (size_t)(n - at) < IPAM_SMB_AUDIT_CHUNK
+					   ? (size_t)(n - at)
+					   : IPAM_SMB_AUDIT_CHUNK;
+
+			if (frame(fd, 'D', buf + at, k, NULL, 0) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -500,6 +511,7 @@ static int start_reader(pid_t *pid, int *fd, int *back, struct audit_job *j)
 	}
 	close(up[1]);
 	close(down[0]);
+	fcntl(up[0], F_SETPIPE_SZ, READ_AHEAD); /* a smaller one works too */
 	*fd = up[0];
 	*back = down[1];
 	return 0;
@@ -513,7 +525,7 @@ int ipam_smb_audit_read(struct strbuf *reason,
 	struct audit_job j = {id, server, share, file, head_max, -1};
 	struct reading rd = {.timeout_ms = id->timeout * 1000, .r = r};
 	struct strbuf msg = STRBUF_INIT;
-	pid_t pid;
+	pid_t pid = -1;
 	int rc, st;
 
 	if (j.head_max > IPAM_SMB_AUDIT_HEAD_MAX)

@@ -35,7 +35,9 @@
  * it) waits for the next collect.
  */
 
-#define BATCH_EVENTS 10000
+/* Events per transaction: fewer commits write the indexes' pages to the
+ * WAL fewer times (bench/collect); a crash re-reads at most this many. */
+#define BATCH_EVENTS 100000
 
 struct file_import {
 	const struct ipam_collect_ctx *c;
