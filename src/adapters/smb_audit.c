@@ -218,8 +218,8 @@ static int parse_list(struct ipam_smb_audit_file **out, size_t *nr,
 
 int ipam_smb_audit_list(struct ipam_smb_audit_file **out, size_t *nr,
 			struct strbuf *reason,
-			const struct ipam_probe_identity *id, const char *server,
-			const char *share)
+			const struct ipam_probe_identity *id,
+			const char *server, const char *share)
 {
 	struct audit_job j = {.id = id, .server = server, .share = share};
 	struct strbuf text = STRBUF_INIT;
@@ -293,8 +293,7 @@ static int smb_seek(struct ipam_smb *s, SMBCFILE *f, long long off)
 }
 
 /* Read the head (up to len bytes from the start) into buf. */
-static ssize_t read_head(struct ipam_smb *s, SMBCFILE *f, char *buf,
-			 size_t len)
+static ssize_t read_head(struct ipam_smb *s, SMBCFILE *f, char *buf, size_t len)
 {
 	size_t got = 0;
 
@@ -356,7 +355,7 @@ static void read_child(int fd, void *ctx)
 	struct ipam_smb_guard g;
 	struct strbuf path = STRBUF_INIT;
 	SMBCFILE *f = NULL;
-	struct stat st;
+	struct stat st = {0};
 	int rc, e = 0;
 
 	strbuf_addf(&path, "%s/%s", j->share, j->file);
@@ -368,9 +367,7 @@ static void read_child(int fd, void *ctx)
 		errno = 0;
 		f = smbc_getFunctionOpen(s->ctx)(s->ctx, t.url.buf, O_RDONLY,
 						 0);
-		if (!f)
-			e = errno ? errno : EIO;
-		else if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0)
+		if (!f || smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0)
 			e = errno ? errno : EIO;
 		ipam_smb_guard_leave(&g);
 		if (!e)
@@ -518,9 +515,9 @@ static int start_reader(pid_t *pid, int *fd, int *back, struct audit_job *j)
 }
 
 int ipam_smb_audit_read(struct strbuf *reason,
-			const struct ipam_probe_identity *id, const char *server,
-			const char *share, const char *file, size_t head_max,
-			const struct ipam_smb_audit_reader *r)
+			const struct ipam_probe_identity *id,
+			const char *server, const char *share, const char *file,
+			size_t head_max, const struct ipam_smb_audit_reader *r)
 {
 	struct audit_job j = {id, server, share, file, head_max, -1};
 	struct reading rd = {.timeout_ms = id->timeout * 1000, .r = r};
@@ -551,12 +548,14 @@ int ipam_smb_audit_read(struct strbuf *reason,
 	} else if (rc == 2) {
 		rc = fail_reason(reason, IPAM_EIO, id, msg.buf);
 	} else if (rc == IPAM_ETIMEOUT) {
-		strbuf_addf(reason, "timed out after %d s reading \\\\%s\\%s\\%s",
+		strbuf_addf(reason,
+			    "timed out after %d s reading \\\\%s\\%s\\%s",
 			    id->timeout, server, share, file);
 		rc = ipam_error_set(IPAM_ETIMEOUT, "%s", reason->buf);
 	} else if (rc == 0) {
-		strbuf_addf(reason, "reading \\\\%s\\%s\\%s: the reader ended "
-				    "early",
+		strbuf_addf(reason,
+			    "reading \\\\%s\\%s\\%s: the reader ended "
+			    "early",
 			    server, share, file);
 		rc = ipam_error_set(IPAM_EIO, "%s", reason->buf);
 	} else {

@@ -45,8 +45,8 @@ struct ipam_smb_audit_file {
  */
 int ipam_smb_audit_list(struct ipam_smb_audit_file **out, size_t *nr,
 			struct strbuf *reason,
-			const struct ipam_probe_identity *id, const char *server,
-			const char *share);
+			const struct ipam_probe_identity *id,
+			const char *server, const char *share);
 void ipam_smb_audit_files_free(struct ipam_smb_audit_file *v, size_t nr);
 
 struct ipam_smb_audit_reader {
@@ -71,8 +71,8 @@ struct ipam_smb_audit_reader {
  * in *reason.
  */
 int ipam_smb_audit_read(struct strbuf *reason,
-			const struct ipam_probe_identity *id, const char *server,
-			const char *share, const char *file, size_t head_max,
-			const struct ipam_smb_audit_reader *r);
+			const struct ipam_probe_identity *id,
+			const char *server, const char *share, const char *file,
+			size_t head_max, const struct ipam_smb_audit_reader *r);
 
 #endif

@@ -142,13 +142,13 @@ static int commit_batch(struct file_import *fi)
 	return rc;
 }
 
-static long long on_head(const unsigned char *head, size_t len,
-			 long long size, void *ctx)
+static long long on_head(const unsigned char *head, size_t len, long long size,
+			 void *ctx)
 {
 	struct file_import *fi = ctx;
 	const char *columns = NULL;
-	size_t hl = len < IPAM_SMB_AUDIT_HEAD_MAX ? len
-						  : IPAM_SMB_AUDIT_HEAD_MAX;
+	size_t hl =
+		len < IPAM_SMB_AUDIT_HEAD_MAX ? len : IPAM_SMB_AUDIT_HEAD_MAX;
 	int rc;
 
 	fi->size = size;
@@ -196,8 +196,7 @@ static int import_file(struct file_import *fi, struct strbuf *reason)
 	struct ipam_smb_audit_reader r = {on_head, on_data, fi};
 	int rc;
 
-	rc = ipam_db_audit_cursor_get(c->db, fi->server, fi->f->name,
-				      &fi->cur);
+	rc = ipam_db_audit_cursor_get(c->db, fi->server, fi->f->name, &fi->cur);
 	if (rc && rc != IPAM_ENOTFOUND) {
 		strbuf_addstr(reason, ipam_error_last());
 		return rc;

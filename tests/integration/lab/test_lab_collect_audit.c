@@ -112,10 +112,11 @@ static char *write_config(void)
 static void smb_admin(const char *command, struct lab_run *res)
 {
 	char service[256];
-	const char *argv[] = {"smbclient", service,
-			      "-A",	   lab_need_env("IPAM_LAB_AUDIT_ADMIN_AUTH_FILE"),
-			      "-c",	   command,
-			      NULL};
+	const char *argv[] = {
+		"smbclient", service,
+		"-A",	     lab_need_env("IPAM_LAB_AUDIT_ADMIN_AUTH_FILE"),
+		"-c",	     command,
+		NULL};
 	struct lab_run_opts o = {.timeout_ms = 60000};
 
 	snprintf(service, sizeof(service), "//%s/%s", host,
@@ -263,8 +264,12 @@ static bool known(const char *file, int gen, long line)
 /* glibc's mktime in the server's zone. */
 static void utc_of(char out[32], int y, int mo, int d, int h, int mi, int s)
 {
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-			.tm_hour = h, .tm_min = mi, .tm_sec = s,
+	struct tm tm = {.tm_year = y - 1900,
+			.tm_mon = mo - 1,
+			.tm_mday = d,
+			.tm_hour = h,
+			.tm_min = mi,
+			.tm_sec = s,
 			.tm_isdst = -1};
 	time_t t;
 
@@ -349,8 +354,7 @@ static bool take_event(const struct cols *c, char *line, const char *file,
 	if ((int)n != c->n || sscanf(f[c->id], "%d%1s", &id, tail) != 1 ||
 	    sscanf(f[c->date], "%d/%d/%d%1s", &mo, &d, &y, tail) != 3 ||
 	    sscanf(f[c->time], "%d:%d:%d%1s", &h, &mi, &s, tail) != 3 ||
-	    mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    s > 59)
+	    mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
 		return false;
 	if (known(file, gen, no))
 		return true;
@@ -363,8 +367,8 @@ static bool take_event(const struct cols *c, char *line, const char *file,
 	e->id = id;
 	y += y < 100 ? 2000 : 0;
 	utc_of(e->at, y, mo, d, h, mi, s);
-	snprintf(e->local, sizeof(e->local), "%04d-%02d-%02dT%02d:%02d:%02d",
-		 y, mo, d, h, mi, s);
+	snprintf(e->local, sizeof(e->local), "%04d-%02d-%02dT%02d:%02d:%02d", y,
+		 mo, d, h, mi, s);
 	e->ip = lower(f[c->ip]);
 	e->host = lower(f[c->host]);
 	e->client = norm_hex(f[c->client]);
@@ -391,8 +395,8 @@ static void ingest(const char *file, const char *text, size_t len, int gen,
 		no++;
 		if (!strncmp(line, "ID,", 3))
 			take_columns(&c, line);
-		else if (c.n && *line &&
-			 !take_event(&c, line, file, gen, no) && bad)
+		else if (c.n && *line && !take_event(&c, line, file, gen, no) &&
+			 bad)
 			*bad = no;
 		free(line);
 		p = eol + 1;
@@ -408,7 +412,8 @@ static void ingest_share(const char *file, int gen, long *bad)
 	free(text);
 }
 
-/* ---- ipamctl's answers ---------------------------------------------------- */
+/* ---- ipamctl's answers ----------------------------------------------------
+ */
 
 /* The keys of track -o json's events. */
 #define K_AT	"at"
@@ -453,7 +458,8 @@ static char **track(const char *by, const char *value)
 		const struct ipam_node *e = seq->items[i];
 		const struct ipam_node *id = labad_jkey(e, K_ID);
 		const char *at = labad_jstr(e, K_AT);
-		char *ip = lower(labad_jstr(e, K_IP) ? labad_jstr(e, K_IP) : "");
+		char *ip =
+			lower(labad_jstr(e, K_IP) ? labad_jstr(e, K_IP) : "");
 		char *k;
 
 		assert_non_null(at);
@@ -482,7 +488,7 @@ static char **expected(enum by by, const char *value)
 
 	want = by == BY_CLIENT ? norm_hex(value) : lower(value);
 	for (size_t i = 0; i < NX; i++) {
-		const char *have = by == BY_IP	   ? X[i].ip
+		const char *have = by == BY_IP	     ? X[i].ip
 				   : by == BY_CLIENT ? X[i].client
 						     : X[i].host;
 		char *k;
@@ -529,7 +535,8 @@ static const struct ipam_node *task_node(const struct ipam_node *n)
 	    !strcmp(t, "audit"))
 		return n;
 	for (size_t i = 0;
-	     (n->kind == IPAM_NODE_MAP || n->kind == IPAM_NODE_SEQ) && i < n->nr;
+	     (n->kind == IPAM_NODE_MAP || n->kind == IPAM_NODE_SEQ) &&
+	     i < n->nr;
 	     i++) {
 		const struct ipam_node *r = task_node(n->items[i]);
 
@@ -622,10 +629,11 @@ static void expect_counts(const struct counts *n, long long events,
 			 events, files, rewritten, malformed);
 }
 
-/* ---- set-up ---------------------------------------------------------------- */
+/* ---- set-up ----------------------------------------------------------------
+ */
 
 static const char *const share_files[] = {
-	"DhcpSrvLog-Mon.log", "DhcpSrvLog-Tue.log", "DhcpSrvLog-Wed.log",
+	"DhcpSrvLog-Mon.log", "DhcpSrvLog-Tue.log",   "DhcpSrvLog-Wed.log",
 	"DhcpSrvLog-Thu.log", "DhcpV6SrvLog-Thu.log",
 };
 #define NR_FILES 5
@@ -704,7 +712,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- (1) the first collect ------------------------------------------------ */
+/* ---- (1) the first collect ------------------------------------------------
+ */
 
 static void expect_all_tracks(void)
 {
@@ -734,9 +743,10 @@ static void test_1_first_collect(void **state)
 	expect_all_tracks();
 }
 
-/* ---- (2) appended lines --------------------------------------------------- */
+/* ---- (2) appended lines ---------------------------------------------------
+ */
 
-#define WED "DhcpSrvLog-Wed.log"
+#define WED  "DhcpSrvLog-Wed.log"
 #define MSFT ",0x4D53465420352E30,MSFT 5.0,,,,0"
 
 static const char appended[] =
