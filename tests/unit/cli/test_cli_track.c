@@ -27,6 +27,26 @@ static const char *const days[] = {"Mon", "Tue", "Wed"};
 #define SERVER "dhcp1.corp.example.test"
 #define ZONE   "Europe/Berlin"
 
+static struct tm tm_of(int y, int mo, int d, int h, int mi, int sec)
+{
+	struct tm tm = {0};
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return tm;
+}
+
+static long long utc(int y, int mo, int d, int h, int mi, int sec)
+{
+	struct tm tm = tm_of(y, mo, d, h, mi, sec);
+
+	return (long long)timegm(&tm);
+}
+
 struct fx {
 	char *dir, *db, *cfg;
 };
@@ -39,17 +59,11 @@ struct import {
 static int import_event(const struct ipam_dhcplog_event *e, void *ctx)
 {
 	struct import *im = ctx;
-	struct tm tm = {0};
 	char local[32];
 	struct ipam_db_event_in in = {.e = e, .local_time = local};
 
-	tm.tm_year = e->year - 1900;
-	tm.tm_mon = e->month - 1;
-	tm.tm_mday = e->day;
-	tm.tm_hour = e->hour;
-	tm.tm_min = e->minute;
-	tm.tm_sec = e->second;
-	in.at = ipam_tz_to_utc(im->tz, (long long)timegm(&tm));
+	in.at = ipam_tz_to_utc(im->tz, utc(e->year, e->month, e->day, e->hour,
+					   e->minute, e->second));
 	snprintf(local, sizeof(local), "%04d-%02d-%02dT%02d:%02d:%02d", e->year,
 		 e->month, e->day, e->hour, e->minute, e->second);
 	return ipam_db_events_add(im->b, &in);
@@ -155,19 +169,15 @@ static int newest_first(const void *a, const void *b)
 	return x->line < y->line ? 1 : x->line > y->line ? -1 : 0;
 }
 
+/* The log's local time (MM/DD/YY, HH:MM:SS) in UTC, by glibc's mktime. */
 static long long berlin_utc(const char *date, const char *time)
 {
-	struct tm tm = {0};
+	struct tm tm;
 	int mo, d, y, h, mi, s;
 
 	assert_int_equal(sscanf(date, "%d/%d/%d", &mo, &d, &y), 3);
 	assert_int_equal(sscanf(time, "%d:%d:%d", &h, &mi, &s), 3);
-	tm.tm_year = y + 100;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
+	tm = tm_of(2000 + y, mo, d, h, mi, s);
 	tm.tm_isdst = -1;
 	return (long long)mktime(&tm);
 }
@@ -285,19 +295,6 @@ static char *json_events(struct fx *f, const char *json)
 	free(schema);
 	free(file);
 	return out;
-}
-
-static long long utc(int y, int mo, int d, int h, int mi, int sec)
-{
-	struct tm tm = {0};
-
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	return (long long)timegm(&tm);
 }
 
 /* track opt value [--from from] [--to to] -o json lists what the files
