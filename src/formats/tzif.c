@@ -490,10 +490,20 @@ static void span_at(const struct ipam_tz *tz, long long t, struct span *s)
 	s->off = lo ? tz->trans_off[lo - 1] : tz->first_off;
 }
 
+/* Times this far out are no one's (the year is about 36 million): kept
+ * there, the arithmetic around them cannot overflow. */
+#define T_CLAMP (1LL << 58)
+
+static long long clamp(long long t)
+{
+	return t < -T_CLAMP ? -T_CLAMP : t > T_CLAMP ? T_CLAMP : t;
+}
+
 long long ipam_tz_to_local(const struct ipam_tz *tz, long long utc)
 {
 	struct span s;
 
+	utc = clamp(utc);
 	span_at(tz, utc, &s);
 	return utc + s.off;
 }
@@ -501,10 +511,13 @@ long long ipam_tz_to_local(const struct ipam_tz *tz, long long utc)
 long long ipam_tz_to_utc(const struct ipam_tz *tz, long long local)
 {
 	struct span s;
-	long long t = local - MAX_OFFSET;
+	long long t;
 	long long before = local; /* the offset before a skipped hour */
 	int have_before = 0;
 
+	local = clamp(local);
+	before = local;
+	t = local - MAX_OFFSET;
 	for (int i = 0; i < 16 && t <= local + MAX_OFFSET; i++) {
 		long long u;
 

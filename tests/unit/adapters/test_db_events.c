@@ -228,6 +228,20 @@ static void track(struct fx *f, enum ipam_db_track_by by, const char *v,
 	strbuf_release(&got);
 }
 
+/* The rows fill() stores, as track() prints them. */
+#define R2500                                                                  \
+	"2500 dhcp2.corp.example.test 4/10 198.51.100.101 a4bb6d112233 "       \
+	"lap201 DhcpSrvLog-Mon.log:5;"
+#define R2000                                                                  \
+	"2000 dhcp1.corp.example.test 4/11 198.51.100.101 00155d0a0101 "       \
+	"ws101.corp.example.test DhcpSrvLog-Mon.log:36;"
+#define R1000                                                                  \
+	"1000 dhcp1.corp.example.test 4/10 198.51.100.101 00155d0a0101 "       \
+	"WS101.corp.example.test. DhcpSrvLog-Mon.log:35;"
+#define R3000                                                                  \
+	"3000 dhcp1.corp.example.test 6/10 2001:db8::1 0001000125d1f2a3 "      \
+	"ws6.corp.example.test DhcpSrvLog-Mon.log:37;"
+
 static void test_track(void **state)
 {
 	struct fx *f = *state;
@@ -236,35 +250,14 @@ static void test_track(void **state)
 	size_t nr;
 
 	fill(f);
-	track(f, IPAM_TRACK_IP, "198.51.100.101", 0, 0, 0,
-	      "2500 dhcp2.corp.example.test 4/10 198.51.100.101 a4bb6d112233 "
-	      "lap201 DhcpSrvLog-Mon.log:5;"
-	      "2000 dhcp1.corp.example.test 4/11 198.51.100.101 00155d0a0101 "
-	      "ws101.corp.example.test DhcpSrvLog-Mon.log:36;"
-	      "1000 dhcp1.corp.example.test 4/10 198.51.100.101 00155d0a0101 "
-	      "WS101.corp.example.test. DhcpSrvLog-Mon.log:35;");
-	track(f, IPAM_TRACK_IP, "198.51.100.101", 1000, 2000, 0,
-	      "2000 dhcp1.corp.example.test 4/11 198.51.100.101 00155d0a0101 "
-	      "ws101.corp.example.test DhcpSrvLog-Mon.log:36;"
-	      "1000 dhcp1.corp.example.test 4/10 198.51.100.101 00155d0a0101 "
-	      "WS101.corp.example.test. DhcpSrvLog-Mon.log:35;");
-	track(f, IPAM_TRACK_IP, "198.51.100.101", 1001, 0, 1,
-	      "2500 dhcp2.corp.example.test 4/10 198.51.100.101 a4bb6d112233 "
-	      "lap201 DhcpSrvLog-Mon.log:5;");
-	track(f, IPAM_TRACK_IP, "2001:db8::0:1", 0, 0, 0,
-	      "3000 dhcp1.corp.example.test 6/10 2001:db8::1 0001000125d1f2a3 "
-	      "ws6.corp.example.test DhcpSrvLog-Mon.log:37;");
-	track(f, IPAM_TRACK_CLIENT, "00:15:5D:0A:01:01", 0, 0, 0,
-	      "2000 dhcp1.corp.example.test 4/11 198.51.100.101 00155d0a0101 "
-	      "ws101.corp.example.test DhcpSrvLog-Mon.log:36;"
-	      "1000 dhcp1.corp.example.test 4/10 198.51.100.101 00155d0a0101 "
-	      "WS101.corp.example.test. DhcpSrvLog-Mon.log:35;");
-	track(f, IPAM_TRACK_CLIENT, "0001.0001.25d1.f2a3", 0, 0, 0,
-	      "3000 dhcp1.corp.example.test 6/10 2001:db8::1 0001000125d1f2a3 "
-	      "ws6.corp.example.test DhcpSrvLog-Mon.log:37;");
+	track(f, IPAM_TRACK_IP, "198.51.100.101", 0, 0, 0, R2500 R2000 R1000);
+	track(f, IPAM_TRACK_IP, "198.51.100.101", 1000, 2000, 0, R2000 R1000);
+	track(f, IPAM_TRACK_IP, "198.51.100.101", 1001, 0, 1, R2500);
+	track(f, IPAM_TRACK_IP, "2001:db8::0:1", 0, 0, 0, R3000);
+	track(f, IPAM_TRACK_CLIENT, "00:15:5D:0A:01:01", 0, 0, 0, R2000 R1000);
+	track(f, IPAM_TRACK_CLIENT, "0001.0001.25d1.f2a3", 0, 0, 0, R3000);
 	track(f, IPAM_TRACK_HOST, "Ws101.Corp.Example.Test.", 1500, 0, 0,
-	      "2000 dhcp1.corp.example.test 4/11 198.51.100.101 00155d0a0101 "
-	      "ws101.corp.example.test DhcpSrvLog-Mon.log:36;");
+	      R2000);
 	track(f, IPAM_TRACK_HOST, "nobody", 0, 0, 0, "");
 	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), IPAM_EINVAL);
 	assert_non_null(strstr(ipam_error_last(), "'198.51.100.'"));

@@ -18,7 +18,7 @@
 #include "tzdb.h"
 #include "tzif.h"
 
-static long long utc_of(int y, int mo, int d, int h, int mi, int s)
+static struct tm tm_of(int y, int mo, int d, int h, int mi, int s)
 {
 	struct tm tm = {0};
 
@@ -28,6 +28,13 @@ static long long utc_of(int y, int mo, int d, int h, int mi, int s)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = s;
+	return tm;
+}
+
+static long long utc_of(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm = tm_of(y, mo, d, h, mi, s);
+
 	return (long long)timegm(&tm);
 }
 
@@ -98,14 +105,8 @@ static void test_against_glibc(void **state)
 /* mktime as the independent way from local time back to UTC. */
 static long long glibc_to_utc(int y, int mo, int d, int h, int mi, int s)
 {
-	struct tm tm = {0};
+	struct tm tm = tm_of(y, mo, d, h, mi, s);
 
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
 	tm.tm_isdst = -1;
 	return (long long)mktime(&tm);
 }
