@@ -17,7 +17,10 @@
  *      a new week's content: the next collect reads that file again from
  *      its start once (rewritten 1), keeps the old week's events, and
  *      imports nothing twice; one more collect imports nothing;
- *  (4) each collect is a run in `history` with its counts.
+ *  (4) each collect is a run in `history` with its counts;
+ *  (5) a collect of a 250,000-line log killed (SIGKILL) after its first
+ *      batch was committed: the next collect imports exactly the rest,
+ *      every line once.
  * At the end the share has its fixtures back and the GPOs this test
  * made are removed.
  */
@@ -32,7 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -44,6 +50,8 @@
 #include "strbuf.h"
 
 #define ZONE "Europe/Berlin"
+/* The generated log of test 5. */
+#define BIG "DhcpSrvLog-Fri.log"
 
 static struct labad_forest F[3];
 static char *tmpdir, *db_path, *cfg;
@@ -692,8 +700,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	struct lab_run res;
+
 	(void)state;
 	share_reset(false);
+	smb_admin("del " BIG, &res); /* test 5's, when it got that far */
+	lab_run_free(&res);
 	for (int f = 1; f <= 2; f++) {
 		labad_remove_leftovers(&F[f]);
 		labad_forest_release(&F[f]);
@@ -853,6 +865,126 @@ static void test_4_history(void **state)
 	lab_run_free(&res);
 }
 
+/* ---- (5) a collect killed in the middle --------------------------------- */
+
+#define BIG_LINES   250000
+#define BIG_CLIENTS 500
+
+/* A log of BIG_LINES events of BIG_CLIENTS clients (10.99.N/256.N%256+1,
+ * 00155E00NNNN, genNNN), 11/06/26, into path. */
+static void write_big(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs("ID,Date,Time,Description,IP Address,Host Name,MAC Address,"
+	      "User Name, TransactionID, QResult,Probationtime, "
+	      "CorrelationID,Dhcid,VendorClass(Hex),VendorClass(ASCII),"
+	      "UserClass(Hex),UserClass(ASCII),RelayAgentInformation,"
+	      "DnsRegError.\r\n",
+	      f);
+	for (long i = 0; i < BIG_LINES; i++) {
+		long c = i % BIG_CLIENTS, t = i * 86400L / BIG_LINES;
+
+		fprintf(f,
+			"11,11/06/26,%02ld:%02ld:%02ld,Renew,10.99.%ld.%ld,"
+			"gen%03ld.corp.example.test,00155E00%04lX,,%ld,0,,"
+			"," MSFT "\r\n",
+			t / 3600, t / 60 % 60, t % 60, c / 256, c % 256 + 1, c,
+			c, 7000000 + i);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Events stored from the big log, by the sqlite3 shell. */
+static long stored(const char *what)
+{
+	char sql[256];
+	const char *argv[] = {"sqlite3", db_path, sql, NULL};
+	struct lab_run res;
+	long n;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT %s FROM dhcp_events WHERE file = '" BIG "';", what);
+	lab_must_succeed(argv, NULL, &res);
+	n = strtol(res.out, NULL, 10);
+	lab_run_free(&res);
+	return n;
+}
+
+/* Start collect, kill it once a batch of the big log is committed;
+ * returns the events it committed. */
+static long collect_killed(void)
+{
+	const char *argv[] = {
+		labad_ipamctl(), "collect", "--task", "audit", "-c", cfg, NULL};
+	char *errs = xasprintf("%s/killed.out", tmpdir);
+	long n = 0;
+	int st;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		int out = open(errs, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(out, 1);
+		dup2(out, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, WNOHANG) == 0 && !(n = stored("count(*)")))
+		usleep(20000);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	if (!n || n >= BIG_LINES)
+		fail_msg("collect was not killed in the middle of the big log "
+			 "(%ld of %d events stored, status %d):\n%s",
+			 n, BIG_LINES, st, lab_read_file(errs, 65536, NULL));
+	free(errs);
+	return n;
+}
+
+static void test_5_killed(void **state)
+{
+	char *local = xasprintf("%s/big.log", tmpdir), client[32];
+	struct counts n;
+	long before;
+	char **got;
+
+	(void)state;
+	write_big(local);
+	put_file(local, BIG);
+	unlink(local);
+	before = collect_killed();
+	collect(&n, NULL);
+	/* the cursor was committed with the events: exactly the rest now */
+	expect_counts(&n, BIG_LINES - before, NR_FILES + 1, 0, 0);
+	assert_int_equal(stored("count(*)"), BIG_LINES);
+	assert_int_equal(stored("count(DISTINCT line)"), BIG_LINES);
+	/* and tracking sees each line once */
+	for (int c = 0; c < BIG_CLIENTS; c += 167) {
+		struct lab_run res;
+		struct ipam_node *j;
+
+		snprintf(client, sizeof(client), "00-15-5e-00-%02x-%02x",
+			 c / 256, c % 256);
+		labad_run_ipamctl(&res, "track", "--mac", client, "--limit",
+				  "0", "-c", cfg, "-o", "json", NULL);
+		labad_expect_exit(&res, 0, "ipamctl track --limit 0");
+		j = labad_parse_json(res.out, res.out_len, "track -o json");
+		assert_int_equal(labad_jkey(j, "count")->num,
+				 BIG_LINES / BIG_CLIENTS);
+		ipam_node_free(j);
+		lab_run_free(&res);
+	}
+	got = track("--ip", "10.99.0.1");
+	assert_int_equal(labad_strv_len(got) > 0, 1);
+	lab_strv_free(got);
+	free(local);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -860,6 +992,7 @@ int main(void)
 		cmocka_unit_test(test_2_append),
 		cmocka_unit_test(test_3_overwrite),
 		cmocka_unit_test(test_4_history),
+		cmocka_unit_test(test_5_killed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
