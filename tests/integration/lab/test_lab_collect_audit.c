@@ -20,7 +20,9 @@
  *  (4) each collect is a run in `history` with its counts;
  *  (5) a collect of a 250,000-line log killed (SIGKILL) after its first
  *      batch was committed: the next collect imports exactly the rest,
- *      every line once.
+ *      every line once;
+ *  (6) ipam1$ taken out of IPAMUG: collect says access denied for
+ *      IPAM1$ and keeps what it had collected.
  * At the end the share has its fixtures back and the GPOs this test
  * made are removed.
  */
@@ -985,6 +987,57 @@ static void test_5_killed(void **state)
 	free(local);
 }
 
+/* ---- (6) access denied: the server fails, its events stay ------------- */
+
+static void set_membership(bool member)
+{
+	char acct[128];
+	const char *args[] = {"group", member ? "addmembers" : "removemembers",
+			      "IPAMUG", acct, NULL};
+	struct lab_run res;
+
+	snprintf(acct, sizeof(acct), "%.*s", (int)strcspn(principal, "@"),
+		 principal);
+	labad_samba_tool_ok(1, args, &res);
+	lab_run_free(&res);
+}
+
+static void test_6_access_denied(void **state)
+{
+	struct lab_run res;
+	struct ipam_node *root;
+	const struct ipam_node *t, *servers;
+	long before = stored("count(*)");
+	char **want = expected(BY_IP, "198.51.100.102"), **got;
+	char *why = NULL;
+
+	(void)state;
+	set_membership(false);
+	labad_run_ipamctl(&res, "collect", "--task", "audit", "--server", host,
+			  "-c", cfg, "-o", "json", NULL);
+	set_membership(true);
+	labad_expect_exit(&res, 1, "ipamctl collect, ipam1$ out of IPAMUG");
+	root = labad_parse_json(res.out, res.out_len, "collect -o json");
+	t = task_node(root);
+	assert_non_null(t);
+	servers = labad_jkey(t, "servers");
+	assert_int_equal(servers->nr, 1);
+	if (labad_jkey(servers->items[0], "ok")->boolean ||
+	    !strstr(labad_jstr(servers->items[0], "detail"),
+		    "access denied for IPAM1$"))
+		fail_msg("collect should say access denied for IPAM1$:\n%s",
+			 res.out);
+	ipam_node_free(root);
+	lab_run_free(&res);
+	/* what was collected before is kept */
+	assert_int_equal(stored("count(*)"), before);
+	got = track("--ip", "198.51.100.102");
+	if (!lab_strv_equal(got, (const char *const *)want, &why))
+		fail_msg("track after the failed collect: %s", why);
+	lab_strv_free(got);
+	lab_strv_free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -993,6 +1046,7 @@ int main(void)
 		cmocka_unit_test(test_3_overwrite),
 		cmocka_unit_test(test_4_history),
 		cmocka_unit_test(test_5_killed),
+		cmocka_unit_test(test_6_access_denied),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
