@@ -244,5 +244,6 @@ extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 	cmd_reconcile_def, cmd_status_def, cmd_verify_def, cmd_collect_def,
 	cmd_availability_def;
 extern const struct command cmd_dns_def;
+extern const struct command cmd_track_def;
 
 #endif

@@ -17,6 +17,49 @@
 #include "yamlio.h"
 #include "banned.h"
 
+/*
+ * Each timeZone names a zone of this machine's database ($TZDIR, else
+ * /usr/share/zoneinfo): a TZif file.  The name's syntax (no "..", not
+ * absolute) was checked by the decoder, so it stays under the directory.
+ */
+static void check_time_zone(const struct ipam_str *tz, struct ipam_diags *diags)
+{
+	const char *dir = getenv("TZDIR");
+	char *path, magic[4];
+	ssize_t n = -1;
+	int fd;
+
+	if (!tz->value)
+		return;
+	if (!dir || !*dir)
+		dir = "/usr/share/zoneinfo";
+	path = xasprintf("%s/%s", dir, tz->value);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0) {
+		struct stat st;
+
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+			n = read(fd, magic, sizeof(magic));
+		close(fd);
+	}
+	if (n != (ssize_t)sizeof(magic) || memcmp(magic, "TZif", 4))
+		ipam_diag_error(diags, &tz->pos,
+				"unknown timeZone '%s': no time zone file %s",
+				tz->value, path);
+	free(path);
+}
+
+static void check_time_zones(const struct ipam_desired *d,
+			     struct ipam_diags *diags)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_domains; i++)
+		check_time_zone(&d->domains[i].time_zone, diags);
+	for (i = 0; i < d->nr_servers; i++)
+		check_time_zone(&d->servers[i].time_zone, diags);
+}
+
 int ipam_config_load_sources(struct ipam_desired **out,
 			     const struct ipam_source *sources, size_t n,
 			     struct ipam_diags *diags)
@@ -48,8 +91,10 @@ int ipam_config_load_sources(struct ipam_desired **out,
 			unreadable = true;
 		}
 	}
-	if (!ipam_decode(d, roots, n, unreadable, diags))
+	if (!ipam_decode(d, roots, n, unreadable, diags)) {
 		ipam_validate(d, diags);
+		check_time_zones(d, diags);
+	}
 	for (i = 0; i < n; i++)
 		ipam_node_free(roots[i]);
 	free(roots);

@@ -1,4 +1,5 @@
 #include "decode.h"
+#include "decode_internal.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -13,25 +14,10 @@
 
 #define TAG_PREFIX "tag:yaml.org,2002:"
 
-struct seen_key {
-	const char *key;
-	struct ipam_pos pos;
-};
-
-struct decoder {
-	struct ipam_desired *d;
-	struct ipam_diags *diags;
-	struct seen_key seen[16]; /* top-level keys, across files */
-	size_t nr_seen;
-	size_t decl;
-	int unreadable; /* a file failed to parse: cross-file rules would lie */
-	int version_seen;
-};
-
 static const char *const root_keys[] = {
 	"version",   "ipamServer", "database", "provisioning", "connection",
 	"discovery", "servers",	   "defaults", "safety",       "source",
-	"suspend",   "notify",	   "identity", NULL,
+	"suspend",   "notify",	   "identity", "collection",   NULL,
 };
 static const char *const identity_keys[] = {
 	"keytab", "principal", "ccache", "timeout", "concurrency", NULL,
@@ -61,10 +47,11 @@ static const char *const connection_keys[] = {
 	"passwordFile", "passwordEnv", "caFile", "timeout",   NULL,
 };
 static const char *const discovery_keys[] = {
-	"domain", "dc", "dns", "dhcp", "remove", "connection", NULL,
+	"domain", "dc", "dns", "dhcp", "remove", "connection", "timeZone", NULL,
 };
 static const char *const server_keys[] = {
-	"name", "roles", "manageability", "owner", "description", NULL,
+	"name",	    "roles", "manageability", "owner", "description",
+	"timeZone", NULL,
 };
 static const char *const defaults_keys[] = {"manageability", NULL};
 static const char *const safety_keys[] = {"maxRemovals", NULL};
@@ -96,7 +83,7 @@ static int scalar_type(const struct ipam_node *n, enum ipam_scalar_type *t)
 	return 0;
 }
 
-static const char *describe(const struct ipam_node *n)
+const char *ipam_decode_describe(const struct ipam_node *n)
 {
 	enum ipam_scalar_type t;
 
@@ -153,12 +140,12 @@ static const struct ipam_node *want_kind(struct decoder *dc,
 		return v;
 	ipam_diag_error(dc->diags, &v->pos, "'%s' must be %s, got %s", key,
 			kind == IPAM_NODE_MAP ? "a mapping" : "a list",
-			describe(v));
+			ipam_decode_describe(v));
 	return NULL;
 }
 
-static int get_string(struct decoder *dc, const struct ipam_node *n,
-		      const char *key, struct ipam_str *out)
+int ipam_decode_string(struct decoder *dc, const struct ipam_node *n,
+		       const char *key, struct ipam_str *out)
 {
 	const struct ipam_node *v = ipam_node_deref(n);
 	enum ipam_scalar_type t;
@@ -169,7 +156,7 @@ static int get_string(struct decoder *dc, const struct ipam_node *n,
 	    t != IPAM_SCALAR_STRING) {
 		ipam_diag_error(dc->diags, &v->pos,
 				"'%s' must be a string, got %s", key,
-				describe(v));
+				ipam_decode_describe(v));
 		return -1;
 	}
 	if (!v->len) {
@@ -197,7 +184,7 @@ static int get_bool(struct decoder *dc, const struct ipam_node *n,
 	    t != IPAM_SCALAR_BOOL || ipam_scalar_bool(v->str, out)) {
 		ipam_diag_error(dc->diags, &v->pos,
 				"'%s' must be true or false, got %s", key,
-				describe(v));
+				ipam_decode_describe(v));
 		return -1;
 	}
 	return 0;
@@ -230,9 +217,9 @@ static bool int_shaped(const struct ipam_node *n)
 
 /* An integer; min and max (what the caller accepts) only name the range
  * when the text is an integer too large for any. */
-static int get_int(struct decoder *dc, const struct ipam_node *n,
-		   const char *key, long long min, long long max,
-		   long long *out, struct ipam_pos *pos)
+int ipam_decode_int(struct decoder *dc, const struct ipam_node *n,
+		    const char *key, long long min, long long max,
+		    long long *out, struct ipam_pos *pos)
 {
 	const struct ipam_node *v = ipam_node_deref(n);
 	enum ipam_scalar_type t;
@@ -265,7 +252,7 @@ static int get_int(struct decoder *dc, const struct ipam_node *n,
 	    t != IPAM_SCALAR_INT || ipam_scalar_int(v->str, out)) {
 		ipam_diag_error(dc->diags, &v->pos,
 				"'%s' must be an integer, got %s", key,
-				describe(v));
+				ipam_decode_describe(v));
 		return -1;
 	}
 	if (pos)
@@ -283,7 +270,7 @@ static int get_enum(struct decoder *dc, const struct ipam_node *n,
 	const char *best = NULL;
 	int i, best_d = 3;
 
-	if (get_string(dc, n, key, &s))
+	if (ipam_decode_string(dc, n, key, &s))
 		return -1;
 	for (i = 0; values[i]; i++) {
 		int d;
@@ -370,7 +357,7 @@ static void check_map(struct decoder *dc, const struct ipam_node *map,
 		if (k->kind != IPAM_NODE_STR) {
 			ipam_diag_error(dc->diags, &k->pos,
 					"mapping keys must be strings, got %s",
-					describe(k));
+					ipam_decode_describe(k));
 			continue;
 		}
 		j = first[i];
@@ -424,8 +411,8 @@ static void check_map(struct decoder *dc, const struct ipam_node *map,
 }
 
 /* Advance *i to the next usable entry of a checked mapping. */
-static int next_entry(const struct ipam_node *map, const char *ok, size_t *i,
-		      const char **key, const struct ipam_node **val)
+int ipam_decode_next(const struct ipam_node *map, const char *ok, size_t *i,
+		     const char **key, const struct ipam_node **val)
 {
 	for (; *i < map->nr; (*i)++) {
 		if (ok[*i]) {
@@ -436,9 +423,6 @@ static int next_entry(const struct ipam_node *map, const char *ok, size_t *i,
 	}
 	return 0;
 }
-
-#define FOR_EACH_KEY(map, ok, i, key, val)                                     \
-	for ((i) = 0; next_entry((map), (ok), &(i), &(key), &(val)); (i)++)
 
 static void require(struct decoder *dc, const struct ipam_node *map,
 		    const char *key, const char *where, int present)
@@ -452,9 +436,9 @@ static void require(struct decoder *dc, const struct ipam_node *map,
  * The mapping n as the value of key, with its keys checked: NULL when n is
  * not a mapping (diagnosed), else *ok says which entries to use (free it).
  */
-static const struct ipam_node *
-checked_map(struct decoder *dc, const struct ipam_node *n, const char *key,
-	    const char *const known[], const char *where, char **ok)
+const struct ipam_node *
+ipam_decode_map(struct decoder *dc, const struct ipam_node *n, const char *key,
+		const char *const known[], const char *where, char **ok)
 {
 	const struct ipam_node *map = want_kind(dc, n, IPAM_NODE_MAP, key);
 
@@ -475,7 +459,7 @@ static void decode_connection(struct decoder *dc, const struct ipam_node *n,
 	char *ok;
 	size_t i;
 
-	map = checked_map(dc, n, "connection", connection_keys, where, &ok);
+	map = ipam_decode_map(dc, n, "connection", connection_keys, where, &ok);
 	if (!map)
 		return;
 	c->pos = map->pos;
@@ -489,26 +473,26 @@ static void decode_connection(struct decoder *dc, const struct ipam_node *n,
 						  ? IPAM_AUTH_SIMPLE
 						  : IPAM_AUTH_KERBEROS;
 		} else if (!strcmp(key, "ldapUri")) {
-			get_string(dc, val, key, &c->ldap_uri);
+			ipam_decode_string(dc, val, key, &c->ldap_uri);
 		} else if (!strcmp(key, "keytab")) {
-			get_string(dc, val, key, &c->keytab);
+			ipam_decode_string(dc, val, key, &c->keytab);
 		} else if (!strcmp(key, "principal")) {
-			get_string(dc, val, key, &c->principal);
+			ipam_decode_string(dc, val, key, &c->principal);
 		} else if (!strcmp(key, "ccache")) {
-			get_string(dc, val, key, &c->ccache);
+			ipam_decode_string(dc, val, key, &c->ccache);
 		} else if (!strcmp(key, "user")) {
-			get_string(dc, val, key, &c->user);
+			ipam_decode_string(dc, val, key, &c->user);
 		} else if (!strcmp(key, "passwordFile")) {
-			get_string(dc, val, key, &c->password_file);
+			ipam_decode_string(dc, val, key, &c->password_file);
 		} else if (!strcmp(key, "passwordEnv")) {
-			get_string(dc, val, key, &c->password_env);
+			ipam_decode_string(dc, val, key, &c->password_env);
 		} else if (!strcmp(key, "caFile")) {
-			get_string(dc, val, key, &c->ca_file);
+			ipam_decode_string(dc, val, key, &c->ca_file);
 		} else if (!strcmp(key, "timeout")) {
 			long long t;
 
-			if (!get_int(dc, val, key, 1, 3600, &t,
-				     &c->timeout_pos)) {
+			if (!ipam_decode_int(dc, val, key, 1, 3600, &t,
+					     &c->timeout_pos)) {
 				if (t < 1 || t > 3600)
 					ipam_diag_error(dc->diags,
 							&c->timeout_pos,
@@ -534,8 +518,8 @@ static void decode_provisioning(struct decoder *dc, const struct ipam_node *n)
 	char *ok;
 	size_t i, j;
 
-	map = checked_map(dc, n, "provisioning", provisioning_keys,
-			  "'provisioning'", &ok);
+	map = ipam_decode_map(dc, n, "provisioning", provisioning_keys,
+			      "'provisioning'", &ok);
 	if (!map)
 		return;
 	FOR_EACH_KEY(map, ok, i, key, val)
@@ -548,7 +532,7 @@ static void decode_provisioning(struct decoder *dc, const struct ipam_node *n)
 				      &d->method_pos))
 				ipam_method_parse(m, &d->method);
 		} else if (!strcmp(key, "gpoPrefix")) {
-			get_string(dc, val, key, &d->gpo_prefix);
+			ipam_decode_string(dc, val, key, &d->gpo_prefix);
 		} else if (!strcmp(key, "delegatedGpoUsers")) {
 			const struct ipam_node *seq =
 				want_kind(dc, val, IPAM_NODE_SEQ, key);
@@ -556,8 +540,9 @@ static void decode_provisioning(struct decoder *dc, const struct ipam_node *n)
 			for (j = 0; seq && j < seq->nr; j++) {
 				struct ipam_str u = {0};
 
-				if (get_string(dc, seq->items[j],
-					       "delegatedGpoUsers[]", &u))
+				if (ipam_decode_string(dc, seq->items[j],
+						       "delegatedGpoUsers[]",
+						       &u))
 					continue;
 				ALLOC_GROW(d->delegated_users,
 					   d->nr_delegated + 1,
@@ -580,15 +565,15 @@ static void decode_domain(struct decoder *dc, const struct ipam_node *n)
 	char *ok;
 	size_t i;
 
-	map = checked_map(dc, n, "discovery[]", discovery_keys,
-			  "a discovery entry", &ok);
+	map = ipam_decode_map(dc, n, "discovery[]", discovery_keys,
+			      "a discovery entry", &ok);
 	if (!map)
 		return;
 	FOR_EACH_KEY(map, ok, i, key, val)
 	{
 		if (!strcmp(key, "domain")) {
 			has_domain = 1;
-			get_string(dc, val, key, &name);
+			ipam_decode_string(dc, val, key, &name);
 		} else if (!strcmp(key, "dc")) {
 			get_bool(dc, val, key, &dom.dc);
 		} else if (!strcmp(key, "dns")) {
@@ -601,12 +586,15 @@ static void decode_domain(struct decoder *dc, const struct ipam_node *n)
 		} else if (!strcmp(key, "connection")) {
 			decode_connection(dc, val, &dom.conn,
 					  "a domain's 'connection'");
+		} else if (!strcmp(key, "timeZone")) {
+			ipam_decode_time_zone(dc, val, &dom.time_zone);
 		}
 	}
 	require(dc, map, "domain", "a discovery entry", has_domain);
 	free(ok);
 	if (!name.value) {
 		ipam_connection_release(&dom.conn);
+		free(dom.time_zone.value);
 		return;
 	}
 	/* A domain being removed is not discovered: its servers keep what
@@ -674,24 +662,26 @@ static void decode_server(struct decoder *dc, const struct ipam_node *n)
 	char *ok;
 	size_t i;
 
-	map = checked_map(dc, n, "servers[]", server_keys, "a server entry",
-			  &ok);
+	map = ipam_decode_map(dc, n, "servers[]", server_keys, "a server entry",
+			      &ok);
 	if (!map)
 		return;
 	FOR_EACH_KEY(map, ok, i, key, val)
 	{
 		if (!strcmp(key, "name")) {
 			has_name = 1;
-			get_string(dc, val, key, &name);
+			ipam_decode_string(dc, val, key, &name);
 		} else if (!strcmp(key, "roles")) {
 			decode_roles(dc, val, &s);
 		} else if (!strcmp(key, "manageability")) {
 			get_manageability(dc, val, &s.manageability,
 					  &s.manageability_pos);
 		} else if (!strcmp(key, "owner")) {
-			get_string(dc, val, key, &s.owner);
+			ipam_decode_string(dc, val, key, &s.owner);
 		} else if (!strcmp(key, "description")) {
-			get_string(dc, val, key, &s.description);
+			ipam_decode_string(dc, val, key, &s.description);
+		} else if (!strcmp(key, "timeZone")) {
+			ipam_decode_time_zone(dc, val, &s.time_zone);
 		}
 	}
 	require(dc, map, "name", "a server entry", has_name);
@@ -699,6 +689,7 @@ static void decode_server(struct decoder *dc, const struct ipam_node *n)
 	if (!name.value) {
 		free(s.owner.value);
 		free(s.description.value);
+		free(s.time_zone.value);
 		return;
 	}
 	s.name = name.value;
@@ -720,9 +711,9 @@ static void decode_simple_map(struct decoder *dc, const struct ipam_node *n,
 	struct strbuf where = STRBUF_INIT;
 
 	strbuf_addf(&where, "'%s'", name);
-	map = checked_map(dc, n, name,
-			  is_defaults ? defaults_keys : safety_keys, where.buf,
-			  &ok);
+	map = ipam_decode_map(dc, n, name,
+			      is_defaults ? defaults_keys : safety_keys,
+			      where.buf, &ok);
 	if (!map) {
 		strbuf_release(&where);
 		return;
@@ -737,7 +728,8 @@ static void decode_simple_map(struct decoder *dc, const struct ipam_node *n,
 			long long v;
 			struct ipam_pos pos;
 
-			if (get_int(dc, val, key, 0, LLONG_MAX, &v, &pos))
+			if (ipam_decode_int(dc, val, key, 0, LLONG_MAX, &v,
+					    &pos))
 				continue;
 			if (v < 0)
 				ipam_diag_error(dc->diags, &pos,
@@ -793,7 +785,7 @@ static void decode_verify(struct decoder *dc, const struct ipam_node *n,
 	char *ok;
 	size_t i;
 
-	map = checked_map(dc, n, "verify", verify_keys, "'verify'", &ok);
+	map = ipam_decode_map(dc, n, "verify", verify_keys, "'verify'", &ok);
 	if (!map)
 		return;
 	v->pos = map->pos;
@@ -808,9 +800,9 @@ static void decode_verify(struct decoder *dc, const struct ipam_node *n,
 						  ? IPAM_VERIFY_SSH
 						  : IPAM_VERIFY_OPENPGP;
 		} else if (!strcmp(key, "allowedSigners")) {
-			get_string(dc, val, key, &v->allowed_signers);
+			ipam_decode_string(dc, val, key, &v->allowed_signers);
 		} else {
-			get_string(dc, val, key, &v->keyring);
+			ipam_decode_string(dc, val, key, &v->keyring);
 		}
 	}
 	free(ok);
@@ -824,7 +816,7 @@ static void decode_source(struct decoder *dc, const struct ipam_node *n)
 	char *ok;
 	size_t i;
 
-	map = checked_map(dc, n, "source", source_keys, "'source'", &ok);
+	map = ipam_decode_map(dc, n, "source", source_keys, "'source'", &ok);
 	if (!map)
 		return;
 	c->pos = map->pos;
@@ -846,7 +838,7 @@ static void decode_source(struct decoder *dc, const struct ipam_node *n)
 		      : !strcmp(key, "knownHosts") ? &c->known_hosts
 						   : &c->cache_dir;
 
-		get_string(dc, val, key, dst);
+		ipam_decode_string(dc, val, key, dst);
 	}
 	if (!c->repo.value)
 		ipam_diag_error(dc->diags, &c->pos,
@@ -876,8 +868,8 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 	char *ok;
 	size_t i;
 
-	map = checked_map(dc, n, "notify", notify_keys, "a 'notify' entry",
-			  &ok);
+	map = ipam_decode_map(dc, n, "notify", notify_keys, "a 'notify' entry",
+			      &ok);
 	if (!map)
 		return;
 	h.pos = map->pos;
@@ -890,7 +882,7 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 			if (!get_enum(dc, val, key, kinds, &k, &h.kind.pos))
 				h.kind.value = xstrdup(k);
 		} else if (!strcmp(key, "url")) {
-			if (!get_string(dc, val, key, &h.url) &&
+			if (!ipam_decode_string(dc, val, key, &h.url) &&
 			    strncmp(h.url.value, "https://", 8) &&
 			    strncmp(h.url.value, "http://", 7))
 				ipam_diag_error(dc->diags, &h.url.pos,
@@ -906,7 +898,8 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 				struct ipam_str e = {0};
 				enum ipam_event ev;
 
-				if (get_string(dc, seq->items[j], key, &e))
+				if (ipam_decode_string(dc, seq->items[j], key,
+						       &e))
 					continue;
 				if (ipam_event_parse(e.value, &ev))
 					ipam_diag_error(
@@ -924,16 +917,16 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 				ipam_diag_error(dc->diags, &h.events_pos,
 						"'events' must not be empty");
 		} else if (!strcmp(key, "secretFile")) {
-			get_string(dc, val, key, &h.secret_file);
+			ipam_decode_string(dc, val, key, &h.secret_file);
 		} else if (!strcmp(key, "secretEnv")) {
-			get_string(dc, val, key, &h.secret_env);
+			ipam_decode_string(dc, val, key, &h.secret_env);
 		} else if (!strcmp(key, "caFile")) {
-			get_string(dc, val, key, &h.ca_file);
+			ipam_decode_string(dc, val, key, &h.ca_file);
 		} else if (!strcmp(key, "timeout")) {
 			long long t;
 			struct ipam_pos pos;
 
-			if (get_int(dc, val, key, 1, 60, &t, &pos))
+			if (ipam_decode_int(dc, val, key, 1, 60, &t, &pos))
 				continue;
 			if (t < 1 || t > 60)
 				ipam_diag_error(dc->diags, &pos,
@@ -981,7 +974,7 @@ static void get_bounded(struct decoder *dc, const struct ipam_node *n,
 {
 	long long t;
 
-	if (get_int(dc, n, key, lo, hi, &t, pos))
+	if (ipam_decode_int(dc, n, key, lo, hi, &t, pos))
 		return;
 	if (t < lo || t > hi)
 		ipam_diag_error(dc->diags, pos,
@@ -999,18 +992,19 @@ static void decode_identity(struct decoder *dc, const struct ipam_node *n)
 	char *ok;
 	size_t i;
 
-	map = checked_map(dc, n, "identity", identity_keys, "'identity'", &ok);
+	map = ipam_decode_map(dc, n, "identity", identity_keys, "'identity'",
+			      &ok);
 	if (!map)
 		return;
 	c->pos = map->pos;
 	FOR_EACH_KEY(map, ok, i, key, val)
 	{
 		if (!strcmp(key, "keytab"))
-			get_string(dc, val, key, &c->keytab);
+			ipam_decode_string(dc, val, key, &c->keytab);
 		else if (!strcmp(key, "principal"))
-			get_string(dc, val, key, &c->principal);
+			ipam_decode_string(dc, val, key, &c->principal);
 		else if (!strcmp(key, "ccache"))
-			get_string(dc, val, key, &c->ccache);
+			ipam_decode_string(dc, val, key, &c->ccache);
 		else if (!strcmp(key, "timeout"))
 			get_bounded(dc, val, key, 1, 300, &c->timeout,
 				    &c->timeout_pos);
@@ -1038,7 +1032,7 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 		ipam_diag_error(dc->diags, &map->pos,
 				"the desired state must be a mapping (keys "
 				"such as version, discovery, servers), got %s",
-				describe(map));
+				ipam_decode_describe(map));
 		dc->unreadable = 1;
 		return;
 	}
@@ -1053,7 +1047,7 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 			struct ipam_pos pos;
 
 			dc->version_seen = 1;
-			if (get_int(dc, val, key, 1, 1, &v, &pos))
+			if (ipam_decode_int(dc, val, key, 1, 1, &v, &pos))
 				continue;
 			if (v != 1)
 				ipam_diag_error(
@@ -1066,9 +1060,9 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 				d->version_pos = pos;
 			}
 		} else if (!strcmp(key, "ipamServer")) {
-			get_string(dc, val, key, &d->ipam_server);
+			ipam_decode_string(dc, val, key, &d->ipam_server);
 		} else if (!strcmp(key, "database")) {
-			get_string(dc, val, key, &d->database);
+			ipam_decode_string(dc, val, key, &d->database);
 		} else if (!strcmp(key, "provisioning")) {
 			decode_provisioning(dc, val);
 		} else if (!strcmp(key, "connection")) {
@@ -1100,6 +1094,8 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 				decode_notify(dc, seq->items[j]);
 		} else if (!strcmp(key, "identity")) {
 			decode_identity(dc, val);
+		} else if (!strcmp(key, "collection")) {
+			ipam_decode_collection(dc, val);
 		}
 	}
 	free(ok);

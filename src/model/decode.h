@@ -32,4 +32,18 @@ int ipam_decode(struct ipam_desired *d, struct ipam_node *const *roots,
  * not hidden.  (The git source applies the same rule to a tree.) */
 int ipam_decode_is_yaml_name(const char *name);
 
+/* collection.intervals: at least a minute, at most a year. */
+#define IPAM_DECODE_MIN_INTERVAL 60
+#define IPAM_DECODE_MAX_DURATION (365LL * 86400)
+#define IPAM_DECODE_MAX_RETAIN	 36500
+
+/* A duration: one or more <digits><unit>, unit s, m, h or d ("1h30m"),
+ * at most IPAM_DECODE_MAX_DURATION, into seconds; -1 when it is not. */
+int ipam_decode_duration(const char *s, long long *out);
+
+/* Does s read as an IANA time zone name (Europe/Berlin, Etc/GMT+1):
+ * letters, digits, '/', '_', '-', '+', no "..", not absolute.  Whether
+ * the zone exists is the config load's (it looks at the zoneinfo files). */
+bool ipam_decode_tz_name_ok(const char *s);
+
 #endif

@@ -222,6 +222,56 @@ static struct ipam_node *identity_node(const struct ipam_desired *d)
 	return m;
 }
 
+/* 5400 -> "1h30m": the shortest duration text of seconds. */
+static struct ipam_node *duration_node(long long secs)
+{
+	static const struct {
+		char unit;
+		long long n;
+	} units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+	struct strbuf sb = STRBUF_INIT;
+	struct ipam_node *n;
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (secs >= units[i].n) {
+			strbuf_addf(&sb, "%lld%c", secs / units[i].n,
+				    units[i].unit);
+			secs %= units[i].n;
+		}
+	n = ipam_node_str(sb.len ? sb.buf : "0s");
+	strbuf_release(&sb);
+	return n;
+}
+
+/* collection:, every interval and the retention as they end up. */
+static struct ipam_node *collection_node(const struct ipam_collection_cfg *c)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *iv = ipam_node_new(IPAM_NODE_MAP);
+
+	for (int t = 0; t < IPAM_TASK_NR; t++)
+		ipam_node_set(iv, ipam_task_name((enum ipam_task)t),
+			      duration_node(ipam_collection_interval(
+				      c, (enum ipam_task)t)));
+	ipam_node_set(m, "intervals", iv);
+	ipam_node_set(m, "retainDays",
+		      ipam_node_int(ipam_collection_retain_days(c)));
+	return m;
+}
+
+long long ipam_collection_interval(const struct ipam_collection_cfg *c,
+				   enum ipam_task t)
+{
+	if (t >= IPAM_TASK_NR)
+		return 0;
+	return c->interval[t] ? c->interval[t] : ipam_task_default_interval(t);
+}
+
+int ipam_collection_retain_days(const struct ipam_collection_cfg *c)
+{
+	return c->retain_days ? c->retain_days : IPAM_COLLECTION_RETAIN_DAYS;
+}
+
 void ipam_identity_principal(struct strbuf *out, const struct ipam_desired *d)
 {
 	const char *s = d->ipam_server.value, *dot;
@@ -277,6 +327,7 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 			ipam_node_set(m, "remove", ipam_node_bool(true));
 		ipam_node_set(m, "connection",
 			      connection_node(&dom->effective, true));
+		set_opt(m, "timeZone", &dom->time_zone);
 		ipam_node_push(seq, m);
 	}
 	ipam_node_set(root, "discovery", seq);
@@ -303,6 +354,7 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 				  ipam_manageability_name(s->manageability));
 		set_opt(m, "owner", &s->owner);
 		set_opt(m, "description", &s->description);
+		set_opt(m, "timeZone", &s->time_zone);
 		ipam_node_push(seq, m);
 	}
 	ipam_node_set(root, "servers", seq);
@@ -320,6 +372,9 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	/* Only when given: the digests of other states stay as they were. */
 	if (d->identity.pos.line)
 		ipam_node_set(root, "identity", identity_node(d));
+	if (d->collection.pos.line)
+		ipam_node_set(root, "collection",
+			      collection_node(&d->collection));
 	seq = ipam_node_new(IPAM_NODE_SEQ);
 	for (i = 0; i < d->nr_notify; i++) {
 		const struct ipam_notify_cfg *h = &d->notify[i];

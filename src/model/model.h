@@ -184,6 +184,12 @@ struct ipam_collection_cfg {
 
 #define IPAM_COLLECTION_RETAIN_DAYS 365
 
+/* The interval of t in seconds and the retention in days, defaults
+ * filled in. */
+long long ipam_collection_interval(const struct ipam_collection_cfg *c,
+				   enum ipam_task t);
+int ipam_collection_retain_days(const struct ipam_collection_cfg *c);
+
 /* Events a webhook can ask for (bit 1 << event). */
 enum ipam_event {
 	IPAM_EVENT_DRIFT,
