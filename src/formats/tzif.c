@@ -71,6 +71,13 @@ static long long days_from_civil(long long y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+long long ipam_tz_civil(int year, int month, int day, int hour, int minute,
+			int second)
+{
+	return days_from_civil(year, month, day) * DAY + hour * 3600LL +
+	       minute * 60LL + second;
+}
+
 static long long year_of(long long t)
 {
 	long long days = t >= 0 ? t / DAY : -((-t + DAY - 1) / DAY);

@@ -62,8 +62,9 @@ static int import_event(const struct ipam_dhcplog_event *e, void *ctx)
 	char local[32];
 	struct ipam_db_event_in in = {.e = e, .local_time = local};
 
-	in.at = ipam_tz_to_utc(im->tz, utc(e->year, e->month, e->day, e->hour,
-					   e->minute, e->second));
+	in.at = ipam_tz_to_utc(im->tz,
+			       ipam_tz_civil(e->year, e->month, e->day, e->hour,
+					     e->minute, e->second));
 	snprintf(local, sizeof(local), "%04d-%02d-%02dT%02d:%02d:%02d", e->year,
 		 e->month, e->day, e->hour, e->minute, e->second);
 	return ipam_db_events_add(im->b, &in);

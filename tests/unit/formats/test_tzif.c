@@ -116,6 +116,11 @@ static void test_berlin_2026(void **state)
 	struct ipam_tz *tz = load("Europe/Berlin");
 
 	(void)state;
+	assert_int_equal(ipam_tz_civil(2026, 11, 2, 8, 1, 15),
+			 utc_of(2026, 11, 2, 8, 1, 15));
+	assert_int_equal(ipam_tz_civil(1969, 12, 31, 23, 59, 59), -1);
+	assert_int_equal(ipam_tz_civil(2000, 2, 29, 0, 0, 0),
+			 utc_of(2000, 2, 29, 0, 0, 0));
 	/* CEST from 2026-03-29 01:00 UTC to 2026-10-25 01:00 UTC */
 	assert_int_equal(ipam_tz_to_local(tz, utc_of(2026, 3, 29, 0, 59, 59)),
 			 utc_of(2026, 3, 29, 1, 59, 59));
