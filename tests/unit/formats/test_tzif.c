@@ -248,7 +248,8 @@ static void tzif_build(struct strbuf *f, int version, size_t n,
 					f,
 					(char)((unsigned long long)times[i] >>
 					       (56 - 8 * b)));
-		strbuf_add(f, idx, tn);
+		if (tn)
+			strbuf_add(f, idx, tn);
 		for (size_t i = 0; i < ntypes; i++) {
 			for (int b = 0; b < 4; b++)
 				strbuf_addch(f, (char)((uint32_t)offs[i] >>
