@@ -80,7 +80,9 @@ const struct command cmd_track_def = {
 		 "(2026-11-02; as --to, the end of that day) or date-time "
 		 "(2026-11-02T08:00:00Z,\n"
 		 "...+01:00; without a zone, UTC).  --limit defaults to "
-		 "1000.",
+		 "1000.\n"
+		 "Exit status 0 with events and without (\"no events\"), 1 on "
+		 "an error.",
 	.setup = CLI_CONFIG_IF_ANY | CLI_DB_READ,
 	.options = track_options,
 	.opts_size = sizeof(struct track_opts),
