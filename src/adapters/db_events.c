@@ -21,8 +21,19 @@
  * newest first, straight from the index.
  */
 
+/*
+ * The page cache while a batch is open, in KiB.  Each event touches six
+ * B-trees (the table and five indexes, three of them in key order); with
+ * SQLite's default 2 MiB the dirty pages spill to the WAL and are read
+ * back over and over.  Measured on a million events of 2,000 and of
+ * 100,000 clients: 22-24 s with the default, 16-20 s with this, for a
+ * peak 34 MiB larger whatever the file's size.
+ */
+#define EVENTS_CACHE_KIB 32768
+
 struct ipam_db_events_batch {
 	struct ipam_db *db;
+	long long cache_was; /* the connection's cache_size before */
 	sqlite3_stmt *insert;
 	long long server_id, run_id, generation;
 	char *file;
@@ -141,6 +152,25 @@ static int server_id(struct ipam_db *db, const char *server, long long *id)
 	return 0;
 }
 
+/* Set the connection's cache_size; what it was (0: unknown, left). */
+static long long set_cache(struct ipam_db *db, long long size)
+{
+	sqlite3_stmt *st;
+	long long was = 0;
+	char sql[64];
+
+	if (!size)
+		return 0;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA cache_size", -1, &st, NULL))
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		was = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld", size);
+	sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	return was;
+}
+
 int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 			 const char *server, long long run_id, const char *file,
 			 long long generation)
@@ -160,6 +190,7 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	}
 	b = xcalloc(1, sizeof(*b));
 	b->db = db;
+	b->cache_was = set_cache(db, -EVENTS_CACHE_KIB);
 	b->server_id = id;
 	b->run_id = run_id;
 	b->generation = generation;
@@ -292,6 +323,7 @@ static int store_cursor(struct ipam_db_events_batch *b,
 
 static void batch_free(struct ipam_db_events_batch *b)
 {
+	set_cache(b->db, b->cache_was);
 	sqlite3_finalize(b->insert);
 	strbuf_release(&b->ip);
 	strbuf_release(&b->client);

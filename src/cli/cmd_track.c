@@ -16,6 +16,7 @@
 #include "log.h"
 #include "strbuf.h"
 #include "text.h"
+#include "tzif.h"
 #include "utf8.h"
 #include "banned.h"
 
@@ -80,7 +81,9 @@ const struct command cmd_track_def = {
 		 "(2026-11-02; as --to, the end of that day) or date-time "
 		 "(2026-11-02T08:00:00Z,\n"
 		 "...+01:00; without a zone, UTC).  --limit defaults to "
-		 "1000.",
+		 "1000.\n"
+		 "Exit status 0 with events and without (\"no events\"), 1 on "
+		 "an error.",
 	.setup = CLI_CONFIG_IF_ANY | CLI_DB_READ,
 	.options = track_options,
 	.opts_size = sizeof(struct track_opts),
@@ -111,7 +114,6 @@ static int take(const char **p, int n)
 static int parse_time(const char *s, int end, long long *out)
 {
 	const char *p = s;
-	struct tm tm = {0};
 	int y, mo, d, h = 0, mi = 0, sec = 0, off = 0, date_only = 0;
 
 	y = take(&p, 4);
@@ -143,16 +145,11 @@ static int parse_time(const char *s, int end, long long *out)
 		if (*p)
 			return -1;
 	}
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = (long long)timegm(&tm);
-	if (tm.tm_mday != d) /* 2026-02-30 */
+	/* 2026-02-30: past the first of the next month */
+	if (ipam_tz_civil(y, mo, d, 0, 0, 0) >=
+	    ipam_tz_civil(y + (mo == 12), mo % 12 + 1, 1, 0, 0, 0))
 		return -1;
-	*out -= off;
+	*out = ipam_tz_civil(y, mo, d, h, mi, sec) - off;
 	if (date_only && end)
 		*out += 86399;
 	return 0;

@@ -343,6 +343,30 @@ static int event_line(struct ipam_dhcplog *p, char *s)
 	return p->on_event ? p->on_event(&e, p->ctx) : 0;
 }
 
+/* "10,11/02/26,..." and the like: an event line whatever the header. */
+static int looks_like_event(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n >= 1 && n <= 5 && s[n] == ',' &&
+	       isdigit((unsigned char)s[n + 1]) &&
+	       (s[n + 2] == '/' ||
+		(isdigit((unsigned char)s[n + 2]) && s[n + 3] == '/'));
+}
+
+/* The column lines Windows Server 2012 and later write, in English. */
+static const char *default_columns(int family)
+{
+	if (family == 6)
+		return "ID,Date,Time,Description,IPv6 Address,Host Name,"
+		       "Error Code,Duid Length,Duid Bytes(Hex),User Name,"
+		       "Dhcid,Subnet Prefix";
+	return "ID,Date,Time,Description,IP Address,Host Name,MAC Address,"
+	       "User Name,TransactionID,QResult,Probationtime,CorrelationID,"
+	       "Dhcid,VendorClass(Hex),VendorClass(ASCII),UserClass(Hex),"
+	       "UserClass(ASCII),RelayAgentInformation,DnsRegError";
+}
+
 /* A complete line in hold (hold_len bytes, its '\n' dropped). */
 static int one_line(struct ipam_dhcplog *p)
 {
@@ -364,8 +388,19 @@ static int one_line(struct ipam_dhcplog *p)
 			return bad(p, "bad column line", "");
 		return 0;
 	}
-	if (!p->ncols || p->in_header)
-		return 0; /* the header block */
+	if (!p->ncols || p->in_header) {
+		if (!looks_like_event(s))
+			return 0; /* the header block */
+		/* events after a header whose column line is not ours (a
+		 * localised server): the columns in their usual order */
+		if (!p->ncols) {
+			char *cols = xstrdup(default_columns(p->family));
+
+			set_columns(p, cols);
+			free(cols);
+		}
+		p->in_header = 0;
+	}
 	if (!isdigit((unsigned char)*s)) {
 		if (strstr(s, "Service Activity Log")) {
 			p->in_header = 1; /* a new header block */

@@ -5,7 +5,9 @@
  * per line, CRLF or LF.  The column line says which of the formats a
  * file uses (the old seven columns, the current nineteen, the IPv6
  * columns); fields are taken by the column's name, so a column the
- * parser does not know is skipped and a missing one is empty.
+ * parser does not know is skipped and a missing one is empty.  A
+ * column line it does not know (a localised server's) is header: the
+ * event lines after it are read in the usual column order.
  *
  * The parser is fed bytes as they come (a file read in pieces over SMB)
  * and keeps at most one line: a line longer than IPAM_DHCPLOG_MAX_LINE is

@@ -71,6 +71,13 @@ static long long days_from_civil(long long y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+long long ipam_tz_civil(int year, int month, int day, int hour, int minute,
+			int second)
+{
+	return days_from_civil(year, month, day) * DAY + hour * 3600LL +
+	       minute * 60LL + second;
+}
+
 static long long year_of(long long t)
 {
 	long long days = t >= 0 ? t / DAY : -((-t + DAY - 1) / DAY);
@@ -295,6 +302,8 @@ static int read_block(struct ipam_tz *tz, const unsigned char *p,
 {
 	const unsigned char *idx = p + (size_t)c->time * tsize;
 	const unsigned char *types = idx + c->time;
+	const unsigned char *leaps = types + (size_t)c->type * 6 + c->chars;
+	long long prev = 0, corr = 0;
 	long offs[256];
 
 	for (uint32_t i = 0; i < c->type; i++) {
@@ -313,10 +322,11 @@ static int read_block(struct ipam_tz *tz, const unsigned char *p,
 	tz->nr_trans = c->time;
 	tz->trans = xcalloc(c->time ? c->time : 1, sizeof(*tz->trans));
 	tz->trans_off = xcalloc(c->time ? c->time : 1, sizeof(*tz->trans_off));
-	for (uint32_t i = 0; i < c->time; i++) {
-		tz->trans[i] = tsize == 8 ? be64(p + (size_t)i * 8)
-					  : (int32_t)be32(p + (size_t)i * 4);
-		if (i && tz->trans[i] <= tz->trans[i - 1])
+	for (uint32_t i = 0, leap = 0; i < c->time; i++) {
+		long long t = tsize == 8 ? be64(p + (size_t)i * 8)
+					 : (int32_t)be32(p + (size_t)i * 4);
+
+		if (i && t <= prev)
 			return ipam_error_set(IPAM_EINVAL,
 					      "TZif transition times are not "
 					      "ascending");
@@ -326,6 +336,16 @@ static int read_block(struct ipam_tz *tz, const unsigned char *p,
 					      "%u of %u",
 					      (unsigned)i, idx[i],
 					      (unsigned)c->type);
+		/* the "right/" zones count leap seconds: take them out */
+		for (; leap < c->leap; leap++) {
+			const unsigned char *l = leaps + leap * (tsize + 4);
+
+			if ((tsize == 8 ? be64(l) : (int32_t)be32(l)) > t)
+				break;
+			corr = (int32_t)be32(l + tsize);
+		}
+		prev = t;
+		tz->trans[i] = t - corr;
 		tz->trans_off[i] = offs[idx[i]];
 	}
 	return 0;

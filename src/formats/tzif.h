@@ -31,6 +31,11 @@ long long ipam_tz_to_utc(const struct ipam_tz *tz, long long local);
 /* The local wall-clock time of a UTC time. */
 long long ipam_tz_to_local(const struct ipam_tz *tz, long long utc);
 
+/* A calendar date and time as seconds since the epoch as if it were UTC
+ * (proleptic Gregorian; no range check): what ipam_tz_to_utc takes. */
+long long ipam_tz_civil(int year, int month, int day, int hour, int minute,
+			int second);
+
 /* Is name an IANA zone name that may be looked up as a file (letters,
  * digits, '/', '_', '-', '+'; no "..", no leading '/')? */
 int ipam_tz_name_valid(const char *name);

@@ -62,8 +62,9 @@ static int import_event(const struct ipam_dhcplog_event *e, void *ctx)
 	char local[32];
 	struct ipam_db_event_in in = {.e = e, .local_time = local};
 
-	in.at = ipam_tz_to_utc(im->tz, utc(e->year, e->month, e->day, e->hour,
-					   e->minute, e->second));
+	in.at = ipam_tz_to_utc(im->tz,
+			       ipam_tz_civil(e->year, e->month, e->day, e->hour,
+					     e->minute, e->second));
 	snprintf(local, sizeof(local), "%04d-%02d-%02dT%02d:%02d:%02d", e->year,
 		 e->month, e->day, e->hour, e->minute, e->second);
 	return ipam_db_events_add(im->b, &in);
@@ -349,6 +350,11 @@ static void test_by_each_key(void **state)
 	/* time ranges: an offset, Z, and a bare date as --to (its end) */
 	check(f, "--ip", "198.51.100.101", 4, "198.51.100.101",
 	      "2026-11-03T00:00:00+01:00", utc(2026, 11, 2, 23, 0, 0), NULL, 0);
+	/* a bare date-time is UTC; both ends are inclusive */
+	check(f, "--ip", "198.51.100.102", 4, "198.51.100.102",
+	      "2026-11-03T06:55:31", utc(2026, 11, 3, 6, 55, 31), NULL, 0);
+	check(f, "--ip", "198.51.100.102", 4, "198.51.100.102",
+	      "2026-11-03T12:25:31+0530", utc(2026, 11, 3, 6, 55, 31), NULL, 0);
 	check(f, "--mac", "00155d0a0101", 6, "00155D0A0101",
 	      "2026-11-02T07:01:16Z", utc(2026, 11, 2, 7, 1, 16), "2026-11-02",
 	      utc(2026, 11, 2, 23, 59, 59));

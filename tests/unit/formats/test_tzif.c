@@ -116,6 +116,11 @@ static void test_berlin_2026(void **state)
 	struct ipam_tz *tz = load("Europe/Berlin");
 
 	(void)state;
+	assert_int_equal(ipam_tz_civil(2026, 11, 2, 8, 1, 15),
+			 utc_of(2026, 11, 2, 8, 1, 15));
+	assert_int_equal(ipam_tz_civil(1969, 12, 31, 23, 59, 59), -1);
+	assert_int_equal(ipam_tz_civil(2000, 2, 29, 0, 0, 0),
+			 utc_of(2000, 2, 29, 0, 0, 0));
 	/* CEST from 2026-03-29 01:00 UTC to 2026-10-25 01:00 UTC */
 	assert_int_equal(ipam_tz_to_local(tz, utc_of(2026, 3, 29, 0, 59, 59)),
 			 utc_of(2026, 3, 29, 1, 59, 59));
@@ -146,6 +151,42 @@ static void test_berlin_2026(void **state)
 	unsetenv("TZ");
 	tzset();
 	ipam_tz_free(tz);
+}
+
+/* The right/ zones count leap seconds in their transition times: the
+ * same offsets as the plain zone at every POSIX time, 10 s either side
+ * of each change too (27 s of leap seconds would show), up to where zic
+ * cut the right/ file off (its leap-second table's expiry, in 2026). */
+static void test_right_zone(void **state)
+{
+	struct ipam_tz *plain = load("Europe/Berlin");
+	struct ipam_tz *right = NULL;
+	int changes = 0;
+
+	(void)state;
+	if (ipam_tzdb_load(&right, "right/Europe/Berlin")) {
+		ipam_tz_free(plain);
+		skip();
+	}
+	for (long long t = utc_of(1972, 1, 1, 0, 0, 0);
+	     t < utc_of(2026, 1, 1, 0, 0, 0); t += 3600) {
+		long long off = ipam_tz_to_local(plain, t) - t;
+
+		if (ipam_tz_to_local(right, t) - t != off)
+			fail_msg("right/Europe/Berlin differs at %lld", t);
+		if (off == ipam_tz_to_local(plain, t - 3600) - (t - 3600))
+			continue;
+		changes++;
+		for (long long d = -10; d <= 10; d += 20)
+			if (ipam_tz_to_local(right, t + d) !=
+			    ipam_tz_to_local(plain, t + d))
+				fail_msg("right/Europe/Berlin differs at "
+					 "%lld%+lld",
+					 t, d);
+	}
+	assert_true(changes > 80);
+	ipam_tz_free(right);
+	ipam_tz_free(plain);
 }
 
 static void test_other_zones(void **state)
@@ -183,29 +224,32 @@ static void test_other_zones(void **state)
 }
 
 /* A version 2+ file: an empty v1 block, then a v2 block of n
- * transitions (times, types) and the footer. */
+ * transitions (times, types) and the footer; version 1: the v1 block
+ * with the transitions, and nothing after it. */
 static void tzif_build(struct strbuf *f, int version, size_t n,
 		       const long long *times, const unsigned char *idx,
 		       const int *offs, size_t ntypes, const char *footer)
 {
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = version == 1; pass < 2; pass++) {
 		unsigned char h[44] = {'T', 'Z', 'i', 'f'};
 		size_t tn = pass ? n : 0;
+		int tsize = version > 1 && pass ? 8 : 4;
 		uint32_t c[6] = {0, 0, 0, (uint32_t)tn, (uint32_t)ntypes, 4};
 
-		h[4] = (unsigned char)('0' + version);
+		h[4] = version > 1 ? (unsigned char)('0' + version) : 0;
 		for (int i = 0; i < 6; i++)
 			for (int b = 0; b < 4; b++)
 				h[20 + 4 * i + b] =
 					(unsigned char)(c[i] >> (24 - 8 * b));
 		strbuf_add(f, h, sizeof(h));
 		for (size_t i = 0; i < tn; i++)
-			for (int b = 0; b < 8; b++)
+			for (int b = 8 - tsize; b < 8; b++)
 				strbuf_addch(
 					f,
 					(char)((unsigned long long)times[i] >>
 					       (56 - 8 * b)));
-		strbuf_add(f, idx, tn);
+		if (tn)
+			strbuf_add(f, idx, tn);
 		for (size_t i = 0; i < ntypes; i++) {
 			for (int b = 0; b < 4; b++)
 				strbuf_addch(f, (char)((uint32_t)offs[i] >>
@@ -215,7 +259,8 @@ static void tzif_build(struct strbuf *f, int version, size_t n,
 		}
 		strbuf_add(f, "CET", 4);
 	}
-	strbuf_addf(f, "\n%s\n", footer);
+	if (version > 1)
+		strbuf_addf(f, "\n%s\n", footer);
 }
 
 static void test_slim_and_footer(void **state)
@@ -253,6 +298,22 @@ static void test_slim_and_footer(void **state)
 				 utc_of(2026, 10, 27, 21, 0, 0),
 			 3600);
 	ipam_tz_free(tz);
+
+	/* version 1: the transitions alone, the last one's type after it */
+	strbuf_reset(&f);
+	{
+		long long times[] = {-86400, utc_of(2000, 1, 1, 0, 0, 0)};
+		unsigned char idx[] = {1, 0};
+
+		tzif_build(&f, 1, 2, times, idx, offs, 2, NULL);
+		assert_int_equal(
+			ipam_tz_parse(&tz, (unsigned char *)f.buf, f.len), 0);
+		assert_int_equal(ipam_tz_to_local(tz, -86401), -86401 + 3600);
+		assert_int_equal(ipam_tz_to_local(tz, 0), 7200);
+		assert_int_equal(ipam_tz_to_local(tz, times[1] + 86400 * 9000),
+				 times[1] + 86400 * 9000 + 3600);
+		ipam_tz_free(tz);
+	}
 
 	/* a transition then the footer for later times */
 	strbuf_reset(&f);
@@ -351,6 +412,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_glibc),
 		cmocka_unit_test(test_berlin_2026),
+		cmocka_unit_test(test_right_zone),
 		cmocka_unit_test(test_other_zones),
 		cmocka_unit_test(test_slim_and_footer),
 		cmocka_unit_test(test_malformed),
