@@ -32,9 +32,10 @@ void cli_tasks_record(const struct ipam_run *run, enum ipam_task t,
 		rc = ipam_db_task_started(run->db, task, run->id);
 	} else {
 		/* no_changes, refused, interrupted: the run's own words are
-		 * in the history; the task succeeded or failed */
-		bool ok = !strcmp(outcome, "succeeded") ||
-			  !strcmp(outcome, "no_changes");
+		 * in the history; the task succeeded or failed (a plan
+		 * that could not see everything has an error) */
+		bool ok = !error && (!strcmp(outcome, "succeeded") ||
+				     !strcmp(outcome, "no_changes"));
 
 		if (error)
 			strbuf_addstr(&sum, error);
@@ -151,6 +152,8 @@ long long cli_tasks_run_due(struct cli *c, const struct ipam_desired *d,
 		next = at - (long long)time(NULL);
 	if (next < 0)
 		next = 0;
+	if (due && at)
+		log_notice("next scheduled task in %lld s", next);
 	ipam_db_close(db);
 	return next;
 fail:
