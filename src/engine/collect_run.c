@@ -82,15 +82,18 @@ static int task_prepare(struct ipam_run *run, void *ctx)
 	if (!o.now)
 		o.now = (long long)time(NULL);
 	rc = ipam_db_task_started(run->db, ipam_task_name(p->t), run->id);
-	/* No ticket asked for when there is nothing to collect; a --server
-	 * that is not managed is said before. */
-	if (!rc && needs_identity(p->t))
-		rc = in_scope(&c, p->t);
-	if (rc > 0)
-		rc = ipam_collect_identity_open(&id, run->d);
-	c.id = id;
+	/* Nothing to collect: no ticket asked for, nothing run.  A --server
+	 * that is not managed is said before anything else. */
 	if (!rc)
-		rc = task_fns[p->t](p->out, &c);
+		rc = in_scope(&c, p->t);
+	if (rc > 0) {
+		rc = needs_identity(p->t)
+			     ? ipam_collect_identity_open(&id, run->d)
+			     : 0;
+		c.id = id;
+		if (!rc)
+			rc = task_fns[p->t](p->out, &c);
+	}
 	p->out->task = p->t;
 	p->out->ms = ipam_proc_now_ms() - t0;
 	ipam_probe_identity_close(id);
