@@ -752,6 +752,11 @@ static int cycle_run(struct loop *L, const struct ipam_desired *d,
 		 * refresh runs when its interval says. */
 		access = !L->every || cli_tasks_due(d, db, IPAM_TASK_ACCESS);
 		cli_tasks_record(&run, IPAM_TASK_DISCOVERY, NULL, NULL);
+		if (L->every && d->collection.interval[IPAM_TASK_DISCOVERY] &&
+		    d->collection.interval[IPAM_TASK_DISCOVERY] != L->every)
+			log_warn("collection.intervals.discovery is not the "
+				 "loop's: --every %lld s sets the cycle",
+				 L->every);
 		run.commit = ci->id[0] ? ci->id
 			     : !L->url ? cli_checkout_commit(checkout,
 							     sizeof(checkout),

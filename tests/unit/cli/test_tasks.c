@@ -45,7 +45,7 @@ struct fx {
 	"    connection:\n"                                                    \
 	"      ldapUri: ldap://127.0.0.1:1\n"                                  \
 	"collection:\n"                                                        \
-	"  intervals: {availability: 2m, dns: 1h30m}\n"
+	"  intervals: {availability: 2m, dns: 1h30m, discovery: 2h}\n"
 
 static int setup(void **state)
 {
@@ -317,7 +317,9 @@ static void test_loop_runs_tasks(void **state)
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		fail_msg("reconcile --every: status %d:\n%s", status, text);
 	if (!strstr(text, "next cycle in 3600 s") ||
-	    !strstr(text, "next scheduled task in 1"))
+	    !strstr(text, "next scheduled task in 1") ||
+	    !strstr(text, "collection.intervals.discovery is not the loop's: "
+			  "--every 3600 s sets the cycle"))
 		fail_msg("reconcile --every 1h:\n%s", text);
 	out = sqlite_query(f->db,
 			   "SELECT group_concat(task || ':' || "
