@@ -8,6 +8,9 @@
  *  (1) the first pass: the cycle once (recorded as discovery, access run
  *      in it), then availability, dns, zones and audit each a run of its
  *      own -- a task that fails does not stop the ones after it;
+ *      history older than retainDays (30 days: audit events and an
+ *      availability change written with the sqlite3 shell) is pruned,
+ *      the newer kept;
  *  (2) a minute later availability runs again, nothing else does (the
  *      runs table read with the sqlite3 shell; the second start is at
  *      least 60 s after the first);
@@ -291,6 +294,23 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 	double t0;
 
 	(void)state;
+	/* history on both sides of retainDays (30): the first collection
+	 * task prunes what is older */
+	free(sql(
+		"INSERT INTO dhcp_events (server_id, at, local_time, family, "
+		"event_id, ip, file, generation, line) SELECT id, "
+		"CAST(strftime('%s', 'now') AS INTEGER) - d * 86400, 'x', 4, "
+		"10, '10.99.0.' || d, 'DhcpSrvLog-Mon.log', 1, d FROM servers, "
+		"(SELECT 40 AS d UNION ALL SELECT 31 UNION ALL SELECT 29) "
+		"WHERE name = 'dhcp1.corp.example.test';"
+		"INSERT INTO availability_history (server_id, service, at, "
+		"state) SELECT id, 'dhcp', strftime('%Y-%m-%dT%H:%M:%SZ', "
+		"'now', '-' || d || ' days'), 'down' FROM servers, (SELECT 45 "
+		"AS d UNION ALL SELECT 5) WHERE name = "
+		"'dhcp1.corp.example.test'"));
+	assert_int_equal(sql_long("SELECT count(*) FROM dhcp_events WHERE ip "
+				  "LIKE '10.99.0.%'"),
+			 3);
 	start_loop();
 	/* (1) the first pass: the cycle, then the tasks that never ran */
 	t0 = labad_now_s();
@@ -315,6 +335,20 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 				 runs_of(cmd));
 		free(cmd);
 	}
+	/* retention: the 40- and 31-day-old events and the 45-day-old
+	 * availability change went, the rest stayed */
+	s = sql("SELECT group_concat(ip) FROM (SELECT ip FROM dhcp_events "
+		"WHERE ip LIKE '10.99.0.%' ORDER BY ip)");
+	assert_string_equal(s, "10.99.0.29");
+	free(s);
+	assert_int_equal(sql_long("SELECT count(*) FROM availability_history "
+				  "WHERE at < strftime('%Y-%m-%dT%H:%M:%SZ', "
+				  "'now', '-30 days')"),
+			 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM availability_history "
+				  "WHERE at < strftime('%Y-%m-%dT%H:%M:%SZ', "
+				  "'now', '-4 days')"),
+			 1);
 	/* access ran inside the cycle, not as a run of its own */
 	assert_int_equal(runs_of("access"), 0);
 	s = sql("SELECT last_outcome FROM collect_tasks WHERE task = "
