@@ -5,7 +5,7 @@
  * a crash or a failure never imports a line twice or loses one), the
  * tracking search.  Pruning old events is db_prune.h's.
  *
- * Prefixes: ipam_db_audit_, ipam_db_events_, ipam_db_track_
+ * Prefixes: ipam_db_audit_, ipam_db_events_, ipam_db_track
  */
 #ifndef IPAM_DB_EVENTS_H
 #define IPAM_DB_EVENTS_H
@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "dhcplog.h"
+#include "strbuf.h"
 
 /* Where the import of one file of one server stopped. */
 struct ipam_db_audit_cursor {
@@ -80,6 +81,16 @@ struct ipam_db_track_row {
 	char *file;
 	long long line;
 };
+
+/*
+ * The key a value is searched by: an address in canonical text, a MAC or
+ * DUID as ipam_client_id_normalize gives it, a host name in lower case
+ * without its trailing dot; IPAM_EINVAL saying why a value is none.
+ */
+int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
+		      const char *value);
+/* The search's SQL (for EXPLAIN QUERY PLAN in the tests). */
+int ipam_db_track_sql(struct strbuf *out, enum ipam_db_track_by by);
 
 int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 		  struct ipam_db_track_row **out, size_t *nr);

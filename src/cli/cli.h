@@ -254,6 +254,8 @@ extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def,
 	cmd_plan_def, cmd_apply_def, cmd_drift_def, cmd_history_def,
 	cmd_reconcile_def, cmd_status_def, cmd_verify_def, cmd_collect_def,
-	cmd_tasks_def;
+	cmd_tasks_def, cmd_availability_def;
+extern const struct command cmd_dns_def;
+extern const struct command cmd_track_def;
 
 #endif

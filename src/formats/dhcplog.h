@@ -30,7 +30,7 @@
  */
 struct ipam_dhcplog_event {
 	int family;   /* 4 or 6 (from the column line) */
-	int event_id; /* the ID column, 0..9999 */
+	int event_id; /* the ID column: 0..99999 (IPv6: 11000 and up) */
 	/* The server's local time as written (MM/DD/YY, HH:MM:SS). */
 	int year, month, day, hour, minute, second;
 	const char *description;
@@ -66,11 +66,14 @@ struct ipam_dhcplog *ipam_dhcplog_new(int family, const char *columns,
 				      ipam_dhcplog_bad_fn on_bad, void *ctx);
 /*
  * Parse the complete lines in buf (an incomplete last line is kept for
- * the next call).  Returns 0, or what a callback returned.
+ * the next call).  Returns 0, or what a callback returned: the parser
+ * then stops for good (each later feed returns the same).
  */
 int ipam_dhcplog_feed(struct ipam_dhcplog *p, const char *buf, size_t len);
 /* Bytes fed up to the end of the last complete line (the resume offset
- * is the starting offset plus this), and lines so far. */
+ * is the starting offset plus this), and the number of that line (the
+ * line given to new, minus one, plus the lines consumed since).  In a
+ * callback both already count the line handed out. */
 size_t ipam_dhcplog_consumed(const struct ipam_dhcplog *p);
 size_t ipam_dhcplog_lines(const struct ipam_dhcplog *p);
 /* The column line in use, NULL while none was seen. */

@@ -1,0 +1,338 @@
+/* The audit events in a real SQLite state database: batches committed
+ * with their file position or rolled back, the tracking search by each
+ * key, and its plan (the indexes of migration 6), checked with the
+ * sqlite3 shell as well as through the adapter. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "db.h"
+#include "db_events.h"
+#include "error.h"
+#include "testutil.h"
+
+struct fx {
+	char *dir;
+	char *path;
+	struct ipam_db *db;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char *out;
+
+	f->dir = tmpdir_make();
+	f->path = xasprintf("%s/state.db", f->dir);
+	assert_int_equal(ipam_db_open(&f->db, f->path, IPAM_DB_CREATE), 0);
+	assert_int_equal(ipam_db_migrate(f->db, NULL, NULL), 0);
+	out = sqlite_query(f->path,
+			   "INSERT INTO servers (name, roles, manageability) "
+			   "VALUES ('dhcp1.corp.example.test', 'dhcp', "
+			   "'managed'), ('dhcp2.corp.example.test', 'dhcp', "
+			   "'managed')");
+	free(out);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ipam_db_close(f->db);
+	tmpdir_remove(f->dir);
+	free(f->path);
+	free(f);
+	return 0;
+}
+
+static struct ipam_dhcplog_event event(int id, const char *ip, const char *host,
+				       const char *mac, size_t line)
+{
+	struct ipam_dhcplog_event e = {
+		.family = strchr(ip, ':') ? 6 : 4,
+		.event_id = id,
+		.description = id == 10 ? "Assign" : "Renew",
+		.ip = ip,
+		.host = host,
+		.client_id = mac,
+		.line = line,
+	};
+	const char **s[] = {
+		&e.user_name,	     &e.transaction_id,	    &e.qresult,
+		&e.probation_time,   &e.correlation_id,	    &e.dhcid,
+		&e.vendor_class_hex, &e.vendor_class_ascii, &e.user_class_hex,
+		&e.user_class_ascii, &e.relay_agent,	    &e.dns_reg_error,
+		&e.error_code,	     &e.subnet_prefix,
+	};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		*s[i] = "";
+	e.transaction_id = "2316574531";
+	e.vendor_class_ascii = "MSFT 5.0";
+	return e;
+}
+
+static void add(struct ipam_db_events_batch *b,
+		const struct ipam_dhcplog_event *e, long long at)
+{
+	char local[32];
+	struct ipam_db_event_in in = {.e = e, .at = at, .local_time = local};
+
+	snprintf(local, sizeof(local), "local-%lld", at + 3600);
+	assert_int_equal(ipam_db_events_add(b, &in), 0);
+}
+
+/* Three events of dhcp1 in one batch, one of dhcp2 in another. */
+static void fill(struct fx *f)
+{
+	struct ipam_db_events_batch *b;
+	struct ipam_dhcplog_event e;
+	struct ipam_db_audit_cursor c = {
+		.offset = 1234,
+		.line = 37,
+		.head_len = 512,
+		.generation = 1,
+		.columns = "ID,Date,Time",
+		.size = 1300,
+	};
+	long long run;
+
+	snprintf(c.head_sha256, sizeof(c.head_sha256), "%064d", 7);
+	assert_int_equal(ipam_db_run_begin(f->db, "collect", &run), 0);
+	assert_int_equal(ipam_db_events_begin(f->db, &b,
+					      "dhcp1.corp.example.test", run,
+					      "DhcpSrvLog-Mon.log", 1),
+			 0);
+	e = event(10, "198.51.100.101", "WS101.corp.example.test.",
+		  "00155D0A0101", 35);
+	add(b, &e, 1000);
+	e = event(11, "198.51.100.101", "ws101.corp.example.test",
+		  "00-15-5d-0a-01-01", 36);
+	add(b, &e, 2000);
+	e = event(10, "2001:0db8:0:0::0001", "ws6.corp.example.test",
+		  "00:01:00:01:25:d1:f2:a3", 37);
+	add(b, &e, 3000);
+	assert_int_equal(ipam_db_events_commit(b, &c), 0);
+	assert_int_equal(ipam_db_events_begin(f->db, &b,
+					      "dhcp2.corp.example.test", 0,
+					      "DhcpSrvLog-Mon.log", 1),
+			 0);
+	e = event(10, "198.51.100.101", "lap201", "A4BB6D112233", 5);
+	add(b, &e, 2500);
+	c.line = 5;
+	assert_int_equal(ipam_db_events_commit(b, &c), 0);
+}
+
+static void test_batch_and_cursor(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db_audit_cursor c;
+	char *out;
+
+	fill(f);
+	out = sqlite_query(f->path,
+			   "SELECT e.at, e.local_time, e.ip, e.host, "
+			   "e.host_key, e.client_id, e.transaction_id, "
+			   "e.vendor_class_ascii, e.user_name IS NULL, e.line, "
+			   "e.family FROM dhcp_events e ORDER BY e.id");
+	assert_string_equal(
+		out, "1000|local-4600|198.51.100.101|WS101.corp.example.test."
+		     "|ws101.corp.example.test|00155d0a0101|2316574531|MSFT 5.0"
+		     "|1|35|4\n"
+		     "2000|local-5600|198.51.100.101|ws101.corp.example.test|"
+		     "ws101.corp.example.test|00155d0a0101|2316574531|MSFT 5.0"
+		     "|1|36|4\n"
+		     "3000|local-6600|2001:db8::1|ws6.corp.example.test|"
+		     "ws6.corp.example.test|0001000125d1f2a3|2316574531|"
+		     "MSFT 5.0|1|37|6\n"
+		     "2500|local-6100|198.51.100.101|lap201|lap201|"
+		     "a4bb6d112233|2316574531|MSFT 5.0|1|5|4");
+	free(out);
+	assert_int_equal(ipam_db_audit_cursor_get(f->db,
+						  "dhcp1.corp.example.test",
+						  "DhcpSrvLog-Mon.log", &c),
+			 0);
+	assert_int_equal(c.offset, 1234);
+	assert_int_equal(c.line, 37);
+	assert_int_equal(c.head_len, 512);
+	assert_int_equal(c.generation, 1);
+	assert_int_equal(c.size, 1300);
+	assert_string_equal(c.columns, "ID,Date,Time");
+	assert_int_equal(strlen(c.head_sha256), 64);
+	ipam_db_audit_cursor_release(&c);
+	assert_int_equal(ipam_db_audit_cursor_get(f->db,
+						  "dhcp1.corp.example.test",
+						  "DhcpSrvLog-Tue.log", &c),
+			 IPAM_ENOTFOUND);
+	assert_null(c.columns);
+}
+
+static void test_abort_and_unknown(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db_events_batch *b;
+	struct ipam_dhcplog_event e;
+	struct ipam_db_audit_cursor c;
+	char *out;
+
+	assert_int_equal(ipam_db_events_begin(f->db, &b, "nope.example.test", 0,
+					      "DhcpSrvLog-Mon.log", 1),
+			 IPAM_ENOTFOUND);
+	assert_null(b);
+	assert_non_null(strstr(ipam_error_last(), "nope.example.test"));
+	assert_int_equal(ipam_db_events_begin(f->db, &b,
+					      "dhcp1.corp.example.test", 0,
+					      "DhcpSrvLog-Mon.log", 1),
+			 0);
+	e = event(10, "198.51.100.9", "x", "01", 1);
+	add(b, &e, 10);
+	ipam_db_events_abort(b);
+	ipam_db_events_abort(NULL);
+	out = sqlite_query(f->path, "SELECT count(*) FROM dhcp_events");
+	assert_string_equal(out, "0");
+	free(out);
+	assert_int_equal(ipam_db_audit_cursor_get(f->db,
+						  "dhcp1.corp.example.test",
+						  "DhcpSrvLog-Mon.log", &c),
+			 IPAM_ENOTFOUND);
+	/* the database takes the next batch */
+	fill(f);
+	out = sqlite_query(f->path, "SELECT count(*) FROM dhcp_events");
+	assert_string_equal(out, "4");
+	free(out);
+}
+
+static void track(struct fx *f, enum ipam_db_track_by by, const char *v,
+		  long long from, long long to, size_t limit, const char *want)
+{
+	struct ipam_db_track_query q = {by, v, from, to, limit};
+	struct ipam_db_track_row *rows;
+	struct strbuf got = STRBUF_INIT;
+	size_t nr;
+
+	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), 0);
+	for (size_t i = 0; i < nr; i++)
+		strbuf_addf(&got, "%lld %s %d/%d %s %s %s %s:%lld;", rows[i].at,
+			    rows[i].server, rows[i].family, rows[i].event_id,
+			    rows[i].ip, rows[i].client_id, rows[i].host,
+			    rows[i].file, rows[i].line);
+	assert_string_equal(got.buf, want);
+	ipam_db_track_free(rows, nr);
+	strbuf_release(&got);
+}
+
+/* The rows fill() stores, as track() prints them. */
+#define R2500                                                                  \
+	"2500 dhcp2.corp.example.test 4/10 198.51.100.101 a4bb6d112233 "       \
+	"lap201 DhcpSrvLog-Mon.log:5;"
+#define R2000                                                                  \
+	"2000 dhcp1.corp.example.test 4/11 198.51.100.101 00155d0a0101 "       \
+	"ws101.corp.example.test DhcpSrvLog-Mon.log:36;"
+#define R1000                                                                  \
+	"1000 dhcp1.corp.example.test 4/10 198.51.100.101 00155d0a0101 "       \
+	"WS101.corp.example.test. DhcpSrvLog-Mon.log:35;"
+#define R3000                                                                  \
+	"3000 dhcp1.corp.example.test 6/10 2001:db8::1 0001000125d1f2a3 "      \
+	"ws6.corp.example.test DhcpSrvLog-Mon.log:37;"
+
+static void test_track(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db_track_query q = {IPAM_TRACK_IP, "198.51.100.", 0, 0, 0};
+	struct ipam_db_track_row *rows;
+	size_t nr;
+
+	fill(f);
+	track(f, IPAM_TRACK_IP, "198.51.100.101", 0, 0, 0, R2500 R2000 R1000);
+	track(f, IPAM_TRACK_IP, "198.51.100.101", 1000, 2000, 0, R2000 R1000);
+	track(f, IPAM_TRACK_IP, "198.51.100.101", 1001, 0, 1, R2500);
+	track(f, IPAM_TRACK_IP, "2001:db8::0:1", 0, 0, 0, R3000);
+	track(f, IPAM_TRACK_CLIENT, "00:15:5D:0A:01:01", 0, 0, 0, R2000 R1000);
+	track(f, IPAM_TRACK_CLIENT, "0001.0001.25d1.f2a3", 0, 0, 0, R3000);
+	track(f, IPAM_TRACK_HOST, "Ws101.Corp.Example.Test.", 1500, 0, 0,
+	      R2000);
+	track(f, IPAM_TRACK_HOST, "nobody", 0, 0, 0, "");
+	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), IPAM_EINVAL);
+	assert_non_null(strstr(ipam_error_last(), "'198.51.100.'"));
+	q.by = IPAM_TRACK_CLIENT;
+	q.value = "xyz";
+	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), IPAM_EINVAL);
+}
+
+/* Each search reads its own index, in its order (no sort step). */
+static void test_plan_uses_index(void **state)
+{
+	struct fx *f = *state;
+	static const char *const index[] = {
+		"dhcp_events_by_ip",
+		"dhcp_events_by_client",
+		"dhcp_events_by_host",
+	};
+
+	for (int by = IPAM_TRACK_IP; by <= IPAM_TRACK_HOST; by++) {
+		struct strbuf sql = STRBUF_INIT, q = STRBUF_INIT;
+		char *plan;
+
+		assert_int_equal(
+			ipam_db_track_sql(&sql, (enum ipam_db_track_by)by), 0);
+		/* the shell has no parameters: ?1 a key, the others 5 */
+		strbuf_addstr(&q, "EXPLAIN QUERY PLAN ");
+		for (const char *p = sql.buf; *p; p++) {
+			if (p[0] == '?') {
+				strbuf_addstr(&q, p[1] == '1' ? "'x'" : "5");
+				p++;
+			} else {
+				strbuf_addch(&q, *p);
+			}
+		}
+		plan = sqlite_query(f->path, q.buf);
+		if (!strstr(plan, index[by]) || strstr(plan, "TEMP B-TREE") ||
+		    strstr(plan, "SCAN e"))
+			fail_msg("search by %d: plan\n%s", by, plan);
+		free(plan);
+		strbuf_release(&q);
+		strbuf_release(&sql);
+	}
+}
+
+static void test_keys(void **state)
+{
+	struct strbuf k = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(ipam_db_track_key(&k, IPAM_TRACK_IP, "2001:DB8::01"),
+			 0);
+	assert_string_equal(k.buf, "2001:db8::1");
+	strbuf_reset(&k);
+	assert_int_equal(ipam_db_track_key(&k, IPAM_TRACK_HOST, "A.B.."), 0);
+	assert_string_equal(k.buf, "a.b");
+	strbuf_reset(&k);
+	assert_int_equal(ipam_db_track_key(&k, IPAM_TRACK_HOST, "."),
+			 IPAM_EINVAL);
+	assert_int_equal(ipam_db_track_key(&k, IPAM_TRACK_IP, "10.0.0.256"),
+			 IPAM_EINVAL);
+	strbuf_release(&k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_batch_and_cursor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_abort_and_unknown, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_track, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_uses_index, setup,
+						teardown),
+		cmocka_unit_test(test_keys),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
