@@ -238,11 +238,23 @@ void cli_man_page(FILE *f, const struct cli_table *t);
 int cli_complete(struct cli *cli, const struct cli_table *t, int argc,
 		 char **argv);
 
+/* The scheduled tasks of reconcile --every (cli_tasks.c): record the
+ * cycle's task t in run (outcome NULL: started; else the run's outcome),
+ * say whether t is due by d's interval and db's last run, run those due
+ * now but discovery (each printed) and return the seconds until the next
+ * is due (-1: none known). */
+void cli_tasks_record(const struct ipam_run *run, enum ipam_task t,
+		      const char *outcome, const char *error);
+bool cli_tasks_due(const struct ipam_desired *d, struct ipam_db *db,
+		   enum ipam_task t);
+long long cli_tasks_run_due(struct cli *c, const struct ipam_desired *d,
+			    int lock_timeout, int (*stop)(void));
+
 extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def,
 	cmd_plan_def, cmd_apply_def, cmd_drift_def, cmd_history_def,
 	cmd_reconcile_def, cmd_status_def, cmd_verify_def, cmd_collect_def,
-	cmd_availability_def;
+	cmd_tasks_def, cmd_availability_def;
 extern const struct command cmd_dns_def;
 extern const struct command cmd_track_def;
 

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "collect.h"
 #include "db.h"
+#include "db_prune.h"
 #include "error.h"
 #include "log.h"
 #include "run.h"
@@ -155,6 +157,22 @@ static void print_text(const struct ipam_collect_result *r, int err)
 	strbuf_release(&sum);
 }
 
+/* History older than retainDays goes after the tasks (db_prune.h). */
+static void prune(const struct ipam_desired *d, struct ipam_db *db)
+{
+	struct ipam_db_prune_counts c;
+
+	if (ipam_db_prune_history(db,
+				  ipam_collection_retain_days(&d->collection),
+				  (long long)time(NULL), &c))
+		log_warn("retention: %s", ipam_error_last());
+	else if (c.dhcp_events + c.dns_record_history + c.availability_history)
+		log_notice("retention: %lld audit events, %lld DNS record "
+			   "changes, %lld availability changes deleted",
+			   c.dhcp_events, c.dns_record_history,
+			   c.availability_history);
+}
+
 static int collect_run(struct cli *cli, void *opts, int argc, char **argv)
 {
 	const struct collect_opts *o = opts;
@@ -199,6 +217,7 @@ static int collect_run(struct cli *cli, void *opts, int argc, char **argv)
 		}
 		ipam_collect_result_release(&r);
 	}
+	prune(cli->d, db);
 	if (cli->output == IPAM_OUT_JSON) {
 		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
 

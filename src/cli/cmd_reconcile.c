@@ -25,6 +25,7 @@
 #include "reconcile.h"
 #include "run.h"
 #include "strbuf.h"
+#include "tasks.h"
 #include "text.h"
 #include "verify.h"
 #include "banned.h"
@@ -112,6 +113,14 @@ const struct command cmd_reconcile_def = {
 		"now\n"
 		"  --jitter 10% spread the cycles by up to this share of the "
 		"interval\n\n"
+		"In the loop the scheduled tasks run each on its own "
+		"interval\n"
+		"(collection.intervals; ipamctl tasks shows them): the cycle "
+		"is discovery,\n"
+		"access runs in it when due, availability, dns, zones and "
+		"audit between\n"
+		"cycles, each followed by the pruning of history past "
+		"retainDays.\n\n"
 		"Exit status of a single cycle: 0 applied or nothing to do, "
 		"1 error or\n"
 		"refusal, 2 drift or changes found with --dry-run or suspend.",
@@ -319,6 +328,8 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 		ipam_run_record_source(run, NULL);
 		run->summary = ipam_node_new(IPAM_NODE_MAP);
 		ipam_node_set_str(run->summary, "error", error);
+		cli_tasks_record(run, IPAM_TASK_DISCOVERY, NULL, NULL);
+		cli_tasks_record(run, IPAM_TASK_DISCOVERY, "failed", error);
 		ipam_run_end(run, "failed", NULL);
 	}
 	*good = last_good_commit(db);
@@ -612,12 +623,12 @@ static int source_failed(struct loop *L, const struct commit_info *ci,
 	return IPAM_EXIT_ERROR;
 }
 
-/* The access refresh after the cycle's plan or apply: reported, never
- * failing the cycle. */
-static void cycle_verify(const struct ipam_run *run)
+/* The access refresh after the cycle's plan or apply, when due (the
+ * access task): reported, never failing the cycle. */
+static void cycle_verify(const struct ipam_run *run, bool due)
 {
-	struct ipam_verify v;
-	int rc = ipam_verify_cycle(&v, run);
+	struct ipam_verify v = {0};
+	int rc = due ? ipam_tasks_access_in(&v, run) : 1;
 
 	if (rc < 0) {
 		log_warn("verify: %s (access status not refreshed)",
@@ -639,7 +650,7 @@ static void cycle_verify(const struct ipam_run *run)
 
 /* The cycle once its run began: an exit status, or a negative IPAM_E*
  * code (the last error) with *outcome set. */
-static int cycle_steps(struct ipam_run *run, const char **outcome)
+static int cycle_steps(struct ipam_run *run, const char **outcome, bool access)
 {
 	const struct ipam_plan *p = &run->r.plan;
 	struct ipam_plan_doc doc;
@@ -661,7 +672,7 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 			log_notice("suspend: true in the desired state: "
 				   "planned and reported, nothing applied");
 		*outcome = p->nr ? "succeeded" : "no_changes";
-		cycle_verify(run);
+		cycle_verify(run, access);
 		return p->nr ? IPAM_EXIT_CHANGES : IPAM_EXIT_OK;
 	}
 	if (p->nr && should_stop()) {
@@ -688,7 +699,7 @@ static int cycle_steps(struct ipam_run *run, const char **outcome)
 	}
 	*outcome = p->nr ? "succeeded" : "no_changes";
 	ipam_run_notify_applied(run, NULL);
-	cycle_verify(run);
+	cycle_verify(run, access);
 	return IPAM_EXIT_OK;
 }
 
@@ -702,6 +713,7 @@ static int cycle_run(struct loop *L, const struct ipam_desired *d,
 	struct ipam_run run;
 	struct cli c = db_cli(L->cli, L->local);
 	char checkout[48];
+	bool access = true;
 	int ret;
 
 	ipam_run_hooks_add(&hooks, d, 0);
@@ -736,12 +748,21 @@ static int cycle_run(struct loop *L, const struct ipam_desired *d,
 		cli_print_took_over(&run);
 	}
 	if (!ret) {
+		/* The cycle is the discovery task; in the loop the access
+		 * refresh runs when its interval says. */
+		access = !L->every || cli_tasks_due(d, db, IPAM_TASK_ACCESS);
+		cli_tasks_record(&run, IPAM_TASK_DISCOVERY, NULL, NULL);
+		if (L->every && d->collection.interval[IPAM_TASK_DISCOVERY] &&
+		    d->collection.interval[IPAM_TASK_DISCOVERY] != L->every)
+			log_warn("collection.intervals.discovery is not the "
+				 "loop's: --every %lld s sets the cycle",
+				 L->every);
 		run.commit = ci->id[0] ? ci->id
 			     : !L->url ? cli_checkout_commit(checkout,
 							     sizeof(checkout),
 							     run.source)
 				       : NULL;
-		ret = cycle_steps(&run, &outcome);
+		ret = cycle_steps(&run, &outcome, access);
 	}
 end:
 	if (ret < 0) {
@@ -754,6 +775,8 @@ end:
 		log_error("%s", ipam_error_last());
 		ret = IPAM_EXIT_ERROR;
 	}
+	cli_tasks_record(&run, IPAM_TASK_DISCOVERY, outcome,
+			 ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
 	ipam_run_end(&run, outcome,
 		     ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
 	ipam_run_release(&run);
@@ -942,7 +965,8 @@ static int loop(struct loop *L, int ret)
 	long long due = 0;
 
 	while (L->every && !should_stop()) {
-		long long now = mono_s();
+		long long now = mono_s(), wake;
+		struct cli c = db_cli(L->cli, L->local);
 		int sig;
 
 		/* A reload keeps the cycle's due time: SIGHUPs must not be
@@ -951,13 +975,21 @@ static int loop(struct loop *L, int ret)
 			due = now + next_interval(L);
 			log_notice("next cycle in %lld s", due - now);
 		}
-		sig = wait_signal(due > now ? due - now : 0);
+		/* the other tasks due now, then sleep until the earlier of
+		 * the cycle and the next task */
+		wake = cli_tasks_run_due(&c, L->good, L->lock_timeout,
+					 should_stop);
+		now = mono_s();
+		wake = wake >= 0 && now + wake < due ? now + wake : due;
+		sig = wait_signal(wake > now ? wake - now : 0);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGHUP) {
 			reload(L);
 			continue;
 		}
+		if (sig != SIGUSR1 && mono_s() < due)
+			continue;
 		due = 0;
 		ret = cycle(L);
 	}

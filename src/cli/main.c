@@ -16,12 +16,13 @@
 #endif
 
 static const struct command *const commands[] = {
-	&cmd_validate_def,  &cmd_show_desired_def, &cmd_discover_def,
-	&cmd_inventory_def, &cmd_plan_def,	   &cmd_apply_def,
-	&cmd_drift_def,	    &cmd_history_def,	   &cmd_reconcile_def,
-	&cmd_status_def,    &cmd_provision_def,	   &cmd_gpo_def,
-	&cmd_verify_def,    &cmd_collect_def,	   &cmd_availability_def,
-	&cmd_db_def,	    &cmd_dns_def,	   &cmd_track_def,
+	&cmd_validate_def,     &cmd_show_desired_def, &cmd_discover_def,
+	&cmd_inventory_def,    &cmd_plan_def,	      &cmd_apply_def,
+	&cmd_drift_def,	       &cmd_history_def,      &cmd_reconcile_def,
+	&cmd_status_def,       &cmd_provision_def,    &cmd_gpo_def,
+	&cmd_verify_def,       &cmd_collect_def,      &cmd_tasks_def,
+	&cmd_availability_def, &cmd_db_def,	      &cmd_dns_def,
+	&cmd_track_def,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

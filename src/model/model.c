@@ -222,23 +222,31 @@ static struct ipam_node *identity_node(const struct ipam_desired *d)
 	return m;
 }
 
-/* 5400 -> "1h30m": the shortest duration text of seconds. */
-static struct ipam_node *duration_node(long long secs)
+void ipam_collection_duration(struct strbuf *out, long long secs)
 {
 	static const struct {
 		char unit;
 		long long n;
 	} units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
-	struct strbuf sb = STRBUF_INIT;
-	struct ipam_node *n;
+	size_t len = out->len;
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (secs >= units[i].n) {
-			strbuf_addf(&sb, "%lld%c", secs / units[i].n,
+			strbuf_addf(out, "%lld%c", secs / units[i].n,
 				    units[i].unit);
 			secs %= units[i].n;
 		}
-	n = ipam_node_str(sb.len ? sb.buf : "0s");
+	if (out->len == len)
+		strbuf_addstr(out, "0s");
+}
+
+static struct ipam_node *duration_node(long long secs)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct ipam_node *n;
+
+	ipam_collection_duration(&sb, secs);
+	n = ipam_node_str(sb.buf);
 	strbuf_release(&sb);
 	return n;
 }

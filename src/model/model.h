@@ -189,6 +189,8 @@ struct ipam_collection_cfg {
 long long ipam_collection_interval(const struct ipam_collection_cfg *c,
 				   enum ipam_task t);
 int ipam_collection_retain_days(const struct ipam_collection_cfg *c);
+/* secs as the shortest duration text: 5400 -> "1h30m". */
+void ipam_collection_duration(struct strbuf *out, long long secs);
 
 /* Events a webhook can ask for (bit 1 << event). */
 enum ipam_event {

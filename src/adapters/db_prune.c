@@ -1,0 +1,69 @@
+#include "db_prune.h"
+#include "db_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "strbuf.h"
+#include "banned.h"
+
+/*
+ * One table: batches through its index on at until one comes back short.
+ * cutoff_sql turns ?1 (UTC seconds) into the column's form.
+ */
+static int prune_table(struct ipam_db *db, const char *table,
+		       const char *cutoff_sql, long long cutoff,
+		       long long *count, long long *batches)
+{
+	char *sql = xasprintf("DELETE FROM %s WHERE id IN (SELECT id FROM %s "
+			      "WHERE at < %s LIMIT %d)",
+			      table, table, cutoff_sql, IPAM_DB_PRUNE_BATCH);
+	sqlite3_stmt *st;
+	int err, n;
+
+	err = ipam_db_sql_prepare(db, &st, sql);
+	free(sql);
+	if (err)
+		return err;
+	do {
+		/* One statement in autocommit: one transaction per batch. */
+		sqlite3_bind_int64(st, 1, cutoff);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			err = ipam_db_sql_error(db, IPAM_EDB,
+						"cannot prune history in");
+			break;
+		}
+		n = sqlite3_changes(db->h);
+		*count += n;
+		(*batches)++;
+		sqlite3_reset(st);
+	} while (n == IPAM_DB_PRUNE_BATCH);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int ipam_db_prune_history(struct ipam_db *db, int retain_days, long long now,
+			  struct ipam_db_prune_counts *out)
+{
+	static const char *const iso =
+		"strftime('%Y-%m-%dT%H:%M:%SZ', ?1, 'unixepoch')";
+	long long cutoff;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (retain_days < 1)
+		return ipam_error_set(IPAM_EINVAL,
+				      "retainDays must be at least 1, got %d",
+				      retain_days);
+	cutoff = now - (long long)retain_days * 86400;
+	err = prune_table(db, "dhcp_events", "?1", cutoff, &out->dhcp_events,
+			  &out->batches);
+	if (!err)
+		err = prune_table(db, "dns_record_history", iso, cutoff,
+				  &out->dns_record_history, &out->batches);
+	if (!err)
+		err = prune_table(db, "availability_history", iso, cutoff,
+				  &out->availability_history, &out->batches);
+	return err;
+}
