@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tzif.h"
 #include "banned.h"
 
 long long ipam_schedule_next(const struct ipam_schedule_task *t, long long now)
@@ -43,19 +44,6 @@ unsigned ipam_schedule_due(const struct ipam_schedule_task v[IPAM_TASK_NR],
 	return due;
 }
 
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-static long long days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int digits(const char *s, int n)
 {
 	int v = 0;
@@ -87,7 +75,7 @@ int ipam_schedule_parse_time(const char *iso, long long *out)
 	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 ||
 	    h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60)
 		return -1;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	*out = ipam_tz_civil(y, mo, d, h, mi, s);
 	return 0;
 }
 
@@ -101,7 +89,7 @@ void ipam_schedule_format_time(char out[21], long long t)
 		secs += 86400;
 		days--;
 	}
-	/* civil_from_days, the inverse of days_from_civil */
+	/* civil_from_days, the inverse of ipam_tz_civil's day count */
 	z = days + 719468;
 	era = (z >= 0 ? z : z - 146096) / 146097;
 	doe = z - era * 146097;

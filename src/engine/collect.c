@@ -130,7 +130,7 @@ int ipam_collect_identity_open(struct ipam_probe_identity **out,
 	*out = NULL;
 	if (!c->keytab.value && !c->ccache.value)
 		return ipam_error_set(IPAM_EINVAL,
-				      "collecting needs the IPAM identity: set "
+				      "the IPAM identity is needed: set "
 				      "identity.keytab (the keytab of the "
 				      "IPAM server's computer account) in "
 				      "the desired state");
@@ -138,8 +138,9 @@ int ipam_collect_identity_open(struct ipam_probe_identity **out,
 	if (!p.len) {
 		strbuf_release(&p);
 		return ipam_error_set(IPAM_EINVAL,
-				      "collecting needs identity.principal "
-				      "(none follows from ipamServer)");
+				      "the IPAM identity needs "
+				      "identity.principal (none follows from "
+				      "ipamServer)");
 	}
 	po.principal = p.buf;
 	rc = ipam_probe_identity_open(out, &po);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "collect.h"
 #include "db.h"
 #include "error.h"
 #include "gpo.h"
@@ -182,31 +183,10 @@ static void hint_all(struct ipam_verify *v, const struct ipam_desired *d)
 static int open_identity(struct ipam_probe_identity **id, struct ipam_verify *v,
 			 const struct ipam_desired *d)
 {
-	const struct ipam_identity_cfg *c = &d->identity;
-	struct ipam_probe_opts po = {
-		.keytab = c->keytab.value,
-		.ccache = c->ccache.value,
-		.timeout = c->timeout ? c->timeout : IPAM_IDENTITY_TIMEOUT,
-	};
-	struct strbuf p = STRBUF_INIT;
-	int rc;
+	int rc = ipam_collect_identity_open(id, d);
 
-	if (!c->keytab.value && !c->ccache.value)
-		return ipam_error_set(IPAM_EINVAL,
-				      "verify needs the IPAM identity: set "
-				      "identity.keytab (the keytab of the "
-				      "IPAM server's computer account) in "
-				      "the desired state");
-	ipam_identity_principal(&p, d);
-	if (!p.len) {
-		strbuf_release(&p);
-		return ipam_error_set(IPAM_EINVAL,
-				      "verify needs identity.principal (none "
-				      "follows from ipamServer)");
-	}
-	v->principal = strbuf_detach(&p, NULL);
-	po.principal = v->principal;
-	rc = ipam_probe_identity_open(id, &po);
+	if (!rc)
+		v->principal = xstrdup((*id)->principal);
 	return rc;
 }
 

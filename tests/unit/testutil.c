@@ -198,3 +198,28 @@ char *sqlite_query(const char *path, const char *sql)
 {
 	return sqlite_run(path, sql, 1);
 }
+
+void schema_check(const char *schema, const char *json)
+{
+	static const char script[] =
+		"import json, sys, jsonschema\n"
+		"s = json.load(open(sys.argv[1]))\n"
+		"jsonschema.Draft202012Validator.check_schema(s)\n"
+		"jsonschema.Draft202012Validator(s).validate("
+		"json.load(open(sys.argv[2])))\n";
+	char *dir = tmpdir_make();
+	char *path = xasprintf("%s/out.json", dir);
+	char *file = xasprintf("%s/../../schemas/%s", fixtures_dir(), schema);
+	char *argv[] = {
+		"/usr/bin/python3", "-c", (char *)script, file, path, NULL};
+	struct run_result rr;
+
+	assert_int_equal(write_file(path, json), 0);
+	assert_int_equal(run_cmd(&rr, NULL, NULL, argv), 0);
+	if (rr.status != 0)
+		fail_msg("fails schemas/%s:\n%s\n%s", schema, rr.err, json);
+	run_result_free(&rr);
+	tmpdir_remove(dir);
+	free(path);
+	free(file);
+}

@@ -40,6 +40,10 @@ char *sqlite_run(const char *path, const char *sql, int want_ok);
 /* sqlite_run(path, sql, 1). */
 char *sqlite_query(const char *path, const char *sql);
 
+/* The JSON text validates against schemas/<schema> (python3-jsonschema,
+ * draft 2020-12); the test fails with the validator's words if not. */
+void schema_check(const char *schema, const char *json);
+
 /* $IPAM_TEST_FIXTURES and $IPAMCTL set by ctest. */
 const char *fixtures_dir(void);
 const char *ipamctl_path(void);
