@@ -78,41 +78,9 @@ static const char *const added[][3] = {
  * identity ipam1$ from the lab's keytab. */
 static char *write_config(const char *name)
 {
-	char *src =
-		xasprintf("%s/ipamctl.yaml", lab_need_env("IPAM_LAB_CONFIG"));
-	char *text = lab_need_file(src, NULL);
-	char *dir = xasprintf("%s/%s", tmpdir, name), *path;
-	struct strbuf out = STRBUF_INIT;
-	bool skipping = false;
+	char *dir = xasprintf("%s/%s", tmpdir, name);
 
-	for (const char *p = text; *p;) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (len && p[0] != ' ' && p[0] != '#')
-			skipping = !strncmp(p, "identity:", 9);
-		if (!strncmp(p, "database:", 9))
-			strbuf_addf(&out, "database: sqlite:%s\n", db_path);
-		else if (len > 26 && !strncmp(p + len - 26,
-					      "manageability: unspecified", 26))
-			strbuf_addf(&out, "%.*smanageability: managed\n",
-				    (int)(len - 26), p);
-		else if (!skipping) {
-			strbuf_add(&out, p, len);
-			strbuf_addch(&out, '\n');
-		}
-		p += len + (eol ? 1 : 0);
-	}
-	strbuf_addf(&out,
-		    "identity:\n  keytab: %s\n  principal: %s\n  timeout: 10\n",
-		    keytab, principal);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	path = xasprintf("%s/ipamctl.yaml", dir);
-	assert_int_equal(lab_write_file(path, out.buf, out.len), 0);
-	free(path);
-	strbuf_release(&out);
-	free(text);
-	free(src);
+	labad_write_managed_config(dir, db_path, keytab, principal, NULL);
 	return dir;
 }
 
