@@ -504,7 +504,7 @@ int ipam_dns_query_ask(struct ipam_dns_query *q)
 {
 	unsigned char query[QUERY_MAX];
 	struct sockaddr_storage sa;
-	socklen_t salen;
+	socklen_t salen = 0;
 	uint16_t id16;
 	long long t0;
 	int qlen, rc;
