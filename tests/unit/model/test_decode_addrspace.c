@@ -26,27 +26,10 @@
 	     "    - cidr: 2001:db8::/32\n"                                     \
 	     "  ranges:\n"
 
-/* The diagnostics of loading text, one line each; *out the state. */
-static char *load(const char *text, struct ipam_desired **out)
-{
-	const struct ipam_source src = {"v.yaml", text, strlen(text)};
-	struct ipam_diags d = {0};
-	struct strbuf sb = STRBUF_INIT;
-	size_t i;
-
-	ipam_config_load_sources(out, &src, 1, &d);
-	for (i = 0; i < d.nr; i++) {
-		ipam_diag_format(&sb, &d.items[i]);
-		strbuf_addch(&sb, '\n');
-	}
-	ipam_diags_free(&d);
-	return strbuf_detach(&sb, NULL);
-}
-
 static void expect_error(const char *text, const char *want)
 {
 	struct ipam_desired *d = NULL;
-	char *msg = load(text, &d);
+	char *msg = desired_diags(text, &d);
 
 	if (!strstr(msg, want))
 		fail_msg("want '%s' in:\n%s", want, msg);
@@ -61,17 +44,17 @@ static void test_values(void **state)
 	char *msg;
 
 	(void)state;
-	msg = load(SPACE "    - start: 198.51.100.100\n"
-			 "      end: 198.51.100.199\n"
-			 "      assignment: dhcp\n"
-			 "      dhcpServer: DHCP1.Corp.Example.Test\n"
-			 "      description: clients\n"
-			 "    - cidr: 2001:DB8:0:1::/64\n"
-			 "      assignment: static\n"
-			 "      underUtilized: 0\n"
-			 "      overUtilized: 100\n"
-			 "      owner: ops\n",
-		   &d);
+	msg = desired_diags(SPACE "    - start: 198.51.100.100\n"
+				  "      end: 198.51.100.199\n"
+				  "      assignment: dhcp\n"
+				  "      dhcpServer: DHCP1.Corp.Example.Test\n"
+				  "      description: clients\n"
+				  "    - cidr: 2001:DB8:0:1::/64\n"
+				  "      assignment: static\n"
+				  "      underUtilized: 0\n"
+				  "      overUtilized: 100\n"
+				  "      owner: ops\n",
+			    &d);
 	assert_string_equal(msg, "");
 	as = &d->address_space;
 	assert_int_equal(as->pos.line, 5);
@@ -263,15 +246,16 @@ static void test_adjacent_and_families(void **state)
 	(void)state;
 	/* Adjacent ranges, one-address ranges, /31, /127, /128 and both
 	 * families side by side: all fine. */
-	msg = load(SPACE "    - {cidr: 198.51.100.0/25, assignment: static}\n"
-			 "    - {start: 198.51.100.128, end: 198.51.100.128,\n"
-			 "       assignment: static}\n"
-			 "    - {cidr: 198.51.100.130/31, assignment: static}\n"
-			 "    - {cidr: 2001:db8::/127, assignment: static}\n"
-			 "    - {cidr: 2001:db8::2/128, assignment: static}\n"
-			 "    - {start: 2001:db8::3, end: 2001:db8::ffff,\n"
-			 "       assignment: static}\n",
-		   &d);
+	msg = desired_diags(
+		SPACE "    - {cidr: 198.51.100.0/25, assignment: static}\n"
+		      "    - {start: 198.51.100.128, end: 198.51.100.128,\n"
+		      "       assignment: static}\n"
+		      "    - {cidr: 198.51.100.130/31, assignment: static}\n"
+		      "    - {cidr: 2001:db8::/127, assignment: static}\n"
+		      "    - {cidr: 2001:db8::2/128, assignment: static}\n"
+		      "    - {start: 2001:db8::3, end: 2001:db8::ffff,\n"
+		      "       assignment: static}\n",
+		&d);
 	assert_string_equal(msg, "");
 	assert_int_equal(d->address_space.nr_ranges, 6);
 	for (size_t i = 0; i < 6; i++)
@@ -287,14 +271,16 @@ static void test_report(void **state)
 	char *msg;
 
 	(void)state;
-	msg = load(BASE "report: {path: /var/www/ipam/index.html}\n", &d);
+	msg = desired_diags(BASE "report: {path: /var/www/ipam/index.html}\n",
+			    &d);
 	assert_string_equal(msg, "");
 	assert_string_equal(d->report.path.value, "/var/www/ipam/index.html");
 	assert_int_equal(d->report.format, IPAM_REPORT_HTML);
 	assert_int_equal(d->report.pos.line, 4);
 	ipam_desired_free(d);
 	free(msg);
-	msg = load(BASE "report:\n  path: /srv/r.md\n  format: markdown\n", &d);
+	msg = desired_diags(
+		BASE "report:\n  path: /srv/r.md\n  format: markdown\n", &d);
 	assert_string_equal(msg, "");
 	assert_int_equal(d->report.format, IPAM_REPORT_MARKDOWN);
 	assert_int_equal(d->report.format_pos.line, 6);
@@ -323,14 +309,15 @@ static void test_show_desired(void **state)
 	char *msg;
 
 	(void)state;
-	msg = load(SPACE "    - start: 198.51.100.100\n"
-			 "      end: 198.51.100.199\n"
-			 "      assignment: dhcp\n"
-			 "      dhcpServer: DHCP1.corp.example.test\n"
-			 "    - {cidr: 2001:DB8::/64, assignment: static,\n"
-			 "       overUtilized: 90}\n"
-			 "report: {path: /r.json, format: json}\n",
-		   &d);
+	msg = desired_diags(SPACE
+			    "    - start: 198.51.100.100\n"
+			    "      end: 198.51.100.199\n"
+			    "      assignment: dhcp\n"
+			    "      dhcpServer: DHCP1.corp.example.test\n"
+			    "    - {cidr: 2001:DB8::/64, assignment: static,\n"
+			    "       overUtilized: 90}\n"
+			    "report: {path: /r.json, format: json}\n",
+			    &d);
 	assert_string_equal(msg, "");
 	n = ipam_desired_to_node(d);
 	assert_int_equal(ipam_json_write(&js, n, IPAM_JSON_SORT_KEYS), 0);
