@@ -95,7 +95,7 @@ static long block_of(const struct ipam_address_space *as,
 
 static const struct ipam_pos *range_pos(const struct ipam_range *r)
 {
-	return r->cidr.value ? &r->cidr.pos : &r->start.pos;
+	return r->cidr.pos.line ? &r->cidr.pos : &r->start.pos;
 }
 
 static void check_range(struct ipam_address_space *as, struct ipam_range *r,

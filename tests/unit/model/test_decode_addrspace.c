@@ -184,6 +184,29 @@ static void test_refused_values(void **state)
 		     "list");
 }
 
+/* A refused value is reported once, not also as missing. */
+static void test_refused_once(void **state)
+{
+	struct ipam_desired *d = NULL;
+	char *msg;
+
+	(void)state;
+	msg = desired_diags(SPACE "    - cidr: [198.51.100.0/25]\n"
+				  "      assignment: static\n"
+				  "    - start: 1\n"
+				  "      end: 198.51.100.9\n"
+				  "      assignment: [static]\n",
+			    &d);
+	assert_null(d);
+	assert_string_equal(
+		msg, "v.yaml:9:13: 'cidr' must be a string, got a list\n"
+		     "v.yaml:11:14: 'start' must be a string, got an "
+		     "integer\n"
+		     "v.yaml:13:19: 'assignment' must be a string, got a "
+		     "list\n");
+	free(msg);
+}
+
 static void test_refused_layout(void **state)
 {
 	(void)state;
@@ -344,6 +367,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_refused_values),
+		cmocka_unit_test(test_refused_once),
 		cmocka_unit_test(test_refused_layout),
 		cmocka_unit_test(test_adjacent_and_families),
 		cmocka_unit_test(test_report),
