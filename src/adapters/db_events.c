@@ -1,9 +1,11 @@
 #include "db_events.h"
+#include "db_events_internal.h"
 #include "db_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,31 +16,166 @@
 #include "banned.h"
 
 /*
- * The audit task's events: one row per log line, searched by the three
- * keys tracking knows (ip in canonical text, client_id as lower-case hex,
- * host_key as lower case without the trailing dot), each with an index
- * (key, at) of migration 6, so that a search reads only its own rows,
- * newest first, straight from the index.
+ * The audit task's events (the layout is migration 6's, db_schema.c):
+ * each batch appends its events to dhcp_events under ids it hands out
+ * itself (the next after the largest), so that a row costs one append
+ * to one B-tree; the search keys of the batch (IP address, client id,
+ * host name) are gathered in memory, each with the ids of its events,
+ * and written at the commit as one dhcp_event_postings row per key:
+ * the B-tree work is per distinct key of a batch, not per event.
  */
-
-/*
- * The page cache while a batch is open, in KiB.  Each event touches six
- * B-trees (the table and five indexes, three of them in key order); with
- * SQLite's default 2 MiB the dirty pages spill to the WAL and are read
- * back over and over.  Measured on a million events of 2,000 and of
- * 100,000 clients: 22-24 s with the default, 16-20 s with this, for a
- * peak 34 MiB larger whatever the file's size.
- */
-#define EVENTS_CACHE_KIB 32768
 
 struct ipam_db_events_batch {
 	struct ipam_db *db;
-	long long cache_was; /* the connection's cache_size before */
 	sqlite3_stmt *insert;
 	long long server_id, run_id, generation;
+	long long id, first_id, next_id; /* the batch's and its events' */
+	long long at_min, at_max;
 	char *file;
-	struct strbuf ip, client, host; /* keys of the row being added */
+	struct strbuf ip, client, host, extra, tmp;
+	struct ipam_db_events_postings postings;
 };
+
+const char *const ipam_db_track_extra_names[IPAM_DB_TRACK_EXTRAS] = {
+	"userName",	 "transactionId",  "qResult",	     "probationTime",
+	"correlationId", "dhcid",	   "vendorClassHex", "vendorClassAscii",
+	"userClassHex",	 "userClassAscii", "relayAgent",     "dnsRegError",
+	"errorCode",	 "subnetPrefix",
+};
+
+/* ---- keys and postings -------------------------------------------------- */
+
+uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
+			     size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = (h ^ (uint64_t)(1 + (int)by)) * 0x100000001b3ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+size_t ipam_db_events_row_keys(uint64_t keys[3], const char *ip,
+			       const char *client_id, const char *host,
+			       struct strbuf *tmp)
+{
+	size_t n = 0;
+
+	if (ip && *ip)
+		keys[n++] = ipam_db_events_hash(IPAM_TRACK_IP, ip, strlen(ip));
+	if (client_id && *client_id)
+		keys[n++] = ipam_db_events_hash(IPAM_TRACK_CLIENT, client_id,
+						strlen(client_id));
+	if (host && *host) {
+		strbuf_reset(tmp);
+		if (!ipam_db_track_key(tmp, IPAM_TRACK_HOST, host))
+			keys[n++] = ipam_db_events_hash(IPAM_TRACK_HOST,
+							tmp->buf, tmp->len);
+		ipam_error_clear();
+	}
+	return n;
+}
+
+static void postings_grow(struct ipam_db_events_postings *m)
+{
+	struct ipam_db_events_posting *old = m->v;
+	size_t cap = m->cap;
+
+	m->cap = cap ? cap * 2 : 1024;
+	m->v = xcalloc(m->cap, sizeof(*m->v));
+	for (size_t i = 0; i < cap; i++) {
+		size_t j = (size_t)old[i].k & (m->cap - 1);
+
+		if (!old[i].alloc)
+			continue;
+		while (m->v[j].alloc)
+			j = (j + 1) & (m->cap - 1);
+		m->v[j] = old[i];
+	}
+	free(old);
+}
+
+void ipam_db_events_postings_add(struct ipam_db_events_postings *m, uint64_t k,
+				 long long id)
+{
+	struct ipam_db_events_posting *p;
+	uint64_t d;
+	size_t j;
+
+	if (2 * (m->nr + 1) > m->cap)
+		postings_grow(m);
+	j = (size_t)k & (m->cap - 1);
+	while (m->v[j].alloc && m->v[j].k != k)
+		j = (j + 1) & (m->cap - 1);
+	p = &m->v[j];
+	if (!p->alloc) {
+		p->k = k;
+		p->alloc = 8;
+		p->buf = xmalloc(p->alloc);
+		m->nr++;
+	} else if (p->last == id) {
+		return; /* two keys of one event with the same hash */
+	}
+	if (p->len + 10 > p->alloc) {
+		p->alloc *= 2;
+		p->buf = xrealloc(p->buf, p->alloc);
+	}
+	d = (uint64_t)(p->len ? id - p->last : id);
+	p->last = id;
+	while (d >= 0x80) {
+		p->buf[p->len++] = (unsigned char)(d | 0x80);
+		d >>= 7;
+	}
+	p->buf[p->len++] = (unsigned char)d;
+}
+
+bool ipam_db_events_postings_has(const struct ipam_db_events_postings *m,
+				 uint64_t k)
+{
+	size_t j;
+
+	if (!m->cap)
+		return false;
+	j = (size_t)k & (m->cap - 1);
+	while (m->v[j].alloc && m->v[j].k != k)
+		j = (j + 1) & (m->cap - 1);
+	return m->v[j].alloc != 0;
+}
+
+static int cmp_posting(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ipam_db_events_posting *)a)->k;
+	uint64_t y = ((const struct ipam_db_events_posting *)b)->k;
+
+	return x < y ? -1 : x > y;
+}
+
+struct ipam_db_events_posting *
+ipam_db_events_postings_sorted(const struct ipam_db_events_postings *m)
+{
+	struct ipam_db_events_posting *v = xmalloc((m->nr + 1) * sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->v[i].alloc)
+			v[n++] = m->v[i];
+	qsort(v, n, sizeof(*v), cmp_posting);
+	return v;
+}
+
+void ipam_db_events_postings_release(struct ipam_db_events_postings *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->v[i].buf);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
 
 int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 		      const char *value)
@@ -152,23 +289,17 @@ static int server_id(struct ipam_db *db, const char *server, long long *id)
 	return 0;
 }
 
-/* Set the connection's cache_size; what it was (0: unknown, left). */
-static long long set_cache(struct ipam_db *db, long long size)
+/* The largest id of a table (0 when empty): the last row of its B-tree. */
+static int max_id(struct ipam_db *db, const char *sql, long long *out)
 {
 	sqlite3_stmt *st;
-	long long was = 0;
-	char sql[64];
+	int err = ipam_db_sql_prepare(db, &st, sql);
 
-	if (!size)
-		return 0;
-	if (sqlite3_prepare_v2(db->h, "PRAGMA cache_size", -1, &st, NULL))
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		was = sqlite3_column_int64(st, 0);
+	if (err)
+		return err;
+	*out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld", size);
-	sqlite3_exec(db->h, sql, NULL, NULL, NULL);
-	return was;
+	return 0;
 }
 
 int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
@@ -176,7 +307,7 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 			 long long generation)
 {
 	struct ipam_db_events_batch *b;
-	long long id = 0;
+	long long id = 0, last_event = 0, last_batch = 0;
 	int err;
 
 	*out = NULL;
@@ -184,31 +315,34 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	if (err)
 		return err;
 	err = server_id(db, server, &id);
+	if (!err)
+		err = max_id(db, "SELECT max(id) FROM dhcp_events",
+			     &last_event);
+	if (!err)
+		err = max_id(db, "SELECT max(id) FROM dhcp_event_batches",
+			     &last_batch);
 	if (err) {
 		ipam_db_sql_exec(db, "ROLLBACK");
 		return err;
 	}
 	b = xcalloc(1, sizeof(*b));
 	b->db = db;
-	b->cache_was = set_cache(db, -EVENTS_CACHE_KIB);
 	b->server_id = id;
 	b->run_id = run_id;
 	b->generation = generation;
+	b->id = last_batch + 1;
+	b->first_id = b->next_id = last_event + 1;
 	b->file = xstrdup(file);
 	strbuf_init(&b->ip);
 	strbuf_init(&b->client);
 	strbuf_init(&b->host);
+	strbuf_init(&b->extra);
+	strbuf_init(&b->tmp);
 	err = ipam_db_sql_prepare(
 		db, &b->insert,
-		"INSERT INTO dhcp_events (server_id, run_id, at, local_time, "
-		"family, event_id, description, ip, host, host_key, "
-		"client_id, user_name, transaction_id, qresult, "
-		"probation_time, correlation_id, dhcid, vendor_class_hex, "
-		"vendor_class_ascii, user_class_hex, user_class_ascii, "
-		"relay_agent, dns_reg_error, error_code, subnet_prefix, "
-		"file, generation, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-		"?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-		"?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)");
+		"INSERT INTO dhcp_events (id, batch, at, local_time, family, "
+		"event_id, description, ip, host, client_id, line, extra) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
 	if (err) {
 		ipam_db_events_abort(b);
 		return err;
@@ -218,22 +352,21 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 }
 
 /* Text or NULL when empty. */
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+static void bind_opt(sqlite3_stmt *st, int i, const char *v, size_t len)
 {
-	if (v && *v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	if (v && len)
+		sqlite3_bind_text(st, i, v, (int)len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
 }
 
-/* The three search keys of e into b's buffers (empty: none).  A value
- * that is no address or hex is kept as written, in lower case. */
+/* The ip and client_id columns of e into b's buffers (empty: none).  A
+ * value that is no address or hex is kept as written, in lower case. */
 static void event_keys(struct ipam_db_events_batch *b,
 		       const struct ipam_dhcplog_event *e)
 {
 	strbuf_reset(&b->ip);
 	strbuf_reset(&b->client);
-	strbuf_reset(&b->host);
 	if (*e->ip && ipam_db_track_key(&b->ip, IPAM_TRACK_IP, e->ip))
 		strbuf_addstr(&b->ip, e->ip);
 	if (*e->client_id &&
@@ -241,9 +374,36 @@ static void event_keys(struct ipam_db_events_batch *b,
 		for (const char *p = e->client_id; *p; p++)
 			strbuf_addch(&b->client,
 				     (char)tolower((unsigned char)*p));
-	if (*e->host)
-		ipam_db_track_key(&b->host, IPAM_TRACK_HOST, e->host);
 	ipam_error_clear();
+}
+
+/* The extra column of e (db_schema.c): letter, length, ':', bytes. */
+static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
+{
+	const char *v[IPAM_DB_TRACK_EXTRAS] = {
+		e->user_name,	     e->transaction_id,	    e->qresult,
+		e->probation_time,   e->correlation_id,	    e->dhcid,
+		e->vendor_class_hex, e->vendor_class_ascii, e->user_class_hex,
+		e->user_class_ascii, e->relay_agent,	    e->dns_reg_error,
+		e->error_code,	     e->subnet_prefix,
+	};
+	char digits[24];
+
+	strbuf_reset(out);
+	for (size_t i = 0; i < IPAM_DB_TRACK_EXTRAS; i++) {
+		size_t len = v[i] ? strlen(v[i]) : 0, n = 0;
+
+		if (!len)
+			continue;
+		strbuf_addch(out, (char)('a' + i));
+		do
+			digits[n++] = (char)('0' + len % 10);
+		while ((len /= 10));
+		while (n)
+			strbuf_addch(out, digits[--n]);
+		strbuf_addch(out, ':');
+		strbuf_addstr(out, v[i]);
+	}
 }
 
 int ipam_db_events_add(struct ipam_db_events_batch *b,
@@ -251,42 +411,91 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 {
 	const struct ipam_dhcplog_event *e = ev->e;
 	sqlite3_stmt *st = b->insert;
-	const char *text[] = {
-		e->user_name,	     e->transaction_id,	    e->qresult,
-		e->probation_time,   e->correlation_id,	    e->dhcid,
-		e->vendor_class_hex, e->vendor_class_ascii, e->user_class_hex,
-		e->user_class_ascii, e->relay_agent,	    e->dns_reg_error,
-		e->error_code,	     e->subnet_prefix,
-	};
+	long long id = b->next_id;
+	uint64_t keys[3];
+	size_t nk;
 	int rc;
 
 	event_keys(b, e);
-	sqlite3_bind_int64(st, 1, b->server_id);
-	if (b->run_id)
-		sqlite3_bind_int64(st, 2, b->run_id);
-	else
-		sqlite3_bind_null(st, 2);
+	encode_extra(&b->extra, e);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, b->id);
 	sqlite3_bind_int64(st, 3, ev->at);
 	sqlite3_bind_text(st, 4, ev->local_time, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, e->family == 6 ? 6 : 4);
 	sqlite3_bind_int(st, 6, e->event_id);
-	bind_opt(st, 7, e->description);
-	bind_opt(st, 8, b->ip.buf);
-	bind_opt(st, 9, e->host);
-	bind_opt(st, 10, b->host.buf);
-	bind_opt(st, 11, b->client.buf);
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		bind_opt(st, 12 + (int)i, text[i]);
-	sqlite3_bind_text(st, 26, b->file, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 27, b->generation);
-	sqlite3_bind_int64(st, 28, (sqlite3_int64)e->line);
+	bind_opt(st, 7, e->description, strlen(e->description));
+	bind_opt(st, 8, b->ip.buf, b->ip.len);
+	bind_opt(st, 9, e->host, strlen(e->host));
+	bind_opt(st, 10, b->client.buf, b->client.len);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)e->line);
+	bind_opt(st, 12, b->extra.buf, b->extra.len);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
 		return ipam_db_sql_error(b->db, IPAM_EDB,
 					 "cannot store an audit event in");
+	nk = ipam_db_events_row_keys(keys, b->ip.buf, b->client.buf, e->host,
+				     &b->tmp);
+	for (size_t i = 0; i < nk; i++)
+		ipam_db_events_postings_add(&b->postings, keys[i], id);
+	if (id == b->first_id || ev->at < b->at_min)
+		b->at_min = ev->at;
+	if (id == b->first_id || ev->at > b->at_max)
+		b->at_max = ev->at;
+	b->next_id++;
 	return 0;
+}
+
+/* The batch's postings, in key order, and its row. */
+static int store_postings(struct ipam_db_events_batch *b)
+{
+	struct ipam_db_events_posting *v;
+	sqlite3_stmt *st;
+	int err, rc = SQLITE_DONE;
+
+	if (b->next_id == b->first_id)
+		return 0;
+	err = ipam_db_sql_prepare(b->db, &st,
+				  "INSERT INTO dhcp_event_postings (k, batch, "
+				  "ids) VALUES (?1, ?2, ?3)");
+	if (err)
+		return err;
+	v = ipam_db_events_postings_sorted(&b->postings);
+	for (size_t i = 0; rc == SQLITE_DONE && i < b->postings.nr; i++) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)v[i].k);
+		sqlite3_bind_int64(st, 2, b->id);
+		sqlite3_bind_blob(st, 3, v[i].buf, (int)v[i].len,
+				  SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	free(v);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ipam_db_sql_error(b->db, IPAM_EDB,
+					 "cannot store the audit events' keys "
+					 "in");
+	err = ipam_db_sql_prepare(
+		b->db, &st,
+		"INSERT INTO dhcp_event_batches (id, server_id, run_id, file, "
+		"generation, first_id, last_id, at_min, at_max) VALUES (?1, "
+		"?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, b->id);
+	sqlite3_bind_int64(st, 2, b->server_id);
+	if (b->run_id)
+		sqlite3_bind_int64(st, 3, b->run_id);
+	sqlite3_bind_text(st, 4, b->file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, b->generation);
+	sqlite3_bind_int64(st, 6, b->first_id);
+	sqlite3_bind_int64(st, 7, b->next_id - 1);
+	sqlite3_bind_int64(st, 8, b->at_min);
+	sqlite3_bind_int64(st, 9, b->at_max);
+	return ipam_db_sql_step_done(b->db, st,
+				     "cannot store a batch of audit events "
+				     "in");
 }
 
 static int store_cursor(struct ipam_db_events_batch *b,
@@ -323,11 +532,13 @@ static int store_cursor(struct ipam_db_events_batch *b,
 
 static void batch_free(struct ipam_db_events_batch *b)
 {
-	set_cache(b->db, b->cache_was);
 	sqlite3_finalize(b->insert);
 	strbuf_release(&b->ip);
 	strbuf_release(&b->client);
 	strbuf_release(&b->host);
+	strbuf_release(&b->extra);
+	strbuf_release(&b->tmp);
+	ipam_db_events_postings_release(&b->postings);
 	free(b->file);
 	free(b);
 }
@@ -335,8 +546,10 @@ static void batch_free(struct ipam_db_events_batch *b)
 int ipam_db_events_commit(struct ipam_db_events_batch *b,
 			  const struct ipam_db_audit_cursor *cursor)
 {
-	int err = store_cursor(b, cursor);
+	int err = store_postings(b);
 
+	if (!err)
+		err = store_cursor(b, cursor);
 	if (!err)
 		err = ipam_db_sql_exec(b->db, "COMMIT");
 	if (err) {
@@ -357,98 +570,4 @@ void ipam_db_events_abort(struct ipam_db_events_batch *b)
 	if (!sqlite3_get_autocommit(b->db->h))
 		sqlite3_exec(b->db->h, "ROLLBACK", NULL, NULL, NULL);
 	batch_free(b);
-}
-
-/* ---- tracking ----------------------------------------------------------- */
-
-static const char *const track_sql[] = {
-	[IPAM_TRACK_IP] = "e.ip = ?1",
-	[IPAM_TRACK_CLIENT] = "e.client_id = ?1",
-	[IPAM_TRACK_HOST] = "e.host_key = ?1",
-};
-
-int ipam_db_track_sql(struct strbuf *out, enum ipam_db_track_by by)
-{
-	if ((unsigned)by > IPAM_TRACK_HOST)
-		return ipam_error_set(IPAM_EINVAL, "unknown tracking key");
-	strbuf_addf(out,
-		    "SELECT e.at, e.local_time, s.name, e.family, "
-		    "e.event_id, e.description, e.ip, e.client_id, e.host, "
-		    "e.user_name, e.file, e.line FROM dhcp_events e "
-		    "JOIN servers s ON s.id = e.server_id "
-		    "WHERE %s AND e.at >= ?2 AND e.at <= ?3 "
-		    "ORDER BY e.at DESC, e.id DESC LIMIT ?4",
-		    track_sql[by]);
-	return 0;
-}
-
-static void track_row(struct ipam_db_track_row *r, sqlite3_stmt *st)
-{
-	r->at = sqlite3_column_int64(st, 0);
-	r->local_time = ipam_db_sql_column_dup(st, 1);
-	r->server = ipam_db_sql_column_dup(st, 2);
-	r->family = sqlite3_column_int(st, 3);
-	r->event_id = sqlite3_column_int(st, 4);
-	r->description = ipam_db_sql_column_dup(st, 5);
-	r->ip = ipam_db_sql_column_dup(st, 6);
-	r->client_id = ipam_db_sql_column_dup(st, 7);
-	r->host = ipam_db_sql_column_dup(st, 8);
-	r->user_name = ipam_db_sql_column_dup(st, 9);
-	r->file = ipam_db_sql_column_dup(st, 10);
-	r->line = sqlite3_column_int64(st, 11);
-}
-
-int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
-		  struct ipam_db_track_row **out, size_t *nr)
-{
-	struct strbuf sql = STRBUF_INIT, key = STRBUF_INIT;
-	sqlite3_stmt *st = NULL;
-	size_t alloc = 0;
-	int rc, err;
-
-	*out = NULL;
-	*nr = 0;
-	err = ipam_db_track_key(&key, q->by, q->value);
-	if (!err)
-		err = ipam_db_track_sql(&sql, q->by);
-	if (!err)
-		err = ipam_db_sql_prepare(db, &st, sql.buf);
-	if (err)
-		goto out;
-	sqlite3_bind_text(st, 1, key.buf, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, q->from);
-	sqlite3_bind_int64(st, 3, q->to ? q->to : LLONG_MAX);
-	sqlite3_bind_int64(st, 4, q->limit ? (sqlite3_int64)q->limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(*out, *nr + 1, alloc);
-		track_row(&(*out)[*nr], st);
-		(*nr)++;
-	}
-	if (rc != SQLITE_DONE) {
-		err = ipam_db_sql_error(db, IPAM_EDB,
-					"cannot search the audit events in");
-		ipam_db_track_free(*out, *nr);
-		*out = NULL;
-		*nr = 0;
-	}
-out:
-	sqlite3_finalize(st);
-	strbuf_release(&key);
-	strbuf_release(&sql);
-	return err;
-}
-
-void ipam_db_track_free(struct ipam_db_track_row *v, size_t nr)
-{
-	for (size_t i = 0; i < nr; i++) {
-		free(v[i].local_time);
-		free(v[i].server);
-		free(v[i].description);
-		free(v[i].ip);
-		free(v[i].client_id);
-		free(v[i].host);
-		free(v[i].user_name);
-		free(v[i].file);
-	}
-	free(v);
 }

@@ -68,7 +68,8 @@ static struct ipam_desired *desired(const char *method_and_prefix)
 	"DROP TABLE availability_history; DROP TABLE availability;"            \
 	"DROP TABLE zone_status; DROP TABLE dns_record_history;"               \
 	"DROP TABLE dns_records; DROP TABLE dns_zones;"                        \
-	"DROP TABLE dhcp_events; DROP TABLE dhcp_audit_files;"                 \
+	"DROP TABLE dhcp_event_postings; DROP TABLE dhcp_events;"              \
+	"DROP TABLE dhcp_event_batches; DROP TABLE dhcp_audit_files;"          \
 	"DROP TABLE collect_server_status; DROP TABLE collect_tasks;"
 
 #define V1_TABLES                                                              \
@@ -168,7 +169,9 @@ static void test_migrations_from_zero(void **state)
 	assert_string_equal(s, "access_status,actions,applied_domains,"
 			       "applied_filter,applied_gpos,availability,"
 			       "availability_history,collect_server_status,"
-			       "collect_tasks,dhcp_audit_files,dhcp_events,"
+			       "collect_tasks,dhcp_audit_files,"
+			       "dhcp_event_batches,dhcp_event_postings,"
+			       "dhcp_events,"
 			       "dns_record_history,dns_records,dns_zones,"
 			       "domains,reconcile_lock,runs,"
 			       "schema_migrations,server_addresses,"
