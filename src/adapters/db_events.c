@@ -351,9 +351,11 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	return 0;
 }
 
-/* Text or NULL when empty. */
+/* Text or NULL when empty (len: v's, or 0 to measure it). */
 static void bind_opt(sqlite3_stmt *st, int i, const char *v, size_t len)
 {
+	if (v && !len)
+		len = strlen(v);
 	if (v && len)
 		sqlite3_bind_text(st, i, v, (int)len, SQLITE_STATIC);
 	else
@@ -367,9 +369,9 @@ static void event_keys(struct ipam_db_events_batch *b,
 {
 	strbuf_reset(&b->ip);
 	strbuf_reset(&b->client);
-	if (*e->ip && ipam_db_track_key(&b->ip, IPAM_TRACK_IP, e->ip))
+	if (e->ip && *e->ip && ipam_db_track_key(&b->ip, IPAM_TRACK_IP, e->ip))
 		strbuf_addstr(&b->ip, e->ip);
-	if (*e->client_id &&
+	if (e->client_id && *e->client_id &&
 	    ipam_db_track_key(&b->client, IPAM_TRACK_CLIENT, e->client_id))
 		for (const char *p = e->client_id; *p; p++)
 			strbuf_addch(&b->client,
@@ -424,9 +426,9 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 	sqlite3_bind_text(st, 4, ev->local_time, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, e->family == 6 ? 6 : 4);
 	sqlite3_bind_int(st, 6, e->event_id);
-	bind_opt(st, 7, e->description, strlen(e->description));
+	bind_opt(st, 7, e->description, 0);
 	bind_opt(st, 8, b->ip.buf, b->ip.len);
-	bind_opt(st, 9, e->host, strlen(e->host));
+	bind_opt(st, 9, e->host, 0);
 	bind_opt(st, 10, b->client.buf, b->client.len);
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)e->line);
 	bind_opt(st, 12, b->extra.buf, b->extra.len);
