@@ -1,11 +1,11 @@
 /*
- * bench/track-load DB EVENTS: fill the audit events of a state database
+ * bench/track-load DB EVENTS [CLIENTS]: fill the audit events of a state database
  * (made by `ipamctl db init`, with dhcp1..dhcp4.corp.example.test in
  * its servers table) the way the audit task stores them: batches of
  * 100,000 events through ipam_db_events_begin/add/commit, each batch
  * another server's in turn.
  *
- * Client k (0 <= k < 100000): 10.(k>>16).((k>>8)&255).(k&255), MAC
+ * Client k (0 <= k < CLIENTS, default 100000): 10.(k>>16).((k>>8)&255).(k&255), MAC
  * 00155d + k in hex, host client<k>.corp.example.test.  Event i is of
  * client (i * 7919) % 100000, at 2025-12-01 + 3.1 s * i.
  *
@@ -20,7 +20,7 @@
 #include "db_events.h"
 #include "error.h"
 
-#define CLIENTS 100000
+static long long clients = 100000;
 #define BATCH	100000
 #define T0	1764547200LL /* 2025-12-01T00:00:00Z */
 
@@ -53,7 +53,7 @@ static int load(struct ipam_db *db, long long n)
 					      0, "DhcpSrvLog-Mon.log", 1);
 
 		for (; !rc && i < end; i++) {
-			long long k = (i * 7919) % CLIENTS,
+			long long k = (i * 7919) % clients,
 				  at = T0 + i * 31 / 10;
 			time_t lt = (time_t)(at + 3600);
 			struct tm tm;
@@ -89,10 +89,14 @@ int main(int argc, char **argv)
 	struct ipam_db *db;
 	int rc;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: track-load DB EVENTS\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: track-load DB EVENTS [CLIENTS]\n");
 		return 2;
 	}
+	if (argc == 4)
+		clients = strtoll(argv[3], NULL, 10);
+	if (clients < 1)
+		clients = 1;
 	rc = ipam_db_open(&db, argv[1], 0);
 	if (!rc)
 		rc = load(db, strtoll(argv[2], NULL, 10));

@@ -25,8 +25,17 @@
  * the B-tree work is per distinct key of a batch, not per event.
  */
 
+/*
+ * The page cache while a batch is open, in KiB: a batch's dirty pages
+ * (its rows, the postings' leaves it touches) stay in memory until the
+ * commit writes each once; with SQLite's default 2 MiB they spill to
+ * the WAL and are read back and written again.
+ */
+#define EVENTS_CACHE_KIB 32768
+
 struct ipam_db_events_batch {
 	struct ipam_db *db;
+	long long cache_was; /* the connection's cache_size before */
 	sqlite3_stmt *insert;
 	long long server_id, run_id, generation;
 	long long id, first_id, next_id; /* the batch's and its events' */
@@ -289,6 +298,25 @@ static int server_id(struct ipam_db *db, const char *server, long long *id)
 	return 0;
 }
 
+/* Set the connection's cache_size; what it was (0: unknown, left). */
+static long long set_cache(struct ipam_db *db, long long size)
+{
+	sqlite3_stmt *st;
+	long long was = 0;
+	char sql[64];
+
+	if (!size)
+		return 0;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA cache_size", -1, &st, NULL))
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		was = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld", size);
+	sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	return was;
+}
+
 /* The largest id of a table (0 when empty): the last row of its B-tree. */
 static int max_id(struct ipam_db *db, const char *sql, long long *out)
 {
@@ -327,6 +355,7 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	}
 	b = xcalloc(1, sizeof(*b));
 	b->db = db;
+	b->cache_was = set_cache(db, -EVENTS_CACHE_KIB);
 	b->server_id = id;
 	b->run_id = run_id;
 	b->generation = generation;
@@ -393,18 +422,25 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 
 	strbuf_reset(out);
 	for (size_t i = 0; i < IPAM_DB_TRACK_EXTRAS; i++) {
-		size_t len = v[i] ? strlen(v[i]) : 0, n = 0;
+		size_t len = v[i] && *v[i] ? strlen(v[i]) : 0, n = 0, l;
 
 		if (!len)
 			continue;
-		strbuf_addch(out, (char)('a' + i));
+		digits[n++] = (char)('a' + i);
+		l = len;
 		do
-			digits[n++] = (char)('0' + len % 10);
-		while ((len /= 10));
-		while (n)
-			strbuf_addch(out, digits[--n]);
-		strbuf_addch(out, ':');
-		strbuf_addstr(out, v[i]);
+			digits[n++] = (char)('0' + l % 10);
+		while ((l /= 10));
+		/* the letter, then the digits most significant first */
+		for (size_t a = 1, z = n - 1; a < z; a++, z--) {
+			char c = digits[a];
+
+			digits[a] = digits[z];
+			digits[z] = c;
+		}
+		digits[n++] = ':';
+		strbuf_add(out, digits, n);
+		strbuf_add(out, v[i], len);
 	}
 }
 
@@ -459,8 +495,8 @@ static int store_postings(struct ipam_db_events_batch *b)
 	if (b->next_id == b->first_id)
 		return 0;
 	err = ipam_db_sql_prepare(b->db, &st,
-				  "INSERT INTO dhcp_event_postings (k, batch, "
-				  "ids) VALUES (?1, ?2, ?3)");
+				  "INSERT INTO dhcp_event_postings (seg, k, "
+				  "batch, ids) VALUES (?4, ?1, ?2, ?3)");
 	if (err)
 		return err;
 	v = ipam_db_events_postings_sorted(&b->postings);
@@ -469,6 +505,8 @@ static int store_postings(struct ipam_db_events_batch *b)
 		sqlite3_bind_int64(st, 2, b->id);
 		sqlite3_bind_blob(st, 3, v[i].buf, (int)v[i].len,
 				  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4,
+				   b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 	}
@@ -481,8 +519,8 @@ static int store_postings(struct ipam_db_events_batch *b)
 	err = ipam_db_sql_prepare(
 		b->db, &st,
 		"INSERT INTO dhcp_event_batches (id, server_id, run_id, file, "
-		"generation, first_id, last_id, at_min, at_max) VALUES (?1, "
-		"?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+		"generation, first_id, last_id, at_min, at_max, seg) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, b->id);
@@ -495,6 +533,7 @@ static int store_postings(struct ipam_db_events_batch *b)
 	sqlite3_bind_int64(st, 7, b->next_id - 1);
 	sqlite3_bind_int64(st, 8, b->at_min);
 	sqlite3_bind_int64(st, 9, b->at_max);
+	sqlite3_bind_int64(st, 10, b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
 	return ipam_db_sql_step_done(b->db, st,
 				     "cannot store a batch of audit events "
 				     "in");
@@ -534,6 +573,7 @@ static int store_cursor(struct ipam_db_events_batch *b,
 
 static void batch_free(struct ipam_db_events_batch *b)
 {
+	set_cache(b->db, b->cache_was);
 	sqlite3_finalize(b->insert);
 	strbuf_release(&b->ip);
 	strbuf_release(&b->client);

@@ -21,6 +21,9 @@
 uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
 			     size_t len);
 
+/* The segment of a batch whose first event id is first (db_schema.c). */
+#define IPAM_DB_EVENTS_SEG_SHIFT 19
+
 /* The posting keys of an event from its stored columns (NULL or empty:
  * no key); returns how many of keys[3] it set.  tmp is scratch. */
 size_t ipam_db_events_row_keys(uint64_t keys[3], const char *ip,

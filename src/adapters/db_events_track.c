@@ -25,13 +25,16 @@
 #define PRUNE_DEFAULT 10000
 
 /* Step 0: the postings of a key in batches that overlap the time range,
- * newest batch first; step 1: one event of a batch by its id. */
+ * segment by segment (?4 the last); step 1: one event of a batch by its
+ * id. */
 static const char *const track_sql[] = {
-	"SELECT p.batch, p.ids, b.file, s.name FROM dhcp_event_postings p "
+	"WITH RECURSIVE g(seg) AS (SELECT 0 UNION ALL SELECT seg + 1 FROM g "
+	"WHERE seg < ?4) "
+	"SELECT p.batch, p.ids, b.file, s.name FROM g "
+	"JOIN dhcp_event_postings p ON p.seg = g.seg AND p.k = ?1 "
 	"JOIN dhcp_event_batches b ON b.id = p.batch "
 	"JOIN servers s ON s.id = b.server_id "
-	"WHERE p.k = ?1 AND b.at_max >= ?2 AND b.at_min <= ?3 "
-	"ORDER BY p.batch DESC",
+	"WHERE b.at_max >= ?2 AND b.at_min <= ?3",
 	"SELECT e.at, e.local_time, e.family, e.event_id, e.description, "
 	"e.ip, e.client_id, e.host, e.line, e.extra FROM dhcp_events e "
 	"WHERE e.id = ?1 AND e.batch = ?2",
@@ -202,18 +205,36 @@ static int search_run(struct search *s, sqlite3_stmt *post)
 	return err;
 }
 
+/* The segment of the newest batch (0 when there is none). */
+static int last_segment(struct ipam_db *db, long long *out)
+{
+	sqlite3_stmt *st;
+	int err = ipam_db_sql_prepare(db, &st,
+				      "SELECT seg FROM dhcp_event_batches "
+				      "ORDER BY id DESC LIMIT 1");
+
+	if (err)
+		return err;
+	*out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return 0;
+}
+
 int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 		  struct ipam_db_track_row **out, size_t *nr)
 {
 	struct strbuf key = STRBUF_INIT;
 	struct search s = {.db = db, .q = q};
 	sqlite3_stmt *post = NULL;
+	long long last_seg = 0;
 	int err;
 
 	*out = NULL;
 	*nr = 0;
 	strbuf_init(&s.tmp);
 	err = ipam_db_track_key(&key, q->by, q->value);
+	if (!err)
+		err = last_segment(db, &last_seg);
 	if (!err)
 		err = ipam_db_sql_prepare(db, &post, track_sql[0]);
 	if (!err)
@@ -226,6 +247,7 @@ int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 		(sqlite3_int64)ipam_db_events_hash(q->by, key.buf, key.len));
 	sqlite3_bind_int64(post, 2, q->from);
 	sqlite3_bind_int64(post, 3, q->to ? q->to : LLONG_MAX);
+	sqlite3_bind_int64(post, 4, last_seg);
 	err = search_run(&s, post);
 	if (err) {
 		ipam_db_track_free(s.v, s.nr);
@@ -258,7 +280,7 @@ void ipam_db_track_free(struct ipam_db_track_row *v, size_t nr)
 
 /* A batch row: its id and the ids and times of its events. */
 struct batch_row {
-	long long id, first, last, at_max;
+	long long id, seg, first, last, at_max;
 };
 
 /* Run sql with ?1..?4 (a statement with fewer leaves the others). */
@@ -321,7 +343,7 @@ static int range_keys(struct ipam_db *db, long long batch, long long lo,
 }
 
 /* Delete the postings (k, batch) of the keys in drop and not in keep. */
-static int drop_postings(struct ipam_db *db, long long batch,
+static int drop_postings(struct ipam_db *db, const struct batch_row *batch,
 			 const struct ipam_db_events_postings *drop,
 			 const struct ipam_db_events_postings *keep)
 {
@@ -330,7 +352,7 @@ static int drop_postings(struct ipam_db *db, long long batch,
 
 	err = ipam_db_sql_prepare(db, &st,
 				  "DELETE FROM dhcp_event_postings WHERE "
-				  "k = ?1 AND batch = ?2");
+				  "seg = ?3 AND k = ?1 AND batch = ?2");
 	if (err)
 		return err;
 	for (size_t i = 0; rc == SQLITE_DONE && i < drop->cap; i++) {
@@ -338,7 +360,8 @@ static int drop_postings(struct ipam_db *db, long long batch,
 		    (keep && ipam_db_events_postings_has(keep, drop->v[i].k)))
 			continue;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)drop->v[i].k);
-		sqlite3_bind_int64(st, 2, batch);
+		sqlite3_bind_int64(st, 2, batch->id);
+		sqlite3_bind_int64(st, 3, batch->seg);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 	}
@@ -350,14 +373,15 @@ static int drop_postings(struct ipam_db *db, long long batch,
 }
 
 /* Delete events lo..hi of batch b and their postings; *n counts them. */
-static int drop_range(struct ipam_db *db, long long b, long long lo,
-		      long long hi, long long *n)
+static int drop_range(struct ipam_db *db, const struct batch_row *r,
+		      long long lo, long long hi, long long *n)
 {
 	struct ipam_db_events_postings drop = {0};
+	long long b = r->id;
 	int err = range_keys(db, b, lo, hi, 0, &drop, NULL);
 
 	if (!err)
-		err = drop_postings(db, b, &drop, NULL);
+		err = drop_postings(db, r, &drop, NULL);
 	ipam_db_events_postings_release(&drop);
 	if (!err)
 		err = exec_range(db,
@@ -379,7 +403,7 @@ static int prune_part(struct ipam_db *db, const struct batch_row *r,
 		range_keys(db, r->id, r->first, r->last, before, &drop, &keep);
 
 	if (!err)
-		err = drop_postings(db, r->id, &drop, &keep);
+		err = drop_postings(db, r, &drop, &keep);
 	ipam_db_events_postings_release(&drop);
 	ipam_db_events_postings_release(&keep);
 	if (!err)
@@ -406,10 +430,11 @@ static int oldest_batch(struct ipam_db *db, long long before,
 	sqlite3_stmt *st;
 	int err, rc;
 
-	err = ipam_db_sql_prepare(db, &st,
-				  "SELECT id, first_id, last_id, at_max FROM "
-				  "dhcp_event_batches WHERE at_min < ?1 "
-				  "ORDER BY at_min LIMIT 1");
+	err = ipam_db_sql_prepare(
+		db, &st,
+		"SELECT id, first_id, last_id, at_max, seg FROM "
+		"dhcp_event_batches WHERE at_min < ?1 "
+		"ORDER BY at_min LIMIT 1");
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, before);
@@ -419,6 +444,7 @@ static int oldest_batch(struct ipam_db *db, long long before,
 		r->first = sqlite3_column_int64(st, 1);
 		r->last = sqlite3_column_int64(st, 2);
 		r->at_max = sqlite3_column_int64(st, 3);
+		r->seg = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -445,7 +471,7 @@ static int prune_some(struct ipam_db *db, long long before, long long max,
 		} else {
 			if (hi - r.first >= max - done)
 				hi = r.first + (max - done) - 1;
-			err = drop_range(db, r.id, r.first, hi, n);
+			err = drop_range(db, &r, r.first, hi, n);
 			if (!err && hi == r.last)
 				err = exec_range(
 					db,
@@ -496,7 +522,7 @@ int ipam_db_events_purge(struct ipam_db *db, long long server_id)
 	int err, rc;
 
 	err = ipam_db_sql_prepare(db, &st,
-				  "SELECT id, first_id, last_id FROM "
+				  "SELECT id, first_id, last_id, seg FROM "
 				  "dhcp_event_batches WHERE server_id = ?1");
 	if (err)
 		return err;
@@ -505,7 +531,8 @@ int ipam_db_events_purge(struct ipam_db *db, long long server_id)
 		ALLOC_GROW(v, nr + 1, alloc);
 		v[nr].id = sqlite3_column_int64(st, 0);
 		v[nr].first = sqlite3_column_int64(st, 1);
-		v[nr++].last = sqlite3_column_int64(st, 2);
+		v[nr].last = sqlite3_column_int64(st, 2);
+		v[nr++].seg = sqlite3_column_int64(st, 3);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -513,7 +540,7 @@ int ipam_db_events_purge(struct ipam_db *db, long long server_id)
 					"cannot read the audit event batches "
 					"in");
 	for (size_t i = 0; !err && i < nr; i++)
-		err = drop_range(db, v[i].id, v[i].first, v[i].last, &n);
+		err = drop_range(db, &v[i], v[i].first, v[i].last, &n);
 	free(v);
 	if (!err)
 		err = exec_range(db,

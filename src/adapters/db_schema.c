@@ -211,6 +211,7 @@ static const char *const migrations[] = {
 	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
 	"  file TEXT NOT NULL,"
 	"  generation INTEGER NOT NULL,"
+	"  seg INTEGER NOT NULL,"
 	"  first_id INTEGER NOT NULL,"
 	"  last_id INTEGER NOT NULL,"
 	"  at_min INTEGER NOT NULL,"
@@ -244,12 +245,17 @@ static const char *const migrations[] = {
 	/* What tracking searches: for each key in a batch (k: a 64-bit hash
 	 * of the key's kind and its normalized value, db_events.c), the ids
 	 * of its events, ascending, as unsigned LEB128 varints of the
-	 * differences (the first from 0). */
+	 * differences (the first from 0).  seg is the batch's segment (its
+	 * first event id >> 19, in the batch row too): a batch's rows go to
+	 * its own segment, so that a commit rewrites the leaves of the
+	 * current segment only, not those of every key ever stored; a search
+	 * reads one range per segment. */
 	"CREATE TABLE dhcp_event_postings ("
+	"  seg INTEGER NOT NULL,"
 	"  k INTEGER NOT NULL,"
 	"  batch INTEGER NOT NULL,"
 	"  ids BLOB NOT NULL,"
-	"  PRIMARY KEY (k, batch)) WITHOUT ROWID;",
+	"  PRIMARY KEY (seg, k, batch)) WITHOUT ROWID;",
 
 	/* 7: the zones and records the dns task reads.
 	 * The AD-integrated zones, read through a managed DNS server's
