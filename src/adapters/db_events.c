@@ -91,6 +91,10 @@ size_t ipam_db_events_row_keys(uint64_t keys[3], const char *ip,
 	return n;
 }
 
+/* The bytes of ids a posting holds in itself before it allocates. */
+#define INLINE_IDS                                                             \
+	((uint32_t)sizeof(((struct ipam_db_events_posting *)0)->u.in))
+
 static void postings_grow(struct ipam_db_events_postings *m)
 {
 	struct ipam_db_events_posting *old = m->v;
@@ -114,6 +118,7 @@ void ipam_db_events_postings_add(struct ipam_db_events_postings *m, uint64_t k,
 				 long long id)
 {
 	struct ipam_db_events_posting *p;
+	unsigned char *buf;
 	uint64_t d;
 	size_t j;
 
@@ -125,23 +130,38 @@ void ipam_db_events_postings_add(struct ipam_db_events_postings *m, uint64_t k,
 	p = &m->v[j];
 	if (!p->alloc) {
 		p->k = k;
-		p->alloc = 8;
-		p->buf = xmalloc(p->alloc);
+		p->alloc = INLINE_IDS;
 		m->nr++;
 	} else if (p->last == id) {
 		return; /* two keys of one event with the same hash */
 	}
 	if (p->len + 10 > p->alloc) {
-		p->alloc *= 2;
-		p->buf = xrealloc(p->buf, p->alloc);
+		uint32_t alloc = p->alloc * 2;
+
+		if (p->alloc == INLINE_IDS) {
+			unsigned char *heap = xmalloc(alloc);
+
+			memcpy(heap, p->u.in, p->len);
+			p->u.heap = heap;
+		} else {
+			p->u.heap = xrealloc(p->u.heap, alloc);
+		}
+		p->alloc = alloc;
 	}
+	buf = p->alloc == INLINE_IDS ? p->u.in : p->u.heap;
 	d = (uint64_t)(p->len ? id - p->last : id);
 	p->last = id;
 	while (d >= 0x80) {
-		p->buf[p->len++] = (unsigned char)(d | 0x80);
+		buf[p->len++] = (unsigned char)(d | 0x80);
 		d >>= 7;
 	}
-	p->buf[p->len++] = (unsigned char)d;
+	buf[p->len++] = (unsigned char)d;
+}
+
+const unsigned char *
+ipam_db_events_posting_bytes(const struct ipam_db_events_posting *p)
+{
+	return p->alloc == INLINE_IDS ? p->u.in : p->u.heap;
 }
 
 bool ipam_db_events_postings_has(const struct ipam_db_events_postings *m,
@@ -181,7 +201,8 @@ ipam_db_events_postings_sorted(const struct ipam_db_events_postings *m)
 void ipam_db_events_postings_release(struct ipam_db_events_postings *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
-		free(m->v[i].buf);
+		if (m->v[i].alloc > INLINE_IDS)
+			free(m->v[i].u.heap);
 	free(m->v);
 	memset(m, 0, sizeof(*m));
 }
@@ -503,8 +524,8 @@ static int store_postings(struct ipam_db_events_batch *b)
 	for (size_t i = 0; rc == SQLITE_DONE && i < b->postings.nr; i++) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)v[i].k);
 		sqlite3_bind_int64(st, 2, b->id);
-		sqlite3_bind_blob(st, 3, v[i].buf, (int)v[i].len,
-				  SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, ipam_db_events_posting_bytes(&v[i]),
+				  (int)v[i].len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4,
 				   b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
 		rc = sqlite3_step(st);

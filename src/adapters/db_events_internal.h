@@ -34,10 +34,17 @@ size_t ipam_db_events_row_keys(uint64_t keys[3], const char *ip,
  * differences between ascending ids (the first from 0). */
 struct ipam_db_events_posting {
 	uint64_t k;
-	long long last; /* the last id added */
-	unsigned char *buf;
-	size_t len, alloc; /* alloc 0: a free slot */
+	long long last;	     /* the last id added */
+	uint32_t len, alloc; /* alloc 0: a free slot */
+	union {
+		unsigned char in[16]; /* alloc <= 16: the bytes are here */
+		unsigned char *heap;
+	} u;
 };
+
+/* The bytes of p. */
+const unsigned char *
+ipam_db_events_posting_bytes(const struct ipam_db_events_posting *p);
 
 /* An open-addressing hash map by k; its size is bounded by the keys of
  * one batch. */
