@@ -207,6 +207,22 @@ void ipam_db_events_postings_release(struct ipam_db_events_postings *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* Dotted-quad text of a (glibc's inet_ntop goes through sprintf, which
+ * showed in the import's profile). */
+static void ipv4_text(char *out, const unsigned char a[4])
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
 int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 		      const char *value)
 {
@@ -217,7 +233,7 @@ int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 	switch (by) {
 	case IPAM_TRACK_IP:
 		if (inet_pton(AF_INET, value, bin) == 1)
-			inet_ntop(AF_INET, bin, text, sizeof(text));
+			ipv4_text(text, bin);
 		else if (inet_pton(AF_INET6, value, bin) == 1)
 			inet_ntop(AF_INET6, bin, text, sizeof(text));
 		else
@@ -230,8 +246,9 @@ int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 	case IPAM_TRACK_CLIENT:
 		return ipam_client_id_normalize(out, value);
 	case IPAM_TRACK_HOST:
-		for (const char *p = value; *p; p++)
-			strbuf_addch(out, (char)tolower((unsigned char)*p));
+		strbuf_addstr(out, value);
+		for (size_t i = start; i < out->len; i++)
+			out->buf[i] = (char)tolower((unsigned char)out->buf[i]);
 		while (out->len > start && out->buf[out->len - 1] == '.')
 			out->buf[--out->len] = '\0';
 		if (out->len == start)

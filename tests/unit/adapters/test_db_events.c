@@ -428,6 +428,11 @@ static void test_keys(void **state)
 			 0);
 	assert_string_equal(k.buf, "2001:db8::1");
 	strbuf_reset(&k);
+	assert_int_equal(ipam_db_track_key(&k, IPAM_TRACK_IP, "10.0.0.0"), 0);
+	assert_int_equal(ipam_db_track_key(&k, IPAM_TRACK_IP, "255.19.7.100"),
+			 0);
+	assert_string_equal(k.buf, "10.0.0.0255.19.7.100");
+	strbuf_reset(&k);
 	assert_int_equal(ipam_db_track_key(&k, IPAM_TRACK_HOST, "A.B.."), 0);
 	assert_string_equal(k.buf, "a.b");
 	strbuf_reset(&k);
