@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,38 @@
  */
 #define EVENTS_CACHE_KIB 32768
 
+/* Rows per chunk handed to the writer thread, and chunks. */
+#define CHUNK_ROWS    1024
+#define WRITER_CHUNKS 4
+
+/* The text fields of a row, in its chunk's text. */
+enum { F_LOCAL, F_DESC, F_IP, F_HOST, F_CLIENT, F_EXTRA, F_NR };
+
+struct row {
+	long long id, at, line;
+	int family, event_id;
+	size_t off[F_NR], len[F_NR];
+};
+
+struct chunk {
+	struct row rows[CHUNK_ROWS];
+	size_t nr;
+	struct strbuf text;
+};
+
+/* The full chunks are head .. head + full - 1 (mod WRITER_CHUNKS); the
+ * caller fills the one after them. */
+struct events_writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool inited, running, stop;
+	struct chunk chunks[WRITER_CHUNKS];
+	size_t head, full;
+	int err;
+	char msg[512];
+};
+
 struct ipam_db_events_batch {
 	struct ipam_db *db;
 	long long cache_was; /* the connection's cache_size before */
@@ -43,7 +77,10 @@ struct ipam_db_events_batch {
 	char *file;
 	struct strbuf ip, client, host, extra, tmp;
 	struct ipam_db_events_postings postings;
+	struct events_writer w;
 };
+
+static int writer_start(struct ipam_db_events_batch *b);
 
 const char *const ipam_db_track_extra_names[IPAM_DB_TRACK_EXTRAS] = {
 	"userName",	 "transactionId",  "qResult",	     "probationTime",
@@ -410,6 +447,8 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 		"INSERT INTO dhcp_events (id, batch, at, local_time, family, "
 		"event_id, description, ip, host, client_id, line, extra) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+	if (!err)
+		err = writer_start(b);
 	if (err) {
 		ipam_db_events_abort(b);
 		return err;
@@ -482,35 +521,184 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 	}
 }
 
-int ipam_db_events_add(struct ipam_db_events_batch *b,
-		       const struct ipam_db_event_in *ev)
+/* ---- the writer thread ------------------------------------------------ */
+
+/*
+ * A batch's rows are stored by a thread of its own while the caller
+ * parses and keys the next ones (bench/collect: the import is CPU-bound
+ * on one thread otherwise).  The caller fills one chunk of rows at a
+ * time and hands it over; the writer takes the full chunks in order.
+ * Nothing else touches the connection until the writer is stopped.
+ */
+
+static void *writer_main(void *arg);
+
+static int writer_start(struct ipam_db_events_batch *b)
 {
-	const struct ipam_dhcplog_event *e = ev->e;
+	struct events_writer *w = &b->w;
+
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	for (size_t i = 0; i < WRITER_CHUNKS; i++)
+		strbuf_init(&w->chunks[i].text);
+	w->inited = true;
+	if (pthread_create(&w->thread, NULL, writer_main, b))
+		return ipam_error_set(IPAM_EDB, "cannot start a thread to "
+						"store audit events");
+	w->running = true;
+	return 0;
+}
+
+static int store_row(struct ipam_db_events_batch *b, const struct chunk *c,
+		     const struct row *r)
+{
 	sqlite3_stmt *st = b->insert;
-	long long id = b->next_id;
-	uint64_t keys[3];
-	size_t nk;
+	const char *t = c->text.buf;
 	int rc;
 
-	event_keys(b, e);
-	encode_extra(&b->extra, e);
-	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 1, r->id);
 	sqlite3_bind_int64(st, 2, b->id);
-	sqlite3_bind_int64(st, 3, ev->at);
-	sqlite3_bind_text(st, 4, ev->local_time, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, e->family == 6 ? 6 : 4);
-	sqlite3_bind_int(st, 6, e->event_id);
-	bind_opt(st, 7, e->description, 0);
-	bind_opt(st, 8, b->ip.buf, b->ip.len);
-	bind_opt(st, 9, e->host, 0);
-	bind_opt(st, 10, b->client.buf, b->client.len);
-	sqlite3_bind_int64(st, 11, (sqlite3_int64)e->line);
-	bind_opt(st, 12, b->extra.buf, b->extra.len);
+	sqlite3_bind_int64(st, 3, r->at);
+	sqlite3_bind_text(st, 4, t + r->off[F_LOCAL], (int)r->len[F_LOCAL],
+			  SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, r->family);
+	sqlite3_bind_int(st, 6, r->event_id);
+	bind_opt(st, 7, t + r->off[F_DESC], r->len[F_DESC]);
+	bind_opt(st, 8, t + r->off[F_IP], r->len[F_IP]);
+	bind_opt(st, 9, t + r->off[F_HOST], r->len[F_HOST]);
+	bind_opt(st, 10, t + r->off[F_CLIENT], r->len[F_CLIENT]);
+	sqlite3_bind_int64(st, 11, r->line);
+	bind_opt(st, 12, t + r->off[F_EXTRA], r->len[F_EXTRA]);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return ipam_db_sql_error(b->db, IPAM_EDB,
 					 "cannot store an audit event in");
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct ipam_db_events_batch *b = arg;
+	struct events_writer *w = &b->w;
+	int err = 0;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct chunk *c;
+
+		while (!w->full && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->full)
+			break;
+		c = &w->chunks[w->head];
+		pthread_mutex_unlock(&w->lock);
+		for (size_t i = 0; !err && i < c->nr; i++)
+			err = store_row(b, c, &c->rows[i]);
+		pthread_mutex_lock(&w->lock);
+		if (err && !w->err) {
+			w->err = err;
+			snprintf(w->msg, sizeof(w->msg), "%s",
+				 ipam_error_last());
+		}
+		w->head = (w->head + 1) % WRITER_CHUNKS;
+		w->full--;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* The writer's failure as this thread's last error, or 0. */
+static int writer_error(struct events_writer *w)
+{
+	if (!w->err)
+		return 0;
+	return ipam_error_set(w->err, "%s", w->msg);
+}
+
+/* Hand the chunk being filled to the writer; wait for a free one. */
+static int writer_hand_off(struct events_writer *w)
+{
+	struct chunk *c;
+	int err;
+
+	pthread_mutex_lock(&w->lock);
+	w->full++;
+	pthread_cond_broadcast(&w->cond);
+	while (w->full == WRITER_CHUNKS)
+		pthread_cond_wait(&w->cond, &w->lock);
+	err = w->err;
+	pthread_mutex_unlock(&w->lock);
+	c = &w->chunks[(w->head + w->full) % WRITER_CHUNKS];
+	c->nr = 0;
+	strbuf_reset(&c->text);
+	return err ? writer_error(w) : 0;
+}
+
+/* Store what is left and stop the writer (fine when not started). */
+static int writer_stop(struct events_writer *w)
+{
+	if (w->running) {
+		pthread_mutex_lock(&w->lock);
+		if (w->chunks[(w->head + w->full) % WRITER_CHUNKS].nr)
+			w->full++;
+		w->stop = true;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		w->running = false;
+	}
+	return writer_error(w);
+}
+
+static void writer_release(struct events_writer *w)
+{
+	if (!w->inited)
+		return;
+	writer_stop(w);
+	for (size_t i = 0; i < WRITER_CHUNKS; i++)
+		strbuf_release(&w->chunks[i].text);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	w->inited = false;
+}
+
+/* Append s (len bytes) to the chunk's text as field f of r. */
+static void put_field(struct chunk *c, struct row *r, int f, const char *s,
+		      size_t len)
+{
+	r->off[f] = c->text.len;
+	r->len[f] = len;
+	strbuf_add(&c->text, s, len);
+}
+
+int ipam_db_events_add(struct ipam_db_events_batch *b,
+		       const struct ipam_db_event_in *ev)
+{
+	const struct ipam_dhcplog_event *e = ev->e;
+	struct events_writer *w = &b->w;
+	struct chunk *c = &w->chunks[(w->head + w->full) % WRITER_CHUNKS];
+	struct row *r = &c->rows[c->nr];
+	long long id = b->next_id;
+	uint64_t keys[3];
+	size_t nk;
+
+	event_keys(b, e);
+	encode_extra(&b->extra, e);
+	r->id = id;
+	r->at = ev->at;
+	r->line = (long long)e->line;
+	r->family = e->family == 6 ? 6 : 4;
+	r->event_id = e->event_id;
+	put_field(c, r, F_LOCAL, ev->local_time, strlen(ev->local_time));
+	put_field(c, r, F_DESC, e->description ? e->description : "",
+		  e->description ? strlen(e->description) : 0);
+	put_field(c, r, F_IP, b->ip.buf, b->ip.len);
+	put_field(c, r, F_HOST, e->host ? e->host : "",
+		  e->host ? strlen(e->host) : 0);
+	put_field(c, r, F_CLIENT, b->client.buf, b->client.len);
+	put_field(c, r, F_EXTRA, b->extra.buf, b->extra.len);
 	nk = ipam_db_events_row_keys(keys, b->ip.buf, b->client.buf, e->host,
 				     &b->tmp);
 	for (size_t i = 0; i < nk; i++)
@@ -520,6 +708,8 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 	if (id == b->first_id || ev->at > b->at_max)
 		b->at_max = ev->at;
 	b->next_id++;
+	if (++c->nr == CHUNK_ROWS)
+		return writer_hand_off(w);
 	return 0;
 }
 
@@ -611,6 +801,7 @@ static int store_cursor(struct ipam_db_events_batch *b,
 
 static void batch_free(struct ipam_db_events_batch *b)
 {
+	writer_release(&b->w);
 	set_cache(b->db, b->cache_was);
 	sqlite3_finalize(b->insert);
 	strbuf_release(&b->ip);
@@ -626,7 +817,10 @@ static void batch_free(struct ipam_db_events_batch *b)
 int ipam_db_events_commit(struct ipam_db_events_batch *b,
 			  const struct ipam_db_audit_cursor *cursor)
 {
-	int err = store_postings(b);
+	int err = writer_stop(&b->w);
+
+	if (!err)
+		err = store_postings(b);
 
 	if (!err)
 		err = store_cursor(b, cursor);
@@ -644,6 +838,7 @@ void ipam_db_events_abort(struct ipam_db_events_batch *b)
 {
 	if (!b)
 		return;
+	writer_release(&b->w);
 	sqlite3_finalize(b->insert);
 	b->insert = NULL;
 	/* the error that brought us here stays the last one */
