@@ -35,8 +35,9 @@
  * it) waits for the next collect.
  */
 
-/* Events per transaction: fewer commits write the indexes' pages to the
- * WAL fewer times (bench/collect); a crash re-reads at most this many. */
+/* Events per transaction: each commit writes one postings row per key
+ * of its batch (db_events.c), whose memory this bounds; a crash re-reads
+ * at most this many. */
 #define BATCH_EVENTS 100000
 
 struct file_import {
