@@ -1,9 +1,13 @@
 #include "db_events.h"
+#include "db_events_internal.h"
 #include "db_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,31 +18,247 @@
 #include "banned.h"
 
 /*
- * The audit task's events: one row per log line, searched by the three
- * keys tracking knows (ip in canonical text, client_id as lower-case hex,
- * host_key as lower case without the trailing dot), each with an index
- * (key, at) of migration 6, so that a search reads only its own rows,
- * newest first, straight from the index.
+ * The audit task's events (the layout is migration 6's, db_schema.c):
+ * each batch appends its events to dhcp_events under ids it hands out
+ * itself (the next after the largest), so that a row costs one append
+ * to one B-tree; the search keys of the batch (IP address, client id,
+ * host name) are gathered in memory, each with the ids of its events,
+ * and written at the commit as one dhcp_event_postings row per key:
+ * the B-tree work is per distinct key of a batch, not per event.
  */
 
 /*
- * The page cache while a batch is open, in KiB.  Each event touches six
- * B-trees (the table and five indexes, three of them in key order); with
- * SQLite's default 2 MiB the dirty pages spill to the WAL and are read
- * back over and over.  Measured on a million events of 2,000 and of
- * 100,000 clients: 22-24 s with the default, 16-20 s with this, for a
- * peak 34 MiB larger whatever the file's size.
+ * The page cache while a batch is open, in KiB: a batch's dirty pages
+ * (its rows, the postings' leaves it touches) stay in memory until the
+ * commit writes each once; with SQLite's default 2 MiB they spill to
+ * the WAL and are read back and written again.
  */
 #define EVENTS_CACHE_KIB 32768
+
+/* Rows per chunk handed to the writer thread, and chunks. */
+#define CHUNK_ROWS    1024
+#define WRITER_CHUNKS 4
+
+/* The text fields of a row, in its chunk's text. */
+enum { F_LOCAL, F_DESC, F_IP, F_HOST, F_CLIENT, F_EXTRA, F_NR };
+
+struct row {
+	long long id, at, line;
+	int family, event_id;
+	size_t off[F_NR], len[F_NR];
+};
+
+struct chunk {
+	struct row rows[CHUNK_ROWS];
+	size_t nr;
+	struct strbuf text;
+};
+
+/* The full chunks are head .. head + full - 1 (mod WRITER_CHUNKS); the
+ * caller fills the one after them. */
+struct events_writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool inited, running, stop;
+	struct chunk chunks[WRITER_CHUNKS];
+	size_t head, full;
+	int err;
+	char msg[512];
+};
 
 struct ipam_db_events_batch {
 	struct ipam_db *db;
 	long long cache_was; /* the connection's cache_size before */
 	sqlite3_stmt *insert;
 	long long server_id, run_id, generation;
+	long long id, first_id, next_id; /* the batch's and its events' */
+	long long at_min, at_max;
 	char *file;
-	struct strbuf ip, client, host; /* keys of the row being added */
+	struct strbuf ip, client, host, extra, tmp;
+	struct ipam_db_events_postings postings;
+	struct events_writer w;
 };
+
+static int writer_start(struct ipam_db_events_batch *b);
+
+const char *const ipam_db_track_extra_names[IPAM_DB_TRACK_EXTRAS] = {
+	"userName",	 "transactionId",  "qResult",	     "probationTime",
+	"correlationId", "dhcid",	   "vendorClassHex", "vendorClassAscii",
+	"userClassHex",	 "userClassAscii", "relayAgent",     "dnsRegError",
+	"errorCode",	 "subnetPrefix",
+};
+
+/* ---- keys and postings -------------------------------------------------- */
+
+uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
+			     size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = (h ^ (uint64_t)(1 + (int)by)) * 0x100000001b3ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+size_t ipam_db_events_row_keys(uint64_t keys[3], const char *ip,
+			       const char *client_id, const char *host,
+			       struct strbuf *tmp)
+{
+	size_t n = 0;
+
+	if (ip && *ip)
+		keys[n++] = ipam_db_events_hash(IPAM_TRACK_IP, ip, strlen(ip));
+	if (client_id && *client_id)
+		keys[n++] = ipam_db_events_hash(IPAM_TRACK_CLIENT, client_id,
+						strlen(client_id));
+	if (host && *host) {
+		strbuf_reset(tmp);
+		if (!ipam_db_track_key(tmp, IPAM_TRACK_HOST, host))
+			keys[n++] = ipam_db_events_hash(IPAM_TRACK_HOST,
+							tmp->buf, tmp->len);
+		ipam_error_clear();
+	}
+	return n;
+}
+
+/* The bytes of ids a posting holds in itself before it allocates. */
+#define INLINE_IDS                                                             \
+	((uint32_t)sizeof(((struct ipam_db_events_posting *)0)->u.in))
+
+static void postings_grow(struct ipam_db_events_postings *m)
+{
+	struct ipam_db_events_posting *old = m->v;
+	size_t cap = m->cap;
+
+	m->cap = cap ? cap * 2 : 1024;
+	m->v = xcalloc(m->cap, sizeof(*m->v));
+	for (size_t i = 0; i < cap; i++) {
+		size_t j = (size_t)old[i].k & (m->cap - 1);
+
+		if (!old[i].alloc)
+			continue;
+		while (m->v[j].alloc)
+			j = (j + 1) & (m->cap - 1);
+		m->v[j] = old[i];
+	}
+	free(old);
+}
+
+void ipam_db_events_postings_add(struct ipam_db_events_postings *m, uint64_t k,
+				 long long id)
+{
+	struct ipam_db_events_posting *p;
+	unsigned char *buf;
+	uint64_t d;
+	size_t j;
+
+	if (2 * (m->nr + 1) > m->cap)
+		postings_grow(m);
+	j = (size_t)k & (m->cap - 1);
+	while (m->v[j].alloc && m->v[j].k != k)
+		j = (j + 1) & (m->cap - 1);
+	p = &m->v[j];
+	if (!p->alloc) {
+		p->k = k;
+		p->alloc = INLINE_IDS;
+		m->nr++;
+	} else if (p->last == id) {
+		return; /* two keys of one event with the same hash */
+	}
+	if (p->len + 10 > p->alloc) {
+		uint32_t alloc = p->alloc * 2;
+
+		if (p->alloc == INLINE_IDS) {
+			unsigned char *heap = xmalloc(alloc);
+
+			memcpy(heap, p->u.in, p->len);
+			p->u.heap = heap;
+		} else {
+			p->u.heap = xrealloc(p->u.heap, alloc);
+		}
+		p->alloc = alloc;
+	}
+	buf = p->alloc == INLINE_IDS ? p->u.in : p->u.heap;
+	d = (uint64_t)(p->len ? id - p->last : id);
+	p->last = id;
+	while (d >= 0x80) {
+		buf[p->len++] = (unsigned char)(d | 0x80);
+		d >>= 7;
+	}
+	buf[p->len++] = (unsigned char)d;
+}
+
+const unsigned char *
+ipam_db_events_posting_bytes(const struct ipam_db_events_posting *p)
+{
+	return p->alloc == INLINE_IDS ? p->u.in : p->u.heap;
+}
+
+bool ipam_db_events_postings_has(const struct ipam_db_events_postings *m,
+				 uint64_t k)
+{
+	size_t j;
+
+	if (!m->cap)
+		return false;
+	j = (size_t)k & (m->cap - 1);
+	while (m->v[j].alloc && m->v[j].k != k)
+		j = (j + 1) & (m->cap - 1);
+	return m->v[j].alloc != 0;
+}
+
+static int cmp_posting(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ipam_db_events_posting *)a)->k;
+	uint64_t y = ((const struct ipam_db_events_posting *)b)->k;
+
+	return x < y ? -1 : x > y;
+}
+
+struct ipam_db_events_posting *
+ipam_db_events_postings_sorted(const struct ipam_db_events_postings *m)
+{
+	struct ipam_db_events_posting *v = xmalloc((m->nr + 1) * sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->v[i].alloc)
+			v[n++] = m->v[i];
+	qsort(v, n, sizeof(*v), cmp_posting);
+	return v;
+}
+
+void ipam_db_events_postings_release(struct ipam_db_events_postings *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->v[i].alloc > INLINE_IDS)
+			free(m->v[i].u.heap);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Dotted-quad text of a (glibc's inet_ntop goes through sprintf, which
+ * showed in the import's profile). */
+static void ipv4_text(char *out, const unsigned char a[4])
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
 
 int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 		      const char *value)
@@ -50,7 +270,7 @@ int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 	switch (by) {
 	case IPAM_TRACK_IP:
 		if (inet_pton(AF_INET, value, bin) == 1)
-			inet_ntop(AF_INET, bin, text, sizeof(text));
+			ipv4_text(text, bin);
 		else if (inet_pton(AF_INET6, value, bin) == 1)
 			inet_ntop(AF_INET6, bin, text, sizeof(text));
 		else
@@ -63,8 +283,9 @@ int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 	case IPAM_TRACK_CLIENT:
 		return ipam_client_id_normalize(out, value);
 	case IPAM_TRACK_HOST:
-		for (const char *p = value; *p; p++)
-			strbuf_addch(out, (char)tolower((unsigned char)*p));
+		strbuf_addstr(out, value);
+		for (size_t i = start; i < out->len; i++)
+			out->buf[i] = (char)tolower((unsigned char)out->buf[i]);
 		while (out->len > start && out->buf[out->len - 1] == '.')
 			out->buf[--out->len] = '\0';
 		if (out->len == start)
@@ -171,12 +392,25 @@ static long long set_cache(struct ipam_db *db, long long size)
 	return was;
 }
 
+/* The largest id of a table (0 when empty): the last row of its B-tree. */
+static int max_id(struct ipam_db *db, const char *sql, long long *out)
+{
+	sqlite3_stmt *st;
+	int err = ipam_db_sql_prepare(db, &st, sql);
+
+	if (err)
+		return err;
+	*out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return 0;
+}
+
 int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 			 const char *server, long long run_id, const char *file,
 			 long long generation)
 {
 	struct ipam_db_events_batch *b;
-	long long id = 0;
+	long long id = 0, last_event = 0, last_batch = 0;
 	int err;
 
 	*out = NULL;
@@ -184,6 +418,12 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	if (err)
 		return err;
 	err = server_id(db, server, &id);
+	if (!err)
+		err = max_id(db, "SELECT max(id) FROM dhcp_events",
+			     &last_event);
+	if (!err)
+		err = max_id(db, "SELECT max(id) FROM dhcp_event_batches",
+			     &last_batch);
 	if (err) {
 		ipam_db_sql_exec(db, "ROLLBACK");
 		return err;
@@ -194,21 +434,21 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	b->server_id = id;
 	b->run_id = run_id;
 	b->generation = generation;
+	b->id = last_batch + 1;
+	b->first_id = b->next_id = last_event + 1;
 	b->file = xstrdup(file);
 	strbuf_init(&b->ip);
 	strbuf_init(&b->client);
 	strbuf_init(&b->host);
+	strbuf_init(&b->extra);
+	strbuf_init(&b->tmp);
 	err = ipam_db_sql_prepare(
 		db, &b->insert,
-		"INSERT INTO dhcp_events (server_id, run_id, at, local_time, "
-		"family, event_id, description, ip, host, host_key, "
-		"client_id, user_name, transaction_id, qresult, "
-		"probation_time, correlation_id, dhcid, vendor_class_hex, "
-		"vendor_class_ascii, user_class_hex, user_class_ascii, "
-		"relay_agent, dns_reg_error, error_code, subnet_prefix, "
-		"file, generation, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-		"?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-		"?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)");
+		"INSERT INTO dhcp_events (id, batch, at, local_time, family, "
+		"event_id, description, ip, host, client_id, line, extra) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+	if (!err)
+		err = writer_start(b);
 	if (err) {
 		ipam_db_events_abort(b);
 		return err;
@@ -217,76 +457,314 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	return 0;
 }
 
-/* Text or NULL when empty. */
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+/* Text or NULL when empty (len: v's, or 0 to measure it). */
+static void bind_opt(sqlite3_stmt *st, int i, const char *v, size_t len)
 {
-	if (v && *v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	if (v && !len)
+		len = strlen(v);
+	if (v && len)
+		sqlite3_bind_text(st, i, v, (int)len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
 }
 
-/* The three search keys of e into b's buffers (empty: none).  A value
- * that is no address or hex is kept as written, in lower case. */
+/* The ip and client_id columns of e into b's buffers (empty: none).  A
+ * value that is no address or hex is kept as written, in lower case. */
 static void event_keys(struct ipam_db_events_batch *b,
 		       const struct ipam_dhcplog_event *e)
 {
 	strbuf_reset(&b->ip);
 	strbuf_reset(&b->client);
-	strbuf_reset(&b->host);
-	if (*e->ip && ipam_db_track_key(&b->ip, IPAM_TRACK_IP, e->ip))
+	if (e->ip && *e->ip && ipam_db_track_key(&b->ip, IPAM_TRACK_IP, e->ip))
 		strbuf_addstr(&b->ip, e->ip);
-	if (*e->client_id &&
+	if (e->client_id && *e->client_id &&
 	    ipam_db_track_key(&b->client, IPAM_TRACK_CLIENT, e->client_id))
 		for (const char *p = e->client_id; *p; p++)
 			strbuf_addch(&b->client,
 				     (char)tolower((unsigned char)*p));
-	if (*e->host)
-		ipam_db_track_key(&b->host, IPAM_TRACK_HOST, e->host);
 	ipam_error_clear();
 }
 
-int ipam_db_events_add(struct ipam_db_events_batch *b,
-		       const struct ipam_db_event_in *ev)
+/* The extra column of e (db_schema.c): letter, length, ':', bytes. */
+static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 {
-	const struct ipam_dhcplog_event *e = ev->e;
-	sqlite3_stmt *st = b->insert;
-	const char *text[] = {
+	const char *v[IPAM_DB_TRACK_EXTRAS] = {
 		e->user_name,	     e->transaction_id,	    e->qresult,
 		e->probation_time,   e->correlation_id,	    e->dhcid,
 		e->vendor_class_hex, e->vendor_class_ascii, e->user_class_hex,
 		e->user_class_ascii, e->relay_agent,	    e->dns_reg_error,
 		e->error_code,	     e->subnet_prefix,
 	};
+	char digits[24];
+
+	strbuf_reset(out);
+	for (size_t i = 0; i < IPAM_DB_TRACK_EXTRAS; i++) {
+		size_t len = v[i] && *v[i] ? strlen(v[i]) : 0, n = 0, l;
+
+		if (!len)
+			continue;
+		digits[n++] = (char)('a' + i);
+		l = len;
+		do
+			digits[n++] = (char)('0' + l % 10);
+		while ((l /= 10));
+		/* the letter, then the digits most significant first */
+		for (size_t a = 1, z = n - 1; a < z; a++, z--) {
+			char c = digits[a];
+
+			digits[a] = digits[z];
+			digits[z] = c;
+		}
+		digits[n++] = ':';
+		strbuf_add(out, digits, n);
+		strbuf_add(out, v[i], len);
+	}
+}
+
+/* ---- the writer thread ------------------------------------------------ */
+
+/*
+ * A batch's rows are stored by a thread of its own while the caller
+ * parses and keys the next ones (bench/collect: the import is CPU-bound
+ * on one thread otherwise).  The caller fills one chunk of rows at a
+ * time and hands it over; the writer takes the full chunks in order.
+ * Nothing else touches the connection until the writer is stopped.
+ */
+
+static void *writer_main(void *arg);
+
+static int writer_start(struct ipam_db_events_batch *b)
+{
+	struct events_writer *w = &b->w;
+
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	for (size_t i = 0; i < WRITER_CHUNKS; i++)
+		strbuf_init(&w->chunks[i].text);
+	w->inited = true;
+	if (pthread_create(&w->thread, NULL, writer_main, b))
+		return ipam_error_set(IPAM_EDB, "cannot start a thread to "
+						"store audit events");
+	w->running = true;
+	return 0;
+}
+
+static int store_row(struct ipam_db_events_batch *b, const struct chunk *c,
+		     const struct row *r)
+{
+	sqlite3_stmt *st = b->insert;
+	const char *t = c->text.buf;
 	int rc;
 
-	event_keys(b, e);
-	sqlite3_bind_int64(st, 1, b->server_id);
-	if (b->run_id)
-		sqlite3_bind_int64(st, 2, b->run_id);
-	else
-		sqlite3_bind_null(st, 2);
-	sqlite3_bind_int64(st, 3, ev->at);
-	sqlite3_bind_text(st, 4, ev->local_time, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, e->family == 6 ? 6 : 4);
-	sqlite3_bind_int(st, 6, e->event_id);
-	bind_opt(st, 7, e->description);
-	bind_opt(st, 8, b->ip.buf);
-	bind_opt(st, 9, e->host);
-	bind_opt(st, 10, b->host.buf);
-	bind_opt(st, 11, b->client.buf);
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		bind_opt(st, 12 + (int)i, text[i]);
-	sqlite3_bind_text(st, 26, b->file, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 27, b->generation);
-	sqlite3_bind_int64(st, 28, (sqlite3_int64)e->line);
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 2, b->id);
+	sqlite3_bind_int64(st, 3, r->at);
+	sqlite3_bind_text(st, 4, t + r->off[F_LOCAL], (int)r->len[F_LOCAL],
+			  SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, r->family);
+	sqlite3_bind_int(st, 6, r->event_id);
+	bind_opt(st, 7, t + r->off[F_DESC], r->len[F_DESC]);
+	bind_opt(st, 8, t + r->off[F_IP], r->len[F_IP]);
+	bind_opt(st, 9, t + r->off[F_HOST], r->len[F_HOST]);
+	bind_opt(st, 10, t + r->off[F_CLIENT], r->len[F_CLIENT]);
+	sqlite3_bind_int64(st, 11, r->line);
+	bind_opt(st, 12, t + r->off[F_EXTRA], r->len[F_EXTRA]);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
 		return ipam_db_sql_error(b->db, IPAM_EDB,
 					 "cannot store an audit event in");
 	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct ipam_db_events_batch *b = arg;
+	struct events_writer *w = &b->w;
+	int err = 0;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct chunk *c;
+
+		while (!w->full && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->full)
+			break;
+		c = &w->chunks[w->head];
+		pthread_mutex_unlock(&w->lock);
+		for (size_t i = 0; !err && i < c->nr; i++)
+			err = store_row(b, c, &c->rows[i]);
+		pthread_mutex_lock(&w->lock);
+		if (err && !w->err) {
+			w->err = err;
+			snprintf(w->msg, sizeof(w->msg), "%s",
+				 ipam_error_last());
+		}
+		w->head = (w->head + 1) % WRITER_CHUNKS;
+		w->full--;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* The writer's failure as this thread's last error, or 0. */
+static int writer_error(struct events_writer *w)
+{
+	if (!w->err)
+		return 0;
+	return ipam_error_set(w->err, "%s", w->msg);
+}
+
+/* Hand the chunk being filled to the writer; wait for a free one. */
+static int writer_hand_off(struct events_writer *w)
+{
+	struct chunk *c;
+	int err;
+
+	pthread_mutex_lock(&w->lock);
+	w->full++;
+	pthread_cond_broadcast(&w->cond);
+	while (w->full == WRITER_CHUNKS)
+		pthread_cond_wait(&w->cond, &w->lock);
+	err = w->err;
+	pthread_mutex_unlock(&w->lock);
+	c = &w->chunks[(w->head + w->full) % WRITER_CHUNKS];
+	c->nr = 0;
+	strbuf_reset(&c->text);
+	return err ? writer_error(w) : 0;
+}
+
+/* Store what is left and stop the writer (fine when not started). */
+static int writer_stop(struct events_writer *w)
+{
+	if (w->running) {
+		pthread_mutex_lock(&w->lock);
+		if (w->chunks[(w->head + w->full) % WRITER_CHUNKS].nr)
+			w->full++;
+		w->stop = true;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		w->running = false;
+	}
+	return writer_error(w);
+}
+
+static void writer_release(struct events_writer *w)
+{
+	if (!w->inited)
+		return;
+	writer_stop(w);
+	for (size_t i = 0; i < WRITER_CHUNKS; i++)
+		strbuf_release(&w->chunks[i].text);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	w->inited = false;
+}
+
+/* Append s (len bytes) to the chunk's text as field f of r. */
+static void put_field(struct chunk *c, struct row *r, int f, const char *s,
+		      size_t len)
+{
+	r->off[f] = c->text.len;
+	r->len[f] = len;
+	strbuf_add(&c->text, s, len);
+}
+
+int ipam_db_events_add(struct ipam_db_events_batch *b,
+		       const struct ipam_db_event_in *ev)
+{
+	const struct ipam_dhcplog_event *e = ev->e;
+	struct events_writer *w = &b->w;
+	struct chunk *c = &w->chunks[(w->head + w->full) % WRITER_CHUNKS];
+	struct row *r = &c->rows[c->nr];
+	long long id = b->next_id;
+	uint64_t keys[3];
+	size_t nk;
+
+	event_keys(b, e);
+	encode_extra(&b->extra, e);
+	r->id = id;
+	r->at = ev->at;
+	r->line = (long long)e->line;
+	r->family = e->family == 6 ? 6 : 4;
+	r->event_id = e->event_id;
+	put_field(c, r, F_LOCAL, ev->local_time, strlen(ev->local_time));
+	put_field(c, r, F_DESC, e->description ? e->description : "",
+		  e->description ? strlen(e->description) : 0);
+	put_field(c, r, F_IP, b->ip.buf, b->ip.len);
+	put_field(c, r, F_HOST, e->host ? e->host : "",
+		  e->host ? strlen(e->host) : 0);
+	put_field(c, r, F_CLIENT, b->client.buf, b->client.len);
+	put_field(c, r, F_EXTRA, b->extra.buf, b->extra.len);
+	nk = ipam_db_events_row_keys(keys, b->ip.buf, b->client.buf, e->host,
+				     &b->tmp);
+	for (size_t i = 0; i < nk; i++)
+		ipam_db_events_postings_add(&b->postings, keys[i], id);
+	if (id == b->first_id || ev->at < b->at_min)
+		b->at_min = ev->at;
+	if (id == b->first_id || ev->at > b->at_max)
+		b->at_max = ev->at;
+	b->next_id++;
+	if (++c->nr == CHUNK_ROWS)
+		return writer_hand_off(w);
+	return 0;
+}
+
+/* The batch's postings, in key order, and its row. */
+static int store_postings(struct ipam_db_events_batch *b)
+{
+	struct ipam_db_events_posting *v;
+	sqlite3_stmt *st;
+	int err, rc = SQLITE_DONE;
+
+	if (b->next_id == b->first_id)
+		return 0;
+	err = ipam_db_sql_prepare(b->db, &st,
+				  "INSERT INTO dhcp_event_postings (seg, k, "
+				  "batch, ids) VALUES (?4, ?1, ?2, ?3)");
+	if (err)
+		return err;
+	v = ipam_db_events_postings_sorted(&b->postings);
+	for (size_t i = 0; rc == SQLITE_DONE && i < b->postings.nr; i++) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)v[i].k);
+		sqlite3_bind_int64(st, 2, b->id);
+		sqlite3_bind_blob(st, 3, ipam_db_events_posting_bytes(&v[i]),
+				  (int)v[i].len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4,
+				   b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	free(v);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ipam_db_sql_error(b->db, IPAM_EDB,
+					 "cannot store the audit events' keys "
+					 "in");
+	err = ipam_db_sql_prepare(
+		b->db, &st,
+		"INSERT INTO dhcp_event_batches (id, server_id, run_id, file, "
+		"generation, first_id, last_id, at_min, at_max, seg) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, b->id);
+	sqlite3_bind_int64(st, 2, b->server_id);
+	if (b->run_id)
+		sqlite3_bind_int64(st, 3, b->run_id);
+	sqlite3_bind_text(st, 4, b->file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, b->generation);
+	sqlite3_bind_int64(st, 6, b->first_id);
+	sqlite3_bind_int64(st, 7, b->next_id - 1);
+	sqlite3_bind_int64(st, 8, b->at_min);
+	sqlite3_bind_int64(st, 9, b->at_max);
+	sqlite3_bind_int64(st, 10, b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
+	return ipam_db_sql_step_done(b->db, st,
+				     "cannot store a batch of audit events "
+				     "in");
 }
 
 static int store_cursor(struct ipam_db_events_batch *b,
@@ -323,11 +801,15 @@ static int store_cursor(struct ipam_db_events_batch *b,
 
 static void batch_free(struct ipam_db_events_batch *b)
 {
+	writer_release(&b->w);
 	set_cache(b->db, b->cache_was);
 	sqlite3_finalize(b->insert);
 	strbuf_release(&b->ip);
 	strbuf_release(&b->client);
 	strbuf_release(&b->host);
+	strbuf_release(&b->extra);
+	strbuf_release(&b->tmp);
+	ipam_db_events_postings_release(&b->postings);
 	free(b->file);
 	free(b);
 }
@@ -335,8 +817,13 @@ static void batch_free(struct ipam_db_events_batch *b)
 int ipam_db_events_commit(struct ipam_db_events_batch *b,
 			  const struct ipam_db_audit_cursor *cursor)
 {
-	int err = store_cursor(b, cursor);
+	int err = writer_stop(&b->w);
 
+	if (!err)
+		err = store_postings(b);
+
+	if (!err)
+		err = store_cursor(b, cursor);
 	if (!err)
 		err = ipam_db_sql_exec(b->db, "COMMIT");
 	if (err) {
@@ -351,104 +838,11 @@ void ipam_db_events_abort(struct ipam_db_events_batch *b)
 {
 	if (!b)
 		return;
+	writer_release(&b->w);
 	sqlite3_finalize(b->insert);
 	b->insert = NULL;
 	/* the error that brought us here stays the last one */
 	if (!sqlite3_get_autocommit(b->db->h))
 		sqlite3_exec(b->db->h, "ROLLBACK", NULL, NULL, NULL);
 	batch_free(b);
-}
-
-/* ---- tracking ----------------------------------------------------------- */
-
-static const char *const track_sql[] = {
-	[IPAM_TRACK_IP] = "e.ip = ?1",
-	[IPAM_TRACK_CLIENT] = "e.client_id = ?1",
-	[IPAM_TRACK_HOST] = "e.host_key = ?1",
-};
-
-int ipam_db_track_sql(struct strbuf *out, enum ipam_db_track_by by)
-{
-	if ((unsigned)by > IPAM_TRACK_HOST)
-		return ipam_error_set(IPAM_EINVAL, "unknown tracking key");
-	strbuf_addf(out,
-		    "SELECT e.at, e.local_time, s.name, e.family, "
-		    "e.event_id, e.description, e.ip, e.client_id, e.host, "
-		    "e.user_name, e.file, e.line FROM dhcp_events e "
-		    "JOIN servers s ON s.id = e.server_id "
-		    "WHERE %s AND e.at >= ?2 AND e.at <= ?3 "
-		    "ORDER BY e.at DESC, e.id DESC LIMIT ?4",
-		    track_sql[by]);
-	return 0;
-}
-
-static void track_row(struct ipam_db_track_row *r, sqlite3_stmt *st)
-{
-	r->at = sqlite3_column_int64(st, 0);
-	r->local_time = ipam_db_sql_column_dup(st, 1);
-	r->server = ipam_db_sql_column_dup(st, 2);
-	r->family = sqlite3_column_int(st, 3);
-	r->event_id = sqlite3_column_int(st, 4);
-	r->description = ipam_db_sql_column_dup(st, 5);
-	r->ip = ipam_db_sql_column_dup(st, 6);
-	r->client_id = ipam_db_sql_column_dup(st, 7);
-	r->host = ipam_db_sql_column_dup(st, 8);
-	r->user_name = ipam_db_sql_column_dup(st, 9);
-	r->file = ipam_db_sql_column_dup(st, 10);
-	r->line = sqlite3_column_int64(st, 11);
-}
-
-int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
-		  struct ipam_db_track_row **out, size_t *nr)
-{
-	struct strbuf sql = STRBUF_INIT, key = STRBUF_INIT;
-	sqlite3_stmt *st = NULL;
-	size_t alloc = 0;
-	int rc, err;
-
-	*out = NULL;
-	*nr = 0;
-	err = ipam_db_track_key(&key, q->by, q->value);
-	if (!err)
-		err = ipam_db_track_sql(&sql, q->by);
-	if (!err)
-		err = ipam_db_sql_prepare(db, &st, sql.buf);
-	if (err)
-		goto out;
-	sqlite3_bind_text(st, 1, key.buf, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, q->from);
-	sqlite3_bind_int64(st, 3, q->to ? q->to : LLONG_MAX);
-	sqlite3_bind_int64(st, 4, q->limit ? (sqlite3_int64)q->limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(*out, *nr + 1, alloc);
-		track_row(&(*out)[*nr], st);
-		(*nr)++;
-	}
-	if (rc != SQLITE_DONE) {
-		err = ipam_db_sql_error(db, IPAM_EDB,
-					"cannot search the audit events in");
-		ipam_db_track_free(*out, *nr);
-		*out = NULL;
-		*nr = 0;
-	}
-out:
-	sqlite3_finalize(st);
-	strbuf_release(&key);
-	strbuf_release(&sql);
-	return err;
-}
-
-void ipam_db_track_free(struct ipam_db_track_row *v, size_t nr)
-{
-	for (size_t i = 0; i < nr; i++) {
-		free(v[i].local_time);
-		free(v[i].server);
-		free(v[i].description);
-		free(v[i].ip);
-		free(v[i].client_id);
-		free(v[i].host);
-		free(v[i].user_name);
-		free(v[i].file);
-	}
-	free(v);
 }

@@ -3,7 +3,14 @@
  * where each audit-log file was read up to, the events imported (in
  * batches, each committed together with the file's new position so that
  * a crash or a failure never imports a line twice or loses one), the
- * tracking search.  Pruning old events is db_prune.h's.
+ * tracking search, and the deletion of old events (which db_prune.h's
+ * retention calls) and of a server's events (the inventory's purge).
+ *
+ * Storage (migration 6): one row per event in dhcp_events with no index
+ * but its id; one row per committed batch in dhcp_event_batches (its
+ * server, file, id range and time range); and, for each search key of
+ * a batch, the ids of its events in dhcp_event_postings, which is what
+ * a search reads first.
  *
  * Prefixes: ipam_db_audit_, ipam_db_events_, ipam_db_track
  */
@@ -72,12 +79,19 @@ struct ipam_db_track_query {
 	size_t limit;	    /* 0: no limit */
 };
 
+/* The columns dhcp_events.extra holds, in order (their letters a, b, ...
+ * in the encoding of db_schema.c). */
+#define IPAM_DB_TRACK_EXTRAS 14
+/* The JSON names of those columns: "userName", "transactionId", ... */
+extern const char *const ipam_db_track_extra_names[IPAM_DB_TRACK_EXTRAS];
+
 /* One event found, newest first. */
 struct ipam_db_track_row {
-	long long at;
+	long long id, at;
 	char *local_time, *server;
 	int family, event_id;
-	char *description, *ip, *client_id, *host, *user_name;
+	char *description, *ip, *client_id, *host;
+	char *extra[IPAM_DB_TRACK_EXTRAS]; /* NULL: empty in the log */
 	char *file;
 	long long line;
 };
@@ -89,11 +103,24 @@ struct ipam_db_track_row {
  */
 int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 		      const char *value);
-/* The search's SQL (for EXPLAIN QUERY PLAN in the tests). */
-int ipam_db_track_sql(struct strbuf *out, enum ipam_db_track_by by);
+/* The search's SQL (for EXPLAIN QUERY PLAN in the tests): step 0 reads
+ * the postings of a key, step 1 one event by its id. */
+int ipam_db_track_sql(struct strbuf *out, int step);
 
 int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 		  struct ipam_db_track_row **out, size_t *nr);
 void ipam_db_track_free(struct ipam_db_track_row *v, size_t nr);
+
+/*
+ * Delete the events older than before (UTC seconds), at most about
+ * batch events per transaction (0: 10,000), through the batches (id
+ * ranges, no scan of the whole table); *deleted (may be NULL) counts
+ * them.  A batch partly older keeps its newer events.
+ */
+int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
+			 long long *deleted);
+/* Delete every event of server id with its batches and postings, inside
+ * the caller's transaction (the inventory's purge). */
+int ipam_db_events_purge(struct ipam_db *db, long long server_id);
 
 #endif

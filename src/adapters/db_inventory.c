@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "db_events.h"
 #include "db_internal.h"
 #include "error.h"
 #include "banned.h"
@@ -188,7 +189,6 @@ static int purge_collected(struct ipam_db *db, long long id)
 		"DELETE FROM access_status WHERE server_id = ?1",
 		"DELETE FROM collect_server_status WHERE server_id = ?1",
 		"DELETE FROM dhcp_audit_files WHERE server_id = ?1",
-		"DELETE FROM dhcp_events WHERE server_id = ?1",
 		"DELETE FROM dns_zones WHERE server_id = ?1",
 		"DELETE FROM availability WHERE server_id = ?1",
 		"DELETE FROM availability_history WHERE server_id = ?1",
@@ -196,6 +196,7 @@ static int purge_collected(struct ipam_db *db, long long id)
 	sqlite3_stmt *st;
 	int err = 0;
 
+	err = ipam_db_events_purge(db, id);
 	for (size_t k = 0; !err && k < sizeof(purge) / sizeof(*purge); k++) {
 		err = ipam_db_sql_prepare(db, &st, purge[k]);
 		if (err)

@@ -201,45 +201,61 @@ static const char *const migrations[] = {
 	"  size INTEGER,"
 	"  read_at TEXT NOT NULL,"
 	"  PRIMARY KEY (server_id, name)) WITHOUT ROWID;"
-	/* One audit-log line: at is UTC (seconds since the epoch), local_time
-	 * the server's clock as written (ISO 8601, no zone); ip, host_key
-	 * (lower case, no trailing dot) and client_id (lower-case hex, no
-	 * separators) are what tracking searches. */
-	"CREATE TABLE dhcp_events ("
+	/* The events are stored in batches, each committed with its file's
+	 * position: one row per batch, the events' ids first_id..last_id
+	 * and their times (UTC seconds) at_min..at_max.  Pruning and purging
+	 * delete whole batches: rowid ranges. */
+	"CREATE TABLE dhcp_event_batches ("
 	"  id INTEGER PRIMARY KEY,"
 	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
 	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  file TEXT NOT NULL,"
+	"  generation INTEGER NOT NULL,"
+	"  seg INTEGER NOT NULL,"
+	"  first_id INTEGER NOT NULL,"
+	"  last_id INTEGER NOT NULL,"
+	"  at_min INTEGER NOT NULL,"
+	"  at_max INTEGER NOT NULL);"
+	"CREATE INDEX dhcp_event_batches_by_server"
+	"  ON dhcp_event_batches(server_id);"
+	"CREATE INDEX dhcp_event_batches_by_at ON dhcp_event_batches(at_min);"
+	/* One audit-log line, with no index but its id: at is UTC (seconds
+	 * since the epoch), local_time the server's clock as written (ISO
+	 * 8601, no zone); ip in canonical text, client_id lower-case hex
+	 * without separators.  extra holds the rarely read columns: for
+	 * each one that is not empty, its letter (a user name, b transaction
+	 * id, c QResult, d probation time, e correlation id, f DHCID, g and
+	 * h vendor class hex and ASCII, i and j user class hex and ASCII,
+	 * k relay agent information, l DNS registration error, m IPv6 error
+	 * code, n IPv6 subnet prefix), its length in bytes in decimal, ':'
+	 * and the bytes; NULL when all are empty. */
+	"CREATE TABLE dhcp_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  batch INTEGER NOT NULL,"
 	"  at INTEGER NOT NULL,"
 	"  local_time TEXT NOT NULL,"
-	"  family INTEGER NOT NULL CHECK (family IN (4,6)),"
+	"  family INTEGER NOT NULL,"
 	"  event_id INTEGER NOT NULL,"
 	"  description TEXT,"
 	"  ip TEXT,"
 	"  host TEXT,"
-	"  host_key TEXT,"
 	"  client_id TEXT,"
-	"  user_name TEXT,"
-	"  transaction_id TEXT,"
-	"  qresult TEXT,"
-	"  probation_time TEXT,"
-	"  correlation_id TEXT,"
-	"  dhcid TEXT,"
-	"  vendor_class_hex TEXT,"
-	"  vendor_class_ascii TEXT,"
-	"  user_class_hex TEXT,"
-	"  user_class_ascii TEXT,"
-	"  relay_agent TEXT,"
-	"  dns_reg_error TEXT,"
-	"  error_code TEXT,"
-	"  subnet_prefix TEXT,"
-	"  file TEXT NOT NULL,"
-	"  generation INTEGER NOT NULL,"
-	"  line INTEGER NOT NULL);"
-	"CREATE INDEX dhcp_events_by_ip ON dhcp_events(ip, at);"
-	"CREATE INDEX dhcp_events_by_client ON dhcp_events(client_id, at);"
-	"CREATE INDEX dhcp_events_by_host ON dhcp_events(host_key, at);"
-	"CREATE INDEX dhcp_events_by_at ON dhcp_events(at);"
-	"CREATE INDEX dhcp_events_by_server ON dhcp_events(server_id);",
+	"  line INTEGER NOT NULL,"
+	"  extra TEXT);"
+	/* What tracking searches: for each key in a batch (k: a 64-bit hash
+	 * of the key's kind and its normalized value, db_events.c), the ids
+	 * of its events, ascending, as unsigned LEB128 varints of the
+	 * differences (the first from 0).  seg is the batch's segment (its
+	 * first event id >> 19, in the batch row too): a batch's rows go to
+	 * its own segment, so that a commit rewrites the leaves of the
+	 * current segment only, not those of every key ever stored; a search
+	 * reads one range per segment. */
+	"CREATE TABLE dhcp_event_postings ("
+	"  seg INTEGER NOT NULL,"
+	"  k INTEGER NOT NULL,"
+	"  batch INTEGER NOT NULL,"
+	"  ids BLOB NOT NULL,"
+	"  PRIMARY KEY (seg, k, batch)) WITHOUT ROWID;",
 
 	/* 7: the zones and records the dns task reads.
 	 * The AD-integrated zones, read through a managed DNS server's

@@ -305,7 +305,9 @@ static void print_json(const struct track_opts *o,
 		ipam_node_set(e, "ip", json_text(v[i].ip));
 		ipam_node_set(e, "clientId", json_text(v[i].client_id));
 		ipam_node_set(e, "host", json_text(v[i].host));
-		ipam_node_set(e, "userName", json_text(v[i].user_name));
+		for (size_t x = 0; x < IPAM_DB_TRACK_EXTRAS; x++)
+			ipam_node_set(e, ipam_db_track_extra_names[x],
+				      json_text(v[i].extra[x]));
 		ipam_node_set(e, "file", json_text(v[i].file));
 		ipam_node_set(e, "line", ipam_node_int(v[i].line));
 		ipam_node_push(seq, e);

@@ -907,7 +907,9 @@ static long stored(const char *what)
 	long n;
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT %s FROM dhcp_events WHERE file = '" BIG "';", what);
+		 "SELECT %s FROM dhcp_events e JOIN dhcp_event_batches b "
+		 "ON b.id = e.batch WHERE b.file = '" BIG "';",
+		 what);
 	lab_must_succeed(argv, NULL, &res);
 	n = strtol(res.out, NULL, 10);
 	lab_run_free(&res);

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_events.h"
 #include "diff.h"
 #include "error.h"
 #include "testutil.h"
@@ -68,7 +69,8 @@ static struct ipam_desired *desired(const char *method_and_prefix)
 	"DROP TABLE availability_history; DROP TABLE availability;"            \
 	"DROP TABLE zone_status; DROP TABLE dns_record_history;"               \
 	"DROP TABLE dns_records; DROP TABLE dns_zones;"                        \
-	"DROP TABLE dhcp_events; DROP TABLE dhcp_audit_files;"                 \
+	"DROP TABLE dhcp_event_postings; DROP TABLE dhcp_events;"              \
+	"DROP TABLE dhcp_event_batches; DROP TABLE dhcp_audit_files;"          \
 	"DROP TABLE collect_server_status; DROP TABLE collect_tasks;"
 
 #define V1_TABLES                                                              \
@@ -168,7 +170,9 @@ static void test_migrations_from_zero(void **state)
 	assert_string_equal(s, "access_status,actions,applied_domains,"
 			       "applied_filter,applied_gpos,availability,"
 			       "availability_history,collect_server_status,"
-			       "collect_tasks,dhcp_audit_files,dhcp_events,"
+			       "collect_tasks,dhcp_audit_files,"
+			       "dhcp_event_batches,dhcp_event_postings,"
+			       "dhcp_events,"
 			       "dns_record_history,dns_records,dns_zones,"
 			       "domains,reconcile_lock,runs,"
 			       "schema_migrations,server_addresses,"
@@ -311,6 +315,29 @@ static void test_uri_and_default_path(void **state)
 }
 
 /* One observed domain with one server, and the plan to store it. */
+/* One audit event of dc1 (its batch, row and postings). */
+static void store_event(struct ipam_db *db)
+{
+	struct ipam_db_events_batch *b;
+	struct ipam_dhcplog_event e = {
+		.family = 4,
+		.event_id = 10,
+		.description = "Assign",
+		.ip = "10.9.9.9",
+		.host = "h.corp.example.test",
+		.client_id = "00155d000001",
+		.line = 1,
+	};
+	struct ipam_db_event_in in = {&e, 100, "2026-01-01T00:01:40"};
+	struct ipam_db_audit_cursor c = {.generation = 1};
+
+	assert_int_equal(ipam_db_events_begin(db, &b, "dc1.corp.example.test",
+					      0, "DhcpSrvLog-Mon.log", 1),
+			 0);
+	assert_int_equal(ipam_db_events_add(b, &in), 0);
+	assert_int_equal(ipam_db_events_commit(b, &c), 0);
+}
+
 static void store_round(struct ipam_db *db, struct ipam_desired *d,
 			const char *addr, long long *run_id)
 {
@@ -395,6 +422,12 @@ static void test_inventory_round_trip(void **state)
 	assert_int_equal(ipam_db_inventory_load(db, &inv), 0);
 	assert_string_equal(inv.servers[0].access, "Blocked");
 	ipam_inventory_release(&inv);
+	store_event(db);
+	s = sqlite_query(f->path, "SELECT (SELECT count(*) FROM dhcp_events), "
+				  "(SELECT count(*) FROM dhcp_event_batches), "
+				  "(SELECT count(*) FROM dhcp_event_postings)");
+	assert_string_equal(s, "1|1|3");
+	free(s);
 
 	ipam_desired_free(d);
 	{
@@ -418,6 +451,11 @@ static void test_inventory_round_trip(void **state)
 	assert_int_equal(inv.servers[0].manageability, IPAM_MANAGE_UNMANAGED);
 	assert_string_equal(inv.servers[0].addrs[0].text, "10.0.0.2");
 	assert_null(inv.servers[0].access); /* purged */
+	s = sqlite_query(f->path, "SELECT (SELECT count(*) FROM dhcp_events), "
+				  "(SELECT count(*) FROM dhcp_event_batches), "
+				  "(SELECT count(*) FROM dhcp_event_postings)");
+	assert_string_equal(s, "0|0|0");
+	free(s);
 	assert_int_equal(
 		ipam_db_server_history(db, "DC1.corp.example.test", &h, &nr),
 		0);
