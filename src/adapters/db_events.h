@@ -114,11 +114,12 @@ void ipam_db_track_free(struct ipam_db_track_row *v, size_t nr);
 /*
  * Delete the events older than before (UTC seconds), at most about
  * batch events per transaction (0: 10,000), through the batches (id
- * ranges, no scan of the whole table); *deleted (may be NULL) counts
- * them.  A batch partly older keeps its newer events.
+ * ranges, no scan of the whole table); *deleted counts them and
+ * *transactions the transactions it took (either may be NULL).  A batch
+ * partly older keeps its newer events.
  */
 int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
-			 long long *deleted);
+			 long long *deleted, long long *transactions);
 /* Delete every event of server id with its batches and postings, inside
  * the caller's transaction (the inventory's purge). */
 int ipam_db_events_purge(struct ipam_db *db, long long server_id);

@@ -491,9 +491,9 @@ static int prune_some(struct ipam_db *db, long long before, long long max,
 }
 
 int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
-			 long long *deleted)
+			 long long *deleted, long long *transactions)
 {
-	long long n = 0, max = batch ? (long long)batch : PRUNE_DEFAULT;
+	long long n = 0, t = 0, max = batch ? (long long)batch : PRUNE_DEFAULT;
 	int more = 1, err = 0;
 
 	while (!err && more > 0) {
@@ -501,6 +501,7 @@ int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
 		if (err)
 			break;
 		more = prune_some(db, before, max, &n);
+		t++;
 		if (more < 0) {
 			err = more;
 			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
@@ -510,6 +511,8 @@ int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
 	}
 	if (deleted)
 		*deleted = n;
+	if (transactions)
+		*transactions = t;
 	return err;
 }
 

@@ -1,5 +1,6 @@
 #include "db_prune.h"
 #include "db_internal.h"
+#include "db_events.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ int ipam_db_prune_history(struct ipam_db *db, int retain_days, long long now,
 {
 	static const char *const iso =
 		"strftime('%Y-%m-%dT%H:%M:%SZ', ?1, 'unixepoch')";
-	long long cutoff;
+	long long cutoff, t = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -57,8 +58,10 @@ int ipam_db_prune_history(struct ipam_db *db, int retain_days, long long now,
 				      "retainDays must be at least 1, got %d",
 				      retain_days);
 	cutoff = now - (long long)retain_days * 86400;
-	err = prune_table(db, "dhcp_events", "?1", cutoff, &out->dhcp_events,
-			  &out->batches);
+	/* Audit events go by their batches (db_events). */
+	err = ipam_db_events_prune(db, cutoff, IPAM_DB_PRUNE_BATCH,
+				   &out->dhcp_events, &t);
+	out->batches += t;
 	if (!err)
 		err = prune_table(db, "dns_record_history", iso, cutoff,
 				  &out->dns_record_history, &out->batches);

@@ -22,11 +22,11 @@ struct ipam_db_prune_counts {
 
 /*
  * Delete the history older than retain_days before now (UTC seconds):
- * dhcp_events by at (seconds), dns_record_history and
- * availability_history by at (ISO 8601 UTC).  What is current (the
- * zones, records, availability states) is never pruned.  out counts what
- * went, also when an error stops it part way (what was deleted stays
- * deleted: each batch committed).
+ * the audit events by at through their batches (db_events.h),
+ * dns_record_history and availability_history by at (ISO 8601 UTC).  What is
+ * current (the zones, records, availability states) is never pruned.  out
+ * counts what went, also when an error stops it part way (what was deleted
+ * stays deleted: each batch committed).
  */
 int ipam_db_prune_history(struct ipam_db *db, int retain_days, long long now,
 			  struct ipam_db_prune_counts *out);

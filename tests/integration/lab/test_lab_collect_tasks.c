@@ -296,18 +296,25 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 	(void)state;
 	/* history on both sides of retainDays (30): the first collection
 	 * task prunes what is older */
-	free(sql(
-		"INSERT INTO dhcp_events (server_id, at, local_time, family, "
-		"event_id, ip, file, generation, line) SELECT id, "
-		"CAST(strftime('%s', 'now') AS INTEGER) - d * 86400, 'x', 4, "
-		"10, '10.99.0.' || d, 'DhcpSrvLog-Mon.log', 1, d FROM servers, "
-		"(SELECT 40 AS d UNION ALL SELECT 31 UNION ALL SELECT 29) "
-		"WHERE name = 'dhcp1.corp.example.test';"
-		"INSERT INTO availability_history (server_id, service, at, "
-		"state) SELECT id, 'dhcp', strftime('%Y-%m-%dT%H:%M:%SZ', "
-		"'now', '-' || d || ' days'), 'down' FROM servers, (SELECT 45 "
-		"AS d UNION ALL SELECT 5) WHERE name = "
-		"'dhcp1.corp.example.test'"));
+	free(sql("INSERT INTO dhcp_event_batches (server_id, file, generation, "
+		 "seg, first_id, last_id, at_min, at_max) SELECT id, "
+		 "'DhcpSrvLog-Mon.log', 1, (SELECT coalesce(max(id), 0) + 1 "
+		 "FROM dhcp_events) >> 19, (SELECT coalesce(max(id), 0) + 1 "
+		 "FROM dhcp_events), (SELECT coalesce(max(id), 0) + 3 FROM "
+		 "dhcp_events), CAST(strftime('%s', 'now') AS INTEGER) - 40 * "
+		 "86400, CAST(strftime('%s', 'now') AS INTEGER) - 29 * 86400 "
+		 "FROM servers WHERE name = 'dhcp1.corp.example.test';"
+		 "INSERT INTO dhcp_events (batch, at, local_time, family, "
+		 "event_id, ip, line) SELECT (SELECT max(id) FROM "
+		 "dhcp_event_batches), CAST(strftime('%s', 'now') AS INTEGER) "
+		 "- d * 86400, 'x', 4, 10, '10.99.0.' || d, d FROM (SELECT 40 "
+		 "AS d UNION ALL SELECT 31 UNION ALL SELECT 29) ORDER BY d "
+		 "DESC;"
+		 "INSERT INTO availability_history (server_id, service, at, "
+		 "state) SELECT id, 'dhcp', strftime('%Y-%m-%dT%H:%M:%SZ', "
+		 "'now', '-' || d || ' days'), 'down' FROM servers, (SELECT 45 "
+		 "AS d UNION ALL SELECT 5) WHERE name = "
+		 "'dhcp1.corp.example.test'"));
 	assert_int_equal(sql_long("SELECT count(*) FROM dhcp_events WHERE ip "
 				  "LIKE '10.99.0.%'"),
 			 3);

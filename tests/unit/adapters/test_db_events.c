@@ -372,7 +372,7 @@ static void test_prune(void **state)
 
 	fill(f);
 	/* before 2501: batch 2 whole; batch 1 (1000..3000) in part */
-	assert_int_equal(ipam_db_events_prune(f->db, 2501, 1, &n), 0);
+	assert_int_equal(ipam_db_events_prune(f->db, 2501, 1, &n, NULL), 0);
 	assert_int_equal(n, 3);
 	out = sqlite_query(f->path, "SELECT group_concat(id) FROM "
 				    "dhcp_events");
@@ -389,9 +389,9 @@ static void test_prune(void **state)
 	free(out);
 	track(f, IPAM_TRACK_IP, "198.51.100.101", 0, 0, 0, "");
 	track(f, IPAM_TRACK_IP, "2001:db8::1", 0, 0, 0, R3000);
-	assert_int_equal(ipam_db_events_prune(f->db, 2501, 0, &n), 0);
+	assert_int_equal(ipam_db_events_prune(f->db, 2501, 0, &n, NULL), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(ipam_db_events_prune(f->db, 4000, 0, NULL), 0);
+	assert_int_equal(ipam_db_events_prune(f->db, 4000, 0, NULL, NULL), 0);
 	out = sqlite_query(f->path,
 			   "SELECT (SELECT count(*) FROM dhcp_events), "
 			   "(SELECT count(*) FROM dhcp_event_batches), "
