@@ -30,15 +30,15 @@ int ipam_addresses_compute(struct ipam_db *db, long long now,
 
 /* How full one declared block or range is. */
 struct ipam_addr_usage {
-	bool block;	     /* a block (else a range) */
-	size_t index;	     /* in address_space.blocks / .ranges */
-	char *name;	     /* the block's CIDR, the range as written */
-	char *block_name;    /* a range's block, or NULL */
-	char *size;	     /* exact, decimal */
-	char *free;	     /* exact, decimal */
+	bool block;	  /* a block (else a range) */
+	size_t index;	  /* in address_space.blocks / .ranges */
+	char *name;	  /* the block's CIDR, the range as written */
+	char *block_name; /* a range's block, or NULL */
+	char *size;	  /* exact, decimal */
+	char *free;	  /* exact, decimal */
 	struct ipam_util util;
-	int under, over;     /* thresholds */
-	bool has_prev;	     /* a sample before this one */
+	int under, over; /* thresholds */
+	bool has_prev;	 /* a sample before this one */
 	enum ipam_util_state prev;
 };
 
