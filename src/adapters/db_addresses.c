@@ -185,7 +185,7 @@ int ipam_db_addr_scan_inventory(struct ipam_db *db, ipam_db_addr_seen_fn fn,
 			 IPAM_ADDR_SRC_INVENTORY, fn, ctx);
 }
 
-void ipam_db_address_release(struct ipam_db_address *a)
+void ipam_db_addr_release(struct ipam_db_address *a)
 {
 	free(a->address);
 	free(a->mac);
@@ -200,7 +200,7 @@ void ipam_db_address_release(struct ipam_db_address *a)
 void ipam_db_addresses_free(struct ipam_db_address *v, size_t nr)
 {
 	for (size_t i = 0; v && i < nr; i++)
-		ipam_db_address_release(&v[i]);
+		ipam_db_addr_release(&v[i]);
 	free(v);
 }
 

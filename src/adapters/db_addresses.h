@@ -80,7 +80,7 @@ struct ipam_db_address {
 	size_t nr_src, alloc_src;
 };
 
-void ipam_db_address_release(struct ipam_db_address *a);
+void ipam_db_addr_release(struct ipam_db_address *a);
 void ipam_db_addresses_free(struct ipam_db_address *v, size_t nr);
 
 /*

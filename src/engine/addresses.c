@@ -93,16 +93,21 @@ static int on_seen(const struct ipam_db_addr_seen *s, void *ctx)
 	return 0;
 }
 
+static int rank(unsigned sources)
+{
+	return sources & IPAM_ADDR_SRC_DHCP	   ? 0
+	       : sources & IPAM_ADDR_SRC_INVENTORY ? 1
+						   : 2;
+}
+
 static int seen_cmp(const void *x, const void *y)
 {
 	const struct seen *a = x, *b = y;
 	int c = ipam_ip_compare(&a->ip, &b->ip);
 
-	/* the same address: DHCP first, so that its lease leads */
-	if (!c)
-		c = (int)(a->a.sources & IPAM_ADDR_SRC_DHCP ? 0 : 1) -
-		    (int)(b->a.sources & IPAM_ADDR_SRC_DHCP ? 0 : 1);
-	return c;
+	/* the same address: DHCP first, so that its lease leads, then the
+	 * inventory, whose server name wins over a record's */
+	return c ? c : rank(a->a.sources) - rank(b->a.sources);
 }
 
 /* Fold from into into: in use when any source says so; the host of a
@@ -145,7 +150,7 @@ int ipam_addresses_compute(struct ipam_db *db, long long now,
 	for (size_t i = 0; i < c.nr; i++) {
 		if (n && !ipam_ip_compare(&c.v[i].ip, &c.v[i - 1].ip)) {
 			merge(&v[n - 1], &c.v[i].a);
-			ipam_db_address_release(&c.v[i].a);
+			ipam_db_addr_release(&c.v[i].a);
 			continue;
 		}
 		struct strbuf t = STRBUF_INIT;
@@ -190,7 +195,7 @@ static int load_sorted(struct ipam_addr_view *v, struct ipam_db *db)
 	s = xcalloc(nr ? nr : 1, sizeof(*s));
 	for (size_t i = 0; i < nr; i++) {
 		if (ipam_ip_parse(&s[n].ip, all[i].address) != IPAM_IP_OK) {
-			ipam_db_address_release(&all[i]);
+			ipam_db_addr_release(&all[i]);
 			continue;
 		}
 		s[n++].a = all[i];
