@@ -115,7 +115,7 @@ static int addresses_check(struct cli *cli, void *opts, int argc, char **argv)
 {
 	struct addresses_opts *o = opts;
 	const char *span = o->block ? o->block : o->range;
-	bool single;
+	bool single = false;
 
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
 		return cli_usage_error(cli->cmd,
