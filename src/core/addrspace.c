@@ -141,22 +141,6 @@ long ipam_addrspace_find_range(const struct ipam_address_space *as,
 	return best;
 }
 
-long ipam_addrspace_find_block(const struct ipam_address_space *as,
-			       const struct ipam_ip *ip)
-{
-	long best = -1;
-
-	for (size_t i = 0; i < as->nr_blocks; i++) {
-		const struct ipam_block *b = &as->blocks[i];
-
-		if (!b->ok || !ipam_iprange_contains_ip(&b->net, ip))
-			continue;
-		if (best < 0 || span(&b->net) < span(&as->blocks[best].net))
-			best = (long)i;
-	}
-	return best;
-}
-
 long ipam_addrspace_block_of(const struct ipam_address_space *as,
 			     const struct ipam_iprange *r)
 {
@@ -171,6 +155,14 @@ long ipam_addrspace_block_of(const struct ipam_address_space *as,
 			best = (long)i;
 	}
 	return best;
+}
+
+long ipam_addrspace_find_block(const struct ipam_address_space *as,
+			       const struct ipam_ip *ip)
+{
+	const struct ipam_iprange one = {*ip, *ip, -1};
+
+	return ipam_addrspace_block_of(as, &one);
 }
 
 size_t ipam_addrspace_check_dhcp(const struct ipam_desired *d,

@@ -48,12 +48,58 @@ enum ipam_ip_bad ipam_ip_parse(struct ipam_ip *out, const char *s)
 	return IPAM_IP_BAD_SYNTAX;
 }
 
+/*
+ * RFC 5952: lower-case hex without leading zeros, the longest run of two
+ * or more zero fields (the first of equals) as "::", and dotted IPv4 only
+ * for IPv4-mapped addresses (::ffff:192.0.2.1); libc would also print the
+ * deprecated IPv4-compatible form (::192.0.2.1) for ::/96.
+ */
+static void format_v6(struct strbuf *out, const unsigned char *b)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
+						 0, 0, 0, 0, 0xff, 0xff};
+	int best = -1, best_len = 0, i;
+	unsigned w[8];
+
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+	if (!memcmp(b, mapped, sizeof(mapped))) {
+		strbuf_addf(out, "::ffff:%u.%u.%u.%u", b[12], b[13], b[14],
+			    b[15]);
+		return;
+	}
+	for (i = 0; i < 8;) {
+		int n = 0;
+
+		while (i + n < 8 && !w[i + n])
+			n++;
+		if (n > best_len) {
+			best = i;
+			best_len = n;
+		}
+		i += n ? n : 1;
+	}
+	if (best_len < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (i == best) {
+			strbuf_addstr(out, "::");
+			i += best_len - 1;
+			continue;
+		}
+		if (i && i != best + best_len)
+			strbuf_addch(out, ':');
+		strbuf_addf(out, "%x", w[i]);
+	}
+}
+
 void ipam_ip_format(struct strbuf *out, const struct ipam_ip *ip)
 {
-	char buf[INET6_ADDRSTRLEN];
-
-	if (ip->family && inet_ntop(ip->family, ip->b, buf, sizeof(buf)))
-		strbuf_addstr(out, buf);
+	if (ip->family == AF_INET)
+		strbuf_addf(out, "%u.%u.%u.%u", ip->b[0], ip->b[1], ip->b[2],
+			    ip->b[3]);
+	else if (ip->family == AF_INET6)
+		format_v6(out, ip->b);
 	else
 		strbuf_addstr(out, "?");
 }

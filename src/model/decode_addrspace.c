@@ -190,19 +190,19 @@ static void finish_range(struct decoder *dc, struct ipam_range *r,
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
 	enum ipam_ip_bad why;
 
-	if (r->cidr.value && (r->start.value || r->end.value))
+	if (r->cidr.pos.line && (r->start.pos.line || r->end.pos.line))
 		ipam_diag_error(dc->diags, &r->cidr.pos,
 				"a range is 'cidr' or 'start' and 'end', not "
 				"both");
-	else if (!r->cidr.value && !r->start.value && !r->end.value)
+	else if (!r->cidr.pos.line && !r->start.pos.line && !r->end.pos.line)
 		ipam_diag_error(dc->diags, &r->pos,
 				"an 'addressSpace.ranges' item needs 'cidr' "
 				"or 'start' and 'end'");
-	else if (!r->cidr.value && (!r->start.value || !r->end.value))
+	else if (!r->cidr.pos.line && (!r->start.pos.line || !r->end.pos.line))
 		ipam_diag_error(dc->diags, &r->pos,
 				"an 'addressSpace.ranges' item needs both "
 				"'start' and 'end'");
-	else if (!r->cidr.value && start_ok && end_ok) {
+	else if (!r->cidr.pos.line && start_ok && end_ok) {
 		why = ipam_iprange_from_bounds(&r->net, start, end);
 		ipam_ip_format(&a, start);
 		ipam_ip_format(&b, end);
@@ -234,6 +234,16 @@ static void finish_range(struct decoder *dc, struct ipam_range *r,
 	strbuf_release(&b);
 }
 
+/* The range's cidr, start or end for key; NULL for other keys. */
+static struct ipam_str *where_written(struct ipam_range *r, const char *key)
+{
+	if (!strcmp(key, "cidr"))
+		return &r->cidr;
+	if (!strcmp(key, "start"))
+		return &r->start;
+	return !strcmp(key, "end") ? &r->end : NULL;
+}
+
 static void decode_range(struct decoder *dc, const struct ipam_node *n)
 {
 	struct ipam_address_space *as = &dc->d->address_space;
@@ -257,6 +267,10 @@ static void decode_range(struct decoder *dc, const struct ipam_node *n)
 	r->block = -1;
 	FOR_EACH_KEY(map, ok, i, key, val)
 	{
+		struct ipam_str *w = where_written(r, key);
+
+		if (w) /* even when refused: then it is not called missing */
+			w->pos = ipam_node_deref(val)->pos;
 		if (!strcmp(key, "cidr"))
 			r->ok = decode_cidr(dc, val, &r->cidr, &r->net);
 		else if (!strcmp(key, "start"))

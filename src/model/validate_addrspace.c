@@ -12,6 +12,7 @@
 struct span_ref {
 	const struct ipam_iprange *net;
 	const struct ipam_pos *pos;
+	size_t decl; /* order written */
 };
 
 static int span_cmp(const void *a, const void *b)
@@ -21,38 +22,48 @@ static int span_cmp(const void *a, const void *b)
 	return ipam_iprange_compare(x->net, y->net);
 }
 
+/* One overlap, reported where the later written of the two is. */
+static void report_overlap(const struct span_ref *x, const struct span_ref *y,
+			   const char *what, struct ipam_diags *diags)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+	if (x->decl < y->decl) {
+		const struct span_ref *t = x;
+
+		x = y;
+		y = t;
+	}
+	ipam_iprange_format(&a, x->net);
+	ipam_iprange_format(&b, y->net);
+	ipam_diag_error(diags, x->pos, "%s %s overlaps %s %s (at %s:%d:%d)",
+			what, a.buf, what, b.buf, y->pos->file, y->pos->line,
+			y->pos->col);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
 /*
- * Every pair of spans sharing an address is an error naming both places.
- * Sorted by first address, a span overlaps an earlier one exactly when it
- * starts before the largest end so far, which is the one named.
+ * Every span sharing an address with an earlier one is an error naming
+ * both places.  Sorted by first address, a span overlaps an earlier one
+ * exactly when it starts before the largest end so far, which is the one
+ * named: n log n for any number of ranges.
  */
 static void check_overlaps(struct span_ref *refs, size_t n, const char *what,
 			   struct ipam_diags *diags)
 {
-	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
 	size_t far = 0;
 
 	qsort(refs, n, sizeof(*refs), span_cmp);
 	for (size_t i = 1; i < n; i++) {
-		if (ipam_iprange_overlaps(refs[far].net, refs[i].net)) {
-			strbuf_reset(&a);
-			strbuf_reset(&b);
-			ipam_iprange_format(&a, refs[i].net);
-			ipam_iprange_format(&b, refs[far].net);
-			ipam_diag_error(
-				diags, refs[i].pos,
-				"%s %s overlaps %s %s (at %s:%d:%d)", what,
-				a.buf, what, b.buf, refs[far].pos->file,
-				refs[far].pos->line, refs[far].pos->col);
-		}
+		if (ipam_iprange_overlaps(refs[far].net, refs[i].net))
+			report_overlap(&refs[i], &refs[far], what, diags);
 		if (ipam_iprange_family(refs[i].net) !=
 			    ipam_iprange_family(refs[far].net) ||
 		    ipam_ip_compare(&refs[i].net->last, &refs[far].net->last) >
 			    0)
 			far = i;
 	}
-	strbuf_release(&a);
-	strbuf_release(&b);
 }
 
 static void check_blocks(struct ipam_address_space *as,
@@ -64,6 +75,7 @@ static void check_blocks(struct ipam_address_space *as,
 	for (size_t i = 0; i < as->nr_blocks; i++)
 		if (as->blocks[i].ok) {
 			refs[n].net = &as->blocks[i].net;
+			refs[n].decl = i;
 			refs[n++].pos = &as->blocks[i].cidr.pos;
 		}
 	check_overlaps(refs, n, "block", diags);
@@ -83,7 +95,7 @@ static long block_of(const struct ipam_address_space *as,
 
 static const struct ipam_pos *range_pos(const struct ipam_range *r)
 {
-	return r->cidr.value ? &r->cidr.pos : &r->start.pos;
+	return r->cidr.pos.line ? &r->cidr.pos : &r->start.pos;
 }
 
 static void check_range(struct ipam_address_space *as, struct ipam_range *r,
@@ -141,6 +153,7 @@ void ipam_validate_address_space(struct ipam_desired *d,
 		check_range(as, r, diags);
 		if (r->ok) {
 			refs[n].net = &r->net;
+			refs[n].decl = i;
 			refs[n++].pos = range_pos(r);
 		}
 	}

@@ -92,6 +92,40 @@ static void test_parse_ip(void **state)
 	assert_int_equal(v.family, 0);
 }
 
+static void expect_canonical(const char *in, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct ipam_ip v = ip(in);
+
+	ipam_ip_format(&sb, &v);
+	assert_string_equal(sb.buf, want);
+	strbuf_release(&sb);
+}
+
+/* RFC 5952, section 4 and 5. */
+static void test_canonical_v6(void **state)
+{
+	(void)state;
+	expect_canonical("0:0:0:0:0:0:0:0", "::");
+	expect_canonical("0:0:0:0:0:0:0:1", "::1");
+	expect_canonical("1:0:0:0:0:0:0:0", "1::");
+	expect_canonical("2001:0DB8:0000:0000:0000:0000:0000:0001",
+			 "2001:db8::1");
+	/* The longest run; the first of equal runs; never one field. */
+	expect_canonical("1:0:0:1:0:0:0:1", "1:0:0:1::1");
+	expect_canonical("1:0:0:1:0:0:1:1", "1::1:0:0:1:1");
+	expect_canonical("1:0:1:0:1:0:1:0", "1:0:1:0:1:0:1:0");
+	expect_canonical("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1");
+	expect_canonical("0:1:2:3:4:5:6:0", "0:1:2:3:4:5:6:0");
+	/* Dotted only for IPv4-mapped addresses, not the deprecated
+	 * IPv4-compatible ones. */
+	expect_canonical("::FFFF:c000:0201", "::ffff:192.0.2.1");
+	expect_canonical("::1.2.3.4", "::102:304");
+	expect_canonical("ffff::", "ffff::");
+	expect_canonical("192.0.2.1", "192.0.2.1");
+	expect_canonical("0.0.0.0", "0.0.0.0");
+}
+
 static void test_parse_cidr(void **state)
 {
 	struct ipam_iprange r;
@@ -435,6 +469,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ip),
+		cmocka_unit_test(test_canonical_v6),
 		cmocka_unit_test(test_parse_cidr),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_sizes),
