@@ -87,28 +87,34 @@ static int addresses_option(struct cli *cli, void *opts, int id,
 	return 0;
 }
 
-/* A CIDR, START-END or one address as a range. */
-static int parse_span(struct ipam_iprange *r, const char *s, bool *single)
+/* A CIDR, START-END or one address as a range: IPAM_IP_OK or why not. */
+static enum ipam_ip_bad parse_span(struct ipam_iprange *r, const char *s,
+				   bool *single)
 {
 	const char *dash = strchr(s, '-');
 	struct ipam_ip a, b;
+	enum ipam_ip_bad bad;
 
 	*single = false;
 	if (strchr(s, '/'))
-		return ipam_iprange_parse_cidr(r, s) == IPAM_IP_OK ? 0 : -1;
+		return ipam_iprange_parse_cidr(r, s);
 	if (dash) {
 		char *first = xstrndup(s, (size_t)(dash - s));
-		int ok = ipam_ip_parse(&a, first) == IPAM_IP_OK &&
-			 ipam_ip_parse(&b, dash + 1) == IPAM_IP_OK &&
-			 ipam_iprange_from_bounds(r, &a, &b) == IPAM_IP_OK;
 
+		bad = ipam_ip_parse(&a, first);
+		if (!bad)
+			bad = ipam_ip_parse(&b, dash + 1);
+		if (!bad)
+			bad = ipam_iprange_from_bounds(r, &a, &b);
 		free(first);
-		return ok ? 0 : -1;
+		return bad;
 	}
-	if (ipam_ip_parse(&a, s) != IPAM_IP_OK)
-		return -1;
-	*single = true;
-	return ipam_iprange_from_bounds(r, &a, &a) == IPAM_IP_OK ? 0 : -1;
+	bad = ipam_ip_parse(&a, s);
+	if (!bad) {
+		*single = true;
+		bad = ipam_iprange_from_bounds(r, &a, &a);
+	}
+	return bad;
 }
 
 static int addresses_check(struct cli *cli, void *opts, int argc, char **argv)
@@ -116,6 +122,7 @@ static int addresses_check(struct cli *cli, void *opts, int argc, char **argv)
 	struct addresses_opts *o = opts;
 	const char *span = o->block ? o->block : o->range;
 	bool single = false;
+	enum ipam_ip_bad bad;
 
 	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
 		return cli_usage_error(cli->cmd,
@@ -133,11 +140,12 @@ static int addresses_check(struct cli *cli, void *opts, int argc, char **argv)
 					       "--range");
 		span = argv[1];
 	}
-	if (span && parse_span(&o->want, span, &single))
+	bad = span ? parse_span(&o->want, span, &single) : IPAM_IP_OK;
+	if (bad)
 		return cli_usage_error(cli->cmd,
 				       "'%s' is not an address, a CIDR prefix "
-				       "or START-END",
-				       span);
+				       "or START-END: %s",
+				       span, ipam_ip_bad_text(bad));
 	o->single = argc && single;
 	return 0;
 }

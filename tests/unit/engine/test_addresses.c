@@ -286,6 +286,30 @@ static void test_cli_json(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "unmapped (outside every range): 2"));
 	run_result_free(&r);
+	/* --range: that range alone; --block: the block and its ranges */
+	argv[8] = "--range";
+	argv[9] = "2001:db8:0:1::/64";
+	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "2001:db8:0:1::/64"));
+	assert_null(strstr(r.out, "198.51.100"));
+	assert_null(strstr(r.out, "unmapped"));
+	run_result_free(&r);
+	argv[8] = "--block";
+	argv[9] = "198.51.100.0/24";
+	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "198.51.100.0/24"));
+	assert_non_null(strstr(r.out, "198.51.100.100-198.51.100.109"));
+	assert_null(strstr(r.out, "2001:db8"));
+	run_result_free(&r);
+	/* a bad span is a usage error naming it */
+	argv[9] = "198.51.100.1/24";
+	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "'198.51.100.1/24'"));
+	assert_non_null(strstr(r.err, ipam_ip_bad_text(IPAM_IP_BAD_HOST_BITS)));
+	run_result_free(&r);
 }
 
 int main(void)
