@@ -257,5 +257,6 @@ extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 	cmd_tasks_def, cmd_availability_def;
 extern const struct command cmd_dns_def;
 extern const struct command cmd_track_def;
+extern const struct command cmd_addresses_def;
 
 #endif

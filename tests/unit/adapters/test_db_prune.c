@@ -299,6 +299,21 @@ static void test_unmanaged_purges_unspecified_keeps(void **state)
 			   "manageability: managed}\n");
 	collected(f, "dhcp1.corp.example.test", 1);
 	collected(f, "dhcp2.corp.example.test", 2);
+	/* addresses: .50 a lease of dhcp1 alone, .51 also a record of
+	 * dhcp2's zone, .52 dhcp1's own (inventory) */
+	sql(f, "INSERT INTO addresses (address, family, state, first_seen, "
+	       "last_seen, updated_at) VALUES ('10.0.0.50', 4, 'in_use', 1, "
+	       "1, 'x'), ('10.0.0.51', 4, 'in_use', 1, 1, 'x'), "
+	       "('10.0.0.52', 4, 'in_use', 1, 1, 'x');"
+	       "INSERT INTO address_sources (address, source, server_id) "
+	       "SELECT '10.0.0.50', 'dhcp', id FROM servers WHERE name = "
+	       "'dhcp1.corp.example.test' UNION ALL SELECT '10.0.0.51', "
+	       "'dhcp', id FROM servers WHERE name = "
+	       "'dhcp1.corp.example.test' UNION ALL SELECT '10.0.0.51', "
+	       "'dns', id FROM servers WHERE name = "
+	       "'dhcp2.corp.example.test' UNION ALL SELECT '10.0.0.52', "
+	       "'inventory', id FROM servers WHERE name = "
+	       "'dhcp1.corp.example.test'");
 	s = rows_of(f, "dhcp1.corp.example.test");
 	assert_string_equal(s, "1,1,1,1,1,1,1");
 	free(s);
@@ -319,6 +334,14 @@ static void test_unmanaged_purges_unspecified_keeps(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM zone_status WHERE "
 				  "zone_id = 1"),
 			 0);
+	/* what only dhcp1's data showed went; the rest stays */
+	s = sqlite_query(f->path, "SELECT group_concat(address || ':' || "
+				  "(SELECT group_concat(source) FROM "
+				  "address_sources s WHERE s.address = "
+				  "a.address), ' ') FROM (SELECT * FROM "
+				  "addresses ORDER BY address) a");
+	assert_string_equal(s, "10.0.0.51:dns 10.0.0.52:inventory");
+	free(s);
 	s = rows_of(f, "dhcp2.corp.example.test");
 	assert_string_equal(s, "1,1,1,1,1,1,1");
 	free(s);
