@@ -1,0 +1,42 @@
+/*
+ * The report's renderers: the document tree of schemas/report.schema.json
+ * (built by engine/report.c from the state database) as one self-contained
+ * HTML page (inline CSS and SVG, no script, nothing fetched) or as
+ * Markdown tables.  Pure.  Every value is data from AD, DNS, DHCP logs or
+ * the desired state: escaped for HTML text and attributes alike (& < > "
+ * '), control characters shown as escapes, Markdown cells with their
+ * pipes and newlines escaped.
+ *
+ * Prefixes: ipam_reportout_
+ */
+#ifndef IPAM_REPORTOUT_H
+#define IPAM_REPORTOUT_H
+
+#include "node.h"
+#include "strbuf.h"
+
+enum ipam_report_format {
+	IPAM_REPORT_HTML,
+	IPAM_REPORT_MARKDOWN,
+	IPAM_REPORT_JSON,
+};
+
+/* "html", "markdown" or "json"; -1 for anything else. */
+int ipam_reportout_parse_format(const char *s, enum ipam_report_format *out);
+const char *ipam_reportout_format_name(enum ipam_report_format f);
+
+void ipam_reportout_html(struct strbuf *out, const struct ipam_node *root);
+void ipam_reportout_markdown(struct strbuf *out, const struct ipam_node *root);
+
+/* HTML-escape s (NULL: nothing) into out: & < > " ' as entities, controls
+ * as visible escapes (\n, \x1b), bytes that are not UTF-8 as U+FFFD. */
+void ipam_reportout_html_escape(struct strbuf *out, const char *s);
+/* A Markdown table cell: the HTML escaping plus | and backslash and `
+ * escaped, newlines as <br>. */
+void ipam_reportout_md_cell(struct strbuf *out, const char *s);
+
+/* The value at path "a.b.c" under n (maps only), or NULL. */
+const struct ipam_node *ipam_reportout_get(const struct ipam_node *n,
+					   const char *path);
+
+#endif
