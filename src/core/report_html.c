@@ -24,7 +24,7 @@ static const char css[] =
 	"th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;"
 	"vertical-align:top}"
 	"th{background:#eef2f7}"
-	"td{overflow-wrap:anywhere;max-width:40em}"
+	"td{overflow-wrap:break-word;max-width:40em}"
 	".good{background:#dff3e3;color:#135c24}"
 	".bad{background:#fbe0e0;color:#8a1515;font-weight:bold}"
 	".warn{background:#fff3cd;color:#7a5600}"
