@@ -17,7 +17,8 @@
 static const char *const root_keys[] = {
 	"version",   "ipamServer", "database", "provisioning", "connection",
 	"discovery", "servers",	   "defaults", "safety",       "source",
-	"suspend",   "notify",	   "identity", "collection",   NULL,
+	"suspend",   "notify",	   "identity", "collection",   "addressSpace",
+	"report",    NULL,
 };
 static const char *const identity_keys[] = {
 	"keytab", "principal", "ccache", "timeout", "concurrency", NULL,
@@ -1096,6 +1097,8 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 			decode_identity(dc, val);
 		} else if (!strcmp(key, "collection")) {
 			ipam_decode_collection(dc, val);
+		} else if (!strcmp(key, "report")) {
+			ipam_decode_report(dc, val);
 		}
 	}
 	free(ok);

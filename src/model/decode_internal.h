@@ -5,6 +5,7 @@
  *   decode.c             the desired state's keys
  *   decode_collection.c  collection: (intervals, retainDays) and the
  *                        syntax of timeZone names
+ *   decode_addrspace.c   addressSpace: (blocks, ranges) and report:
  */
 #ifndef IPAM_DECODE_INTERNAL_H
 #define IPAM_DECODE_INTERNAL_H
@@ -21,7 +22,7 @@ struct seen_key {
 struct decoder {
 	struct ipam_desired *d;
 	struct ipam_diags *diags;
-	struct seen_key seen[16]; /* top-level keys, across files */
+	struct seen_key seen[24]; /* top-level keys, across files */
 	size_t nr_seen;
 	size_t decl;
 	int unreadable; /* a file failed to parse: cross-file rules would lie */
@@ -62,5 +63,8 @@ void ipam_decode_collection(struct decoder *dc, const struct ipam_node *n);
 /* timeZone: a string that reads as an IANA name (decode_collection.c). */
 void ipam_decode_time_zone(struct decoder *dc, const struct ipam_node *n,
 			   struct ipam_str *out);
+
+/* report: (decode_addrspace.c). */
+void ipam_decode_report(struct decoder *dc, const struct ipam_node *n);
 
 #endif

@@ -499,6 +499,62 @@ static void source_release(struct ipam_source_cfg *c)
 	str_release(&c->verify.keyring);
 }
 
+static const char *const assignment_names[] = {"", "dhcp", "static"};
+
+const char *ipam_assignment_name(enum ipam_assignment a)
+{
+	return a <= IPAM_ASSIGNMENT_STATIC ? assignment_names[a] : "?";
+}
+
+int ipam_assignment_parse(const char *s, enum ipam_assignment *out)
+{
+	for (int i = IPAM_ASSIGNMENT_DHCP; i <= IPAM_ASSIGNMENT_STATIC; i++)
+		if (!strcmp(s, assignment_names[i])) {
+			*out = (enum ipam_assignment)i;
+			return 0;
+		}
+	return -1;
+}
+
+static const char *const report_format_names[] = {"", "html", "markdown",
+						  "json"};
+
+const char *ipam_report_format_name(enum ipam_report_format f)
+{
+	return f <= IPAM_REPORT_JSON ? report_format_names[f] : "?";
+}
+
+int ipam_report_format_parse(const char *s, enum ipam_report_format *out)
+{
+	for (int i = IPAM_REPORT_HTML; i <= IPAM_REPORT_JSON; i++)
+		if (!strcmp(s, report_format_names[i])) {
+			*out = (enum ipam_report_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void address_space_release(struct ipam_address_space *as)
+{
+	size_t i;
+
+	for (i = 0; i < as->nr_blocks; i++) {
+		str_release(&as->blocks[i].cidr);
+		str_release(&as->blocks[i].description);
+		str_release(&as->blocks[i].owner);
+	}
+	free(as->blocks);
+	for (i = 0; i < as->nr_ranges; i++) {
+		str_release(&as->ranges[i].cidr);
+		str_release(&as->ranges[i].start);
+		str_release(&as->ranges[i].end);
+		str_release(&as->ranges[i].dhcp_server);
+		str_release(&as->ranges[i].description);
+		str_release(&as->ranges[i].owner);
+	}
+	free(as->ranges);
+}
+
 void ipam_desired_free(struct ipam_desired *d)
 {
 	size_t i;
@@ -506,6 +562,8 @@ void ipam_desired_free(struct ipam_desired *d)
 	if (!d)
 		return;
 	source_release(&d->source);
+	address_space_release(&d->address_space);
+	str_release(&d->report.path);
 	str_release(&d->identity.keytab);
 	str_release(&d->identity.principal);
 	str_release(&d->identity.ccache);

@@ -5,7 +5,8 @@
  *
  * Prefixes: ipam_desired_, ipam_connection_, ipam_role_, ipam_roles_,
  *   ipam_manageability_, ipam_method_, ipam_auth_, ipam_event_,
- *   ipam_verify_, ipam_identity_, ipam_task_, ipam_collection_
+ *   ipam_verify_, ipam_identity_, ipam_task_, ipam_collection_,
+ *   ipam_assignment_, ipam_report_
  *   (one per type the desired model defines).
  *
  * Layer model/ (this header is its centre): the desired state, the
@@ -19,6 +20,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "ipnet.h"
 #include "node.h"
 
 enum ipam_method {
@@ -192,6 +194,80 @@ int ipam_collection_retain_days(const struct ipam_collection_cfg *c);
 /* secs as the shortest duration text: 5400 -> "1h30m". */
 void ipam_collection_duration(struct strbuf *out, long long secs);
 
+/* How a range's addresses are handed out (addressSpace.ranges.assignment). */
+enum ipam_assignment {
+	IPAM_ASSIGNMENT_UNSET = 0,
+	IPAM_ASSIGNMENT_DHCP,	/* leases of a DHCP server of the inventory */
+	IPAM_ASSIGNMENT_STATIC, /* set by hand */
+};
+
+/* "dhcp", "static" ("" when unset). */
+const char *ipam_assignment_name(enum ipam_assignment a);
+int ipam_assignment_parse(const char *s, enum ipam_assignment *out);
+
+/* addressSpace.blocks[]: a CIDR prefix the organisation holds. */
+struct ipam_block {
+	struct ipam_str cidr;	 /* as written */
+	struct ipam_iprange net; /* parsed; valid when ok */
+	bool ok;		 /* cidr parsed without error */
+	struct ipam_str description;
+	struct ipam_str owner;
+	struct ipam_pos pos; /* the item */
+};
+
+#define IPAM_RANGE_UNDER_DEFAULT 20
+#define IPAM_RANGE_OVER_DEFAULT	 80
+
+/*
+ * addressSpace.ranges[]: addresses handed out one way, written as a CIDR
+ * (cidr) or as start and end; it lies in exactly one block (derived).
+ */
+struct ipam_range {
+	struct ipam_str cidr;	    /* as written, or NULL */
+	struct ipam_str start, end; /* as written, or NULL */
+	struct ipam_iprange net;    /* parsed; valid when ok */
+	bool ok;		    /* cidr or start-end parsed */
+	enum ipam_assignment assignment;
+	struct ipam_pos assignment_pos;
+	struct ipam_str dhcp_server; /* dhcp: lower case FQDN */
+	struct ipam_str description;
+	struct ipam_str owner;
+	/* Percent thresholds: below under is under-utilized, above over
+	 * over-utilized; -1 until validation fills in the defaults. */
+	int under, over;
+	struct ipam_pos under_pos, over_pos;
+	long block;	     /* index in address_space.blocks; -1 = none */
+	struct ipam_pos pos; /* the item */
+};
+
+/* addressSpace: */
+struct ipam_address_space {
+	struct ipam_block *blocks;
+	size_t nr_blocks, alloc_blocks;
+	struct ipam_range *ranges;
+	size_t nr_ranges, alloc_ranges;
+	struct ipam_pos pos; /* the mapping; line 0 = absent */
+};
+
+/* report: where reconcile writes the report after each cycle. */
+enum ipam_report_format {
+	IPAM_REPORT_UNSET = 0, /* html once validated */
+	IPAM_REPORT_HTML,
+	IPAM_REPORT_MARKDOWN,
+	IPAM_REPORT_JSON,
+};
+
+/* "html", "markdown", "json" ("" when unset). */
+const char *ipam_report_format_name(enum ipam_report_format f);
+int ipam_report_format_parse(const char *s, enum ipam_report_format *out);
+
+struct ipam_report_cfg {
+	struct ipam_str path; /* absolute */
+	enum ipam_report_format format;
+	struct ipam_pos format_pos;
+	struct ipam_pos pos; /* the mapping; line 0 = absent */
+};
+
 /* Events a webhook can ask for (bit 1 << event). */
 enum ipam_event {
 	IPAM_EVENT_DRIFT,
@@ -251,6 +327,8 @@ struct ipam_desired {
 	size_t nr_notify, alloc_notify;
 	struct ipam_identity_cfg identity;
 	struct ipam_collection_cfg collection;
+	struct ipam_address_space address_space;
+	struct ipam_report_cfg report;
 };
 
 #define IPAM_DEFAULT_MAX_REMOVALS 10

@@ -508,6 +508,15 @@ out:
 	strbuf_release(&p);
 }
 
+static void validate_report(struct ipam_report_cfg *c, struct ipam_diags *diags)
+{
+	if (!c->pos.line)
+		return;
+	check_absolute(diags, &c->path, "path");
+	if (!c->format)
+		c->format = IPAM_REPORT_HTML;
+}
+
 void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags)
 {
 	if (!d->default_manageability)
@@ -539,4 +548,5 @@ void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags)
 	validate_servers(d, diags);
 	validate_verify(&d->source.verify, diags);
 	validate_identity(d, diags);
+	validate_report(&d->report, diags);
 }
