@@ -192,6 +192,11 @@ static int purge_collected(struct ipam_db *db, long long id)
 		"DELETE FROM dns_zones WHERE server_id = ?1",
 		"DELETE FROM availability WHERE server_id = ?1",
 		"DELETE FROM availability_history WHERE server_id = ?1",
+		/* the addresses only this server's data showed */
+		"DELETE FROM address_sources WHERE server_id = ?1 AND "
+		"source IN ('dhcp','dns')",
+		"DELETE FROM addresses WHERE NOT EXISTS (SELECT 1 FROM "
+		"address_sources s WHERE s.address = addresses.address)",
 	};
 	sqlite3_stmt *st;
 	int err = 0;

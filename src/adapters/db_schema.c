@@ -320,6 +320,59 @@ static const char *const migrations[] = {
 	"CREATE INDEX availability_history_by_server"
 	"  ON availability_history(server_id, service, at);"
 	"CREATE INDEX availability_history_by_at ON availability_history(at);",
+
+	/* 9: the addresses the collected data shows, and the utilization of
+	 * the declared ranges and blocks at each collection.
+	 * addresses is derived (engine/addresses.c recomputes it after each
+	 * collection): address in canonical text form (core/addrspace),
+	 * state 'in_use' while a lease is unexpired, a DNS A/AAAA record
+	 * names it or an inventory server holds it, else 'inactive'; mac the
+	 * DHCP client id (MAC or DUID, lower-case hex); sources a
+	 * comma-separated list of 'dhcp', 'dns', 'inventory';
+	 * lease_expires and first/last seen UTC seconds since the epoch;
+	 * dhcp_server_id the server whose audit log holds its last event.
+	 * address_sources says where each source came from (the DHCP server
+	 * of the lease, the DNS server the zone was read through, the
+	 * inventory server), so that turning a server unmanaged purges what
+	 * only its data showed (db_inventory.c). */
+	"CREATE TABLE addresses ("
+	"  address TEXT PRIMARY KEY,"
+	"  family INTEGER NOT NULL CHECK (family IN (4,6)),"
+	"  state TEXT NOT NULL CHECK (state IN ('in_use','inactive')),"
+	"  mac TEXT,"
+	"  host TEXT,"
+	"  sources TEXT NOT NULL DEFAULT '',"
+	"  lease_expires INTEGER,"
+	"  last_event_id INTEGER,"
+	"  dhcp_server_id INTEGER REFERENCES servers(id) ON DELETE SET NULL,"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  updated_at TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE address_sources ("
+	"  address TEXT NOT NULL REFERENCES addresses(address)"
+	"    ON DELETE CASCADE,"
+	"  source TEXT NOT NULL CHECK (source IN ('dhcp','dns','inventory')),"
+	"  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	"  detail TEXT,"
+	"  PRIMARY KEY (address, source, server_id)) WITHOUT ROWID;"
+	"CREATE INDEX address_sources_by_server ON address_sources(server_id);"
+	/* One sample per declared block and range at each collection: kind
+	 * 'block' or 'range', name the block's CIDR or the range's name,
+	 * size exact in decimal (IPv6 sizes pass 2^63), used and percent of
+	 * size in use, state against the range's thresholds. */
+	"CREATE TABLE utilization_samples ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('block','range')),"
+	"  name TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  size TEXT NOT NULL,"
+	"  used INTEGER NOT NULL,"
+	"  percent REAL NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('under','optimal','over')));"
+	"CREATE INDEX utilization_samples_by_name"
+	"  ON utilization_samples(kind, name, at);"
+	"CREATE INDEX utilization_samples_by_at ON utilization_samples(at);",
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -348,6 +401,9 @@ static const struct {
 	{"zone_status", 8},
 	{"availability", 8},
 	{"availability_history", 8},
+	{"addresses", 9},
+	{"address_sources", 9},
+	{"utilization_samples", 9},
 };
 
 int ipam_db_schema_version(struct ipam_db *db, int *version)
