@@ -208,25 +208,6 @@ const struct ipam_reportout_section ipam_reportout_sections[] = {
 	{NULL, NULL, NULL},
 };
 
-int ipam_reportout_parse_format(const char *s, enum ipam_report_format *out)
-{
-	static const char *const names[] = {"html", "markdown", "json"};
-
-	for (size_t i = 0; s && i < 3; i++)
-		if (!strcmp(s, names[i])) {
-			*out = (enum ipam_report_format)i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *ipam_reportout_format_name(enum ipam_report_format f)
-{
-	return f == IPAM_REPORT_HTML	   ? "html"
-	       : f == IPAM_REPORT_MARKDOWN ? "markdown"
-					   : "json";
-}
-
 const struct ipam_node *ipam_reportout_get(const struct ipam_node *n,
 					   const char *path)
 {

@@ -12,18 +12,9 @@
 #ifndef IPAM_REPORTOUT_H
 #define IPAM_REPORTOUT_H
 
+#include "model.h" /* enum ipam_report_format */
 #include "node.h"
 #include "strbuf.h"
-
-enum ipam_report_format {
-	IPAM_REPORT_HTML,
-	IPAM_REPORT_MARKDOWN,
-	IPAM_REPORT_JSON,
-};
-
-/* "html", "markdown" or "json"; -1 for anything else. */
-int ipam_reportout_parse_format(const char *s, enum ipam_report_format *out);
-const char *ipam_reportout_format_name(enum ipam_report_format f);
 
 void ipam_reportout_html(struct strbuf *out, const struct ipam_node *root);
 void ipam_reportout_markdown(struct strbuf *out, const struct ipam_node *root);

@@ -110,6 +110,7 @@ int ipam_report_render(struct strbuf *out, const struct ipam_node *root,
 		       enum ipam_report_format fmt)
 {
 	switch (fmt) {
+	case IPAM_REPORT_UNSET:
 	case IPAM_REPORT_HTML:
 		ipam_reportout_html(out, root);
 		return 0;
