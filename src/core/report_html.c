@@ -18,13 +18,16 @@ static const char css[] =
 	"nav a{color:#cfe0ff;margin-right:14px;text-decoration:none}"
 	"main{padding:0 24px 24px}"
 	"section{margin-top:18px}"
+	/* a section's anchor shows that section alone, as the console's
+	 * views; #top (the title) shows them all again */
+	"main:has(section:target) section:not(:target){display:none}"
 	"h2{border-bottom:2px solid #1f3a5f;padding-bottom:4px}"
 	"h3{margin:14px 0 6px;font-size:15px}"
 	"table{border-collapse:collapse;background:#fff;margin-bottom:8px}"
 	"th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;"
 	"vertical-align:top}"
 	"th{background:#eef2f7}"
-	"td{overflow-wrap:break-word;max-width:40em}"
+	"td{overflow-wrap:break-word;max-width:24em}"
 	".good{background:#dff3e3;color:#135c24}"
 	".bad{background:#fbe0e0;color:#8a1515;font-weight:bold}"
 	".warn{background:#fff3cd;color:#7a5600}"
@@ -247,6 +250,7 @@ void ipam_reportout_html(struct strbuf *out, const struct ipam_node *root)
 			   "Generated ");
 	esc(out, str_at(root, "generatedAt", buf));
 	strbuf_addstr(out, " from the state database by ipamctl.</p>\n<nav>");
+	strbuf_addstr(out, "<a href=\"#top\">All</a>");
 	for (s = ipam_reportout_sections; s->id; s++)
 		strbuf_addf(out, "<a href=\"#%s\">%s</a>", s->id, s->title);
 	strbuf_addstr(out, "</nav></header>\n<main>\n");
