@@ -46,7 +46,8 @@ static struct ipam_node *column_node(sqlite3_stmt *st, int col, char mark)
 	return ipam_node_str(text ? text : "");
 }
 
-static struct ipam_node *row_node(sqlite3_stmt *st)
+/* sparse: a NULL column is left out (the big lists stay small). */
+static struct ipam_node *row_node(sqlite3_stmt *st, bool sparse)
 {
 	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
 	int n = sqlite3_column_count(st);
@@ -57,7 +58,11 @@ static struct ipam_node *row_node(sqlite3_stmt *st)
 		char mark = len && (name[len - 1] == '?' || name[len - 1] == '~')
 				    ? name[len - 1]
 				    : 0;
-		char *key = xstrndup(name, mark ? len - 1 : len);
+		char *key;
+
+		if (sparse && sqlite3_column_type(st, i) == SQLITE_NULL)
+			continue;
+		key = xstrndup(name, mark ? len - 1 : len);
 
 		ipam_node_set(m, key, column_node(st, i, mark));
 		free(key);
@@ -66,9 +71,9 @@ static struct ipam_node *row_node(sqlite3_stmt *st)
 }
 
 /* The rows of sql (?1 bound to p1 when it has a parameter) appended to
- * seq as maps. */
-static int rows(struct ipam_db *db, const char *sql, long long p1,
-		struct ipam_node *seq)
+ * seq as maps; sparse, without their NULL columns. */
+static int rows_as(struct ipam_db *db, const char *sql, long long p1,
+		   struct ipam_node *seq, bool sparse)
 {
 	sqlite3_stmt *st = NULL;
 	int err = ipam_db_sql_prepare(db, &st, sql), rc;
@@ -78,11 +83,17 @@ static int rows(struct ipam_db *db, const char *sql, long long p1,
 	if (sqlite3_bind_parameter_count(st))
 		sqlite3_bind_int64(st, 1, p1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		ipam_node_push(seq, row_node(st));
+		ipam_node_push(seq, row_node(st, sparse));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB, "cannot read the report");
 	return 0;
+}
+
+static int rows(struct ipam_db *db, const char *sql, long long p1,
+		struct ipam_node *seq)
+{
+	return rows_as(db, sql, p1, seq, false);
 }
 
 /* A new sequence of the rows of sql, set as key of map. */
@@ -207,7 +218,7 @@ static int read_overview(struct ipam_db *db, const struct ipam_db_report_opts *o
 
 static int read_servers(struct ipam_db *db, struct ipam_node *root)
 {
-	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP), *seq;
 	int err;
 
 	ipam_node_set(root, "servers", m);
@@ -218,21 +229,22 @@ static int read_servers(struct ipam_db *db, struct ipam_node *root)
 		       0);
 	if (err)
 		return err;
-	/* The blocked first: what needs an administrator. */
-	return rows_set(
-		db, m, "items",
+	/* The blocked first: what needs an administrator.  Sparse: the
+	 * inventory is the report's one list as long as the network. */
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	ipam_node_set(m, "items", seq);
+	return rows_as(
+		db,
 		"SELECT s.name AS name, d.name AS domain, s.roles AS roles, "
 		"s.manageability AS manageability, s.status AS status, "
 		"s.description AS description, coalesce(a.overall, "
-		"'Not checked') AS access, a.dhcp_rpc AS dhcpRpc, "
-		"a.dhcp_audit_share AS dhcpAuditShare, a.dns_rpc AS dnsRpc, "
-		"a.event_log AS eventLog, a.recommended_action AS "
+		"'Not checked') AS access, a.recommended_action AS "
 		"recommendedAction, a.reasons AS \"reasons~\", a.checked_at "
 		"AS checkedAt FROM servers s LEFT JOIN domains d ON d.id = "
 		"s.domain_id " LATEST_ACCESS
 		"ORDER BY a.overall = 'Blocked' DESC, s.manageability = "
 		"'managed' DESC, s.name",
-		0);
+		0, seq, true);
 }
 
 static int read_gpos(struct ipam_db *db, struct ipam_node *root)
