@@ -1097,6 +1097,8 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 			decode_identity(dc, val);
 		} else if (!strcmp(key, "collection")) {
 			ipam_decode_collection(dc, val);
+		} else if (!strcmp(key, "addressSpace")) {
+			ipam_decode_address_space(dc, val);
 		} else if (!strcmp(key, "report")) {
 			ipam_decode_report(dc, val);
 		}

@@ -64,6 +64,9 @@ void ipam_decode_collection(struct decoder *dc, const struct ipam_node *n);
 void ipam_decode_time_zone(struct decoder *dc, const struct ipam_node *n,
 			   struct ipam_str *out);
 
+/* addressSpace: (decode_addrspace.c); cross-item rules are validation's. */
+void ipam_decode_address_space(struct decoder *dc, const struct ipam_node *n);
+
 /* report: (decode_addrspace.c). */
 void ipam_decode_report(struct decoder *dc, const struct ipam_node *n);
 

@@ -267,6 +267,78 @@ static struct ipam_node *collection_node(const struct ipam_collection_cfg *c)
 	return m;
 }
 
+static struct ipam_node *iprange_node(const struct ipam_iprange *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct ipam_node *n;
+
+	ipam_iprange_format(&sb, r);
+	n = ipam_node_str(sb.buf);
+	strbuf_release(&sb);
+	return n;
+}
+
+static struct ipam_node *ip_node(const struct ipam_ip *ip)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct ipam_node *n;
+
+	ipam_ip_format(&sb, ip);
+	n = ipam_node_str(sb.buf);
+	strbuf_release(&sb);
+	return n;
+}
+
+/* addressSpace:, canonical addresses and thresholds filled in. */
+static struct ipam_node *addrspace_node(const struct ipam_address_space *as)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *blocks = ipam_node_new(IPAM_NODE_SEQ);
+	struct ipam_node *ranges = ipam_node_new(IPAM_NODE_SEQ);
+	size_t i;
+
+	for (i = 0; i < as->nr_blocks; i++) {
+		const struct ipam_block *b = &as->blocks[i];
+		struct ipam_node *n = ipam_node_new(IPAM_NODE_MAP);
+
+		ipam_node_set(n, "cidr", iprange_node(&b->net));
+		set_opt(n, "description", &b->description);
+		set_opt(n, "owner", &b->owner);
+		ipam_node_push(blocks, n);
+	}
+	for (i = 0; i < as->nr_ranges; i++) {
+		const struct ipam_range *r = &as->ranges[i];
+		struct ipam_node *n = ipam_node_new(IPAM_NODE_MAP);
+
+		if (r->net.prefix >= 0) {
+			ipam_node_set(n, "cidr", iprange_node(&r->net));
+		} else {
+			ipam_node_set(n, "start", ip_node(&r->net.first));
+			ipam_node_set(n, "end", ip_node(&r->net.last));
+		}
+		ipam_node_set_str(n, "assignment",
+				  ipam_assignment_name(r->assignment));
+		set_opt(n, "dhcpServer", &r->dhcp_server);
+		set_opt(n, "description", &r->description);
+		set_opt(n, "owner", &r->owner);
+		ipam_node_set(n, "underUtilized", ipam_node_int(r->under));
+		ipam_node_set(n, "overUtilized", ipam_node_int(r->over));
+		ipam_node_push(ranges, n);
+	}
+	ipam_node_set(m, "blocks", blocks);
+	ipam_node_set(m, "ranges", ranges);
+	return m;
+}
+
+static struct ipam_node *report_node(const struct ipam_report_cfg *c)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+
+	set_opt(m, "path", &c->path);
+	ipam_node_set_str(m, "format", ipam_report_format_name(c->format));
+	return m;
+}
+
 long long ipam_collection_interval(const struct ipam_collection_cfg *c,
 				   enum ipam_task t)
 {
@@ -383,6 +455,11 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	if (d->collection.pos.line)
 		ipam_node_set(root, "collection",
 			      collection_node(&d->collection));
+	if (d->address_space.pos.line)
+		ipam_node_set(root, "addressSpace",
+			      addrspace_node(&d->address_space));
+	if (d->report.pos.line)
+		ipam_node_set(root, "report", report_node(&d->report));
 	seq = ipam_node_new(IPAM_NODE_SEQ);
 	for (i = 0; i < d->nr_notify; i++) {
 		const struct ipam_notify_cfg *h = &d->notify[i];

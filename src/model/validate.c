@@ -549,4 +549,5 @@ void ipam_validate(struct ipam_desired *d, struct ipam_diags *diags)
 	validate_verify(&d->source.verify, diags);
 	validate_identity(d, diags);
 	validate_report(&d->report, diags);
+	ipam_validate_address_space(d, diags);
 }

@@ -173,6 +173,21 @@ struct ipam_desired *desired_from_text(const char *text)
 	return d;
 }
 
+char *desired_diags(const char *text, struct ipam_desired **out)
+{
+	struct ipam_source src = {"v.yaml", text, strlen(text)};
+	struct ipam_diags diags = {0};
+	struct strbuf sb = STRBUF_INIT;
+
+	ipam_config_load_sources(out, &src, 1, &diags);
+	for (size_t i = 0; i < diags.nr; i++) {
+		ipam_diag_format(&sb, &diags.items[i]);
+		strbuf_addch(&sb, '\n');
+	}
+	ipam_diags_free(&diags);
+	return strbuf_detach(&sb, NULL);
+}
+
 char *sqlite_run(const char *path, const char *sql, int want_ok)
 {
 	char *const argv[] = {"/usr/bin/sqlite3", (char *)path, (char *)sql,

@@ -29,6 +29,9 @@ struct ipam_desired;
 /* The desired state of YAML text (named d.yaml in positions); NULL (and
  * the diagnostics on stderr) when it does not load. */
 struct ipam_desired *desired_from_text(const char *text);
+/* The diagnostics of loading text (named v.yaml), one line each, and in
+ * *out the desired state (NULL when it does not load); free both. */
+char *desired_diags(const char *text, struct ipam_desired **out);
 
 /*
  * SQL through the sqlite3 command-line shell, an independent look at a
