@@ -193,7 +193,9 @@ static int collect_run(struct cli *cli, void *opts, int argc, char **argv)
 		ipam_node_free(tasks);
 		return IPAM_EXIT_ERROR;
 	}
-	ipam_run_hooks_add(&hooks, cli->d, 1u << IPAM_EVENT_COLLECTION_FAILED);
+	ipam_run_hooks_add(&hooks, cli->d,
+			   IPAM_EVENT_BIT(IPAM_EVENT_COLLECTION_FAILED) |
+				   IPAM_EVENT_BIT(IPAM_EVENT_UTILIZATION));
 	for (size_t i = 0; i < NR_ALL; i++) {
 		enum ipam_task t = all_tasks[i];
 		struct ipam_collect_result r;

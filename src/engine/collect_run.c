@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "addresses.h"
 #include "db_collect.h"
 #include "error.h"
 #include "probe.h"
@@ -97,6 +98,12 @@ static int task_prepare(struct ipam_run *run, void *ctx)
 	p->out->task = p->t;
 	p->out->ms = ipam_proc_now_ms() - t0;
 	ipam_probe_identity_close(id);
+	/* New leases and records change the addresses and utilization. */
+	if (rc >= 0 && (p->t == IPAM_TASK_AUDIT || p->t == IPAM_TASK_DNS)) {
+		int err = ipam_addresses_update(run, o.now, NULL);
+
+		rc = err ? err : rc;
+	}
 	p->task_rc = rc;
 	return rc;
 }

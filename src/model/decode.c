@@ -908,7 +908,9 @@ static void decode_notify(struct decoder *dc, const struct ipam_node *n)
 						"unknown event '%s' (drift, "
 						"applied, apply_failed, "
 						"refused, source_invalid, "
-						"access_changed)",
+						"access_changed, "
+						"collection_failed, "
+						"utilization)",
 						e.value);
 				else
 					h.events |= 1u << ev;

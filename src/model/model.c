@@ -511,7 +511,7 @@ const char *ipam_verify_mode_name(enum ipam_verify_mode m)
 
 static const char *const event_names[IPAM_EVENT_NR] = {
 	"drift",	  "applied",	    "apply_failed",	 "refused",
-	"source_invalid", "access_changed", "collection_failed",
+	"source_invalid", "access_changed", "collection_failed", "utilization",
 };
 
 const char *ipam_event_name(enum ipam_event e)

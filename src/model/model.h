@@ -277,6 +277,7 @@ enum ipam_event {
 	IPAM_EVENT_SOURCE_INVALID,
 	IPAM_EVENT_ACCESS_CHANGED, /* a managed server Unblocked <-> Blocked */
 	IPAM_EVENT_COLLECTION_FAILED, /* a collection task failed somewhere */
+	IPAM_EVENT_UTILIZATION, /* a range crossed a utilization threshold */
 	IPAM_EVENT_NR,
 };
 

@@ -1,0 +1,436 @@
+#include "db_addresses.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+#include "error.h"
+#include "strbuf.h"
+#include "banned.h"
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} source_names[] = {
+	{IPAM_ADDR_SRC_DHCP, "dhcp"},
+	{IPAM_ADDR_SRC_DNS, "dns"},
+	{IPAM_ADDR_SRC_INVENTORY, "inventory"},
+};
+
+#define NR_SOURCES (sizeof(source_names) / sizeof(source_names[0]))
+
+void ipam_db_addr_sources_format(struct strbuf *out, unsigned mask)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < NR_SOURCES; i++) {
+		if (!(mask & source_names[i].bit))
+			continue;
+		strbuf_addf(out, "%s%s", sep, source_names[i].name);
+		sep = ",";
+	}
+}
+
+static unsigned sources_parse(const char *s)
+{
+	unsigned mask = 0;
+
+	for (size_t i = 0; s && i < NR_SOURCES; i++) {
+		const char *p = strstr(s, source_names[i].name);
+		size_t n = strlen(source_names[i].name);
+
+		if (p && (p == s || p[-1] == ',') && (!p[n] || p[n] == ','))
+			mask |= source_names[i].bit;
+	}
+	return mask;
+}
+
+static const char *source_name(unsigned bit)
+{
+	for (size_t i = 0; i < NR_SOURCES; i++)
+		if (source_names[i].bit == bit)
+			return source_names[i].name;
+	return "?";
+}
+
+/* The events of one address while scanning. */
+struct group {
+	char *ip;
+	int family;
+	struct ipam_lease_event *ev;
+	size_t nr, alloc;
+	char **strs; /* the events' mac and host, owned */
+	size_t nr_strs, alloc_strs;
+};
+
+static const char *group_keep(struct group *g, char *s)
+{
+	ALLOC_GROW(g->strs, g->nr_strs + 1, g->alloc_strs);
+	g->strs[g->nr_strs++] = s;
+	return s;
+}
+
+static void group_clear(struct group *g)
+{
+	for (size_t i = 0; i < g->nr_strs; i++)
+		free(g->strs[i]);
+	g->nr_strs = 0;
+	g->nr = 0;
+	free(g->ip);
+	g->ip = NULL;
+}
+
+static int group_flush(struct group *g, ipam_db_addr_events_fn fn, void *ctx)
+{
+	int rc = g->ip ? fn(g->ip, g->family, g->ev, g->nr, ctx) : 0;
+
+	group_clear(g);
+	return rc;
+}
+
+int ipam_db_addr_scan_events(struct ipam_db *db, ipam_db_addr_events_fn fn,
+			     void *ctx)
+{
+	struct group g = {0};
+	sqlite3_stmt *st;
+	int rc, err = ipam_db_sql_prepare(
+			db, &st,
+			"SELECT ip, family, at, id, event_id, server_id, "
+			"client_id, host FROM dhcp_events WHERE ip IS NOT "
+			"NULL AND ip <> '' ORDER BY ip, at, id");
+
+	if (err)
+		return err;
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *ip = (const char *)sqlite3_column_text(st, 0);
+		struct ipam_lease_event *e;
+
+		if (g.ip && strcmp(g.ip, ip)) {
+			err = group_flush(&g, fn, ctx);
+			if (err)
+				break;
+		}
+		if (!g.ip) {
+			g.ip = xstrdup(ip);
+			g.family = sqlite3_column_int(st, 1);
+		}
+		ALLOC_GROW(g.ev, g.nr + 1, g.alloc);
+		e = &g.ev[g.nr++];
+		e->at = sqlite3_column_int64(st, 2);
+		e->seq = sqlite3_column_int64(st, 3);
+		e->event_id = sqlite3_column_int(st, 4);
+		e->server_id = sqlite3_column_int64(st, 5);
+		e->mac = group_keep(&g, ipam_db_sql_column_dup(st, 6));
+		e->host = group_keep(&g, ipam_db_sql_column_dup(st, 7));
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = ipam_db_sql_error(db, IPAM_EDB,
+					"cannot read the DHCP events in");
+	sqlite3_finalize(st);
+	if (!err)
+		err = group_flush(&g, fn, ctx);
+	group_clear(&g);
+	free(g.ev);
+	free(g.strs);
+	return err;
+}
+
+static int scan_seen(struct ipam_db *db, const char *sql, unsigned source,
+		     ipam_db_addr_seen_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, err = ipam_db_sql_prepare(db, &st, sql);
+
+	if (err)
+		return err;
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ipam_db_addr_seen s = {
+			.source = source,
+			.ip = (const char *)sqlite3_column_text(st, 0),
+			.family = sqlite3_column_int(st, 1),
+			.host = (const char *)sqlite3_column_text(st, 2),
+			.server_id = sqlite3_column_int64(st, 3),
+		};
+
+		err = fn(&s, ctx);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = ipam_db_sql_error(db, IPAM_EDB,
+					"cannot read addresses in");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int ipam_db_addr_scan_dns(struct ipam_db *db, ipam_db_addr_seen_fn fn,
+			  void *ctx)
+{
+	return scan_seen(db,
+			 "SELECT r.data, CASE r.type WHEN 1 THEN 4 ELSE 6 END, "
+			 "CASE r.name WHEN '@' THEN z.name ELSE r.name || "
+			 "'.' || z.name END, z.server_id FROM dns_records r "
+			 "JOIN dns_zones z ON z.id = r.zone_id WHERE r.type "
+			 "IN (1, 28) ORDER BY r.data",
+			 IPAM_ADDR_SRC_DNS, fn, ctx);
+}
+
+int ipam_db_addr_scan_inventory(struct ipam_db *db, ipam_db_addr_seen_fn fn,
+				void *ctx)
+{
+	return scan_seen(db,
+			 "SELECT a.address, a.family, s.name, s.id FROM "
+			 "server_addresses a JOIN servers s ON s.id = "
+			 "a.server_id WHERE s.status NOT IN ('gone', "
+			 "'declared_not_found') ORDER BY a.address",
+			 IPAM_ADDR_SRC_INVENTORY, fn, ctx);
+}
+
+void ipam_db_address_release(struct ipam_db_address *a)
+{
+	free(a->address);
+	free(a->mac);
+	free(a->host);
+	free(a->dhcp_server);
+	for (size_t i = 0; i < a->nr_src; i++)
+		free(a->src[i].detail);
+	free(a->src);
+	memset(a, 0, sizeof(*a));
+}
+
+void ipam_db_addresses_free(struct ipam_db_address *v, size_t nr)
+{
+	for (size_t i = 0; v && i < nr; i++)
+		ipam_db_address_release(&v[i]);
+	free(v);
+}
+
+static void bind_id(sqlite3_stmt *st, int i, long long v)
+{
+	if (v)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int store_one(struct ipam_db *db, sqlite3_stmt *ins, sqlite3_stmt *src,
+		     const struct ipam_db_address *a)
+{
+	struct strbuf s = STRBUF_INIT;
+	int rc;
+
+	ipam_db_addr_sources_format(&s, a->sources);
+	sqlite3_reset(ins);
+	ipam_db_sql_bind_text(ins, 1, a->address);
+	sqlite3_bind_int(ins, 2, a->family);
+	ipam_db_sql_bind_text(ins, 3, a->in_use ? "in_use" : "inactive");
+	ipam_db_sql_bind_text(ins, 4, a->mac);
+	ipam_db_sql_bind_text(ins, 5, a->host);
+	ipam_db_sql_bind_text(ins, 6, s.buf);
+	bind_id(ins, 7, a->lease_expires);
+	bind_id(ins, 8, a->last_event_id);
+	bind_id(ins, 9, a->dhcp_server_id);
+	sqlite3_bind_int64(ins, 10, a->first_seen);
+	sqlite3_bind_int64(ins, 11, a->last_seen);
+	strbuf_release(&s);
+	rc = sqlite3_step(ins);
+	for (size_t i = 0; rc == SQLITE_DONE && i < a->nr_src; i++) {
+		sqlite3_reset(src);
+		ipam_db_sql_bind_text(src, 1, a->address);
+		ipam_db_sql_bind_text(src, 2, source_name(a->src[i].source));
+		sqlite3_bind_int64(src, 3, a->src[i].server_id);
+		ipam_db_sql_bind_text(src, 4, a->src[i].detail);
+		rc = sqlite3_step(src);
+	}
+	if (rc != SQLITE_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot store an address in");
+	return 0;
+}
+
+int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
+		       size_t nr)
+{
+	sqlite3_stmt *ins = NULL, *src = NULL;
+	int err;
+
+	/* Mark every row, store v (which unmarks), sweep what is marked. */
+	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE; DELETE FROM "
+				   "address_sources; UPDATE addresses SET "
+				   "updated_at = ''");
+	if (!err)
+		err = ipam_db_sql_prepare(
+			db, &ins,
+			"INSERT INTO addresses (address, family, state, mac, "
+			"host, sources, lease_expires, last_event_id, "
+			"dhcp_server_id, first_seen, last_seen, updated_at) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+			"?11, " NOW_SQL ") ON CONFLICT (address) DO UPDATE SET "
+			"family = excluded.family, state = excluded.state, "
+			"mac = excluded.mac, host = excluded.host, sources "
+			"= excluded.sources, lease_expires = "
+			"excluded.lease_expires, last_event_id = "
+			"excluded.last_event_id, dhcp_server_id = "
+			"excluded.dhcp_server_id, first_seen = "
+			"min(first_seen, excluded.first_seen), last_seen = "
+			"max(last_seen, excluded.last_seen), updated_at = "
+			"excluded.updated_at");
+	if (!err)
+		err = ipam_db_sql_prepare(
+			db, &src,
+			"INSERT OR IGNORE INTO address_sources (address, "
+			"source, server_id, detail) VALUES (?1, ?2, ?3, ?4)");
+	for (size_t i = 0; !err && i < nr; i++)
+		err = store_one(db, ins, src, &v[i]);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(src);
+	if (!err)
+		err = ipam_db_sql_exec(db, "DELETE FROM addresses WHERE "
+					   "updated_at = ''");
+	if (!err)
+		return ipam_db_sql_exec(db, "COMMIT");
+	ipam_error_prefix(err, "storing the addresses");
+	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+int ipam_db_addr_load(struct ipam_db *db, struct ipam_db_address **out,
+		      size_t *nr)
+{
+	struct ipam_db_address *v = NULL;
+	size_t n = 0, alloc = 0;
+	sqlite3_stmt *st;
+	int rc, err = ipam_db_sql_prepare(
+			db, &st,
+			"SELECT a.address, a.family, a.state, a.mac, a.host, "
+			"a.sources, a.lease_expires, a.last_event_id, "
+			"a.dhcp_server_id, s.name, a.first_seen, a.last_seen "
+			"FROM addresses a LEFT JOIN servers s ON s.id = "
+			"a.dhcp_server_id");
+
+	*out = NULL;
+	*nr = 0;
+	if (err)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ipam_db_address *a;
+
+		ALLOC_GROW(v, n + 1, alloc);
+		a = &v[n++];
+		memset(a, 0, sizeof(*a));
+		a->address = ipam_db_sql_column_dup(st, 0);
+		a->family = sqlite3_column_int(st, 1);
+		a->in_use = !strcmp((const char *)sqlite3_column_text(st, 2),
+				    "in_use");
+		a->mac = ipam_db_sql_column_dup(st, 3);
+		a->host = ipam_db_sql_column_dup(st, 4);
+		a->sources =
+			sources_parse((const char *)sqlite3_column_text(st, 5));
+		a->lease_expires = sqlite3_column_int64(st, 6);
+		a->last_event_id = sqlite3_column_int64(st, 7);
+		a->dhcp_server_id = sqlite3_column_int64(st, 8);
+		a->dhcp_server = ipam_db_sql_column_dup(st, 9);
+		a->first_seen = sqlite3_column_int64(st, 10);
+		a->last_seen = sqlite3_column_int64(st, 11);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		ipam_db_addresses_free(v, n);
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the addresses in");
+	}
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+int ipam_db_util_store(struct ipam_db *db, long long run_id,
+		       const struct ipam_db_util_sample *v, size_t nr)
+{
+	sqlite3_stmt *st = NULL;
+	int err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+
+	if (!err)
+		err = ipam_db_sql_prepare(
+			db, &st,
+			"INSERT INTO utilization_samples (run_id, kind, name, "
+			"at, size, used, percent, state) VALUES (?1, ?2, ?3, "
+			"coalesce(?4, " NOW_SQL "), ?5, ?6, ?7, ?8)");
+	for (size_t i = 0; !err && i < nr; i++) {
+		sqlite3_reset(st);
+		bind_id(st, 1, run_id);
+		ipam_db_sql_bind_text(st, 2, v[i].kind);
+		ipam_db_sql_bind_text(st, 3, v[i].name);
+		ipam_db_sql_bind_text(st, 4, v[i].at);
+		ipam_db_sql_bind_text(st, 5, v[i].size);
+		sqlite3_bind_int64(st, 6, v[i].used);
+		sqlite3_bind_double(st, 7, v[i].percent);
+		ipam_db_sql_bind_text(st, 8, v[i].state);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			err = ipam_db_sql_error(
+				db, IPAM_EDB,
+				"cannot store a utilization sample in");
+	}
+	sqlite3_finalize(st);
+	if (!err)
+		return ipam_db_sql_exec(db, "COMMIT");
+	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+int ipam_db_util_samples(struct ipam_db *db, const char *kind, const char *name,
+			 size_t last, struct ipam_db_util_sample **out,
+			 size_t *nr)
+{
+	struct ipam_db_util_sample *v = NULL;
+	size_t n = 0, alloc = 0;
+	sqlite3_stmt *st;
+	int rc, err = ipam_db_sql_prepare(
+			db, &st,
+			"SELECT kind, name, at, size, used, percent, state, "
+			"run_id FROM (SELECT * FROM utilization_samples WHERE "
+			"kind = ?1 AND name = ?2 ORDER BY at DESC, id DESC "
+			"LIMIT ?3) ORDER BY at, id");
+
+	*out = NULL;
+	*nr = 0;
+	if (err)
+		return err;
+	ipam_db_sql_bind_text(st, 1, kind);
+	ipam_db_sql_bind_text(st, 2, name);
+	sqlite3_bind_int64(st, 3, last ? (long long)last : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ipam_db_util_sample *s;
+
+		ALLOC_GROW(v, n + 1, alloc);
+		s = &v[n++];
+		s->kind = ipam_db_sql_column_dup(st, 0);
+		s->name = ipam_db_sql_column_dup(st, 1);
+		s->at = ipam_db_sql_column_dup(st, 2);
+		s->size = ipam_db_sql_column_dup(st, 3);
+		s->used = sqlite3_column_int64(st, 4);
+		s->percent = sqlite3_column_double(st, 5);
+		s->state = ipam_db_sql_column_dup(st, 6);
+		s->run_id = sqlite3_column_int64(st, 7);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		ipam_db_util_samples_free(v, n);
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read utilization samples in");
+	}
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+void ipam_db_util_samples_free(struct ipam_db_util_sample *v, size_t nr)
+{
+	for (size_t i = 0; v && i < nr; i++) {
+		free(v[i].kind);
+		free(v[i].name);
+		free(v[i].at);
+		free(v[i].size);
+		free(v[i].state);
+	}
+	free(v);
+}
