@@ -426,3 +426,35 @@ int ipam_db_report_read(struct ipam_db *db,
 		err = read_events(db, o, root);
 	return err;
 }
+
+int ipam_db_report_addresses(struct ipam_db *db, ipam_db_report_addr_fn fn,
+			     void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	if (!has_table(db, "addresses"))
+		return 0;
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT address, state, mac, host, sources, "
+				  "last_seen FROM addresses ORDER BY address");
+	if (err)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ipam_db_report_addr a = {
+			(const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1),
+			(const char *)sqlite3_column_text(st, 2),
+			(const char *)sqlite3_column_text(st, 3),
+			(const char *)sqlite3_column_text(st, 4),
+			sqlite3_column_int64(st, 5)};
+
+		err = fn(&a, ctx);
+		if (err)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (!err && rc != SQLITE_DONE)
+		err = ipam_db_sql_error(db, IPAM_EDB, "cannot read the report");
+	return err;
+}

@@ -32,4 +32,18 @@ int ipam_db_report_read(struct ipam_db *db,
 			const struct ipam_db_report_opts *o,
 			struct ipam_node *root);
 
+/* One stored address, as the report lists it (valid during the call). */
+struct ipam_db_report_addr {
+	const char *address, *state, *mac, *host, *sources;
+	long long last_seen; /* UTC seconds */
+};
+
+typedef int (*ipam_db_report_addr_fn)(const struct ipam_db_report_addr *a,
+				      void *ctx);
+
+/* fn for every stored address, in address order (none before schema 9);
+ * fn returns 0 to go on, a negative code to stop (returned). */
+int ipam_db_report_addresses(struct ipam_db *db, ipam_db_report_addr_fn fn,
+			     void *ctx);
+
 #endif

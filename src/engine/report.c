@@ -14,6 +14,7 @@
 #include "db_report.h"
 #include "error.h"
 #include "json.h"
+#include "addrspace.h"
 #include "schedule.h"
 #include "tasks.h"
 #include "banned.h"
@@ -78,6 +79,65 @@ static int build_tasks(struct ipam_db *db, const struct ipam_desired *d,
 	return 0;
 }
 
+static struct ipam_node *child(struct ipam_node *m, const char *key)
+{
+	for (size_t i = 0; m && i < m->nr; i++)
+		if (!strcmp(m->keys[i]->str, key))
+			return m->items[i];
+	return NULL;
+}
+
+struct unmapped {
+	const struct ipam_address_space *as;
+	struct ipam_node *items;
+	long long total;
+};
+
+static int unmapped_one(const struct ipam_db_report_addr *a, void *ctx)
+{
+	struct unmapped *u = ctx;
+	struct ipam_node *m;
+	struct ipam_ip ip;
+	char at[21];
+
+	if (!a->address || ipam_ip_parse(&ip, a->address) != IPAM_IP_OK ||
+	    ipam_addrspace_find_range(u->as, &ip) >= 0)
+		return 0;
+	if (u->total++ >= IPAM_REPORT_UNMAPPED)
+		return 0;
+	m = ipam_node_new(IPAM_NODE_MAP);
+	ipam_node_set_str(m, "address", a->address);
+	ipam_node_set_str(m, "state", a->state ? a->state : "in_use");
+	ipam_node_set(m, "mac", ipam_node_str_or_null(a->mac));
+	ipam_node_set(m, "host", ipam_node_str_or_null(a->host));
+	ipam_node_set_str(m, "sources", a->sources ? a->sources : "");
+	ipam_schedule_format_time(at, a->last_seen);
+	ipam_node_set_str(m, "lastSeen", at);
+	ipam_node_push(u->items, m);
+	return 0;
+}
+
+/* The addresses outside every declared range: the product's Unmapped
+ * view.  Only with a desired state that declares ranges. */
+static int build_unmapped(struct ipam_db *db, const struct ipam_desired *d,
+			  struct ipam_node *space)
+{
+	struct unmapped u = {0};
+	struct ipam_node *m;
+	int err;
+
+	if (!d || !d->address_space.nr_ranges || !space)
+		return 0;
+	u.as = &d->address_space;
+	u.items = ipam_node_new(IPAM_NODE_SEQ);
+	err = ipam_db_report_addresses(db, unmapped_one, &u);
+	m = ipam_node_new(IPAM_NODE_MAP);
+	ipam_node_set(m, "total", ipam_node_int(u.total));
+	ipam_node_set(m, "items", u.items);
+	ipam_node_set(space, "unmapped", m);
+	return err;
+}
+
 int ipam_report_build(struct ipam_db *db, const struct ipam_desired *d,
 		      long long now, struct ipam_node **out)
 {
@@ -92,12 +152,11 @@ int ipam_report_build(struct ipam_db *db, const struct ipam_desired *d,
 	ipam_node_set(root, "reportVersion", ipam_node_int(1));
 	ipam_node_set_str(root, "generatedAt", at);
 	err = ipam_db_report_read(db, &o, root);
-	ov = NULL;
-	for (size_t i = 0; i < root->nr; i++)
-		if (!strcmp(root->keys[i]->str, "overview"))
-			ov = root->items[i];
+	ov = child(root, "overview");
 	if (!err && ov)
 		err = build_tasks(db, d, now, ov);
+	if (!err)
+		err = build_unmapped(db, d, child(root, "addressSpace"));
 	if (err) {
 		ipam_node_free(root);
 		return err;

@@ -20,6 +20,7 @@
 #define IPAM_REPORT_EVENTS 100
 #define IPAM_REPORT_RUNS 10
 #define IPAM_REPORT_TREND 30
+#define IPAM_REPORT_UNMAPPED 100
 
 /*
  * The report's tree from db at now (UTC seconds); d (may be NULL: the

@@ -35,7 +35,7 @@ static const char *const sections[] = {
 };
 
 struct fx {
-	char *dir, *db;
+	char *dir, *db, *yaml;
 };
 
 static int setup(void **state)
@@ -50,8 +50,17 @@ static int setup(void **state)
 	assert_int_equal(write_file(yaml, "version: 1\n"
 					  "ipamServer: ipam1.corp.example\n"
 					  "provisioning:\n"
-					  "  method: manual\n"),
+					  "  method: manual\n"
+					  "discovery:\n"
+					  "  - domain: corp.example\n"
+					  "addressSpace:\n"
+					  "  blocks:\n"
+					  "    - cidr: 10.0.0.0/16\n"
+					  "  ranges:\n"
+					  "    - cidr: 10.0.0.0/24\n"
+					  "      assignment: static\n"),
 			 0);
+	f->yaml = yaml;
 	{
 		char *const argv[] = {(char *)ipamctl_path(),
 				      "db",
@@ -73,7 +82,6 @@ static int setup(void **state)
 	free(out);
 	free(sql);
 	free(path);
-	free(yaml);
 	*state = f;
 	return 0;
 }
@@ -83,6 +91,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	tmpdir_remove(f->dir);
+	free(f->yaml);
 	free(f->db);
 	free(f);
 	return 0;
@@ -93,6 +102,8 @@ static struct run_result report(const struct fx *f, const char *fmt,
 {
 	char *const argv[] = {(char *)ipamctl_path(),
 			      "report",
+			      "-c",
+			      f->yaml,
 			      "--db",
 			      f->db,
 			      "-o",
@@ -122,7 +133,7 @@ static void test_json(void **state)
 	struct fx *f = *state;
 	struct run_result r = report(f, "json", NULL);
 	struct ipam_node *n = NULL;
-	const struct ipam_node *srv, *ev;
+	const struct ipam_node *srv, *ev, *space;
 
 	schema_check("report.schema.json", r.out);
 	assert_int_equal(ipam_json_parse(&n, "out", r.out, strlen(r.out)), 0);
@@ -144,6 +155,18 @@ static void test_json(void **state)
 	assert_string_equal(get(get(ev, "items")->items[0], "ip")->str,
 			    "10.0.0.12");
 	assert_int_equal(get(get(n, "gpos"), "items")->nr, 2);
+	/* the address space: the latest sample and the trend, unmapped */
+	space = get(n, "addressSpace");
+	assert_string_equal(get(get(space, "items")->items[1], "name")->str,
+			    "10.0.0.0/24");
+	assert_string_equal(get(get(space, "items")->items[1], "percent")->str,
+			    "82.0");
+	assert_int_equal(get(get(space, "items")->items[1], "trend")->nr, 2);
+	assert_int_equal(get(get(space, "unmapped"), "total")->num, 1);
+	assert_string_equal(get(get(get(space, "unmapped"), "items")->items[0],
+				"address")
+				    ->str,
+			    "192.168.99.5");
 	assert_true(get(get(get(n, "gpos"), "items")->items[1], "drift")
 			    ->boolean);
 	ipam_node_free(n);
