@@ -55,9 +55,10 @@ static struct ipam_node *row_node(sqlite3_stmt *st, bool sparse)
 	for (int i = 0; i < n; i++) {
 		const char *name = sqlite3_column_name(st, i);
 		size_t len = strlen(name);
-		char mark = len && (name[len - 1] == '?' || name[len - 1] == '~')
-				    ? name[len - 1]
-				    : 0;
+		char mark =
+			len && (name[len - 1] == '?' || name[len - 1] == '~')
+				? name[len - 1]
+				: 0;
 		char *key;
 
 		if (sparse && sqlite3_column_type(st, i) == SQLITE_NULL)
@@ -86,7 +87,8 @@ static int rows_as(struct ipam_db *db, const char *sql, long long p1,
 		ipam_node_push(seq, row_node(st, sparse));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return ipam_db_sql_error(db, IPAM_EDB, "cannot read the report");
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the report");
 	return 0;
 }
 
@@ -129,8 +131,7 @@ static int count(struct ipam_db *db, const char *sql, long long *out)
 
 	if (err)
 		return err;
-	*out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-					      : 0;
+	*out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -156,7 +157,8 @@ static bool has_table(struct ipam_db *db, const char *name)
 
 /* ---- overview ---------------------------------------------------------- */
 
-static int read_overview(struct ipam_db *db, const struct ipam_db_report_opts *o,
+static int read_overview(struct ipam_db *db,
+			 const struct ipam_db_report_opts *o,
 			 struct ipam_node *root)
 {
 	struct ipam_node *ov = ipam_node_new(IPAM_NODE_MAP), *srv;
@@ -199,11 +201,12 @@ static int read_overview(struct ipam_db *db, const struct ipam_db_report_opts *o
 			"GROUP BY r.ord ORDER BY r.ord",
 			0);
 	if (!err)
-		err = rows_set(db, ov, "runs",
-			       "SELECT id, command, started_at AS startedAt, "
-			       "ended_at AS endedAt, outcome, summary FROM runs "
-			       "ORDER BY id DESC LIMIT ?1",
-			       (long long)o->runs);
+		err = rows_set(
+			db, ov, "runs",
+			"SELECT id, command, started_at AS startedAt, "
+			"ended_at AS endedAt, outcome, summary FROM runs "
+			"ORDER BY id DESC LIMIT ?1",
+			(long long)o->runs);
 	if (!err)
 		err = count(db, "SELECT count(*) FROM runs", &total);
 	ipam_node_set(ov, "runsTotal", ipam_node_int(total));
@@ -212,8 +215,8 @@ static int read_overview(struct ipam_db *db, const struct ipam_db_report_opts *o
 
 /* ---- servers and GPOs -------------------------------------------------- */
 
-#define LATEST_ACCESS                                                        \
-	"LEFT JOIN access_status a ON a.id = (SELECT max(id) FROM "          \
+#define LATEST_ACCESS                                                          \
+	"LEFT JOIN access_status a ON a.id = (SELECT max(id) FROM "            \
 	"access_status x WHERE x.server_id = s.id) "
 
 static int read_servers(struct ipam_db *db, struct ipam_node *root)
@@ -380,10 +383,11 @@ static int read_events(struct ipam_db *db, const struct ipam_db_report_opts *o,
 	struct ipam_node *m = NULL;
 	int err;
 
-	err = row_one(db,
-		      "SELECT count(*) AS total, " ISO("min(at)") " AS first, "
-		      ISO("max(at)") " AS last FROM dhcp_events",
-		      &m);
+	err = row_one(
+		db,
+		"SELECT count(*) AS total, " ISO("min(at)") " AS first, " ISO(
+			"max(at)") " AS last FROM dhcp_events",
+		&m);
 	ipam_node_set(root, "events", m);
 	if (!err)
 		err = rows_set(db, m, "byEventId",
@@ -395,18 +399,22 @@ static int read_events(struct ipam_db *db, const struct ipam_db_report_opts *o,
 		err = rows_set(
 			db, m, "items",
 			"SELECT " ISO("e.at") " AS at, s.name AS server, "
-			"e.family AS family, e.event_id AS eventId, "
-			"e.description AS description, e.ip AS ip, e.host AS "
-			"host, e.client_id AS clientId, e.user_name AS "
-			"userName, e.local_time AS localTime FROM dhcp_events "
-			"e JOIN servers s ON s.id = e.server_id ORDER BY e.at "
-			"DESC, e.id DESC LIMIT ?1",
+					      "e.family AS family, e.event_id "
+					      "AS eventId, "
+					      "e.description AS description, "
+					      "e.ip AS ip, e.host AS "
+					      "host, e.client_id AS clientId, "
+					      "e.user_name AS "
+					      "userName, e.local_time AS "
+					      "localTime FROM dhcp_events "
+					      "e JOIN servers s ON s.id = "
+					      "e.server_id ORDER BY e.at "
+					      "DESC, e.id DESC LIMIT ?1",
 			(long long)o->events);
 	return err;
 }
 
-int ipam_db_report_read(struct ipam_db *db,
-			const struct ipam_db_report_opts *o,
+int ipam_db_report_read(struct ipam_db *db, const struct ipam_db_report_opts *o,
 			struct ipam_node *root)
 {
 	int err;

@@ -28,8 +28,7 @@ struct ipam_db_report_opts {
  * address space is empty ("available": false) on a schema without its
  * tables.
  */
-int ipam_db_report_read(struct ipam_db *db,
-			const struct ipam_db_report_opts *o,
+int ipam_db_report_read(struct ipam_db *db, const struct ipam_db_report_opts *o,
 			struct ipam_node *root);
 
 /* One stored address, as the report lists it (valid during the call). */

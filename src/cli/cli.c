@@ -37,10 +37,8 @@ static int set_output(struct cli *cli, const char *arg)
 		const char *name;
 		enum ipam_output out;
 	} formats[] = {
-		{"text", IPAM_OUT_TEXT},
-		{"json", IPAM_OUT_JSON},
-		{"yaml", IPAM_OUT_YAML},
-		{"markdown", IPAM_OUT_MARKDOWN},
+		{"text", IPAM_OUT_TEXT}, {"json", IPAM_OUT_JSON},
+		{"yaml", IPAM_OUT_YAML}, {"markdown", IPAM_OUT_MARKDOWN},
 		{"html", IPAM_OUT_HTML},
 	};
 

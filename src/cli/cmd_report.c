@@ -22,8 +22,7 @@ struct report_opts {
 	const char *out;
 };
 
-static int report_option(struct cli *cli, void *opts, int id,
-			 const char *arg);
+static int report_option(struct cli *cli, void *opts, int id, const char *arg);
 static int report_check(struct cli *cli, void *opts, int argc, char **argv);
 static int report_run(struct cli *cli, void *opts, int argc, char **argv);
 
@@ -63,8 +62,7 @@ const struct command cmd_report_def = {
 	.run = report_run,
 };
 
-static int report_option(struct cli *cli, void *opts, int id,
-			 const char *arg)
+static int report_option(struct cli *cli, void *opts, int id, const char *arg)
 {
 	struct report_opts *o = opts;
 
@@ -101,8 +99,7 @@ static int report_run(struct cli *cli, void *opts, int argc, char **argv)
 		fmt = IPAM_REPORT_MARKDOWN;
 	else if (cli->output_set && cli->output == IPAM_OUT_JSON)
 		fmt = IPAM_REPORT_JSON;
-	err = ipam_report_build(cli->db, cli->d, (long long)time(NULL),
-				&root);
+	err = ipam_report_build(cli->db, cli->d, (long long)time(NULL), &root);
 	if (!err)
 		err = ipam_report_render(&sb, root, fmt);
 	if (!err && o->out)

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "text.h"
+#include "xml.h"
 #include "banned.h"
 
 static const struct ipam_reportout_col domain_cols[] = {
@@ -193,7 +195,8 @@ static const struct ipam_reportout_col event_cols[] = {
 
 static const struct ipam_reportout_table event_tables[] = {
 	{"Events per ID", "events.byEventId", event_count_cols, NULL},
-	{"Latest events", "events.items", event_cols, "no DHCP event collected"},
+	{"Latest events", "events.items", event_cols,
+	 "no DHCP event collected"},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -285,13 +288,13 @@ const char *ipam_reportout_text(const struct ipam_node *v, char buf[32],
 
 const char *ipam_reportout_status_class(const char *s)
 {
-	static const char *const good[] = {
-		"Unblocked", "up",	   "OK",       "succeeded",
-		"optimal",   "complete", "no_changes", NULL};
-	static const char *const bad[] = {"Blocked", "down",	"Critical",
-					  "failed",  "over",	"refused",
+	static const char *const good[] = {"Unblocked",	 "up",	    "OK",
+					   "succeeded",	 "optimal", "complete",
+					   "no_changes", NULL};
+	static const char *const bad[] = {"Blocked",	"down", "Critical",
+					  "failed",	"over", "refused",
 					  "incomplete", NULL};
-	static const char *const warn[] = {"Warning", "partial", "under",
+	static const char *const warn[] = {"Warning",	  "partial", "under",
 					   "interrupted", "running", NULL};
 
 	for (size_t i = 0; s && good[i]; i++)
@@ -332,56 +335,30 @@ void ipam_reportout_html_escape(struct strbuf *out, const char *s)
 
 	if (!s)
 		return;
+	/* controls and bad bytes first, as visible escapes: what is left
+	 * is UTF-8 text, which the five XML entities make HTML-safe in
+	 * text and attributes alike */
 	ipam_text_add_escaped(&t, s);
-	for (size_t i = 0; i < t.len; i++) {
-		switch (t.buf[i]) {
-		case '&':
-			strbuf_addstr(out, "&amp;");
-			break;
-		case '<':
-			strbuf_addstr(out, "&lt;");
-			break;
-		case '>':
-			strbuf_addstr(out, "&gt;");
-			break;
-		case '"':
-			strbuf_addstr(out, "&quot;");
-			break;
-		case '\'':
-			strbuf_addstr(out, "&#39;");
-			break;
-		default:
-			strbuf_addch(out, t.buf[i]);
-		}
-	}
+	if (ipam_xml_add_attr(out, t.buf))
+		ipam_error_clear();
 	strbuf_release(&t);
 }
 
+/* One line of a Markdown cell: escaped for HTML, then Markdown's own
+ * characters behind a backslash. */
 static void md_escape_segment(struct strbuf *out, const char *s, size_t len)
 {
-	struct strbuf t = STRBUF_INIT;
+	struct strbuf t = STRBUF_INIT, md = STRBUF_INIT;
 
 	ipam_text_add_escaped_n(&t, s, len, false);
 	for (size_t i = 0; i < t.len; i++) {
-		char c = t.buf[i];
-
-		if (strchr("|\\`*_[]#", c)) {
-			strbuf_addch(out, '\\');
-			strbuf_addch(out, c);
-		} else if (c == '&') {
-			strbuf_addstr(out, "&amp;");
-		} else if (c == '<') {
-			strbuf_addstr(out, "&lt;");
-		} else if (c == '>') {
-			strbuf_addstr(out, "&gt;");
-		} else if (c == '"') {
-			strbuf_addstr(out, "&quot;");
-		} else if (c == '\'') {
-			strbuf_addstr(out, "&#39;");
-		} else {
-			strbuf_addch(out, c);
-		}
+		if (strchr("|\\`*_[]#", t.buf[i]))
+			strbuf_addch(&md, '\\');
+		strbuf_addch(&md, t.buf[i]);
 	}
+	if (ipam_xml_add_attr(out, md.buf))
+		ipam_error_clear();
+	strbuf_release(&md);
 	strbuf_release(&t);
 }
 

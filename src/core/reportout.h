@@ -20,10 +20,10 @@ void ipam_reportout_html(struct strbuf *out, const struct ipam_node *root);
 void ipam_reportout_markdown(struct strbuf *out, const struct ipam_node *root);
 
 /* HTML-escape s (NULL: nothing) into out: & < > " ' as entities, controls
- * as visible escapes (\n, \x1b), bytes that are not UTF-8 as U+FFFD. */
+ * and bytes that are not UTF-8 as visible escapes (\n, \x1b, \xff). */
 void ipam_reportout_html_escape(struct strbuf *out, const char *s);
-/* A Markdown table cell: the HTML escaping plus | and backslash and `
- * escaped, newlines as <br>. */
+/* A Markdown table cell: the HTML escaping, | \ ` * _ [ ] # behind a
+ * backslash, a newline as <br> (a cell stays on its row). */
 void ipam_reportout_md_cell(struct strbuf *out, const char *s);
 
 /* The value at path "a.b.c" under n (maps only), or NULL. */

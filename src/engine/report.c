@@ -58,18 +58,18 @@ static int build_tasks(struct ipam_db *db, const struct ipam_desired *d,
 		ipam_node_set_str(m, "task", ipam_task_name((enum ipam_task)t));
 		ipam_node_set_str(m, "interval", iv.buf);
 		strbuf_release(&iv);
-		ipam_node_set(m, "lastStarted",
-			      ipam_node_str_or_null(r ? r->last_started_at
-						      : NULL));
-		ipam_node_set(m, "lastEnded",
-			      ipam_node_str_or_null(r ? r->last_ended_at
-						      : NULL));
-		ipam_node_set(m, "lastOutcome",
-			      ipam_node_str_or_null(r ? r->last_outcome
-						      : NULL));
-		ipam_node_set(m, "lastSummary",
-			      ipam_node_str_or_null(r ? r->last_summary
-						      : NULL));
+		ipam_node_set(
+			m, "lastStarted",
+			ipam_node_str_or_null(r ? r->last_started_at : NULL));
+		ipam_node_set(
+			m, "lastEnded",
+			ipam_node_str_or_null(r ? r->last_ended_at : NULL));
+		ipam_node_set(
+			m, "lastOutcome",
+			ipam_node_str_or_null(r ? r->last_outcome : NULL));
+		ipam_node_set(
+			m, "lastSummary",
+			ipam_node_str_or_null(r ? r->last_summary : NULL));
 		ipam_schedule_format_time(at, next);
 		ipam_node_set_str(m, "nextRun", at);
 		ipam_node_set(m, "due", ipam_node_bool(next <= now));
@@ -200,9 +200,9 @@ static int write_all(int fd, const char *data, size_t len)
 int ipam_report_write_file(const char *path, const char *data, size_t len)
 {
 	char *copy = xstrdup(path), *dir = dirname(copy);
-	char *tmp = xasprintf("%s/.%s.XXXXXX", dir,
-			      strrchr(path, '/') ? strrchr(path, '/') + 1
-						 : path);
+	char *tmp =
+		xasprintf("%s/.%s.XXXXXX", dir,
+			  strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
 	int fd = mkstemp(tmp), err = 0;
 
 	free(copy);

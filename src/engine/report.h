@@ -17,9 +17,9 @@
 #include "strbuf.h"
 
 /* The latest IP address tracking events and runs a report shows. */
-#define IPAM_REPORT_EVENTS 100
-#define IPAM_REPORT_RUNS 10
-#define IPAM_REPORT_TREND 30
+#define IPAM_REPORT_EVENTS   100
+#define IPAM_REPORT_RUNS     10
+#define IPAM_REPORT_TREND    30
 #define IPAM_REPORT_UNMAPPED 100
 
 /*

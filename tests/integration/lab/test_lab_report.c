@@ -41,12 +41,12 @@ static struct labad_forest F[3];
 static char *tmpdir, *db_path, *cfg_dir, *www;
 
 static const char *const sections[] = {
-	"overview", "servers",	    "gpos",   "address-space",
+	"overview",  "servers",	     "gpos",   "address-space",
 	"dns-zones", "availability", "events",
 };
 
-#define HOSTILE                                                               \
-	"<script>document.body.dataset.pwned=1</script>"                      \
+#define HOSTILE                                                                \
+	"<script>document.body.dataset.pwned=1</script>"                       \
 	"<img src=x onerror=\"document.body.dataset.pwned=2\">"
 
 static void write_config(void)
@@ -149,8 +149,8 @@ static long sql_long(const char *q)
 	return v;
 }
 
-static const struct ipam_node *seq_at(const struct ipam_node *n,
-				      const char *a, const char *b)
+static const struct ipam_node *seq_at(const struct ipam_node *n, const char *a,
+				      const char *b)
 {
 	const struct ipam_node *v = labad_jkey(labad_jkey(n, a), b);
 
@@ -227,10 +227,9 @@ static void test_sections(void **state)
 	assert_true(labad_jkey(labad_jkey(n, "events"), "total")->num > 0);
 	space = labad_jkey(n, "addressSpace");
 	assert_true(labad_jkey(space, "available")->boolean);
-	assert_int_equal(
-		(long)seq_at(n, "addressSpace", "items")->nr,
-		sql_long("SELECT count(DISTINCT kind || name) FROM "
-			 "utilization_samples"));
+	assert_int_equal((long)seq_at(n, "addressSpace", "items")->nr,
+			 sql_long("SELECT count(DISTINCT kind || name) FROM "
+				  "utilization_samples"));
 	assert_non_null(labad_jkey(space, "unmapped"));
 	assert_true(seq_has(labad_jkey(labad_jkey(space, "unmapped"), "items"),
 			    "address", "192.0.2.50"));

@@ -30,7 +30,7 @@
 #define CHROMIUM "/usr/bin/chromium"
 
 static const char *const sections[] = {
-	"overview", "servers",	    "gpos",   "address-space",
+	"overview",  "servers",	     "gpos",   "address-space",
 	"dns-zones", "availability", "events",
 };
 
@@ -143,9 +143,9 @@ static void test_json(void **state)
 	assert_string_equal(get(srv->items[0], "name")->str,
 			    "dhcp1.corp.example");
 	assert_string_equal(get(srv->items[0], "access")->str, "Blocked");
-	assert_non_null(strstr(get(get(srv->items[0], "reasons"),
-				   "dhcp_rpc")->str,
-			       "<img src=x onerror="));
+	assert_non_null(
+		strstr(get(get(srv->items[0], "reasons"), "dhcp_rpc")->str,
+		       "<img src=x onerror="));
 	/* the exact text in JSON */
 	assert_string_equal(get(srv->items[2], "name")->str,
 			    "<script>document.body.dataset.pwned=3</script>");
@@ -163,12 +163,12 @@ static void test_json(void **state)
 			    "82.0");
 	assert_int_equal(get(get(space, "items")->items[1], "trend")->nr, 2);
 	assert_int_equal(get(get(space, "unmapped"), "total")->num, 1);
-	assert_string_equal(get(get(get(space, "unmapped"), "items")->items[0],
-				"address")
-				    ->str,
-			    "192.168.99.5");
-	assert_true(get(get(get(n, "gpos"), "items")->items[1], "drift")
-			    ->boolean);
+	assert_string_equal(
+		get(get(get(space, "unmapped"), "items")->items[0], "address")
+			->str,
+		"192.168.99.5");
+	assert_true(
+		get(get(get(n, "gpos"), "items")->items[1], "drift")->boolean);
 	ipam_node_free(n);
 	run_result_free(&r);
 }
@@ -211,8 +211,8 @@ static void test_markdown(void **state)
 	struct run_result r = report(f, "markdown", NULL);
 
 	assert_non_null(strstr(r.out, "## Server inventory\n"));
-	assert_non_null(strstr(r.out, "pipe \\| and<br>newline &#39;quoted"
-				      "&#39; &amp; \\\\x1b\\[31m"));
+	assert_non_null(strstr(r.out, "pipe \\| and<br>newline &apos;quoted"
+				      "&apos; &amp; \\\\x1b\\[31m"));
 	assert_null(strstr(r.out, "<script"));
 	assert_null(strstr(r.out, "\x1b"));
 	run_result_free(&r);

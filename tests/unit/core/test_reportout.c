@@ -68,8 +68,8 @@ static void test_model_valid(void **state)
 static void no_injection(const char *html)
 {
 	static const char *const bad[] = {
-		"<script", "<img", "<svg onload", "<b>", "onerror=\"",
-		"pwned=3</", "\x1b",
+		"<script",    "<img",	   "<svg onload", "<b>",
+		"onerror=\"", "pwned=3</", "\x1b",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -88,11 +88,11 @@ static void test_html(void **state)
 	no_injection(sb.buf);
 	/* shown as text */
 	assert_non_null(strstr(sb.buf, "&lt;script&gt;document.body.dataset."
-					"pwned=3&lt;/script&gt;"));
+				       "pwned=3&lt;/script&gt;"));
 	assert_non_null(strstr(sb.buf, "&lt;img src=x onerror=&quot;document."
-					"body.dataset.pwned=2&quot;&gt;"));
-	assert_non_null(strstr(sb.buf, "newline &#39;quoted&#39; &amp; "
-					"\\x1b[31m"));
+				       "body.dataset.pwned=2&quot;&gt;"));
+	assert_non_null(strstr(sb.buf, "newline &apos;quoted&apos; &amp; "
+				       "\\x1b[31m"));
 	/* no script, nothing fetched */
 	assert_null(strstr(sb.buf, " src=\""));
 	assert_null(strstr(sb.buf, "href=\"http"));
@@ -103,12 +103,12 @@ static void test_html(void **state)
 	assert_non_null(strstr(sb.buf, "<section id=\"events\">"));
 	assert_non_null(strstr(sb.buf, "<a href=\"#address-space\">"));
 	assert_non_null(strstr(sb.buf, "<rect class=\"u optimal\" "
-					"width=\"79.9\""));
+				       "width=\"79.9\""));
 	assert_non_null(strstr(sb.buf, "<polyline class=\"sp\" points=\"0.0,"
-					"17.2 33.3,12.6 66.7,8.2 100.0,4.6\""));
+				       "17.2 33.3,12.6 66.7,8.2 100.0,4.6\""));
 	/* access status in colour, the reasons shown */
 	assert_non_null(strstr(sb.buf, "<td class=\"bad\" title=\"dhcp_rpc: "
-					"access denied &lt;img"));
+				       "access denied &lt;img"));
 	strbuf_release(&sb);
 	ipam_node_free(m);
 }
@@ -185,8 +185,8 @@ static void test_escape(void **state)
 		 "&lt;script&gt;alert(1)&lt;/script&gt;",
 		 "&lt;script&gt;alert(1)&lt;/script&gt;"},
 		{"<img src=x onerror='a()'>",
-		 "&lt;img src=x onerror=&#39;a()&#39;&gt;",
-		 "&lt;img src=x onerror=&#39;a()&#39;&gt;"},
+		 "&lt;img src=x onerror=&apos;a()&apos;&gt;",
+		 "&lt;img src=x onerror=&apos;a()&apos;&gt;"},
 		{"a\"b&c", "a&quot;b&amp;c", "a&quot;b&amp;c"},
 		{"x|y\nz", "x|y\\nz", "x\\|y<br>z"},
 		{"a\r\nb", "a\\r\\nb", "a<br>b"},

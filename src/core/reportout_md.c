@@ -117,9 +117,9 @@ void ipam_reportout_markdown(struct strbuf *out, const struct ipam_node *root)
 	char buf[32];
 
 	strbuf_addstr(out, "# IPAM report\n\nGenerated ");
-	cellesc(out, ipam_reportout_text(ipam_reportout_get(root,
-							     "generatedAt"),
-					 buf, NULL));
+	cellesc(out,
+		ipam_reportout_text(ipam_reportout_get(root, "generatedAt"),
+				    buf, NULL));
 	strbuf_addstr(out, " from the state database by ipamctl.\n\n");
 	for (const struct ipam_reportout_section *s = ipam_reportout_sections;
 	     s->id; s++) {

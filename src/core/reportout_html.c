@@ -55,8 +55,8 @@ static void bar(struct strbuf *out, const struct ipam_node *row,
 		    "role=\"img\"><rect class=\"bg\" width=\"100\" "
 		    "height=\"10\"/><rect class=\"u ");
 	esc(out, state);
-	strbuf_addf(out, "\" width=\"%.1f\" height=\"10\"/></svg> %.1f %%",
-		    p, p);
+	strbuf_addf(out, "\" width=\"%.1f\" height=\"10\"/></svg> %.1f %%", p,
+		    p);
 }
 
 static void sparkline(struct strbuf *out, const struct ipam_node *v)
@@ -159,8 +159,7 @@ static void table(struct strbuf *out, const struct ipam_node *root,
 	strbuf_addstr(out, "</tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < seq->nr; i++) {
 		strbuf_addstr(out, "<tr>");
-		for (const struct ipam_reportout_col *c = t->cols; c->head;
-		     c++)
+		for (const struct ipam_reportout_col *c = t->cols; c->head; c++)
 			cell(out, seq->items[i], c, &flat);
 		strbuf_addch(out, '\n');
 	}
@@ -244,8 +243,7 @@ void ipam_reportout_html(struct strbuf *out, const struct ipam_node *root)
 		      "<meta name=\"viewport\" content=\"width=device-width, "
 		      "initial-scale=1\">\n<title>IPAM report ");
 	esc(out, str_at(root, "generatedAt", buf));
-	strbuf_addf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n",
-		    css);
+	strbuf_addf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
 	strbuf_addstr(out, "<header id=\"top\"><h1>IPAM report</h1>\n<p>"
 			   "Generated ");
 	esc(out, str_at(root, "generatedAt", buf));
