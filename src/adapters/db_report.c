@@ -55,11 +55,11 @@ static struct ipam_node *row_node(sqlite3_stmt *st, bool sparse)
 	for (int i = 0; i < n; i++) {
 		const char *name = sqlite3_column_name(st, i);
 		size_t len = strlen(name);
-		char mark =
-			len && (name[len - 1] == '?' || name[len - 1] == '~')
-				? name[len - 1]
-				: 0;
+		char mark = '\0';
 		char *key;
+
+		if (len && (name[len - 1] == '?' || name[len - 1] == '~'))
+			mark = name[len - 1];
 
 		if (sparse && sqlite3_column_type(st, i) == SQLITE_NULL)
 			continue;

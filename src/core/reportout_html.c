@@ -21,6 +21,8 @@ static const char css[] =
 	/* a section's anchor shows that section alone, as the console's
 	 * views; #top (the title) shows them all again */
 	"main:has(section:target) section:not(:target){display:none}"
+	/* and keeps the header in view */
+	"section:target{scroll-margin-top:12em}"
 	"h2{border-bottom:2px solid #1f3a5f;padding-bottom:4px}"
 	"h3{margin:14px 0 6px;font-size:15px}"
 	"table{border-collapse:collapse;background:#fff;margin-bottom:8px}"
