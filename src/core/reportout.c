@@ -105,6 +105,8 @@ static const struct ipam_reportout_table gpo_tables[] = {
 static const struct ipam_reportout_col space_cols[] = {
 	{"Kind", "kind", RCOL_TEXT},
 	{"Name", "name", RCOL_TEXT},
+	{"Description", "description", RCOL_TEXT},
+	{"Assignment", "assignment", RCOL_TEXT},
 	{"Size", "size", RCOL_TEXT},
 	{"Used", "used", RCOL_TEXT},
 	{"Utilization", "percent", RCOL_BAR},

@@ -138,6 +138,56 @@ static int build_unmapped(struct ipam_db *db, const struct ipam_desired *d,
 	return err;
 }
 
+static void set_opt(struct ipam_node *m, const char *key,
+		    const struct ipam_str *v)
+{
+	if (v->value)
+		ipam_node_set_str(m, key, v->value);
+}
+
+/* What the desired state says of the block or range a sample names. */
+static void describe_item(const struct ipam_address_space *as,
+			  struct ipam_node *it)
+{
+	const struct ipam_node *kind = ipam_reportout_get(it, "kind");
+	const struct ipam_node *name = ipam_reportout_get(it, "name");
+	bool block = kind && kind->kind == IPAM_NODE_STR &&
+		     !strcmp(kind->str, "block");
+	size_t nr = block ? as->nr_blocks : as->nr_ranges;
+	struct strbuf t = STRBUF_INIT;
+
+	for (size_t i = 0; name && name->kind == IPAM_NODE_STR && i < nr; i++) {
+		const struct ipam_block *b = block ? &as->blocks[i] : NULL;
+		const struct ipam_range *r = block ? NULL : &as->ranges[i];
+
+		if (!(b ? b->ok : r->ok))
+			continue;
+		strbuf_reset(&t);
+		ipam_iprange_format(&t, b ? &b->net : &r->net);
+		if (strcmp(t.buf, name->str))
+			continue;
+		set_opt(it, "description",
+			b ? &b->description : &r->description);
+		set_opt(it, "owner", b ? &b->owner : &r->owner);
+		if (r) {
+			ipam_node_set_str(it, "assignment",
+					  ipam_assignment_name(r->assignment));
+			set_opt(it, "dhcpServer", &r->dhcp_server);
+		}
+		break;
+	}
+	strbuf_release(&t);
+}
+
+static void describe_space(const struct ipam_desired *d,
+			   struct ipam_node *space)
+{
+	struct ipam_node *items = child(space, "items");
+
+	for (size_t i = 0; d && items && i < items->nr; i++)
+		describe_item(&d->address_space, items->items[i]);
+}
+
 int ipam_report_build(struct ipam_db *db, const struct ipam_desired *d,
 		      long long now, struct ipam_node **out)
 {
@@ -157,6 +207,8 @@ int ipam_report_build(struct ipam_db *db, const struct ipam_desired *d,
 		err = build_tasks(db, d, now, ov);
 	if (!err)
 		err = build_unmapped(db, d, child(root, "addressSpace"));
+	if (!err)
+		describe_space(d, child(root, "addressSpace"));
 	if (err) {
 		ipam_node_free(root);
 		return err;

@@ -47,18 +47,20 @@ static int setup(void **state)
 	f->dir = tmpdir_make();
 	f->db = xasprintf("%s/state.db", f->dir);
 	yaml = xasprintf("%s/d.yaml", f->dir);
-	assert_int_equal(write_file(yaml, "version: 1\n"
-					  "ipamServer: ipam1.corp.example\n"
-					  "provisioning:\n"
-					  "  method: manual\n"
-					  "discovery:\n"
-					  "  - domain: corp.example\n"
-					  "addressSpace:\n"
-					  "  blocks:\n"
-					  "    - cidr: 10.0.0.0/16\n"
-					  "  ranges:\n"
-					  "    - cidr: 10.0.0.0/24\n"
-					  "      assignment: static\n"),
+	assert_int_equal(write_file(yaml,
+				    "version: 1\n"
+				    "ipamServer: ipam1.corp.example\n"
+				    "provisioning:\n"
+				    "  method: manual\n"
+				    "discovery:\n"
+				    "  - domain: corp.example\n"
+				    "addressSpace:\n"
+				    "  blocks:\n"
+				    "    - cidr: 10.0.0.0/16\n"
+				    "  ranges:\n"
+				    "    - cidr: 10.0.0.0/24\n"
+				    "      assignment: static\n"
+				    "      description: 'lab <b>a</b>'\n"),
 			 0);
 	f->yaml = yaml;
 	{
@@ -162,6 +164,12 @@ static void test_json(void **state)
 	assert_string_equal(get(get(space, "items")->items[1], "percent")->str,
 			    "82.0");
 	assert_int_equal(get(get(space, "items")->items[1], "trend")->nr, 2);
+	assert_string_equal(
+		get(get(space, "items")->items[1], "description")->str,
+		"lab <b>a</b>");
+	assert_string_equal(
+		get(get(space, "items")->items[1], "assignment")->str,
+		"static");
 	assert_int_equal(get(get(space, "unmapped"), "total")->num, 1);
 	assert_string_equal(
 		get(get(get(space, "unmapped"), "items")->items[0], "address")
