@@ -145,38 +145,52 @@ static void set_opt(struct ipam_node *m, const char *key,
 		ipam_node_set_str(m, key, v->value);
 }
 
+/* Whether r, formatted, is name. */
+static bool same_net(const struct ipam_iprange *r, const char *name)
+{
+	struct strbuf t = STRBUF_INIT;
+	bool same;
+
+	ipam_iprange_format(&t, r);
+	same = !strcmp(t.buf, name);
+	strbuf_release(&t);
+	return same;
+}
+
 /* What the desired state says of the block or range a sample names. */
 static void describe_item(const struct ipam_address_space *as,
 			  struct ipam_node *it)
 {
 	const struct ipam_node *kind = ipam_reportout_get(it, "kind");
 	const struct ipam_node *name = ipam_reportout_get(it, "name");
-	bool block = kind && kind->kind == IPAM_NODE_STR &&
-		     !strcmp(kind->str, "block");
-	size_t nr = block ? as->nr_blocks : as->nr_ranges;
-	struct strbuf t = STRBUF_INIT;
 
-	for (size_t i = 0; name && name->kind == IPAM_NODE_STR && i < nr; i++) {
-		const struct ipam_block *b = block ? &as->blocks[i] : NULL;
-		const struct ipam_range *r = block ? NULL : &as->ranges[i];
+	if (!kind || kind->kind != IPAM_NODE_STR || !name ||
+	    name->kind != IPAM_NODE_STR)
+		return;
+	if (!strcmp(kind->str, "block")) {
+		for (size_t i = 0; i < as->nr_blocks; i++) {
+			const struct ipam_block *b = &as->blocks[i];
 
-		if (!(b ? b->ok : r->ok))
-			continue;
-		strbuf_reset(&t);
-		ipam_iprange_format(&t, b ? &b->net : &r->net);
-		if (strcmp(t.buf, name->str))
-			continue;
-		set_opt(it, "description",
-			b ? &b->description : &r->description);
-		set_opt(it, "owner", b ? &b->owner : &r->owner);
-		if (r) {
-			ipam_node_set_str(it, "assignment",
-					  ipam_assignment_name(r->assignment));
-			set_opt(it, "dhcpServer", &r->dhcp_server);
+			if (!b->ok || !same_net(&b->net, name->str))
+				continue;
+			set_opt(it, "description", &b->description);
+			set_opt(it, "owner", &b->owner);
+			return;
 		}
-		break;
+		return;
 	}
-	strbuf_release(&t);
+	for (size_t i = 0; i < as->nr_ranges; i++) {
+		const struct ipam_range *r = &as->ranges[i];
+
+		if (!r->ok || !same_net(&r->net, name->str))
+			continue;
+		set_opt(it, "description", &r->description);
+		set_opt(it, "owner", &r->owner);
+		ipam_node_set_str(it, "assignment",
+				  ipam_assignment_name(r->assignment));
+		set_opt(it, "dhcpServer", &r->dhcp_server);
+		return;
+	}
 }
 
 static void describe_space(const struct ipam_desired *d,
