@@ -99,7 +99,7 @@ _ipamctl()
 			_ipamctl_reply < <(_ipamctl_ask servers)
 			;;
 		-o | --output)
-			_ipamctl_reply text json yaml markdown
+			_ipamctl_reply text json yaml markdown html
 			;;
 		-R | --role) _ipamctl_reply dc dns dhcp nps ;;
 		-M | --manageability)

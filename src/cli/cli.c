@@ -37,10 +37,9 @@ static int set_output(struct cli *cli, const char *arg)
 		const char *name;
 		enum ipam_output out;
 	} formats[] = {
-		{"text", IPAM_OUT_TEXT},
-		{"json", IPAM_OUT_JSON},
-		{"yaml", IPAM_OUT_YAML},
-		{"markdown", IPAM_OUT_MARKDOWN},
+		{"text", IPAM_OUT_TEXT}, {"json", IPAM_OUT_JSON},
+		{"yaml", IPAM_OUT_YAML}, {"markdown", IPAM_OUT_MARKDOWN},
+		{"html", IPAM_OUT_HTML},
 	};
 
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
@@ -51,7 +50,7 @@ static int set_output(struct cli *cli, const char *arg)
 		}
 	ipam_text_printf(stderr,
 			 "ipamctl: unknown output format '%s' (text, json, "
-			 "yaml, markdown)\n",
+			 "yaml, markdown, html)\n",
 			 arg);
 	return -1;
 }
@@ -201,7 +200,8 @@ const char cli_global_help[] =
 	"                      'database', else /var/lib/ipamctl/state.db as "
 	"root,\n"
 	"                      $XDG_STATE_HOME/ipamctl/state.db otherwise)\n"
-	"  -o, --output FMT    text or json (some commands: yaml, markdown)\n"
+	"  -o, --output FMT    text or json (some commands: yaml, markdown, "
+	"html)\n"
 	"  -v, --verbose       more detail on stderr (repeat for debug)\n"
 	"  -q, --quiet         only warnings and errors on stderr\n"
 	"  -h, --help          this help\n";

@@ -33,6 +33,7 @@ enum ipam_output {
 	IPAM_OUT_JSON,
 	IPAM_OUT_YAML,
 	IPAM_OUT_MARKDOWN,
+	IPAM_OUT_HTML,
 };
 
 struct ipam_db;
@@ -258,5 +259,6 @@ extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 extern const struct command cmd_dns_def;
 extern const struct command cmd_track_def;
 extern const struct command cmd_addresses_def;
+extern const struct command cmd_report_def;
 
 #endif

@@ -23,6 +23,7 @@
 #include "notify.h"
 #include "planout.h"
 #include "reconcile.h"
+#include "report.h"
 #include "run.h"
 #include "strbuf.h"
 #include "tasks.h"
@@ -779,6 +780,10 @@ end:
 			 ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
 	ipam_run_end(&run, outcome,
 		     ret == IPAM_EXIT_ERROR ? ipam_error_last() : NULL);
+	/* report: {path, format}: the whole report after each cycle */
+	if (db && d->report.path.value &&
+	    ipam_report_write(db, d, d->report.path.value, d->report.format))
+		log_warn("report not written: %s", ipam_error_last());
 	ipam_run_release(&run);
 	ipam_db_close(db);
 	ipam_run_hooks_release(&hooks);

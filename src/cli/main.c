@@ -22,7 +22,7 @@ static const struct command *const commands[] = {
 	&cmd_status_def,       &cmd_provision_def,    &cmd_gpo_def,
 	&cmd_verify_def,       &cmd_collect_def,      &cmd_tasks_def,
 	&cmd_availability_def, &cmd_db_def,	      &cmd_dns_def,
-	&cmd_track_def,	       &cmd_addresses_def,
+	&cmd_track_def,	       &cmd_addresses_def,    &cmd_report_def,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -180,7 +180,7 @@ static void test_bad_global_value(void **state)
 	(void)state;
 	assert_int_equal(parse(&cli, &s, &err, &first, ARGV("-o", "xml")), -1);
 	assert_string_equal(err, "ipamctl: unknown output format 'xml' "
-				 "(text, json, yaml, markdown)\n");
+				 "(text, json, yaml, markdown, html)\n");
 	free(err);
 	strbuf_release(&s.log);
 }
