@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "addrspace.h"
 #include "db.h"
 #include "discover.h"
 #include "error.h"
@@ -98,6 +99,43 @@ static double cpu_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * addressSpace: each DHCP range names a DHCP server of the inventory as
+ * this discovery leaves it (the rows it writes, then the stored ones for
+ * the servers it does not touch): else a desired-state error at the
+ * range's dhcpServer, and nothing is planned.
+ */
+static int check_dhcp_ranges(const struct ipam_reconcile *r)
+{
+	const struct ipam_inv_plan *p = &r->inv_plan;
+	struct ipam_inventory after = {0};
+	struct ipam_diags diags = {0};
+	struct strbuf msg = STRBUF_INIT;
+	int rc = 0;
+
+	if (!r->d->address_space.nr_ranges)
+		return 0;
+	after.nr = p->nr + r->prev.nr;
+	after.servers =
+		xcalloc(after.nr ? after.nr : 1, sizeof(*after.servers));
+	/* shallow copies: the first of a name is found first */
+	for (size_t i = 0; i < p->nr; i++)
+		after.servers[i] = p->updates[i].row;
+	for (size_t i = 0; i < r->prev.nr; i++)
+		after.servers[p->nr + i] = r->prev.servers[i];
+	if (ipam_addrspace_check_dhcp(r->d, &after, &diags)) {
+		for (size_t i = 0; i < diags.nr; i++) {
+			strbuf_addstr(&msg, i ? "; " : "");
+			ipam_diag_format(&msg, &diags.items[i]);
+		}
+		rc = ipam_error_set(IPAM_EINVAL, "%s", msg.buf);
+	}
+	free(after.servers);
+	ipam_diags_free(&diags);
+	strbuf_release(&msg);
+	return rc;
+}
+
 int ipam_reconcile_prepare(struct ipam_reconcile *r,
 			   const struct ipam_desired *d, struct ipam_db *db,
 			   const struct ipam_reconcile_opts *o)
@@ -131,6 +169,9 @@ int ipam_reconcile_prepare(struct ipam_reconcile *r,
 	r->nr_blocked = ipam_plan_blocked_servers(&r->blocked, &r->prev);
 	ipam_inventory_check_collisions(r->obs, &r->prev);
 	ipam_inventory_plan(&r->inv_plan, &r->prev, r->obs, d);
+	rc = check_dhcp_ranges(r);
+	if (rc)
+		return rc;
 	go.source = r->o.source;
 	for (size_t i = 0; d->method == IPAM_METHOD_GPO && i < n; i++) {
 		const struct ipam_domain *dom = &d->domains[i];

@@ -244,7 +244,7 @@ static void put_todays_log(void)
 
 /* ---- config and ipamctl ------------------------------------------------ */
 
-static char *write_config(const char *name, int over)
+static char *write_config_server(const char *name, int over, const char *server)
 {
 	char *dir = xasprintf("%s/%s", tmpdir, name);
 	char *extra = xasprintf(
@@ -257,7 +257,7 @@ static char *write_config(const char *name, int over)
 		"    - start: 198.51.100.100\n"
 		"      end: 198.51.100.199\n"
 		"      assignment: dhcp\n"
-		"      dhcpServer: dhcp1.corp.example.test\n"
+		"      dhcpServer: %s\n"
 		"      underUtilized: 0\n"
 		"      overUtilized: %d\n"
 		"notify:\n"
@@ -265,11 +265,16 @@ static char *write_config(const char *name, int over)
 		"    url: http://127.0.0.1:%d/hook\n"
 		"    secretFile: %s\n"
 		"    events: [utilization]\n",
-		over, port, secret);
+		server, over, port, secret);
 
 	labad_write_managed_config(dir, db_path, keytab, principal, extra);
 	free(extra);
 	return dir;
+}
+
+static char *write_config(const char *name, int over)
+{
+	return write_config_server(name, over, "dhcp1.corp.example.test");
 }
 
 static void collect(void)
@@ -754,11 +759,71 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* count(*) of a table, with the sqlite3 shell. */
+static char *rows_in(const char *table)
+{
+	char *q = xasprintf("SELECT count(*) FROM %s", table);
+	const char *argv[] = {"sqlite3", "-batch", db_path, q, NULL};
+	struct lab_run res;
+	char *out;
+
+	lab_must_succeed(argv, NULL, &res);
+	out = xstrdup(res.out);
+	lab_run_free(&res);
+	free(q);
+	return out;
+}
+
+/* A DHCP range must name a DHCP server of the inventory: a DC that
+ * serves no DHCP, or a name never discovered, is a desired-state error
+ * at its dhcpServer line, and plan changes nothing. */
+static void test_dhcp_range_server_is_checked(void **state)
+{
+	static const struct {
+		const char *server, *why;
+	} cases[] = {
+		{"dc1.corp.example.test", "is not a DHCP server"},
+		{"nohost.corp.example.test", "is not in the server inventory"},
+	};
+	char *runs_before = rows_in("actions");
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *name = xasprintf("bad-server-%zu", i);
+		char *dir = write_config_server(name, 80, cases[i].server);
+		char *want = xasprintf("the DHCP range's server '%s' %s",
+				       cases[i].server, cases[i].why);
+		char *runs;
+		struct lab_run res;
+		const char *at;
+
+		labad_run_ipamctl(&res, "plan", "-c", dir, NULL);
+		labad_expect_exit(&res, 1, "ipamctl plan (bad dhcpServer)");
+		at = strstr(res.err, want);
+		if (!at)
+			fail_msg("no '%s' in:\n%s", want, res.err);
+		/* file:line:col: before the message */
+		if (!strstr(res.err, "ipamctl.yaml:") ||
+		    at - strstr(res.err, "ipamctl.yaml:") > 40)
+			fail_msg("no file:line:col before the message:\n%s",
+				 res.err);
+		lab_run_free(&res);
+		runs = rows_in("actions");
+		assert_string_equal(runs, runs_before);
+		free(runs);
+		free(want);
+		free(dir);
+		free(name);
+	}
+	free(runs_before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_used_and_free_from_the_sources),
 		cmocka_unit_test(test_threshold_crossing_sends_the_webhook),
+		cmocka_unit_test(test_dhcp_range_server_is_checked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
