@@ -387,6 +387,64 @@ static int read_availability(struct ipam_db *db, struct ipam_node *root)
 	", 2, instr(" EXTRA_BLOB ", X'3A') - 2) AS TEXT) AS INTEGER)) AS "     \
 	"TEXT) END"
 
+/* The columns of an event, for the ids the subquery t picks, newest
+ * first. */
+#define LATEST_PREFIX                                                          \
+	"WITH w AS (SELECT at_min, at_max, last_id - first_id + 1 AS n "       \
+	"FROM dhcp_event_batches), c AS (SELECT at_min, sum(n) OVER "          \
+	"(ORDER BY at_max DESC ROWS UNBOUNDED PRECEDING) - n AS before "       \
+	"FROM w) SELECT " ISO(                                                 \
+		"e.at") " AS at, s.name AS server, e.family "                  \
+			"AS family, e.event_id AS eventId, e.description AS "  \
+			"description, "                                        \
+			"e.ip AS ip, e.host AS host, e.client_id AS "          \
+			"clientId, " USER_NAME                                 \
+			" AS userName, e.local_time AS localTime FROM ("
+#define LATEST_SUFFIX                                                          \
+	") t JOIN dhcp_events e ON e.id = t.id JOIN dhcp_event_batches b ON "  \
+	"b.id = e.batch JOIN servers s ON s.id = b.server_id ORDER BY e.at "   \
+	"DESC, e.id DESC"
+/* Only the batches that can hold the latest ?1 events: taken newest
+ * first (by at_max) until their counts reach ?1, every one of those
+ * events is at or after the smallest at_min among them, so no later
+ * event lies in a batch that ends before it.  Exact while a batch holds
+ * its whole id range (a partly pruned one holds fewer: checked below). */
+#define LATEST_BOUNDED                                                         \
+	"SELECT e.id FROM dhcp_event_batches b JOIN dhcp_events e ON e.id "    \
+	"BETWEEN b.first_id AND b.last_id AND e.batch = b.id WHERE "           \
+	"b.at_max >= (SELECT min(at_min) FROM c WHERE before < ?1) ORDER "     \
+	"BY e.at DESC, e.id DESC LIMIT ?1"
+#define LATEST_SCAN                                                            \
+	"SELECT id FROM dhcp_events ORDER BY at DESC, id DESC LIMIT ?1"
+
+/*
+ * The latest events under events.items: through the batches that can
+ * hold them (milliseconds on a million events), else, when that gives
+ * fewer than there are, by a scan of the whole table.
+ */
+static int latest_events(struct ipam_db *db, struct ipam_node *m, size_t limit)
+{
+	long long total = 0, want;
+	struct ipam_node *seq;
+	int err;
+
+	for (size_t i = 0; i < m->nr; i++)
+		if (!strcmp(m->keys[i]->str, "total"))
+			total = m->items[i]->num;
+	want = total < (long long)limit ? total : (long long)limit;
+	err = rows_set(db, m, "items",
+		       LATEST_PREFIX LATEST_BOUNDED LATEST_SUFFIX,
+		       (long long)limit);
+	seq = m->items[m->nr - 1];
+	if (err || (long long)seq->nr >= want)
+		return err;
+	for (size_t i = 0; i < seq->nr; i++)
+		ipam_node_free(seq->items[i]);
+	seq->nr = 0;
+	return rows(db, LATEST_PREFIX LATEST_SCAN LATEST_SUFFIX,
+		    (long long)limit, seq);
+}
+
 static int read_events(struct ipam_db *db, const struct ipam_db_report_opts *o,
 		       struct ipam_node *root)
 {
@@ -406,23 +464,7 @@ static int read_events(struct ipam_db *db, const struct ipam_db_report_opts *o,
 			       "count DESC, event_id",
 			       0);
 	if (!err)
-		err = rows_set(
-			db, m, "items",
-			"SELECT " ISO("e.at") " AS at, s.name AS server, "
-					      "e.family AS family, e.event_id "
-					      "AS eventId, "
-					      "e.description AS description, "
-					      "e.ip AS ip, e.host AS "
-					      "host, e.client_id AS "
-					      "clientId, " USER_NAME
-					      " AS userName, "
-					      "e.local_time AS localTime "
-					      "FROM dhcp_events e JOIN "
-					      "dhcp_event_batches b ON b.id = "
-					      "e.batch JOIN servers s ON s.id "
-					      "= b.server_id ORDER BY e.at "
-					      "DESC, e.id DESC LIMIT ?1",
-			(long long)o->events);
+		err = latest_events(db, m, o->events);
 	return err;
 }
 

@@ -22,6 +22,8 @@
 #include <dirent.h>
 #include <cmocka.h>
 
+#include "db.h"
+#include "db_report.h"
 #include "json.h"
 #include "node.h"
 #include "strbuf.h"
@@ -325,6 +327,39 @@ static void test_browser(void **state)
 	free(html);
 }
 
+/* The latest events come through the batches that can hold them; when
+ * a partly pruned batch holds fewer than its id range says, the whole
+ * table is read instead: the answer is the same. */
+static void test_latest_events_past_a_pruned_batch(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db_report_opts o = {
+		.events = 2, .runs = 1, .trend = 1, .changes = 1};
+	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
+	const struct ipam_node *items;
+	struct ipam_db *db;
+
+	/* batch 1 says ids 1-2 but id 2 was pruned; batch 2 ends earlier */
+	free(sqlite_query(
+		f->db,
+		"DELETE FROM dhcp_events; DELETE FROM dhcp_event_batches;"
+		"INSERT INTO dhcp_event_batches (id, server_id, file, "
+		"generation, seg, first_id, last_id, at_min, at_max) VALUES "
+		"(1, 2, 'f', 1, 0, 1, 2, 1796000190, 1796000200), "
+		"(2, 2, 'f', 1, 0, 3, 3, 1796000100, 1796000100);"
+		"INSERT INTO dhcp_events (id, batch, at, local_time, family, "
+		"event_id, line) VALUES (1, 1, 1796000190, 'x', 4, 10, 1), "
+		"(3, 2, 1796000100, 'x', 4, 11, 3)"));
+	assert_int_equal(ipam_db_open(&db, f->db, 0), 0);
+	assert_int_equal(ipam_db_report_read(db, &o, root), 0);
+	items = get(get(root, "events"), "items");
+	assert_int_equal(items->nr, 2);
+	assert_int_equal(get(items->items[0], "eventId")->num, 10);
+	assert_int_equal(get(items->items[1], "eventId")->num, 11);
+	ipam_node_free(root);
+	ipam_db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_out_file),
 		cmocka_unit_test(test_markdown),
 		cmocka_unit_test(test_browser),
+		cmocka_unit_test(test_latest_events_past_a_pruned_batch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
