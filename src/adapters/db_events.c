@@ -231,7 +231,8 @@ ipam_db_events_postings_sorted(const struct ipam_db_events_postings *m)
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->v[i].alloc)
 			v[n++] = m->v[i];
-	qsort(v, n, sizeof(*v), cmp_posting);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_posting);
 	return v;
 }
 

@@ -253,7 +253,8 @@ int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 		ipam_db_track_free(s.v, s.nr);
 		goto out;
 	}
-	qsort(s.v, s.nr, sizeof(*s.v), newest_first);
+	if (s.nr)
+		qsort(s.v, s.nr, sizeof(*s.v), newest_first);
 	if (q->limit && s.nr > q->limit) {
 		rows_clear(s.v + q->limit, s.nr - q->limit);
 		s.nr = q->limit;

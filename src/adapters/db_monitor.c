@@ -221,7 +221,8 @@ static void sort_unique(char **v, size_t *nr)
 
 	if (!*nr)
 		return;
-	qsort(v, *nr, sizeof(*v), names_cmp);
+	if (*nr)
+		qsort(v, *nr, sizeof(*v), names_cmp);
 	for (size_t i = 0; i < *nr; i++) {
 		if (k && !strcmp(v[k - 1], v[i])) {
 			free(v[i]);

@@ -422,7 +422,8 @@ int ipam_collect_dns(struct ipam_collect_result *out,
 		}
 		v[n++] = &t[i];
 	}
-	qsort(v, n, sizeof(*v), by_domain_dc_name);
+	if (n)
+		qsort(v, n, sizeof(*v), by_domain_dc_name);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1;
 		     j < n && !strcasecmp(v[j]->domain, v[i]->domain); j++)
