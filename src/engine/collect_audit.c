@@ -57,19 +57,6 @@ struct file_import {
 	bool rewritten;
 };
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static long long days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* "YYYY-MM-DDTHH:MM:SS" (snprintf's cost, per event, showed in
  * bench/collect's profile). */
 static void local_text(char buf[32], int year,
@@ -97,8 +84,8 @@ static int on_event(const struct ipam_dhcplog_event *e, void *ctx)
 	struct file_import *fi = ctx;
 	char local_time[32];
 	int year = e->year < 100 ? 2000 + e->year : e->year;
-	long long local = days_from_civil(year, e->month, e->day) * 86400 +
-			  e->hour * 3600LL + e->minute * 60LL + e->second;
+	long long local = ipam_tz_civil(year, e->month, e->day, e->hour,
+					e->minute, e->second);
 	struct ipam_db_event_in ev = {
 		.e = e,
 		.at = ipam_tz_to_utc(fi->tz, local),
