@@ -112,6 +112,16 @@ void ipam_db_tasks_free(struct ipam_db_task_row *v, size_t nr)
 	free(v);
 }
 
+const struct ipam_db_task_row *
+ipam_db_tasks_find(const struct ipam_db_task_row *rows, size_t nr,
+		   const char *task)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(rows[i].task, task))
+			return &rows[i];
+	return NULL;
+}
+
 int ipam_db_task_server(struct ipam_db *db, const char *task,
 			const char *server, long long run_id, bool ok,
 			const char *detail)

@@ -25,6 +25,10 @@ struct ipam_db_task_row {
 int ipam_db_tasks_list(struct ipam_db *db, struct ipam_db_task_row **out,
 		       size_t *nr);
 void ipam_db_tasks_free(struct ipam_db_task_row *v, size_t nr);
+/* The row of task in rows, NULL when it never ran. */
+const struct ipam_db_task_row *
+ipam_db_tasks_find(const struct ipam_db_task_row *rows, size_t nr,
+		   const char *task);
 
 /* task started as run_id (0: no run), now. */
 int ipam_db_task_started(struct ipam_db *db, const char *task,

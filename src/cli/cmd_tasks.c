@@ -91,15 +91,6 @@ struct task_view {
 	const struct ipam_db_task_row *row; /* NULL: never ran */
 };
 
-static const struct ipam_db_task_row *
-find_row(const struct ipam_db_task_row *rows, size_t nr, enum ipam_task t)
-{
-	for (size_t i = 0; i < nr; i++)
-		if (!strcmp(rows[i].task, ipam_task_name(t)))
-			return &rows[i];
-	return NULL;
-}
-
 static struct ipam_node *str_or_null(const char *s)
 {
 	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
@@ -215,7 +206,8 @@ static int tasks_run(struct cli *cli, void *opts, int argc, char **argv)
 	for (int t = 0; t < IPAM_TASK_NR; t++) {
 		struct task_view v = {
 			.interval = sched[t].interval,
-			.row = find_row(rows, nr, (enum ipam_task)t)};
+			.row = ipam_db_tasks_find(
+				rows, nr, ipam_task_name((enum ipam_task)t))};
 		const struct ipam_schedule_task s = sched[t];
 
 		v.next = ipam_schedule_next(&s, now);

@@ -19,15 +19,6 @@
 #include "tasks.h"
 #include "banned.h"
 
-static const struct ipam_db_task_row *
-find_row(const struct ipam_db_task_row *rows, size_t nr, enum ipam_task t)
-{
-	for (size_t i = 0; i < nr; i++)
-		if (!strcmp(rows[i].task, ipam_task_name(t)))
-			return &rows[i];
-	return NULL;
-}
-
 /* The scheduled tasks as IPAM's Scheduled Tasks tile: interval, last
  * run and its outcome, next run. */
 static int build_tasks(struct ipam_db *db, const struct ipam_desired *d,
@@ -47,8 +38,8 @@ static int build_tasks(struct ipam_db *db, const struct ipam_desired *d,
 	if (err)
 		return err;
 	for (int t = 0; t < IPAM_TASK_NR; t++) {
-		const struct ipam_db_task_row *r =
-			find_row(rows, nr, (enum ipam_task)t);
+		const struct ipam_db_task_row *r = ipam_db_tasks_find(
+			rows, nr, ipam_task_name((enum ipam_task)t));
 		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
 		struct strbuf iv = STRBUF_INIT;
 		long long next = ipam_schedule_next(&sched[t], now);
