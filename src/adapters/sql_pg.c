@@ -70,6 +70,11 @@ void ipam_sql_pg_note_error(struct ipam_sql *c, const PGresult *r)
 		r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
 
 	strbuf_reset(&pg->err);
+	/* "cached plan must not change result type": the schema changed
+	 * under the prepared statements (DDL from another session). */
+	if (r && PQresultErrorField(r, PG_DIAG_SQLSTATE) &&
+	    !strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "0A000"))
+		ipam_sql_pg_forget_preps(c);
 	if (!pg->lost && PQstatus(pg->conn) == CONNECTION_BAD) {
 		pg->lost = 1;
 		strbuf_addstr(&pg->err, "the connection to the server was "
@@ -225,23 +230,30 @@ void ipam_sql_pg_count_changes(struct ipam_sql *c, PGresult *r)
 		c->pg->changes = strtoll(PQcmdTuples(r), NULL, 10);
 }
 
-/* Whether sql only starts, ends or marks a transaction (which cannot
- * change the schema the cached statements were prepared against). */
-static int transaction_only(const char *sql)
+/* Whether sql may change a table's columns, and so what a statement
+ * prepared before returns (the server then refuses to run it). */
+static int changes_schema(const char *sql)
 {
-	static const char *const words[] = {"BEGIN",	 "COMMIT",  "ROLLBACK",
-					    "SAVEPOINT", "RELEASE", "END"};
+	static const char *const words[] = {"ALTER", "DROP", "CREATE"};
 
-	while (isspace((unsigned char)*sql))
-		sql++;
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		size_t n = strlen(words[i]);
+	for (const char *p = sql; *p; p++) {
+		if (p != sql && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+			continue;
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			size_t n = strlen(words[i]);
 
-		if (!strncasecmp(sql, words[i], n) &&
-		    !isalnum((unsigned char)sql[n]) && !strchr(sql, ';'))
-			return 1;
+			if (!strncasecmp(p, words[i], n) &&
+			    !isalnum((unsigned char)p[n]) && p[n] != '_')
+				return 1;
+		}
 	}
 	return 0;
+}
+
+void ipam_sql_pg_forget_preps(struct ipam_sql *c)
+{
+	for (size_t i = 0; i < c->pg->nr_preps; i++)
+		c->pg->preps[i]->stale = 1;
 }
 
 int ipam_sql_pg_exec(struct ipam_sql *c, const char *sql)
@@ -263,9 +275,8 @@ int ipam_sql_pg_exec(struct ipam_sql *c, const char *sql)
 	}
 	PQclear(r);
 	/* DDL may change what a cached statement returns: prepare anew. */
-	if (!transaction_only(sql))
-		for (size_t i = 0; i < c->pg->nr_preps; i++)
-			c->pg->preps[i]->stale = 1;
+	if (changes_schema(sql))
+		ipam_sql_pg_forget_preps(c);
 	return err;
 }
 

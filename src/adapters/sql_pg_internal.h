@@ -103,6 +103,8 @@ char *ipam_sql_pg_rewrite(const char *sql);
  * from the connection's cache, or prepared and described now. */
 int ipam_sql_pg_prep_get(struct ipam_sql *c, char *sql,
 			 struct ipam_sql_pg_prep **out);
+/* Every cached statement is prepared anew when next asked for. */
+void ipam_sql_pg_forget_preps(struct ipam_sql *c);
 void ipam_sql_pg_prep_put(struct ipam_sql *c, struct ipam_sql_pg_prep *p);
 
 #endif

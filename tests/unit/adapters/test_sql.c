@@ -532,6 +532,86 @@ static void test_large_scan(void **state)
 	free(out);
 }
 
+/* A scan left before its end, in a transaction that goes on; a scan whose
+ * transaction is rolled back; a reset with new bindings. */
+static void test_scan_edges(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_sql_stmt *st;
+	char *out;
+	int rows = 0;
+
+	exec_ok(f, "CREATE TABLE t (n INTEGER, v TEXT)");
+	exec_ok(f, "INSERT INTO t WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL "
+		   "SELECT n + 1 FROM c WHERE n < 5000) SELECT n, 'x' FROM c");
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	assert_int_equal(ipam_sql_prepare_scan(f->c, &st,
+					       "SELECT n FROM t WHERE n > ?1 "
+					       "ORDER BY n"),
+			 0);
+	assert_int_equal(ipam_sql_bind_count(st), 1);
+	assert_int_equal(ipam_sql_column_count(st), 1);
+	ipam_sql_bind_int64(st, 1, 10);
+	while (rows < 10 && ipam_sql_step(st) == IPAM_SQL_ROW)
+		assert_int_equal(ipam_sql_column_int64(st, 0), 11 + rows++);
+	/* again from the start, with another value */
+	ipam_sql_reset(st);
+	ipam_sql_bind_int64(st, 1, 4990);
+	rows = 0;
+	while (ipam_sql_step(st) == IPAM_SQL_ROW)
+		rows++;
+	assert_int_equal(rows, 10);
+	ipam_sql_reset(st);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	ipam_sql_finalize(st); /* mid-way */
+	exec_ok(f, "INSERT INTO t VALUES (0, 'in')");
+	assert_int_equal(ipam_sql_commit(f->c), 0);
+
+	/* declared in a transaction that is rolled back, finalized in the
+	 * next one: that one must not fail */
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	assert_int_equal(
+		ipam_sql_prepare_scan(f->c, &st, "SELECT n FROM t ORDER BY n"),
+		0);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	ipam_sql_rollback(f->c);
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	ipam_sql_finalize(st);
+	exec_ok(f, "INSERT INTO t VALUES (0, 'in too')");
+	assert_int_equal(ipam_sql_commit(f->c), 0);
+	out = shell(f, "SELECT count(*) FROM t WHERE n = 0");
+	assert_string_equal(out, "2");
+	free(out);
+
+	/* an unbound parameter is NULL */
+	st = prep(f, "SELECT count(*) FROM t WHERE v IS NOT DISTINCT FROM ?1");
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	assert_int_equal(ipam_sql_column_int64(st, 0), 0);
+	ipam_sql_finalize(st);
+}
+
+/* A table changed after a statement on it was prepared (the driver keeps
+ * them prepared on the server). */
+static void test_schema_change(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_sql_stmt *st;
+
+	exec_ok(f, "CREATE TABLE t (a INTEGER)");
+	exec_ok(f, "INSERT INTO t VALUES (1)");
+	st = prep(f, "SELECT * FROM t");
+	assert_int_equal(ipam_sql_column_count(st), 1);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	ipam_sql_finalize(st);
+	exec_ok(f, "ALTER TABLE t ADD COLUMN b TEXT");
+	exec_ok(f, "UPDATE t SET b = 'two'");
+	st = prep(f, "SELECT * FROM t");
+	assert_int_equal(ipam_sql_column_count(st), 2);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	assert_string_equal(ipam_sql_column_text(st, 1), "two");
+	ipam_sql_finalize(st);
+}
+
 static void test_transactions(void **state)
 {
 	struct fx *f = *state;
@@ -812,6 +892,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_scan, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_scan_edges, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_schema_change, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
 						teardown),
