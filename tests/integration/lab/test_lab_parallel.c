@@ -8,9 +8,9 @@
  * then the GPO read's).
  *
  * The desired state is the lab's ($IPAM_LAB_CONFIG, never modified) copied
- * into a temporary directory with its own state database, in three forms:
- * the two forests ("two"), the dead domain alone ("dead") and all three
- * ("three").  In order:
+ * into a temporary directory with its own state database and every server
+ * managed, in three forms: the two forests ("two"), the dead domain alone
+ * ("dead") and all three ("three").  In order:
  *  (1) --parallel 0 and --parallel x are refused (exit 1, saying why);
  *  (2) plan -o json of "two" and of "dead" with --parallel 1, timed (the
  *      live domains' time and the slowest domain's, the dead one);
@@ -61,61 +61,68 @@ static double t_two, t_dead, t_one, t_par;
 
 /* ---- the desired states ------------------------------------------------- */
 
-/*
- * The lab's desired state with our database into tmpdir/name: the lab's
- * discovery domains (and servers) when lab, the dead domain when dead.
- */
-static char *write_config(const char *name, bool lab, bool dead)
+static char *in_tmp(const char *name)
 {
-	char *src =
-		xasprintf("%s/ipamctl.yaml", lab_need_env("IPAM_LAB_CONFIG"));
-	char *text = lab_need_file(src, NULL);
-	char *dir = xasprintf("%s/%s", tmpdir, name), *path;
+	return xasprintf("%s/%s", tmpdir, name);
+}
+
+/* text[0, cut) + insert + text[from...] into tmpdir/name/ipamctl.yaml. */
+static char *write_spliced(const char *name, const char *text, size_t cut,
+			   const char *insert, const char *from)
+{
+	char *dir = in_tmp(name), *path = xasprintf("%s/ipamctl.yaml", dir);
 	struct strbuf out = STRBUF_INIT;
-	bool in_discovery = false, skipping = false, added = false;
 
-	for (const char *p = text; *p;) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (len && p[0] != ' ' && p[0] != '#') {
-			if (in_discovery && dead && !added) {
-				strbuf_addf(
-					&out,
-					"  - domain: " DEAD_DOMAIN "\n"
-					"    connection:\n"
-					"      ldapUri: ldap://" DEAD_IP "\n"
-					"      user: Administrator@" DEAD_DOMAIN
-					"\n"
-					"      passwordFile: %s\n"
-					"      timeout: %d\n",
-					lab_need_forest(1,
-							"ADMIN_PASSWORD_FILE"),
-					DEAD_TIMEOUT);
-				added = true;
-			}
-			in_discovery = !strncmp(p, "discovery:", 10);
-			skipping = !lab && !strncmp(p, "servers:", 8);
-		}
-		if (!strncmp(p, "database:", 9))
-			strbuf_addf(&out, "database: sqlite:%s\n", db_path);
-		else if (!skipping && !(in_discovery && !lab && p[0] == ' ')) {
-			strbuf_add(&out, p, len);
-			strbuf_addch(&out, '\n');
-		}
-		p += len + (eol ? 1 : 0);
-	}
-	if (dead && !added)
-		fail_msg("%s: no discovery block followed by another:\n%s", src,
-			 text);
+	strbuf_add(&out, text, cut);
+	strbuf_addstr(&out, insert);
+	strbuf_addstr(&out, from);
 	assert_int_equal(mkdir(dir, 0700), 0);
-	path = xasprintf("%s/ipamctl.yaml", dir);
 	assert_int_equal(lab_write_file(path, out.buf, out.len), 0);
-	free(path);
 	strbuf_release(&out);
-	free(text);
-	free(src);
+	free(path);
 	return dir;
+}
+
+/*
+ * "two": the lab's desired state with our database, every server
+ * managed; "three": the same with the dead domain after the lab's two;
+ * "dead": the dead domain alone, without the lab's servers.
+ */
+static void write_configs(void)
+{
+	char *dead = xasprintf("  - domain: " DEAD_DOMAIN "\n"
+			       "    connection:\n"
+			       "      ldapUri: ldap://" DEAD_IP "\n"
+			       "      user: Administrator@" DEAD_DOMAIN "\n"
+			       "      passwordFile: %s\n"
+			       "      timeout: %d\n",
+			       lab_need_forest(1, "ADMIN_PASSWORD_FILE"),
+			       DEAD_TIMEOUT);
+	char *path, *text;
+	const char *disc, *servers, *defaults;
+
+	cfg_two = in_tmp("two");
+	labad_write_managed_config(
+		cfg_two, db_path, lab_need_env("IPAM_LAB_IPAM_KEYTAB"),
+		lab_need_env("IPAM_LAB_IPAM_PRINCIPAL"), NULL);
+	path = xasprintf("%s/ipamctl.yaml", cfg_two);
+	text = lab_need_file(path, NULL);
+	disc = strstr(text, "\ndiscovery:\n");
+	servers = strstr(text, "\nservers:\n");
+	defaults = strstr(text, "\ndefaults:\n");
+	if (!disc || !servers || !defaults || disc > servers ||
+	    servers > defaults)
+		fail_msg("%s: no discovery, servers and defaults blocks in "
+			 "that order:\n%s",
+			 path, text);
+	cfg_three = write_spliced("three", text, (size_t)(servers + 1 - text),
+				  dead, servers + 1);
+	cfg_dead = write_spliced(
+		"dead", text, (size_t)(disc + strlen("\ndiscovery:\n") - text),
+		dead, defaults + 1);
+	free(text);
+	free(path);
+	free(dead);
 }
 
 /* The stopped DC: handshakes completed by the kernel, nothing answered. */
@@ -195,11 +202,6 @@ static void compare_plans(const char *mode, const char *a, const char *b)
 	if (res.exit_code)
 		fail_msg("%s", lab_run_describe(&res, "python3 plan compare"));
 	lab_run_free(&res);
-}
-
-static char *in_tmp(const char *name)
-{
-	return xasprintf("%s/%s", tmpdir, name);
 }
 
 /* ---- the cases ------------------------------------------------------------
@@ -312,9 +314,7 @@ static int setup(void **state)
 		labad_remove_leftovers(&F[f]);
 	}
 	stop_dc();
-	cfg_two = write_config("two", true, false);
-	cfg_dead = write_config("dead", false, true);
-	cfg_three = write_config("three", true, true);
+	write_configs();
 	labad_run_ipamctl(&res, "db", "init", "-c", cfg_three, NULL);
 	labad_expect_exit(&res, 0, "ipamctl db init");
 	lab_run_free(&res);
