@@ -31,6 +31,11 @@ int ipam_db_sql_prepare(struct ipam_db *db, struct ipam_sql_stmt **st,
 int ipam_db_sql_step_done(struct ipam_db *db, struct ipam_sql_stmt *st,
 			  const char *what);
 
+/* The PostgreSQL text of the migrations (db_schema_pg.c): one for each
+ * of db_schema.c's SQLite ones, in the same order. */
+extern const char *const ipam_db_pg_migrations[];
+extern const int ipam_db_pg_nr_migrations;
+
 /* This host's name, as runs and the reconciler lock record it. */
 void ipam_db_host(char *buf, size_t size);
 

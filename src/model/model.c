@@ -379,6 +379,13 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	ipam_node_set(root, "version", ipam_node_int(d->version));
 	set_opt(root, "ipamServer", &d->ipam_server);
 	set_opt(root, "database", &d->database);
+	if (d->db_conn.pos.line) {
+		struct ipam_node *dbc = ipam_node_new(IPAM_NODE_MAP);
+
+		set_opt(dbc, "passwordFile", &d->db_conn.password_file);
+		set_opt(dbc, "passwordEnv", &d->db_conn.password_env);
+		ipam_node_set(root, "databaseConnection", dbc);
+	}
 
 	prov = ipam_node_new(IPAM_NODE_MAP);
 	ipam_node_set_str(prov, "method", ipam_method_name(d->method));
@@ -672,6 +679,8 @@ void ipam_desired_free(struct ipam_desired *d)
 	ipam_connection_release(&d->conn);
 	str_release(&d->ipam_server);
 	str_release(&d->database);
+	str_release(&d->db_conn.password_file);
+	str_release(&d->db_conn.password_env);
 	str_release(&d->gpo_prefix);
 	for (i = 0; i < d->nr_files; i++)
 		free(d->files[i]);

@@ -307,7 +307,45 @@ static void test_uri_and_default_path(void **state)
 	assert_string_equal(sb.buf, "rel.db");
 	assert_int_equal(ipam_db_path_from_uri(&sb, "/plain.db"), 0);
 	assert_string_equal(sb.buf, "/plain.db");
-	assert_int_equal(ipam_db_path_from_uri(&sb, "postgres://db/ipam"),
+	/* A PostgreSQL URI is passed on as it is, by its rules. */
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgres://db/ipam"), 0);
+	assert_string_equal(sb.buf, "postgres://db/ipam");
+	assert_int_equal(ipam_db_path_from_uri(&sb,
+					       "postgresql://ipam@db:5432/ipam"
+					       "?sslmode=verify-full"),
+			 0);
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgresql://ipam:pw@db/"
+						    "ipam"),
+			 IPAM_EINVAL);
+	assert_null(strstr(ipam_error_last(), "pw@"));
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgresql://db/ipam?"
+						    "sslmode=require&"
+						    "password=pw"),
+			 IPAM_EINVAL);
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgresql://db/ipam?"
+						    "sslmode=disable"),
+			 IPAM_EINVAL);
+	assert_non_null(strstr(ipam_error_last(), "Unix socket or loopback"));
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgresql://127.0.0.1:5/"
+						    "ipam?sslmode=disable"),
+			 0);
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgresql:///ipam?host="
+						    "%2Frun%2Fpg&sslmode="
+						    "disable"),
+			 0);
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgresql://%2Frun%2Fpg/"
+						    "ipam?sslmode=disable"),
+			 0);
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgresql://[::1]:5/ipam"
+						    "?sslmode=prefer"),
+			 0);
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgresql://db,localhost"
+						    "/ipam?sslmode=allow"),
+			 IPAM_EINVAL);
+	assert_int_equal(ipam_db_path_from_uri(&sb, "postgresql://db/ipam?"
+						    "sslmode=bogus"),
+			 IPAM_EINVAL);
+	assert_int_equal(ipam_db_path_from_uri(&sb, "mysql://db/ipam"),
 			 IPAM_EINVAL);
 	assert_int_equal(ipam_db_path_from_uri(&sb, "sqlite:"), IPAM_EINVAL);
 	ipam_db_default_path(&sb);
