@@ -47,6 +47,9 @@ struct option;
 struct cli {
 	const char *config; /* -c; NULL = IPAMCTL_CONFIG or the default */
 	const char *db_uri; /* --db */
+	/* the password of db_uri's database (reconcile: the local
+	 * configuration's databaseConnection); NULL: the desired state's */
+	const struct ipam_db_connection *db_conn;
 	enum ipam_output output;
 	int output_set;
 	int verbosity; /* -v count minus -q count */
@@ -191,6 +194,16 @@ int cli_db_path(struct cli *cli, const struct ipam_desired *d,
 /* A desired state is named (-c, $IPAMCTL_CONFIG) or the default exists:
  * read-only commands use it only then. */
 int cli_config_available(const struct cli *cli);
+/*
+ * Open the state database d names (or --db): a SQLite file, or a
+ * PostgreSQL server with the password of conn's file or variable (conn
+ * NULL: d's databaseConnection; neither: libpq's own).  flags:
+ * IPAM_DB_CREATE.
+ */
+struct ipam_db_connection;
+int cli_db_connect(const struct cli *cli, const struct ipam_desired *d,
+		   const struct ipam_db_connection *conn, int flags,
+		   struct ipam_db **out);
 /* Open the state database for a command that changes it: it must exist,
  * be of this ipamctl's schema, and agree with d's provisioning settings. */
 int cli_open_db(struct cli *cli, const struct ipam_desired *d,

@@ -265,16 +265,18 @@ static struct cli db_cli(const struct cli *cli,
 
 	if (!c.db_uri && local && local->database.value)
 		c.db_uri = local->database.value;
+	if (local && local->db_conn.pos.line)
+		c.db_conn = &local->db_conn;
 	return c;
 }
 
-static int state_db_path(const struct cli *cli,
+static int state_db_open(const struct cli *cli,
 			 const struct ipam_desired *local,
-			 const struct ipam_desired *d, struct strbuf *out)
+			 const struct ipam_desired *d, struct ipam_db **out)
 {
 	struct cli c = db_cli(cli, local);
 
-	return cli_db_path(&c, d, out);
+	return cli_db_connect(&c, d, NULL, 0, out);
 }
 
 /* The commit last applied, from the history (NULL if none): a commit of
@@ -303,7 +305,6 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 			   struct ipam_run *run, const char *error, char **good)
 {
 	struct ipam_db *db = NULL;
-	struct strbuf path = STRBUF_INIT;
 	int version;
 
 	if (!L->cli->db_uri && !(L->local && L->local->database.value) && !d &&
@@ -312,16 +313,13 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 			 "in --db or -c, no good commit seen yet): the "
 			 "default one is used");
 	/* The desired state is not usable: only the database is needed. */
-	if (state_db_path(L->cli, L->local, d, &path) ||
-	    ipam_db_open(&db, path.buf, 0) ||
+	if (state_db_open(L->cli, L->local, d, &db) ||
 	    ipam_db_check_schema(db, &version, 1)) {
 		log_warn("the failed run is not recorded: %s",
 			 ipam_error_last());
-		strbuf_release(&path);
 		ipam_db_close(db);
 		return;
 	}
-	strbuf_release(&path);
 	run->db = db;
 	run->record = true;
 	if (!ipam_run_begin(run)) {
@@ -396,18 +394,15 @@ static struct ipam_desired *reread_good(struct loop *L, const char *good)
 static const struct ipam_desired *applied_state(struct loop *L)
 {
 	struct ipam_db *db = NULL;
-	struct strbuf path = STRBUF_INIT;
 	int version;
 
 	if (L->applied_looked_up)
 		return L->applied;
 	L->applied_looked_up = true;
-	if (!state_db_path(L->cli, L->local, NULL, &path) &&
-	    !ipam_db_open(&db, path.buf, 0) &&
+	if (!state_db_open(L->cli, L->local, NULL, &db) &&
 	    !ipam_db_check_schema(db, &version, 0))
 		L->applied_id = last_good_commit(db);
 	ipam_db_close(db);
-	strbuf_release(&path);
 	if (L->applied_id)
 		L->applied = reread_good(L, L->applied_id);
 	return L->applied;
