@@ -221,6 +221,7 @@ void ipam_db_close(struct ipam_db *db)
 	if (!db)
 		return;
 	ipam_sql_close(db->h);
+	free(db->lock_scope);
 	free(db->path);
 	free(db);
 }

@@ -182,10 +182,34 @@ int ipam_db_applied_store(struct ipam_db *db, long long run_id,
  */
 int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s,
 		 struct strbuf *took_over);
+/*
+ * PostgreSQL: the reconciler lock is keyed by the database and the
+ * desired state's ipamServer (NULL: none), and PostgreSQL releases it
+ * when the holder's connection ends (db_lock_pg.c).  SQLite: one lock
+ * per file; the scope is not used.
+ */
+void ipam_db_set_lock_scope(struct ipam_db *db, const char *ipam_server);
+/*
+ * reconcile --every's active reconciler (PostgreSQL only): take the
+ * "active" lock of this connection for good, without waiting.  0: this
+ * process is the active one (or was already, and still is);
+ * IPAM_ECONFLICT (no error set): another is, holder names it ("" when it
+ * cannot be told) and this one is the standby.
+ */
+int ipam_db_lead(struct ipam_db *db, const char *command,
+		 struct strbuf *holder);
+/* The active lock is still this connection's: IPAM_EDB when lost. */
+int ipam_db_lead_check(struct ipam_db *db);
+/* Who holds the run lock and (PostgreSQL) the active reconciler's:
+ * "command (pid N on host) since T", "" when nobody. */
+int ipam_db_lock_holder(struct ipam_db *db, struct strbuf *run,
+			struct strbuf *active);
 /* Release the lock if this process holds it. */
 int ipam_db_unlock(struct ipam_db *db);
 /* Remove the lock whoever holds it (`ipamctl db unlock`, for a holder on
- * another host that is gone); holder gets who held it, "" if nobody. */
+ * another host that is gone); holder gets who held it, "" if nobody.
+ * PostgreSQL: a live holder's lock is never removed (IPAM_ECONFLICT):
+ * the server releases it when the holder's connection ends. */
 int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder);
 
 /* The desired state a run worked from. */

@@ -439,6 +439,8 @@ int cli_db_connect(const struct cli *cli, const struct ipam_desired *d,
 	} else if (!err) {
 		err = ipam_db_open(out, path.buf, flags);
 	}
+	if (!err && d)
+		ipam_db_set_lock_scope(*out, d->ipam_server.value);
 	ipam_secret_wipe(&pw);
 	strbuf_release(&path);
 	return err;

@@ -214,6 +214,23 @@ struct ipam_node;
 /* What a run's steps could not do but did not fail for (a domain whose
  * GPOs could not be read; what was applied but not recorded). */
 void cli_print_prepare_errors(const struct ipam_run *run);
+/* reconcile --every's active reconciler or standby (cli_standby.c). */
+struct cli_standby {
+	struct ipam_db *db; /* the connection that holds the active lock */
+	char *target;	    /* its database */
+	bool active;	    /* this loop is the active reconciler */
+	bool passive;	    /* the last turn was the standby's */
+};
+/* Before a cycle of d: 1 when this loop runs it (SQLite, or the active
+ * reconciler), 0 when it is the standby, -1 when the database could not
+ * tell (said; the cycle is skipped). */
+int cli_standby_turn(struct cli_standby *s, const struct cli *c,
+		     const struct ipam_desired *d);
+void cli_standby_release(struct cli_standby *s);
+/* status: who holds the lock (and on PostgreSQL, the active lock), into
+ * json, or printed as text when json is NULL. */
+struct ipam_node;
+void cli_status_lock(struct ipam_db *db, struct ipam_node *json);
 /* The warning that begin took over a dead holder's lock, if it did. */
 void cli_print_took_over(const struct ipam_run *run);
 void cli_print_apply_errors(const struct ipam_run *run);

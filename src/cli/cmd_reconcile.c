@@ -50,6 +50,7 @@ struct loop {
 	struct ipam_desired *applied;
 	char *applied_id;
 	bool applied_looked_up;
+	struct cli_standby standby; /* --every on PostgreSQL */
 };
 
 static const struct loop reconcile_defaults = {.allow_removals = -1};
@@ -803,7 +804,11 @@ static int cycle(struct loop *L)
 		 * later broken commit. */
 		ipam_desired_free(L->good);
 		L->good = d;
-		ret = cycle_run(L, d, &ci);
+		struct cli c = db_cli(L->cli, L->local);
+		ret = !L->every ? 1 : cli_standby_turn(&L->standby, &c, d);
+		ret = ret > 0 ? cycle_run(L, d, &ci)
+		      : ret   ? IPAM_EXIT_ERROR
+			      : 0;
 	}
 	strbuf_release(&err);
 	commit_info_release(&ci);
@@ -977,8 +982,10 @@ static int loop(struct loop *L, int ret)
 		}
 		/* the other tasks due now, then sleep until the earlier of
 		 * the cycle and the next task */
-		wake = cli_tasks_run_due(&c, L->good, L->lock_timeout,
-					 should_stop);
+		wake = L->standby.passive
+			       ? -1
+			       : cli_tasks_run_due(&c, L->good, L->lock_timeout,
+						   should_stop);
 		now = mono_s();
 		wake = wake >= 0 && now + wake < due ? now + wake : due;
 		sig = wait_signal(wake > now ? wake - now : 0);
@@ -1015,6 +1022,7 @@ static int reconcile_run(struct cli *cli, void *opts, int argc, char **argv)
 	}
 	block_signals();
 	ret = loop(L, cycle(L));
+	cli_standby_release(&L->standby);
 	if (L->every)
 		log_notice("stopped");
 	free(L->last_good);
@@ -1167,12 +1175,14 @@ static int status_run(struct cli *cli, void *opts, int argc, char **argv)
 		for (size_t i = 0; i < nr_blocked; i++)
 			ipam_node_push(seq, ipam_node_str(blocked[i]));
 		ipam_node_set(m, "blocked_servers", seq);
+		cli_status_lock(cli->db, m);
 		cli_print_json(m);
 		ipam_node_free(m);
 	} else {
 		struct strbuf sb = STRBUF_INIT;
 
 		status_text(applied, attempted);
+		cli_status_lock(cli->db, NULL);
 		ipam_plan_blocked_text(&sb, blocked, nr_blocked);
 		fputs(sb.buf, stdout);
 		strbuf_release(&sb);

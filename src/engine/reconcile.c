@@ -372,7 +372,15 @@ int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 			res->not_done++;
 			continue;
 		}
-		ipam_db_action_set(db, run_id, seq, "started", NULL);
+		/* No journal, no apply: a lost database connection stops
+		 * the run here (the journal shows the actions done). */
+		if (ipam_db_action_set(db, run_id, seq, "started", NULL)) {
+			res->error = xasprintf("stopped before %s %s: %s",
+					       ipam_act_kind_name(a->kind),
+					       a->target, ipam_error_last());
+			res->not_done++;
+			continue;
+		}
 		rc = run_action(r, a, dacl_done);
 		if (rc) {
 			size_t di = domain_index(r, a->domain);
