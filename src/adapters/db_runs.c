@@ -232,13 +232,17 @@ int ipam_db_runs_list(struct ipam_db *db, size_t limit,
 
 	*out = NULL;
 	*nr = 0;
-	err = prepare_runs(db, &st, "ORDER BY id DESC LIMIT ?1");
+	/* No LIMIT for all: SQLite reads a negative one as none, PostgreSQL
+	 * refuses it. */
+	err = prepare_runs(db, &st,
+			   limit ? "ORDER BY id DESC LIMIT ?1"
+				 : "ORDER BY id DESC");
 	if (err)
 		return err;
-	/* A negative LIMIT is none. */
-	ipam_sql_bind_int64(
-		st, 1,
-		limit && limit <= (size_t)LLONG_MAX ? (long long)limit : -1);
+	if (limit)
+		ipam_sql_bind_int64(st, 1,
+				    limit <= (size_t)LLONG_MAX ? (long long)limit
+							       : LLONG_MAX);
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		memset(&(*out)[*nr], 0, sizeof(**out));

@@ -188,32 +188,6 @@ char *desired_diags(const char *text, struct ipam_desired **out)
 	return strbuf_detach(&sb, NULL);
 }
 
-char *sqlite_run(const char *path, const char *sql, int want_ok)
-{
-	char *const argv[] = {"/usr/bin/sqlite3", (char *)path, (char *)sql,
-			      NULL};
-	struct run_result r;
-	char *out;
-	size_t n;
-
-	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
-	if (want_ok && r.status)
-		fail_msg("sqlite3 %s: %s", sql, r.err);
-	if (!want_ok)
-		assert_int_not_equal(r.status, 0);
-	out = xstrdup(want_ok ? r.out : r.err);
-	run_result_free(&r);
-	n = strlen(out);
-	if (n && out[n - 1] == '\n')
-		out[n - 1] = '\0';
-	return out;
-}
-
-char *sqlite_query(const char *path, const char *sql)
-{
-	return sqlite_run(path, sql, 1);
-}
-
 void schema_check(const char *schema, const char *json)
 {
 	static const char script[] =
