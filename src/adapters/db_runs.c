@@ -241,8 +241,9 @@ int ipam_db_runs_list(struct ipam_db *db, size_t limit,
 		return err;
 	if (limit)
 		ipam_sql_bind_int64(st, 1,
-				    limit <= (size_t)LLONG_MAX ? (long long)limit
-							       : LLONG_MAX);
+				    limit <= (size_t)LLONG_MAX
+					    ? (long long)limit
+					    : LLONG_MAX);
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		memset(&(*out)[*nr], 0, sizeof(**out));
