@@ -136,7 +136,7 @@ int ipam_db_access_history(struct ipam_db *db, const char *server, size_t limit,
 		"a.dhcp_rpc, a.dhcp_audit_share, a.dns_rpc, a.event_log, "
 		"a.recommended_action, a.reasons, a.id FROM access_status a "
 		"JOIN servers s ON s.id = a.server_id WHERE s.name = ?1 "
-		"ORDER BY a.id DESC LIMIT ?2) ORDER BY id");
+		"ORDER BY a.id DESC LIMIT ?2) AS newest ORDER BY id");
 	if (err)
 		return err;
 	ipam_sql_bind_text(st, 1, server);
