@@ -370,6 +370,20 @@ void ipam_identity_principal(struct strbuf *out, const struct ipam_desired *d)
 		strbuf_addch(out, *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 }
 
+/* databaseConnection: when the desired state has it. */
+static void set_db_connection(struct ipam_node *root,
+			      const struct ipam_db_connection *c)
+{
+	struct ipam_node *dbc;
+
+	if (!c->pos.line)
+		return;
+	dbc = ipam_node_new(IPAM_NODE_MAP);
+	set_opt(dbc, "passwordFile", &c->password_file);
+	set_opt(dbc, "passwordEnv", &c->password_env);
+	ipam_node_set(root, "databaseConnection", dbc);
+}
+
 struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 {
 	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
@@ -379,13 +393,7 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	ipam_node_set(root, "version", ipam_node_int(d->version));
 	set_opt(root, "ipamServer", &d->ipam_server);
 	set_opt(root, "database", &d->database);
-	if (d->db_conn.pos.line) {
-		struct ipam_node *dbc = ipam_node_new(IPAM_NODE_MAP);
-
-		set_opt(dbc, "passwordFile", &d->db_conn.password_file);
-		set_opt(dbc, "passwordEnv", &d->db_conn.password_env);
-		ipam_node_set(root, "databaseConnection", dbc);
-	}
+	set_db_connection(root, &d->db_conn);
 
 	prov = ipam_node_new(IPAM_NODE_MAP);
 	ipam_node_set_str(prov, "method", ipam_method_name(d->method));
