@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,6 +121,45 @@ void tmpdir_remove(char *dir)
 		return;
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
+}
+
+int spawn_bg(char *const argv[], const char *err)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		if (!freopen(err, "w", stderr) ||
+		    !freopen("/dev/null", "w", stdout))
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return (int)pid;
+}
+
+double wait_for_text(const char *file, size_t from, const char *text,
+		     double secs)
+{
+	struct timespec t0, t;
+	double took;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		size_t n = 0;
+		char *s = slurp(file, &n);
+		int found = s && n > from && strstr(s + from, text);
+
+		free(s);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		took = (double)(t.tv_sec - t0.tv_sec) +
+		       (t.tv_nsec - t0.tv_nsec) / 1e9;
+		if (found)
+			return took;
+		if (took >= secs)
+			return -1;
+		usleep(50000);
+	}
 }
 
 char *slurp(const char *path, size_t *len)

@@ -17,6 +17,14 @@ int run_cmd(struct run_result *r, const char *cwd, char *const env[],
 	    char *const argv[]);
 void run_result_free(struct run_result *r);
 
+/* argv (argv[0] a path) in the background, stdout to /dev/null and
+ * stderr to the file err; its pid. */
+int spawn_bg(char *const argv[], const char *err);
+/* Seconds until text shows in file past its first from bytes; -1 when it
+ * does not within secs. */
+double wait_for_text(const char *file, size_t from, const char *text,
+		     double secs);
+
 /* mkdtemp under $TMPDIR; removed (recursively) by tmpdir_remove. */
 char *tmpdir_make(void);
 void tmpdir_remove(char *dir);

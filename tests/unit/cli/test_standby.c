@@ -27,43 +27,20 @@
 /* ipamctl reconcile --every in the background, stderr to err. */
 static pid_t start_loop(const char *yaml, const char *err)
 {
-	pid_t pid = fork();
+	char *const argv[] = {(char *)ipamctl_path(),
+			      "reconcile",
+			      "-c",
+			      (char *)yaml,
+			      "--every",
+			      "3s",
+			      NULL};
 
-	assert_true(pid >= 0);
-	if (!pid) {
-		if (!freopen(err, "w", stderr) ||
-		    !freopen("/dev/null", "w", stdout))
-			_exit(127);
-		execl(ipamctl_path(), "ipamctl", "reconcile", "-c", yaml,
-		      "--every", "3s", (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return spawn_bg(argv, err);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Wait up to secs for text in file; the seconds it took, -1 if never. */
 static double wait_for(const char *file, const char *text, double secs)
 {
-	double start = now_s();
-
-	while (now_s() - start < secs) {
-		char *s = slurp(file, NULL);
-		int found = s && strstr(s, text);
-
-		free(s);
-		if (found)
-			return now_s() - start;
-		usleep(50000);
-	}
-	return -1;
+	return wait_for_text(file, 0, text, secs);
 }
 
 static char *status_text(const char *yaml)
