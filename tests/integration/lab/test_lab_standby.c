@@ -10,6 +10,8 @@
  * IPAM1_* GPO exists once in each forest (samba-tool gpo listall), the
  * link is back (getlink), the standby recorded no run before it took over
  * and no run is left 'running' (psql), and a plan is empty (exit 0).
+ * Then an apply whose connection the server ends in the middle
+ * (pg_terminate_backend) stops and exits 1, and the next one converges.
  *
  * Needs the lab and ci/pg (fixtures lab and pg).
  */
@@ -214,10 +216,92 @@ static void test_active_and_standby(void **state)
 	free(berr);
 }
 
+/* The database name of the URI db ("t_..."), for pg_stat_activity. */
+static char *db_name(void)
+{
+	const char *p = strchr(strstr(db, "://") + 3, '/') + 1;
+
+	return xstrndup(p, strcspn(p, "?"));
+}
+
+/*
+ * A run that loses its connection in the middle of applying stops before
+ * its next action and exits 1; the journal shows where (psql); the next
+ * apply takes the lock (the server freed it), marks the lost run
+ * interrupted and converges.
+ */
+static void test_connection_lost_mid_apply(void **state)
+{
+	char *err = xasprintf("%s/apply.err", tmpdir), *name = db_name();
+	char *admin = test_pg_var("IPAM_PG_ADMIN_URI"), *sql, *s;
+	char *const argv[] = {(char *)labad_ipamctl(), "apply", "-c", cfg,
+			      "--auto-approve",	       NULL};
+	struct lab_run res;
+	pid_t pid;
+	int st, done = 0;
+
+	(void)state;
+	for (int f = 1; f <= 2; f++)
+		labad_remove_leftovers(&F[f]);
+	pid = spawn_bg(argv, err);
+	/* the inventory is journalled done before the first AD action */
+	sql = xasprintf("SELECT count(*) FROM actions WHERE run_id = (SELECT "
+			"max(id) FROM runs) AND state = 'done'");
+	for (int i = 0; i < 600 && !done; i++) {
+		s = sqlite_query(db, sql);
+		done = strcmp(s, "0") != 0;
+		free(s);
+		if (!done)
+			usleep(50000);
+	}
+	free(sql);
+	assert_true(done);
+	sql = xasprintf("SELECT count(pg_terminate_backend(pid)) FROM "
+			"pg_stat_activity WHERE datname = '%s' AND pid <> "
+			"pg_backend_pid()",
+			name);
+	s = sqlite_query(admin, sql);
+	free(s);
+	free(sql);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	s = slurp(err, NULL);
+	assert_non_null(s);
+	if (!strstr(s, "connection"))
+		fail_msg("apply's error does not say the connection was "
+			 "lost:\n%s",
+			 s);
+	free(s);
+	/* the journal: done up to where it stopped, nothing after */
+	s = sqlite_query(db, "SELECT (SELECT count(*) FROM actions a WHERE "
+			     "a.run_id = r.id AND a.state = 'pending') > 0, "
+			     "r.outcome FROM runs r WHERE r.id = (SELECT "
+			     "max(id) FROM runs)");
+	assert_string_equal(s, "t|running");
+	free(s);
+	/* the next apply: lock free, the lost run interrupted, converged */
+	labad_run_ipamctl(&res, "apply", "-c", cfg, "--auto-approve", NULL);
+	labad_expect_exit(&res, 0, "apply after the lost connection");
+	lab_run_free(&res);
+	s = sqlite_query(db, "SELECT string_agg(outcome, ',' ORDER BY id) FROM "
+			     "runs WHERE command = 'apply'");
+	assert_string_equal(s, "interrupted,succeeded");
+	free(s);
+	for (int f = 1; f <= 2; f++)
+		labad_need_gpos(&F[f], true);
+	labad_run_ipamctl(&res, "plan", "-c", cfg, "--detailed-exitcode", NULL);
+	labad_expect_exit(&res, 0, "plan after the new apply");
+	lab_run_free(&res);
+	free(admin);
+	free(name);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_active_and_standby),
+		cmocka_unit_test(test_connection_lost_mid_apply),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
