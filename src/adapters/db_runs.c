@@ -62,7 +62,7 @@ static int step_update(struct ipam_db *db, struct ipam_sql_stmt *st,
 {
 	int err = ipam_db_sql_step_done(db, st, what);
 
-	*changed = err ? 0 : ipam_sql_changes(db->h);
+	*changed = err ? 0 : (int)ipam_sql_changes(db->h);
 	return err;
 }
 
@@ -304,7 +304,7 @@ int ipam_db_run_actions(struct ipam_db *db, long long run_id,
 
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		a = &(*out)[(*nr)++];
-		a->seq = ipam_sql_column_int64(st, 0);
+		a->seq = (int)ipam_sql_column_int64(st, 0);
 		a->kind = ipam_sql_column_dup(st, 1);
 		a->target = ipam_sql_column_dup(st, 2);
 		a->domain = ipam_sql_column_dup(st, 3);

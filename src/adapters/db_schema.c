@@ -473,7 +473,7 @@ int ipam_db_schema_version(struct ipam_db *db, int *version)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read state database");
 	rc = ipam_sql_step(st);
-	*version = rc == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0) : 0;
+	*version = rc == IPAM_SQL_ROW ? (int)ipam_sql_column_int64(st, 0) : 0;
 	ipam_sql_finalize(st);
 	if (rc != IPAM_SQL_ROW)
 		return ipam_db_sql_error(db, IPAM_EDB,
