@@ -45,42 +45,8 @@ static int use_pg(void)
 	return v && !strcmp(v, "postgres");
 }
 
-/* NAME's value in the state file of ci/pg ("export NAME=value" or
- * "export NAME='value'"). */
-static char *pg_var(const char *name)
-{
-	const char *state = getenv("IPAM_PG_STATE");
-	size_t n = strlen(name);
-	char *text, *line, *out = NULL;
-
-	if (!state)
-		fail_msg("IPAM_TEST_DB=postgres needs IPAM_PG_STATE (ci/pg)");
-	text = slurp(state, NULL);
-	if (!text)
-		fail_msg("cannot read %s (is ci/pg up?)", state);
-	for (line = text; line && *line;) {
-		char *end = strchr(line, '\n');
-
-		if (end)
-			*end = '\0';
-		if (!strncmp(line, "export ", 7) &&
-		    !strncmp(line + 7, name, n) && line[7 + n] == '=') {
-			char *v = line + 8 + n;
-			size_t len = strlen(v);
-
-			if (len >= 2 && v[0] == '\'' && v[len - 1] == '\'')
-				out = xstrndup(v + 1, len - 2);
-			else
-				out = xstrdup(v);
-			break;
-		}
-		line = end ? end + 1 : NULL;
-	}
-	free(text);
-	if (!out)
-		fail_msg("%s is not in %s", name, state);
-	return out;
-}
+/* NAME's value in the state file of ci/pg: testutil's. */
+#define pg_var test_pg_var
 
 static struct ipam_sql *pg_admin(void)
 {
