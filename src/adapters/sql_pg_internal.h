@@ -41,6 +41,8 @@ struct ipam_sql_pg_prep {
 	char *sql; /* the text sent, "$N" and all */
 	unsigned long hash;
 	char name[32];
+	Oid *types; /* of the bindings it was asked for (0: any) */
+	int ntypes;
 	PGresult *desc;
 	int refs;	    /* statements using it */
 	int stale;	    /* not handed out again (schema may have changed) */
@@ -65,10 +67,12 @@ struct ipam_sql_pg_param {
 	char *value; /* NULL: SQL NULL */
 	int length;
 	int format; /* 0 text, 1 binary (blobs) */
+	Oid type;   /* int8, float8, bytea; 0: the server infers it */
 };
 
 struct ipam_sql_pg_stmt {
-	struct ipam_sql_pg_prep *prep;
+	char *sql;		       /* as the server reads it */
+	struct ipam_sql_pg_prep *prep; /* NULL until the first step */
 	int nparams;
 	struct ipam_sql_pg_param *params;
 	int scan; /* a cursor fetched in chunks (ipam_sql_prepare_scan) */
@@ -97,12 +101,13 @@ int ipam_sql_pg_fail(struct ipam_sql *c, const PGresult *r, const char *what);
 int ipam_sql_pg_check(struct ipam_sql *c, const char *what);
 /* Count r's rows as changes when it is an INSERT, UPDATE, DELETE, MERGE. */
 void ipam_sql_pg_count_changes(struct ipam_sql *c, PGresult *r);
-/* The SQL text as the server reads it: "?N" -> "$N", IPAM_SQL_NOW. */
-char *ipam_sql_pg_rewrite(const char *sql);
-/* The prepared statement for sql (malloc'd by ipam_sql_pg_rewrite):
+/* The SQL text as the server reads it: "?N" -> "$N", IPAM_SQL_NOW;
+ * *nparams the highest N. */
+char *ipam_sql_pg_rewrite(const char *sql, int *nparams);
+/* The statement prepared for sql with parameters of types (n of them):
  * from the connection's cache, or prepared and described now. */
-int ipam_sql_pg_prep_get(struct ipam_sql *c, char *sql,
-			 struct ipam_sql_pg_prep **out);
+int ipam_sql_pg_prep_get(struct ipam_sql *c, const char *sql, const Oid *types,
+			 int n, struct ipam_sql_pg_prep **out);
 /* Every cached statement is prepared anew when next asked for. */
 void ipam_sql_pg_forget_preps(struct ipam_sql *c);
 void ipam_sql_pg_prep_put(struct ipam_sql *c, struct ipam_sql_pg_prep *p);

@@ -40,30 +40,72 @@ static struct ipam_sql_pg_stmt *S(struct ipam_sql_stmt *st)
 	return st->pg;
 }
 
+/*
+ * Statements are prepared on the server at their first step, when the
+ * bindings give the parameters' types: a parameter that its context
+ * does not type (SELECT ?1, CASE WHEN ?1 = 1, LIMIT ?1) is then what was
+ * bound, as in SQLite, and not text.  (sql_pg.c falls back to the
+ * server's inference where a binding's type does not fit.)
+ */
 static int prepare(struct ipam_sql *c, struct ipam_sql_stmt **out,
 		   const char *sql, int scan)
 {
-	struct ipam_sql_pg_prep *p;
 	struct ipam_sql_pg_stmt *s;
 	struct ipam_sql_stmt *st;
-	int err;
+	int err = ipam_sql_pg_check(c, "cannot prepare a query on");
 
 	*out = NULL;
-	err = ipam_sql_pg_prep_get(c, ipam_sql_pg_rewrite(sql), &p);
 	if (err)
 		return err;
 	s = xcalloc(1, sizeof(*s));
-	s->prep = p;
+	s->sql = ipam_sql_pg_rewrite(sql, &s->nparams);
 	s->scan = scan;
 	s->chunk = CHUNK_FIRST;
-	s->nparams = PQnparams(p->desc);
 	s->params = xcalloc((size_t)s->nparams + 1, sizeof(*s->params));
-	s->ncols = PQnfields(p->desc);
 	st = xcalloc(1, sizeof(*st));
 	st->c = c;
 	st->pg = s;
 	*out = st;
 	return 0;
+}
+
+static void drop_scratch(struct ipam_sql_pg_stmt *s)
+{
+	if (s->scratch)
+		for (int i = 0; i < s->ncols; i++)
+			strbuf_release(&s->scratch[i]);
+	free(s->scratch);
+	s->scratch = NULL;
+}
+
+/* The server's statement for the types of the current bindings; a NULL
+ * keeps the type it had, so that it does not ask for another. */
+static int ensure_prep(struct ipam_sql_stmt *st)
+{
+	struct ipam_sql_pg_stmt *s = S(st);
+	Oid *types = xcalloc((size_t)s->nparams + 1, sizeof(*types));
+	struct ipam_sql_pg_prep *p;
+	int same = s->prep != NULL, err = 0;
+
+	for (int i = 0; i < s->nparams; i++) {
+		types[i] = s->params[i].type;
+		if (!s->params[i].value && s->prep)
+			types[i] = s->prep->types[i];
+		if (s->prep && types[i] != s->prep->types[i])
+			same = 0;
+	}
+	if (!same) {
+		err = ipam_sql_pg_prep_get(st->c, s->sql, types, s->nparams,
+					   &p);
+		if (!err) {
+			ipam_sql_pg_prep_put(st->c, s->prep);
+			drop_scratch(s);
+			s->prep = p;
+			s->ncols = PQnfields(p->desc);
+		}
+	}
+	free(types);
+	return err;
 }
 
 int ipam_sql_pg_prepare(struct ipam_sql *c, struct ipam_sql_stmt **out,
@@ -168,13 +210,15 @@ static int execute(struct ipam_sql_stmt *st)
 {
 	struct ipam_sql_pg_stmt *s = S(st);
 	struct ipam_sql *c = st->c;
-	int n = s->nparams, err = 0;
+	int n = s->nparams, err = ensure_prep(st);
 	const char **values = xcalloc((size_t)n + 1, sizeof(*values));
 	int *lengths = xcalloc((size_t)n + 1, sizeof(*lengths));
 	int *formats = xcalloc((size_t)n + 1, sizeof(*formats));
 	Oid *types = xcalloc((size_t)n + 1, sizeof(*types));
 	PGresult *r;
 
+	if (err)
+		goto out;
 	for (int i = 0; i < n; i++) {
 		values[i] = s->params[i].value;
 		lengths[i] = s->params[i].length;
@@ -217,6 +261,7 @@ static int execute(struct ipam_sql_stmt *st)
 		s->cursor_end = 0;
 		err = fetch(st);
 	}
+out:
 	free(values);
 	free(lengths);
 	free(formats);
@@ -279,10 +324,8 @@ void ipam_sql_pg_finalize(struct ipam_sql_stmt *st)
 	for (int i = 0; i < s->nparams; i++)
 		free(s->params[i].value);
 	free(s->params);
-	if (s->scratch)
-		for (int i = 0; i < s->ncols; i++)
-			strbuf_release(&s->scratch[i]);
-	free(s->scratch);
+	drop_scratch(s);
+	free(s->sql);
 	free(s);
 	free(st);
 }
@@ -290,7 +333,7 @@ void ipam_sql_pg_finalize(struct ipam_sql_stmt *st)
 /* ---- bindings --------------------------------------------------------- */
 
 static void set_param(struct ipam_sql_stmt *st, int i, char *v, size_t n,
-		      int format)
+		      Oid type)
 {
 	struct ipam_sql_pg_stmt *s = S(st);
 	struct ipam_sql_pg_param *p;
@@ -303,20 +346,15 @@ static void set_param(struct ipam_sql_stmt *st, int i, char *v, size_t n,
 	free(p->value);
 	p->value = v;
 	p->length = (int)n;
-	p->format = format;
-}
-
-static int param_is_bytea(struct ipam_sql_stmt *st, int i)
-{
-	return i >= 1 && i <= S(st)->nparams &&
-	       PQparamtype(S(st)->prep->desc, i - 1) == IPAM_SQL_PG_BYTEA;
+	p->format = type == IPAM_SQL_PG_BYTEA;
+	p->type = type;
 }
 
 void ipam_sql_pg_bind_int64(struct ipam_sql_stmt *st, int i, long long v)
 {
 	char *t = xasprintf("%lld", v);
 
-	set_param(st, i, t, strlen(t), 0);
+	set_param(st, i, t, strlen(t), IPAM_SQL_PG_INT8);
 }
 
 void ipam_sql_pg_bind_double(struct ipam_sql_stmt *st, int i, double v)
@@ -329,7 +367,7 @@ void ipam_sql_pg_bind_double(struct ipam_sql_stmt *st, int i, double v)
 		t = xstrdup(v > 0 ? "Infinity" : "-Infinity");
 	else
 		t = xasprintf("%.17g", v);
-	set_param(st, i, t, strlen(t), 0);
+	set_param(st, i, t, strlen(t), IPAM_SQL_PG_FLOAT8);
 }
 
 void ipam_sql_pg_bind_null(struct ipam_sql_stmt *st, int i)
@@ -352,8 +390,7 @@ void ipam_sql_pg_bind_textn(struct ipam_sql_stmt *st, int i, const char *v,
 
 	memcpy(t, v, n);
 	t[n] = '\0';
-	/* Text for a bytea parameter: its bytes, not its escapes. */
-	set_param(st, i, t, n, param_is_bytea(st, i));
+	set_param(st, i, t, n, 0);
 }
 
 void ipam_sql_pg_bind_blob(struct ipam_sql_stmt *st, int i, const void *v,
@@ -364,7 +401,7 @@ void ipam_sql_pg_bind_blob(struct ipam_sql_stmt *st, int i, const void *v,
 	if (n)
 		memcpy(t, v, n);
 	t[n] = '\0';
-	set_param(st, i, t, n, 1);
+	set_param(st, i, t, n, IPAM_SQL_PG_BYTEA);
 }
 
 int ipam_sql_pg_bind_count(struct ipam_sql_stmt *st)
@@ -374,14 +411,18 @@ int ipam_sql_pg_bind_count(struct ipam_sql_stmt *st)
 
 /* ---- columns ---------------------------------------------------------- */
 
+/* Columns are known once the statement is prepared: before its first
+ * step, that is now. */
 int ipam_sql_pg_column_count(struct ipam_sql_stmt *st)
 {
+	if (!S(st)->prep && ensure_prep(st))
+		return 0;
 	return S(st)->ncols;
 }
 
 const char *ipam_sql_pg_column_name(struct ipam_sql_stmt *st, int col)
 {
-	if (col < 0 || col >= S(st)->ncols)
+	if (col < 0 || col >= ipam_sql_pg_column_count(st))
 		return NULL;
 	return PQfname(S(st)->prep->desc, col);
 }
@@ -402,7 +443,7 @@ static const char *value(struct ipam_sql_stmt *st, int col, size_t *n)
 
 static Oid col_type(struct ipam_sql_stmt *st, int col)
 {
-	return PQftype(S(st)->prep->desc, col);
+	return S(st)->prep ? PQftype(S(st)->prep->desc, col) : 0;
 }
 
 static int numeric_integral(const char *v)

@@ -714,16 +714,72 @@ static void test_changes_and_ids(void **state)
 	ipam_sql_finalize(st);
 }
 
+/* Parameters take the type of their binding where their context gives
+ * none, and the server's where the binding's does not fit. */
+static void test_param_types(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_sql_stmt *st;
+	char *out;
+
+	exec_ok(f, "CREATE TABLE t (a BIGINT, v TEXT, d DOUBLE PRECISION)");
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	st = prep(f, "INSERT INTO t (a, v, d) SELECT ?1, ?2, ?3");
+	ipam_sql_bind_int64(st, 1, 5000000000LL);
+	ipam_sql_bind_text(st, 2, "7");
+	ipam_sql_bind_double(st, 3, 2.5);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_DONE);
+	ipam_sql_reset(st);
+	/* NULLs where an integer and a double were */
+	ipam_sql_bind_null(st, 1);
+	ipam_sql_bind_null(st, 3);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_DONE);
+	ipam_sql_finalize(st);
+
+	st = prep(f, "SELECT CASE WHEN ?1 = 1 THEN 'one' ELSE 'other' END, "
+		     "?2, substr('abcdef', ?3) FROM t ORDER BY a LIMIT ?4");
+	ipam_sql_bind_int64(st, 1, 1);
+	ipam_sql_bind_double(st, 2, 0.5);
+	ipam_sql_bind_int64(st, 3, 3); /* substr wants int4 on PostgreSQL */
+	ipam_sql_bind_int64(st, 4, 1);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	assert_string_equal(ipam_sql_column_text(st, 0), "one");
+	assert_int_equal(ipam_sql_column_type(st, 1), IPAM_SQL_FLOAT);
+	assert_true(ipam_sql_column_double(st, 1) == 0.5);
+	assert_string_equal(ipam_sql_column_text(st, 2), "cdef");
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_DONE);
+	ipam_sql_finalize(st);
+
+	/* a text column compared with an integer binding */
+	st = prep(f, "SELECT count(*) FROM t WHERE v = ?1");
+	ipam_sql_bind_int64(st, 1, 7);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	assert_int_equal(ipam_sql_column_int64(st, 0), 2);
+	ipam_sql_finalize(st);
+	/* the transaction went on through all of it */
+	assert_true(ipam_sql_in_transaction(f->c));
+	assert_int_equal(ipam_sql_commit(f->c), 0);
+	out = shell(f, "SELECT a, v, d FROM t ORDER BY coalesce(a, 0) DESC");
+	assert_string_equal(out, "5000000000|7|2.5\n|7|");
+	free(out);
+}
+
 /* Errors name what failed and the database, with the server's words. */
 static void test_errors(void **state)
 {
 	struct fx *f = *state;
 	struct ipam_sql_stmt *st;
 	char *want;
+	int rc;
 
-	assert_int_equal(ipam_sql_prepare(f->c, &st, "SELEC nonsense"),
-			 IPAM_EDB);
-	assert_null(st);
+	/* PostgreSQL prepares at the first step, SQLite at once */
+	rc = ipam_sql_prepare(f->c, &st, "SELEC nonsense");
+	if (!rc) {
+		assert_true(f->pg);
+		rc = ipam_sql_step(st);
+		ipam_sql_finalize(st);
+	}
+	assert_int_equal(rc, IPAM_EDB);
 	want = xasprintf("cannot prepare a query on '%s': ",
 			 ipam_sql_name(f->c));
 	assert_non_null(strstr(ipam_error_last(), want));
@@ -766,6 +822,8 @@ static void test_lost_connection(void **state)
 	pid = ipam_sql_column_int64(st, 0);
 	ipam_sql_finalize(st);
 	assert_int_equal(ipam_sql_begin(f->c), 0);
+	assert_int_equal(ipam_sql_step(other), IPAM_SQL_DONE);
+	ipam_sql_reset(other);
 
 	admin = pg_admin();
 	assert_int_equal(ipam_sql_prepare(admin, &kill,
@@ -909,6 +967,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_changes_and_ids, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_param_types, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_connection, setup,
