@@ -5,7 +5,16 @@
  *
  * Statements are prepared once and stepped as SQLite steps them:
  * parameters are numbered from 1 and written "?N" in the SQL text (the
- * PostgreSQL driver turns them into "$N"); columns from 0.  Where the two
+ * PostgreSQL driver turns them into "$N"); columns from 0.  On PostgreSQL
+ * a parameter whose context gives it no type (SELECT ?1, INSERT ...
+ * SELECT ?1, CASE WHEN ?1 = 1, LIMIT ?1) has the type of its binding
+ * (int64: bigint, double: double precision, blob: bytea; text and NULL:
+ * what the server infers, text when nothing says otherwise; write
+ * CAST(?N AS BIGINT) where a NULL must be an integer), so the statement
+ * goes to the server at its first step, where an error in its text then
+ * shows ("cannot prepare a query on").  Where a binding's type does not
+ * fit (a function that wants a 32-bit integer) the server's inference is
+ * used instead.  Where the two
  * dialects differ, the caller picks the text by ipam_sql_kind(); the one
  * expression both drivers read alike is IPAM_SQL_NOW, the current time in
  * UTC as every timestamp column stores it (ISO 8601, seconds).  Values
@@ -33,7 +42,13 @@
  * survives a COMMIT made while it is iterated.  On SQLite both are the
  * same.  Each SQL text is prepared once per connection on the server
  * (PQprepare) and reused; DDL through ipam_sql_exec makes them prepared
- * anew.
+ * anew.  Every step is a round trip to the server: write many rows per
+ * INSERT where there are many.
+ *
+ * A PostgreSQL connection whose peer vanishes (partition, host down)
+ * fails within about a minute on both sides (TCP keepalives and user
+ * timeout, the server's too): a standby then gets the session-scoped
+ * advisory locks of the lost holder.
  *
  * Layer adapters/.
  */

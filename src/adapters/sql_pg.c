@@ -126,27 +126,47 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/*
+ * Connection defaults, which the URI's own parameters override.  A peer
+ * that vanishes (a partition, a host that died) ends the connection
+ * within about a minute on both sides: the client's keepalives and TCP
+ * user timeout fail the call in progress, the server's (options) end the
+ * session and so release its advisory locks for a standby.
+ */
+static const char *const conn_defaults[][2] = {
+	{"application_name", "ipamctl"},
+	{"connect_timeout", "10"},
+	{"keepalives_idle", "30"},
+	{"keepalives_interval", "10"},
+	{"keepalives_count", "3"},
+	{"tcp_user_timeout", "60000"},
+	{"options", "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 "
+		    "-c tcp_keepalives_count=3 -c tcp_user_timeout=60000"},
+};
+
+#define NDEFAULTS (sizeof(conn_defaults) / sizeof(conn_defaults[0]))
+
 int ipam_sql_open_postgres(struct ipam_sql **out, const char *uri,
 			   const char *password)
 {
-	const char *keys[8], *vals[8];
+	const char *keys[NDEFAULTS + 5], *vals[NDEFAULTS + 5];
 	struct ipam_sql *c;
-	int n = 0, local = 0, err;
+	int local = 0, err;
+	size_t n = 0;
 	char *pass;
 
 	*out = NULL;
 	err = ipam_sql_pg_uri_rules(uri, &local);
 	if (err)
 		return err;
-	/* Defaults first: the URI's own parameters override them. */
 	if (!local) {
 		keys[n] = "sslmode";
 		vals[n++] = "verify-full";
 	}
-	keys[n] = "application_name";
-	vals[n++] = "ipamctl";
-	keys[n] = "connect_timeout";
-	vals[n++] = "10";
+	for (size_t i = 0; i < NDEFAULTS; i++) {
+		keys[n] = conn_defaults[i][0];
+		vals[n++] = conn_defaults[i][1];
+	}
 	keys[n] = "dbname";
 	vals[n++] = uri;
 	keys[n] = "client_encoding";

@@ -261,6 +261,23 @@ static void test_open(void **state)
 	assert_string_equal(ipam_sql_name(f->c), f->pg ? f->uri : f->path);
 	assert_false(ipam_sql_lost(f->c));
 	assert_false(ipam_sql_in_transaction(f->c));
+	if (f->pg) {
+		/* TLS as the URI asks; the server ends the session of a
+		 * client that vanished within about a minute */
+		struct ipam_sql_stmt *st = prep(
+			f,
+			"SELECT s.ssl, current_setting('tcp_keepalives_idle'), "
+			"current_setting('tcp_user_timeout'), "
+			"current_setting('application_name') "
+			"FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()");
+
+		assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+		assert_int_equal(ipam_sql_column_int64(st, 0), 1);
+		assert_string_equal(ipam_sql_column_text(st, 1), "30");
+		assert_string_equal(ipam_sql_column_text(st, 2), "60000");
+		assert_string_equal(ipam_sql_column_text(st, 3), "ipamctl");
+		ipam_sql_finalize(st);
+	}
 }
 
 /* Every type in and out, NULLs, blobs with zero bytes, column names. */
