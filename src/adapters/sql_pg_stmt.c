@@ -526,51 +526,67 @@ static int binary_number(Oid t, const char *v, size_t n, long long *i,
 	}
 }
 
-long long ipam_sql_pg_column_int64(struct ipam_sql_stmt *st, int col)
+/* The value at col as a number: 0 an integer in *i, 1 a float in *d,
+ * 2 text in *text for the caller to read as it wants (as SQLite does). */
+static int number(struct ipam_sql_stmt *st, int col, long long *i, double *d,
+		  const char **text)
 {
 	Oid t = col_type(st, col);
 	size_t n;
 	const char *v = value(st, col, &n);
-	long long i = 0;
-	double d = 0;
 
+	*i = 0;
+	*d = 0;
+	*text = v;
 	if (!v)
 		return 0;
 	if (S(st)->prep->binary) {
-		int k = binary_number(t, v, n, &i, &d);
+		int k = binary_number(t, v, n, i, d);
 
-		if (k >= 0)
-			return k ? (long long)d : i;
-		return strtoll(v, NULL, 10);
+		return k >= 0 ? k : 2;
 	}
-	if (t == IPAM_SQL_PG_BOOL)
-		return v[0] == 't';
+	if (t == IPAM_SQL_PG_BOOL) {
+		*i = v[0] == 't';
+		return 0;
+	}
 	if (t == IPAM_SQL_PG_FLOAT4 || t == IPAM_SQL_PG_FLOAT8 ||
-	    (t == IPAM_SQL_PG_NUMERIC && !numeric_integral(v)))
-		return (long long)strtod(v, NULL);
-	return strtoll(v, NULL, 10);
+	    (t == IPAM_SQL_PG_NUMERIC && !numeric_integral(v))) {
+		*d = strtod(v, NULL);
+		return 1;
+	}
+	return 2;
+}
+
+long long ipam_sql_pg_column_int64(struct ipam_sql_stmt *st, int col)
+{
+	const char *text;
+	long long i;
+	double d;
+
+	switch (number(st, col, &i, &d, &text)) {
+	case 1:
+		return (long long)d;
+	case 2:
+		return strtoll(text, NULL, 10);
+	default:
+		return i;
+	}
 }
 
 double ipam_sql_pg_column_double(struct ipam_sql_stmt *st, int col)
 {
-	Oid t = col_type(st, col);
-	size_t n;
-	const char *v = value(st, col, &n);
-	long long i = 0;
-	double d = 0;
+	const char *text;
+	long long i;
+	double d;
 
-	if (!v)
-		return 0.0;
-	if (S(st)->prep->binary) {
-		int k = binary_number(t, v, n, &i, &d);
-
-		if (k >= 0)
-			return k ? d : (double)i;
-		return strtod(v, NULL);
+	switch (number(st, col, &i, &d, &text)) {
+	case 1:
+		return d;
+	case 2:
+		return strtod(text, NULL);
+	default:
+		return (double)i;
 	}
-	if (t == IPAM_SQL_PG_BOOL)
-		return v[0] == 't';
-	return strtod(v, NULL);
 }
 
 static struct strbuf *scratch(struct ipam_sql_stmt *st, int col)
@@ -586,42 +602,18 @@ static struct strbuf *scratch(struct ipam_sql_stmt *st, int col)
 	return &s->scratch[col];
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* A bytea in text format ("\x0a1b..." or the old escape format) as its
- * bytes, in the column's scratch buffer. */
+/* A bytea in text format ("\\x0a1b...") as its bytes, in the column's
+ * scratch buffer (only when the result is not binary, see sql_pg.c). */
 static const char *bytea_text(struct ipam_sql_stmt *st, int col, const char *v,
 			      size_t *n)
 {
 	struct strbuf *sb = scratch(st, col);
+	size_t len = 0;
+	unsigned char *u = PQunescapeBytea((const unsigned char *)v, &len);
 
-	if (v[0] == '\\' && v[1] == 'x') {
-		strbuf_grow(sb, *n / 2);
-		for (const char *p = v + 2; p[0] && p[1]; p += 2) {
-			int hi = hexval(p[0]), lo = hexval(p[1]);
-
-			if (hi < 0 || lo < 0)
-				break;
-			strbuf_addch(sb, hi << 4 | lo);
-		}
-	} else {
-		size_t len = 0;
-		unsigned char *u =
-			PQunescapeBytea((const unsigned char *)v, &len);
-
-		if (u)
-			strbuf_add(sb, u, len);
-		PQfreemem(u);
-	}
+	if (u)
+		strbuf_add(sb, u, len);
+	PQfreemem(u);
 	*n = sb->len;
 	return sb->buf;
 }
