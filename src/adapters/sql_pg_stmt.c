@@ -85,7 +85,7 @@ static int ensure_prep(struct ipam_sql_stmt *st)
 	struct ipam_sql_pg_stmt *s = S(st);
 	Oid *types = xcalloc((size_t)s->nparams + 1, sizeof(*types));
 	struct ipam_sql_pg_prep *p;
-	int same = s->prep != NULL, err = 0;
+	int same = s->prep && !s->prep->stale, err = 0;
 
 	for (int i = 0; i < s->nparams; i++) {
 		types[i] = s->params[i].type;
@@ -602,7 +602,7 @@ static struct strbuf *scratch(struct ipam_sql_stmt *st, int col)
 	return &s->scratch[col];
 }
 
-/* A bytea in text format ("\\x0a1b...") as its bytes, in the column's
+/* A bytea in text format ("\x0a1b...") as its bytes, in the column's
  * scratch buffer (only when the result is not binary, see sql_pg.c). */
 static const char *bytea_text(struct ipam_sql_stmt *st, int col, const char *v,
 			      size_t *n)

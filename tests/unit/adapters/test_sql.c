@@ -621,7 +621,7 @@ static void test_scan_edges(void **state)
 static void test_schema_change(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_sql_stmt *st;
+	struct ipam_sql_stmt *st, *kept;
 
 	exec_ok(f, "CREATE TABLE t (a INTEGER)");
 	exec_ok(f, "INSERT INTO t VALUES (1)");
@@ -629,8 +629,16 @@ static void test_schema_change(void **state)
 	assert_int_equal(ipam_sql_column_count(st), 1);
 	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
 	ipam_sql_finalize(st);
+	kept = prep(f, "SELECT * FROM t");
+	assert_int_equal(ipam_sql_step(kept), IPAM_SQL_ROW);
+	ipam_sql_reset(kept);
 	exec_ok(f, "ALTER TABLE t ADD COLUMN b TEXT");
 	exec_ok(f, "UPDATE t SET b = 'two'");
+	/* a statement kept across the change, run again */
+	assert_int_equal(ipam_sql_step(kept), IPAM_SQL_ROW);
+	assert_int_equal(ipam_sql_column_count(kept), 2);
+	assert_string_equal(ipam_sql_column_text(kept, 1), "two");
+	ipam_sql_finalize(kept);
 	st = prep(f, "SELECT * FROM t");
 	assert_int_equal(ipam_sql_column_count(st), 2);
 	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
