@@ -174,6 +174,19 @@ char *ipam_sql_column_dup(struct ipam_sql_stmt *st, int col);
 const void *ipam_sql_column_blob(struct ipam_sql_stmt *st, int col);
 size_t ipam_sql_column_bytes(struct ipam_sql_stmt *st, int col);
 
+/*
+ * Deferred writes, for many statements in a row (PostgreSQL; nothing on
+ * SQLite).  While on, the step of a statement that returns no rows
+ * sends it and returns IPAM_SQL_DONE without waiting for the server's
+ * answer; the answers are read by the next call that needs the server
+ * (a statement with rows, exec, commit, changes, last_insert_id), or
+ * when 256 are outstanding, and an error among them is that call's
+ * error (or, for calls that cannot fail, the next one's).  Best inside a
+ * transaction, which such an error aborts.  Turning it off reads the
+ * answers outstanding: its error is theirs.
+ */
+int ipam_sql_defer(struct ipam_sql *c, int on);
+
 /* Rows the last INSERT, UPDATE or DELETE of c changed. */
 long long ipam_sql_changes(struct ipam_sql *c);
 /* The id the last INSERT into a table with an id column gave. */

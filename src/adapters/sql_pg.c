@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "sql_internal.h"
@@ -104,6 +105,14 @@ int ipam_sql_pg_fail(struct ipam_sql *c, const PGresult *r, const char *what)
 
 int ipam_sql_pg_check(struct ipam_sql *c, const char *what)
 {
+	struct ipam_sql_pg *pg = c->pg;
+
+	if (pg->pending && !pg->lost) {
+		pg->pending = 0;
+		strbuf_reset(&pg->err);
+		strbuf_addstr(&pg->err, pg->pending_msg.buf);
+		return ipam_sql_error(c, IPAM_EDB, what);
+	}
 	if (!c->pg->lost)
 		return 0;
 	strbuf_reset(&c->pg->err);
@@ -183,6 +192,7 @@ int ipam_sql_open_postgres(struct ipam_sql **out, const char *uri,
 	c->name = xstrdup(uri);
 	c->pg = xcalloc(1, sizeof(*c->pg));
 	strbuf_init(&c->pg->err);
+	strbuf_init(&c->pg->pending_msg);
 	c->pg->had_password = password != NULL;
 	c->pg->conn = PQconnectdbParams(keys, vals, 1);
 	if (!c->pg->conn) {
@@ -236,6 +246,7 @@ void ipam_sql_pg_close(struct ipam_sql *c)
 	if (pg->conn)
 		PQfinish(pg->conn);
 	strbuf_release(&pg->err);
+	strbuf_release(&pg->pending_msg);
 	free(pg);
 	c->pg = NULL;
 }
@@ -281,10 +292,17 @@ int ipam_sql_pg_exec(struct ipam_sql *c, const char *sql)
 {
 	PGresult *r;
 	char *text;
-	int err = ipam_sql_pg_check(c, "state database");
+	const char *word = sql + strspn(sql, " \t\n");
+	int err;
 
+	/* A ROLLBACK answers a failed deferred statement: it runs. */
+	if (!strncasecmp(word, "ROLLBACK", 8))
+		c->pg->pending = 0;
+	err = ipam_sql_pg_check(c, "state database");
 	if (err)
 		return err;
+	if (ipam_sql_pg_sync(c))
+		return ipam_sql_error(c, IPAM_EDB, "state database");
 	text = ipam_sql_pg_rewrite(sql, NULL);
 	r = PQexec(c->pg->conn, text);
 	free(text);
@@ -305,6 +323,7 @@ int ipam_sql_pg_in_transaction(struct ipam_sql *c)
 {
 	PGTransactionStatusType s;
 
+	ipam_sql_pg_sync_later(c);
 	if (c->pg->lost)
 		return 0;
 	s = PQtransactionStatus(c->pg->conn);
@@ -314,6 +333,7 @@ int ipam_sql_pg_in_transaction(struct ipam_sql *c)
 
 long long ipam_sql_pg_changes(struct ipam_sql *c)
 {
+	ipam_sql_pg_sync_later(c);
 	return c->pg->changes;
 }
 
@@ -322,8 +342,8 @@ long long ipam_sql_pg_changes(struct ipam_sql *c)
  * first call in a transaction runs under a savepoint. */
 long long ipam_sql_pg_last_insert_id(struct ipam_sql *c)
 {
-	PGconn *conn = ipam_sql_pg_conn(c);
 	int guard = !c->pg->lastval_ok && ipam_sql_pg_in_transaction(c);
+	PGconn *conn = ipam_sql_pg_conn(c);
 	long long id = 0;
 	PGresult *r;
 
@@ -654,6 +674,8 @@ int ipam_sql_pg_prep_get(struct ipam_sql *c, const char *sql, const Oid *types,
 			return 0;
 		}
 	}
+	if (ipam_sql_pg_sync(c))
+		return ipam_sql_error(c, IPAM_EDB, "query failed on");
 	prep_trim(c);
 	p = prep_new(c, sql, h, types, n);
 	if (!p)

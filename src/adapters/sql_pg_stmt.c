@@ -125,14 +125,16 @@ int ipam_sql_pg_prepare_scan(struct ipam_sql *c, struct ipam_sql_stmt **out,
 static void close_cursor(struct ipam_sql_stmt *st)
 {
 	struct ipam_sql_pg_stmt *s = S(st);
-	PGconn *conn = ipam_sql_pg_conn(st->c);
 	PGTransactionStatusType ts;
+	PGconn *conn;
 	char cmd[64];
 	PGresult *r;
 
 	if (!s->cursor_open)
 		return;
 	s->cursor_open = 0;
+	ipam_sql_pg_sync_later(st->c);
+	conn = ipam_sql_pg_conn(st->c);
 	if (!conn)
 		return;
 	ts = PQtransactionStatus(conn);
@@ -181,6 +183,8 @@ static int fetch(struct ipam_sql_stmt *st)
 	char cmd[80];
 	PGresult *r;
 
+	if (ipam_sql_pg_sync(st->c))
+		return ipam_sql_error(st->c, IPAM_EDB, "query failed on");
 	snprintf(cmd, sizeof(cmd), "FETCH FORWARD %d FROM %s", s->chunk,
 		 s->cursor);
 	r = PQexecParams(st->c->pg->conn, cmd, 0, NULL, NULL, NULL, NULL,
@@ -229,6 +233,15 @@ static int execute(struct ipam_sql_stmt *st)
 	s->res = NULL;
 	s->nrows = 0;
 	s->row = -1;
+	if (c->pg->defer && !s->scan && !s->ncols) {
+		err = ipam_sql_pg_defer_send(c, s->prep->name, n, values,
+					     lengths, formats);
+		goto out;
+	}
+	if (ipam_sql_pg_sync(c)) {
+		err = ipam_sql_error(c, IPAM_EDB, "query failed on");
+		goto out;
+	}
 	if (!s->scan) {
 		r = PQexecPrepared(c->pg->conn, s->prep->name, n, values,
 				   lengths, formats, s->prep->binary);

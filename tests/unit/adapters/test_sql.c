@@ -739,6 +739,86 @@ static void test_changes_and_ids(void **state)
 	ipam_sql_finalize(st);
 }
 
+static double seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* n rows into d from k0, one INSERT each: the seconds it took. */
+static double insert_rows(struct fx *f, int k0, int n)
+{
+	struct ipam_sql_stmt *st = prep(f, "INSERT INTO d VALUES (?1, ?2)");
+	double t0 = seconds();
+
+	for (int k = k0; k < k0 + n; k++) {
+		ipam_sql_bind_int64(st, 1, k);
+		ipam_sql_bind_text(st, 2, "v");
+		assert_int_equal(ipam_sql_step(st), IPAM_SQL_DONE);
+		ipam_sql_reset(st);
+	}
+	ipam_sql_finalize(st);
+	return seconds() - t0;
+}
+
+/* Writes that do not wait for each answer, and their errors later. */
+static void test_deferred(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_sql_stmt *st;
+	double plain, deferred;
+	char *out;
+
+	exec_ok(f, "CREATE TABLE d (k INTEGER PRIMARY KEY, v TEXT)");
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	plain = insert_rows(f, 0, 1000);
+	assert_int_equal(ipam_sql_defer(f->c, 1), 0);
+	deferred = insert_rows(f, 1000, 1000);
+	assert_true(ipam_sql_changes(f->c) == 1);
+	/* a statement with rows sees them all */
+	st = prep(f, "SELECT count(*) FROM d");
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	assert_int_equal(ipam_sql_column_int64(st, 0), 2000);
+	ipam_sql_finalize(st);
+	insert_rows(f, 2000, 300); /* more than are kept outstanding */
+	assert_int_equal(ipam_sql_commit(f->c), 0);
+	assert_int_equal(ipam_sql_defer(f->c, 0), 0);
+	print_message("1000 INSERTs: %.3f s, deferred %.3f s\n", plain,
+		      deferred);
+	out = shell(f, "SELECT count(*), sum(k) FROM d");
+	assert_string_equal(out, "2300|2643850");
+	free(out);
+	if (!f->pg)
+		return;
+
+	/* A failed deferred INSERT fails the COMMIT, which then runs no
+	 * more; ROLLBACK still runs. */
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	assert_int_equal(ipam_sql_defer(f->c, 1), 0);
+	st = prep(f, "INSERT INTO d VALUES (?1, 'dup')");
+	ipam_sql_bind_int64(st, 1, 5);
+	assert_int_equal(ipam_sql_step_done(st, "insert"), 0);
+	assert_int_equal(ipam_sql_commit(f->c), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "duplicate key"));
+	ipam_sql_rollback(f->c);
+	assert_false(ipam_sql_in_transaction(f->c));
+	/* after a call that cannot fail, the next one that can */
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	st = prep(f, "INSERT INTO d VALUES (?1, 'dup')");
+	ipam_sql_bind_int64(st, 1, 6);
+	assert_int_equal(ipam_sql_step_done(st, "insert"), 0);
+	(void)ipam_sql_changes(f->c); /* reads the answer */
+	assert_int_equal(ipam_sql_prepare(f->c, &st, "SELECT 1"), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "duplicate key"));
+	ipam_sql_rollback(f->c);
+	assert_int_equal(ipam_sql_defer(f->c, 0), 0);
+	out = shell(f, "SELECT count(*) FROM d WHERE v = 'dup'");
+	assert_string_equal(out, "0");
+	free(out);
+}
+
 /* Parameters take the type of their binding where their context gives
  * none, and the server's where the binding's does not fit. */
 static void test_param_types(void **state)
@@ -993,6 +1073,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_changes_and_ids, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_param_types, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
