@@ -14,10 +14,14 @@
  * goes to the server at its first step, where an error in its text then
  * shows ("cannot prepare a query on").  Where a binding's type does not
  * fit (a function that wants a 32-bit integer) the server's inference is
- * used instead.  Where the two
- * dialects differ, the caller picks the text by ipam_sql_kind(); the one
- * expression both drivers read alike is IPAM_SQL_NOW, the current time in
- * UTC as every timestamp column stores it (ISO 8601, seconds).  Values
+ * used instead.  Where the two dialects differ, the caller picks the text
+ * by ipam_sql_kind(); the one expression both drivers read alike is
+ * IPAM_SQL_NOW, the current time in UTC as every timestamp column stores
+ * it (ISO 8601, seconds; on PostgreSQL the transaction's start, now()).
+ * Column types on PostgreSQL: smallint, integer, bigint, boolean (0/1)
+ * and numeric without a fraction (sum() of integers) read as INTEGER,
+ * real, double precision and other numeric as FLOAT, bytea as BLOB, the
+ * rest as TEXT in the server's text form.  Values
  * are 64-bit integers, doubles, text (UTF-8, NUL-terminated) or blobs; a
  * column's text or blob stays valid until the next step, reset or
  * finalize of its statement.
@@ -42,8 +46,8 @@
  * survives a COMMIT made while it is iterated.  On SQLite both are the
  * same.  Each SQL text is prepared once per connection on the server
  * (PQprepare) and reused; DDL through ipam_sql_exec makes them prepared
- * anew.  Every step is a round trip to the server: write many rows per
- * INSERT where there are many.
+ * anew.  Every step is a round trip to the server: for many writes in a
+ * row, ipam_sql_defer, or many rows per INSERT.
  *
  * A PostgreSQL connection whose peer vanishes (partition, host down)
  * fails within about a minute on both sides (TCP keepalives and user
