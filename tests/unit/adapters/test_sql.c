@@ -983,6 +983,19 @@ static void test_open_again(void **state)
 	assert_int_equal(ipam_sql_open_again(&c2, f->c), IPAM_EINVAL);
 	assert_null(c2);
 	assert_non_null(strstr(ipam_error_last(), "password again"));
+	/* the URI rules hold at open too, before any connection */
+	assert_int_equal(
+		ipam_sql_open_postgres(
+			&c2, "postgresql://ipam:s3cret@127.0.0.1/ipam", NULL),
+		IPAM_EINVAL);
+	assert_null(c2);
+	assert_null(strstr(ipam_error_last(), "s3cret"));
+	assert_int_equal(
+		ipam_sql_open_postgres(
+			&c2, "postgresql://ipam@192.0.2.1/ipam?sslmode=disable",
+			f->password),
+		IPAM_EINVAL);
+	assert_null(c2);
 	/* A wrong password: the server's refusal, not the password. */
 	assert_int_equal(ipam_sql_open_postgres(&c2, f->uri, "wrong-secret"),
 			 IPAM_EDB);
