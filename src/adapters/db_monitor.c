@@ -60,7 +60,7 @@ static int avail_write(struct ipam_db *db, long long id, long long run_id,
 		"ON CONFLICT (server_id, service) DO UPDATE SET "
 		"state = excluded.state, checked_at = excluded.checked_at, "
 		"run_id = excluded.run_id, rtt_ms = excluded.rtt_ms, "
-		"reason = excluded.reason, since = CASE WHEN ?8 "
+		"reason = excluded.reason, since = CASE WHEN ?8 = 1 "
 		"THEN excluded.since ELSE availability.since END");
 	if (err)
 		return err;
@@ -411,9 +411,12 @@ int ipam_db_monitor_zone_status_store(struct ipam_db *db, long long zone_id,
 
 	err = ipam_db_sql_prepare(
 		db, &st,
-		"INSERT OR REPLACE INTO zone_status (zone_id, run_id, "
-		"checked_at, status, reason, servers) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		"INSERT INTO zone_status (zone_id, run_id, checked_at, "
+		"status, reason, servers) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+		"ON CONFLICT (zone_id) DO UPDATE SET run_id = "
+		"excluded.run_id, checked_at = excluded.checked_at, status = "
+		"excluded.status, reason = excluded.reason, servers = "
+		"excluded.servers");
 	if (err)
 		return err;
 	ipam_sql_bind_int64(st, 1, zone_id);
