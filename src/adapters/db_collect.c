@@ -161,12 +161,12 @@ int ipam_db_task_servers(struct ipam_db *db, const char *task,
 
 	*out = NULL;
 	*nr = 0;
-	err = ipam_db_sql_prepare(
-		db, &st,
-		"SELECT c.task, s.name, c.at, c.ok, c.detail "
-		"FROM collect_server_status c JOIN servers s "
-		"ON s.id = c.server_id WHERE ?1 IS NULL OR c.task = ?1 "
-		"ORDER BY c.task, s.name");
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT c.task, s.name, c.at, c.ok, c.detail "
+				  "FROM collect_server_status c JOIN servers s "
+				  "ON s.id = c.server_id WHERE CAST(?1 AS "
+				  "TEXT) IS NULL OR c.task = ?1 "
+				  "ORDER BY c.task, s.name");
 	if (err)
 		return err;
 	ipam_sql_bind_text(st, 1, task);

@@ -146,7 +146,7 @@ int ipam_db_monitor_avail_list(struct ipam_db *db, const char *domain,
 		"a.checked_at, a.rtt_ms, a.reason, a.run_id "
 		"FROM availability a JOIN servers s ON s.id = a.server_id "
 		"LEFT JOIN domains d ON d.id = s.domain_id "
-		"WHERE ?1 IS NULL OR d.name = ?1 "
+		"WHERE CAST(?1 AS TEXT) IS NULL OR d.name = ?1 "
 		"ORDER BY s.name, a.service");
 	if (err)
 		return err;
@@ -276,7 +276,8 @@ int ipam_db_monitor_zones(struct ipam_db *db, struct ipam_db_monitor_zone **out,
 		db, &st,
 		"SELECT z.id, z.name, z.domain, s.name FROM dns_zones z "
 		"JOIN servers s ON s.id = z.server_id WHERE z.reverse = 0 "
-		"AND z.name <> 'RootDNSServers' AND z.name NOT LIKE '..%' "
+		"AND z.name <> 'RootDNSServers' AND substr(z.name, 1, 2) <> "
+		"'..' "
 		"ORDER BY z.name, z.domain, z.partition");
 	if (err)
 		return err;
@@ -444,7 +445,8 @@ int ipam_db_monitor_zone_status_list(struct ipam_db *db, const char *domain,
 		db, &st,
 		"SELECT z.name, z.domain, s.status, s.reason, s.checked_at, "
 		"s.servers FROM zone_status s JOIN dns_zones z "
-		"ON z.id = s.zone_id WHERE ?1 IS NULL OR z.domain = ?1 "
+		"ON z.id = s.zone_id WHERE CAST(?1 AS TEXT) IS NULL OR "
+		"z.domain = ?1 "
 		"ORDER BY z.name, z.domain");
 	if (err)
 		return err;
