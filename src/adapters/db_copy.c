@@ -51,9 +51,10 @@ static const char *const not_copied[] = {
 	"reconcile_lock",
 };
 
-/* Parameters per INSERT, under SQLite's limit (32766) and PostgreSQL's
- * (65535); rows per INSERT at most ROWS_MAX. */
-#define PARAMS_MAX 30000
+/* Parameters per INSERT: under SQLite's limit (32766), PostgreSQL's
+ * (65535) and what libpq reads in the one message that describes them
+ * (30,000 bytes, 4 a parameter); rows per INSERT at most ROWS_MAX. */
+#define PARAMS_MAX 7000
 #define ROWS_MAX   500
 
 static bool listed(const char *name, const char *const *v, size_t nr)
