@@ -12,7 +12,8 @@
 /*
  * The tables copied, parents first: the order the migrations made them
  * in, which is an order in which every REFERENCES points back.  Deleted
- * (--replace) in the reverse order.
+ * (--replace) in the reverse order.  Those the source's schema version
+ * does not have are left out (the target is of the same version).
  */
 static const char *const tables[] = {
 	"settings",
@@ -30,7 +31,8 @@ static const char *const tables[] = {
 	"collect_server_status",
 	"dhcp_audit_files",
 	"dhcp_event_batches",
-	"dhcp_events",
+	"dhcp_events",	     /* until schema version 10 */
+	"dhcp_event_blocks", /* from 10 */
 	"dhcp_event_postings",
 	"dns_zones",
 	"dns_records",
@@ -65,8 +67,9 @@ static bool listed(const char *name, const char *const *v, size_t nr)
 	return false;
 }
 
-/* Every table of the source is copied or known not to be. */
-static int check_tables(struct ipam_db *from)
+/* Every table of the source is copied or known not to be; have[i]:
+ * the source has tables[i]. */
+static int check_tables(struct ipam_db *from, bool *have)
 {
 	struct ipam_sql_stmt *st;
 	int rc, err;
@@ -84,6 +87,9 @@ static int check_tables(struct ipam_db *from)
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		const char *name = ipam_sql_column_text(st, 0);
 
+		for (size_t i = 0; i < NR_TABLES; i++)
+			if (!strcmp(name, tables[i]))
+				have[i] = true;
 		if (listed(name, tables, NR_TABLES) ||
 		    listed(name, not_copied,
 			   sizeof(not_copied) / sizeof(not_copied[0])))
@@ -150,14 +156,15 @@ static int settings_agree(struct ipam_db *from, struct ipam_db *to)
 }
 
 /* An empty target (db_copy.h), or with replace one emptied now. */
-static int empty_target(struct ipam_db *from, struct ipam_db *to, bool replace)
+static int empty_target(struct ipam_db *from, struct ipam_db *to,
+			const bool *have, bool replace)
 {
 	int err = replace ? 0 : settings_agree(from, to);
 
 	for (size_t i = 0; !err && !replace && i < NR_TABLES; i++) {
 		long long n = 0;
 
-		if (!strcmp(tables[i], "settings"))
+		if (!have[i] || !strcmp(tables[i], "settings"))
 			continue;
 		err = count_rows(to, tables[i], &n);
 		if (!err && n)
@@ -169,8 +176,11 @@ static int empty_target(struct ipam_db *from, struct ipam_db *to, bool replace)
 				to->path, n, tables[i]);
 	}
 	for (size_t i = NR_TABLES; !err && i-- > 0;) {
-		char *sql = xasprintf("DELETE FROM \"%s\"", tables[i]);
+		char *sql;
 
+		if (!have[i])
+			continue;
+		sql = xasprintf("DELETE FROM \"%s\"", tables[i]);
 		err = ipam_db_sql_exec(to, sql);
 		free(sql);
 	}
@@ -343,10 +353,11 @@ static int copy_table(struct ipam_db *from, struct ipam_db *to,
 	struct ipam_sql_stmt *src;
 	int rc, err;
 
-	err = ipam_db_sql_prepare(from, &src, sql);
+	/* A cursor on PostgreSQL: the events are millions of rows. */
+	err = ipam_sql_prepare_scan(from->h, &src, sql);
 	free(sql);
 	if (err)
-		return err;
+		return ipam_db_sql_error(from, IPAM_EDB, "cannot read");
 	while (!err && (rc = ipam_sql_step(src)) == IPAM_SQL_ROW)
 		err = batch_add(to, &b, src);
 	if (!err && rc != IPAM_SQL_DONE)
@@ -436,7 +447,7 @@ static int verify(struct ipam_db *from, struct ipam_db *to,
 }
 
 /* Both databases of this ipamctl's schema; the target migrated to it. */
-static int check_versions(struct ipam_db *from, struct ipam_db *to)
+static int check_versions(struct ipam_db *from, struct ipam_db *to, bool *have)
 {
 	int v, err;
 
@@ -446,7 +457,7 @@ static int check_versions(struct ipam_db *from, struct ipam_db *to)
 				      from->path);
 	err = ipam_db_check_schema(from, &v, 1);
 	if (!err)
-		err = check_tables(from);
+		err = check_tables(from, have);
 	if (!err)
 		err = ipam_db_migrate(to, NULL, NULL);
 	if (!err)
@@ -455,21 +466,24 @@ static int check_versions(struct ipam_db *from, struct ipam_db *to)
 }
 
 static int copy_all(struct ipam_db *from, struct ipam_db *to,
-		    const struct ipam_db_copy_opts *o,
-		    struct ipam_db_copy_count *c)
+		    const struct ipam_db_copy_opts *o, const bool *have,
+		    struct ipam_db_copy_count *c, size_t *nr)
 {
-	int err = empty_target(from, to, o->replace);
+	int err = empty_target(from, to, have, o->replace);
 
 	for (size_t i = 0; !err && i < NR_TABLES; i++) {
-		c[i].table = tables[i];
-		err = copy_table(from, to, tables[i], &c[i].rows);
+		if (!have[i])
+			continue;
+		c[*nr].table = tables[i];
+		err = copy_table(from, to, tables[i], &c[*nr].rows);
 		if (!err && o->progress)
-			o->progress(o->ctx, tables[i], c[i].rows);
+			o->progress(o->ctx, tables[i], c[*nr].rows);
+		(*nr)++;
 	}
 	if (!err)
 		err = set_sequences(to);
 	if (!err)
-		err = verify(from, to, c, NR_TABLES);
+		err = verify(from, to, c, *nr);
 	return err;
 }
 
@@ -477,12 +491,14 @@ int ipam_db_copy(struct ipam_db *from, struct ipam_db *to,
 		 const struct ipam_db_copy_opts *o,
 		 struct ipam_db_copy_count **out, size_t *nr)
 {
+	bool have[NR_TABLES] = {false};
 	struct ipam_db_copy_count *c;
+	size_t n = 0;
 	int err;
 
 	*out = NULL;
 	*nr = 0;
-	err = check_versions(from, to);
+	err = check_versions(from, to, have);
 	if (err)
 		return err;
 	/* One snapshot of the source: a read transaction. */
@@ -498,7 +514,7 @@ int ipam_db_copy(struct ipam_db *from, struct ipam_db *to,
 		return err;
 	}
 	c = xcalloc(NR_TABLES, sizeof(*c));
-	err = copy_all(from, to, o, c);
+	err = copy_all(from, to, o, have, c, &n);
 	if (!err)
 		err = ipam_db_sql_exec(to, "COMMIT");
 	ipam_sql_rollback(to->h);
@@ -508,6 +524,6 @@ int ipam_db_copy(struct ipam_db *from, struct ipam_db *to,
 		return err;
 	}
 	*out = c;
-	*nr = NR_TABLES;
+	*nr = n;
 	return 0;
 }
