@@ -164,8 +164,8 @@ int ipam_db_task_servers(struct ipam_db *db, const char *task,
 	err = ipam_db_sql_prepare(db, &st,
 				  "SELECT c.task, s.name, c.at, c.ok, c.detail "
 				  "FROM collect_server_status c JOIN servers s "
-				  "ON s.id = c.server_id WHERE CAST(?1 AS "
-				  "TEXT) IS NULL OR c.task = ?1 "
+				  "ON s.id = c.server_id WHERE c.task = ?1 "
+				  "OR CAST(?1 AS TEXT) IS NULL "
 				  "ORDER BY c.task, s.name");
 	if (err)
 		return err;

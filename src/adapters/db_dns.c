@@ -374,7 +374,7 @@ int ipam_db_dns_zones(struct ipam_db *db, const char *domain,
 		"st.reason, st.checked_at, z.id FROM dns_zones z "
 		"JOIN servers s ON s.id = z.server_id "
 		"LEFT JOIN zone_status st ON st.zone_id = z.id "
-		"WHERE CAST(?1 AS TEXT) IS NULL OR z.domain = ?1 "
+		"WHERE z.domain = ?1 OR CAST(?1 AS TEXT) IS NULL "
 		"ORDER BY z.domain, z.name, z.partition");
 	if (err)
 		return err;
@@ -494,7 +494,7 @@ int ipam_db_dns_records(struct ipam_db *db, const char *zone, const char *name,
 		"SELECT z.name, z.partition, r.name, r.type, r.data, r.ttl, "
 		"r.aging FROM dns_records r JOIN dns_zones z "
 		"ON z.id = r.zone_id WHERE z.name = ?1 "
-		"AND (CAST(?2 AS TEXT) IS NULL OR r.name = ?2) AND (?3 = 0 OR "
+		"AND (r.name = ?2 OR CAST(?2 AS TEXT) IS NULL) AND (?3 = 0 OR "
 		"r.type = ?3) "
 		"ORDER BY z.partition, r.name, r.type, r.data");
 	if (err)

@@ -146,7 +146,7 @@ int ipam_db_monitor_avail_list(struct ipam_db *db, const char *domain,
 		"a.checked_at, a.rtt_ms, a.reason, a.run_id "
 		"FROM availability a JOIN servers s ON s.id = a.server_id "
 		"LEFT JOIN domains d ON d.id = s.domain_id "
-		"WHERE CAST(?1 AS TEXT) IS NULL OR d.name = ?1 "
+		"WHERE d.name = ?1 OR CAST(?1 AS TEXT) IS NULL "
 		"ORDER BY s.name, a.service");
 	if (err)
 		return err;
@@ -445,8 +445,8 @@ int ipam_db_monitor_zone_status_list(struct ipam_db *db, const char *domain,
 		db, &st,
 		"SELECT z.name, z.domain, s.status, s.reason, s.checked_at, "
 		"s.servers FROM zone_status s JOIN dns_zones z "
-		"ON z.id = s.zone_id WHERE CAST(?1 AS TEXT) IS NULL OR "
-		"z.domain = ?1 "
+		"ON z.id = s.zone_id WHERE z.domain = ?1 OR "
+		"CAST(?1 AS TEXT) IS NULL "
 		"ORDER BY z.name, z.domain");
 	if (err)
 		return err;
