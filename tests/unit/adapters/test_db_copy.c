@@ -6,6 +6,7 @@
  * command line. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -127,6 +128,20 @@ static long long rows_of(const struct ipam_db_copy_count *c, size_t nr,
 	return -1;
 }
 
+/* ipam_db_copy from f's source into to: its return code. */
+static int copy(struct fx *f, struct ipam_db *to, bool replace)
+{
+	struct ipam_db_copy_opts o = {.replace = replace};
+	struct ipam_db_copy_count *c = NULL;
+	size_t nr = 0;
+	int rc = ipam_db_copy(f->from, to, &o, &c, &nr);
+
+	if (rc)
+		assert_null(c);
+	free(c);
+	return rc;
+}
+
 static void test_copy_all(void **state)
 {
 	struct fx *f = *state;
@@ -155,43 +170,31 @@ static void test_copy_all(void **state)
 static void test_nonempty_target(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db_copy_opts o = {0};
-	struct ipam_db_copy_count *c = NULL;
-	size_t nr;
 	char *out;
 
 	assert_int_equal(ipam_db_migrate(f->to, NULL, NULL), 0);
 	/* "db init" with the same desired state: still empty */
 	assert_int_equal(ipam_db_record_settings(f->to, "gpo", "IPAM1"), 0);
-	assert_int_equal(ipam_db_copy(f->from, f->to, &o, &c, &nr), 0);
-	free(c);
+	assert_int_equal(copy(f, f->to, false), 0);
 	/* a second copy finds data */
-	assert_int_equal(ipam_db_copy(f->from, f->to, &o, &c, &nr),
-			 IPAM_ECONFLICT);
+	assert_int_equal(copy(f, f->to, false), IPAM_ECONFLICT);
 	assert_non_null(strstr(ipam_error_last(), "--replace"));
-	assert_null(c);
 	/* replace: the target's own rows go, the source's come */
 	out = sqlite_query(f->dst, "INSERT INTO domains (name) VALUES "
 				   "('only.in.target')");
 	free(out);
-	o.replace = true;
-	assert_int_equal(ipam_db_copy(f->from, f->to, &o, &c, &nr), 0);
-	free(c);
+	assert_int_equal(copy(f, f->to, true), 0);
 	same_tables(f);
 }
 
 static void test_other_settings(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db_copy_opts o = {0};
-	struct ipam_db_copy_count *c = NULL;
-	size_t nr;
 	char *out;
 
 	assert_int_equal(ipam_db_migrate(f->to, NULL, NULL), 0);
 	assert_int_equal(ipam_db_record_settings(f->to, "manual", NULL), 0);
-	assert_int_equal(ipam_db_copy(f->from, f->to, &o, &c, &nr),
-			 IPAM_ECONFLICT);
+	assert_int_equal(copy(f, f->to, false), IPAM_ECONFLICT);
 	assert_non_null(strstr(ipam_error_last(), "manual"));
 	out = sqlite_query(f->dst, "SELECT count(*) FROM servers");
 	assert_string_equal(out, "0");
@@ -201,14 +204,11 @@ static void test_other_settings(void **state)
 static void test_unknown_table(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db_copy_opts o = {0};
-	struct ipam_db_copy_count *c = NULL;
-	size_t nr;
 	char *out;
 
 	out = sqlite_query(f->src, "CREATE TABLE notes (x TEXT)");
 	free(out);
-	assert_int_equal(ipam_db_copy(f->from, f->to, &o, &c, &nr), IPAM_EDB);
+	assert_int_equal(copy(f, f->to, false), IPAM_EDB);
 	assert_non_null(strstr(ipam_error_last(), "notes"));
 	/* nothing written: the target was not even given tables */
 	out = sqlite_query(f->dst, "SELECT count(*) FROM sqlite_master");
@@ -219,12 +219,8 @@ static void test_unknown_table(void **state)
 static void test_same_database(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db_copy_opts o = {0};
-	struct ipam_db_copy_count *c = NULL;
-	size_t nr;
 
-	assert_int_equal(ipam_db_copy(f->from, f->from, &o, &c, &nr),
-			 IPAM_EINVAL);
+	assert_int_equal(copy(f, f->from, false), IPAM_EINVAL);
 }
 
 static void run_ipamctl(struct run_result *r, const char *from, const char *to,
