@@ -115,13 +115,13 @@ int ipam_db_addr_scan_events(struct ipam_db *db, ipam_db_addr_events_fn fn,
 		}
 		if (!g.ip) {
 			g.ip = xstrdup(ip);
-			g.family = ipam_sql_column_int64(st, 1);
+			g.family = (int)ipam_sql_column_int64(st, 1);
 		}
 		ALLOC_GROW(g.ev, g.nr + 1, g.alloc);
 		e = &g.ev[g.nr++];
 		e->at = ipam_sql_column_int64(st, 2);
 		e->seq = ipam_sql_column_int64(st, 3);
-		e->event_id = ipam_sql_column_int64(st, 4);
+		e->event_id = (int)ipam_sql_column_int64(st, 4);
 		e->server_id = ipam_sql_column_int64(st, 5);
 		e->mac = group_keep(&g, ipam_sql_column_dup(st, 6));
 		e->host = group_keep(&g, ipam_sql_column_dup(st, 7));
@@ -150,7 +150,7 @@ static int scan_seen(struct ipam_db *db, const char *sql, unsigned source,
 		struct ipam_db_addr_seen s = {
 			.source = source,
 			.ip = ipam_sql_column_text(st, 0),
-			.family = ipam_sql_column_int64(st, 1),
+			.family = (int)ipam_sql_column_int64(st, 1),
 			.host = ipam_sql_column_text(st, 2),
 			.server_id = ipam_sql_column_int64(st, 3),
 		};
@@ -325,7 +325,7 @@ int ipam_db_addr_load(struct ipam_db *db, struct ipam_db_address **out,
 		a = &v[n++];
 		memset(a, 0, sizeof(*a));
 		a->address = ipam_sql_column_dup(st, 0);
-		a->family = ipam_sql_column_int64(st, 1);
+		a->family = (int)ipam_sql_column_int64(st, 1);
 		a->in_use = !strcmp(ipam_sql_column_text(st, 2), "in_use");
 		a->mac = ipam_sql_column_dup(st, 3);
 		a->host = ipam_sql_column_dup(st, 4);

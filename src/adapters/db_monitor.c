@@ -164,7 +164,7 @@ int ipam_db_monitor_avail_list(struct ipam_db *db, const char *domain,
 		a->checked_at = ipam_sql_column_dup(st, 5);
 		a->rtt_ms = ipam_sql_column_type(st, 6) == IPAM_SQL_NULL
 				    ? -1
-				    : ipam_sql_column_int64(st, 6);
+				    : (int)ipam_sql_column_int64(st, 6);
 		a->reason = ipam_sql_column_dup(st, 7);
 		a->run_id = ipam_sql_column_int64(st, 8);
 	}

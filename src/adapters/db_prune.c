@@ -36,7 +36,7 @@ static int prune_table(struct ipam_db *db, const char *table,
 						"cannot prune history in");
 			break;
 		}
-		n = ipam_sql_changes(db->h);
+		n = (int)ipam_sql_changes(db->h);
 		*count += n;
 		(*batches)++;
 		ipam_sql_reset(st);
