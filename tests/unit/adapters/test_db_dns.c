@@ -115,13 +115,13 @@ static void test_diff_to_history(void **state)
 	assert_int_equal(c.added, 2);	/* app .32, new */
 	assert_int_equal(c.removed, 2); /* app .31, gone */
 	assert_int_equal(c.changed, 3); /* SOA, www, dc1's TTL */
-	out = sqlite_query(f->path,
-			   "SELECT change, name, type, ifnull(old_data, '-'), "
-			   "ifnull(new_data, '-'), ifnull(old_ttl, '-'), "
-			   "ifnull(new_ttl, '-'), run_id = "
-			   "(SELECT max(id) "
-			   "FROM runs) FROM dns_record_history "
-			   "ORDER BY change, name, type");
+	out = sqlite_query(
+		f->path, "SELECT change, name, type, coalesce(old_data, '-'), "
+			 "coalesce(new_data, '-'), coalesce(CAST(old_ttl AS "
+			 "TEXT), '-'), coalesce(CAST(new_ttl AS TEXT), '-'), "
+			 "CASE WHEN run_id = (SELECT max(id) FROM runs) THEN "
+			 "1 ELSE 0 END FROM dns_record_history "
+			 "ORDER BY change, name, type");
 	assert_string_equal(
 		out, "added|app|1|-|192.0.2.32|-|900|1\n"
 		     "added|new|16|-|\"hello\"|-|900|1\n"

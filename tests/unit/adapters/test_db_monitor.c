@@ -81,7 +81,8 @@ static void test_avail_since_and_history(void **state)
 			 0);
 	assert_false(changed);
 	out = sqlite_query(f->path, "SELECT state, since, checked_at, rtt_ms,"
-				    " run_id IS NULL FROM availability");
+				    " CASE WHEN run_id IS NULL THEN 1 ELSE 0 "
+				    "END FROM availability");
 	assert_string_equal(out, "up|2026-12-07T09:00:00Z|"
 				 "2026-12-07T09:15:00Z|4|1");
 	free(out);
@@ -92,7 +93,8 @@ static void test_avail_since_and_history(void **state)
 				 "2026-12-07T09:30:00Z", &changed),
 			 0);
 	assert_true(changed);
-	out = sqlite_query(f->path, "SELECT state, since, rtt_ms IS NULL, "
+	out = sqlite_query(f->path, "SELECT state, since, CASE WHEN rtt_ms IS "
+				    "NULL THEN 1 ELSE 0 END, "
 				    "reason FROM availability");
 	assert_string_equal(out, "down|2026-12-07T09:30:00Z|1|"
 				 "no answer to a DHCPINFORM");
