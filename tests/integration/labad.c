@@ -863,7 +863,9 @@ void labad_write_managed_config(const char *dir, const char *db_path,
 		if (len && p[0] != ' ' && p[0] != '#')
 			skipping = !strncmp(p, "identity:", 9);
 		if (!strncmp(p, "database:", 9))
-			strbuf_addf(&out, "database: sqlite:%s\n", db_path);
+			strbuf_addf(&out, "database: %s%s\n",
+				    db_path[0] == '/' ? "sqlite:" : "",
+				    db_path);
 		else if (len > 26 && !strncmp(p + len - 26,
 					      "manageability: unspecified", 26))
 			strbuf_addf(&out, "%.*smanageability: managed\n",

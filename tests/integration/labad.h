@@ -138,9 +138,10 @@ char **labad_ldap_dns(int f, const char *base, const char *scope,
 
 /*
  * The lab's desired state ($IPAM_LAB_CONFIG/ipamctl.yaml) with database
- * sqlite:DB_PATH, every unspecified server managed, and the identity
- * mapping replaced by KEYTAB and PRINCIPAL (timeout 10), then extra (may
- * be NULL), written to DIR/ipamctl.yaml; DIR is made (0700).
+ * DB_PATH (a file, as sqlite:DB_PATH, or a URI: test_db_new), every
+ * unspecified server managed, and the identity mapping replaced by KEYTAB
+ * and PRINCIPAL (timeout 10), then extra (may be NULL), written to
+ * DIR/ipamctl.yaml; DIR is made (0700).
  */
 void labad_write_managed_config(const char *dir, const char *db_path,
 				const char *keytab, const char *principal,

@@ -13,7 +13,7 @@
  *      smbclient (the last lease event per address decides; a lease lasts
  *      the documented 8 days), the A/AAAA records samba-tool lists in
  *      every zone of both forests, and the inventory's addresses (the
- *      sqlite3 shell on the database discover filled);
+ *      database's shell on the database discover filled);
  *      the record outside every block is listed unmapped;
  *      `addresses show IP` of a leased address has its lease history;
  *  (2) the DHCP range's overUtilized moved below its use: the next
@@ -41,6 +41,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -504,21 +505,16 @@ static char **dns_addresses(void)
 	return set;
 }
 
-/* The inventory's addresses, read with the sqlite3 shell. */
+/* The inventory's addresses, read with the database's shell. */
 static char **inventory_addresses(void)
 {
-	const char *argv[] = {
-		"sqlite3", "-batch", db_path,
-		"SELECT a.address FROM server_addresses a JOIN servers s ON "
-		"s.id = a.server_id WHERE s.status NOT IN ('gone', "
-		"'declared_not_found')",
-		NULL};
-	struct lab_run res;
-	char **lines;
+	char *out = sqlite_query(
+		db_path, "SELECT a.address FROM server_addresses a JOIN "
+			 "servers s ON s.id = a.server_id WHERE s.status NOT "
+			 "IN ('gone', 'declared_not_found')");
+	char **lines = labad_lines(out);
 
-	lab_must_succeed(argv, NULL, &res);
-	lines = labad_lines(res.out);
-	lab_run_free(&res);
+	free(out);
 	return lines;
 }
 
@@ -709,7 +705,7 @@ static int setup(void **state)
 	host = lab_need_env("IPAM_LAB_AUDIT_HOST");
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	db_path = test_db_new(tmpdir);
 	hooks_path = xasprintf("%s/hooks.jsonl", tmpdir);
 	secret = xasprintf("%s/hook.secret", tmpdir);
 	assert_int_equal(lab_write_file(secret, "addresses-hook-key", 18), 0);
@@ -759,17 +755,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* count(*) of a table, with the sqlite3 shell. */
+/* count(*) of a table, with the database's shell. */
 static char *rows_in(const char *table)
 {
 	char *q = xasprintf("SELECT count(*) FROM %s", table);
-	const char *argv[] = {"sqlite3", "-batch", db_path, q, NULL};
-	struct lab_run res;
-	char *out;
+	char *out = sqlite_query(db_path, q);
 
-	lab_must_succeed(argv, NULL, &res);
-	out = xstrdup(res.out);
-	lab_run_free(&res);
 	free(q);
 	return out;
 }

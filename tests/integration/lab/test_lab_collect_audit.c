@@ -46,6 +46,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -79,7 +80,8 @@ static char *write_config(void)
 		if (len && p[0] != ' ' && p[0] != '#')
 			skipping = !strncmp(p, "identity:", 9);
 		if (!strncmp(p, "database:", 9))
-			strbuf_addf(&out, "database: sqlite:%s\n", db_path);
+			strbuf_addf(&out, "database: %s%s\n",
+				    test_db_is_pg() ? "" : "sqlite:", db_path);
 		else if (len > 26 && !strncmp(p + len - 26,
 					      "manageability: unspecified", 26))
 			strbuf_addf(&out, "%.*smanageability: managed\n",
@@ -686,7 +688,7 @@ static int setup(void **state)
 	host = lab_need_env("IPAM_LAB_AUDIT_HOST");
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	db_path = test_db_new(tmpdir);
 	for (int f = 1; f <= 2; f++) {
 		labad_forest_init(&F[f], f);
 		labad_remove_leftovers(&F[f]);
@@ -898,21 +900,19 @@ static void write_big(const char *path)
 	assert_int_equal(fclose(f), 0);
 }
 
-/* Events stored from the big log, by the sqlite3 shell. */
+/* Events stored from the big log, by the database's shell. */
 static long stored(const char *what)
 {
-	char sql[256];
-	const char *argv[] = {"sqlite3", db_path, sql, NULL};
-	struct lab_run res;
+	char sql[256], *out;
 	long n;
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT %s FROM dhcp_events e JOIN dhcp_event_batches b "
 		 "ON b.id = e.batch WHERE b.file = '" BIG "';",
 		 what);
-	lab_must_succeed(argv, NULL, &res);
-	n = strtol(res.out, NULL, 10);
-	lab_run_free(&res);
+	out = sqlite_query(db_path, sql);
+	n = strtol(out, NULL, 10);
+	free(out);
 	return n;
 }
 

@@ -40,6 +40,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -753,7 +754,7 @@ static int setup(void **state)
 		principal = "IPAM1$@CORP.EXAMPLE.TEST";
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	db_path = test_db_new(tmpdir);
 	cleanup_lab();
 	samba_dns_ok(1, zone);
 	samba_dns_ok(1, ptr);

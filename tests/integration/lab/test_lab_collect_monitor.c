@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -170,14 +171,11 @@ static void lab_dhcp(const char *what)
 /* An independent look at the database. */
 static char *sql(const char *query)
 {
-	const char *argv[] = {"sqlite3", "-readonly", db_path, query, NULL};
-	struct lab_run res;
-	char *out;
+	char *out = sqlite_query(db_path, query), *line;
 
-	lab_must_succeed(argv, NULL, &res);
-	out = xstrdup(res.out);
-	lab_run_free(&res);
-	return out;
+	line = xasprintf("%s\n", out);
+	free(out);
+	return line;
 }
 
 /* ---- ipamctl ----------------------------------------------------------- */
@@ -260,7 +258,7 @@ static int setup(void **state)
 		principal = "IPAM1$@CORP.EXAMPLE.TEST";
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	db_path = test_db_new(tmpdir);
 	for (int f = 1; f <= 2; f++) {
 		labad_forest_init(&F[f], f);
 		labad_remove_leftovers(&F[f]);
@@ -424,14 +422,27 @@ static const struct ipam_node *zone(const struct ipam_node *v, const char *name)
  * authoritative serial". */
 static char *zone_server(const char *zname, const char *server)
 {
-	char *q = xasprintf(
-		"SELECT json_extract(j.value, '$.answered') || ' ' || "
-		"json_extract(j.value, '$.authoritative') || ' ' || "
-		"coalesce(json_extract(j.value, '$.serial'), '-') "
-		"FROM zone_status s JOIN dns_zones z ON z.id = s.zone_id, "
-		"json_each(s.servers) j WHERE z.name = '%s' AND "
-		"json_extract(j.value, '$.server') = '%s'",
-		zname, server);
+	char *q =
+		test_db_is_pg()
+			? xasprintf("SELECT CAST(CAST(j->>'answered' AS "
+				    "BOOLEAN) AS INT) || ' ' || "
+				    "CAST(CAST(j->>'authoritative' AS BOOLEAN) "
+				    "AS INT) || ' ' || coalesce(j->>'serial', "
+				    "'-') FROM zone_status s JOIN dns_zones z "
+				    "ON z.id = s.zone_id, json_array_elements("
+				    "CAST(s.servers AS JSON)) j WHERE z.name = "
+				    "'%s' AND j->>'server' = '%s'",
+				    zname, server)
+			: xasprintf(
+				  "SELECT json_extract(j.value, '$.answered') "
+				  "|| ' ' || json_extract(j.value, "
+				  "'$.authoritative') || ' ' || coalesce("
+				  "json_extract(j.value, '$.serial'), '-') "
+				  "FROM zone_status s JOIN dns_zones z ON "
+				  "z.id = s.zone_id, json_each(s.servers) j "
+				  "WHERE z.name = '%s' AND json_extract("
+				  "j.value, '$.server') = '%s'",
+				  zname, server);
 	char *out = sql(q);
 
 	free(q);

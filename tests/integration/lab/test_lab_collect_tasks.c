@@ -9,10 +9,10 @@
  *      in it), then availability, dns, zones and audit each a run of its
  *      own -- a task that fails does not stop the ones after it;
  *      history older than retainDays (30 days: audit events and an
- *      availability change written with the sqlite3 shell) is pruned,
+ *      availability change written with the database's shell) is pruned,
  *      the newer kept;
  *  (2) a minute later availability runs again, nothing else does (the
- *      runs table read with the sqlite3 shell; the second start is at
+ *      runs table read with the database's shell; the second start is at
  *      least 60 s after the first);
  *  (3) `ipamctl tasks -o json` matches schemas/tasks.schema.json: every
  *      task has its last run, availability's next run is its start plus
@@ -45,6 +45,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -166,7 +167,7 @@ static int setup(void **state)
 	(void)state;
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	db_path = test_db_new(tmpdir);
 	hooks_path = xasprintf("%s/hooks.jsonl", tmpdir);
 	log_path = xasprintf("%s/loop.log", tmpdir);
 	secret = xasprintf("%s/hook.secret", tmpdir);
@@ -209,20 +210,38 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The sqlite3 shell's answer to sql on our database. */
+/* The database shell's answer to sql on our database (sqlite3 or
+ * psql). */
 static char *sql(const char *q)
 {
-	const char *argv[] = {"sqlite3", "-batch", db_path, q, NULL};
-	struct lab_run res;
-	char *out;
-	size_t n;
+	/* SQLite's clock functions as PostgreSQL says them */
+	static const char *const pg[][2] = {
+		{"CAST(strftime('%s', 'now') AS INTEGER)",
+		 "CAST(extract(epoch FROM now()) AS BIGINT)"},
+		{"strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || d || ' days')",
+		 "to_char(now() AT TIME ZONE 'UTC' - d * interval '1 day', "
+		 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"},
+		{"strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-30 days')",
+		 "to_char(now() AT TIME ZONE 'UTC' - interval '30 days', "
+		 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"},
+		{"strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-4 days')",
+		 "to_char(now() AT TIME ZONE 'UTC' - interval '4 days', "
+		 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"},
+	};
+	char *text = xstrdup(q), *out, *at;
 
-	lab_must_succeed(argv, NULL, &res);
-	out = xstrdup(res.out);
-	n = strlen(out);
-	while (n && out[n - 1] == '\n')
-		out[--n] = '\0';
-	lab_run_free(&res);
+	for (size_t i = 0; test_db_is_pg() && i < sizeof(pg) / sizeof(pg[0]);
+	     i++)
+		while ((at = strstr(text, pg[i][0]))) {
+			char *next =
+				xasprintf("%.*s%s%s", (int)(at - text), text,
+					  pg[i][1], at + strlen(pg[i][0]));
+
+			free(text);
+			text = next;
+		}
+	out = sqlite_query(db_path, text);
+	free(text);
 	return out;
 }
 
@@ -540,7 +559,7 @@ static void test_3_collection_failed_sent(void **state)
 		const char *argv[] = {"smbclient", "-N", "-L",
 				      "//dhcp2.corp.example.test", NULL};
 		struct lab_run res;
-		char *s = sql("SELECT ok || ' ' || ifnull(detail, '') FROM "
+		char *s = sql("SELECT ok || ' ' || coalesce(detail, '') FROM "
 			      "collect_server_status c JOIN servers s ON "
 			      "s.id = c.server_id WHERE c.task = 'audit' AND "
 			      "s.name = 'dhcp2.corp.example.test'");

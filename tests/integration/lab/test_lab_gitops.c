@@ -88,6 +88,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -1470,8 +1471,9 @@ static int setup(void **state)
 	(void)state;
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
-	db_uri = xasprintf("sqlite:%s", db_path);
+	db_path = test_db_new(tmpdir);
+	db_uri = test_db_is_pg() ? xstrdup(db_path)
+				 : xasprintf("sqlite:%s", db_path);
 	elsewhere_db = xasprintf("%s/elsewhere.db", tmpdir);
 	bare = xasprintf("%s/desired.git", tmpdir);
 	repo_url = xasprintf("file://%s", bare);

@@ -44,6 +44,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "strbuf.h"
@@ -308,7 +309,7 @@ static int setup(void **state)
 	(void)state;
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	db_path = test_db_new(tmpdir);
 	for (int f = 1; f <= 2; f++) {
 		labad_forest_init(&F[f], f);
 		labad_remove_leftovers(&F[f]);

@@ -9,7 +9,7 @@
  *      at report.path (mode 0644, a whole page);
  *  (2) `collect` (every task), then `report -o json`: valid against
  *      schemas/report.schema.json, every section holds the lab's data,
- *      the event count is the sqlite3 shell's count of dhcp_events, the
+ *      the event count is the database shell's count of dhcp_events, the
  *      zones are the ones collected;
  *  (3) `report -o html` rendered by headless Chromium in a network
  *      namespace of its own (nothing can be fetched): the DOM it built
@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -105,7 +106,7 @@ static int setup(void **state)
 	(void)state;
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	db_path = test_db_new(tmpdir);
 	www = xasprintf("%s/www", tmpdir);
 	assert_int_equal(mkdir(www, 0755), 0);
 	write_config();
@@ -139,13 +140,10 @@ static int teardown(void **state)
 
 static long sql_long(const char *q)
 {
-	const char *argv[] = {"sqlite3", "-batch", db_path, q, NULL};
-	struct lab_run res;
-	long v;
+	char *out = sqlite_query(db_path, q);
+	long v = strtol(out, NULL, 10);
 
-	lab_must_succeed(argv, NULL, &res);
-	v = strtol(res.out, NULL, 10);
-	lab_run_free(&res);
+	free(out);
 	return v;
 }
 

@@ -44,6 +44,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -598,7 +599,8 @@ static int setup(void **state)
 	(void)state;
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_uri = xasprintf("sqlite:%s/state.db", tmpdir);
+	db_uri = test_db_is_pg() ? test_db_new(tmpdir)
+				 : xasprintf("sqlite:%s/state.db", tmpdir);
 	bare = xasprintf("%s/desired.git", tmpdir);
 	repo_url = xasprintf("file://%s", bare);
 	worktree = xasprintf("%s/work", tmpdir);

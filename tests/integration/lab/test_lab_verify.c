@@ -49,6 +49,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -257,7 +258,7 @@ static int setup(void **state)
 		principal = "IPAM1$@CORP.EXAMPLE.TEST";
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	db_path = test_db_new(tmpdir);
 	ccache = xasprintf("FILE:%s/ccache", tmpdir);
 	for (int f = 1; f <= 2; f++) {
 		labad_forest_init(&F[f], f);
