@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "db_internal.h"
+#include "dburi.h"
 #include "error.h"
 #include "banned.h"
 
@@ -41,25 +42,21 @@ void ipam_db_default_path(struct strbuf *out)
 
 int ipam_db_path_from_uri(struct strbuf *out, const char *uri)
 {
-	const char *p = uri;
+	struct ipam_dburi u;
+	int err;
 
 	strbuf_reset(out);
-	if (!strncmp(p, "sqlite:", 7)) {
-		p += 7;
-		/* sqlite:///abs/path is the URL spelling of /abs/path. */
-		if (!strncmp(p, "//", 2))
-			p += 2;
-	} else if (strstr(p, "://")) {
-		return ipam_error_set(IPAM_EINVAL,
-				      "unsupported database '%s': use "
-				      "sqlite:PATH",
-				      uri);
-	}
-	if (!*p)
-		return ipam_error_set(IPAM_EINVAL,
-				      "database '%s' names no file", uri);
-	strbuf_addstr(out, p);
+	err = ipam_dburi_parse(&u, uri);
+	if (err)
+		return err;
+	strbuf_addstr(out, u.kind == IPAM_DBURI_SQLITE ? u.path : uri);
+	ipam_dburi_release(&u);
 	return 0;
+}
+
+bool ipam_db_is_postgres(const struct ipam_db *db)
+{
+	return ipam_sql_kind(db->h) == IPAM_SQL_POSTGRES;
 }
 
 static bool is_dir(const char *path)
@@ -139,13 +136,45 @@ int ipam_db_sql_exec(struct ipam_db *db, const char *sql)
 	return ipam_sql_exec(db->h, sql);
 }
 
+/* A PostgreSQL database: the server and the database exist already (the
+ * administrator made them: README); CREATE asks for nothing more. */
+static int open_postgres(struct ipam_db **out, const char *uri,
+			 const char *password)
+{
+	struct ipam_db *db;
+	struct ipam_dburi u;
+	int err;
+
+	err = ipam_dburi_parse(&u, uri);
+	if (err)
+		return err;
+	ipam_dburi_release(&u);
+	db = xcalloc(1, sizeof(*db));
+	db->path = xstrdup(uri);
+	err = ipam_sql_open_postgres(&db->h, uri, password);
+	if (err) {
+		ipam_db_close(db);
+		return err;
+	}
+	*out = db;
+	return 0;
+}
+
 int ipam_db_open(struct ipam_db **out, const char *path, int flags)
+{
+	return ipam_db_open_pw(out, path, NULL, flags);
+}
+
+int ipam_db_open_pw(struct ipam_db **out, const char *path,
+		    const char *password, int flags)
 {
 	struct ipam_db *db;
 	struct stat st;
 	int err;
 
 	*out = NULL;
+	if (ipam_dburi_is_postgres(path))
+		return open_postgres(out, path, password);
 	if (!stat(path, &st)) {
 		/* sqlite says only "unable to open database file" */
 		if (S_ISDIR(st.st_mode))
@@ -192,6 +221,7 @@ void ipam_db_close(struct ipam_db *db)
 	if (!db)
 		return;
 	ipam_sql_close(db->h);
+	free(db->lock_scope);
 	free(db->path);
 	free(db);
 }

@@ -1,10 +1,12 @@
 /*
- * State database adapter: the only module that includes <sqlite3.h>.
- * Versioned migrations (PRAGMA user_version), WAL, foreign keys, busy
- * timeout.  The provisioning settings recorded at "db init" are fixed.
+ * State database adapter: SQLite (the default, one file) or PostgreSQL
+ * (a shared server), both through the SQL driver of sql.h.  Versioned
+ * migrations (SQLite: PRAGMA user_version; PostgreSQL: the
+ * schema_migrations table), each with its dialect's text where they
+ * differ.  The provisioning settings recorded at "db init" are fixed.
  *
- * This header is the storage interface and names no SQLite type; the
- * SQLite backend is db.c (open, paths) with one file per job: db_schema.c
+ * This header is the storage interface and names no driver type; it is
+ * db.c (open, paths) with one file per job: db_schema.c
  * (migrations, versions, row counts), db_settings.c, db_inventory.c
  * (servers and their history), db_runs.c (runs and their journal),
  * db_applied.c (what was applied) and db_lock.c (the reconciler lock).
@@ -16,6 +18,7 @@
 #ifndef IPAM_DB_H
 #define IPAM_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "access.h"
@@ -32,15 +35,37 @@ enum {
 
 /* Where the database lives when neither --db nor the config says. */
 void ipam_db_default_path(struct strbuf *out);
-/* "sqlite:PATH", "sqlite:///PATH" or a plain path; 0 or IPAM_EINVAL. */
+/*
+ * What to open for a database: key or --db: the file of "sqlite:PATH",
+ * "sqlite:///PATH" or a plain path, or a PostgreSQL URI as it is
+ * (postgresql://, postgres://; formats/dburi.h's rules: no password,
+ * TLS to another host); 0 or IPAM_EINVAL.
+ */
 int ipam_db_path_from_uri(struct strbuf *out, const char *uri);
 
+/*
+ * Open a SQLite file (path) or a PostgreSQL database (a URI): libpq
+ * finds the password itself (PGPASSFILE, ~/.pgpass), or _pw gives it
+ * (databaseConnection's file or variable; NULL: libpq's).  CREATE makes
+ * a missing SQLite file; a PostgreSQL database is made by its
+ * administrator (README), "db init" makes the tables.
+ */
 int ipam_db_open(struct ipam_db **out, const char *path, int flags);
+int ipam_db_open_pw(struct ipam_db **out, const char *path,
+		    const char *password, int flags);
+/* The database is PostgreSQL (else SQLite). */
+bool ipam_db_is_postgres(const struct ipam_db *db);
 void ipam_db_close(struct ipam_db *db);
 const char *ipam_db_path(const struct ipam_db *db);
 
 /* Remove the database file and its -wal, -shm and -journal companions. */
 int ipam_db_remove_files(const char *path);
+/*
+ * Empty a PostgreSQL database for "db init --force": every object its
+ * role owns there (DROP OWNED BY CURRENT_USER: the database is
+ * ipamctl's alone); refused for a superuser, who owns the system's.
+ */
+int ipam_db_drop_all(struct ipam_db *db);
 
 int ipam_db_schema_version(struct ipam_db *db, int *version);
 /*
@@ -157,10 +182,34 @@ int ipam_db_applied_store(struct ipam_db *db, long long run_id,
  */
 int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s,
 		 struct strbuf *took_over);
+/*
+ * PostgreSQL: the reconciler lock is keyed by the database and the
+ * desired state's ipamServer (NULL: none), and PostgreSQL releases it
+ * when the holder's connection ends (db_lock_pg.c).  SQLite: one lock
+ * per file; the scope is not used.
+ */
+void ipam_db_set_lock_scope(struct ipam_db *db, const char *ipam_server);
+/*
+ * reconcile --every's active reconciler (PostgreSQL only): take the
+ * "active" lock of this connection for good, without waiting.  0: this
+ * process is the active one (or was already, and still is);
+ * IPAM_ECONFLICT (no error set): another is, holder names it ("" when it
+ * cannot be told) and this one is the standby.
+ */
+int ipam_db_lead(struct ipam_db *db, const char *command,
+		 struct strbuf *holder);
+/* The active lock is still this connection's: IPAM_EDB when lost. */
+int ipam_db_lead_check(struct ipam_db *db);
+/* Who holds the run lock and (PostgreSQL) the active reconciler's:
+ * "command (pid N on host) since T", "" when nobody. */
+int ipam_db_lock_holder(struct ipam_db *db, struct strbuf *run,
+			struct strbuf *active);
 /* Release the lock if this process holds it. */
 int ipam_db_unlock(struct ipam_db *db);
 /* Remove the lock whoever holds it (`ipamctl db unlock`, for a holder on
- * another host that is gone); holder gets who held it, "" if nobody. */
+ * another host that is gone); holder gets who held it, "" if nobody.
+ * PostgreSQL: a live holder's lock is never removed (IPAM_ECONFLICT):
+ * the server releases it when the holder's connection ends. */
 int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder);
 
 /* The desired state a run worked from. */

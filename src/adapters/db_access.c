@@ -1,6 +1,7 @@
 #include "db.h"
 #include "db_internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,11 +136,12 @@ int ipam_db_access_history(struct ipam_db *db, const char *server, size_t limit,
 		"a.dhcp_rpc, a.dhcp_audit_share, a.dns_rpc, a.event_log, "
 		"a.recommended_action, a.reasons, a.id FROM access_status a "
 		"JOIN servers s ON s.id = a.server_id WHERE s.name = ?1 "
-		"ORDER BY a.id DESC LIMIT ?2) ORDER BY id");
+		"ORDER BY a.id DESC LIMIT ?2) AS newest ORDER BY id");
 	if (err)
 		return err;
 	ipam_sql_bind_text(st, 1, server);
-	ipam_sql_bind_int64(st, 2, limit ? (long long)limit : -1);
+	/* all: a LIMIT no table reaches (PostgreSQL refuses -1) */
+	ipam_sql_bind_int64(st, 2, limit ? (long long)limit : LLONG_MAX);
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		read_row(&(*out)[*nr], st);

@@ -183,8 +183,8 @@ static int store_applied_gpo(struct ipam_db *db, const char *domain,
 	for (j = 0; !err && j < g->nr_filter; j++) {
 		err = ipam_db_sql_prepare(
 			db, &st,
-			"INSERT OR IGNORE INTO applied_filter(domain, "
-			"role, sid) VALUES (?1, ?2, ?3)");
+			"INSERT INTO applied_filter(domain, role, sid) "
+			"VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
 		if (err)
 			break;
 		ipam_sql_bind_text(st, 1, domain);

@@ -282,9 +282,9 @@ static int store_server(struct ipam_db *db, long long run_id,
 		for (i = 0; !err && i < r->nr_addrs; i++) {
 			err = ipam_db_sql_prepare(
 				db, &st,
-				"INSERT OR IGNORE INTO server_addresses"
+				"INSERT INTO server_addresses"
 				"(server_id, family, address) VALUES "
-				"(?1, ?2, ?3)");
+				"(?1, ?2, ?3) ON CONFLICT DO NOTHING");
 			if (err)
 				break;
 			ipam_sql_bind_int64(st, 1, id);

@@ -74,8 +74,8 @@ static int holder_gone(const struct lock_holder *h, const char *host)
 	return started >= 0 && started != h->proc_start;
 }
 
-/* The holder's runs that never ended: they never will. */
-static int interrupt_runs(struct ipam_db *db, const struct lock_holder *h)
+/* The runs of host's process pid that never ended: they never will. */
+int ipam_db_interrupt_runs(struct ipam_db *db, const char *host, long long pid)
 {
 	struct ipam_sql_stmt *st;
 	int err;
@@ -87,8 +87,8 @@ static int interrupt_runs(struct ipam_db *db, const struct lock_holder *h)
 		"AND pid = ?2");
 	if (err)
 		return err;
-	ipam_sql_bind_text(st, 1, h->host);
-	ipam_sql_bind_int64(st, 2, h->pid);
+	ipam_sql_bind_text(st, 1, host);
+	ipam_sql_bind_int64(st, 2, pid);
 	return ipam_db_sql_step_done(db, st, "cannot mark interrupted runs in");
 }
 
@@ -139,7 +139,7 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 	if (held && !holder_gone(h, host))
 		goto out;
 	if (held)
-		err = interrupt_runs(db, h);
+		err = ipam_db_interrupt_runs(db, h->host, h->pid);
 	if (held && !err && took_over) {
 		strbuf_reset(took_over);
 		strbuf_addf(took_over, "%s (pid %lld on %s) since %s",
@@ -206,6 +206,8 @@ int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s,
 	char host[256];
 	int taken, err;
 
+	if (ipam_db_is_postgres(db))
+		return ipam_db_pg_lock(db, command, timeout_s, took_over);
 	ipam_db_host(host, sizeof(host));
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
@@ -242,6 +244,8 @@ int ipam_db_unlock(struct ipam_db *db)
 	struct ipam_sql_stmt *st;
 	int err;
 
+	if (ipam_db_is_postgres(db))
+		return ipam_db_pg_unlock(db);
 	ipam_db_host(host, sizeof(host));
 	err = ipam_db_sql_prepare(
 		db, &st,
@@ -254,7 +258,7 @@ int ipam_db_unlock(struct ipam_db *db)
 	return ipam_db_sql_step_done(db, st, "cannot release the lock of");
 }
 
-int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder)
+int ipam_db_sqlite_lock_holder(struct ipam_db *db, struct strbuf *holder)
 {
 	struct ipam_sql_stmt *st;
 	int err, rc;
@@ -276,8 +280,46 @@ int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder)
 	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read the lock of");
-	if (rc == IPAM_SQL_DONE)
-		return 0;
+	return 0;
+}
+
+/*
+ * PostgreSQL: a live holder's lock is the server's to release (when its
+ * connection ends), never removed from here; rows of holders that are
+ * gone are cleared.
+ */
+static int pg_lock_break(struct ipam_db *db, struct strbuf *holder)
+{
+	struct strbuf active = STRBUF_INIT;
+	int err = ipam_db_lock_holder(db, holder, &active);
+
+	strbuf_release(&active);
+	if (!err && holder->len)
+		return ipam_error_set(
+			IPAM_ECONFLICT,
+			"state database '%s' is locked by %s, a live "
+			"connection: PostgreSQL releases the lock when that "
+			"connection ends (stop that process)",
+			db->path, holder->buf);
+	if (!err)
+		err = ipam_db_sql_exec(
+			db, "DELETE FROM reconcile_lock l WHERE NOT EXISTS "
+			    "(SELECT 1 FROM pg_catalog.pg_locks k WHERE "
+			    "k.pid = l.backend_pid AND k.locktype = "
+			    "'advisory' AND k.granted)");
+	return err;
+}
+
+int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder)
+{
+	struct ipam_sql_stmt *st;
+	int err;
+
+	if (ipam_db_is_postgres(db))
+		return pg_lock_break(db, holder);
+	err = ipam_db_sqlite_lock_holder(db, holder);
+	if (err || !holder->len)
+		return err;
 	err = ipam_db_sql_prepare(db, &st,
 				  "DELETE FROM reconcile_lock WHERE id = 1");
 	if (err)

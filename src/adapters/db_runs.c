@@ -62,7 +62,7 @@ static int step_update(struct ipam_db *db, struct ipam_sql_stmt *st,
 {
 	int err = ipam_db_sql_step_done(db, st, what);
 
-	*changed = err ? 0 : ipam_sql_changes(db->h);
+	*changed = err ? 0 : (int)ipam_sql_changes(db->h);
 	return err;
 }
 
@@ -232,13 +232,18 @@ int ipam_db_runs_list(struct ipam_db *db, size_t limit,
 
 	*out = NULL;
 	*nr = 0;
-	err = prepare_runs(db, &st, "ORDER BY id DESC LIMIT ?1");
+	/* No LIMIT for all: SQLite reads a negative one as none, PostgreSQL
+	 * refuses it. */
+	err = prepare_runs(db, &st,
+			   limit ? "ORDER BY id DESC LIMIT ?1"
+				 : "ORDER BY id DESC");
 	if (err)
 		return err;
-	/* A negative LIMIT is none. */
-	ipam_sql_bind_int64(
-		st, 1,
-		limit && limit <= (size_t)LLONG_MAX ? (long long)limit : -1);
+	if (limit)
+		ipam_sql_bind_int64(st, 1,
+				    limit <= (size_t)LLONG_MAX
+					    ? (long long)limit
+					    : LLONG_MAX);
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		memset(&(*out)[*nr], 0, sizeof(**out));
@@ -299,7 +304,7 @@ int ipam_db_run_actions(struct ipam_db *db, long long run_id,
 
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		a = &(*out)[(*nr)++];
-		a->seq = ipam_sql_column_int64(st, 0);
+		a->seq = (int)ipam_sql_column_int64(st, 0);
 		a->kind = ipam_sql_column_dup(st, 1);
 		a->target = ipam_sql_column_dup(st, 2);
 		a->domain = ipam_sql_column_dup(st, 3);

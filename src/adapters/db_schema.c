@@ -1,5 +1,7 @@
 #include "db.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "db_internal.h"
@@ -8,7 +10,8 @@
 
 /*
  * Migration N takes the schema from version N-1 to N.  Never edit a
- * published migration: add a new one.
+ * published migration: add a new one, here (SQLite) and in
+ * db_schema_pg.c (PostgreSQL) alike.
  */
 static const char *const migrations[] = {
 	/* 1: the foundation schema */
@@ -421,17 +424,56 @@ static const struct {
 	{"utilization_samples", 9},
 };
 
+/* Where the schema version lives: SQLite's user_version; PostgreSQL has
+ * none, and the newest row of schema_migrations (migration 1's) says. */
+static int pg_schema_version(struct ipam_db *db, int *version)
+{
+	struct ipam_sql_stmt *st;
+	int rc, have = 0;
+
+	if (ipam_sql_prepare(db->h, &st,
+			     "SELECT count(*) FROM pg_catalog.pg_tables WHERE "
+			     "schemaname = current_schema() AND tablename = "
+			     "'schema_migrations'"))
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read state database");
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW)
+		have = ipam_sql_column_int64(st, 0) > 0;
+	ipam_sql_finalize(st);
+	if (rc == IPAM_SQL_ROW && !have)
+		return 0;
+	if (rc == IPAM_SQL_ROW &&
+	    ipam_sql_prepare(db->h, &st,
+			     "SELECT coalesce(max(version), 0) FROM "
+			     "schema_migrations"))
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read state database");
+	if (rc == IPAM_SQL_ROW) {
+		rc = ipam_sql_step(st);
+		if (rc == IPAM_SQL_ROW)
+			*version = (int)ipam_sql_column_int64(st, 0);
+		ipam_sql_finalize(st);
+	}
+	if (rc != IPAM_SQL_ROW)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read state database");
+	return 0;
+}
+
 int ipam_db_schema_version(struct ipam_db *db, int *version)
 {
 	struct ipam_sql_stmt *st;
 	int rc;
 
 	*version = 0;
+	if (ipam_db_is_postgres(db))
+		return pg_schema_version(db, version);
 	if (ipam_sql_prepare(db->h, &st, "PRAGMA user_version"))
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read state database");
 	rc = ipam_sql_step(st);
-	*version = rc == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0) : 0;
+	*version = rc == IPAM_SQL_ROW ? (int)ipam_sql_column_int64(st, 0) : 0;
 	ipam_sql_finalize(st);
 	if (rc != IPAM_SQL_ROW)
 		return ipam_db_sql_error(db, IPAM_EDB,
@@ -470,6 +512,63 @@ int ipam_db_check_schema(struct ipam_db *db, int *version, int need_current)
 	return 0;
 }
 
+/*
+ * Migration v + 1 inside the transaction begin opened: its dialect's
+ * text, its row in schema_migrations and (SQLite) user_version.
+ */
+static int migrate_one(struct ipam_db *db, int v)
+{
+	bool pg = ipam_db_is_postgres(db);
+	struct ipam_sql_stmt *st;
+	char pragma[48];
+	int err;
+
+	err = ipam_db_sql_exec(db,
+			       pg ? ipam_db_pg_migrations[v] : migrations[v]);
+	if (!err)
+		err = ipam_db_sql_prepare(db, &st,
+					  "INSERT INTO schema_migrations("
+					  "version, applied_at) VALUES (?1, "
+					  "" NOW_SQL ")");
+	if (!err) {
+		ipam_sql_bind_int64(st, 1, v + 1);
+		err = ipam_db_sql_step_done(db, st,
+					    "cannot record migration "
+					    "in");
+	}
+	if (!err && !pg) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+			 v + 1);
+		err = ipam_db_sql_exec(db, pragma);
+	}
+	return err;
+}
+
+/*
+ * Two ipamctl migrating at once: SQLite's BEGIN IMMEDIATE makes the
+ * second wait; on PostgreSQL a transaction-scoped advisory lock does
+ * (its key: "ipammigr" in ASCII), and each reads the version again
+ * inside.
+ */
+static int migrate_begin(struct ipam_db *db)
+{
+	struct ipam_sql_stmt *st;
+	int err = ipam_sql_begin(db->h);
+
+	if (err || !ipam_db_is_postgres(db))
+		return err;
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT pg_advisory_xact_lock("
+				  "7020377441197877618)");
+	if (!err && ipam_sql_step(st) < 0)
+		err = ipam_db_sql_error(db, IPAM_EDB,
+					"cannot lock for migration");
+	ipam_sql_finalize(st);
+	if (err)
+		ipam_sql_rollback(db->h);
+	return err;
+}
+
 int ipam_db_migrate(struct ipam_db *db, int *from, int *to)
 {
 	int v, err;
@@ -481,31 +580,23 @@ int ipam_db_migrate(struct ipam_db *db, int *from, int *to)
 		return ipam_db_check_schema(db, &v, 0);
 	if (from)
 		*from = v;
+	/* Each migration has its PostgreSQL text (db_schema_pg.c). */
+	if (ipam_db_is_postgres(db) &&
+	    ipam_db_pg_nr_migrations != NR_MIGRATIONS)
+		return ipam_error_set(IPAM_EDB,
+				      "this ipamctl has %d PostgreSQL "
+				      "migrations for %d SQLite ones",
+				      ipam_db_pg_nr_migrations, NR_MIGRATIONS);
 	for (; v < NR_MIGRATIONS; v++) {
-		/* IMMEDIATE: a second ipamctl waits instead of racing. */
-		err = ipam_sql_begin(db->h);
+		err = migrate_begin(db);
 		if (err)
 			return err;
 		err = ipam_db_schema_version(db, &v);
 		if (err || v >= NR_MIGRATIONS) {
-			ipam_db_sql_exec(db, "ROLLBACK");
+			ipam_sql_rollback(db->h);
 			break;
 		}
-		err = ipam_db_sql_exec(db, migrations[v]);
-		if (!err) {
-			struct strbuf sql = STRBUF_INIT;
-
-			/* NOW_SQL holds '%' signs: keep it out of formats. */
-			strbuf_addf(&sql,
-				    "INSERT INTO schema_migrations(version, "
-				    "applied_at) VALUES (%d, ",
-				    v + 1);
-			strbuf_addstr(&sql, NOW_SQL);
-			strbuf_addf(&sql, "); PRAGMA user_version = %d;",
-				    v + 1);
-			err = ipam_db_sql_exec(db, sql.buf);
-			strbuf_release(&sql);
-		}
+		err = migrate_one(db, v);
 		if (!err)
 			err = ipam_db_sql_exec(db, "COMMIT");
 		if (err) {
@@ -515,8 +606,42 @@ int ipam_db_migrate(struct ipam_db *db, int *from, int *to)
 			return err;
 		}
 	}
+	if (err)
+		return err;
 	if (to)
 		return ipam_db_schema_version(db, to);
+	return 0;
+}
+
+int ipam_db_drop_all(struct ipam_db *db)
+{
+	struct ipam_sql_stmt *st;
+	int rc, super = 0;
+
+	if (ipam_db_sql_prepare(db, &st,
+				"SELECT rolsuper FROM pg_catalog.pg_roles "
+				"WHERE rolname = current_user"))
+		return IPAM_EDB;
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW) {
+		const char *t = ipam_sql_column_text(st, 0);
+
+		super = ipam_sql_column_type(st, 0) == IPAM_SQL_INTEGER
+				? ipam_sql_column_int64(st, 0) != 0
+				: t && (*t == 't' || *t == '1');
+	}
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the role of");
+	if (super)
+		return ipam_error_set(IPAM_EINVAL,
+				      "refusing to empty '%s' as a superuser "
+				      "(it owns the system's objects too): "
+				      "connect as ipamctl's own role",
+				      db->path);
+	if (ipam_db_sql_exec(db, "DROP OWNED BY CURRENT_USER"))
+		return ipam_db_sql_error(db, IPAM_EDB, "cannot empty");
 	return 0;
 }
 

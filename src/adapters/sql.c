@@ -106,6 +106,13 @@ int ipam_sql_in_transaction(struct ipam_sql *c)
 	return ipam_sql_sqlite_in_transaction(c);
 }
 
+int ipam_sql_defer(struct ipam_sql *c, int on)
+{
+	if (c->kind == IPAM_SQL_POSTGRES)
+		return ipam_sql_pg_defer(c, on);
+	return 0;
+}
+
 long long ipam_sql_changes(struct ipam_sql *c)
 {
 	if (c->kind == IPAM_SQL_POSTGRES)

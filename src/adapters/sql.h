@@ -5,10 +5,23 @@
  *
  * Statements are prepared once and stepped as SQLite steps them:
  * parameters are numbered from 1 and written "?N" in the SQL text (the
- * PostgreSQL driver turns them into "$N"); columns from 0.  Where the two
- * dialects differ, the caller picks the text by ipam_sql_kind(); the one
- * expression both drivers read alike is IPAM_SQL_NOW, the current time in
- * UTC as every timestamp column stores it (ISO 8601, seconds).  Values
+ * PostgreSQL driver turns them into "$N"); columns from 0.  On PostgreSQL
+ * a parameter whose context gives it no type (SELECT ?1, INSERT ...
+ * SELECT ?1, CASE WHEN ?1 = 1, LIMIT ?1) has the type of its binding
+ * (int64: bigint, double: double precision, blob: bytea; text and NULL:
+ * what the server infers, text when nothing says otherwise; write
+ * CAST(?N AS BIGINT) where a NULL must be an integer), so the statement
+ * goes to the server at its first step, where an error in its text then
+ * shows ("cannot prepare a query on").  Where a binding's type does not
+ * fit (a function that wants a 32-bit integer) the server's inference is
+ * used instead.  Where the two dialects differ, the caller picks the text
+ * by ipam_sql_kind(); the one expression both drivers read alike is
+ * IPAM_SQL_NOW, the current time in UTC as every timestamp column stores
+ * it (ISO 8601, seconds; on PostgreSQL the transaction's start, now()).
+ * Column types on PostgreSQL: smallint, integer, bigint, boolean (0/1)
+ * and numeric without a fraction (sum() of integers) read as INTEGER,
+ * real, double precision and other numeric as FLOAT, bytea as BLOB, the
+ * rest as TEXT in the server's text form.  Values
  * are 64-bit integers, doubles, text (UTF-8, NUL-terminated) or blobs; a
  * column's text or blob stays valid until the next step, reset or
  * finalize of its statement.
@@ -33,7 +46,13 @@
  * survives a COMMIT made while it is iterated.  On SQLite both are the
  * same.  Each SQL text is prepared once per connection on the server
  * (PQprepare) and reused; DDL through ipam_sql_exec makes them prepared
- * anew.
+ * anew.  Every step is a round trip to the server: for many writes in a
+ * row, ipam_sql_defer, or many rows per INSERT.
+ *
+ * A PostgreSQL connection whose peer vanishes (partition, host down)
+ * fails within about a minute on both sides (TCP keepalives and user
+ * timeout, the server's too): a standby then gets the session-scoped
+ * advisory locks of the lost holder.
  *
  * Layer adapters/.
  */
@@ -158,6 +177,19 @@ const char *ipam_sql_column_text(struct ipam_sql_stmt *st, int col);
 char *ipam_sql_column_dup(struct ipam_sql_stmt *st, int col);
 const void *ipam_sql_column_blob(struct ipam_sql_stmt *st, int col);
 size_t ipam_sql_column_bytes(struct ipam_sql_stmt *st, int col);
+
+/*
+ * Deferred writes, for many statements in a row (PostgreSQL; nothing on
+ * SQLite).  While on, the step of a statement that returns no rows
+ * sends it and returns IPAM_SQL_DONE without waiting for the server's
+ * answer; the answers are read by the next call that needs the server
+ * (a statement with rows, exec, commit, changes, last_insert_id), or
+ * when 256 are outstanding, and an error among them is that call's
+ * error (or, for calls that cannot fail, the next one's).  Best inside a
+ * transaction, which such an error aborts.  Turning it off reads the
+ * answers outstanding: its error is theirs.
+ */
+int ipam_sql_defer(struct ipam_sql *c, int on);
 
 /* Rows the last INSERT, UPDATE or DELETE of c changed. */
 long long ipam_sql_changes(struct ipam_sql *c);

@@ -66,6 +66,7 @@ void ipam_sql_pg_close(struct ipam_sql *c);
 int ipam_sql_pg_exec(struct ipam_sql *c, const char *sql);
 int ipam_sql_pg_in_transaction(struct ipam_sql *c);
 long long ipam_sql_pg_changes(struct ipam_sql *c);
+int ipam_sql_pg_defer(struct ipam_sql *c, int on);
 long long ipam_sql_pg_last_insert_id(struct ipam_sql *c);
 int ipam_sql_pg_prepare(struct ipam_sql *c, struct ipam_sql_stmt **out,
 			const char *sql);

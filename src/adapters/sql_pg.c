@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "sql_internal.h"
@@ -104,6 +105,14 @@ int ipam_sql_pg_fail(struct ipam_sql *c, const PGresult *r, const char *what)
 
 int ipam_sql_pg_check(struct ipam_sql *c, const char *what)
 {
+	struct ipam_sql_pg *pg = c->pg;
+
+	if (pg->pending && !pg->lost) {
+		pg->pending = 0;
+		strbuf_reset(&pg->err);
+		strbuf_addstr(&pg->err, pg->pending_msg.buf);
+		return ipam_sql_error(c, IPAM_EDB, what);
+	}
 	if (!c->pg->lost)
 		return 0;
 	strbuf_reset(&c->pg->err);
@@ -126,27 +135,47 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/*
+ * Connection defaults, which the URI's own parameters override.  A peer
+ * that vanishes (a partition, a host that died) ends the connection
+ * within about a minute on both sides: the client's keepalives and TCP
+ * user timeout fail the call in progress, the server's (options) end the
+ * session and so release its advisory locks for a standby.
+ */
+static const char *const conn_defaults[][2] = {
+	{"application_name", "ipamctl"},
+	{"connect_timeout", "10"},
+	{"keepalives_idle", "30"},
+	{"keepalives_interval", "10"},
+	{"keepalives_count", "3"},
+	{"tcp_user_timeout", "60000"},
+	{"options", "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 "
+		    "-c tcp_keepalives_count=3 -c tcp_user_timeout=60000"},
+};
+
+#define NDEFAULTS (sizeof(conn_defaults) / sizeof(conn_defaults[0]))
+
 int ipam_sql_open_postgres(struct ipam_sql **out, const char *uri,
 			   const char *password)
 {
-	const char *keys[8], *vals[8];
+	const char *keys[NDEFAULTS + 5], *vals[NDEFAULTS + 5];
 	struct ipam_sql *c;
-	int n = 0, local = 0, err;
+	int local = 0, err;
+	size_t n = 0;
 	char *pass;
 
 	*out = NULL;
 	err = ipam_sql_pg_uri_rules(uri, &local);
 	if (err)
 		return err;
-	/* Defaults first: the URI's own parameters override them. */
 	if (!local) {
 		keys[n] = "sslmode";
 		vals[n++] = "verify-full";
 	}
-	keys[n] = "application_name";
-	vals[n++] = "ipamctl";
-	keys[n] = "connect_timeout";
-	vals[n++] = "10";
+	for (size_t i = 0; i < NDEFAULTS; i++) {
+		keys[n] = conn_defaults[i][0];
+		vals[n++] = conn_defaults[i][1];
+	}
 	keys[n] = "dbname";
 	vals[n++] = uri;
 	keys[n] = "client_encoding";
@@ -163,6 +192,7 @@ int ipam_sql_open_postgres(struct ipam_sql **out, const char *uri,
 	c->name = xstrdup(uri);
 	c->pg = xcalloc(1, sizeof(*c->pg));
 	strbuf_init(&c->pg->err);
+	strbuf_init(&c->pg->pending_msg);
 	c->pg->had_password = password != NULL;
 	c->pg->conn = PQconnectdbParams(keys, vals, 1);
 	if (!c->pg->conn) {
@@ -208,6 +238,7 @@ void ipam_sql_pg_close(struct ipam_sql *c)
 		return;
 	for (size_t i = 0; i < pg->nr_preps; i++) {
 		PQclear(pg->preps[i]->desc);
+		free(pg->preps[i]->types);
 		free(pg->preps[i]->sql);
 		free(pg->preps[i]);
 	}
@@ -215,6 +246,7 @@ void ipam_sql_pg_close(struct ipam_sql *c)
 	if (pg->conn)
 		PQfinish(pg->conn);
 	strbuf_release(&pg->err);
+	strbuf_release(&pg->pending_msg);
 	free(pg);
 	c->pg = NULL;
 }
@@ -260,11 +292,18 @@ int ipam_sql_pg_exec(struct ipam_sql *c, const char *sql)
 {
 	PGresult *r;
 	char *text;
-	int err = ipam_sql_pg_check(c, "state database");
+	const char *word = sql + strspn(sql, " \t\n");
+	int err;
 
+	/* A ROLLBACK answers a failed deferred statement: it runs. */
+	if (!strncasecmp(word, "ROLLBACK", 8))
+		c->pg->pending = 0;
+	err = ipam_sql_pg_check(c, "state database");
 	if (err)
 		return err;
-	text = ipam_sql_pg_rewrite(sql);
+	if (ipam_sql_pg_sync(c))
+		return ipam_sql_error(c, IPAM_EDB, "state database");
+	text = ipam_sql_pg_rewrite(sql, NULL);
 	r = PQexec(c->pg->conn, text);
 	free(text);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
@@ -284,6 +323,7 @@ int ipam_sql_pg_in_transaction(struct ipam_sql *c)
 {
 	PGTransactionStatusType s;
 
+	ipam_sql_pg_sync_later(c);
 	if (c->pg->lost)
 		return 0;
 	s = PQtransactionStatus(c->pg->conn);
@@ -293,6 +333,7 @@ int ipam_sql_pg_in_transaction(struct ipam_sql *c)
 
 long long ipam_sql_pg_changes(struct ipam_sql *c)
 {
+	ipam_sql_pg_sync_later(c);
 	return c->pg->changes;
 }
 
@@ -301,8 +342,8 @@ long long ipam_sql_pg_changes(struct ipam_sql *c)
  * first call in a transaction runs under a savepoint. */
 long long ipam_sql_pg_last_insert_id(struct ipam_sql *c)
 {
-	PGconn *conn = ipam_sql_pg_conn(c);
 	int guard = !c->pg->lastval_ok && ipam_sql_pg_in_transaction(c);
+	PGconn *conn = ipam_sql_pg_conn(c);
 	long long id = 0;
 	PGresult *r;
 
@@ -345,7 +386,7 @@ long long ipam_sql_pg_last_insert_id(struct ipam_sql *c)
  * "?N" -> "$N" ("?" alone: the next number, as SQLite counts), outside
  * quotes and comments; IPAM_SQL_NOW -> pg_now.
  */
-char *ipam_sql_pg_rewrite(const char *sql)
+char *ipam_sql_pg_rewrite(const char *sql, int *nparams)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t now_len = strlen(IPAM_SQL_NOW);
@@ -387,6 +428,8 @@ char *ipam_sql_pg_rewrite(const char *sql)
 			strbuf_addch(&sb, *p++);
 		}
 	}
+	if (nparams)
+		*nparams = (int)max;
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -419,6 +462,7 @@ static void prep_drop(struct ipam_sql *c, size_t i)
 		return;
 	}
 	PQclear(p->desc);
+	free(p->types);
 	free(p->sql);
 	free(p);
 	pg->preps[i] = pg->preps[--pg->nr_preps];
@@ -489,39 +533,127 @@ static int wants_binary(const PGresult *desc)
 	return blob;
 }
 
-/* The statement prepared and described, or NULL (the error noted). */
-static struct ipam_sql_pg_prep *prep_new(struct ipam_sql *c, char *sql,
-					 unsigned long h)
+/* PQprepare and PQdescribePrepared of p with types (NULL: the server
+ * infers them): the description, or NULL with the error noted and, in
+ * state, the SQLSTATE. */
+static PGresult *prepare_on_server(struct ipam_sql *c,
+				   struct ipam_sql_pg_prep *p, int n,
+				   const Oid *types, char state[6])
 {
-	struct ipam_sql_pg *pg = c->pg;
-	struct ipam_sql_pg_prep *p = xcalloc(1, sizeof(*p));
+	PGconn *conn = c->pg->conn;
 	PGresult *r;
 
-	p->sql = sql;
-	p->hash = h;
-	snprintf(p->name, sizeof(p->name), "ipam_s%lu", ++pg->counter);
-	r = PQprepare(pg->conn, p->name, sql, 0, NULL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		goto fail;
-	PQclear(r);
-	r = PQdescribePrepared(pg->conn, p->name);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		goto fail;
-	p->desc = r;
-	p->binary = wants_binary(r);
-	ALLOC_GROW(pg->preps, pg->nr_preps + 1, pg->alloc_preps);
-	pg->preps[pg->nr_preps++] = p;
-	return p;
-fail:
+	snprintf(p->name, sizeof(p->name), "ipam_s%lu", ++c->pg->counter);
+	r = PQprepare(conn, p->name, p->sql, types ? n : 0, types);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+		PQclear(r);
+		r = PQdescribePrepared(conn, p->name);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			return r;
+	}
+	snprintf(state, 6, "%s",
+		 PQresultErrorField(r, PG_DIAG_SQLSTATE)
+			 ? PQresultErrorField(r, PG_DIAG_SQLSTATE)
+			 : "");
 	ipam_sql_pg_note_error(c, r);
 	PQclear(r);
-	free(p->sql);
-	free(p);
 	return NULL;
 }
 
-int ipam_sql_pg_prep_get(struct ipam_sql *c, char *sql,
-			 struct ipam_sql_pg_prep **out)
+static int run_simple(struct ipam_sql *c, const char *cmd)
+{
+	PGresult *r = PQexec(c->pg->conn, cmd);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		ipam_sql_pg_note_error(c, r);
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The statement prepared with the types of its bindings.  Where they do
+ * not fit (SQLSTATE class 42: a function that wants int4, text compared
+ * with a bound integer), again with the integers left to the server's
+ * inference, then all of them.  In a transaction the attempts run under
+ * a savepoint, so that a failed one does not abort it.
+ */
+static PGresult *prepare_typed(struct ipam_sql *c, struct ipam_sql_pg_prep *p)
+{
+	Oid *types = xcalloc((size_t)p->ntypes + 1, sizeof(*types));
+	int typed = 0, ints = 0, guard;
+	char state[6] = "";
+	PGresult *desc = NULL;
+
+	for (int i = 0; i < p->ntypes; i++) {
+		typed |= p->types[i] != 0;
+		ints |= p->types[i] == IPAM_SQL_PG_INT8;
+	}
+	guard = typed && PQtransactionStatus(c->pg->conn) == PQTRANS_INTRANS;
+	if (guard && run_simple(c, "SAVEPOINT ipam_sql_prepare"))
+		goto out;
+	for (int attempt = typed ? 0 : 2; attempt < 3; attempt++) {
+		if (attempt == 1 && !ints)
+			continue;
+		for (int i = 0; i < p->ntypes; i++) {
+			int keep = attempt == 0 ||
+				   (attempt == 1 &&
+				    p->types[i] != IPAM_SQL_PG_INT8);
+
+			types[i] = keep ? p->types[i] : 0;
+		}
+		if (attempt > 0 && guard &&
+		    run_simple(c, "ROLLBACK TO SAVEPOINT ipam_sql_prepare"))
+			goto out;
+		desc = prepare_on_server(c, p, p->ntypes, types, state);
+		if (desc || strncmp(state, "42", 2) || c->pg->lost)
+			break;
+	}
+	if (guard && PQtransactionStatus(c->pg->conn) == PQTRANS_INTRANS &&
+	    run_simple(c, "RELEASE SAVEPOINT ipam_sql_prepare")) {
+		PQclear(desc);
+		desc = NULL;
+	}
+out:
+	free(types);
+	return desc;
+}
+
+/* The statement prepared and described, or NULL (the error noted). */
+static struct ipam_sql_pg_prep *prep_new(struct ipam_sql *c, const char *sql,
+					 unsigned long h, const Oid *types,
+					 int n)
+{
+	struct ipam_sql_pg *pg = c->pg;
+	struct ipam_sql_pg_prep *p = xcalloc(1, sizeof(*p));
+
+	p->sql = xstrdup(sql);
+	p->hash = h;
+	p->ntypes = n;
+	p->types = xcalloc((size_t)n + 1, sizeof(*p->types));
+	if (n)
+		memcpy(p->types, types, (size_t)n * sizeof(*types));
+	p->desc = prepare_typed(c, p);
+	if (!p->desc) {
+		free(p->types);
+		free(p->sql);
+		free(p);
+		return NULL;
+	}
+	p->binary = wants_binary(p->desc);
+	ALLOC_GROW(pg->preps, pg->nr_preps + 1, pg->alloc_preps);
+	pg->preps[pg->nr_preps++] = p;
+	return p;
+}
+
+static int same_types(const struct ipam_sql_pg_prep *p, const Oid *types, int n)
+{
+	return p->ntypes == n &&
+	       (!n || !memcmp(p->types, types, (size_t)n * sizeof(*types)));
+}
+
+int ipam_sql_pg_prep_get(struct ipam_sql *c, const char *sql, const Oid *types,
+			 int n, struct ipam_sql_pg_prep **out)
 {
 	struct ipam_sql_pg *pg = c->pg;
 	unsigned long h = hash_text(sql);
@@ -530,22 +662,22 @@ int ipam_sql_pg_prep_get(struct ipam_sql *c, char *sql,
 
 	*out = NULL;
 	err = ipam_sql_pg_check(c, "cannot prepare a query on");
-	if (err) {
-		free(sql);
+	if (err)
 		return err;
-	}
 	for (size_t i = 0; i < pg->nr_preps; i++) {
 		p = pg->preps[i];
-		if (p->hash == h && !p->stale && !strcmp(p->sql, sql)) {
-			free(sql);
+		if (p->hash == h && !p->stale && same_types(p, types, n) &&
+		    !strcmp(p->sql, sql)) {
 			p->refs++;
 			p->used = ++pg->counter;
 			*out = p;
 			return 0;
 		}
 	}
+	if (ipam_sql_pg_sync(c))
+		return ipam_sql_error(c, IPAM_EDB, "query failed on");
 	prep_trim(c);
-	p = prep_new(c, sql, h);
+	p = prep_new(c, sql, h, types, n);
 	if (!p)
 		return ipam_sql_error(c, IPAM_EDB, "cannot prepare a query on");
 	p->refs++;

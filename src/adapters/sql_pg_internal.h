@@ -41,6 +41,8 @@ struct ipam_sql_pg_prep {
 	char *sql; /* the text sent, "$N" and all */
 	unsigned long hash;
 	char name[32];
+	Oid *types; /* of the bindings it was asked for (0: any) */
+	int ntypes;
 	PGresult *desc;
 	int refs;	    /* statements using it */
 	int stale;	    /* not handed out again (schema may have changed) */
@@ -50,7 +52,11 @@ struct ipam_sql_pg_prep {
 
 struct ipam_sql_pg {
 	PGconn *conn;
-	int lost;	  /* the connection broke: every call fails */
+	int lost;    /* the connection broke: every call fails */
+	int defer;   /* ipam_sql_defer: writes go without waiting */
+	int queued;  /* deferred statements not yet answered */
+	int pending; /* a deferred one failed: the next call fails */
+	struct strbuf pending_msg;
 	int had_password; /* open_again cannot make a second one */
 	struct strbuf err;
 	long long changes;
@@ -65,10 +71,12 @@ struct ipam_sql_pg_param {
 	char *value; /* NULL: SQL NULL */
 	int length;
 	int format; /* 0 text, 1 binary (blobs) */
+	Oid type;   /* int8, float8, bytea; 0: the server infers it */
 };
 
 struct ipam_sql_pg_stmt {
-	struct ipam_sql_pg_prep *prep;
+	char *sql;		       /* as the server reads it */
+	struct ipam_sql_pg_prep *prep; /* NULL until the first step */
 	int nparams;
 	struct ipam_sql_pg_param *params;
 	int scan; /* a cursor fetched in chunks (ipam_sql_prepare_scan) */
@@ -86,6 +94,16 @@ struct ipam_sql_pg_stmt {
 /* ipam_sql_check_uri's rules; *local says whether every host is a Unix
  * socket or loopback. */
 int ipam_sql_pg_uri_rules(const char *uri, int *local);
+/* Read the answers of the deferred statements: 0, or -1 with the first
+ * error noted. */
+int ipam_sql_pg_sync(struct ipam_sql *c);
+/* ipam_sql_pg_sync for a call that cannot fail: its error is the next
+ * fallible call's (ipam_sql_pg_check). */
+void ipam_sql_pg_sync_later(struct ipam_sql *c);
+/* Send a prepared statement without waiting for its answer. */
+int ipam_sql_pg_defer_send(struct ipam_sql *c, const char *name, int n,
+			   const char *const *values, const int *lengths,
+			   const int *formats);
 /* The connection's libpq handle; NULL once lost. */
 PGconn *ipam_sql_pg_conn(struct ipam_sql *c);
 /* The last error from r (or the connection), as errmsg gives it; marks
@@ -93,16 +111,18 @@ PGconn *ipam_sql_pg_conn(struct ipam_sql *c);
 void ipam_sql_pg_note_error(struct ipam_sql *c, const PGresult *r);
 /* ipam_sql_pg_note_error, then the last error "<what> '<name>': ...". */
 int ipam_sql_pg_fail(struct ipam_sql *c, const PGresult *r, const char *what);
-/* 0, or the error of a connection lost earlier. */
+/* 0, or the error of a connection lost earlier, or of a deferred
+ * statement that an earlier call could not return. */
 int ipam_sql_pg_check(struct ipam_sql *c, const char *what);
 /* Count r's rows as changes when it is an INSERT, UPDATE, DELETE, MERGE. */
 void ipam_sql_pg_count_changes(struct ipam_sql *c, PGresult *r);
-/* The SQL text as the server reads it: "?N" -> "$N", IPAM_SQL_NOW. */
-char *ipam_sql_pg_rewrite(const char *sql);
-/* The prepared statement for sql (malloc'd by ipam_sql_pg_rewrite):
+/* The SQL text as the server reads it: "?N" -> "$N", IPAM_SQL_NOW;
+ * *nparams the highest N. */
+char *ipam_sql_pg_rewrite(const char *sql, int *nparams);
+/* The statement prepared for sql with parameters of types (n of them):
  * from the connection's cache, or prepared and described now. */
-int ipam_sql_pg_prep_get(struct ipam_sql *c, char *sql,
-			 struct ipam_sql_pg_prep **out);
+int ipam_sql_pg_prep_get(struct ipam_sql *c, const char *sql, const Oid *types,
+			 int n, struct ipam_sql_pg_prep **out);
 /* Every cached statement is prepared anew when next asked for. */
 void ipam_sql_pg_forget_preps(struct ipam_sql *c);
 void ipam_sql_pg_prep_put(struct ipam_sql *c, struct ipam_sql_pg_prep *p);

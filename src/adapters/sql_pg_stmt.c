@@ -40,30 +40,72 @@ static struct ipam_sql_pg_stmt *S(struct ipam_sql_stmt *st)
 	return st->pg;
 }
 
+/*
+ * Statements are prepared on the server at their first step, when the
+ * bindings give the parameters' types: a parameter that its context
+ * does not type (SELECT ?1, CASE WHEN ?1 = 1, LIMIT ?1) is then what was
+ * bound, as in SQLite, and not text.  (sql_pg.c falls back to the
+ * server's inference where a binding's type does not fit.)
+ */
 static int prepare(struct ipam_sql *c, struct ipam_sql_stmt **out,
 		   const char *sql, int scan)
 {
-	struct ipam_sql_pg_prep *p;
 	struct ipam_sql_pg_stmt *s;
 	struct ipam_sql_stmt *st;
-	int err;
+	int err = ipam_sql_pg_check(c, "cannot prepare a query on");
 
 	*out = NULL;
-	err = ipam_sql_pg_prep_get(c, ipam_sql_pg_rewrite(sql), &p);
 	if (err)
 		return err;
 	s = xcalloc(1, sizeof(*s));
-	s->prep = p;
+	s->sql = ipam_sql_pg_rewrite(sql, &s->nparams);
 	s->scan = scan;
 	s->chunk = CHUNK_FIRST;
-	s->nparams = PQnparams(p->desc);
 	s->params = xcalloc((size_t)s->nparams + 1, sizeof(*s->params));
-	s->ncols = PQnfields(p->desc);
 	st = xcalloc(1, sizeof(*st));
 	st->c = c;
 	st->pg = s;
 	*out = st;
 	return 0;
+}
+
+static void drop_scratch(struct ipam_sql_pg_stmt *s)
+{
+	if (s->scratch)
+		for (int i = 0; i < s->ncols; i++)
+			strbuf_release(&s->scratch[i]);
+	free(s->scratch);
+	s->scratch = NULL;
+}
+
+/* The server's statement for the types of the current bindings; a NULL
+ * keeps the type it had, so that it does not ask for another. */
+static int ensure_prep(struct ipam_sql_stmt *st)
+{
+	struct ipam_sql_pg_stmt *s = S(st);
+	Oid *types = xcalloc((size_t)s->nparams + 1, sizeof(*types));
+	struct ipam_sql_pg_prep *p;
+	int same = s->prep && !s->prep->stale, err = 0;
+
+	for (int i = 0; i < s->nparams; i++) {
+		types[i] = s->params[i].type;
+		if (!s->params[i].value && s->prep)
+			types[i] = s->prep->types[i];
+		if (s->prep && types[i] != s->prep->types[i])
+			same = 0;
+	}
+	if (!same) {
+		err = ipam_sql_pg_prep_get(st->c, s->sql, types, s->nparams,
+					   &p);
+		if (!err) {
+			ipam_sql_pg_prep_put(st->c, s->prep);
+			drop_scratch(s);
+			s->prep = p;
+			s->ncols = PQnfields(p->desc);
+		}
+	}
+	free(types);
+	return err;
 }
 
 int ipam_sql_pg_prepare(struct ipam_sql *c, struct ipam_sql_stmt **out,
@@ -83,14 +125,16 @@ int ipam_sql_pg_prepare_scan(struct ipam_sql *c, struct ipam_sql_stmt **out,
 static void close_cursor(struct ipam_sql_stmt *st)
 {
 	struct ipam_sql_pg_stmt *s = S(st);
-	PGconn *conn = ipam_sql_pg_conn(st->c);
 	PGTransactionStatusType ts;
+	PGconn *conn;
 	char cmd[64];
 	PGresult *r;
 
 	if (!s->cursor_open)
 		return;
 	s->cursor_open = 0;
+	ipam_sql_pg_sync_later(st->c);
+	conn = ipam_sql_pg_conn(st->c);
 	if (!conn)
 		return;
 	ts = PQtransactionStatus(conn);
@@ -139,6 +183,8 @@ static int fetch(struct ipam_sql_stmt *st)
 	char cmd[80];
 	PGresult *r;
 
+	if (ipam_sql_pg_sync(st->c))
+		return ipam_sql_error(st->c, IPAM_EDB, "query failed on");
 	snprintf(cmd, sizeof(cmd), "FETCH FORWARD %d FROM %s", s->chunk,
 		 s->cursor);
 	r = PQexecParams(st->c->pg->conn, cmd, 0, NULL, NULL, NULL, NULL,
@@ -168,13 +214,15 @@ static int execute(struct ipam_sql_stmt *st)
 {
 	struct ipam_sql_pg_stmt *s = S(st);
 	struct ipam_sql *c = st->c;
-	int n = s->nparams, err = 0;
+	int n = s->nparams, err = ensure_prep(st);
 	const char **values = xcalloc((size_t)n + 1, sizeof(*values));
 	int *lengths = xcalloc((size_t)n + 1, sizeof(*lengths));
 	int *formats = xcalloc((size_t)n + 1, sizeof(*formats));
 	Oid *types = xcalloc((size_t)n + 1, sizeof(*types));
 	PGresult *r;
 
+	if (err)
+		goto out;
 	for (int i = 0; i < n; i++) {
 		values[i] = s->params[i].value;
 		lengths[i] = s->params[i].length;
@@ -185,6 +233,15 @@ static int execute(struct ipam_sql_stmt *st)
 	s->res = NULL;
 	s->nrows = 0;
 	s->row = -1;
+	if (c->pg->defer && !s->scan && !s->ncols) {
+		err = ipam_sql_pg_defer_send(c, s->prep->name, n, values,
+					     lengths, formats);
+		goto out;
+	}
+	if (ipam_sql_pg_sync(c)) {
+		err = ipam_sql_error(c, IPAM_EDB, "query failed on");
+		goto out;
+	}
 	if (!s->scan) {
 		r = PQexecPrepared(c->pg->conn, s->prep->name, n, values,
 				   lengths, formats, s->prep->binary);
@@ -217,6 +274,7 @@ static int execute(struct ipam_sql_stmt *st)
 		s->cursor_end = 0;
 		err = fetch(st);
 	}
+out:
 	free(values);
 	free(lengths);
 	free(formats);
@@ -279,10 +337,8 @@ void ipam_sql_pg_finalize(struct ipam_sql_stmt *st)
 	for (int i = 0; i < s->nparams; i++)
 		free(s->params[i].value);
 	free(s->params);
-	if (s->scratch)
-		for (int i = 0; i < s->ncols; i++)
-			strbuf_release(&s->scratch[i]);
-	free(s->scratch);
+	drop_scratch(s);
+	free(s->sql);
 	free(s);
 	free(st);
 }
@@ -290,7 +346,7 @@ void ipam_sql_pg_finalize(struct ipam_sql_stmt *st)
 /* ---- bindings --------------------------------------------------------- */
 
 static void set_param(struct ipam_sql_stmt *st, int i, char *v, size_t n,
-		      int format)
+		      Oid type)
 {
 	struct ipam_sql_pg_stmt *s = S(st);
 	struct ipam_sql_pg_param *p;
@@ -303,20 +359,15 @@ static void set_param(struct ipam_sql_stmt *st, int i, char *v, size_t n,
 	free(p->value);
 	p->value = v;
 	p->length = (int)n;
-	p->format = format;
-}
-
-static int param_is_bytea(struct ipam_sql_stmt *st, int i)
-{
-	return i >= 1 && i <= S(st)->nparams &&
-	       PQparamtype(S(st)->prep->desc, i - 1) == IPAM_SQL_PG_BYTEA;
+	p->format = type == IPAM_SQL_PG_BYTEA;
+	p->type = type;
 }
 
 void ipam_sql_pg_bind_int64(struct ipam_sql_stmt *st, int i, long long v)
 {
 	char *t = xasprintf("%lld", v);
 
-	set_param(st, i, t, strlen(t), 0);
+	set_param(st, i, t, strlen(t), IPAM_SQL_PG_INT8);
 }
 
 void ipam_sql_pg_bind_double(struct ipam_sql_stmt *st, int i, double v)
@@ -329,7 +380,7 @@ void ipam_sql_pg_bind_double(struct ipam_sql_stmt *st, int i, double v)
 		t = xstrdup(v > 0 ? "Infinity" : "-Infinity");
 	else
 		t = xasprintf("%.17g", v);
-	set_param(st, i, t, strlen(t), 0);
+	set_param(st, i, t, strlen(t), IPAM_SQL_PG_FLOAT8);
 }
 
 void ipam_sql_pg_bind_null(struct ipam_sql_stmt *st, int i)
@@ -352,8 +403,7 @@ void ipam_sql_pg_bind_textn(struct ipam_sql_stmt *st, int i, const char *v,
 
 	memcpy(t, v, n);
 	t[n] = '\0';
-	/* Text for a bytea parameter: its bytes, not its escapes. */
-	set_param(st, i, t, n, param_is_bytea(st, i));
+	set_param(st, i, t, n, 0);
 }
 
 void ipam_sql_pg_bind_blob(struct ipam_sql_stmt *st, int i, const void *v,
@@ -364,7 +414,7 @@ void ipam_sql_pg_bind_blob(struct ipam_sql_stmt *st, int i, const void *v,
 	if (n)
 		memcpy(t, v, n);
 	t[n] = '\0';
-	set_param(st, i, t, n, 1);
+	set_param(st, i, t, n, IPAM_SQL_PG_BYTEA);
 }
 
 int ipam_sql_pg_bind_count(struct ipam_sql_stmt *st)
@@ -374,14 +424,18 @@ int ipam_sql_pg_bind_count(struct ipam_sql_stmt *st)
 
 /* ---- columns ---------------------------------------------------------- */
 
+/* Columns are known once the statement is prepared: before its first
+ * step, that is now. */
 int ipam_sql_pg_column_count(struct ipam_sql_stmt *st)
 {
+	if (!S(st)->prep && ensure_prep(st))
+		return 0;
 	return S(st)->ncols;
 }
 
 const char *ipam_sql_pg_column_name(struct ipam_sql_stmt *st, int col)
 {
-	if (col < 0 || col >= S(st)->ncols)
+	if (col < 0 || col >= ipam_sql_pg_column_count(st))
 		return NULL;
 	return PQfname(S(st)->prep->desc, col);
 }
@@ -402,7 +456,7 @@ static const char *value(struct ipam_sql_stmt *st, int col, size_t *n)
 
 static Oid col_type(struct ipam_sql_stmt *st, int col)
 {
-	return PQftype(S(st)->prep->desc, col);
+	return S(st)->prep ? PQftype(S(st)->prep->desc, col) : 0;
 }
 
 static int numeric_integral(const char *v)
@@ -485,51 +539,67 @@ static int binary_number(Oid t, const char *v, size_t n, long long *i,
 	}
 }
 
-long long ipam_sql_pg_column_int64(struct ipam_sql_stmt *st, int col)
+/* The value at col as a number: 0 an integer in *i, 1 a float in *d,
+ * 2 text in *text for the caller to read as it wants (as SQLite does). */
+static int number(struct ipam_sql_stmt *st, int col, long long *i, double *d,
+		  const char **text)
 {
 	Oid t = col_type(st, col);
 	size_t n;
 	const char *v = value(st, col, &n);
-	long long i = 0;
-	double d = 0;
 
+	*i = 0;
+	*d = 0;
+	*text = v;
 	if (!v)
 		return 0;
 	if (S(st)->prep->binary) {
-		int k = binary_number(t, v, n, &i, &d);
+		int k = binary_number(t, v, n, i, d);
 
-		if (k >= 0)
-			return k ? (long long)d : i;
-		return strtoll(v, NULL, 10);
+		return k >= 0 ? k : 2;
 	}
-	if (t == IPAM_SQL_PG_BOOL)
-		return v[0] == 't';
+	if (t == IPAM_SQL_PG_BOOL) {
+		*i = v[0] == 't';
+		return 0;
+	}
 	if (t == IPAM_SQL_PG_FLOAT4 || t == IPAM_SQL_PG_FLOAT8 ||
-	    (t == IPAM_SQL_PG_NUMERIC && !numeric_integral(v)))
-		return (long long)strtod(v, NULL);
-	return strtoll(v, NULL, 10);
+	    (t == IPAM_SQL_PG_NUMERIC && !numeric_integral(v))) {
+		*d = strtod(v, NULL);
+		return 1;
+	}
+	return 2;
+}
+
+long long ipam_sql_pg_column_int64(struct ipam_sql_stmt *st, int col)
+{
+	const char *text;
+	long long i;
+	double d;
+
+	switch (number(st, col, &i, &d, &text)) {
+	case 1:
+		return (long long)d;
+	case 2:
+		return strtoll(text, NULL, 10);
+	default:
+		return i;
+	}
 }
 
 double ipam_sql_pg_column_double(struct ipam_sql_stmt *st, int col)
 {
-	Oid t = col_type(st, col);
-	size_t n;
-	const char *v = value(st, col, &n);
-	long long i = 0;
-	double d = 0;
+	const char *text;
+	long long i;
+	double d;
 
-	if (!v)
-		return 0.0;
-	if (S(st)->prep->binary) {
-		int k = binary_number(t, v, n, &i, &d);
-
-		if (k >= 0)
-			return k ? d : (double)i;
-		return strtod(v, NULL);
+	switch (number(st, col, &i, &d, &text)) {
+	case 1:
+		return d;
+	case 2:
+		return strtod(text, NULL);
+	default:
+		return (double)i;
 	}
-	if (t == IPAM_SQL_PG_BOOL)
-		return v[0] == 't';
-	return strtod(v, NULL);
 }
 
 static struct strbuf *scratch(struct ipam_sql_stmt *st, int col)
@@ -545,42 +615,18 @@ static struct strbuf *scratch(struct ipam_sql_stmt *st, int col)
 	return &s->scratch[col];
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* A bytea in text format ("\x0a1b..." or the old escape format) as its
- * bytes, in the column's scratch buffer. */
+/* A bytea in text format ("\x0a1b...") as its bytes, in the column's
+ * scratch buffer (only when the result is not binary, see sql_pg.c). */
 static const char *bytea_text(struct ipam_sql_stmt *st, int col, const char *v,
 			      size_t *n)
 {
 	struct strbuf *sb = scratch(st, col);
+	size_t len = 0;
+	unsigned char *u = PQunescapeBytea((const unsigned char *)v, &len);
 
-	if (v[0] == '\\' && v[1] == 'x') {
-		strbuf_grow(sb, *n / 2);
-		for (const char *p = v + 2; p[0] && p[1]; p += 2) {
-			int hi = hexval(p[0]), lo = hexval(p[1]);
-
-			if (hi < 0 || lo < 0)
-				break;
-			strbuf_addch(sb, hi << 4 | lo);
-		}
-	} else {
-		size_t len = 0;
-		unsigned char *u =
-			PQunescapeBytea((const unsigned char *)v, &len);
-
-		if (u)
-			strbuf_add(sb, u, len);
-		PQfreemem(u);
-	}
+	if (u)
+		strbuf_add(sb, u, len);
+	PQfreemem(u);
 	*n = sb->len;
 	return sb->buf;
 }

@@ -11,11 +11,13 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "dburi.h"
 #include "error.h"
 #include "gitsrc.h"
 #include "json.h"
 #include "log.h"
 #include "run.h"
+#include "secret.h"
 #include "strbuf.h"
 #include "text.h"
 #include "banned.h"
@@ -235,13 +237,7 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 
 static int open_db_read(struct cli *cli)
 {
-	struct strbuf path = STRBUF_INIT;
-	int rc = cli_db_path(cli, cli->d, &path);
-
-	if (!rc)
-		rc = ipam_db_open(&cli->db, path.buf, 0);
-	strbuf_release(&path);
-	return rc;
+	return cli_db_connect(cli, cli->d, NULL, 0, &cli->db);
 }
 
 /* What the command's flags ask for, before its run; 0 or exit status. */
@@ -418,18 +414,48 @@ int cli_db_path(struct cli *cli, const struct ipam_desired *d,
 	return 0;
 }
 
+int cli_db_connect(const struct cli *cli, const struct ipam_desired *d,
+		   const struct ipam_db_connection *conn, int flags,
+		   struct ipam_db **out)
+{
+	struct strbuf path = STRBUF_INIT, pw = STRBUF_INIT;
+	struct cli c = *cli;
+	int err;
+
+	*out = NULL;
+	if (!conn)
+		conn = cli->db_conn;
+	if (!conn && d)
+		conn = &d->db_conn;
+	err = cli_db_path(&c, d, &path);
+	if (!err && ipam_dburi_is_postgres(path.buf) && conn &&
+	    (conn->password_file.value || conn->password_env.value)) {
+		err = ipam_secret_read(&pw, conn->password_file.value,
+				       conn->password_env.value);
+		if (err)
+			ipam_error_prefix(err, "the password of the state "
+					       "database");
+		else
+			err = ipam_db_open_pw(out, path.buf, pw.buf, flags);
+	} else if (!err) {
+		err = ipam_db_open(out, path.buf, flags);
+	}
+	if (!err && d)
+		ipam_db_set_lock_scope(*out, d->ipam_server.value);
+	ipam_secret_wipe(&pw);
+	strbuf_release(&path);
+	return err;
+}
+
 /* Open the state database for a command that changes it: it must exist,
  * be of this ipamctl's schema, and agree with d's provisioning settings. */
 int cli_open_db(struct cli *cli, const struct ipam_desired *d,
 		struct ipam_db **out)
 {
-	struct strbuf path = STRBUF_INIT;
 	int version, err;
 
 	*out = NULL;
-	err = cli_db_path(cli, d, &path);
-	if (!err)
-		err = ipam_db_open(out, path.buf, 0);
+	err = cli_db_connect(cli, d, NULL, 0, out);
 	if (!err)
 		err = ipam_db_check_schema(*out, &version, 1);
 	if (!err)
@@ -438,7 +464,6 @@ int cli_open_db(struct cli *cli, const struct ipam_desired *d,
 		ipam_db_close(*out);
 		*out = NULL;
 	}
-	strbuf_release(&path);
 	return err;
 }
 

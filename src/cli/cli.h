@@ -47,6 +47,9 @@ struct option;
 struct cli {
 	const char *config; /* -c; NULL = IPAMCTL_CONFIG or the default */
 	const char *db_uri; /* --db */
+	/* the password of db_uri's database (reconcile: the local
+	 * configuration's databaseConnection); NULL: the desired state's */
+	const struct ipam_db_connection *db_conn;
 	enum ipam_output output;
 	int output_set;
 	int verbosity; /* -v count minus -q count */
@@ -195,6 +198,16 @@ int cli_db_path(struct cli *cli, const struct ipam_desired *d,
 /* A desired state is named (-c, $IPAMCTL_CONFIG) or the default exists:
  * read-only commands use it only then. */
 int cli_config_available(const struct cli *cli);
+/*
+ * Open the state database d names (or --db): a SQLite file, or a
+ * PostgreSQL server with the password of conn's file or variable (conn
+ * NULL: d's databaseConnection; neither: libpq's own).  flags:
+ * IPAM_DB_CREATE.
+ */
+struct ipam_db_connection;
+int cli_db_connect(const struct cli *cli, const struct ipam_desired *d,
+		   const struct ipam_db_connection *conn, int flags,
+		   struct ipam_db **out);
 /* Open the state database for a command that changes it: it must exist,
  * be of this ipamctl's schema, and agree with d's provisioning settings. */
 int cli_open_db(struct cli *cli, const struct ipam_desired *d,
@@ -205,6 +218,29 @@ struct ipam_node;
 /* What a run's steps could not do but did not fail for (a domain whose
  * GPOs could not be read; what was applied but not recorded). */
 void cli_print_prepare_errors(const struct ipam_run *run);
+/* reconcile --every's active reconciler or standby (cli_standby.c). */
+struct cli_standby {
+	struct ipam_db *db; /* the connection that holds the active lock */
+	char *target;	    /* its database */
+	bool active;	    /* this loop is the active reconciler */
+	bool passive;	    /* the last turn was the standby's */
+};
+/* Before a cycle of d: 1 when this loop runs it (SQLite, or the active
+ * reconciler), 0 when it is the standby, -1 when the database could not
+ * tell (said; the cycle is skipped). */
+int cli_standby_turn(struct cli_standby *s, const struct cli *c,
+		     const struct ipam_desired *d);
+void cli_standby_release(struct cli_standby *s);
+/* The last run that applied (or found nothing to apply) of runs, newest
+ * first; NULL when none (cmd_status.c). */
+struct ipam_db_run;
+const struct ipam_db_run *
+ipam_cmd_status_last_applied(const struct ipam_db_run *runs, size_t nr);
+
+/* status: who holds the lock (and on PostgreSQL, the active lock), into
+ * json, or printed as text when json is NULL. */
+struct ipam_node;
+void cli_status_lock(struct ipam_db *db, struct ipam_node *json);
 /* The warning that begin took over a dead holder's lock, if it did. */
 void cli_print_took_over(const struct ipam_run *run);
 void cli_print_apply_errors(const struct ipam_run *run);

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "dburi.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -134,6 +135,67 @@ static void note_created(struct ipam_db *db, const char *path,
 	ipam_node_free(sum);
 }
 
+/*
+ * A SQLite file for db init: *existed says whether it was there; with
+ * --if-missing and a file there, *done (nothing to do).  Only "no such
+ * file" is missing: a file that is there, readable or not, a database or
+ * not, is for the command that opens it to judge, never replaced.
+ */
+static int init_sqlite(struct cli *cli, const struct db_opts *o,
+		       const struct ipam_desired *d, const char *path,
+		       struct ipam_db **db, int *existed, int *done)
+{
+	struct stat st;
+	int err;
+
+	*existed = !stat(path, &st);
+	if (o->if_missing && *existed) {
+		*done = 1;
+		return 0;
+	}
+	if (o->if_missing && errno != ENOENT)
+		return ipam_error_set(IPAM_EIO, "state database '%s': %s", path,
+				      strerror(errno));
+	if (o->force && *existed) {
+		err = ipam_db_remove_files(path);
+		if (err)
+			return err;
+		log_notice("removed the state database '%s' (--force)", path);
+		*existed = 0;
+	}
+	return cli_db_connect(cli, d, NULL, IPAM_DB_CREATE, db);
+}
+
+/*
+ * A PostgreSQL database for db init: the administrator made it (README);
+ * it "exists" for --if-missing and --force once it has ipamctl's schema.
+ */
+static int init_postgres(struct cli *cli, const struct db_opts *o,
+			 const struct ipam_desired *d, const char *path,
+			 struct ipam_db **db, int *existed, int *done)
+{
+	int v, err;
+
+	err = cli_db_connect(cli, d, NULL, 0, db);
+	if (!err)
+		err = ipam_db_schema_version(*db, &v);
+	if (err)
+		return err;
+	*existed = v > 0;
+	if (o->if_missing && *existed) {
+		*done = 1;
+		return 0;
+	}
+	if (o->force && *existed) {
+		err = ipam_db_drop_all(*db);
+		if (err)
+			return err;
+		log_notice("emptied the state database '%s' (--force)", path);
+		*existed = 0;
+	}
+	return 0;
+}
+
 static int db_init(struct cli *cli, const struct db_opts *o)
 {
 	struct ipam_desired *d = NULL;
@@ -141,8 +203,7 @@ static int db_init(struct cli *cli, const struct db_opts *o)
 	struct ipam_db_settings s = {0};
 	struct strbuf path = STRBUF_INIT;
 	int from = 0, to = 0, err, ret = IPAM_EXIT_ERROR;
-	int existed;
-	struct stat st;
+	int existed = 0, done = 0;
 
 	if (cli_load_desired(cli, &d)) {
 		log_error("db init records the provisioning method of the "
@@ -150,34 +211,19 @@ static int db_init(struct cli *cli, const struct db_opts *o)
 		goto out;
 	}
 	err = cli_db_path(cli, d, &path);
+	if (!err && ipam_dburi_is_postgres(path.buf))
+		err = init_postgres(cli, o, d, path.buf, &db, &existed, &done);
+	else if (!err)
+		err = init_sqlite(cli, o, d, path.buf, &db, &existed, &done);
 	if (err)
 		goto fail;
-	existed = !stat(path.buf, &st);
-	/* Only "no such file" is missing: a file that is there, readable
-	 * or not, a database or not, is for the command that opens it to
-	 * judge, never replaced. */
-	if (o->if_missing && existed) {
+	if (done) {
 		log_info("state database %s is there: left as it is "
 			 "(--if-missing)",
 			 path.buf);
 		ret = IPAM_EXIT_OK;
 		goto out;
 	}
-	if (o->if_missing && errno != ENOENT) {
-		log_error("state database '%s': %s", path.buf, strerror(errno));
-		goto out;
-	}
-	if (o->force && existed) {
-		err = ipam_db_remove_files(path.buf);
-		if (err)
-			goto fail;
-		log_notice("removed the state database '%s' (--force)",
-			   path.buf);
-		existed = 0;
-	}
-	err = ipam_db_open(&db, path.buf, IPAM_DB_CREATE);
-	if (err)
-		goto fail;
 	/* Refuse before changing anything in an existing database. */
 	err = ipam_db_check_settings(db, d);
 	if (err)
@@ -285,7 +331,7 @@ static int db_info_or_migrate(struct cli *cli, int migrate)
 		goto out;
 	err = cli_db_path(cli, d, &path);
 	if (!err)
-		err = ipam_db_open(&db, path.buf, 0);
+		err = cli_db_connect(cli, d, NULL, 0, &db);
 	if (err)
 		goto fail;
 	if (migrate) {
@@ -347,7 +393,7 @@ static int db_unlock(struct cli *cli)
 		goto out;
 	err = cli_db_path(cli, d, &path);
 	if (!err)
-		err = ipam_db_open(&db, path.buf, 0);
+		err = cli_db_connect(cli, d, NULL, 0, &db);
 	if (!err)
 		err = ipam_db_check_schema(db, &version, 1);
 	if (!err)

@@ -51,6 +51,7 @@ struct loop {
 	struct ipam_desired *applied;
 	char *applied_id;
 	bool applied_looked_up;
+	struct cli_standby standby; /* --every on PostgreSQL */
 };
 
 static const struct loop reconcile_defaults = {.allow_removals = -1};
@@ -86,8 +87,6 @@ static int reconcile_option(struct cli *cli, void *opts, int id,
 			    const char *arg);
 static int reconcile_check(struct cli *cli, void *opts, int argc, char **argv);
 static int reconcile_run(struct cli *cli, void *opts, int argc, char **argv);
-static int status_check(struct cli *cli, void *opts, int argc, char **argv);
-static int status_run(struct cli *cli, void *opts, int argc, char **argv);
 
 const struct command cmd_reconcile_def = {
 	.name = "reconcile",
@@ -137,27 +136,6 @@ const struct command cmd_reconcile_def = {
 	.option = reconcile_option,
 	.check = reconcile_check,
 	.run = reconcile_run,
-};
-
-const struct command cmd_status_def = {
-	.name = "status",
-	.summary = "the last applied and last attempted desired state",
-	.usage = "status [-c PATH] [-o text|json]\n\n"
-		 "From the run history: the last run that applied (or found "
-		 "nothing to do)\n"
-		 "with its commit (author, subject) and time, and the last "
-		 "attempt, with its\n"
-		 "outcome and error when it failed, and the managed servers "
-		 "whose last\n"
-		 "IPAM access check said Blocked (ipamctl verify for the "
-		 "reasons).\n"
-		 "The database: --db, else "
-		 "-c's database:,\n"
-		 "else the default (reconcile's rule; status reads no "
-		 "repository).",
-	.setup = CLI_CONFIG_IF_ANY | CLI_DB_READ,
-	.check = status_check,
-	.run = status_run,
 };
 
 /* ---- signals ------------------------------------------------------------ */
@@ -244,9 +222,6 @@ static bool git_opts(struct ipam_git_opts *go, const struct loop *L)
 	return true;
 }
 
-static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
-					      size_t nr);
-
 /* Hold the fetch to policy v (NULL or no mode: nothing checked). */
 static void git_policy(struct ipam_git_opts *go,
 		       const struct ipam_verify_cfg *v)
@@ -270,16 +245,18 @@ static struct cli db_cli(const struct cli *cli,
 
 	if (!c.db_uri && local && local->database.value)
 		c.db_uri = local->database.value;
+	if (local && local->db_conn.pos.line)
+		c.db_conn = &local->db_conn;
 	return c;
 }
 
-static int state_db_path(const struct cli *cli,
+static int state_db_open(const struct cli *cli,
 			 const struct ipam_desired *local,
-			 const struct ipam_desired *d, struct strbuf *out)
+			 const struct ipam_desired *d, struct ipam_db **out)
 {
 	struct cli c = db_cli(cli, local);
 
-	return cli_db_path(&c, d, out);
+	return cli_db_connect(&c, d, NULL, 0, out);
 }
 
 /* The commit last applied, from the history (NULL if none): a commit of
@@ -293,7 +270,7 @@ static char *last_good_commit(struct ipam_db *db)
 	size_t nr = 0;
 
 	if (!ipam_db_runs_list(db, 0, &runs, &nr) &&
-	    (a = last_applied(runs, nr)) && a->git_commit &&
+	    (a = ipam_cmd_status_last_applied(runs, nr)) && a->git_commit &&
 	    strlen(a->git_commit) == 40 &&
 	    strspn(a->git_commit, "0123456789abcdef") == 40)
 		good = xstrdup(a->git_commit);
@@ -308,7 +285,6 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 			   struct ipam_run *run, const char *error, char **good)
 {
 	struct ipam_db *db = NULL;
-	struct strbuf path = STRBUF_INIT;
 	int version;
 
 	if (!L->cli->db_uri && !(L->local && L->local->database.value) && !d &&
@@ -317,16 +293,13 @@ static void record_failure(struct loop *L, const struct ipam_desired *d,
 			 "in --db or -c, no good commit seen yet): the "
 			 "default one is used");
 	/* The desired state is not usable: only the database is needed. */
-	if (state_db_path(L->cli, L->local, d, &path) ||
-	    ipam_db_open(&db, path.buf, 0) ||
+	if (state_db_open(L->cli, L->local, d, &db) ||
 	    ipam_db_check_schema(db, &version, 1)) {
 		log_warn("the failed run is not recorded: %s",
 			 ipam_error_last());
-		strbuf_release(&path);
 		ipam_db_close(db);
 		return;
 	}
-	strbuf_release(&path);
 	run->db = db;
 	run->record = true;
 	if (!ipam_run_begin(run)) {
@@ -401,18 +374,15 @@ static struct ipam_desired *reread_good(struct loop *L, const char *good)
 static const struct ipam_desired *applied_state(struct loop *L)
 {
 	struct ipam_db *db = NULL;
-	struct strbuf path = STRBUF_INIT;
 	int version;
 
 	if (L->applied_looked_up)
 		return L->applied;
 	L->applied_looked_up = true;
-	if (!state_db_path(L->cli, L->local, NULL, &path) &&
-	    !ipam_db_open(&db, path.buf, 0) &&
+	if (!state_db_open(L->cli, L->local, NULL, &db) &&
 	    !ipam_db_check_schema(db, &version, 0))
 		L->applied_id = last_good_commit(db);
 	ipam_db_close(db);
-	strbuf_release(&path);
 	if (L->applied_id)
 		L->applied = reread_good(L, L->applied_id);
 	return L->applied;
@@ -814,7 +784,11 @@ static int cycle(struct loop *L)
 		 * later broken commit. */
 		ipam_desired_free(L->good);
 		L->good = d;
-		ret = cycle_run(L, d, &ci);
+		struct cli c = db_cli(L->cli, L->local);
+		ret = !L->every ? 1 : cli_standby_turn(&L->standby, &c, d);
+		ret = ret > 0 ? cycle_run(L, d, &ci)
+		      : ret   ? IPAM_EXIT_ERROR
+			      : 0;
 	}
 	strbuf_release(&err);
 	commit_info_release(&ci);
@@ -990,8 +964,10 @@ static int loop(struct loop *L, int ret)
 		}
 		/* the other tasks due now, then sleep until the earlier of
 		 * the cycle and the next task */
-		wake = cli_tasks_run_due(&c, L->good, L->lock_timeout,
-					 should_stop);
+		wake = L->standby.passive
+			       ? -1
+			       : cli_tasks_run_due(&c, L->good, L->lock_timeout,
+						   should_stop);
 		now = mono_s();
 		wake = wake >= 0 && now + wake < due ? now + wake : due;
 		sig = wait_signal(wake > now ? wake - now : 0);
@@ -1028,170 +1004,11 @@ static int reconcile_run(struct cli *cli, void *opts, int argc, char **argv)
 	}
 	block_signals();
 	ret = loop(L, cycle(L));
+	cli_standby_release(&L->standby);
 	if (L->every)
 		log_notice("stopped");
 	free(L->last_good);
 	ipam_desired_free(L->good);
 	ipam_desired_free(L->local);
 	return L->every ? IPAM_EXIT_OK : ret;
-}
-
-/* ---- status ----------------------------------------------------------------
- */
-
-static bool applies(const struct ipam_db_run *r)
-{
-	return !strcmp(r->command, "reconcile") || !strcmp(r->command, "apply");
-}
-
-static bool is_cycle(const struct ipam_db_run *r)
-{
-	return applies(r) || !strcmp(r->command, REPORT_ONLY);
-}
-
-/* The last run that applied (or found nothing to apply), newest first. */
-static const struct ipam_db_run *last_applied(const struct ipam_db_run *runs,
-					      size_t nr)
-{
-	for (size_t i = 0; i < nr; i++)
-		if (applies(&runs[i]) &&
-		    (!strcmp(runs[i].outcome, "succeeded") ||
-		     !strcmp(runs[i].outcome, "no_changes")))
-			return &runs[i];
-	return NULL;
-}
-
-/* "                by Name <email>: subject" under a run's line, and
- * who signed the commit when source.verify checked it. */
-static void print_author(const struct ipam_db_run *r)
-{
-	if (r->git_author || r->git_subject)
-		cli_printf("                by %s: %s\n",
-			   r->git_author ? r->git_author : "?",
-			   r->git_subject ? r->git_subject : "");
-	if (r->git_signer)
-		cli_printf("                signed by %s (key %s)\n",
-			   r->git_signer,
-			   r->git_signer_key ? r->git_signer_key : "?");
-}
-
-static struct ipam_node *status_run_node(const struct ipam_db_run *r)
-{
-	struct ipam_node *x;
-
-	if (!r)
-		return ipam_node_new(IPAM_NODE_NULL);
-	x = ipam_node_new(IPAM_NODE_MAP);
-	ipam_node_set(x, "run", ipam_node_int(r->id));
-	ipam_node_set_str(x, "command", r->command);
-	ipam_node_set_str(x, "started_at", r->started_at);
-	ipam_node_set_str(x, "outcome", r->outcome);
-	ipam_node_set(x, "commit",
-		      r->git_commit ? ipam_node_str(r->git_commit)
-				    : ipam_node_new(IPAM_NODE_NULL));
-	ipam_node_set(x, "author", ipam_node_str_or_null(r->git_author));
-	ipam_node_set(x, "subject", ipam_node_str_or_null(r->git_subject));
-	ipam_node_set(x, "signer", ipam_node_str_or_null(r->git_signer));
-	ipam_node_set(x, "signer_key",
-		      ipam_node_str_or_null(r->git_signer_key));
-	return x;
-}
-
-static void status_text(const struct ipam_db_run *applied,
-			const struct ipam_db_run *attempted)
-{
-	if (applied) {
-		cli_printf("last applied:   run %lld, %s, commit %s\n",
-			   applied->id, applied->started_at,
-			   applied->git_commit ? applied->git_commit
-					       : "(local files)");
-		print_author(applied);
-	} else {
-		cli_printf("last applied:   none\n");
-	}
-	if (attempted) {
-		cli_printf("last attempted: run %lld, %s, %s, commit %s\n",
-			   attempted->id, attempted->started_at,
-			   attempted->outcome,
-			   attempted->git_commit ? attempted->git_commit
-						 : "(local files)");
-		print_author(attempted);
-		if (attempted->summary)
-			cli_printf("                %s\n", attempted->summary);
-	} else {
-		cli_printf("last attempted: none\n");
-	}
-}
-
-static int status_check(struct cli *cli, void *opts, int argc, char **argv)
-{
-	(void)opts;
-	if (argc)
-		return cli_usage_error(cli->cmd, "unexpected argument '%s'",
-				       argv[0]);
-	if (cli->output != IPAM_OUT_TEXT && cli->output != IPAM_OUT_JSON)
-		return cli_usage_error(cli->cmd, "status writes text or json");
-	return 0;
-}
-
-/* The database: reconcile's rule (CLI_DB_READ: --db, -c's database:,
- * the default), without a repository to read: status fetches nothing. */
-/* The blocked managed servers of the inventory, for status: the
- * inventory (names in it) into inv, the count returned. */
-static int status_blocked(struct cli *cli, struct ipam_inventory *inv,
-			  const char ***names, size_t *nr)
-{
-	*names = NULL;
-	*nr = 0;
-	if (ipam_db_inventory_load(cli->db, inv))
-		return -1;
-	*nr = ipam_plan_blocked_servers(names, inv);
-	return 0;
-}
-
-static int status_run(struct cli *cli, void *opts, int argc, char **argv)
-{
-	struct ipam_db_run *runs = NULL;
-	const struct ipam_db_run *applied = NULL, *attempted = NULL;
-	struct ipam_inventory inv = {0};
-	const char **blocked = NULL;
-	size_t nr = 0, nr_blocked = 0;
-
-	(void)opts;
-	(void)argc;
-	(void)argv;
-	if (ipam_db_runs_list(cli->db, 0, &runs, &nr) ||
-	    status_blocked(cli, &inv, &blocked, &nr_blocked)) {
-		log_error("%s", ipam_error_last());
-		ipam_db_runs_free(runs, nr);
-		ipam_inventory_release(&inv);
-		return IPAM_EXIT_ERROR;
-	}
-	for (size_t i = 0; i < nr && !attempted; i++)
-		if (is_cycle(&runs[i]))
-			attempted = &runs[i];
-	applied = last_applied(runs, nr);
-	if (cli->output == IPAM_OUT_JSON) {
-		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
-		struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
-
-		ipam_node_set(m, "last_applied", status_run_node(applied));
-		ipam_node_set(m, "last_attempted", status_run_node(attempted));
-		for (size_t i = 0; i < nr_blocked; i++)
-			ipam_node_push(seq, ipam_node_str(blocked[i]));
-		ipam_node_set(m, "blocked_servers", seq);
-		cli_print_json(m);
-		ipam_node_free(m);
-	} else {
-		struct strbuf sb = STRBUF_INIT;
-
-		status_text(applied, attempted);
-		ipam_plan_blocked_text(&sb, blocked, nr_blocked);
-		fputs(sb.buf, stdout);
-		strbuf_release(&sb);
-	}
-	free(blocked);
-	ipam_inventory_release(&inv);
-	ipam_db_runs_free(runs, nr);
-	return IPAM_EXIT_OK;
 }

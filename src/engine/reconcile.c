@@ -370,18 +370,25 @@ struct domain_apply {
 	char *error;	    /* what stopped this domain, or NULL */
 };
 
-static void journal(struct domain_apply *g, size_t i, const char *state,
-		    const char *error)
+/* The journal's row of action i; on failure, why (malloc'd) in *why. */
+static int journal(struct domain_apply *g, size_t i, const char *state,
+		   const char *error, char **why)
 {
+	int rc;
+
 	pthread_mutex_lock(g->db_mu);
-	ipam_db_action_set(g->db, g->run_id, (int)i + 1, state, error);
+	rc = ipam_db_action_set(g->db, g->run_id, (int)i + 1, state, error);
+	if (rc && why)
+		*why = xstrdup(ipam_error_last());
 	pthread_mutex_unlock(g->db_mu);
+	return rc;
 }
 
 static void apply_domain(void *item)
 {
 	struct domain_apply *g = item;
 	struct ipam_reconcile *r = g->r;
+	char *why = NULL;
 
 	for (size_t k = 0; k < g->nr; k++) {
 		size_t i = g->acts[k];
@@ -393,21 +400,32 @@ static void apply_domain(void *item)
 			g->first_error = i;
 		}
 		if (g->error) {
-			journal(g, i, "skipped", NULL);
+			journal(g, i, "skipped", NULL, NULL);
 			g->not_done++;
 			continue;
 		}
-		journal(g, i, "started", NULL);
+		/* No journal, no apply: a lost database connection stops
+		 * the domain here (the journal shows the actions done). */
+		if (journal(g, i, "started", NULL, &why)) {
+			g->error = xasprintf("stopped before %s %s: %s",
+					     ipam_act_kind_name(a->kind),
+					     a->target, why);
+			free(why);
+			why = NULL;
+			g->first_error = i;
+			g->not_done++;
+			continue;
+		}
 		if (run_action(r, a, g->dacl_done)) {
 			g->error = xasprintf("%s %s: %s",
 					     ipam_act_kind_name(a->kind),
 					     a->target, ipam_error_last());
 			g->first_error = i;
-			journal(g, i, "failed", ipam_error_last());
+			journal(g, i, "failed", ipam_error_last(), NULL);
 			g->failed++;
 			continue;
 		}
-		journal(g, i, "done", NULL);
+		journal(g, i, "done", NULL, NULL);
 		g->done++;
 	}
 }

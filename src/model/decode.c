@@ -15,10 +15,24 @@
 #define TAG_PREFIX "tag:yaml.org,2002:"
 
 static const char *const root_keys[] = {
-	"version",   "ipamServer", "database", "provisioning", "connection",
-	"discovery", "servers",	   "defaults", "safety",       "source",
-	"suspend",   "notify",	   "identity", "collection",   "addressSpace",
-	"report",    NULL,
+	"version",
+	"ipamServer",
+	"database",
+	"provisioning",
+	"connection",
+	"discovery",
+	"servers",
+	"defaults",
+	"safety",
+	"source",
+	"suspend",
+	"notify",
+	"identity",
+	"collection",
+	"addressSpace",
+	"report",
+	"databaseConnection",
+	NULL,
 };
 static const char *const identity_keys[] = {
 	"keytab", "principal", "ccache", "timeout", "concurrency", NULL,
@@ -1066,6 +1080,8 @@ static void decode_root(struct decoder *dc, const struct ipam_node *root)
 			ipam_decode_string(dc, val, key, &d->ipam_server);
 		} else if (!strcmp(key, "database")) {
 			ipam_decode_string(dc, val, key, &d->database);
+		} else if (!strcmp(key, "databaseConnection")) {
+			ipam_decode_db_connection(dc, val);
 		} else if (!strcmp(key, "provisioning")) {
 			decode_provisioning(dc, val);
 		} else if (!strcmp(key, "connection")) {

@@ -169,3 +169,29 @@ void ipam_decode_collection(struct decoder *dc, const struct ipam_node *n)
 	}
 	free(ok);
 }
+
+static const char *const db_connection_keys[] = {"passwordFile", "passwordEnv",
+						 NULL};
+
+void ipam_decode_db_connection(struct decoder *dc, const struct ipam_node *n)
+{
+	struct ipam_db_connection *c = &dc->d->db_conn;
+	const struct ipam_node *map, *val;
+	const char *key;
+	char *ok;
+	size_t i;
+
+	map = ipam_decode_map(dc, n, "databaseConnection", db_connection_keys,
+			      "'databaseConnection'", &ok);
+	if (!map)
+		return;
+	c->pos = n->pos;
+	FOR_EACH_KEY(map, ok, i, key, val)
+	{
+		if (!strcmp(key, "passwordFile"))
+			ipam_decode_string(dc, val, key, &c->password_file);
+		else
+			ipam_decode_string(dc, val, key, &c->password_env);
+	}
+	free(ok);
+}

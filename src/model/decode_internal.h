@@ -3,8 +3,8 @@
  * of mappings and scalars.  Private to src/model/decode*.c.
  *
  *   decode.c             the desired state's keys
- *   decode_collection.c  collection: (intervals, retainDays) and the
- *                        syntax of timeZone names
+ *   decode_collection.c  collection: (intervals, retainDays), the
+ *                        syntax of timeZone names, databaseConnection:
  *   decode_addrspace.c   addressSpace: (blocks, ranges) and report:
  */
 #ifndef IPAM_DECODE_INTERNAL_H
@@ -66,6 +66,9 @@ void ipam_decode_time_zone(struct decoder *dc, const struct ipam_node *n,
 
 /* addressSpace: (decode_addrspace.c); cross-item rules are validation's. */
 void ipam_decode_address_space(struct decoder *dc, const struct ipam_node *n);
+
+/* databaseConnection: (decode_collection.c). */
+void ipam_decode_db_connection(struct decoder *dc, const struct ipam_node *n);
 
 /* report: (decode_addrspace.c). */
 void ipam_decode_report(struct decoder *dc, const struct ipam_node *n);

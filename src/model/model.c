@@ -370,6 +370,20 @@ void ipam_identity_principal(struct strbuf *out, const struct ipam_desired *d)
 		strbuf_addch(out, *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 }
 
+/* databaseConnection: when the desired state has it. */
+static void set_db_connection(struct ipam_node *root,
+			      const struct ipam_db_connection *c)
+{
+	struct ipam_node *dbc;
+
+	if (!c->pos.line)
+		return;
+	dbc = ipam_node_new(IPAM_NODE_MAP);
+	set_opt(dbc, "passwordFile", &c->password_file);
+	set_opt(dbc, "passwordEnv", &c->password_env);
+	ipam_node_set(root, "databaseConnection", dbc);
+}
+
 struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 {
 	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
@@ -379,6 +393,7 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	ipam_node_set(root, "version", ipam_node_int(d->version));
 	set_opt(root, "ipamServer", &d->ipam_server);
 	set_opt(root, "database", &d->database);
+	set_db_connection(root, &d->db_conn);
 
 	prov = ipam_node_new(IPAM_NODE_MAP);
 	ipam_node_set_str(prov, "method", ipam_method_name(d->method));
@@ -672,6 +687,8 @@ void ipam_desired_free(struct ipam_desired *d)
 	ipam_connection_release(&d->conn);
 	str_release(&d->ipam_server);
 	str_release(&d->database);
+	str_release(&d->db_conn.password_file);
+	str_release(&d->db_conn.password_env);
 	str_release(&d->gpo_prefix);
 	for (i = 0; i < d->nr_files; i++)
 		free(d->files[i]);

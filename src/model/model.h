@@ -303,6 +303,13 @@ struct ipam_desired {
 	struct ipam_pos version_pos;
 	struct ipam_str ipam_server;
 	struct ipam_str database;
+	/* databaseConnection: the PostgreSQL password's file or variable
+	 * (neither: libpq's own, PGPASSFILE or ~/.pgpass); pos.line 0 when
+	 * the key is absent */
+	struct ipam_db_connection {
+		struct ipam_str password_file, password_env;
+		struct ipam_pos pos;
+	} db_conn;
 
 	enum ipam_method method;
 	struct ipam_pos method_pos;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dburi.h"
+#include "error.h"
 #include "scalar.h"
 #include "strbuf.h"
 #include "banned.h"
@@ -330,34 +332,34 @@ static void validate_provisioning(struct ipam_desired *d,
 	check_delegated(d, diags);
 }
 
-/* "scheme:" in front, as in postgres://; a plain path has none. */
-static bool has_scheme(const char *v)
-{
-	const char *p = v;
-
-	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
-	       *p == '.')
-		p++;
-	return p > v && *p == ':';
-}
-
+/*
+ * database: a SQLite file or a PostgreSQL URI without a password, and no
+ * plain-text connection to another host (formats/dburi); the password's
+ * file or variable in databaseConnection:, which only a PostgreSQL
+ * database uses.
+ */
 static void validate_database(const struct ipam_desired *d,
 			      struct ipam_diags *diags)
 {
+	const struct ipam_db_connection *c = &d->db_conn;
 	const char *v = d->database.value;
+	struct ipam_dburi u;
 
-	if (!v)
-		return;
-	if (!strncmp(v, "sqlite:", 7)) {
-		if (!v[7])
-			ipam_diag_error(diags, &d->database.pos,
-					"'database' needs a path after "
-					"'sqlite:'");
-	} else if (has_scheme(v)) {
-		ipam_diag_error(diags, &d->database.pos,
-				"unsupported database '%s': use sqlite:PATH",
-				v);
-	}
+	if (v && ipam_dburi_parse(&u, v))
+		ipam_diag_error(diags, &d->database.pos, "%s",
+				ipam_error_last());
+	else if (v)
+		ipam_dburi_release(&u);
+	check_absolute(diags, &c->password_file, "passwordFile");
+	if (c->password_env.value && !is_env_name(c->password_env.value))
+		ipam_diag_error(diags, &c->password_env.pos,
+				"'passwordEnv' must name an environment "
+				"variable (letters, digits, '_'), got '%s'",
+				c->password_env.value);
+	if (c->password_file.value && c->password_env.value)
+		ipam_diag_error(diags, &c->password_env.pos,
+				"databaseConnection: set one of "
+				"'passwordFile' and 'passwordEnv', not both");
 }
 
 /*

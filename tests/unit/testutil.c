@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,6 +123,45 @@ void tmpdir_remove(char *dir)
 	free(dir);
 }
 
+int spawn_bg(char *const argv[], const char *err)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		if (!freopen(err, "w", stderr) ||
+		    !freopen("/dev/null", "w", stdout))
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return (int)pid;
+}
+
+double wait_for_text(const char *file, size_t from, const char *text,
+		     double secs)
+{
+	struct timespec t0, t;
+	double took;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		size_t n = 0;
+		char *s = slurp(file, &n);
+		int found = s && n > from && strstr(s + from, text);
+
+		free(s);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		took = (double)(t.tv_sec - t0.tv_sec) +
+		       (t.tv_nsec - t0.tv_nsec) / 1e9;
+		if (found)
+			return took;
+		if (took >= secs)
+			return -1;
+		usleep(50000);
+	}
+}
+
 char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -186,32 +226,6 @@ char *desired_diags(const char *text, struct ipam_desired **out)
 	}
 	ipam_diags_free(&diags);
 	return strbuf_detach(&sb, NULL);
-}
-
-char *sqlite_run(const char *path, const char *sql, int want_ok)
-{
-	char *const argv[] = {"/usr/bin/sqlite3", (char *)path, (char *)sql,
-			      NULL};
-	struct run_result r;
-	char *out;
-	size_t n;
-
-	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
-	if (want_ok && r.status)
-		fail_msg("sqlite3 %s: %s", sql, r.err);
-	if (!want_ok)
-		assert_int_not_equal(r.status, 0);
-	out = xstrdup(want_ok ? r.out : r.err);
-	run_result_free(&r);
-	n = strlen(out);
-	if (n && out[n - 1] == '\n')
-		out[n - 1] = '\0';
-	return out;
-}
-
-char *sqlite_query(const char *path, const char *sql)
-{
-	return sqlite_run(path, sql, 1);
 }
 
 void schema_check(const char *schema, const char *json)

@@ -17,6 +17,14 @@ int run_cmd(struct run_result *r, const char *cwd, char *const env[],
 	    char *const argv[]);
 void run_result_free(struct run_result *r);
 
+/* argv (argv[0] a path) in the background, stdout to /dev/null and
+ * stderr to the file err; its pid. */
+int spawn_bg(char *const argv[], const char *err);
+/* Seconds until text shows in file past its first from bytes; -1 when it
+ * does not within secs. */
+double wait_for_text(const char *file, size_t from, const char *text,
+		     double secs);
+
 /* mkdtemp under $TMPDIR; removed (recursively) by tmpdir_remove. */
 char *tmpdir_make(void);
 void tmpdir_remove(char *dir);
@@ -34,10 +42,32 @@ struct ipam_desired *desired_from_text(const char *text);
 char *desired_diags(const char *text, struct ipam_desired **out);
 
 /*
- * SQL through the sqlite3 command-line shell, an independent look at a
- * state database: its output with the last newline dropped.  With want_ok
- * the shell must succeed (the test fails with its error text), else it
- * must fail and its error text is returned.
+ * The state database of a test (testutil_db.c).  The same tests run on
+ * both backends: ctest registers a second variant (name_pg, label
+ * "postgres", ipam_pg_test) with IPAM_TEST_DB=postgres and IPAM_PG_STATE
+ * (ci/pg's state file).
+ */
+/* The tests run on PostgreSQL (IPAM_TEST_DB=postgres). */
+int test_db_is_pg(void);
+/*
+ * A new, empty state database for a test, as ipam_db_open and --db take
+ * it: the file dir/state.db, or on PostgreSQL a fresh database of ci/pg's
+ * server, owned by its ipam role, as a URI (TCP with TLS verify-full;
+ * through the Unix socket when IPAM_TEST_PG_SOCKET is set, as in the
+ * lab's network namespace).  The password reaches libpq -- this process
+ * and the ipamctl it runs -- by PGPASSFILE, which this sets.
+ */
+char *test_db_new(const char *dir);
+/* The value of name in ci/pg's state file; the test fails without it. */
+char *test_pg_var(const char *name);
+
+/*
+ * SQL through the database's own shell, an independent look at a state
+ * database: sqlite3 for a file, psql for a PostgreSQL URI (unaligned,
+ * '|' between columns, as sqlite3 prints): its output with the last
+ * newline dropped.  With want_ok the shell must succeed (the test fails
+ * with its error text), else it must fail and its error text is
+ * returned.
  */
 char *sqlite_run(const char *path, const char *sql, int want_ok);
 /* sqlite_run(path, sql, 1). */

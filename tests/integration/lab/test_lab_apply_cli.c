@@ -45,6 +45,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -80,7 +81,8 @@ static char *write_config(const char *name, bool discovery)
 					       !strncmp(p, "servers:", 8));
 		dropped |= skipping;
 		if (!strncmp(p, "database:", 9)) {
-			strbuf_addf(&out, "database: sqlite:%s\n", db_path);
+			strbuf_addf(&out, "database: %s%s\n",
+				    test_db_is_pg() ? "" : "sqlite:", db_path);
 			db = true;
 		} else if (!skipping) {
 			strbuf_add(&out, p, len);
@@ -282,7 +284,9 @@ static int setup(void **state)
 	(void)state;
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	/* IPAM_TEST_DB=postgres (test_lab_apply_cli_pg): ci/pg's server */
+	db_path = test_db_is_pg() ? test_db_new(tmpdir)
+				  : xasprintf("%s/state.db", tmpdir);
 	for (int f = 1; f <= 2; f++) {
 		labad_forest_init(&F[f], f);
 		labad_remove_leftovers(&F[f]);

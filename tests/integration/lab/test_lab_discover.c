@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "json.h"
 #include "labtest.h"
 #include "node.h"
@@ -24,7 +25,7 @@
 struct fx {
 	char *dir;
 	char *config; /* a copy of the lab's desired state */
-	char *db;     /* sqlite:<dir>/state.db */
+	char *db;     /* sqlite:<dir>/state.db, or a PostgreSQL URI */
 };
 
 static const char *ipamctl(void)
@@ -82,7 +83,9 @@ static int setup(void **state)
 
 	f->dir = lab_mkdtemp();
 	f->config = copy_lab_config(f->dir, "config", NULL);
-	f->db = xasprintf("sqlite:%s/state.db", f->dir);
+	/* IPAM_TEST_DB=postgres (test_lab_discover_pg): ci/pg's server */
+	f->db = test_db_is_pg() ? test_db_new(f->dir)
+				: xasprintf("sqlite:%s/state.db", f->dir);
 	run_ipamctl(&res, "db", "init", "-c", f->config, "--db", f->db, NULL);
 	if (res.exit_code)
 		fail_msg("%s", lab_run_describe(&res, "ipamctl db init"));

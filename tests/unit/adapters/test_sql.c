@@ -45,42 +45,8 @@ static int use_pg(void)
 	return v && !strcmp(v, "postgres");
 }
 
-/* NAME's value in the state file of ci/pg ("export NAME=value" or
- * "export NAME='value'"). */
-static char *pg_var(const char *name)
-{
-	const char *state = getenv("IPAM_PG_STATE");
-	size_t n = strlen(name);
-	char *text, *line, *out = NULL;
-
-	if (!state)
-		fail_msg("IPAM_TEST_DB=postgres needs IPAM_PG_STATE (ci/pg)");
-	text = slurp(state, NULL);
-	if (!text)
-		fail_msg("cannot read %s (is ci/pg up?)", state);
-	for (line = text; line && *line;) {
-		char *end = strchr(line, '\n');
-
-		if (end)
-			*end = '\0';
-		if (!strncmp(line, "export ", 7) &&
-		    !strncmp(line + 7, name, n) && line[7 + n] == '=') {
-			char *v = line + 8 + n;
-			size_t len = strlen(v);
-
-			if (len >= 2 && v[0] == '\'' && v[len - 1] == '\'')
-				out = xstrndup(v + 1, len - 2);
-			else
-				out = xstrdup(v);
-			break;
-		}
-		line = end ? end + 1 : NULL;
-	}
-	free(text);
-	if (!out)
-		fail_msg("%s is not in %s", name, state);
-	return out;
-}
+/* NAME's value in the state file of ci/pg: testutil's. */
+#define pg_var test_pg_var
 
 static struct ipam_sql *pg_admin(void)
 {
@@ -261,6 +227,23 @@ static void test_open(void **state)
 	assert_string_equal(ipam_sql_name(f->c), f->pg ? f->uri : f->path);
 	assert_false(ipam_sql_lost(f->c));
 	assert_false(ipam_sql_in_transaction(f->c));
+	if (f->pg) {
+		/* TLS as the URI asks; the server ends the session of a
+		 * client that vanished within about a minute */
+		struct ipam_sql_stmt *st = prep(
+			f,
+			"SELECT s.ssl, current_setting('tcp_keepalives_idle'), "
+			"current_setting('tcp_user_timeout'), "
+			"current_setting('application_name') "
+			"FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()");
+
+		assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+		assert_int_equal(ipam_sql_column_int64(st, 0), 1);
+		assert_string_equal(ipam_sql_column_text(st, 1), "30");
+		assert_string_equal(ipam_sql_column_text(st, 2), "60000");
+		assert_string_equal(ipam_sql_column_text(st, 3), "ipamctl");
+		ipam_sql_finalize(st);
+	}
 }
 
 /* Every type in and out, NULLs, blobs with zero bytes, column names. */
@@ -604,7 +587,7 @@ static void test_scan_edges(void **state)
 static void test_schema_change(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_sql_stmt *st;
+	struct ipam_sql_stmt *st, *kept;
 
 	exec_ok(f, "CREATE TABLE t (a INTEGER)");
 	exec_ok(f, "INSERT INTO t VALUES (1)");
@@ -612,8 +595,16 @@ static void test_schema_change(void **state)
 	assert_int_equal(ipam_sql_column_count(st), 1);
 	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
 	ipam_sql_finalize(st);
+	kept = prep(f, "SELECT * FROM t");
+	assert_int_equal(ipam_sql_step(kept), IPAM_SQL_ROW);
+	ipam_sql_reset(kept);
 	exec_ok(f, "ALTER TABLE t ADD COLUMN b TEXT");
 	exec_ok(f, "UPDATE t SET b = 'two'");
+	/* a statement kept across the change, run again */
+	assert_int_equal(ipam_sql_step(kept), IPAM_SQL_ROW);
+	assert_int_equal(ipam_sql_column_count(kept), 2);
+	assert_string_equal(ipam_sql_column_text(kept, 1), "two");
+	ipam_sql_finalize(kept);
 	st = prep(f, "SELECT * FROM t");
 	assert_int_equal(ipam_sql_column_count(st), 2);
 	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
@@ -714,16 +705,152 @@ static void test_changes_and_ids(void **state)
 	ipam_sql_finalize(st);
 }
 
+static double seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* n rows into d from k0, one INSERT each: the seconds it took. */
+static double insert_rows(struct fx *f, int k0, int n)
+{
+	struct ipam_sql_stmt *st = prep(f, "INSERT INTO d VALUES (?1, ?2)");
+	double t0 = seconds();
+
+	for (int k = k0; k < k0 + n; k++) {
+		ipam_sql_bind_int64(st, 1, k);
+		ipam_sql_bind_text(st, 2, "v");
+		assert_int_equal(ipam_sql_step(st), IPAM_SQL_DONE);
+		ipam_sql_reset(st);
+	}
+	ipam_sql_finalize(st);
+	return seconds() - t0;
+}
+
+/* Writes that do not wait for each answer, and their errors later. */
+static void test_deferred(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_sql_stmt *st;
+	double plain, deferred;
+	char *out;
+
+	exec_ok(f, "CREATE TABLE d (k INTEGER PRIMARY KEY, v TEXT)");
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	plain = insert_rows(f, 0, 1000);
+	assert_int_equal(ipam_sql_defer(f->c, 1), 0);
+	deferred = insert_rows(f, 1000, 1000);
+	assert_true(ipam_sql_changes(f->c) == 1);
+	/* a statement with rows sees them all */
+	st = prep(f, "SELECT count(*) FROM d");
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	assert_int_equal(ipam_sql_column_int64(st, 0), 2000);
+	ipam_sql_finalize(st);
+	insert_rows(f, 2000, 300); /* more than are kept outstanding */
+	assert_int_equal(ipam_sql_commit(f->c), 0);
+	assert_int_equal(ipam_sql_defer(f->c, 0), 0);
+	print_message("1000 INSERTs: %.3f s, deferred %.3f s\n", plain,
+		      deferred);
+	out = shell(f, "SELECT count(*), sum(k) FROM d");
+	assert_string_equal(out, "2300|2643850");
+	free(out);
+	if (!f->pg)
+		return;
+
+	/* A failed deferred INSERT fails the COMMIT, which then runs no
+	 * more; ROLLBACK still runs. */
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	assert_int_equal(ipam_sql_defer(f->c, 1), 0);
+	st = prep(f, "INSERT INTO d VALUES (?1, 'dup')");
+	ipam_sql_bind_int64(st, 1, 5);
+	assert_int_equal(ipam_sql_step_done(st, "insert"), 0);
+	assert_int_equal(ipam_sql_commit(f->c), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "duplicate key"));
+	ipam_sql_rollback(f->c);
+	assert_false(ipam_sql_in_transaction(f->c));
+	/* after a call that cannot fail, the next one that can */
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	st = prep(f, "INSERT INTO d VALUES (?1, 'dup')");
+	ipam_sql_bind_int64(st, 1, 6);
+	assert_int_equal(ipam_sql_step_done(st, "insert"), 0);
+	(void)ipam_sql_changes(f->c); /* reads the answer */
+	assert_int_equal(ipam_sql_prepare(f->c, &st, "SELECT 1"), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "duplicate key"));
+	ipam_sql_rollback(f->c);
+	assert_int_equal(ipam_sql_defer(f->c, 0), 0);
+	out = shell(f, "SELECT count(*) FROM d WHERE v = 'dup'");
+	assert_string_equal(out, "0");
+	free(out);
+}
+
+/* Parameters take the type of their binding where their context gives
+ * none, and the server's where the binding's does not fit. */
+static void test_param_types(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_sql_stmt *st;
+	char *out;
+
+	exec_ok(f, "CREATE TABLE t (a BIGINT, v TEXT, d DOUBLE PRECISION)");
+	assert_int_equal(ipam_sql_begin(f->c), 0);
+	st = prep(f, "INSERT INTO t (a, v, d) SELECT ?1, ?2, ?3");
+	ipam_sql_bind_int64(st, 1, 5000000000LL);
+	ipam_sql_bind_text(st, 2, "7");
+	ipam_sql_bind_double(st, 3, 2.5);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_DONE);
+	ipam_sql_reset(st);
+	/* NULLs where an integer and a double were */
+	ipam_sql_bind_null(st, 1);
+	ipam_sql_bind_null(st, 3);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_DONE);
+	ipam_sql_finalize(st);
+
+	st = prep(f, "SELECT CASE WHEN ?1 = 1 THEN 'one' ELSE 'other' END, "
+		     "?2, substr('abcdef', ?3) FROM t ORDER BY a LIMIT ?4");
+	ipam_sql_bind_int64(st, 1, 1);
+	ipam_sql_bind_double(st, 2, 0.5);
+	ipam_sql_bind_int64(st, 3, 3); /* substr wants int4 on PostgreSQL */
+	ipam_sql_bind_int64(st, 4, 1);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	assert_string_equal(ipam_sql_column_text(st, 0), "one");
+	assert_int_equal(ipam_sql_column_type(st, 1), IPAM_SQL_FLOAT);
+	assert_true(ipam_sql_column_double(st, 1) == 0.5);
+	assert_string_equal(ipam_sql_column_text(st, 2), "cdef");
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_DONE);
+	ipam_sql_finalize(st);
+
+	/* a text column compared with an integer binding */
+	st = prep(f, "SELECT count(*) FROM t WHERE v = ?1");
+	ipam_sql_bind_int64(st, 1, 7);
+	assert_int_equal(ipam_sql_step(st), IPAM_SQL_ROW);
+	assert_int_equal(ipam_sql_column_int64(st, 0), 2);
+	ipam_sql_finalize(st);
+	/* the transaction went on through all of it */
+	assert_true(ipam_sql_in_transaction(f->c));
+	assert_int_equal(ipam_sql_commit(f->c), 0);
+	out = shell(f, "SELECT a, v, d FROM t ORDER BY coalesce(a, 0) DESC");
+	assert_string_equal(out, "5000000000|7|2.5\n|7|");
+	free(out);
+}
+
 /* Errors name what failed and the database, with the server's words. */
 static void test_errors(void **state)
 {
 	struct fx *f = *state;
 	struct ipam_sql_stmt *st;
 	char *want;
+	int rc;
 
-	assert_int_equal(ipam_sql_prepare(f->c, &st, "SELEC nonsense"),
-			 IPAM_EDB);
-	assert_null(st);
+	/* PostgreSQL prepares at the first step, SQLite at once */
+	rc = ipam_sql_prepare(f->c, &st, "SELEC nonsense");
+	if (!rc) {
+		assert_true(f->pg);
+		rc = ipam_sql_step(st);
+		ipam_sql_finalize(st);
+	}
+	assert_int_equal(rc, IPAM_EDB);
 	want = xasprintf("cannot prepare a query on '%s': ",
 			 ipam_sql_name(f->c));
 	assert_non_null(strstr(ipam_error_last(), want));
@@ -766,6 +893,8 @@ static void test_lost_connection(void **state)
 	pid = ipam_sql_column_int64(st, 0);
 	ipam_sql_finalize(st);
 	assert_int_equal(ipam_sql_begin(f->c), 0);
+	assert_int_equal(ipam_sql_step(other), IPAM_SQL_DONE);
+	ipam_sql_reset(other);
 
 	admin = pg_admin();
 	assert_int_equal(ipam_sql_prepare(admin, &kill,
@@ -820,6 +949,19 @@ static void test_open_again(void **state)
 	assert_int_equal(ipam_sql_open_again(&c2, f->c), IPAM_EINVAL);
 	assert_null(c2);
 	assert_non_null(strstr(ipam_error_last(), "password again"));
+	/* the URI rules hold at open too, before any connection */
+	assert_int_equal(
+		ipam_sql_open_postgres(
+			&c2, "postgresql://ipam:s3cret@127.0.0.1/ipam", NULL),
+		IPAM_EINVAL);
+	assert_null(c2);
+	assert_null(strstr(ipam_error_last(), "s3cret"));
+	assert_int_equal(
+		ipam_sql_open_postgres(
+			&c2, "postgresql://ipam@192.0.2.1/ipam?sslmode=disable",
+			f->password),
+		IPAM_EINVAL);
+	assert_null(c2);
 	/* A wrong password: the server's refusal, not the password. */
 	assert_int_equal(ipam_sql_open_postgres(&c2, f->uri, "wrong-secret"),
 			 IPAM_EDB);
@@ -909,6 +1051,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_changes_and_ids, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_param_types, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_connection, setup,

@@ -39,7 +39,7 @@ static struct run_result status(const char *db, const char *output)
 static void test_status_blocked(void **state)
 {
 	char *dir = tmpdir_make(), *yaml = xasprintf("%s/d.yaml", dir),
-	     *db = xasprintf("%s/state.db", dir);
+	     *db = test_db_new(dir);
 	char *const init[] = {(char *)ipamctl_path(),
 			      "db",
 			      "init",
@@ -49,6 +49,7 @@ static void test_status_blocked(void **state)
 			      db,
 			      NULL};
 	struct run_result r;
+	char *sql;
 	struct ipam_node *n;
 	const struct ipam_node *b = NULL;
 
@@ -71,13 +72,15 @@ static void test_status_blocked(void **state)
 	/* dhcp1 Blocked after an Unblocked; dns2 Blocked then Unblocked;
 	 * old3 Blocked but unmanaged; esc4 Blocked, a name with a terminal
 	 * escape in it */
-	free(sqlite_query(db,
-			  "INSERT INTO servers(id, name, manageability) VALUES"
-			  " (1, 'dhcp1.corp.example.test', 'managed'),"
-			  " (2, 'dns2.corp.example.test', 'managed'),"
-			  " (3, 'old3.corp.example.test', 'unmanaged'),"
-			  " (4, 'esc4' || char(27) || '[2J.corp.example.test',"
-			  " 'managed');"));
+	sql = xasprintf("INSERT INTO servers(id, name, manageability) VALUES"
+			" (1, 'dhcp1.corp.example.test', 'managed'),"
+			" (2, 'dns2.corp.example.test', 'managed'),"
+			" (3, 'old3.corp.example.test', 'unmanaged'),"
+			" (4, 'esc4' || %s(27) || '[2J.corp.example.test',"
+			" 'managed');",
+			test_db_is_pg() ? "chr" : "char");
+	free(sqlite_query(db, sql));
+	free(sql);
 	free(sqlite_query(db, CHECK("1", "1", "Unblocked")));
 	free(sqlite_query(db, CHECK("1", "2", "Blocked")));
 	free(sqlite_query(db, CHECK("2", "1", "Blocked")));

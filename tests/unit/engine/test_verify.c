@@ -26,7 +26,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	f->dir = tmpdir_make();
-	f->path = xasprintf("%s/state.db", f->dir);
+	f->path = test_db_new(f->dir); /* or IPAM_TEST_DB=postgres */
 	f->d = desired_from_text("version: 1\n"
 				 "ipamServer: ipam1.corp.example.test\n"
 				 "provisioning: {method: manual}\n");

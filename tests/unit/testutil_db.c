@@ -1,0 +1,196 @@
+/* The state database of a test: SQLite or ci/pg's PostgreSQL server. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "strbuf.h"
+
+int test_db_is_pg(void)
+{
+	const char *v = getenv("IPAM_TEST_DB");
+
+	return v && !strcmp(v, "postgres");
+}
+
+char *test_pg_var(const char *name)
+{
+	const char *state = getenv("IPAM_PG_STATE");
+	size_t n = strlen(name);
+	char *text, *line, *out = NULL;
+
+	if (!state)
+		fail_msg("IPAM_TEST_DB=postgres needs IPAM_PG_STATE (ci/pg)");
+	text = slurp(state, NULL);
+	if (!text)
+		fail_msg("cannot read %s (is ci/pg up?)", state);
+	for (line = text; line && *line;) {
+		char *end = strchr(line, '\n');
+
+		if (end)
+			*end = '\0';
+		if (!strncmp(line, "export ", 7) &&
+		    !strncmp(line + 7, name, n) && line[7 + n] == '=') {
+			char *v = line + 8 + n;
+			size_t len = strlen(v);
+
+			free(out);
+			if (len >= 2 && v[0] == '\'' && v[len - 1] == '\'')
+				out = xstrndup(v + 1, len - 2);
+			else
+				out = xstrdup(v);
+		}
+		line = end ? end + 1 : NULL;
+	}
+	free(text);
+	if (!out)
+		fail_msg("%s: no %s", state, name);
+	return out;
+}
+
+/*
+ * The tests' independent look at a database is often SQLite's
+ * group_concat(x[, sep]): each test database gets it as an aggregate
+ * (the superuser's, outside ipamctl's schema objects: "db init --force"
+ * leaves it).
+ */
+#define GROUP_CONCAT_SQL                                                       \
+	"CREATE FUNCTION group_concat_step(text, anyelement, text) RETURNS "   \
+	"text LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN $2 IS NULL THEN "  \
+	"$1 WHEN $1 IS NULL THEN $2::text ELSE $1 || $3 || $2::text END $$;"   \
+	"CREATE FUNCTION group_concat_step(text, anyelement) RETURNS text "    \
+	"LANGUAGE sql IMMUTABLE AS $$ SELECT group_concat_step($1, $2, ',') "  \
+	"$$;"                                                                  \
+	"CREATE AGGREGATE group_concat(anyelement) (SFUNC = "                  \
+	"group_concat_step, STYPE = text);"                                    \
+	"CREATE AGGREGATE group_concat(anyelement, text) (SFUNC = "            \
+	"group_concat_step, STYPE = text);"
+
+/* psql as the cluster's superuser (peer authentication: we are root),
+ * in database db (NULL: the admin URI's). */
+static void pg_admin(const char *db, const char *sql)
+{
+	char *uri = test_pg_var("IPAM_PG_ADMIN_URI");
+	char *conn = db ? xasprintf("\\c %s", db) : xstrdup("\\conninfo");
+	char *const argv[] = {"/usr/bin/psql",
+			      "-X",
+			      "-q",
+			      "-v",
+			      "ON_ERROR_STOP=1",
+			      "-d",
+			      uri,
+			      "-c",
+			      conn,
+			      "-c",
+			      (char *)sql,
+			      NULL};
+	struct run_result r;
+
+	assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
+	if (r.status)
+		fail_msg("psql (admin) %s: %s", sql, r.err);
+	run_result_free(&r);
+	free(conn);
+	free(uri);
+}
+
+/* A pgpass file for the ipam role, once per process, in PGPASSFILE. */
+static void pg_passfile(void)
+{
+	static char *path;
+	char *pwfile, *pw, *line;
+	size_t n;
+
+	if (path)
+		return;
+	pwfile = test_pg_var("IPAM_PG_PASSWORD_FILE");
+	pw = slurp(pwfile, NULL);
+	if (!pw)
+		fail_msg("cannot read %s", pwfile);
+	n = strcspn(pw, "\n");
+	pw[n] = '\0';
+	path = xasprintf("%s/ipamctl-test-%ld.pgpass",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+			 (long)getpid());
+	line = xasprintf("*:*:*:ipam:%s\n", pw);
+	unlink(path);
+	assert_int_equal(write_file(path, line), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+	setenv("PGPASSFILE", path, 1);
+	free(line);
+	free(pw);
+	free(pwfile);
+}
+
+char *test_db_new(const char *dir)
+{
+	static unsigned seq;
+	char *base, *name, *sql, *uri, *q;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!test_db_is_pg())
+		return xasprintf("%s/state.db", dir);
+	pg_passfile();
+	name = xasprintf("t_%ld_%u", (long)getpid(), ++seq);
+	sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	pg_admin(NULL, sql);
+	free(sql);
+	sql = xasprintf("CREATE DATABASE %s OWNER ipam", name);
+	pg_admin(NULL, sql);
+	free(sql);
+	pg_admin(name, GROUP_CONCAT_SQL);
+	/* The role's URI names database "ipam": this test's instead. */
+	base = test_pg_var(getenv("IPAM_TEST_PG_SOCKET") ? "IPAM_PG_SOCKET_URI"
+							 : "IPAM_PG_URI");
+	q = strchr(strstr(base, "://") + 3, '/');
+	if (q && strncmp(q, "/ipam", 5))
+		q = NULL;
+	if (!q || (q[5] && q[5] != '?'))
+		fail_msg("unexpected IPAM_PG_URI '%s'", base);
+	strbuf_add(&sb, base, (size_t)(q - base) + 1);
+	strbuf_addstr(&sb, name);
+	strbuf_addstr(&sb, q + 5);
+	uri = strbuf_detach(&sb, NULL);
+	free(base);
+	free(name);
+	return uri;
+}
+
+char *sqlite_run(const char *path, const char *sql, int want_ok)
+{
+	int pg = !strncmp(path, "postgresql://", 13);
+	char *const sqlite[] = {"/usr/bin/sqlite3", (char *)path, (char *)sql,
+				NULL};
+	char *const psql[] = {
+		"/usr/bin/psql",   "-X", "-A",	       "-t", "-q",	  "-v",
+		"ON_ERROR_STOP=1", "-d", (char *)path, "-c", (char *)sql, NULL};
+	struct run_result r;
+	char *out;
+	size_t n;
+
+	if (pg)
+		pg_passfile();
+	assert_int_equal(run_cmd(&r, NULL, NULL, pg ? psql : sqlite), 0);
+	if (want_ok && r.status)
+		fail_msg("%s %s: %s", pg ? "psql" : "sqlite3", sql, r.err);
+	if (!want_ok)
+		assert_int_not_equal(r.status, 0);
+	out = xstrdup(want_ok ? r.out : r.err);
+	run_result_free(&r);
+	n = strlen(out);
+	if (n && out[n - 1] == '\n')
+		out[n - 1] = '\0';
+	return out;
+}
+
+char *sqlite_query(const char *path, const char *sql)
+{
+	return sqlite_run(path, sql, 1);
+}
