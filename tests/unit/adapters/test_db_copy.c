@@ -1,5 +1,7 @@
-/* db copy between real state databases: every table's rows the same in
- * the target as in the source (each read back with the sqlite3 shell),
+/* db copy between real state databases, SQLite to SQLite or (with
+ * IPAM_TEST_DB=postgres) SQLite to PostgreSQL and back: every table's rows
+ * the same in the target as in the source (each read back with the
+ * sqlite3 shell and psql),
  * ids kept and the next one past them, blobs with zero bytes, NULLs and
  * non-ASCII text unchanged; a non-empty target refused unless --replace;
  * a table db copy does not know refused before anything is written; the
@@ -63,7 +65,8 @@ static int setup(void **state)
 
 	f->dir = tmpdir_make();
 	f->src = xasprintf("%s/src.db", f->dir);
-	f->dst = xasprintf("%s/dst.db", f->dir);
+	f->dst = test_db_is_pg() ? test_db_new(f->dir)
+				 : xasprintf("%s/dst.db", f->dir);
 	assert_int_equal(ipam_db_open(&f->from, f->src, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(f->from, NULL, NULL), 0);
 	out = sqlite_query(f->src, fill);
@@ -95,26 +98,36 @@ static const char *const dumps[] = {
 	"SELECT * FROM server_addresses ORDER BY address",
 	"SELECT * FROM server_history ORDER BY id",
 	"SELECT * FROM dhcp_event_batches ORDER BY id",
-	"SELECT seg, k, batch, hex(ids), length(ids) FROM "
-	"dhcp_event_postings ORDER BY k",
+	NULL, /* dhcp_event_postings: postings() */
 	"SELECT * FROM dns_zones ORDER BY id",
 	"SELECT * FROM dns_records ORDER BY name",
-	"SELECT id, run_id, kind, name, at, size, used, typeof(percent), "
-	"percent, state FROM utilization_samples ORDER BY id",
+	"SELECT id, run_id, kind, name, at, size, used, percent, state FROM "
+	"utilization_samples ORDER BY id",
 };
 
-static void same_tables(const struct fx *f)
+/* The postings with their blobs in hex, in the dialect of db. */
+static const char *postings(const char *db)
+{
+	return strstr(db, "://")
+		       ? "SELECT seg, k, batch, upper(encode(ids, 'hex')), "
+			 "octet_length(ids) FROM dhcp_event_postings ORDER BY k"
+		       : "SELECT seg, k, batch, hex(ids), length(ids) FROM "
+			 "dhcp_event_postings ORDER BY k";
+}
+
+/* Every table of a and b (files or URIs) the same. */
+static void same_tables(const char *a, const char *b)
 {
 	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
-		char *a = sqlite_query(f->src, dumps[i]);
-		char *b = sqlite_query(f->dst, dumps[i]);
+		const char *qa = dumps[i] ? dumps[i] : postings(a);
+		char *x = sqlite_query(a, qa);
+		char *y = sqlite_query(b, dumps[i] ? dumps[i] : postings(b));
 
-		if (strcmp(a, b))
-			fail_msg("%s:\nsource:\n%s\ntarget:\n%s", dumps[i], a,
-				 b);
-		assert_true(*a);
-		free(a);
-		free(b);
+		if (strcmp(x, y))
+			fail_msg("%s:\nsource:\n%s\ntarget:\n%s", qa, x, y);
+		assert_true(*x);
+		free(x);
+		free(y);
 	}
 }
 
@@ -155,9 +168,12 @@ static void test_copy_all(void **state)
 	assert_int_equal(rows_of(c, nr, "dhcp_event_postings"), 2);
 	assert_int_equal(rows_of(c, nr, "actions"), 0);
 	free(c);
-	same_tables(f);
+	same_tables(f->src, f->dst);
 	/* the schema version is the target's own, the lock not copied */
-	out = sqlite_query(f->dst, "PRAGMA user_version");
+	out = sqlite_query(
+		f->dst, test_db_is_pg()
+				? "SELECT max(version) FROM schema_migrations"
+				: "PRAGMA user_version");
 	assert_int_equal(atoi(out), ipam_db_latest_version());
 	free(out);
 	/* the next id is past the copied ones */
@@ -184,7 +200,7 @@ static void test_nonempty_target(void **state)
 				   "('only.in.target')");
 	free(out);
 	assert_int_equal(copy(f, f->to, true), 0);
-	same_tables(f);
+	same_tables(f->src, f->dst);
 }
 
 static void test_other_settings(void **state)
@@ -211,7 +227,12 @@ static void test_unknown_table(void **state)
 	assert_int_equal(copy(f, f->to, false), IPAM_EDB);
 	assert_non_null(strstr(ipam_error_last(), "notes"));
 	/* nothing written: the target was not even given tables */
-	out = sqlite_query(f->dst, "SELECT count(*) FROM sqlite_master");
+	out = sqlite_query(f->dst,
+			   test_db_is_pg()
+				   ? "SELECT count(*) FROM information_schema."
+				     "tables WHERE table_schema = "
+				     "current_schema()"
+				   : "SELECT count(*) FROM sqlite_master");
 	assert_string_equal(out, "0");
 	free(out);
 }
@@ -221,6 +242,25 @@ static void test_same_database(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(copy(f, f->from, false), IPAM_EINVAL);
+}
+
+/* And back: the target's copy into a new SQLite file, the same again. */
+static void test_copy_back(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db_copy_opts o = {0};
+	struct ipam_db_copy_count *c;
+	char *path = xasprintf("%s/back.db", f->dir);
+	struct ipam_db *back;
+	size_t nr;
+
+	assert_int_equal(copy(f, f->to, false), 0);
+	assert_int_equal(ipam_db_open(&back, path, IPAM_DB_CREATE), 0);
+	assert_int_equal(ipam_db_copy(f->to, back, &o, &c, &nr), 0);
+	free(c);
+	ipam_db_close(back);
+	same_tables(f->src, path);
+	free(path);
 }
 
 static void run_ipamctl(struct run_result *r, const char *from, const char *to,
@@ -242,7 +282,8 @@ static void run_ipamctl(struct run_result *r, const char *from, const char *to,
 static void test_cli(void **state)
 {
 	struct fx *f = *state;
-	char *uri = xasprintf("sqlite:%s", f->dst);
+	char *uri = test_db_is_pg() ? xstrdup(f->dst)
+				    : xasprintf("sqlite:%s", f->dst);
 	char *const usage[] = {
 		(char *)ipamctl_path(), "db", "info", "--from", f->src, NULL};
 	struct run_result r;
@@ -254,7 +295,7 @@ static void test_cli(void **state)
 	assert_non_null(strstr(r.out, "  servers                2\n"));
 	assert_non_null(strstr(r.out, "each table's count checked"));
 	run_result_free(&r);
-	same_tables(f);
+	same_tables(f->src, f->dst);
 	run_ipamctl(&r, f->src, uri, NULL);
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "is not empty"));
@@ -273,6 +314,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_copy_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_back, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_nonempty_target, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_settings, setup,

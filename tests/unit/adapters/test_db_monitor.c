@@ -26,7 +26,9 @@ static int setup(void **state)
 	char *out;
 
 	f->dir = tmpdir_make();
-	f->path = xasprintf("%s/state.db", f->dir);
+	/* IPAM_TEST_DB=postgres: a fresh database of ci/pg's server */
+	f->path = test_db_is_pg() ? test_db_new(f->dir)
+				  : xasprintf("%s/state.db", f->dir);
 	assert_int_equal(ipam_db_open(&f->db, f->path, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(f->db, NULL, NULL), 0);
 	out = sqlite_query(
