@@ -227,6 +227,11 @@ static char *sql(const char *q)
 		{"strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-4 days')",
 		 "to_char(now() AT TIME ZONE 'UTC' - interval '4 days', "
 		 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"},
+		{"round((julianday(max(started_at)) - "
+		 "julianday(min(started_at)))"
+		 " * 86400)",
+		 "round(extract(epoch FROM CAST(max(started_at) AS TIMESTAMPTZ)"
+		 " - CAST(min(started_at) AS TIMESTAMPTZ)))"},
 	};
 	char *text = xstrdup(q), *out, *at;
 
@@ -315,25 +320,26 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 	(void)state;
 	/* history on both sides of retainDays (30): the first collection
 	 * task prunes what is older */
-	free(sql("INSERT INTO dhcp_event_batches (server_id, file, generation, "
-		 "seg, first_id, last_id, at_min, at_max) SELECT id, "
-		 "'DhcpSrvLog-Mon.log', 1, (SELECT coalesce(max(id), 0) + 1 "
-		 "FROM dhcp_events) >> 19, (SELECT coalesce(max(id), 0) + 1 "
-		 "FROM dhcp_events), (SELECT coalesce(max(id), 0) + 3 FROM "
-		 "dhcp_events), CAST(strftime('%s', 'now') AS INTEGER) - 40 * "
-		 "86400, CAST(strftime('%s', 'now') AS INTEGER) - 29 * 86400 "
-		 "FROM servers WHERE name = 'dhcp1.corp.example.test';"
-		 "INSERT INTO dhcp_events (batch, at, local_time, family, "
-		 "event_id, ip, line) SELECT (SELECT max(id) FROM "
-		 "dhcp_event_batches), CAST(strftime('%s', 'now') AS INTEGER) "
-		 "- d * 86400, 'x', 4, 10, '10.99.0.' || d, d FROM (SELECT 40 "
-		 "AS d UNION ALL SELECT 31 UNION ALL SELECT 29) ORDER BY d "
-		 "DESC;"
-		 "INSERT INTO availability_history (server_id, service, at, "
-		 "state) SELECT id, 'dhcp', strftime('%Y-%m-%dT%H:%M:%SZ', "
-		 "'now', '-' || d || ' days'), 'down' FROM servers, (SELECT 45 "
-		 "AS d UNION ALL SELECT 5) WHERE name = "
-		 "'dhcp1.corp.example.test'"));
+	free(sql(
+		"INSERT INTO dhcp_event_batches (server_id, file, generation, "
+		"seg, first_id, last_id, at_min, at_max) SELECT id, "
+		"'DhcpSrvLog-Mon.log', 1, (SELECT coalesce(max(id), 0) + 1 "
+		"FROM dhcp_events) >> 19, (SELECT coalesce(max(id), 0) + 1 "
+		"FROM dhcp_events), (SELECT coalesce(max(id), 0) + 3 FROM "
+		"dhcp_events), CAST(strftime('%s', 'now') AS INTEGER) - 40 * "
+		"86400, CAST(strftime('%s', 'now') AS INTEGER) - 29 * 86400 "
+		"FROM servers WHERE name = 'dhcp1.corp.example.test';"
+		"INSERT INTO dhcp_events (batch, at, local_time, family, "
+		"event_id, ip, line) SELECT (SELECT max(id) FROM "
+		"dhcp_event_batches), CAST(strftime('%s', 'now') AS INTEGER) "
+		"- d * 86400, 'x', 4, 10, '10.99.0.' || d, d FROM (SELECT 40 "
+		"AS d UNION ALL SELECT 31 UNION ALL SELECT 29) AS n ORDER BY d "
+		"DESC;"
+		"INSERT INTO availability_history (server_id, service, at, "
+		"state) SELECT id, 'dhcp', strftime('%Y-%m-%dT%H:%M:%SZ', "
+		"'now', '-' || d || ' days'), 'down' FROM servers, (SELECT 45 "
+		"AS d UNION ALL SELECT 5) AS n WHERE name = "
+		"'dhcp1.corp.example.test'"));
 	assert_int_equal(sql_long("SELECT count(*) FROM dhcp_events WHERE ip "
 				  "LIKE '10.99.0.%'"),
 			 3);
@@ -364,7 +370,7 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 	/* retention: the 40- and 31-day-old events and the 45-day-old
 	 * availability change went, the rest stayed */
 	s = sql("SELECT group_concat(ip) FROM (SELECT ip FROM dhcp_events "
-		"WHERE ip LIKE '10.99.0.%' ORDER BY ip)");
+		"WHERE ip LIKE '10.99.0.%' ORDER BY ip) AS e");
 	assert_string_equal(s, "10.99.0.29");
 	free(s);
 	assert_int_equal(sql_long("SELECT count(*) FROM availability_history "
@@ -408,8 +414,8 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 	assert_non_null(s);
 	assert_null(strstr(s + 1, "next cycle in"));
 	first_gap = sql_long(
-		"SELECT CAST(round((julianday(max(started_at)) - "
-		"julianday(min(started_at))) * 86400) AS INTEGER) FROM runs "
+		"SELECT CAST(round((julianday(max(started_at)) - julianday(min("
+		"started_at))) * 86400) AS BIGINT) FROM runs "
 		"WHERE command = 'collect availability'");
 	/* not before its interval; a first pass of slow tasks may hold it
 	 * back a little */
