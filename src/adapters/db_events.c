@@ -309,7 +309,7 @@ int ipam_db_audit_cursor_get(struct ipam_db *db, const char *server,
 	memset(out, 0, sizeof(*out));
 	err = ipam_db_sql_prepare(
 		db, &st,
-		"SELECT f.offset, f.line, f.head_len, f.head_sha256, "
+		"SELECT f.\"offset\", f.line, f.head_len, f.head_sha256, "
 		"f.generation, f.columns, f.size FROM dhcp_audit_files f "
 		"JOIN servers s ON s.id = f.server_id "
 		"WHERE s.name = ?1 AND f.name = ?2");
@@ -381,7 +381,9 @@ static long long set_cache(struct ipam_db *db, long long size)
 	long long was = 0;
 	char sql[64];
 
-	if (!size)
+	/* SQLite's page cache; a PRAGMA would abort PostgreSQL's
+	 * transaction */
+	if (!size || ipam_sql_kind(db->h) != IPAM_SQL_SQLITE)
 		return 0;
 	if (ipam_sql_prepare(db->h, &st, "PRAGMA cache_size"))
 		return 0;
@@ -776,11 +778,12 @@ static int store_cursor(struct ipam_db_events_batch *b,
 
 	err = ipam_db_sql_prepare(
 		b->db, &st,
-		"INSERT INTO dhcp_audit_files (server_id, name, offset, line, "
+		"INSERT INTO dhcp_audit_files (server_id, name, \"offset\", "
+		"line, "
 		"head_len, head_sha256, generation, columns, size, read_at) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, " NOW_SQL ") "
 		"ON CONFLICT (server_id, name) DO UPDATE SET "
-		"offset = excluded.offset, line = excluded.line, "
+		"\"offset\" = excluded.\"offset\", line = excluded.line, "
 		"head_len = excluded.head_len, "
 		"head_sha256 = excluded.head_sha256, "
 		"generation = excluded.generation, columns = excluded.columns, "
