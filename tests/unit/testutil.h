@@ -58,6 +58,12 @@ int test_db_is_pg(void);
  * and the ipamctl it runs -- by PGPASSFILE, which this sets.
  */
 char *test_db_new(const char *dir);
+/*
+ * PostgreSQL only: the database of uri (from test_db_new) made again,
+ * empty, or a copy of the database of from (CREATE DATABASE ... TEMPLATE:
+ * nobody may be connected to it).
+ */
+void test_db_reset(const char *uri, const char *from);
 /* The value of name in ci/pg's state file; the test fails without it. */
 char *test_pg_var(const char *name);
 

@@ -163,6 +163,34 @@ char *test_db_new(const char *dir)
 	return uri;
 }
 
+/* The database name of a URI from test_db_new. */
+static char *pg_db_name(const char *uri)
+{
+	const char *p = strchr(strstr(uri, "://") + 3, '/');
+
+	if (!p)
+		fail_msg("no database in '%s'", uri);
+	p++;
+	return xstrndup(p, strcspn(p, "?"));
+}
+
+void test_db_reset(const char *uri, const char *from)
+{
+	char *name = pg_db_name(uri), *tmpl = from ? pg_db_name(from) : NULL;
+	char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+
+	pg_admin(NULL, sql);
+	free(sql);
+	sql = xasprintf("CREATE DATABASE %s OWNER ipam%s%s", name,
+			tmpl ? " TEMPLATE " : "", tmpl ? tmpl : "");
+	pg_admin(NULL, sql);
+	free(sql);
+	if (!tmpl)
+		pg_admin(name, GROUP_CONCAT_SQL);
+	free(tmpl);
+	free(name);
+}
+
 char *sqlite_run(const char *path, const char *sql, int want_ok)
 {
 	int pg = !strncmp(path, "postgresql://", 13);

@@ -66,6 +66,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "testutil.h"
 #include "labad.h"
 #include "labtest.h"
 #include "node.h"
@@ -239,12 +240,13 @@ static void write_config(const struct lane *l)
 	strbuf_addf(&y,
 		    "version: 1\n"
 		    "ipamServer: ipam1.corp.example.test\n"
-		    "database: sqlite:%s\n"
+		    "database: %s%s\n"
 		    "provisioning:\n  method: gpo\n  gpoPrefix: IPAM1\n"
 		    "connection:\n  auth: simple\n  caFile: %s\n"
 		    "  timeout: 10\n"
 		    "discovery:\n",
-		    l->db, lab_need_env("IPAM_LAB_CA"));
+		    test_db_is_pg() ? "" : "sqlite:", l->db,
+		    lab_need_env("IPAM_LAB_CA"));
 	/* branch's lane names corp too: branch's IPAMUG holds the IPAM
 	 * server, whose account is found in corp (across the trust); corp
 	 * is left converged by its own lane then and gets no write */
@@ -282,7 +284,7 @@ static void lane_init(struct lane *l, int f, const char *name)
 	l->name = name;
 	l->dir = xasprintf("%s/%s", tmpdir, name);
 	l->cfg = xasprintf("%s/ipamctl.yaml", l->dir);
-	l->db = xasprintf("%s/state.db", l->dir);
+	l->db = test_db_new(l->dir);
 	l->tmp = xasprintf("%s/tmp", l->dir);
 	l->trace = xasprintf("%s/writes", l->dir);
 	strbuf_init(&l->problems);
@@ -350,7 +352,15 @@ static bool fresh_db(const struct lane *l, struct strbuf *why)
 	struct lab_run res;
 	bool ok;
 
-	for (size_t i = 0; i < sizeof(ext) / sizeof(*ext); i++) {
+	if (test_db_is_pg()) {
+		/* dropped (its sessions ended) and made again, from base_db
+		 * as its template */
+		test_db_reset(l->db, l->base_db);
+		if (l->base_db)
+			return true;
+	}
+	for (size_t i = 0; !test_db_is_pg() && i < sizeof(ext) / sizeof(*ext);
+	     i++) {
 		char *p = xasprintf("%s%s", l->db, ext[i]);
 
 		unlink(p);
@@ -857,11 +867,18 @@ static void test_2_killed_after_each_write(void **state)
 	/* corp first; its last run leaves corp converged and its database
 	 * recording that, the start of every branch run */
 	lane_run(&lanes[1]);
-	lanes[2].base_db = xasprintf("%s/base.db", lanes[2].dir);
-	data = lab_read_file(lanes[1].db, 1 << 28, &len);
-	assert_non_null(data);
-	assert_int_equal(lab_write_file(lanes[2].base_db, data, len), 0);
-	free(data);
+	if (test_db_is_pg()) {
+		/* a database of its own, a copy of corp's lane's */
+		lanes[2].base_db = test_db_new(lanes[2].dir);
+		test_db_reset(lanes[2].base_db, lanes[1].db);
+	} else {
+		lanes[2].base_db = xasprintf("%s/base.db", lanes[2].dir);
+		data = lab_read_file(lanes[1].db, 1 << 28, &len);
+		assert_non_null(data);
+		assert_int_equal(lab_write_file(lanes[2].base_db, data, len),
+				 0);
+		free(data);
+	}
 	lane_run(&lanes[2]);
 	for (int f = 1; f <= 2; f++)
 		strbuf_add(&all, lanes[f].problems.buf, lanes[f].problems.len);
