@@ -28,6 +28,38 @@ static const struct {
 	{IPAM_ROLE_NPS, "nps"},
 };
 
+const char *ipam_filtering_name(enum ipam_filtering f)
+{
+	return f == IPAM_FILTERING_GROUP ? "group" : "computer";
+}
+
+void ipam_filter_group_name(struct strbuf *out, const struct ipam_desired *d,
+			    const char *role)
+{
+	const char *t = d->filter_group_name.value
+				? d->filter_group_name.value
+				: IPAM_DEFAULT_FILTER_GROUP_NAME;
+	const char *prefix = d->gpo_prefix.value ? d->gpo_prefix.value : "";
+
+	while (*t) {
+		if (!strncmp(t, "{prefix}", 8)) {
+			strbuf_addstr(out, prefix);
+			t += 8;
+		} else if (!strncmp(t, "{role}", 6)) {
+			strbuf_addstr(out, role);
+			t += 6;
+		} else {
+			strbuf_addch(out, *t++);
+		}
+	}
+}
+
+const char *ipam_filter_group_ou(const struct ipam_desired *d)
+{
+	return d->filter_group_ou.value ? d->filter_group_ou.value
+					: IPAM_DEFAULT_FILTER_GROUP_OU;
+}
+
 const char *ipam_method_name(enum ipam_method m)
 {
 	return m == IPAM_METHOD_GPO || m == IPAM_METHOD_MANUAL ? method_names[m]
@@ -383,6 +415,13 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	prov = ipam_node_new(IPAM_NODE_MAP);
 	ipam_node_set_str(prov, "method", ipam_method_name(d->method));
 	set_opt(prov, "gpoPrefix", &d->gpo_prefix);
+	/* Only when not the default: the digest of a computer-mode state
+	 * stays what it was. */
+	if (d->filtering == IPAM_FILTERING_GROUP) {
+		ipam_node_set_str(prov, "filtering", "group");
+		set_opt(prov, "filterGroupName", &d->filter_group_name);
+		set_opt(prov, "filterGroupOu", &d->filter_group_ou);
+	}
 	users = ipam_node_new(IPAM_NODE_SEQ);
 	for (i = 0; i < d->nr_delegated; i++)
 		ipam_node_push(users,
@@ -673,6 +712,8 @@ void ipam_desired_free(struct ipam_desired *d)
 	str_release(&d->ipam_server);
 	str_release(&d->database);
 	str_release(&d->gpo_prefix);
+	str_release(&d->filter_group_name);
+	str_release(&d->filter_group_ou);
 	for (i = 0; i < d->nr_files; i++)
 		free(d->files[i]);
 	free(d->files);
