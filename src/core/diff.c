@@ -109,7 +109,6 @@ static bool applied_has_sid(const struct ipam_applied_gpo *ag, const char *sid)
 
 /* ---- building the plan --------------------------------------------------- */
 
-
 static int cmp_name_ptr(const void *a, const void *b)
 {
 	const struct ipam_inv_server *const *x = a, *const *y = b;
@@ -190,7 +189,6 @@ static const struct ipam_server *view_desired(const struct diff_view *w,
 	return hit ? *hit : NULL;
 }
 
-
 static __attribute__((format(printf, 1, 0))) char *vfmt(const char *fmt,
 							va_list ap)
 {
@@ -201,9 +199,10 @@ static __attribute__((format(printf, 1, 0))) char *vfmt(const char *fmt,
 }
 
 struct ipam_action *ipam_diff_add(struct diff_ctx *c, enum ipam_act_kind kind,
-			       enum ipam_act_op op, bool drift, int gpo,
-			       const char *target, const struct ipam_pos *pos,
-			       const char *fmt, ...)
+				  enum ipam_act_op op, bool drift, int gpo,
+				  const char *target,
+				  const struct ipam_pos *pos, const char *fmt,
+				  ...)
 {
 	struct ipam_plan *p = c->p;
 	struct ipam_action *a;
@@ -238,7 +237,8 @@ void ipam_diff_skip(struct diff_ctx *c, const char *what)
 	s->reason = xstrdup(c->why_not ? c->why_not : "domain incomplete");
 }
 
-void ipam_diff_conflict(struct diff_ctx *c, const char *what, const char *reason)
+void ipam_diff_conflict(struct diff_ctx *c, const char *what,
+			const char *reason)
 {
 	struct ipam_plan *p = c->p;
 	struct ipam_conflict *k;
@@ -266,7 +266,8 @@ void ipam_diff_note(struct diff_ctx *c, const char *fmt, ...)
 
 /* The desired state's word on a server: its own entry, else defaults. */
 const struct ipam_pos *ipam_diff_manage_pos(const struct ipam_desired *d,
-					 const struct diff_view *w, const char *name)
+					    const struct diff_view *w,
+					    const char *name)
 {
 	const struct ipam_server *s = view_desired(w, name);
 
@@ -279,8 +280,8 @@ const struct ipam_pos *ipam_diff_manage_pos(const struct ipam_desired *d,
  * update does), also for rows of a domain seen incompletely, whose stored
  * rows are not updated in this run. */
 enum ipam_manageability ipam_diff_manage(const struct ipam_desired *d,
-				      const struct diff_view *w,
-				      const struct ipam_inv_server *s)
+					 const struct diff_view *w,
+					 const struct ipam_inv_server *s)
 {
 	const struct ipam_server *ds = view_desired(w, s->name);
 
@@ -288,7 +289,7 @@ enum ipam_manageability ipam_diff_manage(const struct ipam_desired *d,
 }
 
 const struct ipam_inv_server *ipam_diff_by_sid(const struct diff_view *w,
-					    const char *sid)
+					       const char *sid)
 {
 	struct ipam_inv_server key = {.sid = (char *)(uintptr_t)sid};
 	const struct ipam_inv_server *kp = &key, *const * hit;
@@ -317,22 +318,23 @@ static void diff_gpo_new(struct diff_ctx *c, const struct ipam_gpo_obs *g,
 	const struct ipam_pos *pos = &c->in->d->gpo_prefix.pos;
 	bool was = ag && ag->guid;
 
-	ipam_diff_add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_CREATE, was, (int)g->kind, g->name,
-	    pos,
-	    was ? "drift: GPO %s was deleted since the last apply "
-		  "(it was %s)"
-		: "GPO %s does not exist%s",
-	    g->name, was ? ag->guid : "");
-	ipam_diff_add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, was, (int)g->kind,
-	    g->name, pos,
-	    "settings of a new GPO: firewall rules, local groups%s",
-	    g->kind == IPAM_POL_GPO_DHCP  ? ", dhcpaudit share"
-	    : g->kind == IPAM_POL_GPO_DNS ? ", DNS event log CustomSD"
-					  : "");
-	ipam_diff_add(c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, was, (int)g->kind,
-	    g->name, pos, "Authenticated Users read only; IPAMUG may edit");
-	ipam_diff_add(c, IPAM_ACT_GPO_LINK, IPAM_OP_CREATE, was, (int)g->kind, g->name,
-	    pos, "link on the domain head");
+	ipam_diff_add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_CREATE, was, (int)g->kind,
+		      g->name, pos,
+		      was ? "drift: GPO %s was deleted since the last apply "
+			    "(it was %s)"
+			  : "GPO %s does not exist%s",
+		      g->name, was ? ag->guid : "");
+	ipam_diff_add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, was,
+		      (int)g->kind, g->name, pos,
+		      "settings of a new GPO: firewall rules, local groups%s",
+		      g->kind == IPAM_POL_GPO_DHCP  ? ", dhcpaudit share"
+		      : g->kind == IPAM_POL_GPO_DNS ? ", DNS event log CustomSD"
+						    : "");
+	ipam_diff_add(c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, was,
+		      (int)g->kind, g->name, pos,
+		      "Authenticated Users read only; IPAMUG may edit");
+	ipam_diff_add(c, IPAM_ACT_GPO_LINK, IPAM_OP_CREATE, was, (int)g->kind,
+		      g->name, pos, "link on the domain head");
 	ipam_diff_filter(c, g, ag);
 }
 
@@ -342,8 +344,8 @@ static void diff_gpo_new(struct diff_ctx *c, const struct ipam_gpo_obs *g,
  */
 static void gpo_folder_unknown(struct diff_ctx *c, const struct ipam_gpo_obs *g)
 {
-	ipam_diff_note(c, "the SYSVOL folder ACL of %s could not be read: %s", g->name,
-	     g->folder_error);
+	ipam_diff_note(c, "the SYSVOL folder ACL of %s could not be read: %s",
+		       g->name, g->folder_error);
 	if (c->complete) {
 		c->complete = false;
 		ALLOC_GROW(c->p->incomplete, c->p->nr_incomplete + 1,
@@ -387,8 +389,9 @@ static void gpo_settings(struct diff_ctx *c, const struct ipam_gpo_obs *g,
 		strbuf_addf(&why, "%sversion %u in AD but %u in GPT.INI",
 			    why.len ? ", " : "", (unsigned)g->version,
 			    (unsigned)g->gpt_version);
-	a = ipam_diff_add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, drift, (int)g->kind,
-		g->name, pos, "%s%s", drift ? drift_or : "", why.buf);
+	a = ipam_diff_add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, drift,
+			  (int)g->kind, g->name, pos, "%s%s",
+			  drift ? drift_or : "", why.buf);
 	a->deletes = g->nr_foreign;
 	strbuf_release(&why);
 }
@@ -408,27 +411,31 @@ static void diff_gpo(struct diff_ctx *c, const struct ipam_gpo_state *st,
 	/* Left alone, and said as a conflict: the GPO the desired state
 	 * needs cannot be made while someone else's holds its name. */
 	if (g->same_name > 1) {
-		ipam_diff_note(c,
-		     "%zu GPOs are named %s: ipamctl leaves them alone "
-		     "until only one remains",
-		     g->same_name, g->name);
+		ipam_diff_note(
+			c,
+			"%zu GPOs are named %s: ipamctl leaves them alone "
+			"until only one remains",
+			g->same_name, g->name);
 		strbuf_addf(&what, "%zu GPOs named %s", g->same_name, g->name);
-		ipam_diff_conflict(c, what.buf,
-			 "ipamctl cannot tell which is its own: delete the "
-			 "extra ones");
+		ipam_diff_conflict(
+			c, what.buf,
+			"ipamctl cannot tell which is its own: delete the "
+			"extra ones");
 		strbuf_release(&what);
 		return;
 	}
 	if (g->exists && !g->owned) {
 		ipam_diff_note(c,
-		     "GPO %s %s was not created by ipamctl: left alone (take "
-		     "it over with ipamctl provision --adopt)",
-		     g->name, g->guid);
+			       "GPO %s %s was not created by ipamctl: left "
+			       "alone (take "
+			       "it over with ipamctl provision --adopt)",
+			       g->name, g->guid);
 		strbuf_addf(&what, "GPO %s %s", g->name, g->guid);
-		ipam_diff_conflict(c, what.buf,
-			 "not created by ipamctl, so never changed by it: "
-			 "take it over with ipamctl provision --adopt, or "
-			 "delete or rename it");
+		ipam_diff_conflict(
+			c, what.buf,
+			"not created by ipamctl, so never changed by it: "
+			"take it over with ipamctl provision --adopt, or "
+			"delete or rename it");
 		strbuf_release(&what);
 		return;
 	}
@@ -437,11 +444,13 @@ static void diff_gpo(struct diff_ctx *c, const struct ipam_gpo_state *st,
 		return;
 	}
 	if (g->missing || !g->gpt_present)
-		ipam_diff_add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_UPDATE, was, (int)g->kind,
-		    g->name, pos, "%sGPO %s is incomplete (%s%s%s): completed",
-		    was ? "drift: " : "", g->name, g->missing ? g->missing : "",
-		    g->missing && !g->gpt_present ? ", " : "",
-		    g->gpt_present ? "" : "GPT.INI missing");
+		ipam_diff_add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_UPDATE, was,
+			      (int)g->kind, g->name, pos,
+			      "%sGPO %s is incomplete (%s%s%s): completed",
+			      was ? "drift: " : "", g->name,
+			      g->missing ? g->missing : "",
+			      g->missing && !g->gpt_present ? ", " : "",
+			      g->gpt_present ? "" : "GPT.INI missing");
 	if (g->folder_error)
 		gpo_folder_unknown(c, g);
 	if (!g->settings_current || !g->ext_current || !g->gpt_present ||
@@ -450,25 +459,28 @@ static void diff_gpo(struct diff_ctx *c, const struct ipam_gpo_state *st,
 	if (!g->dacl_current || (!g->folder_consistent && !g->folder_error)) {
 		bool drift = was && ag->dacl_current;
 
-		ipam_diff_add(c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, drift,
-		    (int)g->kind, g->name, &c->in->d->gpo_prefix.pos, "%s%s",
-		    drift ? drift_or : "",
-		    !g->dacl_current
-			    ? (g->au_apply ? "Authenticated Users may apply "
+		ipam_diff_add(
+			c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, drift,
+			(int)g->kind, g->name, &c->in->d->gpo_prefix.pos,
+			"%s%s", drift ? drift_or : "",
+			!g->dacl_current
+				? (g->au_apply
+					   ? "Authenticated Users may apply "
 					     "it"
 					   : "IPAMUG or a delegated user may "
 					     "not edit it")
-			    : "SYSVOL folder ACL differs from the AD ACL");
+				: "SYSVOL folder ACL differs from the AD ACL");
 	}
 	if (!g->linked || (g->link_options & 1)) {
 		bool drift = was && ag->linked;
 
 		ipam_diff_add(c, IPAM_ACT_GPO_LINK,
-		    g->linked ? IPAM_OP_UPDATE : IPAM_OP_CREATE, drift,
-		    (int)g->kind, g->name, pos, "%s%s", drift ? "drift: " : "",
-		    g->linked ? "link disabled"
-			      : "not linked on the domain "
-				"head");
+			      g->linked ? IPAM_OP_UPDATE : IPAM_OP_CREATE,
+			      drift, (int)g->kind, g->name, pos, "%s%s",
+			      drift ? "drift: " : "",
+			      g->linked ? "link disabled"
+					: "not linked on the domain "
+					  "head");
 	}
 	ipam_diff_filter(c, g, ag);
 }
@@ -480,21 +492,24 @@ static void diff_domain(struct diff_ctx *c, const struct ipam_gpo_state *st,
 	const struct ipam_pos *spos = &d->ipam_server.pos;
 
 	if (!st->ipamug.exists)
-		ipam_diff_add(c, IPAM_ACT_GROUP, IPAM_OP_CREATE, ad && ad->group, -1,
-		    "IPAMUG", spos, "%s",
-		    ad && ad->group ? "drift: IPAMUG was deleted since the "
-				      "last apply"
-				    : "IPAMUG does not exist");
+		ipam_diff_add(c, IPAM_ACT_GROUP, IPAM_OP_CREATE,
+			      ad && ad->group, -1, "IPAMUG", spos, "%s",
+			      ad && ad->group
+				      ? "drift: IPAMUG was deleted since the "
+					"last apply"
+				      : "IPAMUG does not exist");
 	if (!st->ipamug.exists || (st->server_found && !st->ipamug.has_server))
 		if (st->server_found)
-			ipam_diff_add(c, IPAM_ACT_GROUP_MEMBER, IPAM_OP_CREATE,
-			    st->ipamug.exists && ad && ad->group_member, -1,
-			    st->ipam_server, spos, "%s",
-			    st->ipamug.exists && ad && ad->group_member
-				    ? "drift: the IPAM server was removed "
-				      "from IPAMUG"
-				    : "IPAMUG holds the IPAM server's computer "
-				      "account");
+			ipam_diff_add(
+				c, IPAM_ACT_GROUP_MEMBER, IPAM_OP_CREATE,
+				st->ipamug.exists && ad && ad->group_member, -1,
+				st->ipam_server, spos, "%s",
+				st->ipamug.exists && ad && ad->group_member
+					? "drift: the IPAM server was removed "
+					  "from IPAMUG"
+					: "IPAMUG holds the IPAM server's "
+					  "computer "
+					  "account");
 	if (!st->ipamug.exists || !st->elr_member ||
 	    (st->dns_container && !st->dns_ace)) {
 		bool drift =
@@ -502,13 +517,14 @@ static void diff_domain(struct diff_ctx *c, const struct ipam_gpo_state *st,
 			((ad->elr && !st->elr_member) ||
 			 (ad->dns_ace && st->dns_container && !st->dns_ace));
 
-		ipam_diff_add(c, IPAM_ACT_DC_GRANTS, IPAM_OP_CREATE, drift, -1, "IPAMUG",
-		    spos, "%s%s%s", drift ? "drift: " : "",
-		    !st->elr_member ? "IPAMUG in Event Log Readers" : "",
-		    st->dns_container && !st->dns_ace
-			    ? (!st->elr_member ? "; read on the DNS ACL"
-					       : "read on the DNS ACL")
-			    : "");
+		ipam_diff_add(
+			c, IPAM_ACT_DC_GRANTS, IPAM_OP_CREATE, drift, -1,
+			"IPAMUG", spos, "%s%s%s", drift ? "drift: " : "",
+			!st->elr_member ? "IPAMUG in Event Log Readers" : "",
+			st->dns_container && !st->dns_ace
+				? (!st->elr_member ? "; read on the DNS ACL"
+						   : "read on the DNS ACL")
+				: "");
 	}
 	for (size_t k = 0; k < IPAM_GPO_COUNT; k++)
 		diff_gpo(c, st, &st->gpos[k], ad);
@@ -520,7 +536,8 @@ static void diff_domain(struct diff_ctx *c, const struct ipam_gpo_state *st,
  * IPAMUG.  Only with the domain seen completely; what someone else made
  * is said and left alone.
  */
-static void diff_remove_domain(struct diff_ctx *c, const struct ipam_gpo_state *st)
+static void diff_remove_domain(struct diff_ctx *c,
+			       const struct ipam_gpo_state *st)
 {
 	const struct ipam_pos *pos = &c->dom->remove_pos;
 	struct strbuf what = STRBUF_INIT;
@@ -531,11 +548,12 @@ static void diff_remove_domain(struct diff_ctx *c, const struct ipam_gpo_state *
 		if (!g->exists)
 			continue;
 		if (g->same_name > 1 || !g->owned) {
-			ipam_diff_note(c,
-			     "GPO %s %s was not created by ipamctl%s: left "
-			     "alone",
-			     g->name, g->guid,
-			     g->same_name > 1 ? " or has a namesake" : "");
+			ipam_diff_note(
+				c,
+				"GPO %s %s was not created by ipamctl%s: left "
+				"alone",
+				g->name, g->guid,
+				g->same_name > 1 ? " or has a namesake" : "");
 			continue;
 		}
 		strbuf_reset(&what);
@@ -546,15 +564,17 @@ static void diff_remove_domain(struct diff_ctx *c, const struct ipam_gpo_state *
 			continue;
 		}
 		if (g->linked)
-			ipam_diff_add(c, IPAM_ACT_GPO_UNLINK, IPAM_OP_REMOVE, false,
-			    (int)g->kind, g->name, pos,
-			    "the domain is removed from the desired state "
-			    "(remove: true)");
-		ipam_diff_add(c, IPAM_ACT_GPO_DELETE, IPAM_OP_REMOVE, false, (int)g->kind,
-		    g->name, pos,
-		    "the domain is removed from the desired state (remove: "
-		    "true): container and SYSVOL folder %s",
-		    g->guid);
+			ipam_diff_add(
+				c, IPAM_ACT_GPO_UNLINK, IPAM_OP_REMOVE, false,
+				(int)g->kind, g->name, pos,
+				"the domain is removed from the desired state "
+				"(remove: true)");
+		ipam_diff_add(
+			c, IPAM_ACT_GPO_DELETE, IPAM_OP_REMOVE, false,
+			(int)g->kind, g->name, pos,
+			"the domain is removed from the desired state (remove: "
+			"true): container and SYSVOL folder %s",
+			g->guid);
 	}
 	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
 		const struct ipam_gpo_fgroup *fg = &st->gpos[k].fgroup;
@@ -576,7 +596,9 @@ static void diff_remove_domain(struct diff_ctx *c, const struct ipam_gpo_state *
 	if (!st->ipamug.exists)
 		return;
 	if (!st->ipamug.owned) {
-		ipam_diff_note(c, "IPAMUG was not created by ipamctl: it and its grants "
+		ipam_diff_note(
+			c,
+			"IPAMUG was not created by ipamctl: it and its grants "
 			"are left alone");
 		return;
 	}
@@ -585,15 +607,17 @@ static void diff_remove_domain(struct diff_ctx *c, const struct ipam_gpo_state *
 		return;
 	}
 	if (st->elr_member || st->dns_ace)
-		ipam_diff_add(c, IPAM_ACT_DC_GRANTS, IPAM_OP_REMOVE, false, -1, "IPAMUG",
-		    pos, "%s%s%s",
-		    st->elr_member ? "IPAMUG out of Event Log "
-				     "Readers"
-				   : "",
-		    st->elr_member && st->dns_ace ? "; " : "",
-		    st->dns_ace ? "its read ACE off the DNS ACL" : "");
-	ipam_diff_add(c, IPAM_ACT_GROUP, IPAM_OP_REMOVE, false, -1, "IPAMUG", pos,
-	    "the domain is removed from the desired state (remove: true)");
+		ipam_diff_add(c, IPAM_ACT_DC_GRANTS, IPAM_OP_REMOVE, false, -1,
+			      "IPAMUG", pos, "%s%s%s",
+			      st->elr_member ? "IPAMUG out of Event Log "
+					       "Readers"
+					     : "",
+			      st->elr_member && st->dns_ace ? "; " : "",
+			      st->dns_ace ? "its read ACE off the DNS ACL"
+					  : "");
+	ipam_diff_add(
+		c, IPAM_ACT_GROUP, IPAM_OP_REMOVE, false, -1, "IPAMUG", pos,
+		"the domain is removed from the desired state (remove: true)");
 }
 
 static void diff_inventory(struct ipam_plan *p,
@@ -627,19 +651,23 @@ static void diff_inventory(struct ipam_plan *p,
 			continue;
 		if (u->row.id && old &&
 		    old->manageability != u->row.manageability) {
-			a = ipam_diff_add(&c, IPAM_ACT_MANAGEABILITY, IPAM_OP_UPDATE,
+			a = ipam_diff_add(
+				&c, IPAM_ACT_MANAGEABILITY, IPAM_OP_UPDATE,
 				false, -1, u->row.name,
-				ipam_diff_manage_pos(in->d, w, u->row.name), "%s",
-				"manageability set by the desired state");
+				ipam_diff_manage_pos(in->d, w, u->row.name),
+				"%s", "manageability set by the desired state");
 			a->before = xstrdup(
 				ipam_manageability_name(old->manageability));
 			a->after = xstrdup(
 				ipam_manageability_name(u->row.manageability));
 		}
 		if (u->purge)
-			ipam_diff_add(&c, IPAM_ACT_PURGE, IPAM_OP_REMOVE, false, -1,
-			    u->row.name, ipam_diff_manage_pos(in->d, w, u->row.name),
-			    "%s", "unmanaged: its collected data is purged");
+			ipam_diff_add(
+				&c, IPAM_ACT_PURGE, IPAM_OP_REMOVE, false, -1,
+				u->row.name,
+				ipam_diff_manage_pos(in->d, w, u->row.name),
+				"%s",
+				"unmanaged: its collected data is purged");
 	}
 	free(prev);
 }
@@ -738,7 +766,8 @@ static int cmp_actions(const void *x, const void *y)
  * all there is to go by.  The removals the desired state asks of it are
  * listed as skipped, so that nobody takes the plan for complete.
  */
-static void skip_unread(struct diff_ctx *c, const struct ipam_applied_domain *ad)
+static void skip_unread(struct diff_ctx *c,
+			const struct ipam_applied_domain *ad)
 {
 	const char *prefix = c->in->d->gpo_prefix.value;
 	struct strbuf what = STRBUF_INIT;

@@ -26,8 +26,8 @@ struct filter {
 	/* What holds the servers: the GPO's DACL filtering, or (group
 	 * mode) its filter group's members. */
 	const struct ipam_gpo_trustees *have;
-	bool present; /* the GPO, or the group, exists */
-	bool group;   /* member actions */
+	bool present;	   /* the GPO, or the group, exists */
+	bool group;	   /* member actions */
 	const char *where; /* "IPAM1_DHCP", or its group's name */
 };
 
@@ -55,30 +55,35 @@ static void filter_adds(struct diff_ctx *c, const struct filter *f)
 		    s->status == IPAM_INV_GONE)
 			continue;
 		if (!s->sid) {
-			ipam_diff_note(c,
-			     "%s is managed but has no computer account "
-			     "(SID) in AD: it cannot be put in %s's filtering",
-			     s->name, g->name);
+			ipam_diff_note(
+				c,
+				"%s is managed but has no computer account "
+				"(SID) in AD: it cannot be put in %s's "
+				"filtering",
+				s->name, g->name);
 			continue;
 		}
 		there = f->present && bsearch(&s->sid, have, nr_have,
 					      sizeof(*have), ipam_diff_cmp_str);
 		if (there)
 			continue;
-		a = ipam_diff_add(c, f->group ? IPAM_ACT_MEMBER_ADD : IPAM_ACT_FILTER_ADD,
+		a = ipam_diff_add(
+			c, f->group ? IPAM_ACT_MEMBER_ADD : IPAM_ACT_FILTER_ADD,
 			IPAM_OP_CREATE,
 			ipam_diff_had(f->ours_v, f->nr_ours, s->sid) &&
 				!c->desired_changed,
-			(int)g->kind, s->name, ipam_diff_manage_pos(d, inv, s->name),
+			(int)g->kind, s->name,
+			ipam_diff_manage_pos(d, inv, s->name),
 			ipam_diff_had(f->ours_v, f->nr_ours, s->sid)
 				? "managed: its %s %s was removed since the "
 				  "last apply"
-				: "managed: read and Apply Group Policy on %s%s",
+				: "managed: read and Apply Group Policy on "
+				  "%s%s",
 			ipam_diff_had(f->ours_v, f->nr_ours, s->sid)
-				? (f->group ? "membership of" : "filter entry in")
+				? (f->group ? "membership of"
+					    : "filter entry in")
 				: g->name,
-			ipam_diff_had(f->ours_v, f->nr_ours, s->sid)
-				? f->where
+			ipam_diff_had(f->ours_v, f->nr_ours, s->sid) ? f->where
 			: f->group ? " through its filter group"
 				   : "");
 		a->sid = xstrdup(s->sid);
@@ -114,13 +119,14 @@ static struct ipam_action *filter_remove_ours(struct diff_ctx *c,
 		ipam_diff_skip(c, what);
 		return NULL;
 	}
-	return ipam_diff_add(c, f->group ? IPAM_ACT_MEMBER_REMOVE : IPAM_ACT_FILTER_REMOVE,
-		   IPAM_OP_REMOVE, false, (int)f->g->kind,
-		   s	  ? s->name
-		   : name ? name
-			  : sid,
-		   s ? ipam_diff_manage_pos(d, c->inv, s->name) : NULL,
-		   "ipamctl put it there; %s", why);
+	return ipam_diff_add(
+		c, f->group ? IPAM_ACT_MEMBER_REMOVE : IPAM_ACT_FILTER_REMOVE,
+		IPAM_OP_REMOVE, false, (int)f->g->kind,
+		s      ? s->name
+		: name ? name
+		       : sid,
+		s ? ipam_diff_manage_pos(d, c->inv, s->name) : NULL,
+		"ipamctl put it there; %s", why);
 }
 
 /*
@@ -146,12 +152,13 @@ filter_remove_foreign(struct diff_ctx *c, const struct filter *f,
 		ipam_diff_skip(c, what);
 		return NULL;
 	}
-	return ipam_diff_add(c, f->group ? IPAM_ACT_MEMBER_REMOVE : IPAM_ACT_FILTER_REMOVE,
-		   IPAM_OP_REMOVE, f->ag != NULL, (int)f->g->kind, who,
-		   s ? ipam_diff_manage_pos(d, c->inv, s->name) : NULL,
-		   "%s%s was added to %s%s by someone else (%s)",
-		   f->ag ? "drift: " : "", who, f->where,
-		   f->group ? "" : "'s filtering", why);
+	return ipam_diff_add(
+		c, f->group ? IPAM_ACT_MEMBER_REMOVE : IPAM_ACT_FILTER_REMOVE,
+		IPAM_OP_REMOVE, f->ag != NULL, (int)f->g->kind, who,
+		s ? ipam_diff_manage_pos(d, c->inv, s->name) : NULL,
+		"%s%s was added to %s%s by someone else (%s)",
+		f->ag ? "drift: " : "", who, f->where,
+		f->group ? "" : "'s filtering", why);
 }
 
 /* Whether entry i of the GPO's filtering should go, and why. */
@@ -180,12 +187,13 @@ static void filter_remove(struct diff_ctx *c, const struct filter *f, size_t i)
 			ipam_diff_skip(c, what.buf);
 		} else {
 			a = ipam_diff_add(c,
-				f->group ? IPAM_ACT_MEMBER_REMOVE
-					 : IPAM_ACT_FILTER_REMOVE,
-				IPAM_OP_REMOVE, false, (int)g->kind, s->name,
-				ipam_diff_manage_pos(d, inv, s->name),
-				"unmanaged: out of every IPAM GPO's "
-				"filtering");
+					  f->group ? IPAM_ACT_MEMBER_REMOVE
+						   : IPAM_ACT_FILTER_REMOVE,
+					  IPAM_OP_REMOVE, false, (int)g->kind,
+					  s->name,
+					  ipam_diff_manage_pos(d, inv, s->name),
+					  "unmanaged: out of every IPAM GPO's "
+					  "filtering");
 		}
 	} else if (s && m == IPAM_MANAGE_MANAGED &&
 		   s->status != IPAM_INV_GONE &&
@@ -232,8 +240,7 @@ static bool filter_group_ace(struct diff_ctx *c, const struct filter *f,
 	    strcmp(fg->sid, f->have->v[i].sid))
 		return false;
 	a = ipam_diff_add(c, IPAM_ACT_FILTER_REMOVE, IPAM_OP_UPDATE, false,
-			  (int)f->g->kind, fg->name,
-			  &c->in->d->gpo_prefix.pos,
+			  (int)f->g->kind, fg->name, &c->in->d->gpo_prefix.pos,
 			  "filtering: computer: each server has its own ACEs "
 			  "in %s again, its filter group's ACE goes",
 			  f->g->name);
@@ -292,27 +299,28 @@ static void group_dacl(struct diff_ctx *c, struct filter *f)
 			filter_remove(c, f, i);
 			continue;
 		}
-		a = ipam_diff_add(c, IPAM_ACT_FILTER_REMOVE, IPAM_OP_UPDATE,
-				  false, (int)g->kind, s->name,
-				  ipam_diff_manage_pos(c->in->d, c->inv,
-						       s->name),
-				  "filtering: group: %s applies to it through "
-				  "%s; its own ACEs go",
-				  g->name, fg->name);
+		a = ipam_diff_add(
+			c, IPAM_ACT_FILTER_REMOVE, IPAM_OP_UPDATE, false,
+			(int)g->kind, s->name,
+			ipam_diff_manage_pos(c->in->d, c->inv, s->name),
+			"filtering: group: %s applies to it through "
+			"%s; its own ACEs go",
+			g->name, fg->name);
 		a->sid = xstrdup(sid);
 		a->before = xstrdup("own ACEs");
 		a->after = xstrdup("through the group");
 	}
 	if (g->exists && fg->ace)
 		return;
-	a = ipam_diff_add(c, IPAM_ACT_FILTER_ADD, IPAM_OP_CREATE,
-			  was && !c->desired_changed, (int)g->kind, fg->name,
-			  &c->in->d->filtering_pos, "%s%s",
-			  was ? "drift: the ACE of the filter group was removed "
-				"from "
-			      : "filtering: group: read and Apply Group Policy "
-				"for its filter group on ",
-			  g->name);
+	a = ipam_diff_add(
+		c, IPAM_ACT_FILTER_ADD, IPAM_OP_CREATE,
+		was && !c->desired_changed, (int)g->kind, fg->name,
+		&c->in->d->filtering_pos, "%s%s",
+		was ? "drift: the ACE of the filter group was removed "
+		      "from "
+		    : "filtering: group: read and Apply Group Policy "
+		      "for its filter group on ",
+		g->name);
 	if (fg->sid)
 		a->sid = xstrdup(fg->sid);
 }
@@ -360,7 +368,7 @@ static void diff_group_filter(struct diff_ctx *c, struct filter *f)
 
 /* Filter adds and removes of one GPO. */
 void ipam_diff_filter(struct diff_ctx *c, const struct ipam_gpo_obs *g,
-			const struct ipam_applied_gpo *ag)
+		      const struct ipam_applied_gpo *ag)
 {
 	struct filter f = {.g = g, .ag = ag, .bit = 1u << g->kind};
 	const char **ours_v;
@@ -387,4 +395,3 @@ void ipam_diff_filter(struct diff_ctx *c, const struct ipam_gpo_obs *g,
 	}
 	free(ours_v);
 }
-

@@ -101,9 +101,8 @@ int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	struct ipam_gpodacl_want w = {0};
 	struct ipam_gpodacl_plan p = {0};
 	const char **names = NULL, **adds = NULL;
-	const char *fsid = s->d->filtering == IPAM_FILTERING_GROUP
-				   ? g->fgroup.sid
-				   : NULL;
+	const char *fsid =
+		s->d->filtering == IPAM_FILTERING_GROUP ? g->fgroup.sid : NULL;
 	char **eds = NULL, *label = NULL;
 	size_t nr_eds = 0;
 	int rc;

@@ -161,7 +161,8 @@ int ipam_gpo_read_fgroups(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 /* ---- the group ----------------------------------------------------------- */
 
 static int create_fgroup(struct ipam_gpo_session *s,
-			 const struct ipam_gpo_state *st, struct ipam_gpo_obs *g)
+			 const struct ipam_gpo_state *st,
+			 struct ipam_gpo_obs *g)
 {
 	struct ipam_gpo_fgroup *f = &g->fgroup;
 	char gtype[24], *desc;
@@ -225,8 +226,8 @@ int ipam_gpo_ensure_filter_group(struct ipam_gpo_session *s,
 			"ownership mark in adminDescription): rename or "
 			"delete it, or take it over with provision --adopt",
 			s->dom->name, f->name, f->dn);
-	ipam_gpo_report(s, IPAM_GPO_UPDATE, "group %s: ownership mark (adopted)",
-			f->name);
+	ipam_gpo_report(s, IPAM_GPO_UPDATE,
+			"group %s: ownership mark (adopted)", f->name);
 	if (!s->o.dry_run) {
 		int rc = ipam_gpo_modify1(s, f->dn, IPAM_LDAPCONN_MOD_REPLACE,
 					  "adminDescription", s->mark);
@@ -275,8 +276,8 @@ static int modify_batch(struct ipam_gpo_session *s, const char *dn, int op,
 {
 	struct ipam_ldapconn_value *v = xcalloc(n, sizeof(*v));
 	char **vals = xcalloc(n, sizeof(*vals));
-	int benign = op == IPAM_LDAPCONN_MOD_ADD ? IPAM_EEXISTS
-						 : IPAM_ENOTFOUND;
+	int benign =
+		op == IPAM_LDAPCONN_MOD_ADD ? IPAM_EEXISTS : IPAM_ENOTFOUND;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -394,8 +395,8 @@ int ipam_gpo_apply_members(struct ipam_gpo_session *s,
 	int rc;
 
 	if (a->gpo < 0 || a->gpo >= IPAM_GPO_COUNT)
-		return ipam_error_set(IPAM_EINVAL, "%s: member change of no GPO",
-				      a->domain);
+		return ipam_error_set(IPAM_EINVAL,
+				      "%s: member change of no GPO", a->domain);
 	if (s->members_done[a->gpo][add]) {
 		free(sids);
 		return 0;

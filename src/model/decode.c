@@ -38,12 +38,8 @@ static const char *const notify_keys[] = {
 	"secretEnv", "caFile", "timeout", NULL,
 };
 static const char *const provisioning_keys[] = {
-	"method",
-	"gpoPrefix",
-	"delegatedGpoUsers",
-	"filtering",
-	"filterGroupName",
-	"filterGroupOu",
+	"method",    "gpoPrefix",	"delegatedGpoUsers",
+	"filtering", "filterGroupName", "filterGroupOu",
 	NULL,
 };
 static const char *const connection_keys[] = {
@@ -543,12 +539,12 @@ static void decode_provisioning(struct decoder *dc, const struct ipam_node *n)
 
 			if (!get_enum(dc, val, key, filterings, &m,
 				      &d->filtering_pos))
-				d->filtering = !strcmp(m, "group")
-						       ? IPAM_FILTERING_GROUP
-						       : IPAM_FILTERING_COMPUTER;
+				d->filtering =
+					!strcmp(m, "group")
+						? IPAM_FILTERING_GROUP
+						: IPAM_FILTERING_COMPUTER;
 		} else if (!strcmp(key, "filterGroupName")) {
-			ipam_decode_string(dc, val, key,
-					   &d->filter_group_name);
+			ipam_decode_string(dc, val, key, &d->filter_group_name);
 		} else if (!strcmp(key, "filterGroupOu")) {
 			ipam_decode_string(dc, val, key, &d->filter_group_ou);
 		} else if (!strcmp(key, "delegatedGpoUsers")) {

@@ -323,11 +323,14 @@ static const char *check_group_template(const struct ipam_desired *d)
 	const char *why = NULL;
 
 	if (!strstr(t, "{role}"))
-		return "it must contain {role}: each GPO has a group of its own";
+		return "it must contain {role}: each GPO has a group of its "
+		       "own";
 	for (const char *p = t; *p && !why; p++) {
 		if (*p == '{') {
-			if (strncmp(p, "{prefix}", 8) && strncmp(p, "{role}", 6))
-				why = "the placeholders are {prefix} and {role}";
+			if (strncmp(p, "{prefix}", 8) &&
+			    strncmp(p, "{role}", 6))
+				why = "the placeholders are {prefix} and "
+				      "{role}";
 			else
 				p = strchr(p, '}');
 		} else if (!isalnum((unsigned char)*p) && *p != '-' &&
