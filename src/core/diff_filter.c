@@ -356,9 +356,14 @@ static void diff_group_filter(struct diff_ctx *c, struct filter *f)
 	f->present = fg->exists;
 	f->group = true;
 	f->where = fg->name;
+	/* The last apply's entries are the group's members only when it
+	 * filtered through the group (not the computers of a switch). */
+	if (!fg->sid || !ipam_diff_had(f->ours_v, f->nr_ours, fg->sid))
+		f->nr_ours = 0;
 	filter_adds(c, f);
 	for (size_t i = 0; fg->exists && i < fg->members.nr; i++)
 		filter_remove(c, f, i);
+	f->nr_ours = f->ag ? f->ag->nr_filter : 0;
 	f->have = &g->filtering;
 	f->present = g->exists;
 	f->group = false;

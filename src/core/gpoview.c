@@ -39,9 +39,9 @@ static struct ipam_node *fgroup_node(const struct ipam_gpo_fgroup *f)
 	ipam_node_set(m, "sid", ipam_node_str_or_null(f->sid));
 	ipam_node_set(m, "owned", ipam_node_bool(f->owned));
 	ipam_node_set(m, "inFiltering", ipam_node_bool(f->ace));
-	ipam_node_set(m, "members", f->members_read
-					    ? trustees_node(&f->members)
-					    : ipam_node_new(IPAM_NODE_NULL));
+	ipam_node_set(m, "members",
+		      f->members_read ? trustees_node(&f->members)
+				      : ipam_node_new(IPAM_NODE_NULL));
 	return m;
 }
 
