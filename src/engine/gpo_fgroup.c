@@ -103,7 +103,8 @@ static char *fgroup_dn(const struct ipam_gpo_session *s, const char *name)
 
 	strbuf_addstr(&sb, "CN=");
 	ipam_ldapesc_dn(&sb, name);
-	strbuf_addf(&sb, ",%s,%s", ipam_filter_group_ou(s->d), s->domain_dn);
+	strbuf_addf(&sb, ",%s,%s", ipam_desired_filter_group_ou(s->d),
+		    s->domain_dn);
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -144,7 +145,7 @@ int ipam_gpo_read_fgroups(struct ipam_gpo_session *s, struct ipam_gpo_state *st)
 		struct ipam_gpo_fgroup *f = &g->fgroup;
 
 		strbuf_reset(&name);
-		ipam_filter_group_name(&name, s->d, role_of(g->kind));
+		ipam_desired_filter_group_name(&name, s->d, role_of(g->kind));
 		f->name = xstrdup(name.buf);
 		f->dn = fgroup_dn(s, name.buf);
 		rc = read_one(s, st, f);

@@ -28,13 +28,9 @@ static const struct {
 	{IPAM_ROLE_NPS, "nps"},
 };
 
-const char *ipam_filtering_name(enum ipam_filtering f)
-{
-	return f == IPAM_FILTERING_GROUP ? "group" : "computer";
-}
-
-void ipam_filter_group_name(struct strbuf *out, const struct ipam_desired *d,
-			    const char *role)
+void ipam_desired_filter_group_name(struct strbuf *out,
+				    const struct ipam_desired *d,
+				    const char *role)
 {
 	const char *t = d->filter_group_name.value
 				? d->filter_group_name.value
@@ -54,7 +50,7 @@ void ipam_filter_group_name(struct strbuf *out, const struct ipam_desired *d,
 	}
 }
 
-const char *ipam_filter_group_ou(const struct ipam_desired *d)
+const char *ipam_desired_filter_group_ou(const struct ipam_desired *d)
 {
 	return d->filter_group_ou.value ? d->filter_group_ou.value
 					: IPAM_DEFAULT_FILTER_GROUP_OU;

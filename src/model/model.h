@@ -349,16 +349,16 @@ struct ipam_desired {
 #define IPAM_DEFAULT_FILTER_GROUP_NAME "{prefix}_{role}_Servers"
 #define IPAM_DEFAULT_FILTER_GROUP_OU   "CN=Users"
 
-const char *ipam_filtering_name(enum ipam_filtering f);
 /*
  * The filter group of a GPO role ("DHCP", "DNS", "DC_NPS"): the name
  * template (provisioning.filterGroupName, or the default) with {prefix}
  * and {role} put in.
  */
-void ipam_filter_group_name(struct strbuf *out, const struct ipam_desired *d,
-			    const char *role);
+void ipam_desired_filter_group_name(struct strbuf *out,
+				    const struct ipam_desired *d,
+				    const char *role);
 /* Where the filter groups live, relative to the domain DN. */
-const char *ipam_filter_group_ou(const struct ipam_desired *d);
+const char *ipam_desired_filter_group_ou(const struct ipam_desired *d);
 const char *ipam_method_name(enum ipam_method m);
 int ipam_method_parse(const char *s, enum ipam_method *out);
 const char *ipam_manageability_name(enum ipam_manageability m);

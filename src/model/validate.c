@@ -340,7 +340,7 @@ static const char *check_group_template(const struct ipam_desired *d)
 		}
 	}
 	if (!why) {
-		ipam_filter_group_name(&sb, d, "DC_NPS");
+		ipam_desired_filter_group_name(&sb, d, "DC_NPS");
 		if (sb.len > 64 || !isalnum((unsigned char)sb.buf[0]))
 			why = "the names it forms must start with a letter or "
 			      "digit and have at most 64 characters";
