@@ -390,19 +390,18 @@ int ipam_gpo_apply_members(struct ipam_gpo_session *s,
 			   const struct ipam_action *a)
 {
 	bool add = a->kind == IPAM_ACT_MEMBER_ADD;
-	const char **sids = xcalloc(p->nr + 1, sizeof(*sids));
 	struct ipam_gpo_filter_change fc = {0};
+	const char **sids;
 	size_t n = 0;
 	int rc;
 
 	if (a->gpo < 0 || a->gpo >= IPAM_GPO_COUNT)
 		return ipam_error_set(IPAM_EINVAL,
 				      "%s: member change of no GPO", a->domain);
-	if (s->members_done[a->gpo][add]) {
-		free(sids);
+	if (s->members_done[a->gpo][add])
 		return 0;
-	}
 	s->members_done[a->gpo][add] = true;
+	sids = xcalloc(p->nr + 1, sizeof(*sids));
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct ipam_action *b = &p->actions[i];
 
