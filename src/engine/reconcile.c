@@ -315,6 +315,15 @@ static int run_action(struct ipam_reconcile *r, const struct ipam_action *a,
 		return ipam_gpo_remove_link(s, st, (enum ipam_pol_gpo)a->gpo);
 	case IPAM_ACT_GPO_DELETE:
 		return ipam_gpo_remove_gpo(s, st, (enum ipam_pol_gpo)a->gpo);
+	case IPAM_ACT_FILTER_GROUP:
+		if (a->op == IPAM_OP_REMOVE)
+			return ipam_gpo_remove_filter_group(
+				s, st, (enum ipam_pol_gpo)a->gpo);
+		return ipam_gpo_ensure_filter_group(s, st,
+						    (enum ipam_pol_gpo)a->gpo);
+	case IPAM_ACT_MEMBER_ADD:
+	case IPAM_ACT_MEMBER_REMOVE:
+		return ipam_gpo_apply_members(s, st, &r->plan, a);
 	default:
 		break;
 	}
