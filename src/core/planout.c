@@ -730,12 +730,11 @@ static void write_drift(struct ipam_jsonw *w, const struct ipam_plan_doc *r)
 	}
 	for (size_t i = 0; i < p->nr_notes; i++)
 		if (drift_note(p->notes[i], &dom, &what))
-			write_drift_entry(w, dom.buf,
-					  ipam_plan_gpo_name(r,
-							     note_gpo(r, what),
-							     gbuf,
-							     sizeof(gbuf)),
-					  NULL, what, 0);
+			write_drift_entry(
+				w, dom.buf,
+				ipam_plan_gpo_name(r, note_gpo(r, what), gbuf,
+						   sizeof(gbuf)),
+				NULL, what, 0);
 	ipam_jsonw_end_seq(w);
 	strbuf_release(&dom);
 }

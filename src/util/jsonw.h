@@ -35,8 +35,8 @@ struct ipam_jsonw {
 	ipam_jsonw_sink sink; /* NULL: everything stays in buf */
 	void *ctx;
 	bool pretty;
-	bool after_key;	       /* the next value follows a key */
-	int depth;	       /* open containers */
+	bool after_key;			/* the next value follows a key */
+	int depth;			/* open containers */
 	bool any[IPAM_JSONW_MAX_DEPTH]; /* an item written, per level */
 	int error;
 };
