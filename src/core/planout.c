@@ -739,6 +739,17 @@ static void write_drift(struct ipam_jsonw *w, const struct ipam_plan_doc *r)
 	strbuf_release(&dom);
 }
 
+/* A skipped removal or a conflict. */
+static void write_what(struct ipam_jsonw *w, const char *domain,
+		       const char *what, const char *reason)
+{
+	ipam_jsonw_begin_map(w);
+	kv_str(w, "domain", domain);
+	kv_str(w, "what", what);
+	kv_str(w, "reason", reason);
+	ipam_jsonw_end_map(w);
+}
+
 /* The notes, the incomplete domains, the skipped removals, conflicts. */
 static void write_lists(struct ipam_jsonw *w, const struct ipam_plan *p,
 			bool drift_only)
@@ -767,23 +778,15 @@ static void write_lists(struct ipam_jsonw *w, const struct ipam_plan *p,
 	ipam_jsonw_end_seq(w);
 	ipam_jsonw_key(w, "skipped_removals");
 	ipam_jsonw_begin_seq(w);
-	for (size_t i = 0; i < p->nr_skipped; i++) {
-		ipam_jsonw_begin_map(w);
-		kv_str(w, "domain", p->skipped[i].domain);
-		kv_str(w, "what", p->skipped[i].what);
-		kv_str(w, "reason", p->skipped[i].reason);
-		ipam_jsonw_end_map(w);
-	}
+	for (size_t i = 0; i < p->nr_skipped; i++)
+		write_what(w, p->skipped[i].domain, p->skipped[i].what,
+			   p->skipped[i].reason);
 	ipam_jsonw_end_seq(w);
 	ipam_jsonw_key(w, "conflicts");
 	ipam_jsonw_begin_seq(w);
-	for (size_t i = 0; i < p->nr_conflicts; i++) {
-		ipam_jsonw_begin_map(w);
-		kv_str(w, "domain", p->conflicts[i].domain);
-		kv_str(w, "what", p->conflicts[i].what);
-		kv_str(w, "reason", p->conflicts[i].reason);
-		ipam_jsonw_end_map(w);
-	}
+	for (size_t i = 0; i < p->nr_conflicts; i++)
+		write_what(w, p->conflicts[i].domain, p->conflicts[i].what,
+			   p->conflicts[i].reason);
 	ipam_jsonw_end_seq(w);
 }
 
