@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,15 +14,14 @@
 #include "banned.h"
 
 /*
- * The SQLite backend: opening the file, and the few helpers every part of
- * it shares (db_internal.h).  The schema and its migrations are in
- * db_schema.c; each other db_*.c file holds one job.
+ * Opening the state database, and the few helpers every part of it shares
+ * (db_internal.h).  The schema and its migrations are in db_schema.c;
+ * each other db_*.c file holds one job.
  */
 
 int ipam_db_sql_error(struct ipam_db *db, int code, const char *what)
 {
-	return ipam_error_set(code, "%s '%s': %s", what, db->path,
-			      sqlite3_errmsg(db->h));
+	return ipam_sql_error(db->h, code, what);
 }
 
 void ipam_db_default_path(struct strbuf *out)
@@ -138,22 +136,12 @@ static int make_parent(const char *path)
 
 int ipam_db_sql_exec(struct ipam_db *db, const char *sql)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int err = ipam_error_set(IPAM_EDB, "state database '%s': %s",
-					 db->path, msg ? msg : "error");
-
-		sqlite3_free(msg);
-		return err;
-	}
-	return 0;
+	return ipam_sql_exec(db->h, sql);
 }
 
 int ipam_db_open(struct ipam_db **out, const char *path, int flags)
 {
 	struct ipam_db *db;
-	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	struct stat st;
 	int err;
 
@@ -190,17 +178,7 @@ int ipam_db_open(struct ipam_db **out, const char *path, int flags)
 	}
 	db = xcalloc(1, sizeof(*db));
 	db->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
-		err = ipam_db_sql_error(db, IPAM_EDB,
-					"cannot open state database");
-		ipam_db_close(db);
-		return err;
-	}
-	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, 5000);
-	err = ipam_db_sql_exec(db, "PRAGMA journal_mode=WAL;"
-				   "PRAGMA foreign_keys=ON;"
-				   "PRAGMA synchronous=NORMAL;");
+	err = ipam_sql_open_sqlite(&db->h, path, 0);
 	if (err) {
 		ipam_db_close(db);
 		return err;
@@ -213,7 +191,7 @@ void ipam_db_close(struct ipam_db *db)
 {
 	if (!db)
 		return;
-	sqlite3_close(db->h);
+	ipam_sql_close(db->h);
 	free(db->path);
 	free(db);
 }
@@ -247,37 +225,17 @@ int ipam_db_remove_files(const char *path)
 
 /* ---- the helpers of db_internal.h ---- */
 
-char *ipam_db_sql_column_dup(sqlite3_stmt *st, int col)
+int ipam_db_sql_prepare(struct ipam_db *db, struct ipam_sql_stmt **st,
+			const char *sql)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t ? xstrdup((const char *)t) : NULL;
+	return ipam_sql_prepare(db->h, st, sql);
 }
 
-void ipam_db_sql_bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-}
-
-/* Prepare, or set the last error naming the database. */
-int ipam_db_sql_prepare(struct ipam_db *db, sqlite3_stmt **st, const char *sql)
-{
-	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
-		return ipam_db_sql_error(db, IPAM_EDB,
-					 "cannot prepare a query on");
-	return 0;
-}
-
-/* Step a statement that returns no rows, then finalize it. */
-int ipam_db_sql_step_done(struct ipam_db *db, sqlite3_stmt *st,
+int ipam_db_sql_step_done(struct ipam_db *db, struct ipam_sql_stmt *st,
 			  const char *what)
 {
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return ipam_db_sql_error(db, IPAM_EDB, what);
-	return 0;
+	(void)db;
+	return ipam_sql_step_done(st, what);
 }
 
 /* This host's name, as runs and the reconciler lock record it. */

@@ -59,7 +59,7 @@ int ipam_db_access_store(struct ipam_db *db, long long run_id,
 			 const char *server, const struct ipam_access *a)
 {
 	struct strbuf reasons = STRBUF_INIT;
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err;
 
 	err = encode_reasons(&reasons, a);
@@ -74,57 +74,55 @@ int ipam_db_access_store(struct ipam_db *db, long long run_id,
 		"FROM servers WHERE name = ?1");
 	if (err)
 		goto out;
-	ipam_db_sql_bind_text(st, 1, server);
+	ipam_sql_bind_text(st, 1, server);
 	if (run_id)
-		sqlite3_bind_int64(st, 2, run_id);
+		ipam_sql_bind_int64(st, 2, run_id);
 	else
-		sqlite3_bind_null(st, 2);
-	ipam_db_sql_bind_text(st, 3, ipam_access_status_name(a->overall));
+		ipam_sql_bind_null(st, 2);
+	ipam_sql_bind_text(st, 3, ipam_access_status_name(a->overall));
 	for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++)
-		ipam_db_sql_bind_text(
+		ipam_sql_bind_text(
 			st, 4 + d,
 			ipam_access_status_name(a->detail[d].status));
-	ipam_db_sql_bind_text(st, 8, ipam_access_action_name(a->action));
-	ipam_db_sql_bind_text(st, 9, reasons.buf);
+	ipam_sql_bind_text(st, 8, ipam_access_action_name(a->action));
+	ipam_sql_bind_text(st, 9, reasons.buf);
 	err = ipam_db_sql_step_done(db, st,
 				    "cannot store the access status in");
 	st = NULL; /* finalized */
-	if (!err && sqlite3_changes(db->h) != 1)
+	if (!err && ipam_sql_changes(db->h) != 1)
 		err = ipam_error_set(IPAM_ENOTFOUND,
 				     "access status of '%s': no such server in "
 				     "the inventory",
 				     server);
 out:
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	strbuf_release(&reasons);
 	return err;
 }
 
-static void read_row(struct ipam_db_access *r, sqlite3_stmt *st)
+static void read_row(struct ipam_db_access *r, struct ipam_sql_stmt *st)
 {
 	enum ipam_access_status s;
 	enum ipam_access_action act;
 
 	memset(r, 0, sizeof(*r));
-	r->checked_at = ipam_db_sql_column_dup(st, 0);
-	r->run_id = sqlite3_column_int64(st, 1);
-	if (!ipam_access_status_parse((const char *)sqlite3_column_text(st, 2),
-				      &s))
+	r->checked_at = ipam_sql_column_dup(st, 0);
+	r->run_id = ipam_sql_column_int64(st, 1);
+	if (!ipam_access_status_parse(ipam_sql_column_text(st, 2), &s))
 		r->access.overall = s;
 	for (int d = 0; d < IPAM_ACCESS_NR_DETAILS; d++)
-		if (!ipam_access_status_parse(
-			    (const char *)sqlite3_column_text(st, 3 + d), &s))
+		if (!ipam_access_status_parse(ipam_sql_column_text(st, 3 + d),
+					      &s))
 			r->access.detail[d].status = s;
-	if (!ipam_access_action_parse((const char *)sqlite3_column_text(st, 7),
-				      &act))
+	if (!ipam_access_action_parse(ipam_sql_column_text(st, 7), &act))
 		r->access.action = act;
-	decode_reasons(&r->access, (const char *)sqlite3_column_text(st, 8));
+	decode_reasons(&r->access, ipam_sql_column_text(st, 8));
 }
 
 int ipam_db_access_history(struct ipam_db *db, const char *server, size_t limit,
 			   struct ipam_db_access **out, size_t *nr)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	size_t alloc = 0;
 	int rc, err;
 
@@ -140,15 +138,15 @@ int ipam_db_access_history(struct ipam_db *db, const char *server, size_t limit,
 		"ORDER BY a.id DESC LIMIT ?2) ORDER BY id");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, server);
-	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_text(st, 1, server);
+	ipam_sql_bind_int64(st, 2, limit ? (long long)limit : -1);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		read_row(&(*out)[*nr], st);
 		(*nr)++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_db_access_free(*out, *nr);
 		*out = NULL;
 		*nr = 0;

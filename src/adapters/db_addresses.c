@@ -1,6 +1,5 @@
 #include "db_addresses.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,7 +92,7 @@ int ipam_db_addr_scan_events(struct ipam_db *db, ipam_db_addr_events_fn fn,
 			     void *ctx)
 {
 	struct group g = {0};
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err = ipam_db_sql_prepare(
 			db, &st,
 			"SELECT e.ip, e.family, e.at, e.id, e.event_id, "
@@ -104,8 +103,8 @@ int ipam_db_addr_scan_events(struct ipam_db *db, ipam_db_addr_events_fn fn,
 
 	if (err)
 		return err;
-	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *ip = (const char *)sqlite3_column_text(st, 0);
+	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		const char *ip = ipam_sql_column_text(st, 0);
 		struct ipam_lease_event *e;
 
 		if (g.ip && strcmp(g.ip, ip)) {
@@ -115,21 +114,21 @@ int ipam_db_addr_scan_events(struct ipam_db *db, ipam_db_addr_events_fn fn,
 		}
 		if (!g.ip) {
 			g.ip = xstrdup(ip);
-			g.family = sqlite3_column_int(st, 1);
+			g.family = ipam_sql_column_int64(st, 1);
 		}
 		ALLOC_GROW(g.ev, g.nr + 1, g.alloc);
 		e = &g.ev[g.nr++];
-		e->at = sqlite3_column_int64(st, 2);
-		e->seq = sqlite3_column_int64(st, 3);
-		e->event_id = sqlite3_column_int(st, 4);
-		e->server_id = sqlite3_column_int64(st, 5);
-		e->mac = group_keep(&g, ipam_db_sql_column_dup(st, 6));
-		e->host = group_keep(&g, ipam_db_sql_column_dup(st, 7));
+		e->at = ipam_sql_column_int64(st, 2);
+		e->seq = ipam_sql_column_int64(st, 3);
+		e->event_id = ipam_sql_column_int64(st, 4);
+		e->server_id = ipam_sql_column_int64(st, 5);
+		e->mac = group_keep(&g, ipam_sql_column_dup(st, 6));
+		e->host = group_keep(&g, ipam_sql_column_dup(st, 7));
 	}
-	if (!err && rc != SQLITE_DONE)
+	if (!err && rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read the DHCP events in");
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	if (!err)
 		err = group_flush(&g, fn, ctx);
 	group_clear(&g);
@@ -141,26 +140,26 @@ int ipam_db_addr_scan_events(struct ipam_db *db, ipam_db_addr_events_fn fn,
 static int scan_seen(struct ipam_db *db, const char *sql, unsigned source,
 		     ipam_db_addr_seen_fn fn, void *ctx)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err = ipam_db_sql_prepare(db, &st, sql);
 
 	if (err)
 		return err;
-	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_addr_seen s = {
 			.source = source,
-			.ip = (const char *)sqlite3_column_text(st, 0),
-			.family = sqlite3_column_int(st, 1),
-			.host = (const char *)sqlite3_column_text(st, 2),
-			.server_id = sqlite3_column_int64(st, 3),
+			.ip = ipam_sql_column_text(st, 0),
+			.family = ipam_sql_column_int64(st, 1),
+			.host = ipam_sql_column_text(st, 2),
+			.server_id = ipam_sql_column_int64(st, 3),
 		};
 
 		err = fn(&s, ctx);
 	}
-	if (!err && rc != SQLITE_DONE)
+	if (!err && rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read addresses in");
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	return err;
 }
 
@@ -206,44 +205,44 @@ void ipam_db_addresses_free(struct ipam_db_address *v, size_t nr)
 	free(v);
 }
 
-static void bind_id(sqlite3_stmt *st, int i, long long v)
+static void bind_id(struct ipam_sql_stmt *st, int i, long long v)
 {
 	if (v)
-		sqlite3_bind_int64(st, i, v);
+		ipam_sql_bind_int64(st, i, v);
 	else
-		sqlite3_bind_null(st, i);
+		ipam_sql_bind_null(st, i);
 }
 
-static int store_one(struct ipam_db *db, sqlite3_stmt *ins, sqlite3_stmt *src,
-		     const struct ipam_db_address *a)
+static int store_one(struct ipam_db *db, struct ipam_sql_stmt *ins,
+		     struct ipam_sql_stmt *src, const struct ipam_db_address *a)
 {
 	struct strbuf s = STRBUF_INIT;
 	int rc;
 
 	ipam_db_addr_sources_format(&s, a->sources);
-	sqlite3_reset(ins);
-	ipam_db_sql_bind_text(ins, 1, a->address);
-	sqlite3_bind_int(ins, 2, a->family);
-	ipam_db_sql_bind_text(ins, 3, a->in_use ? "in_use" : "inactive");
-	ipam_db_sql_bind_text(ins, 4, a->mac);
-	ipam_db_sql_bind_text(ins, 5, a->host);
-	ipam_db_sql_bind_text(ins, 6, s.buf);
+	ipam_sql_reset(ins);
+	ipam_sql_bind_text(ins, 1, a->address);
+	ipam_sql_bind_int64(ins, 2, a->family);
+	ipam_sql_bind_text(ins, 3, a->in_use ? "in_use" : "inactive");
+	ipam_sql_bind_text(ins, 4, a->mac);
+	ipam_sql_bind_text(ins, 5, a->host);
+	ipam_sql_bind_text(ins, 6, s.buf);
 	bind_id(ins, 7, a->lease_expires);
 	bind_id(ins, 8, a->last_event_id);
 	bind_id(ins, 9, a->dhcp_server_id);
-	sqlite3_bind_int64(ins, 10, a->first_seen);
-	sqlite3_bind_int64(ins, 11, a->last_seen);
+	ipam_sql_bind_int64(ins, 10, a->first_seen);
+	ipam_sql_bind_int64(ins, 11, a->last_seen);
 	strbuf_release(&s);
-	rc = sqlite3_step(ins);
-	for (size_t i = 0; rc == SQLITE_DONE && i < a->nr_src; i++) {
-		sqlite3_reset(src);
-		ipam_db_sql_bind_text(src, 1, a->address);
-		ipam_db_sql_bind_text(src, 2, source_name(a->src[i].source));
-		sqlite3_bind_int64(src, 3, a->src[i].server_id);
-		ipam_db_sql_bind_text(src, 4, a->src[i].detail);
-		rc = sqlite3_step(src);
+	rc = ipam_sql_step(ins);
+	for (size_t i = 0; rc == IPAM_SQL_DONE && i < a->nr_src; i++) {
+		ipam_sql_reset(src);
+		ipam_sql_bind_text(src, 1, a->address);
+		ipam_sql_bind_text(src, 2, source_name(a->src[i].source));
+		ipam_sql_bind_int64(src, 3, a->src[i].server_id);
+		ipam_sql_bind_text(src, 4, a->src[i].detail);
+		rc = ipam_sql_step(src);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot store an address in");
 	return 0;
@@ -252,7 +251,7 @@ static int store_one(struct ipam_db *db, sqlite3_stmt *ins, sqlite3_stmt *src,
 int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 		       size_t nr)
 {
-	sqlite3_stmt *ins = NULL, *src = NULL;
+	struct ipam_sql_stmt *ins = NULL, *src = NULL;
 	int err;
 
 	/* Mark every row, store v (which unmarks), sweep what is marked. */
@@ -283,15 +282,15 @@ int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 			"source, server_id, detail) VALUES (?1, ?2, ?3, ?4)");
 	for (size_t i = 0; !err && i < nr; i++)
 		err = store_one(db, ins, src, &v[i]);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(src);
+	ipam_sql_finalize(ins);
+	ipam_sql_finalize(src);
 	if (!err)
 		err = ipam_db_sql_exec(db, "DELETE FROM addresses WHERE "
 					   "updated_at = ''");
 	if (!err)
 		return ipam_db_sql_exec(db, "COMMIT");
 	ipam_error_prefix(err, "storing the addresses");
-	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	ipam_sql_rollback(db->h);
 	return err;
 }
 
@@ -300,7 +299,7 @@ int ipam_db_addr_load(struct ipam_db *db, struct ipam_db_address **out,
 {
 	struct ipam_db_address *v = NULL;
 	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err = ipam_db_sql_prepare(
 			db, &st,
 			"SELECT a.address, a.family, a.state, a.mac, a.host, "
@@ -313,29 +312,27 @@ int ipam_db_addr_load(struct ipam_db *db, struct ipam_db_address **out,
 	*nr = 0;
 	if (err)
 		return err;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_address *a;
 
 		ALLOC_GROW(v, n + 1, alloc);
 		a = &v[n++];
 		memset(a, 0, sizeof(*a));
-		a->address = ipam_db_sql_column_dup(st, 0);
-		a->family = sqlite3_column_int(st, 1);
-		a->in_use = !strcmp((const char *)sqlite3_column_text(st, 2),
-				    "in_use");
-		a->mac = ipam_db_sql_column_dup(st, 3);
-		a->host = ipam_db_sql_column_dup(st, 4);
-		a->sources =
-			sources_parse((const char *)sqlite3_column_text(st, 5));
-		a->lease_expires = sqlite3_column_int64(st, 6);
-		a->last_event_id = sqlite3_column_int64(st, 7);
-		a->dhcp_server_id = sqlite3_column_int64(st, 8);
-		a->dhcp_server = ipam_db_sql_column_dup(st, 9);
-		a->first_seen = sqlite3_column_int64(st, 10);
-		a->last_seen = sqlite3_column_int64(st, 11);
+		a->address = ipam_sql_column_dup(st, 0);
+		a->family = ipam_sql_column_int64(st, 1);
+		a->in_use = !strcmp(ipam_sql_column_text(st, 2), "in_use");
+		a->mac = ipam_sql_column_dup(st, 3);
+		a->host = ipam_sql_column_dup(st, 4);
+		a->sources = sources_parse(ipam_sql_column_text(st, 5));
+		a->lease_expires = ipam_sql_column_int64(st, 6);
+		a->last_event_id = ipam_sql_column_int64(st, 7);
+		a->dhcp_server_id = ipam_sql_column_int64(st, 8);
+		a->dhcp_server = ipam_sql_column_dup(st, 9);
+		a->first_seen = ipam_sql_column_int64(st, 10);
+		a->last_seen = ipam_sql_column_int64(st, 11);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_db_addresses_free(v, n);
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read the addresses in");
@@ -348,8 +345,8 @@ int ipam_db_addr_load(struct ipam_db *db, struct ipam_db_address **out,
 int ipam_db_util_store(struct ipam_db *db, long long run_id,
 		       const struct ipam_db_util_sample *v, size_t nr)
 {
-	sqlite3_stmt *st = NULL;
-	int err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	struct ipam_sql_stmt *st = NULL;
+	int err = ipam_sql_begin(db->h);
 
 	if (!err)
 		err = ipam_db_sql_prepare(
@@ -358,24 +355,24 @@ int ipam_db_util_store(struct ipam_db *db, long long run_id,
 			"at, size, used, percent, state) VALUES (?1, ?2, ?3, "
 			"coalesce(?4, " NOW_SQL "), ?5, ?6, ?7, ?8)");
 	for (size_t i = 0; !err && i < nr; i++) {
-		sqlite3_reset(st);
+		ipam_sql_reset(st);
 		bind_id(st, 1, run_id);
-		ipam_db_sql_bind_text(st, 2, v[i].kind);
-		ipam_db_sql_bind_text(st, 3, v[i].name);
-		ipam_db_sql_bind_text(st, 4, v[i].at);
-		ipam_db_sql_bind_text(st, 5, v[i].size);
-		sqlite3_bind_int64(st, 6, v[i].used);
-		sqlite3_bind_double(st, 7, v[i].percent);
-		ipam_db_sql_bind_text(st, 8, v[i].state);
-		if (sqlite3_step(st) != SQLITE_DONE)
+		ipam_sql_bind_text(st, 2, v[i].kind);
+		ipam_sql_bind_text(st, 3, v[i].name);
+		ipam_sql_bind_text(st, 4, v[i].at);
+		ipam_sql_bind_text(st, 5, v[i].size);
+		ipam_sql_bind_int64(st, 6, v[i].used);
+		ipam_sql_bind_double(st, 7, v[i].percent);
+		ipam_sql_bind_text(st, 8, v[i].state);
+		if (ipam_sql_step(st) != IPAM_SQL_DONE)
 			err = ipam_db_sql_error(
 				db, IPAM_EDB,
 				"cannot store a utilization sample in");
 	}
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	if (!err)
 		return ipam_db_sql_exec(db, "COMMIT");
-	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	ipam_sql_rollback(db->h);
 	return err;
 }
 
@@ -385,7 +382,7 @@ int ipam_db_util_samples(struct ipam_db *db, const char *kind, const char *name,
 {
 	struct ipam_db_util_sample *v = NULL;
 	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err = ipam_db_sql_prepare(
 			db, &st,
 			"SELECT kind, name, at, size, used, percent, state, "
@@ -397,25 +394,25 @@ int ipam_db_util_samples(struct ipam_db *db, const char *kind, const char *name,
 	*nr = 0;
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, kind);
-	ipam_db_sql_bind_text(st, 2, name);
-	sqlite3_bind_int64(st, 3, last ? (long long)last : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_text(st, 1, kind);
+	ipam_sql_bind_text(st, 2, name);
+	ipam_sql_bind_int64(st, 3, last ? (long long)last : -1);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_util_sample *s;
 
 		ALLOC_GROW(v, n + 1, alloc);
 		s = &v[n++];
-		s->kind = ipam_db_sql_column_dup(st, 0);
-		s->name = ipam_db_sql_column_dup(st, 1);
-		s->at = ipam_db_sql_column_dup(st, 2);
-		s->size = ipam_db_sql_column_dup(st, 3);
-		s->used = sqlite3_column_int64(st, 4);
-		s->percent = sqlite3_column_double(st, 5);
-		s->state = ipam_db_sql_column_dup(st, 6);
-		s->run_id = sqlite3_column_int64(st, 7);
+		s->kind = ipam_sql_column_dup(st, 0);
+		s->name = ipam_sql_column_dup(st, 1);
+		s->at = ipam_sql_column_dup(st, 2);
+		s->size = ipam_sql_column_dup(st, 3);
+		s->used = ipam_sql_column_int64(st, 4);
+		s->percent = ipam_sql_column_double(st, 5);
+		s->state = ipam_sql_column_dup(st, 6);
+		s->run_id = ipam_sql_column_int64(st, 7);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_db_util_samples_free(v, n);
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read utilization samples in");

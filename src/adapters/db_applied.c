@@ -1,6 +1,5 @@
 #include "db.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,41 +36,41 @@ static int cmp_applied_gpo(const void *a, const void *b)
 }
 
 /* A GPO's filter entries, sorted; fst is reset and reused. */
-static int load_applied_filter(struct ipam_db *db, sqlite3_stmt *fst,
+static int load_applied_filter(struct ipam_db *db, struct ipam_sql_stmt *fst,
 			       const char *domain, struct ipam_applied_gpo *g)
 {
 	size_t alloc = 0;
 	int rc;
 
-	sqlite3_reset(fst);
-	ipam_db_sql_bind_text(fst, 1, domain);
-	ipam_db_sql_bind_text(fst, 2, gpo_roles[g->gpo]);
-	while ((rc = sqlite3_step(fst)) == SQLITE_ROW) {
-		char *sid = ipam_db_sql_column_dup(fst, 0);
+	ipam_sql_reset(fst);
+	ipam_sql_bind_text(fst, 1, domain);
+	ipam_sql_bind_text(fst, 2, gpo_roles[g->gpo]);
+	while ((rc = ipam_sql_step(fst)) == IPAM_SQL_ROW) {
+		char *sid = ipam_sql_column_dup(fst, 0);
 
 		if (!sid)
 			continue;
 		ALLOC_GROW(g->filter_sids, g->nr_filter + 1, alloc);
 		g->filter_sids[g->nr_filter++] = sid;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read applied filters from");
 	return 0;
 }
 
 /* A domain's GPOs in role order, with their filter entries. */
-static int load_applied_gpos(struct ipam_db *db, sqlite3_stmt *gst,
-			     sqlite3_stmt *fst, struct ipam_applied_domain *ad)
+static int load_applied_gpos(struct ipam_db *db, struct ipam_sql_stmt *gst,
+			     struct ipam_sql_stmt *fst,
+			     struct ipam_applied_domain *ad)
 {
 	size_t k;
 	int rc, err = 0;
 
-	sqlite3_reset(gst);
-	ipam_db_sql_bind_text(gst, 1, ad->domain);
-	while ((rc = sqlite3_step(gst)) == SQLITE_ROW) {
-		int gpo = gpo_role_parse(
-			(const char *)sqlite3_column_text(gst, 0));
+	ipam_sql_reset(gst);
+	ipam_sql_bind_text(gst, 1, ad->domain);
+	while ((rc = ipam_sql_step(gst)) == IPAM_SQL_ROW) {
+		int gpo = gpo_role_parse(ipam_sql_column_text(gst, 0));
 		struct ipam_applied_gpo *g;
 
 		/* The CHECK and the primary key make both impossible. */
@@ -80,13 +79,13 @@ static int load_applied_gpos(struct ipam_db *db, sqlite3_stmt *gst,
 		g = &ad->gpos[ad->nr_gpos++];
 		memset(g, 0, sizeof(*g));
 		g->gpo = gpo;
-		g->guid = ipam_db_sql_column_dup(gst, 1);
-		g->version = (uint32_t)sqlite3_column_int64(gst, 2);
-		g->linked = sqlite3_column_int(gst, 3) != 0;
-		g->settings_current = sqlite3_column_int(gst, 4) != 0;
-		g->dacl_current = sqlite3_column_int(gst, 5) != 0;
+		g->guid = ipam_sql_column_dup(gst, 1);
+		g->version = (uint32_t)ipam_sql_column_int64(gst, 2);
+		g->linked = ipam_sql_column_int64(gst, 3) != 0;
+		g->settings_current = ipam_sql_column_int64(gst, 4) != 0;
+		g->dacl_current = ipam_sql_column_int64(gst, 5) != 0;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read applied GPOs from");
 	qsort(ad->gpos, ad->nr_gpos, sizeof(ad->gpos[0]), cmp_applied_gpo);
@@ -97,7 +96,7 @@ static int load_applied_gpos(struct ipam_db *db, sqlite3_stmt *gst,
 
 int ipam_db_applied_load(struct ipam_db *db, struct ipam_applied *out)
 {
-	sqlite3_stmt *st = NULL, *gst = NULL, *fst = NULL;
+	struct ipam_sql_stmt *st = NULL, *gst = NULL, *fst = NULL;
 	size_t alloc = 0, i;
 	int rc, err;
 
@@ -108,20 +107,20 @@ int ipam_db_applied_load(struct ipam_db *db, struct ipam_applied *out)
 		"dns_ace FROM applied_domains ORDER BY domain");
 	if (err)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_applied_domain *ad;
 
 		ALLOC_GROW(out->domains, out->nr + 1, alloc);
 		ad = &out->domains[out->nr++];
 		memset(ad, 0, sizeof(*ad));
-		ad->domain = ipam_db_sql_column_dup(st, 0);
-		ad->config_digest = ipam_db_sql_column_dup(st, 1);
-		ad->group = sqlite3_column_int(st, 2) != 0;
-		ad->group_member = sqlite3_column_int(st, 3) != 0;
-		ad->elr = sqlite3_column_int(st, 4) != 0;
-		ad->dns_ace = sqlite3_column_int(st, 5) != 0;
+		ad->domain = ipam_sql_column_dup(st, 0);
+		ad->config_digest = ipam_sql_column_dup(st, 1);
+		ad->group = ipam_sql_column_int64(st, 2) != 0;
+		ad->group_member = ipam_sql_column_int64(st, 3) != 0;
+		ad->elr = ipam_sql_column_int64(st, 4) != 0;
+		ad->dns_ace = ipam_sql_column_int64(st, 5) != 0;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != IPAM_SQL_DONE) {
 		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read applied state from");
 		goto out;
@@ -138,9 +137,9 @@ int ipam_db_applied_load(struct ipam_db *db, struct ipam_applied *out)
 	for (i = 0; !err && i < out->nr; i++)
 		err = load_applied_gpos(db, gst, fst, &out->domains[i]);
 out:
-	sqlite3_finalize(fst);
-	sqlite3_finalize(gst);
-	sqlite3_finalize(st);
+	ipam_sql_finalize(fst);
+	ipam_sql_finalize(gst);
+	ipam_sql_finalize(st);
 	if (err)
 		ipam_applied_release(out);
 	return err;
@@ -150,19 +149,19 @@ out:
 static int exec_for_domain(struct ipam_db *db, const char *sql,
 			   const char *domain)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err = ipam_db_sql_prepare(db, &st, sql);
 
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, domain);
+	ipam_sql_bind_text(st, 1, domain);
 	return ipam_db_sql_step_done(db, st, "cannot record applied state in");
 }
 
 static int store_applied_gpo(struct ipam_db *db, const char *domain,
 			     const struct ipam_applied_gpo *g)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	size_t j;
 	int err;
 
@@ -173,13 +172,13 @@ static int store_applied_gpo(struct ipam_db *db, const char *domain,
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, domain);
-	ipam_db_sql_bind_text(st, 2, gpo_roles[g->gpo]);
-	ipam_db_sql_bind_text(st, 3, g->guid);
-	sqlite3_bind_int64(st, 4, g->version);
-	sqlite3_bind_int(st, 5, g->linked);
-	sqlite3_bind_int(st, 6, g->settings_current);
-	sqlite3_bind_int(st, 7, g->dacl_current);
+	ipam_sql_bind_text(st, 1, domain);
+	ipam_sql_bind_text(st, 2, gpo_roles[g->gpo]);
+	ipam_sql_bind_text(st, 3, g->guid);
+	ipam_sql_bind_int64(st, 4, g->version);
+	ipam_sql_bind_int64(st, 5, g->linked);
+	ipam_sql_bind_int64(st, 6, g->settings_current);
+	ipam_sql_bind_int64(st, 7, g->dacl_current);
 	err = ipam_db_sql_step_done(db, st, "cannot record an applied GPO in");
 	for (j = 0; !err && j < g->nr_filter; j++) {
 		err = ipam_db_sql_prepare(
@@ -188,9 +187,9 @@ static int store_applied_gpo(struct ipam_db *db, const char *domain,
 			"role, sid) VALUES (?1, ?2, ?3)");
 		if (err)
 			break;
-		ipam_db_sql_bind_text(st, 1, domain);
-		ipam_db_sql_bind_text(st, 2, gpo_roles[g->gpo]);
-		ipam_db_sql_bind_text(st, 3, g->filter_sids[j]);
+		ipam_sql_bind_text(st, 1, domain);
+		ipam_sql_bind_text(st, 2, gpo_roles[g->gpo]);
+		ipam_sql_bind_text(st, 3, g->filter_sids[j]);
 		err = ipam_db_sql_step_done(db, st,
 					    "cannot record a filter entry in");
 	}
@@ -235,14 +234,14 @@ static int check_applied(const struct ipam_applied_domain *ad)
 int ipam_db_applied_store(struct ipam_db *db, long long run_id,
 			  const struct ipam_applied_domain *ad)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	size_t k;
 	int err;
 
 	err = check_applied(ad);
 	if (err)
 		return err;
-	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	err = ipam_sql_begin(db->h);
 	if (err)
 		return err;
 	/* Children first: the cascades need foreign_keys, this does not. */
@@ -264,16 +263,16 @@ int ipam_db_applied_store(struct ipam_db *db, long long run_id,
 			"elr, dns_ace) VALUES (?1, ?2, " NOW_SQL
 			", ?3, ?4, ?5, ?6, ?7)");
 	if (!err) {
-		ipam_db_sql_bind_text(st, 1, ad->domain);
+		ipam_sql_bind_text(st, 1, ad->domain);
 		if (run_id > 0)
-			sqlite3_bind_int64(st, 2, run_id);
+			ipam_sql_bind_int64(st, 2, run_id);
 		else
-			sqlite3_bind_null(st, 2);
-		ipam_db_sql_bind_text(st, 3, ad->config_digest);
-		sqlite3_bind_int(st, 4, ad->group);
-		sqlite3_bind_int(st, 5, ad->group_member);
-		sqlite3_bind_int(st, 6, ad->elr);
-		sqlite3_bind_int(st, 7, ad->dns_ace);
+			ipam_sql_bind_null(st, 2);
+		ipam_sql_bind_text(st, 3, ad->config_digest);
+		ipam_sql_bind_int64(st, 4, ad->group);
+		ipam_sql_bind_int64(st, 5, ad->group_member);
+		ipam_sql_bind_int64(st, 6, ad->elr);
+		ipam_sql_bind_int64(st, 7, ad->dns_ace);
 		err = ipam_db_sql_step_done(db, st,
 					    "cannot record applied state in");
 	}
@@ -285,6 +284,6 @@ int ipam_db_applied_store(struct ipam_db *db, long long run_id,
 		return 0;
 	ipam_error_prefix(err, "recording what was applied to '%s'",
 			  ad->domain);
-	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	ipam_sql_rollback(db->h);
 	return err;
 }

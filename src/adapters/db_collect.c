@@ -15,7 +15,7 @@
 
 int ipam_db_task_started(struct ipam_db *db, const char *task, long long run_id)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	err = ipam_db_sql_prepare(
@@ -27,18 +27,18 @@ int ipam_db_task_started(struct ipam_db *db, const char *task, long long run_id)
 		"last_started_at = excluded.last_started_at");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, task);
+	ipam_sql_bind_text(st, 1, task);
 	if (run_id)
-		sqlite3_bind_int64(st, 2, run_id);
+		ipam_sql_bind_int64(st, 2, run_id);
 	else
-		sqlite3_bind_null(st, 2);
+		ipam_sql_bind_null(st, 2);
 	return ipam_db_sql_step_done(db, st, "cannot record a task in");
 }
 
 int ipam_db_task_ended(struct ipam_db *db, const char *task, long long run_id,
 		       const char *outcome, const char *summary)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	err = ipam_db_sql_prepare(
@@ -52,13 +52,13 @@ int ipam_db_task_ended(struct ipam_db *db, const char *task, long long run_id,
 		"last_summary = ?4");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, task);
+	ipam_sql_bind_text(st, 1, task);
 	if (run_id)
-		sqlite3_bind_int64(st, 2, run_id);
+		ipam_sql_bind_int64(st, 2, run_id);
 	else
-		sqlite3_bind_null(st, 2);
-	ipam_db_sql_bind_text(st, 3, outcome);
-	ipam_db_sql_bind_text(st, 4, summary);
+		ipam_sql_bind_null(st, 2);
+	ipam_sql_bind_text(st, 3, outcome);
+	ipam_sql_bind_text(st, 4, summary);
 	return ipam_db_sql_step_done(db, st, "cannot record a task in");
 }
 
@@ -67,7 +67,7 @@ int ipam_db_tasks_list(struct ipam_db *db, struct ipam_db_task_row **out,
 {
 	struct ipam_db_task_row *v = NULL;
 	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err;
 
 	*out = NULL;
@@ -78,20 +78,20 @@ int ipam_db_tasks_list(struct ipam_db *db, struct ipam_db_task_row **out,
 				  "FROM collect_tasks ORDER BY task");
 	if (err)
 		return err;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_task_row *r;
 
 		ALLOC_GROW(v, n + 1, alloc);
 		r = &v[n++];
-		r->task = ipam_db_sql_column_dup(st, 0);
-		r->last_run_id = sqlite3_column_int64(st, 1);
-		r->last_started_at = ipam_db_sql_column_dup(st, 2);
-		r->last_ended_at = ipam_db_sql_column_dup(st, 3);
-		r->last_outcome = ipam_db_sql_column_dup(st, 4);
-		r->last_summary = ipam_db_sql_column_dup(st, 5);
+		r->task = ipam_sql_column_dup(st, 0);
+		r->last_run_id = ipam_sql_column_int64(st, 1);
+		r->last_started_at = ipam_sql_column_dup(st, 2);
+		r->last_ended_at = ipam_sql_column_dup(st, 3);
+		r->last_outcome = ipam_sql_column_dup(st, 4);
+		r->last_summary = ipam_sql_column_dup(st, 5);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_db_tasks_free(v, n);
 		return ipam_db_sql_error(db, IPAM_EDB, "cannot read tasks in");
 	}
@@ -126,7 +126,7 @@ int ipam_db_task_server(struct ipam_db *db, const char *task,
 			const char *server, long long run_id, bool ok,
 			const char *detail)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	err = ipam_db_sql_prepare(
@@ -137,14 +137,14 @@ int ipam_db_task_server(struct ipam_db *db, const char *task,
 		"WHERE name = ?2");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, task);
-	ipam_db_sql_bind_text(st, 2, server);
+	ipam_sql_bind_text(st, 1, task);
+	ipam_sql_bind_text(st, 2, server);
 	if (run_id)
-		sqlite3_bind_int64(st, 3, run_id);
+		ipam_sql_bind_int64(st, 3, run_id);
 	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_int(st, 4, ok);
-	ipam_db_sql_bind_text(st, 5, detail);
+		ipam_sql_bind_null(st, 3);
+	ipam_sql_bind_int64(st, 4, ok);
+	ipam_sql_bind_text(st, 5, detail);
 	return ipam_db_sql_step_done(db, st,
 				     "cannot record a server's outcome in");
 }
@@ -154,7 +154,7 @@ int ipam_db_task_servers(struct ipam_db *db, const char *task,
 {
 	struct ipam_db_task_server_row *v = NULL;
 	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err;
 
 	*out = NULL;
@@ -167,20 +167,20 @@ int ipam_db_task_servers(struct ipam_db *db, const char *task,
 		"ORDER BY c.task, s.name");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, task);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_text(st, 1, task);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_task_server_row *r;
 
 		ALLOC_GROW(v, n + 1, alloc);
 		r = &v[n++];
-		r->task = ipam_db_sql_column_dup(st, 0);
-		r->server = ipam_db_sql_column_dup(st, 1);
-		r->at = ipam_db_sql_column_dup(st, 2);
-		r->ok = sqlite3_column_int(st, 3) != 0;
-		r->detail = ipam_db_sql_column_dup(st, 4);
+		r->task = ipam_sql_column_dup(st, 0);
+		r->server = ipam_sql_column_dup(st, 1);
+		r->at = ipam_sql_column_dup(st, 2);
+		r->ok = ipam_sql_column_int64(st, 3) != 0;
+		r->detail = ipam_sql_column_dup(st, 4);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_db_task_servers_free(v, n);
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read task outcomes in");

@@ -97,19 +97,19 @@ static const char apply_zone[] =
 static int run_zone_sql(struct ipam_db *db, const char *sql, long long zone,
 			long long run_id, long long *changes)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err = ipam_db_sql_prepare(db, &st, sql);
 
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, zone);
+	ipam_sql_bind_int64(st, 1, zone);
 	if (run_id)
-		sqlite3_bind_int64(st, 2, run_id);
+		ipam_sql_bind_int64(st, 2, run_id);
 	else
-		sqlite3_bind_null(st, 2);
+		ipam_sql_bind_null(st, 2);
 	err = ipam_db_sql_step_done(db, st, "cannot store dns records in");
 	if (!err && changes)
-		*changes = sqlite3_changes(db->h);
+		*changes = ipam_sql_changes(db->h);
 	return err;
 }
 
@@ -117,7 +117,7 @@ static int run_zone_sql(struct ipam_db *db, const char *sql, long long zone,
 static int zone_row(struct ipam_db *db, const struct ipam_db_dns_zone *z,
 		    long long *id, bool *first)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err, rc;
 	long long server;
 
@@ -125,11 +125,11 @@ static int zone_row(struct ipam_db *db, const struct ipam_db_dns_zone *z,
 				  "SELECT id FROM servers WHERE name = ?1");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, z->server);
-	rc = sqlite3_step(st);
-	server = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	ipam_sql_bind_text(st, 1, z->server);
+	rc = ipam_sql_step(st);
+	server = rc == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0) : 0;
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read servers in");
 	if (!server)
@@ -141,13 +141,13 @@ static int zone_row(struct ipam_db *db, const struct ipam_db_dns_zone *z,
 				  "AND partition = ?2 AND name = ?3");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, z->domain);
-	ipam_db_sql_bind_text(st, 2, z->partition);
-	ipam_db_sql_bind_text(st, 3, z->name);
-	rc = sqlite3_step(st);
-	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	ipam_sql_bind_text(st, 1, z->domain);
+	ipam_sql_bind_text(st, 2, z->partition);
+	ipam_sql_bind_text(st, 3, z->name);
+	rc = ipam_sql_step(st);
+	*id = rc == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0) : 0;
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB, "cannot read zones in");
 	*first = !*id;
 	err = ipam_db_sql_prepare(
@@ -159,24 +159,24 @@ static int zone_row(struct ipam_db *db, const struct ipam_db_dns_zone *z,
 		      "?3, ?4, ?5, ?6, " NOW_SQL ")");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, z->domain);
-	ipam_db_sql_bind_text(st, 2, z->partition);
-	ipam_db_sql_bind_text(st, 3, z->name);
-	sqlite3_bind_int64(st, 4, server);
-	ipam_db_sql_bind_text(st, 5, z->dn);
-	sqlite3_bind_int(st, 6, z->reverse);
+	ipam_sql_bind_text(st, 1, z->domain);
+	ipam_sql_bind_text(st, 2, z->partition);
+	ipam_sql_bind_text(st, 3, z->name);
+	ipam_sql_bind_int64(st, 4, server);
+	ipam_sql_bind_text(st, 5, z->dn);
+	ipam_sql_bind_int64(st, 6, z->reverse);
 	if (*id)
-		sqlite3_bind_int64(st, 7, *id);
+		ipam_sql_bind_int64(st, 7, *id);
 	err = ipam_db_sql_step_done(db, st, "cannot store a zone in");
 	if (!err && !*id)
-		*id = sqlite3_last_insert_rowid(db->h);
+		*id = ipam_sql_last_insert_id(db->h);
 	return err;
 }
 
 static int load_new(struct ipam_db *db, const struct ipam_db_dns_record *recs,
 		    size_t nr)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err = ipam_db_sql_exec(db, new_table);
 
 	if (!err)
@@ -187,17 +187,17 @@ static int load_new(struct ipam_db *db, const struct ipam_db_dns_record *recs,
 	if (err)
 		return err;
 	for (size_t i = 0; i < nr && !err; i++) {
-		ipam_db_sql_bind_text(st, 1, recs[i].name);
-		sqlite3_bind_int64(st, 2, recs[i].type);
-		ipam_db_sql_bind_text(st, 3, recs[i].data);
-		sqlite3_bind_int64(st, 4, recs[i].ttl);
-		sqlite3_bind_int64(st, 5, recs[i].aging);
-		if (sqlite3_step(st) != SQLITE_DONE)
+		ipam_sql_bind_text(st, 1, recs[i].name);
+		ipam_sql_bind_int64(st, 2, recs[i].type);
+		ipam_sql_bind_text(st, 3, recs[i].data);
+		ipam_sql_bind_int64(st, 4, recs[i].ttl);
+		ipam_sql_bind_int64(st, 5, recs[i].aging);
+		if (ipam_sql_step(st) != IPAM_SQL_DONE)
 			err = ipam_db_sql_error(db, IPAM_EDB,
 						"cannot store dns records in");
-		sqlite3_reset(st);
+		ipam_sql_reset(st);
 	}
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	return err;
 }
 
@@ -233,7 +233,7 @@ int ipam_db_dns_store_zone(struct ipam_db *db, const struct ipam_db_dns_zone *z,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	err = ipam_sql_begin(db->h);
 	if (err)
 		return err;
 	err = zone_row(db, z, &zone, &out->first);
@@ -250,7 +250,7 @@ int ipam_db_dns_store_zone(struct ipam_db *db, const struct ipam_db_dns_zone *z,
 	if (!err)
 		err = ipam_db_sql_exec(db, "COMMIT");
 	if (err) {
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		ipam_sql_rollback(db->h);
 		memset(out, 0, sizeof(*out));
 		return ipam_error_prefix(err, "zone '%s'", z->name);
 	}
@@ -269,11 +269,11 @@ int ipam_db_dns_retain_zones(struct ipam_db *db, const char *domain,
 			     const char *partition, const char *const *names,
 			     size_t nr, long long *removed)
 {
-	sqlite3_stmt *st = NULL, *del = NULL;
+	struct ipam_sql_stmt *st = NULL, *del = NULL;
 	long long n = 0;
 	int err, rc;
 
-	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	err = ipam_sql_begin(db->h);
 	if (err)
 		return err;
 	err = ipam_db_sql_prepare(db, &st,
@@ -284,31 +284,31 @@ int ipam_db_dns_retain_zones(struct ipam_db *db, const char *domain,
 			db, &del, "DELETE FROM dns_zones WHERE id = ?1");
 	if (err)
 		goto out;
-	ipam_db_sql_bind_text(st, 1, domain);
-	ipam_db_sql_bind_text(st, 2, partition);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 1);
+	ipam_sql_bind_text(st, 1, domain);
+	ipam_sql_bind_text(st, 2, partition);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		const char *name = ipam_sql_column_text(st, 1);
 
 		if (listed(name ? name : "", names, nr))
 			continue;
-		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
-		if (sqlite3_step(del) != SQLITE_DONE) {
-			rc = SQLITE_ERROR;
+		ipam_sql_bind_int64(del, 1, ipam_sql_column_int64(st, 0));
+		if (ipam_sql_step(del) != IPAM_SQL_DONE) {
+			rc = IPAM_EDB;
 			break;
 		}
-		sqlite3_reset(del);
+		ipam_sql_reset(del);
 		n++;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot remove old zones from");
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(del);
+	ipam_sql_finalize(st);
+	ipam_sql_finalize(del);
 	if (!err)
 		err = ipam_db_sql_exec(db, "COMMIT");
 	if (err) {
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		ipam_sql_rollback(db->h);
 		return err;
 	}
 	if (removed)
@@ -321,7 +321,7 @@ out:
 static int zone_ns(struct ipam_db *db, long long id,
 		   struct ipam_db_dns_zone_row *z)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	size_t alloc = 0;
 	int rc, err;
 
@@ -331,13 +331,13 @@ static int zone_ns(struct ipam_db *db, long long id,
 				  "ORDER BY data");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_int64(st, 1, id);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		ALLOC_GROW(z->ns, z->nr_ns + 1, alloc);
-		z->ns[z->nr_ns++] = ipam_db_sql_column_dup(st, 0);
+		z->ns[z->nr_ns++] = ipam_sql_column_dup(st, 0);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB, "cannot read zones in");
 	return 0;
 }
@@ -347,7 +347,7 @@ int ipam_db_dns_zones(struct ipam_db *db, const char *domain,
 {
 	struct ipam_db_dns_zone_row *v = NULL;
 	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err;
 
 	*out = NULL;
@@ -363,31 +363,31 @@ int ipam_db_dns_zones(struct ipam_db *db, const char *domain,
 		"ORDER BY z.domain, z.name, z.partition");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, domain);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_text(st, 1, domain);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_dns_zone_row *z;
 
 		ALLOC_GROW(v, n + 1, alloc);
 		z = &v[n++];
 		memset(z, 0, sizeof(*z));
-		z->domain = ipam_db_sql_column_dup(st, 0);
-		z->name = ipam_db_sql_column_dup(st, 1);
-		z->partition = ipam_db_sql_column_dup(st, 2);
-		z->dn = ipam_db_sql_column_dup(st, 3);
-		z->server = ipam_db_sql_column_dup(st, 4);
-		z->collected_at = ipam_db_sql_column_dup(st, 5);
-		z->reverse = sqlite3_column_int(st, 6);
-		z->records = sqlite3_column_int64(st, 7);
-		z->status = ipam_db_sql_column_dup(st, 8);
-		z->reason = ipam_db_sql_column_dup(st, 9);
-		z->checked_at = ipam_db_sql_column_dup(st, 10);
-		z->id = sqlite3_column_int64(st, 11);
+		z->domain = ipam_sql_column_dup(st, 0);
+		z->name = ipam_sql_column_dup(st, 1);
+		z->partition = ipam_sql_column_dup(st, 2);
+		z->dn = ipam_sql_column_dup(st, 3);
+		z->server = ipam_sql_column_dup(st, 4);
+		z->collected_at = ipam_sql_column_dup(st, 5);
+		z->reverse = ipam_sql_column_int64(st, 6);
+		z->records = ipam_sql_column_int64(st, 7);
+		z->status = ipam_sql_column_dup(st, 8);
+		z->reason = ipam_sql_column_dup(st, 9);
+		z->checked_at = ipam_sql_column_dup(st, 10);
+		z->id = ipam_sql_column_int64(st, 11);
 		err = zone_ns(db, z->id, z);
 		if (err)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (!err && rc != SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (!err && rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(db, IPAM_EDB, "cannot read zones in");
 	if (err) {
 		ipam_db_dns_zones_free(v, n);
@@ -421,19 +421,19 @@ void ipam_db_dns_zones_free(struct ipam_db_dns_zone_row *v, size_t nr)
 
 static int zone_known(struct ipam_db *db, const char *zone)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err;
 
 	err = ipam_db_sql_prepare(db, &st,
 				  "SELECT 1 FROM dns_zones WHERE name = ?1");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, zone);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	ipam_sql_bind_text(st, 1, zone);
+	rc = ipam_sql_step(st);
+	ipam_sql_finalize(st);
+	if (rc == IPAM_SQL_ROW)
 		return 0;
-	if (rc != SQLITE_DONE)
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB, "cannot read zones in");
 	return ipam_error_set(IPAM_ENOTFOUND,
 			      "zone '%s' has not been collected (ipamctl "
@@ -460,16 +460,16 @@ static void relative_name(struct strbuf *out, const char *name,
 	strbuf_add(out, name, n);
 }
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *col(struct ipam_sql_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return ipam_sql_column_text(st, i);
 }
 
 int ipam_db_dns_records(struct ipam_db *db, const char *zone, const char *name,
 			unsigned type, ipam_db_dns_record_fn fn, void *ctx)
 {
 	struct strbuf rel = STRBUF_INIT;
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err = zone_known(db, zone);
 
 	if (err)
@@ -483,45 +483,45 @@ int ipam_db_dns_records(struct ipam_db *db, const char *zone, const char *name,
 		"ORDER BY z.partition, r.name, r.type, r.data");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, zone);
+	ipam_sql_bind_text(st, 1, zone);
 	if (name) {
 		relative_name(&rel, name, zone);
-		ipam_db_sql_bind_text(st, 2, rel.buf);
+		ipam_sql_bind_text(st, 2, rel.buf);
 	}
-	sqlite3_bind_int64(st, 3, type);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_int64(st, 3, type);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_dns_record_row r = {
 			.zone = col(st, 0),
 			.partition = col(st, 1),
 			.name = col(st, 2),
-			.type = (unsigned)sqlite3_column_int64(st, 3),
+			.type = (unsigned)ipam_sql_column_int64(st, 3),
 			.data = col(st, 4),
-			.ttl = sqlite3_column_int64(st, 5),
-			.aging = sqlite3_column_int64(st, 6),
+			.ttl = ipam_sql_column_int64(st, 5),
+			.aging = ipam_sql_column_int64(st, 6),
 		};
 
 		err = fn(ctx, &r);
 		if (err)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE)
+	if (!err && rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(db, IPAM_EDB, "cannot read records in");
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	strbuf_release(&rel);
 	return err;
 }
 
-static long long col_int_or(sqlite3_stmt *st, int i, long long none)
+static long long col_int_or(struct ipam_sql_stmt *st, int i, long long none)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL
+	return ipam_sql_column_type(st, i) == IPAM_SQL_NULL
 		       ? none
-		       : sqlite3_column_int64(st, i);
+		       : ipam_sql_column_int64(st, i);
 }
 
 int ipam_db_dns_history(struct ipam_db *db, const char *zone, long long limit,
 			ipam_db_dns_history_fn fn, void *ctx)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err = zone_known(db, zone);
 
 	if (err)
@@ -535,15 +535,15 @@ int ipam_db_dns_history(struct ipam_db *db, const char *zone, long long limit,
 		"ORDER BY h.id DESC LIMIT ?2");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, zone);
-	sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_text(st, 1, zone);
+	ipam_sql_bind_int64(st, 2, limit > 0 ? limit : -1);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_dns_history_row h = {
 			.zone = col(st, 0),
 			.at = col(st, 1),
 			.change = col(st, 2),
 			.name = col(st, 3),
-			.type = (unsigned)sqlite3_column_int64(st, 4),
+			.type = (unsigned)ipam_sql_column_int64(st, 4),
 			.old_data = col(st, 5),
 			.new_data = col(st, 6),
 			.run_id = col_int_or(st, 7, 0),
@@ -555,8 +555,8 @@ int ipam_db_dns_history(struct ipam_db *db, const char *zone, long long limit,
 		if (err)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE)
+	if (!err && rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(db, IPAM_EDB, "cannot read history in");
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	return err;
 }

@@ -70,7 +70,7 @@ struct events_writer {
 struct ipam_db_events_batch {
 	struct ipam_db *db;
 	long long cache_was; /* the connection's cache_size before */
-	sqlite3_stmt *insert;
+	struct ipam_sql_stmt *insert;
 	long long server_id, run_id, generation;
 	long long id, first_id, next_id; /* the batch's and its events' */
 	long long at_min, at_max;
@@ -302,7 +302,7 @@ int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 int ipam_db_audit_cursor_get(struct ipam_db *db, const char *server,
 			     const char *file, struct ipam_db_audit_cursor *out)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	const char *hash;
 	int rc, err;
 
@@ -315,24 +315,24 @@ int ipam_db_audit_cursor_get(struct ipam_db *db, const char *server,
 		"WHERE s.name = ?1 AND f.name = ?2");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, server);
-	ipam_db_sql_bind_text(st, 2, file);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->offset = sqlite3_column_int64(st, 0);
-		out->line = sqlite3_column_int64(st, 1);
-		out->head_len = sqlite3_column_int64(st, 2);
-		hash = (const char *)sqlite3_column_text(st, 3);
+	ipam_sql_bind_text(st, 1, server);
+	ipam_sql_bind_text(st, 2, file);
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW) {
+		out->offset = ipam_sql_column_int64(st, 0);
+		out->line = ipam_sql_column_int64(st, 1);
+		out->head_len = ipam_sql_column_int64(st, 2);
+		hash = ipam_sql_column_text(st, 3);
 		snprintf(out->head_sha256, sizeof(out->head_sha256), "%s",
 			 hash ? hash : "");
-		out->generation = sqlite3_column_int64(st, 4);
-		out->columns = ipam_db_sql_column_dup(st, 5);
-		out->size = sqlite3_column_int64(st, 6);
+		out->generation = ipam_sql_column_int64(st, 4);
+		out->columns = ipam_sql_column_dup(st, 5);
+		out->size = ipam_sql_column_int64(st, 6);
 	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (rc == IPAM_SQL_DONE)
 		return IPAM_ENOTFOUND;
-	if (rc != SQLITE_ROW)
+	if (rc != IPAM_SQL_ROW)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read the audit-log position "
 					 "from");
@@ -351,24 +351,24 @@ void ipam_db_audit_cursor_release(struct ipam_db_audit_cursor *c)
 
 static int server_id(struct ipam_db *db, const char *server, long long *id)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err, rc;
 
 	err = ipam_db_sql_prepare(db, &st,
 				  "SELECT id FROM servers WHERE name = ?1");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, server);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	ipam_sql_bind_text(st, 1, server);
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW)
+		*id = ipam_sql_column_int64(st, 0);
+	ipam_sql_finalize(st);
+	if (rc == IPAM_SQL_DONE)
 		return ipam_error_set(IPAM_ENOTFOUND,
 				      "audit log of '%s': no such server in "
 				      "the inventory",
 				      server);
-	if (rc != SQLITE_ROW)
+	if (rc != IPAM_SQL_ROW)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot look up a server in");
 	return 0;
@@ -377,32 +377,33 @@ static int server_id(struct ipam_db *db, const char *server, long long *id)
 /* Set the connection's cache_size; what it was (0: unknown, left). */
 static long long set_cache(struct ipam_db *db, long long size)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	long long was = 0;
 	char sql[64];
 
 	if (!size)
 		return 0;
-	if (sqlite3_prepare_v2(db->h, "PRAGMA cache_size", -1, &st, NULL))
+	if (ipam_sql_prepare(db->h, &st, "PRAGMA cache_size"))
 		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		was = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (ipam_sql_step(st) == IPAM_SQL_ROW)
+		was = ipam_sql_column_int64(st, 0);
+	ipam_sql_finalize(st);
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld", size);
-	sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	ipam_sql_exec(db->h, sql);
 	return was;
 }
 
 /* The largest id of a table (0 when empty): the last row of its B-tree. */
 static int max_id(struct ipam_db *db, const char *sql, long long *out)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err = ipam_db_sql_prepare(db, &st, sql);
 
 	if (err)
 		return err;
-	*out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	*out = ipam_sql_step(st) == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0)
+						 : 0;
+	ipam_sql_finalize(st);
 	return 0;
 }
 
@@ -415,7 +416,7 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	int err;
 
 	*out = NULL;
-	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	err = ipam_sql_begin(db->h);
 	if (err)
 		return err;
 	err = server_id(db, server, &id);
@@ -459,14 +460,14 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 }
 
 /* Text or NULL when empty (len: v's, or 0 to measure it). */
-static void bind_opt(sqlite3_stmt *st, int i, const char *v, size_t len)
+static void bind_opt(struct ipam_sql_stmt *st, int i, const char *v, size_t len)
 {
 	if (v && !len)
 		len = strlen(v);
 	if (v && len)
-		sqlite3_bind_text(st, i, v, (int)len, SQLITE_STATIC);
+		ipam_sql_bind_textn(st, i, v, len);
 	else
-		sqlite3_bind_null(st, i);
+		ipam_sql_bind_null(st, i);
 }
 
 /* The ip and client_id columns of e into b's buffers (empty: none).  A
@@ -553,26 +554,25 @@ static int writer_start(struct ipam_db_events_batch *b)
 static int store_row(struct ipam_db_events_batch *b, const struct chunk *c,
 		     const struct row *r)
 {
-	sqlite3_stmt *st = b->insert;
+	struct ipam_sql_stmt *st = b->insert;
 	const char *t = c->text.buf;
 	int rc;
 
-	sqlite3_bind_int64(st, 1, r->id);
-	sqlite3_bind_int64(st, 2, b->id);
-	sqlite3_bind_int64(st, 3, r->at);
-	sqlite3_bind_text(st, 4, t + r->off[F_LOCAL], (int)r->len[F_LOCAL],
-			  SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, r->family);
-	sqlite3_bind_int(st, 6, r->event_id);
+	ipam_sql_bind_int64(st, 1, r->id);
+	ipam_sql_bind_int64(st, 2, b->id);
+	ipam_sql_bind_int64(st, 3, r->at);
+	ipam_sql_bind_textn(st, 4, t + r->off[F_LOCAL], r->len[F_LOCAL]);
+	ipam_sql_bind_int64(st, 5, r->family);
+	ipam_sql_bind_int64(st, 6, r->event_id);
 	bind_opt(st, 7, t + r->off[F_DESC], r->len[F_DESC]);
 	bind_opt(st, 8, t + r->off[F_IP], r->len[F_IP]);
 	bind_opt(st, 9, t + r->off[F_HOST], r->len[F_HOST]);
 	bind_opt(st, 10, t + r->off[F_CLIENT], r->len[F_CLIENT]);
-	sqlite3_bind_int64(st, 11, r->line);
+	ipam_sql_bind_int64(st, 11, r->line);
 	bind_opt(st, 12, t + r->off[F_EXTRA], r->len[F_EXTRA]);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	rc = ipam_sql_step(st);
+	ipam_sql_reset(st);
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(b->db, IPAM_EDB,
 					 "cannot store an audit event in");
 	return 0;
@@ -718,8 +718,8 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 static int store_postings(struct ipam_db_events_batch *b)
 {
 	struct ipam_db_events_posting *v;
-	sqlite3_stmt *st;
-	int err, rc = SQLITE_DONE;
+	struct ipam_sql_stmt *st;
+	int err, rc = IPAM_SQL_DONE;
 
 	if (b->next_id == b->first_id)
 		return 0;
@@ -729,19 +729,19 @@ static int store_postings(struct ipam_db_events_batch *b)
 	if (err)
 		return err;
 	v = ipam_db_events_postings_sorted(&b->postings);
-	for (size_t i = 0; rc == SQLITE_DONE && i < b->postings.nr; i++) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)v[i].k);
-		sqlite3_bind_int64(st, 2, b->id);
-		sqlite3_bind_blob(st, 3, ipam_db_events_posting_bytes(&v[i]),
-				  (int)v[i].len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4,
-				   b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
+	for (size_t i = 0; rc == IPAM_SQL_DONE && i < b->postings.nr; i++) {
+		ipam_sql_bind_int64(st, 1, (long long)v[i].k);
+		ipam_sql_bind_int64(st, 2, b->id);
+		ipam_sql_bind_blob(st, 3, ipam_db_events_posting_bytes(&v[i]),
+				   (int)v[i].len);
+		ipam_sql_bind_int64(st, 4,
+				    b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
+		rc = ipam_sql_step(st);
+		ipam_sql_reset(st);
 	}
 	free(v);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(b->db, IPAM_EDB,
 					 "cannot store the audit events' keys "
 					 "in");
@@ -752,17 +752,17 @@ static int store_postings(struct ipam_db_events_batch *b)
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, b->id);
-	sqlite3_bind_int64(st, 2, b->server_id);
+	ipam_sql_bind_int64(st, 1, b->id);
+	ipam_sql_bind_int64(st, 2, b->server_id);
 	if (b->run_id)
-		sqlite3_bind_int64(st, 3, b->run_id);
-	sqlite3_bind_text(st, 4, b->file, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, b->generation);
-	sqlite3_bind_int64(st, 6, b->first_id);
-	sqlite3_bind_int64(st, 7, b->next_id - 1);
-	sqlite3_bind_int64(st, 8, b->at_min);
-	sqlite3_bind_int64(st, 9, b->at_max);
-	sqlite3_bind_int64(st, 10, b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
+		ipam_sql_bind_int64(st, 3, b->run_id);
+	ipam_sql_bind_text(st, 4, b->file);
+	ipam_sql_bind_int64(st, 5, b->generation);
+	ipam_sql_bind_int64(st, 6, b->first_id);
+	ipam_sql_bind_int64(st, 7, b->next_id - 1);
+	ipam_sql_bind_int64(st, 8, b->at_min);
+	ipam_sql_bind_int64(st, 9, b->at_max);
+	ipam_sql_bind_int64(st, 10, b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
 	return ipam_db_sql_step_done(b->db, st,
 				     "cannot store a batch of audit events "
 				     "in");
@@ -771,7 +771,7 @@ static int store_postings(struct ipam_db_events_batch *b)
 static int store_cursor(struct ipam_db_events_batch *b,
 			const struct ipam_db_audit_cursor *c)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	err = ipam_db_sql_prepare(
@@ -787,15 +787,15 @@ static int store_cursor(struct ipam_db_events_batch *b,
 		"size = excluded.size, read_at = excluded.read_at");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, b->server_id);
-	sqlite3_bind_text(st, 2, b->file, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, c->offset);
-	sqlite3_bind_int64(st, 4, c->line);
-	sqlite3_bind_int64(st, 5, c->head_len);
-	sqlite3_bind_text(st, 6, c->head_sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, c->generation ? c->generation : 1);
-	ipam_db_sql_bind_text(st, 8, c->columns);
-	sqlite3_bind_int64(st, 9, c->size);
+	ipam_sql_bind_int64(st, 1, b->server_id);
+	ipam_sql_bind_text(st, 2, b->file);
+	ipam_sql_bind_int64(st, 3, c->offset);
+	ipam_sql_bind_int64(st, 4, c->line);
+	ipam_sql_bind_int64(st, 5, c->head_len);
+	ipam_sql_bind_text(st, 6, c->head_sha256);
+	ipam_sql_bind_int64(st, 7, c->generation ? c->generation : 1);
+	ipam_sql_bind_text(st, 8, c->columns);
+	ipam_sql_bind_int64(st, 9, c->size);
 	return ipam_db_sql_step_done(b->db, st,
 				     "cannot store the audit-log position in");
 }
@@ -804,7 +804,7 @@ static void batch_free(struct ipam_db_events_batch *b)
 {
 	writer_release(&b->w);
 	set_cache(b->db, b->cache_was);
-	sqlite3_finalize(b->insert);
+	ipam_sql_finalize(b->insert);
 	strbuf_release(&b->ip);
 	strbuf_release(&b->client);
 	strbuf_release(&b->host);
@@ -840,10 +840,10 @@ void ipam_db_events_abort(struct ipam_db_events_batch *b)
 	if (!b)
 		return;
 	writer_release(&b->w);
-	sqlite3_finalize(b->insert);
+	ipam_sql_finalize(b->insert);
 	b->insert = NULL;
 	/* the error that brought us here stays the last one */
-	if (!sqlite3_get_autocommit(b->db->h))
-		sqlite3_exec(b->db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (ipam_sql_in_transaction(b->db->h))
+		ipam_sql_rollback(b->db->h);
 	batch_free(b);
 }

@@ -71,19 +71,19 @@ static void decode_extra(struct ipam_db_track_row *r, const char *s, size_t len)
 
 /* The event's own key equals the one searched. */
 static bool same_key(const struct ipam_db_track_query *q, const char *key,
-		     sqlite3_stmt *st, struct strbuf *tmp)
+		     struct ipam_sql_stmt *st, struct strbuf *tmp)
 {
 	const char *v;
 
 	switch (q->by) {
 	case IPAM_TRACK_IP:
-		v = (const char *)sqlite3_column_text(st, 5);
+		v = ipam_sql_column_text(st, 5);
 		return v && !strcmp(v, key);
 	case IPAM_TRACK_CLIENT:
-		v = (const char *)sqlite3_column_text(st, 6);
+		v = ipam_sql_column_text(st, 6);
 		return v && !strcmp(v, key);
 	case IPAM_TRACK_HOST:
-		v = (const char *)sqlite3_column_text(st, 7);
+		v = ipam_sql_column_text(st, 7);
 		strbuf_reset(tmp);
 		if (!v || ipam_db_track_key(tmp, IPAM_TRACK_HOST, v)) {
 			ipam_error_clear();
@@ -94,22 +94,22 @@ static bool same_key(const struct ipam_db_track_query *q, const char *key,
 	return false;
 }
 
-static void track_row(struct ipam_db_track_row *r, sqlite3_stmt *st,
+static void track_row(struct ipam_db_track_row *r, struct ipam_sql_stmt *st,
 		      long long id, const char *file, const char *server)
 {
 	memset(r, 0, sizeof(*r));
 	r->id = id;
-	r->at = sqlite3_column_int64(st, 0);
-	r->local_time = ipam_db_sql_column_dup(st, 1);
-	r->family = sqlite3_column_int(st, 2);
-	r->event_id = sqlite3_column_int(st, 3);
-	r->description = ipam_db_sql_column_dup(st, 4);
-	r->ip = ipam_db_sql_column_dup(st, 5);
-	r->client_id = ipam_db_sql_column_dup(st, 6);
-	r->host = ipam_db_sql_column_dup(st, 7);
-	r->line = sqlite3_column_int64(st, 8);
-	decode_extra(r, (const char *)sqlite3_column_text(st, 9),
-		     (size_t)sqlite3_column_bytes(st, 9));
+	r->at = ipam_sql_column_int64(st, 0);
+	r->local_time = ipam_sql_column_dup(st, 1);
+	r->family = ipam_sql_column_int64(st, 2);
+	r->event_id = ipam_sql_column_int64(st, 3);
+	r->description = ipam_sql_column_dup(st, 4);
+	r->ip = ipam_sql_column_dup(st, 5);
+	r->client_id = ipam_sql_column_dup(st, 6);
+	r->host = ipam_sql_column_dup(st, 7);
+	r->line = ipam_sql_column_int64(st, 8);
+	decode_extra(r, ipam_sql_column_text(st, 9),
+		     (size_t)ipam_sql_column_bytes(st, 9));
 	r->file = xstrdup(file ? file : "");
 	r->server = xstrdup(server ? server : "");
 }
@@ -118,7 +118,7 @@ struct search {
 	struct ipam_db *db;
 	const struct ipam_db_track_query *q;
 	const char *key;
-	sqlite3_stmt *event;
+	struct ipam_sql_stmt *event;
 	struct strbuf tmp;
 	struct ipam_db_track_row *v;
 	size_t nr, alloc;
@@ -144,19 +144,19 @@ static int search_batch(struct search *s, long long batch,
 				break;
 		}
 		id += d;
-		sqlite3_bind_int64(s->event, 1, (sqlite3_int64)id);
-		sqlite3_bind_int64(s->event, 2, batch);
-		rc = sqlite3_step(s->event);
-		if (rc == SQLITE_ROW &&
+		ipam_sql_bind_int64(s->event, 1, (long long)id);
+		ipam_sql_bind_int64(s->event, 2, batch);
+		rc = ipam_sql_step(s->event);
+		if (rc == IPAM_SQL_ROW &&
 		    same_key(s->q, s->key, s->event, &s->tmp) &&
-		    sqlite3_column_int64(s->event, 0) >= s->q->from &&
-		    sqlite3_column_int64(s->event, 0) <= to) {
+		    ipam_sql_column_int64(s->event, 0) >= s->q->from &&
+		    ipam_sql_column_int64(s->event, 0) <= to) {
 			ALLOC_GROW(s->v, s->nr + 1, s->alloc);
 			track_row(&s->v[s->nr++], s->event, (long long)id, file,
 				  server);
 		}
-		sqlite3_reset(s->event);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ipam_sql_reset(s->event);
+		if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
 			return ipam_db_sql_error(s->db, IPAM_EDB,
 						 "cannot read an audit event "
 						 "in");
@@ -189,17 +189,17 @@ static int newest_first(const void *a, const void *b)
 	return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
 }
 
-static int search_run(struct search *s, sqlite3_stmt *post)
+static int search_run(struct search *s, struct ipam_sql_stmt *post)
 {
 	int rc, err = 0;
 
-	while (!err && (rc = sqlite3_step(post)) == SQLITE_ROW)
-		err = search_batch(s, sqlite3_column_int64(post, 0),
-				   sqlite3_column_blob(post, 1),
-				   (size_t)sqlite3_column_bytes(post, 1),
-				   (const char *)sqlite3_column_text(post, 2),
-				   (const char *)sqlite3_column_text(post, 3));
-	if (!err && rc != SQLITE_DONE)
+	while (!err && (rc = ipam_sql_step(post)) == IPAM_SQL_ROW)
+		err = search_batch(s, ipam_sql_column_int64(post, 0),
+				   ipam_sql_column_blob(post, 1),
+				   (size_t)ipam_sql_column_bytes(post, 1),
+				   ipam_sql_column_text(post, 2),
+				   ipam_sql_column_text(post, 3));
+	if (!err && rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(s->db, IPAM_EDB,
 					"cannot search the audit events in");
 	return err;
@@ -208,15 +208,16 @@ static int search_run(struct search *s, sqlite3_stmt *post)
 /* The segment of the newest batch (0 when there is none). */
 static int last_segment(struct ipam_db *db, long long *out)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err = ipam_db_sql_prepare(db, &st,
 				      "SELECT seg FROM dhcp_event_batches "
 				      "ORDER BY id DESC LIMIT 1");
 
 	if (err)
 		return err;
-	*out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	*out = ipam_sql_step(st) == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0)
+						 : 0;
+	ipam_sql_finalize(st);
 	return 0;
 }
 
@@ -225,7 +226,7 @@ int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 {
 	struct strbuf key = STRBUF_INIT;
 	struct search s = {.db = db, .q = q};
-	sqlite3_stmt *post = NULL;
+	struct ipam_sql_stmt *post = NULL;
 	long long last_seg = 0;
 	int err;
 
@@ -242,12 +243,12 @@ int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 	if (err)
 		goto out;
 	s.key = key.buf;
-	sqlite3_bind_int64(
+	ipam_sql_bind_int64(
 		post, 1,
-		(sqlite3_int64)ipam_db_events_hash(q->by, key.buf, key.len));
-	sqlite3_bind_int64(post, 2, q->from);
-	sqlite3_bind_int64(post, 3, q->to ? q->to : LLONG_MAX);
-	sqlite3_bind_int64(post, 4, last_seg);
+		(long long)ipam_db_events_hash(q->by, key.buf, key.len));
+	ipam_sql_bind_int64(post, 2, q->from);
+	ipam_sql_bind_int64(post, 3, q->to ? q->to : LLONG_MAX);
+	ipam_sql_bind_int64(post, 4, last_seg);
 	err = search_run(&s, post);
 	if (err) {
 		ipam_db_track_free(s.v, s.nr);
@@ -262,8 +263,8 @@ int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 	*out = s.v;
 	*nr = s.nr;
 out:
-	sqlite3_finalize(post);
-	sqlite3_finalize(s.event);
+	ipam_sql_finalize(post);
+	ipam_sql_finalize(s.event);
 	strbuf_release(&s.tmp);
 	strbuf_release(&key);
 	return err;
@@ -288,15 +289,15 @@ struct batch_row {
 static int exec_range(struct ipam_db *db, const char *sql, long long a,
 		      long long b, long long c, long long d)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err = ipam_db_sql_prepare(db, &st, sql);
 
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	sqlite3_bind_int64(st, 3, c);
-	sqlite3_bind_int64(st, 4, d);
+	ipam_sql_bind_int64(st, 1, a);
+	ipam_sql_bind_int64(st, 2, b);
+	ipam_sql_bind_int64(st, 3, c);
+	ipam_sql_bind_int64(st, 4, d);
 	return ipam_db_sql_step_done(db, st, "cannot delete audit events from");
 }
 
@@ -310,7 +311,7 @@ static int range_keys(struct ipam_db *db, long long batch, long long lo,
 		      struct ipam_db_events_postings *keep)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	uint64_t k[3];
 	int rc, err;
 
@@ -320,24 +321,25 @@ static int range_keys(struct ipam_db *db, long long batch, long long lo,
 				  "AND batch = ?3");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
-	sqlite3_bind_int64(st, 3, batch);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_int64(st, 1, lo);
+	ipam_sql_bind_int64(st, 2, hi);
+	ipam_sql_bind_int64(st, 3, batch);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_events_postings *to =
-			keep && sqlite3_column_int64(st, 3) >= keep_from ? keep
-									 : drop;
+			keep && ipam_sql_column_int64(st, 3) >= keep_from
+				? keep
+				: drop;
 		size_t n = ipam_db_events_row_keys(
-			k, (const char *)sqlite3_column_text(st, 0),
-			(const char *)sqlite3_column_text(st, 1),
-			(const char *)sqlite3_column_text(st, 2), &tmp);
+			k, ipam_sql_column_text(st, 0),
+			ipam_sql_column_text(st, 1),
+			ipam_sql_column_text(st, 2), &tmp);
 
 		for (size_t i = 0; i < n; i++)
 			ipam_db_events_postings_add(to, k[i], 0);
 	}
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	strbuf_release(&tmp);
-	if (rc != SQLITE_DONE)
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read audit events in");
 	return 0;
@@ -348,26 +350,26 @@ static int drop_postings(struct ipam_db *db, const struct batch_row *batch,
 			 const struct ipam_db_events_postings *drop,
 			 const struct ipam_db_events_postings *keep)
 {
-	sqlite3_stmt *st;
-	int err, rc = SQLITE_DONE;
+	struct ipam_sql_stmt *st;
+	int err, rc = IPAM_SQL_DONE;
 
 	err = ipam_db_sql_prepare(db, &st,
 				  "DELETE FROM dhcp_event_postings WHERE "
 				  "seg = ?3 AND k = ?1 AND batch = ?2");
 	if (err)
 		return err;
-	for (size_t i = 0; rc == SQLITE_DONE && i < drop->cap; i++) {
+	for (size_t i = 0; rc == IPAM_SQL_DONE && i < drop->cap; i++) {
 		if (!drop->v[i].alloc ||
 		    (keep && ipam_db_events_postings_has(keep, drop->v[i].k)))
 			continue;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)drop->v[i].k);
-		sqlite3_bind_int64(st, 2, batch->id);
-		sqlite3_bind_int64(st, 3, batch->seg);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
+		ipam_sql_bind_int64(st, 1, (long long)drop->v[i].k);
+		ipam_sql_bind_int64(st, 2, batch->id);
+		ipam_sql_bind_int64(st, 3, batch->seg);
+		rc = ipam_sql_step(st);
+		ipam_sql_reset(st);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot delete audit event keys from");
 	return 0;
@@ -390,7 +392,7 @@ static int drop_range(struct ipam_db *db, const struct batch_row *r,
 				 "AND ?2 AND batch = ?3",
 				 lo, hi, b, 0);
 	if (!err)
-		*n += sqlite3_changes(db->h);
+		*n += ipam_sql_changes(db->h);
 	return err;
 }
 
@@ -413,7 +415,7 @@ static int prune_part(struct ipam_db *db, const struct batch_row *r,
 				 "AND ?2 AND batch = ?3 AND at < ?4",
 				 r->first, r->last, r->id, before);
 	if (!err)
-		*n += sqlite3_changes(db->h);
+		*n += ipam_sql_changes(db->h);
 	if (!err)
 		err = exec_range(db,
 				 "UPDATE dhcp_event_batches SET at_min = "
@@ -428,7 +430,7 @@ static int prune_part(struct ipam_db *db, const struct batch_row *r,
 static int oldest_batch(struct ipam_db *db, long long before,
 			struct batch_row *r)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err, rc;
 
 	err = ipam_db_sql_prepare(
@@ -438,21 +440,21 @@ static int oldest_batch(struct ipam_db *db, long long before,
 		"ORDER BY at_min LIMIT 1");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, before);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		r->id = sqlite3_column_int64(st, 0);
-		r->first = sqlite3_column_int64(st, 1);
-		r->last = sqlite3_column_int64(st, 2);
-		r->at_max = sqlite3_column_int64(st, 3);
-		r->seg = sqlite3_column_int64(st, 4);
+	ipam_sql_bind_int64(st, 1, before);
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW) {
+		r->id = ipam_sql_column_int64(st, 0);
+		r->first = ipam_sql_column_int64(st, 1);
+		r->last = ipam_sql_column_int64(st, 2);
+		r->at_max = ipam_sql_column_int64(st, 3);
+		r->seg = ipam_sql_column_int64(st, 4);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read the audit event batches "
 					 "in");
-	return rc == SQLITE_ROW;
+	return rc == IPAM_SQL_ROW;
 }
 
 /* One transaction's worth: about max events; 1 when there may be more. */
@@ -498,14 +500,14 @@ int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
 	int more = 1, err = 0;
 
 	while (!err && more > 0) {
-		err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+		err = ipam_sql_begin(db->h);
 		if (err)
 			break;
 		more = prune_some(db, before, max, &n);
 		t++;
 		if (more < 0) {
 			err = more;
-			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+			ipam_sql_rollback(db->h);
 		} else {
 			err = ipam_db_sql_exec(db, "COMMIT");
 		}
@@ -522,7 +524,7 @@ int ipam_db_events_purge(struct ipam_db *db, long long server_id)
 	struct batch_row *v = NULL;
 	size_t nr = 0, alloc = 0;
 	long long n = 0;
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err, rc;
 
 	err = ipam_db_sql_prepare(db, &st,
@@ -530,16 +532,16 @@ int ipam_db_events_purge(struct ipam_db *db, long long server_id)
 				  "dhcp_event_batches WHERE server_id = ?1");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, server_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_int64(st, 1, server_id);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		ALLOC_GROW(v, nr + 1, alloc);
-		v[nr].id = sqlite3_column_int64(st, 0);
-		v[nr].first = sqlite3_column_int64(st, 1);
-		v[nr].last = sqlite3_column_int64(st, 2);
-		v[nr++].seg = sqlite3_column_int64(st, 3);
+		v[nr].id = ipam_sql_column_int64(st, 0);
+		v[nr].first = ipam_sql_column_int64(st, 1);
+		v[nr].last = ipam_sql_column_int64(st, 2);
+		v[nr++].seg = ipam_sql_column_int64(st, 3);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read the audit event batches "
 					"in");

@@ -1,6 +1,5 @@
 #include "db.h"
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +44,7 @@ static int cmp_id(const void *a, const void *b)
 static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 {
 	long long **by_id = xcalloc(inv->nr + 1, sizeof(*by_id));
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	size_t i;
 	int rc, err;
 
@@ -60,12 +59,12 @@ static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 		free(by_id);
 		return err;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long long id = sqlite3_column_int64(st, 0), *key = &id;
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		long long id = ipam_sql_column_int64(st, 0), *key = &id;
 		long long **hit =
 			bsearch(&key, by_id, inv->nr, sizeof(*by_id), cmp_id);
 		struct ipam_inv_server *s;
-		const char *text = (const char *)sqlite3_column_text(st, 2);
+		const char *text = ipam_sql_column_text(st, 2);
 
 		if (!hit || !text)
 			continue;
@@ -75,14 +74,14 @@ static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 		s->addrs = xrealloc(s->addrs,
 				    (s->nr_addrs + 1) * sizeof(*s->addrs));
 		s->addrs[s->nr_addrs].family =
-			sqlite3_column_int(st, 1) == 6 ? AF_INET6 : AF_INET;
+			ipam_sql_column_int64(st, 1) == 6 ? AF_INET6 : AF_INET;
 		snprintf(s->addrs[s->nr_addrs].text,
 			 sizeof(s->addrs[s->nr_addrs].text), "%s", text);
 		s->nr_addrs++;
 	}
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	free(by_id);
-	if (rc != SQLITE_DONE)
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read addresses from");
 	return 0;
@@ -90,7 +89,7 @@ static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 
 int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err;
 
 	memset(out, 0, sizeof(*out));
@@ -107,39 +106,38 @@ int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out)
 		"ORDER BY s.name");
 	if (err)
 		return err;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_inv_server *s;
 		const char *text;
 
 		ALLOC_GROW(out->servers, out->nr + 1, out->alloc);
 		s = &out->servers[out->nr++];
 		memset(s, 0, sizeof(*s));
-		s->id = sqlite3_column_int64(st, 0);
-		s->name = ipam_db_sql_column_dup(st, 1);
-		s->domain = ipam_db_sql_column_dup(st, 2);
-		s->roles =
-			roles_parse((const char *)sqlite3_column_text(st, 3));
-		s->declared = sqlite3_column_int(st, 4) != 0;
-		text = (const char *)sqlite3_column_text(st, 5);
+		s->id = ipam_sql_column_int64(st, 0);
+		s->name = ipam_sql_column_dup(st, 1);
+		s->domain = ipam_sql_column_dup(st, 2);
+		s->roles = roles_parse(ipam_sql_column_text(st, 3));
+		s->declared = ipam_sql_column_int64(st, 4) != 0;
+		text = ipam_sql_column_text(st, 5);
 		if (!text || ipam_manageability_parse(text, &s->manageability))
 			s->manageability = IPAM_MANAGE_UNSPECIFIED;
-		s->owner = ipam_db_sql_column_dup(st, 6);
-		s->description = ipam_db_sql_column_dup(st, 7);
-		s->os_name = ipam_db_sql_column_dup(st, 8);
-		s->os_version = ipam_db_sql_column_dup(st, 9);
-		s->guid = ipam_db_sql_column_dup(st, 10);
-		s->sid = ipam_db_sql_column_dup(st, 11);
-		s->dn = ipam_db_sql_column_dup(st, 12);
-		s->first_seen = ipam_db_sql_column_dup(st, 13);
-		s->last_seen = ipam_db_sql_column_dup(st, 14);
-		text = (const char *)sqlite3_column_text(st, 15);
+		s->owner = ipam_sql_column_dup(st, 6);
+		s->description = ipam_sql_column_dup(st, 7);
+		s->os_name = ipam_sql_column_dup(st, 8);
+		s->os_version = ipam_sql_column_dup(st, 9);
+		s->guid = ipam_sql_column_dup(st, 10);
+		s->sid = ipam_sql_column_dup(st, 11);
+		s->dn = ipam_sql_column_dup(st, 12);
+		s->first_seen = ipam_sql_column_dup(st, 13);
+		s->last_seen = ipam_sql_column_dup(st, 14);
+		text = ipam_sql_column_text(st, 15);
 		if (!text || ipam_inv_status_parse(text, &s->status))
 			s->status = IPAM_INV_UNCHANGED;
-		s->status_detail = ipam_db_sql_column_dup(st, 16);
-		s->access = ipam_db_sql_column_dup(st, 17);
+		s->status_detail = ipam_sql_column_dup(st, 16);
+		s->access = ipam_sql_column_dup(st, 17);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_inventory_release(out);
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read the inventory from");
@@ -154,7 +152,7 @@ static int store_domain(struct ipam_db *db, const struct ipam_domain *dom,
 			const struct ipam_obs_domain *od)
 {
 	const char *reason = ipam_obs_domain_reason(od);
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	err = ipam_db_sql_prepare(
@@ -171,12 +169,12 @@ static int store_domain(struct ipam_db *db, const struct ipam_domain *dom,
 		"last_reason = excluded.last_reason");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, od->name);
-	sqlite3_bind_int(st, 2, dom ? dom->dc : 1);
-	sqlite3_bind_int(st, 3, dom ? dom->dns : 1);
-	sqlite3_bind_int(st, 4, dom ? dom->dhcp : 1);
-	ipam_db_sql_bind_text(st, 5, reason ? "incomplete" : "complete");
-	ipam_db_sql_bind_text(st, 6, reason);
+	ipam_sql_bind_text(st, 1, od->name);
+	ipam_sql_bind_int64(st, 2, dom ? dom->dc : 1);
+	ipam_sql_bind_int64(st, 3, dom ? dom->dns : 1);
+	ipam_sql_bind_int64(st, 4, dom ? dom->dhcp : 1);
+	ipam_sql_bind_text(st, 5, reason ? "incomplete" : "complete");
+	ipam_sql_bind_text(st, 6, reason);
 	return ipam_db_sql_step_done(db, st, "cannot record a domain in");
 }
 
@@ -198,7 +196,7 @@ static int purge_collected(struct ipam_db *db, long long id)
 		"DELETE FROM addresses WHERE NOT EXISTS (SELECT 1 FROM "
 		"address_sources s WHERE s.address = addresses.address)",
 	};
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err = 0;
 
 	err = ipam_db_events_purge(db, id);
@@ -206,7 +204,7 @@ static int purge_collected(struct ipam_db *db, long long id)
 		err = ipam_db_sql_prepare(db, &st, purge[k]);
 		if (err)
 			return err;
-		sqlite3_bind_int64(st, 1, id);
+		ipam_sql_bind_int64(st, 1, id);
 		err = ipam_db_sql_step_done(db, st,
 					    "cannot purge collected data in");
 	}
@@ -218,7 +216,7 @@ static int store_server(struct ipam_db *db, long long run_id,
 {
 	const struct ipam_inv_server *r = &u->row;
 	struct strbuf roles = STRBUF_INIT;
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	long long id = r->id;
 	size_t i;
 	int err;
@@ -247,30 +245,30 @@ static int store_server(struct ipam_db *db, long long run_id,
 			"coalesce(first_seen, " NOW_SQL ") WHERE id = ?14");
 	if (err)
 		goto out;
-	ipam_db_sql_bind_text(st, 1, r->domain);
-	ipam_db_sql_bind_text(st, 2, roles.buf);
-	sqlite3_bind_int(st, 3, r->declared);
-	ipam_db_sql_bind_text(st, 4, ipam_manageability_name(r->manageability));
-	ipam_db_sql_bind_text(st, 5, r->owner);
-	ipam_db_sql_bind_text(st, 6, r->description);
-	ipam_db_sql_bind_text(st, 7, r->os_name);
-	ipam_db_sql_bind_text(st, 8, r->os_version);
-	ipam_db_sql_bind_text(st, 9, r->guid);
-	ipam_db_sql_bind_text(st, 10, r->sid);
-	ipam_db_sql_bind_text(st, 11, r->dn);
-	ipam_db_sql_bind_text(st, 12, ipam_inv_status_name(r->status));
-	ipam_db_sql_bind_text(st, 13, r->status_detail);
+	ipam_sql_bind_text(st, 1, r->domain);
+	ipam_sql_bind_text(st, 2, roles.buf);
+	ipam_sql_bind_int64(st, 3, r->declared);
+	ipam_sql_bind_text(st, 4, ipam_manageability_name(r->manageability));
+	ipam_sql_bind_text(st, 5, r->owner);
+	ipam_sql_bind_text(st, 6, r->description);
+	ipam_sql_bind_text(st, 7, r->os_name);
+	ipam_sql_bind_text(st, 8, r->os_version);
+	ipam_sql_bind_text(st, 9, r->guid);
+	ipam_sql_bind_text(st, 10, r->sid);
+	ipam_sql_bind_text(st, 11, r->dn);
+	ipam_sql_bind_text(st, 12, ipam_inv_status_name(r->status));
+	ipam_sql_bind_text(st, 13, r->status_detail);
 	if (!id) {
-		ipam_db_sql_bind_text(st, 14, r->name);
+		ipam_sql_bind_text(st, 14, r->name);
 	} else {
-		sqlite3_bind_int64(st, 14, id);
-		sqlite3_bind_int(st, 15, u->seen);
+		ipam_sql_bind_int64(st, 14, id);
+		ipam_sql_bind_int64(st, 15, u->seen);
 	}
 	err = ipam_db_sql_step_done(db, st, "cannot store a server in");
 	if (err)
 		goto out;
 	if (!id)
-		id = sqlite3_last_insert_rowid(db->h);
+		id = ipam_sql_last_insert_id(db->h);
 
 	if (u->seen) {
 		err = ipam_db_sql_prepare(
@@ -278,7 +276,7 @@ static int store_server(struct ipam_db *db, long long run_id,
 			"DELETE FROM server_addresses WHERE server_id = ?1");
 		if (err)
 			goto out;
-		sqlite3_bind_int64(st, 1, id);
+		ipam_sql_bind_int64(st, 1, id);
 		err = ipam_db_sql_step_done(db, st,
 					    "cannot store addresses in");
 		for (i = 0; !err && i < r->nr_addrs; i++) {
@@ -289,10 +287,10 @@ static int store_server(struct ipam_db *db, long long run_id,
 				"(?1, ?2, ?3)");
 			if (err)
 				break;
-			sqlite3_bind_int64(st, 1, id);
-			sqlite3_bind_int(st, 2,
-					 strchr(r->addrs[i].text, ':') ? 6 : 4);
-			ipam_db_sql_bind_text(st, 3, r->addrs[i].text);
+			ipam_sql_bind_int64(st, 1, id);
+			ipam_sql_bind_int64(
+				st, 2, strchr(r->addrs[i].text, ':') ? 6 : 4);
+			ipam_sql_bind_text(st, 3, r->addrs[i].text);
 			err = ipam_db_sql_step_done(
 				db, st, "cannot store addresses in");
 		}
@@ -306,9 +304,9 @@ static int store_server(struct ipam_db *db, long long run_id,
 			"change) VALUES (?1, ?2, " NOW_SQL ", ?3)");
 		if (err)
 			goto out;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, run_id);
-		ipam_db_sql_bind_text(st, 3, u->change);
+		ipam_sql_bind_int64(st, 1, id);
+		ipam_sql_bind_int64(st, 2, run_id);
+		ipam_sql_bind_text(st, 3, u->change);
 		err = ipam_db_sql_step_done(db, st, "cannot store history in");
 		if (err)
 			goto out;
@@ -330,7 +328,7 @@ int ipam_db_inventory_store(struct ipam_db *db, long long run_id,
 	size_t i;
 	int err;
 
-	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	err = ipam_sql_begin(db->h);
 	if (err)
 		return err;
 	for (i = 0; !err && i < obs->nr_domains; i++)
@@ -342,14 +340,14 @@ int ipam_db_inventory_store(struct ipam_db *db, long long run_id,
 	if (!err)
 		return ipam_db_sql_exec(db, "COMMIT");
 	ipam_error_prefix(err, "storing the inventory");
-	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	ipam_sql_rollback(db->h);
 	return err;
 }
 
 int ipam_db_server_history(struct ipam_db *db, const char *name,
 			   struct ipam_db_history **out, size_t *nr)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	size_t alloc = 0;
 	int rc, err;
 
@@ -362,16 +360,16 @@ int ipam_db_server_history(struct ipam_db *db, const char *name,
 		"ORDER BY h.id");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, name);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_text(st, 1, name);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		ALLOC_GROW(*out, *nr + 1, alloc);
-		(*out)[*nr].at = ipam_db_sql_column_dup(st, 0);
-		(*out)[*nr].run_id = sqlite3_column_int64(st, 1);
-		(*out)[*nr].change = ipam_db_sql_column_dup(st, 2);
+		(*out)[*nr].at = ipam_sql_column_dup(st, 0);
+		(*out)[*nr].run_id = ipam_sql_column_int64(st, 1);
+		(*out)[*nr].change = ipam_sql_column_dup(st, 2);
 		(*nr)++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_db_history_free(*out, *nr);
 		*out = NULL;
 		*nr = 0;

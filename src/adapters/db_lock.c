@@ -1,7 +1,6 @@
 #include "db.h"
 
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -78,7 +77,7 @@ static int holder_gone(const struct lock_holder *h, const char *host)
 /* The holder's runs that never ended: they never will. */
 static int interrupt_runs(struct ipam_db *db, const struct lock_holder *h)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	err = ipam_db_sql_prepare(
@@ -88,8 +87,8 @@ static int interrupt_runs(struct ipam_db *db, const struct lock_holder *h)
 		"AND pid = ?2");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, h->host);
-	sqlite3_bind_int64(st, 2, h->pid);
+	ipam_sql_bind_text(st, 1, h->host);
+	ipam_sql_bind_int64(st, 2, h->pid);
 	return ipam_db_sql_step_done(db, st, "cannot mark interrupted runs in");
 }
 
@@ -101,11 +100,11 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 		    struct lock_holder *h, int *taken, struct strbuf *took_over)
 {
 	long long pid = (long long)getpid();
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, held, err;
 
 	*taken = 0;
-	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	err = ipam_sql_begin(db->h);
 	if (err)
 		return err;
 	err = ipam_db_sql_prepare(
@@ -114,24 +113,24 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 		"boot_id FROM reconcile_lock WHERE id = 1");
 	if (err)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		h->host = ipam_db_sql_column_dup(st, 0);
-		h->pid = sqlite3_column_int64(st, 1);
-		h->command = ipam_db_sql_column_dup(st, 2);
-		h->since = ipam_db_sql_column_dup(st, 3);
-		h->proc_start = sqlite3_column_type(st, 4) == SQLITE_NULL
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW) {
+		h->host = ipam_sql_column_dup(st, 0);
+		h->pid = ipam_sql_column_int64(st, 1);
+		h->command = ipam_sql_column_dup(st, 2);
+		h->since = ipam_sql_column_dup(st, 3);
+		h->proc_start = ipam_sql_column_type(st, 4) == IPAM_SQL_NULL
 					? -1
-					: sqlite3_column_int64(st, 4);
-		h->boot_id = ipam_db_sql_column_dup(st, 5);
+					: ipam_sql_column_int64(st, 4);
+		h->boot_id = ipam_sql_column_dup(st, 5);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE) {
 		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read the lock of");
 		goto out;
 	}
-	held = rc == SQLITE_ROW;
+	held = rc == IPAM_SQL_ROW;
 	if (held && holder_is_us(h, host, pid)) {
 		/* Ours already: taking it again is no conflict. */
 		*taken = 1;
@@ -157,17 +156,17 @@ static int lock_try(struct ipam_db *db, const char *command, const char *host,
 		long long me = ipam_proc_start_ticks(pid);
 		char boot[64];
 
-		ipam_db_sql_bind_text(st, 1, host);
-		sqlite3_bind_int64(st, 2, pid);
-		ipam_db_sql_bind_text(st, 3, command);
+		ipam_sql_bind_text(st, 1, host);
+		ipam_sql_bind_int64(st, 2, pid);
+		ipam_sql_bind_text(st, 3, command);
 		if (me >= 0)
-			sqlite3_bind_int64(st, 4, me);
+			ipam_sql_bind_int64(st, 4, me);
 		else
-			sqlite3_bind_null(st, 4);
+			ipam_sql_bind_null(st, 4);
 		if (*ipam_proc_boot_id(boot))
-			ipam_db_sql_bind_text(st, 5, boot);
+			ipam_sql_bind_text(st, 5, boot);
 		else
-			sqlite3_bind_null(st, 5);
+			ipam_sql_bind_null(st, 5);
 		err = ipam_db_sql_step_done(db, st, "cannot take the lock of");
 	}
 	if (!err)
@@ -177,7 +176,7 @@ out:
 		err = ipam_db_sql_exec(db, "COMMIT");
 	if (err) {
 		*taken = 0;
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		ipam_sql_rollback(db->h);
 	}
 	return err;
 }
@@ -240,7 +239,7 @@ int ipam_db_lock(struct ipam_db *db, const char *command, int timeout_s,
 int ipam_db_unlock(struct ipam_db *db)
 {
 	char host[256];
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	ipam_db_host(host, sizeof(host));
@@ -250,14 +249,14 @@ int ipam_db_unlock(struct ipam_db *db)
 		"AND pid = ?2");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, host);
-	sqlite3_bind_int64(st, 2, (long long)getpid());
+	ipam_sql_bind_text(st, 1, host);
+	ipam_sql_bind_int64(st, 2, (long long)getpid());
 	return ipam_db_sql_step_done(db, st, "cannot release the lock of");
 }
 
 int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err, rc;
 
 	strbuf_reset(holder);
@@ -266,18 +265,18 @@ int ipam_db_lock_break(struct ipam_db *db, struct strbuf *holder)
 				  "reconcile_lock WHERE id = 1");
 	if (err)
 		return err;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW)
 		strbuf_addf(holder, "%s (pid %lld on %s) since %s",
-			    (const char *)sqlite3_column_text(st, 0),
-			    (long long)sqlite3_column_int64(st, 1),
-			    (const char *)sqlite3_column_text(st, 2),
-			    (const char *)sqlite3_column_text(st, 3));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			    ipam_sql_column_text(st, 0),
+			    (long long)ipam_sql_column_int64(st, 1),
+			    ipam_sql_column_text(st, 2),
+			    ipam_sql_column_text(st, 3));
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read the lock of");
-	if (rc == SQLITE_DONE)
+	if (rc == IPAM_SQL_DONE)
 		return 0;
 	err = ipam_db_sql_prepare(db, &st,
 				  "DELETE FROM reconcile_lock WHERE id = 1");

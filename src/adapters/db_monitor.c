@@ -17,7 +17,7 @@
 static int avail_current(struct ipam_db *db, const char *server,
 			 const char *service, long long *id, int *state)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err, rc;
 
 	err = ipam_db_sql_prepare(
@@ -26,22 +26,22 @@ static int avail_current(struct ipam_db *db, const char *server,
 		"ON a.server_id = s.id AND a.service = ?2 WHERE s.name = ?1");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, server);
-	ipam_db_sql_bind_text(st, 2, service);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *s = sqlite3_column_text(st, 1);
+	ipam_sql_bind_text(st, 1, server);
+	ipam_sql_bind_text(st, 2, service);
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW) {
+		const char *s = ipam_sql_column_text(st, 1);
 
-		*id = sqlite3_column_int64(st, 0);
-		*state = !s ? -1 : !strcmp((const char *)s, "up");
+		*id = ipam_sql_column_int64(st, 0);
+		*state = !s ? -1 : !strcmp(s, "up");
 		err = 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == IPAM_SQL_DONE) {
 		err = ipam_error_set(IPAM_ENOTFOUND,
 				     "'%s' is not in the inventory", server);
 	} else {
 		err = ipam_db_sql_error(db, IPAM_EDB, "cannot read");
 	}
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	return err;
 }
 
@@ -49,7 +49,7 @@ static int avail_write(struct ipam_db *db, long long id, long long run_id,
 		       const char *service, bool up, int rtt_ms,
 		       const char *reason, const char *at, bool changed)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err;
 
 	err = ipam_db_sql_prepare(
@@ -64,16 +64,16 @@ static int avail_write(struct ipam_db *db, long long id, long long run_id,
 		"THEN excluded.since ELSE availability.since END");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, id);
-	ipam_db_sql_bind_text(st, 2, service);
-	ipam_db_sql_bind_text(st, 3, up ? "up" : "down");
-	ipam_db_sql_bind_text(st, 4, at);
+	ipam_sql_bind_int64(st, 1, id);
+	ipam_sql_bind_text(st, 2, service);
+	ipam_sql_bind_text(st, 3, up ? "up" : "down");
+	ipam_sql_bind_text(st, 4, at);
 	if (run_id)
-		sqlite3_bind_int64(st, 5, run_id);
+		ipam_sql_bind_int64(st, 5, run_id);
 	if (rtt_ms >= 0)
-		sqlite3_bind_int(st, 6, rtt_ms);
-	ipam_db_sql_bind_text(st, 7, reason);
-	sqlite3_bind_int(st, 8, changed);
+		ipam_sql_bind_int64(st, 6, rtt_ms);
+	ipam_sql_bind_text(st, 7, reason);
+	ipam_sql_bind_int64(st, 8, changed);
 	err = ipam_db_sql_step_done(db, st, "cannot store availability in");
 	if (err || !changed)
 		return err;
@@ -83,13 +83,13 @@ static int avail_write(struct ipam_db *db, long long id, long long run_id,
 		"at, state, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, id);
-	ipam_db_sql_bind_text(st, 2, service);
+	ipam_sql_bind_int64(st, 1, id);
+	ipam_sql_bind_text(st, 2, service);
 	if (run_id)
-		sqlite3_bind_int64(st, 3, run_id);
-	ipam_db_sql_bind_text(st, 4, at);
-	ipam_db_sql_bind_text(st, 5, up ? "up" : "down");
-	ipam_db_sql_bind_text(st, 6, reason);
+		ipam_sql_bind_int64(st, 3, run_id);
+	ipam_sql_bind_text(st, 4, at);
+	ipam_sql_bind_text(st, 5, up ? "up" : "down");
+	ipam_sql_bind_text(st, 6, reason);
 	return ipam_db_sql_step_done(db, st,
 				     "cannot store availability history in");
 }
@@ -107,7 +107,7 @@ int ipam_db_monitor_avail_store(struct ipam_db *db, long long run_id,
 		*changed = false;
 	if (strcmp(service, "dhcp") && strcmp(service, "dns"))
 		return ipam_error_set(IPAM_EINVAL, "no service '%s'", service);
-	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	err = ipam_sql_begin(db->h);
 	if (err)
 		return err;
 	err = avail_current(db, server, service, &id, &state);
@@ -135,7 +135,7 @@ int ipam_db_monitor_avail_list(struct ipam_db *db, const char *domain,
 {
 	struct ipam_db_avail *v = NULL;
 	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err, rc;
 
 	*out = NULL;
@@ -150,32 +150,32 @@ int ipam_db_monitor_avail_list(struct ipam_db *db, const char *domain,
 		"ORDER BY s.name, a.service");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, domain);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_text(st, 1, domain);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_avail *a;
 
 		ALLOC_GROW(v, n + 1, alloc);
 		a = &v[n++];
-		a->server = ipam_db_sql_column_dup(st, 0);
-		a->domain = ipam_db_sql_column_dup(st, 1);
-		a->service = ipam_db_sql_column_dup(st, 2);
-		a->up = !strcmp((const char *)sqlite3_column_text(st, 3), "up");
-		a->since = ipam_db_sql_column_dup(st, 4);
-		a->checked_at = ipam_db_sql_column_dup(st, 5);
-		a->rtt_ms = sqlite3_column_type(st, 6) == SQLITE_NULL
+		a->server = ipam_sql_column_dup(st, 0);
+		a->domain = ipam_sql_column_dup(st, 1);
+		a->service = ipam_sql_column_dup(st, 2);
+		a->up = !strcmp(ipam_sql_column_text(st, 3), "up");
+		a->since = ipam_sql_column_dup(st, 4);
+		a->checked_at = ipam_sql_column_dup(st, 5);
+		a->rtt_ms = ipam_sql_column_type(st, 6) == IPAM_SQL_NULL
 				    ? -1
-				    : sqlite3_column_int(st, 6);
-		a->reason = ipam_db_sql_column_dup(st, 7);
-		a->run_id = sqlite3_column_int64(st, 8);
+				    : ipam_sql_column_int64(st, 6);
+		a->reason = ipam_sql_column_dup(st, 7);
+		a->run_id = ipam_sql_column_int64(st, 8);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != IPAM_SQL_DONE) {
 		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read availability from");
 		ipam_db_monitor_avail_free(v, n);
 		v = NULL;
 		n = 0;
 	}
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	*out = v;
 	*nr = n;
 	return err;
@@ -235,7 +235,7 @@ static void sort_unique(char **v, size_t *nr)
 
 static int zone_ns(struct ipam_db *db, struct ipam_db_monitor_zone *z)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	size_t alloc = 0;
 	int err, rc;
 
@@ -244,20 +244,20 @@ static int zone_ns(struct ipam_db *db, struct ipam_db_monitor_zone *z)
 				  "zone_id = ?1 AND name = '@' AND type = 2");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, z->id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+	ipam_sql_bind_int64(st, 1, z->id);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		const char *t = ipam_sql_column_text(st, 0);
 
 		if (!t || !*t)
 			continue;
 		ALLOC_GROW(z->ns, z->nr_ns + 1, alloc);
 		z->ns[z->nr_ns++] = host_name(t);
 	}
-	err = rc == SQLITE_DONE
+	err = rc == IPAM_SQL_DONE
 		      ? 0
 		      : ipam_db_sql_error(db, IPAM_EDB,
 					  "cannot read NS records from");
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	sort_unique(z->ns, &z->nr_ns);
 	return err;
 }
@@ -267,7 +267,7 @@ int ipam_db_monitor_zones(struct ipam_db *db, struct ipam_db_monitor_zone **out,
 {
 	struct ipam_db_monitor_zone *v = NULL;
 	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err, rc;
 
 	*out = NULL;
@@ -280,20 +280,20 @@ int ipam_db_monitor_zones(struct ipam_db *db, struct ipam_db_monitor_zone **out,
 		"ORDER BY z.name, z.domain, z.partition");
 	if (err)
 		return err;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_monitor_zone *z;
 
 		ALLOC_GROW(v, n + 1, alloc);
 		z = &v[n++];
 		memset(z, 0, sizeof(*z));
-		z->id = sqlite3_column_int64(st, 0);
-		z->name = ipam_db_sql_column_dup(st, 1);
-		z->domain = ipam_db_sql_column_dup(st, 2);
-		z->server = ipam_db_sql_column_dup(st, 3);
+		z->id = ipam_sql_column_int64(st, 0);
+		z->name = ipam_sql_column_dup(st, 1);
+		z->domain = ipam_sql_column_dup(st, 2);
+		z->server = ipam_sql_column_dup(st, 3);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(db, IPAM_EDB, "cannot read zones from");
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	for (size_t i = 0; !err && i < n; i++)
 		err = zone_ns(db, &v[i]);
 	if (err) {
@@ -331,7 +331,7 @@ static int addr_cmp(const void *a, const void *b)
 static int glue_in(struct ipam_db *db, const char *zone, const char *rel,
 		   struct ipam_addr **v, size_t *n, size_t *alloc)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err, rc;
 
 	err = ipam_db_sql_prepare(
@@ -341,11 +341,12 @@ static int glue_in(struct ipam_db *db, const char *zone, const char *rel,
 		"AND r.type IN (1, 28)");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, zone);
-	ipam_db_sql_bind_text(st, 2, rel);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int fam = sqlite3_column_int(st, 0) == 1 ? AF_INET : AF_INET6;
-		const char *t = (const char *)sqlite3_column_text(st, 1);
+	ipam_sql_bind_text(st, 1, zone);
+	ipam_sql_bind_text(st, 2, rel);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		int fam =
+			ipam_sql_column_int64(st, 0) == 1 ? AF_INET : AF_INET6;
+		const char *t = ipam_sql_column_text(st, 1);
 		unsigned char bin[16];
 		struct ipam_addr *a;
 
@@ -356,10 +357,11 @@ static int glue_in(struct ipam_db *db, const char *zone, const char *rel,
 		a->family = fam;
 		inet_ntop(fam, bin, a->text, sizeof(a->text));
 	}
-	err = rc == SQLITE_DONE ? 0
-				: ipam_db_sql_error(db, IPAM_EDB,
-						    "cannot read records from");
-	sqlite3_finalize(st);
+	err = rc == IPAM_SQL_DONE
+		      ? 0
+		      : ipam_db_sql_error(db, IPAM_EDB,
+					  "cannot read records from");
+	ipam_sql_finalize(st);
 	return err;
 }
 
@@ -404,7 +406,7 @@ int ipam_db_monitor_zone_status_store(struct ipam_db *db, long long zone_id,
 				      const char *status, const char *reason,
 				      const char *servers_json)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err;
 
 	err = ipam_db_sql_prepare(
@@ -414,13 +416,13 @@ int ipam_db_monitor_zone_status_store(struct ipam_db *db, long long zone_id,
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, zone_id);
+	ipam_sql_bind_int64(st, 1, zone_id);
 	if (run_id)
-		sqlite3_bind_int64(st, 2, run_id);
-	ipam_db_sql_bind_text(st, 3, at);
-	ipam_db_sql_bind_text(st, 4, status);
-	ipam_db_sql_bind_text(st, 5, reason);
-	ipam_db_sql_bind_text(st, 6, servers_json);
+		ipam_sql_bind_int64(st, 2, run_id);
+	ipam_sql_bind_text(st, 3, at);
+	ipam_sql_bind_text(st, 4, status);
+	ipam_sql_bind_text(st, 5, reason);
+	ipam_sql_bind_text(st, 6, servers_json);
 	return ipam_db_sql_step_done(db, st, "cannot store zone status in");
 }
 
@@ -430,7 +432,7 @@ int ipam_db_monitor_zone_status_list(struct ipam_db *db, const char *domain,
 {
 	struct ipam_db_zone_status *v = NULL;
 	size_t n = 0, alloc = 0;
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err, rc;
 
 	*out = NULL;
@@ -443,27 +445,27 @@ int ipam_db_monitor_zone_status_list(struct ipam_db *db, const char *domain,
 		"ORDER BY z.name, z.domain");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, domain);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_text(st, 1, domain);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_zone_status *z;
 
 		ALLOC_GROW(v, n + 1, alloc);
 		z = &v[n++];
-		z->zone = ipam_db_sql_column_dup(st, 0);
-		z->domain = ipam_db_sql_column_dup(st, 1);
-		z->status = ipam_db_sql_column_dup(st, 2);
-		z->reason = ipam_db_sql_column_dup(st, 3);
-		z->checked_at = ipam_db_sql_column_dup(st, 4);
-		z->servers_json = ipam_db_sql_column_dup(st, 5);
+		z->zone = ipam_sql_column_dup(st, 0);
+		z->domain = ipam_sql_column_dup(st, 1);
+		z->status = ipam_sql_column_dup(st, 2);
+		z->reason = ipam_sql_column_dup(st, 3);
+		z->checked_at = ipam_sql_column_dup(st, 4);
+		z->servers_json = ipam_sql_column_dup(st, 5);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != IPAM_SQL_DONE) {
 		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read zone status from");
 		ipam_db_monitor_zone_status_free(v, n);
 		v = NULL;
 		n = 0;
 	}
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	*out = v;
 	*nr = n;
 	return err;

@@ -20,7 +20,7 @@ static int prune_table(struct ipam_db *db, const char *table,
 	char *sql = xasprintf("DELETE FROM %s WHERE id IN (SELECT id FROM %s "
 			      "WHERE at < %s LIMIT %d)",
 			      table, table, cutoff_sql, IPAM_DB_PRUNE_BATCH);
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err, n;
 
 	err = ipam_db_sql_prepare(db, &st, sql);
@@ -29,18 +29,18 @@ static int prune_table(struct ipam_db *db, const char *table,
 		return err;
 	do {
 		/* One statement in autocommit: one transaction per batch. */
-		sqlite3_bind_int64(st, 1, cutoff);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		ipam_sql_bind_int64(st, 1, cutoff);
+		if (ipam_sql_step(st) != IPAM_SQL_DONE) {
 			err = ipam_db_sql_error(db, IPAM_EDB,
 						"cannot prune history in");
 			break;
 		}
-		n = sqlite3_changes(db->h);
+		n = ipam_sql_changes(db->h);
 		*count += n;
 		(*batches)++;
-		sqlite3_reset(st);
+		ipam_sql_reset(st);
 	} while (n == IPAM_DB_PRUNE_BATCH);
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	return err;
 }
 

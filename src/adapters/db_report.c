@@ -16,26 +16,27 @@
  * column (kept as the string when it does not parse); the mark is dropped.
  */
 
-static struct ipam_node *column_node(sqlite3_stmt *st, int col, char mark)
+static struct ipam_node *column_node(struct ipam_sql_stmt *st, int col,
+				     char mark)
 {
 	const char *text;
 	char buf[32];
 
-	switch (sqlite3_column_type(st, col)) {
-	case SQLITE_NULL:
+	switch (ipam_sql_column_type(st, col)) {
+	case IPAM_SQL_NULL:
 		return ipam_node_new(IPAM_NODE_NULL);
-	case SQLITE_INTEGER:
+	case IPAM_SQL_INTEGER:
 		if (mark == '?')
-			return ipam_node_bool(sqlite3_column_int64(st, col));
-		return ipam_node_int(sqlite3_column_int64(st, col));
-	case SQLITE_FLOAT:
+			return ipam_node_bool(ipam_sql_column_int64(st, col));
+		return ipam_node_int(ipam_sql_column_int64(st, col));
+	case IPAM_SQL_FLOAT:
 		snprintf(buf, sizeof(buf), "%.1f",
-			 sqlite3_column_double(st, col));
+			 ipam_sql_column_double(st, col));
 		return ipam_node_str(buf);
 	default:
 		break;
 	}
-	text = (const char *)sqlite3_column_text(st, col);
+	text = ipam_sql_column_text(st, col);
 	if (mark == '~') {
 		struct ipam_node *n = NULL;
 
@@ -47,13 +48,13 @@ static struct ipam_node *column_node(sqlite3_stmt *st, int col, char mark)
 }
 
 /* sparse: a NULL column is left out (the big lists stay small). */
-static struct ipam_node *row_node(sqlite3_stmt *st, bool sparse)
+static struct ipam_node *row_node(struct ipam_sql_stmt *st, bool sparse)
 {
 	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
-	int n = sqlite3_column_count(st);
+	int n = ipam_sql_column_count(st);
 
 	for (int i = 0; i < n; i++) {
-		const char *name = sqlite3_column_name(st, i);
+		const char *name = ipam_sql_column_name(st, i);
 		size_t len = strlen(name);
 		char mark = '\0';
 		char *key;
@@ -61,7 +62,7 @@ static struct ipam_node *row_node(sqlite3_stmt *st, bool sparse)
 		if (len && (name[len - 1] == '?' || name[len - 1] == '~'))
 			mark = name[len - 1];
 
-		if (sparse && sqlite3_column_type(st, i) == SQLITE_NULL)
+		if (sparse && ipam_sql_column_type(st, i) == IPAM_SQL_NULL)
 			continue;
 		key = xstrndup(name, mark ? len - 1 : len);
 
@@ -76,17 +77,17 @@ static struct ipam_node *row_node(sqlite3_stmt *st, bool sparse)
 static int rows_as(struct ipam_db *db, const char *sql, long long p1,
 		   struct ipam_node *seq, bool sparse)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err = ipam_db_sql_prepare(db, &st, sql), rc;
 
 	if (err)
 		return err;
-	if (sqlite3_bind_parameter_count(st))
-		sqlite3_bind_int64(st, 1, p1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	if (ipam_sql_bind_count(st))
+		ipam_sql_bind_int64(st, 1, p1);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW)
 		ipam_node_push(seq, row_node(st, sparse));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read the report");
 	return 0;
@@ -126,19 +127,20 @@ static int row_one(struct ipam_db *db, const char *sql, struct ipam_node **out)
 
 static int count(struct ipam_db *db, const char *sql, long long *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err = ipam_db_sql_prepare(db, &st, sql);
 
 	if (err)
 		return err;
-	*out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	*out = ipam_sql_step(st) == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0)
+						 : 0;
+	ipam_sql_finalize(st);
 	return 0;
 }
 
 static bool has_table(struct ipam_db *db, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	bool yes;
 
 	if (ipam_db_sql_prepare(db, &st,
@@ -147,9 +149,9 @@ static bool has_table(struct ipam_db *db, const char *name)
 		ipam_error_clear();
 		return false;
 	}
-	ipam_db_sql_bind_text(st, 1, name);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	ipam_sql_bind_text(st, 1, name);
+	yes = ipam_sql_step(st) == IPAM_SQL_ROW;
+	ipam_sql_finalize(st);
 	return yes;
 }
 
@@ -284,7 +286,7 @@ static int read_gpos(struct ipam_db *db, struct ipam_node *root)
 
 static int read_trends(struct ipam_db *db, struct ipam_node *seq, size_t n)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err = ipam_db_sql_prepare(
 		db, &st,
 		"SELECT percent FROM (SELECT percent, at, id FROM "
@@ -297,15 +299,15 @@ static int read_trends(struct ipam_db *db, struct ipam_node *seq, size_t n)
 		struct ipam_node *it = seq->items[i],
 				 *trend = ipam_node_new(IPAM_NODE_SEQ);
 
-		ipam_db_sql_bind_text(st, 1, it->items[0]->str);
-		ipam_db_sql_bind_text(st, 2, it->items[1]->str);
-		sqlite3_bind_int64(st, 3, (long long)n);
-		while (sqlite3_step(st) == SQLITE_ROW)
+		ipam_sql_bind_text(st, 1, it->items[0]->str);
+		ipam_sql_bind_text(st, 2, it->items[1]->str);
+		ipam_sql_bind_int64(st, 3, (long long)n);
+		while (ipam_sql_step(st) == IPAM_SQL_ROW)
 			ipam_node_push(trend, column_node(st, 0, 0));
-		sqlite3_reset(st);
+		ipam_sql_reset(st);
 		ipam_node_set(it, "trend", trend);
 	}
-	sqlite3_finalize(st);
+	ipam_sql_finalize(st);
 	return 0;
 }
 
@@ -492,7 +494,7 @@ int ipam_db_report_read(struct ipam_db *db, const struct ipam_db_report_opts *o,
 int ipam_db_report_addresses(struct ipam_db *db, ipam_db_report_addr_fn fn,
 			     void *ctx)
 {
-	sqlite3_stmt *st = NULL;
+	struct ipam_sql_stmt *st = NULL;
 	int err, rc;
 
 	if (!has_table(db, "addresses"))
@@ -502,21 +504,20 @@ int ipam_db_report_addresses(struct ipam_db *db, ipam_db_report_addr_fn fn,
 				  "last_seen FROM addresses ORDER BY address");
 	if (err)
 		return err;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct ipam_db_report_addr a = {
-			(const char *)sqlite3_column_text(st, 0),
-			(const char *)sqlite3_column_text(st, 1),
-			(const char *)sqlite3_column_text(st, 2),
-			(const char *)sqlite3_column_text(st, 3),
-			(const char *)sqlite3_column_text(st, 4),
-			sqlite3_column_int64(st, 5)};
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		struct ipam_db_report_addr a = {ipam_sql_column_text(st, 0),
+						ipam_sql_column_text(st, 1),
+						ipam_sql_column_text(st, 2),
+						ipam_sql_column_text(st, 3),
+						ipam_sql_column_text(st, 4),
+						ipam_sql_column_int64(st, 5)};
 
 		err = fn(&a, ctx);
 		if (err)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (!err && rc != SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (!err && rc != IPAM_SQL_DONE)
 		err = ipam_db_sql_error(db, IPAM_EDB, "cannot read the report");
 	return err;
 }

@@ -1,7 +1,6 @@
 #include "db.h"
 
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,7 +15,7 @@ int ipam_db_run_begin(struct ipam_db *db, const char *command,
 		      long long *run_id)
 {
 	char host[256];
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	ipam_db_host(host, sizeof(host));
@@ -26,19 +25,19 @@ int ipam_db_run_begin(struct ipam_db *db, const char *command,
 		"outcome) VALUES (?1, " NOW_SQL ", ?2, ?3, 'running')");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, command);
-	ipam_db_sql_bind_text(st, 2, host);
-	sqlite3_bind_int64(st, 3, (long long)getpid());
+	ipam_sql_bind_text(st, 1, command);
+	ipam_sql_bind_text(st, 2, host);
+	ipam_sql_bind_int64(st, 3, (long long)getpid());
 	err = ipam_db_sql_step_done(db, st, "cannot record the run in");
 	if (!err)
-		*run_id = sqlite3_last_insert_rowid(db->h);
+		*run_id = ipam_sql_last_insert_id(db->h);
 	return err;
 }
 
 int ipam_db_run_end(struct ipam_db *db, long long run_id, const char *outcome,
 		    const char *summary)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	err = ipam_db_sql_prepare(db, &st,
@@ -47,9 +46,9 @@ int ipam_db_run_end(struct ipam_db *db, long long run_id, const char *outcome,
 				  "summary = ?2 WHERE id = ?3");
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, outcome);
-	ipam_db_sql_bind_text(st, 2, summary);
-	sqlite3_bind_int64(st, 3, run_id);
+	ipam_sql_bind_text(st, 1, outcome);
+	ipam_sql_bind_text(st, 2, summary);
+	ipam_sql_bind_int64(st, 3, run_id);
 	return ipam_db_sql_step_done(db, st,
 				     "cannot record the end of the run in");
 }
@@ -58,12 +57,12 @@ int ipam_db_run_end(struct ipam_db *db, long long run_id, const char *outcome,
 
 /* Step an UPDATE; IPAM_ENOTFOUND (message from the caller) if it matched
  * no row. */
-static int step_update(struct ipam_db *db, sqlite3_stmt *st, const char *what,
-		       int *changed)
+static int step_update(struct ipam_db *db, struct ipam_sql_stmt *st,
+		       const char *what, int *changed)
 {
 	int err = ipam_db_sql_step_done(db, st, what);
 
-	*changed = err ? 0 : sqlite3_changes(db->h);
+	*changed = err ? 0 : ipam_sql_changes(db->h);
 	return err;
 }
 
@@ -71,15 +70,15 @@ static int step_update(struct ipam_db *db, sqlite3_stmt *st, const char *what,
 static int run_set_two(struct ipam_db *db, long long run_id, const char *sql,
 		       const char *a, const char *b)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int changed, err;
 
 	err = ipam_db_sql_prepare(db, &st, sql);
 	if (err)
 		return err;
-	ipam_db_sql_bind_text(st, 1, a);
-	ipam_db_sql_bind_text(st, 2, b);
-	sqlite3_bind_int64(st, 3, run_id);
+	ipam_sql_bind_text(st, 1, a);
+	ipam_sql_bind_text(st, 2, b);
+	ipam_sql_bind_int64(st, 3, run_id);
 	err = step_update(db, st, "cannot record the run's source in",
 			  &changed);
 	if (!err && !changed)
@@ -122,7 +121,7 @@ int ipam_db_action_add(struct ipam_db *db, long long run_id, int seq,
 		       const char *kind, const char *target, const char *domain,
 		       const char *detail)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int err;
 
 	err = ipam_db_sql_prepare(
@@ -132,12 +131,12 @@ int ipam_db_action_add(struct ipam_db *db, long long run_id, int seq,
 		"'pending')");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int(st, 2, seq);
-	ipam_db_sql_bind_text(st, 3, kind);
-	ipam_db_sql_bind_text(st, 4, target);
-	ipam_db_sql_bind_text(st, 5, domain);
-	ipam_db_sql_bind_text(st, 6, detail);
+	ipam_sql_bind_int64(st, 1, run_id);
+	ipam_sql_bind_int64(st, 2, seq);
+	ipam_sql_bind_text(st, 3, kind);
+	ipam_sql_bind_text(st, 4, target);
+	ipam_sql_bind_text(st, 5, domain);
+	ipam_sql_bind_text(st, 6, detail);
 	return ipam_db_sql_step_done(db, st, "cannot journal an action in");
 }
 
@@ -146,7 +145,7 @@ int ipam_db_action_set(struct ipam_db *db, long long run_id, int seq,
 {
 	static const char *const states[] = {"started", "done", "failed",
 					     "skipped"};
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	size_t i;
 	int changed, err;
 
@@ -168,10 +167,10 @@ int ipam_db_action_set(struct ipam_db *db, long long run_id, int seq,
 		"error = ?4 WHERE run_id = ?1 AND seq = ?2");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int(st, 2, seq);
-	ipam_db_sql_bind_text(st, 3, state);
-	ipam_db_sql_bind_text(st, 4, error);
+	ipam_sql_bind_int64(st, 1, run_id);
+	ipam_sql_bind_int64(st, 2, seq);
+	ipam_sql_bind_text(st, 3, state);
+	ipam_sql_bind_text(st, 4, error);
 	err = step_update(db, st, "cannot journal an action in", &changed);
 	if (!err && !changed)
 		err = ipam_error_set(IPAM_ENOTFOUND,
@@ -187,7 +186,8 @@ int ipam_db_action_set(struct ipam_db *db, long long run_id, int seq,
 
 /* The runs of a database not migrated yet still read (history and status
  * work before `db migrate`): without the columns of versions 3 and 5. */
-static int prepare_runs(struct ipam_db *db, sqlite3_stmt **st, const char *tail)
+static int prepare_runs(struct ipam_db *db, struct ipam_sql_stmt **st,
+			const char *tail)
 {
 	struct strbuf sql = STRBUF_INIT;
 	int v, err = ipam_db_schema_version(db, &v);
@@ -205,28 +205,28 @@ static int prepare_runs(struct ipam_db *db, sqlite3_stmt **st, const char *tail)
 	return err;
 }
 
-static void run_from_row(struct ipam_db_run *r, sqlite3_stmt *st)
+static void run_from_row(struct ipam_db_run *r, struct ipam_sql_stmt *st)
 {
-	r->id = sqlite3_column_int64(st, 0);
-	r->command = ipam_db_sql_column_dup(st, 1);
-	r->started_at = ipam_db_sql_column_dup(st, 2);
-	r->ended_at = ipam_db_sql_column_dup(st, 3);
-	r->host = ipam_db_sql_column_dup(st, 4);
-	r->pid = sqlite3_column_int64(st, 5);
-	r->git_commit = ipam_db_sql_column_dup(st, 6);
-	r->config_digest = ipam_db_sql_column_dup(st, 7);
-	r->outcome = ipam_db_sql_column_dup(st, 8);
-	r->summary = ipam_db_sql_column_dup(st, 9);
-	r->git_author = ipam_db_sql_column_dup(st, 10);
-	r->git_subject = ipam_db_sql_column_dup(st, 11);
-	r->git_signer = ipam_db_sql_column_dup(st, 12);
-	r->git_signer_key = ipam_db_sql_column_dup(st, 13);
+	r->id = ipam_sql_column_int64(st, 0);
+	r->command = ipam_sql_column_dup(st, 1);
+	r->started_at = ipam_sql_column_dup(st, 2);
+	r->ended_at = ipam_sql_column_dup(st, 3);
+	r->host = ipam_sql_column_dup(st, 4);
+	r->pid = ipam_sql_column_int64(st, 5);
+	r->git_commit = ipam_sql_column_dup(st, 6);
+	r->config_digest = ipam_sql_column_dup(st, 7);
+	r->outcome = ipam_sql_column_dup(st, 8);
+	r->summary = ipam_sql_column_dup(st, 9);
+	r->git_author = ipam_sql_column_dup(st, 10);
+	r->git_subject = ipam_sql_column_dup(st, 11);
+	r->git_signer = ipam_sql_column_dup(st, 12);
+	r->git_signer_key = ipam_sql_column_dup(st, 13);
 }
 
 int ipam_db_runs_list(struct ipam_db *db, size_t limit,
 		      struct ipam_db_run **out, size_t *nr)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	size_t alloc = 0;
 	int rc, err;
 
@@ -236,16 +236,16 @@ int ipam_db_runs_list(struct ipam_db *db, size_t limit,
 	if (err)
 		return err;
 	/* A negative LIMIT is none. */
-	sqlite3_bind_int64(
+	ipam_sql_bind_int64(
 		st, 1,
 		limit && limit <= (size_t)LLONG_MAX ? (long long)limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		memset(&(*out)[*nr], 0, sizeof(**out));
 		run_from_row(&(*out)[(*nr)++], st);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_db_runs_free(*out, *nr);
 		*out = NULL;
 		*nr = 0;
@@ -256,23 +256,23 @@ int ipam_db_runs_list(struct ipam_db *db, size_t limit,
 
 int ipam_db_run_get(struct ipam_db *db, long long id, struct ipam_db_run *out)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc, err;
 
 	memset(out, 0, sizeof(*out));
 	err = prepare_runs(db, &st, "WHERE id = ?1");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	ipam_sql_bind_int64(st, 1, id);
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW)
 		run_from_row(out, st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	ipam_sql_finalize(st);
+	if (rc == IPAM_SQL_DONE)
 		return ipam_error_set(IPAM_ENOTFOUND,
 				      "no run %lld in state database '%s'", id,
 				      db->path);
-	if (rc != SQLITE_ROW)
+	if (rc != IPAM_SQL_ROW)
 		return ipam_db_sql_error(db, IPAM_EDB, "cannot read runs from");
 	return 0;
 }
@@ -280,7 +280,7 @@ int ipam_db_run_get(struct ipam_db *db, long long id, struct ipam_db_run *out)
 int ipam_db_run_actions(struct ipam_db *db, long long run_id,
 			struct ipam_db_action_row **out, size_t *nr)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	size_t alloc = 0;
 	int rc, err;
 
@@ -293,24 +293,24 @@ int ipam_db_run_actions(struct ipam_db *db, long long run_id,
 		"= ?1 ORDER BY seq");
 	if (err)
 		return err;
-	sqlite3_bind_int64(st, 1, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	ipam_sql_bind_int64(st, 1, run_id);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_action_row *a;
 
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		a = &(*out)[(*nr)++];
-		a->seq = sqlite3_column_int(st, 0);
-		a->kind = ipam_db_sql_column_dup(st, 1);
-		a->target = ipam_db_sql_column_dup(st, 2);
-		a->domain = ipam_db_sql_column_dup(st, 3);
-		a->detail = ipam_db_sql_column_dup(st, 4);
-		a->state = ipam_db_sql_column_dup(st, 5);
-		a->started_at = ipam_db_sql_column_dup(st, 6);
-		a->ended_at = ipam_db_sql_column_dup(st, 7);
-		a->error = ipam_db_sql_column_dup(st, 8);
+		a->seq = ipam_sql_column_int64(st, 0);
+		a->kind = ipam_sql_column_dup(st, 1);
+		a->target = ipam_sql_column_dup(st, 2);
+		a->domain = ipam_sql_column_dup(st, 3);
+		a->detail = ipam_sql_column_dup(st, 4);
+		a->state = ipam_sql_column_dup(st, 5);
+		a->started_at = ipam_sql_column_dup(st, 6);
+		a->ended_at = ipam_sql_column_dup(st, 7);
+		a->error = ipam_sql_column_dup(st, 8);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_db_actions_free(*out, *nr);
 		*out = NULL;
 		*nr = 0;

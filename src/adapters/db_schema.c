@@ -1,6 +1,5 @@
 #include "db.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 
 #include "db_internal.h"
@@ -424,17 +423,17 @@ static const struct {
 
 int ipam_db_schema_version(struct ipam_db *db, int *version)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc;
 
 	*version = 0;
-	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL))
+	if (ipam_sql_prepare(db->h, &st, "PRAGMA user_version"))
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read state database");
-	rc = sqlite3_step(st);
-	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
+	rc = ipam_sql_step(st);
+	*version = rc == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0) : 0;
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read state database");
 	return 0;
@@ -484,7 +483,7 @@ int ipam_db_migrate(struct ipam_db *db, int *from, int *to)
 		*from = v;
 	for (; v < NR_MIGRATIONS; v++) {
 		/* IMMEDIATE: a second ipamctl waits instead of racing. */
-		err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+		err = ipam_sql_begin(db->h);
 		if (err)
 			return err;
 		err = ipam_db_schema_version(db, &v);
@@ -512,7 +511,7 @@ int ipam_db_migrate(struct ipam_db *db, int *from, int *to)
 		if (err) {
 			ipam_error_prefix(err, "migration to schema version %d",
 					  v + 1);
-			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+			ipam_sql_rollback(db->h);
 			return err;
 		}
 	}
@@ -534,24 +533,25 @@ int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out, size_t *nr)
 	c = xcalloc(max, sizeof(*c));
 	for (i = 0; i < max; i++) {
 		char *sql;
-		sqlite3_stmt *st;
+		struct ipam_sql_stmt *st;
 		int rc;
 
 		if (count_tables[i].since > version)
 			continue;
 		sql = xasprintf("SELECT count(*) FROM %s",
 				count_tables[i].name);
-		rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+		rc = ipam_sql_prepare(db->h, &st, sql);
 		free(sql);
 		if (rc) {
 			free(c);
 			return ipam_db_sql_error(db, IPAM_EDB,
 						 "cannot count rows in");
 		}
-		rc = sqlite3_step(st);
+		rc = ipam_sql_step(st);
 		c[n].table = count_tables[i].name;
-		c[n].rows = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-		sqlite3_finalize(st);
+		c[n].rows =
+			rc == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0) : -1;
+		ipam_sql_finalize(st);
 		n++;
 	}
 	*out = c;

@@ -1,6 +1,5 @@
 #include "db.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,35 +9,34 @@
 
 int ipam_db_get_settings(struct ipam_db *db, struct ipam_db_settings *out)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int v, rc, err;
 
 	memset(out, 0, sizeof(*out));
 	err = ipam_db_schema_version(db, &v);
 	if (err || v < 1)
 		return err;
-	if (sqlite3_prepare_v2(db->h,
-			       "SELECT key, value, set_at FROM settings "
-			       "WHERE key IN ('provisioning_method', "
-			       "'gpo_prefix')",
-			       -1, &st, NULL))
+	if (ipam_sql_prepare(db->h, &st,
+			     "SELECT key, value, set_at FROM settings "
+			     "WHERE key IN ('provisioning_method', "
+			     "'gpo_prefix')"))
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read settings of");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(st, 0);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		const char *key = ipam_sql_column_text(st, 0);
 
 		if (!strcmp(key, "provisioning_method")) {
 			free(out->method);
 			free(out->fixed_at);
-			out->method = ipam_db_sql_column_dup(st, 1);
-			out->fixed_at = ipam_db_sql_column_dup(st, 2);
+			out->method = ipam_sql_column_dup(st, 1);
+			out->fixed_at = ipam_sql_column_dup(st, 2);
 		} else {
 			free(out->gpo_prefix);
-			out->gpo_prefix = ipam_db_sql_column_dup(st, 1);
+			out->gpo_prefix = ipam_sql_column_dup(st, 1);
 		}
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE) {
 		ipam_db_settings_release(out);
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read settings of");
@@ -57,20 +55,19 @@ void ipam_db_settings_release(struct ipam_db_settings *s)
 static int insert_setting(struct ipam_db *db, const char *key,
 			  const char *value)
 {
-	sqlite3_stmt *st;
+	struct ipam_sql_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->h,
-			       "INSERT INTO settings(key, value, set_at) "
-			       "VALUES (?1, ?2, " NOW_SQL ")",
-			       -1, &st, NULL))
+	if (ipam_sql_prepare(db->h, &st,
+			     "INSERT INTO settings(key, value, set_at) "
+			     "VALUES (?1, ?2, " NOW_SQL ")"))
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot record settings in");
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	ipam_sql_bind_text(st, 1, key);
+	ipam_sql_bind_text(st, 2, value);
+	rc = ipam_sql_step(st);
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot record settings in");
 	return 0;
@@ -82,7 +79,7 @@ int ipam_db_record_settings(struct ipam_db *db, const char *method,
 	struct ipam_db_settings cur;
 	int err;
 
-	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE");
+	err = ipam_sql_begin(db->h);
 	if (err)
 		return err;
 	err = ipam_db_get_settings(db, &cur);
@@ -94,7 +91,7 @@ int ipam_db_record_settings(struct ipam_db *db, const char *method,
 	ipam_db_settings_release(&cur);
 	if (!err)
 		return ipam_db_sql_exec(db, "COMMIT");
-	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	ipam_sql_rollback(db->h);
 	return err;
 }
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "envlock.h"
 #include "error.h"
 #include "keytab.h"
 #include "ldapconn_internal.h"
@@ -166,7 +167,7 @@ int ipam_ldapconn_bind_gssapi(struct ipam_ldapconn *l,
 	struct saved_env cc = {0}, kt = {0};
 	struct strbuf first = STRBUF_INIT, name = STRBUF_INIT;
 	ber_len_t ssf = 0;
-	int lrc, rc = 0;
+	int lrc, rc = 0, locked = 0;
 
 	if (l->tls) {
 		ber_len_t zero = 0;
@@ -184,6 +185,9 @@ int ipam_ldapconn_bind_gssapi(struct ipam_ldapconn *l,
 	if (rc)
 		goto out;
 
+	/* The environment is the process's: one Kerberos bind at a time. */
+	ipam_envlock_acquire();
+	locked = 1;
 	if (o->keytab) {
 		rc = keytab_first_principal(&first, o->keytab);
 		if (rc)
@@ -257,6 +261,8 @@ int ipam_ldapconn_bind_gssapi(struct ipam_ldapconn *l,
 out:
 	env_restore(&cc);
 	env_restore(&kt);
+	if (locked)
+		ipam_envlock_release();
 	strbuf_release(&name);
 	strbuf_release(&first);
 	return rc;

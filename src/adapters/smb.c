@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "envlock.h"
 #include "error.h"
 #include "sigpipe.h"
 #include "banned.h"
@@ -276,6 +277,8 @@ void ipam_smb_guard_enter(struct ipam_smb_guard *g, const struct ipam_smb *s)
 {
 	const char *old;
 
+	/* Released by guard_leave: domains on other threads wait here. */
+	ipam_envlock_acquire();
 	ipam_sigpipe_block(&g->sig);
 	/* Samba creates its tdb files 0644: nothing it writes is for
 	 * others (a child inherits this too). */
@@ -303,6 +306,7 @@ void ipam_smb_guard_leave(struct ipam_smb_guard *g)
 	}
 	umask(g->umask_old);
 	ipam_sigpipe_restore(&g->sig);
+	ipam_envlock_release();
 }
 
 /* --- connection -------------------------------------------------------- */
@@ -378,7 +382,9 @@ static int init_context(struct ipam_smb *s)
 	sigset_t old;
 	int rc = 0;
 
-	/* libsmbclient's first init blocks SIGPIPE for good: undo that. */
+	/* libsmbclient's first init blocks SIGPIPE for good: undo that.
+	 * Its configuration is global: one context is made at a time. */
+	ipam_envlock_acquire();
 	pthread_sigmask(SIG_SETMASK, NULL, &old);
 	s->ctx = smbc_new_context();
 	if (!s->ctx) {
@@ -423,6 +429,7 @@ static int init_context(struct ipam_smb *s)
 	}
 out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ipam_envlock_release();
 	return rc;
 }
 

@@ -110,6 +110,10 @@ static int run_helper(struct ipam_proc_result *r, const char *const argv[],
 		.max_output = MAX_HELPER_OUTPUT,
 		.missing_hint = "install Samba's client tools",
 		.pass_fd = pass_fd,
+		/* Samba creates its files 0644: nothing it writes is for
+		 * others, whatever the process's umask meanwhile. */
+		.set_umask = true,
+		.child_umask = 077,
 	};
 
 	return ipam_proc_run(r, argv, &o);
@@ -179,13 +183,9 @@ int ipam_smb_kinit_keytab(struct ipam_smb *s, const struct ipam_smb_opts *o)
 	argv[5] = cc.buf;
 	argv[6] = o->principal;
 	argv[7] = NULL;
-	{
-		struct ipam_smb_guard g;
-
-		ipam_smb_guard_enter(&g, NULL);
-		rc = run_helper(&r, argv, s->timeout, 0);
-		ipam_smb_guard_leave(&g);
-	}
+	/* The cache is named on the command line and the umask is the
+	 * child's: nothing of the process to guard. */
+	rc = run_helper(&r, argv, s->timeout, 0);
 	if (!rc && r.status != 0) {
 		strbuf_addf(&pre,
 			    "smb connect '\\\\%s': kerberos as '%s' from "
@@ -296,9 +296,16 @@ static int smbcacls(struct ipam_proc_result *r, struct ipam_smb *s,
 	argv[n++] = service.buf;
 	argv[n++] = file.buf;
 	argv[n] = NULL;
-	ipam_smb_guard_enter(&g, s);
-	rc = run_helper(r, argv, s->timeout * 2 + 5, authfd);
-	ipam_smb_guard_leave(&g);
+	/* The child's umask is its own (run_helper): only a Kerberos cache
+	 * it must find in the environment needs the guard, whose lock would
+	 * hold other domains' SMB calls for the whole run of the tool. */
+	if (s->kerberos && s->ccache) {
+		ipam_smb_guard_enter(&g, s);
+		rc = run_helper(r, argv, s->timeout * 2 + 5, authfd);
+		ipam_smb_guard_leave(&g);
+	} else {
+		rc = run_helper(r, argv, s->timeout * 2 + 5, authfd);
+	}
 	if (!rc && r->status != 0) {
 		struct strbuf m = STRBUF_INIT;
 

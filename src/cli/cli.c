@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -454,4 +455,20 @@ const char *cli_checkout_commit(char *buf, size_t size, const char *path)
 		return NULL;
 	snprintf(buf, size, "%s%s", w.commit, w.dirty ? "+dirty" : "");
 	return buf;
+}
+
+int cli_parallel_arg(const struct command *cmd, const char *arg, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > IPAM_RUN_PARALLEL_MAX)
+		return cli_usage_error(cmd,
+				       "--parallel wants a count of "
+				       "domains (1-%d)",
+				       IPAM_RUN_PARALLEL_MAX);
+	*out = (int)v;
+	return 0;
 }

@@ -169,6 +169,10 @@ void cli_usage(const struct command *cmd, int to_stderr);
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* --parallel N (1 to IPAM_RUN_PARALLEL_MAX, domains handled at once) into
+ * *out; 0, or nonzero when refused (said, with the usage). */
+int cli_parallel_arg(const struct command *cmd, const char *arg, int *out);
+
 /* The path of the desired state: -c, $IPAMCTL_CONFIG, or /etc/ipamctl. */
 const char *cli_config_path(const struct cli *cli);
 /*

@@ -12,6 +12,7 @@
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
+#include "run.h"
 #include "strbuf.h"
 #include "banned.h"
 
@@ -20,8 +21,16 @@ static int discover_option(struct cli *cli, void *opts, int id,
 static int discover_check(struct cli *cli, void *opts, int argc, char **argv);
 static int discover_run(struct cli *cli, void *opts, int argc, char **argv);
 
+enum { OPT_PARALLEL = CLI_OPT_OWN };
+
+struct opts {
+	const char *domain; /* --domain */
+	int parallel;	    /* 0: IPAM_RUN_PARALLEL */
+};
+
 static const struct cli_option discover_options[] = {
 	{"domain", CLI_ARG, 'D', "only discovery domain D"},
+	{"parallel", CLI_ARG, OPT_PARALLEL, "N domains at once (4)"},
 	{NULL, 0, 0, NULL},
 };
 
@@ -29,7 +38,8 @@ const struct command cmd_discover_def = {
 	.name = "discover",
 	.summary = "discover DCs, DNS and DHCP servers; update the inventory",
 	.usage =
-		"discover [-c PATH] [--domain D] [-o text|json]\n\n"
+		"discover [-c PATH] [--domain D] [--parallel N] [-o "
+		"text|json]\n\n"
 		"Discovers the servers of every discovery domain (or of D): "
 		"domain\n"
 		"controllers over LDAP, DNS servers from the NS records of the "
@@ -49,10 +59,13 @@ const struct command cmd_discover_def = {
 		"when a domain is incomplete or a declared server fails its "
 		"checks (a\n"
 		"listed server that was not discovered is reported, not an "
-		"error).",
+		"error).\n"
+		"Domains are discovered N at once (default 4); the summary "
+		"keeps the\n"
+		"desired state's order.",
 	.setup = CLI_CONFIG | CLI_DB | CLI_LAB,
 	.options = discover_options,
-	.opts_size = sizeof(const char *), /* the --domain */
+	.opts_size = sizeof(struct opts),
 	.option = discover_option,
 	.check = discover_check,
 	.run = discover_run,
@@ -327,11 +340,11 @@ static struct ipam_node *summary_node(long long run_id,
 
 static int discover_option(struct cli *cli, void *opts, int id, const char *arg)
 {
-	const char **domain = opts;
+	struct opts *o = opts;
 
-	(void)cli;
-	(void)id;
-	*domain = arg;
+	if (id == OPT_PARALLEL)
+		return cli_parallel_arg(cli->cmd, arg, &o->parallel);
+	o->domain = arg;
 	return 0;
 }
 
@@ -391,7 +404,10 @@ static int discover_run(struct cli *cli, void *opts, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	ipam_discover_opts_init(&dopts);
-	dopts.only_domain = *(const char **)opts;
+	dopts.only_domain = ((const struct opts *)opts)->domain;
+	dopts.parallel = ((const struct opts *)opts)->parallel;
+	if (!dopts.parallel)
+		dopts.parallel = IPAM_RUN_PARALLEL;
 	dopts.progress = cli->progress;
 	err = ipam_db_run_begin(cli->db, "discover", &run_id);
 	if (!err)

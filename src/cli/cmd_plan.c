@@ -29,6 +29,7 @@ struct opts {
 	bool detailed, auto_approve, allow_empty;
 	long long allow_removals; /* -1: safety.maxRemovals */
 	int lock_timeout;
+	int parallel; /* 0: IPAM_RUN_PARALLEL */
 	const char *out, *in;
 };
 
@@ -43,6 +44,7 @@ enum {
 	OPT_AUTO_APPROVE,
 	OPT_ALLOW_REMOVALS,
 	OPT_ALLOW_EMPTY,
+	OPT_PARALLEL,
 };
 
 static const struct cli_option plan_options[] = {
@@ -52,6 +54,7 @@ static const struct cli_option plan_options[] = {
 	{"auto-approve", CLI_NO_ARG, OPT_AUTO_APPROVE, "apply unasked"},
 	{"allow-removals", CLI_ARG, OPT_ALLOW_REMOVALS, "accept N removals"},
 	{"allow-empty", CLI_NO_ARG, OPT_ALLOW_EMPTY, "accept no domain"},
+	{"parallel", CLI_ARG, OPT_PARALLEL, "N domains at once (4)"},
 	{NULL, 0, 0, NULL},
 };
 
@@ -69,7 +72,7 @@ const struct command cmd_plan_def = {
 	.summary = "show what apply would change, and the drift",
 	.usage = "plan [-c PATH] [--detailed-exitcode] [--out FILE] "
 		 "[--lock-timeout S]\n"
-		 "     [-o text|json|markdown]\n\n"
+		 "     [--parallel N] [-o text|json|markdown]\n\n"
 		 "Discovers, reads the GPO state of every domain, and diffs "
 		 "it against the\n"
 		 "desired state and what was last applied: the actions apply "
@@ -86,7 +89,9 @@ const struct command cmd_plan_def = {
 		 "  --out FILE           save the plan (JSON) for `ipamctl "
 		 "apply FILE`\n"
 		 "  --lock-timeout S     wait up to S seconds for another "
-		 "ipamctl run",
+		 "ipamctl run\n"
+		 "  --parallel N         discover and read N domains at once "
+		 "(default 4)",
 	.setup = PLAN_SETUP,
 	.options = plan_options,
 	.opts_size = sizeof(struct opts),
@@ -103,21 +108,23 @@ const struct command cmd_apply_def = {
 	.usage =
 		"apply [FILE] [-c PATH] [--auto-approve] [--allow-removals "
 		"N]\n"
-		"      [--allow-empty] [--lock-timeout S] [-o text|json]\n\n"
+		"      [--allow-empty] [--lock-timeout S] [--parallel N] "
+		"[-o text|json]\n\n"
 		"Plans as `ipamctl plan` does and applies the plan: creates, "
 		"updates,\n"
 		"links, filter adds, filter removes, unlinks and deletes last; "
 		"each\n"
-		"action journalled; the first failure stops it.  With FILE "
-		"(from plan\n"
-		"--out), applies that plan only if neither the desired state "
-		"nor what\n"
-		"is observed changed since.  Asks for confirmation on a "
-		"terminal;\n"
-		"without one, --auto-approve is required.\n\n"
+		"action journalled; a failure stops its own domain (the "
+		"others go on).\n"
+		"With FILE (from plan --out), applies that plan only if "
+		"neither the\n"
+		"desired state nor what is observed changed since.  Asks for "
+		"confirmation\n"
+		"on a terminal; without one, --auto-approve is required.\n\n"
 		"  --allow-removals N  accept up to N removals (default: "
 		"safety.maxRemovals)\n"
-		"  --allow-empty       accept a desired state with no domain",
+		"  --allow-empty       accept a desired state with no domain\n"
+		"  --parallel N        handle N domains at once (default 4)",
 	.setup = PLAN_SETUP,
 	.options = plan_options,
 	.opts_size = sizeof(struct opts),
@@ -131,7 +138,7 @@ const struct command cmd_apply_def = {
 const struct command cmd_drift_def = {
 	.name = "drift",
 	.summary = "report what changed in AD behind ipamctl's back",
-	.usage = "drift [-c PATH] [--lock-timeout S] [-o "
+	.usage = "drift [-c PATH] [--lock-timeout S] [--parallel N] [-o "
 		 "text|json|markdown]\n\n"
 		 "The drift part of a plan only: GPOs deleted, unlinked or "
 		 "disabled,\n"
@@ -182,6 +189,8 @@ static int plan_option(struct cli *cli, void *opts, int id, const char *arg)
 							 "wants a count");
 		o->allow_removals = v;
 		return 0;
+	case OPT_PARALLEL:
+		return cli_parallel_arg(cli->cmd, arg, &o->parallel);
 	default: /* OPT_ALLOW_EMPTY */
 		o->allow_empty = true;
 		return 0;
@@ -467,6 +476,7 @@ static int plan_run(struct cli *cli, void *opts, int argc, char **argv)
 	(void)argv;
 	ipam_run_init(&run, kinds[o->mode], cli->d, cli->db);
 	run.lock_timeout = o->lock_timeout;
+	run.parallel = o->parallel;
 	run.allow_removals = o->allow_removals;
 	run.progress = cli->progress;
 	run.source = cli_config_path(cli);

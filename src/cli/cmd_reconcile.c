@@ -37,6 +37,7 @@ struct loop {
 	const char *repo, *ref, *path, *cache;
 	bool dry_run;
 	int lock_timeout;
+	int parallel; /* 0: IPAM_RUN_PARALLEL */
 	long long allow_removals;
 	long long every, jitter_pct;
 	/* The last valid desired state and its commit ("local" for -c
@@ -64,6 +65,7 @@ enum {
 	OPT_JITTER,
 	OPT_LOCK_TIMEOUT,
 	OPT_ALLOW_REMOVALS,
+	OPT_PARALLEL,
 };
 
 static const struct cli_option reconcile_options[] = {
@@ -76,6 +78,7 @@ static const struct cli_option reconcile_options[] = {
 	{"jitter", CLI_ARG, OPT_JITTER, "spread the cycles by PCT"},
 	{"lock-timeout", CLI_ARG, OPT_LOCK_TIMEOUT, "seconds to wait"},
 	{"allow-removals", CLI_ARG, OPT_ALLOW_REMOVALS, "accept N removals"},
+	{"parallel", CLI_ARG, OPT_PARALLEL, "N domains at once (4)"},
 	{NULL, 0, 0, NULL},
 };
 
@@ -94,7 +97,7 @@ const struct command cmd_reconcile_def = {
 		"[--cache DIR]\n"
 		"          [--dry-run] [--every DURATION [--jitter PCT]] "
 		"[--lock-timeout S]\n"
-		"          [--allow-removals N]\n\n"
+		"          [--allow-removals N] [--parallel N]\n\n"
 		"One reconcile cycle: fetch the desired state (from git when "
 		"--repo or\n"
 		"the configuration's source: names a repository, else -c), "
@@ -113,7 +116,9 @@ const struct command cmd_reconcile_def = {
 		"               -c (kept only if valid), SIGUSR1 runs a cycle "
 		"now\n"
 		"  --jitter 10% spread the cycles by up to this share of the "
-		"interval\n\n"
+		"interval\n"
+		"  --parallel N domains discovered, read and applied N at "
+		"once (4)\n\n"
 		"In the loop the scheduled tasks run each on its own "
 		"interval\n"
 		"(collection.intervals; ipamctl tasks shows them): the cycle "
@@ -739,6 +744,7 @@ static int cycle_run(struct loop *L, const struct ipam_desired *d,
 	run.command = L->dry_run || d->suspend ? REPORT_ONLY : "reconcile";
 	run.with_result = !(L->dry_run || d->suspend);
 	run.lock_timeout = L->lock_timeout;
+	run.parallel = L->parallel;
 	run.allow_removals = L->allow_removals;
 	run.stop = should_stop;
 	/* The mark on what ipamctl creates names the repository.  A local
@@ -934,6 +940,8 @@ static int reconcile_option(struct cli *cli, void *opts, int id,
 							 "percentage (0-50%%)");
 		L->jitter_pct = v;
 		return 0;
+	case OPT_PARALLEL:
+		return cli_parallel_arg(cli->cmd, arg, &L->parallel);
 	default: /* OPT_LOCK_TIMEOUT, OPT_ALLOW_REMOVALS */
 		errno = 0;
 		v = strtoll(arg, &end, 10);

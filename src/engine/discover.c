@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <time.h>
 #include <stdio.h>
@@ -9,8 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "collect_pool.h"
 #include "connect.h"
 #include "dhcp.h"
+#include "dhcpbatch.h"
 #include "dns.h"
 #include "error.h"
 #include "ldapconn.h"
@@ -375,9 +378,10 @@ static void probe_dhcp(struct run *r, struct dhcp_candidates *c)
 		goto out;
 	progress(r, "DHCPINFORM to %zu authorized server%s", n,
 		 n == 1 ? "" : "s");
-	err = ipam_dhcp_inform(probes, n, r->o->dhcp_client_port,
-			       r->o->dhcp_server_port, r->o->dhcp_timeout_ms,
-			       r->o->dhcp_tries);
+	/* Domains on other threads probe from the same port: shared. */
+	err = ipam_dhcpbatch_inform(probes, n, r->o->dhcp_client_port,
+				    r->o->dhcp_server_port,
+				    r->o->dhcp_timeout_ms, r->o->dhcp_tries);
 	if (err) {
 		ipam_obs_set_status(&r->od->dhcp, IPAM_VERDICT_INCOMPLETE,
 				    "cannot probe DHCP servers: %s",
@@ -880,12 +884,49 @@ static void discover_domain(struct ipam_obs_domain *od,
 	free(r.ldap_reason);
 }
 
+/* The caller's progress callback, one call at a time. */
+struct serial_progress {
+	pthread_mutex_t mu;
+	struct ipam_discover_progress inner;
+};
+
+static void serial_fn(void *ctx, const char *domain, const char *step)
+{
+	struct serial_progress *sp = ctx;
+
+	pthread_mutex_lock(&sp->mu);
+	sp->inner.fn(sp->inner.ctx, domain, step);
+	pthread_mutex_unlock(&sp->mu);
+}
+
+/* One domain's discovery, as the pool runs it. */
+struct job {
+	struct ipam_obs_domain *od;
+	const struct ipam_desired *d;
+	size_t index; /* in d->domains */
+	const struct ipam_discover_opts *o;
+	int local_dhcp;
+};
+
+static void run_job(void *item)
+{
+	struct job *j = item;
+
+	discover_domain(j->od, j->d, &j->d->domains[j->index], j->o,
+			j->local_dhcp);
+	if (j->o->then.fn)
+		j->o->then.fn(j->o->then.ctx, j->index);
+}
+
 int ipam_discover(struct ipam_observed **out, const struct ipam_desired *d,
 		  const struct ipam_discover_opts *o)
 {
+	struct serial_progress sp = {.inner = o->progress};
+	struct ipam_discover_opts oo = *o;
 	struct ipam_observed *obs;
+	struct job *jobs;
 	int local_dhcp = 0;
-	size_t i;
+	size_t i, nr = 0;
 
 	*out = NULL;
 	if (o->only_domain && !ipam_desired_find_domain(d, o->only_domain))
@@ -897,18 +938,33 @@ int ipam_discover(struct ipam_observed **out, const struct ipam_desired *d,
 		if (d->domains[i].dhcp)
 			local_dhcp = ipam_dhcp_local_server();
 	obs = xcalloc(1, sizeof(*obs));
+	/* Every slot made before any thread starts: results land in
+	 * desired-state order whatever order the domains finish in. */
+	obs->alloc_domains = d->nr_domains ? d->nr_domains : 1;
+	obs->domains = xcalloc(obs->alloc_domains, sizeof(*obs->domains));
+	jobs = xcalloc(obs->alloc_domains, sizeof(*jobs));
+	pthread_mutex_init(&sp.mu, NULL);
+	if (o->progress.fn) {
+		oo.progress.fn = serial_fn;
+		oo.progress.ctx = &sp;
+	}
 	for (i = 0; i < d->nr_domains; i++) {
 		const struct ipam_domain *dom = &d->domains[i];
 
 		if (o->only_domain && strcasecmp(dom->name, o->only_domain))
 			continue;
-		ALLOC_GROW(obs->domains, obs->nr_domains + 1,
-			   obs->alloc_domains);
-		memset(&obs->domains[obs->nr_domains], 0,
-		       sizeof(obs->domains[0]));
-		discover_domain(&obs->domains[obs->nr_domains++], d, dom, o,
-				local_dhcp);
+		jobs[nr].od = &obs->domains[nr];
+		jobs[nr].d = d;
+		jobs[nr].index = i;
+		jobs[nr].o = &oo;
+		jobs[nr].local_dhcp = local_dhcp;
+		nr++;
 	}
+	obs->nr_domains = nr;
+	ipam_collect_pool_run(jobs, sizeof(*jobs), nr,
+			      o->parallel > 1 ? o->parallel : 1, run_job);
+	pthread_mutex_destroy(&sp.mu);
+	free(jobs);
 	ipam_discover_check_collisions(obs);
 	*out = obs;
 	return 0;

@@ -9,6 +9,7 @@
 #define IPAM_DISCOVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "model.h"
 #include "observed.h"
@@ -23,8 +24,23 @@ struct ipam_discover_progress {
 	void *ctx;
 };
 
+/*
+ * Called on the domain's worker thread once its discovery is done, with
+ * the index of dom in d->domains: the reconciler reads the domain's GPO
+ * state there, so that each domain's discovery and GPO read run one after
+ * the other while other domains run beside them.
+ */
+struct ipam_discover_then {
+	void (*fn)(void *ctx, size_t domain_index);
+	void *ctx;
+};
+
 struct ipam_discover_opts {
 	const char *only_domain; /* NULL: every discovery domain */
+	/* Domains discovered at once (a bounded pool of threads); 0 or 1:
+	 * one after the other.  Progress calls are never concurrent. */
+	int parallel;
+	struct ipam_discover_then then;
 	struct ipam_discover_progress progress;
 	int dhcp_client_port; /* 68 */
 	int dhcp_server_port; /* 67 */

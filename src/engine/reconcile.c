@@ -1,5 +1,6 @@
 #include "reconcile.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,10 @@
 #include <time.h>
 
 #include "addrspace.h"
+#include "collect_pool.h"
 #include "db.h"
 #include "discover.h"
+#include "envlock.h"
 #include "error.h"
 #include "jsonw.h"
 #include "config.h"
@@ -160,12 +163,50 @@ static int check_dhcp_ranges(const struct ipam_reconcile *r)
 	return rc;
 }
 
+static double wall_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* At -v: what a step over n domains took, and how much of it the
+ * domains spent in (or waiting for) the SMB and Kerberos lock. */
+static void log_lock_cost(const char *step, size_t n, int parallel,
+			  double since)
+{
+	static struct ipam_envlock_stats last;
+	struct ipam_envlock_stats st;
+
+	ipam_envlock_stats(&st);
+	log_info("%s of %zu domain%s, %d at once: %.2f s; the SMB lock "
+		 "taken %llu times, held %.2f s, waited for %.2f s",
+		 step, n, n == 1 ? "" : "s", parallel > 1 ? parallel : 1,
+		 wall_seconds() - since, st.taken - last.taken,
+		 st.held_s - last.held_s, st.wait_s - last.wait_s);
+	last = st;
+}
+
+/* The GPO state of one domain, read on its discovery's thread. */
+static void read_gpo(void *ctx, size_t i)
+{
+	struct ipam_reconcile *r = ctx;
+	struct ipam_gpo_opts go = {0};
+
+	if (r->d->method != IPAM_METHOD_GPO)
+		return;
+	go.source = r->o.source;
+	if (ipam_gpo_open(&r->sessions[i], r->d, &r->d->domains[i], &go) ||
+	    ipam_gpo_read(&r->states[i], r->sessions[i]))
+		r->gpo_errors[i] = xstrdup(ipam_error_last());
+}
+
 int ipam_reconcile_prepare(struct ipam_reconcile *r,
 			   const struct ipam_desired *d, struct ipam_db *db,
 			   const struct ipam_reconcile_opts *o)
 {
 	struct ipam_discover_opts dopts;
-	struct ipam_gpo_opts go = {0};
 	struct ipam_diff_input in = {0};
 	size_t n = d->nr_domains;
 	double t0;
@@ -183,7 +224,12 @@ int ipam_reconcile_prepare(struct ipam_reconcile *r,
 		return rc;
 	ipam_discover_opts_init(&dopts);
 	dopts.progress = r->o.progress;
+	dopts.parallel = r->o.parallel;
+	dopts.then.fn = read_gpo;
+	dopts.then.ctx = r;
+	t0 = wall_seconds();
 	rc = ipam_discover(&r->obs, d, &dopts);
+	log_lock_cost("discovery and GPO read", n, r->o.parallel, t0);
 	if (!rc)
 		rc = ipam_db_inventory_load(db, &r->prev);
 	if (!rc)
@@ -196,15 +242,6 @@ int ipam_reconcile_prepare(struct ipam_reconcile *r,
 	rc = check_dhcp_ranges(r);
 	if (rc)
 		return rc;
-	go.source = r->o.source;
-	for (size_t i = 0; d->method == IPAM_METHOD_GPO && i < n; i++) {
-		const struct ipam_domain *dom = &d->domains[i];
-
-		if (ipam_gpo_open(&r->sessions[i], d, dom, &go) ||
-		    ipam_gpo_read(&r->states[i], r->sessions[i])) {
-			r->gpo_errors[i] = xstrdup(ipam_error_last());
-		}
-	}
 	in.d = d;
 	in.obs = r->obs;
 	in.inventory = &r->prev;
@@ -344,6 +381,115 @@ static void record_applied(struct ipam_reconcile *r, struct ipam_db *db,
 	}
 }
 
+/* One domain's AD actions, in plan order, on one thread of the pool. */
+struct domain_apply {
+	struct ipam_reconcile *r;
+	struct ipam_db *db;
+	pthread_mutex_t *db_mu; /* the journal is shared */
+	long long run_id;
+	bool (*dacl_done)[IPAM_GPO_COUNT];
+	size_t *acts, nr; /* indices in r->plan.actions */
+	size_t done, failed, not_done;
+	size_t first_error; /* the action that set error */
+	char *error;	    /* what stopped this domain, or NULL */
+};
+
+static void journal(struct domain_apply *g, size_t i, const char *state,
+		    const char *error)
+{
+	pthread_mutex_lock(g->db_mu);
+	ipam_db_action_set(g->db, g->run_id, (int)i + 1, state, error);
+	pthread_mutex_unlock(g->db_mu);
+}
+
+static void apply_domain(void *item)
+{
+	struct domain_apply *g = item;
+	struct ipam_reconcile *r = g->r;
+
+	for (size_t k = 0; k < g->nr; k++) {
+		size_t i = g->acts[k];
+		const struct ipam_action *a = &r->plan.actions[i];
+
+		if (!g->error && r->o.stop && r->o.stop()) {
+			g->error = xstrdup("stopped by a signal before this "
+					   "action");
+			g->first_error = i;
+		}
+		if (g->error) {
+			journal(g, i, "skipped", NULL);
+			g->not_done++;
+			continue;
+		}
+		journal(g, i, "started", NULL);
+		if (run_action(r, a, g->dacl_done)) {
+			g->error = xasprintf("%s %s: %s",
+					     ipam_act_kind_name(a->kind),
+					     a->target, ipam_error_last());
+			g->first_error = i;
+			journal(g, i, "failed", ipam_error_last());
+			g->failed++;
+			continue;
+		}
+		journal(g, i, "done", NULL);
+		g->done++;
+	}
+}
+
+/*
+ * The AD actions, grouped by domain (slot n for a domain the desired
+ * state does not have: its actions fail alone), the groups run side by
+ * side; then the counts and the failure first in plan order.
+ */
+static void apply_domains(struct ipam_reconcile *r, struct ipam_db *db,
+			  long long run_id, bool (*dacl_done)[IPAM_GPO_COUNT],
+			  bool *failed_domain, struct ipam_apply_result *res)
+{
+	size_t n = r->d->nr_domains, first = (size_t)-1;
+	struct domain_apply *g = xcalloc(n + 1, sizeof(*g));
+	pthread_mutex_t db_mu = PTHREAD_MUTEX_INITIALIZER;
+
+	for (size_t di = 0; di <= n; di++) {
+		g[di].r = r;
+		g[di].db = db;
+		g[di].db_mu = &db_mu;
+		g[di].run_id = run_id;
+		g[di].dacl_done = dacl_done;
+		g[di].acts = xcalloc(r->plan.nr + 1, sizeof(size_t));
+	}
+	for (size_t i = 0; i < r->plan.nr; i++) {
+		size_t di = domain_index(r, r->plan.actions[i].domain);
+
+		if (is_inventory(r->plan.actions[i].kind))
+			continue;
+		if (di == (size_t)-1)
+			di = n;
+		g[di].acts[g[di].nr++] = i;
+	}
+	ipam_collect_pool_run(g, sizeof(*g), n + 1,
+			      r->o.parallel > 1 ? r->o.parallel : 1,
+			      apply_domain);
+	for (size_t di = 0; di <= n; di++) {
+		res->done += g[di].done;
+		res->failed += g[di].failed;
+		res->not_done += g[di].not_done;
+		if (g[di].failed && di < n)
+			failed_domain[di] = true;
+		if (g[di].error && (first == (size_t)-1 ||
+				    g[di].first_error < g[first].first_error))
+			first = di;
+	}
+	if (first != (size_t)-1) {
+		res->error = g[first].error;
+		g[first].error = NULL;
+	}
+	for (size_t di = 0; di <= n; di++) {
+		free(g[di].error);
+		free(g[di].acts);
+	}
+	free(g);
+}
+
 int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 			 long long run_id, struct ipam_apply_result *res)
 {
@@ -351,6 +497,7 @@ int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 	bool(*dacl_done)[IPAM_GPO_COUNT] =
 		xcalloc(n ? n : 1, sizeof(*dacl_done));
 	bool *failed_domain = xcalloc(n ? n : 1, sizeof(bool));
+	double t0;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -382,38 +529,9 @@ int ipam_reconcile_apply(struct ipam_reconcile *r, struct ipam_db *db,
 		res->error = xstrdup(ipam_error_last());
 		goto out;
 	}
-	for (size_t i = 0; i < r->plan.nr; i++) {
-		const struct ipam_action *a = &r->plan.actions[i];
-		int seq = (int)i + 1;
-
-		if (is_inventory(a->kind))
-			continue;
-		if (!res->error && r->o.stop && r->o.stop())
-			res->error = xstrdup("stopped by a signal before this "
-					     "action");
-		if (res->error) {
-			ipam_db_action_set(db, run_id, seq, "skipped", NULL);
-			res->not_done++;
-			continue;
-		}
-		ipam_db_action_set(db, run_id, seq, "started", NULL);
-		rc = run_action(r, a, dacl_done);
-		if (rc) {
-			size_t di = domain_index(r, a->domain);
-
-			res->error = xasprintf("%s %s: %s",
-					       ipam_act_kind_name(a->kind),
-					       a->target, ipam_error_last());
-			ipam_db_action_set(db, run_id, seq, "failed",
-					   ipam_error_last());
-			res->failed++;
-			if (di != (size_t)-1)
-				failed_domain[di] = true;
-			continue;
-		}
-		ipam_db_action_set(db, run_id, seq, "done", NULL);
-		res->done++;
-	}
+	t0 = wall_seconds();
+	apply_domains(r, db, run_id, dacl_done, failed_domain, res);
+	log_lock_cost("apply", n, r->o.parallel, t0);
 	record_applied(r, db, run_id, failed_domain, res);
 	rc = res->error ? IPAM_ERROR : 0;
 	if (rc)

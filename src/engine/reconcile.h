@@ -26,6 +26,10 @@ struct ipam_reconcile_opts {
 	const char *source;	/* for the ownership mark: -c PATH or URL */
 	const char *git_commit; /* NULL when not from git */
 	struct ipam_discover_progress progress; /* of discovery */
+	/* Domains handled at once: discovery and GPO read in prepare, the
+	 * AD actions in apply (each domain's in plan order, on one
+	 * thread).  0 or 1: one domain after the other. */
+	int parallel;
 	/* Asked between actions: nonzero stops the apply there (a signal
 	 * to stop after the current step).  NULL: never. */
 	int (*stop)(void);
@@ -66,10 +70,13 @@ struct ipam_apply_result {
 
 /*
  * Execute r->plan: the inventory update first (discovery's outcome, with
- * manageability changes and purges), then the AD actions in plan order,
- * each journalled under run_id; a GPO's DACL changes (base grants and
- * every filter entry) in one write.  Stops at the first failure.  Then
- * records what is applied per domain (failures in res->record_errors).
+ * manageability changes and purges), then the AD actions, each domain's
+ * in plan order (domains side by side, o.parallel at a time), each
+ * journalled under run_id; a GPO's DACL changes (base grants and every
+ * filter entry) in one write.  A failure stops its own domain only: the
+ * actions left there are skipped, other domains go on, and res->error is
+ * the failure first in plan order.  Then records what is applied per
+ * domain that did not fail (failures in res->record_errors).
  * A domain whose GPO state could not be read has its reason in
  * r->gpo_errors after prepare: the caller reports those.
  */

@@ -98,6 +98,7 @@ int ipam_run_prepare(struct ipam_run *run)
 	ro.git_commit = run->commit;
 	ro.progress = run->progress;
 	ro.stop = run->stop;
+	ro.parallel = run->parallel > 0 ? run->parallel : IPAM_RUN_PARALLEL;
 	rc = ipam_reconcile_prepare(&run->r, run->d, run->db, &ro);
 	run->prepared = true;
 	if (!rc)

@@ -25,6 +25,11 @@
 
 struct ipam_db;
 
+/* Domains handled at once when the command does not say (--parallel). */
+#define IPAM_RUN_PARALLEL 4
+/* No more threads than this, whatever is asked. */
+#define IPAM_RUN_PARALLEL_MAX 64
+
 enum ipam_run_kind {
 	IPAM_RUN_PLAN,
 	IPAM_RUN_APPLY,
@@ -77,6 +82,7 @@ struct ipam_run {
 	const struct ipam_run_hooks *hooks; /* NULL: no notices */
 	struct ipam_discover_progress progress;
 	int (*stop)(void); /* asked between actions; NULL: never */
+	int parallel;	   /* domains at once (0: IPAM_RUN_PARALLEL) */
 
 	/* Own steps instead of the reconciler's (NULL: reconcile). */
 	ipam_run_step_fn prepare, apply;

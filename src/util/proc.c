@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -130,6 +131,8 @@ int ipam_proc_run(struct ipam_proc_result *r, const char *const argv[],
 			_exit(126);
 		closefrom(o->pass_fd > 2 ? IPAM_PROC_PASS_FD + 1 : 3);
 		signal(SIGPIPE, SIG_DFL);
+		if (o->set_umask)
+			umask((mode_t)o->child_umask);
 		execvp(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}

@@ -12,6 +12,7 @@
 #ifndef IPAM_PROC_H
 #define IPAM_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,11 @@ struct ipam_proc_opts {
 	 * rest above 2 stay closed), so a tool that wants a file name for a
 	 * secret reads /dev/fd/3 and nothing is written to disk; 0: none. */
 	int pass_fd;
+	/* set_umask: the child's umask is child_umask (set between fork and
+	 * exec), so that a caller need not change the process's while other
+	 * threads run; else inherited. */
+	bool set_umask;
+	unsigned child_umask;
 };
 
 #define IPAM_PROC_PASS_FD 3

@@ -606,6 +606,16 @@ static size_t waits_of(const char *text, long *v, size_t max)
 	return n;
 }
 
+/* The file at path holds what (it may not exist yet). */
+static bool log_says(const char *path, const char *what)
+{
+	char *text = slurp(path, NULL);
+	bool yes = text && strstr(text, what);
+
+	free(text);
+	return yes;
+}
+
 /*
  * --jitter: every wait is within every +- jitter% of it, and the waits do
  * spread (SIGUSR1 runs a cycle now, each followed by a new wait); and
@@ -627,12 +637,19 @@ static void test_reconcile_jitter_and_sigint(void **state)
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		long v[64];
 		size_t n, distinct = 0;
-		pid_t pid = start_failing_loop(dir, log, cases[c].every,
-					       cases[c].jitter);
+		pid_t pid;
 		int status;
 		char *text;
 
-		sleep_for(0.3);
+		unlink(log); /* the last case's says "next cycle" too */
+		pid = start_failing_loop(dir, log, cases[c].every,
+					 cases[c].jitter);
+
+		/* Its handlers are in place once it waits: a loaded machine
+		 * can take longer than any fixed delay to get there. */
+		for (int t = 0; t < 200 && !log_says(log, "next cycle in ");
+		     t++)
+			sleep_for(0.05);
 		for (int i = 0; i < 24; i++) {
 			kill(pid, SIGUSR1);
 			sleep_for(0.08);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -49,6 +50,26 @@ static void test_run_killed_by_signal(void **state)
 	assert_int_equal(run(&r, 10, 0, NULL, argv), 0);
 	assert_int_equal(r.status, 128 + 15);
 	ipam_proc_result_release(&r);
+}
+
+/* set_umask gives the child its own umask; the process keeps its. */
+static void test_run_child_umask(void **state)
+{
+	const char *argv[] = {"sh", "-c", "umask", NULL};
+	struct ipam_proc_opts o = {.timeout = 10};
+	struct ipam_proc_result r;
+	mode_t mine = umask(022);
+
+	(void)state;
+	assert_int_equal(ipam_proc_run(&r, argv, &o), 0);
+	assert_string_equal(r.out.buf, "0022\n");
+	ipam_proc_result_release(&r);
+	o.set_umask = true;
+	o.child_umask = 077;
+	assert_int_equal(ipam_proc_run(&r, argv, &o), 0);
+	assert_string_equal(r.out.buf, "0077\n");
+	ipam_proc_result_release(&r);
+	assert_int_equal(umask(mine), 022);
 }
 
 /* Each stream is kept to about max bytes; the child still runs to its
@@ -284,6 +305,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_status_and_output),
 		cmocka_unit_test(test_run_killed_by_signal),
+		cmocka_unit_test(test_run_child_umask),
 		cmocka_unit_test(test_run_output_bounded),
 		cmocka_unit_test(test_run_timeout_kills),
 		cmocka_unit_test(test_run_missing_program),
