@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_dialect.h"
 #include "db_internal.h"
 #include "error.h"
 #include "strbuf.h"
@@ -114,13 +115,13 @@ int ipam_db_addr_scan_events(struct ipam_db *db, ipam_db_addr_events_fn fn,
 		}
 		if (!g.ip) {
 			g.ip = xstrdup(ip);
-			g.family = ipam_sql_column_int64(st, 1);
+			g.family = (int)ipam_sql_column_int64(st, 1);
 		}
 		ALLOC_GROW(g.ev, g.nr + 1, g.alloc);
 		e = &g.ev[g.nr++];
 		e->at = ipam_sql_column_int64(st, 2);
 		e->seq = ipam_sql_column_int64(st, 3);
-		e->event_id = ipam_sql_column_int64(st, 4);
+		e->event_id = (int)ipam_sql_column_int64(st, 4);
 		e->server_id = ipam_sql_column_int64(st, 5);
 		e->mac = group_keep(&g, ipam_sql_column_dup(st, 6));
 		e->host = group_keep(&g, ipam_sql_column_dup(st, 7));
@@ -149,7 +150,7 @@ static int scan_seen(struct ipam_db *db, const char *sql, unsigned source,
 		struct ipam_db_addr_seen s = {
 			.source = source,
 			.ip = ipam_sql_column_text(st, 0),
-			.family = ipam_sql_column_int64(st, 1),
+			.family = (int)ipam_sql_column_int64(st, 1),
 			.host = ipam_sql_column_text(st, 2),
 			.server_id = ipam_sql_column_int64(st, 3),
 		};
@@ -248,6 +249,20 @@ static int store_one(struct ipam_db *db, struct ipam_sql_stmt *ins,
 	return 0;
 }
 
+/* The upsert of an address; min and max are the dialect's scalar ones. */
+#define STORE_ADDRESS(min, max)                                                \
+	"INSERT INTO addresses (address, family, state, mac, host, sources, "  \
+	"lease_expires, last_event_id, dhcp_server_id, first_seen, "           \
+	"last_seen, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "  \
+	"?10, ?11, " NOW_SQL ") ON CONFLICT (address) DO UPDATE SET family = " \
+	"excluded.family, state = excluded.state, mac = excluded.mac, host = " \
+	"excluded.host, sources = excluded.sources, lease_expires = "          \
+	"excluded.lease_expires, last_event_id = excluded.last_event_id, "     \
+	"dhcp_server_id = excluded.dhcp_server_id, first_seen = " min          \
+	"(addresses.first_seen, excluded.first_seen), last_seen = " max        \
+	"(addresses.last_seen, excluded.last_seen), updated_at = "             \
+	"excluded.updated_at"
+
 int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 		       size_t nr)
 {
@@ -255,31 +270,22 @@ int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 	int err;
 
 	/* Mark every row, store v (which unmarks), sweep what is marked. */
-	err = ipam_db_sql_exec(db, "BEGIN IMMEDIATE; DELETE FROM "
-				   "address_sources; UPDATE addresses SET "
-				   "updated_at = ''");
+	err = ipam_sql_begin(db->h);
+	if (!err)
+		err = ipam_db_sql_exec(db,
+				       "DELETE FROM address_sources; "
+				       "UPDATE addresses SET updated_at = ''");
 	if (!err)
 		err = ipam_db_sql_prepare(
 			db, &ins,
-			"INSERT INTO addresses (address, family, state, mac, "
-			"host, sources, lease_expires, last_event_id, "
-			"dhcp_server_id, first_seen, last_seen, updated_at) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-			"?11, " NOW_SQL ") ON CONFLICT (address) DO UPDATE SET "
-			"family = excluded.family, state = excluded.state, "
-			"mac = excluded.mac, host = excluded.host, sources "
-			"= excluded.sources, lease_expires = "
-			"excluded.lease_expires, last_event_id = "
-			"excluded.last_event_id, dhcp_server_id = "
-			"excluded.dhcp_server_id, first_seen = "
-			"min(first_seen, excluded.first_seen), last_seen = "
-			"max(last_seen, excluded.last_seen), updated_at = "
-			"excluded.updated_at");
+			IPAM_DB_SQL(db, STORE_ADDRESS("min", "max"),
+				    STORE_ADDRESS("least", "greatest")));
 	if (!err)
 		err = ipam_db_sql_prepare(
 			db, &src,
-			"INSERT OR IGNORE INTO address_sources (address, "
-			"source, server_id, detail) VALUES (?1, ?2, ?3, ?4)");
+			"INSERT INTO address_sources (address, source, "
+			"server_id, detail) VALUES (?1, ?2, ?3, ?4) "
+			"ON CONFLICT DO NOTHING");
 	for (size_t i = 0; !err && i < nr; i++)
 		err = store_one(db, ins, src, &v[i]);
 	ipam_sql_finalize(ins);
@@ -319,7 +325,7 @@ int ipam_db_addr_load(struct ipam_db *db, struct ipam_db_address **out,
 		a = &v[n++];
 		memset(a, 0, sizeof(*a));
 		a->address = ipam_sql_column_dup(st, 0);
-		a->family = ipam_sql_column_int64(st, 1);
+		a->family = (int)ipam_sql_column_int64(st, 1);
 		a->in_use = !strcmp(ipam_sql_column_text(st, 2), "in_use");
 		a->mac = ipam_sql_column_dup(st, 3);
 		a->host = ipam_sql_column_dup(st, 4);
@@ -388,7 +394,7 @@ int ipam_db_util_samples(struct ipam_db *db, const char *kind, const char *name,
 			"SELECT kind, name, at, size, used, percent, state, "
 			"run_id FROM (SELECT * FROM utilization_samples WHERE "
 			"kind = ?1 AND name = ?2 ORDER BY at DESC, id DESC "
-			"LIMIT ?3) ORDER BY at, id");
+			"LIMIT ?3) t ORDER BY at, id");
 
 	*out = NULL;
 	*nr = 0;
@@ -396,7 +402,7 @@ int ipam_db_util_samples(struct ipam_db *db, const char *kind, const char *name,
 		return err;
 	ipam_sql_bind_text(st, 1, kind);
 	ipam_sql_bind_text(st, 2, name);
-	ipam_sql_bind_int64(st, 3, last ? (long long)last : -1);
+	ipam_sql_bind_int64(st, 3, last ? (long long)last : IPAM_DB_NO_LIMIT);
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_util_sample *s;
 

@@ -131,10 +131,12 @@ int ipam_db_task_server(struct ipam_db *db, const char *task,
 
 	err = ipam_db_sql_prepare(
 		db, &st,
-		"INSERT OR REPLACE INTO collect_server_status (task, "
-		"server_id, run_id, at, ok, detail) "
+		"INSERT INTO collect_server_status (task, server_id, run_id, "
+		"at, ok, detail) "
 		"SELECT ?1, id, ?3, " NOW_SQL ", ?4, ?5 FROM servers "
-		"WHERE name = ?2");
+		"WHERE name = ?2 ON CONFLICT (task, server_id) DO UPDATE "
+		"SET run_id = excluded.run_id, at = excluded.at, "
+		"ok = excluded.ok, detail = excluded.detail");
 	if (err)
 		return err;
 	ipam_sql_bind_text(st, 1, task);
@@ -159,12 +161,12 @@ int ipam_db_task_servers(struct ipam_db *db, const char *task,
 
 	*out = NULL;
 	*nr = 0;
-	err = ipam_db_sql_prepare(
-		db, &st,
-		"SELECT c.task, s.name, c.at, c.ok, c.detail "
-		"FROM collect_server_status c JOIN servers s "
-		"ON s.id = c.server_id WHERE ?1 IS NULL OR c.task = ?1 "
-		"ORDER BY c.task, s.name");
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT c.task, s.name, c.at, c.ok, c.detail "
+				  "FROM collect_server_status c JOIN servers s "
+				  "ON s.id = c.server_id WHERE c.task = ?1 "
+				  "OR CAST(?1 AS TEXT) IS NULL "
+				  "ORDER BY c.task, s.name");
 	if (err)
 		return err;
 	ipam_sql_bind_text(st, 1, task);

@@ -1,4 +1,5 @@
 #include "db_dns.h"
+#include "db_dialect.h"
 #include "db_internal.h"
 
 #include <stdlib.h>
@@ -16,7 +17,9 @@
  * few index walks whatever the zone's size.
  */
 
-static const char new_table[] =
+/* The new set and the single-valued changes: temporary tables of the
+ * connection, typed as dns_records is (PostgreSQL copies its types). */
+static const char new_table_lite[] =
 	"CREATE TEMP TABLE IF NOT EXISTS dns_new ("
 	"  name TEXT NOT NULL COLLATE NOCASE,"
 	"  type INTEGER NOT NULL,"
@@ -28,8 +31,19 @@ static const char new_table[] =
 	"  name TEXT NOT NULL COLLATE NOCASE,"
 	"  type INTEGER NOT NULL,"
 	"  old_data TEXT, new_data TEXT, old_ttl INTEGER, new_ttl INTEGER);"
-	"DELETE FROM temp.dns_new;"
-	"DELETE FROM temp.dns_chg;";
+	"DELETE FROM dns_new;"
+	"DELETE FROM dns_chg;";
+
+static const char new_table_pg[] =
+	"CREATE TEMP TABLE IF NOT EXISTS dns_new AS SELECT name, type, "
+	"data, ttl, aging FROM dns_records WITH NO DATA;"
+	"CREATE UNIQUE INDEX IF NOT EXISTS dns_new_key "
+	"ON dns_new (name, type, data);"
+	"CREATE TEMP TABLE IF NOT EXISTS dns_chg AS SELECT name, type, "
+	"data AS old_data, data AS new_data, ttl AS old_ttl, ttl AS new_ttl "
+	"FROM dns_records WITH NO DATA;"
+	"DELETE FROM dns_new;"
+	"DELETE FROM dns_chg;";
 
 #define HIST_COLS                                                              \
 	"INSERT INTO dns_record_history (zone_id, run_id, at, change, name, "  \
@@ -39,37 +53,37 @@ static const char new_table[] =
 	"EXISTS (SELECT 1 FROM dns_records o WHERE o.zone_id = ?1 AND "        \
 	"o.name = " n ".name AND o.type = " n ".type AND o.data = " n ".data)"
 #define IN_NEW(o)                                                              \
-	"EXISTS (SELECT 1 FROM temp.dns_new n WHERE n.name = " o ".name AND "  \
+	"EXISTS (SELECT 1 FROM dns_new n WHERE n.name = " o ".name AND "       \
 	"n.type = " o ".type AND n.data = " o ".data)"
 #define IN_CHG(x)                                                              \
-	"EXISTS (SELECT 1 FROM temp.dns_chg c WHERE c.name = " x ".name AND "  \
+	"EXISTS (SELECT 1 FROM dns_chg c WHERE c.name = " x ".name AND "       \
 	"c.type = " x ".type)"
 
 /* The single-valued types: one SOA, one CNAME per name. */
 static const char find_changed[] =
-	"INSERT INTO temp.dns_chg SELECT n.name, n.type, o.data, n.data, "
-	"o.ttl, n.ttl FROM temp.dns_new n JOIN dns_records o "
+	"INSERT INTO dns_chg SELECT n.name, n.type, o.data, n.data, "
+	"o.ttl, n.ttl FROM dns_new n JOIN dns_records o "
 	"ON o.zone_id = ?1 AND o.name = n.name AND o.type = n.type "
 	"WHERE n.type IN (5, 6) AND o.data <> n.data "
-	"AND (SELECT count(*) FROM temp.dns_new x WHERE x.name = n.name "
+	"AND (SELECT count(*) FROM dns_new x WHERE x.name = n.name "
 	"AND x.type = n.type) = 1 "
 	"AND (SELECT count(*) FROM dns_records y WHERE y.zone_id = ?1 "
 	"AND y.name = n.name AND y.type = n.type) = 1";
 
 static const char hist_changed[] =
 	HIST_COLS "SELECT ?1, ?2, " NOW_SQL ", 'changed', name, type, "
-		  "old_data, new_data, old_ttl, new_ttl FROM temp.dns_chg";
+		  "old_data, new_data, old_ttl, new_ttl FROM dns_chg";
 
 static const char hist_ttl[] =
 	HIST_COLS "SELECT ?1, ?2, " NOW_SQL ", 'changed', n.name, n.type, "
-		  "n.data, n.data, o.ttl, n.ttl FROM temp.dns_new n "
+		  "n.data, n.data, o.ttl, n.ttl FROM dns_new n "
 		  "JOIN dns_records o ON o.zone_id = ?1 AND o.name = n.name "
 		  "AND o.type = n.type AND o.data = n.data "
 		  "WHERE o.ttl <> n.ttl";
 
 static const char hist_added[] =
 	HIST_COLS "SELECT ?1, ?2, " NOW_SQL ", 'added', n.name, n.type, "
-		  "NULL, n.data, NULL, n.ttl FROM temp.dns_new n "
+		  "NULL, n.data, NULL, n.ttl FROM dns_new n "
 		  "WHERE NOT " IN_OLD("n") " AND NOT " IN_CHG("n");
 
 static const char hist_removed[] = HIST_COLS
@@ -83,7 +97,7 @@ static const char apply_delete[] =
 
 static const char apply_upsert[] =
 	"INSERT INTO dns_records (zone_id, name, type, data, ttl, aging) "
-	"SELECT ?1, name, type, data, ttl, aging FROM temp.dns_new WHERE 1 "
+	"SELECT ?1, name, type, data, ttl, aging FROM dns_new WHERE true "
 	"ON CONFLICT (zone_id, name, type, data) DO UPDATE SET "
 	"ttl = excluded.ttl, aging = excluded.aging";
 
@@ -103,10 +117,9 @@ static int run_zone_sql(struct ipam_db *db, const char *sql, long long zone,
 	if (err)
 		return err;
 	ipam_sql_bind_int64(st, 1, zone);
-	if (run_id)
+	/* Only where sql has ?2: PostgreSQL types every parameter. */
+	if (run_id && ipam_sql_bind_count(st) >= 2)
 		ipam_sql_bind_int64(st, 2, run_id);
-	else
-		ipam_sql_bind_null(st, 2);
 	err = ipam_db_sql_step_done(db, st, "cannot store dns records in");
 	if (!err && changes)
 		*changes = ipam_sql_changes(db->h);
@@ -153,7 +166,8 @@ static int zone_row(struct ipam_db *db, const struct ipam_db_dns_zone *z,
 	err = ipam_db_sql_prepare(
 		db, &st,
 		*id ? "UPDATE dns_zones SET server_id = ?4, dn = ?5, "
-		      "reverse = ?6, name = ?3 WHERE id = ?7"
+		      "reverse = ?6, name = ?3 WHERE id = ?7 AND domain = ?1 "
+		      "AND partition = ?2"
 		    : "INSERT INTO dns_zones (domain, partition, name, "
 		      "server_id, dn, reverse, collected_at) VALUES (?1, ?2, "
 		      "?3, ?4, ?5, ?6, " NOW_SQL ")");
@@ -177,13 +191,14 @@ static int load_new(struct ipam_db *db, const struct ipam_db_dns_record *recs,
 		    size_t nr)
 {
 	struct ipam_sql_stmt *st;
-	int err = ipam_db_sql_exec(db, new_table);
+	int err = ipam_db_sql_exec(
+		db, IPAM_DB_SQL(db, new_table_lite, new_table_pg));
 
 	if (!err)
 		err = ipam_db_sql_prepare(
 			db, &st,
-			"INSERT OR IGNORE INTO temp.dns_new VALUES "
-			"(?1, ?2, ?3, ?4, ?5)");
+			"INSERT INTO dns_new (name, type, data, ttl, aging) "
+			"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING");
 	if (err)
 		return err;
 	for (size_t i = 0; i < nr && !err; i++) {
@@ -359,7 +374,7 @@ int ipam_db_dns_zones(struct ipam_db *db, const char *domain,
 		"st.reason, st.checked_at, z.id FROM dns_zones z "
 		"JOIN servers s ON s.id = z.server_id "
 		"LEFT JOIN zone_status st ON st.zone_id = z.id "
-		"WHERE ?1 IS NULL OR z.domain = ?1 "
+		"WHERE z.domain = ?1 OR CAST(?1 AS TEXT) IS NULL "
 		"ORDER BY z.domain, z.name, z.partition");
 	if (err)
 		return err;
@@ -479,7 +494,8 @@ int ipam_db_dns_records(struct ipam_db *db, const char *zone, const char *name,
 		"SELECT z.name, z.partition, r.name, r.type, r.data, r.ttl, "
 		"r.aging FROM dns_records r JOIN dns_zones z "
 		"ON z.id = r.zone_id WHERE z.name = ?1 "
-		"AND (?2 IS NULL OR r.name = ?2) AND (?3 = 0 OR r.type = ?3) "
+		"AND (r.name = ?2 OR CAST(?2 AS TEXT) IS NULL) AND (?3 = 0 OR "
+		"r.type = ?3) "
 		"ORDER BY z.partition, r.name, r.type, r.data");
 	if (err)
 		return err;
@@ -536,7 +552,7 @@ int ipam_db_dns_history(struct ipam_db *db, const char *zone, long long limit,
 	if (err)
 		return err;
 	ipam_sql_bind_text(st, 1, zone);
-	ipam_sql_bind_int64(st, 2, limit > 0 ? limit : -1);
+	ipam_sql_bind_int64(st, 2, limit > 0 ? limit : IPAM_DB_NO_LIMIT);
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_dns_history_row h = {
 			.zone = col(st, 0),

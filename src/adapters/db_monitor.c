@@ -60,7 +60,7 @@ static int avail_write(struct ipam_db *db, long long id, long long run_id,
 		"ON CONFLICT (server_id, service) DO UPDATE SET "
 		"state = excluded.state, checked_at = excluded.checked_at, "
 		"run_id = excluded.run_id, rtt_ms = excluded.rtt_ms, "
-		"reason = excluded.reason, since = CASE WHEN ?8 "
+		"reason = excluded.reason, since = CASE WHEN ?8 = 1 "
 		"THEN excluded.since ELSE availability.since END");
 	if (err)
 		return err;
@@ -146,7 +146,7 @@ int ipam_db_monitor_avail_list(struct ipam_db *db, const char *domain,
 		"a.checked_at, a.rtt_ms, a.reason, a.run_id "
 		"FROM availability a JOIN servers s ON s.id = a.server_id "
 		"LEFT JOIN domains d ON d.id = s.domain_id "
-		"WHERE ?1 IS NULL OR d.name = ?1 "
+		"WHERE d.name = ?1 OR CAST(?1 AS TEXT) IS NULL "
 		"ORDER BY s.name, a.service");
 	if (err)
 		return err;
@@ -164,7 +164,7 @@ int ipam_db_monitor_avail_list(struct ipam_db *db, const char *domain,
 		a->checked_at = ipam_sql_column_dup(st, 5);
 		a->rtt_ms = ipam_sql_column_type(st, 6) == IPAM_SQL_NULL
 				    ? -1
-				    : ipam_sql_column_int64(st, 6);
+				    : (int)ipam_sql_column_int64(st, 6);
 		a->reason = ipam_sql_column_dup(st, 7);
 		a->run_id = ipam_sql_column_int64(st, 8);
 	}
@@ -276,7 +276,8 @@ int ipam_db_monitor_zones(struct ipam_db *db, struct ipam_db_monitor_zone **out,
 		db, &st,
 		"SELECT z.id, z.name, z.domain, s.name FROM dns_zones z "
 		"JOIN servers s ON s.id = z.server_id WHERE z.reverse = 0 "
-		"AND z.name <> 'RootDNSServers' AND z.name NOT LIKE '..%' "
+		"AND z.name <> 'RootDNSServers' AND substr(z.name, 1, 2) <> "
+		"'..' "
 		"ORDER BY z.name, z.domain, z.partition");
 	if (err)
 		return err;
@@ -411,9 +412,12 @@ int ipam_db_monitor_zone_status_store(struct ipam_db *db, long long zone_id,
 
 	err = ipam_db_sql_prepare(
 		db, &st,
-		"INSERT OR REPLACE INTO zone_status (zone_id, run_id, "
-		"checked_at, status, reason, servers) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		"INSERT INTO zone_status (zone_id, run_id, checked_at, "
+		"status, reason, servers) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+		"ON CONFLICT (zone_id) DO UPDATE SET run_id = "
+		"excluded.run_id, checked_at = excluded.checked_at, status = "
+		"excluded.status, reason = excluded.reason, servers = "
+		"excluded.servers");
 	if (err)
 		return err;
 	ipam_sql_bind_int64(st, 1, zone_id);
@@ -441,7 +445,8 @@ int ipam_db_monitor_zone_status_list(struct ipam_db *db, const char *domain,
 		db, &st,
 		"SELECT z.name, z.domain, s.status, s.reason, s.checked_at, "
 		"s.servers FROM zone_status s JOIN dns_zones z "
-		"ON z.id = s.zone_id WHERE ?1 IS NULL OR z.domain = ?1 "
+		"ON z.id = s.zone_id WHERE z.domain = ?1 OR "
+		"CAST(?1 AS TEXT) IS NULL "
 		"ORDER BY z.name, z.domain");
 	if (err)
 		return err;

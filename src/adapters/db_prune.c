@@ -1,6 +1,7 @@
 #include "db_prune.h"
-#include "db_internal.h"
+#include "db_dialect.h"
 #include "db_events.h"
+#include "db_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static int prune_table(struct ipam_db *db, const char *table,
 						"cannot prune history in");
 			break;
 		}
-		n = ipam_sql_changes(db->h);
+		n = (int)ipam_sql_changes(db->h);
 		*count += n;
 		(*batches)++;
 		ipam_sql_reset(st);
@@ -47,8 +48,8 @@ static int prune_table(struct ipam_db *db, const char *table,
 int ipam_db_prune_history(struct ipam_db *db, int retain_days, long long now,
 			  struct ipam_db_prune_counts *out)
 {
-	static const char *const iso =
-		"strftime('%Y-%m-%dT%H:%M:%SZ', ?1, 'unixepoch')";
+	const char *iso =
+		IPAM_DB_SQL(db, IPAM_DB_ISO_LITE("?1"), IPAM_DB_ISO_PG("?1"));
 	long long cutoff, t = 0;
 	int err;
 

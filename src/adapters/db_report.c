@@ -1,4 +1,5 @@
 #include "db_report.h"
+#include "db_dialect.h"
 #include "db_internal.h"
 
 #include <stdio.h>
@@ -143,9 +144,14 @@ static bool has_table(struct ipam_db *db, const char *name)
 	struct ipam_sql_stmt *st = NULL;
 	bool yes;
 
-	if (ipam_db_sql_prepare(db, &st,
+	if (ipam_db_sql_prepare(
+		    db, &st,
+		    IPAM_DB_SQL(db,
 				"SELECT 1 FROM sqlite_master WHERE "
-				"type = 'table' AND name = ?1")) {
+				"type = 'table' AND name = ?1",
+				"SELECT 1 FROM information_schema.tables "
+				"WHERE table_schema = current_schema() AND "
+				"table_name = ?1"))) {
 		ipam_error_clear();
 		return false;
 	}
@@ -155,9 +161,22 @@ static bool has_table(struct ipam_db *db, const char *name)
 	return yes;
 }
 
-#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col ", 'unixepoch')"
-
 /* ---- overview ---------------------------------------------------------- */
+
+/* The servers of the group (a role) managed, unmanaged, unspecified. */
+#define MANAGED "sum(CASE WHEN s.manageability = 'managed' THEN 1 ELSE 0 END)"
+#define UNMANAGED                                                              \
+	"sum(CASE WHEN s.manageability = 'unmanaged' THEN 1 ELSE 0 END)"
+#define UNSPECIFIED                                                            \
+	"sum(CASE WHEN s.manageability = 'unspecified' THEN 1 ELSE 0 END)"
+
+static const char by_role[] =
+	"WITH r(ord, role) AS (VALUES (1, 'dc'), (2, 'dns'), (3, 'dhcp'), "
+	"(4, 'nps')) SELECT r.role AS role, count(s.id) AS total, "
+	"coalesce(" MANAGED ", 0) AS managed, coalesce(" UNMANAGED ", 0) AS "
+	"unmanaged, coalesce(" UNSPECIFIED ", 0) AS unspecified FROM r LEFT "
+	"JOIN servers s ON ',' || s.roles || ',' LIKE '%,' || r.role || ',%' "
+	"GROUP BY r.ord, r.role ORDER BY r.ord";
 
 static int read_overview(struct ipam_db *db,
 			 const struct ipam_db_report_opts *o,
@@ -178,8 +197,9 @@ static int read_overview(struct ipam_db *db,
 	ipam_node_set(ov, "settingsFixedAt", ipam_node_str_or_null(s.fixed_at));
 	ipam_db_settings_release(&s);
 	err = rows_set(db, ov, "domains",
-		       "SELECT name, last_discovery_at AS lastDiscoveryAt, "
-		       "last_status AS lastStatus, last_reason AS lastReason, "
+		       "SELECT name, last_discovery_at AS \"lastDiscoveryAt\", "
+		       "last_status AS \"lastStatus\", last_reason AS "
+		       "\"lastReason\", "
 		       "(SELECT count(*) FROM servers s WHERE s.domain_id = "
 		       "d.id) AS servers FROM domains d ORDER BY name",
 		       0);
@@ -190,23 +210,12 @@ static int read_overview(struct ipam_db *db,
 	err = count(db, "SELECT count(*) FROM servers", &total);
 	ipam_node_set(srv, "total", ipam_node_int(total));
 	if (!err)
-		err = rows_set(
-			db, srv, "byRole",
-			"WITH r(ord, role) AS (VALUES (1, 'dc'), (2, 'dns'), "
-			"(3, 'dhcp'), (4, 'nps')) SELECT r.role AS role, "
-			"count(s.id) AS total, coalesce(sum(s.manageability "
-			"= 'managed'), 0) AS managed, coalesce(sum("
-			"s.manageability = 'unmanaged'), 0) AS unmanaged, "
-			"coalesce(sum(s.manageability = 'unspecified'), 0) "
-			"AS unspecified FROM r LEFT JOIN servers s ON "
-			"instr(',' || s.roles || ',', ',' || r.role || ',') "
-			"GROUP BY r.ord ORDER BY r.ord",
-			0);
+		err = rows_set(db, srv, "byRole", by_role, 0);
 	if (!err)
 		err = rows_set(
 			db, ov, "runs",
-			"SELECT id, command, started_at AS startedAt, "
-			"ended_at AS endedAt, outcome, summary FROM runs "
+			"SELECT id, command, started_at AS \"startedAt\", "
+			"ended_at AS \"endedAt\", outcome, summary FROM runs "
 			"ORDER BY id DESC LIMIT ?1",
 			(long long)o->runs);
 	if (!err)
@@ -244,11 +253,12 @@ static int read_servers(struct ipam_db *db, struct ipam_node *root)
 		"s.manageability AS manageability, s.status AS status, "
 		"s.description AS description, coalesce(a.overall, "
 		"'Not checked') AS access, a.recommended_action AS "
-		"recommendedAction, a.reasons AS \"reasons~\", a.checked_at "
-		"AS checkedAt FROM servers s LEFT JOIN domains d ON d.id = "
-		"s.domain_id " LATEST_ACCESS
-		"ORDER BY a.overall = 'Blocked' DESC, s.manageability = "
-		"'managed' DESC, s.name",
+		"\"recommendedAction\", a.reasons AS \"reasons~\", "
+		"a.checked_at AS \"checkedAt\" FROM servers s LEFT JOIN "
+		"domains d ON d.id = s.domain_id " LATEST_ACCESS
+		"ORDER BY CASE WHEN a.overall = 'Blocked' THEN 0 WHEN "
+		"a.overall IS NOT NULL THEN 1 ELSE 2 END, CASE WHEN "
+		"s.manageability = 'managed' THEN 0 ELSE 1 END, s.name",
 		0, seq, true);
 }
 
@@ -265,15 +275,17 @@ static int read_gpos(struct ipam_db *db, struct ipam_node *root)
 		"g.settings_current AS \"settingsCurrent?\", g.dacl_current "
 		"AS \"daclCurrent?\", (SELECT count(*) FROM applied_filter f "
 		"WHERE f.domain = g.domain AND f.role = g.role) AS filtering, "
-		"NOT (g.linked AND g.settings_current AND g.dacl_current) AS "
-		"\"drift?\", ad.applied_at AS appliedAt FROM applied_gpos g "
+		"CASE WHEN g.linked <> 0 AND g.settings_current <> 0 AND "
+		"g.dacl_current <> 0 THEN 0 ELSE 1 END AS \"drift?\", "
+		"ad.applied_at AS \"appliedAt\" FROM applied_gpos g "
 		"JOIN applied_domains ad ON ad.domain = g.domain ORDER BY "
 		"g.domain, g.role",
 		0);
 	if (!err)
 		err = row_one(db,
-			      "SELECT id, command, started_at AS startedAt, "
-			      "outcome, summary FROM runs WHERE command IN "
+			      "SELECT id, command, started_at AS "
+			      "\"startedAt\", outcome, summary FROM runs "
+			      "WHERE command IN "
 			      "('plan', 'reconcile') AND outcome != 'running' "
 			      "ORDER BY id DESC LIMIT 1",
 			      &last);
@@ -291,7 +303,7 @@ static int read_trends(struct ipam_db *db, struct ipam_node *seq, size_t n)
 		db, &st,
 		"SELECT percent FROM (SELECT percent, at, id FROM "
 		"utilization_samples WHERE kind = ?1 AND name = ?2 ORDER BY "
-		"at DESC, id DESC LIMIT ?3) ORDER BY at, id");
+		"at DESC, id DESC LIMIT ?3) t ORDER BY at, id");
 
 	if (err)
 		return err;
@@ -355,9 +367,10 @@ static int read_dns(struct ipam_db *db, struct ipam_node *root)
 		db, m, "items",
 		"SELECT z.domain AS domain, z.name AS name, z.partition AS "
 		"partition, z.reverse AS \"reverse?\", z.record_count AS "
-		"records, v.name AS readFrom, z.collected_at AS collectedAt, "
-		"st.status AS status, st.reason AS reason, st.checked_at AS "
-		"checkedAt, st.servers AS \"servers~\" FROM dns_zones z JOIN "
+		"records, v.name AS \"readFrom\", z.collected_at AS "
+		"\"collectedAt\", st.status AS status, st.reason AS reason, "
+		"st.checked_at AS \"checkedAt\", st.servers AS \"servers~\" "
+		"FROM dns_zones z JOIN "
 		"servers v ON v.id = z.server_id LEFT JOIN zone_status st ON "
 		"st.zone_id = z.id ORDER BY z.reverse, z.domain, z.name",
 		0);
@@ -372,7 +385,7 @@ static int read_availability(struct ipam_db *db, struct ipam_node *root)
 		db, m, "items",
 		"SELECT s.name AS server, d.name AS domain, a.service AS "
 		"service, a.state AS state, a.since AS since, a.checked_at AS "
-		"checkedAt, a.rtt_ms AS rttMs, a.reason AS reason FROM "
+		"\"checkedAt\", a.rtt_ms AS \"rttMs\", a.reason AS reason FROM "
 		"availability a JOIN servers s ON s.id = a.server_id LEFT "
 		"JOIN domains d ON d.id = s.domain_id ORDER BY a.state = "
 		"'down' DESC, s.name, a.service",
@@ -381,27 +394,37 @@ static int read_availability(struct ipam_db *db, struct ipam_node *root)
 
 /* The user name of an event: the first of the packed columns of
  * dhcp_events.extra when there ("a<length>:<bytes>", db_schema.c; the
- * length counts bytes, so the column is cut as a blob). */
+ * length counts bytes, so the column is cut as bytes).  The ':' ends
+ * ASCII digits, so its place in characters is its place in bytes. */
 #define EXTRA_BLOB "CAST(e.extra AS BLOB)"
-#define USER_NAME                                                              \
+#define USER_NAME_LITE                                                         \
 	"CASE WHEN e.extra LIKE 'a%' THEN CAST(substr(" EXTRA_BLOB             \
 	", instr(" EXTRA_BLOB ", X'3A') + 1, CAST(CAST(substr(" EXTRA_BLOB     \
 	", 2, instr(" EXTRA_BLOB ", X'3A') - 2) AS TEXT) AS INTEGER)) AS "     \
 	"TEXT) END"
+#define USER_NAME_PG                                                           \
+	"CASE WHEN e.extra LIKE 'a%' THEN convert_from(substring("             \
+	"convert_to(e.extra, 'UTF8') FROM strpos(e.extra, ':') + 1 FOR "       \
+	"CAST(substring(e.extra FROM 2 FOR strpos(e.extra, ':') - 2) AS "      \
+	"INTEGER)), 'UTF8') END"
 
 /* The columns of an event, for the ids the subquery t picks, newest
- * first. */
-#define LATEST_PREFIX                                                          \
+ * first; iso the dialect's IPAM_DB_ISO_*, user its USER_NAME_*. */
+#define LATEST_PREFIX(iso, user)                                               \
 	"WITH w AS (SELECT at_min, at_max, last_id - first_id + 1 AS n "       \
-	"FROM dhcp_event_batches), c AS (SELECT at_min, sum(n) OVER "          \
-	"(ORDER BY at_max DESC ROWS UNBOUNDED PRECEDING) - n AS before "       \
-	"FROM w) SELECT " ISO(                                                 \
-		"e.at") " AS at, s.name AS server, e.family "                  \
-			"AS family, e.event_id AS eventId, e.description AS "  \
-			"description, "                                        \
-			"e.ip AS ip, e.host AS host, e.client_id AS "          \
-			"clientId, " USER_NAME                                 \
-			" AS userName, e.local_time AS localTime FROM ("
+	"FROM dhcp_event_batches), c AS (SELECT at_min, CAST(sum(n) OVER "     \
+	"(ORDER BY at_max DESC ROWS UNBOUNDED PRECEDING) - n AS BIGINT) AS "   \
+	"before FROM w) SELECT " iso(                                          \
+		"e.at") " AS at, s.name AS server, "                           \
+			"e.family AS family, e.event_id AS \"eventId\", "      \
+			"e.description AS "                                    \
+			"description, e.ip AS ip, e.host AS host, "            \
+			"e.client_id AS "                                      \
+			"\"clientId\", " user                                  \
+			" AS \"userName\", e.local_time AS "                   \
+			"\"localTime\" FROM ("
+#define LATEST_LITE LATEST_PREFIX(IPAM_DB_ISO_LITE, USER_NAME_LITE)
+#define LATEST_PG   LATEST_PREFIX(IPAM_DB_ISO_PG, USER_NAME_PG)
 #define LATEST_SUFFIX                                                          \
 	") t JOIN dhcp_events e ON e.id = t.id JOIN dhcp_event_batches b ON "  \
 	"b.id = e.batch JOIN servers s ON s.id = b.server_id ORDER BY e.at "   \
@@ -435,7 +458,8 @@ static int latest_events(struct ipam_db *db, struct ipam_node *m, size_t limit)
 			total = m->items[i]->num;
 	want = total < (long long)limit ? total : (long long)limit;
 	err = rows_set(db, m, "items",
-		       LATEST_PREFIX LATEST_BOUNDED LATEST_SUFFIX,
+		       IPAM_DB_SQL(db, LATEST_LITE LATEST_BOUNDED LATEST_SUFFIX,
+				   LATEST_PG LATEST_BOUNDED LATEST_SUFFIX),
 		       (long long)limit);
 	seq = m->items[m->nr - 1];
 	if (err || (long long)seq->nr >= want)
@@ -443,9 +467,15 @@ static int latest_events(struct ipam_db *db, struct ipam_node *m, size_t limit)
 	for (size_t i = 0; i < seq->nr; i++)
 		ipam_node_free(seq->items[i]);
 	seq->nr = 0;
-	return rows(db, LATEST_PREFIX LATEST_SCAN LATEST_SUFFIX,
+	return rows(db,
+		    IPAM_DB_SQL(db, LATEST_LITE LATEST_SCAN LATEST_SUFFIX,
+				LATEST_PG LATEST_SCAN LATEST_SUFFIX),
 		    (long long)limit, seq);
 }
+
+#define EVENT_TOTALS(iso)                                                      \
+	"SELECT count(*) AS total, " iso("min(at)") " AS first, " iso(         \
+		"max(at)") " AS last FROM dhcp_events"
 
 static int read_events(struct ipam_db *db, const struct ipam_db_report_opts *o,
 		       struct ipam_node *root)
@@ -453,18 +483,18 @@ static int read_events(struct ipam_db *db, const struct ipam_db_report_opts *o,
 	struct ipam_node *m = NULL;
 	int err;
 
-	err = row_one(
-		db,
-		"SELECT count(*) AS total, " ISO("min(at)") " AS first, " ISO(
-			"max(at)") " AS last FROM dhcp_events",
-		&m);
+	err = row_one(db,
+		      IPAM_DB_SQL(db, EVENT_TOTALS(IPAM_DB_ISO_LITE),
+				  EVENT_TOTALS(IPAM_DB_ISO_PG)),
+		      &m);
 	ipam_node_set(root, "events", m);
 	if (!err)
-		err = rows_set(db, m, "byEventId",
-			       "SELECT event_id AS eventId, count(*) AS count "
-			       "FROM dhcp_events GROUP BY event_id ORDER BY "
-			       "count DESC, event_id",
-			       0);
+		err = rows_set(
+			db, m, "byEventId",
+			"SELECT event_id AS \"eventId\", count(*) AS count "
+			"FROM dhcp_events GROUP BY event_id ORDER BY "
+			"count DESC, event_id",
+			0);
 	if (!err)
 		err = latest_events(db, m, o->events);
 	return err;

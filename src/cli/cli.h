@@ -291,6 +291,10 @@ bool cli_tasks_due(const struct ipam_desired *d, struct ipam_db *db,
 long long cli_tasks_run_due(struct cli *c, const struct ipam_desired *d,
 			    int lock_timeout, int (*stop)(void));
 
+/* ipamctl db copy (cli_dbcopy.c): from's data into to (paths or URIs);
+ * replace: delete the target's data first.  The exit status. */
+int cli_db_copy(struct cli *cli, const char *from, const char *to, int replace);
+
 extern const struct command cmd_validate_def, cmd_show_desired_def, cmd_db_def,
 	cmd_discover_def, cmd_inventory_def, cmd_gpo_def, cmd_provision_def,
 	cmd_plan_def, cmd_apply_def, cmd_drift_def, cmd_history_def,

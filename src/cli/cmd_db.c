@@ -17,9 +17,11 @@
 struct db_opts {
 	int force;
 	int if_missing;
+	int replace;
+	const char *from, *to;
 };
 
-enum { OPT_IF_MISSING = CLI_OPT_OWN };
+enum { OPT_IF_MISSING = CLI_OPT_OWN, OPT_FROM, OPT_TO, OPT_REPLACE };
 
 static int db_option(struct cli *cli, void *opts, int id, const char *arg);
 static int db_check(struct cli *cli, void *opts, int argc, char **argv);
@@ -29,13 +31,17 @@ static const struct cli_option db_options[] = {
 	{"force", CLI_NO_ARG, 'f', "with init: delete the database first"},
 	{"if-missing", CLI_NO_ARG, OPT_IF_MISSING,
 	 "with init: only create a database that is not there"},
+	{"from", CLI_ARG, OPT_FROM, "with copy: the database to copy"},
+	{"to", CLI_ARG, OPT_TO, "with copy: the database to copy into"},
+	{"replace", CLI_NO_ARG, OPT_REPLACE,
+	 "with copy: delete the target's data first"},
 	{NULL, 0, 0, NULL},
 };
 
 /* For completion and the manual: db's subcommands share its options. */
 static const struct cli_subcommand db_subcommands[] = {
 	{"init", NULL},	  {"info", NULL}, {"migrate", NULL},
-	{"unlock", NULL}, {NULL, NULL},
+	{"unlock", NULL}, {"copy", NULL}, {NULL, NULL},
 };
 
 const struct command cmd_db_def = {
@@ -43,7 +49,8 @@ const struct command cmd_db_def = {
 	.summary = "create, inspect or upgrade the state database",
 	.usage =
 		"db init [--force | --if-missing] | db info | db migrate | "
-		"db unlock\n\n"
+		"db unlock |\n"
+		"       db copy --from DB --to DB [--replace]\n\n"
 		"  init      create the state database, apply the migrations "
 		"and record the\n"
 		"            provisioning method and GPO prefix of the desired "
@@ -68,7 +75,16 @@ const struct command cmd_db_def = {
 		"  migrate   apply pending schema migrations\n"
 		"  unlock    remove the reconciler lock of a plan/apply "
 		"that is gone\n"
-		"            (one on another host: check it is, first)",
+		"            (one on another host: check it is, first)\n"
+		"  copy      copy everything of one state database into "
+		"another (SQLite to\n"
+		"            PostgreSQL or back: paths, sqlite:PATH, "
+		"postgresql://...), in\n"
+		"            one transaction, each table's rows counted on "
+		"both sides; the\n"
+		"            target must hold no data but the same "
+		"provisioning settings\n"
+		"  --replace with copy: delete the target's data first",
 	.options = db_options,
 	.subcommands = db_subcommands,
 	.opts_size = sizeof(struct db_opts),
@@ -410,6 +426,12 @@ static int db_option(struct cli *cli, void *opts, int id, const char *arg)
 		o->force = 1;
 	else if (id == OPT_IF_MISSING)
 		o->if_missing = 1;
+	else if (id == OPT_FROM)
+		o->from = arg;
+	else if (id == OPT_TO)
+		o->to = arg;
+	else if (id == OPT_REPLACE)
+		o->replace = 1;
 	return 0;
 }
 
@@ -428,6 +450,11 @@ static int db_check(struct cli *cli, void *opts, int argc, char **argv)
 	if (o->if_missing && strcmp(sub, "init"))
 		return cli_usage_error(cli->cmd,
 				       "--if-missing goes with 'db init'");
+	if ((o->from || o->to || o->replace) != !strcmp(sub, "copy") ||
+	    (!strcmp(sub, "copy") && (!o->from || !o->to)))
+		return cli_usage_error(cli->cmd, "'db copy' takes --from and "
+						 "--to (and --replace); no "
+						 "other db subcommand does");
 	if (o->force && o->if_missing)
 		return cli_usage_error(cli->cmd, "--force and --if-missing "
 						 "exclude each other");
@@ -451,5 +478,7 @@ static int db_run(struct cli *cli, void *opts, int argc, char **argv)
 		return db_info_or_migrate(cli, 1);
 	if (!strcmp(sub, "unlock"))
 		return db_unlock(cli);
+	if (!strcmp(sub, "copy"))
+		return cli_db_copy(cli, o->from, o->to, o->replace);
 	return cli_usage_error(cli->cmd, "unknown db subcommand '%s'", sub);
 }

@@ -27,7 +27,9 @@ static int setup(void **state)
 	char *out;
 
 	f->dir = tmpdir_make();
-	f->path = xasprintf("%s/state.db", f->dir);
+	/* IPAM_TEST_DB=postgres: a fresh database of ci/pg's server */
+	f->path = test_db_is_pg() ? test_db_new(f->dir)
+				  : xasprintf("%s/state.db", f->dir);
 	assert_int_equal(ipam_db_open(&f->db, f->path, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(f->db, NULL, NULL), 0);
 	out = sqlite_query(f->path,
@@ -115,13 +117,13 @@ static void test_diff_to_history(void **state)
 	assert_int_equal(c.added, 2);	/* app .32, new */
 	assert_int_equal(c.removed, 2); /* app .31, gone */
 	assert_int_equal(c.changed, 3); /* SOA, www, dc1's TTL */
-	out = sqlite_query(f->path,
-			   "SELECT change, name, type, ifnull(old_data, '-'), "
-			   "ifnull(new_data, '-'), ifnull(old_ttl, '-'), "
-			   "ifnull(new_ttl, '-'), run_id = "
-			   "(SELECT max(id) "
-			   "FROM runs) FROM dns_record_history "
-			   "ORDER BY change, name, type");
+	out = sqlite_query(
+		f->path, "SELECT change, name, type, coalesce(old_data, '-'), "
+			 "coalesce(new_data, '-'), coalesce(CAST(old_ttl AS "
+			 "TEXT), '-'), coalesce(CAST(new_ttl AS TEXT), '-'), "
+			 "CASE WHEN run_id = (SELECT max(id) FROM runs) THEN "
+			 "1 ELSE 0 END FROM dns_record_history "
+			 "ORDER BY change, name, type");
 	assert_string_equal(
 		out, "added|app|1|-|192.0.2.32|-|900|1\n"
 		     "added|new|16|-|\"hello\"|-|900|1\n"

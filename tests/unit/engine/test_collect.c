@@ -29,7 +29,9 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	f->dir = tmpdir_make();
-	f->path = xasprintf("%s/state.db", f->dir);
+	/* IPAM_TEST_DB=postgres: a fresh database of ci/pg's server */
+	f->path = test_db_is_pg() ? test_db_new(f->dir)
+				  : xasprintf("%s/state.db", f->dir);
 	f->d = desired_from_text("version: 1\n"
 				 "ipamServer: ipam1.corp.example.test\n"
 				 "provisioning: {method: manual}\n"
