@@ -6,6 +6,58 @@
 #include "error.h"
 #include "banned.h"
 
+/* Migration 10's table (PostgreSQL: "BIGINT PRIMARY KEY", "BIGINT"). */
+#define MIGRATION_10_BLOCKS(key, integer)                                      \
+	"CREATE TABLE dhcp_event_blocks ("                                     \
+	"  id " key ","                                                        \
+	"  batch " integer " NOT NULL,"                                        \
+	"  last_id " integer " NOT NULL,"                                      \
+	"  n " integer " NOT NULL,"                                            \
+	"  at_min " integer " NOT NULL,"                                       \
+	"  at_max " integer " NOT NULL,"                                       \
+	"  events TEXT NOT NULL);"                                             \
+	"CREATE INDEX dhcp_event_blocks_by_at ON dhcp_event_blocks(at_max);"
+/* A text column of dhcp_events escaped as a block's field. */
+#define MIGRATION_10_ESC(col, nl)                                              \
+	"replace(replace(replace(coalesce(" col ", ''), '\\', '\\\\'), ',', "  \
+	"'\\c'), " nl ", '\\n')"
+/* The record of an event (e, with blk its block in its batch): the
+ * numbers, then the text fields, each escaped. */
+#define MIGRATION_10_NUMS(epoch)                                               \
+	"(id - min(id) OVER w) || ',' || at || ',' || coalesce(" epoch         \
+	" - at, 0) || ',' || family || ',' || event_id || ',' || line"
+#define MIGRATION_10_FIELD(col, nl) " || ',' || " MIGRATION_10_ESC(col, nl)
+#define MIGRATION_10_REC(epoch, nl)                                            \
+	MIGRATION_10_NUMS(epoch)                                               \
+	MIGRATION_10_FIELD("description", nl)                                  \
+	MIGRATION_10_FIELD("ip", nl)                                           \
+	MIGRATION_10_FIELD("host", nl)                                         \
+	MIGRATION_10_FIELD("client_id", nl)                                    \
+	MIGRATION_10_FIELD("extra", nl) " || " nl
+#define MIGRATION_10_FROM                                                      \
+	"FROM (SELECT e.*, (e.id - coalesce(b.first_id, 0)) / 128 AS blk "     \
+	"FROM dhcp_events e LEFT JOIN dhcp_event_batches b ON b.id = "         \
+	"e.batch) s WINDOW w AS (PARTITION BY batch, blk)"
+#define MIGRATION_10_SQLITE_COPY                                               \
+	"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "       \
+	"at_max, events) SELECT min(id), batch, max(id), count(*), min(at), "  \
+	"max(at), group_concat(rec, '') FROM (SELECT id, batch, at, "          \
+	"blk, " MIGRATION_10_REC(                                              \
+		"CAST(strftime('%s', local_time) AS INTEGER)",                 \
+		"char(10)") " AS rec " MIGRATION_10_FROM                       \
+			    " ORDER BY id) GROUP BY batch, blk;"
+/* Migration 10 on PostgreSQL, for the per-backend migrations. */
+#define MIGRATION_10_POSTGRES                                                  \
+	MIGRATION_10_BLOCKS("BIGINT PRIMARY KEY", "BIGINT")                    \
+	"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "       \
+	"at_max, events) SELECT min(id), batch, max(id), count(*), min(at), "  \
+	"max(at), string_agg(rec, '' ORDER BY id) FROM (SELECT id, batch, "    \
+	"at, blk, " MIGRATION_10_REC(                                          \
+		"extract(epoch FROM local_time::timestamp)::bigint",           \
+		"chr(10)") " AS rec " MIGRATION_10_FROM ") t GROUP BY batch, " \
+			   "blk;"                                              \
+			   "DROP TABLE dhcp_events;"
+
 /*
  * Migration N takes the schema from version N-1 to N.  Never edit a
  * published migration: add a new one.
@@ -388,6 +440,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX utilization_samples_by_name"
 	"  ON utilization_samples(kind, name, at);"
 	"CREATE INDEX utilization_samples_by_at ON utilization_samples(at);",
+
+	/* 10: the audit events in blocks (db_events_internal.h has their
+	 * text): one row per up to 128 events of a batch, ids id..last_id,
+	 * n of them, their times at_min..at_max.  The events of version 9
+	 * are carried over, in blocks by their place in their batch; the
+	 * postings keep naming the same ids. */
+	MIGRATION_10_BLOCKS("INTEGER PRIMARY KEY", "INTEGER")
+		MIGRATION_10_SQLITE_COPY "DROP TABLE dhcp_events;",
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -395,30 +455,31 @@ static const char *const migrations[] = {
 /* The tables "db info" counts, with the schema version that made each. */
 static const struct {
 	const char *name;
-	int since;
+	int since, until; /* until: the version that dropped it, or 0 */
 } count_tables[] = {
-	{"domains", 1},
-	{"servers", 1},
-	{"server_addresses", 1},
-	{"server_history", 1},
-	{"runs", 1},
-	{"actions", 1},
-	{"access_status", 1},
-	{"applied_domains", 2},
-	{"applied_gpos", 2},
-	{"applied_filter", 2},
-	{"collect_tasks", 6},
-	{"dhcp_audit_files", 6},
-	{"dhcp_events", 6},
-	{"dns_zones", 7},
-	{"dns_records", 7},
-	{"dns_record_history", 7},
-	{"zone_status", 8},
-	{"availability", 8},
-	{"availability_history", 8},
-	{"addresses", 9},
-	{"address_sources", 9},
-	{"utilization_samples", 9},
+	{"domains", 1, 0},
+	{"servers", 1, 0},
+	{"server_addresses", 1, 0},
+	{"server_history", 1, 0},
+	{"runs", 1, 0},
+	{"actions", 1, 0},
+	{"access_status", 1, 0},
+	{"applied_domains", 2, 0},
+	{"applied_gpos", 2, 0},
+	{"applied_filter", 2, 0},
+	{"collect_tasks", 6, 0},
+	{"dhcp_audit_files", 6, 0},
+	{"dhcp_events", 6, 10},
+	{"dhcp_event_blocks", 10, 0},
+	{"dns_zones", 7, 0},
+	{"dns_records", 7, 0},
+	{"dns_record_history", 7, 0},
+	{"zone_status", 8, 0},
+	{"availability", 8, 0},
+	{"availability_history", 8, 0},
+	{"addresses", 9, 0},
+	{"address_sources", 9, 0},
+	{"utilization_samples", 9, 0},
 };
 
 int ipam_db_schema_version(struct ipam_db *db, int *version)
@@ -536,7 +597,8 @@ int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out, size_t *nr)
 		struct ipam_sql_stmt *st;
 		int rc;
 
-		if (count_tables[i].since > version)
+		if (count_tables[i].since > version ||
+		    (count_tables[i].until && count_tables[i].until <= version))
 			continue;
 		sql = xasprintf("SELECT count(*) FROM %s",
 				count_tables[i].name);

@@ -57,42 +57,18 @@ struct file_import {
 	bool rewritten;
 };
 
-/* "YYYY-MM-DDTHH:MM:SS" (snprintf's cost, per event, showed in
- * bench/collect's profile). */
-static void local_text(char buf[32], int year,
-		       const struct ipam_dhcplog_event *e)
-{
-	const int v[] = {e->month, e->day, e->hour, e->minute, e->second};
-	char *p = buf;
-
-	if (year < 0 || year > 9999)
-		year = 0;
-	for (int div = 1000; div; div /= 10)
-		*p++ = (char)('0' + year / div % 10);
-	for (int i = 0; i < 5; i++) {
-		int x = v[i] < 0 || v[i] > 99 ? 0 : v[i];
-
-		*p++ = "--T::"[i];
-		*p++ = (char)('0' + x / 10);
-		*p++ = (char)('0' + x % 10);
-	}
-	*p = '\0';
-}
-
 static int on_event(const struct ipam_dhcplog_event *e, void *ctx)
 {
 	struct file_import *fi = ctx;
-	char local_time[32];
 	int year = e->year < 100 ? 2000 + e->year : e->year;
 	long long local = ipam_tz_civil(year, e->month, e->day, e->hour,
 					e->minute, e->second);
 	struct ipam_db_event_in ev = {
 		.e = e,
 		.at = ipam_tz_to_utc(fi->tz, local),
-		.local_time = local_time,
+		.local = local,
 	};
 
-	local_text(local_time, year, e);
 	fi->in_batch++;
 	return ipam_db_events_add(fi->b, &ev);
 }

@@ -1,7 +1,7 @@
 /* The audit events in a real SQLite state database: batches committed
- * with their file position or rolled back, the tracking search by each
- * key, and its plan (the indexes of migration 6), checked with the
- * sqlite3 shell as well as through the adapter. */
+ * with their file position or rolled back, in blocks (migration 10), the
+ * tracking search by each key, and its plan, checked with the sqlite3
+ * shell as well as through the adapter. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "db.h"
@@ -84,8 +85,11 @@ static void add(struct ipam_db_events_batch *b,
 {
 	char local[32];
 	struct ipam_db_event_in in = {.e = e, .at = at, .local_time = local};
+	time_t t = (time_t)(at + 3600);
+	struct tm tm;
 
-	snprintf(local, sizeof(local), "local-%lld", at + 3600);
+	gmtime_r(&t, &tm);
+	strftime(local, sizeof(local), "%Y-%m-%dT%H:%M:%S", &tm);
 	assert_int_equal(ipam_db_events_add(b, &in), 0);
 }
 
@@ -137,19 +141,26 @@ static void test_batch_and_cursor(void **state)
 	char *out;
 
 	fill(f);
+	/* one block per batch: id, batch, last id, events, times, then
+	 * one record per event (db_events_internal.h), '/' for '\n' here */
 	out = sqlite_query(f->path,
-			   "SELECT e.batch, e.at, e.local_time, e.ip, e.host, "
-			   "e.client_id, e.extra, e.line, e.family "
-			   "FROM dhcp_events e ORDER BY e.id");
-	assert_string_equal(
-		out, "1|1000|local-4600|198.51.100.101|WS101.corp.example.test."
-		     "|00155d0a0101|b10:2316574531h8:MSFT 5.0|35|4\n"
-		     "1|2000|local-5600|198.51.100.101|ws101.corp.example.test|"
-		     "00155d0a0101|b10:2316574531h8:MSFT 5.0|36|4\n"
-		     "1|3000|local-6600|2001:db8::1|ws6.corp.example.test|"
-		     "0001000125d1f2a3|b10:2316574531h8:MSFT 5.0|37|6\n"
-		     "2|2500|local-6100|198.51.100.101|lap201|"
-		     "a4bb6d112233|b10:2316574531h8:MSFT 5.0|5|4");
+			   "SELECT id, batch, last_id, n, at_min, at_max, "
+			   "replace(events, char(10), '/') FROM "
+			   "dhcp_event_blocks ORDER BY id");
+	assert_string_equal(out,
+			    "1|1|3|3|1000|3000|"
+			    "0,1000,3600,4,10,35,Assign,198.51.100.101,"
+			    "WS101.corp.example.test.,00155d0a0101,"
+			    "b10:2316574531h8:MSFT 5.0/"
+			    "1,2000,3600,4,11,36,Renew,198.51.100.101,"
+			    "ws101.corp.example.test,00155d0a0101,"
+			    "b10:2316574531h8:MSFT 5.0/"
+			    "2,3000,3600,6,10,37,Assign,2001:db8::1,"
+			    "ws6.corp.example.test,0001000125d1f2a3,"
+			    "b10:2316574531h8:MSFT 5.0/\n"
+			    "4|2|4|1|2500|2500|"
+			    "0,2500,3600,4,10,5,Assign,198.51.100.101,lap201,"
+			    "a4bb6d112233,b10:2316574531h8:MSFT 5.0/");
 	free(out);
 	out = sqlite_query(f->path,
 			   "SELECT b.id, s.name, b.run_id IS NULL, b.file, "
@@ -210,7 +221,7 @@ static void test_abort_and_unknown(void **state)
 	add(b, &e, 10);
 	ipam_db_events_abort(b);
 	ipam_db_events_abort(NULL);
-	out = sqlite_query(f->path, "SELECT count(*) FROM dhcp_events");
+	out = sqlite_query(f->path, "SELECT count(*) FROM dhcp_event_blocks");
 	assert_string_equal(out, "0");
 	free(out);
 	assert_int_equal(ipam_db_audit_cursor_get(f->db,
@@ -219,7 +230,7 @@ static void test_abort_and_unknown(void **state)
 			 IPAM_ENOTFOUND);
 	/* the database takes the next batch */
 	fill(f);
-	out = sqlite_query(f->path, "SELECT count(*) FROM dhcp_events");
+	out = sqlite_query(f->path, "SELECT sum(n) FROM dhcp_event_blocks");
 	assert_string_equal(out, "4");
 	free(out);
 }
@@ -282,14 +293,14 @@ static void test_track(void **state)
 }
 
 /* A search reads the postings of its key in each segment by the primary
- * key, the batches and servers by id, then each event by its id: no
- * table is scanned. */
+ * key, the batches and servers by id, then the block of each event by
+ * its id: no table is scanned. */
 static void test_plan(void **state)
 {
 	struct fx *f = *state;
 	static const char *const want[] = {
 		"SEARCH p USING PRIMARY KEY (seg=? AND k=?)",
-		"SEARCH e USING INTEGER PRIMARY KEY (rowid=?)",
+		"SEARCH dhcp_event_blocks USING INTEGER PRIMARY KEY (rowid<?)",
 	};
 
 	for (int step = 0; step <= 1; step++) {
@@ -311,7 +322,8 @@ static void test_plan(void **state)
 		/* g, the segments 0..?4, is scanned: it is no table */
 		if (!strstr(plan, want[step]) || strstr(plan, "SCAN p") ||
 		    strstr(plan, "SCAN b") || strstr(plan, "SCAN s") ||
-		    strstr(plan, "SCAN e") || strstr(plan, "TEMP B-TREE"))
+		    strstr(plan, "SCAN dhcp_event_blocks") ||
+		    strstr(plan, "TEMP B-TREE"))
 			fail_msg("step %d: plan\n%s", step, plan);
 		free(plan);
 		strbuf_release(&q);
@@ -343,6 +355,7 @@ static void test_extra(void **state)
 	e.error_code = "0";
 	e.subnet_prefix = "2001:db8::/64";
 	e.dns_reg_error = "a:b7:c";
+	e.description = "a, b\\c\nd"; /* what the block's text escapes */
 	add(b, &e, 77);
 	assert_int_equal(ipam_db_events_commit(b, &c), 0);
 	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), 0);
@@ -350,6 +363,8 @@ static void test_extra(void **state)
 	assert_string_equal(rows[0].file, "DhcpV6SrvLog-Mon.log");
 	assert_int_equal(rows[0].family, 6);
 	assert_string_equal(rows[0].extra[0], "CORP\\alice");
+	assert_string_equal(rows[0].description, "a, b\\c\nd");
+	assert_string_equal(rows[0].local_time, "1970-01-01T01:01:17");
 	assert_null(rows[0].extra[1]);
 	assert_null(rows[0].extra[2]);
 	assert_string_equal(rows[0].extra[7], "MSFT 5.0");
@@ -374,9 +389,11 @@ static void test_prune(void **state)
 	/* before 2501: batch 2 whole; batch 1 (1000..3000) in part */
 	assert_int_equal(ipam_db_events_prune(f->db, 2501, 1, &n, NULL), 0);
 	assert_int_equal(n, 3);
-	out = sqlite_query(f->path, "SELECT group_concat(id) FROM "
-				    "dhcp_events");
-	assert_string_equal(out, "3");
+	/* block 1 keeps event 3 (its third record) */
+	out = sqlite_query(f->path, "SELECT id, last_id, n, at_min, at_max, "
+				    "substr(events, 1, 7) FROM "
+				    "dhcp_event_blocks");
+	assert_string_equal(out, "1|3|1|3000|3000|2,3000,");
 	free(out);
 	out = sqlite_query(f->path, "SELECT id, first_id, last_id, at_min "
 				    "FROM dhcp_event_batches");
@@ -393,7 +410,7 @@ static void test_prune(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(ipam_db_events_prune(f->db, 4000, 0, NULL, NULL), 0);
 	out = sqlite_query(f->path,
-			   "SELECT (SELECT count(*) FROM dhcp_events), "
+			   "SELECT (SELECT count(*) FROM dhcp_event_blocks), "
 			   "(SELECT count(*) FROM dhcp_event_batches), "
 			   "(SELECT count(*) FROM dhcp_event_postings)");
 	assert_string_equal(out, "0|0|0");
@@ -409,7 +426,8 @@ static void test_purge(void **state)
 	fill(f);
 	assert_int_equal(ipam_db_events_purge(f->db, 1), 0);
 	out = sqlite_query(f->path,
-			   "SELECT (SELECT group_concat(id) FROM dhcp_events), "
+			   "SELECT (SELECT group_concat(id) FROM "
+			   "dhcp_event_blocks), "
 			   "(SELECT group_concat(id) FROM dhcp_event_batches), "
 			   "(SELECT count(*) FROM dhcp_event_postings "
 			   "WHERE batch = 2), (SELECT count(*) FROM "
@@ -443,6 +461,78 @@ static void test_keys(void **state)
 	strbuf_release(&k);
 }
 
+/* Migration 10 carries the events of version 9 (one row each) over into
+ * blocks: the postings of version 9 find them, and the store goes on
+ * after them. */
+static void test_migration_10(void **state)
+{
+	struct fx *f = *state;
+	int from = 0, to = 0;
+	char *out;
+
+	fill(f);
+	ipam_db_close(f->db);
+	/* back to version 9: the rows fill() stored, as dhcp_events had
+	 * them (migration 6) */
+	free(sqlite_query(
+		f->path,
+		"DROP TABLE dhcp_event_blocks;"
+		"CREATE TABLE dhcp_events (id INTEGER PRIMARY KEY, batch "
+		"INTEGER NOT NULL, at INTEGER NOT NULL, local_time TEXT NOT "
+		"NULL, family INTEGER NOT NULL, event_id INTEGER NOT NULL, "
+		"description TEXT, ip TEXT, host TEXT, client_id TEXT, line "
+		"INTEGER NOT NULL, extra TEXT);"
+		"INSERT INTO dhcp_events VALUES (1, 1, 1000, "
+		"'1970-01-01T01:16:40', 4, 10, 'Assign', '198.51.100.101', "
+		"'WS101.corp.example.test.', '00155d0a0101', 35, "
+		"'b10:2316574531h8:MSFT 5.0'), (2, 1, 2000, "
+		"'1970-01-01T01:33:20', 4, 11, 'Renew', '198.51.100.101', "
+		"'ws101.corp.example.test', '00155d0a0101', 36, "
+		"'b10:2316574531h8:MSFT 5.0'), (3, 1, 3000, "
+		"'1970-01-01T01:50:00', 6, 10, 'Assign', '2001:db8::1', "
+		"'ws6.corp.example.test', '0001000125d1f2a3', 37, "
+		"'b10:2316574531h8:MSFT 5.0'), (4, 2, 2500, "
+		"'1970-01-01T01:41:40', 4, 10, 'Assign', '198.51.100.101', "
+		"'lap201', 'a4bb6d112233', 5, 'a4:a,\\b');"
+		"DELETE FROM schema_migrations WHERE version > 9;"
+		"PRAGMA user_version = 9;"));
+	assert_int_equal(ipam_db_open(&f->db, f->path, 0), 0);
+	assert_int_equal(ipam_db_migrate(f->db, &from, &to), 0);
+	assert_int_equal(from, 9);
+	assert_int_equal(to, 10);
+	out = sqlite_query(f->path,
+			   "SELECT id, batch, last_id, n, at_min, at_max, "
+			   "replace(events, char(10), '/') FROM "
+			   "dhcp_event_blocks ORDER BY id");
+	assert_string_equal(out,
+			    "1|1|3|3|1000|3000|"
+			    "0,1000,3600,4,10,35,Assign,198.51.100.101,"
+			    "WS101.corp.example.test.,00155d0a0101,"
+			    "b10:2316574531h8:MSFT 5.0/"
+			    "1,2000,3600,4,11,36,Renew,198.51.100.101,"
+			    "ws101.corp.example.test,00155d0a0101,"
+			    "b10:2316574531h8:MSFT 5.0/"
+			    "2,3000,3600,6,10,37,Assign,2001:db8::1,"
+			    "ws6.corp.example.test,0001000125d1f2a3,"
+			    "b10:2316574531h8:MSFT 5.0/\n"
+			    "4|2|4|1|2500|2500|"
+			    "0,2500,3600,4,10,5,Assign,198.51.100.101,lap201,"
+			    "a4bb6d112233,a4:a\\c\\\\b/");
+	free(out);
+	out = sqlite_query(f->path, "SELECT count(*) FROM sqlite_master "
+				    "WHERE name = 'dhcp_events'");
+	assert_string_equal(out, "0");
+	free(out);
+	track(f, IPAM_TRACK_IP, "198.51.100.101", 0, 0, 0, R2500 R2000 R1000);
+	track(f, IPAM_TRACK_HOST, "ws6.corp.example.test", 0, 0, 0, R3000);
+	/* the next batch takes ids after them */
+	fill(f);
+	out = sqlite_query(f->path, "SELECT group_concat(id) FROM (SELECT id "
+				    "FROM dhcp_event_blocks ORDER BY id)");
+	assert_string_equal(out, "1,4,5,8");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +546,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test_setup_teardown(test_migration_10, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
