@@ -128,6 +128,14 @@ int ipam_sql_prepare(struct ipam_sql *c, struct ipam_sql_stmt **out,
 	return ipam_sql_sqlite_prepare(c, out, sql);
 }
 
+int ipam_sql_prepare_scan(struct ipam_sql *c, struct ipam_sql_stmt **out,
+			  const char *sql)
+{
+	if (c->kind == IPAM_SQL_POSTGRES)
+		return ipam_sql_pg_prepare_scan(c, out, sql);
+	return ipam_sql_sqlite_prepare(c, out, sql);
+}
+
 void ipam_sql_finalize(struct ipam_sql_stmt *st)
 {
 	if (!st)

@@ -23,6 +23,18 @@
  * A connection is used by one thread at a time; a writer thread opens its
  * own (ipam_sql_open_again).
  *
+ * Results on PostgreSQL: a statement's whole result comes back when it is
+ * first stepped and stays with the statement, so another statement of
+ * the same connection may run while one is iterated (nested statements
+ * work on both drivers).  That holds the whole result in memory: a SELECT
+ * whose result may be large (events, a table copied whole) is prepared
+ * with ipam_sql_prepare_scan instead, which reads it through a cursor in
+ * chunks of about a MiB, whatever its size.  The cursor is WITH HOLD: it
+ * survives a COMMIT made while it is iterated.  On SQLite both are the
+ * same.  Each SQL text is prepared once per connection on the server
+ * (PQprepare) and reused; DDL through ipam_sql_exec makes them prepared
+ * anew.
+ *
  * Layer adapters/.
  */
 #ifndef IPAM_SQL_H
@@ -68,9 +80,25 @@ int ipam_sql_open_sqlite(struct ipam_sql **out, const char *path, int flags);
  */
 int ipam_sql_open_postgres(struct ipam_sql **out, const char *uri,
 			   const char *password);
-/* A second connection to the same database (a writer thread's). */
+/*
+ * ipamctl's rules for a PostgreSQL URI, for validation before any
+ * connection (ipam_sql_open_postgres applies them too): postgresql:// or
+ * postgres://, no password in it, and an sslmode that may go without TLS
+ * (disable, allow, prefer) only when every host is a Unix socket or a
+ * loopback address.  Elsewhere sslmode defaults to verify-full.
+ * IPAM_EINVAL with a message that never repeats a password.
+ */
+int ipam_sql_check_uri(const char *uri);
+/*
+ * A second connection to the same database (a writer thread's).  On
+ * PostgreSQL only when libpq found the password itself: the driver does
+ * not keep one it was given (IPAM_EINVAL).
+ */
 int ipam_sql_open_again(struct ipam_sql **out, struct ipam_sql *c);
 void ipam_sql_close(struct ipam_sql *c);
+/* Whether the connection to the server was lost (always 0 on SQLite):
+ * every call fails from then on, and ipamctl does not reconnect. */
+int ipam_sql_lost(const struct ipam_sql *c);
 
 enum ipam_sql_kind ipam_sql_kind(const struct ipam_sql *c);
 /* The database as messages name it: the file, or the URI (no password). */
@@ -93,6 +121,9 @@ int ipam_sql_in_transaction(struct ipam_sql *c);
 
 int ipam_sql_prepare(struct ipam_sql *c, struct ipam_sql_stmt **st,
 		     const char *sql);
+/* A SELECT whose result may be large: read in bounded chunks (above). */
+int ipam_sql_prepare_scan(struct ipam_sql *c, struct ipam_sql_stmt **st,
+			  const char *sql);
 void ipam_sql_finalize(struct ipam_sql_stmt *st);
 /* Ready to step again from the start; bindings are kept. */
 void ipam_sql_reset(struct ipam_sql_stmt *st);

@@ -69,6 +69,8 @@ long long ipam_sql_pg_changes(struct ipam_sql *c);
 long long ipam_sql_pg_last_insert_id(struct ipam_sql *c);
 int ipam_sql_pg_prepare(struct ipam_sql *c, struct ipam_sql_stmt **out,
 			const char *sql);
+int ipam_sql_pg_prepare_scan(struct ipam_sql *c, struct ipam_sql_stmt **out,
+			     const char *sql);
 void ipam_sql_pg_finalize(struct ipam_sql_stmt *st);
 void ipam_sql_pg_reset(struct ipam_sql_stmt *st);
 void ipam_sql_pg_bind_int64(struct ipam_sql_stmt *st, int i, long long v);
