@@ -139,7 +139,7 @@ static const char *unescape(char *s, char *end)
 	for (r = w; r < end; r++) {
 		if (*r == '\\' && r + 1 < end) {
 			r++;
-			*w++ = *r == 'c' ? ',' : *r == 'n' ? '\n' : *r;
+			*w++ = (char)(*r == 'c' ? ',' : *r == 'n' ? '\n' : *r);
 		} else {
 			*w++ = *r;
 		}
@@ -422,7 +422,8 @@ static int each_event(struct ipam_db *db, const char *sql, rec_fn fn, void *ctx)
 	struct ipam_db_events_rec e;
 	int err, rc;
 
-	err = ipam_db_sql_prepare(db, &st, sql);
+	/* every block: a cursor on PostgreSQL (sql.h) */
+	err = ipam_sql_prepare_scan(db->h, &st, sql);
 	if (err)
 		return err;
 	strbuf_init(&b.text);
@@ -457,27 +458,40 @@ static int each_event(struct ipam_db *db, const char *sql, rec_fn fn, void *ctx)
  * decision over those is the decision over all of them; memory goes with the
  * addresses, not the events.
  */
+/* An event as the lease needs it (its strings only in the named slot). */
 struct lease_ev {
-	struct ipam_lease_event e;
-	struct strbuf mac, host; /* kept allocated: no malloc per event */
+	long long at, seq, server;
+	int event_id;
 };
 
+/* One address: its slots inline, so that an event touches one entry of
+ * the table and the lines after it (a table entry per event is a cache
+ * miss on a large log: they are prefetched a block ahead). */
 struct addr_events {
-	char *ip;
+	uint64_t h; /* 0: a free entry */
+	char ip[48];
 	int family;
-	struct lease_ev *v; /* [0] first [1] last [2] named [3] deciding */
-	size_t nr, alloc;   /* then the first of each server */
+	/* [0] first [1] last [2] latest named [3] latest deciding
+	 * [4] the first of the first server */
+	struct lease_ev v[5];
+	struct strbuf mac, host; /* of v[2] */
+	struct lease_ev *more;	 /* the first of each further server */
+	size_t nr_more, alloc_more;
 };
 
 struct lease_scan {
 	struct batch_servers servers;
-	struct addr_events *a; /* open addressing by ip */
+	struct addr_events *a; /* open addressing by h */
 	size_t nr, cap;
+	struct ipam_db_events_rec *recs; /* the block being read */
+	size_t nr_recs, alloc_recs;
 };
 
 static uint64_t ip_hash(const char *s)
 {
-	return ipam_db_events_hash(IPAM_TRACK_IP, s, strlen(s));
+	uint64_t h = ipam_db_events_hash(IPAM_TRACK_IP, s, strlen(s));
+
+	return h ? h : 1;
 }
 
 static void lease_grow(struct lease_scan *s)
@@ -490,139 +504,183 @@ static void lease_grow(struct lease_scan *s)
 	for (size_t i = 0; i < cap; i++) {
 		size_t j;
 
-		if (!old[i].ip)
+		if (!old[i].h)
 			continue;
-		j = (size_t)ip_hash(old[i].ip) & (s->cap - 1);
-		while (s->a[j].ip)
+		j = (size_t)old[i].h & (s->cap - 1);
+		while (s->a[j].h)
 			j = (j + 1) & (s->cap - 1);
 		s->a[j] = old[i];
 	}
 	free(old);
 }
 
-static struct addr_events *lease_addr(struct lease_scan *s,
-				      const struct ipam_db_events_rec *e)
+/* The entry of e's address, new when it has none (NULL: an address too
+ * long to be one, left out). */
+static struct addr_events *
+lease_addr(struct lease_scan *s, const struct ipam_db_events_rec *e, uint64_t h)
 {
-	size_t j;
+	size_t j, len = strlen(e->ip);
 
+	if (len >= sizeof(s->a->ip))
+		return NULL;
 	if (2 * (s->nr + 1) > s->cap)
 		lease_grow(s);
-	j = (size_t)ip_hash(e->ip) & (s->cap - 1);
-	while (s->a[j].ip && strcmp(s->a[j].ip, e->ip))
+	j = (size_t)h & (s->cap - 1);
+	while (s->a[j].h && (s->a[j].h != h || strcmp(s->a[j].ip, e->ip)))
 		j = (j + 1) & (s->cap - 1);
-	if (!s->a[j].ip) {
-		s->a[j].ip = xstrdup(e->ip);
+	if (!s->a[j].h) {
+		s->a[j].h = h;
+		memcpy(s->a[j].ip, e->ip, len + 1);
 		s->a[j].family = e->family;
+		strbuf_init(&s->a[j].mac);
+		strbuf_init(&s->a[j].host);
 		s->nr++;
 	}
 	return &s->a[j];
 }
 
-/* Slot l is e; its client id and host name are kept in the slot of the
- * latest named event only: ipam_leases_decide reads them there alone
- * (without them, the other slots are not "named"). */
 static void lease_set(struct lease_ev *l, const struct ipam_db_events_rec *e,
-		      long long server, bool names)
+		      long long server)
 {
-	l->e.at = e->at;
-	l->e.seq = e->id;
-	l->e.event_id = e->event_id;
-	l->e.server_id = server;
-	if (!names)
-		return;
-	strbuf_reset(&l->mac);
-	strbuf_reset(&l->host);
-	strbuf_addstr(&l->mac, e->client_id);
-	strbuf_addstr(&l->host, e->host);
-}
-
-/* A new slot of a. */
-static struct lease_ev *lease_slot(struct addr_events *a)
-{
-	struct lease_ev *l;
-
-	ALLOC_GROW(a->v, a->nr + 1, a->alloc);
-	l = &a->v[a->nr++];
-	memset(l, 0, sizeof(*l));
-	strbuf_init(&l->mac);
-	strbuf_init(&l->host);
-	return l;
+	l->at = e->at;
+	l->seq = e->id;
+	l->event_id = e->event_id;
+	l->server = server;
 }
 
 static bool lease_later(const struct ipam_db_events_rec *e,
 			const struct lease_ev *l)
 {
-	return e->at > l->e.at || (e->at == l->e.at && e->id > l->e.seq);
+	return e->at > l->at || (e->at == l->at && e->id > l->seq);
 }
 
-static int lease_take(const struct ipam_db_events_rec *e, long long batch,
-		      void *ctx)
+/* The first event of each server (the address's sources). */
+static void lease_server(struct addr_events *a,
+			 const struct ipam_db_events_rec *e, long long server)
 {
-	struct lease_scan *s = ctx;
-	long long server = batch_server(&s->servers, batch);
-	struct addr_events *a;
 	size_t i;
 
-	if (!*e->ip)
-		return 0;
-	a = lease_addr(s, e);
-	if (!a->nr) {
-		for (i = 0; i < 4; i++)
-			lease_slot(a);
-		lease_set(&a->v[0], e, server, false);
-		lease_set(&a->v[1], e, server, false);
-	} else if (e->at < a->v[0].e.at) {
-		lease_set(&a->v[0], e, server, false);
+	if (a->v[4].server == server)
+		return;
+	for (i = 0; i < a->nr_more && a->more[i].server != server; i++)
+		;
+	if (i < a->nr_more)
+		return;
+	ALLOC_GROW(a->more, a->nr_more + 1, a->alloc_more);
+	lease_set(&a->more[a->nr_more++], e, server);
+}
+
+static void lease_take(struct lease_scan *s, const struct ipam_db_events_rec *e,
+		       uint64_t h, long long server)
+{
+	struct addr_events *a = lease_addr(s, e, h);
+
+	if (!a)
+		return;
+	if (!a->v[0].seq) {
+		lease_set(&a->v[0], e, server);
+		lease_set(&a->v[1], e, server);
+		lease_set(&a->v[4], e, server);
+	} else if (e->at < a->v[0].at) {
+		lease_set(&a->v[0], e, server);
 	} else if (lease_later(e, &a->v[1])) {
-		lease_set(&a->v[1], e, server, false);
+		lease_set(&a->v[1], e, server);
 	}
 	if ((*e->client_id || *e->host) &&
-	    (!a->v[2].e.seq || lease_later(e, &a->v[2])))
-		lease_set(&a->v[2], e, server, true);
+	    (!a->v[2].seq || lease_later(e, &a->v[2]))) {
+		lease_set(&a->v[2], e, server);
+		strbuf_reset(&a->mac);
+		strbuf_reset(&a->host);
+		strbuf_addstr(&a->mac, e->client_id);
+		strbuf_addstr(&a->host, e->host);
+	}
 	if (ipam_lease_kind_of(e->event_id) != IPAM_LEASE_OTHER &&
-	    (!a->v[3].e.seq || lease_later(e, &a->v[3])))
-		lease_set(&a->v[3], e, server, false);
-	for (i = 4; i < a->nr && a->v[i].e.server_id != server; i++)
-		;
-	if (i == a->nr)
-		lease_set(lease_slot(a), e, server, false);
-	return 0;
+	    (!a->v[3].seq || lease_later(e, &a->v[3])))
+		lease_set(&a->v[3], e, server);
+	lease_server(a, e, server);
+}
+
+/* The events of a block: their entries fetched ahead, then taken. */
+static void lease_block(struct lease_scan *s, long long batch)
+{
+	long long server = batch_server(&s->servers, batch);
+	uint64_t h[IPAM_DB_EVENTS_BLOCK_EVENTS];
+	size_t i, n = s->nr_recs;
+
+	for (i = 0; i < n && i < IPAM_DB_EVENTS_BLOCK_EVENTS; i++) {
+		const char *entry;
+
+		h[i] = *s->recs[i].ip ? ip_hash(s->recs[i].ip) : 0;
+		if (!h[i] || !s->cap)
+			continue;
+		entry = (const char *)&s->a[h[i] & (s->cap - 1)];
+		for (size_t off = 0; off < sizeof(*s->a); off += 64)
+			__builtin_prefetch(entry + off);
+	}
+	for (i = 0; i < n; i++) {
+		const struct ipam_db_events_rec *e = &s->recs[i];
+
+		if (i >= IPAM_DB_EVENTS_BLOCK_EVENTS)
+			h[i % IPAM_DB_EVENTS_BLOCK_EVENTS] =
+				*e->ip ? ip_hash(e->ip) : 0;
+		if (*e->ip)
+			lease_take(s, e, h[i % IPAM_DB_EVENTS_BLOCK_EVENTS],
+				   server);
+	}
+}
+
+static struct ipam_lease_event lease_out(const struct lease_ev *l)
+{
+	struct ipam_lease_event e = {
+		.at = l->at,
+		.seq = l->seq,
+		.event_id = l->event_id,
+		.server_id = l->server,
+	};
+
+	return e;
 }
 
 static int cmp_addr(const void *x, const void *y)
 {
 	const struct addr_events *a = x, *b = y;
 
-	if (!a->ip || !b->ip)
-		return !a->ip - !b->ip;
+	if (!a->h || !b->h)
+		return !a->h - !b->h;
 	return strcmp(a->ip, b->ip);
 }
 
-/* Hand each address's events to fn, by ip, and free them. */
+/* Hand each address's events to fn, by ip. */
 static int lease_flush(struct lease_scan *s, ipam_db_events_lease_fn fn,
 		       void *ctx)
 {
-	struct ipam_lease_event *ev = NULL;
-	size_t alloc = 0;
+	struct ipam_lease_event *ev;
+	size_t most = 0;
 	int err = 0;
 
 	if (s->cap)
 		qsort(s->a, s->cap, sizeof(*s->a), cmp_addr);
-	for (size_t i = 0; i < s->cap && s->a[i].ip; i++) {
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->a[i].nr_more > most)
+			most = s->a[i].nr_more;
+	ev = xcalloc(5 + most, sizeof(*ev));
+	for (size_t i = 0; !err && i < s->cap && s->a[i].h; i++) {
 		struct addr_events *a = &s->a[i];
 		size_t n = 0;
 
-		ALLOC_GROW(ev, a->nr, alloc);
-		for (size_t j = 0; j < a->nr; j++) {
-			if (!a->v[j].e.seq)
-				continue;
-			ev[n] = a->v[j].e;
-			ev[n].mac = a->v[j].mac.len ? a->v[j].mac.buf : NULL;
-			ev[n++].host =
-				a->v[j].host.len ? a->v[j].host.buf : NULL;
-		}
-		if (!err)
-			err = fn(a->ip, a->family, ev, n, ctx);
+		for (size_t j = 0; j < 5; j++)
+			if (a->v[j].seq)
+				ev[n++] = lease_out(&a->v[j]);
+		for (size_t j = 0; j < a->nr_more; j++)
+			ev[n++] = lease_out(&a->more[j]);
+		/* the named slot is the third taken (first, last, named) */
+		for (size_t j = 0; j < n; j++)
+			if (ev[j].seq == a->v[2].seq && a->v[2].seq) {
+				ev[j].mac = a->mac.len ? a->mac.buf : NULL;
+				ev[j].host = a->host.len ? a->host.buf : NULL;
+				break;
+			}
+		err = fn(a->ip, a->family, ev, n, ctx);
 	}
 	free(ev);
 	return err;
@@ -631,15 +689,54 @@ static int lease_flush(struct lease_scan *s, ipam_db_events_lease_fn fn,
 static void lease_release(struct lease_scan *s)
 {
 	for (size_t i = 0; i < s->cap; i++) {
-		for (size_t j = 0; j < s->a[i].nr; j++) {
-			strbuf_release(&s->a[i].v[j].mac);
-			strbuf_release(&s->a[i].v[j].host);
-		}
-		free(s->a[i].v);
-		free(s->a[i].ip);
+		strbuf_release(&s->a[i].mac);
+		strbuf_release(&s->a[i].host);
+		free(s->a[i].more);
 	}
 	free(s->a);
 	free(s->servers.v);
+	free(s->recs);
+}
+
+/* Every block, its records decoded into s->recs, to lease_block. */
+static int lease_scan_blocks(struct ipam_db *db, struct lease_scan *s)
+{
+	struct ipam_db_events_block b = {0};
+	struct ipam_sql_stmt *st;
+	int err, rc;
+
+	err = ipam_sql_prepare_scan(db->h, &st,
+				    "SELECT " BLOCK_COLUMNS
+				    " FROM dhcp_event_blocks ORDER BY id");
+	if (err)
+		return err;
+	strbuf_init(&b.text);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		size_t pos = 0;
+
+		ipam_db_events_block_take(&b, st, 0);
+		s->nr_recs = 0;
+		for (;;) {
+			ALLOC_GROW(s->recs, s->nr_recs + 1, s->alloc_recs);
+			rc = ipam_db_events_rec_next(b.text.buf, b.text.len,
+						     &pos, b.id,
+						     &s->recs[s->nr_recs]);
+			if (rc <= 0)
+				break;
+			s->nr_recs++;
+		}
+		if (rc < 0)
+			break;
+		lease_block(s, b.batch);
+	}
+	ipam_sql_finalize(st);
+	strbuf_release(&b.text);
+	if (rc < 0)
+		return rc;
+	if (rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the audit events in");
+	return 0;
 }
 
 int ipam_db_events_leases(struct ipam_db *db, ipam_db_events_lease_fn fn,
@@ -649,10 +746,7 @@ int ipam_db_events_leases(struct ipam_db *db, ipam_db_events_lease_fn fn,
 	int err = batch_servers_load(db, &s.servers);
 
 	if (!err)
-		err = each_event(db,
-				 "SELECT " BLOCK_COLUMNS
-				 " FROM dhcp_event_blocks ORDER BY id",
-				 lease_take, &s);
+		err = lease_scan_blocks(db, &s);
 	if (!err)
 		err = lease_flush(&s, fn, ctx);
 	lease_release(&s);
@@ -858,9 +952,9 @@ static int latest_scan(struct ipam_db *db, struct latest *l)
 	struct ipam_sql_stmt *st;
 	int err, rc;
 
-	err = ipam_db_sql_prepare(db, &st,
-				  "SELECT " BLOCK_COLUMNS " FROM "
-				  "dhcp_event_blocks ORDER BY at_max DESC");
+	err = ipam_sql_prepare_scan(db->h, &st,
+				    "SELECT " BLOCK_COLUMNS " FROM "
+				    "dhcp_event_blocks ORDER BY at_max DESC");
 	if (err)
 		return err;
 	strbuf_init(&b.text);

@@ -501,13 +501,13 @@ static int drop_blocks(struct ipam_db *db, const struct batch_row *r,
 	strbuf_init(&p.out.text);
 	strbuf_init(&p.tmp);
 	*hi = r->last;
-	for (i = 0; !err && i < nr && *n - start < max; i++) {
+	for (i = 0; ids && !err && i < nr && *n - start < max; i++) {
 		int rc = prune_block(&p, ids[i]);
 
 		if (rc < 0)
 			err = rc;
 	}
-	if (!err && i < nr)
+	if (ids && !err && i < nr)
 		*hi = ids[i] - 1;
 	free(ids);
 	prune_step_release(&p);
@@ -542,7 +542,7 @@ static int prune_part(struct ipam_db *db, const struct batch_row *r,
 	strbuf_init(&p.blk.text);
 	strbuf_init(&p.out.text);
 	strbuf_init(&p.tmp);
-	for (size_t i = 0; !err && i < nr; i++) {
+	for (size_t i = 0; ids && !err && i < nr; i++) {
 		int rc = prune_block(&p, ids[i]);
 
 		if (rc < 0)

@@ -905,14 +905,13 @@ static void write_big(const char *path)
 /* How many events are stored from the big log. */
 #define BIG_COUNT "SELECT coalesce(sum(n), 0) FROM (" BIG_BLOCKS ");"
 /* How many of them differ in something else than their id: each record
- * of each block without its first field (the id). */
+ * of each block (a JSON array made of its lines) without its first field
+ * (the id). */
 #define BIG_DISTINCT                                                           \
-	"WITH RECURSIVE r(rest, rec) AS (SELECT events, NULL FROM "            \
-	"(" BIG_BLOCKS                                                         \
-	") UNION ALL SELECT substr(rest, instr(rest, char(10)) + "             \
-	"1), substr(rest, 1, instr(rest, char(10)) - 1) FROM r WHERE rest <> " \
-	"'') SELECT count(DISTINCT substr(rec, instr(rec, ',') + 1)) FROM r "  \
-	"WHERE rec IS NOT NULL;"
+	"SELECT count(DISTINCT substr(j.value, instr(j.value, ',') + 1)) "     \
+	"FROM (" BIG_BLOCKS ") k, json_each('[\"' || replace(replace("         \
+	"replace(k.events, '\\', '\\\\'), '\"', '\\\"'), char(10), "           \
+	"'\",\"') || '\"]') j WHERE j.value <> '';"
 
 /* A number the sqlite3 shell gives for sql on the state database. */
 static long stored(const char *sql)
