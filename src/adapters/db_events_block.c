@@ -753,8 +753,7 @@ int ipam_db_events_leases(struct ipam_db *db, ipam_db_events_lease_fn fn,
 	return err;
 }
 
-/* ---- the report -----------------------------------------------------------
- */
+/* ---- the report ----------------------------------------------------- */
 
 int ipam_db_events_totals(struct ipam_db *db, long long *count,
 			  long long *first, long long *last)
@@ -884,26 +883,13 @@ static int latest_rows(struct latest *l, struct ipam_db_track_row *rows)
 	for (size_t i = 0; i < l->nr; i++) {
 		struct ipam_db_events_rec e;
 		size_t pos = 0;
-		char local[32];
 		struct ipam_db_track_row *r = &rows[i];
 
 		if (ipam_db_events_rec_next(l->text[i].buf, l->text[i].len,
 					    &pos, 0, &e) != 1)
 			return ipam_error_set(IPAM_EDB,
 					      "a malformed audit event");
-		memset(r, 0, sizeof(*r));
-		ipam_db_events_local_text(local, e.local);
-		r->id = e.id;
-		r->at = e.at;
-		r->local_time = xstrdup(local);
-		r->family = e.family;
-		r->event_id = e.event_id;
-		r->description = *e.description ? xstrdup(e.description) : NULL;
-		r->ip = *e.ip ? xstrdup(e.ip) : NULL;
-		r->client_id = *e.client_id ? xstrdup(e.client_id) : NULL;
-		r->host = *e.host ? xstrdup(e.host) : NULL;
-		r->line = e.line;
-		ipam_db_events_decode_extra(r->extra, e.extra, strlen(e.extra));
+		ipam_db_events_row(r, &e, NULL, NULL);
 	}
 	return 0;
 }
@@ -930,6 +916,8 @@ static int latest_names(struct ipam_db *db, const struct latest *l,
 			file = ipam_sql_column_text(st, 0);
 			server = ipam_sql_column_text(st, 1);
 		}
+		free(rows[i].file);
+		free(rows[i].server);
 		rows[i].file = xstrdup(file ? file : "");
 		rows[i].server = xstrdup(server ? server : "");
 		ipam_sql_reset(st);

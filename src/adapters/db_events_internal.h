@@ -112,6 +112,11 @@ int ipam_db_events_local_parse(const char *s, long long *out);
 void ipam_db_events_decode_extra(char *extra[IPAM_DB_TRACK_EXTRAS],
 				 const char *s, size_t len);
 
+/* A row of track's result from e (file and server copied, "" for NULL). */
+void ipam_db_events_row(struct ipam_db_track_row *r,
+			const struct ipam_db_events_rec *e, const char *file,
+			const char *server);
+
 /* A block read back: its row and a copy of its text. */
 struct ipam_db_events_block {
 	long long id, batch, last_id, n, at_min, at_max;

@@ -95,9 +95,9 @@ static char *dup_opt(const char *s)
 	return *s ? xstrdup(s) : NULL;
 }
 
-static void track_row(struct ipam_db_track_row *r,
-		      const struct ipam_db_events_rec *e, const char *file,
-		      const char *server)
+void ipam_db_events_row(struct ipam_db_track_row *r,
+			const struct ipam_db_events_rec *e, const char *file,
+			const char *server)
 {
 	char local[32];
 
@@ -179,7 +179,7 @@ static int search_one(struct search *s, long long id, long long batch,
 		if (same_key(s->q, s->key, e, &s->tmp) && e->at >= s->q->from &&
 		    e->at <= to) {
 			ALLOC_GROW(s->v, s->nr + 1, s->alloc);
-			track_row(&s->v[s->nr++], e, file, server);
+			ipam_db_events_row(&s->v[s->nr++], e, file, server);
 		}
 		break;
 	}

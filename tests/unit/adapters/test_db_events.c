@@ -134,6 +134,23 @@ static void fill(struct fx *f)
 	assert_int_equal(ipam_db_events_commit(b, &c), 0);
 }
 
+/* The blocks fill() stores (id, batch, last id, events, times, then the
+ * records of db_events_internal.h, '/' for '\n'), but for the last
+ * event's extra. */
+#define BLOCKS_OF_FILL                                                         \
+	"1|1|3|3|1000|3000|"                                                   \
+	"0,1000,3600,4,10,35,Assign,198.51.100.101,"                           \
+	"WS101.corp.example.test.,00155d0a0101,"                               \
+	"b10:2316574531h8:MSFT 5.0/"                                           \
+	"1,2000,3600,4,11,36,Renew,198.51.100.101,"                            \
+	"ws101.corp.example.test,00155d0a0101,"                                \
+	"b10:2316574531h8:MSFT 5.0/"                                           \
+	"2,3000,3600,6,10,37,Assign,2001:db8::1,"                              \
+	"ws6.corp.example.test,0001000125d1f2a3,"                              \
+	"b10:2316574531h8:MSFT 5.0/\n"                                         \
+	"4|2|4|1|2500|2500|"                                                   \
+	"0,2500,3600,4,10,5,Assign,198.51.100.101,lap201,"
+
 static void test_batch_and_cursor(void **state)
 {
 	struct fx *f = *state;
@@ -147,19 +164,7 @@ static void test_batch_and_cursor(void **state)
 			   "SELECT id, batch, last_id, n, at_min, at_max, "
 			   "replace(events, char(10), '/') FROM "
 			   "dhcp_event_blocks ORDER BY id");
-	assert_string_equal(out,
-			    "1|1|3|3|1000|3000|"
-			    "0,1000,3600,4,10,35,Assign,198.51.100.101,"
-			    "WS101.corp.example.test.,00155d0a0101,"
-			    "b10:2316574531h8:MSFT 5.0/"
-			    "1,2000,3600,4,11,36,Renew,198.51.100.101,"
-			    "ws101.corp.example.test,00155d0a0101,"
-			    "b10:2316574531h8:MSFT 5.0/"
-			    "2,3000,3600,6,10,37,Assign,2001:db8::1,"
-			    "ws6.corp.example.test,0001000125d1f2a3,"
-			    "b10:2316574531h8:MSFT 5.0/\n"
-			    "4|2|4|1|2500|2500|"
-			    "0,2500,3600,4,10,5,Assign,198.51.100.101,lap201,"
+	assert_string_equal(out, BLOCKS_OF_FILL
 			    "a4bb6d112233,b10:2316574531h8:MSFT 5.0/");
 	free(out);
 	out = sqlite_query(f->path,
@@ -504,20 +509,7 @@ static void test_migration_10(void **state)
 			   "SELECT id, batch, last_id, n, at_min, at_max, "
 			   "replace(events, char(10), '/') FROM "
 			   "dhcp_event_blocks ORDER BY id");
-	assert_string_equal(out,
-			    "1|1|3|3|1000|3000|"
-			    "0,1000,3600,4,10,35,Assign,198.51.100.101,"
-			    "WS101.corp.example.test.,00155d0a0101,"
-			    "b10:2316574531h8:MSFT 5.0/"
-			    "1,2000,3600,4,11,36,Renew,198.51.100.101,"
-			    "ws101.corp.example.test,00155d0a0101,"
-			    "b10:2316574531h8:MSFT 5.0/"
-			    "2,3000,3600,6,10,37,Assign,2001:db8::1,"
-			    "ws6.corp.example.test,0001000125d1f2a3,"
-			    "b10:2316574531h8:MSFT 5.0/\n"
-			    "4|2|4|1|2500|2500|"
-			    "0,2500,3600,4,10,5,Assign,198.51.100.101,lap201,"
-			    "a4bb6d112233,a4:a\\c\\\\b/");
+	assert_string_equal(out, BLOCKS_OF_FILL "a4bb6d112233,a4:a\\c\\\\b/");
 	free(out);
 	out = sqlite_query(f->path, "SELECT count(*) FROM sqlite_master "
 				    "WHERE name = 'dhcp_events'");
