@@ -3,6 +3,7 @@
  * tracking search by each key, and its plan, checked with the sqlite3
  * shell as well as through the adapter. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "db.h"
 #include "db_events.h"
 #include "error.h"
+#include "leases.h"
 #include "testutil.h"
 
 struct fx {
@@ -525,6 +527,131 @@ static void test_migration_10(void **state)
 	free(out);
 }
 
+/* What every event of an address gives ipam_leases_decide, and its
+ * servers, is what the events ipam_db_events_leases hands out give: over
+ * pseudo-random events (ties of time, events without names, "other"
+ * events, three servers, two batches each), at several moments. */
+#define L_ADDRS	 7
+#define L_EVENTS 600
+
+struct l_event {
+	long long at, id, server;
+	int event_id, addr;
+	bool named;
+};
+
+struct l_check {
+	const struct l_event *all;
+	long long srv[4];
+	size_t seen;
+};
+
+static const int l_ids[] = {10, 11, 12, 16, 17, 18, 20, 24, 30, 11002};
+
+static int l_check_one(const char *ip, int family,
+		       const struct ipam_lease_event *ev, size_t nr, void *ctx)
+{
+	struct l_check *c = ctx;
+	struct ipam_lease_event full[L_EVENTS];
+	int addr = atoi(strrchr(ip, '.') + 1);
+	unsigned want_srv = 0, got_srv = 0;
+	size_t n = 0;
+
+	assert_int_equal(family, 4);
+	for (size_t i = 0; i < L_EVENTS; i++) {
+		const struct l_event *e = &c->all[i];
+
+		if (e->addr != addr)
+			continue;
+		full[n++] = (struct ipam_lease_event){
+			e->at,
+			e->id,
+			e->event_id,
+			c->srv[e->server],
+			e->named ? "00155d000001" : NULL,
+			e->named ? "h.example.test" : NULL,
+		};
+		want_srv |= 1u << e->server;
+	}
+	for (size_t i = 0; i < nr; i++)
+		for (unsigned k = 0; k < 3; k++)
+			if (ev[i].server_id == c->srv[k])
+				got_srv |= 1u << k;
+	assert_int_equal(got_srv, want_srv);
+	for (long long now = 0; now <= 2000000; now += 250000) {
+		struct ipam_lease_state a, b;
+
+		ipam_leases_decide(&a, full, n, now, 0);
+		ipam_leases_decide(&b, ev, nr, now, 0);
+		assert_int_equal(a.in_use, b.in_use);
+		assert_int_equal(a.expires, b.expires);
+		assert_int_equal(a.first, b.first);
+		assert_int_equal(a.last, b.last);
+		assert_int_equal(a.server_id, b.server_id);
+		assert_int_equal(a.decided ? a.decided->seq : 0,
+				 b.decided ? b.decided->seq : 0);
+		assert_int_equal(!a.mac, !b.mac);
+		assert_int_equal(!a.host, !b.host);
+	}
+	c->seen++;
+	return 0;
+}
+
+static void test_leases(void **state)
+{
+	struct fx *f = *state;
+	static struct l_event all[L_EVENTS];
+	static const char *const names[] = {"dhcp1.corp.example.test",
+					    "dhcp2.corp.example.test",
+					    "dhcp3.corp.example.test"};
+	struct l_check c = {.all = all};
+	unsigned seed = 12345;
+	long long id = 0;
+	char *out;
+
+	free(sqlite_query(f->path, "INSERT INTO servers (name) VALUES "
+				   "('dhcp3.corp.example.test')"));
+	for (int s = 0; s < 3; s++) {
+		char *q = xasprintf("SELECT id FROM servers WHERE name = '%s'",
+				    names[s]);
+
+		out = sqlite_query(f->path, q);
+		c.srv[s] = atoll(out);
+		free(out);
+		free(q);
+	}
+	/* two batches of each server in turn, 100 events each */
+	for (int b = 0; b < 6; b++) {
+		struct ipam_db_events_batch *batch;
+		struct ipam_db_audit_cursor cur = {.generation = 1};
+
+		assert_int_equal(ipam_db_events_begin(f->db, &batch,
+						      names[b % 3], 0, "f", 1),
+				 0);
+		for (int i = 0; i < 100; i++) {
+			struct l_event *e = &all[b * 100 + i];
+			char ip[32];
+			struct ipam_dhcplog_event in;
+
+			seed = seed * 1103515245u + 12345u;
+			e->addr = (int)(seed >> 16) % L_ADDRS;
+			e->at = 1000 + (long long)((seed >> 8) % 40) * 50000;
+			e->event_id = l_ids[(seed >> 4) % 10];
+			e->named = (seed >> 20) % 3 != 0;
+			e->server = b % 3;
+			e->id = ++id;
+			snprintf(ip, sizeof(ip), "10.0.0.%d", e->addr);
+			in = event(e->event_id, ip,
+				   e->named ? "h.example.test" : "",
+				   e->named ? "00155d000001" : "", 1);
+			add(batch, &in, e->at);
+		}
+		assert_int_equal(ipam_db_events_commit(batch, &cur), 0);
+	}
+	assert_int_equal(ipam_db_events_leases(f->db, l_check_one, &c), 0);
+	assert_int_equal(c.seen, L_ADDRS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test_setup_teardown(test_migration_10, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
