@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,10 +41,14 @@ struct key_id {
 	long long id;
 };
 
+/* A block of the batch, its text at off in the batch's texts. */
+struct held_block {
+	long long id, last_id, n, at_min, at_max;
+	size_t off, len;
+};
+
 struct ipam_db_events_batch {
 	struct ipam_db *db;
-	long long cache_was; /* the connection's cache_size before */
-	struct ipam_sql_stmt *insert;
 	long long server_id, run_id, generation;
 	long long id, first_id, next_id; /* the batch's and its events' */
 	long long at_min, at_max;
@@ -55,6 +60,21 @@ struct ipam_db_events_batch {
 	/* the block being filled: its first id, events, times, text */
 	long long blk_id, blk_n, blk_min, blk_max;
 	struct strbuf blk;
+	/* the blocks filled, written at the commit */
+	struct held_block *blocks;
+	size_t nr_blocks, alloc_blocks;
+	struct strbuf texts;
+	/* the earlier batch of the file being committed by a thread */
+	struct events_writer *prev;
+};
+
+/* A batch committed in the background (ipam_db_events_commit_next). */
+struct events_writer {
+	pthread_t thread;
+	struct ipam_db_events_batch *b;
+	struct ipam_db_audit_cursor cursor;
+	int err;
+	char msg[512];
 };
 
 const char *const ipam_db_track_extra_names[IPAM_DB_TRACK_EXTRAS] = {
@@ -408,6 +428,45 @@ static int last_value(struct ipam_db *db, const char *sql, long long *out)
 	return 0;
 }
 
+/* The largest event and batch ids stored. */
+static int last_ids(struct ipam_db *db, long long *event, long long *batch)
+{
+	/* blocks ascend by id and never overlap: the last holds the
+	 * largest event id */
+	int err = last_value(db,
+			     "SELECT last_id FROM dhcp_event_blocks "
+			     "ORDER BY id DESC LIMIT 1",
+			     event);
+
+	return err ? err
+		   : last_value(db,
+				"SELECT id FROM dhcp_event_batches ORDER BY "
+				"id DESC LIMIT 1",
+				batch);
+}
+
+static struct ipam_db_events_batch *
+batch_new(struct ipam_db *db, long long server_id, long long run_id,
+	  const char *file, long long generation)
+{
+	struct ipam_db_events_batch *b = xcalloc(1, sizeof(*b));
+
+	b->db = db;
+	b->server_id = server_id;
+	b->run_id = run_id;
+	b->generation = generation;
+	b->file = xstrdup(file);
+	strbuf_init(&b->ip);
+	strbuf_init(&b->client);
+	strbuf_init(&b->extra);
+	strbuf_init(&b->tmp);
+	strbuf_init(&b->blk);
+	strbuf_init(&b->texts);
+	return b;
+}
+
+/* Nothing is written before the commit: the batch is built in memory
+ * (its size bounds the memory), then written in one transaction. */
 int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 			 const char *server, long long run_id, const char *file,
 			 long long generation)
@@ -417,48 +476,14 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	int err;
 
 	*out = NULL;
-	err = ipam_sql_begin(db->h);
+	err = server_id(db, server, &id);
+	if (!err)
+		err = last_ids(db, &last_event, &last_batch);
 	if (err)
 		return err;
-	err = server_id(db, server, &id);
-	/* blocks ascend by id and never overlap: the last holds the
-	 * largest event id */
-	if (!err)
-		err = last_value(db,
-				 "SELECT last_id FROM dhcp_event_blocks "
-				 "ORDER BY id DESC LIMIT 1",
-				 &last_event);
-	if (!err)
-		err = last_value(db,
-				 "SELECT id FROM dhcp_event_batches ORDER BY "
-				 "id DESC LIMIT 1",
-				 &last_batch);
-	if (err) {
-		ipam_sql_rollback(db->h);
-		return err;
-	}
-	b = xcalloc(1, sizeof(*b));
-	b->db = db;
-	b->cache_was = set_cache(db, -EVENTS_CACHE_KIB);
-	b->server_id = id;
-	b->run_id = run_id;
-	b->generation = generation;
+	b = batch_new(db, id, run_id, file, generation);
 	b->id = last_batch + 1;
 	b->first_id = b->next_id = last_event + 1;
-	b->file = xstrdup(file);
-	strbuf_init(&b->ip);
-	strbuf_init(&b->client);
-	strbuf_init(&b->extra);
-	strbuf_init(&b->tmp);
-	strbuf_init(&b->blk);
-	err = ipam_db_sql_prepare(
-		db, &b->insert,
-		"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "
-		"at_max, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	if (err) {
-		ipam_db_events_abort(b);
-		return err;
-	}
 	*out = b;
 	return 0;
 }
@@ -517,25 +542,53 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 	}
 }
 
-/* Store the block being filled (nothing when it is empty). */
-static int flush_block(struct ipam_db_events_batch *b)
+/* Keep the block being filled (nothing when it is empty). */
+static void flush_block(struct ipam_db_events_batch *b)
 {
-	struct ipam_sql_stmt *st = b->insert;
-	int rc;
+	struct held_block *h;
 
 	if (!b->blk_n)
-		return 0;
-	ipam_sql_bind_int64(st, 1, b->blk_id);
-	ipam_sql_bind_int64(st, 2, b->id);
-	ipam_sql_bind_int64(st, 3, b->next_id - 1);
-	ipam_sql_bind_int64(st, 4, b->blk_n);
-	ipam_sql_bind_int64(st, 5, b->blk_min);
-	ipam_sql_bind_int64(st, 6, b->blk_max);
-	ipam_sql_bind_textn(st, 7, b->blk.buf, b->blk.len);
-	rc = ipam_sql_step(st);
-	ipam_sql_reset(st);
+		return;
+	ALLOC_GROW(b->blocks, b->nr_blocks + 1, b->alloc_blocks);
+	h = &b->blocks[b->nr_blocks++];
+	h->id = b->blk_id;
+	h->last_id = b->next_id - 1;
+	h->n = b->blk_n;
+	h->at_min = b->blk_min;
+	h->at_max = b->blk_max;
+	h->off = b->texts.len;
+	h->len = b->blk.len;
+	strbuf_add(&b->texts, b->blk.buf, b->blk.len);
 	b->blk_n = 0;
 	strbuf_reset(&b->blk);
+}
+
+/* Write the blocks kept. */
+static int store_blocks(struct ipam_db_events_batch *b)
+{
+	struct ipam_sql_stmt *st;
+	int err, rc = IPAM_SQL_DONE;
+
+	err = ipam_db_sql_prepare(
+		b->db, &st,
+		"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "
+		"at_max, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	if (err)
+		return err;
+	for (size_t i = 0; rc == IPAM_SQL_DONE && i < b->nr_blocks; i++) {
+		const struct held_block *h = &b->blocks[i];
+
+		ipam_sql_bind_int64(st, 1, h->id);
+		ipam_sql_bind_int64(st, 2, b->id);
+		ipam_sql_bind_int64(st, 3, h->last_id);
+		ipam_sql_bind_int64(st, 4, h->n);
+		ipam_sql_bind_int64(st, 5, h->at_min);
+		ipam_sql_bind_int64(st, 6, h->at_max);
+		ipam_sql_bind_textn(st, 7, b->texts.buf + h->off, h->len);
+		rc = ipam_sql_step(st);
+		ipam_sql_reset(st);
+	}
+	ipam_sql_finalize(st);
 	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(b->db, IPAM_EDB,
 					 "cannot store audit events in");
@@ -591,7 +644,7 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 	b->next_id++;
 	if (++b->blk_n == IPAM_DB_EVENTS_BLOCK_EVENTS ||
 	    b->blk.len >= IPAM_DB_EVENTS_BLOCK_BYTES)
-		return flush_block(b);
+		flush_block(b);
 	return 0;
 }
 
@@ -787,43 +840,145 @@ static int store_cursor(struct ipam_db_events_batch *b,
 
 static void batch_free(struct ipam_db_events_batch *b)
 {
-	set_cache(b->db, b->cache_was);
-	ipam_sql_finalize(b->insert);
 	strbuf_release(&b->ip);
 	strbuf_release(&b->client);
 	strbuf_release(&b->extra);
 	strbuf_release(&b->tmp);
 	strbuf_release(&b->blk);
+	strbuf_release(&b->texts);
+	free(b->blocks);
 	free(b->pairs);
 	free(b->file);
 	free(b);
 }
 
-int ipam_db_events_commit(struct ipam_db_events_batch *b,
-			  const struct ipam_db_audit_cursor *cursor)
+/* The batch's ids still free (another writer took none since begin). */
+static int check_ids(struct ipam_db_events_batch *b)
 {
-	int err = flush_block(b);
+	long long last_event = 0, last_batch = 0;
+	int err = last_ids(b->db, &last_event, &last_batch);
 
+	if (!err && (last_event >= b->first_id || last_batch >= b->id))
+		err = ipam_error_set(IPAM_EDB,
+				     "audit events were stored by another "
+				     "writer during this import");
+	return err;
+}
+
+/* Write b with its cursor in one transaction (b stays the caller's). */
+static int batch_write(struct ipam_db_events_batch *b,
+		       const struct ipam_db_audit_cursor *cursor)
+{
+	long long cache_was;
+	int err;
+
+	flush_block(b);
+	err = ipam_sql_begin(b->db->h);
+	if (err)
+		return err;
+	cache_was = set_cache(b->db, -EVENTS_CACHE_KIB);
+	err = check_ids(b);
+	if (!err)
+		err = store_blocks(b);
 	if (!err)
 		err = store_postings(b);
 	if (!err)
 		err = store_cursor(b, cursor);
 	if (!err)
 		err = ipam_sql_commit(b->db->h);
+	/* the error that brought us here stays the last one */
+	if (err && ipam_sql_in_transaction(b->db->h))
+		ipam_sql_rollback(b->db->h);
+	set_cache(b->db, cache_was);
+	return err;
+}
+
+static void *writer_run(void *arg)
+{
+	struct events_writer *w = arg;
+
+	w->err = batch_write(w->b, &w->cursor);
+	if (w->err)
+		snprintf(w->msg, sizeof(w->msg), "%s", ipam_error_last());
+	return NULL;
+}
+
+/* Wait for the batch committed in the background, if any: 0, or its
+ * failure (set again in this thread when report). */
+static int writer_wait(struct ipam_db_events_batch *b, bool report)
+{
+	struct events_writer *w = b->prev;
+	int err;
+
+	if (!w)
+		return 0;
+	b->prev = NULL;
+	pthread_join(w->thread, NULL);
+	err = w->err;
+	if (err && report)
+		ipam_error_set(err, "%s", w->msg);
+	batch_free(w->b);
+	free(w->cursor.columns);
+	free(w);
+	return err;
+}
+
+int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
+			       const struct ipam_db_audit_cursor *cursor)
+{
+	struct ipam_db_events_batch *b = *bp, *next;
+	struct events_writer *w;
+	int err = writer_wait(b, true);
+
 	if (err) {
 		ipam_db_events_abort(b);
+		*bp = NULL;
 		return err;
 	}
-	batch_free(b);
+	flush_block(b);
+	next = batch_new(b->db, b->server_id, b->run_id, b->file,
+			 b->generation);
+	next->id = b->id + 1;
+	next->first_id = next->next_id = b->next_id;
+	w = xcalloc(1, sizeof(*w));
+	w->b = b;
+	w->cursor = *cursor;
+	w->cursor.columns = cursor->columns ? xstrdup(cursor->columns) : NULL;
+	if (pthread_create(&w->thread, NULL, writer_run, w)) {
+		/* no thread: commit it here */
+		free(w->cursor.columns);
+		free(w);
+		err = batch_write(b, cursor);
+		batch_free(b);
+		if (err) {
+			ipam_db_events_abort(next);
+			*bp = NULL;
+			return err;
+		}
+	} else {
+		next->prev = w;
+	}
+	*bp = next;
 	return 0;
+}
+
+int ipam_db_events_commit(struct ipam_db_events_batch *b,
+			  const struct ipam_db_audit_cursor *cursor)
+{
+	int err = writer_wait(b, true);
+
+	if (!err)
+		err = batch_write(b, cursor);
+	batch_free(b);
+	return err;
 }
 
 void ipam_db_events_abort(struct ipam_db_events_batch *b)
 {
 	if (!b)
 		return;
-	/* the error that brought us here stays the last one */
-	if (ipam_sql_in_transaction(b->db->h))
-		ipam_sql_rollback(b->db->h);
+	/* the batch before it was handed over: it is committed or not, as
+	 * it went; the error that brought us here stays the last one */
+	writer_wait(b, false);
 	batch_free(b);
 }

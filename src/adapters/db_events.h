@@ -57,18 +57,34 @@ struct ipam_db_event_in {
 struct ipam_db_events_batch;
 
 /*
- * Start a batch for file of server (a transaction); IPAM_ENOTFOUND when
- * the server is not in the inventory.
+ * Start a batch for file of server; IPAM_ENOTFOUND when the server is not
+ * in the inventory.  The batch is built in memory (bounded by what the
+ * caller adds before it commits) and written in one transaction at the
+ * commit.
  */
 int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 			 const char *server, long long run_id, const char *file,
 			 long long generation);
 int ipam_db_events_add(struct ipam_db_events_batch *b,
 		       const struct ipam_db_event_in *ev);
-/* Store the cursor and commit everything added; the batch is freed. */
+/* Store the cursor and commit everything added; the batch is freed.
+ * Waits for a batch handed over by ipam_db_events_commit_next first (its
+ * failure is this call's). */
 int ipam_db_events_commit(struct ipam_db_events_batch *b,
 			  const struct ipam_db_audit_cursor *cursor);
-/* Roll back and free (NULL is fine). */
+/*
+ * Hand *b over to a thread that commits it with cursor (as
+ * ipam_db_events_commit does) while the caller goes on: *b becomes the
+ * next batch of the same file, whose events follow.  Until that batch is
+ * committed or aborted, the caller uses the database connection for
+ * nothing else.  Returns the failure of the batch handed over before (it
+ * is waited for first; *b is then freed and NULL).  A crash loses at most
+ * the batches not yet committed, each with its cursor.
+ */
+int ipam_db_events_commit_next(struct ipam_db_events_batch **b,
+			       const struct ipam_db_audit_cursor *cursor);
+/* Free b, writing nothing of it (NULL is fine); a batch handed over
+ * before is waited for. */
 void ipam_db_events_abort(struct ipam_db_events_batch *b);
 
 enum ipam_db_track_by {

@@ -242,6 +242,138 @@ static void test_abort_and_unknown(void **state)
 	free(out);
 }
 
+/* What a database holds of the events, as text. */
+static char *stored(const char *path)
+{
+	return sqlite_query(path,
+			    "SELECT id, batch, last_id, n, at_min, at_max, "
+			    "events FROM dhcp_event_blocks ORDER BY id; "
+			    "SELECT seg, k, batch, hex(ids) FROM "
+			    "dhcp_event_postings ORDER BY seg, k, batch; "
+			    "SELECT id, server_id, file, first_id, last_id, "
+			    "at_min, at_max FROM dhcp_event_batches "
+			    "ORDER BY id; "
+			    "SELECT name, \"offset\", line FROM "
+			    "dhcp_audit_files");
+}
+
+/* Three batches of one file: each handed to a thread by commit_next (or
+ * committed at once when sync), the last committed. */
+static void three_batches(struct ipam_db *db, bool sync)
+{
+	struct ipam_db_events_batch *b;
+	struct ipam_dhcplog_event e;
+	struct ipam_db_audit_cursor c = {.generation = 1};
+	const char *ip[] = {"198.51.100.1", "198.51.100.2", "2001:db8::7"};
+
+	assert_int_equal(ipam_db_events_begin(db, &b, "dhcp1.corp.example.test",
+					      0, "DhcpSrvLog-Mon.log", 1),
+			 0);
+	for (int i = 0; i < 3; i++) {
+		for (int j = 0; j < 300; j++) {
+			e = event(10 + j % 2, ip[j % 3], "ws1", "00155D0A0101",
+				  (size_t)(300 * i + j + 1));
+			add(b, &e, 1000 + 300 * i + j);
+		}
+		c.offset = 100 * (i + 1);
+		c.line = 300 * (i + 1);
+		if (i == 2) {
+			assert_int_equal(ipam_db_events_commit(b, &c), 0);
+		} else if (sync) {
+			assert_int_equal(ipam_db_events_commit(b, &c), 0);
+			assert_int_equal(ipam_db_events_begin(
+						 db, &b,
+						 "dhcp1.corp.example.test", 0,
+						 "DhcpSrvLog-Mon.log", 1),
+					 0);
+		} else {
+			assert_int_equal(ipam_db_events_commit_next(&b, &c), 0);
+			assert_non_null(b);
+		}
+	}
+}
+
+/* Batches committed by a thread while the next is built store what
+ * batches committed one after the other do; a failure of one handed over
+ * is the next call's, with its message; ids taken by another writer since
+ * begin are refused. */
+static void test_commit_next(void **state)
+{
+	struct fx *f = *state;
+	char *path2 = xasprintf("%s/sync.db", f->dir), *a, *b2, *out;
+	struct ipam_db *db2;
+	struct ipam_db_events_batch *b, *other;
+	struct ipam_dhcplog_event e = event(10, "198.51.100.9", "x", "01", 1);
+	struct ipam_db_audit_cursor c = {.generation = 1, .line = 1};
+
+	assert_int_equal(ipam_db_open(&db2, path2, IPAM_DB_CREATE), 0);
+	assert_int_equal(ipam_db_migrate(db2, NULL, NULL), 0);
+	free(sqlite_query(path2, "INSERT INTO servers (name, roles, "
+				 "manageability) VALUES "
+				 "('dhcp1.corp.example.test', 'dhcp', "
+				 "'managed')"));
+	three_batches(f->db, false);
+	three_batches(db2, true);
+	a = stored(f->path);
+	b2 = stored(path2);
+	assert_non_null(strstr(a, "|900|")); /* the last cursor */
+	assert_string_equal(a, b2);
+	free(a);
+	free(b2);
+	ipam_db_close(db2);
+	free(path2);
+
+	/* the batch handed over fails (its server is gone): the commit
+	 * after it says why and stores nothing more */
+	assert_int_equal(ipam_db_events_begin(f->db, &b,
+					      "dhcp2.corp.example.test", 0,
+					      "DhcpSrvLog-Tue.log", 1),
+			 0);
+	add(b, &e, 5000);
+	free(sqlite_query(f->path, "DELETE FROM servers WHERE name = "
+				   "'dhcp2.corp.example.test'"));
+	assert_int_equal(ipam_db_events_commit_next(&b, &c), 0);
+	add(b, &e, 5001);
+	assert_int_equal(ipam_db_events_commit(b, &c), IPAM_EDB);
+	assert_true(strlen(ipam_error_last()) > 0);
+	out = sqlite_query(f->path, "SELECT sum(n), count(*) FROM "
+				    "dhcp_event_blocks; SELECT count(*) FROM "
+				    "dhcp_audit_files");
+	assert_string_equal(out, "900|9\n1");
+	free(out);
+
+	/* two batches from the same ids: the second to commit is refused */
+	assert_int_equal(ipam_db_events_begin(f->db, &b,
+					      "dhcp1.corp.example.test", 0,
+					      "DhcpSrvLog-Wed.log", 1),
+			 0);
+	assert_int_equal(ipam_db_events_begin(f->db, &other,
+					      "dhcp1.corp.example.test", 0,
+					      "DhcpSrvLog-Thu.log", 1),
+			 0);
+	add(b, &e, 6000);
+	add(other, &e, 6001);
+	assert_int_equal(ipam_db_events_commit(other, &c), 0);
+	assert_int_equal(ipam_db_events_commit(b, &c), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "another writer"));
+	out = sqlite_query(f->path, "SELECT sum(n) FROM dhcp_event_blocks");
+	assert_string_equal(out, "901");
+	free(out);
+
+	/* abort after a hand-over: that batch is committed, this one not */
+	assert_int_equal(ipam_db_events_begin(f->db, &b,
+					      "dhcp1.corp.example.test", 0,
+					      "DhcpSrvLog-Fri.log", 1),
+			 0);
+	add(b, &e, 7000);
+	assert_int_equal(ipam_db_events_commit_next(&b, &c), 0);
+	add(b, &e, 7001);
+	ipam_db_events_abort(b);
+	out = sqlite_query(f->path, "SELECT sum(n) FROM dhcp_event_blocks");
+	assert_string_equal(out, "902");
+	free(out);
+}
+
 static void track(struct fx *f, enum ipam_db_track_by by, const char *v,
 		  long long from, long long to, size_t limit, const char *want)
 {
@@ -656,6 +788,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batch_and_cursor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_commit_next, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_abort_and_unknown, setup,
 						teardown),
