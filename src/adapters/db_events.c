@@ -57,13 +57,14 @@ struct ipam_db_events_batch {
 	/* (key, event id) of each key of each event, in the order added */
 	struct key_id *pairs;
 	size_t nr_pairs, alloc_pairs;
-	/* the block being filled: its first id, events, times, text */
+	/* the block being filled: its first id, events, times, and where
+	 * its text begins in texts */
 	long long blk_id, blk_n, blk_min, blk_max;
-	struct strbuf blk;
-	/* the blocks filled, written at the commit */
+	size_t blk_off;
+	/* the blocks' text, and the blocks filled: written at the commit */
+	struct strbuf texts;
 	struct held_block *blocks;
 	size_t nr_blocks, alloc_blocks;
-	struct strbuf texts;
 	/* the earlier batch of the file being committed by a thread */
 	struct events_writer *prev;
 };
@@ -460,7 +461,6 @@ batch_new(struct ipam_db *db, long long server_id, long long run_id,
 	strbuf_init(&b->client);
 	strbuf_init(&b->extra);
 	strbuf_init(&b->tmp);
-	strbuf_init(&b->blk);
 	strbuf_init(&b->texts);
 	return b;
 }
@@ -556,11 +556,10 @@ static void flush_block(struct ipam_db_events_batch *b)
 	h->n = b->blk_n;
 	h->at_min = b->blk_min;
 	h->at_max = b->blk_max;
-	h->off = b->texts.len;
-	h->len = b->blk.len;
-	strbuf_add(&b->texts, b->blk.buf, b->blk.len);
+	h->off = b->blk_off;
+	h->len = b->texts.len - b->blk_off;
+	b->blk_off = b->texts.len;
 	b->blk_n = 0;
-	strbuf_reset(&b->blk);
 }
 
 /* Write the blocks kept. */
@@ -629,7 +628,7 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 		b->blk_min = r.at;
 	if (r.at > b->blk_max)
 		b->blk_max = r.at;
-	ipam_db_events_rec_put(&b->blk, b->blk_id, &r);
+	ipam_db_events_rec_put(&b->texts, b->blk_id, &r);
 	nk = ipam_db_events_row_keys(keys, b->ip.buf, b->client.buf, e->host,
 				     &b->tmp);
 	ALLOC_GROW(b->pairs, b->nr_pairs + nk, b->alloc_pairs);
@@ -643,7 +642,7 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 		b->at_max = r.at;
 	b->next_id++;
 	if (++b->blk_n == IPAM_DB_EVENTS_BLOCK_EVENTS ||
-	    b->blk.len >= IPAM_DB_EVENTS_BLOCK_BYTES)
+	    b->texts.len - b->blk_off >= IPAM_DB_EVENTS_BLOCK_BYTES)
 		flush_block(b);
 	return 0;
 }
@@ -844,7 +843,6 @@ static void batch_free(struct ipam_db_events_batch *b)
 	strbuf_release(&b->client);
 	strbuf_release(&b->extra);
 	strbuf_release(&b->tmp);
-	strbuf_release(&b->blk);
 	strbuf_release(&b->texts);
 	free(b->blocks);
 	free(b->pairs);
@@ -893,6 +891,26 @@ static int batch_write(struct ipam_db_events_batch *b,
 	return err;
 }
 
+/* Give b (empty so far) the grown buffers of done (fresh pages for each
+ * batch cost page faults on the parsing thread). */
+static void recycle(struct ipam_db_events_batch *b,
+		    struct ipam_db_events_batch *done)
+{
+	struct strbuf t = b->texts;
+	struct key_id *p = b->pairs;
+	size_t alloc = b->alloc_pairs;
+
+	if (b->texts.len || b->nr_pairs)
+		return;
+	b->texts = done->texts;
+	strbuf_reset(&b->texts);
+	done->texts = t;
+	b->pairs = done->pairs;
+	b->alloc_pairs = done->alloc_pairs;
+	done->pairs = p;
+	done->alloc_pairs = alloc;
+}
+
 static void *writer_run(void *arg)
 {
 	struct events_writer *w = arg;
@@ -917,6 +935,7 @@ static int writer_wait(struct ipam_db_events_batch *b, bool report)
 	err = w->err;
 	if (err && report)
 		ipam_error_set(err, "%s", w->msg);
+	recycle(b, w->b);
 	batch_free(w->b);
 	free(w->cursor.columns);
 	free(w);
@@ -928,18 +947,23 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 {
 	struct ipam_db_events_batch *b = *bp, *next;
 	struct events_writer *w;
-	int err = writer_wait(b, true);
+	int err;
 
-	if (err) {
-		ipam_db_events_abort(b);
-		*bp = NULL;
-		return err;
-	}
 	flush_block(b);
 	next = batch_new(b->db, b->server_id, b->run_id, b->file,
 			 b->generation);
 	next->id = b->id + 1;
 	next->first_id = next->next_id = b->next_id;
+	/* the batch before b: its buffers go on in next */
+	next->prev = b->prev;
+	b->prev = NULL;
+	err = writer_wait(next, true);
+	if (err) {
+		batch_free(b);
+		batch_free(next);
+		*bp = NULL;
+		return err;
+	}
 	w = xcalloc(1, sizeof(*w));
 	w->b = b;
 	w->cursor = *cursor;
@@ -951,7 +975,7 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 		err = batch_write(b, cursor);
 		batch_free(b);
 		if (err) {
-			ipam_db_events_abort(next);
+			batch_free(next);
 			*bp = NULL;
 			return err;
 		}
