@@ -257,6 +257,16 @@ static char *stored(const char *path)
 			    "dhcp_audit_files");
 }
 
+/* A batch of file of server, begun. */
+static struct ipam_db_events_batch *begin1(struct ipam_db *db,
+					   const char *server, const char *file)
+{
+	struct ipam_db_events_batch *b;
+
+	assert_int_equal(ipam_db_events_begin(db, &b, server, 0, file, 1), 0);
+	return b;
+}
+
 /* Three batches of one file: each handed to a thread by commit_next (or
  * committed at once when sync), the last committed. */
 static void three_batches(struct ipam_db *db, bool sync)
@@ -266,9 +276,7 @@ static void three_batches(struct ipam_db *db, bool sync)
 	struct ipam_db_audit_cursor c = {.generation = 1};
 	const char *ip[] = {"198.51.100.1", "198.51.100.2", "2001:db8::7"};
 
-	assert_int_equal(ipam_db_events_begin(db, &b, "dhcp1.corp.example.test",
-					      0, "DhcpSrvLog-Mon.log", 1),
-			 0);
+	b = begin1(db, "dhcp1.corp.example.test", "DhcpSrvLog-Mon.log");
 	for (int i = 0; i < 3; i++) {
 		for (int j = 0; j < 300; j++) {
 			e = event(10 + j % 2, ip[j % 3], "ws1", "00155D0A0101",
@@ -325,10 +333,7 @@ static void test_commit_next(void **state)
 
 	/* the batch handed over fails (its server is gone): the commit
 	 * after it says why and stores nothing more */
-	assert_int_equal(ipam_db_events_begin(f->db, &b,
-					      "dhcp2.corp.example.test", 0,
-					      "DhcpSrvLog-Tue.log", 1),
-			 0);
+	b = begin1(f->db, "dhcp2.corp.example.test", "DhcpSrvLog-Tue.log");
 	add(b, &e, 5000);
 	free(sqlite_query(f->path, "DELETE FROM servers WHERE name = "
 				   "'dhcp2.corp.example.test'"));
@@ -343,14 +348,8 @@ static void test_commit_next(void **state)
 	free(out);
 
 	/* two batches from the same ids: the second to commit is refused */
-	assert_int_equal(ipam_db_events_begin(f->db, &b,
-					      "dhcp1.corp.example.test", 0,
-					      "DhcpSrvLog-Wed.log", 1),
-			 0);
-	assert_int_equal(ipam_db_events_begin(f->db, &other,
-					      "dhcp1.corp.example.test", 0,
-					      "DhcpSrvLog-Thu.log", 1),
-			 0);
+	b = begin1(f->db, "dhcp1.corp.example.test", "DhcpSrvLog-Wed.log");
+	other = begin1(f->db, "dhcp1.corp.example.test", "DhcpSrvLog-Thu.log");
 	add(b, &e, 6000);
 	add(other, &e, 6001);
 	assert_int_equal(ipam_db_events_commit(other, &c), 0);
@@ -361,10 +360,7 @@ static void test_commit_next(void **state)
 	free(out);
 
 	/* abort after a hand-over: that batch is committed, this one not */
-	assert_int_equal(ipam_db_events_begin(f->db, &b,
-					      "dhcp1.corp.example.test", 0,
-					      "DhcpSrvLog-Fri.log", 1),
-			 0);
+	b = begin1(f->db, "dhcp1.corp.example.test", "DhcpSrvLog-Fri.log");
 	add(b, &e, 7000);
 	assert_int_equal(ipam_db_events_commit_next(&b, &c), 0);
 	add(b, &e, 7001);
