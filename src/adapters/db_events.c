@@ -65,6 +65,8 @@ struct ipam_db_events_batch {
 	struct strbuf texts;
 	struct held_block *blocks;
 	size_t nr_blocks, alloc_blocks;
+	/* pairs sorted by key (NULL: not yet) */
+	struct key_id *sorted;
 	/* the earlier batch of the file being committed by a thread */
 	struct events_writer *prev;
 };
@@ -744,7 +746,8 @@ static int store_postings(struct ipam_db_events_batch *b)
 	}
 	for (j = 0; j < POSTINGS_PER_INSERT; j++)
 		strbuf_init(&ids[j]);
-	v = sort_pairs(b->pairs, b->nr_pairs);
+	v = b->sorted ? b->sorted : sort_pairs(b->pairs, b->nr_pairs);
+	b->sorted = NULL;
 	while (rc == IPAM_SQL_DONE && i < b->nr_pairs) {
 		/* the next POSTINGS_PER_INSERT keys, or one at a time at
 		 * the end */
@@ -846,6 +849,7 @@ static void batch_free(struct ipam_db_events_batch *b)
 	strbuf_release(&b->texts);
 	free(b->blocks);
 	free(b->pairs);
+	free(b->sorted);
 	free(b->file);
 	free(b);
 }
@@ -964,6 +968,8 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 		*bp = NULL;
 		return err;
 	}
+	/* sorted here: the committing thread has more to do */
+	b->sorted = sort_pairs(b->pairs, b->nr_pairs);
 	w = xcalloc(1, sizeof(*w));
 	w->b = b;
 	w->cursor = *cursor;
