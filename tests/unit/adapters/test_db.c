@@ -437,6 +437,86 @@ static void store_round(struct ipam_db *db, struct ipam_desired *d,
 	free(obs.domains);
 }
 
+/* New and known servers in one store (PostgreSQL pipelines it): the new
+ * ones get their ids in plan order, each its own addresses and history. */
+static void test_inventory_store_mixed(void **state)
+{
+	static const char *const names[] = {"srv-b.corp.example.test",
+					    "srv-a.corp.example.test",
+					    "srv-c.corp.example.test"};
+	struct fx *f = *state;
+	struct ipam_db *db = NULL;
+	struct ipam_desired *d = desired("method: manual");
+	struct ipam_observed obs = {0};
+	struct ipam_inventory prev = {0}, inv = {0};
+	struct ipam_inv_plan plan;
+	struct ipam_db_history *h = NULL;
+	long long run, last = 0;
+	size_t i, k, nr = 0;
+
+	assert_int_equal(ipam_db_open(&db, f->path, IPAM_DB_CREATE), 0);
+	assert_int_equal(ipam_db_migrate(db, NULL, NULL), 0);
+	store_round(db, d, "10.0.0.1", &run);
+	obs.domains = xcalloc(1, sizeof(*obs.domains));
+	obs.nr_domains = 1;
+	obs.domains[0].name = xstrdup("corp.example.test");
+	for (i = 0; i < 4; i++) {
+		struct ipam_obs_server *s = ipam_obs_get(
+			&obs.domains[0],
+			i ? names[i - 1] : "dc1.corp.example.test");
+
+		s->roles = i ? IPAM_ROLE_DHCP : IPAM_ROLE_DC | IPAM_ROLE_DNS;
+		s->in_ad = true;
+		s->addrs = xcalloc(1, sizeof(*s->addrs));
+		s->addrs[0].family = AF_INET;
+		snprintf(s->addrs[0].text, sizeof(s->addrs[0].text),
+			 "10.0.1.%zu", i);
+		s->nr_addrs = 1;
+	}
+	assert_int_equal(ipam_db_run_begin(db, "discover", &run), 0);
+	assert_int_equal(ipam_db_inventory_load(db, &prev), 0);
+	ipam_inventory_plan(&plan, &prev, &obs, d);
+	assert_int_equal(ipam_db_inventory_store(db, run, d, &obs, &plan), 0);
+	assert_int_equal(ipam_db_inventory_load(db, &inv), 0);
+	assert_int_equal(inv.nr, 4);
+	for (i = 0; i < plan.nr; i++) {
+		const struct ipam_inv_server *s = NULL;
+		char want[16];
+
+		for (k = 0; k < inv.nr; k++)
+			if (!strcmp(inv.servers[k].name,
+				    plan.updates[i].row.name))
+				s = &inv.servers[k];
+		assert_non_null(s);
+		assert_int_equal(s->nr_addrs, 1);
+		for (k = 0; k < 4; k++)
+			if (!strcmp(s->name,
+				    k ? names[k - 1] : "dc1.corp.example.test"))
+				break;
+		snprintf(want, sizeof(want), "10.0.1.%zu", k);
+		assert_string_equal(s->addrs[0].text, want);
+		if (plan.updates[i].row.id) {
+			assert_int_equal(s->id, plan.updates[i].row.id);
+			continue;
+		}
+		assert_true(s->id > last); /* plan order */
+		last = s->id;
+		assert_int_equal(ipam_db_server_history(db, s->name, &h, &nr),
+				 0);
+		assert_int_equal(nr, 1);
+		assert_int_equal(h[0].run_id, run);
+		ipam_db_history_free(h, nr);
+	}
+	assert_true(last > 0);
+	ipam_inv_plan_release(&plan);
+	ipam_inventory_release(&prev);
+	ipam_inventory_release(&inv);
+	ipam_obs_domain_release(&obs.domains[0]);
+	free(obs.domains);
+	ipam_desired_free(d);
+	ipam_db_close(db);
+}
+
 static void test_inventory_round_trip(void **state)
 {
 	struct fx *f = *state;
@@ -1534,6 +1614,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pg_migrations_and_newer,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_store_mixed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inventory_round_trip,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_applied_round_trip, setup,
