@@ -144,6 +144,9 @@ static int parse_postgres(struct ipam_dburi *u, const char *uri)
 	n = (size_t)(end - hosts);
 	if (query && (v = query_param(query + 1, "host", &n)))
 		hosts = v;
+	/* hostaddr, when given, is where libpq connects */
+	if (query && (v = query_param(query + 1, "hostaddr", &n)))
+		hosts = v;
 	u->kind = IPAM_DBURI_POSTGRES;
 	u->local = hosts_local(hosts, n);
 	if (query && (v = query_param(query + 1, "sslmode", &n)))

@@ -1020,9 +1020,9 @@ static void test_uri_rules(void **state)
 	uri_bad("postgresql://ipam@db.example.org/ipam?sslmode=disable",
 		"sslmode=disable");
 	uri_bad("postgresql://ipam@db.example.org/ipam?sslmode=allow",
-		"Unix socket or a loopback");
+		"Unix socket or loopback");
 	uri_bad("postgresql://ipam@192.0.2.1/ipam?sslmode=prefer",
-		"without TLS");
+		"sslmode=prefer");
 	uri_bad("postgresql://ipam@localhost,db.example.org/ipam?"
 		"sslmode=disable",
 		"sslmode=disable");
@@ -1030,8 +1030,7 @@ static void test_uri_rules(void **state)
 		"sslmode=disable",
 		"sslmode=disable");
 	uri_bad("mysql://ipam:s3cret@db/ipam", "starts with postgresql://");
-	uri_bad("postgresql://ipam:s3cret@db/ipam?nosuchoption=1",
-		"does not parse");
+	uri_bad("postgresql://ipam:s3cret@db/ipam?nosuchoption=1", "password");
 }
 
 int main(void)
