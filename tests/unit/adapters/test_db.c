@@ -1006,7 +1006,7 @@ static void reap(pid_t pid, int ready_fd, int go_fd)
 static void test_lock_two_processes(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db *db;
 	char host[256] = "", *want, *s, *sql;
 	struct strbuf took = STRBUF_INIT;
 	struct timespec t0;
@@ -1015,6 +1015,7 @@ static void test_lock_two_processes(void **state)
 	pid_t pid;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
 	gethostname(host, sizeof(host) - 1);
 	ipam_db_close(db); /* no connection crosses the fork */
 	pid = lock_child(f->path, -1, &ready, &go);
@@ -1086,7 +1087,7 @@ static void test_lock_two_processes(void **state)
 static void test_lock_waits_for_release(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db *db;
 	long long child_run = 0;
 	struct timespec t0;
 	int ready, go;
@@ -1094,6 +1095,7 @@ static void test_lock_waits_for_release(void **state)
 	char *s;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
 	ipam_db_close(db);
 	pid = lock_child(f->path, 400, &ready, &go);
 	assert_int_equal(read(ready, &child_run, sizeof(child_run)),
@@ -1192,13 +1194,14 @@ static long long start_ticks(pid_t pid)
 static void test_lock_reused_pid(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db *db;
 	char host[256] = "", *sql, *s, *boot;
 	int pipefd[2], status;
 	long long ticks;
 	pid_t live;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
 	gethostname(host, sizeof(host) - 1);
 	boot = slurp("/proc/sys/kernel/random/boot_id", NULL);
 	assert_non_null(boot);
@@ -1264,8 +1267,8 @@ static void test_lock_reused_pid(void **state)
 static void test_migrate_from_version_1(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
-	struct ipam_desired *d = desired("method: manual");
+	struct ipam_db *db;
+	struct ipam_desired *d;
 	struct ipam_inventory inv = {0};
 	struct ipam_db_count *c = NULL;
 	struct ipam_applied a = {0};
@@ -1276,6 +1279,8 @@ static void test_migrate_from_version_1(void **state)
 	char *s;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
+	d = desired("method: manual");
 	/* Some data, then back to version 1: migration 2 only adds tables,
 	 * so dropping them gives what migration 1 alone made. */
 	store_round(db, d, "10.0.0.1", &run);
@@ -1346,7 +1351,7 @@ static void test_migrate_from_version_1(void **state)
 static void test_migrate_from_version_2(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db *db;
 	struct ipam_db_run *runs = NULL, one;
 	int from = -1, to = -1, v;
 	size_t nr = 0;
@@ -1354,6 +1359,7 @@ static void test_migrate_from_version_2(void **state)
 	char *s;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
 	/* A run of version 2 (with its commit), then back to version 2:
 	 * migration 3 only adds the two columns. */
 	assert_int_equal(ipam_db_run_begin(db, "reconcile", &run), 0);
