@@ -177,7 +177,8 @@ int main(int argc, char **argv)
 				if (!(gpos & (1u << k)))
 					continue;
 				trustee(&states[di]->gpos[k].filtering, s->sid);
-				g->filter_sids[g->nr_filter++] = xstrdup(s->sid);
+				g->filter_sids[g->nr_filter++] =
+					xstrdup(s->sid);
 			}
 		}
 	}

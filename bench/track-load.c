@@ -1,12 +1,12 @@
 /*
- * bench/track-load DB EVENTS [CLIENTS]: fill the audit events of a state database
- * (made by `ipamctl db init`, with dhcp1..dhcp4.corp.example.test in
+ * bench/track-load DB EVENTS [CLIENTS]: fill the audit events of a state
+ * database (made by `ipamctl db init`, with dhcp1..dhcp4.corp.example.test in
  * its servers table) the way the audit task stores them: batches of
  * 100,000 events through ipam_db_events_begin/add/commit, each batch
  * another server's in turn.
  *
- * Client k (0 <= k < CLIENTS, default 100000): 10.(k>>16).((k>>8)&255).(k&255), MAC
- * 00155d + k in hex, host client<k>.corp.example.test.  Event i is of
+ * Client k (0 <= k < CLIENTS, default 100000): 10.(k>>16).((k>>8)&255).(k&255),
+ * MAC 00155d + k in hex, host client<k>.corp.example.test.  Event i is of
  * client (i * 7919) % 100000, at 2025-12-01 + 3.1 s * i.
  *
  * Part of bench/track; never part of the test run.
@@ -21,8 +21,8 @@
 #include "error.h"
 
 static long long clients = 100000;
-#define BATCH	100000
-#define T0	1764547200LL /* 2025-12-01T00:00:00Z */
+#define BATCH 100000
+#define T0    1764547200LL /* 2025-12-01T00:00:00Z */
 
 static int load(struct ipam_db *db, long long n)
 {
@@ -57,7 +57,7 @@ static int load(struct ipam_db *db, long long n)
 				  at = T0 + i * 31 / 10;
 			time_t lt = (time_t)(at + 3600);
 			struct tm tm;
-			struct ipam_db_event_in in = {&e, at, local};
+			struct ipam_db_event_in in = {&e, at, local, 0};
 
 			gmtime_r(&lt, &tm);
 			strftime(local, sizeof(local), "%Y-%m-%dT%H:%M:%S",

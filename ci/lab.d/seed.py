@@ -113,7 +113,13 @@ def main():
 
     lp = LoadParm()
     lp.load(args.smbconf)
-    samdb = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+    # batch_mode: no sub-transaction per add (whose index merge copies
+    # every index list an add touches, quadratic in the objects added);
+    # the one transaction below is all or nothing anyway.  The cache
+    # size is the one Samba's provision uses with it.
+    samdb = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp,
+                  options=["batch_mode:1",
+                           "transaction_index_cache_size:202481"])
     zone = lp.get("realm").lower()
 
     samdb.transaction_start()

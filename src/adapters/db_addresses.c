@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db_dialect.h"
+#include "db_events.h"
 #include "db_internal.h"
 #include "error.h"
 #include "strbuf.h"
@@ -54,88 +55,11 @@ static const char *source_name(unsigned bit)
 	return "?";
 }
 
-/* The events of one address while scanning. */
-struct group {
-	char *ip;
-	int family;
-	struct ipam_lease_event *ev;
-	size_t nr, alloc;
-	char **strs; /* the events' mac and host, owned */
-	size_t nr_strs, alloc_strs;
-};
-
-static const char *group_keep(struct group *g, char *s)
-{
-	ALLOC_GROW(g->strs, g->nr_strs + 1, g->alloc_strs);
-	g->strs[g->nr_strs++] = s;
-	return s;
-}
-
-static void group_clear(struct group *g)
-{
-	for (size_t i = 0; i < g->nr_strs; i++)
-		free(g->strs[i]);
-	g->nr_strs = 0;
-	g->nr = 0;
-	free(g->ip);
-	g->ip = NULL;
-}
-
-static int group_flush(struct group *g, ipam_db_addr_events_fn fn, void *ctx)
-{
-	int rc = g->ip ? fn(g->ip, g->family, g->ev, g->nr, ctx) : 0;
-
-	group_clear(g);
-	return rc;
-}
-
 int ipam_db_addr_scan_events(struct ipam_db *db, ipam_db_addr_events_fn fn,
 			     void *ctx)
 {
-	struct group g = {0};
-	struct ipam_sql_stmt *st;
-	int rc, err = ipam_db_sql_prepare(
-			db, &st,
-			"SELECT e.ip, e.family, e.at, e.id, e.event_id, "
-			"b.server_id, e.client_id, e.host FROM dhcp_events e "
-			"JOIN dhcp_event_batches b ON b.id = e.batch WHERE "
-			"e.ip IS NOT NULL AND e.ip <> '' ORDER BY e.ip, e.at, "
-			"e.id");
-
-	if (err)
-		return err;
-	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
-		const char *ip = ipam_sql_column_text(st, 0);
-		struct ipam_lease_event *e;
-
-		if (g.ip && strcmp(g.ip, ip)) {
-			err = group_flush(&g, fn, ctx);
-			if (err)
-				break;
-		}
-		if (!g.ip) {
-			g.ip = xstrdup(ip);
-			g.family = (int)ipam_sql_column_int64(st, 1);
-		}
-		ALLOC_GROW(g.ev, g.nr + 1, g.alloc);
-		e = &g.ev[g.nr++];
-		e->at = ipam_sql_column_int64(st, 2);
-		e->seq = ipam_sql_column_int64(st, 3);
-		e->event_id = (int)ipam_sql_column_int64(st, 4);
-		e->server_id = ipam_sql_column_int64(st, 5);
-		e->mac = group_keep(&g, ipam_sql_column_dup(st, 6));
-		e->host = group_keep(&g, ipam_sql_column_dup(st, 7));
-	}
-	if (!err && rc != IPAM_SQL_DONE)
-		err = ipam_db_sql_error(db, IPAM_EDB,
-					"cannot read the DHCP events in");
-	ipam_sql_finalize(st);
-	if (!err)
-		err = group_flush(&g, fn, ctx);
-	group_clear(&g);
-	free(g.ev);
-	free(g.strs);
-	return err;
+	/* the events store keeps them in blocks: it hands them out */
+	return ipam_db_events_leases(db, fn, ctx);
 }
 
 static int scan_seen(struct ipam_db *db, const char *sql, unsigned source,

@@ -29,7 +29,8 @@ void ipam_db_addr_sources_format(struct strbuf *out, unsigned mask);
 
 /*
  * The audit events of each address, one address at a time in the order of
- * the address text; ev[] is valid during the call only.  fn returns 0 to
+ * the address text: those that decide its lease and its sources
+ * (ipam_db_events_leases); ev[] is valid during the call only.  fn returns 0 to
  * go on, a negative code to stop (returned).
  */
 typedef int (*ipam_db_addr_events_fn)(const char *ip, int family,

@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,69 +17,68 @@
 #include "banned.h"
 
 /*
- * The audit task's events (the layout is migration 6's, db_schema.c):
- * each batch appends its events to dhcp_events under ids it hands out
- * itself (the next after the largest), so that a row costs one append
- * to one B-tree; the search keys of the batch (IP address, client id,
- * host name) are gathered in memory, each with the ids of its events,
- * and written at the commit as one dhcp_event_postings row per key:
- * the B-tree work is per distinct key of a batch, not per event.
+ * The audit task's events (the layout is migration 10's, db_schema.c,
+ * and db_events_internal.h's): each batch appends its events to blocks
+ * of dhcp_event_blocks under ids it hands out itself (the next after the
+ * largest), one row per block of up to 128 events, so that the
+ * database's cost per row is paid once per block; the search keys of the
+ * batch (IP address, client id, host name) are gathered in memory, each
+ * with the ids of its events, and written at the commit as one
+ * dhcp_event_postings row per key: the B-tree work is per distinct key
+ * of a batch, not per event.
  */
 
 /*
  * The page cache while a batch is open, in KiB: a batch's dirty pages
- * (its rows, the postings' leaves it touches) stay in memory until the
+ * (its blocks, the postings' leaves it touches) stay in memory until the
  * commit writes each once; with SQLite's default 2 MiB they spill to
  * the WAL and are read back and written again.
  */
 #define EVENTS_CACHE_KIB 32768
 
-/* Rows per chunk handed to the writer thread, and chunks. */
-#define CHUNK_ROWS    1024
-#define WRITER_CHUNKS 4
-
-/* The text fields of a row, in its chunk's text. */
-enum { F_LOCAL, F_DESC, F_IP, F_HOST, F_CLIENT, F_EXTRA, F_NR };
-
-struct row {
-	long long id, at, line;
-	int family, event_id;
-	size_t off[F_NR], len[F_NR];
+struct key_id {
+	uint64_t k;
+	long long id;
 };
 
-struct chunk {
-	struct row rows[CHUNK_ROWS];
-	size_t nr;
-	struct strbuf text;
-};
-
-/* The full chunks are head .. head + full - 1 (mod WRITER_CHUNKS); the
- * caller fills the one after them. */
-struct events_writer {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool inited, running, stop;
-	struct chunk chunks[WRITER_CHUNKS];
-	size_t head, full;
-	int err;
-	char msg[512];
+/* A block of the batch, its text at off in the batch's texts. */
+struct held_block {
+	long long id, last_id, n, at_min, at_max;
+	size_t off, len;
 };
 
 struct ipam_db_events_batch {
 	struct ipam_db *db;
-	long long cache_was; /* the connection's cache_size before */
-	struct ipam_sql_stmt *insert;
 	long long server_id, run_id, generation;
 	long long id, first_id, next_id; /* the batch's and its events' */
 	long long at_min, at_max;
 	char *file;
-	struct strbuf ip, client, host, extra, tmp;
-	struct ipam_db_events_postings postings;
-	struct events_writer w;
+	struct strbuf ip, client, extra, tmp;
+	/* (key, event id) of each key of each event, in the order added */
+	struct key_id *pairs;
+	size_t nr_pairs, alloc_pairs;
+	/* the block being filled: its first id, events, times, and where
+	 * its text begins in texts */
+	long long blk_id, blk_n, blk_min, blk_max;
+	size_t blk_off;
+	/* the blocks' text, and the blocks filled: written at the commit */
+	struct strbuf texts;
+	struct held_block *blocks;
+	size_t nr_blocks, alloc_blocks;
+	/* pairs sorted by key (NULL: not yet) */
+	struct key_id *sorted;
+	/* the earlier batch of the file being committed by a thread */
+	struct events_writer *prev;
 };
 
-static int writer_start(struct ipam_db_events_batch *b);
+/* A batch committed in the background (ipam_db_events_commit_next). */
+struct events_writer {
+	pthread_t thread;
+	struct ipam_db_events_batch *b;
+	struct ipam_db_audit_cursor cursor;
+	int err;
+	char msg[512];
+};
 
 const char *const ipam_db_track_extra_names[IPAM_DB_TRACK_EXTRAS] = {
 	"userName",	 "transactionId",  "qResult",	     "probationTime",
@@ -91,14 +89,9 @@ const char *const ipam_db_track_extra_names[IPAM_DB_TRACK_EXTRAS] = {
 
 /* ---- keys and postings -------------------------------------------------- */
 
-uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
-			     size_t len)
+/* SplitMix64's finalizer. */
+static uint64_t mix(uint64_t h)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	h = (h ^ (uint64_t)(1 + (int)by)) * 0x100000001b3ULL;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 27;
@@ -107,24 +100,50 @@ uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
 	return h;
 }
 
+uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
+			     size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = (h ^ (uint64_t)(1 + (int)by)) * 0x100000001b3ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
+	return mix(h);
+}
+
+/* The posting key of a host name: its key's (lower case, no trailing
+ * dot) without making the key. */
+static bool host_hash(const char *host, uint64_t *out)
+{
+	size_t len = strlen(host);
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (len && host[len - 1] == '.')
+		len--;
+	if (!len)
+		return false;
+	h = (h ^ (uint64_t)(1 + (int)IPAM_TRACK_HOST)) * 0x100000001b3ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)tolower((unsigned char)host[i])) *
+		    0x100000001b3ULL;
+	*out = mix(h);
+	return true;
+}
+
 size_t ipam_db_events_row_keys(uint64_t keys[3], const char *ip,
 			       const char *client_id, const char *host,
 			       struct strbuf *tmp)
 {
 	size_t n = 0;
 
+	(void)tmp;
 	if (ip && *ip)
 		keys[n++] = ipam_db_events_hash(IPAM_TRACK_IP, ip, strlen(ip));
 	if (client_id && *client_id)
 		keys[n++] = ipam_db_events_hash(IPAM_TRACK_CLIENT, client_id,
 						strlen(client_id));
-	if (host && *host) {
-		strbuf_reset(tmp);
-		if (!ipam_db_track_key(tmp, IPAM_TRACK_HOST, host))
-			keys[n++] = ipam_db_events_hash(IPAM_TRACK_HOST,
-							tmp->buf, tmp->len);
-		ipam_error_clear();
-	}
+	if (host && *host && host_hash(host, &keys[n]))
+		n++;
 	return n;
 }
 
@@ -374,7 +393,8 @@ static int server_id(struct ipam_db *db, const char *server, long long *id)
 	return 0;
 }
 
-/* Set the connection's cache_size; what it was (0: unknown, left). */
+/* Set the connection's cache_size; what it was (0: unknown, left).
+ * SQLite only: PostgreSQL's buffers are the server's. */
 static long long set_cache(struct ipam_db *db, long long size)
 {
 	struct ipam_sql_stmt *st;
@@ -395,20 +415,62 @@ static long long set_cache(struct ipam_db *db, long long size)
 	return was;
 }
 
-/* The largest id of a table (0 when empty): the last row of its B-tree. */
-static int max_id(struct ipam_db *db, const char *sql, long long *out)
+/* The value of a one-row query (0 when it has none): the last row of a
+ * table's B-tree. */
+static int last_value(struct ipam_db *db, const char *sql, long long *out)
 {
 	struct ipam_sql_stmt *st;
-	int err = ipam_db_sql_prepare(db, &st, sql);
+	int err = ipam_db_sql_prepare(db, &st, sql), rc;
 
 	if (err)
 		return err;
-	*out = ipam_sql_step(st) == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0)
-						 : 0;
+	rc = ipam_sql_step(st);
+	*out = rc == IPAM_SQL_ROW ? ipam_sql_column_int64(st, 0) : 0;
 	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the audit events in");
 	return 0;
 }
 
+/* The largest event and batch ids stored. */
+static int last_ids(struct ipam_db *db, long long *event, long long *batch)
+{
+	/* blocks ascend by id and never overlap: the last holds the
+	 * largest event id */
+	int err = last_value(db,
+			     "SELECT last_id FROM dhcp_event_blocks "
+			     "ORDER BY id DESC LIMIT 1",
+			     event);
+
+	return err ? err
+		   : last_value(db,
+				"SELECT id FROM dhcp_event_batches ORDER BY "
+				"id DESC LIMIT 1",
+				batch);
+}
+
+static struct ipam_db_events_batch *
+batch_new(struct ipam_db *db, long long server_id, long long run_id,
+	  const char *file, long long generation)
+{
+	struct ipam_db_events_batch *b = xcalloc(1, sizeof(*b));
+
+	b->db = db;
+	b->server_id = server_id;
+	b->run_id = run_id;
+	b->generation = generation;
+	b->file = xstrdup(file);
+	strbuf_init(&b->ip);
+	strbuf_init(&b->client);
+	strbuf_init(&b->extra);
+	strbuf_init(&b->tmp);
+	strbuf_init(&b->texts);
+	return b;
+}
+
+/* Nothing is written before the commit: the batch is built in memory
+ * (its size bounds the memory), then written in one transaction. */
 int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 			 const char *server, long long run_id, const char *file,
 			 long long generation)
@@ -418,58 +480,16 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	int err;
 
 	*out = NULL;
-	err = ipam_sql_begin(db->h);
-	if (err)
-		return err;
 	err = server_id(db, server, &id);
 	if (!err)
-		err = max_id(db, "SELECT max(id) FROM dhcp_events",
-			     &last_event);
-	if (!err)
-		err = max_id(db, "SELECT max(id) FROM dhcp_event_batches",
-			     &last_batch);
-	if (err) {
-		ipam_db_sql_exec(db, "ROLLBACK");
+		err = last_ids(db, &last_event, &last_batch);
+	if (err)
 		return err;
-	}
-	b = xcalloc(1, sizeof(*b));
-	b->db = db;
-	b->cache_was = set_cache(db, -EVENTS_CACHE_KIB);
-	b->server_id = id;
-	b->run_id = run_id;
-	b->generation = generation;
+	b = batch_new(db, id, run_id, file, generation);
 	b->id = last_batch + 1;
 	b->first_id = b->next_id = last_event + 1;
-	b->file = xstrdup(file);
-	strbuf_init(&b->ip);
-	strbuf_init(&b->client);
-	strbuf_init(&b->host);
-	strbuf_init(&b->extra);
-	strbuf_init(&b->tmp);
-	err = ipam_db_sql_prepare(
-		db, &b->insert,
-		"INSERT INTO dhcp_events (id, batch, at, local_time, family, "
-		"event_id, description, ip, host, client_id, line, extra) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-	if (!err)
-		err = writer_start(b);
-	if (err) {
-		ipam_db_events_abort(b);
-		return err;
-	}
 	*out = b;
 	return 0;
-}
-
-/* Text or NULL when empty (len: v's, or 0 to measure it). */
-static void bind_opt(struct ipam_sql_stmt *st, int i, const char *v, size_t len)
-{
-	if (v && !len)
-		len = strlen(v);
-	if (v && len)
-		ipam_sql_bind_textn(st, i, v, len);
-	else
-		ipam_sql_bind_null(st, i);
 }
 
 /* The ip and client_id columns of e into b's buffers (empty: none).  A
@@ -489,7 +509,8 @@ static void event_keys(struct ipam_db_events_batch *b,
 	ipam_error_clear();
 }
 
-/* The extra column of e (db_schema.c): letter, length, ':', bytes. */
+/* The extra field of e (migration 6's encoding, db_schema.c): letter,
+ * length, ':', bytes. */
 static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 {
 	const char *v[IPAM_DB_TRACK_EXTRAS] = {
@@ -525,224 +546,240 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 	}
 }
 
-/* ---- the writer thread ------------------------------------------------ */
-
-/*
- * A batch's rows are stored by a thread of its own while the caller
- * parses and keys the next ones (bench/collect: the import is CPU-bound
- * on one thread otherwise).  The caller fills one chunk of rows at a
- * time and hands it over; the writer takes the full chunks in order.
- * Nothing else touches the connection until the writer is stopped.
- */
-
-static void *writer_main(void *arg);
-
-static int writer_start(struct ipam_db_events_batch *b)
+/* Keep the block being filled (nothing when it is empty). */
+static void flush_block(struct ipam_db_events_batch *b)
 {
-	struct events_writer *w = &b->w;
+	struct held_block *h;
 
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-	for (size_t i = 0; i < WRITER_CHUNKS; i++)
-		strbuf_init(&w->chunks[i].text);
-	w->inited = true;
-	if (pthread_create(&w->thread, NULL, writer_main, b))
-		return ipam_error_set(IPAM_EDB, "cannot start a thread to "
-						"store audit events");
-	w->running = true;
-	return 0;
+	if (!b->blk_n)
+		return;
+	ALLOC_GROW(b->blocks, b->nr_blocks + 1, b->alloc_blocks);
+	h = &b->blocks[b->nr_blocks++];
+	h->id = b->blk_id;
+	h->last_id = b->next_id - 1;
+	h->n = b->blk_n;
+	h->at_min = b->blk_min;
+	h->at_max = b->blk_max;
+	h->off = b->blk_off;
+	h->len = b->texts.len - b->blk_off;
+	b->blk_off = b->texts.len;
+	b->blk_n = 0;
 }
 
-static int store_row(struct ipam_db_events_batch *b, const struct chunk *c,
-		     const struct row *r)
+/* Write the blocks kept. */
+static int store_blocks(struct ipam_db_events_batch *b)
 {
-	struct ipam_sql_stmt *st = b->insert;
-	const char *t = c->text.buf;
-	int rc;
+	struct ipam_sql_stmt *st;
+	int err, rc = IPAM_SQL_DONE;
 
-	ipam_sql_bind_int64(st, 1, r->id);
-	ipam_sql_bind_int64(st, 2, b->id);
-	ipam_sql_bind_int64(st, 3, r->at);
-	ipam_sql_bind_textn(st, 4, t + r->off[F_LOCAL], r->len[F_LOCAL]);
-	ipam_sql_bind_int64(st, 5, r->family);
-	ipam_sql_bind_int64(st, 6, r->event_id);
-	bind_opt(st, 7, t + r->off[F_DESC], r->len[F_DESC]);
-	bind_opt(st, 8, t + r->off[F_IP], r->len[F_IP]);
-	bind_opt(st, 9, t + r->off[F_HOST], r->len[F_HOST]);
-	bind_opt(st, 10, t + r->off[F_CLIENT], r->len[F_CLIENT]);
-	ipam_sql_bind_int64(st, 11, r->line);
-	bind_opt(st, 12, t + r->off[F_EXTRA], r->len[F_EXTRA]);
-	rc = ipam_sql_step(st);
-	ipam_sql_reset(st);
+	err = ipam_db_sql_prepare(
+		b->db, &st,
+		"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "
+		"at_max, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	if (err)
+		return err;
+	for (size_t i = 0; rc == IPAM_SQL_DONE && i < b->nr_blocks; i++) {
+		const struct held_block *h = &b->blocks[i];
+
+		ipam_sql_bind_int64(st, 1, h->id);
+		ipam_sql_bind_int64(st, 2, b->id);
+		ipam_sql_bind_int64(st, 3, h->last_id);
+		ipam_sql_bind_int64(st, 4, h->n);
+		ipam_sql_bind_int64(st, 5, h->at_min);
+		ipam_sql_bind_int64(st, 6, h->at_max);
+		ipam_sql_bind_textn(st, 7, b->texts.buf + h->off, h->len);
+		rc = ipam_sql_step(st);
+		ipam_sql_reset(st);
+	}
+	ipam_sql_finalize(st);
 	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(b->db, IPAM_EDB,
-					 "cannot store an audit event in");
+					 "cannot store audit events in");
 	return 0;
-}
-
-static void *writer_main(void *arg)
-{
-	struct ipam_db_events_batch *b = arg;
-	struct events_writer *w = &b->w;
-	int err = 0;
-
-	pthread_mutex_lock(&w->lock);
-	for (;;) {
-		struct chunk *c;
-
-		while (!w->full && !w->stop)
-			pthread_cond_wait(&w->cond, &w->lock);
-		if (!w->full)
-			break;
-		c = &w->chunks[w->head];
-		pthread_mutex_unlock(&w->lock);
-		for (size_t i = 0; !err && i < c->nr; i++)
-			err = store_row(b, c, &c->rows[i]);
-		pthread_mutex_lock(&w->lock);
-		if (err && !w->err) {
-			w->err = err;
-			snprintf(w->msg, sizeof(w->msg), "%s",
-				 ipam_error_last());
-		}
-		w->head = (w->head + 1) % WRITER_CHUNKS;
-		w->full--;
-		pthread_cond_broadcast(&w->cond);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-
-/* The writer's failure as this thread's last error, or 0. */
-static int writer_error(struct events_writer *w)
-{
-	if (!w->err)
-		return 0;
-	return ipam_error_set(w->err, "%s", w->msg);
-}
-
-/* Hand the chunk being filled to the writer; wait for a free one. */
-static int writer_hand_off(struct events_writer *w)
-{
-	struct chunk *c;
-	int err;
-
-	pthread_mutex_lock(&w->lock);
-	w->full++;
-	pthread_cond_broadcast(&w->cond);
-	while (w->full == WRITER_CHUNKS)
-		pthread_cond_wait(&w->cond, &w->lock);
-	err = w->err;
-	pthread_mutex_unlock(&w->lock);
-	c = &w->chunks[(w->head + w->full) % WRITER_CHUNKS];
-	c->nr = 0;
-	strbuf_reset(&c->text);
-	return err ? writer_error(w) : 0;
-}
-
-/* Store what is left and stop the writer (fine when not started). */
-static int writer_stop(struct events_writer *w)
-{
-	if (w->running) {
-		pthread_mutex_lock(&w->lock);
-		if (w->chunks[(w->head + w->full) % WRITER_CHUNKS].nr)
-			w->full++;
-		w->stop = true;
-		pthread_cond_broadcast(&w->cond);
-		pthread_mutex_unlock(&w->lock);
-		pthread_join(w->thread, NULL);
-		w->running = false;
-	}
-	return writer_error(w);
-}
-
-static void writer_release(struct events_writer *w)
-{
-	if (!w->inited)
-		return;
-	writer_stop(w);
-	for (size_t i = 0; i < WRITER_CHUNKS; i++)
-		strbuf_release(&w->chunks[i].text);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
-	w->inited = false;
-}
-
-/* Append s (len bytes) to the chunk's text as field f of r. */
-static void put_field(struct chunk *c, struct row *r, int f, const char *s,
-		      size_t len)
-{
-	r->off[f] = c->text.len;
-	r->len[f] = len;
-	strbuf_add(&c->text, s, len);
 }
 
 int ipam_db_events_add(struct ipam_db_events_batch *b,
 		       const struct ipam_db_event_in *ev)
 {
 	const struct ipam_dhcplog_event *e = ev->e;
-	struct events_writer *w = &b->w;
-	struct chunk *c = &w->chunks[(w->head + w->full) % WRITER_CHUNKS];
-	struct row *r = &c->rows[c->nr];
-	long long id = b->next_id;
+	struct ipam_db_events_rec r = {
+		.id = b->next_id,
+		.at = ev->at,
+		.local = ev->at,
+		.line = (long long)e->line,
+		.family = e->family == 6 ? 6 : 4,
+		.event_id = e->event_id,
+		.description = e->description,
+		.host = e->host,
+	};
 	uint64_t keys[3];
 	size_t nk;
 
 	event_keys(b, e);
 	encode_extra(&b->extra, e);
-	r->id = id;
-	r->at = ev->at;
-	r->line = (long long)e->line;
-	r->family = e->family == 6 ? 6 : 4;
-	r->event_id = e->event_id;
-	put_field(c, r, F_LOCAL, ev->local_time, strlen(ev->local_time));
-	put_field(c, r, F_DESC, e->description ? e->description : "",
-		  e->description ? strlen(e->description) : 0);
-	put_field(c, r, F_IP, b->ip.buf, b->ip.len);
-	put_field(c, r, F_HOST, e->host ? e->host : "",
-		  e->host ? strlen(e->host) : 0);
-	put_field(c, r, F_CLIENT, b->client.buf, b->client.len);
-	put_field(c, r, F_EXTRA, b->extra.buf, b->extra.len);
+	r.ip = b->ip.buf;
+	r.client_id = b->client.buf;
+	r.extra = b->extra.buf;
+	if (!ev->local_time)
+		r.local = ev->local;
+	else if (!ipam_db_events_local_parse(ev->local_time, &r.local))
+		r.local = ev->at;
+	if (!b->blk_n) {
+		b->blk_id = r.id;
+		b->blk_min = b->blk_max = r.at;
+	}
+	if (r.at < b->blk_min)
+		b->blk_min = r.at;
+	if (r.at > b->blk_max)
+		b->blk_max = r.at;
+	ipam_db_events_rec_put(&b->texts, b->blk_id, &r);
 	nk = ipam_db_events_row_keys(keys, b->ip.buf, b->client.buf, e->host,
 				     &b->tmp);
-	for (size_t i = 0; i < nk; i++)
-		ipam_db_events_postings_add(&b->postings, keys[i], id);
-	if (id == b->first_id || ev->at < b->at_min)
-		b->at_min = ev->at;
-	if (id == b->first_id || ev->at > b->at_max)
-		b->at_max = ev->at;
+	ALLOC_GROW(b->pairs, b->nr_pairs + nk, b->alloc_pairs);
+	for (size_t i = 0; i < nk; i++) {
+		b->pairs[b->nr_pairs].k = keys[i];
+		b->pairs[b->nr_pairs++].id = r.id;
+	}
+	if (r.id == b->first_id || r.at < b->at_min)
+		b->at_min = r.at;
+	if (r.id == b->first_id || r.at > b->at_max)
+		b->at_max = r.at;
 	b->next_id++;
-	if (++c->nr == CHUNK_ROWS)
-		return writer_hand_off(w);
+	if (++b->blk_n == IPAM_DB_EVENTS_BLOCK_EVENTS ||
+	    b->texts.len - b->blk_off >= IPAM_DB_EVENTS_BLOCK_BYTES)
+		flush_block(b);
 	return 0;
+}
+
+/*
+ * The pairs sorted by key, the ids of a key ascending (as added): by the
+ * key's top 16 bits into buckets, then each bucket (a few pairs) by
+ * insertion, which keeps the order of equal keys.  Two passes over the
+ * pairs instead of a hash map's random access per event.
+ */
+static struct key_id *sort_pairs(const struct key_id *v, size_t nr)
+{
+	size_t *start = xcalloc((1 << 16) + 1, sizeof(*start));
+	struct key_id *out = xmalloc((nr + 1) * sizeof(*out));
+
+	for (size_t i = 0; i < nr; i++)
+		start[(v[i].k >> 48) + 1]++;
+	for (size_t i = 1; i <= 1 << 16; i++)
+		start[i] += start[i - 1];
+	for (size_t i = 0; i < nr; i++)
+		out[start[v[i].k >> 48]++] = v[i];
+	/* start[h] is now the end of bucket h */
+	for (size_t h = 0, lo = 0; h < 1 << 16; lo = start[h++]) {
+		for (size_t i = lo + 1; i < start[h]; i++) {
+			struct key_id x = out[i];
+			size_t j = i;
+
+			for (; j > lo && out[j - 1].k > x.k; j--)
+				out[j] = out[j - 1];
+			out[j] = x;
+		}
+	}
+	free(start);
+	return out;
+}
+
+/* The ids of v[0..n) (one key, ascending) as delta varints. */
+static void posting_ids(struct strbuf *out, const struct key_id *v, size_t n)
+{
+	long long last = 0;
+
+	strbuf_reset(out);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char buf[10];
+		uint64_t d;
+		size_t len = 0;
+
+		if (i && v[i].id == last)
+			continue; /* two keys of one event with the same hash */
+		d = (uint64_t)(v[i].id - last);
+		last = v[i].id;
+		while (d >= 0x80) {
+			buf[len++] = (unsigned char)(d | 0x80);
+			d >>= 7;
+		}
+		buf[len++] = (unsigned char)d;
+		strbuf_add(out, buf, len);
+	}
+}
+
+/* Postings per INSERT: one round trip for many on PostgreSQL. */
+#define POSTINGS_PER_INSERT 64
+
+/* INSERT of rows postings. */
+static int postings_insert(struct ipam_db *db, struct ipam_sql_stmt **st,
+			   size_t rows)
+{
+	struct strbuf sql = STRBUF_INIT;
+	int err;
+
+	strbuf_addstr(&sql, "INSERT INTO dhcp_event_postings (seg, k, batch, "
+			    "ids) VALUES ");
+	for (size_t i = 0; i < rows; i++)
+		strbuf_addf(&sql, "%s(?%zu, ?%zu, ?%zu, ?%zu)", i ? ", " : "",
+			    4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4);
+	err = ipam_db_sql_prepare(db, st, sql.buf);
+	strbuf_release(&sql);
+	return err;
 }
 
 /* The batch's postings, in key order, and its row. */
 static int store_postings(struct ipam_db_events_batch *b)
 {
-	struct ipam_db_events_posting *v;
-	struct ipam_sql_stmt *st;
+	struct ipam_sql_stmt *many = NULL, *one = NULL, *st;
+	struct strbuf ids[POSTINGS_PER_INSERT];
+	long long seg = b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT;
+	size_t n = 0, i = 0, j;
+	struct key_id *v;
 	int err, rc = IPAM_SQL_DONE;
 
 	if (b->next_id == b->first_id)
 		return 0;
-	err = ipam_db_sql_prepare(b->db, &st,
-				  "INSERT INTO dhcp_event_postings (seg, k, "
-				  "batch, ids) VALUES (?4, ?1, ?2, ?3)");
-	if (err)
+	err = postings_insert(b->db, &many, POSTINGS_PER_INSERT);
+	if (!err)
+		err = postings_insert(b->db, &one, 1);
+	if (err) {
+		ipam_sql_finalize(many);
 		return err;
-	v = ipam_db_events_postings_sorted(&b->postings);
-	for (size_t i = 0; rc == IPAM_SQL_DONE && i < b->postings.nr; i++) {
-		ipam_sql_bind_int64(st, 1, (long long)v[i].k);
-		ipam_sql_bind_int64(st, 2, b->id);
-		ipam_sql_bind_blob(st, 3, ipam_db_events_posting_bytes(&v[i]),
-				   (int)v[i].len);
-		ipam_sql_bind_int64(st, 4,
-				    b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
+	}
+	for (j = 0; j < POSTINGS_PER_INSERT; j++)
+		strbuf_init(&ids[j]);
+	v = b->sorted ? b->sorted : sort_pairs(b->pairs, b->nr_pairs);
+	b->sorted = NULL;
+	while (rc == IPAM_SQL_DONE && i < b->nr_pairs) {
+		/* the next POSTINGS_PER_INSERT keys, or one at a time at
+		 * the end */
+		size_t left = 0;
+
+		for (j = i; j < b->nr_pairs && left < POSTINGS_PER_INSERT; j++)
+			left += !j || v[j].k != v[j - 1].k;
+		st = left == POSTINGS_PER_INSERT ? many : one;
+		for (n = 0; i < b->nr_pairs &&
+			    n < (st == many ? POSTINGS_PER_INSERT : 1);
+		     n++, i = j) {
+			for (j = i + 1; j < b->nr_pairs && v[j].k == v[i].k;
+			     j++)
+				;
+			posting_ids(&ids[n], v + i, j - i);
+			ipam_sql_bind_int64(st, (int)(4 * n + 1), seg);
+			ipam_sql_bind_int64(st, (int)(4 * n + 2),
+					    (long long)v[i].k);
+			ipam_sql_bind_int64(st, (int)(4 * n + 3), b->id);
+			ipam_sql_bind_blob(st, (int)(4 * n + 4), ids[n].buf,
+					   ids[n].len);
+		}
 		rc = ipam_sql_step(st);
 		ipam_sql_reset(st);
 	}
 	free(v);
-	ipam_sql_finalize(st);
+	for (j = 0; j < POSTINGS_PER_INSERT; j++)
+		strbuf_release(&ids[j]);
+	ipam_sql_finalize(many);
+	ipam_sql_finalize(one);
 	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(b->db, IPAM_EDB,
 					 "cannot store the audit events' keys "
@@ -758,6 +795,8 @@ static int store_postings(struct ipam_db_events_batch *b)
 	ipam_sql_bind_int64(st, 2, b->server_id);
 	if (b->run_id)
 		ipam_sql_bind_int64(st, 3, b->run_id);
+	else
+		ipam_sql_bind_null(st, 3);
 	ipam_sql_bind_text(st, 4, b->file);
 	ipam_sql_bind_int64(st, 5, b->generation);
 	ipam_sql_bind_int64(st, 6, b->first_id);
@@ -805,48 +844,173 @@ static int store_cursor(struct ipam_db_events_batch *b,
 
 static void batch_free(struct ipam_db_events_batch *b)
 {
-	writer_release(&b->w);
-	set_cache(b->db, b->cache_was);
-	ipam_sql_finalize(b->insert);
 	strbuf_release(&b->ip);
 	strbuf_release(&b->client);
-	strbuf_release(&b->host);
 	strbuf_release(&b->extra);
 	strbuf_release(&b->tmp);
-	ipam_db_events_postings_release(&b->postings);
+	strbuf_release(&b->texts);
+	free(b->blocks);
+	free(b->pairs);
+	free(b->sorted);
 	free(b->file);
 	free(b);
+}
+
+/* The batch's ids still free (another writer took none since begin). */
+static int check_ids(struct ipam_db_events_batch *b)
+{
+	long long last_event = 0, last_batch = 0;
+	int err = last_ids(b->db, &last_event, &last_batch);
+
+	if (!err && (last_event >= b->first_id || last_batch >= b->id))
+		err = ipam_error_set(IPAM_EDB,
+				     "audit events were stored by another "
+				     "writer during this import");
+	return err;
+}
+
+/* Write b with its cursor in one transaction (b stays the caller's). */
+static int batch_write(struct ipam_db_events_batch *b,
+		       const struct ipam_db_audit_cursor *cursor)
+{
+	long long cache_was;
+	int err;
+
+	flush_block(b);
+	err = ipam_sql_begin(b->db->h);
+	if (err)
+		return err;
+	cache_was = set_cache(b->db, -EVENTS_CACHE_KIB);
+	err = check_ids(b);
+	if (!err)
+		err = store_blocks(b);
+	if (!err)
+		err = store_postings(b);
+	if (!err)
+		err = store_cursor(b, cursor);
+	if (!err)
+		err = ipam_sql_commit(b->db->h);
+	/* the error that brought us here stays the last one */
+	if (err && ipam_sql_in_transaction(b->db->h))
+		ipam_sql_rollback(b->db->h);
+	set_cache(b->db, cache_was);
+	return err;
+}
+
+/* Give b (empty so far) the grown buffers of done (fresh pages for each
+ * batch cost page faults on the parsing thread). */
+static void recycle(struct ipam_db_events_batch *b,
+		    struct ipam_db_events_batch *done)
+{
+	struct strbuf t = b->texts;
+	struct key_id *p = b->pairs;
+	size_t alloc = b->alloc_pairs;
+
+	if (b->texts.len || b->nr_pairs)
+		return;
+	b->texts = done->texts;
+	strbuf_reset(&b->texts);
+	done->texts = t;
+	b->pairs = done->pairs;
+	b->alloc_pairs = done->alloc_pairs;
+	done->pairs = p;
+	done->alloc_pairs = alloc;
+}
+
+static void *writer_run(void *arg)
+{
+	struct events_writer *w = arg;
+
+	w->err = batch_write(w->b, &w->cursor);
+	if (w->err)
+		snprintf(w->msg, sizeof(w->msg), "%s", ipam_error_last());
+	return NULL;
+}
+
+/* Wait for the batch committed in the background, if any: 0, or its
+ * failure (set again in this thread when report). */
+static int writer_wait(struct ipam_db_events_batch *b, bool report)
+{
+	struct events_writer *w = b->prev;
+	int err;
+
+	if (!w)
+		return 0;
+	b->prev = NULL;
+	pthread_join(w->thread, NULL);
+	err = w->err;
+	if (err && report)
+		ipam_error_set(err, "%s", w->msg);
+	recycle(b, w->b);
+	batch_free(w->b);
+	free(w->cursor.columns);
+	free(w);
+	return err;
+}
+
+int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
+			       const struct ipam_db_audit_cursor *cursor)
+{
+	struct ipam_db_events_batch *b = *bp, *next;
+	struct events_writer *w;
+	int err;
+
+	flush_block(b);
+	next = batch_new(b->db, b->server_id, b->run_id, b->file,
+			 b->generation);
+	next->id = b->id + 1;
+	next->first_id = next->next_id = b->next_id;
+	/* the batch before b: its buffers go on in next */
+	next->prev = b->prev;
+	b->prev = NULL;
+	err = writer_wait(next, true);
+	if (err) {
+		batch_free(b);
+		batch_free(next);
+		*bp = NULL;
+		return err;
+	}
+	/* sorted here: the committing thread has more to do */
+	b->sorted = sort_pairs(b->pairs, b->nr_pairs);
+	w = xcalloc(1, sizeof(*w));
+	w->b = b;
+	w->cursor = *cursor;
+	w->cursor.columns = cursor->columns ? xstrdup(cursor->columns) : NULL;
+	if (pthread_create(&w->thread, NULL, writer_run, w)) {
+		/* no thread: commit it here */
+		free(w->cursor.columns);
+		free(w);
+		err = batch_write(b, cursor);
+		batch_free(b);
+		if (err) {
+			batch_free(next);
+			*bp = NULL;
+			return err;
+		}
+	} else {
+		next->prev = w;
+	}
+	*bp = next;
+	return 0;
 }
 
 int ipam_db_events_commit(struct ipam_db_events_batch *b,
 			  const struct ipam_db_audit_cursor *cursor)
 {
-	int err = writer_stop(&b->w);
+	int err = writer_wait(b, true);
 
 	if (!err)
-		err = store_postings(b);
-
-	if (!err)
-		err = store_cursor(b, cursor);
-	if (!err)
-		err = ipam_db_sql_exec(b->db, "COMMIT");
-	if (err) {
-		ipam_db_events_abort(b);
-		return err;
-	}
+		err = batch_write(b, cursor);
 	batch_free(b);
-	return 0;
+	return err;
 }
 
 void ipam_db_events_abort(struct ipam_db_events_batch *b)
 {
 	if (!b)
 		return;
-	writer_release(&b->w);
-	ipam_sql_finalize(b->insert);
-	b->insert = NULL;
-	/* the error that brought us here stays the last one */
-	if (ipam_sql_in_transaction(b->db->h))
-		ipam_sql_rollback(b->db->h);
+	/* the batch before it was handed over: it is committed or not, as
+	 * it went; the error that brought us here stays the last one */
+	writer_wait(b, false);
 	batch_free(b);
 }

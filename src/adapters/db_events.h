@@ -6,11 +6,13 @@
  * tracking search, and the deletion of old events (which db_prune.h's
  * retention calls) and of a server's events (the inventory's purge).
  *
- * Storage (migration 6): one row per event in dhcp_events with no index
- * but its id; one row per committed batch in dhcp_event_batches (its
- * server, file, id range and time range); and, for each search key of
- * a batch, the ids of its events in dhcp_event_postings, which is what
- * a search reads first.
+ * Storage (migrations 6 and 10): the events in blocks of up to 128, one
+ * row of dhcp_event_blocks each (db_events_internal.h has the layout);
+ * one row per committed batch in dhcp_event_batches (its server, file,
+ * id range and time range); and, for each search key of a batch, the ids
+ * of its events in dhcp_event_postings, which is what a search reads
+ * first.  Other modules read the events through the functions below,
+ * never the tables.
  *
  * Prefixes: ipam_db_audit_, ipam_db_events_, ipam_db_track
  */
@@ -22,6 +24,7 @@
 
 #include "db.h"
 #include "dhcplog.h"
+#include "leases.h"
 #include "strbuf.h"
 
 /* Where the import of one file of one server stopped. */
@@ -42,28 +45,46 @@ int ipam_db_audit_cursor_get(struct ipam_db *db, const char *server,
 void ipam_db_audit_cursor_release(struct ipam_db_audit_cursor *c);
 
 /* One event to store: the parsed line, its UTC time and its local time
- * ("2026-11-02T08:01:15"). */
+ * ("2026-11-02T08:01:15"), or when local_time is NULL, local: the same
+ * as seconds (ipam_tz_civil). */
 struct ipam_db_event_in {
 	const struct ipam_dhcplog_event *e;
 	long long at;
 	const char *local_time;
+	long long local;
 };
 
 struct ipam_db_events_batch;
 
 /*
- * Start a batch for file of server (a transaction); IPAM_ENOTFOUND when
- * the server is not in the inventory.
+ * Start a batch for file of server; IPAM_ENOTFOUND when the server is not
+ * in the inventory.  The batch is built in memory (bounded by what the
+ * caller adds before it commits) and written in one transaction at the
+ * commit.
  */
 int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 			 const char *server, long long run_id, const char *file,
 			 long long generation);
 int ipam_db_events_add(struct ipam_db_events_batch *b,
 		       const struct ipam_db_event_in *ev);
-/* Store the cursor and commit everything added; the batch is freed. */
+/* Store the cursor and commit everything added; the batch is freed.
+ * Waits for a batch handed over by ipam_db_events_commit_next first (its
+ * failure is this call's). */
 int ipam_db_events_commit(struct ipam_db_events_batch *b,
 			  const struct ipam_db_audit_cursor *cursor);
-/* Roll back and free (NULL is fine). */
+/*
+ * Hand *b over to a thread that commits it with cursor (as
+ * ipam_db_events_commit does) while the caller goes on: *b becomes the
+ * next batch of the same file, whose events follow.  Until that batch is
+ * committed or aborted, the caller uses the database connection for
+ * nothing else.  Returns the failure of the batch handed over before (it
+ * is waited for first; *b is then freed and NULL).  A crash loses at most
+ * the batches not yet committed, each with its cursor.
+ */
+int ipam_db_events_commit_next(struct ipam_db_events_batch **b,
+			       const struct ipam_db_audit_cursor *cursor);
+/* Free b, writing nothing of it (NULL is fine); a batch handed over
+ * before is waited for. */
 void ipam_db_events_abort(struct ipam_db_events_batch *b);
 
 enum ipam_db_track_by {
@@ -123,5 +144,40 @@ int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
 /* Delete every event of server id with its batches and postings, inside
  * the caller's transaction (the inventory's purge). */
 int ipam_db_events_purge(struct ipam_db *db, long long server_id);
+
+/*
+ * The events of each address (those with an IP address), in the order of
+ * the addresses' text, as the addresses' leases need them: of all the
+ * events of an address, those that decide ipam_leases_decide (the first
+ * and the last, the latest with a client id or host name, the latest that
+ * is not "other") and the first of each server; ev[].seq is the event's
+ * id.  Memory goes with the number of addresses, not of events.
+ */
+typedef int (*ipam_db_events_lease_fn)(const char *ip, int family,
+				       const struct ipam_lease_event *ev,
+				       size_t nr, void *ctx);
+int ipam_db_events_leases(struct ipam_db *db, ipam_db_events_lease_fn fn,
+			  void *ctx);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" of at (UTC seconds). */
+void ipam_db_events_iso(char out[40], long long at);
+
+/* How many events there are, the first and last time (UTC seconds, 0
+ * when there are none). */
+int ipam_db_events_totals(struct ipam_db *db, long long *count,
+			  long long *first, long long *last);
+
+/* The number of events of each event id, most first (then by id). */
+struct ipam_db_events_count {
+	int event_id;
+	long long count;
+};
+int ipam_db_events_count_by_id(struct ipam_db *db,
+			       struct ipam_db_events_count **out, size_t *nr);
+
+/* The latest limit events, newest first (by at, then id), as track finds
+ * them (free with ipam_db_track_free). */
+int ipam_db_events_latest(struct ipam_db *db, size_t limit,
+			  struct ipam_db_track_row **out, size_t *nr);
 
 #endif

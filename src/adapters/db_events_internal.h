@@ -1,7 +1,8 @@
 /*
- * What db_events.c (the import) and db_events_track.c (the search, the
- * pruning and the purge) share: the posting key of a search key and the
- * postings of one batch in memory.  Private to those two files.
+ * What db_events.c (the import), db_events_track.c (the search, the
+ * pruning and the purge) and db_events_block.c (the blocks' encoding and
+ * the readers' tables) share: the posting key of a search key, the
+ * postings of one batch in memory and the blocks.  Private to those.
  */
 #ifndef IPAM_DB_EVENTS_INTERNAL_H
 #define IPAM_DB_EVENTS_INTERNAL_H
@@ -12,6 +13,9 @@
 
 #include "db_events.h"
 #include "strbuf.h"
+
+struct ipam_db;
+struct ipam_sql_stmt;
 
 /*
  * The posting key (dhcp_event_postings.k) of a search key: FNV-1a over
@@ -63,5 +67,72 @@ bool ipam_db_events_postings_has(const struct ipam_db_events_postings *m,
 struct ipam_db_events_posting *
 ipam_db_events_postings_sorted(const struct ipam_db_events_postings *m);
 void ipam_db_events_postings_release(struct ipam_db_events_postings *m);
+
+/*
+ * The events are stored in blocks (migration 10, db_schema.c): one row
+ * of dhcp_event_blocks holds up to BLOCK_EVENTS events of one batch, the
+ * ids id..last_id, as text: one record per event, ended by '\n', its
+ * fields separated by ','.  A record: the id minus the block's id, at
+ * (UTC seconds), the server's local time minus at (seconds), the
+ * family, the event id, the line, then description, ip, host,
+ * client_id and extra (dhcp_events.extra's encoding of migration 6),
+ * each escaped: '\\' as "\\\\", ',' as "\\c", '\n' as "\\n".
+ */
+#define IPAM_DB_EVENTS_BLOCK_EVENTS 128
+#define IPAM_DB_EVENTS_BLOCK_BYTES  16384
+
+/* One event of a block.  Encoding reads the strings (NULL: empty); a
+ * decoded record's point into the block's text, unescaped in place and
+ * NUL-terminated ("" when empty). */
+struct ipam_db_events_rec {
+	long long id, at, local; /* local: the server's clock, seconds */
+	long long line;
+	int family, event_id;
+	const char *description, *ip, *host, *client_id, *extra;
+};
+
+/* Append the record of r (id counted from base) to out. */
+void ipam_db_events_rec_put(struct strbuf *out, long long base,
+			    const struct ipam_db_events_rec *r);
+/* Append s (len bytes) escaped. */
+void ipam_db_events_escape(struct strbuf *out, const char *s, size_t len);
+/*
+ * The next record of a block's text (modified in place) from *pos: 1
+ * with *r set, 0 at the end, IPAM_EDB (set) when it is malformed.
+ */
+int ipam_db_events_rec_next(char *text, size_t len, size_t *pos, long long base,
+			    struct ipam_db_events_rec *r);
+/* "YYYY-MM-DDTHH:MM:SS" of local (seconds on the server's clock). */
+void ipam_db_events_local_text(char out[32], long long local);
+/* The seconds of "YYYY-MM-DDTHH:MM:SS"; 0 when it is not that. */
+int ipam_db_events_local_parse(const char *s, long long *out);
+
+/* Decode dhcp_events.extra's encoding (s, len bytes) into extra (each
+ * malloc'd); a malformed rest is left out. */
+void ipam_db_events_decode_extra(char *extra[IPAM_DB_TRACK_EXTRAS],
+				 const char *s, size_t len);
+
+/* A row of track's result from e (file and server copied, "" for NULL). */
+void ipam_db_events_row(struct ipam_db_track_row *r,
+			const struct ipam_db_events_rec *e, const char *file,
+			const char *server);
+
+/* A block read back: its row and a copy of its text. */
+struct ipam_db_events_block {
+	long long id, batch, last_id, n, at_min, at_max;
+	struct strbuf text;
+};
+
+/* The block of batch holding event id: 1 (read into *b), 0 when none. */
+int ipam_db_events_block_of(struct ipam_db *db, struct ipam_sql_stmt **st,
+			    long long id, long long batch,
+			    struct ipam_db_events_block *b);
+/* The block's columns of the statement's row from col into *b. */
+void ipam_db_events_block_take(struct ipam_db_events_block *b,
+			       struct ipam_sql_stmt *st, int col);
+/* Store (replace) b with the records in its text; a block with no
+ * record (n 0) is deleted. */
+int ipam_db_events_block_store(struct ipam_db *db,
+			       const struct ipam_db_events_block *b);
 
 #endif

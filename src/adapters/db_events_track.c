@@ -15,18 +15,19 @@
 
 /*
  * The tracking search, the pruning and the purge of the audit events
- * (db_events.c stores them).  A search reads the postings of its key
- * (one row per batch that has it), then each event by its id, and keeps
- * those whose own key is the one asked (a hash may collide) in the time
- * range; a posting may name an id that pruning deleted, or that a later
- * batch reused, so the event's batch must be the posting's.
+ * (db_events.c stores them, db_events_block.c encodes their blocks).  A
+ * search reads the postings of its key (one row per batch that has it),
+ * then the block of each event id, and keeps those events whose own key
+ * is the one asked (a hash may collide) in the time range; a posting may
+ * name an id that pruning deleted, or that a later batch reused, so the
+ * block's batch must be the posting's.
  */
 
 #define PRUNE_DEFAULT 10000
 
 /* Step 0: the postings of a key in batches that overlap the time range,
- * segment by segment (?4 the last); step 1: one event of a batch by its
- * id. */
+ * segment by segment (?4 the last); step 1: the block of a batch that
+ * holds an event id. */
 static const char *const track_sql[] = {
 	"WITH RECURSIVE g(seg) AS (SELECT 0 UNION ALL SELECT seg + 1 FROM g "
 	"WHERE seg < ?4) "
@@ -35,9 +36,8 @@ static const char *const track_sql[] = {
 	"JOIN dhcp_event_batches b ON b.id = p.batch "
 	"JOIN servers s ON s.id = b.server_id "
 	"WHERE b.at_max >= ?2 AND b.at_min <= ?3",
-	"SELECT e.at, e.local_time, e.family, e.event_id, e.description, "
-	"e.ip, e.client_id, e.host, e.line, e.extra FROM dhcp_events e "
-	"WHERE e.id = ?1 AND e.batch = ?2",
+	"SELECT id, batch, last_id, n, at_min, at_max, events FROM "
+	"dhcp_event_blocks WHERE id <= ?1 ORDER BY id DESC LIMIT 1",
 };
 
 int ipam_db_track_sql(struct strbuf *out, int step)
@@ -48,9 +48,8 @@ int ipam_db_track_sql(struct strbuf *out, int step)
 	return 0;
 }
 
-/* Decode dhcp_events.extra (db_schema.c) into r->extra; a malformed
- * rest is left out. */
-static void decode_extra(struct ipam_db_track_row *r, const char *s, size_t len)
+void ipam_db_events_decode_extra(char *extra[IPAM_DB_TRACK_EXTRAS],
+				 const char *s, size_t len)
 {
 	size_t i = 0;
 
@@ -63,29 +62,25 @@ static void decode_extra(struct ipam_db_track_row *r, const char *s, size_t len)
 		if (idx >= IPAM_DB_TRACK_EXTRAS || j == i + 1 || j >= len ||
 		    s[j] != ':' || n > len - j - 1)
 			return;
-		free(r->extra[idx]);
-		r->extra[idx] = xstrndup(s + j + 1, n);
+		free(extra[idx]);
+		extra[idx] = xstrndup(s + j + 1, n);
 		i = j + 1 + n;
 	}
 }
 
 /* The event's own key equals the one searched. */
 static bool same_key(const struct ipam_db_track_query *q, const char *key,
-		     struct ipam_sql_stmt *st, struct strbuf *tmp)
+		     const struct ipam_db_events_rec *r, struct strbuf *tmp)
 {
-	const char *v;
-
 	switch (q->by) {
 	case IPAM_TRACK_IP:
-		v = ipam_sql_column_text(st, 5);
-		return v && !strcmp(v, key);
+		return !strcmp(r->ip, key);
 	case IPAM_TRACK_CLIENT:
-		v = ipam_sql_column_text(st, 6);
-		return v && !strcmp(v, key);
+		return !strcmp(r->client_id, key);
 	case IPAM_TRACK_HOST:
-		v = ipam_sql_column_text(st, 7);
 		strbuf_reset(tmp);
-		if (!v || ipam_db_track_key(tmp, IPAM_TRACK_HOST, v)) {
+		if (!*r->host ||
+		    ipam_db_track_key(tmp, IPAM_TRACK_HOST, r->host)) {
 			ipam_error_clear();
 			return false;
 		}
@@ -94,22 +89,31 @@ static bool same_key(const struct ipam_db_track_query *q, const char *key,
 	return false;
 }
 
-static void track_row(struct ipam_db_track_row *r, struct ipam_sql_stmt *st,
-		      long long id, const char *file, const char *server)
+/* A copy of s, NULL when empty. */
+static char *dup_opt(const char *s)
 {
+	return *s ? xstrdup(s) : NULL;
+}
+
+void ipam_db_events_row(struct ipam_db_track_row *r,
+			const struct ipam_db_events_rec *e, const char *file,
+			const char *server)
+{
+	char local[32];
+
 	memset(r, 0, sizeof(*r));
-	r->id = id;
-	r->at = ipam_sql_column_int64(st, 0);
-	r->local_time = ipam_sql_column_dup(st, 1);
-	r->family = ipam_sql_column_int64(st, 2);
-	r->event_id = ipam_sql_column_int64(st, 3);
-	r->description = ipam_sql_column_dup(st, 4);
-	r->ip = ipam_sql_column_dup(st, 5);
-	r->client_id = ipam_sql_column_dup(st, 6);
-	r->host = ipam_sql_column_dup(st, 7);
-	r->line = ipam_sql_column_int64(st, 8);
-	decode_extra(r, ipam_sql_column_text(st, 9),
-		     (size_t)ipam_sql_column_bytes(st, 9));
+	ipam_db_events_local_text(local, e->local);
+	r->id = e->id;
+	r->at = e->at;
+	r->local_time = xstrdup(local);
+	r->family = e->family;
+	r->event_id = e->event_id;
+	r->description = dup_opt(e->description);
+	r->ip = dup_opt(e->ip);
+	r->client_id = dup_opt(e->client_id);
+	r->host = dup_opt(e->host);
+	r->line = e->line;
+	ipam_db_events_decode_extra(r->extra, e->extra, strlen(e->extra));
 	r->file = xstrdup(file ? file : "");
 	r->server = xstrdup(server ? server : "");
 }
@@ -118,24 +122,82 @@ struct search {
 	struct ipam_db *db;
 	const struct ipam_db_track_query *q;
 	const char *key;
-	struct ipam_sql_stmt *event;
+	struct ipam_sql_stmt *block_st;
+	struct ipam_db_events_block blk; /* the block last read */
+	struct ipam_db_events_rec *recs; /* its records */
+	size_t nrecs, arecs;
+	bool have;
 	struct strbuf tmp;
 	struct ipam_db_track_row *v;
 	size_t nr, alloc;
 };
+
+/* Read the block of batch holding id into s->blk and s->recs; 1 when
+ * there is one. */
+static int load_block(struct search *s, long long id, long long batch)
+{
+	size_t pos = 0;
+	int rc;
+
+	if (s->have && s->blk.batch == batch && s->blk.id <= id &&
+	    id <= s->blk.last_id)
+		return 1;
+	s->have = false;
+	s->nrecs = 0;
+	rc = ipam_db_events_block_of(s->db, &s->block_st, id, batch, &s->blk);
+	if (rc <= 0)
+		return rc;
+	for (;;) {
+		ALLOC_GROW(s->recs, s->nrecs + 1, s->arecs);
+		rc = ipam_db_events_rec_next(s->blk.text.buf, s->blk.text.len,
+					     &pos, s->blk.id,
+					     &s->recs[s->nrecs]);
+		if (rc <= 0)
+			break;
+		s->nrecs++;
+	}
+	if (rc < 0)
+		return rc;
+	s->have = true;
+	return 1;
+}
+
+/* The event id of batch, when it matches. */
+static int search_one(struct search *s, long long id, long long batch,
+		      const char *file, const char *server)
+{
+	long long to = s->q->to ? s->q->to : LLONG_MAX;
+	int rc = load_block(s, id, batch);
+
+	if (rc <= 0)
+		return rc;
+	for (size_t i = 0; i < s->nrecs; i++) {
+		const struct ipam_db_events_rec *e = &s->recs[i];
+
+		if (e->id != id)
+			continue;
+		if (same_key(s->q, s->key, e, &s->tmp) && e->at >= s->q->from &&
+		    e->at <= to) {
+			ALLOC_GROW(s->v, s->nr + 1, s->alloc);
+			ipam_db_events_row(&s->v[s->nr++], e, file, server);
+		}
+		break;
+	}
+	return 0;
+}
 
 /* The events of one posting row (batch, ids) that match. */
 static int search_batch(struct search *s, long long batch,
 			const unsigned char *ids, size_t len, const char *file,
 			const char *server)
 {
-	long long to = s->q->to ? s->q->to : LLONG_MAX;
 	uint64_t id = 0;
 	size_t i = 0;
+	int err = 0;
 
-	while (i < len) {
+	while (!err && i < len) {
 		uint64_t d = 0;
-		int shift = 0, rc;
+		int shift = 0;
 
 		while (i < len && shift < 64) {
 			d |= (uint64_t)(ids[i] & 0x7f) << shift;
@@ -144,24 +206,9 @@ static int search_batch(struct search *s, long long batch,
 				break;
 		}
 		id += d;
-		ipam_sql_bind_int64(s->event, 1, (long long)id);
-		ipam_sql_bind_int64(s->event, 2, batch);
-		rc = ipam_sql_step(s->event);
-		if (rc == IPAM_SQL_ROW &&
-		    same_key(s->q, s->key, s->event, &s->tmp) &&
-		    ipam_sql_column_int64(s->event, 0) >= s->q->from &&
-		    ipam_sql_column_int64(s->event, 0) <= to) {
-			ALLOC_GROW(s->v, s->nr + 1, s->alloc);
-			track_row(&s->v[s->nr++], s->event, (long long)id, file,
-				  server);
-		}
-		ipam_sql_reset(s->event);
-		if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
-			return ipam_db_sql_error(s->db, IPAM_EDB,
-						 "cannot read an audit event "
-						 "in");
+		err = search_one(s, (long long)id, batch, file, server);
 	}
-	return 0;
+	return err;
 }
 
 /* Free the rows' strings (not the array). */
@@ -233,13 +280,12 @@ int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 	*out = NULL;
 	*nr = 0;
 	strbuf_init(&s.tmp);
+	strbuf_init(&s.blk.text);
 	err = ipam_db_track_key(&key, q->by, q->value);
 	if (!err)
 		err = last_segment(db, &last_seg);
 	if (!err)
 		err = ipam_db_sql_prepare(db, &post, track_sql[0]);
-	if (!err)
-		err = ipam_db_sql_prepare(db, &s.event, track_sql[1]);
 	if (err)
 		goto out;
 	s.key = key.buf;
@@ -264,7 +310,9 @@ int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 	*nr = s.nr;
 out:
 	ipam_sql_finalize(post);
-	ipam_sql_finalize(s.event);
+	ipam_sql_finalize(s.block_st);
+	strbuf_release(&s.blk.text);
+	free(s.recs);
 	strbuf_release(&s.tmp);
 	strbuf_release(&key);
 	return err;
@@ -285,64 +333,123 @@ struct batch_row {
 	long long id, seg, first, last, at_max;
 };
 
-/* Run sql with ?1..?4 (a statement with fewer leaves the others). */
+/* Run sql with ?1..?4 (as many as it has). */
 static int exec_range(struct ipam_db *db, const char *sql, long long a,
 		      long long b, long long c, long long d)
 {
+	const long long v[] = {a, b, c, d};
 	struct ipam_sql_stmt *st;
-	int err = ipam_db_sql_prepare(db, &st, sql);
+	int err = ipam_db_sql_prepare(db, &st, sql), n;
 
 	if (err)
 		return err;
-	ipam_sql_bind_int64(st, 1, a);
-	ipam_sql_bind_int64(st, 2, b);
-	ipam_sql_bind_int64(st, 3, c);
-	ipam_sql_bind_int64(st, 4, d);
+	n = ipam_sql_bind_count(st);
+	for (int i = 0; i < n && i < 4; i++)
+		ipam_sql_bind_int64(st, i + 1, v[i]);
 	return ipam_db_sql_step_done(db, st, "cannot delete audit events from");
 }
 
-/*
- * The posting keys of the events lo..hi of batch: those at or after
- * keep_from into *keep (when not NULL), the others into *drop.
- */
-static int range_keys(struct ipam_db *db, long long batch, long long lo,
-		      long long hi, long long keep_from,
-		      struct ipam_db_events_postings *drop,
-		      struct ipam_db_events_postings *keep)
+/* The ids of the blocks of batch r from id lo on, ascending. */
+static int block_ids(struct ipam_db *db, const struct batch_row *r,
+		     long long lo, long long **out, size_t *nr)
 {
-	struct strbuf tmp = STRBUF_INIT;
 	struct ipam_sql_stmt *st;
-	uint64_t k[3];
-	int rc, err;
+	size_t alloc = 0;
+	int err, rc;
 
+	*out = NULL;
+	*nr = 0;
 	err = ipam_db_sql_prepare(db, &st,
-				  "SELECT ip, client_id, host, at FROM "
-				  "dhcp_events WHERE id BETWEEN ?1 AND ?2 "
-				  "AND batch = ?3");
+				  "SELECT id FROM dhcp_event_blocks WHERE id "
+				  "BETWEEN ?1 AND ?2 AND batch = ?3 ORDER BY "
+				  "id");
 	if (err)
 		return err;
 	ipam_sql_bind_int64(st, 1, lo);
-	ipam_sql_bind_int64(st, 2, hi);
-	ipam_sql_bind_int64(st, 3, batch);
+	ipam_sql_bind_int64(st, 2, r->last);
+	ipam_sql_bind_int64(st, 3, r->id);
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
-		struct ipam_db_events_postings *to =
-			keep && ipam_sql_column_int64(st, 3) >= keep_from
-				? keep
-				: drop;
-		size_t n = ipam_db_events_row_keys(
-			k, ipam_sql_column_text(st, 0),
-			ipam_sql_column_text(st, 1),
-			ipam_sql_column_text(st, 2), &tmp);
-
-		for (size_t i = 0; i < n; i++)
-			ipam_db_events_postings_add(to, k[i], 0);
+		ALLOC_GROW(*out, *nr + 1, alloc);
+		(*out)[(*nr)++] = ipam_sql_column_int64(st, 0);
 	}
 	ipam_sql_finalize(st);
-	strbuf_release(&tmp);
-	if (rc != IPAM_SQL_DONE)
+	if (rc != IPAM_SQL_DONE) {
+		free(*out);
+		*out = NULL;
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot read audit events in");
+	}
 	return 0;
+}
+
+/*
+ * Read block id of batch r, sort the posting keys of its events into
+ * *drop (at before before, or every event when keep is NULL) and *keep,
+ * and when keep is given, store it back with the kept events only.
+ * *n counts the events dropped, *at_min is lowered to the kept ones'.
+ */
+struct prune_step {
+	struct ipam_db *db;
+	const struct batch_row *r;
+	long long before, *n, at_min;
+	struct ipam_db_events_postings *drop, *keep;
+	struct ipam_sql_stmt *st;
+	struct ipam_db_events_block blk, out;
+	struct strbuf tmp;
+};
+
+static void step_keys(struct prune_step *p, const struct ipam_db_events_rec *e,
+		      bool kept)
+{
+	uint64_t k[3];
+	size_t n = ipam_db_events_row_keys(k, e->ip, e->client_id, e->host,
+					   &p->tmp);
+
+	for (size_t i = 0; i < n; i++)
+		ipam_db_events_postings_add(kept ? p->keep : p->drop, k[i], 0);
+}
+
+static int prune_block(struct prune_step *p, long long id)
+{
+	struct ipam_db_events_rec e;
+	size_t pos = 0;
+	int rc;
+
+	rc = ipam_db_events_block_of(p->db, &p->st, id, p->r->id, &p->blk);
+	if (rc <= 0)
+		return rc;
+	strbuf_reset(&p->out.text);
+	p->out.id = p->blk.id;
+	p->out.n = 0;
+	while ((rc = ipam_db_events_rec_next(p->blk.text.buf, p->blk.text.len,
+					     &pos, p->blk.id, &e)) > 0) {
+		bool kept = p->keep && e.at >= p->before;
+
+		step_keys(p, &e, kept);
+		if (!kept) {
+			(*p->n)++;
+			continue;
+		}
+		if (!p->out.n || e.at < p->out.at_min)
+			p->out.at_min = e.at;
+		if (!p->out.n || e.at > p->out.at_max)
+			p->out.at_max = e.at;
+		if (e.at < p->at_min)
+			p->at_min = e.at;
+		p->out.n++;
+		ipam_db_events_rec_put(&p->out.text, p->out.id, &e);
+	}
+	if (rc < 0 || !p->keep || p->out.n == p->blk.n)
+		return rc;
+	return ipam_db_events_block_store(p->db, &p->out);
+}
+
+static void prune_step_release(struct prune_step *p)
+{
+	ipam_sql_finalize(p->st);
+	strbuf_release(&p->blk.text);
+	strbuf_release(&p->out.text);
+	strbuf_release(&p->tmp);
 }
 
 /* Delete the postings (k, batch) of the keys in drop and not in keep. */
@@ -375,24 +482,43 @@ static int drop_postings(struct ipam_db *db, const struct batch_row *batch,
 	return 0;
 }
 
-/* Delete events lo..hi of batch b and their postings; *n counts them. */
-static int drop_range(struct ipam_db *db, const struct batch_row *r,
-		      long long lo, long long hi, long long *n)
+/*
+ * Delete whole blocks of batch r from its first on, about max events
+ * (at least one block), with the postings of their keys (the rest of
+ * the batch goes next: it is older than the cut as well); *hi is the
+ * last id deleted.
+ */
+static int drop_blocks(struct ipam_db *db, const struct batch_row *r,
+		       long long max, long long *n, long long *hi)
 {
 	struct ipam_db_events_postings drop = {0};
-	long long b = r->id;
-	int err = range_keys(db, b, lo, hi, 0, &drop, NULL);
+	struct prune_step p = {.db = db, .r = r, .n = n, .drop = &drop};
+	long long *ids, start = *n;
+	size_t nr, i;
+	int err = block_ids(db, r, r->first, &ids, &nr);
 
+	strbuf_init(&p.blk.text);
+	strbuf_init(&p.out.text);
+	strbuf_init(&p.tmp);
+	*hi = r->last;
+	for (i = 0; ids && !err && i < nr && *n - start < max; i++) {
+		int rc = prune_block(&p, ids[i]);
+
+		if (rc < 0)
+			err = rc;
+	}
+	if (ids && !err && i < nr)
+		*hi = ids[i] - 1;
+	free(ids);
+	prune_step_release(&p);
 	if (!err)
 		err = drop_postings(db, r, &drop, NULL);
 	ipam_db_events_postings_release(&drop);
 	if (!err)
 		err = exec_range(db,
-				 "DELETE FROM dhcp_events WHERE id BETWEEN ?1 "
-				 "AND ?2 AND batch = ?3",
-				 lo, hi, b, 0);
-	if (!err)
-		*n += ipam_sql_changes(db->h);
+				 "DELETE FROM dhcp_event_blocks WHERE id "
+				 "BETWEEN ?1 AND ?2 AND batch = ?3",
+				 r->first, *hi, r->id, 0);
 	return err;
 }
 
@@ -402,27 +528,37 @@ static int prune_part(struct ipam_db *db, const struct batch_row *r,
 		      long long before, long long *n)
 {
 	struct ipam_db_events_postings drop = {0}, keep = {0};
-	int err =
-		range_keys(db, r->id, r->first, r->last, before, &drop, &keep);
+	struct prune_step p = {.db = db,
+			       .r = r,
+			       .before = before,
+			       .n = n,
+			       .at_min = r->at_max,
+			       .drop = &drop,
+			       .keep = &keep};
+	long long *ids;
+	size_t nr;
+	int err = block_ids(db, r, r->first, &ids, &nr);
 
+	strbuf_init(&p.blk.text);
+	strbuf_init(&p.out.text);
+	strbuf_init(&p.tmp);
+	for (size_t i = 0; ids && !err && i < nr; i++) {
+		int rc = prune_block(&p, ids[i]);
+
+		if (rc < 0)
+			err = rc;
+	}
+	free(ids);
+	prune_step_release(&p);
 	if (!err)
 		err = drop_postings(db, r, &drop, &keep);
 	ipam_db_events_postings_release(&drop);
 	ipam_db_events_postings_release(&keep);
 	if (!err)
 		err = exec_range(db,
-				 "DELETE FROM dhcp_events WHERE id BETWEEN ?1 "
-				 "AND ?2 AND batch = ?3 AND at < ?4",
-				 r->first, r->last, r->id, before);
-	if (!err)
-		*n += ipam_sql_changes(db->h);
-	if (!err)
-		err = exec_range(db,
-				 "UPDATE dhcp_event_batches SET at_min = "
-				 "(SELECT min(at) FROM dhcp_events WHERE id "
-				 "BETWEEN ?1 AND ?2 AND batch = ?3) "
-				 "WHERE id = ?3",
-				 r->first, r->last, r->id, 0);
+				 "UPDATE dhcp_event_batches SET at_min = ?1 "
+				 "WHERE id = ?2",
+				 p.at_min, r->id, 0, 0);
 	return err;
 }
 
@@ -467,15 +603,13 @@ static int prune_some(struct ipam_db *db, long long before, long long max,
 
 	while (!err && done < max &&
 	       (more = oldest_batch(db, before, &r)) > 0) {
-		long long hi = r.last, was = *n;
+		long long hi, was = *n;
 
 		if (r.at_max >= before) {
 			err = prune_part(db, &r, before, n);
 		} else {
-			if (hi - r.first >= max - done)
-				hi = r.first + (max - done) - 1;
-			err = drop_range(db, &r, r.first, hi, n);
-			if (!err && hi == r.last)
+			err = drop_blocks(db, &r, max - done, n, &hi);
+			if (!err && hi >= r.last)
 				err = exec_range(
 					db,
 					"DELETE FROM dhcp_event_batches "
@@ -509,7 +643,7 @@ int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
 			err = more;
 			ipam_sql_rollback(db->h);
 		} else {
-			err = ipam_db_sql_exec(db, "COMMIT");
+			err = ipam_sql_commit(db->h);
 		}
 	}
 	if (deleted)
@@ -523,7 +657,7 @@ int ipam_db_events_purge(struct ipam_db *db, long long server_id)
 {
 	struct batch_row *v = NULL;
 	size_t nr = 0, alloc = 0;
-	long long n = 0;
+	long long n = 0, hi;
 	struct ipam_sql_stmt *st;
 	int err, rc;
 
@@ -546,7 +680,7 @@ int ipam_db_events_purge(struct ipam_db *db, long long server_id)
 					"cannot read the audit event batches "
 					"in");
 	for (size_t i = 0; !err && i < nr; i++)
-		err = drop_range(db, &v[i], v[i].first, v[i].last, &n);
+		err = drop_blocks(db, &v[i], LLONG_MAX, &n, &hi);
 	free(v);
 	if (!err)
 		err = exec_range(db,

@@ -211,17 +211,25 @@ static int purge_collected(struct ipam_db *db, long long id)
 	return err;
 }
 
+/*
+ * Write one server of the plan.  id 0: insert the row and nothing else
+ * (its id is read back later, see new_ids); otherwise update the row
+ * unless the server is new (r->id 0, inserted before), then write its
+ * addresses, history and purge.  Nothing reads an answer back, so on
+ * PostgreSQL it all goes out deferred.
+ */
 static int store_server(struct ipam_db *db, long long run_id,
-			const struct ipam_inv_update *u)
+			const struct ipam_inv_update *u, long long id)
 {
 	const struct ipam_inv_server *r = &u->row;
 	struct strbuf roles = STRBUF_INIT;
 	struct ipam_sql_stmt *st;
-	long long id = r->id;
 	size_t i;
 	int err;
 
 	ipam_roles_format(&roles, r->roles, ",");
+	if (id && !r->id)
+		goto rows;
 	if (!id)
 		err = ipam_db_sql_prepare(
 			db, &st,
@@ -265,11 +273,9 @@ static int store_server(struct ipam_db *db, long long run_id,
 		ipam_sql_bind_int64(st, 15, u->seen);
 	}
 	err = ipam_db_sql_step_done(db, st, "cannot store a server in");
-	if (err)
+	if (err || !id)
 		goto out;
-	if (!id)
-		id = ipam_sql_last_insert_id(db->h);
-
+rows:
 	if (u->seen) {
 		err = ipam_db_sql_prepare(
 			db, &st,
@@ -320,23 +326,114 @@ out:
 	return err;
 }
 
+static int cmp_update_name(const void *a, const void *b)
+{
+	const struct ipam_inv_update *x =
+		*(const struct ipam_inv_update *const *)a;
+	const struct ipam_inv_update *y =
+		*(const struct ipam_inv_update *const *)b;
+
+	return strcmp(x->row.name, y->row.name);
+}
+
+static int cmp_name_update(const void *key, const void *elem)
+{
+	const struct ipam_inv_update *y =
+		*(const struct ipam_inv_update *const *)elem;
+
+	return strcmp(key, y->row.name);
+}
+
+/*
+ * The ids the servers new in the plan were given (ids[i] for
+ * plan->updates[i]), read in one SELECT after their inserts rather than
+ * one round trip each.
+ */
+static int new_ids(struct ipam_db *db, const struct ipam_inv_plan *plan,
+		   long long *ids)
+{
+	const struct ipam_inv_update **by_name;
+	struct ipam_sql_stmt *st;
+	size_t i, n = 0;
+	int rc, err;
+
+	by_name = xcalloc(plan->nr + 1, sizeof(*by_name));
+	for (i = 0; i < plan->nr; i++)
+		if (!plan->updates[i].row.id)
+			by_name[n++] = &plan->updates[i];
+	if (!n) {
+		free(by_name);
+		return 0;
+	}
+	qsort(by_name, n, sizeof(*by_name), cmp_update_name);
+	err = ipam_db_sql_prepare(db, &st, "SELECT id, name FROM servers");
+	if (err) {
+		free(by_name);
+		return err;
+	}
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		const char *name = ipam_sql_column_text(st, 1);
+		const struct ipam_inv_update **hit;
+
+		if (!name)
+			continue;
+		hit = bsearch(name, by_name, n, sizeof(*by_name),
+			      cmp_name_update);
+		if (hit)
+			ids[*hit - plan->updates] =
+				ipam_sql_column_int64(st, 0);
+	}
+	ipam_sql_finalize(st);
+	free(by_name);
+	if (rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot store a server in");
+	for (i = 0; i < plan->nr; i++)
+		if (!ids[i])
+			return ipam_error_set(IPAM_EDB,
+					      "server '%s' not stored in '%s'",
+					      plan->updates[i].row.name,
+					      ipam_sql_name(db->h));
+	return 0;
+}
+
+/*
+ * One transaction: the domains, the new servers' rows (in plan order, so
+ * they get their ids in that order), their ids in one SELECT, then each
+ * server's update, addresses, history and purge in plan order.  On
+ * PostgreSQL the writes are deferred (pipelined): a round trip per few
+ * hundred statements instead of one per statement.
+ */
 int ipam_db_inventory_store(struct ipam_db *db, long long run_id,
 			    const struct ipam_desired *d,
 			    const struct ipam_observed *obs,
 			    const struct ipam_inv_plan *plan)
 {
+	long long *ids;
 	size_t i;
 	int err;
 
 	err = ipam_sql_begin(db->h);
 	if (err)
 		return err;
+	ids = xcalloc(plan->nr + 1, sizeof(*ids));
+	err = ipam_sql_defer(db->h, 1);
 	for (i = 0; !err && i < obs->nr_domains; i++)
 		err = store_domain(
 			db, ipam_desired_find_domain(d, obs->domains[i].name),
 			&obs->domains[i]);
+	for (i = 0; !err && i < plan->nr; i++) {
+		ids[i] = plan->updates[i].row.id;
+		if (!ids[i])
+			err = store_server(db, run_id, &plan->updates[i], 0);
+	}
+	if (!err)
+		err = new_ids(db, plan, ids);
 	for (i = 0; !err && i < plan->nr; i++)
-		err = store_server(db, run_id, &plan->updates[i]);
+		err = store_server(db, run_id, &plan->updates[i], ids[i]);
+	if (ipam_sql_defer(db->h, 0) && !err)
+		err = IPAM_EDB;
+	free(ids);
 	if (!err)
 		return ipam_db_sql_exec(db, "COMMIT");
 	ipam_error_prefix(err, "storing the inventory");

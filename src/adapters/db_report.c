@@ -1,5 +1,6 @@
 #include "db_report.h"
 #include "db_dialect.h"
+#include "db_events.h"
 #include "db_internal.h"
 
 #include <stdio.h>
@@ -392,109 +393,79 @@ static int read_availability(struct ipam_db *db, struct ipam_node *root)
 		0);
 }
 
-/* The user name of an event: the first of the packed columns of
- * dhcp_events.extra when there ("a<length>:<bytes>", db_schema.c; the
- * length counts bytes, so the column is cut as bytes).  The ':' ends
- * ASCII digits, so its place in characters is its place in bytes. */
-#define EXTRA_BLOB "CAST(e.extra AS BLOB)"
-#define USER_NAME_LITE                                                         \
-	"CASE WHEN e.extra LIKE 'a%' THEN CAST(substr(" EXTRA_BLOB             \
-	", instr(" EXTRA_BLOB ", X'3A') + 1, CAST(CAST(substr(" EXTRA_BLOB     \
-	", 2, instr(" EXTRA_BLOB ", X'3A') - 2) AS TEXT) AS INTEGER)) AS "     \
-	"TEXT) END"
-#define USER_NAME_PG                                                           \
-	"CASE WHEN e.extra LIKE 'a%' THEN convert_from(substring("             \
-	"convert_to(e.extra, 'UTF8') FROM strpos(e.extra, ':') + 1 FOR "       \
-	"CAST(substring(e.extra FROM 2 FOR strpos(e.extra, ':') - 2) AS "      \
-	"INTEGER)), 'UTF8') END"
-
-/* The columns of an event, for the ids the subquery t picks, newest
- * first; iso the dialect's IPAM_DB_ISO_*, user its USER_NAME_*. */
-#define LATEST_PREFIX(iso, user)                                               \
-	"WITH w AS (SELECT at_min, at_max, last_id - first_id + 1 AS n "       \
-	"FROM dhcp_event_batches), c AS (SELECT at_min, CAST(sum(n) OVER "     \
-	"(ORDER BY at_max DESC ROWS UNBOUNDED PRECEDING) - n AS BIGINT) AS "   \
-	"before FROM w) SELECT " iso(                                          \
-		"e.at") " AS at, s.name AS server, "                           \
-			"e.family AS family, e.event_id AS \"eventId\", "      \
-			"e.description AS "                                    \
-			"description, e.ip AS ip, e.host AS host, "            \
-			"e.client_id AS "                                      \
-			"\"clientId\", " user                                  \
-			" AS \"userName\", e.local_time AS "                   \
-			"\"localTime\" FROM ("
-#define LATEST_LITE LATEST_PREFIX(IPAM_DB_ISO_LITE, USER_NAME_LITE)
-#define LATEST_PG   LATEST_PREFIX(IPAM_DB_ISO_PG, USER_NAME_PG)
-#define LATEST_SUFFIX                                                          \
-	") t JOIN dhcp_events e ON e.id = t.id JOIN dhcp_event_batches b ON "  \
-	"b.id = e.batch JOIN servers s ON s.id = b.server_id ORDER BY e.at "   \
-	"DESC, e.id DESC"
-/* Only the batches that can hold the latest ?1 events: taken newest
- * first (by at_max) until their counts reach ?1, every one of those
- * events is at or after the smallest at_min among them, so no later
- * event lies in a batch that ends before it.  Exact while a batch holds
- * its whole id range (a partly pruned one holds fewer: checked below). */
-#define LATEST_BOUNDED                                                         \
-	"SELECT e.id FROM dhcp_event_batches b JOIN dhcp_events e ON e.id "    \
-	"BETWEEN b.first_id AND b.last_id AND e.batch = b.id WHERE "           \
-	"b.at_max >= (SELECT min(at_min) FROM c WHERE before < ?1) ORDER "     \
-	"BY e.at DESC, e.id DESC LIMIT ?1"
-#define LATEST_SCAN                                                            \
-	"SELECT id FROM dhcp_events ORDER BY at DESC, id DESC LIMIT ?1"
-
-/*
- * The latest events under events.items: through the batches that can
- * hold them (milliseconds on a million events), else, when that gives
- * fewer than there are, by a scan of the whole table.
- */
-static int latest_events(struct ipam_db *db, struct ipam_node *m, size_t limit)
+/* An ISO 8601 UTC time, or null for 0 (none). */
+static struct ipam_node *iso_node(long long at)
 {
-	long long total = 0, want;
-	struct ipam_node *seq;
-	int err;
+	char buf[40];
 
-	for (size_t i = 0; i < m->nr; i++)
-		if (!strcmp(m->keys[i]->str, "total"))
-			total = m->items[i]->num;
-	want = total < (long long)limit ? total : (long long)limit;
-	err = rows_set(db, m, "items",
-		       IPAM_DB_SQL(db, LATEST_LITE LATEST_BOUNDED LATEST_SUFFIX,
-				   LATEST_PG LATEST_BOUNDED LATEST_SUFFIX),
-		       (long long)limit);
-	seq = m->items[m->nr - 1];
-	if (err || (long long)seq->nr >= want)
-		return err;
-	for (size_t i = 0; i < seq->nr; i++)
-		ipam_node_free(seq->items[i]);
-	seq->nr = 0;
-	return rows(db,
-		    IPAM_DB_SQL(db, LATEST_LITE LATEST_SCAN LATEST_SUFFIX,
-				LATEST_PG LATEST_SCAN LATEST_SUFFIX),
-		    (long long)limit, seq);
+	if (!at)
+		return ipam_node_new(IPAM_NODE_NULL);
+	ipam_db_events_iso(buf, at);
+	return ipam_node_str(buf);
 }
 
-#define EVENT_TOTALS(iso)                                                      \
-	"SELECT count(*) AS total, " iso("min(at)") " AS first, " iso(         \
-		"max(at)") " AS last FROM dhcp_events"
+static struct ipam_node *str_or_null(const char *s)
+{
+	return s ? ipam_node_str(s) : ipam_node_new(IPAM_NODE_NULL);
+}
+
+/* The latest events under events.items, newest first (db_events.h). */
+static int latest_events(struct ipam_db *db, struct ipam_node *m, size_t limit)
+{
+	struct ipam_node *seq = ipam_node_new(IPAM_NODE_SEQ);
+	struct ipam_db_track_row *v;
+	size_t nr;
+	int err;
+
+	ipam_node_set(m, "items", seq);
+	err = ipam_db_events_latest(db, limit, &v, &nr);
+	for (size_t i = 0; !err && i < nr; i++) {
+		struct ipam_node *e = ipam_node_new(IPAM_NODE_MAP);
+
+		ipam_node_set(e, "at", iso_node(v[i].at));
+		ipam_node_set(e, "server", str_or_null(v[i].server));
+		ipam_node_set(e, "family", ipam_node_int(v[i].family));
+		ipam_node_set(e, "eventId", ipam_node_int(v[i].event_id));
+		ipam_node_set(e, "description", str_or_null(v[i].description));
+		ipam_node_set(e, "ip", str_or_null(v[i].ip));
+		ipam_node_set(e, "host", str_or_null(v[i].host));
+		ipam_node_set(e, "clientId", str_or_null(v[i].client_id));
+		ipam_node_set(e, "userName", str_or_null(v[i].extra[0]));
+		ipam_node_set(e, "localTime", str_or_null(v[i].local_time));
+		ipam_node_push(seq, e);
+	}
+	if (!err)
+		ipam_db_track_free(v, nr);
+	return err;
+}
 
 static int read_events(struct ipam_db *db, const struct ipam_db_report_opts *o,
 		       struct ipam_node *root)
 {
-	struct ipam_node *m = NULL;
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP), *seq;
+	struct ipam_db_events_count *c = NULL;
+	long long total, first, last;
+	size_t nr = 0;
 	int err;
 
-	err = row_one(db,
-		      IPAM_DB_SQL(db, EVENT_TOTALS(IPAM_DB_ISO_LITE),
-				  EVENT_TOTALS(IPAM_DB_ISO_PG)),
-		      &m);
 	ipam_node_set(root, "events", m);
-	if (!err)
-		err = rows_set(
-			db, m, "byEventId",
-			"SELECT event_id AS \"eventId\", count(*) AS count "
-			"FROM dhcp_events GROUP BY event_id ORDER BY "
-			"count DESC, event_id",
-			0);
+	err = ipam_db_events_totals(db, &total, &first, &last);
+	if (err)
+		return err;
+	ipam_node_set(m, "total", ipam_node_int(total));
+	ipam_node_set(m, "first", iso_node(first));
+	ipam_node_set(m, "last", iso_node(last));
+	seq = ipam_node_new(IPAM_NODE_SEQ);
+	ipam_node_set(m, "byEventId", seq);
+	err = ipam_db_events_count_by_id(db, &c, &nr);
+	for (size_t i = 0; !err && i < nr; i++) {
+		struct ipam_node *e = ipam_node_new(IPAM_NODE_MAP);
+
+		ipam_node_set(e, "eventId", ipam_node_int(c[i].event_id));
+		ipam_node_set(e, "count", ipam_node_int(c[i].count));
+		ipam_node_push(seq, e);
+	}
+	free(c);
 	if (!err)
 		err = latest_events(db, m, o->events);
 	return err;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "db_internal.h"
+#include "db_schema_internal.h"
 #include "error.h"
 #include "banned.h"
 
@@ -391,6 +392,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX utilization_samples_by_name"
 	"  ON utilization_samples(kind, name, at);"
 	"CREATE INDEX utilization_samples_by_at ON utilization_samples(at);",
+
+	/* 10: the audit events in blocks (db_events_internal.h has their
+	 * text): one row per up to 128 events of a batch, ids id..last_id,
+	 * n of them, their times at_min..at_max.  The events of version 9
+	 * are carried over, in blocks by their place in their batch; the
+	 * postings keep naming the same ids. */
+	MIGRATION_10_BLOCKS("INTEGER PRIMARY KEY", "INTEGER")
+		MIGRATION_10_SQLITE_COPY "DROP TABLE dhcp_events;",
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -398,30 +407,31 @@ static const char *const migrations[] = {
 /* The tables "db info" counts, with the schema version that made each. */
 static const struct {
 	const char *name;
-	int since;
+	int since, until; /* until: the version that dropped it, or 0 */
 } count_tables[] = {
-	{"domains", 1},
-	{"servers", 1},
-	{"server_addresses", 1},
-	{"server_history", 1},
-	{"runs", 1},
-	{"actions", 1},
-	{"access_status", 1},
-	{"applied_domains", 2},
-	{"applied_gpos", 2},
-	{"applied_filter", 2},
-	{"collect_tasks", 6},
-	{"dhcp_audit_files", 6},
-	{"dhcp_events", 6},
-	{"dns_zones", 7},
-	{"dns_records", 7},
-	{"dns_record_history", 7},
-	{"zone_status", 8},
-	{"availability", 8},
-	{"availability_history", 8},
-	{"addresses", 9},
-	{"address_sources", 9},
-	{"utilization_samples", 9},
+	{"domains", 1, 0},
+	{"servers", 1, 0},
+	{"server_addresses", 1, 0},
+	{"server_history", 1, 0},
+	{"runs", 1, 0},
+	{"actions", 1, 0},
+	{"access_status", 1, 0},
+	{"applied_domains", 2, 0},
+	{"applied_gpos", 2, 0},
+	{"applied_filter", 2, 0},
+	{"collect_tasks", 6, 0},
+	{"dhcp_audit_files", 6, 0},
+	{"dhcp_events", 6, 10},
+	{"dhcp_event_blocks", 10, 0},
+	{"dns_zones", 7, 0},
+	{"dns_records", 7, 0},
+	{"dns_record_history", 7, 0},
+	{"zone_status", 8, 0},
+	{"availability", 8, 0},
+	{"availability_history", 8, 0},
+	{"addresses", 9, 0},
+	{"address_sources", 9, 0},
+	{"utilization_samples", 9, 0},
 };
 
 /* Where the schema version lives: SQLite's user_version; PostgreSQL has
@@ -661,7 +671,8 @@ int ipam_db_counts(struct ipam_db *db, struct ipam_db_count **out, size_t *nr)
 		struct ipam_sql_stmt *st;
 		int rc;
 
-		if (count_tables[i].since > version)
+		if (count_tables[i].since > version ||
+		    (count_tables[i].until && count_tables[i].until <= version))
 			continue;
 		sql = xasprintf("SELECT count(*) FROM %s",
 				count_tables[i].name);

@@ -1,6 +1,7 @@
 #include "db.h"
 
 #include "db_internal.h"
+#include "db_schema_internal.h"
 #include "banned.h"
 
 /*
@@ -340,6 +341,8 @@ const char *const ipam_db_pg_migrations[] = {
 	"CREATE INDEX utilization_samples_by_name"
 	"  ON utilization_samples(kind, name, at);"
 	"CREATE INDEX utilization_samples_by_at ON utilization_samples(at);",
+	/* 10: the DHCP events in blocks (db_schema_internal.h) */
+	MIGRATION_10_POSTGRES,
 };
 
 const int ipam_db_pg_nr_migrations =

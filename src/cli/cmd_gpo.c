@@ -36,8 +36,11 @@ static const char gpo_usage[] =
 	"consistent.\n"
 	"NAME is a computer's DNS name or account name; a FILE holds "
 	"one name a\n"
-	"line ('#' comments).  The reconciler does this from the "
-	"manageability\n"
+	"line ('#' comments).  With provisioning.filtering: group the "
+	"computers\n"
+	"go into (or out of) the GPO's filter group instead, in "
+	"batched member\n"
+	"writes.  The reconciler does this from the manageability\n"
 	"of servers; this command is for repairs and trials.";
 
 static int gpo_run(struct cli *cli, void *opts, int argc, char **argv);
@@ -72,6 +75,25 @@ static void print_trustees(const char *label, const struct ipam_gpo_trustees *t)
 		cli_printf("%s %s", i ? "," : "",
 			   t->v[i].name ? t->v[i].name : t->v[i].sid);
 	cli_printf("\n");
+}
+
+/* provisioning.filtering: group -- the GPO's filter group. */
+static void print_fgroup(const struct ipam_gpo_fgroup *f)
+{
+	if (!f->exists && !f->members_read)
+		return;
+	if (!f->exists) {
+		cli_printf("    group     %s: absent\n", f->name);
+		return;
+	}
+	cli_printf("    group     %s%s, in the filtering: %s", f->name,
+		   f->owned ? " (ipamctl's)" : " (not ipamctl's)", yes(f->ace));
+	if (f->members_read)
+		cli_printf(", %zu member%s", f->members.nr,
+			   f->members.nr == 1 ? "" : "s");
+	cli_printf("\n");
+	if (f->members_read)
+		print_trustees("members:", &f->members);
 }
 
 static void print_state(const struct ipam_gpo_state *st)
@@ -119,6 +141,7 @@ static void print_state(const struct ipam_gpo_state *st)
 			   yes(g->au_read), yes(g->au_apply));
 		print_trustees("edit:", &g->editors);
 		print_trustees("filtering:", &g->filtering);
+		print_fgroup(&g->fgroup);
 		cli_printf(
 			"    settings  %s; extensions %s; DACL %s (%zu "
 			"bytes); folder ACL %s\n",
@@ -431,12 +454,14 @@ static int filter_apply(struct ipam_run *run, void *ctx)
 {
 	struct filter *f = ctx;
 
-	(void)run;
 	f->fc.add_sids = (const char *const *)f->add_sids;
 	f->fc.nr_add = f->o->add.nr;
 	f->fc.remove_sids = (const char *const *)f->rem_sids;
 	f->fc.nr_remove = f->o->rem.nr;
 	f->writes0 = ipam_gpo_ldap_writes(f->s);
+	/* filtering: group -- the servers go into the GPO's filter group */
+	if (run->d->filtering == IPAM_FILTERING_GROUP)
+		return ipam_gpo_filter_members(f->s, f->st, f->o->kind, &f->fc);
 	return ipam_gpo_ensure_dacl(f->s, f->st, f->o->kind, &f->fc);
 }
 
@@ -464,6 +489,11 @@ static void filter_print(const struct cli *cli, const struct filter *f)
 	ipam_node_set(m, "daclSize", ipam_node_int((long long)g->dacl_size));
 	ipam_node_set(m, "filtering",
 		      ipam_node_int((long long)g->filtering.nr));
+	if (g->fgroup.members_read) {
+		ipam_node_set_str(m, "group", g->fgroup.name);
+		ipam_node_set(m, "members",
+			      ipam_node_int((long long)g->fgroup.members.nr));
+	}
 	cli_print_json(m);
 	ipam_node_free(m);
 }

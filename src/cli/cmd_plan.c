@@ -12,6 +12,7 @@
 #include "db.h"
 #include "error.h"
 #include "json.h"
+#include "jsonw.h"
 #include "log.h"
 #include "plancheck.h"
 #include "planout.h"
@@ -245,15 +246,12 @@ static int plan_ready(struct cli *cli, void *opts)
 	return IPAM_EXIT_ERROR;
 }
 
-static int write_file(const char *path, const char *data, size_t len)
+/* The JSON writer's sink: a stream. */
+static int file_sink(void *ctx, const char *data, size_t len)
 {
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return ipam_error_set(IPAM_EIO, "cannot write '%s': %s", path,
+	if (fwrite(data, 1, len, ctx) != len)
+		return ipam_error_set(IPAM_EIO, "cannot write the plan: %s",
 				      strerror(errno));
-	if (fwrite(data, 1, len, f) != len || fclose(f))
-		return ipam_error_set(IPAM_EIO, "cannot write '%s'", path);
 	return 0;
 }
 
@@ -356,14 +354,13 @@ static void print_plan(struct cli *cli, const struct ipam_reconcile *r,
 {
 	struct ipam_plan_doc doc = ipam_reconcile_doc(r);
 	struct strbuf out = STRBUF_INIT;
-	struct ipam_node *n;
+	struct ipam_jsonw w;
 
 	switch (cli->output) {
 	case IPAM_OUT_JSON:
-		n = ipam_plan_to_node(&doc, drift_only);
-		if (!ipam_json_write(&out, n, IPAM_JSON_PRETTY))
-			fputs(out.buf, stdout);
-		ipam_node_free(n);
+		ipam_jsonw_init(&w, true, file_sink, stdout);
+		if (ipam_plan_write_json(&w, &doc, drift_only))
+			log_error("%s", ipam_error_last());
 		break;
 	case IPAM_OUT_MARKDOWN:
 		ipam_plan_render_markdown(&out, &doc, drift_only);
@@ -377,18 +374,23 @@ static void print_plan(struct cli *cli, const struct ipam_reconcile *r,
 	strbuf_release(&out);
 }
 
-/* --out: the plan, for a later `ipamctl apply FILE`. */
+/* --out: the plan, for a later `ipamctl apply FILE`, written as it is
+ * made. */
 static int save_plan(const char *path, const struct ipam_reconcile *r)
 {
 	struct ipam_plan_doc doc = ipam_reconcile_doc(r);
-	struct strbuf out = STRBUF_INIT;
-	struct ipam_node *n = ipam_plan_to_node(&doc, false);
-	int rc = ipam_json_write(&out, n, IPAM_JSON_PRETTY);
+	struct ipam_jsonw w;
+	FILE *f = fopen(path, "w");
+	int rc;
 
-	if (!rc)
-		rc = write_file(path, out.buf, out.len);
-	strbuf_release(&out);
-	ipam_node_free(n);
+	if (!f)
+		return ipam_error_set(IPAM_EIO, "cannot write '%s': %s", path,
+				      strerror(errno));
+	ipam_jsonw_init(&w, true, file_sink, f);
+	rc = ipam_plan_write_json(&w, &doc, false);
+	if (fclose(f) && !rc)
+		rc = ipam_error_set(IPAM_EIO, "cannot write '%s': %s", path,
+				    strerror(errno));
 	return rc;
 }
 

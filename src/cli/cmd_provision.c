@@ -51,15 +51,20 @@ const struct command cmd_provision_def = {
 		 "reading but\n"
 		 "not applying them (security filtering starts empty), and "
 		 "on the DCs\n"
-		 "IPAMUG in Event Log Readers and reading the DNS ACL.  Each "
-		 "step is a\n"
-		 "no-op when already right; a second run changes nothing.  "
-		 "When a step\n"
-		 "fails, what this run created is removed again.\n\n"
+		 "IPAMUG in Event Log Readers and reading the DNS ACL.  With "
+		 "filtering:\n"
+		 "group, also each GPO's filter group <prefix>_<ROLE>_Servers "
+		 "with read\n"
+		 "and Apply Group Policy on it.  Each step is a no-op when "
+		 "already\n"
+		 "right; a second run changes nothing.  When a step fails, "
+		 "what this\n"
+		 "run created is removed again.\n\n"
 		 "  --dry-run  print what would change, write nothing\n"
-		 "  --adopt    take over an IPAMUG or GPOs of the right names "
-		 "that\n"
-		 "             ipamctl did not create (marks them as its own)",
+		 "  --adopt    take over an IPAMUG, GPOs or filter groups of "
+		 "the right\n"
+		 "             names that ipamctl did not create (marks them "
+		 "as its own)",
 	.setup = CLI_CONFIG | CLI_LOCK | CLI_LAB,
 	.options = provision_options,
 	.opts_size = sizeof(struct provision_opts),

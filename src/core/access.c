@@ -169,6 +169,41 @@ static bool in_filtering(const struct ipam_gpo_obs *g, const char *sid)
 	return false;
 }
 
+/*
+ * provisioning.filtering: group.  A computer reads its group memberships
+ * into its Kerberos ticket when it starts: a new member is filtered in
+ * only after a reboot or `klist purge -li 0x3e7` (the product says the
+ * same of the DHCP Users group), so a Blocked member is told that.
+ */
+static void group_hint(struct strbuf *sb, const struct ipam_gpo_obs *g,
+		       const char *sid)
+{
+	const struct ipam_gpo_fgroup *f = &g->fgroup;
+	bool member = false;
+
+	for (size_t i = 0; sid && i < f->members.nr; i++)
+		if (!strcmp(f->members.v[i].sid, sid))
+			member = true;
+	if (!f->exists)
+		strbuf_addf(sb, "; group %s does not exist (apply pending)",
+			    f->name);
+	else if (!f->ace)
+		strbuf_addf(sb,
+			    "; group %s is not in the security filtering of "
+			    "%s (apply pending)",
+			    f->name, g->name);
+	else if (sid && member && !in_filtering(g, sid))
+		strbuf_addf(sb,
+			    "; a member of %s, which %s applies to: the "
+			    "server takes a new group membership only after "
+			    "a reboot or `klist purge -li 0x3e7` and a "
+			    "`gpupdate /force`",
+			    f->name, g->name);
+	else if (sid && !member && !in_filtering(g, sid))
+		strbuf_addf(sb, "; not a member of %s (apply pending)",
+			    f->name);
+}
+
 static void gpo_hint(struct strbuf *sb, const struct ipam_gpo_state *st,
 		     enum ipam_pol_gpo kind, const char *sid)
 {
@@ -182,6 +217,8 @@ static void gpo_hint(struct strbuf *sb, const struct ipam_gpo_state *st,
 			    "; %s is not linked to the domain (apply "
 			    "pending)",
 			    name);
+	else if (g->fgroup.members_read)
+		group_hint(sb, g, sid);
 	else if (sid && !in_filtering(g, sid))
 		strbuf_addf(sb,
 			    "; not in the security filtering of %s (apply "

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "diff_internal.h"
 #include "strbuf.h"
 #include "banned.h"
 
@@ -24,6 +25,9 @@ static const char *const kind_names[IPAM_ACT_NR_KINDS] = {
 	[IPAM_ACT_PURGE] = "purge",
 	[IPAM_ACT_GPO_UNLINK] = "gpo_unlink",
 	[IPAM_ACT_GPO_DELETE] = "gpo_delete",
+	[IPAM_ACT_FILTER_GROUP] = "filter_group",
+	[IPAM_ACT_MEMBER_ADD] = "member_add",
+	[IPAM_ACT_MEMBER_REMOVE] = "member_remove",
 };
 
 const char *ipam_act_kind_name(enum ipam_act_kind k)
@@ -45,11 +49,16 @@ static int phase(enum ipam_act_kind k, enum ipam_act_op op)
 		return 8;
 	if (op == IPAM_OP_REMOVE && k == IPAM_ACT_GROUP)
 		return 9;
+	if (op == IPAM_OP_REMOVE && k == IPAM_ACT_FILTER_GROUP)
+		return 7;
 	switch (k) {
 	case IPAM_ACT_GROUP:
 	case IPAM_ACT_GROUP_MEMBER:
 	case IPAM_ACT_DC_GRANTS:
 	case IPAM_ACT_GPO_CREATE:
+	/* a filter group made and filled before any DACL names it */
+	case IPAM_ACT_FILTER_GROUP:
+	case IPAM_ACT_MEMBER_ADD:
 		return 0;
 	case IPAM_ACT_GPO_SETTINGS:
 	case IPAM_ACT_GPO_SECURITY:
@@ -59,6 +68,7 @@ static int phase(enum ipam_act_kind k, enum ipam_act_op op)
 	case IPAM_ACT_FILTER_ADD:
 		return 3;
 	case IPAM_ACT_FILTER_REMOVE:
+	case IPAM_ACT_MEMBER_REMOVE:
 		return 4;
 	case IPAM_ACT_GPO_UNLINK:
 		return 6;
@@ -99,17 +109,6 @@ static bool applied_has_sid(const struct ipam_applied_gpo *ag, const char *sid)
 
 /* ---- building the plan --------------------------------------------------- */
 
-/* The inventory as it will be after this run's update: the update's rows,
- * and the stored rows it does not touch (incomplete domains). */
-struct view {
-	const struct ipam_inv_server **v;
-	size_t nr;
-	const struct ipam_inv_server **by_sid;
-	size_t nr_sid;
-	const struct ipam_server **desired;
-	size_t nr_desired;
-};
-
 static int cmp_name_ptr(const void *a, const void *b)
 {
 	const struct ipam_inv_server *const *x = a, *const *y = b;
@@ -138,7 +137,7 @@ static int cmp_desired_ptr(const void *a, const void *b)
  * and binary search keep the diff O(n log n) for tens of thousands of
  * servers.
  */
-static void view_build(struct view *w, const struct ipam_diff_input *in)
+static void view_build(struct diff_view *w, const struct ipam_diff_input *in)
 {
 	const struct ipam_inventory *inv = in->inventory;
 	const struct ipam_inv_plan *ip = in->inv_plan;
@@ -172,14 +171,14 @@ static void view_build(struct view *w, const struct ipam_diff_input *in)
 	qsort(w->desired, w->nr_desired, sizeof(*w->desired), cmp_desired_ptr);
 }
 
-static void view_release(struct view *w)
+static void view_release(struct diff_view *w)
 {
 	free(w->v);
 	free(w->by_sid);
 	free(w->desired);
 }
 
-static const struct ipam_server *view_desired(const struct view *w,
+static const struct ipam_server *view_desired(const struct diff_view *w,
 					      const char *name)
 {
 	struct ipam_server key = {.name = (char *)(uintptr_t)name};
@@ -190,17 +189,6 @@ static const struct ipam_server *view_desired(const struct view *w,
 	return hit ? *hit : NULL;
 }
 
-struct ctx {
-	struct ipam_plan *p;
-	const struct ipam_diff_input *in;
-	const struct view *inv;
-	const struct ipam_domain *dom;
-	size_t decl;
-	bool complete;	      /* removals allowed */
-	const char *why_not;  /* when not */
-	bool desired_changed; /* config differs from the last apply's */
-};
-
 static __attribute__((format(printf, 1, 0))) char *vfmt(const char *fmt,
 							va_list ap)
 {
@@ -210,16 +198,11 @@ static __attribute__((format(printf, 1, 0))) char *vfmt(const char *fmt,
 	return strbuf_detach(&sb, NULL);
 }
 
-static struct ipam_action *add(struct ctx *c, enum ipam_act_kind kind,
-			       enum ipam_act_op op, bool drift, int gpo,
-			       const char *target, const struct ipam_pos *pos,
-			       const char *fmt, ...)
-	__attribute__((format(printf, 8, 9)));
-
-static struct ipam_action *add(struct ctx *c, enum ipam_act_kind kind,
-			       enum ipam_act_op op, bool drift, int gpo,
-			       const char *target, const struct ipam_pos *pos,
-			       const char *fmt, ...)
+struct ipam_action *ipam_diff_add(struct diff_ctx *c, enum ipam_act_kind kind,
+				  enum ipam_act_op op, bool drift, int gpo,
+				  const char *target,
+				  const struct ipam_pos *pos, const char *fmt,
+				  ...)
 {
 	struct ipam_plan *p = c->p;
 	struct ipam_action *a;
@@ -242,7 +225,7 @@ static struct ipam_action *add(struct ctx *c, enum ipam_act_kind kind,
 	return a;
 }
 
-static void skip(struct ctx *c, const char *what)
+void ipam_diff_skip(struct diff_ctx *c, const char *what)
 {
 	struct ipam_plan *p = c->p;
 	struct ipam_skipped *s;
@@ -254,7 +237,8 @@ static void skip(struct ctx *c, const char *what)
 	s->reason = xstrdup(c->why_not ? c->why_not : "domain incomplete");
 }
 
-static void conflict(struct ctx *c, const char *what, const char *reason)
+void ipam_diff_conflict(struct diff_ctx *c, const char *what,
+			const char *reason)
 {
 	struct ipam_plan *p = c->p;
 	struct ipam_conflict *k;
@@ -266,10 +250,7 @@ static void conflict(struct ctx *c, const char *what, const char *reason)
 	k->reason = xstrdup(reason);
 }
 
-static void note(struct ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void note(struct ctx *c, const char *fmt, ...)
+void ipam_diff_note(struct diff_ctx *c, const char *fmt, ...)
 {
 	struct ipam_plan *p = c->p;
 	struct strbuf sb = STRBUF_INIT;
@@ -284,8 +265,9 @@ static void note(struct ctx *c, const char *fmt, ...)
 }
 
 /* The desired state's word on a server: its own entry, else defaults. */
-static const struct ipam_pos *manage_pos(const struct ipam_desired *d,
-					 const struct view *w, const char *name)
+const struct ipam_pos *ipam_diff_manage_pos(const struct ipam_desired *d,
+					    const struct diff_view *w,
+					    const char *name)
 {
 	const struct ipam_server *s = view_desired(w, name);
 
@@ -297,17 +279,17 @@ static const struct ipam_pos *manage_pos(const struct ipam_desired *d,
 /* A server's manageability as the desired state sets it (as the inventory
  * update does), also for rows of a domain seen incompletely, whose stored
  * rows are not updated in this run. */
-static enum ipam_manageability manage(const struct ipam_desired *d,
-				      const struct view *w,
-				      const struct ipam_inv_server *s)
+enum ipam_manageability ipam_diff_manage(const struct ipam_desired *d,
+					 const struct diff_view *w,
+					 const struct ipam_inv_server *s)
 {
 	const struct ipam_server *ds = view_desired(w, s->name);
 
 	return ds ? ds->manageability : d->default_manageability;
 }
 
-static const struct ipam_inv_server *by_sid(const struct view *w,
-					    const char *sid)
+const struct ipam_inv_server *ipam_diff_by_sid(const struct diff_view *w,
+					       const char *sid)
 {
 	struct ipam_inv_server key = {.sid = (char *)(uintptr_t)sid};
 	const struct ipam_inv_server *kp = &key, *const * hit;
@@ -317,247 +299,53 @@ static const struct ipam_inv_server *by_sid(const struct view *w,
 	return hit ? *hit : NULL;
 }
 
-static int cmp_str_ptr(const void *a, const void *b)
+int ipam_diff_cmp_str(const void *a, const void *b)
 {
 	const char *const *x = a, *const *y = b;
 
 	return strcmp(*x, *y);
 }
 
-static bool had(const char **v, size_t n, const char *sid)
+bool ipam_diff_had(const char **v, size_t n, const char *sid)
 {
-	return n && bsearch(&sid, v, n, sizeof(*v), cmp_str_ptr);
-}
-
-/*
- * One GPO's security filtering: the SIDs it holds (sorted), what the last
- * apply put there (sorted), and the role bit servers need for it.
- */
-struct filter {
-	const struct ipam_gpo_obs *g;
-	const struct ipam_applied_gpo *ag;
-	const char **ours_v;
-	size_t nr_ours;
-	unsigned bit;
-};
-
-/* Adds: managed servers of this domain whose roles want this GPO. */
-static void filter_adds(struct ctx *c, const struct filter *f)
-{
-	const struct view *inv = c->inv;
-	const struct ipam_desired *d = c->in->d;
-	const struct ipam_gpo_obs *g = f->g;
-	const char **have =
-		xcalloc(g->filtering.nr ? g->filtering.nr : 1, sizeof(*have));
-
-	for (size_t i = 0; i < g->filtering.nr; i++)
-		have[i] = g->filtering.v[i].sid;
-	qsort(have, g->filtering.nr, sizeof(*have), cmp_str_ptr);
-
-	for (size_t i = 0; i < inv->nr; i++) {
-		const struct ipam_inv_server *s = inv->v[i];
-		struct ipam_action *a;
-		bool there;
-
-		if (!s->domain || strcasecmp(s->domain, c->dom->name) ||
-		    manage(d, inv, s) != IPAM_MANAGE_MANAGED ||
-		    !(ipam_gpos_for_roles(s->roles) & f->bit) ||
-		    s->status == IPAM_INV_GONE)
-			continue;
-		if (!s->sid) {
-			note(c,
-			     "%s is managed but has no computer account "
-			     "(SID) in AD: it cannot be put in %s's filtering",
-			     s->name, g->name);
-			continue;
-		}
-		there = g->exists && bsearch(&s->sid, have, g->filtering.nr,
-					     sizeof(*have), cmp_str_ptr);
-		if (there)
-			continue;
-		a = add(c, IPAM_ACT_FILTER_ADD, IPAM_OP_CREATE,
-			had(f->ours_v, f->nr_ours, s->sid) &&
-				!c->desired_changed,
-			(int)g->kind, s->name, manage_pos(d, inv, s->name),
-			had(f->ours_v, f->nr_ours, s->sid)
-				? "managed: its filter entry in %s was removed "
-				  "since the last apply"
-				: "managed: read and Apply Group Policy on %s",
-			g->name);
-		a->sid = xstrdup(s->sid);
-	}
-	free(have);
-}
-
-/*
- * An entry ipamctl put there whose server is no longer wanted in it; an
- * unspecified server still discovered changes nothing.
- */
-static struct ipam_action *filter_remove_ours(struct ctx *c,
-					      const struct filter *f,
-					      const struct ipam_inv_server *s,
-					      enum ipam_manageability m,
-					      size_t i, const char *what)
-{
-	const struct ipam_desired *d = c->in->d;
-	const char *sid = f->g->filtering.v[i].sid;
-	const char *name = f->g->filtering.v[i].name;
-	const char *why = !s ? "no longer in the inventory"
-			  : s->status == IPAM_INV_GONE ? "no longer discovered"
-			  : m == IPAM_MANAGE_MANAGED
-				  ? "its roles no longer need this GPO"
-				  : "its manageability is unspecified "
-				    "now";
-
-	if (s && m == IPAM_MANAGE_UNSPECIFIED && s->status != IPAM_INV_GONE) {
-		/* unspecified changes nothing */
-		return NULL;
-	}
-	if (!c->complete) {
-		skip(c, what);
-		return NULL;
-	}
-	return add(c, IPAM_ACT_FILTER_REMOVE, IPAM_OP_REMOVE, false,
-		   (int)f->g->kind,
-		   s	  ? s->name
-		   : name ? name
-			  : sid,
-		   s ? manage_pos(d, c->inv, s->name) : NULL,
-		   "ipamctl put it there; %s", why);
-}
-
-/*
- * Someone else's entry in a GPO ipamctl owns: its filtering is the
- * managed servers of its roles, nothing more (an unspecified server's
- * entry is left alone: unspecified changes nothing).
- */
-static struct ipam_action *
-filter_remove_foreign(struct ctx *c, const struct filter *f,
-		      const struct ipam_inv_server *s, size_t i,
-		      const char *what)
-{
-	const struct ipam_desired *d = c->in->d;
-	const char *sid = f->g->filtering.v[i].sid;
-	const char *name = f->g->filtering.v[i].name;
-	const char *who = s ? s->name : name ? name : sid;
-	const char *why = !s ? "not a server in the inventory"
-			  : s->status == IPAM_INV_GONE
-				  ? "no longer discovered"
-				  : "its roles do not need this GPO";
-
-	if (!c->complete) {
-		skip(c, what);
-		return NULL;
-	}
-	return add(c, IPAM_ACT_FILTER_REMOVE, IPAM_OP_REMOVE, f->ag != NULL,
-		   (int)f->g->kind, who,
-		   s ? manage_pos(d, c->inv, s->name) : NULL,
-		   "%s%s was added to %s's filtering by someone else (%s)",
-		   f->ag ? "drift: " : "", who, f->g->name, why);
-}
-
-/* Whether entry i of the GPO's filtering should go, and why. */
-static void filter_remove(struct ctx *c, const struct filter *f, size_t i)
-{
-	const struct view *inv = c->inv;
-	const struct ipam_desired *d = c->in->d;
-	const struct ipam_gpo_obs *g = f->g;
-	const char *sid = g->filtering.v[i].sid;
-	const char *name = g->filtering.v[i].name;
-	const struct ipam_inv_server *s = by_sid(inv, sid);
-	bool ours = had(f->ours_v, f->nr_ours, sid);
-	struct ipam_action *a = NULL;
-	struct strbuf what = STRBUF_INIT;
-	enum ipam_manageability m;
-
-	strbuf_addf(&what, "%s from %s's filtering",
-		    s	   ? s->name
-		    : name ? name
-			   : sid,
-		    g->name);
-	m = s ? manage(d, inv, s) : IPAM_MANAGE_UNSPECIFIED;
-
-	if (s && m == IPAM_MANAGE_UNMANAGED) {
-		if (!c->complete) {
-			skip(c, what.buf);
-		} else {
-			a = add(c, IPAM_ACT_FILTER_REMOVE, IPAM_OP_REMOVE,
-				false, (int)g->kind, s->name,
-				manage_pos(d, inv, s->name),
-				"unmanaged: out of every IPAM GPO's "
-				"filtering");
-		}
-	} else if (s && m == IPAM_MANAGE_MANAGED &&
-		   s->status != IPAM_INV_GONE &&
-		   (ipam_gpos_for_roles(s->roles) & f->bit)) {
-		/* wanted */
-	} else if (ours) {
-		a = filter_remove_ours(c, f, s, m, i, what.buf);
-	} else if (!s || m != IPAM_MANAGE_UNSPECIFIED ||
-		   s->status == IPAM_INV_GONE) {
-		a = filter_remove_foreign(c, f, s, i, what.buf);
-	}
-	if (a)
-		a->sid = xstrdup(sid);
-	strbuf_release(&what);
-}
-
-/* Filter adds and removes of one GPO. */
-static void diff_filter(struct ctx *c, const struct ipam_gpo_obs *g,
-			const struct ipam_applied_gpo *ag)
-{
-	struct filter f = {.g = g, .ag = ag, .bit = 1u << g->kind};
-	const char **ours_v;
-
-	f.nr_ours = ag ? ag->nr_filter : 0;
-	ours_v = xcalloc(f.nr_ours ? f.nr_ours : 1, sizeof(*ours_v));
-	for (size_t i = 0; i < f.nr_ours; i++)
-		ours_v[i] = ag->filter_sids[i];
-	qsort(ours_v, f.nr_ours, sizeof(*ours_v), cmp_str_ptr);
-	f.ours_v = ours_v;
-
-	filter_adds(c, &f);
-	/* Entries that should go. */
-	if (g->exists)
-		for (size_t i = 0; i < g->filtering.nr; i++)
-			filter_remove(c, &f, i);
-	free(ours_v);
+	return n && bsearch(&sid, v, n, sizeof(*v), ipam_diff_cmp_str);
 }
 
 /* A GPO that does not exist: every part of it is to be made. */
-static void diff_gpo_new(struct ctx *c, const struct ipam_gpo_obs *g,
+static void diff_gpo_new(struct diff_ctx *c, const struct ipam_gpo_obs *g,
 			 const struct ipam_applied_gpo *ag)
 {
 	const struct ipam_pos *pos = &c->in->d->gpo_prefix.pos;
 	bool was = ag && ag->guid;
 
-	add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_CREATE, was, (int)g->kind, g->name,
-	    pos,
-	    was ? "drift: GPO %s was deleted since the last apply "
-		  "(it was %s)"
-		: "GPO %s does not exist%s",
-	    g->name, was ? ag->guid : "");
-	add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, was, (int)g->kind,
-	    g->name, pos,
-	    "settings of a new GPO: firewall rules, local groups%s",
-	    g->kind == IPAM_POL_GPO_DHCP  ? ", dhcpaudit share"
-	    : g->kind == IPAM_POL_GPO_DNS ? ", DNS event log CustomSD"
-					  : "");
-	add(c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, was, (int)g->kind,
-	    g->name, pos, "Authenticated Users read only; IPAMUG may edit");
-	add(c, IPAM_ACT_GPO_LINK, IPAM_OP_CREATE, was, (int)g->kind, g->name,
-	    pos, "link on the domain head");
-	diff_filter(c, g, ag);
+	ipam_diff_add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_CREATE, was, (int)g->kind,
+		      g->name, pos,
+		      was ? "drift: GPO %s was deleted since the last apply "
+			    "(it was %s)"
+			  : "GPO %s does not exist%s",
+		      g->name, was ? ag->guid : "");
+	ipam_diff_add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, was,
+		      (int)g->kind, g->name, pos,
+		      "settings of a new GPO: firewall rules, local groups%s",
+		      g->kind == IPAM_POL_GPO_DHCP  ? ", dhcpaudit share"
+		      : g->kind == IPAM_POL_GPO_DNS ? ", DNS event log CustomSD"
+						    : "");
+	ipam_diff_add(c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, was,
+		      (int)g->kind, g->name, pos,
+		      "Authenticated Users read only; IPAMUG may edit");
+	ipam_diff_add(c, IPAM_ACT_GPO_LINK, IPAM_OP_CREATE, was, (int)g->kind,
+		      g->name, pos, "link on the domain head");
+	ipam_diff_filter(c, g, ag);
 }
 
 /*
  * The SYSVOL folder ACL could not be read.  Unknown is not inconsistent:
  * say so, and remove nothing in a domain seen only in part.
  */
-static void gpo_folder_unknown(struct ctx *c, const struct ipam_gpo_obs *g)
+static void gpo_folder_unknown(struct diff_ctx *c, const struct ipam_gpo_obs *g)
 {
-	note(c, "the SYSVOL folder ACL of %s could not be read: %s", g->name,
-	     g->folder_error);
+	ipam_diff_note(c, "the SYSVOL folder ACL of %s could not be read: %s",
+		       g->name, g->folder_error);
 	if (c->complete) {
 		c->complete = false;
 		ALLOC_GROW(c->p->incomplete, c->p->nr_incomplete + 1,
@@ -571,7 +359,7 @@ static void gpo_folder_unknown(struct ctx *c, const struct ipam_gpo_obs *g)
 }
 
 /* The settings of an existing GPO differ: say which files and why. */
-static void gpo_settings(struct ctx *c, const struct ipam_gpo_obs *g,
+static void gpo_settings(struct diff_ctx *c, const struct ipam_gpo_obs *g,
 			 const struct ipam_applied_gpo *ag)
 {
 	const struct ipam_pos *pos = &c->in->d->gpo_prefix.pos;
@@ -601,13 +389,14 @@ static void gpo_settings(struct ctx *c, const struct ipam_gpo_obs *g,
 		strbuf_addf(&why, "%sversion %u in AD but %u in GPT.INI",
 			    why.len ? ", " : "", (unsigned)g->version,
 			    (unsigned)g->gpt_version);
-	a = add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, drift, (int)g->kind,
-		g->name, pos, "%s%s", drift ? drift_or : "", why.buf);
+	a = ipam_diff_add(c, IPAM_ACT_GPO_SETTINGS, IPAM_OP_UPDATE, drift,
+			  (int)g->kind, g->name, pos, "%s%s",
+			  drift ? drift_or : "", why.buf);
 	a->deletes = g->nr_foreign;
 	strbuf_release(&why);
 }
 
-static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
+static void diff_gpo(struct diff_ctx *c, const struct ipam_gpo_state *st,
 		     const struct ipam_gpo_obs *g,
 		     const struct ipam_applied_domain *ad)
 {
@@ -622,27 +411,31 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 	/* Left alone, and said as a conflict: the GPO the desired state
 	 * needs cannot be made while someone else's holds its name. */
 	if (g->same_name > 1) {
-		note(c,
-		     "%zu GPOs are named %s: ipamctl leaves them alone "
-		     "until only one remains",
-		     g->same_name, g->name);
+		ipam_diff_note(
+			c,
+			"%zu GPOs are named %s: ipamctl leaves them alone "
+			"until only one remains",
+			g->same_name, g->name);
 		strbuf_addf(&what, "%zu GPOs named %s", g->same_name, g->name);
-		conflict(c, what.buf,
-			 "ipamctl cannot tell which is its own: delete the "
-			 "extra ones");
+		ipam_diff_conflict(
+			c, what.buf,
+			"ipamctl cannot tell which is its own: delete the "
+			"extra ones");
 		strbuf_release(&what);
 		return;
 	}
 	if (g->exists && !g->owned) {
-		note(c,
-		     "GPO %s %s was not created by ipamctl: left alone (take "
-		     "it over with ipamctl provision --adopt)",
-		     g->name, g->guid);
+		ipam_diff_note(c,
+			       "GPO %s %s was not created by ipamctl: left "
+			       "alone (take "
+			       "it over with ipamctl provision --adopt)",
+			       g->name, g->guid);
 		strbuf_addf(&what, "GPO %s %s", g->name, g->guid);
-		conflict(c, what.buf,
-			 "not created by ipamctl, so never changed by it: "
-			 "take it over with ipamctl provision --adopt, or "
-			 "delete or rename it");
+		ipam_diff_conflict(
+			c, what.buf,
+			"not created by ipamctl, so never changed by it: "
+			"take it over with ipamctl provision --adopt, or "
+			"delete or rename it");
 		strbuf_release(&what);
 		return;
 	}
@@ -651,11 +444,13 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 		return;
 	}
 	if (g->missing || !g->gpt_present)
-		add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_UPDATE, was, (int)g->kind,
-		    g->name, pos, "%sGPO %s is incomplete (%s%s%s): completed",
-		    was ? "drift: " : "", g->name, g->missing ? g->missing : "",
-		    g->missing && !g->gpt_present ? ", " : "",
-		    g->gpt_present ? "" : "GPT.INI missing");
+		ipam_diff_add(c, IPAM_ACT_GPO_CREATE, IPAM_OP_UPDATE, was,
+			      (int)g->kind, g->name, pos,
+			      "%sGPO %s is incomplete (%s%s%s): completed",
+			      was ? "drift: " : "", g->name,
+			      g->missing ? g->missing : "",
+			      g->missing && !g->gpt_present ? ", " : "",
+			      g->gpt_present ? "" : "GPT.INI missing");
 	if (g->folder_error)
 		gpo_folder_unknown(c, g);
 	if (!g->settings_current || !g->ext_current || !g->gpt_present ||
@@ -664,51 +459,57 @@ static void diff_gpo(struct ctx *c, const struct ipam_gpo_state *st,
 	if (!g->dacl_current || (!g->folder_consistent && !g->folder_error)) {
 		bool drift = was && ag->dacl_current;
 
-		add(c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, drift,
-		    (int)g->kind, g->name, &c->in->d->gpo_prefix.pos, "%s%s",
-		    drift ? drift_or : "",
-		    !g->dacl_current
-			    ? (g->au_apply ? "Authenticated Users may apply "
+		ipam_diff_add(
+			c, IPAM_ACT_GPO_SECURITY, IPAM_OP_UPDATE, drift,
+			(int)g->kind, g->name, &c->in->d->gpo_prefix.pos,
+			"%s%s", drift ? drift_or : "",
+			!g->dacl_current
+				? (g->au_apply
+					   ? "Authenticated Users may apply "
 					     "it"
 					   : "IPAMUG or a delegated user may "
 					     "not edit it")
-			    : "SYSVOL folder ACL differs from the AD ACL");
+				: "SYSVOL folder ACL differs from the AD ACL");
 	}
 	if (!g->linked || (g->link_options & 1)) {
 		bool drift = was && ag->linked;
 
-		add(c, IPAM_ACT_GPO_LINK,
-		    g->linked ? IPAM_OP_UPDATE : IPAM_OP_CREATE, drift,
-		    (int)g->kind, g->name, pos, "%s%s", drift ? "drift: " : "",
-		    g->linked ? "link disabled"
-			      : "not linked on the domain "
-				"head");
+		ipam_diff_add(c, IPAM_ACT_GPO_LINK,
+			      g->linked ? IPAM_OP_UPDATE : IPAM_OP_CREATE,
+			      drift, (int)g->kind, g->name, pos, "%s%s",
+			      drift ? "drift: " : "",
+			      g->linked ? "link disabled"
+					: "not linked on the domain "
+					  "head");
 	}
-	diff_filter(c, g, ag);
+	ipam_diff_filter(c, g, ag);
 }
 
-static void diff_domain(struct ctx *c, const struct ipam_gpo_state *st,
+static void diff_domain(struct diff_ctx *c, const struct ipam_gpo_state *st,
 			const struct ipam_applied_domain *ad)
 {
 	const struct ipam_desired *d = c->in->d;
 	const struct ipam_pos *spos = &d->ipam_server.pos;
 
 	if (!st->ipamug.exists)
-		add(c, IPAM_ACT_GROUP, IPAM_OP_CREATE, ad && ad->group, -1,
-		    "IPAMUG", spos, "%s",
-		    ad && ad->group ? "drift: IPAMUG was deleted since the "
-				      "last apply"
-				    : "IPAMUG does not exist");
+		ipam_diff_add(c, IPAM_ACT_GROUP, IPAM_OP_CREATE,
+			      ad && ad->group, -1, "IPAMUG", spos, "%s",
+			      ad && ad->group
+				      ? "drift: IPAMUG was deleted since the "
+					"last apply"
+				      : "IPAMUG does not exist");
 	if (!st->ipamug.exists || (st->server_found && !st->ipamug.has_server))
 		if (st->server_found)
-			add(c, IPAM_ACT_GROUP_MEMBER, IPAM_OP_CREATE,
-			    st->ipamug.exists && ad && ad->group_member, -1,
-			    st->ipam_server, spos, "%s",
-			    st->ipamug.exists && ad && ad->group_member
-				    ? "drift: the IPAM server was removed "
-				      "from IPAMUG"
-				    : "IPAMUG holds the IPAM server's computer "
-				      "account");
+			ipam_diff_add(
+				c, IPAM_ACT_GROUP_MEMBER, IPAM_OP_CREATE,
+				st->ipamug.exists && ad && ad->group_member, -1,
+				st->ipam_server, spos, "%s",
+				st->ipamug.exists && ad && ad->group_member
+					? "drift: the IPAM server was removed "
+					  "from IPAMUG"
+					: "IPAMUG holds the IPAM server's "
+					  "computer "
+					  "account");
 	if (!st->ipamug.exists || !st->elr_member ||
 	    (st->dns_container && !st->dns_ace)) {
 		bool drift =
@@ -716,13 +517,14 @@ static void diff_domain(struct ctx *c, const struct ipam_gpo_state *st,
 			((ad->elr && !st->elr_member) ||
 			 (ad->dns_ace && st->dns_container && !st->dns_ace));
 
-		add(c, IPAM_ACT_DC_GRANTS, IPAM_OP_CREATE, drift, -1, "IPAMUG",
-		    spos, "%s%s%s", drift ? "drift: " : "",
-		    !st->elr_member ? "IPAMUG in Event Log Readers" : "",
-		    st->dns_container && !st->dns_ace
-			    ? (!st->elr_member ? "; read on the DNS ACL"
-					       : "read on the DNS ACL")
-			    : "");
+		ipam_diff_add(
+			c, IPAM_ACT_DC_GRANTS, IPAM_OP_CREATE, drift, -1,
+			"IPAMUG", spos, "%s%s%s", drift ? "drift: " : "",
+			!st->elr_member ? "IPAMUG in Event Log Readers" : "",
+			st->dns_container && !st->dns_ace
+				? (!st->elr_member ? "; read on the DNS ACL"
+						   : "read on the DNS ACL")
+				: "");
 	}
 	for (size_t k = 0; k < IPAM_GPO_COUNT; k++)
 		diff_gpo(c, st, &st->gpos[k], ad);
@@ -734,7 +536,8 @@ static void diff_domain(struct ctx *c, const struct ipam_gpo_state *st,
  * IPAMUG.  Only with the domain seen completely; what someone else made
  * is said and left alone.
  */
-static void diff_remove_domain(struct ctx *c, const struct ipam_gpo_state *st)
+static void diff_remove_domain(struct diff_ctx *c,
+			       const struct ipam_gpo_state *st)
 {
 	const struct ipam_pos *pos = &c->dom->remove_pos;
 	struct strbuf what = STRBUF_INIT;
@@ -745,58 +548,81 @@ static void diff_remove_domain(struct ctx *c, const struct ipam_gpo_state *st)
 		if (!g->exists)
 			continue;
 		if (g->same_name > 1 || !g->owned) {
-			note(c,
-			     "GPO %s %s was not created by ipamctl%s: left "
-			     "alone",
-			     g->name, g->guid,
-			     g->same_name > 1 ? " or has a namesake" : "");
+			ipam_diff_note(
+				c,
+				"GPO %s %s was not created by ipamctl%s: left "
+				"alone",
+				g->name, g->guid,
+				g->same_name > 1 ? " or has a namesake" : "");
 			continue;
 		}
 		strbuf_reset(&what);
 		strbuf_addf(&what, "GPO %s %s (unlink and delete)", g->name,
 			    g->guid);
 		if (!c->complete) {
-			skip(c, what.buf);
+			ipam_diff_skip(c, what.buf);
 			continue;
 		}
 		if (g->linked)
-			add(c, IPAM_ACT_GPO_UNLINK, IPAM_OP_REMOVE, false,
-			    (int)g->kind, g->name, pos,
-			    "the domain is removed from the desired state "
-			    "(remove: true)");
-		add(c, IPAM_ACT_GPO_DELETE, IPAM_OP_REMOVE, false, (int)g->kind,
-		    g->name, pos,
-		    "the domain is removed from the desired state (remove: "
-		    "true): container and SYSVOL folder %s",
-		    g->guid);
+			ipam_diff_add(
+				c, IPAM_ACT_GPO_UNLINK, IPAM_OP_REMOVE, false,
+				(int)g->kind, g->name, pos,
+				"the domain is removed from the desired state "
+				"(remove: true)");
+		ipam_diff_add(
+			c, IPAM_ACT_GPO_DELETE, IPAM_OP_REMOVE, false,
+			(int)g->kind, g->name, pos,
+			"the domain is removed from the desired state (remove: "
+			"true): container and SYSVOL folder %s",
+			g->guid);
+	}
+	for (size_t k = 0; k < IPAM_GPO_COUNT; k++) {
+		const struct ipam_gpo_fgroup *fg = &st->gpos[k].fgroup;
+
+		if (!fg->exists || !fg->owned)
+			continue;
+		strbuf_reset(&what);
+		strbuf_addf(&what, "group %s", fg->name);
+		if (!c->complete)
+			ipam_diff_skip(c, what.buf);
+		else
+			ipam_diff_add(c, IPAM_ACT_FILTER_GROUP, IPAM_OP_REMOVE,
+				      false, (int)st->gpos[k].kind, fg->name,
+				      pos,
+				      "the domain is removed from the desired "
+				      "state (remove: true)");
 	}
 	strbuf_release(&what);
 	if (!st->ipamug.exists)
 		return;
 	if (!st->ipamug.owned) {
-		note(c, "IPAMUG was not created by ipamctl: it and its grants "
+		ipam_diff_note(
+			c,
+			"IPAMUG was not created by ipamctl: it and its grants "
 			"are left alone");
 		return;
 	}
 	if (!c->complete) {
-		skip(c, "IPAMUG and its DC grants");
+		ipam_diff_skip(c, "IPAMUG and its DC grants");
 		return;
 	}
 	if (st->elr_member || st->dns_ace)
-		add(c, IPAM_ACT_DC_GRANTS, IPAM_OP_REMOVE, false, -1, "IPAMUG",
-		    pos, "%s%s%s",
-		    st->elr_member ? "IPAMUG out of Event Log "
-				     "Readers"
-				   : "",
-		    st->elr_member && st->dns_ace ? "; " : "",
-		    st->dns_ace ? "its read ACE off the DNS ACL" : "");
-	add(c, IPAM_ACT_GROUP, IPAM_OP_REMOVE, false, -1, "IPAMUG", pos,
-	    "the domain is removed from the desired state (remove: true)");
+		ipam_diff_add(c, IPAM_ACT_DC_GRANTS, IPAM_OP_REMOVE, false, -1,
+			      "IPAMUG", pos, "%s%s%s",
+			      st->elr_member ? "IPAMUG out of Event Log "
+					       "Readers"
+					     : "",
+			      st->elr_member && st->dns_ace ? "; " : "",
+			      st->dns_ace ? "its read ACE off the DNS ACL"
+					  : "");
+	ipam_diff_add(
+		c, IPAM_ACT_GROUP, IPAM_OP_REMOVE, false, -1, "IPAMUG", pos,
+		"the domain is removed from the desired state (remove: true)");
 }
 
 static void diff_inventory(struct ipam_plan *p,
 			   const struct ipam_diff_input *in,
-			   const struct view *w)
+			   const struct diff_view *w)
 {
 	const struct ipam_inv_plan *ip = in->inv_plan;
 	const struct ipam_inventory *inv = in->inventory;
@@ -818,26 +644,30 @@ static void diff_inventory(struct ipam_plan *p,
 			u->row.domain
 				? ipam_desired_find_domain(in->d, u->row.domain)
 				: NULL;
-		struct ctx c = {p, in, w, dom, 0, true, NULL, false};
+		struct diff_ctx c = {p, in, w, dom, 0, true, NULL, false};
 		struct ipam_action *a;
 
 		if (!dom)
 			continue;
 		if (u->row.id && old &&
 		    old->manageability != u->row.manageability) {
-			a = add(&c, IPAM_ACT_MANAGEABILITY, IPAM_OP_UPDATE,
+			a = ipam_diff_add(
+				&c, IPAM_ACT_MANAGEABILITY, IPAM_OP_UPDATE,
 				false, -1, u->row.name,
-				manage_pos(in->d, w, u->row.name), "%s",
-				"manageability set by the desired state");
+				ipam_diff_manage_pos(in->d, w, u->row.name),
+				"%s", "manageability set by the desired state");
 			a->before = xstrdup(
 				ipam_manageability_name(old->manageability));
 			a->after = xstrdup(
 				ipam_manageability_name(u->row.manageability));
 		}
 		if (u->purge)
-			add(&c, IPAM_ACT_PURGE, IPAM_OP_REMOVE, false, -1,
-			    u->row.name, manage_pos(in->d, w, u->row.name),
-			    "%s", "unmanaged: its collected data is purged");
+			ipam_diff_add(
+				&c, IPAM_ACT_PURGE, IPAM_OP_REMOVE, false, -1,
+				u->row.name,
+				ipam_diff_manage_pos(in->d, w, u->row.name),
+				"%s",
+				"unmanaged: its collected data is purged");
 	}
 	free(prev);
 }
@@ -855,8 +685,17 @@ static void fill_before_after(struct ipam_action *a)
 		after = rm ? "deleted" : "present";
 		break;
 	case IPAM_ACT_GROUP_MEMBER:
+	case IPAM_ACT_MEMBER_ADD:
 		before = "not a member";
 		after = "member";
+		break;
+	case IPAM_ACT_MEMBER_REMOVE:
+		before = "member";
+		after = "not a member";
+		break;
+	case IPAM_ACT_FILTER_GROUP:
+		before = rm ? "present" : "absent";
+		after = rm ? "deleted" : "present";
 		break;
 	case IPAM_ACT_DC_GRANTS:
 		before = rm ? "granted" : "missing";
@@ -927,7 +766,8 @@ static int cmp_actions(const void *x, const void *y)
  * all there is to go by.  The removals the desired state asks of it are
  * listed as skipped, so that nobody takes the plan for complete.
  */
-static void skip_unread(struct ctx *c, const struct ipam_applied_domain *ad)
+static void skip_unread(struct diff_ctx *c,
+			const struct ipam_applied_domain *ad)
 {
 	const char *prefix = c->in->d->gpo_prefix.value;
 	struct strbuf what = STRBUF_INIT;
@@ -942,14 +782,14 @@ static void skip_unread(struct ctx *c, const struct ipam_applied_domain *ad)
 			strbuf_reset(&what);
 			strbuf_addf(&what, "GPO %s%s %s (unlink and delete)",
 				    prefix ? prefix : "", sfx, ag->guid);
-			skip(c, what.buf);
+			ipam_diff_skip(c, what.buf);
 			continue;
 		}
 		for (size_t i = 0; i < ag->nr_filter; i++) {
 			const struct ipam_inv_server *s =
-				by_sid(c->inv, ag->filter_sids[i]);
+				ipam_diff_by_sid(c->inv, ag->filter_sids[i]);
 			enum ipam_manageability m =
-				s ? manage(c->in->d, c->inv, s)
+				s ? ipam_diff_manage(c->in->d, c->inv, s)
 				  : IPAM_MANAGE_UNSPECIFIED;
 			bool gone = !s || s->status == IPAM_INV_GONE;
 
@@ -962,11 +802,11 @@ static void skip_unread(struct ctx *c, const struct ipam_applied_domain *ad)
 			strbuf_addf(&what, "%s from %s%s's filtering",
 				    s ? s->name : ag->filter_sids[i],
 				    prefix ? prefix : "", sfx);
-			skip(c, what.buf);
+			ipam_diff_skip(c, what.buf);
 		}
 	}
 	if (ad && ad->group && c->dom->remove)
-		skip(c, "IPAMUG and its DC grants");
+		ipam_diff_skip(c, "IPAMUG and its DC grants");
 	strbuf_release(&what);
 }
 
@@ -989,7 +829,7 @@ static void drop_domain_actions(struct ipam_plan *p, size_t from)
 void ipam_diff(struct ipam_plan *out, const struct ipam_diff_input *in)
 {
 	const struct ipam_desired *d = in->d;
-	struct view w;
+	struct diff_view w;
 
 	memset(out, 0, sizeof(*out));
 	view_build(&w, in);
@@ -999,7 +839,7 @@ void ipam_diff(struct ipam_plan *out, const struct ipam_diff_input *in)
 		const struct ipam_applied_domain *ad =
 			ipam_applied_find(in->applied, dom->name);
 		const struct ipam_gpo_state *st = in->gpo ? in->gpo[i] : NULL;
-		struct ctx c = {out, in, &w, dom, i, true, NULL, false};
+		struct diff_ctx c = {out, in, &w, dom, i, true, NULL, false};
 		struct strbuf why = STRBUF_INIT;
 		size_t nr_actions = out->nr, nr_conflicts = out->nr_conflicts;
 
@@ -1104,15 +944,40 @@ void ipam_plan_release(struct ipam_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static bool wanted(const struct ipam_desired *d, const struct view *w,
+static bool wanted(const struct ipam_desired *d, const struct diff_view *w,
 		   const char *domain, unsigned bit, const char *sid)
 {
-	const struct ipam_inv_server *s = by_sid(w, sid);
+	const struct ipam_inv_server *s = ipam_diff_by_sid(w, sid);
 
 	return s && s->domain && !strcasecmp(s->domain, domain) &&
-	       manage(d, w, s) == IPAM_MANAGE_MANAGED &&
+	       ipam_diff_manage(d, w, s) == IPAM_MANAGE_MANAGED &&
 	       s->status != IPAM_INV_GONE &&
 	       (ipam_gpos_for_roles(s->roles) & bit);
+}
+
+/* A GPO's filter entries ipamctl answers for: in its DACL, those it put
+ * there before or that the desired state wants, and the filter group's
+ * ACE; in group mode also the group's members on the same terms. */
+static void applied_filter(struct ipam_applied_gpo *ag,
+			   const struct ipam_diff_input *in,
+			   const struct diff_view *w, const char *domain,
+			   const struct ipam_gpo_obs *g,
+			   const struct ipam_applied_gpo *pg)
+{
+	const struct ipam_gpo_fgroup *fg = &g->fgroup;
+	const struct ipam_gpo_trustees *ts[] = {&g->filtering, &fg->members};
+	size_t n = g->filtering.nr + fg->members.nr;
+
+	ag->filter_sids = xcalloc(n ? n : 1, sizeof(char *));
+	for (size_t t = 0; t < 2; t++)
+		for (size_t i = 0; i < ts[t]->nr; i++) {
+			const char *sid = ts[t]->v[i].sid;
+
+			if (applied_has_sid(pg, sid) ||
+			    wanted(in->d, w, domain, 1u << g->kind, sid) ||
+			    (fg->owned && fg->sid && !strcmp(sid, fg->sid)))
+				ag->filter_sids[ag->nr_filter++] = xstrdup(sid);
+		}
 }
 
 void ipam_diff_applied(struct ipam_applied_domain *out,
@@ -1120,7 +985,7 @@ void ipam_diff_applied(struct ipam_applied_domain *out,
 		       const struct ipam_gpo_state *st,
 		       const struct ipam_applied_domain *prev)
 {
-	struct view w;
+	struct diff_view w;
 
 	memset(out, 0, sizeof(*out));
 	view_build(&w, in);
@@ -1157,15 +1022,7 @@ void ipam_diff_applied(struct ipam_applied_domain *out,
 				       g->gpt_present &&
 				       g->gpt_version == g->version;
 		ag->dacl_current = g->dacl_current && g->folder_consistent;
-		ag->filter_sids = xcalloc(g->filtering.nr ? g->filtering.nr : 1,
-					  sizeof(char *));
-		for (size_t i = 0; i < g->filtering.nr; i++) {
-			const char *sid = g->filtering.v[i].sid;
-
-			if (applied_has_sid(pg, sid) ||
-			    wanted(in->d, &w, st->domain, 1u << g->kind, sid))
-				ag->filter_sids[ag->nr_filter++] = xstrdup(sid);
-		}
+		applied_filter(ag, in, &w, st->domain, g, pg);
 	}
 	view_release(&w);
 }

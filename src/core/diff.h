@@ -50,6 +50,10 @@ enum ipam_act_kind {
 	IPAM_ACT_PURGE,		/* collected data of a now unmanaged server */
 	IPAM_ACT_GPO_UNLINK,
 	IPAM_ACT_GPO_DELETE,
+	/* provisioning.filtering: group */
+	IPAM_ACT_FILTER_GROUP, /* a GPO's filter group: create, delete */
+	IPAM_ACT_MEMBER_ADD,   /* a server into it */
+	IPAM_ACT_MEMBER_REMOVE,
 	IPAM_ACT_NR_KINDS,
 };
 

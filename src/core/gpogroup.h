@@ -13,6 +13,9 @@
 
 /* groupType of a universal security group (0x80000008). */
 #define IPAM_GPOGROUP_TYPE (-2147483640L)
+/* groupType of a domain-local security group (0x80000004): a GPO's
+ * filter group (provisioning.filtering: group). */
+#define IPAM_GPOGROUP_LOCAL_TYPE (-2147483644L)
 
 enum ipam_gpogroup_step {
 	IPAM_GPOGROUP_CREATE = 1,      /* IPAMUG does not exist */

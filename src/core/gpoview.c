@@ -28,6 +28,23 @@ static struct ipam_node *trustees_node(const struct ipam_gpo_trustees *t)
 	return seq;
 }
 
+/* provisioning.filtering: group -- the GPO's filter group. */
+static struct ipam_node *fgroup_node(const struct ipam_gpo_fgroup *f)
+{
+	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
+
+	ipam_node_set_str(m, "name", f->name);
+	ipam_node_set(m, "exists", ipam_node_bool(f->exists));
+	ipam_node_set(m, "dn", ipam_node_str_or_null(f->dn));
+	ipam_node_set(m, "sid", ipam_node_str_or_null(f->sid));
+	ipam_node_set(m, "owned", ipam_node_bool(f->owned));
+	ipam_node_set(m, "inFiltering", ipam_node_bool(f->ace));
+	ipam_node_set(m, "members",
+		      f->members_read ? trustees_node(&f->members)
+				      : ipam_node_new(IPAM_NODE_NULL));
+	return m;
+}
+
 static struct ipam_node *gpo_node(const struct ipam_gpo_obs *g)
 {
 	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP), *x, *files;
@@ -38,6 +55,8 @@ static struct ipam_node *gpo_node(const struct ipam_gpo_obs *g)
 	if (g->same_name > 1)
 		ipam_node_set(m, "sameName",
 			      ipam_node_int((long long)g->same_name));
+	if (g->fgroup.name)
+		ipam_node_set(m, "filterGroup", fgroup_node(&g->fgroup));
 	if (!g->exists)
 		return m;
 	ipam_node_set_str(m, "guid", g->guid);

@@ -253,13 +253,54 @@ static void set_status(struct ipam_inv_plan *p, struct ipam_inv_update *u,
 	p->counts[st]++;
 }
 
-static void plan_seen(struct ipam_inv_plan *p,
-		      const struct ipam_inventory *prev,
+/* The stored servers by name (case folded), equal names in their order:
+ * a lookup per server seen was a scan of them all. */
+struct by_name {
+	const struct ipam_inv_server **v;
+	size_t nr;
+};
+
+static int cmp_by_name(const void *a, const void *b)
+{
+	const struct ipam_inv_server *const *x = a, *const *y = b;
+	int c = strcasecmp((*x)->name, (*y)->name);
+
+	return c ? c : (*x > *y) - (*x < *y);
+}
+
+static void by_name_init(struct by_name *ix, const struct ipam_inventory *inv)
+{
+	ix->nr = inv->nr;
+	ix->v = xcalloc(inv->nr ? inv->nr : 1, sizeof(*ix->v));
+	for (size_t i = 0; i < inv->nr; i++)
+		ix->v[i] = &inv->servers[i];
+	qsort(ix->v, ix->nr, sizeof(*ix->v), cmp_by_name);
+}
+
+/* ipam_inventory_find's answer: the first stored server of that name. */
+static const struct ipam_inv_server *by_name_find(const struct by_name *ix,
+						  const char *name)
+{
+	size_t lo = 0, hi = ix->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcasecmp(ix->v[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ix->nr && !strcasecmp(ix->v[lo]->name, name) ? ix->v[lo]
+								 : NULL;
+}
+
+static void plan_seen(struct ipam_inv_plan *p, const struct by_name *prev,
 		      const struct ipam_obs_domain *od,
 		      const struct ipam_obs_server *s,
 		      const struct ipam_desired *d)
 {
-	const struct ipam_inv_server *old = ipam_inventory_find(prev, s->name);
+	const struct ipam_inv_server *old = by_name_find(prev, s->name);
 	struct ipam_inv_update *u = add_update(p);
 	struct ipam_inv_server *row = &u->row;
 
@@ -362,9 +403,19 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 			 const struct ipam_observed *obs,
 			 const struct ipam_desired *d)
 {
-	size_t i, j;
+	size_t i, j, most = prev->nr;
+	struct by_name ix;
 
 	memset(out, 0, sizeof(*out));
+	by_name_init(&ix, prev);
+	/* At most a row per server seen or stored, allocated once: grown
+	 * by halves, 20,000 rows held room for 31,000 (2 MB unused). */
+	for (i = 0; i < obs->nr_domains; i++)
+		most += obs->domains[i].nr_servers;
+	if (most) {
+		out->updates = xcalloc(most, sizeof(*out->updates));
+		out->alloc = most;
+	}
 	for (i = 0; i < obs->nr_domains; i++) {
 		const struct ipam_obs_domain *od = &obs->domains[i];
 
@@ -373,7 +424,7 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 		if (!ipam_obs_domain_complete(od))
 			continue;
 		for (j = 0; j < od->nr_servers; j++)
-			plan_seen(out, prev, od, &od->servers[j], d);
+			plan_seen(out, &ix, od, &od->servers[j], d);
 		for (j = 0; j < prev->nr; j++) {
 			const struct ipam_inv_server *old = &prev->servers[j];
 
@@ -397,6 +448,7 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 			out->not_found[out->nr_not_found++] = xstrdup(ds->name);
 		}
 	}
+	free(ix.v);
 }
 
 static bool observed_anywhere(const struct ipam_observed *obs, const char *name)

@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "access.h"
+#include "error.h"
+#include "jsonw.h"
 #include "strbuf.h"
 #include "text.h"
 #include "banned.h"
@@ -606,6 +608,256 @@ static void blocked_markdown(struct strbuf *f, const struct ipam_plan_doc *r)
 		md_cell(f, r->blocked[i]);
 	}
 	strbuf_addstr(f, " (`ipamctl verify` for the reasons)\n\n");
+}
+
+/* ---- the JSON form, streamed ------------------------------------------- */
+
+static bool action_valid(const struct ipam_action *a)
+{
+	return ipam_jsonw_valid(a->domain) && ipam_jsonw_valid(a->target) &&
+	       ipam_jsonw_valid(a->sid) && ipam_jsonw_valid(a->before) &&
+	       ipam_jsonw_valid(a->after) && ipam_jsonw_valid(a->reason) &&
+	       ipam_jsonw_valid(a->pos.file);
+}
+
+/* Every string the JSON form holds is UTF-8: jansson writes nothing of a
+ * tree that holds one that is not, and neither does the stream. */
+static bool plan_valid(const struct ipam_plan_doc *r)
+{
+	const struct ipam_plan *p = r->plan;
+	bool ok = ipam_jsonw_valid(r->git_commit) &&
+		  ipam_jsonw_valid(r->config_digest) &&
+		  ipam_jsonw_valid(r->fingerprint) &&
+		  ipam_jsonw_valid(r->d->gpo_prefix.value);
+
+	for (size_t i = 0; ok && i < p->nr; i++)
+		ok = action_valid(&p->actions[i]);
+	for (size_t i = 0; ok && i < p->nr_notes; i++)
+		ok = ipam_jsonw_valid(p->notes[i]);
+	for (size_t i = 0; ok && i < p->nr_incomplete; i++)
+		ok = ipam_jsonw_valid(p->incomplete[i]);
+	for (size_t i = 0; ok && i < p->nr_skipped; i++)
+		ok = ipam_jsonw_valid(p->skipped[i].domain) &&
+		     ipam_jsonw_valid(p->skipped[i].what) &&
+		     ipam_jsonw_valid(p->skipped[i].reason);
+	for (size_t i = 0; ok && i < p->nr_conflicts; i++)
+		ok = ipam_jsonw_valid(p->conflicts[i].domain) &&
+		     ipam_jsonw_valid(p->conflicts[i].what) &&
+		     ipam_jsonw_valid(p->conflicts[i].reason);
+	for (size_t i = 0; ok && i < r->nr_blocked; i++)
+		ok = ipam_jsonw_valid(r->blocked[i]);
+	return ok;
+}
+
+static void kv_str(struct ipam_jsonw *w, const char *key, const char *s)
+{
+	ipam_jsonw_key(w, key);
+	ipam_jsonw_str_or_null(w, s);
+}
+
+static void kv_int(struct ipam_jsonw *w, const char *key, long long v)
+{
+	ipam_jsonw_key(w, key);
+	ipam_jsonw_int(w, v);
+}
+
+static void write_action(struct ipam_jsonw *w, const struct ipam_plan_doc *r,
+			 const struct ipam_action *a, size_t i)
+{
+	char gbuf[128];
+
+	ipam_jsonw_begin_map(w);
+	kv_int(w, "seq", (long long)i + 1);
+	kv_str(w, "kind", ipam_act_kind_name(a->kind));
+	kv_str(w, "op", op_name(a->op));
+	kv_str(w, "origin",
+	       a->origin == IPAM_ORIGIN_DRIFT ? "drift" : "pending");
+	kv_str(w, "domain", a->domain);
+	kv_str(w, "gpo", ipam_plan_gpo_name(r, a->gpo, gbuf, sizeof(gbuf)));
+	kv_str(w, "target", a->target);
+	kv_str(w, "sid", a->sid);
+	kv_str(w, "before", a->before);
+	kv_str(w, "after", a->after);
+	kv_str(w, "reason", a->reason);
+	ipam_jsonw_key(w, "source");
+	if (a->pos.file) {
+		ipam_jsonw_begin_map(w);
+		kv_str(w, "file", a->pos.file);
+		kv_int(w, "line", a->pos.line);
+		kv_int(w, "col", a->pos.col);
+		ipam_jsonw_end_map(w);
+	} else {
+		ipam_jsonw_null(w);
+	}
+	ipam_jsonw_end_map(w);
+}
+
+static void write_drift_entry(struct ipam_jsonw *w, const char *domain,
+			      const char *gpo, const char *target,
+			      const char *what, long long corrected_by)
+{
+	ipam_jsonw_begin_map(w);
+	kv_str(w, "domain", domain);
+	kv_str(w, "gpo", gpo);
+	kv_str(w, "target", target);
+	kv_str(w, "what", what);
+	ipam_jsonw_key(w, "corrected_by");
+	if (corrected_by > 0)
+		ipam_jsonw_int(w, corrected_by);
+	else
+		ipam_jsonw_null(w);
+	ipam_jsonw_end_map(w);
+}
+
+/* ipam_plan_drift_node's list. */
+static void write_drift(struct ipam_jsonw *w, const struct ipam_plan_doc *r)
+{
+	const struct ipam_plan *p = r->plan;
+	struct strbuf dom = STRBUF_INIT;
+	char gbuf[128];
+	const char *what;
+
+	ipam_jsonw_begin_seq(w);
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct ipam_action *a = &p->actions[i];
+
+		if (a->origin == IPAM_ORIGIN_DRIFT)
+			write_drift_entry(w, a->domain,
+					  ipam_plan_gpo_name(r, a->gpo, gbuf,
+							     sizeof(gbuf)),
+					  a->target, drift_what(a->reason),
+					  (long long)i + 1);
+	}
+	for (size_t i = 0; i < p->nr_notes; i++)
+		if (drift_note(p->notes[i], &dom, &what))
+			write_drift_entry(
+				w, dom.buf,
+				ipam_plan_gpo_name(r, note_gpo(r, what), gbuf,
+						   sizeof(gbuf)),
+				NULL, what, 0);
+	ipam_jsonw_end_seq(w);
+	strbuf_release(&dom);
+}
+
+/* A skipped removal or a conflict. */
+static void write_what(struct ipam_jsonw *w, const char *domain,
+		       const char *what, const char *reason)
+{
+	ipam_jsonw_begin_map(w);
+	kv_str(w, "domain", domain);
+	kv_str(w, "what", what);
+	kv_str(w, "reason", reason);
+	ipam_jsonw_end_map(w);
+}
+
+/* The notes, the incomplete domains, the skipped removals, conflicts. */
+static void write_lists(struct ipam_jsonw *w, const struct ipam_plan *p,
+			bool drift_only)
+{
+	ipam_jsonw_key(w, "notes");
+	ipam_jsonw_begin_seq(w);
+	for (size_t i = 0; i < p->nr_notes; i++)
+		if (!drift_only || drift_note(p->notes[i], NULL, NULL))
+			ipam_jsonw_str(w, p->notes[i]);
+	ipam_jsonw_end_seq(w);
+	ipam_jsonw_key(w, "incomplete_domains");
+	ipam_jsonw_begin_seq(w);
+	for (size_t i = 0; i < p->nr_incomplete; i++) {
+		const char *c = strstr(p->incomplete[i], ": ");
+		struct strbuf dom = STRBUF_INIT;
+
+		strbuf_add(&dom, p->incomplete[i],
+			   c ? (size_t)(c - p->incomplete[i])
+			     : strlen(p->incomplete[i]));
+		ipam_jsonw_begin_map(w);
+		kv_str(w, "domain", dom.buf);
+		kv_str(w, "reason", c ? c + 2 : "incomplete");
+		ipam_jsonw_end_map(w);
+		strbuf_release(&dom);
+	}
+	ipam_jsonw_end_seq(w);
+	ipam_jsonw_key(w, "skipped_removals");
+	ipam_jsonw_begin_seq(w);
+	for (size_t i = 0; i < p->nr_skipped; i++)
+		write_what(w, p->skipped[i].domain, p->skipped[i].what,
+			   p->skipped[i].reason);
+	ipam_jsonw_end_seq(w);
+	ipam_jsonw_key(w, "conflicts");
+	ipam_jsonw_begin_seq(w);
+	for (size_t i = 0; i < p->nr_conflicts; i++)
+		write_what(w, p->conflicts[i].domain, p->conflicts[i].what,
+			   p->conflicts[i].reason);
+	ipam_jsonw_end_seq(w);
+}
+
+static void write_summary(struct ipam_jsonw *w, const struct ipam_plan_doc *r,
+			  const size_t counts[3], size_t drift, size_t pending)
+{
+	const struct ipam_plan *p = r->plan;
+
+	ipam_jsonw_key(w, "summary");
+	ipam_jsonw_begin_map(w);
+	kv_int(w, "create", (long long)counts[0]);
+	kv_int(w, "update", (long long)counts[1]);
+	kv_int(w, "remove", (long long)counts[2]);
+	kv_int(w, "pending", (long long)pending);
+	kv_int(w, "drift", (long long)drift);
+	kv_int(w, "skipped_removals", (long long)p->nr_skipped);
+	kv_int(w, "conflicts", (long long)p->nr_conflicts);
+	kv_int(w, "removals", (long long)p->removals);
+	kv_int(w, "max_removals", (long long)r->d->max_removals);
+	ipam_jsonw_key(w, "changes");
+	ipam_jsonw_bool(w, counts[0] + counts[1] + counts[2] > 0);
+	ipam_jsonw_end_map(w);
+}
+
+int ipam_plan_write_json(struct ipam_jsonw *w, const struct ipam_plan_doc *r,
+			 bool drift_only)
+{
+	const struct ipam_plan *p = r->plan;
+	size_t counts[3] = {0}, drift = 0, pending = 0;
+	char when[32];
+	struct tm tm;
+
+	if (!plan_valid(r))
+		return ipam_error_set(IPAM_EINVAL,
+				      "cannot express the output as JSON");
+	gmtime_r(&r->generated_at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ipam_jsonw_begin_map(w);
+	kv_int(w, "format_version", IPAM_PLAN_FORMAT_VERSION);
+	kv_str(w, "generated_at", when);
+	kv_str(w, "git_commit", r->git_commit);
+	kv_str(w, "config_digest", r->config_digest);
+	kv_str(w, "observed_fingerprint", r->fingerprint);
+	ipam_jsonw_key(w, "actions");
+	ipam_jsonw_begin_seq(w);
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct ipam_action *a = &p->actions[i];
+
+		if (!shown(a, drift_only))
+			continue;
+		counts[op_index(a->op)]++;
+		if (a->origin == IPAM_ORIGIN_DRIFT)
+			drift++;
+		else
+			pending++;
+		write_action(w, r, a, i);
+	}
+	ipam_jsonw_end_seq(w);
+	ipam_jsonw_key(w, "drift");
+	write_drift(w, r);
+	write_lists(w, p, drift_only);
+	write_summary(w, r, counts, drift, pending);
+	if (!drift_only) {
+		ipam_jsonw_key(w, "blocked_servers");
+		ipam_jsonw_begin_seq(w);
+		for (size_t i = 0; i < r->nr_blocked; i++)
+			ipam_jsonw_str(w, r->blocked[i]);
+		ipam_jsonw_end_seq(w);
+	}
+	ipam_jsonw_end_map(w);
+	return ipam_jsonw_finish(w);
 }
 
 /* The JSON form: the plan, then the blocked managed servers. */

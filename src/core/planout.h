@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "jsonw.h"
 #include "node.h"
 #include "strbuf.h"
 #include "diff.h"
@@ -37,6 +38,14 @@ struct ipam_plan_doc {
 /* The JSON form; drift_only keeps drift actions and notes only. */
 struct ipam_node *ipam_plan_to_node(const struct ipam_plan_doc *r,
 				    bool drift_only);
+/*
+ * The JSON form written through w as it is made: the text ipam_json_write
+ * gives for ipam_plan_to_node's tree, byte for byte, without the tree.
+ * Returns ipam_jsonw_finish's result; nothing is written when a string of
+ * the plan is not UTF-8 (jansson would refuse it too).
+ */
+int ipam_plan_write_json(struct ipam_jsonw *w, const struct ipam_plan_doc *r,
+			 bool drift_only);
 void ipam_plan_render_text(struct strbuf *out, const struct ipam_plan_doc *r,
 			   bool drift_only);
 void ipam_plan_render_markdown(struct strbuf *out,

@@ -35,9 +35,10 @@
  * it) waits for the next collect.
  */
 
-/* Events per transaction: each commit writes one postings row per key
- * of its batch (db_events.c), whose memory this bounds; a crash re-reads
- * at most this many. */
+/* Events per transaction: a batch is built in memory and each commit
+ * writes one postings row per key of it (db_events.c); this bounds that
+ * memory (two batches: one committed by a thread while the next is
+ * parsed); a crash re-reads at most twice this many. */
 #define BATCH_EVENTS 100000
 
 struct file_import {
@@ -54,45 +55,22 @@ struct file_import {
 	struct ipam_dhcplog *p;
 	struct ipam_db_events_batch *b;
 	long long in_batch, events, malformed;
+	long long handed; /* the events of the batch committed by a thread */
 	bool rewritten;
 };
-
-/* "YYYY-MM-DDTHH:MM:SS" (snprintf's cost, per event, showed in
- * bench/collect's profile). */
-static void local_text(char buf[32], int year,
-		       const struct ipam_dhcplog_event *e)
-{
-	const int v[] = {e->month, e->day, e->hour, e->minute, e->second};
-	char *p = buf;
-
-	if (year < 0 || year > 9999)
-		year = 0;
-	for (int div = 1000; div; div /= 10)
-		*p++ = (char)('0' + year / div % 10);
-	for (int i = 0; i < 5; i++) {
-		int x = v[i] < 0 || v[i] > 99 ? 0 : v[i];
-
-		*p++ = "--T::"[i];
-		*p++ = (char)('0' + x / 10);
-		*p++ = (char)('0' + x % 10);
-	}
-	*p = '\0';
-}
 
 static int on_event(const struct ipam_dhcplog_event *e, void *ctx)
 {
 	struct file_import *fi = ctx;
-	char local_time[32];
 	int year = e->year < 100 ? 2000 + e->year : e->year;
 	long long local = ipam_tz_civil(year, e->month, e->day, e->hour,
 					e->minute, e->second);
 	struct ipam_db_event_in ev = {
 		.e = e,
 		.at = ipam_tz_to_utc(fi->tz, local),
-		.local_time = local_time,
+		.local = local,
 	};
 
-	local_text(local_time, year, e);
 	fi->in_batch++;
 	return ipam_db_events_add(fi->b, &ev);
 }
@@ -126,8 +104,9 @@ static int begin_batch(struct file_import *fi)
 				    fi->generation);
 }
 
-/* Commit what the batch holds with the cursor at the parser's end. */
-static int commit_batch(struct file_import *fi)
+/* Commit what the batch holds with the cursor at the parser's end: in
+ * the background when next (the batch goes on), else now. */
+static int commit_batch(struct file_import *fi, bool next)
 {
 	const char *columns = ipam_dhcplog_columns(fi->p);
 	struct ipam_db_audit_cursor cur = {
@@ -141,10 +120,20 @@ static int commit_batch(struct file_import *fi)
 	int rc;
 
 	memcpy(cur.head_sha256, fi->head_sha256, sizeof(cur.head_sha256));
-	rc = ipam_db_events_commit(fi->b, &cur);
+	if (next) {
+		rc = ipam_db_events_commit_next(&fi->b, &cur);
+	} else {
+		rc = ipam_db_events_commit(fi->b, &cur);
+		fi->b = NULL;
+	}
 	free(cur.columns);
-	fi->b = NULL;
+	/* success says the batch handed over before is committed */
 	if (!rc)
+		fi->events += fi->handed;
+	fi->handed = 0;
+	if (!rc && next)
+		fi->handed = fi->in_batch;
+	else if (!rc)
 		fi->events += fi->in_batch;
 	fi->in_batch = 0;
 	return rc;
@@ -188,11 +177,8 @@ static int on_data(const char *buf, size_t len, void *ctx)
 	struct file_import *fi = ctx;
 	int rc = ipam_dhcplog_feed(fi->p, buf, len);
 
-	if (!rc && fi->in_batch >= BATCH_EVENTS) {
-		rc = commit_batch(fi);
-		if (!rc)
-			rc = begin_batch(fi);
-	}
+	if (!rc && fi->in_batch >= BATCH_EVENTS)
+		rc = commit_batch(fi, true);
 	return rc;
 }
 
@@ -214,7 +200,7 @@ static int import_file(struct file_import *fi, struct strbuf *reason)
 				 IPAM_SMB_AUDIT_SHARE, fi->f->name,
 				 IPAM_SMB_AUDIT_HEAD_MAX, &r);
 	if (!rc && fi->p)
-		rc = commit_batch(fi);
+		rc = commit_batch(fi, false);
 	if (rc && !reason->len)
 		strbuf_addf(reason, "%s: %s", fi->f->name, ipam_error_last());
 	ipam_db_events_abort(fi->b);

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "diff.h"
 #include "gpostate.h"
 #include "gpoview.h"
 #include "model.h"
@@ -109,6 +110,30 @@ int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 /* IPAMUG in Builtin\Event Log Readers and read on CN=MicrosoftDNS. */
 int ipam_gpo_ensure_dc_grants(struct ipam_gpo_session *s,
 			      struct ipam_gpo_state *st);
+
+/*
+ * provisioning.filtering: group.  The GPO's filter group exists, marked
+ * (created in provisioning.filterGroupOu, or adopted with opts.adopt;
+ * someone else's is IPAM_ECONFLICT).  Its ACE goes into the GPO's DACL
+ * with ipam_gpo_ensure_dacl.
+ */
+int ipam_gpo_ensure_filter_group(struct ipam_gpo_session *s,
+				 struct ipam_gpo_state *st,
+				 enum ipam_pol_gpo kind);
+/* Delete it (ipamctl's only). */
+int ipam_gpo_remove_filter_group(struct ipam_gpo_session *s,
+				 struct ipam_gpo_state *st,
+				 enum ipam_pol_gpo kind);
+/* Its members: fc's SIDs in and out, in batched `member` modifies (values
+ * already right are left out); fc->added/removed say what changed. */
+int ipam_gpo_filter_members(struct ipam_gpo_session *s,
+			    struct ipam_gpo_state *st, enum ipam_pol_gpo kind,
+			    struct ipam_gpo_filter_change *fc);
+/* The member changes of plan p like a (an IPAM_ACT_MEMBER_ADD or _REMOVE):
+ * the first such action of its GPO does all of them, the rest nothing. */
+int ipam_gpo_apply_members(struct ipam_gpo_session *s,
+			   struct ipam_gpo_state *st, const struct ipam_plan *p,
+			   const struct ipam_action *a);
 
 /* Removal of what ipamctl created (refused for what it does not own). */
 int ipam_gpo_remove_link(struct ipam_gpo_session *s, struct ipam_gpo_state *st,

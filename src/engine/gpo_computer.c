@@ -61,6 +61,14 @@ static int lookup_cb(void *ctx, const struct ipam_ldapconn_entry *e)
 	return 0;
 }
 
+/*
+ * Names a lookup search asks for at once.  dNSHostName is not indexed, so
+ * each search reads every object of the domain: 5,000 names in batches of
+ * 64 took some 25 s of 34 in bench/filtering --group (a DC with 5,000
+ * computers); the filter stays well under the DCs' request limits.
+ */
+#define LOOKUP_NAMES 500
+
 int ipam_gpo_lookup_computers(struct ipam_gpo_session *s,
 			      const char *const *names, size_t nr, char ***sids)
 {
@@ -70,10 +78,10 @@ int ipam_gpo_lookup_computers(struct ipam_gpo_session *s,
 	int *hits = xcalloc(nr ? nr : 1, sizeof(int));
 	int rc = 0;
 
-	for (size_t i = 0; !rc && i < nr; i += LOOKUP_BATCH) {
+	for (size_t i = 0; !rc && i < nr; i += LOOKUP_NAMES) {
 		struct lookup_ctx c = {names + i,
-				       nr - i < LOOKUP_BATCH ? nr - i
-							     : LOOKUP_BATCH,
+				       nr - i < LOOKUP_NAMES ? nr - i
+							     : LOOKUP_NAMES,
 				       v + i, hits + i};
 		struct strbuf f = STRBUF_INIT;
 

@@ -100,7 +100,9 @@ int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	struct ipam_gpo_obs *g = ipam_gpo_obs_of(st, kind);
 	struct ipam_gpodacl_want w = {0};
 	struct ipam_gpodacl_plan p = {0};
-	const char **names = NULL;
+	const char **names = NULL, **adds = NULL;
+	const char *fsid =
+		s->d->filtering == IPAM_FILTERING_GROUP ? g->fgroup.sid : NULL;
 	char **eds = NULL, *label = NULL;
 	size_t nr_eds = 0;
 	int rc;
@@ -114,7 +116,8 @@ int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	if (!g->exists)
 		return ipam_error_set(IPAM_ENOTFOUND, "%s: no GPO %s",
 				      s->dom->name, g->name);
-	if (g->planned || !st->ipamug.sid) {
+	if (g->planned || !st->ipamug.sid ||
+	    (s->d->filtering == IPAM_FILTERING_GROUP && !fsid)) {
 		ipam_gpo_report(s, IPAM_GPO_UPDATE,
 				"GPO %s security: Authenticated Users read "
 				"only, " GROUP_NAME " may edit%s",
@@ -129,6 +132,15 @@ int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	names = xcalloc(nr_eds ? nr_eds : 1, sizeof(*names));
 	for (size_t i = 0; i < nr_eds; i++)
 		names[i] = s->d->delegated_users[i].value;
+	if (fsid) {
+		/* Group mode: the filter group is always filtered in. */
+		adds = xcalloc(w.nr_add + 1, sizeof(*adds));
+		for (size_t i = 0; i < w.nr_add; i++)
+			adds[i] = w.add_sids[i];
+		adds[w.nr_add] = fsid;
+		w.add_sids = adds;
+		w.nr_add++;
+	}
 	label = xasprintf("%s: GPO %s", s->dom->name, g->name);
 	w.label = label;
 	w.ipamug_sid = st->ipamug.sid;
@@ -142,6 +154,7 @@ int ipam_gpo_ensure_dacl(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		fc->added = p.added;
 		fc->removed = p.removed;
 	}
+	g->fgroup.ace = fsid != NULL;
 	if (!p.what.len && (g->folder_consistent || g->folder_error))
 		goto out;
 	if (!p.what.len)
@@ -155,6 +168,7 @@ out:
 	ipam_gpodacl_plan_release(&p);
 	ipam_gpo_strv_free(eds, nr_eds);
 	free(names);
+	free(adds);
 	free(label);
 	return rc;
 }

@@ -9,6 +9,7 @@
  *   gpo_write.c     write side: group, GPO, settings, link
  *   gpo_dacl.c      the GPO DACL and the DC-side grants
  *   gpo_remove.c    removal
+ *   gpo_fgroup.c    the filter groups (filtering: group) and their members
  *   gpo_computer.c  computer accounts by name (for filtering), the IPAM
  *                   server in another (trusted) domain
  *   gpo_provision.c provisioning and its rollback
@@ -66,6 +67,9 @@ struct ipam_gpo_session {
 	bool journal; /* record undo entries */
 	struct undo *undo;
 	size_t nr_undo, alloc_undo;
+	/* A plan's member changes of each GPO's filter group, [gpo][add]:
+	 * done in one batched go, by the first of their actions. */
+	bool members_done[IPAM_GPO_COUNT][2];
 };
 
 extern const enum ipam_pol_gpo ipam_gpo_all_kinds[IPAM_GPO_COUNT];
@@ -126,6 +130,14 @@ int ipam_gpo_delegated_sids(struct ipam_gpo_session *s, char ***out,
  * how many accounts matched. */
 int ipam_gpo_find_computer(struct ipam_gpo_session *s, const char *name,
 			   char **dn, char **sid, int *count);
+
+/* ---- gpo_fgroup.c ---------------------------------------------------------
+ */
+
+/* Each GPO's filter group (name, DN, SID, mark), with its members in group
+ * mode; after the GPOs' DACLs were decoded (fgroup.ace). */
+int ipam_gpo_read_fgroups(struct ipam_gpo_session *s,
+			  struct ipam_gpo_state *st);
 
 /* ---- gpo_computer.c -------------------------------------------------------
  */

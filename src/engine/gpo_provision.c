@@ -95,6 +95,9 @@ int ipam_gpo_provision(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 		if (!rc)
 			rc = ipam_gpo_ensure_settings(s, st,
 						      ipam_gpo_all_kinds[k]);
+		if (!rc && s->d->filtering == IPAM_FILTERING_GROUP)
+			rc = ipam_gpo_ensure_filter_group(
+				s, st, ipam_gpo_all_kinds[k]);
 		if (!rc)
 			rc = ipam_gpo_ensure_dacl(s, st, ipam_gpo_all_kinds[k],
 						  NULL);

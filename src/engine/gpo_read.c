@@ -565,6 +565,8 @@ int ipam_gpo_read(struct ipam_gpo_state **out, struct ipam_gpo_session *s)
 	if (!rc)
 		rc = decode_all(s, st);
 	if (!rc)
+		rc = ipam_gpo_read_fgroups(s, st);
+	if (!rc)
 		rc = resolve_names(s, st);
 out:
 	strbuf_release(&f);

@@ -80,12 +80,16 @@ int ipam_gpo_remove_gpo(struct ipam_gpo_session *s, struct ipam_gpo_state *st,
 	{
 		enum ipam_pol_gpo k = g->kind;
 		char *name = g->name;
+		/* The filter group outlives its GPO: removed on its own. */
+		struct ipam_gpo_fgroup fg = g->fgroup;
 
+		memset(&g->fgroup, 0, sizeof(g->fgroup));
 		g->name = NULL;
 		ipam_gpo_obs_release(g);
 		memset(g, 0, sizeof(*g));
 		g->kind = k;
 		g->name = name;
+		g->fgroup = fg;
 	}
 	return 0;
 }

@@ -13,23 +13,18 @@
 #include "discover.h"
 #include "envlock.h"
 #include "error.h"
-#include "json.h"
+#include "jsonw.h"
 #include "config.h"
 #include "log.h"
 #include "node.h"
 #include "strbuf.h"
 #include "banned.h"
 
-static int digest_node(char out[IPAM_SHA256_HEX_LEN + 1],
-		       const struct ipam_node *n)
+/* The JSON writer's sink for a digest. */
+static int sha_sink(void *ctx, const char *data, size_t len)
 {
-	struct strbuf sb = STRBUF_INIT;
-	int rc = ipam_json_write(&sb, n, IPAM_JSON_SORT_KEYS);
-
-	if (!rc)
-		ipam_sha256_hex(out, sb.buf, sb.len);
-	strbuf_release(&sb);
-	return rc;
+	ipam_sha256_update(ctx, data, len);
+	return 0;
 }
 
 /* Replace the value of key in map m with null (texts that vary from one
@@ -52,46 +47,75 @@ static struct ipam_node *child(struct ipam_node *m, const char *key)
 	return NULL;
 }
 
-/* What was observed, as one digest: a saved plan is applied only while
- * this is unchanged. */
+/*
+ * What was observed, as one digest: a saved plan is applied only while
+ * this is unchanged.  The SHA-256 of the compact JSON, keys sorted, of
+ * {"gpo": [each domain's GPO view], "inventory": [{name, roles, sid,
+ * status} of each server the inventory update writes]}, streamed into
+ * the hash as it is made (a tree of 20,000 servers was most of a plan's
+ * peak memory).
+ */
 static int fingerprint(struct ipam_reconcile *r)
 {
-	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
-	struct ipam_node *gpos = ipam_node_new(IPAM_NODE_SEQ);
-	struct ipam_node *inv = ipam_node_new(IPAM_NODE_SEQ);
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[IPAM_SHA256_LEN];
+	struct strbuf roles = STRBUF_INIT;
+	struct ipam_sha256 sha;
+	struct ipam_jsonw w;
 	int rc;
 
+	ipam_sha256_init(&sha);
+	ipam_jsonw_init(&w, false, sha_sink, &sha);
+	ipam_jsonw_begin_map(&w);
+	ipam_jsonw_key(&w, "gpo");
+	ipam_jsonw_begin_seq(&w);
 	for (size_t i = 0; i < r->d->nr_domains; i++) {
 		struct ipam_node *n, *seq;
 
 		if (!r->states[i]) {
-			ipam_node_push(gpos, ipam_node_new(IPAM_NODE_NULL));
+			ipam_jsonw_null(&w);
 			continue;
 		}
 		n = ipam_gpoview_to_node(r->states[i]);
 		seq = child(n, "gpos");
 		for (size_t k = 0; seq && k < seq->nr; k++)
 			blank(child(seq->items[k], "folderAcl"), "sddl");
-		ipam_node_push(gpos, n);
+		ipam_jsonw_node(&w, n, true);
+		ipam_node_free(n);
 	}
+	ipam_jsonw_end_seq(&w);
+	ipam_jsonw_key(&w, "inventory");
+	ipam_jsonw_begin_seq(&w);
 	for (size_t i = 0; i < r->inv_plan.nr; i++) {
 		const struct ipam_inv_server *s = &r->inv_plan.updates[i].row;
-		struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
-		struct strbuf roles = STRBUF_INIT;
 
+		strbuf_reset(&roles);
 		ipam_roles_format(&roles, s->roles, ",");
-		ipam_node_set_str(m, "name", s->name);
-		ipam_node_set_str(m, "roles", roles.buf);
-		ipam_node_set_str(m, "sid", s->sid ? s->sid : "");
-		ipam_node_set_str(m, "status", ipam_inv_status_name(s->status));
-		ipam_node_push(inv, m);
-		strbuf_release(&roles);
+		ipam_jsonw_begin_map(&w);
+		ipam_jsonw_key(&w, "name");
+		ipam_jsonw_str(&w, s->name);
+		ipam_jsonw_key(&w, "roles");
+		ipam_jsonw_str(&w, roles.buf);
+		ipam_jsonw_key(&w, "sid");
+		ipam_jsonw_str(&w, s->sid ? s->sid : "");
+		ipam_jsonw_key(&w, "status");
+		ipam_jsonw_str(&w, ipam_inv_status_name(s->status));
+		ipam_jsonw_end_map(&w);
 	}
-	ipam_node_set(root, "gpo", gpos);
-	ipam_node_set(root, "inventory", inv);
-	rc = digest_node(r->fingerprint, root);
-	ipam_node_free(root);
-	return rc;
+	ipam_jsonw_end_seq(&w);
+	ipam_jsonw_end_map(&w);
+	strbuf_release(&roles);
+	rc = ipam_jsonw_finish(&w);
+	if (rc)
+		return ipam_error_set(IPAM_EINVAL,
+				      "cannot express the output as JSON");
+	ipam_sha256_final(md, &sha);
+	for (size_t i = 0; i < IPAM_SHA256_LEN; i++) {
+		r->fingerprint[2 * i] = hex[md[i] >> 4];
+		r->fingerprint[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	r->fingerprint[IPAM_SHA256_HEX_LEN] = '\0';
+	return 0;
 }
 
 static double cpu_seconds(void)
@@ -315,6 +339,15 @@ static int run_action(struct ipam_reconcile *r, const struct ipam_action *a,
 		return ipam_gpo_remove_link(s, st, (enum ipam_pol_gpo)a->gpo);
 	case IPAM_ACT_GPO_DELETE:
 		return ipam_gpo_remove_gpo(s, st, (enum ipam_pol_gpo)a->gpo);
+	case IPAM_ACT_FILTER_GROUP:
+		if (a->op == IPAM_OP_REMOVE)
+			return ipam_gpo_remove_filter_group(
+				s, st, (enum ipam_pol_gpo)a->gpo);
+		return ipam_gpo_ensure_filter_group(s, st,
+						    (enum ipam_pol_gpo)a->gpo);
+	case IPAM_ACT_MEMBER_ADD:
+	case IPAM_ACT_MEMBER_REMOVE:
+		return ipam_gpo_apply_members(s, st, &r->plan, a);
 	default:
 		break;
 	}

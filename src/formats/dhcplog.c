@@ -164,41 +164,40 @@ static int set_columns(struct ipam_dhcplog *p, char *s)
 	return 0;
 }
 
-/* Digits only, 1 to max of them, as a number; -1 otherwise. */
-static long digits(const char *s, size_t min, size_t max)
+/* Digits only, min to max of them, s..s+n, as a number; -1 otherwise. */
+static long digits_n(const char *s, size_t n, size_t min, size_t max)
 {
-	size_t n = strlen(s);
 	long v = 0;
 
 	if (n < min || n > max)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
+		if (s[i] < '0' || s[i] > '9')
 			return -1;
 		v = v * 10 + (s[i] - '0');
 	}
 	return v;
 }
 
+static long digits(const char *s, size_t min, size_t max)
+{
+	return digits_n(s, strlen(s), min, max);
+}
+
 /* Three numbers separated by sep, each of 1-2 digits (the last may have
  * up to last_max); 0 or -1. */
 static int triple(const char *s, int sep, size_t last_max, long v[3])
 {
-	char part[8];
 	const char *p = s;
 
 	for (int i = 0; i < 3; i++) {
-		const char *e = i < 2 ? strchr(p, sep) : p + strlen(p);
-		size_t n;
+		const char *e = p;
 
-		if (!e)
+		while (*e && *e != sep)
+			e++;
+		if ((i < 2) != (*e == sep))
 			return -1;
-		n = (size_t)(e - p);
-		if (n >= sizeof(part))
-			return -1;
-		memcpy(part, p, n);
-		part[n] = '\0';
-		v[i] = digits(part, 1, i < 2 ? 2 : last_max);
+		v[i] = digits_n(p, (size_t)(e - p), 1, i < 2 ? 2 : last_max);
 		if (v[i] < 0)
 			return -1;
 		p = e + 1;
@@ -266,36 +265,45 @@ static int set_date_time(struct ipam_dhcplog *p, struct ipam_dhcplog_event *e,
 	return 0;
 }
 
-static void assign(struct ipam_dhcplog_event *e, enum field f, const char *v)
+/* The text fields of e from the line's values (each set once: a table
+ * of slots built per field showed in bench/collect's profile). */
+static void assign(struct ipam_dhcplog_event *e, const char *const val[F_NR])
 {
-	const char **slot[F_NR] = {
-		[F_DESC] = &e->description,
-		[F_IP] = &e->ip,
-		[F_HOST] = &e->host,
-		[F_CLIENT] = &e->client_id,
-		[F_USER] = &e->user_name,
-		[F_TXID] = &e->transaction_id,
-		[F_QRESULT] = &e->qresult,
-		[F_PROBATION] = &e->probation_time,
-		[F_CORR] = &e->correlation_id,
-		[F_DHCID] = &e->dhcid,
-		[F_VC_HEX] = &e->vendor_class_hex,
-		[F_VC_ASCII] = &e->vendor_class_ascii,
-		[F_UC_HEX] = &e->user_class_hex,
-		[F_UC_ASCII] = &e->user_class_ascii,
-		[F_RELAY] = &e->relay_agent,
-		[F_DNSREG] = &e->dns_reg_error,
-		[F_ERRCODE] = &e->error_code,
-		[F_SUBNET] = &e->subnet_prefix,
-	};
-
-	if (slot[f])
-		*slot[f] = v;
+	e->description = val[F_DESC];
+	e->ip = val[F_IP];
+	e->host = val[F_HOST];
+	e->client_id = val[F_CLIENT];
+	e->user_name = val[F_USER];
+	e->transaction_id = val[F_TXID];
+	e->qresult = val[F_QRESULT];
+	e->probation_time = val[F_PROBATION];
+	e->correlation_id = val[F_CORR];
+	e->dhcid = val[F_DHCID];
+	e->vendor_class_hex = val[F_VC_HEX];
+	e->vendor_class_ascii = val[F_VC_ASCII];
+	e->user_class_hex = val[F_UC_HEX];
+	e->user_class_ascii = val[F_UC_ASCII];
+	e->relay_agent = val[F_RELAY];
+	e->dns_reg_error = val[F_DNSREG];
+	e->error_code = val[F_ERRCODE];
+	e->subnet_prefix = val[F_SUBNET];
 }
 
-/* An event line (s is modified): the callback's code, 0 after a bad
+/* s..e without the spaces and tabs around it, NUL-terminated at its
+ * end (e itself is a ',' or the line's end). */
+static char *trim_span(char *s, char *e)
+{
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*e = '\0';
+	return s;
+}
+
+/* An event line s..end (modified): the callback's code, 0 after a bad
  * line reported. */
-static int event_line(struct ipam_dhcplog *p, char *s)
+static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 {
 	struct ipam_dhcplog_event e = {0};
 	const char *val[F_NR];
@@ -306,28 +314,27 @@ static int event_line(struct ipam_dhcplog *p, char *s)
 	for (int i = 0; i < F_NR; i++)
 		val[i] = "";
 	for (;;) {
-		char *comma = strchr(field, ',');
+		char *q = field;
 
-		if (comma)
-			*comma = '\0';
+		/* fields are short: a plain loop beats a call per field */
+		while (q < end && *q != ',')
+			q++;
 		if (n == p->ncols) {
 			char count[64];
 
-			while (comma) {
-				n++;
-				comma = strchr(comma + 1, ',');
-			}
+			for (; q < end; q++)
+				n += *q == ',';
 			snprintf(count, sizeof(count),
 				 "%d fields where the column line has %d",
 				 n + 1, p->ncols);
 			return bad(p, count, "");
 		}
 		if (p->colmap[n] >= 0)
-			val[p->colmap[n]] = trim(field, NULL);
+			val[p->colmap[n]] = trim_span(field, q);
 		n++;
-		if (!comma)
+		if (q == end)
 			break;
-		field = comma + 1;
+		field = q + 1;
 	}
 	id = digits(val[F_ID], 1, 5);
 	if (id < 0)
@@ -337,8 +344,7 @@ static int event_line(struct ipam_dhcplog *p, char *s)
 		return rc > 0 ? 0 : rc;
 	e.family = p->family;
 	e.event_id = (int)id;
-	for (int f = F_DESC; f < F_NR; f++)
-		assign(&e, (enum field)f, val[f]);
+	assign(&e, val);
 	e.line = p->line;
 	return p->on_event ? p->on_event(&e, p->ctx) : 0;
 }
@@ -370,7 +376,7 @@ static const char *default_columns(int family)
 /* A complete line in hold (hold_len bytes, its '\n' dropped). */
 static int one_line(struct ipam_dhcplog *p)
 {
-	char *s = p->hold;
+	char *s = p->hold, *end;
 	size_t n = p->hold_len;
 
 	if (n && s[n - 1] == '\r')
@@ -380,7 +386,9 @@ static int one_line(struct ipam_dhcplog *p)
 	s[n] = '\0';
 	if (memchr(s, '\0', n))
 		return bad(p, "NUL byte in the line", "");
-	s = trim(s, NULL);
+	end = s + n;
+	s = trim_span(s, end);
+	end = s + strlen(s);
 	if (!*s)
 		return 0;
 	if (is_column_line(s)) {
@@ -408,7 +416,7 @@ static int one_line(struct ipam_dhcplog *p)
 		}
 		return bad(p, "not an event line", s);
 	}
-	return event_line(p, s);
+	return event_line(p, s, end);
 }
 
 struct ipam_dhcplog *ipam_dhcplog_new(int family, const char *columns,
@@ -538,13 +546,19 @@ static int add_group(struct strbuf *out, const char *g, size_t n, int sep)
 	if (!n || ((sep == ':' || sep == '-') && n > 2) ||
 	    ((sep == '.' || !sep) && n % 2))
 		return -1;
+	strbuf_grow(out, n + 1);
 	if (n == 1)
-		strbuf_addch(out, '0'); /* aa:b:cc */
+		out->buf[out->len++] = '0'; /* aa:b:cc */
 	for (size_t i = 0; i < n; i++) {
-		if (hexval((unsigned char)g[i]) < 0)
+		int v = hexval((unsigned char)g[i]);
+
+		if (v < 0) {
+			out->buf[out->len] = '\0';
 			return -1;
-		strbuf_addch(out, (char)tolower((unsigned char)g[i]));
+		}
+		out->buf[out->len++] = "0123456789abcdef"[v];
 	}
+	out->buf[out->len] = '\0';
 	return 0;
 }
 

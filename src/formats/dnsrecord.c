@@ -195,7 +195,7 @@ static int decode_soa(struct cursor *c, struct strbuf *out)
 
 static int decode_data(struct cursor *c, struct strbuf *out, unsigned type)
 {
-	uint32_t a, b, p;
+	uint32_t a = 0, b = 0, p = 0; /* set by take_be on success */
 	int rc;
 
 	switch (type) {

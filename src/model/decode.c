@@ -52,9 +52,8 @@ static const char *const notify_keys[] = {
 	"secretEnv", "caFile", "timeout", NULL,
 };
 static const char *const provisioning_keys[] = {
-	"method",
-	"gpoPrefix",
-	"delegatedGpoUsers",
+	"method",    "gpoPrefix",	"delegatedGpoUsers",
+	"filtering", "filterGroupName", "filterGroupOu",
 	NULL,
 };
 static const char *const connection_keys[] = {
@@ -526,6 +525,7 @@ static void decode_connection(struct decoder *dc, const struct ipam_node *n,
 static void decode_provisioning(struct decoder *dc, const struct ipam_node *n)
 {
 	static const char *const methods[] = {"gpo", "manual", NULL};
+	static const char *const filterings[] = {"computer", "group", NULL};
 	struct ipam_desired *d = dc->d;
 	const struct ipam_node *map, *val;
 	const char *key;
@@ -548,6 +548,19 @@ static void decode_provisioning(struct decoder *dc, const struct ipam_node *n)
 				ipam_method_parse(m, &d->method);
 		} else if (!strcmp(key, "gpoPrefix")) {
 			ipam_decode_string(dc, val, key, &d->gpo_prefix);
+		} else if (!strcmp(key, "filtering")) {
+			const char *m;
+
+			if (!get_enum(dc, val, key, filterings, &m,
+				      &d->filtering_pos))
+				d->filtering =
+					!strcmp(m, "group")
+						? IPAM_FILTERING_GROUP
+						: IPAM_FILTERING_COMPUTER;
+		} else if (!strcmp(key, "filterGroupName")) {
+			ipam_decode_string(dc, val, key, &d->filter_group_name);
+		} else if (!strcmp(key, "filterGroupOu")) {
+			ipam_decode_string(dc, val, key, &d->filter_group_ou);
 		} else if (!strcmp(key, "delegatedGpoUsers")) {
 			const struct ipam_node *seq =
 				want_kind(dc, val, IPAM_NODE_SEQ, key);

@@ -48,6 +48,16 @@ void ipam_gpo_file_content_release(struct ipam_gpo_file_state *f)
 	f->nr_content = 0;
 }
 
+void ipam_gpo_fgroup_release(struct ipam_gpo_fgroup *f)
+{
+	free(f->name);
+	free(f->dn);
+	free(f->sid);
+	free(f->mark);
+	ipam_gpo_trustees_release(&f->members);
+	memset(f, 0, sizeof(*f));
+}
+
 void ipam_gpo_obs_release(struct ipam_gpo_obs *g)
 {
 	free(g->name);
@@ -68,6 +78,7 @@ void ipam_gpo_obs_release(struct ipam_gpo_obs *g)
 	ipam_gpo_obs_release_foreign(g);
 	for (size_t i = 0; i < g->nr_files; i++)
 		ipam_gpo_file_content_release(&g->files[i]);
+	ipam_gpo_fgroup_release(&g->fgroup);
 }
 
 void ipam_gpo_state_free(struct ipam_gpo_state *st)

@@ -54,6 +54,24 @@ struct ipam_gpo_foreign {
 	char *note; /* what it does to IPAM's access, or NULL */
 };
 
+/*
+ * provisioning.filtering: group -- a GPO's filter group, the domain-local
+ * security group whose members the GPO applies to (read in every mode:
+ * computer mode deletes the one ipamctl made).
+ */
+struct ipam_gpo_fgroup {
+	char *name; /* sAMAccountName: "<prefix>_DHCP_Servers" */
+	char *dn;   /* where it is, or would be made */
+	bool exists, owned;
+	char *sid, *mark;
+	long group_type;
+	bool ace; /* read + apply for it in the GPO's DACL */
+	/* Members (group mode only): SIDs, names where known. */
+	struct ipam_gpo_trustees members;
+	bool members_read;
+	bool planned; /* dry run: would be created by this run */
+};
+
 struct ipam_gpo_obs {
 	enum ipam_pol_gpo kind;
 	char *name; /* "<prefix>_DHCP" */
@@ -96,6 +114,7 @@ struct ipam_gpo_obs {
 	/* Why the SYSVOL folder ACL could not be read (then neither
 	 * folder_consistent nor its opposite is known), or NULL. */
 	char *folder_error;
+	struct ipam_gpo_fgroup fgroup;
 };
 
 struct ipam_gpo_state {
@@ -128,6 +147,7 @@ struct ipam_gpo_state {
 };
 
 void ipam_gpo_state_free(struct ipam_gpo_state *st);
+void ipam_gpo_fgroup_release(struct ipam_gpo_fgroup *f);
 /* What one GPO holds, its fixed fields kept (the name too: freed). */
 void ipam_gpo_obs_release(struct ipam_gpo_obs *g);
 

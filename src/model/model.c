@@ -28,6 +28,34 @@ static const struct {
 	{IPAM_ROLE_NPS, "nps"},
 };
 
+void ipam_desired_filter_group_name(struct strbuf *out,
+				    const struct ipam_desired *d,
+				    const char *role)
+{
+	const char *t = d->filter_group_name.value
+				? d->filter_group_name.value
+				: IPAM_DEFAULT_FILTER_GROUP_NAME;
+	const char *prefix = d->gpo_prefix.value ? d->gpo_prefix.value : "";
+
+	while (*t) {
+		if (!strncmp(t, "{prefix}", 8)) {
+			strbuf_addstr(out, prefix);
+			t += 8;
+		} else if (!strncmp(t, "{role}", 6)) {
+			strbuf_addstr(out, role);
+			t += 6;
+		} else {
+			strbuf_addch(out, *t++);
+		}
+	}
+}
+
+const char *ipam_desired_filter_group_ou(const struct ipam_desired *d)
+{
+	return d->filter_group_ou.value ? d->filter_group_ou.value
+					: IPAM_DEFAULT_FILTER_GROUP_OU;
+}
+
 const char *ipam_method_name(enum ipam_method m)
 {
 	return m == IPAM_METHOD_GPO || m == IPAM_METHOD_MANUAL ? method_names[m]
@@ -384,10 +412,31 @@ static void set_db_connection(struct ipam_node *root,
 	ipam_node_set(root, "databaseConnection", dbc);
 }
 
+static struct ipam_node *provisioning_node(const struct ipam_desired *d)
+{
+	struct ipam_node *prov = ipam_node_new(IPAM_NODE_MAP);
+	struct ipam_node *users = ipam_node_new(IPAM_NODE_SEQ);
+
+	ipam_node_set_str(prov, "method", ipam_method_name(d->method));
+	set_opt(prov, "gpoPrefix", &d->gpo_prefix);
+	/* Only when not the default: the digest of a computer-mode state
+	 * stays what it was. */
+	if (d->filtering == IPAM_FILTERING_GROUP) {
+		ipam_node_set_str(prov, "filtering", "group");
+		set_opt(prov, "filterGroupName", &d->filter_group_name);
+		set_opt(prov, "filterGroupOu", &d->filter_group_ou);
+	}
+	for (size_t i = 0; i < d->nr_delegated; i++)
+		ipam_node_push(users,
+			       ipam_node_str(d->delegated_users[i].value));
+	ipam_node_set(prov, "delegatedGpoUsers", users);
+	return prov;
+}
+
 struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 {
 	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
-	struct ipam_node *prov, *users, *seq, *defaults, *safety;
+	struct ipam_node *seq, *defaults, *safety;
 	size_t i;
 
 	ipam_node_set(root, "version", ipam_node_int(d->version));
@@ -395,15 +444,7 @@ struct ipam_node *ipam_desired_to_node(const struct ipam_desired *d)
 	set_opt(root, "database", &d->database);
 	set_db_connection(root, &d->db_conn);
 
-	prov = ipam_node_new(IPAM_NODE_MAP);
-	ipam_node_set_str(prov, "method", ipam_method_name(d->method));
-	set_opt(prov, "gpoPrefix", &d->gpo_prefix);
-	users = ipam_node_new(IPAM_NODE_SEQ);
-	for (i = 0; i < d->nr_delegated; i++)
-		ipam_node_push(users,
-			       ipam_node_str(d->delegated_users[i].value));
-	ipam_node_set(prov, "delegatedGpoUsers", users);
-	ipam_node_set(root, "provisioning", prov);
+	ipam_node_set(root, "provisioning", provisioning_node(d));
 
 	ipam_node_set(root, "connection", connection_node(&d->conn, false));
 
@@ -690,6 +731,8 @@ void ipam_desired_free(struct ipam_desired *d)
 	str_release(&d->db_conn.password_file);
 	str_release(&d->db_conn.password_env);
 	str_release(&d->gpo_prefix);
+	str_release(&d->filter_group_name);
+	str_release(&d->filter_group_ou);
 	for (i = 0; i < d->nr_files; i++)
 		free(d->files[i]);
 	free(d->files);

@@ -29,6 +29,13 @@ enum ipam_method {
 	IPAM_METHOD_MANUAL,
 };
 
+/* provisioning.filtering: how a managed server gets into a GPO's security
+ * filtering -- its own ACEs, or membership of a group that has them. */
+enum ipam_filtering {
+	IPAM_FILTERING_COMPUTER = 0,
+	IPAM_FILTERING_GROUP,
+};
+
 enum ipam_manageability {
 	IPAM_MANAGE_UNSET = 0,
 	IPAM_MANAGE_UNSPECIFIED,
@@ -316,6 +323,10 @@ struct ipam_desired {
 	struct ipam_str gpo_prefix;
 	struct ipam_str *delegated_users;
 	size_t nr_delegated, alloc_delegated;
+	enum ipam_filtering filtering;
+	struct ipam_pos filtering_pos;
+	struct ipam_str filter_group_name; /* template; NULL: the default */
+	struct ipam_str filter_group_ou;   /* relative to the domain DN */
 
 	struct ipam_connection conn;
 
@@ -342,6 +353,19 @@ struct ipam_desired {
 #define IPAM_DEFAULT_MAX_REMOVALS 10
 #define IPAM_DEFAULT_TIMEOUT	  30
 
+#define IPAM_DEFAULT_FILTER_GROUP_NAME "{prefix}_{role}_Servers"
+#define IPAM_DEFAULT_FILTER_GROUP_OU   "CN=Users"
+
+/*
+ * The filter group of a GPO role ("DHCP", "DNS", "DC_NPS"): the name
+ * template (provisioning.filterGroupName, or the default) with {prefix}
+ * and {role} put in.
+ */
+void ipam_desired_filter_group_name(struct strbuf *out,
+				    const struct ipam_desired *d,
+				    const char *role);
+/* Where the filter groups live, relative to the domain DN. */
+const char *ipam_desired_filter_group_ou(const struct ipam_desired *d);
 const char *ipam_method_name(enum ipam_method m);
 int ipam_method_parse(const char *s, enum ipam_method *out);
 const char *ipam_manageability_name(enum ipam_manageability m);

@@ -53,6 +53,14 @@ struct ipam_obs_domain {
 	struct ipam_role_status dc, dns, dhcp, declared;
 	struct ipam_obs_server *servers;
 	size_t nr_servers, alloc_servers;
+	/* ipam_obs_find's hash of the names: slot -> server index + 1 (0:
+	 * empty), for the idx_nr servers at idx_base when it was made.
+	 * ipam_obs_get and ipam_obs_domain_sort keep it; code that removes
+	 * or moves servers otherwise makes it stale (a find then scans) or
+	 * calls ipam_obs_domain_index after. */
+	size_t *idx;
+	size_t idx_cap, idx_nr;
+	const struct ipam_obs_server *idx_base;
 	struct ipam_obs_excluded *excluded;
 	size_t nr_excluded, alloc_excluded;
 	/* Errors about the desired state found while discovering (a declared
@@ -93,6 +101,8 @@ void ipam_obs_set_status(struct ipam_role_status *s, enum ipam_verdict v,
 	__attribute__((format(printf, 3, 4)));
 /* Sort servers and excluded entries by name (stable output). */
 void ipam_obs_domain_sort(struct ipam_obs_domain *d);
+/* (Re)build ipam_obs_find's index of the servers as they are now. */
+void ipam_obs_domain_index(struct ipam_obs_domain *d);
 
 void ipam_obs_server_release(struct ipam_obs_server *s);
 void ipam_obs_domain_release(struct ipam_obs_domain *d);

@@ -314,9 +314,97 @@ static void check_delegated(const struct ipam_desired *d,
 	free(first);
 }
 
+/* A filter group name template: {prefix} and {role} the only
+ * placeholders, {role} there (three GPOs, three groups), the rest
+ * letters, digits, '-', '_' or '.'; at most 64 characters once the
+ * longest role is put in (a CN's limit). */
+static const char *check_group_template(const struct ipam_desired *d)
+{
+	const char *t = d->filter_group_name.value;
+	struct strbuf sb = STRBUF_INIT;
+	const char *why = NULL;
+
+	if (!strstr(t, "{role}"))
+		return "it must contain {role}: each GPO has a group of its "
+		       "own";
+	for (const char *p = t; *p && !why; p++) {
+		if (*p == '{') {
+			if (strncmp(p, "{prefix}", 8) &&
+			    strncmp(p, "{role}", 6))
+				why = "the placeholders are {prefix} and "
+				      "{role}";
+			else
+				p = strchr(p, '}');
+		} else if (!isalnum((unsigned char)*p) && *p != '-' &&
+			   *p != '_' && *p != '.') {
+			why = "use letters, digits, '-', '_', '.' and the "
+			      "placeholders {prefix} and {role}";
+		}
+	}
+	if (!why) {
+		ipam_desired_filter_group_name(&sb, d, "DC_NPS");
+		if (sb.len > 64 || !isalnum((unsigned char)sb.buf[0]))
+			why = "the names it forms must start with a letter or "
+			      "digit and have at most 64 characters";
+	}
+	strbuf_release(&sb);
+	return why;
+}
+
+/* filterGroupOu: RDNs "OU=x" or "CN=x" joined by ',', relative to the
+ * domain's DN (which ipamctl appends). */
+static bool group_ou_ok(const char *ou)
+{
+	const char *p = ou;
+
+	for (;;) {
+		size_t n = 0;
+
+		if (strncasecmp(p, "OU=", 3) && strncasecmp(p, "CN=", 3))
+			return false;
+		p += 3;
+		while (isalnum((unsigned char)p[n]) || p[n] == ' ' ||
+		       p[n] == '-' || p[n] == '_' || p[n] == '.')
+			n++;
+		if (!n || p[0] == ' ' || p[n - 1] == ' ')
+			return false;
+		p += n;
+		if (!*p)
+			return true;
+		if (*p++ != ',')
+			return false;
+	}
+}
+
+static void validate_filtering(const struct ipam_desired *d,
+			       struct ipam_diags *diags)
+{
+	const char *why;
+
+	if (d->filter_group_name.value &&
+	    (why = check_group_template(d)) != NULL)
+		ipam_diag_error(diags, &d->filter_group_name.pos,
+				"filterGroupName '%s': %s",
+				d->filter_group_name.value, why);
+	if (d->filter_group_ou.value && !group_ou_ok(d->filter_group_ou.value))
+		ipam_diag_error(diags, &d->filter_group_ou.pos,
+				"filterGroupOu '%s': give the container "
+				"relative to the domain's DN, as OU=... or "
+				"CN=... parts joined by ',' (e.g. "
+				"'OU=IPAM,OU=Groups'; letters, digits, ' ', "
+				"'-', '_', '.')",
+				d->filter_group_ou.value);
+	if (d->filtering == IPAM_FILTERING_GROUP &&
+	    d->method != IPAM_METHOD_GPO)
+		ipam_diag_error(diags, &d->filtering_pos,
+				"filtering 'group' needs provisioning method "
+				"'gpo'");
+}
+
 static void validate_provisioning(struct ipam_desired *d,
 				  struct ipam_diags *diags)
 {
+	validate_filtering(d, diags);
 	if (d->method == IPAM_METHOD_GPO && !d->gpo_prefix.value)
 		ipam_diag_error(diags, &d->method_pos,
 				"provisioning method 'gpo' needs 'gpoPrefix' "

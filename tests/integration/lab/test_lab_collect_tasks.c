@@ -313,7 +313,7 @@ static const char *const collection[] = {"availability", "dns", "zones",
 
 static void test_1_loop_runs_each_task_on_its_interval(void **state)
 {
-	char *text = NULL, *s;
+	char *text = NULL, *s, *q;
 	long first_gap;
 	double t0;
 
@@ -323,26 +323,38 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 	free(sql(
 		"INSERT INTO dhcp_event_batches (server_id, file, generation, "
 		"seg, first_id, last_id, at_min, at_max) SELECT id, "
-		"'DhcpSrvLog-Mon.log', 1, (SELECT coalesce(max(id), 0) + 1 "
-		"FROM dhcp_events) >> 19, (SELECT coalesce(max(id), 0) + 1 "
-		"FROM dhcp_events), (SELECT coalesce(max(id), 0) + 3 FROM "
-		"dhcp_events), CAST(strftime('%s', 'now') AS INTEGER) - 40 * "
-		"86400, CAST(strftime('%s', 'now') AS INTEGER) - 29 * 86400 "
-		"FROM servers WHERE name = 'dhcp1.corp.example.test';"
-		"INSERT INTO dhcp_events (batch, at, local_time, family, "
-		"event_id, ip, line) SELECT (SELECT max(id) FROM "
-		"dhcp_event_batches), CAST(strftime('%s', 'now') AS INTEGER) "
-		"- d * 86400, 'x', 4, 10, '10.99.0.' || d, d FROM (SELECT 40 "
-		"AS d UNION ALL SELECT 31 UNION ALL SELECT 29) AS n ORDER BY d "
-		"DESC;"
-		"INSERT INTO availability_history (server_id, service, at, "
-		"state) SELECT id, 'dhcp', strftime('%Y-%m-%dT%H:%M:%SZ', "
-		"'now', '-' || d || ' days'), 'down' FROM servers, (SELECT 45 "
-		"AS d UNION ALL SELECT 5) AS n WHERE name = "
+		"'DhcpSrvLog-Mon.log', 1, (SELECT coalesce(max(last_id), 0) + "
+		"1 FROM dhcp_event_blocks) >> 19, (SELECT coalesce(max("
+		"last_id), 0) + 1 FROM dhcp_event_blocks), (SELECT coalesce("
+		"max(last_id), 0) + 3 FROM dhcp_event_blocks), CAST(strftime("
+		"'%s', 'now') AS INTEGER) - 40 * 86400, CAST(strftime('%s', "
+		"'now') AS INTEGER) - 29 * 86400 FROM servers WHERE name = "
 		"'dhcp1.corp.example.test'"));
-	assert_int_equal(sql_long("SELECT count(*) FROM dhcp_events WHERE ip "
-				  "LIKE '10.99.0.%'"),
-			 3);
+	/* one block of three events (db_events_internal.h), the oldest
+	 * first */
+	q = xasprintf(
+		"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "
+		"at_max, events) SELECT b.first_id, b.id, b.last_id, 3, "
+		"b.at_min, b.at_max, %s(CASE d WHEN 40 THEN 0 WHEN 31 THEN 1 "
+		"ELSE 2 END || ',' || (CAST(strftime('%%s', 'now') AS INTEGER) "
+		"- d * 86400) || ',0,4,10,' || d || ',,10.99.0.' || d || ',,,' "
+		"|| %s, ''%s) FROM (SELECT * FROM dhcp_event_batches ORDER BY "
+		"id DESC LIMIT 1) AS b, (SELECT 40 AS d UNION ALL SELECT 31 "
+		"UNION ALL SELECT 29) AS n GROUP BY b.id, b.first_id, "
+		"b.last_id, b.at_min, b.at_max",
+		test_db_is_pg() ? "string_agg" : "group_concat",
+		test_db_is_pg() ? "chr(10)" : "char(10)",
+		test_db_is_pg() ? " ORDER BY d DESC" : "");
+	free(sql(q));
+	free(q);
+	free(sql("INSERT INTO availability_history (server_id, service, at, "
+		 "state) SELECT id, 'dhcp', strftime('%Y-%m-%dT%H:%M:%SZ', "
+		 "'now', '-' || d || ' days'), 'down' FROM servers, (SELECT 45 "
+		 "AS d UNION ALL SELECT 5) AS n WHERE name = "
+		 "'dhcp1.corp.example.test'"));
+	assert_int_equal(sql_long("SELECT count(*) FROM dhcp_event_blocks "
+				  "WHERE events LIKE '%,10.99.0.%'"),
+			 1);
 	start_loop();
 	/* (1) the first pass: the cycle, then the tasks that never ran */
 	t0 = labad_now_s();
@@ -369,9 +381,14 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 	}
 	/* retention: the 40- and 31-day-old events and the 45-day-old
 	 * availability change went, the rest stayed */
-	s = sql("SELECT group_concat(ip) FROM (SELECT ip FROM dhcp_events "
-		"WHERE ip LIKE '10.99.0.%' ORDER BY ip) AS e");
-	assert_string_equal(s, "10.99.0.29");
+	s = sql(test_db_is_pg()
+			? "SELECT string_agg(n || ':' || substr(events, "
+			  "strpos(events, ',10.99.') + 1, 10), ',') FROM "
+			  "dhcp_event_blocks WHERE events LIKE '%,10.99.0.%'"
+			: "SELECT group_concat(n || ':' || substr(events, "
+			  "instr(events, ',10.99.') + 1, 10)) FROM "
+			  "dhcp_event_blocks WHERE events LIKE '%,10.99.0.%'");
+	assert_string_equal(s, "1:10.99.0.29");
 	free(s);
 	assert_int_equal(sql_long("SELECT count(*) FROM availability_history "
 				  "WHERE at < strftime('%Y-%m-%dT%H:%M:%SZ', "

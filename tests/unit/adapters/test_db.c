@@ -74,14 +74,14 @@ static struct ipam_desired *desired(const char *method_and_prefix)
 	"WHERE type='table' ORDER BY name)"
 
 /* The tables of schema version 1, as migration 1 alone makes them. */
-/* What migrations 6 to 9 made, dropped to go back to version 5. */
-#define DROP_V6_TO_V9                                                          \
+/* What migrations 6 to 10 made, dropped to go back to version 5. */
+#define DROP_V6_TO_V10                                                         \
 	"DROP TABLE utilization_samples; DROP TABLE address_sources;"          \
 	"DROP TABLE addresses;"                                                \
 	"DROP TABLE availability_history; DROP TABLE availability;"            \
 	"DROP TABLE zone_status; DROP TABLE dns_record_history;"               \
 	"DROP TABLE dns_records; DROP TABLE dns_zones;"                        \
-	"DROP TABLE dhcp_event_postings; DROP TABLE dhcp_events;"              \
+	"DROP TABLE dhcp_event_postings; DROP TABLE dhcp_event_blocks;"        \
 	"DROP TABLE dhcp_event_batches; DROP TABLE dhcp_audit_files;"          \
 	"DROP TABLE collect_server_status; DROP TABLE collect_tasks;"
 
@@ -179,7 +179,7 @@ static void test_migrations_from_zero(void **state)
 	free(s);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10");
 	free(s);
 	s = sqlite_query(f->path, TABLES_SQL);
 	assert_string_equal(s, "access_status,actions,address_sources,"
@@ -187,8 +187,8 @@ static void test_migrations_from_zero(void **state)
 			       "applied_filter,applied_gpos,availability,"
 			       "availability_history,collect_server_status,"
 			       "collect_tasks,dhcp_audit_files,"
-			       "dhcp_event_batches,dhcp_event_postings,"
-			       "dhcp_events,"
+			       "dhcp_event_batches,dhcp_event_blocks,"
+			       "dhcp_event_postings,"
 			       "dns_record_history,dns_records,dns_zones,"
 			       "domains,reconcile_lock,runs,"
 			       "schema_migrations,server_addresses,"
@@ -386,7 +386,7 @@ static void store_event(struct ipam_db *db)
 		.client_id = "00155d000001",
 		.line = 1,
 	};
-	struct ipam_db_event_in in = {&e, 100, "2026-01-01T00:01:40"};
+	struct ipam_db_event_in in = {&e, 100, "2026-01-01T00:01:40", 0};
 	struct ipam_db_audit_cursor c = {.generation = 1};
 
 	assert_int_equal(ipam_db_events_begin(db, &b, "dc1.corp.example.test",
@@ -437,6 +437,86 @@ static void store_round(struct ipam_db *db, struct ipam_desired *d,
 	free(obs.domains);
 }
 
+/* New and known servers in one store (PostgreSQL pipelines it): the new
+ * ones get their ids in plan order, each its own addresses and history. */
+static void test_inventory_store_mixed(void **state)
+{
+	static const char *const names[] = {"srv-b.corp.example.test",
+					    "srv-a.corp.example.test",
+					    "srv-c.corp.example.test"};
+	struct fx *f = *state;
+	struct ipam_db *db = NULL;
+	struct ipam_desired *d = desired("method: manual");
+	struct ipam_observed obs = {0};
+	struct ipam_inventory prev = {0}, inv = {0};
+	struct ipam_inv_plan plan;
+	struct ipam_db_history *h = NULL;
+	long long run, last = 0;
+	size_t i, k, nr = 0;
+
+	assert_int_equal(ipam_db_open(&db, f->path, IPAM_DB_CREATE), 0);
+	assert_int_equal(ipam_db_migrate(db, NULL, NULL), 0);
+	store_round(db, d, "10.0.0.1", &run);
+	obs.domains = xcalloc(1, sizeof(*obs.domains));
+	obs.nr_domains = 1;
+	obs.domains[0].name = xstrdup("corp.example.test");
+	for (i = 0; i < 4; i++) {
+		struct ipam_obs_server *s = ipam_obs_get(
+			&obs.domains[0],
+			i ? names[i - 1] : "dc1.corp.example.test");
+
+		s->roles = i ? IPAM_ROLE_DHCP : IPAM_ROLE_DC | IPAM_ROLE_DNS;
+		s->in_ad = true;
+		s->addrs = xcalloc(1, sizeof(*s->addrs));
+		s->addrs[0].family = AF_INET;
+		snprintf(s->addrs[0].text, sizeof(s->addrs[0].text),
+			 "10.0.1.%zu", i);
+		s->nr_addrs = 1;
+	}
+	assert_int_equal(ipam_db_run_begin(db, "discover", &run), 0);
+	assert_int_equal(ipam_db_inventory_load(db, &prev), 0);
+	ipam_inventory_plan(&plan, &prev, &obs, d);
+	assert_int_equal(ipam_db_inventory_store(db, run, d, &obs, &plan), 0);
+	assert_int_equal(ipam_db_inventory_load(db, &inv), 0);
+	assert_int_equal(inv.nr, 4);
+	for (i = 0; i < plan.nr; i++) {
+		const struct ipam_inv_server *s = NULL;
+		char want[16];
+
+		for (k = 0; k < inv.nr; k++)
+			if (!strcmp(inv.servers[k].name,
+				    plan.updates[i].row.name))
+				s = &inv.servers[k];
+		assert_non_null(s);
+		assert_int_equal(s->nr_addrs, 1);
+		for (k = 0; k < 4; k++)
+			if (!strcmp(s->name,
+				    k ? names[k - 1] : "dc1.corp.example.test"))
+				break;
+		snprintf(want, sizeof(want), "10.0.1.%zu", k);
+		assert_string_equal(s->addrs[0].text, want);
+		if (plan.updates[i].row.id) {
+			assert_int_equal(s->id, plan.updates[i].row.id);
+			continue;
+		}
+		assert_true(s->id > last); /* plan order */
+		last = s->id;
+		assert_int_equal(ipam_db_server_history(db, s->name, &h, &nr),
+				 0);
+		assert_int_equal(nr, 1);
+		assert_int_equal(h[0].run_id, run);
+		ipam_db_history_free(h, nr);
+	}
+	assert_true(last > 0);
+	ipam_inv_plan_release(&plan);
+	ipam_inventory_release(&prev);
+	ipam_inventory_release(&inv);
+	ipam_obs_domain_release(&obs.domains[0]);
+	free(obs.domains);
+	ipam_desired_free(d);
+	ipam_db_close(db);
+}
+
 static void test_inventory_round_trip(void **state)
 {
 	struct fx *f = *state;
@@ -447,7 +527,6 @@ static void test_inventory_round_trip(void **state)
 	size_t nr = 0;
 	long long run1, run2;
 	char *s, *sql;
-	const int pg = test_db_is_pg();
 
 	assert_int_equal(ipam_db_open(&db, f->path, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(db, NULL, NULL), 0);
@@ -481,14 +560,12 @@ static void test_inventory_round_trip(void **state)
 	assert_int_equal(ipam_db_inventory_load(db, &inv), 0);
 	assert_string_equal(inv.servers[0].access, "Blocked");
 	ipam_inventory_release(&inv);
-	/* The events store on PostgreSQL is db_events.c's to make work: its
-	 * own tests say when it does. */
-	if (!pg)
-		store_event(db);
-	s = sqlite_query(f->path, "SELECT (SELECT count(*) FROM dhcp_events), "
+	store_event(db);
+	s = sqlite_query(f->path, "SELECT (SELECT count(*) FROM "
+				  "dhcp_event_blocks), "
 				  "(SELECT count(*) FROM dhcp_event_batches), "
 				  "(SELECT count(*) FROM dhcp_event_postings)");
-	assert_string_equal(s, pg ? "0|0|0" : "1|1|3");
+	assert_string_equal(s, "1|1|3");
 	free(s);
 
 	ipam_desired_free(d);
@@ -513,7 +590,8 @@ static void test_inventory_round_trip(void **state)
 	assert_int_equal(inv.servers[0].manageability, IPAM_MANAGE_UNMANAGED);
 	assert_string_equal(inv.servers[0].addrs[0].text, "10.0.0.2");
 	assert_null(inv.servers[0].access); /* purged */
-	s = sqlite_query(f->path, "SELECT (SELECT count(*) FROM dhcp_events), "
+	s = sqlite_query(f->path, "SELECT (SELECT count(*) FROM "
+				  "dhcp_event_blocks), "
 				  "(SELECT count(*) FROM dhcp_event_batches), "
 				  "(SELECT count(*) FROM dhcp_event_postings)");
 	assert_string_equal(s, "0|0|0");
@@ -928,7 +1006,7 @@ static void reap(pid_t pid, int ready_fd, int go_fd)
 static void test_lock_two_processes(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db *db;
 	char host[256] = "", *want, *s, *sql;
 	struct strbuf took = STRBUF_INIT;
 	struct timespec t0;
@@ -937,6 +1015,7 @@ static void test_lock_two_processes(void **state)
 	pid_t pid;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
 	gethostname(host, sizeof(host) - 1);
 	ipam_db_close(db); /* no connection crosses the fork */
 	pid = lock_child(f->path, -1, &ready, &go);
@@ -1008,7 +1087,7 @@ static void test_lock_two_processes(void **state)
 static void test_lock_waits_for_release(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db *db;
 	long long child_run = 0;
 	struct timespec t0;
 	int ready, go;
@@ -1016,6 +1095,7 @@ static void test_lock_waits_for_release(void **state)
 	char *s;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
 	ipam_db_close(db);
 	pid = lock_child(f->path, 400, &ready, &go);
 	assert_int_equal(read(ready, &child_run, sizeof(child_run)),
@@ -1114,13 +1194,14 @@ static long long start_ticks(pid_t pid)
 static void test_lock_reused_pid(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db *db;
 	char host[256] = "", *sql, *s, *boot;
 	int pipefd[2], status;
 	long long ticks;
 	pid_t live;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
 	gethostname(host, sizeof(host) - 1);
 	boot = slurp("/proc/sys/kernel/random/boot_id", NULL);
 	assert_non_null(boot);
@@ -1186,8 +1267,8 @@ static void test_lock_reused_pid(void **state)
 static void test_migrate_from_version_1(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
-	struct ipam_desired *d = desired("method: manual");
+	struct ipam_db *db;
+	struct ipam_desired *d;
 	struct ipam_inventory inv = {0};
 	struct ipam_db_count *c = NULL;
 	struct ipam_applied a = {0};
@@ -1198,11 +1279,13 @@ static void test_migrate_from_version_1(void **state)
 	char *s;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
+	d = desired("method: manual");
 	/* Some data, then back to version 1: migration 2 only adds tables,
 	 * so dropping them gives what migration 1 alone made. */
 	store_round(db, d, "10.0.0.1", &run);
 	ipam_db_close(db);
-	s = sqlite_query(f->path, DROP_V6_TO_V9
+	s = sqlite_query(f->path, DROP_V6_TO_V10
 			 "ALTER TABLE runs DROP COLUMN git_author;"
 			 "ALTER TABLE runs DROP COLUMN git_subject;"
 			 "ALTER TABLE runs DROP COLUMN git_signer;"
@@ -1233,11 +1316,11 @@ static void test_migrate_from_version_1(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 1);
-	assert_int_equal(to, 9);
+	assert_int_equal(to, 10);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10");
 	free(s);
 	assert_int_equal(ipam_db_counts(db, &c, &nr), 0);
 	assert_int_equal(nr, 22);
@@ -1268,7 +1351,7 @@ static void test_migrate_from_version_1(void **state)
 static void test_migrate_from_version_2(void **state)
 {
 	struct fx *f = *state;
-	struct ipam_db *db = open_migrated(f->path);
+	struct ipam_db *db;
 	struct ipam_db_run *runs = NULL, one;
 	int from = -1, to = -1, v;
 	size_t nr = 0;
@@ -1276,13 +1359,14 @@ static void test_migrate_from_version_2(void **state)
 	char *s;
 
 	SQLITE_ONLY();
+	db = open_migrated(f->path);
 	/* A run of version 2 (with its commit), then back to version 2:
 	 * migration 3 only adds the two columns. */
 	assert_int_equal(ipam_db_run_begin(db, "reconcile", &run), 0);
 	assert_int_equal(ipam_db_run_set_source(db, run, "feedc0de", "dg"), 0);
 	assert_int_equal(ipam_db_run_end(db, run, "succeeded", "{}"), 0);
 	ipam_db_close(db);
-	s = sqlite_query(f->path, DROP_V6_TO_V9
+	s = sqlite_query(f->path, DROP_V6_TO_V10
 			 "ALTER TABLE runs DROP COLUMN git_author;"
 			 "ALTER TABLE runs DROP COLUMN git_subject;"
 			 "ALTER TABLE runs DROP COLUMN git_signer;"
@@ -1315,11 +1399,11 @@ static void test_migrate_from_version_2(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 2);
-	assert_int_equal(to, 9);
+	assert_int_equal(to, 10);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10");
 	free(s);
 	/* the old run is still there, without an author; new ones get it */
 	assert_int_equal(ipam_db_run_set_author(db, run, "Bo <bo@example.test>",
@@ -1391,7 +1475,14 @@ static void test_pg_migrations_and_newer(void **state)
 	/* psql's look: the versions, the types PostgreSQL was given */
 	s = sqlite_query(f->path, "SELECT string_agg(version::text, ',' ORDER "
 				  "BY version) FROM schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9");
+	{
+		struct strbuf want = STRBUF_INIT;
+
+		for (int i = 1; i <= ipam_db_latest_version(); i++)
+			strbuf_addf(&want, "%s%d", i > 1 ? "," : "", i);
+		assert_string_equal(s, want.buf);
+		strbuf_release(&want);
+	}
 	free(s);
 	s = sqlite_query(
 		f->path,
@@ -1529,6 +1620,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pg_migrations_and_newer,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_store_mixed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inventory_round_trip,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_applied_round_trip, setup,

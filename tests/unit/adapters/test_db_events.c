@@ -1,19 +1,22 @@
 /* The audit events in a real SQLite state database: batches committed
- * with their file position or rolled back, the tracking search by each
- * key, and its plan (the indexes of migration 6), checked with the
- * sqlite3 shell as well as through the adapter. */
+ * with their file position or rolled back, in blocks (migration 10), the
+ * tracking search by each key, and its plan, checked with the sqlite3
+ * shell as well as through the adapter. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "db.h"
 #include "db_events.h"
 #include "error.h"
+#include "leases.h"
 #include "testutil.h"
 
 struct fx {
@@ -84,8 +87,11 @@ static void add(struct ipam_db_events_batch *b,
 {
 	char local[32];
 	struct ipam_db_event_in in = {.e = e, .at = at, .local_time = local};
+	time_t t = (time_t)(at + 3600);
+	struct tm tm;
 
-	snprintf(local, sizeof(local), "local-%lld", at + 3600);
+	gmtime_r(&t, &tm);
+	strftime(local, sizeof(local), "%Y-%m-%dT%H:%M:%S", &tm);
 	assert_int_equal(ipam_db_events_add(b, &in), 0);
 }
 
@@ -130,6 +136,23 @@ static void fill(struct fx *f)
 	assert_int_equal(ipam_db_events_commit(b, &c), 0);
 }
 
+/* The blocks fill() stores (id, batch, last id, events, times, then the
+ * records of db_events_internal.h, '/' for '\n'), but for the last
+ * event's extra. */
+#define BLOCKS_OF_FILL                                                         \
+	"1|1|3|3|1000|3000|"                                                   \
+	"0,1000,3600,4,10,35,Assign,198.51.100.101,"                           \
+	"WS101.corp.example.test.,00155d0a0101,"                               \
+	"b10:2316574531h8:MSFT 5.0/"                                           \
+	"1,2000,3600,4,11,36,Renew,198.51.100.101,"                            \
+	"ws101.corp.example.test,00155d0a0101,"                                \
+	"b10:2316574531h8:MSFT 5.0/"                                           \
+	"2,3000,3600,6,10,37,Assign,2001:db8::1,"                              \
+	"ws6.corp.example.test,0001000125d1f2a3,"                              \
+	"b10:2316574531h8:MSFT 5.0/\n"                                         \
+	"4|2|4|1|2500|2500|"                                                   \
+	"0,2500,3600,4,10,5,Assign,198.51.100.101,lap201,"
+
 static void test_batch_and_cursor(void **state)
 {
 	struct fx *f = *state;
@@ -137,19 +160,14 @@ static void test_batch_and_cursor(void **state)
 	char *out;
 
 	fill(f);
+	/* one block per batch: id, batch, last id, events, times, then
+	 * one record per event (db_events_internal.h), '/' for '\n' here */
 	out = sqlite_query(f->path,
-			   "SELECT e.batch, e.at, e.local_time, e.ip, e.host, "
-			   "e.client_id, e.extra, e.line, e.family "
-			   "FROM dhcp_events e ORDER BY e.id");
-	assert_string_equal(
-		out, "1|1000|local-4600|198.51.100.101|WS101.corp.example.test."
-		     "|00155d0a0101|b10:2316574531h8:MSFT 5.0|35|4\n"
-		     "1|2000|local-5600|198.51.100.101|ws101.corp.example.test|"
-		     "00155d0a0101|b10:2316574531h8:MSFT 5.0|36|4\n"
-		     "1|3000|local-6600|2001:db8::1|ws6.corp.example.test|"
-		     "0001000125d1f2a3|b10:2316574531h8:MSFT 5.0|37|6\n"
-		     "2|2500|local-6100|198.51.100.101|lap201|"
-		     "a4bb6d112233|b10:2316574531h8:MSFT 5.0|5|4");
+			   "SELECT id, batch, last_id, n, at_min, at_max, "
+			   "replace(events, char(10), '/') FROM "
+			   "dhcp_event_blocks ORDER BY id");
+	assert_string_equal(out, BLOCKS_OF_FILL
+			    "a4bb6d112233,b10:2316574531h8:MSFT 5.0/");
 	free(out);
 	out = sqlite_query(f->path,
 			   "SELECT b.id, s.name, b.run_id IS NULL, b.file, "
@@ -210,7 +228,7 @@ static void test_abort_and_unknown(void **state)
 	add(b, &e, 10);
 	ipam_db_events_abort(b);
 	ipam_db_events_abort(NULL);
-	out = sqlite_query(f->path, "SELECT count(*) FROM dhcp_events");
+	out = sqlite_query(f->path, "SELECT count(*) FROM dhcp_event_blocks");
 	assert_string_equal(out, "0");
 	free(out);
 	assert_int_equal(ipam_db_audit_cursor_get(f->db,
@@ -219,8 +237,136 @@ static void test_abort_and_unknown(void **state)
 			 IPAM_ENOTFOUND);
 	/* the database takes the next batch */
 	fill(f);
-	out = sqlite_query(f->path, "SELECT count(*) FROM dhcp_events");
+	out = sqlite_query(f->path, "SELECT sum(n) FROM dhcp_event_blocks");
 	assert_string_equal(out, "4");
+	free(out);
+}
+
+/* What a database holds of the events, as text. */
+static char *stored(const char *path)
+{
+	return sqlite_query(path,
+			    "SELECT id, batch, last_id, n, at_min, at_max, "
+			    "events FROM dhcp_event_blocks ORDER BY id; "
+			    "SELECT seg, k, batch, hex(ids) FROM "
+			    "dhcp_event_postings ORDER BY seg, k, batch; "
+			    "SELECT id, server_id, file, first_id, last_id, "
+			    "at_min, at_max FROM dhcp_event_batches "
+			    "ORDER BY id; "
+			    "SELECT name, \"offset\", line FROM "
+			    "dhcp_audit_files");
+}
+
+/* A batch of file of server, begun. */
+static struct ipam_db_events_batch *begin1(struct ipam_db *db,
+					   const char *server, const char *file)
+{
+	struct ipam_db_events_batch *b;
+
+	assert_int_equal(ipam_db_events_begin(db, &b, server, 0, file, 1), 0);
+	return b;
+}
+
+/* Three batches of one file: each handed to a thread by commit_next (or
+ * committed at once when sync), the last committed. */
+static void three_batches(struct ipam_db *db, bool sync)
+{
+	struct ipam_db_events_batch *b;
+	struct ipam_dhcplog_event e;
+	struct ipam_db_audit_cursor c = {.generation = 1};
+	const char *ip[] = {"198.51.100.1", "198.51.100.2", "2001:db8::7"};
+
+	b = begin1(db, "dhcp1.corp.example.test", "DhcpSrvLog-Mon.log");
+	for (int i = 0; i < 3; i++) {
+		for (int j = 0; j < 300; j++) {
+			e = event(10 + j % 2, ip[j % 3], "ws1", "00155D0A0101",
+				  (size_t)(300 * i + j + 1));
+			add(b, &e, 1000 + 300 * i + j);
+		}
+		c.offset = 100 * (i + 1);
+		c.line = 300 * (i + 1);
+		if (i == 2) {
+			assert_int_equal(ipam_db_events_commit(b, &c), 0);
+		} else if (sync) {
+			assert_int_equal(ipam_db_events_commit(b, &c), 0);
+			assert_int_equal(ipam_db_events_begin(
+						 db, &b,
+						 "dhcp1.corp.example.test", 0,
+						 "DhcpSrvLog-Mon.log", 1),
+					 0);
+		} else {
+			assert_int_equal(ipam_db_events_commit_next(&b, &c), 0);
+			assert_non_null(b);
+		}
+	}
+}
+
+/* Batches committed by a thread while the next is built store what
+ * batches committed one after the other do; a failure of one handed over
+ * is the next call's, with its message; ids taken by another writer since
+ * begin are refused. */
+static void test_commit_next(void **state)
+{
+	struct fx *f = *state;
+	char *path2 = xasprintf("%s/sync.db", f->dir), *a, *b2, *out;
+	struct ipam_db *db2;
+	struct ipam_db_events_batch *b, *other;
+	struct ipam_dhcplog_event e = event(10, "198.51.100.9", "x", "01", 1);
+	struct ipam_db_audit_cursor c = {.generation = 1, .line = 1};
+
+	assert_int_equal(ipam_db_open(&db2, path2, IPAM_DB_CREATE), 0);
+	assert_int_equal(ipam_db_migrate(db2, NULL, NULL), 0);
+	free(sqlite_query(path2, "INSERT INTO servers (name, roles, "
+				 "manageability) VALUES "
+				 "('dhcp1.corp.example.test', 'dhcp', "
+				 "'managed')"));
+	three_batches(f->db, false);
+	three_batches(db2, true);
+	a = stored(f->path);
+	b2 = stored(path2);
+	assert_non_null(strstr(a, "|900|")); /* the last cursor */
+	assert_string_equal(a, b2);
+	free(a);
+	free(b2);
+	ipam_db_close(db2);
+	free(path2);
+
+	/* the batch handed over fails (its server is gone): the commit
+	 * after it says why and stores nothing more */
+	b = begin1(f->db, "dhcp2.corp.example.test", "DhcpSrvLog-Tue.log");
+	add(b, &e, 5000);
+	free(sqlite_query(f->path, "DELETE FROM servers WHERE name = "
+				   "'dhcp2.corp.example.test'"));
+	assert_int_equal(ipam_db_events_commit_next(&b, &c), 0);
+	add(b, &e, 5001);
+	assert_int_equal(ipam_db_events_commit(b, &c), IPAM_EDB);
+	assert_true(strlen(ipam_error_last()) > 0);
+	out = sqlite_query(f->path, "SELECT sum(n), count(*) FROM "
+				    "dhcp_event_blocks; SELECT count(*) FROM "
+				    "dhcp_audit_files");
+	assert_string_equal(out, "900|9\n1");
+	free(out);
+
+	/* two batches from the same ids: the second to commit is refused */
+	b = begin1(f->db, "dhcp1.corp.example.test", "DhcpSrvLog-Wed.log");
+	other = begin1(f->db, "dhcp1.corp.example.test", "DhcpSrvLog-Thu.log");
+	add(b, &e, 6000);
+	add(other, &e, 6001);
+	assert_int_equal(ipam_db_events_commit(other, &c), 0);
+	assert_int_equal(ipam_db_events_commit(b, &c), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "another writer"));
+	out = sqlite_query(f->path, "SELECT sum(n) FROM dhcp_event_blocks");
+	assert_string_equal(out, "901");
+	free(out);
+
+	/* abort after a hand-over: that batch is committed, this one not */
+	b = begin1(f->db, "dhcp1.corp.example.test", "DhcpSrvLog-Fri.log");
+	add(b, &e, 7000);
+	assert_int_equal(ipam_db_events_commit_next(&b, &c), 0);
+	add(b, &e, 7001);
+	ipam_db_events_abort(b);
+	out = sqlite_query(f->path, "SELECT sum(n) FROM dhcp_event_blocks");
+	assert_string_equal(out, "902");
 	free(out);
 }
 
@@ -282,14 +428,14 @@ static void test_track(void **state)
 }
 
 /* A search reads the postings of its key in each segment by the primary
- * key, the batches and servers by id, then each event by its id: no
- * table is scanned. */
+ * key, the batches and servers by id, then the block of each event by
+ * its id: no table is scanned. */
 static void test_plan(void **state)
 {
 	struct fx *f = *state;
 	static const char *const want[] = {
 		"SEARCH p USING PRIMARY KEY (seg=? AND k=?)",
-		"SEARCH e USING INTEGER PRIMARY KEY (rowid=?)",
+		"SEARCH dhcp_event_blocks USING INTEGER PRIMARY KEY (rowid<?)",
 	};
 
 	for (int step = 0; step <= 1; step++) {
@@ -311,7 +457,8 @@ static void test_plan(void **state)
 		/* g, the segments 0..?4, is scanned: it is no table */
 		if (!strstr(plan, want[step]) || strstr(plan, "SCAN p") ||
 		    strstr(plan, "SCAN b") || strstr(plan, "SCAN s") ||
-		    strstr(plan, "SCAN e") || strstr(plan, "TEMP B-TREE"))
+		    strstr(plan, "SCAN dhcp_event_blocks") ||
+		    strstr(plan, "TEMP B-TREE"))
 			fail_msg("step %d: plan\n%s", step, plan);
 		free(plan);
 		strbuf_release(&q);
@@ -343,6 +490,7 @@ static void test_extra(void **state)
 	e.error_code = "0";
 	e.subnet_prefix = "2001:db8::/64";
 	e.dns_reg_error = "a:b7:c";
+	e.description = "a, b\\c\nd"; /* what the block's text escapes */
 	add(b, &e, 77);
 	assert_int_equal(ipam_db_events_commit(b, &c), 0);
 	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), 0);
@@ -350,6 +498,8 @@ static void test_extra(void **state)
 	assert_string_equal(rows[0].file, "DhcpV6SrvLog-Mon.log");
 	assert_int_equal(rows[0].family, 6);
 	assert_string_equal(rows[0].extra[0], "CORP\\alice");
+	assert_string_equal(rows[0].description, "a, b\\c\nd");
+	assert_string_equal(rows[0].local_time, "1970-01-01T01:01:17");
 	assert_null(rows[0].extra[1]);
 	assert_null(rows[0].extra[2]);
 	assert_string_equal(rows[0].extra[7], "MSFT 5.0");
@@ -374,9 +524,11 @@ static void test_prune(void **state)
 	/* before 2501: batch 2 whole; batch 1 (1000..3000) in part */
 	assert_int_equal(ipam_db_events_prune(f->db, 2501, 1, &n, NULL), 0);
 	assert_int_equal(n, 3);
-	out = sqlite_query(f->path, "SELECT group_concat(id) FROM "
-				    "dhcp_events");
-	assert_string_equal(out, "3");
+	/* block 1 keeps event 3 (its third record) */
+	out = sqlite_query(f->path, "SELECT id, last_id, n, at_min, at_max, "
+				    "substr(events, 1, 7) FROM "
+				    "dhcp_event_blocks");
+	assert_string_equal(out, "1|3|1|3000|3000|2,3000,");
 	free(out);
 	out = sqlite_query(f->path, "SELECT id, first_id, last_id, at_min "
 				    "FROM dhcp_event_batches");
@@ -393,7 +545,7 @@ static void test_prune(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(ipam_db_events_prune(f->db, 4000, 0, NULL, NULL), 0);
 	out = sqlite_query(f->path,
-			   "SELECT (SELECT count(*) FROM dhcp_events), "
+			   "SELECT (SELECT count(*) FROM dhcp_event_blocks), "
 			   "(SELECT count(*) FROM dhcp_event_batches), "
 			   "(SELECT count(*) FROM dhcp_event_postings)");
 	assert_string_equal(out, "0|0|0");
@@ -409,7 +561,8 @@ static void test_purge(void **state)
 	fill(f);
 	assert_int_equal(ipam_db_events_purge(f->db, 1), 0);
 	out = sqlite_query(f->path,
-			   "SELECT (SELECT group_concat(id) FROM dhcp_events), "
+			   "SELECT (SELECT group_concat(id) FROM "
+			   "dhcp_event_blocks), "
 			   "(SELECT group_concat(id) FROM dhcp_event_batches), "
 			   "(SELECT count(*) FROM dhcp_event_postings "
 			   "WHERE batch = 2), (SELECT count(*) FROM "
@@ -443,10 +596,196 @@ static void test_keys(void **state)
 	strbuf_release(&k);
 }
 
+/* Migration 10 carries the events of version 9 (one row each) over into
+ * blocks: the postings of version 9 find them, and the store goes on
+ * after them. */
+static void test_migration_10(void **state)
+{
+	struct fx *f = *state;
+	int from = 0, to = 0;
+	char *out;
+
+	fill(f);
+	ipam_db_close(f->db);
+	/* back to version 9: the rows fill() stored, as dhcp_events had
+	 * them (migration 6) */
+	free(sqlite_query(
+		f->path,
+		"DROP TABLE dhcp_event_blocks;"
+		"CREATE TABLE dhcp_events (id INTEGER PRIMARY KEY, batch "
+		"INTEGER NOT NULL, at INTEGER NOT NULL, local_time TEXT NOT "
+		"NULL, family INTEGER NOT NULL, event_id INTEGER NOT NULL, "
+		"description TEXT, ip TEXT, host TEXT, client_id TEXT, line "
+		"INTEGER NOT NULL, extra TEXT);"
+		"INSERT INTO dhcp_events VALUES (1, 1, 1000, "
+		"'1970-01-01T01:16:40', 4, 10, 'Assign', '198.51.100.101', "
+		"'WS101.corp.example.test.', '00155d0a0101', 35, "
+		"'b10:2316574531h8:MSFT 5.0'), (2, 1, 2000, "
+		"'1970-01-01T01:33:20', 4, 11, 'Renew', '198.51.100.101', "
+		"'ws101.corp.example.test', '00155d0a0101', 36, "
+		"'b10:2316574531h8:MSFT 5.0'), (3, 1, 3000, "
+		"'1970-01-01T01:50:00', 6, 10, 'Assign', '2001:db8::1', "
+		"'ws6.corp.example.test', '0001000125d1f2a3', 37, "
+		"'b10:2316574531h8:MSFT 5.0'), (4, 2, 2500, "
+		"'1970-01-01T01:41:40', 4, 10, 'Assign', '198.51.100.101', "
+		"'lap201', 'a4bb6d112233', 5, 'a4:a,\\b');"
+		"DELETE FROM schema_migrations WHERE version > 9;"
+		"PRAGMA user_version = 9;"));
+	assert_int_equal(ipam_db_open(&f->db, f->path, 0), 0);
+	assert_int_equal(ipam_db_migrate(f->db, &from, &to), 0);
+	assert_int_equal(from, 9);
+	assert_int_equal(to, 10);
+	out = sqlite_query(f->path,
+			   "SELECT id, batch, last_id, n, at_min, at_max, "
+			   "replace(events, char(10), '/') FROM "
+			   "dhcp_event_blocks ORDER BY id");
+	assert_string_equal(out, BLOCKS_OF_FILL "a4bb6d112233,a4:a\\c\\\\b/");
+	free(out);
+	out = sqlite_query(f->path, "SELECT count(*) FROM sqlite_master "
+				    "WHERE name = 'dhcp_events'");
+	assert_string_equal(out, "0");
+	free(out);
+	track(f, IPAM_TRACK_IP, "198.51.100.101", 0, 0, 0, R2500 R2000 R1000);
+	track(f, IPAM_TRACK_HOST, "ws6.corp.example.test", 0, 0, 0, R3000);
+	/* the next batch takes ids after them */
+	fill(f);
+	out = sqlite_query(f->path, "SELECT group_concat(id) FROM (SELECT id "
+				    "FROM dhcp_event_blocks ORDER BY id)");
+	assert_string_equal(out, "1,4,5,8");
+	free(out);
+}
+
+/* What every event of an address gives ipam_leases_decide, and its
+ * servers, is what the events ipam_db_events_leases hands out give: over
+ * pseudo-random events (ties of time, events without names, "other"
+ * events, three servers, two batches each), at several moments. */
+#define L_ADDRS	 7
+#define L_EVENTS 600
+
+struct l_event {
+	long long at, id, server;
+	int event_id, addr;
+	bool named;
+};
+
+struct l_check {
+	const struct l_event *all;
+	long long srv[4];
+	size_t seen;
+};
+
+static const int l_ids[] = {10, 11, 12, 16, 17, 18, 20, 24, 30, 11002};
+
+static int l_check_one(const char *ip, int family,
+		       const struct ipam_lease_event *ev, size_t nr, void *ctx)
+{
+	struct l_check *c = ctx;
+	struct ipam_lease_event full[L_EVENTS];
+	int addr = atoi(strrchr(ip, '.') + 1);
+	unsigned want_srv = 0, got_srv = 0;
+	size_t n = 0;
+
+	assert_int_equal(family, 4);
+	for (size_t i = 0; i < L_EVENTS; i++) {
+		const struct l_event *e = &c->all[i];
+
+		if (e->addr != addr)
+			continue;
+		full[n++] = (struct ipam_lease_event){
+			e->at,
+			e->id,
+			e->event_id,
+			c->srv[e->server],
+			e->named ? "00155d000001" : NULL,
+			e->named ? "h.example.test" : NULL,
+		};
+		want_srv |= 1u << e->server;
+	}
+	for (size_t i = 0; i < nr; i++)
+		for (unsigned k = 0; k < 3; k++)
+			if (ev[i].server_id == c->srv[k])
+				got_srv |= 1u << k;
+	assert_int_equal(got_srv, want_srv);
+	for (long long now = 0; now <= 2000000; now += 250000) {
+		struct ipam_lease_state a, b;
+
+		ipam_leases_decide(&a, full, n, now, 0);
+		ipam_leases_decide(&b, ev, nr, now, 0);
+		assert_int_equal(a.in_use, b.in_use);
+		assert_int_equal(a.expires, b.expires);
+		assert_int_equal(a.first, b.first);
+		assert_int_equal(a.last, b.last);
+		assert_int_equal(a.server_id, b.server_id);
+		assert_int_equal(a.decided ? a.decided->seq : 0,
+				 b.decided ? b.decided->seq : 0);
+		assert_int_equal(!a.mac, !b.mac);
+		assert_int_equal(!a.host, !b.host);
+	}
+	c->seen++;
+	return 0;
+}
+
+static void test_leases(void **state)
+{
+	struct fx *f = *state;
+	static struct l_event all[L_EVENTS];
+	static const char *const names[] = {"dhcp1.corp.example.test",
+					    "dhcp2.corp.example.test",
+					    "dhcp3.corp.example.test"};
+	struct l_check c = {.all = all};
+	unsigned seed = 12345;
+	long long id = 0;
+	char *out;
+
+	free(sqlite_query(f->path, "INSERT INTO servers (name) VALUES "
+				   "('dhcp3.corp.example.test')"));
+	for (int s = 0; s < 3; s++) {
+		char *q = xasprintf("SELECT id FROM servers WHERE name = '%s'",
+				    names[s]);
+
+		out = sqlite_query(f->path, q);
+		c.srv[s] = atoll(out);
+		free(out);
+		free(q);
+	}
+	/* two batches of each server in turn, 100 events each */
+	for (int b = 0; b < 6; b++) {
+		struct ipam_db_events_batch *batch;
+		struct ipam_db_audit_cursor cur = {.generation = 1};
+
+		assert_int_equal(ipam_db_events_begin(f->db, &batch,
+						      names[b % 3], 0, "f", 1),
+				 0);
+		for (int i = 0; i < 100; i++) {
+			struct l_event *e = &all[b * 100 + i];
+			char ip[32];
+			struct ipam_dhcplog_event in;
+
+			seed = seed * 1103515245u + 12345u;
+			e->addr = (int)(seed >> 16) % L_ADDRS;
+			e->at = 1000 + (long long)((seed >> 8) % 40) * 50000;
+			e->event_id = l_ids[(seed >> 4) % 10];
+			e->named = (seed >> 20) % 3 != 0;
+			e->server = b % 3;
+			e->id = ++id;
+			snprintf(ip, sizeof(ip), "10.0.0.%d", e->addr);
+			in = event(e->event_id, ip,
+				   e->named ? "h.example.test" : "",
+				   e->named ? "00155d000001" : "", 1);
+			add(batch, &in, e->at);
+		}
+		assert_int_equal(ipam_db_events_commit(batch, &cur), 0);
+	}
+	assert_int_equal(ipam_db_events_leases(f->db, l_check_one, &c), 0);
+	assert_int_equal(c.seen, L_ADDRS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batch_and_cursor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_commit_next, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_abort_and_unknown, setup,
 						teardown),
@@ -456,6 +795,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test_setup_teardown(test_migration_10, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,15 +70,22 @@ static void events(struct fx *f, long long n, long long at)
 	char *q = xasprintf(
 		"INSERT INTO dhcp_event_batches (server_id, file, generation, "
 		"seg, first_id, last_id, at_min, at_max) SELECT 1, "
-		"'DhcpSrvLog-Mon.log', 1, 0, coalesce(max(id), 0) + 1, "
-		"coalesce(max(id), 0) + %lld, %lld, %lld FROM dhcp_events;"
+		"'DhcpSrvLog-Mon.log', 1, 0, coalesce(max(last_id), 0) + 1, "
+		"coalesce(max(last_id), 0) + %lld, %lld, %lld FROM "
+		"dhcp_event_blocks;"
+		/* blocks of 100 events, records as db_events_internal.h has
+		 * them: id offset, at, local - at, family, event id, line,
+		 * description, ip, host, client id, extra */
 		"WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM "
-		"k WHERE i + 1 < %lld) INSERT INTO dhcp_events (batch, at, "
-		"local_time, family, event_id, ip, line) SELECT (SELECT "
-		"max(id) FROM dhcp_event_batches), %lld + i, "
-		"'2026-01-01T00:00:00', 4, 10, '10.0.0.' || (i %% 250), i "
-		"FROM k",
-		n, at, at + n - 1, n, at);
+		"k WHERE i + 1 < %lld), b AS (SELECT id, first_id FROM "
+		"dhcp_event_batches ORDER BY id DESC LIMIT 1) "
+		"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "
+		"at_max, events) SELECT b.first_id + min(i), b.id, b.first_id "
+		"+ max(i), count(*), %lld + min(i), %lld + max(i), "
+		"group_concat((i %% 100) || ',' || (%lld + i) || ',0,4,10,' || "
+		"i || ',,10.0.0.' || (i %% 250) || ',,,' || char(10), '') "
+		"FROM k, b GROUP BY i / 100",
+		n, at, at + n - 1, n, at, at, at);
 
 	sql(f, q);
 	free(q);
@@ -119,8 +126,9 @@ static void test_prune_both_sides_of_the_cutoff(void **state)
 	assert_int_equal(c.availability_history, 2);
 	/* 5000 + 5000 + 2001 (short: done), then one each for the others */
 	assert_int_equal(c.batches, 5);
-	assert_int_equal(count(f, "SELECT count(*) FROM dhcp_events"), 5);
-	assert_int_equal(count(f, "SELECT min(at) FROM dhcp_events"), cut);
+	assert_int_equal(count(f, "SELECT sum(n) FROM dhcp_event_blocks"), 5);
+	assert_int_equal(count(f, "SELECT min(at_min) FROM dhcp_event_blocks"),
+			 cut);
 	{
 		char *s = sqlite_query(f->path,
 				       "SELECT group_concat(name) FROM (SELECT "
@@ -229,12 +237,15 @@ static void collected(struct fx *f, const char *name, int zone)
 	char *q = xasprintf(
 		"INSERT INTO dhcp_event_batches (server_id, file, generation, "
 		"seg, first_id, last_id, at_min, at_max) SELECT id, 'f', 1, 0, "
-		"(SELECT coalesce(max(id), 0) + 1 FROM dhcp_events), (SELECT "
-		"coalesce(max(id), 0) + 1 FROM dhcp_events), 1, 1 FROM servers "
-		"WHERE name = '%s';"
-		"INSERT INTO dhcp_events (batch, at, local_time, family, "
-		"event_id, line) SELECT max(id), 1, 'x', 4, 10, 1 FROM "
-		"dhcp_event_batches;"
+		"(SELECT coalesce(max(last_id), 0) + 1 FROM "
+		"dhcp_event_blocks), "
+		"(SELECT coalesce(max(last_id), 0) + 1 FROM "
+		"dhcp_event_blocks), "
+		"1, 1 FROM servers WHERE name = '%s';"
+		"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "
+		"at_max, events) SELECT first_id, id, first_id, 1, 1, 1, "
+		"'0,1,0,4,10,1,,,,,' || char(10) FROM dhcp_event_batches "
+		"ORDER BY id DESC LIMIT 1;"
 		"INSERT INTO dhcp_audit_files (server_id, name, offset, line, "
 		"head_len, head_sha256, read_at) SELECT id, "
 		"'DhcpSrvLog-Mon.log', 10, 1, 4, 'h', 'x' FROM servers WHERE "
@@ -269,9 +280,9 @@ static void collected(struct fx *f, const char *name, int zone)
 static char *rows_of(struct fx *f, const char *name)
 {
 	char *q = xasprintf(
-		"SELECT (SELECT count(*) FROM dhcp_events e JOIN "
-		"dhcp_event_batches b ON e.batch = b.id WHERE b.server_id = "
-		"s.id) || ',' || (SELECT count(*) FROM dhcp_audit_files a "
+		"SELECT (SELECT coalesce(sum(e.n), 0) FROM dhcp_event_blocks e "
+		"JOIN dhcp_event_batches b ON e.batch = b.id WHERE b.server_id "
+		"= s.id) || ',' || (SELECT count(*) FROM dhcp_audit_files a "
 		"WHERE a.server_id = s.id) || ',' || (SELECT count(*) FROM "
 		"dns_zones z WHERE z.server_id = s.id) || ',' || (SELECT "
 		"count(*) FROM dns_records r JOIN dns_zones z ON r.zone_id = "

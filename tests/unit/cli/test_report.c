@@ -342,14 +342,16 @@ static void test_latest_events_past_a_pruned_batch(void **state)
 	/* batch 1 says ids 1-2 but id 2 was pruned; batch 2 ends earlier */
 	free(sqlite_query(
 		f->db,
-		"DELETE FROM dhcp_events; DELETE FROM dhcp_event_batches;"
+		"DELETE FROM dhcp_event_blocks; DELETE FROM dhcp_event_batches;"
 		"INSERT INTO dhcp_event_batches (id, server_id, file, "
 		"generation, seg, first_id, last_id, at_min, at_max) VALUES "
 		"(1, 2, 'f', 1, 0, 1, 2, 1796000190, 1796000200), "
 		"(2, 2, 'f', 1, 0, 3, 3, 1796000100, 1796000100);"
-		"INSERT INTO dhcp_events (id, batch, at, local_time, family, "
-		"event_id, line) VALUES (1, 1, 1796000190, 'x', 4, 10, 1), "
-		"(3, 2, 1796000100, 'x', 4, 11, 3)"));
+		"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "
+		"at_max, events) VALUES (1, 1, 2, 1, 1796000190, 1796000190, "
+		"'0,1796000190,0,4,10,1,,,,,' || char(10)), (3, 2, 3, 1, "
+		"1796000100, 1796000100, '0,1796000100,0,4,11,3,,,,,' || "
+		"char(10))"));
 	assert_int_equal(ipam_db_open(&db, f->db, 0), 0);
 	assert_int_equal(ipam_db_report_read(db, &o, root), 0);
 	items = get(get(root, "events"), "items");

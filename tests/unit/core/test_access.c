@@ -7,7 +7,12 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "access.h"
+#include "gpostate.h"
+#include "strbuf.h"
 
 static void all(struct ipam_access *a, enum ipam_access_status s)
 {
@@ -102,12 +107,59 @@ static void test_names(void **state)
 			    "DHCP RPC");
 }
 
+/* provisioning.filtering: group -- why a Blocked server is blocked, from
+ * its GPO's filter group. */
+static void test_group_hints(void **state)
+{
+	struct ipam_gpo_state st = {0};
+	struct ipam_gpo_obs *g = &st.gpos[IPAM_POL_GPO_DHCP];
+	struct ipam_access a = {0};
+	const char *sid = "S-1-5-21-1-2-3-1201";
+
+	(void)state;
+	st.server_found = st.ipamug.exists = st.ipamug.has_server = true;
+	for (int k = 0; k < IPAM_GPO_COUNT; k++)
+		st.gpos[k].kind = (enum ipam_pol_gpo)k;
+	g->name = xstrdup("IPAM1_DHCP");
+	g->exists = g->linked = true;
+	g->fgroup.name = xstrdup("IPAM1_DHCP_Servers");
+	g->fgroup.exists = g->fgroup.ace = g->fgroup.members_read = true;
+
+	/* not a member yet */
+	ipam_access_set(&a, IPAM_ACCESS_DHCP_RPC, IPAM_ACCESS_BLOCKED,
+			"RPC refused");
+	ipam_access_hints(&a, IPAM_ROLE_DHCP, sid, &st);
+	assert_string_equal(a.detail[IPAM_ACCESS_DHCP_RPC].reason,
+			    "RPC refused; not a member of IPAM1_DHCP_Servers "
+			    "(apply pending)");
+	/* a member, still blocked: it has not picked the membership up */
+	ipam_gpo_trustees_add(&g->fgroup.members, sid);
+	ipam_access_set(&a, IPAM_ACCESS_DHCP_RPC, IPAM_ACCESS_BLOCKED,
+			"RPC refused");
+	ipam_access_hints(&a, IPAM_ROLE_DHCP, sid, &st);
+	assert_non_null(strstr(a.detail[IPAM_ACCESS_DHCP_RPC].reason,
+			       "klist purge -li 0x3e7"));
+	assert_non_null(strstr(a.detail[IPAM_ACCESS_DHCP_RPC].reason,
+			       "a member of IPAM1_DHCP_Servers"));
+	/* the group's ACE gone from the GPO */
+	g->fgroup.ace = false;
+	ipam_access_set(&a, IPAM_ACCESS_DHCP_RPC, IPAM_ACCESS_BLOCKED, NULL);
+	ipam_access_hints(&a, IPAM_ROLE_DHCP, sid, &st);
+	assert_string_equal(a.detail[IPAM_ACCESS_DHCP_RPC].reason,
+			    "group IPAM1_DHCP_Servers is not in the security "
+			    "filtering of IPAM1_DHCP (apply pending)");
+	ipam_access_release(&a);
+	ipam_gpo_fgroup_release(&g->fgroup);
+	free(g->name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_applies),
 		cmocka_unit_test(test_settle),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_group_hints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

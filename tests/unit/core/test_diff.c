@@ -651,6 +651,164 @@ static void test_roles_to_gpos(void **state)
 	assert_int_equal(ipam_gpos_for_roles(0), 0);
 }
 
+/* ---- provisioning.filtering: group ----------------------------------------
+ */
+
+#define GROUP_HEAD                                                             \
+	"version: 1\n"                                                         \
+	"ipamServer: ipam1.corp.example.test\n"                                \
+	"provisioning: {method: gpo, gpoPrefix: IPAM, filtering: group}\n"     \
+	"discovery:\n"                                                         \
+	"  - domain: corp.example.test\n"                                      \
+	"servers:\n"                                                           \
+	"  - name: dhcp1.corp.example.test\n"                                  \
+	"    manageability: managed\n"
+
+/* Each GPO's filter group named; made (owned or not, with its SID) when
+ * exists. */
+static void fgroups(struct ipam_gpo_state *st, bool exists, bool owned)
+{
+	for (int k = 0; k < IPAM_GPO_COUNT; k++) {
+		struct ipam_gpo_fgroup *f = &st->gpos[k].fgroup;
+
+		f->name = xasprintf("%s_Servers", st->gpos[k].name);
+		f->dn = xasprintf("CN=%s,CN=Users,DC=corp", f->name);
+		f->exists = exists;
+		f->owned = exists && owned;
+		f->members_read = true;
+		if (exists)
+			f->sid = xasprintf(DSID "-%d", 1500 + k);
+	}
+}
+
+/* Computer mode converged, then filtering: group: the groups are made
+ * and filled first, their ACEs go in, the servers' own ACEs go last --
+ * updates, not removals: no server is unfiltered on the way. */
+static void test_group_switch(void **state)
+{
+	struct world w = {0};
+	char *got;
+
+	(void)state;
+	w.d = desired_from_text(GROUP_HEAD);
+	assert_non_null(w.d);
+	obs_init(&w, true);
+	found(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201");
+	w.st = gpo_state(true);
+	fgroups(w.st, false, false);
+	trustee(&w.st->gpos[IPAM_POL_GPO_DHCP].filtering, DSID "-1201");
+	applied_as(&w);
+	run_diff(&w);
+	got = actions(&w.plan);
+	assert_string_equal(got, "+filter_group IPAM_DHCP_Servers; "
+				 "+member_add dhcp1.corp.example.test; "
+				 "+filter_group IPAM_DNS_Servers; "
+				 "+filter_group IPAM_DC_NPS_Servers; "
+				 "+filter_add IPAM_DHCP_Servers; "
+				 "+filter_add IPAM_DNS_Servers; "
+				 "+filter_add IPAM_DC_NPS_Servers; "
+				 "~filter_remove dhcp1.corp.example.test");
+	assert_int_equal(w.plan.removals, 0);
+	assert_string_equal(w.plan.actions[1].sid, DSID "-1201");
+	free(got);
+	world_free(&w);
+}
+
+/* Group mode converged, then drift by hand: a member removed, someone
+ * else's added, a group's ACE taken off its GPO. */
+static void test_group_drift(void **state)
+{
+	struct world w = {0};
+	char *got;
+
+	(void)state;
+	w.d = desired_from_text(GROUP_HEAD);
+	obs_init(&w, true);
+	found(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201");
+	w.st = gpo_state(true);
+	fgroups(w.st, true, true);
+	for (int k = 0; k < IPAM_GPO_COUNT; k++) {
+		w.st->gpos[k].fgroup.ace = true;
+		trustee(&w.st->gpos[k].filtering, w.st->gpos[k].fgroup.sid);
+	}
+	trustee(&w.st->gpos[IPAM_POL_GPO_DHCP].fgroup.members, DSID "-1201");
+	applied_as(&w);
+	run_diff(&w);
+	assert_int_equal(w.plan.nr, 0);
+
+	ipam_plan_release(&w.plan);
+	ipam_gpo_trustees_release(
+		&w.st->gpos[IPAM_POL_GPO_DHCP].fgroup.members);
+	trustee(&w.st->gpos[IPAM_POL_GPO_DNS].fgroup.members, DSID "-500");
+	ipam_gpo_trustees_release(&w.st->gpos[IPAM_POL_GPO_DC_NPS].filtering);
+	w.st->gpos[IPAM_POL_GPO_DC_NPS].fgroup.ace = false;
+	/* the record of the last apply holds the members too */
+	w.applied.domains[0].gpos[IPAM_POL_GPO_DHCP].filter_sids[1] =
+		xstrdup(DSID "-1201");
+	w.applied.domains[0].gpos[IPAM_POL_GPO_DHCP].nr_filter = 2;
+	ipam_inv_plan_release(&w.inv_plan);
+	run_diff(&w);
+	got = actions(&w.plan);
+	assert_string_equal(got, "+member_add dhcp1.corp.example.test (drift); "
+				 "+filter_add IPAM_DC_NPS_Servers (drift); "
+				 "-member_remove " DSID "-500 (drift)");
+	assert_int_equal(w.plan.removals, 1);
+	free(got);
+	world_free(&w);
+}
+
+/* A group of the name ipamctl did not make: a conflict, nothing done. */
+static void test_group_hand_made(void **state)
+{
+	struct world w = {0};
+
+	(void)state;
+	w.d = desired_from_text(GROUP_HEAD);
+	obs_init(&w, true);
+	found(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201");
+	w.st = gpo_state(true);
+	fgroups(w.st, true, false);
+	run_diff(&w);
+	assert_int_equal(w.plan.nr, 0);
+	assert_int_equal(w.plan.nr_conflicts, IPAM_GPO_COUNT);
+	assert_non_null(strstr(w.plan.conflicts[0].what, "IPAM_DHCP_Servers"));
+	assert_non_null(strstr(w.plan.conflicts[0].reason, "--adopt"));
+	world_free(&w);
+}
+
+/* Back to filtering: computer: the servers' own ACEs and the group's
+ * going out in one DACL write, then the group deleted (a removal). */
+static void test_group_switch_back(void **state)
+{
+	struct world w = {0};
+	char *got;
+
+	(void)state;
+	w.d = desired("servers:\n"
+		      "  - name: dhcp1.corp.example.test\n"
+		      "    manageability: managed\n");
+	obs_init(&w, true);
+	found(&w, "dhcp1.corp.example.test", IPAM_ROLE_DHCP, "1201");
+	w.st = gpo_state(true);
+	fgroups(w.st, false, false);
+	{
+		struct ipam_gpo_obs *g = &w.st->gpos[IPAM_POL_GPO_DHCP];
+
+		g->fgroup.exists = g->fgroup.owned = g->fgroup.ace = true;
+		g->fgroup.sid = xstrdup(DSID "-1500");
+		trustee(&g->filtering, DSID "-1500");
+	}
+	applied_as(&w);
+	run_diff(&w);
+	got = actions(&w.plan);
+	assert_string_equal(got, "+filter_add dhcp1.corp.example.test; "
+				 "~filter_remove IPAM_DHCP_Servers; "
+				 "-filter_group IPAM_DHCP_Servers");
+	assert_int_equal(w.plan.removals, 1);
+	free(got);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +823,10 @@ int main(void)
 		cmocka_unit_test(test_domain_no_longer_desired),
 		cmocka_unit_test(test_remove_domain),
 		cmocka_unit_test(test_roles_to_gpos),
+		cmocka_unit_test(test_group_switch),
+		cmocka_unit_test(test_group_drift),
+		cmocka_unit_test(test_group_hand_made),
+		cmocka_unit_test(test_group_switch_back),
 	};
 
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "jsonw.h"
 #include "model.h"
 #include "planout.h"
 #include "strbuf.h"
@@ -549,6 +550,175 @@ static void test_blocked_not_in_drift(void **state)
 	free(out);
 }
 
+/* ---- the streamed JSON against the tree's ------------------------------ */
+
+/* The JSON writer's sink in small, odd pieces: the text must not depend
+ * on where the buffer is cut. */
+static int sink_to(void *ctx, const char *data, size_t len)
+{
+	strbuf_add(ctx, data, len);
+	return 0;
+}
+
+/* The tree form through jansson (what plan -o json printed before it
+ * streamed) and the streamed form, byte for byte. */
+static void check_stream(const struct ipam_plan_doc *r, bool drift_only)
+{
+	struct ipam_node *n = ipam_plan_to_node(r, drift_only);
+	struct strbuf tree = STRBUF_INIT, stream = STRBUF_INIT;
+	struct ipam_jsonw w;
+
+	assert_int_equal(ipam_json_write(&tree, n, IPAM_JSON_PRETTY), 0);
+	ipam_jsonw_init(&w, true, sink_to, &stream);
+	assert_int_equal(ipam_plan_write_json(&w, r, drift_only), 0);
+	if (tree.len != stream.len || memcmp(tree.buf, stream.buf, tree.len)) {
+		size_t i = 0;
+
+		while (i < tree.len && tree.buf[i] == stream.buf[i])
+			i++;
+		fail_msg("streamed JSON differs at byte %zu of %zu: ...%.80s",
+			 i, tree.len, stream.buf + (i > 40 ? i - 40 : 0));
+	}
+	ipam_node_free(n);
+	strbuf_release(&tree);
+	strbuf_release(&stream);
+}
+
+static void test_stream_small(void **state)
+{
+	struct fixture *fx = *state;
+
+	check_stream(&fx->r, false); /* empty */
+	full_plan(&fx->plan);
+	fx->r.blocked = blocked_names;
+	fx->r.nr_blocked = 2;
+	check_stream(&fx->r, false);
+	check_stream(&fx->r, true);
+	fx->r.git_commit = NULL;
+	check_stream(&fx->r, false);
+}
+
+/* Texts that exercise every escape: quotes, backslashes, the C0 controls
+ * with and without a short form, DEL, a C1 control, 2- to 4-byte UTF-8. */
+static const char *const odd_texts[] = {
+	"plain",
+	"say \"hi\" \\ back\\slash",
+	"tab\there\nnew\rline\b\f",
+	"esc\x1b[31m bel\x07 nul-ish\x01\x1f",
+	"del\x7f c1\xc2\x9b c1end\xc2\x80\xc2\x9f",
+	"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xc2\xa0",
+	"",
+};
+
+static const char *odd(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return odd_texts[(*seed >> 16) %
+			 (sizeof(odd_texts) / sizeof(*odd_texts))];
+}
+
+/*
+ * 20,000 actions of every kind, op and origin, in both domains and on no
+ * GPO or each, the optional texts present or not, odd characters
+ * throughout; notes (drift ones among them), incomplete domains, skipped
+ * removals, conflicts and blocked servers by the hundred.
+ */
+static void large_plan(struct ipam_plan *p, const char ***blocked,
+		       size_t *nr_blocked)
+{
+	struct strbuf sb = STRBUF_INIT;
+	unsigned seed = 18;
+
+	for (size_t i = 0; i < 20000; i++) {
+		struct ipam_action *a;
+
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "srv%05zu-%s.corp.example.test", i,
+			    odd(&seed));
+		a = act(p, (enum ipam_act_kind)(i % IPAM_ACT_NR_KINDS),
+			(enum ipam_act_op)(i % 3 == 0	? IPAM_OP_CREATE
+					   : i % 3 == 1 ? IPAM_OP_UPDATE
+							: IPAM_OP_REMOVE),
+			i % 7 ? IPAM_ORIGIN_PENDING : IPAM_ORIGIN_DRIFT,
+			i % 2 ? CORP : BRANCH,
+			(int)(i % (IPAM_GPO_COUNT + 1)) - 1, sb.buf, odd(&seed),
+			(int)(i % 5) * 10);
+		if (a->origin == IPAM_ORIGIN_DRIFT && i % 3) {
+			char *r = xasprintf("drift: %s", a->reason);
+
+			free(a->reason);
+			a->reason = r;
+		}
+		if (i % 4 == 1)
+			a->sid = xasprintf("S-1-5-21-1-2-3-%zu", 1000 + i);
+		if (i % 3 == 1)
+			a->before = xstrdup(odd(&seed));
+		if (i % 5 == 2)
+			a->after = xstrdup(odd(&seed));
+	}
+	for (size_t i = 0; i < 300; i++) {
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "%s: %s%s IPAM1_%s %zu", i % 2 ? CORP : BRANCH,
+			    i % 3 ? "drift: " : "", odd(&seed),
+			    i % 4 ? "DNS" : "DHCPX", i);
+		note(p, sb.buf);
+	}
+	for (size_t i = 0; i < 100; i++) {
+		ALLOC_GROW(p->incomplete, p->nr_incomplete + 1,
+			   p->alloc_incomplete);
+		p->incomplete[p->nr_incomplete++] =
+			i % 2 ? xasprintf("%s: %s", BRANCH, odd(&seed))
+			      : xstrdup(odd(&seed));
+		ALLOC_GROW(p->skipped, p->nr_skipped + 1, p->alloc_skipped);
+		p->skipped[p->nr_skipped].domain = xstrdup(CORP);
+		p->skipped[p->nr_skipped].what = xstrdup(odd(&seed));
+		p->skipped[p->nr_skipped++].reason = xstrdup(odd(&seed));
+		ALLOC_GROW(p->conflicts, p->nr_conflicts + 1,
+			   p->alloc_conflicts);
+		p->conflicts[p->nr_conflicts].domain = xstrdup(BRANCH);
+		p->conflicts[p->nr_conflicts].what = xstrdup(odd(&seed));
+		p->conflicts[p->nr_conflicts++].reason = xstrdup(odd(&seed));
+	}
+	p->removals = 6667;
+	*nr_blocked = 500;
+	*blocked = xcalloc(*nr_blocked, sizeof(**blocked));
+	for (size_t i = 0; i < *nr_blocked; i++)
+		(*blocked)[i] = odd(&seed);
+	strbuf_release(&sb);
+}
+
+static void test_stream_large(void **state)
+{
+	struct fixture *fx = *state;
+	const char **blocked;
+
+	large_plan(&fx->plan, &blocked, &fx->r.nr_blocked);
+	fx->r.blocked = blocked;
+	check_stream(&fx->r, false);
+	check_stream(&fx->r, true);
+	free(blocked);
+}
+
+/* A string jansson refuses (not UTF-8): nothing streamed, an error. */
+static void test_stream_not_utf8(void **state)
+{
+	struct fixture *fx = *state;
+	struct strbuf out = STRBUF_INIT, tree = STRBUF_INIT;
+	struct ipam_jsonw w;
+	struct ipam_node *n;
+
+	act(&fx->plan, IPAM_ACT_FILTER_ADD, IPAM_OP_CREATE, IPAM_ORIGIN_PENDING,
+	    CORP, IPAM_POL_GPO_DNS, "bad\xc3(name", "managed", 4);
+	n = ipam_plan_to_node(&fx->r, false);
+	assert_int_not_equal(ipam_json_write(&tree, n, IPAM_JSON_PRETTY), 0);
+	ipam_jsonw_init(&w, true, sink_to, &out);
+	assert_int_not_equal(ipam_plan_write_json(&w, &fx->r, false), 0);
+	assert_int_equal(out.len, 0);
+	ipam_node_free(n);
+	strbuf_release(&out);
+	strbuf_release(&tree);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +737,12 @@ int main(void)
 		cmocka_unit_test(test_blocked_servers),
 		cmocka_unit_test_setup_teardown(test_blocked_not_in_drift,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_small, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stream_large, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stream_not_utf8, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

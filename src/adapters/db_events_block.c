@@ -1,0 +1,1010 @@
+#include "db_events.h"
+#include "db_events_internal.h"
+#include "db_internal.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "strbuf.h"
+
+#include "banned.h"
+
+/*
+ * The blocks of audit events (db_events_internal.h has their text): the
+ * encoding of a record, its decoding, a block read and written back,
+ * and the tables the report and the addresses read the events through.
+ * One row per block, not per event, is what makes the import cheap: the
+ * database's cost per row is paid once per 128 events.
+ */
+
+/* The decimal digits of v (which may be negative) at out; their count. */
+static size_t put_num(char *out, long long v)
+{
+	char tmp[24];
+	unsigned long long u =
+		v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	size_t n = 0, k = 0;
+
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		out[k++] = '-';
+	while (n)
+		out[k++] = tmp[--n];
+	return k;
+}
+
+void ipam_db_events_escape(struct strbuf *out, const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t run = 0;
+
+		while (i + run < len && s[i + run] != ',' &&
+		       s[i + run] != '\n' && s[i + run] != '\\')
+			run++;
+		strbuf_add(out, s + i, run);
+		i += run;
+		if (i == len)
+			break;
+		strbuf_addch(out, '\\');
+		strbuf_addch(out, s[i] == ','	 ? 'c'
+				  : s[i] == '\n' ? 'n'
+						 : '\\');
+		i++;
+	}
+}
+
+/* s escaped, then the field separator (c: ',' or '\n'). */
+static void put_field(struct strbuf *out, const char *s, int c)
+{
+	size_t n = 0;
+
+	if (s && *s) {
+		/* strcspn: the length and whether to escape, in one pass */
+		n = strcspn(s, ",\n\\");
+		if (s[n]) {
+			ipam_db_events_escape(out, s, n + strlen(s + n));
+			n = 0;
+		}
+	}
+	strbuf_grow(out, n + 1);
+	if (n)
+		memcpy(out->buf + out->len, s, n);
+	out->len += n;
+	out->buf[out->len++] = (char)c;
+	out->buf[out->len] = '\0';
+}
+
+void ipam_db_events_rec_put(struct strbuf *out, long long base,
+			    const struct ipam_db_events_rec *r)
+{
+	char *num;
+
+	strbuf_grow(out, 128);
+	num = out->buf + out->len;
+	num += put_num(num, r->id - base);
+	*num++ = ',';
+	num += put_num(num, r->at);
+	*num++ = ',';
+	num += put_num(num, r->local - r->at);
+	*num++ = ',';
+	*num++ = r->family == 6 ? '6' : '4';
+	*num++ = ',';
+	num += put_num(num, r->event_id);
+	*num++ = ',';
+	num += put_num(num, r->line);
+	*num++ = ',';
+	out->len = (size_t)(num - out->buf);
+	put_field(out, r->description, ',');
+	put_field(out, r->ip, ',');
+	put_field(out, r->host, ',');
+	put_field(out, r->client_id, ',');
+	put_field(out, r->extra, '\n');
+}
+
+/* The number at s (up to end); false when it is none. */
+static bool get_num(const char *s, const char *end, long long *v)
+{
+	bool neg = s < end && *s == '-';
+	unsigned long long u = 0;
+
+	if (neg)
+		s++;
+	if (s == end || end - s > 19)
+		return false;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		u = u * 10 + (unsigned)(*s - '0');
+	}
+	*v = neg ? -(long long)u : (long long)u;
+	return true;
+}
+
+/* Unescape the field s..end in place, NUL-terminated. */
+static const char *unescape(char *s, char *end)
+{
+	char *w = memchr(s, '\\', (size_t)(end - s)), *r;
+
+	if (!w) {
+		*end = '\0';
+		return s;
+	}
+	for (r = w; r < end; r++) {
+		if (*r == '\\' && r + 1 < end) {
+			r++;
+			*w++ = (char)(*r == 'c' ? ',' : *r == 'n' ? '\n' : *r);
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return s;
+}
+
+int ipam_db_events_rec_next(char *text, size_t len, size_t *pos, long long base,
+			    struct ipam_db_events_rec *r)
+{
+	char *s = text + *pos, *end, *f[11], *fe[11];
+	long long v[6];
+	size_t nf = 0;
+
+	if (*pos >= len)
+		return 0;
+	end = memchr(s, '\n', len - *pos);
+	if (!end)
+		end = text + len;
+	while (nf < 11) {
+		char *c = nf < 10 ? memchr(s, ',', (size_t)(end - s)) : end;
+
+		if (!c)
+			break;
+		f[nf] = s;
+		fe[nf++] = c;
+		s = c + 1;
+	}
+	*pos = (size_t)(end - text) + 1;
+	for (size_t i = 0; nf == 11 && i < 6; i++)
+		if (!get_num(f[i], fe[i], &v[i]))
+			nf = 0;
+	if (nf != 11)
+		return ipam_error_set(IPAM_EDB,
+				      "a malformed block of audit events");
+	r->id = base + v[0];
+	r->at = v[1];
+	r->local = v[1] + v[2];
+	r->family = (int)v[3];
+	r->event_id = (int)v[4];
+	r->line = v[5];
+	r->description = unescape(f[6], fe[6]);
+	r->ip = unescape(f[7], fe[7]);
+	r->host = unescape(f[8], fe[8]);
+	r->client_id = unescape(f[9], fe[9]);
+	r->extra = unescape(f[10], fe[10]);
+	return 1;
+}
+
+/* ---- civil time ------------------------------------------------------- */
+
+void ipam_db_events_local_text(char out[32], long long local)
+{
+	long long days = local / 86400, sec = local % 86400, era, y;
+	unsigned doe, yoe, doy, mp, d, m;
+	int v[6];
+	char *p = out;
+
+	if (sec < 0) {
+		sec += 86400;
+		days--;
+	}
+	/* days since 1970-01-01 to a proleptic Gregorian date */
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = (unsigned)(days - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (long long)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y < 0 || y > 9999)
+		y = 0;
+	v[0] = (int)y;
+	v[1] = (int)m;
+	v[2] = (int)d;
+	v[3] = (int)(sec / 3600);
+	v[4] = (int)(sec / 60 % 60);
+	v[5] = (int)(sec % 60);
+	for (int div = 1000; div; div /= 10)
+		*p++ = (char)('0' + v[0] / div % 10);
+	for (int i = 1; i < 6; i++) {
+		*p++ = "--T::"[i - 1];
+		*p++ = (char)('0' + v[i] / 10);
+		*p++ = (char)('0' + v[i] % 10);
+	}
+	*p = '\0';
+}
+
+void ipam_db_events_iso(char out[40], long long at)
+{
+	size_t n;
+
+	ipam_db_events_local_text(out, at);
+	n = strlen(out);
+	out[n] = 'Z';
+	out[n + 1] = '\0';
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+	long long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+int ipam_db_events_local_parse(const char *s, long long *out)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	long long v[6] = {0};
+	int k = 0;
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		if (shape[i] != 'd') {
+			if (s[i] != shape[i])
+				return 0;
+			k++;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v[k] = v[k] * 10 + (s[i] - '0');
+	}
+	if (s[sizeof(shape) - 1] || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
+	    v[2] > 31)
+		return 0;
+	*out = days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]) * 86400 +
+	       v[3] * 3600 + v[4] * 60 + v[5];
+	return 1;
+}
+
+/* ---- blocks ------------------------------------------------------------- */
+
+#define BLOCK_COLUMNS "id, batch, last_id, n, at_min, at_max, events"
+
+void ipam_db_events_block_take(struct ipam_db_events_block *b,
+			       struct ipam_sql_stmt *st, int col)
+{
+	const char *t;
+
+	b->id = ipam_sql_column_int64(st, col);
+	b->batch = ipam_sql_column_int64(st, col + 1);
+	b->last_id = ipam_sql_column_int64(st, col + 2);
+	b->n = ipam_sql_column_int64(st, col + 3);
+	b->at_min = ipam_sql_column_int64(st, col + 4);
+	b->at_max = ipam_sql_column_int64(st, col + 5);
+	t = ipam_sql_column_text(st, col + 6);
+	strbuf_reset(&b->text);
+	if (t)
+		strbuf_add(&b->text, t, ipam_sql_column_bytes(st, col + 6));
+}
+
+int ipam_db_events_block_of(struct ipam_db *db, struct ipam_sql_stmt **st,
+			    long long id, long long batch,
+			    struct ipam_db_events_block *b)
+{
+	int rc, found = 0;
+
+	if (!*st) {
+		int err = ipam_db_sql_prepare(
+			db, st,
+			"SELECT " BLOCK_COLUMNS " FROM dhcp_event_blocks "
+			"WHERE id <= ?1 ORDER BY id DESC LIMIT 1");
+
+		if (err)
+			return err;
+	}
+	ipam_sql_bind_int64(*st, 1, id);
+	rc = ipam_sql_step(*st);
+	if (rc == IPAM_SQL_ROW && ipam_sql_column_int64(*st, 1) == batch &&
+	    ipam_sql_column_int64(*st, 2) >= id) {
+		ipam_db_events_block_take(b, *st, 0);
+		found = 1;
+	}
+	ipam_sql_reset(*st);
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read audit events in");
+	return found;
+}
+
+int ipam_db_events_block_store(struct ipam_db *db,
+			       const struct ipam_db_events_block *b)
+{
+	struct ipam_sql_stmt *st;
+	int err;
+
+	if (!b->n) {
+		err = ipam_db_sql_prepare(
+			db, &st, "DELETE FROM dhcp_event_blocks WHERE id = ?1");
+		if (err)
+			return err;
+		ipam_sql_bind_int64(st, 1, b->id);
+		return ipam_db_sql_step_done(db, st,
+					     "cannot delete audit events "
+					     "from");
+	}
+	err = ipam_db_sql_prepare(
+		db, &st,
+		"UPDATE dhcp_event_blocks SET n = ?2, at_min = ?3, at_max = "
+		"?4, events = ?5 WHERE id = ?1");
+	if (err)
+		return err;
+	ipam_sql_bind_int64(st, 1, b->id);
+	ipam_sql_bind_int64(st, 2, b->n);
+	ipam_sql_bind_int64(st, 3, b->at_min);
+	ipam_sql_bind_int64(st, 4, b->at_max);
+	ipam_sql_bind_textn(st, 5, b->text.buf, b->text.len);
+	return ipam_db_sql_step_done(db, st, "cannot store audit events in");
+}
+
+/* ---- the readers: every block ------------------------------------------ */
+
+/* The server of each batch, by batch id (ascending). */
+struct batch_servers {
+	long long (*v)[2];
+	size_t nr, alloc;
+};
+
+static int batch_servers_load(struct ipam_db *db, struct batch_servers *m)
+{
+	struct ipam_sql_stmt *st;
+	int err, rc;
+
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT id, server_id FROM "
+				  "dhcp_event_batches ORDER BY id");
+	if (err)
+		return err;
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		ALLOC_GROW(m->v, m->nr + 1, m->alloc);
+		m->v[m->nr][0] = ipam_sql_column_int64(st, 0);
+		m->v[m->nr++][1] = ipam_sql_column_int64(st, 1);
+	}
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the audit event batches "
+					 "in");
+	return 0;
+}
+
+/* The server id of batch (0: none). */
+static long long batch_server(const struct batch_servers *m, long long batch)
+{
+	size_t lo = 0, hi = m->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->v[mid][0] == batch)
+			return m->v[mid][1];
+		if (m->v[mid][0] < batch)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+typedef int (*rec_fn)(const struct ipam_db_events_rec *e, long long batch,
+		      void *ctx);
+
+/* Every event of every block (sql: the blocks' columns, in the order it
+ * wants them). */
+static int each_event(struct ipam_db *db, const char *sql, rec_fn fn, void *ctx)
+{
+	struct ipam_db_events_block b = {0};
+	struct ipam_sql_stmt *st;
+	struct ipam_db_events_rec e;
+	int err, rc;
+
+	/* every block: a cursor on PostgreSQL (sql.h) */
+	err = ipam_sql_prepare_scan(db->h, &st, sql);
+	if (err)
+		return err;
+	strbuf_init(&b.text);
+	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		size_t pos = 0;
+
+		ipam_db_events_block_take(&b, st, 0);
+		while ((rc = ipam_db_events_rec_next(b.text.buf, b.text.len,
+						     &pos, b.id, &e)) > 0 &&
+		       !(err = fn(&e, b.batch, ctx)))
+			;
+		if (rc < 0)
+			err = rc;
+		else if (err > 0) /* enough */
+			break;
+	}
+	if (!err && rc != IPAM_SQL_DONE && rc != IPAM_SQL_ROW)
+		err = ipam_db_sql_error(db, IPAM_EDB,
+					"cannot read the audit events in");
+	ipam_sql_finalize(st);
+	strbuf_release(&b.text);
+	return err > 0 ? 0 : err;
+}
+
+/* ---- the addresses' leases ---------------------------------------------- */
+
+/*
+ * What ipam_leases_decide and the addresses read of an address's events
+ * is kept per address as the events go by: the first and the last (by
+ * at), the latest with a client id or host, the latest that is not
+ * "other", and the first event of each server (the address's sources).  The
+ * decision over those is the decision over all of them; memory goes with the
+ * addresses, not the events.
+ */
+/* An event as the lease needs it (its strings only in the named slot). */
+struct lease_ev {
+	long long at, seq, server;
+	int event_id;
+};
+
+/* One address: its slots inline, so that an event touches one entry of
+ * the table and the lines after it (a table entry per event is a cache
+ * miss on a large log: they are prefetched a block ahead). */
+struct addr_events {
+	uint64_t h; /* 0: a free entry */
+	char ip[48];
+	int family;
+	/* [0] first [1] last [2] latest named [3] latest deciding
+	 * [4] the first of the first server */
+	struct lease_ev v[5];
+	struct strbuf mac, host; /* of v[2] */
+	struct lease_ev *more;	 /* the first of each further server */
+	size_t nr_more, alloc_more;
+};
+
+struct lease_scan {
+	struct batch_servers servers;
+	struct addr_events *a; /* open addressing by h */
+	size_t nr, cap;
+	struct ipam_db_events_rec *recs; /* the block being read */
+	size_t nr_recs, alloc_recs;
+};
+
+static uint64_t ip_hash(const char *s)
+{
+	uint64_t h = ipam_db_events_hash(IPAM_TRACK_IP, s, strlen(s));
+
+	return h ? h : 1;
+}
+
+static void lease_grow(struct lease_scan *s)
+{
+	struct addr_events *old = s->a;
+	size_t cap = s->cap;
+
+	s->cap = cap ? cap * 2 : 1024;
+	s->a = xcalloc(s->cap, sizeof(*s->a));
+	for (size_t i = 0; i < cap; i++) {
+		size_t j;
+
+		if (!old[i].h)
+			continue;
+		j = (size_t)old[i].h & (s->cap - 1);
+		while (s->a[j].h)
+			j = (j + 1) & (s->cap - 1);
+		s->a[j] = old[i];
+	}
+	free(old);
+}
+
+/* The entry of e's address, new when it has none (NULL: an address too
+ * long to be one, left out). */
+static struct addr_events *
+lease_addr(struct lease_scan *s, const struct ipam_db_events_rec *e, uint64_t h)
+{
+	size_t j, len = strlen(e->ip);
+
+	if (len >= sizeof(s->a->ip))
+		return NULL;
+	if (2 * (s->nr + 1) > s->cap)
+		lease_grow(s);
+	j = (size_t)h & (s->cap - 1);
+	while (s->a[j].h && (s->a[j].h != h || strcmp(s->a[j].ip, e->ip)))
+		j = (j + 1) & (s->cap - 1);
+	if (!s->a[j].h) {
+		s->a[j].h = h;
+		memcpy(s->a[j].ip, e->ip, len + 1);
+		s->a[j].family = e->family;
+		strbuf_init(&s->a[j].mac);
+		strbuf_init(&s->a[j].host);
+		s->nr++;
+	}
+	return &s->a[j];
+}
+
+static void lease_set(struct lease_ev *l, const struct ipam_db_events_rec *e,
+		      long long server)
+{
+	l->at = e->at;
+	l->seq = e->id;
+	l->event_id = e->event_id;
+	l->server = server;
+}
+
+static bool lease_later(const struct ipam_db_events_rec *e,
+			const struct lease_ev *l)
+{
+	return e->at > l->at || (e->at == l->at && e->id > l->seq);
+}
+
+/* The first event of each server (the address's sources). */
+static void lease_server(struct addr_events *a,
+			 const struct ipam_db_events_rec *e, long long server)
+{
+	size_t i;
+
+	if (a->v[4].server == server)
+		return;
+	for (i = 0; i < a->nr_more && a->more[i].server != server; i++)
+		;
+	if (i < a->nr_more)
+		return;
+	ALLOC_GROW(a->more, a->nr_more + 1, a->alloc_more);
+	lease_set(&a->more[a->nr_more++], e, server);
+}
+
+static void lease_take(struct lease_scan *s, const struct ipam_db_events_rec *e,
+		       uint64_t h, long long server)
+{
+	struct addr_events *a = lease_addr(s, e, h);
+
+	if (!a)
+		return;
+	if (!a->v[0].seq) {
+		lease_set(&a->v[0], e, server);
+		lease_set(&a->v[1], e, server);
+		lease_set(&a->v[4], e, server);
+	} else if (e->at < a->v[0].at) {
+		lease_set(&a->v[0], e, server);
+	} else if (lease_later(e, &a->v[1])) {
+		lease_set(&a->v[1], e, server);
+	}
+	if ((*e->client_id || *e->host) &&
+	    (!a->v[2].seq || lease_later(e, &a->v[2]))) {
+		lease_set(&a->v[2], e, server);
+		strbuf_reset(&a->mac);
+		strbuf_reset(&a->host);
+		strbuf_addstr(&a->mac, e->client_id);
+		strbuf_addstr(&a->host, e->host);
+	}
+	if (ipam_lease_kind_of(e->event_id) != IPAM_LEASE_OTHER &&
+	    (!a->v[3].seq || lease_later(e, &a->v[3])))
+		lease_set(&a->v[3], e, server);
+	lease_server(a, e, server);
+}
+
+/* The events of a block: their entries fetched ahead, then taken. */
+static void lease_block(struct lease_scan *s, long long batch)
+{
+	long long server = batch_server(&s->servers, batch);
+	uint64_t h[IPAM_DB_EVENTS_BLOCK_EVENTS];
+	size_t i, n = s->nr_recs;
+
+	for (i = 0; i < n && i < IPAM_DB_EVENTS_BLOCK_EVENTS; i++) {
+		const char *entry;
+
+		h[i] = *s->recs[i].ip ? ip_hash(s->recs[i].ip) : 0;
+		if (!h[i] || !s->cap)
+			continue;
+		entry = (const char *)&s->a[h[i] & (s->cap - 1)];
+		for (size_t off = 0; off < sizeof(*s->a); off += 64)
+			__builtin_prefetch(entry + off);
+	}
+	for (i = 0; i < n; i++) {
+		const struct ipam_db_events_rec *e = &s->recs[i];
+
+		if (i >= IPAM_DB_EVENTS_BLOCK_EVENTS)
+			h[i % IPAM_DB_EVENTS_BLOCK_EVENTS] =
+				*e->ip ? ip_hash(e->ip) : 0;
+		if (*e->ip)
+			lease_take(s, e, h[i % IPAM_DB_EVENTS_BLOCK_EVENTS],
+				   server);
+	}
+}
+
+static struct ipam_lease_event lease_out(const struct lease_ev *l)
+{
+	struct ipam_lease_event e = {
+		.at = l->at,
+		.seq = l->seq,
+		.event_id = l->event_id,
+		.server_id = l->server,
+	};
+
+	return e;
+}
+
+static int cmp_addr(const void *x, const void *y)
+{
+	const struct addr_events *a = x, *b = y;
+
+	if (!a->h || !b->h)
+		return !a->h - !b->h;
+	return strcmp(a->ip, b->ip);
+}
+
+/* Hand each address's events to fn, by ip. */
+static int lease_flush(struct lease_scan *s, ipam_db_events_lease_fn fn,
+		       void *ctx)
+{
+	struct ipam_lease_event *ev;
+	size_t most = 0;
+	int err = 0;
+
+	if (s->cap)
+		qsort(s->a, s->cap, sizeof(*s->a), cmp_addr);
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->a[i].nr_more > most)
+			most = s->a[i].nr_more;
+	ev = xcalloc(5 + most, sizeof(*ev));
+	for (size_t i = 0; !err && i < s->cap && s->a[i].h; i++) {
+		struct addr_events *a = &s->a[i];
+		size_t n = 0;
+
+		for (size_t j = 0; j < 5; j++)
+			if (a->v[j].seq)
+				ev[n++] = lease_out(&a->v[j]);
+		for (size_t j = 0; j < a->nr_more; j++)
+			ev[n++] = lease_out(&a->more[j]);
+		/* the named slot is the third taken (first, last, named) */
+		for (size_t j = 0; j < n; j++)
+			if (ev[j].seq == a->v[2].seq && a->v[2].seq) {
+				ev[j].mac = a->mac.len ? a->mac.buf : NULL;
+				ev[j].host = a->host.len ? a->host.buf : NULL;
+				break;
+			}
+		err = fn(a->ip, a->family, ev, n, ctx);
+	}
+	free(ev);
+	return err;
+}
+
+static void lease_release(struct lease_scan *s)
+{
+	for (size_t i = 0; i < s->cap; i++) {
+		strbuf_release(&s->a[i].mac);
+		strbuf_release(&s->a[i].host);
+		free(s->a[i].more);
+	}
+	free(s->a);
+	free(s->servers.v);
+	free(s->recs);
+}
+
+/* Every block, its records decoded into s->recs, to lease_block. */
+static int lease_scan_blocks(struct ipam_db *db, struct lease_scan *s)
+{
+	struct ipam_db_events_block b = {0};
+	struct ipam_sql_stmt *st;
+	int err, rc;
+
+	err = ipam_sql_prepare_scan(db->h, &st,
+				    "SELECT " BLOCK_COLUMNS
+				    " FROM dhcp_event_blocks ORDER BY id");
+	if (err)
+		return err;
+	strbuf_init(&b.text);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		size_t pos = 0;
+
+		ipam_db_events_block_take(&b, st, 0);
+		s->nr_recs = 0;
+		for (;;) {
+			ALLOC_GROW(s->recs, s->nr_recs + 1, s->alloc_recs);
+			rc = ipam_db_events_rec_next(b.text.buf, b.text.len,
+						     &pos, b.id,
+						     &s->recs[s->nr_recs]);
+			if (rc <= 0)
+				break;
+			s->nr_recs++;
+		}
+		if (rc < 0)
+			break;
+		lease_block(s, b.batch);
+	}
+	ipam_sql_finalize(st);
+	strbuf_release(&b.text);
+	if (rc < 0)
+		return rc;
+	if (rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the audit events in");
+	return 0;
+}
+
+int ipam_db_events_leases(struct ipam_db *db, ipam_db_events_lease_fn fn,
+			  void *ctx)
+{
+	struct lease_scan s = {0};
+	int err = batch_servers_load(db, &s.servers);
+
+	if (!err)
+		err = lease_scan_blocks(db, &s);
+	if (!err)
+		err = lease_flush(&s, fn, ctx);
+	lease_release(&s);
+	return err;
+}
+
+/* ---- the report ----------------------------------------------------- */
+
+int ipam_db_events_totals(struct ipam_db *db, long long *count,
+			  long long *first, long long *last)
+{
+	struct ipam_sql_stmt *st;
+	int err, rc;
+
+	*count = *first = *last = 0;
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT sum(n), min(at_min), max(at_max) "
+				  "FROM dhcp_event_blocks");
+	if (err)
+		return err;
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW) {
+		*count = ipam_sql_column_int64(st, 0);
+		*first = ipam_sql_column_int64(st, 1);
+		*last = ipam_sql_column_int64(st, 2);
+	}
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot count the audit events in");
+	return 0;
+}
+
+struct by_id {
+	struct ipam_db_events_count *v;
+	size_t nr, alloc;
+};
+
+static int count_take(const struct ipam_db_events_rec *e, long long batch,
+		      void *ctx)
+{
+	struct by_id *c = ctx;
+	size_t i;
+
+	(void)batch;
+	/* a handful of distinct ids: the last one found is the likely one */
+	for (i = c->nr; i > 0 && c->v[i - 1].event_id != e->event_id; i--)
+		;
+	if (!i) {
+		ALLOC_GROW(c->v, c->nr + 1, c->alloc);
+		c->v[c->nr].event_id = e->event_id;
+		c->v[c->nr++].count = 0;
+		i = c->nr;
+	}
+	c->v[i - 1].count++;
+	return 0;
+}
+
+static int most_first(const void *x, const void *y)
+{
+	const struct ipam_db_events_count *a = x, *b = y;
+
+	if (a->count != b->count)
+		return a->count < b->count ? 1 : -1;
+	return (a->event_id > b->event_id) - (a->event_id < b->event_id);
+}
+
+int ipam_db_events_count_by_id(struct ipam_db *db,
+			       struct ipam_db_events_count **out, size_t *nr)
+{
+	struct by_id c = {0};
+	int err = each_event(db,
+			     "SELECT " BLOCK_COLUMNS " FROM dhcp_event_blocks",
+			     count_take, &c);
+
+	if (err) {
+		free(c.v);
+		return err;
+	}
+	if (c.nr)
+		qsort(c.v, c.nr, sizeof(*c.v), most_first);
+	*out = c.v;
+	*nr = c.nr;
+	return 0;
+}
+
+/* The latest events so far, newest first; full at limit. */
+struct latest {
+	size_t limit;
+	struct ipam_db_events_rec *v; /* their strings are in text[] */
+	struct strbuf *text;
+	long long *batch;
+	size_t nr;
+};
+
+static bool newer(const struct ipam_db_events_rec *a,
+		  const struct ipam_db_events_rec *b)
+{
+	return a->at > b->at || (a->at == b->at && a->id > b->id);
+}
+
+static int latest_take(const struct ipam_db_events_rec *e, long long batch,
+		       void *ctx)
+{
+	struct latest *l = ctx;
+	struct ipam_db_events_rec *r;
+	struct strbuf t;
+	size_t i;
+
+	if (l->nr == l->limit && !newer(e, &l->v[l->nr - 1]))
+		return 0;
+	if (l->nr < l->limit)
+		l->nr++;
+	/* the last slot is free now (or the oldest, dropped): keep its
+	 * buffer for e */
+	t = l->text[l->nr - 1];
+	for (i = l->nr - 1; i > 0 && newer(e, &l->v[i - 1]); i--) {
+		l->v[i] = l->v[i - 1];
+		l->text[i] = l->text[i - 1];
+		l->batch[i] = l->batch[i - 1];
+	}
+	r = &l->v[i];
+	*r = *e;
+	l->batch[i] = batch;
+	l->text[i] = t;
+	strbuf_reset(&l->text[i]);
+	ipam_db_events_rec_put(&l->text[i], 0, e);
+	return 0;
+}
+
+/* Decode the kept records again from their own text. */
+static int latest_rows(struct latest *l, struct ipam_db_track_row *rows)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		struct ipam_db_events_rec e;
+		size_t pos = 0;
+		struct ipam_db_track_row *r = &rows[i];
+
+		if (ipam_db_events_rec_next(l->text[i].buf, l->text[i].len,
+					    &pos, 0, &e) != 1)
+			return ipam_error_set(IPAM_EDB,
+					      "a malformed audit event");
+		ipam_db_events_row(r, &e, NULL, NULL);
+	}
+	return 0;
+}
+
+/* The file and server of each row's batch. */
+static int latest_names(struct ipam_db *db, const struct latest *l,
+			struct ipam_db_track_row *rows)
+{
+	struct ipam_sql_stmt *st;
+	int err, rc = IPAM_SQL_DONE;
+
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT b.file, s.name FROM "
+				  "dhcp_event_batches b JOIN servers s ON s.id "
+				  "= b.server_id WHERE b.id = ?1");
+	if (err)
+		return err;
+	for (size_t i = 0; i < l->nr; i++) {
+		const char *file = NULL, *server = NULL;
+
+		ipam_sql_bind_int64(st, 1, l->batch[i]);
+		rc = ipam_sql_step(st);
+		if (rc == IPAM_SQL_ROW) {
+			file = ipam_sql_column_text(st, 0);
+			server = ipam_sql_column_text(st, 1);
+		}
+		free(rows[i].file);
+		free(rows[i].server);
+		rows[i].file = xstrdup(file ? file : "");
+		rows[i].server = xstrdup(server ? server : "");
+		ipam_sql_reset(st);
+		if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
+			break;
+	}
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the audit event batches "
+					 "in");
+	return 0;
+}
+
+/* Blocks newest first (by at_max) until the next ends before the
+ * oldest of a full list. */
+static int latest_scan(struct ipam_db *db, struct latest *l)
+{
+	struct ipam_db_events_block b = {0};
+	struct ipam_sql_stmt *st;
+	int err, rc;
+
+	err = ipam_sql_prepare_scan(db->h, &st,
+				    "SELECT " BLOCK_COLUMNS " FROM "
+				    "dhcp_event_blocks ORDER BY at_max DESC");
+	if (err)
+		return err;
+	strbuf_init(&b.text);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		struct ipam_db_events_rec e;
+		size_t pos = 0;
+
+		if (l->nr == l->limit &&
+		    ipam_sql_column_int64(st, 5) < l->v[l->nr - 1].at)
+			break;
+		ipam_db_events_block_take(&b, st, 0);
+		while ((rc = ipam_db_events_rec_next(b.text.buf, b.text.len,
+						     &pos, b.id, &e)) > 0)
+			latest_take(&e, b.batch, l);
+		if (rc < 0)
+			break;
+	}
+	ipam_sql_finalize(st);
+	strbuf_release(&b.text);
+	if (rc < 0)
+		return rc;
+	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the audit events in");
+	return 0;
+}
+
+int ipam_db_events_latest(struct ipam_db *db, size_t limit,
+			  struct ipam_db_track_row **out, size_t *nr)
+{
+	struct latest l = {.limit = limit};
+	struct ipam_db_track_row *rows = NULL;
+	int err = 0;
+
+	*out = NULL;
+	*nr = 0;
+	if (!limit)
+		return 0;
+	l.v = xcalloc(limit, sizeof(*l.v));
+	l.text = xcalloc(limit, sizeof(*l.text));
+	l.batch = xcalloc(limit, sizeof(*l.batch));
+	for (size_t i = 0; i < limit; i++)
+		strbuf_init(&l.text[i]);
+	err = latest_scan(db, &l);
+	if (!err && l.nr) {
+		rows = xcalloc(l.nr, sizeof(*rows));
+		err = latest_rows(&l, rows);
+		if (!err)
+			err = latest_names(db, &l, rows);
+		if (err) {
+			ipam_db_track_free(rows, l.nr);
+			rows = NULL;
+		}
+	}
+	if (!err) {
+		*out = rows;
+		*nr = l.nr;
+	}
+	for (size_t i = 0; i < limit; i++)
+		strbuf_release(&l.text[i]);
+	free(l.v);
+	free(l.text);
+	free(l.batch);
+	return err;
+}
