@@ -916,7 +916,7 @@ static void write_big(const char *path)
 	"'\",\"') || '\"]') j WHERE j.value <> '';"
 #define BIG_DISTINCT_PG                                                        \
 	"SELECT count(DISTINCT substr(j.value, strpos(j.value, ',') + 1)) "    \
-	"FROM (" BIG_BLOCKS ") k, regexp_split_to_table(k.events, chr(10)) "  \
+	"FROM (" BIG_BLOCKS ") k, regexp_split_to_table(k.events, chr(10)) "   \
 	"AS j(value) WHERE j.value <> '';"
 #define BIG_DISTINCT (test_db_is_pg() ? BIG_DISTINCT_PG : BIG_DISTINCT_SQLITE)
 

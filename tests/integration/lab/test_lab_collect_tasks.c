@@ -320,16 +320,15 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 	(void)state;
 	/* history on both sides of retainDays (30): the first collection
 	 * task prunes what is older */
-	free(sql(
-		"INSERT INTO dhcp_event_batches (server_id, file, generation, "
-		"seg, first_id, last_id, at_min, at_max) SELECT id, "
-		"'DhcpSrvLog-Mon.log', 1, (SELECT coalesce(max(last_id), 0) + "
-		"1 FROM dhcp_event_blocks) >> 19, (SELECT coalesce(max("
-		"last_id), 0) + 1 FROM dhcp_event_blocks), (SELECT coalesce("
-		"max(last_id), 0) + 3 FROM dhcp_event_blocks), CAST(strftime("
-		"'%s', 'now') AS INTEGER) - 40 * 86400, CAST(strftime('%s', "
-		"'now') AS INTEGER) - 29 * 86400 FROM servers WHERE name = "
-		"'dhcp1.corp.example.test'"));
+	free(sql("INSERT INTO dhcp_event_batches (server_id, file, generation, "
+		 "seg, first_id, last_id, at_min, at_max) SELECT id, "
+		 "'DhcpSrvLog-Mon.log', 1, (SELECT coalesce(max(last_id), 0) + "
+		 "1 FROM dhcp_event_blocks) >> 19, (SELECT coalesce(max("
+		 "last_id), 0) + 1 FROM dhcp_event_blocks), (SELECT coalesce("
+		 "max(last_id), 0) + 3 FROM dhcp_event_blocks), CAST(strftime("
+		 "'%s', 'now') AS INTEGER) - 40 * 86400, CAST(strftime('%s', "
+		 "'now') AS INTEGER) - 29 * 86400 FROM servers WHERE name = "
+		 "'dhcp1.corp.example.test'"));
 	/* one block of three events (db_events_internal.h), the oldest
 	 * first */
 	q = xasprintf(
