@@ -42,6 +42,7 @@
 #include "labtest.h"
 #include "node.h"
 #include "strbuf.h"
+#include "testutil.h"
 
 #define MAX_STEPS 400
 
@@ -66,7 +67,7 @@ static char *write_config(const char *name, bool group)
 	strbuf_addf(&y,
 		    "version: 1\n"
 		    "ipamServer: ipam1.corp.example.test\n"
-		    "database: sqlite:%s\n"
+		    "database: %s%s\n"
 		    "provisioning:\n  method: gpo\n  gpoPrefix: IPAM1\n%s"
 		    "connection:\n  auth: simple\n  caFile: %s\n"
 		    "  timeout: 10\n"
@@ -80,7 +81,8 @@ static char *write_config(const char *name, bool group)
 		    "    manageability: managed\n"
 		    "defaults:\n  manageability: managed\n"
 		    "safety:\n  maxRemovals: 10\n",
-		    db_path, group ? "  filtering: group\n" : "",
+		    db_path[0] == '/' ? "sqlite:" : "", db_path,
+		    group ? "  filtering: group\n" : "",
 		    lab_need_env("IPAM_LAB_CA"), F.domain,
 		    lab_need_forest(1, "LDAP_URI"),
 		    lab_need_forest(1, "ADMIN_USER"),
@@ -110,7 +112,7 @@ static int setup(void **state)
 	(void)state;
 	tmpdir = lab_mkdtemp();
 	assert_non_null(tmpdir);
-	db_path = xasprintf("%s/state.db", tmpdir);
+	db_path = test_db_new(tmpdir);
 	labad_forest_init(&F, 1);
 	labad_remove_leftovers(&F);
 	delete_groups();
