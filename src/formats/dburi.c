@@ -190,10 +190,11 @@ int ipam_dburi_parse(struct ipam_dburi *u, const char *uri)
 		if (!strncmp(p, "//", 2))
 			p += 2;
 	} else if (has_scheme(p)) {
+		/* the scheme alone: the rest may hold a password */
 		return ipam_error_set(IPAM_EINVAL,
-				      "unsupported database '%s': use "
-				      "sqlite:PATH or postgresql://",
-				      uri);
+				      "unsupported database scheme '%.*s:': "
+				      "use sqlite:PATH or postgresql://",
+				      (int)strcspn(p, ":"), p);
 	}
 	if (!*p)
 		return ipam_error_set(IPAM_EINVAL,
