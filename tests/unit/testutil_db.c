@@ -194,8 +194,10 @@ void test_db_reset(const char *uri, const char *from)
 char *sqlite_run(const char *path, const char *sql, int want_ok)
 {
 	int pg = !strncmp(path, "postgresql://", 13);
-	char *const sqlite[] = {"/usr/bin/sqlite3", (char *)path, (char *)sql,
-				NULL};
+	/* a writer may hold the file a moment (the loop under test): wait */
+	char *const sqlite[] = {"/usr/bin/sqlite3", "-cmd",
+				".timeout 10000",   (char *)path,
+				(char *)sql,	    NULL};
 	char *const psql[] = {
 		"/usr/bin/psql",   "-X", "-A",	       "-t", "-q",	  "-v",
 		"ON_ERROR_STOP=1", "-d", (char *)path, "-c", (char *)sql, NULL};
