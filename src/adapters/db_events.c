@@ -509,6 +509,26 @@ static void event_keys(struct ipam_db_events_batch *b,
 
 /* The extra field of e (migration 6's encoding, db_schema.c): letter,
  * length, ':', bytes. */
+/* hex is the Windows spelling of ascii's bytes ("0x" and upper-case
+ * digits): ipam_db_events_class_hex gives it back from ascii. */
+static bool hex_of(const char *hex, const char *ascii)
+{
+	static const char digit[] = "0123456789ABCDEF";
+
+	if (hex[0] != '0' || hex[1] != 'x')
+		return false;
+	hex += 2;
+	for (; *ascii; ascii++, hex += 2)
+		if (hex[0] != digit[(unsigned char)*ascii >> 4] ||
+		    hex[1] != digit[(unsigned char)*ascii & 15])
+			return false;
+	return !*hex;
+}
+
+/* The extra columns as "<letter><length>:<value>" each, the empty ones
+ * left out; a class's hex column that hex_of its ASCII one as its
+ * letter with length 0 (a fifth of the event's bytes in a typical log,
+ * whose Windows clients all send "MSFT 5.0"). */
 static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 {
 	const char *v[IPAM_DB_TRACK_EXTRAS] = {
@@ -526,6 +546,10 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 
 		if (!len)
 			continue;
+		if ((i == IPAM_DB_EXTRA_VENDOR_HEX ||
+		     i == IPAM_DB_EXTRA_USER_HEX) &&
+		    v[i + 1] && *v[i + 1] && hex_of(v[i], v[i + 1]))
+			len = 0;
 		digits[n++] = (char)('a' + i);
 		l = len;
 		do

@@ -107,6 +107,12 @@ void ipam_db_events_local_text(char out[32], long long local);
 /* The seconds of "YYYY-MM-DDTHH:MM:SS"; 0 when it is not that. */
 int ipam_db_events_local_parse(const char *s, long long *out);
 
+/* The hex columns of the vendor and user classes in extra (each followed
+ * by its ASCII column): stored as their letter alone when they are the
+ * ASCII column's bytes in hex. */
+#define IPAM_DB_EXTRA_VENDOR_HEX 6
+#define IPAM_DB_EXTRA_USER_HEX	 8
+
 /* Decode dhcp_events.extra's encoding (s, len bytes) into extra (each
  * malloc'd); a malformed rest is left out. */
 void ipam_db_events_decode_extra(char *extra[IPAM_DB_TRACK_EXTRAS],

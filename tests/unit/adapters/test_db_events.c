@@ -491,10 +491,23 @@ static void test_extra(void **state)
 	e.subnet_prefix = "2001:db8::/64";
 	e.dns_reg_error = "a:b7:c";
 	e.description = "a, b\\c\nd"; /* what the block's text escapes */
+	/* the hex of the ASCII column (kept as a mark), and one that is
+	 * not quite (kept as it is) */
+	e.vendor_class_hex = "0x4D53465420352E30";
+	e.user_class_ascii = "RRAS.Microsoft";
+	e.user_class_hex = "0x525241532e4d6963726f736f6674";
 	add(b, &e, 77);
+	e = event(11000, "2001:db8::6", "lap202", "0002", 10);
+	e.user_class_hex = "0x";
+	e.user_class_ascii = "";
+	e.vendor_class_hex = "0x4D53465420352E";
+	add(b, &e, 78);
 	assert_int_equal(ipam_db_events_commit(b, &c), 0);
 	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), 0);
 	assert_int_equal(nr, 1);
+	assert_string_equal(rows[0].extra[6], "0x4D53465420352E30");
+	assert_string_equal(rows[0].extra[8], "0x525241532e4d6963726f736f6674");
+	assert_string_equal(rows[0].extra[9], "RRAS.Microsoft");
 	assert_string_equal(rows[0].file, "DhcpV6SrvLog-Mon.log");
 	assert_int_equal(rows[0].family, 6);
 	assert_string_equal(rows[0].extra[0], "CORP\\alice");
@@ -508,6 +521,14 @@ static void test_extra(void **state)
 	assert_string_equal(rows[0].extra[12], "0");
 	assert_string_equal(rows[0].extra[13], "2001:db8::/64");
 	assert_string_equal(ipam_db_track_extra_names[13], "subnetPrefix");
+	ipam_db_track_free(rows, nr);
+	q.value = "lap202";
+	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), 0);
+	assert_int_equal(nr, 1);
+	assert_string_equal(rows[0].extra[6], "0x4D53465420352E");
+	assert_string_equal(rows[0].extra[7], "MSFT 5.0");
+	assert_string_equal(rows[0].extra[8], "0x");
+	assert_null(rows[0].extra[9]);
 	ipam_db_track_free(rows, nr);
 }
 
