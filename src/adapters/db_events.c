@@ -69,6 +69,8 @@ struct ipam_db_events_batch {
 	struct key_id *sorted;
 	/* the earlier batch of the file being committed by a thread */
 	struct events_writer *prev;
+	/* the checkpoints of the import's log (from its second batch) */
+	struct ipam_db_events_ckpt *ckpt;
 };
 
 /* A batch committed in the background (ipam_db_events_commit_next). */
@@ -76,6 +78,7 @@ struct events_writer {
 	pthread_t thread;
 	struct ipam_db_events_batch *b;
 	struct ipam_db_audit_cursor cursor;
+	struct ipam_db_events_ckpt *ckpt;
 	int err;
 	char msg[512];
 };
@@ -944,6 +947,8 @@ static void *writer_run(void *arg)
 	struct events_writer *w = arg;
 
 	w->err = batch_write(w->b, &w->cursor);
+	if (!w->err)
+		ipam_db_events_ckpt_kick(w->ckpt);
 	if (w->err)
 		snprintf(w->msg, sizeof(w->msg), "%s", ipam_error_last());
 	return NULL;
@@ -985,17 +990,23 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 	/* the batch before b: its buffers go on in next */
 	next->prev = b->prev;
 	b->prev = NULL;
+	next->ckpt = b->ckpt;
 	err = writer_wait(next, true);
 	if (err) {
+		ipam_db_events_ckpt_stop(next->ckpt);
 		batch_free(b);
 		batch_free(next);
 		*bp = NULL;
 		return err;
 	}
+	/* no thread uses the connection now */
+	if (!next->ckpt)
+		next->ckpt = ipam_db_events_ckpt_start(b->db);
 	/* sorted here: the committing thread has more to do */
 	b->sorted = sort_pairs(b->pairs, b->nr_pairs);
 	w = xcalloc(1, sizeof(*w));
 	w->b = b;
+	w->ckpt = next->ckpt;
 	w->cursor = *cursor;
 	w->cursor.columns = cursor->columns ? xstrdup(cursor->columns) : NULL;
 	if (pthread_create(&w->thread, NULL, writer_run, w)) {
@@ -1005,6 +1016,7 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 		err = batch_write(b, cursor);
 		batch_free(b);
 		if (err) {
+			ipam_db_events_ckpt_stop(next->ckpt);
 			batch_free(next);
 			*bp = NULL;
 			return err;
@@ -1023,6 +1035,7 @@ int ipam_db_events_commit(struct ipam_db_events_batch *b,
 
 	if (!err)
 		err = batch_write(b, cursor);
+	ipam_db_events_ckpt_stop(b->ckpt);
 	batch_free(b);
 	return err;
 }
@@ -1034,5 +1047,6 @@ void ipam_db_events_abort(struct ipam_db_events_batch *b)
 	/* the batch before it was handed over: it is committed or not, as
 	 * it went; the error that brought us here stays the last one */
 	writer_wait(b, false);
+	ipam_db_events_ckpt_stop(b->ckpt);
 	batch_free(b);
 }

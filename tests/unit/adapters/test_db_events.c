@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "db_events.h"
+#include "db_internal.h"
 #include "error.h"
 #include "leases.h"
 #include "testutil.h"
@@ -301,6 +302,20 @@ static void three_batches(struct ipam_db *db, bool sync)
 	}
 }
 
+/* The connection's automatic checkpoint bound (pages). */
+static long long wal_autocheckpoint(struct ipam_db *db)
+{
+	struct ipam_sql_stmt *st;
+	long long v = -1;
+
+	assert_int_equal(
+		ipam_sql_prepare(db->h, &st, "PRAGMA wal_autocheckpoint"), 0);
+	if (ipam_sql_step(st) == IPAM_SQL_ROW)
+		v = ipam_sql_column_int64(st, 0);
+	ipam_sql_finalize(st);
+	return v;
+}
+
 /* Batches committed by a thread while the next is built store what
  * batches committed one after the other do; a failure of one handed over
  * is the next call's, with its message; ids taken by another writer since
@@ -322,6 +337,9 @@ static void test_commit_next(void **state)
 				 "'managed')"));
 	three_batches(f->db, false);
 	three_batches(db2, true);
+	/* the import's checkpoints ran on a thread of their own; the
+	 * connection's own are back */
+	assert_int_equal(wal_autocheckpoint(f->db), 1000);
 	a = stored(f->path);
 	b2 = stored(path2);
 	assert_non_null(strstr(a, "|900|")); /* the last cursor */
@@ -365,6 +383,7 @@ static void test_commit_next(void **state)
 	assert_int_equal(ipam_db_events_commit_next(&b, &c), 0);
 	add(b, &e, 7001);
 	ipam_db_events_abort(b);
+	assert_int_equal(wal_autocheckpoint(f->db), 1000);
 	out = sqlite_query(f->path, "SELECT sum(n) FROM dhcp_event_blocks");
 	assert_string_equal(out, "902");
 	free(out);
