@@ -65,8 +65,6 @@ struct ipam_db_events_batch {
 	struct strbuf texts;
 	struct held_block *blocks;
 	size_t nr_blocks, alloc_blocks;
-	/* pairs sorted by key (NULL: not yet) */
-	struct key_id *sorted;
 	/* the earlier batch of the file being committed by a thread */
 	struct events_writer *prev;
 	/* the checkpoints of the import's log (from its second batch) */
@@ -773,8 +771,7 @@ static int store_postings(struct ipam_db_events_batch *b)
 	}
 	for (j = 0; j < POSTINGS_PER_INSERT; j++)
 		strbuf_init(&ids[j]);
-	v = b->sorted ? b->sorted : sort_pairs(b->pairs, b->nr_pairs);
-	b->sorted = NULL;
+	v = sort_pairs(b->pairs, b->nr_pairs);
 	while (rc == IPAM_SQL_DONE && i < b->nr_pairs) {
 		/* the next POSTINGS_PER_INSERT keys, or one at a time at
 		 * the end */
@@ -876,7 +873,6 @@ static void batch_free(struct ipam_db_events_batch *b)
 	strbuf_release(&b->texts);
 	free(b->blocks);
 	free(b->pairs);
-	free(b->sorted);
 	free(b->file);
 	free(b);
 }
@@ -1002,8 +998,6 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 	/* no thread uses the connection now */
 	if (!next->ckpt)
 		next->ckpt = ipam_db_events_ckpt_start(b->db);
-	/* sorted here: the committing thread has more to do */
-	b->sorted = sort_pairs(b->pairs, b->nr_pairs);
 	w = xcalloc(1, sizeof(*w));
 	w->b = b;
 	w->ckpt = next->ckpt;
