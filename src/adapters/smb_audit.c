@@ -450,8 +450,8 @@ static int tell(struct ipam_smb_audit_session *ss, const void *a, size_t alen,
 }
 
 /* Frames until 'E': 1, 2 after 'X' (its message in msg), a callback's
- * code, 0 at a closed pipe or an unexpected frame, IPAM_ETIMEOUT.  r
- * NULL: the listing, its text into text. */
+ * code, 0 at a closed pipe or an unexpected frame, IPAM_ETIMEOUT.  The
+ * listing's text into text (NULL: none expected), a file's to r. */
 static int pump(struct ipam_smb_audit_session *ss,
 		const struct ipam_smb_audit_reader *r, struct strbuf *text,
 		struct strbuf *msg)
@@ -469,7 +469,7 @@ static int pump(struct ipam_smb_audit_session *ss,
 			strbuf_add(msg, (const char *)ss->buf, len);
 			return 2;
 		}
-		if (!r && type == 'L') {
+		if (text && type == 'L') {
 			if (text->len + len > LIST_OUT_MAX)
 				return 0;
 			strbuf_add(text, (const char *)ss->buf, len);
