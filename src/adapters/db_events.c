@@ -65,10 +65,10 @@ struct ipam_db_events_batch {
 	struct strbuf texts;
 	struct held_block *blocks;
 	size_t nr_blocks, alloc_blocks;
-	/* pairs sorted by key (NULL: not yet) */
-	struct key_id *sorted;
 	/* the earlier batch of the file being committed by a thread */
 	struct events_writer *prev;
+	/* the checkpoints of the import's log (from its second batch) */
+	struct ipam_db_events_ckpt *ckpt;
 };
 
 /* A batch committed in the background (ipam_db_events_commit_next). */
@@ -76,6 +76,7 @@ struct events_writer {
 	pthread_t thread;
 	struct ipam_db_events_batch *b;
 	struct ipam_db_audit_cursor cursor;
+	struct ipam_db_events_ckpt *ckpt;
 	int err;
 	char msg[512];
 };
@@ -509,6 +510,26 @@ static void event_keys(struct ipam_db_events_batch *b,
 
 /* The extra field of e (migration 6's encoding, db_schema.c): letter,
  * length, ':', bytes. */
+/* hex is the Windows spelling of ascii's bytes ("0x" and upper-case
+ * digits): ipam_db_events_class_hex gives it back from ascii. */
+static bool hex_of(const char *hex, const char *ascii)
+{
+	static const char digit[] = "0123456789ABCDEF";
+
+	if (hex[0] != '0' || hex[1] != 'x')
+		return false;
+	hex += 2;
+	for (; *ascii; ascii++, hex += 2)
+		if (hex[0] != digit[(unsigned char)*ascii >> 4] ||
+		    hex[1] != digit[(unsigned char)*ascii & 15])
+			return false;
+	return !*hex;
+}
+
+/* The extra columns as "<letter><length>:<value>" each, the empty ones
+ * left out; a class's hex column that hex_of its ASCII one as its
+ * letter with length 0 (a fifth of the event's bytes in a typical log,
+ * whose Windows clients all send "MSFT 5.0"). */
 static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 {
 	const char *v[IPAM_DB_TRACK_EXTRAS] = {
@@ -526,6 +547,10 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 
 		if (!len)
 			continue;
+		if ((i == IPAM_DB_EXTRA_VENDOR_HEX ||
+		     i == IPAM_DB_EXTRA_USER_HEX) &&
+		    v[i + 1] && *v[i + 1] && hex_of(v[i], v[i + 1]))
+			len = 0;
 		digits[n++] = (char)('a' + i);
 		l = len;
 		do
@@ -746,8 +771,7 @@ static int store_postings(struct ipam_db_events_batch *b)
 	}
 	for (j = 0; j < POSTINGS_PER_INSERT; j++)
 		strbuf_init(&ids[j]);
-	v = b->sorted ? b->sorted : sort_pairs(b->pairs, b->nr_pairs);
-	b->sorted = NULL;
+	v = sort_pairs(b->pairs, b->nr_pairs);
 	while (rc == IPAM_SQL_DONE && i < b->nr_pairs) {
 		/* the next POSTINGS_PER_INSERT keys, or one at a time at
 		 * the end */
@@ -849,7 +873,6 @@ static void batch_free(struct ipam_db_events_batch *b)
 	strbuf_release(&b->texts);
 	free(b->blocks);
 	free(b->pairs);
-	free(b->sorted);
 	free(b->file);
 	free(b);
 }
@@ -920,6 +943,8 @@ static void *writer_run(void *arg)
 	struct events_writer *w = arg;
 
 	w->err = batch_write(w->b, &w->cursor);
+	if (!w->err)
+		ipam_db_events_ckpt_kick(w->ckpt);
 	if (w->err)
 		snprintf(w->msg, sizeof(w->msg), "%s", ipam_error_last());
 	return NULL;
@@ -961,17 +986,21 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 	/* the batch before b: its buffers go on in next */
 	next->prev = b->prev;
 	b->prev = NULL;
+	next->ckpt = b->ckpt;
 	err = writer_wait(next, true);
 	if (err) {
+		ipam_db_events_ckpt_stop(next->ckpt);
 		batch_free(b);
 		batch_free(next);
 		*bp = NULL;
 		return err;
 	}
-	/* sorted here: the committing thread has more to do */
-	b->sorted = sort_pairs(b->pairs, b->nr_pairs);
+	/* no thread uses the connection now */
+	if (!next->ckpt)
+		next->ckpt = ipam_db_events_ckpt_start(b->db);
 	w = xcalloc(1, sizeof(*w));
 	w->b = b;
+	w->ckpt = next->ckpt;
 	w->cursor = *cursor;
 	w->cursor.columns = cursor->columns ? xstrdup(cursor->columns) : NULL;
 	if (pthread_create(&w->thread, NULL, writer_run, w)) {
@@ -981,6 +1010,7 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 		err = batch_write(b, cursor);
 		batch_free(b);
 		if (err) {
+			ipam_db_events_ckpt_stop(next->ckpt);
 			batch_free(next);
 			*bp = NULL;
 			return err;
@@ -999,6 +1029,7 @@ int ipam_db_events_commit(struct ipam_db_events_batch *b,
 
 	if (!err)
 		err = batch_write(b, cursor);
+	ipam_db_events_ckpt_stop(b->ckpt);
 	batch_free(b);
 	return err;
 }
@@ -1010,5 +1041,6 @@ void ipam_db_events_abort(struct ipam_db_events_batch *b)
 	/* the batch before it was handed over: it is committed or not, as
 	 * it went; the error that brought us here stays the last one */
 	writer_wait(b, false);
+	ipam_db_events_ckpt_stop(b->ckpt);
 	batch_free(b);
 }
