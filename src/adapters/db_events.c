@@ -1,4 +1,5 @@
 #include "db_events.h"
+#include "db_dialect.h"
 #include "db_events_internal.h"
 #include "db_internal.h"
 
@@ -65,10 +66,10 @@ struct ipam_db_events_batch {
 	struct strbuf texts;
 	struct held_block *blocks;
 	size_t nr_blocks, alloc_blocks;
-	/* pairs sorted by key (NULL: not yet) */
-	struct key_id *sorted;
 	/* the earlier batch of the file being committed by a thread */
 	struct events_writer *prev;
+	/* the checkpoints of the import's log (from its second batch) */
+	struct ipam_db_events_ckpt *ckpt;
 };
 
 /* A batch committed in the background (ipam_db_events_commit_next). */
@@ -76,6 +77,7 @@ struct events_writer {
 	pthread_t thread;
 	struct ipam_db_events_batch *b;
 	struct ipam_db_audit_cursor cursor;
+	struct ipam_db_events_ckpt *ckpt;
 	int err;
 	char msg[512];
 };
@@ -511,6 +513,26 @@ static void event_keys(struct ipam_db_events_batch *b,
 
 /* The extra field of e (migration 6's encoding, db_schema.c): letter,
  * length, ':', bytes. */
+/* hex is the Windows spelling of ascii's bytes ("0x" and upper-case
+ * digits): ipam_db_events_class_hex gives it back from ascii. */
+static bool hex_of(const char *hex, const char *ascii)
+{
+	static const char digit[] = "0123456789ABCDEF";
+
+	if (hex[0] != '0' || hex[1] != 'x')
+		return false;
+	hex += 2;
+	for (; *ascii; ascii++, hex += 2)
+		if (hex[0] != digit[(unsigned char)*ascii >> 4] ||
+		    hex[1] != digit[(unsigned char)*ascii & 15])
+			return false;
+	return !*hex;
+}
+
+/* The extra columns as "<letter><length>:<value>" each, the empty ones
+ * left out; a class's hex column that hex_of its ASCII one as its
+ * letter with length 0 (a fifth of the event's bytes in a typical log,
+ * whose Windows clients all send "MSFT 5.0"). */
 static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 {
 	const char *v[IPAM_DB_TRACK_EXTRAS] = {
@@ -528,6 +550,10 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 
 		if (!len)
 			continue;
+		if ((i == IPAM_DB_EXTRA_VENDOR_HEX ||
+		     i == IPAM_DB_EXTRA_USER_HEX) &&
+		    v[i + 1] && *v[i + 1] && hex_of(v[i], v[i + 1]))
+			len = 0;
 		digits[n++] = (char)('a' + i);
 		l = len;
 		do
@@ -655,19 +681,24 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
  * The pairs sorted by key, the ids of a key ascending (as added): by the
  * key's top 16 bits into buckets, then each bucket (a few pairs) by
  * insertion, which keeps the order of equal keys.  Two passes over the
- * pairs instead of a hash map's random access per event.
+ * pairs instead of a hash map's random access per event.  The order is
+ * the database's, whose k is a signed 64-bit integer (the keys with the
+ * top bit set first): the rows then go into the index in its own order,
+ * each after the last, not into the middle of it.
  */
+#define KEY_BUCKET(k) (((k) >> 48) ^ 0x8000)
+
 static struct key_id *sort_pairs(const struct key_id *v, size_t nr)
 {
 	size_t *start = xcalloc((1 << 16) + 1, sizeof(*start));
 	struct key_id *out = xmalloc((nr + 1) * sizeof(*out));
 
 	for (size_t i = 0; i < nr; i++)
-		start[(v[i].k >> 48) + 1]++;
+		start[KEY_BUCKET(v[i].k) + 1]++;
 	for (size_t i = 1; i <= 1 << 16; i++)
 		start[i] += start[i - 1];
 	for (size_t i = 0; i < nr; i++)
-		out[start[v[i].k >> 48]++] = v[i];
+		out[start[KEY_BUCKET(v[i].k)]++] = v[i];
 	/* start[h] is now the end of bucket h */
 	for (size_t h = 0, lo = 0; h < 1 << 16; lo = start[h++]) {
 		for (size_t i = lo + 1; i < start[h]; i++) {
@@ -748,8 +779,7 @@ static int store_postings(struct ipam_db_events_batch *b)
 	}
 	for (j = 0; j < POSTINGS_PER_INSERT; j++)
 		strbuf_init(&ids[j]);
-	v = b->sorted ? b->sorted : sort_pairs(b->pairs, b->nr_pairs);
-	b->sorted = NULL;
+	v = sort_pairs(b->pairs, b->nr_pairs);
 	while (rc == IPAM_SQL_DONE && i < b->nr_pairs) {
 		/* the next POSTINGS_PER_INSERT keys, or one at a time at
 		 * the end */
@@ -851,7 +881,6 @@ static void batch_free(struct ipam_db_events_batch *b)
 	strbuf_release(&b->texts);
 	free(b->blocks);
 	free(b->pairs);
-	free(b->sorted);
 	free(b->file);
 	free(b);
 }
@@ -869,6 +898,35 @@ static int check_ids(struct ipam_db_events_batch *b)
 	return err;
 }
 
+/*
+ * PostgreSQL: the blocks' text compressed with lz4 in this transaction
+ * where the server has it.  The default, pglz, took a fifth of the
+ * server's time of an import (bench/db); a server built without lz4
+ * keeps it.
+ */
+static int toast_lz4(struct ipam_db *db)
+{
+	struct ipam_sql_stmt *st;
+	int err, rc;
+
+	if (!IPAM_DB_IS_PG(db))
+		return 0;
+	err = ipam_db_sql_prepare(
+		db, &st,
+		"SELECT set_config('default_toast_compression', 'lz4', true) "
+		"FROM pg_settings WHERE name = 'default_toast_compression' "
+		"AND 'lz4' = ANY(enumvals)");
+	if (err)
+		return err;
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW)
+		;
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot choose the compression in");
+	return 0;
+}
+
 /* Write b with its cursor in one transaction (b stays the caller's). */
 static int batch_write(struct ipam_db_events_batch *b,
 		       const struct ipam_db_audit_cursor *cursor)
@@ -883,9 +941,17 @@ static int batch_write(struct ipam_db_events_batch *b,
 	cache_was = set_cache(b->db, -EVENTS_CACHE_KIB);
 	err = check_ids(b);
 	if (!err)
+		err = toast_lz4(b->db);
+	/* on PostgreSQL the rows go out without a round trip each */
+	if (!err)
+		err = ipam_sql_defer(b->db->h, 1);
+	if (!err)
 		err = store_blocks(b);
 	if (!err)
 		err = store_postings(b);
+	if (ipam_sql_defer(b->db->h, 0) && !err)
+		err = ipam_db_sql_error(b->db, IPAM_EDB,
+					"cannot store audit events in");
 	if (!err)
 		err = store_cursor(b, cursor);
 	if (!err)
@@ -922,6 +988,8 @@ static void *writer_run(void *arg)
 	struct events_writer *w = arg;
 
 	w->err = batch_write(w->b, &w->cursor);
+	if (!w->err)
+		ipam_db_events_ckpt_kick(w->ckpt);
 	if (w->err)
 		snprintf(w->msg, sizeof(w->msg), "%s", ipam_error_last());
 	return NULL;
@@ -963,17 +1031,21 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 	/* the batch before b: its buffers go on in next */
 	next->prev = b->prev;
 	b->prev = NULL;
+	next->ckpt = b->ckpt;
 	err = writer_wait(next, true);
 	if (err) {
+		ipam_db_events_ckpt_stop(next->ckpt);
 		batch_free(b);
 		batch_free(next);
 		*bp = NULL;
 		return err;
 	}
-	/* sorted here: the committing thread has more to do */
-	b->sorted = sort_pairs(b->pairs, b->nr_pairs);
+	/* no thread uses the connection now */
+	if (!next->ckpt)
+		next->ckpt = ipam_db_events_ckpt_start(b->db);
 	w = xcalloc(1, sizeof(*w));
 	w->b = b;
+	w->ckpt = next->ckpt;
 	w->cursor = *cursor;
 	w->cursor.columns = cursor->columns ? xstrdup(cursor->columns) : NULL;
 	if (pthread_create(&w->thread, NULL, writer_run, w)) {
@@ -983,6 +1055,7 @@ int ipam_db_events_commit_next(struct ipam_db_events_batch **bp,
 		err = batch_write(b, cursor);
 		batch_free(b);
 		if (err) {
+			ipam_db_events_ckpt_stop(next->ckpt);
 			batch_free(next);
 			*bp = NULL;
 			return err;
@@ -1001,6 +1074,7 @@ int ipam_db_events_commit(struct ipam_db_events_batch *b,
 
 	if (!err)
 		err = batch_write(b, cursor);
+	ipam_db_events_ckpt_stop(b->ckpt);
 	batch_free(b);
 	return err;
 }
@@ -1012,5 +1086,6 @@ void ipam_db_events_abort(struct ipam_db_events_batch *b)
 	/* the batch before it was handed over: it is committed or not, as
 	 * it went; the error that brought us here stays the last one */
 	writer_wait(b, false);
+	ipam_db_events_ckpt_stop(b->ckpt);
 	batch_free(b);
 }

@@ -107,6 +107,22 @@ void ipam_db_events_local_text(char out[32], long long local);
 /* The seconds of "YYYY-MM-DDTHH:MM:SS"; 0 when it is not that. */
 int ipam_db_events_local_parse(const char *s, long long *out);
 
+/* The hex columns of the vendor and user classes in extra (each followed
+ * by its ASCII column): stored as their letter alone when they are the
+ * ASCII column's bytes in hex. */
+#define IPAM_DB_EXTRA_VENDOR_HEX 6
+#define IPAM_DB_EXTRA_USER_HEX	 8
+
+/* The checkpoints of an import's write-ahead log on a thread of their
+ * own (db_events_ckpt.c): start (NULL: none, the connection's own go on;
+ * PostgreSQL has none), kick after each commit, stop at the end (the
+ * connection's own back).  No other thread may use db while it starts or
+ * stops. */
+struct ipam_db_events_ckpt;
+struct ipam_db_events_ckpt *ipam_db_events_ckpt_start(struct ipam_db *db);
+void ipam_db_events_ckpt_kick(struct ipam_db_events_ckpt *c);
+void ipam_db_events_ckpt_stop(struct ipam_db_events_ckpt *c);
+
 /* Decode dhcp_events.extra's encoding (s, len bytes) into extra (each
  * malloc'd); a malformed rest is left out. */
 void ipam_db_events_decode_extra(char *extra[IPAM_DB_TRACK_EXTRAS],

@@ -48,9 +48,29 @@ int ipam_db_track_sql(struct strbuf *out, int step)
 	return 0;
 }
 
+/* The Windows spelling of a class's bytes: "0x" and upper-case hex. */
+static char *class_hex(const char *ascii)
+{
+	static const char digit[] = "0123456789ABCDEF";
+	size_t n = strlen(ascii);
+	char *out = xmalloc(2 * n + 3), *w = out;
+
+	*w++ = '0';
+	*w++ = 'x';
+	for (; *ascii; ascii++) {
+		*w++ = digit[(unsigned char)*ascii >> 4];
+		*w++ = digit[(unsigned char)*ascii & 15];
+	}
+	*w = '\0';
+	return out;
+}
+
 void ipam_db_events_decode_extra(char *extra[IPAM_DB_TRACK_EXTRAS],
 				 const char *s, size_t len)
 {
+	static const unsigned hex[] = {IPAM_DB_EXTRA_VENDOR_HEX,
+				       IPAM_DB_EXTRA_USER_HEX};
+	bool derived[2] = {false, false};
 	size_t i = 0;
 
 	while (i < len) {
@@ -65,6 +85,17 @@ void ipam_db_events_decode_extra(char *extra[IPAM_DB_TRACK_EXTRAS],
 		free(extra[idx]);
 		extra[idx] = xstrndup(s + j + 1, n);
 		i = j + 1 + n;
+		/* length 0: the hex of the ASCII column (encode_extra) */
+		for (size_t k = 0; k < 2; k++)
+			if (!n && idx == hex[k])
+				derived[k] = true;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		if (!derived[k])
+			continue;
+		free(extra[hex[k]]);
+		extra[hex[k]] =
+			extra[hex[k] + 1] ? class_hex(extra[hex[k] + 1]) : NULL;
 	}
 }
 

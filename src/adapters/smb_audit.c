@@ -8,6 +8,7 @@
 #include <libsmbclient.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +22,24 @@
 #include "dhcplog.h"
 #include "error.h"
 #include "probemap.h"
-#include "proc.h"
 #include "sigpipe.h"
 #include "banned.h"
 
 /*
- * The child speaks in frames on a pipe: a type byte, a length (4 bytes,
- * this machine's order: both ends are this program) and that many bytes.
+ * A session is one child process with one SMB connection: it lists the
+ * share, then reads the files the parent asks for, one after the other
+ * (a connection and its Kerberos authentication per file cost more than
+ * reading a small file).  The child speaks in frames on a pipe: a type
+ * byte, a length (4 bytes, this machine's order: both ends are this
+ * program) and that many bytes.
+ *   'L'  the listing: text lines "<size> <name>"
  *   'H'  the head: the file's size (8 bytes) then its first bytes
  *   'D'  file data, at most IPAM_SMB_AUDIT_CHUNK bytes
- *   'E'  the end: everything was sent
+ *   'E'  the end of the listing or of a file: everything was sent
  *   'X'  a failure: its message
- * The parent answers the head on a second pipe with the offset to read
- * from (8 bytes; negative: stop).  Listing is one answer of text lines,
- * "<size> <name>", collected by ipam_proc_call.
+ * The parent asks for a file on a second pipe (see session_child) and
+ * answers the head there with the offset to read from (8 bytes;
+ * negative: stop).
  */
 
 #define LIST_OUT_MAX (1024 * 1024)
@@ -47,9 +52,8 @@
 
 struct audit_job {
 	const struct ipam_probe_identity *id;
-	const char *server, *share, *file;
-	size_t head_max;
-	int back; /* read end of the parent's answer (child) */
+	const char *server, *share;
+	int back; /* read end of the parent's requests and answers (child) */
 };
 
 static int connect_as(struct ipam_smb **s, const struct audit_job *j)
@@ -124,18 +128,14 @@ static int printable_name(const char *s)
 	return 1;
 }
 
-static void list_child(int fd, void *ctx)
+/* The listing's text, "<size> <name>" lines, into out. */
+static int list_text(struct strbuf *out, struct ipam_smb *s, const char *share)
 {
-	const struct audit_job *j = ctx;
-	struct ipam_smb *s = NULL;
 	struct ipam_smb_dirent *d = NULL;
-	struct strbuf out = STRBUF_INIT, path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT;
 	size_t nr = 0;
-	int rc;
+	int rc = ipam_smb_list(&d, &nr, s, share);
 
-	rc = connect_as(&s, j);
-	if (!rc)
-		rc = ipam_smb_list(&d, &nr, s, j->share);
 	for (size_t i = 0; !rc && i < nr; i++) {
 		struct ipam_smb_stat st;
 
@@ -143,24 +143,19 @@ static void list_child(int fd, void *ctx)
 		    !printable_name(d[i].name))
 			continue;
 		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/%s", j->share, d[i].name);
+		strbuf_addf(&path, "%s/%s", share, d[i].name);
 		rc = ipam_smb_stat(&st, s, path.buf);
 		if (rc == IPAM_ENOTFOUND) { /* removed since the listing */
 			rc = 0;
 			continue;
 		}
 		if (!rc)
-			strbuf_addf(&out, "%llu %s\n",
+			strbuf_addf(out, "%llu %s\n",
 				    (unsigned long long)st.size, d[i].name);
 	}
-	if (rc) {
-		strbuf_reset(&out);
-		strbuf_addf(&out, "error: %s", ipam_error_last());
-	}
-	write_all(fd, out.buf, out.len);
 	ipam_smb_dirents_free(d, nr);
-	ipam_smb_close(s);
-	_exit(0);
+	strbuf_release(&path);
+	return rc;
 }
 
 /* The reason for a failure message: the probes' words, then the
@@ -214,43 +209,6 @@ static int parse_list(struct ipam_smb_audit_file **out, size_t *nr,
 	*out = v;
 	*nr = n;
 	return 0;
-}
-
-int ipam_smb_audit_list(struct ipam_smb_audit_file **out, size_t *nr,
-			struct strbuf *reason,
-			const struct ipam_probe_identity *id,
-			const char *server, const char *share)
-{
-	struct audit_job j = {.id = id, .server = server, .share = share};
-	struct strbuf text = STRBUF_INIT;
-	int64_t deadline = ipam_proc_now_ms() + (int64_t)id->timeout * 1000;
-	int rc, status;
-
-	*out = NULL;
-	*nr = 0;
-	rc = ipam_proc_call(&text, LIST_OUT_MAX, list_child, &j, deadline,
-			    &status);
-	if (rc == IPAM_ETIMEOUT) {
-		strbuf_reset(reason);
-		strbuf_addf(reason, "timed out after %d s listing \\\\%s\\%s",
-			    id->timeout, server, share);
-		rc = ipam_error_set(IPAM_ETIMEOUT, "%s", reason->buf);
-	} else if (rc) {
-		strbuf_reset(reason);
-		strbuf_addstr(reason, ipam_error_last());
-	} else if (!strncmp(text.buf, "error: ", 7)) {
-		rc = fail_reason(reason, IPAM_EIO, id, text.buf + 7);
-	} else if (status) {
-		strbuf_reset(reason);
-		strbuf_addf(reason,
-			    "listing \\\\%s\\%s ended with status %d (%s)",
-			    server, share, status, text.buf);
-		rc = ipam_error_set(IPAM_EIO, "%s", reason->buf);
-	} else {
-		rc = parse_list(out, nr, text.buf);
-	}
-	strbuf_release(&text);
-	return rc;
 }
 
 void ipam_smb_audit_files_free(struct ipam_smb_audit_file *v, size_t nr)
@@ -312,13 +270,13 @@ static ssize_t read_head(struct ipam_smb *s, SMBCFILE *f, char *buf, size_t len)
 /* Stream the file from the offset the parent sends; 0, errno, or -1
  * when the parent stopped listening. */
 static int stream_file(int fd, const struct audit_job *j, struct ipam_smb *s,
-		       SMBCFILE *f, long long size)
+		       SMBCFILE *f, long long size, size_t head_max)
 {
 	static char buf[READ_AHEAD];
 	long long off, left;
 	ssize_t n;
 
-	n = read_head(s, f, buf, j->head_max);
+	n = read_head(s, f, buf, head_max);
 	if (n < 0)
 		return errno;
 	if (frame(fd, 'H', &size, sizeof(size), buf, (size_t)n) < 0 ||
@@ -347,10 +305,11 @@ static int stream_file(int fd, const struct audit_job *j, struct ipam_smb *s,
 	return 0;
 }
 
-static void read_child(int fd, void *ctx)
+/* One file for the parent: 0 sent whole, errno (reported), or -1 when
+ * the parent stopped listening. */
+static int read_one(int fd, const struct audit_job *j, struct ipam_smb *s,
+		    const char *file, size_t head_max)
 {
-	const struct audit_job *j = ctx;
-	struct ipam_smb *s = NULL;
 	struct ipam_smb_target t = {0};
 	struct ipam_smb_guard g;
 	struct strbuf path = STRBUF_INIT;
@@ -358,127 +317,183 @@ static void read_child(int fd, void *ctx)
 	struct stat st = {0};
 	int rc, e = 0;
 
-	strbuf_addf(&path, "%s/%s", j->share, j->file);
-	rc = connect_as(&s, j);
-	if (!rc)
-		rc = ipam_smb_target_init(&t, s, path.buf);
-	if (!rc) {
-		ipam_smb_guard_enter(&g, s);
-		errno = 0;
-		f = smbc_getFunctionOpen(s->ctx)(s->ctx, t.url.buf, O_RDONLY,
-						 0);
-		if (!f || smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0)
-			e = errno ? errno : EIO;
-		ipam_smb_guard_leave(&g);
-		if (!e)
-			e = stream_file(fd, j, s, f, (long long)st.st_size);
-		if (e > 0)
-			rc = ipam_smb_fail(0, "read", t.unc.buf, e);
-	}
+	strbuf_addf(&path, "%s/%s", j->share, file);
+	rc = ipam_smb_target_init(&t, s, path.buf);
+	strbuf_release(&path);
 	if (rc)
-		frame(fd, 'X', ipam_error_last(), strlen(ipam_error_last()),
-		      NULL, 0);
-	else if (!e)
-		frame(fd, 'E', NULL, 0, NULL, 0);
+		return frame(fd, 'X', ipam_error_last(),
+			     strlen(ipam_error_last()), NULL, 0) < 0
+			       ? -1
+			       : EINVAL;
+	ipam_smb_guard_enter(&g, s);
+	errno = 0;
+	f = smbc_getFunctionOpen(s->ctx)(s->ctx, t.url.buf, O_RDONLY, 0);
+	if (!f || smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0)
+		e = errno ? errno : EIO;
+	ipam_smb_guard_leave(&g);
+	if (!e)
+		e = stream_file(fd, j, s, f, (long long)st.st_size, head_max);
+	if (e > 0) {
+		ipam_smb_fail(0, "read", t.unc.buf, e);
+		if (frame(fd, 'X', ipam_error_last(), strlen(ipam_error_last()),
+			  NULL, 0) < 0)
+			e = -1;
+	} else if (!e && frame(fd, 'E', NULL, 0, NULL, 0) < 0) {
+		e = -1;
+	}
 	if (f) {
 		ipam_smb_guard_enter(&g, s);
 		smbc_getFunctionClose(s->ctx)(s->ctx, f);
 		ipam_smb_guard_leave(&g);
 	}
-	if (s)
-		ipam_smb_target_release(&t);
+	ipam_smb_target_release(&t);
+	return e;
+}
+
+/*
+ * The session's child: one connection for the listing and every file.
+ * It sends the listing ('L' frames, then 'E', or 'X'), then reads a
+ * file for each request of the parent (the head's bound and the name's
+ * length, 4 bytes each, then the name) until a name of length 0 or the
+ * pipe's end.
+ */
+static void session_child(int fd, void *ctx)
+{
+	const struct audit_job *j = ctx;
+	struct ipam_smb *s = NULL;
+	struct strbuf text = STRBUF_INIT;
+	char name[IPAM_SMB_AUDIT_NAME_MAX + 1];
+	uint32_t req[2];
+	int rc;
+
+	rc = connect_as(&s, j);
+	if (!rc)
+		rc = list_text(&text, s, j->share);
+	if (rc) {
+		frame(fd, 'X', ipam_error_last(), strlen(ipam_error_last()),
+		      NULL, 0);
+		_exit(0);
+	}
+	for (size_t at = 0; at < text.len; at += IPAM_SMB_AUDIT_CHUNK) {
+		size_t k = text.len - at < IPAM_SMB_AUDIT_CHUNK
+				   ? text.len - at
+				   : IPAM_SMB_AUDIT_CHUNK;
+
+		if (frame(fd, 'L', text.buf + at, k, NULL, 0) < 0)
+			_exit(0);
+	}
+	strbuf_release(&text);
+	if (frame(fd, 'E', NULL, 0, NULL, 0) < 0)
+		_exit(0);
+	while (read_all(j->back, req, sizeof(req)) == 0 && req[1] &&
+	       req[1] <= IPAM_SMB_AUDIT_NAME_MAX &&
+	       read_all(j->back, name, req[1]) == 0) {
+		name[req[1]] = '\0';
+		if (read_one(fd, j, s, name, req[0]) < 0)
+			break;
+	}
 	ipam_smb_close(s);
-	strbuf_release(&path);
 	_exit(0);
 }
 
-struct reading {
-	int fd;		/* frames from the child */
-	int back;	/* answers to it */
-	int timeout_ms; /* without a frame */
-	const struct ipam_smb_audit_reader *r;
+struct ipam_smb_audit_session {
+	struct audit_job j;
+	pid_t pid;
+	int fd;		    /* frames from the child */
+	int back;	    /* requests and answers to it */
+	int timeout_ms;	    /* without a frame */
+	bool broken;	    /* the child is no longer in step: end it */
 	unsigned char *buf; /* IPAM_SMB_AUDIT_CHUNK + 8 */
 };
 
-/* The next frame into rd->buf: 1 with its type and length, 0 at a closed
+/* The next frame into ss->buf: 1 with its type and length, 0 at a closed
  * pipe, IPAM_ETIMEOUT. */
-static int next_frame(struct reading *rd, char *type, size_t *len)
+static int next_frame(struct ipam_smb_audit_session *ss, char *type,
+		      size_t *len)
 {
 	unsigned char hdr[FRAME_HDR];
-	struct pollfd p = {.fd = rd->fd, .events = POLLIN};
+	struct pollfd p = {.fd = ss->fd, .events = POLLIN};
 	uint32_t n;
 	int k;
 
 	do
-		k = poll(&p, 1, rd->timeout_ms);
+		k = poll(&p, 1, ss->timeout_ms);
 	while (k < 0 && errno == EINTR);
 	if (k == 0)
 		return IPAM_ETIMEOUT;
-	if (k < 0 || read_all(rd->fd, hdr, sizeof(hdr)) < 0)
+	if (k < 0 || read_all(ss->fd, hdr, sizeof(hdr)) < 0)
 		return 0;
 	memcpy(&n, hdr + 1, 4);
 	if (n > IPAM_SMB_AUDIT_CHUNK + 8)
 		return 0;
 	/* The rest of a frame follows at once: the child wrote it whole. */
-	if (n && read_all(rd->fd, rd->buf, n) < 0)
+	if (n && read_all(ss->fd, ss->buf, n) < 0)
 		return 0;
 	*type = (char)hdr[0];
 	*len = n;
 	return 1;
 }
 
-static int answer(struct reading *rd, long long off)
+/* Write to the child; -1 when it is gone. */
+static int tell(struct ipam_smb_audit_session *ss, const void *a, size_t alen,
+		const void *b, size_t blen)
 {
 	struct ipam_sigpipe sig;
 	int rc;
 
 	ipam_sigpipe_block(&sig);
-	rc = write_all(rd->back, &off, sizeof(off));
+	rc = write_all(ss->back, a, alen);
+	if (!rc && blen)
+		rc = write_all(ss->back, b, blen);
 	ipam_sigpipe_restore(&sig);
 	return rc;
 }
 
-/* Frames until 'E': 0, a callback's code, or a failure. */
-static int pump(struct reading *rd, struct strbuf *msg)
+/* Frames until 'E': 1, 2 after 'X' (its message in msg), a callback's
+ * code, 0 at a closed pipe or an unexpected frame, IPAM_ETIMEOUT.  The
+ * listing's text into text (NULL: none expected), a file's to r. */
+static int pump(struct ipam_smb_audit_session *ss,
+		const struct ipam_smb_audit_reader *r, struct strbuf *text,
+		struct strbuf *msg)
 {
 	char type;
 	size_t len;
 	int k, rc = 0;
 
-	while ((k = next_frame(rd, &type, &len)) == 1) {
+	while ((k = next_frame(ss, &type, &len)) == 1) {
 		long long size, off;
 
-		switch (type) {
-		case 'H':
-			if (len < sizeof(size))
+		if (type == 'E')
+			return 1;
+		if (type == 'X') {
+			strbuf_add(msg, (const char *)ss->buf, len);
+			return 2;
+		}
+		if (text && type == 'L') {
+			if (text->len + len > LIST_OUT_MAX)
 				return 0;
-			memcpy(&size, rd->buf, sizeof(size));
-			off = rd->r->on_head(rd->buf + sizeof(size),
-					     len - sizeof(size), size,
-					     rd->r->ctx);
-			answer(rd, off < 0 ? -1 : off);
+			strbuf_add(text, (const char *)ss->buf, len);
+		} else if (r && type == 'H' && len >= sizeof(size)) {
+			memcpy(&size, ss->buf, sizeof(size));
+			off = r->on_head(ss->buf + sizeof(size),
+					 len - sizeof(size), size, r->ctx);
+			if (off < 0)
+				off = -1;
+			tell(ss, &off, sizeof(off), NULL, 0);
 			if (off < 0)
 				return (int)off;
-			break;
-		case 'D':
-			rc = rd->r->on_data((const char *)rd->buf, len,
-					    rd->r->ctx);
+		} else if (r && type == 'D') {
+			rc = r->on_data((const char *)ss->buf, len, r->ctx);
 			if (rc)
 				return rc;
-			break;
-		case 'E':
-			return 1;
-		case 'X':
-			strbuf_add(msg, (const char *)rd->buf, len);
-			return 2;
-		default:
+		} else {
 			return 0;
 		}
 	}
 	return k;
 }
 
-static int start_reader(pid_t *pid, int *fd, int *back, struct audit_job *j)
+static int start_child(struct ipam_smb_audit_session *ss)
 {
 	int up[2], down[2];
 
@@ -489,8 +504,8 @@ static int start_reader(pid_t *pid, int *fd, int *back, struct audit_job *j)
 		close(up[1]);
 		return ipam_error_set(IPAM_EIO, "pipe: %s", strerror(errno));
 	}
-	*pid = fork();
-	if (*pid < 0) {
+	ss->pid = fork();
+	if (ss->pid < 0) {
 		int e = errno;
 
 		close(up[0]);
@@ -499,68 +514,137 @@ static int start_reader(pid_t *pid, int *fd, int *back, struct audit_job *j)
 		close(down[1]);
 		return ipam_error_set(IPAM_EIO, "fork: %s", strerror(e));
 	}
-	if (!*pid) {
+	if (!ss->pid) {
 		close(up[0]);
 		close(down[1]);
-		j->back = down[0];
-		read_child(up[1], j);
+		ss->j.back = down[0];
+		session_child(up[1], &ss->j);
 		_exit(0);
 	}
 	close(up[1]);
 	close(down[0]);
 	fcntl(up[0], F_SETPIPE_SZ, READ_AHEAD); /* a smaller one works too */
-	*fd = up[0];
-	*back = down[1];
+	ss->fd = up[0];
+	ss->back = down[1];
 	return 0;
 }
 
-int ipam_smb_audit_read(struct strbuf *reason,
-			const struct ipam_probe_identity *id,
-			const char *server, const char *share, const char *file,
-			size_t head_max, const struct ipam_smb_audit_reader *r)
+/* The reason of a pump that did not end with 'E', the code returned. */
+static int pump_failed(struct ipam_smb_audit_session *ss, struct strbuf *reason,
+		       int rc, const char *what, const char *file,
+		       const struct strbuf *msg)
 {
-	struct audit_job j = {id, server, share, file, head_max, -1};
-	struct reading rd = {.timeout_ms = id->timeout * 1000, .r = r};
-	struct strbuf msg = STRBUF_INIT;
-	pid_t pid = -1;
-	int rc, st;
+	const struct audit_job *j = &ss->j;
 
-	if (j.head_max > IPAM_SMB_AUDIT_HEAD_MAX)
-		j.head_max = IPAM_SMB_AUDIT_HEAD_MAX;
-	rc = start_reader(&pid, &rd.fd, &rd.back, &j);
+	/* after 'X' the child waits for the next request */
+	ss->broken = rc != 2;
+	strbuf_reset(reason);
+	if (rc == 2)
+		return fail_reason(reason, IPAM_EIO, j->id, msg->buf);
+	if (rc == IPAM_ETIMEOUT) {
+		strbuf_addf(reason, "timed out after %d s %s \\\\%s\\%s%s%s",
+			    j->id->timeout, what, j->server, j->share,
+			    file ? "\\" : "", file ? file : "");
+		return ipam_error_set(IPAM_ETIMEOUT, "%s", reason->buf);
+	}
+	if (rc == 0) {
+		strbuf_addf(reason, "%s \\\\%s\\%s%s%s: the reader ended early",
+			    what, j->server, j->share, file ? "\\" : "",
+			    file ? file : "");
+		return ipam_error_set(IPAM_EIO, "%s", reason->buf);
+	}
+	strbuf_addstr(reason, ipam_error_last());
+	return rc;
+}
+
+int ipam_smb_audit_open(struct ipam_smb_audit_session **out,
+			struct ipam_smb_audit_file **files, size_t *nr,
+			struct strbuf *reason,
+			const struct ipam_probe_identity *id,
+			const char *server, const char *share)
+{
+	struct ipam_smb_audit_session *ss = xcalloc(1, sizeof(*ss));
+	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
+	int rc;
+
+	*out = NULL;
+	*files = NULL;
+	*nr = 0;
+	ss->j = (struct audit_job){id, server, share, -1};
+	ss->timeout_ms = id->timeout * 1000;
+	ss->fd = ss->back = -1;
+	ss->pid = -1;
+	rc = start_child(ss);
 	if (rc) {
 		strbuf_reset(reason);
 		strbuf_addstr(reason, ipam_error_last());
+		free(ss);
 		return rc;
 	}
-	rd.buf = xmalloc(IPAM_SMB_AUDIT_CHUNK + 8);
-	rc = pump(&rd, &msg);
-	close(rd.fd);
-	close(rd.back);
-	if (rc != 1)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	free(rd.buf);
-	strbuf_reset(reason);
-	if (rc == 1) {
-		rc = 0;
-	} else if (rc == 2) {
-		rc = fail_reason(reason, IPAM_EIO, id, msg.buf);
-	} else if (rc == IPAM_ETIMEOUT) {
-		strbuf_addf(reason,
-			    "timed out after %d s reading \\\\%s\\%s\\%s",
-			    id->timeout, server, share, file);
-		rc = ipam_error_set(IPAM_ETIMEOUT, "%s", reason->buf);
-	} else if (rc == 0) {
-		strbuf_addf(reason,
-			    "reading \\\\%s\\%s\\%s: the reader ended "
-			    "early",
-			    server, share, file);
-		rc = ipam_error_set(IPAM_EIO, "%s", reason->buf);
-	} else {
-		strbuf_addstr(reason, ipam_error_last());
+	ss->buf = xmalloc(IPAM_SMB_AUDIT_CHUNK + 8);
+	rc = pump(ss, NULL, &text, &msg);
+	if (rc == 1)
+		rc = parse_list(files, nr, text.buf ? text.buf : "");
+	else
+		rc = pump_failed(ss, reason, rc, "listing", NULL, &msg);
+	strbuf_release(&text);
+	strbuf_release(&msg);
+	if (rc) {
+		ipam_smb_audit_close(ss);
+		return rc;
 	}
+	*out = ss;
+	return 0;
+}
+
+int ipam_smb_audit_read(struct ipam_smb_audit_session *ss,
+			struct strbuf *reason, const char *file,
+			size_t head_max, const struct ipam_smb_audit_reader *r)
+{
+	struct strbuf msg = STRBUF_INIT;
+	uint32_t req[2];
+	int rc;
+
+	strbuf_reset(reason);
+	if (ss->broken) {
+		strbuf_addf(reason, "reading \\\\%s\\%s\\%s: the session ended",
+			    ss->j.server, ss->j.share, file);
+		return ipam_error_set(IPAM_EIO, "%s", reason->buf);
+	}
+	req[0] = (uint32_t)(head_max > IPAM_SMB_AUDIT_HEAD_MAX
+				    ? IPAM_SMB_AUDIT_HEAD_MAX
+				    : head_max);
+	req[1] = (uint32_t)strlen(file);
+	if (!req[1] || req[1] > IPAM_SMB_AUDIT_NAME_MAX) {
+		strbuf_addf(reason, "'%s': not a file name to read", file);
+		return ipam_error_set(IPAM_EINVAL, "%s", reason->buf);
+	}
+	/* a child gone shows as the pipe's end in pump */
+	tell(ss, req, sizeof(req), file, req[1]);
+	rc = pump(ss, r, NULL, &msg);
+	if (rc == 1)
+		rc = 0;
+	else
+		rc = pump_failed(ss, reason, rc, "reading", file, &msg);
 	strbuf_release(&msg);
 	return rc;
+}
+
+void ipam_smb_audit_close(struct ipam_smb_audit_session *ss)
+{
+	uint32_t bye[2] = {0, 0};
+	int st;
+
+	if (!ss)
+		return;
+	if (!ss->broken)
+		tell(ss, bye, sizeof(bye), NULL, 0);
+	close(ss->fd);
+	close(ss->back);
+	if (ss->broken)
+		kill(ss->pid, SIGKILL);
+	while (waitpid(ss->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	free(ss->buf);
+	free(ss);
 }

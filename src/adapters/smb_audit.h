@@ -31,6 +31,8 @@
 #define IPAM_SMB_AUDIT_CHUNK (64 * 1024)
 /* The head is at most this long. */
 #define IPAM_SMB_AUDIT_HEAD_MAX 4096
+/* A file name to read is at most this long. */
+#define IPAM_SMB_AUDIT_NAME_MAX 1024
 
 struct ipam_smb_audit_file {
 	char *name; /* "DhcpSrvLog-Mon.log" */
@@ -38,15 +40,22 @@ struct ipam_smb_audit_file {
 	long long size;
 };
 
+/* A session with \\server\share: one connection for its listing and
+ * the files read. */
+struct ipam_smb_audit_session;
+
 /*
- * The audit logs of \\server\share, sorted by name (other files left
- * out).  0, or a negative IPAM_E* code with the reason in *reason (and
- * the last error set).
+ * Connect as id and list the audit logs of \\server\share (other files
+ * left out) into *files.  0 with *out open, or a negative IPAM_E* code
+ * with the reason in *reason (and the last error set).
  */
-int ipam_smb_audit_list(struct ipam_smb_audit_file **out, size_t *nr,
+int ipam_smb_audit_open(struct ipam_smb_audit_session **out,
+			struct ipam_smb_audit_file **files, size_t *nr,
 			struct strbuf *reason,
 			const struct ipam_probe_identity *id,
 			const char *server, const char *share);
+/* End the session (NULL: nothing). */
+void ipam_smb_audit_close(struct ipam_smb_audit_session *s);
 void ipam_smb_audit_files_free(struct ipam_smb_audit_file *v, size_t nr);
 
 struct ipam_smb_audit_reader {
@@ -64,15 +73,14 @@ struct ipam_smb_audit_reader {
 };
 
 /*
- * Read file of \\server\share: the head (head_max bytes at most, up to
+ * Read file of the session's share: the head (head_max bytes at most, up to
  * IPAM_SMB_AUDIT_HEAD_MAX), then the file from the offset on_head gives
  * to the end it had when opened.  Returns 0 when everything was given,
  * what a callback returned, or a negative IPAM_E* code with the reason
  * in *reason.
  */
-int ipam_smb_audit_read(struct strbuf *reason,
-			const struct ipam_probe_identity *id,
-			const char *server, const char *share, const char *file,
-			size_t head_max, const struct ipam_smb_audit_reader *r);
+int ipam_smb_audit_read(struct ipam_smb_audit_session *s, struct strbuf *reason,
+			const char *file, size_t head_max,
+			const struct ipam_smb_audit_reader *r);
 
 #endif

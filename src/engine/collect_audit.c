@@ -47,6 +47,7 @@ struct file_import {
 	const char *server;
 	const struct ipam_smb_audit_file *f;
 	const struct ipam_tz *tz;
+	struct ipam_smb_audit_session *smb;
 	bool have_cursor;
 	struct ipam_db_audit_cursor cur; /* what was stored */
 	/* this read */
@@ -196,8 +197,7 @@ static int import_file(struct file_import *fi, struct strbuf *reason)
 		return rc;
 	}
 	fi->have_cursor = !rc;
-	rc = ipam_smb_audit_read(reason, c->id, fi->server,
-				 IPAM_SMB_AUDIT_SHARE, fi->f->name,
+	rc = ipam_smb_audit_read(fi->smb, reason, fi->f->name,
 				 IPAM_SMB_AUDIT_HEAD_MAX, &r);
 	if (!rc && fi->p)
 		rc = commit_batch(fi, false);
@@ -222,6 +222,7 @@ static int import_server(struct ipam_collect_result *out,
 			 struct server_counts *n, struct strbuf *reason)
 {
 	struct ipam_smb_audit_file *files = NULL;
+	struct ipam_smb_audit_session *smb = NULL;
 	struct ipam_tz *tz = NULL;
 	size_t nr = 0;
 	int rc;
@@ -233,7 +234,7 @@ static int import_server(struct ipam_collect_result *out,
 			    ipam_error_last());
 		return rc;
 	}
-	rc = ipam_smb_audit_list(&files, &nr, reason, c->id, t->name,
+	rc = ipam_smb_audit_open(&smb, &files, &nr, reason, c->id, t->name,
 				 IPAM_SMB_AUDIT_SHARE);
 	for (size_t i = 0; !rc && i < nr; i++) {
 		struct file_import fi = {
@@ -242,6 +243,7 @@ static int import_server(struct ipam_collect_result *out,
 			.server = t->name,
 			.f = &files[i],
 			.tz = tz,
+			.smb = smb,
 		};
 
 		rc = import_file(&fi, reason);
@@ -250,6 +252,7 @@ static int import_server(struct ipam_collect_result *out,
 		n->rewritten += fi.rewritten;
 		n->files++;
 	}
+	ipam_smb_audit_close(smb);
 	ipam_smb_audit_files_free(files, nr);
 	ipam_tz_free(tz);
 	return rc;

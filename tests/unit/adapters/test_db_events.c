@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "db_events.h"
+#include "db_internal.h"
 #include "error.h"
 #include "leases.h"
 #include "testutil.h"
@@ -301,6 +302,20 @@ static void three_batches(struct ipam_db *db, bool sync)
 	}
 }
 
+/* The connection's automatic checkpoint bound (pages). */
+static long long wal_autocheckpoint(struct ipam_db *db)
+{
+	struct ipam_sql_stmt *st;
+	long long v = -1;
+
+	assert_int_equal(
+		ipam_sql_prepare(db->h, &st, "PRAGMA wal_autocheckpoint"), 0);
+	if (ipam_sql_step(st) == IPAM_SQL_ROW)
+		v = ipam_sql_column_int64(st, 0);
+	ipam_sql_finalize(st);
+	return v;
+}
+
 /* Batches committed by a thread while the next is built store what
  * batches committed one after the other do; a failure of one handed over
  * is the next call's, with its message; ids taken by another writer since
@@ -322,6 +337,9 @@ static void test_commit_next(void **state)
 				 "'managed')"));
 	three_batches(f->db, false);
 	three_batches(db2, true);
+	/* the import's checkpoints ran on a thread of their own; the
+	 * connection's own are back */
+	assert_int_equal(wal_autocheckpoint(f->db), 1000);
 	a = stored(f->path);
 	b2 = stored(path2);
 	assert_non_null(strstr(a, "|900|")); /* the last cursor */
@@ -365,6 +383,7 @@ static void test_commit_next(void **state)
 	assert_int_equal(ipam_db_events_commit_next(&b, &c), 0);
 	add(b, &e, 7001);
 	ipam_db_events_abort(b);
+	assert_int_equal(wal_autocheckpoint(f->db), 1000);
 	out = sqlite_query(f->path, "SELECT sum(n) FROM dhcp_event_blocks");
 	assert_string_equal(out, "902");
 	free(out);
@@ -491,10 +510,23 @@ static void test_extra(void **state)
 	e.subnet_prefix = "2001:db8::/64";
 	e.dns_reg_error = "a:b7:c";
 	e.description = "a, b\\c\nd"; /* what the block's text escapes */
+	/* the hex of the ASCII column (kept as a mark), and one that is
+	 * not quite (kept as it is) */
+	e.vendor_class_hex = "0x4D53465420352E30";
+	e.user_class_ascii = "RRAS.Microsoft";
+	e.user_class_hex = "0x525241532e4d6963726f736f6674";
 	add(b, &e, 77);
+	e = event(11000, "2001:db8::6", "lap202", "0002", 10);
+	e.user_class_hex = "0x";
+	e.user_class_ascii = "";
+	e.vendor_class_hex = "0x4D53465420352E";
+	add(b, &e, 78);
 	assert_int_equal(ipam_db_events_commit(b, &c), 0);
 	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), 0);
 	assert_int_equal(nr, 1);
+	assert_string_equal(rows[0].extra[6], "0x4D53465420352E30");
+	assert_string_equal(rows[0].extra[8], "0x525241532e4d6963726f736f6674");
+	assert_string_equal(rows[0].extra[9], "RRAS.Microsoft");
 	assert_string_equal(rows[0].file, "DhcpV6SrvLog-Mon.log");
 	assert_int_equal(rows[0].family, 6);
 	assert_string_equal(rows[0].extra[0], "CORP\\alice");
@@ -508,6 +540,14 @@ static void test_extra(void **state)
 	assert_string_equal(rows[0].extra[12], "0");
 	assert_string_equal(rows[0].extra[13], "2001:db8::/64");
 	assert_string_equal(ipam_db_track_extra_names[13], "subnetPrefix");
+	ipam_db_track_free(rows, nr);
+	q.value = "lap202";
+	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), 0);
+	assert_int_equal(nr, 1);
+	assert_string_equal(rows[0].extra[6], "0x4D53465420352E");
+	assert_string_equal(rows[0].extra[7], "MSFT 5.0");
+	assert_string_equal(rows[0].extra[8], "0x");
+	assert_null(rows[0].extra[9]);
 	ipam_db_track_free(rows, nr);
 }
 
