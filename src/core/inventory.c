@@ -81,11 +81,6 @@ void ipam_addrs_format(struct strbuf *sb, const struct ipam_addr *a, size_t n)
 		strbuf_addf(sb, "%s%s", i ? ", " : "", a[i].text);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static int str_eq(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
@@ -208,49 +203,36 @@ static struct ipam_inv_update *add_update(struct ipam_inv_plan *p)
 	return u;
 }
 
-/* The desired-state fields of a row: manageability, owner, description. */
+/* The desired-state fields of a row: manageability, owner, description
+ * (borrowed from d). */
 static void apply_desired(struct ipam_inv_server *row,
 			  const struct ipam_desired *d)
 {
 	const struct ipam_server *ds = ipam_desired_find_server(d, row->name);
 
-	free(row->owner);
-	free(row->description);
 	row->manageability = ds ? ds->manageability : d->default_manageability;
-	row->owner = dup_or_null(ds ? ds->owner.value : NULL);
-	row->description = dup_or_null(ds ? ds->description.value : NULL);
+	row->owner = ds ? ds->owner.value : NULL;
+	row->description = ds ? ds->description.value : NULL;
 }
 
-static void copy_row(struct ipam_inv_server *dst,
-		     const struct ipam_inv_server *src)
-{
-	*dst = *src;
-	dst->name = dup_or_null(src->name);
-	dst->domain = dup_or_null(src->domain);
-	dst->owner = dup_or_null(src->owner);
-	dst->description = dup_or_null(src->description);
-	dst->os_name = dup_or_null(src->os_name);
-	dst->os_version = dup_or_null(src->os_version);
-	dst->guid = dup_or_null(src->guid);
-	dst->sid = dup_or_null(src->sid);
-	dst->dn = dup_or_null(src->dn);
-	dst->first_seen = dup_or_null(src->first_seen);
-	dst->last_seen = dup_or_null(src->last_seen);
-	dst->status_detail = dup_or_null(src->status_detail);
-	dst->access = dup_or_null(src->access);
-	dst->addrs = xcalloc(src->nr_addrs + 1, sizeof(*dst->addrs));
-	if (src->nr_addrs)
-		memcpy(dst->addrs, src->addrs,
-		       src->nr_addrs * sizeof(*src->addrs));
-}
-
+/* detail: NULL or the row's own change text. */
 static void set_status(struct ipam_inv_plan *p, struct ipam_inv_update *u,
-		       enum ipam_inv_status st, const char *detail)
+		       enum ipam_inv_status st, char *detail)
 {
 	u->row.status = st;
-	free(u->row.status_detail);
-	u->row.status_detail = dup_or_null(detail);
+	u->row.status_detail = detail;
 	p->counts[st]++;
+}
+
+/* The plan's one copy of a change text many rows share. */
+static char *shared_text(struct ipam_inv_plan *p, const char *text)
+{
+	for (size_t i = 0; i < p->nr_texts; i++)
+		if (!strcmp(p->texts[i], text))
+			return p->texts[i];
+	ALLOC_GROW(p->texts, p->nr_texts + 1, p->alloc_texts);
+	p->texts[p->nr_texts] = xstrdup(text);
+	return p->texts[p->nr_texts++];
 }
 
 /* The stored servers by name (case folded), equal names in their order:
@@ -305,21 +287,24 @@ static void plan_seen(struct ipam_inv_plan *p, const struct by_name *prev,
 	struct ipam_inv_server *row = &u->row;
 
 	row->id = old ? old->id : 0;
-	row->name = xstrdup(s->name);
-	row->domain = xstrdup(od->name);
+	row->name = s->name;
+	row->domain = od->name;
 	row->roles = s->roles | (old ? old->roles & unverified_roles(od) : 0);
 	row->declared = s->declared;
-	row->os_name = dup_or_null(s->os_name);
-	row->os_version = dup_or_null(s->os_version);
-	row->guid = dup_or_null(s->guid);
-	row->sid = dup_or_null(s->sid);
-	row->dn = dup_or_null(s->dn);
-	row->addrs = xcalloc(s->nr_addrs + 1, sizeof(*row->addrs));
-	if (s->nr_addrs)
-		memcpy(row->addrs, s->addrs, s->nr_addrs * sizeof(*s->addrs));
+	row->os_name = s->os_name;
+	row->os_version = s->os_version;
+	row->guid = s->guid;
+	row->sid = s->sid;
+	row->dn = s->dn;
+	row->addrs = s->addrs;
 	row->nr_addrs = s->nr_addrs;
 	/* The order the database returns them in, so equal compares equal. */
-	qsort(row->addrs, row->nr_addrs, sizeof(*row->addrs), cmp_addr);
+	if (s->nr_addrs > 1) {
+		row->addrs = xcalloc(s->nr_addrs, sizeof(*row->addrs));
+		memcpy(row->addrs, s->addrs, s->nr_addrs * sizeof(*s->addrs));
+		qsort(row->addrs, row->nr_addrs, sizeof(*row->addrs), cmp_addr);
+		u->own_addrs = true;
+	}
 	apply_desired(row, d);
 	u->seen = true;
 	if (!old) {
@@ -328,11 +313,12 @@ static void plan_seen(struct ipam_inv_plan *p, const struct by_name *prev,
 		strbuf_addstr(&sb, s->declared ? "declared, verified: "
 					       : "discovered: ");
 		ipam_roles_format(&sb, row->roles, ",");
-		u->change = strbuf_detach(&sb, NULL);
+		u->change = shared_text(p, sb.buf);
+		strbuf_release(&sb);
 		set_status(p, u, IPAM_INV_NEW, NULL);
 		return;
 	}
-	row->first_seen = dup_or_null(old->first_seen);
+	row->first_seen = old->first_seen;
 	u->change = describe_changes(old, row);
 	if (old->status == IPAM_INV_GONE || old->status == IPAM_INV_NOT_FOUND) {
 		char *again = xasprintf("discovered again%s%s",
@@ -344,6 +330,7 @@ static void plan_seen(struct ipam_inv_plan *p, const struct by_name *prev,
 	u->purge = old->manageability != IPAM_MANAGE_UNMANAGED &&
 		   row->manageability == IPAM_MANAGE_UNMANAGED;
 	if (*u->change) {
+		u->own_change = true;
 		set_status(p, u, IPAM_INV_CHANGED, u->change);
 	} else {
 		free(u->change);
@@ -371,7 +358,7 @@ static void plan_unseen(struct ipam_inv_plan *p,
 	struct ipam_inv_update *u;
 	char *change;
 
-	copy_row(&row, old);
+	row = *old;
 	apply_desired(&row, d);
 	change = describe_changes(old, &row);
 	/* Not seen but not provably gone: only the desired-state fields
@@ -379,11 +366,11 @@ static void plan_unseen(struct ipam_inv_plan *p,
 	 * already gone is left as it is. */
 	if (!gone_now && (was_gone || !*change)) {
 		free(change);
-		ipam_inv_server_release(&row);
 		return;
 	}
 	u = add_update(p);
 	u->row = row;
+	u->own_change = true;
 	u->purge = old->manageability != IPAM_MANAGE_UNMANAGED &&
 		   row.manageability == IPAM_MANAGE_UNMANAGED;
 	if (!gone_now) {
@@ -398,20 +385,47 @@ static void plan_unseen(struct ipam_inv_plan *p,
 	set_status(p, u, ds ? IPAM_INV_NOT_FOUND : IPAM_INV_GONE, u->change);
 }
 
+/* A stored server of a complete domain that od did not see: a row of the
+ * plan maybe (plan_unseen). */
+static bool unseen_in(const struct ipam_obs_domain *od,
+		      const struct ipam_inv_server *old)
+{
+	return !strcasecmp(old->domain ? old->domain : "", od->name) &&
+	       !ipam_obs_find(od, old->name);
+}
+
+/* The most rows the plan can have: a row per server seen or stored of the
+ * complete domains. */
+static size_t rows_at_most(const struct ipam_inventory *prev,
+			   const struct ipam_observed *obs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < obs->nr_domains; i++) {
+		const struct ipam_obs_domain *od = &obs->domains[i];
+
+		if (!ipam_obs_domain_complete(od))
+			continue;
+		n += od->nr_servers;
+		for (size_t j = 0; j < prev->nr; j++)
+			n += unseen_in(od, &prev->servers[j]);
+	}
+	return n;
+}
+
 void ipam_inventory_plan(struct ipam_inv_plan *out,
 			 const struct ipam_inventory *prev,
 			 const struct ipam_observed *obs,
 			 const struct ipam_desired *d)
 {
-	size_t i, j, most = prev->nr;
+	size_t i, j, most;
 	struct by_name ix;
 
 	memset(out, 0, sizeof(*out));
 	by_name_init(&ix, prev);
 	/* At most a row per server seen or stored, allocated once: grown
 	 * by halves, 20,000 rows held room for 31,000 (2 MB unused). */
-	for (i = 0; i < obs->nr_domains; i++)
-		most += obs->domains[i].nr_servers;
+	most = rows_at_most(prev, obs);
 	if (most) {
 		out->updates = xcalloc(most, sizeof(*out->updates));
 		out->alloc = most;
@@ -426,13 +440,8 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 		for (j = 0; j < od->nr_servers; j++)
 			plan_seen(out, &ix, od, &od->servers[j], d);
 		for (j = 0; j < prev->nr; j++) {
-			const struct ipam_inv_server *old = &prev->servers[j];
-
-			if (strcasecmp(old->domain ? old->domain : "",
-				       od->name) ||
-			    ipam_obs_find(od, old->name))
-				continue;
-			plan_unseen(out, od, old, d);
+			if (unseen_in(od, &prev->servers[j]))
+				plan_unseen(out, od, &prev->servers[j], d);
 		}
 		/* Listed servers of this domain that nothing found. */
 		for (j = 0; j < d->nr_servers; j++) {
@@ -509,12 +518,17 @@ void ipam_inv_plan_release(struct ipam_inv_plan *p)
 	size_t i;
 
 	for (i = 0; i < p->nr; i++) {
-		ipam_inv_server_release(&p->updates[i].row);
-		free(p->updates[i].change);
+		if (p->updates[i].own_addrs)
+			free(p->updates[i].row.addrs);
+		if (p->updates[i].own_change)
+			free(p->updates[i].change);
 	}
 	free(p->updates);
 	for (i = 0; i < p->nr_not_found; i++)
 		free(p->not_found[i]);
 	free(p->not_found);
+	for (i = 0; i < p->nr_texts; i++)
+		free(p->texts[i]);
+	free(p->texts);
 	memset(p, 0, sizeof(*p));
 }

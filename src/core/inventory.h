@@ -58,10 +58,18 @@ ipam_inventory_find(const struct ipam_inventory *inv, const char *name);
 void ipam_inv_server_release(struct ipam_inv_server *s);
 void ipam_inventory_release(struct ipam_inventory *inv);
 
+/*
+ * A row of the plan borrows its strings and addresses from what the plan
+ * was made of (prev, obs, the desired state), which must outlive it: a
+ * plan of 100,000 servers is then its rows, not a fourth copy of every
+ * server.  Only the change texts and a sorted copy of several addresses
+ * are the plan's own (own_*); status_detail is NULL or the change.
+ */
 struct ipam_inv_update {
 	struct ipam_inv_server row; /* what to store (row.id 0: insert) */
 	bool seen;    /* found in this run: last_seen (and first_seen) now */
 	bool purge;   /* turned unmanaged: drop its collected data */
+	bool own_addrs, own_change;
 	char *change; /* for the history; NULL when nothing changed */
 };
 
@@ -72,6 +80,9 @@ struct ipam_inv_plan {
 	/* Listed in the desired state, neither discovered nor stored. */
 	char **not_found;
 	size_t nr_not_found, alloc_not_found;
+	/* Change texts many rows share ("discovered: DC"), made once. */
+	char **texts;
+	size_t nr_texts, alloc_texts;
 };
 
 /*
