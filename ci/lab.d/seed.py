@@ -250,17 +250,12 @@ def reindex(samdb):
     Samba's handlers, not plain ldb's, make the keys of some attributes
     (objectCategory is indexed by the bare DN of its stored <GUID=...>
     form)."""
-    samdb.transaction_start()
-    try:
-        for flag in (ldb.FLAG_MOD_ADD, ldb.FLAG_MOD_DELETE):
-            m = ldb.Message(ldb.Dn(samdb, "@ATTRIBUTES"))
-            m["force_reindex"] = ldb.MessageElement("NONE", flag,
-                                                    "force_reindex")
-            samdb.modify(m)
-    except Exception:
-        samdb.transaction_cancel()
-        raise
-    samdb.transaction_commit()
+    m = ldb.Message(ldb.Dn(samdb, "@ATTRIBUTES"))
+    # one modify, one reindex: the element keys are only labels
+    m["add"] = ldb.MessageElement("NONE", ldb.FLAG_MOD_ADD, "force_reindex")
+    m["delete"] = ldb.MessageElement("NONE", ldb.FLAG_MOD_DELETE,
+                                     "force_reindex")
+    samdb.modify(m)
 
 
 def bulk_check(samdb, computers, dns_names, zone_dn):

@@ -40,12 +40,26 @@ static int cmp_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Attach addresses to the loaded servers (by id). */
+/* The addresses read for one server, into the pool in one piece. */
+static void put_addresses(struct ipam_inventory *inv, struct ipam_inv_server *s,
+			  const struct ipam_addr *a, size_t n)
+{
+	if (!s || !n)
+		return;
+	s->addrs = ipam_strpool_alloc(inv->pool, n * sizeof(*a));
+	memcpy(s->addrs, a, n * sizeof(*a));
+	s->nr_addrs = n;
+}
+
+/* Attach addresses to the loaded servers (by id); they come grouped by
+ * server. */
 static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 {
 	long long **by_id = xcalloc(inv->nr + 1, sizeof(*by_id));
+	struct ipam_inv_server *cur = NULL;
+	struct ipam_addr *a = NULL;
 	struct ipam_sql_stmt *st;
-	size_t i;
+	size_t i, n = 0, alloc = 0;
 	int rc, err;
 
 	for (i = 0; i < inv->nr; i++)
@@ -71,15 +85,20 @@ static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 		s = (struct ipam_inv_server *)((char *)*hit -
 					       offsetof(struct ipam_inv_server,
 							id));
-		s->addrs = xrealloc(s->addrs,
-				    (s->nr_addrs + 1) * sizeof(*s->addrs));
-		s->addrs[s->nr_addrs].family =
+		if (s != cur) {
+			put_addresses(inv, cur, a, n);
+			cur = s;
+			n = 0;
+		}
+		ALLOC_GROW(a, n + 1, alloc);
+		a[n].family =
 			ipam_sql_column_int64(st, 1) == 6 ? AF_INET6 : AF_INET;
-		snprintf(s->addrs[s->nr_addrs].text,
-			 sizeof(s->addrs[s->nr_addrs].text), "%s", text);
-		s->nr_addrs++;
+		snprintf(a[n].text, sizeof(a[n].text), "%s", text);
+		n++;
 	}
+	put_addresses(inv, cur, a, n);
 	ipam_sql_finalize(st);
+	free(a);
 	free(by_id);
 	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
@@ -87,12 +106,69 @@ static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 	return 0;
 }
 
+/* How many servers are stored: the rows' array is allocated once. */
+static int count_servers(struct ipam_db *db, size_t *n)
+{
+	struct ipam_sql_stmt *st;
+	int err;
+
+	*n = 0;
+	err = ipam_db_sql_prepare(db, &st, "SELECT count(*) FROM servers");
+	if (err)
+		return err;
+	if (ipam_sql_step(st) == IPAM_SQL_ROW)
+		*n = (size_t)ipam_sql_column_int64(st, 0);
+	ipam_sql_finalize(st);
+	return 0;
+}
+
+/*
+ * One server row.  Its strings go into the pool: those many servers share
+ * (domain, operating system, timestamps, status) once, the others packed.
+ */
+static void load_row(struct ipam_inventory *inv, struct ipam_sql_stmt *st)
+{
+	struct ipam_strpool *p = inv->pool;
+	struct ipam_inv_server *s;
+	const char *text;
+
+	ALLOC_GROW(inv->servers, inv->nr + 1, inv->alloc);
+	s = &inv->servers[inv->nr++];
+	memset(s, 0, sizeof(*s));
+	s->id = ipam_sql_column_int64(st, 0);
+	s->name = ipam_strpool_dup(p, ipam_sql_column_text(st, 1));
+	s->domain = ipam_strpool_intern(p, ipam_sql_column_text(st, 2));
+	s->roles = roles_parse(ipam_sql_column_text(st, 3));
+	s->declared = ipam_sql_column_int64(st, 4) != 0;
+	text = ipam_sql_column_text(st, 5);
+	if (!text || ipam_manageability_parse(text, &s->manageability))
+		s->manageability = IPAM_MANAGE_UNSPECIFIED;
+	s->owner = ipam_strpool_intern(p, ipam_sql_column_text(st, 6));
+	s->description = ipam_strpool_intern(p, ipam_sql_column_text(st, 7));
+	s->os_name = ipam_strpool_intern(p, ipam_sql_column_text(st, 8));
+	s->os_version = ipam_strpool_intern(p, ipam_sql_column_text(st, 9));
+	s->guid = ipam_strpool_dup(p, ipam_sql_column_text(st, 10));
+	s->sid = ipam_strpool_dup(p, ipam_sql_column_text(st, 11));
+	s->dn = ipam_strpool_dup(p, ipam_sql_column_text(st, 12));
+	s->first_seen = ipam_strpool_intern(p, ipam_sql_column_text(st, 13));
+	s->last_seen = ipam_strpool_intern(p, ipam_sql_column_text(st, 14));
+	text = ipam_sql_column_text(st, 15);
+	if (!text || ipam_inv_status_parse(text, &s->status))
+		s->status = IPAM_INV_UNCHANGED;
+	s->status_detail = ipam_strpool_intern(p, ipam_sql_column_text(st, 16));
+	s->access = ipam_strpool_intern(p, ipam_sql_column_text(st, 17));
+}
+
 int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out)
 {
 	struct ipam_sql_stmt *st;
+	size_t n;
 	int rc, err;
 
 	memset(out, 0, sizeof(*out));
+	err = count_servers(db, &n);
+	if (err)
+		return err;
 	err = ipam_db_sql_prepare(
 		db, &st,
 		"SELECT s.id, s.name, d.name, s.roles, s.declared, "
@@ -106,36 +182,13 @@ int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out)
 		"ORDER BY s.name");
 	if (err)
 		return err;
-	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
-		struct ipam_inv_server *s;
-		const char *text;
-
-		ALLOC_GROW(out->servers, out->nr + 1, out->alloc);
-		s = &out->servers[out->nr++];
-		memset(s, 0, sizeof(*s));
-		s->id = ipam_sql_column_int64(st, 0);
-		s->name = ipam_sql_column_dup(st, 1);
-		s->domain = ipam_sql_column_dup(st, 2);
-		s->roles = roles_parse(ipam_sql_column_text(st, 3));
-		s->declared = ipam_sql_column_int64(st, 4) != 0;
-		text = ipam_sql_column_text(st, 5);
-		if (!text || ipam_manageability_parse(text, &s->manageability))
-			s->manageability = IPAM_MANAGE_UNSPECIFIED;
-		s->owner = ipam_sql_column_dup(st, 6);
-		s->description = ipam_sql_column_dup(st, 7);
-		s->os_name = ipam_sql_column_dup(st, 8);
-		s->os_version = ipam_sql_column_dup(st, 9);
-		s->guid = ipam_sql_column_dup(st, 10);
-		s->sid = ipam_sql_column_dup(st, 11);
-		s->dn = ipam_sql_column_dup(st, 12);
-		s->first_seen = ipam_sql_column_dup(st, 13);
-		s->last_seen = ipam_sql_column_dup(st, 14);
-		text = ipam_sql_column_text(st, 15);
-		if (!text || ipam_inv_status_parse(text, &s->status))
-			s->status = IPAM_INV_UNCHANGED;
-		s->status_detail = ipam_sql_column_dup(st, 16);
-		s->access = ipam_sql_column_dup(st, 17);
+	out->pool = xcalloc(1, sizeof(*out->pool));
+	if (n) {
+		out->servers = xcalloc(n, sizeof(*out->servers));
+		out->alloc = n;
 	}
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW)
+		load_row(out, st);
 	ipam_sql_finalize(st);
 	if (rc != IPAM_SQL_DONE) {
 		ipam_inventory_release(out);

@@ -67,8 +67,13 @@ void ipam_inventory_release(struct ipam_inventory *inv)
 {
 	size_t i;
 
-	for (i = 0; i < inv->nr; i++)
-		ipam_inv_server_release(&inv->servers[i]);
+	if (inv->pool) {
+		ipam_strpool_release(inv->pool);
+		free(inv->pool);
+	} else {
+		for (i = 0; i < inv->nr; i++)
+			ipam_inv_server_release(&inv->servers[i]);
+	}
 	free(inv->servers);
 	memset(inv, 0, sizeof(*inv));
 }

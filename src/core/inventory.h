@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "model.h"
 #include "observed.h"
+#include "strpool.h"
 
 enum ipam_inv_status {
 	IPAM_INV_NEW,
@@ -51,6 +52,10 @@ struct ipam_inv_server {
 struct ipam_inventory {
 	struct ipam_inv_server *servers;
 	size_t nr, alloc;
+	/* Where the rows' strings and addresses are when set (a loaded
+	 * inventory): released with it, never field by field.  NULL: each
+	 * is malloc'd. */
+	struct ipam_strpool *pool;
 };
 
 const struct ipam_inv_server *
