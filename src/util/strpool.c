@@ -31,7 +31,8 @@ static struct ipam_strpool_block *new_block(struct ipam_strpool *p,
 
 void *ipam_strpool_alloc(struct ipam_strpool *p, size_t n)
 {
-	const size_t align = alignof(max_align_t);
+	/* pointers, integers: what a pool holds */
+	const size_t align = sizeof(void *);
 	struct ipam_strpool_block *b = p->blocks;
 	size_t at;
 

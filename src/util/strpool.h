@@ -21,7 +21,7 @@ struct ipam_strpool {
 	size_t cap_slots, nr_slots;
 };
 
-/* n bytes, zeroed, aligned for any object. */
+/* n bytes, zeroed, aligned for pointers and integers (8 bytes). */
 void *ipam_strpool_alloc(struct ipam_strpool *p, size_t n);
 /* A copy of s in the pool (NULL stays NULL). */
 char *ipam_strpool_dup(struct ipam_strpool *p, const char *s);

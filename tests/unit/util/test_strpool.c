@@ -72,7 +72,7 @@ static void test_strpool_many(void **state)
 	for (size_t n = 1; n < 100; n++) {
 		void *v = ipam_strpool_alloc(&p, n);
 
-		assert_int_equal((uintptr_t)v % _Alignof(max_align_t), 0);
+		assert_int_equal((uintptr_t)v % sizeof(void *), 0);
 		ipam_strpool_dup(&p, "odd");
 	}
 	ipam_strpool_release(&p);
