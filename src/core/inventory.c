@@ -1,5 +1,6 @@
 #include "inventory.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -240,13 +241,9 @@ static char *shared_text(struct ipam_inv_plan *p, const char *text)
 	return p->texts[p->nr_texts++];
 }
 
-/* The stored servers by name (case folded), equal names in their order:
- * a lookup per server seen was a scan of them all. */
-struct by_name {
-	const struct ipam_inv_server **v;
-	size_t nr;
-};
-
+/* The stored servers by name (case folded), equal names in their order
+ * (the cursor's by_name): a lookup per server seen was a scan of them
+ * all. */
 static int cmp_by_name(const void *a, const void *b)
 {
 	const struct ipam_inv_server *const *x = a, *const *y = b;
@@ -255,34 +252,26 @@ static int cmp_by_name(const void *a, const void *b)
 	return c ? c : (*x > *y) - (*x < *y);
 }
 
-static void by_name_init(struct by_name *ix, const struct ipam_inventory *inv)
-{
-	ix->nr = inv->nr;
-	ix->v = xcalloc(inv->nr ? inv->nr : 1, sizeof(*ix->v));
-	for (size_t i = 0; i < inv->nr; i++)
-		ix->v[i] = &inv->servers[i];
-	qsort(ix->v, ix->nr, sizeof(*ix->v), cmp_by_name);
-}
-
 /* ipam_inventory_find's answer: the first stored server of that name. */
-static const struct ipam_inv_server *by_name_find(const struct by_name *ix,
-						  const char *name)
+static const struct ipam_inv_server *
+by_name_find(const struct ipam_inv_cursor *c, const char *name)
 {
-	size_t lo = 0, hi = ix->nr;
+	size_t lo = 0, hi = c->nr_by_name;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcasecmp(ix->v[mid]->name, name) < 0)
+		if (strcasecmp(c->by_name[mid]->name, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < ix->nr && !strcasecmp(ix->v[lo]->name, name) ? ix->v[lo]
-								 : NULL;
+	return lo < c->nr_by_name && !strcasecmp(c->by_name[lo]->name, name)
+		       ? c->by_name[lo]
+		       : NULL;
 }
 
-static void plan_seen(struct ipam_inv_plan *p, const struct by_name *prev,
+static void plan_seen(struct ipam_inv_plan *p, const struct ipam_inv_cursor *prev,
 		      const struct ipam_obs_domain *od,
 		      const struct ipam_obs_server *s,
 		      const struct ipam_desired *d)
@@ -418,16 +407,106 @@ static size_t rows_at_most(const struct ipam_inventory *prev,
 	return n;
 }
 
+void ipam_inv_cursor_init(struct ipam_inv_cursor *c,
+			  const struct ipam_inventory *prev,
+			  const struct ipam_observed *obs,
+			  const struct ipam_desired *d)
+{
+	memset(c, 0, sizeof(*c));
+	c->prev = prev;
+	c->obs = obs;
+	c->d = d;
+	c->nr_by_name = prev->nr;
+	c->by_name = xcalloc(prev->nr ? prev->nr : 1, sizeof(*c->by_name));
+	for (size_t i = 0; i < prev->nr; i++)
+		c->by_name[i] = &prev->servers[i];
+	qsort(c->by_name, c->nr_by_name, sizeof(*c->by_name), cmp_by_name);
+}
+
+void ipam_inv_cursor_release(struct ipam_inv_cursor *c)
+{
+	free(c->by_name);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A listed server of od that nothing found: declared, not found. */
+static void plan_listed(struct ipam_inv_plan *out,
+			const struct ipam_inv_cursor *c,
+			const struct ipam_obs_domain *od,
+			const struct ipam_server *ds)
+{
+	if (!ds->domain || strcasecmp(ds->domain->name, od->name) ||
+	    ipam_obs_find(od, ds->name) || by_name_find(c, ds->name))
+		return;
+	ALLOC_GROW(out->not_found, out->nr_not_found + 1,
+		   out->alloc_not_found);
+	out->not_found[out->nr_not_found++] = xstrdup(ds->name);
+}
+
+/*
+ * Rows until out has max of them or nothing is left.  Per complete
+ * domain: the servers seen, the stored servers not seen, the listed
+ * servers that nothing found.  A domain that could not be seen whole
+ * changes nothing: failed discovery must not become removals or half
+ * rows.
+ */
+static void plan_steps(struct ipam_inv_cursor *c, struct ipam_inv_plan *out,
+		       size_t max)
+{
+	const struct ipam_inventory *prev = c->prev;
+
+	while (c->domain < c->obs->nr_domains && out->nr < max) {
+		const struct ipam_obs_domain *od = &c->obs->domains[c->domain];
+
+		if (!ipam_obs_domain_complete(od)) {
+			c->domain++;
+			continue;
+		}
+		if (c->step == 0 && c->at < od->nr_servers) {
+			plan_seen(out, c, od, &od->servers[c->at++], c->d);
+			continue;
+		}
+		if (c->step == 1 && c->at < prev->nr) {
+			if (unseen_in(od, &prev->servers[c->at]))
+				plan_unseen(out, od, &prev->servers[c->at],
+					    c->d);
+			c->at++;
+			continue;
+		}
+		if (c->step == 2 && c->at < c->d->nr_servers) {
+			plan_listed(out, c, od, &c->d->servers[c->at++]);
+			continue;
+		}
+		c->at = 0;
+		if (++c->step == 3) {
+			c->step = 0;
+			c->domain++;
+		}
+	}
+}
+
+bool ipam_inv_cursor_next(struct ipam_inv_cursor *c, struct ipam_inv_plan *part,
+			  size_t max)
+{
+	ipam_inv_plan_release(part);
+	if (max) {
+		part->updates = xcalloc(max, sizeof(*part->updates));
+		part->alloc = max;
+	}
+	plan_steps(c, part, max);
+	return part->nr || part->nr_not_found;
+}
+
 void ipam_inventory_plan(struct ipam_inv_plan *out,
 			 const struct ipam_inventory *prev,
 			 const struct ipam_observed *obs,
 			 const struct ipam_desired *d)
 {
-	size_t i, j, most;
-	struct by_name ix;
+	struct ipam_inv_cursor c;
+	size_t most;
 
 	memset(out, 0, sizeof(*out));
-	by_name_init(&ix, prev);
+	ipam_inv_cursor_init(&c, prev, obs, d);
 	/* At most a row per server seen or stored, allocated once: grown
 	 * by halves, 20,000 rows held room for 31,000 (2 MB unused). */
 	most = rows_at_most(prev, obs);
@@ -435,34 +514,8 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 		out->updates = xcalloc(most, sizeof(*out->updates));
 		out->alloc = most;
 	}
-	for (i = 0; i < obs->nr_domains; i++) {
-		const struct ipam_obs_domain *od = &obs->domains[i];
-
-		/* A domain that could not be seen whole changes nothing:
-		 * failed discovery must not become removals or half rows. */
-		if (!ipam_obs_domain_complete(od))
-			continue;
-		for (j = 0; j < od->nr_servers; j++)
-			plan_seen(out, &ix, od, &od->servers[j], d);
-		for (j = 0; j < prev->nr; j++) {
-			if (unseen_in(od, &prev->servers[j]))
-				plan_unseen(out, od, &prev->servers[j], d);
-		}
-		/* Listed servers of this domain that nothing found. */
-		for (j = 0; j < d->nr_servers; j++) {
-			const struct ipam_server *ds = &d->servers[j];
-
-			if (!ds->domain ||
-			    strcasecmp(ds->domain->name, od->name) ||
-			    ipam_obs_find(od, ds->name) ||
-			    ipam_inventory_find(prev, ds->name))
-				continue;
-			ALLOC_GROW(out->not_found, out->nr_not_found + 1,
-				   out->alloc_not_found);
-			out->not_found[out->nr_not_found++] = xstrdup(ds->name);
-		}
-	}
-	free(ix.v);
+	plan_steps(&c, out, SIZE_MAX);
+	ipam_inv_cursor_release(&c);
 }
 
 static bool observed_anywhere(const struct ipam_observed *obs, const char *name)

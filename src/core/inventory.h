@@ -103,6 +103,31 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 void ipam_inv_plan_release(struct ipam_inv_plan *p);
 
 /*
+ * The same plan in parts, for a writer that never holds it whole (discover
+ * of 100,000 servers): after ipam_inv_cursor_init, each
+ * ipam_inv_cursor_next releases *part and fills it with the next rows (at
+ * most max) and declared-not-found names, in ipam_inventory_plan's order;
+ * it returns false when nothing was left.  prev, obs and d must outlive
+ * the cursor and the parts.
+ */
+struct ipam_inv_cursor {
+	const struct ipam_inventory *prev;
+	const struct ipam_observed *obs;
+	const struct ipam_desired *d;
+	const struct ipam_inv_server **by_name; /* prev, by name */
+	size_t nr_by_name;
+	size_t domain, step, at; /* where the next row comes from */
+};
+
+void ipam_inv_cursor_init(struct ipam_inv_cursor *c,
+			  const struct ipam_inventory *prev,
+			  const struct ipam_observed *obs,
+			  const struct ipam_desired *d);
+bool ipam_inv_cursor_next(struct ipam_inv_cursor *c, struct ipam_inv_plan *part,
+			  size_t max);
+void ipam_inv_cursor_release(struct ipam_inv_cursor *c);
+
+/*
  * A declared server whose address is also that of a stored server this
  * run did not see (another domain, one skipped with --domain): an error
  * naming both in the declared server's domain, as IPAM refuses it.
