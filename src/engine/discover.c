@@ -701,14 +701,25 @@ static void read_zone(struct run *r)
 static void resolve_addresses(struct run *r)
 {
 	size_t total = r->od->nr_servers, n = 0, i, k;
-	struct ipam_obs_server **which = xcalloc(total + 1, sizeof(*which));
-	const char **names = xcalloc(total + 1, sizeof(*names));
-	struct ipam_addr **res = xcalloc(total + 1, sizeof(*res));
-	size_t *nres = xcalloc(total + 1, sizeof(*nres));
-	int *status = xcalloc(total + 1, sizeof(*status));
-	const char **reason = xcalloc(total + 1, sizeof(*reason));
+	struct ipam_obs_server **which;
+	const char **names;
+	struct ipam_addr **res;
+	size_t *nres;
+	int *status;
+	const char **reason;
 	double t;
 
+	/* sized for the names to resolve (the zone gave the others): 48
+	 * bytes a server for 100,000 servers was 4.8 MB at the peak */
+	for (k = 0; k < total; k++)
+		n += !r->od->servers[k].zone_addrs;
+	which = xcalloc(n + 1, sizeof(*which));
+	names = xcalloc(n + 1, sizeof(*names));
+	res = xcalloc(n + 1, sizeof(*res));
+	nres = xcalloc(n + 1, sizeof(*nres));
+	status = xcalloc(n + 1, sizeof(*status));
+	reason = xcalloc(n + 1, sizeof(*reason));
+	n = 0;
 	for (k = 0; k < total; k++) {
 		if (r->od->servers[k].zone_addrs)
 			continue;
@@ -865,6 +876,8 @@ static void discover_domain(struct ipam_obs_domain *od,
 		ipam_obs_set_status(&od->declared, IPAM_VERDICT_INCOMPLETE,
 				    "%s", r.ldap_reason);
 	}
+	/* no server is added past here: the array's room goes back */
+	ipam_obs_domain_trim(od);
 	read_zone(&r);
 	resolve_addresses(&r);
 	verify_declared(&r);
