@@ -177,8 +177,7 @@ static const char *server_status(const struct outcome *oc, size_t k, size_t j)
 {
 	unsigned char st = oc->status[k][j];
 
-	return st ? ipam_inv_status_name((enum ipam_inv_status)(st - 1))
-		  : NULL;
+	return st ? ipam_inv_status_name((enum ipam_inv_status)(st - 1)) : NULL;
 }
 
 static void print_text(const struct ipam_observed *obs,

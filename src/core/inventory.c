@@ -271,7 +271,8 @@ by_name_find(const struct ipam_inv_cursor *c, const char *name)
 		       : NULL;
 }
 
-static void plan_seen(struct ipam_inv_plan *p, const struct ipam_inv_cursor *prev,
+static void plan_seen(struct ipam_inv_plan *p,
+		      const struct ipam_inv_cursor *prev,
 		      const struct ipam_obs_domain *od,
 		      const struct ipam_obs_server *s,
 		      const struct ipam_desired *d)
@@ -438,8 +439,7 @@ static void plan_listed(struct ipam_inv_plan *out,
 	if (!ds->domain || strcasecmp(ds->domain->name, od->name) ||
 	    ipam_obs_find(od, ds->name) || by_name_find(c, ds->name))
 		return;
-	ALLOC_GROW(out->not_found, out->nr_not_found + 1,
-		   out->alloc_not_found);
+	ALLOC_GROW(out->not_found, out->nr_not_found + 1, out->alloc_not_found);
 	out->not_found[out->nr_not_found++] = xstrdup(ds->name);
 }
 

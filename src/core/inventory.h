@@ -72,8 +72,8 @@ void ipam_inventory_release(struct ipam_inventory *inv);
  */
 struct ipam_inv_update {
 	struct ipam_inv_server row; /* what to store (row.id 0: insert) */
-	bool seen;    /* found in this run: last_seen (and first_seen) now */
-	bool purge;   /* turned unmanaged: drop its collected data */
+	bool seen;  /* found in this run: last_seen (and first_seen) now */
+	bool purge; /* turned unmanaged: drop its collected data */
 	bool own_addrs, own_change;
 	char *change; /* for the history; NULL when nothing changed */
 };

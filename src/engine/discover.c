@@ -147,8 +147,7 @@ static int under_domain(const char *name, const char *domain)
 }
 
 /* Copy what a computer object says about a server. */
-static void take_computer(struct ipam_obs_domain *od,
-			  struct ipam_obs_server *s,
+static void take_computer(struct ipam_obs_domain *od, struct ipam_obs_server *s,
 			  const struct ipam_ldapconn_entry *e)
 {
 	const struct ipam_ldapconn_value *v;

@@ -18,8 +18,7 @@ struct ipam_strpool_block {
 	alignas(max_align_t) unsigned char data[];
 };
 
-static struct ipam_strpool_block *new_block(struct ipam_strpool *p,
-					    size_t size)
+static struct ipam_strpool_block *new_block(struct ipam_strpool *p, size_t size)
 {
 	struct ipam_strpool_block *b = xcalloc(1, sizeof(*b) + size);
 

@@ -113,8 +113,7 @@ static void round_in_parts(struct ipam_db *db, const struct ipam_desired *d,
 	assert_int_equal(ipam_db_run_begin(db, "discover", &run), 0);
 	assert_int_equal(ipam_db_inventory_load(db, &prev), 0);
 	ipam_inv_cursor_init(&c, &prev, obs, d);
-	assert_int_equal(ipam_db_inventory_write_begin(&w, db, run, d, obs),
-			 0);
+	assert_int_equal(ipam_db_inventory_write_begin(&w, db, run, d, obs), 0);
 	while (ipam_inv_cursor_next(&c, &part, part_rows)) {
 		assert_true(part.nr <= part_rows);
 		for (size_t i = 0; i < part.nr; i++)
@@ -130,8 +129,7 @@ static void round_in_parts(struct ipam_db *db, const struct ipam_desired *d,
 	ipam_inventory_release(&prev);
 }
 
-static void check_stored(struct ipam_db *db, size_t first, size_t n,
-			 int round)
+static void check_stored(struct ipam_db *db, size_t first, size_t n, int round)
 {
 	struct ipam_inventory inv = {0};
 	char want[64];
