@@ -278,7 +278,7 @@ static int store_server(struct ipam_db *db, long long run_id,
 	struct strbuf roles = STRBUF_INIT;
 	struct ipam_sql_stmt *st;
 	size_t i;
-	int err;
+	int err = 0;
 
 	ipam_roles_format(&roles, r->roles, ",");
 	if (id && !r->id)
