@@ -21,29 +21,26 @@
 #include "inventory.h"
 #include "testutil.h"
 
-struct fx {
-	char *dir;
-	char *path;
-};
+/* One database for the group: a fresh one of ci/pg's server under
+ * IPAM_TEST_DB=postgres, else a file. */
+static char *dir, *db_path;
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	f->dir = tmpdir_make();
-	f->path = test_db_is_pg() ? test_db_new(f->dir)
-				  : xasprintf("%s/state.db", f->dir);
-	*state = f;
-	return f->dir ? 0 : -1;
+	(void)state;
+	dir = tmpdir_make();
+	if (!dir)
+		return -1;
+	db_path = test_db_is_pg() ? test_db_new(dir)
+				  : xasprintf("%s/state.db", dir);
+	return 0;
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
-	struct fx *f = *state;
-
-	tmpdir_remove(f->dir);
-	free(f->path);
-	free(f);
+	(void)state;
+	tmpdir_remove(dir);
+	free(db_path);
 	return 0;
 }
 
@@ -167,7 +164,6 @@ static void check_stored(struct ipam_db *db, size_t first, size_t n, int round)
  * known and new rows. */
 static void test_inventory_parts(void **state)
 {
-	struct fx *f = *state;
 	struct ipam_db *db = NULL;
 	struct ipam_desired *d = desired_from_text(
 		"version: 1\nipamServer: ipam1.corp.example.test\n"
@@ -176,8 +172,9 @@ static void test_inventory_parts(void **state)
 	struct ipam_db_history *h = NULL;
 	size_t counts[IPAM_INV_NR_STATUS], nr = 0;
 
+	(void)state;
 	assert_non_null(d);
-	assert_int_equal(ipam_db_open(&db, f->path, IPAM_DB_CREATE), 0);
+	assert_int_equal(ipam_db_open(&db, db_path, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(db, NULL, NULL), 0);
 	observe(&obs, 0, 3000, 1);
 	round_in_parts(db, d, &obs, 700, counts);
@@ -245,10 +242,9 @@ static void test_cursor_is_plan(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_inventory_parts, setup,
-						teardown),
+		cmocka_unit_test(test_inventory_parts),
 		cmocka_unit_test(test_cursor_is_plan),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
