@@ -124,6 +124,25 @@ int ipam_db_inventory_store(struct ipam_db *db, long long run_id,
 			    const struct ipam_desired *d,
 			    const struct ipam_observed *obs,
 			    const struct ipam_inv_plan *plan);
+/*
+ * The same transaction with the plan in parts (ipam_inv_cursor): begin
+ * (the domains), write each part, end (commit, or roll back after any
+ * error, whose code it returns).  end is called whatever begin or write
+ * returned.
+ */
+struct ipam_db_inv_writer {
+	struct ipam_db *db;
+	long long run_id;
+	int err;
+	bool begun;
+};
+int ipam_db_inventory_write_begin(struct ipam_db_inv_writer *w,
+				  struct ipam_db *db, long long run_id,
+				  const struct ipam_desired *d,
+				  const struct ipam_observed *obs);
+int ipam_db_inventory_write(struct ipam_db_inv_writer *w,
+			    const struct ipam_inv_plan *part);
+int ipam_db_inventory_write_end(struct ipam_db_inv_writer *w);
 
 struct ipam_db_history {
 	char *at;

@@ -40,12 +40,26 @@ static int cmp_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Attach addresses to the loaded servers (by id). */
+/* The addresses read for one server, into the pool in one piece. */
+static void put_addresses(struct ipam_inventory *inv, struct ipam_inv_server *s,
+			  const struct ipam_addr *a, size_t n)
+{
+	if (!s || !n)
+		return;
+	s->addrs = ipam_strpool_alloc(inv->pool, n * sizeof(*a));
+	memcpy(s->addrs, a, n * sizeof(*a));
+	s->nr_addrs = n;
+}
+
+/* Attach addresses to the loaded servers (by id); they come grouped by
+ * server. */
 static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 {
 	long long **by_id = xcalloc(inv->nr + 1, sizeof(*by_id));
+	struct ipam_inv_server *cur = NULL;
+	struct ipam_addr *a = NULL;
 	struct ipam_sql_stmt *st;
-	size_t i;
+	size_t i, n = 0, alloc = 0;
 	int rc, err;
 
 	for (i = 0; i < inv->nr; i++)
@@ -71,15 +85,20 @@ static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 		s = (struct ipam_inv_server *)((char *)*hit -
 					       offsetof(struct ipam_inv_server,
 							id));
-		s->addrs = xrealloc(s->addrs,
-				    (s->nr_addrs + 1) * sizeof(*s->addrs));
-		s->addrs[s->nr_addrs].family =
+		if (s != cur) {
+			put_addresses(inv, cur, a, n);
+			cur = s;
+			n = 0;
+		}
+		ALLOC_GROW(a, n + 1, alloc);
+		a[n].family =
 			ipam_sql_column_int64(st, 1) == 6 ? AF_INET6 : AF_INET;
-		snprintf(s->addrs[s->nr_addrs].text,
-			 sizeof(s->addrs[s->nr_addrs].text), "%s", text);
-		s->nr_addrs++;
+		snprintf(a[n].text, sizeof(a[n].text), "%s", text);
+		n++;
 	}
+	put_addresses(inv, cur, a, n);
 	ipam_sql_finalize(st);
+	free(a);
 	free(by_id);
 	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
@@ -87,12 +106,69 @@ static int load_addresses(struct ipam_db *db, struct ipam_inventory *inv)
 	return 0;
 }
 
+/* How many servers are stored: the rows' array is allocated once. */
+static int count_servers(struct ipam_db *db, size_t *n)
+{
+	struct ipam_sql_stmt *st;
+	int err;
+
+	*n = 0;
+	err = ipam_db_sql_prepare(db, &st, "SELECT count(*) FROM servers");
+	if (err)
+		return err;
+	if (ipam_sql_step(st) == IPAM_SQL_ROW)
+		*n = (size_t)ipam_sql_column_int64(st, 0);
+	ipam_sql_finalize(st);
+	return 0;
+}
+
+/*
+ * One server row.  Its strings go into the pool: those many servers share
+ * (domain, operating system, timestamps, status) once, the others packed.
+ */
+static void load_row(struct ipam_inventory *inv, struct ipam_sql_stmt *st)
+{
+	struct ipam_strpool *p = inv->pool;
+	struct ipam_inv_server *s;
+	const char *text;
+
+	ALLOC_GROW(inv->servers, inv->nr + 1, inv->alloc);
+	s = &inv->servers[inv->nr++];
+	memset(s, 0, sizeof(*s));
+	s->id = ipam_sql_column_int64(st, 0);
+	s->name = ipam_strpool_dup(p, ipam_sql_column_text(st, 1));
+	s->domain = ipam_strpool_intern(p, ipam_sql_column_text(st, 2));
+	s->roles = roles_parse(ipam_sql_column_text(st, 3));
+	s->declared = ipam_sql_column_int64(st, 4) != 0;
+	text = ipam_sql_column_text(st, 5);
+	if (!text || ipam_manageability_parse(text, &s->manageability))
+		s->manageability = IPAM_MANAGE_UNSPECIFIED;
+	s->owner = ipam_strpool_intern(p, ipam_sql_column_text(st, 6));
+	s->description = ipam_strpool_intern(p, ipam_sql_column_text(st, 7));
+	s->os_name = ipam_strpool_intern(p, ipam_sql_column_text(st, 8));
+	s->os_version = ipam_strpool_intern(p, ipam_sql_column_text(st, 9));
+	s->guid = ipam_strpool_dup(p, ipam_sql_column_text(st, 10));
+	s->sid = ipam_strpool_dup(p, ipam_sql_column_text(st, 11));
+	s->dn = ipam_strpool_dup(p, ipam_sql_column_text(st, 12));
+	s->first_seen = ipam_strpool_intern(p, ipam_sql_column_text(st, 13));
+	s->last_seen = ipam_strpool_intern(p, ipam_sql_column_text(st, 14));
+	text = ipam_sql_column_text(st, 15);
+	if (!text || ipam_inv_status_parse(text, &s->status))
+		s->status = IPAM_INV_UNCHANGED;
+	s->status_detail = ipam_strpool_intern(p, ipam_sql_column_text(st, 16));
+	s->access = ipam_strpool_intern(p, ipam_sql_column_text(st, 17));
+}
+
 int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out)
 {
 	struct ipam_sql_stmt *st;
+	size_t n;
 	int rc, err;
 
 	memset(out, 0, sizeof(*out));
+	err = count_servers(db, &n);
+	if (err)
+		return err;
 	err = ipam_db_sql_prepare(
 		db, &st,
 		"SELECT s.id, s.name, d.name, s.roles, s.declared, "
@@ -106,36 +182,13 @@ int ipam_db_inventory_load(struct ipam_db *db, struct ipam_inventory *out)
 		"ORDER BY s.name");
 	if (err)
 		return err;
-	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
-		struct ipam_inv_server *s;
-		const char *text;
-
-		ALLOC_GROW(out->servers, out->nr + 1, out->alloc);
-		s = &out->servers[out->nr++];
-		memset(s, 0, sizeof(*s));
-		s->id = ipam_sql_column_int64(st, 0);
-		s->name = ipam_sql_column_dup(st, 1);
-		s->domain = ipam_sql_column_dup(st, 2);
-		s->roles = roles_parse(ipam_sql_column_text(st, 3));
-		s->declared = ipam_sql_column_int64(st, 4) != 0;
-		text = ipam_sql_column_text(st, 5);
-		if (!text || ipam_manageability_parse(text, &s->manageability))
-			s->manageability = IPAM_MANAGE_UNSPECIFIED;
-		s->owner = ipam_sql_column_dup(st, 6);
-		s->description = ipam_sql_column_dup(st, 7);
-		s->os_name = ipam_sql_column_dup(st, 8);
-		s->os_version = ipam_sql_column_dup(st, 9);
-		s->guid = ipam_sql_column_dup(st, 10);
-		s->sid = ipam_sql_column_dup(st, 11);
-		s->dn = ipam_sql_column_dup(st, 12);
-		s->first_seen = ipam_sql_column_dup(st, 13);
-		s->last_seen = ipam_sql_column_dup(st, 14);
-		text = ipam_sql_column_text(st, 15);
-		if (!text || ipam_inv_status_parse(text, &s->status))
-			s->status = IPAM_INV_UNCHANGED;
-		s->status_detail = ipam_sql_column_dup(st, 16);
-		s->access = ipam_sql_column_dup(st, 17);
+	out->pool = xcalloc(1, sizeof(*out->pool));
+	if (n) {
+		out->servers = xcalloc(n, sizeof(*out->servers));
+		out->alloc = n;
 	}
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW)
+		load_row(out, st);
 	ipam_sql_finalize(st);
 	if (rc != IPAM_SQL_DONE) {
 		ipam_inventory_release(out);
@@ -225,7 +278,7 @@ static int store_server(struct ipam_db *db, long long run_id,
 	struct strbuf roles = STRBUF_INIT;
 	struct ipam_sql_stmt *st;
 	size_t i;
-	int err;
+	int err = 0;
 
 	ipam_roles_format(&roles, r->roles, ",");
 	if (id && !r->id)
@@ -344,33 +397,20 @@ static int cmp_name_update(const void *key, const void *elem)
 	return strcmp(key, y->row.name);
 }
 
-/*
- * The ids the servers new in the plan were given (ids[i] for
- * plan->updates[i]), read in one SELECT after their inserts rather than
- * one round trip each.
- */
-static int new_ids(struct ipam_db *db, const struct ipam_inv_plan *plan,
-		   long long *ids)
+/* Fill ids[i] of the new rows of the plan from servers whose id is above
+ * after, by name; false when one is missing. */
+static int read_ids(struct ipam_db *db, const struct ipam_inv_update **by_name,
+		    size_t n, const struct ipam_inv_plan *plan, long long *ids,
+		    long long after)
 {
-	const struct ipam_inv_update **by_name;
 	struct ipam_sql_stmt *st;
-	size_t i, n = 0;
 	int rc, err;
 
-	by_name = xcalloc(plan->nr + 1, sizeof(*by_name));
-	for (i = 0; i < plan->nr; i++)
-		if (!plan->updates[i].row.id)
-			by_name[n++] = &plan->updates[i];
-	if (!n) {
-		free(by_name);
-		return 0;
-	}
-	qsort(by_name, n, sizeof(*by_name), cmp_update_name);
-	err = ipam_db_sql_prepare(db, &st, "SELECT id, name FROM servers");
-	if (err) {
-		free(by_name);
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT id, name FROM servers WHERE id > ?1");
+	if (err)
 		return err;
-	}
+	ipam_sql_bind_int64(st, 1, after);
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		const char *name = ipam_sql_column_text(st, 1);
 		const struct ipam_inv_update **hit;
@@ -384,10 +424,44 @@ static int new_ids(struct ipam_db *db, const struct ipam_inv_plan *plan,
 				ipam_sql_column_int64(st, 0);
 	}
 	ipam_sql_finalize(st);
-	free(by_name);
 	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot store a server in");
+	return 0;
+}
+
+/*
+ * The ids the servers new in the plan were given (ids[i] for
+ * plan->updates[i]), read in one SELECT after their inserts rather than
+ * one round trip each: those above after, the highest id before the
+ * inserts (new ids only grow), else every server's.
+ */
+static int new_ids(struct ipam_db *db, const struct ipam_inv_plan *plan,
+		   long long *ids, long long after)
+{
+	const struct ipam_inv_update **by_name;
+	size_t i, n = 0;
+	int err;
+
+	by_name = xcalloc(plan->nr + 1, sizeof(*by_name));
+	for (i = 0; i < plan->nr; i++)
+		if (!plan->updates[i].row.id)
+			by_name[n++] = &plan->updates[i];
+	if (!n) {
+		free(by_name);
+		return 0;
+	}
+	qsort(by_name, n, sizeof(*by_name), cmp_update_name);
+	err = read_ids(db, by_name, n, plan, ids, after);
+	for (i = 0; !err && after && i < plan->nr; i++) {
+		if (!ids[i]) {
+			err = read_ids(db, by_name, n, plan, ids, 0);
+			break;
+		}
+	}
+	free(by_name);
+	if (err)
+		return err;
 	for (i = 0; i < plan->nr; i++)
 		if (!ids[i])
 			return ipam_error_set(IPAM_EDB,
@@ -397,10 +471,99 @@ static int new_ids(struct ipam_db *db, const struct ipam_inv_plan *plan,
 	return 0;
 }
 
+/* The highest server id so far (0: none). */
+static int max_id(struct ipam_db *db, long long *out)
+{
+	struct ipam_sql_stmt *st;
+	int rc, err;
+
+	*out = 0;
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT coalesce(max(id), 0) FROM servers");
+	if (err)
+		return err;
+	rc = ipam_sql_step(st);
+	if (rc == IPAM_SQL_ROW)
+		*out = ipam_sql_column_int64(st, 0);
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_ROW)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot store a server in");
+	return 0;
+}
+
+int ipam_db_inventory_write_begin(struct ipam_db_inv_writer *w,
+				  struct ipam_db *db, long long run_id,
+				  const struct ipam_desired *d,
+				  const struct ipam_observed *obs)
+{
+	memset(w, 0, sizeof(*w));
+	w->db = db;
+	w->run_id = run_id;
+	w->err = ipam_sql_begin(db->h);
+	if (w->err)
+		return w->err;
+	w->begun = true;
+	w->err = ipam_sql_defer(db->h, 1);
+	for (size_t i = 0; !w->err && i < obs->nr_domains; i++)
+		w->err = store_domain(
+			db, ipam_desired_find_domain(d, obs->domains[i].name),
+			&obs->domains[i]);
+	return w->err;
+}
+
 /*
- * One transaction: the domains, the new servers' rows (in plan order, so
- * they get their ids in that order), their ids in one SELECT, then each
- * server's update, addresses, history and purge in plan order.  On
+ * One part: the new servers' rows (in plan order, so they get their ids
+ * in that order), their ids in one SELECT, then each server's update,
+ * addresses, history and purge in plan order.
+ */
+int ipam_db_inventory_write(struct ipam_db_inv_writer *w,
+			    const struct ipam_inv_plan *part)
+{
+	struct ipam_db *db = w->db;
+	long long *ids, after = 0;
+	size_t i;
+	int err = w->err;
+
+	if (err)
+		return err;
+	ids = xcalloc(part->nr + 1, sizeof(*ids));
+	for (i = 0; i < part->nr && part->updates[i].row.id; i++)
+		;
+	if (i < part->nr)
+		err = max_id(db, &after);
+	for (i = 0; !err && i < part->nr; i++) {
+		ids[i] = part->updates[i].row.id;
+		if (!ids[i])
+			err = store_server(db, w->run_id, &part->updates[i], 0);
+	}
+	if (!err)
+		err = new_ids(db, part, ids, after);
+	for (i = 0; !err && i < part->nr; i++)
+		err = store_server(db, w->run_id, &part->updates[i], ids[i]);
+	free(ids);
+	w->err = err;
+	return err;
+}
+
+int ipam_db_inventory_write_end(struct ipam_db_inv_writer *w)
+{
+	int err = w->err;
+
+	if (!w->begun)
+		return err;
+	w->begun = false;
+	if (ipam_sql_defer(w->db->h, 0) && !err)
+		err = IPAM_EDB;
+	if (!err)
+		return ipam_db_sql_exec(w->db, "COMMIT");
+	ipam_error_prefix(err, "storing the inventory");
+	ipam_sql_rollback(w->db->h);
+	return err;
+}
+
+/*
+ * One transaction: the domains, then the plan as one part.  On
  * PostgreSQL the writes are deferred (pipelined): a round trip per few
  * hundred statements instead of one per statement.
  */
@@ -409,36 +572,11 @@ int ipam_db_inventory_store(struct ipam_db *db, long long run_id,
 			    const struct ipam_observed *obs,
 			    const struct ipam_inv_plan *plan)
 {
-	long long *ids;
-	size_t i;
-	int err;
+	struct ipam_db_inv_writer w;
 
-	err = ipam_sql_begin(db->h);
-	if (err)
-		return err;
-	ids = xcalloc(plan->nr + 1, sizeof(*ids));
-	err = ipam_sql_defer(db->h, 1);
-	for (i = 0; !err && i < obs->nr_domains; i++)
-		err = store_domain(
-			db, ipam_desired_find_domain(d, obs->domains[i].name),
-			&obs->domains[i]);
-	for (i = 0; !err && i < plan->nr; i++) {
-		ids[i] = plan->updates[i].row.id;
-		if (!ids[i])
-			err = store_server(db, run_id, &plan->updates[i], 0);
-	}
-	if (!err)
-		err = new_ids(db, plan, ids);
-	for (i = 0; !err && i < plan->nr; i++)
-		err = store_server(db, run_id, &plan->updates[i], ids[i]);
-	if (ipam_sql_defer(db->h, 0) && !err)
-		err = IPAM_EDB;
-	free(ids);
-	if (!err)
-		return ipam_db_sql_exec(db, "COMMIT");
-	ipam_error_prefix(err, "storing the inventory");
-	ipam_sql_rollback(db->h);
-	return err;
+	if (!ipam_db_inventory_write_begin(&w, db, run_id, d, obs))
+		ipam_db_inventory_write(&w, plan);
+	return ipam_db_inventory_write_end(&w);
 }
 
 int ipam_db_server_history(struct ipam_db *db, const char *name,

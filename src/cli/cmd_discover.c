@@ -96,32 +96,92 @@ static size_t count_role(const struct ipam_obs_domain *od, unsigned role)
 	return n;
 }
 
-/* Inventory outcome per status for one domain. */
-static void domain_counts(const struct ipam_inv_plan *p, const char *domain,
-			  size_t counts[IPAM_INV_NR_STATUS])
-{
-	size_t i;
+/*
+ * What the inventory update did, kept as it is written part by part (the
+ * plan of 100,000 servers is never held whole): per discovered domain the
+ * rows per status and each server's status, and the declared servers not
+ * found.
+ */
+struct outcome {
+	size_t (*counts)[IPAM_INV_NR_STATUS]; /* per obs domain */
+	unsigned char **status; /* per obs domain and server: status + 1 */
+	char **not_found;
+	size_t nr_not_found, alloc_not_found;
+};
 
-	memset(counts, 0, sizeof(size_t) * IPAM_INV_NR_STATUS);
-	for (i = 0; i < p->nr; i++)
-		if (p->updates[i].row.domain &&
-		    !strcasecmp(p->updates[i].row.domain, domain))
-			counts[p->updates[i].row.status]++;
+/* Parts of this many rows (a part is about 170 bytes a row). */
+#define PART_ROWS 2048
+
+static void outcome_init(struct outcome *oc, const struct ipam_observed *obs)
+{
+	size_t n = obs->nr_domains ? obs->nr_domains : 1;
+
+	memset(oc, 0, sizeof(*oc));
+	oc->counts = xcalloc(n, sizeof(*oc->counts));
+	oc->status = xcalloc(n, sizeof(*oc->status));
+	for (size_t i = 0; i < obs->nr_domains; i++)
+		oc->status[i] = xcalloc(obs->domains[i].nr_servers + 1, 1);
 }
 
-static const struct ipam_inv_update *plan_row(const struct ipam_inv_plan *p,
-					      const char *name)
+static void outcome_release(struct outcome *oc, size_t nr_domains)
 {
-	size_t i;
+	for (size_t i = 0; oc->status && i < nr_domains; i++)
+		free(oc->status[i]);
+	free(oc->status);
+	free(oc->counts);
+	for (size_t i = 0; i < oc->nr_not_found; i++)
+		free(oc->not_found[i]);
+	free(oc->not_found);
+	memset(oc, 0, sizeof(*oc));
+}
 
-	for (i = 0; i < p->nr; i++)
-		if (!strcasecmp(p->updates[i].row.name, name))
-			return &p->updates[i];
-	return NULL;
+/* Note a part's rows: a row counts in the domain it names (as stored),
+ * its status goes to the server of that name first found there. */
+static void outcome_add(struct outcome *oc, const struct ipam_observed *obs,
+			struct ipam_inv_plan *part)
+{
+	for (size_t i = 0; i < part->nr; i++) {
+		const struct ipam_inv_server *row = &part->updates[i].row;
+
+		for (size_t k = 0; k < obs->nr_domains; k++) {
+			const struct ipam_obs_domain *od = &obs->domains[k];
+			const struct ipam_obs_server *s;
+			unsigned char *st;
+
+			if (!row->domain || strcasecmp(row->domain, od->name))
+				continue;
+			oc->counts[k][row->status]++;
+			s = ipam_obs_find(od, row->name);
+			st = s ? &oc->status[k][s - od->servers] : NULL;
+			if (st && !*st)
+				*st = (unsigned char)(row->status + 1);
+		}
+	}
+	for (size_t i = 0; i < part->nr_not_found; i++) {
+		ALLOC_GROW(oc->not_found, oc->nr_not_found + 1,
+			   oc->alloc_not_found);
+		oc->not_found[oc->nr_not_found++] = part->not_found[i];
+	}
+	part->nr_not_found = 0;
+}
+
+/* Inventory outcome per status for obs domain k. */
+static void domain_counts(const struct outcome *oc, size_t k,
+			  size_t counts[IPAM_INV_NR_STATUS])
+{
+	memcpy(counts, oc->counts[k], sizeof(size_t) * IPAM_INV_NR_STATUS);
+}
+
+/* The inventory status of server j of obs domain k, or NULL. */
+static const char *server_status(const struct outcome *oc, size_t k, size_t j)
+{
+	unsigned char st = oc->status[k][j];
+
+	return st ? ipam_inv_status_name((enum ipam_inv_status)(st - 1)) : NULL;
 }
 
 static void print_text(const struct ipam_observed *obs,
-		       const struct ipam_inv_plan *plan)
+		       const struct outcome *plan)
 {
 	size_t i, j, k;
 
@@ -173,7 +233,7 @@ static void print_text(const struct ipam_observed *obs,
 			cli_printf("  inventory: not changed (the domain is "
 				   "incomplete)\n");
 		} else {
-			domain_counts(plan, od->name, c);
+			domain_counts(plan, i, c);
 			cli_printf(
 				"  inventory: %zu new, %zu changed, %zu "
 				"unchanged, %zu gone, %zu declared not found\n",
@@ -232,12 +292,12 @@ static void set_opt(struct ipam_node *m, const char *k, const char *v)
  * warning (for -o json); without it, verdicts and counts only: what the
  * run record keeps, small at any directory size.
  */
-static struct ipam_node *domain_node(const struct ipam_obs_domain *od,
-				     const struct ipam_inv_plan *plan,
-				     bool full)
+static struct ipam_node *domain_node(const struct ipam_observed *obs, size_t i,
+				     const struct outcome *plan, bool full)
 {
 	static const char *const role_keys[] = {"dc", "dns", "dhcp",
 						"declared"};
+	const struct ipam_obs_domain *od = &obs->domains[i];
 	struct ipam_node *m = ipam_node_new(IPAM_NODE_MAP);
 	struct ipam_node *roles = ipam_node_new(IPAM_NODE_MAP);
 	struct ipam_node *servers = ipam_node_new(IPAM_NODE_SEQ);
@@ -259,7 +319,7 @@ static struct ipam_node *domain_node(const struct ipam_obs_domain *od,
 		ipam_node_set(roles, role_keys[k], r);
 	}
 	ipam_node_set(m, "roles", roles);
-	domain_counts(plan, od->name, c);
+	domain_counts(plan, i, c);
 	for (k = 0; k < IPAM_INV_NR_STATUS; k++)
 		ipam_node_set(inv,
 			      ipam_inv_status_name((enum ipam_inv_status)k),
@@ -283,7 +343,6 @@ static struct ipam_node *domain_node(const struct ipam_obs_domain *od,
 	}
 	for (j = 0; j < od->nr_servers; j++) {
 		const struct ipam_obs_server *s = &od->servers[j];
-		const struct ipam_inv_update *u = plan_row(plan, s->name);
 		struct ipam_node *n = ipam_node_new(IPAM_NODE_MAP);
 		struct ipam_node *addrs = ipam_node_new(IPAM_NODE_SEQ);
 
@@ -299,8 +358,7 @@ static struct ipam_node *domain_node(const struct ipam_obs_domain *od,
 		set_opt(n, "objectSid", s->sid);
 		set_opt(n, "dn", s->dn);
 		set_opt(n, "note", s->note);
-		set_opt(n, "inventory",
-			u ? ipam_inv_status_name(u->row.status) : NULL);
+		set_opt(n, "inventory", server_status(plan, i, j));
 		ipam_node_push(servers, n);
 	}
 	ipam_node_set(m, "servers", servers);
@@ -320,7 +378,7 @@ static struct ipam_node *domain_node(const struct ipam_obs_domain *od,
 
 static struct ipam_node *summary_node(long long run_id,
 				      const struct ipam_observed *obs,
-				      const struct ipam_inv_plan *plan, bool ok,
+				      const struct outcome *plan, bool ok,
 				      bool full)
 {
 	struct ipam_node *root = ipam_node_new(IPAM_NODE_MAP);
@@ -330,8 +388,7 @@ static struct ipam_node *summary_node(long long run_id,
 	ipam_node_set(root, "run", ipam_node_int(run_id));
 	ipam_node_set(root, "ok", ipam_node_bool(ok));
 	for (i = 0; i < obs->nr_domains; i++)
-		ipam_node_push(domains,
-			       domain_node(&obs->domains[i], plan, full));
+		ipam_node_push(domains, domain_node(obs, i, plan, full));
 	ipam_node_set(root, "domains", domains);
 	ipam_node_set(root, "declaredNotFound",
 		      strv_node(plan->not_found, plan->nr_not_found));
@@ -374,7 +431,7 @@ static void report_incomplete(const struct ipam_observed *obs)
 
 static void print_result(struct cli *cli, long long run_id,
 			 const struct ipam_observed *obs,
-			 const struct ipam_inv_plan *plan, int ok)
+			 const struct outcome *plan, int ok)
 {
 	struct strbuf out = STRBUF_INIT;
 	struct ipam_node *n;
@@ -390,12 +447,33 @@ static void print_result(struct cli *cli, long long run_id,
 	strbuf_release(&out);
 }
 
+/* The inventory update, planned and written PART_ROWS rows at a time. */
+static int store(struct cli *cli, long long run_id,
+		 const struct ipam_observed *obs,
+		 const struct ipam_inventory *prev, struct outcome *oc)
+{
+	struct ipam_db_inv_writer w;
+	struct ipam_inv_cursor c;
+	struct ipam_inv_plan part = {0};
+
+	ipam_inv_cursor_init(&c, prev, obs, cli->d);
+	if (!ipam_db_inventory_write_begin(&w, cli->db, run_id, cli->d, obs))
+		while (ipam_inv_cursor_next(&c, &part, PART_ROWS)) {
+			outcome_add(oc, obs, &part);
+			if (ipam_db_inventory_write(&w, &part))
+				break;
+		}
+	ipam_inv_plan_release(&part);
+	ipam_inv_cursor_release(&c);
+	return ipam_db_inventory_write_end(&w);
+}
+
 static int discover_run(struct cli *cli, void *opts, int argc, char **argv)
 {
 	struct ipam_discover_opts dopts;
 	struct ipam_observed *obs = NULL;
 	struct ipam_inventory prev = {0};
-	struct ipam_inv_plan plan = {0};
+	struct outcome plan = {0};
 	struct ipam_node *summary = NULL;
 	struct strbuf out = STRBUF_INIT;
 	long long run_id = 0;
@@ -417,12 +495,12 @@ static int discover_run(struct cli *cli, void *opts, int argc, char **argv)
 	if (err)
 		goto fail;
 	ipam_inventory_check_collisions(obs, &prev);
-	ipam_inventory_plan(&plan, &prev, obs, cli->d);
 	for (size_t i = 0; i < obs->nr_domains; i++)
 		if (!ipam_obs_domain_complete(&obs->domains[i]) ||
 		    obs->domains[i].nr_errors)
 			ok = 0;
-	err = ipam_db_inventory_store(cli->db, run_id, cli->d, obs, &plan);
+	outcome_init(&plan, obs);
+	err = store(cli, run_id, obs, &prev, &plan);
 	if (err)
 		goto fail;
 	summary = summary_node(run_id, obs, &plan, ok, false);
@@ -440,7 +518,7 @@ fail:
 out:
 	strbuf_release(&out);
 	ipam_node_free(summary);
-	ipam_inv_plan_release(&plan);
+	outcome_release(&plan, obs ? obs->nr_domains : 0);
 	ipam_inventory_release(&prev);
 	ipam_observed_free(obs);
 	return ret;

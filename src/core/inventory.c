@@ -1,5 +1,6 @@
 #include "inventory.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -67,8 +68,13 @@ void ipam_inventory_release(struct ipam_inventory *inv)
 {
 	size_t i;
 
-	for (i = 0; i < inv->nr; i++)
-		ipam_inv_server_release(&inv->servers[i]);
+	if (inv->pool) {
+		ipam_strpool_release(inv->pool);
+		free(inv->pool);
+	} else {
+		for (i = 0; i < inv->nr; i++)
+			ipam_inv_server_release(&inv->servers[i]);
+	}
 	free(inv->servers);
 	memset(inv, 0, sizeof(*inv));
 }
@@ -79,11 +85,6 @@ void ipam_addrs_format(struct strbuf *sb, const struct ipam_addr *a, size_t n)
 
 	for (i = 0; i < n; i++)
 		strbuf_addf(sb, "%s%s", i ? ", " : "", a[i].text);
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
 }
 
 static int str_eq(const char *a, const char *b)
@@ -208,58 +209,41 @@ static struct ipam_inv_update *add_update(struct ipam_inv_plan *p)
 	return u;
 }
 
-/* The desired-state fields of a row: manageability, owner, description. */
+/* The desired-state fields of a row: manageability, owner, description
+ * (borrowed from d). */
 static void apply_desired(struct ipam_inv_server *row,
 			  const struct ipam_desired *d)
 {
 	const struct ipam_server *ds = ipam_desired_find_server(d, row->name);
 
-	free(row->owner);
-	free(row->description);
 	row->manageability = ds ? ds->manageability : d->default_manageability;
-	row->owner = dup_or_null(ds ? ds->owner.value : NULL);
-	row->description = dup_or_null(ds ? ds->description.value : NULL);
+	row->owner = ds ? ds->owner.value : NULL;
+	row->description = ds ? ds->description.value : NULL;
 }
 
-static void copy_row(struct ipam_inv_server *dst,
-		     const struct ipam_inv_server *src)
-{
-	*dst = *src;
-	dst->name = dup_or_null(src->name);
-	dst->domain = dup_or_null(src->domain);
-	dst->owner = dup_or_null(src->owner);
-	dst->description = dup_or_null(src->description);
-	dst->os_name = dup_or_null(src->os_name);
-	dst->os_version = dup_or_null(src->os_version);
-	dst->guid = dup_or_null(src->guid);
-	dst->sid = dup_or_null(src->sid);
-	dst->dn = dup_or_null(src->dn);
-	dst->first_seen = dup_or_null(src->first_seen);
-	dst->last_seen = dup_or_null(src->last_seen);
-	dst->status_detail = dup_or_null(src->status_detail);
-	dst->access = dup_or_null(src->access);
-	dst->addrs = xcalloc(src->nr_addrs + 1, sizeof(*dst->addrs));
-	if (src->nr_addrs)
-		memcpy(dst->addrs, src->addrs,
-		       src->nr_addrs * sizeof(*src->addrs));
-}
-
+/* detail: NULL or the row's own change text. */
 static void set_status(struct ipam_inv_plan *p, struct ipam_inv_update *u,
-		       enum ipam_inv_status st, const char *detail)
+		       enum ipam_inv_status st, char *detail)
 {
 	u->row.status = st;
-	free(u->row.status_detail);
-	u->row.status_detail = dup_or_null(detail);
+	u->row.status_detail = detail;
 	p->counts[st]++;
 }
 
-/* The stored servers by name (case folded), equal names in their order:
- * a lookup per server seen was a scan of them all. */
-struct by_name {
-	const struct ipam_inv_server **v;
-	size_t nr;
-};
+/* The plan's one copy of a change text many rows share. */
+static char *shared_text(struct ipam_inv_plan *p, const char *text)
+{
+	for (size_t i = 0; i < p->nr_texts; i++)
+		if (!strcmp(p->texts[i], text))
+			return p->texts[i];
+	ALLOC_GROW(p->texts, p->nr_texts + 1, p->alloc_texts);
+	p->texts[p->nr_texts] = xstrdup(text);
+	return p->texts[p->nr_texts++];
+}
 
+/* The stored servers by name (case folded), equal names in their order
+ * (the cursor's by_name): a lookup per server seen was a scan of them
+ * all. */
 static int cmp_by_name(const void *a, const void *b)
 {
 	const struct ipam_inv_server *const *x = a, *const *y = b;
@@ -268,34 +252,27 @@ static int cmp_by_name(const void *a, const void *b)
 	return c ? c : (*x > *y) - (*x < *y);
 }
 
-static void by_name_init(struct by_name *ix, const struct ipam_inventory *inv)
-{
-	ix->nr = inv->nr;
-	ix->v = xcalloc(inv->nr ? inv->nr : 1, sizeof(*ix->v));
-	for (size_t i = 0; i < inv->nr; i++)
-		ix->v[i] = &inv->servers[i];
-	qsort(ix->v, ix->nr, sizeof(*ix->v), cmp_by_name);
-}
-
 /* ipam_inventory_find's answer: the first stored server of that name. */
-static const struct ipam_inv_server *by_name_find(const struct by_name *ix,
-						  const char *name)
+static const struct ipam_inv_server *
+by_name_find(const struct ipam_inv_cursor *c, const char *name)
 {
-	size_t lo = 0, hi = ix->nr;
+	size_t lo = 0, hi = c->nr_by_name;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcasecmp(ix->v[mid]->name, name) < 0)
+		if (strcasecmp(c->by_name[mid]->name, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < ix->nr && !strcasecmp(ix->v[lo]->name, name) ? ix->v[lo]
-								 : NULL;
+	return lo < c->nr_by_name && !strcasecmp(c->by_name[lo]->name, name)
+		       ? c->by_name[lo]
+		       : NULL;
 }
 
-static void plan_seen(struct ipam_inv_plan *p, const struct by_name *prev,
+static void plan_seen(struct ipam_inv_plan *p,
+		      const struct ipam_inv_cursor *prev,
 		      const struct ipam_obs_domain *od,
 		      const struct ipam_obs_server *s,
 		      const struct ipam_desired *d)
@@ -305,21 +282,24 @@ static void plan_seen(struct ipam_inv_plan *p, const struct by_name *prev,
 	struct ipam_inv_server *row = &u->row;
 
 	row->id = old ? old->id : 0;
-	row->name = xstrdup(s->name);
-	row->domain = xstrdup(od->name);
+	row->name = s->name;
+	row->domain = od->name;
 	row->roles = s->roles | (old ? old->roles & unverified_roles(od) : 0);
 	row->declared = s->declared;
-	row->os_name = dup_or_null(s->os_name);
-	row->os_version = dup_or_null(s->os_version);
-	row->guid = dup_or_null(s->guid);
-	row->sid = dup_or_null(s->sid);
-	row->dn = dup_or_null(s->dn);
-	row->addrs = xcalloc(s->nr_addrs + 1, sizeof(*row->addrs));
-	if (s->nr_addrs)
-		memcpy(row->addrs, s->addrs, s->nr_addrs * sizeof(*s->addrs));
+	row->os_name = s->os_name;
+	row->os_version = s->os_version;
+	row->guid = s->guid;
+	row->sid = s->sid;
+	row->dn = s->dn;
+	row->addrs = s->addrs;
 	row->nr_addrs = s->nr_addrs;
 	/* The order the database returns them in, so equal compares equal. */
-	qsort(row->addrs, row->nr_addrs, sizeof(*row->addrs), cmp_addr);
+	if (s->nr_addrs > 1) {
+		row->addrs = xcalloc(s->nr_addrs, sizeof(*row->addrs));
+		memcpy(row->addrs, s->addrs, s->nr_addrs * sizeof(*s->addrs));
+		qsort(row->addrs, row->nr_addrs, sizeof(*row->addrs), cmp_addr);
+		u->own_addrs = true;
+	}
 	apply_desired(row, d);
 	u->seen = true;
 	if (!old) {
@@ -328,11 +308,12 @@ static void plan_seen(struct ipam_inv_plan *p, const struct by_name *prev,
 		strbuf_addstr(&sb, s->declared ? "declared, verified: "
 					       : "discovered: ");
 		ipam_roles_format(&sb, row->roles, ",");
-		u->change = strbuf_detach(&sb, NULL);
+		u->change = shared_text(p, sb.buf);
+		strbuf_release(&sb);
 		set_status(p, u, IPAM_INV_NEW, NULL);
 		return;
 	}
-	row->first_seen = dup_or_null(old->first_seen);
+	row->first_seen = old->first_seen;
 	u->change = describe_changes(old, row);
 	if (old->status == IPAM_INV_GONE || old->status == IPAM_INV_NOT_FOUND) {
 		char *again = xasprintf("discovered again%s%s",
@@ -344,6 +325,7 @@ static void plan_seen(struct ipam_inv_plan *p, const struct by_name *prev,
 	u->purge = old->manageability != IPAM_MANAGE_UNMANAGED &&
 		   row->manageability == IPAM_MANAGE_UNMANAGED;
 	if (*u->change) {
+		u->own_change = true;
 		set_status(p, u, IPAM_INV_CHANGED, u->change);
 	} else {
 		free(u->change);
@@ -371,7 +353,7 @@ static void plan_unseen(struct ipam_inv_plan *p,
 	struct ipam_inv_update *u;
 	char *change;
 
-	copy_row(&row, old);
+	row = *old;
 	apply_desired(&row, d);
 	change = describe_changes(old, &row);
 	/* Not seen but not provably gone: only the desired-state fields
@@ -379,11 +361,11 @@ static void plan_unseen(struct ipam_inv_plan *p,
 	 * already gone is left as it is. */
 	if (!gone_now && (was_gone || !*change)) {
 		free(change);
-		ipam_inv_server_release(&row);
 		return;
 	}
 	u = add_update(p);
 	u->row = row;
+	u->own_change = true;
 	u->purge = old->manageability != IPAM_MANAGE_UNMANAGED &&
 		   row.manageability == IPAM_MANAGE_UNMANAGED;
 	if (!gone_now) {
@@ -398,57 +380,142 @@ static void plan_unseen(struct ipam_inv_plan *p,
 	set_status(p, u, ds ? IPAM_INV_NOT_FOUND : IPAM_INV_GONE, u->change);
 }
 
+/* A stored server of a complete domain that od did not see: a row of the
+ * plan maybe (plan_unseen). */
+static bool unseen_in(const struct ipam_obs_domain *od,
+		      const struct ipam_inv_server *old)
+{
+	return !strcasecmp(old->domain ? old->domain : "", od->name) &&
+	       !ipam_obs_find(od, old->name);
+}
+
+/* The most rows the plan can have: a row per server seen or stored of the
+ * complete domains. */
+static size_t rows_at_most(const struct ipam_inventory *prev,
+			   const struct ipam_observed *obs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < obs->nr_domains; i++) {
+		const struct ipam_obs_domain *od = &obs->domains[i];
+
+		if (!ipam_obs_domain_complete(od))
+			continue;
+		n += od->nr_servers;
+		for (size_t j = 0; j < prev->nr; j++)
+			n += unseen_in(od, &prev->servers[j]);
+	}
+	return n;
+}
+
+void ipam_inv_cursor_init(struct ipam_inv_cursor *c,
+			  const struct ipam_inventory *prev,
+			  const struct ipam_observed *obs,
+			  const struct ipam_desired *d)
+{
+	memset(c, 0, sizeof(*c));
+	c->prev = prev;
+	c->obs = obs;
+	c->d = d;
+	c->nr_by_name = prev->nr;
+	c->by_name = xcalloc(prev->nr ? prev->nr : 1, sizeof(*c->by_name));
+	for (size_t i = 0; i < prev->nr; i++)
+		c->by_name[i] = &prev->servers[i];
+	qsort(c->by_name, c->nr_by_name, sizeof(*c->by_name), cmp_by_name);
+}
+
+void ipam_inv_cursor_release(struct ipam_inv_cursor *c)
+{
+	free(c->by_name);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A listed server of od that nothing found: declared, not found. */
+static void plan_listed(struct ipam_inv_plan *out,
+			const struct ipam_inv_cursor *c,
+			const struct ipam_obs_domain *od,
+			const struct ipam_server *ds)
+{
+	if (!ds->domain || strcasecmp(ds->domain->name, od->name) ||
+	    ipam_obs_find(od, ds->name) || by_name_find(c, ds->name))
+		return;
+	ALLOC_GROW(out->not_found, out->nr_not_found + 1, out->alloc_not_found);
+	out->not_found[out->nr_not_found++] = xstrdup(ds->name);
+}
+
+/*
+ * Rows until out has max of them or nothing is left.  Per complete
+ * domain: the servers seen, the stored servers not seen, the listed
+ * servers that nothing found.  A domain that could not be seen whole
+ * changes nothing: failed discovery must not become removals or half
+ * rows.
+ */
+static void plan_steps(struct ipam_inv_cursor *c, struct ipam_inv_plan *out,
+		       size_t max)
+{
+	const struct ipam_inventory *prev = c->prev;
+
+	while (c->domain < c->obs->nr_domains && out->nr < max) {
+		const struct ipam_obs_domain *od = &c->obs->domains[c->domain];
+
+		if (!ipam_obs_domain_complete(od)) {
+			c->domain++;
+			continue;
+		}
+		if (c->step == 0 && c->at < od->nr_servers) {
+			plan_seen(out, c, od, &od->servers[c->at++], c->d);
+			continue;
+		}
+		if (c->step == 1 && c->at < prev->nr) {
+			if (unseen_in(od, &prev->servers[c->at]))
+				plan_unseen(out, od, &prev->servers[c->at],
+					    c->d);
+			c->at++;
+			continue;
+		}
+		if (c->step == 2 && c->at < c->d->nr_servers) {
+			plan_listed(out, c, od, &c->d->servers[c->at++]);
+			continue;
+		}
+		c->at = 0;
+		if (++c->step == 3) {
+			c->step = 0;
+			c->domain++;
+		}
+	}
+}
+
+bool ipam_inv_cursor_next(struct ipam_inv_cursor *c, struct ipam_inv_plan *part,
+			  size_t max)
+{
+	ipam_inv_plan_release(part);
+	if (max) {
+		part->updates = xcalloc(max, sizeof(*part->updates));
+		part->alloc = max;
+	}
+	plan_steps(c, part, max);
+	return part->nr || part->nr_not_found;
+}
+
 void ipam_inventory_plan(struct ipam_inv_plan *out,
 			 const struct ipam_inventory *prev,
 			 const struct ipam_observed *obs,
 			 const struct ipam_desired *d)
 {
-	size_t i, j, most = prev->nr;
-	struct by_name ix;
+	struct ipam_inv_cursor c;
+	size_t most;
 
 	memset(out, 0, sizeof(*out));
-	by_name_init(&ix, prev);
+	ipam_inv_cursor_init(&c, prev, obs, d);
 	/* At most a row per server seen or stored, allocated once: grown
 	 * by halves, 20,000 rows held room for 31,000 (2 MB unused). */
-	for (i = 0; i < obs->nr_domains; i++)
-		most += obs->domains[i].nr_servers;
+	most = rows_at_most(prev, obs);
 	if (most) {
 		out->updates = xcalloc(most, sizeof(*out->updates));
 		out->alloc = most;
 	}
-	for (i = 0; i < obs->nr_domains; i++) {
-		const struct ipam_obs_domain *od = &obs->domains[i];
-
-		/* A domain that could not be seen whole changes nothing:
-		 * failed discovery must not become removals or half rows. */
-		if (!ipam_obs_domain_complete(od))
-			continue;
-		for (j = 0; j < od->nr_servers; j++)
-			plan_seen(out, &ix, od, &od->servers[j], d);
-		for (j = 0; j < prev->nr; j++) {
-			const struct ipam_inv_server *old = &prev->servers[j];
-
-			if (strcasecmp(old->domain ? old->domain : "",
-				       od->name) ||
-			    ipam_obs_find(od, old->name))
-				continue;
-			plan_unseen(out, od, old, d);
-		}
-		/* Listed servers of this domain that nothing found. */
-		for (j = 0; j < d->nr_servers; j++) {
-			const struct ipam_server *ds = &d->servers[j];
-
-			if (!ds->domain ||
-			    strcasecmp(ds->domain->name, od->name) ||
-			    ipam_obs_find(od, ds->name) ||
-			    ipam_inventory_find(prev, ds->name))
-				continue;
-			ALLOC_GROW(out->not_found, out->nr_not_found + 1,
-				   out->alloc_not_found);
-			out->not_found[out->nr_not_found++] = xstrdup(ds->name);
-		}
-	}
-	free(ix.v);
+	plan_steps(&c, out, SIZE_MAX);
+	ipam_inv_cursor_release(&c);
 }
 
 static bool observed_anywhere(const struct ipam_observed *obs, const char *name)
@@ -509,12 +576,17 @@ void ipam_inv_plan_release(struct ipam_inv_plan *p)
 	size_t i;
 
 	for (i = 0; i < p->nr; i++) {
-		ipam_inv_server_release(&p->updates[i].row);
-		free(p->updates[i].change);
+		if (p->updates[i].own_addrs)
+			free(p->updates[i].row.addrs);
+		if (p->updates[i].own_change)
+			free(p->updates[i].change);
 	}
 	free(p->updates);
 	for (i = 0; i < p->nr_not_found; i++)
 		free(p->not_found[i]);
 	free(p->not_found);
+	for (i = 0; i < p->nr_texts; i++)
+		free(p->texts[i]);
+	free(p->texts);
 	memset(p, 0, sizeof(*p));
 }

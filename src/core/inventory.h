@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "model.h"
 #include "observed.h"
+#include "strpool.h"
 
 enum ipam_inv_status {
 	IPAM_INV_NEW,
@@ -51,6 +52,10 @@ struct ipam_inv_server {
 struct ipam_inventory {
 	struct ipam_inv_server *servers;
 	size_t nr, alloc;
+	/* Where the rows' strings and addresses are when set (a loaded
+	 * inventory): released with it, never field by field.  NULL: each
+	 * is malloc'd. */
+	struct ipam_strpool *pool;
 };
 
 const struct ipam_inv_server *
@@ -58,10 +63,18 @@ ipam_inventory_find(const struct ipam_inventory *inv, const char *name);
 void ipam_inv_server_release(struct ipam_inv_server *s);
 void ipam_inventory_release(struct ipam_inventory *inv);
 
+/*
+ * A row of the plan borrows its strings and addresses from what the plan
+ * was made of (prev, obs, the desired state), which must outlive it: a
+ * plan of 100,000 servers is then its rows, not a fourth copy of every
+ * server.  Only the change texts and a sorted copy of several addresses
+ * are the plan's own (own_*); status_detail is NULL or the change.
+ */
 struct ipam_inv_update {
 	struct ipam_inv_server row; /* what to store (row.id 0: insert) */
-	bool seen;    /* found in this run: last_seen (and first_seen) now */
-	bool purge;   /* turned unmanaged: drop its collected data */
+	bool seen;  /* found in this run: last_seen (and first_seen) now */
+	bool purge; /* turned unmanaged: drop its collected data */
+	bool own_addrs, own_change;
 	char *change; /* for the history; NULL when nothing changed */
 };
 
@@ -72,6 +85,9 @@ struct ipam_inv_plan {
 	/* Listed in the desired state, neither discovered nor stored. */
 	char **not_found;
 	size_t nr_not_found, alloc_not_found;
+	/* Change texts many rows share ("discovered: DC"), made once. */
+	char **texts;
+	size_t nr_texts, alloc_texts;
 };
 
 /*
@@ -85,6 +101,31 @@ void ipam_inventory_plan(struct ipam_inv_plan *out,
 			 const struct ipam_observed *obs,
 			 const struct ipam_desired *d);
 void ipam_inv_plan_release(struct ipam_inv_plan *p);
+
+/*
+ * The same plan in parts, for a writer that never holds it whole (discover
+ * of 100,000 servers): after ipam_inv_cursor_init, each
+ * ipam_inv_cursor_next releases *part and fills it with the next rows (at
+ * most max) and declared-not-found names, in ipam_inventory_plan's order;
+ * it returns false when nothing was left.  prev, obs and d must outlive
+ * the cursor and the parts.
+ */
+struct ipam_inv_cursor {
+	const struct ipam_inventory *prev;
+	const struct ipam_observed *obs;
+	const struct ipam_desired *d;
+	const struct ipam_inv_server **by_name; /* prev, by name */
+	size_t nr_by_name;
+	size_t domain, step, at; /* where the next row comes from */
+};
+
+void ipam_inv_cursor_init(struct ipam_inv_cursor *c,
+			  const struct ipam_inventory *prev,
+			  const struct ipam_observed *obs,
+			  const struct ipam_desired *d);
+bool ipam_inv_cursor_next(struct ipam_inv_cursor *c, struct ipam_inv_plan *part,
+			  size_t max);
+void ipam_inv_cursor_release(struct ipam_inv_cursor *c);
 
 /*
  * A declared server whose address is also that of a stored server this

@@ -121,7 +121,8 @@ struct ipam_obs_server *ipam_obs_get(struct ipam_obs_domain *d,
 	ALLOC_GROW(d->servers, d->nr_servers + 1, d->alloc_servers);
 	s = &d->servers[d->nr_servers++];
 	memset(s, 0, sizeof(*s));
-	s->name = xstrdup(name);
+	s->pooled = d->pool != NULL;
+	s->name = s->pooled ? ipam_strpool_dup(d->pool, name) : xstrdup(name);
 	for (p = s->name; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (current && 2 * d->nr_servers + 2 <= d->idx_cap) {
@@ -219,8 +220,56 @@ void ipam_obs_domain_sort(struct ipam_obs_domain *d)
 		ipam_obs_domain_index(d);
 }
 
+void ipam_obs_set_str(struct ipam_obs_domain *d, struct ipam_obs_server *s,
+		      char **field, const char *v, bool intern)
+{
+	if (!s->pooled) {
+		free(*field);
+		*field = v ? xstrdup(v) : NULL;
+	} else if (intern) {
+		*field = ipam_strpool_intern(d->pool, v);
+	} else {
+		*field = ipam_strpool_dup(d->pool, v);
+	}
+}
+
+void ipam_obs_add_addr(struct ipam_obs_domain *d, struct ipam_obs_server *s,
+		       const struct ipam_addr *a)
+{
+	struct ipam_addr *v;
+	size_t i;
+
+	for (i = 0; i < s->nr_addrs; i++)
+		if (!strcmp(s->addrs[i].text, a->text))
+			return;
+	if (!s->pooled) {
+		v = xrealloc(s->addrs, (s->nr_addrs + 1) * sizeof(*v));
+	} else {
+		v = ipam_strpool_alloc(d->pool, (s->nr_addrs + 1) * sizeof(*v));
+		if (s->nr_addrs)
+			memcpy(v, s->addrs, s->nr_addrs * sizeof(*v));
+	}
+	v[s->nr_addrs] = *a;
+	s->addrs = v;
+	s->nr_addrs++;
+}
+
+void ipam_obs_domain_trim(struct ipam_obs_domain *d)
+{
+	if (!d->nr_servers || d->nr_servers == d->alloc_servers)
+		return;
+	d->servers = xrealloc(d->servers, d->nr_servers * sizeof(*d->servers));
+	d->alloc_servers = d->nr_servers;
+	if (d->idx)
+		ipam_obs_domain_index(d);
+}
+
 void ipam_obs_server_release(struct ipam_obs_server *s)
 {
+	if (s->pooled) {
+		free(s->note);
+		return;
+	}
 	free(s->name);
 	free(s->addrs);
 	free(s->os_name);
@@ -248,6 +297,10 @@ void ipam_obs_domain_release(struct ipam_obs_domain *d)
 		ipam_obs_server_release(&d->servers[i]);
 	free(d->servers);
 	free(d->idx);
+	if (d->pool) {
+		ipam_strpool_release(d->pool);
+		free(d->pool);
+	}
 	for (i = 0; i < d->nr_excluded; i++) {
 		free(d->excluded[i].name);
 		free(d->excluded[i].reason);

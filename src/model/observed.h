@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "model.h"
+#include "strpool.h"
 
 /* Whether discovery of one role in one domain can be trusted. */
 enum ipam_verdict {
@@ -33,6 +34,9 @@ struct ipam_obs_server {
 	bool declared;	 /* listed with roles in the desired state */
 	bool in_ad;	 /* its computer object was found */
 	bool zone_addrs; /* addresses read from the AD-integrated zone */
+	/* name, addrs, os_*, guid, sid and dn are in the domain's pool:
+	 * replaced, never freed, one by one (ipam_obs_set_str) */
+	bool pooled;
 	struct ipam_addr *addrs;
 	size_t nr_addrs;
 	char *os_name, *os_version;
@@ -61,6 +65,10 @@ struct ipam_obs_domain {
 	size_t *idx;
 	size_t idx_cap, idx_nr;
 	const struct ipam_obs_server *idx_base;
+	/* When set, ipam_obs_get puts new servers' strings here (pooled):
+	 * discovery of 100,000 servers, without a malloc header for each
+	 * string, and one copy of each operating system's name. */
+	struct ipam_strpool *pool;
 	struct ipam_obs_excluded *excluded;
 	size_t nr_excluded, alloc_excluded;
 	/* Errors about the desired state found while discovering (a declared
@@ -103,6 +111,16 @@ void ipam_obs_set_status(struct ipam_role_status *s, enum ipam_verdict v,
 void ipam_obs_domain_sort(struct ipam_obs_domain *d);
 /* (Re)build ipam_obs_find's index of the servers as they are now. */
 void ipam_obs_domain_index(struct ipam_obs_domain *d);
+
+/* Set one of s's strings (*field) to a copy of v (NULL: none): in the
+ * pool when s is pooled (intern: one copy per value), else malloc'd. */
+void ipam_obs_set_str(struct ipam_obs_domain *d, struct ipam_obs_server *s,
+		      char **field, const char *v, bool intern);
+/* Add a to s's addresses unless it is there. */
+void ipam_obs_add_addr(struct ipam_obs_domain *d, struct ipam_obs_server *s,
+		       const struct ipam_addr *a);
+/* Shrink the servers array to its servers (and index it again). */
+void ipam_obs_domain_trim(struct ipam_obs_domain *d);
 
 void ipam_obs_server_release(struct ipam_obs_server *s);
 void ipam_obs_domain_release(struct ipam_obs_domain *d);

@@ -501,7 +501,7 @@ static void test_blocked_servers(void **state)
 		 .manageability = IPAM_MANAGE_MANAGED,
 		 .access = "Blocked"},
 	};
-	struct ipam_inventory inv = {rows, 5, 5};
+	struct ipam_inventory inv = {rows, 5, 5, NULL};
 	struct strbuf sb = STRBUF_INIT;
 	const char **names;
 	size_t nr;
