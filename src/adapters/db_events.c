@@ -113,11 +113,11 @@ uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
 	return mix(h);
 }
 
-/* The posting key of a host name: its key's (lower case, no trailing
- * dot) without making the key. */
-static bool host_hash(const char *host, uint64_t *out)
+/* The posting key of a host name (len bytes): its key's (lower case, no
+ * trailing dot) without making the key.  (No locale is set: tolower is
+ * ASCII's.) */
+static bool host_hash(const char *host, size_t len, uint64_t *out)
 {
-	size_t len = strlen(host);
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	while (len && host[len - 1] == '.')
@@ -125,28 +125,41 @@ static bool host_hash(const char *host, uint64_t *out)
 	if (!len)
 		return false;
 	h = (h ^ (uint64_t)(1 + (int)IPAM_TRACK_HOST)) * 0x100000001b3ULL;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)tolower((unsigned char)host[i])) *
-		    0x100000001b3ULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = (unsigned char)host[i];
+
+		c += c - 'A' < 26 ? 'a' - 'A' : 0;
+		h = (h ^ c) * 0x100000001b3ULL;
+	}
 	*out = mix(h);
 	return true;
+}
+
+/* ipam_db_events_row_keys of strings of known lengths (0: none). */
+static size_t row_keys_n(uint64_t keys[3], const char *ip, size_t ip_len,
+			 const char *client_id, size_t client_len,
+			 const char *host, size_t host_len)
+{
+	size_t n = 0;
+
+	if (ip_len)
+		keys[n++] = ipam_db_events_hash(IPAM_TRACK_IP, ip, ip_len);
+	if (client_len)
+		keys[n++] = ipam_db_events_hash(IPAM_TRACK_CLIENT, client_id,
+						client_len);
+	if (host_len && host_hash(host, host_len, &keys[n]))
+		n++;
+	return n;
 }
 
 size_t ipam_db_events_row_keys(uint64_t keys[3], const char *ip,
 			       const char *client_id, const char *host,
 			       struct strbuf *tmp)
 {
-	size_t n = 0;
-
 	(void)tmp;
-	if (ip && *ip)
-		keys[n++] = ipam_db_events_hash(IPAM_TRACK_IP, ip, strlen(ip));
-	if (client_id && *client_id)
-		keys[n++] = ipam_db_events_hash(IPAM_TRACK_CLIENT, client_id,
-						strlen(client_id));
-	if (host && *host && host_hash(host, &keys[n]))
-		n++;
-	return n;
+	return row_keys_n(keys, ip, ip ? strlen(ip) : 0, client_id,
+			  client_id ? strlen(client_id) : 0, host,
+			  host ? strlen(host) : 0);
 }
 
 /* The bytes of ids a posting holds in itself before it allocates. */
@@ -494,20 +507,83 @@ int ipam_db_events_begin(struct ipam_db *db, struct ipam_db_events_batch **out,
 	return 0;
 }
 
-/* The ip and client_id columns of e into b's buffers (empty: none).  A
- * value that is no address or hex is kept as written, in lower case. */
+/* The length of e's text field i (s), from the parser when it has it. */
+static size_t text_len(const struct ipam_dhcplog_event *e,
+		       enum ipam_dhcplog_text i, const char *s)
+{
+	if (!s)
+		return 0;
+	return e->len ? e->len[i] : strlen(s);
+}
+
+/* Is s (n bytes) an IPv4 address as ipv4_text writes it (four decimal
+ * numbers up to 255 without leading zeros, '.' between)?  Then it is
+ * its own key: inet_pton and ipv4_text give it back unchanged. */
+static bool ipv4_canonical(const char *s, size_t n)
+{
+	const char *end = s + n;
+
+	if (n < 7 || n > 15)
+		return false;
+	for (int part = 0;; part++) {
+		const char *d = s;
+		unsigned v = 0;
+
+		while (s < end && s - d < 3 && (unsigned char)(*s - '0') < 10)
+			v = v * 10 + (unsigned)(*s++ - '0');
+		if (s == d || v > 255 || (s - d > 1 && *d == '0'))
+			return false;
+		if (part == 3)
+			return s == end;
+		if (s == end || *s++ != '.')
+			return false;
+	}
+}
+
+/* s (n bytes) in lower case into out when it is all hex digits: what
+ * ipam_client_id_normalize gives of it, or (an odd count) what event_keys
+ * keeps of it.  false (out untouched) for any other. */
+static bool hex_lower(struct strbuf *out, const char *s, size_t n)
+{
+	char *o;
+
+	strbuf_grow(out, n);
+	o = out->buf + out->len;
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = (unsigned char)s[i];
+		unsigned l = c | 0x20;
+
+		if (c - '0' >= 10 && l - 'a' >= 6)
+			return false;
+		o[i] = (char)(c - '0' < 10 ? c : l);
+	}
+	out->len += n;
+	out->buf[out->len] = '\0';
+	return true;
+}
+
+/* The ip and client_id columns of e (lengths ip_len, client_len) into
+ * b's buffers (empty: none).  A value that is no address or hex is kept
+ * as written, in lower case.  The common ones (a dotted quad as a key
+ * writes it, a MAC or DUID as bare hex) skip the general code. */
 static void event_keys(struct ipam_db_events_batch *b,
-		       const struct ipam_dhcplog_event *e)
+		       const struct ipam_dhcplog_event *e, size_t ip_len,
+		       size_t client_len)
 {
 	strbuf_reset(&b->ip);
 	strbuf_reset(&b->client);
-	if (e->ip && *e->ip && ipam_db_track_key(&b->ip, IPAM_TRACK_IP, e->ip))
+	if (ip_len && ipv4_canonical(e->ip, ip_len)) {
+		strbuf_add(&b->ip, e->ip, ip_len);
+	} else if (ip_len &&
+		   ipam_db_track_key(&b->ip, IPAM_TRACK_IP, e->ip)) {
 		strbuf_addstr(&b->ip, e->ip);
-	if (e->client_id && *e->client_id &&
-	    ipam_db_track_key(&b->client, IPAM_TRACK_CLIENT, e->client_id))
+	}
+	if (client_len && !hex_lower(&b->client, e->client_id, client_len) &&
+	    ipam_db_track_key(&b->client, IPAM_TRACK_CLIENT, e->client_id)) {
 		for (const char *p = e->client_id; *p; p++)
 			strbuf_addch(&b->client,
 				     (char)tolower((unsigned char)*p));
+	}
 	ipam_error_clear();
 }
 
@@ -515,18 +591,19 @@ static void event_keys(struct ipam_db_events_batch *b,
  * length, ':', bytes. */
 /* hex is the Windows spelling of ascii's bytes ("0x" and upper-case
  * digits): ipam_db_events_class_hex gives it back from ascii. */
-static bool hex_of(const char *hex, const char *ascii)
+static bool hex_of(const char *hex, size_t hex_len, const char *ascii,
+		   size_t ascii_len)
 {
 	static const char digit[] = "0123456789ABCDEF";
 
-	if (hex[0] != '0' || hex[1] != 'x')
+	if (hex_len != 2 + 2 * ascii_len || hex[0] != '0' || hex[1] != 'x')
 		return false;
 	hex += 2;
-	for (; *ascii; ascii++, hex += 2)
-		if (hex[0] != digit[(unsigned char)*ascii >> 4] ||
-		    hex[1] != digit[(unsigned char)*ascii & 15])
+	for (size_t i = 0; i < ascii_len; i++, hex += 2)
+		if (hex[0] != digit[(unsigned char)ascii[i] >> 4] ||
+		    hex[1] != digit[(unsigned char)ascii[i] & 15])
 			return false;
-	return !*hex;
+	return true;
 }
 
 /* The extra columns as "<letter><length>:<value>" each, the empty ones
@@ -542,34 +619,42 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 		e->user_class_ascii, e->relay_agent,	    e->dns_reg_error,
 		e->error_code,	     e->subnet_prefix,
 	};
-	char digits[24];
+	size_t len[IPAM_DB_TRACK_EXTRAS], room = 0;
+	char *o;
 
-	strbuf_reset(out);
+	_Static_assert(IPAM_DB_TRACK_EXTRAS ==
+			       IPAM_DHCPLOG_TEXTS - IPAM_DHCPLOG_USER_NAME,
+		       "the extra columns are the parser's");
 	for (size_t i = 0; i < IPAM_DB_TRACK_EXTRAS; i++) {
-		size_t len = v[i] && *v[i] ? strlen(v[i]) : 0, n = 0, l;
+		len[i] = text_len(e, IPAM_DHCPLOG_USER_NAME + i, v[i]);
+		room += len[i] + 24; /* the letter, the length, ':' */
+	}
+	strbuf_reset(out);
+	strbuf_grow(out, room);
+	o = out->buf;
+	for (size_t i = 0; i < IPAM_DB_TRACK_EXTRAS; i++) {
+		size_t n = len[i], l;
+		char digits[24], *d = digits + sizeof(digits);
 
-		if (!len)
+		if (!n)
 			continue;
 		if ((i == IPAM_DB_EXTRA_VENDOR_HEX ||
 		     i == IPAM_DB_EXTRA_USER_HEX) &&
-		    v[i + 1] && *v[i + 1] && hex_of(v[i], v[i + 1]))
-			len = 0;
-		digits[n++] = (char)('a' + i);
-		l = len;
+		    len[i + 1] && hex_of(v[i], n, v[i + 1], len[i + 1]))
+			n = 0;
+		*o++ = (char)('a' + i);
+		l = n;
 		do
-			digits[n++] = (char)('0' + l % 10);
+			*--d = (char)('0' + l % 10);
 		while ((l /= 10));
-		/* the letter, then the digits most significant first */
-		for (size_t a = 1, z = n - 1; a < z; a++, z--) {
-			char c = digits[a];
-
-			digits[a] = digits[z];
-			digits[z] = c;
-		}
-		digits[n++] = ':';
-		strbuf_add(out, digits, n);
-		strbuf_add(out, v[i], len);
+		memcpy(o, d, (size_t)(digits + sizeof(digits) - d));
+		o += digits + sizeof(digits) - d;
+		*o++ = ':';
+		memcpy(o, v[i], n);
+		o += n;
 	}
+	*o = '\0';
+	out->len = (size_t)(o - out->buf);
 }
 
 /* Keep the block being filled (nothing when it is empty). */
@@ -641,7 +726,8 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 	uint64_t keys[3];
 	size_t nk;
 
-	event_keys(b, e);
+	event_keys(b, e, text_len(e, IPAM_DHCPLOG_IP, e->ip),
+		   text_len(e, IPAM_DHCPLOG_CLIENT_ID, e->client_id));
 	encode_extra(&b->extra, e);
 	r.ip = b->ip.buf;
 	r.client_id = b->client.buf;
@@ -659,8 +745,9 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 	if (r.at > b->blk_max)
 		b->blk_max = r.at;
 	ipam_db_events_rec_put(&b->texts, b->blk_id, &r);
-	nk = ipam_db_events_row_keys(keys, b->ip.buf, b->client.buf, e->host,
-				     &b->tmp);
+	nk = row_keys_n(keys, b->ip.buf, b->ip.len, b->client.buf,
+			b->client.len, e->host,
+			text_len(e, IPAM_DHCPLOG_HOST, e->host));
 	ALLOC_GROW(b->pairs, b->nr_pairs + nk, b->alloc_pairs);
 	for (size_t i = 0; i < nk; i++) {
 		b->pairs[b->nr_pairs].k = keys[i];

@@ -20,92 +20,146 @@
  * database's cost per row is paid once per 128 events.
  */
 
-/* The decimal digits of v (which may be negative) at out; their count. */
+/* The decimal digits of v (which may be negative) at out; their count.
+ * Two digits per division: a record has some twenty-five. */
 static size_t put_num(char *out, long long v)
 {
-	char tmp[24];
+	static const char pairs[] = "00010203040506070809"
+				    "10111213141516171819"
+				    "20212223242526272829"
+				    "30313233343536373839"
+				    "40414243444546474849"
+				    "50515253545556575859"
+				    "60616263646566676869"
+				    "70717273747576777879"
+				    "80818283848586878889"
+				    "90919293949596979899";
+	char tmp[24], *t = tmp + sizeof(tmp);
 	unsigned long long u =
 		v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	size_t n = 0, k = 0;
+	size_t k = 0, n;
 
-	do
-		tmp[n++] = (char)('0' + u % 10);
-	while ((u /= 10));
+	if (v >= 0 && u < 10) {
+		*out = (char)('0' + u);
+		return 1;
+	}
+	for (; u >= 100; u /= 100) {
+		t -= 2;
+		memcpy(t, pairs + 2 * (u % 100), 2);
+	}
+	if (u >= 10) {
+		t -= 2;
+		memcpy(t, pairs + 2 * u, 2);
+	} else {
+		*--t = (char)('0' + u);
+	}
 	if (v < 0)
 		out[k++] = '-';
-	while (n)
-		out[k++] = tmp[--n];
-	return k;
+	n = (size_t)(tmp + sizeof(tmp) - t);
+	memcpy(out + k, t, n);
+	return k + n;
+}
+
+/* The escape of c (',', '\n' or '\\'): its letter after '\\'. */
+static char escape_letter(char c)
+{
+	return c == ',' ? 'c' : c == '\n' ? 'n' : '\\';
+}
+
+/*
+ * s (len bytes) escaped at o, which has room for 2 * len + 8 bytes: eight
+ * bytes at a time while they need no escape (a word may be stored whole
+ * past what is kept).  Returns the end.
+ */
+static char *put_escaped(char *o, const char *s, size_t len)
+{
+	const char *end = s + len;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL, high = ones << 7;
+
+	while (end - s >= 8) {
+		uint64_t w, c, n, b, m;
+
+		memcpy(&w, s, sizeof(w));
+		memcpy(o, &w, sizeof(w));
+		c = w ^ (ones * ',');
+		n = w ^ (ones * '\n');
+		b = w ^ (ones * '\\');
+		/* the lowest byte that is one of them has m's lowest bit */
+		m = ((c - ones) & ~c) | ((n - ones) & ~n) | ((b - ones) & ~b);
+		m &= high;
+		if (!m) {
+			o += 8;
+			s += 8;
+			continue;
+		}
+		m = (uint64_t)__builtin_ctzll(m) >> 3;
+		o += m;
+		s += m;
+		*o++ = '\\';
+		*o++ = escape_letter(*s++);
+	}
+#endif
+	for (; s < end; s++) {
+		if (*s == ',' || *s == '\n' || *s == '\\') {
+			*o++ = '\\';
+			*o++ = escape_letter(*s);
+		} else {
+			*o++ = *s;
+		}
+	}
+	return o;
 }
 
 void ipam_db_events_escape(struct strbuf *out, const char *s, size_t len)
 {
-	size_t i = 0;
-
-	while (i < len) {
-		size_t run = 0;
-
-		while (i + run < len && s[i + run] != ',' &&
-		       s[i + run] != '\n' && s[i + run] != '\\')
-			run++;
-		strbuf_add(out, s + i, run);
-		i += run;
-		if (i == len)
-			break;
-		strbuf_addch(out, '\\');
-		strbuf_addch(out, s[i] == ','	 ? 'c'
-				  : s[i] == '\n' ? 'n'
-						 : '\\');
-		i++;
-	}
+	strbuf_grow(out, 2 * len + 8);
+	out->len = (size_t)(put_escaped(out->buf + out->len, s, len) -
+			    out->buf);
+	out->buf[out->len] = '\0';
 }
 
-/* s escaped, then the field separator (c: ',' or '\n'). */
-static void put_field(struct strbuf *out, const char *s, int c)
+/* s (len bytes) escaped at o, then the field separator (c: ',' or '\n');
+ * o has room for 2 * len + 9 bytes.  Returns the end. */
+static char *put_field(char *o, const char *s, size_t len, char c)
 {
-	size_t n = 0;
-
-	if (s && *s) {
-		/* strcspn: the length and whether to escape, in one pass */
-		n = strcspn(s, ",\n\\");
-		if (s[n]) {
-			ipam_db_events_escape(out, s, n + strlen(s + n));
-			n = 0;
-		}
-	}
-	strbuf_grow(out, n + 1);
-	if (n)
-		memcpy(out->buf + out->len, s, n);
-	out->len += n;
-	out->buf[out->len++] = (char)c;
-	out->buf[out->len] = '\0';
+	if (len)
+		o = put_escaped(o, s, len);
+	*o++ = c;
+	return o;
 }
 
 void ipam_db_events_rec_put(struct strbuf *out, long long base,
 			    const struct ipam_db_events_rec *r)
 {
-	char *num;
+	const char *f[] = {r->description, r->ip, r->host, r->client_id,
+			   r->extra};
+	size_t len[5], room = 128; /* the numbers */
+	char *o;
 
-	strbuf_grow(out, 128);
-	num = out->buf + out->len;
-	num += put_num(num, r->id - base);
-	*num++ = ',';
-	num += put_num(num, r->at);
-	*num++ = ',';
-	num += put_num(num, r->local - r->at);
-	*num++ = ',';
-	*num++ = r->family == 6 ? '6' : '4';
-	*num++ = ',';
-	num += put_num(num, r->event_id);
-	*num++ = ',';
-	num += put_num(num, r->line);
-	*num++ = ',';
-	out->len = (size_t)(num - out->buf);
-	put_field(out, r->description, ',');
-	put_field(out, r->ip, ',');
-	put_field(out, r->host, ',');
-	put_field(out, r->client_id, ',');
-	put_field(out, r->extra, '\n');
+	for (size_t i = 0; i < 5; i++) {
+		len[i] = f[i] ? strlen(f[i]) : 0;
+		room += 2 * len[i] + 9;
+	}
+	strbuf_grow(out, room);
+	o = out->buf + out->len;
+	o += put_num(o, r->id - base);
+	*o++ = ',';
+	o += put_num(o, r->at);
+	*o++ = ',';
+	o += put_num(o, r->local - r->at);
+	*o++ = ',';
+	*o++ = r->family == 6 ? '6' : '4';
+	*o++ = ',';
+	o += put_num(o, r->event_id);
+	*o++ = ',';
+	o += put_num(o, r->line);
+	*o++ = ',';
+	for (size_t i = 0; i < 5; i++)
+		o = put_field(o, f[i], len[i], i < 4 ? ',' : '\n');
+	out->len = (size_t)(o - out->buf);
+	out->buf[out->len] = '\0';
 }
 
 /* The number at s (up to end); false when it is none. */

@@ -1,6 +1,7 @@
 #include "dhcplog.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,11 @@ static const struct {
 	{"Subnet Prefix", F_SUBNET, 6},
 };
 
+_Static_assert(F_SUBNET - F_DESC + 1 == IPAM_DHCPLOG_TEXTS &&
+		       F_CLIENT - F_DESC == IPAM_DHCPLOG_CLIENT_ID &&
+		       F_USER - F_DESC == IPAM_DHCPLOG_USER_NAME,
+	       "the text fields in the order of enum ipam_dhcplog_text");
+
 #define MAX_COLUMNS 64
 /* A line's bytes as held: its content, a CR and the NUL. */
 #define HOLD_SIZE (IPAM_DHCPLOG_MAX_LINE + 2)
@@ -93,7 +99,8 @@ struct ipam_dhcplog {
 	ipam_dhcplog_event_fn on_event;
 	ipam_dhcplog_bad_fn on_bad;
 	void *ctx;
-	char hold[HOLD_SIZE];
+	/* and 8 bytes more for next_comma's last word */
+	char hold[HOLD_SIZE + 8];
 };
 
 static char *trim(char *s, char **endp)
@@ -110,9 +117,11 @@ static char *trim(char *s, char **endp)
 	return s;
 }
 
+/* "ID," or "ID " in any case (s[0] first: an event line's is a digit). */
 static int is_column_line(const char *s)
 {
-	return !strncasecmp(s, "ID", 2) && (s[2] == ',' || s[2] == ' ');
+	return (s[0] | 0x20) == 'i' && (s[1] | 0x20) == 'd' &&
+	       (s[2] == ',' || s[2] == ' ');
 }
 
 static int column_field(const char *name, int *family)
@@ -179,11 +188,6 @@ static long digits_n(const char *s, size_t n, size_t min, size_t max)
 	return v;
 }
 
-static long digits(const char *s, size_t min, size_t max)
-{
-	return digits_n(s, strlen(s), min, max);
-}
-
 /* Three numbers separated by sep, each of 1-2 digits (the last may have
  * up to last_max); 0 or -1. */
 static int triple(const char *s, int sep, size_t last_max, long v[3])
@@ -239,6 +243,42 @@ static int reported(int rc)
 	return rc ? rc : 1;
 }
 
+/* Two digits at s as a number, -1 otherwise. */
+static int two_digits(const char *s)
+{
+	unsigned a = (unsigned char)s[0] - '0', b = (unsigned char)s[1] - '0';
+
+	return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/* The common "MM/DD/YY" and "HH:MM:SS" (lengths dn and tn) into e when
+ * they are valid: 1, else 0 (set_date_time's general reading decides). */
+static int fixed_date_time(struct ipam_dhcplog_event *e, const char *date,
+			   size_t dn, const char *time, size_t tn)
+{
+	int m, d, y, hh, mm, ss;
+
+	if (dn != 8 || tn != 8 || date[2] != '/' || date[5] != '/' ||
+	    time[2] != ':' || time[5] != ':')
+		return 0;
+	m = two_digits(date);
+	d = two_digits(date + 3);
+	y = two_digits(date + 6);
+	hh = two_digits(time);
+	mm = two_digits(time + 3);
+	ss = two_digits(time + 6);
+	if (m < 1 || m > 12 || d < 1 || y < 0 || hh < 0 || hh > 23 || mm < 0 ||
+	    mm > 59 || ss < 0 || ss > 60 || d > days_in_month(2000 + y, m))
+		return 0;
+	e->year = 2000 + y;
+	e->month = m;
+	e->day = d;
+	e->hour = hh;
+	e->minute = mm;
+	e->second = ss;
+	return 1;
+}
+
 /* 0, 1 when the line was bad (and reported), or a callback's code. */
 static int set_date_time(struct ipam_dhcplog *p, struct ipam_dhcplog_event *e,
 			 const char *date, const char *time)
@@ -266,9 +306,12 @@ static int set_date_time(struct ipam_dhcplog *p, struct ipam_dhcplog_event *e,
 }
 
 /* The text fields of e from the line's values (each set once: a table
- * of slots built per field showed in bench/collect's profile). */
-static void assign(struct ipam_dhcplog_event *e, const char *const val[F_NR])
+ * of slots built per field showed in bench/collect's profile), and their
+ * lengths. */
+static void assign(struct ipam_dhcplog_event *e, const char *const val[F_NR],
+		   const size_t len[F_NR])
 {
+	e->len = len + F_DESC;
 	e->description = val[F_DESC];
 	e->ip = val[F_IP];
 	e->host = val[F_HOST];
@@ -290,15 +333,44 @@ static void assign(struct ipam_dhcplog_event *e, const char *const val[F_NR])
 }
 
 /* s..e without the spaces and tabs around it, NUL-terminated at its
- * end (e itself is a ',' or the line's end). */
-static char *trim_span(char *s, char *e)
+ * end (e itself is a ',' or the line's end), which goes to *endp. */
+static char *trim_span(char *s, char *e, char **endp)
 {
 	while (s < e && (*s == ' ' || *s == '\t'))
 		s++;
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
 	*e = '\0';
+	*endp = e;
 	return s;
+}
+
+/* The first ',' in q..end, or end: eight bytes at a time (a line of the
+ * current format has nineteen fields of seven bytes on average).  The
+ * hold has room for a word read past end. */
+static char *next_comma(char *q, char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+
+	for (; q < end; q += 8) {
+		uint64_t w, m;
+
+		memcpy(&w, q, sizeof(w));
+		w ^= ones * ',';
+		/* the lowest byte of w that is 0 has the lowest bit of m */
+		m = (w - ones) & ~w & (ones << 7);
+		if (m) {
+			q += __builtin_ctzll(m) >> 3;
+			return q < end ? q : end;
+		}
+	}
+	return end;
+#else
+	while (q < end && *q != ',')
+		q++;
+	return q;
+#endif
 }
 
 /* An event line s..end (modified): the callback's code, 0 after a bad
@@ -307,6 +379,7 @@ static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 {
 	struct ipam_dhcplog_event e = {0};
 	const char *val[F_NR];
+	size_t len[F_NR] = {0};
 	char *field = s;
 	long id;
 	int n = 0, rc;
@@ -314,11 +387,8 @@ static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 	for (int i = 0; i < F_NR; i++)
 		val[i] = "";
 	for (;;) {
-		char *q = field;
+		char *q = next_comma(field, end), *fe;
 
-		/* fields are short: a plain loop beats a call per field */
-		while (q < end && *q != ',')
-			q++;
 		if (n == p->ncols) {
 			char count[64];
 
@@ -329,22 +399,29 @@ static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 				 n + 1, p->ncols);
 			return bad(p, count, "");
 		}
-		if (p->colmap[n] >= 0)
-			val[p->colmap[n]] = trim_span(field, q);
+		if (p->colmap[n] >= 0) {
+			int f = p->colmap[n];
+
+			val[f] = trim_span(field, q, &fe);
+			len[f] = (size_t)(fe - val[f]);
+		}
 		n++;
 		if (q == end)
 			break;
 		field = q + 1;
 	}
-	id = digits(val[F_ID], 1, 5);
+	id = digits_n(val[F_ID], len[F_ID], 1, 5);
 	if (id < 0)
 		return bad(p, "bad event id", val[F_ID]);
-	rc = set_date_time(p, &e, val[F_DATE], val[F_TIME]);
-	if (rc)
-		return rc > 0 ? 0 : rc;
+	if (!fixed_date_time(&e, val[F_DATE], len[F_DATE], val[F_TIME],
+			     len[F_TIME])) {
+		rc = set_date_time(p, &e, val[F_DATE], val[F_TIME]);
+		if (rc)
+			return rc > 0 ? 0 : rc;
+	}
 	e.family = p->family;
 	e.event_id = (int)id;
-	assign(&e, val);
+	assign(&e, val, len);
 	e.line = p->line;
 	return p->on_event ? p->on_event(&e, p->ctx) : 0;
 }
@@ -386,9 +463,7 @@ static int one_line(struct ipam_dhcplog *p)
 	s[n] = '\0';
 	if (memchr(s, '\0', n))
 		return bad(p, "NUL byte in the line", "");
-	end = s + n;
-	s = trim_span(s, end);
-	end = s + strlen(s);
+	s = trim_span(s, s + n, &end);
 	if (!*s)
 		return 0;
 	if (is_column_line(s)) {

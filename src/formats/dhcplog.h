@@ -26,6 +26,17 @@
 
 #define IPAM_DHCPLOG_MAX_LINE 8192
 
+/* The text fields of an event in the order of the struct below, from
+ * description to subnet_prefix: the indexes of its len[]. */
+enum ipam_dhcplog_text {
+	IPAM_DHCPLOG_DESCRIPTION,
+	IPAM_DHCPLOG_IP,
+	IPAM_DHCPLOG_HOST,
+	IPAM_DHCPLOG_CLIENT_ID,
+	IPAM_DHCPLOG_USER_NAME, /* the first of the extra columns */
+	IPAM_DHCPLOG_TEXTS = 18
+};
+
 /*
  * One event as the file has it.  The strings are NUL-terminated, never
  * NULL ("" when empty or absent) and valid only during the callback.
@@ -47,6 +58,10 @@ struct ipam_dhcplog_event {
 	const char *relay_agent, *dns_reg_error;
 	const char *error_code, *subnet_prefix; /* IPv6 */
 	size_t line;				/* 1-based line number */
+	/* The strlen of each text field (enum ipam_dhcplog_text), so that
+	 * nobody counts them again; the parser sets it, an event made
+	 * otherwise may leave it NULL. */
+	const size_t *len;
 };
 
 /* An event: 0 to go on, a negative IPAM_E* code to stop the feed. */
