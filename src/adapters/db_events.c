@@ -102,15 +102,62 @@ static uint64_t mix(uint64_t h)
 	return h;
 }
 
+#define FNV_PRIME 0x100000001b3ULL
+#define ONES	  0x0101010101010101ULL
+
+/* The eight bytes at s, the first in the lowest bits. */
+static uint64_t word_at(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* ASCII's upper-case letters of w in lower case (no locale is set:
+ * tolower's). */
+static uint64_t word_lower(uint64_t w)
+{
+	uint64_t low = w & (ONES * 0x7f);
+	uint64_t ge_a = low + ONES * (0x80 - 'A'), gt_z = low + ONES * (0x7f - 'Z');
+
+	return w | ((~w & (ge_a ^ gt_z) & (ONES << 7)) >> 2);
+}
+
+/* FNV-1a of h on with the len bytes of s (in lower case when lower),
+ * eight of them per load. */
+static uint64_t fnv(uint64_t h, const char *s, size_t len, bool lower)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = word_at(s + i);
+
+		if (lower)
+			w = word_lower(w);
+		for (int k = 0; k < 8; k++, w >>= 8)
+			h = (h ^ (w & 0xff)) * FNV_PRIME;
+	}
+	for (; i < len; i++) {
+		unsigned c = (unsigned char)s[i];
+
+		if (lower)
+			c += c - 'A' < 26 ? 'a' - 'A' : 0;
+		h = (h ^ c) * FNV_PRIME;
+	}
+	return h;
+}
+
 uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
 			     size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
-	h = (h ^ (uint64_t)(1 + (int)by)) * 0x100000001b3ULL;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
-	return mix(h);
+	h = (h ^ (uint64_t)(1 + (int)by)) * FNV_PRIME;
+	return mix(fnv(h, key, len, false));
 }
 
 /* The posting key of a host name (len bytes): its key's (lower case, no
@@ -124,14 +171,8 @@ static bool host_hash(const char *host, size_t len, uint64_t *out)
 		len--;
 	if (!len)
 		return false;
-	h = (h ^ (uint64_t)(1 + (int)IPAM_TRACK_HOST)) * 0x100000001b3ULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned c = (unsigned char)host[i];
-
-		c += c - 'A' < 26 ? 'a' - 'A' : 0;
-		h = (h ^ c) * 0x100000001b3ULL;
-	}
-	*out = mix(h);
+	h = (h ^ (uint64_t)(1 + (int)IPAM_TRACK_HOST)) * FNV_PRIME;
+	*out = mix(fnv(h, host, len, true));
 	return true;
 }
 
@@ -521,23 +562,28 @@ static size_t text_len(const struct ipam_dhcplog_event *e,
  * its own key: inet_pton and ipv4_text give it back unchanged. */
 static bool ipv4_canonical(const char *s, size_t n)
 {
-	const char *end = s + n;
+	unsigned v = 0, digits = 0, dots = 0;
 
 	if (n < 7 || n > 15)
 		return false;
-	for (int part = 0;; part++) {
-		const char *d = s;
-		unsigned v = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
 
-		while (s < end && s - d < 3 && (unsigned char)(*s - '0') < 10)
-			v = v * 10 + (unsigned)(*s++ - '0');
-		if (s == d || v > 255 || (s - d > 1 && *d == '0'))
+		if (d < 10) {
+			if (digits && !v)
+				return false; /* a leading zero */
+			v = v * 10 + d;
+			digits++;
+			if (v > 255)
+				return false;
+		} else if (s[i] == '.' && digits && dots < 3) {
+			dots++;
+			v = digits = 0;
+		} else {
 			return false;
-		if (part == 3)
-			return s == end;
-		if (s == end || *s++ != '.')
-			return false;
+		}
 	}
+	return digits && dots == 3;
 }
 
 /* s (n bytes) in lower case into out when it is all hex digits: what
@@ -643,12 +689,16 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 		    len[i + 1] && hex_of(v[i], n, v[i + 1], len[i + 1]))
 			n = 0;
 		*o++ = (char)('a' + i);
-		l = n;
-		do
-			*--d = (char)('0' + l % 10);
-		while ((l /= 10));
-		memcpy(o, d, (size_t)(digits + sizeof(digits) - d));
-		o += digits + sizeof(digits) - d;
+		if (n < 10) {
+			*o++ = (char)('0' + n);
+		} else {
+			l = n;
+			do
+				*--d = (char)('0' + l % 10);
+			while ((l /= 10));
+			memcpy(o, d, (size_t)(digits + sizeof(digits) - d));
+			o += digits + sizeof(digits) - d;
+		}
 		*o++ = ':';
 		memcpy(o, v[i], n);
 		o += n;

@@ -34,29 +34,32 @@ static size_t put_num(char *out, long long v)
 				    "70717273747576777879"
 				    "80818283848586878889"
 				    "90919293949596979899";
-	char tmp[24], *t = tmp + sizeof(tmp);
 	unsigned long long u =
 		v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	size_t k = 0, n;
+	unsigned long long p = 100;
+	size_t k = 0, n = 2;
+	char *o;
 
-	if (v >= 0 && u < 10) {
-		*out = (char)('0' + u);
-		return 1;
-	}
-	for (; u >= 100; u /= 100) {
-		t -= 2;
-		memcpy(t, pairs + 2 * (u % 100), 2);
-	}
-	if (u >= 10) {
-		t -= 2;
-		memcpy(t, pairs + 2 * u, 2);
-	} else {
-		*--t = (char)('0' + u);
-	}
 	if (v < 0)
 		out[k++] = '-';
-	n = (size_t)(tmp + sizeof(tmp) - t);
-	memcpy(out + k, t, n);
+	if (u < 10) {
+		out[k] = (char)('0' + u);
+		return k + 1;
+	}
+	/* the count of digits: 10^n > u, or 20 */
+	while (n < 20 && u >= p) {
+		n++;
+		p *= 10;
+	}
+	o = out + k + n;
+	for (; u >= 100; u /= 100) {
+		o -= 2;
+		memcpy(o, pairs + 2 * (u % 100), 2);
+	}
+	if (u >= 10)
+		memcpy(o - 2, pairs + 2 * u, 2);
+	else
+		o[-1] = (char)('0' + u);
 	return k + n;
 }
 
@@ -66,6 +69,20 @@ static char escape_letter(char c)
 	return c == ',' ? 'c' : c == '\n' ? 'n' : '\\';
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES 0x0101010101010101ULL
+/* Nonzero when one of the bytes of w is ',', '\n' or '\\': the lowest
+ * such byte has the lowest bit set (above it there may be false ones). */
+static uint64_t escape_bits(uint64_t w)
+{
+	uint64_t c = w ^ (ONES * ','), n = w ^ (ONES * '\n'),
+		 b = w ^ (ONES * '\\');
+
+	return (((c - ONES) & ~c) | ((n - ONES) & ~n) | ((b - ONES) & ~b)) &
+	       (ONES << 7);
+}
+#endif
+
 /*
  * s (len bytes) escaped at o, which has room for 2 * len + 8 bytes: eight
  * bytes at a time while they need no escape (a word may be stored whole
@@ -74,21 +91,15 @@ static char escape_letter(char c)
 static char *put_escaped(char *o, const char *s, size_t len)
 {
 	const char *end = s + len;
+	const bool whole = len >= 8;
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t ones = 0x0101010101010101ULL, high = ones << 7;
-
 	while (end - s >= 8) {
-		uint64_t w, c, n, b, m;
+		uint64_t w, m;
 
 		memcpy(&w, s, sizeof(w));
 		memcpy(o, &w, sizeof(w));
-		c = w ^ (ones * ',');
-		n = w ^ (ones * '\n');
-		b = w ^ (ones * '\\');
-		/* the lowest byte that is one of them has m's lowest bit */
-		m = ((c - ones) & ~c) | ((n - ones) & ~n) | ((b - ones) & ~b);
-		m &= high;
+		m = escape_bits(w);
 		if (!m) {
 			o += 8;
 			s += 8;
@@ -100,6 +111,20 @@ static char *put_escaped(char *o, const char *s, size_t len)
 		*o++ = '\\';
 		*o++ = escape_letter(*s++);
 	}
+	if (whole && s < end) {
+		/* the last bytes as the top of the word that ends there,
+		 * shifted down (zeros above them, no escape among those) */
+		uint64_t w;
+
+		memcpy(&w, end - 8, sizeof(w));
+		w >>= (8 - (end - s)) * 8;
+		if (!escape_bits(w)) {
+			memcpy(o, &w, sizeof(w));
+			return o + (end - s);
+		}
+	}
+#else
+	(void)whole;
 #endif
 	for (; s < end; s++) {
 		if (*s == ',' || *s == '\n' || *s == '\\') {

@@ -345,32 +345,56 @@ static char *trim_span(char *s, char *e, char **endp)
 	return s;
 }
 
-/* The first ',' in q..end, or end: eight bytes at a time (a line of the
- * current format has nineteen fields of seven bytes on average).  The
- * hold has room for a word read past end. */
-static char *next_comma(char *q, char *end)
+/*
+ * The ',' of the eight bytes at q as the high bits of their bytes (a
+ * line of the current format has nineteen fields of seven bytes on
+ * average: a word at a time, each ',' then found by its bit).  The hold
+ * has room for a word read past the line's end.
+ */
+static uint64_t comma_bits(const char *q)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t w;
 
-	for (; q < end; q += 8) {
-		uint64_t w, m;
-
-		memcpy(&w, q, sizeof(w));
-		w ^= ones * ',';
-		/* the lowest byte of w that is 0 has the lowest bit of m */
-		m = (w - ones) & ~w & (ones << 7);
-		if (m) {
-			q += __builtin_ctzll(m) >> 3;
-			return q < end ? q : end;
-		}
-	}
-	return end;
-#else
-	while (q < end && *q != ',')
-		q++;
-	return q;
+	memcpy(&w, q, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w); /* the first byte in the lowest bits */
 #endif
+	w ^= 0x2c2c2c2c2c2c2c2cULL; /* ',' in each byte: those become 0 */
+	return ~(((w & low7) + low7) | w | low7);
+}
+
+/* The next field's end from the words at *base and their bits *m: the
+ * next ',' before end, or end. */
+static char *next_comma(char **base, uint64_t *m, char *end)
+{
+	char *q;
+
+	while (!*m) {
+		*base += 8;
+		if (*base >= end)
+			return end;
+		*m = comma_bits(*base);
+	}
+	q = *base + (__builtin_ctzll(*m) >> 3);
+	*m &= *m - 1;
+	return q < end ? q : end;
+}
+
+/* field..q (q: its ',' or the line's end) trimmed of spaces and tabs
+ * and NUL-terminated; its length to *len. */
+static const char *field_value(char *field, char *q, size_t *len)
+{
+	/* neither a space nor a tab above ' ': most fields are untrimmed */
+	if (field < q && (unsigned char)*field <= ' ')
+		while (field < q && (*field == ' ' || *field == '\t'))
+			field++;
+	if (q > field && (unsigned char)q[-1] <= ' ')
+		while (q > field && (q[-1] == ' ' || q[-1] == '\t'))
+			q--;
+	*q = '\0';
+	*len = (size_t)(q - field);
+	return field;
 }
 
 /* An event line s..end (modified): the callback's code, 0 after a bad
@@ -380,14 +404,15 @@ static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 	struct ipam_dhcplog_event e = {0};
 	const char *val[F_NR];
 	size_t len[F_NR] = {0};
-	char *field = s;
+	char *field = s, *base = s;
+	uint64_t m = comma_bits(s);
 	long id;
 	int n = 0, rc;
 
 	for (int i = 0; i < F_NR; i++)
 		val[i] = "";
 	for (;;) {
-		char *q = next_comma(field, end), *fe;
+		char *q = next_comma(&base, &m, end);
 
 		if (n == p->ncols) {
 			char count[64];
@@ -399,12 +424,9 @@ static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 				 n + 1, p->ncols);
 			return bad(p, count, "");
 		}
-		if (p->colmap[n] >= 0) {
-			int f = p->colmap[n];
-
-			val[f] = trim_span(field, q, &fe);
-			len[f] = (size_t)(fe - val[f]);
-		}
+		if (p->colmap[n] >= 0)
+			val[p->colmap[n]] =
+				field_value(field, q, &len[p->colmap[n]]);
 		n++;
 		if (q == end)
 			break;
@@ -484,7 +506,7 @@ static int one_line(struct ipam_dhcplog *p)
 		}
 		p->in_header = 0;
 	}
-	if (!isdigit((unsigned char)*s)) {
+	if ((unsigned char)(*s - '0') > 9) {
 		if (strstr(s, "Service Activity Log")) {
 			p->in_header = 1; /* a new header block */
 			return 0;
