@@ -7,6 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "error.h"
 
 #include "banned.h"
@@ -99,8 +103,8 @@ struct ipam_dhcplog {
 	ipam_dhcplog_event_fn on_event;
 	ipam_dhcplog_bad_fn on_bad;
 	void *ctx;
-	/* and 8 bytes more for next_comma's last word */
-	char hold[HOLD_SIZE + 8];
+	/* and room for next_comma's last read */
+	char hold[HOLD_SIZE + 16];
 };
 
 static char *trim(char *s, char **endp)
@@ -346,11 +350,27 @@ static char *trim_span(char *s, char *e, char **endp)
 }
 
 /*
- * The ',' of the eight bytes at q as the high bits of their bytes (a
- * line of the current format has nineteen fields of seven bytes on
- * average: a word at a time, each ',' then found by its bit).  The hold
- * has room for a word read past the line's end.
+ * The ',' of the COMMA_STEP bytes at q as bits (a line of the current
+ * format has nineteen fields of seven bytes on average: a vector or word
+ * at a time, each ',' then found by its bit; comma_at gives the byte of
+ * a bit).  The hold has room for a vector read past the line's end.
  */
+#ifdef __SSE2__
+#define COMMA_STEP 16
+static uint64_t comma_bits(const char *q)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+
+	return (uint64_t)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+}
+
+static unsigned comma_at(uint64_t m)
+{
+	return (unsigned)__builtin_ctzll(m);
+}
+#else
+#define COMMA_STEP 8
 static uint64_t comma_bits(const char *q)
 {
 	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
@@ -364,19 +384,25 @@ static uint64_t comma_bits(const char *q)
 	return ~(((w & low7) + low7) | w | low7);
 }
 
-/* The next field's end from the words at *base and their bits *m: the
+static unsigned comma_at(uint64_t m)
+{
+	return (unsigned)__builtin_ctzll(m) >> 3;
+}
+#endif
+
+/* The next field's end from the bytes at *base and their bits *m: the
  * next ',' before end, or end. */
 static char *next_comma(char **base, uint64_t *m, char *end)
 {
 	char *q;
 
 	while (!*m) {
-		*base += 8;
+		*base += COMMA_STEP;
 		if (*base >= end)
 			return end;
 		*m = comma_bits(*base);
 	}
-	q = *base + (__builtin_ctzll(*m) >> 3);
+	q = *base + comma_at(*m);
 	*m &= *m - 1;
 	return q < end ? q : end;
 }
