@@ -774,7 +774,7 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 		.host = e->host,
 	};
 	uint64_t keys[3];
-	size_t nk;
+	size_t nk, len[5];
 
 	event_keys(b, e, text_len(e, IPAM_DHCPLOG_IP, e->ip),
 		   text_len(e, IPAM_DHCPLOG_CLIENT_ID, e->client_id));
@@ -794,10 +794,16 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 		b->blk_min = r.at;
 	if (r.at > b->blk_max)
 		b->blk_max = r.at;
-	ipam_db_events_rec_put(&b->texts, b->blk_id, &r);
+	len[0] = text_len(e, IPAM_DHCPLOG_DESCRIPTION, e->description);
+	len[1] = b->ip.len;
+	len[2] = text_len(e, IPAM_DHCPLOG_HOST, e->host);
+	len[3] = b->client.len;
+	len[4] = b->extra.len;
+	/* the parser's fields need no escape unless the line has a '\\' */
+	ipam_db_events_rec_put_n(&b->texts, b->blk_id, &r, len,
+				 e->len && e->plain);
 	nk = row_keys_n(keys, b->ip.buf, b->ip.len, b->client.buf,
-			b->client.len, e->host,
-			text_len(e, IPAM_DHCPLOG_HOST, e->host));
+			b->client.len, e->host, len[2]);
 	ALLOC_GROW(b->pairs, b->nr_pairs + nk, b->alloc_pairs);
 	for (size_t i = 0; i < nk; i++) {
 		b->pairs[b->nr_pairs].k = keys[i];

@@ -185,13 +185,24 @@ void ipam_db_events_rec_put(struct strbuf *out, long long base,
 {
 	const char *f[] = {r->description, r->ip, r->host, r->client_id,
 			   r->extra};
-	size_t len[5], room = 128; /* the numbers */
+	size_t len[5];
+
+	for (size_t i = 0; i < 5; i++)
+		len[i] = f[i] ? strlen(f[i]) : 0;
+	ipam_db_events_rec_put_n(out, base, r, len, 0);
+}
+
+void ipam_db_events_rec_put_n(struct strbuf *out, long long base,
+			      const struct ipam_db_events_rec *r,
+			      const size_t len[5], int plain)
+{
+	const char *f[] = {r->description, r->ip, r->host, r->client_id,
+			   r->extra};
+	size_t room = 128; /* the numbers */
 	char *o;
 
-	for (size_t i = 0; i < 5; i++) {
-		len[i] = f[i] ? strlen(f[i]) : 0;
+	for (size_t i = 0; i < 5; i++)
 		room += 2 * len[i] + 17;
-	}
 	strbuf_grow(out, room);
 	o = out->buf + out->len;
 	o += put_num(o, r->id - base);
@@ -206,8 +217,16 @@ void ipam_db_events_rec_put(struct strbuf *out, long long base,
 	*o++ = ',';
 	o += put_num(o, r->line);
 	*o++ = ',';
-	for (size_t i = 0; i < 5; i++)
-		o = put_field(o, f[i], len[i], i < 4 ? ',' : '\n');
+	for (size_t i = 0; i < 5; i++) {
+		if (!plain) {
+			o = put_field(o, f[i], len[i], i < 4 ? ',' : '\n');
+			continue;
+		}
+		if (len[i])
+			memcpy(o, f[i], len[i]);
+		o += len[i];
+		*o++ = i < 4 ? ',' : '\n';
+	}
 	out->len = (size_t)(o - out->buf);
 	out->buf[out->len] = '\0';
 }

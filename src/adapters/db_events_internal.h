@@ -94,6 +94,11 @@ struct ipam_db_events_rec {
 /* Append the record of r (id counted from base) to out. */
 void ipam_db_events_rec_put(struct strbuf *out, long long base,
 			    const struct ipam_db_events_rec *r);
+/* The same of r whose description, ip, host, client_id and extra are
+ * len[0..4] bytes long; plain: none of them has a byte to escape. */
+void ipam_db_events_rec_put_n(struct strbuf *out, long long base,
+			      const struct ipam_db_events_rec *r,
+			      const size_t len[5], int plain);
 /* Append s (len bytes) escaped. */
 void ipam_db_events_escape(struct strbuf *out, const char *s, size_t len);
 /*

@@ -469,6 +469,7 @@ static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 	}
 	e.family = p->family;
 	e.event_id = (int)id;
+	e.plain = !memchr(s, '\\', (size_t)(end - s));
 	assign(&e, val, len);
 	e.line = p->line;
 	return p->on_event ? p->on_event(&e, p->ctx) : 0;

@@ -62,6 +62,9 @@ struct ipam_dhcplog_event {
 	 * nobody counts them again; the parser sets it, an event made
 	 * otherwise may leave it NULL. */
 	const size_t *len;
+	/* No '\\' in the line: no text field holds a byte that
+	 * ipam_db_events_escape escapes (a field never has a ',' or '\n'). */
+	int plain;
 };
 
 /* An event: 0 to go on, a negative IPAM_E* code to stop the feed. */
