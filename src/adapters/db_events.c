@@ -127,6 +127,18 @@ static uint64_t word_lower(uint64_t w)
 	return w | ((~w & (ge_a ^ gt_z) & (ONES << 7)) >> 2);
 }
 
+/* Are the bytes of w all hex digits (any case)? */
+static bool word_hex(uint64_t w)
+{
+	const uint64_t high = ONES << 7;
+	uint64_t low = w & (ONES * 0x7f), lc = (w | ONES * 0x20) & (ONES * 0x7f);
+	/* the high bit of each byte in range: over the first, not the last */
+	uint64_t digit = (low + ONES * (0x80 - '0')) ^ (low + ONES * (0x7f - '9'));
+	uint64_t letter = (lc + ONES * (0x80 - 'a')) ^ (lc + ONES * (0x7f - 'f'));
+
+	return ((digit | letter) & ~w & high) == high;
+}
+
 /* FNV-1a of h on with the len bytes of s (in lower case when lower),
  * eight of them per load. */
 static uint64_t fnv(uint64_t h, const char *s, size_t len, bool lower)
@@ -562,28 +574,31 @@ static size_t text_len(const struct ipam_dhcplog_event *e,
  * its own key: inet_pton and ipv4_text give it back unchanged. */
 static bool ipv4_canonical(const char *s, size_t n)
 {
-	unsigned v = 0, digits = 0, dots = 0;
+	const char *end = s + n;
 
 	if (n < 7 || n > 15)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)s[i] - '0';
+	for (int part = 0; part < 4; part++) {
+		unsigned a = (unsigned char)*s++ - '0', b, c, v;
 
-		if (d < 10) {
-			if (digits && !v)
-				return false; /* a leading zero */
-			v = v * 10 + d;
-			digits++;
-			if (v > 255)
-				return false;
-		} else if (s[i] == '.' && digits && dots < 3) {
-			dots++;
-			v = digits = 0;
-		} else {
+		if (a > 9)
 			return false;
+		/* one digit, or two or three not starting with 0 */
+		if (s < end && (b = (unsigned char)*s - '0') <= 9) {
+			if (!a)
+				return false;
+			s++;
+			v = a * 10 + b;
+			if (s < end && (c = (unsigned char)*s - '0') <= 9) {
+				s++;
+				if (v * 10 + c > 255)
+					return false;
+			}
 		}
+		if (part < 3 && (s >= end - 1 || *s++ != '.'))
+			return false;
 	}
-	return digits && dots == 3;
+	return s == end;
 }
 
 /* s (n bytes) in lower case into out when it is all hex digits: what
@@ -592,16 +607,36 @@ static bool ipv4_canonical(const char *s, size_t n)
 static bool hex_lower(struct strbuf *out, const char *s, size_t n)
 {
 	char *o;
+	size_t i = 0;
 
 	strbuf_grow(out, n);
 	o = out->buf + out->len;
-	for (size_t i = 0; i < n; i++) {
+	if (n >= 8) {
+		/* eight at a time, the last eight overlapping the others */
+		for (;; i += 8) {
+			uint64_t w;
+
+			if (i + 8 > n)
+				i = n - 8;
+			w = word_at(s + i);
+			if (!word_hex(w))
+				return false;
+			w |= ONES * 0x20; /* '0'..'9' have that bit */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			w = __builtin_bswap64(w);
+#endif
+			memcpy(o + i, &w, sizeof(w));
+			if (i + 8 == n)
+				break;
+		}
+	}
+	for (; i < n && n < 8; i++) {
 		unsigned c = (unsigned char)s[i];
 		unsigned l = c | 0x20;
 
 		if (c - '0' >= 10 && l - 'a' >= 6)
 			return false;
-		o[i] = (char)(c - '0' < 10 ? c : l);
+		o[i] = (char)l;
 	}
 	out->len += n;
 	out->buf[out->len] = '\0';
@@ -637,17 +672,24 @@ static void event_keys(struct ipam_db_events_batch *b,
  * length, ':', bytes. */
 /* hex is the Windows spelling of ascii's bytes ("0x" and upper-case
  * digits): ipam_db_events_class_hex gives it back from ascii. */
+#define HEX_ROW(h)                                                             \
+	h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "A" h "B" \
+	h "C" h "D" h "E" h "F"
 static bool hex_of(const char *hex, size_t hex_len, const char *ascii,
 		   size_t ascii_len)
 {
-	static const char digit[] = "0123456789ABCDEF";
+	/* each byte's two digits, "00" to "FF" */
+	static const char pairs[] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2")
+		HEX_ROW("3") HEX_ROW("4") HEX_ROW("5") HEX_ROW("6")
+			HEX_ROW("7") HEX_ROW("8") HEX_ROW("9") HEX_ROW("A")
+				HEX_ROW("B") HEX_ROW("C") HEX_ROW("D")
+					HEX_ROW("E") HEX_ROW("F");
 
 	if (hex_len != 2 + 2 * ascii_len || hex[0] != '0' || hex[1] != 'x')
 		return false;
 	hex += 2;
 	for (size_t i = 0; i < ascii_len; i++, hex += 2)
-		if (hex[0] != digit[(unsigned char)ascii[i] >> 4] ||
-		    hex[1] != digit[(unsigned char)ascii[i] & 15])
+		if (memcmp(hex, pairs + 2 * (unsigned char)ascii[i], 2))
 			return false;
 	return true;
 }

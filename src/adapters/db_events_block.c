@@ -40,8 +40,29 @@ static size_t put_num(char *out, long long v)
 				    "90919293949596979899";
 	unsigned long long u =
 		v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	unsigned long long p = 100;
-	size_t k = 0, n = 2;
+	static const unsigned long long pow10[20] = {
+		1ULL,
+		10ULL,
+		100ULL,
+		1000ULL,
+		10000ULL,
+		100000ULL,
+		1000000ULL,
+		10000000ULL,
+		100000000ULL,
+		1000000000ULL,
+		10000000000ULL,
+		100000000000ULL,
+		1000000000000ULL,
+		10000000000000ULL,
+		100000000000000ULL,
+		1000000000000000ULL,
+		10000000000000000ULL,
+		100000000000000000ULL,
+		1000000000000000000ULL,
+		10000000000000000000ULL,
+	};
+	size_t k = 0, n;
 	char *o;
 
 	if (v < 0)
@@ -50,11 +71,9 @@ static size_t put_num(char *out, long long v)
 		out[k] = (char)('0' + u);
 		return k + 1;
 	}
-	/* the count of digits: 10^n > u, or 20 */
-	while (n < 20 && u >= p) {
-		n++;
-		p *= 10;
-	}
+	/* the count of digits: log10 2 is about 1233 / 4096 */
+	n = (size_t)((64 - __builtin_clzll(u)) * 1233) >> 12;
+	n += n < 20 && u >= pow10[n];
 	o = out + k + n;
 	for (; u >= 100; u /= 100) {
 		o -= 2;
