@@ -163,13 +163,19 @@ static uint64_t fnv(uint64_t h, const char *s, size_t len, bool lower)
 	return h;
 }
 
-uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
-			     size_t len)
+static uint64_t key_hash(enum ipam_db_track_by by, const char *key,
+			 size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	h = (h ^ (uint64_t)(1 + (int)by)) * FNV_PRIME;
 	return mix(fnv(h, key, len, false));
+}
+
+uint64_t ipam_db_events_hash(enum ipam_db_track_by by, const char *key,
+			     size_t len)
+{
+	return key_hash(by, key, len);
 }
 
 /* The posting key of a host name (len bytes): its key's (lower case, no
@@ -196,10 +202,9 @@ static size_t row_keys_n(uint64_t keys[3], const char *ip, size_t ip_len,
 	size_t n = 0;
 
 	if (ip_len)
-		keys[n++] = ipam_db_events_hash(IPAM_TRACK_IP, ip, ip_len);
+		keys[n++] = key_hash(IPAM_TRACK_IP, ip, ip_len);
 	if (client_len)
-		keys[n++] = ipam_db_events_hash(IPAM_TRACK_CLIENT, client_id,
-						client_len);
+		keys[n++] = key_hash(IPAM_TRACK_CLIENT, client_id, client_len);
 	if (host_len && host_hash(host, host_len, &keys[n]))
 		n++;
 	return n;
@@ -654,7 +659,10 @@ static void event_keys(struct ipam_db_events_batch *b,
 	strbuf_reset(&b->ip);
 	strbuf_reset(&b->client);
 	if (ip_len && ipv4_canonical(e->ip, ip_len)) {
-		strbuf_add(&b->ip, e->ip, ip_len);
+		strbuf_grow(&b->ip, ip_len);
+		memcpy(b->ip.buf, e->ip, ip_len);
+		b->ip.buf[ip_len] = '\0';
+		b->ip.len = ip_len;
 	} else if (ip_len &&
 		   ipam_db_track_key(&b->ip, IPAM_TRACK_IP, e->ip)) {
 		strbuf_addstr(&b->ip, e->ip);
@@ -714,7 +722,9 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 			       IPAM_DHCPLOG_TEXTS - IPAM_DHCPLOG_USER_NAME,
 		       "the extra columns are the parser's");
 	for (size_t i = 0; i < IPAM_DB_TRACK_EXTRAS; i++) {
-		len[i] = text_len(e, IPAM_DHCPLOG_USER_NAME + i, v[i]);
+		len[i] = e->len ? e->len[IPAM_DHCPLOG_USER_NAME + i]
+		       : v[i]	? strlen(v[i])
+				: 0;
 		room += len[i] + 24; /* the letter, the length, ':' */
 	}
 	strbuf_reset(out);

@@ -75,9 +75,15 @@ static size_t put_num(char *out, long long v)
 	n = (size_t)((64 - __builtin_clzll(u)) * 1233) >> 12;
 	n += n < 20 && u >= pow10[n];
 	o = out + k + n;
-	for (; u >= 100; u /= 100) {
+	for (; u > 0xffffffffULL; u /= 100) {
 		o -= 2;
 		memcpy(o, pairs + 2 * (u % 100), 2);
+	}
+	/* in 32 bits: cheaper divisions */
+	for (uint32_t w = (uint32_t)u; w >= 100; w /= 100) {
+		o -= 2;
+		memcpy(o, pairs + 2 * (w % 100), 2);
+		u = w / 100;
 	}
 	if (u >= 10)
 		memcpy(o - 2, pairs + 2 * u, 2);

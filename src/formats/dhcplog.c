@@ -432,6 +432,8 @@ static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 	size_t len[F_NR] = {0};
 	char *field = s, *base = s;
 	uint64_t m = comma_bits(s);
+	/* not read through p in the loop, whose stores are of chars */
+	const int *colmap = p->colmap, ncols = p->ncols;
 	long id;
 	int n = 0, rc;
 
@@ -440,7 +442,7 @@ static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 	for (;;) {
 		char *q = next_comma(&base, &m, end);
 
-		if (n == p->ncols) {
+		if (n == ncols) {
 			char count[64];
 
 			for (; q < end; q++)
@@ -450,9 +452,8 @@ static int event_line(struct ipam_dhcplog *p, char *s, char *end)
 				 n + 1, p->ncols);
 			return bad(p, count, "");
 		}
-		if (p->colmap[n] >= 0)
-			val[p->colmap[n]] =
-				field_value(field, q, &len[p->colmap[n]]);
+		if (colmap[n] >= 0)
+			val[colmap[n]] = field_value(field, q, &len[colmap[n]]);
 		n++;
 		if (q == end)
 			break;

@@ -74,8 +74,17 @@ static long long days_from_civil(long long y, int m, int d)
 long long ipam_tz_civil(int year, int month, int day, int hour, int minute,
 			int second)
 {
-	return days_from_civil(year, month, day) * DAY + hour * 3600LL +
-	       minute * 60LL + second;
+	/* the last day asked (a log's events are of a day or two) */
+	static _Thread_local int last_y, last_m, last_d;
+	static _Thread_local long long last_days;
+
+	if (year != last_y || month != last_m || day != last_d || !last_m) {
+		last_days = days_from_civil(year, month, day);
+		last_y = year;
+		last_m = month;
+		last_d = day;
+	}
+	return last_days * DAY + hour * 3600LL + minute * 60LL + second;
 }
 
 static long long year_of(long long t)
@@ -535,6 +544,9 @@ long long ipam_tz_to_utc(const struct ipam_tz *tz, long long local)
 	long long before = local; /* the offset before a skipped hour */
 	int have_before = 0;
 
+	/* a zone of one offset (UTC): no span to look for */
+	if (!tz->nr_trans && !tz->rule.present)
+		return clamp(local) - tz->first_off;
 	local = clamp(local);
 	before = local;
 	t = local - MAX_OFFSET;
