@@ -22,7 +22,34 @@ struct seen {
 	int stop_at; /* the event number whose callback fails (0: none) */
 	struct ipam_dhcplog *p; /* set: record its position in callbacks */
 	size_t pos[4];
+	int plain; /* events said to have no '\\' */
 };
+
+/* The lengths handed out are the strings', and an event without a '\\'
+ * (plain) has none; no field has a ',' or a newline. */
+static void check_texts(const struct ipam_dhcplog_event *e, struct seen *s)
+{
+	const char *t[IPAM_DHCPLOG_TEXTS] = {
+		e->description,	     e->ip,
+		e->host,	     e->client_id,
+		e->user_name,	     e->transaction_id,
+		e->qresult,	     e->probation_time,
+		e->correlation_id,   e->dhcid,
+		e->vendor_class_hex, e->vendor_class_ascii,
+		e->user_class_hex,   e->user_class_ascii,
+		e->relay_agent,	     e->dns_reg_error,
+		e->error_code,	     e->subnet_prefix,
+	};
+
+	assert_non_null(e->len);
+	for (size_t i = 0; i < IPAM_DHCPLOG_TEXTS; i++) {
+		assert_int_equal(e->len[i], strlen(t[i]));
+		assert_null(strpbrk(t[i], ",\n"));
+		if (e->plain)
+			assert_null(strchr(t[i], '\\'));
+	}
+	s->plain += e->plain != 0;
+}
 
 static int on_event(const struct ipam_dhcplog_event *e, void *ctx)
 {
@@ -34,6 +61,7 @@ static int on_event(const struct ipam_dhcplog_event *e, void *ctx)
 	}
 	if (s->stop_at && s->events + 1 == s->stop_at)
 		return IPAM_EDB;
+	check_texts(e, s);
 	s->events++;
 	strbuf_addf(&s->out,
 		    "%zu v%d %d %04d-%02d-%02dT%02d:%02d:%02d [%s] ip=%s "
@@ -367,6 +395,106 @@ static void test_long_line(void **state)
 	strbuf_release(&text);
 }
 
+/* Both formats, the fast readings (fixed-width dates, untrimmed fields)
+ * and the general ones, fields across the parser's 16-byte steps, bad
+ * lines, a NUL, a new header, CRLF and LF. */
+static const char mixed[] =
+	"\t\tMicrosoft DHCP Service Activity Log\r\n\r\n"
+	"ID,Date,Time,Description,IP Address,Host Name,MAC Address,User "
+	"Name, TransactionID, QResult,Probationtime, CorrelationID,Dhcid,"
+	"VendorClass(Hex),VendorClass(ASCII),UserClass(Hex),UserClass(ASCII),"
+	"RelayAgentInformation,DnsRegError.\r\n"
+	"10,11/06/26,08:01:15,Assign,10.16.0.1,ws1.corp.example.test,"
+	"00155D000001,,1000001,0,,,,0x4D53465420352E30,MSFT 5.0,,,,0\r\n"
+	"11, 11/6/26 ,\t8:1:15\t,  Renew  ,010.1.2.3 ,WS2\\x.Corp,"
+	" 00-15-5D-00-00-02 ,,1000002,0,,,,0x4D53465420352E30,MSFT 5.0,,,,0\n"
+	"12,11/06/2026,23:59:60,A long description over sixteen bytes,"
+	"10.16.0.255,a-very-long-host-name-of-more-than-forty-bytes.test,"
+	"0015.5d00.0003,user,1,0,,,,,,,,,0\r\n"
+	"13,02/30/26,08:00:00,Bad,,,,,,,,,,,,,,,\r\n"
+	"14,11/06/26,24:00:00,Bad,,,,,,,,,,,,,,,\r\n"
+	"15,11/06/26,08:00:00,,,,,,,,,,,,,,,,,,,,\r\n"
+	"16,1a/06/26,08:00:00,Bad\r\n"
+	"17,02/29/28,08:00:00,Leap\r\n"
+	"18,11/06/26,08:0a:00,Bad\r\n"
+	"\r\n"
+	"19,11/06/26,08:00:00,N\0ul\r\n"
+	"ID,Date,Time,Description,IPv6 Address,Host Name,Error Code, "
+	"Duid Length, Duid Bytes(Hex),User Name,Dhcid,Subnet Prefix\r\n"
+	"11000,11/06/26,08:00:00,Solicit,2001:db8::1,h6,0,14,"
+	"000100012B3C4D5E00155D0A0101,,,2001:db8::/64\r\n"
+	"\t\tMicrosoft DHCPv6 Service Activity Log\r\n"
+	"Event ID  Meaning\r\n"
+	"11001,11/06/26,08:00:01,Advertise,2001:db8::2,h7,0,14,"
+	"000100012B3C4D5E00155D0A0102,,,2001:db8::/64\n"
+	"10,11/06/26,08:00:02,held";
+
+static void test_fast_and_general(void **state)
+{
+	struct seen s;
+
+	(void)state;
+	parse_all(&s, 4, NULL, 1, mixed, sizeof(mixed) - 1, 4096);
+	assert_string_equal(
+		s.out.buf,
+		"4 v4 10 2026-11-06T08:01:15 [Assign] ip=10.16.0.1 "
+		"host=ws1.corp.example.test id=00155D000001 tx=1000001 q=0 "
+		"vc=0x4D53465420352E30/MSFT 5.0 dns=0\n"
+		"5 v4 11 2026-11-06T08:01:15 [Renew] ip=010.1.2.3 "
+		"host=WS2\\x.Corp id=00-15-5D-00-00-02 tx=1000002 q=0 "
+		"vc=0x4D53465420352E30/MSFT 5.0 dns=0\n"
+		"6 v4 12 2026-11-06T23:59:60 [A long description over sixteen "
+		"bytes] ip=10.16.0.255 "
+		"host=a-very-long-host-name-of-more-than-forty-bytes.test "
+		"id=0015.5d00.0003 tx=1 q=0 vc=/ dns=0\n"
+		"7: bad date '02/30/26'\n"
+		"8: bad time '24:00:00'\n"
+		"9: 23 fields where the column line has 19\n"
+		"10: bad date '1a/06/26'\n"
+		"11 v4 17 2028-02-29T08:00:00 [Leap] ip= host= id=\n"
+		"12: bad time '08:0a:00'\n"
+		"14: NUL byte in the line\n"
+		"16 v6 11000 2026-11-06T08:00:00 [Solicit] ip=2001:db8::1 "
+		"host=h6 id=000100012B3C4D5E00155D0A0101 err=0 "
+		"prefix=2001:db8::/64 dhcid=\n"
+		"19 v6 11001 2026-11-06T08:00:01 [Advertise] ip=2001:db8::2 "
+		"host=h7 id=000100012B3C4D5E00155D0A0102 err=0 "
+		"prefix=2001:db8::/64 dhcid=\n");
+	/* all but the line with a '\\' */
+	assert_int_equal(s.events, 6);
+	assert_int_equal(s.plain, 5);
+	strbuf_release(&s.out);
+}
+
+/* Fed in two pieces split at every byte (a line whole in a piece, split
+ * across two, a CR at the end of the first): what one piece gives. */
+static void test_split_everywhere(void **state)
+{
+	struct seen whole, s;
+
+	(void)state;
+	parse_all(&whole, 4, NULL, 1, mixed, sizeof(mixed) - 1,
+		  sizeof(mixed));
+	for (size_t k = 0; k < sizeof(mixed); k++) {
+		struct ipam_dhcplog *p;
+
+		memset(&s, 0, sizeof(s));
+		strbuf_init(&s.out);
+		p = ipam_dhcplog_new(4, NULL, 1, on_event, on_bad, &s);
+		assert_int_equal(ipam_dhcplog_feed(p, mixed, k), 0);
+		assert_int_equal(
+			ipam_dhcplog_feed(p, mixed + k, sizeof(mixed) - 1 - k),
+			0);
+		assert_string_equal(s.out.buf, whole.out.buf);
+		assert_int_equal(s.plain, whole.plain);
+		assert_int_equal(ipam_dhcplog_consumed(p),
+				 sizeof(mixed) - 1 - strlen("10,11/06/26,08:00:02,held"));
+		ipam_dhcplog_free(p);
+		strbuf_release(&s.out);
+	}
+	strbuf_release(&whole.out);
+}
+
 /* The lab's files: every line after the column line is an event. */
 static void test_lab_fixtures(void **state)
 {
@@ -461,6 +589,8 @@ int main(void)
 		cmocka_unit_test(test_resume_and_consumed),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_fast_and_general),
+		cmocka_unit_test(test_split_everywhere),
 		cmocka_unit_test(test_lab_fixtures),
 		cmocka_unit_test(test_family),
 		cmocka_unit_test(test_client_id),
