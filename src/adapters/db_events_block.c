@@ -95,7 +95,9 @@ static size_t put_num(char *out, long long v)
 /* The escape of c (',', '\n' or '\\'): its letter after '\\'. */
 static char escape_letter(char c)
 {
-	return c == ',' ? 'c' : c == '\n' ? 'n' : '\\';
+	if (c == ',')
+		return 'c';
+	return c == '\n' ? 'n' : '\\';
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -190,8 +192,8 @@ static char *put_escaped(char *o, const char *s, size_t len)
 void ipam_db_events_escape(struct strbuf *out, const char *s, size_t len)
 {
 	strbuf_grow(out, 2 * len + 16);
-	out->len = (size_t)(put_escaped(out->buf + out->len, s, len) -
-			    out->buf);
+	out->len =
+		(size_t)(put_escaped(out->buf + out->len, s, len) - out->buf);
 	out->buf[out->len] = '\0';
 }
 

@@ -378,7 +378,7 @@ static uint64_t comma_bits(const char *q)
 
 	memcpy(&w, q, sizeof(w));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	w = __builtin_bswap64(w); /* the first byte in the lowest bits */
+	w = __builtin_bswap64(w);   /* the first byte in the lowest bits */
 #endif
 	w ^= 0x2c2c2c2c2c2c2c2cULL; /* ',' in each byte: those become 0 */
 	return ~(((w & low7) + low7) | w | low7);

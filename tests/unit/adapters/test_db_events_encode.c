@@ -97,11 +97,28 @@ static void test_escape(void **state)
 static void test_records(void **state)
 {
 	static const long long nums[] = {
-		0,	    1,		9,	   10,	       99,
-		100,	    101,	999,	   1000,       65535,
-		99999,	    100000,	4294967295LL, 4294967296LL,
-		1783296000, 9999999999LL, -1,	   -9,	       -10,
-		-86400,	    LLONG_MAX,	LLONG_MIN + 1,
+		0,
+		1,
+		9,
+		10,
+		99,
+		100,
+		101,
+		999,
+		1000,
+		65535,
+		99999,
+		100000,
+		4294967295LL,
+		4294967296LL,
+		1783296000,
+		9999999999LL,
+		-1,
+		-9,
+		-10,
+		-86400,
+		LLONG_MAX,
+		LLONG_MIN + 1,
 	};
 	static const char *const texts[] = {
 		"",
@@ -125,15 +142,20 @@ static void test_records(void **state)
 			struct ipam_db_events_rec r = {
 				.id = 1000 + (long long)(i % 128),
 				.at = nums[i],
-				.local = nums[i] == LLONG_MIN + 1 ? nums[i]
-								  : nums[i] + 3600 * (long long)(t % 3),
+				.local =
+					nums[i] == LLONG_MIN + 1
+						? nums[i]
+						: nums[i] +
+							  3600 * (long long)(t %
+									     3),
 				.line = nums[(i + t) % 16],
 				.family = t % 2 ? 6 : 4,
 				.event_id = (int)(nums[(i + 3) % 9]),
 				.description = texts[t],
 				.ip = texts[(t + 1) % nt],
 				.host = texts[(t + 2) % nt],
-				.client_id = t == 3 ? NULL : texts[(t + 3) % nt],
+				.client_id =
+					t == 3 ? NULL : texts[(t + 3) % nt],
 				.extra = texts[(t + 5) % nt],
 			};
 			const char *f[] = {r.description, r.ip, r.host,
@@ -234,10 +256,10 @@ static char *ref_key(enum ipam_db_track_by by, const char *v)
 	if (*v && ipam_db_track_key(&sb, by, v)) {
 		strbuf_reset(&sb);
 		for (; *v; v++)
-			strbuf_addch(&sb, by == IPAM_TRACK_CLIENT
-						  ? (char)tolower(
-							    (unsigned char)*v)
-						  : *v);
+			strbuf_addch(&sb,
+				     by == IPAM_TRACK_CLIENT
+					     ? (char)tolower((unsigned char)*v)
+					     : *v);
 	}
 	ipam_error_clear();
 	return strbuf_detach(&sb, NULL);
@@ -266,12 +288,30 @@ static void ref_extra(struct strbuf *out, const char *const v[14])
 }
 
 static const char *const ips[] = {
-	"10.1.2.3",	   "010.1.2.3",	     "10.1.2.3 ",      " 10.1.2.3",
-	"0.0.0.0",	   "255.255.255.255", "256.1.1.1",	"1.2.3",
-	"1.2.3.4.5",	   "00.1.2.3",	     "1.2.3.04",	"1..2.3",
-	"1.2.3.",	   "1000.1.1.1",     "100.200.250.199", "1.2.3.4x",
-	"2001:DB8::1",	   "2001:db8:0:0::01", "::ffff:10.1.2.3", "fe80::1%eth0",
-	"junk",		   "",		     "9.9.9.9",	   "10.16.0.255",
+	"10.1.2.3",
+	"010.1.2.3",
+	"10.1.2.3 ",
+	" 10.1.2.3",
+	"0.0.0.0",
+	"255.255.255.255",
+	"256.1.1.1",
+	"1.2.3",
+	"1.2.3.4.5",
+	"00.1.2.3",
+	"1.2.3.04",
+	"1..2.3",
+	"1.2.3.",
+	"1000.1.1.1",
+	"100.200.250.199",
+	"1.2.3.4x",
+	"2001:DB8::1",
+	"2001:db8:0:0::01",
+	"::ffff:10.1.2.3",
+	"fe80::1%eth0",
+	"junk",
+	"",
+	"9.9.9.9",
+	"10.16.0.255",
 };
 
 static const char *const clients[] = {
@@ -295,9 +335,14 @@ static const char *const clients[] = {
 };
 
 static const char *const hosts[] = {
-	"ws1.corp.example.test", "WS1.Corp.Example.Test.", "A,B\\C",
-	"",			 "...",			   "x",
-	"MIXED-Case-Name-Longer-Than-Sixteen.", "\xc3\x89t\xc3\xa9.TEST",
+	"ws1.corp.example.test",
+	"WS1.Corp.Example.Test.",
+	"A,B\\C",
+	"",
+	"...",
+	"x",
+	"MIXED-Case-Name-Longer-Than-Sixteen.",
+	"\xc3\x89t\xc3\xa9.TEST",
 };
 
 static int cmp_ll(const void *a, const void *b)
@@ -468,9 +513,9 @@ static void test_batch_keys(void **state)
 		struct strbuf k = STRBUF_INIT;
 
 		if (!ipam_db_track_key(&k, IPAM_TRACK_HOST, hosts[h]))
-			strbuf_addf(&keys, "%lld\n",
-				    (long long)ref_hash(IPAM_TRACK_HOST,
-							k.buf));
+			strbuf_addf(
+				&keys, "%lld\n",
+				(long long)ref_hash(IPAM_TRACK_HOST, k.buf));
 		ipam_error_clear();
 		strbuf_release(&k);
 	}
@@ -482,16 +527,15 @@ static void test_batch_keys(void **state)
 				    "FROM (SELECT events FROM "
 				    "dhcp_event_blocks ORDER BY id)");
 	text = calloc(1, strlen(hex) / 2 + 1);
-	for (size_t i = 0; hex[2 * i] && hex[2 * i + 1] != '\0' &&
-			   hex[2 * i] != '\n';
-	     i++) {
-		unsigned v;
+	for (size_t i = 0;
+	     hex[2 * i] && hex[2 * i + 1] != '\0' && hex[2 * i] != '\n'; i++) {
+		char pair[3] = {hex[2 * i], hex[2 * i + 1], '\0'};
 
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-		text[i] = (char)v;
+		text[i] = (char)strtoul(pair, NULL, 16);
 	}
 	for (size_t i = 0; i < ne; i++) {
-		char *theirs = record_at(text, i), *mine = record_at(want.buf, i);
+		char *theirs = record_at(text, i),
+		     *mine = record_at(want.buf, i);
 
 		assert_string_equal(strchr(theirs, ','), strchr(mine, ','));
 		free(theirs);

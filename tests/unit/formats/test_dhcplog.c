@@ -30,15 +30,24 @@ struct seen {
 static void check_texts(const struct ipam_dhcplog_event *e, struct seen *s)
 {
 	const char *t[IPAM_DHCPLOG_TEXTS] = {
-		e->description,	     e->ip,
-		e->host,	     e->client_id,
-		e->user_name,	     e->transaction_id,
-		e->qresult,	     e->probation_time,
-		e->correlation_id,   e->dhcid,
-		e->vendor_class_hex, e->vendor_class_ascii,
-		e->user_class_hex,   e->user_class_ascii,
-		e->relay_agent,	     e->dns_reg_error,
-		e->error_code,	     e->subnet_prefix,
+		e->description,
+		e->ip,
+		e->host,
+		e->client_id,
+		e->user_name,
+		e->transaction_id,
+		e->qresult,
+		e->probation_time,
+		e->correlation_id,
+		e->dhcid,
+		e->vendor_class_hex,
+		e->vendor_class_ascii,
+		e->user_class_hex,
+		e->user_class_ascii,
+		e->relay_agent,
+		e->dns_reg_error,
+		e->error_code,
+		e->subnet_prefix,
 	};
 
 	assert_non_null(e->len);
@@ -473,8 +482,7 @@ static void test_split_everywhere(void **state)
 	struct seen whole, s;
 
 	(void)state;
-	parse_all(&whole, 4, NULL, 1, mixed, sizeof(mixed) - 1,
-		  sizeof(mixed));
+	parse_all(&whole, 4, NULL, 1, mixed, sizeof(mixed) - 1, sizeof(mixed));
 	for (size_t k = 0; k < sizeof(mixed); k++) {
 		struct ipam_dhcplog *p;
 
@@ -488,7 +496,8 @@ static void test_split_everywhere(void **state)
 		assert_string_equal(s.out.buf, whole.out.buf);
 		assert_int_equal(s.plain, whole.plain);
 		assert_int_equal(ipam_dhcplog_consumed(p),
-				 sizeof(mixed) - 1 - strlen("10,11/06/26,08:00:02,held"));
+				 sizeof(mixed) - 1 -
+					 strlen("10,11/06/26,08:00:02,held"));
 		ipam_dhcplog_free(p);
 		strbuf_release(&s.out);
 	}
