@@ -60,19 +60,20 @@ static int on_bad(size_t line, const char *why, void *ctx)
 	return 0;
 }
 
-static int flush(struct imp *im, struct ipam_dhcplog *p, int again)
+/* Hand the batch to the committing thread (more: the log goes on, as the
+ * audit task does) or commit it now, the cursor at the parser's end. */
+static int commit(struct imp *im, struct ipam_dhcplog *p, int more)
 {
-	struct ipam_db_audit_cursor c = {.generation = 1, .head_len = 0};
-	int rc;
+	struct ipam_db_audit_cursor c = {
+		.offset = (long long)ipam_dhcplog_consumed(p),
+		.line = (long long)ipam_dhcplog_lines(p),
+		.generation = 1,
+	};
+	int rc = more ? ipam_db_events_commit_next(&im->b, &c)
+		      : ipam_db_events_commit(im->b, &c);
 
-	c.offset = (long long)ipam_dhcplog_consumed(p);
-	c.line = (long long)ipam_dhcplog_lines(p);
-	if (again) {
-		rc = ipam_db_events_commit_next(&im->b, &c);
-	} else {
-		rc = ipam_db_events_commit(im->b, &c);
+	if (!more)
 		im->b = NULL;
-	}
 	im->total += im->in_batch;
 	im->in_batch = 0;
 	return rc;
@@ -124,10 +125,10 @@ int main(int argc, char **argv)
 	while (!rc && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
 		rc = ipam_dhcplog_feed(p, buf, n);
 		if (!rc && im.in_batch >= BATCH)
-			rc = flush(&im, p, 1);
+			rc = commit(&im, p, 1);
 	}
 	if (!rc)
-		rc = flush(&im, p, 0);
+		rc = commit(&im, p, 0);
 	ipam_db_events_abort(im.b);
 	ipam_dhcplog_free(p);
 	fclose(f);
