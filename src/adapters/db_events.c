@@ -394,34 +394,6 @@ static size_t text_len(const struct ipam_dhcplog_event *e,
 	return e->len ? e->len[i] : strlen(s);
 }
 
-/* The ip and client_id columns of e (lengths ip_len, client_len) into
- * b's buffers (empty: none).  A value that is no address or hex is kept
- * as written, in lower case.  The common ones (a dotted quad as a key
- * writes it, a MAC or DUID as bare hex) skip the general code. */
-static void event_keys(struct ipam_db_events_batch *b,
-		       const struct ipam_dhcplog_event *e, size_t ip_len,
-		       size_t client_len)
-{
-	strbuf_reset(&b->ip);
-	strbuf_reset(&b->client);
-	if (ip_len && ipam_db_events_ipv4_canonical(e->ip, ip_len)) {
-		strbuf_grow(&b->ip, ip_len);
-		memcpy(b->ip.buf, e->ip, ip_len);
-		b->ip.buf[ip_len] = '\0';
-		b->ip.len = ip_len;
-	} else if (ip_len && ipam_db_track_key(&b->ip, IPAM_TRACK_IP, e->ip)) {
-		strbuf_addstr(&b->ip, e->ip);
-	}
-	if (client_len &&
-	    !ipam_db_events_hex_lower(&b->client, e->client_id, client_len) &&
-	    ipam_db_track_key(&b->client, IPAM_TRACK_CLIENT, e->client_id)) {
-		for (const char *p = e->client_id; *p; p++)
-			strbuf_addch(&b->client,
-				     (char)tolower((unsigned char)*p));
-	}
-	ipam_error_clear();
-}
-
 /* The extra field of e (migration 6's encoding, db_schema.c): letter,
  * length, ':', bytes. */
 /* hex is the Windows spelling of ascii's bytes ("0x" and upper-case
@@ -574,8 +546,9 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 	uint64_t keys[3];
 	size_t nk, len[5];
 
-	event_keys(b, e, text_len(e, IPAM_DHCPLOG_IP, e->ip),
-		   text_len(e, IPAM_DHCPLOG_CLIENT_ID, e->client_id));
+	ipam_db_events_keys_of(
+		&b->ip, &b->client, e, text_len(e, IPAM_DHCPLOG_IP, e->ip),
+		text_len(e, IPAM_DHCPLOG_CLIENT_ID, e->client_id));
 	encode_extra(&b->extra, e);
 	r.ip = b->ip.buf;
 	r.client_id = b->client.buf;

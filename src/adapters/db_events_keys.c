@@ -212,7 +212,7 @@ int ipam_db_track_key(struct strbuf *out, enum ipam_db_track_by by,
 /* Is s (n bytes) an IPv4 address as ipv4_text writes it (four decimal
  * numbers up to 255 without leading zeros, '.' between)?  Then it is
  * its own key: inet_pton and ipv4_text give it back unchanged. */
-bool ipam_db_events_ipv4_canonical(const char *s, size_t n)
+static bool ipv4_canonical(const char *s, size_t n)
 {
 	const char *end = s + n;
 
@@ -244,7 +244,7 @@ bool ipam_db_events_ipv4_canonical(const char *s, size_t n)
 /* s (n bytes) in lower case into out when it is all hex digits: what
  * ipam_client_id_normalize gives of it, or (an odd count) what event_keys
  * keeps of it.  false (out untouched) for any other. */
-bool ipam_db_events_hex_lower(struct strbuf *out, const char *s, size_t n)
+static bool hex_lower(struct strbuf *out, const char *s, size_t n)
 {
 	char *o;
 	size_t i = 0;
@@ -281,4 +281,30 @@ bool ipam_db_events_hex_lower(struct strbuf *out, const char *s, size_t n)
 	out->len += n;
 	out->buf[out->len] = '\0';
 	return true;
+}
+
+/* The ip and client_id columns of e (lengths ip_len, client_len) into
+ * ip and client (empty: none).  A value that is no address or hex is kept
+ * as written, in lower case.  The common ones (a dotted quad as a key
+ * writes it, a MAC or DUID as bare hex) skip the general code. */
+void ipam_db_events_keys_of(struct strbuf *ip, struct strbuf *client,
+			    const struct ipam_dhcplog_event *e, size_t ip_len,
+			    size_t client_len)
+{
+	strbuf_reset(ip);
+	strbuf_reset(client);
+	if (ip_len && ipv4_canonical(e->ip, ip_len)) {
+		strbuf_grow(ip, ip_len);
+		memcpy(ip->buf, e->ip, ip_len);
+		ip->buf[ip_len] = '\0';
+		ip->len = ip_len;
+	} else if (ip_len && ipam_db_track_key(ip, IPAM_TRACK_IP, e->ip)) {
+		strbuf_addstr(ip, e->ip);
+	}
+	if (client_len && !hex_lower(client, e->client_id, client_len) &&
+	    ipam_db_track_key(client, IPAM_TRACK_CLIENT, e->client_id)) {
+		for (const char *p = e->client_id; *p; p++)
+			strbuf_addch(client, (char)tolower((unsigned char)*p));
+	}
+	ipam_error_clear();
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dhcplog.h"
 #include "strbuf.h"
 
 /* ipam_db_events_row_keys of strings of known lengths (0: none). */
@@ -19,13 +20,12 @@ size_t ipam_db_events_row_keys_n(uint64_t keys[3], const char *ip,
 				 size_t ip_len, const char *client_id,
 				 size_t client_len, const char *host,
 				 size_t host_len);
-/* Is s (n bytes) an IPv4 address as its key writes it (four decimal
- * numbers up to 255 without leading zeros, '.' between)?  Then it is its
- * own key. */
-bool ipam_db_events_ipv4_canonical(const char *s, size_t n);
-/* s (n bytes) in lower case into out when it is all hex digits (what
- * ipam_client_id_normalize gives of it, or, an odd count, what the import
- * keeps of it); false, out untouched, for any other. */
-bool ipam_db_events_hex_lower(struct strbuf *out, const char *s, size_t n);
+/* The ip and client_id columns of e (lengths ip_len and client_len) as
+ * the import stores them, into ip and client (reset first; empty: none):
+ * the key (ipam_db_track_key), or a value that is no address or hex as
+ * written (a client id in lower case). */
+void ipam_db_events_keys_of(struct strbuf *ip, struct strbuf *client,
+			    const struct ipam_dhcplog_event *e, size_t ip_len,
+			    size_t client_len);
 
 #endif
