@@ -445,8 +445,9 @@ static void encode_extra(struct strbuf *out, const struct ipam_dhcplog_event *e)
 				: 0;
 		room += len[i] + 24; /* the letter, the length, ':' */
 	}
-	strbuf_reset(out);
-	strbuf_grow(out, room);
+	out->len = 0;		   /* and its NUL is written below */
+	if (room + 1 > out->alloc) /* (no call unless it grows) */
+		strbuf_grow(out, room);
 	o = out->buf;
 	for (size_t i = 0; i < IPAM_DB_TRACK_EXTRAS; i++) {
 		size_t n = len[i], l;
