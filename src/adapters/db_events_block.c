@@ -92,6 +92,22 @@ static size_t put_num(char *out, long long v)
 	return k + n;
 }
 
+/* put_num of at, at o with room for 24 bytes: the text of the last at
+ * kept (the events of a log come many to a second).  Returns the end. */
+static char *put_at(char *o, long long at)
+{
+	static _Thread_local long long last;
+	static _Thread_local char text[24];
+	static _Thread_local size_t len;
+
+	if (!len || at != last) {
+		len = put_num(text, at);
+		last = at;
+	}
+	memcpy(o, text, sizeof(text));
+	return o + len;
+}
+
 /* The escape of c (',', '\n' or '\\'): its letter after '\\'. */
 static char escape_letter(char c)
 {
@@ -268,7 +284,7 @@ void ipam_db_events_rec_put_n(struct strbuf *out, long long base,
 	o = out->buf + out->len;
 	o += put_num(o, r->id - base);
 	*o++ = ',';
-	o += put_num(o, r->at);
+	o = put_at(o, r->at);
 	*o++ = ',';
 	o += put_num(o, r->local - r->at);
 	*o++ = ',';
