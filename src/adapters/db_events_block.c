@@ -40,28 +40,26 @@ static size_t put_num(char *out, long long v)
 				    "90919293949596979899";
 	unsigned long long u =
 		v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	static const unsigned long long pow10[20] = {
-		1ULL,
-		10ULL,
-		100ULL,
-		1000ULL,
-		10000ULL,
-		100000ULL,
-		1000000ULL,
-		10000000ULL,
-		100000000ULL,
-		1000000000ULL,
-		10000000000ULL,
-		100000000000ULL,
-		1000000000000ULL,
-		10000000000000ULL,
-		100000000000000ULL,
-		1000000000000000ULL,
-		10000000000000000ULL,
-		100000000000000000ULL,
-		1000000000000000000ULL,
-		10000000000000000000ULL,
-	};
+	static const unsigned long long pow10[20] = {1ULL,
+						     10ULL,
+						     100ULL,
+						     1000ULL,
+						     10000ULL,
+						     100000ULL,
+						     1000000ULL,
+						     10000000ULL,
+						     100000000ULL,
+						     1000000000ULL,
+						     10000000000ULL,
+						     100000000000ULL,
+						     1000000000000ULL,
+						     10000000000000ULL,
+						     100000000000000ULL,
+						     1000000000000000ULL,
+						     10000000000000000ULL,
+						     100000000000000000ULL,
+						     1000000000000000000ULL,
+						     10000000000000000000ULL};
 	size_t k = 0, n;
 	char *o;
 
@@ -246,16 +244,6 @@ void ipam_db_events_escape(struct strbuf *out, const char *s, size_t len)
 	out->buf[out->len] = '\0';
 }
 
-/* s (len bytes) escaped at o, then the field separator (c: ',' or '\n');
- * o has room for 2 * len + 17 bytes.  Returns the end. */
-static char *put_field(char *o, const char *s, size_t len, char c)
-{
-	if (len)
-		o = put_escaped(o, s, len);
-	*o++ = c;
-	return o;
-}
-
 void ipam_db_events_rec_put(struct strbuf *out, long long base,
 			    const struct ipam_db_events_rec *r)
 {
@@ -294,12 +282,11 @@ void ipam_db_events_rec_put_n(struct strbuf *out, long long base,
 	*o++ = ',';
 	o += put_num(o, r->line);
 	*o++ = ',';
+	/* each field, escaped unless plain, and its separator */
 	for (size_t i = 0; i < 5; i++) {
-		if (!plain) {
-			o = put_field(o, f[i], len[i], i < 4 ? ',' : '\n');
-			continue;
-		}
-		o = put_plain(o, f[i], len[i]);
+		if (len[i])
+			o = plain ? put_plain(o, f[i], len[i])
+				  : put_escaped(o, f[i], len[i]);
 		*o++ = i < 4 ? ',' : '\n';
 	}
 	out->len = (size_t)(o - out->buf);
