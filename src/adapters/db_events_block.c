@@ -283,10 +283,13 @@ void ipam_db_events_rec_put_n(struct strbuf *out, long long base,
 	o += put_num(o, r->line);
 	*o++ = ',';
 	/* each field, escaped unless plain, and its separator */
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; plain && i < 5; i++) {
+		o = put_plain(o, f[i], len[i]);
+		*o++ = i < 4 ? ',' : '\n';
+	}
+	for (size_t i = 0; !plain && i < 5; i++) {
 		if (len[i])
-			o = plain ? put_plain(o, f[i], len[i])
-				  : put_escaped(o, f[i], len[i]);
+			o = put_escaped(o, f[i], len[i]);
 		*o++ = i < 4 ? ',' : '\n';
 	}
 	out->len = (size_t)(o - out->buf);
