@@ -70,6 +70,8 @@ struct ipam_db_events_batch {
 	struct events_writer *prev;
 	/* the checkpoints of the import's log (from its second batch) */
 	struct ipam_db_events_ckpt *ckpt;
+	/* the batch's events by address (db_events_fold.c) */
+	struct ipam_db_events_fold fold;
 };
 
 /* A batch committed in the background (ipam_db_events_commit_next). */
@@ -659,6 +661,7 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 	if (r.at > b->blk_max)
 		b->blk_max = r.at;
 	ipam_db_events_rec_put(&b->texts, b->blk_id, &r);
+	ipam_db_events_fold_take(&b->fold, &r, b->server_id);
 	nk = ipam_db_events_row_keys(keys, b->ip.buf, b->client.buf, e->host,
 				     &b->tmp);
 	ALLOC_GROW(b->pairs, b->nr_pairs + nk, b->alloc_pairs);
@@ -817,8 +820,9 @@ static int store_postings(struct ipam_db_events_batch *b)
 	err = ipam_db_sql_prepare(
 		b->db, &st,
 		"INSERT INTO dhcp_event_batches (id, server_id, run_id, file, "
-		"generation, first_id, last_id, at_min, at_max, seg) VALUES "
-		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+		"generation, first_id, last_id, at_min, at_max, seg, "
+		"addresses) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11)");
 	if (err)
 		return err;
 	ipam_sql_bind_int64(st, 1, b->id);
@@ -834,9 +838,14 @@ static int store_postings(struct ipam_db_events_batch *b)
 	ipam_sql_bind_int64(st, 8, b->at_min);
 	ipam_sql_bind_int64(st, 9, b->at_max);
 	ipam_sql_bind_int64(st, 10, b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
-	return ipam_db_sql_step_done(b->db, st,
-				     "cannot store a batch of audit events "
-				     "in");
+	ipam_sql_bind_int64(st, 11,
+			    (long long)ipam_db_events_fold_count(&b->fold));
+	err = ipam_db_sql_step_done(b->db, st,
+				    "cannot store a batch of audit events in");
+	/* the rows of the batch's fold refer to its row */
+	if (!err && ipam_db_events_fold_count(&b->fold))
+		err = ipam_db_events_fold_store(b->db, b->id, &b->fold);
+	return err;
 }
 
 static int store_cursor(struct ipam_db_events_batch *b,
@@ -882,6 +891,7 @@ static void batch_free(struct ipam_db_events_batch *b)
 	free(b->blocks);
 	free(b->pairs);
 	free(b->file);
+	ipam_db_events_fold_release(&b->fold);
 	free(b);
 }
 

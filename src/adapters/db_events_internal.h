@@ -123,6 +123,45 @@ struct ipam_db_events_ckpt *ipam_db_events_ckpt_start(struct ipam_db *db);
 void ipam_db_events_ckpt_kick(struct ipam_db_events_ckpt *c);
 void ipam_db_events_ckpt_stop(struct ipam_db_events_ckpt *c);
 
+/*
+ * The addresses' events folded (db_events_fold.c, migration 11): per
+ * address, the events that decide its lease and its sources.  A fold is
+ * filled with the events of a batch (in id order) and stored as the
+ * batch's; the addresses' pass adds those to the fold of every event.
+ */
+struct ipam_db_events_addr;
+struct ipam_db_events_fold {
+	struct ipam_db_events_addr *a; /* open addressing by the ip's hash */
+	size_t nr, cap;
+};
+
+/* Fold e (of server; one without an address is left out). */
+void ipam_db_events_fold_take(struct ipam_db_events_fold *f,
+			      const struct ipam_db_events_rec *e,
+			      long long server);
+/* Fold the n records of a block (of server). */
+void ipam_db_events_fold_block(struct ipam_db_events_fold *f,
+			       const struct ipam_db_events_rec *recs, size_t n,
+			       long long server);
+/* How many addresses f has. */
+size_t ipam_db_events_fold_count(const struct ipam_db_events_fold *f);
+/* Store f as batch's rows (the batch's row is written: they refer to
+ * it), inside the caller's transaction. */
+int ipam_db_events_fold_store(struct ipam_db *db, long long batch,
+			      const struct ipam_db_events_fold *f);
+/* Events were deleted: the fold of every event is no more, the next
+ * pass reads them all (inside the caller's transaction). */
+int ipam_db_events_fold_reset(struct ipam_db *db);
+void ipam_db_events_fold_release(struct ipam_db_events_fold *f);
+
+/* The records of each block of the batches up to last_batch, in id
+ * order, decoded, with the server of their batch: fn returns 0 to go
+ * on, a negative code to stop (returned). */
+typedef int (*ipam_db_events_block_fn)(const struct ipam_db_events_rec *recs,
+				       size_t n, long long server, void *ctx);
+int ipam_db_events_each_block(struct ipam_db *db, long long last_batch,
+			      ipam_db_events_block_fn fn, void *ctx);
+
 /* Decode dhcp_events.extra's encoding (s, len bytes) into extra (each
  * malloc'd); a malformed rest is left out. */
 void ipam_db_events_decode_extra(char *extra[IPAM_DB_TRACK_EXTRAS],
