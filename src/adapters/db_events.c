@@ -641,7 +641,7 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 		.host = e->host,
 	};
 	uint64_t keys[3];
-	size_t nk;
+	size_t nk, rec_off;
 
 	event_keys(b, e);
 	encode_extra(&b->extra, e);
@@ -660,8 +660,9 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 		b->blk_min = r.at;
 	if (r.at > b->blk_max)
 		b->blk_max = r.at;
+	rec_off = b->texts.len;
 	ipam_db_events_rec_put(&b->texts, b->blk_id, &r);
-	ipam_db_events_fold_take(&b->fold, &r, b->server_id);
+	ipam_db_events_fold_take(&b->fold, &r, b->server_id, rec_off);
 	nk = ipam_db_events_row_keys(keys, b->ip.buf, b->client.buf, e->host,
 				     &b->tmp);
 	ALLOC_GROW(b->pairs, b->nr_pairs + nk, b->alloc_pairs);
@@ -844,7 +845,8 @@ static int store_postings(struct ipam_db_events_batch *b)
 				    "cannot store a batch of audit events in");
 	/* the rows of the batch's fold refer to its row */
 	if (!err && ipam_db_events_fold_count(&b->fold))
-		err = ipam_db_events_fold_store(b->db, b->id, &b->fold);
+		err = ipam_db_events_fold_store(b->db, b->id, &b->fold,
+						&b->texts);
 	return err;
 }
 
@@ -991,6 +993,13 @@ static void recycle(struct ipam_db_events_batch *b,
 	b->alloc_pairs = done->alloc_pairs;
 	done->pairs = p;
 	done->alloc_pairs = alloc;
+	if (!b->fold.nr) {
+		struct ipam_db_events_fold f = b->fold;
+
+		b->fold = done->fold;
+		ipam_db_events_fold_clear(&b->fold);
+		done->fold = f;
+	}
 }
 
 static void *writer_run(void *arg)

@@ -45,10 +45,13 @@ struct lease_ev {
 #define SLOTS 5
 
 struct ipam_db_events_addr {
-	uint64_t h; /* 0: a free entry */
+	uint64_t h;
 	char ip[48];
 	int family;
-	bool dirty; /* to write back */
+	bool dirty;	/* to write back */
+	bool named_ref; /* v[2]'s strings are those of the record at
+			 * named_off of the batch's text (the import) */
+	size_t named_off;
 	struct lease_ev v[SLOTS];
 	struct strbuf mac, host; /* of v[2] */
 	struct lease_ev *more;	 /* the first of each further server */
@@ -59,56 +62,55 @@ typedef struct ipam_db_events_addr addr_t;
 
 static uint64_t ip_hash(const char *s, size_t len)
 {
-	uint64_t h = ipam_db_events_hash(IPAM_TRACK_IP, s, len);
-
-	return h ? h : 1;
+	return ipam_db_events_hash(IPAM_TRACK_IP, s, len);
 }
 
-static void fold_grow(struct ipam_db_events_fold *f)
+/* The index: entry number + 1 by hash, open addressing (0: free). */
+static void index_grow(struct ipam_db_events_fold *f)
 {
-	addr_t *old = f->a;
-	size_t cap = f->cap;
+	size_t cap = f->cap ? f->cap * 2 : 1024;
 
-	f->cap = cap ? cap * 2 : 1024;
-	f->a = xcalloc(f->cap, sizeof(*f->a));
-	for (size_t i = 0; i < cap; i++) {
-		size_t j;
+	free(f->idx);
+	f->idx = xcalloc(cap, sizeof(*f->idx));
+	f->cap = cap;
+	for (size_t i = 0; i < f->nr; i++) {
+		size_t j = (size_t)f->a[i].h & (cap - 1);
 
-		if (!old[i].h)
-			continue;
-		j = (size_t)old[i].h & (f->cap - 1);
-		while (f->a[j].h)
-			j = (j + 1) & (f->cap - 1);
-		f->a[j] = old[i];
+		while (f->idx[j])
+			j = (j + 1) & (cap - 1);
+		f->idx[j] = (uint32_t)(i + 1);
 	}
-	free(old);
 }
 
 /* The entry of ip (len bytes), new when it has none (NULL: too long to
- * be an address, left out). */
+ * be an address, left out).  Entries are dense, in the order first
+ * seen: a batch's few thousand addresses stay in the cache. */
 static addr_t *fold_addr(struct ipam_db_events_fold *f, const char *ip,
 			 size_t len, int family, uint64_t h)
 {
 	size_t j;
+	addr_t *a;
 
-	if (len >= sizeof(f->a->ip))
+	if (len >= sizeof(f->a->ip) || f->nr >= UINT32_MAX - 1)
 		return NULL;
 	if (2 * (f->nr + 1) > f->cap)
-		fold_grow(f);
+		index_grow(f);
 	j = (size_t)h & (f->cap - 1);
-	while (f->a[j].h && (f->a[j].h != h || strncmp(f->a[j].ip, ip, len) ||
-			     f->a[j].ip[len]))
-		j = (j + 1) & (f->cap - 1);
-	if (!f->a[j].h) {
-		f->a[j].h = h;
-		memcpy(f->a[j].ip, ip, len);
-		f->a[j].ip[len] = '\0';
-		f->a[j].family = family;
-		strbuf_init(&f->a[j].mac);
-		strbuf_init(&f->a[j].host);
-		f->nr++;
+	for (; f->idx[j]; j = (j + 1) & (f->cap - 1)) {
+		a = &f->a[f->idx[j] - 1];
+		if (a->h == h && !memcmp(a->ip, ip, len) && !a->ip[len])
+			return a;
 	}
-	return &f->a[j];
+	ALLOC_GROW(f->a, f->nr + 1, f->alloc);
+	a = &f->a[f->nr];
+	memset(a, 0, sizeof(*a));
+	a->h = h;
+	memcpy(a->ip, ip, len);
+	a->family = family;
+	strbuf_init(&a->mac);
+	strbuf_init(&a->host);
+	f->idx[j] = (uint32_t)++f->nr;
+	return a;
 }
 
 static void ev_set(struct lease_ev *l, const struct ipam_db_events_rec *e,
@@ -145,14 +147,18 @@ static void set_named(addr_t *a, const struct lease_ev *l, const char *mac,
 		      size_t mac_len, const char *host, size_t host_len)
 {
 	a->v[2] = *l;
+	a->named_ref = false;
 	strbuf_reset(&a->mac);
 	strbuf_reset(&a->host);
 	strbuf_add(&a->mac, mac, mac_len);
 	strbuf_add(&a->host, host, host_len);
 }
 
+/* Fold e into a; rec_off: where e's record is in the batch's text (its
+ * strings are read from there when the fold is stored), or SIZE_MAX to
+ * copy them now. */
 static void take(addr_t *a, const struct ipam_db_events_rec *e,
-		 long long server)
+		 long long server, size_t rec_off)
 {
 	struct lease_ev l;
 
@@ -166,9 +172,16 @@ static void take(addr_t *a, const struct ipam_db_events_rec *e,
 		a->v[1] = l;
 	}
 	if ((*e->client_id || *e->host) &&
-	    (!a->v[2].seq || later(&l, &a->v[2])))
-		set_named(a, &l, e->client_id, strlen(e->client_id), e->host,
-			  strlen(e->host));
+	    (!a->v[2].seq || later(&l, &a->v[2]))) {
+		if (rec_off != SIZE_MAX) {
+			a->v[2] = l;
+			a->named_ref = true;
+			a->named_off = rec_off;
+		} else {
+			set_named(a, &l, e->client_id, strlen(e->client_id),
+				  e->host, strlen(e->host));
+		}
+	}
 	if (ipam_lease_kind_of(e->event_id) != IPAM_LEASE_OTHER &&
 	    (!a->v[3].seq || later(&l, &a->v[3])))
 		a->v[3] = l;
@@ -177,7 +190,7 @@ static void take(addr_t *a, const struct ipam_db_events_rec *e,
 
 void ipam_db_events_fold_take(struct ipam_db_events_fold *f,
 			      const struct ipam_db_events_rec *e,
-			      long long server)
+			      long long server, size_t rec_off)
 {
 	size_t len = strlen(e->ip);
 	addr_t *a;
@@ -186,7 +199,7 @@ void ipam_db_events_fold_take(struct ipam_db_events_fold *f,
 		return;
 	a = fold_addr(f, e->ip, len, e->family, ip_hash(e->ip, len));
 	if (a)
-		take(a, e, server);
+		take(a, e, server, rec_off);
 }
 
 void ipam_db_events_fold_block(struct ipam_db_events_fold *f,
@@ -201,28 +214,31 @@ void ipam_db_events_fold_block(struct ipam_db_events_fold *f,
 				   ? n
 				   : IPAM_DB_EVENTS_BLOCK_EVENTS;
 
-		/* the entries fetched ahead: a table entry per event is a
-		 * cache miss on a large table */
+		/* the index's slots fetched ahead, then the entries they
+		 * name: an address per event is a cache miss on a large
+		 * table */
 		for (size_t i = 0; i < k; i++) {
-			const char *entry;
-
 			len[i] = strlen(recs[i].ip);
 			h[i] = len[i] ? ip_hash(recs[i].ip, len[i]) : 0;
-			if (!h[i] || !f->cap)
-				continue;
-			entry = (const char *)&f->a[h[i] & (f->cap - 1)];
-			for (size_t off = 0; off < sizeof(*f->a); off += 64)
-				__builtin_prefetch(entry + off);
+			if (len[i] && f->cap)
+				__builtin_prefetch(
+					&f->idx[h[i] & (f->cap - 1)]);
+		}
+		for (size_t i = 0; i < k && f->cap; i++) {
+			uint32_t e = len[i] ? f->idx[h[i] & (f->cap - 1)] : 0;
+
+			if (e)
+				__builtin_prefetch(&f->a[e - 1]);
 		}
 		for (size_t i = 0; i < k; i++) {
 			addr_t *a;
 
-			if (!h[i])
+			if (!len[i])
 				continue;
 			a = fold_addr(f, recs[i].ip, len[i], recs[i].family,
 				      h[i]);
 			if (a)
-				take(a, &recs[i], server);
+				take(a, &recs[i], server, SIZE_MAX);
 		}
 		recs += k;
 		n -= k;
@@ -268,16 +284,24 @@ size_t ipam_db_events_fold_count(const struct ipam_db_events_fold *f)
 	return f->nr;
 }
 
-void ipam_db_events_fold_release(struct ipam_db_events_fold *f)
+/* Empty f, keeping its memory (the next batch's). */
+void ipam_db_events_fold_clear(struct ipam_db_events_fold *f)
 {
-	for (size_t i = 0; i < f->cap; i++) {
-		if (!f->a[i].h)
-			continue;
+	for (size_t i = 0; i < f->nr; i++) {
 		strbuf_release(&f->a[i].mac);
 		strbuf_release(&f->a[i].host);
 		free(f->a[i].more);
 	}
+	f->nr = 0;
+	if (f->cap)
+		memset(f->idx, 0, f->cap * sizeof(*f->idx));
+}
+
+void ipam_db_events_fold_release(struct ipam_db_events_fold *f)
+{
+	ipam_db_events_fold_clear(f);
 	free(f->a);
+	free(f->idx);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -439,8 +463,8 @@ static int write_entries(struct ipam_db *db,
 	size_t left = 0, i = 0;
 	int err, rc = IPAM_SQL_DONE;
 
-	for (size_t j = 0; j < f->cap; j++)
-		left += f->a[j].h && (f->a[j].dirty || !dirty_only);
+	for (size_t j = 0; j < f->nr; j++)
+		left += f->a[j].dirty || !dirty_only;
 	err = insert_rows(db, &many, table, cols, ncols, ROWS_PER_INSERT,
 			  !batch);
 	if (!err)
@@ -459,7 +483,7 @@ static int write_entries(struct ipam_db *db,
 		for (size_t n = 0; n < rows; i++) {
 			const addr_t *a = &f->a[i];
 
-			if (!a->h || (dirty_only && !a->dirty))
+			if (dirty_only && !a->dirty)
 				continue;
 			encode(&slots[n], a);
 			if (batch)
@@ -484,10 +508,45 @@ static int write_entries(struct ipam_db *db,
 	return 0;
 }
 
-int ipam_db_events_fold_store(struct ipam_db *db, long long batch,
-			      const struct ipam_db_events_fold *f)
+/* The strings of the named slots that are still the records' at their
+ * offsets in text. */
+static int resolve(struct ipam_db_events_fold *f, const struct strbuf *text)
 {
-	return write_entries(db, f, batch, false);
+	struct strbuf line = STRBUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < f->nr; i++) {
+		addr_t *a = &f->a[i];
+		struct ipam_db_events_rec r;
+		size_t pos = 0, end;
+
+		if (!a->named_ref)
+			continue;
+		end = a->named_off;
+		while (end < text->len && text->buf[end] != '\n')
+			end++;
+		strbuf_reset(&line);
+		strbuf_add(&line, text->buf + a->named_off, end - a->named_off);
+		rc = ipam_db_events_rec_next(line.buf, line.len, &pos, 0, &r);
+		if (rc > 0) {
+			set_named(a, &a->v[2], r.client_id, strlen(r.client_id),
+				  r.host, strlen(r.host));
+			rc = 0;
+		} else if (!rc) {
+			rc = ipam_error_set(IPAM_EDB, "a lost audit event");
+		}
+	}
+	strbuf_release(&line);
+	return rc;
+}
+
+int ipam_db_events_fold_store(struct ipam_db *db, long long batch,
+			      struct ipam_db_events_fold *f,
+			      const struct strbuf *text)
+{
+	int err = resolve(f, text);
+
+	return err ? err : write_entries(db, f, batch, false);
 }
 
 int ipam_db_events_fold_reset(struct ipam_db *db)
@@ -639,7 +698,7 @@ static int fold_update(struct ipam_db *db, struct ipam_db_events_fold *f)
 				"SELECT address, family, slots FROM "
 				"dhcp_address_fold",
 				0, 0);
-		for (size_t i = 0; i < f->cap; i++)
+		for (size_t i = 0; i < f->nr; i++)
 			f->a[i].dirty = false;
 		if (!err && folded < last)
 			err = read_rows(db, f,
@@ -679,8 +738,6 @@ static int cmp_addr(const void *x, const void *y)
 {
 	const addr_t *a = x, *b = y;
 
-	if (!a->h || !b->h)
-		return !a->h - !b->h;
 	return strcmp(a->ip, b->ip);
 }
 
@@ -692,13 +749,13 @@ static int flush(struct ipam_db_events_fold *f, ipam_db_events_lease_fn fn,
 	size_t most = 0;
 	int err = 0;
 
-	if (f->cap)
-		qsort(f->a, f->cap, sizeof(*f->a), cmp_addr);
-	for (size_t i = 0; i < f->cap; i++)
+	if (f->nr)
+		qsort(f->a, f->nr, sizeof(*f->a), cmp_addr);
+	for (size_t i = 0; i < f->nr; i++)
 		if (f->a[i].nr_more > most)
 			most = f->a[i].nr_more;
 	ev = xcalloc(SLOTS + most, sizeof(*ev));
-	for (size_t i = 0; !err && i < f->cap && f->a[i].h; i++) {
+	for (size_t i = 0; !err && i < f->nr; i++) {
 		addr_t *a = &f->a[i];
 		size_t n = 0;
 

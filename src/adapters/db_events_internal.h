@@ -131,14 +131,19 @@ void ipam_db_events_ckpt_stop(struct ipam_db_events_ckpt *c);
  */
 struct ipam_db_events_addr;
 struct ipam_db_events_fold {
-	struct ipam_db_events_addr *a; /* open addressing by the ip's hash */
-	size_t nr, cap;
+	struct ipam_db_events_addr *a; /* the addresses, as first seen */
+	size_t nr, alloc;
+	uint32_t *idx; /* a + 1 by the address's hash (0: free) */
+	size_t cap;    /* of idx: 0 or a power of two */
 };
 
-/* Fold e (of server; one without an address is left out). */
+/* Fold e (of server; one without an address is left out).  rec_off:
+ * where e's record begins in the batch's text, whose strings are read
+ * there when the fold is stored (the import: no copy per event), or
+ * SIZE_MAX to copy them now. */
 void ipam_db_events_fold_take(struct ipam_db_events_fold *f,
 			      const struct ipam_db_events_rec *e,
-			      long long server);
+			      long long server, size_t rec_off);
 /* Fold the n records of a block (of server). */
 void ipam_db_events_fold_block(struct ipam_db_events_fold *f,
 			       const struct ipam_db_events_rec *recs, size_t n,
@@ -146,12 +151,16 @@ void ipam_db_events_fold_block(struct ipam_db_events_fold *f,
 /* How many addresses f has. */
 size_t ipam_db_events_fold_count(const struct ipam_db_events_fold *f);
 /* Store f as batch's rows (the batch's row is written: they refer to
- * it), inside the caller's transaction. */
+ * it), inside the caller's transaction; text: the batch's records
+ * (fold_take's rec_off). */
 int ipam_db_events_fold_store(struct ipam_db *db, long long batch,
-			      const struct ipam_db_events_fold *f);
+			      struct ipam_db_events_fold *f,
+			      const struct strbuf *text);
 /* Events were deleted: the fold of every event is no more, the next
  * pass reads them all (inside the caller's transaction). */
 int ipam_db_events_fold_reset(struct ipam_db *db);
+/* Empty f, keeping its memory; release: free it. */
+void ipam_db_events_fold_clear(struct ipam_db_events_fold *f);
 void ipam_db_events_fold_release(struct ipam_db_events_fold *f);
 
 /* The records of each block of the batches up to last_batch, in id
