@@ -770,11 +770,15 @@ static int store_postings(struct ipam_db_events_batch *b)
 	long long seg = b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT;
 	size_t n = 0, i = 0, j;
 	struct key_id *v;
-	int err, rc = IPAM_SQL_DONE;
+	int err = 0, rc = IPAM_SQL_DONE;
 
 	if (b->next_id == b->first_id)
 		return 0;
-	err = postings_insert(b->db, &many, POSTINGS_PER_INSERT);
+	/* SQLite: one row per INSERT (one of many rows would keep a
+	 * statement journal of every page it touches, in a temporary file:
+	 * twice the database's bytes written again in an import) */
+	if (IPAM_DB_IS_PG(b->db))
+		err = postings_insert(b->db, &many, POSTINGS_PER_INSERT);
 	if (!err)
 		err = postings_insert(b->db, &one, 1);
 	if (err) {
@@ -789,9 +793,10 @@ static int store_postings(struct ipam_db_events_batch *b)
 		 * the end */
 		size_t left = 0;
 
-		for (j = i; j < b->nr_pairs && left < POSTINGS_PER_INSERT; j++)
+		for (j = i;
+		     many && j < b->nr_pairs && left < POSTINGS_PER_INSERT; j++)
 			left += !j || v[j].k != v[j - 1].k;
-		st = left == POSTINGS_PER_INSERT ? many : one;
+		st = many && left == POSTINGS_PER_INSERT ? many : one;
 		for (n = 0; i < b->nr_pairs &&
 			    n < (st == many ? POSTINGS_PER_INSERT : 1);
 		     n++, i = j) {

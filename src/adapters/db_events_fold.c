@@ -1,4 +1,5 @@
 #include "db_events.h"
+#include "db_dialect.h"
 #include "db_events_internal.h"
 #include "db_internal.h"
 
@@ -461,12 +462,15 @@ static int write_entries(struct ipam_db *db,
 	struct ipam_sql_stmt *many = NULL, *one = NULL, *st;
 	struct strbuf slots[ROWS_PER_INSERT];
 	size_t left = 0, i = 0;
-	int err, rc = IPAM_SQL_DONE;
+	int err = 0, rc = IPAM_SQL_DONE;
 
 	for (size_t j = 0; j < f->nr; j++)
 		left += f->a[j].dirty || !dirty_only;
-	err = insert_rows(db, &many, table, cols, ncols, ROWS_PER_INSERT,
-			  !batch);
+	/* SQLite: one row per INSERT, which needs no statement journal
+	 * (db_events.c's postings) */
+	if (IPAM_DB_IS_PG(db))
+		err = insert_rows(db, &many, table, cols, ncols,
+				  ROWS_PER_INSERT, !batch);
 	if (!err)
 		err = insert_rows(db, &one, table, cols, ncols, 1, !batch);
 	if (err) {
@@ -476,7 +480,8 @@ static int write_entries(struct ipam_db *db,
 	for (size_t j = 0; j < ROWS_PER_INSERT; j++)
 		strbuf_init(&slots[j]);
 	while (rc == IPAM_SQL_DONE && left) {
-		size_t rows = left >= ROWS_PER_INSERT ? ROWS_PER_INSERT : 1;
+		size_t rows =
+			many && left >= ROWS_PER_INSERT ? ROWS_PER_INSERT : 1;
 		int p = 1;
 
 		st = rows > 1 ? many : one;
