@@ -70,8 +70,10 @@ struct ipam_db_events_batch {
 	struct events_writer *prev;
 	/* the checkpoints of the import's log (from its second batch) */
 	struct ipam_db_events_ckpt *ckpt;
-	/* the batch's events by address (db_events_fold.c) */
+	/* the batch's events by address (db_events_fold.c); fold_off: it
+	 * had too many addresses to be worth it */
 	struct ipam_db_events_fold fold;
+	bool fold_off;
 };
 
 /* A batch committed in the background (ipam_db_events_commit_next). */
@@ -662,7 +664,14 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 		b->blk_max = r.at;
 	rec_off = b->texts.len;
 	ipam_db_events_rec_put(&b->texts, b->blk_id, &r);
-	ipam_db_events_fold_take(&b->fold, &r, b->server_id, rec_off);
+	if (!b->fold_off) {
+		ipam_db_events_fold_take(&b->fold, &r, b->server_id, rec_off);
+		if (ipam_db_events_fold_count(&b->fold) >
+		    IPAM_DB_EVENTS_FOLD_MAX) {
+			b->fold_off = true;
+			ipam_db_events_fold_clear(&b->fold);
+		}
+	}
 	nk = ipam_db_events_row_keys(keys, b->ip.buf, b->client.buf, e->host,
 				     &b->tmp);
 	ALLOC_GROW(b->pairs, b->nr_pairs + nk, b->alloc_pairs);
@@ -768,7 +777,8 @@ static int store_postings(struct ipam_db_events_batch *b)
 	struct ipam_sql_stmt *many = NULL, *one = NULL, *st;
 	struct strbuf ids[POSTINGS_PER_INSERT];
 	long long seg = b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT;
-	size_t n = 0, i = 0, j;
+	size_t n = 0, i = 0, j, nr;
+	bool keep;
 	struct key_id *v;
 	int err = 0, rc = IPAM_SQL_DONE;
 
@@ -844,12 +854,17 @@ static int store_postings(struct ipam_db_events_batch *b)
 	ipam_sql_bind_int64(st, 8, b->at_min);
 	ipam_sql_bind_int64(st, 9, b->at_max);
 	ipam_sql_bind_int64(st, 10, b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
-	ipam_sql_bind_int64(st, 11,
-			    (long long)ipam_db_events_fold_count(&b->fold));
+	nr = ipam_db_events_fold_count(&b->fold);
+	keep = !b->fold_off &&
+	       IPAM_DB_EVENTS_FOLD_KEEP(nr, (size_t)(b->next_id - b->first_id));
+	if (keep)
+		ipam_sql_bind_int64(st, 11, (long long)nr);
+	else
+		ipam_sql_bind_null(st, 11);
 	err = ipam_db_sql_step_done(b->db, st,
 				    "cannot store a batch of audit events in");
 	/* the rows of the batch's fold refer to its row */
-	if (!err && ipam_db_events_fold_count(&b->fold))
+	if (!err && keep && nr)
 		err = ipam_db_events_fold_store(b->db, b->id, &b->fold,
 						&b->texts);
 	return err;

@@ -450,8 +450,9 @@ static int each_event(struct ipam_db *db, const char *sql, rec_fn fn, void *ctx)
 
 /* ---- every block, for the addresses' fold -------------------------------- */
 
-int ipam_db_events_each_block(struct ipam_db *db, long long last_batch,
-			      ipam_db_events_block_fn fn, void *ctx)
+int ipam_db_events_each_block(struct ipam_db *db, long long first_batch,
+			      long long last_batch, ipam_db_events_block_fn fn,
+			      void *ctx)
 {
 	struct ipam_db_events_block b = {0};
 	struct batch_servers servers = {0};
@@ -465,12 +466,14 @@ int ipam_db_events_each_block(struct ipam_db *db, long long last_batch,
 		err = ipam_sql_prepare_scan(db->h, &st,
 					    "SELECT " BLOCK_COLUMNS
 					    " FROM dhcp_event_blocks WHERE "
-					    "batch <= ?1 ORDER BY id");
+					    "batch >= ?1 AND batch <= ?2 "
+					    "ORDER BY id");
 	if (err) {
 		free(servers.v);
 		return err;
 	}
-	ipam_sql_bind_int64(st, 1, last_batch);
+	ipam_sql_bind_int64(st, 1, first_batch);
+	ipam_sql_bind_int64(st, 2, last_batch);
 	strbuf_init(&b.text);
 	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		size_t pos = 0, n = 0;

@@ -659,14 +659,68 @@ static int fold_block(const struct ipam_db_events_rec *recs, size_t n,
 	return 0;
 }
 
+/* A batch and whether it has a fold of its own. */
+struct new_batch {
+	long long id;
+	bool folded;
+};
+
+/* Fold the batches after folded up to last into f, in id order: a
+ * batch's stored fold, or its events (a batch whose fold was not worth
+ * storing, or one written before migration 11). */
+static int fold_new(struct ipam_db *db, struct ipam_db_events_fold *f,
+		    long long folded, long long last)
+{
+	struct new_batch *v = NULL;
+	size_t nr = 0, alloc = 0;
+	struct ipam_sql_stmt *st;
+	int err, rc;
+
+	err = ipam_db_sql_prepare(db, &st,
+				  "SELECT id, addresses IS NOT NULL FROM "
+				  "dhcp_event_batches WHERE id > ?1 AND id "
+				  "<= ?2 ORDER BY id");
+	if (err)
+		return err;
+	ipam_sql_bind_int64(st, 1, folded);
+	ipam_sql_bind_int64(st, 2, last);
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		ALLOC_GROW(v, nr + 1, alloc);
+		v[nr].id = ipam_sql_column_int64(st, 0);
+		v[nr++].folded = ipam_sql_column_int64(st, 1) != 0;
+	}
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
+		err = ipam_db_sql_error(db, IPAM_EDB,
+					"cannot read the audit event batches "
+					"in");
+	/* runs of batches of one kind: a query each */
+	for (size_t i = 0, j; !err && i < nr; i = j) {
+		for (j = i + 1; j < nr && v[j].folded == v[i].folded; j++)
+			;
+		if (v[i].folded)
+			err = read_rows(db, f,
+					"SELECT address, family, slots, batch "
+					"FROM dhcp_batch_addresses WHERE "
+					"batch >= ?1 AND batch <= ?2 ORDER BY "
+					"batch",
+					v[i].id, v[j - 1].id);
+		else
+			err = ipam_db_events_each_block(
+				db, v[i].id, v[j - 1].id, fold_block, f);
+	}
+	free(v);
+	return err;
+}
+
 /*
  * Bring dhcp_address_fold up to the last batch, in f (every address
- * folded), in the caller's transaction: from the batches' folds when
- * each batch since the last pass has one, else from every event.
+ * folded), in the caller's transaction: the batches since the last pass
+ * merged into what it stored, or every event when it stored nothing.
  */
 static int fold_update(struct ipam_db *db, struct ipam_db_events_fold *f)
 {
-	long long folded = 0, last = 0, bare = 0;
+	long long folded = 0, last = 0;
 	int err;
 
 	/* the row locked first: two passes take turns */
@@ -685,18 +739,12 @@ static int fold_update(struct ipam_db *db, struct ipam_db_events_fold *f)
 				"SELECT id FROM dhcp_event_batches ORDER BY "
 				"id DESC LIMIT 1",
 				0, 0, &last);
-	if (!err && folded && folded <= last)
-		err = one_value(db,
-				"SELECT count(*) FROM dhcp_event_batches "
-				"WHERE id > ?1 AND id <= ?2 AND addresses "
-				"IS NULL",
-				folded, last, &bare);
 	if (err)
 		return err;
-	if (!folded || folded > last || bare) {
+	if (!folded || folded > last) {
 		err = run(db, "DELETE FROM dhcp_address_fold", 0);
 		if (!err)
-			err = ipam_db_events_each_block(db, last, fold_block,
+			err = ipam_db_events_each_block(db, 1, last, fold_block,
 							f);
 	} else {
 		err = read_rows(db, f,
@@ -706,12 +754,7 @@ static int fold_update(struct ipam_db *db, struct ipam_db_events_fold *f)
 		for (size_t i = 0; i < f->nr; i++)
 			f->a[i].dirty = false;
 		if (!err && folded < last)
-			err = read_rows(db, f,
-					"SELECT address, family, slots, batch "
-					"FROM dhcp_batch_addresses WHERE "
-					"batch > ?1 AND batch <= ?2 ORDER BY "
-					"batch",
-					folded, last);
+			err = fold_new(db, f, folded, last);
 	}
 	if (!err)
 		err = write_entries(db, f, 0, true);

@@ -150,6 +150,13 @@ void ipam_db_events_fold_block(struct ipam_db_events_fold *f,
 			       long long server);
 /* How many addresses f has. */
 size_t ipam_db_events_fold_count(const struct ipam_db_events_fold *f);
+/* The addresses a batch's fold holds at most (the import stops folding
+ * a batch with more: the pass reads its events instead). */
+#define IPAM_DB_EVENTS_FOLD_MAX 32768
+/* Whether the fold of a batch of events is worth storing: a fold is
+ * written and read back a row per address, a batch's events are read a
+ * block of 128 at a time. */
+#define IPAM_DB_EVENTS_FOLD_KEEP(addresses, events) ((addresses)*4 <= (events))
 /* Store f as batch's rows (the batch's row is written: they refer to
  * it), inside the caller's transaction; text: the batch's records
  * (fold_take's rec_off). */
@@ -163,13 +170,14 @@ int ipam_db_events_fold_reset(struct ipam_db *db);
 void ipam_db_events_fold_clear(struct ipam_db_events_fold *f);
 void ipam_db_events_fold_release(struct ipam_db_events_fold *f);
 
-/* The records of each block of the batches up to last_batch, in id
- * order, decoded, with the server of their batch: fn returns 0 to go
+/* The records of each block of the batches first_batch..last_batch, in
+ * id order, decoded, with the server of their batch: fn returns 0 to go
  * on, a negative code to stop (returned). */
 typedef int (*ipam_db_events_block_fn)(const struct ipam_db_events_rec *recs,
 				       size_t n, long long server, void *ctx);
-int ipam_db_events_each_block(struct ipam_db *db, long long last_batch,
-			      ipam_db_events_block_fn fn, void *ctx);
+int ipam_db_events_each_block(struct ipam_db *db, long long first_batch,
+			      long long last_batch, ipam_db_events_block_fn fn,
+			      void *ctx);
 
 /* Decode dhcp_events.extra's encoding (s, len bytes) into extra (each
  * malloc'd); a malformed rest is left out. */

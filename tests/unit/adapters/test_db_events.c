@@ -881,6 +881,15 @@ static void test_leases(void **state)
 		 * sixth batch: it folds one or two batches into what the
 		 * pass before folded */
 		c.upto = id;
+		/* the fifth batch as one whose fold was not worth storing
+		 * (or one of an earlier version): the pass reads its
+		 * events, then merges the sixth's fold */
+		if (b == 4)
+			free(sqlite_query(f->path,
+					  "DELETE FROM dhcp_batch_addresses "
+					  "WHERE batch = 5; UPDATE "
+					  "dhcp_event_batches SET addresses = "
+					  "NULL WHERE id = 5"));
 		if (b == 1 || b == 4)
 			continue;
 		c.seen = 0;
@@ -930,6 +939,54 @@ static void test_leases(void **state)
 	assert_int_equal(c.seen, l_addrs(&c));
 }
 
+static int count_addrs(const char *ip, int family,
+		       const struct ipam_lease_event *ev, size_t nr, void *ctx)
+{
+	(void)ip;
+	(void)family;
+	assert_true(nr >= 1 && ev[0].seq > 0);
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* A batch of as many addresses as events stores no fold (writing and
+ * reading it back would cost more than its events): the pass reads its
+ * events; one of few addresses stores its fold. */
+static void test_fold_worth_storing(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db_audit_cursor cur = {.generation = 1};
+	struct ipam_db_events_batch *b;
+	size_t seen = 0;
+	char *out;
+
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(ipam_db_events_begin(f->db, &b,
+						      "dhcp1.corp.example.test",
+						      0, "f", 1),
+				 0);
+		for (int i = 0; i < 40; i++) {
+			char ip[32];
+			struct ipam_dhcplog_event e;
+
+			snprintf(ip, sizeof(ip), "10.1.%d.%d", k,
+				 k ? i % 4 : i);
+			e = event(10, ip, "h", "00155d000001", (size_t)i + 1);
+			add(b, &e, 1000 + i);
+		}
+		assert_int_equal(ipam_db_events_commit(b, &cur), 0);
+	}
+	out = sqlite_query(f->path,
+			   "SELECT (SELECT group_concat(coalesce(addresses, "
+			   "-1)) FROM (SELECT addresses FROM "
+			   "dhcp_event_batches ORDER BY id) AS b), (SELECT "
+			   "count(*) FROM dhcp_batch_addresses)");
+	assert_string_equal(out, "-1,4|4");
+	free(out);
+	assert_int_equal(ipam_db_events_leases(f->db, count_addrs, &seen), 0);
+	assert_int_equal(seen, 44);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -953,6 +1010,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_leases, setup_any,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fold_worth_storing,
+						setup_any, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
