@@ -47,7 +47,7 @@ static int setup(void **state)
 	struct run_result r;
 
 	f->dir = tmpdir_make();
-	f->db = xasprintf("%s/state.db", f->dir);
+	f->db = test_db_new(f->dir);
 	yaml = xasprintf("%s/d.yaml", f->dir);
 	assert_int_equal(write_file(yaml,
 				    "version: 1\n"
