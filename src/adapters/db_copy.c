@@ -34,6 +34,9 @@ static const char *const tables[] = {
 	"dhcp_events",	     /* until schema version 10 */
 	"dhcp_event_blocks", /* from 10 */
 	"dhcp_event_postings",
+	"dhcp_batch_addresses",	   /* from 11 */
+	"dhcp_address_fold",	   /* from 11 */
+	"dhcp_address_fold_state", /* from 11 */
 	"dns_zones",
 	"dns_records",
 	"dns_record_history",

@@ -71,6 +71,10 @@ struct ipam_db_events_batch {
 	struct events_writer *prev;
 	/* the checkpoints of the import's log (from its second batch) */
 	struct ipam_db_events_ckpt *ckpt;
+	/* the batch's events by address (db_events_fold.c); fold_off: it
+	 * had too many addresses to be worth it */
+	struct ipam_db_events_fold fold;
+	bool fold_off;
 };
 
 /* A batch committed in the background (ipam_db_events_commit_next). */
@@ -545,7 +549,7 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 		.host = e->host,
 	};
 	uint64_t keys[3];
-	size_t nk, len[5];
+	size_t nk, rec_off, len[5];
 
 	ipam_db_events_keys_of(
 		&b->ip, &b->client, e, text_len(e, IPAM_DHCPLOG_IP, e->ip),
@@ -571,9 +575,18 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 	len[2] = text_len(e, IPAM_DHCPLOG_HOST, e->host);
 	len[3] = b->client.len;
 	len[4] = b->extra.len;
+	rec_off = b->texts.len;
 	/* the parser's fields need no escape unless the line has a '\\' */
 	ipam_db_events_rec_put_n(&b->texts, b->blk_id, &r, len,
 				 e->len && e->plain);
+	if (!b->fold_off) {
+		ipam_db_events_fold_take(&b->fold, &r, b->server_id, rec_off);
+		if (ipam_db_events_fold_count(&b->fold) >
+		    IPAM_DB_EVENTS_FOLD_MAX) {
+			b->fold_off = true;
+			ipam_db_events_fold_clear(&b->fold);
+		}
+	}
 	nk = ipam_db_events_row_keys_n(keys, b->ip.buf, b->ip.len,
 				       b->client.buf, b->client.len, e->host,
 				       len[2]);
@@ -680,13 +693,18 @@ static int store_postings(struct ipam_db_events_batch *b)
 	struct ipam_sql_stmt *many = NULL, *one = NULL, *st;
 	struct strbuf ids[POSTINGS_PER_INSERT];
 	long long seg = b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT;
-	size_t n = 0, i = 0, j;
+	size_t n = 0, i = 0, j, nr;
+	bool keep;
 	struct key_id *v;
-	int err, rc = IPAM_SQL_DONE;
+	int err = 0, rc = IPAM_SQL_DONE;
 
 	if (b->next_id == b->first_id)
 		return 0;
-	err = postings_insert(b->db, &many, POSTINGS_PER_INSERT);
+	/* SQLite: one row per INSERT (one of many rows would keep a
+	 * statement journal of every page it touches, in a temporary file:
+	 * twice the database's bytes written again in an import) */
+	if (IPAM_DB_IS_PG(b->db))
+		err = postings_insert(b->db, &many, POSTINGS_PER_INSERT);
 	if (!err)
 		err = postings_insert(b->db, &one, 1);
 	if (err) {
@@ -701,9 +719,10 @@ static int store_postings(struct ipam_db_events_batch *b)
 		 * the end */
 		size_t left = 0;
 
-		for (j = i; j < b->nr_pairs && left < POSTINGS_PER_INSERT; j++)
+		for (j = i;
+		     many && j < b->nr_pairs && left < POSTINGS_PER_INSERT; j++)
 			left += !j || v[j].k != v[j - 1].k;
-		st = left == POSTINGS_PER_INSERT ? many : one;
+		st = many && left == POSTINGS_PER_INSERT ? many : one;
 		for (n = 0; i < b->nr_pairs &&
 			    n < (st == many ? POSTINGS_PER_INSERT : 1);
 		     n++, i = j) {
@@ -733,8 +752,9 @@ static int store_postings(struct ipam_db_events_batch *b)
 	err = ipam_db_sql_prepare(
 		b->db, &st,
 		"INSERT INTO dhcp_event_batches (id, server_id, run_id, file, "
-		"generation, first_id, last_id, at_min, at_max, seg) VALUES "
-		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+		"generation, first_id, last_id, at_min, at_max, seg, "
+		"addresses) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11)");
 	if (err)
 		return err;
 	ipam_sql_bind_int64(st, 1, b->id);
@@ -750,9 +770,20 @@ static int store_postings(struct ipam_db_events_batch *b)
 	ipam_sql_bind_int64(st, 8, b->at_min);
 	ipam_sql_bind_int64(st, 9, b->at_max);
 	ipam_sql_bind_int64(st, 10, b->first_id >> IPAM_DB_EVENTS_SEG_SHIFT);
-	return ipam_db_sql_step_done(b->db, st,
-				     "cannot store a batch of audit events "
-				     "in");
+	nr = ipam_db_events_fold_count(&b->fold);
+	keep = !b->fold_off &&
+	       IPAM_DB_EVENTS_FOLD_KEEP(nr, (size_t)(b->next_id - b->first_id));
+	if (keep)
+		ipam_sql_bind_int64(st, 11, (long long)nr);
+	else
+		ipam_sql_bind_null(st, 11);
+	err = ipam_db_sql_step_done(b->db, st,
+				    "cannot store a batch of audit events in");
+	/* the rows of the batch's fold refer to its row */
+	if (!err && keep && nr)
+		err = ipam_db_events_fold_store(b->db, b->id, &b->fold,
+						&b->texts);
+	return err;
 }
 
 static int store_cursor(struct ipam_db_events_batch *b,
@@ -798,6 +829,7 @@ static void batch_free(struct ipam_db_events_batch *b)
 	free(b->blocks);
 	free(b->pairs);
 	free(b->file);
+	ipam_db_events_fold_release(&b->fold);
 	free(b);
 }
 
@@ -897,6 +929,13 @@ static void recycle(struct ipam_db_events_batch *b,
 	b->alloc_pairs = done->alloc_pairs;
 	done->pairs = p;
 	done->alloc_pairs = alloc;
+	if (!b->fold.nr) {
+		struct ipam_db_events_fold f = b->fold;
+
+		b->fold = done->fold;
+		ipam_db_events_fold_clear(&b->fold);
+		done->fold = f;
+	}
 }
 
 static void *writer_run(void *arg)

@@ -636,308 +636,57 @@ static int each_event(struct ipam_db *db, const char *sql, rec_fn fn, void *ctx)
 	return err > 0 ? 0 : err;
 }
 
-/* ---- the addresses' leases ---------------------------------------------- */
+/* ---- every block, for the addresses' fold -------------------------------- */
 
-/*
- * What ipam_leases_decide and the addresses read of an address's events
- * is kept per address as the events go by: the first and the last (by
- * at), the latest with a client id or host, the latest that is not
- * "other", and the first event of each server (the address's sources).  The
- * decision over those is the decision over all of them; memory goes with the
- * addresses, not the events.
- */
-/* An event as the lease needs it (its strings only in the named slot). */
-struct lease_ev {
-	long long at, seq, server;
-	int event_id;
-};
-
-/* One address: its slots inline, so that an event touches one entry of
- * the table and the lines after it (a table entry per event is a cache
- * miss on a large log: they are prefetched a block ahead). */
-struct addr_events {
-	uint64_t h; /* 0: a free entry */
-	char ip[48];
-	int family;
-	/* [0] first [1] last [2] latest named [3] latest deciding
-	 * [4] the first of the first server */
-	struct lease_ev v[5];
-	struct strbuf mac, host; /* of v[2] */
-	struct lease_ev *more;	 /* the first of each further server */
-	size_t nr_more, alloc_more;
-};
-
-struct lease_scan {
-	struct batch_servers servers;
-	struct addr_events *a; /* open addressing by h */
-	size_t nr, cap;
-	struct ipam_db_events_rec *recs; /* the block being read */
-	size_t nr_recs, alloc_recs;
-};
-
-static uint64_t ip_hash(const char *s)
-{
-	uint64_t h = ipam_db_events_hash(IPAM_TRACK_IP, s, strlen(s));
-
-	return h ? h : 1;
-}
-
-static void lease_grow(struct lease_scan *s)
-{
-	struct addr_events *old = s->a;
-	size_t cap = s->cap;
-
-	s->cap = cap ? cap * 2 : 1024;
-	s->a = xcalloc(s->cap, sizeof(*s->a));
-	for (size_t i = 0; i < cap; i++) {
-		size_t j;
-
-		if (!old[i].h)
-			continue;
-		j = (size_t)old[i].h & (s->cap - 1);
-		while (s->a[j].h)
-			j = (j + 1) & (s->cap - 1);
-		s->a[j] = old[i];
-	}
-	free(old);
-}
-
-/* The entry of e's address, new when it has none (NULL: an address too
- * long to be one, left out). */
-static struct addr_events *
-lease_addr(struct lease_scan *s, const struct ipam_db_events_rec *e, uint64_t h)
-{
-	size_t j, len = strlen(e->ip);
-
-	if (len >= sizeof(s->a->ip))
-		return NULL;
-	if (2 * (s->nr + 1) > s->cap)
-		lease_grow(s);
-	j = (size_t)h & (s->cap - 1);
-	while (s->a[j].h && (s->a[j].h != h || strcmp(s->a[j].ip, e->ip)))
-		j = (j + 1) & (s->cap - 1);
-	if (!s->a[j].h) {
-		s->a[j].h = h;
-		memcpy(s->a[j].ip, e->ip, len + 1);
-		s->a[j].family = e->family;
-		strbuf_init(&s->a[j].mac);
-		strbuf_init(&s->a[j].host);
-		s->nr++;
-	}
-	return &s->a[j];
-}
-
-static void lease_set(struct lease_ev *l, const struct ipam_db_events_rec *e,
-		      long long server)
-{
-	l->at = e->at;
-	l->seq = e->id;
-	l->event_id = e->event_id;
-	l->server = server;
-}
-
-static bool lease_later(const struct ipam_db_events_rec *e,
-			const struct lease_ev *l)
-{
-	return e->at > l->at || (e->at == l->at && e->id > l->seq);
-}
-
-/* The first event of each server (the address's sources). */
-static void lease_server(struct addr_events *a,
-			 const struct ipam_db_events_rec *e, long long server)
-{
-	size_t i;
-
-	if (a->v[4].server == server)
-		return;
-	for (i = 0; i < a->nr_more && a->more[i].server != server; i++)
-		;
-	if (i < a->nr_more)
-		return;
-	ALLOC_GROW(a->more, a->nr_more + 1, a->alloc_more);
-	lease_set(&a->more[a->nr_more++], e, server);
-}
-
-static void lease_take(struct lease_scan *s, const struct ipam_db_events_rec *e,
-		       uint64_t h, long long server)
-{
-	struct addr_events *a = lease_addr(s, e, h);
-
-	if (!a)
-		return;
-	if (!a->v[0].seq) {
-		lease_set(&a->v[0], e, server);
-		lease_set(&a->v[1], e, server);
-		lease_set(&a->v[4], e, server);
-	} else if (e->at < a->v[0].at) {
-		lease_set(&a->v[0], e, server);
-	} else if (lease_later(e, &a->v[1])) {
-		lease_set(&a->v[1], e, server);
-	}
-	if ((*e->client_id || *e->host) &&
-	    (!a->v[2].seq || lease_later(e, &a->v[2]))) {
-		lease_set(&a->v[2], e, server);
-		strbuf_reset(&a->mac);
-		strbuf_reset(&a->host);
-		strbuf_addstr(&a->mac, e->client_id);
-		strbuf_addstr(&a->host, e->host);
-	}
-	if (ipam_lease_kind_of(e->event_id) != IPAM_LEASE_OTHER &&
-	    (!a->v[3].seq || lease_later(e, &a->v[3])))
-		lease_set(&a->v[3], e, server);
-	lease_server(a, e, server);
-}
-
-/* The events of a block: their entries fetched ahead, then taken. */
-static void lease_block(struct lease_scan *s, long long batch)
-{
-	long long server = batch_server(&s->servers, batch);
-	uint64_t h[IPAM_DB_EVENTS_BLOCK_EVENTS];
-	size_t i, n = s->nr_recs;
-
-	for (i = 0; i < n && i < IPAM_DB_EVENTS_BLOCK_EVENTS; i++) {
-		const char *entry;
-
-		h[i] = *s->recs[i].ip ? ip_hash(s->recs[i].ip) : 0;
-		if (!h[i] || !s->cap)
-			continue;
-		entry = (const char *)&s->a[h[i] & (s->cap - 1)];
-		for (size_t off = 0; off < sizeof(*s->a); off += 64)
-			__builtin_prefetch(entry + off);
-	}
-	for (i = 0; i < n; i++) {
-		const struct ipam_db_events_rec *e = &s->recs[i];
-
-		if (i >= IPAM_DB_EVENTS_BLOCK_EVENTS)
-			h[i % IPAM_DB_EVENTS_BLOCK_EVENTS] =
-				*e->ip ? ip_hash(e->ip) : 0;
-		if (*e->ip)
-			lease_take(s, e, h[i % IPAM_DB_EVENTS_BLOCK_EVENTS],
-				   server);
-	}
-}
-
-static struct ipam_lease_event lease_out(const struct lease_ev *l)
-{
-	struct ipam_lease_event e = {
-		.at = l->at,
-		.seq = l->seq,
-		.event_id = l->event_id,
-		.server_id = l->server,
-	};
-
-	return e;
-}
-
-static int cmp_addr(const void *x, const void *y)
-{
-	const struct addr_events *a = x, *b = y;
-
-	if (!a->h || !b->h)
-		return !a->h - !b->h;
-	return strcmp(a->ip, b->ip);
-}
-
-/* Hand each address's events to fn, by ip. */
-static int lease_flush(struct lease_scan *s, ipam_db_events_lease_fn fn,
-		       void *ctx)
-{
-	struct ipam_lease_event *ev;
-	size_t most = 0;
-	int err = 0;
-
-	if (s->cap)
-		qsort(s->a, s->cap, sizeof(*s->a), cmp_addr);
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->a[i].nr_more > most)
-			most = s->a[i].nr_more;
-	ev = xcalloc(5 + most, sizeof(*ev));
-	for (size_t i = 0; !err && i < s->cap && s->a[i].h; i++) {
-		struct addr_events *a = &s->a[i];
-		size_t n = 0;
-
-		for (size_t j = 0; j < 5; j++)
-			if (a->v[j].seq)
-				ev[n++] = lease_out(&a->v[j]);
-		for (size_t j = 0; j < a->nr_more; j++)
-			ev[n++] = lease_out(&a->more[j]);
-		/* the named slot is the third taken (first, last, named) */
-		for (size_t j = 0; j < n; j++)
-			if (ev[j].seq == a->v[2].seq && a->v[2].seq) {
-				ev[j].mac = a->mac.len ? a->mac.buf : NULL;
-				ev[j].host = a->host.len ? a->host.buf : NULL;
-				break;
-			}
-		err = fn(a->ip, a->family, ev, n, ctx);
-	}
-	free(ev);
-	return err;
-}
-
-static void lease_release(struct lease_scan *s)
-{
-	for (size_t i = 0; i < s->cap; i++) {
-		strbuf_release(&s->a[i].mac);
-		strbuf_release(&s->a[i].host);
-		free(s->a[i].more);
-	}
-	free(s->a);
-	free(s->servers.v);
-	free(s->recs);
-}
-
-/* Every block, its records decoded into s->recs, to lease_block. */
-static int lease_scan_blocks(struct ipam_db *db, struct lease_scan *s)
+int ipam_db_events_each_block(struct ipam_db *db, long long first_batch,
+			      long long last_batch, ipam_db_events_block_fn fn,
+			      void *ctx)
 {
 	struct ipam_db_events_block b = {0};
+	struct batch_servers servers = {0};
+	struct ipam_db_events_rec *recs = NULL;
+	size_t alloc = 0;
 	struct ipam_sql_stmt *st;
-	int err, rc;
+	int err, rc = IPAM_SQL_DONE;
 
-	err = ipam_sql_prepare_scan(db->h, &st,
-				    "SELECT " BLOCK_COLUMNS
-				    " FROM dhcp_event_blocks ORDER BY id");
-	if (err)
+	err = batch_servers_load(db, &servers);
+	if (!err)
+		err = ipam_sql_prepare_scan(db->h, &st,
+					    "SELECT " BLOCK_COLUMNS
+					    " FROM dhcp_event_blocks WHERE "
+					    "batch >= ?1 AND batch <= ?2 "
+					    "ORDER BY id");
+	if (err) {
+		free(servers.v);
 		return err;
+	}
+	ipam_sql_bind_int64(st, 1, first_batch);
+	ipam_sql_bind_int64(st, 2, last_batch);
 	strbuf_init(&b.text);
-	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
-		size_t pos = 0;
+	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		size_t pos = 0, n = 0;
 
 		ipam_db_events_block_take(&b, st, 0);
-		s->nr_recs = 0;
 		for (;;) {
-			ALLOC_GROW(s->recs, s->nr_recs + 1, s->alloc_recs);
+			ALLOC_GROW(recs, n + 1, alloc);
 			rc = ipam_db_events_rec_next(b.text.buf, b.text.len,
-						     &pos, b.id,
-						     &s->recs[s->nr_recs]);
+						     &pos, b.id, &recs[n]);
 			if (rc <= 0)
 				break;
-			s->nr_recs++;
+			n++;
 		}
-		if (rc < 0)
-			break;
-		lease_block(s, b.batch);
+		err = rc < 0 ? rc
+			     : fn(recs, n, batch_server(&servers, b.batch),
+				  ctx);
+		rc = IPAM_SQL_ROW;
 	}
 	ipam_sql_finalize(st);
 	strbuf_release(&b.text);
-	if (rc < 0)
-		return rc;
-	if (rc != IPAM_SQL_DONE)
-		return ipam_db_sql_error(db, IPAM_EDB,
-					 "cannot read the audit events in");
-	return 0;
-}
-
-int ipam_db_events_leases(struct ipam_db *db, ipam_db_events_lease_fn fn,
-			  void *ctx)
-{
-	struct lease_scan s = {0};
-	int err = batch_servers_load(db, &s.servers);
-
-	if (!err)
-		err = lease_scan_blocks(db, &s);
-	if (!err)
-		err = lease_flush(&s, fn, ctx);
-	lease_release(&s);
+	free(recs);
+	free(servers.v);
+	if (!err && rc != IPAM_SQL_DONE)
+		err = ipam_db_sql_error(db, IPAM_EDB,
+					"cannot read the audit events in");
 	return err;
 }
 

@@ -128,6 +128,62 @@ struct ipam_db_events_ckpt *ipam_db_events_ckpt_start(struct ipam_db *db);
 void ipam_db_events_ckpt_kick(struct ipam_db_events_ckpt *c);
 void ipam_db_events_ckpt_stop(struct ipam_db_events_ckpt *c);
 
+/*
+ * The addresses' events folded (db_events_fold.c, migration 11): per
+ * address, the events that decide its lease and its sources.  A fold is
+ * filled with the events of a batch (in id order) and stored as the
+ * batch's; the addresses' pass adds those to the fold of every event.
+ */
+struct ipam_db_events_addr;
+struct ipam_db_events_fold {
+	struct ipam_db_events_addr *a; /* the addresses, as first seen */
+	size_t nr, alloc;
+	uint32_t *idx; /* a + 1 by the address's hash (0: free) */
+	size_t cap;    /* of idx: 0 or a power of two */
+};
+
+/* Fold e (of server; one without an address is left out).  rec_off:
+ * where e's record begins in the batch's text, whose strings are read
+ * there when the fold is stored (the import: no copy per event), or
+ * SIZE_MAX to copy them now. */
+void ipam_db_events_fold_take(struct ipam_db_events_fold *f,
+			      const struct ipam_db_events_rec *e,
+			      long long server, size_t rec_off);
+/* Fold the n records of a block (of server). */
+void ipam_db_events_fold_block(struct ipam_db_events_fold *f,
+			       const struct ipam_db_events_rec *recs, size_t n,
+			       long long server);
+/* How many addresses f has. */
+size_t ipam_db_events_fold_count(const struct ipam_db_events_fold *f);
+/* The addresses a batch's fold holds at most (the import stops folding
+ * a batch with more: the pass reads its events instead). */
+#define IPAM_DB_EVENTS_FOLD_MAX 32768
+/* Whether the fold of a batch of events is worth storing: a fold is
+ * written and read back a row per address, a batch's events are read a
+ * block of 128 at a time. */
+#define IPAM_DB_EVENTS_FOLD_KEEP(addresses, events) ((addresses)*4 <= (events))
+/* Store f as batch's rows (the batch's row is written: they refer to
+ * it), inside the caller's transaction; text: the batch's records
+ * (fold_take's rec_off). */
+int ipam_db_events_fold_store(struct ipam_db *db, long long batch,
+			      struct ipam_db_events_fold *f,
+			      const struct strbuf *text);
+/* Events were deleted: the fold of every event is no more, the next
+ * pass reads them all (inside the caller's transaction). */
+int ipam_db_events_fold_reset(struct ipam_db *db);
+/* Empty f, keeping its memory; release: free it. */
+void ipam_db_events_fold_clear(struct ipam_db_events_fold *f);
+void ipam_db_events_fold_release(struct ipam_db_events_fold *f);
+
+/* The records of each block of the batches first_batch..last_batch, in
+ * id order, decoded, with the server of their batch: fn returns 0 to go
+ * on, a negative code to stop (returned). */
+typedef int (*ipam_db_events_block_fn)(const struct ipam_db_events_rec *recs,
+				       size_t n, long long server, void *ctx);
+int ipam_db_events_each_block(struct ipam_db *db, long long first_batch,
+			      long long last_batch, ipam_db_events_block_fn fn,
+			      void *ctx);
+
 /* Decode dhcp_events.extra's encoding (s, len bytes) into extra (each
  * malloc'd); a malformed rest is left out. */
 void ipam_db_events_decode_extra(char *extra[IPAM_DB_TRACK_EXTRAS],

@@ -661,14 +661,23 @@ static int prune_some(struct ipam_db *db, long long before, long long max,
 int ipam_db_events_prune(struct ipam_db *db, long long before, size_t batch,
 			 long long *deleted, long long *transactions)
 {
-	long long n = 0, t = 0, max = batch ? (long long)batch : PRUNE_DEFAULT;
+	long long n = 0, was, t = 0,
+		  max = batch ? (long long)batch : PRUNE_DEFAULT;
 	int more = 1, err = 0;
 
 	while (!err && more > 0) {
 		err = ipam_sql_begin(db->h);
 		if (err)
 			break;
+		was = n;
 		more = prune_some(db, before, max, &n);
+		/* the addresses' fold had the events deleted */
+		if (more >= 0 && n > was) {
+			int err2 = ipam_db_events_fold_reset(db);
+
+			if (err2)
+				more = err2;
+		}
 		t++;
 		if (more < 0) {
 			err = more;
@@ -718,5 +727,8 @@ int ipam_db_events_purge(struct ipam_db *db, long long server_id)
 				 "DELETE FROM dhcp_event_batches WHERE "
 				 "server_id = ?1",
 				 server_id, 0, 0, 0);
+	/* the addresses' fold had the server's events */
+	if (!err && nr)
+		err = ipam_db_events_fold_reset(db);
 	return err;
 }

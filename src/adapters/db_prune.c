@@ -59,9 +59,13 @@ int ipam_db_prune_history(struct ipam_db *db, int retain_days, long long now,
 				      "retainDays must be at least 1, got %d",
 				      retain_days);
 	cutoff = now - (long long)retain_days * 86400;
-	/* Audit events go by their batches (db_events). */
-	err = ipam_db_events_prune(db, cutoff, IPAM_DB_PRUNE_BATCH,
-				   &out->dhcp_events, &t);
+	/* Audit events go by their batches (db_events), a UTC day at a
+	 * time: deleting events makes the next addresses' pass read them
+	 * all again (db_events_fold.c), once a day rather than after each
+	 * collection. */
+	err = ipam_db_events_prune(db,
+				   cutoff - (cutoff % 86400 + 86400) % 86400,
+				   IPAM_DB_PRUNE_BATCH, &out->dhcp_events, &t);
 	out->batches += t;
 	if (!err)
 		err = prune_table(db, "dns_record_history", iso, cutoff,

@@ -400,6 +400,18 @@ static const char *const migrations[] = {
 	 * postings keep naming the same ids. */
 	MIGRATION_10_BLOCKS("INTEGER PRIMARY KEY", "INTEGER")
 		MIGRATION_10_SQLITE_COPY "DROP TABLE dhcp_events;",
+
+	/* 11: the audit events folded by address (db_events_fold.c): what
+	 * decides each address's lease and its sources.
+	 * dhcp_batch_addresses holds the fold of each batch's events,
+	 * written with the batch (slots: the encoding of db_events_fold.c);
+	 * dhcp_address_fold the fold of the events of every batch up to
+	 * dhcp_address_fold_state.folded_batch (0, or no row: none, the
+	 * next addresses' pass reads every event).
+	 * dhcp_event_batches.addresses: how many addresses the batch's fold
+	 * has, NULL when it has none stored (a batch of an earlier
+	 * version). */
+	MIGRATION_11("INTEGER", "BLOB", " WITHOUT ROWID"),
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -432,6 +444,8 @@ static const struct {
 	{"addresses", 9, 0},
 	{"address_sources", 9, 0},
 	{"utilization_samples", 9, 0},
+	{"dhcp_batch_addresses", 11, 0},
+	{"dhcp_address_fold", 11, 0},
 };
 
 /* Where the schema version lives: SQLite's user_version; PostgreSQL has

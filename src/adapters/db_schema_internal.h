@@ -58,4 +58,23 @@
 			   "blk;"                                              \
 			   "DROP TABLE dhcp_events;"
 
+/* Migration 11 on both backends: integer and blob are their types, rowid
+ * SQLite's " WITHOUT ROWID" or "". */
+#define MIGRATION_11(integer, blob, rowid)                                     \
+	"ALTER TABLE dhcp_event_batches ADD COLUMN addresses " integer ";"     \
+	"CREATE TABLE dhcp_batch_addresses ("                                  \
+	"  batch " integer " NOT NULL REFERENCES dhcp_event_batches(id)"       \
+	"    ON DELETE CASCADE,"                                               \
+	"  address TEXT NOT NULL,"                                             \
+	"  family " integer " NOT NULL,"                                       \
+	"  slots " blob " NOT NULL,"                                           \
+	"  PRIMARY KEY (batch, address))" rowid ";"                            \
+	"CREATE TABLE dhcp_address_fold ("                                     \
+	"  address TEXT PRIMARY KEY,"                                          \
+	"  family " integer " NOT NULL,"                                       \
+	"  slots " blob " NOT NULL)" rowid ";"                                 \
+	"CREATE TABLE dhcp_address_fold_state ("                               \
+	"  id " integer " PRIMARY KEY CHECK (id = 1),"                         \
+	"  folded_batch " integer " NOT NULL);"
+
 #endif

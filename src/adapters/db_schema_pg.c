@@ -343,6 +343,8 @@ const char *const ipam_db_pg_migrations[] = {
 	"CREATE INDEX utilization_samples_by_at ON utilization_samples(at);",
 	/* 10: the DHCP events in blocks (db_schema_internal.h) */
 	MIGRATION_10_POSTGRES,
+	/* 11: the audit events folded by address (db_schema.c) */
+	MIGRATION_11("BIGINT", "BYTEA", ""),
 };
 
 const int ipam_db_pg_nr_migrations =

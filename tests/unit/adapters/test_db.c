@@ -75,7 +75,9 @@ static struct ipam_desired *desired(const char *method_and_prefix)
 
 /* The tables of schema version 1, as migration 1 alone makes them. */
 /* What migrations 6 to 10 made, dropped to go back to version 5. */
-#define DROP_V6_TO_V10                                                         \
+#define DROP_V6_TO_V11                                                         \
+	"DROP TABLE dhcp_address_fold_state; DROP TABLE dhcp_address_fold;"    \
+	"DROP TABLE dhcp_batch_addresses;"                                     \
 	"DROP TABLE utilization_samples; DROP TABLE address_sources;"          \
 	"DROP TABLE addresses;"                                                \
 	"DROP TABLE availability_history; DROP TABLE availability;"            \
@@ -179,14 +181,16 @@ static void test_migrations_from_zero(void **state)
 	free(s);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10,11");
 	free(s);
 	s = sqlite_query(f->path, TABLES_SQL);
 	assert_string_equal(s, "access_status,actions,address_sources,"
 			       "addresses,applied_domains,"
 			       "applied_filter,applied_gpos,availability,"
 			       "availability_history,collect_server_status,"
-			       "collect_tasks,dhcp_audit_files,"
+			       "collect_tasks,dhcp_address_fold,"
+			       "dhcp_address_fold_state,dhcp_audit_files,"
+			       "dhcp_batch_addresses,"
 			       "dhcp_event_batches,dhcp_event_blocks,"
 			       "dhcp_event_postings,"
 			       "dns_record_history,dns_records,dns_zones,"
@@ -1285,7 +1289,7 @@ static void test_migrate_from_version_1(void **state)
 	 * so dropping them gives what migration 1 alone made. */
 	store_round(db, d, "10.0.0.1", &run);
 	ipam_db_close(db);
-	s = sqlite_query(f->path, DROP_V6_TO_V10
+	s = sqlite_query(f->path, DROP_V6_TO_V11
 			 "ALTER TABLE runs DROP COLUMN git_author;"
 			 "ALTER TABLE runs DROP COLUMN git_subject;"
 			 "ALTER TABLE runs DROP COLUMN git_signer;"
@@ -1316,14 +1320,14 @@ static void test_migrate_from_version_1(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 1);
-	assert_int_equal(to, 10);
+	assert_int_equal(to, 11);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10,11");
 	free(s);
 	assert_int_equal(ipam_db_counts(db, &c, &nr), 0);
-	assert_int_equal(nr, 22);
+	assert_int_equal(nr, 24);
 	assert_string_equal(c[7].table, "applied_domains");
 	free(c);
 
@@ -1366,7 +1370,7 @@ static void test_migrate_from_version_2(void **state)
 	assert_int_equal(ipam_db_run_set_source(db, run, "feedc0de", "dg"), 0);
 	assert_int_equal(ipam_db_run_end(db, run, "succeeded", "{}"), 0);
 	ipam_db_close(db);
-	s = sqlite_query(f->path, DROP_V6_TO_V10
+	s = sqlite_query(f->path, DROP_V6_TO_V11
 			 "ALTER TABLE runs DROP COLUMN git_author;"
 			 "ALTER TABLE runs DROP COLUMN git_subject;"
 			 "ALTER TABLE runs DROP COLUMN git_signer;"
@@ -1399,11 +1403,11 @@ static void test_migrate_from_version_2(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 2);
-	assert_int_equal(to, 10);
+	assert_int_equal(to, 11);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10,11");
 	free(s);
 	/* the old run is still there, without an author; new ones get it */
 	assert_int_equal(ipam_db_run_set_author(db, run, "Bo <bo@example.test>",

@@ -1,5 +1,6 @@
-/* Access status with history in a real SQLite file, checked with the
- * sqlite3 shell as well as through the adapter. */
+/* Access status with history in a real state database (SQLite's file, or
+ * a PostgreSQL database in the _pg variant), checked with the sqlite3
+ * shell or psql as well as through the adapter. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +25,7 @@ static int setup(void **state)
 	char *out;
 
 	f->dir = tmpdir_make();
-	f->path = xasprintf("%s/state.db", f->dir);
+	f->path = test_db_new(f->dir);
 	assert_int_equal(ipam_db_open(&f->db, f->path, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(f->db, NULL, NULL), 0);
 	out = sqlite_query(f->path,
@@ -82,10 +83,11 @@ static void test_store_and_history(void **state)
 		ipam_db_access_store(f->db, 0, "DC1.corp.example.test", &a), 0);
 	ipam_access_release(&a);
 
-	/* the file, as the sqlite3 shell reads it */
+	/* the rows, as the sqlite3 shell or psql reads them */
 	out = sqlite_query(f->path,
 			   "SELECT overall, dhcp_rpc, dns_rpc, event_log, "
-			   "recommended_action, run_id IS NULL, reasons FROM "
+			   "recommended_action, CAST(run_id IS NULL AS "
+			   "INTEGER), reasons FROM "
 			   "access_status ORDER BY id");
 	assert_string_equal(
 		out, "Blocked|Not applicable|Unblocked|Blocked|Unblock IPAM "

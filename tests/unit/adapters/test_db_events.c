@@ -26,13 +26,24 @@ struct fx {
 	struct ipam_db *db;
 };
 
-static int setup(void **state)
+/* A test of SQLite's own (its file, its query plans, its older schema,
+ * the text of its rows). */
+#define SQLITE_ONLY()                                                          \
+	do {                                                                   \
+		if (test_db_is_pg())                                           \
+			skip();                                                \
+	} while (0)
+
+/* A database of the backend under test (a PostgreSQL database of its
+ * own in the _pg variant), or SQLite's file when sqlite. */
+static int setup_db(void **state, bool sqlite)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	char *out;
 
 	f->dir = tmpdir_make();
-	f->path = xasprintf("%s/state.db", f->dir);
+	f->path =
+		sqlite ? xasprintf("%s/state.db", f->dir) : test_db_new(f->dir);
 	assert_int_equal(ipam_db_open(&f->db, f->path, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(f->db, NULL, NULL), 0);
 	out = sqlite_query(f->path,
@@ -43,6 +54,16 @@ static int setup(void **state)
 	free(out);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_db(state, true);
+}
+
+static int setup_any(void **state)
+{
+	return setup_db(state, false);
 }
 
 static int teardown(void **state)
@@ -160,6 +181,7 @@ static void test_batch_and_cursor(void **state)
 	struct ipam_db_audit_cursor c;
 	char *out;
 
+	SQLITE_ONLY();
 	fill(f);
 	/* one block per batch: id, batch, last id, events, times, then
 	 * one record per event (db_events_internal.h), '/' for '\n' here */
@@ -329,6 +351,7 @@ static void test_commit_next(void **state)
 	struct ipam_dhcplog_event e = event(10, "198.51.100.9", "x", "01", 1);
 	struct ipam_db_audit_cursor c = {.generation = 1, .line = 1};
 
+	SQLITE_ONLY();
 	assert_int_equal(ipam_db_open(&db2, path2, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(db2, NULL, NULL), 0);
 	free(sqlite_query(path2, "INSERT INTO servers (name, roles, "
@@ -452,6 +475,8 @@ static void test_track(void **state)
 static void test_plan(void **state)
 {
 	struct fx *f = *state;
+
+	SQLITE_ONLY();
 	static const char *const want[] = {
 		"SEARCH p USING PRIMARY KEY (seg=? AND k=?)",
 		"SEARCH dhcp_event_blocks USING INTEGER PRIMARY KEY (rowid<?)",
@@ -645,12 +670,17 @@ static void test_migration_10(void **state)
 	int from = 0, to = 0;
 	char *out;
 
+	SQLITE_ONLY();
 	fill(f);
 	ipam_db_close(f->db);
 	/* back to version 9: the rows fill() stored, as dhcp_events had
 	 * them (migration 6) */
 	free(sqlite_query(
 		f->path,
+		"DROP TABLE dhcp_address_fold_state;"
+		"DROP TABLE dhcp_address_fold;"
+		"DROP TABLE dhcp_batch_addresses;"
+		"ALTER TABLE dhcp_event_batches DROP COLUMN addresses;"
 		"DROP TABLE dhcp_event_blocks;"
 		"CREATE TABLE dhcp_events (id INTEGER PRIMARY KEY, batch "
 		"INTEGER NOT NULL, at INTEGER NOT NULL, local_time TEXT NOT "
@@ -674,7 +704,7 @@ static void test_migration_10(void **state)
 	assert_int_equal(ipam_db_open(&f->db, f->path, 0), 0);
 	assert_int_equal(ipam_db_migrate(f->db, &from, &to), 0);
 	assert_int_equal(from, 9);
-	assert_int_equal(to, 10);
+	assert_int_equal(to, 11);
 	out = sqlite_query(f->path,
 			   "SELECT id, batch, last_id, n, at_min, at_max, "
 			   "replace(events, char(10), '/') FROM "
@@ -711,6 +741,9 @@ struct l_event {
 struct l_check {
 	const struct l_event *all;
 	long long srv[4];
+	long long upto; /* the events imported: ids up to it */
+	long long from; /* the events pruned: those before it */
+	int gone;	/* a server purged (-1: none) */
 	size_t seen;
 };
 
@@ -729,7 +762,8 @@ static int l_check_one(const char *ip, int family,
 	for (size_t i = 0; i < L_EVENTS; i++) {
 		const struct l_event *e = &c->all[i];
 
-		if (e->addr != addr)
+		if (!e->id || e->addr != addr || e->id > c->upto ||
+		    e->server == c->gone || e->at < c->from)
 			continue;
 		full[n++] = (struct ipam_lease_event){
 			e->at,
@@ -765,6 +799,34 @@ static int l_check_one(const char *ip, int family,
 	return 0;
 }
 
+/* How many addresses the events c counts have. */
+static size_t l_addrs(const struct l_check *c)
+{
+	unsigned seen = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < L_EVENTS; i++)
+		if (c->all[i].id && c->all[i].id <= c->upto &&
+		    c->all[i].server != c->gone && c->all[i].at >= c->from)
+			seen |= 1u << c->all[i].addr;
+	for (int a = 0; a < L_ADDRS; a++)
+		n += (seen >> a) & 1;
+	return n;
+}
+
+/* The stored fold of every address, as text. */
+static char *l_fold(struct fx *f)
+{
+	return sqlite_query(f->path,
+			    test_db_is_pg()
+				    ? "SELECT string_agg(address || '=' || "
+				      "encode(slots, 'hex'), ' ' ORDER BY "
+				      "address) FROM dhcp_address_fold"
+				    : "SELECT group_concat(address || '=' || "
+				      "hex(slots), ' ') FROM (SELECT * FROM "
+				      "dhcp_address_fold ORDER BY address)");
+}
+
 static void test_leases(void **state)
 {
 	struct fx *f = *state;
@@ -772,10 +834,10 @@ static void test_leases(void **state)
 	static const char *const names[] = {"dhcp1.corp.example.test",
 					    "dhcp2.corp.example.test",
 					    "dhcp3.corp.example.test"};
-	struct l_check c = {.all = all};
+	struct l_check c = {.all = all, .gone = -1};
 	unsigned seed = 12345;
 	long long id = 0;
-	char *out;
+	char *out, *fold;
 
 	free(sqlite_query(f->path, "INSERT INTO servers (name) VALUES "
 				   "('dhcp3.corp.example.test')"));
@@ -815,9 +877,114 @@ static void test_leases(void **state)
 			add(batch, &in, e->at);
 		}
 		assert_int_equal(ipam_db_events_commit(batch, &cur), 0);
+		/* a pass after the first, the third, the fourth and the
+		 * sixth batch: it folds one or two batches into what the
+		 * pass before folded */
+		c.upto = id;
+		/* the fifth batch as one whose fold was not worth storing
+		 * (or one of an earlier version): the pass reads its
+		 * events, then merges the sixth's fold */
+		if (b == 4)
+			free(sqlite_query(f->path,
+					  "DELETE FROM dhcp_batch_addresses "
+					  "WHERE batch = 5; UPDATE "
+					  "dhcp_event_batches SET addresses = "
+					  "NULL WHERE id = 5"));
+		if (b == 1 || b == 4)
+			continue;
+		c.seen = 0;
+		assert_int_equal(ipam_db_events_leases(f->db, l_check_one, &c),
+				 0);
+		assert_int_equal(c.seen, l_addrs(&c));
 	}
+	/* what the passes folded is what one pass over every event folds */
+	fold = l_fold(f);
+	out = sqlite_query(f->path, "SELECT (SELECT count(*) FROM "
+				    "dhcp_batch_addresses), (SELECT "
+				    "folded_batch FROM "
+				    "dhcp_address_fold_state)");
+	assert_string_equal(out, "0|6");
+	free(out);
+	free(sqlite_query(f->path, "UPDATE dhcp_address_fold_state SET "
+				   "folded_batch = 0"));
+	c.seen = 0;
 	assert_int_equal(ipam_db_events_leases(f->db, l_check_one, &c), 0);
 	assert_int_equal(c.seen, L_ADDRS);
+	out = l_fold(f);
+	assert_string_equal(out, fold);
+	free(out);
+	free(fold);
+	/* the purge of a server: the next pass reads every event again */
+	assert_int_equal(ipam_db_events_purge(f->db, c.srv[2]), 0);
+	c.gone = 2;
+	c.seen = 0;
+	assert_int_equal(ipam_db_events_leases(f->db, l_check_one, &c), 0);
+	assert_int_equal(c.seen, l_addrs(&c));
+	/* a batch without a fold of its own (before migration 11) */
+	free(sqlite_query(f->path, "UPDATE dhcp_event_batches SET addresses "
+				   "= NULL WHERE id = 1"));
+	c.seen = 0;
+	assert_int_equal(ipam_db_events_leases(f->db, l_check_one, &c), 0);
+	assert_int_equal(c.seen, l_addrs(&c));
+	/* the prune of the older half: the pass after it folds what is
+	 * left */
+	c.from = 1000 + 20 * 50000;
+	assert_int_equal(ipam_db_events_prune(f->db, c.from, 0, NULL, NULL), 0);
+	out = sqlite_query(f->path, "SELECT folded_batch FROM "
+				    "dhcp_address_fold_state");
+	assert_string_equal(out, "0");
+	free(out);
+	c.seen = 0;
+	assert_int_equal(ipam_db_events_leases(f->db, l_check_one, &c), 0);
+	assert_int_equal(c.seen, l_addrs(&c));
+}
+
+static int count_addrs(const char *ip, int family,
+		       const struct ipam_lease_event *ev, size_t nr, void *ctx)
+{
+	(void)ip;
+	(void)family;
+	assert_true(nr >= 1 && ev[0].seq > 0);
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* A batch of as many addresses as events stores no fold (writing and
+ * reading it back would cost more than its events): the pass reads its
+ * events; one of few addresses stores its fold. */
+static void test_fold_worth_storing(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db_audit_cursor cur = {.generation = 1};
+	struct ipam_db_events_batch *b;
+	size_t seen = 0;
+	char *out;
+
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(ipam_db_events_begin(f->db, &b,
+						      "dhcp1.corp.example.test",
+						      0, "f", 1),
+				 0);
+		for (int i = 0; i < 40; i++) {
+			char ip[32];
+			struct ipam_dhcplog_event e;
+
+			snprintf(ip, sizeof(ip), "10.1.%d.%d", k,
+				 k ? i % 4 : i);
+			e = event(10, ip, "h", "00155d000001", (size_t)i + 1);
+			add(b, &e, 1000 + i);
+		}
+		assert_int_equal(ipam_db_events_commit(b, &cur), 0);
+	}
+	out = sqlite_query(f->path,
+			   "SELECT (SELECT group_concat(coalesce(addresses, "
+			   "-1)) FROM (SELECT addresses FROM "
+			   "dhcp_event_batches ORDER BY id) AS b), (SELECT "
+			   "count(*) FROM dhcp_batch_addresses)");
+	assert_string_equal(out, "-1,4|4");
+	free(out);
+	assert_int_equal(ipam_db_events_leases(f->db, count_addrs, &seen), 0);
+	assert_int_equal(seen, 44);
 }
 
 int main(void)
@@ -827,17 +994,24 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_commit_next, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_abort_and_unknown, setup,
+		cmocka_unit_test_setup_teardown(test_abort_and_unknown,
+						setup_any, teardown),
+		cmocka_unit_test_setup_teardown(test_track, setup_any,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_track, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_extra, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extra, setup_any,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_prune, setup_any,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_purge, setup_any,
+						teardown),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test_setup_teardown(test_migration_10, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leases, setup_any,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fold_worth_storing,
+						setup_any, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* The ipamctl binary end to end: the validation corpus, options, exit
- * statuses, and the state database commands. */
+ * statuses, and the state database commands (on SQLite's file, or on a
+ * PostgreSQL database in the _pg variant). */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +43,16 @@ static struct run_result runv(const char *cwd, ...)
 }
 
 #define RUN(...) runv(__VA_ARGS__, (const char *)NULL)
+
+/* The state database of a test in dir as --db and the desired state's
+ * "database" name it: SQLite's file sqlite:dir/rel, or on PostgreSQL a
+ * database of its own (test_db_new). */
+static char *db_uri(const char *dir, const char *rel)
+{
+	if (test_db_is_pg())
+		return test_db_new(dir);
+	return xasprintf("sqlite:%s/%s", dir, rel);
+}
 
 static int is_fixture(const char *dir, const char *name)
 {
@@ -224,9 +235,10 @@ static void test_db_init_info_and_lock(void **state)
 	char *manual = xasprintf("%s/manual.yaml", dir);
 	char *bad = xasprintf("%s/bad.yaml", dir);
 	char *dbpath = xasprintf("%s/state/state.db", dir);
-	char *db = xasprintf("sqlite:%s", dbpath);
+	char *db = db_uri(dir, "state/state.db");
 	struct run_result r;
 	struct stat st;
+	char *s;
 
 	(void)state;
 	assert_int_equal(write_file(gpo, "version: 1\n"
@@ -251,7 +263,16 @@ static void test_db_init_info_and_lock(void **state)
 	assert_string_equal(r.out, "");
 	assert_non_null(strstr(r.err, "bad.yaml:2:24: provisioning method "
 				      "'gpo' needs 'gpoPrefix'"));
-	assert_int_not_equal(stat(dbpath, &st), 0);
+	if (test_db_is_pg()) {
+		/* the database is the administrator's: nothing in it */
+		s = sqlite_query(db, "SELECT count(*) FROM pg_class c JOIN "
+				     "pg_namespace n ON c.relnamespace = n.oid "
+				     "WHERE n.nspname = 'public'");
+		assert_string_equal(s, "0");
+		free(s);
+	} else {
+		assert_int_not_equal(stat(dbpath, &st), 0);
+	}
 	run_result_free(&r);
 
 	r = RUN(NULL, "db", "init", "-c", gpo, "--db", db);
@@ -263,7 +284,7 @@ static void test_db_init_info_and_lock(void **state)
 
 	r = RUN(NULL, "db", "info", "--db", db);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "schema version:      10"));
+	assert_non_null(strstr(r.out, "schema version:      11"));
 	assert_non_null(strstr(r.out, "provisioning method: gpo (fixed since"));
 	assert_non_null(strstr(r.out, "GPO prefix:          IPAM"));
 	assert_non_null(strstr(r.out, "  servers            0\n"));
@@ -306,7 +327,7 @@ static void test_db_init_info_and_lock(void **state)
 
 	r = RUN(NULL, "db", "migrate", "--db", db);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "is up to date (schema version 10)"));
+	assert_non_null(strstr(r.out, "is up to date (schema version 11)"));
 	run_result_free(&r);
 
 	free(db);
@@ -320,16 +341,24 @@ static void test_db_init_info_and_lock(void **state)
 static void test_db_info_without_database(void **state)
 {
 	char *dir = tmpdir_make();
-	char *db = xasprintf("sqlite:%s/none.db", dir);
+	char *db = db_uri(dir, "none.db");
 	struct run_result r;
 
 	(void)state;
+	/* no file; on PostgreSQL a database (the administrator's) empty */
 	r = RUN(NULL, "db", "info", "--db", db);
 	assert_int_equal(r.status, 1);
-	assert_non_null(strstr(r.err, "no state database at"));
+	assert_non_null(strstr(r.err, test_db_is_pg()
+					      ? "is not initialised"
+					      : "no state database at"));
 	assert_non_null(strstr(r.err, "ipamctl db init"));
 	run_result_free(&r);
 	free(db);
+	if (test_db_is_pg()) {
+		/* a directory is SQLite's alone */
+		tmpdir_remove(dir);
+		return;
+	}
 	/* --db naming a directory: said so, not sqlite's "unable to open
 	 * database file" */
 	db = xasprintf("sqlite:%s", dir);
@@ -372,10 +401,10 @@ static int count_lines_with(const char *text, const char *needle)
 static pid_t start_failing_loop(const char *dir, const char *log,
 				const char *every, const char *jitter)
 {
-	char *cfg = xasprintf("%s/d.yaml", dir);
+	char *cfg = xasprintf("%s/d.yaml", dir), *db = db_uri(dir, "state.db");
 	char *text = xasprintf("version: 1\n"
 			       "ipamServer: ipam1.corp.example.test\n"
-			       "database: sqlite:%s/state.db\n"
+			       "database: %s\n"
 			       "provisioning:\n"
 			       "  method: gpo\n"
 			       "  gpoPrefix: IPAM1\n"
@@ -383,7 +412,7 @@ static pid_t start_failing_loop(const char *dir, const char *log,
 			       "  repo: %s/no-such-repo.git\n"
 			       "  ref: main\n"
 			       "  cacheDir: %s/cache\n",
-			       dir, dir, dir);
+			       db, dir, dir);
 	pid_t pid;
 
 	assert_int_equal(write_file(cfg, text), 0);
@@ -400,6 +429,7 @@ static pid_t start_failing_loop(const char *dir, const char *log,
 		_exit(127);
 	}
 	free(text);
+	free(db);
 	free(cfg);
 	return pid;
 }
@@ -752,13 +782,14 @@ static char *history_commits(const char *cfg)
 static void test_checkout_commit_recorded(void **state)
 {
 	char *dir = tmpdir_make(), *cfg, *text, *edited, *head, *want, *got;
+	char *db = db_uri(dir, "state.db");
 	struct run_result r;
 
 	(void)state;
 	cfg = xasprintf("%s/d.yaml", dir);
 	text = xasprintf("version: 1\n"
 			 "ipamServer: ipam1.corp.example.test\n"
-			 "database: sqlite:%s/state.db\n"
+			 "database: %s\n"
 			 "provisioning:\n"
 			 "  method: manual\n"
 			 "connection:\n"
@@ -771,7 +802,7 @@ static void test_checkout_commit_recorded(void **state)
 			 "    dhcp: false\n"
 			 "    connection:\n"
 			 "      ldapUri: ldap://127.0.0.1:1\n",
-			 dir, dir);
+			 db, dir);
 	assert_int_equal(write_file(cfg, text), 0);
 	free(git_run(dir, "init", "-q", ".", NULL));
 	free(git_run(dir, "add", "d.yaml", NULL));
@@ -807,6 +838,7 @@ static void test_checkout_commit_recorded(void **state)
 	free(want);
 	free(head);
 	free(text);
+	free(db);
 	free(cfg);
 	tmpdir_remove(dir);
 }
@@ -889,8 +921,9 @@ static void test_controls_escaped_in_inventory(void **state)
 	static const char name[] = "ev\x1b]0;pwned\x07il\r.corp.example.test";
 	char *dir = tmpdir_make();
 	char *cfg = xasprintf("%s/c.yaml", dir);
-	char *dbpath = xasprintf("%s/state.db", dir);
-	char *db = xasprintf("sqlite:%s", dbpath);
+	char *dbpath = test_db_new(dir);
+	char *db = test_db_is_pg() ? xstrdup(dbpath)
+				   : xasprintf("sqlite:%s", dbpath);
 	struct ipam_desired *d = desired_from_text(yaml);
 	struct ipam_observed obs = {0};
 	struct ipam_inventory prev = {0};

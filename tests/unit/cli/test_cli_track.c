@@ -105,7 +105,7 @@ static int setup(void **state)
 	struct ipam_tz *tz;
 
 	f->dir = tmpdir_make();
-	f->db = xasprintf("%s/state.db", f->dir);
+	f->db = test_db_new(f->dir);
 	f->cfg = xasprintf("%s/d.yaml", f->dir);
 	assert_int_equal(write_file(f->cfg,
 				    "version: 1\n"

@@ -1,6 +1,7 @@
 /*
- * ipamctl report of a state database made by `db init` and filled with
- * the sqlite3 shell from tests/fixtures/report/hostile.sql (host names,
+ * ipamctl report of a state database made by `db init` (SQLite's file, or
+ * a PostgreSQL database in the _pg variant) and filled with the sqlite3
+ * shell or psql from tests/fixtures/report/hostile.sql (host names,
  * descriptions, reasons and DHCP log values carrying <script>, <img
  * onerror>, quotes, pipes, newlines, terminal escapes):
  * - JSON valid against schemas/report.schema.json, with the counts;
@@ -40,14 +41,33 @@ struct fx {
 	char *dir, *db, *yaml;
 };
 
+/* SQL text written for SQLite, in the dialect of the backend under
+ * test: PostgreSQL's chr(N) for SQLite's char(N), the one difference
+ * of hostile.sql and this file's SQL. */
+static char *dialect(const char *sql)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+
+	if (!test_db_is_pg())
+		return xstrdup(sql);
+	while ((p = strstr(sql, "char("))) {
+		strbuf_add(&sb, sql, (size_t)(p - sql));
+		strbuf_addstr(&sb, "chr(");
+		sql = p + 5;
+	}
+	strbuf_addstr(&sb, sql);
+	return strbuf_detach(&sb, NULL);
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char *yaml, *sql, *path, *out;
+	char *yaml, *sql, *path, *out, *text;
 	struct run_result r;
 
 	f->dir = tmpdir_make();
-	f->db = xasprintf("%s/state.db", f->dir);
+	f->db = test_db_new(f->dir);
 	yaml = xasprintf("%s/d.yaml", f->dir);
 	assert_int_equal(write_file(yaml,
 				    "version: 1\n"
@@ -81,7 +101,15 @@ static int setup(void **state)
 		run_result_free(&r);
 	}
 	path = xasprintf("%s/report/hostile.sql", fixtures_dir());
-	sql = xasprintf(".read %s", path);
+	/* the sqlite3 shell reads the file; psql gets its text (-c) */
+	if (test_db_is_pg()) {
+		text = slurp(path, NULL);
+		assert_non_null(text);
+		sql = dialect(text);
+		free(text);
+	} else {
+		sql = xasprintf(".read %s", path);
+	}
 	out = sqlite_query(f->db, sql);
 	free(out);
 	free(sql);
@@ -340,8 +368,7 @@ static void test_latest_events_past_a_pruned_batch(void **state)
 	struct ipam_db *db;
 
 	/* batch 1 says ids 1-2 but id 2 was pruned; batch 2 ends earlier */
-	free(sqlite_query(
-		f->db,
+	char *sql = dialect(
 		"DELETE FROM dhcp_event_blocks; DELETE FROM dhcp_event_batches;"
 		"INSERT INTO dhcp_event_batches (id, server_id, file, "
 		"generation, seg, first_id, last_id, at_min, at_max) VALUES "
@@ -351,7 +378,10 @@ static void test_latest_events_past_a_pruned_batch(void **state)
 		"at_max, events) VALUES (1, 1, 2, 1, 1796000190, 1796000190, "
 		"'0,1796000190,0,4,10,1,,,,,' || char(10)), (3, 2, 3, 1, "
 		"1796000100, 1796000100, '0,1796000100,0,4,11,3,,,,,' || "
-		"char(10))"));
+		"char(10))");
+
+	free(sqlite_query(f->db, sql));
+	free(sql);
 	assert_int_equal(ipam_db_open(&db, f->db, 0), 0);
 	assert_int_equal(ipam_db_report_read(db, &o, root), 0);
 	items = get(get(root, "events"), "items");

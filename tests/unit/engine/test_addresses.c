@@ -87,7 +87,7 @@ static int setup(void **state)
 	char *q;
 
 	f->dir = tmpdir_make();
-	f->path = xasprintf("%s/state.db", f->dir);
+	f->path = test_db_new(f->dir);
 	f->cfg = xasprintf("%s/d.yaml", f->dir);
 	assert_int_equal(write_file(f->cfg, SPACE("80")), 0);
 	f->d = desired_from_text(SPACE("80"));
@@ -171,7 +171,7 @@ static void test_addresses_from_collected_data(void **state)
 	s = sqlite_query(f->path,
 			 "SELECT group_concat(address || ' ' || state || ' ' "
 			 "|| sources || ' ' || coalesce(host, '-'), '|') FROM "
-			 "(SELECT * FROM addresses ORDER BY address)");
+			 "(SELECT * FROM addresses ORDER BY address) a");
 	assert_string_equal(s,
 			    "10.9.9.9 in_use dhcp stray|"
 			    "198.51.100.101 in_use dhcp,dns "
@@ -244,7 +244,7 @@ static void test_samples_and_crossings(void **state)
 	s = sqlite_query(f->path, "SELECT group_concat(state, ',') FROM "
 				  "(SELECT state FROM utilization_samples "
 				  "WHERE kind = 'range' AND name LIKE "
-				  "'198.%' ORDER BY id)");
+				  "'198.%' ORDER BY id) s");
 	assert_string_equal(s, "optimal,optimal,over,over");
 	free(s);
 	s = sqlite_query(f->path, "SELECT count(*) FROM utilization_samples");

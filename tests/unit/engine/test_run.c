@@ -1,5 +1,6 @@
-/* The run lifecycle without AD: a temporary state database and the
- * caller's own prepare and apply steps. */
+/* The run lifecycle without AD: a temporary state database (SQLite's
+ * file, or a PostgreSQL database in the _pg variant) and the caller's own
+ * prepare and apply steps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,7 +31,7 @@ static int setup(void **state)
 	int from, to;
 
 	f->dir = tmpdir_make();
-	f->path = xasprintf("%s/state.db", f->dir);
+	f->path = test_db_new(f->dir);
 	f->d = desired_from_text("version: 1\n"
 				 "ipamServer: ipam1.corp.example.test\n"
 				 "provisioning: {method: gpo, gpoPrefix: "
@@ -92,9 +93,9 @@ static void run_init(struct ipam_run *run, struct fx *f,
 /* The one run in the history: "command|outcome|summary". */
 static char *the_run(const struct fx *f)
 {
-	return sqlite_query(f->path, "SELECT count(*) || '|' || command || "
-				     "'|' || outcome || '|' || "
-				     "coalesce(summary, '') FROM runs");
+	return sqlite_query(f->path, "SELECT (SELECT count(*) FROM runs) || "
+				     "'|' || command || '|' || outcome || "
+				     "'|' || coalesce(summary, '') FROM runs");
 }
 
 static char *the_lock(const struct fx *f)
