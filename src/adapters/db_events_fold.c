@@ -422,57 +422,43 @@ static int decode(addr_t *a, const void *blob, size_t len)
 /* Rows per INSERT: one round trip for many on PostgreSQL. */
 #define ROWS_PER_INSERT 64
 
-/* INSERT of rows rows into table (columns: its column list of ncols);
- * upsert: replace a row of the same address. */
+/* The upsert of rows rows of dhcp_address_fold. */
 static int insert_rows(struct ipam_db *db, struct ipam_sql_stmt **st,
-		       const char *table, const char *columns, int ncols,
-		       size_t rows, bool upsert)
+		       size_t rows)
 {
 	struct strbuf sql = STRBUF_INIT;
-	int err, p = 1;
+	int err;
 
-	strbuf_addf(&sql, "INSERT INTO %s (%s) VALUES ", table, columns);
-	for (size_t i = 0; i < rows; i++) {
-		strbuf_addstr(&sql, i ? ", (" : "(");
-		for (int c = 0; c < ncols; c++)
-			strbuf_addf(&sql, "%s?%d", c ? ", " : "", p++);
-		strbuf_addch(&sql, ')');
-	}
-	if (upsert)
-		strbuf_addstr(&sql, " ON CONFLICT (address) DO UPDATE SET "
-				    "family = excluded.family, "
-				    "slots = excluded.slots");
+	strbuf_addstr(&sql, "INSERT INTO dhcp_address_fold (address, family, "
+			    "slots) VALUES ");
+	for (size_t i = 0; i < rows; i++)
+		strbuf_addf(&sql, "%s(?%zu, ?%zu, ?%zu)", i ? ", " : "",
+			    3 * i + 1, 3 * i + 2, 3 * i + 3);
+	strbuf_addstr(&sql, " ON CONFLICT (address) DO UPDATE SET family = "
+			    "excluded.family, slots = excluded.slots");
 	err = ipam_db_sql_prepare(db, st, sql.buf);
 	strbuf_release(&sql);
 	return err;
 }
 
-/* Write the entries of f (only the dirty ones when dirty_only): into
- * dhcp_batch_addresses as batch's when batch, else into
- * dhcp_address_fold. */
+/* Write the dirty entries of f into dhcp_address_fold (a row each:
+ * only those that changed are written again). */
 static int write_entries(struct ipam_db *db,
-			 const struct ipam_db_events_fold *f, long long batch,
-			 bool dirty_only)
+			 const struct ipam_db_events_fold *f)
 {
-	const char *table =
-		batch ? "dhcp_batch_addresses" : "dhcp_address_fold";
-	const char *cols = batch ? "batch, address, family, slots"
-				 : "address, family, slots";
-	int ncols = batch ? 4 : 3;
 	struct ipam_sql_stmt *many = NULL, *one = NULL, *st;
 	struct strbuf slots[ROWS_PER_INSERT];
 	size_t left = 0, i = 0;
 	int err = 0, rc = IPAM_SQL_DONE;
 
 	for (size_t j = 0; j < f->nr; j++)
-		left += f->a[j].dirty || !dirty_only;
+		left += f->a[j].dirty;
 	/* SQLite: one row per INSERT, which needs no statement journal
 	 * (db_events.c's postings) */
 	if (IPAM_DB_IS_PG(db))
-		err = insert_rows(db, &many, table, cols, ncols,
-				  ROWS_PER_INSERT, !batch);
+		err = insert_rows(db, &many, ROWS_PER_INSERT);
 	if (!err)
-		err = insert_rows(db, &one, table, cols, ncols, 1, !batch);
+		err = insert_rows(db, &one, 1);
 	if (err) {
 		ipam_sql_finalize(many);
 		return err;
@@ -488,11 +474,9 @@ static int write_entries(struct ipam_db *db,
 		for (size_t n = 0; n < rows; i++) {
 			const addr_t *a = &f->a[i];
 
-			if (dirty_only && !a->dirty)
+			if (!a->dirty)
 				continue;
 			encode(&slots[n], a);
-			if (batch)
-				ipam_sql_bind_int64(st, p++, batch);
 			ipam_sql_bind_text(st, p++, a->ip);
 			ipam_sql_bind_int64(st, p++, a->family);
 			ipam_sql_bind_blob(st, p++, slots[n].buf, slots[n].len);
@@ -506,6 +490,57 @@ static int write_entries(struct ipam_db *db,
 		strbuf_release(&slots[j]);
 	ipam_sql_finalize(many);
 	ipam_sql_finalize(one);
+	if (rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot store the addresses' audit "
+					 "events in");
+	return 0;
+}
+
+/*
+ * A batch's fold is written in parts of up to PART_ADDRESSES addresses,
+ * a row each: its rows are only ever read back whole, by the pass, and a
+ * row per address cost the import a row's price 5,000 times a batch.  A
+ * part: per address, its text's length and bytes, its family, its
+ * slots' length and bytes (varints, as the slots).
+ */
+#define PART_ADDRESSES 1024
+
+static int write_parts(struct ipam_db *db, long long batch,
+		       const struct ipam_db_events_fold *f)
+{
+	struct strbuf part = STRBUF_INIT, slots = STRBUF_INIT;
+	struct ipam_sql_stmt *st;
+	int err, rc = IPAM_SQL_DONE;
+
+	err = ipam_db_sql_prepare(db, &st,
+				  "INSERT INTO dhcp_batch_addresses (batch, "
+				  "part, entries) VALUES (?1, ?2, ?3)");
+	if (err)
+		return err;
+	for (size_t i = 0; rc == IPAM_SQL_DONE && i < f->nr;
+	     i += PART_ADDRESSES) {
+		strbuf_reset(&part);
+		for (size_t j = i; j < f->nr && j < i + PART_ADDRESSES; j++) {
+			const addr_t *a = &f->a[j];
+			size_t len = strlen(a->ip);
+
+			encode(&slots, a);
+			put_varint(&part, len);
+			strbuf_add(&part, a->ip, len);
+			put_varint(&part, (uint64_t)a->family);
+			put_varint(&part, slots.len);
+			strbuf_add(&part, slots.buf, slots.len);
+		}
+		ipam_sql_bind_int64(st, 1, batch);
+		ipam_sql_bind_int64(st, 2, (long long)(i / PART_ADDRESSES));
+		ipam_sql_bind_blob(st, 3, part.buf, part.len);
+		rc = ipam_sql_step(st);
+		ipam_sql_reset(st);
+	}
+	ipam_sql_finalize(st);
+	strbuf_release(&part);
+	strbuf_release(&slots);
 	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(db, IPAM_EDB,
 					 "cannot store the addresses' audit "
@@ -551,7 +586,7 @@ int ipam_db_events_fold_store(struct ipam_db *db, long long batch,
 {
 	int err = resolve(f, text);
 
-	return err ? err : write_entries(db, f, batch, false);
+	return err ? err : write_parts(db, batch, f);
 }
 
 int ipam_db_events_fold_reset(struct ipam_db *db)
@@ -567,23 +602,18 @@ int ipam_db_events_fold_reset(struct ipam_db *db)
 					   "audit events in");
 }
 
-/* Decode the rows of sql (address, family, slots[, ...]; ?1 and ?2, if
- * it has them, bound to lo and hi) into f: new entries, or merged into
- * those f has. */
-static int read_rows(struct ipam_db *db, struct ipam_db_events_fold *f,
-		     const char *sql, long long lo, long long hi)
+/* Load dhcp_address_fold into f. */
+static int read_rows(struct ipam_db *db, struct ipam_db_events_fold *f)
 {
 	addr_t tmp = {0};
 	struct ipam_sql_stmt *st;
 	int err, rc;
 
-	err = ipam_sql_prepare_scan(db->h, &st, sql);
+	err = ipam_sql_prepare_scan(db->h, &st,
+				    "SELECT address, family, slots FROM "
+				    "dhcp_address_fold");
 	if (err)
 		return err;
-	if (strstr(sql, "?1")) {
-		ipam_sql_bind_int64(st, 1, lo);
-		ipam_sql_bind_int64(st, 2, hi);
-	}
 	strbuf_init(&tmp.mac);
 	strbuf_init(&tmp.host);
 	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
@@ -600,6 +630,70 @@ static int read_rows(struct ipam_db *db, struct ipam_db_events_fold *f,
 		if (a)
 			merge(a, &tmp);
 	}
+	ipam_sql_finalize(st);
+	strbuf_release(&tmp.mac);
+	strbuf_release(&tmp.host);
+	free(tmp.more);
+	if (!err && rc != IPAM_SQL_DONE)
+		err = ipam_db_sql_error(db, IPAM_EDB,
+					"cannot read the addresses' audit "
+					"events in");
+	return err;
+}
+
+/* Merge the addresses of one part of a batch's fold into f. */
+static int merge_part(struct ipam_db_events_fold *f, addr_t *tmp,
+		      const void *blob, size_t len)
+{
+	struct reader r = {blob, (const unsigned char *)blob + len, false};
+
+	while (!r.bad && r.p < r.end) {
+		uint64_t n = get_varint(&r), family, slots;
+		const char *ip = (const char *)r.p;
+		addr_t *a;
+
+		if (r.bad || n > (uint64_t)(r.end - r.p))
+			break;
+		r.p += n;
+		family = get_varint(&r);
+		slots = get_varint(&r);
+		if (r.bad || slots > (uint64_t)(r.end - r.p) ||
+		    decode(tmp, r.p, (size_t)slots))
+			break;
+		r.p += slots;
+		a = n ? fold_addr(f, ip, (size_t)n, (int)family,
+				  ip_hash(ip, (size_t)n))
+		      : NULL;
+		if (a)
+			merge(a, tmp);
+	}
+	if (r.p != r.end)
+		return ipam_error_set(IPAM_EDB,
+				      "a malformed fold of audit events");
+	return 0;
+}
+
+/* Merge the folds of the batches lo..hi into f, in id order. */
+static int read_parts(struct ipam_db *db, struct ipam_db_events_fold *f,
+		      long long lo, long long hi)
+{
+	addr_t tmp = {0};
+	struct ipam_sql_stmt *st;
+	int err, rc;
+
+	err = ipam_sql_prepare_scan(db->h, &st,
+				    "SELECT entries FROM dhcp_batch_addresses "
+				    "WHERE batch >= ?1 AND batch <= ?2 ORDER "
+				    "BY batch, part");
+	if (err)
+		return err;
+	ipam_sql_bind_int64(st, 1, lo);
+	ipam_sql_bind_int64(st, 2, hi);
+	strbuf_init(&tmp.mac);
+	strbuf_init(&tmp.host);
+	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW)
+		err = merge_part(f, &tmp, ipam_sql_column_blob(st, 0),
+				 (size_t)ipam_sql_column_bytes(st, 0));
 	ipam_sql_finalize(st);
 	strbuf_release(&tmp.mac);
 	strbuf_release(&tmp.host);
@@ -699,12 +793,7 @@ static int fold_new(struct ipam_db *db, struct ipam_db_events_fold *f,
 		for (j = i + 1; j < nr && v[j].folded == v[i].folded; j++)
 			;
 		if (v[i].folded)
-			err = read_rows(db, f,
-					"SELECT address, family, slots, batch "
-					"FROM dhcp_batch_addresses WHERE "
-					"batch >= ?1 AND batch <= ?2 ORDER BY "
-					"batch",
-					v[i].id, v[j - 1].id);
+			err = read_parts(db, f, v[i].id, v[j - 1].id);
 		else
 			err = ipam_db_events_each_block(
 				db, v[i].id, v[j - 1].id, fold_block, f);
@@ -747,17 +836,14 @@ static int fold_update(struct ipam_db *db, struct ipam_db_events_fold *f)
 			err = ipam_db_events_each_block(db, 1, last, fold_block,
 							f);
 	} else {
-		err = read_rows(db, f,
-				"SELECT address, family, slots FROM "
-				"dhcp_address_fold",
-				0, 0);
+		err = read_rows(db, f);
 		for (size_t i = 0; i < f->nr; i++)
 			f->a[i].dirty = false;
 		if (!err && folded < last)
 			err = fold_new(db, f, folded, last);
 	}
 	if (!err)
-		err = write_entries(db, f, 0, true);
+		err = write_entries(db, f);
 	if (!err)
 		err = run(db,
 			  "DELETE FROM dhcp_batch_addresses WHERE batch <= ?1",

@@ -404,7 +404,8 @@ static const char *const migrations[] = {
 	/* 11: the audit events folded by address (db_events_fold.c): what
 	 * decides each address's lease and its sources.
 	 * dhcp_batch_addresses holds the fold of each batch's events,
-	 * written with the batch (slots: the encoding of db_events_fold.c);
+	 * written with the batch in parts of up to 1,024 addresses (entries
+	 * and slots: the encodings of db_events_fold.c);
 	 * dhcp_address_fold the fold of the events of every batch up to
 	 * dhcp_address_fold_state.folded_batch (0, or no row: none, the
 	 * next addresses' pass reads every event).

@@ -65,10 +65,9 @@
 	"CREATE TABLE dhcp_batch_addresses ("                                  \
 	"  batch " integer " NOT NULL REFERENCES dhcp_event_batches(id)"       \
 	"    ON DELETE CASCADE,"                                               \
-	"  address TEXT NOT NULL,"                                             \
-	"  family " integer " NOT NULL,"                                       \
-	"  slots " blob " NOT NULL,"                                           \
-	"  PRIMARY KEY (batch, address))" rowid ";"                            \
+	"  part " integer " NOT NULL,"                                         \
+	"  entries " blob " NOT NULL,"                                         \
+	"  PRIMARY KEY (batch, part))" rowid ";"                               \
 	"CREATE TABLE dhcp_address_fold ("                                     \
 	"  address TEXT PRIMARY KEY,"                                          \
 	"  family " integer " NOT NULL,"                                       \

@@ -951,14 +951,14 @@ static int count_addrs(const char *ip, int family,
 
 /* A batch of as many addresses as events stores no fold (writing and
  * reading it back would cost more than its events): the pass reads its
- * events; one of few addresses stores its fold. */
+ * events; one of few addresses stores its fold (one part). */
 static void test_fold_worth_storing(void **state)
 {
 	struct fx *f = *state;
 	struct ipam_db_audit_cursor cur = {.generation = 1};
 	struct ipam_db_events_batch *b;
 	size_t seen = 0;
-	char *out;
+	char *out, *fold;
 
 	for (int k = 0; k < 2; k++) {
 		assert_int_equal(ipam_db_events_begin(f->db, &b,
@@ -981,10 +981,44 @@ static void test_fold_worth_storing(void **state)
 			   "-1)) FROM (SELECT addresses FROM "
 			   "dhcp_event_batches ORDER BY id) AS b), (SELECT "
 			   "count(*) FROM dhcp_batch_addresses)");
-	assert_string_equal(out, "-1,4|4");
+	assert_string_equal(out, "-1,4|1");
 	free(out);
 	assert_int_equal(ipam_db_events_leases(f->db, count_addrs, &seen), 0);
 	assert_int_equal(seen, 44);
+	/* 1,100 addresses in 4,400 events: a fold of two parts, which the
+	 * next pass merges as a pass over every event folds them */
+	assert_int_equal(ipam_db_events_begin(f->db, &b,
+					      "dhcp2.corp.example.test", 0, "g",
+					      1),
+			 0);
+	for (int i = 0; i < 4400; i++) {
+		char ip[32];
+		struct ipam_dhcplog_event e;
+
+		snprintf(ip, sizeof(ip), "10.2.%d.%d", i % 1100 / 256,
+			 i % 1100 % 256);
+		e = event(i % 3 ? 11 : 10, ip, i % 5 ? "h" : "", "00155d000002",
+			  (size_t)i + 1);
+		add(b, &e, 5000 + i / 7);
+	}
+	assert_int_equal(ipam_db_events_commit(b, &cur), 0);
+	out = sqlite_query(f->path, "SELECT count(*) FROM "
+				    "dhcp_batch_addresses WHERE batch = 3");
+	assert_string_equal(out, "2");
+	free(out);
+	seen = 0;
+	assert_int_equal(ipam_db_events_leases(f->db, count_addrs, &seen), 0);
+	assert_int_equal(seen, 1144);
+	fold = l_fold(f);
+	free(sqlite_query(f->path, "UPDATE dhcp_address_fold_state SET "
+				   "folded_batch = 0"));
+	seen = 0;
+	assert_int_equal(ipam_db_events_leases(f->db, count_addrs, &seen), 0);
+	assert_int_equal(seen, 1144);
+	out = l_fold(f);
+	assert_string_equal(out, fold);
+	free(out);
+	free(fold);
 }
 
 int main(void)
