@@ -602,12 +602,28 @@ int ipam_db_events_fold_reset(struct ipam_db *db)
 					   "audit events in");
 }
 
+/* The end of a read of folds: its statement and scratch entry freed,
+ * the error it met or the database's. */
+static int read_end(struct ipam_db *db, struct ipam_sql_stmt *st, addr_t *tmp,
+		    int err, int rc)
+{
+	ipam_sql_finalize(st);
+	strbuf_release(&tmp->mac);
+	strbuf_release(&tmp->host);
+	free(tmp->more);
+	if (!err && rc != IPAM_SQL_DONE)
+		err = ipam_db_sql_error(db, IPAM_EDB,
+					"cannot read the addresses' audit "
+					"events in");
+	return err;
+}
+
 /* Load dhcp_address_fold into f. */
 static int read_rows(struct ipam_db *db, struct ipam_db_events_fold *f)
 {
 	addr_t tmp = {0};
 	struct ipam_sql_stmt *st;
-	int err, rc;
+	int err, rc = IPAM_SQL_DONE;
 
 	err = ipam_sql_prepare_scan(db->h, &st,
 				    "SELECT address, family, slots FROM "
@@ -630,15 +646,7 @@ static int read_rows(struct ipam_db *db, struct ipam_db_events_fold *f)
 		if (a)
 			merge(a, &tmp);
 	}
-	ipam_sql_finalize(st);
-	strbuf_release(&tmp.mac);
-	strbuf_release(&tmp.host);
-	free(tmp.more);
-	if (!err && rc != IPAM_SQL_DONE)
-		err = ipam_db_sql_error(db, IPAM_EDB,
-					"cannot read the addresses' audit "
-					"events in");
-	return err;
+	return read_end(db, st, &tmp, err, rc);
 }
 
 /* Merge the addresses of one part of a batch's fold into f. */
@@ -679,7 +687,7 @@ static int read_parts(struct ipam_db *db, struct ipam_db_events_fold *f,
 {
 	addr_t tmp = {0};
 	struct ipam_sql_stmt *st;
-	int err, rc;
+	int err, rc = IPAM_SQL_DONE;
 
 	err = ipam_sql_prepare_scan(db->h, &st,
 				    "SELECT entries FROM dhcp_batch_addresses "
@@ -694,15 +702,7 @@ static int read_parts(struct ipam_db *db, struct ipam_db_events_fold *f,
 	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW)
 		err = merge_part(f, &tmp, ipam_sql_column_blob(st, 0),
 				 (size_t)ipam_sql_column_bytes(st, 0));
-	ipam_sql_finalize(st);
-	strbuf_release(&tmp.mac);
-	strbuf_release(&tmp.host);
-	free(tmp.more);
-	if (!err && rc != IPAM_SQL_DONE)
-		err = ipam_db_sql_error(db, IPAM_EDB,
-					"cannot read the addresses' audit "
-					"events in");
-	return err;
+	return read_end(db, st, &tmp, err, rc);
 }
 
 /* ---- the addresses' pass ------------------------------------------------ */
@@ -768,7 +768,7 @@ static int fold_new(struct ipam_db *db, struct ipam_db_events_fold *f,
 	struct new_batch *v = NULL;
 	size_t nr = 0, alloc = 0;
 	struct ipam_sql_stmt *st;
-	int err, rc;
+	int err, rc = IPAM_SQL_DONE;
 
 	err = ipam_db_sql_prepare(db, &st,
 				  "SELECT id, addresses IS NOT NULL FROM "
