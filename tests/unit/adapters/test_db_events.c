@@ -345,13 +345,14 @@ static long long wal_autocheckpoint(struct ipam_db *db)
 static void test_commit_next(void **state)
 {
 	struct fx *f = *state;
-	char *path2 = xasprintf("%s/sync.db", f->dir), *a, *b2, *out;
+	char *path2, *a, *b2, *out;
 	struct ipam_db *db2;
 	struct ipam_db_events_batch *b, *other;
 	struct ipam_dhcplog_event e = event(10, "198.51.100.9", "x", "01", 1);
 	struct ipam_db_audit_cursor c = {.generation = 1, .line = 1};
 
 	SQLITE_ONLY();
+	path2 = xasprintf("%s/sync.db", f->dir);
 	assert_int_equal(ipam_db_open(&db2, path2, IPAM_DB_CREATE), 0);
 	assert_int_equal(ipam_db_migrate(db2, NULL, NULL), 0);
 	free(sqlite_query(path2, "INSERT INTO servers (name, roles, "
