@@ -261,6 +261,18 @@ int ipam_db_sql_prepare(struct ipam_db *db, struct ipam_sql_stmt **st,
 	return ipam_sql_prepare(db->h, st, sql);
 }
 
+void ipam_db_sql_values(struct strbuf *sql, size_t rows, size_t cols)
+{
+	size_t p = 1;
+
+	for (size_t r = 0; r < rows; r++) {
+		strbuf_addstr(sql, r ? ", (" : "(");
+		for (size_t c = 0; c < cols; c++)
+			strbuf_addf(sql, "%s?%zu", c ? ", " : "", p++);
+		strbuf_addch(sql, ')');
+	}
+}
+
 int ipam_db_sql_step_done(struct ipam_db *db, struct ipam_sql_stmt *st,
 			  const char *what)
 {

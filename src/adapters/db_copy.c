@@ -195,7 +195,6 @@ static char *insert_sql(struct ipam_db *to, const char *table,
 			char *const *names, int cols, int rows)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int p = 1;
 
 	strbuf_addf(&sb, "INSERT INTO \"%s\" (", table);
 	for (int c = 0; c < cols; c++)
@@ -204,12 +203,7 @@ static char *insert_sql(struct ipam_db *to, const char *table,
 	strbuf_addstr(&sb, IPAM_DB_IS_PG(to)
 				   ? ") OVERRIDING SYSTEM VALUE VALUES "
 				   : ") VALUES ");
-	for (int r = 0; r < rows; r++) {
-		strbuf_addstr(&sb, r ? ", (" : "(");
-		for (int c = 0; c < cols; c++)
-			strbuf_addf(&sb, "%s?%d", c ? ", " : "", p++);
-		strbuf_addch(&sb, ')');
-	}
+	ipam_db_sql_values(&sb, (size_t)rows, (size_t)cols);
 	return strbuf_detach(&sb, NULL);
 }
 

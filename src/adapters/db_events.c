@@ -156,11 +156,19 @@ void ipam_db_events_postings_add(struct ipam_db_events_postings *m, uint64_t k,
 	buf = p->alloc == INLINE_IDS ? p->u.in : p->u.heap;
 	d = (uint64_t)(p->len ? id - p->last : id);
 	p->last = id;
-	while (d >= 0x80) {
-		buf[p->len++] = (unsigned char)(d | 0x80);
-		d >>= 7;
+	p->len += (uint32_t)ipam_db_events_varint(buf + p->len, d);
+}
+
+size_t ipam_db_events_varint(unsigned char *out, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
 	}
-	buf[p->len++] = (unsigned char)d;
+	out[n++] = (unsigned char)v;
+	return n;
 }
 
 const unsigned char *
@@ -579,17 +587,19 @@ int ipam_db_events_add(struct ipam_db_events_batch *b,
 	/* the parser's fields need no escape unless the line has a '\\' */
 	ipam_db_events_rec_put_n(&b->texts, b->blk_id, &r, len,
 				 e->len && e->plain);
-	if (!b->fold_off) {
-		ipam_db_events_fold_take(&b->fold, &r, b->server_id, rec_off);
+	nk = ipam_db_events_row_keys_n(keys, b->ip.buf, b->ip.len,
+				       b->client.buf, b->client.len, e->host,
+				       len[2]);
+	/* keys[0] is the address's when it has one */
+	if (!b->fold_off && b->ip.len) {
+		ipam_db_events_fold_take(&b->fold, &r, b->ip.len, keys[0],
+					 b->server_id, rec_off);
 		if (ipam_db_events_fold_count(&b->fold) >
 		    IPAM_DB_EVENTS_FOLD_MAX) {
 			b->fold_off = true;
 			ipam_db_events_fold_clear(&b->fold);
 		}
 	}
-	nk = ipam_db_events_row_keys_n(keys, b->ip.buf, b->ip.len,
-				       b->client.buf, b->client.len, e->host,
-				       len[2]);
 	ALLOC_GROW(b->pairs, b->nr_pairs + nk, b->alloc_pairs);
 	for (size_t i = 0; i < nk; i++) {
 		b->pairs[b->nr_pairs].k = keys[i];
@@ -651,19 +661,13 @@ static void posting_ids(struct strbuf *out, const struct key_id *v, size_t n)
 	strbuf_reset(out);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char buf[10];
-		uint64_t d;
-		size_t len = 0;
 
 		if (i && v[i].id == last)
 			continue; /* two keys of one event with the same hash */
-		d = (uint64_t)(v[i].id - last);
+		strbuf_add(
+			out, buf,
+			ipam_db_events_varint(buf, (uint64_t)(v[i].id - last)));
 		last = v[i].id;
-		while (d >= 0x80) {
-			buf[len++] = (unsigned char)(d | 0x80);
-			d >>= 7;
-		}
-		buf[len++] = (unsigned char)d;
-		strbuf_add(out, buf, len);
 	}
 }
 
@@ -679,9 +683,7 @@ static int postings_insert(struct ipam_db *db, struct ipam_sql_stmt **st,
 
 	strbuf_addstr(&sql, "INSERT INTO dhcp_event_postings (seg, k, batch, "
 			    "ids) VALUES ");
-	for (size_t i = 0; i < rows; i++)
-		strbuf_addf(&sql, "%s(?%zu, ?%zu, ?%zu, ?%zu)", i ? ", " : "",
-			    4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4);
+	ipam_db_sql_values(&sql, rows, 4);
 	err = ipam_db_sql_prepare(db, st, sql.buf);
 	strbuf_release(&sql);
 	return err;

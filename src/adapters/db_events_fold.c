@@ -190,15 +190,14 @@ static void take(addr_t *a, const struct ipam_db_events_rec *e,
 }
 
 void ipam_db_events_fold_take(struct ipam_db_events_fold *f,
-			      const struct ipam_db_events_rec *e,
-			      long long server, size_t rec_off)
+			      const struct ipam_db_events_rec *e, size_t ip_len,
+			      uint64_t ip_key, long long server, size_t rec_off)
 {
-	size_t len = strlen(e->ip);
 	addr_t *a;
 
-	if (!len)
+	if (!ip_len)
 		return;
-	a = fold_addr(f, e->ip, len, e->family, ip_hash(e->ip, len));
+	a = fold_addr(f, e->ip, ip_len, e->family, ip_key);
 	if (a)
 		take(a, e, server, rec_off);
 }
@@ -318,14 +317,8 @@ void ipam_db_events_fold_release(struct ipam_db_events_fold *f)
 static void put_varint(struct strbuf *out, uint64_t v)
 {
 	unsigned char buf[10];
-	size_t n = 0;
 
-	while (v >= 0x80) {
-		buf[n++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	buf[n++] = (unsigned char)v;
-	strbuf_add(out, buf, n);
+	strbuf_add(out, buf, ipam_db_events_varint(buf, v));
 }
 
 static void put_ev(struct strbuf *out, const struct lease_ev *l)
@@ -431,9 +424,7 @@ static int insert_rows(struct ipam_db *db, struct ipam_sql_stmt **st,
 
 	strbuf_addstr(&sql, "INSERT INTO dhcp_address_fold (address, family, "
 			    "slots) VALUES ");
-	for (size_t i = 0; i < rows; i++)
-		strbuf_addf(&sql, "%s(?%zu, ?%zu, ?%zu)", i ? ", " : "",
-			    3 * i + 1, 3 * i + 2, 3 * i + 3);
+	ipam_db_sql_values(&sql, rows, 3);
 	strbuf_addstr(&sql, " ON CONFLICT (address) DO UPDATE SET family = "
 			    "excluded.family, slots = excluded.slots");
 	err = ipam_db_sql_prepare(db, st, sql.buf);

@@ -34,6 +34,10 @@ size_t ipam_db_events_row_keys(uint64_t keys[3], const char *ip,
 			       const char *client_id, const char *host,
 			       struct strbuf *tmp);
 
+/* v as an unsigned LEB128 varint at out (room for 10 bytes); its
+ * length. */
+size_t ipam_db_events_varint(unsigned char *out, uint64_t v);
+
 /* One key's ids in a batch being built: unsigned LEB128 varints of the
  * differences between ascending ids (the first from 0). */
 struct ipam_db_events_posting {
@@ -142,13 +146,16 @@ struct ipam_db_events_fold {
 	size_t cap;    /* of idx: 0 or a power of two */
 };
 
-/* Fold e (of server; one without an address is left out).  rec_off:
+/* Fold e (of server; one without an address is left out); ip_len: the
+ * length of e->ip, ip_key its posting key (ipam_db_events_hash), which
+ * the import has computed already.  rec_off:
  * where e's record begins in the batch's text, whose strings are read
  * there when the fold is stored (the import: no copy per event), or
  * SIZE_MAX to copy them now. */
 void ipam_db_events_fold_take(struct ipam_db_events_fold *f,
-			      const struct ipam_db_events_rec *e,
-			      long long server, size_t rec_off);
+			      const struct ipam_db_events_rec *e, size_t ip_len,
+			      uint64_t ip_key, long long server,
+			      size_t rec_off);
 /* Fold the n records of a block (of server). */
 void ipam_db_events_fold_block(struct ipam_db_events_fold *f,
 			       const struct ipam_db_events_rec *recs, size_t n,

@@ -31,6 +31,9 @@ int ipam_db_sql_exec(struct ipam_db *db, const char *sql);
 /* Prepare, or set the last error naming the database. */
 int ipam_db_sql_prepare(struct ipam_db *db, struct ipam_sql_stmt **st,
 			const char *sql);
+/* Append the VALUES list of a multi-row INSERT: rows of cols
+ * parameters, numbered from ?1 ("(?1, ?2), (?3, ?4)"). */
+void ipam_db_sql_values(struct strbuf *sql, size_t rows, size_t cols);
 /* Step a statement that returns no rows, then finalize it. */
 int ipam_db_sql_step_done(struct ipam_db *db, struct ipam_sql_stmt *st,
 			  const char *what);
