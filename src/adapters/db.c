@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "db_events_internal.h"
 #include "db_internal.h"
 #include "dburi.h"
 #include "error.h"
@@ -220,6 +221,7 @@ void ipam_db_close(struct ipam_db *db)
 {
 	if (!db)
 		return;
+	ipam_db_events_ckpt_stop(db->ckpt);
 	ipam_sql_close(db->h);
 	free(db->lock_scope);
 	free(db->path);

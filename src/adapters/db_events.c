@@ -63,8 +63,10 @@ struct ipam_db_events_batch {
 	 * its text begins in texts */
 	long long blk_id, blk_n, blk_min, blk_max;
 	size_t blk_off;
-	/* the blocks' text, and the blocks filled: written at the commit */
-	struct strbuf texts;
+	/* the blocks' text, and the blocks filled: written at the commit,
+	 * each packed into packed (by the thread that writes) */
+	struct strbuf texts, packed;
+	struct ipam_db_events_packer pack;
 	struct held_block *blocks;
 	size_t nr_blocks, alloc_blocks;
 	/* the earlier batch of the file being committed by a thread */
@@ -371,6 +373,7 @@ batch_new(struct ipam_db *db, long long server_id, long long run_id,
 	strbuf_init(&b->extra);
 	strbuf_init(&b->tmp);
 	strbuf_init(&b->texts);
+	strbuf_init(&b->packed);
 	return b;
 }
 
@@ -519,23 +522,30 @@ static int store_blocks(struct ipam_db_events_batch *b)
 	err = ipam_db_sql_prepare(
 		b->db, &st,
 		"INSERT INTO dhcp_event_blocks (id, batch, last_id, n, at_min, "
-		"at_max, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+		"at_max, events, packed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', "
+		"?7)");
 	if (err)
 		return err;
 	for (size_t i = 0; rc == IPAM_SQL_DONE && i < b->nr_blocks; i++) {
 		const struct held_block *h = &b->blocks[i];
 
+		err = ipam_db_events_pack(&b->pack, &b->packed,
+					  b->texts.buf + h->off, h->len);
+		if (err)
+			break;
 		ipam_sql_bind_int64(st, 1, h->id);
 		ipam_sql_bind_int64(st, 2, b->id);
 		ipam_sql_bind_int64(st, 3, h->last_id);
 		ipam_sql_bind_int64(st, 4, h->n);
 		ipam_sql_bind_int64(st, 5, h->at_min);
 		ipam_sql_bind_int64(st, 6, h->at_max);
-		ipam_sql_bind_textn(st, 7, b->texts.buf + h->off, h->len);
+		ipam_sql_bind_blob(st, 7, b->packed.buf, b->packed.len);
 		rc = ipam_sql_step(st);
 		ipam_sql_reset(st);
 	}
 	ipam_sql_finalize(st);
+	if (err)
+		return err;
 	if (rc != IPAM_SQL_DONE)
 		return ipam_db_sql_error(b->db, IPAM_EDB,
 					 "cannot store audit events in");
@@ -828,6 +838,8 @@ static void batch_free(struct ipam_db_events_batch *b)
 	strbuf_release(&b->extra);
 	strbuf_release(&b->tmp);
 	strbuf_release(&b->texts);
+	strbuf_release(&b->packed);
+	ipam_db_events_packer_release(&b->pack);
 	free(b->blocks);
 	free(b->pairs);
 	free(b->file);
@@ -848,35 +860,6 @@ static int check_ids(struct ipam_db_events_batch *b)
 	return err;
 }
 
-/*
- * PostgreSQL: the blocks' text compressed with lz4 in this transaction
- * where the server has it.  The default, pglz, took a fifth of the
- * server's time of an import (bench/db); a server built without lz4
- * keeps it.
- */
-static int toast_lz4(struct ipam_db *db)
-{
-	struct ipam_sql_stmt *st;
-	int err, rc;
-
-	if (!IPAM_DB_IS_PG(db))
-		return 0;
-	err = ipam_db_sql_prepare(
-		db, &st,
-		"SELECT set_config('default_toast_compression', 'lz4', true) "
-		"FROM pg_settings WHERE name = 'default_toast_compression' "
-		"AND 'lz4' = ANY(enumvals)");
-	if (err)
-		return err;
-	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW)
-		;
-	ipam_sql_finalize(st);
-	if (rc != IPAM_SQL_DONE)
-		return ipam_db_sql_error(db, IPAM_EDB,
-					 "cannot choose the compression in");
-	return 0;
-}
-
 /* Write b with its cursor in one transaction (b stays the caller's). */
 static int batch_write(struct ipam_db_events_batch *b,
 		       const struct ipam_db_audit_cursor *cursor)
@@ -890,8 +873,6 @@ static int batch_write(struct ipam_db_events_batch *b,
 		return err;
 	cache_was = set_cache(b->db, -EVENTS_CACHE_KIB);
 	err = check_ids(b);
-	if (!err)
-		err = toast_lz4(b->db);
 	/* on PostgreSQL the rows go out without a round trip each */
 	if (!err)
 		err = ipam_sql_defer(b->db->h, 1);
@@ -931,6 +912,14 @@ static void recycle(struct ipam_db_events_batch *b,
 	b->alloc_pairs = done->alloc_pairs;
 	done->pairs = p;
 	done->alloc_pairs = alloc;
+	if (!b->pack.c) {
+		struct strbuf packed = b->packed;
+
+		b->pack = done->pack;
+		memset(&done->pack, 0, sizeof(done->pack));
+		b->packed = done->packed;
+		done->packed = packed;
+	}
 	if (!b->fold.nr) {
 		struct ipam_db_events_fold f = b->fold;
 
@@ -1031,7 +1020,7 @@ int ipam_db_events_commit(struct ipam_db_events_batch *b,
 
 	if (!err)
 		err = batch_write(b, cursor);
-	ipam_db_events_ckpt_stop(b->ckpt);
+	ipam_db_events_ckpt_park(b->ckpt);
 	batch_free(b);
 	return err;
 }

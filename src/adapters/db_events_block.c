@@ -471,11 +471,24 @@ int ipam_db_events_local_parse(const char *s, long long *out)
 
 /* ---- blocks ------------------------------------------------------------- */
 
-#define BLOCK_COLUMNS "id, batch, last_id, n, at_min, at_max, events"
+#define BLOCK_COLUMNS IPAM_DB_EVENTS_BLOCK_COLUMNS
 
-void ipam_db_events_block_take(struct ipam_db_events_block *b,
-			       struct ipam_sql_stmt *st, int col)
+void ipam_db_events_block_init(struct ipam_db_events_block *b)
 {
+	memset(b, 0, sizeof(*b));
+	strbuf_init(&b->text);
+}
+
+void ipam_db_events_block_release(struct ipam_db_events_block *b)
+{
+	strbuf_release(&b->text);
+	ipam_db_events_packer_release(&b->pack);
+}
+
+int ipam_db_events_block_take(struct ipam_db_events_block *b,
+			      struct ipam_sql_stmt *st, int col)
+{
+	const void *packed = ipam_sql_column_blob(st, col + 7);
 	const char *t;
 
 	b->id = ipam_sql_column_int64(st, col);
@@ -484,10 +497,16 @@ void ipam_db_events_block_take(struct ipam_db_events_block *b,
 	b->n = ipam_sql_column_int64(st, col + 3);
 	b->at_min = ipam_sql_column_int64(st, col + 4);
 	b->at_max = ipam_sql_column_int64(st, col + 5);
+	/* migration 12's blocks are packed, earlier ones are text */
+	if (packed)
+		return ipam_db_events_unpack(
+			&b->pack, &b->text, packed,
+			(size_t)ipam_sql_column_bytes(st, col + 7));
 	t = ipam_sql_column_text(st, col + 6);
 	strbuf_reset(&b->text);
 	if (t)
 		strbuf_add(&b->text, t, ipam_sql_column_bytes(st, col + 6));
+	return 0;
 }
 
 int ipam_db_events_block_of(struct ipam_db *db, struct ipam_sql_stmt **st,
@@ -509,8 +528,9 @@ int ipam_db_events_block_of(struct ipam_db *db, struct ipam_sql_stmt **st,
 	rc = ipam_sql_step(*st);
 	if (rc == IPAM_SQL_ROW && ipam_sql_column_int64(*st, 1) == batch &&
 	    ipam_sql_column_int64(*st, 2) >= id) {
-		ipam_db_events_block_take(b, *st, 0);
-		found = 1;
+		int err = ipam_db_events_block_take(b, *st, 0);
+
+		found = err ? err : 1;
 	}
 	ipam_sql_reset(*st);
 	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)
@@ -520,8 +540,9 @@ int ipam_db_events_block_of(struct ipam_db *db, struct ipam_sql_stmt **st,
 }
 
 int ipam_db_events_block_store(struct ipam_db *db,
-			       const struct ipam_db_events_block *b)
+			       struct ipam_db_events_block *b)
 {
+	struct strbuf packed = STRBUF_INIT;
 	struct ipam_sql_stmt *st;
 	int err;
 
@@ -535,18 +556,23 @@ int ipam_db_events_block_store(struct ipam_db *db,
 					     "cannot delete audit events "
 					     "from");
 	}
-	err = ipam_db_sql_prepare(
-		db, &st,
-		"UPDATE dhcp_event_blocks SET n = ?2, at_min = ?3, at_max = "
-		"?4, events = ?5 WHERE id = ?1");
-	if (err)
-		return err;
-	ipam_sql_bind_int64(st, 1, b->id);
-	ipam_sql_bind_int64(st, 2, b->n);
-	ipam_sql_bind_int64(st, 3, b->at_min);
-	ipam_sql_bind_int64(st, 4, b->at_max);
-	ipam_sql_bind_textn(st, 5, b->text.buf, b->text.len);
-	return ipam_db_sql_step_done(db, st, "cannot store audit events in");
+	err = ipam_db_events_pack(&b->pack, &packed, b->text.buf, b->text.len);
+	if (!err)
+		err = ipam_db_sql_prepare(
+			db, &st,
+			"UPDATE dhcp_event_blocks SET n = ?2, at_min = ?3, "
+			"at_max = ?4, events = '', packed = ?5 WHERE id = ?1");
+	if (!err) {
+		ipam_sql_bind_int64(st, 1, b->id);
+		ipam_sql_bind_int64(st, 2, b->n);
+		ipam_sql_bind_int64(st, 3, b->at_min);
+		ipam_sql_bind_int64(st, 4, b->at_max);
+		ipam_sql_bind_blob(st, 5, packed.buf, packed.len);
+		err = ipam_db_sql_step_done(db, st,
+					    "cannot store audit events in");
+	}
+	strbuf_release(&packed);
+	return err;
 }
 
 /* ---- the readers: every block ------------------------------------------ */
@@ -605,7 +631,7 @@ typedef int (*rec_fn)(const struct ipam_db_events_rec *e, long long batch,
  * wants them). */
 static int each_event(struct ipam_db *db, const char *sql, rec_fn fn, void *ctx)
 {
-	struct ipam_db_events_block b = {0};
+	struct ipam_db_events_block b;
 	struct ipam_sql_stmt *st;
 	struct ipam_db_events_rec e;
 	int err, rc;
@@ -614,11 +640,15 @@ static int each_event(struct ipam_db *db, const char *sql, rec_fn fn, void *ctx)
 	err = ipam_sql_prepare_scan(db->h, &st, sql);
 	if (err)
 		return err;
-	strbuf_init(&b.text);
+	ipam_db_events_block_init(&b);
 	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		size_t pos = 0;
 
-		ipam_db_events_block_take(&b, st, 0);
+		rc = ipam_db_events_block_take(&b, st, 0);
+		if (rc < 0) {
+			err = rc;
+			break;
+		}
 		while ((rc = ipam_db_events_rec_next(b.text.buf, b.text.len,
 						     &pos, b.id, &e)) > 0 &&
 		       !(err = fn(&e, b.batch, ctx)))
@@ -632,7 +662,7 @@ static int each_event(struct ipam_db *db, const char *sql, rec_fn fn, void *ctx)
 		err = ipam_db_sql_error(db, IPAM_EDB,
 					"cannot read the audit events in");
 	ipam_sql_finalize(st);
-	strbuf_release(&b.text);
+	ipam_db_events_block_release(&b);
 	return err > 0 ? 0 : err;
 }
 
@@ -642,7 +672,7 @@ int ipam_db_events_each_block(struct ipam_db *db, long long first_batch,
 			      long long last_batch, ipam_db_events_block_fn fn,
 			      void *ctx)
 {
-	struct ipam_db_events_block b = {0};
+	struct ipam_db_events_block b;
 	struct batch_servers servers = {0};
 	struct ipam_db_events_rec *recs = NULL;
 	size_t alloc = 0;
@@ -662,12 +692,12 @@ int ipam_db_events_each_block(struct ipam_db *db, long long first_batch,
 	}
 	ipam_sql_bind_int64(st, 1, first_batch);
 	ipam_sql_bind_int64(st, 2, last_batch);
-	strbuf_init(&b.text);
+	ipam_db_events_block_init(&b);
 	while (!err && (rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		size_t pos = 0, n = 0;
 
-		ipam_db_events_block_take(&b, st, 0);
-		for (;;) {
+		rc = ipam_db_events_block_take(&b, st, 0);
+		while (rc >= 0) {
 			ALLOC_GROW(recs, n + 1, alloc);
 			rc = ipam_db_events_rec_next(b.text.buf, b.text.len,
 						     &pos, b.id, &recs[n]);
@@ -681,7 +711,7 @@ int ipam_db_events_each_block(struct ipam_db *db, long long first_batch,
 		rc = IPAM_SQL_ROW;
 	}
 	ipam_sql_finalize(st);
-	strbuf_release(&b.text);
+	ipam_db_events_block_release(&b);
 	free(recs);
 	free(servers.v);
 	if (!err && rc != IPAM_SQL_DONE)
@@ -873,7 +903,7 @@ static int latest_names(struct ipam_db *db, const struct latest *l,
  * oldest of a full list. */
 static int latest_scan(struct ipam_db *db, struct latest *l)
 {
-	struct ipam_db_events_block b = {0};
+	struct ipam_db_events_block b;
 	struct ipam_sql_stmt *st;
 	int err, rc;
 
@@ -882,7 +912,7 @@ static int latest_scan(struct ipam_db *db, struct latest *l)
 				    "dhcp_event_blocks ORDER BY at_max DESC");
 	if (err)
 		return err;
-	strbuf_init(&b.text);
+	ipam_db_events_block_init(&b);
 	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
 		struct ipam_db_events_rec e;
 		size_t pos = 0;
@@ -890,7 +920,9 @@ static int latest_scan(struct ipam_db *db, struct latest *l)
 		if (l->nr == l->limit &&
 		    ipam_sql_column_int64(st, 5) < l->v[l->nr - 1].at)
 			break;
-		ipam_db_events_block_take(&b, st, 0);
+		rc = ipam_db_events_block_take(&b, st, 0);
+		if (rc < 0)
+			break;
 		while ((rc = ipam_db_events_rec_next(b.text.buf, b.text.len,
 						     &pos, b.id, &e)) > 0)
 			latest_take(&e, b.batch, l);
@@ -898,7 +930,7 @@ static int latest_scan(struct ipam_db *db, struct latest *l)
 			break;
 	}
 	ipam_sql_finalize(st);
-	strbuf_release(&b.text);
+	ipam_db_events_block_release(&b);
 	if (rc < 0)
 		return rc;
 	if (rc != IPAM_SQL_ROW && rc != IPAM_SQL_DONE)

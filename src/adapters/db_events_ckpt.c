@@ -24,8 +24,11 @@
  * written: the copy overlaps the writing, the log is reset once a
  * checkpoint has caught up (at most a batch or two behind), and the
  * writer never waits for it (a passive checkpoint takes no lock a writer
- * needs).  At the end the connection's own bound is back: the next commit
- * checkpoints what is left.
+ * needs).  At the end of a file's import the connection's own bound is
+ * back and the thread, parked on the database handle, copies what is
+ * left while the collection goes on (the next file, the addresses' pass:
+ * their commits find that checkpoint busy and do not wait for it); the
+ * next import takes it up again, ipam_db_close stops it.
  */
 
 struct ipam_db_events_ckpt {
@@ -84,8 +87,13 @@ static void *ckpt_run(void *arg)
 
 struct ipam_db_events_ckpt *ipam_db_events_ckpt_start(struct ipam_db *db)
 {
-	struct ipam_db_events_ckpt *c;
+	struct ipam_db_events_ckpt *c = db->ckpt;
 
+	if (c) { /* parked by the import before */
+		db->ckpt = NULL;
+		autockpt_set(db->h, 0);
+		return c;
+	}
 	if (ipam_sql_kind(db->h) != IPAM_SQL_SQLITE)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
@@ -116,6 +124,19 @@ void ipam_db_events_ckpt_kick(struct ipam_db_events_ckpt *c)
 	c->kicks++;
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
+}
+
+void ipam_db_events_ckpt_park(struct ipam_db_events_ckpt *c)
+{
+	if (!c)
+		return;
+	autockpt_set(c->db->h, c->autockpt);
+	if (c->db->ckpt) { /* never so: an import takes it up */
+		ipam_db_events_ckpt_stop(c);
+		return;
+	}
+	c->db->ckpt = c;
+	ipam_db_events_ckpt_kick(c);
 }
 
 void ipam_db_events_ckpt_stop(struct ipam_db_events_ckpt *c)

@@ -85,6 +85,32 @@ void ipam_db_events_postings_release(struct ipam_db_events_postings *m);
 #define IPAM_DB_EVENTS_BLOCK_EVENTS 128
 #define IPAM_DB_EVENTS_BLOCK_BYTES  16384
 
+/*
+ * Migration 12: a block's text is stored packed (db_events_pack.c) in
+ * dhcp_event_blocks.packed, its events column ''; a block of an earlier
+ * version has packed NULL and its text in events.  A packed block holds
+ * at most IPAM_DB_EVENTS_BLOCK_MAX bytes of text (BLOCK_BYTES and its last
+ * record, which an over-long line makes at most a few times 8 KiB).
+ */
+#define IPAM_DB_EVENTS_BLOCK_MAX (1024 * 1024)
+
+/* The compressor's contexts, made on first use (a thread's own). */
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
+struct ipam_db_events_packer {
+	struct ZSTD_CCtx_s *c;
+	struct ZSTD_DCtx_s *d;
+};
+
+/* out = text (len bytes) packed; 0 or an error (set). */
+int ipam_db_events_pack(struct ipam_db_events_packer *p, struct strbuf *out,
+			const char *text, size_t len);
+/* out = the text packed (len bytes) holds, NUL-terminated; 0, or
+ * IPAM_EDB (set) when it is not a packed block's. */
+int ipam_db_events_unpack(struct ipam_db_events_packer *p, struct strbuf *out,
+			  const void *packed, size_t len);
+void ipam_db_events_packer_release(struct ipam_db_events_packer *p);
+
 /* One event of a block.  Encoding reads the strings (NULL: empty); a
  * decoded record's point into the block's text, unescaped in place and
  * NUL-terminated ("" when empty). */
@@ -123,13 +149,16 @@ int ipam_db_events_local_parse(const char *s, long long *out);
 #define IPAM_DB_EXTRA_USER_HEX	 8
 
 /* The checkpoints of an import's write-ahead log on a thread of their
- * own (db_events_ckpt.c): start (NULL: none, the connection's own go on;
- * PostgreSQL has none), kick after each commit, stop at the end (the
- * connection's own back).  No other thread may use db while it starts or
- * stops. */
+ * own (db_events_ckpt.c): start (the one parked on db, or a new one;
+ * NULL: none, the connection's own go on; PostgreSQL has none), kick
+ * after each commit, park at the end of the import (the connection's own
+ * back, the thread copying what is left, db's until the next start or
+ * ipam_db_close) or stop it.  No other thread may use db while it starts,
+ * parks or stops. */
 struct ipam_db_events_ckpt;
 struct ipam_db_events_ckpt *ipam_db_events_ckpt_start(struct ipam_db *db);
 void ipam_db_events_ckpt_kick(struct ipam_db_events_ckpt *c);
+void ipam_db_events_ckpt_park(struct ipam_db_events_ckpt *c);
 void ipam_db_events_ckpt_stop(struct ipam_db_events_ckpt *c);
 
 /*
@@ -201,22 +230,34 @@ void ipam_db_events_row(struct ipam_db_track_row *r,
 			const struct ipam_db_events_rec *e, const char *file,
 			const char *server);
 
-/* A block read back: its row and a copy of its text. */
+/* A block read back: its row and its text (unpacked); pack: the
+ * contexts of unpacking and packing it. */
 struct ipam_db_events_block {
 	long long id, batch, last_id, n, at_min, at_max;
 	struct strbuf text;
+	struct ipam_db_events_packer pack;
 };
+
+/* The columns of a block's row, as ipam_db_events_block_take reads
+ * them. */
+#define IPAM_DB_EVENTS_BLOCK_COLUMNS                                           \
+	"id, batch, last_id, n, at_min, at_max, events, packed"
+
+void ipam_db_events_block_init(struct ipam_db_events_block *b);
+void ipam_db_events_block_release(struct ipam_db_events_block *b);
 
 /* The block of batch holding event id: 1 (read into *b), 0 when none. */
 int ipam_db_events_block_of(struct ipam_db *db, struct ipam_sql_stmt **st,
 			    long long id, long long batch,
 			    struct ipam_db_events_block *b);
-/* The block's columns of the statement's row from col into *b. */
-void ipam_db_events_block_take(struct ipam_db_events_block *b,
-			       struct ipam_sql_stmt *st, int col);
-/* Store (replace) b with the records in its text; a block with no
- * record (n 0) is deleted. */
+/* The block's columns (IPAM_DB_EVENTS_BLOCK_COLUMNS) of the statement's
+ * row from col into *b: 0, or IPAM_EDB (set) when its packed text is
+ * malformed. */
+int ipam_db_events_block_take(struct ipam_db_events_block *b,
+			      struct ipam_sql_stmt *st, int col);
+/* Store (replace) b with the records in its text, packed; a block with
+ * no record (n 0) is deleted. */
 int ipam_db_events_block_store(struct ipam_db *db,
-			       const struct ipam_db_events_block *b);
+			       struct ipam_db_events_block *b);
 
 #endif

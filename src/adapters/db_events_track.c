@@ -36,7 +36,7 @@ static const char *const track_sql[] = {
 	"JOIN dhcp_event_batches b ON b.id = p.batch "
 	"JOIN servers s ON s.id = b.server_id "
 	"WHERE b.at_max >= ?2 AND b.at_min <= ?3",
-	"SELECT id, batch, last_id, n, at_min, at_max, events FROM "
+	"SELECT " IPAM_DB_EVENTS_BLOCK_COLUMNS " FROM "
 	"dhcp_event_blocks WHERE id <= ?1 ORDER BY id DESC LIMIT 1",
 };
 
@@ -311,7 +311,7 @@ int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 	*out = NULL;
 	*nr = 0;
 	strbuf_init(&s.tmp);
-	strbuf_init(&s.blk.text);
+	ipam_db_events_block_init(&s.blk);
 	err = ipam_db_track_key(&key, q->by, q->value);
 	if (!err)
 		err = last_segment(db, &last_seg);
@@ -342,7 +342,7 @@ int ipam_db_track(struct ipam_db *db, const struct ipam_db_track_query *q,
 out:
 	ipam_sql_finalize(post);
 	ipam_sql_finalize(s.block_st);
-	strbuf_release(&s.blk.text);
+	ipam_db_events_block_release(&s.blk);
 	free(s.recs);
 	strbuf_release(&s.tmp);
 	strbuf_release(&key);
@@ -478,8 +478,8 @@ static int prune_block(struct prune_step *p, long long id)
 static void prune_step_release(struct prune_step *p)
 {
 	ipam_sql_finalize(p->st);
-	strbuf_release(&p->blk.text);
-	strbuf_release(&p->out.text);
+	ipam_db_events_block_release(&p->blk);
+	ipam_db_events_block_release(&p->out);
 	strbuf_release(&p->tmp);
 }
 
@@ -528,8 +528,8 @@ static int drop_blocks(struct ipam_db *db, const struct batch_row *r,
 	size_t nr, i;
 	int err = block_ids(db, r, r->first, &ids, &nr);
 
-	strbuf_init(&p.blk.text);
-	strbuf_init(&p.out.text);
+	ipam_db_events_block_init(&p.blk);
+	ipam_db_events_block_init(&p.out);
 	strbuf_init(&p.tmp);
 	*hi = r->last;
 	for (i = 0; ids && !err && i < nr && *n - start < max; i++) {
@@ -570,8 +570,8 @@ static int prune_part(struct ipam_db *db, const struct batch_row *r,
 	size_t nr;
 	int err = block_ids(db, r, r->first, &ids, &nr);
 
-	strbuf_init(&p.blk.text);
-	strbuf_init(&p.out.text);
+	ipam_db_events_block_init(&p.blk);
+	ipam_db_events_block_init(&p.out);
 	strbuf_init(&p.tmp);
 	for (size_t i = 0; ids && !err && i < nr; i++) {
 		int rc = prune_block(&p, ids[i]);

@@ -18,6 +18,9 @@ struct ipam_db {
 	 * their key, and how often this connection took each (run, active) */
 	char *lock_scope;
 	int lock_depth[2];
+	/* the audit import's checkpoint thread between imports
+	 * (db_events_ckpt.c), stopped by ipam_db_close */
+	struct ipam_db_events_ckpt *ckpt;
 };
 
 /* The current time as every timestamp column stores it (UTC, ISO 8601). */

@@ -413,6 +413,11 @@ static const char *const migrations[] = {
 	 * has, NULL when it has none stored (a batch of an earlier
 	 * version). */
 	MIGRATION_11("INTEGER", "BLOB", " WITHOUT ROWID"),
+
+	/* 12: the blocks' text packed (db_events_pack.c) in packed, events
+	 * ''; the blocks of earlier versions keep their text in events
+	 * (packed NULL) until a prune rewrites them. */
+	MIGRATION_12("BLOB"),
 };
 
 #define NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -76,4 +76,9 @@
 	"  id " integer " PRIMARY KEY CHECK (id = 1),"                         \
 	"  folded_batch " integer " NOT NULL);"
 
+/* Migration 12 on both backends (blob: the type): the blocks' text
+ * packed (db_events_internal.h). */
+#define MIGRATION_12(blob)                                                     \
+	"ALTER TABLE dhcp_event_blocks ADD COLUMN packed " blob ";"
+
 #endif

@@ -345,6 +345,8 @@ const char *const ipam_db_pg_migrations[] = {
 	MIGRATION_10_POSTGRES,
 	/* 11: the audit events folded by address (db_schema.c) */
 	MIGRATION_11("BIGINT", "BYTEA", ""),
+	/* 12: the blocks' text packed (db_schema.c) */
+	MIGRATION_12("BYTEA"),
 };
 
 const int ipam_db_pg_nr_migrations =

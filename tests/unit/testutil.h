@@ -79,6 +79,13 @@ char *sqlite_run(const char *path, const char *sql, int want_ok);
 /* sqlite_run(path, sql, 1). */
 char *sqlite_query(const char *path, const char *sql);
 
+/*
+ * The audit events' packed blocks of the database at path (SQLite or
+ * PostgreSQL) made text blocks again, decoded by the zstd tool, so that
+ * SQL can read their records in dhcp_event_blocks.events (packed NULL).
+ */
+void test_db_unpack_blocks(const char *path);
+
 /* The JSON text validates against schemas/<schema> (python3-jsonschema,
  * draft 2020-12); the test fails with the validator's words if not. */
 void schema_check(const char *schema, const char *json);

@@ -224,3 +224,76 @@ char *sqlite_query(const char *path, const char *sql)
 {
 	return sqlite_run(path, sql, 1);
 }
+
+/* The bytes of hex digits s (pairs) into a new buffer; their count. */
+static unsigned char *unhex(const char *s, size_t *len)
+{
+	size_t n = strcspn(s, "\n") / 2;
+	unsigned char *v = xmalloc(n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int b;
+
+		assert_int_equal(sscanf(s + 2 * i, "%2x", &b), 1);
+		v[i] = (unsigned char)b;
+	}
+	*len = n;
+	return v;
+}
+
+static void add_hex(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++)
+		strbuf_addf(sb, "%02X", (unsigned char)*s);
+}
+
+void test_db_unpack_blocks(const char *path)
+{
+	int pg = !strncmp(path, "postgresql://", 13);
+	char *rows = sqlite_query(
+		path, pg ? "SELECT id || ' ' || encode(packed, 'hex') FROM "
+			   "dhcp_event_blocks WHERE packed IS NOT NULL"
+			 : "SELECT id || ' ' || hex(packed) FROM "
+			   "dhcp_event_blocks WHERE packed IS NOT NULL");
+	char *dir = tmpdir_make(), *file = xasprintf("%s/block.zst", dir);
+	char *const argv[] = {"/usr/bin/zstd", "-dcq", file, NULL};
+	struct strbuf sql = STRBUF_INIT;
+
+	for (const char *line = rows; *line;) {
+		const char *sp = strchr(line, ' ');
+		struct run_result r;
+		unsigned char *bytes;
+		size_t len;
+		FILE *f;
+
+		assert_non_null(sp);
+		bytes = unhex(sp + 1, &len);
+		f = fopen(file, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(bytes, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+		free(bytes);
+		assert_int_equal(run_cmd(&r, NULL, NULL, argv), 0);
+		if (r.status)
+			fail_msg("zstd: %s", r.err);
+		strbuf_addf(&sql, "UPDATE dhcp_event_blocks SET events = %s",
+			    pg ? "convert_from('\\x" : "CAST(X'");
+		add_hex(&sql, r.out);
+		strbuf_addf(&sql, "'%s, packed = NULL WHERE id = %.*s;",
+			    pg ? "::bytea, 'UTF8')" : " AS TEXT)",
+			    (int)(sp - line), line);
+		run_result_free(&r);
+		line = strchr(sp, '\n') ? strchr(sp, '\n') + 1
+					: sp + strlen(sp);
+		/* an argument of the shell's stays under the kernel's 128 KiB
+		 */
+		if (sql.len > 32768 || !*line) {
+			free(sqlite_query(path, sql.buf));
+			strbuf_reset(&sql);
+		}
+	}
+	strbuf_release(&sql);
+	free(rows);
+	free(file);
+	tmpdir_remove(dir);
+}

@@ -181,7 +181,7 @@ static void test_migrations_from_zero(void **state)
 	free(s);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10,11");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10,11,12");
 	free(s);
 	s = sqlite_query(f->path, TABLES_SQL);
 	assert_string_equal(s, "access_status,actions,address_sources,"
@@ -1320,11 +1320,11 @@ static void test_migrate_from_version_1(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 1);
-	assert_int_equal(to, 11);
+	assert_int_equal(to, 12);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10,11");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10,11,12");
 	free(s);
 	assert_int_equal(ipam_db_counts(db, &c, &nr), 0);
 	assert_int_equal(nr, 24);
@@ -1403,11 +1403,11 @@ static void test_migrate_from_version_2(void **state)
 
 	assert_int_equal(ipam_db_migrate(db, &from, &to), 0);
 	assert_int_equal(from, 2);
-	assert_int_equal(to, 11);
+	assert_int_equal(to, 12);
 	assert_int_equal(ipam_db_check_schema(db, &v, 1), 0);
 	s = sqlite_query(f->path, "SELECT group_concat(version) FROM "
 				  "schema_migrations");
-	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10,11");
+	assert_string_equal(s, "1,2,3,4,5,6,7,8,9,10,11,12");
 	free(s);
 	/* the old run is still there, without an author; new ones get it */
 	assert_int_equal(ipam_db_run_set_author(db, run, "Bo <bo@example.test>",

@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "db_events.h"
+#include "db_events_internal.h"
 #include "db_internal.h"
 #include "error.h"
 #include "leases.h"
@@ -183,8 +184,16 @@ static void test_batch_and_cursor(void **state)
 
 	SQLITE_ONLY();
 	fill(f);
+	/* every block is packed (migration 12), its events column empty */
+	out = sqlite_query(f->path, "SELECT count(*) > 0, "
+				    "sum(packed IS NULL), sum(events <> '') "
+				    "FROM dhcp_event_blocks");
+	assert_string_equal(out, "1|0|0");
+	free(out);
 	/* one block per batch: id, batch, last id, events, times, then
-	 * one record per event (db_events_internal.h), '/' for '\n' here */
+	 * one record per event (db_events_internal.h), '/' for '\n' here;
+	 * the zstd tool unpacks them */
+	test_db_unpack_blocks(f->path);
 	out = sqlite_query(f->path,
 			   "SELECT id, batch, last_id, n, at_min, at_max, "
 			   "replace(events, char(10), '/') FROM "
@@ -265,9 +274,11 @@ static void test_abort_and_unknown(void **state)
 	free(out);
 }
 
-/* What a database holds of the events, as text. */
+/* What a database holds of the events, as text (its blocks unpacked
+ * by the zstd tool). */
 static char *stored(const char *path)
 {
+	test_db_unpack_blocks(path);
 	return sqlite_query(path,
 			    "SELECT id, batch, last_id, n, at_min, at_max, "
 			    "events FROM dhcp_event_blocks ORDER BY id; "
@@ -470,6 +481,47 @@ static void test_track(void **state)
 	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), IPAM_EINVAL);
 }
 
+/* A packed block that does not unpack, or would unpack past
+ * IPAM_DB_EVENTS_BLOCK_MAX, is an error of the search that reads it, not
+ * a block of no events; the others are still found. */
+static void test_packed_malformed(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db_track_query q = {IPAM_TRACK_IP, "198.51.100.101", 0, 0,
+					0};
+	struct ipam_db_events_packer p = {0};
+	struct strbuf big = STRBUF_INIT, packed = STRBUF_INIT,
+		      sql = STRBUF_INIT;
+	struct ipam_db_track_row *rows;
+	size_t nr;
+
+	SQLITE_ONLY();
+	fill(f);
+	free(sqlite_query(f->path, "UPDATE dhcp_event_blocks SET packed = "
+				   "X'28B52FFD0011223344' WHERE id = 1"));
+	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "malformed block"));
+	/* 2 MiB of text: a frame of 2 MiB content, a few hundred bytes */
+	for (size_t i = 0; i < 2 * 1024 * 1024 / 64; i++)
+		strbuf_addstr(&big, "0,1000,0,4,10,1,Assign,198.51.100.101,"
+				    "h,00155d0a01,\n");
+	assert_int_equal(ipam_db_events_pack(&p, &packed, big.buf, big.len), 0);
+	assert_true(packed.len < 4096);
+	strbuf_addstr(&sql, "UPDATE dhcp_event_blocks SET packed = X'");
+	for (size_t i = 0; i < packed.len; i++)
+		strbuf_addf(&sql, "%02X", (unsigned char)packed.buf[i]);
+	strbuf_addstr(&sql, "' WHERE id = 1");
+	free(sqlite_query(f->path, sql.buf));
+	assert_int_equal(ipam_db_track(f->db, &q, &rows, &nr), IPAM_EDB);
+	assert_non_null(strstr(ipam_error_last(), "malformed block"));
+	/* the other batch's block is read */
+	track(f, IPAM_TRACK_HOST, "lap201", 0, 0, 0, R2500);
+	ipam_db_events_packer_release(&p);
+	strbuf_release(&big);
+	strbuf_release(&packed);
+	strbuf_release(&sql);
+}
+
 /* A search reads the postings of its key in each segment by the primary
  * key, the batches and servers by id, then the block of each event by
  * its id: no table is scanned. */
@@ -590,7 +642,12 @@ static void test_prune(void **state)
 	/* before 2501: batch 2 whole; batch 1 (1000..3000) in part */
 	assert_int_equal(ipam_db_events_prune(f->db, 2501, 1, &n, NULL), 0);
 	assert_int_equal(n, 3);
-	/* block 1 keeps event 3 (its third record) */
+	/* block 1 keeps event 3 (its third record), packed again */
+	out = sqlite_query(f->path, "SELECT count(*) FROM dhcp_event_blocks "
+				    "WHERE packed IS NULL");
+	assert_string_equal(out, "0");
+	free(out);
+	test_db_unpack_blocks(f->path);
 	out = sqlite_query(f->path, "SELECT id, last_id, n, at_min, at_max, "
 				    "substr(events, 1, 7) FROM "
 				    "dhcp_event_blocks");
@@ -705,7 +762,7 @@ static void test_migration_10(void **state)
 	assert_int_equal(ipam_db_open(&f->db, f->path, 0), 0);
 	assert_int_equal(ipam_db_migrate(f->db, &from, &to), 0);
 	assert_int_equal(from, 9);
-	assert_int_equal(to, 11);
+	assert_int_equal(to, 12);
 	out = sqlite_query(f->path,
 			   "SELECT id, batch, last_id, n, at_min, at_max, "
 			   "replace(events, char(10), '/') FROM "
@@ -1034,6 +1091,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_track, setup_any,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packed_malformed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_extra, setup_any,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup_any,

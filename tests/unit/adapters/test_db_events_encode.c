@@ -523,8 +523,10 @@ static void test_batch_keys(void **state)
 	}
 	assert_int_equal(ipam_db_events_commit(b, &c), 0);
 
-	/* the blocks' text against the reference records, but for each
-	 * record's id (counted from its block's first) */
+	/* the blocks' text (unpacked by the zstd tool) against the
+	 * reference records, but for each record's id (counted from its
+	 * block's first) */
+	test_db_unpack_blocks(f->path);
 	hex = sqlite_query(f->path, "SELECT group_concat(hex(events), '') "
 				    "FROM (SELECT events FROM "
 				    "dhcp_event_blocks ORDER BY id)");

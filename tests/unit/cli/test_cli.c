@@ -284,7 +284,7 @@ static void test_db_init_info_and_lock(void **state)
 
 	r = RUN(NULL, "db", "info", "--db", db);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "schema version:      11"));
+	assert_non_null(strstr(r.out, "schema version:      12"));
 	assert_non_null(strstr(r.out, "provisioning method: gpo (fixed since"));
 	assert_non_null(strstr(r.out, "GPO prefix:          IPAM"));
 	assert_non_null(strstr(r.out, "  servers            0\n"));
@@ -327,7 +327,7 @@ static void test_db_init_info_and_lock(void **state)
 
 	r = RUN(NULL, "db", "migrate", "--db", db);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "is up to date (schema version 11)"));
+	assert_non_null(strstr(r.out, "is up to date (schema version 12)"));
 	run_result_free(&r);
 
 	free(db);
