@@ -490,7 +490,7 @@ int ipam_smb_connect(struct ipam_smb **out, const struct ipam_smb_opts *o)
 		rc = set_credentials(s, o);
 	if (!rc)
 		rc = init_context(s);
-	if (!rc)
+	if (!rc && !o->no_probe)
 		rc = probe(s);
 	if (rc) {
 		ipam_smb_close(s);

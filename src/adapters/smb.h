@@ -37,12 +37,17 @@ struct ipam_smb_opts {
 				  otherwise ask for $USER's ticket) */
 	const char *ccache;    /* kerberos: NULL = the default cache */
 	int timeout;	       /* seconds, per operation (0: 30) */
+	/* no probe: the caller's first call (a listing of its share) is
+	 * the one that reaches the server and proves the credentials, its
+	 * failure classified as the probe's would be (one connection and
+	 * session setup fewer) */
+	int no_probe;
 };
 
 /*
  * Set up a private libsmbclient context and check the credentials by
- * listing the server's shares.  IPAM_EIO unreachable, IPAM_ETIMEOUT,
- * IPAM_EAUTH logon failure, IPAM_EINVAL a refused configuration.
+ * listing the server's shares (unless o->no_probe).  IPAM_EIO unreachable,
+ * IPAM_ETIMEOUT, IPAM_EAUTH logon failure, IPAM_EINVAL a refused configuration.
  */
 int ipam_smb_connect(struct ipam_smb **out, const struct ipam_smb_opts *o);
 void ipam_smb_close(struct ipam_smb *s);

@@ -64,6 +64,8 @@ static int connect_as(struct ipam_smb **s, const struct audit_job *j)
 		.principal = j->id->principal,
 		.ccache = j->id->ccache,
 		.timeout = j->id->timeout,
+		/* the listing of the share that follows reaches the server */
+		.no_probe = 1,
 	};
 
 	return ipam_smb_connect(s, &o);
