@@ -138,14 +138,226 @@ static void bind_id(struct ipam_sql_stmt *st, int i, long long v)
 		ipam_sql_bind_null(st, i);
 }
 
+/* ---- what is stored, to leave alone what does not change ----------- */
+
+/* An address as stored: its row (but first_seen and last_seen) and its
+ * sources as text (row_text, src_text), to compare with what would be
+ * written. */
+struct stored_addr {
+	char *address;
+	long long first_seen, last_seen;
+	struct strbuf row, src;
+	char **items; /* its sources while loading */
+	size_t nr_items, alloc_items;
+};
+
+struct stored_map {
+	struct stored_addr *v; /* sorted by address */
+	size_t nr, alloc;
+};
+
+/* A text column, NULL told apart from "" and no value from the next. */
+static void add_field(struct strbuf *out, const char *s)
+{
+	if (s)
+		strbuf_addf(out, "%zu:%s|", strlen(s), s);
+	else
+		strbuf_addstr(out, "-|");
+}
+
+static void row_text(struct strbuf *out, long long family, const char *state,
+		     const char *mac, const char *host, const char *sources,
+		     const long long ids[3])
+{
+	strbuf_addf(out, "%lld|", family);
+	add_field(out, state);
+	add_field(out, mac);
+	add_field(out, host);
+	add_field(out, sources);
+	strbuf_addf(out, "%lld|%lld|%lld", ids[0], ids[1], ids[2]);
+}
+
+static char *src_item(const char *source, long long server_id,
+		      const char *detail)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	add_field(&sb, source);
+	strbuf_addf(&sb, "%lld|", server_id);
+	add_field(&sb, detail);
+	return strbuf_detach(&sb, NULL);
+}
+
+static int cmp_item(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The sources' items, sorted, as one text into out (items freed). */
+static void src_text(struct strbuf *out, char **items, size_t nr)
+{
+	if (nr)
+		qsort(items, nr, sizeof(*items), cmp_item);
+	for (size_t i = 0; i < nr; i++) {
+		strbuf_addstr(out, items[i]);
+		strbuf_addch(out, ';');
+		free(items[i]);
+	}
+}
+
+static int cmp_stored(const void *key, const void *e)
+{
+	return strcmp(key, ((const struct stored_addr *)e)->address);
+}
+
+static struct stored_addr *stored_find(const struct stored_map *m,
+				       const char *address)
+{
+	return m->nr ? bsearch(address, m->v, m->nr, sizeof(*m->v), cmp_stored)
+		     : NULL;
+}
+
+static int cmp_stored_sort(const void *x, const void *y)
+{
+	return strcmp(((const struct stored_addr *)x)->address,
+		      ((const struct stored_addr *)y)->address);
+}
+
+static void stored_free(struct stored_map *m)
+{
+	for (size_t i = 0; i < m->nr; i++) {
+		free(m->v[i].address);
+		strbuf_release(&m->v[i].row);
+		strbuf_release(&m->v[i].src);
+		for (size_t k = 0; k < m->v[i].nr_items; k++)
+			free(m->v[i].items[k]);
+		free(m->v[i].items);
+	}
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static int stored_rows(struct ipam_db *db, struct stored_map *m)
+{
+	struct ipam_sql_stmt *st;
+	int rc, err = ipam_db_sql_prepare(
+			db, &st,
+			"SELECT address, family, state, mac, host, sources, "
+			"lease_expires, last_event_id, dhcp_server_id, "
+			"first_seen, last_seen FROM addresses");
+
+	if (err)
+		return err;
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		struct stored_addr *a;
+		long long ids[3];
+
+		ALLOC_GROW(m->v, m->nr + 1, m->alloc);
+		a = &m->v[m->nr++];
+		memset(a, 0, sizeof(*a));
+		a->address = ipam_sql_column_dup(st, 0);
+		for (int k = 0; k < 3; k++)
+			ids[k] = ipam_sql_column_int64(st, 6 + k);
+		strbuf_init(&a->row);
+		strbuf_init(&a->src);
+		row_text(&a->row, ipam_sql_column_int64(st, 1),
+			 ipam_sql_column_text(st, 2),
+			 ipam_sql_column_text(st, 3),
+			 ipam_sql_column_text(st, 4),
+			 ipam_sql_column_text(st, 5), ids);
+		a->first_seen = ipam_sql_column_int64(st, 9);
+		a->last_seen = ipam_sql_column_int64(st, 10);
+	}
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the addresses in");
+	if (m->nr)
+		qsort(m->v, m->nr, sizeof(*m->v), cmp_stored_sort);
+	return 0;
+}
+
+/* Every address stored, with its sources. */
+static int stored_load(struct ipam_db *db, struct stored_map *m)
+{
+	struct ipam_sql_stmt *st;
+	int rc, err = stored_rows(db, m);
+
+	if (!err)
+		err = ipam_db_sql_prepare(db, &st,
+					  "SELECT address, source, server_id, "
+					  "detail FROM address_sources");
+	if (err)
+		return err;
+	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
+		struct stored_addr *a =
+			stored_find(m, ipam_sql_column_text(st, 0));
+
+		if (!a) /* a source of no address: rewritten */
+			continue;
+		ALLOC_GROW(a->items, a->nr_items + 1, a->alloc_items);
+		a->items[a->nr_items++] = src_item(ipam_sql_column_text(st, 1),
+						   ipam_sql_column_int64(st, 2),
+						   ipam_sql_column_text(st, 3));
+	}
+	ipam_sql_finalize(st);
+	if (rc != IPAM_SQL_DONE)
+		return ipam_db_sql_error(db, IPAM_EDB,
+					 "cannot read the addresses' sources "
+					 "in");
+	for (size_t i = 0; i < m->nr; i++) {
+		src_text(&m->v[i].src, m->v[i].items, m->v[i].nr_items);
+		m->v[i].nr_items = 0;
+	}
+	return 0;
+}
+
+/* Whether a's row and sources are the ones stored as old. */
+static void unchanged(const struct stored_addr *old,
+		      const struct ipam_db_address *a, const char *sources,
+		      bool *row, bool *src)
+{
+	struct strbuf t = STRBUF_INIT;
+	const long long ids[3] = {a->lease_expires, a->last_event_id,
+				  a->dhcp_server_id};
+	char **items = xcalloc(a->nr_src + 1, sizeof(*items));
+
+	*row = *src = false;
+	if (!old) {
+		free(items);
+		return;
+	}
+	row_text(&t, a->family, a->in_use ? "in_use" : "inactive", a->mac,
+		 a->host, sources, ids);
+	*row = !strcmp(t.buf, old->row.buf) &&
+	       old->first_seen <= a->first_seen &&
+	       old->last_seen >= a->last_seen;
+	strbuf_reset(&t);
+	for (size_t i = 0; i < a->nr_src; i++)
+		items[i] = src_item(source_name(a->src[i].source),
+				    a->src[i].server_id, a->src[i].detail);
+	src_text(&t, items, a->nr_src);
+	*src = !strcmp(t.buf, old->src.buf);
+	free(items);
+	strbuf_release(&t);
+}
+
+/* Store a (its row, its sources anew) where it is not as old has it. */
 static int store_one(struct ipam_db *db, struct ipam_sql_stmt *ins,
 		     struct ipam_sql_stmt *del, struct ipam_sql_stmt *src,
-		     const struct ipam_db_address *a)
+		     const struct ipam_db_address *a,
+		     const struct stored_addr *old)
 {
 	struct strbuf s = STRBUF_INIT;
-	int rc;
+	bool same_row, same_src;
+	int rc = IPAM_SQL_DONE;
 
 	ipam_db_addr_sources_format(&s, a->sources);
+	unchanged(old, a, s.buf, &same_row, &same_src);
+	if (same_row && same_src) {
+		strbuf_release(&s);
+		return 0;
+	}
 	ipam_sql_reset(ins);
 	ipam_sql_bind_text(ins, 1, a->address);
 	ipam_sql_bind_int64(ins, 2, a->family);
@@ -159,13 +371,15 @@ static int store_one(struct ipam_db *db, struct ipam_sql_stmt *ins,
 	ipam_sql_bind_int64(ins, 10, a->first_seen);
 	ipam_sql_bind_int64(ins, 11, a->last_seen);
 	strbuf_release(&s);
-	rc = ipam_sql_step(ins);
-	if (rc == IPAM_SQL_DONE) {
+	if (!same_row)
+		rc = ipam_sql_step(ins);
+	if (rc == IPAM_SQL_DONE && !same_src) {
 		ipam_sql_reset(del);
 		ipam_sql_bind_text(del, 1, a->address);
 		rc = ipam_sql_step(del);
 	}
-	for (size_t i = 0; rc == IPAM_SQL_DONE && i < a->nr_src; i++) {
+	for (size_t i = 0; rc == IPAM_SQL_DONE && !same_src && i < a->nr_src;
+	     i++) {
 		ipam_sql_reset(src);
 		ipam_sql_bind_text(src, 1, a->address);
 		ipam_sql_bind_text(src, 2, source_name(a->src[i].source));
@@ -246,11 +460,14 @@ int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 {
 	struct ipam_sql_stmt *ins = NULL, *del = NULL, *src = NULL;
 	const char **by = xcalloc(nr ? nr : 1, sizeof(*by));
+	struct stored_map old = {0};
 	int err;
 
-	/* Store v (each address's sources anew), then delete what it does
-	 * not have: row by row, never a statement over a whole table, so
-	 * that a statement's journal stays small. */
+	/* Store v where it is not as stored (each changed address's
+	 * sources anew), then delete what it does not have: row by row,
+	 * never a statement over a whole table, so that a statement's
+	 * journal stays small.  A collection that changed nothing writes
+	 * nothing; updated_at is when a row last changed. */
 	for (size_t i = 0; i < nr; i++)
 		by[i] = v[i].address;
 	qsort(by, nr, sizeof(*by), cmp_text);
@@ -260,6 +477,8 @@ int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 	if (!IPAM_DB_IS_PG(db))
 		ipam_sql_exec(db->h, "PRAGMA temp_store = MEMORY");
 	err = ipam_sql_begin(db->h);
+	if (!err)
+		err = stored_load(db, &old);
 	if (!err)
 		err = ipam_db_sql_prepare(db, &del,
 					  "DELETE FROM address_sources WHERE "
@@ -276,7 +495,9 @@ int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 			"server_id, detail) VALUES (?1, ?2, ?3, ?4) "
 			"ON CONFLICT DO NOTHING");
 	for (size_t i = 0; !err && i < nr; i++)
-		err = store_one(db, ins, del, src, &v[i]);
+		err = store_one(db, ins, del, src, &v[i],
+				stored_find(&old, v[i].address));
+	stored_free(&old);
 	ipam_sql_finalize(ins);
 	ipam_sql_finalize(del);
 	ipam_sql_finalize(src);

@@ -275,6 +275,42 @@ static void test_first_seen_kept_and_gone_removed(void **state)
 	free(s);
 }
 
+/* What did not change is not written again: a row's updated_at is when
+ * it last changed, sources that differ from what they should be are
+ * written anew without touching their address's row. */
+static void test_unchanged_left_alone(void **state)
+{
+	struct fx *f = *state;
+	char *s;
+
+	update(f, f->d);
+	sql(f, "UPDATE addresses SET updated_at = '2000-01-01T00:00:00Z';"
+	       "UPDATE address_sources SET detail = 'tampered' WHERE "
+	       "address = '198.51.100.105'");
+	update(f, f->d);
+	s = sqlite_query(f->path, "SELECT count(*) FROM addresses WHERE "
+				  "updated_at <> '2000-01-01T00:00:00Z'");
+	assert_string_equal(s, "0");
+	free(s);
+	s = sqlite_query(f->path, "SELECT detail FROM address_sources WHERE "
+				  "address = '198.51.100.105'");
+	assert_string_equal(s, "www.corp.example.test");
+	free(s);
+	/* a host name changes: that address's row, and only it */
+	sql(f, "UPDATE dns_records SET name = 'web' WHERE name = 'www'");
+	update(f, f->d);
+	s = sqlite_query(f->path,
+			 "SELECT group_concat(address || ' ' || host, '|') "
+			 "FROM addresses WHERE updated_at <> "
+			 "'2000-01-01T00:00:00Z'");
+	assert_string_equal(s, "198.51.100.105 web.corp.example.test");
+	free(s);
+	s = sqlite_query(f->path, "SELECT detail FROM address_sources WHERE "
+				  "address = '198.51.100.105'");
+	assert_string_equal(s, "web.corp.example.test");
+	free(s);
+}
+
 static void test_cli_json(void **state)
 {
 	struct fx *f = *state;
@@ -357,6 +393,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_first_seen_kept_and_gone_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_left_alone,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_json, setup, teardown),
 	};
 
