@@ -249,7 +249,8 @@ static const char *const migrations[] = {
 	 * of the key's kind and its normalized value, db_events.c), the ids
 	 * of its events, ascending, as unsigned LEB128 varints of the
 	 * differences (the first from 0).  seg is the batch's segment (its
-	 * first event id >> 19, in the batch row too): a batch's rows go to
+	 * first event id >> 19, >> 16 since version 12's ipamctl
+	 * (db_events_internal.h), in the batch row too): a batch's rows go to
 	 * its own segment, so that a commit rewrites the leaves of the
 	 * current segment only, not those of every key ever stored; a search
 	 * reads one range per segment. */

@@ -323,7 +323,7 @@ static void test_1_loop_runs_each_task_on_its_interval(void **state)
 	free(sql("INSERT INTO dhcp_event_batches (server_id, file, generation, "
 		 "seg, first_id, last_id, at_min, at_max) SELECT id, "
 		 "'DhcpSrvLog-Mon.log', 1, (SELECT coalesce(max(last_id), 0) + "
-		 "1 FROM dhcp_event_blocks) >> 19, (SELECT coalesce(max("
+		 "1 FROM dhcp_event_blocks) >> 16, (SELECT coalesce(max("
 		 "last_id), 0) + 1 FROM dhcp_event_blocks), (SELECT coalesce("
 		 "max(last_id), 0) + 3 FROM dhcp_event_blocks), CAST(strftime("
 		 "'%s', 'now') AS INTEGER) - 40 * 86400, CAST(strftime('%s', "
