@@ -122,6 +122,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	if (!f) /* its setup failed before it handed the fixture over */
+		return 0;
 	tmpdir_remove(f->dir);
 	free(f->yaml);
 	free(f->db);
