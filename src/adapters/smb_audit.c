@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -34,26 +35,37 @@
  * program) and that many bytes.
  *   'L'  the listing: text lines "<size> <name>"
  *   'H'  the head: the file's size (8 bytes) then its first bytes
- *   'D'  file data, at most IPAM_SMB_AUDIT_CHUNK bytes
+ *   'S'  file data in a slot of the ring (below): the slot's number and
+ *        the data's length, 4 bytes each
  *   'E'  the end of the listing or of a file: everything was sent
  *   'X'  a failure: its message
  * The parent asks for a file on a second pipe (see session_child) and
  * answers the head there with the offset to read from (8 bytes;
- * negative: stop).
+ * negative: stop), then one byte for each 'S' frame it has done with.
+ *
+ * A file's data goes through a ring of RING_SLOTS slots of READ_AHEAD
+ * bytes that both processes map (shared, made before the fork):
+ * libsmbclient reads into a slot, the parent parses it where it is, and
+ * the slot is the child's again when the parent's byte for it comes.
+ * Through the pipe each byte of a log was copied twice more by the
+ * kernel.  Before its 'E' or 'X' the child takes the bytes of every slot
+ * it sent, so that they never stand before the parent's next request.
  */
 
 #define LIST_OUT_MAX (1024 * 1024)
 #define FRAME_HDR    5
 /* The child reads this much at a time (libsmbclient pipelines the SMB2
- * reads of one call) and the pipe holds as much, so that the network
- * and the caller's work overlap; both bounds stay the same whatever the
- * file's size. */
+ * reads of one call) into a slot of the ring, which holds RING_SLOTS of
+ * them, so that the network and the caller's work overlap; both bounds
+ * stay the same whatever the file's size. */
 #define READ_AHEAD (1024 * 1024)
+#define RING_SLOTS 4
 
 struct audit_job {
 	const struct ipam_probe_identity *id;
 	const char *server, *share;
-	int back; /* read end of the parent's requests and answers (child) */
+	int back;   /* read end of the parent's requests and answers (child) */
+	char *ring; /* RING_SLOTS * READ_AHEAD bytes, shared */
 };
 
 static int connect_as(struct ipam_smb **s, const struct audit_job *j)
@@ -269,42 +281,58 @@ static ssize_t read_head(struct ipam_smb *s, SMBCFILE *f, char *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/* Stream the file from the offset the parent sends; 0, errno, or -1
- * when the parent stopped listening. */
+/* Take the parent's byte for each of n slots sent; -1 when it is gone. */
+static int slots_back(const struct audit_job *j, unsigned n)
+{
+	char done[RING_SLOTS];
+
+	return n ? read_all(j->back, done, n) : 0;
+}
+
+/* Stream the file from the offset the parent sends, through the ring; 0,
+ * errno, or -1 when the parent stopped listening. */
 static int stream_file(int fd, const struct audit_job *j, struct ipam_smb *s,
 		       SMBCFILE *f, long long size, size_t head_max)
 {
-	static char buf[READ_AHEAD];
+	static char head[IPAM_SMB_AUDIT_HEAD_MAX];
+	unsigned seq = 0, out = 0; /* slots sent, and not yet back */
 	long long off, left;
+	int e = 0;
 	ssize_t n;
 
-	n = read_head(s, f, buf, head_max);
+	n = read_head(s, f, head,
+		      head_max < sizeof(head) ? head_max : sizeof(head));
 	if (n < 0)
 		return errno;
-	if (frame(fd, 'H', &size, sizeof(size), buf, (size_t)n) < 0 ||
+	if (frame(fd, 'H', &size, sizeof(size), head, (size_t)n) < 0 ||
 	    read_all(j->back, &off, sizeof(off)) < 0 || off < 0 || off > size)
 		return -1;
 	if (smb_seek(s, f, off) < 0)
 		return errno;
 	for (left = size - off; left > 0; left -= n) {
-		size_t want = left < (long long)sizeof(buf) ? (size_t)left
-							    : sizeof(buf);
+		size_t want = left < READ_AHEAD ? (size_t)left : READ_AHEAD;
+		uint32_t slot[2] = {seq % RING_SLOTS, 0};
 
-		n = smb_read_some(s, f, buf, want);
-		if (n < 0)
-			return errno;
+		if (out == RING_SLOTS) {
+			if (slots_back(j, 1) < 0)
+				return -1;
+			out--;
+		}
+		n = smb_read_some(s, f, j->ring + (size_t)slot[0] * READ_AHEAD,
+				  want);
+		if (n < 0) {
+			e = errno;
+			break;
+		}
 		if (n == 0) /* shorter than when opened */
 			break;
-		for (ssize_t at = 0; at < n; at += IPAM_SMB_AUDIT_CHUNK) {
-			size_t k = (size_t)(n - at) < IPAM_SMB_AUDIT_CHUNK
-					   ? (size_t)(n - at)
-					   : IPAM_SMB_AUDIT_CHUNK;
-
-			if (frame(fd, 'D', buf + at, k, NULL, 0) < 0)
-				return -1;
-		}
+		slot[1] = (uint32_t)n;
+		if (frame(fd, 'S', slot, sizeof(slot), NULL, 0) < 0)
+			return -1;
+		seq++;
+		out++;
 	}
-	return 0;
+	return slots_back(j, out) < 0 ? -1 : e;
 }
 
 /* One file for the parent: 0 sent whole, errno (reported), or -1 when
@@ -451,6 +479,35 @@ static int tell(struct ipam_smb_audit_session *ss, const void *a, size_t alen,
 	return rc;
 }
 
+/* The data of the 'S' frame in ss->buf to r, in IPAM_SMB_AUDIT_CHUNK
+ * pieces, then the slot back to the child: 0, a callback's code, or
+ * IPAM_EIO (set) with the session broken when the frame names no slot. */
+static int take_slot(struct ipam_smb_audit_session *ss,
+		     const struct ipam_smb_audit_reader *r)
+{
+	const char *data;
+	uint32_t slot[2];
+	int rc = 0;
+
+	memcpy(slot, ss->buf, sizeof(slot));
+	if (slot[0] >= RING_SLOTS || slot[1] > READ_AHEAD) {
+		ss->broken = true;
+		return ipam_error_set(IPAM_EIO, "audit log reader: a frame "
+						"names no slot of the ring");
+	}
+	data = ss->j.ring + (size_t)slot[0] * READ_AHEAD;
+	for (size_t at = 0; !rc && at < slot[1]; at += IPAM_SMB_AUDIT_CHUNK) {
+		size_t k = slot[1] - at < IPAM_SMB_AUDIT_CHUNK
+				   ? slot[1] - at
+				   : IPAM_SMB_AUDIT_CHUNK;
+
+		rc = r->on_data(data + at, k, r->ctx);
+	}
+	if (!rc)
+		tell(ss, "S", 1, NULL, 0);
+	return rc;
+}
+
 /* Frames until 'E': 1, 2 after 'X' (its message in msg), a callback's
  * code, 0 at a closed pipe or an unexpected frame, IPAM_ETIMEOUT.  The
  * listing's text into text (NULL: none expected), a file's to r. */
@@ -484,8 +541,8 @@ static int pump(struct ipam_smb_audit_session *ss,
 			tell(ss, &off, sizeof(off), NULL, 0);
 			if (off < 0)
 				return (int)off;
-		} else if (r && type == 'D') {
-			rc = r->on_data((const char *)ss->buf, len, r->ctx);
+		} else if (r && type == 'S' && len == 2 * sizeof(uint32_t)) {
+			rc = take_slot(ss, r);
 			if (rc)
 				return rc;
 		} else {
@@ -498,7 +555,13 @@ static int pump(struct ipam_smb_audit_session *ss,
 static int start_child(struct ipam_smb_audit_session *ss)
 {
 	int up[2], down[2];
+	void *ring =
+		mmap(NULL, (size_t)RING_SLOTS * READ_AHEAD,
+		     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
+	if (ring == MAP_FAILED)
+		return ipam_error_set(IPAM_ENOMEM, "mmap: %s", strerror(errno));
+	ss->j.ring = ring;
 	if (pipe2(up, O_CLOEXEC))
 		return ipam_error_set(IPAM_EIO, "pipe: %s", strerror(errno));
 	if (pipe2(down, O_CLOEXEC)) {
@@ -525,7 +588,6 @@ static int start_child(struct ipam_smb_audit_session *ss)
 	}
 	close(up[1]);
 	close(down[0]);
-	fcntl(up[0], F_SETPIPE_SZ, READ_AHEAD); /* a smaller one works too */
 	ss->fd = up[0];
 	ss->back = down[1];
 	return 0;
@@ -572,7 +634,7 @@ int ipam_smb_audit_open(struct ipam_smb_audit_session **out,
 	*out = NULL;
 	*files = NULL;
 	*nr = 0;
-	ss->j = (struct audit_job){id, server, share, -1};
+	ss->j = (struct audit_job){id, server, share, -1, NULL};
 	ss->timeout_ms = id->timeout * 1000;
 	ss->fd = ss->back = -1;
 	ss->pid = -1;
@@ -580,6 +642,8 @@ int ipam_smb_audit_open(struct ipam_smb_audit_session **out,
 	if (rc) {
 		strbuf_reset(reason);
 		strbuf_addstr(reason, ipam_error_last());
+		if (ss->j.ring)
+			munmap(ss->j.ring, (size_t)RING_SLOTS * READ_AHEAD);
 		free(ss);
 		return rc;
 	}
@@ -647,6 +711,7 @@ void ipam_smb_audit_close(struct ipam_smb_audit_session *ss)
 		kill(ss->pid, SIGKILL);
 	while (waitpid(ss->pid, &st, 0) < 0 && errno == EINTR)
 		;
+	munmap(ss->j.ring, (size_t)RING_SLOTS * READ_AHEAD);
 	free(ss->buf);
 	free(ss);
 }

@@ -6,7 +6,8 @@
  *
  * libsmbclient runs in a child process with the identity's ticket cache
  * (KRB5CCNAME set in the child only: threads of the caller never see it).
- * A file streams to the caller through a pipe in chunks of at most
+ * A file streams to the caller through a ring of a few MiB that both
+ * processes map, handed to the caller in chunks of at most
  * IPAM_SMB_AUDIT_CHUNK bytes, so memory stays the same whatever the
  * file's size: first its head (the bytes that tell an overwritten file
  * from an appended one), then, from the offset the caller picks after
