@@ -188,16 +188,16 @@ static char *src_item(const char *source, long long server_id,
 	return strbuf_detach(&sb, NULL);
 }
 
-static int cmp_item(const void *x, const void *y)
+static int cmp_text(const void *x, const void *y)
 {
-	return strcmp(*(char *const *)x, *(char *const *)y);
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
 /* The sources' items, sorted, as one text into out (items freed). */
 static void src_text(struct strbuf *out, char **items, size_t nr)
 {
 	if (nr)
-		qsort(items, nr, sizeof(*items), cmp_item);
+		qsort(items, nr, sizeof(*items), cmp_text);
 	for (size_t i = 0; i < nr; i++) {
 		strbuf_addstr(out, items[i]);
 		strbuf_addch(out, ';');
@@ -407,51 +407,32 @@ static int store_one(struct ipam_db *db, struct ipam_sql_stmt *ins,
 	"(addresses.last_seen, excluded.last_seen), updated_at = "             \
 	"excluded.updated_at"
 
-static int cmp_text(const void *x, const void *y)
+/* Delete the addresses stored before (old) that are not in v (its
+ * texts sorted in by). */
+static int sweep(struct ipam_db *db, const struct stored_map *old,
+		 const char **by, size_t nr)
 {
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
+	struct ipam_sql_stmt *st = NULL;
+	int err = 0;
 
-/* Delete the addresses not in v (its texts sorted in by). */
-static int sweep(struct ipam_db *db, const char **by, size_t nr)
-{
-	struct ipam_sql_stmt *st;
-	char **gone = NULL;
-	size_t n = 0, alloc = 0;
-	int err, rc;
+	for (size_t i = 0; !err && i < old->nr; i++) {
+		const char *a = old->v[i].address;
 
-	err = ipam_db_sql_prepare(db, &st, "SELECT address FROM addresses");
-	if (err)
-		return err;
-	while ((rc = ipam_sql_step(st)) == IPAM_SQL_ROW) {
-		const char *a = ipam_sql_column_text(st, 0);
-
-		if (a && !bsearch(&a, by, nr, sizeof(*by), cmp_text)) {
-			ALLOC_GROW(gone, n + 1, alloc);
-			gone[n++] = xstrdup(a);
-		}
+		if (bsearch(&a, by, nr, sizeof(*by), cmp_text))
+			continue;
+		if (!st)
+			err = ipam_db_sql_prepare(
+				db, &st,
+				"DELETE FROM addresses WHERE address = ?1");
+		if (err)
+			break;
+		ipam_sql_reset(st);
+		ipam_sql_bind_text(st, 1, a);
+		if (ipam_sql_step(st) != IPAM_SQL_DONE)
+			err = ipam_db_sql_error(db, IPAM_EDB,
+						"cannot delete an address in");
 	}
 	ipam_sql_finalize(st);
-	if (rc != IPAM_SQL_DONE)
-		err = ipam_db_sql_error(db, IPAM_EDB,
-					"cannot read the addresses in");
-	if (!err && n)
-		err = ipam_db_sql_prepare(
-			db, &st, "DELETE FROM addresses WHERE address = ?1");
-	for (size_t i = 0; i < n; i++) {
-		if (!err) {
-			ipam_sql_reset(st);
-			ipam_sql_bind_text(st, 1, gone[i]);
-			if (ipam_sql_step(st) != IPAM_SQL_DONE)
-				err = ipam_db_sql_error(
-					db, IPAM_EDB,
-					"cannot delete an address in");
-		}
-		free(gone[i]);
-	}
-	if (n)
-		ipam_sql_finalize(st);
-	free(gone);
 	return err;
 }
 
@@ -497,12 +478,12 @@ int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 	for (size_t i = 0; !err && i < nr; i++)
 		err = store_one(db, ins, del, src, &v[i],
 				stored_find(&old, v[i].address));
-	stored_free(&old);
 	ipam_sql_finalize(ins);
 	ipam_sql_finalize(del);
 	ipam_sql_finalize(src);
 	if (!err)
-		err = sweep(db, by, nr);
+		err = sweep(db, &old, by, nr);
+	stored_free(&old);
 	free(by);
 	if (!err)
 		err = ipam_db_sql_exec(db, "COMMIT");
