@@ -2,7 +2,6 @@
 #include "testutil.h"
 
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,32 +100,19 @@ static void pg_admin(const char *db, const char *sql)
 	free(uri);
 }
 
-/* A pgpass file for the ipam role, once per process, in PGPASSFILE. */
+/* ipam's password for libpq: ci/pg's password file (0600, gone with the
+ * cluster), so that no test leaves a copy of it behind. */
 static void pg_passfile(void)
 {
-	static char *path;
-	char *pwfile, *pw, *line;
-	size_t n;
+	static int done;
+	char *path;
 
-	if (path)
+	if (done)
 		return;
-	pwfile = test_pg_var("IPAM_PG_PASSWORD_FILE");
-	pw = slurp(pwfile, NULL);
-	if (!pw)
-		fail_msg("cannot read %s", pwfile);
-	n = strcspn(pw, "\n");
-	pw[n] = '\0';
-	path = xasprintf("%s/ipamctl-test-%ld.pgpass",
-			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-			 (long)getpid());
-	line = xasprintf("*:*:*:ipam:%s\n", pw);
-	unlink(path);
-	assert_int_equal(write_file(path, line), 0);
-	assert_int_equal(chmod(path, 0600), 0);
+	path = test_pg_var("IPAM_PG_PASSFILE");
 	setenv("PGPASSFILE", path, 1);
-	free(line);
-	free(pw);
-	free(pwfile);
+	free(path);
+	done = 1;
 }
 
 char *test_db_new(const char *dir)
