@@ -1,5 +1,6 @@
 #include "sql.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,23 @@ const char *ipam_sql_sqlite_errmsg(struct ipam_sql *c)
 	return sqlite3_errmsg(handle(c));
 }
 
+/* Before the library's first use: no count of its memory (which takes a
+ * mutex of the whole process for every allocation; nothing reads it). */
+static void sqlite_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int ipam_sql_open_sqlite(struct ipam_sql **out, const char *path, int flags)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	struct ipam_sql *c;
 	sqlite3 *h = NULL;
 	int err;
 
 	*out = NULL;
+	pthread_once(&once, sqlite_setup);
 	if (flags & IPAM_SQL_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	c = xcalloc(1, sizeof(*c));
