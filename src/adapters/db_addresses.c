@@ -373,7 +373,9 @@ static int store_one(struct ipam_db *db, struct ipam_sql_stmt *ins,
 	strbuf_release(&s);
 	if (!same_row)
 		rc = ipam_sql_step(ins);
-	if (rc == IPAM_SQL_DONE && !same_src) {
+	/* an address not stored before has no sources to delete (they
+	 * refer to its row) */
+	if (rc == IPAM_SQL_DONE && !same_src && old) {
 		ipam_sql_reset(del);
 		ipam_sql_bind_text(del, 1, a->address);
 		rc = ipam_sql_step(del);
@@ -407,10 +409,24 @@ static int store_one(struct ipam_db *db, struct ipam_sql_stmt *ins,
 	"(addresses.last_seen, excluded.last_seen), updated_at = "             \
 	"excluded.updated_at"
 
-/* Delete the addresses stored before (old) that are not in v (its
- * texts sorted in by). */
+/* by: pointers to addresses, ordered by their text. */
+static int cmp_addr(const void *x, const void *y)
+{
+	const struct ipam_db_address *const *a = x, *const *b = y;
+
+	return strcmp((*a)->address, (*b)->address);
+}
+
+static int cmp_addr_key(const void *key, const void *e)
+{
+	return strcmp(key,
+		      (*(const struct ipam_db_address *const *)e)->address);
+}
+
+/* Delete the addresses stored before (old) that are not in by (nr of
+ * them, sorted by cmp_addr). */
 static int sweep(struct ipam_db *db, const struct stored_map *old,
-		 const char **by, size_t nr)
+		 const struct ipam_db_address **by, size_t nr)
 {
 	struct ipam_sql_stmt *st = NULL;
 	int err = 0;
@@ -418,7 +434,7 @@ static int sweep(struct ipam_db *db, const struct stored_map *old,
 	for (size_t i = 0; !err && i < old->nr; i++) {
 		const char *a = old->v[i].address;
 
-		if (bsearch(&a, by, nr, sizeof(*by), cmp_text))
+		if (nr && bsearch(a, by, nr, sizeof(*by), cmp_addr_key))
 			continue;
 		if (!st)
 			err = ipam_db_sql_prepare(
@@ -440,7 +456,7 @@ int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 		       size_t nr)
 {
 	struct ipam_sql_stmt *ins = NULL, *del = NULL, *src = NULL;
-	const char **by = xcalloc(nr ? nr : 1, sizeof(*by));
+	const struct ipam_db_address **by = xcalloc(nr ? nr : 1, sizeof(*by));
 	struct stored_map old = {0};
 	int err;
 
@@ -450,8 +466,10 @@ int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 	 * journal stays small.  A collection that changed nothing writes
 	 * nothing; updated_at is when a row last changed. */
 	for (size_t i = 0; i < nr; i++)
-		by[i] = v[i].address;
-	qsort(by, nr, sizeof(*by), cmp_text);
+		by[i] = &v[i];
+	/* in the order of the tables' keys: each insert goes next to the
+	 * one before, not into a page anywhere in the tree */
+	qsort(by, nr, sizeof(*by), cmp_addr);
 	/* SQLite: each statement's journal in memory, where it never holds
 	 * more than the pages of one address (a page split spilled it
 	 * into a file otherwise: 96 MB written for 5,000 addresses) */
@@ -476,8 +494,8 @@ int ipam_db_addr_store(struct ipam_db *db, const struct ipam_db_address *v,
 			"server_id, detail) VALUES (?1, ?2, ?3, ?4) "
 			"ON CONFLICT DO NOTHING");
 	for (size_t i = 0; !err && i < nr; i++)
-		err = store_one(db, ins, del, src, &v[i],
-				stored_find(&old, v[i].address));
+		err = store_one(db, ins, del, src, by[i],
+				stored_find(&old, by[i]->address));
 	ipam_sql_finalize(ins);
 	ipam_sql_finalize(del);
 	ipam_sql_finalize(src);
