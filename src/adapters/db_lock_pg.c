@@ -36,7 +36,12 @@
  */
 
 #define LOCK_POLL_MS 200
-#define KEY_CLASS    0x4950414DLL /* "IPAM" */
+/* A holder that has the lock but has not yet written its row (it does
+ * right after taking it) is waited for this long past the timeout, so
+ * that the refusal names it rather than "another session". */
+#define NAME_GRACE_MS 2000
+#define NAME_POLL_MS  20
+#define KEY_CLASS     0x4950414DLL /* "IPAM" */
 
 static long long lock_key(const struct ipam_db *db, int active)
 {
@@ -202,7 +207,8 @@ int ipam_db_pg_lock(struct ipam_db *db, const char *command, int timeout_s,
 		err = live_holder(db, key, &holder, &ours);
 		if (err)
 			break;
-		if (now_ms() >= until) {
+		if (now_ms() >= until &&
+		    (holder.len || now_ms() >= until + NAME_GRACE_MS)) {
 			err = ipam_error_set(
 				IPAM_ECONFLICT,
 				"state database '%s' is locked by %s; waited "
@@ -217,7 +223,7 @@ int ipam_db_pg_lock(struct ipam_db *db, const char *command, int timeout_s,
 				timeout_s > 0 ? timeout_s : 0);
 			break;
 		}
-		sleep_ms(LOCK_POLL_MS);
+		sleep_ms(now_ms() < until ? LOCK_POLL_MS : NAME_POLL_MS);
 	}
 	strbuf_release(&holder);
 	if (!err && db->lock_depth[0]++ == 0)

@@ -1608,6 +1608,62 @@ static void test_pg_lock(void **state)
 	strbuf_release(&active);
 }
 
+static double mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * A holder that has taken the lock but not yet written its row (as a
+ * run does in the moment after pg_try_advisory_lock): a refusal without
+ * waiting still names it once the row is there, and says "another
+ * session" after a bounded wait when it never comes.
+ */
+static void test_pg_lock_names_a_new_holder(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_db *a, *b;
+	double t0, t;
+	pid_t pid;
+	int status;
+	char *want;
+
+	PG_ONLY();
+	a = pg_open_init(f->path);
+	assert_int_equal(ipam_db_open(&b, f->path, 0), 0);
+	assert_int_equal(ipam_db_lock(a, "apply", 0, NULL), 0);
+	free(sqlite_query(f->path, "CREATE TABLE saved AS SELECT * FROM "
+				   "reconcile_lock; DELETE FROM "
+				   "reconcile_lock"));
+	/* the row comes 300 ms after the lock */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		usleep(300000);
+		free(sqlite_query(f->path, "INSERT INTO reconcile_lock "
+					   "SELECT * FROM saved"));
+		_exit(0);
+	}
+	assert_int_equal(ipam_db_lock(b, "plan", 0, NULL), IPAM_ECONFLICT);
+	want = xasprintf("locked by apply (pid %ld on ", (long)getpid());
+	assert_non_null(strstr(ipam_error_last(), want));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* a row that never comes: refused after the grace, not forever */
+	free(sqlite_query(f->path, "DELETE FROM reconcile_lock"));
+	t0 = mono_s();
+	assert_int_equal(ipam_db_lock(b, "plan", 0, NULL), IPAM_ECONFLICT);
+	t = mono_s() - t0;
+	assert_non_null(strstr(ipam_error_last(), "locked by another session"));
+	assert_true(t >= 1.9 && t < 10);
+	ipam_db_close(a);
+	ipam_db_close(b);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1630,6 +1686,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pg_migrations_and_newer,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_lock_names_a_new_holder,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inventory_store_mixed,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inventory_round_trip,
