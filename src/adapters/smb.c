@@ -1,9 +1,9 @@
 #include "smb.h"
 #include "smb_internal.h"
+#include "smb_lib.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libsmbclient.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -314,8 +314,12 @@ void ipam_smb_guard_leave(struct ipam_smb_guard *g)
 static void auth_fn(SMBCCTX *c, const char *srv, const char *shr, char *wg,
 		    int wglen, char *un, int unlen, char *pw, int pwlen)
 {
-	struct ipam_smb *s = smbc_getOptionUserData(c);
+	const struct ipam_smb_lib *lib;
+	struct ipam_smb *s = NULL;
 
+	/* loaded already: a context exists */
+	if (!ipam_smb_lib_load(&lib))
+		s = lib->getOptionUserData(c);
 	(void)srv;
 	(void)shr;
 	if (!s || s->kerberos) {
@@ -382,11 +386,14 @@ static int init_context(struct ipam_smb *s)
 	sigset_t old;
 	int rc = 0;
 
+	rc = ipam_smb_lib_load(&s->lib);
+	if (rc)
+		return ipam_error_prefix(rc, "smb connect '\\\\%s'", s->server);
 	/* libsmbclient's first init blocks SIGPIPE for good: undo that.
 	 * Its configuration is global: one context is made at a time. */
 	ipam_envlock_acquire();
 	pthread_sigmask(SIG_SETMASK, NULL, &old);
-	s->ctx = smbc_new_context();
+	s->ctx = s->lib->new_context();
 	if (!s->ctx) {
 		rc = ipam_error_set(IPAM_ENOMEM,
 				    "smb connect '\\\\%s': cannot make a "
@@ -394,33 +401,33 @@ static int init_context(struct ipam_smb *s)
 				    s->server);
 		goto out;
 	}
-	smbc_setLogCallback(s->ctx, NULL, log_fn);
-	smbc_setDebug(s->ctx, 0);
-	smbc_setOptionDebugToStderr(s->ctx, 0);
-	if (smbc_setConfiguration(s->ctx, s->conf) < 0) {
+	s->lib->setLogCallback(s->ctx, NULL, log_fn);
+	s->lib->setDebug(s->ctx, 0);
+	s->lib->setOptionDebugToStderr(s->ctx, 0);
+	if (s->lib->setConfiguration(s->ctx, s->conf) < 0) {
 		rc = ipam_error_set(IPAM_EIO,
 				    "smb connect '\\\\%s': cannot load '%s'",
 				    s->server, s->conf);
 		goto out;
 	}
-	smbc_setOptionUserData(s->ctx, s);
-	smbc_setFunctionAuthDataWithContext(s->ctx, auth_fn);
-	smbc_setTimeout(s->ctx, s->timeout * 1000);
-	smbc_setOptionUseKerberos(s->ctx, s->kerberos);
-	smbc_setOptionFallbackAfterKerberos(s->ctx, 0);
-	smbc_setOptionNoAutoAnonymousLogin(s->ctx, 1);
-	smbc_setOptionUseCCache(s->ctx, 0);
-	smbc_setOptionOneSharePerServer(s->ctx, 0);
-	smbc_setOptionUrlEncodeReaddirEntries(s->ctx, 0);
-	smbc_setOptionCaseSensitive(s->ctx, 0);
-	if (!smbc_setOptionProtocols(s->ctx, "SMB2_02", "SMB3")) {
+	s->lib->setOptionUserData(s->ctx, s);
+	s->lib->setFunctionAuthDataWithContext(s->ctx, auth_fn);
+	s->lib->setTimeout(s->ctx, s->timeout * 1000);
+	s->lib->setOptionUseKerberos(s->ctx, s->kerberos);
+	s->lib->setOptionFallbackAfterKerberos(s->ctx, 0);
+	s->lib->setOptionNoAutoAnonymousLogin(s->ctx, 1);
+	s->lib->setOptionUseCCache(s->ctx, 0);
+	s->lib->setOptionOneSharePerServer(s->ctx, 0);
+	s->lib->setOptionUrlEncodeReaddirEntries(s->ctx, 0);
+	s->lib->setOptionCaseSensitive(s->ctx, 0);
+	if (!s->lib->setOptionProtocols(s->ctx, "SMB2_02", "SMB3")) {
 		rc = ipam_error_set(IPAM_EINVAL,
 				    "smb connect '\\\\%s': cannot require "
 				    "SMB2",
 				    s->server);
 		goto out;
 	}
-	if (!smbc_init_context(s->ctx)) {
+	if (!s->lib->init_context(s->ctx)) {
 		rc = ipam_error_set(IPAM_EIO,
 				    "smb connect '\\\\%s': cannot initialise "
 				    "libsmbclient: %s",
@@ -445,10 +452,10 @@ static int probe(struct ipam_smb *s)
 	strbuf_addf(&unc, "\\\\%s", s->server);
 	ipam_smb_guard_enter(&g, s);
 	errno = 0;
-	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url.buf);
+	d = s->lib->getFunctionOpendir(s->ctx)(s->ctx, url.buf);
 	e = errno;
 	if (d)
-		smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
+		s->lib->getFunctionClosedir(s->ctx)(s->ctx, d);
 	ipam_smb_guard_leave(&g);
 	if (!d) {
 		/* libsmbclient reports a refused session setup as EACCES or,
@@ -508,7 +515,7 @@ void ipam_smb_close(struct ipam_smb *s)
 		struct ipam_smb_guard g;
 
 		ipam_smb_guard_enter(&g, NULL);
-		smbc_free_context(s->ctx, 1);
+		s->lib->free_context(s->ctx, 1);
 		ipam_smb_guard_leave(&g);
 	}
 	if (s->dir)

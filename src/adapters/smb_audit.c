@@ -2,10 +2,10 @@
 #include "smb_audit.h"
 #include "smb.h"
 #include "smb_internal.h"
+#include "smb_lib.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libsmbclient.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -243,7 +243,7 @@ static ssize_t smb_read_some(struct ipam_smb *s, SMBCFILE *f, char *buf,
 
 	ipam_smb_guard_enter(&g, s);
 	errno = 0;
-	n = smbc_getFunctionRead(s->ctx)(s->ctx, f, buf, len);
+	n = s->lib->getFunctionRead(s->ctx)(s->ctx, f, buf, len);
 	if (n < 0 && !errno)
 		errno = EIO;
 	ipam_smb_guard_leave(&g);
@@ -257,7 +257,7 @@ static int smb_seek(struct ipam_smb *s, SMBCFILE *f, long long off)
 
 	ipam_smb_guard_enter(&g, s);
 	errno = 0;
-	r = smbc_getFunctionLseek(s->ctx)(s->ctx, f, (off_t)off, SEEK_SET);
+	r = s->lib->getFunctionLseek(s->ctx)(s->ctx, f, (off_t)off, SEEK_SET);
 	if (r < 0 && !errno)
 		errno = EIO;
 	ipam_smb_guard_leave(&g);
@@ -357,8 +357,8 @@ static int read_one(int fd, const struct audit_job *j, struct ipam_smb *s,
 			       : EINVAL;
 	ipam_smb_guard_enter(&g, s);
 	errno = 0;
-	f = smbc_getFunctionOpen(s->ctx)(s->ctx, t.url.buf, O_RDONLY, 0);
-	if (!f || smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0)
+	f = s->lib->getFunctionOpen(s->ctx)(s->ctx, t.url.buf, O_RDONLY, 0);
+	if (!f || s->lib->getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0)
 		e = errno ? errno : EIO;
 	ipam_smb_guard_leave(&g);
 	if (!e)
@@ -373,7 +373,7 @@ static int read_one(int fd, const struct audit_job *j, struct ipam_smb *s,
 	}
 	if (f) {
 		ipam_smb_guard_enter(&g, s);
-		smbc_getFunctionClose(s->ctx)(s->ctx, f);
+		s->lib->getFunctionClose(s->ctx)(s->ctx, f);
 		ipam_smb_guard_leave(&g);
 	}
 	ipam_smb_target_release(&t);
@@ -554,11 +554,16 @@ static int pump(struct ipam_smb_audit_session *ss,
 
 static int start_child(struct ipam_smb_audit_session *ss)
 {
-	int up[2], down[2];
-	void *ring =
-		mmap(NULL, (size_t)RING_SLOTS * READ_AHEAD,
-		     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	const struct ipam_smb_lib *lib;
+	int up[2], down[2], rc;
+	void *ring;
 
+	/* Loaded here, not in the child: once for every server's child. */
+	rc = ipam_smb_lib_load(&lib);
+	if (rc)
+		return rc;
+	ring = mmap(NULL, (size_t)RING_SLOTS * READ_AHEAD,
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ring == MAP_FAILED)
 		return ipam_error_set(IPAM_ENOMEM, "mmap: %s", strerror(errno));
 	ss->j.ring = ring;

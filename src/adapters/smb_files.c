@@ -1,9 +1,9 @@
 #include "smb.h"
 #include "smb_internal.h"
+#include "smb_lib.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libsmbclient.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,12 +36,12 @@ int ipam_smb_read(struct strbuf *out, struct ipam_smb *s, const char *path,
 		goto out;
 	ipam_smb_guard_enter(&g, s);
 	errno = 0;
-	f = smbc_getFunctionOpen(s->ctx)(s->ctx, t.url.buf, O_RDONLY, 0);
+	f = s->lib->getFunctionOpen(s->ctx)(s->ctx, t.url.buf, O_RDONLY, 0);
 	if (!f)
 		e = errno ? errno : EIO;
 	while (f) {
-		ssize_t n = smbc_getFunctionRead(s->ctx)(s->ctx, f, buf,
-							 sizeof(buf));
+		ssize_t n = s->lib->getFunctionRead(s->ctx)(s->ctx, f, buf,
+							    sizeof(buf));
 
 		if (n < 0) {
 			e = errno ? errno : EIO;
@@ -56,7 +56,7 @@ int ipam_smb_read(struct strbuf *out, struct ipam_smb *s, const char *path,
 		strbuf_add(&data, buf, (size_t)n);
 	}
 	if (f)
-		smbc_getFunctionClose(s->ctx)(s->ctx, f);
+		s->lib->getFunctionClose(s->ctx)(s->ctx, f);
 	ipam_smb_guard_leave(&g);
 	if (e == -1)
 		rc = ipam_error_set(IPAM_ELIMIT,
@@ -93,14 +93,14 @@ int ipam_smb_write(struct ipam_smb *s, const char *path, const void *data,
 	}
 	ipam_smb_guard_enter(&g, s);
 	errno = 0;
-	f = smbc_getFunctionOpen(s->ctx)(s->ctx, t.url.buf,
-					 O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	f = s->lib->getFunctionOpen(s->ctx)(s->ctx, t.url.buf,
+					    O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (!f)
 		e = errno ? errno : EIO;
 	while (f && off < len) {
 		size_t chunk = len - off > 65536 ? 65536 : len - off;
-		ssize_t n = smbc_getFunctionWrite(s->ctx)(s->ctx, f, p + off,
-							  chunk);
+		ssize_t n = s->lib->getFunctionWrite(s->ctx)(s->ctx, f, p + off,
+							     chunk);
 
 		if (n <= 0) {
 			e = errno ? errno : EIO;
@@ -108,7 +108,7 @@ int ipam_smb_write(struct ipam_smb *s, const char *path, const void *data,
 		}
 		off += (size_t)n;
 	}
-	if (f && smbc_getFunctionClose(s->ctx)(s->ctx, f) < 0 && !e)
+	if (f && s->lib->getFunctionClose(s->ctx)(s->ctx, f) < 0 && !e)
 		e = errno ? errno : EIO;
 	ipam_smb_guard_leave(&g);
 	ipam_fault_point("smb write", t.unc.buf);
@@ -128,7 +128,7 @@ static int do_stat(struct ipam_smb_stat *out, int *err, struct ipam_smb *s,
 
 	ipam_smb_guard_enter(&g, s);
 	errno = 0;
-	r = smbc_getFunctionStat(s->ctx)(s->ctx, url, &st);
+	r = s->lib->getFunctionStat(s->ctx)(s->ctx, url, &st);
 	*err = r < 0 ? (errno ? errno : EIO) : 0;
 	ipam_smb_guard_leave(&g);
 	if (r < 0)
@@ -202,7 +202,7 @@ int ipam_smb_mkdir_p(struct ipam_smb *s, const char *path)
 		}
 		ipam_smb_guard_enter(&g, s);
 		errno = 0;
-		r = smbc_getFunctionMkdir(s->ctx)(s->ctx, url.buf, 0755);
+		r = s->lib->getFunctionMkdir(s->ctx)(s->ctx, url.buf, 0755);
 		e = errno ? errno : EIO;
 		ipam_smb_guard_leave(&g);
 		ipam_fault_point("smb mkdir", unc.buf);
@@ -247,14 +247,14 @@ static int list_url(struct ipam_smb_dirent **out, size_t *nr,
 	*nr = 0;
 	ipam_smb_guard_enter(&g, s);
 	errno = 0;
-	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	d = s->lib->getFunctionOpendir(s->ctx)(s->ctx, url);
 	if (!d)
 		e = errno ? errno : EIO;
 	while (d) {
 		struct smbc_dirent *de;
 
 		errno = 0;
-		de = smbc_getFunctionReaddir(s->ctx)(s->ctx, d);
+		de = s->lib->getFunctionReaddir(s->ctx)(s->ctx, d);
 		if (!de) {
 			e = errno;
 			break;
@@ -273,7 +273,7 @@ static int list_url(struct ipam_smb_dirent **out, size_t *nr,
 		n++;
 	}
 	if (d)
-		smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
+		s->lib->getFunctionClosedir(s->ctx)(s->ctx, d);
 	ipam_smb_guard_leave(&g);
 	if (e == -1)
 		rc = ipam_error_set(IPAM_ELIMIT,
@@ -315,8 +315,8 @@ static int remove_one(struct ipam_smb *s, const char *url, const char *unc,
 
 	ipam_smb_guard_enter(&g, s);
 	errno = 0;
-	r = is_dir ? smbc_getFunctionRmdir(s->ctx)(s->ctx, url)
-		   : smbc_getFunctionUnlink(s->ctx)(s->ctx, url);
+	r = is_dir ? s->lib->getFunctionRmdir(s->ctx)(s->ctx, url)
+		   : s->lib->getFunctionUnlink(s->ctx)(s->ctx, url);
 	e = errno ? errno : EIO;
 	ipam_smb_guard_leave(&g);
 	ipam_fault_point(is_dir ? "smb rmdir" : "smb unlink", unc);

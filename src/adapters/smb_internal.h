@@ -1,6 +1,7 @@
 /*
  * What the pieces of the SMB adapter share: smb.c (the libsmbclient
- * session, paths, errors and the per-call guard), smb_files.c (file and
+ * session, paths, errors and the per-call guard; smb_lib.c loads the
+ * library), smb_files.c (file and
  * directory operations) and smb_tools.c (Samba's client tools run as
  * child processes: kinit for a keytab, smbcacls for folder ACLs).  Not
  * for use outside src/adapters/smb*.c.
@@ -15,8 +16,11 @@
 #include "smb.h"
 #include "strbuf.h"
 
+struct ipam_smb_lib;
+
 struct ipam_smb {
 	void *ctx; /* libsmbclient's SMBCCTX (its header stays in smb*.c) */
+	const struct ipam_smb_lib *lib; /* its functions (smb_lib.h) */
 	char *server;
 	char *dir;	/* private directory */
 	char *conf;	/* its smb.conf */

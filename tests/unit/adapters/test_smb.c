@@ -2,11 +2,13 @@
  * The pure parts of the SMB adapter: URLs and UNC names of GPO paths
  * (braces, spaces, both separators), the paths refused before any network
  * is touched, and the authentication file handed to smbcacls: never on
- * disk, never in argv, and a run killed meanwhile leaves no secret behind.
+ * disk, never in argv, and a run killed meanwhile leaves no secret behind;
+ * libsmbclient is loaded at the first session, not when the program starts.
  */
 #define _GNU_SOURCE /* strndup, nftw */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,10 +25,49 @@
 #include "error.h"
 #include "smb.h"
 #include "smb_internal.h"
+#include "smb_lib.h"
 #include "strbuf.h"
 #include "testutil.h"
 
 #define GPO "{31B2F340-016D-11D2-945F-00C04FB984F9}"
+
+/* Whether this process has libsmbclient mapped. */
+static bool smbclient_mapped(void)
+{
+	char *maps = slurp("/proc/self/maps", NULL);
+	bool yes;
+
+	assert_non_null(maps);
+	yes = strstr(maps, "/libsmbclient.so") != NULL;
+	free(maps);
+	return yes;
+}
+
+/* First of the tests: none before it may make a session. */
+static void test_lib_loaded_on_first_use(void **state)
+{
+	const struct ipam_smb_lib *lib = NULL, *again = NULL;
+	void *fn[sizeof(*lib) / sizeof(void *)];
+	SMBCCTX *c;
+
+	(void)state;
+	/* not linked: a program that speaks no SMB never loads it */
+	assert_false(smbclient_mapped());
+	assert_int_equal(ipam_smb_lib_load(&lib), 0);
+	assert_non_null(lib);
+	assert_true(smbclient_mapped());
+	/* every function found (a pointer's bytes, as smb_lib.c copies
+	 * them in) */
+	memcpy(fn, lib, sizeof(fn));
+	for (size_t i = 0; i < sizeof(fn) / sizeof(fn[0]); i++)
+		assert_non_null(fn[i]);
+	/* the library's own, not a stub's: a context made and freed */
+	c = lib->new_context();
+	assert_non_null(c);
+	assert_int_equal(lib->free_context(c, 0), 0);
+	assert_int_equal(ipam_smb_lib_load(&again), 0);
+	assert_ptr_equal(again, lib);
+}
 
 static void check_url(const char *path, const char *want)
 {
@@ -390,6 +431,7 @@ static void test_secret_after_kill(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lib_loaded_on_first_use),
 		cmocka_unit_test(test_url_gpo_path),
 		cmocka_unit_test(test_url_escaping),
 		cmocka_unit_test(test_unc),
